@@ -1,0 +1,186 @@
+//! An in-memory [`Store`] that follows the conditional-write rules to the
+//! letter: the reference the SQL stores are tested against, and the store
+//! for examples and tests, with fault injection through [`Faults`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::{Change, Faults, Store, StoreError, Write};
+use crate::value::{FieldValue, Value};
+
+/// An in-memory store. Clones share the same data, so a test can keep one
+/// clone to look inside while the cache owns the other.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    keys: Mutex<BTreeMap<Bytes, KeyState>>,
+    faults: Faults,
+    loads: AtomicU64,
+    batches: AtomicU64,
+    rows_written: AtomicU64,
+}
+
+/// Everything the store keeps for one key, live or deleted.
+#[derive(Debug, Default, Clone)]
+struct KeyState {
+    /// The version at which the key was last replaced or deleted; nothing
+    /// older may take effect.
+    reset: u64,
+    blob: Option<Bytes>,
+    fields: BTreeMap<Bytes, (FieldValue, u64)>,
+    field_tombstones: BTreeMap<Bytes, u64>,
+}
+
+impl KeyState {
+    /// Applies a reset at `v`; false if the key already holds something as
+    /// new or newer.
+    fn reset_at(&mut self, v: u64) -> bool {
+        if v <= self.reset {
+            return false;
+        }
+        self.reset = v;
+        self.blob = None;
+        self.fields.retain(|_, (_, fv)| *fv > v);
+        self.field_tombstones.retain(|_, tv| *tv > v);
+        true
+    }
+
+    fn apply(&mut self, w: &Write) {
+        match &w.change {
+            Change::Put(b) => {
+                if self.reset_at(w.version) {
+                    self.blob = Some(b.clone());
+                }
+            }
+            Change::Delete => {
+                self.reset_at(w.version);
+            }
+            Change::Patch { reset, fields, .. } => {
+                if let Some(r) = reset {
+                    self.reset_at(*r);
+                }
+                for fc in fields {
+                    let tomb = self.field_tombstones.get(&fc.field).copied().unwrap_or(0);
+                    let cur = self.fields.get(&fc.field).map_or(0, |(_, v)| *v);
+                    if fc.version <= self.reset || fc.version <= tomb || fc.version <= cur {
+                        continue;
+                    }
+                    match &fc.value {
+                        Some(v) => {
+                            self.field_tombstones.remove(&fc.field);
+                            self.fields.insert(fc.field.clone(), (v.clone(), fc.version));
+                        }
+                        None => {
+                            self.fields.remove(&fc.field);
+                            self.field_tombstones.insert(fc.field.clone(), fc.version);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn live(&self) -> Option<Value> {
+        if let Some(b) = &self.blob {
+            return Some(Value::Blob(b.clone()));
+        }
+        let (_, (first, _)) = self.fields.iter().next()?;
+        let mut value = Value::empty_map(first.kind());
+        for (f, (v, _)) in &self.fields {
+            value.apply_field(f, Some(v));
+        }
+        Some(value)
+    }
+
+    fn max_version(&self) -> u64 {
+        let fields = self.fields.values().map(|(_, v)| *v);
+        let tombs = self.field_tombstones.values().copied();
+        fields.chain(tombs).fold(self.reset, u64::max)
+    }
+}
+
+impl MemoryStore {
+    /// An empty store with no faults.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The fault-injection handle of this store.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    /// Every live key and its value, as a plain `SELECT` would see them.
+    #[must_use]
+    pub fn snapshot(&self) -> BTreeMap<Bytes, Value> {
+        let keys = self.inner.keys.lock();
+        keys.iter().filter_map(|(k, s)| s.live().map(|v| (k.clone(), v))).collect()
+    }
+
+    /// How many loads the store has served (failed ones included).
+    #[must_use]
+    pub fn loads(&self) -> u64 {
+        self.inner.loads.load(Ordering::SeqCst)
+    }
+
+    /// How many batches the store has applied.
+    #[must_use]
+    pub fn batches(&self) -> u64 {
+        self.inner.batches.load(Ordering::SeqCst)
+    }
+
+    /// How many key writes the store has applied (one per key per batch).
+    #[must_use]
+    pub fn rows_written(&self) -> u64 {
+        self.inner.rows_written.load(Ordering::SeqCst)
+    }
+
+    fn apply_batch(&self, batch: &[Write]) {
+        let mut keys = self.inner.keys.lock();
+        for w in batch {
+            keys.entry(w.key.clone()).or_default().apply(w);
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
+        let latency = self.inner.faults.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        self.inner.faults.check_write(batch)?;
+        self.apply_batch(batch);
+        self.inner.batches.fetch_add(1, Ordering::SeqCst);
+        self.inner.rows_written.fetch_add(batch.len() as u64, Ordering::SeqCst);
+        for old in self.inner.faults.redeliveries(batch) {
+            self.apply_batch(&old);
+        }
+        Ok(())
+    }
+
+    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+        self.inner.loads.fetch_add(1, Ordering::SeqCst);
+        let latency = self.inner.faults.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        self.inner.faults.check_load()?;
+        Ok(self.inner.keys.lock().get(key).and_then(KeyState::live))
+    }
+
+    async fn max_version(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))
+    }
+}
+

@@ -1,0 +1,148 @@
+//! The seam between the engine and a database: the [`Store`] trait, the
+//! versioned writes the engine hands it, and the errors it answers with.
+//!
+//! # What a store must guarantee
+//!
+//! A store applies a batch of [`Write`]s, each carrying a version. Every
+//! write is *conditional*: it takes effect only where it is newer than what
+//! the store already holds, so a retried, replayed or late batch can never
+//! put an older value over a newer one (the "no regression" line of the
+//! contract). In detail, for one key:
+//!
+//! - [`Change::Put`] at version `v` replaces the whole key (whatever its
+//!   shape) if `v` is newer than the key's *reset version*, the version at
+//!   which the key was last replaced or deleted. It then becomes the reset
+//!   version.
+//! - [`Change::Delete`] at `v` removes the key if `v` is newer than its reset
+//!   version, and leaves `v` behind as a tombstone: a later-arriving write
+//!   older than `v` is ignored.
+//! - [`Change::Patch`] first resets the key at `reset` (if given, exactly as
+//!   a delete), then sets or removes single fields, each with its own
+//!   version; a field write applies only if its version is newer than the
+//!   key's reset version, the field's current version, and the field's
+//!   tombstone (a removed field leaves one).
+//!
+//! Every key appears at most once in one batch, and writes in a batch are
+//! independent of one another, so a store may apply them in any order.
+//!
+//! A store sorts its failures: [`StoreError::is_transient`] says whether a
+//! retry may succeed (the connection dropped, a lock timed out) or whether
+//! the data itself was refused (a constraint, a type). The engine retries the
+//! first kind for as long as it takes, and isolates the second kind, retries
+//! it a few times and then moves it to the dead-letter queue.
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+use crate::value::{FieldValue, MapKind, Value};
+
+mod fault;
+mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use fault::Faults;
+pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+/// One versioned write of one key, as the engine hands it to a store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Write {
+    /// The key.
+    pub key: Bytes,
+    /// The version of the newest write folded into this one. Versions are
+    /// unique and increase with time, across restarts too.
+    pub version: u64,
+    /// What to do to the key.
+    pub change: Change,
+}
+
+/// What a [`Write`] does to its key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// Replace the whole key with a blob.
+    Put(Bytes),
+    /// Remove the key, leaving a tombstone at the write's version.
+    Delete,
+    /// Change single fields of a map.
+    Patch {
+        /// The shape of the map, which says where its fields are stored.
+        kind: MapKind,
+        /// If set, the key is first reset at this version, exactly as by a
+        /// delete: everything older is gone (the key was deleted, replaced
+        /// wholesale, or changed shape before these fields were written).
+        reset: Option<u64>,
+        /// The changed fields, each with its own version; at most one entry
+        /// per field.
+        fields: Vec<FieldChange>,
+    },
+}
+
+/// One field of a [`Change::Patch`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldChange {
+    /// The field (a hash field or a scored member).
+    pub field: Bytes,
+    /// The version of the write that set or removed it.
+    pub version: u64,
+    /// The new value, or `None` to remove the field (leaving a tombstone).
+    pub value: Option<FieldValue>,
+}
+
+/// A failure reported by a [`Store`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} store error: {message}", if self.transient { "transient" } else { "permanent" })]
+pub struct StoreError {
+    transient: bool,
+    message: String,
+}
+
+impl StoreError {
+    /// A failure that a later retry may not see: the connection was lost, a
+    /// lock or a deadline timed out, the database is restarting.
+    pub fn transient(message: impl Into<String>) -> Self {
+        StoreError { transient: true, message: message.into() }
+    }
+
+    /// A failure that retrying will not cure: the database refused the data
+    /// (a constraint, a type, a size).
+    pub fn permanent(message: impl Into<String>) -> Self {
+        StoreError { transient: false, message: message.into() }
+    }
+
+    /// Whether a retry may succeed.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        self.transient
+    }
+
+    /// The store's own words for what went wrong.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// A database that the cache writes behind into.
+///
+/// Implement it for your own database as you would Hazelcast's `MapStore`:
+/// the engine calls [`Store::write`] with batches and [`Store::load`] on
+/// cache misses. The module documentation states the conditional-write rules
+/// a store must follow; [`MemoryStore`] is a small reference implementation.
+pub trait Store: Send + Sync + 'static {
+    /// Applies a batch of writes, all or nothing, following the version rules
+    /// above. On a permanent error the engine splits the batch to find the
+    /// writes the store refuses, so a store need not report which row failed.
+    fn write(&self, batch: &[Write]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Loads one key's live value, or `None` if the store has none.
+    fn load(&self, key: &Bytes) -> impl Future<Output = Result<Option<Value>, StoreError>> + Send;
+
+    /// The highest version the store holds in any row or tombstone, or 0.
+    ///
+    /// The engine starts its version clock above it, so that versions stay
+    /// monotonic across restarts even if the machine's clock went back.
+    fn max_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
