@@ -1,10 +1,104 @@
 //! Jotter: a write-behind cache.
+//!
+//! A write lands in memory, is acknowledged at once, and reaches the
+//! database later, in batches, from background flush workers. Reads see
+//! every acknowledged write at once, whether or not it is in the database
+//! yet.
+//!
+//! ```
+//! use jotter::{Cache, MemoryStore, Store};
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), jotter::Error> {
+//! let store = MemoryStore::new();
+//! let cache = Cache::builder(store.clone())
+//!     .batch_size(500)
+//!     .flush_interval(Duration::from_millis(100))
+//!     .build()
+//!     .await?;
+//!
+//! for _ in 0..100 {
+//!     cache.incr("views:article:9123", 1).await?; // in memory, at once
+//! }
+//! assert_eq!(cache.get("views:article:9123").await?, Some("100".into()));
+//!
+//! cache.flush().await?; // a barrier: everything above is now in the store
+//! assert_eq!(store.rows_written(), 1); // 100 increments, one store write
+//! cache.shutdown(Duration::from_secs(5)).await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Components
+//!
+//! - [`Cache`] (`cache.rs`): the handle; `engine.rs` holds the read and
+//!   write paths, `buffer.rs` the write buffer of pending ops (`op.rs`),
+//!   `bound.rs` the exact bound on it, `flusher.rs` the flush workers,
+//!   `retry.rs` and `rate.rs` their back-off and rate limit, `ticket.rs`
+//!   the progress barriers, `dead_letter.rs` the dead-letter queue,
+//!   `clock.rs` the version clock, `stats.rs` the counters.
+//! - [`Store`] (`store/`): the seam to a database, with its rules for
+//!   versioned, conditional writes; [`MemoryStore`] (with fault
+//!   injection) and, with the `sqlite` feature (on by default),
+//!   [`SqliteStore`].
+//!
+//! # The contract
+//!
+//! - **Read your writes.** A read sees the newest accepted write of its key,
+//!   evicted or not, store up or down.
+//! - **Convergence and no regression.** Each write carries a version from a
+//!   clock that never goes back (it starts above the store's highest
+//!   version); the store applies a write only if it is newer, and deletes
+//!   leave versioned tombstones. Coalescing skips intermediate values but
+//!   never reorders; one key's writes reach the store one at a time, in order.
+//! - **Bounded memory.** Pending writes are bounded exactly in entries and
+//!   bytes, in-flight ones included; when full, the [`FullPolicy`] applies:
+//!   block, reject, or write through. Nothing is dropped silently.
+//! - **Failures sorted.** Transient store errors are retried with
+//!   exponential back-off and jitter, without limit; a write the store
+//!   refuses for good is isolated from its batch, retried a few times, then
+//!   moved to the dead-letter queue with the error.
+//! - **Durability.** This crate has no write-ahead log yet: pending writes
+//!   live in memory only, and a crash loses what was not yet flushed.
+//!   [`Cache::flush`] and the write-through calls say when a write is safe.
+//!
+//! # Metrics
+//!
+//! Through the [`metrics`](https://docs.rs/metrics) facade (install any
+//! recorder, e.g. a Prometheus exporter): counters
+//! `jotter_writes_accepted_total`, `jotter_store_writes_total`,
+//! `jotter_batches_total`, `jotter_retries_total`,
+//! `jotter_store_failures_total`, `jotter_dead_letters_total`,
+//! `jotter_loads_total`; histogram `jotter_batch_size`; gauges
+//! `jotter_pending_entries`, `jotter_pending_bytes`,
+//! `jotter_oldest_pending_seconds`, `jotter_dead_letters`.
 #![forbid(unsafe_code)]
 
+mod bound;
+mod buffer;
+mod cache;
+mod clock;
+mod config;
+mod dead_letter;
+mod engine;
+mod error;
+mod flusher;
+mod op;
+mod rate;
+mod retry;
+mod stats;
 mod store;
+mod ticket;
 mod value;
 
-pub use store::{Change, FieldChange, Faults, MemoryStore, Store, StoreError, Write};
+pub use cache::{Cache, Edit, ShutdownReport};
+pub use config::{CacheBuilder, FullPolicy, WriteMode};
+pub use dead_letter::{DeadLetter, ReplayReport};
+pub use error::{BoundKind, Error, Result, Shape};
+pub use stats::Stats;
+pub use store::{Change, Faults, FieldChange, MemoryStore, Store, StoreError, Write};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
+pub use ticket::Ticket;
 pub use value::{FieldValue, MapKind, Value};

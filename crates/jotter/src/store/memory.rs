@@ -183,4 +183,3 @@ impl Store for MemoryStore {
         Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))
     }
 }
-

@@ -1,0 +1,160 @@
+//! The write buffer (the "dirty table"): every write accepted but not yet
+//! in the store, sharded by key hash.
+//!
+//! Each key has a short queue of pending ops. In coalescing mode a new write
+//! folds into the newest op unless a flush worker is writing that op, in
+//! which case it queues behind it; so a key has at most two ops, and a
+//! worker that finishes a write can tell whether a newer one arrived (trap
+//! 2). In ordered mode every write queues. Only the front op of a key is
+//! ever handed to a worker, so one key's ops reach the store one at a time,
+//! in order (trap 3), and a key appears at most once per batch.
+//!
+//! Each shard belongs to one flush worker and keeps a `ready` index of its
+//! keys whose front op waits to be flushed, ordered by version (which is
+//! the order writes were accepted): the oldest pending write is its first
+//! entry, which is what the flush interval and barriers look at.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use foldhash::fast::FixedState;
+use parking_lot::{Mutex, MutexGuard};
+use tokio::sync::OnceCell;
+
+use crate::op::Pending;
+use crate::value::Value;
+
+/// Shards per flush worker: enough that writers rarely meet on one lock.
+const SHARDS_PER_WORKER: usize = 16;
+
+/// A read-through load in progress; readers of the same key wait on it
+/// instead of loading again (single flight).
+#[derive(Debug)]
+pub(crate) struct LoadSlot {
+    /// The shard's epoch when the load began. If the shard has flushed
+    /// anything since, the loaded value may be older than what the store
+    /// now holds, and it is not installed (trap 1: stale install).
+    pub epoch: u64,
+    pub cell: OnceCell<Option<Value>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Shard {
+    pub entries: HashMap<Bytes, VecDeque<Pending>, FixedState>,
+    /// Keys whose front op waits for a worker, by the op's first version.
+    pub ready: BTreeMap<u64, Bytes>,
+    /// Bumped whenever a flush (or a direct write) changes what the store
+    /// holds for a key of this shard.
+    pub epoch: u64,
+    pub loading: HashMap<Bytes, Arc<LoadSlot>, FixedState>,
+    /// Ops written to the store by their callers (write-through on a full
+    /// buffer) rather than by the worker; while any is out, the ops queued
+    /// behind them are not in `ready` and barriers must look for them.
+    pub direct_writes: usize,
+}
+
+impl Shard {
+    /// The oldest op waiting in this shard: its first version and age origin.
+    pub(crate) fn oldest(&self) -> Option<(u64, tokio::time::Instant)> {
+        let (&version, key) = self.ready.first_key_value()?;
+        let since = self.entries.get(key)?.front()?.since;
+        Some((version, since))
+    }
+
+    /// The smallest first version of any op in this shard that a worker
+    /// has not finished; `None` if there is none.
+    pub(crate) fn min_pending(&self) -> Option<u64> {
+        let ready = self.ready.first_key_value().map(|(v, _)| *v);
+        if self.direct_writes == 0 {
+            return ready;
+        }
+        let queued = self.entries.values().flatten().map(|p| p.first_version).min();
+        ready.into_iter().chain(queued).min()
+    }
+
+    /// The load slot for `key`, joining one in progress or starting one.
+    pub(crate) fn load_slot(&mut self, key: &Bytes) -> Arc<LoadSlot> {
+        let epoch = self.epoch;
+        self.loading
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(LoadSlot { epoch, cell: OnceCell::new() }))
+            .clone()
+    }
+
+    /// Forgets a finished load slot (unless a newer one replaced it).
+    pub(crate) fn finish_load(&mut self, key: &Bytes, slot: &Arc<LoadSlot>) {
+        if self.loading.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            self.loading.remove(key);
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Buffer {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: FixedState,
+    workers: usize,
+}
+
+impl Buffer {
+    pub(crate) fn new(workers: usize) -> Self {
+        let shards =
+            (0..workers * SHARDS_PER_WORKER).map(|_| Mutex::new(Shard::default())).collect();
+        Buffer { shards, hasher: FixedState::with_seed(0x6a6f_7474_6572), workers }
+    }
+
+    /// The shard a key lives in.
+    pub(crate) fn shard_of(&self, key: &[u8]) -> usize {
+        // The hash's high bits pick the shard: low bits of a multiplicative
+        // hash are the weak ones.
+        let h = self.hasher.hash_one(key);
+        usize::try_from((u128::from(h) * self.shards.len() as u128) >> 64).unwrap_or(0)
+    }
+
+    /// The worker that owns a shard.
+    pub(crate) fn worker_of(&self, shard: usize) -> usize {
+        shard % self.workers
+    }
+
+    /// The shards a worker owns.
+    pub(crate) fn shards_of(&self, worker: usize) -> impl Iterator<Item = usize> + '_ {
+        (worker..self.shards.len()).step_by(self.workers)
+    }
+
+    pub(crate) fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        self.shards[shard].lock()
+    }
+
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shard_belongs_to_exactly_one_worker() {
+        let buffer = Buffer::new(3);
+        let mut owned: Vec<usize> =
+            (0..3).flat_map(|w| buffer.shards_of(w).collect::<Vec<_>>()).collect();
+        owned.sort_unstable();
+        assert_eq!(owned, (0..buffer.shard_count()).collect::<Vec<_>>());
+        for w in 0..3 {
+            assert!(buffer.shards_of(w).all(|s| buffer.worker_of(s) == w));
+        }
+    }
+
+    #[test]
+    fn keys_spread_over_shards() {
+        let buffer = Buffer::new(2);
+        let mut hits = vec![0u32; buffer.shard_count()];
+        for i in 0..10_000 {
+            hits[buffer.shard_of(format!("key:{i}").as_bytes())] += 1;
+        }
+        assert!(hits.iter().all(|&n| n > 200), "{hits:?}");
+    }
+}

@@ -1,0 +1,533 @@
+//! [`Cache`], the handle a program holds: reads, writes, barriers,
+//! shutdown, statistics and the dead-letter queue.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::clock::{WallClock, system_micros};
+use crate::config::{CacheBuilder, Config, FullPolicy};
+use crate::dead_letter::{DeadLetter, ReplayReport};
+use crate::engine::{Attempt, Inner};
+use crate::error::{Error, Result, Shape};
+use crate::flusher::{self, Outcome};
+use crate::op::Op;
+use crate::stats::Stats;
+use crate::store::{Store, StoreError, Write};
+use crate::ticket::Ticket;
+use crate::value::{FieldValue, MapKind, Value};
+
+/// A write-behind cache in front of a [`Store`].
+///
+/// Writes return as soon as they are in memory; flush workers write them to
+/// the store in batches. Reads see every accepted write at once. Dropping
+/// the cache stops its workers without draining; call
+/// [`shutdown`](Cache::shutdown) to drain first.
+#[derive(Debug)]
+pub struct Cache<S: Store> {
+    inner: Arc<Inner<S>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What [`Cache::modify`] does to a key, decided from its current value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Write nothing.
+    Keep,
+    /// Replace the whole key. An empty map deletes it.
+    Put(Value),
+    /// Remove the key.
+    Delete,
+    /// Set (`Some`) or remove (`None`) single fields of a map of `kind`,
+    /// creating the map if the key is absent.
+    Fields {
+        /// The map's kind; the key must hold this kind or nothing.
+        kind: MapKind,
+        /// The fields to change, each at most once.
+        changes: Vec<(Bytes, Option<FieldValue>)>,
+    },
+}
+
+/// What [`Cache::shutdown`] achieved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Whether every accepted write reached the store (or the dead-letter
+    /// queue) within the timeout.
+    pub drained: bool,
+    /// Writes still pending when the workers stopped.
+    pub pending_entries: u64,
+    /// Bytes they hold.
+    pub pending_bytes: u64,
+    /// Writes in the dead-letter queue.
+    pub dead_letters: u64,
+}
+
+impl<S: Store> Cache<S> {
+    /// A builder for a cache in front of `store`.
+    pub fn builder(store: S) -> CacheBuilder<S> {
+        CacheBuilder::new(store)
+    }
+
+    pub(crate) async fn start(store: S, config: Config) -> Result<Self> {
+        Self::start_with_clock(store, config, system_micros).await
+    }
+
+    pub(crate) async fn start_with_clock(
+        store: S,
+        config: Config,
+        wall: WallClock,
+    ) -> Result<Self> {
+        let floor = store.max_version().await?;
+        let workers = config.flush_workers;
+        let inner = Arc::new(Inner::new(store, config, floor, wall));
+        let tasks = (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
+        Ok(Cache { inner, tasks: Mutex::new(tasks) })
+    }
+
+    /// The key's value: the newest accepted write, whether or not it is in
+    /// the store yet; loaded from the store on a miss.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if the key is not resident and the store cannot be read.
+    pub async fn get(&self, key: impl Into<Bytes>) -> Result<Option<Value>> {
+        self.inner.with_view(&key.into(), |_, _, value| value).await
+    }
+
+    /// Replaces the key's value. Returns once the write is in memory.
+    ///
+    /// # Errors
+    ///
+    /// When the buffer is full, as the [`FullPolicy`] says; [`Error::ShuttingDown`].
+    pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
+        let op = whole_op(value.into());
+        let (_, ticket) = self.write(key.into(), false, |_| Ok((Some(op.clone()), ()))).await?;
+        Ok(ticket.expect("a put always writes"))
+    }
+
+    /// Removes the key (the store keeps a versioned tombstone).
+    ///
+    /// # Errors
+    ///
+    /// As [`put`](Cache::put).
+    pub async fn delete(&self, key: impl Into<Bytes>) -> Result<Ticket> {
+        let (_, ticket) = self.write(key.into(), false, |_| Ok((Some(Op::Delete), ()))).await?;
+        Ok(ticket.expect("a delete always writes"))
+    }
+
+    /// Adds `delta` to the integer stored as decimal text under the key
+    /// (absent counts as 0) and returns the new total. The store receives
+    /// the total, never the delta, so a retried write cannot count twice.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotAnInteger`] if the value is not a decimal `i64` or the sum
+    /// overflows; [`Error::WrongType`] for a map; as [`put`](Cache::put).
+    pub async fn incr(&self, key: impl Into<Bytes>, delta: i64) -> Result<(i64, Ticket)> {
+        let (total, ticket) = self
+            .modify(key, |value| {
+                let current = match value {
+                    None => 0,
+                    Some(Value::Blob(b)) => parse_i64(b)?,
+                    Some(_) => return Err(Error::WrongType { expected: Shape::Blob }),
+                };
+                let total = current.checked_add(delta).ok_or(Error::NotAnInteger)?;
+                Ok((Edit::Put(Value::Blob(Bytes::from(total.to_string()))), total))
+            })
+            .await?;
+        Ok((total, ticket.expect("an increment always writes")))
+    }
+
+    /// Sets one field of a map (creating the map), leaving the other fields.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WrongType`] if the key holds a blob or the other kind of map;
+    /// as [`put`](Cache::put).
+    pub async fn set_field(
+        &self,
+        key: impl Into<Bytes>,
+        field: impl Into<Bytes>,
+        value: FieldValue,
+    ) -> Result<Ticket> {
+        let kind = value.kind();
+        let changes = vec![(field.into(), Some(value))];
+        let (_, ticket) =
+            self.modify(key, |_| Ok((Edit::Fields { kind, changes: changes.clone() }, ()))).await?;
+        Ok(ticket.expect("a field write always writes"))
+    }
+
+    /// Removes one field of a map; returns whether it was there. Removing
+    /// the last field removes the key.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_field`](Cache::set_field).
+    pub async fn remove_field(
+        &self,
+        key: impl Into<Bytes>,
+        kind: MapKind,
+        field: impl Into<Bytes>,
+    ) -> Result<bool> {
+        let field = field.into();
+        let (existed, _) = self
+            .modify(key, |value| {
+                if value.is_some_and(|v| v.field(&field).is_some()) {
+                    Ok((Edit::Fields { kind, changes: vec![(field.clone(), None)] }, true))
+                } else {
+                    check_kind(value, kind)?;
+                    Ok((Edit::Keep, false))
+                }
+            })
+            .await?;
+        Ok(existed)
+    }
+
+    /// Adds `delta` to a member's score in a scored map (absent counts as 0)
+    /// and returns the new score.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotAFloat`] if the result is not a number; as [`set_field`](Cache::set_field).
+    pub async fn incr_score(
+        &self,
+        key: impl Into<Bytes>,
+        member: impl Into<Bytes>,
+        delta: f64,
+    ) -> Result<(f64, Ticket)> {
+        let member = member.into();
+        let (score, ticket) = self
+            .modify(key, |value| {
+                let current = match value.and_then(|v| v.field(&member)) {
+                    Some(FieldValue::Score(s)) => s,
+                    _ => 0.0,
+                };
+                let score = current + delta;
+                if score.is_nan() {
+                    return Err(Error::NotAFloat);
+                }
+                let changes = vec![(member.clone(), Some(FieldValue::Score(score)))];
+                Ok((Edit::Fields { kind: MapKind::Scores, changes }, score))
+            })
+            .await?;
+        Ok((score, ticket.expect("a score increment always writes")))
+    }
+
+    /// The general read-modify-write: `f` sees the key's current value and
+    /// decides what to write, atomically with respect to every other write
+    /// of the key. `f` runs under a lock, so it must be quick; it may run
+    /// more than once if the write has to wait for room.
+    ///
+    /// Returns `f`'s result and a ticket if anything was written.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns; [`Error::WrongType`] for a field edit on a key of
+    /// another shape; as [`get`](Cache::get) and [`put`](Cache::put).
+    pub async fn modify<R>(
+        &self,
+        key: impl Into<Bytes>,
+        mut f: impl FnMut(Option<&Value>) -> Result<(Edit, R)>,
+    ) -> Result<(R, Option<Ticket>)> {
+        self.write(key.into(), true, |value| {
+            let (edit, r) = f(value)?;
+            Ok((edit_to_op(value, edit)?, r))
+        })
+        .await
+    }
+
+    /// Replaces the key's value and returns once the store has committed it
+    /// (write-through for this one write).
+    ///
+    /// # Errors
+    ///
+    /// As [`put`](Cache::put); [`Error::DeadLettered`] if the store refused
+    /// it; it waits as long as the store is unreachable.
+    pub async fn put_through(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<()> {
+        self.put(key, value).await?.wait(true).await
+    }
+
+    /// Removes the key and returns once the store has committed it.
+    ///
+    /// # Errors
+    ///
+    /// As [`put_through`](Cache::put_through).
+    pub async fn delete_through(&self, key: impl Into<Bytes>) -> Result<()> {
+        self.delete(key).await?.wait(true).await
+    }
+
+    /// A barrier: returns once every write accepted before the call is in
+    /// the store (or in the dead-letter queue). Flushes at once rather than
+    /// waiting for full batches.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stopped`] if the cache stopped first.
+    pub async fn flush(&self) -> Result<()> {
+        self.inner.progress.wait_all(self.inner.clock.last()).await
+    }
+
+    /// Stops accepting writes, drains the buffer to the store for up to
+    /// `timeout`, stops the workers and reports what is left.
+    pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        let inner = &self.inner;
+        inner.closing.store(true, Ordering::Release);
+        // Writers waiting for room re-check and see the cache closing.
+        inner.bound.room.notify_waiters();
+        let drain = inner.progress.wait_all(inner.clock.last());
+        let drained = matches!(tokio::time::timeout(timeout, drain).await, Ok(Ok(())));
+        inner.cancel.cancel();
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for task in tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "a flush worker ended abnormally");
+            }
+        }
+        let (pending_entries, pending_bytes) = inner.bound.used();
+        if !drained {
+            tracing::warn!(pending_entries, "shutdown timed out with writes not yet in the store");
+        }
+        ShutdownReport {
+            drained,
+            pending_entries,
+            pending_bytes,
+            dead_letters: inner.progress.dead.len(),
+        }
+    }
+
+    /// Counters and gauges as of now.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        let inner = &self.inner;
+        inner.counters.snapshot(
+            inner.bound.used(),
+            inner.oldest_pending(),
+            inner.progress.dead.len(),
+        )
+    }
+
+    /// Whether the store holds the newest write of `key`: nothing of it is
+    /// pending and none of it was dead-lettered.
+    #[must_use]
+    pub fn is_persisted(&self, key: &[u8]) -> bool {
+        let key = Bytes::copy_from_slice(key);
+        let shard = self.inner.buffer.lock(self.inner.buffer.shard_of(&key));
+        !shard.entries.contains_key(&key) && !self.inner.progress.dead.has_key(&key)
+    }
+
+    /// The writes the store refused for good, with its errors.
+    #[must_use]
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.inner.progress.dead.list()
+    }
+
+    /// Writes every dead letter to the store again, each with its original
+    /// version (so a replay can never put an older value over a newer one).
+    /// Those the store accepts leave the queue; the others stay, with the
+    /// new error.
+    pub async fn replay_dead_letters(&self) -> ReplayReport {
+        let inner = &self.inner;
+        let mut report = ReplayReport::default();
+        for mut letter in inner.progress.dead.take() {
+            match inner.store.write(std::slice::from_ref(&letter.write)).await {
+                Ok(()) => {
+                    report.replayed += 1;
+                    inner.counters.batch_done(1);
+                    self.forget_clean(&letter.write.key);
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    letter.error = e.message().to_owned();
+                    letter.attempts += 1;
+                    inner.progress.dead.restore(letter);
+                }
+            }
+        }
+        report
+    }
+
+    /// Drops every dead letter; returns how many.
+    pub fn purge_dead_letters(&self) -> usize {
+        self.inner.progress.dead.purge(|_| true)
+    }
+
+    /// Drops the dead letters of one key; returns how many.
+    pub fn purge_dead_letters_of(&self, key: &[u8]) -> usize {
+        self.inner.progress.dead.purge(|d| d.write.key == key)
+    }
+
+    /// Drops the clean copy of a key after the store changed behind the
+    /// workers' back, so the next read loads what the store now holds.
+    fn forget_clean(&self, key: &Bytes) {
+        let mut shard = self.inner.buffer.lock(self.inner.buffer.shard_of(key));
+        shard.epoch += 1;
+        self.inner.clean.remove(key);
+    }
+
+    /// Accepts one write computed by `f` from the key's value (or blind, if
+    /// `needs_view` is false), applying the full policy.
+    async fn write<R>(
+        &self,
+        key: Bytes,
+        needs_view: bool,
+        mut f: impl FnMut(Option<&Value>) -> Result<(Option<Op>, R)>,
+    ) -> Result<(R, Option<Ticket>)> {
+        let inner = &self.inner;
+        let started = Instant::now();
+        loop {
+            inner.check_open()?;
+            // Registered before trying, so room given back between the try
+            // and the wait is not missed.
+            let room = inner.bound.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, value: Option<Value>| {
+                let (op, r) = f(value.as_ref())?;
+                match op {
+                    None => Ok(Attempt::Accepted(r, None)),
+                    Some(op) => inner.try_accept(shard, s, &key, op, r),
+                }
+            };
+            let attempt = if needs_view {
+                inner.with_view(&key, attempt).await??
+            } else {
+                let s = inner.buffer.shard_of(&key);
+                let mut shard = inner.buffer.lock(s);
+                attempt(&mut shard, s, None)?
+            };
+            match attempt {
+                Attempt::Accepted(r, ticket) => return Ok((r, ticket)),
+                Attempt::Direct(r, write, s) => {
+                    let ticket = self.write_direct(write, s).await?;
+                    return Ok((r, Some(ticket)));
+                }
+                Attempt::Full { bound, key_pending } => {
+                    let limit = inner.bound.limit(bound);
+                    let timeout = match inner.config.full_policy {
+                        FullPolicy::Reject => return Err(Error::Full { bound, limit }),
+                        FullPolicy::Block { timeout } => timeout,
+                        FullPolicy::WriteThrough => {
+                            debug_assert!(
+                                key_pending,
+                                "write-through goes direct unless the key is pending"
+                            );
+                            inner.config.block_timeout
+                        }
+                    };
+                    if tokio::time::timeout_at(started + timeout, room).await.is_err() {
+                        return Err(Error::FullTimeout { bound, limit, waited: started.elapsed() });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a direct (write-through policy) write to the store, then
+    /// finishes it in the buffer like a flushed one.
+    async fn write_direct(&self, write: Write, s: usize) -> Result<Ticket> {
+        let inner = &self.inner;
+        let mut outcomes = [Outcome::Stored];
+        let deadline = Instant::now() + inner.config.block_timeout;
+        let mut rng = fastrand::Rng::new();
+        let result = flusher::write_isolating(
+            inner,
+            std::slice::from_ref(&write),
+            &mut outcomes,
+            &mut rng,
+            Some(deadline),
+        )
+        .await;
+        let result = match (result, &outcomes[0]) {
+            (Err(e), _) => Err(Error::Store(e)),
+            (Ok(()), Outcome::Dead { error, .. }) => {
+                Err(Error::Store(StoreError::permanent(error.clone())))
+            }
+            (Ok(()), Outcome::Stored) => Ok(()),
+        };
+        {
+            let mut shard = inner.buffer.lock(s);
+            shard.direct_writes -= 1;
+            inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
+        }
+        // Writes of this key queued behind it may now go direct themselves.
+        inner.bound.room.notify_waiters();
+        result?;
+        Ok(Ticket::done(inner.progress.clone(), write.version, write.key))
+    }
+}
+
+impl<S: Store> Drop for Cache<S> {
+    fn drop(&mut self) {
+        self.inner.cancel.cancel();
+        let (pending, _) = self.inner.bound.used();
+        if pending > 0 && !self.inner.closing.load(Ordering::Acquire) {
+            tracing::warn!(
+                pending,
+                "cache dropped without shutdown; pending writes were not drained"
+            );
+        }
+    }
+}
+
+/// The op that replaces a key with `value`.
+fn whole_op(value: Value) -> Op {
+    match value {
+        Value::Blob(b) => Op::Put(b),
+        map if map.is_empty_map() => Op::Delete,
+        Value::Hash(m) => Op::Patch {
+            kind: MapKind::Hash,
+            reset: Some(0),
+            fields: m
+                .iter()
+                .map(|(f, v)| (f.clone(), (0, Some(FieldValue::Bytes(v.clone())))))
+                .collect(),
+        },
+        Value::Scores(m) => Op::Patch {
+            kind: MapKind::Scores,
+            reset: Some(0),
+            fields: m.iter().map(|(f, s)| (f.clone(), (0, Some(FieldValue::Score(*s))))).collect(),
+        },
+    }
+}
+
+fn check_kind(value: Option<&Value>, kind: MapKind) -> Result<()> {
+    match value {
+        Some(v) if v.map_kind() != Some(kind) => {
+            Err(Error::WrongType { expected: Shape::Map(kind) })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The op for an edit of a key whose current value is `value`.
+fn edit_to_op(value: Option<&Value>, edit: Edit) -> Result<Option<Op>> {
+    Ok(match edit {
+        Edit::Keep => None,
+        Edit::Put(v) => Some(whole_op(v)),
+        Edit::Delete => Some(Op::Delete),
+        Edit::Fields { kind, changes } => {
+            check_kind(value, kind)?;
+            if changes.iter().any(|(_, v)| v.as_ref().is_some_and(|v| v.kind() != kind)) {
+                return Err(Error::WrongType { expected: Shape::Map(kind) });
+            }
+            if changes.is_empty() {
+                return Ok(None);
+            }
+            Some(Op::Patch {
+                kind,
+                reset: None,
+                fields: changes.into_iter().map(|(f, v)| (f, (0, v))).collect(),
+            })
+        }
+    })
+}
+
+fn parse_i64(b: &[u8]) -> Result<i64> {
+    std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).ok_or(Error::NotAnInteger)
+}

@@ -1,0 +1,252 @@
+//! How a cache is configured: [`CacheBuilder`] and the policies it chooses
+//! between. `build` checks every setting, so a running cache never meets a
+//! nonsensical one.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::store::Store;
+
+/// What a write does when the write buffer is full (contract line 5:
+/// nothing is dropped silently).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FullPolicy {
+    /// Wait for room (back-pressure) up to the timeout, then fail with
+    /// [`Error::FullTimeout`].
+    Block {
+        /// How long one write may wait.
+        timeout: Duration,
+    },
+    /// Fail at once with [`Error::Full`], naming the bound.
+    Reject,
+    /// Write to the store synchronously, bypassing the buffer. A write to a
+    /// key that already has writes pending waits for room as under `Block`
+    /// (with the block timeout), because it must reach the store after them.
+    WriteThrough,
+}
+
+/// How writes of one key are buffered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteMode {
+    /// One pending write per key, the newest: 100 updates of a key between
+    /// two flushes cost one store write. Intermediate values are skipped,
+    /// never reordered.
+    Coalesce,
+    /// Every write reaches the store, in order, still batched (one write per
+    /// key per batch). For append-only data such as events and readings.
+    Ordered,
+}
+
+/// Settings of a cache; see [`CacheBuilder`] for each one's meaning and default.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub cache_bytes: u64,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub flush_workers: usize,
+    pub max_pending_entries: u64,
+    pub max_pending_bytes: u64,
+    pub full_policy: FullPolicy,
+    pub mode: WriteMode,
+    pub ordered_prefixes: Vec<Bytes>,
+    pub max_store_writes_per_sec: Option<u64>,
+    pub retry: RetryPolicy,
+    /// Used when a write-through policy needs its own timeout for a key
+    /// that already has writes pending.
+    pub block_timeout: Duration,
+}
+
+impl Config {
+    /// The write mode that applies to `key`.
+    pub(crate) fn mode_of(&self, key: &[u8]) -> WriteMode {
+        if self.mode == WriteMode::Ordered
+            || self.ordered_prefixes.iter().any(|p| key.starts_with(p))
+        {
+            WriteMode::Ordered
+        } else {
+            WriteMode::Coalesce
+        }
+    }
+}
+
+/// Builds a [`Cache`] in front of a [`Store`].
+///
+/// Defaults, chosen for a typical SQL database:
+///
+/// | setting | default |
+/// |---|---|
+/// | `cache_bytes` | 64 MiB of clean (already stored) entries |
+/// | `batch_size` | 1,000 writes per store call |
+/// | `flush_interval` | 1 s: the oldest pending write waits at most this long |
+/// | `flush_workers` | the number of CPU cores |
+/// | `max_pending_entries` | 1,000,000 |
+/// | `max_pending_bytes` | 256 MiB |
+/// | `full_policy` | `Block` for up to 5 s |
+/// | `mode` | `Coalesce` |
+/// | `max_store_writes_per_sec` | unlimited |
+/// | `retry_backoff` | 100 ms doubling up to 30 s, with jitter |
+/// | `dead_letter_after` | 3 attempts of a write the store refuses for good |
+#[derive(Debug)]
+#[must_use]
+pub struct CacheBuilder<S> {
+    store: S,
+    config: Config,
+}
+
+impl<S: Store> CacheBuilder<S> {
+    pub(crate) fn new(store: S) -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let block_timeout = Duration::from_secs(5);
+        CacheBuilder {
+            store,
+            config: Config {
+                cache_bytes: 64 << 20,
+                batch_size: 1000,
+                flush_interval: Duration::from_secs(1),
+                flush_workers: workers,
+                max_pending_entries: 1_000_000,
+                max_pending_bytes: 256 << 20,
+                full_policy: FullPolicy::Block { timeout: block_timeout },
+                mode: WriteMode::Coalesce,
+                ordered_prefixes: Vec::new(),
+                max_store_writes_per_sec: None,
+                retry: RetryPolicy::default(),
+                block_timeout,
+            },
+        }
+    }
+
+    /// Memory for clean entries (already in the store), in bytes. Only clean
+    /// entries are evicted; pending writes are bounded separately.
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.config.cache_bytes = bytes;
+        self
+    }
+
+    /// The most writes in one store call. A batch is flushed when it is
+    /// full or when its oldest write reaches `flush_interval`.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.config.batch_size = n;
+        self
+    }
+
+    /// How long the oldest pending write may wait before its batch is
+    /// flushed, however small the batch.
+    pub fn flush_interval(mut self, interval: Duration) -> Self {
+        self.config.flush_interval = interval;
+        self
+    }
+
+    /// The number of flush workers. A key always goes to the same worker,
+    /// so one key's writes are never in flight twice at once.
+    pub fn flush_workers(mut self, n: usize) -> Self {
+        self.config.flush_workers = n;
+        self
+    }
+
+    /// The most writes not yet in the store, counted exactly, including those
+    /// in flight. Coalesced writes count once.
+    pub fn max_pending_entries(mut self, n: u64) -> Self {
+        self.config.max_pending_entries = n;
+        self
+    }
+
+    /// The most bytes held by writes not yet in the store (keys, values and
+    /// a fixed overhead per write), counted exactly, including those in flight.
+    pub fn max_pending_bytes(mut self, n: u64) -> Self {
+        self.config.max_pending_bytes = n;
+        self
+    }
+
+    /// What a write does when a bound is reached.
+    pub fn full_policy(mut self, policy: FullPolicy) -> Self {
+        if let FullPolicy::Block { timeout } = policy {
+            self.config.block_timeout = timeout;
+        }
+        self.config.full_policy = policy;
+        self
+    }
+
+    /// Coalesce (the default) or keep every write in order, for all keys.
+    pub fn mode(mut self, mode: WriteMode) -> Self {
+        self.config.mode = mode;
+        self
+    }
+
+    /// Keeps every write of keys starting with `prefix` in order (an
+    /// append-only keyspace), while other keys coalesce.
+    pub fn ordered_keyspace(mut self, prefix: impl Into<Bytes>) -> Self {
+        self.config.ordered_prefixes.push(prefix.into());
+        self
+    }
+
+    /// A ceiling on key writes per second sent to the store, across all
+    /// workers, so that a recovering database is not flattened by the backlog.
+    pub fn max_store_writes_per_sec(mut self, rate: u64) -> Self {
+        self.config.max_store_writes_per_sec = Some(rate);
+        self
+    }
+
+    /// Back-off between retries of a failed batch: starts at `initial`,
+    /// doubles up to `max`, each wait drawn at random from its upper half.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.config.retry.initial = initial;
+        self.config.retry.max = max;
+        self
+    }
+
+    /// How many times a write the store refuses for good is tried before it
+    /// is moved to the dead-letter queue.
+    pub fn dead_letter_after(mut self, attempts: u32) -> Self {
+        self.config.retry.dead_letter_after = attempts;
+        self
+    }
+
+    /// Checks the settings, reads the store's highest version (so versions
+    /// stay monotonic across restarts) and starts the flush workers.
+    ///
+    /// Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming a bad setting, or [`Error::Store`] if the
+    /// store cannot be read.
+    pub async fn build(self) -> Result<Cache<S>> {
+        self.validate()?;
+        Cache::start(self.store, self.config).await
+    }
+
+    fn validate(&self) -> Result<()> {
+        let c = &self.config;
+        let bad = |key: &str, allowed: &str| Err(Error::Config(format!("{key} must be {allowed}")));
+        if c.batch_size == 0 {
+            return bad("batch_size", "at least 1");
+        }
+        if c.flush_workers == 0 || c.flush_workers > 1024 {
+            return bad("flush_workers", "between 1 and 1024");
+        }
+        if c.flush_interval.is_zero() {
+            return bad("flush_interval", "greater than zero");
+        }
+        if c.max_pending_entries == 0 {
+            return bad("max_pending_entries", "at least 1");
+        }
+        if c.max_pending_bytes < 1024 {
+            return bad("max_pending_bytes", "at least 1024");
+        }
+        if c.max_store_writes_per_sec == Some(0) {
+            return bad("max_store_writes_per_sec", "at least 1 (or unset for no limit)");
+        }
+        if c.retry.initial.is_zero() || c.retry.max < c.retry.initial {
+            return bad("retry_backoff", "a non-zero initial delay no larger than the maximum");
+        }
+        if c.retry.dead_letter_after == 0 {
+            return bad("dead_letter_after", "at least 1");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! The engine's shared state and its two paths: a read (write buffer, then
+//! clean cache, then one load from the store) and a write (check the bound,
+//! version, fold or queue, wake the worker).
+//!
+//! Both run under the key's shard lock, so a read-modify-write (a counter,
+//! a field increment) is atomic, and a read sees every write accepted
+//! before it (contract line 1). Nothing here awaits while holding a lock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use quick_cache::Weighter;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::bound::Bound;
+use crate::buffer::{Buffer, Shard};
+use crate::clock::{VersionClock, WallClock};
+use crate::config::{Config, FullPolicy, WriteMode};
+use crate::error::{BoundKind, Error, Result};
+use crate::op::{OP_OVERHEAD, Op, Pending};
+use crate::rate::RateLimit;
+use crate::stats::Counters;
+use crate::store::{Store, Write};
+use crate::ticket::{Progress, Ticket};
+use crate::value::Value;
+
+/// Clean entries: values the store already holds, or `None` for a key the
+/// store is known not to have. Evictable at will; the write buffer, not
+/// this cache, holds what is not yet stored.
+pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Value>, CleanWeight>;
+
+/// Bytes a clean entry accounts for beyond its key and value.
+const CLEAN_OVERHEAD: u64 = 48;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CleanWeight;
+
+impl Weighter<Bytes, Option<Value>> for CleanWeight {
+    fn weight(&self, key: &Bytes, value: &Option<Value>) -> u64 {
+        (key.len() + value.as_ref().map_or(0, Value::weight)) as u64 + CLEAN_OVERHEAD
+    }
+}
+
+/// Everything the cache handle and the flush workers share.
+#[derive(Debug)]
+pub(crate) struct Inner<S> {
+    pub store: S,
+    pub config: Config,
+    pub buffer: Buffer,
+    pub bound: Bound,
+    pub clean: CleanCache,
+    pub clock: VersionClock,
+    pub progress: Arc<Progress>,
+    pub counters: Counters,
+    pub rate: Option<RateLimit>,
+    /// Set by shutdown: no new writes.
+    pub closing: AtomicBool,
+    /// Stops the workers (after a drain, or at once on drop).
+    pub cancel: CancellationToken,
+}
+
+/// How a write attempt ended.
+pub(crate) enum Attempt<R> {
+    Accepted(R, Option<Ticket>),
+    /// A bound has no room; `key_pending` says whether the key already has
+    /// writes in the buffer (a direct write would overtake them).
+    Full {
+        bound: BoundKind,
+        key_pending: bool,
+    },
+    /// The write-through policy took over: the caller writes this to the
+    /// store itself, then completes it like a flushed batch.
+    Direct(R, Write, usize),
+}
+
+impl<S: Store> Inner<S> {
+    pub(crate) fn new(store: S, config: Config, floor: u64, wall: WallClock) -> Self {
+        let workers = config.flush_workers;
+        let items = usize::try_from(config.cache_bytes / 256).unwrap_or(usize::MAX).max(16);
+        Inner {
+            clean: CleanCache::with_weighter(items, config.cache_bytes, CleanWeight),
+            bound: Bound::new(config.max_pending_entries, config.max_pending_bytes),
+            rate: config.max_store_writes_per_sec.map(RateLimit::new),
+            buffer: Buffer::new(workers),
+            clock: VersionClock::new(floor, wall),
+            progress: Arc::new(Progress::new(workers)),
+            counters: Counters::new(),
+            closing: AtomicBool::new(false),
+            cancel: CancellationToken::new(),
+            store,
+            config,
+        }
+    }
+
+    /// The key's current value as the buffer and the clean cache know it,
+    /// or `None` if the store must be asked. `loaded` stands in for the
+    /// clean cache with a value just loaded.
+    pub(crate) fn view(
+        &self,
+        shard: &Shard,
+        key: &Bytes,
+        loaded: Option<Option<Value>>,
+    ) -> Option<Option<Value>> {
+        let ops = shard.entries.get(key);
+        // Ops before the last whole one do not matter to the value.
+        let start = ops.and_then(|ops| ops.iter().rposition(|p| p.op.is_whole()));
+        let mut value = match (start, loaded) {
+            (Some(_), _) => None,
+            (None, Some(base)) => base,
+            (None, None) => self.clean.get(key)?,
+        };
+        for pending in ops.into_iter().flatten().skip(start.unwrap_or(0)) {
+            value = pending.op.apply(value);
+        }
+        Some(value)
+    }
+
+    /// Runs `f` on the key's current value under its shard lock, loading
+    /// the value from the store first if it is not resident. However many
+    /// callers miss on one key at once, the store sees one load.
+    pub(crate) async fn with_view<R>(
+        &self,
+        key: &Bytes,
+        mut f: impl FnMut(&mut Shard, usize, Option<Value>) -> R,
+    ) -> Result<R> {
+        let s = self.buffer.shard_of(key);
+        loop {
+            let slot = {
+                let mut shard = self.buffer.lock(s);
+                match self.view(&shard, key, None) {
+                    Some(value) => return Ok(f(&mut shard, s, value)),
+                    None => shard.load_slot(key),
+                }
+            };
+            let loaded = slot
+                .cell
+                .get_or_try_init(|| async {
+                    self.counters.loaded();
+                    self.store.load(key).await
+                })
+                .await;
+            let mut shard = self.buffer.lock(s);
+            shard.finish_load(key, &slot);
+            let loaded = loaded?.clone();
+            // A flush in this shard since the load began may have stored
+            // something newer than what was loaded: then load again.
+            if shard.epoch == slot.epoch {
+                self.clean.insert(key.clone(), loaded.clone());
+                let value = self.view(&shard, key, Some(loaded)).flatten();
+                return Ok(f(&mut shard, s, value));
+            }
+        }
+    }
+
+    /// Tries to accept `op` for `key` into the buffer, under the shard lock.
+    pub(crate) fn try_accept<R>(
+        &self,
+        shard: &mut Shard,
+        s: usize,
+        key: &Bytes,
+        op: Op,
+        result: R,
+    ) -> Result<Attempt<R>> {
+        let mode = self.config.mode_of(key);
+        let back = shard.entries.get(key).and_then(|ops| ops.back());
+        let key_pending = back.is_some();
+        let fold_into = back.filter(|p| mode == WriteMode::Coalesce && !p.in_flight);
+        let fold = fold_into.is_some();
+        let (entries, old_weight, new_weight) = match fold_into {
+            Some(p) => {
+                let payload = p.weight - key.len() - OP_OVERHEAD;
+                (0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, &op))
+            }
+            None => (1, 0, Pending::weight_of(key, &op)),
+        };
+        let limit = self.bound.max_bytes;
+        if new_weight as u64 > limit {
+            return Err(Error::TooLarge { size: new_weight as u64, limit });
+        }
+        let grow = new_weight.saturating_sub(old_weight) as u64;
+        if let Err(bound) = self.bound.try_reserve(entries, grow) {
+            if self.config.full_policy == FullPolicy::WriteThrough && !key_pending {
+                return Ok(self.accept_direct(shard, s, key, op, result));
+            }
+            return Ok(Attempt::Full { bound, key_pending });
+        }
+        if new_weight < old_weight {
+            self.bound.release(0, (old_weight - new_weight) as u64);
+        }
+
+        let version = self.clock.next();
+        let mut op = op;
+        op.stamp(version);
+        let worker = self.buffer.worker_of(s);
+        let ops = shard.entries.entry(key.clone()).or_default();
+        match ops.back_mut().filter(|_| fold) {
+            Some(p) => {
+                p.op.fold(op, version);
+                p.version = version;
+                p.weight = new_weight;
+            }
+            None => {
+                let first = ops.is_empty();
+                ops.push_back(Pending {
+                    op,
+                    first_version: version,
+                    version,
+                    since: Instant::now(),
+                    weight: new_weight,
+                    in_flight: false,
+                });
+                if first {
+                    shard.ready.insert(version, key.clone());
+                    self.mark_ready(worker, 1);
+                }
+            }
+        }
+        self.counters.accepted();
+        let ticket = Ticket {
+            progress: self.progress.clone(),
+            worker,
+            version,
+            key: key.clone(),
+            done: false,
+        };
+        Ok(Attempt::Accepted(result, Some(ticket)))
+    }
+
+    /// The write-through policy on a full buffer: the op is placed in the
+    /// buffer already in flight and unaccounted (its caller holds it and
+    /// writes it now), so reads see it and later writes of the key queue
+    /// behind it, exactly as behind a worker's batch.
+    fn accept_direct<R>(
+        &self,
+        shard: &mut Shard,
+        s: usize,
+        key: &Bytes,
+        mut op: Op,
+        result: R,
+    ) -> Attempt<R> {
+        let version = self.clock.next();
+        op.stamp(version);
+        let write = Write { key: key.clone(), version, change: op.to_change() };
+        shard.entries.entry(key.clone()).or_default().push_back(Pending {
+            op,
+            first_version: version,
+            version,
+            since: Instant::now(),
+            weight: 0,
+            in_flight: true,
+        });
+        shard.direct_writes += 1;
+        self.counters.accepted();
+        Attempt::Direct(result, write, s)
+    }
+
+    /// Counts keys newly ready in a worker's shards and wakes the worker when
+    /// its first key arrives (to start the interval) or a batch fills up.
+    pub(crate) fn mark_ready(&self, worker: usize, n: usize) {
+        let state = &self.progress.workers[worker];
+        let now = state.ready.fetch_add(n, Ordering::AcqRel) + n;
+        if now == n || (now >= self.config.batch_size && now - n < self.config.batch_size) {
+            state.wake.notify_one();
+        }
+    }
+
+    /// Removes a finished front op of `key` (stored, or dead-lettered when
+    /// `stored` is false), updates the clean cache, and readies the key's
+    /// next op. Returns the bytes the op had reserved.
+    pub(crate) fn complete_one(
+        &self,
+        shard: &mut Shard,
+        s: usize,
+        key: &Bytes,
+        version: u64,
+        stored: bool,
+    ) -> usize {
+        let Some(ops) = shard.entries.get_mut(key) else { return 0 };
+        if ops.front().is_none_or(|p| p.version != version || !p.in_flight) {
+            debug_assert!(false, "completed op is not the key's front op in flight");
+            return 0;
+        }
+        let Some(done) = ops.pop_front() else { return 0 };
+        if stored {
+            let after = if done.op.is_whole() {
+                Some(done.op.apply(None))
+            } else {
+                self.clean.get(key).map(|base| done.op.apply(base))
+            };
+            if let Some(after) = after {
+                self.clean.insert(key.clone(), after);
+            }
+        } else {
+            // The store does not have this write: reads must not pretend
+            // it does once it leaves the buffer.
+            self.clean.remove(key);
+        }
+        shard.epoch += 1;
+        match ops.front() {
+            Some(next) => {
+                let first = next.first_version;
+                shard.ready.insert(first, key.clone());
+                self.mark_ready(self.buffer.worker_of(s), 1);
+            }
+            None => {
+                shard.entries.remove(key);
+            }
+        }
+        done.weight
+    }
+
+    /// Age of the oldest write waiting in any shard.
+    pub(crate) fn oldest_pending(&self) -> Option<Duration> {
+        let now = Instant::now();
+        (0..self.buffer.shard_count())
+            .filter_map(|s| self.buffer.lock(s).oldest())
+            .map(|(_, since)| now.saturating_duration_since(since))
+            .max()
+    }
+
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.closing.load(Ordering::Acquire) { Err(Error::ShuttingDown) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,258 @@
+//! The flush workers: each owns a set of shards, takes batches out of them
+//! and writes them to the store, retrying, isolating and dead-lettering as
+//! the store's errors demand.
+//!
+//! A worker flushes when its shards hold `batch_size` ready keys, when the
+//! oldest pending write reaches `flush_interval`, or when a barrier asks.
+//! It has one batch in flight at a time, so one key's writes are never in
+//! flight twice. A failed batch is retried as it was, never merged with the
+//! writes that came after it (trap 5); writes of its keys that arrive
+//! meanwhile wait behind it in the buffer and go in the next batch.
+//!
+//! A permanent error splits the batch in halves until the refused writes
+//! are alone; the rest of the batch goes through (trap 4: one poison record
+//! must not block the queue). A write refused alone `dead_letter_after`
+//! times goes to the dead-letter queue.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use tokio::time::Instant;
+
+use crate::dead_letter::DeadLetter;
+use crate::engine::Inner;
+use crate::stats::publish_gauges;
+use crate::store::{Store, StoreError, Write};
+
+/// One write of a batch and the shard it came from.
+struct Taken {
+    shard: usize,
+    first_version: u64,
+    write: Write,
+}
+
+/// What became of one write of a batch.
+#[derive(Clone, Debug)]
+pub(crate) enum Outcome {
+    Stored,
+    Dead { error: String, attempts: u32 },
+}
+
+/// A worker's view of its shards between batches.
+struct Scan {
+    /// Every write at or below this version is done.
+    watermark: u64,
+    /// When the oldest waiting write was accepted.
+    oldest: Option<Instant>,
+}
+
+/// Runs worker `w` until the cache is cancelled.
+pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
+    let state = &inner.progress.workers[w];
+    let mut rng = fastrand::Rng::new();
+    loop {
+        let scan = scan(&inner, w);
+        state.progress.send_if_modified(|p| {
+            let changed = p.0 != scan.watermark;
+            p.0 = scan.watermark;
+            changed
+        });
+        let ready = state.ready.load(Ordering::Acquire);
+        let urgent = state.target.load(Ordering::Acquire) > scan.watermark;
+        let deadline = scan.oldest.map(|since| since + inner.config.flush_interval);
+        let due = ready > 0
+            && (urgent
+                || ready >= inner.config.batch_size
+                || deadline.is_some_and(|d| d <= Instant::now()));
+        if !due {
+            tokio::select! {
+                () = state.wake.notified() => {}
+                () = sleep_until(deadline) => {}
+                () = inner.cancel.cancelled() => break,
+            }
+            continue;
+        }
+        let batch = take_batch(&inner, w);
+        tokio::select! {
+            outcomes = flush(&inner, &batch, &mut rng) => complete(&inner, batch, outcomes),
+            () = inner.cancel.cancelled() => break,
+        }
+        publish_gauges(inner.bound.used(), inner.oldest_pending(), inner.progress.dead.len());
+    }
+    state.progress.send_modify(|p| p.1 = true);
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The watermark and oldest write of worker `w`'s shards. The clock is
+/// read first: a write versioned before that read is already in its shard
+/// (versioning and queueing happen under one lock), so if no shard holds
+/// anything older, everything up to the reading is done.
+fn scan<S: Store>(inner: &Inner<S>, w: usize) -> Scan {
+    let now = inner.clock.last();
+    let mut watermark = now;
+    let mut oldest: Option<Instant> = None;
+    for s in inner.buffer.shards_of(w) {
+        let shard = inner.buffer.lock(s);
+        if let Some(min) = shard.min_pending() {
+            watermark = watermark.min(min - 1);
+        }
+        if let Some((_, since)) = shard.oldest() {
+            oldest = Some(oldest.map_or(since, |o| o.min(since)));
+        }
+    }
+    Scan { watermark, oldest }
+}
+
+/// Takes up to `batch_size` ready keys from worker `w`'s shards, oldest
+/// first within each shard and a fair share from each, and marks their
+/// front ops in flight.
+fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Vec<Taken> {
+    let limit = inner.config.batch_size;
+    let shards: Vec<usize> = inner.buffer.shards_of(w).collect();
+    let share = limit.div_ceil(shards.len());
+    let mut batch =
+        Vec::with_capacity(limit.min(inner.progress.workers[w].ready.load(Ordering::Acquire)));
+    for pass_share in [share, limit] {
+        for &s in &shards {
+            if batch.len() >= limit {
+                break;
+            }
+            let mut shard = inner.buffer.lock(s);
+            let want = pass_share.min(limit - batch.len());
+            for _ in 0..want {
+                let Some((_, key)) = shard.ready.pop_first() else { break };
+                let Some(front) = shard.entries.get_mut(&key).and_then(|ops| ops.front_mut())
+                else {
+                    continue;
+                };
+                front.in_flight = true;
+                let write = Write { version: front.version, change: front.op.to_change(), key };
+                batch.push(Taken { shard: s, first_version: front.first_version, write });
+            }
+        }
+    }
+    inner.progress.workers[w].ready.fetch_sub(batch.len(), Ordering::AcqRel);
+    batch
+}
+
+/// Writes a batch to the store and says what became of each write.
+async fn flush<S: Store>(
+    inner: &Inner<S>,
+    batch: &[Taken],
+    rng: &mut fastrand::Rng,
+) -> Vec<Outcome> {
+    let writes: Vec<Write> = batch.iter().map(|t| t.write.clone()).collect();
+    let mut outcomes = vec![Outcome::Stored; writes.len()];
+    // Without a deadline only permanent failures end the loop, and those
+    // are recorded in `outcomes`.
+    let _ = write_isolating(inner, &writes, &mut outcomes, rng, None).await;
+    outcomes
+}
+
+/// Writes `writes`, retrying transient failures for as long as it takes and
+/// splitting on permanent ones until each refused write is alone; records
+/// dead letters in `outcomes`. With a `deadline` (a caller waiting on a
+/// direct write), transient failures are retried only until it passes, and
+/// the last error is returned; an attempt is never cut off half-way.
+pub(crate) async fn write_isolating<S: Store>(
+    inner: &Inner<S>,
+    writes: &[Write],
+    outcomes: &mut [Outcome],
+    rng: &mut fastrand::Rng,
+    deadline: Option<Instant>,
+) -> Result<(), StoreError> {
+    let policy = inner.config.retry;
+    // Work list of ranges still to write, and how often each single write
+    // has been refused (only counted once it is alone).
+    let mut todo: Vec<(Range<usize>, u32)> = vec![(0..writes.len(), 0)];
+    let mut transient_attempt = 0u32;
+    while let Some((range, refused)) = todo.pop() {
+        if range.is_empty() {
+            continue;
+        }
+        let part = &writes[range.clone()];
+        if let Some(rate) = &inner.rate {
+            rate.acquire(part.len()).await;
+        }
+        match inner.store.write(part).await {
+            Ok(()) => {
+                transient_attempt = 0;
+                inner.counters.batch_done(part.len());
+            }
+            Err(e) if e.is_transient() => {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    inner.counters.failed(false);
+                    return Err(e);
+                }
+                inner.counters.failed(true);
+                tracing::warn!(error = %e, writes = part.len(), attempt = transient_attempt, "store write failed; retrying");
+                tokio::time::sleep(policy.delay(transient_attempt, rng)).await;
+                transient_attempt = transient_attempt.saturating_add(1);
+                todo.push((range, refused));
+            }
+            Err(e) if range.len() > 1 => {
+                inner.counters.failed(false);
+                let mid = range.start + range.len() / 2;
+                // Pushed in reverse so the first half goes first.
+                todo.push((mid..range.end, 0));
+                todo.push((range.start..mid, 0));
+                tracing::debug!(error = %e, writes = range.len(), "store refused a batch; splitting it");
+            }
+            Err(e) => {
+                let refused = refused + 1;
+                let retrying = refused < policy.dead_letter_after;
+                inner.counters.failed(retrying);
+                if retrying {
+                    tokio::time::sleep(policy.delay(refused - 1, rng)).await;
+                    todo.push((range, refused));
+                } else {
+                    tracing::error!(key = ?part[0].key, error = %e, "store refused a write for good; dead-lettered");
+                    outcomes[range.start] =
+                        Outcome::Dead { error: e.message().to_owned(), attempts: refused };
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Finishes a batch in the buffer: removes what was stored or
+/// dead-lettered, gives back its room, readies the keys' next ops.
+fn complete<S: Store>(inner: &Inner<S>, batch: Vec<Taken>, outcomes: Vec<Outcome>) {
+    let mut items: Vec<(Taken, Outcome)> = batch.into_iter().zip(outcomes).collect();
+    items.sort_by_key(|(t, _)| t.shard);
+    let mut released = 0usize;
+    let mut count = 0u64;
+    let mut i = 0;
+    while i < items.len() {
+        let s = items[i].0.shard;
+        let mut shard = inner.buffer.lock(s);
+        while i < items.len() && items[i].0.shard == s {
+            let (taken, outcome) = &items[i];
+            let stored = matches!(outcome, Outcome::Stored);
+            let weight =
+                inner.complete_one(&mut shard, s, &taken.write.key, taken.write.version, stored);
+            if let Outcome::Dead { error, attempts } = outcome {
+                inner.progress.dead.push(DeadLetter {
+                    write: taken.write.clone(),
+                    error: error.clone(),
+                    attempts: *attempts,
+                    at: SystemTime::now(),
+                    first_version: taken.first_version,
+                });
+            }
+            released += weight;
+            count += 1;
+            i += 1;
+        }
+    }
+    inner.bound.release(count, released as u64);
+}

@@ -1,0 +1,228 @@
+//! A pending write as the write buffer holds it, and the rules for folding
+//! a newer write into an older one (coalescing).
+//!
+//! Folding never reorders: the folded op has the same effect on the store
+//! as the two writes applied one after the other. Field writes keep their
+//! own versions, so coalescing a map's fields never claims a field is newer
+//! than it is.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::store::{Change, FieldChange};
+use crate::value::{FieldValue, MapKind, Value};
+
+/// Bytes a pending write accounts for beyond its key and value: the map
+/// entry, the op and its bookkeeping. Fixed, so the bound is exact.
+pub(crate) const OP_OVERHEAD: usize = 64;
+
+/// What a write does, before it is versioned.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Op {
+    Put(Bytes),
+    Delete,
+    /// Field changes; `reset` as in [`Change::Patch`]. Versions inside are
+    /// set by [`Op::stamp`] when the write is accepted.
+    Patch {
+        kind: MapKind,
+        reset: Option<u64>,
+        fields: BTreeMap<Bytes, (u64, Option<FieldValue>)>,
+    },
+}
+
+impl Op {
+    /// Sets every version inside the op to `version`.
+    pub(crate) fn stamp(&mut self, version: u64) {
+        if let Op::Patch { reset, fields, .. } = self {
+            if let Some(r) = reset {
+                *r = version;
+            }
+            for (v, _) in fields.values_mut() {
+                *v = version;
+            }
+        }
+    }
+
+    /// Bytes the op's payload accounts for.
+    pub(crate) fn weight(&self) -> usize {
+        match self {
+            Op::Put(b) => b.len(),
+            Op::Delete => 0,
+            Op::Patch { fields, .. } => {
+                fields.iter().map(|(f, (_, v))| field_weight(f, v.as_ref())).sum()
+            }
+        }
+    }
+
+    /// The payload weight after folding `newer` into this op, whose payload
+    /// weight is `weight`; computed without folding, so a large pending map
+    /// is not copied to price one more field.
+    pub(crate) fn folded_weight(&self, weight: usize, newer: &Op) -> usize {
+        match (self, newer) {
+            (Op::Patch { kind: k, fields: mine, .. }, Op::Patch { kind, reset: None, fields })
+                if k == kind =>
+            {
+                let added: usize =
+                    fields.iter().map(|(f, (_, v))| field_weight(f, v.as_ref())).sum();
+                let replaced: usize = fields
+                    .keys()
+                    .filter_map(|f| mine.get(f).map(|(_, v)| field_weight(f, v.as_ref())))
+                    .sum();
+                weight + added - replaced
+            }
+            _ => newer.weight(),
+        }
+    }
+
+    /// Whether the op determines the key's value without knowing what was
+    /// there before it.
+    pub(crate) fn is_whole(&self) -> bool {
+        !matches!(self, Op::Patch { reset: None, .. })
+    }
+
+    /// Folds `newer` (already stamped with `version`) into `self`.
+    pub(crate) fn fold(&mut self, newer: Op, version: u64) {
+        match newer {
+            Op::Patch { kind, reset: None, fields } => match self {
+                Op::Patch { kind: k, fields: mine, .. } if *k == kind => mine.extend(fields),
+                // Whatever was pending (a delete, a blob, the other kind of
+                // map) is replaced: the folded op must reset the key first.
+                _ => *self = Op::Patch { kind, reset: Some(version), fields },
+            },
+            whole => *self = whole,
+        }
+    }
+
+    /// The value after this op, given the value before it.
+    pub(crate) fn apply(&self, before: Option<Value>) -> Option<Value> {
+        match self {
+            Op::Put(b) => Some(Value::Blob(b.clone())),
+            Op::Delete => None,
+            Op::Patch { kind, reset, fields } => {
+                let mut value = match before {
+                    Some(v) if reset.is_none() && v.map_kind() == Some(*kind) => v,
+                    _ => Value::empty_map(*kind),
+                };
+                for (field, (_, v)) in fields {
+                    value.apply_field(field, v.as_ref());
+                }
+                (!value.is_empty_map()).then_some(value)
+            }
+        }
+    }
+
+    /// The change a store receives for this op.
+    pub(crate) fn to_change(&self) -> Change {
+        match self {
+            Op::Put(b) => Change::Put(b.clone()),
+            Op::Delete => Change::Delete,
+            Op::Patch { kind, reset, fields } => Change::Patch {
+                kind: *kind,
+                reset: *reset,
+                fields: fields
+                    .iter()
+                    .map(|(f, (version, value))| FieldChange {
+                        field: f.clone(),
+                        version: *version,
+                        value: value.clone(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+fn field_weight(field: &[u8], value: Option<&FieldValue>) -> usize {
+    field.len() + 16 + value.map_or(0, FieldValue::weight)
+}
+
+/// One pending write in the buffer: an op and its bookkeeping.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub op: Op,
+    /// The version of the first write folded into this op: nothing at or
+    /// after it is in the store yet, which is what barriers wait on.
+    pub first_version: u64,
+    /// The version of the newest write folded in; the store write's version.
+    pub version: u64,
+    /// When the first write folded in was accepted; drives `flush_interval`.
+    pub since: Instant,
+    /// Bytes reserved against `max_pending_bytes` for this op.
+    pub weight: usize,
+    /// Whether a flush worker is writing this op now: an op in flight is
+    /// never changed, so the worker can tell afterwards whether a newer
+    /// write arrived (trap 2: lost update while a batch is in flight).
+    pub in_flight: bool,
+}
+
+impl Pending {
+    /// The accounted size of an op under `key`.
+    pub(crate) fn weight_of(key: &[u8], op: &Op) -> usize {
+        key.len() + op.weight() + OP_OVERHEAD
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(fields: &[(&'static str, u64, Option<&'static str>)]) -> Op {
+        Op::Patch {
+            kind: MapKind::Hash,
+            reset: None,
+            fields: fields
+                .iter()
+                .map(|(f, v, x)| {
+                    (
+                        Bytes::from_static(f.as_bytes()),
+                        (*v, x.map(|x| FieldValue::Bytes(Bytes::from_static(x.as_bytes())))),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_patch_folded_onto_a_delete_resets_the_key_first() {
+        let mut op = Op::Delete;
+        op.fold(patch(&[("a", 7, Some("1"))]), 7);
+        let Op::Patch { reset, .. } = &op else { panic!("{op:?}") };
+        assert_eq!(*reset, Some(7));
+        let stored = Value::Hash(std::sync::Arc::new(
+            [(Bytes::from_static(b"old"), Bytes::from_static(b"x"))].into(),
+        ));
+        let after = op.apply(Some(stored)).unwrap();
+        assert_eq!(after.field(b"old"), None, "the delete still takes effect");
+        assert!(after.field(b"a").is_some());
+    }
+
+    #[test]
+    fn patches_fold_per_field_keeping_each_fields_version() {
+        let mut op = patch(&[("a", 1, Some("1")), ("b", 1, Some("1"))]);
+        op.fold(patch(&[("a", 2, None)]), 2);
+        let Op::Patch { fields, reset, .. } = &op else { panic!() };
+        assert_eq!(*reset, None);
+        assert_eq!(fields[&Bytes::from_static(b"a")], (2, None));
+        assert_eq!(fields[&Bytes::from_static(b"b")].0, 1);
+    }
+
+    #[test]
+    fn a_whole_write_replaces_what_was_pending() {
+        let mut op = patch(&[("a", 1, Some("1"))]);
+        op.fold(Op::Put(Bytes::from_static(b"v")), 2);
+        assert_eq!(op, Op::Put(Bytes::from_static(b"v")));
+        op.fold(Op::Delete, 3);
+        assert_eq!(op.apply(Some(Value::from("x"))), None);
+    }
+
+    #[test]
+    fn removing_the_last_field_removes_the_key() {
+        let op = patch(&[("a", 1, None)]);
+        let before = Value::Hash(std::sync::Arc::new(
+            [(Bytes::from_static(b"a"), Bytes::from_static(b"x"))].into(),
+        ));
+        assert_eq!(op.apply(Some(before)), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! What the cache counts, read back through [`Stats`] and exported through
+//! the `metrics` facade (the embedding program chooses the exporter, e.g.
+//! Prometheus), under the names listed in the crate documentation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::time::Instant;
+
+/// Seconds over which `flush_rate` is averaged.
+const RATE_WINDOW: u64 = 10;
+
+/// A snapshot of the cache's counters and gauges.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Writes not yet in the store (coalesced writes count once), in flight included.
+    pub pending_entries: u64,
+    /// Bytes those writes hold.
+    pub pending_bytes: u64,
+    /// Age of the oldest write not yet handed to the store, if any.
+    pub oldest_pending_age: Option<Duration>,
+    /// Writes accepted since start.
+    pub writes_accepted: u64,
+    /// Key writes the store has committed since start.
+    pub store_writes: u64,
+    /// `writes_accepted / store_writes`: how many writes each store write
+    /// stood for (1.0 when nothing coalesced).
+    pub coalescing_ratio: f64,
+    /// Store calls that succeeded.
+    pub batches: u64,
+    /// Store calls retried after a transient failure.
+    pub retries: u64,
+    /// Store calls that failed (transient or permanent).
+    pub failures: u64,
+    /// Writes in the dead-letter queue now.
+    pub dead_letters: u64,
+    /// Read-through loads from the store.
+    pub loads: u64,
+    /// Key writes committed per second over the last ten seconds.
+    pub flush_rate: f64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Counters {
+    pub writes_accepted: AtomicU64,
+    pub store_writes: AtomicU64,
+    pub batches: AtomicU64,
+    pub retries: AtomicU64,
+    pub failures: AtomicU64,
+    pub loads: AtomicU64,
+    window: Mutex<RateWindow>,
+}
+
+/// Store writes per second for the last `RATE_WINDOW` seconds.
+#[derive(Debug)]
+struct RateWindow {
+    start: Instant,
+    buckets: [(u64, u64); RATE_WINDOW as usize],
+}
+
+impl Counters {
+    pub(crate) fn new() -> Self {
+        Counters {
+            writes_accepted: AtomicU64::new(0),
+            store_writes: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
+            window: Mutex::new(RateWindow {
+                start: Instant::now(),
+                buckets: [(0, 0); RATE_WINDOW as usize],
+            }),
+        }
+    }
+
+    pub(crate) fn accepted(&self) {
+        self.writes_accepted.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("jotter_writes_accepted_total").increment(1);
+    }
+
+    pub(crate) fn batch_done(&self, writes: usize) {
+        let n = writes as u64;
+        self.store_writes.fetch_add(n, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("jotter_store_writes_total").increment(n);
+        metrics::counter!("jotter_batches_total").increment(1);
+        metrics::histogram!("jotter_batch_size").record(writes as f64);
+        let mut w = self.window.lock();
+        let second = w.start.elapsed().as_secs();
+        let slot = &mut w.buckets[(second % RATE_WINDOW) as usize];
+        if slot.0 != second {
+            *slot = (second, 0);
+        }
+        slot.1 += n;
+    }
+
+    pub(crate) fn failed(&self, retrying: bool) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("jotter_store_failures_total").increment(1);
+        if retrying {
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("jotter_retries_total").increment(1);
+        }
+    }
+
+    pub(crate) fn loaded(&self) {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("jotter_loads_total").increment(1);
+    }
+
+    fn flush_rate(&self) -> f64 {
+        let w = self.window.lock();
+        let now = w.start.elapsed().as_secs();
+        // The current second is partial; average over the complete ones
+        // plus it, but never over more time than has passed.
+        let span = (now + 1).min(RATE_WINDOW);
+        let total: u64 = w.buckets.iter().filter(|(s, _)| now - s < span).map(|(_, n)| n).sum();
+        total as f64 / span as f64
+    }
+
+    pub(crate) fn snapshot(
+        &self,
+        pending: (u64, u64),
+        oldest: Option<Duration>,
+        dead_letters: u64,
+    ) -> Stats {
+        let writes_accepted = self.writes_accepted.load(Ordering::Relaxed);
+        let store_writes = self.store_writes.load(Ordering::Relaxed);
+        Stats {
+            pending_entries: pending.0,
+            pending_bytes: pending.1,
+            oldest_pending_age: oldest,
+            writes_accepted,
+            store_writes,
+            coalescing_ratio: if store_writes == 0 {
+                1.0
+            } else {
+                writes_accepted as f64 / store_writes as f64
+            },
+            batches: self.batches.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            dead_letters,
+            loads: self.loads.load(Ordering::Relaxed),
+            flush_rate: self.flush_rate(),
+        }
+    }
+}
+
+/// Publishes the gauges (called by the flush workers as they go).
+pub(crate) fn publish_gauges(pending: (u64, u64), oldest: Option<Duration>, dead_letters: u64) {
+    metrics::gauge!("jotter_pending_entries").set(pending.0 as f64);
+    metrics::gauge!("jotter_pending_bytes").set(pending.1 as f64);
+    metrics::gauge!("jotter_oldest_pending_seconds").set(oldest.map_or(0.0, |d| d.as_secs_f64()));
+    metrics::gauge!("jotter_dead_letters").set(dead_letters as f64);
+}
