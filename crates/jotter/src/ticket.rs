@@ -86,7 +86,6 @@ impl Progress {
 /// when that write (or a newer one of the same key that replaced it) is in
 /// the store.
 #[derive(Debug, Clone)]
-#[must_use = "a ticket does nothing unless awaited; drop it if you do not need to wait"]
 pub struct Ticket {
     pub(crate) progress: Arc<Progress>,
     pub(crate) worker: usize,

@@ -70,7 +70,7 @@ impl KeyState {
                 for fc in fields {
                     let tomb = self.field_tombstones.get(&fc.field).copied().unwrap_or(0);
                     let cur = self.fields.get(&fc.field).map_or(0, |(_, v)| *v);
-                    if fc.version <= self.reset || fc.version <= tomb || fc.version <= cur {
+                    if fc.version < self.reset || fc.version <= tomb || fc.version <= cur {
                         continue;
                     }
                     match &fc.value {

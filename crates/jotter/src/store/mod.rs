@@ -18,8 +18,9 @@
 //!   older than `v` is ignored.
 //! - [`Change::Patch`] first resets the key at `reset` (if given, exactly as
 //!   a delete), then sets or removes single fields, each with its own
-//!   version; a field write applies only if its version is newer than the
-//!   key's reset version, the field's current version, and the field's
+//!   version; a field write applies only if its version is at least the
+//!   key's reset version (a patch's fields may carry the same version as its
+//!   own reset) and newer than the field's current version and the field's
 //!   tombstone (a removed field leaves one).
 //!
 //! Every key appears at most once in one batch, and writes in a batch are

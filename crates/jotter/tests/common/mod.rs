@@ -1,0 +1,72 @@
+//! Test stores shared by the integration tests.
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use jotter::{MemoryStore, Store, StoreError, Value, Write};
+use parking_lot::Mutex;
+use tokio::sync::Semaphore;
+
+/// A [`MemoryStore`] that records every batch it was asked to write (failed
+/// ones included) and can be paused: while paused, writes wait.
+#[derive(Clone, Default)]
+pub struct Recording {
+    pub inner: MemoryStore,
+    pub calls: Arc<Mutex<Vec<Vec<Write>>>>,
+    gate: Arc<Gate>,
+}
+
+#[derive(Default)]
+struct Gate {
+    paused: Mutex<Option<Arc<Semaphore>>>,
+}
+
+impl Recording {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every write wait until [`Recording::resume`].
+    pub fn pause(&self) {
+        *self.gate.paused.lock() = Some(Arc::new(Semaphore::new(0)));
+    }
+
+    pub fn resume(&self) {
+        if let Some(s) = self.gate.paused.lock().take() {
+            s.add_permits(Semaphore::MAX_PERMITS / 2);
+        }
+    }
+
+    /// Every write of `key` the store was asked to apply, in order.
+    pub fn writes_of(&self, key: &str) -> Vec<Write> {
+        self.calls.lock().iter().flatten().filter(|w| w.key == key.as_bytes()).cloned().collect()
+    }
+
+    pub fn call_sizes(&self) -> Vec<usize> {
+        self.calls.lock().iter().map(Vec::len).collect()
+    }
+}
+
+impl Store for Recording {
+    async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
+        self.calls.lock().push(batch.to_vec());
+        let gate = self.gate.paused.lock().clone();
+        if let Some(sem) = gate {
+            let _permit = sem.acquire().await;
+        }
+        self.inner.write(batch).await
+    }
+
+    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn max_version(&self) -> Result<u64, StoreError> {
+        self.inner.max_version().await
+    }
+}
+
+pub fn blob(s: &str) -> Value {
+    Value::Blob(Bytes::copy_from_slice(s.as_bytes()))
+}
