@@ -25,6 +25,7 @@ use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
 use crate::stats::publish_gauges;
 use crate::store::{Store, StoreError, Write};
+use crate::ticket::WorkerState;
 
 /// One write of a batch and the shard it came from.
 struct Taken {
@@ -51,6 +52,9 @@ struct Scan {
 /// Runs worker `w` until the cache is cancelled.
 pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
     let state = &inner.progress.workers[w];
+    // However the worker ends (cancelled, or a panic in a store), its
+    // waiters must learn it rather than wait forever.
+    let _stopped = StopOnDrop(state);
     let mut rng = fastrand::Rng::new();
     loop {
         let scan = scan(&inner, w);
@@ -81,7 +85,14 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
         }
         publish_gauges(inner.bound.used(), inner.oldest_pending(), inner.progress.dead.len());
     }
-    state.progress.send_modify(|p| p.1 = true);
+}
+
+struct StopOnDrop<'a>(&'a WorkerState);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.progress.send_modify(|p| p.1 = true);
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
