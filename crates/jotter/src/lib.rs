@@ -88,7 +88,7 @@ mod op;
 mod rate;
 mod retry;
 mod stats;
-mod store;
+pub mod store;
 mod ticket;
 mod value;
 

@@ -41,7 +41,7 @@ use crate::value::{FieldValue, MapKind, Value};
 mod fault;
 mod memory;
 #[cfg(feature = "sqlite")]
-mod sqlite;
+pub mod sqlite;
 
 pub use fault::Faults;
 pub use memory::MemoryStore;

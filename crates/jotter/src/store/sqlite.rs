@@ -1,5 +1,1272 @@
-//! The embedded SQLite store (being written).
-#![allow(missing_docs, dead_code)]
-pub struct SqliteStore;
-pub struct SqliteOptions;
-pub enum Synchronous {}
+//! The embedded SQLite store: [`SqliteStore`] keeps the cache's data in one
+//! SQLite file, as plain tables that any SQL tool can read, and applies the
+//! engine's batches under the conditional-write rules of the [`Store`] trait
+//! (the same rules, case for case, as [`MemoryStore`](crate::MemoryStore)).
+//!
+//! # What it guarantees
+//!
+//! - **All or nothing.** A batch is one `BEGIN IMMEDIATE ... COMMIT`
+//!   transaction; any error rolls the whole batch back.
+//! - **No regression.** Every row carries the version of the write that made
+//!   it, and every write is a conditional statement: a retried, replayed or
+//!   late batch never puts an older value over a newer one, and deletes leave
+//!   versioned tombstones (a key-level one in `jotter_key_resets`, a
+//!   field-level one in `jotter_field_tombstones`) so an older write cannot
+//!   bring a deleted row back.
+//! - **Durability as configured.** The database runs in WAL mode with the
+//!   [`Synchronous`] level of [`SqliteOptions`]: with `Full` (the default) a
+//!   committed batch survives power loss.
+//! - **Loads beside writes.** Loads use their own connection, so they read
+//!   the last committed state while a batch is being written, and each load
+//!   is one statement, so it never sees half of a batch.
+//! - **Sorted errors.** A busy or locked database, an I/O error, a full disk
+//!   or an interrupted statement is transient; anything else the database
+//!   refuses (a constraint, a trigger's `RAISE(ABORT)`, a type, a size) is
+//!   permanent. Messages carry SQLite's own words.
+//!
+//! # Schema
+//!
+//! Created on open if missing (schema version 1). Keys, fields, members and
+//! values are BLOBs, so any bytes round-trip; versions are INTEGERs (a
+//! version above `i64::MAX` is refused).
+//!
+//! ```sql
+//! -- Live data: a key has rows in at most one of these three tables.
+//! CREATE TABLE jotter_strings (
+//!     key     BLOB PRIMARY KEY,
+//!     value   BLOB NOT NULL,
+//!     version INTEGER NOT NULL
+//! );
+//! CREATE TABLE jotter_hashes (
+//!     key     BLOB,
+//!     field   BLOB,
+//!     value   BLOB NOT NULL,
+//!     version INTEGER NOT NULL,
+//!     PRIMARY KEY (key, field)
+//! ) WITHOUT ROWID;
+//! CREATE TABLE jotter_zsets (
+//!     key     BLOB,
+//!     member  BLOB,
+//!     score   REAL NOT NULL,
+//!     version INTEGER NOT NULL,
+//!     PRIMARY KEY (key, member)
+//! ) WITHOUT ROWID;
+//!
+//! -- Bookkeeping: the version at which each key was last replaced or
+//! -- deleted (nothing older may take effect), and the versions of removed
+//! -- map fields.
+//! CREATE TABLE jotter_key_resets (
+//!     key     BLOB PRIMARY KEY,
+//!     version INTEGER NOT NULL
+//! ) WITHOUT ROWID;
+//! CREATE TABLE jotter_field_tombstones (
+//!     key     BLOB,
+//!     field   BLOB,
+//!     version INTEGER NOT NULL,
+//!     PRIMARY KEY (key, field)
+//! ) WITHOUT ROWID;
+//!
+//! CREATE TABLE jotter_meta (
+//!     name  TEXT PRIMARY KEY,
+//!     value TEXT NOT NULL
+//! ) WITHOUT ROWID;   -- holds ('schema_version', '1')
+//! ```
+//!
+//! `jotter_strings` keeps a rowid because its values can be large, and a
+//! `WITHOUT ROWID` table stores whole rows in its key b-tree. Opening a file
+//! whose `schema_version` is newer than this code knows is an error.
+//!
+//! # Reading it with plain SQL
+//!
+//! The three live tables hold live data only: deleted keys and removed
+//! fields have no rows there. Keys are BLOBs, and in SQLite a TEXT value
+//! never equals a BLOB, so compare keys with `X'...'` or `CAST(... AS BLOB)`.
+//!
+//! ```sql
+//! -- One blob key.
+//! SELECT value FROM jotter_strings WHERE key = CAST('user:42' AS BLOB);
+//!
+//! -- A hash, field by field, shown as text.
+//! SELECT CAST(field AS TEXT), CAST(value AS TEXT)
+//!   FROM jotter_hashes WHERE key = CAST('session:7' AS BLOB);
+//!
+//! -- The ten best members of a scored map.
+//! SELECT CAST(member AS TEXT), score FROM jotter_zsets
+//!  WHERE key = CAST('leaderboard' AS BLOB)
+//!  ORDER BY score DESC LIMIT 10;
+//!
+//! -- Every live key and its shape.
+//! SELECT key, 'blob' FROM jotter_strings
+//! UNION ALL SELECT DISTINCT key, 'hash' FROM jotter_hashes
+//! UNION ALL SELECT DISTINCT key, 'scores' FROM jotter_zsets;
+//! ```
+//!
+//! Writing by hand is possible but must respect the versions: a row written
+//! with a version below the key's `jotter_key_resets.version` is
+//! invisible to the rules and will be removed by the next reset.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+
+use super::{Change, FieldChange, Store, StoreError, Write};
+use crate::value::{FieldValue, MapKind, Value};
+
+/// The schema version this code writes and understands.
+const SCHEMA_VERSION: u32 = 1;
+
+/// The tables other than `jotter_meta`; keep in sync with the module doc.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jotter_strings (
+    key     BLOB PRIMARY KEY,
+    value   BLOB NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jotter_hashes (
+    key     BLOB,
+    field   BLOB,
+    value   BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (key, field)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jotter_zsets (
+    key     BLOB,
+    member  BLOB,
+    score   REAL NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (key, member)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jotter_key_resets (
+    key     BLOB PRIMARY KEY,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jotter_field_tombstones (
+    key     BLOB,
+    field   BLOB,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (key, field)
+) WITHOUT ROWID;
+";
+
+const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID";
+
+// The write statements. `?1` is always the key. Each conditional statement
+// reports through its change count whether it took effect.
+
+/// Moves the key's reset version up to `?2`; one change iff it was older.
+const RESET_KEY: &str = "INSERT INTO jotter_key_resets (key, version) VALUES (?1, ?2)
+    ON CONFLICT (key) DO UPDATE SET version = excluded.version
+    WHERE excluded.version > jotter_key_resets.version";
+/// Unconditional: it runs only right after `RESET_KEY` succeeded at the same
+/// version, and a string row is never newer than its key's reset version.
+const PUT_STRING: &str = "INSERT INTO jotter_strings (key, value, version) VALUES (?1, ?2, ?3)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version";
+const DROP_STRING: &str = "DELETE FROM jotter_strings WHERE key = ?1";
+/// Rows newer than a reset survive it, as in `MemoryStore`: they were
+/// written after the reset and merely arrived before it.
+const DROP_HASH_ROWS: &str = "DELETE FROM jotter_hashes WHERE key = ?1 AND version <= ?2";
+const DROP_ZSET_ROWS: &str = "DELETE FROM jotter_zsets WHERE key = ?1 AND version <= ?2";
+const DROP_FIELD_TOMBSTONES: &str =
+    "DELETE FROM jotter_field_tombstones WHERE key = ?1 AND version <= ?2";
+
+/// Sets a hash field if `?4` is at least the key's reset version (a patch's
+/// fields share its reset's version) and newer than the field's tombstone
+/// and row; one change iff it did.
+const SET_HASH_FIELD: &str = "INSERT INTO jotter_hashes (key, field, value, version)
+    SELECT ?1, ?2, ?3, ?4
+    WHERE ?4 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+      AND ?4 > coalesce((SELECT version FROM jotter_field_tombstones
+                          WHERE key = ?1 AND field = ?2), 0)
+    ON CONFLICT (key, field) DO UPDATE SET value = excluded.value, version = excluded.version
+    WHERE excluded.version > jotter_hashes.version";
+const SET_ZSET_MEMBER: &str = "INSERT INTO jotter_zsets (key, member, score, version)
+    SELECT ?1, ?2, ?3, ?4
+    WHERE ?4 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+      AND ?4 > coalesce((SELECT version FROM jotter_field_tombstones
+                          WHERE key = ?1 AND field = ?2), 0)
+    ON CONFLICT (key, member) DO UPDATE SET score = excluded.score, version = excluded.version
+    WHERE excluded.version > jotter_zsets.version";
+/// Runs only after a set took effect, so the tombstone is older than the set.
+const DROP_FIELD_TOMBSTONE: &str =
+    "DELETE FROM jotter_field_tombstones WHERE key = ?1 AND field = ?2";
+
+/// Leaves a tombstone at `?3` if it is at least the key's reset version and
+/// newer than the field's tombstone and row; one change iff it did.
+const REMOVE_HASH_FIELD: &str = "INSERT INTO jotter_field_tombstones (key, field, version)
+    SELECT ?1, ?2, ?3
+    WHERE ?3 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+      AND NOT EXISTS (SELECT 1 FROM jotter_hashes
+                       WHERE key = ?1 AND field = ?2 AND version >= ?3)
+    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
+    WHERE excluded.version > jotter_field_tombstones.version";
+const REMOVE_ZSET_MEMBER: &str = "INSERT INTO jotter_field_tombstones (key, field, version)
+    SELECT ?1, ?2, ?3
+    WHERE ?3 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+      AND NOT EXISTS (SELECT 1 FROM jotter_zsets
+                       WHERE key = ?1 AND member = ?2 AND version >= ?3)
+    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
+    WHERE excluded.version > jotter_field_tombstones.version";
+/// Runs only after the tombstone was written, so the row is older than it.
+const DROP_HASH_FIELD: &str = "DELETE FROM jotter_hashes WHERE key = ?1 AND field = ?2";
+const DROP_ZSET_MEMBER: &str = "DELETE FROM jotter_zsets WHERE key = ?1 AND member = ?2";
+
+/// One statement, so one snapshot: a load never sees half of a batch even
+/// though it runs beside the writer. Tag 0 is a blob, 1 a hash field, 2 a
+/// scored member.
+const LOAD: &str = "SELECT 0, NULL, value FROM jotter_strings WHERE key = ?1
+    UNION ALL SELECT 1, field, value FROM jotter_hashes WHERE key = ?1
+    UNION ALL SELECT 2, member, score FROM jotter_zsets WHERE key = ?1";
+
+/// String rows are included although they never outrun their key's reset
+/// version, so that rows written by hand still count.
+const MAX_VERSION: &str = "SELECT max(
+    coalesce((SELECT max(version) FROM jotter_key_resets), 0),
+    coalesce((SELECT max(version) FROM jotter_field_tombstones), 0),
+    coalesce((SELECT max(version) FROM jotter_strings), 0),
+    coalesce((SELECT max(version) FROM jotter_hashes), 0),
+    coalesce((SELECT max(version) FROM jotter_zsets), 0))";
+
+/// How hard SQLite works to get a commit onto the disk (`PRAGMA
+/// synchronous`), in WAL mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// No syncs: fastest, but an operating-system crash or power loss may
+    /// lose committed batches or corrupt the file.
+    Off,
+    /// Syncs only at WAL checkpoints: safe from corruption, but a power loss
+    /// may roll back the last committed batches. An application crash loses
+    /// nothing.
+    Normal,
+    /// Syncs the WAL on every commit: a committed batch survives power loss.
+    #[default]
+    Full,
+}
+
+impl Synchronous {
+    fn pragma_value(self) -> &'static str {
+        match self {
+            Synchronous::Off => "OFF",
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        }
+    }
+}
+
+/// Options of a [`SqliteStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// The durability of a commit. Default: [`Synchronous::Full`].
+    pub synchronous: Synchronous,
+    /// How long a statement waits for a lock held by another connection
+    /// before it fails with a transient error. Default: 5 seconds.
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// A [`Store`] in an SQLite file.
+///
+/// It holds two connections: one writer, on which batches are applied one at
+/// a time (SQLite admits one writer anyway), and one reader for loads, which
+/// WAL mode lets run beside the writer. Both are used from Tokio's blocking
+/// pool, so its futures need a Tokio runtime. Clones share the connections.
+///
+/// The module documentation of the crate's source (`store/sqlite.rs`)
+/// describes the schema; live data is readable with plain SQL.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+/// Why a write or a load failed, before it is sorted into a [`StoreError`].
+enum Fail {
+    Sql(rusqlite::Error),
+    /// Data this store can never hold, whatever SQLite says.
+    Refused(String),
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Sql(e)
+    }
+}
+
+impl Fail {
+    fn into_store_error(self, context: &str) -> StoreError {
+        match self {
+            Fail::Sql(e) => sql_error(context, &e),
+            Fail::Refused(message) => StoreError::permanent(format!("{context}: {message}")),
+        }
+    }
+}
+
+/// Sorts an SQLite failure: transient if the database or the machine may
+/// recover from it on its own, permanent if it is about the data.
+fn sql_error(context: &str, e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(code, _) => {
+            let message =
+                format!("{context}: {e} ({:?}, extended code {})", code.code, code.extended_code);
+            match code.code {
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::DiskFull
+                | ErrorCode::CannotOpen
+                | ErrorCode::FileLockingProtocolFailed
+                | ErrorCode::OperationInterrupted => StoreError::transient(message),
+                _ => StoreError::permanent(message),
+            }
+        }
+        _ => StoreError::permanent(format!("{context}: {e}")),
+    }
+}
+
+fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| sql_error(context, &e)
+}
+
+/// A key as it can be shown in a message: escaped, and cut if long.
+fn show_key(key: &[u8]) -> String {
+    const SHOWN: usize = 64;
+    let head = key[..key.len().min(SHOWN)].escape_ascii();
+    if key.len() > SHOWN {
+        format!("\"{head}...\" ({} bytes)", key.len())
+    } else {
+        format!("\"{head}\"")
+    }
+}
+
+fn to_sql_version(v: u64) -> Result<i64, Fail> {
+    i64::try_from(v)
+        .map_err(|_| Fail::Refused(format!("version {v} is beyond SQLite's INTEGER range")))
+}
+
+/// The bytes of a BLOB column; TEXT is accepted too, for rows written by
+/// hand with text literals.
+fn bytes_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Bytes> {
+    match row.get_ref(idx)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Bytes::copy_from_slice(b)),
+        other => Err(rusqlite::Error::InvalidColumnType(idx, "blob".into(), other.data_type())),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` with default
+    /// options, and creates the schema if it is missing.
+    ///
+    /// This blocks on file I/O, briefly; it may wait up to the busy timeout
+    /// if another process holds the database locked.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened or set up (transient or permanent, as
+    /// sorted for writes), or its schema version is newer than this code
+    /// knows (permanent).
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens (creating if needed) the database file at `path` with `options`,
+    /// and creates the schema if it is missing. See [`SqliteStore::open`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::open`]; also a path naming an in-memory or temporary
+    /// database, which the separate reader connection could not see.
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Err(StoreError::permanent(format!(
+                "sqlite store needs a database file, not {path:?}: its loads use a second \
+                 connection, which would see a different database"
+            )));
+        }
+
+        // No SQLITE_OPEN_URI: the path is a file name, never a `file:` URI.
+        let mut writer = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql("opening the sqlite database"))?;
+        writer.busy_timeout(options.busy_timeout).map_err(sql("setting the busy timeout"))?;
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sql("switching to WAL mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Still correct, only slower: loads then wait for the writer.
+            tracing::warn!(path = %path.display(), mode, "sqlite store could not enable WAL mode");
+        }
+        writer
+            .pragma_update(None, "synchronous", options.synchronous.pragma_value())
+            .map_err(sql("setting synchronous"))?;
+        writer.set_prepared_statement_cache_capacity(32);
+        create_schema(&mut writer)?;
+
+        let reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql("opening the sqlite reader connection"))?;
+        reader.busy_timeout(options.busy_timeout).map_err(sql("setting the busy timeout"))?;
+        // A guard, not a need: loads must never write.
+        reader.pragma_update(None, "query_only", true).map_err(sql("setting query_only"))?;
+
+        Ok(SqliteStore {
+            inner: Arc::new(Inner { path, writer: Mutex::new(writer), reader: Mutex::new(reader) }),
+        })
+    }
+
+    /// The path of the database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+/// Creates the schema if missing, in one transaction, after checking that
+/// the file does not hold a newer schema than this code knows.
+fn create_schema(conn: &mut Connection) -> Result<(), StoreError> {
+    let context = "creating the sqlite schema";
+    let tx =
+        conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(context))?;
+    tx.execute_batch(META_TABLE).map_err(sql(context))?;
+    let found: Option<String> = tx
+        .query_row("SELECT value FROM jotter_meta WHERE name = 'schema_version'", [], |row| {
+            row.get(0)
+        })
+        .optional()
+        .map_err(sql(context))?;
+    match found {
+        None => {
+            tx.execute_batch(SCHEMA).map_err(sql(context))?;
+            tx.execute(
+                "INSERT INTO jotter_meta (name, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION.to_string()],
+            )
+            .map_err(sql(context))?;
+        }
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(v) if v > SCHEMA_VERSION => {
+                return Err(StoreError::permanent(format!(
+                    "the sqlite database has schema version {v}, newer than this code knows \
+                     ({SCHEMA_VERSION}); open it with a newer jotter"
+                )));
+            }
+            Ok(v) if v == SCHEMA_VERSION => {
+                // Also recreates a table dropped by hand.
+                tx.execute_batch(SCHEMA).map_err(sql(context))?;
+            }
+            _ => {
+                return Err(StoreError::permanent(format!(
+                    "the sqlite database has an unknown schema version {text:?} \
+                     (this code knows {SCHEMA_VERSION})"
+                )));
+            }
+        },
+    }
+    tx.commit().map_err(sql(context))
+}
+
+impl Inner {
+    fn write_batch(&self, batch: &[Write]) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock();
+        if !conn.is_autocommit() {
+            // A batch died inside its transaction without rolling back (a
+            // panic, a failed rollback); clear it, or every later BEGIN fails.
+            conn.execute_batch("ROLLBACK").map_err(sql("rolling back an abandoned batch"))?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("beginning a sqlite batch"))?;
+        for w in batch {
+            // On error `tx` is dropped, which rolls the whole batch back.
+            apply(&tx, w).map_err(|e| {
+                e.into_store_error(&format!(
+                    "sqlite write of key {} at version {}",
+                    show_key(&w.key),
+                    w.version
+                ))
+            })?;
+        }
+        tx.commit().map_err(sql("committing a sqlite batch"))
+    }
+
+    fn load(&self, key: &[u8]) -> Result<Option<Value>, Fail> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(LOAD)?;
+        let mut rows = stmt.query([key])?;
+        let mut hash = BTreeMap::new();
+        let mut scores = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            match row.get::<_, i64>(0)? {
+                0 => return Ok(Some(Value::Blob(bytes_at(row, 2)?))),
+                1 => {
+                    hash.insert(bytes_at(row, 1)?, bytes_at(row, 2)?);
+                }
+                _ => {
+                    scores.insert(bytes_at(row, 1)?, row.get::<_, f64>(2)?);
+                }
+            }
+        }
+        // Hash before scores, as documented; the engine never leaves both.
+        Ok(if !hash.is_empty() {
+            Some(Value::Hash(Arc::new(hash)))
+        } else if !scores.is_empty() {
+            Some(Value::Scores(Arc::new(scores)))
+        } else {
+            None
+        })
+    }
+
+    fn max_version(&self) -> Result<u64, Fail> {
+        let conn = self.reader.lock();
+        let v: i64 = conn.prepare_cached(MAX_VERSION)?.query_row([], |row| row.get(0))?;
+        u64::try_from(v).map_err(|_| Fail::Refused(format!("negative version {v} in the database")))
+    }
+}
+
+/// Applies one write inside the batch's transaction.
+fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
+    let key: &[u8] = &w.key;
+    match &w.change {
+        Change::Put(value) => {
+            let v = to_sql_version(w.version)?;
+            if reset(conn, key, v)? {
+                conn.prepare_cached(PUT_STRING)?.execute((key, &value[..], v))?;
+                drop_older_fields(conn, key, v)?;
+            }
+        }
+        Change::Delete => {
+            let v = to_sql_version(w.version)?;
+            if reset(conn, key, v)? {
+                conn.prepare_cached(DROP_STRING)?.execute([key])?;
+                drop_older_fields(conn, key, v)?;
+            }
+        }
+        Change::Patch { kind, reset: reset_at, fields } => {
+            if let Some(r) = reset_at {
+                let r = to_sql_version(*r)?;
+                if reset(conn, key, r)? {
+                    conn.prepare_cached(DROP_STRING)?.execute([key])?;
+                    drop_older_fields(conn, key, r)?;
+                }
+            }
+            for fc in fields {
+                apply_field(conn, key, *kind, fc)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Moves the key's reset version up to `v`; false if it already was at `v`
+/// or later, in which case the caller must change nothing.
+fn reset(conn: &Connection, key: &[u8], v: i64) -> Result<bool, Fail> {
+    // A version-0 write is never newer than anything, as in `MemoryStore`
+    // where a key without a reset has reset version 0.
+    if v == 0 {
+        return Ok(false);
+    }
+    Ok(conn.prepare_cached(RESET_KEY)?.execute((key, v))? > 0)
+}
+
+/// The second half of a reset at `v`: map fields and field tombstones at or
+/// below `v` go, newer ones stay.
+fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> {
+    conn.prepare_cached(DROP_HASH_ROWS)?.execute((key, v))?;
+    conn.prepare_cached(DROP_ZSET_ROWS)?.execute((key, v))?;
+    conn.prepare_cached(DROP_FIELD_TOMBSTONES)?.execute((key, v))?;
+    Ok(())
+}
+
+fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -> Result<(), Fail> {
+    let v = to_sql_version(fc.version)?;
+    let field: &[u8] = &fc.field;
+    match (&fc.value, kind) {
+        (Some(FieldValue::Bytes(value)), MapKind::Hash) => {
+            if conn.prepare_cached(SET_HASH_FIELD)?.execute((key, field, &value[..], v))? > 0 {
+                conn.prepare_cached(DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
+            }
+        }
+        (Some(FieldValue::Score(score)), MapKind::Scores) => {
+            if conn.prepare_cached(SET_ZSET_MEMBER)?.execute((key, field, *score, v))? > 0 {
+                conn.prepare_cached(DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
+            }
+        }
+        (Some(value), kind) => {
+            return Err(Fail::Refused(format!(
+                "field {} holds a {} value in a {kind} patch",
+                show_key(field),
+                value.kind()
+            )));
+        }
+        (None, MapKind::Hash) => {
+            if conn.prepare_cached(REMOVE_HASH_FIELD)?.execute((key, field, v))? > 0 {
+                conn.prepare_cached(DROP_HASH_FIELD)?.execute((key, field))?;
+            }
+        }
+        (None, MapKind::Scores) => {
+            if conn.prepare_cached(REMOVE_ZSET_MEMBER)?.execute((key, field, v))? > 0 {
+                conn.prepare_cached(DROP_ZSET_MEMBER)?.execute((key, field))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` on Tokio's blocking pool, so a batch's disk I/O never stalls
+/// the runtime's worker threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::transient(format!("sqlite store task failed: {e}")))?
+}
+
+impl Store for SqliteStore {
+    async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let inner = Arc::clone(&self.inner);
+        // The blocking task outlives the borrow; cloning a write only bumps
+        // the reference counts of its `Bytes`.
+        let batch = batch.to_vec();
+        blocking(move || inner.write_batch(&batch)).await
+    }
+
+    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        let key = key.clone();
+        blocking(move || {
+            inner
+                .load(&key)
+                .map_err(|e| e.into_store_error(&format!("sqlite load of key {}", show_key(&key))))
+        })
+        .await
+    }
+
+    async fn max_version(&self) -> Result<u64, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.max_version().map_err(|e| e.into_store_error("sqlite max_version")))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::MemoryStore;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn put(key: &str, version: u64, value: &str) -> Write {
+        Write { key: b(key), version, change: Change::Put(b(value)) }
+    }
+
+    fn del(key: &str, version: u64) -> Write {
+        Write { key: b(key), version, change: Change::Delete }
+    }
+
+    fn hset(key: &str, reset: Option<u64>, fields: &[(&str, u64, Option<&str>)]) -> Write {
+        let fields: Vec<FieldChange> = fields
+            .iter()
+            .map(|(f, v, val)| FieldChange {
+                field: b(f),
+                version: *v,
+                value: val.map(|x| FieldValue::Bytes(b(x))),
+            })
+            .collect();
+        let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
+        Write { key: b(key), version, change: Change::Patch { kind: MapKind::Hash, reset, fields } }
+    }
+
+    fn zadd(key: &str, reset: Option<u64>, members: &[(&str, u64, f64)]) -> Write {
+        let fields: Vec<FieldChange> = members
+            .iter()
+            .map(|(m, v, s)| FieldChange {
+                field: b(m),
+                version: *v,
+                value: Some(FieldValue::Score(*s)),
+            })
+            .collect();
+        let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
+        Write {
+            key: b(key),
+            version,
+            change: Change::Patch { kind: MapKind::Scores, reset, fields },
+        }
+    }
+
+    fn hash(pairs: &[(&str, &str)]) -> Value {
+        Value::Hash(Arc::new(pairs.iter().map(|(f, v)| (b(f), b(v))).collect()))
+    }
+
+    fn open(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(dir.path().join("jotter.db")).expect("open")
+    }
+
+    /// A second, plain connection to the store's file, as a user's SQL tool.
+    fn raw(store: &SqliteStore) -> Connection {
+        let conn = Connection::open(store.path()).expect("raw open");
+        conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+        conn
+    }
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |row| row.get(0)).expect("count")
+    }
+
+    // ---- The differential property tests -------------------------------
+
+    const KEYS: [&[u8]; 4] = [b"a", b"b\x00\xff", b"c", b""];
+    const FIELDS: [&[u8]; 3] = [b"f", b"g\x00\xfe", b""];
+
+    fn blob_value() -> impl Strategy<Value = Bytes> {
+        prop::sample::select(vec![&b""[..], b"x", b"\x00\xffy", b"a longer value, of some bytes"])
+            .prop_map(Bytes::from_static)
+    }
+
+    fn score() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => (-8i32..8).prop_map(|i| f64::from(i) / 2.0),
+            1 => Just(-0.0),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => Just(1e300),
+        ]
+    }
+
+    /// One entry per field at most: each field gets an optional
+    /// `(version, remove?, bytes value, score)`.
+    type FieldSpec = [Option<(u64, bool, Bytes, f64)>; 3];
+
+    fn field_specs(versions: std::ops::Range<u64>) -> impl Strategy<Value = FieldSpec> {
+        proptest::array::uniform3(proptest::option::of((
+            versions,
+            any::<bool>(),
+            blob_value(),
+            score(),
+        )))
+    }
+
+    fn build_fields(
+        kind: MapKind,
+        spec: &FieldSpec,
+        mut version: impl FnMut(u64) -> u64,
+    ) -> Vec<FieldChange> {
+        spec.iter()
+            .zip(FIELDS)
+            .filter_map(|(f, name)| {
+                let (v, remove, bytes, score) = f.clone()?;
+                let value = match (remove, kind) {
+                    (true, _) => None,
+                    (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
+                    (false, MapKind::Scores) => Some(FieldValue::Score(score)),
+                };
+                Some(FieldChange { field: Bytes::from_static(name), version: version(v), value })
+            })
+            .collect()
+    }
+
+    /// Each key keeps one map kind for good, so that any order of versions
+    /// is a history an engine could produce (delivered out of order); blobs
+    /// and deletes may hit any key.
+    fn fixed_kind(i: usize) -> MapKind {
+        if i % 2 == 0 { MapKind::Hash } else { MapKind::Scores }
+    }
+
+    fn random_change(kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
+        const V: std::ops::Range<u64> = 0..10;
+        prop_oneof![
+            (V, blob_value()).prop_map(|(v, b)| (v, Change::Put(b))),
+            V.prop_map(|v| (v, Change::Delete)),
+            (proptest::option::of(V), field_specs(V)).prop_map(move |(reset, spec)| {
+                let fields = build_fields(kind, &spec, |v| v);
+                let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
+                (version, Change::Patch { kind, reset, fields })
+            }),
+        ]
+    }
+
+    fn random_batch() -> impl Strategy<Value = Vec<Write>> {
+        let per_key: Vec<_> = (0..KEYS.len())
+            .map(|i| {
+                proptest::option::of(random_change(fixed_kind(i))).prop_map(move |c| {
+                    c.map(|(version, change)| Write {
+                        key: Bytes::from_static(KEYS[i]),
+                        version,
+                        change,
+                    })
+                })
+            })
+            .collect();
+        per_key.prop_map(|ws| ws.into_iter().flatten().collect())
+    }
+
+    /// Batches with random versions, plus re-deliveries of earlier batches.
+    fn random_deliveries() -> impl Strategy<Value = Vec<Vec<Write>>> {
+        vec((random_batch(), proptest::option::of(any::<prop::sample::Index>())), 1..32).prop_map(
+            |steps| {
+                let mut out: Vec<Vec<Write>> = Vec::new();
+                for (batch, replay) in steps {
+                    if let Some(i) = replay.filter(|_| !out.is_empty()) {
+                        out.push(out[i.index(out.len())].clone());
+                    }
+                    out.push(batch);
+                }
+                out
+            },
+        )
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Put(Bytes),
+        Delete,
+        Patch { kind: MapKind, reset: bool, fields: FieldSpec },
+    }
+
+    #[derive(Clone, Debug)]
+    enum Action {
+        Op(usize, Op),
+        /// Ends the current batch.
+        Cut,
+        /// Ends the current batch, then delivers an earlier one again.
+        Replay(prop::sample::Index),
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores)];
+        let op = prop_oneof![
+            1 => blob_value().prop_map(Op::Put),
+            1 => Just(Op::Delete),
+            3 => (kind, any::<bool>(), field_specs(0..1))
+                .prop_map(|(kind, reset, fields)| Op::Patch { kind, reset, fields }),
+        ];
+        prop_oneof![
+            6 => (0..KEYS.len(), op).prop_map(|(k, op)| Action::Op(k, op)),
+            1 => Just(Action::Cut),
+            1 => any::<prop::sample::Index>().prop_map(Action::Replay),
+        ]
+    }
+
+    /// What an engine sends: versions from one increasing clock, one key's
+    /// writes in order, a kind change always behind a reset, and stale
+    /// re-deliveries of whole earlier batches.
+    fn engine_deliveries(actions: Vec<Action>) -> Vec<Vec<Write>> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Shape {
+            Blob,
+            Map(MapKind),
+        }
+        fn cut(batch: &mut Vec<Write>, sent: &mut Vec<Vec<Write>>, out: &mut Vec<Vec<Write>>) {
+            if !batch.is_empty() {
+                sent.push(batch.clone());
+                out.push(std::mem::take(batch));
+            }
+        }
+        let mut clock = 0u64;
+        let mut shapes: [Option<Shape>; KEYS.len()] = [None; KEYS.len()];
+        let (mut batch, mut sent, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        for a in actions {
+            match a {
+                Action::Op(k, op) => {
+                    let key = Bytes::from_static(KEYS[k]);
+                    if batch.iter().any(|w: &Write| w.key == key) {
+                        cut(&mut batch, &mut sent, &mut out);
+                    }
+                    let (version, change) = match op {
+                        Op::Put(value) => {
+                            clock += 1;
+                            shapes[k] = Some(Shape::Blob);
+                            (clock, Change::Put(value))
+                        }
+                        Op::Delete => {
+                            clock += 1;
+                            shapes[k] = None;
+                            (clock, Change::Delete)
+                        }
+                        Op::Patch { kind, reset, fields } => {
+                            let shape_changes = shapes[k].is_some_and(|s| s != Shape::Map(kind));
+                            let reset = (reset || shape_changes).then(|| {
+                                clock += 1;
+                                clock
+                            });
+                            let fields = build_fields(kind, &fields, |_| {
+                                clock += 1;
+                                clock
+                            });
+                            shapes[k] = Some(Shape::Map(kind));
+                            (clock, Change::Patch { kind, reset, fields })
+                        }
+                    };
+                    batch.push(Write { key, version, change });
+                }
+                Action::Cut => cut(&mut batch, &mut sent, &mut out),
+                Action::Replay(i) => {
+                    cut(&mut batch, &mut sent, &mut out);
+                    if !sent.is_empty() {
+                        out.push(sent[i.index(sent.len())].clone());
+                    }
+                }
+            }
+        }
+        cut(&mut batch, &mut sent, &mut out);
+        out
+    }
+
+    /// Applies every batch to a `MemoryStore` and a `SqliteStore` and
+    /// compares every key and the max version after each one.
+    fn check_against_memory(deliveries: &[Vec<Write>]) -> Result<(), TestCaseError> {
+        let rt =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            let dir = tempfile::tempdir().expect("tempdir");
+            // Durability is not under test here; speed is welcome.
+            let options =
+                SqliteOptions { synchronous: Synchronous::Off, ..SqliteOptions::default() };
+            let sqlite = SqliteStore::open_with(dir.path().join("p.db"), options).expect("open");
+            let memory = MemoryStore::new();
+            for (i, batch) in deliveries.iter().enumerate() {
+                memory.write(batch).await.expect("memory write");
+                if let Err(e) = sqlite.write(batch).await {
+                    return Err(TestCaseError::fail(format!("batch {i} failed: {e}")));
+                }
+                for key in KEYS {
+                    let key = Bytes::from_static(key);
+                    let want = memory.load(&key).await.expect("memory load");
+                    let got = sqlite.load(&key).await.expect("sqlite load");
+                    prop_assert_eq!(got, want, "key {:?} after batch {} {:?}", key, i, batch);
+                }
+                let want = memory.max_version().await.expect("memory max");
+                let got = sqlite.max_version().await.expect("sqlite max");
+                prop_assert_eq!(got, want, "max_version after batch {}", i);
+            }
+            Ok(())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 64,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn matches_memory_store_on_random_versions(deliveries in random_deliveries()) {
+            check_against_memory(&deliveries)?;
+        }
+
+        #[test]
+        fn matches_memory_store_on_engine_histories(actions in vec(action(), 1..40)) {
+            check_against_memory(&engine_deliveries(actions))?;
+        }
+    }
+
+    // ---- No regression ---------------------------------------------------
+
+    #[tokio::test]
+    async fn older_put_does_not_overwrite_newer_put() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        store.write(&[put("k", 10, "new")]).await.expect("write");
+        store.write(&[put("k", 9, "old")]).await.expect("write");
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("new")));
+        // The same version again is no newer either.
+        store.write(&[put("k", 10, "same")]).await.expect("write");
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("new")));
+        assert_eq!(store.max_version().await.expect("max"), 10);
+    }
+
+    #[tokio::test]
+    async fn delete_tombstone_blocks_older_put() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        store.write(&[put("k", 3, "v")]).await.expect("write");
+        store.write(&[del("k", 5)]).await.expect("write");
+        store.write(&[put("k", 4, "late")]).await.expect("write");
+        assert_eq!(store.load(&b("k")).await.expect("load"), None);
+        let conn = raw(&store);
+        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
+        assert_eq!(count(&conn, "SELECT version FROM jotter_key_resets WHERE key = X'6b'"), 5);
+        assert_eq!(store.max_version().await.expect("max"), 5);
+    }
+
+    #[tokio::test]
+    async fn field_tombstone_blocks_older_field_set() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        store
+            .write(&[hset("h", None, &[("f", 2, Some("a")), ("g", 3, Some("b"))])])
+            .await
+            .expect("write");
+        store.write(&[hset("h", None, &[("f", 6, None)])]).await.expect("write");
+        store.write(&[hset("h", None, &[("f", 5, Some("late"))])]).await.expect("write");
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("g", "b")])));
+        let conn = raw(&store);
+        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_hashes WHERE field = X'66'"), 0);
+        // A newer set does land, and takes the tombstone away.
+        store.write(&[hset("h", None, &[("f", 7, Some("c"))])]).await.expect("write");
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "c"), ("g", "b")])));
+        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_field_tombstones"), 0);
+        assert_eq!(store.max_version().await.expect("max"), 7);
+    }
+
+    /// Versions are unique, so an equal version is a replay of the same
+    /// write and must change nothing, whatever it carries.
+    #[tokio::test]
+    async fn an_equal_version_is_not_newer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        store
+            .write(&[hset("h", None, &[("f", 4, Some("a")), ("g", 5, None)])])
+            .await
+            .expect("write");
+        store
+            .write(&[hset("h", None, &[("f", 4, Some("b")), ("g", 5, Some("b"))])])
+            .await
+            .expect("write");
+        store.write(&[hset("h", None, &[("f", 4, None)])]).await.expect("write");
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "a")])));
+
+        store.write(&[zadd("z", None, &[("m", 6, 1.0)])]).await.expect("write");
+        store.write(&[zadd("z", None, &[("m", 6, 2.0)])]).await.expect("write");
+        let removal = Write {
+            key: b("z"),
+            version: 6,
+            change: Change::Patch {
+                kind: MapKind::Scores,
+                reset: None,
+                fields: vec![FieldChange { field: b("m"), version: 6, value: None }],
+            },
+        };
+        store.write(&[removal]).await.expect("write");
+        let one = Value::Scores(Arc::new([(b("m"), 1.0)].into_iter().collect()));
+        assert_eq!(store.load(&b("z")).await.expect("load"), Some(one));
+
+        // A reset at v takes older fields at v with it, and a field of the
+        // same patch, at the reset's own version, lands after it; replayed,
+        // neither does anything.
+        let patch = hset("h", Some(4), &[("e", 4, Some("c"))]);
+        store.write(std::slice::from_ref(&patch)).await.expect("write");
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("e", "c")])));
+        store.write(&[patch]).await.expect("write");
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("e", "c")])));
+        store.write(&[del("d", 7)]).await.expect("write");
+        store.write(&[del("d", 7), put("p", 0, "zero")]).await.expect("write");
+        assert_eq!(store.load(&b("p")).await.expect("load"), None);
+        assert_eq!(store.max_version().await.expect("max"), 7);
+    }
+
+    // ---- Shapes and plain SQL ---------------------------------------------
+
+    #[tokio::test]
+    async fn type_change_by_patch_with_reset_leaves_live_rows_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        store.write(&[put("k", 1, "blob")]).await.expect("write");
+        store
+            .write(&[hset("k", Some(2), &[("f", 3, Some("x")), ("g", 4, Some("y"))])])
+            .await
+            .expect("write");
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(hash(&[("f", "x"), ("g", "y")])));
+
+        let conn = raw(&store);
+        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
+        let rows: Vec<(String, String, i64)> = conn
+            .prepare(
+                "SELECT CAST(field AS TEXT), CAST(value AS TEXT), version FROM jotter_hashes
+                  WHERE key = CAST('k' AS BLOB) ORDER BY field",
+            )
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(rows, vec![("f".into(), "x".into(), 3), ("g".into(), "y".into(), 4)]);
+
+        // And on to a scored map, whose scores plain SQL sorts.
+        store.write(&[zadd("k", Some(5), &[("m", 6, 2.5), ("n", 7, -1.0)])]).await.expect("write");
+        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_hashes"), 0);
+        let top: String = conn
+            .query_row(
+                "SELECT CAST(member AS TEXT) FROM jotter_zsets ORDER BY score DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("top");
+        assert_eq!(top, "m");
+        let want = Value::Scores(Arc::new([(b("m"), 2.5), (b("n"), -1.0)].into_iter().collect()));
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(want));
+    }
+
+    // ---- Errors ----------------------------------------------------------
+
+    #[tokio::test]
+    async fn trigger_abort_is_permanent_and_rolls_back_the_whole_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        raw(&store)
+            .execute_batch(
+                "CREATE TRIGGER refuse_bad BEFORE INSERT ON jotter_strings
+                 WHEN NEW.key = X'626164' BEGIN SELECT RAISE(ABORT, 'bad key'); END",
+            )
+            .expect("trigger");
+        let batch =
+            [put("good", 1, "g"), hset("h", None, &[("f", 2, Some("x"))]), put("bad", 3, "b")];
+        let err = store.write(&batch).await.expect_err("the trigger refuses `bad`");
+        assert!(!err.is_transient(), "{err}");
+        assert!(err.message().contains("bad key"), "{err}");
+        assert!(err.message().contains("\"bad\""), "{err}");
+
+        for key in ["good", "h", "bad"] {
+            assert_eq!(store.load(&b(key)).await.expect("load"), None, "{key}");
+        }
+        assert_eq!(store.max_version().await.expect("max"), 0);
+        assert_eq!(count(&raw(&store), "SELECT count(*) FROM jotter_key_resets"), 0);
+
+        // The rest of the batch goes through on its own.
+        store.write(&batch[..2]).await.expect("write");
+        assert_eq!(store.load(&b("good")).await.expect("load"), Some(Value::from("g")));
+    }
+
+    #[tokio::test]
+    async fn locked_database_is_a_transient_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options =
+            SqliteOptions { busy_timeout: Duration::from_millis(100), ..SqliteOptions::default() };
+        let store = SqliteStore::open_with(dir.path().join("jotter.db"), options).expect("open");
+        store.write(&[put("k", 1, "v")]).await.expect("write");
+
+        let other = raw(&store);
+        other.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+        let err = store.write(&[put("k", 2, "w")]).await.expect_err("locked");
+        assert!(err.is_transient(), "{err}");
+        assert!(err.message().contains("locked"), "{err}");
+        // WAL mode: loads still read the committed state beside the lock.
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("v")));
+
+        other.execute_batch("COMMIT").expect("unlock");
+        store.write(&[put("k", 2, "w")]).await.expect("write after the lock");
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("w")));
+    }
+
+    #[tokio::test]
+    async fn unstorable_data_is_a_permanent_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(&dir);
+        let too_new = put("k", u64::MAX, "v");
+        let err = store.write(&[too_new]).await.expect_err("version out of range");
+        assert!(!err.is_transient(), "{err}");
+
+        // SQLite stores NaN as NULL, which the NOT NULL score refuses.
+        let err = store.write(&[zadd("z", None, &[("m", 1, f64::NAN)])]).await.expect_err("NaN");
+        assert!(!err.is_transient(), "{err}");
+        assert!(err.message().contains("NOT NULL"), "{err}");
+
+        let mismatched = Write {
+            key: b("z"),
+            version: 2,
+            change: Change::Patch {
+                kind: MapKind::Scores,
+                reset: None,
+                fields: vec![FieldChange {
+                    field: b("m"),
+                    version: 2,
+                    value: Some(FieldValue::Bytes(b("x"))),
+                }],
+            },
+        };
+        let err = store.write(&[mismatched]).await.expect_err("kind mismatch");
+        assert!(!err.is_transient(), "{err}");
+        assert_eq!(store.max_version().await.expect("max"), 0);
+    }
+
+    // ---- Opening -----------------------------------------------------------
+
+    #[tokio::test]
+    async fn reopening_keeps_data_tombstones_and_max_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jotter.db");
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            store
+                .write(&[
+                    put("s", 1, "blob"),
+                    hset("h", None, &[("f", 2, Some("x")), ("g", 3, None)]),
+                    zadd("z", Some(4), &[("m", 5, 1.5)]),
+                    del("gone", 9),
+                ])
+                .await
+                .expect("write");
+        }
+        let store = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(store.path(), path);
+        assert_eq!(store.max_version().await.expect("max"), 9);
+        assert_eq!(store.load(&b("s")).await.expect("load"), Some(Value::from("blob")));
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "x")])));
+        let scores = Value::Scores(Arc::new([(b("m"), 1.5)].into_iter().collect()));
+        assert_eq!(store.load(&b("z")).await.expect("load"), Some(scores));
+        // The tombstones survived too.
+        store
+            .write(&[put("gone", 8, "late"), hset("h", None, &[("g", 2, Some("late"))])])
+            .await
+            .expect("write");
+        assert_eq!(store.load(&b("gone")).await.expect("load"), None);
+        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "x")])));
+    }
+
+    #[test]
+    fn newer_schema_version_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jotter.db");
+        let store = SqliteStore::open(&path).expect("open");
+        raw(&store)
+            .execute("UPDATE jotter_meta SET value = '2' WHERE name = 'schema_version'", [])
+            .expect("update");
+        drop(store);
+        let err = SqliteStore::open(&path).expect_err("schema 2 is unknown");
+        assert!(!err.is_transient(), "{err}");
+        assert!(err.message().contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn in_memory_database_is_refused() {
+        let err = SqliteStore::open(":memory:").expect_err("in-memory");
+        assert!(!err.is_transient(), "{err}");
+    }
+}
