@@ -20,6 +20,10 @@ pub(crate) struct Bound {
     bytes: AtomicU64,
     /// Woken whenever room is given back, for writers blocked on a full buffer.
     pub room: Notify,
+    /// Writers registered on `room`. Notifying takes a lock, so room given
+    /// back on the hot path (a value that shrank) notifies only if someone
+    /// waits.
+    waiting: AtomicU64,
 }
 
 impl Bound {
@@ -30,6 +34,7 @@ impl Bound {
             entries: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             room: Notify::new(),
+            waiting: AtomicU64::new(0),
         }
     }
 
@@ -48,9 +53,22 @@ impl Bound {
         if entries == 0 && bytes == 0 {
             return;
         }
-        self.entries.fetch_sub(entries, Ordering::AcqRel);
-        self.bytes.fetch_sub(bytes, Ordering::AcqRel);
-        self.room.notify_waiters();
+        self.entries.fetch_sub(entries, Ordering::SeqCst);
+        self.bytes.fetch_sub(bytes, Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.room.notify_waiters();
+        }
+    }
+
+    /// Counts a writer about to wait for room; it must call
+    /// [`Bound::stop_waiting`] when done. Counted before it registers and
+    /// re-checks, so a release that misses the count is seen by the re-check.
+    pub(crate) fn start_waiting(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn stop_waiting(&self) {
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// The configured value of a bound.

@@ -53,6 +53,9 @@ pub(crate) struct Shard {
     /// buffer) rather than by the worker; while any is out, the ops queued
     /// behind them are not in `ready` and barriers must look for them.
     pub direct_writes: usize,
+    /// Writes accepted into this shard; counted here, under the lock the
+    /// write holds anyway, rather than in a shared atomic.
+    pub accepted: u64,
 }
 
 impl Shard {

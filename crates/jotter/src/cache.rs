@@ -250,7 +250,8 @@ impl<S: Store> Cache<S> {
     /// As [`put`](Cache::put); [`Error::DeadLettered`] if the store refused
     /// it; it waits as long as the store is unreachable.
     pub async fn put_through(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<()> {
-        self.put(key, value).await?.wait(true).await
+        let ticket = self.put(key, value).await?;
+        self.inner.progress.wait_ticket(ticket, true).await
     }
 
     /// Removes the key and returns once the store has committed it.
@@ -259,7 +260,19 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`put_through`](Cache::put_through).
     pub async fn delete_through(&self, key: impl Into<Bytes>) -> Result<()> {
-        self.delete(key).await?.wait(true).await
+        let ticket = self.delete(key).await?;
+        self.inner.progress.wait_ticket(ticket, true).await
+    }
+
+    /// Waits, without hurrying the flush, until a ticket's write (or a newer
+    /// write of its key that replaced it) is in the store.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DeadLettered`] if the store refused it for good;
+    /// [`Error::Stopped`] if the cache stopped first.
+    pub async fn persisted(&self, ticket: Ticket) -> Result<()> {
+        self.inner.progress.wait_ticket(ticket, false).await
     }
 
     /// A barrier: returns once every write accepted before the call is in
@@ -306,6 +319,7 @@ impl<S: Store> Cache<S> {
     pub fn stats(&self) -> Stats {
         let inner = &self.inner;
         inner.counters.snapshot(
+            inner.accepted(),
             inner.bound.used(),
             inner.oldest_pending(),
             inner.progress.dead.len(),
@@ -380,13 +394,14 @@ impl<S: Store> Cache<S> {
     ) -> Result<(R, Option<Ticket>)> {
         let inner = &self.inner;
         let started = Instant::now();
+        // Registered only once the buffer was found full (registering costs
+        // a lock on the hot path), and before the retry that precedes every
+        // wait, so room given back in between is not missed.
+        let room = inner.bound.room.notified();
+        tokio::pin!(room);
+        let mut waiting: Option<Waiting<'_>> = None;
         loop {
             inner.check_open()?;
-            // Registered before trying, so room given back between the try
-            // and the wait is not missed.
-            let room = inner.bound.room.notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
             let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, value: Option<Value>| {
                 let (op, r) = f(value.as_ref())?;
                 match op {
@@ -408,6 +423,11 @@ impl<S: Store> Cache<S> {
                     return Ok((r, Some(ticket)));
                 }
                 Attempt::Full { bound, key_pending } => {
+                    if waiting.is_none() {
+                        waiting = Some(Waiting::start(&inner.bound));
+                        room.as_mut().enable();
+                        continue;
+                    }
                     let limit = inner.bound.limit(bound);
                     let timeout = match inner.config.full_policy {
                         FullPolicy::Reject => return Err(Error::Full { bound, limit }),
@@ -420,9 +440,12 @@ impl<S: Store> Cache<S> {
                             inner.config.block_timeout
                         }
                     };
-                    if tokio::time::timeout_at(started + timeout, room).await.is_err() {
+                    if tokio::time::timeout_at(started + timeout, room.as_mut()).await.is_err() {
                         return Err(Error::FullTimeout { bound, limit, waited: started.elapsed() });
                     }
+                    // Woken: register afresh before the next try.
+                    room.set(inner.bound.room.notified());
+                    room.as_mut().enable();
                 }
             }
         }
@@ -458,7 +481,23 @@ impl<S: Store> Cache<S> {
         // Writes of this key queued behind it may now go direct themselves.
         inner.bound.room.notify_waiters();
         result?;
-        Ok(Ticket::done(inner.progress.clone(), write.version, write.key))
+        Ok(Ticket::done(write.version, write.key))
+    }
+}
+
+/// A writer counted as waiting for room until it is dropped.
+struct Waiting<'a>(&'a crate::bound::Bound);
+
+impl<'a> Waiting<'a> {
+    fn start(bound: &'a crate::bound::Bound) -> Self {
+        bound.start_waiting();
+        Waiting(bound)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.stop_waiting();
     }
 }
 

@@ -6,6 +6,7 @@
 //! a field increment) is atomic, and a read sees every write accepted
 //! before it (contract line 1). Nothing here awaits while holding a lock.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -165,68 +166,74 @@ impl<S: Store> Inner<S> {
         result: R,
     ) -> Result<Attempt<R>> {
         let mode = self.config.mode_of(key);
-        let back = shard.entries.get(key).and_then(|ops| ops.back());
-        let key_pending = back.is_some();
-        let fold_into = back.filter(|p| mode == WriteMode::Coalesce && !p.in_flight);
-        let fold = fold_into.is_some();
-        let (entries, old_weight, new_weight) = match fold_into {
-            Some(p) => {
-                let payload = p.weight - key.len() - OP_OVERHEAD;
-                (0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, &op))
+        let worker = self.buffer.worker_of(s);
+        // One hash lookup on the hot path: a write to a pending key folds
+        // into its newest op or queues behind it without touching the index.
+        if let Some(ops) = shard.entries.get_mut(key) {
+            let back = ops.back_mut().filter(|p| mode == WriteMode::Coalesce && !p.in_flight);
+            let (entries, old_weight, new_weight) = match &back {
+                Some(p) => {
+                    let payload = p.weight - key.len() - OP_OVERHEAD;
+                    (0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, &op))
+                }
+                None => (1, 0, Pending::weight_of(key, &op)),
+            };
+            if let Err(bound) = self.reserve(entries, old_weight, new_weight)? {
+                return Ok(Attempt::Full { bound, key_pending: true });
             }
-            None => (1, 0, Pending::weight_of(key, &op)),
-        };
-        let limit = self.bound.max_bytes;
-        if new_weight as u64 > limit {
-            return Err(Error::TooLarge { size: new_weight as u64, limit });
-        }
-        let grow = new_weight.saturating_sub(old_weight) as u64;
-        if let Err(bound) = self.bound.try_reserve(entries, grow) {
-            if self.config.full_policy == FullPolicy::WriteThrough && !key_pending {
-                return Ok(self.accept_direct(shard, s, key, op, result));
+            let version = self.clock.next();
+            let mut op = op;
+            op.stamp(version);
+            match back {
+                Some(p) => {
+                    p.op.fold(op, version);
+                    p.version = version;
+                    p.weight = new_weight;
+                }
+                None => ops.push_back(Pending::new(op, version, new_weight)),
             }
-            return Ok(Attempt::Full { bound, key_pending });
-        }
-        if new_weight < old_weight {
-            self.bound.release(0, (old_weight - new_weight) as u64);
+            shard.accepted += 1;
+            return Ok(Attempt::Accepted(
+                result,
+                Some(Ticket { worker, version, key: key.clone(), done: false }),
+            ));
         }
 
+        let weight = Pending::weight_of(key, &op);
+        if let Err(bound) = self.reserve(1, 0, weight)? {
+            if self.config.full_policy == FullPolicy::WriteThrough {
+                return Ok(self.accept_direct(shard, s, key, op, result));
+            }
+            return Ok(Attempt::Full { bound, key_pending: false });
+        }
         let version = self.clock.next();
         let mut op = op;
         op.stamp(version);
-        let worker = self.buffer.worker_of(s);
-        let ops = shard.entries.entry(key.clone()).or_default();
-        match ops.back_mut().filter(|_| fold) {
-            Some(p) => {
-                p.op.fold(op, version);
-                p.version = version;
-                p.weight = new_weight;
-            }
-            None => {
-                let first = ops.is_empty();
-                ops.push_back(Pending {
-                    op,
-                    first_version: version,
-                    version,
-                    since: Instant::now(),
-                    weight: new_weight,
-                    in_flight: false,
-                });
-                if first {
-                    shard.ready.insert(version, key.clone());
-                    self.mark_ready(worker, 1);
-                }
-            }
+        shard.entries.insert(key.clone(), VecDeque::from([Pending::new(op, version, weight)]));
+        shard.ready.insert(version, key.clone());
+        shard.accepted += 1;
+        self.mark_ready(worker, 1);
+        Ok(Attempt::Accepted(
+            result,
+            Some(Ticket { worker, version, key: key.clone(), done: false }),
+        ))
+    }
+
+    /// Reserves room for an op growing from `old` to `new` bytes (and
+    /// `entries` more entries), giving back room if it shrinks. The inner
+    /// result is the bound that has no room.
+    fn reserve(&self, entries: u64, old: usize, new: usize) -> Result<Result<(), BoundKind>> {
+        let limit = self.bound.max_bytes;
+        if new as u64 > limit {
+            return Err(Error::TooLarge { size: new as u64, limit });
         }
-        self.counters.accepted();
-        let ticket = Ticket {
-            progress: self.progress.clone(),
-            worker,
-            version,
-            key: key.clone(),
-            done: false,
-        };
-        Ok(Attempt::Accepted(result, Some(ticket)))
+        if let Err(bound) = self.bound.try_reserve(entries, new.saturating_sub(old) as u64) {
+            return Ok(Err(bound));
+        }
+        if new < old {
+            self.bound.release(0, (old - new) as u64);
+        }
+        Ok(Ok(()))
     }
 
     /// The write-through policy on a full buffer: the op is placed in the
@@ -244,16 +251,11 @@ impl<S: Store> Inner<S> {
         let version = self.clock.next();
         op.stamp(version);
         let write = Write { key: key.clone(), version, change: op.to_change() };
-        shard.entries.entry(key.clone()).or_default().push_back(Pending {
-            op,
-            first_version: version,
-            version,
-            since: Instant::now(),
-            weight: 0,
-            in_flight: true,
-        });
+        let mut pending = Pending::new(op, version, 0);
+        pending.in_flight = true;
+        shard.entries.entry(key.clone()).or_default().push_back(pending);
         shard.direct_writes += 1;
-        self.counters.accepted();
+        shard.accepted += 1;
         Attempt::Direct(result, write, s)
     }
 
@@ -319,6 +321,11 @@ impl<S: Store> Inner<S> {
             .filter_map(|s| self.buffer.lock(s).oldest())
             .map(|(_, since)| now.saturating_duration_since(since))
             .max()
+    }
+
+    /// Writes accepted since start, summed over the shards.
+    pub(crate) fn accepted(&self) -> u64 {
+        (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted).sum()
     }
 
     pub(crate) fn check_open(&self) -> Result<()> {

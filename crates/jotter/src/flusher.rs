@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
-use crate::stats::publish_gauges;
+use crate::stats::{Counters, publish_gauges};
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
 
@@ -84,6 +84,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
             () = inner.cancel.cancelled() => break,
         }
         publish_gauges(inner.bound.used(), inner.oldest_pending(), inner.progress.dead.len());
+        Counters::publish_accepted(inner.accepted());
     }
 }
 

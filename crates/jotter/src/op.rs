@@ -158,6 +158,18 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// A new op accepted now at `version`.
+    pub(crate) fn new(op: Op, version: u64, weight: usize) -> Self {
+        Pending {
+            op,
+            first_version: version,
+            version,
+            since: Instant::now(),
+            weight,
+            in_flight: false,
+        }
+    }
+
     /// The accounted size of an op under `key`.
     pub(crate) fn weight_of(key: &[u8], op: &Op) -> usize {
         key.len() + op.weight() + OP_OVERHEAD

@@ -44,7 +44,6 @@ pub struct Stats {
 
 #[derive(Debug)]
 pub(crate) struct Counters {
-    pub writes_accepted: AtomicU64,
     pub store_writes: AtomicU64,
     pub batches: AtomicU64,
     pub retries: AtomicU64,
@@ -63,7 +62,6 @@ struct RateWindow {
 impl Counters {
     pub(crate) fn new() -> Self {
         Counters {
-            writes_accepted: AtomicU64::new(0),
             store_writes: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -76,9 +74,10 @@ impl Counters {
         }
     }
 
-    pub(crate) fn accepted(&self) {
-        self.writes_accepted.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("jotter_writes_accepted_total").increment(1);
+    /// Publishes the count of accepted writes, which the hot path keeps in
+    /// the write buffer's shards rather than in a shared counter.
+    pub(crate) fn publish_accepted(accepted: u64) {
+        metrics::counter!("jotter_writes_accepted_total").absolute(accepted);
     }
 
     pub(crate) fn batch_done(&self, writes: usize) {
@@ -123,11 +122,11 @@ impl Counters {
 
     pub(crate) fn snapshot(
         &self,
+        writes_accepted: u64,
         pending: (u64, u64),
         oldest: Option<Duration>,
         dead_letters: u64,
     ) -> Stats {
-        let writes_accepted = self.writes_accepted.load(Ordering::Relaxed);
         let store_writes = self.store_writes.load(Ordering::Relaxed);
         Stats {
             pending_entries: pending.0,

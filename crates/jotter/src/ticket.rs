@@ -6,7 +6,6 @@
 //! Versions grow in the order writes are accepted, so "everything accepted
 //! before now is stored" is "every worker's watermark has reached the clock".
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
@@ -82,12 +81,14 @@ impl Progress {
     }
 }
 
-/// A receipt for one accepted write: await [`Ticket::persisted`] to know
-/// when that write (or a newer one of the same key that replaced it) is in
-/// the store.
+/// A receipt for one accepted write: pass it to
+/// [`Cache::persisted`](crate::Cache::persisted) to wait until that write
+/// (or a newer one of the same key that replaced it) is in the store.
+///
+/// A ticket holds no reference into the cache, so making and dropping one
+/// costs nothing shared between threads.
 #[derive(Debug, Clone)]
 pub struct Ticket {
-    pub(crate) progress: Arc<Progress>,
     pub(crate) worker: usize,
     pub(crate) version: u64,
     pub(crate) key: Bytes,
@@ -102,27 +103,20 @@ impl Ticket {
         self.version
     }
 
-    /// Waits, without hurrying the flush, until the write is in the store.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::DeadLettered`] if the store refused it for good;
-    /// [`Error::Stopped`] if the cache stopped first.
-    pub async fn persisted(self) -> Result<()> {
-        self.wait(false).await
-    }
-
     /// A ticket for a write the store already committed.
-    pub(crate) fn done(progress: Arc<Progress>, version: u64, key: Bytes) -> Self {
-        Ticket { progress, worker: 0, version, key, done: true }
+    pub(crate) fn done(version: u64, key: Bytes) -> Self {
+        Ticket { worker: 0, version, key, done: true }
     }
+}
 
-    pub(crate) async fn wait(self, urgent: bool) -> Result<()> {
-        if self.done {
+impl Progress {
+    /// Waits until a ticket's write is in the store (or dead-lettered).
+    pub(crate) async fn wait_ticket(&self, ticket: Ticket, urgent: bool) -> Result<()> {
+        if ticket.done {
             return Ok(());
         }
-        self.progress.wait(self.worker, self.version, urgent).await?;
-        match self.progress.dead.error_for(&self.key, self.version) {
+        self.wait(ticket.worker, ticket.version, urgent).await?;
+        match self.dead.error_for(&ticket.key, ticket.version) {
             Some(error) => Err(Error::DeadLettered(error)),
             None => Ok(()),
         }

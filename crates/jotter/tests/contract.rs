@@ -245,7 +245,7 @@ async fn one_refused_key_is_dead_lettered_and_the_rest_of_its_batch_lands() {
     // The barrier does not hang on the poison record (trap 4).
     cache.flush().await.unwrap();
     assert_eq!(store.inner.snapshot().len(), 100);
-    assert!(matches!(bad.persisted().await, Err(Error::DeadLettered(_))));
+    assert!(matches!(cache.persisted(bad).await, Err(Error::DeadLettered(_))));
     let letters = cache.dead_letters();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].write.key, "bad");
@@ -371,7 +371,7 @@ async fn write_through_policy_sends_the_write_itself_when_full() {
     let ticket = cache.put("b", "2").await.unwrap(); // goes straight to the store
     assert_eq!(store.inner.snapshot().get(&Bytes::from("b")), Some(&blob("2")));
     assert!(!store.inner.snapshot().contains_key(&Bytes::from("a")));
-    ticket.persisted().await.unwrap();
+    cache.persisted(ticket).await.unwrap();
     assert_eq!(cache.get("b").await.unwrap(), Some(blob("2")));
     assert!(cache.is_persisted(b"b"));
 }
@@ -394,10 +394,14 @@ async fn put_through_returns_once_the_store_has_the_write() {
 #[tokio::test(start_paused = true)]
 async fn a_ticket_resolves_when_its_write_is_stored() {
     let store = MemoryStore::new();
-    let cache =
-        Cache::builder(store.clone()).flush_interval(Duration::from_secs(1)).build().await.unwrap();
+    let cache = Arc::new(
+        Cache::builder(store.clone()).flush_interval(Duration::from_secs(1)).build().await.unwrap(),
+    );
     let ticket = cache.put("k", "v").await.unwrap();
-    let waiter = tokio::spawn(ticket.persisted());
+    let waiter = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.persisted(ticket).await }
+    });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!waiter.is_finished(), "a ticket does not hurry the flush");
     waiter.await.unwrap().unwrap();
