@@ -94,17 +94,22 @@ impl Shard {
     }
 }
 
+/// A shard on cache lines of its own, so that writers on different cores
+/// locking neighbouring shards do not fight over one line (false sharing).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
 #[derive(Debug)]
 pub(crate) struct Buffer {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded]>,
     hasher: FixedState,
     workers: usize,
 }
 
 impl Buffer {
     pub(crate) fn new(workers: usize) -> Self {
-        let shards =
-            (0..workers * SHARDS_PER_WORKER).map(|_| Mutex::new(Shard::default())).collect();
+        let shards = (0..workers * SHARDS_PER_WORKER).map(|_| Padded::default()).collect();
         Buffer { shards, hasher: FixedState::with_seed(0x6a6f_7474_6572), workers }
     }
 
@@ -127,7 +132,7 @@ impl Buffer {
     }
 
     pub(crate) fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
-        self.shards[shard].lock()
+        self.shards[shard].0.lock()
     }
 
     pub(crate) fn shard_count(&self) -> usize {

@@ -1,12 +1,14 @@
 //! [`Cache`], the handle a program holds: reads, writes, barriers,
 //! shutdown, statistics and the dead-letter queue.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
+use tokio::sync::futures::Notified;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -86,7 +88,9 @@ impl<S: Store> Cache<S> {
         let floor = store.max_version().await?;
         let workers = config.flush_workers;
         let inner = Arc::new(Inner::new(store, config, floor, wall));
-        let tasks = (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
+        let mut tasks: Vec<_> =
+            (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
+        tasks.push(tokio::spawn(inner.clone().tick_clock()));
         Ok(Cache { inner, tasks: Mutex::new(tasks) })
     }
 
@@ -394,12 +398,12 @@ impl<S: Store> Cache<S> {
     ) -> Result<(R, Option<Ticket>)> {
         let inner = &self.inner;
         let started = Instant::now();
-        // Registered only once the buffer was found full (registering costs
-        // a lock on the hot path), and before the retry that precedes every
-        // wait, so room given back in between is not missed.
-        let room = inner.bound.room.notified();
-        tokio::pin!(room);
-        let mut waiting: Option<Waiting<'_>> = None;
+        // Registered only once the buffer was found full (even creating the
+        // waiter touches state shared by every writer), and before the
+        // retry that precedes every wait, so room given back in between is
+        // not missed.
+        let mut room: Option<Pin<Box<Notified<'_>>>> = None;
+        let mut _waiting: Option<Waiting<'_>> = None;
         loop {
             inner.check_open()?;
             let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, value: Option<Value>| {
@@ -423,11 +427,11 @@ impl<S: Store> Cache<S> {
                     return Ok((r, Some(ticket)));
                 }
                 Attempt::Full { bound, key_pending } => {
-                    if waiting.is_none() {
-                        waiting = Some(Waiting::start(&inner.bound));
-                        room.as_mut().enable();
+                    let Some(registered) = room.as_mut() else {
+                        _waiting = Some(Waiting::start(&inner.bound));
+                        room = Some(self.register_for_room());
                         continue;
-                    }
+                    };
                     let limit = inner.bound.limit(bound);
                     let timeout = match inner.config.full_policy {
                         FullPolicy::Reject => return Err(Error::Full { bound, limit }),
@@ -440,15 +444,23 @@ impl<S: Store> Cache<S> {
                             inner.config.block_timeout
                         }
                     };
-                    if tokio::time::timeout_at(started + timeout, room.as_mut()).await.is_err() {
+                    if tokio::time::timeout_at(started + timeout, registered.as_mut())
+                        .await
+                        .is_err()
+                    {
                         return Err(Error::FullTimeout { bound, limit, waited: started.elapsed() });
                     }
                     // Woken: register afresh before the next try.
-                    room.set(inner.bound.room.notified());
-                    room.as_mut().enable();
+                    room = Some(self.register_for_room());
                 }
             }
         }
+    }
+
+    fn register_for_room(&self) -> Pin<Box<Notified<'_>>> {
+        let mut room = Box::pin(self.inner.bound.room.notified());
+        room.as_mut().enable();
+        room
     }
 
     /// Writes a direct (write-through policy) write to the store, then

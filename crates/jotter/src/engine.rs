@@ -328,6 +328,16 @@ impl<S: Store> Inner<S> {
         (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted).sum()
     }
 
+    /// Keeps the version clock near wall time until the cache stops.
+    pub(crate) async fn tick_clock(self: Arc<Self>) {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(crate::clock::TICK) => self.clock.tick(),
+                () = self.cancel.cancelled() => break,
+            }
+        }
+    }
+
     pub(crate) fn check_open(&self) -> Result<()> {
         if self.closing.load(Ordering::Acquire) { Err(Error::ShuttingDown) } else { Ok(()) }
     }
