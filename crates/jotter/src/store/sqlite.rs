@@ -805,7 +805,7 @@ mod tests {
     /// is a history an engine could produce (delivered out of order); blobs
     /// and deletes may hit any key.
     fn fixed_kind(i: usize) -> MapKind {
-        if i % 2 == 0 { MapKind::Hash } else { MapKind::Scores }
+        if i.is_multiple_of(2) { MapKind::Hash } else { MapKind::Scores }
     }
 
     fn random_change(kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
