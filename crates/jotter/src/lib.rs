@@ -92,6 +92,11 @@ pub mod store;
 mod ticket;
 mod value;
 
+/// The README's example, compiled as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 pub use cache::{Cache, Edit, ShutdownReport};
 pub use config::{CacheBuilder, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
