@@ -29,7 +29,10 @@ async fn main() -> anyhow::Result<()> {
     cache.set_field("session:ab12", "user", FieldValue::Bytes("42".into())).await?;
     cache.set_field("session:ab12", "cart", FieldValue::Bytes("3".into())).await?;
     let took = start.elapsed();
-    println!("200,002 writes acknowledged in {took:.2?} ({:.0} writes/s)", 200_002.0 / took.as_secs_f64());
+    println!(
+        "200,002 writes acknowledged in {took:.2?} ({:.0} writes/s)",
+        200_002.0 / took.as_secs_f64()
+    );
 
     cache.flush().await?;
     let stats = cache.stats();
