@@ -582,3 +582,46 @@ fn edit_to_op(value: Option<&Value>, edit: Edit) -> Result<Option<Op>> {
 fn parse_i64(b: &[u8]) -> Result<i64> {
     std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()).ok_or(Error::NotAnInteger)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    /// Trap 8: after a restart whose wall clock went back (and with no log),
+    /// new writes must still be versioned above what the store holds, or the
+    /// store would refuse them as stale.
+    #[tokio::test(start_paused = true)]
+    async fn versions_stay_above_the_store_when_the_clock_goes_back() {
+        let store = MemoryStore::new();
+        let config = Cache::builder(store.clone()).config;
+        let first =
+            Cache::start_with_clock(store.clone(), config.clone(), || 1_000_000_000).await.unwrap();
+        first.put("k", "new").await.unwrap();
+        first.shutdown(Duration::from_secs(5)).await;
+
+        let behind = Cache::start_with_clock(store.clone(), config, || 1).await.unwrap();
+        behind.put("k", "newer").await.unwrap();
+        behind.flush().await.unwrap();
+        assert_eq!(store.snapshot()[&Bytes::from("k")], Value::from("newer"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stats_show_the_age_of_the_oldest_pending_write() {
+        let store = MemoryStore::new();
+        let cache = Cache::builder(store.clone())
+            .flush_interval(Duration::from_secs(60))
+            .build()
+            .await
+            .unwrap();
+        assert_eq!(cache.stats().oldest_pending_age, None);
+        cache.put("a", "1").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        cache.put("b", "1").await.unwrap();
+        let stats = cache.stats();
+        assert_eq!(stats.oldest_pending_age, Some(Duration::from_secs(10)));
+        assert_eq!(stats.pending_entries, 2);
+        cache.flush().await.unwrap();
+        assert_eq!(cache.stats().oldest_pending_age, None);
+    }
+}

@@ -94,7 +94,7 @@ impl Config {
 #[must_use]
 pub struct CacheBuilder<S> {
     store: S,
-    config: Config,
+    pub(crate) config: Config,
 }
 
 impl<S: Store> CacheBuilder<S> {
