@@ -6,7 +6,7 @@
 //! Reservations are compare-and-swap loops, so concurrent writers can never
 //! overshoot together.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
@@ -24,6 +24,10 @@ pub(crate) struct Bound {
     /// back on the hot path (a value that shrank) notifies only if someone
     /// waits.
     waiting: AtomicU64,
+    /// Set when a write found no room, cleared when room is given back: the
+    /// flush workers then flush at once instead of waiting for a full batch
+    /// or the interval (back-pressure must push something to the store).
+    pressed: AtomicBool,
 }
 
 impl Bound {
@@ -35,14 +39,21 @@ impl Bound {
             bytes: AtomicU64::new(0),
             room: Notify::new(),
             waiting: AtomicU64::new(0),
+            pressed: AtomicBool::new(false),
         }
     }
 
     /// Reserves `entries` and `bytes` more, or names the bound that has no room.
     pub(crate) fn try_reserve(&self, entries: u64, bytes: u64) -> Result<(), BoundKind> {
-        reserve(&self.entries, entries, self.max_entries).map_err(|()| BoundKind::Entries)?;
+        if reserve(&self.entries, entries, self.max_entries).is_err() {
+            self.pressed.store(true, Ordering::SeqCst);
+            return Err(BoundKind::Entries);
+        }
         if reserve(&self.bytes, bytes, self.max_bytes).is_err() {
-            self.entries.fetch_sub(entries, Ordering::AcqRel);
+            self.pressed.store(true, Ordering::SeqCst);
+            // The entry goes back like any release, so a writer waiting for
+            // exactly that room is woken.
+            self.release(entries, 0);
             return Err(BoundKind::Bytes);
         }
         Ok(())
@@ -55,6 +66,7 @@ impl Bound {
         }
         self.entries.fetch_sub(entries, Ordering::SeqCst);
         self.bytes.fetch_sub(bytes, Ordering::SeqCst);
+        self.pressed.store(false, Ordering::SeqCst);
         if self.waiting.load(Ordering::SeqCst) > 0 {
             self.room.notify_waiters();
         }
@@ -69,6 +81,11 @@ impl Bound {
 
     pub(crate) fn stop_waiting(&self) {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether a write found no room since room was last given back.
+    pub(crate) fn pressed(&self) -> bool {
+        self.pressed.load(Ordering::SeqCst)
     }
 
     /// The configured value of a bound.

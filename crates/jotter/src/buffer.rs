@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use foldhash::fast::FixedState;
@@ -31,13 +32,19 @@ const SHARDS_PER_WORKER: usize = 16;
 
 /// A read-through load in progress; readers of the same key wait on it
 /// instead of loading again (single flight).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct LoadSlot {
-    /// The shard's epoch when the load began. If the shard has flushed
-    /// anything since, the loaded value may be older than what the store
-    /// now holds, and it is not installed (trap 1: stale install).
-    pub epoch: u64,
+    /// Set when a write of the key reaches the store while the load is in
+    /// flight: the loaded value may be older than what the store now holds,
+    /// and is not installed (trap 1: stale install).
+    stale: AtomicBool,
     pub cell: OnceCell<Option<Value>>,
+}
+
+impl LoadSlot {
+    pub(crate) fn is_stale(&self) -> bool {
+        self.stale.load(Ordering::Acquire)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -45,9 +52,6 @@ pub(crate) struct Shard {
     pub entries: HashMap<Bytes, VecDeque<Pending>, FixedState>,
     /// Keys whose front op waits for a worker, by the op's first version.
     pub ready: BTreeMap<u64, Bytes>,
-    /// Bumped whenever a flush (or a direct write) changes what the store
-    /// holds for a key of this shard.
-    pub epoch: u64,
     pub loading: HashMap<Bytes, Arc<LoadSlot>, FixedState>,
     /// Ops written to the store by their callers (write-through on a full
     /// buffer) rather than by the worker; while any is out, the ops queued
@@ -79,11 +83,15 @@ impl Shard {
 
     /// The load slot for `key`, joining one in progress or starting one.
     pub(crate) fn load_slot(&mut self, key: &Bytes) -> Arc<LoadSlot> {
-        let epoch = self.epoch;
-        self.loading
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(LoadSlot { epoch, cell: OnceCell::new() }))
-            .clone()
+        self.loading.entry(key.clone()).or_default().clone()
+    }
+
+    /// Marks a load of `key` in flight as stale: the store's copy of the key
+    /// changed under it (a flush, a direct write, a replayed dead letter).
+    pub(crate) fn invalidate_load(&mut self, key: &Bytes) {
+        if let Some(slot) = self.loading.remove(key) {
+            slot.stale.store(true, Ordering::Release);
+        }
     }
 
     /// Forgets a finished load slot (unless a newer one replaced it).

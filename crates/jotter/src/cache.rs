@@ -294,7 +294,13 @@ impl<S: Store> Cache<S> {
     /// `timeout`, stops the workers and reports what is left.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let inner = &self.inner;
-        inner.closing.store(true, Ordering::Release);
+        inner.closing.store(true, Ordering::SeqCst);
+        // A write versions and queues under its shard lock after checking
+        // `closing` there: once every shard lock has been taken, every write
+        // is either refused or already in the buffer, below the drain's mark.
+        for s in 0..inner.buffer.shard_count() {
+            drop(inner.buffer.lock(s));
+        }
         // Writers waiting for room re-check and see the cache closing.
         inner.bound.room.notify_waiters();
         let drain = inner.progress.wait_all(inner.clock.last());
@@ -384,7 +390,7 @@ impl<S: Store> Cache<S> {
     /// workers' back, so the next read loads what the store now holds.
     fn forget_clean(&self, key: &Bytes) {
         let mut shard = self.inner.buffer.lock(self.inner.buffer.shard_of(key));
-        shard.epoch += 1;
+        shard.invalidate_load(key);
         self.inner.clean.remove(key);
     }
 
@@ -423,10 +429,17 @@ impl<S: Store> Cache<S> {
             match attempt {
                 Attempt::Accepted(r, ticket) => return Ok((r, ticket)),
                 Attempt::Direct(r, write, s) => {
-                    let ticket = self.write_direct(write, s).await?;
+                    // Detached, so that a caller who gives up (a timeout)
+                    // cannot leave the op in flight in the buffer for ever.
+                    let direct = tokio::spawn(write_direct(inner.clone(), write, s));
+                    let ticket = direct.await.map_err(|_| Error::Stopped)??;
                     return Ok((r, Some(ticket)));
                 }
                 Attempt::Full { bound, key_pending } => {
+                    // The bound is marked pressed; have the workers flush now.
+                    for worker in inner.progress.workers.iter() {
+                        worker.wake.notify_one();
+                    }
                     let Some(registered) = room.as_mut() else {
                         _waiting = Some(Waiting::start(&inner.bound));
                         room = Some(self.register_for_room());
@@ -462,39 +475,40 @@ impl<S: Store> Cache<S> {
         room.as_mut().enable();
         room
     }
+}
 
-    /// Writes a direct (write-through policy) write to the store, then
-    /// finishes it in the buffer like a flushed one.
-    async fn write_direct(&self, write: Write, s: usize) -> Result<Ticket> {
-        let inner = &self.inner;
-        let mut outcomes = [Outcome::Stored];
-        let deadline = Instant::now() + inner.config.block_timeout;
-        let mut rng = fastrand::Rng::new();
-        let result = flusher::write_isolating(
-            inner,
-            std::slice::from_ref(&write),
-            &mut outcomes,
-            &mut rng,
-            Some(deadline),
-        )
-        .await;
-        let result = match (result, &outcomes[0]) {
-            (Err(e), _) => Err(Error::Store(e)),
-            (Ok(()), Outcome::Dead { error, .. }) => {
-                Err(Error::Store(StoreError::permanent(error.clone())))
-            }
-            (Ok(()), Outcome::Stored) => Ok(()),
-        };
-        {
-            let mut shard = inner.buffer.lock(s);
-            shard.direct_writes -= 1;
-            inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
+/// Writes a direct (write-through policy) write to the store, then finishes
+/// it in the buffer like a flushed one.
+async fn write_direct<S: Store>(inner: Arc<Inner<S>>, write: Write, s: usize) -> Result<Ticket> {
+    let mut outcomes = [Outcome::Stored];
+    let deadline = Instant::now() + inner.config.block_timeout;
+    let mut rng = fastrand::Rng::new();
+    let result = flusher::write_isolating(
+        &inner,
+        std::slice::from_ref(&write),
+        &mut outcomes,
+        &mut rng,
+        Some(deadline),
+    )
+    .await;
+    let result = match (result, &outcomes[0]) {
+        (Err(e), _) => Err(Error::Store(e)),
+        (Ok(()), Outcome::Dead { error, .. }) => {
+            Err(Error::Store(StoreError::permanent(error.clone())))
         }
-        // Writes of this key queued behind it may now go direct themselves.
-        inner.bound.room.notify_waiters();
-        result?;
-        Ok(Ticket::done(write.version, write.key))
+        (Ok(()), Outcome::Stored) => Ok(()),
+    };
+    {
+        let mut shard = inner.buffer.lock(s);
+        shard.direct_writes -= 1;
+        inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
     }
+    // The worker may be waiting to publish a watermark past this write (a
+    // barrier), and writes of this key queued behind it may now go direct.
+    inner.progress.workers[inner.buffer.worker_of(s)].wake.notify_one();
+    inner.bound.room.notify_waiters();
+    result?;
+    Ok(Ticket::done(write.version, write.key))
 }
 
 /// A writer counted as waiting for room until it is dropped.

@@ -146,9 +146,9 @@ impl<S: Store> Inner<S> {
             let mut shard = self.buffer.lock(s);
             shard.finish_load(key, &slot);
             let loaded = loaded?.clone();
-            // A flush in this shard since the load began may have stored
+            // A flush of this key since the load began may have stored
             // something newer than what was loaded: then load again.
-            if shard.epoch == slot.epoch {
+            if !slot.is_stale() {
                 self.clean.insert(key.clone(), loaded.clone());
                 let value = self.view(&shard, key, Some(loaded)).flatten();
                 return Ok(f(&mut shard, s, value));
@@ -165,6 +165,13 @@ impl<S: Store> Inner<S> {
         op: Op,
         result: R,
     ) -> Result<Attempt<R>> {
+        // Checked under the shard lock, so shutdown can close the door on
+        // writes that passed an earlier check (see `Cache::shutdown`).
+        self.check_open()?;
+        let own = Pending::weight_of(key, &op);
+        if own as u64 > self.bound.max_bytes {
+            return Err(Error::TooLarge { size: own as u64, limit: self.bound.max_bytes });
+        }
         let mode = self.config.mode_of(key);
         let worker = self.buffer.worker_of(s);
         // One hash lookup on the hot path: a write to a pending key folds
@@ -176,9 +183,9 @@ impl<S: Store> Inner<S> {
                     let payload = p.weight - key.len() - OP_OVERHEAD;
                     (0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, &op))
                 }
-                None => (1, 0, Pending::weight_of(key, &op)),
+                None => (1, 0, own),
             };
-            if let Err(bound) = self.reserve(entries, old_weight, new_weight)? {
+            if let Err(bound) = self.reserve(entries, old_weight, new_weight) {
                 return Ok(Attempt::Full { bound, key_pending: true });
             }
             let version = self.clock.next();
@@ -199,8 +206,8 @@ impl<S: Store> Inner<S> {
             ));
         }
 
-        let weight = Pending::weight_of(key, &op);
-        if let Err(bound) = self.reserve(1, 0, weight)? {
+        let weight = own;
+        if let Err(bound) = self.reserve(1, 0, weight) {
             if self.config.full_policy == FullPolicy::WriteThrough {
                 return Ok(self.accept_direct(shard, s, key, op, result));
             }
@@ -220,20 +227,15 @@ impl<S: Store> Inner<S> {
     }
 
     /// Reserves room for an op growing from `old` to `new` bytes (and
-    /// `entries` more entries), giving back room if it shrinks. The inner
-    /// result is the bound that has no room.
-    fn reserve(&self, entries: u64, old: usize, new: usize) -> Result<Result<(), BoundKind>> {
-        let limit = self.bound.max_bytes;
-        if new as u64 > limit {
-            return Err(Error::TooLarge { size: new as u64, limit });
-        }
-        if let Err(bound) = self.bound.try_reserve(entries, new.saturating_sub(old) as u64) {
-            return Ok(Err(bound));
-        }
+    /// `entries` more entries), giving back room if it shrinks; or names the
+    /// bound that has no room. A fold that would outgrow the byte bound is
+    /// "full", not "too large": the key's pending op shrinks once flushed.
+    fn reserve(&self, entries: u64, old: usize, new: usize) -> Result<(), BoundKind> {
+        self.bound.try_reserve(entries, new.saturating_sub(old) as u64)?;
         if new < old {
             self.bound.release(0, (old - new) as u64);
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// The write-through policy on a full buffer: the op is placed in the
@@ -280,6 +282,8 @@ impl<S: Store> Inner<S> {
         version: u64,
         stored: bool,
     ) -> usize {
+        // What the store holds for the key changes now.
+        shard.invalidate_load(key);
         let Some(ops) = shard.entries.get_mut(key) else { return 0 };
         if ops.front().is_none_or(|p| p.version != version || !p.in_flight) {
             debug_assert!(false, "completed op is not the key's front op in flight");
@@ -299,8 +303,18 @@ impl<S: Store> Inner<S> {
             // The store does not have this write: reads must not pretend
             // it does once it leaves the buffer.
             self.clean.remove(key);
+            // A field write queued behind a whole write was built on top of
+            // it (a map that replaced a blob, a map after a delete). Without
+            // it, the fields would land under whatever the store holds and
+            // vanish; reset the key with them instead, so the store and the
+            // cache both show those fields alone.
+            if done.op.is_whole()
+                && let Some(next) = ops.front_mut()
+                && let Op::Patch { reset: reset @ None, .. } = &mut next.op
+            {
+                *reset = Some(next.first_version);
+            }
         }
-        shard.epoch += 1;
         match ops.front() {
             Some(next) => {
                 let first = next.first_version;

@@ -64,7 +64,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
             changed
         });
         let ready = state.ready.load(Ordering::Acquire);
-        let urgent = state.target.load(Ordering::Acquire) > scan.watermark;
+        let urgent = state.target.load(Ordering::Acquire) > scan.watermark || inner.bound.pressed();
         let deadline = scan.oldest.map(|since| since + inner.config.flush_interval);
         let due = ready > 0
             && (urgent

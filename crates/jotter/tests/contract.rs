@@ -367,10 +367,12 @@ async fn write_through_policy_sends_the_write_itself_when_full() {
         .build()
         .await
         .unwrap();
-    cache.put("a", "1").await.unwrap(); // fills the buffer; flushed only in an hour
+    cache.put("a", "1").await.unwrap(); // fills the buffer
     let ticket = cache.put("b", "2").await.unwrap(); // goes straight to the store
     assert_eq!(store.inner.snapshot().get(&Bytes::from("b")), Some(&blob("2")));
-    assert!(!store.inner.snapshot().contains_key(&Bytes::from("a")));
+    assert_eq!(store.writes_of("b").len(), 1);
+    let alone = store.calls.lock().iter().any(|call| call.len() == 1 && call[0].key == "b");
+    assert!(alone, "the direct write went in a store call of its own");
     cache.persisted(ticket).await.unwrap();
     assert_eq!(cache.get("b").await.unwrap(), Some(blob("2")));
     assert!(cache.is_persisted(b"b"));
