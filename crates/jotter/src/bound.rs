@@ -66,7 +66,9 @@ impl Bound {
         }
         self.entries.fetch_sub(entries, Ordering::SeqCst);
         self.bytes.fetch_sub(bytes, Ordering::SeqCst);
-        self.pressed.store(false, Ordering::SeqCst);
+        if self.pressed.load(Ordering::SeqCst) {
+            self.pressed.store(false, Ordering::SeqCst);
+        }
         if self.waiting.load(Ordering::SeqCst) > 0 {
             self.room.notify_waiters();
         }

@@ -12,7 +12,9 @@ use crate::retry::RetryPolicy;
 use crate::store::Store;
 
 /// What a write does when the write buffer is full (contract line 5:
-/// nothing is dropped silently).
+/// nothing is dropped silently). Whatever the policy, a full buffer makes
+/// the flush workers flush at once, without waiting for a full batch or the
+/// flush interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FullPolicy {
     /// Wait for room (back-pressure) up to the timeout, then fail with

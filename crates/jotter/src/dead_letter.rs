@@ -3,6 +3,14 @@
 //! and purge what is truly bad (contract line 6: failures are sorted, never
 //! swallowed).
 //!
+//! A dead-lettered write is not in the store, so the cache stops showing it
+//! once it leaves the buffer: reads then show what the store holds, plus any
+//! later writes of the key. A field write that was queued behind a
+//! dead-lettered whole write (a map replacing a blob, a delete) was built
+//! on top of it; it is sent with a reset of the key, so the store and the
+//! cache both end up with those fields alone rather than fields hidden
+//! under an older value.
+//!
 //! This queue lives in memory; it does not survive a restart until the
 //! write-ahead log persists it.
 
