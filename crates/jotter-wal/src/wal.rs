@@ -185,6 +185,12 @@ impl Wal {
         result
     }
 
+    /// The LSN the next submitted record will get: every record below it
+    /// has been submitted.
+    pub fn next_lsn(&self) -> u64 {
+        self.shared.queue.lock().next_lsn
+    }
+
     /// Counters since open.
     pub fn stats(&self) -> WalStats {
         self.shared.counters.snapshot()

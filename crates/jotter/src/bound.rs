@@ -59,6 +59,13 @@ impl Bound {
         Ok(())
     }
 
+    /// Takes room even beyond the bound: for writes read back from the log,
+    /// which were acknowledged before a crash and must not be dropped.
+    pub(crate) fn force_reserve(&self, entries: u64, bytes: u64) {
+        self.entries.fetch_add(entries, Ordering::SeqCst);
+        self.bytes.fetch_add(bytes, Ordering::SeqCst);
+    }
+
     /// Gives back room and wakes blocked writers.
     pub(crate) fn release(&self, entries: u64, bytes: u64) {
         if entries == 0 && bytes == 0 {

@@ -14,7 +14,7 @@
 //! the order writes were accepted): the oldest pending write is its first
 //! entry, which is what the flush interval and barriers look at.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +57,9 @@ pub(crate) struct Shard {
     /// buffer) rather than by the worker; while any is out, the ops queued
     /// behind them are not in `ready` and barriers must look for them.
     pub direct_writes: usize,
+    /// The first log sequence numbers of the pending ops that have one, for
+    /// the log's low-water mark.
+    pub lsns: BTreeSet<u64>,
     /// Writes accepted into this shard; counted here, under the lock the
     /// write holds anyway, rather than in a shared atomic.
     pub accepted: u64,

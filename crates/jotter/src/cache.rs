@@ -18,6 +18,7 @@ use crate::dead_letter::{DeadLetter, ReplayReport};
 use crate::engine::{Attempt, Inner};
 use crate::error::{Error, Result, Shape};
 use crate::flusher::{self, Outcome};
+use crate::log::{self, Log};
 use crate::op::Op;
 use crate::stats::Stats;
 use crate::store::{Store, StoreError, Write};
@@ -85,9 +86,28 @@ impl<S: Store> Cache<S> {
         config: Config,
         wall: WallClock,
     ) -> Result<Self> {
+        let (log, recovery) = match &config.log {
+            Some(log_config) => {
+                let (log, recovery) = Log::open(log_config)?;
+                (Some(log), Some(recovery))
+            }
+            None => (None, None),
+        };
         let floor = store.max_version().await?;
         let workers = config.flush_workers;
-        let inner = Arc::new(Inner::new(store, config, floor, wall));
+        let inner = Arc::new(Inner::new(store, config, floor, wall, log));
+        if let Some(recovery) = recovery {
+            let mut replayed = 0u64;
+            for item in recovery {
+                let r = log::replayed(item)?;
+                inner.replay(r.key, r.version, r.op, r.lsn);
+                replayed += 1;
+            }
+            if replayed > 0 {
+                let (entries, bytes) = inner.bound.used();
+                tracing::info!(replayed, entries, bytes, "replayed the write-ahead log; flushing what the store lacks");
+            }
+        }
         let mut tasks: Vec<_> =
             (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
         tasks.push(tokio::spawn(inner.clone().tick_clock()));
@@ -306,6 +326,10 @@ impl<S: Store> Cache<S> {
         let drain = inner.progress.wait_all(inner.clock.last());
         let drained = matches!(tokio::time::timeout(timeout, drain).await, Ok(Ok(())));
         inner.cancel.cancel();
+        if drained {
+            // Nothing is pending: the next start has nothing to replay.
+            inner.checkpoint_log();
+        }
         let tasks = std::mem::take(&mut *self.tasks.lock());
         for task in tasks {
             if let Err(e) = task.await {
@@ -415,7 +439,7 @@ impl<S: Store> Cache<S> {
             let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, value: Option<Value>| {
                 let (op, r) = f(value.as_ref())?;
                 match op {
-                    None => Ok(Attempt::Accepted(r, None)),
+                    None => Ok(Attempt::Accepted(r, None, None)),
                     Some(op) => inner.try_accept(shard, s, &key, op, r),
                 }
             };
@@ -427,7 +451,12 @@ impl<S: Store> Cache<S> {
                 attempt(&mut shard, s, None)?
             };
             match attempt {
-                Attempt::Accepted(r, ticket) => return Ok((r, ticket)),
+                Attempt::Accepted(r, ticket, durable) => {
+                    if let Some(durable) = durable {
+                        log::durable(durable).await?;
+                    }
+                    return Ok((r, ticket));
+                }
                 Attempt::Direct(r, write, s) => {
                     // Detached, so that a caller who gives up (a timeout)
                     // cannot leave the op in flight in the buffer for ever.

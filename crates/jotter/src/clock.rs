@@ -57,6 +57,11 @@ impl VersionClock {
         self.last.fetch_max((self.wall)() << LOGICAL_BITS, Ordering::AcqRel);
     }
 
+    /// Moves the clock to at least `version` (a version read back from the log).
+    pub(crate) fn raise(&self, version: u64) {
+        self.last.fetch_max(version, Ordering::AcqRel);
+    }
+
     /// The last version handed out (or the floor).
     pub(crate) fn last(&self) -> u64 {
         self.last.load(Ordering::Acquire)

@@ -4,10 +4,14 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
 use bytes::Bytes;
+pub use jotter_wal::Fsync;
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
+use crate::log::LogConfig;
 use crate::retry::RetryPolicy;
 use crate::store::Store;
 
@@ -57,6 +61,7 @@ pub(crate) struct Config {
     pub ordered_prefixes: Vec<Bytes>,
     pub max_store_writes_per_sec: Option<u64>,
     pub retry: RetryPolicy,
+    pub log: Option<LogConfig>,
     /// Used when a write-through policy needs its own timeout for a key
     /// that already has writes pending.
     pub block_timeout: Duration,
@@ -117,6 +122,7 @@ impl<S: Store> CacheBuilder<S> {
                 ordered_prefixes: Vec::new(),
                 max_store_writes_per_sec: None,
                 retry: RetryPolicy::default(),
+                log: None,
                 block_timeout,
             },
         }
@@ -205,6 +211,47 @@ impl<S: Store> CacheBuilder<S> {
     /// is moved to the dead-letter queue.
     pub fn dead_letter_after(mut self, attempts: u32) -> Self {
         self.config.retry.dead_letter_after = attempts;
+        self
+    }
+
+    /// Keeps a write-ahead log in `dir` (created if missing; one process at
+    /// a time), so that acknowledged writes survive a crash: a write is
+    /// acknowledged only once the log holds it as `fsync` says, and on the
+    /// next start every write not yet in the store is replayed and flushed.
+    ///
+    /// - [`Fsync::Always`]: acknowledged after an fsync covering it (one
+    ///   fsync serves every writer waiting at that moment). Survives
+    ///   `kill -9` and power loss.
+    /// - [`Fsync::EverySec`]: acknowledged once written to the operating
+    ///   system, fsynced once a second. Survives `kill -9`; power loss may
+    ///   cost about the last second.
+    /// - [`Fsync::No`]: acknowledged once written to the operating system,
+    ///   which decides when it reaches the disk. Survives `kill -9`; power
+    ///   loss may cost what the OS had not written yet.
+    ///
+    /// Without a log (the default), a crash loses what was acknowledged but
+    /// not yet flushed.
+    pub fn log(mut self, dir: impl Into<PathBuf>, fsync: Fsync) -> Self {
+        self.config.log = Some(LogConfig { dir: dir.into(), fsync, salvage: false, segment_size: 64 << 20 });
+        self
+    }
+
+    /// If the log is damaged other than by a torn last record, start anyway:
+    /// keep what is readable and move the rest aside (into a `salvaged-*`
+    /// folder of the log directory, never deleted). Without it, such damage
+    /// stops the start with an error naming the file and offset.
+    pub fn log_salvage(mut self, salvage: bool) -> Self {
+        if let Some(log) = &mut self.config.log {
+            log.salvage = salvage;
+        }
+        self
+    }
+
+    /// The size at which the log starts a new segment file (default 64 MiB).
+    pub fn log_segment_size(mut self, bytes: u64) -> Self {
+        if let Some(log) = &mut self.config.log {
+            log.segment_size = bytes;
+        }
         self
     }
 

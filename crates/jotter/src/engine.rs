@@ -6,7 +6,7 @@
 //! a field increment) is atomic, and a read sees every write accepted
 //! before it (contract line 1). Nothing here awaits while holding a lock.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -21,6 +21,7 @@ use crate::buffer::{Buffer, Shard};
 use crate::clock::{VersionClock, WallClock};
 use crate::config::{Config, FullPolicy, WriteMode};
 use crate::error::{BoundKind, Error, Result};
+use crate::log::Log;
 use crate::op::{OP_OVERHEAD, Op, Pending};
 use crate::rate::RateLimit;
 use crate::stats::Counters;
@@ -32,6 +33,9 @@ use crate::value::Value;
 /// store is known not to have. Evictable at will; the write buffer, not
 /// this cache, holds what is not yet stored.
 pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Value>, CleanWeight>;
+
+/// Clock ticks between two checkpoints of the log (20 × 5 ms = 100 ms).
+const CHECKPOINT_TICKS: u32 = 20;
 
 /// Bytes a clean entry accounts for beyond its key and value.
 const CLEAN_OVERHEAD: u64 = 48;
@@ -57,6 +61,8 @@ pub(crate) struct Inner<S> {
     pub progress: Arc<Progress>,
     pub counters: Counters,
     pub rate: Option<RateLimit>,
+    /// The write-ahead log, if enabled.
+    pub log: Option<Log>,
     /// Set by shutdown: no new writes.
     pub closing: AtomicBool,
     /// Stops the workers (after a drain, or at once on drop).
@@ -65,7 +71,9 @@ pub(crate) struct Inner<S> {
 
 /// How a write attempt ended.
 pub(crate) enum Attempt<R> {
-    Accepted(R, Option<Ticket>),
+    /// Accepted into the buffer; with a log, acknowledge only once the
+    /// handle says the write is durable.
+    Accepted(R, Option<Ticket>, Option<jotter_wal::Pending>),
     /// A bound has no room; `key_pending` says whether the key already has
     /// writes in the buffer (a direct write would overtake them).
     Full {
@@ -78,7 +86,7 @@ pub(crate) enum Attempt<R> {
 }
 
 impl<S: Store> Inner<S> {
-    pub(crate) fn new(store: S, config: Config, floor: u64, wall: WallClock) -> Self {
+    pub(crate) fn new(store: S, config: Config, floor: u64, wall: WallClock, log: Option<Log>) -> Self {
         let workers = config.flush_workers;
         let items = usize::try_from(config.cache_bytes / 256).unwrap_or(usize::MAX).max(16);
         Inner {
@@ -91,6 +99,7 @@ impl<S: Store> Inner<S> {
             counters: Counters::new(),
             closing: AtomicBool::new(false),
             cancel: CancellationToken::new(),
+            log,
             store,
             config,
         }
@@ -177,65 +186,107 @@ impl<S: Store> Inner<S> {
         // One hash lookup on the hot path: a write to a pending key folds
         // into its newest op or queues behind it without touching the index.
         if let Some(ops) = shard.entries.get_mut(key) {
-            let back = ops.back_mut().filter(|p| mode == WriteMode::Coalesce && !p.in_flight);
-            let (entries, old_weight, new_weight) = match &back {
-                Some(p) => {
-                    let payload = p.weight - key.len() - OP_OVERHEAD;
-                    (0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, &op))
-                }
-                None => (1, 0, own),
-            };
-            if let Err(bound) = self.reserve(entries, old_weight, new_weight) {
+            let (fold, entries, old_weight, new_weight) = plan(ops, mode, key, &op, own);
+            let grow = new_weight.saturating_sub(old_weight) as u64;
+            if let Err(bound) = self.bound.try_reserve(entries, grow) {
                 return Ok(Attempt::Full { bound, key_pending: true });
             }
-            let version = self.clock.next();
-            let mut op = op;
-            op.stamp(version);
-            match back {
-                Some(p) => {
-                    p.op.fold(op, version);
-                    p.version = version;
-                    p.weight = new_weight;
-                }
-                None => ops.push_back(Pending::new(op, version, new_weight)),
+            let (op, version, durable) = self.stamp_and_log(key, op, entries, grow)?;
+            let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
+            place(ops, &mut shard.lsns, op, version, new_weight, lsn, fold);
+            if new_weight < old_weight {
+                self.bound.release(0, (old_weight - new_weight) as u64);
             }
             shard.accepted += 1;
-            return Ok(Attempt::Accepted(
-                result,
-                Some(Ticket { worker, version, key: key.clone(), done: false }),
-            ));
+            let ticket = Ticket { worker, version, key: key.clone(), done: false };
+            return Ok(Attempt::Accepted(result, Some(ticket), durable));
         }
 
-        let weight = own;
-        if let Err(bound) = self.reserve(1, 0, weight) {
+        if let Err(bound) = self.bound.try_reserve(1, own as u64) {
             if self.config.full_policy == FullPolicy::WriteThrough {
                 return Ok(self.accept_direct(shard, s, key, op, result));
             }
             return Ok(Attempt::Full { bound, key_pending: false });
         }
-        let version = self.clock.next();
-        let mut op = op;
-        op.stamp(version);
-        shard.entries.insert(key.clone(), VecDeque::from([Pending::new(op, version, weight)]));
-        shard.ready.insert(version, key.clone());
+        let (op, version, durable) = self.stamp_and_log(key, op, 1, own as u64)?;
+        let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
+        self.place_new(shard, s, key, op, version, own, lsn);
         shard.accepted += 1;
-        self.mark_ready(worker, 1);
-        Ok(Attempt::Accepted(
-            result,
-            Some(Ticket { worker, version, key: key.clone(), done: false }),
-        ))
+        let ticket = Ticket { worker, version, key: key.clone(), done: false };
+        Ok(Attempt::Accepted(result, Some(ticket), durable))
     }
 
-    /// Reserves room for an op growing from `old` to `new` bytes (and
-    /// `entries` more entries), giving back room if it shrinks; or names the
-    /// bound that has no room. A fold that would outgrow the byte bound is
-    /// "full", not "too large": the key's pending op shrinks once flushed.
-    fn reserve(&self, entries: u64, old: usize, new: usize) -> Result<(), BoundKind> {
-        self.bound.try_reserve(entries, new.saturating_sub(old) as u64)?;
-        if new < old {
-            self.bound.release(0, (old - new) as u64);
+    /// Versions an op whose room is reserved and submits it to the log; if
+    /// the log refuses it, the room goes back and the write is refused (never
+    /// acknowledged and then lost).
+    fn stamp_and_log(
+        &self,
+        key: &Bytes,
+        mut op: Op,
+        entries: u64,
+        bytes: u64,
+    ) -> Result<(Op, u64, Option<jotter_wal::Pending>)> {
+        let version = self.clock.next();
+        op.stamp(version);
+        let durable = match &self.log {
+            None => None,
+            Some(log) => match log.submit(key, version, &op) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.bound.release(entries, bytes);
+                    return Err(e);
+                }
+            },
+        };
+        Ok((op, version, durable))
+    }
+
+    /// Queues the first op of a key that had nothing pending.
+    #[expect(clippy::too_many_arguments, reason = "the op and its bookkeeping; a struct would only rename them")]
+    fn place_new(&self, shard: &mut Shard, s: usize, key: &Bytes, op: Op, version: u64, weight: usize, lsn: Option<u64>) {
+        shard.entries.insert(key.clone(), VecDeque::from([Pending::new(op, version, weight, lsn)]));
+        if let Some(lsn) = lsn {
+            shard.lsns.insert(lsn);
         }
-        Ok(())
+        shard.ready.insert(version, key.clone());
+        self.mark_ready(self.buffer.worker_of(s), 1);
+    }
+
+    /// Puts a write read back from the log into the buffer as it was when
+    /// accepted: same version, same folding. Its room is taken even beyond
+    /// the bound (it was acknowledged; it must not be dropped).
+    pub(crate) fn replay(&self, key: Bytes, version: u64, op: Op, lsn: u64) {
+        let s = self.buffer.shard_of(&key);
+        let mut guard = self.buffer.lock(s);
+        let shard = &mut *guard;
+        let own = Pending::weight_of(&key, &op);
+        let mode = self.config.mode_of(&key);
+        if let Some(ops) = shard.entries.get_mut(&key) {
+            let (fold, entries, old_weight, new_weight) = plan(ops, mode, &key, &op, own);
+            self.bound.force_reserve(entries, new_weight.saturating_sub(old_weight) as u64);
+            place(ops, &mut shard.lsns, op, version, new_weight, Some(lsn), fold);
+            if new_weight < old_weight {
+                self.bound.release(0, (old_weight - new_weight) as u64);
+            }
+        } else {
+            self.bound.force_reserve(1, own as u64);
+            self.place_new(shard, s, &key, op, version, own, Some(lsn));
+        }
+        self.clock.raise(version);
+    }
+
+    /// Lets the log forget what the store has: everything below the smallest
+    /// log sequence number still pending. The log's next LSN is read first:
+    /// a record below it was submitted under its shard's lock together with
+    /// its op, so the scan finds it if it is still pending.
+    pub(crate) fn checkpoint_log(&self) {
+        let Some(log) = &self.log else { return };
+        let next = log.next_lsn();
+        let low = (0..self.buffer.shard_count())
+            .filter_map(|s| self.buffer.lock(s).lsns.first().copied())
+            .min()
+            .unwrap_or(next);
+        log.checkpoint(low);
     }
 
     /// The write-through policy on a full buffer: the op is placed in the
@@ -253,7 +304,7 @@ impl<S: Store> Inner<S> {
         let version = self.clock.next();
         op.stamp(version);
         let write = Write { key: key.clone(), version, change: op.to_change() };
-        let mut pending = Pending::new(op, version, 0);
+        let mut pending = Pending::new(op, version, 0, None);
         pending.in_flight = true;
         shard.entries.entry(key.clone()).or_default().push_back(pending);
         shard.direct_writes += 1;
@@ -290,6 +341,9 @@ impl<S: Store> Inner<S> {
             return 0;
         }
         let Some(done) = ops.pop_front() else { return 0 };
+        if let Some(lsn) = done.first_lsn {
+            shard.lsns.remove(&lsn);
+        }
         if stored {
             let after = if done.op.is_whole() {
                 Some(done.op.apply(None))
@@ -342,17 +396,64 @@ impl<S: Store> Inner<S> {
         (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted).sum()
     }
 
-    /// Keeps the version clock near wall time until the cache stops.
+    /// Keeps the version clock near wall time until the cache stops, and
+    /// every [`CHECKPOINT_TICKS`] ticks checkpoints the log.
     pub(crate) async fn tick_clock(self: Arc<Self>) {
+        let mut ticks = 0u32;
         loop {
             tokio::select! {
                 () = tokio::time::sleep(crate::clock::TICK) => self.clock.tick(),
                 () = self.cancel.cancelled() => break,
+            }
+            ticks = ticks.wrapping_add(1);
+            if ticks.is_multiple_of(CHECKPOINT_TICKS) {
+                self.checkpoint_log();
             }
         }
     }
 
     pub(crate) fn check_open(&self) -> Result<()> {
         if self.closing.load(Ordering::Acquire) { Err(Error::ShuttingDown) } else { Ok(()) }
+    }
+}
+
+/// How `op` would enter a key whose ops are `ops`: folded into the newest
+/// op (coalescing, and that op is not in flight) or queued as a new one;
+/// with the room that takes: `(fold, new entries, old bytes, new bytes)`.
+fn plan(ops: &VecDeque<Pending>, mode: WriteMode, key: &Bytes, op: &Op, own: usize) -> (bool, u64, usize, usize) {
+    match ops.back().filter(|p| mode == WriteMode::Coalesce && !p.in_flight) {
+        Some(p) => {
+            let payload = p.weight - key.len() - OP_OVERHEAD;
+            (true, 0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, op))
+        }
+        None => (false, 1, 0, own),
+    }
+}
+
+/// Folds a stamped op into the key's newest op, or queues it behind the
+/// others, as [`plan`] decided.
+fn place(
+    ops: &mut VecDeque<Pending>,
+    lsns: &mut BTreeSet<u64>,
+    op: Op,
+    version: u64,
+    weight: usize,
+    lsn: Option<u64>,
+    fold: bool,
+) {
+    match ops.back_mut().filter(|_| fold) {
+        Some(p) => {
+            p.op.fold(op, version);
+            p.version = version;
+            p.weight = weight;
+            // The folded op keeps its first LSN: the log must keep every
+            // record from there until the folded op is stored.
+        }
+        None => {
+            ops.push_back(Pending::new(op, version, weight, lsn));
+            if let Some(lsn) = lsn {
+                lsns.insert(lsn);
+            }
+        }
     }
 }

@@ -66,6 +66,14 @@ pub enum Error {
     /// The store failed a load or a direct write.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The write-ahead log could not take the write (disk full, I/O error):
+    /// the write was not acknowledged. Writes resume once the log can write
+    /// again.
+    #[error("the write-ahead log refused the write ({0}); it was not acknowledged: free disk space or fix the log directory")]
+    Log(String),
+    /// The write-ahead log could not be opened or replayed at start.
+    #[error("cannot recover from the write-ahead log: {0}")]
+    Recovery(String),
     /// The cache stopped before the write reached the store. It is still
     /// pending (and in the log, when the log is enabled).
     #[error("the cache stopped before the write reached the store")]

@@ -59,9 +59,14 @@
 //!   exponential back-off and jitter, without limit; a write the store
 //!   refuses for good is isolated from its batch, retried a few times, then
 //!   moved to the dead-letter queue with the error.
-//! - **Durability.** This crate has no write-ahead log yet: pending writes
-//!   live in memory only, and a crash loses what was not yet flushed.
-//!   [`Cache::flush`] and the write-through calls say when a write is safe.
+//! - **Durability, a setting stated honestly.** With a write-ahead log
+//!   ([`CacheBuilder::log`]), a write is acknowledged only once the log holds
+//!   it as the [`Fsync`] policy says: `Always` survives `kill -9` and power
+//!   loss, `EverySec` survives `kill -9` (power loss may cost about a
+//!   second), `No` survives `kill -9` (power loss costs what the OS had not
+//!   written). Without a log, a crash loses what was not yet flushed.
+//!   [`Cache::flush`] and the write-through calls say when a write is in the
+//!   store.
 //!
 //! # Metrics
 //!
@@ -84,8 +89,10 @@ mod dead_letter;
 mod engine;
 mod error;
 mod flusher;
+mod log;
 mod op;
 mod rate;
+mod record;
 mod retry;
 mod stats;
 pub mod store;
@@ -98,7 +105,7 @@ mod value;
 struct ReadmeDoctests;
 
 pub use cache::{Cache, Edit, ShutdownReport};
-pub use config::{CacheBuilder, FullPolicy, WriteMode};
+pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
 pub use stats::Stats;

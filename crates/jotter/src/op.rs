@@ -151,6 +151,10 @@ pub(crate) struct Pending {
     pub since: Instant,
     /// Bytes reserved against `max_pending_bytes` for this op.
     pub weight: usize,
+    /// The log sequence number of the first write folded into this op
+    /// (`None` without a log, or for a direct write, which is not logged):
+    /// the log may forget everything below the smallest pending one.
+    pub first_lsn: Option<u64>,
     /// Whether a flush worker is writing this op now: an op in flight is
     /// never changed, so the worker can tell afterwards whether a newer
     /// write arrived (trap 2: lost update while a batch is in flight).
@@ -159,13 +163,14 @@ pub(crate) struct Pending {
 
 impl Pending {
     /// A new op accepted now at `version`.
-    pub(crate) fn new(op: Op, version: u64, weight: usize) -> Self {
+    pub(crate) fn new(op: Op, version: u64, weight: usize, lsn: Option<u64>) -> Self {
         Pending {
             op,
             first_version: version,
             version,
             since: Instant::now(),
             weight,
+            first_lsn: lsn,
             in_flight: false,
         }
     }

@@ -1,0 +1,92 @@
+//! The engine's side of the write-ahead log (`jotter-wal`): every accepted
+//! write is submitted as a record under its shard lock (so the log's order
+//! is each key's order) and acknowledged only once the log says it is
+//! durable under the chosen [`Fsync`] policy; at start, the records not yet
+//! released by a checkpoint are replayed into the write buffer.
+//!
+//! The low-water mark is the smallest log sequence number of any write not
+//! yet in the store (or the next one, when nothing is pending); the log
+//! forgets everything below it, so its disk use follows what is pending.
+
+use std::path::PathBuf;
+
+use bytes::{Bytes, BytesMut};
+use jotter_wal::{Fsync, Pending as Durable, Recovery, Wal, WalOptions};
+
+use crate::error::{Error, Result};
+use crate::op::Op;
+use crate::record;
+
+/// Where and how the log is kept.
+#[derive(Clone, Debug)]
+pub(crate) struct LogConfig {
+    pub dir: PathBuf,
+    pub fsync: Fsync,
+    pub salvage: bool,
+    pub segment_size: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Log {
+    wal: Wal,
+}
+
+/// One replayed write.
+pub(crate) struct Replayed {
+    pub lsn: u64,
+    pub key: Bytes,
+    pub version: u64,
+    pub op: Op,
+}
+
+impl Log {
+    /// Opens the log (taking its directory's lock) and returns the records
+    /// to replay.
+    pub(crate) fn open(config: &LogConfig) -> Result<(Log, Recovery)> {
+        let options = WalOptions::default()
+            .with_fsync(config.fsync)
+            .with_salvage(config.salvage)
+            .with_segment_size(config.segment_size);
+        let (wal, recovery) = Wal::open(&config.dir, options).map_err(|e| Error::Recovery(e.to_string()))?;
+        if let Some(tail) = recovery.truncated_tail() {
+            tracing::warn!(?tail, "cut a torn record off the end of the log (a crash mid-write)");
+        }
+        if let Some(salvaged) = recovery.salvaged() {
+            tracing::warn!(?salvaged, "salvaged the log: damaged parts were moved aside, not deleted");
+        }
+        Ok((Log { wal }, recovery))
+    }
+
+    /// Submits the record of one write; the returned handle resolves once it
+    /// is durable.
+    pub(crate) fn submit(&self, key: &[u8], version: u64, op: &Op) -> Result<Durable> {
+        let mut buf = BytesMut::with_capacity(key.len() + 32);
+        record::encode(&mut buf, key, version, op);
+        self.wal.submit(&buf).map_err(|e| Error::Log(e.to_string()))
+    }
+
+    /// The LSN the next record will get.
+    pub(crate) fn next_lsn(&self) -> u64 {
+        self.wal.next_lsn()
+    }
+
+    /// Lets the log forget every record below `low_water`.
+    pub(crate) fn checkpoint(&self, low_water: u64) {
+        if let Err(e) = self.wal.checkpoint(low_water) {
+            tracing::warn!(error = %e, low_water, "could not checkpoint the write-ahead log; it keeps growing until it can");
+        }
+    }
+}
+
+/// Decodes one record of a recovery.
+pub(crate) fn replayed(item: std::result::Result<(u64, Bytes), jotter_wal::WalError>) -> Result<Replayed> {
+    let (lsn, payload) = item.map_err(|e| Error::Recovery(e.to_string()))?;
+    let (key, version, op) =
+        record::decode(payload).map_err(|e| Error::Recovery(format!("record at LSN {lsn}: {e}")))?;
+    Ok(Replayed { lsn, key, version, op })
+}
+
+/// Waits until a submitted record is durable.
+pub(crate) async fn durable(handle: Durable) -> Result<()> {
+    handle.await.map(drop).map_err(|e| Error::Log(e.to_string()))
+}
