@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::clock::{WallClock, system_micros};
 use crate::config::{CacheBuilder, Config, FullPolicy};
-use crate::dead_letter::{DeadLetter, ReplayReport};
+use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::{Attempt, Inner};
 use crate::error::{Error, Result, Shape};
 use crate::flusher::{self, Outcome};
@@ -86,16 +86,20 @@ impl<S: Store> Cache<S> {
         config: Config,
         wall: WallClock,
     ) -> Result<Self> {
-        let (log, recovery) = match &config.log {
+        let (log, recovery, dead) = match &config.log {
             Some(log_config) => {
                 let (log, recovery) = Log::open(log_config)?;
-                (Some(log), Some(recovery))
+                // Beside the log, not in the store, which may be the very
+                // thing that refused them.
+                let path = log_config.dir.join("dead-letters");
+                let dead = DeadLetters::open(&path).map_err(|e| Error::Recovery(e.to_string()))?;
+                (Some(log), Some(recovery), dead)
             }
-            None => (None, None),
+            None => (None, None, DeadLetters::default()),
         };
         let floor = store.max_version().await?;
         let workers = config.flush_workers;
-        let inner = Arc::new(Inner::new(store, config, floor, wall, log));
+        let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead));
         if let Some(recovery) = recovery {
             let mut replayed = 0u64;
             for item in recovery {
@@ -105,7 +109,12 @@ impl<S: Store> Cache<S> {
             }
             if replayed > 0 {
                 let (entries, bytes) = inner.bound.used();
-                tracing::info!(replayed, entries, bytes, "replayed the write-ahead log; flushing what the store lacks");
+                tracing::info!(
+                    replayed,
+                    entries,
+                    bytes,
+                    "replayed the write-ahead log; flushing what the store lacks"
+                );
             }
         }
         let mut tasks: Vec<_> =
@@ -382,18 +391,20 @@ impl<S: Store> Cache<S> {
     pub async fn replay_dead_letters(&self) -> ReplayReport {
         let inner = &self.inner;
         let mut report = ReplayReport::default();
-        for mut letter in inner.progress.dead.take() {
+        // Each letter leaves the queue only once the store has it, so a
+        // crash in the middle of a replay loses none.
+        for letter in inner.progress.dead.list() {
+            let (key, version) = (&letter.write.key, letter.write.version);
             match inner.store.write(std::slice::from_ref(&letter.write)).await {
                 Ok(()) => {
                     report.replayed += 1;
                     inner.counters.batch_done(1);
-                    self.forget_clean(&letter.write.key);
+                    inner.progress.dead.remove(key, version);
+                    self.forget_clean(key);
                 }
                 Err(e) => {
                     report.failed += 1;
-                    letter.error = e.message().to_owned();
-                    letter.attempts += 1;
-                    inner.progress.dead.restore(letter);
+                    inner.progress.dead.update(key, version, e.message().to_owned());
                 }
             }
         }

@@ -232,7 +232,8 @@ impl<S: Store> CacheBuilder<S> {
     /// Without a log (the default), a crash loses what was acknowledged but
     /// not yet flushed.
     pub fn log(mut self, dir: impl Into<PathBuf>, fsync: Fsync) -> Self {
-        self.config.log = Some(LogConfig { dir: dir.into(), fsync, salvage: false, segment_size: 64 << 20 });
+        self.config.log =
+            Some(LogConfig { dir: dir.into(), fsync, salvage: false, segment_size: 64 << 20 });
         self
     }
 

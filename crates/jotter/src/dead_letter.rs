@@ -133,13 +133,6 @@ pub(crate) struct DeadLetters {
 impl DeadLetters {
     /// The queue kept in the file at `path`: loads it if it exists, starts
     /// empty if not. Every later change rewrites the file.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the cache opens the persisted queue once it is wired to a data directory"
-        )
-    )]
     pub(crate) fn open(path: &Path) -> Result<DeadLetters, DeadLetterError> {
         let letters = match fs::read(path) {
             Ok(bytes) => decode_file(Bytes::from(bytes))
@@ -164,18 +157,6 @@ impl DeadLetters {
         self.persist(&letters);
     }
 
-    /// Puts back a letter taken for a replay that failed again.
-    ///
-    /// Only for a replay built on [`take`](Self::take); a replay over
-    /// [`list`](Self::list) with [`remove`](Self::remove) and
-    /// [`update`](Self::update) loses nothing if the process dies midway.
-    pub(crate) fn restore(&self, mut letter: DeadLetter) {
-        letter.at = to_the_millisecond(letter.at);
-        let mut letters = self.letters.lock();
-        letters.push(letter);
-        self.persist(&letters);
-    }
-
     pub(crate) fn list(&self) -> Vec<DeadLetter> {
         self.letters.lock().clone()
     }
@@ -193,32 +174,10 @@ impl DeadLetters {
         Some(letter.error.clone())
     }
 
-    /// Removes and returns every letter (for a replay).
-    ///
-    /// The file is emptied at once, so letters whose replay has not
-    /// finished are on disk nowhere until [`restore`](Self::restore) puts
-    /// them back; [`remove`](Self::remove) after each accepted write does
-    /// not have that window.
-    pub(crate) fn take(&self) -> Vec<DeadLetter> {
-        let mut letters = self.letters.lock();
-        let taken = std::mem::take(&mut *letters);
-        if !taken.is_empty() {
-            self.persist(&letters);
-        }
-        taken
-    }
-
     /// Removes the letter of `key` at `version` (versions are unique, so
     /// there is at most one): for a replay, once the store accepted it.
     /// Returns whether it was there; a purge or another replay may have
     /// removed it first.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the replay moves to list, remove and update; until then it uses take"
-        )
-    )]
     pub(crate) fn remove(&self, key: &[u8], version: u64) -> bool {
         let mut letters = self.letters.lock();
         let Some(i) = letters.iter().position(|d| d.write.key == key && d.write.version == version)
@@ -233,13 +192,6 @@ impl DeadLetters {
     /// Records another failed attempt of the letter of `key` at `version`:
     /// one more attempt, and the store's new error. Returns whether the
     /// letter was there.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the replay moves to list, remove and update; until then it uses restore"
-        )
-    )]
     pub(crate) fn update(&self, key: &[u8], version: u64, error: String) -> bool {
         let mut letters = self.letters.lock();
         let Some(letter) =
@@ -272,10 +224,6 @@ impl DeadLetters {
 
     /// How many rewrites of the file failed since the queue was opened: each
     /// left a change in memory only, until a later rewrite succeeded.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "reported in the stats once the cache opens a persisted queue")
-    )]
     pub(crate) fn persist_failures(&self) -> u64 {
         self.persist_failures.load(Ordering::Relaxed)
     }
@@ -566,20 +514,6 @@ mod tests {
     }
 
     #[test]
-    fn take_and_restore_are_persisted_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
-        let queue = DeadLetters::open(&path).unwrap();
-        for l in some_letters() {
-            queue.push(l);
-        }
-        let taken = queue.take();
-        assert_eq!(DeadLetters::open(&path).unwrap().len(), 0);
-        queue.restore(taken[1].clone());
-        assert_eq!(DeadLetters::open(&path).unwrap().list(), [taken[1].clone()]);
-    }
-
-    #[test]
     fn a_damaged_file_fails_to_open_naming_the_path_and_what_to_do() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
@@ -632,7 +566,7 @@ mod tests {
         let queue = DeadLetters::open(&dir.path().join(FILE)).unwrap();
         assert_eq!(queue.len(), 0);
         assert_eq!(queue.purge(|_| true), 0);
-        assert!(queue.take().is_empty());
+        assert!(queue.list().is_empty());
         assert!(entries(dir.path()).is_empty());
     }
 

@@ -20,6 +20,7 @@ use crate::bound::Bound;
 use crate::buffer::{Buffer, Shard};
 use crate::clock::{VersionClock, WallClock};
 use crate::config::{Config, FullPolicy, WriteMode};
+use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
 use crate::op::{OP_OVERHEAD, Op, Pending};
@@ -76,17 +77,21 @@ pub(crate) enum Attempt<R> {
     Accepted(R, Option<Ticket>, Option<jotter_wal::Pending>),
     /// A bound has no room; `key_pending` says whether the key already has
     /// writes in the buffer (a direct write would overtake them).
-    Full {
-        bound: BoundKind,
-        key_pending: bool,
-    },
+    Full { bound: BoundKind, key_pending: bool },
     /// The write-through policy took over: the caller writes this to the
     /// store itself, then completes it like a flushed batch.
     Direct(R, Write, usize),
 }
 
 impl<S: Store> Inner<S> {
-    pub(crate) fn new(store: S, config: Config, floor: u64, wall: WallClock, log: Option<Log>) -> Self {
+    pub(crate) fn new(
+        store: S,
+        config: Config,
+        floor: u64,
+        wall: WallClock,
+        log: Option<Log>,
+        dead: DeadLetters,
+    ) -> Self {
         let workers = config.flush_workers;
         let items = usize::try_from(config.cache_bytes / 256).unwrap_or(usize::MAX).max(16);
         Inner {
@@ -95,7 +100,7 @@ impl<S: Store> Inner<S> {
             rate: config.max_store_writes_per_sec.map(RateLimit::new),
             buffer: Buffer::new(workers),
             clock: VersionClock::new(floor, wall),
-            progress: Arc::new(Progress::new(workers)),
+            progress: Arc::new(Progress::new(workers, dead)),
             counters: Counters::new(),
             closing: AtomicBool::new(false),
             cancel: CancellationToken::new(),
@@ -242,8 +247,20 @@ impl<S: Store> Inner<S> {
     }
 
     /// Queues the first op of a key that had nothing pending.
-    #[expect(clippy::too_many_arguments, reason = "the op and its bookkeeping; a struct would only rename them")]
-    fn place_new(&self, shard: &mut Shard, s: usize, key: &Bytes, op: Op, version: u64, weight: usize, lsn: Option<u64>) {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the op and its bookkeeping; a struct would only rename them"
+    )]
+    fn place_new(
+        &self,
+        shard: &mut Shard,
+        s: usize,
+        key: &Bytes,
+        op: Op,
+        version: u64,
+        weight: usize,
+        lsn: Option<u64>,
+    ) {
         shard.entries.insert(key.clone(), VecDeque::from([Pending::new(op, version, weight, lsn)]));
         if let Some(lsn) = lsn {
             shard.lsns.insert(lsn);
@@ -420,7 +437,13 @@ impl<S: Store> Inner<S> {
 /// How `op` would enter a key whose ops are `ops`: folded into the newest
 /// op (coalescing, and that op is not in flight) or queued as a new one;
 /// with the room that takes: `(fold, new entries, old bytes, new bytes)`.
-fn plan(ops: &VecDeque<Pending>, mode: WriteMode, key: &Bytes, op: &Op, own: usize) -> (bool, u64, usize, usize) {
+fn plan(
+    ops: &VecDeque<Pending>,
+    mode: WriteMode,
+    key: &Bytes,
+    op: &Op,
+    own: usize,
+) -> (bool, u64, usize, usize) {
     match ops.back().filter(|p| mode == WriteMode::Coalesce && !p.in_flight) {
         Some(p) => {
             let payload = p.weight - key.len() - OP_OVERHEAD;

@@ -69,7 +69,9 @@ pub enum Error {
     /// The write-ahead log could not take the write (disk full, I/O error):
     /// the write was not acknowledged. Writes resume once the log can write
     /// again.
-    #[error("the write-ahead log refused the write ({0}); it was not acknowledged: free disk space or fix the log directory")]
+    #[error(
+        "the write-ahead log refused the write ({0}); it was not acknowledged: free disk space or fix the log directory"
+    )]
     Log(String),
     /// The write-ahead log could not be opened or replayed at start.
     #[error("cannot recover from the write-ahead log: {0}")]

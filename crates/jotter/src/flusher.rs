@@ -83,7 +83,13 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
             outcomes = flush(&inner, &batch, &mut rng) => complete(&inner, batch, outcomes),
             () = inner.cancel.cancelled() => break,
         }
-        publish_gauges(inner.bound.used(), inner.oldest_pending(), inner.progress.dead.len());
+        let dead = &inner.progress.dead;
+        publish_gauges(
+            inner.bound.used(),
+            inner.oldest_pending(),
+            dead.len(),
+            dead.persist_failures(),
+        );
         Counters::publish_accepted(inner.accepted());
     }
 }

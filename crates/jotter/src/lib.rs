@@ -77,7 +77,9 @@
 //! `jotter_store_failures_total`, `jotter_dead_letters_total`,
 //! `jotter_loads_total`; histogram `jotter_batch_size`; gauges
 //! `jotter_pending_entries`, `jotter_pending_bytes`,
-//! `jotter_oldest_pending_seconds`, `jotter_dead_letters`.
+//! `jotter_oldest_pending_seconds`, `jotter_dead_letters`,
+//! `jotter_dead_letter_write_failures` (rewrites of the persisted
+//! dead-letter file that failed; the letters stay in memory).
 #![forbid(unsafe_code)]
 
 mod bound;

@@ -47,12 +47,16 @@ impl Log {
             .with_fsync(config.fsync)
             .with_salvage(config.salvage)
             .with_segment_size(config.segment_size);
-        let (wal, recovery) = Wal::open(&config.dir, options).map_err(|e| Error::Recovery(e.to_string()))?;
+        let (wal, recovery) =
+            Wal::open(&config.dir, options).map_err(|e| Error::Recovery(e.to_string()))?;
         if let Some(tail) = recovery.truncated_tail() {
             tracing::warn!(?tail, "cut a torn record off the end of the log (a crash mid-write)");
         }
         if let Some(salvaged) = recovery.salvaged() {
-            tracing::warn!(?salvaged, "salvaged the log: damaged parts were moved aside, not deleted");
+            tracing::warn!(
+                ?salvaged,
+                "salvaged the log: damaged parts were moved aside, not deleted"
+            );
         }
         Ok((Log { wal }, recovery))
     }
@@ -79,10 +83,12 @@ impl Log {
 }
 
 /// Decodes one record of a recovery.
-pub(crate) fn replayed(item: std::result::Result<(u64, Bytes), jotter_wal::WalError>) -> Result<Replayed> {
+pub(crate) fn replayed(
+    item: std::result::Result<(u64, Bytes), jotter_wal::WalError>,
+) -> Result<Replayed> {
     let (lsn, payload) = item.map_err(|e| Error::Recovery(e.to_string()))?;
-    let (key, version, op) =
-        record::decode(payload).map_err(|e| Error::Recovery(format!("record at LSN {lsn}: {e}")))?;
+    let (key, version, op) = record::decode(payload)
+        .map_err(|e| Error::Recovery(format!("record at LSN {lsn}: {e}")))?;
     Ok(Replayed { lsn, key, version, op })
 }
 

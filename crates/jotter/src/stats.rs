@@ -150,7 +150,13 @@ impl Counters {
 }
 
 /// Publishes the gauges (called by the flush workers as they go).
-pub(crate) fn publish_gauges(pending: (u64, u64), oldest: Option<Duration>, dead_letters: u64) {
+pub(crate) fn publish_gauges(
+    pending: (u64, u64),
+    oldest: Option<Duration>,
+    dead_letters: u64,
+    dead_letter_write_failures: u64,
+) {
+    metrics::gauge!("jotter_dead_letter_write_failures").set(dead_letter_write_failures as f64);
     metrics::gauge!("jotter_pending_entries").set(pending.0 as f64);
     metrics::gauge!("jotter_pending_bytes").set(pending.1 as f64);
     metrics::gauge!("jotter_oldest_pending_seconds").set(oldest.map_or(0.0, |d| d.as_secs_f64()));

@@ -49,11 +49,8 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    pub(crate) fn new(workers: usize) -> Self {
-        Progress {
-            workers: (0..workers).map(|_| WorkerState::new()).collect(),
-            dead: DeadLetters::default(),
-        }
+    pub(crate) fn new(workers: usize, dead: DeadLetters) -> Self {
+        Progress { workers: (0..workers).map(|_| WorkerState::new()).collect(), dead }
     }
 
     /// Waits until `worker` has stored every write up to `version`; with

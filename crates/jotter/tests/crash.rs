@@ -46,7 +46,8 @@ async fn open(dir: &Path, fsync: Fsync) -> Cache<SqliteStore> {
 fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_DIR) else { return };
     let fsync = fsync_named(&std::env::var(CHILD_FSYNC).unwrap_or_default());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async move {
         let cache = std::sync::Arc::new(open(Path::new(&dir), fsync).await);
         println!("ready");
@@ -72,7 +73,8 @@ fn crash_child() {
 
 fn stored_values(dir: &Path) -> HashMap<String, u64> {
     let db = rusqlite::Connection::open(dir.join("store.db")).unwrap();
-    let mut stmt = db.prepare("SELECT CAST(key AS TEXT), CAST(value AS TEXT) FROM jotter_strings").unwrap();
+    let mut stmt =
+        db.prepare("SELECT CAST(key AS TEXT), CAST(value AS TEXT) FROM jotter_strings").unwrap();
     stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
         .unwrap()
         .map(|row| {
@@ -83,12 +85,19 @@ fn stored_values(dir: &Path) -> HashMap<String, u64> {
 }
 
 fn crash_rounds(fsync: &str, default_rounds: u64) {
-    let rounds: u64 = std::env::var("JOTTER_CRASH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(default_rounds);
-    let seed: u64 = std::env::var("JOTTER_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| fastrand::u64(..));
+    let rounds: u64 = std::env::var("JOTTER_CRASH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default_rounds);
+    let seed: u64 = std::env::var("JOTTER_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
     println!("crash rounds: {rounds}, fsync {fsync}, seed {seed} (JOTTER_CRASH_SEED to replay)");
     let mut rng = fastrand::Rng::with_seed(seed);
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     for round in 0..rounds {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
