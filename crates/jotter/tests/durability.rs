@@ -1,0 +1,109 @@
+//! The write-ahead log seen from the cache: what was acknowledged but not
+//! yet stored comes back after a restart, dead letters survive one, a
+//! drained shutdown leaves nothing to replay, and one process owns a log.
+//! (`crash.rs` does the same with `kill -9` of a real process.)
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use jotter::{Cache, Fsync, MemoryStore, Value};
+
+async fn open(store: &MemoryStore, dir: &std::path::Path) -> Cache<MemoryStore> {
+    Cache::builder(store.clone())
+        .log(dir, Fsync::Always)
+        .flush_interval(Duration::from_millis(10))
+        .retry_backoff(Duration::from_millis(5), Duration::from_millis(50))
+        .dead_letter_after(1)
+        .build()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn acknowledged_writes_the_store_never_got_come_back_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().fail_next_writes(u64::MAX); // the database is down
+    let cache = open(&store, dir.path()).await;
+    for i in 0..100 {
+        cache.put(format!("k{}", i % 10), i.to_string()).await.unwrap();
+    }
+    cache.set_field("session:1", "cart", jotter::FieldValue::Bytes("3".into())).await.unwrap();
+    cache.delete("k0").await.unwrap();
+    let report = cache.shutdown(Duration::from_millis(100)).await;
+    assert!(!report.drained);
+    drop(cache);
+    assert!(store.snapshot().is_empty());
+
+    store.faults().fail_next_writes(0); // the database is back
+    let cache = open(&store, dir.path()).await;
+    assert_eq!(cache.get("k9").await.unwrap(), Some(Value::from("99")), "read your writes after a restart");
+    cache.flush().await.unwrap();
+    let snapshot = store.snapshot();
+    assert_eq!(snapshot.get(&Bytes::from("k9")), Some(&Value::from("99")));
+    assert!(!snapshot.contains_key(&Bytes::from("k0")));
+    assert!(snapshot.contains_key(&Bytes::from("session:1")));
+    assert_eq!(snapshot.len(), 10);
+    // New writes are versioned above the replayed ones.
+    cache.put("k9", "new").await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(store.snapshot().get(&Bytes::from("k9")), Some(&Value::from("new")));
+}
+
+#[tokio::test]
+async fn a_drained_shutdown_leaves_nothing_to_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let cache = open(&store, dir.path()).await;
+    for i in 0..100 {
+        cache.put(format!("k{i}"), "v").await.unwrap();
+    }
+    assert!(cache.shutdown(Duration::from_secs(5)).await.drained);
+    drop(cache);
+    let cache = open(&store, dir.path()).await;
+    assert_eq!(cache.stats().pending_entries, 0);
+    let segments: u64 = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    assert!(segments < 64 << 10, "the log holds only what is pending: {segments} bytes");
+}
+
+#[tokio::test]
+async fn dead_letters_survive_a_restart_and_can_still_be_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().reject_key("bad");
+    let cache = open(&store, dir.path()).await;
+    cache.put("bad", "x").await.unwrap();
+    cache.put("good", "y").await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(cache.dead_letters().len(), 1);
+    cache.shutdown(Duration::from_secs(5)).await;
+    drop(cache);
+
+    let cache = open(&store, dir.path()).await;
+    let letters = cache.dead_letters();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].write.key, "bad");
+    store.faults().accept_key(b"bad");
+    assert_eq!(cache.replay_dead_letters().await.replayed, 1);
+    assert_eq!(store.snapshot().get(&Bytes::from("bad")), Some(&Value::from("x")));
+    cache.shutdown(Duration::from_secs(5)).await;
+    drop(cache);
+    let cache = open(&store, dir.path()).await;
+    assert!(cache.dead_letters().is_empty(), "the replay was persisted too");
+}
+
+#[tokio::test]
+async fn a_second_process_cannot_open_the_same_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let _first = open(&store, dir.path()).await;
+    let err = Cache::builder(store.clone()).log(dir.path(), Fsync::Always).build().await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&std::process::id().to_string()), "{message}");
+}
