@@ -37,7 +37,11 @@ async fn acknowledged_writes_the_store_never_got_come_back_after_a_restart() {
 
     store.faults().fail_next_writes(0); // the database is back
     let cache = open(&store, dir.path()).await;
-    assert_eq!(cache.get("k9").await.unwrap(), Some(Value::from("99")), "read your writes after a restart");
+    assert_eq!(
+        cache.get("k9").await.unwrap(),
+        Some(Value::from("99")),
+        "read your writes after a restart"
+    );
     cache.flush().await.unwrap();
     let snapshot = store.snapshot();
     assert_eq!(snapshot.get(&Bytes::from("k9")), Some(&Value::from("99")));
@@ -103,7 +107,8 @@ async fn a_second_process_cannot_open_the_same_log() {
     let dir = tempfile::tempdir().unwrap();
     let store = MemoryStore::new();
     let _first = open(&store, dir.path()).await;
-    let err = Cache::builder(store.clone()).log(dir.path(), Fsync::Always).build().await.unwrap_err();
+    let err =
+        Cache::builder(store.clone()).log(dir.path(), Fsync::Always).build().await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains(&std::process::id().to_string()), "{message}");
 }
