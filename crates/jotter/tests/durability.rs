@@ -112,3 +112,75 @@ async fn a_second_process_cannot_open_the_same_log() {
     let message = err.to_string();
     assert!(message.contains(&std::process::id().to_string()), "{message}");
 }
+
+/// Writes `n` puts with the store down and stops without draining, leaving
+/// them all in the log; returns the log's segment files.
+async fn leave_in_log(
+    store: &MemoryStore,
+    dir: &std::path::Path,
+    n: usize,
+) -> Vec<std::path::PathBuf> {
+    store.faults().fail_next_writes(u64::MAX);
+    let cache = open(store, dir).await;
+    for i in 0..n {
+        cache.put(format!("k{i}"), "v").await.unwrap();
+    }
+    cache.shutdown(Duration::ZERO).await;
+    drop(cache);
+    store.faults().fail_next_writes(0);
+    let mut segments: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    segments.sort();
+    segments
+}
+
+#[tokio::test]
+async fn a_torn_last_record_is_cut_off_and_the_rest_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let segments = leave_in_log(&store, dir.path(), 50).await;
+    let last = segments.last().unwrap();
+    let len = std::fs::metadata(last).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(last).unwrap().set_len(len - 3).unwrap(); // a crash mid-write
+    let cache = open(&store, dir.path()).await;
+    cache.flush().await.unwrap();
+    assert_eq!(store.snapshot().len(), 49, "every whole record was replayed");
+}
+
+#[tokio::test]
+async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    let segments = leave_in_log(&store, dir.path(), 50).await;
+    let first = &segments[0];
+    let mut bytes = std::fs::read(first).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(first, &bytes).unwrap();
+
+    let err =
+        Cache::builder(store.clone()).log(dir.path(), Fsync::Always).build().await.unwrap_err();
+    let message = err.to_string();
+    let name = first.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(message.contains(&name), "names the file: {message}");
+    assert!(message.contains("salvage"), "says how to proceed: {message}");
+
+    let cache = Cache::builder(store.clone())
+        .log(dir.path(), Fsync::Always)
+        .log_salvage(true)
+        .build()
+        .await
+        .unwrap();
+    cache.flush().await.unwrap();
+    let kept = store.snapshot().len();
+    assert!(kept > 0 && kept < 50, "kept what precedes the damage: {kept}");
+    let salvaged = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("salvaged-"));
+    assert!(salvaged, "the damaged part was moved aside, not deleted");
+}
