@@ -67,10 +67,13 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The write-ahead log could not take the write (disk full, I/O error):
-    /// the write was not acknowledged. Writes resume once the log can write
-    /// again.
+    /// the write was not acknowledged. If the log failed only after the
+    /// write entered the buffer, it may still reach the store from memory,
+    /// but it would not survive a crash. Writes resume once the log can
+    /// write again.
     #[error(
-        "the write-ahead log refused the write ({0}); it was not acknowledged: free disk space or fix the log directory"
+        "the write-ahead log could not take the write ({0}); it was not acknowledged and would not \
+         survive a crash: free disk space or fix the log directory"
     )]
     Log(String),
     /// The write-ahead log could not be opened or replayed at start.
