@@ -49,6 +49,7 @@
 //! fails its checksum or does not decode makes `open` fail rather than
 //! start empty: the letters in it are writes nobody has seen through yet.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -128,6 +129,8 @@ pub(crate) struct DeadLetters {
     path: Option<PathBuf>,
     /// Rewrites of the file that failed (the change was kept in memory).
     persist_failures: AtomicU64,
+    /// Log sequence numbers of letters the file could not take yet.
+    held: Mutex<BTreeSet<u64>>,
 }
 
 impl DeadLetters {
@@ -146,15 +149,30 @@ impl DeadLetters {
             letters: Mutex::new(letters),
             path: Some(path.to_owned()),
             persist_failures: AtomicU64::new(0),
+            held: Mutex::default(),
         })
     }
 
-    pub(crate) fn push(&self, mut letter: DeadLetter) {
+    /// Adds a letter. `lsn` is the log sequence number of its write: if the
+    /// file cannot take the letter, the log must keep that record until a
+    /// later rewrite succeeds (see [`DeadLetters::held_floor`]).
+    pub(crate) fn push(&self, mut letter: DeadLetter, lsn: Option<u64>) {
         metrics::counter!("jotter_dead_letters_total").increment(1);
         letter.at = to_the_millisecond(letter.at);
         let mut letters = self.letters.lock();
         letters.push(letter);
-        self.persist(&letters);
+        if !self.persist(&letters)
+            && let Some(lsn) = lsn
+        {
+            self.held.lock().insert(lsn);
+        }
+    }
+
+    /// The smallest log sequence number of a letter that is in memory only:
+    /// the log must not forget it, or a crash would lose the write from both
+    /// the store and this queue.
+    pub(crate) fn held_floor(&self) -> Option<u64> {
+        self.held.lock().first().copied()
     }
 
     pub(crate) fn list(&self) -> Vec<DeadLetter> {
@@ -231,9 +249,16 @@ impl DeadLetters {
     /// Rewrites the file with `letters`, the whole queue. Called with the
     /// lock held, so changes reach the file in the order they were made
     /// and none is listed before it is on disk.
-    fn persist(&self, letters: &[DeadLetter]) {
-        let Some(path) = &self.path else { return };
-        if let Err(e) = encode_file(letters).and_then(|bytes| replace_file(path, &bytes)) {
+    /// Returns whether the file now holds the whole queue (always true
+    /// for a queue without a file).
+    fn persist(&self, letters: &[DeadLetter]) -> bool {
+        let Some(path) = &self.path else { return true };
+        let result = encode_file(letters).and_then(|bytes| replace_file(path, &bytes));
+        if result.is_ok() {
+            // The whole queue is on disk: nothing needs the log any more.
+            self.held.lock().clear();
+        }
+        if let Err(e) = result {
             self.persist_failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(
                 path = %path.display(),
@@ -242,7 +267,9 @@ impl DeadLetters {
                 "could not write the dead-letter queue: the change is kept in memory but would be lost \
                  at a restart until a later write of the queue succeeds (check the data directory)"
             );
+            return false;
         }
+        true
     }
 }
 
@@ -463,7 +490,7 @@ mod tests {
         let path = dir.path().join(FILE);
         let queue = DeadLetters::open(&path).unwrap();
         for l in some_letters() {
-            queue.push(l);
+            queue.push(l, None);
         }
         let before = queue.list();
         drop(queue);
@@ -489,7 +516,7 @@ mod tests {
         let path = dir.path().join(FILE);
         let queue = DeadLetters::open(&path).unwrap();
         for l in some_letters() {
-            queue.push(l);
+            queue.push(l, None);
         }
         assert!(queue.remove(b"blob", 10));
         assert!(!queue.remove(b"blob", 10), "already gone");
@@ -519,7 +546,7 @@ mod tests {
         let path = dir.path().join(FILE);
         let queue = DeadLetters::open(&path).unwrap();
         for l in some_letters() {
-            queue.push(l);
+            queue.push(l, None);
         }
         drop(queue);
         let good = fs::read(&path).unwrap();
@@ -575,7 +602,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let queue = DeadLetters::open(&dir.path().join(FILE)).unwrap();
         for l in some_letters() {
-            queue.push(l);
+            queue.push(l, None);
             assert_eq!(entries(dir.path()), [FILE]);
         }
         assert!(queue.remove(b"gone", 11));
@@ -592,16 +619,18 @@ mod tests {
         fs::create_dir(&path).unwrap();
         let mut letters = some_letters();
         let second = letters.remove(1);
-        queue.push(letters.remove(0));
+        queue.push(letters.remove(0), Some(7));
         assert_eq!(queue.list().len(), 1, "the letter is kept");
         assert_eq!(queue.persist_failures(), 1);
+        assert_eq!(queue.held_floor(), Some(7), "the log must keep its record");
         assert_eq!(queue.error_for(b"blob", 9).as_deref(), Some("CHECK constraint failed"));
         assert_eq!(entries(dir.path()), [FILE], "no temporary file left");
 
         // Once the file can be written again, the next rewrite catches up.
         fs::remove_dir(&path).unwrap();
-        queue.push(second);
+        queue.push(second, None);
         assert_eq!(queue.persist_failures(), 1);
+        assert_eq!(queue.held_floor(), None, "the file has every letter again");
         assert_eq!(DeadLetters::open(&path).unwrap().list(), queue.list());
     }
 
@@ -618,7 +647,7 @@ mod tests {
     #[test]
     fn the_default_queue_lives_in_memory() {
         let queue = DeadLetters::default();
-        queue.push(some_letters().remove(0));
+        queue.push(some_letters().remove(0), None);
         assert_eq!(queue.len(), 1);
         assert_eq!(queue.persist_failures(), 0);
         assert!(queue.remove(b"blob", 10));

@@ -70,6 +70,13 @@ pub(crate) struct Inner<S> {
     pub cancel: CancellationToken,
 }
 
+/// What finishing an op gave back: its reserved bytes, and its first log
+/// sequence number (which a dead letter must hold until it is on disk).
+pub(crate) struct Completed {
+    pub weight: usize,
+    pub lsn: Option<u64>,
+}
+
 /// How a write attempt ended.
 pub(crate) enum Attempt<R> {
     /// Accepted into the buffer; with a log, acknowledge only once the
@@ -80,7 +87,7 @@ pub(crate) enum Attempt<R> {
     Full { bound: BoundKind, key_pending: bool },
     /// The write-through policy took over: the caller writes this to the
     /// store itself, then completes it like a flushed batch.
-    Direct(R, Write, usize),
+    Direct(R, Write, usize, Option<jotter_wal::Pending>),
 }
 
 impl<S: Store> Inner<S> {
@@ -209,7 +216,7 @@ impl<S: Store> Inner<S> {
 
         if let Err(bound) = self.bound.try_reserve(1, own as u64) {
             if self.config.full_policy == FullPolicy::WriteThrough {
-                return Ok(self.accept_direct(shard, s, key, op, result));
+                return self.accept_direct(shard, s, key, op, result);
             }
             return Ok(Attempt::Full { bound, key_pending: false });
         }
@@ -299,10 +306,15 @@ impl<S: Store> Inner<S> {
     pub(crate) fn checkpoint_log(&self) {
         let Some(log) = &self.log else { return };
         let next = log.next_lsn();
-        let low = (0..self.buffer.shard_count())
+        let pending = (0..self.buffer.shard_count())
             .filter_map(|s| self.buffer.lock(s).lsns.first().copied())
-            .min()
-            .unwrap_or(next);
+            .min();
+        // Read after the scan: a letter leaves its shard's LSNs and enters
+        // this floor under the shard lock the scan waits on.
+        let held = self.progress.dead.held_floor();
+        // A write may have entered an already-scanned shard after `next` was
+        // read, with an LSN at or above it: `next` itself bounds the mark.
+        let low = pending.into_iter().chain(held).fold(next, u64::min);
         log.checkpoint(low);
     }
 
@@ -315,18 +327,23 @@ impl<S: Store> Inner<S> {
         shard: &mut Shard,
         s: usize,
         key: &Bytes,
-        mut op: Op,
+        op: Op,
         result: R,
-    ) -> Attempt<R> {
-        let version = self.clock.next();
-        op.stamp(version);
+    ) -> Result<Attempt<R>> {
+        // Logged like any write, so that a replay after a crash folds it over
+        // older logged writes of the key instead of bringing those back.
+        let (op, version, durable) = self.stamp_and_log(key, op, 0, 0)?;
+        let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
         let write = Write { key: key.clone(), version, change: op.to_change() };
-        let mut pending = Pending::new(op, version, 0, None);
+        let mut pending = Pending::new(op, version, 0, lsn);
         pending.in_flight = true;
         shard.entries.entry(key.clone()).or_default().push_back(pending);
+        if let Some(lsn) = lsn {
+            shard.lsns.insert(lsn);
+        }
         shard.direct_writes += 1;
         shard.accepted += 1;
-        Attempt::Direct(result, write, s)
+        Ok(Attempt::Direct(result, write, s, durable))
     }
 
     /// Counts keys newly ready in a worker's shards and wakes the worker when
@@ -349,15 +366,16 @@ impl<S: Store> Inner<S> {
         key: &Bytes,
         version: u64,
         stored: bool,
-    ) -> usize {
+    ) -> Completed {
         // What the store holds for the key changes now.
         shard.invalidate_load(key);
-        let Some(ops) = shard.entries.get_mut(key) else { return 0 };
+        let nothing = Completed { weight: 0, lsn: None };
+        let Some(ops) = shard.entries.get_mut(key) else { return nothing };
         if ops.front().is_none_or(|p| p.version != version || !p.in_flight) {
             debug_assert!(false, "completed op is not the key's front op in flight");
-            return 0;
+            return nothing;
         }
-        let Some(done) = ops.pop_front() else { return 0 };
+        let Some(done) = ops.pop_front() else { return nothing };
         if let Some(lsn) = done.first_lsn {
             shard.lsns.remove(&lsn);
         }
@@ -396,7 +414,7 @@ impl<S: Store> Inner<S> {
                 shard.entries.remove(key);
             }
         }
-        done.weight
+        Completed { weight: done.weight, lsn: done.first_lsn }
     }
 
     /// Age of the oldest write waiting in any shard.
@@ -423,8 +441,10 @@ impl<S: Store> Inner<S> {
                 () = self.cancel.cancelled() => break,
             }
             ticks = ticks.wrapping_add(1);
-            if ticks.is_multiple_of(CHECKPOINT_TICKS) {
-                self.checkpoint_log();
+            if ticks.is_multiple_of(CHECKPOINT_TICKS) && self.log.is_some() {
+                // A checkpoint fsyncs; keep it off the runtime's threads.
+                let inner = self.clone();
+                let _ = tokio::task::spawn_blocking(move || inner.checkpoint_log()).await;
             }
         }
     }

@@ -72,8 +72,9 @@ pub enum Error {
     /// but it would not survive a crash. Writes resume once the log can
     /// write again.
     #[error(
-        "the write-ahead log could not take the write ({0}); it was not acknowledged and would not \
-         survive a crash: free disk space or fix the log directory"
+        "the write-ahead log could not take the write ({0}); it was not acknowledged, may still be \
+         visible and reach the store from memory, but would not survive a crash (do not blindly \
+         retry a write that is not idempotent); free disk space or fix the log directory"
     )]
     Log(String),
     /// The write-ahead log could not be opened or replayed at start.

@@ -256,18 +256,19 @@ fn complete<S: Store>(inner: &Inner<S>, batch: Vec<Taken>, outcomes: Vec<Outcome
         while i < items.len() && items[i].0.shard == s {
             let (taken, outcome) = &items[i];
             let stored = matches!(outcome, Outcome::Stored);
-            let weight =
+            let done =
                 inner.complete_one(&mut shard, s, &taken.write.key, taken.write.version, stored);
             if let Outcome::Dead { error, attempts } = outcome {
-                inner.progress.dead.push(DeadLetter {
+                let letter = DeadLetter {
                     write: taken.write.clone(),
                     error: error.clone(),
                     attempts: *attempts,
                     at: SystemTime::now(),
                     first_version: taken.first_version,
-                });
+                };
+                inner.progress.dead.push(letter, done.lsn);
             }
-            released += weight;
+            released += done.weight;
             count += 1;
             i += 1;
         }

@@ -184,3 +184,47 @@ async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
         .any(|e| e.file_name().to_string_lossy().starts_with("salvaged-"));
     assert!(salvaged, "the damaged part was moved aside, not deleted");
 }
+
+/// A dead letter the file could not take holds the log's low-water mark:
+/// after a crash the acknowledged write is still somewhere (here, replayed
+/// and dead-lettered again).
+#[tokio::test]
+async fn a_dead_letter_the_file_could_not_take_is_kept_by_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().reject_key("bad");
+    std::fs::create_dir_all(dir.path().join("dead-letters.tmp")).unwrap(); // the rewrite fails
+    let cache = open(&store, dir.path()).await;
+    cache.put("bad", "x").await.unwrap(); // acknowledged, fsynced
+    cache.flush().await.unwrap();
+    assert_eq!(cache.dead_letters().len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await; // a checkpoint passes
+    drop(cache); // crash
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    std::fs::remove_dir(dir.path().join("dead-letters.tmp")).unwrap(); // disk fixed
+    let cache = open(&store, dir.path()).await;
+    cache.flush().await.unwrap();
+    assert!(
+        !cache.dead_letters().is_empty() || store.snapshot().contains_key(&Bytes::from("bad")),
+        "acknowledged write gone: not in the store, not a dead letter"
+    );
+}
+
+/// A dead letter whose record the checkpoint has not yet passed is not
+/// replayed after a crash (it would only be refused again).
+#[tokio::test]
+async fn a_crash_does_not_duplicate_a_dead_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().reject_key("bad");
+    let cache = open(&store, dir.path()).await;
+    cache.put("bad", "x").await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(cache.dead_letters().len(), 1);
+    drop(cache); // crash before the next checkpoint tick
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let cache = open(&store, dir.path()).await;
+    cache.flush().await.unwrap();
+    let letters = cache.dead_letters();
+    assert_eq!(letters.len(), 1, "one refused write, one letter");
+}
