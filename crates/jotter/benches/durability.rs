@@ -323,6 +323,9 @@ fn main() {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(recovery());
+    if std::env::var("JOTTER_BENCH_ONLY").as_deref() == Ok("recovery") {
+        return;
+    }
 
     println!();
     let redis_tools = tool("redis-server").zip(tool("redis-benchmark"));

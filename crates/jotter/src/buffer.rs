@@ -146,6 +146,15 @@ impl Buffer {
         self.shards[shard].0.lock()
     }
 
+    /// Makes room for about `keys` keys in all, spread over the shards (a
+    /// recovery knows how many records it will replay).
+    pub(crate) fn reserve(&self, keys: usize) {
+        let per_shard = keys.div_ceil(self.shards.len());
+        for shard in &self.shards {
+            shard.0.lock().entries.reserve(per_shard);
+        }
+    }
+
     pub(crate) fn shard_count(&self) -> usize {
         self.shards.len()
     }

@@ -101,6 +101,7 @@ impl<S: Store> Cache<S> {
         let workers = config.flush_workers;
         let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead));
         if let Some(recovery) = recovery {
+            inner.buffer.reserve(usize::try_from(recovery.records()).unwrap_or(0));
             let mut replayed = 0u64;
             for item in recovery {
                 let r = log::replayed(item)?;
