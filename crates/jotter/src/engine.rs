@@ -402,6 +402,16 @@ impl<S: Store> Inner<S> {
                 && let Op::Patch { reset: reset @ None, .. } = &mut next.op
             {
                 *reset = Some(next.first_version);
+                // The log holds this op's writes without the reset: log the op
+                // as it now stands, so that a replay after a crash, folding it
+                // over them, rebuilds it with the reset. (Ordered keys keep
+                // every op apart, so there a copy would be a second write.)
+                if let Some(log) = &self.log
+                    && self.config.mode_of(key) == WriteMode::Coalesce
+                    && let Err(e) = log.submit(key, next.version, &next.op)
+                {
+                    tracing::warn!(error = %e, "could not log a reset after a dead letter; a crash before the flush would lose it");
+                }
             }
         }
         match ops.front() {

@@ -228,3 +228,80 @@ async fn a_crash_does_not_duplicate_a_dead_letter() {
     let letters = cache.dead_letters();
     assert_eq!(letters.len(), 1, "one refused write, one letter");
 }
+
+/// A store that refuses for good, after 100 ms, any write setting the map
+/// field `a`, and that can hold every other write back (paused) to keep it
+/// pending.
+#[derive(Clone, Default)]
+struct RefuseFieldA {
+    inner: MemoryStore,
+    gate: std::sync::Arc<tokio::sync::RwLock<()>>,
+}
+
+impl jotter::Store for RefuseFieldA {
+    async fn write(&self, batch: &[jotter::Write]) -> Result<(), jotter::StoreError> {
+        let sets_a = |w: &jotter::Write| match &w.change {
+            jotter::Change::Patch { fields, .. } => fields.iter().any(|f| f.field == "a"),
+            _ => false,
+        };
+        if batch.iter().any(sets_a) {
+            // Refused after a while, so that writes can queue behind it.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return Err(jotter::StoreError::permanent("constraint"));
+        }
+        let _open = self.gate.read().await;
+        self.inner.write(batch).await
+    }
+
+    async fn load(&self, key: &Bytes) -> Result<Option<Value>, jotter::StoreError> {
+        self.inner.load(key).await
+    }
+
+    async fn max_version(&self) -> Result<u64, jotter::StoreError> {
+        self.inner.max_version().await
+    }
+}
+
+/// A field write queued behind a whole write that was dead-lettered is sent
+/// with a reset of the key (see `dead_letter.rs`); that reset must survive a
+/// crash too, or after a restart the field would land under the old value
+/// and vanish.
+#[tokio::test]
+async fn the_reset_given_after_a_dead_letter_survives_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RefuseFieldA::default();
+    let build = |store: &RefuseFieldA| {
+        Cache::builder(store.clone())
+            .log(dir.path(), Fsync::Always)
+            .flush_interval(Duration::from_millis(10))
+            .dead_letter_after(1)
+            .build()
+    };
+    let cache = build(&store).await.unwrap();
+    cache.put("k", "old").await.unwrap();
+    cache.flush().await.unwrap();
+
+    // Every write but the refused one waits: the field write stays pending.
+    let paused = store.gate.write().await;
+    let map: std::collections::BTreeMap<Bytes, Bytes> =
+        [(Bytes::from("a"), Bytes::from("1"))].into();
+    cache.put("k", Value::Hash(std::sync::Arc::new(map))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await; // in flight now
+    cache.set_field("k", "b", jotter::FieldValue::Bytes("2".into())).await.unwrap();
+    while cache.dead_letters().is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await; // the field write is sent, and waits
+    let before = cache.get("k").await.unwrap();
+    drop(cache); // crash: the workers stop with the field write unsent
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(paused);
+
+    let cache = build(&store).await.unwrap();
+    cache.flush().await.unwrap();
+    let after = cache.get("k").await.unwrap();
+    let stored = store.inner.snapshot().get(&Bytes::from("k")).cloned();
+    assert_eq!(after, before, "the cache shows what it showed before the crash");
+    assert_eq!(stored, before, "and so does the store");
+    assert_eq!(before.and_then(|v| v.field(b"b")), Some(jotter::FieldValue::Bytes("2".into())));
+}
