@@ -97,7 +97,18 @@ impl<S: Store> Cache<S> {
             }
             None => (None, None, DeadLetters::default()),
         };
-        let floor = store.max_version().await?;
+        let floor = match store.max_version().await {
+            Ok(floor) => floor,
+            // With a log, the cache can start while the store is down: the
+            // clock's last persisted reading (plus a margin) and the
+            // replayed versions keep new versions above the old ones.
+            Err(e) if e.is_transient() && config.log.is_some() => {
+                let persisted = config.log.as_ref().and_then(log::read_clock).unwrap_or(0);
+                tracing::warn!(error = %e, "the store is unreachable; starting from the log, flushing once it is back");
+                persisted.saturating_add(log::CLOCK_MARGIN)
+            }
+            Err(e) => return Err(e.into()),
+        };
         let workers = config.flush_workers;
         let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead));
         if let Some(recovery) = recovery {
@@ -344,6 +355,9 @@ impl<S: Store> Cache<S> {
         if drained {
             // Nothing is pending: the next start has nothing to replay.
             inner.checkpoint_log();
+        }
+        if let Some(log) = &inner.log {
+            log.persist_clock(inner.clock.last());
         }
         let tasks = std::mem::take(&mut *self.tasks.lock());
         for task in tasks {

@@ -64,6 +64,8 @@ pub(crate) struct Inner<S> {
     pub rate: Option<RateLimit>,
     /// The write-ahead log, if enabled.
     pub log: Option<Log>,
+    /// When the version clock was last persisted beside the log.
+    clock_persisted: parking_lot::Mutex<Instant>,
     /// Set by shutdown: no new writes.
     pub closing: AtomicBool,
     /// Stops the workers (after a drain, or at once on drop).
@@ -112,6 +114,7 @@ impl<S: Store> Inner<S> {
             closing: AtomicBool::new(false),
             cancel: CancellationToken::new(),
             log,
+            clock_persisted: parking_lot::Mutex::new(Instant::now()),
             store,
             config,
         }
@@ -316,6 +319,11 @@ impl<S: Store> Inner<S> {
         // read, with an LSN at or above it: `next` itself bounds the mark.
         let low = pending.into_iter().chain(held).fold(next, u64::min);
         log.checkpoint(low);
+        let mut persisted = self.clock_persisted.lock();
+        if persisted.elapsed() >= Duration::from_secs(1) {
+            log.persist_clock(self.clock.last());
+            *persisted = Instant::now();
+        }
     }
 
     /// The write-through policy on a full buffer: the op is placed in the

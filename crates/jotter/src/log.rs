@@ -82,6 +82,39 @@ impl Log {
     }
 }
 
+/// The file beside the log holding a recent reading of the version clock,
+/// so that the cache can start while the store is unreachable and still
+/// version new writes above everything it wrote before.
+const CLOCK_FILE: &str = "CLOCK";
+
+/// How far above the last persisted reading a start puts the clock: the
+/// clock is persisted about once a second, so this covers what was versioned
+/// since (versions are wall-clock microseconds shifted by 12 bits).
+pub(crate) const CLOCK_MARGIN: u64 = 10_000_000 << 12;
+
+/// The last persisted reading of the version clock, if any.
+pub(crate) fn read_clock(config: &LogConfig) -> Option<u64> {
+    let bytes = std::fs::read(config.dir.join(CLOCK_FILE)).ok()?;
+    Some(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?))
+}
+
+impl Log {
+    /// Persists a reading of the version clock (write, fsync, rename).
+    pub(crate) fn persist_clock(&self, version: u64) {
+        let dir = self.wal.dir();
+        let tmp = dir.join("CLOCK.tmp");
+        let result = std::fs::File::create(&tmp)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, &version.to_le_bytes())?;
+                f.sync_data()
+            })
+            .and_then(|()| std::fs::rename(&tmp, dir.join(CLOCK_FILE)));
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not persist the version clock; a start with the store down may version writes too low");
+        }
+    }
+}
+
 /// Decodes one record of a recovery.
 pub(crate) fn replayed(
     item: std::result::Result<(u64, Bytes), jotter_wal::WalError>,

@@ -305,3 +305,27 @@ async fn the_reset_given_after_a_dead_letter_survives_a_crash() {
     assert_eq!(stored, before, "and so does the store");
     assert_eq!(before.and_then(|v| v.field(b"b")), Some(jotter::FieldValue::Bytes("2".into())));
 }
+
+/// With a log, a restart while the store is unreachable still starts (the
+/// backlog is in the log), reads see the replayed writes, and new writes are
+/// versioned above the old ones, so they win once the store is back.
+#[tokio::test]
+async fn the_cache_starts_from_its_log_while_the_store_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().fail_next_writes(u64::MAX);
+    let cache = open(&store, dir.path()).await;
+    let old = cache.put("k", "before").await.unwrap().version();
+    cache.shutdown(Duration::ZERO).await;
+    drop(cache);
+
+    store.faults().fail_next_loads(u64::MAX); // the store cannot even be read
+    let cache = open(&store, dir.path()).await;
+    assert_eq!(cache.get("k").await.unwrap(), Some(Value::from("before")));
+    let new = cache.put("k", "after").await.unwrap().version();
+    assert!(new > old);
+    store.faults().fail_next_loads(0);
+    store.faults().fail_next_writes(0);
+    cache.flush().await.unwrap();
+    assert_eq!(store.snapshot().get(&Bytes::from("k")), Some(&Value::from("after")));
+}

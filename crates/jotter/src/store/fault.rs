@@ -45,7 +45,8 @@ impl Faults {
         self.inner.fail_writes.store(n, Ordering::SeqCst);
     }
 
-    /// Makes the next `n` loads fail with a transient error.
+    /// Makes the next `n` reads (loads, and the highest-version query at
+    /// start) fail with a transient error.
     pub fn fail_next_loads(&self, n: u64) {
         self.inner.fail_loads.store(n, Ordering::SeqCst);
     }

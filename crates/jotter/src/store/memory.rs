@@ -180,6 +180,7 @@ impl Store for MemoryStore {
     }
 
     async fn max_version(&self) -> Result<u64, StoreError> {
+        self.inner.faults.check_load()?;
         Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))
     }
 }
