@@ -36,8 +36,10 @@
 //!   write paths, `buffer.rs` the write buffer of pending ops (`op.rs`),
 //!   `bound.rs` the exact bound on it, `flusher.rs` the flush workers,
 //!   `retry.rs` and `rate.rs` their back-off and rate limit, `ticket.rs`
-//!   the progress barriers, `dead_letter.rs` the dead-letter queue,
-//!   `clock.rs` the version clock, `stats.rs` the counters.
+//!   the progress barriers, `dead_letter.rs` the dead-letter queue (kept in
+//!   a file beside the log), `clock.rs` the version clock, `stats.rs` the
+//!   counters, `log.rs` the engine's side of the write-ahead log (the
+//!   `jotter-wal` crate) and `record.rs` the bytes of one logged write.
 //! - [`Store`] (`store/`): the seam to a database, with its rules for
 //!   versioned, conditional writes; [`MemoryStore`] (with fault
 //!   injection) and, with the `sqlite` feature (on by default),
