@@ -381,12 +381,7 @@ impl<S: Store> Cache<S> {
     #[must_use]
     pub fn stats(&self) -> Stats {
         let inner = &self.inner;
-        inner.counters.snapshot(
-            inner.accepted(),
-            inner.bound.used(),
-            inner.oldest_pending(),
-            inner.progress.dead.len(),
-        )
+        inner.counters.stats(&inner.snapshot())
     }
 
     /// Whether the store holds the newest write of `key`: nothing of it is

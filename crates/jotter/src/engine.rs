@@ -25,7 +25,7 @@ use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
 use crate::op::{OP_OVERHEAD, Op, Pending};
 use crate::rate::RateLimit;
-use crate::stats::Counters;
+use crate::stats::{self, Counters};
 use crate::store::{Store, Write};
 use crate::ticket::{Progress, Ticket};
 use crate::value::Value;
@@ -35,8 +35,9 @@ use crate::value::Value;
 /// this cache, holds what is not yet stored.
 pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Value>, CleanWeight>;
 
-/// Clock ticks between two checkpoints of the log (20 × 5 ms = 100 ms).
-const CHECKPOINT_TICKS: u32 = 20;
+/// Clock ticks between two rounds of housekeeping, metrics and the log's
+/// checkpoint (20 × 5 ms = 100 ms).
+const HOUSEKEEPING_TICKS: u32 = 20;
 
 /// Bytes a clean entry accounts for beyond its key and value.
 const CLEAN_OVERHEAD: u64 = 48;
@@ -343,11 +344,10 @@ impl<S: Store> Inner<S> {
         let (op, version, durable) = self.stamp_and_log(key, op, 0, 0)?;
         let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
         let write = Write { key: key.clone(), version, change: op.to_change() };
-        let mut pending = Pending::new(op, version, 0, lsn);
-        pending.in_flight = true;
-        shard.entries.entry(key.clone()).or_default().push_back(pending);
-        if let Some(lsn) = lsn {
-            shard.lsns.insert(lsn);
+        let ops = shard.entries.entry(key.clone()).or_default();
+        place(ops, &mut shard.lsns, op, version, 0, lsn, false);
+        if let Some(queued) = ops.back_mut() {
+            queued.in_flight = true;
         }
         shard.direct_writes += 1;
         shard.accepted += 1;
@@ -444,13 +444,25 @@ impl<S: Store> Inner<S> {
             .max()
     }
 
+    /// What the metrics export, read now.
+    pub(crate) fn snapshot(&self) -> stats::Snapshot {
+        stats::Snapshot {
+            accepted: self.accepted(),
+            pending: self.bound.used(),
+            oldest: self.oldest_pending(),
+            dead_letters: self.progress.dead.len(),
+            dead_letter_write_failures: self.progress.dead.persist_failures(),
+        }
+    }
+
     /// Writes accepted since start, summed over the shards.
     pub(crate) fn accepted(&self) -> u64 {
         (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted).sum()
     }
 
     /// Keeps the version clock near wall time until the cache stops, and
-    /// every [`CHECKPOINT_TICKS`] ticks checkpoints the log.
+    /// every [`HOUSEKEEPING_TICKS`] ticks publishes the metrics and
+    /// checkpoints the log.
     pub(crate) async fn tick_clock(self: Arc<Self>) {
         let mut ticks = 0u32;
         loop {
@@ -459,7 +471,12 @@ impl<S: Store> Inner<S> {
                 () = self.cancel.cancelled() => break,
             }
             ticks = ticks.wrapping_add(1);
-            if ticks.is_multiple_of(CHECKPOINT_TICKS) && self.log.is_some() {
+            if !ticks.is_multiple_of(HOUSEKEEPING_TICKS) {
+                continue;
+            }
+            // Scans every shard: here, not after each batch on the flush path.
+            stats::publish(&self.snapshot());
+            if self.log.is_some() {
                 // A checkpoint fsyncs; keep it off the runtime's threads.
                 let inner = self.clone();
                 let _ = tokio::task::spawn_blocking(move || inner.checkpoint_log()).await;

@@ -23,15 +23,21 @@ use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
-use crate::stats::{Counters, publish_gauges};
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
 
-/// One write of a batch and the shard it came from.
-struct Taken {
+/// A batch: the writes as the store receives them, and beside each, where
+/// it came from (kept apart so the writes go to the store without a copy).
+#[derive(Default)]
+struct Batch {
+    writes: Vec<Write>,
+    origins: Vec<Origin>,
+}
+
+/// The shard a write of a batch came from, and its op's first version.
+struct Origin {
     shard: usize,
     first_version: u64,
-    write: Write,
 }
 
 /// What became of one write of a batch.
@@ -80,17 +86,9 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
         }
         let batch = take_batch(&inner, w);
         tokio::select! {
-            outcomes = flush(&inner, &batch, &mut rng) => complete(&inner, batch, outcomes),
+            outcomes = flush(&inner, &batch.writes, &mut rng) => complete(&inner, batch, outcomes),
             () = inner.cancel.cancelled() => break,
         }
-        let dead = &inner.progress.dead;
-        publish_gauges(
-            inner.bound.used(),
-            inner.oldest_pending(),
-            dead.len(),
-            dead.persist_failures(),
-        );
-        Counters::publish_accepted(inner.accepted());
     }
 }
 
@@ -132,19 +130,20 @@ fn scan<S: Store>(inner: &Inner<S>, w: usize) -> Scan {
 /// Takes up to `batch_size` ready keys from worker `w`'s shards, oldest
 /// first within each shard and a fair share from each, and marks their
 /// front ops in flight.
-fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Vec<Taken> {
+fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
     let limit = inner.config.batch_size;
     let shards: Vec<usize> = inner.buffer.shards_of(w).collect();
     let share = limit.div_ceil(shards.len());
+    let expected = limit.min(inner.progress.workers[w].ready.load(Ordering::Acquire));
     let mut batch =
-        Vec::with_capacity(limit.min(inner.progress.workers[w].ready.load(Ordering::Acquire)));
+        Batch { writes: Vec::with_capacity(expected), origins: Vec::with_capacity(expected) };
     for pass_share in [share, limit] {
         for &s in &shards {
-            if batch.len() >= limit {
+            if batch.writes.len() >= limit {
                 break;
             }
             let mut shard = inner.buffer.lock(s);
-            let want = pass_share.min(limit - batch.len());
+            let want = pass_share.min(limit - batch.writes.len());
             for _ in 0..want {
                 let Some((_, key)) = shard.ready.pop_first() else { break };
                 let Some(front) = shard.entries.get_mut(&key).and_then(|ops| ops.front_mut())
@@ -153,25 +152,25 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Vec<Taken> {
                 };
                 front.in_flight = true;
                 let write = Write { version: front.version, change: front.op.to_change(), key };
-                batch.push(Taken { shard: s, first_version: front.first_version, write });
+                batch.writes.push(write);
+                batch.origins.push(Origin { shard: s, first_version: front.first_version });
             }
         }
     }
-    inner.progress.workers[w].ready.fetch_sub(batch.len(), Ordering::AcqRel);
+    inner.progress.workers[w].ready.fetch_sub(batch.writes.len(), Ordering::AcqRel);
     batch
 }
 
 /// Writes a batch to the store and says what became of each write.
 async fn flush<S: Store>(
     inner: &Inner<S>,
-    batch: &[Taken],
+    writes: &[Write],
     rng: &mut fastrand::Rng,
 ) -> Vec<Outcome> {
-    let writes: Vec<Write> = batch.iter().map(|t| t.write.clone()).collect();
     let mut outcomes = vec![Outcome::Stored; writes.len()];
     // Without a deadline only permanent failures end the loop, and those
     // are recorded in `outcomes`.
-    let _ = write_isolating(inner, &writes, &mut outcomes, rng, None).await;
+    let _ = write_isolating(inner, writes, &mut outcomes, rng, None).await;
     outcomes
 }
 
@@ -244,34 +243,33 @@ pub(crate) async fn write_isolating<S: Store>(
 
 /// Finishes a batch in the buffer: removes what was stored or
 /// dead-lettered, gives back its room, readies the keys' next ops.
-fn complete<S: Store>(inner: &Inner<S>, batch: Vec<Taken>, outcomes: Vec<Outcome>) {
-    let mut items: Vec<(Taken, Outcome)> = batch.into_iter().zip(outcomes).collect();
-    items.sort_by_key(|(t, _)| t.shard);
+fn complete<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>) {
+    // One lock per shard: the writes grouped by the shard they came from.
+    let mut order: Vec<usize> = (0..batch.writes.len()).collect();
+    order.sort_by_key(|&i| batch.origins[i].shard);
     let mut released = 0usize;
-    let mut count = 0u64;
-    let mut i = 0;
-    while i < items.len() {
-        let s = items[i].0.shard;
+    let mut at = 0;
+    while at < order.len() {
+        let s = batch.origins[order[at]].shard;
         let mut shard = inner.buffer.lock(s);
-        while i < items.len() && items[i].0.shard == s {
-            let (taken, outcome) = &items[i];
-            let stored = matches!(outcome, Outcome::Stored);
-            let done =
-                inner.complete_one(&mut shard, s, &taken.write.key, taken.write.version, stored);
-            if let Outcome::Dead { error, attempts } = outcome {
+        while at < order.len() && batch.origins[order[at]].shard == s {
+            let i = order[at];
+            let write = &batch.writes[i];
+            let stored = matches!(outcomes[i], Outcome::Stored);
+            let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
+            if let Outcome::Dead { error, attempts } = &outcomes[i] {
                 let letter = DeadLetter {
-                    write: taken.write.clone(),
+                    write: write.clone(),
                     error: error.clone(),
                     attempts: *attempts,
                     at: SystemTime::now(),
-                    first_version: taken.first_version,
+                    first_version: batch.origins[i].first_version,
                 };
                 inner.progress.dead.push(letter, done.lsn);
             }
             released += done.weight;
-            count += 1;
-            i += 1;
+            at += 1;
         }
     }
-    inner.bound.release(count, released as u64);
+    inner.bound.release(order.len() as u64, released as u64);
 }

@@ -74,12 +74,6 @@ impl Counters {
         }
     }
 
-    /// Publishes the count of accepted writes, which the hot path keeps in
-    /// the write buffer's shards rather than in a shared counter.
-    pub(crate) fn publish_accepted(accepted: u64) {
-        metrics::counter!("jotter_writes_accepted_total").absolute(accepted);
-    }
-
     pub(crate) fn batch_done(&self, writes: usize) {
         let n = writes as u64;
         self.store_writes.fetch_add(n, Ordering::Relaxed);
@@ -120,18 +114,14 @@ impl Counters {
         total as f64 / span as f64
     }
 
-    pub(crate) fn snapshot(
-        &self,
-        writes_accepted: u64,
-        pending: (u64, u64),
-        oldest: Option<Duration>,
-        dead_letters: u64,
-    ) -> Stats {
+    /// The public stats: these counters and what the cache read now.
+    pub(crate) fn stats(&self, now: &Snapshot) -> Stats {
+        let writes_accepted = now.accepted;
         let store_writes = self.store_writes.load(Ordering::Relaxed);
         Stats {
-            pending_entries: pending.0,
-            pending_bytes: pending.1,
-            oldest_pending_age: oldest,
+            pending_entries: now.pending.0,
+            pending_bytes: now.pending.1,
+            oldest_pending_age: now.oldest,
             writes_accepted,
             store_writes,
             coalescing_ratio: if store_writes == 0 {
@@ -142,23 +132,30 @@ impl Counters {
             batches: self.batches.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
-            dead_letters,
+            dead_letters: now.dead_letters,
             loads: self.loads.load(Ordering::Relaxed),
             flush_rate: self.flush_rate(),
         }
     }
 }
 
-/// Publishes the gauges (called by the flush workers as they go).
-pub(crate) fn publish_gauges(
-    pending: (u64, u64),
-    oldest: Option<Duration>,
-    dead_letters: u64,
-    dead_letter_write_failures: u64,
-) {
-    metrics::gauge!("jotter_dead_letter_write_failures").set(dead_letter_write_failures as f64);
-    metrics::gauge!("jotter_pending_entries").set(pending.0 as f64);
-    metrics::gauge!("jotter_pending_bytes").set(pending.1 as f64);
-    metrics::gauge!("jotter_oldest_pending_seconds").set(oldest.map_or(0.0, |d| d.as_secs_f64()));
-    metrics::gauge!("jotter_dead_letters").set(dead_letters as f64);
+/// What the cache reads of its own state for [`publish`] and [`Stats`].
+pub(crate) struct Snapshot {
+    pub accepted: u64,
+    pub pending: (u64, u64),
+    pub oldest: Option<Duration>,
+    pub dead_letters: u64,
+    pub dead_letter_write_failures: u64,
+}
+
+/// Brings the exported metrics up to date: the gauges, and the count of
+/// accepted writes, which the hot path keeps in the write buffer's shards
+/// rather than in a shared counter.
+pub(crate) fn publish(s: &Snapshot) {
+    metrics::counter!("jotter_writes_accepted_total").absolute(s.accepted);
+    metrics::gauge!("jotter_pending_entries").set(s.pending.0 as f64);
+    metrics::gauge!("jotter_pending_bytes").set(s.pending.1 as f64);
+    metrics::gauge!("jotter_oldest_pending_seconds").set(s.oldest.map_or(0.0, |d| d.as_secs_f64()));
+    metrics::gauge!("jotter_dead_letters").set(s.dead_letters as f64);
+    metrics::gauge!("jotter_dead_letter_write_failures").set(s.dead_letter_write_failures as f64);
 }
