@@ -25,7 +25,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::OnceCell;
 
 use crate::op::Pending;
-use crate::value::Value;
+use crate::value::Entry;
 
 /// Shards per flush worker: enough that writers rarely meet on one lock.
 const SHARDS_PER_WORKER: usize = 16;
@@ -38,7 +38,7 @@ pub(crate) struct LoadSlot {
     /// flight: the loaded value may be older than what the store now holds,
     /// and is not installed (trap 1: stale install).
     stale: AtomicBool,
-    pub cell: OnceCell<Option<Value>>,
+    pub cell: OnceCell<Option<Entry>>,
 }
 
 impl LoadSlot {

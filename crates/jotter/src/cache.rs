@@ -12,18 +12,19 @@ use tokio::sync::futures::Notified;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::clock::{WallClock, system_micros};
+use crate::clock::{WallClock, system_micros, unix_millis};
 use crate::config::{CacheBuilder, Config, FullPolicy};
 use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
-use crate::engine::{Attempt, Inner};
-use crate::error::{Error, Result, Shape};
+use crate::engine::{Attempt, Inner, Prepaid};
+use crate::error::{BoundKind, Error, Result, Shape};
 use crate::flusher::{self, Outcome};
 use crate::log::{self, Log};
-use crate::op::Op;
+use crate::op::{Op, Pending};
 use crate::stats::Stats;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::Ticket;
-use crate::value::{FieldValue, MapKind, Value};
+use crate::txn::{Slot, Txn, whole_op};
+use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// A write-behind cache in front of a [`Store`].
 ///
@@ -147,7 +148,120 @@ impl<S: Store> Cache<S> {
     ///
     /// [`Error::Store`] if the key is not resident and the store cannot be read.
     pub async fn get(&self, key: impl Into<Bytes>) -> Result<Option<Value>> {
-        self.inner.with_view(&key.into(), |_, _, value| value).await
+        Ok(self.get_entry(key).await?.map(|e| e.value))
+    }
+
+    /// The key's value with its expiry, as [`get`](Cache::get) finds it; an
+    /// expired key is absent.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Cache::get).
+    pub async fn get_entry(&self, key: impl Into<Bytes>) -> Result<Option<Entry>> {
+        let entry = self.inner.with_view(&key.into(), |_, _, entry| entry).await?;
+        Ok(entry.filter(|e| e.expires_at.is_none() || !e.is_expired(unix_millis())))
+    }
+
+    /// Reads and writes several keys as one atomic step: `f` runs with every
+    /// key in `keys` locked and loaded, sees their current values through
+    /// the [`Txn`], and its writes are accepted together (all or none) or
+    /// not at all if it returns an error. A key's writes within one
+    /// transaction fold into one write with one version.
+    ///
+    /// `f` must be quick (it runs under the keys' locks) and may run more
+    /// than once if the buffer has to make room first. Keys that expired
+    /// read as absent and are deleted from the store behind.
+    ///
+    /// Returns `f`'s result and a ticket for each key written.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns; as [`get`](Cache::get) for the loads; when the
+    /// buffer is full, as the [`FullPolicy`] says (a transaction over more
+    /// than one key waits for room under the write-through policy rather
+    /// than writing through); [`Error::TooLarge`] if its writes together
+    /// exceed the byte bound.
+    ///
+    /// # Panics
+    ///
+    /// If `f` uses a key it did not declare.
+    pub async fn transact<R>(
+        &self,
+        keys: &[Bytes],
+        mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+    ) -> Result<(R, Vec<Ticket>)> {
+        match keys {
+            [key] => {
+                let (r, ticket) = self
+                    .write(key.clone(), true, |entry| {
+                        let now = unix_millis();
+                        let mut slots = [Slot::new(key.clone(), entry.cloned(), now)];
+                        let r = f(&mut Txn::new(&mut slots, now))?;
+                        let [slot] = slots;
+                        Ok((slot.op, r))
+                    })
+                    .await?;
+                Ok((r, ticket.into_iter().collect()))
+            }
+            _ => self.transact_many(keys, f).await,
+        }
+    }
+
+    /// Up to `limit` live keys greater than `after` (from the first if
+    /// `None`), in ascending byte order: what the store holds, with the
+    /// buffer's writes on top (new keys in, deleted and expired keys out).
+    /// An empty result means there are no more keys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] if the store cannot be read or cannot list keys.
+    pub async fn keys(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<Bytes>> {
+        let inner = &self.inner;
+        let limit = limit.max(1);
+        let now = unix_millis();
+        let stored = inner.store.keys(after, limit, now).await?;
+        // The store's page ends at its last key; pending keys past it belong
+        // to a later page, unless the store has no more.
+        let upper = (stored.len() >= limit).then(|| stored.last().cloned()).flatten();
+        let in_range = |k: &Bytes| {
+            after.is_none_or(|a| k.as_ref() > a) && upper.as_ref().is_none_or(|u| k <= u)
+        };
+        let mut candidates: std::collections::BTreeSet<Bytes> = stored.into_iter().collect();
+        for s in 0..inner.buffer.shard_count() {
+            let shard = inner.buffer.lock(s);
+            candidates.extend(shard.entries.keys().filter(|k| in_range(k)).cloned());
+        }
+        let mut live = Vec::with_capacity(candidates.len().min(limit));
+        for key in candidates {
+            if live.len() >= limit {
+                break;
+            }
+            if self.get_entry(key.clone()).await?.is_some() {
+                live.push(key);
+            }
+        }
+        Ok(live)
+    }
+
+    /// Deletes up to `limit` keys whose expiry has passed, as the store
+    /// lists them ([`Store::expired`]); returns how many. A transaction that
+    /// touches an expired key deletes it by itself; this is the active
+    /// sweep for keys nobody touches, and the owner of the cache calls it
+    /// periodically (the server does, ten times a second).
+    ///
+    /// # Errors
+    ///
+    /// As [`transact`](Cache::transact).
+    pub async fn delete_expired(&self, limit: usize) -> Result<usize> {
+        let expired = self.inner.store.expired(unix_millis(), limit).await?;
+        let mut deleted = 0;
+        for key in expired {
+            // Through a transaction: it deletes only if the key is still
+            // expired (a newer write may have given it a new life).
+            let (_, tickets) = self.transact(std::slice::from_ref(&key), |_| Ok(())).await?;
+            deleted += usize::from(!tickets.is_empty());
+        }
+        Ok(deleted)
     }
 
     /// Replaces the key's value. Returns once the write is in memory.
@@ -156,7 +270,7 @@ impl<S: Store> Cache<S> {
     ///
     /// When the buffer is full, as the [`FullPolicy`] says; [`Error::ShuttingDown`].
     pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
-        let op = whole_op(value.into());
+        let op = whole_op(value.into(), None);
         let (_, ticket) = self.write(key.into(), false, |_| Ok((Some(op.clone()), ()))).await?;
         Ok(ticket.expect("a put always writes"))
     }
@@ -180,18 +294,22 @@ impl<S: Store> Cache<S> {
     /// [`Error::NotAnInteger`] if the value is not a decimal `i64` or the sum
     /// overflows; [`Error::WrongType`] for a map; as [`put`](Cache::put).
     pub async fn incr(&self, key: impl Into<Bytes>, delta: i64) -> Result<(i64, Ticket)> {
-        let (total, ticket) = self
-            .modify(key, |value| {
-                let current = match value {
+        let key = key.into();
+        let (total, mut tickets) = self
+            .transact(std::slice::from_ref(&key), |txn| {
+                let current = match txn.get(&key) {
                     None => 0,
                     Some(Value::Blob(b)) => parse_i64(b)?,
                     Some(_) => return Err(Error::WrongType { expected: Shape::Blob }),
                 };
                 let total = current.checked_add(delta).ok_or(Error::NotAnInteger)?;
-                Ok((Edit::Put(Value::Blob(Bytes::from(total.to_string()))), total))
+                // Like Redis, an increment keeps the key's expiry.
+                let expires_at = txn.expires_at(&key);
+                txn.put(&key, Value::Blob(Bytes::from(total.to_string())), expires_at);
+                Ok(total)
             })
             .await?;
-        Ok((total, ticket.expect("an increment always writes")))
+        Ok((total, tickets.pop().expect("an increment always writes")))
     }
 
     /// Sets one field of a map (creating the map), leaving the other fields.
@@ -285,11 +403,15 @@ impl<S: Store> Cache<S> {
         key: impl Into<Bytes>,
         mut f: impl FnMut(Option<&Value>) -> Result<(Edit, R)>,
     ) -> Result<(R, Option<Ticket>)> {
-        self.write(key.into(), true, |value| {
-            let (edit, r) = f(value)?;
-            Ok((edit_to_op(value, edit)?, r))
-        })
-        .await
+        let key = key.into();
+        let (r, mut tickets) = self
+            .transact(std::slice::from_ref(&key), |txn| {
+                let (edit, r) = f(txn.get(&key))?;
+                apply_edit(txn, &key, edit)?;
+                Ok(r)
+            })
+            .await?;
+        Ok((r, tickets.pop()))
     }
 
     /// Replaces the key's value and returns once the store has committed it
@@ -450,23 +572,17 @@ impl<S: Store> Cache<S> {
         &self,
         key: Bytes,
         needs_view: bool,
-        mut f: impl FnMut(Option<&Value>) -> Result<(Option<Op>, R)>,
+        mut f: impl FnMut(Option<&Entry>) -> Result<(Option<Op>, R)>,
     ) -> Result<(R, Option<Ticket>)> {
         let inner = &self.inner;
-        let started = Instant::now();
-        // Registered only once the buffer was found full (even creating the
-        // waiter touches state shared by every writer), and before the
-        // retry that precedes every wait, so room given back in between is
-        // not missed.
-        let mut room: Option<Pin<Box<Notified<'_>>>> = None;
-        let mut _waiting: Option<Waiting<'_>> = None;
+        let mut room = RoomWait::new(self);
         loop {
             inner.check_open()?;
-            let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, value: Option<Value>| {
-                let (op, r) = f(value.as_ref())?;
+            let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, entry: Option<Entry>| {
+                let (op, r) = f(entry.as_ref())?;
                 match op {
                     None => Ok(Attempt::Accepted(r, None, None)),
-                    Some(op) => inner.try_accept(shard, s, &key, op, r),
+                    Some(op) => inner.try_accept(shard, s, &key, op, r, None),
                 }
             };
             let attempt = if needs_view {
@@ -491,42 +607,176 @@ impl<S: Store> Cache<S> {
                     return Ok((r, Some(ticket)));
                 }
                 Attempt::Full { bound, key_pending } => {
-                    // The bound is marked pressed; have the workers flush now.
-                    for worker in inner.progress.workers.iter() {
-                        worker.wake.notify_one();
-                    }
-                    let Some(registered) = room.as_mut() else {
-                        _waiting = Some(Waiting::start(&inner.bound));
-                        room = Some(self.register_for_room());
-                        continue;
-                    };
-                    let limit = inner.bound.limit(bound);
-                    let timeout = match inner.config.full_policy {
-                        FullPolicy::Reject => return Err(Error::Full { bound, limit }),
-                        FullPolicy::Block { timeout } => timeout,
-                        FullPolicy::WriteThrough => {
-                            debug_assert!(
-                                key_pending,
-                                "write-through goes direct unless the key is pending"
-                            );
-                            inner.config.block_timeout
-                        }
-                    };
-                    if tokio::time::timeout_at(started + timeout, registered.as_mut())
-                        .await
-                        .is_err()
-                    {
-                        return Err(Error::FullTimeout { bound, limit, waited: started.elapsed() });
-                    }
-                    // Woken: register afresh before the next try.
-                    room = Some(self.register_for_room());
+                    debug_assert!(
+                        key_pending || inner.config.full_policy != FullPolicy::WriteThrough,
+                        "write-through goes direct unless the key is pending"
+                    );
+                    room.wait(bound).await?;
                 }
             }
         }
     }
 
-    fn register_for_room(&self) -> Pin<Box<Notified<'_>>> {
-        let mut room = Box::pin(self.inner.bound.room.notified());
+    /// [`transact`](Cache::transact) over several keys: their shards are
+    /// locked in ascending order (one order for every caller, so two
+    /// transactions cannot deadlock), and room for all their writes is
+    /// reserved at once, so they are accepted together or not at all.
+    async fn transact_many<R>(
+        &self,
+        keys: &[Bytes],
+        mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+    ) -> Result<(R, Vec<Ticket>)> {
+        let inner = &self.inner;
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut shards: Vec<usize> = keys.iter().map(|k| inner.buffer.shard_of(k)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let mut room = RoomWait::new(self);
+        loop {
+            match self.try_transact(&keys, &shards, &mut f)? {
+                Step::Done(r, tickets, durables) => {
+                    for durable in durables {
+                        log::durable(durable).await?;
+                    }
+                    return Ok((r, tickets));
+                }
+                // Loads the key into the clean cache, then try again.
+                Step::Load(key) => inner.with_view(&key, |_, _, _| ()).await?,
+                Step::Full(bound) => room.wait(bound).await?,
+            }
+        }
+    }
+
+    /// One attempt of [`transact_many`](Cache::transact_many), with every
+    /// shard of `keys` locked; nothing here awaits.
+    fn try_transact<R>(
+        &self,
+        keys: &[Bytes],
+        shards: &[usize],
+        f: &mut impl FnMut(&mut Txn<'_>) -> Result<R>,
+    ) -> Result<Step<R>> {
+        let inner = &self.inner;
+        let guard_of = |s: usize| shards.binary_search(&s).unwrap_or_default();
+        let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer.lock(s)).collect();
+        // Under every lock: shutdown takes them all after closing, so a
+        // transaction that passes here is wholly before its drain mark.
+        inner.check_open()?;
+        let mut views = Vec::with_capacity(keys.len());
+        for key in keys {
+            match inner.view(&guards[guard_of(inner.buffer.shard_of(key))], key, None) {
+                Some(entry) => views.push(entry),
+                None => return Ok(Step::Load(key.clone())),
+            }
+        }
+        let now = unix_millis();
+        let mut slots: Vec<Slot> =
+            keys.iter().zip(views).map(|(k, v)| Slot::new(k.clone(), v, now)).collect();
+        let r = f(&mut Txn::new(&mut slots, now))?;
+
+        let mut prepaid = Prepaid::default();
+        for (key, op) in slots.iter().filter_map(|s| Some((&s.key, s.op.as_ref()?))) {
+            let own = Pending::weight_of(key, op) as u64;
+            if own > inner.bound.max_bytes {
+                return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
+            }
+            prepaid.entries += 1;
+            prepaid.bytes += own;
+        }
+        if prepaid.entries == 0 {
+            return Ok(Step::Done(r, Vec::new(), Vec::new()));
+        }
+        if prepaid.bytes > inner.bound.max_bytes {
+            return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
+        }
+        if let Err(bound) = inner.bound.try_reserve(prepaid.entries, prepaid.bytes) {
+            return Ok(Step::Full(bound));
+        }
+        let mut tickets = Vec::with_capacity(slots.len());
+        let mut durables = Vec::new();
+        let mut failed = None;
+        for slot in slots {
+            let Some(op) = slot.op else { continue };
+            let s = inner.buffer.shard_of(&slot.key);
+            let shard = &mut guards[guard_of(s)];
+            match inner.try_accept(shard, s, &slot.key, op, (), Some(&mut prepaid)) {
+                Ok(Attempt::Accepted((), ticket, durable)) => {
+                    tickets.extend(ticket);
+                    durables.extend(durable);
+                }
+                Ok(_) => unreachable!("a prepaid write always finds room"),
+                // Only the log can refuse now (`Error::Log`); as for a single
+                // write, what was accepted stays accepted.
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        inner.bound.release(prepaid.entries, prepaid.bytes);
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(Step::Done(r, tickets, durables)),
+        }
+    }
+}
+
+/// How one attempt of a multi-key transaction ended.
+enum Step<R> {
+    /// Accepted; acknowledge once the log records are durable.
+    Done(R, Vec<Ticket>, Vec<jotter_wal::Pending>),
+    /// A key is not resident: load it, then try again.
+    Load(Bytes),
+    /// No room for the writes: wait for it, then try again.
+    Full(BoundKind),
+}
+
+/// A writer's wait for room in a full buffer, across its retries.
+struct RoomWait<'a, S: Store> {
+    cache: &'a Cache<S>,
+    started: Instant,
+    /// Registered only once the buffer was found full (even creating the
+    /// waiter touches state shared by every writer), and before the retry
+    /// that precedes every wait, so room given back in between is not missed.
+    room: Option<Pin<Box<Notified<'a>>>>,
+    _waiting: Option<Waiting<'a>>,
+}
+
+impl<'a, S: Store> RoomWait<'a, S> {
+    fn new(cache: &'a Cache<S>) -> Self {
+        RoomWait { cache, started: Instant::now(), room: None, _waiting: None }
+    }
+
+    /// Called when `bound` had no room: hurries the workers, then returns
+    /// when the writer should try again, or the policy's error.
+    async fn wait(&mut self, bound: BoundKind) -> Result<()> {
+        let inner = &self.cache.inner;
+        // The bound is marked pressed; have the workers flush now.
+        for worker in inner.progress.workers.iter() {
+            worker.wake.notify_one();
+        }
+        let Some(registered) = self.room.as_mut() else {
+            self._waiting = Some(Waiting::start(&inner.bound));
+            self.room = Some(self.register());
+            return Ok(());
+        };
+        let limit = inner.bound.limit(bound);
+        let timeout = match inner.config.full_policy {
+            FullPolicy::Reject => return Err(Error::Full { bound, limit }),
+            FullPolicy::Block { timeout } => timeout,
+            FullPolicy::WriteThrough => inner.config.block_timeout,
+        };
+        if tokio::time::timeout_at(self.started + timeout, registered.as_mut()).await.is_err() {
+            return Err(Error::FullTimeout { bound, limit, waited: self.started.elapsed() });
+        }
+        // Woken: register afresh before the next try.
+        self.room = Some(self.register());
+        Ok(())
+    }
+
+    fn register(&self) -> Pin<Box<Notified<'a>>> {
+        let mut room = Box::pin(self.cache.inner.bound.room.notified());
         room.as_mut().enable();
         room
     }
@@ -610,27 +860,6 @@ impl<S: Store> Drop for Cache<S> {
     }
 }
 
-/// The op that replaces a key with `value`.
-fn whole_op(value: Value) -> Op {
-    match value {
-        Value::Blob(b) => Op::Put(b),
-        map if map.is_empty_map() => Op::Delete,
-        Value::Hash(m) => Op::Patch {
-            kind: MapKind::Hash,
-            reset: Some(0),
-            fields: m
-                .iter()
-                .map(|(f, v)| (f.clone(), (0, Some(FieldValue::Bytes(v.clone())))))
-                .collect(),
-        },
-        Value::Scores(m) => Op::Patch {
-            kind: MapKind::Scores,
-            reset: Some(0),
-            fields: m.iter().map(|(f, s)| (f.clone(), (0, Some(FieldValue::Score(*s))))).collect(),
-        },
-    }
-}
-
 fn check_kind(value: Option<&Value>, kind: MapKind) -> Result<()> {
     match value {
         Some(v) if v.map_kind() != Some(kind) => {
@@ -640,27 +869,17 @@ fn check_kind(value: Option<&Value>, kind: MapKind) -> Result<()> {
     }
 }
 
-/// The op for an edit of a key whose current value is `value`.
-fn edit_to_op(value: Option<&Value>, edit: Edit) -> Result<Option<Op>> {
-    Ok(match edit {
-        Edit::Keep => None,
-        Edit::Put(v) => Some(whole_op(v)),
-        Edit::Delete => Some(Op::Delete),
-        Edit::Fields { kind, changes } => {
-            check_kind(value, kind)?;
-            if changes.iter().any(|(_, v)| v.as_ref().is_some_and(|v| v.kind() != kind)) {
-                return Err(Error::WrongType { expected: Shape::Map(kind) });
-            }
-            if changes.is_empty() {
-                return Ok(None);
-            }
-            Some(Op::Patch {
-                kind,
-                reset: None,
-                fields: changes.into_iter().map(|(f, v)| (f, (0, v))).collect(),
-            })
+/// Makes an [`Edit`] of `key` in a transaction.
+fn apply_edit(txn: &mut Txn<'_>, key: &[u8], edit: Edit) -> Result<()> {
+    match edit {
+        Edit::Keep => {}
+        Edit::Put(v) => txn.put(key, v, None),
+        Edit::Delete => {
+            txn.delete(key);
         }
-    })
+        Edit::Fields { kind, changes } => txn.set_fields(key, kind, changes)?,
+    }
+    Ok(())
 }
 
 fn parse_i64(b: &[u8]) -> Result<i64> {
@@ -688,6 +907,10 @@ mod tests {
         behind.put("k", "newer").await.unwrap();
         behind.flush().await.unwrap();
         assert_eq!(store.snapshot()[&Bytes::from("k")], Value::from("newer"));
+    }
+
+    fn put_op(v: &'static str) -> Op {
+        Op::Put { value: Bytes::from_static(v.as_bytes()), expires_at: None }
     }
 
     fn accepted_durable(a: Attempt<()>) -> jotter_wal::Pending {
@@ -731,11 +954,11 @@ mod tests {
             let first = {
                 let mut s0 = inner.buffer.lock(0);
                 accepted_durable(
-                    inner.try_accept(&mut s0, 0, &early, Op::Put("acked".into()), ()).unwrap(),
+                    inner.try_accept(&mut s0, 0, &early, put_op("acked"), (), None).unwrap(),
                 )
             };
             let second = accepted_durable(
-                inner.try_accept(&mut held, last, &late, Op::Put("later".into()), ()).unwrap(),
+                inner.try_accept(&mut held, last, &late, put_op("later"), (), None).unwrap(),
             );
             drop(held);
             checkpoint.join().unwrap();

@@ -39,6 +39,11 @@ pub(crate) fn system_micros() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
+/// Milliseconds since the Unix epoch: the clock key expiry is judged by.
+pub(crate) fn unix_millis() -> u64 {
+    system_micros() / 1000
+}
+
 impl VersionClock {
     /// A clock whose first version is above `floor` and the wall clock.
     pub(crate) fn new(floor: u64, wall: WallClock) -> Self {

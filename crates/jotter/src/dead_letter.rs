@@ -287,7 +287,12 @@ fn encode_file(letters: &[DeadLetter]) -> io::Result<Vec<u8>> {
     for letter in letters {
         let w = &letter.write;
         write.clear();
-        record::encode(&mut write, &w.key, w.version, &record::op_from_change(&w.change));
+        record::encode(
+            &mut write,
+            &w.key,
+            w.version,
+            &record::op_from_change(&w.change, w.expires_at),
+        );
         put_len(&mut out, write.len())?;
         out.put_slice(&write);
         put_len(&mut out, letter.error.len())?;
@@ -334,7 +339,7 @@ fn decode_file(mut file: Bytes) -> Result<Vec<DeadLetter>, String> {
             .ok_or_else(|| bad("the time is out of range"))?;
         let first_version = get_u64(&mut body).map_err(bad)?;
         letters.push(DeadLetter {
-            write: Write { key, version, change: op.to_change() },
+            write: Write { key, version, change: op.to_change(), expires_at: op.expires_at() },
             error,
             attempts,
             at,
@@ -441,6 +446,7 @@ mod tests {
     fn letter(key: &'static str, version: u64, op: &Op, error: &str) -> DeadLetter {
         DeadLetter {
             write: Write {
+                expires_at: op.expires_at(),
                 key: Bytes::from_static(key.as_bytes()),
                 version,
                 change: op.to_change(),
@@ -458,7 +464,7 @@ mod tests {
             (Bytes::from_static(b"b"), (6, None)),
         ]
         .into();
-        Op::Patch { kind: MapKind::Hash, reset: Some(5), fields }
+        Op::Patch { kind: MapKind::Hash, reset: Some(5), fields, expires_at: Some(99) }
     }
 
     fn some_letters() -> Vec<DeadLetter> {
@@ -466,9 +472,15 @@ mod tests {
             kind: MapKind::Scores,
             reset: None,
             fields: [(Bytes::from_static(b"m"), (12, Some(FieldValue::Score(-1.5))))].into(),
+            expires_at: None,
         };
         vec![
-            letter("blob", 10, &Op::Put(Bytes::from_static(b"value")), "CHECK constraint failed"),
+            letter(
+                "blob",
+                10,
+                &Op::Put { value: Bytes::from_static(b"value"), expires_at: None },
+                "CHECK constraint failed",
+            ),
             letter("gone", 11, &Op::Delete, ""),
             letter("map", 12, &patch(), "héllo: not ASCII"),
             letter("zset", 13, &scores, "bad score"),

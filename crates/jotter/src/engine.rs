@@ -28,12 +28,12 @@ use crate::rate::RateLimit;
 use crate::stats::{self, Counters};
 use crate::store::{Store, Write};
 use crate::ticket::{Progress, Ticket};
-use crate::value::Value;
+use crate::value::Entry;
 
 /// Clean entries: values the store already holds, or `None` for a key the
 /// store is known not to have. Evictable at will; the write buffer, not
 /// this cache, holds what is not yet stored.
-pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Value>, CleanWeight>;
+pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Entry>, CleanWeight>;
 
 /// Clock ticks between two rounds of housekeeping, metrics and the log's
 /// checkpoint (20 × 5 ms = 100 ms).
@@ -45,9 +45,9 @@ const CLEAN_OVERHEAD: u64 = 48;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CleanWeight;
 
-impl Weighter<Bytes, Option<Value>> for CleanWeight {
-    fn weight(&self, key: &Bytes, value: &Option<Value>) -> u64 {
-        (key.len() + value.as_ref().map_or(0, Value::weight)) as u64 + CLEAN_OVERHEAD
+impl Weighter<Bytes, Option<Entry>> for CleanWeight {
+    fn weight(&self, key: &Bytes, value: &Option<Entry>) -> u64 {
+        (key.len() + value.as_ref().map_or(0, Entry::weight)) as u64 + CLEAN_OVERHEAD
     }
 }
 
@@ -71,6 +71,15 @@ pub(crate) struct Inner<S> {
     pub closing: AtomicBool,
     /// Stops the workers (after a drain, or at once on drop).
     pub cancel: CancellationToken,
+}
+
+/// Room a multi-key write reserved in the bound for all its ops at once: an
+/// op never needs more than one entry and its own weight, so the sum of
+/// those is enough, and what folding saved goes back afterwards.
+#[derive(Debug, Default)]
+pub(crate) struct Prepaid {
+    pub entries: u64,
+    pub bytes: u64,
 }
 
 /// What finishing an op gave back: its reserved bytes, and its first log
@@ -128,8 +137,8 @@ impl<S: Store> Inner<S> {
         &self,
         shard: &Shard,
         key: &Bytes,
-        loaded: Option<Option<Value>>,
-    ) -> Option<Option<Value>> {
+        loaded: Option<Option<Entry>>,
+    ) -> Option<Option<Entry>> {
         let ops = shard.entries.get(key);
         // Ops before the last whole one do not matter to the value.
         let start = ops.and_then(|ops| ops.iter().rposition(|p| p.op.is_whole()));
@@ -150,7 +159,7 @@ impl<S: Store> Inner<S> {
     pub(crate) async fn with_view<R>(
         &self,
         key: &Bytes,
-        mut f: impl FnMut(&mut Shard, usize, Option<Value>) -> R,
+        mut f: impl FnMut(&mut Shard, usize, Option<Entry>) -> R,
     ) -> Result<R> {
         let s = self.buffer.shard_of(key);
         loop {
@@ -182,6 +191,8 @@ impl<S: Store> Inner<S> {
     }
 
     /// Tries to accept `op` for `key` into the buffer, under the shard lock.
+    /// With `prepaid`, the room comes out of what a multi-key write
+    /// reserved for all its ops beforehand, and cannot run out.
     pub(crate) fn try_accept<R>(
         &self,
         shard: &mut Shard,
@@ -189,10 +200,14 @@ impl<S: Store> Inner<S> {
         key: &Bytes,
         op: Op,
         result: R,
+        mut prepaid: Option<&mut Prepaid>,
     ) -> Result<Attempt<R>> {
         // Checked under the shard lock, so shutdown can close the door on
-        // writes that passed an earlier check (see `Cache::shutdown`).
-        self.check_open()?;
+        // writes that passed an earlier check (see `Cache::shutdown`); a
+        // prepaid (multi-key) write checked once under all its locks.
+        if prepaid.is_none() {
+            self.check_open()?;
+        }
         let own = Pending::weight_of(key, &op);
         if own as u64 > self.bound.max_bytes {
             return Err(Error::TooLarge { size: own as u64, limit: self.bound.max_bytes });
@@ -204,7 +219,7 @@ impl<S: Store> Inner<S> {
         if let Some(ops) = shard.entries.get_mut(key) {
             let (fold, entries, old_weight, new_weight) = plan(ops, mode, key, &op, own);
             let grow = new_weight.saturating_sub(old_weight) as u64;
-            if let Err(bound) = self.bound.try_reserve(entries, grow) {
+            if let Err(bound) = self.reserve(&mut prepaid, entries, grow) {
                 return Ok(Attempt::Full { bound, key_pending: true });
             }
             let (op, version, durable) = self.stamp_and_log(key, op, entries, grow)?;
@@ -218,7 +233,7 @@ impl<S: Store> Inner<S> {
             return Ok(Attempt::Accepted(result, Some(ticket), durable));
         }
 
-        if let Err(bound) = self.bound.try_reserve(1, own as u64) {
+        if let Err(bound) = self.reserve(&mut prepaid, 1, own as u64) {
             if self.config.full_policy == FullPolicy::WriteThrough {
                 return self.accept_direct(shard, s, key, op, result);
             }
@@ -230,6 +245,24 @@ impl<S: Store> Inner<S> {
         shard.accepted += 1;
         let ticket = Ticket { worker, version, key: key.clone(), done: false };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
+    }
+
+    /// Reserves room in the bound, or takes it from a prepaid reservation.
+    fn reserve(
+        &self,
+        prepaid: &mut Option<&mut Prepaid>,
+        entries: u64,
+        bytes: u64,
+    ) -> std::result::Result<(), BoundKind> {
+        match prepaid {
+            Some(p) => {
+                debug_assert!(p.entries >= entries && p.bytes >= bytes, "prepaid too little");
+                p.entries = p.entries.saturating_sub(entries);
+                p.bytes = p.bytes.saturating_sub(bytes);
+                Ok(())
+            }
+            None => self.bound.try_reserve(entries, bytes),
+        }
     }
 
     /// Versions an op whose room is reserved and submits it to the log; if
@@ -343,7 +376,12 @@ impl<S: Store> Inner<S> {
         // older logged writes of the key instead of bringing those back.
         let (op, version, durable) = self.stamp_and_log(key, op, 0, 0)?;
         let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
-        let write = Write { key: key.clone(), version, change: op.to_change() };
+        let write = Write {
+            key: key.clone(),
+            version,
+            change: op.to_change(),
+            expires_at: op.expires_at(),
+        };
         let ops = shard.entries.entry(key.clone()).or_default();
         place(ops, &mut shard.lsns, op, version, 0, lsn, false);
         if let Some(queued) = ops.back_mut() {

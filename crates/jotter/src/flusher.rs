@@ -151,7 +151,12 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
                     continue;
                 };
                 front.in_flight = true;
-                let write = Write { version: front.version, change: front.op.to_change(), key };
+                let write = Write {
+                    version: front.version,
+                    change: front.op.to_change(),
+                    expires_at: front.op.expires_at(),
+                    key,
+                };
                 batch.writes.push(write);
                 batch.origins.push(Origin { shard: s, first_version: front.first_version });
             }

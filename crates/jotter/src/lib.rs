@@ -101,6 +101,7 @@ mod retry;
 mod stats;
 pub mod store;
 mod ticket;
+mod txn;
 mod value;
 
 /// The README's example, compiled as a doctest so it stays true.
@@ -117,4 +118,5 @@ pub use store::{Change, Faults, FieldChange, MemoryStore, Store, StoreError, Wri
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
 pub use ticket::Ticket;
-pub use value::{FieldValue, MapKind, Value};
+pub use txn::Txn;
+pub use value::{Entry, FieldValue, MapKind, Value};

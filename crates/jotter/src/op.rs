@@ -12,7 +12,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::store::{Change, FieldChange};
-use crate::value::{FieldValue, MapKind, Value};
+use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// Bytes a pending write accounts for beyond its key and value: the map
 /// entry, the op and its bookkeeping. Fixed, so the bound is exact.
@@ -21,14 +21,21 @@ pub(crate) const OP_OVERHEAD: usize = 64;
 /// What a write does, before it is versioned.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Op {
-    Put(Bytes),
+    /// The key becomes this blob, expiring at `expires_at` (Unix ms).
+    Put {
+        value: Bytes,
+        expires_at: Option<u64>,
+    },
     Delete,
     /// Field changes; `reset` as in [`Change::Patch`]. Versions inside are
-    /// set by [`Op::stamp`] when the write is accepted.
+    /// set by [`Op::stamp`] when the write is accepted. `expires_at` is the
+    /// key's expiry after the write (a field write keeps the key's expiry,
+    /// so the op carries it whole rather than as a change).
     Patch {
         kind: MapKind,
         reset: Option<u64>,
         fields: BTreeMap<Bytes, (u64, Option<FieldValue>)>,
+        expires_at: Option<u64>,
     },
 }
 
@@ -48,7 +55,7 @@ impl Op {
     /// Bytes the op's payload accounts for.
     pub(crate) fn weight(&self) -> usize {
         match self {
-            Op::Put(b) => b.len(),
+            Op::Put { value, .. } => value.len(),
             Op::Delete => 0,
             Op::Patch { fields, .. } => {
                 fields.iter().map(|(f, (_, v))| field_weight(f, v.as_ref())).sum()
@@ -61,9 +68,10 @@ impl Op {
     /// is not copied to price one more field.
     pub(crate) fn folded_weight(&self, weight: usize, newer: &Op) -> usize {
         match (self, newer) {
-            (Op::Patch { kind: k, fields: mine, .. }, Op::Patch { kind, reset: None, fields })
-                if k == kind =>
-            {
+            (
+                Op::Patch { kind: k, fields: mine, .. },
+                Op::Patch { kind, reset: None, fields, .. },
+            ) if k == kind => {
                 let added: usize =
                     fields.iter().map(|(f, (_, v))| field_weight(f, v.as_ref())).sum();
                 let replaced: usize = fields
@@ -85,40 +93,53 @@ impl Op {
     /// Folds `newer` (already stamped with `version`) into `self`.
     pub(crate) fn fold(&mut self, newer: Op, version: u64) {
         match newer {
-            Op::Patch { kind, reset: None, fields } => match self {
-                Op::Patch { kind: k, fields: mine, .. } if *k == kind => mine.extend(fields),
+            Op::Patch { kind, reset: None, fields, expires_at } => match self {
+                Op::Patch { kind: k, fields: mine, expires_at: mine_expiry, .. } if *k == kind => {
+                    mine.extend(fields);
+                    *mine_expiry = expires_at;
+                }
                 // Whatever was pending (a delete, a blob, the other kind of
                 // map) is replaced: the folded op must reset the key first.
-                _ => *self = Op::Patch { kind, reset: Some(version), fields },
+                _ => *self = Op::Patch { kind, reset: Some(version), fields, expires_at },
             },
             whole => *self = whole,
         }
     }
 
-    /// The value after this op, given the value before it.
-    pub(crate) fn apply(&self, before: Option<Value>) -> Option<Value> {
+    /// The entry after this op, given the entry before it.
+    pub(crate) fn apply(&self, before: Option<Entry>) -> Option<Entry> {
         match self {
-            Op::Put(b) => Some(Value::Blob(b.clone())),
+            Op::Put { value, expires_at } => {
+                Some(Entry { value: Value::Blob(value.clone()), expires_at: *expires_at })
+            }
             Op::Delete => None,
-            Op::Patch { kind, reset, fields } => {
+            Op::Patch { kind, reset, fields, expires_at } => {
                 let mut value = match before {
-                    Some(v) if reset.is_none() && v.map_kind() == Some(*kind) => v,
+                    Some(e) if reset.is_none() && e.value.map_kind() == Some(*kind) => e.value,
                     _ => Value::empty_map(*kind),
                 };
                 for (field, (_, v)) in fields {
                     value.apply_field(field, v.as_ref());
                 }
-                (!value.is_empty_map()).then_some(value)
+                (!value.is_empty_map()).then_some(Entry { value, expires_at: *expires_at })
             }
+        }
+    }
+
+    /// The key's expiry after this op.
+    pub(crate) fn expires_at(&self) -> Option<u64> {
+        match self {
+            Op::Put { expires_at, .. } | Op::Patch { expires_at, .. } => *expires_at,
+            Op::Delete => None,
         }
     }
 
     /// The change a store receives for this op.
     pub(crate) fn to_change(&self) -> Change {
         match self {
-            Op::Put(b) => Change::Put(b.clone()),
+            Op::Put { value, .. } => Change::Put(value.clone()),
             Op::Delete => Change::Delete,
-            Op::Patch { kind, reset, fields } => Change::Patch {
+            Op::Patch { kind, reset, fields, .. } => Change::Patch {
                 kind: *kind,
                 reset: *reset,
                 fields: fields
@@ -198,7 +219,21 @@ mod tests {
                     )
                 })
                 .collect(),
+            expires_at: None,
         }
+    }
+
+    fn put(v: &'static str) -> Op {
+        Op::Put { value: Bytes::from_static(v.as_bytes()), expires_at: None }
+    }
+
+    fn hash(fields: &[(&'static str, &'static str)]) -> Entry {
+        Entry::new(Value::Hash(std::sync::Arc::new(
+            fields
+                .iter()
+                .map(|(f, v)| (Bytes::from_static(f.as_bytes()), Bytes::from_static(v.as_bytes())))
+                .collect(),
+        )))
     }
 
     #[test]
@@ -207,10 +242,7 @@ mod tests {
         op.fold(patch(&[("a", 7, Some("1"))]), 7);
         let Op::Patch { reset, .. } = &op else { panic!("{op:?}") };
         assert_eq!(*reset, Some(7));
-        let stored = Value::Hash(std::sync::Arc::new(
-            [(Bytes::from_static(b"old"), Bytes::from_static(b"x"))].into(),
-        ));
-        let after = op.apply(Some(stored)).unwrap();
+        let after = op.apply(Some(hash(&[("old", "x")]))).unwrap().value;
         assert_eq!(after.field(b"old"), None, "the delete still takes effect");
         assert!(after.field(b"a").is_some());
     }
@@ -228,18 +260,15 @@ mod tests {
     #[test]
     fn a_whole_write_replaces_what_was_pending() {
         let mut op = patch(&[("a", 1, Some("1"))]);
-        op.fold(Op::Put(Bytes::from_static(b"v")), 2);
-        assert_eq!(op, Op::Put(Bytes::from_static(b"v")));
+        op.fold(put("v"), 2);
+        assert_eq!(op, put("v"));
         op.fold(Op::Delete, 3);
-        assert_eq!(op.apply(Some(Value::from("x"))), None);
+        assert_eq!(op.apply(Some(Entry::new(Value::from("x")))), None);
     }
 
     #[test]
     fn removing_the_last_field_removes_the_key() {
         let op = patch(&[("a", 1, None)]);
-        let before = Value::Hash(std::sync::Arc::new(
-            [(Bytes::from_static(b"a"), Bytes::from_static(b"x"))].into(),
-        ));
-        assert_eq!(op.apply(Some(before)), None);
+        assert_eq!(op.apply(Some(hash(&[("a", "x")]))), None);
     }
 }

@@ -6,12 +6,13 @@
 //!
 //! | field | bytes |
 //! |---|---|
-//! | format | `u8`, 1 |
+//! | format | `u8`, 2 (format 1, without expiry, is still read) |
 //! | version | `u64` |
 //! | key | `u32` length, then the bytes |
 //! | op | `u8` tag: 1 put, 2 delete, 3 patch |
-//! | put | `u32` length, then the value |
-//! | patch | `u8` kind (0 hash, 1 scores); `u8` 1 if a reset follows, then `u64` reset; `u32` field count; per field: `u32` length and the field, `u64` version, `u8` value tag (0 removed, 1 bytes: `u32` length and the bytes, 2 score: `f64`) |
+//! | put | `u32` length, then the value; then the expiry |
+//! | patch | `u8` kind (0 hash, 1 scores); `u8` 1 if a reset follows, then `u64` reset; `u32` field count; per field: `u32` length and the field, `u64` version, `u8` value tag (0 removed, 1 bytes: `u32` length and the bytes, 2 score: `f64`); then the expiry |
+//! | expiry | `u8` 1 if an expiry follows, then `u64` Unix milliseconds (format 2 only) |
 //!
 //! The log's own frame adds the length, checksum and sequence number.
 
@@ -23,7 +24,9 @@ use crate::op::Op;
 use crate::store::Change;
 use crate::value::{FieldValue, MapKind};
 
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
+/// The first format, written before keys could expire.
+const FORMAT_WITHOUT_EXPIRY: u8 = 1;
 
 /// A record that does not decode: the log's checksum passed, so this is a
 /// format this code does not know or a bug, never a torn write.
@@ -37,12 +40,13 @@ pub(crate) fn encode(out: &mut BytesMut, key: &[u8], version: u64, op: &Op) {
     out.put_u64_le(version);
     put_bytes(out, key);
     match op {
-        Op::Put(value) => {
+        Op::Put { value, expires_at } => {
             out.put_u8(1);
             put_bytes(out, value);
+            put_expiry(out, *expires_at);
         }
         Op::Delete => out.put_u8(2),
-        Op::Patch { kind, reset, fields } => {
+        Op::Patch { kind, reset, fields, expires_at } => {
             out.put_u8(3);
             out.put_u8(match kind {
                 MapKind::Hash => 0,
@@ -71,19 +75,45 @@ pub(crate) fn encode(out: &mut BytesMut, key: &[u8], version: u64, op: &Op) {
                     }
                 }
             }
+            put_expiry(out, *expires_at);
         }
+    }
+}
+
+fn put_expiry(out: &mut BytesMut, expires_at: Option<u64>) {
+    match expires_at {
+        Some(at) => {
+            out.put_u8(1);
+            out.put_u64_le(at);
+        }
+        None => out.put_u8(0),
     }
 }
 
 /// Decodes a record: the key, the version and the op.
 pub(crate) fn decode(mut buf: Bytes) -> Result<(Bytes, u64, Op), RecordError> {
-    if get_u8(&mut buf)? != FORMAT {
-        return Err(RecordError("unknown format"));
-    }
+    let with_expiry = match get_u8(&mut buf)? {
+        FORMAT => true,
+        FORMAT_WITHOUT_EXPIRY => false,
+        _ => return Err(RecordError("unknown format")),
+    };
+    let expiry = |buf: &mut Bytes| -> Result<Option<u64>, RecordError> {
+        if !with_expiry {
+            return Ok(None);
+        }
+        match get_u8(buf)? {
+            0 => Ok(None),
+            1 => Ok(Some(get_u64(buf)?)),
+            _ => Err(RecordError("bad expiry flag")),
+        }
+    };
     let version = get_u64(&mut buf)?;
     let key = get_bytes(&mut buf)?;
     let op = match get_u8(&mut buf)? {
-        1 => Op::Put(get_bytes(&mut buf)?),
+        1 => {
+            let value = get_bytes(&mut buf)?;
+            Op::Put { value, expires_at: expiry(&mut buf)? }
+        }
         2 => Op::Delete,
         3 => {
             let kind = match get_u8(&mut buf)? {
@@ -112,7 +142,7 @@ pub(crate) fn decode(mut buf: Bytes) -> Result<(Bytes, u64, Op), RecordError> {
                 };
                 fields.insert(field, (fversion, value));
             }
-            Op::Patch { kind, reset, fields }
+            Op::Patch { kind, reset, fields, expires_at: expiry(&mut buf)? }
         }
         _ => return Err(RecordError("unknown op tag")),
     };
@@ -122,17 +152,19 @@ pub(crate) fn decode(mut buf: Bytes) -> Result<(Bytes, u64, Op), RecordError> {
     Ok((key, version, op))
 }
 
-/// The op whose [`Op::to_change`] is `change`: a store write (as the
-/// dead-letter queue keeps it) goes back to the op this format encodes.
+/// The op whose [`Op::to_change`] is `change` (and whose expiry is
+/// `expires_at`): a store write (as the dead-letter queue keeps it) goes
+/// back to the op this format encodes.
 ///
 /// A patch's fields become a map, so they come back sorted by field, and
 /// of two entries for one field (which [`Change::Patch`] rules out) the
 /// later wins; for every change an op produced, the round trip is exact.
-pub(crate) fn op_from_change(change: &Change) -> Op {
+pub(crate) fn op_from_change(change: &Change, expires_at: Option<u64>) -> Op {
     match change {
-        Change::Put(value) => Op::Put(value.clone()),
+        Change::Put(value) => Op::Put { value: value.clone(), expires_at },
         Change::Delete => Op::Delete,
         Change::Patch { kind, reset, fields } => Op::Patch {
+            expires_at,
             kind: *kind,
             reset: *reset,
             fields: fields
@@ -191,17 +223,20 @@ mod tests {
                 .prop_map(|s| Some(FieldValue::Score(s))),
         ];
         prop_oneof![
-            bytes().prop_map(Op::Put),
+            (bytes(), proptest::option::of(any::<u64>()))
+                .prop_map(|(value, expires_at)| Op::Put { value, expires_at }),
             Just(Op::Delete),
             (
                 any::<bool>(),
                 proptest::option::of(any::<u64>()),
-                proptest::collection::btree_map(bytes(), (any::<u64>(), field_value), 0..5)
+                proptest::collection::btree_map(bytes(), (any::<u64>(), field_value), 0..5),
+                proptest::option::of(any::<u64>()),
             )
-                .prop_map(|(hash, reset, fields)| Op::Patch {
+                .prop_map(|(hash, reset, fields, expires_at)| Op::Patch {
                     kind: if hash { MapKind::Hash } else { MapKind::Scores },
                     reset,
-                    fields
+                    fields,
+                    expires_at,
                 }),
         ]
     }
@@ -217,7 +252,7 @@ mod tests {
 
         #[test]
         fn changes_go_back_to_their_ops(op in op()) {
-            prop_assert_eq!(op_from_change(&op.to_change()), op);
+            prop_assert_eq!(op_from_change(&op.to_change(), op.expires_at()), op);
         }
 
         #[test]
@@ -228,5 +263,16 @@ mod tests {
             let at = cut.index(full.len());
             prop_assert!(decode(full.slice(..at)).is_err());
         }
+    }
+
+    #[test]
+    fn a_record_of_the_first_format_reads_without_expiry() {
+        let mut out = BytesMut::new();
+        encode(&mut out, b"k", 7, &Op::Put { value: Bytes::from_static(b"v"), expires_at: None });
+        let mut old = out.to_vec();
+        old[0] = FORMAT_WITHOUT_EXPIRY;
+        old.pop(); // format 1 has no expiry flag
+        let (_, _, op) = decode(Bytes::from(old)).unwrap();
+        assert_eq!(op, Op::Put { value: Bytes::from_static(b"v"), expires_at: None });
     }
 }

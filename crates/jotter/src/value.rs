@@ -150,6 +150,36 @@ impl Value {
     }
 }
 
+/// A key's value together with when it expires.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// When the key expires, in milliseconds since the Unix epoch; `None`
+    /// for never. An expired key reads as absent and is deleted from the
+    /// store behind.
+    pub expires_at: Option<u64>,
+}
+
+impl Entry {
+    /// A value that never expires.
+    #[must_use]
+    pub fn new(value: Value) -> Self {
+        Entry { value, expires_at: None }
+    }
+
+    /// Whether the key has expired at `now` (Unix milliseconds).
+    #[must_use]
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Bytes this entry accounts for in the cache.
+    pub(crate) fn weight(&self) -> usize {
+        self.value.weight() + 8
+    }
+}
+
 impl From<Bytes> for Value {
     fn from(b: Bytes) -> Self {
         Value::Blob(b)

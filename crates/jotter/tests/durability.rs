@@ -253,7 +253,7 @@ impl jotter::Store for RefuseFieldA {
         self.inner.write(batch).await
     }
 
-    async fn load(&self, key: &Bytes) -> Result<Option<Value>, jotter::StoreError> {
+    async fn load(&self, key: &Bytes) -> Result<Option<jotter::Entry>, jotter::StoreError> {
         self.inner.load(key).await
     }
 

@@ -21,7 +21,7 @@ impl Store for SlowKey {
         }
         self.0.write(batch).await
     }
-    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+    async fn load(&self, key: &Bytes) -> Result<Option<jotter::Entry>, StoreError> {
         self.0.load(key).await
     }
     async fn max_version(&self) -> Result<u64, StoreError> {
@@ -116,7 +116,7 @@ impl Store for RefuseFieldA {
         }
         self.0.write(batch).await
     }
-    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+    async fn load(&self, key: &Bytes) -> Result<Option<jotter::Entry>, StoreError> {
         self.0.load(key).await
     }
     async fn max_version(&self) -> Result<u64, StoreError> {

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use super::{Change, Faults, Store, StoreError, Write};
-use crate::value::{FieldValue, Value};
+use crate::value::{Entry, FieldValue, Value};
 
 /// An in-memory store. Clones share the same data, so a test can keep one
 /// clone to look inside while the cache owns the other.
@@ -37,6 +37,9 @@ struct KeyState {
     blob: Option<Bytes>,
     fields: BTreeMap<Bytes, (FieldValue, u64)>,
     field_tombstones: BTreeMap<Bytes, u64>,
+    /// The key's expiry and the version of the write that set it; `None`
+    /// once a reset forgot it.
+    expiry: Option<(Option<u64>, u64)>,
 }
 
 impl KeyState {
@@ -48,6 +51,7 @@ impl KeyState {
         }
         self.reset = v;
         self.blob = None;
+        self.expiry = self.expiry.filter(|(_, ev)| *ev > v);
         self.fields.retain(|_, (_, fv)| *fv > v);
         self.field_tombstones.retain(|_, tv| *tv > v);
         true
@@ -58,6 +62,9 @@ impl KeyState {
             Change::Put(b) => {
                 if self.reset_at(w.version) {
                     self.blob = Some(b.clone());
+                    if self.expiry.is_none() {
+                        self.expiry = Some((w.expires_at, w.version));
+                    }
                 }
             }
             Change::Delete => {
@@ -66,6 +73,9 @@ impl KeyState {
             Change::Patch { reset, fields, .. } => {
                 if let Some(r) = reset {
                     self.reset_at(*r);
+                }
+                if w.version >= self.reset && self.expiry.is_none_or(|(_, ev)| w.version > ev) {
+                    self.expiry = Some((w.expires_at, w.version));
                 }
                 for fc in fields {
                     let tomb = self.field_tombstones.get(&fc.field).copied().unwrap_or(0);
@@ -86,6 +96,14 @@ impl KeyState {
                 }
             }
         }
+    }
+
+    fn entry(&self) -> Option<Entry> {
+        self.live().map(|value| Entry { value, expires_at: self.expires_at() })
+    }
+
+    fn expires_at(&self) -> Option<u64> {
+        self.expiry.and_then(|(at, _)| at)
     }
 
     fn live(&self) -> Option<Value> {
@@ -125,6 +143,16 @@ impl MemoryStore {
     pub fn snapshot(&self) -> BTreeMap<Bytes, Value> {
         let keys = self.inner.keys.lock();
         keys.iter().filter_map(|(k, s)| s.live().map(|v| (k.clone(), v))).collect()
+    }
+
+    /// Every live key's expiry (Unix milliseconds), for keys that have one.
+    #[must_use]
+    pub fn expiries(&self) -> BTreeMap<Bytes, u64> {
+        let keys = self.inner.keys.lock();
+        keys.iter()
+            .filter(|(_, s)| s.live().is_some())
+            .filter_map(|(k, s)| s.expires_at().map(|at| (k.clone(), at)))
+            .collect()
     }
 
     /// How many loads the store has served (failed ones included).
@@ -169,18 +197,49 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+    async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         self.inner.loads.fetch_add(1, Ordering::SeqCst);
         let latency = self.inner.faults.latency();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
         self.inner.faults.check_load()?;
-        Ok(self.inner.keys.lock().get(key).and_then(KeyState::live))
+        Ok(self.inner.keys.lock().get(key).and_then(KeyState::entry))
     }
 
     async fn max_version(&self) -> Result<u64, StoreError> {
         self.inner.faults.check_load()?;
         Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))
+    }
+
+    async fn keys(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        self.inner.faults.check_load()?;
+        let keys = self.inner.keys.lock();
+        let start = match after {
+            Some(a) => std::ops::Bound::Excluded(Bytes::copy_from_slice(a)),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(keys
+            .range((start, std::ops::Bound::Unbounded))
+            .filter(|(_, s)| s.live().is_some() && s.expires_at().is_none_or(|at| at > now))
+            .map(|(k, _)| k.clone())
+            .take(limit)
+            .collect())
+    }
+
+    async fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, StoreError> {
+        self.inner.faults.check_load()?;
+        let keys = self.inner.keys.lock();
+        Ok(keys
+            .iter()
+            .filter(|(_, s)| s.live().is_some() && s.expires_at().is_some_and(|at| at <= now))
+            .map(|(k, _)| k.clone())
+            .take(limit)
+            .collect())
     }
 }

@@ -23,6 +23,13 @@
 //!   own reset) and newer than the field's current version and the field's
 //!   tombstone (a removed field leaves one).
 //!
+//! Every write also carries the key's expiry after it ([`Write::expires_at`]).
+//! A store keeps, per key, the expiry of the newest put or patch that
+//! applied (a reset forgets it) and hands it back with [`Store::load`]; the
+//! engine, not the store, decides that an expired key is gone. A store that
+//! can list keys by expiry ([`Store::expired`]) lets the engine delete
+//! expired keys nobody reads.
+//!
 //! Every key appears at most once in one batch, and writes in a batch are
 //! independent of one another, so a store may apply them in any order.
 //!
@@ -36,7 +43,7 @@ use std::future::Future;
 
 use bytes::Bytes;
 
-use crate::value::{FieldValue, MapKind, Value};
+use crate::value::{Entry, FieldValue, MapKind};
 
 mod fault;
 mod memory;
@@ -58,6 +65,17 @@ pub struct Write {
     pub version: u64,
     /// What to do to the key.
     pub change: Change,
+    /// When the key expires after this write (Unix milliseconds), or `None`
+    /// for never. Meaningless for a delete.
+    pub expires_at: Option<u64>,
+}
+
+impl Write {
+    /// A write that leaves the key without an expiry.
+    #[must_use]
+    pub fn new(key: impl Into<Bytes>, version: u64, change: Change) -> Self {
+        Write { key: key.into(), version, change, expires_at: None }
+    }
 }
 
 /// What a [`Write`] does to its key.
@@ -138,12 +156,41 @@ pub trait Store: Send + Sync + 'static {
     /// writes the store refuses, so a store need not report which row failed.
     fn write(&self, batch: &[Write]) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Loads one key's live value, or `None` if the store has none.
-    fn load(&self, key: &Bytes) -> impl Future<Output = Result<Option<Value>, StoreError>> + Send;
+    /// Loads one key's live value with its expiry, or `None` if the store
+    /// has none. An expired key may be returned: the engine checks expiry.
+    fn load(&self, key: &Bytes) -> impl Future<Output = Result<Option<Entry>, StoreError>> + Send;
 
     /// The highest version the store holds in any row or tombstone, or 0.
     ///
     /// The engine starts its version clock above it, so that versions stay
     /// monotonic across restarts even if the machine's clock went back.
     fn max_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Up to `limit` live keys in ascending byte order, all greater than
+    /// `after` (from the first key if `None`). Keys whose expiry is at or
+    /// before `now` (Unix milliseconds) are left out.
+    ///
+    /// Listing keys (`KEYS`, `SCAN`, `DBSIZE` in the server) needs it; the
+    /// default says the store cannot.
+    fn keys(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
+        let _ = (after, limit, now);
+        async { Err(StoreError::permanent("this store cannot list its keys")) }
+    }
+
+    /// Up to `limit` keys whose stored expiry is at or before `now` (Unix
+    /// milliseconds), for the engine to delete. The default finds none, so
+    /// expired keys leave such a store only when they are read.
+    fn expired(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
+        let _ = (now, limit);
+        async { Ok(Vec::new()) }
+    }
 }

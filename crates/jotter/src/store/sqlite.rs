@@ -26,16 +26,18 @@
 //!
 //! # Schema
 //!
-//! Created on open if missing (schema version 1). Keys, fields, members and
+//! Created on open if missing (schema version 2; a version-1 file is
+//! upgraded in place on open, adding the expiry columns). Keys, fields, members and
 //! values are BLOBs, so any bytes round-trip; versions are INTEGERs (a
 //! version above `i64::MAX` is refused).
 //!
 //! ```sql
 //! -- Live data: a key has rows in at most one of these three tables.
 //! CREATE TABLE jotter_strings (
-//!     key     BLOB PRIMARY KEY,
-//!     value   BLOB NOT NULL,
-//!     version INTEGER NOT NULL
+//!     key        BLOB PRIMARY KEY,
+//!     value      BLOB NOT NULL,
+//!     version    INTEGER NOT NULL,
+//!     expires_at INTEGER            -- Unix milliseconds; NULL: never
 //! );
 //! CREATE TABLE jotter_hashes (
 //!     key     BLOB,
@@ -66,10 +68,18 @@
 //!     PRIMARY KEY (key, field)
 //! ) WITHOUT ROWID;
 //!
+//! -- The expiry of map keys (a string's is in its row), and the version of
+//! -- the write that set it. A reset removes it.
+//! CREATE TABLE jotter_expiry (
+//!     key        BLOB PRIMARY KEY,
+//!     expires_at INTEGER,           -- Unix milliseconds; NULL: never
+//!     version    INTEGER NOT NULL
+//! ) WITHOUT ROWID;
+//!
 //! CREATE TABLE jotter_meta (
 //!     name  TEXT PRIMARY KEY,
 //!     value TEXT NOT NULL
-//! ) WITHOUT ROWID;   -- holds ('schema_version', '1')
+//! ) WITHOUT ROWID;   -- holds ('schema_version', '2')
 //! ```
 //!
 //! `jotter_strings` keeps a rowid because its values can be large, and a
@@ -83,8 +93,10 @@
 //! never equals a BLOB, so compare keys with `X'...'` or `CAST(... AS BLOB)`.
 //!
 //! ```sql
-//! -- One blob key.
-//! SELECT value FROM jotter_strings WHERE key = CAST('user:42' AS BLOB);
+//! -- One blob key, unless it has expired (the engine deletes expired keys
+//! -- behind, so such rows are short-lived).
+//! SELECT value FROM jotter_strings WHERE key = CAST('user:42' AS BLOB)
+//!    AND (expires_at IS NULL OR expires_at > unixepoch('subsec') * 1000);
 //!
 //! -- A hash, field by field, shown as text.
 //! SELECT CAST(field AS TEXT), CAST(value AS TEXT)
@@ -116,18 +128,28 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 use super::{Change, FieldChange, Store, StoreError, Write};
-use crate::value::{FieldValue, MapKind, Value};
+use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// The schema version this code writes and understands.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 
 /// The tables other than `jotter_meta`; keep in sync with the module doc.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jotter_strings (
-    key     BLOB PRIMARY KEY,
-    value   BLOB NOT NULL,
-    version INTEGER NOT NULL
+    key        BLOB PRIMARY KEY,
+    value      BLOB NOT NULL,
+    version    INTEGER NOT NULL,
+    expires_at INTEGER
 );
+CREATE INDEX IF NOT EXISTS jotter_strings_expiry ON jotter_strings (expires_at)
+    WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS jotter_expiry (
+    key        BLOB PRIMARY KEY,
+    expires_at INTEGER,
+    version    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS jotter_expiry_at ON jotter_expiry (expires_at)
+    WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS jotter_hashes (
     key     BLOB,
     field   BLOB,
@@ -154,6 +176,10 @@ CREATE TABLE IF NOT EXISTS jotter_field_tombstones (
 ) WITHOUT ROWID;
 ";
 
+/// Upgrades a version-1 file: strings gain their expiry column (the rest of
+/// version 2 is new tables, which `SCHEMA` creates).
+const MIGRATE_TO_2: &str = "ALTER TABLE jotter_strings ADD COLUMN expires_at INTEGER";
+
 const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -168,8 +194,15 @@ const RESET_KEY: &str = "INSERT INTO jotter_key_resets (key, version) VALUES (?1
     WHERE excluded.version > jotter_key_resets.version";
 /// Unconditional: it runs only right after `RESET_KEY` succeeded at the same
 /// version, and a string row is never newer than its key's reset version.
-const PUT_STRING: &str = "INSERT INTO jotter_strings (key, value, version) VALUES (?1, ?2, ?3)
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version";
+/// A map key's expiry row newer than the put (it survived the reset) is the
+/// key's expiry, and the string row takes it over.
+const PUT_STRING: &str = "INSERT INTO jotter_strings (key, value, version, expires_at)
+    VALUES (?1, ?2, ?3, coalesce(
+        (SELECT expires_at FROM jotter_expiry WHERE key = ?1 AND version > ?3),
+        CASE WHEN EXISTS (SELECT 1 FROM jotter_expiry WHERE key = ?1 AND version > ?3)
+             THEN NULL ELSE ?4 END))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+        expires_at = excluded.expires_at";
 const DROP_STRING: &str = "DELETE FROM jotter_strings WHERE key = ?1";
 /// Rows newer than a reset survive it, as in `MemoryStore`: they were
 /// written after the reset and merely arrived before it.
@@ -177,6 +210,19 @@ const DROP_HASH_ROWS: &str = "DELETE FROM jotter_hashes WHERE key = ?1 AND versi
 const DROP_ZSET_ROWS: &str = "DELETE FROM jotter_zsets WHERE key = ?1 AND version <= ?2";
 const DROP_FIELD_TOMBSTONES: &str =
     "DELETE FROM jotter_field_tombstones WHERE key = ?1 AND version <= ?2";
+const DROP_EXPIRY: &str = "DELETE FROM jotter_expiry WHERE key = ?1 AND version <= ?2";
+/// Sets a map key's expiry from a patch at `?3` if it is at least the key's
+/// reset version and newer than the expiry's own version.
+const SET_EXPIRY: &str = "INSERT INTO jotter_expiry (key, expires_at, version)
+    SELECT ?1, ?2, ?3
+    WHERE ?3 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+      AND NOT EXISTS (SELECT 1 FROM jotter_strings WHERE key = ?1 AND version >= ?3)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, version = excluded.version
+    WHERE excluded.version > jotter_expiry.version";
+/// Runs only after `SET_EXPIRY` took effect: a string row older than the
+/// patch takes its expiry, so a blob's row always holds the key's newest.
+const SYNC_STRING_EXPIRY: &str =
+    "UPDATE jotter_strings SET expires_at = ?2 WHERE key = ?1 AND version < ?3";
 
 /// Sets a hash field if `?4` is at least the key's reset version (a patch's
 /// fields share its reset's version) and newer than the field's tombstone
@@ -220,11 +266,33 @@ const DROP_HASH_FIELD: &str = "DELETE FROM jotter_hashes WHERE key = ?1 AND fiel
 const DROP_ZSET_MEMBER: &str = "DELETE FROM jotter_zsets WHERE key = ?1 AND member = ?2";
 
 /// One statement, so one snapshot: a load never sees half of a batch even
-/// though it runs beside the writer. Tag 0 is a blob, 1 a hash field, 2 a
-/// scored member.
-const LOAD: &str = "SELECT 0, NULL, value FROM jotter_strings WHERE key = ?1
+/// though it runs beside the writer. Tag 0 is a blob (with its expiry in
+/// the second column), 1 a hash field, 2 a scored member, 3 a map's expiry.
+const LOAD: &str = "SELECT 0, expires_at, value FROM jotter_strings WHERE key = ?1
     UNION ALL SELECT 1, field, value FROM jotter_hashes WHERE key = ?1
-    UNION ALL SELECT 2, member, score FROM jotter_zsets WHERE key = ?1";
+    UNION ALL SELECT 2, member, score FROM jotter_zsets WHERE key = ?1
+    UNION ALL SELECT 3, NULL, expires_at FROM jotter_expiry WHERE key = ?1";
+
+/// Live keys after `?1` (all if NULL) in byte order, at most `?2`, leaving
+/// out those expired at `?3`. A key with a string row is what that row says
+/// (as for a load, which prefers it).
+const KEYS: &str = "SELECT key FROM jotter_strings
+     WHERE (?1 IS NULL OR key > ?1) AND (expires_at IS NULL OR expires_at > ?3)
+    UNION SELECT key FROM jotter_hashes h WHERE (?1 IS NULL OR key > ?1)
+       AND NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = h.key AND e.expires_at <= ?3)
+       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = h.key)
+    UNION SELECT key FROM jotter_zsets z WHERE (?1 IS NULL OR key > ?1)
+       AND NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = z.key AND e.expires_at <= ?3)
+       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = z.key)
+    ORDER BY 1 LIMIT ?2";
+
+/// Live keys whose expiry is at or before `?1`, at most `?2`.
+const EXPIRED: &str = "SELECT key FROM jotter_strings WHERE expires_at <= ?1
+    UNION SELECT key FROM jotter_expiry e WHERE expires_at <= ?1
+       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = e.key)
+       AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE h.key = e.key)
+            OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE z.key = e.key))
+    LIMIT ?2";
 
 /// String rows are included although they never outrun their key's reset
 /// version, so that rows written by hand still count.
@@ -362,6 +430,16 @@ fn to_sql_version(v: u64) -> Result<i64, Fail> {
         .map_err(|_| Fail::Refused(format!("version {v} is beyond SQLite's INTEGER range")))
 }
 
+/// An expiry as SQLite stores it; a time beyond its range is as good as never.
+fn to_sql_expiry(at: Option<u64>) -> Option<i64> {
+    at.and_then(|at| i64::try_from(at).ok())
+}
+
+/// An expiry column (Unix milliseconds, or NULL for never).
+fn expiry_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<u64>> {
+    Ok(row.get::<_, Option<i64>>(idx)?.map(|at| u64::try_from(at).unwrap_or(0)))
+}
+
 /// The bytes of a BLOB column; TEXT is accepted too, for rows written by
 /// hand with text literals.
 fn bytes_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Bytes> {
@@ -482,6 +560,15 @@ fn create_schema(conn: &mut Connection) -> Result<(), StoreError> {
                 // Also recreates a table dropped by hand.
                 tx.execute_batch(SCHEMA).map_err(sql(context))?;
             }
+            Ok(1) => {
+                tx.execute_batch(MIGRATE_TO_2).map_err(sql("upgrading the sqlite schema to 2"))?;
+                tx.execute_batch(SCHEMA).map_err(sql("upgrading the sqlite schema to 2"))?;
+                tx.execute(
+                    "UPDATE jotter_meta SET value = ?1 WHERE name = 'schema_version'",
+                    [SCHEMA_VERSION.to_string()],
+                )
+                .map_err(sql(context))?;
+            }
             _ => {
                 return Err(StoreError::permanent(format!(
                     "the sqlite database has an unknown schema version {text:?} \
@@ -517,31 +604,55 @@ impl Inner {
         tx.commit().map_err(sql("committing a sqlite batch"))
     }
 
-    fn load(&self, key: &[u8]) -> Result<Option<Value>, Fail> {
+    fn load(&self, key: &[u8]) -> Result<Option<Entry>, Fail> {
         let conn = self.reader.lock();
         let mut stmt = conn.prepare_cached(LOAD)?;
         let mut rows = stmt.query([key])?;
         let mut hash = BTreeMap::new();
         let mut scores = BTreeMap::new();
+        let mut map_expiry = None;
         while let Some(row) = rows.next()? {
             match row.get::<_, i64>(0)? {
-                0 => return Ok(Some(Value::Blob(bytes_at(row, 2)?))),
+                0 => {
+                    let expires_at = expiry_at(row, 1)?;
+                    return Ok(Some(Entry { value: Value::Blob(bytes_at(row, 2)?), expires_at }));
+                }
                 1 => {
                     hash.insert(bytes_at(row, 1)?, bytes_at(row, 2)?);
                 }
-                _ => {
+                2 => {
                     scores.insert(bytes_at(row, 1)?, row.get::<_, f64>(2)?);
                 }
+                _ => map_expiry = expiry_at(row, 2)?,
             }
         }
         // Hash before scores, as documented; the engine never leaves both.
-        Ok(if !hash.is_empty() {
-            Some(Value::Hash(Arc::new(hash)))
+        let value = if !hash.is_empty() {
+            Value::Hash(Arc::new(hash))
         } else if !scores.is_empty() {
-            Some(Value::Scores(Arc::new(scores)))
+            Value::Scores(Arc::new(scores))
         } else {
-            None
-        })
+            return Ok(None);
+        };
+        Ok(Some(Entry { value, expires_at: map_expiry }))
+    }
+
+    fn keys(&self, after: Option<&[u8]>, limit: usize, now: u64) -> Result<Vec<Bytes>, Fail> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(KEYS)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let rows = stmt.query_map((after, limit, now), |row| bytes_at(row, 0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, Fail> {
+        let conn = self.reader.lock();
+        let mut stmt = conn.prepare_cached(EXPIRED)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let rows = stmt.query_map((now, limit), |row| bytes_at(row, 0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn max_version(&self) -> Result<u64, Fail> {
@@ -558,7 +669,8 @@ fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
         Change::Put(value) => {
             let v = to_sql_version(w.version)?;
             if reset(conn, key, v)? {
-                conn.prepare_cached(PUT_STRING)?.execute((key, &value[..], v))?;
+                let expires_at = to_sql_expiry(w.expires_at);
+                conn.prepare_cached(PUT_STRING)?.execute((key, &value[..], v, expires_at))?;
                 drop_older_fields(conn, key, v)?;
             }
         }
@@ -579,6 +691,11 @@ fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
             }
             for fc in fields {
                 apply_field(conn, key, *kind, fc)?;
+            }
+            let v = to_sql_version(w.version)?;
+            let at = to_sql_expiry(w.expires_at);
+            if conn.prepare_cached(SET_EXPIRY)?.execute((key, at, v))? > 0 {
+                conn.prepare_cached(SYNC_STRING_EXPIRY)?.execute((key, at, v))?;
             }
         }
     }
@@ -602,6 +719,7 @@ fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> 
     conn.prepare_cached(DROP_HASH_ROWS)?.execute((key, v))?;
     conn.prepare_cached(DROP_ZSET_ROWS)?.execute((key, v))?;
     conn.prepare_cached(DROP_FIELD_TOMBSTONES)?.execute((key, v))?;
+    conn.prepare_cached(DROP_EXPIRY)?.execute((key, v))?;
     Ok(())
 }
 
@@ -662,7 +780,7 @@ impl Store for SqliteStore {
         blocking(move || inner.write_batch(&batch)).await
     }
 
-    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+    async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         let inner = Arc::clone(&self.inner);
         let key = key.clone();
         blocking(move || {
@@ -677,6 +795,30 @@ impl Store for SqliteStore {
         let inner = Arc::clone(&self.inner);
         blocking(move || inner.max_version().map_err(|e| e.into_store_error("sqlite max_version")))
             .await
+    }
+
+    async fn keys(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        let after = after.map(Bytes::copy_from_slice);
+        blocking(move || {
+            inner
+                .keys(after.as_deref(), limit, now)
+                .map_err(|e| e.into_store_error("sqlite key listing"))
+        })
+        .await
+    }
+
+    async fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            inner.expired(now, limit).map_err(|e| e.into_store_error("sqlite expiry listing"))
+        })
+        .await
     }
 }
 
@@ -693,11 +835,11 @@ mod tests {
     }
 
     fn put(key: &str, version: u64, value: &str) -> Write {
-        Write { key: b(key), version, change: Change::Put(b(value)) }
+        Write::new(b(key), version, Change::Put(b(value)))
     }
 
     fn del(key: &str, version: u64) -> Write {
-        Write { key: b(key), version, change: Change::Delete }
+        Write::new(b(key), version, Change::Delete)
     }
 
     fn hset(key: &str, reset: Option<u64>, fields: &[(&str, u64, Option<&str>)]) -> Write {
@@ -710,7 +852,7 @@ mod tests {
             })
             .collect();
         let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-        Write { key: b(key), version, change: Change::Patch { kind: MapKind::Hash, reset, fields } }
+        Write::new(b(key), version, Change::Patch { kind: MapKind::Hash, reset, fields })
     }
 
     fn zadd(key: &str, reset: Option<u64>, members: &[(&str, u64, f64)]) -> Write {
@@ -723,11 +865,7 @@ mod tests {
             })
             .collect();
         let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-        Write {
-            key: b(key),
-            version,
-            change: Change::Patch { kind: MapKind::Scores, reset, fields },
-        }
+        Write::new(b(key), version, Change::Patch { kind: MapKind::Scores, reset, fields })
     }
 
     fn hash(pairs: &[(&str, &str)]) -> Value {
@@ -824,13 +962,18 @@ mod tests {
     fn random_batch() -> impl Strategy<Value = Vec<Write>> {
         let per_key: Vec<_> = (0..KEYS.len())
             .map(|i| {
-                proptest::option::of(random_change(fixed_kind(i))).prop_map(move |c| {
-                    c.map(|(version, change)| Write {
-                        key: Bytes::from_static(KEYS[i]),
-                        version,
-                        change,
+                (
+                    proptest::option::of(random_change(fixed_kind(i))),
+                    proptest::option::of(0u64..1_000),
+                )
+                    .prop_map(move |(c, expires_at)| {
+                        c.map(|(version, change)| Write {
+                            expires_at,
+                            key: Bytes::from_static(KEYS[i]),
+                            version,
+                            change,
+                        })
                     })
-                })
             })
             .collect();
         per_key.prop_map(|ws| ws.into_iter().flatten().collect())
@@ -933,7 +1076,7 @@ mod tests {
                             (clock, Change::Patch { kind, reset, fields })
                         }
                     };
-                    batch.push(Write { key, version, change });
+                    batch.push(Write::new(key, version, change));
                 }
                 Action::Cut => cut(&mut batch, &mut sent, &mut out),
                 Action::Replay(i) => {
@@ -971,6 +1114,16 @@ mod tests {
                     let got = sqlite.load(&key).await.expect("sqlite load");
                     prop_assert_eq!(got, want, "key {:?} after batch {} {:?}", key, i, batch);
                 }
+                for now in [0, 500, 2_000] {
+                    let want = memory.keys(None, 100, now).await.expect("memory keys");
+                    let got = sqlite.keys(None, 100, now).await.expect("sqlite keys");
+                    prop_assert_eq!(got, want, "keys at {} after batch {}", now, i);
+                    let mut want = memory.expired(now, 100).await.expect("memory expired");
+                    let mut got = sqlite.expired(now, 100).await.expect("sqlite expired");
+                    want.sort();
+                    got.sort();
+                    prop_assert_eq!(got, want, "expired at {} after batch {}", now, i);
+                }
                 let want = memory.max_version().await.expect("memory max");
                 let got = sqlite.max_version().await.expect("sqlite max");
                 prop_assert_eq!(got, want, "max_version after batch {}", i);
@@ -1005,10 +1158,16 @@ mod tests {
         let store = open(&dir);
         store.write(&[put("k", 10, "new")]).await.expect("write");
         store.write(&[put("k", 9, "old")]).await.expect("write");
-        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("new")));
+        assert_eq!(
+            store.load(&b("k")).await.expect("load").map(|e| e.value),
+            Some(Value::from("new"))
+        );
         // The same version again is no newer either.
         store.write(&[put("k", 10, "same")]).await.expect("write");
-        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("new")));
+        assert_eq!(
+            store.load(&b("k")).await.expect("load").map(|e| e.value),
+            Some(Value::from("new"))
+        );
         assert_eq!(store.max_version().await.expect("max"), 10);
     }
 
@@ -1019,7 +1178,7 @@ mod tests {
         store.write(&[put("k", 3, "v")]).await.expect("write");
         store.write(&[del("k", 5)]).await.expect("write");
         store.write(&[put("k", 4, "late")]).await.expect("write");
-        assert_eq!(store.load(&b("k")).await.expect("load"), None);
+        assert_eq!(store.load(&b("k")).await.expect("load").map(|e| e.value), None);
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
         assert_eq!(count(&conn, "SELECT version FROM jotter_key_resets WHERE key = X'6b'"), 5);
@@ -1036,12 +1195,18 @@ mod tests {
             .expect("write");
         store.write(&[hset("h", None, &[("f", 6, None)])]).await.expect("write");
         store.write(&[hset("h", None, &[("f", 5, Some("late"))])]).await.expect("write");
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("g", "b")])));
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("g", "b")]))
+        );
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_hashes WHERE field = X'66'"), 0);
         // A newer set does land, and takes the tombstone away.
         store.write(&[hset("h", None, &[("f", 7, Some("c"))])]).await.expect("write");
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "c"), ("g", "b")])));
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("f", "c"), ("g", "b")]))
+        );
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_field_tombstones"), 0);
         assert_eq!(store.max_version().await.expect("max"), 7);
     }
@@ -1061,11 +1226,15 @@ mod tests {
             .await
             .expect("write");
         store.write(&[hset("h", None, &[("f", 4, None)])]).await.expect("write");
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "a")])));
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("f", "a")]))
+        );
 
         store.write(&[zadd("z", None, &[("m", 6, 1.0)])]).await.expect("write");
         store.write(&[zadd("z", None, &[("m", 6, 2.0)])]).await.expect("write");
         let removal = Write {
+            expires_at: None,
             key: b("z"),
             version: 6,
             change: Change::Patch {
@@ -1076,19 +1245,25 @@ mod tests {
         };
         store.write(&[removal]).await.expect("write");
         let one = Value::Scores(Arc::new([(b("m"), 1.0)].into_iter().collect()));
-        assert_eq!(store.load(&b("z")).await.expect("load"), Some(one));
+        assert_eq!(store.load(&b("z")).await.expect("load").map(|e| e.value), Some(one));
 
         // A reset at v takes older fields at v with it, and a field of the
         // same patch, at the reset's own version, lands after it; replayed,
         // neither does anything.
         let patch = hset("h", Some(4), &[("e", 4, Some("c"))]);
         store.write(std::slice::from_ref(&patch)).await.expect("write");
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("e", "c")])));
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("e", "c")]))
+        );
         store.write(&[patch]).await.expect("write");
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("e", "c")])));
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("e", "c")]))
+        );
         store.write(&[del("d", 7)]).await.expect("write");
         store.write(&[del("d", 7), put("p", 0, "zero")]).await.expect("write");
-        assert_eq!(store.load(&b("p")).await.expect("load"), None);
+        assert_eq!(store.load(&b("p")).await.expect("load").map(|e| e.value), None);
         assert_eq!(store.max_version().await.expect("max"), 7);
     }
 
@@ -1103,7 +1278,10 @@ mod tests {
             .write(&[hset("k", Some(2), &[("f", 3, Some("x")), ("g", 4, Some("y"))])])
             .await
             .expect("write");
-        assert_eq!(store.load(&b("k")).await.expect("load"), Some(hash(&[("f", "x"), ("g", "y")])));
+        assert_eq!(
+            store.load(&b("k")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("f", "x"), ("g", "y")]))
+        );
 
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
@@ -1131,7 +1309,7 @@ mod tests {
             .expect("top");
         assert_eq!(top, "m");
         let want = Value::Scores(Arc::new([(b("m"), 2.5), (b("n"), -1.0)].into_iter().collect()));
-        assert_eq!(store.load(&b("k")).await.expect("load"), Some(want));
+        assert_eq!(store.load(&b("k")).await.expect("load").map(|e| e.value), Some(want));
     }
 
     // ---- Errors ----------------------------------------------------------
@@ -1154,14 +1332,17 @@ mod tests {
         assert!(err.message().contains("\"bad\""), "{err}");
 
         for key in ["good", "h", "bad"] {
-            assert_eq!(store.load(&b(key)).await.expect("load"), None, "{key}");
+            assert_eq!(store.load(&b(key)).await.expect("load").map(|e| e.value), None, "{key}");
         }
         assert_eq!(store.max_version().await.expect("max"), 0);
         assert_eq!(count(&raw(&store), "SELECT count(*) FROM jotter_key_resets"), 0);
 
         // The rest of the batch goes through on its own.
         store.write(&batch[..2]).await.expect("write");
-        assert_eq!(store.load(&b("good")).await.expect("load"), Some(Value::from("g")));
+        assert_eq!(
+            store.load(&b("good")).await.expect("load").map(|e| e.value),
+            Some(Value::from("g"))
+        );
     }
 
     #[tokio::test]
@@ -1178,11 +1359,17 @@ mod tests {
         assert!(err.is_transient(), "{err}");
         assert!(err.message().contains("locked"), "{err}");
         // WAL mode: loads still read the committed state beside the lock.
-        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("v")));
+        assert_eq!(
+            store.load(&b("k")).await.expect("load").map(|e| e.value),
+            Some(Value::from("v"))
+        );
 
         other.execute_batch("COMMIT").expect("unlock");
         store.write(&[put("k", 2, "w")]).await.expect("write after the lock");
-        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Value::from("w")));
+        assert_eq!(
+            store.load(&b("k")).await.expect("load").map(|e| e.value),
+            Some(Value::from("w"))
+        );
     }
 
     #[tokio::test]
@@ -1199,6 +1386,7 @@ mod tests {
         assert!(err.message().contains("NOT NULL"), "{err}");
 
         let mismatched = Write {
+            expires_at: None,
             key: b("z"),
             version: 2,
             change: Change::Patch {
@@ -1237,17 +1425,26 @@ mod tests {
         let store = SqliteStore::open(&path).expect("reopen");
         assert_eq!(store.path(), path);
         assert_eq!(store.max_version().await.expect("max"), 9);
-        assert_eq!(store.load(&b("s")).await.expect("load"), Some(Value::from("blob")));
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "x")])));
+        assert_eq!(
+            store.load(&b("s")).await.expect("load").map(|e| e.value),
+            Some(Value::from("blob"))
+        );
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("f", "x")]))
+        );
         let scores = Value::Scores(Arc::new([(b("m"), 1.5)].into_iter().collect()));
-        assert_eq!(store.load(&b("z")).await.expect("load"), Some(scores));
+        assert_eq!(store.load(&b("z")).await.expect("load").map(|e| e.value), Some(scores));
         // The tombstones survived too.
         store
             .write(&[put("gone", 8, "late"), hset("h", None, &[("g", 2, Some("late"))])])
             .await
             .expect("write");
-        assert_eq!(store.load(&b("gone")).await.expect("load"), None);
-        assert_eq!(store.load(&b("h")).await.expect("load"), Some(hash(&[("f", "x")])));
+        assert_eq!(store.load(&b("gone")).await.expect("load").map(|e| e.value), None);
+        assert_eq!(
+            store.load(&b("h")).await.expect("load").map(|e| e.value),
+            Some(hash(&[("f", "x")]))
+        );
     }
 
     #[test]
@@ -1256,10 +1453,10 @@ mod tests {
         let path = dir.path().join("jotter.db");
         let store = SqliteStore::open(&path).expect("open");
         raw(&store)
-            .execute("UPDATE jotter_meta SET value = '2' WHERE name = 'schema_version'", [])
+            .execute("UPDATE jotter_meta SET value = '3' WHERE name = 'schema_version'", [])
             .expect("update");
         drop(store);
-        let err = SqliteStore::open(&path).expect_err("schema 2 is unknown");
+        let err = SqliteStore::open(&path).expect_err("schema 3 is unknown");
         assert!(!err.is_transient(), "{err}");
         assert!(err.message().contains("newer"), "{err}");
     }
@@ -1268,5 +1465,71 @@ mod tests {
     fn in_memory_database_is_refused() {
         let err = SqliteStore::open(":memory:").expect_err("in-memory");
         assert!(!err.is_transient(), "{err}");
+    }
+
+    /// A file written before keys could expire opens, gains the expiry
+    /// columns, and keeps its data.
+    #[tokio::test]
+    async fn a_version_1_file_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jotter.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE jotter_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                 INSERT INTO jotter_meta VALUES ('schema_version', '1');
+                 CREATE TABLE jotter_strings (key BLOB PRIMARY KEY, value BLOB NOT NULL,
+                                              version INTEGER NOT NULL);
+                 INSERT INTO jotter_strings VALUES (CAST('k' AS BLOB), CAST('v' AS BLOB), 5);",
+            )
+            .expect("a version-1 schema");
+        }
+        let store = SqliteStore::open(&path).expect("upgrade");
+        let version: String = raw(&store)
+            .query_row("SELECT value FROM jotter_meta WHERE name = 'schema_version'", [], |r| {
+                r.get(0)
+            })
+            .expect("meta");
+        assert_eq!(version, "2");
+        assert_eq!(store.load(&b("k")).await.expect("load"), Some(Entry::new(Value::from("v"))));
+        let mut w = put("k", 6, "w");
+        w.expires_at = Some(1_000);
+        store.write(&[w]).await.expect("write");
+        let loaded = store.load(&b("k")).await.expect("load").expect("live");
+        assert_eq!(loaded.expires_at, Some(1_000));
+    }
+
+    /// Expiry follows the same version rules as the data: a map's expiry is
+    /// set by its newest patch, forgotten by a reset, and an older patch
+    /// arriving late cannot bring an old expiry back.
+    #[tokio::test]
+    async fn expiry_is_kept_and_versioned_like_the_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path().join("jotter.db")).expect("open");
+        let mut old = hset("h", None, &[("f", 5, Some("a"))]);
+        old.expires_at = Some(100);
+        let mut new = hset("h", None, &[("g", 7, Some("b"))]);
+        new.expires_at = None;
+        store.write(&[new]).await.expect("write");
+        store.write(&[old]).await.expect("late write");
+        let entry = store.load(&b("h")).await.expect("load").expect("live");
+        assert_eq!(entry.expires_at, None, "the newer patch's expiry wins");
+
+        let mut timed = put("s", 10, "v");
+        timed.expires_at = Some(50);
+        store.write(&[timed]).await.expect("write");
+        let mut hash = hset("m", None, &[("f", 11, Some("x"))]);
+        hash.expires_at = Some(60);
+        store.write(&[hash]).await.expect("write");
+        assert_eq!(store.expired(55, 10).await.expect("expired"), vec![b("s")]);
+        let mut found = store.expired(60, 10).await.expect("expired");
+        found.sort();
+        assert_eq!(found, vec![b("m"), b("s")]);
+        assert_eq!(store.keys(None, 10, 55).await.expect("keys"), vec![b("h"), b("m")]);
+        assert_eq!(store.keys(Some(b"h"), 10, 0).await.expect("keys"), vec![b("m"), b("s")]);
+        assert_eq!(store.keys(None, 1, 0).await.expect("keys"), vec![b("h")]);
+
+        store.write(&[del("m", 12)]).await.expect("delete");
+        assert_eq!(store.expired(60, 10).await.expect("expired"), vec![b("s")]);
     }
 }

@@ -58,7 +58,7 @@ impl Store for Recording {
         self.inner.write(batch).await
     }
 
-    async fn load(&self, key: &Bytes) -> Result<Option<Value>, StoreError> {
+    async fn load(&self, key: &Bytes) -> Result<Option<jotter::Entry>, StoreError> {
         self.inner.load(key).await
     }
 

@@ -1,0 +1,235 @@
+//! Transactions over several keys, key expiry and key listing: what the
+//! server's multi-key commands, `MULTI`/`EXEC`, `EXPIRE` and `SCAN` stand on.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
+
+fn b(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap()
+}
+
+fn int(v: Option<&Value>) -> i64 {
+    v.and_then(Value::as_blob).map_or(0, |b| std::str::from_utf8(b).unwrap().parse().unwrap())
+}
+
+/// Transfers between two counters, racing on several threads, never let a
+/// reader (itself a transaction) see the money in neither or both places,
+/// and the store converges to the same total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transaction_over_two_keys_is_one_atomic_step() {
+    let store = MemoryStore::new();
+    let cache = Arc::new(
+        Cache::builder(store.clone())
+            .flush_interval(Duration::from_millis(2))
+            .build()
+            .await
+            .unwrap(),
+    );
+    let keys = [b("account:a"), b("account:b")];
+    cache.put(keys[0].clone(), "1000").await.unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let cache = cache.clone();
+        let keys = keys.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..300 {
+                let (from, to) = if (i + t) % 2 == 0 { (0, 1) } else { (1, 0) };
+                cache
+                    .transact(&keys, |txn| {
+                        let have = int(txn.get(&keys[from]));
+                        let amount = have.min(7);
+                        txn.put(&keys[from], Value::from((have - amount).to_string()), None);
+                        let there = int(txn.get(&keys[to]));
+                        txn.put(&keys[to], Value::from((there + amount).to_string()), None);
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+                let (sum, _) = cache
+                    .transact(&keys, |txn| Ok(int(txn.get(&keys[0])) + int(txn.get(&keys[1]))))
+                    .await
+                    .unwrap();
+                assert_eq!(sum, 1000, "a reader saw half a transfer");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    cache.flush().await.unwrap();
+    let snapshot = store.snapshot();
+    let stored: i64 = keys.iter().map(|k| int(snapshot.get(k))).sum();
+    assert_eq!(stored, 1000);
+}
+
+/// A transaction whose closure fails writes nothing, even for the keys it
+/// changed before failing.
+#[tokio::test]
+async fn a_failed_transaction_writes_nothing() {
+    let store = MemoryStore::new();
+    let cache = Cache::builder(store.clone()).build().await.unwrap();
+    let keys = [b("x"), b("y")];
+    let err = cache
+        .transact(&keys, |txn| {
+            txn.put(b"x", Value::from("changed"), None);
+            txn.set_fields(b"y", MapKind::Hash, [(b("f"), Some(FieldValue::Score(1.0)))])
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::WrongType { .. }), "{err}");
+    assert_eq!(cache.get("x").await.unwrap(), None);
+    assert_eq!(cache.stats().writes_accepted, 0);
+}
+
+/// With the reject policy, a transaction that does not fit is refused as a
+/// whole: none of its keys is written.
+#[tokio::test]
+async fn a_transaction_that_does_not_fit_is_refused_whole() {
+    let store = MemoryStore::new();
+    store.faults().fail_next_writes(u64::MAX);
+    let cache = Cache::builder(store.clone())
+        .max_pending_entries(3)
+        .full_policy(FullPolicy::Reject)
+        .build()
+        .await
+        .unwrap();
+    cache.put("filler", "1").await.unwrap();
+    cache.put("filler2", "1").await.unwrap();
+    let keys = [b("p"), b("q")];
+    let err = cache
+        .transact(&keys, |txn| {
+            txn.put(b"p", Value::from("1"), None);
+            txn.put(b"q", Value::from("1"), None);
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Full { .. }), "{err}");
+    assert_eq!(cache.get("p").await.unwrap(), None);
+    assert_eq!(cache.stats().pending_entries, 2);
+}
+
+/// An expired key reads as absent, the store loses it behind, and its
+/// expiry travels to the store with the value.
+#[tokio::test]
+async fn an_expired_key_is_gone_from_the_cache_and_then_the_store() {
+    let store = MemoryStore::new();
+    let cache = Cache::builder(store.clone()).build().await.unwrap();
+    let at = now_ms() + 150;
+    let keys = [b("session")];
+    cache
+        .transact(&keys, |txn| {
+            txn.set_fields(
+                b"session",
+                MapKind::Hash,
+                [(b("user"), Some(FieldValue::Bytes(b("42"))))],
+            )?;
+            assert!(txn.set_expiry(b"session", Some(at)));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(store.expiries().get(&b("session")), Some(&at), "the expiry is stored");
+    let entry = cache.get_entry("session").await.unwrap().unwrap();
+    assert_eq!(entry.expires_at, Some(at));
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(cache.get("session").await.unwrap(), None, "expired reads as absent");
+    // Reading does not write; the sweep (or any transaction) deletes it.
+    assert_eq!(cache.delete_expired(100).await.unwrap(), 1);
+    cache.flush().await.unwrap();
+    assert!(!store.snapshot().contains_key(&b("session")), "deleted behind");
+}
+
+/// An expired key that is not resident (a new process, say) is found by
+/// the sweep through the store and deleted, never loaded back as live.
+#[tokio::test]
+async fn the_sweep_finds_expired_keys_nobody_reads() {
+    let store = MemoryStore::new();
+    {
+        let cache = Cache::builder(store.clone()).build().await.unwrap();
+        let at = now_ms() + 50;
+        let keys = [b("k")];
+        cache
+            .transact(&keys, |txn| {
+                txn.put(b"k", Value::from("v"), Some(at));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        cache.shutdown(Duration::from_secs(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let cache = Cache::builder(store.clone()).build().await.unwrap();
+    assert_eq!(cache.get("k").await.unwrap(), None, "an expired row is not loaded back as live");
+    assert_eq!(cache.delete_expired(100).await.unwrap(), 1);
+    cache.flush().await.unwrap();
+    assert!(store.snapshot().is_empty());
+    assert_eq!(cache.delete_expired(100).await.unwrap(), 0);
+}
+
+/// Keys come from the store with the buffer's writes on top, in byte
+/// order, page by page.
+#[tokio::test]
+async fn keys_merge_the_store_with_pending_writes() {
+    let store = MemoryStore::new();
+    let cache = Cache::builder(store.clone())
+        .flush_interval(Duration::from_secs(3600))
+        .build()
+        .await
+        .unwrap();
+    for k in ["a", "b", "c", "e"] {
+        cache.put(k, "1").await.unwrap();
+    }
+    cache.flush().await.unwrap();
+    cache.delete("b").await.unwrap(); // pending: gone from the listing
+    cache.put("d", "1").await.unwrap(); // pending: in it
+    let keys = [b("e")];
+    cache
+        .transact(&keys, |txn| {
+            txn.set_expiry(b"e", Some(1)); // long past: deleted
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let all = cache.keys(None, 100).await.unwrap();
+    assert_eq!(all, vec![b("a"), b("c"), b("d")]);
+
+    let mut paged = Vec::new();
+    let mut after: Option<Bytes> = None;
+    loop {
+        let page = cache.keys(after.as_deref(), 2).await.unwrap();
+        let Some(last) = page.last().cloned() else { break };
+        paged.extend(page);
+        after = Some(last);
+    }
+    assert_eq!(paged, all);
+}
+
+/// An increment keeps the key's expiry, as in Redis; a put clears it.
+#[tokio::test]
+async fn an_increment_keeps_the_expiry_and_a_put_clears_it() {
+    let cache = Cache::builder(MemoryStore::new()).build().await.unwrap();
+    let at = now_ms() + 60_000;
+    let keys = [b("n")];
+    cache
+        .transact(&keys, |txn| {
+            txn.put(b"n", Value::from("1"), Some(at));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    cache.incr("n", 5).await.unwrap();
+    let entry = cache.get_entry("n").await.unwrap().unwrap();
+    assert_eq!((entry.value, entry.expires_at), (Value::from("6"), Some(at)));
+    cache.put("n", "0").await.unwrap();
+    assert_eq!(cache.get_entry("n").await.unwrap().unwrap().expires_at, None);
+}
