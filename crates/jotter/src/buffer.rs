@@ -47,9 +47,41 @@ impl LoadSlot {
     }
 }
 
+/// A key's pending ops, oldest first, and the key's current entry if known.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    ops: VecDeque<Pending>,
+    /// The key's entry after all its ops (`Some(None)`: absent), kept up to
+    /// date as ops arrive. Without it, every read or field write of a key
+    /// with a pending field change would rebuild the whole map from the
+    /// clean copy: one copy of a 100,000-member leaderboard per `ZINCRBY`.
+    /// A writer takes it out, changes it in place and puts it back; `None`
+    /// when not known (it is then rebuilt from the clean copy and the ops).
+    pub view: Option<Option<Entry>>,
+}
+
+impl Queue {
+    pub(crate) fn new(first: Pending) -> Self {
+        Queue { ops: VecDeque::from([first]), view: None }
+    }
+}
+
+impl std::ops::Deref for Queue {
+    type Target = VecDeque<Pending>;
+    fn deref(&self) -> &Self::Target {
+        &self.ops
+    }
+}
+
+impl std::ops::DerefMut for Queue {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.ops
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
-    pub entries: HashMap<Bytes, VecDeque<Pending>, FixedState>,
+    pub entries: HashMap<Bytes, Queue, FixedState>,
     /// Keys whose front op waits for a worker, by the op's first version.
     pub ready: BTreeMap<u64, Bytes>,
     pub loading: HashMap<Bytes, Arc<LoadSlot>, FixedState>,
@@ -80,7 +112,7 @@ impl Shard {
         if self.direct_writes == 0 {
             return ready;
         }
-        let queued = self.entries.values().flatten().map(|p| p.first_version).min();
+        let queued = self.entries.values().flat_map(|q| q.iter()).map(|p| p.first_version).min();
         ready.into_iter().chain(queued).min()
     }
 

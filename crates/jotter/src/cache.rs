@@ -158,7 +158,7 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`get`](Cache::get).
     pub async fn get_entry(&self, key: impl Into<Bytes>) -> Result<Option<Entry>> {
-        let entry = self.inner.with_view(&key.into(), |_, _, entry| entry).await?;
+        let entry = self.inner.with_view(&key.into(), false, |_, _, entry| entry).await?;
         Ok(entry.filter(|e| e.expires_at.is_none() || !e.is_expired(unix_millis())))
     }
 
@@ -195,10 +195,10 @@ impl<S: Store> Cache<S> {
                 let (r, ticket) = self
                     .write(key.clone(), true, |entry| {
                         let now = unix_millis();
-                        let mut slots = [Slot::new(key.clone(), entry.cloned(), now)];
+                        let mut slots = [Slot::new(key.clone(), entry, now)];
                         let r = f(&mut Txn::new(&mut slots, now))?;
                         let [slot] = slots;
-                        Ok((slot.op, r))
+                        Ok((slot.op, r, slot.now))
                     })
                     .await?;
                 Ok((r, ticket.into_iter().collect()))
@@ -271,7 +271,8 @@ impl<S: Store> Cache<S> {
     /// When the buffer is full, as the [`FullPolicy`] says; [`Error::ShuttingDown`].
     pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
         let op = whole_op(value.into(), None);
-        let (_, ticket) = self.write(key.into(), false, |_| Ok((Some(op.clone()), ()))).await?;
+        let (_, ticket) =
+            self.write(key.into(), false, |_| Ok((Some(op.clone()), (), None))).await?;
         Ok(ticket.expect("a put always writes"))
     }
 
@@ -281,7 +282,8 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`put`](Cache::put).
     pub async fn delete(&self, key: impl Into<Bytes>) -> Result<Ticket> {
-        let (_, ticket) = self.write(key.into(), false, |_| Ok((Some(Op::Delete), ()))).await?;
+        let (_, ticket) =
+            self.write(key.into(), false, |_| Ok((Some(Op::Delete), (), None))).await?;
         Ok(ticket.expect("a delete always writes"))
     }
 
@@ -564,29 +566,40 @@ impl<S: Store> Cache<S> {
         let mut shard = self.inner.buffer.lock(self.inner.buffer.shard_of(key));
         shard.invalidate_load(key);
         self.inner.clean.remove(key);
+        if let Some(queue) = shard.entries.get_mut(key) {
+            queue.view = None;
+        }
     }
 
     /// Accepts one write computed by `f` from the key's value (or blind, if
     /// `needs_view` is false), applying the full policy.
+    ///
+    /// With a view, `f` owns the key's current entry (taken from where the
+    /// buffer keeps it) and gives back the entry after its write, which the
+    /// buffer then keeps: a field write changes a large map in place.
     async fn write<R>(
         &self,
         key: Bytes,
         needs_view: bool,
-        mut f: impl FnMut(Option<&Entry>) -> Result<(Option<Op>, R)>,
+        mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
     ) -> Result<(R, Option<Ticket>)> {
         let inner = &self.inner;
         let mut room = RoomWait::new(self);
         loop {
             inner.check_open()?;
             let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, entry: Option<Entry>| {
-                let (op, r) = f(entry.as_ref())?;
-                match op {
-                    None => Ok(Attempt::Accepted(r, None, None)),
-                    Some(op) => inner.try_accept(shard, s, &key, op, r, None),
+                let (op, r, after) = f(entry)?;
+                let attempt = match op {
+                    None => Attempt::Accepted(r, None, None),
+                    Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
+                };
+                if needs_view && matches!(attempt, Attempt::Accepted(..)) {
+                    Inner::<S>::put_view(shard, &key, after);
                 }
+                Ok::<_, Error>(attempt)
             };
             let attempt = if needs_view {
-                inner.with_view(&key, attempt).await??
+                inner.with_view(&key, true, attempt).await??
             } else {
                 let s = inner.buffer.shard_of(&key);
                 let mut shard = inner.buffer.lock(s);
@@ -643,7 +656,7 @@ impl<S: Store> Cache<S> {
                     return Ok((r, tickets));
                 }
                 // Loads the key into the clean cache, then try again.
-                Step::Load(key) => inner.with_view(&key, |_, _, _| ()).await?,
+                Step::Load(key) => inner.with_view(&key, false, |_, _, _| ()).await?,
                 Step::Full(bound) => room.wait(bound).await?,
             }
         }
@@ -665,9 +678,19 @@ impl<S: Store> Cache<S> {
         inner.check_open()?;
         let mut views = Vec::with_capacity(keys.len());
         for key in keys {
-            match inner.view(&guards[guard_of(inner.buffer.shard_of(key))], key, None) {
+            let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
+            match inner.take_view(shard, key, None) {
                 Some(entry) => views.push(entry),
-                None => return Ok(Step::Load(key.clone())),
+                None => {
+                    for (key, entry) in keys.iter().zip(views) {
+                        Inner::<S>::put_view(
+                            &mut guards[guard_of(inner.buffer.shard_of(key))],
+                            key,
+                            entry,
+                        );
+                    }
+                    return Ok(Step::Load(key.clone()));
+                }
             }
         }
         let now = unix_millis();
@@ -685,6 +708,13 @@ impl<S: Store> Cache<S> {
             prepaid.bytes += own;
         }
         if prepaid.entries == 0 {
+            for slot in slots {
+                Inner::<S>::put_view(
+                    &mut guards[guard_of(inner.buffer.shard_of(&slot.key))],
+                    &slot.key,
+                    slot.now,
+                );
+            }
             return Ok(Step::Done(r, Vec::new(), Vec::new()));
         }
         if prepaid.bytes > inner.bound.max_bytes {
@@ -697,11 +727,15 @@ impl<S: Store> Cache<S> {
         let mut durables = Vec::new();
         let mut failed = None;
         for slot in slots {
-            let Some(op) = slot.op else { continue };
             let s = inner.buffer.shard_of(&slot.key);
             let shard = &mut guards[guard_of(s)];
+            let Some(op) = slot.op else {
+                Inner::<S>::put_view(shard, &slot.key, slot.now);
+                continue;
+            };
             match inner.try_accept(shard, s, &slot.key, op, (), Some(&mut prepaid)) {
                 Ok(Attempt::Accepted((), ticket, durable)) => {
+                    Inner::<S>::put_view(shard, &slot.key, slot.now);
                     tickets.extend(ticket);
                     durables.extend(durable);
                 }
@@ -1036,6 +1070,37 @@ mod tests {
             (Some(Value::from("new")), Some(Value::from("new"))),
             "read your writes after a restart"
         );
+    }
+
+    /// A field write to a pending map changes the map the buffer keeps in
+    /// place: a leaderboard's `ZINCRBY` must not copy the whole board.
+    #[tokio::test]
+    async fn a_field_write_changes_the_kept_map_in_place() {
+        let cache = Cache::builder(MemoryStore::new())
+            .flush_interval(Duration::from_secs(3600))
+            .build()
+            .await
+            .unwrap();
+        for i in 0..1000 {
+            cache.incr_score("board", format!("p{i}"), 1.0).await.unwrap();
+        }
+        let key = Bytes::from("board");
+        let kept = |cache: &Cache<MemoryStore>| {
+            let shard = cache.inner.buffer.lock(cache.inner.buffer.shard_of(&key));
+            match &shard.entries[&key].view {
+                Some(Some(Entry { value: Value::Scores(m), .. })) => Arc::as_ptr(m) as usize,
+                other => panic!("no kept map: {other:?}"),
+            }
+        };
+        let before = kept(&cache);
+        cache.incr_score("board", "p1", 5.0).await.unwrap();
+        cache
+            .transact(std::slice::from_ref(&key), |txn| Ok(txn.get(&key).is_some()))
+            .await
+            .unwrap();
+        assert_eq!(kept(&cache), before, "the map was copied");
+        let board = cache.get("board").await.unwrap().unwrap();
+        assert_eq!(board.field(b"p1"), Some(FieldValue::Score(6.0)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -6,7 +6,7 @@
 //! a field increment) is atomic, and a read sees every write accepted
 //! before it (contract line 1). Nothing here awaits while holding a lock.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::bound::Bound;
-use crate::buffer::{Buffer, Shard};
+use crate::buffer::{Buffer, Queue, Shard};
 use crate::clock::{VersionClock, WallClock};
 use crate::config::{Config, FullPolicy, WriteMode};
 use crate::dead_letter::DeadLetters;
@@ -140,6 +140,9 @@ impl<S: Store> Inner<S> {
         loaded: Option<Option<Entry>>,
     ) -> Option<Option<Entry>> {
         let ops = shard.entries.get(key);
+        if let Some(kept) = ops.and_then(|q| q.view.as_ref()) {
+            return Some(kept.clone());
+        }
         // Ops before the last whole one do not matter to the value.
         let start = ops.and_then(|ops| ops.iter().rposition(|p| p.op.is_whole()));
         let mut value = match (start, loaded) {
@@ -147,25 +150,55 @@ impl<S: Store> Inner<S> {
             (None, Some(base)) => base,
             (None, None) => self.clean.get(key)?,
         };
-        for pending in ops.into_iter().flatten().skip(start.unwrap_or(0)) {
+        for pending in ops.into_iter().flat_map(|q| q.iter()).skip(start.unwrap_or(0)) {
             value = pending.op.apply(value);
         }
         Some(value)
     }
 
+    /// The key's current entry, as [`view`](Inner::view), but moved out of
+    /// the key's queue where it is kept: the caller changes it in place (no
+    /// copy of a large map) and gives it back with [`put_view`](Inner::put_view).
+    pub(crate) fn take_view(
+        &self,
+        shard: &mut Shard,
+        key: &Bytes,
+        loaded: Option<Option<Entry>>,
+    ) -> Option<Option<Entry>> {
+        if let Some(kept) = shard.entries.get_mut(key).and_then(|q| q.view.take()) {
+            return Some(kept);
+        }
+        self.view(shard, key, loaded)
+    }
+
+    /// Keeps `entry` as the key's current entry, if the key has ops pending
+    /// (otherwise the clean cache is where it belongs, and has it).
+    pub(crate) fn put_view(shard: &mut Shard, key: &Bytes, entry: Option<Entry>) {
+        if let Some(queue) = shard.entries.get_mut(key) {
+            queue.view = Some(entry);
+        }
+    }
+
     /// Runs `f` on the key's current value under its shard lock, loading
     /// the value from the store first if it is not resident. However many
-    /// callers miss on one key at once, the store sees one load.
+    /// callers miss on one key at once, the store sees one load. With
+    /// `take`, the kept entry is moved to `f` (see [`take_view`](Inner::take_view)).
     pub(crate) async fn with_view<R>(
         &self,
         key: &Bytes,
+        take: bool,
         mut f: impl FnMut(&mut Shard, usize, Option<Entry>) -> R,
     ) -> Result<R> {
         let s = self.buffer.shard_of(key);
         loop {
             let slot = {
                 let mut shard = self.buffer.lock(s);
-                match self.view(&shard, key, None) {
+                let view = if take {
+                    self.take_view(&mut shard, key, None)
+                } else {
+                    self.view(&shard, key, None)
+                };
+                match view {
                     Some(value) => return Ok(f(&mut shard, s, value)),
                     None => shard.load_slot(key),
                 }
@@ -184,8 +217,12 @@ impl<S: Store> Inner<S> {
             // something newer than what was loaded: then load again.
             if !slot.is_stale() {
                 self.clean.insert(key.clone(), loaded.clone());
-                let value = self.view(&shard, key, Some(loaded)).flatten();
-                return Ok(f(&mut shard, s, value));
+                let value = if take {
+                    self.take_view(&mut shard, key, Some(loaded))
+                } else {
+                    self.view(&shard, key, Some(loaded))
+                };
+                return Ok(f(&mut shard, s, value.flatten()));
             }
         }
     }
@@ -305,7 +342,7 @@ impl<S: Store> Inner<S> {
         weight: usize,
         lsn: Option<u64>,
     ) {
-        shard.entries.insert(key.clone(), VecDeque::from([Pending::new(op, version, weight, lsn)]));
+        shard.entries.insert(key.clone(), Queue::new(Pending::new(op, version, weight, lsn)));
         if let Some(lsn) = lsn {
             shard.lsns.insert(lsn);
         }
@@ -426,18 +463,31 @@ impl<S: Store> Inner<S> {
             shard.lsns.remove(&lsn);
         }
         if stored {
-            let after = if done.op.is_whole() {
-                Some(done.op.apply(None))
+            if ops.is_empty()
+                && let Some(kept) = ops.view.take()
+            {
+                // The kept entry is exactly what the store now holds.
+                self.clean.insert(key.clone(), kept);
+            } else if ops.view.is_some() {
+                // Reads are served from the kept entry; bringing the clean
+                // copy up to date would copy a large map for nothing. If
+                // the kept entry is ever dropped, the store is read again.
+                self.clean.remove(key);
             } else {
-                self.clean.get(key).map(|base| done.op.apply(base))
-            };
-            if let Some(after) = after {
-                self.clean.insert(key.clone(), after);
+                let after = if done.op.is_whole() {
+                    Some(done.op.apply(None))
+                } else {
+                    self.clean.get(key).map(|base| done.op.apply(base))
+                };
+                if let Some(after) = after {
+                    self.clean.insert(key.clone(), after);
+                }
             }
         } else {
             // The store does not have this write: reads must not pretend
             // it does once it leaves the buffer.
             self.clean.remove(key);
+            ops.view = None;
             // A field write queued behind a whole write was built on top of
             // it (a map that replaced a blob, a map after a delete). Without
             // it, the fields would land under whatever the store holds and
@@ -531,7 +581,7 @@ impl<S: Store> Inner<S> {
 /// op (coalescing, and that op is not in flight) or queued as a new one;
 /// with the room that takes: `(fold, new entries, old bytes, new bytes)`.
 fn plan(
-    ops: &VecDeque<Pending>,
+    ops: &Queue,
     mode: WriteMode,
     key: &Bytes,
     op: &Op,
@@ -549,7 +599,7 @@ fn plan(
 /// Folds a stamped op into the key's newest op, or queues it behind the
 /// others, as [`plan`] decided.
 fn place(
-    ops: &mut VecDeque<Pending>,
+    ops: &mut Queue,
     lsns: &mut BTreeSet<u64>,
     op: Op,
     version: u64,
@@ -557,6 +607,9 @@ fn place(
     lsn: Option<u64>,
     fold: bool,
 ) {
+    if let Some(kept) = ops.view.take() {
+        ops.view = Some(op.apply(kept));
+    }
     match ops.back_mut().filter(|_| fold) {
         Some(p) => {
             p.op.fold(op, version);
