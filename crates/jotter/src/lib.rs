@@ -98,6 +98,7 @@ mod op;
 mod rate;
 mod record;
 mod retry;
+mod score_map;
 mod stats;
 pub mod store;
 mod ticket;
@@ -113,6 +114,7 @@ pub use cache::{Cache, Edit, ShutdownReport};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
+pub use score_map::ScoreMap;
 pub use stats::Stats;
 pub use store::{Change, Faults, FieldChange, MemoryStore, Store, StoreError, Write};
 #[cfg(feature = "sqlite")]

@@ -207,7 +207,7 @@ pub(crate) fn whole_op(value: Value, expires_at: Option<u64>) -> Op {
         Value::Scores(m) => Op::Patch {
             kind: MapKind::Scores,
             reset: Some(0),
-            fields: m.iter().map(|(f, s)| (f.clone(), (0, Some(FieldValue::Score(*s))))).collect(),
+            fields: m.iter().map(|(f, s)| (f.clone(), (0, Some(FieldValue::Score(s))))).collect(),
             expires_at,
         },
     }

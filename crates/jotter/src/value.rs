@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::score_map::ScoreMap;
+
 /// The shape of a map value; each shape is stored in its own table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MapKind {
@@ -68,8 +70,8 @@ pub enum Value {
     Blob(Bytes),
     /// A map of fields to byte values.
     Hash(Arc<BTreeMap<Bytes, Bytes>>),
-    /// A map of members to scores.
-    Scores(Arc<BTreeMap<Bytes, f64>>),
+    /// A map of members to scores, also kept in score order.
+    Scores(Arc<ScoreMap>),
 }
 
 impl Value {
@@ -98,7 +100,7 @@ impl Value {
         match self {
             Value::Blob(_) => None,
             Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
-            Value::Scores(m) => m.get(field).copied().map(FieldValue::Score),
+            Value::Scores(m) => m.get(field).map(FieldValue::Score),
         }
     }
 
@@ -145,7 +147,7 @@ impl Value {
         match self {
             Value::Blob(b) => b.len(),
             Value::Hash(m) => m.iter().map(|(k, v)| k.len() + v.len() + 16).sum(),
-            Value::Scores(m) => m.keys().map(|k| k.len() + 24).sum(),
+            Value::Scores(m) => m.iter().map(|(k, _)| k.len() + 48).sum(),
         }
     }
 }

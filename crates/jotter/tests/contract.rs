@@ -481,7 +481,7 @@ async fn one_changed_member_of_a_large_map_is_one_field_in_the_store() {
     let cache = Cache::builder(store.clone()).build().await.unwrap();
     let board: std::collections::BTreeMap<Bytes, f64> =
         (0..1000).map(|i| (Bytes::from(format!("player:{i}")), f64::from(i))).collect();
-    cache.put("board:weekly", Value::Scores(Arc::new(board))).await.unwrap();
+    cache.put("board:weekly", Value::Scores(Arc::new(board.into()))).await.unwrap();
     cache.flush().await.unwrap();
 
     for _ in 0..100 {

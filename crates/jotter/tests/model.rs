@@ -114,7 +114,10 @@ fn expect(model: &BTreeMap<Bytes, Value>, step: &Step) -> Result<Option<Value>, 
         }),
         Step::IncrScore(k, m, d) => map_edit(k, MapKind::Scores, &|v| {
             if let Value::Scores(s) = v {
-                *Arc::make_mut(s).entry(name("m", m)).or_insert(0.0) += f64::from(d);
+                let map = Arc::make_mut(s);
+                let member = name("m", m);
+                let score = map.get(&member).unwrap_or(0.0) + f64::from(d);
+                map.insert(member, score);
             }
         }),
         _ => unreachable!("not a write"),

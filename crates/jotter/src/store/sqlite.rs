@@ -128,6 +128,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 use super::{Change, FieldChange, Store, StoreError, Write};
+use crate::score_map::ScoreMap;
 use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// The schema version this code writes and understands.
@@ -630,7 +631,7 @@ impl Inner {
         let value = if !hash.is_empty() {
             Value::Hash(Arc::new(hash))
         } else if !scores.is_empty() {
-            Value::Scores(Arc::new(scores))
+            Value::Scores(Arc::new(ScoreMap::from(scores)))
         } else {
             return Ok(None);
         };
