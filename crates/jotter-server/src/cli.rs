@@ -21,6 +21,9 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Runs the RESP server and the HTTP admin listener.
+    // A flag given twice takes its last value, so scripts can append
+    // overrides to a base command line.
+    #[command(args_override_self = true)]
     Serve(ServeArgs),
 }
 

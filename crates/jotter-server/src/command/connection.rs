@@ -405,7 +405,7 @@ fn client_kill(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         ctx.reply().ok();
         return if ctx.client.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue };
     }
-    if req.len() % 2 != 0 {
+    if !req.len().is_multiple_of(2) {
         ctx.syntax_error();
         return Flow::Continue;
     }
