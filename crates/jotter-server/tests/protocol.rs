@@ -208,3 +208,13 @@ async fn the_redis_crate_works_in_resp2_and_resp3() {
         assert_eq!(time.len(), 2);
     }
 }
+
+#[test]
+fn an_idle_client_is_closed_after_timeout_seconds() {
+    let server = Server::start_with_config("timeout = 1\n", &[]);
+    let mut idle = server.raw();
+    idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    let start = std::time::Instant::now();
+    assert_eq!(idle.read_to_close(), b"");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(900));
+}
