@@ -91,6 +91,21 @@ pub(crate) struct Config {
     pub proto_max_bulk_len: Setting<Bytes>,
     /// How long a stop may spend draining pending writes. Default: 10s.
     pub shutdown_timeout: Setting<Duration>,
+    /// A second RESP listener speaking TLS (built with the `tls` feature).
+    /// Default: none.
+    pub tls: Option<Tls>,
+}
+
+/// `[tls]`: a TLS listener on `bind`:`port`, beside the plain one.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct Tls {
+    /// Port of the TLS listener; 0 picks a free one.
+    pub port: u16,
+    /// PEM file with the certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Default for Config {
@@ -119,6 +134,7 @@ impl Default for Config {
             client_output_buffer_limit: Setting(Bytes(0)),
             proto_max_bulk_len: Setting(Bytes(512 << 20)),
             shutdown_timeout: Setting(Duration::from_secs(10)),
+            tls: None,
         }
     }
 }
@@ -327,6 +343,13 @@ impl Config {
                 "the PostgreSQL store is not built yet; use store = \"sqlite:PATH\" for now",
             ));
         }
+        if self.tls.is_some() && !cfg!(feature = "tls") {
+            return Err(ConfigError::invalid(
+                "tls",
+                "this jotter was built without TLS; rebuild with `--features tls` \
+                 or remove the [tls] section",
+            ));
+        }
         if self.batch_size == 0 {
             return Err(ConfigError::invalid("batch-size", "must be at least 1"));
         }
@@ -427,6 +450,7 @@ mod tests {
             "client-output-buffer-limit",
             "proto-max-bulk-len",
             "shutdown-timeout",
+            "[tls]",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }

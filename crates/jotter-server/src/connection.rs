@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use jotter_resp::{Limits, Protocol, ReplyWriter, RequestDecoder};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::clients::ClientEntry;
 use crate::command::{self, Ctx, Flow};
@@ -47,7 +46,10 @@ const KEEP_OUTPUT: usize = 1 << 20;
 const LAST_WRITE_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves one client until it ends, then unregisters it.
-pub(crate) async fn serve(stream: TcpStream, entry: Arc<ClientEntry>, shared: Arc<Shared>) {
+pub(crate) async fn serve<S>(stream: S, entry: Arc<ClientEntry>, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let id = entry.id;
     shared.metrics.connected.increment(1.0);
     let client =
@@ -59,7 +61,10 @@ pub(crate) async fn serve(stream: TcpStream, entry: Arc<ClientEntry>, shared: Ar
     shared.metrics.connected.decrement(1.0);
 }
 
-async fn run(mut stream: TcpStream, mut client: Client, shared: &Shared) -> std::io::Result<()> {
+async fn run<S>(mut stream: S, mut client: Client, shared: &Shared) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let config = &shared.config;
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let mut decoder = RequestDecoder::new(limits);
@@ -128,8 +133,8 @@ async fn idle_for(idle: Option<Duration>) {
 /// Writes and clears the output. A client that stops reading cannot hold
 /// a stop or a kill forever: once killed, it has a short grace to take its
 /// last replies.
-async fn write_out(
-    stream: &mut TcpStream,
+async fn write_out<S: AsyncWrite + Unpin>(
+    stream: &mut S,
     output: &mut BytesMut,
     kill: &tokio_util::sync::CancellationToken,
 ) -> std::io::Result<()> {

@@ -43,6 +43,8 @@ mod connection;
 mod server;
 mod state;
 mod telemetry;
+#[cfg(feature = "tls")]
+mod tls;
 
 use crate::config::{Config, FullPolicySetting};
 use crate::state::Shared;
@@ -110,16 +112,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         })?;
     let resp_addr = resp.local_addr()?;
     let admin_addr = admin.local_addr()?;
+    let plain = server::Listener {
+        listener: resp,
+        #[cfg(feature = "tls")]
+        tls: None,
+    };
+    let tls = tls_listener(&config).await?;
+    let tls_addr = tls.as_ref().map(|(_, addr)| format!(" tls={addr}")).unwrap_or_default();
+    let listeners: Vec<_> = std::iter::once(plain).chain(tls.map(|(l, _)| l)).collect();
     // One line that says where everything is; the actual ports, so that
     // `--port 0` is usable.
     println!(
-        "jotter: listening resp={resp_addr} admin={admin_addr} data-dir={} store={} fsync={}",
+        "jotter: listening resp={resp_addr}{tls_addr} admin={admin_addr} data-dir={} store={} fsync={}",
         config.data_dir.display(),
         config.store,
         config.fsync.name()
     );
     tracing::info!(
         resp = %resp_addr,
+        tls = tls_addr.trim_start(),
         admin = %admin_addr,
         data_dir = %config.data_dir.display(),
         store = %config.store,
@@ -132,7 +143,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(wait_for_signals(shutdown.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));
 
-    server::run(resp, shared.clone()).await;
+    server::run(listeners, shared.clone()).await;
 
     let timeout = shared.config.shutdown_timeout.0;
     let report = shared.cache.shutdown(timeout).await;
@@ -176,6 +187,29 @@ async fn build_cache(
         builder = builder.flush_workers(config.flush_workers);
     }
     builder.build().await.context("cannot start the cache")
+}
+
+/// The TLS listener of `[tls]`, if any.
+#[cfg(feature = "tls")]
+async fn tls_listener(
+    config: &Config,
+) -> anyhow::Result<Option<(server::Listener, std::net::SocketAddr)>> {
+    let Some(tls) = &config.tls else { return Ok(None) };
+    let acceptor = tls::acceptor(tls)?;
+    let listener = TcpListener::bind((config.bind, tls.port)).await.with_context(|| {
+        format!("cannot listen on {}:{} (bind, tls.port)", config.bind, tls.port)
+    })?;
+    let addr = listener.local_addr()?;
+    Ok(Some((server::Listener { listener, tls: Some(acceptor) }, addr)))
+}
+
+/// Without the `tls` feature there is none: `Config::validate` has already
+/// refused a `[tls]` section.
+#[cfg(not(feature = "tls"))]
+async fn tls_listener(
+    _config: &Config,
+) -> anyhow::Result<Option<(server::Listener, std::net::SocketAddr)>> {
+    Ok(None)
 }
 
 /// The first SIGTERM/SIGINT starts the orderly stop; the second ends the

@@ -1,5 +1,6 @@
-//! The RESP listener: accepts clients up to `maxclients`, gives each its
-//! own task, and on stop closes them after their current command.
+//! The RESP listeners (plain, and TLS with the `tls` feature): accept
+//! clients up to `maxclients` (over both), give each its own task, and on
+//! stop close them after their current command.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,10 +13,43 @@ use tokio_util::task::TaskTracker;
 use crate::connection;
 use crate::state::Shared;
 
-/// Accepts clients until `shared.shutdown`, then waits (up to the
-/// shutdown timeout) for every connection to end.
-pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
+/// One RESP listener.
+pub(crate) struct Listener {
+    pub listener: TcpListener,
+    /// Set for the TLS port: the handshake runs in the client's task.
+    #[cfg(feature = "tls")]
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Accepts clients on every listener until `shared.shutdown`, then waits
+/// (up to the shutdown timeout) for every connection to end.
+pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
     let tracker = TaskTracker::new();
+    let loops: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(accept(l, shared.clone(), tracker.clone())))
+        .collect();
+    for accept_loop in loops {
+        if let Err(e) = accept_loop.await {
+            tracing::error!(error = %e, "an accept loop ended abnormally");
+        }
+    }
+    tracker.close();
+    let limit = shared.config.shutdown_timeout.0;
+    if tokio::time::timeout(limit, tracker.wait()).await.is_err() {
+        tracing::warn!(
+            clients = shared.clients.len(),
+            "clients still busy at the shutdown timeout"
+        );
+    }
+}
+
+/// How long a TLS client may take over its handshake.
+#[cfg(feature = "tls")]
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
+    let listener = l.listener;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -54,15 +88,24 @@ pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = l.tls.clone() {
+            let shared = shared.clone();
+            tracker.spawn(async move {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => connection::serve(stream, entry, shared).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%addr, error = %e, "TLS handshake failed");
+                        shared.clients.remove(entry.id);
+                    }
+                    Err(_) => {
+                        tracing::debug!(%addr, "TLS handshake timed out");
+                        shared.clients.remove(entry.id);
+                    }
+                }
+            });
+            continue;
+        }
         tracker.spawn(connection::serve(stream, entry, shared.clone()));
-    }
-    drop(listener);
-    tracker.close();
-    let limit = shared.config.shutdown_timeout.0;
-    if tokio::time::timeout(limit, tracker.wait()).await.is_err() {
-        tracing::warn!(
-            clients = shared.clients.len(),
-            "clients still busy at the shutdown timeout"
-        );
     }
 }

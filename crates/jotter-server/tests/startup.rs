@@ -94,3 +94,10 @@ fn admin_port_answers_health_ready_and_metrics() {
         assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
     }
 }
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn a_tls_section_without_the_tls_feature_is_refused() {
+    let err = refused(&[], Some("[tls]\nport = 0\ncert = \"c.pem\"\nkey = \"k.pem\"\n"));
+    assert!(err.contains("tls") && err.contains("--features tls"), "{err}");
+}

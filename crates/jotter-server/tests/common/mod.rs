@@ -16,6 +16,8 @@ pub struct Server {
     child: Child,
     pub resp: SocketAddr,
     pub admin: SocketAddr,
+    /// The TLS listener, when `[tls]` is configured.
+    pub tls: Option<SocketAddr>,
     pub dir: TempDir,
 }
 
@@ -67,9 +69,10 @@ impl Server {
         };
         let resp = field("resp=");
         let admin = field("admin=");
+        let tls = line.contains(" tls=").then(|| field("tls="));
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Server { child, resp, admin, dir }
+        Server { child, resp, admin, tls, dir }
     }
 
     pub fn db_path(&self) -> PathBuf {
