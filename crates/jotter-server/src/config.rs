@@ -287,21 +287,26 @@ pub(crate) fn parse_bytes(s: &str) -> Result<Bytes, String> {
     n.checked_mul(scale).map(Bytes).ok_or_else(bad)
 }
 
+/// A setting written as a plain number or as text with a unit.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Raw {
+    Number(u64),
+    Text(String),
+}
+
 impl<'de> Deserialize<'de> for Setting<Duration> {
+    /// A plain number is seconds, as in `timeout`.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_duration(&s).map(Setting).map_err(serde::de::Error::custom)
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(Setting(Duration::from_secs(n))),
+            Raw::Text(s) => parse_duration(&s).map(Setting).map_err(serde::de::Error::custom),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Setting<Bytes> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Number(u64),
-            Text(String),
-        }
         match Raw::deserialize(d)? {
             Raw::Number(n) => Ok(Setting(Bytes(n))),
             Raw::Text(s) => parse_bytes(&s).map(Setting).map_err(serde::de::Error::custom),
@@ -478,7 +483,10 @@ mod tests {
         assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("fast").is_err());
-        let c = Config::from_toml("cache-bytes = 4096\nmax-pending-bytes = \"1mb\"").unwrap();
+        let c =
+            Config::from_toml("cache-bytes = 4096\nmax-pending-bytes = \"1mb\"\nblock-timeout = 2")
+                .unwrap();
+        assert_eq!(c.block_timeout.0, Duration::from_secs(2));
         assert_eq!(c.cache_bytes.0, Bytes(4096));
         assert_eq!(c.max_pending_bytes.0, Bytes(1 << 20));
     }
