@@ -6,7 +6,8 @@
 //!
 //! Each family file (`connection.rs`, `server.rs`, ...) owns:
 //!
-//! - `pub(super) enum Cmd { ... }`: one variant per command it runs;
+//! - `pub(crate) enum Cmd { ... }` (`Clone, Copy, Debug, PartialEq, Eq`): one
+//!   variant per command it runs;
 //! - `pub(super) const SPECS: &[Spec]`: one [`Spec`] per command (name in
 //!   lowercase, Redis arity, flags, key positions, docs), whose `command`
 //!   field is `Command::<Family>(Cmd::<Variant>)`;
@@ -24,7 +25,7 @@
 //!    (start it with a `//!` line saying what it owns).
 //! 2. In this file, add one line at each of the four places marked
 //!    `FAMILY:` — `mod hashes;`, the `Command::Hashes(hashes::Cmd)` variant,
-//!    `hashes::SPECS` in [`FAMILIES`], and the arm in [`execute`].
+//!    `hashes::SPECS` in [`FAMILIES`], and the arm in [`run`].
 //!
 //! Each family touches only its own file plus one line per marker here, so
 //! families written in parallel merge without conflicts beyond those lines.
