@@ -1,0 +1,99 @@
+//! The command line: `jotter serve [flags]`. Each flag overrides the config
+//! file's key of the same name and can also come from a `JOTTER_*`
+//! environment variable.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, FsyncSetting, Setting, StoreUrl, YesNo};
+
+/// Jotter: a write-behind cache that speaks the Redis protocol.
+#[derive(Debug, Parser)]
+#[command(name = "jotter", version)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Runs the RESP server and the HTTP admin listener.
+    // A flag given twice takes its last value, so scripts can append
+    // overrides to a base command line.
+    #[command(args_override_self = true)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// A TOML config file (see jotter.example.toml).
+    #[arg(long, env = "JOTTER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address of the RESP listener [default: 127.0.0.1].
+    #[arg(long, env = "JOTTER_BIND")]
+    bind: Option<IpAddr>,
+    /// Port of the RESP listener, 0 for any free port [default: 6380].
+    #[arg(long, env = "JOTTER_PORT")]
+    port: Option<u16>,
+    /// Address of the HTTP admin listener [default: 127.0.0.1].
+    #[arg(long, env = "JOTTER_ADMIN_BIND")]
+    admin_bind: Option<IpAddr>,
+    /// Port of the HTTP admin listener, 0 for any free port [default: 9380].
+    #[arg(long, env = "JOTTER_ADMIN_PORT")]
+    admin_port: Option<u16>,
+    /// Directory of the write-ahead log and of relative SQLite paths
+    /// [default: ./jotter-data].
+    #[arg(long, env = "JOTTER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite:PATH or postgres://… [default: sqlite:jotter.db].
+    #[arg(long, env = "JOTTER_STORE")]
+    store: Option<StoreUrl>,
+    /// When the log is fsynced [default: everysec].
+    #[arg(long, env = "JOTTER_FSYNC", value_enum)]
+    fsync: Option<FsyncSetting>,
+    /// Longest a pending write waits, e.g. 100ms, 1s [default: 1s].
+    #[arg(long, env = "JOTTER_FLUSH_INTERVAL", value_parser = config::parse_duration)]
+    flush_interval: Option<Duration>,
+    /// Most writes per store call [default: 1000].
+    #[arg(long, env = "JOTTER_BATCH_SIZE")]
+    batch_size: Option<usize>,
+    /// Most pending writes [default: 1000000].
+    #[arg(long, env = "JOTTER_MAX_PENDING")]
+    max_pending: Option<u64>,
+    /// Password clients must give with AUTH.
+    #[arg(long, env = "JOTTER_REQUIREPASS", hide_env_values = true)]
+    requirepass: Option<String>,
+    /// Refuse a non-loopback bind without a password [default: yes].
+    #[arg(long, env = "JOTTER_PROTECTED_MODE", value_enum)]
+    protected_mode: Option<YesNo>,
+}
+
+impl ServeArgs {
+    /// Defaults, then the file, then these flags.
+    pub(crate) fn config(&self) -> Result<Config, config::ConfigError> {
+        let mut c = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => {$(
+                if let Some(v) = &self.$field {
+                    c.$field = v.clone();
+                }
+            )*};
+        }
+        set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
+        set!(protected_mode);
+        if let Some(v) = self.flush_interval {
+            c.flush_interval = Setting(v);
+        }
+        if let Some(v) = &self.requirepass {
+            c.requirepass = Some(v.clone());
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}

@@ -1,0 +1,158 @@
+//! One client connection: read into a buffer, decode every whole request in
+//! it, execute them in order with their replies appended to one output
+//! buffer, then write that buffer once. A pipeline of a thousand commands
+//! costs one read and one write, not a thousand of each.
+//!
+//! The connection ends when the client closes, after QUIT, on a protocol
+//! error (replied, then closed: RESP cannot resynchronise; other clients
+//! are unaffected), after `timeout` idle seconds, when its pending output
+//! passes `client-output-buffer-limit`, or when it is killed (`CLIENT KILL`,
+//! server stop) — then after its current command and its reply.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use jotter_resp::{Limits, Protocol, ReplyWriter, RequestDecoder};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::clients::ClientEntry;
+use crate::command::{self, Ctx, Flow};
+use crate::state::Shared;
+
+/// The connection's own state, which commands read and change.
+pub(crate) struct Client {
+    /// The registry's view of this client (id, name, kill switch).
+    pub entry: Arc<ClientEntry>,
+    /// RESP2 until `HELLO 3`.
+    pub protocol: Protocol,
+    /// False until AUTH when the server requires a password.
+    pub authenticated: bool,
+}
+
+impl Client {
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+        let number = if protocol == Protocol::Resp3 { 3 } else { 2 };
+        self.entry.protocol.store(number, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Output capacity kept between batches; a larger buffer (after a big
+/// reply) is dropped rather than held for the connection's lifetime.
+const KEEP_OUTPUT: usize = 1 << 20;
+
+/// How long a stopping or killed client's last replies may take to send.
+const LAST_WRITE_GRACE: Duration = Duration::from_secs(1);
+
+/// Serves one client until it ends, then unregisters it.
+pub(crate) async fn serve<S>(stream: S, entry: Arc<ClientEntry>, shared: Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let id = entry.id;
+    shared.metrics.connected.increment(1.0);
+    let client =
+        Client { entry, protocol: Protocol::Resp2, authenticated: !shared.config.auth_required() };
+    if let Err(e) = run(stream, client, &shared).await {
+        tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
+    }
+    shared.clients.remove(id);
+    shared.metrics.connected.decrement(1.0);
+}
+
+async fn run<S>(mut stream: S, mut client: Client, shared: &Shared) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let config = &shared.config;
+    let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
+    let mut decoder = RequestDecoder::new(limits);
+    decoder.set_authenticated(client.authenticated);
+    let idle = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
+    let output_limit = usize::try_from(config.client_output_buffer_limit.0.0).unwrap_or(usize::MAX);
+    let kill = client.entry.kill.clone();
+    let mut input = BytesMut::with_capacity(16 * 1024);
+    let mut output = BytesMut::with_capacity(16 * 1024);
+    loop {
+        let mut flow = Flow::Continue;
+        loop {
+            match decoder.decode(&mut input) {
+                Ok(Some(request)) => {
+                    let mut ctx = Ctx::new(shared, &mut client, &mut output);
+                    flow = command::execute(&request, &mut ctx).await;
+                    decoder.set_authenticated(client.authenticated);
+                    decoder.recycle(request);
+                    if output_limit > 0 && output.len() > output_limit {
+                        tracing::warn!(
+                            client = client.entry.id,
+                            bytes = output.len(),
+                            "closing a client whose pending output passed client-output-buffer-limit"
+                        );
+                        return Ok(());
+                    }
+                    if flow == Flow::Close || kill.is_cancelled() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    ReplyWriter::new(&mut output, client.protocol).protocol_error(error);
+                    tracing::debug!(client = client.entry.id, %error, "protocol error; closing");
+                    write_out(&mut stream, &mut output, &kill).await?;
+                    return Ok(());
+                }
+            }
+        }
+        write_out(&mut stream, &mut output, &kill).await?;
+        if flow == Flow::Close || kill.is_cancelled() {
+            return Ok(());
+        }
+        decoder.reserve(&mut input);
+        let read = tokio::select! {
+            read = stream.read_buf(&mut input) => read?,
+            () = kill.cancelled() => return Ok(()),
+            () = idle_for(idle) => {
+                tracing::debug!(client = client.entry.id, "closing an idle client (timeout)");
+                return Ok(());
+            }
+        };
+        if read == 0 {
+            return Ok(()); // the client closed
+        }
+    }
+}
+
+async fn idle_for(idle: Option<Duration>) {
+    match idle {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes and clears the output. A client that stops reading cannot hold
+/// a stop or a kill forever: once killed, it has a short grace to take its
+/// last replies.
+async fn write_out<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    output: &mut BytesMut,
+    kill: &tokio_util::sync::CancellationToken,
+) -> std::io::Result<()> {
+    if output.is_empty() {
+        return Ok(());
+    }
+    let grace = async {
+        kill.cancelled().await;
+        tokio::time::sleep(LAST_WRITE_GRACE).await;
+    };
+    tokio::select! {
+        written = stream.write_all(output) => written?,
+        () = grace => return Ok(()),
+    }
+    if output.capacity() > KEEP_OUTPUT {
+        *output = BytesMut::with_capacity(16 * 1024);
+    } else {
+        output.clear();
+    }
+    Ok(())
+}

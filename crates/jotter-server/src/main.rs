@@ -1,0 +1,237 @@
+//! `jotter`: the Redis-protocol server in front of Jotter's write-behind
+//! cache.
+//!
+//! # Layout
+//!
+//! - `cli.rs`, `config.rs`: the command line and the TOML settings, layered
+//!   defaults < file < flags and checked before anything starts.
+//! - `main.rs` (this file): opens the store and the cache, binds the
+//!   listeners, prints where everything is, and runs until a signal.
+//! - `server.rs`: the accept loop (`maxclients`) and the orderly stop.
+//! - `connection.rs`: one client: read, decode (`jotter-resp`), execute every
+//!   whole request in order, write all replies with one write per read.
+//! - `command/`: the command table and one file per command family; see
+//!   `command/mod.rs` for how to add a family.
+//! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
+//! - `state.rs`: what every connection shares (settings, cache, counters).
+//! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
+//!   `/ready`) and the server's own metrics.
+//!
+//! # Stopping
+//!
+//! SIGTERM or SIGINT stops accepting, closes every client after its current
+//! command, drains pending writes to the store for up to `shutdown-timeout`
+//! and exits 0. A second signal exits at once (code 130): what was not yet in
+//! the store stays in the write-ahead log and is flushed at the next start.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser;
+use jotter::{Cache, SqliteStore};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+mod admin;
+mod cli;
+mod clients;
+mod command;
+mod config;
+mod connection;
+mod server;
+mod state;
+mod telemetry;
+#[cfg(feature = "tls")]
+mod tls;
+
+use crate::config::{Config, FullPolicySetting};
+use crate::state::Shared;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    // Logs go to stderr; stdout carries only the `listening` line, which
+    // scripts and the test harness read.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("JOTTER_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli::Command::Serve(args) = cli.command;
+    let config = match args.config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("jotter: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("jotter: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jotter: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    // Installed before the cache is built, so the engine's metrics land in it.
+    let prometheus = telemetry::install_recorder()?;
+
+    let log_dir = config.data_dir.join("log");
+    std::fs::create_dir_all(&log_dir)
+        .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
+    let db_path = config.sqlite_path().context("only the SQLite store is built")?;
+    if let Some(parent) = db_path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let store = SqliteStore::open(&db_path)
+        .with_context(|| format!("cannot open the SQLite store {}", db_path.display()))?;
+    let cache = build_cache(&config, store.clone(), &log_dir).await?;
+
+    let resp = TcpListener::bind((config.bind, config.port)).await.with_context(|| {
+        format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
+    })?;
+    let admin =
+        TcpListener::bind((config.admin_bind, config.admin_port)).await.with_context(|| {
+            format!(
+                "cannot listen on {}:{} (admin-bind, admin-port)",
+                config.admin_bind, config.admin_port
+            )
+        })?;
+    let resp_addr = resp.local_addr()?;
+    let admin_addr = admin.local_addr()?;
+    let plain = server::Listener {
+        listener: resp,
+        #[cfg(feature = "tls")]
+        tls: None,
+    };
+    let tls = tls_listener(&config).await?;
+    let tls_addr = tls.as_ref().map(|(_, addr)| format!(" tls={addr}")).unwrap_or_default();
+    let listeners: Vec<_> = std::iter::once(plain).chain(tls.map(|(l, _)| l)).collect();
+    // One line that says where everything is; the actual ports, so that
+    // `--port 0` is usable.
+    println!(
+        "jotter: listening resp={resp_addr}{tls_addr} admin={admin_addr} data-dir={} store={} fsync={}",
+        config.data_dir.display(),
+        config.store,
+        config.fsync.name()
+    );
+    tracing::info!(
+        resp = %resp_addr,
+        tls = tls_addr.trim_start(),
+        admin = %admin_addr,
+        data_dir = %config.data_dir.display(),
+        store = %config.store,
+        fsync = config.fsync.name(),
+        "jotter is serving"
+    );
+
+    let shutdown = CancellationToken::new();
+    let shared = Arc::new(Shared::new(config, cache, store, shutdown.clone()));
+    tokio::spawn(wait_for_signals(shutdown.clone()));
+    let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));
+
+    server::run(listeners, shared.clone()).await;
+
+    let timeout = shared.config.shutdown_timeout.0;
+    let report = shared.cache.shutdown(timeout).await;
+    if report.drained {
+        tracing::info!(dead_letters = report.dead_letters, "stopped: every write is in the store");
+    } else {
+        tracing::warn!(
+            pending_entries = report.pending_entries,
+            pending_bytes = report.pending_bytes,
+            dead_letters = report.dead_letters,
+            "stopped before the store took every write; the rest is in the log for the next start"
+        );
+    }
+    match admin_task.await {
+        Ok(Err(e)) => tracing::warn!(error = %e, "the admin listener failed"),
+        Err(e) => tracing::warn!(error = %e, "the admin listener ended abnormally"),
+        Ok(Ok(())) => {}
+    }
+    Ok(())
+}
+
+async fn build_cache(
+    config: &Config,
+    store: SqliteStore,
+    log_dir: &std::path::Path,
+) -> anyhow::Result<Cache<SqliteStore>> {
+    let policy = match config.full_policy {
+        FullPolicySetting::Block => jotter::FullPolicy::Block { timeout: config.block_timeout.0 },
+        FullPolicySetting::Reject => jotter::FullPolicy::Reject,
+        FullPolicySetting::WriteThrough => jotter::FullPolicy::WriteThrough,
+    };
+    let mut builder = Cache::builder(store)
+        .batch_size(config.batch_size)
+        .flush_interval(config.flush_interval.0)
+        .max_pending_entries(config.max_pending)
+        .max_pending_bytes(config.max_pending_bytes.0.0)
+        .cache_bytes(config.cache_bytes.0.0)
+        .full_policy(policy)
+        .log(log_dir, config.fsync.engine());
+    if config.flush_workers > 0 {
+        builder = builder.flush_workers(config.flush_workers);
+    }
+    builder.build().await.context("cannot start the cache")
+}
+
+/// The TLS listener of `[tls]`, if any.
+#[cfg(feature = "tls")]
+async fn tls_listener(
+    config: &Config,
+) -> anyhow::Result<Option<(server::Listener, std::net::SocketAddr)>> {
+    let Some(tls) = &config.tls else { return Ok(None) };
+    let acceptor = tls::acceptor(tls)?;
+    let listener = TcpListener::bind((config.bind, tls.port)).await.with_context(|| {
+        format!("cannot listen on {}:{} (bind, tls.port)", config.bind, tls.port)
+    })?;
+    let addr = listener.local_addr()?;
+    Ok(Some((server::Listener { listener, tls: Some(acceptor) }, addr)))
+}
+
+/// Without the `tls` feature there is none: `Config::validate` has already
+/// refused a `[tls]` section.
+#[cfg(not(feature = "tls"))]
+async fn tls_listener(
+    _config: &Config,
+) -> anyhow::Result<Option<(server::Listener, std::net::SocketAddr)>> {
+    Ok(None)
+}
+
+/// The first SIGTERM/SIGINT starts the orderly stop; the second ends the
+/// process at once, leaving what is pending in the log.
+async fn wait_for_signals(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the server with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("stopping: no new clients, draining pending writes (signal again to exit now)");
+    shutdown.cancel();
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::warn!("second signal: exiting now; pending writes stay in the log");
+    std::process::exit(130);
+}

@@ -1,0 +1,111 @@
+//! The RESP listeners (plain, and TLS with the `tls` feature): accept
+//! clients up to `maxclients` (over both), give each its own task, and on
+//! stop close them after their current command.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+
+use crate::connection;
+use crate::state::Shared;
+
+/// One RESP listener.
+pub(crate) struct Listener {
+    pub listener: TcpListener,
+    /// Set for the TLS port: the handshake runs in the client's task.
+    #[cfg(feature = "tls")]
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Accepts clients on every listener until `shared.shutdown`, then waits
+/// (up to the shutdown timeout) for every connection to end.
+pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
+    let tracker = TaskTracker::new();
+    let loops: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(accept(l, shared.clone(), tracker.clone())))
+        .collect();
+    for accept_loop in loops {
+        if let Err(e) = accept_loop.await {
+            tracing::error!(error = %e, "an accept loop ended abnormally");
+        }
+    }
+    tracker.close();
+    let limit = shared.config.shutdown_timeout.0;
+    if tokio::time::timeout(limit, tracker.wait()).await.is_err() {
+        tracing::warn!(
+            clients = shared.clients.len(),
+            "clients still busy at the shutdown timeout"
+        );
+    }
+}
+
+/// How long a TLS client may take over its handshake.
+#[cfg(feature = "tls")]
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
+    let listener = l.listener;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shared.shutdown.cancelled() => break,
+        };
+        let (stream, addr) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of
+                // spinning on an error that will repeat at once.
+                tracing::warn!(error = %e, "accept failed; retrying in 100ms");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        shared.connections_received.fetch_add(1, Ordering::Relaxed);
+        shared.metrics.connections.increment(1);
+        let laddr = stream.local_addr().unwrap_or(addr);
+        let registered =
+            shared.clients.register(addr, laddr, shared.config.maxclients, &shared.shutdown);
+        let Some(entry) = registered else {
+            shared.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            shared.metrics.rejected.increment(1);
+            tracing::warn!(%addr, maxclients = shared.config.maxclients, "refused a client: maxclients reached");
+            tracker.spawn(async move {
+                let mut stream = stream;
+                let refuse = async {
+                    stream.write_all(b"-ERR max number of clients reached\r\n").await?;
+                    stream.shutdown().await
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), refuse).await;
+            });
+            continue;
+        };
+        // Replies are written once per batch; Nagle would only delay them.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = l.tls.clone() {
+            let shared = shared.clone();
+            tracker.spawn(async move {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => connection::serve(stream, entry, shared).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%addr, error = %e, "TLS handshake failed");
+                        shared.clients.remove(entry.id);
+                    }
+                    Err(_) => {
+                        tracing::debug!(%addr, "TLS handshake timed out");
+                        shared.clients.remove(entry.id);
+                    }
+                }
+            });
+            continue;
+        }
+        tracker.spawn(connection::serve(stream, entry, shared.clone()));
+    }
+}

@@ -1,0 +1,57 @@
+//! What every connection shares: the settings, the cache, the client
+//! registry and the server's counters. One `Arc<Shared>` per process; it
+//! holds no lock of its own, so sharing it costs nothing per command.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use jotter::{Cache, SqliteStore};
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::Clients;
+use crate::config::Config;
+use crate::telemetry::ServerMetrics;
+
+/// The engine the server drives. One store is built for now; when
+/// PostgreSQL arrives this becomes an enum over the backends (generic
+/// futures, no `dyn`), and only this alias and `main.rs` change.
+pub(crate) type Engine = Cache<SqliteStore>;
+
+pub(crate) struct Shared {
+    pub config: Config,
+    pub cache: Engine,
+    /// A handle on the store for `/ready` only: the engine has no health
+    /// probe, and `max_version` is the cheapest query a store answers.
+    pub store: SqliteStore,
+    pub clients: Clients,
+    pub metrics: ServerMetrics,
+    /// Server-wide stop: the accept loop and every connection watch it.
+    pub shutdown: CancellationToken,
+    pub started: Instant,
+    /// For INFO; the Prometheus counters cannot be read back.
+    pub commands_processed: AtomicU64,
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: Config,
+        cache: Engine,
+        store: SqliteStore,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Shared {
+            config,
+            cache,
+            store,
+            clients: Clients::default(),
+            metrics: ServerMetrics::register(),
+            shutdown,
+            started: Instant::now(),
+            commands_processed: AtomicU64::new(0),
+            connections_received: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The Prometheus recorder and the server's own metrics. The engine emits
+//! its metrics through the `metrics` facade; installing the recorder here
+//! makes them appear on `/metrics` beside these.
+//!
+//! Server metrics:
+//! - `jotter_connected_clients` (gauge)
+//! - `jotter_connections_total` (counter): connections accepted
+//! - `jotter_rejected_connections_total` (counter): refused over `maxclients`
+//! - `jotter_commands_total{command}` (counter): commands executed, per command
+
+use metrics::{Counter, Gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::command;
+
+/// Installs the global recorder and returns the handle `/metrics` renders.
+pub(crate) fn install_recorder() -> anyhow::Result<PrometheusHandle> {
+    Ok(PrometheusBuilder::new().install_recorder()?)
+}
+
+/// Handles registered once, so that counting a command is one atomic add:
+/// the `counter!` macro with a label would build the key (a `Vec`) on every
+/// call.
+pub(crate) struct ServerMetrics {
+    pub connected: Gauge,
+    pub connections: Counter,
+    pub rejected: Counter,
+    /// Indexed like the command table (`command::Table` order).
+    commands: Vec<Counter>,
+}
+
+impl ServerMetrics {
+    pub(crate) fn register() -> Self {
+        ServerMetrics {
+            connected: metrics::gauge!("jotter_connected_clients"),
+            connections: metrics::counter!("jotter_connections_total"),
+            rejected: metrics::counter!("jotter_rejected_connections_total"),
+            commands: command::specs()
+                .iter()
+                .map(|spec| metrics::counter!("jotter_commands_total", "command" => spec.name))
+                .collect(),
+        }
+    }
+
+    /// Counts one execution of the command at `index` in the table.
+    pub(crate) fn command(&self, index: usize) {
+        if let Some(counter) = self.commands.get(index) {
+            counter.increment(1);
+        }
+    }
+}

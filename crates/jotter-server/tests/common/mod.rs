@@ -1,0 +1,207 @@
+//! The test harness: starts the real `jotter` binary on ephemeral ports
+//! with a temporary data directory, reads the addresses it prints, and
+//! kills it when dropped.
+
+#![expect(dead_code, reason = "each test file uses a different part of the harness")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+pub struct Server {
+    child: Child,
+    pub resp: SocketAddr,
+    pub admin: SocketAddr,
+    /// The TLS listener, when `[tls]` is configured.
+    pub tls: Option<SocketAddr>,
+    pub dir: TempDir,
+}
+
+/// The binary under test, with a data dir in `dir` and ephemeral ports.
+pub fn command(dir: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jotter"));
+    cmd.arg("serve")
+        .args(["--port", "0", "--admin-port", "0", "--flush-interval", "50ms"])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(extra)
+        .env_remove("JOTTER_LOG")
+        .current_dir(dir);
+    cmd
+}
+
+impl Server {
+    pub fn start(extra: &[&str]) -> Server {
+        Server::start_in(TempDir::new().expect("temp dir"), extra)
+    }
+
+    /// Starts with `config` written to `jotter.toml` and passed as --config.
+    pub fn start_with_config(config: &str, extra: &[&str]) -> Server {
+        let dir = TempDir::new().expect("temp dir");
+        let path = dir.path().join("jotter.toml");
+        std::fs::write(&path, config).expect("write config");
+        let mut args = vec!["--config", path.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        Server::start_in(dir, &args)
+    }
+
+    pub fn start_in(dir: TempDir, extra: &[&str]) -> Server {
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let mut child = command(dir.path(), extra)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start jotter");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read the listening line");
+        let field = |name: &str| -> SocketAddr {
+            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {line:?}; server log:\n{log}"))
+                .parse()
+                .expect("an address")
+        };
+        let resp = field("resp=");
+        let admin = field("admin=");
+        let tls = line.contains(" tls=").then(|| field("tls="));
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Server { child, resp, admin, tls, dir }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("data").join("jotter.db")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, up to `limit`.
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(start.elapsed() < limit, "server did not exit; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.resp)
+    }
+
+    pub async fn client(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.url())
+            .expect("client")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect")
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.resp)
+    }
+
+    /// `GET path` on the admin port: (status code, body).
+    pub fn http_get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.admin).expect("connect admin");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("read response");
+        let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- server log ---\n{}", self.log());
+        }
+    }
+}
+
+/// A raw TCP client, for exact bytes.
+pub struct Raw {
+    pub stream: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw { stream }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Reads exactly as many bytes as `expected` and compares.
+    pub fn expect(&mut self, expected: &[u8]) {
+        let mut got = vec![0; expected.len()];
+        self.stream
+            .read_exact(&mut got)
+            .unwrap_or_else(|e| panic!("reading {:?}: {e}", String::from_utf8_lossy(expected)));
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    }
+
+    /// Sends `request` and checks the reply.
+    pub fn roundtrip(&mut self, request: &[u8], reply: &[u8]) {
+        self.send(request);
+        self.expect(reply);
+    }
+
+    /// Reads one line, CRLF included.
+    pub fn read_line(&mut self) -> String {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while !line.ends_with(b"\r\n") {
+            self.stream.read_exact(&mut byte).expect("read a line");
+            line.push(byte[0]);
+        }
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    /// Reads until the server closes; returns what came.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut rest = Vec::new();
+        let _ = self.stream.read_to_end(&mut rest);
+        rest
+    }
+}
+
+/// Encodes a request as an array of bulk strings.
+pub fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+    }
+    out
+}

@@ -1,0 +1,70 @@
+//! Data through the server end to end: the minimal string commands, the
+//! write-behind barrier into SQLite, and the orderly stop that drains.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, resp};
+
+fn stored(server: &Server, key: &str) -> Option<Vec<u8>> {
+    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
+    db.query_row("SELECT value FROM jotter_strings WHERE key = ?1", [key.as_bytes()], |row| {
+        row.get(0)
+    })
+    .ok()
+}
+
+#[tokio::test]
+async fn set_get_incr_del_round_trip() {
+    let server = Server::start(&[]);
+    let mut con = server.client().await;
+    let () = redis::cmd("SET").arg("greeting").arg("hello").query_async(&mut con).await.unwrap();
+    let got: Option<String> =
+        redis::cmd("GET").arg("greeting").query_async(&mut con).await.unwrap();
+    assert_eq!(got.as_deref(), Some("hello"));
+    let n: i64 = redis::cmd("INCR").arg("counter").query_async(&mut con).await.unwrap();
+    assert_eq!(n, 1);
+    let n: i64 = redis::cmd("INCR").arg("counter").query_async(&mut con).await.unwrap();
+    assert_eq!(n, 2);
+    let err = redis::cmd("INCR").arg("greeting").query_async::<i64>(&mut con).await.unwrap_err();
+    assert!(err.to_string().contains("value is not an integer or out of range"), "{err}");
+    let deleted: i64 = redis::cmd("DEL")
+        .arg("greeting")
+        .arg("counter")
+        .arg("absent")
+        .query_async(&mut con)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    let got: Option<String> =
+        redis::cmd("GET").arg("greeting").query_async(&mut con).await.unwrap();
+    assert_eq!(got, None);
+}
+
+#[test]
+fn jotter_flush_puts_writes_in_the_sqlite_file() {
+    let server = Server::start(&["--flush-interval", "1h"]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["SET", "user:1", "ada"]), b"+OK\r\n");
+    c.roundtrip(&resp(&["INCR", "visits"]), b":1\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "5000"]), b"+OK\r\n");
+    assert_eq!(stored(&server, "user:1").as_deref(), Some(&b"ada"[..]));
+    assert_eq!(stored(&server, "visits").as_deref(), Some(&b"1"[..]));
+    c.send(&resp(&["JOTTER.STATUS"]));
+    assert_eq!(c.read_line(), "*24\r\n"); // a map of 12 in RESP2
+}
+
+#[test]
+fn sigterm_drains_pending_writes_and_exits_zero() {
+    // A flush interval far beyond the test: only the stop can drain.
+    let mut server = Server::start(&["--flush-interval", "1h", "--batch-size", "100000"]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["SET", "drained", "yes"]), b"+OK\r\n");
+    assert_eq!(stored(&server, "drained"), None);
+    server.signal("TERM");
+    let status = server.wait(Duration::from_secs(20));
+    assert!(status.success(), "exit {status:?}; log:\n{}", server.log());
+    assert_eq!(c.read_to_close(), b"", "the client is closed");
+    assert_eq!(stored(&server, "drained").as_deref(), Some(&b"yes"[..]));
+}

@@ -1,0 +1,103 @@
+//! Starting and stopping: settings that stop the start with a message
+//! naming the key, the example config, and the HTTP admin port.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::Server;
+use tempfile::TempDir;
+
+/// Runs `jotter serve` expecting it to refuse to start; returns stderr.
+fn refused(extra: &[&str], config: Option<&str>) -> String {
+    let dir = TempDir::new().unwrap();
+    let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    if let Some(config) = config {
+        let path = dir.path().join("jotter.toml");
+        std::fs::write(&path, config).unwrap();
+        args.extend(["--config".to_owned(), path.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output =
+        common::command(dir.path(), &args).stdin(Stdio::null()).output().expect("run jotter");
+    assert!(!output.status.success(), "jotter started with {extra:?} {config:?}");
+    assert!(output.stdout.is_empty(), "it printed a listening line");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_bad_fsync_flag_names_the_flag_and_the_values() {
+    let err = refused(&["--fsync", "sometimes"], None);
+    assert!(err.contains("--fsync") && err.contains("always, everysec, no"), "{err}");
+}
+
+#[test]
+fn a_bad_fsync_in_the_file_names_the_key_and_the_values() {
+    let err = refused(&[], Some("fsync = \"sometimes\"\n"));
+    assert!(err.contains("fsync"), "{err}");
+    assert!(err.contains("`always`, `everysec`, `no`"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_is_refused() {
+    let err = refused(&[], Some("fsycn = \"always\"\n"));
+    assert!(err.contains("fsycn"), "{err}");
+}
+
+#[test]
+fn postgres_is_refused_until_it_is_built() {
+    let err = refused(&["--store", "postgres://app:pw@localhost/app"], None);
+    assert!(err.contains("store") && err.contains("PostgreSQL store is not built yet"), "{err}");
+    assert!(!err.contains("pw@"), "the password leaked: {err}");
+}
+
+#[test]
+fn protected_mode_refuses_an_open_bind_without_a_password() {
+    let err = refused(&["--bind", "0.0.0.0"], None);
+    assert!(err.contains("bind") && err.contains("protected mode"), "{err}");
+}
+
+#[test]
+fn the_example_config_starts_the_server() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../jotter.example.toml");
+    // The harness's flags override the file's ports and data dir.
+    let server = Server::start(&["--config", example]);
+    let mut c = server.raw();
+    c.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn admin_port_answers_health_ready_and_metrics() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.roundtrip(b"SET k v\r\n", b"+OK\r\n");
+    assert_eq!(server.http_get("/health"), (200, "ok".to_owned()));
+    let (status, body) = server.http_get("/ready");
+    assert_eq!(status, 200, "{body}");
+    // The engine publishes its gauges on its housekeeping tick: wait for one.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let metrics = loop {
+        let (status, metrics) = server.http_get("/metrics");
+        assert_eq!(status, 200);
+        if metrics.contains("jotter_writes_accepted_total") || std::time::Instant::now() > deadline
+        {
+            break metrics;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    for name in [
+        "jotter_connections_total",
+        "jotter_connected_clients",
+        "jotter_commands_total{command=\"set\"} 1",
+        "jotter_writes_accepted_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn a_tls_section_without_the_tls_feature_is_refused() {
+    let err = refused(&[], Some("[tls]\nport = 0\ncert = \"c.pem\"\nkey = \"k.pem\"\n"));
+    assert!(err.contains("tls") && err.contains("--features tls"), "{err}");
+}
