@@ -28,6 +28,13 @@ pub(crate) struct Client {
     pub protocol: Protocol,
     /// False until AUTH when the server requires a password.
     pub authenticated: bool,
+    /// `JOTTER.WRITETHROUGH ON`: every write is acknowledged only once the
+    /// store has it.
+    pub write_through: bool,
+    /// Inside `MULTI`: the commands queued so far.
+    pub multi: Option<crate::command::transactions::Queued>,
+    /// `WATCH`ed keys and what each held when watched.
+    pub watched: Vec<(bytes::Bytes, Option<jotter::Entry>)>,
 }
 
 impl Client {
@@ -52,8 +59,14 @@ where
 {
     let id = entry.id;
     shared.metrics.connected.increment(1.0);
-    let client =
-        Client { entry, protocol: Protocol::Resp2, authenticated: !shared.config.auth_required() };
+    let client = Client {
+        entry,
+        protocol: Protocol::Resp2,
+        authenticated: !shared.config.auth_required(),
+        write_through: false,
+        multi: None,
+        watched: Vec::new(),
+    };
     if let Err(e) = run(stream, client, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
     }

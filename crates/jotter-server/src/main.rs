@@ -142,6 +142,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let shared = Arc::new(Shared::new(config, cache, store, shutdown.clone()));
     tokio::spawn(wait_for_signals(shutdown.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));
+    tokio::spawn(sweep_expired(shared.clone()));
 
     server::run(listeners, shared.clone()).await;
 
@@ -214,6 +215,25 @@ async fn tls_listener(
 
 /// The first SIGTERM/SIGINT starts the orderly stop; the second ends the
 /// process at once, leaving what is pending in the log.
+/// The active half of expiry (the other half: a command that touches an
+/// expired key deletes it): ten times a second, delete keys the store lists
+/// as expired, as Redis samples its expiring keys.
+async fn sweep_expired(shared: Arc<Shared>) {
+    /// Keys deleted per round at most, so a mass expiry is spread out.
+    const PER_ROUND: usize = 500;
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shared.shutdown.cancelled() => return,
+        }
+        if let Err(e) = shared.cache.delete_expired(PER_ROUND).await {
+            tracing::debug!(error = %e, "expiry sweep skipped a round");
+        }
+    }
+}
+
 async fn wait_for_signals(shutdown: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) =

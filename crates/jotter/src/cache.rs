@@ -188,6 +188,47 @@ impl<S: Store> Cache<S> {
     pub async fn transact<R>(
         &self,
         keys: &[Bytes],
+        f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+    ) -> Result<(R, Vec<Ticket>)> {
+        self.transact_engine(keys, f).await
+    }
+
+    /// [`transact`](Cache::transact) with the closure's own error type (a
+    /// front end's command error, say), into which engine errors convert.
+    ///
+    /// # Errors
+    ///
+    /// As [`transact`](Cache::transact).
+    ///
+    /// # Panics
+    ///
+    /// As [`transact`](Cache::transact).
+    pub async fn transact_with<R, E: From<Error>>(
+        &self,
+        keys: &[Bytes],
+        mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
+    ) -> std::result::Result<(R, Vec<Ticket>), E> {
+        // The caller's error leaves `f` as a stand-in engine error (which
+        // ends the transaction at once, writing nothing) and comes back here.
+        let mut failed = None;
+        let result = self
+            .transact_engine(keys, |txn| {
+                f(txn).map_err(|e| {
+                    failed = Some(e);
+                    Error::Stopped
+                })
+            })
+            .await;
+        match (result, failed) {
+            (Ok(done), _) => Ok(done),
+            (Err(_), Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+
+    async fn transact_engine<R>(
+        &self,
+        keys: &[Bytes],
         mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
     ) -> Result<(R, Vec<Ticket>)> {
         match keys {
@@ -435,6 +476,17 @@ impl<S: Store> Cache<S> {
     /// As [`put_through`](Cache::put_through).
     pub async fn delete_through(&self, key: impl Into<Bytes>) -> Result<()> {
         let ticket = self.delete(key).await?;
+        self.inner.progress.wait_ticket(ticket, true).await
+    }
+
+    /// Waits until a ticket's write (or a newer write of its key) is in the
+    /// store, flushing it now rather than when its batch is due: makes one
+    /// accepted write write-through.
+    ///
+    /// # Errors
+    ///
+    /// As [`persisted`](Cache::persisted).
+    pub async fn stored(&self, ticket: Ticket) -> Result<()> {
         self.inner.progress.wait_ticket(ticket, true).await
     }
 

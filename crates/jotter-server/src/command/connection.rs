@@ -108,6 +108,9 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
             *ctx.client.entry.name.lock() = None;
             *ctx.client.entry.user.lock() = None;
             ctx.client.authenticated = !ctx.shared.config.auth_required();
+            ctx.client.multi = None;
+            ctx.client.watched.clear();
+            ctx.client.write_through = false;
             ctx.reply().simple(b"RESET");
         }
         Cmd::Client => return client(req, ctx),

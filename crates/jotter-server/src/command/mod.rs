@@ -45,16 +45,22 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
 
 use crate::connection::Client;
 use crate::state::Shared;
 
+pub(crate) mod data;
+pub(crate) mod glob;
+pub(crate) mod range;
+
+pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
 mod server;
 mod strings;
+pub(crate) mod transactions;
 mod writebehind;
 
 /// Every command the server runs, by family.
@@ -64,22 +70,54 @@ pub(crate) enum Command {
     Connection(connection::Cmd),
     Server(server::Cmd),
     Strings(strings::Cmd),
+    Transactions(transactions::Cmd),
     WriteBehind(writebehind::Cmd),
 }
 
 /// The families' tables, in the order `COMMAND` lists them.
 // FAMILY: one entry per family.
 const FAMILIES: &[&[Spec]] =
-    &[connection::SPECS, server::SPECS, writebehind::SPECS, strings::SPECS];
+    &[connection::SPECS, server::SPECS, writebehind::SPECS, transactions::SPECS, strings::SPECS];
 
-/// Runs `spec.command`, already checked.
+/// Runs `spec.command`, already checked: a data command as one engine
+/// transaction over its keys ([`data::run`]), any other through its
+/// family's `execute`.
 async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if let Some(keys) = data_keys(command, ctx.spec, req) {
+        return data::run(ctx, &keys, |txn, w| data_apply(command, req, txn, w)).await;
+    }
     match command {
         // FAMILY: one arm per family.
         Command::Connection(cmd) => connection::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
+        Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
         Command::WriteBehind(cmd) => writebehind::execute(cmd, req, ctx).await,
+    }
+}
+
+/// The keys of a data command: one that runs as a transaction over its
+/// keys, its body in the family's `apply`. `None` for every other command
+/// (the family's `execute` runs those).
+pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
+    match command {
+        // DATA FAMILY: one arm per family with data commands.
+        Command::Strings(cmd) => strings::keys(cmd, spec, req),
+        _ => None,
+    }
+}
+
+/// The body of a data command (see [`data_keys`]).
+pub(crate) fn data_apply(
+    command: Command,
+    req: &Request,
+    txn: &mut jotter::Txn<'_>,
+    w: &mut ReplyWriter<'_>,
+) -> data::Outcome {
+    match command {
+        // DATA FAMILY: one arm per family with data commands.
+        Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
+        _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
 }
 
@@ -229,11 +267,19 @@ pub(crate) struct Ctx<'a> {
     pub shared: &'a Shared,
     pub client: &'a mut Client,
     out: &'a mut BytesMut,
+    /// The spec of the command being run (set by [`execute`]).
+    pub spec: &'static Spec,
 }
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(shared: &'a Shared, client: &'a mut Client, out: &'a mut BytesMut) -> Self {
-        Ctx { shared, client, out }
+        Ctx { shared, client, out, spec: specs()[0] }
+    }
+
+    /// The connection's output buffer, for a reply built while the keys are
+    /// locked ([`data::run`]).
+    pub(crate) fn out(&mut self) -> &mut BytesMut {
+        self.out
     }
 
     /// A writer in the connection's current protocol. Take a new one after
@@ -269,16 +315,24 @@ impl<'a> Ctx<'a> {
 pub(crate) async fn execute(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     let Some((index, spec)) = lookup(req.name()) else {
         unknown_command(req, ctx);
+        transactions::queue_failed(ctx);
         return Flow::Continue;
     };
     if !spec.arity_ok(req.len()) {
         ctx.arity_error(spec.name);
+        transactions::queue_failed(ctx);
         return Flow::Continue;
     }
     if !ctx.client.authenticated && !spec.has(flag::NOAUTH) {
         ctx.reply().error(b"NOAUTH Authentication required.");
+        transactions::queue_failed(ctx);
         return Flow::Continue;
     }
+    if ctx.client.multi.is_some() && !transactions::runs_inside_multi(spec.command) {
+        transactions::queue(ctx, index, req);
+        return Flow::Continue;
+    }
+    ctx.spec = spec;
     ctx.shared.metrics.command(index);
     ctx.shared.commands_processed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     ctx.client.entry.touch(index);
@@ -309,32 +363,22 @@ fn unknown_command(req: &Request, ctx: &mut Ctx<'_>) {
 
 /// Writes an engine error in Redis's words where Redis has them.
 pub(crate) fn reply_engine_error(ctx: &mut Ctx<'_>, error: &jotter::Error) {
-    use jotter::Error;
-    let text = match error {
-        Error::WrongType { .. } => {
-            "WRONGTYPE Operation against a key holding the wrong kind of value".to_owned()
-        }
-        Error::NotAnInteger => "ERR value is not an integer or out of range".to_owned(),
-        Error::NotAFloat => "ERR value is not a valid float".to_owned(),
-        // The engine's text names the bound and what to do about it.
-        other => format!("ERR {other}"),
-    };
+    let text = engine_error_text(error);
     ctx.reply().error(text.as_bytes());
 }
 
-/// Parses an integer argument as Redis's `string2ll` does: optional `-`,
-/// digits, no leading zeros or spaces, within `i64`.
-pub(crate) fn parse_i64(arg: &[u8]) -> Option<i64> {
-    let text = std::str::from_utf8(arg).ok()?;
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || (digits.len() > 1 && digits.starts_with('0'))
-        || text == "-0"
-    {
-        return None;
+/// An engine error's reply text: Redis's words where Redis has them.
+pub(crate) fn engine_error_text(error: &jotter::Error) -> std::borrow::Cow<'static, str> {
+    use jotter::Error;
+    match error {
+        Error::WrongType { .. } => {
+            "WRONGTYPE Operation against a key holding the wrong kind of value".into()
+        }
+        Error::NotAnInteger => "ERR value is not an integer or out of range".into(),
+        Error::NotAFloat => "ERR value is not a valid float".into(),
+        // The engine's text names the bound and what to do about it.
+        other => format!("ERR {other}").into(),
     }
-    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -362,14 +406,5 @@ mod tests {
         assert_eq!(lookup(b"jotter.FLUSH").map(|(_, s)| s.name), Some("jotter.flush"));
         assert!(lookup(b"nope").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
-    }
-
-    #[test]
-    fn integers_parse_like_redis() {
-        assert_eq!(parse_i64(b"42"), Some(42));
-        assert_eq!(parse_i64(b"-7"), Some(-7));
-        for bad in [&b""[..], b"-", b"007", b" 1", b"1.0", b"-0", b"99999999999999999999"] {
-            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
-        }
     }
 }

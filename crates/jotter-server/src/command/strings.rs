@@ -3,10 +3,12 @@
 //! (SET options, MGET, APPEND, ...) replaces this file on the next engine
 //! API.
 
-use jotter::{Edit, Value};
-use jotter_resp::Request;
+use bytes::Bytes;
+use jotter::{Txn, Value};
+use jotter_resp::{ReplyWriter, Request};
 
-use super::{Command, Ctx, Flow, Spec, flag, reply_engine_error};
+use super::data::{self, Outcome};
+use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmd {
@@ -67,53 +69,55 @@ pub(super) const SPECS: &[Spec] = &[
     .keys(1, 1, 1),
 ];
 
-pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    // Keys and values are spans of the request buffer: `arg_bytes` shares it
-    // (a reference count), it does not copy.
-    let key = req.arg_bytes(1).unwrap_or_default();
-    let cache = &ctx.shared.cache;
+/// The keys of a data command; every string command is one.
+pub(super) fn keys(_cmd: Cmd, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
+    Some(data::spec_keys(spec, req))
+}
+
+/// The body of each command, run under the locks of its keys.
+pub(super) fn apply(
+    cmd: Cmd,
+    req: &Request,
+    txn: &mut Txn<'_>,
+    w: &mut ReplyWriter<'_>,
+) -> Outcome {
+    let key = req.arg(1).unwrap_or_default();
     match cmd {
-        Cmd::Get => match cache.get(key).await {
-            Ok(None) => ctx.reply().null(),
-            Ok(Some(Value::Blob(value))) => ctx.reply().bulk(&value),
-            Ok(Some(_)) => {
-                reply_engine_error(ctx, &jotter::Error::WrongType { expected: jotter::Shape::Blob })
-            }
-            Err(e) => reply_engine_error(ctx, &e),
+        Cmd::Get => match txn.get(key) {
+            None => w.null(),
+            Some(Value::Blob(value)) => w.bulk(value),
+            Some(_) => return Err(data::wrong_type()),
         },
         Cmd::Set => {
             let value = req.arg_bytes(2).unwrap_or_default();
-            match cache.put(key, value).await {
-                Ok(_) => ctx.reply().ok(),
-                Err(e) => reply_engine_error(ctx, &e),
-            }
+            txn.put(key, Value::Blob(value), None);
+            w.ok();
         }
         Cmd::Del => {
             let mut deleted = 0i64;
-            for i in 1..req.len() {
-                let key = req.arg_bytes(i).unwrap_or_default();
-                // Read and delete atomically, so the count is right under
-                // concurrent writers; an absent key writes nothing.
-                let existed = cache
-                    .modify(key, |value| {
-                        Ok(if value.is_some() { (Edit::Delete, true) } else { (Edit::Keep, false) })
-                    })
-                    .await;
-                match existed {
-                    Ok((true, _)) => deleted += 1,
-                    Ok((false, _)) => {}
-                    Err(e) => {
-                        reply_engine_error(ctx, &e);
-                        return Flow::Continue;
-                    }
-                }
+            for key in req.args().skip(1) {
+                deleted += i64::from(txn.delete(key));
             }
-            ctx.reply().integer(deleted);
+            w.integer(deleted);
         }
-        Cmd::Incr => match cache.incr(key, 1).await {
-            Ok((total, _)) => ctx.reply().integer(total),
-            Err(e) => reply_engine_error(ctx, &e),
-        },
+        Cmd::Incr => {
+            let current = match txn.get(key) {
+                None => 0,
+                Some(Value::Blob(b)) => parse_i64(b).ok_or_else(data::not_integer)?,
+                Some(_) => return Err(data::wrong_type()),
+            };
+            let total = current
+                .checked_add(1)
+                .ok_or_else(|| data::error("ERR increment or decrement would overflow"))?;
+            let expires_at = txn.expires_at(key);
+            txn.put(key, Value::Blob(Bytes::from(total.to_string())), expires_at);
+            w.integer(total);
+        }
     }
-    Flow::Continue
+    Ok(())
+}
+
+/// Commands that are not data commands; there are none in this family.
+pub(super) async fn execute(_cmd: Cmd, _req: &Request, _ctx: &mut Ctx<'_>) -> Flow {
+    unreachable!("every string command is a data command")
 }

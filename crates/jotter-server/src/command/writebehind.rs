@@ -1,7 +1,12 @@
-//! Jotter's own commands, about the write-behind itself: `JOTTER.FLUSH`
-//! (a barrier: wait until every write accepted before it is in the store)
-//! and `JOTTER.STATUS` (the engine's counters, also in INFO's `writebehind`
-//! section).
+//! Jotter's own commands, about the write-behind itself:
+//!
+//! - `JOTTER.FLUSH [timeout-ms]`: a barrier; returns `OK` once every write
+//!   accepted before it is in the store (or dead-lettered).
+//! - `JOTTER.STATUS`: the engine's counters (also INFO's `writebehind`).
+//! - `JOTTER.THROUGH <command> [arg ...]`: runs one command write-through:
+//!   its reply comes once its writes are in the store.
+//! - `JOTTER.WRITETHROUGH ON|OFF`: write-through for every later command
+//!   of this connection (`RESET` turns it off).
 
 use std::time::Duration;
 
@@ -14,6 +19,8 @@ use super::{Command, Ctx, Flow, Spec, flag, parse_i64, reply_engine_error};
 pub(crate) enum Cmd {
     Flush,
     Status,
+    Through,
+    WriteThrough,
 }
 
 pub(super) const SPECS: &[Spec] = &[
@@ -35,11 +42,41 @@ pub(super) const SPECS: &[Spec] = &[
         "7.0.0",
         Command::WriteBehind(Cmd::Status),
     ),
+    Spec::new(
+        "jotter.through",
+        -2,
+        flag::WRITE,
+        "server",
+        "Runs one command write-through: replies once its writes are in the store.",
+        "7.0.0",
+        Command::WriteBehind(Cmd::Through),
+    ),
+    Spec::new(
+        "jotter.writethrough",
+        2,
+        flag::FAST,
+        "server",
+        "Turns write-through on or off for every later command of this connection.",
+        "7.0.0",
+        Command::WriteBehind(Cmd::WriteThrough),
+    ),
 ];
 
 pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     match cmd {
         Cmd::Flush => return flush(req, ctx).await,
+        Cmd::Through => return through(req, ctx).await,
+        Cmd::WriteThrough => {
+            match req.arg(1).map(<[u8]>::to_ascii_lowercase).as_deref() {
+                Some(b"on") => ctx.client.write_through = true,
+                Some(b"off") => ctx.client.write_through = false,
+                _ => {
+                    ctx.syntax_error();
+                    return Flow::Continue;
+                }
+            }
+            ctx.reply().ok();
+        }
         Cmd::Status => {
             let fields = stat_fields(&ctx.shared.cache.stats());
             let mut reply = ctx.reply();
@@ -54,6 +91,20 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
         }
     }
     Flow::Continue
+}
+
+/// Runs the request's tail as a command with write-through on.
+async fn through(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let args: Vec<&[u8]> = req.args().skip(1).collect();
+    let Some(inner) = Request::from_args(&args) else {
+        ctx.arity_error("jotter.through");
+        return Flow::Continue;
+    };
+    let was = std::mem::replace(&mut ctx.client.write_through, true);
+    // Boxed: the inner command could itself be JOTTER.THROUGH.
+    let flow = Box::pin(super::execute(&inner, ctx)).await;
+    ctx.client.write_through = was;
+    flow
 }
 
 async fn flush(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
