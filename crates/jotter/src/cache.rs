@@ -208,22 +208,41 @@ impl<S: Store> Cache<S> {
         keys: &[Bytes],
         mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
     ) -> std::result::Result<(R, Vec<Ticket>), E> {
-        // The caller's error leaves `f` as a stand-in engine error (which
-        // ends the transaction at once, writing nothing) and comes back here.
+        let mut failed = None;
+        let result =
+            self.transact_engine(keys, |txn| f(txn).map_err(|e| stand_in(&mut failed, e))).await;
+        carried(result, failed)
+    }
+
+    /// [`transact_with`](Cache::transact_with) for one key that `f`
+    /// overwrites without reading it first (a plain `SET`): the key is not
+    /// loaded from the store, so a write to a cold key costs no read.
+    ///
+    /// # Errors
+    ///
+    /// As [`transact`](Cache::transact).
+    ///
+    /// # Panics
+    ///
+    /// If `f` reads the key, or changes it field by field, before it
+    /// replaces or deletes it.
+    pub async fn write_blind_with<R, E: From<Error>>(
+        &self,
+        key: &Bytes,
+        mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
+    ) -> std::result::Result<(R, Vec<Ticket>), E> {
         let mut failed = None;
         let result = self
-            .transact_engine(keys, |txn| {
-                f(txn).map_err(|e| {
-                    failed = Some(e);
-                    Error::Stopped
-                })
+            .write(key.clone(), false, |_| {
+                let mut slots = [Slot::blind(key.clone())];
+                let r = f(&mut Txn::new(&mut slots, unix_millis()))
+                    .map_err(|e| stand_in(&mut failed, e))?;
+                let [slot] = slots;
+                Ok((slot.op, r, None))
             })
             .await;
-        match (result, failed) {
-            (Ok(done), _) => Ok(done),
-            (Err(_), Some(e)) => Err(e),
-            (Err(e), None) => Err(e.into()),
-        }
+        let (r, ticket) = carried(result, failed)?;
+        Ok((r, ticket.into_iter().collect()))
     }
 
     async fn transact_engine<R>(
@@ -915,6 +934,23 @@ async fn write_direct<S: Store>(
     inner.bound.room.notify_waiters();
     result?;
     Ok(Ticket::done(write.version, write.key))
+}
+
+/// Keeps a caller's own error from an engine closure and returns a
+/// stand-in engine error, which ends the write at once (nothing written);
+/// [`carried`] gives the caller's error back.
+fn stand_in<E>(failed: &mut Option<E>, e: E) -> Error {
+    *failed = Some(e);
+    Error::Stopped
+}
+
+/// The result of a write whose closure may have failed with its own error.
+fn carried<T, E: From<Error>>(result: Result<T>, failed: Option<E>) -> std::result::Result<T, E> {
+    match (result, failed) {
+        (Ok(done), _) => Ok(done),
+        (Err(_), Some(e)) => Err(e),
+        (Err(e), None) => Err(e.into()),
+    }
 }
 
 /// A writer counted as waiting for room until it is dropped.

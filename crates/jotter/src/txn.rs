@@ -26,6 +26,9 @@ pub(crate) struct Slot {
     /// The folded op of this transaction's writes of the key (versions 0
     /// until it is accepted).
     pub op: Option<Op>,
+    /// Declared without its value (not loaded): reading it before writing
+    /// it is a bug in the caller.
+    blind: bool,
 }
 
 impl Slot {
@@ -33,9 +36,17 @@ impl Slot {
     /// absent, and gets a delete so the store forgets it too.
     pub(crate) fn new(key: Bytes, entry: Option<Entry>, now: u64) -> Self {
         match entry {
-            Some(e) if e.is_expired(now) => Slot { key, now: None, op: Some(Op::Delete) },
-            entry => Slot { key, now: entry, op: None },
+            Some(e) if e.is_expired(now) => {
+                Slot { key, now: None, op: Some(Op::Delete), blind: false }
+            }
+            entry => Slot { key, now: entry, op: None, blind: false },
         }
+    }
+
+    /// A key whose value is not known (and not needed: it will be
+    /// overwritten whole).
+    pub(crate) fn blind(key: Bytes) -> Self {
+        Slot { key, now: None, op: None, blind: true }
     }
 
     fn push(&mut self, op: Op) {
@@ -64,6 +75,10 @@ impl<'a> Txn<'a> {
 
     fn slot(&self, key: &[u8]) -> &Slot {
         match self.slots.iter().find(|s| s.key == key) {
+            Some(slot) if slot.blind => panic!(
+                "key {:?} was written blind and cannot be read before it is written",
+                key.escape_ascii().to_string()
+            ),
             Some(slot) => slot,
             None => undeclared(key),
         }
@@ -106,6 +121,7 @@ impl<'a> Txn<'a> {
     /// empty map deletes the key.
     pub fn put(&mut self, key: &[u8], value: Value, expires_at: Option<u64>) {
         let slot = self.slot_mut(key);
+        slot.blind = false;
         let op = whole_op(value.clone(), expires_at);
         slot.now = match op {
             Op::Delete => None,
@@ -114,9 +130,14 @@ impl<'a> Txn<'a> {
         slot.push(op);
     }
 
-    /// Removes the key; returns whether it was there.
+    /// Removes the key; returns whether it was there (always false for a
+    /// key written blind, whose value is not known).
     pub fn delete(&mut self, key: &[u8]) -> bool {
         let slot = self.slot_mut(key);
+        if std::mem::take(&mut slot.blind) {
+            slot.push(Op::Delete);
+            return false;
+        }
         let existed = slot.now.take().is_some();
         if existed {
             slot.push(Op::Delete);
@@ -138,7 +159,7 @@ impl<'a> Txn<'a> {
         kind: MapKind,
         changes: impl IntoIterator<Item = (Bytes, Option<FieldValue>)>,
     ) -> Result<()> {
-        let slot = self.slot_mut(key);
+        let slot = self.known_slot_mut(key);
         let wrong = Error::WrongType { expected: Shape::Map(kind) };
         if slot.now.as_ref().is_some_and(|e| e.value.map_kind() != Some(kind)) {
             return Err(wrong);
@@ -163,7 +184,7 @@ impl<'a> Txn<'a> {
     /// [`now`](Txn::now) deletes the key, as Redis does.
     pub fn set_expiry(&mut self, key: &[u8], expires_at: Option<u64>) -> bool {
         let now = self.now;
-        let slot = self.slot_mut(key);
+        let slot = self.known_slot_mut(key);
         let Some(entry) = &mut slot.now else { return false };
         if expires_at.is_some_and(|at| at <= now) {
             slot.now = None;
@@ -182,6 +203,19 @@ impl<'a> Txn<'a> {
         };
         slot.push(op);
         true
+    }
+}
+
+impl Txn<'_> {
+    /// A slot whose value must be known (a field write builds on it).
+    fn known_slot_mut(&mut self, key: &[u8]) -> &mut Slot {
+        let slot = self.slot_mut(key);
+        assert!(
+            !slot.blind,
+            "key {:?} was written blind and cannot be changed field by field",
+            key.escape_ascii().to_string()
+        );
+        slot
     }
 }
 
@@ -268,6 +302,22 @@ mod tests {
         assert!(txn.set_expiry(b"k", Some(50)));
         assert_eq!(txn.get(b"k"), None);
         assert_eq!(slots[0].op, Some(Op::Delete));
+    }
+
+    #[test]
+    fn a_blind_key_is_written_without_being_read() {
+        let mut slots = [Slot::blind(b("k"))];
+        let mut txn = Txn::new(&mut slots, 0);
+        txn.put(b"k", Value::from("v"), Some(9));
+        assert_eq!(txn.get(b"k"), Some(&Value::from("v")), "readable once written");
+        assert_eq!(slots[0].op, Some(Op::Put { value: b("v"), expires_at: Some(9) }));
+    }
+
+    #[test]
+    #[should_panic(expected = "written blind")]
+    fn reading_a_blind_key_first_panics() {
+        let mut slots = [Slot::blind(b("k"))];
+        let _ = Txn::new(&mut slots, 0).get(b"k");
     }
 
     #[test]

@@ -103,9 +103,12 @@ pub(crate) fn spec_keys(spec: &Spec, req: &Request) -> Vec<Bytes> {
 
 /// Runs one data command: `body` over `keys` as one transaction, its reply
 /// written into the output, then write-through if the connection asks.
+/// With `blind`, the command's one key is overwritten without being read
+/// (a plain `SET`), so it is not loaded from the store first.
 pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     keys: &[Bytes],
+    blind: bool,
     mut body: impl FnMut(&mut Txn<'_>, &mut ReplyWriter<'_>) -> Outcome,
 ) -> Flow {
     let protocol = ctx.client.protocol;
@@ -113,15 +116,16 @@ pub(crate) async fn run(
     let cache = &ctx.shared.cache;
     let out = ctx.out();
     let mark = out.len();
-    let result = cache
-        .transact_with(keys, |txn| {
-            // The body may run again (waiting for room): only the last
-            // attempt's reply stays.
-            out.truncate(mark);
-            let outcome = body(txn, &mut ReplyWriter::new(out, protocol));
-            outcome.map_err(TxnFail::Command)
-        })
-        .await;
+    let mut attempt = |txn: &mut Txn<'_>| {
+        // The body may run again (waiting for room): only the last
+        // attempt's reply stays.
+        out.truncate(mark);
+        body(txn, &mut ReplyWriter::new(out, protocol)).map_err(TxnFail::Command)
+    };
+    let result = match keys {
+        [key] if blind => cache.write_blind_with(key, attempt).await,
+        _ => cache.transact_with(keys, &mut attempt).await,
+    };
     match result {
         Ok(((), tickets)) => {
             if through && let Err(e) = wait_stored(ctx, tickets).await {

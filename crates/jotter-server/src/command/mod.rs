@@ -84,7 +84,8 @@ const FAMILIES: &[&[Spec]] =
 /// family's `execute`.
 async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     if let Some(keys) = data_keys(command, ctx.spec, req) {
-        return data::run(ctx, &keys, |txn, w| data_apply(command, req, txn, w)).await;
+        let blind = data_blind(command, req);
+        return data::run(ctx, &keys, blind, |txn, w| data_apply(command, req, txn, w)).await;
     }
     match command {
         // FAMILY: one arm per family.
@@ -104,6 +105,17 @@ pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
         _ => None,
+    }
+}
+
+/// Whether a data command overwrites its one key without reading it (a
+/// plain `SET`): then the key is not loaded from the store first. Its body
+/// must not read the key before writing it (the engine panics if it does).
+pub(crate) fn data_blind(command: Command, req: &Request) -> bool {
+    match command {
+        // DATA FAMILY: one arm per family with blind writes.
+        Command::Strings(cmd) => strings::blind(cmd, req),
+        _ => false,
     }
 }
 

@@ -74,6 +74,11 @@ pub(super) fn keys(_cmd: Cmd, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> 
     Some(data::spec_keys(spec, req))
 }
 
+/// Whether the command overwrites its key without reading it.
+pub(super) fn blind(cmd: Cmd, req: &Request) -> bool {
+    cmd == Cmd::Set && req.len() == 3
+}
+
 /// The body of each command, run under the locks of its keys.
 pub(super) fn apply(
     cmd: Cmd,
