@@ -75,6 +75,16 @@ impl Server {
         Server { child, resp, admin, tls, dir }
     }
 
+    /// Starts a new server on this one's data directory, once this one is
+    /// gone (killed first if it still runs).
+    pub fn restart(mut self, extra: &[&str]) -> Server {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, TempDir::new().expect("temp dir"));
+        drop(self);
+        Server::start_in(dir, extra)
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("data").join("jotter.db")
     }
