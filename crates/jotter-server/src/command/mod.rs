@@ -58,6 +58,7 @@ pub(crate) mod range;
 pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
+mod hashes;
 mod server;
 mod strings;
 pub(crate) mod transactions;
@@ -68,6 +69,7 @@ mod writebehind;
 pub(crate) enum Command {
     // FAMILY: one variant per family.
     Connection(connection::Cmd),
+    Hashes(hashes::Cmd),
     Server(server::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
@@ -76,8 +78,14 @@ pub(crate) enum Command {
 
 /// The families' tables, in the order `COMMAND` lists them.
 // FAMILY: one entry per family.
-const FAMILIES: &[&[Spec]] =
-    &[connection::SPECS, server::SPECS, writebehind::SPECS, transactions::SPECS, strings::SPECS];
+const FAMILIES: &[&[Spec]] = &[
+    connection::SPECS,
+    server::SPECS,
+    writebehind::SPECS,
+    transactions::SPECS,
+    strings::SPECS,
+    hashes::SPECS,
+];
 
 /// Runs `spec.command`, already checked: a data command as one engine
 /// transaction over its keys ([`data::run`]), any other through its
@@ -90,6 +98,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     match command {
         // FAMILY: one arm per family.
         Command::Connection(cmd) => connection::execute(cmd, req, ctx).await,
+        Command::Hashes(cmd) => hashes::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
@@ -104,6 +113,7 @@ pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<
     match command {
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
+        Command::Hashes(cmd) => hashes::keys(cmd, spec, req),
         _ => None,
     }
 }
@@ -129,6 +139,7 @@ pub(crate) fn data_apply(
     match command {
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
+        Command::Hashes(cmd) => hashes::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
 }

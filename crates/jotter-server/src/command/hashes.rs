@@ -1,0 +1,566 @@
+//! Hash commands (Redis 7.0's `hash` group): HSET, HSETNX, HMSET, HGET,
+//! HMGET, HDEL, HLEN, HSTRLEN, HEXISTS, HKEYS, HVALS, HGETALL, HINCRBY,
+//! HINCRBYFLOAT, HRANDFIELD and HSCAN, with Redis's reply shapes in RESP2
+//! and RESP3 and its error texts.
+//!
+//! A hash is the engine's [`MapKind::Hash`] map: fields are written with
+//! [`Txn::set_fields`], so a changed field costs one row in the store, the
+//! key keeps its expiry, and removing the last field removes the key.
+//!
+//! Where this differs from Redis:
+//!
+//! - Fields are kept sorted, so HKEYS, HVALS, HGETALL and HSCAN list them in
+//!   byte order, not in Redis's insertion or hash-table order.
+//! - HSCAN's cursor is the index of the next field in that order. A hash
+//!   small enough to be a listpack in Redis (at most 128 fields, every field
+//!   and value at most 64 bytes) is returned whole with cursor 0, as Redis
+//!   does; a larger one is returned COUNT fields at a time. A field added
+//!   or removed before the cursor's position during a scan shifts the
+//!   positions after it, so such a field may be returned twice or a field
+//!   missed; fields present for the whole scan and not before the cursor
+//!   are returned (a removal before the cursor can skip one).
+//! - HINCRBYFLOAT computes in `f64` where Redis uses `long double`: an
+//!   increment or a result beyond `f64`'s range (about 1.8e308) is an error
+//!   here, and the last digits of a result may differ.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use jotter::{FieldValue, MapKind, Txn, Value};
+use jotter_resp::{Protocol, ReplyWriter, Request};
+
+use super::data::{self, Fail, Outcome};
+use super::glob::glob_match;
+use super::range::parse_f64;
+use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cmd {
+    Hset,
+    Hsetnx,
+    Hmset,
+    Hget,
+    Hmget,
+    Hdel,
+    Hlen,
+    Hstrlen,
+    Hexists,
+    Hkeys,
+    Hvals,
+    Hgetall,
+    Hincrby,
+    Hincrbyfloat,
+    Hrandfield,
+    Hscan,
+}
+
+const fn spec(
+    name: &'static str,
+    arity: i16,
+    flags: u16,
+    summary: &'static str,
+    since: &'static str,
+    cmd: Cmd,
+) -> Spec {
+    Spec::new(name, arity, flags, "hash", summary, since, Command::Hashes(cmd)).keys(1, 1, 1)
+}
+
+const WRITE: u16 = flag::WRITE | flag::DENYOOM | flag::FAST;
+const READ_FAST: u16 = flag::READONLY | flag::FAST;
+
+pub(super) const SPECS: &[Spec] = &[
+    spec(
+        "hset",
+        -4,
+        WRITE,
+        "Creates or modifies the value of a field in a hash.",
+        "2.0.0",
+        Cmd::Hset,
+    ),
+    spec(
+        "hsetnx",
+        4,
+        WRITE,
+        "Sets the value of a field in a hash only when the field doesn't exist.",
+        "2.0.0",
+        Cmd::Hsetnx,
+    ),
+    spec("hmset", -4, WRITE, "Sets the values of multiple fields.", "2.0.0", Cmd::Hmset),
+    spec("hget", 3, READ_FAST, "Returns the value of a field in a hash.", "2.0.0", Cmd::Hget),
+    spec(
+        "hmget",
+        -3,
+        READ_FAST,
+        "Returns the values of all fields in a hash.",
+        "2.0.0",
+        Cmd::Hmget,
+    ),
+    spec(
+        "hdel",
+        -3,
+        flag::WRITE | flag::FAST,
+        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields \
+         remain.",
+        "2.0.0",
+        Cmd::Hdel,
+    ),
+    spec("hlen", 2, READ_FAST, "Returns the number of fields in a hash.", "2.0.0", Cmd::Hlen),
+    spec(
+        "hstrlen",
+        3,
+        READ_FAST,
+        "Returns the length of the value of a field.",
+        "3.2.0",
+        Cmd::Hstrlen,
+    ),
+    spec(
+        "hexists",
+        3,
+        READ_FAST,
+        "Determines whether a field exists in a hash.",
+        "2.0.0",
+        Cmd::Hexists,
+    ),
+    spec("hkeys", 2, flag::READONLY, "Returns all fields in a hash.", "2.0.0", Cmd::Hkeys),
+    spec("hvals", 2, flag::READONLY, "Returns all values in a hash.", "2.0.0", Cmd::Hvals),
+    spec(
+        "hgetall",
+        2,
+        flag::READONLY,
+        "Returns all fields and values in a hash.",
+        "2.0.0",
+        Cmd::Hgetall,
+    ),
+    spec(
+        "hincrby",
+        4,
+        WRITE,
+        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value \
+         if the field doesn't exist.",
+        "2.0.0",
+        Cmd::Hincrby,
+    ),
+    spec(
+        "hincrbyfloat",
+        4,
+        WRITE,
+        "Increments the floating point value of a field by a number. Uses 0 as initial value if \
+         the field doesn't exist.",
+        "2.6.0",
+        Cmd::Hincrbyfloat,
+    ),
+    spec(
+        "hrandfield",
+        -2,
+        flag::READONLY,
+        "Returns one or more random fields from a hash.",
+        "6.2.0",
+        Cmd::Hrandfield,
+    ),
+    spec(
+        "hscan",
+        -3,
+        flag::READONLY,
+        "Iterates over fields and values of a hash.",
+        "2.8.0",
+        Cmd::Hscan,
+    ),
+];
+
+/// The keys of a data command; every hash command is one, on its one key.
+pub(super) fn keys(_cmd: Cmd, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
+    Some(data::spec_keys(spec, req))
+}
+
+type Map = BTreeMap<Bytes, Bytes>;
+
+/// The hash at `key`: `None` if absent, WRONGTYPE if it holds another shape.
+fn hash<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t Map>, Fail> {
+    match txn.get(key) {
+        None => Ok(None),
+        Some(Value::Hash(map)) => Ok(Some(map)),
+        Some(_) => Err(data::wrong_type()),
+    }
+}
+
+/// Sets `field` to `value` in the hash at `key`.
+fn set_one(txn: &mut Txn<'_>, key: &[u8], field: Bytes, value: Bytes) -> Outcome {
+    txn.set_fields(key, MapKind::Hash, [(field, Some(FieldValue::Bytes(value)))])?;
+    Ok(())
+}
+
+/// The body of each command, run under the lock of its key.
+pub(super) fn apply(
+    cmd: Cmd,
+    req: &Request,
+    txn: &mut Txn<'_>,
+    w: &mut ReplyWriter<'_>,
+) -> Outcome {
+    let key = req.arg(1).unwrap_or_default();
+    let arg = |i: usize| req.arg(i).unwrap_or_default();
+    match cmd {
+        Cmd::Hset | Cmd::Hmset => {
+            if req.len() % 2 == 1 {
+                let name = if cmd == Cmd::Hset { "hset" } else { "hmset" };
+                return Err(data::error(format!(
+                    "ERR wrong number of arguments for '{name}' command"
+                )));
+            }
+            let existing = hash(txn, key)?;
+            // Later pairs win over earlier ones for the same field.
+            let mut changes = Map::new();
+            for i in (2..req.len()).step_by(2) {
+                changes.insert(
+                    req.arg_bytes(i).unwrap_or_default(),
+                    req.arg_bytes(i + 1).unwrap_or_default(),
+                );
+            }
+            let created =
+                changes.keys().filter(|f| existing.is_none_or(|m| !m.contains_key(*f))).count();
+            txn.set_fields(
+                key,
+                MapKind::Hash,
+                changes.into_iter().map(|(f, v)| (f, Some(FieldValue::Bytes(v)))),
+            )?;
+            if cmd == Cmd::Hset {
+                w.integer(count(created));
+            } else {
+                w.ok();
+            }
+        }
+        Cmd::Hsetnx => {
+            let field = arg(2);
+            if hash(txn, key)?.is_some_and(|m| m.contains_key(field)) {
+                w.integer(0);
+            } else {
+                let value = req.arg_bytes(3).unwrap_or_default();
+                set_one(txn, key, Bytes::copy_from_slice(field), value)?;
+                w.integer(1);
+            }
+        }
+        Cmd::Hget => match hash(txn, key)?.and_then(|m| m.get(arg(2))) {
+            Some(value) => w.bulk(value),
+            None => w.null(),
+        },
+        Cmd::Hmget => {
+            let map = hash(txn, key)?;
+            w.array(req.len() - 2);
+            for field in req.args().skip(2) {
+                match map.and_then(|m| m.get(field)) {
+                    Some(value) => w.bulk(value),
+                    None => w.null(),
+                }
+            }
+        }
+        Cmd::Hdel => {
+            let removed: Map = match hash(txn, key)? {
+                None => Map::new(),
+                Some(map) => req
+                    .args()
+                    .skip(2)
+                    .filter_map(|f| map.get_key_value(f))
+                    .map(|(f, v)| (f.clone(), v.clone()))
+                    .collect(),
+            };
+            let n = removed.len();
+            txn.set_fields(key, MapKind::Hash, removed.into_keys().map(|f| (f, None)))?;
+            w.integer(count(n));
+        }
+        Cmd::Hlen => w.integer(count(hash(txn, key)?.map_or(0, BTreeMap::len))),
+        Cmd::Hstrlen => {
+            w.integer(count(hash(txn, key)?.and_then(|m| m.get(arg(2))).map_or(0, Bytes::len)));
+        }
+        Cmd::Hexists => {
+            w.integer(i64::from(hash(txn, key)?.is_some_and(|m| m.contains_key(arg(2)))));
+        }
+        Cmd::Hkeys | Cmd::Hvals => {
+            let map = hash(txn, key)?;
+            w.array(map.map_or(0, BTreeMap::len));
+            for (field, value) in map.into_iter().flatten() {
+                w.bulk(if cmd == Cmd::Hkeys { field } else { value });
+            }
+        }
+        Cmd::Hgetall => {
+            let map = hash(txn, key)?;
+            w.map(map.map_or(0, BTreeMap::len));
+            for (field, value) in map.into_iter().flatten() {
+                w.bulk(field);
+                w.bulk(value);
+            }
+        }
+        Cmd::Hincrby => hincrby(req, txn, w)?,
+        Cmd::Hincrbyfloat => hincrbyfloat(req, txn, w)?,
+        Cmd::Hrandfield => hrandfield(req, txn, w)?,
+        Cmd::Hscan => hscan(req, txn, w)?,
+    }
+    Ok(())
+}
+
+/// A length as a RESP integer.
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn hincrby(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let key = req.arg(1).unwrap_or_default();
+    let field = req.arg_bytes(2).unwrap_or_default();
+    let incr = parse_i64(req.arg(3).unwrap_or_default()).ok_or_else(data::not_integer)?;
+    let current = match hash(txn, key)?.and_then(|m| m.get(&field)) {
+        None => 0,
+        Some(value) => {
+            parse_i64(value).ok_or_else(|| data::error("ERR hash value is not an integer"))?
+        }
+    };
+    let total = current
+        .checked_add(incr)
+        .ok_or_else(|| data::error("ERR increment or decrement would overflow"))?;
+    set_one(txn, key, field, Bytes::from(total.to_string()))?;
+    w.integer(total);
+    Ok(())
+}
+
+fn hincrbyfloat(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let key = req.arg(1).unwrap_or_default();
+    let field = req.arg_bytes(2).unwrap_or_default();
+    let incr = parse_f64(req.arg(3).unwrap_or_default()).ok_or_else(data::not_float)?;
+    if !incr.is_finite() {
+        return Err(data::error("ERR value is NaN or Infinity"));
+    }
+    let current = match hash(txn, key)?.and_then(|m| m.get(&field)) {
+        None => 0.0,
+        Some(value) => {
+            parse_f64(value).ok_or_else(|| data::error("ERR hash value is not a float"))?
+        }
+    };
+    let total = current + incr;
+    if !total.is_finite() {
+        return Err(data::error("ERR increment would produce NaN or Infinity"));
+    }
+    // Redis stores and replies the human form, as a bulk string in RESP3 too.
+    let text = jotter_resp::double::format_human(total);
+    let text = text.as_bytes();
+    set_one(txn, key, field, Bytes::copy_from_slice(text))?;
+    w.bulk(text);
+    Ok(())
+}
+
+fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let key = req.arg(1).unwrap_or_default();
+    if req.len() == 2 {
+        match hash(txn, key)? {
+            None => w.null(),
+            Some(map) => {
+                let (field, _) = map.iter().nth(random_below(map.len())).expect("in range");
+                w.bulk(field);
+            }
+        }
+        return Ok(());
+    }
+    let n = parse_i64(req.arg(2).unwrap_or_default()).ok_or_else(data::not_integer)?;
+    if n == i64::MIN {
+        return Err(data::error(
+            "ERR value is out of range, value must between -9223372036854775807 and \
+             9223372036854775807",
+        ));
+    }
+    let with_values = match req.len() {
+        3 => false,
+        4 if req.arg(3).unwrap_or_default().eq_ignore_ascii_case(b"withvalues") => true,
+        _ => return Err(data::syntax()),
+    };
+    if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
+        return Err(data::error("ERR value is out of range"));
+    }
+    let Some(map) = hash(txn, key)? else {
+        w.array(0);
+        return Ok(());
+    };
+    let entries: Vec<(&Bytes, &Bytes)> = map.iter().collect();
+    let wanted = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
+    let emit = |w: &mut ReplyWriter<'_>, (field, value): (&Bytes, &Bytes)| {
+        if with_values && w.protocol() == Protocol::Resp3 {
+            w.array(2);
+        }
+        w.bulk(field);
+        if with_values {
+            w.bulk(value);
+        }
+    };
+    let header = |w: &mut ReplyWriter<'_>, len: usize| {
+        if with_values && w.protocol() == Protocol::Resp2 {
+            w.array(len * 2);
+        } else {
+            w.array(len);
+        }
+    };
+    if n < 0 || wanted == 1 {
+        // Repeats allowed: each pick is drawn from the whole hash.
+        header(w, wanted);
+        for _ in 0..wanted {
+            emit(w, entries[random_below(entries.len())]);
+        }
+    } else if wanted >= entries.len() {
+        header(w, entries.len());
+        for &entry in &entries {
+            emit(w, entry);
+        }
+    } else {
+        // Distinct fields in random order: a partial Fisher-Yates shuffle.
+        let mut picks: Vec<usize> = (0..entries.len()).collect();
+        for i in 0..wanted {
+            let j = i + random_below(picks.len() - i);
+            picks.swap(i, j);
+        }
+        header(w, wanted);
+        for &i in &picks[..wanted] {
+            emit(w, entries[i]);
+        }
+    }
+    Ok(())
+}
+
+/// Redis's listpack limits (`hash-max-listpack-entries` and
+/// `hash-max-listpack-value`): a hash within them is scanned in one reply.
+const LISTPACK_ENTRIES: usize = 128;
+const LISTPACK_VALUE: usize = 64;
+
+fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let key = req.arg(1).unwrap_or_default();
+    let cursor = parse_cursor(req.arg(2).unwrap_or_default())
+        .ok_or_else(|| data::error("ERR invalid cursor"))?;
+    let Some(map) = hash(txn, key)? else {
+        // Redis replies before it reads the options of an absent key.
+        w.array(2);
+        w.bulk(b"0");
+        w.array(0);
+        return Ok(());
+    };
+    let mut count = 10usize;
+    let mut pattern: Option<&[u8]> = None;
+    let mut i = 3;
+    while i < req.len() {
+        let option = req.arg(i).unwrap_or_default();
+        let value = req.arg(i + 1);
+        match value {
+            Some(value) if option.eq_ignore_ascii_case(b"count") => {
+                let n = parse_i64(value).ok_or_else(data::not_integer)?;
+                if n < 1 {
+                    return Err(data::syntax());
+                }
+                count = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            Some(value) if option.eq_ignore_ascii_case(b"match") => {
+                pattern = (value != b"*").then_some(value);
+            }
+            _ => return Err(data::syntax()),
+        }
+        i += 2;
+    }
+    let small = map.len() <= LISTPACK_ENTRIES
+        && map.iter().all(|(f, v)| f.len() <= LISTPACK_VALUE && v.len() <= LISTPACK_VALUE);
+    let (start, take) =
+        if small { (0, map.len()) } else { (usize::try_from(cursor).unwrap_or(usize::MAX), count) };
+    let page: Vec<(&Bytes, &Bytes)> = map
+        .iter()
+        .skip(start)
+        .take(take)
+        .filter(|(f, _)| pattern.is_none_or(|p| glob_match(p, f, false)))
+        .collect();
+    let next = if small { 0 } else { start.saturating_add(take) };
+    let next = if next >= map.len() { 0 } else { next };
+    w.array(2);
+    w.bulk(itoa::Buffer::new().format(next).as_bytes());
+    w.array(page.len() * 2);
+    for (field, value) in page {
+        w.bulk(field);
+        w.bulk(value);
+    }
+    Ok(())
+}
+
+/// A SCAN cursor as Redis's `parseScanCursorOrReply` reads it: C `strtoul`
+/// in base 10 (optional sign, a negative wrapping around, the empty string
+/// being 0), refusing a leading space, trailing bytes and overflow. A NUL
+/// ends the cursor, as it ends the C string.
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
+    if arg.first().is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
+        return None;
+    }
+    if arg.is_empty() {
+        return Some(0);
+    }
+    let (negative, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
+thread_local! {
+    static RNG: Cell<u64> = Cell::new(seed());
+}
+
+/// A per-thread seed from the clock and the thread's stack address.
+fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let local = 0u8;
+    let addr = std::ptr::addr_of!(local) as u64;
+    (nanos ^ addr.rotate_left(32)) | 1
+}
+
+/// A random index below `n` (> 0), from a xorshift64* generator.
+fn random_below(n: usize) -> usize {
+    let x = RNG.with(|rng| {
+        let mut x = rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    });
+    // Lemire's multiply-shift: fair enough for sampling, no division.
+    ((u128::from(x) * n as u128) >> 64) as usize
+}
+
+/// Commands that are not data commands; there are none in this family.
+pub(super) async fn execute(_cmd: Cmd, _req: &Request, _ctx: &mut Ctx<'_>) -> Flow {
+    unreachable!("every hash command is a data command")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_as_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"12\0junk"), Some(12));
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b"1 "), None);
+        assert_eq!(parse_cursor(b"x"), None);
+        assert_eq!(parse_cursor(b"-"), None);
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+    }
+
+    #[test]
+    fn random_indexes_stay_in_range_and_vary() {
+        let picks: Vec<usize> = (0..200).map(|_| random_below(5)).collect();
+        assert!(picks.iter().all(|&i| i < 5));
+        assert!((0..5).all(|i| picks.contains(&i)));
+    }
+}
