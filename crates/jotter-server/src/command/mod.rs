@@ -58,6 +58,7 @@ pub(crate) mod range;
 pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
+mod keys;
 mod server;
 mod strings;
 pub(crate) mod transactions;
@@ -68,6 +69,7 @@ mod writebehind;
 pub(crate) enum Command {
     // FAMILY: one variant per family.
     Connection(connection::Cmd),
+    Keys(keys::Cmd),
     Server(server::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
@@ -76,8 +78,14 @@ pub(crate) enum Command {
 
 /// The families' tables, in the order `COMMAND` lists them.
 // FAMILY: one entry per family.
-const FAMILIES: &[&[Spec]] =
-    &[connection::SPECS, server::SPECS, writebehind::SPECS, transactions::SPECS, strings::SPECS];
+const FAMILIES: &[&[Spec]] = &[
+    connection::SPECS,
+    server::SPECS,
+    writebehind::SPECS,
+    transactions::SPECS,
+    strings::SPECS,
+    keys::SPECS,
+];
 
 /// Runs `spec.command`, already checked: a data command as one engine
 /// transaction over its keys ([`data::run`]), any other through its
@@ -89,6 +97,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     match command {
         // FAMILY: one arm per family.
         Command::Connection(cmd) => connection::execute(cmd, req, ctx).await,
+        Command::Keys(cmd) => keys::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
@@ -102,6 +111,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
     match command {
         // DATA FAMILY: one arm per family with data commands.
+        Command::Keys(cmd) => keys::keys(cmd, spec, req),
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
         _ => None,
     }
@@ -116,6 +126,7 @@ pub(crate) fn data_apply(
 ) -> data::Outcome {
     match command {
         // DATA FAMILY: one arm per family with data commands.
+        Command::Keys(cmd) => keys::apply(cmd, req, txn, w),
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
