@@ -400,6 +400,15 @@ async fn keys_matches_glob_patterns() {
     let mut c = server.raw();
     c.roundtrip(&resp(&["KEYS", "o*"]), b"*1\r\n$5\r\nother\r\n");
     c.roundtrip(&resp(&["KEYS"]), b"-ERR wrong number of arguments for 'keys' command\r\n");
+    // The empty key: `*` lists it (as Redis), no other pattern matches it.
+    c.roundtrip(&resp(&["SET", "", "e"]), b"+OK\r\n");
+    let all: Vec<String> = q(&mut con, &["KEYS", "*"]).await;
+    assert_eq!(all.first().map(String::as_str), Some(""));
+    c.roundtrip(&resp(&["KEYS", "*o*"]), b"*1\r\n$5\r\nother\r\n");
+    c.roundtrip(&resp(&["SCAN", "0", "MATCH", "*", "COUNT", "1"]), b"*2\r\n");
+    let _cursor = c.read_line();
+    let _cursor = c.read_line();
+    c.expect(b"*1\r\n$0\r\n\r\n");
 }
 
 #[tokio::test]
