@@ -59,6 +59,7 @@ pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
 mod hashes;
+mod keys;
 mod server;
 mod strings;
 pub(crate) mod transactions;
@@ -70,6 +71,7 @@ pub(crate) enum Command {
     // FAMILY: one variant per family.
     Connection(connection::Cmd),
     Hashes(hashes::Cmd),
+    Keys(keys::Cmd),
     Server(server::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
@@ -85,6 +87,7 @@ const FAMILIES: &[&[Spec]] = &[
     transactions::SPECS,
     strings::SPECS,
     hashes::SPECS,
+    keys::SPECS,
 ];
 
 /// Runs `spec.command`, already checked: a data command as one engine
@@ -99,6 +102,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         // FAMILY: one arm per family.
         Command::Connection(cmd) => connection::execute(cmd, req, ctx).await,
         Command::Hashes(cmd) => hashes::execute(cmd, req, ctx).await,
+        Command::Keys(cmd) => keys::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
@@ -112,6 +116,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
     match command {
         // DATA FAMILY: one arm per family with data commands.
+        Command::Keys(cmd) => keys::keys(cmd, spec, req),
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
         Command::Hashes(cmd) => hashes::keys(cmd, spec, req),
         _ => None,
@@ -138,6 +143,7 @@ pub(crate) fn data_apply(
 ) -> data::Outcome {
     match command {
         // DATA FAMILY: one arm per family with data commands.
+        Command::Keys(cmd) => keys::apply(cmd, req, txn, w),
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
         Command::Hashes(cmd) => hashes::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),

@@ -14,7 +14,6 @@ use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
 pub(crate) enum Cmd {
     Get,
     Set,
-    Del,
     Incr,
 }
 
@@ -48,16 +47,6 @@ pub(super) const SPECS: &[Spec] = &[
         Cmd::Set,
     )
     .keys(1, 1, 1),
-    Spec::new(
-        "del",
-        -2,
-        flag::WRITE,
-        "keyspace",
-        "Deletes one or more keys.",
-        "1.0.0",
-        Command::Strings(Cmd::Del),
-    )
-    .keys(1, -1, 1),
     spec(
         "incr",
         2,
@@ -97,13 +86,6 @@ pub(super) fn apply(
             let value = req.arg_bytes(2).unwrap_or_default();
             txn.put(key, Value::Blob(value), None);
             w.ok();
-        }
-        Cmd::Del => {
-            let mut deleted = 0i64;
-            for key in req.args().skip(1) {
-                deleted += i64::from(txn.delete(key));
-            }
-            w.integer(deleted);
         }
         Cmd::Incr => {
             let current = match txn.get(key) {
