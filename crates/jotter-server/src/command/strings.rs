@@ -762,3 +762,123 @@ fn lcs(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     w.integer(i64::from(total));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+    use jotter::{Cache, FieldValue, MapKind, MemoryStore};
+    use jotter_resp::Protocol;
+
+    use super::*;
+    use crate::command::lookup;
+
+    /// A cache holding the hash `h` (no front end can make one here yet).
+    async fn with_hash() -> Cache<MemoryStore> {
+        let cache = Cache::builder(MemoryStore::new()).build().await.expect("a cache");
+        let field = (Bytes::from("f"), Some(FieldValue::Bytes(Bytes::from("v"))));
+        cache
+            .transact(&[Bytes::from("h")], |txn| {
+                txn.set_fields(b"h", MapKind::Hash, [field.clone()])
+            })
+            .await
+            .expect("a hash");
+        cache
+    }
+
+    /// Runs one command as the dispatcher does; the reply as text.
+    async fn run(cache: &Cache<MemoryStore>, args: &[&str]) -> String {
+        let req = Request::from_args(args).expect("a request");
+        let (_, spec) = lookup(args[0].as_bytes()).expect("a string command");
+        let Command::Strings(cmd) = spec.command else {
+            panic!("{} is not a string command", args[0])
+        };
+        let keys = keys(cmd, spec, &req).expect("a data command");
+        let mut out = BytesMut::new();
+        let result = cache
+            .transact_with(&keys, |txn| {
+                out.clear();
+                apply(cmd, &req, txn, &mut ReplyWriter::new(&mut out, Protocol::Resp2))
+            })
+            .await;
+        match result {
+            Ok(_) => String::from_utf8_lossy(&out).into_owned(),
+            Err(fail) => format!("-{}\r\n", fail.text()),
+        }
+    }
+
+    const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[tokio::test]
+    async fn string_commands_on_a_hash_are_wrongtype_in_redis_order() {
+        let cache = with_hash().await;
+        for args in [
+            &["GET", "h"][..],
+            &["SET", "h", "v", "GET"],
+            &["SET", "h", "v", "NX", "GET"],
+            &["GETSET", "h", "v"],
+            &["GETDEL", "h"],
+            &["GETEX", "h"],
+            &["GETEX", "h", "PERSIST"],
+            &["GETEX", "h", "EX", "-1"],
+            &["APPEND", "h", "x"],
+            &["STRLEN", "h"],
+            &["GETRANGE", "h", "0", "-1"],
+            &["SUBSTR", "h", "0", "-1"],
+            &["SETRANGE", "h", "0", "x"],
+            &["SETRANGE", "h", "536870912", "x"],
+            &["INCR", "h"],
+            &["DECR", "h"],
+            &["INCRBY", "h", "2"],
+            &["DECRBY", "h", "2"],
+            &["INCRBYFLOAT", "h", "1.5"],
+            &["INCRBYFLOAT", "h", "x"],
+        ] {
+            assert_eq!(run(&cache, args).await, WRONGTYPE, "{args:?}");
+        }
+        // Arguments checked before the key, as in Redis.
+        let not_int = "-ERR value is not an integer or out of range\r\n";
+        assert_eq!(run(&cache, &["INCRBY", "h", "x"]).await, not_int);
+        assert_eq!(run(&cache, &["GETRANGE", "h", "x", "1"]).await, not_int);
+        assert_eq!(
+            run(&cache, &["SETRANGE", "h", "-1", "x"]).await,
+            "-ERR offset is out of range\r\n"
+        );
+        assert_eq!(run(&cache, &["GETEX", "h", "EX"]).await, "-ERR syntax error\r\n");
+        assert_eq!(
+            run(&cache, &["SET", "h", "v", "EX", "0", "GET"]).await,
+            "-ERR invalid expire time in 'set' command\r\n"
+        );
+        // LCS has its own words, checked before its options.
+        let lcs = "-ERR The specified keys must contain string values\r\n";
+        assert_eq!(run(&cache, &["LCS", "h", "none"]).await, lcs);
+        assert_eq!(run(&cache, &["LCS", "none", "h", "FOO"]).await, lcs);
+        // MGET skips it; SETNX and MSETNX see it exists; SET replaces it.
+        assert_eq!(run(&cache, &["MGET", "h", "none"]).await, "*2\r\n$-1\r\n$-1\r\n");
+        assert_eq!(run(&cache, &["SETNX", "h", "v"]).await, ":0\r\n");
+        assert_eq!(run(&cache, &["MSETNX", "x", "1", "h", "v"]).await, ":0\r\n");
+        assert_eq!(run(&cache, &["GET", "x"]).await, "$-1\r\n");
+        assert_eq!(run(&cache, &["SET", "h", "v"]).await, "+OK\r\n");
+        assert_eq!(run(&cache, &["GET", "h"]).await, "$1\r\nv\r\n");
+    }
+
+    #[tokio::test]
+    async fn lcs_ranges_follow_redis_walk() {
+        let cache = Cache::builder(MemoryStore::new()).build().await.expect("a cache");
+        assert_eq!(
+            run(&cache, &["MSET", "c", "abcXdefYYghi", "d", "zabcdeQfghi"]).await,
+            "+OK\r\n"
+        );
+        // Checked against Redis 7.0.15.
+        assert_eq!(run(&cache, &["LCS", "c", "d"]).await, "$9\r\nabcdefghi\r\n");
+        assert_eq!(
+            run(&cache, &["LCS", "c", "d", "IDX", "WITHMATCHLEN"]).await,
+            "*4\r\n$7\r\nmatches\r\n*4\r\n\
+             *3\r\n*2\r\n:9\r\n:11\r\n*2\r\n:8\r\n:10\r\n:3\r\n\
+             *3\r\n*2\r\n:6\r\n:6\r\n*2\r\n:7\r\n:7\r\n:1\r\n\
+             *3\r\n*2\r\n:4\r\n:5\r\n*2\r\n:4\r\n:5\r\n:2\r\n\
+             *3\r\n*2\r\n:0\r\n:2\r\n*2\r\n:1\r\n:3\r\n:3\r\n\
+             $3\r\nlen\r\n:9\r\n"
+        );
+    }
+}
