@@ -59,6 +59,7 @@ pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
 mod server;
+mod sorted_sets;
 mod strings;
 pub(crate) mod transactions;
 mod writebehind;
@@ -69,6 +70,7 @@ pub(crate) enum Command {
     // FAMILY: one variant per family.
     Connection(connection::Cmd),
     Server(server::Cmd),
+    SortedSets(sorted_sets::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
     WriteBehind(writebehind::Cmd),
@@ -76,8 +78,14 @@ pub(crate) enum Command {
 
 /// The families' tables, in the order `COMMAND` lists them.
 // FAMILY: one entry per family.
-const FAMILIES: &[&[Spec]] =
-    &[connection::SPECS, server::SPECS, writebehind::SPECS, transactions::SPECS, strings::SPECS];
+const FAMILIES: &[&[Spec]] = &[
+    connection::SPECS,
+    server::SPECS,
+    writebehind::SPECS,
+    transactions::SPECS,
+    strings::SPECS,
+    sorted_sets::SPECS,
+];
 
 /// Runs `spec.command`, already checked: a data command as one engine
 /// transaction over its keys ([`data::run`]), any other through its
@@ -90,6 +98,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         // FAMILY: one arm per family.
         Command::Connection(cmd) => connection::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
+        Command::SortedSets(cmd) => sorted_sets::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
         Command::WriteBehind(cmd) => writebehind::execute(cmd, req, ctx).await,
@@ -103,6 +112,7 @@ pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<
     match command {
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
+        Command::SortedSets(cmd) => sorted_sets::keys(cmd, spec, req),
         _ => None,
     }
 }
@@ -117,6 +127,7 @@ pub(crate) fn data_apply(
     match command {
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
+        Command::SortedSets(cmd) => sorted_sets::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
 }
