@@ -690,13 +690,13 @@ fn zadd(
         }
     }
     let elements = req.len() - at;
-    if elements == 0 || elements % 2 != 0 {
+    if elements == 0 || !elements.is_multiple_of(2) {
         return Err(data::syntax());
     }
     if nx && xx {
         return Err(data::error("ERR XX and NX options at the same time are not compatible"));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err(data::error(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -712,7 +712,9 @@ fn zadd(
 
     let map = sorted_set(txn, key)?;
     // What this command sets, member by member in argument order (a member
-    // given twice sees its first change).
+    // given twice sees its first change). A score of -0 is kept as 0, as in
+    // Redis's small-set encoding (which stores "0"); the reply of ZADD INCR
+    // still shows the -0 it computed, as Redis's does.
     let mut changes: BTreeMap<Bytes, f64> = BTreeMap::new();
     let (mut added, mut updated) = (0i64, 0i64);
     let mut result: Option<f64> = None;
@@ -735,7 +737,7 @@ fn zadd(
                     result = Some(new);
                     #[expect(clippy::float_cmp, reason = "Redis compares scores exactly")]
                     if new != cur {
-                        changes.insert(member, new);
+                        changes.insert(member, new + 0.0);
                         updated += 1;
                     }
                 }
@@ -743,7 +745,7 @@ fn zadd(
                     if xx {
                         continue;
                     }
-                    changes.insert(member, score);
+                    changes.insert(member, score + 0.0);
                     result = Some(score);
                     added += 1;
                 }
@@ -861,8 +863,8 @@ fn zrandmember(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>
     }
     let n = count as usize;
     if n >= len {
-        // The whole set, in rank order (as Redis does).
-        let all: Vec<_> = map.ranked().collect();
+        // The whole set, highest score first (as Redis does).
+        let all: Vec<_> = map.ranked().rev().collect();
         write_members(w, &all, withscores);
         return Ok(());
     }
