@@ -61,6 +61,7 @@ mod connection;
 mod hashes;
 mod keys;
 mod server;
+mod sorted_sets;
 mod strings;
 pub(crate) mod transactions;
 mod writebehind;
@@ -73,6 +74,7 @@ pub(crate) enum Command {
     Hashes(hashes::Cmd),
     Keys(keys::Cmd),
     Server(server::Cmd),
+    SortedSets(sorted_sets::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
     WriteBehind(writebehind::Cmd),
@@ -88,6 +90,7 @@ const FAMILIES: &[&[Spec]] = &[
     strings::SPECS,
     hashes::SPECS,
     keys::SPECS,
+    sorted_sets::SPECS,
 ];
 
 /// Runs `spec.command`, already checked: a data command as one engine
@@ -104,6 +107,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         Command::Hashes(cmd) => hashes::execute(cmd, req, ctx).await,
         Command::Keys(cmd) => keys::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
+        Command::SortedSets(cmd) => sorted_sets::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
         Command::WriteBehind(cmd) => writebehind::execute(cmd, req, ctx).await,
@@ -119,6 +123,7 @@ pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<
         Command::Keys(cmd) => keys::keys(cmd, spec, req),
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
         Command::Hashes(cmd) => hashes::keys(cmd, spec, req),
+        Command::SortedSets(cmd) => sorted_sets::keys(cmd, spec, req),
         _ => None,
     }
 }
@@ -146,6 +151,7 @@ pub(crate) fn data_apply(
         Command::Keys(cmd) => keys::apply(cmd, req, txn, w),
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
         Command::Hashes(cmd) => hashes::apply(cmd, req, txn, w),
+        Command::SortedSets(cmd) => sorted_sets::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
 }
