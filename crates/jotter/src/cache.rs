@@ -18,7 +18,7 @@ use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::{Attempt, Inner, Prepaid};
 use crate::error::{BoundKind, Error, Result, Shape};
 use crate::flusher::{self, Outcome};
-use crate::log::{self, Log};
+use crate::log::{self, Durability, Log};
 use crate::op::{Op, Pending};
 use crate::stats::Stats;
 use crate::store::{Store, StoreError, Write};
@@ -193,8 +193,12 @@ impl<S: Store> Cache<S> {
         self.transact_engine(keys, f).await
     }
 
-    /// [`transact`](Cache::transact) with the closure's own error type (a
-    /// front end's command error, say), into which engine errors convert.
+    /// [`transact`](Cache::transact) for a front end: the closure has its
+    /// own error type (a command's error reply, say), into which engine
+    /// errors convert, and the writes' durability is handed back rather than
+    /// waited for. The caller must wait on the [`Durability`] before it
+    /// acknowledges the writes; a server running a pipeline waits once for
+    /// all of its commands.
     ///
     /// # Errors
     ///
@@ -203,18 +207,19 @@ impl<S: Store> Cache<S> {
     /// # Panics
     ///
     /// As [`transact`](Cache::transact).
-    pub async fn transact_with<R, E: From<Error>>(
+    pub async fn transact_deferred<R, E: From<Error>>(
         &self,
         keys: &[Bytes],
         mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
-    ) -> std::result::Result<(R, Vec<Ticket>), E> {
+    ) -> std::result::Result<(R, Vec<Ticket>, Durability), E> {
         let mut failed = None;
-        let result =
-            self.transact_engine(keys, |txn| f(txn).map_err(|e| stand_in(&mut failed, e))).await;
+        let result = self
+            .transact_engine_deferred(keys, |txn| f(txn).map_err(|e| stand_in(&mut failed, e)))
+            .await;
         carried(result, failed)
     }
 
-    /// [`transact_with`](Cache::transact_with) for one key that `f`
+    /// [`transact_deferred`](Cache::transact_deferred) for one key that `f`
     /// overwrites without reading it first (a plain `SET`): the key is not
     /// loaded from the store, so a write to a cold key costs no read.
     ///
@@ -226,14 +231,14 @@ impl<S: Store> Cache<S> {
     ///
     /// If `f` reads the key, or changes it field by field, before it
     /// replaces or deletes it.
-    pub async fn write_blind_with<R, E: From<Error>>(
+    pub async fn write_blind_deferred<R, E: From<Error>>(
         &self,
         key: &Bytes,
         mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
-    ) -> std::result::Result<(R, Vec<Ticket>), E> {
+    ) -> std::result::Result<(R, Vec<Ticket>, Durability), E> {
         let mut failed = None;
         let result = self
-            .write(key.clone(), false, |_| {
+            .write_deferred(key.clone(), false, |_| {
                 let mut slots = [Slot::blind(key.clone())];
                 let r = f(&mut Txn::new(&mut slots, unix_millis()))
                     .map_err(|e| stand_in(&mut failed, e))?;
@@ -241,19 +246,29 @@ impl<S: Store> Cache<S> {
                 Ok((slot.op, r, None))
             })
             .await;
-        let (r, ticket) = carried(result, failed)?;
-        Ok((r, ticket.into_iter().collect()))
+        let (r, ticket, durability) = carried(result, failed)?;
+        Ok((r, ticket.into_iter().collect(), durability))
     }
 
     async fn transact_engine<R>(
         &self,
         keys: &[Bytes],
-        mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+        f: impl FnMut(&mut Txn<'_>) -> Result<R>,
     ) -> Result<(R, Vec<Ticket>)> {
+        let (r, tickets, durability) = self.transact_engine_deferred(keys, f).await?;
+        durability.wait().await?;
+        Ok((r, tickets))
+    }
+
+    async fn transact_engine_deferred<R>(
+        &self,
+        keys: &[Bytes],
+        mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+    ) -> Result<(R, Vec<Ticket>, Durability)> {
         match keys {
             [key] => {
-                let (r, ticket) = self
-                    .write(key.clone(), true, |entry| {
+                let (r, ticket, durability) = self
+                    .write_deferred(key.clone(), true, |entry| {
                         let now = unix_millis();
                         let mut slots = [Slot::new(key.clone(), entry, now)];
                         let r = f(&mut Txn::new(&mut slots, now))?;
@@ -261,7 +276,7 @@ impl<S: Store> Cache<S> {
                         Ok((slot.op, r, slot.now))
                     })
                     .await?;
-                Ok((r, ticket.into_iter().collect()))
+                Ok((r, ticket.into_iter().collect(), durability))
             }
             _ => self.transact_many(keys, f).await,
         }
@@ -652,8 +667,21 @@ impl<S: Store> Cache<S> {
         &self,
         key: Bytes,
         needs_view: bool,
-        mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
+        f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
     ) -> Result<(R, Option<Ticket>)> {
+        let (r, ticket, durability) = self.write_deferred(key, needs_view, f).await?;
+        durability.wait().await?;
+        Ok((r, ticket))
+    }
+
+    /// [`write`](Cache::write), handing back the log records' durability
+    /// instead of waiting for it.
+    async fn write_deferred<R>(
+        &self,
+        key: Bytes,
+        needs_view: bool,
+        mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
+    ) -> Result<(R, Option<Ticket>, Durability)> {
         let inner = &self.inner;
         let mut room = RoomWait::new(self);
         loop {
@@ -678,17 +706,18 @@ impl<S: Store> Cache<S> {
             };
             match attempt {
                 Attempt::Accepted(r, ticket, durable) => {
+                    let mut durability = Durability::default();
                     if let Some(durable) = durable {
-                        log::durable(durable).await?;
+                        durability.push(durable);
                     }
-                    return Ok((r, ticket));
+                    return Ok((r, ticket, durability));
                 }
                 Attempt::Direct(r, write, s, durable) => {
                     // Detached, so that a caller who gives up (a timeout)
                     // cannot leave the op in flight in the buffer for ever.
                     let direct = tokio::spawn(write_direct(inner.clone(), write, s, durable));
                     let ticket = direct.await.map_err(|_| Error::Stopped)??;
-                    return Ok((r, Some(ticket)));
+                    return Ok((r, Some(ticket), Durability::default()));
                 }
                 Attempt::Full { bound, key_pending } => {
                     debug_assert!(
@@ -709,7 +738,7 @@ impl<S: Store> Cache<S> {
         &self,
         keys: &[Bytes],
         mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
-    ) -> Result<(R, Vec<Ticket>)> {
+    ) -> Result<(R, Vec<Ticket>, Durability)> {
         let inner = &self.inner;
         let mut keys = keys.to_vec();
         keys.sort_unstable();
@@ -720,12 +749,7 @@ impl<S: Store> Cache<S> {
         let mut room = RoomWait::new(self);
         loop {
             match self.try_transact(&keys, &shards, &mut f)? {
-                Step::Done(r, tickets, durables) => {
-                    for durable in durables {
-                        log::durable(durable).await?;
-                    }
-                    return Ok((r, tickets));
-                }
+                Step::Done(r, tickets, durability) => return Ok((r, tickets, durability)),
                 // Loads the key into the clean cache, then try again.
                 Step::Load(key) => inner.with_view(&key, false, |_, _, _| ()).await?,
                 Step::Full(bound) => room.wait(bound).await?,
@@ -786,7 +810,7 @@ impl<S: Store> Cache<S> {
                     slot.now,
                 );
             }
-            return Ok(Step::Done(r, Vec::new(), Vec::new()));
+            return Ok(Step::Done(r, Vec::new(), Durability::default()));
         }
         if prepaid.bytes > inner.bound.max_bytes {
             return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
@@ -795,7 +819,7 @@ impl<S: Store> Cache<S> {
             return Ok(Step::Full(bound));
         }
         let mut tickets = Vec::with_capacity(slots.len());
-        let mut durables = Vec::new();
+        let mut durability = Durability::default();
         let mut failed = None;
         for slot in slots {
             let s = inner.buffer.shard_of(&slot.key);
@@ -808,7 +832,9 @@ impl<S: Store> Cache<S> {
                 Ok(Attempt::Accepted((), ticket, durable)) => {
                     Inner::<S>::put_view(shard, &slot.key, slot.now);
                     tickets.extend(ticket);
-                    durables.extend(durable);
+                    if let Some(durable) = durable {
+                        durability.push(durable);
+                    }
                 }
                 Ok(_) => unreachable!("a prepaid write always finds room"),
                 // Only the log can refuse now (`Error::Log`); as for a single
@@ -822,7 +848,7 @@ impl<S: Store> Cache<S> {
         inner.bound.release(prepaid.entries, prepaid.bytes);
         match failed {
             Some(e) => Err(e),
-            None => Ok(Step::Done(r, tickets, durables)),
+            None => Ok(Step::Done(r, tickets, durability)),
         }
     }
 }
@@ -830,7 +856,7 @@ impl<S: Store> Cache<S> {
 /// How one attempt of a multi-key transaction ended.
 enum Step<R> {
     /// Accepted; acknowledge once the log records are durable.
-    Done(R, Vec<Ticket>, Vec<jotter_wal::Pending>),
+    Done(R, Vec<Ticket>, Durability),
     /// A key is not resident: load it, then try again.
     Load(Bytes),
     /// No room for the writes: wait for it, then try again.

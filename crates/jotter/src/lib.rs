@@ -114,6 +114,7 @@ pub use cache::{Cache, Edit, ShutdownReport};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
+pub use log::Durability;
 pub use score_map::ScoreMap;
 pub use stats::Stats;
 pub use store::{Change, Faults, FieldChange, MemoryStore, Store, StoreError, Write};

@@ -129,3 +129,45 @@ pub(crate) fn replayed(
 pub(crate) async fn durable(handle: Durable) -> Result<()> {
     handle.await.map(drop).map_err(|e| Error::Log(e.to_string()))
 }
+
+/// Accepted writes whose log records may not be durable yet: the caller
+/// must not acknowledge them before [`wait`](Durability::wait) returns.
+///
+/// A front end that runs a pipeline of commands collects these and waits
+/// once, before it sends the replies, instead of once per command: the
+/// records of the whole pipeline share one trip through the log.
+#[derive(Debug, Default)]
+#[must_use = "writes must not be acknowledged before they are durable"]
+pub struct Durability {
+    pending: Vec<Durable>,
+}
+
+impl Durability {
+    pub(crate) fn push(&mut self, handle: Durable) {
+        self.pending.push(handle);
+    }
+
+    /// Adds another set of writes to wait for.
+    pub fn extend(&mut self, other: Durability) {
+        self.pending.extend(other.pending);
+    }
+
+    /// True if there is nothing to wait for (no log, or nothing written).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Waits until every write is durable as the log's fsync setting says.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Log`] if the log could not write one of them: it must not
+    /// be acknowledged.
+    pub async fn wait(self) -> Result<()> {
+        for handle in self.pending {
+            durable(handle).await?;
+        }
+        Ok(())
+    }
+}
