@@ -59,6 +59,7 @@ pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
 mod server;
+mod sorted_set_ops;
 mod sorted_sets;
 mod strings;
 pub(crate) mod transactions;
@@ -70,6 +71,7 @@ pub(crate) enum Command {
     // FAMILY: one variant per family.
     Connection(connection::Cmd),
     Server(server::Cmd),
+    SortedSetOps(sorted_set_ops::Cmd),
     SortedSets(sorted_sets::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
@@ -85,6 +87,7 @@ const FAMILIES: &[&[Spec]] = &[
     transactions::SPECS,
     strings::SPECS,
     sorted_sets::SPECS,
+    sorted_set_ops::SPECS,
 ];
 
 /// Runs `spec.command`, already checked: a data command as one engine
@@ -98,6 +101,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         // FAMILY: one arm per family.
         Command::Connection(cmd) => connection::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
+        Command::SortedSetOps(cmd) => sorted_set_ops::execute(cmd, req, ctx).await,
         Command::SortedSets(cmd) => sorted_sets::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
@@ -113,6 +117,7 @@ pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
         Command::SortedSets(cmd) => sorted_sets::keys(cmd, spec, req),
+        Command::SortedSetOps(cmd) => sorted_set_ops::keys(cmd, spec, req),
         _ => None,
     }
 }
@@ -128,6 +133,7 @@ pub(crate) fn data_apply(
         // DATA FAMILY: one arm per family with data commands.
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
         Command::SortedSets(cmd) => sorted_sets::apply(cmd, req, txn, w),
+        Command::SortedSetOps(cmd) => sorted_set_ops::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
 }
