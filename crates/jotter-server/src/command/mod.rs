@@ -61,6 +61,7 @@ mod connection;
 mod hashes;
 mod keys;
 mod server;
+mod sorted_set_ops;
 mod sorted_sets;
 mod strings;
 pub(crate) mod transactions;
@@ -74,6 +75,7 @@ pub(crate) enum Command {
     Hashes(hashes::Cmd),
     Keys(keys::Cmd),
     Server(server::Cmd),
+    SortedSetOps(sorted_set_ops::Cmd),
     SortedSets(sorted_sets::Cmd),
     Strings(strings::Cmd),
     Transactions(transactions::Cmd),
@@ -91,6 +93,7 @@ const FAMILIES: &[&[Spec]] = &[
     hashes::SPECS,
     keys::SPECS,
     sorted_sets::SPECS,
+    sorted_set_ops::SPECS,
 ];
 
 /// Runs `spec.command`, already checked: a data command as one engine
@@ -107,6 +110,7 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         Command::Hashes(cmd) => hashes::execute(cmd, req, ctx).await,
         Command::Keys(cmd) => keys::execute(cmd, req, ctx).await,
         Command::Server(cmd) => server::execute(cmd, req, ctx).await,
+        Command::SortedSetOps(cmd) => sorted_set_ops::execute(cmd, req, ctx).await,
         Command::SortedSets(cmd) => sorted_sets::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
         Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
@@ -124,6 +128,7 @@ pub(crate) fn data_keys(command: Command, spec: &Spec, req: &Request) -> Option<
         Command::Strings(cmd) => strings::keys(cmd, spec, req),
         Command::Hashes(cmd) => hashes::keys(cmd, spec, req),
         Command::SortedSets(cmd) => sorted_sets::keys(cmd, spec, req),
+        Command::SortedSetOps(cmd) => sorted_set_ops::keys(cmd, spec, req),
         _ => None,
     }
 }
@@ -152,6 +157,7 @@ pub(crate) fn data_apply(
         Command::Strings(cmd) => strings::apply(cmd, req, txn, w),
         Command::Hashes(cmd) => hashes::apply(cmd, req, txn, w),
         Command::SortedSets(cmd) => sorted_sets::apply(cmd, req, txn, w),
+        Command::SortedSetOps(cmd) => sorted_set_ops::apply(cmd, req, txn, w),
         _ => Err(data::error("ERR this command cannot run inside a transaction")),
     }
 }
