@@ -63,7 +63,9 @@ async fn main() -> redis::RedisResult<()> {
     let _: () = redis::cmd("JOTTER.FLUSH").query_async(&mut con).await?;
     let info: String = redis::cmd("INFO").arg("writebehind").query_async(&mut con).await?;
     for line in info.lines().filter(|l| {
-        l.starts_with("writes_accepted") || l.starts_with("store_writes") || l.starts_with("coalescing")
+        l.starts_with("writes_accepted")
+            || l.starts_with("store_writes")
+            || l.starts_with("coalescing")
     }) {
         println!("{line}");
     }

@@ -54,7 +54,10 @@ async fn main() -> redis::RedisResult<()> {
     }
     println!("1000 page views (read + write + expire) in {:?}", started.elapsed());
     let ttl: i64 = con.ttl(session).await?;
-    println!("{session} expires in {ttl} s; now: {:?}", con.hgetall::<_, HashMap<String, String>>(session).await?);
+    println!(
+        "{session} expires in {ttl} s; now: {:?}",
+        con.hgetall::<_, HashMap<String, String>>(session).await?
+    );
 
     // Checkout: this one write is acknowledged only once it is stored.
     let started = Instant::now();

@@ -35,6 +35,9 @@ pub(crate) struct Client {
     pub multi: Option<crate::command::transactions::Queued>,
     /// `WATCH`ed keys and what each held when watched.
     pub watched: Vec<(bytes::Bytes, Option<jotter::Entry>)>,
+    /// The log records of writes whose replies are in the output buffer:
+    /// the buffer is sent only once they are durable.
+    pub unacknowledged: jotter::Durability,
 }
 
 impl Client {
@@ -66,6 +69,7 @@ where
         write_through: false,
         multi: None,
         watched: Vec::new(),
+        unacknowledged: jotter::Durability::default(),
     };
     if let Err(e) = run(stream, client, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
@@ -112,10 +116,16 @@ where
                 Err(error) => {
                     ReplyWriter::new(&mut output, client.protocol).protocol_error(error);
                     tracing::debug!(client = client.entry.id, %error, "protocol error; closing");
+                    if !durable(&mut client).await {
+                        return Ok(());
+                    }
                     write_out(&mut stream, &mut output, &kill).await?;
                     return Ok(());
                 }
             }
+        }
+        if !durable(&mut client).await {
+            return Ok(());
         }
         write_out(&mut stream, &mut output, &kill).await?;
         if flow == Flow::Close || kill.is_cancelled() {
@@ -132,6 +142,25 @@ where
         };
         if read == 0 {
             return Ok(()); // the client closed
+        }
+    }
+}
+
+/// Waits until the writes whose replies are in the output buffer are
+/// durable, once for the whole pipeline (a reply never leaves before its
+/// write's log record is on disk as `fsync` says). If the log failed, the
+/// replies must not be sent: false, and the connection is closed without
+/// them, so the client cannot take a lost write for an acknowledged one.
+async fn durable(client: &mut Client) -> bool {
+    let pending = std::mem::take(&mut client.unacknowledged);
+    if pending.is_empty() {
+        return true;
+    }
+    match pending.wait().await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(client = client.entry.id, error = %e, "the log could not write; closing the connection without acknowledging");
+            false
         }
     }
 }

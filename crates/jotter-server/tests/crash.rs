@@ -25,8 +25,10 @@ async fn acknowledged_writes_survive_kill_9() {
                     let key = format!("r{round}:w{w}:k{}", i % 50);
                     let set: redis::RedisResult<()> =
                         redis::cmd("SET").arg(&key).arg(i).query_async(&mut con).await;
-                    let incr: redis::RedisResult<i64> =
-                        redis::cmd("INCR").arg(format!("r{round}:count:{w}")).query_async(&mut con).await;
+                    let incr: redis::RedisResult<i64> = redis::cmd("INCR")
+                        .arg(format!("r{round}:count:{w}"))
+                        .query_async(&mut con)
+                        .await;
                     match (set, incr) {
                         (Ok(()), Ok(n)) => {
                             let mut acked = acked.lock().unwrap();

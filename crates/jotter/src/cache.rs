@@ -168,6 +168,11 @@ impl<S: Store> Cache<S> {
     /// not at all if it returns an error. A key's writes within one
     /// transaction fold into one write with one version.
     ///
+    /// Atomic in memory, not on disk: with a log, each key's write is its
+    /// own record, so a crash can recover some keys of a transaction and
+    /// not others (a torn last record), and a log that refuses a record
+    /// part-way leaves the keys before it accepted.
+    ///
     /// `f` must be quick (it runs under the keys' locks) and may run more
     /// than once if the buffer has to make room first. Keys that expired
     /// read as absent and are deleted from the store behind.
@@ -291,6 +296,25 @@ impl<S: Store> Cache<S> {
     ///
     /// [`Error::Store`] if the store cannot be read or cannot list keys.
     pub async fn keys(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<Bytes>> {
+        let mut after = after.map(Bytes::copy_from_slice);
+        loop {
+            let (live, store_upper) = self.keys_page(after.as_deref(), limit).await?;
+            match store_upper {
+                // Every key of a full store page was deleted or expired in
+                // the buffer: an empty answer would end the listing early.
+                Some(upper) if live.is_empty() => after = Some(upper),
+                _ => return Ok(live),
+            }
+        }
+    }
+
+    /// One page of [`keys`](Cache::keys), and the store page's last key if
+    /// the store may hold more.
+    async fn keys_page(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<Bytes>, Option<Bytes>)> {
         let inner = &self.inner;
         let limit = limit.max(1);
         let now = unix_millis();
@@ -315,7 +339,7 @@ impl<S: Store> Cache<S> {
                 live.push(key);
             }
         }
-        Ok(live)
+        Ok((live, upper))
     }
 
     /// Deletes up to `limit` keys whose expiry has passed, as the store
@@ -747,14 +771,43 @@ impl<S: Store> Cache<S> {
         shards.sort_unstable();
         shards.dedup();
         let mut room = RoomWait::new(self);
-        loop {
-            match self.try_transact(&keys, &shards, &mut f)? {
-                Step::Done(r, tickets, durability) => return Ok((r, tickets, durability)),
-                // Loads the key into the clean cache, then try again.
-                Step::Load(key) => inner.with_view(&key, false, |_, _, _| ()).await?,
-                Step::Full(bound) => room.wait(bound).await?,
+        // Keys loaded because they were not resident, each with its load
+        // slot. The value is used directly (the clean cache may refuse a
+        // large one, and retrying until it keeps it would never end); the
+        // slot stays registered, so a flush of the key meanwhile marks it
+        // stale and the key is loaded again.
+        let mut loaded: Vec<Preloaded> = Vec::new();
+        let result = loop {
+            match self.try_transact(&keys, &shards, &loaded, &mut f) {
+                Ok(Step::Done(r, tickets, durability)) => break Ok((r, tickets, durability)),
+                Ok(Step::Load(key)) => {
+                    let slot = inner.buffer.lock(inner.buffer.shard_of(&key)).load_slot(&key);
+                    let value = slot
+                        .cell
+                        .get_or_try_init(|| async {
+                            inner.counters.loaded();
+                            inner.store.load(&key).await
+                        })
+                        .await
+                        .cloned();
+                    loaded.retain(|p| p.key != key);
+                    match value {
+                        Ok(value) => loaded.push(Preloaded { key, slot, value }),
+                        Err(e) => break Err(e.into()),
+                    }
+                }
+                Ok(Step::Full(bound)) => {
+                    if let Err(e) = room.wait(bound).await {
+                        break Err(e);
+                    }
+                }
+                Err(e) => break Err(e),
             }
+        };
+        for p in &loaded {
+            inner.buffer.lock(inner.buffer.shard_of(&p.key)).finish_load(&p.key, &p.slot);
         }
+        result
     }
 
     /// One attempt of [`transact_many`](Cache::transact_many), with every
@@ -763,6 +816,7 @@ impl<S: Store> Cache<S> {
         &self,
         keys: &[Bytes],
         shards: &[usize],
+        loaded: &[Preloaded],
         f: &mut impl FnMut(&mut Txn<'_>) -> Result<R>,
     ) -> Result<Step<R>> {
         let inner = &self.inner;
@@ -774,7 +828,11 @@ impl<S: Store> Cache<S> {
         let mut views = Vec::with_capacity(keys.len());
         for key in keys {
             let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
-            match inner.take_view(shard, key, None) {
+            let preloaded = loaded
+                .iter()
+                .find(|p| p.key == *key && !p.slot.is_stale())
+                .map(|p| p.value.clone());
+            match inner.take_view(shard, key, preloaded) {
                 Some(entry) => views.push(entry),
                 None => {
                     for (key, entry) in keys.iter().zip(views) {
@@ -815,6 +873,11 @@ impl<S: Store> Cache<S> {
         if prepaid.bytes > inner.bound.max_bytes {
             return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
         }
+        if prepaid.entries > inner.bound.max_entries {
+            // It would wait for room that can never be there.
+            let limit = inner.bound.max_entries;
+            return Err(Error::TooManyKeys { keys: prepaid.entries, limit });
+        }
         if let Err(bound) = inner.bound.try_reserve(prepaid.entries, prepaid.bytes) {
             return Ok(Step::Full(bound));
         }
@@ -851,6 +914,14 @@ impl<S: Store> Cache<S> {
             None => Ok(Step::Done(r, tickets, durability)),
         }
     }
+}
+
+/// A key a multi-key transaction loaded, with the load's slot (whose stale
+/// flag says whether the store changed since).
+struct Preloaded {
+    key: Bytes,
+    slot: Arc<crate::buffer::LoadSlot>,
+    value: Option<Entry>,
 }
 
 /// How one attempt of a multi-key transaction ended.

@@ -52,6 +52,18 @@ pub enum Error {
         /// How long the write waited.
         waited: Duration,
     },
+    /// A transaction writes more keys than the whole entry bound, so it can
+    /// never fit.
+    #[error(
+        "a transaction writing {keys} keys can never fit max_pending_entries = {limit}; \
+         split it or raise the bound"
+    )]
+    TooManyKeys {
+        /// The keys the transaction writes.
+        keys: u64,
+        /// The configured entry bound.
+        limit: u64,
+    },
     /// One write is larger than the whole byte bound, so it can never fit.
     #[error("write of {size} bytes is larger than max_pending_bytes = {limit}")]
     TooLarge {

@@ -233,3 +233,52 @@ async fn an_increment_keeps_the_expiry_and_a_put_clears_it() {
     cache.put("n", "0").await.unwrap();
     assert_eq!(cache.get_entry("n").await.unwrap().unwrap().expires_at, None);
 }
+
+/// A page whose every stored key is deleted in the buffer does not end the
+/// listing: the keys after it still come.
+#[tokio::test]
+async fn a_page_of_deleted_keys_does_not_end_the_listing() {
+    let store = MemoryStore::new();
+    let cache = Cache::builder(store.clone())
+        .flush_interval(Duration::from_secs(3600))
+        .build()
+        .await
+        .unwrap();
+    for k in ["a", "b", "c"] {
+        cache.put(k, "1").await.unwrap();
+    }
+    cache.flush().await.unwrap();
+    cache.delete("a").await.unwrap();
+    cache.delete("b").await.unwrap();
+    assert_eq!(cache.keys(None, 2).await.unwrap(), vec![b("c")]);
+}
+
+/// A multi-key transaction over a key too large for the clean cache to
+/// keep still runs: the loaded value is used directly.
+#[tokio::test]
+async fn a_transaction_over_a_key_too_large_to_cache_completes() {
+    let store = MemoryStore::new();
+    {
+        let cache = Cache::builder(store.clone()).build().await.unwrap();
+        let board: jotter::ScoreMap =
+            (0..20_000).map(|i| (b(&format!("p{i}")), f64::from(i))).collect();
+        cache.put("board", Value::Scores(Arc::new(board))).await.unwrap();
+        cache.shutdown(Duration::from_secs(10)).await;
+    }
+    let cache = Cache::builder(store.clone()).cache_bytes(64 * 1024).build().await.unwrap();
+    let keys = [b("board"), b("other")];
+    let (members, _) = tokio::time::timeout(
+        Duration::from_secs(10),
+        cache.transact(&keys, |txn| {
+            txn.put(b"other", Value::from("1"), None);
+            Ok(txn.get(b"board").map(|v| match v {
+                Value::Scores(m) => m.len(),
+                _ => 0,
+            }))
+        }),
+    )
+    .await
+    .expect("the transaction never finished")
+    .unwrap();
+    assert_eq!(members, Some(20_000));
+}

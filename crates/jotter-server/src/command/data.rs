@@ -27,7 +27,7 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use jotter::{Error, Ticket, Txn};
+use jotter::{Durability, Error, Ticket, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::{Ctx, Flow, Spec, engine_error_text};
@@ -112,7 +112,6 @@ pub(crate) async fn run(
     mut body: impl FnMut(&mut Txn<'_>, &mut ReplyWriter<'_>) -> Outcome,
 ) -> Flow {
     let protocol = ctx.client.protocol;
-    let through = ctx.client.write_through;
     let cache = &ctx.shared.cache;
     let out = ctx.out();
     let mark = out.len();
@@ -123,16 +122,11 @@ pub(crate) async fn run(
         body(txn, &mut ReplyWriter::new(out, protocol)).map_err(TxnFail::Command)
     };
     let result = match keys {
-        [key] if blind => cache.write_blind_with(key, attempt).await,
-        _ => cache.transact_with(keys, &mut attempt).await,
+        [key] if blind => cache.write_blind_deferred(key, attempt).await,
+        _ => cache.transact_deferred(keys, &mut attempt).await,
     };
     match result {
-        Ok(((), tickets)) => {
-            if through && let Err(e) = wait_stored(ctx, tickets).await {
-                ctx.out().truncate(mark);
-                ctx.reply().error(engine_error_text(&e).as_bytes());
-            }
-        }
+        Ok(((), tickets, durability)) => acknowledge(ctx, mark, tickets, durability).await,
         Err(e) => {
             ctx.out().truncate(mark);
             let text = match &e {
@@ -145,12 +139,32 @@ pub(crate) async fn run(
     Flow::Continue
 }
 
-/// Waits until every write behind `tickets` is in the store.
-pub(crate) async fn wait_stored(ctx: &Ctx<'_>, tickets: Vec<Ticket>) -> jotter::Result<()> {
-    for ticket in tickets {
-        ctx.shared.cache.stored(ticket).await?;
+/// Makes the reply written since `mark` an acknowledgement of the
+/// command's writes: normally it waits with the connection's other replies
+/// until their log records are durable (the connection waits once per
+/// pipeline, before it sends); write-through waits here until the store
+/// has them, and replaces the reply with the error if it refuses them.
+pub(crate) async fn acknowledge(
+    ctx: &mut Ctx<'_>,
+    mark: usize,
+    tickets: Vec<Ticket>,
+    durability: Durability,
+) {
+    if !ctx.client.write_through {
+        ctx.client.unacknowledged.extend(durability);
+        return;
     }
-    Ok(())
+    let stored = async {
+        durability.wait().await?;
+        for ticket in tickets {
+            ctx.shared.cache.stored(ticket).await?;
+        }
+        Ok::<(), Error>(())
+    };
+    if let Err(e) = stored.await {
+        ctx.out().truncate(mark);
+        ctx.reply().error(engine_error_text(&e).as_bytes());
+    }
 }
 
 /// A transaction's failure: the command's own (its reply), or the

@@ -258,7 +258,8 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
     loop {
         let mark = ctx.out().len();
         let flow =
-            data::run(ctx, &keys, |txn, w| pop_first(req, &plan, txn, w, retry).map(|_| ())).await;
+            data::run(ctx, &keys, false, |txn, w| pop_first(req, &plan, txn, w, retry).map(|_| ()))
+                .await;
         if ctx.out().len() != mark {
             return flow; // popped, or an error
         }

@@ -242,7 +242,19 @@ pub(super) fn keys(_cmd: Cmd, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> 
 
 /// Whether the command overwrites its key without reading it.
 pub(super) fn blind(cmd: Cmd, req: &Request) -> bool {
-    cmd == Cmd::Set && req.len() == 3
+    match cmd {
+        Cmd::SetEx | Cmd::PSetEx => true,
+        // Only the options that read the old value (NX, XX, GET, KEEPTTL)
+        // need it; a time argument that happens to spell one of them would
+        // only cost a load.
+        Cmd::Set => req.args().skip(3).all(|a| {
+            !(a.eq_ignore_ascii_case(b"nx")
+                || a.eq_ignore_ascii_case(b"xx")
+                || a.eq_ignore_ascii_case(b"get")
+                || a.eq_ignore_ascii_case(b"keepttl"))
+        }),
+        _ => false,
+    }
 }
 
 /// The body of each command, run under the locks of its keys.
@@ -552,7 +564,8 @@ fn set(req: &Request, key: &[u8], txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
         None => None,
     };
     let old = if flags & GET != 0 { Some(string(txn, key)?.cloned()) } else { None };
-    let found = txn.get(key).is_some();
+    // Read only when asked: a plain SET writes its key blind (not loaded).
+    let found = flags & (NX | XX) != 0 && txn.get(key).is_some();
     if (flags & NX != 0 && found) || (flags & XX != 0 && !found) {
         match &old {
             Some(old) => bulk_or_null(w, old.as_deref()),
@@ -800,7 +813,7 @@ mod tests {
         let keys = keys(cmd, spec, &req).expect("a data command");
         let mut out = BytesMut::new();
         let result = cache
-            .transact_with(&keys, |txn| {
+            .transact_deferred(&keys, |txn| {
                 out.clear();
                 apply(cmd, &req, txn, &mut ReplyWriter::new(&mut out, Protocol::Resp2))
             })

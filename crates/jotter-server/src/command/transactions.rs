@@ -169,7 +169,7 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
     let result = ctx
         .shared
         .cache
-        .transact_with(&keys, |txn| {
+        .transact_deferred(&keys, |txn| {
             buf.clear();
             slots.clear();
             for (key, entry) in &watched {
@@ -195,12 +195,12 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
             Ok(true)
         })
         .await;
-    let tickets = match result {
-        Ok((false, _)) => {
+    let (tickets, durability) = match result {
+        Ok((false, _, _)) => {
             ctx.reply().null_array();
             return Flow::Continue;
         }
-        Ok((true, tickets)) => tickets,
+        Ok((true, tickets, durability)) => (tickets, durability),
         Err(e) => {
             let text = match &e {
                 data::TxnFail::Command(fail) => fail.text(),
@@ -210,12 +210,7 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
             return Flow::Continue;
         }
     };
-    if ctx.client.write_through
-        && let Err(e) = data::wait_stored(ctx, tickets).await
-    {
-        ctx.reply().error(super::engine_error_text(&e).as_bytes());
-        return Flow::Continue;
-    }
+    let mark = ctx.out().len();
     ctx.reply().array(slots.len());
     for (slot, (index, req)) in slots.iter().zip(&queued.commands) {
         match slot {
@@ -234,6 +229,7 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
             }
         }
     }
+    data::acknowledge(ctx, mark, tickets, durability).await;
     Flow::Continue
 }
 
