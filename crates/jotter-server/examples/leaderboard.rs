@@ -36,7 +36,7 @@ async fn main() -> redis::RedisResult<()> {
             rng ^= rng << 13;
             rng ^= rng >> 17;
             rng ^= rng << 5;
-            let player = if rng % 4 == 0 { rng % PLAYERS } else { rng % 20 };
+            let player = if rng.is_multiple_of(4) { rng % PLAYERS } else { rng % 20 };
             pipe.zincr(BOARD, format!("player:{player}"), 15).ignore();
         }
         let _: () = pipe.query_async(&mut con).await?;

@@ -364,8 +364,15 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    /// Connections for loads and listings. A load takes a free one and
+    /// runs on the caller's thread: a point read of cached pages takes
+    /// microseconds, less than a hand-off to the blocking pool; only when
+    /// every reader is busy does it wait for one on the blocking pool.
+    readers: Box<[Mutex<Connection>]>,
 }
+
+/// Reader connections per store.
+const READERS: usize = 4;
 
 /// Why a write or a load failed, before it is sorted into a [`StoreError`].
 enum Fail {
@@ -507,17 +514,25 @@ impl SqliteStore {
         writer.set_prepared_statement_cache_capacity(32);
         create_schema(&mut writer)?;
 
-        let reader = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql("opening the sqlite reader connection"))?;
-        reader.busy_timeout(options.busy_timeout).map_err(sql("setting the busy timeout"))?;
-        // A guard, not a need: loads must never write.
-        reader.pragma_update(None, "query_only", true).map_err(sql("setting query_only"))?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(sql("opening the sqlite reader connection"))?;
+            reader.busy_timeout(options.busy_timeout).map_err(sql("setting the busy timeout"))?;
+            // A guard, not a need: loads must never write.
+            reader.pragma_update(None, "query_only", true).map_err(sql("setting query_only"))?;
+            readers.push(Mutex::new(reader));
+        }
 
         Ok(SqliteStore {
-            inner: Arc::new(Inner { path, writer: Mutex::new(writer), reader: Mutex::new(reader) }),
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: readers.into_boxed_slice(),
+            }),
         })
     }
 
@@ -605,8 +620,19 @@ impl Inner {
         tx.commit().map_err(sql("committing a sqlite batch"))
     }
 
+    /// A reader connection, waiting for one if all are busy.
+    fn reader(&self) -> parking_lot::MutexGuard<'_, Connection> {
+        self.readers.iter().find_map(|r| r.try_lock()).unwrap_or_else(|| self.readers[0].lock())
+    }
+
     fn load(&self, key: &[u8]) -> Result<Option<Entry>, Fail> {
-        let conn = self.reader.lock();
+        load_with(&self.reader(), key)
+    }
+}
+
+/// Loads one key on `conn`.
+fn load_with(conn: &Connection, key: &[u8]) -> Result<Option<Entry>, Fail> {
+    {
         let mut stmt = conn.prepare_cached(LOAD)?;
         let mut rows = stmt.query([key])?;
         let mut hash = BTreeMap::new();
@@ -637,9 +663,11 @@ impl Inner {
         };
         Ok(Some(Entry { value, expires_at: map_expiry }))
     }
+}
 
+impl Inner {
     fn keys(&self, after: Option<&[u8]>, limit: usize, now: u64) -> Result<Vec<Bytes>, Fail> {
-        let conn = self.reader.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(KEYS)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = i64::try_from(now).unwrap_or(i64::MAX);
@@ -648,7 +676,7 @@ impl Inner {
     }
 
     fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, Fail> {
-        let conn = self.reader.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(EXPIRED)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = i64::try_from(now).unwrap_or(i64::MAX);
@@ -657,7 +685,7 @@ impl Inner {
     }
 
     fn max_version(&self) -> Result<u64, Fail> {
-        let conn = self.reader.lock();
+        let conn = self.reader();
         let v: i64 = conn.prepare_cached(MAX_VERSION)?.query_row([], |row| row.get(0))?;
         u64::try_from(v).map_err(|_| Fail::Refused(format!("negative version {v} in the database")))
     }
@@ -782,6 +810,10 @@ impl Store for SqliteStore {
     }
 
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
+        let context = || format!("sqlite load of key {}", show_key(key));
+        if let Some(conn) = self.inner.readers.iter().find_map(|r| r.try_lock()) {
+            return load_with(&conn, key).map_err(|e| e.into_store_error(&context()));
+        }
         let inner = Arc::clone(&self.inner);
         let key = key.clone();
         blocking(move || {
