@@ -42,6 +42,21 @@ const HOUSEKEEPING_TICKS: u32 = 20;
 /// Bytes a clean entry accounts for beyond its key and value.
 const CLEAN_OVERHEAD: u64 = 48;
 
+/// The clean cache, sized in bytes. Half of it is kept for entries seen
+/// once (quick_cache's default keeps 3 %): what a write-behind cache holds
+/// clean was mostly just written, and is read again soon after (read your
+/// writes), so recency matters more here than in a read cache, where the
+/// default guards against a scan flushing out the hot set.
+fn clean_cache(items: usize, bytes: u64) -> CleanCache {
+    let options = quick_cache::OptionsBuilder::new()
+        .estimated_items_capacity(items)
+        .weight_capacity(bytes)
+        .hot_allocation(0.5)
+        .build()
+        .expect("the clean cache's options are valid");
+    CleanCache::with_options(options, CleanWeight, Default::default(), Default::default())
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CleanWeight;
 
@@ -114,7 +129,7 @@ impl<S: Store> Inner<S> {
         let workers = config.flush_workers;
         let items = usize::try_from(config.cache_bytes / 256).unwrap_or(usize::MAX).max(16);
         Inner {
-            clean: CleanCache::with_weighter(items, config.cache_bytes, CleanWeight),
+            clean: clean_cache(items, config.cache_bytes),
             bound: Bound::new(config.max_pending_entries, config.max_pending_bytes),
             rate: config.max_store_writes_per_sec.map(RateLimit::new),
             buffer: Buffer::new(workers),
