@@ -352,7 +352,13 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`transact`](Cache::transact).
     pub async fn delete_expired(&self, limit: usize) -> Result<usize> {
-        let expired = self.inner.store.expired(unix_millis(), limit).await?;
+        let after = self.inner.sweep_after.lock().clone();
+        let expired = self.inner.store.expired(unix_millis(), after.as_deref(), limit).await?;
+        // The next round carries on after this one, so keys that cannot go
+        // yet (a newer write is pending) do not hide the rest; a short round
+        // means the end was reached, and the next starts over.
+        *self.inner.sweep_after.lock() =
+            if expired.len() < limit { None } else { expired.last().cloned() };
         let mut deleted = 0;
         for key in expired {
             // Through a transaction: it deletes only if the key is still

@@ -84,6 +84,9 @@ pub(crate) struct Inner<S> {
     clock_persisted: parking_lot::Mutex<Instant>,
     /// Set by shutdown: no new writes.
     pub closing: AtomicBool,
+    /// Where the next round of the expiry sweep starts (see
+    /// `Cache::delete_expired`).
+    pub sweep_after: parking_lot::Mutex<Option<Bytes>>,
     /// Stops the workers (after a drain, or at once on drop).
     pub cancel: CancellationToken,
 }
@@ -137,6 +140,7 @@ impl<S: Store> Inner<S> {
             progress: Arc::new(Progress::new(workers, dead)),
             counters: Counters::new(),
             closing: AtomicBool::new(false),
+            sweep_after: parking_lot::Mutex::new(None),
             cancel: CancellationToken::new(),
             log,
             clock_persisted: parking_lot::Mutex::new(Instant::now()),

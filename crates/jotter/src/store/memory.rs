@@ -232,11 +232,17 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, StoreError> {
+    async fn expired(
+        &self,
+        now: u64,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Bytes>, StoreError> {
         self.inner.faults.check_load()?;
         let keys = self.inner.keys.lock();
         Ok(keys
             .iter()
+            .filter(|(k, _)| after.is_none_or(|a| k.as_ref() > a))
             .filter(|(_, s)| s.live().is_some() && s.expires_at().is_some_and(|at| at <= now))
             .map(|(k, _)| k.clone())
             .take(limit)

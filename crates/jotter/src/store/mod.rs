@@ -183,14 +183,17 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Up to `limit` keys whose stored expiry is at or before `now` (Unix
-    /// milliseconds), for the engine to delete. The default finds none, so
-    /// expired keys leave such a store only when they are read.
+    /// milliseconds), in ascending byte order, all greater than `after` (the
+    /// engine sweeps in rounds and carries on where the last round ended, so
+    /// keys it cannot delete yet do not hide the others). The default finds
+    /// none, so expired keys leave such a store only when they are touched.
     fn expired(
         &self,
         now: u64,
+        after: Option<&[u8]>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
-        let _ = (now, limit);
+        let _ = (now, after, limit);
         async { Ok(Vec::new()) }
     }
 }

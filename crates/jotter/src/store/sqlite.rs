@@ -287,13 +287,15 @@ const KEYS: &str = "SELECT key FROM jotter_strings
        AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = z.key)
     ORDER BY 1 LIMIT ?2";
 
-/// Live keys whose expiry is at or before `?1`, at most `?2`.
-const EXPIRED: &str = "SELECT key FROM jotter_strings WHERE expires_at <= ?1
-    UNION SELECT key FROM jotter_expiry e WHERE expires_at <= ?1
+/// Live keys whose expiry is at or before `?1`, after `?3` (all if NULL),
+/// in byte order, at most `?2`.
+const EXPIRED: &str = "SELECT key FROM jotter_strings
+     WHERE expires_at <= ?1 AND (?3 IS NULL OR key > ?3)
+    UNION SELECT key FROM jotter_expiry e WHERE expires_at <= ?1 AND (?3 IS NULL OR key > ?3)
        AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = e.key)
        AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE h.key = e.key)
             OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE z.key = e.key))
-    LIMIT ?2";
+    ORDER BY 1 LIMIT ?2";
 
 /// String rows are included although they never outrun their key's reset
 /// version, so that rows written by hand still count.
@@ -675,12 +677,12 @@ impl Inner {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, Fail> {
+    fn expired(&self, now: u64, after: Option<&[u8]>, limit: usize) -> Result<Vec<Bytes>, Fail> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(EXPIRED)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows = stmt.query_map((now, limit), |row| bytes_at(row, 0))?;
+        let rows = stmt.query_map((now, limit, after), |row| bytes_at(row, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -846,10 +848,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn expired(&self, now: u64, limit: usize) -> Result<Vec<Bytes>, StoreError> {
+    async fn expired(
+        &self,
+        now: u64,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Bytes>, StoreError> {
         let inner = Arc::clone(&self.inner);
+        let after = after.map(Bytes::copy_from_slice);
         blocking(move || {
-            inner.expired(now, limit).map_err(|e| e.into_store_error("sqlite expiry listing"))
+            inner
+                .expired(now, after.as_deref(), limit)
+                .map_err(|e| e.into_store_error("sqlite expiry listing"))
         })
         .await
     }
@@ -1151,11 +1161,19 @@ mod tests {
                     let want = memory.keys(None, 100, now).await.expect("memory keys");
                     let got = sqlite.keys(None, 100, now).await.expect("sqlite keys");
                     prop_assert_eq!(got, want, "keys at {} after batch {}", now, i);
-                    let mut want = memory.expired(now, 100).await.expect("memory expired");
-                    let mut got = sqlite.expired(now, 100).await.expect("sqlite expired");
+                    let mut want = memory.expired(now, None, 100).await.expect("memory expired");
+                    let mut got = sqlite.expired(now, None, 100).await.expect("sqlite expired");
                     want.sort();
                     got.sort();
                     prop_assert_eq!(got, want, "expired at {} after batch {}", now, i);
+                    // Paging: a cursor and a short limit.
+                    let after = Some(KEYS[1]);
+                    let want = memory.keys(after, 2, now).await.expect("memory keys");
+                    let got = sqlite.keys(after, 2, now).await.expect("sqlite keys");
+                    prop_assert_eq!(got, want, "keys page at {} after batch {}", now, i);
+                    let want = memory.expired(now, after, 2).await.expect("memory expired");
+                    let got = sqlite.expired(now, after, 2).await.expect("sqlite expired");
+                    prop_assert_eq!(got, want, "expired page at {} after batch {}", now, i);
                 }
                 let want = memory.max_version().await.expect("memory max");
                 let got = sqlite.max_version().await.expect("sqlite max");
@@ -1554,8 +1572,8 @@ mod tests {
         let mut hash = hset("m", None, &[("f", 11, Some("x"))]);
         hash.expires_at = Some(60);
         store.write(&[hash]).await.expect("write");
-        assert_eq!(store.expired(55, 10).await.expect("expired"), vec![b("s")]);
-        let mut found = store.expired(60, 10).await.expect("expired");
+        assert_eq!(store.expired(55, None, 10).await.expect("expired"), vec![b("s")]);
+        let mut found = store.expired(60, None, 10).await.expect("expired");
         found.sort();
         assert_eq!(found, vec![b("m"), b("s")]);
         assert_eq!(store.keys(None, 10, 55).await.expect("keys"), vec![b("h"), b("m")]);
@@ -1563,6 +1581,6 @@ mod tests {
         assert_eq!(store.keys(None, 1, 0).await.expect("keys"), vec![b("h")]);
 
         store.write(&[del("m", 12)]).await.expect("delete");
-        assert_eq!(store.expired(60, 10).await.expect("expired"), vec![b("s")]);
+        assert_eq!(store.expired(60, None, 10).await.expect("expired"), vec![b("s")]);
     }
 }
