@@ -84,6 +84,9 @@ pub(crate) struct Shard {
     pub entries: HashMap<Bytes, Queue, FixedState>,
     /// Keys whose front op waits for a worker, by the op's first version.
     pub ready: BTreeMap<u64, Bytes>,
+    /// Keys whose front op belongs to a multi-key transaction and waits for
+    /// its group's task (not for the worker), by the op's first version.
+    pub grouped: BTreeMap<u64, Bytes>,
     pub loading: HashMap<Bytes, Arc<LoadSlot>, FixedState>,
     /// Ops written to the store by their callers (write-through on a full
     /// buffer) rather than by the worker; while any is out, the ops queued
@@ -108,7 +111,9 @@ impl Shard {
     /// The smallest first version of any op in this shard that a worker
     /// has not finished; `None` if there is none.
     pub(crate) fn min_pending(&self) -> Option<u64> {
+        let grouped = self.grouped.first_key_value().map(|(v, _)| *v);
         let ready = self.ready.first_key_value().map(|(v, _)| *v);
+        let ready = ready.into_iter().chain(grouped).min();
         if self.direct_writes == 0 {
             return ready;
         }

@@ -19,7 +19,7 @@ use crate::engine::{Attempt, Inner, Prepaid};
 use crate::error::{BoundKind, Error, Result, Shape};
 use crate::flusher::{self, Outcome};
 use crate::log::{self, Durability, Log};
-use crate::op::{Op, Pending};
+use crate::op::{Group, Op, Pending};
 use crate::stats::Stats;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::Ticket;
@@ -720,7 +720,7 @@ impl<S: Store> Cache<S> {
                 let (op, r, after) = f(entry)?;
                 let attempt = match op {
                     None => Attempt::Accepted(r, None, None),
-                    Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
+                    Some(op) => inner.try_accept(shard, s, &key, op, r, None, None)?,
                 };
                 if needs_view && matches!(attempt, Attempt::Accepted(..)) {
                     Inner::<S>::put_view(shard, &key, after);
@@ -887,6 +887,15 @@ impl<S: Store> Cache<S> {
         if let Err(bound) = inner.bound.try_reserve(prepaid.entries, prepaid.bytes) {
             return Ok(Step::Full(bound));
         }
+        // Two or more keys written: they reach the store together.
+        let group = (prepaid.entries > 1).then(|| {
+            let keys = slots
+                .iter()
+                .filter(|slot| slot.op.is_some())
+                .map(|slot| (inner.buffer.shard_of(&slot.key), slot.key.clone()))
+                .collect();
+            Arc::new(Group { keys })
+        });
         let mut tickets = Vec::with_capacity(slots.len());
         let mut durability = Durability::default();
         let mut failed = None;
@@ -897,7 +906,8 @@ impl<S: Store> Cache<S> {
                 Inner::<S>::put_view(shard, &slot.key, slot.now);
                 continue;
             };
-            match inner.try_accept(shard, s, &slot.key, op, (), Some(&mut prepaid)) {
+            match inner.try_accept(shard, s, &slot.key, op, (), Some(&mut prepaid), group.as_ref())
+            {
                 Ok(Attempt::Accepted((), ticket, durable)) => {
                     Inner::<S>::put_view(shard, &slot.key, slot.now);
                     tickets.extend(ticket);
@@ -915,6 +925,11 @@ impl<S: Store> Cache<S> {
             }
         }
         inner.bound.release(prepaid.entries, prepaid.bytes);
+        if let Some(group) = group {
+            // Even after a partial failure (the log refused a record), the
+            // ops that were accepted must reach the store.
+            tokio::spawn(flusher::flush_group(inner.clone(), group));
+        }
         match failed {
             Some(e) => Err(e),
             None => Ok(Step::Done(r, tickets, durability)),
@@ -1179,11 +1194,11 @@ mod tests {
             let first = {
                 let mut s0 = inner.buffer.lock(0);
                 accepted_durable(
-                    inner.try_accept(&mut s0, 0, &early, put_op("acked"), (), None).unwrap(),
+                    inner.try_accept(&mut s0, 0, &early, put_op("acked"), (), None, None).unwrap(),
                 )
             };
             let second = accepted_durable(
-                inner.try_accept(&mut held, last, &late, put_op("later"), (), None).unwrap(),
+                inner.try_accept(&mut held, last, &late, put_op("later"), (), None, None).unwrap(),
             );
             drop(held);
             checkpoint.join().unwrap();

@@ -23,7 +23,7 @@ use crate::config::{Config, FullPolicy, WriteMode};
 use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
-use crate::op::{OP_OVERHEAD, Op, Pending};
+use crate::op::{Group, OP_OVERHEAD, Op, Pending};
 use crate::rate::RateLimit;
 use crate::stats::{self, Counters};
 use crate::store::{Store, Write};
@@ -257,6 +257,7 @@ impl<S: Store> Inner<S> {
         op: Op,
         result: R,
         mut prepaid: Option<&mut Prepaid>,
+        group: Option<&Arc<Group>>,
     ) -> Result<Attempt<R>> {
         // Checked under the shard lock, so shutdown can close the door on
         // writes that passed an earlier check (see `Cache::shutdown`); a
@@ -273,7 +274,8 @@ impl<S: Store> Inner<S> {
         // One hash lookup on the hot path: a write to a pending key folds
         // into its newest op or queues behind it without touching the index.
         if let Some(ops) = shard.entries.get_mut(key) {
-            let (fold, entries, old_weight, new_weight) = plan(ops, mode, key, &op, own);
+            let (fold, entries, old_weight, new_weight) =
+                plan(ops, mode, key, &op, own, group.is_some());
             let grow = new_weight.saturating_sub(old_weight) as u64;
             if let Err(bound) = self.reserve(&mut prepaid, entries, grow) {
                 return Ok(Attempt::Full { bound, key_pending: true });
@@ -283,6 +285,9 @@ impl<S: Store> Inner<S> {
             place(ops, &mut shard.lsns, op, version, new_weight, lsn, fold);
             if new_weight < old_weight {
                 self.bound.release(0, (old_weight - new_weight) as u64);
+            }
+            if let Some(group) = group {
+                self.join_group(shard, s, key, group);
             }
             shard.accepted += 1;
             let ticket = Ticket { worker, version, key: key.clone(), done: false };
@@ -298,6 +303,9 @@ impl<S: Store> Inner<S> {
         let (op, version, durable) = self.stamp_and_log(key, op, 1, own as u64)?;
         let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
         self.place_new(shard, s, key, op, version, own, lsn);
+        if let Some(group) = group {
+            self.join_group(shard, s, key, group);
+        }
         shard.accepted += 1;
         let ticket = Ticket { worker, version, key: key.clone(), done: false };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
@@ -369,6 +377,23 @@ impl<S: Store> Inner<S> {
         self.mark_ready(self.buffer.worker_of(s), 1);
     }
 
+    /// Makes the key's newest op part of `group`. If it is also the front op
+    /// and waits for the worker, the group's task takes it over.
+    fn join_group(&self, shard: &mut Shard, s: usize, key: &Bytes, group: &Arc<Group>) {
+        let Some(ops) = shard.entries.get_mut(key) else { return };
+        let alone = ops.len() == 1;
+        let Some(back) = ops.back_mut() else { return };
+        back.group = Some(group.clone());
+        if alone && !back.in_flight {
+            let first = back.first_version;
+            if shard.ready.remove(&first).is_some() {
+                let state = &self.progress.workers[self.buffer.worker_of(s)];
+                state.ready.fetch_sub(1, Ordering::AcqRel);
+            }
+            shard.grouped.insert(first, key.clone());
+        }
+    }
+
     /// Puts a write read back from the log into the buffer as it was when
     /// accepted: same version, same folding. Its room is taken even beyond
     /// the bound (it was acknowledged; it must not be dropped).
@@ -379,7 +404,7 @@ impl<S: Store> Inner<S> {
         let own = Pending::weight_of(&key, &op);
         let mode = self.config.mode_of(&key);
         if let Some(ops) = shard.entries.get_mut(&key) {
-            let (fold, entries, old_weight, new_weight) = plan(ops, mode, &key, &op, own);
+            let (fold, entries, old_weight, new_weight) = plan(ops, mode, &key, &op, own, false);
             self.bound.force_reserve(entries, new_weight.saturating_sub(old_weight) as u64);
             place(ops, &mut shard.lsns, op, version, new_weight, Some(lsn), fold);
             if new_weight < old_weight {
@@ -530,6 +555,9 @@ impl<S: Store> Inner<S> {
             }
         }
         match ops.front() {
+            Some(next) if next.group.is_some() => {
+                shard.grouped.insert(next.first_version, key.clone());
+            }
             Some(next) => {
                 let first = next.first_version;
                 shard.ready.insert(first, key.clone());
@@ -599,14 +627,22 @@ impl<S: Store> Inner<S> {
 /// How `op` would enter a key whose ops are `ops`: folded into the newest
 /// op (coalescing, and that op is not in flight) or queued as a new one;
 /// with the room that takes: `(fold, new entries, old bytes, new bytes)`.
+///
+/// An op of a multi-key transaction (`grouped`) never folds into an op of
+/// another transaction: the two groups would have to reach the store as
+/// one; it queues behind instead.
 fn plan(
     ops: &Queue,
     mode: WriteMode,
     key: &Bytes,
     op: &Op,
     own: usize,
+    grouped: bool,
 ) -> (bool, u64, usize, usize) {
-    match ops.back().filter(|p| mode == WriteMode::Coalesce && !p.in_flight) {
+    let foldable = |p: &&Pending| {
+        mode == WriteMode::Coalesce && !p.in_flight && !(grouped && p.group.is_some())
+    };
+    match ops.back().filter(foldable) {
         Some(p) => {
             let payload = p.weight - key.len() - OP_OVERHEAD;
             (true, 0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, op))

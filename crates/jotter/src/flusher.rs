@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
+use crate::op::Group;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
 
@@ -246,9 +247,81 @@ pub(crate) async fn write_isolating<S: Store>(
     Ok(())
 }
 
+/// Writes a multi-key transaction's ops to the store in one batch, once
+/// each is the front op of its key (older writes of its keys go first, by
+/// their workers). The workers leave grouped ops alone; while the group's
+/// batch is in flight its ops count as direct writes, so barriers wait for
+/// them. A write the store refuses for good is isolated and dead-lettered
+/// as in any batch (the rest of the group lands).
+pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group>) {
+    let mut rng = fastrand::Rng::new();
+    let poll = inner.config.flush_interval.min(std::time::Duration::from_millis(2));
+    loop {
+        if let Some(batch) = take_group(&inner, &group) {
+            tokio::select! {
+                outcomes = flush(&inner, &batch.writes, &mut rng) => {
+                    complete_inner(&inner, batch, outcomes, true);
+                }
+                () = inner.cancel.cancelled() => return,
+            }
+            for worker in inner.progress.workers.iter() {
+                // They publish watermarks past the group's writes now.
+                worker.wake.notify_one();
+            }
+            inner.bound.room.notify_waiters();
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            () = inner.cancel.cancelled() => return,
+        }
+    }
+}
+
+/// The group's ops, marked in flight, if every one of them is its key's
+/// front op; otherwise nothing is taken.
+fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
+    let mine = |p: &crate::op::Pending| {
+        !p.in_flight && p.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, group))
+    };
+    for (s, key) in &group.keys {
+        let shard = inner.buffer.lock(*s);
+        let front = shard.entries.get(key).and_then(|ops| ops.front());
+        if !front.is_some_and(mine) {
+            return None;
+        }
+    }
+    // Nothing else takes a grouped front op, so they are still there.
+    let mut batch = Batch::default();
+    for (s, key) in &group.keys {
+        let mut shard = inner.buffer.lock(*s);
+        let shard = &mut *shard;
+        let Some(front) = shard.entries.get_mut(key).and_then(|ops| ops.front_mut()) else {
+            continue;
+        };
+        front.in_flight = true;
+        shard.grouped.remove(&front.first_version);
+        batch.writes.push(Write {
+            version: front.version,
+            change: front.op.to_change(),
+            expires_at: front.op.expires_at(),
+            key: key.clone(),
+        });
+        batch.origins.push(Origin { shard: *s, first_version: front.first_version });
+        shard.direct_writes += 1;
+    }
+    Some(batch)
+}
+
 /// Finishes a batch in the buffer: removes what was stored or
 /// dead-lettered, gives back its room, readies the keys' next ops.
 fn complete<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>) {
+    complete_inner(inner, batch, outcomes, false);
+}
+
+/// [`complete`]; `direct` for a batch written by someone other than the
+/// shards' worker (a group), whose ops were counted as direct writes.
+fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>, direct: bool) {
     // One lock per shard: the writes grouped by the shard they came from.
     let mut order: Vec<usize> = (0..batch.writes.len()).collect();
     order.sort_by_key(|&i| batch.origins[i].shard);
@@ -261,6 +334,9 @@ fn complete<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>) {
             let i = order[at];
             let write = &batch.writes[i];
             let stored = matches!(outcomes[i], Outcome::Stored);
+            if direct {
+                shard.direct_writes -= 1;
+            }
             let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
             if let Outcome::Dead { error, attempts } = &outcomes[i] {
                 let letter = DeadLetter {

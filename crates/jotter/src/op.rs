@@ -7,6 +7,7 @@
 //! than it is.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::time::Instant;
@@ -180,6 +181,17 @@ pub(crate) struct Pending {
     /// never changed, so the worker can tell afterwards whether a newer
     /// write arrived (trap 2: lost update while a batch is in flight).
     pub in_flight: bool,
+    /// The multi-key transaction this op belongs to, whose ops go to the
+    /// store together, in one batch, written by the group's own task rather
+    /// than by the key's worker.
+    pub group: Option<Arc<Group>>,
+}
+
+/// The keys a multi-key transaction wrote, each with its shard: their ops
+/// reach the store in one batch, once each is the front op of its key.
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub keys: Vec<(usize, Bytes)>,
 }
 
 impl Pending {
@@ -193,6 +205,7 @@ impl Pending {
             weight,
             first_lsn: lsn,
             in_flight: false,
+            group: None,
         }
     }
 

@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
 
+mod common;
+
 fn b(s: &str) -> Bytes {
     Bytes::copy_from_slice(s.as_bytes())
 }
@@ -281,4 +283,76 @@ async fn a_transaction_over_a_key_too_large_to_cache_completes() {
     .expect("the transaction never finished")
     .unwrap();
     assert_eq!(members, Some(20_000));
+}
+
+/// A transaction's writes reach the store in one batch (one store
+/// transaction), even when one of its keys still had an older write in
+/// flight: the group waits for it, then goes whole. A barrier waits for the
+/// group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transactions_writes_reach_the_store_together() {
+    let store = common::Recording::new();
+    let cache = Cache::builder(store.clone())
+        .flush_workers(2)
+        .flush_interval(Duration::from_millis(5))
+        .build()
+        .await
+        .unwrap();
+    store.pause();
+    cache.put("a", "old").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await; // "a" is in flight, held
+    let keys = [b("a"), b("b"), b("c")];
+    cache
+        .transact(&keys, |txn| {
+            txn.put(b"a", Value::from("new"), None);
+            txn.put(b"b", Value::from("new"), None);
+            txn.put(b"c", Value::from("new"), None);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    cache.put("c", "newer").await.unwrap(); // folds into the group's write
+    store.resume();
+    cache.flush().await.unwrap();
+    let calls = store.calls.lock().clone();
+    let together: Vec<_> =
+        calls.iter().filter(|batch| batch.iter().any(|w| w.key == "b")).collect();
+    assert_eq!(together.len(), 1, "b went out once: {calls:?}");
+    let mut keys: Vec<_> = together[0].iter().map(|w| w.key.clone()).collect();
+    keys.sort();
+    assert_eq!(keys, [b("a"), b("b"), b("c")], "the group's batch");
+    let snapshot = store.inner.snapshot();
+    assert_eq!(snapshot.get(&b("a")), Some(&Value::from("new")));
+    assert_eq!(snapshot.get(&b("c")), Some(&Value::from("newer")));
+}
+
+/// Two transactions over the same key keep their order, each group whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_over_one_key_stay_in_order() {
+    let store = common::Recording::new();
+    let cache = Cache::builder(store.clone())
+        .flush_interval(Duration::from_millis(5))
+        .build()
+        .await
+        .unwrap();
+    for round in 0..20 {
+        let keys = [b("x"), b(&format!("y{round}"))];
+        cache
+            .transact(&keys, |txn| {
+                txn.put(b"x", Value::from(round.to_string()), None);
+                txn.put(&keys[1], Value::from(round.to_string()), None);
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+    cache.flush().await.unwrap();
+    assert_eq!(store.inner.snapshot().get(&b("x")), Some(&Value::from("19")));
+    for batch in store.calls.lock().iter() {
+        for w in batch.iter().filter(|w| w.key.starts_with(b"y")) {
+            let round = &w.key[1..];
+            let x = batch.iter().find(|w| w.key == "x").expect("x beside its y");
+            assert_eq!(x.change, jotter::Change::Put(Bytes::copy_from_slice(round)));
+        }
+    }
 }
