@@ -168,10 +168,13 @@ impl<S: Store> Cache<S> {
     /// not at all if it returns an error. A key's writes within one
     /// transaction fold into one write with one version.
     ///
-    /// Atomic in memory, not on disk: with a log, each key's write is its
-    /// own record, so a crash can recover some keys of a transaction and
-    /// not others (a torn last record), and a log that refuses a record
-    /// part-way leaves the keys before it accepted.
+    /// The writes of a transaction over several keys reach the store
+    /// together, in one batch, once the older writes of those keys are
+    /// stored (the workers leave them to the transaction's own flush).
+    /// With a log, each key's write is its own record, so a crash can
+    /// recover some keys of a transaction and not others (a torn last
+    /// record), which are then flushed one by one; and a log that refuses a
+    /// record part-way leaves the keys before it accepted.
     ///
     /// `f` must be quick (it runs under the keys' locks) and may run more
     /// than once if the buffer has to make room first. Keys that expired
