@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::clock::{WallClock, system_micros, unix_millis};
 use crate::config::{CacheBuilder, Config, FullPolicy};
 use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
-use crate::engine::{Attempt, Inner, Prepaid};
+use crate::engine::{Attempt, Inner, Multi, Prepaid};
 use crate::error::{BoundKind, Error, Result, Shape};
 use crate::flusher::{self, Outcome};
 use crate::log::{self, Durability, Log};
@@ -723,7 +723,7 @@ impl<S: Store> Cache<S> {
                 let (op, r, after) = f(entry)?;
                 let attempt = match op {
                     None => Attempt::Accepted(r, None, None),
-                    Some(op) => inner.try_accept(shard, s, &key, op, r, None, None)?,
+                    Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
                 };
                 if needs_view && matches!(attempt, Attempt::Accepted(..)) {
                     Inner::<S>::put_view(shard, &key, after);
@@ -909,8 +909,8 @@ impl<S: Store> Cache<S> {
                 Inner::<S>::put_view(shard, &slot.key, slot.now);
                 continue;
             };
-            match inner.try_accept(shard, s, &slot.key, op, (), Some(&mut prepaid), group.as_ref())
-            {
+            let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
+            match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {
                 Ok(Attempt::Accepted((), ticket, durable)) => {
                     Inner::<S>::put_view(shard, &slot.key, slot.now);
                     tickets.extend(ticket);
@@ -1197,11 +1197,11 @@ mod tests {
             let first = {
                 let mut s0 = inner.buffer.lock(0);
                 accepted_durable(
-                    inner.try_accept(&mut s0, 0, &early, put_op("acked"), (), None, None).unwrap(),
+                    inner.try_accept(&mut s0, 0, &early, put_op("acked"), (), None).unwrap(),
                 )
             };
             let second = accepted_durable(
-                inner.try_accept(&mut held, last, &late, put_op("later"), (), None, None).unwrap(),
+                inner.try_accept(&mut held, last, &late, put_op("later"), (), None).unwrap(),
             );
             drop(held);
             checkpoint.join().unwrap();

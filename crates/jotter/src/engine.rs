@@ -100,6 +100,13 @@ pub(crate) struct Prepaid {
     pub bytes: u64,
 }
 
+/// A multi-key write's part in accepting one of its ops: its prepaid room
+/// and, if it writes several keys, the group they reach the store in.
+pub(crate) struct Multi<'a> {
+    pub prepaid: &'a mut Prepaid,
+    pub group: Option<&'a Arc<Group>>,
+}
+
 /// What finishing an op gave back: its reserved bytes, and its first log
 /// sequence number (which a dead letter must hold until it is on disk).
 pub(crate) struct Completed {
@@ -256,9 +263,12 @@ impl<S: Store> Inner<S> {
         key: &Bytes,
         op: Op,
         result: R,
-        mut prepaid: Option<&mut Prepaid>,
-        group: Option<&Arc<Group>>,
+        multi: Option<Multi<'_>>,
     ) -> Result<Attempt<R>> {
+        let (mut prepaid, group) = match multi {
+            Some(m) => (Some(m.prepaid), m.group),
+            None => (None, None),
+        };
         // Checked under the shard lock, so shutdown can close the door on
         // writes that passed an earlier check (see `Cache::shutdown`); a
         // prepaid (multi-key) write checked once under all its locks.
