@@ -3,6 +3,12 @@
 //! buffer, then write that buffer once. A pipeline of a thousand commands
 //! costs one read and one write, not a thousand of each.
 //!
+//! A command that may block (BZPOPMIN, ...) is different: the replies
+//! before it are sent first, and while it runs the connection keeps
+//! reading, so that it notices the client closing (the command then stops
+//! without popping for no one, and the connection ends); requests read
+//! meanwhile wait in the input buffer for their turn.
+//!
 //! The connection ends when the client closes, after QUIT, on a protocol
 //! error (replied, then closed: RESP cannot resynchronise; other clients
 //! are unaffected), after `timeout` idle seconds, when its pending output
@@ -15,6 +21,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use jotter_resp::{Limits, Protocol, ReplyWriter, RequestDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
 
 use crate::clients::ClientEntry;
 use crate::command::{self, Ctx, Flow};
@@ -96,8 +103,25 @@ where
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(request)) => {
-                    let mut ctx = Ctx::new(shared, &mut client, &mut output);
-                    flow = command::execute(&request, &mut ctx).await;
+                    let found = command::lookup(request.name());
+                    flow = if client.multi.is_none() && command::may_block(found, &request) {
+                        // Redis sends the replies before a blocked one.
+                        if !durable(&mut client).await {
+                            return Ok(());
+                        }
+                        write_out(&mut stream, &mut output, &kill).await?;
+                        let blocking = Blocking { found, request: &request, shared };
+                        let ran = blocking
+                            .run(&mut stream, &mut input, &decoder, &mut client, &mut output)
+                            .await?;
+                        match ran {
+                            Some(flow) => flow,
+                            None => return Ok(()), // the client closed
+                        }
+                    } else {
+                        let mut ctx = Ctx::new(shared, &mut client, &mut output);
+                        command::execute_found(found, &request, &mut ctx).await
+                    };
                     decoder.set_authenticated(client.authenticated);
                     decoder.recycle(request);
                     if output_limit > 0 && output.len() > output_limit {
@@ -143,6 +167,62 @@ where
         if read == 0 {
             return Ok(()); // the client closed
         }
+    }
+}
+
+/// Unread input a client may pile up behind a blocked command; past it
+/// the connection stops reading until the command ends (and so notices the
+/// client closing only then).
+const MAX_INPUT_WHILE_BLOCKED: usize = 1 << 20;
+
+/// A request that may block, with what it runs with.
+struct Blocking<'r> {
+    found: Option<(usize, &'static command::Spec)>,
+    request: &'r jotter_resp::Request,
+    shared: &'r Shared,
+}
+
+impl Blocking<'_> {
+    /// Runs the command while reading the socket: bytes that arrive are
+    /// kept in `input` for later; when the client closes (a read of 0 or a
+    /// read error) the command is told ([`Ctx::client_closed`]) and ends
+    /// at its next wait. It is never dropped midway, so a pop it made is
+    /// in the output. `None`: the client closed, end the connection.
+    async fn run<S: AsyncRead + Unpin>(
+        self,
+        stream: &mut S,
+        input: &mut BytesMut,
+        decoder: &RequestDecoder,
+        client: &mut Client,
+        output: &mut BytesMut,
+    ) -> std::io::Result<Option<Flow>> {
+        let closed = CancellationToken::new();
+        let mut ctx = Ctx::new(self.shared, client, output).watching(&closed);
+        let mut running =
+            std::pin::pin!(command::execute_found(self.found, self.request, &mut ctx));
+        let mut failed = None;
+        let mut reading = input.len() < MAX_INPUT_WHILE_BLOCKED;
+        decoder.reserve(input);
+        let flow = loop {
+            tokio::select! {
+                flow = &mut running => break flow,
+                read = stream.read_buf(input), if reading => {
+                    match read {
+                        Ok(0) => closed.cancel(),
+                        Ok(_) => decoder.reserve(input),
+                        Err(e) => {
+                            failed = Some(e);
+                            closed.cancel();
+                        }
+                    }
+                    reading = !closed.is_cancelled() && input.len() < MAX_INPUT_WHILE_BLOCKED;
+                }
+            }
+        };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok((!closed.is_cancelled()).then_some(flow))
     }
 }
 

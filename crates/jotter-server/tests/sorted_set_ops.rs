@@ -2,7 +2,8 @@
 //! replies checked in RESP2 and RESP3 against Redis 7.0's: ZUNION, ZINTER,
 //! ZDIFF and their STORE forms, ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP, the
 //! blocking BZPOPMIN/BZPOPMAX/BZMPOP (woken by another connection, timing
-//! out, inside MULTI/EXEC), ZRANGESTORE; error texts; the rows in SQLite
+//! out, inside MULTI/EXEC in queue order, a client leaving while blocked,
+//! requests pipelined behind a blocked one), ZRANGESTORE; error texts; the rows in SQLite
 //! after JOTTER.FLUSH.
 
 mod common;
@@ -488,6 +489,96 @@ fn blocking_pops_do_not_block_inside_multi() {
     check(&mut c, &["EXEC"], r#"[nilarr, nilarr, ["p", "b", "2"], :1, ["m", "1"]]"#);
     assert!(start.elapsed() < Duration::from_secs(2));
     absent(&mut c, "d");
+}
+
+#[test]
+fn blocking_pops_run_in_queue_order_inside_exec() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    check(&mut c, &["MULTI"], "+OK");
+    check(&mut c, &["ZADD", "k", "1", "a"], "+QUEUED");
+    check(&mut c, &["BZPOPMIN", "k", "0"], "+QUEUED");
+    check(&mut c, &["ZCARD", "k"], "+QUEUED");
+    check(&mut c, &["BZMPOP", "0", "1", "k", "MIN"], "+QUEUED");
+    check(&mut c, &["ZADD", "k", "2", "b", "3", "c"], "+QUEUED");
+    check(&mut c, &["BZMPOP", "0", "1", "k", "MAX", "COUNT", "5"], "+QUEUED");
+    check(
+        &mut c,
+        &["EXEC"],
+        r#"[:1, ["k", "a", "1"], :0, nilarr, :2, ["k", [["c", "3"], ["b", "2"]]]]"#,
+    );
+    // JOTTER.THROUGH does not make one block inside EXEC either.
+    check(&mut c, &["MULTI"], "+OK");
+    check(&mut c, &["JOTTER.THROUGH", "BZPOPMIN", "nosuch", "0"], "+QUEUED");
+    check(&mut c, &["PING"], "+QUEUED");
+    let start = Instant::now();
+    check(&mut c, &["EXEC"], "[nilarr, +PONG]");
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_client_that_leaves_while_blocked_pops_nothing() {
+    let server = Server::start(&[]);
+    let mut other = server.raw();
+    for request in [
+        vec!["BZPOPMIN", "k", "0"],
+        vec!["BZMPOP", "0", "1", "k", "MAX"],
+        vec!["JOTTER.THROUGH", "BZPOPMAX", "k", "0"],
+    ] {
+        let mut blocked = server.raw();
+        blocked.send(&resp(&request));
+        std::thread::sleep(Duration::from_millis(100));
+        blocked.stream.shutdown(std::net::Shutdown::Both).expect("shutdown");
+        drop(blocked);
+        std::thread::sleep(Duration::from_millis(100));
+        check(&mut other, &["ZADD", "k", "1", "a"], ":1");
+        std::thread::sleep(Duration::from_millis(200));
+        check(&mut other, &["ZCARD", "k"], ":1");
+        check(&mut other, &["DEL", "k"], ":1");
+    }
+    // The server let the blocked clients go: only `other` is left.
+    let info = q(&mut other, &["INFO", "clients"]);
+    assert!(info.contains(r"connected_clients:1\r\n"), "{info}");
+}
+
+#[test]
+fn requests_behind_a_blocked_pop_wait_for_it() {
+    let server = Server::start(&[]);
+    let mut blocked = server.raw();
+    let mut other = server.raw();
+    // One write: the reply before the pop comes at once, the one after it
+    // once the pop is done.
+    let mut pipeline = resp(&["ZADD", "o", "1", "x"]);
+    pipeline.extend(resp(&["BZPOPMIN", "k", "0"]));
+    pipeline.extend(resp(&["PING"]));
+    blocked.send(&pipeline);
+    assert_eq!(read_reply(&mut blocked), ":1");
+    std::thread::sleep(Duration::from_millis(100));
+    // Sent while blocked: read, kept, run after the pop.
+    blocked.send(&resp(&["ECHO", "later"]));
+    std::thread::sleep(Duration::from_millis(100));
+    check(&mut other, &["ZADD", "k", "1", "a"], ":1");
+    assert_eq!(read_reply(&mut blocked), r#"["k", "a", "1"]"#);
+    assert_eq!(read_reply(&mut blocked), "+PONG");
+    assert_eq!(read_reply(&mut blocked), r#""later""#);
+    // A pipeline that ends while the pop times out.
+    let mut pipeline = resp(&["BZPOPMIN", "k", "0.1"]);
+    pipeline.extend(resp(&["PING"]));
+    blocked.send(&pipeline);
+    assert_eq!(read_reply(&mut blocked), "nilarr");
+    assert_eq!(read_reply(&mut blocked), "+PONG");
+}
+
+#[test]
+fn jotter_through_a_blocking_pop_blocks_and_is_woken() {
+    let server = Server::start(&[]);
+    let mut blocked = server.raw();
+    let mut other = server.raw();
+    blocked.send(&resp(&["JOTTER.THROUGH", "BZPOPMAX", "t", "5"]));
+    std::thread::sleep(Duration::from_millis(150));
+    check(&mut other, &["ZADD", "t", "1", "a", "2", "b"], ":2");
+    assert_eq!(read_reply(&mut blocked), r#"["t", "b", "2"]"#);
+    check(&mut other, &["ZCARD", "t"], ":1");
 }
 
 #[test]

@@ -43,10 +43,15 @@
 //! Engine errors become Redis errors through [`reply_engine_error`].
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
+use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
+use tokio_util::sync::CancellationToken;
 
 use crate::connection::Client;
 use crate::state::Shared;
@@ -96,13 +101,26 @@ const FAMILIES: &[&[Spec]] = &[
     sorted_set_ops::SPECS,
 ];
 
-/// Runs `spec.command`, already checked: a data command as one engine
-/// transaction over its keys ([`data::run`]), any other through its
-/// family's `execute`.
+/// Runs `spec.command`, already checked: a command that may block
+/// ([`flag::BLOCKING`]) through its family's blocking loop when it may
+/// block (not inside `EXEC`), a data command as one engine transaction
+/// over its keys ([`data::run`]), any other through its family's
+/// `execute`. `ctx.spec` is `command`'s spec.
 async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    debug_assert_eq!(ctx.spec.command, command);
+    if ctx.may_block && ctx.spec.has(flag::BLOCKING) {
+        // BLOCKING: one arm per family with blocking commands.
+        if let Command::SortedSetOps(cmd) = command {
+            return sorted_set_ops::execute(cmd, req, ctx).await;
+        }
+    }
     if let Some(keys) = data_keys(command, ctx.spec, req) {
         let blind = data_blind(command, req);
-        return data::run(ctx, &keys, blind, |txn, w| data_apply(command, req, txn, w)).await;
+        let flow = data::run(ctx, &keys, blind, |txn, w| data_apply(command, req, txn, w)).await;
+        if ctx.spec.has(flag::WRITE) {
+            wrote();
+        }
+        return flow;
     }
     match command {
         // FAMILY: one arm per family.
@@ -113,7 +131,15 @@ async fn run(command: Command, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         Command::SortedSetOps(cmd) => sorted_set_ops::execute(cmd, req, ctx).await,
         Command::SortedSets(cmd) => sorted_sets::execute(cmd, req, ctx).await,
         Command::Strings(cmd) => strings::execute(cmd, req, ctx).await,
-        Command::Transactions(cmd) => transactions::execute(cmd, req, ctx).await,
+        Command::Transactions(cmd) => {
+            // EXEC runs its commands through `run` or `data_apply`: none
+            // of them blocks, as in Redis.
+            let may_block = std::mem::replace(&mut ctx.may_block, false);
+            let flow = transactions::execute(cmd, req, ctx).await;
+            ctx.may_block = may_block;
+            wrote();
+            flow
+        }
         Command::WriteBehind(cmd) => writebehind::execute(cmd, req, ctx).await,
     }
 }
@@ -175,6 +201,9 @@ pub(crate) mod flag {
     pub(crate) const ADMIN: u16 = 1 << 7;
     pub(crate) const NOSCRIPT: u16 = 1 << 8;
     pub(crate) const SENTINEL: u16 = 1 << 9;
+    /// May block (BZPOPMIN, ...): outside `EXEC` it runs in its family's
+    /// blocking loop, while the connection watches for the client closing.
+    pub(crate) const BLOCKING: u16 = 1 << 10;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -183,6 +212,7 @@ pub(crate) mod flag {
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
         (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
         (FAST, "fast"),
@@ -310,11 +340,33 @@ pub(crate) struct Ctx<'a> {
     out: &'a mut BytesMut,
     /// The spec of the command being run (set by [`execute`]).
     pub spec: &'static Spec,
+    /// False while `EXEC` runs: a blocking command then makes one attempt,
+    /// as in Redis.
+    may_block: bool,
+    /// Cancelled once the client has closed its side; the connection
+    /// watches for that only while a command that may block runs.
+    closed: Option<&'a CancellationToken>,
 }
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(shared: &'a Shared, client: &'a mut Client, out: &'a mut BytesMut) -> Self {
-        Ctx { shared, client, out, spec: specs()[0] }
+        Ctx { shared, client, out, spec: specs()[0], may_block: true, closed: None }
+    }
+
+    /// The same context, told through `closed` when the client closes.
+    pub(crate) fn watching(mut self, closed: &'a CancellationToken) -> Self {
+        self.closed = Some(closed);
+        self
+    }
+
+    /// Completes once the client has closed its connection; never if the
+    /// connection does not watch for it (see [`may_block`]). A blocking
+    /// command awaits it between attempts and then ends without a reply.
+    pub(crate) async fn client_closed(&self) {
+        match self.closed {
+            Some(closed) => closed.cancelled().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// The connection's output buffer, for a reply built while the keys are
@@ -354,7 +406,39 @@ impl<'a> Ctx<'a> {
 /// Looks a request up, makes Redis's checks in Redis's order (unknown
 /// command, arity, then authentication) and runs it.
 pub(crate) async fn execute(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let Some((index, spec)) = lookup(req.name()) else {
+    execute_found(lookup(req.name()), req, ctx).await
+}
+
+/// Whether a request, looked up as `found`, may block: a command with
+/// [`flag::BLOCKING`], alone or under `JOTTER.THROUGH`. The connection
+/// then watches for the client closing while it runs (see
+/// [`Ctx::client_closed`]).
+pub(crate) fn may_block(found: Option<(usize, &'static Spec)>, req: &Request) -> bool {
+    let Some((_, mut spec)) = found else { return false };
+    let mut at = 0;
+    loop {
+        if spec.has(flag::BLOCKING) {
+            return true;
+        }
+        if spec.command != Command::WriteBehind(writebehind::Cmd::Through) {
+            return false;
+        }
+        at += 1;
+        match req.arg(at).and_then(lookup) {
+            Some((_, inner)) => spec = inner,
+            None => return false,
+        }
+    }
+}
+
+/// [`execute`] for a request already looked up (`found` is
+/// `lookup(req.name())`).
+pub(crate) async fn execute_found(
+    found: Option<(usize, &'static Spec)>,
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+) -> Flow {
+    let Some((index, spec)) = found else {
         unknown_command(req, ctx);
         transactions::queue_failed(ctx);
         return Flow::Continue;
@@ -378,6 +462,45 @@ pub(crate) async fn execute(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     ctx.shared.commands_processed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     ctx.client.entry.touch(index);
     run(spec.command, req, ctx).await
+}
+
+/// Commands blocked until a write (see [`WriteWait`]): while there are
+/// none, a write costs one atomic load here.
+static BLOCKED: AtomicUsize = AtomicUsize::new(0);
+static WRITTEN: Notify = Notify::const_new();
+
+/// Wakes the blocked commands after a write (any key: each looks at its
+/// own keys again). Cheap when none is blocked.
+fn wrote() {
+    if BLOCKED.load(Ordering::SeqCst) > 0 {
+        WRITTEN.notify_waiters();
+    }
+}
+
+/// A blocked command's wait for the next write. Take it before looking at
+/// the keys: a write that lands after the look wakes it. A write that does
+/// not go through [`run`] (none does today) would not wake it, so a blocked
+/// command also looks again every few milliseconds.
+pub(crate) struct WriteWait(Pin<Box<Notified<'static>>>);
+
+impl WriteWait {
+    pub(crate) fn new() -> WriteWait {
+        BLOCKED.fetch_add(1, Ordering::SeqCst);
+        let mut notified = Box::pin(WRITTEN.notified());
+        notified.as_mut().enable();
+        WriteWait(notified)
+    }
+
+    /// Completes at the first write since [`WriteWait::new`].
+    pub(crate) async fn written(&mut self) {
+        self.0.as_mut().await;
+    }
+}
+
+impl Drop for WriteWait {
+    fn drop(&mut self) {
+        BLOCKED.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Redis 7.0's text, byte for byte: the name as sent and the first

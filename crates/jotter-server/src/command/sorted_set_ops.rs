@@ -13,14 +13,22 @@
 //!
 //! # Blocking
 //!
-//! BZPOPMIN, BZPOPMAX and BZMPOP are not data commands: their `execute`
-//! tries a pop as one transaction over the keys and, when no key holds a
-//! sorted set, tries again every [`POLL`] until one does, the timeout
-//! passes (a null array), the client is killed or the server stops. A
-//! retry skips keys of another type, as Redis 7.0 leaves a client blocked
-//! when its key becomes something else. Inside `EXEC` they do not block:
-//! one attempt, else a null array, as Redis. Their `apply` is that single
-//! attempt, for a dispatcher that sends them through `data_apply`.
+//! BZPOPMIN, BZPOPMAX and BZMPOP are data commands with
+//! [`flag::BLOCKING`]. Their `apply` is one attempt (a null array if no key
+//! holds a sorted set): that is how `EXEC` runs them, in queue order, as
+//! Redis does (no blocking inside a transaction). Anywhere else the
+//! dispatcher sends them to [`execute`], the blocking loop: it tries a pop
+//! as one transaction over the keys and, when no key holds a sorted set,
+//! waits for the next write by any client (or at most [`POLL`]) and tries
+//! again, until a pop, the timeout (a null array), the client closing (no
+//! reply: the connection ends), a kill or the server stopping. A retry
+//! skips keys of another type, as Redis 7.0 leaves a client blocked when
+//! its key becomes something else.
+//!
+//! A pop is never lost to a client that leaves: the loop only stops
+//! between attempts, at its one wait, and an attempt that pops returns its
+//! reply at once. Nothing drops the loop midway (the connection tells it
+//! the client closed through [`Ctx::client_closed`] and waits for it).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,7 +41,7 @@ use jotter_resp::{ReplyWriter, Request};
 use super::data::{self, Fail, Outcome};
 use super::range::{ScoreBound, parse_f64, parse_score_bound};
 use super::sorted_sets::{parse_range_query, select, sorted_set, write_members};
-use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
+use super::{Command, Ctx, Flow, Spec, WriteWait, flag, parse_i64};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmd {
@@ -130,7 +138,7 @@ pub(super) const SPECS: &[Spec] = &[
     spec(
         "bzpopmin",
         -3,
-        W | flag::NOSCRIPT | flag::FAST,
+        W | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
         "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
         "5.0.0",
         Cmd::Bzpopmin,
@@ -139,7 +147,7 @@ pub(super) const SPECS: &[Spec] = &[
     spec(
         "bzpopmax",
         -3,
-        W | flag::NOSCRIPT | flag::FAST,
+        W | flag::NOSCRIPT | flag::BLOCKING | flag::FAST,
         "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
         "5.0.0",
         Cmd::Bzpopmax,
@@ -149,7 +157,7 @@ pub(super) const SPECS: &[Spec] = &[
     spec(
         "bzmpop",
         -5,
-        W,
+        W | flag::BLOCKING,
         "Remove and return members with scores in a sorted set or block until one is available",
         "7.0.0",
         Cmd::Bzmpop,
@@ -165,21 +173,23 @@ pub(super) const SPECS: &[Spec] = &[
     .keys(1, 2, 1),
 ];
 
-/// The keys of a data command: every command here but the blocking ones
-/// (see the module docs). A `numkeys` form whose count is invalid gets no
-/// input keys: its body fails on the count before it reads a key.
+/// The keys of a data command: every command here (the blocking ones
+/// too, see the module docs). A `numkeys` form whose count is invalid gets
+/// no input keys: its body fails on the count before it reads a key.
 pub(super) fn keys(cmd: Cmd, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
     Some(match cmd {
         Cmd::Zunion | Cmd::Zinter | Cmd::Zdiff | Cmd::Zintercard | Cmd::Zmpop => {
             counted_keys(req, 1)
         }
+        Cmd::Bzmpop => counted_keys(req, 2),
         Cmd::Zunionstore | Cmd::Zinterstore | Cmd::Zdiffstore => {
             let mut keys: Vec<Bytes> = req.arg_bytes(1).into_iter().collect();
             keys.extend(counted_keys(req, 2));
             keys
         }
-        Cmd::Bzpopmin | Cmd::Bzpopmax | Cmd::Bzmpop => return None,
-        Cmd::Zpopmin | Cmd::Zpopmax | Cmd::Zrangestore => data::spec_keys(spec, req),
+        Cmd::Zpopmin | Cmd::Zpopmax | Cmd::Bzpopmin | Cmd::Bzpopmax | Cmd::Zrangestore => {
+            data::spec_keys(spec, req)
+        }
     })
 }
 
@@ -219,7 +229,8 @@ pub(super) fn apply(
             Ok(())
         }
         Cmd::Bzpopmin | Cmd::Bzpopmax | Cmd::Bzmpop => {
-            // One attempt, as inside EXEC: a timeout at once.
+            // One attempt, as inside EXEC: a timeout at once (the blocking
+            // loop is `execute`).
             let plan = parse_blocking(cmd, req)?;
             if !pop_first(req, &plan, txn, w, false)? {
                 w.null_array();
@@ -239,8 +250,16 @@ pub(super) fn apply(
     }
 }
 
-/// The blocking commands (the others are data commands).
+/// The blocking loop of BZPOPMIN, BZPOPMAX and BZMPOP (see the module
+/// docs); the dispatcher sends them here outside `EXEC`. Each attempt is
+/// one transaction whose reply, if it popped, is in the output when it
+/// returns; the loop's only wait is between attempts.
 pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if !matches!(cmd, Cmd::Bzpopmin | Cmd::Bzpopmax | Cmd::Bzmpop) {
+        // Not reached (every other command here is a plain data command).
+        let keys = keys(cmd, ctx.spec, req).unwrap_or_default();
+        return data::run(ctx, &keys, false, |txn, w| apply(cmd, req, txn, w)).await;
+    }
     let plan = match parse_blocking(cmd, req) {
         Ok(plan) => plan,
         Err(fail) => {
@@ -249,13 +268,14 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
         }
     };
     let keys: Vec<Bytes> = plan.keys.clone().filter_map(|i| req.arg_bytes(i)).collect();
-    let may_block = called_directly(ctx);
     let started = Instant::now();
     let deadline = plan.timeout.and_then(|t| started.checked_add(t));
     let kill = ctx.client.entry.kill.clone();
     let shutdown = ctx.shared.shutdown.clone();
     let mut retry = false;
     loop {
+        // Taken before the look, so that a write after it wakes the wait.
+        let mut write = WriteWait::new();
         let mark = ctx.out().len();
         let flow =
             data::run(ctx, &keys, false, |txn, w| pop_first(req, &plan, txn, w, retry).map(|_| ()))
@@ -266,33 +286,25 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
         retry = true;
         let now = Instant::now();
         let expired = plan.timeout.is_some_and(|t| now.duration_since(started) >= t);
-        if !may_block || expired || kill.is_cancelled() || shutdown.is_cancelled() {
+        if expired || kill.is_cancelled() || shutdown.is_cancelled() {
             ctx.reply().null_array();
             return Flow::Continue;
         }
         let nap = deadline.map_or(POLL, |d| d.saturating_duration_since(now).min(POLL));
         tokio::select! {
             () = tokio::time::sleep(nap) => {}
+            () = write.written() => {}
             () = kill.cancelled() => {}
             () = shutdown.cancelled() => {}
+            // Nobody to reply to: stop without popping.
+            () = ctx.client_closed() => return Flow::Close,
         }
     }
 }
 
-/// How often a blocked pop looks at its keys again.
+/// How often a blocked pop looks at its keys again without a write to wake
+/// it (a write through the dispatcher wakes it at once).
 const POLL: Duration = Duration::from_millis(10);
-
-/// Whether the running command came from the client itself rather than
-/// from EXEC's queue (EXEC runs the commands that are not data commands
-/// after its transaction, through the same dispatcher). The dispatcher
-/// records each command a client sends in the client's registry entry
-/// (`CLIENT LIST`'s `cmd=`) before running it, but not the ones EXEC runs,
-/// which find `exec` there.
-fn called_directly(ctx: &Ctx<'_>) -> bool {
-    let mut line = String::new();
-    ctx.client.entry.info_line(&mut line);
-    line.contains(&format!(" cmd={} ", ctx.spec.name))
-}
 
 // ---------------------------------------------------------------------------
 // ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD
@@ -963,7 +975,15 @@ mod tests {
             keys_of(Cmd::Zmpop, &["ZMPOP", "2", "a", "b", "MIN"]),
             Some(vec![b("a"), b("b")])
         );
-        assert_eq!(keys_of(Cmd::Bzpopmin, &["BZPOPMIN", "a", "0"]), None);
+        assert_eq!(
+            keys_of(Cmd::Bzpopmin, &["BZPOPMIN", "a", "b", "0"]),
+            Some(vec![b("a"), b("b")])
+        );
+        assert_eq!(
+            keys_of(Cmd::Bzmpop, &["BZMPOP", "0", "2", "a", "b", "MIN"]),
+            Some(vec![b("a"), b("b")])
+        );
+        assert_eq!(keys_of(Cmd::Bzmpop, &["BZMPOP", "0", "9", "a", "b", "MIN"]), Some(vec![]));
     }
 
     fn keys_of(cmd: Cmd, args: &[&str]) -> Option<Vec<Bytes>> {
