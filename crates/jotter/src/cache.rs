@@ -280,6 +280,7 @@ impl<S: Store> Cache<S> {
                         let now = unix_millis();
                         let mut slots = [Slot::new(key.clone(), entry, now)];
                         let r = f(&mut Txn::new(&mut slots, now))?;
+                        self.inner.drop_lazy_without_room(&mut slots);
                         let [slot] = slots;
                         Ok((slot.op, r, slot.now))
                     })
@@ -718,7 +719,8 @@ impl<S: Store> Cache<S> {
         let inner = &self.inner;
         let mut room = RoomWait::new(self);
         loop {
-            inner.check_open()?;
+            // No check that the cache is open here: a read-only attempt may
+            // run while it closes, and `try_accept` checks every write.
             let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, entry: Option<Entry>| {
                 let (op, r, after) = f(entry)?;
                 let attempt = match op {
@@ -831,9 +833,6 @@ impl<S: Store> Cache<S> {
         let inner = &self.inner;
         let guard_of = |s: usize| shards.binary_search(&s).unwrap_or_default();
         let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer.lock(s)).collect();
-        // Under every lock: shutdown takes them all after closing, so a
-        // transaction that passes here is wholly before its drain mark.
-        inner.check_open()?;
         let mut views = Vec::with_capacity(keys.len());
         for key in keys {
             let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
@@ -859,6 +858,7 @@ impl<S: Store> Cache<S> {
         let mut slots: Vec<Slot> =
             keys.iter().zip(views).map(|(k, v)| Slot::new(k.clone(), v, now)).collect();
         let r = f(&mut Txn::new(&mut slots, now))?;
+        inner.drop_lazy_without_room(&mut slots);
 
         let mut prepaid = Prepaid::default();
         for (key, op) in slots.iter().filter_map(|s| Some((&s.key, s.op.as_ref()?))) {
@@ -879,6 +879,10 @@ impl<S: Store> Cache<S> {
             }
             return Ok(Step::Done(r, Vec::new(), Durability::default()));
         }
+        // Under every lock: shutdown takes them all after closing, so a
+        // transaction that writes after this check is wholly before the
+        // drain's mark.
+        inner.check_open()?;
         if prepaid.bytes > inner.bound.max_bytes {
             return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
         }

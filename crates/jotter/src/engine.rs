@@ -321,6 +321,29 @@ impl<S: Store> Inner<S> {
         Ok(Attempt::Accepted(result, Some(ticket), durable))
     }
 
+    /// Drops the deletes of expired keys a transaction only read (see
+    /// `Slot::lazy`) if they cannot be written now: the cache is closing,
+    /// or the bound has no room for them. The transaction's other writes
+    /// are not affected; the sweep deletes those keys later.
+    pub(crate) fn drop_lazy_without_room(&self, slots: &mut [crate::txn::Slot]) {
+        let lazy = || slots.iter().filter(|s| s.lazy && s.op.is_some());
+        if lazy().next().is_none() {
+            return;
+        }
+        let entries = lazy().count() as u64;
+        let bytes: u64 = lazy().map(|s| Pending::weight_of(&s.key, &Op::Delete) as u64).sum();
+        let (used_entries, used_bytes) = self.bound.used();
+        let room = used_entries + entries <= self.bound.max_entries
+            && used_bytes + bytes <= self.bound.max_bytes;
+        if room && !self.closing.load(Ordering::Acquire) {
+            return;
+        }
+        for slot in slots.iter_mut().filter(|s| s.lazy) {
+            slot.op = None;
+            slot.lazy = false;
+        }
+    }
+
     /// Reserves room in the bound, or takes it from a prepaid reservation.
     fn reserve(
         &self,

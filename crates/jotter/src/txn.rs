@@ -8,8 +8,10 @@
 //! store receives the key's state after the transaction, never a step of it.
 //!
 //! Expiry is applied here: a key whose expiry has passed reads as absent,
-//! and the transaction deletes it from the store behind (lazy expiry), even
-//! if the closure only read it.
+//! and a transaction that succeeds deletes it from the store behind (lazy
+//! expiry), even if the closure only read it. That delete is best-effort: a
+//! read is never refused for it (a full buffer, the cache closing); the
+//! active sweep deletes the key later instead.
 
 use bytes::Bytes;
 
@@ -29,6 +31,10 @@ pub(crate) struct Slot {
     /// Declared without its value (not loaded): reading it before writing
     /// it is a bug in the caller.
     blind: bool,
+    /// The op is only the delete of an expired key that the transaction
+    /// read: worth sending, but not worth failing a read for (no room, the
+    /// cache closing), so it may be dropped.
+    pub lazy: bool,
 }
 
 impl Slot {
@@ -37,19 +43,20 @@ impl Slot {
     pub(crate) fn new(key: Bytes, entry: Option<Entry>, now: u64) -> Self {
         match entry {
             Some(e) if e.is_expired(now) => {
-                Slot { key, now: None, op: Some(Op::Delete), blind: false }
+                Slot { key, now: None, op: Some(Op::Delete), blind: false, lazy: true }
             }
-            entry => Slot { key, now: entry, op: None, blind: false },
+            entry => Slot { key, now: entry, op: None, blind: false, lazy: false },
         }
     }
 
     /// A key whose value is not known (and not needed: it will be
     /// overwritten whole).
     pub(crate) fn blind(key: Bytes) -> Self {
-        Slot { key, now: None, op: None, blind: true }
+        Slot { key, now: None, op: None, blind: true, lazy: false }
     }
 
     fn push(&mut self, op: Op) {
+        self.lazy = false;
         match &mut self.op {
             Some(mine) => mine.fold(op, 0),
             None => self.op = Some(op),

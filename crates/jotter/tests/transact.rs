@@ -356,3 +356,33 @@ async fn transactions_over_one_key_stay_in_order() {
         }
     }
 }
+
+/// Reading an expired key deletes it behind when it can, but a read is never
+/// refused because that delete does not fit (full buffer, reject policy).
+#[tokio::test]
+async fn reading_an_expired_key_never_fails_for_its_delete() {
+    let store = MemoryStore::new();
+    store.faults().fail_next_writes(u64::MAX); // nothing drains
+    let cache = Cache::builder(store.clone())
+        .max_pending_entries(2)
+        .full_policy(FullPolicy::Reject)
+        .build()
+        .await
+        .unwrap();
+    let keys = [b("session")];
+    cache
+        .transact(&keys, |txn| {
+            txn.put(b"session", Value::from("v"), Some(now_ms() + 50));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    cache.put("filler", "1").await.unwrap(); // the buffer is full now
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for pair in [&keys[..], &[b("session"), b("other")][..]] {
+        let (seen, tickets) =
+            cache.transact(pair, |txn| Ok(txn.get(b"session").cloned())).await.unwrap();
+        assert_eq!((seen, tickets.len()), (None, 0));
+    }
+    assert!(matches!(cache.put("more", "1").await, Err(Error::Full { .. })), "still full");
+}
