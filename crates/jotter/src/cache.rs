@@ -111,7 +111,8 @@ impl<S: Store> Cache<S> {
             Err(e) => return Err(e.into()),
         };
         let workers = config.flush_workers;
-        let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead));
+        let known = if config.known_keys { Some(list_known_keys(&store).await?) } else { None };
+        let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead, known));
         if let Some(recovery) = recovery {
             inner.buffer.reserve(usize::try_from(recovery.records()).unwrap_or(0));
             let mut replayed = 0u64;
@@ -793,14 +794,8 @@ impl<S: Store> Cache<S> {
                 Ok(Step::Done(r, tickets, durability)) => break Ok((r, tickets, durability)),
                 Ok(Step::Load(key)) => {
                     let slot = inner.buffer.lock(inner.buffer.shard_of(&key)).load_slot(&key);
-                    let value = slot
-                        .cell
-                        .get_or_try_init(|| async {
-                            inner.counters.loaded();
-                            inner.store.load(&key).await
-                        })
-                        .await
-                        .cloned();
+                    let value =
+                        slot.cell.get_or_try_init(|| inner.load_from_store(&key)).await.cloned();
                     loaded.retain(|p| p.key != key);
                     match value {
                         Ok(value) => loaded.push(Preloaded { key, slot, value }),
@@ -1059,6 +1054,36 @@ async fn write_direct<S: Store>(
     inner.bound.room.notify_waiters();
     result?;
     Ok(Ticket::done(write.version, write.key))
+}
+
+/// A filter of every key `store` holds, listed page by page: once to
+/// count them (the filter's size), once to add them.
+async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::KnownKeys> {
+    const PAGE: usize = 10_000;
+    let mut known: Option<crate::known_keys::KnownKeys> = None;
+    for pass in 0..2 {
+        let mut count = 0u64;
+        let mut after: Option<Bytes> = None;
+        loop {
+            // Expiry 0: expired keys are listed too; they are still in the
+            // store until the sweep deletes them.
+            let page = store.keys(after.as_deref(), PAGE, 0).await?;
+            count += page.len() as u64;
+            if let Some(known) = &known {
+                for key in &page {
+                    known.insert(key);
+                }
+            }
+            if page.len() < PAGE {
+                break;
+            }
+            after = page.last().cloned();
+        }
+        if pass == 0 {
+            known = Some(crate::known_keys::KnownKeys::with_capacity(count));
+        }
+    }
+    Ok(known.expect("sized in the first pass"))
 }
 
 /// Keeps a caller's own error from an engine closure and returns a

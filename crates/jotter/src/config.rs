@@ -65,6 +65,8 @@ pub(crate) struct Config {
     /// Used when a write-through policy needs its own timeout for a key
     /// that already has writes pending.
     pub block_timeout: Duration,
+    /// Whether to keep a filter of the store's keys (see `known_keys.rs`).
+    pub known_keys: bool,
 }
 
 impl Config {
@@ -124,8 +126,21 @@ impl<S: Store> CacheBuilder<S> {
                 retry: RetryPolicy::default(),
                 log: None,
                 block_timeout,
+                known_keys: false,
             },
         }
+    }
+
+    /// Promises that this cache is the store's only writer, so it can keep
+    /// a filter of every key the store may hold (listed at start, about two
+    /// bytes per key, and kept up to date by its own writes) and answer a
+    /// miss on a key never seen without a store read: a first `incr` of a
+    /// new counter costs no load. Wrong if anything else writes the store
+    /// (its keys would read as absent). Needs a store that lists its keys
+    /// ([`Store::keys`](crate::Store::keys)). Default: off.
+    pub fn known_keys(mut self, on: bool) -> Self {
+        self.config.known_keys = on;
+        self
     }
 
     /// Memory for clean entries (already in the store), in bytes. Only clean

@@ -80,6 +80,8 @@ pub(crate) struct Inner<S> {
     pub rate: Option<RateLimit>,
     /// The write-ahead log, if enabled.
     pub log: Option<Log>,
+    /// Every key the store may hold, when the cache is its only writer.
+    pub known: Option<crate::known_keys::KnownKeys>,
     /// When the version clock was last persisted beside the log.
     clock_persisted: parking_lot::Mutex<Instant>,
     /// Set by shutdown: no new writes.
@@ -135,6 +137,7 @@ impl<S: Store> Inner<S> {
         wall: WallClock,
         log: Option<Log>,
         dead: DeadLetters,
+        known: Option<crate::known_keys::KnownKeys>,
     ) -> Self {
         let workers = config.flush_workers;
         let items = usize::try_from(config.cache_bytes / 256).unwrap_or(usize::MAX).max(16);
@@ -150,6 +153,7 @@ impl<S: Store> Inner<S> {
             sweep_after: parking_lot::Mutex::new(None),
             cancel: CancellationToken::new(),
             log,
+            known,
             clock_persisted: parking_lot::Mutex::new(Instant::now()),
             store,
             config,
@@ -229,13 +233,7 @@ impl<S: Store> Inner<S> {
                     None => shard.load_slot(key),
                 }
             };
-            let loaded = slot
-                .cell
-                .get_or_try_init(|| async {
-                    self.counters.loaded();
-                    self.store.load(key).await
-                })
-                .await;
+            let loaded = slot.cell.get_or_try_init(|| self.load_from_store(key)).await;
             let mut shard = self.buffer.lock(s);
             shard.finish_load(key, &slot);
             let loaded = loaded?.clone();
@@ -251,6 +249,19 @@ impl<S: Store> Inner<S> {
                 return Ok(f(&mut shard, s, value.flatten()));
             }
         }
+    }
+
+    /// Reads a key from the store, unless the known-keys filter says the
+    /// store cannot hold it.
+    pub(crate) async fn load_from_store(
+        &self,
+        key: &Bytes,
+    ) -> std::result::Result<Option<Entry>, crate::store::StoreError> {
+        if self.known.as_ref().is_some_and(|k| !k.may_contain(key)) {
+            return Ok(None);
+        }
+        self.counters.loaded();
+        self.store.load(key).await
     }
 
     /// Tries to accept `op` for `key` into the buffer, under the shard lock.
@@ -374,6 +385,10 @@ impl<S: Store> Inner<S> {
     ) -> Result<(Op, u64, Option<jotter_wal::Pending>)> {
         let version = self.clock.next();
         op.stamp(version);
+        // Before the write can reach the store.
+        if let Some(known) = &self.known {
+            known.insert(key);
+        }
         let durable = match &self.log {
             None => None,
             Some(log) => match log.submit(key, version, &op) {
@@ -431,6 +446,9 @@ impl<S: Store> Inner<S> {
     /// accepted: same version, same folding. Its room is taken even beyond
     /// the bound (it was acknowledged; it must not be dropped).
     pub(crate) fn replay(&self, key: Bytes, version: u64, op: Op, lsn: u64) {
+        if let Some(known) = &self.known {
+            known.insert(&key);
+        }
         let s = self.buffer.shard_of(&key);
         let mut guard = self.buffer.lock(s);
         let shard = &mut *guard;

@@ -93,6 +93,7 @@ mod dead_letter;
 mod engine;
 mod error;
 mod flusher;
+mod known_keys;
 mod log;
 mod op;
 mod rate;

@@ -386,3 +386,43 @@ async fn reading_an_expired_key_never_fails_for_its_delete() {
     }
     assert!(matches!(cache.put("more", "1").await, Err(Error::Full { .. })), "still full");
 }
+
+/// With known keys, a miss on a key the store never held costs no store
+/// read, while keys the store holds (expired ones included) still load.
+#[tokio::test]
+async fn known_keys_skip_the_store_read_for_new_keys_only() {
+    let store = MemoryStore::new();
+    {
+        let cache = Cache::builder(store.clone()).build().await.unwrap();
+        cache.put("stored", "1").await.unwrap();
+        let keys = [b("old-session")];
+        cache
+            .transact(&keys, |txn| {
+                txn.set_fields(
+                    b"old-session",
+                    MapKind::Hash,
+                    [(b("user"), Some(FieldValue::Bytes(b("7"))))],
+                )?;
+                txn.set_expiry(b"old-session", Some(now_ms() + 30));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        cache.shutdown(Duration::from_secs(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let cache = Cache::builder(store.clone()).known_keys(true).build().await.unwrap();
+    let loads = store.loads();
+    for i in 0..100 {
+        cache.incr(format!("counter:{i}"), 1).await.unwrap();
+    }
+    assert_eq!(store.loads(), loads, "new counters need no store read");
+    assert_eq!(cache.get("stored").await.unwrap(), Some(Value::from("1")));
+    // The expired hash is known, so it is loaded, found expired and reset:
+    // its old field does not come back under the new one.
+    cache.set_field("old-session", "cart", FieldValue::Bytes(b("3"))).await.unwrap();
+    cache.flush().await.unwrap();
+    let session = store.snapshot().get(&b("old-session")).cloned().unwrap();
+    assert_eq!(session.field(b"user"), None, "an expired field came back");
+    assert_eq!(store.snapshot().get(&b("counter:7")), Some(&Value::from("1")));
+}
