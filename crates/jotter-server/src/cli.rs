@@ -69,6 +69,11 @@ pub(crate) struct ServeArgs {
     /// Refuse a non-loopback bind without a password [default: yes].
     #[arg(long, env = "JOTTER_PROTECTED_MODE", value_enum)]
     protected_mode: Option<YesNo>,
+    /// The server is the database's only writer: list its keys at start and
+    /// answer misses on new keys without a read; say no if anything else
+    /// writes the database [default: yes].
+    #[arg(long, env = "JOTTER_KNOWN_KEYS", value_enum)]
+    known_keys: Option<YesNo>,
 }
 
 impl ServeArgs {
@@ -86,7 +91,7 @@ impl ServeArgs {
             )*};
         }
         set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
-        set!(protected_mode);
+        set!(protected_mode, known_keys);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
         }

@@ -72,6 +72,10 @@ pub(crate) struct Config {
     pub block_timeout: Setting<Duration>,
     /// Memory for clean (already stored) entries. Default: 64mb.
     pub cache_bytes: Setting<Bytes>,
+    /// The server is the store's only writer: it lists the store's keys at
+    /// start and answers a miss on a key it never saw without a store read.
+    /// Say no if anything else writes the database. Default: yes.
+    pub known_keys: YesNo,
     /// Password of the `default` user; clients must AUTH. Default: none.
     pub requirepass: Option<String>,
     /// Named users for `AUTH name password`. Default: none.
@@ -126,6 +130,7 @@ impl Default for Config {
             full_policy: FullPolicySetting::Block,
             block_timeout: Setting(Duration::from_secs(5)),
             cache_bytes: Setting(Bytes(64 << 20)),
+            known_keys: YesNo::Yes,
             requirepass: None,
             user: Vec::new(),
             protected_mode: YesNo::Yes,
@@ -447,6 +452,7 @@ mod tests {
             "full-policy",
             "block-timeout",
             "cache-bytes",
+            "known-keys",
             "requirepass",
             "[[user]]",
             "protected-mode",

@@ -182,6 +182,7 @@ async fn build_cache(
         .max_pending_entries(config.max_pending)
         .max_pending_bytes(config.max_pending_bytes.0.0)
         .cache_bytes(config.cache_bytes.0.0)
+        .known_keys(config.known_keys == config::YesNo::Yes)
         .full_policy(policy)
         .log(log_dir, config.fsync.engine());
     if config.flush_workers > 0 {

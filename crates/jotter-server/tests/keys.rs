@@ -10,6 +10,10 @@
 
 mod common;
 
+/// These tests also write rows straight into SQLite, behind the server's
+/// back: the server must not assume it is the database's only writer.
+const KNOWN_KEYS_OFF: &[&str] = &["--known-keys", "no"];
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -118,7 +122,7 @@ fn resp3(c: &mut Raw) {
 
 #[tokio::test]
 async fn del_unlink_exists_touch_and_type() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     seed_hash(&server, "h", &[("f", "v")]);
     seed_zset(&server, "z", &[("m", 1.5)]);
     let mut con = server.client().await;
@@ -148,7 +152,7 @@ async fn del_unlink_exists_touch_and_type() {
 
 #[tokio::test]
 async fn rename_and_renamenx_move_the_value_and_its_ttl() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     seed_hash(&server, "h1", &[("a", "1"), ("b", "2")]);
     let mut con = server.client().await;
     let mut c = server.raw();
@@ -198,7 +202,7 @@ async fn rename_and_renamenx_move_the_value_and_its_ttl() {
 
 #[tokio::test]
 async fn copy_with_replace_and_db() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     seed_hash(&server, "hsrc", &[("f", "v")]);
     let mut con = server.client().await;
     let mut c = server.raw();
@@ -243,7 +247,7 @@ async fn copy_with_replace_and_db() {
 
 #[test]
 fn expire_options_and_error_texts() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     let mut c = server.raw();
     for cmd in ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"] {
         for opts in [["NX", "XX"], ["nx", "gt"], ["LT", "NX"]] {
@@ -333,7 +337,7 @@ fn expire_options_and_error_texts() {
 
 #[tokio::test]
 async fn an_expired_key_is_gone_and_leaves_sqlite() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     seed_hash(&server, "h", &[("f", "v")]);
     let mut c = server.raw();
     c.roundtrip(&resp(&["SET", "k", "v"]), b"+OK\r\n");
@@ -357,7 +361,7 @@ async fn an_expired_key_is_gone_and_leaves_sqlite() {
 
 #[tokio::test]
 async fn persist_clears_the_stored_expiry() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     seed_hash(&server, "h", &[("f", "v")]);
     let mut c = server.raw();
     c.roundtrip(&resp(&["PERSIST", "absent"]), b":0\r\n");
@@ -381,7 +385,7 @@ async fn persist_clears_the_stored_expiry() {
 
 #[tokio::test]
 async fn keys_matches_glob_patterns() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     let mut con = server.client().await;
     let none: Vec<String> = q(&mut con, &["KEYS", "*"]).await;
     assert!(none.is_empty());
@@ -413,7 +417,7 @@ async fn keys_matches_glob_patterns() {
 
 #[tokio::test]
 async fn scan_returns_every_key_exactly_once() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     let mut con = server.client().await;
     // Half the keys reach the store, half are still pending: the scan sees both.
     let mut expected_all = BTreeSet::new();
@@ -463,7 +467,7 @@ async fn scan_returns_every_key_exactly_once() {
 
 #[tokio::test]
 async fn scan_options_errors_and_type() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     seed_hash(&server, "h1", &[("f", "v")]);
     seed_zset(&server, "z1", &[("m", 1.0)]);
     let mut con = server.client().await;
@@ -513,7 +517,7 @@ async fn scan_options_errors_and_type() {
 
 #[tokio::test]
 async fn randomkey_dbsize_flushdb_flushall() {
-    let server = Server::start(&["--flush-interval", "1h"]);
+    let server = Server::start(&["--flush-interval", "1h", "--known-keys", "no"]);
     let mut con = server.client().await;
     let mut c = server.raw();
     c.roundtrip(&resp(&["RANDOMKEY"]), b"$-1\r\n");
@@ -573,7 +577,7 @@ async fn randomkey_dbsize_flushdb_flushall() {
 
 #[test]
 fn multi_exec_runs_rename_and_expire_in_one_transaction() {
-    let server = Server::start(&[]);
+    let server = Server::start(KNOWN_KEYS_OFF);
     let mut c = server.raw();
     c.roundtrip(&resp(&["SET", "x", "1"]), b"+OK\r\n");
     c.roundtrip(&resp(&["MULTI"]), b"+OK\r\n");
