@@ -105,6 +105,11 @@ impl Server {
         assert!(status.success());
     }
 
+    /// The exit status if the process has exited, without waiting.
+    pub fn wait_briefly(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("try_wait")
+    }
+
     /// Waits for the process to exit, up to `limit`.
     pub fn wait(&mut self, limit: Duration) -> ExitStatus {
         let start = Instant::now();
