@@ -469,6 +469,11 @@ pub(crate) async fn execute_found(
 static BLOCKED: AtomicUsize = AtomicUsize::new(0);
 static WRITTEN: Notify = Notify::const_new();
 
+/// Commands blocked now, for INFO's `blocked_clients`.
+pub(crate) fn blocked_clients() -> usize {
+    BLOCKED.load(Ordering::Relaxed)
+}
+
 /// Wakes the blocked commands after a write (any key: each looks at its
 /// own keys again). Cheap when none is blocked.
 fn wrote() {

@@ -249,7 +249,7 @@ fn write_section(out: &mut String, section: &str, ctx: &Ctx<'_>) {
             line!("# Clients");
             line!("connected_clients:{}", shared.clients.len());
             line!("maxclients:{}", config.maxclients);
-            line!("blocked_clients:0");
+            line!("blocked_clients:{}", super::blocked_clients());
         }
         "memory" => {
             let rss = resident_bytes();
