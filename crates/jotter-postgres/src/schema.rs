@@ -15,7 +15,7 @@
 //! of its `jotter_key_resets.version` and its `jotter_strings.version`; that
 //! saves one index write per put, the most common write by far.
 
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
 
 use crate::error::PgError;
 
@@ -95,6 +95,26 @@ pub(crate) async fn migrate(
 ) -> Result<Migrated, PgError> {
     let context = "migrating the postgres schema";
     let tx = client.transaction().await.map_err(PgError::db(context))?;
+    match steps(&tx, schema).await {
+        Ok(done) => {
+            tx.commit().await.map_err(PgError::db(context))?;
+            if done.from < done.to {
+                tracing::info!(from = done.from, to = done.to, "postgres store schema migrated");
+            }
+            Ok(done)
+        }
+        Err(e) => {
+            // Roll back now, not when the transaction is dropped: until then
+            // the connection would keep the lock and the half-made schema.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// The body of [`migrate`], inside its transaction.
+async fn steps(tx: &Transaction<'_>, schema: Option<&str>) -> Result<Migrated, PgError> {
+    let context = "migrating the postgres schema";
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(PgError::db(context))?;
@@ -134,10 +154,6 @@ pub(crate) async fn migrate(
         )
         .await
         .map_err(PgError::db(context))?;
-    }
-    tx.commit().await.map_err(PgError::db(context))?;
-    if from < SCHEMA_VERSION {
-        tracing::info!(from, to = SCHEMA_VERSION, "postgres store schema migrated");
     }
     Ok(Migrated { from, to: SCHEMA_VERSION })
 }
