@@ -71,6 +71,8 @@ mod write;
 
 pub use error::{PgError, is_transient_sqlstate};
 pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
+#[doc(hidden)]
+pub use write::puts_from;
 
 use error::show_key;
 use write::Columns;
@@ -326,7 +328,7 @@ impl PostgresStore {
         }
         if !c.put_keys.is_empty() {
             steps.push((
-                write::PUTS,
+                write::PUTS.as_str(),
                 vec![&c.put_keys, &c.put_values, &c.put_versions, &c.put_expiries],
             ));
         }
@@ -390,10 +392,10 @@ struct Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if !self.settled {
-            if let Some(client) = self.client.take() {
-                drop(Object::take(client));
-            }
+        if !self.settled
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
         }
     }
 }

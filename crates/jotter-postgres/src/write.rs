@@ -33,6 +33,8 @@
 //! 5. [`HASH_REMOVALS`], [`ZSET_REMOVALS`]: field tombstones under the same
 //!    conditions; a removal drops the row.
 
+use std::sync::LazyLock;
+
 use jotter::{Change, FieldValue, MapKind, Write};
 
 use crate::error::{PgError, show_key};
@@ -59,14 +61,24 @@ WITH r AS (
 DELETE FROM jotter_expiry e USING a WHERE e.key = a.key AND e.version <= a.version";
 
 /// Puts: `$1` keys, `$2` values, `$3` versions, `$4` expiries (NULL: never).
-pub(crate) const PUTS: &str = "
+pub(crate) static PUTS: LazyLock<String> =
+    LazyLock::new(|| puts_from("unnest($1::bytea[], $2::bytea[], $3::bigint[], $4::bigint[])"));
+
+/// The put statement reading its rows `(key, value, version, expires_at)`
+/// from `source`: the `unnest` of the arrays for the store, a staging table
+/// filled by binary `COPY` for the benchmark that compares the two.
+#[doc(hidden)]
+#[must_use]
+pub fn puts_from(source: &str) -> String {
+    format!(
+        "
 WITH p AS (
     SELECT p.key, p.value, p.version,
            CASE WHEN e.key IS NULL THEN p.expires_at ELSE e.expires_at END AS expires_at
-      FROM unnest($1::bytea[], $2::bytea[], $3::bigint[], $4::bigint[])
-           AS p(key, value, version, expires_at)
+      FROM {source} AS p(key, value, version, expires_at)
       LEFT JOIN jotter_expiry e ON e.key = p.key AND e.version > p.version
-     WHERE p.version > coalesce((SELECT k.version FROM jotter_key_resets k WHERE k.key = p.key), 0)
+      LEFT JOIN jotter_key_resets k ON k.key = p.key
+     WHERE p.version > coalesce(k.version, 0)
 ), a AS (
     INSERT INTO jotter_strings AS s (key, value, version, expires_at)
     SELECT key, value, version, expires_at FROM p
@@ -81,7 +93,9 @@ WITH p AS (
 ), dt AS (
     DELETE FROM jotter_field_tombstones t USING a WHERE t.key = a.key AND t.version <= a.version
 )
-DELETE FROM jotter_expiry e USING a WHERE e.key = a.key AND e.version <= a.version";
+DELETE FROM jotter_expiry e USING a WHERE e.key = a.key AND e.version <= a.version"
+    )
+}
 
 /// The reset version of `x.key`, as an SQL expression.
 macro_rules! reset_of {
