@@ -1,0 +1,472 @@
+//! The PostgreSQL store of the jotter write-behind cache: [`PostgresStore`]
+//! keeps the cache's data in plain tables of a PostgreSQL database and
+//! applies the engine's batches under the conditional-write rules of the
+//! [`jotter::Store`] trait (the same rules, case for case, as
+//! [`jotter::MemoryStore`] and the SQLite store).
+//!
+//! # Layout
+//!
+//! - `lib.rs` (here): [`PostgresStore`], its [`PostgresOptions`], the pool,
+//!   and the [`jotter::Store`] implementation.
+//! - `write.rs`: one batch as pipelined, set-based, conditional statements.
+//! - `read.rs`: loads and listings, one statement each.
+//! - `schema.rs`: the tables and their versioned migrations ([`migrate`]).
+//! - `error.rs`: [`PgError`], sorted by SQLSTATE into transient and
+//!   permanent.
+//!
+//! # What it guarantees
+//!
+//! - **All or nothing, in one round trip.** A batch is one transaction whose
+//!   statements are pipelined; any error rolls the whole batch back.
+//! - **No regression.** Every row carries the version of the write that made
+//!   it and every statement compares versions in SQL, so retries, replays
+//!   and several workers never put an older value over a newer one; deletes
+//!   and removed fields leave versioned tombstones.
+//! - **Durability of PostgreSQL.** A batch is acknowledged after its
+//!   `COMMIT` returns, with the server's `synchronous_commit` setting.
+//! - **Sorted errors.** See [`PgError`]: lost connections, timeouts,
+//!   serialization failures, deadlocks and server restarts are transient;
+//!   data the database refuses is permanent, with its own message.
+//! - **A connection left mid-batch is never reused.** If a write's future is
+//!   dropped before its transaction ended, its connection is closed, not
+//!   returned to the pool.
+//!
+//! # TLS
+//!
+//! Not built in yet: a URL with `sslmode=require` is refused with an error
+//! saying so; `sslmode=prefer` (the default) connects without TLS.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), jotter::StoreError> {
+//! use jotter_postgres::{PostgresOptions, PostgresStore};
+//!
+//! let store = PostgresStore::connect_with(
+//!     "postgres://postgres@127.0.0.1/app",
+//!     PostgresOptions::default().with_pool_size(4),
+//! )
+//! .await?;
+//! let cache = jotter::Cache::builder(store).build().await.expect("cache");
+//! cache.put("user:42", "Ada").await.expect("put");
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use jotter::{Entry, Store, StoreError, Write};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Config, NoTls};
+
+mod error;
+mod read;
+mod schema;
+mod write;
+
+pub use error::{PgError, is_transient_sqlstate};
+pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
+#[doc(hidden)]
+pub use write::puts_from;
+
+use error::show_key;
+use write::Columns;
+
+/// Options of a [`PostgresStore`]. Build with `with_*` setters from
+/// [`PostgresOptions::default`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostgresOptions {
+    /// Connections in the pool, shared by writes and loads. Default: 8.
+    pub pool_size: usize,
+    /// The schema that holds the tables (created by the migrations if
+    /// missing), set as the connections' `search_path`; `None` keeps the
+    /// server's default (`public`). Letters, digits and `_` only.
+    /// Default: `None`.
+    pub schema: Option<String>,
+    /// The server-side `statement_timeout`; a statement that runs longer
+    /// fails with a transient error. Default: 30 seconds.
+    pub statement_timeout: Option<Duration>,
+    /// How long a write or load waits for a free connection, and for a new
+    /// one to connect, before it fails with a transient error. Default: 10
+    /// seconds.
+    pub wait_timeout: Duration,
+    /// Whether [`PostgresStore::connect`] runs the migrations; if not, it
+    /// checks that the schema is at [`SCHEMA_VERSION`]. Default: `true`.
+    pub migrate: bool,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 8,
+            schema: None,
+            statement_timeout: Some(Duration::from_secs(30)),
+            wait_timeout: Duration::from_secs(10),
+            migrate: true,
+        }
+    }
+}
+
+impl PostgresOptions {
+    /// Sets [`PostgresOptions::pool_size`].
+    #[must_use]
+    pub fn with_pool_size(mut self, n: usize) -> Self {
+        self.pool_size = n;
+        self
+    }
+
+    /// Sets [`PostgresOptions::schema`].
+    #[must_use]
+    pub fn with_schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// Sets [`PostgresOptions::statement_timeout`].
+    #[must_use]
+    pub fn with_statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PostgresOptions::wait_timeout`].
+    #[must_use]
+    pub fn with_wait_timeout(mut self, timeout: Duration) -> Self {
+        self.wait_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PostgresOptions::migrate`].
+    #[must_use]
+    pub fn with_migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+}
+
+/// A [`Store`] in a PostgreSQL database. Clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    schema: Option<String>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.schema)
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+/// Parses `url` and applies `options` to it.
+fn pg_config(url: &str, options: &PostgresOptions) -> Result<Config, PgError> {
+    let mut config = Config::from_str(url)
+        .map_err(|e| PgError::Config(format!("cannot read the database URL: {e}")))?;
+    if config.get_ssl_mode() == SslMode::Require {
+        return Err(PgError::Config(
+            "the URL asks for TLS (sslmode=require), which this build of jotter-postgres does not \
+             support yet; connect without it (sslmode=disable or prefer) or through a local TLS \
+             tunnel"
+                .into(),
+        ));
+    }
+    let mut extra = Vec::new();
+    if let Some(schema) = &options.schema {
+        if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(PgError::Config(format!(
+                "schema name {schema:?} must be letters, digits and _ only"
+            )));
+        }
+        extra.push(format!("-c search_path={schema}"));
+    }
+    if let Some(t) = options.statement_timeout {
+        extra.push(format!("-c statement_timeout={}", t.as_millis().max(1)));
+    }
+    if !extra.is_empty() {
+        let mut all = config.get_options().unwrap_or_default().to_owned();
+        for e in extra {
+            if !all.is_empty() {
+                all.push(' ');
+            }
+            all.push_str(&e);
+        }
+        config.options(&all);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("jotter");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(options.wait_timeout);
+    }
+    Ok(config)
+}
+
+fn build_pool(url: &str, options: &PostgresOptions) -> Result<Pool, PgError> {
+    if options.pool_size == 0 {
+        return Err(PgError::Config("the pool needs at least one connection".into()));
+    }
+    let config = pg_config(url, options)?;
+    // `Fast` recycling checks only that the connection is open: a batch is
+    // one round trip, and a verifying query per checkout would double it.
+    // A connection that died is noticed by its failed statement (a
+    // transient error) and dropped at its next checkout.
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    );
+    Pool::builder(manager)
+        .max_size(options.pool_size)
+        .wait_timeout(Some(options.wait_timeout))
+        .create_timeout(Some(options.wait_timeout))
+        .recycle_timeout(Some(options.wait_timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| PgError::Config(format!("cannot build the connection pool: {e}")))
+}
+
+/// Runs the migrations against the database at `url` (the schema of
+/// `options`), creating the tables if missing: what `jotter migrate` does.
+///
+/// # Errors
+///
+/// The database cannot be reached (transient), refuses the migration, or
+/// holds a schema newer than this code knows (permanent).
+pub async fn migrate(url: &str, options: &PostgresOptions) -> Result<Migrated, StoreError> {
+    let pool = build_pool(url, options)?;
+    let mut client = pool.get().await.map_err(PgError::pool("migrating the postgres schema"))?;
+    Ok(schema::migrate(&mut client, options.schema.as_deref()).await?)
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (a `postgres://` URL or a
+    /// `key=value` string, as libpq takes them) with default options, and
+    /// creates or upgrades the schema.
+    ///
+    /// # Errors
+    ///
+    /// As [`PostgresStore::connect_with`].
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        Self::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// Connects with `options`. With [`PostgresOptions::migrate`] (the
+    /// default) it creates or upgrades the schema; without, it checks that
+    /// the schema is at [`SCHEMA_VERSION`].
+    ///
+    /// # Errors
+    ///
+    /// A bad URL or options, TLS asked for (permanent); the database
+    /// cannot be reached (transient); the schema is newer than this code
+    /// knows, or older and `migrate` is off (permanent).
+    pub async fn connect_with(
+        url: &str,
+        options: PostgresOptions,
+    ) -> Result<PostgresStore, StoreError> {
+        let pool = build_pool(url, &options)?;
+        let store = PostgresStore { pool, schema: options.schema.clone() };
+        let mut client = store.client("connecting to postgres").await?;
+        if options.migrate {
+            schema::migrate(&mut client, options.schema.as_deref()).await?;
+        } else {
+            let found = client
+                .query_opt("SELECT value FROM jotter_meta WHERE name = 'schema_version'", &[])
+                .await
+                .map_err(PgError::db("reading the postgres schema version"))?
+                .map(|r| r.get::<_, String>(0));
+            if found.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
+                return Err(StoreError::permanent(format!(
+                    "the postgres schema is at version {found:?}, this code needs \
+                     {SCHEMA_VERSION}: run `jotter migrate`"
+                )));
+            }
+        }
+        Ok(store)
+    }
+
+    /// Runs the migrations on this store's database (see [`migrate`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`migrate`].
+    pub async fn migrate(&self) -> Result<Migrated, StoreError> {
+        let mut client = self.client("migrating the postgres schema").await?;
+        Ok(schema::migrate(&mut client, self.schema.as_deref()).await?)
+    }
+
+    /// The pool, for tests and tools that want to run their own SQL beside
+    /// the store (its connections have the store's `search_path`).
+    #[must_use]
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn client(&self, context: &str) -> Result<Object, PgError> {
+        self.pool.get().await.map_err(PgError::pool(context))
+    }
+
+    async fn write_batch(&self, batch: &[Write]) -> Result<(), PgError> {
+        let c = Columns::split(batch)?;
+        let context = || write::describe_batch(batch);
+        let client = self.client(&context()).await?;
+        let mut lease = Lease { client: Some(client), settled: false };
+        let client = lease.client.as_ref().expect("leased");
+
+        // Prepare what this batch needs (one round trip each, the first time
+        // a connection sees a statement), then send it all at once.
+        let mut steps: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::with_capacity(7);
+        if !c.reset_keys.is_empty() {
+            steps.push((write::RESETS, vec![&c.reset_keys, &c.reset_versions]));
+        }
+        if !c.put_keys.is_empty() {
+            steps.push((
+                write::PUTS.as_str(),
+                vec![&c.put_keys, &c.put_values, &c.put_versions, &c.put_expiries],
+            ));
+        }
+        if !c.exp_keys.is_empty() {
+            steps.push((write::EXPIRIES, vec![&c.exp_keys, &c.exp_at, &c.exp_versions]));
+        }
+        if !c.hset_keys.is_empty() {
+            steps.push((
+                write::HASH_SETS,
+                vec![&c.hset_keys, &c.hset_fields, &c.hset_values, &c.hset_versions],
+            ));
+        }
+        if !c.zset_keys.is_empty() {
+            steps.push((
+                write::ZSET_SETS,
+                vec![&c.zset_keys, &c.zset_members, &c.zset_scores, &c.zset_versions],
+            ));
+        }
+        if !c.hdel_keys.is_empty() {
+            steps
+                .push((write::HASH_REMOVALS, vec![&c.hdel_keys, &c.hdel_fields, &c.hdel_versions]));
+        }
+        if !c.zdel_keys.is_empty() {
+            steps.push((
+                write::ZSET_REMOVALS,
+                vec![&c.zdel_keys, &c.zdel_members, &c.zdel_versions],
+            ));
+        }
+        let mut statements = Vec::with_capacity(steps.len());
+        for (sql, _) in &steps {
+            statements
+                .push(client.prepare_cached(sql).await.map_err(PgError::db("preparing a batch"))?);
+        }
+
+        type Step<'a> =
+            Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>>;
+        let mut pipeline: Vec<Step<'_>> = Vec::with_capacity(steps.len() + 2);
+        pipeline.push(Box::pin(async { client.batch_execute("BEGIN").await.map(|()| 0) }));
+        for ((_, params), stmt) in steps.iter().zip(&statements) {
+            pipeline.push(Box::pin(client.execute(stmt, params)));
+        }
+        // After an error the server has aborted the transaction: the
+        // statements behind it fail too and this COMMIT rolls back.
+        pipeline.push(Box::pin(async { client.batch_execute("COMMIT").await.map(|()| 0) }));
+        let results = futures_util::future::join_all(pipeline).await;
+        lease.settled = true;
+        for r in results {
+            r.map_err(PgError::db(context()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection lent to one batch. If the batch's future is dropped
+/// before its transaction ended, the connection may be left inside it, so
+/// it is closed instead of going back to the pool.
+struct Lease {
+    client: Option<Object>,
+    settled: bool,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if !self.settled
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
+        }
+    }
+}
+
+impl Store for PostgresStore {
+    async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        Ok(self.write_batch(batch).await?)
+    }
+
+    async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
+        let context = || format!("postgres load of key {}", show_key(key));
+        let client = self.client(&context()).await?;
+        let stmt = client.prepare_cached(read::LOAD).await.map_err(PgError::db(context()))?;
+        let key: &[u8] = key;
+        let rows = client.query(&stmt, &[&key]).await.map_err(PgError::db(context()))?;
+        Ok(read::entry_from_rows(&rows).map_err(PgError::db(context()))?)
+    }
+
+    async fn max_version(&self) -> Result<u64, StoreError> {
+        let context = "postgres max_version";
+        let client = self.client(context).await?;
+        let stmt = client.prepare_cached(read::MAX_VERSION).await.map_err(PgError::db(context))?;
+        let row = client.query_one(&stmt, &[]).await.map_err(PgError::db(context))?;
+        let v: Option<i64> = row.try_get(0).map_err(PgError::db(context))?;
+        let v = v.unwrap_or(0);
+        Ok(u64::try_from(v).map_err(|_| PgError::Refused {
+            context: context.into(),
+            message: format!("negative version {v} in the database"),
+        })?)
+    }
+
+    async fn keys(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        let sql = if after.is_some() { &*read::KEYS_AFTER } else { &*read::KEYS_FIRST };
+        self.list("postgres key listing", sql, after, limit, now).await
+    }
+
+    async fn expired(
+        &self,
+        now: u64,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        let sql = if after.is_some() { &*read::EXPIRED_AFTER } else { &*read::EXPIRED_FIRST };
+        self.list("postgres expiry listing", sql, after, limit, now).await
+    }
+}
+
+impl PostgresStore {
+    /// Runs a listing statement: `$1` after, `$2` limit, `$3` now.
+    async fn list(
+        &self,
+        context: &str,
+        sql: &str,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        let client = self.client(context).await?;
+        let stmt = client.prepare_cached(sql).await.map_err(PgError::db(context))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let rows =
+            client.query(&stmt, &[&after, &limit, &now]).await.map_err(PgError::db(context))?;
+        Ok(read::keys_from_rows(&rows).map_err(PgError::db(context))?)
+    }
+}

@@ -1,0 +1,129 @@
+//! Loads and listings: one statement each, so each reads one snapshot and
+//! never sees half of a batch.
+//!
+//! Keys are compared as `bytea`, which PostgreSQL orders byte by byte
+//! (`memcmp`, then the shorter first): the same order as Rust's `[u8]`, so
+//! listings page in the order the engine expects.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+use bytes::Bytes;
+use jotter::{Entry, ScoreMap, Value};
+use tokio_postgres::Row;
+
+/// Tag 0 is a blob (value, expiry), 1 a hash field (field, value), 2 a
+/// scored member (field, score), 3 a map's expiry.
+pub(crate) const LOAD: &str = "
+SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at FROM jotter_strings WHERE key = $1
+UNION ALL SELECT 1, field, value, NULL, NULL FROM jotter_hashes WHERE key = $1
+UNION ALL SELECT 2, member, NULL, score, NULL FROM jotter_zsets WHERE key = $1
+UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry WHERE key = $1";
+
+/// String rows count although they never outrun their key's reset version,
+/// so that rows written by hand still count. Expiry rows do not: their
+/// version is a patch's, which a field or reset of that patch carries too.
+pub(crate) const MAX_VERSION: &str = "SELECT greatest(
+    (SELECT max(version) FROM jotter_key_resets),
+    (SELECT max(version) FROM jotter_field_tombstones),
+    (SELECT max(version) FROM jotter_strings),
+    (SELECT max(version) FROM jotter_hashes),
+    (SELECT max(version) FROM jotter_zsets))";
+
+/// Live keys, unexpired at `$3`, in byte order, at most `$2`; with `after`,
+/// only keys greater than `$1`. A key with a string row is what that row
+/// says (as for a load, which prefers it). Each branch is cut at the limit
+/// first, so a page reads about `limit` index entries per table.
+fn keys_sql(after: bool) -> String {
+    let cond = |t: &str| if after { format!("{t}.key > $1 AND") } else { String::new() };
+    let (s, h, z) = (cond("s"), cond("h"), cond("z"));
+    let p = if after { "" } else { "$1::bytea IS NULL AND" };
+    format!(
+        "SELECT key FROM (
+           (SELECT s.key FROM jotter_strings s
+             WHERE {p} {s} (s.expires_at IS NULL OR s.expires_at > $3)
+             ORDER BY s.key LIMIT $2)
+           UNION
+           (SELECT DISTINCT h.key FROM jotter_hashes h WHERE {h}
+               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = h.key AND e.expires_at <= $3)
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = h.key)
+             ORDER BY h.key LIMIT $2)
+           UNION
+           (SELECT DISTINCT z.key FROM jotter_zsets z WHERE {z}
+               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = z.key AND e.expires_at <= $3)
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = z.key)
+             ORDER BY z.key LIMIT $2)
+         ) k ORDER BY key LIMIT $2"
+    )
+}
+
+/// Live keys whose expiry is at or before `$3`, in byte order, at most
+/// `$2`; with `after`, only keys greater than `$1`.
+fn expired_sql(after: bool) -> String {
+    let cond = |t: &str| if after { format!("AND {t}.key > $1") } else { String::new() };
+    let (s, e) = (cond("s"), cond("e"));
+    let p = if after { "" } else { "AND $1::bytea IS NULL" };
+    format!(
+        "SELECT key FROM (
+           (SELECT s.key FROM jotter_strings s WHERE s.expires_at <= $3 {s} {p}
+             ORDER BY s.key LIMIT $2)
+           UNION
+           (SELECT e.key FROM jotter_expiry e WHERE e.expires_at <= $3 {e}
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = e.key)
+               AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE h.key = e.key)
+                    OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE z.key = e.key))
+             ORDER BY e.key LIMIT $2)
+         ) k ORDER BY key LIMIT $2"
+    )
+}
+
+pub(crate) static KEYS_FIRST: LazyLock<String> = LazyLock::new(|| keys_sql(false));
+pub(crate) static KEYS_AFTER: LazyLock<String> = LazyLock::new(|| keys_sql(true));
+pub(crate) static EXPIRED_FIRST: LazyLock<String> = LazyLock::new(|| expired_sql(false));
+pub(crate) static EXPIRED_AFTER: LazyLock<String> = LazyLock::new(|| expired_sql(true));
+
+fn expiry(at: Option<i64>) -> Option<u64> {
+    at.map(|at| u64::try_from(at).unwrap_or(0))
+}
+
+/// Builds the entry of one key from the rows of [`LOAD`].
+pub(crate) fn entry_from_rows(rows: &[Row]) -> Result<Option<Entry>, tokio_postgres::Error> {
+    let mut hash = BTreeMap::new();
+    let mut scores = ScoreMap::new();
+    let mut map_expiry = None;
+    for row in rows {
+        match row.try_get::<_, i32>(0)? {
+            0 => {
+                let value: &[u8] = row.try_get(2)?;
+                let expires_at = expiry(row.try_get(4)?);
+                return Ok(Some(Entry {
+                    value: Value::Blob(Bytes::copy_from_slice(value)),
+                    expires_at,
+                }));
+            }
+            1 => {
+                let (f, v): (&[u8], &[u8]) = (row.try_get(1)?, row.try_get(2)?);
+                hash.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
+            }
+            2 => {
+                let m: &[u8] = row.try_get(1)?;
+                scores.insert(Bytes::copy_from_slice(m), row.try_get(3)?);
+            }
+            _ => map_expiry = expiry(row.try_get(4)?),
+        }
+    }
+    // Hash before scores, as in the SQLite store; the engine never leaves both.
+    let value = if !hash.is_empty() {
+        Value::Hash(Arc::new(hash))
+    } else if !scores.is_empty() {
+        Value::Scores(Arc::new(scores))
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(Entry { value, expires_at: map_expiry }))
+}
+
+/// The first column of each row, as keys.
+pub(crate) fn keys_from_rows(rows: &[Row]) -> Result<Vec<Bytes>, tokio_postgres::Error> {
+    rows.iter().map(|r| r.try_get::<_, &[u8]>(0).map(Bytes::copy_from_slice)).collect()
+}

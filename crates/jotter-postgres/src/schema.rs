@@ -1,0 +1,169 @@
+//! The schema and its versioned migrations.
+//!
+//! This module owns the tables' definitions and the rule for changing them:
+//! [`MIGRATIONS`] is an append-only list of SQL steps, each taking the schema
+//! from one version to the next. [`migrate`] runs the missing steps in one
+//! transaction under an advisory lock, so several instances starting at once
+//! upgrade the schema once; a database whose `schema_version` is newer than
+//! the last step is refused, never downgraded.
+//!
+//! The tables mean what they mean in the SQLite store (keys, fields, members
+//! and values are `bytea`, versions `bigint`, expiries Unix milliseconds in
+//! `bigint`, `NULL` for never), with one difference: a put does not write a
+//! row into `jotter_key_resets`, because the string row's own `version` is
+//! the key's reset version. The key's reset version is therefore the greater
+//! of its `jotter_key_resets.version` and its `jotter_strings.version`; that
+//! saves one index write per put, the most common write by far.
+
+use tokio_postgres::{Client, Transaction};
+
+use crate::error::PgError;
+
+/// The newest schema version this code knows: the length of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The steps, in order: step `i` takes the schema from version `i` to
+/// `i + 1`. Append only; never edit a step that has shipped.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the tables of the first release.
+    "
+    CREATE TABLE jotter_strings (
+        key        bytea PRIMARY KEY,
+        value      bytea NOT NULL,
+        version    bigint NOT NULL,
+        expires_at bigint
+    );
+    CREATE INDEX jotter_strings_expiry ON jotter_strings (expires_at)
+        WHERE expires_at IS NOT NULL;
+    CREATE TABLE jotter_hashes (
+        key     bytea,
+        field   bytea,
+        value   bytea NOT NULL,
+        version bigint NOT NULL,
+        PRIMARY KEY (key, field)
+    );
+    CREATE TABLE jotter_zsets (
+        key     bytea,
+        member  bytea,
+        score   double precision NOT NULL,
+        version bigint NOT NULL,
+        PRIMARY KEY (key, member)
+    );
+    CREATE TABLE jotter_key_resets (
+        key     bytea PRIMARY KEY,
+        version bigint NOT NULL
+    );
+    CREATE TABLE jotter_field_tombstones (
+        key     bytea,
+        field   bytea,
+        version bigint NOT NULL,
+        PRIMARY KEY (key, field)
+    );
+    CREATE TABLE jotter_expiry (
+        key        bytea PRIMARY KEY,
+        expires_at bigint,
+        version    bigint NOT NULL
+    );
+    CREATE INDEX jotter_expiry_at ON jotter_expiry (expires_at)
+        WHERE expires_at IS NOT NULL;
+    ",
+];
+
+const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
+    name  text PRIMARY KEY,
+    value text NOT NULL
+)";
+
+/// Any constant will do, as long as every jotter uses the same one: it
+/// serializes concurrent migrations of one database.
+const MIGRATION_LOCK: i64 = 0x6a6f_7474_6572; // "jotter"
+
+/// What [`migrate`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Migrated {
+    /// The schema version found (0 for an empty database).
+    pub from: u32,
+    /// The schema version now.
+    pub to: u32,
+}
+
+/// Brings the schema in the connection's `search_path` (creating `schema`
+/// first if given) up to [`SCHEMA_VERSION`].
+pub(crate) async fn migrate(
+    client: &mut Client,
+    schema: Option<&str>,
+) -> Result<Migrated, PgError> {
+    let context = "migrating the postgres schema";
+    let tx = client.transaction().await.map_err(PgError::db(context))?;
+    match steps(&tx, schema).await {
+        Ok(done) => {
+            tx.commit().await.map_err(PgError::db(context))?;
+            if done.from < done.to {
+                tracing::info!(from = done.from, to = done.to, "postgres store schema migrated");
+            }
+            Ok(done)
+        }
+        Err(e) => {
+            // Roll back now, not when the transaction is dropped: until then
+            // the connection would keep the lock and the half-made schema.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// The body of [`migrate`], inside its transaction.
+async fn steps(tx: &Transaction<'_>, schema: Option<&str>) -> Result<Migrated, PgError> {
+    let context = "migrating the postgres schema";
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(PgError::db(context))?;
+    if let Some(schema) = schema {
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .await
+            .map_err(PgError::db(context))?;
+    }
+    tx.batch_execute(META_TABLE).await.map_err(PgError::db(context))?;
+    let found = tx
+        .query_opt("SELECT value FROM jotter_meta WHERE name = 'schema_version'", &[])
+        .await
+        .map_err(PgError::db(context))?;
+    let from = match found {
+        None => 0,
+        Some(row) => {
+            let text: String = row.get(0);
+            text.trim().parse::<u32>().map_err(|_| PgError::Refused {
+                context: context.into(),
+                message: format!("jotter_meta holds an unreadable schema_version {text:?}"),
+            })?
+        }
+    };
+    if from > SCHEMA_VERSION {
+        return Err(PgError::SchemaTooNew { found: from, known: SCHEMA_VERSION });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        tx.batch_execute(step)
+            .await
+            .map_err(PgError::db(format!("migrating the postgres schema to version {}", i + 1)))?;
+    }
+    if from < SCHEMA_VERSION {
+        tx.execute(
+            "INSERT INTO jotter_meta (name, value) VALUES ('schema_version', $1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[&SCHEMA_VERSION.to_string()],
+        )
+        .await
+        .map_err(PgError::db(context))?;
+    }
+    Ok(Migrated { from, to: SCHEMA_VERSION })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_is_the_number_of_steps() {
+        assert_eq!(SCHEMA_VERSION as usize, MIGRATIONS.len());
+    }
+}
