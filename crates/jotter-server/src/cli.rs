@@ -1,4 +1,5 @@
-//! The command line: `jotter serve [flags]`. Each flag overrides the config
+//! The command line: `jotter serve [flags]` and `jotter migrate [flags]`.
+//! Each flag overrides the config
 //! file's key of the same name and can also come from a `JOTTER_*`
 //! environment variable.
 
@@ -25,6 +26,12 @@ pub(crate) enum Command {
     // overrides to a base command line.
     #[command(args_override_self = true)]
     Serve(ServeArgs),
+    /// Creates or upgrades the store's schema (the tables Jotter writes),
+    /// then exits. `serve` does the same on start; run this to do it ahead
+    /// of time, e.g. on a PostgreSQL database. Takes the same flags as
+    /// `serve`; only `--config`, `--store` and `--data-dir` matter.
+    #[command(args_override_self = true)]
+    Migrate(ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -347,12 +347,6 @@ impl Config {
 
     /// Checks the settings together; the first problem stops the start.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if let StoreUrl::Postgres(_) = self.store {
-            return Err(ConfigError::invalid(
-                "store",
-                "the PostgreSQL store is not built yet; use store = \"sqlite:PATH\" for now",
-            ));
-        }
         if self.tls.is_some() && !cfg!(feature = "tls") {
             return Err(ConfigError::invalid(
                 "tls",

@@ -29,12 +29,15 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser;
-use jotter::{Cache, SqliteStore};
+use jotter::Cache;
+
+use crate::backend::Backend;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 mod admin;
+mod backend;
 mod cli;
 mod clients;
 mod command;
@@ -60,7 +63,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli::Command::Serve(args) = cli.command;
+    let (args, migrate) = match cli.command {
+        cli::Command::Serve(args) => (args, false),
+        cli::Command::Migrate(args) => (args, true),
+    };
     let config = match args.config() {
         Ok(config) => config,
         Err(e) => {
@@ -75,7 +81,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    let run = async { if migrate { migrate_store(&config).await } else { serve(config).await } };
+    match runtime.block_on(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("jotter: {e:#}");
@@ -91,13 +98,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let log_dir = config.data_dir.join("log");
     std::fs::create_dir_all(&log_dir)
         .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
-    let db_path = config.sqlite_path().context("only the SQLite store is built")?;
-    if let Some(parent) = db_path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let store = SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open the SQLite store {}", db_path.display()))?;
+    let store = Backend::open(&config).await?;
     let cache = build_cache(&config, store.clone(), &log_dir).await?;
 
     let resp = TcpListener::bind((config.bind, config.port)).await.with_context(|| {
@@ -166,11 +167,35 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `jotter migrate`: brings the store's schema to this version and says
+/// what it did.
+async fn migrate_store(config: &Config) -> anyhow::Result<()> {
+    match &config.store {
+        config::StoreUrl::Postgres(url) => {
+            let options = jotter_postgres::PostgresOptions::default();
+            let done = jotter_postgres::migrate(url, &options)
+                .await
+                .context("cannot migrate the PostgreSQL store")?;
+            println!("jotter: PostgreSQL schema at version {} (was {})", done.to, done.from);
+        }
+        config::StoreUrl::Sqlite(_) => {
+            // Opening creates or upgrades the schema.
+            Backend::open(config).await?;
+            let path = config.sqlite_path().unwrap_or_default();
+            println!("jotter: SQLite schema up to date in {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 async fn build_cache(
     config: &Config,
-    store: SqliteStore,
+    store: Backend,
     log_dir: &std::path::Path,
-) -> anyhow::Result<Cache<SqliteStore>> {
+) -> anyhow::Result<Cache<Backend>> {
+    // Known keys assume the server is the store's only writer: true of its
+    // own SQLite file, not to be assumed of a database others may share.
+    let known_keys = config.known_keys == config::YesNo::Yes && !store.is_shared();
     let policy = match config.full_policy {
         FullPolicySetting::Block => jotter::FullPolicy::Block { timeout: config.block_timeout.0 },
         FullPolicySetting::Reject => jotter::FullPolicy::Reject,
@@ -182,7 +207,7 @@ async fn build_cache(
         .max_pending_entries(config.max_pending)
         .max_pending_bytes(config.max_pending_bytes.0.0)
         .cache_bytes(config.cache_bytes.0.0)
-        .known_keys(config.known_keys == config::YesNo::Yes)
+        .known_keys(known_keys)
         .full_policy(policy)
         .log(log_dir, config.fsync.engine());
     if config.flush_workers > 0 {

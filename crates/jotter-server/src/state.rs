@@ -5,24 +5,24 @@
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use jotter::{Cache, SqliteStore};
+use jotter::Cache;
+
+use crate::backend::Backend;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::Clients;
 use crate::config::Config;
 use crate::telemetry::ServerMetrics;
 
-/// The engine the server drives. One store is built for now; when
-/// PostgreSQL arrives this becomes an enum over the backends (generic
-/// futures, no `dyn`), and only this alias and `main.rs` change.
-pub(crate) type Engine = Cache<SqliteStore>;
+/// The engine the server drives, over whichever store is configured.
+pub(crate) type Engine = Cache<Backend>;
 
 pub(crate) struct Shared {
     pub config: Config,
     pub cache: Engine,
     /// A handle on the store for `/ready` only: the engine has no health
     /// probe, and `max_version` is the cheapest query a store answers.
-    pub store: SqliteStore,
+    pub store: Backend,
     pub clients: Clients,
     pub metrics: ServerMetrics,
     /// Server-wide stop: the accept loop and every connection watch it.
@@ -38,7 +38,7 @@ impl Shared {
     pub(crate) fn new(
         config: Config,
         cache: Engine,
-        store: SqliteStore,
+        store: Backend,
         shutdown: CancellationToken,
     ) -> Self {
         Shared {

@@ -1,0 +1,102 @@
+//! The store the server writes behind into, chosen by the `store` setting:
+//! SQLite in the data directory (`sqlite:PATH`, the default) or PostgreSQL
+//! (`postgres://...`). One enum rather than a boxed trait object, so the
+//! engine stays generic over one concrete type and each store call is a
+//! `match`, not an allocation.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use jotter::{Entry, SqliteStore, Store, StoreError, Write};
+use jotter_postgres::{PostgresOptions, PostgresStore};
+
+use crate::config::{Config, StoreUrl};
+
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl Backend {
+    /// Opens the configured store (creating the SQLite file, or the
+    /// PostgreSQL schema, if missing).
+    pub(crate) async fn open(config: &Config) -> anyhow::Result<Backend> {
+        match &config.store {
+            StoreUrl::Sqlite(_) => {
+                let path = config.sqlite_path().expect("an SQLite store has a path");
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                open_sqlite(&path)
+            }
+            StoreUrl::Postgres(url) => Ok(Backend::Postgres(
+                PostgresStore::connect_with(url, PostgresOptions::default())
+                    .await
+                    .context("cannot open the PostgreSQL store (store = \"postgres://...\")")?,
+            )),
+        }
+    }
+
+    /// Whether anything but this server may write the store: a PostgreSQL
+    /// database is shared by nature, the SQLite file in the data directory
+    /// is the server's own.
+    pub(crate) fn is_shared(&self) -> bool {
+        matches!(self, Backend::Postgres(_))
+    }
+}
+
+fn open_sqlite(path: &Path) -> anyhow::Result<Backend> {
+    let store = SqliteStore::open(path)
+        .with_context(|| format!("cannot open the SQLite store {}", path.display()))?;
+    Ok(Backend::Sqlite(store))
+}
+
+impl Store for Backend {
+    async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.write(batch).await,
+            Backend::Postgres(s) => s.write(batch).await,
+        }
+    }
+
+    async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.load(key).await,
+            Backend::Postgres(s) => s.load(key).await,
+        }
+    }
+
+    async fn max_version(&self) -> Result<u64, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.max_version().await,
+            Backend::Postgres(s) => s.max_version().await,
+        }
+    }
+
+    async fn keys(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+        now: u64,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.keys(after, limit, now).await,
+            Backend::Postgres(s) => s.keys(after, limit, now).await,
+        }
+    }
+
+    async fn expired(
+        &self,
+        now: u64,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Bytes>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.expired(now, after, limit).await,
+            Backend::Postgres(s) => s.expired(now, after, limit).await,
+        }
+    }
+}

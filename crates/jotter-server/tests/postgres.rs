@@ -1,0 +1,117 @@
+//! The server writing behind into PostgreSQL (`--store postgres://...`):
+//! data of every type lands in the tables plain SQL reads, and
+//! `jotter migrate` creates the schema ahead of time. Each test works in a
+//! schema of its own, dropped afterwards. Without a reachable PostgreSQL the
+//! tests skip loudly, or fail with `JOTTER_REQUIRE_SERVICES=1`.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Server, resp};
+
+const BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A schema of its own for one test, dropped when it ends.
+struct Schema(String);
+
+impl Schema {
+    fn create(test: &str) -> Option<Schema> {
+        let name = format!("jotter_srv_{test}_{}", std::process::id());
+        match psql(&format!("CREATE SCHEMA {name}")) {
+            Ok(_) => Some(Schema(name)),
+            Err(e) if std::env::var("JOTTER_REQUIRE_SERVICES").as_deref() == Ok("1") => {
+                panic!("PostgreSQL at {BASE} is required (JOTTER_REQUIRE_SERVICES=1): {e}")
+            }
+            Err(e) => {
+                eprintln!("\n!!!!! SKIPPED: PostgreSQL at {BASE} is unreachable ({e}) !!!!!\n");
+                None
+            }
+        }
+    }
+
+    /// The store URL with this schema first on the search path.
+    fn url(&self) -> String {
+        format!("{BASE}?options=-csearch_path%3D{}", self.0)
+    }
+
+    fn query(&self, sql: &str) -> String {
+        psql(&format!("SET search_path TO {}; {sql}", self.0)).expect("query")
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
+    }
+}
+
+/// Runs SQL with psql; stdout, unaligned and without headers.
+fn psql(sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", BASE, "-c", sql])
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn every_type_lands_in_postgres() {
+    let Some(schema) = Schema::create("types") else { return };
+    let url = schema.url();
+    let server = Server::start(&["--store", &url, "--flush-interval", "1h"]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["SET", "greeting", "hello", "EX", "3600"]), b"+OK\r\n");
+    c.roundtrip(&resp(&["INCR", "views:article:9123"]), b":1\r\n");
+    c.roundtrip(&resp(&["HSET", "session:ab12", "user", "42", "cart", "3"]), b":2\r\n");
+    c.roundtrip(&resp(&["ZINCRBY", "board:weekly", "15", "player:42"]), b"$2\r\n15\r\n");
+    c.roundtrip(&resp(&["MULTI"]), b"+OK\r\n");
+    c.roundtrip(&resp(&["SET", "a", "1"]), b"+QUEUED\r\n");
+    c.roundtrip(&resp(&["SET", "b", "2"]), b"+QUEUED\r\n");
+    c.roundtrip(&resp(&["EXEC"]), b"*2\r\n+OK\r\n+OK\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+
+    let strings = schema.query(
+        "SELECT convert_from(key, 'UTF8') || '=' || convert_from(value, 'UTF8') || ':' || \
+         (expires_at IS NOT NULL) FROM jotter_strings ORDER BY key",
+    );
+    assert_eq!(
+        strings.lines().collect::<Vec<_>>(),
+        ["a=1:false", "b=2:false", "greeting=hello:true", "views:article:9123=1:false"]
+    );
+    let hash = schema.query(
+        "SELECT string_agg(convert_from(field, 'UTF8') || '=' || convert_from(value, 'UTF8'), ',' \
+         ORDER BY field) FROM jotter_hashes WHERE key = 'session:ab12'::bytea",
+    );
+    assert_eq!(hash, "cart=3,user=42");
+    let board =
+        schema.query("SELECT convert_from(member, 'UTF8') || '=' || score FROM jotter_zsets");
+    assert_eq!(board, "player:42=15");
+    // Read back after a restart: loaded from PostgreSQL.
+    let server = server.restart(&["--store", &url]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["HGET", "session:ab12", "cart"]), b"$1\r\n3\r\n");
+    c.roundtrip(&resp(&["ZSCORE", "board:weekly", "player:42"]), b"$2\r\n15\r\n");
+}
+
+#[test]
+fn migrate_creates_the_schema_ahead_of_time() {
+    let Some(schema) = Schema::create("migrate") else { return };
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jotter"))
+        .args(["migrate", "--store", &schema.url(), "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run jotter migrate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("PostgreSQL schema at version"), "{said}");
+    let tables = schema.query(
+        "SELECT count(*) FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_name LIKE 'jotter_%'",
+    );
+    assert!(tables.parse::<u32>().unwrap() >= 6, "{tables} tables");
+}
