@@ -152,5 +152,52 @@ async fn main() {
             100.0 * c / top
         );
     }
+    drop(client);
+    latency(store.clone()).await;
+    let client = store.pool().get().await.expect("client");
     client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop schema");
+}
+
+/// One row written through (`put_through`: the reply waits for the
+/// database's commit) against written behind (`put`), p50 and p99, rounds
+/// interleaved so both see the same machine.
+async fn latency(store: PostgresStore) {
+    let cache = jotter::Cache::builder(store)
+        .flush_interval(Duration::from_millis(100))
+        .build()
+        .await
+        .expect("cache");
+    let mut through = hdrhistogram::Histogram::<u64>::new(3).expect("histogram");
+    let mut behind = hdrhistogram::Histogram::<u64>::new(3).expect("histogram");
+    let value = bytes::Bytes::from_static(b"{\"user\":42,\"cart\":3}");
+    for round in 0..20u64 {
+        for i in 0..50u64 {
+            let t = Instant::now();
+            cache.put_through(format!("through:{round}:{i}"), value.clone()).await.expect("put");
+            through.record(t.elapsed().as_nanos() as u64).expect("record");
+        }
+        for i in 0..2_000u64 {
+            let t = Instant::now();
+            cache.put(format!("behind:{round}:{i}"), value.clone()).await.expect("put");
+            behind.record(t.elapsed().as_nanos() as u64).expect("record");
+        }
+    }
+    cache.flush().await.expect("flush");
+    let us = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!("\nOne row, write-through (put_through) against write-behind (put), µs\n");
+    println!("| | samples | p50 | p99 |");
+    println!("|---|---:|---:|---:|");
+    println!("| put | {} | {:.2} | {:.2} |", behind.len(), us(&behind, 0.5), us(&behind, 0.99));
+    println!(
+        "| put_through | {} | {:.0} | {:.0} |",
+        through.len(),
+        us(&through, 0.5),
+        us(&through, 0.99)
+    );
+    println!(
+        "\nratio through/behind: p50 {:.0}×, p99 {:.0}×",
+        us(&through, 0.5) / us(&behind, 0.5),
+        us(&through, 0.99) / us(&behind, 0.99)
+    );
+    cache.shutdown(Duration::from_secs(10)).await;
 }
