@@ -169,12 +169,21 @@ fn acl_categories(spec: &Spec) -> Vec<&'static str> {
     if spec.has(flag::READONLY) {
         categories.push("@read");
     }
-    categories.push(match spec.group {
-        "string" => "@string",
-        "keyspace" => "@keyspace",
-        "connection" => "@connection",
+    categories.push(match (spec.group, spec.name) {
+        ("string", _) => "@string",
+        ("keyspace" | "generic", _) | (_, "dbsize" | "flushdb" | "flushall") => "@keyspace",
+        ("hash", _) => "@hash",
+        ("sorted-set", _) => "@sortedset",
+        ("transactions", _) => "@transaction",
+        ("connection", _) => "@connection",
         _ => "@admin",
     });
+    if matches!(spec.name, "flushdb" | "flushall" | "keys") {
+        categories.push("@dangerous");
+    }
+    if spec.has(flag::BLOCKING) {
+        categories.push("@blocking");
+    }
     categories.push(if spec.has(flag::FAST) { "@fast" } else { "@slow" });
     categories
 }
