@@ -792,16 +792,13 @@ impl<S: Store> Cache<S> {
         let result = loop {
             match self.try_transact(&keys, &shards, &loaded, &mut f) {
                 Ok(Step::Done(r, tickets, durability)) => break Ok((r, tickets, durability)),
-                Ok(Step::Load(key)) => {
-                    let slot = inner.buffer.lock(inner.buffer.shard_of(&key)).load_slot(&key);
-                    let value =
-                        slot.cell.get_or_try_init(|| inner.load_from_store(&key)).await.cloned();
-                    loaded.retain(|p| p.key != key);
-                    match value {
-                        Ok(value) => loaded.push(Preloaded { key, slot, value }),
-                        Err(e) => break Err(e.into()),
+                Ok(Step::Load(missing)) => match self.preload(missing).await {
+                    Ok(fresh) => {
+                        loaded.retain(|p| fresh.iter().all(|f| f.key != p.key));
+                        loaded.extend(fresh);
                     }
-                }
+                    Err(e) => break Err(e),
+                },
                 Ok(Step::Full(bound)) => {
                     if let Err(e) = room.wait(bound).await {
                         break Err(e);
@@ -814,6 +811,31 @@ impl<S: Store> Cache<S> {
             inner.buffer.lock(inner.buffer.shard_of(&p.key)).finish_load(&p.key, &p.slot);
         }
         result
+    }
+
+    /// Loads the keys a multi-key transaction misses, each under a load
+    /// slot registered before the read (so a flush meanwhile marks it
+    /// stale), those no other reader is loading in one store call.
+    async fn preload(&self, keys: Vec<Bytes>) -> Result<Vec<Preloaded>> {
+        let inner = &self.inner;
+        let slots: Vec<_> =
+            keys.iter().map(|k| inner.buffer.lock(inner.buffer.shard_of(k)).load_slot(k)).collect();
+        let idle: Vec<usize> = (0..keys.len()).filter(|&i| !slots[i].cell.initialized()).collect();
+        if idle.len() > 1 {
+            let asked: Vec<Bytes> = idle.iter().map(|&i| keys[i].clone()).collect();
+            let found = inner.load_many_from_store(&asked).await?;
+            for (i, value) in idle.into_iter().zip(found) {
+                // Another reader may have started on this slot meanwhile;
+                // then its value (read no earlier than ours) stands.
+                let _ = slots[i].cell.set(value);
+            }
+        }
+        let mut fresh = Vec::with_capacity(keys.len());
+        for (key, slot) in keys.into_iter().zip(slots) {
+            let value = slot.cell.get_or_try_init(|| inner.load_from_store(&key)).await?.clone();
+            fresh.push(Preloaded { key, slot, value });
+        }
+        Ok(fresh)
     }
 
     /// One attempt of [`transact_many`](Cache::transact_many), with every
@@ -829,6 +851,7 @@ impl<S: Store> Cache<S> {
         let guard_of = |s: usize| shards.binary_search(&s).unwrap_or_default();
         let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer.lock(s)).collect();
         let mut views = Vec::with_capacity(keys.len());
+        let mut missing = Vec::new();
         for key in keys {
             let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
             let preloaded = loaded
@@ -836,19 +859,17 @@ impl<S: Store> Cache<S> {
                 .find(|p| p.key == *key && !p.slot.is_stale())
                 .map(|p| p.value.clone());
             match inner.take_view(shard, key, preloaded) {
-                Some(entry) => views.push(entry),
-                None => {
-                    for (key, entry) in keys.iter().zip(views) {
-                        Inner::<S>::put_view(
-                            &mut guards[guard_of(inner.buffer.shard_of(key))],
-                            key,
-                            entry,
-                        );
-                    }
-                    return Ok(Step::Load(key.clone()));
-                }
+                Some(entry) => views.push((key, entry)),
+                None => missing.push(key.clone()),
             }
         }
+        if !missing.is_empty() {
+            for (key, entry) in views {
+                Inner::<S>::put_view(&mut guards[guard_of(inner.buffer.shard_of(key))], key, entry);
+            }
+            return Ok(Step::Load(missing));
+        }
+        let views = views.into_iter().map(|(_, entry)| entry);
         let now = unix_millis();
         let mut slots: Vec<Slot> =
             keys.iter().zip(views).map(|(k, v)| Slot::new(k.clone(), v, now)).collect();
@@ -951,8 +972,8 @@ struct Preloaded {
 enum Step<R> {
     /// Accepted; acknowledge once the log records are durable.
     Done(R, Vec<Ticket>, Durability),
-    /// A key is not resident: load it, then try again.
-    Load(Bytes),
+    /// Keys that are not resident: load them, then try again.
+    Load(Vec<Bytes>),
     /// No room for the writes: wait for it, then try again.
     Full(BoundKind),
 }

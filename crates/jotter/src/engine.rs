@@ -264,6 +264,30 @@ impl<S: Store> Inner<S> {
         self.store.load(key).await
     }
 
+    /// [`load_from_store`](Inner::load_from_store) for several keys, in one
+    /// store call for those the known-keys filter cannot rule out.
+    pub(crate) async fn load_many_from_store(
+        &self,
+        keys: &[Bytes],
+    ) -> std::result::Result<Vec<Option<Entry>>, crate::store::StoreError> {
+        let ask: Vec<usize> = (0..keys.len())
+            .filter(|&i| self.known.as_ref().is_none_or(|k| k.may_contain(&keys[i])))
+            .collect();
+        let mut entries = vec![None; keys.len()];
+        if ask.is_empty() {
+            return Ok(entries);
+        }
+        let asked: Vec<Bytes> = ask.iter().map(|&i| keys[i].clone()).collect();
+        for _ in &asked {
+            self.counters.loaded();
+        }
+        let found = self.store.load_many(&asked).await?;
+        for (i, entry) in ask.into_iter().zip(found) {
+            entries[i] = entry;
+        }
+        Ok(entries)
+    }
+
     /// Tries to accept `op` for `key` into the buffer, under the shard lock.
     /// With `prepaid`, the room comes out of what a multi-key write
     /// reserved for all its ops beforehand, and cannot run out.

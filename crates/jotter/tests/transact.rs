@@ -426,3 +426,25 @@ async fn known_keys_skip_the_store_read_for_new_keys_only() {
     assert_eq!(session.field(b"user"), None, "an expired field came back");
     assert_eq!(store.snapshot().get(&b("counter:7")), Some(&Value::from("1")));
 }
+
+/// A transaction over many keys that are not resident loads them in one
+/// store call, not one per key.
+#[tokio::test]
+async fn cold_keys_of_a_transaction_load_in_one_call() {
+    let store = common::Recording::new();
+    {
+        let cache = Cache::builder(store.clone()).build().await.unwrap();
+        for i in 0..10 {
+            cache.put(format!("k{i}"), i.to_string()).await.unwrap();
+        }
+        cache.shutdown(Duration::from_secs(5)).await;
+    }
+    let cache = Cache::builder(store.clone()).build().await.unwrap();
+    let keys: Vec<Bytes> = (0..10).map(|i| b(&format!("k{i}"))).collect();
+    let (sum, _) = cache
+        .transact(&keys, |txn| Ok(keys.iter().map(|k| int(txn.get(k))).sum::<i64>()))
+        .await
+        .unwrap();
+    assert_eq!(sum, 45);
+    assert_eq!(*store.many_loads.lock(), vec![10], "one call for the ten keys");
+}

@@ -160,6 +160,23 @@ pub trait Store: Send + Sync + 'static {
     /// has none. An expired key may be returned: the engine checks expiry.
     fn load(&self, key: &Bytes) -> impl Future<Output = Result<Option<Entry>, StoreError>> + Send;
 
+    /// Loads several keys at once, as [`Store::load`] does each (the result
+    /// in the same order). The engine calls it when a transaction over many
+    /// keys finds several of them not resident; a store that can answer in
+    /// one query should. The default loads them one by one.
+    fn load_many(
+        &self,
+        keys: &[Bytes],
+    ) -> impl Future<Output = Result<Vec<Option<Entry>>, StoreError>> + Send {
+        async move {
+            let mut entries = Vec::with_capacity(keys.len());
+            for key in keys {
+                entries.push(self.load(key).await?);
+            }
+            Ok(entries)
+        }
+    }
+
     /// The highest version the store holds in any row or tombstone, or 0.
     ///
     /// The engine starts its version clock above it, so that versions stay

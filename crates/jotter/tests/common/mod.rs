@@ -14,6 +14,8 @@ use tokio::sync::Semaphore;
 pub struct Recording {
     pub inner: MemoryStore,
     pub calls: Arc<Mutex<Vec<Vec<Write>>>>,
+    /// The sizes of `load_many` calls.
+    pub many_loads: Arc<Mutex<Vec<usize>>>,
     gate: Arc<Gate>,
 }
 
@@ -64,6 +66,11 @@ impl Store for Recording {
 
     async fn max_version(&self) -> Result<u64, StoreError> {
         self.inner.max_version().await
+    }
+
+    async fn load_many(&self, keys: &[Bytes]) -> Result<Vec<Option<jotter::Entry>>, StoreError> {
+        self.many_loads.lock().push(keys.len());
+        self.inner.load_many(keys).await
     }
 }
 
