@@ -79,7 +79,7 @@ async fn older_writes_never_override_newer_ones() {
     assert_eq!(row(&c, 42).await.as_deref(), Some("Ada|11"));
 
     // Redelivered and late writes change nothing.
-    store.write(&[first.clone()]).await.expect("redelivered");
+    store.write(std::slice::from_ref(&first)).await.expect("redelivered");
     store.write(&[patch("user:42", 11, None, vec![field("score", 11, Some("9"))])]).await.unwrap();
     assert_eq!(row(&c, 42).await.as_deref(), Some("Ada|11"));
 
