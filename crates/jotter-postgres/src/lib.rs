@@ -13,6 +13,8 @@
 //! - `schema.rs`: the tables and their versioned migrations ([`migrate`]).
 //! - `error.rs`: [`PgError`], sorted by SQLSTATE into transient and
 //!   permanent.
+//! - `mapping.rs`: [`MappedStore`], which writes keys matching a
+//!   [`Mapping`] into the user's own tables and the rest into this store.
 //!
 //! # What it guarantees
 //!
@@ -65,11 +67,13 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Config, NoTls};
 
 mod error;
+mod mapping;
 mod read;
 mod schema;
 mod write;
 
 pub use error::{PgError, is_transient_sqlstate};
+pub use mapping::{ColumnType, MappedStore, Mapping, MappingError, Shape};
 pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
 #[doc(hidden)]
 pub use write::puts_from;
@@ -309,7 +313,7 @@ impl PostgresStore {
         &self.pool
     }
 
-    async fn client(&self, context: &str) -> Result<Object, PgError> {
+    pub(crate) async fn client(&self, context: &str) -> Result<Object, PgError> {
         self.pool.get().await.map_err(PgError::pool(context))
     }
 
@@ -385,9 +389,9 @@ impl PostgresStore {
 /// A pooled connection lent to one batch. If the batch's future is dropped
 /// before its transaction ended, the connection may be left inside it, so
 /// it is closed instead of going back to the pool.
-struct Lease {
-    client: Option<Object>,
-    settled: bool,
+pub(crate) struct Lease {
+    pub(crate) client: Option<Object>,
+    pub(crate) settled: bool,
 }
 
 impl Drop for Lease {

@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PgError;
 
 /// The newest schema version this code knows: the length of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The steps, in order: step `i` takes the schema from version `i` to
 /// `i + 1`. Append only; never edit a step that has shipped.
@@ -66,6 +66,18 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX jotter_expiry_at ON jotter_expiry (expires_at)
         WHERE expires_at IS NOT NULL;
+    ",
+    // 2: the versions of keys written into the user's own tables (see the
+    // mapping module): per mapped table and key, the reset version under
+    // field '' and each column's version under its name.
+    "
+    CREATE TABLE jotter_mapped_versions (
+        tbl     text,
+        key     bytea,
+        field   text,
+        version bigint NOT NULL,
+        PRIMARY KEY (tbl, key, field)
+    );
     ",
 ];
 

@@ -248,7 +248,7 @@ pub(crate) struct Columns<'a> {
     pub zdel_versions: Vec<i64>,
 }
 
-fn version(w: &Write, v: u64) -> Result<i64, PgError> {
+pub(crate) fn version(w: &Write, v: u64) -> Result<i64, PgError> {
     i64::try_from(v).map_err(|_| PgError::Refused {
         context: format!("postgres write of key {} at version {}", show_key(&w.key), w.version),
         message: format!("version {v} is beyond PostgreSQL's bigint range"),

@@ -2,21 +2,24 @@
 //! SQLite in the data directory (`sqlite:PATH`, the default) or PostgreSQL
 //! (`postgres://...`). One enum rather than a boxed trait object, so the
 //! engine stays generic over one concrete type and each store call is a
-//! `match`, not an allocation.
+//! `match`, not an allocation. A PostgreSQL store is always wrapped in a
+//! [`MappedStore`], which writes the keys of the `[[mapping]]` sections into
+//! the user's own tables (and passes everything through without any).
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use jotter::{Entry, SqliteStore, Store, StoreError, Write};
-use jotter_postgres::{PostgresOptions, PostgresStore};
+use jotter_postgres::{MappedStore, PostgresOptions, PostgresStore};
 
 use crate::config::{Config, StoreUrl};
 
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    /// With the `[[mapping]]`s, if any; without, a pass-through.
+    Postgres(MappedStore),
 }
 
 impl Backend {
@@ -32,11 +35,17 @@ impl Backend {
                 }
                 open_sqlite(&path)
             }
-            StoreUrl::Postgres(url) => Ok(Backend::Postgres(
-                PostgresStore::connect_with(url, PostgresOptions::default())
+            StoreUrl::Postgres(url) => {
+                let store = PostgresStore::connect_with(url, PostgresOptions::default())
                     .await
-                    .context("cannot open the PostgreSQL store (store = \"postgres://...\")")?,
-            )),
+                    .context("cannot open the PostgreSQL store (store = \"postgres://...\")")?;
+                let mappings =
+                    config.mapping.iter().map(|m| m.to_mapping()).collect::<Result<Vec<_>, _>>()?;
+                let store = MappedStore::new(store, mappings)
+                    .await
+                    .context("the [[mapping]] sections do not fit the database")?;
+                Ok(Backend::Postgres(store))
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 //! and unknown keys are refused, so a typo stops the start instead of being
 //! silently ignored.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,7 @@ pub(crate) struct Config {
     /// paths. Default: ./jotter-data.
     pub data_dir: PathBuf,
     /// Where writes go: `sqlite:PATH` (relative to data-dir) or
-    /// `postgres://…` (not built yet). Default: sqlite:jotter.db.
+    /// `postgres://…`. Default: sqlite:jotter.db.
     pub store: StoreUrl,
     /// When the log is fsynced: always | everysec | no. Default: everysec.
     pub fsync: FsyncSetting,
@@ -98,6 +99,91 @@ pub(crate) struct Config {
     /// A second RESP listener speaking TLS (built with the `tls` feature).
     /// Default: none.
     pub tls: Option<Tls>,
+    /// Keys written into the user's own PostgreSQL tables instead of
+    /// jotter's. Default: none.
+    pub mapping: Vec<MappingSetting>,
+}
+
+/// `[[mapping]]`: keys matching `keys` written into `table`, one row per
+/// key (see `jotter_postgres::Mapping`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct MappingSetting {
+    /// A literal prefix then `*`, as `user:*`.
+    pub keys: String,
+    /// The user's table (`name` or `schema.name`).
+    pub table: String,
+    /// The column that receives the key's suffix after the prefix.
+    pub key_column: String,
+    /// What the keys hold: hash (fields → columns) or string (value →
+    /// value-column). Default: hash.
+    #[serde(default)]
+    pub kind: MappingKind,
+    /// For `kind = "string"`: the value's column.
+    pub value_column: Option<String>,
+    /// Column name → type (text, integer, bigint, double, boolean,
+    /// timestamp, jsonb, bytea).
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnTypeSetting>,
+}
+
+/// `kind` of a `[[mapping]]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum MappingKind {
+    #[default]
+    Hash,
+    String,
+}
+
+/// A column type of a `[[mapping]]`, as jotter-postgres names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ColumnTypeSetting(pub jotter_postgres::ColumnType);
+
+impl<'de> Deserialize<'de> for ColumnTypeSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(ColumnTypeSetting).map_err(serde::de::Error::custom)
+    }
+}
+
+impl MappingSetting {
+    /// The mapping jotter-postgres takes, or what is wrong with it.
+    pub(crate) fn to_mapping(&self) -> Result<jotter_postgres::Mapping, ConfigError> {
+        use jotter_postgres::{ColumnType, Mapping, Shape};
+        let invalid = |message: String| {
+            ConfigError::invalid(
+                "mapping",
+                format!("[[mapping]] keys = {:?}: {message}", self.keys),
+            )
+        };
+        let shape = match (self.kind, &self.value_column) {
+            (MappingKind::Hash, None) => {
+                Shape::Hash(self.columns.iter().map(|(n, t)| (n.clone(), t.0)).collect())
+            }
+            (MappingKind::Hash, Some(_)) => {
+                return Err(invalid(
+                    "value-column is for kind = \"string\"; a hash maps its fields by \
+                     [mapping.columns]"
+                        .into(),
+                ));
+            }
+            (MappingKind::String, None) => {
+                return Err(invalid("kind = \"string\" needs value-column".into()));
+            }
+            (MappingKind::String, Some(column)) => {
+                if let Some(other) = self.columns.keys().find(|n| *n != column) {
+                    return Err(invalid(format!(
+                        "a string mapping writes only its value-column; remove column {other:?}"
+                    )));
+                }
+                let ty = self.columns.get(column).map_or(ColumnType::Text, |t| t.0);
+                Shape::String { column: column.clone(), ty }
+            }
+        };
+        Mapping::new(&self.keys, &self.table, &self.key_column, shape)
+            .map_err(|e| ConfigError::invalid("mapping", e.to_string()))
+    }
 }
 
 /// `[tls]`: a TLS listener on `bind`:`port`, beside the plain one.
@@ -140,6 +226,7 @@ impl Default for Config {
             proto_max_bulk_len: Setting(Bytes(512 << 20)),
             shutdown_timeout: Setting(Duration::from_secs(10)),
             tls: None,
+            mapping: Vec::new(),
         }
     }
 }
@@ -208,8 +295,7 @@ pub(crate) enum YesNo {
 pub(crate) enum StoreUrl {
     /// An SQLite file; a relative path is taken from the data directory.
     Sqlite(PathBuf),
-    /// A PostgreSQL URL. Accepted by the parser so that the start can say
-    /// plainly that this store is not built yet.
+    /// A PostgreSQL URL (shown without it: it may hold a password).
     Postgres(String),
 }
 
@@ -354,6 +440,16 @@ impl Config {
                  or remove the [tls] section",
             ));
         }
+        if !self.mapping.is_empty() && matches!(self.store, StoreUrl::Sqlite(_)) {
+            return Err(ConfigError::invalid(
+                "mapping",
+                "[[mapping]] writes into PostgreSQL tables: set store = \"postgres://...\" or \
+                 remove the [[mapping]] sections",
+            ));
+        }
+        for m in &self.mapping {
+            m.to_mapping()?;
+        }
         if self.batch_size == 0 {
             return Err(ConfigError::invalid("batch-size", "must be at least 1"));
         }
@@ -456,6 +552,13 @@ mod tests {
             "proto-max-bulk-len",
             "shutdown-timeout",
             "[tls]",
+            "[[mapping]]",
+            "keys",
+            "table",
+            "key-column",
+            "kind",
+            "value-column",
+            "[mapping.columns]",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }
@@ -492,11 +595,45 @@ mod tests {
     }
 
     #[test]
-    fn a_postgres_store_is_accepted_and_shown_without_its_password() {
+    fn postgres_is_accepted_and_shown_without_the_password() {
         let c = Config::from_toml("store = \"postgres://u:secret@db/app\"").unwrap();
-        c.validate().expect("a PostgreSQL store is valid");
-        assert!(matches!(c.store, StoreUrl::Postgres(_)));
-        assert!(!c.store.to_string().contains("secret"), "{}", c.store);
+        c.validate().unwrap();
+        let shown = c.store.to_string();
+        assert!(shown.starts_with("postgres://") && !shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn mappings_parse_and_need_postgres() {
+        let text = r#"
+            store = "postgres://db/app"
+            [[mapping]]
+            keys = "user:*"
+            table = "users"
+            key-column = "id"
+            [mapping.columns]
+            name = "text"
+            score = "integer"
+            [[mapping]]
+            keys = "setting:*"
+            table = "settings"
+            key-column = "name"
+            kind = "string"
+            value-column = "doc"
+            columns = { doc = "jsonb" }
+        "#;
+        let c = Config::from_toml(text).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.mapping.len(), 2);
+        assert_eq!(c.mapping[0].to_mapping().unwrap().prefix(), "user:");
+        let sqlite = text.replace("postgres://db/app", "sqlite:x.db");
+        let err = Config::from_toml(&sqlite).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("mapping") && err.contains("postgres"), "{err}");
+        let bad_type = text.replace("\"integer\"", "\"int\"");
+        let err = Config::from_toml(&bad_type).unwrap_err().to_string();
+        assert!(err.contains("int") && err.contains("bigint"), "{err}");
+        let bad_keys = text.replace("user:*", "user:");
+        let err = Config::from_toml(&bad_keys).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("prefix followed by *"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The server writing behind into PostgreSQL (`--store postgres://...`):
-//! data of every type lands in the tables plain SQL reads, and
-//! `jotter migrate` creates the schema ahead of time. Each test works in a
+//! data of every type lands in the tables plain SQL reads,
+//! `jotter migrate` creates the schema ahead of time, and `[[mapping]]`
+//! sections write keys into the user's own tables. Each test works in a
 //! schema of its own, dropped afterwards. Without a reachable PostgreSQL the
 //! tests skip loudly, or fail with `JOTTER_REQUIRE_SERVICES=1`.
 
@@ -114,4 +115,80 @@ fn migrate_creates_the_schema_ahead_of_time() {
          WHERE table_schema = current_schema() AND table_name LIKE 'jotter_%'",
     );
     assert!(tables.parse::<u32>().unwrap() >= 6, "{tables} tables");
+}
+
+/// The config of the mapping tests: `user:*` into `users`.
+fn mapping_config(schema: &Schema, columns: &str) -> String {
+    format!(
+        "store = \"{}\"\nflush-interval = \"1h\"\n\n[[mapping]]\nkeys = \"user:*\"\n\
+         table = \"users\"\nkey-column = \"id\"\n[mapping.columns]\n{columns}\n",
+        schema.url()
+    )
+}
+
+const USERS: &str = "CREATE TABLE users (id bigint PRIMARY KEY, name text, score integer, \
+                     created timestamptz DEFAULT now())";
+
+#[test]
+fn hashes_land_in_the_users_own_table() {
+    let Some(schema) = Schema::create("mapping") else { return };
+    schema.query(USERS);
+    let config = mapping_config(&schema, "name = \"text\"\nscore = \"integer\"");
+    let server = Server::start_with_config(&config, &[]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["HSET", "user:42", "name", "Ada", "score", "10"]), b":2\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+    let row = "SELECT id || '|' || name || '|' || score FROM users";
+    assert_eq!(schema.query(row), "42|Ada|10");
+    c.roundtrip(&resp(&["HSET", "user:42", "score", "11"]), b":0\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+    assert_eq!(schema.query(row), "42|Ada|11");
+    c.roundtrip(&resp(&["DEL", "user:42"]), b":1\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+    assert_eq!(schema.query("SELECT count(*) FROM users"), "0");
+
+    // A value that does not convert is dead-lettered, naming key, field,
+    // column and value; the other write of its batch lands.
+    c.roundtrip(&resp(&["HSET", "user:7", "score", "ten"]), b":1\r\n");
+    c.roundtrip(&resp(&["HSET", "user:8", "score", "5"]), b":1\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+    assert_eq!(schema.query("SELECT id || '|' || score FROM users"), "8|5");
+    let log = server.log();
+    let letter =
+        log.lines().find(|l| l.contains("dead-lettered")).unwrap_or_else(|| panic!("{log}"));
+    for part in ["user:7", "score", "users.score", "ten"] {
+        assert!(letter.contains(part), "{part} missing from: {letter}");
+    }
+
+    // Read-through: a row written by SQL reads back as a hash after a restart.
+    schema.query("INSERT INTO users (id, name, score) VALUES (99, 'Grace', 7)");
+    let path = server.dir.path().join("jotter.toml");
+    let server = server.restart(&["--config", path.to_str().unwrap()]);
+    let mut c = server.raw();
+    c.roundtrip(
+        &resp(&["HGETALL", "user:99"]),
+        b"*4\r\n$4\r\nname\r\n$5\r\nGrace\r\n$5\r\nscore\r\n$1\r\n7\r\n",
+    );
+    c.roundtrip(&resp(&["HGET", "user:98", "name"]), b"$-1\r\n");
+}
+
+#[test]
+fn a_mapping_that_does_not_fit_stops_the_start() {
+    let Some(schema) = Schema::create("mapping_check") else { return };
+    schema.query(USERS);
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("jotter.toml");
+    let refused = |columns: &str| {
+        std::fs::write(&path, mapping_config(&schema, columns)).unwrap();
+        let out = common::command(dir.path(), &["--config", path.to_str().unwrap()])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run jotter");
+        assert!(!out.status.success(), "jotter started with {columns}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused("name = \"text\"\nemail = \"text\"");
+    assert!(err.contains("table users has no column email"), "{err}");
+    let err = refused("name = \"integer\"");
+    assert!(err.contains("users.name is text") && err.contains("declares integer"), "{err}");
 }

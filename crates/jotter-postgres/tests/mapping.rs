@@ -1,0 +1,272 @@
+//! Write-behind into the user's own tables ([`MappedStore`]) against the
+//! real PostgreSQL: the version rules with redelivered and late writes, a
+//! value that does not convert dead-lettered alone through the engine, the
+//! start-up check, and string mappings. Each test works in a schema of its
+//! own, dropped afterwards.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use jotter::{Cache, Change, FieldChange, FieldValue, MapKind, Store, Value, Write};
+use jotter_postgres::{ColumnType, MappedStore, Mapping, Shape};
+
+const USERS: &str = "CREATE TABLE users (
+    id bigint PRIMARY KEY, name text, score integer, active boolean, seen timestamptz
+)";
+
+fn users_mapping() -> Mapping {
+    let columns = BTreeMap::from([
+        ("name".to_owned(), ColumnType::Text),
+        ("score".to_owned(), ColumnType::Integer),
+        ("active".to_owned(), ColumnType::Boolean),
+        ("seen".to_owned(), ColumnType::Timestamp),
+    ]);
+    Mapping::new("user:*", "users", "id", Shape::Hash(columns)).expect("mapping")
+}
+
+/// A store in a fresh schema holding `users`, mapped; and a plain client.
+async fn mapped(test: &str) -> Option<(MappedStore, common::Schema, tokio_postgres::Client)> {
+    let (store, schema) = common::store(test).await?;
+    let c = common::raw_client(Some(&schema.name)).await.expect("raw client");
+    c.batch_execute(USERS).await.expect("create users");
+    let store = MappedStore::new(store, vec![users_mapping()]).await.expect("mapped store");
+    Some((store, schema, c))
+}
+
+fn field(name: &str, version: u64, value: Option<&str>) -> FieldChange {
+    FieldChange {
+        field: Bytes::copy_from_slice(name.as_bytes()),
+        version,
+        value: value.map(|v| FieldValue::Bytes(Bytes::copy_from_slice(v.as_bytes()))),
+    }
+}
+
+fn patch(key: &str, version: u64, reset: Option<u64>, fields: Vec<FieldChange>) -> Write {
+    Write::new(
+        Bytes::copy_from_slice(key.as_bytes()),
+        version,
+        Change::Patch { kind: MapKind::Hash, reset, fields },
+    )
+}
+
+/// The row of `id` as `name|score`, or `None`.
+async fn row(c: &tokio_postgres::Client, id: i64) -> Option<String> {
+    c.query_opt(
+        "SELECT coalesce(name, '-') || '|' || coalesce(score::text, '-') FROM users WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .expect("select")
+    .map(|r| r.get(0))
+}
+
+#[tokio::test]
+async fn older_writes_never_override_newer_ones() {
+    let Some((store, _schema, c)) = mapped("map_versions").await else { return };
+    let first = patch(
+        "user:42",
+        10,
+        Some(10),
+        vec![field("name", 10, Some("Ada")), field("score", 10, Some("10"))],
+    );
+    store.write(std::slice::from_ref(&first)).await.expect("first");
+    assert_eq!(row(&c, 42).await.as_deref(), Some("Ada|10"));
+
+    store.write(&[patch("user:42", 12, None, vec![field("score", 12, Some("11"))])]).await.unwrap();
+    assert_eq!(row(&c, 42).await.as_deref(), Some("Ada|11"));
+
+    // Redelivered and late writes change nothing.
+    store.write(std::slice::from_ref(&first)).await.expect("redelivered");
+    store.write(&[patch("user:42", 11, None, vec![field("score", 11, Some("9"))])]).await.unwrap();
+    assert_eq!(row(&c, 42).await.as_deref(), Some("Ada|11"));
+
+    // A field removal is a tombstone: NULL, and an older set stays out.
+    store.write(&[patch("user:42", 14, None, vec![field("name", 14, None)])]).await.unwrap();
+    store.write(&[patch("user:42", 13, None, vec![field("name", 13, Some("Old"))])]).await.unwrap();
+    assert_eq!(row(&c, 42).await.as_deref(), Some("-|11"));
+
+    // A delete leaves a tombstone: the row is gone and an older write does
+    // not bring it back.
+    store.write(&[Write::new("user:42", 20, Change::Delete)]).await.expect("delete");
+    assert_eq!(row(&c, 42).await, None);
+    store.write(&[patch("user:42", 15, None, vec![field("score", 15, Some("1"))])]).await.unwrap();
+    assert_eq!(row(&c, 42).await, None);
+    assert_eq!(store.load(&Bytes::from_static(b"user:42")).await.unwrap(), None);
+
+    // A newer write makes a row again, the other columns NULL, and reads
+    // back as a hash of its non-NULL columns.
+    store
+        .write(&[patch("user:42", 30, Some(30), vec![field("name", 30, Some("Grace"))])])
+        .await
+        .unwrap();
+    assert_eq!(row(&c, 42).await.as_deref(), Some("Grace|-"));
+    let loaded = store.load(&Bytes::from_static(b"user:42")).await.unwrap().expect("row");
+    let Value::Hash(h) = loaded.value else { panic!("not a hash: {loaded:?}") };
+    assert_eq!(h.len(), 1);
+    assert_eq!(&h[&Bytes::from_static(b"name")][..], b"Grace");
+
+    // The side table's versions count for the version clock; keys list
+    // mapped rows beside the inner store's keys.
+    store.write(&[Write::new("plain", 31, Change::Put(Bytes::from_static(b"x")))]).await.unwrap();
+    assert!(store.max_version().await.unwrap() >= 31);
+    let keys = store.keys(None, 10, 0).await.unwrap();
+    assert_eq!(keys, [Bytes::from_static(b"plain"), Bytes::from_static(b"user:42")]);
+    let keys = store.keys(Some(b"plain"), 10, 0).await.unwrap();
+    assert_eq!(keys, [Bytes::from_static(b"user:42")]);
+
+    // A key whose suffix is no id has no row.
+    assert_eq!(store.load(&Bytes::from_static(b"user:abc")).await.unwrap(), None);
+    // The user's table was not altered.
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'users'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 5);
+}
+
+#[tokio::test]
+async fn an_older_reset_keeps_newer_columns() {
+    let Some((store, _schema, c)) = mapped("map_reset").await else { return };
+    store
+        .write(&[patch(
+            "user:1",
+            10,
+            None,
+            vec![field("name", 5, Some("Ada")), field("score", 10, Some("3"))],
+        )])
+        .await
+        .unwrap();
+    // A reset at 7, arriving late: the name (5) goes, the score (10) stays.
+    store.write(&[Write::new("user:1", 7, Change::Delete)]).await.unwrap();
+    assert_eq!(row(&c, 1).await.as_deref(), Some("-|3"));
+}
+
+#[tokio::test]
+async fn bad_fields_are_permanent_errors_naming_key_field_column_and_value() {
+    let Some((store, _schema, _c)) = mapped("map_errors").await else { return };
+    let err = store
+        .write(&[patch("user:7", 1, None, vec![field("score", 1, Some("ten"))])])
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    for part in ["user:7", "score", "users.score", "ten"] {
+        assert!(err.message().contains(part), "{part} missing from: {err}");
+    }
+    let err = store
+        .write(&[patch("user:7", 2, None, vec![field("nickname", 2, Some("x"))])])
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient() && err.message().contains("nickname"), "{err}");
+    let err = store.write(&[Write::new("user:7", 3, Change::Put(Bytes::from_static(b"v")))]).await;
+    assert!(err.unwrap_err().message().contains("hash keys"));
+    let err = store
+        .write(&[patch("user:x", 4, None, vec![field("score", 4, Some("1"))])])
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("key column users.id"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_that_does_not_convert_is_dead_lettered_and_the_rest_lands() {
+    let Some((store, _schema, c)) = mapped("map_dead").await else { return };
+    let cache = Cache::builder(store)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+        .build()
+        .await
+        .expect("cache");
+    let text = |s: &'static str| FieldValue::Bytes(Bytes::from_static(s.as_bytes()));
+    cache.set_field("user:7", "score", text("ten")).await.unwrap();
+    cache.set_field("user:8", "score", text("5")).await.unwrap();
+    cache.set_field("user:8", "name", text("Bob")).await.unwrap();
+    cache.put("plain", "x").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), cache.flush()).await.expect("in time").unwrap();
+
+    assert_eq!(row(&c, 8).await.as_deref(), Some("Bob|5"));
+    assert_eq!(row(&c, 7).await, None);
+    let n: i64 = c.query_one("SELECT count(*) FROM jotter_strings", &[]).await.unwrap().get(0);
+    assert_eq!(n, 1);
+    let letters = cache.dead_letters();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(&letters[0].write.key[..], b"user:7");
+    for part in ["user:7", "score", "users.score", "ten"] {
+        assert!(letters[0].error.contains(part), "{part} missing from: {}", letters[0].error);
+    }
+}
+
+#[tokio::test]
+async fn the_start_up_check_says_what_to_fix() {
+    let Some((store, _schema, c)) = mapped("map_check").await else { return };
+    let inner = store.inner().clone();
+    let cols = |pairs: &[(&str, ColumnType)]| {
+        Shape::Hash(pairs.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect())
+    };
+    let check = |m: Mapping| {
+        let inner = inner.clone();
+        async move { MappedStore::new(inner, vec![m]).await.unwrap_err().to_string() }
+    };
+    let err =
+        check(Mapping::new("u:*", "people", "id", cols(&[("name", ColumnType::Text)])).unwrap())
+            .await;
+    assert!(err.contains("table people does not exist"), "{err}");
+    let err =
+        check(Mapping::new("u:*", "users", "id", cols(&[("email", ColumnType::Text)])).unwrap())
+            .await;
+    assert!(err.contains("no column email"), "{err}");
+    let err =
+        check(Mapping::new("u:*", "users", "uid", cols(&[("name", ColumnType::Text)])).unwrap())
+            .await;
+    assert!(err.contains("no column uid"), "{err}");
+    let err =
+        check(Mapping::new("u:*", "users", "id", cols(&[("name", ColumnType::Integer)])).unwrap())
+            .await;
+    assert!(err.contains("users.name is text") && err.contains("declares integer"), "{err}");
+    let both = vec![
+        Mapping::new("u:*", "users", "id", cols(&[("name", ColumnType::Text)])).unwrap(),
+        Mapping::new("u:x*", "users", "id", cols(&[("name", ColumnType::Text)])).unwrap(),
+    ];
+    let err = MappedStore::new(inner.clone(), both).await.unwrap_err().to_string();
+    assert!(err.contains("overlap"), "{err}");
+    drop(c);
+}
+
+#[tokio::test]
+async fn string_keys_map_to_a_value_column() {
+    let Some((store, schema)) = common::store("map_strings").await else { return };
+    let c = common::raw_client(Some(&schema.name)).await.unwrap();
+    c.batch_execute("CREATE TABLE settings (name text PRIMARY KEY, doc jsonb NOT NULL)")
+        .await
+        .unwrap();
+    let m = Mapping::new(
+        "setting:*",
+        "settings",
+        "name",
+        Shape::String { column: "doc".into(), ty: ColumnType::Jsonb },
+    )
+    .unwrap();
+    let store = MappedStore::new(store, vec![m]).await.unwrap();
+    let put = |v: u64, value: &'static str| {
+        Write::new("setting:theme", v, Change::Put(Bytes::from_static(value.as_bytes())))
+    };
+    store.write(&[put(2, r#"{"dark": true}"#)]).await.unwrap();
+    store.write(&[put(1, r#"{"dark": false}"#)]).await.unwrap();
+    let doc: String = c
+        .query_one("SELECT doc::text FROM settings WHERE name = 'theme'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(doc, r#"{"dark": true}"#);
+    let loaded = store.load(&Bytes::from_static(b"setting:theme")).await.unwrap().unwrap();
+    assert_eq!(loaded.value, Value::Blob(Bytes::from_static(br#"{"dark": true}"#)));
+    let err = store.write(&[put(3, "not json")]).await.unwrap_err();
+    assert!(err.message().contains("settings.doc") && err.message().contains("not json"), "{err}");
+    store.write(&[Write::new("setting:theme", 4, Change::Delete)]).await.unwrap();
+    assert_eq!(store.load(&Bytes::from_static(b"setting:theme")).await.unwrap(), None);
+}
