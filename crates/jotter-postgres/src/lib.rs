@@ -421,6 +421,15 @@ impl Store for PostgresStore {
         Ok(read::entry_from_rows(&rows).map_err(PgError::db(context()))?)
     }
 
+    async fn load_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Entry>>, StoreError> {
+        let context = || format!("postgres load of {} keys", keys.len());
+        let client = self.client(&context()).await?;
+        let stmt = client.prepare_cached(read::LOAD_MANY).await.map_err(PgError::db(context()))?;
+        let array: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
+        let rows = client.query(&stmt, &[&array]).await.map_err(PgError::db(context()))?;
+        Ok(read::entries_from_rows(keys, rows).map_err(PgError::db(context()))?)
+    }
+
     async fn max_version(&self) -> Result<u64, StoreError> {
         let context = "postgres max_version";
         let client = self.client(context).await?;

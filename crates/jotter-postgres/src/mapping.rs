@@ -877,6 +877,21 @@ impl Store for MappedStore {
         Ok(self.write_mapped(&mapped).await?)
     }
 
+    async fn load_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Entry>>, StoreError> {
+        // The keys of the store's own tables in one query; mapped ones row
+        // by row from their tables.
+        let plain: Vec<Bytes> = keys.iter().filter(|k| self.route(k).is_none()).cloned().collect();
+        let mut plain_entries = self.inner.load_many(&plain).await?.into_iter();
+        let mut entries = Vec::with_capacity(keys.len());
+        for key in keys {
+            entries.push(match self.route(key) {
+                None => plain_entries.next().flatten(),
+                Some(_) => self.load(key).await?,
+            });
+        }
+        Ok(entries)
+    }
+
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         let Some(m) = self.route(key) else { return self.inner.load(key).await };
         let context =

@@ -20,6 +20,31 @@ UNION ALL SELECT 1, field, value, NULL, NULL FROM jotter_hashes WHERE key = $1
 UNION ALL SELECT 2, member, NULL, score, NULL FROM jotter_zsets WHERE key = $1
 UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry WHERE key = $1";
 
+/// [`LOAD`] for the keys of the array `$1` at once, each row ending with
+/// its key (column 5), so one statement loads a transaction's cold keys.
+pub(crate) const LOAD_MANY: &str = "
+SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at, key
+  FROM jotter_strings WHERE key = ANY($1)
+UNION ALL SELECT 1, field, value, NULL, NULL, key FROM jotter_hashes WHERE key = ANY($1)
+UNION ALL SELECT 2, member, NULL, score, NULL, key FROM jotter_zsets WHERE key = ANY($1)
+UNION ALL SELECT 3, NULL, NULL, NULL, expires_at, key FROM jotter_expiry WHERE key = ANY($1)";
+
+/// Rows of [`LOAD_MANY`] as one entry per key of `keys`, in their order.
+pub(crate) fn entries_from_rows(
+    keys: &[Bytes],
+    rows: Vec<Row>,
+) -> Result<Vec<Option<Entry>>, tokio_postgres::Error> {
+    let mut by_key: std::collections::HashMap<Vec<u8>, Vec<Row>> =
+        std::collections::HashMap::with_capacity(keys.len());
+    for row in rows {
+        let key: &[u8] = row.try_get(5)?;
+        by_key.entry(key.to_vec()).or_default().push(row);
+    }
+    keys.iter()
+        .map(|key| by_key.get(key.as_ref()).map_or(Ok(None), |rows| entry_from_rows(rows)))
+        .collect()
+}
+
 /// String rows count although they never outrun their key's reset version,
 /// so that rows written by hand still count. Expiry rows do not: their
 /// version is a patch's, which a field or reset of that patch carries too.

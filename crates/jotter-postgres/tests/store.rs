@@ -393,3 +393,23 @@ proptest! {
         check_against_memory(&deliveries)?;
     }
 }
+
+/// Several keys in one query, answered in the order asked, absent ones as
+/// `None`, each as a single load would give it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_many_answers_each_key_as_load_does() {
+    let Some((store, _schema)) = common::store("load_many").await else { return };
+    store
+        .write(&[
+            put("s", 1, "blob"),
+            hset("h", None, &[("f", 2, Some("x")), ("g", 2, Some("y"))]),
+            zadd("z", None, &[("m", 3, 1.5)]),
+        ])
+        .await
+        .expect("write");
+    let keys = [b("z"), b("missing"), b("h"), b("s")];
+    let many = store.load_many(&keys).await.expect("load_many");
+    for (key, entry) in keys.iter().zip(many) {
+        assert_eq!(entry, store.load(key).await.expect("load"), "{key:?}");
+    }
+}
