@@ -103,7 +103,7 @@ async fn main() {
     println!("PostgreSQL flush throughput, {ROWS} rows per round, 100-byte values, existing keys");
     println!("(best of {ROUNDS} rounds; rows/s)\n");
     println!(
-        "| batch | unnest (store) | copy + upsert | ceiling: copy + plain upsert | unnest / ceiling | copy / ceiling |"
+        "| batch | store | copy + upsert | ceiling: copy + plain upsert | store / ceiling | copy / ceiling |"
     );
     println!("|---:|---:|---:|---:|---:|---:|");
     let mut round = 0u64;

@@ -413,3 +413,33 @@ async fn load_many_answers_each_key_as_load_does() {
         assert_eq!(entry, store.load(key).await.expect("load"), "{key:?}");
     }
 }
+
+/// A batch with thousands of puts goes through COPY into a staging table;
+/// it must follow the same rules as the small-batch path, checked against
+/// MemoryStore: older puts ignored, newer ones applied, a delete and field
+/// writes in the same batch, twice on one connection (the staging table is
+/// reused and emptied at each commit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_goes_through_copy_with_the_same_rules() {
+    let Some((store, _schema)) = common::store("copy_path").await else { return };
+    let memory = jotter::MemoryStore::new();
+    let first: Vec<Write> = (0..5_000).map(|i| put(&format!("k{i}"), 10, "first")).collect();
+    let mut second: Vec<Write> = (0..5_000)
+        .map(|i| {
+            let version = if i % 2 == 0 { 5 } else { 20 };
+            put(&format!("k{i}"), version, "second")
+        })
+        .collect();
+    second.push(Write::new(b("k-gone"), 30, Change::Delete));
+    second.push(hset("h", None, &[("f", 31, Some("x"))]));
+    for batch in [&first, &second] {
+        store.write(batch).await.expect("postgres write");
+        memory.write(batch).await.expect("memory write");
+    }
+    let keys: Vec<Bytes> =
+        (0..5_000).map(|i| b(&format!("k{i}"))).chain([b("k-gone"), b("h")]).collect();
+    let got = store.load_many(&keys).await.expect("load");
+    let want = memory.load_many(&keys).await.expect("load");
+    assert_eq!(got, want);
+    assert_eq!(store.max_version().await.expect("max"), 31);
+}
