@@ -270,3 +270,30 @@ async fn string_keys_map_to_a_value_column() {
     store.write(&[Write::new("setting:theme", 4, Change::Delete)]).await.unwrap();
     assert_eq!(store.load(&Bytes::from_static(b"setting:theme")).await.unwrap(), None);
 }
+
+/// A constraint of the user's table refuses one mapped row: that write alone
+/// is dead-lettered with the database's words, the rest of the batch lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_constraint_violation_on_a_mapped_row_dead_letters_it_alone() {
+    let Some((store, _schema, c)) = mapped("map_check").await else { return };
+    c.batch_execute("ALTER TABLE users ADD CONSTRAINT score_not_negative CHECK (score >= 0)")
+        .await
+        .expect("add the constraint");
+    let cache = Cache::builder(store)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+        .build()
+        .await
+        .expect("cache");
+    let text = |s: &'static str| FieldValue::Bytes(Bytes::from_static(s.as_bytes()));
+    cache.set_field("user:5", "score", text("-1")).await.unwrap();
+    cache.set_field("user:6", "score", text("3")).await.unwrap();
+    cache.put("plain", "x").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), cache.flush()).await.expect("in time").unwrap();
+
+    assert_eq!(row(&c, 6).await.as_deref(), Some("-|3"));
+    assert_eq!(row(&c, 5).await, None);
+    let letters = cache.dead_letters();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(&letters[0].write.key[..], b"user:5");
+    assert!(letters[0].error.contains("score_not_negative"), "{}", letters[0].error);
+}
