@@ -90,7 +90,7 @@ const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
 /// serializes concurrent migrations of one database.
 const MIGRATION_LOCK: i64 = 0x6a6f_7474_6572; // "jotter"
 
-/// What [`migrate`] did.
+/// What a migration did (see [`crate::migrate`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Migrated {
     /// The schema version found (0 for an empty database).
