@@ -35,8 +35,10 @@
 //!
 //! # TLS
 //!
-//! Not built in yet: a URL with `sslmode=require` is refused with an error
-//! saying so; `sslmode=prefer` (the default) connects without TLS.
+//! A URL with `sslmode=require` connects over TLS (encrypted, the
+//! certificate not checked, as libpq's `require`) when built with the `tls`
+//! feature, and is refused with an error saying so otherwise;
+//! `sslmode=prefer` (the default) connects without TLS.
 //!
 //! # Example
 //!
@@ -70,6 +72,8 @@ mod error;
 mod mapping;
 mod read;
 mod schema;
+#[cfg(feature = "tls")]
+mod tls;
 mod write;
 
 pub use error::{PgError, is_transient_sqlstate};
@@ -174,11 +178,11 @@ impl std::fmt::Debug for PostgresStore {
 fn pg_config(url: &str, options: &PostgresOptions) -> Result<Config, PgError> {
     let mut config = Config::from_str(url)
         .map_err(|e| PgError::Config(format!("cannot read the database URL: {e}")))?;
-    if config.get_ssl_mode() == SslMode::Require {
+    if config.get_ssl_mode() == SslMode::Require && !cfg!(feature = "tls") {
         return Err(PgError::Config(
-            "the URL asks for TLS (sslmode=require), which this build of jotter-postgres does not \
-             support yet; connect without it (sslmode=disable or prefer) or through a local TLS \
-             tunnel"
+            "the URL asks for TLS (sslmode=require), and this build has no TLS: build with the \
+             `tls` feature (jotter-server: --features tls), or connect without it \
+             (sslmode=disable or prefer)"
                 .into(),
         ));
     }
@@ -222,11 +226,15 @@ fn build_pool(url: &str, options: &PostgresOptions) -> Result<Pool, PgError> {
     // one round trip, and a verifying query per checkout would double it.
     // A connection that died is noticed by its failed statement (a
     // transient error) and dropped at its next checkout.
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
-    );
+    let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+    #[cfg(feature = "tls")]
+    let manager = if config.get_ssl_mode() == SslMode::Require {
+        Manager::from_config(config, tls::require(), recycling)
+    } else {
+        Manager::from_config(config, NoTls, recycling)
+    };
+    #[cfg(not(feature = "tls"))]
+    let manager = Manager::from_config(config, NoTls, recycling);
     Pool::builder(manager)
         .max_size(options.pool_size)
         .wait_timeout(Some(options.wait_timeout))

@@ -250,11 +250,37 @@ async fn a_newer_schema_is_refused_and_tls_without_the_feature_is_refused() {
     assert!(!err.is_transient(), "{err}");
     assert!(err.message().contains("newer"), "{err}");
 
-    let err =
-        jotter_postgres::PostgresStore::connect(&format!("{}?sslmode=require", common::url()))
-            .await
-            .expect_err("tls");
-    assert!(err.message().contains("sslmode=require"), "{err}");
+    #[cfg(not(feature = "tls"))]
+    {
+        let err =
+            jotter_postgres::PostgresStore::connect(&format!("{}?sslmode=require", common::url()))
+                .await
+                .expect_err("tls");
+        assert!(err.message().contains("sslmode=require"), "{err}");
+    }
+}
+
+/// With the `tls` feature, `sslmode=require` connects over TLS (the local
+/// server has `ssl = on` with a self-signed certificate, which `require`
+/// does not check, as libpq).
+#[cfg(feature = "tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslmode_require_connects_over_tls() {
+    let Some((_plain, schema)) = common::store("tls").await else { return };
+    let options = jotter_postgres::PostgresOptions::default().with_schema(schema.name.clone());
+    let url = format!("{}?sslmode=require", common::url());
+    let store = jotter_postgres::PostgresStore::connect_with(&url, options)
+        .await
+        .expect("a TLS connection");
+    store.write(&[put("k", 1, "over tls")]).await.expect("write");
+    assert_eq!(value(&store, "k").await, Some(Value::from("over tls")));
+    let client = store.pool().get().await.expect("client");
+    let ssl: bool = client
+        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .await
+        .expect("pg_stat_ssl")
+        .get(0);
+    assert!(ssl, "the connection is not encrypted");
 }
 
 // ---- The differential property test --------------------------------------
