@@ -68,3 +68,26 @@ fn sigterm_drains_pending_writes_and_exits_zero() {
     assert_eq!(c.read_to_close(), b"", "the client is closed");
     assert_eq!(stored(&server, "drained").as_deref(), Some(&b"yes"[..]));
 }
+
+/// Commands that write but are not data commands (FLUSHDB, JOTTER.THROUGH)
+/// would run after the transaction's data commands, out of their place:
+/// inside MULTI they are refused, and the transaction with them.
+#[test]
+fn writes_that_cannot_keep_their_place_are_refused_inside_multi() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["MULTI"]), b"+OK\r\n");
+    c.roundtrip(&resp(&["FLUSHDB"]), b"-ERR 'flushdb' cannot run inside MULTI\r\n");
+    c.roundtrip(&resp(&["SET", "k", "v"]), b"+QUEUED\r\n");
+    c.roundtrip(
+        &resp(&["EXEC"]),
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    c.roundtrip(&resp(&["MULTI"]), b"+OK\r\n");
+    c.roundtrip(&resp(&["MULTI"]), b"-ERR MULTI calls can not be nested\r\n");
+    c.roundtrip(
+        &resp(&["EXEC"]),
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    c.roundtrip(&resp(&["GET", "k"]), b"$-1\r\n");
+}

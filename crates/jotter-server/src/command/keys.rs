@@ -579,6 +579,10 @@ async fn flush(req: &Request, ctx: &mut Ctx<'_>) -> jotter::Result<()> {
             .await?;
         after = Some(last);
     }
+    if ctx.client.write_through {
+        // Write-through: the reply says the deletes are in the store.
+        cache.flush().await?;
+    }
     ctx.reply().ok();
     Ok(())
 }

@@ -82,6 +82,7 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
     match cmd {
         Cmd::Multi => {
             if ctx.client.multi.is_some() {
+                queue_failed(ctx);
                 ctx.reply().error(b"ERR MULTI calls can not be nested");
             } else {
                 ctx.client.multi = Some(Queued::default());
@@ -97,6 +98,7 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
         },
         Cmd::Watch => {
             if ctx.client.multi.is_some() {
+                queue_failed(ctx);
                 ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
                 return Flow::Continue;
             }
@@ -121,8 +123,18 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
     Flow::Continue
 }
 
-/// Queues a checked command inside `MULTI`.
+/// Queues a checked command inside `MULTI`. A command that writes but is
+/// not a data command (FLUSHDB, FLUSHALL, JOTTER.THROUGH, JOTTER.FLUSH)
+/// would run after the transaction's data commands, out of its place, so it
+/// is refused and the transaction with it.
 pub(crate) fn queue(ctx: &mut Ctx<'_>, index: usize, req: &Request) {
+    let spec = specs()[index];
+    if spec.has(flag::WRITE) && super::data_keys(spec.command, spec, req).is_none() {
+        queue_failed(ctx);
+        let text = format!("ERR '{}' cannot run inside MULTI", spec.name);
+        ctx.reply().error(text.as_bytes());
+        return;
+    }
     if let Some(multi) = &mut ctx.client.multi {
         multi.commands.push((index, req.clone()));
     }
@@ -210,7 +222,15 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
             return Flow::Continue;
         }
     };
+    // Acknowledged before anything else runs or is written: a later
+    // command may close the connection, and the replies must not leave
+    // before these writes are durable (write-through: stored; on a refusal
+    // the reply is that error).
     let mark = ctx.out().len();
+    data::acknowledge(ctx, mark, tickets, durability).await;
+    if ctx.out().len() > mark {
+        return Flow::Continue;
+    }
     ctx.reply().array(slots.len());
     for (slot, (index, req)) in slots.iter().zip(&queued.commands) {
         match slot {
@@ -229,7 +249,6 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
             }
         }
     }
-    data::acknowledge(ctx, mark, tickets, durability).await;
     Flow::Continue
 }
 

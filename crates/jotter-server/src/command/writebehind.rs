@@ -103,7 +103,12 @@ async fn through(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     let was = std::mem::replace(&mut ctx.client.write_through, true);
     // Boxed: the inner command could itself be JOTTER.THROUGH.
     let flow = Box::pin(super::execute(&inner, ctx)).await;
-    ctx.client.write_through = was;
+    // A command that sets the connection's mode itself keeps what it set.
+    let sets_mode = inner.name().eq_ignore_ascii_case(b"reset")
+        || inner.name().eq_ignore_ascii_case(b"jotter.writethrough");
+    if !sets_mode {
+        ctx.client.write_through = was;
+    }
     flow
 }
 
