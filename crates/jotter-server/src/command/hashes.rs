@@ -23,7 +23,6 @@
 //!   increment or a result beyond `f64`'s range (about 1.8e308) is an error
 //!   here, and the last digits of a result may differ.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -351,7 +350,7 @@ fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outc
         match hash(txn, key)? {
             None => w.null(),
             Some(map) => {
-                let (field, _) = map.iter().nth(random_below(map.len())).expect("in range");
+                let (field, _) = map.iter().nth(fastrand::usize(..map.len())).expect("in range");
                 w.bulk(field);
             }
         }
@@ -398,7 +397,7 @@ fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outc
         // Repeats allowed: each pick is drawn from the whole hash.
         header(w, wanted);
         for _ in 0..wanted {
-            emit(w, entries[random_below(entries.len())]);
+            emit(w, entries[fastrand::usize(..entries.len())]);
         }
     } else if wanted >= entries.len() {
         header(w, entries.len());
@@ -409,7 +408,7 @@ fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outc
         // Distinct fields in random order: a partial Fisher-Yates shuffle.
         let mut picks: Vec<usize> = (0..entries.len()).collect();
         for i in 0..wanted {
-            let j = i + random_below(picks.len() - i);
+            let j = i + fastrand::usize(..picks.len() - i);
             picks.swap(i, j);
         }
         header(w, wanted);
@@ -427,7 +426,7 @@ const LISTPACK_VALUE: usize = 64;
 
 fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = req.arg(1).unwrap_or_default();
-    let cursor = parse_cursor(req.arg(2).unwrap_or_default())
+    let cursor = super::range::parse_scan_cursor(req.arg(2).unwrap_or_default())
         .ok_or_else(|| data::error("ERR invalid cursor"))?;
     let Some(map) = hash(txn, key)? else {
         // Redis replies before it reads the options of an absent key.
@@ -479,88 +478,7 @@ fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     Ok(())
 }
 
-/// A SCAN cursor as Redis's `parseScanCursorOrReply` reads it: C `strtoul`
-/// in base 10 (optional sign, a negative wrapping around, the empty string
-/// being 0), refusing a leading space, trailing bytes and overflow. A NUL
-/// ends the cursor, as it ends the C string.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
-    if arg.first().is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
-        return None;
-    }
-    if arg.is_empty() {
-        return Some(0);
-    }
-    let (negative, digits) = match arg[0] {
-        b'-' => (true, &arg[1..]),
-        b'+' => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
-}
-
-thread_local! {
-    static RNG: Cell<u64> = Cell::new(seed());
-}
-
-/// A per-thread seed from the clock and the thread's stack address.
-fn seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let local = 0u8;
-    let addr = std::ptr::addr_of!(local) as u64;
-    (nanos ^ addr.rotate_left(32)) | 1
-}
-
-/// A random index below `n` (> 0), from a xorshift64* generator.
-fn random_below(n: usize) -> usize {
-    let x = RNG.with(|rng| {
-        let mut x = rng.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        rng.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    });
-    // Lemire's multiply-shift: fair enough for sampling, no division.
-    ((u128::from(x) * n as u128) >> 64) as usize
-}
-
 /// Commands that are not data commands; there are none in this family.
 pub(super) async fn execute(_cmd: Cmd, _req: &Request, _ctx: &mut Ctx<'_>) -> Flow {
     unreachable!("every hash command is a data command")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_parse_as_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+7"), Some(7));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"12\0junk"), Some(12));
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"1 "), None);
-        assert_eq!(parse_cursor(b"x"), None);
-        assert_eq!(parse_cursor(b"-"), None);
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-    }
-
-    #[test]
-    fn random_indexes_stay_in_range_and_vary() {
-        let picks: Vec<usize> = (0..200).map(|_| random_below(5)).collect();
-        assert!(picks.iter().all(|&i| i < 5));
-        assert!((0..5).all(|i| picks.contains(&i)));
-    }
 }

@@ -31,7 +31,6 @@
 //! - COPY accepts only `DB 0` (the server has one database).
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
 use std::sync::LazyLock;
 
 use bytes::Bytes;
@@ -590,13 +589,6 @@ async fn flush(req: &Request, ctx: &mut Ctx<'_>) -> jotter::Result<()> {
 /// Keys RANDOMKEY chooses among uniformly when the keyspace is this small.
 pub(crate) const RANDOM_PAGE: usize = 256;
 
-/// A pseudo-random number (std's per-`RandomState` random keys).
-fn random_u64() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0x6a6f_7474_6572);
-    hasher.finish()
-}
-
 /// RANDOMKEY: uniform over a small keyspace; otherwise the first key after
 /// a random point of the byte order, wrapping to the first key.
 async fn random_key(ctx: &mut Ctx<'_>) -> jotter::Result<()> {
@@ -604,9 +596,9 @@ async fn random_key(ctx: &mut Ctx<'_>) -> jotter::Result<()> {
     let first = cache.keys(None, RANDOM_PAGE).await?;
     let chosen = if first.len() < RANDOM_PAGE {
         let n = u64::try_from(first.len()).unwrap_or(1).max(1);
-        first.get(usize::try_from(random_u64() % n).unwrap_or(0)).cloned()
+        first.get(usize::try_from(fastrand::u64(..) % n).unwrap_or(0)).cloned()
     } else {
-        let point = random_u64().to_be_bytes();
+        let point = fastrand::u64(..).to_be_bytes();
         match cache.keys(Some(&point), 1).await?.into_iter().next() {
             Some(key) => Some(key),
             None => first.into_iter().next(),
@@ -659,41 +651,15 @@ impl Cursors {
 
 static CURSORS: LazyLock<Mutex<Cursors>> = LazyLock::new(|| {
     Mutex::new(Cursors {
-        next: (random_u64() & ((1 << 40) - 1)) + 1,
+        next: (fastrand::u64(..) & ((1 << 40) - 1)) + 1,
         positions: HashMap::new(),
         order: VecDeque::new(),
     })
 });
 
-/// Redis's `parseScanCursorOrReply`: C `strtoul` over the whole argument
-/// (an optional sign, decimal digits; a `-` wraps around).
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.first().is_some_and(u8::is_ascii_whitespace) {
-        return None;
-    }
-    let (negative, digits) = match arg.first() {
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // strtoul parses nothing, and the end pointer is the start: only
-        // an empty argument is then "fully parsed" (as 0).
-        return arg.is_empty().then_some(0);
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if negative { n.wrapping_neg() } else { n })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
 async fn scan(req: &Request, ctx: &mut Ctx<'_>) -> jotter::Result<()> {
-    let Some(cursor) = req.arg(1).and_then(parse_cursor) else {
+    let Some(cursor) = req.arg(1).and_then(super::range::parse_scan_cursor) else {
         ctx.reply().error(b"ERR invalid cursor");
         return Ok(());
     };
@@ -777,19 +743,6 @@ async fn scan(req: &Request, ctx: &mut Ctx<'_>) -> jotter::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_parse_as_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"+17"), Some(17));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"1x"), None);
-        assert_eq!(parse_cursor(b"-"), None);
-    }
 
     #[test]
     fn the_cursor_table_is_bounded_and_forgets_used_cursors() {

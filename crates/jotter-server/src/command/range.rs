@@ -308,6 +308,33 @@ impl ScoreBound {
     }
 }
 
+/// A SCAN/HSCAN/ZSCAN cursor as Redis's `parseScanCursorOrReply` reads it:
+/// C `strtoul` in base 10 (optional sign, a negative wrapping around, the
+/// empty string being 0), refusing leading space, trailing bytes and
+/// overflow. A NUL ends the cursor, as it ends the C string.
+pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
+    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
+    if arg.first().copied().is_some_and(is_c_space) {
+        return None;
+    }
+    if arg.is_empty() {
+        return Some(0);
+    }
+    let (negative, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
 /// Parses a score bound as `zslParseRange` does: optional `(` for exclusive,
 /// then `strtod` which must stop at the end of the argument or at a NUL,
 /// and must not yield NaN. `None` means `ERR min or max is not a float`.
@@ -879,5 +906,26 @@ mod tests {
             limit_window(i64::MAX, i64::MAX),
             Some(LimitWindow { skip: i64::MAX as usize, take: Some(i64::MAX as usize) })
         );
+    }
+
+    #[test]
+    fn scan_cursors_parse_as_strtoul() {
+        let parse_cursor = parse_scan_cursor;
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"+17"), Some(17));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"12\0junk"), Some(12));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_cursor(b"99999999999999999999"), None);
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b"\x0b1"), None);
+        assert_eq!(parse_cursor(b"1 "), None);
+        assert_eq!(parse_cursor(b"1x"), None);
+        assert_eq!(parse_cursor(b"x"), None);
+        assert_eq!(parse_cursor(b"-"), None);
+        assert_eq!(parse_cursor(b"+"), None);
     }
 }

@@ -18,7 +18,6 @@
 //! [`select`], [`write_members`], [`write_member`].
 
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, Hasher};
 
 use bytes::Bytes;
 use jotter::{FieldValue, MapKind, ScoreMap, Txn, Value};
@@ -770,35 +769,6 @@ fn zadd(
     Ok(())
 }
 
-/// A small, fast random generator (splitmix64) seeded per call from the
-/// process's random hasher keys; ZRANDMEMBER needs no more.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Self {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64),
-        );
-        Rng(h.finish())
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
 /// The member at ascending rank `i`, walking from the nearer end.
 fn nth_ranked(map: &ScoreMap, i: usize) -> Option<(&Bytes, f64)> {
     if i < map.len() / 2 { map.ranked().nth(i) } else { map.ranked().rev().nth(map.len() - 1 - i) }
@@ -810,7 +780,7 @@ fn zrandmember(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>
         match sorted_set(txn, key)? {
             None => w.null(),
             Some(map) => {
-                let (member, _) = nth_ranked(map, Rng::new().below(map.len())).expect("non-empty");
+                let (member, _) = nth_ranked(map, fastrand::usize(..map.len())).expect("non-empty");
                 w.bulk(member);
             }
         }
@@ -846,7 +816,6 @@ fn zrandmember(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>
             w.bulk(member);
         }
     };
-    let mut rng = Rng::new();
     let len = map.len();
     if count < 0 || count == 1 {
         // Repeats allowed: each pick independent.
@@ -854,7 +823,7 @@ fn zrandmember(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>
         w.array(if flat { n * 2 } else { n });
         let all: Vec<(&Bytes, f64)> = if n > 8 { map.ranked().collect() } else { Vec::new() };
         for _ in 0..n {
-            let i = rng.below(len);
+            let i = fastrand::usize(..len);
             let (member, score) =
                 if all.is_empty() { nth_ranked(map, i).expect("in range") } else { all[i] };
             write(w, member, score);
@@ -871,7 +840,7 @@ fn zrandmember(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>
     // Distinct members: a partial Fisher-Yates shuffle.
     let mut all: Vec<(&Bytes, f64)> = map.ranked().collect();
     for i in 0..n {
-        let j = i + rng.below(len - i);
+        let j = i + fastrand::usize(..len - i);
         all.swap(i, j);
     }
     w.array(if flat { n * 2 } else { n });
@@ -901,31 +870,6 @@ fn scan_hash(member: &[u8]) -> u64 {
     (h >> 1).max(1)
 }
 
-/// The cursor as Redis's `parseScanCursorOrReply` (`strtoul`) reads it.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.first().is_some_and(|b| b.is_ascii_whitespace() || *b == 0x0b) {
-        return None;
-    }
-    let (negative, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // "" converts nothing and ends at the terminator: cursor 0; a lone
-        // sign stops on the sign: invalid.
-        return arg.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    Some(if negative { v.wrapping_neg() } else { v })
-}
-
 /// ZSCAN key cursor [MATCH pattern] [COUNT count] (`zscanCommand`).
 ///
 /// A set of up to [`SMALL_SET`] members comes whole in one reply with
@@ -934,7 +878,7 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
 /// for the whole scan is returned exactly once, whatever changes between
 /// calls. Each call walks the set once (O(n)).
 fn zscan(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    let cursor = parse_cursor(req.arg(2).unwrap_or_default())
+    let cursor = super::range::parse_scan_cursor(req.arg(2).unwrap_or_default())
         .ok_or_else(|| data::error("ERR invalid cursor"))?;
     let Some(map) = sorted_set(txn, key)? else {
         w.array(2);
@@ -1071,17 +1015,5 @@ mod tests {
             None,
         );
         assert!(ok.is_ok(), "count -1 with a rank range passes, as in Redis");
-    }
-
-    #[test]
-    fn cursors_parse_as_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+7"), Some(7));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"+"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"1x"), None);
-        assert_eq!(parse_cursor(b"99999999999999999999"), None);
     }
 }
