@@ -430,32 +430,10 @@ fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
         .ok_or_else(|| data::error("ERR invalid cursor"))?;
     let Some(map) = hash(txn, key)? else {
         // Redis replies before it reads the options of an absent key.
-        w.array(2);
-        w.bulk(b"0");
-        w.array(0);
+        super::scan::nothing(w);
         return Ok(());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < req.len() {
-        let option = req.arg(i).unwrap_or_default();
-        let value = req.arg(i + 1);
-        match value {
-            Some(value) if option.eq_ignore_ascii_case(b"count") => {
-                let n = parse_i64(value).ok_or_else(data::not_integer)?;
-                if n < 1 {
-                    return Err(data::syntax());
-                }
-                count = usize::try_from(n).unwrap_or(usize::MAX);
-            }
-            Some(value) if option.eq_ignore_ascii_case(b"match") => {
-                pattern = (value != b"*").then_some(value);
-            }
-            _ => return Err(data::syntax()),
-        }
-        i += 2;
-    }
+    let (count, pattern) = super::scan::options(req, 3)?;
     let small = map.len() <= LISTPACK_ENTRIES
         && map.iter().all(|(f, v)| f.len() <= LISTPACK_VALUE && v.len() <= LISTPACK_VALUE);
     let (start, take) =

@@ -59,6 +59,7 @@ use crate::state::Shared;
 pub(crate) mod data;
 pub(crate) mod glob;
 pub(crate) mod range;
+mod scan;
 
 pub(crate) use range::parse_i64;
 // FAMILY: one `mod` line per family.

@@ -881,31 +881,10 @@ fn zscan(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>) -> O
     let cursor = super::range::parse_scan_cursor(req.arg(2).unwrap_or_default())
         .ok_or_else(|| data::error("ERR invalid cursor"))?;
     let Some(map) = sorted_set(txn, key)? else {
-        w.array(2);
-        w.bulk(b"0");
-        w.array(0);
+        super::scan::nothing(w);
         return Ok(());
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < req.len() {
-        let arg = req.arg(i).unwrap_or_default();
-        let left = req.len() - i;
-        if arg.eq_ignore_ascii_case(b"count") && left >= 2 {
-            let n = int_arg(req, i + 1)?;
-            if n < 1 {
-                return Err(data::syntax());
-            }
-            count = usize::try_from(n).unwrap_or(usize::MAX);
-        } else if arg.eq_ignore_ascii_case(b"match") && left >= 2 {
-            let p = req.arg(i + 1).unwrap_or_default();
-            pattern = (p != b"*").then_some(p);
-        } else {
-            return Err(data::syntax());
-        }
-        i += 2;
-    }
+    let (count, pattern) = super::scan::options(req, 3)?;
     let (next, batch): (u64, Vec<(&Bytes, f64)>) = if map.len() <= SMALL_SET {
         (0, map.ranked().collect())
     } else {
