@@ -1077,34 +1077,27 @@ async fn write_direct<S: Store>(
     Ok(Ticket::done(write.version, write.key))
 }
 
-/// A filter of every key `store` holds, listed page by page: once to
-/// count them (the filter's size), once to add them.
+/// A filter of every key `store` holds, listed once, page by page: the
+/// keys' hashes are kept (8 bytes each) until the count sizes the filter.
 async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::KnownKeys> {
     const PAGE: usize = 10_000;
-    let mut known: Option<crate::known_keys::KnownKeys> = None;
-    for pass in 0..2 {
-        let mut count = 0u64;
-        let mut after: Option<Bytes> = None;
-        loop {
-            // Expiry 0: expired keys are listed too; they are still in the
-            // store until the sweep deletes them.
-            let page = store.keys(after.as_deref(), PAGE, 0).await?;
-            count += page.len() as u64;
-            if let Some(known) = &known {
-                for key in &page {
-                    known.insert(key);
-                }
-            }
-            if page.len() < PAGE {
-                break;
-            }
-            after = page.last().cloned();
+    let mut hashes = Vec::new();
+    let mut after: Option<Bytes> = None;
+    loop {
+        // Expiry 0: expired keys are listed too; they are still in the store
+        // until the sweep deletes them.
+        let page = store.keys(after.as_deref(), PAGE, 0).await?;
+        hashes.extend(page.iter().map(|k| crate::known_keys::key_hash(k)));
+        if page.len() < PAGE {
+            break;
         }
-        if pass == 0 {
-            known = Some(crate::known_keys::KnownKeys::with_capacity(count));
-        }
+        after = page.last().cloned();
     }
-    Ok(known.expect("sized in the first pass"))
+    let known = crate::known_keys::KnownKeys::with_capacity(hashes.len() as u64);
+    for hash in hashes {
+        known.insert_hash(hash);
+    }
+    Ok(known)
 }
 
 /// Keeps a caller's own error from an engine closure and returns a

@@ -32,7 +32,12 @@ const MIN_KEYS: u64 = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct KnownKeys {
     bits: Box<[AtomicU64]>,
-    hasher: FixedState,
+}
+
+/// The hash a key is filed under; fixed, so keys can be hashed before the
+/// filter that takes them is sized.
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
+    FixedState::with_seed(0x6a6f_7474_6572).hash_one(key)
 }
 
 impl KnownKeys {
@@ -40,14 +45,10 @@ impl KnownKeys {
     pub(crate) fn with_capacity(expected: u64) -> Self {
         let bits = expected.saturating_mul(2).max(MIN_KEYS).saturating_mul(BITS_PER_KEY);
         let words = usize::try_from(bits.div_ceil(64)).unwrap_or(usize::MAX).next_power_of_two();
-        KnownKeys {
-            bits: (0..words).map(|_| AtomicU64::new(0)).collect(),
-            hasher: FixedState::with_seed(0x6a6f_7474_6572),
-        }
+        KnownKeys { bits: (0..words).map(|_| AtomicU64::new(0)).collect() }
     }
 
-    fn probes(&self, key: &[u8]) -> impl Iterator<Item = (usize, u64)> + '_ {
-        let hash = self.hasher.hash_one(key);
+    fn probes(&self, hash: u64) -> impl Iterator<Item = (usize, u64)> + '_ {
         // Double hashing: the second hash is odd, so the probes differ.
         let (h1, h2) = (hash, hash.rotate_left(32) | 1);
         let mask = (self.bits.len() as u64 * 64) - 1;
@@ -59,7 +60,12 @@ impl KnownKeys {
 
     /// Records that the store may hold `key`.
     pub(crate) fn insert(&self, key: &[u8]) {
-        for (word, bit) in self.probes(key) {
+        self.insert_hash(key_hash(key));
+    }
+
+    /// [`insert`](KnownKeys::insert) of a key already hashed by [`key_hash`].
+    pub(crate) fn insert_hash(&self, hash: u64) {
+        for (word, bit) in self.probes(hash) {
             if self.bits[word].load(Ordering::Relaxed) & bit == 0 {
                 self.bits[word].fetch_or(bit, Ordering::Relaxed);
             }
@@ -68,7 +74,8 @@ impl KnownKeys {
 
     /// False only if the store certainly does not hold `key`.
     pub(crate) fn may_contain(&self, key: &[u8]) -> bool {
-        self.probes(key).all(|(word, bit)| self.bits[word].load(Ordering::Relaxed) & bit != 0)
+        self.probes(key_hash(key))
+            .all(|(word, bit)| self.bits[word].load(Ordering::Relaxed) & bit != 0)
     }
 }
 
