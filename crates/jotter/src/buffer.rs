@@ -57,12 +57,17 @@ pub(crate) struct Queue {
     /// clean copy: one copy of a 100,000-member leaderboard per `ZINCRBY`.
     /// A writer takes it out, changes it in place and puts it back; `None`
     /// when not known (it is then rebuilt from the clean copy and the ops).
+    /// Changed only through `keep_view` and `drop_view` (see `view.rs`),
+    /// which keep `view_weight` (its bytes counted in the pending bound) true.
     pub view: Option<Option<Entry>>,
+    pub view_weight: usize,
+    /// Field writes to a map view since it was last weighed exactly.
+    pub view_writes: usize,
 }
 
 impl Queue {
     pub(crate) fn new(first: Pending) -> Self {
-        Queue { ops: VecDeque::from([first]), view: None }
+        Queue { ops: VecDeque::from([first]), view: None, view_weight: 0, view_writes: 0 }
     }
 }
 
@@ -119,6 +124,12 @@ impl Shard {
         }
         let queued = self.entries.values().flat_map(|q| q.iter()).map(|p| p.first_version).min();
         ready.into_iter().chain(queued).min()
+    }
+
+    /// The buffer's own copy of a pending key (see `owned.rs`), or `key`
+    /// itself if it has nothing pending.
+    pub(crate) fn kept_key(&self, key: &Bytes) -> Bytes {
+        self.entries.get_key_value(key).map_or_else(|| key.clone(), |(k, _)| k.clone())
     }
 
     /// The load slot for `key`, joining one in progress or starting one.

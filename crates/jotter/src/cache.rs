@@ -25,6 +25,7 @@ use crate::store::{Store, StoreError, Write};
 use crate::ticket::Ticket;
 use crate::txn::{Slot, Txn, whole_op};
 use crate::value::{Entry, FieldValue, MapKind, Value};
+use crate::view::Written;
 
 /// A write-behind cache in front of a [`Store`].
 ///
@@ -687,9 +688,7 @@ impl<S: Store> Cache<S> {
         let mut shard = self.inner.buffer.lock(self.inner.buffer.shard_of(key));
         shard.invalidate_load(key);
         self.inner.clean.remove(key);
-        if let Some(queue) = shard.entries.get_mut(key) {
-            queue.view = None;
-        }
+        self.inner.forget_view(&mut shard, key);
     }
 
     /// Accepts one write computed by `f` from the key's value (or blind, if
@@ -724,12 +723,19 @@ impl<S: Store> Cache<S> {
             // run while it closes, and `try_accept` checks every write.
             let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, entry: Option<Entry>| {
                 let (op, r, after) = f(entry)?;
+                // Copied once here: the buffer keeps the op and the view.
+                let op = op.map(Op::into_owned);
+                let written = op.as_ref().map(Written::of);
+                let after = match &op {
+                    Some(op) if needs_view => crate::owned::adopt(after, op),
+                    _ => after,
+                };
                 let attempt = match op {
                     None => Attempt::Accepted(r, None, None),
                     Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
                 };
                 if needs_view && matches!(attempt, Attempt::Accepted(..)) {
-                    Inner::<S>::put_view(shard, &key, after);
+                    inner.put_view(shard, &key, after, written);
                 }
                 Ok::<_, Error>(attempt)
             };
@@ -865,7 +871,7 @@ impl<S: Store> Cache<S> {
         }
         if !missing.is_empty() {
             for (key, entry) in views {
-                Inner::<S>::put_view(&mut guards[guard_of(inner.buffer.shard_of(key))], key, entry);
+                inner.put_view(&mut guards[guard_of(inner.buffer.shard_of(key))], key, entry, None);
             }
             return Ok(Step::Load(missing));
         }
@@ -887,10 +893,11 @@ impl<S: Store> Cache<S> {
         }
         if prepaid.entries == 0 {
             for slot in slots {
-                Inner::<S>::put_view(
+                inner.put_view(
                     &mut guards[guard_of(inner.buffer.shard_of(&slot.key))],
                     &slot.key,
                     slot.now,
+                    None,
                 );
             }
             return Ok(Step::Done(r, Vec::new(), Durability::default()));
@@ -915,7 +922,7 @@ impl<S: Store> Cache<S> {
             let keys = slots
                 .iter()
                 .filter(|slot| slot.op.is_some())
-                .map(|slot| (inner.buffer.shard_of(&slot.key), slot.key.clone()))
+                .map(|slot| (inner.buffer.shard_of(&slot.key), crate::owned::own(&slot.key)))
                 .collect();
             Arc::new(Group { keys })
         });
@@ -926,13 +933,17 @@ impl<S: Store> Cache<S> {
             let s = inner.buffer.shard_of(&slot.key);
             let shard = &mut guards[guard_of(s)];
             let Some(op) = slot.op else {
-                Inner::<S>::put_view(shard, &slot.key, slot.now);
+                inner.put_view(shard, &slot.key, slot.now, None);
                 continue;
             };
+            // Copied once here: the buffer keeps the op and the view.
+            let op = op.into_owned();
+            let now = crate::owned::adopt(slot.now, &op);
+            let written = Written::of(&op);
             let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
             match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {
                 Ok(Attempt::Accepted((), ticket, durable)) => {
-                    Inner::<S>::put_view(shard, &slot.key, slot.now);
+                    inner.put_view(shard, &slot.key, now, Some(written));
                     tickets.extend(ticket);
                     if let Some(durable) = durable {
                         durability.push(durable);

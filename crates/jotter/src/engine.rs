@@ -24,11 +24,13 @@ use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
 use crate::op::{Group, OP_OVERHEAD, Op, Pending};
+use crate::owned::own;
 use crate::rate::RateLimit;
 use crate::stats::{self, Counters};
 use crate::store::{Store, Write};
 use crate::ticket::{Progress, Ticket};
 use crate::value::Entry;
+use crate::view::{ViewDelta, Written};
 
 /// Clean entries: values the store already holds, or `None` for a key the
 /// store is known not to have. Evictable at will; the write buffer, not
@@ -195,17 +197,48 @@ impl<S: Store> Inner<S> {
         key: &Bytes,
         loaded: Option<Option<Entry>>,
     ) -> Option<Option<Entry>> {
-        if let Some(kept) = shard.entries.get_mut(key).and_then(|q| q.view.take()) {
-            return Some(kept);
+        if let Some(queue) = shard.entries.get_mut(key) {
+            if let Some(kept) = queue.view.take() {
+                return Some(kept);
+            }
+            queue.view_rebuilt();
         }
         self.view(shard, key, loaded)
     }
 
     /// Keeps `entry` as the key's current entry, if the key has ops pending
-    /// (otherwise the clean cache is where it belongs, and has it).
-    pub(crate) fn put_view(shard: &mut Shard, key: &Bytes, entry: Option<Entry>) {
+    /// (otherwise the clean cache is where it belongs, and has it), counting
+    /// it in the pending bound. `written`: the field write that produced it
+    /// from the kept entry, if that is how it came about.
+    pub(crate) fn put_view(
+        &self,
+        shard: &mut Shard,
+        key: &Bytes,
+        entry: Option<Entry>,
+        written: Option<Written>,
+    ) {
         if let Some(queue) = shard.entries.get_mut(key) {
-            queue.view = Some(entry);
+            self.settle_view(queue.keep_view(entry, written));
+        }
+    }
+
+    /// Forgets the key's kept entry, and gives back what it counted.
+    pub(crate) fn forget_view(&self, shard: &mut Shard, key: &Bytes) {
+        if let Some(queue) = shard.entries.get_mut(key) {
+            self.settle_view(queue.drop_view().1);
+        }
+    }
+
+    /// Takes or gives back in the pending bound what a kept view's bytes
+    /// changed by. Taken even beyond the bound: the write it belongs to is
+    /// already accepted.
+    pub(crate) fn settle_view(&self, delta: ViewDelta) {
+        match delta.after.cmp(&delta.before) {
+            std::cmp::Ordering::Greater => {
+                self.bound.force_reserve(0, (delta.after - delta.before) as u64);
+            }
+            std::cmp::Ordering::Less => self.bound.release(0, (delta.before - delta.after) as u64),
+            std::cmp::Ordering::Equal => {}
         }
     }
 
@@ -240,7 +273,7 @@ impl<S: Store> Inner<S> {
             // A flush of this key since the load began may have stored
             // something newer than what was loaded: then load again.
             if !slot.is_stale() {
-                self.clean.insert(key.clone(), loaded.clone());
+                self.clean.insert(own(key), loaded.clone());
                 let value = if take {
                     self.take_view(&mut shard, key, Some(loaded))
                 } else {
@@ -327,7 +360,7 @@ impl<S: Store> Inner<S> {
             }
             let (op, version, durable) = self.stamp_and_log(key, op, entries, grow)?;
             let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
-            place(ops, &mut shard.lsns, op, version, new_weight, lsn, fold);
+            self.settle_view(place(ops, &mut shard.lsns, op, version, new_weight, lsn, fold));
             if new_weight < old_weight {
                 self.bound.release(0, (old_weight - new_weight) as u64);
             }
@@ -441,11 +474,12 @@ impl<S: Store> Inner<S> {
         weight: usize,
         lsn: Option<u64>,
     ) {
+        let key = own(key);
         shard.entries.insert(key.clone(), Queue::new(Pending::new(op, version, weight, lsn)));
         if let Some(lsn) = lsn {
             shard.lsns.insert(lsn);
         }
-        shard.ready.insert(version, key.clone());
+        shard.ready.insert(version, key);
         self.mark_ready(self.buffer.worker_of(s), 1);
     }
 
@@ -462,7 +496,8 @@ impl<S: Store> Inner<S> {
                 let state = &self.progress.workers[self.buffer.worker_of(s)];
                 state.ready.fetch_sub(1, Ordering::AcqRel);
             }
-            shard.grouped.insert(first, key.clone());
+            let key = shard.kept_key(key);
+            shard.grouped.insert(first, key);
         }
     }
 
@@ -470,6 +505,8 @@ impl<S: Store> Inner<S> {
     /// accepted: same version, same folding. Its room is taken even beyond
     /// the bound (it was acknowledged; it must not be dropped).
     pub(crate) fn replay(&self, key: Bytes, version: u64, op: Op, lsn: u64) {
+        // A record's bytes are slices of what the log read.
+        let op = op.into_owned();
         if let Some(known) = &self.known {
             known.insert(&key);
         }
@@ -481,7 +518,8 @@ impl<S: Store> Inner<S> {
         if let Some(ops) = shard.entries.get_mut(&key) {
             let (fold, entries, old_weight, new_weight) = plan(ops, mode, &key, &op, own, false);
             self.bound.force_reserve(entries, new_weight.saturating_sub(old_weight) as u64);
-            place(ops, &mut shard.lsns, op, version, new_weight, Some(lsn), fold);
+            let view = place(ops, &mut shard.lsns, op, version, new_weight, Some(lsn), fold);
+            self.settle_view(view);
             if new_weight < old_weight {
                 self.bound.release(0, (old_weight - new_weight) as u64);
             }
@@ -538,8 +576,9 @@ impl<S: Store> Inner<S> {
             change: op.to_change(),
             expires_at: op.expires_at(),
         };
-        let ops = shard.entries.entry(key.clone()).or_default();
-        place(ops, &mut shard.lsns, op, version, 0, lsn, false);
+        let ops = shard.entries.entry(own(key)).or_default();
+        let view = place(ops, &mut shard.lsns, op, version, 0, lsn, false);
+        self.settle_view(view);
         if let Some(queued) = ops.back_mut() {
             queued.in_flight = true;
         }
@@ -582,11 +621,12 @@ impl<S: Store> Inner<S> {
             shard.lsns.remove(&lsn);
         }
         if stored {
-            if ops.is_empty()
-                && let Some(kept) = ops.view.take()
-            {
-                // The kept entry is exactly what the store now holds.
-                self.clean.insert(key.clone(), kept);
+            if ops.is_empty() && ops.view.is_some() {
+                // The kept entry is exactly what the store now holds; the
+                // clean cache counts it from now on.
+                let (kept, delta) = ops.drop_view();
+                self.settle_view(delta);
+                self.clean.insert(key.clone(), kept.flatten());
             } else if ops.view.is_some() {
                 // Reads are served from the kept entry; bringing the clean
                 // copy up to date would copy a large map for nothing. If
@@ -606,7 +646,8 @@ impl<S: Store> Inner<S> {
             // The store does not have this write: reads must not pretend
             // it does once it leaves the buffer.
             self.clean.remove(key);
-            ops.view = None;
+            let (_, delta) = ops.drop_view();
+            self.settle_view(delta);
             // A field write queued behind a whole write was built on top of
             // it (a map that replaced a blob, a map after a delete). Without
             // it, the fields would land under whatever the store holds and
@@ -631,15 +672,21 @@ impl<S: Store> Inner<S> {
         }
         match ops.front() {
             Some(next) if next.group.is_some() => {
-                shard.grouped.insert(next.first_version, key.clone());
+                let first = next.first_version;
+                let key = shard.kept_key(key);
+                shard.grouped.insert(first, key);
             }
             Some(next) => {
                 let first = next.first_version;
-                shard.ready.insert(first, key.clone());
+                let key = shard.kept_key(key);
+                shard.ready.insert(first, key);
                 self.mark_ready(self.buffer.worker_of(s), 1);
             }
             None => {
-                shard.entries.remove(key);
+                // A view taken out and never given back may still count.
+                if let Some(mut queue) = shard.entries.remove(key) {
+                    self.settle_view(queue.drop_view().1);
+                }
             }
         }
         Completed { weight: done.weight, lsn: done.first_lsn }
@@ -727,7 +774,8 @@ fn plan(
 }
 
 /// Folds a stamped op into the key's newest op, or queues it behind the
-/// others, as [`plan`] decided.
+/// others, as [`plan`] decided; the kept view, if any, follows the op (the
+/// caller settles what its bytes changed by).
 fn place(
     ops: &mut Queue,
     lsns: &mut BTreeSet<u64>,
@@ -736,10 +784,11 @@ fn place(
     weight: usize,
     lsn: Option<u64>,
     fold: bool,
-) {
-    if let Some(kept) = ops.view.take() {
-        ops.view = Some(op.apply(kept));
-    }
+) -> ViewDelta {
+    let view = match ops.view.take() {
+        Some(kept) => ops.keep_view(op.apply(kept), Some(Written::of(&op))),
+        None => ViewDelta::default(),
+    };
     match ops.back_mut().filter(|_| fold) {
         Some(p) => {
             p.op.fold(op, version);
@@ -755,4 +804,5 @@ fn place(
             }
         }
     }
+    view
 }

@@ -96,6 +96,7 @@ mod flusher;
 mod known_keys;
 mod log;
 mod op;
+mod owned;
 mod rate;
 mod record;
 mod retry;
@@ -105,6 +106,7 @@ pub mod store;
 mod ticket;
 mod txn;
 mod value;
+mod view;
 
 /// The README's example, compiled as a doctest so it stays true.
 #[cfg(doctest)]

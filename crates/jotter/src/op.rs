@@ -64,6 +64,26 @@ impl Op {
         }
     }
 
+    /// Fields the op writes (0 for a whole blob or a delete).
+    pub(crate) fn field_count(&self) -> usize {
+        match self {
+            Op::Patch { fields, .. } => fields.len(),
+            _ => 0,
+        }
+    }
+
+    /// What the fields this op writes weigh in a map (see
+    /// [`Value::weight`](crate::value::Value)), counting none as replaced.
+    pub(crate) fn view_weight(&self) -> usize {
+        match self {
+            Op::Patch { kind, fields, .. } => fields
+                .iter()
+                .map(|(f, (_, v))| crate::value::map_field_weight(*kind, f, v.as_ref()))
+                .sum(),
+            _ => 0,
+        }
+    }
+
     /// The payload weight after folding `newer` into this op, whose payload
     /// weight is `weight`; computed without folding, so a large pending map
     /// is not copied to price one more field.

@@ -146,9 +146,25 @@ impl Value {
     pub(crate) fn weight(&self) -> usize {
         match self {
             Value::Blob(b) => b.len(),
-            Value::Hash(m) => m.iter().map(|(k, v)| k.len() + v.len() + 16).sum(),
-            Value::Scores(m) => m.iter().map(|(k, _)| k.len() + 48).sum(),
+            Value::Hash(m) => m.iter().map(|(k, v)| HASH_FIELD_OVERHEAD + k.len() + v.len()).sum(),
+            Value::Scores(m) => m.iter().map(|(k, _)| SCORE_MEMBER_OVERHEAD + k.len()).sum(),
         }
+    }
+}
+
+/// Bytes a hash field accounts for beyond its name and value.
+const HASH_FIELD_OVERHEAD: usize = 16;
+/// Bytes a scored member accounts for beyond its name (its score, kept twice:
+/// by member and by rank).
+const SCORE_MEMBER_OVERHEAD: usize = 48;
+
+/// Bytes one field of a map of `kind` accounts for, as [`Value::weight`]
+/// counts it; a removed field (`None`) accounts for nothing.
+pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&FieldValue>) -> usize {
+    match (kind, value) {
+        (_, None) => 0,
+        (MapKind::Hash, Some(v)) => HASH_FIELD_OVERHEAD + field.len() + v.weight(),
+        (MapKind::Scores, Some(_)) => SCORE_MEMBER_OVERHEAD + field.len(),
     }
 }
 

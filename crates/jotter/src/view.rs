@@ -1,0 +1,96 @@
+//! The entry kept beside a key's pending ops (its view), and the bytes it
+//! counts against `max_pending_bytes`.
+//!
+//! A view is a whole copy of the key's value (a 100,000-member map, for a
+//! leaderboard with one pending `ZINCRBY`), held as long as the key has
+//! ops pending; so it counts in the pending bound like the ops do. A blob's
+//! view is weighed exactly. A map's view is weighed exactly when it is
+//! first kept and again after every `len / 8` field writes; in between,
+//! each write adds the weight of the fields it wrote without taking off
+//! what they replaced. The count is thus never below the view's weight,
+//! and above it by at most about an eighth of the map, while a field write
+//! still costs its own fields and not a walk over the map.
+//!
+//! A view is kept after its write was accepted and cannot be refused: its
+//! bytes are taken even beyond the bound, and the next write waits or is
+//! refused as the full policy says.
+
+use crate::buffer::Queue;
+use crate::op::Op;
+use crate::value::{Entry, Value};
+
+/// Field writes to a map's view between two exact weighings, at least.
+const MIN_WRITES_BETWEEN_WEIGHINGS: usize = 16;
+
+/// What a field write adds to a map view, at most: taken from its op
+/// before the op moves into the buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Written {
+    fields: usize,
+    weight: usize,
+}
+
+impl Written {
+    pub(crate) fn of(op: &Op) -> Self {
+        Written { fields: op.field_count(), weight: op.view_weight() }
+    }
+}
+
+/// How a queue's counted view bytes changed: the caller takes or gives
+/// back the difference in the bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use = "the bound must follow the view's bytes"]
+pub(crate) struct ViewDelta {
+    pub before: usize,
+    pub after: usize,
+}
+
+impl Queue {
+    /// Keeps `entry` as the key's view; `written` is the op that produced it
+    /// from the previous view (for the cheap, upper-bound count of a map).
+    pub(crate) fn keep_view(&mut self, entry: Option<Entry>, written: Option<Written>) -> ViewDelta {
+        let before = self.view_weight;
+        let after = match (&entry, written) {
+            (Some(Entry { value: Value::Hash(_) | Value::Scores(_), .. }), Some(op))
+                if before > 0 && self.view_writes < writes_between(entry.as_ref()) =>
+            {
+                self.view_writes += op.fields;
+                before + op.weight
+            }
+            _ => {
+                self.view_writes = 0;
+                entry_weight(entry.as_ref())
+            }
+        };
+        self.view = Some(entry);
+        self.view_weight = after;
+        ViewDelta { before, after }
+    }
+
+    /// Marks the view as rebuilt (from the clean copy and the ops) rather
+    /// than kept: the next [`keep_view`](Queue::keep_view) weighs it exactly.
+    pub(crate) fn view_rebuilt(&mut self) {
+        self.view_writes = usize::MAX;
+    }
+
+    /// Forgets the key's view (if any): it is no longer counted.
+    pub(crate) fn drop_view(&mut self) -> (Option<Option<Entry>>, ViewDelta) {
+        let before = std::mem::take(&mut self.view_weight);
+        self.view_writes = 0;
+        (self.view.take(), ViewDelta { before, after: 0 })
+    }
+}
+
+/// Bytes a kept view counts: the entry, or nothing for a known absence.
+fn entry_weight(entry: Option<&Entry>) -> usize {
+    entry.map_or(0, Entry::weight)
+}
+
+fn writes_between(entry: Option<&Entry>) -> usize {
+    let len = match entry.map(|e| &e.value) {
+        Some(Value::Hash(m)) => m.len(),
+        Some(Value::Scores(m)) => m.len(),
+        _ => 0,
+    };
+    (len / 8).max(MIN_WRITES_BETWEEN_WEIGHINGS)
+}
