@@ -16,6 +16,8 @@ use crate::error::BoundKind;
 pub(crate) struct Bound {
     pub max_entries: u64,
     pub max_bytes: u64,
+    /// The setting `max_bytes` comes from, named when it is reached.
+    bytes_kind: BoundKind,
     entries: AtomicU64,
     bytes: AtomicU64,
     /// Woken whenever room is given back, for writers blocked on a full buffer.
@@ -35,12 +37,23 @@ impl Bound {
         Bound {
             max_entries,
             max_bytes,
+            bytes_kind: BoundKind::Bytes,
             entries: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             room: Notify::new(),
             waiting: AtomicU64::new(0),
             pressed: AtomicBool::new(false),
         }
+    }
+
+    /// The bound on bytes is `max_memory`'s, `max` (when below
+    /// `max_pending_bytes`).
+    pub(crate) fn with_memory(mut self, max: u64) -> Self {
+        if max < self.max_bytes {
+            self.max_bytes = max;
+            self.bytes_kind = BoundKind::Memory;
+        }
+        self
     }
 
     /// Reserves `entries` and `bytes` more, or names the bound that has no room.
@@ -54,7 +67,7 @@ impl Bound {
             // The entry goes back like any release, so a writer waiting for
             // exactly that room is woken.
             self.release(entries, 0);
-            return Err(BoundKind::Bytes);
+            return Err(self.bytes_kind);
         }
         Ok(())
     }
@@ -101,7 +114,7 @@ impl Bound {
     pub(crate) fn limit(&self, kind: BoundKind) -> u64 {
         match kind {
             BoundKind::Entries => self.max_entries,
-            BoundKind::Bytes => self.max_bytes,
+            BoundKind::Bytes | BoundKind::Memory => self.max_bytes,
         }
     }
 

@@ -57,17 +57,15 @@ pub(crate) struct Queue {
     /// clean copy: one copy of a 100,000-member leaderboard per `ZINCRBY`.
     /// A writer takes it out, changes it in place and puts it back; `None`
     /// when not known (it is then rebuilt from the clean copy and the ops).
-    /// Changed only through `keep_view` and `drop_view` (see `view.rs`),
-    /// which keep `view_weight` (its bytes counted in the pending bound) true.
-    pub view: Option<Option<Entry>>,
-    pub view_weight: usize,
-    /// Field writes to a map view since it was last weighed exactly.
-    pub view_writes: usize,
+    /// Boxed: most keys never have one, and every pending key pays for
+    /// this field. Read and changed only through `view.rs`, which keeps
+    /// what it counts in the pending bound true.
+    pub(crate) view: Option<Box<crate::view::View>>,
 }
 
 impl Queue {
     pub(crate) fn new(first: Pending) -> Self {
-        Queue { ops: VecDeque::from([first]), view: None, view_weight: 0, view_writes: 0 }
+        Queue { ops: VecDeque::from([first]), view: None }
     }
 }
 

@@ -56,6 +56,8 @@ pub(crate) struct Config {
     pub flush_workers: usize,
     pub max_pending_entries: u64,
     pub max_pending_bytes: u64,
+    /// See `memory.rs`; `None`: no bound beyond the two above.
+    pub max_memory: Option<u64>,
     pub full_policy: FullPolicy,
     pub mode: WriteMode,
     pub ordered_prefixes: Vec<Bytes>,
@@ -94,6 +96,7 @@ impl Config {
 /// | `flush_workers` | the number of CPU cores |
 /// | `max_pending_entries` | 1,000,000 |
 /// | `max_pending_bytes` | 256 MiB |
+/// | `max_memory` | none: pending and clean bounded apart |
 /// | `full_policy` | `Block` for up to 5 s |
 /// | `mode` | `Coalesce` |
 /// | `max_store_writes_per_sec` | unlimited |
@@ -119,6 +122,7 @@ impl<S: Store> CacheBuilder<S> {
                 flush_workers: workers,
                 max_pending_entries: 1_000_000,
                 max_pending_bytes: 256 << 20,
+                max_memory: None,
                 full_policy: FullPolicy::Block { timeout: block_timeout },
                 mode: WriteMode::Coalesce,
                 ordered_prefixes: Vec::new(),
@@ -182,6 +186,18 @@ impl<S: Store> CacheBuilder<S> {
     /// a fixed overhead per write), counted exactly, including those in flight.
     pub fn max_pending_bytes(mut self, n: u64) -> Self {
         self.config.max_pending_bytes = n;
+        self
+    }
+
+    /// One bound on the bytes the cache holds for keys, pending and clean
+    /// together (as Redis's `maxmemory`). Pending writes may take all of it
+    /// (and never more than `max_pending_bytes`); clean entries get what
+    /// they leave, up to `cache_bytes`, so the clean cache shrinks as
+    /// pending writes grow: clean entries are evicted first, pending ones
+    /// never. When pending writes alone reach it, the full policy answers
+    /// (naming `max_memory`). Default: none.
+    pub fn max_memory(mut self, bytes: u64) -> Self {
+        self.config.max_memory = Some(bytes);
         self
     }
 
@@ -302,6 +318,9 @@ impl<S: Store> CacheBuilder<S> {
         }
         if c.max_pending_bytes < 1024 {
             return bad("max_pending_bytes", "at least 1024");
+        }
+        if c.max_memory.is_some_and(|m| m < 1024) {
+            return bad("max_memory", "at least 1024");
         }
         if c.max_store_writes_per_sec == Some(0) {
             return bad("max_store_writes_per_sec", "at least 1 (or unset for no limit)");

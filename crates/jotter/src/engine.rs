@@ -23,6 +23,7 @@ use crate::config::{Config, FullPolicy, WriteMode};
 use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
+use crate::memory::MemoryBudget;
 use crate::op::{Group, OP_OVERHEAD, Op, Pending};
 use crate::owned::own;
 use crate::rate::RateLimit;
@@ -76,6 +77,8 @@ pub(crate) struct Inner<S> {
     pub buffer: Buffer,
     pub bound: Bound,
     pub clean: CleanCache,
+    /// `max_memory`, if set: the clean cache gets what pending writes leave.
+    memory: Option<MemoryBudget>,
     pub clock: VersionClock,
     pub progress: Arc<Progress>,
     pub counters: Counters,
@@ -143,9 +146,18 @@ impl<S: Store> Inner<S> {
     ) -> Self {
         let workers = config.flush_workers;
         let items = usize::try_from(config.cache_bytes / 256).unwrap_or(usize::MAX).max(16);
+        let memory = config.max_memory.map(|m| MemoryBudget::new(m, config.cache_bytes));
+        let mut bound = Bound::new(config.max_pending_entries, config.max_pending_bytes);
+        if let Some(m) = &memory {
+            bound = bound.with_memory(m.max());
+        }
         Inner {
-            clean: clean_cache(items, config.cache_bytes),
-            bound: Bound::new(config.max_pending_entries, config.max_pending_bytes),
+            clean: clean_cache(
+                items,
+                memory.as_ref().map_or(config.cache_bytes, MemoryBudget::initial_clean),
+            ),
+            bound,
+            memory,
             rate: config.max_store_writes_per_sec.map(RateLimit::new),
             buffer: Buffer::new(workers),
             clock: VersionClock::new(floor, wall),
@@ -172,7 +184,7 @@ impl<S: Store> Inner<S> {
         loaded: Option<Option<Entry>>,
     ) -> Option<Option<Entry>> {
         let ops = shard.entries.get(key);
-        if let Some(kept) = ops.and_then(|q| q.view.as_ref()) {
+        if let Some(kept) = ops.and_then(Queue::kept) {
             return Some(kept.clone());
         }
         // Ops before the last whole one do not matter to the value.
@@ -198,7 +210,7 @@ impl<S: Store> Inner<S> {
         loaded: Option<Option<Entry>>,
     ) -> Option<Option<Entry>> {
         if let Some(queue) = shard.entries.get_mut(key) {
-            if let Some(kept) = queue.view.take() {
+            if let Some(kept) = queue.take_kept() {
                 return Some(kept);
             }
             queue.view_rebuilt();
@@ -239,6 +251,14 @@ impl<S: Store> Inner<S> {
             }
             std::cmp::Ordering::Less => self.bound.release(0, (delta.before - delta.after) as u64),
             std::cmp::Ordering::Equal => {}
+        }
+        self.rebalance_memory();
+    }
+
+    /// Gives the clean cache what pending writes leave of `max_memory`.
+    pub(crate) fn rebalance_memory(&self) {
+        if let Some(memory) = &self.memory {
+            memory.rebalance(&self.clean, self.bound.used().1);
         }
     }
 
@@ -368,6 +388,7 @@ impl<S: Store> Inner<S> {
                 self.join_group(shard, s, key, group);
             }
             shard.accepted += 1;
+            self.rebalance_memory();
             let ticket = Ticket { worker, version, key: key.clone(), done: false };
             return Ok(Attempt::Accepted(result, Some(ticket), durable));
         }
@@ -385,6 +406,7 @@ impl<S: Store> Inner<S> {
             self.join_group(shard, s, key, group);
         }
         shard.accepted += 1;
+        self.rebalance_memory();
         let ticket = Ticket { worker, version, key: key.clone(), done: false };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
     }
@@ -621,13 +643,13 @@ impl<S: Store> Inner<S> {
             shard.lsns.remove(&lsn);
         }
         if stored {
-            if ops.is_empty() && ops.view.is_some() {
+            if ops.is_empty() && ops.has_view() {
                 // The kept entry is exactly what the store now holds; the
                 // clean cache counts it from now on.
                 let (kept, delta) = ops.drop_view();
                 self.settle_view(delta);
                 self.clean.insert(key.clone(), kept.flatten());
-            } else if ops.view.is_some() {
+            } else if ops.has_view() {
                 // Reads are served from the kept entry; bringing the clean
                 // copy up to date would copy a large map for nothing. If
                 // the kept entry is ever dropped, the store is read again.
@@ -733,6 +755,8 @@ impl<S: Store> Inner<S> {
             }
             // Scans every shard: here, not after each batch on the flush path.
             stats::publish(&self.snapshot());
+            // Room given back by flushes goes back to the clean cache here.
+            self.rebalance_memory();
             if self.log.is_some() {
                 // A checkpoint fsyncs; keep it off the runtime's threads.
                 let inner = self.clone();
@@ -785,7 +809,7 @@ fn place(
     lsn: Option<u64>,
     fold: bool,
 ) -> ViewDelta {
-    let view = match ops.view.take() {
+    let view = match ops.take_kept() {
         Some(kept) => ops.keep_view(op.apply(kept), Some(Written::of(&op))),
         None => ViewDelta::default(),
     };

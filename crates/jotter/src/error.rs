@@ -13,6 +13,9 @@ pub enum BoundKind {
     Entries,
     /// `max_pending_bytes`: the bytes those writes hold.
     Bytes,
+    /// `max_memory`, when it is below `max_pending_bytes`: the bytes those
+    /// writes hold reached the bound on everything the cache holds.
+    Memory,
 }
 
 impl std::fmt::Display for BoundKind {
@@ -20,6 +23,7 @@ impl std::fmt::Display for BoundKind {
         f.write_str(match self {
             BoundKind::Entries => "max_pending_entries",
             BoundKind::Bytes => "max_pending_bytes",
+            BoundKind::Memory => "max_memory",
         })
     }
 }

@@ -95,6 +95,7 @@ mod error;
 mod flusher;
 mod known_keys;
 mod log;
+mod memory;
 mod op;
 mod owned;
 mod rate;

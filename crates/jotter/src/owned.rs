@@ -140,7 +140,8 @@ mod tests {
         .into_owned();
         // The view the write computed from the request's slices adopts the
         // op's copies.
-        let view = Entry::new(Value::Hash(Arc::new(BTreeMap::from([(field.clone(), value.clone())]))));
+        let view =
+            Entry::new(Value::Hash(Arc::new(BTreeMap::from([(field.clone(), value.clone())]))));
         let view = adopt(Some(view), &patch).unwrap();
         let Value::Hash(map) = view.value else { panic!() };
         let (f, v) = map.iter().next().unwrap();

@@ -45,39 +45,77 @@ pub(crate) struct ViewDelta {
     pub after: usize,
 }
 
+/// A key's kept entry and what it counts.
+#[derive(Debug, Default)]
+pub(crate) struct View {
+    /// `Some(None)`: the key is known absent; `None`: taken out by a writer
+    /// (see `Inner::take_view`) or never kept.
+    entry: Option<Option<Entry>>,
+    /// Bytes counted in the pending bound for it.
+    weight: usize,
+    /// Field writes to a map view since it was last weighed exactly.
+    writes: usize,
+}
+
 impl Queue {
-    /// Keeps `entry` as the key's view; `written` is the op that produced it
-    /// from the previous view (for the cheap, upper-bound count of a map).
-    pub(crate) fn keep_view(&mut self, entry: Option<Entry>, written: Option<Written>) -> ViewDelta {
-        let before = self.view_weight;
+    /// The kept entry, if there is one.
+    pub(crate) fn kept(&self) -> Option<&Option<Entry>> {
+        self.view.as_ref()?.entry.as_ref()
+    }
+
+    /// Whether an entry is kept.
+    pub(crate) fn has_view(&self) -> bool {
+        self.kept().is_some()
+    }
+
+    /// Moves the kept entry out for a writer to change in place; it stays
+    /// counted until [`keep_view`](Queue::keep_view) or
+    /// [`drop_view`](Queue::drop_view).
+    pub(crate) fn take_kept(&mut self) -> Option<Option<Entry>> {
+        self.view.as_mut()?.entry.take()
+    }
+
+    /// Keeps `entry` as the key's view; `written` is the field write that
+    /// produced it from the previous view (for the cheap, upper-bound count
+    /// of a map).
+    pub(crate) fn keep_view(
+        &mut self,
+        entry: Option<Entry>,
+        written: Option<Written>,
+    ) -> ViewDelta {
+        let view = self.view.get_or_insert_default();
+        let before = view.weight;
         let after = match (&entry, written) {
             (Some(Entry { value: Value::Hash(_) | Value::Scores(_), .. }), Some(op))
-                if before > 0 && self.view_writes < writes_between(entry.as_ref()) =>
+                if before > 0 && view.writes < writes_between(entry.as_ref()) =>
             {
-                self.view_writes += op.fields;
+                view.writes += op.fields;
                 before + op.weight
             }
             _ => {
-                self.view_writes = 0;
+                view.writes = 0;
                 entry_weight(entry.as_ref())
             }
         };
-        self.view = Some(entry);
-        self.view_weight = after;
+        view.entry = Some(entry);
+        view.weight = after;
         ViewDelta { before, after }
     }
 
     /// Marks the view as rebuilt (from the clean copy and the ops) rather
     /// than kept: the next [`keep_view`](Queue::keep_view) weighs it exactly.
     pub(crate) fn view_rebuilt(&mut self) {
-        self.view_writes = usize::MAX;
+        if let Some(view) = &mut self.view {
+            view.writes = usize::MAX;
+        }
     }
 
     /// Forgets the key's view (if any): it is no longer counted.
     pub(crate) fn drop_view(&mut self) -> (Option<Option<Entry>>, ViewDelta) {
-        let before = std::mem::take(&mut self.view_weight);
-        self.view_writes = 0;
-        (self.view.take(), ViewDelta { before, after: 0 })
+        match self.view.take() {
+            Some(view) => (view.entry, ViewDelta { before: view.weight, after: 0 }),
+            None => (None, ViewDelta::default()),
+        }
     }
 }
 
