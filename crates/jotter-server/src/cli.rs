@@ -70,6 +70,10 @@ pub(crate) struct ServeArgs {
     /// Most pending writes [default: 1000000].
     #[arg(long, env = "JOTTER_MAX_PENDING")]
     max_pending: Option<u64>,
+    /// Bound on the data held, pending and clean, e.g. 256mb; 0 = none
+    /// [default: 0].
+    #[arg(long, env = "JOTTER_MAXMEMORY", value_parser = config::parse_bytes)]
+    maxmemory: Option<config::Bytes>,
     /// Password clients must give with AUTH.
     #[arg(long, env = "JOTTER_REQUIREPASS", hide_env_values = true)]
     requirepass: Option<String>,
@@ -101,6 +105,9 @@ impl ServeArgs {
         set!(protected_mode, known_keys);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
+        }
+        if let Some(v) = &self.maxmemory {
+            c.maxmemory = Setting(*v);
         }
         if let Some(v) = &self.requirepass {
             c.requirepass = Some(v.clone());

@@ -73,6 +73,10 @@ pub(crate) struct Config {
     pub block_timeout: Setting<Duration>,
     /// Memory for clean (already stored) entries. Default: 64mb.
     pub cache_bytes: Setting<Bytes>,
+    /// One bound on the data held, pending and clean (Redis's name): clean
+    /// entries are evicted first, and when pending writes alone reach it
+    /// `full-policy` answers; 0 = none beyond the two above. Default: 0.
+    pub maxmemory: Setting<Bytes>,
     /// The server is the store's only writer: it lists the store's keys at
     /// start and answers a miss on a key it never saw without a store read.
     /// Say no if anything else writes the database. Default: yes.
@@ -90,7 +94,8 @@ pub(crate) struct Config {
     /// Default: 0.
     pub timeout: u64,
     /// A client whose pending replies exceed this many bytes is closed;
-    /// 0 = no limit (as Redis for normal clients). Default: 0.
+    /// 0 = no limit. Default: 256mb (Redis's hard limit for its replica
+    /// class): a client that never reads its replies cannot hold more.
     pub client_output_buffer_limit: Setting<Bytes>,
     /// Longest argument a client may send. Default: 512mb.
     pub proto_max_bulk_len: Setting<Bytes>,
@@ -216,13 +221,14 @@ impl Default for Config {
             full_policy: FullPolicySetting::Block,
             block_timeout: Setting(Duration::from_secs(5)),
             cache_bytes: Setting(Bytes(64 << 20)),
+            maxmemory: Setting(Bytes(0)),
             known_keys: YesNo::Yes,
             requirepass: None,
             user: Vec::new(),
             protected_mode: YesNo::Yes,
             maxclients: 10_000,
             timeout: 0,
-            client_output_buffer_limit: Setting(Bytes(0)),
+            client_output_buffer_limit: Setting(Bytes(256 << 20)),
             proto_max_bulk_len: Setting(Bytes(512 << 20)),
             shutdown_timeout: Setting(Duration::from_secs(10)),
             tls: None,
@@ -467,6 +473,9 @@ impl Config {
         }
         if self.max_pending_bytes.0.0 < 1024 {
             return Err(ConfigError::invalid("max-pending-bytes", "must be at least 1kb"));
+        }
+        if self.maxmemory.0.0 != 0 && self.maxmemory.0.0 < 1 << 20 {
+            return Err(ConfigError::invalid("maxmemory", "must be at least 1mb, or 0 for none"));
         }
         if self.maxclients == 0 {
             return Err(ConfigError::invalid("maxclients", "must be at least 1"));

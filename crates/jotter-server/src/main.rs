@@ -213,6 +213,9 @@ async fn build_cache(
     if config.flush_workers > 0 {
         builder = builder.flush_workers(config.flush_workers);
     }
+    if config.maxmemory.0.0 > 0 {
+        builder = builder.max_memory(config.maxmemory.0.0);
+    }
     builder.build().await.context("cannot start the cache")
 }
 

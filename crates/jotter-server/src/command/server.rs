@@ -266,7 +266,7 @@ fn write_section(out: &mut String, section: &str, ctx: &Ctx<'_>) {
             line!("# Memory");
             line!("used_memory:{rss}");
             line!("used_memory_rss:{rss}");
-            line!("maxmemory:0");
+            line!("maxmemory:{}", config.maxmemory.0.0);
             line!("cache_bytes:{}", config.cache_bytes.0.0);
             line!("pending_bytes:{}", stats.pending_bytes);
             line!("max_pending_bytes:{}", config.max_pending_bytes.0.0);
