@@ -12,7 +12,8 @@
 //! The connection ends when the client closes, after QUIT, on a protocol
 //! error (replied, then closed: RESP cannot resynchronise; other clients
 //! are unaffected), after `timeout` idle seconds, when its pending output
-//! passes `client-output-buffer-limit`, or when it is killed (`CLIENT KILL`,
+//! passes `client-output-buffer-limit` or would take the server past
+//! `maxmemory` (see `client_memory.rs`), or when it is killed (`CLIENT KILL`,
 //! server stop) — then after its current command and its reply.
 
 use std::sync::Arc;
@@ -96,6 +97,8 @@ where
     let idle = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
     let output_limit = usize::try_from(config.client_output_buffer_limit.0.0).unwrap_or(usize::MAX);
     let kill = client.entry.kill.clone();
+    let maxmemory = config.maxmemory.0.0;
+    let mut held = shared.client_memory.holder();
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
     loop {
@@ -132,6 +135,14 @@ where
                         );
                         return Ok(());
                     }
+                    if held.over(output.len(), maxmemory, || shared.cache.memory_used()) {
+                        tracing::warn!(
+                            client = client.entry.id,
+                            bytes = output.len(),
+                            "closing a client whose pending output would take the server past maxmemory"
+                        );
+                        return Ok(());
+                    }
                     if flow == Flow::Close || kill.is_cancelled() {
                         break;
                     }
@@ -152,6 +163,7 @@ where
             return Ok(());
         }
         write_out(&mut stream, &mut output, &kill).await?;
+        held.sent();
         if flow == Flow::Close || kill.is_cancelled() {
             return Ok(());
         }

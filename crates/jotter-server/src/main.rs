@@ -39,6 +39,7 @@ use tracing_subscriber::EnvFilter;
 mod admin;
 mod backend;
 mod cli;
+mod client_memory;
 mod clients;
 mod command;
 mod config;

@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     /// probe, and `max_version` is the cheapest query a store answers.
     pub store: Backend,
     pub clients: Clients,
+    /// Clients' pending replies, counted against `maxmemory`.
+    pub client_memory: crate::client_memory::ClientMemory,
     pub metrics: ServerMetrics,
     /// Server-wide stop: the accept loop and every connection watch it.
     pub shutdown: CancellationToken,
@@ -46,6 +48,7 @@ impl Shared {
             cache,
             store,
             clients: Clients::default(),
+            client_memory: Default::default(),
             metrics: ServerMetrics::register(),
             shutdown,
             started: Instant::now(),

@@ -147,6 +147,24 @@ fn maxmemory_is_answered_by_the_full_policy_once_pending_writes_reach_it() {
     assert_eq!(info(&mut c, "memory", "maxmemory"), 2 << 20);
 }
 
+/// Replies a client has not taken count against maxmemory too: 30 GETs of
+/// a 1 MB value, never read, would take an 8 MB server past it.
+#[test]
+fn replies_a_client_does_not_read_count_against_maxmemory() {
+    let server = Server::start_with_config("maxmemory = \"8mb\"\n", &[]);
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["SET", "big", &"x".repeat(1 << 20)]), b"+OK\r\n");
+    let mut gets = Vec::new();
+    for _ in 0..30 {
+        gets.extend(resp(&["GET", "big"]));
+    }
+    c.send(&gets);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let got = c.read_to_close();
+    assert!(got.len() < 10 << 20, "{} bytes of replies sent: the client was not closed", got.len());
+    assert!(server.log().contains("past maxmemory"), "{}", server.log());
+}
+
 /// A client sends 300 GETs of a 1 MB value and never reads: by default the
 /// server closes it once its pending replies pass 256 MB, instead of
 /// holding all 300 MB.

@@ -630,6 +630,14 @@ impl<S: Store> Cache<S> {
         inner.counters.stats(&inner.snapshot())
     }
 
+    /// Bytes the cache holds for keys now, as its bounds count them: pending
+    /// writes (with their kept views) and clean entries together; what
+    /// `max_memory` bounds.
+    #[must_use]
+    pub fn memory_used(&self) -> u64 {
+        self.inner.bound.used().1 + self.inner.clean.weight()
+    }
+
     /// Whether the store holds the newest write of `key`: nothing of it is
     /// pending and none of it was dead-lettered.
     #[must_use]
