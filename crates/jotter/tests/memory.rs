@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use jotter::{BoundKind, Cache, Error, FullPolicy, MemoryStore};
+use bytes::Bytes;
+use jotter::{BoundKind, Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
 
 /// A store whose writes all fail (transiently): everything stays pending.
 fn unreachable_store() -> MemoryStore {
@@ -91,4 +92,40 @@ async fn max_memory_evicts_clean_entries_first_then_the_full_policy_answers() {
         cache.get(format!("clean:{i:04}")).await.unwrap().unwrap();
     }
     assert!(cache.stats().loads >= loads + clean as u64 / 2, "clean entries were not evicted");
+}
+
+/// Keys, values and fields the cache keeps are its own copies: a write
+/// whose bytes are slices of a larger buffer (a server's read buffer) does
+/// not keep that buffer alive, through a plain write, a field write (with
+/// its kept view) or a transaction of two keys (with its group).
+#[tokio::test]
+async fn kept_keys_and_values_do_not_keep_the_buffer_they_were_sliced_from() {
+    let cache = Cache::builder(unreachable_store())
+        .flush_interval(Duration::from_millis(10))
+        .build()
+        .await
+        .unwrap();
+    // Every 16-byte slice of it differs from the others.
+    let buffer: Bytes = (0..16 * 1024).map(|i| (i % 251) as u8).collect();
+    let at = |i: usize| buffer.slice(i * 16..(i + 1) * 16);
+
+    cache.put(at(0), Value::Blob(at(1))).await.unwrap();
+    cache.set_field(at(2), at(3), FieldValue::Bytes(at(4))).await.unwrap();
+    cache.set_field(at(2), at(5), FieldValue::Bytes(at(6))).await.unwrap();
+    cache.incr_score(at(7), at(8), 1.0).await.unwrap();
+    let keys = [at(9), at(10)];
+    cache
+        .transact(&keys, |txn| {
+            txn.put(&keys[0], Value::Blob(at(11)), None);
+            txn.set_fields(&keys[1], MapKind::Hash, vec![(at(12), Some(FieldValue::Bytes(at(13))))])
+        })
+        .await
+        .unwrap();
+    drop(keys);
+
+    // Everything is still pending and reads back...
+    assert_eq!(cache.stats().pending_entries, 5);
+    assert_eq!(cache.get(at(0)).await.unwrap(), Some(Value::Blob(at(1))));
+    // ...yet nothing of the cache's refers to the buffer any more.
+    assert!(buffer.is_unique(), "the cache keeps a slice of the buffer");
 }
