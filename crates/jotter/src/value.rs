@@ -152,6 +152,9 @@ impl Value {
     }
 }
 
+/// Bytes an entry accounts for beyond its value (its expiry).
+pub(crate) const ENTRY_OVERHEAD: usize = 8;
+
 /// Bytes a hash field accounts for beyond its name and value.
 const HASH_FIELD_OVERHEAD: usize = 16;
 /// Bytes a scored member accounts for beyond its name (its score, kept twice:
@@ -194,7 +197,7 @@ impl Entry {
 
     /// Bytes this entry accounts for in the cache.
     pub(crate) fn weight(&self) -> usize {
-        self.value.weight() + 8
+        self.value.weight() + ENTRY_OVERHEAD
     }
 }
 

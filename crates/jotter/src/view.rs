@@ -17,7 +17,7 @@
 
 use crate::buffer::Queue;
 use crate::op::Op;
-use crate::value::{Entry, Value};
+use crate::value::{ENTRY_OVERHEAD, Entry, Value};
 
 /// Field writes to a map's view between two exact weighings, at least.
 const MIN_WRITES_BETWEEN_WEIGHINGS: usize = 16;
@@ -28,11 +28,18 @@ const MIN_WRITES_BETWEEN_WEIGHINGS: usize = 16;
 pub(crate) struct Written {
     fields: usize,
     weight: usize,
+    /// Where a whole blob's bytes live: a view of the same bytes holds no
+    /// copy of them, and counts only itself.
+    blob: Option<(usize, usize)>,
 }
 
 impl Written {
     pub(crate) fn of(op: &Op) -> Self {
-        Written { fields: op.field_count(), weight: op.view_weight() }
+        let blob = match op {
+            Op::Put { value, .. } => Some((value.as_ptr() as usize, value.len())),
+            _ => None,
+        };
+        Written { fields: op.field_count(), weight: op.view_weight(), blob }
     }
 }
 
@@ -92,6 +99,13 @@ impl Queue {
                 view.writes += op.fields;
                 before + op.weight
             }
+            (Some(Entry { value: Value::Blob(b), .. }), Some(op))
+                if op.blob == Some((b.as_ptr() as usize, b.len())) =>
+            {
+                // The op holds these bytes, and counts them.
+                view.writes = 0;
+                ENTRY_OVERHEAD
+            }
             _ => {
                 view.writes = 0;
                 entry_weight(entry.as_ref())
@@ -131,4 +145,29 @@ fn writes_between(entry: Option<&Entry>) -> usize {
         _ => 0,
     };
     (len / 8).max(MIN_WRITES_BETWEEN_WEIGHINGS)
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::op::Pending;
+
+    fn queue() -> Queue {
+        Queue::new(Pending::new(Op::Delete, 1, 0, None))
+    }
+
+    #[test]
+    fn a_blob_view_of_the_ops_own_bytes_counts_only_itself() {
+        let value = Bytes::from(vec![b'v'; 1000]);
+        let op = Op::Put { value: value.clone(), expires_at: None };
+        let mut q = queue();
+        let shared = q.keep_view(Some(Entry::new(Value::Blob(value))), Some(Written::of(&op)));
+        assert_eq!(shared, ViewDelta { before: 0, after: ENTRY_OVERHEAD });
+        let copy = Value::Blob(Bytes::from(vec![b'v'; 1000]));
+        let apart = q.keep_view(Some(Entry::new(copy)), Some(Written::of(&op)));
+        assert_eq!(apart, ViewDelta { before: ENTRY_OVERHEAD, after: 1000 + ENTRY_OVERHEAD });
+        assert_eq!(q.drop_view().1, ViewDelta { before: 1000 + ENTRY_OVERHEAD, after: 0 });
+    }
 }
