@@ -147,20 +147,23 @@ fn maxmemory_is_answered_by_the_full_policy_once_pending_writes_reach_it() {
     assert_eq!(info(&mut c, "memory", "maxmemory"), 2 << 20);
 }
 
+/// Sets a 1 MB value, sends `gets` GETs of it without reading, waits a
+/// second, then reads what the server sent until it closed (or the read
+/// timed out).
+fn gets_never_read(server: &Server, gets: usize) -> Vec<u8> {
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["SET", "big", &"x".repeat(1 << 20)]), b"+OK\r\n");
+    c.send(&resp(&["GET", "big"]).repeat(gets));
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    c.read_to_close()
+}
+
 /// Replies a client has not taken count against maxmemory too: 30 GETs of
 /// a 1 MB value, never read, would take an 8 MB server past it.
 #[test]
 fn replies_a_client_does_not_read_count_against_maxmemory() {
     let server = Server::start_with_config("maxmemory = \"8mb\"\n", &[]);
-    let mut c = server.raw();
-    c.roundtrip(&resp(&["SET", "big", &"x".repeat(1 << 20)]), b"+OK\r\n");
-    let mut gets = Vec::new();
-    for _ in 0..30 {
-        gets.extend(resp(&["GET", "big"]));
-    }
-    c.send(&gets);
-    std::thread::sleep(std::time::Duration::from_secs(1));
-    let got = c.read_to_close();
+    let got = gets_never_read(&server, 30);
     assert!(got.len() < 10 << 20, "{} bytes of replies sent: the client was not closed", got.len());
     assert!(server.log().contains("past maxmemory"), "{}", server.log());
 }
@@ -171,15 +174,7 @@ fn replies_a_client_does_not_read_count_against_maxmemory() {
 #[test]
 fn a_client_that_never_reads_is_closed_at_the_default_output_limit() {
     let server = Server::start(&[]);
-    let mut c = server.raw();
-    c.roundtrip(&resp(&["SET", "big", &"x".repeat(1 << 20)]), b"+OK\r\n");
-    let mut gets = Vec::new();
-    for _ in 0..300 {
-        gets.extend(resp(&["GET", "big"]));
-    }
-    c.send(&gets);
-    std::thread::sleep(std::time::Duration::from_secs(1));
-    let got = c.read_to_close();
+    let got = gets_never_read(&server, 300);
     assert!(
         got.len() < 256 << 20,
         "{} bytes of replies sent: the client was not closed",

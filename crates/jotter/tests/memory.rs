@@ -15,13 +15,18 @@ fn unreachable_store() -> MemoryStore {
     store
 }
 
-#[tokio::test]
-async fn a_kept_view_of_a_large_map_counts_in_the_pending_bytes() {
-    let cache = Cache::builder(unreachable_store())
+/// A cache in front of [`unreachable_store`].
+async fn pending_only() -> Cache<MemoryStore> {
+    Cache::builder(unreachable_store())
         .flush_interval(Duration::from_millis(10))
         .build()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_kept_view_of_a_large_map_counts_in_the_pending_bytes() {
+    let cache = pending_only().await;
     let members = 2_000;
     for i in 0..members {
         cache.incr_score("board", format!("player:{i:06}"), 1.0).await.unwrap();
@@ -100,11 +105,7 @@ async fn max_memory_evicts_clean_entries_first_then_the_full_policy_answers() {
 /// its kept view) or a transaction of two keys (with its group).
 #[tokio::test]
 async fn kept_keys_and_values_do_not_keep_the_buffer_they_were_sliced_from() {
-    let cache = Cache::builder(unreachable_store())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = pending_only().await;
     // Every 16-byte slice of it differs from the others.
     let buffer: Bytes = (0..16 * 1024).map(|i| (i % 251) as u8).collect();
     let at = |i: usize| buffer.slice(i * 16..(i + 1) * 16);
