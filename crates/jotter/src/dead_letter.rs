@@ -331,6 +331,8 @@ fn decode_file(mut file: Bytes) -> Result<Vec<DeadLetter>, String> {
         let bad = |what: &str| format!("letter {n}: {what}");
         let (key, version, op) =
             record::decode(get_bytes(&mut body).map_err(bad)?).map_err(|e| bad(&e.to_string()))?;
+        // Slices of the whole file otherwise: one letter kept would keep it all.
+        let (key, op) = (crate::owned::own(&key), op.into_owned());
         let error = String::from_utf8(get_bytes(&mut body).map_err(bad)?.to_vec())
             .map_err(|_| bad("the error is not UTF-8"))?;
         let attempts = get_u32(&mut body).map_err(bad)?;

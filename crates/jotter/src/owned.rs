@@ -7,7 +7,8 @@
 //! 16-byte keys with 64-byte values held 1.6 GB, every key pinning a read
 //! buffer of its own. So whatever the engine keeps beyond the call that
 //! brought it (a pending op, a buffered key, a kept view, a clean entry's
-//! key, a transaction group's keys) is copied here first, once, at the
+//! key, a transaction group's keys, a write replayed from the log, a dead
+//! letter read back from its file) is copied here first, once, at the
 //! door; what is only read during the call is never copied.
 
 use std::sync::Arc;
