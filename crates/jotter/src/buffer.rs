@@ -195,6 +195,19 @@ impl Buffer {
     pub(crate) fn shard_count(&self) -> usize {
         self.shards.len()
     }
+
+    /// Every key with pending ops that is greater than `after` (every key
+    /// if `None`), in byte order: what a listing lays over the store's keys.
+    pub(crate) fn keys_after(&self, after: Option<&[u8]>) -> BTreeSet<Bytes> {
+        let mut keys = BTreeSet::new();
+        for shard in &self.shards {
+            let shard = shard.0.lock();
+            keys.extend(
+                shard.entries.keys().filter(|k| after.is_none_or(|a| k.as_ref() > a)).cloned(),
+            );
+        }
+        keys
+    }
 }
 
 #[cfg(test)]

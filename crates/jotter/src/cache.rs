@@ -297,6 +297,10 @@ impl<S: Store> Cache<S> {
     /// buffer's writes on top (new keys in, deleted and expired keys out).
     /// An empty result means there are no more keys.
     ///
+    /// A key that exists throughout the call is listed, even if its pending
+    /// write reaches the store meanwhile; so is every key of a listing page
+    /// by page, if it exists throughout that listing.
+    ///
     /// # Errors
     ///
     /// [`Error::Store`] if the store cannot be read or cannot list keys.
@@ -323,18 +327,20 @@ impl<S: Store> Cache<S> {
         let inner = &self.inner;
         let limit = limit.max(1);
         let now = unix_millis();
+        // The buffer is read before the store: a key pending now that is
+        // stored (and leaves the buffer) while the store lists would
+        // otherwise be in neither look. A key not pending now is in the
+        // store already, and a write that keeps it alive keeps it there, so
+        // the store's listing finds it.
+        let mut candidates = inner.buffer.keys_after(after);
         let stored = inner.store.keys(after, limit, now).await?;
         // The store's page ends at its last key; pending keys past it belong
         // to a later page, unless the store has no more.
         let upper = (stored.len() >= limit).then(|| stored.last().cloned()).flatten();
-        let in_range = |k: &Bytes| {
-            after.is_none_or(|a| k.as_ref() > a) && upper.as_ref().is_none_or(|u| k <= u)
-        };
-        let mut candidates: std::collections::BTreeSet<Bytes> = stored.into_iter().collect();
-        for s in 0..inner.buffer.shard_count() {
-            let shard = inner.buffer.lock(s);
-            candidates.extend(shard.entries.keys().filter(|k| in_range(k)).cloned());
+        if let Some(upper) = &upper {
+            candidates.retain(|k| k <= upper);
         }
+        candidates.extend(stored);
         let mut live = Vec::with_capacity(candidates.len().min(limit));
         for key in candidates {
             if live.len() >= limit {
