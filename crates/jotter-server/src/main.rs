@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 mod admin;
+mod admin_auth;
 mod backend;
 mod cli;
 mod clients;
@@ -101,7 +102,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Backend::open(&config).await?;
     let cache = build_cache(&config, store.clone(), &log_dir).await?;
 
-    let resp = TcpListener::bind((config.bind, config.port)).await.with_context(|| {
+    let resp = server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
         format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
     })?;
     let admin =
@@ -223,7 +224,7 @@ async fn tls_listener(
 ) -> anyhow::Result<Option<(server::Listener, std::net::SocketAddr)>> {
     let Some(tls) = &config.tls else { return Ok(None) };
     let acceptor = tls::acceptor(tls)?;
-    let listener = TcpListener::bind((config.bind, tls.port)).await.with_context(|| {
+    let listener = server::bind(config.bind, tls.port, config.tcp_backlog).with_context(|| {
         format!("cannot listen on {}:{} (bind, tls.port)", config.bind, tls.port)
     })?;
     let addr = listener.local_addr()?;

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::task::TaskTracker;
 
 use crate::connection;
@@ -19,6 +19,18 @@ pub(crate) struct Listener {
     /// Set for the TLS port: the handshake runs in the client's task.
     #[cfg(feature = "tls")]
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// A RESP listener's socket on `ip`:`port` with a queue of `backlog`
+/// connections not yet accepted (`tcp-backlog`; tokio's own `bind` asks
+/// for 1024 and offers no choice).
+pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if ip.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // As `TcpListener::bind`: a restart may bind while old connections of
+    // the last run sit in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind((ip, port).into())?;
+    socket.listen(backlog)
 }
 
 /// Accepts clients on every listener until `shared.shutdown`, then waits
