@@ -38,6 +38,7 @@ use tracing_subscriber::EnvFilter;
 
 mod admin;
 mod admin_auth;
+mod auth_throttle;
 mod backend;
 mod cli;
 mod clients;
