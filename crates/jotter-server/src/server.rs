@@ -33,9 +33,9 @@ pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Re
     socket.listen(backlog)
 }
 
-/// Accepts clients on every listener until `shared.shutdown`, then waits
-/// (up to the shutdown timeout) for every connection to end.
-pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
+/// Accepts clients on every listener until `shared.shutdown`; returns the
+/// clients' tasks, for [`wait_for_clients`].
+pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) -> TaskTracker {
     let tracker = TaskTracker::new();
     let loops: Vec<_> = listeners
         .into_iter()
@@ -47,8 +47,18 @@ pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
         }
     }
     tracker.close();
-    let limit = shared.config.shutdown_timeout.0;
-    if tokio::time::timeout(limit, tracker.wait()).await.is_err() {
+    tracker
+}
+
+/// Waits for every connection to end after its current command, until
+/// `deadline` (the end of the whole stop).
+pub(crate) async fn wait_for_clients(
+    tracker: TaskTracker,
+    shared: &Shared,
+    deadline: std::time::Instant,
+) {
+    let deadline = tokio::time::Instant::from_std(deadline);
+    if tokio::time::timeout_at(deadline, tracker.wait()).await.is_err() {
         tracing::warn!(
             clients = shared.clients.len(),
             "clients still busy at the shutdown timeout"
