@@ -40,7 +40,7 @@ const SYSTEM_BUNDLES: &[&str] = &[
 /// The connector for `sslmode=require`.
 pub(crate) fn require() -> MakeRustlsConnect {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    connector(provider.clone(), Arc::new(EncryptOnly(provider)))
+    connector(provider.clone(), Arc::new(Relaxed { chain: None, provider }))
 }
 
 /// The connector for `verify-ca` / `verify-full`.
@@ -52,7 +52,7 @@ pub(crate) fn verifying(verify: &Verify) -> Result<MakeRustlsConnect, PgError> {
         .map_err(|e| PgError::Config(format!("cannot verify with these roots: {e}")))?;
     let verifier: Arc<dyn ServerCertVerifier> = match verify.check {
         Check::Full => webpki,
-        Check::Ca => Arc::new(AnyName(webpki)),
+        Check::Ca => Arc::new(Relaxed { chain: Some(webpki), provider: provider.clone() }),
     };
     Ok(connector(provider, verifier))
 }
@@ -104,12 +104,17 @@ fn system_bundle() -> Option<PathBuf> {
     SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()).map(Path::to_owned)
 }
 
-/// `verify-ca`: the certificate must chain to a trusted root, whatever
-/// host it names.
+/// The checks rustls's own verifier does not offer: `require` accepts
+/// any certificate (no `chain`), `verify-ca` one that chains to a trusted
+/// root whatever host it names. Either way the handshake's signatures made
+/// with the certificate are verified.
 #[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
+struct Relaxed {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Relaxed {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -118,10 +123,10 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
         // The name is checked last, once the chain is verified: a name
         // error means the chain was good.
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -135,7 +140,7 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -144,50 +149,10 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// Accepts any certificate (libpq's `require`), but verifies the handshake
-/// signatures made with it.
-#[derive(Debug)]
-struct EncryptOnly(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }

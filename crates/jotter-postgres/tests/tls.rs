@@ -55,13 +55,7 @@ async fn connect(url: &str, schema: &common::Schema) -> Result<PostgresStore, jo
 
 async fn connects(url: &str, schema: &common::Schema) {
     let store = connect(url, schema).await.unwrap_or_else(|e| panic!("{url}: {e}"));
-    let client = store.pool().get().await.expect("a connection");
-    let ssl: bool = client
-        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
-        .await
-        .expect("pg_stat_ssl")
-        .get(0);
-    assert!(ssl, "{url}: the connection is not encrypted");
+    assert!(common::is_encrypted(&store).await, "{url}: the connection is not encrypted");
 }
 
 async fn refused(url: &str, schema: &common::Schema) -> String {

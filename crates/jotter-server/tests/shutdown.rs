@@ -9,19 +9,27 @@ use std::time::Duration;
 
 use common::{Server, resp};
 
-#[test]
-fn a_second_signal_exits_at_once_and_the_next_start_flushes_what_was_pending() {
-    let args = ["--flush-interval", "10ms", "--fsync", "always"];
-    let mut server = Server::start(&args);
+const ARGS: [&str; 4] = ["--flush-interval", "10ms", "--fsync", "always"];
+
+/// Stores `pending` = `kept`, then locks the database and writes `pending`
+/// = `newer`, which cannot reach it. Another connection holding the write
+/// lock: every flush waits for it and fails as busy (transient), so nothing
+/// can drain until the returned connection rolls back.
+fn lock_with_a_pending_write(server: &Server) -> rusqlite::Connection {
     let mut c = server.raw();
     c.roundtrip(&resp(&["SET", "pending", "kept"]), b"+OK\r\n");
     c.roundtrip(&resp(&["JOTTER.FLUSH", "5000"]), b"+OK\r\n");
-
-    // Another connection holds the database's write lock: every flush now
-    // waits for it and fails as busy (transient), so nothing can drain.
     let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
     db.execute_batch("BEGIN EXCLUSIVE").expect("lock the database");
     c.roundtrip(&resp(&["SET", "pending", "newer"]), b"+OK\r\n");
+    db
+}
+
+#[test]
+fn a_second_signal_exits_at_once_and_the_next_start_flushes_what_was_pending() {
+    let args = ARGS;
+    let mut server = Server::start(&args);
+    let db = lock_with_a_pending_write(&server);
 
     server.signal("TERM");
     std::thread::sleep(Duration::from_millis(500));
@@ -61,14 +69,8 @@ fn last_log_line(server: &Server) -> String {
 #[test]
 fn a_client_blocked_in_jotter_flush_does_not_stretch_the_stop() {
     const TIMEOUT: Duration = Duration::from_secs(3);
-    let args = ["--flush-interval", "10ms", "--fsync", "always"];
-    let mut server = Server::start_with_config("shutdown-timeout = \"3s\"\n", &args);
-    let mut c = server.raw();
-    c.roundtrip(&resp(&["SET", "stored", "1"]), b"+OK\r\n");
-    c.roundtrip(&resp(&["JOTTER.FLUSH", "5000"]), b"+OK\r\n");
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    db.execute_batch("BEGIN EXCLUSIVE").expect("lock the database");
-    c.roundtrip(&resp(&["SET", "pending", "kept"]), b"+OK\r\n");
+    let mut server = Server::start_with_config("shutdown-timeout = \"3s\"\n", &ARGS);
+    let db = lock_with_a_pending_write(&server);
     let mut blocked = server.raw();
     blocked.send(&resp(&["JOTTER.FLUSH"]));
     std::thread::sleep(Duration::from_millis(300));
