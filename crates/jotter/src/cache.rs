@@ -327,20 +327,31 @@ impl<S: Store> Cache<S> {
         let inner = &self.inner;
         let limit = limit.max(1);
         let now = unix_millis();
-        // The buffer is read before the store: a key pending now that is
-        // stored (and leaves the buffer) while the store lists would
-        // otherwise be in neither look. A key not pending now is in the
-        // store already, and a write that keeps it alive keeps it there, so
-        // the store's listing finds it.
-        let mut candidates = inner.buffer.keys_after(after);
+        let departures = inner.buffer.departures();
         let stored = inner.store.keys(after, limit, now).await?;
         // The store's page ends at its last key; pending keys past it belong
         // to a later page, unless the store has no more.
-        let upper = (stored.len() >= limit).then(|| stored.last().cloned()).flatten();
-        if let Some(upper) = &upper {
-            candidates.retain(|k| k <= upper);
-        }
+        let mut upper = last_of_full(&stored, limit);
+        let mut candidates = inner.buffer.keys_in(after, upper.as_deref());
         candidates.extend(stored);
+        // A key pending when the store listed, stored and gone from the
+        // buffer before the buffer was read, is in neither look: if any key
+        // left the buffer meanwhile, list the store again. A key still in
+        // the buffer when it was read is a candidate already; one that was
+        // not is in the store by then, and stays there while it lives.
+        if inner.buffer.departures() != departures {
+            let again = inner.store.keys(after, limit, now).await?;
+            // Candidates go only as far as both listings are complete.
+            if let Some(last) = last_of_full(&again, limit)
+                && upper.as_ref().is_none_or(|u| last < *u)
+            {
+                upper = Some(last);
+            }
+            candidates.extend(again);
+            if let Some(upper) = &upper {
+                candidates.retain(|k| k <= upper);
+            }
+        }
         let mut live = Vec::with_capacity(candidates.len().min(limit));
         for key in candidates {
             if live.len() >= limit {
@@ -1109,6 +1120,12 @@ async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::Known
 /// Keeps a caller's own error from an engine closure and returns a
 /// stand-in engine error, which ends the write at once (nothing written);
 /// [`carried`] gives the caller's error back.
+/// The last key of a store listing that filled its `limit` (the store may
+/// hold more past it), or `None` if the listing reached the end.
+fn last_of_full(listed: &[Bytes], limit: usize) -> Option<Bytes> {
+    (listed.len() >= limit).then(|| listed.last().cloned()).flatten()
+}
+
 fn stand_in<E>(failed: &mut Option<E>, e: E) -> Error {
     *failed = Some(e);
     Error::Stopped

@@ -640,6 +640,8 @@ impl<S: Store> Inner<S> {
             }
             None => {
                 shard.entries.remove(key);
+                // Listings learn that a key may have moved to the store.
+                self.buffer.departed();
             }
         }
         Completed { weight: done.weight, lsn: done.first_lsn }
