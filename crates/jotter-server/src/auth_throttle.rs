@@ -4,10 +4,12 @@
 //! second. Here the first [`FREE_FAILURES`] failed attempts from an address
 //! cost nothing; after that every `AUTH` (and `HELLO … AUTH`) from the
 //! address waits before its password is even looked at: [`FIRST_DELAY`],
-//! doubling with each further failure up to [`MAX_DELAY`]. The waits are
-//! spaced per address, not per connection, so opening more connections
-//! does not multiply the guesses: an address gets at most one attempt per
-//! delay. The wait suspends only the connection that asked; other clients
+//! doubling with each further failure up to [`MAX_DELAY`]. Once an address
+//! has failed, its attempts still waiting count as failures to come, and
+//! the waits are spaced per address, not per connection: opening more
+//! connections does not multiply the guesses. An address that never failed
+//! is not slowed, however many connections it opens at once (a client's
+//! pool). The wait suspends only the connection that asked; other clients
 //! are not held up.
 //!
 //! An address's failures are forgotten [`FORGET_AFTER`] after its last
@@ -42,6 +44,8 @@ const MAX_ADDRESSES: usize = 65_536;
 #[derive(Clone, Copy, Debug)]
 struct Record {
     failures: u32,
+    /// Attempts begun and not yet ended.
+    pending: u32,
     last_failure: Instant,
     /// When the next throttled attempt of this address may go.
     next_slot: Instant,
@@ -69,36 +73,40 @@ impl Default for AuthThrottle {
 }
 
 impl AuthThrottle {
-    /// Waits as long as `addr`'s failures say, before an attempt to
-    /// authenticate from it is checked.
-    pub(crate) async fn before_attempt(&self, addr: IpAddr) {
-        if let Some(until) = self.slot(addr, Instant::now()) {
+    /// Begins an attempt to authenticate from `addr`: waits as long as the
+    /// address's failures say, then hands back the attempt, which the
+    /// caller marks [`failed`](Attempt::failed) if the password was wrong.
+    pub(crate) async fn attempt(&self, addr: IpAddr) -> Attempt<'_> {
+        let key = counted_as(addr);
+        let attempt = Attempt { throttle: self, key };
+        if let Some(until) = self.begin(key, Instant::now()) {
             self.throttled.fetch_add(1, Ordering::Relaxed);
             self.throttled_metric.increment(1);
             tokio::time::sleep_until(until).await;
         }
+        attempt
     }
 
-    /// Counts a failed attempt from `addr`.
-    pub(crate) fn failed(&self, addr: IpAddr) {
+    /// Counts a failed attempt from the address counted as `key`.
+    fn failed(&self, key: IpAddr) {
         self.failures.fetch_add(1, Ordering::Relaxed);
         self.failures_metric.increment(1);
         let now = Instant::now();
         let mut addresses = self.addresses.lock();
-        let key = counted_as(addr);
-        if !addresses.contains_key(&key) && addresses.len() >= MAX_ADDRESSES {
-            make_room(&mut addresses, now);
-        }
-        let record = addresses.entry(key).or_insert(Record {
-            failures: 0,
-            last_failure: now,
-            next_slot: now,
-        });
-        if now.saturating_duration_since(record.last_failure) >= FORGET_AFTER {
-            record.failures = 0;
-        }
+        let record = record_of(&mut addresses, key, now);
         record.failures = record.failures.saturating_add(1);
         record.last_failure = now;
+    }
+
+    /// Ends an attempt (however it ended, the connection gone included).
+    fn ended(&self, key: IpAddr) {
+        let mut addresses = self.addresses.lock();
+        if let Some(record) = addresses.get_mut(&key) {
+            record.pending = record.pending.saturating_sub(1);
+            if record.pending == 0 && record.failures == 0 {
+                addresses.remove(&key);
+            }
+        }
     }
 
     /// Failed attempts since start.
@@ -111,19 +119,59 @@ impl AuthThrottle {
         self.throttled.load(Ordering::Relaxed)
     }
 
-    /// The moment an attempt from `addr` made `now` may be checked, if it
-    /// must wait; takes that slot, so the next attempt waits after it.
-    fn slot(&self, addr: IpAddr, now: Instant) -> Option<Instant> {
+    /// Registers an attempt from `key` made `now`; the moment it may be
+    /// checked, if it must wait, taking that slot so the next attempt
+    /// waits after it.
+    fn begin(&self, key: IpAddr, now: Instant) -> Option<Instant> {
         let mut addresses = self.addresses.lock();
-        let record = addresses.get_mut(&counted_as(addr))?;
-        if now.saturating_duration_since(record.last_failure) >= FORGET_AFTER {
+        let record = record_of(&mut addresses, key, now);
+        let ahead = record.pending;
+        record.pending = record.pending.saturating_add(1);
+        if record.failures == 0 {
             return None;
         }
-        let delay = delay_after(record.failures)?;
+        let delay = delay_after(record.failures.saturating_add(ahead))?;
         let until = record.next_slot.max(now) + delay;
         record.next_slot = until;
         Some(until)
     }
+}
+
+/// An attempt to authenticate, from [`AuthThrottle::attempt`].
+pub(crate) struct Attempt<'a> {
+    throttle: &'a AuthThrottle,
+    key: IpAddr,
+}
+
+impl Attempt<'_> {
+    /// The password was wrong.
+    pub(crate) fn failed(self) {
+        self.throttle.failed(self.key);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        self.throttle.ended(self.key);
+    }
+}
+
+/// The record of `key`, made if missing (room made first if the map is
+/// full) and started afresh if its failures are old enough to forget.
+fn record_of(addresses: &mut HashMap<IpAddr, Record>, key: IpAddr, now: Instant) -> &mut Record {
+    if !addresses.contains_key(&key) && addresses.len() >= MAX_ADDRESSES {
+        make_room(addresses, now);
+    }
+    let record = addresses.entry(key).or_insert(Record {
+        failures: 0,
+        pending: 0,
+        last_failure: now,
+        next_slot: now,
+    });
+    if now.saturating_duration_since(record.last_failure) >= FORGET_AFTER {
+        record.failures = 0;
+    }
+    record
 }
 
 /// The wait before an attempt from an address with `failures` failures.
@@ -146,7 +194,9 @@ fn counted_as(addr: IpAddr) -> IpAddr {
 }
 
 fn make_room(addresses: &mut HashMap<IpAddr, Record>, now: Instant) {
-    addresses.retain(|_, r| now.saturating_duration_since(r.last_failure) < FORGET_AFTER);
+    addresses.retain(|_, r| {
+        r.pending > 0 || now.saturating_duration_since(r.last_failure) < FORGET_AFTER
+    });
     if addresses.len() >= MAX_ADDRESSES
         && let Some(oldest) = addresses.iter().min_by_key(|(_, r)| r.last_failure).map(|(a, _)| *a)
     {
@@ -169,21 +219,54 @@ mod tests {
         assert_eq!(delay_after(FREE_FAILURES + 40), Some(MAX_DELAY));
     }
 
+    /// One attempt from `addr` made `now` that fails; its wait, if any.
+    fn fail_once(t: &AuthThrottle, addr: IpAddr, now: Instant) -> Option<Instant> {
+        let key = counted_as(addr);
+        let wait = t.begin(key, now);
+        t.failed(key);
+        t.ended(key);
+        wait
+    }
+
     #[test]
     fn attempts_wait_after_a_few_failures_and_only_from_that_address() {
         let t = AuthThrottle::default();
         for _ in 0..FREE_FAILURES {
-            assert_eq!(t.slot(A, Instant::now()), None, "the first failures are free");
-            t.failed(A);
+            assert_eq!(fail_once(&t, A, Instant::now()), None, "the first failures are free");
         }
         let now = Instant::now();
-        assert_eq!(t.slot(A, now), Some(now + FIRST_DELAY));
-        // A second connection from the same address queues behind the first.
-        assert_eq!(t.slot(A, now), Some(now + 2 * FIRST_DELAY));
-        assert_eq!(t.slot(B, now), None, "another address is not held up");
-        assert_eq!(t.failures(), u64::from(FREE_FAILURES));
+        assert_eq!(fail_once(&t, A, now), Some(now + FIRST_DELAY));
+        // The next waits after that one, twice as long.
+        assert_eq!(fail_once(&t, A, now), Some(now + 3 * FIRST_DELAY));
+        assert_eq!(t.begin(B, now), None, "another address is not held up");
+        assert_eq!(t.failures(), u64::from(FREE_FAILURES) + 2);
         // Forgotten once the address stops failing for a while.
-        assert_eq!(t.slot(A, now + FORGET_AFTER), None);
+        assert_eq!(t.begin(counted_as(A), Instant::now() + FORGET_AFTER), None);
+    }
+
+    #[test]
+    fn attempts_still_waiting_count_as_failures_to_come() {
+        let t = AuthThrottle::default();
+        let key = counted_as(A);
+        // Many connections at once from an address that never failed (a
+        // client's pool): none waits.
+        for _ in 0..20 {
+            assert_eq!(t.begin(key, Instant::now()), None);
+        }
+        for _ in 0..20 {
+            t.ended(key);
+        }
+        assert!(t.addresses.lock().is_empty(), "a clean address keeps no record");
+        for _ in 0..FREE_FAILURES {
+            fail_once(&t, A, Instant::now());
+        }
+        // Three guesses at once after that: each waits for the ones ahead.
+        let now = Instant::now();
+        let waits: Vec<_> = (0..3).map(|_| t.begin(key, now)).collect();
+        assert_eq!(
+            waits,
+            vec![Some(now + FIRST_DELAY), Some(now + 3 * FIRST_DELAY), Some(now + 7 * FIRST_DELAY)]
+        );
     }
 
     #[test]

@@ -170,8 +170,7 @@ async fn auth(req: &Request, ctx: &mut Ctx<'_>) {
 /// Authenticates the connection, or replies WRONGPASS and returns false.
 /// An address that failed too often waits first (see `auth_throttle.rs`).
 async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
-    let addr = ctx.client.entry.addr.ip();
-    ctx.shared.auth_throttle.before_attempt(addr).await;
+    let attempt = ctx.shared.auth_throttle.attempt(ctx.client.entry.addr.ip()).await;
     match authenticate(ctx.shared, name, password) {
         Some(user) => {
             ctx.client.authenticated = true;
@@ -179,7 +178,7 @@ async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool
             true
         }
         None => {
-            ctx.shared.auth_throttle.failed(addr);
+            attempt.failed();
             ctx.reply().error(WRONGPASS);
             false
         }
