@@ -34,7 +34,7 @@ pub enum PgError {
         source: tokio_postgres::Error,
     },
     /// No connection could be had from the pool.
-    #[error("{context}: no database connection: {source}")]
+    #[error("{context}: no database connection: {}", with_causes(source))]
     Pool {
         /// What the store was doing.
         context: String,
@@ -65,6 +65,23 @@ pub enum PgError {
         /// The newest version this code knows.
         known: u32,
     },
+}
+
+/// `e` and the errors that caused it, as one line: a failed TLS handshake
+/// says why (`invalid peer certificate: UnknownIssuer`), not only that it
+/// failed. A cause whose words are already in the line is not repeated.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
 }
 
 /// The SQLSTATE and the database's own detail, when the error carries them.

@@ -38,7 +38,11 @@
 //! A URL with `sslmode=require` connects over TLS (encrypted, the
 //! certificate not checked, as libpq's `require`) when built with the `tls`
 //! feature, and is refused with an error saying so otherwise;
-//! `sslmode=prefer` (the default) connects without TLS.
+//! `sslmode=prefer` (the default) connects without TLS. `sslmode=verify-ca`
+//! checks that the server's certificate chains to a trusted root, and
+//! `sslmode=verify-full` also that it names the host; the roots are the PEM
+//! file of `sslrootcert=PATH`, or the system's CA bundle without it (or
+//! with `sslrootcert=system`).
 //!
 //! # Example
 //!
@@ -72,6 +76,7 @@ mod error;
 mod mapping;
 mod read;
 mod schema;
+mod ssl;
 #[cfg(feature = "tls")]
 mod tls;
 mod write;
@@ -221,20 +226,26 @@ fn build_pool(url: &str, options: &PostgresOptions) -> Result<Pool, PgError> {
     if options.pool_size == 0 {
         return Err(PgError::Config("the pool needs at least one connection".into()));
     }
-    let config = pg_config(url, options)?;
+    let (url, verify) = ssl::split_url(url)?;
+    let config = pg_config(&url, options)?;
     // `Fast` recycling checks only that the connection is open: a batch is
     // one round trip, and a verifying query per checkout would double it.
     // A connection that died is noticed by its failed statement (a
     // transient error) and dropped at its next checkout.
     let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
     #[cfg(feature = "tls")]
-    let manager = if config.get_ssl_mode() == SslMode::Require {
-        Manager::from_config(config, tls::require(), recycling)
-    } else {
-        Manager::from_config(config, NoTls, recycling)
+    let manager = match &verify {
+        Some(verify) => Manager::from_config(config, tls::verifying(verify)?, recycling),
+        None if config.get_ssl_mode() == SslMode::Require => {
+            Manager::from_config(config, tls::require(), recycling)
+        }
+        None => Manager::from_config(config, NoTls, recycling),
     };
     #[cfg(not(feature = "tls"))]
-    let manager = Manager::from_config(config, NoTls, recycling);
+    let manager = {
+        debug_assert!(verify.is_none(), "ssl::split_url refuses verification without tls");
+        Manager::from_config(config, NoTls, recycling)
+    };
     Pool::builder(manager)
         .max_size(options.pool_size)
         .wait_timeout(Some(options.wait_timeout))

@@ -274,13 +274,7 @@ async fn sslmode_require_connects_over_tls() {
         .expect("a TLS connection");
     store.write(&[put("k", 1, "over tls")]).await.expect("write");
     assert_eq!(value(&store, "k").await, Some(Value::from("over tls")));
-    let client = store.pool().get().await.expect("client");
-    let ssl: bool = client
-        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
-        .await
-        .expect("pg_stat_ssl")
-        .get(0);
-    assert!(ssl, "the connection is not encrypted");
+    assert!(common::is_encrypted(&store).await, "the connection is not encrypted");
 }
 
 // ---- The differential property test --------------------------------------

@@ -1,6 +1,7 @@
 //! The HTTP admin listener: `/metrics` (Prometheus text), `/health` (the
 //! process runs) and `/ready` (it can take traffic: the store answers, the
 //! log directory takes writes, the backlog is below the critical level).
+//! With `admin-token`, every path but `/health` asks for it (`admin_auth.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +49,9 @@ pub(crate) async fn serve(
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
-        .with_state(Admin { shared, prometheus });
+        .with_state(Admin { shared: shared.clone(), prometheus });
+    // Last, so that it covers every route above.
+    let app = crate::admin_auth::protect(app, shared.config.admin_token.as_deref());
     axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await
 }
 

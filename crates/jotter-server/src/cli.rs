@@ -51,6 +51,13 @@ pub(crate) struct ServeArgs {
     /// Port of the HTTP admin listener, 0 for any free port [default: 9380].
     #[arg(long, env = "JOTTER_ADMIN_PORT")]
     admin_port: Option<u16>,
+    /// Token the admin port asks for (Authorization: Bearer TOKEN) on every
+    /// path but /health; needed to bind it outside loopback.
+    #[arg(long, env = "JOTTER_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Queue length of connections not yet accepted [default: 511].
+    #[arg(long, env = "JOTTER_TCP_BACKLOG")]
+    tcp_backlog: Option<u32>,
     /// Directory of the write-ahead log and of relative SQLite paths
     /// [default: ./jotter-data].
     #[arg(long, env = "JOTTER_DATA_DIR")]
@@ -102,7 +109,7 @@ impl ServeArgs {
             )*};
         }
         set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
-        set!(protected_mode, known_keys);
+        set!(protected_mode, known_keys, tcp_backlog);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
         }
@@ -111,6 +118,9 @@ impl ServeArgs {
         }
         if let Some(v) = &self.requirepass {
             c.requirepass = Some(v.clone());
+        }
+        if let Some(v) = &self.admin_token {
+            c.admin_token = Some(v.clone());
         }
         c.validate()?;
         Ok(c)

@@ -48,6 +48,13 @@ pub(crate) struct Config {
     pub admin_bind: IpAddr,
     /// Port of the HTTP admin listener; 0 picks a free one. Default: 9380.
     pub admin_port: u16,
+    /// Token the admin port asks for (`Authorization: Bearer TOKEN`) on
+    /// every path but `/health`; needed to bind it outside loopback.
+    /// Default: none.
+    pub admin_token: Option<String>,
+    /// Length of the RESP listeners' queue of connections not yet accepted
+    /// (the kernel caps it at net.core.somaxconn). Default: 511.
+    pub tcp_backlog: u32,
     /// Directory of the write-ahead log (`log/`) and of relative SQLite
     /// paths. Default: ./jotter-data.
     pub data_dir: PathBuf,
@@ -210,6 +217,8 @@ impl Default for Config {
             port: 6380,
             admin_bind: IpAddr::from([127, 0, 0, 1]),
             admin_port: 9380,
+            admin_token: None,
+            tcp_backlog: 511,
             data_dir: PathBuf::from("./jotter-data"),
             store: StoreUrl::Sqlite(PathBuf::from("jotter.db")),
             fsync: FsyncSetting::Everysec,
@@ -501,19 +510,37 @@ impl Config {
                 ));
             }
         }
-        if self.protected_mode == YesNo::Yes && !self.auth_required() {
-            for (key, addr) in [("bind", self.bind), ("admin-bind", self.admin_bind)] {
-                if !addr.is_loopback() {
-                    return Err(ConfigError::invalid(
-                        key,
-                        format!(
-                            "protected mode refuses to listen on {addr} without a password: \
-                             set requirepass (or a [[user]]), bind a loopback address, \
-                             or set protected-mode = \"no\""
-                        ),
-                    ));
-                }
-            }
+        if self.admin_token.as_deref() == Some("") {
+            return Err(ConfigError::invalid(
+                "admin-token",
+                "must not be empty (leave it out for no token)",
+            ));
+        }
+        // The admin port has no password of its own but the token: whatever
+        // protected mode says, it listens outside loopback only with one.
+        if !self.admin_bind.is_loopback() && self.admin_token.is_none() {
+            return Err(ConfigError::invalid(
+                "admin-bind",
+                format!(
+                    "the admin port refuses to listen on {} without a token: set admin-token \
+                     (clients then send Authorization: Bearer TOKEN) or bind a loopback address",
+                    self.admin_bind
+                ),
+            ));
+        }
+        if self.tcp_backlog == 0 || self.tcp_backlog > 65_535 {
+            return Err(ConfigError::invalid("tcp-backlog", "must be between 1 and 65535"));
+        }
+        if self.protected_mode == YesNo::Yes && !self.auth_required() && !self.bind.is_loopback() {
+            return Err(ConfigError::invalid(
+                "bind",
+                format!(
+                    "protected mode refuses to listen on {} without a password: \
+                     set requirepass (or a [[user]]), bind a loopback address, \
+                     or set protected-mode = \"no\"",
+                    self.bind
+                ),
+            ));
         }
         Ok(())
     }
@@ -540,6 +567,8 @@ mod tests {
             "port",
             "admin-bind",
             "admin-port",
+            "admin-token",
+            "tcp-backlog",
             "data-dir",
             "store",
             "fsync",
@@ -651,5 +680,32 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("protected mode"));
         c.requirepass = Some("pw".into());
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn the_admin_port_listens_outside_loopback_only_with_a_token() {
+        // A password for RESP does not protect the HTTP port.
+        let mut c = Config {
+            admin_bind: IpAddr::from([0, 0, 0, 0]),
+            requirepass: Some("pw".into()),
+            protected_mode: YesNo::No,
+            ..Config::default()
+        };
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("admin-bind") && err.contains("admin-token"), "{err}");
+        c.admin_token = Some("t0ken".into());
+        c.validate().unwrap();
+        c.admin_token = Some(String::new());
+        assert!(c.validate().unwrap_err().to_string().contains("admin-token"));
+    }
+
+    #[test]
+    fn tcp_backlog_defaults_to_redis_and_is_checked() {
+        assert_eq!(Config::default().tcp_backlog, 511);
+        let c = Config::from_toml("tcp-backlog = 1024").unwrap();
+        assert_eq!(c.tcp_backlog, 1024);
+        c.validate().unwrap();
+        let err = Config::from_toml("tcp-backlog = 0").unwrap().validate().unwrap_err();
+        assert!(err.to_string().contains("tcp-backlog"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::task::TaskTracker;
 
 use crate::connection;
@@ -21,9 +21,21 @@ pub(crate) struct Listener {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
-/// Accepts clients on every listener until `shared.shutdown`, then waits
-/// (up to the shutdown timeout) for every connection to end.
-pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
+/// A RESP listener's socket on `ip`:`port` with a queue of `backlog`
+/// connections not yet accepted (`tcp-backlog`; tokio's own `bind` asks
+/// for 1024 and offers no choice).
+pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if ip.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // As `TcpListener::bind`: a restart may bind while old connections of
+    // the last run sit in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind((ip, port).into())?;
+    socket.listen(backlog)
+}
+
+/// Accepts clients on every listener until `shared.shutdown`; returns the
+/// clients' tasks, for [`wait_for_clients`].
+pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) -> TaskTracker {
     let tracker = TaskTracker::new();
     let loops: Vec<_> = listeners
         .into_iter()
@@ -35,8 +47,18 @@ pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) {
         }
     }
     tracker.close();
-    let limit = shared.config.shutdown_timeout.0;
-    if tokio::time::timeout(limit, tracker.wait()).await.is_err() {
+    tracker
+}
+
+/// Waits for every connection to end after its current command, until
+/// `deadline` (the end of the whole stop).
+pub(crate) async fn wait_for_clients(
+    tracker: TaskTracker,
+    shared: &Shared,
+    deadline: std::time::Instant,
+) {
+    let deadline = tokio::time::Instant::from_std(deadline);
+    if tokio::time::timeout_at(deadline, tracker.wait()).await.is_err() {
         tracing::warn!(
             clients = shared.clients.len(),
             "clients still busy at the shutdown timeout"

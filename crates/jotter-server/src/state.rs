@@ -10,6 +10,7 @@ use jotter::Cache;
 use crate::backend::Backend;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth_throttle::AuthThrottle;
 use crate::clients::Clients;
 use crate::config::Config;
 use crate::telemetry::ServerMetrics;
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     pub commands_processed: AtomicU64,
     pub connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
+    /// Failed AUTH attempts, per address, and the waits they cost.
+    pub auth_throttle: AuthThrottle,
 }
 
 impl Shared {
@@ -55,6 +58,7 @@ impl Shared {
             commands_processed: AtomicU64::new(0),
             connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
+            auth_throttle: AuthThrottle::default(),
         }
     }
 }

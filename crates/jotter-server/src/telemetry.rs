@@ -7,6 +7,8 @@
 //! - `jotter_connections_total` (counter): connections accepted
 //! - `jotter_rejected_connections_total` (counter): refused over `maxclients`
 //! - `jotter_commands_total{command}` (counter): commands executed, per command
+//! - `jotter_auth_failures_total`, `jotter_auth_throttled_total` (counters):
+//!   failed AUTH attempts, and attempts made to wait (`auth_throttle.rs`)
 
 use metrics::{Counter, Gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};

@@ -101,3 +101,58 @@ fn a_tls_section_without_the_tls_feature_is_refused() {
     let err = refused(&[], Some("[tls]\nport = 0\ncert = \"c.pem\"\nkey = \"k.pem\"\n"));
     assert!(err.contains("tls") && err.contains("--features tls"), "{err}");
 }
+
+#[test]
+fn the_admin_port_outside_loopback_needs_a_token() {
+    // Even with a RESP password and protected mode off.
+    let err = refused(
+        &["--admin-bind", "0.0.0.0", "--requirepass", "pw", "--protected-mode", "no"],
+        None,
+    );
+    assert!(err.contains("admin-bind") && err.contains("admin-token"), "{err}");
+    let server = Server::start(&["--admin-bind", "0.0.0.0", "--admin-token", "s3cret"]);
+    let (status, _) = server.http_get("/metrics");
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn with_a_token_every_admin_path_but_health_asks_for_it() {
+    let server = Server::start(&["--admin-token", "s3cret"]);
+    let right = "Authorization: Bearer s3cret\r\n";
+    let wrong = "Authorization: Bearer s3cre7\r\n";
+    assert_eq!(server.http_get("/health"), (200, "ok".to_owned()));
+    // A path that does not exist is refused too, not reported missing.
+    for path in ["/metrics", "/ready", "/health/store", "/nothing-here"] {
+        assert_eq!(server.http_get(path).0, 401, "{path} without the token");
+        assert_eq!(server.http_get_with(path, wrong).0, 401, "{path} with a wrong token");
+    }
+    assert_eq!(server.http_get_with("/metrics", right).0, 200);
+    assert_eq!(server.http_get_with("/ready", right).0, 200);
+    assert_eq!(server.http_get_with("/nothing-here", right).0, 404);
+}
+
+/// The listen queue `ss` reports for the listening socket on `port`
+/// (Send-Q of a listening socket is its backlog), or `None` without `ss`.
+fn listen_backlog(port: u16) -> Option<u32> {
+    let out = std::process::Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next()?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[test]
+fn tcp_backlog_is_511_by_default_and_a_setting() {
+    let server = Server::start(&[]);
+    let Some(backlog) = listen_backlog(server.resp.port()) else {
+        eprintln!("SKIPPED: `ss` is not available to read the listen queue");
+        return;
+    };
+    assert_eq!(backlog, 511);
+    let server = Server::start(&["--tcp-backlog", "77"]);
+    assert_eq!(listen_backlog(server.resp.port()), Some(77));
+    let server = Server::start_with_config("tcp-backlog = 1000\n", &[]);
+    assert_eq!(listen_backlog(server.resp.port()), Some(1000));
+}

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use foldhash::fast::FixedState;
@@ -162,12 +162,19 @@ pub(crate) struct Buffer {
     shards: Box<[Padded]>,
     hasher: FixedState,
     workers: usize,
+    /// See [`Buffer::departures`].
+    departures: AtomicU64,
 }
 
 impl Buffer {
     pub(crate) fn new(workers: usize) -> Self {
         let shards = (0..workers * SHARDS_PER_WORKER).map(|_| Padded::default()).collect();
-        Buffer { shards, hasher: FixedState::with_seed(0x6a6f_7474_6572), workers }
+        Buffer {
+            shards,
+            hasher: FixedState::with_seed(0x6a6f_7474_6572),
+            workers,
+            departures: AtomicU64::new(0),
+        }
     }
 
     /// The shard a key lives in.
@@ -203,6 +210,32 @@ impl Buffer {
 
     pub(crate) fn shard_count(&self) -> usize {
         self.shards.len()
+    }
+
+    /// Every key with pending ops in (`after`, `upper`] (unbounded where
+    /// `None`), in byte order: what a listing lays over the store's keys.
+    pub(crate) fn keys_in(&self, after: Option<&[u8]>, upper: Option<&[u8]>) -> BTreeSet<Bytes> {
+        let in_range = |k: &Bytes| {
+            after.is_none_or(|a| k.as_ref() > a) && upper.is_none_or(|u| k.as_ref() <= u)
+        };
+        let mut keys = BTreeSet::new();
+        for shard in &self.shards {
+            keys.extend(shard.0.lock().entries.keys().filter(|k| in_range(k)).cloned());
+        }
+        keys
+    }
+
+    /// Counts a key leaving the buffer (its last op stored or
+    /// dead-lettered). Called under the key's shard lock.
+    pub(crate) fn departed(&self) {
+        self.departures.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Keys that have left the buffer since start: a listing that reads the
+    /// store, then the buffer, compares it before and after to learn
+    /// whether a key may have moved from one to the other in between.
+    pub(crate) fn departures(&self) -> u64 {
+        self.departures.load(Ordering::Acquire)
     }
 }
 

@@ -298,6 +298,10 @@ impl<S: Store> Cache<S> {
     /// buffer's writes on top (new keys in, deleted and expired keys out).
     /// An empty result means there are no more keys.
     ///
+    /// A key that exists throughout the call is listed, even if its pending
+    /// write reaches the store meanwhile; so is every key of a listing page
+    /// by page, if it exists throughout that listing.
+    ///
     /// # Errors
     ///
     /// [`Error::Store`] if the store cannot be read or cannot list keys.
@@ -324,17 +328,30 @@ impl<S: Store> Cache<S> {
         let inner = &self.inner;
         let limit = limit.max(1);
         let now = unix_millis();
+        let departures = inner.buffer.departures();
         let stored = inner.store.keys(after, limit, now).await?;
         // The store's page ends at its last key; pending keys past it belong
         // to a later page, unless the store has no more.
-        let upper = (stored.len() >= limit).then(|| stored.last().cloned()).flatten();
-        let in_range = |k: &Bytes| {
-            after.is_none_or(|a| k.as_ref() > a) && upper.as_ref().is_none_or(|u| k <= u)
-        };
-        let mut candidates: std::collections::BTreeSet<Bytes> = stored.into_iter().collect();
-        for s in 0..inner.buffer.shard_count() {
-            let shard = inner.buffer.lock(s);
-            candidates.extend(shard.entries.keys().filter(|k| in_range(k)).cloned());
+        let mut upper = last_of_full(&stored, limit);
+        let mut candidates = inner.buffer.keys_in(after, upper.as_deref());
+        candidates.extend(stored);
+        // A key pending when the store listed, stored and gone from the
+        // buffer before the buffer was read, is in neither look: if any key
+        // left the buffer meanwhile, list the store again. A key still in
+        // the buffer when it was read is a candidate already; one that was
+        // not is in the store by then, and stays there while it lives.
+        if inner.buffer.departures() != departures {
+            let again = inner.store.keys(after, limit, now).await?;
+            // Candidates go only as far as both listings are complete.
+            if let Some(last) = last_of_full(&again, limit)
+                && upper.as_ref().is_none_or(|u| last < *u)
+            {
+                upper = Some(last);
+            }
+            candidates.extend(again);
+            if let Some(upper) = &upper {
+                candidates.retain(|k| k <= upper);
+            }
         }
         let mut live = Vec::with_capacity(candidates.len().min(limit));
         for key in candidates {
@@ -1122,6 +1139,12 @@ async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::Known
 /// Keeps a caller's own error from an engine closure and returns a
 /// stand-in engine error, which ends the write at once (nothing written);
 /// [`carried`] gives the caller's error back.
+/// The last key of a store listing that filled its `limit` (the store may
+/// hold more past it), or `None` if the listing reached the end.
+fn last_of_full(listed: &[Bytes], limit: usize) -> Option<Bytes> {
+    (listed.len() >= limit).then(|| listed.last().cloned()).flatten()
+}
+
 fn stand_in<E>(failed: &mut Option<E>, e: E) -> Error {
     *failed = Some(e);
     Error::Stopped

@@ -713,6 +713,8 @@ impl<S: Store> Inner<S> {
                 if let Some(mut queue) = shard.entries.remove(key) {
                     self.settle_view(queue.drop_view().1);
                 }
+                // Listings learn that a key may have moved to the store.
+                self.buffer.departed();
             }
         }
         Completed { weight: done.weight, lsn: done.first_lsn }

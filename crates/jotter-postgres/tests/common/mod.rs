@@ -92,6 +92,17 @@ pub async fn store_with(test: &str, options: PostgresOptions) -> Option<(Postgre
     Some((store, schema))
 }
 
+/// Whether a connection of `store`'s pool is encrypted, as the server
+/// sees it.
+pub async fn is_encrypted(store: &PostgresStore) -> bool {
+    let client = store.pool().get().await.expect("a connection");
+    client
+        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .await
+        .expect("pg_stat_ssl")
+        .get(0)
+}
+
 /// Terminates every backend of the pool of the store in `schema` (its
 /// connections carry the schema's name as their application name), and
 /// waits until they are gone.

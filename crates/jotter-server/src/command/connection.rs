@@ -92,8 +92,8 @@ pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow 
             _ => ctx.arity_error("ping"),
         },
         Cmd::Echo => ctx.reply().bulk(req.arg(1).unwrap_or_default()),
-        Cmd::Hello => hello(req, ctx),
-        Cmd::Auth => auth(req, ctx),
+        Cmd::Hello => hello(req, ctx).await,
+        Cmd::Auth => auth(req, ctx).await,
         Cmd::Select => match req.arg(1).and_then(parse_i64) {
             None => ctx.reply().error(b"ERR value is not an integer or out of range"),
             Some(0) => ctx.reply().ok(),
@@ -150,7 +150,7 @@ fn authenticate(shared: &Shared, name: Option<&[u8]>, password: &[u8]) -> Option
 
 const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
 
-fn auth(req: &Request, ctx: &mut Ctx<'_>) {
+async fn auth(req: &Request, ctx: &mut Ctx<'_>) {
     let (name, password) = match req.len() {
         2 => (None, req.arg(1).unwrap_or_default()),
         3 => (req.arg(1), req.arg(2).unwrap_or_default()),
@@ -162,13 +162,15 @@ fn auth(req: &Request, ctx: &mut Ctx<'_>) {
               Are you sure your configuration is correct?",
         );
     }
-    if log_in(ctx, name, password) {
+    if log_in(ctx, name, password).await {
         ctx.reply().ok();
     }
 }
 
 /// Authenticates the connection, or replies WRONGPASS and returns false.
-fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
+/// An address that failed too often waits first (see `auth_throttle.rs`).
+async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
+    let attempt = ctx.shared.auth_throttle.attempt(ctx.client.entry.addr.ip()).await;
     match authenticate(ctx.shared, name, password) {
         Some(user) => {
             ctx.client.authenticated = true;
@@ -176,13 +178,14 @@ fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
             true
         }
         None => {
+            attempt.failed();
             ctx.reply().error(WRONGPASS);
             false
         }
     }
 }
 
-fn hello(req: &Request, ctx: &mut Ctx<'_>) {
+async fn hello(req: &Request, ctx: &mut Ctx<'_>) {
     let mut protocol = ctx.client.protocol;
     if let Some(version) = req.arg(1) {
         match parse_i64(version) {
@@ -223,7 +226,7 @@ fn hello(req: &Request, ctx: &mut Ctx<'_>) {
         );
     }
     if let Some((user, password)) = credentials
-        && !log_in(ctx, Some(user), password)
+        && !log_in(ctx, Some(user), password).await
     {
         return;
     }

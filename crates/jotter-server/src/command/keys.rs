@@ -7,7 +7,9 @@
 //! their keys, usable inside MULTI/EXEC). The whole-keyspace commands list
 //! keys page by page through [`Cache::keys`](jotter::Cache::keys) (the
 //! store's keys with the pending writes on top, in byte order), so they are
-//! not atomic: a key written while they run may or may not be seen.
+//! not atomic: a key written while they run may or may not be seen, but a
+//! key that exists throughout is always seen, even if its write is stored
+//! meanwhile.
 //!
 //! Differences from Redis, all forced by the write-behind design:
 //!

@@ -287,6 +287,8 @@ fn write_section(out: &mut String, section: &str, ctx: &Ctx<'_>) {
             );
             line!("total_commands_processed:{}", shared.commands_processed.load(Ordering::Relaxed));
             line!("rejected_connections:{}", shared.rejected_connections.load(Ordering::Relaxed));
+            line!("auth_failures:{}", shared.auth_throttle.failures());
+            line!("auth_throttled:{}", shared.auth_throttle.throttled());
         }
         "replication" => {
             line!("# Replication");

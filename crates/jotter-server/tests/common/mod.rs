@@ -140,10 +140,19 @@ impl Server {
 
     /// `GET path` on the admin port: (status code, body).
     pub fn http_get(&self, path: &str) -> (u16, String) {
+        self.http_get_with(path, "")
+    }
+
+    /// `GET path` on the admin port with extra header lines (each ending
+    /// in `\r\n`): (status code, body).
+    pub fn http_get_with(&self, path: &str, headers: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(self.admin).expect("connect admin");
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut text = String::new();
         stream.read_to_string(&mut text).expect("read response");
         let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
