@@ -91,6 +91,8 @@ pub(crate) struct Inner<S> {
     pub sweep_after: parking_lot::Mutex<Option<Bytes>>,
     /// Stops the workers (after a drain, or at once on drop).
     pub cancel: CancellationToken,
+    /// Whether the store answers (see `outage.rs`).
+    pub health: crate::outage::StoreHealth,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -152,6 +154,7 @@ impl<S: Store> Inner<S> {
             closing: AtomicBool::new(false),
             sweep_after: parking_lot::Mutex::new(None),
             cancel: CancellationToken::new(),
+            health: crate::outage::StoreHealth::default(),
             log,
             known,
             clock_persisted: parking_lot::Mutex::new(Instant::now()),
@@ -261,7 +264,7 @@ impl<S: Store> Inner<S> {
             return Ok(None);
         }
         self.counters.loaded();
-        self.store.load(key).await
+        self.guarded(self.store.load(key)).await
     }
 
     /// [`load_from_store`](Inner::load_from_store) for several keys, in one
@@ -281,7 +284,7 @@ impl<S: Store> Inner<S> {
         for _ in &asked {
             self.counters.loaded();
         }
-        let found = self.store.load_many(&asked).await?;
+        let found = self.guarded(self.store.load_many(&asked)).await?;
         for (i, entry) in ask.into_iter().zip(found) {
             entries[i] = entry;
         }
@@ -662,6 +665,7 @@ impl<S: Store> Inner<S> {
             oldest: self.oldest_pending(),
             dead_letters: self.progress.dead.len(),
             dead_letter_write_failures: self.progress.dead.persist_failures(),
+            store_unavailable_for: self.health.unavailable_for(),
         }
     }
 
@@ -686,6 +690,7 @@ impl<S: Store> Inner<S> {
             }
             // Scans every shard: here, not after each batch on the flush path.
             stats::publish(&self.snapshot());
+            self.health.publish();
             if self.log.is_some() {
                 // A checkpoint fsyncs; keep it off the runtime's threads.
                 let inner = self.clone();
