@@ -15,7 +15,10 @@
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
-//!   `/ready`) and the server's own metrics.
+//!   `/ready`, `/health/store`) and the server's own metrics.
+//! - `backend.rs`, `lazy_postgres.rs`: the store, SQLite or PostgreSQL; a
+//!   PostgreSQL store is set up when the database first answers, so the
+//!   server starts while it cannot be reached.
 //!
 //! # Stopping
 //!
@@ -43,6 +46,7 @@ mod clients;
 mod command;
 mod config;
 mod connection;
+mod lazy_postgres;
 mod server;
 mod state;
 mod telemetry;
@@ -99,7 +103,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&log_dir)
         .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
     let store = Backend::open(&config).await?;
-    let cache = build_cache(&config, store.clone(), &log_dir).await?;
+    let cache = build_cache(&config, store, &log_dir).await?;
 
     let resp = TcpListener::bind((config.bind, config.port)).await.with_context(|| {
         format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
@@ -140,7 +144,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
 
     let shutdown = CancellationToken::new();
-    let shared = Arc::new(Shared::new(config, cache, store, shutdown.clone()));
+    let shared = Arc::new(Shared::new(config, cache, shutdown.clone()));
     tokio::spawn(wait_for_signals(shutdown.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));
     tokio::spawn(sweep_expired(shared.clone()));
@@ -212,6 +216,9 @@ async fn build_cache(
         .log(log_dir, config.fsync.engine());
     if config.flush_workers > 0 {
         builder = builder.flush_workers(config.flush_workers);
+    }
+    if config.max_store_writes_per_sec > 0 {
+        builder = builder.max_store_writes_per_sec(config.max_store_writes_per_sec);
     }
     builder.build().await.context("cannot start the cache")
 }

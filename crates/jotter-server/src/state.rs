@@ -20,9 +20,6 @@ pub(crate) type Engine = Cache<Backend>;
 pub(crate) struct Shared {
     pub config: Config,
     pub cache: Engine,
-    /// A handle on the store for `/ready` only: the engine has no health
-    /// probe, and `max_version` is the cheapest query a store answers.
-    pub store: Backend,
     pub clients: Clients,
     pub metrics: ServerMetrics,
     /// Server-wide stop: the accept loop and every connection watch it.
@@ -35,16 +32,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        config: Config,
-        cache: Engine,
-        store: Backend,
-        shutdown: CancellationToken,
-    ) -> Self {
+    pub(crate) fn new(config: Config, cache: Engine, shutdown: CancellationToken) -> Self {
         Shared {
             config,
             cache,
-            store,
             clients: Clients::default(),
             metrics: ServerMetrics::register(),
             shutdown,

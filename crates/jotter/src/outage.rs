@@ -34,9 +34,10 @@ use crate::store::{Store, StoreError};
 /// How often the store is probed while it is unavailable.
 pub(crate) const PROBE_EVERY: Duration = Duration::from_secs(1);
 
-/// How long one probe may take before it counts as unanswered; shorter than
-/// [`PROBE_EVERY`], so a hanging connect never delays the next probe.
-const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
+/// How long one probe may take before it counts as unanswered: a connect
+/// into a black hole is given up after this, while a store that sets
+/// itself up on its first answer (migrations) has time to.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How often an ongoing outage is logged again.
 pub(crate) const LOG_EVERY: Duration = Duration::from_secs(30);

@@ -1,0 +1,122 @@
+//! The server on PostgreSQL through a proxy the test cuts and restores:
+//! it starts while the database cannot be reached, keeps taking writes
+//! through an outage (also across a `kill -9`), and lands every one of them
+//! once the database answers, the first batch within 2 s of the restore.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use common::Server;
+use common::pg::{Schema, psql};
+use common::proxy::Proxy;
+
+fn postgres() -> SocketAddr {
+    "127.0.0.1:5432".parse().unwrap()
+}
+
+/// Rows in the schema's `jotter_strings` (0 before the migrations made it).
+fn rows(schema: &Schema) -> u64 {
+    psql(&format!("SET search_path TO {}; SELECT count(*) FROM jotter_strings", schema.0))
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits up to `limit` for `want` rows; how long it took.
+fn until_rows(schema: &Schema, want: u64, limit: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let n = rows(schema);
+        if n >= want {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "{n} of {want} rows after {limit:?}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// SETs `prefix:i` = `i` for every `i` of `range`, pipelined 1,000 at a time.
+fn write_keys(server: &Server, prefix: &str, range: Range<u32>) {
+    let client = redis::Client::open(server.url()).expect("client");
+    let mut con = client.get_connection().expect("connect");
+    let keys: Vec<u32> = range.collect();
+    for chunk in keys.chunks(1000) {
+        let mut pipe = redis::pipe();
+        for i in chunk {
+            pipe.cmd("SET").arg(format!("{prefix}:{i}")).arg(i).ignore();
+        }
+        pipe.query::<()>(&mut con).expect("every write is taken during the outage");
+    }
+}
+
+/// Lines of the server log that contain `text`.
+fn log_lines(server: &Server, text: &str) -> usize {
+    server.log().lines().filter(|l| l.contains(text)).count()
+}
+
+#[test]
+fn a_server_started_without_its_database_takes_writes_and_lands_them_once_it_answers() {
+    let Some(schema) = Schema::create("outage_start") else { return };
+    let proxy = Proxy::start(postgres(), true);
+    let server = Server::start(&["--store", &schema.url_via(proxy.port)]);
+    write_keys(&server, "k", 0..100_000);
+    assert_eq!(server.http_get("/ready").0, 200, "not ready while taking writes");
+    let (status, body) = server.http_get("/health/store");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(rows(&schema), 0);
+
+    proxy.restore();
+    let first = until_rows(&schema, 1, Duration::from_secs(10));
+    assert!(first < Duration::from_secs(2), "the first batch landed {first:?} after the restore");
+    until_rows(&schema, 100_000, Duration::from_secs(60));
+    let (status, body) = server.http_get("/health/store");
+    assert_eq!(status, 200, "{body}");
+    // The outage was logged once when it began and once when it ended.
+    assert_eq!(log_lines(&server, "cannot be reached at start"), 1, "{}", server.log());
+    assert_eq!(log_lines(&server, "the store is unavailable"), 1, "{}", server.log());
+    assert_eq!(log_lines(&server, "the store answers again"), 1, "{}", server.log());
+    assert_eq!(log_lines(&server, "retrying"), 0, "a line per batch: {}", server.log());
+}
+
+#[test]
+fn an_outage_in_the_middle_of_a_load_loses_nothing() {
+    let Some(schema) = Schema::create("outage_mid") else { return };
+    let proxy = Proxy::start(postgres(), false);
+    let server = Server::start(&["--store", &schema.url_via(proxy.port)]);
+    write_keys(&server, "k", 0..30_000);
+    until_rows(&schema, 1, Duration::from_secs(10));
+    proxy.cut();
+    write_keys(&server, "k", 30_000..70_000);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, body) = server.http_get("/health/store");
+    assert_eq!(status, 503, "{body}");
+    proxy.restore();
+    write_keys(&server, "k", 70_000..100_000);
+    until_rows(&schema, 100_000, Duration::from_secs(60));
+    assert_eq!(log_lines(&server, "dead-lettered"), 0, "{}", server.log());
+}
+
+#[test]
+fn a_kill_9_during_an_outage_loses_nothing() {
+    let Some(schema) = Schema::create("outage_kill") else { return };
+    let proxy = Proxy::start(postgres(), true);
+    let url = schema.url_via(proxy.port);
+    let server = Server::start(&["--store", &url]);
+    write_keys(&server, "k", 0..50_000);
+    // SIGKILL, and a new server on the same data directory, the database
+    // still unreachable: it starts from its log.
+    let server = server.restart(&["--store", &url]);
+    write_keys(&server, "k", 50_000..60_000);
+    proxy.restore();
+    until_rows(&schema, 60_000, Duration::from_secs(60));
+    let sample = psql(&format!(
+        "SET search_path TO {}; SELECT convert_from(value, 'UTF8') FROM jotter_strings \
+         WHERE key = 'k:49999'::bytea",
+        schema.0
+    ))
+    .unwrap();
+    assert_eq!(sample, "49999");
+}
