@@ -120,3 +120,39 @@ fn a_kill_9_during_an_outage_loses_nothing() {
     .unwrap();
     assert_eq!(sample, "49999");
 }
+
+#[test]
+fn a_mapping_found_wrong_when_the_database_answers_stops_flushing_and_loses_nothing() {
+    let Some(schema) = Schema::create("outage_mapping") else { return };
+    let proxy = Proxy::start(postgres(), true);
+    // `users` does not exist yet: the mapping does not fit.
+    let config = format!(
+        "store = \"{}\"\n\n[[mapping]]\nkeys = \"user:*\"\ntable = \"users\"\n\
+         key-column = \"id\"\nkind = \"string\"\nvalue-column = \"name\"\n",
+        schema.url_via(proxy.port)
+    );
+    let server = Server::start_with_config(&config, &[]);
+    let mut c = server.raw();
+    // Blind writes, taken while the database is unreachable.
+    c.roundtrip(&common::resp(&["SET", "user:1", "Ada"]), b"+OK\r\n");
+    c.roundtrip(&common::resp(&["SET", "plain", "v"]), b"+OK\r\n");
+    proxy.restore();
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, body) = server.http_get("/health/store");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("cannot be set up") && body.contains("users"), "{body}");
+    assert!(server.http_get("/metrics").1.contains("jotter_store_setup_failed 1"));
+    // Loud once, not once a probe; still serving; nothing flushed.
+    assert_eq!(log_lines(&server, "cannot be set up"), 1, "{}", server.log());
+    c.roundtrip(&common::resp(&["GET", "user:1"]), b"$3\r\nAda\r\n");
+    assert_eq!(rows(&schema), 0);
+
+    schema.query("CREATE TABLE users (id bigint PRIMARY KEY, name text)");
+    until_rows(&schema, 1, Duration::from_secs(10));
+    let start = Instant::now();
+    while schema.query("SELECT count(*) FROM users") != "1" {
+        assert!(start.elapsed() < Duration::from_secs(10), "user:1 never landed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.http_get("/health/store").0, 200);
+}

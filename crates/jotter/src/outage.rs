@@ -15,6 +15,14 @@
 //!   an unavailable [`StoreError`] instead of waiting for a connect timeout;
 //!   a read of a key held in memory, and every write, go on as usual.
 //!
+//! Writes accepted while the store was unreachable are versioned by the
+//! clock persisted beside the log (plus a margin) and the wall clock. They
+//! sit below a version the store holds for their key only if another writer
+//! (or this machine before its clock was set back) wrote that key ahead of
+//! this clock; the store then keeps the newer-versioned row, as the
+//! no-regression rule says. Writes versioned after the store answered are
+//! above everything it holds.
+//!
 //! The outage is logged once when it begins, then every [`LOG_EVERY`] with
 //! the pending depth, and once when it ends; never once per batch. Writes
 //! that fail because the store is unavailable never count toward
