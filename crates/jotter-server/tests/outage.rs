@@ -156,3 +156,21 @@ fn a_mapping_found_wrong_when_the_database_answers_stops_flushing_and_loses_noth
     }
     assert_eq!(server.http_get("/health/store").0, 200);
 }
+
+#[test]
+fn max_store_writes_per_sec_paces_the_catch_up() {
+    let server = Server::start(&["--max-store-writes-per-sec", "200", "--batch-size", "100"]);
+    write_keys(&server, "k", 0..600);
+    std::thread::sleep(Duration::from_millis(1000));
+    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
+    let count = || -> i64 {
+        db.query_row("SELECT count(*) FROM jotter_strings", [], |row| row.get(0)).unwrap_or(0)
+    };
+    // 200 a second, from the first batch on: at most three batches of 100
+    // in the first second, not all six.
+    let early = count();
+    assert!(early <= 300, "{early} rows after a second at 200 writes a second");
+    let mut c = server.raw();
+    c.roundtrip(&common::resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+    assert_eq!(count(), 600);
+}

@@ -54,6 +54,13 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     c.send(b"GET never-written\r\n");
     let line = c.read_line();
     assert!(line.starts_with("-TRYAGAIN store unavailable: "), "{line}");
+    for needs_the_store in ["SET cold v NX", "INCR cold", "DEL cold"] {
+        c.send(format!("{needs_the_store}\r\n").as_bytes());
+        let reply = c.read_line();
+        assert!(reply.starts_with("-TRYAGAIN store unavailable: "), "{needs_the_store}: {reply}");
+    }
+    // A key whose write is pending needs no store.
+    c.roundtrip(b"DEL k\r\n", b":1\r\n");
     c.send(b"INFO writebehind\r\n");
     let header = c.read_line();
     let len: usize = header.trim_start_matches('$').trim().parse().expect("a bulk length");
@@ -67,6 +74,8 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     let (status, body) = server.http_get("/health/store");
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("state: unavailable"), "{body}");
+    let metrics = server.http_get("/metrics").1;
+    assert!(metrics.contains("jotter_store_up 0"), "{metrics}");
     for text in [line, info.into_owned(), body, server.log()] {
         assert!(!text.contains("secret-pw"), "the password leaked: {text}");
     }
