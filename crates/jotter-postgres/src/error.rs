@@ -1,22 +1,28 @@
-//! Sorting PostgreSQL failures into transient and permanent ones.
+//! Sorting PostgreSQL failures into the engine's kinds: the database
+//! cannot be reached (unavailable), one attempt failed (transient), or the
+//! data was refused (permanent).
 //!
 //! This module owns one decision: given what went wrong talking to the
-//! database, may a retry succeed? It answers by SQLSTATE, never by the text
-//! of a message, and keeps the database's own words in the message so a
-//! dead letter says what the database refused.
+//! database, what may the engine do about it? It answers by SQLSTATE and by
+//! the driver's error kind, never by the text of a message, and keeps the
+//! database's own words in the message so a dead letter says what the
+//! database refused.
 //!
 //! | What | Sorted as |
 //! |---|---|
-//! | connection failures, a closed connection, class `08` | transient |
-//! | pool wait or connect timeout | transient |
-//! | class `40` (`40001` serialization, `40P01` deadlock) | transient |
-//! | `57P01`, `57P02`, `57P03` (shutdown, crash, cannot connect now), `57014` (statement timeout or cancel) | transient |
-//! | class `53` (out of disk, memory, connections), class `58` (I/O), `55P03` (lock not available), `25006` (read-only: a standby after failover) | transient |
+//! | I/O errors, a refused, reset or closed connection, a connect timeout, class `08` | unavailable |
+//! | `57P01`, `57P02`, `57P03` (the server shutting down, crashed, or not yet accepting connections) | unavailable |
+//! | a connect or recycle timeout of the pool | unavailable |
+//! | a wait for a free pooled connection that timed out | transient |
+//! | class `40` (`40001` serialization, `40P01` deadlock), `57014` (statement timeout or cancel), `55P03` (lock not available) | transient |
+//! | class `53` (out of disk, memory, connections), class `58` (I/O), `25006` (read-only: a standby after failover) | transient |
+//! | any other driver error without a SQLSTATE (an unexpected reply) | transient |
 //! | class `22` (data), `23` (constraint), `42` (syntax, access, undefined) and every other code | permanent |
 //! | data this store can never hold (a version beyond `bigint`, a field of the wrong kind) | permanent |
 
 use deadpool_postgres::PoolError;
-use jotter::StoreError;
+use deadpool_postgres::TimeoutType;
+use jotter::{StoreError, StoreErrorKind};
 use tokio_postgres::error::SqlState;
 
 /// A failure of the PostgreSQL store, before it is handed to the engine as a
@@ -113,21 +119,33 @@ impl PgError {
         move |source| PgError::Pool { context, source }
     }
 
-    /// Whether a retry may succeed.
+    /// What the engine may do about it (see the module documentation).
     #[must_use]
-    pub fn is_transient(&self) -> bool {
+    pub fn kind(&self) -> StoreErrorKind {
         match self {
-            PgError::Database { source, .. } => is_transient_db(source),
+            PgError::Database { source, .. } => db_kind(source),
             PgError::Pool { source, .. } => match source {
-                PoolError::Timeout(_) => true,
-                PoolError::Backend(e) => is_transient_db(e),
-                PoolError::PostCreateHook(_) => true,
+                PoolError::Timeout(TimeoutType::Wait) => StoreErrorKind::Transient,
+                PoolError::Timeout(TimeoutType::Create | TimeoutType::Recycle) => {
+                    StoreErrorKind::Unavailable
+                }
+                PoolError::Backend(e) => db_kind(e),
+                PoolError::PostCreateHook(_) => StoreErrorKind::Unavailable,
                 // The pool was closed by its owner, or built without a
                 // runtime: no retry cures either.
-                PoolError::Closed | PoolError::NoRuntimeSpecified => false,
+                PoolError::Closed | PoolError::NoRuntimeSpecified => StoreErrorKind::Permanent,
             },
-            PgError::Refused { .. } | PgError::Config(_) | PgError::SchemaTooNew { .. } => false,
+            PgError::Refused { .. } | PgError::Config(_) | PgError::SchemaTooNew { .. } => {
+                StoreErrorKind::Permanent
+            }
         }
+    }
+
+    /// Whether a retry may succeed (the database is unavailable, or one
+    /// attempt failed).
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        self.kind() != StoreErrorKind::Permanent
     }
 
     /// The SQLSTATE the database answered with, if it answered.
@@ -141,30 +159,45 @@ impl PgError {
     }
 }
 
-/// Sorts a driver error by its SQLSTATE; an error without one happened on the
-/// way to the database (I/O, a closed connection, a timeout), so a retry on a
-/// new connection may succeed.
-fn is_transient_db(e: &tokio_postgres::Error) -> bool {
+/// Sorts a driver error by its SQLSTATE; an error without one happened on
+/// the way to the database: an I/O error or a closed connection means it
+/// cannot be reached, anything else (an unexpected reply) is worth a retry.
+fn db_kind(e: &tokio_postgres::Error) -> StoreErrorKind {
     match e.code() {
-        None => true,
-        Some(code) => is_transient_sqlstate(code.code()),
+        Some(code) => sqlstate_kind(code.code()),
+        None if e.is_closed() => StoreErrorKind::Unavailable,
+        None if std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) => {
+            StoreErrorKind::Unavailable
+        }
+        None => StoreErrorKind::Transient,
     }
 }
 
 /// The SQLSTATE table of the module documentation.
 #[must_use]
-pub fn is_transient_sqlstate(code: &str) -> bool {
+pub fn sqlstate_kind(code: &str) -> StoreErrorKind {
     let class = code.get(..2).unwrap_or(code);
-    matches!(class, "08" | "40" | "53" | "58")
-        || matches!(code, "57P01" | "57P02" | "57P03" | "57014" | "55P03" | "25006")
+    if class == "08" || matches!(code, "57P01" | "57P02" | "57P03") {
+        StoreErrorKind::Unavailable
+    } else if matches!(class, "40" | "53" | "58") || matches!(code, "57014" | "55P03" | "25006") {
+        StoreErrorKind::Transient
+    } else {
+        StoreErrorKind::Permanent
+    }
+}
+
+/// Whether a retry may succeed after this SQLSTATE (unavailable or transient).
+#[must_use]
+pub fn is_transient_sqlstate(code: &str) -> bool {
+    sqlstate_kind(code) != StoreErrorKind::Permanent
 }
 
 impl From<PgError> for StoreError {
     fn from(e: PgError) -> Self {
-        if e.is_transient() {
-            StoreError::transient(e.to_string())
-        } else {
-            StoreError::permanent(e.to_string())
+        match e.kind() {
+            StoreErrorKind::Unavailable => StoreError::unavailable(e.to_string()),
+            StoreErrorKind::Transient => StoreError::transient(e.to_string()),
+            _ => StoreError::permanent(e.to_string()),
         }
     }
 }
@@ -182,7 +215,7 @@ pub(crate) fn show_key(key: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_transient_sqlstate;
+    use super::{StoreErrorKind, is_transient_sqlstate, sqlstate_kind};
 
     #[test]
     fn sqlstates_are_sorted_as_documented() {
@@ -193,6 +226,16 @@ mod tests {
         }
         for code in ["22001", "22P02", "23505", "23514", "42P01", "42501", "P0001", "XX000"] {
             assert!(!is_transient_sqlstate(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn connection_class_sqlstates_are_unavailable_and_the_others_transient() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08001", "08003"] {
+            assert_eq!(sqlstate_kind(code), StoreErrorKind::Unavailable, "{code}");
+        }
+        for code in ["40001", "40P01", "55P03", "57014", "53300", "25006"] {
+            assert_eq!(sqlstate_kind(code), StoreErrorKind::Transient, "{code}");
         }
     }
 }

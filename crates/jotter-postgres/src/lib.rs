@@ -11,8 +11,8 @@
 //! - `write.rs`: one batch as pipelined, set-based, conditional statements.
 //! - `read.rs`: loads and listings, one statement each.
 //! - `schema.rs`: the tables and their versioned migrations ([`migrate`]).
-//! - `error.rs`: [`PgError`], sorted by SQLSTATE into transient and
-//!   permanent.
+//! - `error.rs`: [`PgError`], sorted by SQLSTATE and driver error into
+//!   unavailable, transient and permanent.
 //! - `mapping.rs`: [`MappedStore`], which writes keys matching a
 //!   [`Mapping`] into the user's own tables and the rest into this store.
 //!
@@ -26,9 +26,11 @@
 //!   and removed fields leave versioned tombstones.
 //! - **Durability of PostgreSQL.** A batch is acknowledged after its
 //!   `COMMIT` returns, with the server's `synchronous_commit` setting.
-//! - **Sorted errors.** See [`PgError`]: lost connections, timeouts,
-//!   serialization failures, deadlocks and server restarts are transient;
-//!   data the database refuses is permanent, with its own message.
+//! - **Sorted errors.** See [`PgError`]: refused and lost connections and
+//!   server restarts are unavailable (the engine waits for the database and
+//!   probes it with [`PostgresStore`]'s `SELECT 1`); serialization failures,
+//!   deadlocks and lock or statement timeouts are transient; data the
+//!   database refuses is permanent, with its own message.
 //! - **A connection left mid-batch is never reused.** If a write's future is
 //!   dropped before its transaction ended, its connection is closed, not
 //!   returned to the pool.
@@ -81,7 +83,7 @@ mod ssl;
 mod tls;
 mod write;
 
-pub use error::{PgError, is_transient_sqlstate};
+pub use error::{PgError, is_transient_sqlstate, sqlstate_kind};
 pub use mapping::{ColumnType, MappedStore, Mapping, MappingError, Shape};
 pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
 #[doc(hidden)]
@@ -490,6 +492,13 @@ impl Store for PostgresStore {
         let array: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
         let rows = client.query(&stmt, &[&array]).await.map_err(PgError::db(context()))?;
         Ok(read::entries_from_rows(keys, rows).map_err(PgError::db(context()))?)
+    }
+
+    async fn probe(&self) -> Result<(), StoreError> {
+        let context = "postgres probe";
+        let client = self.client(context).await?;
+        client.simple_query("SELECT 1").await.map_err(PgError::db(context))?;
+        Ok(())
     }
 
     async fn max_version(&self) -> Result<u64, StoreError> {

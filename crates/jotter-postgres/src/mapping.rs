@@ -931,6 +931,10 @@ impl Store for MappedStore {
         Ok(Some(Entry { value, expires_at: None }))
     }
 
+    async fn probe(&self) -> Result<(), StoreError> {
+        self.inner.probe().await
+    }
+
     async fn max_version(&self) -> Result<u64, StoreError> {
         let inner = self.inner.max_version().await?;
         if self.mappings.is_empty() {

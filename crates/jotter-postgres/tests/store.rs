@@ -186,6 +186,16 @@ async fn expiry_is_versioned_like_the_data_and_listed_in_byte_order() {
 // ---- Errors ----------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_unavailable() {
+    // A port nobody listens on: the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+    let err = jotter_postgres::PostgresStore::connect(&url).await.expect_err("nobody listens");
+    assert!(err.is_unavailable(), "{err}");
+    assert!(err.to_string().starts_with("store unavailable: "), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_row_is_permanent_with_the_database_message_and_rolls_back_the_batch() {
     let Some((store, schema)) = common::store("refused").await else { return };
     let c = common::raw_client(Some(&schema.name)).await.expect("raw");
@@ -211,7 +221,7 @@ async fn a_refused_row_is_permanent_with_the_database_message_and_rolls_back_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn terminated_connections_are_transient_and_the_next_write_succeeds() {
+async fn terminated_connections_are_unavailable_and_the_next_write_succeeds() {
     let Some((store, schema)) = common::store("terminated").await else { return };
     store.write(&[put("k", 1, "v")]).await.expect("write");
     // A write in flight: it waits on a lock another session holds, while
@@ -225,7 +235,7 @@ async fn terminated_connections_are_transient_and_the_next_write_succeeds() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(common::terminate_backends(&schema).await >= 1);
     let err = writer.await.expect("join").expect_err("the connection is gone");
-    assert!(err.is_transient(), "{err}");
+    assert!(err.is_unavailable(), "a terminated connection is unavailable: {err}");
     locker.batch_execute("COMMIT").await.expect("unlock");
     // Any idle connection of the pool is killed too; the pool replaces it.
     common::terminate_backends(&schema).await;

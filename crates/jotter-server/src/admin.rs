@@ -1,6 +1,15 @@
 //! The HTTP admin listener: `/metrics` (Prometheus text), `/health` (the
-//! process runs) and `/ready` (it can take traffic: the store answers, the
-//! log directory takes writes, the backlog is below the critical level).
+//! process runs), `/ready` (it can take writes: the log directory takes
+//! writes and the write buffer is not full) and `/health/store`
+//! (whether the store answers).
+//!
+//! `/ready` does not ask the store: while the database is down the server
+//! keeps accepting writes into memory and the log, and an orchestrator that
+//! pulled it out of service then would lose the very instance that must
+//! absorb them. The store's state is reported on its own at `/health/store`
+//! (200 when up, 503 during an outage), in `/metrics` (`jotter_store_up`,
+//! `jotter_store_unavailable_seconds`), INFO and `JOTTER.STATUS`.
+//!
 //! With `admin-token`, every path but `/health` asks for it (`admin_auth.rs`).
 
 use std::sync::Arc;
@@ -10,15 +19,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use jotter::Store as _;
+use jotter::StoreState;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
 use crate::state::Shared;
-
-/// The runbook's critical queue depth; a smaller `max-pending` lowers it,
-/// since at the bound writes already block or fail.
-const CRITICAL_PENDING: u64 = 10_000;
 
 #[derive(Clone)]
 struct Admin {
@@ -49,6 +54,7 @@ pub(crate) async fn serve(
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
+        .route("/health/store", get(store_health))
         .with_state(Admin { shared: shared.clone(), prometheus });
     // Last, so that it covers every route above.
     let app = crate::admin_auth::protect(app, shared.config.admin_token.as_deref());
@@ -66,14 +72,28 @@ async fn ready(State(admin): State<Admin>) -> (StatusCode, String) {
     }
 }
 
+/// The store's state, one `name: value` line each.
+async fn store_health(State(admin): State<Admin>) -> (StatusCode, String) {
+    match admin.shared.cache.store_state() {
+        StoreState::Unavailable { since, lasted, error, probing } => {
+            let since_ms = since
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            let body = format!(
+                "state: unavailable\nunavailable_seconds: {}\nsince_unix_ms: {since_ms}\n\
+                 probing: {}\nerror: {error}\n",
+                lasted.as_secs(),
+                if probing { "yes" } else { "no" },
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, body)
+        }
+        _ => (StatusCode::OK, "state: up\n".to_owned()),
+    }
+}
+
 async fn check_ready(shared: &Shared) -> Result<(), String> {
     if shared.shutdown.is_cancelled() {
         return Err("shutting down".into());
-    }
-    match tokio::time::timeout(Duration::from_secs(2), shared.store.max_version()).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(format!("the store does not answer: {}", e.message())),
-        Err(_) => return Err("the store did not answer within 2s".into()),
     }
     // The log's directory; the log ignores files that are not segments.
     let probe = shared.config.data_dir.join("log").join("ready-probe");
@@ -87,11 +107,15 @@ async fn check_ready(shared: &Shared) -> Result<(), String> {
         Ok(Err(e)) => return Err(format!("the log directory does not take writes: {e}")),
         Err(e) => return Err(format!("the log directory check failed: {e}")),
     }
-    let critical = CRITICAL_PENDING.min(shared.config.max_pending);
-    let pending = shared.cache.stats().pending_entries;
-    if pending >= critical {
+    // Full bounds, not a long queue, make the server unable to take writes:
+    // a queue that grows through a store outage is what it is there for.
+    let stats = shared.cache.stats();
+    let (entries, bytes) = (shared.config.max_pending, shared.config.max_pending_bytes.0.0);
+    if stats.pending_entries >= entries || stats.pending_bytes >= bytes {
         return Err(format!(
-            "{pending} writes pending, at or above the critical level {critical}; the store is not keeping up"
+            "the write buffer is full ({} writes, {} bytes pending; max-pending {entries}, \
+             max-pending-bytes {bytes}): writes wait or are refused as full-policy says",
+            stats.pending_entries, stats.pending_bytes
         ));
     }
     Ok(())

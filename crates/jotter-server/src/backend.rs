@@ -3,28 +3,31 @@
 //! (`postgres://...`). One enum rather than a boxed trait object, so the
 //! engine stays generic over one concrete type and each store call is a
 //! `match`, not an allocation. A PostgreSQL store is always wrapped in a
-//! [`MappedStore`], which writes the keys of the `[[mapping]]` sections into
-//! the user's own tables (and passes everything through without any).
+//! `MappedStore`, which writes the keys of the `[[mapping]]` sections into
+//! the user's own tables (and passes everything through without any), and
+//! set up when the database first answers (`lazy_postgres.rs`), so that the
+//! server starts while it cannot be reached.
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use jotter::{Entry, SqliteStore, Store, StoreError, Write};
-use jotter_postgres::{MappedStore, PostgresOptions, PostgresStore};
 
 use crate::config::{Config, StoreUrl};
+use crate::lazy_postgres::LazyPostgres;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     Sqlite(SqliteStore),
     /// With the `[[mapping]]`s, if any; without, a pass-through.
-    Postgres(MappedStore),
+    Postgres(LazyPostgres),
 }
 
 impl Backend {
     /// Opens the configured store (creating the SQLite file, or the
-    /// PostgreSQL schema, if missing).
+    /// PostgreSQL schema, if missing). A PostgreSQL database that cannot be
+    /// reached is not an error: it is set up when it answers.
     pub(crate) async fn open(config: &Config) -> anyhow::Result<Backend> {
         match &config.store {
             StoreUrl::Sqlite(_) => {
@@ -36,14 +39,11 @@ impl Backend {
                 open_sqlite(&path)
             }
             StoreUrl::Postgres(url) => {
-                let store = PostgresStore::connect_with(url, PostgresOptions::default())
-                    .await
-                    .context("cannot open the PostgreSQL store (store = \"postgres://...\")")?;
                 let mappings =
                     config.mapping.iter().map(|m| m.to_mapping()).collect::<Result<Vec<_>, _>>()?;
-                let store = MappedStore::new(store, mappings)
-                    .await
-                    .context("the [[mapping]] sections do not fit the database")?;
+                let store = LazyPostgres::open(url, mappings).await.context(
+                    "cannot open the PostgreSQL store (store = \"postgres://...\", [[mapping]])",
+                )?;
                 Ok(Backend::Postgres(store))
             }
         }
@@ -67,21 +67,28 @@ impl Store for Backend {
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         match self {
             Backend::Sqlite(s) => s.write(batch).await,
-            Backend::Postgres(s) => s.write(batch).await,
+            Backend::Postgres(s) => s.get().await?.write(batch).await,
         }
     }
 
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         match self {
             Backend::Sqlite(s) => s.load(key).await,
-            Backend::Postgres(s) => s.load(key).await,
+            Backend::Postgres(s) => s.get().await?.load(key).await,
+        }
+    }
+
+    async fn probe(&self) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.probe().await,
+            Backend::Postgres(s) => s.get().await?.probe().await,
         }
     }
 
     async fn max_version(&self) -> Result<u64, StoreError> {
         match self {
             Backend::Sqlite(s) => s.max_version().await,
-            Backend::Postgres(s) => s.max_version().await,
+            Backend::Postgres(s) => s.get().await?.max_version().await,
         }
     }
 
@@ -93,7 +100,7 @@ impl Store for Backend {
     ) -> Result<Vec<Bytes>, StoreError> {
         match self {
             Backend::Sqlite(s) => s.keys(after, limit, now).await,
-            Backend::Postgres(s) => s.keys(after, limit, now).await,
+            Backend::Postgres(s) => s.get().await?.keys(after, limit, now).await,
         }
     }
 
@@ -105,7 +112,7 @@ impl Store for Backend {
     ) -> Result<Vec<Bytes>, StoreError> {
         match self {
             Backend::Sqlite(s) => s.expired(now, after, limit).await,
-            Backend::Postgres(s) => s.expired(now, after, limit).await,
+            Backend::Postgres(s) => s.get().await?.expired(now, after, limit).await,
         }
     }
 }

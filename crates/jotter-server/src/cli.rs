@@ -74,6 +74,9 @@ pub(crate) struct ServeArgs {
     /// Most writes per store call [default: 1000].
     #[arg(long, env = "JOTTER_BATCH_SIZE")]
     batch_size: Option<usize>,
+    /// Most key writes a second sent to the store; 0 = no limit [default: 0].
+    #[arg(long, env = "JOTTER_MAX_STORE_WRITES_PER_SEC")]
+    max_store_writes_per_sec: Option<u64>,
     /// Most pending writes [default: 1000000].
     #[arg(long, env = "JOTTER_MAX_PENDING")]
     max_pending: Option<u64>,
@@ -109,7 +112,7 @@ impl ServeArgs {
             )*};
         }
         set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
-        set!(protected_mode, known_keys, tcp_backlog);
+        set!(protected_mode, known_keys, tcp_backlog, max_store_writes_per_sec);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
         }

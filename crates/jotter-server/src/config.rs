@@ -69,6 +69,10 @@ pub(crate) struct Config {
     pub batch_size: usize,
     /// Flush workers; 0 means one per CPU core. Default: 0.
     pub flush_workers: usize,
+    /// Most key writes a second sent to the store, across all workers, so
+    /// the backlog of a long outage does not flood a database that has
+    /// just come back; 0 = no limit. Default: 0.
+    pub max_store_writes_per_sec: u64,
     /// Most pending writes (not yet in the store). Default: 1000000.
     pub max_pending: u64,
     /// Most bytes held by pending writes. Default: 256mb.
@@ -225,6 +229,7 @@ impl Default for Config {
             flush_interval: Setting(Duration::from_secs(1)),
             batch_size: 1000,
             flush_workers: 0,
+            max_store_writes_per_sec: 0,
             max_pending: 1_000_000,
             max_pending_bytes: Setting(Bytes(256 << 20)),
             full_policy: FullPolicySetting::Block,
@@ -575,6 +580,7 @@ mod tests {
             "flush-interval",
             "batch-size",
             "flush-workers",
+            "max-store-writes-per-sec",
             "max-pending",
             "max-pending-bytes",
             "full-policy",

@@ -15,7 +15,10 @@
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
-//!   `/ready`) and the server's own metrics.
+//!   `/ready`, `/health/store`) and the server's own metrics.
+//! - `backend.rs`, `lazy_postgres.rs`: the store, SQLite or PostgreSQL; a
+//!   PostgreSQL store is set up when the database first answers, so the
+//!   server starts while it cannot be reached.
 //!
 //! # Stopping
 //!
@@ -50,6 +53,7 @@ mod clients;
 mod command;
 mod config;
 mod connection;
+mod lazy_postgres;
 mod server;
 mod state;
 mod stop;
@@ -118,7 +122,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&log_dir)
         .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
     let store = Backend::open(&config).await?;
-    let cache = build_cache(&config, store.clone(), &log_dir).await?;
+    let cache = build_cache(&config, store, &log_dir).await?;
 
     let resp = server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
         format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
@@ -159,7 +163,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     );
 
     let shutdown = CancellationToken::new();
-    let shared = Arc::new(Shared::new(config, cache, store, shutdown.clone()));
+    let shared = Arc::new(Shared::new(config, cache, shutdown.clone()));
     let stop_start = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(wait_for_signals(shared.clone(), stop_start.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));
@@ -232,6 +236,9 @@ async fn build_cache(
     }
     if config.maxmemory.0.0 > 0 {
         builder = builder.max_memory(config.maxmemory.0.0);
+    }
+    if config.max_store_writes_per_sec > 0 {
+        builder = builder.max_store_writes_per_sec(config.max_store_writes_per_sec);
     }
     builder.build().await.context("cannot start the cache")
 }

@@ -21,9 +21,6 @@ pub(crate) type Engine = Cache<Backend>;
 pub(crate) struct Shared {
     pub config: Config,
     pub cache: Engine,
-    /// A handle on the store for `/ready` only: the engine has no health
-    /// probe, and `max_version` is the cheapest query a store answers.
-    pub store: Backend,
     pub clients: Clients,
     /// Clients' pending replies, counted against `maxmemory`.
     pub client_memory: crate::client_memory::ClientMemory,
@@ -40,16 +37,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        config: Config,
-        cache: Engine,
-        store: Backend,
-        shutdown: CancellationToken,
-    ) -> Self {
+    pub(crate) fn new(config: Config, cache: Engine, shutdown: CancellationToken) -> Self {
         Shared {
             config,
             cache,
-            store,
             clients: Clients::default(),
             client_memory: Default::default(),
             metrics: ServerMetrics::register(),

@@ -52,7 +52,7 @@ fn jotter_flush_puts_writes_in_the_sqlite_file() {
     assert_eq!(stored(&server, "user:1").as_deref(), Some(&b"ada"[..]));
     assert_eq!(stored(&server, "visits").as_deref(), Some(&b"1"[..]));
     c.send(&resp(&["JOTTER.STATUS"]));
-    assert_eq!(c.read_line(), "*24\r\n"); // a map of 12 in RESP2
+    assert_eq!(c.read_line(), "*28\r\n"); // a map of 14 in RESP2
 }
 
 #[test]

@@ -99,6 +99,7 @@ impl<S: Store> Cache<S> {
             }
             None => (None, None, DeadLetters::default()),
         };
+        let mut down_at_start = None;
         let floor = match store.max_version().await {
             Ok(floor) => floor,
             // With a log, the cache can start while the store is down: the
@@ -106,7 +107,7 @@ impl<S: Store> Cache<S> {
             // replayed versions keep new versions above the old ones.
             Err(e) if e.is_transient() && config.log.is_some() => {
                 let persisted = config.log.as_ref().and_then(log::read_clock).unwrap_or(0);
-                tracing::warn!(error = %e, "the store is unreachable; starting from the log, flushing once it is back");
+                down_at_start = Some(e);
                 persisted.saturating_add(log::CLOCK_MARGIN)
             }
             Err(e) => return Err(e.into()),
@@ -114,6 +115,11 @@ impl<S: Store> Cache<S> {
         let workers = config.flush_workers;
         let known = if config.known_keys { Some(list_known_keys(&store).await?) } else { None };
         let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead, known));
+        if let Some(e) = down_at_start {
+            // Open from the start: no batch is tried until a probe finds
+            // the store, and that probe raises the clock above its versions.
+            inner.health.trip(&StoreError::unavailable(e.message()), 0);
+        }
         if let Some(recovery) = recovery {
             inner.buffer.reserve(usize::try_from(recovery.records()).unwrap_or(0));
             let mut replayed = 0u64;
@@ -140,6 +146,7 @@ impl<S: Store> Cache<S> {
         let mut tasks: Vec<_> =
             (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
         tasks.push(tokio::spawn(inner.clone().tick_clock()));
+        tasks.push(tokio::spawn(crate::outage::probe(inner.clone())));
         Ok(Cache { inner, tasks: Mutex::new(tasks) })
     }
 
@@ -329,7 +336,7 @@ impl<S: Store> Cache<S> {
         let limit = limit.max(1);
         let now = unix_millis();
         let departures = inner.buffer.departures();
-        let stored = inner.store.keys(after, limit, now).await?;
+        let stored = inner.guarded(inner.store.keys(after, limit, now)).await?;
         // The store's page ends at its last key; pending keys past it belong
         // to a later page, unless the store has no more.
         let mut upper = last_of_full(&stored, limit);
@@ -376,7 +383,9 @@ impl<S: Store> Cache<S> {
     /// As [`transact`](Cache::transact).
     pub async fn delete_expired(&self, limit: usize) -> Result<usize> {
         let after = self.inner.sweep_after.lock().clone();
-        let expired = self.inner.store.expired(unix_millis(), after.as_deref(), limit).await?;
+        let inner = &self.inner;
+        let expired =
+            inner.guarded(inner.store.expired(unix_millis(), after.as_deref(), limit)).await?;
         // The next round carries on after this one, so keys that cannot go
         // yet (a newer write is pending) do not hide the rest; a short round
         // means the end was reached, and the next starts over.
@@ -638,6 +647,15 @@ impl<S: Store> Cache<S> {
             pending_bytes,
             dead_letters: inner.progress.dead.len(),
         }
+    }
+
+    /// Whether the store answers: up, or unavailable since when, with its
+    /// last error and whether a probe is in flight. While it is unavailable
+    /// no batches are sent, and reads that need the store are refused with
+    /// an unavailable [`StoreError`]; writes go on.
+    #[must_use]
+    pub fn store_state(&self) -> crate::outage::StoreState {
+        self.inner.health.state()
     }
 
     /// Counters and gauges as of now.

@@ -100,6 +100,8 @@ pub(crate) struct Inner<S> {
     pub sweep_after: parking_lot::Mutex<Option<Bytes>>,
     /// Stops the workers (after a drain, or at once on drop).
     pub cancel: CancellationToken,
+    /// Whether the store answers (see `outage.rs`).
+    pub health: crate::outage::StoreHealth,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -170,6 +172,7 @@ impl<S: Store> Inner<S> {
             closing: AtomicBool::new(false),
             sweep_after: parking_lot::Mutex::new(None),
             cancel: CancellationToken::new(),
+            health: crate::outage::StoreHealth::default(),
             log,
             known,
             clock_persisted: parking_lot::Mutex::new(Instant::now()),
@@ -318,7 +321,7 @@ impl<S: Store> Inner<S> {
             return Ok(None);
         }
         self.counters.loaded();
-        self.store.load(key).await
+        self.guarded(self.store.load(key)).await
     }
 
     /// [`load_from_store`](Inner::load_from_store) for several keys, in one
@@ -338,7 +341,7 @@ impl<S: Store> Inner<S> {
         for _ in &asked {
             self.counters.loaded();
         }
-        let found = self.store.load_many(&asked).await?;
+        let found = self.guarded(self.store.load_many(&asked)).await?;
         for (i, entry) in ask.into_iter().zip(found) {
             entries[i] = entry;
         }
@@ -737,6 +740,7 @@ impl<S: Store> Inner<S> {
             oldest: self.oldest_pending(),
             dead_letters: self.progress.dead.len(),
             dead_letter_write_failures: self.progress.dead.persist_failures(),
+            store_unavailable_for: self.health.unavailable_for(),
         }
     }
 
@@ -763,6 +767,7 @@ impl<S: Store> Inner<S> {
             stats::publish(&self.snapshot());
             // Room given back by flushes goes back to the clean cache here.
             self.rebalance_memory();
+            self.health.publish();
             if self.log.is_some() {
                 // A checkpoint fsyncs; keep it off the runtime's threads.
                 let inner = self.clone();

@@ -9,6 +9,11 @@
 //! writes that came after it (trap 5); writes of its keys that arrive
 //! meanwhile wait behind it in the buffer and go in the next batch.
 //!
+//! While the store is unavailable (`outage.rs`) the workers take no batch
+//! and send nothing; a batch that meets the outage waits, whole, for the
+//! store to answer, without back-off and without counting toward
+//! dead-lettering.
+//!
 //! A permanent error splits the batch in halves until the refused writes
 //! are alone; the rest of the batch goes through (trap 4: one poison record
 //! must not block the queue). A write refused alone `dead_letter_after`
@@ -77,6 +82,15 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
             && (urgent
                 || ready >= inner.config.batch_size
                 || deadline.is_some_and(|d| d <= Instant::now()));
+        if due && !inner.health.is_up() {
+            // An outage: no batch is taken (its writes could no longer
+            // fold) until the prober finds the store back.
+            tokio::select! {
+                () = inner.health.wait_up() => {}
+                () = inner.cancel.cancelled() => break,
+            }
+            continue;
+        }
         if !due {
             tokio::select! {
                 () = state.wake.notified() => {}
@@ -202,6 +216,14 @@ pub(crate) async fn write_isolating<S: Store>(
             continue;
         }
         let part = &writes[range.clone()];
+        if !inner.health.is_up() {
+            if deadline.is_some()
+                && let Some(refused) = inner.health.refusal()
+            {
+                return Err(refused);
+            }
+            inner.health.wait_up().await;
+        }
         if let Some(rate) = &inner.rate {
             rate.acquire(part.len()).await;
         }
@@ -209,6 +231,16 @@ pub(crate) async fn write_isolating<S: Store>(
             Ok(()) => {
                 transient_attempt = 0;
                 inner.counters.batch_done(part.len());
+            }
+            Err(e) if e.is_unavailable() => {
+                // Not a retry count: the circuit opens, and this range is
+                // sent again once a probe finds the store back.
+                inner.counters.failed(deadline.is_none());
+                inner.health.trip(&e, inner.bound.used().0);
+                if deadline.is_some() {
+                    return Err(e);
+                }
+                todo.push((range, refused));
             }
             Err(e) if e.is_transient() => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {

@@ -35,7 +35,8 @@
 //! - [`Cache`] (`cache.rs`): the handle; `engine.rs` holds the read and
 //!   write paths, `buffer.rs` the write buffer of pending ops (`op.rs`),
 //!   `bound.rs` the exact bound on it, `flusher.rs` the flush workers,
-//!   `retry.rs` and `rate.rs` their back-off and rate limit, `ticket.rs`
+//!   `retry.rs` and `rate.rs` their back-off and rate limit, `outage.rs`
+//!   the circuit that stops them while the store is unavailable, `ticket.rs`
 //!   the progress barriers, `dead_letter.rs` the dead-letter queue (kept in
 //!   a file beside the log), `clock.rs` the version clock, `stats.rs` the
 //!   counters, `log.rs` the engine's side of the write-ahead log (the
@@ -47,8 +48,12 @@
 //!
 //! # The contract
 //!
-//! - **Read your writes.** A read sees the newest accepted write of its key,
-//!   evicted or not, store up or down.
+//! - **Read your writes.** A read always sees a key's pending write; a read
+//!   that needs the store while it is down is refused, never answered
+//!   wrongly (an [`Error::Store`] whose [`StoreError::is_unavailable`] is
+//!   true: a miss on a key not in memory, a listing). A write is never
+//!   refused because the store is down; only the bound on pending writes
+//!   ([`FullPolicy`]) can block or refuse it.
 //! - **Convergence and no regression.** Each write carries a version from a
 //!   clock that never goes back (it starts above the store's highest
 //!   version); the store applies a write only if it is newer, and deletes
@@ -57,10 +62,15 @@
 //! - **Bounded memory.** Pending writes are bounded exactly in entries and
 //!   bytes, in-flight ones included; when full, the [`FullPolicy`] applies:
 //!   block, reject, or write through. Nothing is dropped silently.
-//! - **Failures sorted.** Transient store errors are retried with
-//!   exponential back-off and jitter, without limit; a write the store
-//!   refuses for good is isolated from its batch, retried a few times, then
-//!   moved to the dead-letter queue with the error.
+//! - **Failures sorted.** A store that cannot be reached at all (a
+//!   [`StoreErrorKind::Unavailable`] error) is an outage, a state: no
+//!   batches are sent, [`Store::probe`] asks once a second whether it is
+//!   back, and flushing resumes as soon as it answers
+//!   ([`Cache::store_state`] says which). Other transient store errors are
+//!   retried with exponential back-off and jitter, without limit. Neither
+//!   counts toward dead-lettering: only a write the store refuses for good
+//!   is isolated from its batch, retried a few times, then moved to the
+//!   dead-letter queue with the error.
 //! - **Durability, a setting stated honestly.** With a write-ahead log
 //!   ([`CacheBuilder::log`]), a write is acknowledged only once the log holds
 //!   it as the [`Fsync`] policy says: `Always` survives `kill -9` and power
@@ -77,7 +87,10 @@
 //! `jotter_writes_accepted_total`, `jotter_store_writes_total`,
 //! `jotter_batches_total`, `jotter_retries_total`,
 //! `jotter_store_failures_total`, `jotter_dead_letters_total`,
-//! `jotter_loads_total`; histogram `jotter_batch_size`; gauges
+//! `jotter_loads_total`, `jotter_store_outages_total`,
+//! `jotter_store_probes_total`; histogram `jotter_batch_size`; gauges
+//! `jotter_store_up` (1 or 0), `jotter_store_unavailable_seconds` (how long
+//! the current outage has lasted, 0 when up),
 //! `jotter_pending_entries`, `jotter_pending_bytes`,
 //! `jotter_oldest_pending_seconds`, `jotter_dead_letters`,
 //! `jotter_dead_letter_write_failures` (rewrites of the persisted
@@ -97,6 +110,7 @@ mod known_keys;
 mod log;
 mod memory;
 mod op;
+mod outage;
 mod owned;
 mod rate;
 mod record;
@@ -119,9 +133,12 @@ pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
 pub use log::Durability;
+pub use outage::StoreState;
 pub use score_map::ScoreMap;
 pub use stats::Stats;
-pub use store::{Change, Faults, FieldChange, MemoryStore, Store, StoreError, Write};
+pub use store::{
+    Change, Faults, FieldChange, MemoryStore, Store, StoreError, StoreErrorKind, Write,
+};
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
 pub use ticket::Ticket;

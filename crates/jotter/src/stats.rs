@@ -40,6 +40,10 @@ pub struct Stats {
     pub loads: u64,
     /// Key writes committed per second over the last ten seconds.
     pub flush_rate: f64,
+    /// Whether the store answers (see [`Cache::store_state`](crate::Cache::store_state)).
+    pub store_up: bool,
+    /// How long the store has been unavailable, during an outage.
+    pub store_unavailable_for: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -135,6 +139,8 @@ impl Counters {
             dead_letters: now.dead_letters,
             loads: self.loads.load(Ordering::Relaxed),
             flush_rate: self.flush_rate(),
+            store_up: now.store_unavailable_for.is_none(),
+            store_unavailable_for: now.store_unavailable_for,
         }
     }
 }
@@ -146,6 +152,7 @@ pub(crate) struct Snapshot {
     pub oldest: Option<Duration>,
     pub dead_letters: u64,
     pub dead_letter_write_failures: u64,
+    pub store_unavailable_for: Option<Duration>,
 }
 
 /// Brings the exported metrics up to date: the gauges, and the count of

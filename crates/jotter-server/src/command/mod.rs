@@ -546,6 +546,9 @@ pub(crate) fn engine_error_text(error: &jotter::Error) -> std::borrow::Cow<'stat
         }
         Error::NotAnInteger => "ERR value is not an integer or out of range".into(),
         Error::NotAFloat => "ERR value is not a valid float".into(),
+        // Retryable, under Redis's name for "try again later": the command
+        // needs a value not in memory and the store cannot be reached.
+        Error::Store(e) if e.is_unavailable() => format!("TRYAGAIN {e}").into(),
         // The engine's text names the bound and what to do about it.
         other => format!("ERR {other}").into(),
     }

@@ -155,7 +155,7 @@ pub(super) enum Stat {
 }
 
 /// The engine's counters under their INFO/STATUS names.
-pub(super) fn stat_fields(s: &Stats) -> [(&'static str, Stat); 12] {
+pub(super) fn stat_fields(s: &Stats) -> [(&'static str, Stat); 14] {
     let age_ms =
         s.oldest_pending_age.map_or(0, |a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX));
     [
@@ -171,5 +171,10 @@ pub(super) fn stat_fields(s: &Stats) -> [(&'static str, Stat); 12] {
         ("dead_letters", Stat::Int(s.dead_letters)),
         ("loads", Stat::Int(s.loads)),
         ("flush_rate", Stat::Float(s.flush_rate)),
+        ("store_up", Stat::Int(u64::from(s.store_up))),
+        (
+            "store_unavailable_seconds",
+            Stat::Int(s.store_unavailable_for.map_or(0, |d| d.as_secs())),
+        ),
     ]
 }

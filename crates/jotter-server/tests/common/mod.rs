@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod pg;
+pub mod proxy;
+
 pub struct Server {
     child: Child,
     pub resp: SocketAddr,

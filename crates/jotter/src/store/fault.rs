@@ -1,5 +1,7 @@
 //! Fault injection for test stores: make the next batches fail, refuse one
-//! key for good, add latency, or re-deliver old batches.
+//! key for good, take the whole store down (every call unavailable) and
+//! bring it back, add latency, or re-deliver old batches; and count the
+//! write attempts and probes the store saw.
 //!
 //! A [`Faults`] handle is shared: a test keeps a clone and changes the
 //! faults while the cache is running.
@@ -24,6 +26,9 @@ pub struct Faults {
 struct FaultState {
     fail_writes: AtomicU64,
     fail_loads: AtomicU64,
+    down: std::sync::atomic::AtomicBool,
+    write_attempts: AtomicU64,
+    probes: AtomicU64,
     latency_us: AtomicU64,
     rejected: Mutex<HashSet<Bytes>>,
     chaos: Mutex<Option<Chaos>>,
@@ -49,6 +54,24 @@ impl Faults {
     /// start) fail with a transient error.
     pub fn fail_next_loads(&self, n: u64) {
         self.inner.fail_loads.store(n, Ordering::SeqCst);
+    }
+
+    /// Takes the store down (`true`): every call fails as unavailable, as a
+    /// database that refuses connections would; `false` brings it back.
+    pub fn set_unavailable(&self, down: bool) {
+        self.inner.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Batch writes attempted so far, failed ones included.
+    #[must_use]
+    pub fn write_attempts(&self) -> u64 {
+        self.inner.write_attempts.load(Ordering::SeqCst)
+    }
+
+    /// Probes ([`Store::probe`](crate::Store::probe)) answered so far.
+    #[must_use]
+    pub fn probes(&self) -> u64 {
+        self.inner.probes.load(Ordering::SeqCst)
     }
 
     /// Refuses, with a permanent error, every batch that writes `key`.
@@ -80,6 +103,8 @@ impl Faults {
 
     /// The error this batch meets, if any.
     pub(crate) fn check_write(&self, batch: &[Write]) -> Result<(), StoreError> {
+        self.inner.write_attempts.fetch_add(1, Ordering::SeqCst);
+        self.check_up()?;
         if take_one(&self.inner.fail_writes) {
             return Err(StoreError::transient("injected fault: write failed"));
         }
@@ -94,8 +119,22 @@ impl Faults {
     }
 
     pub(crate) fn check_load(&self) -> Result<(), StoreError> {
+        self.check_up()?;
         if take_one(&self.inner.fail_loads) {
             return Err(StoreError::transient("injected fault: load failed"));
+        }
+        Ok(())
+    }
+
+    /// A probe: counted, and answered unless the store is down.
+    pub(crate) fn probe(&self) -> Result<(), StoreError> {
+        self.inner.probes.fetch_add(1, Ordering::SeqCst);
+        self.check_up()
+    }
+
+    fn check_up(&self) -> Result<(), StoreError> {
+        if self.inner.down.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("injected fault: connection refused"));
         }
         Ok(())
     }

@@ -207,6 +207,10 @@ impl Store for MemoryStore {
         Ok(self.inner.keys.lock().get(key).and_then(KeyState::entry))
     }
 
+    async fn probe(&self) -> Result<(), StoreError> {
+        self.inner.faults.probe()
+    }
+
     async fn max_version(&self) -> Result<u64, StoreError> {
         self.inner.faults.check_load()?;
         Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))

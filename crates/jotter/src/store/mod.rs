@@ -33,11 +33,14 @@
 //! Every key appears at most once in one batch, and writes in a batch are
 //! independent of one another, so a store may apply them in any order.
 //!
-//! A store sorts its failures: [`StoreError::is_transient`] says whether a
-//! retry may succeed (the connection dropped, a lock timed out) or whether
-//! the data itself was refused (a constraint, a type). The engine retries the
-//! first kind for as long as it takes, and isolates the second kind, retries
-//! it a few times and then moves it to the dead-letter queue.
+//! A store sorts its failures into a [`StoreErrorKind`]: the store cannot
+//! be reached at all (unavailable: refused or reset connections, a
+//! database shutting down), one attempt failed (transient: a deadlock, a
+//! lock timeout), or the data itself was refused (permanent: a constraint, a
+//! type). The engine treats the first as an outage (no batches sent, one
+//! probe a second, flushing resumed as soon as the store answers), retries
+//! the second with back-off for as long as it takes, and isolates the third,
+//! retries it a few times and then moves it to the dead-letter queue.
 
 use std::future::Future;
 
@@ -110,31 +113,80 @@ pub struct FieldChange {
     pub value: Option<FieldValue>,
 }
 
+/// What kind of failure a [`StoreError`] is: what the engine, and a caller
+/// that meets it, can do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The store cannot be reached at all: the connection was refused,
+    /// reset or timed out, the database is shutting down or starting. The
+    /// engine treats it as an outage (see the crate documentation): it stops
+    /// sending batches, probes the store once a second and resumes when it
+    /// answers; a read that needs the store meanwhile is refused at once.
+    Unavailable,
+    /// The store answered, and this one attempt failed: a deadlock, a
+    /// serialization failure, a lock or statement timeout. The same batch is
+    /// retried with exponential back-off and jitter.
+    Transient,
+    /// The store refused the data itself (a constraint, a type, a size):
+    /// retrying will not cure it, and the write ends in the dead-letter queue.
+    Permanent,
+}
+
+impl std::fmt::Display for StoreErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreErrorKind::Unavailable => "store unavailable",
+            StoreErrorKind::Transient => "transient store error",
+            StoreErrorKind::Permanent => "permanent store error",
+        })
+    }
+}
+
 /// A failure reported by a [`Store`].
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{} store error: {message}", if self.transient { "transient" } else { "permanent" })]
+#[error("{kind}: {message}")]
 pub struct StoreError {
-    transient: bool,
+    kind: StoreErrorKind,
     message: String,
 }
 
 impl StoreError {
-    /// A failure that a later retry may not see: the connection was lost, a
-    /// lock or a deadline timed out, the database is restarting.
+    /// A failure that a later retry may not see: a deadlock, a lock or a
+    /// statement timeout, a serialization failure.
     pub fn transient(message: impl Into<String>) -> Self {
-        StoreError { transient: true, message: message.into() }
+        StoreError { kind: StoreErrorKind::Transient, message: message.into() }
+    }
+
+    /// The store cannot be reached: refused, reset or timed-out
+    /// connections, a database shutting down or not yet accepting
+    /// connections. Retrying may succeed once it is back.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        StoreError { kind: StoreErrorKind::Unavailable, message: message.into() }
     }
 
     /// A failure that retrying will not cure: the database refused the data
     /// (a constraint, a type, a size).
     pub fn permanent(message: impl Into<String>) -> Self {
-        StoreError { transient: false, message: message.into() }
+        StoreError { kind: StoreErrorKind::Permanent, message: message.into() }
     }
 
-    /// Whether a retry may succeed.
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+
+    /// Whether a retry may succeed: a transient failure, or an unavailable store.
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        self.transient
+        self.kind != StoreErrorKind::Permanent
+    }
+
+    /// Whether the store could not be reached at all.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        self.kind == StoreErrorKind::Unavailable
     }
 
     /// The store's own words for what went wrong.
@@ -175,6 +227,14 @@ pub trait Store: Send + Sync + 'static {
             }
             Ok(entries)
         }
+    }
+
+    /// Asks, as cheaply as the store can, whether it answers: the engine
+    /// calls it once a second while the store is unavailable, and resumes
+    /// flushing once it succeeds. The default reads
+    /// [`max_version`](Store::max_version); a SQL store should run `SELECT 1`.
+    fn probe(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { self.max_version().await.map(|_| ()) }
     }
 
     /// The highest version the store holds in any row or tombstone, or 0.
