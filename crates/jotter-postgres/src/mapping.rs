@@ -49,7 +49,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 use deadpool_postgres::Transaction;
@@ -57,6 +57,7 @@ use jotter::{Change, Entry, FieldValue, MapKind, Store, StoreError, Value, Write
 use tokio_postgres::types::ToSql;
 
 use crate::error::{PgError, show_key};
+use crate::key_index::{same, target};
 use crate::write::version;
 use crate::{Lease, PostgresStore};
 
@@ -386,15 +387,29 @@ impl Checked {
 }
 
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1 || encode($2, 'hex'), 0))";
-const VERSIONS: &str =
-    "SELECT field, version FROM jotter_mapped_versions WHERE tbl = $1 AND key = $2";
-const FORGET: &str = "DELETE FROM jotter_mapped_versions
- WHERE tbl = $1 AND key = $2 AND field <> '' AND version <= $3";
-const SET_VERSIONS: &str = "
+static VERSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT field, version FROM jotter_mapped_versions WHERE tbl = $1 AND {}",
+        same("key", "$2::bytea")
+    )
+});
+static FORGET: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM jotter_mapped_versions
+          WHERE tbl = $1 AND {} AND field <> '' AND version <= $3",
+        same("key", "$2::bytea")
+    )
+});
+static SET_VERSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 INSERT INTO jotter_mapped_versions AS t (tbl, key, field, version)
 SELECT $1, $2, u.field, u.version FROM unnest($3::text[], $4::bigint[]) AS u(field, version)
-ON CONFLICT (tbl, key, field) DO UPDATE SET version = excluded.version
- WHERE excluded.version > t.version";
+ON CONFLICT (tbl, {}, field) DO UPDATE SET version = excluded.version
+ WHERE excluded.version > t.version",
+        target("key")
+    )
+});
 const MAX_VERSION: &str = "SELECT max(version) FROM jotter_mapped_versions";
 
 /// A [`Store`] that writes keys matching its [`Mapping`]s into the user's
@@ -612,7 +627,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
         )
     };
     tx.execute(LOCK, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
-    let rows = tx.query(VERSIONS, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
+    let rows = tx.query(&*VERSIONS, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
     let mut versions: HashMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let mut reset = versions.remove("").unwrap_or(0);
     let mut state = KeyState { tx, m, key, suffix, reset: &mut reset, versions: &mut versions };
@@ -682,7 +697,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
             }
             state.set(&sets).await.map_err(PgError::db(context()))?;
             if !applied.0.is_empty() {
-                tx.execute(SET_VERSIONS, &[&tbl, &key, &applied.0, &applied.1])
+                tx.execute(&*SET_VERSIONS, &[&tbl, &key, &applied.0, &applied.1])
                     .await
                     .map_err(PgError::db(context()))?;
             }
@@ -743,8 +758,8 @@ impl KeyState<'_> {
                 .collect();
             self.set(&older).await?;
         }
-        self.tx.execute(FORGET, &[&tbl, &self.key, &v]).await?;
-        self.tx.execute(SET_VERSIONS, &[&tbl, &self.key, &vec![""], &vec![v]]).await?;
+        self.tx.execute(&*FORGET, &[&tbl, &self.key, &v]).await?;
+        self.tx.execute(&*SET_VERSIONS, &[&tbl, &self.key, &vec![""], &vec![v]]).await?;
         *self.reset = v;
         self.versions.retain(|_, fv| *fv > v);
         Ok(())

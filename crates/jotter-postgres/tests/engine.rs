@@ -99,3 +99,53 @@ async fn a_row_the_database_refuses_is_dead_lettered_and_the_rest_lands() {
         .get(0);
     assert_eq!(v, b"-5");
 }
+
+/// `n` pseudo-random bytes (incompressible, as PostgreSQL would otherwise
+/// compress a long index row until it fits).
+fn long(tag: u8, n: usize) -> bytes::Bytes {
+    let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ u64::from(tag);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[0]
+        })
+        .collect::<Vec<u8>>()
+        .into()
+}
+
+/// What the engine acknowledges, PostgreSQL stores: a 3 KB and a 1 MB key,
+/// a long hash field and a long sorted-set member land, none is
+/// dead-lettered, and a new cache over the same tables reads them back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_keys_fields_and_members_acknowledged_by_the_engine_land() {
+    use jotter::FieldValue;
+    let Some((store, _schema)) = common::store("engine_long").await else { return };
+    let (k3, k1m, hk, zk) = (long(1, 3_000), long(2, 1 << 20), long(3, 3_000), long(4, 3_000));
+    let (field, member) = (long(5, 3_000), long(6, 3_000));
+    let cache = Cache::builder(store.clone())
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+        .build()
+        .await
+        .expect("cache");
+    cache.put(k3.clone(), "three").await.expect("put");
+    cache.put(k1m.clone(), long(7, 1 << 20)).await.expect("put");
+    cache.set_field(hk.clone(), field.clone(), FieldValue::Bytes("fv".into())).await.expect("h");
+    cache.set_field(zk.clone(), member.clone(), FieldValue::Score(2.5)).await.expect("z");
+    tokio::time::timeout(Duration::from_secs(60), cache.flush())
+        .await
+        .expect("flush in time")
+        .expect("flush");
+    assert!(cache.dead_letters().is_empty(), "{:?}", cache.dead_letters().len());
+    let report = cache.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(report.pending_entries, 0);
+
+    let cache = Cache::builder(store).build().await.expect("cache");
+    assert_eq!(cache.get(k3).await.expect("get"), Some("three".into()));
+    assert_eq!(cache.get(k1m).await.expect("get"), Some(long(7, 1 << 20).into()));
+    let h = cache.get(hk).await.expect("get").expect("hash");
+    assert_eq!(h.field(&field), Some(FieldValue::Bytes("fv".into())));
+    let z = cache.get(zk).await.expect("get").expect("zset");
+    assert_eq!(z.field(&member), Some(FieldValue::Score(2.5)));
+}
