@@ -13,8 +13,12 @@
 //! column's type (`bytea` columns take the bytes as they are). A field with
 //! no column, a value that does not convert, or a write of the wrong shape
 //! (a `SET` on a hash mapping) is a permanent error of that write alone,
-//! whose message names the key, the field, the column and the value: the
-//! engine isolates it and dead-letters it, and the rest of its batch lands.
+//! whose message names the key, the field, the column and the value. What
+//! the column types read at start show cannot fit is refused when the
+//! engine accepts the write ([`jotter::Store::check`], see the `admit`
+//! module); the rest, which only the database can judge, when it is
+//! flushed: the engine isolates it and dead-letters it, and the rest of its
+//! batch lands.
 //!
 //! # Versions
 //!
@@ -58,6 +62,8 @@ use tokio_postgres::types::ToSql;
 
 use crate::error::{PgError, show_key};
 use crate::key_index::{same, target};
+
+mod admit;
 use crate::write::version;
 use crate::{Lease, PostgresStore};
 
@@ -347,6 +353,8 @@ struct Column {
     cast: String,
     /// The column's type as the database shows it.
     actual: String,
+    /// What it takes, as far as that can be told without the database.
+    fits: admit::Fits,
 }
 
 impl Column {
@@ -562,6 +570,7 @@ async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, StoreError>
             sql: quote(name),
             cast: cast.clone(),
             actual: actual.clone(),
+            fits: admit::Fits::of(actual),
         })
     };
     let key = column(&m.key_column, None)?;
@@ -659,23 +668,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
             let mut sets: Vec<(&Column, Option<&[u8]>)> = Vec::new();
             let mut applied: (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
             for f in fields {
-                let column = std::str::from_utf8(&f.field)
-                    .ok()
-                    .and_then(|name| m.columns.get(name))
-                    .ok_or_else(|| {
-                        refuse(
-                            w,
-                            m,
-                            format!(
-                                "field {} has no column in table {} (the mapping {:?} names \
-                                 only {})",
-                                show_key(&f.field),
-                                m.mapping.table,
-                                m.mapping.pattern,
-                                m.columns.keys().cloned().collect::<Vec<_>>().join(", ")
-                            ),
-                        )
-                    })?;
+                let column = admit::column_of(m, w, &f.field)?;
                 let v = version(w, f.version)?;
                 if v < *state.reset || v <= state.versions.get(&column.name).copied().unwrap_or(0) {
                     continue;
@@ -683,13 +676,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                 let value = match &f.value {
                     Some(FieldValue::Bytes(b)) => Some(&b[..]),
                     None => None,
-                    Some(FieldValue::Score(_)) => {
-                        return Err(refuse(
-                            w,
-                            m,
-                            "a scored member cannot go to a hash mapping".into(),
-                        ));
-                    }
+                    Some(FieldValue::Score(_)) => return Err(admit::wrong_shape(m, w)),
                 };
                 sets.push((column, value));
                 applied.0.push(&column.name);
@@ -702,26 +689,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                     .map_err(PgError::db(context()))?;
             }
         }
-        (change, shape) => {
-            let what = match change {
-                Change::Put(_) => "a string",
-                Change::Patch { kind: MapKind::Hash, .. } => "a hash",
-                Change::Patch { .. } => "a sorted set",
-                Change::Delete => unreachable!("deletes fit every mapping"),
-            };
-            let mapped = match shape {
-                Shape::Hash(_) => "hash",
-                Shape::String { .. } => "string",
-            };
-            return Err(refuse(
-                w,
-                m,
-                format!(
-                    "the mapping {:?} takes {mapped} keys; {what} cannot be written into table {}",
-                    m.mapping.pattern, m.mapping.table
-                ),
-            ));
-        }
+        _ => return Err(admit::wrong_shape(m, w)),
     }
     Ok(())
 }
@@ -876,6 +844,15 @@ fn db_message(e: &tokio_postgres::Error) -> String {
 }
 
 impl Store for MappedStore {
+    const CHECKS_WRITES: bool = true;
+
+    fn check(&self, write: &Write) -> Result<(), StoreError> {
+        match self.route(&write.key) {
+            None => Ok(()),
+            Some(m) => Ok(admit::check(m, write)?),
+        }
+    }
+
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         if self.mappings.is_empty() {
             return self.inner.write(batch).await;

@@ -64,6 +64,15 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Backend> {
 }
 
 impl Store for Backend {
+    const CHECKS_WRITES: bool = MappedStore::CHECKS_WRITES;
+
+    fn check(&self, write: &Write) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(s) => s.check(write),
+        }
+    }
+
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         match self {
             Backend::Sqlite(s) => s.write(batch).await,

@@ -882,6 +882,7 @@ impl<S: Store> Cache<S> {
             if own > inner.bound.max_bytes {
                 return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
             }
+            inner.check_store(key, op)?;
             prepaid.entries += 1;
             prepaid.bytes += own;
         }
