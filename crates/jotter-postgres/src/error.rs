@@ -76,13 +76,30 @@ fn describe_db(e: &tokio_postgres::Error) -> String {
                 s.push_str(&format!(", constraint {c}"));
             }
             if let Some(d) = db.detail() {
-                s.push_str(&format!(", detail: {d}"));
+                s.push_str(&format!(", detail: {}", withhold_values(d)));
             }
             s.push(')');
             s
         }
         None => String::new(),
     }
+}
+
+/// A DETAIL line without the row values PostgreSQL quotes in it: `Key
+/// (key)=(...) already exists.` keeps its columns, `Failing row contains
+/// (...)` says only that. Such a line can hold a whole row (megabytes of a
+/// value), and messages end up in logs and dead letters.
+fn withhold_values(detail: &str) -> String {
+    if detail.starts_with("Failing row contains") {
+        return "Failing row contains (values withheld)".into();
+    }
+    if let Some(rest) = detail.strip_prefix("Key (")
+        && let Some((columns, tail)) = rest.split_once(")=(")
+    {
+        let after = tail.rfind(") ").map_or("", |i| &tail[i + 1..]);
+        return format!("Key ({columns})=(values withheld){after}");
+    }
+    jotter::LogText(detail).to_string()
 }
 
 impl PgError {
@@ -152,20 +169,25 @@ impl From<PgError> for StoreError {
     }
 }
 
-/// A key as it can be shown in a message: escaped, and cut if long.
+/// A key as it can be shown in a message (see [`jotter::LogKey`]).
 pub(crate) fn show_key(key: &[u8]) -> String {
-    const SHOWN: usize = 64;
-    let head = key[..key.len().min(SHOWN)].escape_ascii();
-    if key.len() > SHOWN {
-        format!("\"{head}...\" ({} bytes)", key.len())
-    } else {
-        format!("\"{head}\"")
-    }
+    jotter::LogKey(key).to_string()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_transient_sqlstate;
+    use super::{is_transient_sqlstate, withhold_values};
+
+    #[test]
+    fn details_that_quote_rows_keep_no_values() {
+        let big = "v".repeat(3 << 20);
+        let d = format!("Key (key)=(\\x{big}) already exists.");
+        assert_eq!(withhold_values(&d), "Key (key)=(values withheld) already exists.");
+        let d = format!("Failing row contains (k, {big}, 5, null).");
+        assert_eq!(withhold_values(&d), "Failing row contains (values withheld)");
+        assert!(withhold_values(&big).len() < 600);
+        assert_eq!(withhold_values("Table has no room."), "Table has no room.");
+    }
 
     #[test]
     fn sqlstates_are_sorted_as_documented() {

@@ -13,7 +13,8 @@
 //! column's type (`bytea` columns take the bytes as they are). A field with
 //! no column, a value that does not convert, or a write of the wrong shape
 //! (a `SET` on a hash mapping) is a permanent error of that write alone,
-//! whose message names the key, the field, the column and the value. What
+//! whose message names the key, the field, the column and the value's
+//! length (never the value: messages reach logs). What
 //! the column types read at start show cannot fit is refused when the
 //! engine accepts the write ([`jotter::Store::check`], see the `admit`
 //! module); the rest, which only the database can judge, when it is
@@ -821,18 +822,27 @@ async fn diagnose(client: &tokio_postgres::Client, m: &Checked, w: &Write) -> Op
                 w,
                 m,
                 format!(
-                    "field {} → column {}.{} ({}): value {} does not convert: {}",
+                    "field {} → column {}.{} ({}): the value ({} bytes) does not convert: {}",
                     show_key(field),
                     m.mapping.table,
                     column.name,
                     column.actual,
-                    show_key(value),
-                    db_message(&e)
+                    value.len(),
+                    without(&db_message(&e), value)
                 ),
             ));
         }
     }
     None
+}
+
+/// `message` with `value` (which PostgreSQL quotes in a conversion error)
+/// left out: messages reach logs, which never show a value.
+fn without(message: &str, value: &[u8]) -> String {
+    match std::str::from_utf8(value) {
+        Ok(text) if !text.is_empty() => message.replace(text, "…"),
+        _ => message.to_owned(),
+    }
 }
 
 /// The database's message and SQLSTATE.

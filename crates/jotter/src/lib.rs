@@ -61,6 +61,11 @@
 //!   exponential back-off and jitter, without limit; a write the store
 //!   refuses for good is isolated from its batch, retried a few times, then
 //!   moved to the dead-letter queue with the error.
+//! - **Logs that never leak data.** A log line never prints a value and
+//!   shows a key as at most 64 bytes and its length ([`LogKey`]); a store's
+//!   message is cut at 512 bytes ([`LogText`]). A batch the store refuses
+//!   row by row logs its first three dead letters and one summary line,
+//!   however large it is.
 //! - **Durability, a setting stated honestly.** With a write-ahead log
 //!   ([`CacheBuilder::log`]), a write is acknowledged only once the log holds
 //!   it as the [`Fsync`] policy says: `Always` survives `kill -9` and power
@@ -95,9 +100,11 @@ mod error;
 mod flusher;
 mod known_keys;
 mod log;
+mod loggable;
 mod op;
 mod rate;
 mod record;
+mod refusals;
 mod retry;
 mod score_map;
 mod stats;
@@ -116,6 +123,7 @@ pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
 pub use log::Durability;
+pub use loggable::{LogKey, LogText};
 pub use score_map::ScoreMap;
 pub use stats::Stats;
 pub use store::{Change, Faults, FieldChange, MemoryStore, Store, StoreError, Write};
