@@ -11,6 +11,7 @@
 //! - `write.rs`: one batch as pipelined, set-based, conditional statements.
 //! - `read.rs`: loads and listings, one statement each.
 //! - `schema.rs`: the tables and their versioned migrations ([`migrate`]).
+//! - `collect.rs`: dropping bookkeeping rows below the engine's horizon.
 //! - `key_index.rs`: how keys, fields and members of any length are
 //!   indexed (a 512-byte prefix and a SHA-256 beyond it).
 //! - `error.rs`: [`PgError`], sorted by SQLSTATE into transient and
@@ -73,6 +74,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Config, NoTls};
 
+mod collect;
 mod error;
 mod key_index;
 mod mapping;
@@ -469,6 +471,10 @@ impl Store for PostgresStore {
             return Ok(());
         }
         Ok(self.write_batch(batch).await?)
+    }
+
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        Ok(self.collect_below(horizon).await?)
     }
 
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {

@@ -856,6 +856,11 @@ fn db_message(e: &tokio_postgres::Error) -> String {
 impl Store for MappedStore {
     const CHECKS_WRITES: bool = true;
 
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        // The inner store's collection covers the mapped versions too.
+        self.inner.collect(horizon).await
+    }
+
     fn check(&self, write: &Write) -> Result<(), StoreError> {
         match self.route(&write.key) {
             None => Ok(()),

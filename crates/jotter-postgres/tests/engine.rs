@@ -149,3 +149,66 @@ async fn long_keys_fields_and_members_acknowledged_by_the_engine_land() {
     let z = cache.get(zk).await.expect("get").expect("zset");
     assert_eq!(z.field(&member), Some(FieldValue::Score(2.5)));
 }
+
+/// Rounds of new keys written with an expiry, expired and swept, and of
+/// hash fields set and removed: with collection on, the PostgreSQL
+/// bookkeeping holds at most about one round's rows and ends empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_keys_leave_the_bookkeeping_bounded() {
+    use jotter::{FieldValue, MapKind, Value};
+    let Some((store, schema)) = common::store("engine_collect").await else { return };
+    const N: usize = 5_000;
+    const ROUNDS: usize = 4;
+    let cache = Cache::builder(store)
+        .batch_size(2_000)
+        .collect_bookkeeping(Duration::ZERO, Duration::from_millis(20))
+        .build()
+        .await
+        .expect("cache");
+    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
+    let bookkeeping = || async {
+        let sql = "SELECT (SELECT count(*) FROM jotter_key_resets)
+                        + (SELECT count(*) FROM jotter_field_tombstones)
+                        + (SELECT count(*) FROM jotter_expiry)";
+        c.query_one(sql, &[]).await.expect("count").get::<_, i64>(0)
+    };
+    let mut most = 0;
+    for round in 0..ROUNDS {
+        let soon = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_millis() as u64
+            + 1;
+        for i in 0..N {
+            let key = bytes::Bytes::from(format!("token:{round}:{i}"));
+            cache
+                .transact(std::slice::from_ref(&key), |txn| {
+                    txn.put(&key, Value::from("t"), Some(soon));
+                    Ok(())
+                })
+                .await
+                .expect("put");
+            if i % 10 == 0 {
+                let h = format!("prefs:{round}:{i}");
+                cache.set_field(h.clone(), "a", FieldValue::Bytes("1".into())).await.expect("h");
+                cache.set_field(h.clone(), "b", FieldValue::Bytes("2".into())).await.expect("h");
+                cache.remove_field(h, MapKind::Hash, "a").await.expect("h");
+            }
+        }
+        cache.flush().await.expect("flush");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        while cache.delete_expired(5_000).await.expect("sweep") > 0 {}
+        cache.flush().await.expect("flush");
+        most = most.max(bookkeeping().await);
+    }
+    assert!(most <= (2 * N) as i64, "{most} bookkeeping rows");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while bookkeeping().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{} rows left", bookkeeping().await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let live: i64 =
+        c.query_one("SELECT count(*) FROM jotter_hashes", &[]).await.expect("count").get(0);
+    assert_eq!(live, (ROUNDS * N / 10) as i64, "the live hash fields stay");
+    cache.shutdown(Duration::from_secs(10)).await;
+}

@@ -655,3 +655,53 @@ async fn a_version_2_database_is_upgraded_in_place() {
     let again = store.migrate().await.expect("migrate");
     assert_eq!((again.from, again.to), (3, 3));
 }
+
+// ---- Collecting bookkeeping ------------------------------------------------
+
+/// Bookkeeping rows at or above the horizon stay and keep blocking older
+/// writes; below it they go, mapped versions included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collection_keeps_tombstones_above_the_horizon_and_drops_those_below() {
+    let Some((store, schema)) = common::store("collect").await else { return };
+    let long_key = long(3, 3_000);
+    store
+        .write(&[
+            put("k", 10, "x"),
+            hset("h", None, &[("f", 10, Some("a")), ("g", 10, Some("b"))]),
+            Write::new(long_key.clone(), 10, Change::Put(b("x"))),
+        ])
+        .await
+        .expect("write");
+    store
+        .write(&[
+            del("k", 20),
+            hset("h", None, &[("f", 20, None)]),
+            Write::new(long_key.clone(), 20, Change::Delete),
+        ])
+        .await
+        .expect("removals");
+    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
+    c.batch_execute(
+        "INSERT INTO jotter_mapped_versions VALUES ('t', '\\x31', '', 5), ('t', '\\x32', '', 30)",
+    )
+    .await
+    .expect("mapped versions");
+    let rows = "SELECT (SELECT count(*) FROM jotter_key_resets)
+                     + (SELECT count(*) FROM jotter_field_tombstones)
+                     + (SELECT count(*) FROM jotter_expiry)
+                     + (SELECT count(*) FROM jotter_mapped_versions)";
+    // Resets of k and the long key, h's tombstone and expiry row, 2 versions.
+    assert_eq!(count(&schema, rows).await, 6);
+    assert_eq!(store.collect(15).await.expect("collect"), 1, "only the mapped version at 5");
+    store
+        .write(&[put("k", 12, "late"), hset("h", None, &[("f", 12, Some("late"))])])
+        .await
+        .expect("late writes");
+    store.write(&[Write::new(long_key.clone(), 12, Change::Put(b("late")))]).await.expect("late");
+    assert_eq!(value(&store, "k").await, None, "the delete still wins");
+    assert_eq!(value(&store, "h").await, Some(hash(&[("g", "b")])), "the removal still wins");
+    assert_eq!(store.load(&long_key).await.expect("load"), None);
+    assert_eq!(store.collect(25).await.expect("collect"), 4);
+    assert_eq!(count(&schema, rows).await, 1, "the mapped version at 30 stays");
+    assert_eq!(value(&store, "h").await, Some(hash(&[("g", "b")])), "live data stays");
+}

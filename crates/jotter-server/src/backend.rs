@@ -73,6 +73,13 @@ impl Store for Backend {
         }
     }
 
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.collect(horizon).await,
+            Backend::Postgres(s) => s.collect(horizon).await,
+        }
+    }
+
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         match self {
             Backend::Sqlite(s) => s.write(batch).await,

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::clock::{WallClock, system_micros, unix_millis};
+use crate::collect;
 use crate::config::{CacheBuilder, Config, FullPolicy};
 use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::{Attempt, Inner, Multi, Prepaid};
@@ -139,6 +140,7 @@ impl<S: Store> Cache<S> {
         let mut tasks: Vec<_> =
             (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
         tasks.push(tokio::spawn(inner.clone().tick_clock()));
+        tasks.push(tokio::spawn(collect::run(inner.clone())));
         Ok(Cache { inner, tasks: Mutex::new(tasks) })
     }
 

@@ -61,6 +61,12 @@
 //!   exponential back-off and jitter, without limit; a write the store
 //!   refuses for good is isolated from its batch, retried a few times, then
 //!   moved to the dead-letter queue with the error.
+//! - **Bookkeeping that does not grow forever.** Tombstones, resets and
+//!   leftover expiry records older than a horizon (the oldest write the
+//!   engine still holds, less an hour of version time by default) are
+//!   dropped by the store every minute ([`Store::collect`],
+//!   [`CacheBuilder::collect_bookkeeping`]); no write the engine can still
+//!   send is older.
 //! - **Logs that never leak data.** A log line never prints a value and
 //!   shows a key as at most 64 bytes and its length ([`LogKey`]); a store's
 //!   message is cut at 512 bytes ([`LogText`]). A batch the store refuses
@@ -93,6 +99,7 @@ mod bound;
 mod buffer;
 mod cache;
 mod clock;
+mod collect;
 mod config;
 mod dead_letter;
 mod engine;

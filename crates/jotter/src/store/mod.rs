@@ -221,6 +221,19 @@ pub trait Store: Send + Sync + 'static {
         async { Err(StoreError::permanent("this store cannot list its keys")) }
     }
 
+    /// Drops the rows that exist only to keep these rules and that no write
+    /// at or above `horizon` can need: a key's reset or a field's tombstone
+    /// older than `horizon`, and a map key's expiry record older than it
+    /// that says "never" or whose fields are all gone. Every write the engine may still send is at or
+    /// above the horizon (see [`CacheBuilder::collect_bookkeeping`](crate::CacheBuilder::collect_bookkeeping)), so
+    /// whether such a row is there changes no outcome. Returns how many
+    /// rows went. The engine calls it periodically; the default keeps
+    /// everything.
+    fn collect(&self, horizon: u64) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = horizon;
+        async { Ok(0) }
+    }
+
     /// Up to `limit` keys whose stored expiry is at or before `now` (Unix
     /// milliseconds), in ascending byte order, all greater than `after` (the
     /// engine sweeps in rounds and carries on where the last round ended, so
