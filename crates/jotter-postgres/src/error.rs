@@ -71,7 +71,8 @@ pub enum PgError {
 fn describe_db(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
-            let mut s = format!(" (SQLSTATE {}", db.code().code());
+            let mut s =
+                format!(": {} (SQLSTATE {}", jotter::LogText(db.message()), db.code().code());
             if let Some(c) = db.constraint() {
                 s.push_str(&format!(", constraint {c}"));
             }

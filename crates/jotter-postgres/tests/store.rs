@@ -619,38 +619,50 @@ async fn long_keys_with_a_common_prefix_stay_apart_through_copy() {
     assert_eq!(listed, keys, "every key, once, in byte order");
 }
 
-/// A database at schema version 2 (the tables of the release before keys
-/// of any length) is upgraded in place: its rows stay readable and
-/// writable, and a long key can be stored after.
+/// A database written by the release at commit aa97f9d (schema version 2,
+/// dumped by `pg_dump --inserts` into `tests/fixtures/postgres-schema-2.sql`
+/// after `SET s1 v1`, `HSET h f1 a f2 b`, `ZADD z 1.5 m1 2 m2`, `SET gone
+/// x`, `DEL gone`, `HSET h2 f x`, `HDEL h2 f`, `SET exp v EX 31536000`,
+/// `SET s1 v2`, `HSET h f3 c`, `ZADD z 3 m3`, `SET pending p1`) is upgraded
+/// in place: its rows read as they were written, its tombstones still
+/// block older writes, listings still page in byte order, and a long key
+/// can be stored after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_version_2_database_is_upgraded_in_place() {
+async fn a_database_of_the_earlier_release_is_upgraded_in_place() {
     let Some((_store, schema)) = common::store("upgrade_2").await else { return };
-    let c = common::raw_client(None).await.expect("raw");
     let old = format!("{}_v2", schema.name);
     let _old_schema = common::Schema { name: old.clone() };
-    c.batch_execute(&format!(
-        "CREATE SCHEMA {old}; SET search_path = {old};
-         {} {}
-         CREATE TABLE jotter_meta (name text PRIMARY KEY, value text NOT NULL);
-         INSERT INTO jotter_meta VALUES ('schema_version', '2');
-         INSERT INTO jotter_strings VALUES ('\\x6b'::bytea, '\\x76'::bytea, 5, NULL);
-         INSERT INTO jotter_hashes VALUES ('\\x68'::bytea, '\\x66'::bytea, '\\x31'::bytea, 6);
-         INSERT INTO jotter_key_resets VALUES ('\\x64'::bytea, 7);",
-        jotter_postgres::MIGRATIONS[0],
-        jotter_postgres::MIGRATIONS[1]
-    ))
-    .await
-    .expect("a version 2 schema");
+    let dump = include_str!("fixtures/postgres-schema-2.sql").replace("jotter_base_fixture", &old);
+    // A connection of its own: the dump empties its search_path.
+    let c = common::raw_client(None).await.expect("raw");
+    c.batch_execute(&dump).await.expect("load the dump");
     let options = jotter_postgres::PostgresOptions::default().with_schema(old.clone());
     let store =
         jotter_postgres::PostgresStore::connect_with(&common::url(), options).await.expect("up");
-    assert_eq!(value(&store, "k").await, Some(Value::from("v")));
-    assert_eq!(value(&store, "h").await, Some(hash(&[("f", "1")])));
-    store.write(&[put("d", 6, "older than the reset"), put("k", 8, "w")]).await.expect("write");
-    assert_eq!(value(&store, "d").await, None, "the reset row still counts");
-    assert_eq!(value(&store, "k").await, Some(Value::from("w")));
+    assert_eq!(value(&store, "s1").await, Some(Value::from("v2")));
+    assert_eq!(value(&store, "pending").await, Some(Value::from("p1")));
+    assert_eq!(value(&store, "h").await, Some(hash(&[("f1", "a"), ("f2", "b"), ("f3", "c")])));
+    let z = value(&store, "z").await.expect("z");
+    assert_eq!(z.field(b"m3"), Some(FieldValue::Score(3.0)));
+    let exp = store.load(&b("exp")).await.expect("load").expect("exp");
+    assert!(exp.expires_at.is_some());
+    assert_eq!(value(&store, "gone").await, None);
+    assert_eq!(value(&store, "h2").await, None);
+    let keys = store.keys(None, 100, 0).await.expect("keys");
+    assert_eq!(keys, ["exp", "h", "pending", "s1", "z"].map(b).to_vec());
+    assert_eq!(store.keys(Some(b"h"), 2, 0).await.expect("page"), ["pending", "s1"].map(b));
+
+    // The tombstone of `gone` still blocks an older write; newer ones land.
+    let sql = format!("SELECT version FROM {old}.jotter_key_resets WHERE key = '\\x676f6e65'");
+    let reset: i64 = c.query_one(&sql, &[]).await.expect("reset").get(0);
+    let reset = u64::try_from(reset).expect("version");
+    store.write(&[put("gone", reset - 1, "late")]).await.expect("late");
+    assert_eq!(value(&store, "gone").await, None);
+    let now = store.max_version().await.expect("max") + 1;
+    store.write(&[put("s1", now, "v3")]).await.expect("newer");
+    assert_eq!(value(&store, "s1").await, Some(Value::from("v3")));
     let k = long(1, 3_000);
-    store.write(&[Write::new(k.clone(), 9, Change::Put(b("x")))]).await.expect("long key");
+    store.write(&[Write::new(k.clone(), now + 1, Change::Put(b("x")))]).await.expect("long key");
     assert_eq!(store.load(&k).await.expect("load").map(|e| e.value), Some(Value::from("x")));
     let again = store.migrate().await.expect("migrate");
     assert_eq!((again.from, again.to), (3, 3));

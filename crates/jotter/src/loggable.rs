@@ -9,13 +9,13 @@
 use std::fmt;
 
 /// The bytes of a key shown in a log line or message.
-pub const SHOWN: usize = 64;
+pub(crate) const SHOWN: usize = 64;
 
 /// The bytes of a store's message shown in a log line.
-pub const MESSAGE_MAX: usize = 512;
+pub(crate) const MESSAGE_MAX: usize = 512;
 
 /// A key as a log line shows it: `"user:42"`, or for a key longer than
-/// [`SHOWN`] bytes its first 64 bytes and its length,
+/// 64 bytes its first 64 bytes and its length,
 /// `"aaaa..." (3000 bytes)`. Non-printable bytes are escaped (`\xff`).
 #[derive(Clone, Copy)]
 pub struct LogKey<'a>(pub &'a [u8]);
@@ -38,7 +38,7 @@ impl fmt::Debug for LogKey<'_> {
     }
 }
 
-/// A message that may quote data, cut at [`MESSAGE_MAX`] bytes (on a
+/// A message that may quote data, cut at 512 bytes (on a
 /// character boundary), with the length it had.
 #[derive(Clone, Copy)]
 pub struct LogText<'a>(pub &'a str);
