@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::long;
+
 use std::time::Duration;
 
 use jotter::Cache;
@@ -98,21 +100,6 @@ async fn a_row_the_database_refuses_is_dead_lettered_and_the_rest_lands() {
         .expect("row")
         .get(0);
     assert_eq!(v, b"-5");
-}
-
-/// `n` pseudo-random bytes (incompressible, as PostgreSQL would otherwise
-/// compress a long index row until it fits).
-fn long(tag: u8, n: usize) -> bytes::Bytes {
-    let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ u64::from(tag);
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x.to_le_bytes()[0]
-        })
-        .collect::<Vec<u8>>()
-        .into()
 }
 
 /// What the engine acknowledges, PostgreSQL stores: a 3 KB and a 1 MB key,

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::long;
+
 use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
@@ -499,22 +501,6 @@ async fn a_large_batch_goes_through_copy_with_the_same_rules() {
 }
 
 // ---- Keys, fields and members of any length --------------------------------
-
-/// `n` pseudo-random bytes from seed `tag`: a key no index could hold
-/// whole, even compressed (PostgreSQL compresses long index rows, so a
-/// repetitive key would fit).
-fn long(tag: u8, n: usize) -> Bytes {
-    let mut x = 0x9e37_79b9_7f4a_7c15_u64 ^ u64::from(tag);
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x.to_le_bytes()[0]
-        })
-        .collect::<Vec<u8>>()
-        .into()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_fields_and_members_of_any_length_round_trip() {
