@@ -1,6 +1,8 @@
 //! The engine over the PostgreSQL store, with faults of the real database:
-//! connections killed under load lose nothing acknowledged, and a row the
-//! database refuses is dead-lettered while the rest of its batch lands.
+//! connections killed under load lose nothing acknowledged, a row the
+//! database refuses is dead-lettered while the rest of its batch lands,
+//! keys, fields and members of any length land, and expiring keys leave
+//! the bookkeeping bounded.
 
 mod common;
 

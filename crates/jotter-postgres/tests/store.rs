@@ -1,6 +1,8 @@
 //! The PostgreSQL store against the real database: the version rules case
-//! by case, a differential property test against `MemoryStore`, and the
-//! sorting of errors.
+//! by case, a differential property test against `MemoryStore` (with keys
+//! and fields around and beyond what the indexes keep whole), keys of any
+//! length, the upgrade of a database of the earlier release, collection of
+//! bookkeeping, and the sorting of errors.
 
 mod common;
 
