@@ -71,8 +71,11 @@ pub enum PgError {
 fn describe_db(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
-            let mut s =
-                format!(": {} (SQLSTATE {}", jotter::LogText(db.message()), db.code().code());
+            let code = db.code().code();
+            let mut s = format!(
+                ": {} (SQLSTATE {code}",
+                jotter::LogText(without_value(db.message(), code))
+            );
             if let Some(c) = db.constraint() {
                 s.push_str(&format!(", constraint {c}"));
             }
@@ -83,6 +86,16 @@ fn describe_db(e: &tokio_postgres::Error) -> String {
             s
         }
         None => String::new(),
+    }
+}
+
+/// A data error's message (class 22) without the value PostgreSQL quotes
+/// after `: "` (`invalid input syntax for type integer: "..."`): the part
+/// before says what went wrong.
+fn without_value<'a>(message: &'a str, code: &str) -> &'a str {
+    match message.split_once(": \"") {
+        Some((head, _)) if code.starts_with("22") => head,
+        _ => message,
     }
 }
 
@@ -177,7 +190,15 @@ pub(crate) fn show_key(key: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_transient_sqlstate, withhold_values};
+    use super::{is_transient_sqlstate, withhold_values, without_value};
+
+    #[test]
+    fn data_errors_keep_no_value() {
+        let m = "invalid input syntax for type integer: \"secret\"";
+        assert_eq!(without_value(m, "22P02"), "invalid input syntax for type integer");
+        let m = "relation \"x\" does not exist: \"kept\"";
+        assert_eq!(without_value(m, "42P01"), m, "only data errors quote values");
+    }
 
     #[test]
     fn details_that_quote_rows_keep_no_values() {
