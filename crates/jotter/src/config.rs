@@ -104,6 +104,7 @@ impl Config {
 /// | `max_store_writes_per_sec` | unlimited |
 /// | `retry_backoff` | 100 ms doubling up to 30 s, with jitter |
 /// | `dead_letter_after` | 3 attempts of a write the store refuses for good |
+/// | `collect_bookkeeping` | rows older than the oldest held write less 1 h, every minute |
 #[derive(Debug)]
 #[must_use]
 pub struct CacheBuilder<S> {
