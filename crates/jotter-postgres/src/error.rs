@@ -94,18 +94,49 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 fn describe_db(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
-            let mut s = format!(" (SQLSTATE {}", db.code().code());
+            let code = db.code().code();
+            let mut s = format!(
+                ": {} (SQLSTATE {code}",
+                jotter::LogText(without_value(db.message(), code))
+            );
             if let Some(c) = db.constraint() {
                 s.push_str(&format!(", constraint {c}"));
             }
             if let Some(d) = db.detail() {
-                s.push_str(&format!(", detail: {d}"));
+                s.push_str(&format!(", detail: {}", withhold_values(d)));
             }
             s.push(')');
             s
         }
         None => String::new(),
     }
+}
+
+/// A data error's message (class 22) without the value PostgreSQL quotes
+/// after `: "` (`invalid input syntax for type integer: "..."`): the part
+/// before says what went wrong.
+fn without_value<'a>(message: &'a str, code: &str) -> &'a str {
+    match message.split_once(": \"") {
+        Some((head, _)) if code.starts_with("22") => head,
+        _ => message,
+    }
+}
+
+/// A DETAIL line without the row values PostgreSQL quotes in it: `Key
+/// (key)=(...) already exists.` keeps its columns, `Failing row contains
+/// (...)` says only that. Such a line can hold a whole row (megabytes of a
+/// value), and messages end up in logs and dead letters.
+fn withhold_values(detail: &str) -> String {
+    if detail.starts_with("Failing row contains") {
+        return "Failing row contains (values withheld)".into();
+    }
+    if let Some(rest) = detail.strip_prefix("Key (")
+        && let Some((columns, tail)) = rest.split_once(")=(")
+    {
+        let after = tail.rfind(") ").map_or("", |i| &tail[i + 1..]);
+        return format!("Key ({columns})=(values withheld){after}");
+    }
+    jotter::LogText(detail).to_string()
 }
 
 impl PgError {
@@ -202,20 +233,35 @@ impl From<PgError> for StoreError {
     }
 }
 
-/// A key as it can be shown in a message: escaped, and cut if long.
+/// A key as it can be shown in a message (see [`jotter::LogKey`]).
 pub(crate) fn show_key(key: &[u8]) -> String {
-    const SHOWN: usize = 64;
-    let head = key[..key.len().min(SHOWN)].escape_ascii();
-    if key.len() > SHOWN {
-        format!("\"{head}...\" ({} bytes)", key.len())
-    } else {
-        format!("\"{head}\"")
-    }
+    jotter::LogKey(key).to_string()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{StoreErrorKind, is_transient_sqlstate, sqlstate_kind};
+    use super::{
+        StoreErrorKind, is_transient_sqlstate, sqlstate_kind, withhold_values, without_value,
+    };
+
+    #[test]
+    fn data_errors_keep_no_value() {
+        let m = "invalid input syntax for type integer: \"secret\"";
+        assert_eq!(without_value(m, "22P02"), "invalid input syntax for type integer");
+        let m = "relation \"x\" does not exist: \"kept\"";
+        assert_eq!(without_value(m, "42P01"), m, "only data errors quote values");
+    }
+
+    #[test]
+    fn details_that_quote_rows_keep_no_values() {
+        let big = "v".repeat(3 << 20);
+        let d = format!("Key (key)=(\\x{big}) already exists.");
+        assert_eq!(withhold_values(&d), "Key (key)=(values withheld) already exists.");
+        let d = format!("Failing row contains (k, {big}, 5, null).");
+        assert_eq!(withhold_values(&d), "Failing row contains (values withheld)");
+        assert!(withhold_values(&big).len() < 600);
+        assert_eq!(withhold_values("Table has no room."), "Table has no room.");
+    }
 
     #[test]
     fn sqlstates_are_sorted_as_documented() {

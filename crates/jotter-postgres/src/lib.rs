@@ -11,6 +11,9 @@
 //! - `write.rs`: one batch as pipelined, set-based, conditional statements.
 //! - `read.rs`: loads and listings, one statement each.
 //! - `schema.rs`: the tables and their versioned migrations ([`migrate`]).
+//! - `collect.rs`: dropping bookkeeping rows below the engine's horizon.
+//! - `key_index.rs`: how keys, fields and members of any length are
+//!   indexed (a 512-byte prefix and a SHA-256 beyond it).
 //! - `error.rs`: [`PgError`], sorted by SQLSTATE and driver error into
 //!   unavailable, transient and permanent.
 //! - `mapping.rs`: [`MappedStore`], which writes keys matching a
@@ -24,6 +27,9 @@
 //!   it and every statement compares versions in SQL, so retries, replays
 //!   and several workers never put an older value over a newer one; deletes
 //!   and removed fields leave versioned tombstones.
+//! - **Every key Redis takes.** Keys, hash fields and sorted-set members of
+//!   any length (up to Redis's 512 MB) are stored; the columns hold their
+//!   full bytes, readable by plain SQL.
 //! - **Durability of PostgreSQL.** A batch is acknowledged after its
 //!   `COMMIT` returns, with the server's `synchronous_commit` setting.
 //! - **Sorted errors.** See [`PgError`]: refused and lost connections and
@@ -74,7 +80,9 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Config, NoTls};
 
+mod collect;
 mod error;
+mod key_index;
 mod mapping;
 mod read;
 mod schema;
@@ -349,7 +357,7 @@ impl PostgresStore {
         // a connection sees a statement), then send it all at once.
         let mut steps: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::with_capacity(7);
         if !c.reset_keys.is_empty() {
-            steps.push((write::RESETS, vec![&c.reset_keys, &c.reset_versions]));
+            steps.push((write::RESETS.as_str(), vec![&c.reset_keys, &c.reset_versions]));
         }
         if !c.put_keys.is_empty() {
             steps.push((
@@ -358,27 +366,29 @@ impl PostgresStore {
             ));
         }
         if !c.exp_keys.is_empty() {
-            steps.push((write::EXPIRIES, vec![&c.exp_keys, &c.exp_at, &c.exp_versions]));
+            steps.push((write::EXPIRIES.as_str(), vec![&c.exp_keys, &c.exp_at, &c.exp_versions]));
         }
         if !c.hset_keys.is_empty() {
             steps.push((
-                write::HASH_SETS,
+                write::HASH_SETS.as_str(),
                 vec![&c.hset_keys, &c.hset_fields, &c.hset_values, &c.hset_versions],
             ));
         }
         if !c.zset_keys.is_empty() {
             steps.push((
-                write::ZSET_SETS,
+                write::ZSET_SETS.as_str(),
                 vec![&c.zset_keys, &c.zset_members, &c.zset_scores, &c.zset_versions],
             ));
         }
         if !c.hdel_keys.is_empty() {
-            steps
-                .push((write::HASH_REMOVALS, vec![&c.hdel_keys, &c.hdel_fields, &c.hdel_versions]));
+            steps.push((
+                write::HASH_REMOVALS.as_str(),
+                vec![&c.hdel_keys, &c.hdel_fields, &c.hdel_versions],
+            ));
         }
         if !c.zdel_keys.is_empty() {
             steps.push((
-                write::ZSET_REMOVALS,
+                write::ZSET_REMOVALS.as_str(),
                 vec![&c.zdel_keys, &c.zdel_members, &c.zdel_versions],
             ));
         }
@@ -476,10 +486,14 @@ impl Store for PostgresStore {
         Ok(self.write_batch(batch).await?)
     }
 
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        Ok(self.collect_below(horizon).await?)
+    }
+
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         let context = || format!("postgres load of key {}", show_key(key));
         let client = self.client(&context()).await?;
-        let stmt = client.prepare_cached(read::LOAD).await.map_err(PgError::db(context()))?;
+        let stmt = client.prepare_cached(&read::LOAD).await.map_err(PgError::db(context()))?;
         let key: &[u8] = key;
         let rows = client.query(&stmt, &[&key]).await.map_err(PgError::db(context()))?;
         Ok(read::entry_from_rows(&rows).map_err(PgError::db(context()))?)
@@ -488,7 +502,7 @@ impl Store for PostgresStore {
     async fn load_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Entry>>, StoreError> {
         let context = || format!("postgres load of {} keys", keys.len());
         let client = self.client(&context()).await?;
-        let stmt = client.prepare_cached(read::LOAD_MANY).await.map_err(PgError::db(context()))?;
+        let stmt = client.prepare_cached(&read::LOAD_MANY).await.map_err(PgError::db(context()))?;
         let array: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
         let rows = client.query(&stmt, &[&array]).await.map_err(PgError::db(context()))?;
         Ok(read::entries_from_rows(keys, rows).map_err(PgError::db(context()))?)

@@ -13,8 +13,13 @@
 //! column's type (`bytea` columns take the bytes as they are). A field with
 //! no column, a value that does not convert, or a write of the wrong shape
 //! (a `SET` on a hash mapping) is a permanent error of that write alone,
-//! whose message names the key, the field, the column and the value: the
-//! engine isolates it and dead-letters it, and the rest of its batch lands.
+//! whose message names the key, the field, the column and the value's
+//! length (never the value: messages reach logs). What
+//! the column types read at start show cannot fit is refused when the
+//! engine accepts the write ([`jotter::Store::check`], see the `admit`
+//! module); the rest, which only the database can judge, when it is
+//! flushed: the engine isolates it and dead-letters it, and the rest of its
+//! batch lands.
 //!
 //! # Versions
 //!
@@ -49,7 +54,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 use deadpool_postgres::Transaction;
@@ -57,6 +62,9 @@ use jotter::{Change, Entry, FieldValue, MapKind, Store, StoreError, Value, Write
 use tokio_postgres::types::ToSql;
 
 use crate::error::{PgError, show_key};
+use crate::key_index::{same, target};
+
+mod admit;
 use crate::write::version;
 use crate::{Lease, PostgresStore};
 
@@ -346,6 +354,8 @@ struct Column {
     cast: String,
     /// The column's type as the database shows it.
     actual: String,
+    /// What it takes, as far as that can be told without the database.
+    fits: admit::Fits,
 }
 
 impl Column {
@@ -386,15 +396,29 @@ impl Checked {
 }
 
 const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1 || encode($2, 'hex'), 0))";
-const VERSIONS: &str =
-    "SELECT field, version FROM jotter_mapped_versions WHERE tbl = $1 AND key = $2";
-const FORGET: &str = "DELETE FROM jotter_mapped_versions
- WHERE tbl = $1 AND key = $2 AND field <> '' AND version <= $3";
-const SET_VERSIONS: &str = "
+static VERSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT field, version FROM jotter_mapped_versions WHERE tbl = $1 AND {}",
+        same("key", "$2::bytea")
+    )
+});
+static FORGET: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM jotter_mapped_versions
+          WHERE tbl = $1 AND {} AND field <> '' AND version <= $3",
+        same("key", "$2::bytea")
+    )
+});
+static SET_VERSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 INSERT INTO jotter_mapped_versions AS t (tbl, key, field, version)
 SELECT $1, $2, u.field, u.version FROM unnest($3::text[], $4::bigint[]) AS u(field, version)
-ON CONFLICT (tbl, key, field) DO UPDATE SET version = excluded.version
- WHERE excluded.version > t.version";
+ON CONFLICT (tbl, {}, field) DO UPDATE SET version = excluded.version
+ WHERE excluded.version > t.version",
+        target("key")
+    )
+});
 const MAX_VERSION: &str = "SELECT max(version) FROM jotter_mapped_versions";
 
 /// A [`Store`] that writes keys matching its [`Mapping`]s into the user's
@@ -547,6 +571,7 @@ async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, StoreError>
             sql: quote(name),
             cast: cast.clone(),
             actual: actual.clone(),
+            fits: admit::Fits::of(actual),
         })
     };
     let key = column(&m.key_column, None)?;
@@ -612,7 +637,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
         )
     };
     tx.execute(LOCK, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
-    let rows = tx.query(VERSIONS, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
+    let rows = tx.query(&*VERSIONS, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
     let mut versions: HashMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let mut reset = versions.remove("").unwrap_or(0);
     let mut state = KeyState { tx, m, key, suffix, reset: &mut reset, versions: &mut versions };
@@ -644,23 +669,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
             let mut sets: Vec<(&Column, Option<&[u8]>)> = Vec::new();
             let mut applied: (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
             for f in fields {
-                let column = std::str::from_utf8(&f.field)
-                    .ok()
-                    .and_then(|name| m.columns.get(name))
-                    .ok_or_else(|| {
-                        refuse(
-                            w,
-                            m,
-                            format!(
-                                "field {} has no column in table {} (the mapping {:?} names \
-                                 only {})",
-                                show_key(&f.field),
-                                m.mapping.table,
-                                m.mapping.pattern,
-                                m.columns.keys().cloned().collect::<Vec<_>>().join(", ")
-                            ),
-                        )
-                    })?;
+                let column = admit::column_of(m, w, &f.field)?;
                 let v = version(w, f.version)?;
                 if v < *state.reset || v <= state.versions.get(&column.name).copied().unwrap_or(0) {
                     continue;
@@ -668,13 +677,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                 let value = match &f.value {
                     Some(FieldValue::Bytes(b)) => Some(&b[..]),
                     None => None,
-                    Some(FieldValue::Score(_)) => {
-                        return Err(refuse(
-                            w,
-                            m,
-                            "a scored member cannot go to a hash mapping".into(),
-                        ));
-                    }
+                    Some(FieldValue::Score(_)) => return Err(admit::wrong_shape(m, w)),
                 };
                 sets.push((column, value));
                 applied.0.push(&column.name);
@@ -682,31 +685,12 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
             }
             state.set(&sets).await.map_err(PgError::db(context()))?;
             if !applied.0.is_empty() {
-                tx.execute(SET_VERSIONS, &[&tbl, &key, &applied.0, &applied.1])
+                tx.execute(&*SET_VERSIONS, &[&tbl, &key, &applied.0, &applied.1])
                     .await
                     .map_err(PgError::db(context()))?;
             }
         }
-        (change, shape) => {
-            let what = match change {
-                Change::Put(_) => "a string",
-                Change::Patch { kind: MapKind::Hash, .. } => "a hash",
-                Change::Patch { .. } => "a sorted set",
-                Change::Delete => unreachable!("deletes fit every mapping"),
-            };
-            let mapped = match shape {
-                Shape::Hash(_) => "hash",
-                Shape::String { .. } => "string",
-            };
-            return Err(refuse(
-                w,
-                m,
-                format!(
-                    "the mapping {:?} takes {mapped} keys; {what} cannot be written into table {}",
-                    m.mapping.pattern, m.mapping.table
-                ),
-            ));
-        }
+        _ => return Err(admit::wrong_shape(m, w)),
     }
     Ok(())
 }
@@ -743,8 +727,8 @@ impl KeyState<'_> {
                 .collect();
             self.set(&older).await?;
         }
-        self.tx.execute(FORGET, &[&tbl, &self.key, &v]).await?;
-        self.tx.execute(SET_VERSIONS, &[&tbl, &self.key, &vec![""], &vec![v]]).await?;
+        self.tx.execute(&*FORGET, &[&tbl, &self.key, &v]).await?;
+        self.tx.execute(&*SET_VERSIONS, &[&tbl, &self.key, &vec![""], &vec![v]]).await?;
         *self.reset = v;
         self.versions.retain(|_, fv| *fv > v);
         Ok(())
@@ -838,18 +822,27 @@ async fn diagnose(client: &tokio_postgres::Client, m: &Checked, w: &Write) -> Op
                 w,
                 m,
                 format!(
-                    "field {} → column {}.{} ({}): value {} does not convert: {}",
+                    "field {} → column {}.{} ({}): the value ({} bytes) does not convert: {}",
                     show_key(field),
                     m.mapping.table,
                     column.name,
                     column.actual,
-                    show_key(value),
-                    db_message(&e)
+                    value.len(),
+                    without(&db_message(&e), value)
                 ),
             ));
         }
     }
     None
+}
+
+/// `message` with `value` (which PostgreSQL quotes in a conversion error)
+/// left out: messages reach logs, which never show a value.
+fn without(message: &str, value: &[u8]) -> String {
+    match std::str::from_utf8(value) {
+        Ok(text) if !text.is_empty() => message.replace(text, "…"),
+        _ => message.to_owned(),
+    }
 }
 
 /// The database's message and SQLSTATE.
@@ -861,6 +854,20 @@ fn db_message(e: &tokio_postgres::Error) -> String {
 }
 
 impl Store for MappedStore {
+    const CHECKS_WRITES: bool = true;
+
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        // The inner store's collection covers the mapped versions too.
+        self.inner.collect(horizon).await
+    }
+
+    fn check(&self, write: &Write) -> Result<(), StoreError> {
+        match self.route(&write.key) {
+            None => Ok(()),
+            Some(m) => Ok(admit::check(m, write)?),
+        }
+    }
+
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         if self.mappings.is_empty() {
             return self.inner.write(batch).await;

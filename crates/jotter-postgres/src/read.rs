@@ -3,7 +3,9 @@
 //!
 //! Keys are compared as `bytea`, which PostgreSQL orders byte by byte
 //! (`memcmp`, then the shorter first): the same order as Rust's `[u8]`, so
-//! listings page in the order the engine expects.
+//! listings page in the order the engine expects. Rows are found and
+//! ordered through their key's indexed expressions (see the key_index
+//! module), which give the same order on keys of any length.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -12,22 +14,43 @@ use bytes::Bytes;
 use jotter::{Entry, ScoreMap, Value};
 use tokio_postgres::Row;
 
+use crate::key_index::{self, same};
+
 /// Tag 0 is a blob (value, expiry), 1 a hash field (field, value), 2 a
 /// scored member (field, score), 3 a map's expiry.
-pub(crate) const LOAD: &str = "
-SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at FROM jotter_strings WHERE key = $1
-UNION ALL SELECT 1, field, value, NULL, NULL FROM jotter_hashes WHERE key = $1
-UNION ALL SELECT 2, member, NULL, score, NULL FROM jotter_zsets WHERE key = $1
-UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry WHERE key = $1";
+pub(crate) static LOAD: LazyLock<String> = LazyLock::new(|| {
+    let is = |t: &str| same(&format!("{t}.key"), "$1::bytea");
+    format!(
+        "
+SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at FROM jotter_strings s WHERE {s}
+UNION ALL SELECT 1, field, value, NULL, NULL FROM jotter_hashes h WHERE {h}
+UNION ALL SELECT 2, member, NULL, score, NULL FROM jotter_zsets z WHERE {z}
+UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry e WHERE {e}",
+        s = is("s"),
+        h = is("h"),
+        z = is("z"),
+        e = is("e"),
+    )
+});
 
 /// [`LOAD`] for the keys of the array `$1` at once, each row ending with
 /// its key (column 5), so one statement loads a transaction's cold keys.
-pub(crate) const LOAD_MANY: &str = "
-SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at, key
-  FROM jotter_strings WHERE key = ANY($1)
-UNION ALL SELECT 1, field, value, NULL, NULL, key FROM jotter_hashes WHERE key = ANY($1)
-UNION ALL SELECT 2, member, NULL, score, NULL, key FROM jotter_zsets WHERE key = ANY($1)
-UNION ALL SELECT 3, NULL, NULL, NULL, expires_at, key FROM jotter_expiry WHERE key = ANY($1)";
+pub(crate) static LOAD_MANY: LazyLock<String> = LazyLock::new(|| {
+    let is = |t: &str| same(&format!("{t}.key"), "q.key");
+    format!(
+        "
+WITH q AS (SELECT DISTINCT key FROM unnest($1::bytea[]) AS q(key))
+SELECT 0::int4, NULL::bytea, s.value, NULL::float8, s.expires_at, s.key
+  FROM q JOIN jotter_strings s ON {s}
+UNION ALL SELECT 1, h.field, h.value, NULL, NULL, h.key FROM q JOIN jotter_hashes h ON {h}
+UNION ALL SELECT 2, z.member, NULL, z.score, NULL, z.key FROM q JOIN jotter_zsets z ON {z}
+UNION ALL SELECT 3, NULL, NULL, NULL, e.expires_at, e.key FROM q JOIN jotter_expiry e ON {e}",
+        s = is("s"),
+        h = is("h"),
+        z = is("z"),
+        e = is("e"),
+    )
+});
 
 /// Rows of [`LOAD_MANY`] as one entry per key of `keys`, in their order.
 pub(crate) fn entries_from_rows(
@@ -58,26 +81,37 @@ pub(crate) const MAX_VERSION: &str = "SELECT greatest(
 /// Live keys, unexpired at `$3`, in byte order, at most `$2`; with `after`,
 /// only keys greater than `$1`. A key with a string row is what that row
 /// says (as for a load, which prefers it). Each branch is cut at the limit
-/// first, so a page reads about `limit` index entries per table.
+/// first, in the order of its table's key index, so a page reads about
+/// `limit` index entries per table.
 fn keys_sql(after: bool) -> String {
-    let cond = |t: &str| if after { format!("{t}.key > $1 AND") } else { String::new() };
+    let cond = |t: &str| {
+        if after {
+            format!("{} AND", key_index::after(&format!("{t}.key"), "$1::bytea"))
+        } else {
+            String::new()
+        }
+    };
     let (s, h, z) = (cond("s"), cond("h"), cond("z"));
     let p = if after { "" } else { "$1::bytea IS NULL AND" };
+    let order = |t: &str| key_index::order(&format!("{t}.key"));
+    let (os, oh, oz) = (order("s"), order("h"), order("z"));
+    let same = |a: &str, b: &str| same(&format!("{a}.key"), &format!("{b}.key"));
+    let (e_h, s_h, e_z, s_z) = (same("e", "h"), same("s", "h"), same("e", "z"), same("s", "z"));
     format!(
         "SELECT key FROM (
            (SELECT s.key FROM jotter_strings s
              WHERE {p} {s} (s.expires_at IS NULL OR s.expires_at > $3)
-             ORDER BY s.key LIMIT $2)
+             ORDER BY {os} LIMIT $2)
            UNION
-           (SELECT DISTINCT h.key FROM jotter_hashes h WHERE {h}
-               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = h.key AND e.expires_at <= $3)
-               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = h.key)
-             ORDER BY h.key LIMIT $2)
+           (SELECT h.key FROM jotter_hashes h WHERE {h}
+               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE {e_h} AND e.expires_at <= $3)
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_h})
+             GROUP BY {oh} ORDER BY {oh} LIMIT $2)
            UNION
-           (SELECT DISTINCT z.key FROM jotter_zsets z WHERE {z}
-               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = z.key AND e.expires_at <= $3)
-               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = z.key)
-             ORDER BY z.key LIMIT $2)
+           (SELECT z.key FROM jotter_zsets z WHERE {z}
+               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE {e_z} AND e.expires_at <= $3)
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_z})
+             GROUP BY {oz} ORDER BY {oz} LIMIT $2)
          ) k ORDER BY key LIMIT $2"
     )
 }
@@ -85,19 +119,27 @@ fn keys_sql(after: bool) -> String {
 /// Live keys whose expiry is at or before `$3`, in byte order, at most
 /// `$2`; with `after`, only keys greater than `$1`.
 fn expired_sql(after: bool) -> String {
-    let cond = |t: &str| if after { format!("AND {t}.key > $1") } else { String::new() };
+    let cond = |t: &str| {
+        if after {
+            format!("AND {}", key_index::after(&format!("{t}.key"), "$1::bytea"))
+        } else {
+            String::new()
+        }
+    };
     let (s, e) = (cond("s"), cond("e"));
     let p = if after { "" } else { "AND $1::bytea IS NULL" };
+    let (os, oe) = (key_index::order("s.key"), key_index::order("e.key"));
+    let (s_e, h_e, z_e) = (same("s.key", "e.key"), same("h.key", "e.key"), same("z.key", "e.key"));
     format!(
         "SELECT key FROM (
            (SELECT s.key FROM jotter_strings s WHERE s.expires_at <= $3 {s} {p}
-             ORDER BY s.key LIMIT $2)
+             ORDER BY {os} LIMIT $2)
            UNION
            (SELECT e.key FROM jotter_expiry e WHERE e.expires_at <= $3 {e}
-               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = e.key)
-               AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE h.key = e.key)
-                    OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE z.key = e.key))
-             ORDER BY e.key LIMIT $2)
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_e})
+               AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE {h_e})
+                    OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE {z_e}))
+             ORDER BY {oe} LIMIT $2)
          ) k ORDER BY key LIMIT $2"
     )
 }

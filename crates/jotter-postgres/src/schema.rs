@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PgError;
 
 /// The newest schema version this code knows: the length of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The steps, in order: step `i` takes the schema from version `i` to
 /// `i + 1`. Append only; never edit a step that has shipped.
@@ -78,6 +78,46 @@ pub const MIGRATIONS: &[&str] = &[
         version bigint NOT NULL,
         PRIMARY KEY (tbl, key, field)
     );
+    ",
+    // 3: keys, fields and members of any length (see the key_index module):
+    // each primary key over raw bytes, whose btree rows cannot exceed about
+    // 2.7 KB, becomes a unique index over the first 512 bytes and, beyond
+    // them, a SHA-256. The columns and their rows stay as they were.
+    "
+    ALTER TABLE jotter_strings DROP CONSTRAINT jotter_strings_pkey;
+    ALTER TABLE jotter_strings ALTER COLUMN key SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_strings_key ON jotter_strings
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END));
+    ALTER TABLE jotter_hashes DROP CONSTRAINT jotter_hashes_pkey;
+    ALTER TABLE jotter_hashes ALTER COLUMN key SET NOT NULL, ALTER COLUMN field SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_hashes_key ON jotter_hashes
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(field, 1, 512)), (CASE WHEN length(field) > 512 THEN sha256(field) ELSE ''::bytea END));
+    ALTER TABLE jotter_zsets DROP CONSTRAINT jotter_zsets_pkey;
+    ALTER TABLE jotter_zsets ALTER COLUMN key SET NOT NULL, ALTER COLUMN member SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_zsets_key ON jotter_zsets
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(member, 1, 512)), (CASE WHEN length(member) > 512 THEN sha256(member) ELSE ''::bytea END));
+    ALTER TABLE jotter_key_resets DROP CONSTRAINT jotter_key_resets_pkey;
+    ALTER TABLE jotter_key_resets ALTER COLUMN key SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_key_resets_key ON jotter_key_resets
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END));
+    ALTER TABLE jotter_field_tombstones DROP CONSTRAINT jotter_field_tombstones_pkey;
+    ALTER TABLE jotter_field_tombstones
+        ALTER COLUMN key SET NOT NULL, ALTER COLUMN field SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_field_tombstones_key ON jotter_field_tombstones
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(field, 1, 512)), (CASE WHEN length(field) > 512 THEN sha256(field) ELSE ''::bytea END));
+    ALTER TABLE jotter_expiry DROP CONSTRAINT jotter_expiry_pkey;
+    ALTER TABLE jotter_expiry ALTER COLUMN key SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_expiry_key ON jotter_expiry
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END));
+    ALTER TABLE jotter_mapped_versions DROP CONSTRAINT jotter_mapped_versions_pkey;
+    ALTER TABLE jotter_mapped_versions
+        ALTER COLUMN tbl SET NOT NULL, ALTER COLUMN key SET NOT NULL,
+        ALTER COLUMN field SET NOT NULL;
+    CREATE UNIQUE INDEX jotter_mapped_versions_key ON jotter_mapped_versions
+        (tbl, (substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END), field);
     ",
 ];
 

@@ -19,7 +19,9 @@
 //! # The statements
 //!
 //! The key's reset version is `greatest(jotter_key_resets.version,
-//! jotter_strings.version)` (see the schema module).
+//! jotter_strings.version)` (see the schema module). Every row is found by
+//! its key's (and field's) indexed expressions, never by the raw bytes
+//! (see the key_index module), so keys of any length are written alike.
 //!
 //! 1. [`RESETS`]: deletes and patches' resets at `v`, for keys whose reset
 //!    version is older: raise `jotter_key_resets`, drop the string row, and
@@ -40,27 +42,48 @@ use std::sync::LazyLock;
 use jotter::{Change, FieldValue, MapKind, Write};
 
 use crate::error::{PgError, show_key};
+use crate::key_index::{same, target};
 
 /// Resets of deletes and patches: `$1` keys, `$2` versions.
-pub(crate) const RESETS: &str = "
+pub(crate) static RESETS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 WITH r AS (
     SELECT r.key, r.version FROM unnest($1::bytea[], $2::bigint[]) AS r(key, version)
-     WHERE r.version > coalesce((SELECT s.version FROM jotter_strings s WHERE s.key = r.key), 0)
+     WHERE r.version > coalesce((SELECT s.version FROM jotter_strings s WHERE {s_r}), 0)
 ), a AS (
     INSERT INTO jotter_key_resets AS t (key, version) SELECT key, version FROM r
-    ON CONFLICT (key) DO UPDATE SET version = excluded.version
+    ON CONFLICT ({key}) DO UPDATE SET version = excluded.version
     WHERE excluded.version > t.version
     RETURNING key, version
 ), ds AS (
-    DELETE FROM jotter_strings s USING a WHERE s.key = a.key
-), dh AS (
-    DELETE FROM jotter_hashes h USING a WHERE h.key = a.key AND h.version <= a.version
+    DELETE FROM jotter_strings s USING a WHERE {s_a}
+){drops}",
+        s_r = same("s.key", "r.key"),
+        s_a = same("s.key", "a.key"),
+        key = target("key"),
+        drops = drops_below_a(),
+    )
+});
+
+/// The end of a statement whose CTE `a` holds keys reset at `version`:
+/// drops their map rows, field tombstones and expiry row at or below it.
+fn drops_below_a() -> String {
+    format!(
+        ", dh AS (
+    DELETE FROM jotter_hashes h USING a WHERE {h_a} AND h.version <= a.version
 ), dz AS (
-    DELETE FROM jotter_zsets z USING a WHERE z.key = a.key AND z.version <= a.version
+    DELETE FROM jotter_zsets z USING a WHERE {z_a} AND z.version <= a.version
 ), dt AS (
-    DELETE FROM jotter_field_tombstones t USING a WHERE t.key = a.key AND t.version <= a.version
+    DELETE FROM jotter_field_tombstones t USING a WHERE {t_a} AND t.version <= a.version
 )
-DELETE FROM jotter_expiry e USING a WHERE e.key = a.key AND e.version <= a.version";
+DELETE FROM jotter_expiry e USING a WHERE {e_a} AND e.version <= a.version",
+        h_a = same("h.key", "a.key"),
+        z_a = same("z.key", "a.key"),
+        t_a = same("t.key", "a.key"),
+        e_a = same("e.key", "a.key"),
+    )
+}
 
 /// Puts: `$1` keys, `$2` values, `$3` versions, `$4` expiries (NULL: never).
 pub(crate) static PUTS: LazyLock<String> =
@@ -95,143 +118,137 @@ WITH p AS (
     SELECT p.key, p.value, p.version,
            CASE WHEN e.key IS NULL THEN p.expires_at ELSE e.expires_at END AS expires_at
       FROM {source} AS p(key, value, version, expires_at)
-      LEFT JOIN jotter_expiry e ON e.key = p.key AND e.version > p.version
-      LEFT JOIN jotter_key_resets k ON k.key = p.key
+      LEFT JOIN jotter_expiry e ON {e_p} AND e.version > p.version
+      LEFT JOIN jotter_key_resets k ON {k_p}
      WHERE p.version > coalesce(k.version, 0)
 ), a AS (
     INSERT INTO jotter_strings AS s (key, value, version, expires_at)
     SELECT key, value, version, expires_at FROM p
-    ON CONFLICT (key) DO UPDATE
+    ON CONFLICT ({key}) DO UPDATE
        SET value = excluded.value, version = excluded.version, expires_at = excluded.expires_at
      WHERE s.version < excluded.version
     RETURNING key, version
-), dh AS (
-    DELETE FROM jotter_hashes h USING a WHERE h.key = a.key AND h.version <= a.version
-), dz AS (
-    DELETE FROM jotter_zsets z USING a WHERE z.key = a.key AND z.version <= a.version
-), dt AS (
-    DELETE FROM jotter_field_tombstones t USING a WHERE t.key = a.key AND t.version <= a.version
-)
-DELETE FROM jotter_expiry e USING a WHERE e.key = a.key AND e.version <= a.version"
+){drops}",
+        e_p = same("e.key", "p.key"),
+        k_p = same("k.key", "p.key"),
+        key = target("key"),
+        drops = drops_below_a(),
     )
 }
 
-/// The reset version of `x.key`, as an SQL expression.
-macro_rules! reset_of {
-    ($t:literal) => {
-        concat!(
-            "greatest(coalesce((SELECT k.version FROM jotter_key_resets k WHERE k.key = ",
-            $t,
-            ".key), 0), coalesce((SELECT s.version FROM jotter_strings s WHERE s.key = ",
-            $t,
-            ".key), 0))"
-        )
-    };
+/// The reset version of `{t}.key`, as an SQL expression.
+fn reset_of(t: &str) -> String {
+    let (k, s) = (same("k.key", &format!("{t}.key")), same("s.key", &format!("{t}.key")));
+    format!(
+        "greatest(coalesce((SELECT k.version FROM jotter_key_resets k WHERE {k}), 0), \
+         coalesce((SELECT s.version FROM jotter_strings s WHERE {s}), 0))"
+    )
 }
 
 /// Patches' expiries: `$1` keys, `$2` expiries (NULL: never), `$3` versions.
-pub(crate) const EXPIRIES: &str = concat!(
-    "
+pub(crate) static EXPIRIES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 WITH x AS (
     SELECT x.key, x.expires_at, x.version
       FROM unnest($1::bytea[], $2::bigint[], $3::bigint[]) AS x(key, expires_at, version)
-     WHERE x.version >= ",
-    reset_of!("x"),
-    "
-       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = x.key AND s.version >= x.version)
+     WHERE x.version >= {reset}
+       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_x} AND s.version >= x.version)
 ), a AS (
     INSERT INTO jotter_expiry AS t (key, expires_at, version) SELECT key, expires_at, version FROM x
-    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, version = excluded.version
+    ON CONFLICT ({key}) DO UPDATE SET expires_at = excluded.expires_at, version = excluded.version
     WHERE excluded.version > t.version
     RETURNING key, expires_at, version
 )
 UPDATE jotter_strings s SET expires_at = a.expires_at FROM a
- WHERE s.key = a.key AND s.version < a.version"
-);
+ WHERE {s_a} AND s.version < a.version",
+        reset = reset_of("x"),
+        s_x = same("s.key", "x.key"),
+        s_a = same("s.key", "a.key"),
+        key = target("key"),
+    )
+});
 
-/// Hash field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
-pub(crate) const HASH_SETS: &str = concat!(
-    "
+/// Field sets of one map table: `$1` keys, `$2` fields, `$3` values (of
+/// type `value_type`, into column `value`), `$4` versions.
+fn field_sets(table: &str, field: &str, value: &str, value_type: &str) -> String {
+    format!(
+        "
 WITH f AS (
-    SELECT f.key, f.field, f.value, f.version
-      FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bigint[]) AS f(key, field, value, version)
-     WHERE f.version >= ",
-    reset_of!("f"),
-    "
+    SELECT f.key, f.{field}, f.{value}, f.version
+      FROM unnest($1::bytea[], $2::bytea[], $3::{value_type}[], $4::bigint[])
+           AS f(key, {field}, {value}, version)
+     WHERE f.version >= {reset}
        AND f.version > coalesce((SELECT t.version FROM jotter_field_tombstones t
-                                  WHERE t.key = f.key AND t.field = f.field), 0)
+                                  WHERE {t_f}), 0)
 ), a AS (
-    INSERT INTO jotter_hashes AS h (key, field, value, version)
-    SELECT key, field, value, version FROM f
-    ON CONFLICT (key, field) DO UPDATE SET value = excluded.value, version = excluded.version
-    WHERE excluded.version > h.version
-    RETURNING key, field
+    INSERT INTO {table} AS m (key, {field}, {value}, version)
+    SELECT key, {field}, {value}, version FROM f
+    ON CONFLICT ({key}, {field_target}) DO UPDATE
+       SET {value} = excluded.{value}, version = excluded.version
+    WHERE excluded.version > m.version
+    RETURNING key, {field}
 )
-DELETE FROM jotter_field_tombstones t USING a WHERE t.key = a.key AND t.field = a.field"
-);
+DELETE FROM jotter_field_tombstones t USING a WHERE {t_a}",
+        reset = reset_of("f"),
+        t_f = same_field("t", "field", "f", field),
+        t_a = same_field("t", "field", "a", field),
+        key = target("key"),
+        field_target = target(field),
+    )
+}
 
-/// Scored member sets: `$1` keys, `$2` members, `$3` scores, `$4` versions.
-pub(crate) const ZSET_SETS: &str = concat!(
-    "
-WITH f AS (
-    SELECT f.key, f.member, f.score, f.version
-      FROM unnest($1::bytea[], $2::bytea[], $3::float8[], $4::bigint[]) AS f(key, member, score, version)
-     WHERE f.version >= ",
-    reset_of!("f"),
-    "
-       AND f.version > coalesce((SELECT t.version FROM jotter_field_tombstones t
-                                  WHERE t.key = f.key AND t.field = f.member), 0)
-), a AS (
-    INSERT INTO jotter_zsets AS z (key, member, score, version)
-    SELECT key, member, score, version FROM f
-    ON CONFLICT (key, member) DO UPDATE SET score = excluded.score, version = excluded.version
-    WHERE excluded.version > z.version
-    RETURNING key, member
-)
-DELETE FROM jotter_field_tombstones t USING a WHERE t.key = a.key AND t.field = a.member"
-);
-
-/// Hash field removals: `$1` keys, `$2` fields, `$3` versions.
-pub(crate) const HASH_REMOVALS: &str = concat!(
-    "
+/// Field removals of one map table: `$1` keys, `$2` fields, `$3` versions.
+fn field_removals(table: &str, field: &str) -> String {
+    format!(
+        "
 WITH f AS (
     SELECT f.key, f.field, f.version
       FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS f(key, field, version)
-     WHERE f.version > 0 AND f.version >= ",
-    reset_of!("f"),
-    "
-       AND NOT EXISTS (SELECT 1 FROM jotter_hashes h
-                        WHERE h.key = f.key AND h.field = f.field AND h.version >= f.version)
+     WHERE f.version > 0 AND f.version >= {reset}
+       AND NOT EXISTS (SELECT 1 FROM {table} m
+                        WHERE {m_f} AND m.version >= f.version)
 ), a AS (
     INSERT INTO jotter_field_tombstones AS t (key, field, version)
     SELECT key, field, version FROM f
-    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
+    ON CONFLICT ({key}, {field_target}) DO UPDATE SET version = excluded.version
     WHERE excluded.version > t.version
     RETURNING key, field
 )
-DELETE FROM jotter_hashes h USING a WHERE h.key = a.key AND h.field = a.field"
-);
+DELETE FROM {table} m USING a WHERE {m_a}",
+        reset = reset_of("f"),
+        m_f = same_field("m", field, "f", "field"),
+        m_a = same_field("m", field, "a", "field"),
+        key = target("key"),
+        field_target = target("field"),
+    )
+}
+
+/// Rows `x` and `y` are of the same key and field (named `xf` in `x` and
+/// `yf` in `y`).
+fn same_field(x: &str, xf: &str, y: &str, yf: &str) -> String {
+    format!(
+        "{} AND {}",
+        same(&format!("{x}.key"), &format!("{y}.key")),
+        same(&format!("{x}.{xf}"), &format!("{y}.{yf}"))
+    )
+}
+
+/// Hash field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
+pub(crate) static HASH_SETS: LazyLock<String> =
+    LazyLock::new(|| field_sets("jotter_hashes", "field", "value", "bytea"));
+
+/// Scored member sets: `$1` keys, `$2` members, `$3` scores, `$4` versions.
+pub(crate) static ZSET_SETS: LazyLock<String> =
+    LazyLock::new(|| field_sets("jotter_zsets", "member", "score", "float8"));
+
+/// Hash field removals: `$1` keys, `$2` fields, `$3` versions.
+pub(crate) static HASH_REMOVALS: LazyLock<String> =
+    LazyLock::new(|| field_removals("jotter_hashes", "field"));
 
 /// Scored member removals: `$1` keys, `$2` members, `$3` versions.
-pub(crate) const ZSET_REMOVALS: &str = concat!(
-    "
-WITH f AS (
-    SELECT f.key, f.member, f.version
-      FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS f(key, member, version)
-     WHERE f.version > 0 AND f.version >= ",
-    reset_of!("f"),
-    "
-       AND NOT EXISTS (SELECT 1 FROM jotter_zsets z
-                        WHERE z.key = f.key AND z.member = f.member AND z.version >= f.version)
-), a AS (
-    INSERT INTO jotter_field_tombstones AS t (key, field, version)
-    SELECT key, member, version FROM f
-    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
-    WHERE excluded.version > t.version
-    RETURNING key, field
-)
-DELETE FROM jotter_zsets z USING a WHERE z.key = a.key AND z.member = a.field"
-);
+pub(crate) static ZSET_REMOVALS: LazyLock<String> =
+    LazyLock::new(|| field_removals("jotter_zsets", "member"));
 
 /// A batch split into columns, one group per statement.
 #[derive(Default)]

@@ -1,8 +1,12 @@
 //! The engine over the PostgreSQL store, with faults of the real database:
-//! connections killed under load lose nothing acknowledged, and a row the
-//! database refuses is dead-lettered while the rest of its batch lands.
+//! connections killed under load lose nothing acknowledged, a row the
+//! database refuses is dead-lettered while the rest of its batch lands,
+//! keys, fields and members of any length land, and expiring keys leave
+//! the bookkeeping bounded.
 
 mod common;
+
+use common::long;
 
 use std::time::Duration;
 
@@ -98,4 +102,102 @@ async fn a_row_the_database_refuses_is_dead_lettered_and_the_rest_lands() {
         .expect("row")
         .get(0);
     assert_eq!(v, b"-5");
+}
+
+/// What the engine acknowledges, PostgreSQL stores: a 3 KB and a 1 MB key,
+/// a long hash field and a long sorted-set member land, none is
+/// dead-lettered, and a new cache over the same tables reads them back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_keys_fields_and_members_acknowledged_by_the_engine_land() {
+    use jotter::FieldValue;
+    let Some((store, _schema)) = common::store("engine_long").await else { return };
+    let (k3, k1m, hk, zk) = (long(1, 3_000), long(2, 1 << 20), long(3, 3_000), long(4, 3_000));
+    let (field, member) = (long(5, 3_000), long(6, 3_000));
+    let cache = Cache::builder(store.clone())
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+        .build()
+        .await
+        .expect("cache");
+    cache.put(k3.clone(), "three").await.expect("put");
+    cache.put(k1m.clone(), long(7, 1 << 20)).await.expect("put");
+    cache.set_field(hk.clone(), field.clone(), FieldValue::Bytes("fv".into())).await.expect("h");
+    cache.set_field(zk.clone(), member.clone(), FieldValue::Score(2.5)).await.expect("z");
+    tokio::time::timeout(Duration::from_secs(60), cache.flush())
+        .await
+        .expect("flush in time")
+        .expect("flush");
+    assert!(cache.dead_letters().is_empty(), "{:?}", cache.dead_letters().len());
+    let report = cache.shutdown(Duration::from_secs(10)).await;
+    assert_eq!(report.pending_entries, 0);
+
+    let cache = Cache::builder(store).build().await.expect("cache");
+    assert_eq!(cache.get(k3).await.expect("get"), Some("three".into()));
+    assert_eq!(cache.get(k1m).await.expect("get"), Some(long(7, 1 << 20).into()));
+    let h = cache.get(hk).await.expect("get").expect("hash");
+    assert_eq!(h.field(&field), Some(FieldValue::Bytes("fv".into())));
+    let z = cache.get(zk).await.expect("get").expect("zset");
+    assert_eq!(z.field(&member), Some(FieldValue::Score(2.5)));
+}
+
+/// Rounds of new keys written with an expiry, expired and swept, and of
+/// hash fields set and removed: with collection on, the PostgreSQL
+/// bookkeeping holds at most about one round's rows and ends empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_keys_leave_the_bookkeeping_bounded() {
+    use jotter::{FieldValue, MapKind, Value};
+    let Some((store, schema)) = common::store("engine_collect").await else { return };
+    const N: usize = 5_000;
+    const ROUNDS: usize = 4;
+    let cache = Cache::builder(store)
+        .batch_size(2_000)
+        .collect_bookkeeping(Duration::ZERO, Duration::from_millis(20))
+        .build()
+        .await
+        .expect("cache");
+    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
+    let bookkeeping = || async {
+        let sql = "SELECT (SELECT count(*) FROM jotter_key_resets)
+                        + (SELECT count(*) FROM jotter_field_tombstones)
+                        + (SELECT count(*) FROM jotter_expiry)";
+        c.query_one(sql, &[]).await.expect("count").get::<_, i64>(0)
+    };
+    let mut most = 0;
+    for round in 0..ROUNDS {
+        let soon = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_millis() as u64
+            + 1;
+        for i in 0..N {
+            let key = bytes::Bytes::from(format!("token:{round}:{i}"));
+            cache
+                .transact(std::slice::from_ref(&key), |txn| {
+                    txn.put(&key, Value::from("t"), Some(soon));
+                    Ok(())
+                })
+                .await
+                .expect("put");
+            if i % 10 == 0 {
+                let h = format!("prefs:{round}:{i}");
+                cache.set_field(h.clone(), "a", FieldValue::Bytes("1".into())).await.expect("h");
+                cache.set_field(h.clone(), "b", FieldValue::Bytes("2".into())).await.expect("h");
+                cache.remove_field(h, MapKind::Hash, "a").await.expect("h");
+            }
+        }
+        cache.flush().await.expect("flush");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        while cache.delete_expired(5_000).await.expect("sweep") > 0 {}
+        cache.flush().await.expect("flush");
+        most = most.max(bookkeeping().await);
+    }
+    assert!(most <= (2 * N) as i64, "{most} bookkeeping rows");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while bookkeeping().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{} rows left", bookkeeping().await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let live: i64 =
+        c.query_one("SELECT count(*) FROM jotter_hashes", &[]).await.expect("count").get(0);
+    assert_eq!(live, (ROUNDS * N / 10) as i64, "the live hash fields stay");
+    cache.shutdown(Duration::from_secs(10)).await;
 }

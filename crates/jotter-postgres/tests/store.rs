@@ -1,10 +1,14 @@
 //! The PostgreSQL store against the real database: the version rules case
-//! by case, a differential property test against `MemoryStore`, and the
-//! sorting of errors.
+//! by case, a differential property test against `MemoryStore` (with keys
+//! and fields around and beyond what the indexes keep whole), keys of any
+//! length, the upgrade of a database of the earlier release, collection of
+//! bookkeeping, and the sorting of errors.
 
 mod common;
 
-use std::sync::Arc;
+use common::long;
+
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 use jotter::{Change, FieldChange, FieldValue, MapKind, MemoryStore, Store, Value, Write};
@@ -289,8 +293,35 @@ async fn sslmode_require_connects_over_tls() {
 
 // ---- The differential property test --------------------------------------
 
-const KEYS: [&[u8]; 4] = [b"a", b"b\x00\xff", b"c", b""];
-const FIELDS: [&[u8]; 3] = [b"f", b"g\x00\xfe", b""];
+/// Short keys, and long ones around the 512 bytes the indexes keep as
+/// they are: one of exactly 512, and two beyond it that share those 512
+/// bytes and differ after them (the shorter one the greater).
+static KEYS: LazyLock<Vec<Bytes>> = LazyLock::new(|| {
+    let x = |n: usize, tail: &[u8]| {
+        let mut k = b"b".to_vec();
+        k.resize(n, b'x');
+        k.extend_from_slice(tail);
+        Bytes::from(k)
+    };
+    vec![
+        b("a"),
+        Bytes::from_static(b"b\x00\xff"),
+        b("c"),
+        b(""),
+        x(512, b""),
+        x(3_000, b"\x01"),
+        x(600, b"\x02"),
+    ]
+});
+static FIELDS: LazyLock<Vec<Bytes>> = LazyLock::new(|| {
+    vec![
+        b("f"),
+        Bytes::from_static(b"g\x00\xfe"),
+        b(""),
+        Bytes::from(vec![b'f'; 2_999]),
+        Bytes::from([vec![b'f'; 600], b"g".to_vec()].concat()),
+    ]
+});
 
 fn blob_value() -> impl Strategy<Value = Bytes> {
     prop::sample::select(vec![&b""[..], b"x", b"\x00\xffy", b"a longer value"])
@@ -313,11 +344,11 @@ fn random_change(kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
     prop_oneof![
         (V, blob_value()).prop_map(|(v, b)| (v, Change::Put(b))),
         V.prop_map(|v| (v, Change::Delete)),
-        (proptest::option::of(V), proptest::array::uniform3(field)).prop_map(
+        (proptest::option::of(V), proptest::array::uniform5(field)).prop_map(
             move |(reset, spec)| {
                 let fields: Vec<FieldChange> = spec
                     .iter()
-                    .zip(FIELDS)
+                    .zip(FIELDS.iter())
                     .filter_map(|(f, name)| {
                         let (v, remove, bytes, score) = f.clone()?;
                         let value = match (remove, kind) {
@@ -325,7 +356,7 @@ fn random_change(kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
                             (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
                             (false, MapKind::Scores) => Some(FieldValue::Score(score)),
                         };
-                        Some(FieldChange { field: Bytes::from_static(name), version: v, value })
+                        Some(FieldChange { field: name.clone(), version: v, value })
                     })
                     .collect();
                 let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
@@ -343,7 +374,7 @@ fn random_batch() -> impl Strategy<Value = Vec<Write>> {
                 move |(c, expires_at)| {
                     c.map(|(version, change)| Write {
                         expires_at,
-                        key: Bytes::from_static(KEYS[i]),
+                        key: KEYS[i].clone(),
                         version,
                         change,
                     })
@@ -382,10 +413,9 @@ fn check_against_memory(deliveries: &[Vec<Write>]) -> Result<(), TestCaseError> 
             if let Err(e) = pg.write(batch).await {
                 return Err(TestCaseError::fail(format!("batch {i} failed: {e}")));
             }
-            for key in KEYS {
-                let key = Bytes::from_static(key);
-                let want = memory.load(&key).await.expect("memory load");
-                let got = pg.load(&key).await.expect("postgres load");
+            for key in KEYS.iter() {
+                let want = memory.load(key).await.expect("memory load");
+                let got = pg.load(key).await.expect("postgres load");
                 prop_assert_eq!(got, want, "key {:?} after batch {} {:?}", key, i, batch);
             }
             for now in [0, 500, 2_000] {
@@ -395,13 +425,15 @@ fn check_against_memory(deliveries: &[Vec<Write>]) -> Result<(), TestCaseError> 
                 let want = memory.expired(now, None, 100).await.expect("memory expired");
                 let got = pg.expired(now, None, 100).await.expect("postgres expired");
                 prop_assert_eq!(got, want, "expired at {} after batch {}", now, i);
-                let after = Some(KEYS[1]);
-                let want = memory.keys(after, 2, now).await.expect("memory keys");
-                let got = pg.keys(after, 2, now).await.expect("postgres keys");
-                prop_assert_eq!(got, want, "keys page at {} after batch {}", now, i);
-                let want = memory.expired(now, after, 2).await.expect("memory expired");
-                let got = pg.expired(now, after, 2).await.expect("postgres expired");
-                prop_assert_eq!(got, want, "expired page at {} after batch {}", now, i);
+                for after in [&KEYS[1], &KEYS[4], &KEYS[6]] {
+                    let after = Some(&after[..]);
+                    let want = memory.keys(after, 2, now).await.expect("memory keys");
+                    let got = pg.keys(after, 2, now).await.expect("postgres keys");
+                    prop_assert_eq!(got, want, "keys page at {} after batch {}", now, i);
+                    let want = memory.expired(now, after, 2).await.expect("memory expired");
+                    let got = pg.expired(now, after, 2).await.expect("postgres expired");
+                    prop_assert_eq!(got, want, "expired page at {} after batch {}", now, i);
+                }
             }
             let want = memory.max_version().await.expect("memory max");
             let got = pg.max_version().await.expect("postgres max");
@@ -472,4 +504,208 @@ async fn a_large_batch_goes_through_copy_with_the_same_rules() {
     let want = memory.load_many(&keys).await.expect("load");
     assert_eq!(got, want);
     assert_eq!(store.max_version().await.expect("max"), 31);
+}
+
+// ---- Keys, fields and members of any length --------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_fields_and_members_of_any_length_round_trip() {
+    let Some((store, schema)) = common::store("long_keys").await else { return };
+    let (k3, k1m, hk, zk) = (long(1, 3_000), long(2, 1 << 20), long(3, 3_000), long(4, 3_000));
+    let (field, member) = (long(5, 4_000), long(6, 1 << 20));
+    let value = long(7, 1 << 20);
+    let patch = |key: &Bytes, kind, field: &Bytes, v: u64, value| Write {
+        key: key.clone(),
+        version: v,
+        change: Change::Patch {
+            kind,
+            reset: None,
+            fields: vec![FieldChange { field: field.clone(), version: v, value }],
+        },
+        expires_at: None,
+    };
+    store
+        .write(&[
+            Write::new(k3.clone(), 1, Change::Put(b("three"))),
+            Write { expires_at: Some(5), ..Write::new(k1m.clone(), 2, Change::Put(value.clone())) },
+            patch(&hk, MapKind::Hash, &field, 3, Some(FieldValue::Bytes(b("fv")))),
+            patch(&zk, MapKind::Scores, &member, 4, Some(FieldValue::Score(1.5))),
+        ])
+        .await
+        .expect("long keys are stored");
+    assert_eq!(store.load(&k3).await.expect("load").map(|e| e.value), Some(Value::from("three")));
+    let e = store.load(&k1m).await.expect("load").expect("1 MB key");
+    assert_eq!((e.value, e.expires_at), (Value::Blob(value.clone()), Some(5)));
+    let h = store.load(&hk).await.expect("load").expect("hash").value;
+    assert_eq!(h.field(&field), Some(FieldValue::Bytes(b("fv"))));
+    let z = store.load(&zk).await.expect("load").expect("zset").value;
+    assert_eq!(z.field(&member), Some(FieldValue::Score(1.5)));
+
+    // Listings see them in byte order, and page past them.
+    let mut want = vec![k3.clone(), k1m.clone(), hk.clone(), zk.clone()];
+    want.sort();
+    assert_eq!(store.keys(None, 10, 0).await.expect("keys"), want);
+    assert_eq!(store.keys(Some(&want[1]), 10, 0).await.expect("keys"), want[2..].to_vec());
+    assert_eq!(store.expired(10, None, 10).await.expect("expired"), vec![k1m.clone()]);
+
+    // Tombstones of long keys and fields block older writes.
+    store
+        .write(&[
+            Write::new(k3.clone(), 10, Change::Delete),
+            patch(&hk, MapKind::Hash, &field, 11, None),
+            patch(&zk, MapKind::Scores, &member, 12, None),
+        ])
+        .await
+        .expect("removals");
+    store
+        .write(&[
+            Write::new(k3.clone(), 9, Change::Put(b("late"))),
+            patch(&hk, MapKind::Hash, &field, 8, Some(FieldValue::Bytes(b("late")))),
+            patch(&zk, MapKind::Scores, &member, 7, Some(FieldValue::Score(9.0))),
+        ])
+        .await
+        .expect("late writes are ignored, not refused");
+    for key in [&k3, &hk, &zk] {
+        assert_eq!(store.load(key).await.expect("load"), None);
+    }
+
+    // Plain SQL still reads the full key and value.
+    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
+    let key: &[u8] = &k1m;
+    let row = c
+        .query_one("SELECT length(key), value FROM jotter_strings WHERE key = $1", &[&key])
+        .await
+        .expect("plain SQL");
+    assert_eq!(row.get::<_, i32>(0), 1 << 20);
+    assert_eq!(row.get::<_, Vec<u8>>(1), value.to_vec());
+}
+
+/// Two keys that share their first 512 bytes (what the index keeps as it
+/// is) and differ beyond are two keys, through the COPY path too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_keys_with_a_common_prefix_stay_apart_through_copy() {
+    let Some((store, _schema)) = common::store("long_prefix").await else { return };
+    let base = long(9, 2_000);
+    let key = |i: usize| {
+        let mut k = base.to_vec();
+        k.extend_from_slice(format!("{i:05}").as_bytes());
+        Bytes::from(k)
+    };
+    let batch: Vec<Write> = (0..5_000)
+        .map(|i| Write::new(key(i), 1, Change::Put(Bytes::from(format!("v{i}")))))
+        .collect();
+    store.write(&batch).await.expect("copy path");
+    let keys: Vec<Bytes> = (0..5_000).map(key).collect();
+    let got = store.load_many(&keys).await.expect("load");
+    for (i, e) in got.into_iter().enumerate() {
+        assert_eq!(e.map(|e| e.value), Some(Value::from(format!("v{i}"))), "key {i}");
+    }
+    let mut listed = Vec::new();
+    let mut after: Option<Bytes> = None;
+    loop {
+        let page = store.keys(after.as_deref(), 999, 0).await.expect("keys");
+        let Some(last) = page.last().cloned() else { break };
+        listed.extend(page);
+        after = Some(last);
+    }
+    assert_eq!(listed, keys, "every key, once, in byte order");
+}
+
+/// A database written by the release at commit aa97f9d (schema version 2,
+/// dumped by `pg_dump --inserts` into `tests/fixtures/postgres-schema-2.sql`
+/// after `SET s1 v1`, `HSET h f1 a f2 b`, `ZADD z 1.5 m1 2 m2`, `SET gone
+/// x`, `DEL gone`, `HSET h2 f x`, `HDEL h2 f`, `SET exp v EX 31536000`,
+/// `SET s1 v2`, `HSET h f3 c`, `ZADD z 3 m3`, `SET pending p1`) is upgraded
+/// in place: its rows read as they were written, its tombstones still
+/// block older writes, listings still page in byte order, and a long key
+/// can be stored after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_earlier_release_is_upgraded_in_place() {
+    let Some((_store, schema)) = common::store("upgrade_2").await else { return };
+    let old = format!("{}_v2", schema.name);
+    let _old_schema = common::Schema { name: old.clone() };
+    let dump = include_str!("fixtures/postgres-schema-2.sql").replace("jotter_base_fixture", &old);
+    // A connection of its own: the dump empties its search_path.
+    let c = common::raw_client(None).await.expect("raw");
+    c.batch_execute(&dump).await.expect("load the dump");
+    let options = jotter_postgres::PostgresOptions::default().with_schema(old.clone());
+    let store =
+        jotter_postgres::PostgresStore::connect_with(&common::url(), options).await.expect("up");
+    assert_eq!(value(&store, "s1").await, Some(Value::from("v2")));
+    assert_eq!(value(&store, "pending").await, Some(Value::from("p1")));
+    assert_eq!(value(&store, "h").await, Some(hash(&[("f1", "a"), ("f2", "b"), ("f3", "c")])));
+    let z = value(&store, "z").await.expect("z");
+    assert_eq!(z.field(b"m3"), Some(FieldValue::Score(3.0)));
+    let exp = store.load(&b("exp")).await.expect("load").expect("exp");
+    assert!(exp.expires_at.is_some());
+    assert_eq!(value(&store, "gone").await, None);
+    assert_eq!(value(&store, "h2").await, None);
+    let keys = store.keys(None, 100, 0).await.expect("keys");
+    assert_eq!(keys, ["exp", "h", "pending", "s1", "z"].map(b).to_vec());
+    assert_eq!(store.keys(Some(b"h"), 2, 0).await.expect("page"), ["pending", "s1"].map(b));
+
+    // The tombstone of `gone` still blocks an older write; newer ones land.
+    let sql = format!("SELECT version FROM {old}.jotter_key_resets WHERE key = '\\x676f6e65'");
+    let reset: i64 = c.query_one(&sql, &[]).await.expect("reset").get(0);
+    let reset = u64::try_from(reset).expect("version");
+    store.write(&[put("gone", reset - 1, "late")]).await.expect("late");
+    assert_eq!(value(&store, "gone").await, None);
+    let now = store.max_version().await.expect("max") + 1;
+    store.write(&[put("s1", now, "v3")]).await.expect("newer");
+    assert_eq!(value(&store, "s1").await, Some(Value::from("v3")));
+    let k = long(1, 3_000);
+    store.write(&[Write::new(k.clone(), now + 1, Change::Put(b("x")))]).await.expect("long key");
+    assert_eq!(store.load(&k).await.expect("load").map(|e| e.value), Some(Value::from("x")));
+    let again = store.migrate().await.expect("migrate");
+    assert_eq!((again.from, again.to), (3, 3));
+}
+
+// ---- Collecting bookkeeping ------------------------------------------------
+
+/// Bookkeeping rows at or above the horizon stay and keep blocking older
+/// writes; below it they go, mapped versions included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collection_keeps_tombstones_above_the_horizon_and_drops_those_below() {
+    let Some((store, schema)) = common::store("collect").await else { return };
+    let long_key = long(3, 3_000);
+    store
+        .write(&[
+            put("k", 10, "x"),
+            hset("h", None, &[("f", 10, Some("a")), ("g", 10, Some("b"))]),
+            Write::new(long_key.clone(), 10, Change::Put(b("x"))),
+        ])
+        .await
+        .expect("write");
+    store
+        .write(&[
+            del("k", 20),
+            hset("h", None, &[("f", 20, None)]),
+            Write::new(long_key.clone(), 20, Change::Delete),
+        ])
+        .await
+        .expect("removals");
+    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
+    c.batch_execute(
+        "INSERT INTO jotter_mapped_versions VALUES ('t', '\\x31', '', 5), ('t', '\\x32', '', 30)",
+    )
+    .await
+    .expect("mapped versions");
+    let rows = "SELECT (SELECT count(*) FROM jotter_key_resets)
+                     + (SELECT count(*) FROM jotter_field_tombstones)
+                     + (SELECT count(*) FROM jotter_expiry)
+                     + (SELECT count(*) FROM jotter_mapped_versions)";
+    // Resets of k and the long key, h's tombstone and expiry row, 2 versions.
+    assert_eq!(count(&schema, rows).await, 6);
+    assert_eq!(store.collect(15).await.expect("collect"), 1, "only the mapped version at 5");
+    store
+        .write(&[put("k", 12, "late"), hset("h", None, &[("f", 12, Some("late"))])])
+        .await
+        .expect("late writes");
+    store.write(&[Write::new(long_key.clone(), 12, Change::Put(b("late")))]).await.expect("late");
+    assert_eq!(value(&store, "k").await, None, "the delete still wins");
+    assert_eq!(value(&store, "h").await, Some(hash(&[("g", "b")])), "the removal still wins");
+    assert_eq!(store.load(&long_key).await.expect("load"), None);
+    assert_eq!(store.collect(25).await.expect("collect"), 4);
+    assert_eq!(count(&schema, rows).await, 1, "the mapped version at 30 stays");
+    assert_eq!(value(&store, "h").await, Some(hash(&[("g", "b")])), "live data stays");
 }

@@ -13,6 +13,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use bytes::Bytes;
 use jotter::{Entry, SqliteStore, Store, StoreError, Write};
+use jotter_postgres::MappedStore;
 
 use crate::config::{Config, StoreUrl};
 use crate::lazy_postgres::LazyPostgres;
@@ -64,6 +65,24 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Backend> {
 }
 
 impl Store for Backend {
+    const CHECKS_WRITES: bool = MappedStore::CHECKS_WRITES;
+
+    fn check(&self, write: &Write) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(_) => Ok(()),
+            // Until the store is set up its columns are unknown: the write is
+            // accepted and, if it does not fit, dead-lettered at flush.
+            Backend::Postgres(s) => s.ready().map_or(Ok(()), |store| store.check(write)),
+        }
+    }
+
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.collect(horizon).await,
+            Backend::Postgres(s) => s.get().await?.collect(horizon).await,
+        }
+    }
+
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         match self {
             Backend::Sqlite(s) => s.write(batch).await,

@@ -85,6 +85,11 @@ impl LazyPostgres {
         MappedStore::new(store, self.inner.mappings.clone()).await
     }
 
+    /// The store, if it is set up already.
+    pub(crate) fn ready(&self) -> Option<&MappedStore> {
+        self.inner.store.get()
+    }
+
     /// The store, set up on first use.
     pub(crate) async fn get(&self) -> Result<&MappedStore, StoreError> {
         if let Some(store) = self.inner.store.get() {

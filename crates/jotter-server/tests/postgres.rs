@@ -101,18 +101,26 @@ fn hashes_land_in_the_users_own_table() {
     c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
     assert_eq!(schema.query("SELECT count(*) FROM users"), "0");
 
-    // A value that does not convert is dead-lettered, naming key, field,
-    // column and value; the other write of its batch lands.
-    c.roundtrip(&resp(&["HSET", "user:7", "score", "ten"]), b":1\r\n");
+    // A value the column cannot take is refused at once, naming the column.
+    c.send(&resp(&["HSET", "user:7", "score", "ten"]));
+    let refused = c.read_line();
+    assert!(refused.starts_with("-ERR the store would refuse this write"), "{refused}");
+    assert!(refused.contains("users.score") && refused.contains("not an integer"), "{refused}");
+    // One only the database can judge (a constraint) is dead-lettered,
+    // naming the key and the constraint, never the row's values; the other
+    // write of its batch lands.
+    schema.query("ALTER TABLE users ADD CONSTRAINT score_not_negative CHECK (score >= 0)");
+    c.roundtrip(&resp(&["HSET", "user:7", "score", "-12345"]), b":1\r\n");
     c.roundtrip(&resp(&["HSET", "user:8", "score", "5"]), b":1\r\n");
     c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
     assert_eq!(schema.query("SELECT id || '|' || score FROM users"), "8|5");
     let log = server.log();
     let letter =
         log.lines().find(|l| l.contains("dead-lettered")).unwrap_or_else(|| panic!("{log}"));
-    for part in ["user:7", "score", "users.score", "ten"] {
+    for part in ["user:7", "users", "score_not_negative"] {
         assert!(letter.contains(part), "{part} missing from: {letter}");
     }
+    assert!(!log.contains("-12345"), "a value in the log: {log}");
 
     // Read-through: a row written by SQL reads back as a hash after a restart.
     schema.query("INSERT INTO users (id, name, score) VALUES (99, 'Grace', 7)");

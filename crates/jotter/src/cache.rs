@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::clock::{WallClock, system_micros, unix_millis};
+use crate::collect;
 use crate::config::{CacheBuilder, Config, FullPolicy};
 use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::{Attempt, Inner, Multi, Prepaid};
@@ -147,6 +148,7 @@ impl<S: Store> Cache<S> {
             (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
         tasks.push(tokio::spawn(inner.clone().tick_clock()));
         tasks.push(tokio::spawn(crate::outage::probe(inner.clone())));
+        tasks.push(tokio::spawn(collect::run(inner.clone())));
         Ok(Cache { inner, tasks: Mutex::new(tasks) })
     }
 
@@ -931,6 +933,7 @@ impl<S: Store> Cache<S> {
             if own > inner.bound.max_bytes {
                 return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
             }
+            inner.check_store(key, op)?;
             prepaid.entries += 1;
             prepaid.bytes += own;
         }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Bits of logical counter below the physical microseconds.
-const LOGICAL_BITS: u32 = 12;
+pub(crate) const LOGICAL_BITS: u32 = 12;
 
 /// How often the clock is lifted to the wall clock.
 pub(crate) const TICK: std::time::Duration = std::time::Duration::from_millis(5);

@@ -69,6 +69,11 @@ pub(crate) struct Config {
     pub block_timeout: Duration,
     /// Whether to keep a filter of the store's keys (see `known_keys.rs`).
     pub known_keys: bool,
+    /// How long bookkeeping rows are kept past the oldest write that may
+    /// still reach the store (see the `collect` module).
+    pub retention: Duration,
+    /// How often the store is asked to collect them.
+    pub collect_interval: Duration,
 }
 
 impl Config {
@@ -102,6 +107,7 @@ impl Config {
 /// | `max_store_writes_per_sec` | unlimited |
 /// | `retry_backoff` | 100 ms doubling up to 30 s, with jitter |
 /// | `dead_letter_after` | 3 attempts of a write the store refuses for good |
+/// | `collect_bookkeeping` | rows older than the oldest held write less 1 h, every minute |
 #[derive(Debug)]
 #[must_use]
 pub struct CacheBuilder<S> {
@@ -131,6 +137,8 @@ impl<S: Store> CacheBuilder<S> {
                 log: None,
                 block_timeout,
                 known_keys: false,
+                retention: Duration::from_secs(3_600),
+                collect_interval: Duration::from_secs(60),
             },
         }
     }
@@ -227,6 +235,23 @@ impl<S: Store> CacheBuilder<S> {
     /// workers, so that a recovering database is not flattened by the backlog.
     pub fn max_store_writes_per_sec(mut self, rate: u64) -> Self {
         self.config.max_store_writes_per_sec = Some(rate);
+        self
+    }
+
+    /// How long the store keeps the rows that only exist to keep the
+    /// contract (a deleted key's or removed field's tombstone, an expired
+    /// map's leftover expiry, a mapped row's versions) after they could
+    /// still matter: every `interval`, the engine asks the store to drop
+    /// those older than its *horizon*, the oldest version among the writes
+    /// it still holds (pending, in flight, dead-lettered) less `retention`
+    /// of version time (versions are wall-clock microseconds). A write older
+    /// than the horizon can then only come from another instance that held
+    /// it longer than `retention`; set it above the longest outage such an
+    /// instance may ride out. `Duration::ZERO` interval: never collect.
+    /// Default: one hour, every minute.
+    pub fn collect_bookkeeping(mut self, retention: Duration, interval: Duration) -> Self {
+        self.config.retention = retention;
+        self.config.collect_interval = interval;
         self
     }
 

@@ -179,6 +179,11 @@ impl DeadLetters {
         self.letters.lock().clone()
     }
 
+    /// The oldest version of a dead letter, which a replay sends again.
+    pub(crate) fn oldest_version(&self) -> Option<u64> {
+        self.letters.lock().iter().map(|d| d.write.version).min()
+    }
+
     pub(crate) fn len(&self) -> u64 {
         self.letters.lock().len() as u64
     }

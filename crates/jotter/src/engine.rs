@@ -369,6 +369,7 @@ impl<S: Store> Inner<S> {
         // prepaid (multi-key) write checked once under all its locks.
         if prepaid.is_none() {
             self.check_open()?;
+            self.check_store(key, &op)?;
         }
         let own = Pending::weight_of(key, &op);
         if own as u64 > self.bound.max_bytes {
@@ -462,6 +463,21 @@ impl<S: Store> Inner<S> {
     /// Versions an op whose room is reserved and submits it to the log; if
     /// the log refuses it, the room goes back and the write is refused (never
     /// acknowledged and then lost).
+    /// Asks the store whether it would refuse `op` (see
+    /// [`Store::check`]); free for a store that checks nothing.
+    pub(crate) fn check_store(&self, key: &Bytes, op: &Op) -> Result<()> {
+        if !S::CHECKS_WRITES {
+            return Ok(());
+        }
+        let write = Write {
+            key: key.clone(),
+            version: 0,
+            change: op.to_change(),
+            expires_at: op.expires_at(),
+        };
+        self.store.check(&write).map_err(Error::Refused)
+    }
+
     fn stamp_and_log(
         &self,
         key: &Bytes,

@@ -82,6 +82,10 @@ pub enum Error {
     /// The store failed a load or a direct write.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store can tell it would refuse this write (see
+    /// [`crate::Store::check`]), so it was not accepted.
+    #[error("the store would refuse this write, so it was not accepted: {}", .0.message())]
+    Refused(StoreError),
     /// The write-ahead log could not take the write (disk full, I/O error):
     /// the write was not acknowledged. If the log failed only after the
     /// write entered the buffer, it may still reach the store from memory,

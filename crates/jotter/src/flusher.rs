@@ -28,7 +28,9 @@ use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
+use crate::loggable::LogText;
 use crate::op::Group;
+use crate::refusals::Refusals;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
 
@@ -211,6 +213,7 @@ pub(crate) async fn write_isolating<S: Store>(
     // has been refused (only counted once it is alone).
     let mut todo: Vec<(Range<usize>, u32)> = vec![(0..writes.len(), 0)];
     let mut transient_attempt = 0u32;
+    let mut refusals = Refusals::default();
     while let Some((range, refused)) = todo.pop() {
         if range.is_empty() {
             continue;
@@ -248,7 +251,7 @@ pub(crate) async fn write_isolating<S: Store>(
                     return Err(e);
                 }
                 inner.counters.failed(true);
-                tracing::warn!(error = %e, writes = part.len(), attempt = transient_attempt, "store write failed; retrying");
+                tracing::warn!(error = %LogText(e.message()), writes = part.len(), attempt = transient_attempt, "store write failed; retrying");
                 tokio::time::sleep(policy.delay(transient_attempt, rng)).await;
                 transient_attempt = transient_attempt.saturating_add(1);
                 todo.push((range, refused));
@@ -259,7 +262,7 @@ pub(crate) async fn write_isolating<S: Store>(
                 // Pushed in reverse so the first half goes first.
                 todo.push((mid..range.end, 0));
                 todo.push((range.start..mid, 0));
-                tracing::debug!(error = %e, writes = range.len(), "store refused a batch; splitting it");
+                refusals.split(range.len(), e.message());
             }
             Err(e) => {
                 let refused = refused + 1;
@@ -269,7 +272,7 @@ pub(crate) async fn write_isolating<S: Store>(
                     tokio::time::sleep(policy.delay(refused - 1, rng)).await;
                     todo.push((range, refused));
                 } else {
-                    tracing::error!(key = ?part[0].key, error = %e, "store refused a write for good; dead-lettered");
+                    refusals.dead_lettered(&part[0].key, e.message());
                     outcomes[range.start] =
                         Outcome::Dead { error: e.message().to_owned(), attempts: refused };
                 }

@@ -71,6 +71,17 @@
 //!   counts toward dead-lettering: only a write the store refuses for good
 //!   is isolated from its batch, retried a few times, then moved to the
 //!   dead-letter queue with the error.
+//! - **Bookkeeping that does not grow forever.** Tombstones, resets and
+//!   leftover expiry records older than a horizon (the oldest write the
+//!   engine still holds, less an hour of version time by default) are
+//!   dropped by the store every minute ([`Store::collect`],
+//!   [`CacheBuilder::collect_bookkeeping`]); no write the engine can still
+//!   send is older.
+//! - **Logs that never leak data.** A log line never prints a value and
+//!   shows a key as at most 64 bytes and its length ([`LogKey`]); a store's
+//!   message is cut at 512 bytes ([`LogText`]). A batch the store refuses
+//!   row by row logs its first three dead letters and one summary line,
+//!   however large it is.
 //! - **Durability, a setting stated honestly.** With a write-ahead log
 //!   ([`CacheBuilder::log`]), a write is acknowledged only once the log holds
 //!   it as the [`Fsync`] policy says: `Always` survives `kill -9` and power
@@ -101,6 +112,7 @@ mod bound;
 mod buffer;
 mod cache;
 mod clock;
+mod collect;
 mod config;
 mod dead_letter;
 mod engine;
@@ -108,12 +120,14 @@ mod error;
 mod flusher;
 mod known_keys;
 mod log;
+mod loggable;
 mod memory;
 mod op;
 mod outage;
 mod owned;
 mod rate;
 mod record;
+mod refusals;
 mod retry;
 mod score_map;
 mod stats;
@@ -133,6 +147,7 @@ pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
 pub use log::Durability;
+pub use loggable::{LogKey, LogText};
 pub use outage::StoreState;
 pub use score_map::ScoreMap;
 pub use stats::Stats;

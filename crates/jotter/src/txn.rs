@@ -83,8 +83,8 @@ impl<'a> Txn<'a> {
     fn slot(&self, key: &[u8]) -> &Slot {
         match self.slots.iter().find(|s| s.key == key) {
             Some(slot) if slot.blind => panic!(
-                "key {:?} was written blind and cannot be read before it is written",
-                key.escape_ascii().to_string()
+                "key {} was written blind and cannot be read before it is written",
+                crate::LogKey(key)
             ),
             Some(slot) => slot,
             None => undeclared(key),
@@ -219,8 +219,8 @@ impl Txn<'_> {
         let slot = self.slot_mut(key);
         assert!(
             !slot.blind,
-            "key {:?} was written blind and cannot be changed field by field",
-            key.escape_ascii().to_string()
+            "key {} was written blind and cannot be changed field by field",
+            crate::LogKey(key)
         );
         slot
     }
@@ -228,7 +228,7 @@ impl Txn<'_> {
 
 #[track_caller]
 fn undeclared(key: &[u8]) -> ! {
-    panic!("key {:?} was not declared to this transaction", key.escape_ascii().to_string())
+    panic!("key {} was not declared to this transaction", crate::LogKey(key))
 }
 
 /// The op that replaces a key with `value`.

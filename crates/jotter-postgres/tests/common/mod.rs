@@ -118,3 +118,19 @@ pub async fn terminate_backends(schema: &Schema) -> u64 {
         .expect("terminate");
     rows.len() as u64
 }
+
+/// `n` pseudo-random bytes from seed `tag`: a key no index could hold
+/// whole, even compressed (PostgreSQL compresses long index rows, so a
+/// repetitive key would fit).
+pub fn long(tag: u8, n: usize) -> bytes::Bytes {
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64 ^ u64::from(tag);
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[0]
+        })
+        .collect::<Vec<u8>>()
+        .into()
+}

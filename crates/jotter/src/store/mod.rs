@@ -203,6 +203,28 @@ impl StoreError {
 /// cache misses. The module documentation states the conditional-write rules
 /// a store must follow; [`MemoryStore`] is a small reference implementation.
 pub trait Store: Send + Sync + 'static {
+    /// Whether [`Store::check`] looks at writes at all. The engine builds
+    /// the [`Write`] it checks only for a store that says so, so a store
+    /// without checks costs nothing on the write path. Default: `false`.
+    const CHECKS_WRITES: bool = false;
+
+    /// Refuses a write the store can already tell it will refuse when it is
+    /// flushed (a value too long for its column, a value that does not
+    /// convert to the column's type), so that the engine refuses it when it
+    /// is accepted instead of acknowledging it and dead-lettering it later.
+    /// Called (only if [`Store::CHECKS_WRITES`]) under the key's lock for
+    /// each write accepted, before it is logged: it must not block or do
+    /// I/O. The write's versions are 0. The default accepts everything.
+    ///
+    /// # Errors
+    ///
+    /// A permanent [`StoreError`] that names what does not fit; the engine
+    /// answers the write with [`crate::Error::Refused`].
+    fn check(&self, write: &Write) -> Result<(), StoreError> {
+        let _ = write;
+        Ok(())
+    }
+
     /// Applies a batch of writes, all or nothing, following the version rules
     /// above. On a permanent error the engine splits the batch to find the
     /// writes the store refuses, so a store need not report which row failed.
@@ -257,6 +279,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
         let _ = (after, limit, now);
         async { Err(StoreError::permanent("this store cannot list its keys")) }
+    }
+
+    /// Drops the rows that exist only to keep these rules and that no write
+    /// at or above `horizon` can need: a key's reset or a field's tombstone
+    /// older than `horizon`, and a map key's expiry record older than it
+    /// that says "never" or whose fields are all gone. Every write the engine may still send is at or
+    /// above the horizon (see [`CacheBuilder::collect_bookkeeping`](crate::CacheBuilder::collect_bookkeeping)), so
+    /// whether such a row is there changes no outcome. Returns how many
+    /// rows went. The engine calls it periodically; the default keeps
+    /// everything.
+    fn collect(&self, horizon: u64) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = horizon;
+        async { Ok(0) }
     }
 
     /// Up to `limit` keys whose stored expiry is at or before `now` (Unix

@@ -82,6 +82,11 @@
 //! ) WITHOUT ROWID;   -- holds ('schema_version', '2')
 //! ```
 //!
+//! The bookkeeping tables (`jotter_key_resets`, `jotter_field_tombstones`,
+//! and `jotter_expiry` rows that say "never" or whose map is gone) are
+//! emptied below the engine's horizon ([`Store::collect`], in the
+//! `collect` submodule).
+//!
 //! `jotter_strings` keeps a rowid because its values can be large, and a
 //! `WITHOUT ROWID` table stores whole rows in its key b-tree. Opening a file
 //! whose `schema_version` is newer than this code knows is an error.
@@ -116,6 +121,8 @@
 //! Writing by hand is possible but must respect the versions: a row written
 //! with a version below the key's `jotter_key_resets.version` is
 //! invisible to the rules and will be removed by the next reset.
+
+mod collect;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -424,15 +431,9 @@ fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| sql_error(context, &e)
 }
 
-/// A key as it can be shown in a message: escaped, and cut if long.
+/// A key as it can be shown in a message (see [`crate::LogKey`]).
 fn show_key(key: &[u8]) -> String {
-    const SHOWN: usize = 64;
-    let head = key[..key.len().min(SHOWN)].escape_ascii();
-    if key.len() > SHOWN {
-        format!("\"{head}...\" ({} bytes)", key.len())
-    } else {
-        format!("\"{head}\"")
-    }
+    crate::LogKey(key).to_string()
 }
 
 fn to_sql_version(v: u64) -> Result<i64, Fail> {
@@ -800,6 +801,11 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Store for SqliteStore {
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || inner.collect(horizon)).await
+    }
+
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
