@@ -30,7 +30,7 @@ fn sixteen_threads_share_fsyncs_and_every_record_survives() {
                         let pending = wal.submit(payload.as_bytes()).expect("submit");
                         let lsn = pending.lsn();
                         assert_eq!(pending.wait().expect("durable"), lsn);
-                        // Trap 10: the reply never leaves before the fsync
+                        // Acknowledged before durable (docs/DESIGN.md): the reply never leaves before the fsync
                         // that covers the record has returned.
                         let synced = wal.stats().synced_lsn;
                         assert!(synced >= lsn, "LSN {lsn} acknowledged, fsynced only to {synced}");

@@ -1,5 +1,5 @@
-//! Jotter in front of the embedded SQLite store, with the loads of
-//! SCENARIOS.md: page-view counters, a session hash and a leaderboard.
+//! Jotter in front of the embedded SQLite store, with three everyday
+//! loads: page-view counters, a session hash and a leaderboard.
 //! Writes return from memory; the database receives one row per key per
 //! flush window, which the example then reads back with plain SQL.
 //!

@@ -2,7 +2,7 @@
 //!
 //! A write reserves its room before it is accepted and gives it back only
 //! when the store has it (or it was dead-lettered), so writes in flight
-//! count too; the bound is the bound, not "about twice the setting" (trap 7).
+//! count too; the bound is the bound, not "about twice the setting" (docs/DESIGN.md, "the bound is not the bound").
 //! Reservations are compare-and-swap loops, so concurrent writers can never
 //! overshoot together.
 

@@ -1240,7 +1240,7 @@ mod tests {
     use super::*;
     use crate::store::MemoryStore;
 
-    /// Trap 8: after a restart whose wall clock went back (and with no log),
+    /// Versions restarting at zero (docs/DESIGN.md): after a restart whose wall clock went back (and with no log),
     /// new writes must still be versioned above what the store holds, or the
     /// store would refuse them as stale.
     #[tokio::test(start_paused = true)]

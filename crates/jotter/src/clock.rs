@@ -4,7 +4,7 @@
 //! A hybrid logical clock: the high bits are wall-clock microseconds, the low
 //! 12 bits a counter, and the clock never goes back. It starts above the
 //! store's highest version, so versions stay monotonic across restarts even
-//! when the machine's clock was set back or the log was lost (trap 8:
+//! when the machine's clock was set back or the log was lost (docs/DESIGN.md:
 //! "versions restart at zero"), and so that instances sharing a store order
 //! their writes by time.
 //!

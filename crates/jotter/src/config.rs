@@ -15,7 +15,7 @@ use crate::log::LogConfig;
 use crate::retry::RetryPolicy;
 use crate::store::Store;
 
-/// What a write does when the write buffer is full (contract line 5:
+/// What a write does when the write buffer is full (docs/DESIGN.md, bounded memory:
 /// nothing is dropped silently). Whatever the policy, a full buffer makes
 /// the flush workers flush at once, without waiting for a full batch or the
 /// flush interval.

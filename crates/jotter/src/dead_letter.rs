@@ -1,6 +1,6 @@
 //! The dead-letter queue: writes the store refused for good, kept with the
 //! store's error so an operator can list them, fix the cause, replay them
-//! and purge what is truly bad (contract line 6: failures are sorted, never
+//! and purge what is truly bad (docs/DESIGN.md: failures are sorted, never
 //! swallowed).
 //!
 //! A dead-lettered write is not in the store, so the cache stops showing it

@@ -4,7 +4,7 @@
 //!
 //! Both run under the key's shard lock, so a read-modify-write (a counter,
 //! a field increment) is atomic, and a read sees every write accepted
-//! before it (contract line 1). Nothing here awaits while holding a lock.
+//! before it (read your writes, docs/DESIGN.md). Nothing here awaits while holding a lock.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

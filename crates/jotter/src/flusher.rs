@@ -6,7 +6,7 @@
 //! oldest pending write reaches `flush_interval`, or when a barrier asks.
 //! It has one batch in flight at a time, so one key's writes are never in
 //! flight twice. A failed batch is retried as it was, never merged with the
-//! writes that came after it (trap 5); writes of its keys that arrive
+//! writes that came after it (docs/DESIGN.md, "multiplying retries"); writes of its keys that arrive
 //! meanwhile wait behind it in the buffer and go in the next batch.
 //!
 //! While the store is unavailable (`outage.rs`) the workers take no batch
@@ -15,7 +15,7 @@
 //! dead-lettering.
 //!
 //! A permanent error splits the batch in halves until the refused writes
-//! are alone; the rest of the batch goes through (trap 4: one poison record
+//! are alone; the rest of the batch goes through (docs/DESIGN.md, "poison record": one poison record
 //! must not block the queue). A write refused alone `dead_letter_after`
 //! times goes to the dead-letter queue.
 

@@ -134,7 +134,7 @@ async fn put_then_delete_and_delete_then_put_in_one_window_keep_their_order() {
 
 #[tokio::test(start_paused = true)]
 async fn mixed_puts_and_deletes_travel_in_one_full_batch() {
-    // Batches must not be cut at every put/delete switch (trap 5).
+    // Batches must not be cut at every put/delete switch (docs/DESIGN.md, "shrinking batches").
     let store = Recording::new();
     let cache =
         Cache::builder(store.clone()).batch_size(100).flush_workers(1).build().await.unwrap();
@@ -151,7 +151,7 @@ async fn mixed_puts_and_deletes_travel_in_one_full_batch() {
 
 #[tokio::test(start_paused = true)]
 async fn a_write_while_its_key_is_in_flight_is_not_lost() {
-    // Trap 2 (Hazelcast #15060): the key must not be marked clean when the
+    // Lost update in flight (docs/DESIGN.md): the key must not be marked clean when the
     // older in-flight write is acknowledged.
     let store = Recording::new();
     let cache = Cache::builder(store.clone())
@@ -173,7 +173,7 @@ async fn a_write_while_its_key_is_in_flight_is_not_lost() {
 
 #[tokio::test(start_paused = true)]
 async fn a_load_that_returns_after_a_newer_write_is_flushed_is_not_installed() {
-    // Trap 1: a read-through load in flight while a write of the same key
+    // Stale install (docs/DESIGN.md): a read-through load in flight while a write of the same key
     // lands and is flushed must not install the older value.
     let store = MemoryStore::new();
     store.faults().set_latency(Duration::from_millis(500));
@@ -242,7 +242,7 @@ async fn one_refused_key_is_dead_lettered_and_the_rest_of_its_batch_lands() {
     for i in 50..100 {
         cache.put(key(i), "v").await.unwrap();
     }
-    // The barrier does not hang on the poison record (trap 4).
+    // The barrier does not hang on the poison record (docs/DESIGN.md, "poison record").
     cache.flush().await.unwrap();
     assert_eq!(store.inner.snapshot().len(), 100);
     assert!(matches!(cache.persisted(bad).await, Err(Error::DeadLettered(_))));

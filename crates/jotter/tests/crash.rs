@@ -3,7 +3,7 @@
 //! cache with a write-ahead log into SQLite and prints every acknowledgement;
 //! the parent kills it with SIGKILL at a random moment, restarts the cache
 //! on the same directory, flushes, and checks that the store holds, for every
-//! key, the last acknowledged value or a newer one (contract line 4).
+//! key, the last acknowledged value or a newer one (durability, docs/DESIGN.md).
 //!
 //! 20 rounds per fsync policy here; `scripts/crash-soak.sh` runs hundreds.
 #![cfg(all(unix, feature = "sqlite"))]

@@ -1,5 +1,5 @@
-//! The engine over the embedded SQLite store, end to end: what the users of
-//! SCENARIOS.md write lands as plain rows, survives a restart, and a row the
+//! The engine over the embedded SQLite store, end to end: what counters, sessions
+//! and leaderboards write lands as plain rows, survives a restart, and a row the
 //! database refuses is dead-lettered while the rest of its batch lands.
 #![cfg(feature = "sqlite")]
 
