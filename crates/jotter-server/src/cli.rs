@@ -77,6 +77,13 @@ pub(crate) struct ServeArgs {
     /// Most key writes a second sent to the store; 0 = no limit [default: 0].
     #[arg(long, env = "JOTTER_MAX_STORE_WRITES_PER_SEC")]
     max_store_writes_per_sec: Option<u64>,
+    /// How long tombstones and other bookkeeping rows are kept past the
+    /// oldest write still held, e.g. 10m, 1h [default: 1h].
+    #[arg(long, env = "JOTTER_BOOKKEEPING_RETENTION", value_parser = config::parse_duration)]
+    bookkeeping_retention: Option<Duration>,
+    /// How often they are collected; 0 = never [default: 1m].
+    #[arg(long, env = "JOTTER_BOOKKEEPING_INTERVAL", value_parser = config::parse_duration)]
+    bookkeeping_interval: Option<Duration>,
     /// Most pending writes [default: 1000000].
     #[arg(long, env = "JOTTER_MAX_PENDING")]
     max_pending: Option<u64>,
@@ -115,6 +122,12 @@ impl ServeArgs {
         set!(protected_mode, known_keys, tcp_backlog, max_store_writes_per_sec);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
+        }
+        if let Some(v) = self.bookkeeping_retention {
+            c.bookkeeping_retention = Setting(v);
+        }
+        if let Some(v) = self.bookkeeping_interval {
+            c.bookkeeping_interval = Setting(v);
         }
         if let Some(v) = &self.maxmemory {
             c.maxmemory = Setting(*v);

@@ -73,6 +73,14 @@ pub(crate) struct Config {
     /// the backlog of a long outage does not flood a database that has
     /// just come back; 0 = no limit. Default: 0.
     pub max_store_writes_per_sec: u64,
+    /// How long the store keeps bookkeeping rows (tombstones, key resets,
+    /// leftover expiry records, mapped versions) past the oldest write the
+    /// server still holds, so that late writes of another instance cannot
+    /// undo newer ones. Default: 1h.
+    pub bookkeeping_retention: Setting<Duration>,
+    /// How often the store is asked to drop the bookkeeping rows older than
+    /// that; 0 = never. Default: 1m.
+    pub bookkeeping_interval: Setting<Duration>,
     /// Most pending writes (not yet in the store). Default: 1000000.
     pub max_pending: u64,
     /// Most bytes held by pending writes. Default: 256mb.
@@ -230,6 +238,8 @@ impl Default for Config {
             batch_size: 1000,
             flush_workers: 0,
             max_store_writes_per_sec: 0,
+            bookkeeping_retention: Setting(Duration::from_secs(3_600)),
+            bookkeeping_interval: Setting(Duration::from_secs(60)),
             max_pending: 1_000_000,
             max_pending_bytes: Setting(Bytes(256 << 20)),
             full_policy: FullPolicySetting::Block,
@@ -250,6 +260,9 @@ impl Default for Config {
         }
     }
 }
+
+/// The longest `bookkeeping-retention`: 100 years.
+const MAX_BOOKKEEPING_RETENTION: Duration = Duration::from_secs(36_500 * 86_400);
 
 /// A named user for `AUTH name password`.
 #[derive(Clone, PartialEq, Deserialize)]
@@ -482,6 +495,21 @@ impl Config {
         if self.flush_interval.0.is_zero() {
             return Err(ConfigError::invalid("flush-interval", "must be greater than zero"));
         }
+        // Versions count microseconds in their upper 52 bits: a longer
+        // retention would reach back before the clock's start.
+        if self.bookkeeping_retention.0 > MAX_BOOKKEEPING_RETENTION {
+            return Err(ConfigError::invalid(
+                "bookkeeping-retention",
+                "must be at most 36500 days (set bookkeeping-interval = 0 to never collect)",
+            ));
+        }
+        let interval = self.bookkeeping_interval.0;
+        if !interval.is_zero() && interval < Duration::from_millis(100) {
+            return Err(ConfigError::invalid(
+                "bookkeeping-interval",
+                "must be at least 100ms, or 0 to never collect",
+            ));
+        }
         if self.max_pending == 0 {
             return Err(ConfigError::invalid("max-pending", "must be at least 1"));
         }
@@ -581,6 +609,8 @@ mod tests {
             "batch-size",
             "flush-workers",
             "max-store-writes-per-sec",
+            "bookkeeping-retention",
+            "bookkeeping-interval",
             "max-pending",
             "max-pending-bytes",
             "full-policy",
@@ -713,5 +743,21 @@ mod tests {
         c.validate().unwrap();
         let err = Config::from_toml("tcp-backlog = 0").unwrap().validate().unwrap_err();
         assert!(err.to_string().contains("tcp-backlog"), "{err}");
+    }
+
+    #[test]
+    fn bookkeeping_collection_defaults_to_the_engines_and_is_checked() {
+        let c = Config::default();
+        assert_eq!(c.bookkeeping_retention.0, Duration::from_secs(3_600));
+        assert_eq!(c.bookkeeping_interval.0, Duration::from_secs(60));
+        let c =
+            Config::from_toml("bookkeeping-retention = \"10m\"\nbookkeeping-interval = 0").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.bookkeeping_retention.0, Duration::from_secs(600));
+        assert!(c.bookkeeping_interval.0.is_zero());
+        let err = Config::from_toml("bookkeeping-interval = \"10ms\"").unwrap().validate();
+        assert!(err.unwrap_err().to_string().contains("bookkeeping-interval"));
+        let err = Config::from_toml("bookkeeping-retention = \"900000h\"").unwrap().validate();
+        assert!(err.unwrap_err().to_string().contains("bookkeeping-retention"));
     }
 }

@@ -230,6 +230,7 @@ async fn build_cache(
         .cache_bytes(config.cache_bytes.0.0)
         .known_keys(known_keys)
         .full_policy(policy)
+        .collect_bookkeeping(config.bookkeeping_retention.0, config.bookkeeping_interval.0)
         .log(log_dir, config.fsync.engine());
     if config.flush_workers > 0 {
         builder = builder.flush_workers(config.flush_workers);

@@ -1,9 +1,10 @@
 //! Data written by an earlier release opens with this one: a data directory
 //! made by the release at commit aa97f9d (SQLite schema 2, a write-ahead
 //! log holding writes not yet in the database, left by `kill -9`) is served
-//! as it was written, and a database with a schema newer than this code
-//! knows is refused at start with a message saying so. The fixture and how
-//! it was made are in `tests/fixtures/README.md`.
+//! as it was written (its log directory gains the `FORMAT` marker), and a
+//! database with a schema, or a log directory with a format, newer than
+//! this code knows is refused at start with a message saying so. The
+//! fixture and how it was made are in `tests/fixtures/README.md`.
 
 mod common;
 
@@ -35,7 +36,13 @@ fn copy_fixture() -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_directory_of_the_earlier_release_is_served_as_written() {
-    let server = Server::start_in(copy_fixture(), &[]);
+    let dir = copy_fixture();
+    let marker = dir.path().join("data/log/FORMAT");
+    assert!(!marker.exists(), "the earlier release wrote no format marker");
+    let server = Server::start_in(dir, &[]);
+    // Upgraded in place: the log directory is marked as this code's format 1.
+    let marker = std::fs::read_to_string(&marker).expect("the marker is written at start");
+    assert!(marker.starts_with("1\nwritten by jotter "), "{marker}");
     let mut con = server.client().await;
     let get = |key: &'static str| {
         let mut cmd = redis::cmd("GET");
@@ -82,6 +89,37 @@ fn a_database_newer_than_this_code_is_refused_with_a_clear_message() {
     db.execute("UPDATE jotter_meta SET value = '99' WHERE name = 'schema_version'", [])
         .expect("update");
     drop(db);
+    let stderr = refused_start(&dir);
+    assert!(
+        stderr.contains("schema version 99, newer than this code knows"),
+        "the message says why: {stderr}"
+    );
+}
+
+#[test]
+fn a_log_directory_newer_than_this_code_is_refused_with_a_clear_message() {
+    let dir = copy_fixture();
+    let log = dir.path().join("data/log");
+    std::fs::write(log.join("FORMAT"), "2\nwritten by jotter 7.0.0\n").expect("write marker");
+    let segment = std::fs::read(log.join("00000000000000000001.log")).expect("segment");
+    let stderr = refused_start(&dir);
+    assert!(
+        stderr.contains("is in format 2, written by jotter 7.0.0, a newer version of Jotter"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reads formats up to 1"), "{stderr}");
+    assert!(stderr.contains("Start the newer version on it"), "{stderr}");
+    // Refused before anything was read or changed.
+    assert_eq!(std::fs::read(log.join("00000000000000000001.log")).expect("segment"), segment);
+    assert_eq!(
+        std::fs::read_to_string(log.join("FORMAT")).expect("marker"),
+        "2\nwritten by jotter 7.0.0\n"
+    );
+}
+
+/// Starts the server on `dir`, expects it to exit with a failure within
+/// 20 s, and returns what it printed on stderr.
+fn refused_start(dir: &tempfile::TempDir) -> String {
     let mut child = common::command(dir.path(), &[])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -94,16 +132,13 @@ fn a_database_newer_than_this_code_is_refused_with_a_clear_message() {
         }
         if start.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
-            panic!("a newer schema was not refused");
+            panic!("the start was not refused");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
         .expect("stderr");
-    assert!(!status.success());
-    assert!(
-        stderr.contains("schema version 99, newer than this code knows"),
-        "the message says why: {stderr}"
-    );
+    assert!(!status.success(), "{stderr}");
+    stderr
 }

@@ -49,6 +49,7 @@
 //! | `CHECKPOINT` | the low-water mark (below); absent until the first checkpoint |
 //! | `LOCK` | the holder's pid in decimal, then `\n`; the lock on it is what counts |
 //! | `salvaged-<unix-seconds>/` | what [`WalOptions::salvage`] moved aside |
+//! | anything else | the owner's, left alone: Jotter keeps `FORMAT` (the directory's format number, checked before this crate opens the log), `CLOCK` and `dead-letters` here (see the `jotter` crate's docs) |
 //!
 //! ## Record format (little-endian, no padding, no segment header)
 //!

@@ -118,6 +118,19 @@ pub(crate) enum DeadLetterError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The file is in a format newer than this code knows.
+    #[error(
+        "the dead-letter queue {} is in format {format}, written by a newer version of Jotter; this version \
+         reads format {FORMAT}. Start the newer version on this data directory: the file holds writes the \
+         store refused, which this version cannot read back (moving it aside would lose sight of them)",
+        .path.display()
+    )]
+    Newer {
+        /// The queue's file.
+        path: PathBuf,
+        /// The format byte found.
+        format: u8,
+    },
 }
 
 /// The dead letters, in the order they arrived; persisted to a file when
@@ -138,6 +151,12 @@ impl DeadLetters {
     /// empty if not. Every later change rewrites the file.
     pub(crate) fn open(path: &Path) -> Result<DeadLetters, DeadLetterError> {
         let letters = match fs::read(path) {
+            Ok(bytes) if bytes.starts_with(MAGIC) && bytes.get(MAGIC.len()) > Some(&FORMAT) => {
+                return Err(DeadLetterError::Newer {
+                    path: path.to_owned(),
+                    format: bytes[MAGIC.len()],
+                });
+            }
             Ok(bytes) => decode_file(Bytes::from(bytes))
                 .map_err(|reason| DeadLetterError::Damaged { path: path.to_owned(), reason })?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -359,7 +378,7 @@ fn decode_file(mut file: Bytes) -> Result<Vec<DeadLetter>, String> {
 /// Replaces the file at `path` with `bytes` so that a crash leaves the old
 /// contents or the new, never a mix: write a temporary file, fsync it,
 /// rename it over the file, fsync the directory.
-fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = tmp_path(path);
     let written = File::create(&tmp)
         .and_then(|mut file| {
@@ -570,8 +589,9 @@ mod tests {
         drop(queue);
         let good = fs::read(&path).unwrap();
 
-        // A flipped byte anywhere: the header, a letter, the checksum.
-        for at in [0, 4, HEADER_LEN + 6, good.len() / 2, good.len() - 1] {
+        // A flipped byte anywhere: the magic, a letter, the checksum (a
+        // flipped format byte reads as a newer or an unknown format, below).
+        for at in [0, 3, HEADER_LEN + 6, good.len() / 2, good.len() - 1] {
             let mut bad = good.clone();
             bad[at] ^= 0x20;
             fs::write(&path, &bad).unwrap();
@@ -588,6 +608,33 @@ mod tests {
         }
         // Open never repairs by deleting: the damaged file is still there.
         assert_eq!(entries(dir.path()), [FILE]);
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_as_newer_not_as_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let queue = DeadLetters::open(&path).unwrap();
+        queue.push(some_letters().remove(0), None);
+        drop(queue);
+        let mut file = fs::read(&path).unwrap();
+        file[MAGIC.len()] = FORMAT + 1;
+        fs::write(&path, &file).unwrap();
+        let e = DeadLetters::open(&path).unwrap_err();
+        assert!(
+            matches!(e, DeadLetterError::Newer { format, .. } if format == FORMAT + 1),
+            "{e:?}"
+        );
+        let message = e.to_string();
+        assert!(message.contains("written by a newer version of Jotter"), "{message}");
+        assert!(message.contains("Start the newer version"), "{message}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+
+        // Below every format: damage.
+        file[MAGIC.len()] = 0;
+        fs::write(&path, &file).unwrap();
+        let e = DeadLetters::open(&path).unwrap_err();
+        assert!(matches!(e, DeadLetterError::Damaged { .. }), "{e:?}");
     }
 
     #[test]

@@ -91,6 +91,18 @@
 //!   [`Cache::flush`] and the write-through calls say when a write is in the
 //!   store.
 //!
+//! # The log directory
+//!
+//! With a write-ahead log ([`CacheBuilder::log`]), the engine keeps every
+//! file it writes in the log's directory:
+//!
+//! | file | what |
+//! |---|---|
+//! | `FORMAT` | the directory's format number (first line, decimal; 1 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it, and gains it at start; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`) |
+//! | `NNNNNNNNNNNNNNNNNNNN.log`, `CHECKPOINT`, `LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
+//! | `CLOCK` | the last persisted reading of the version clock: a `u64`, little-endian (`log.rs`) |
+//! | `dead-letters` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter.rs`) |
+//!
 //! # Metrics
 //!
 //! Through the [`metrics`](https://docs.rs/metrics) facade (install any
@@ -120,6 +132,7 @@ mod error;
 mod flusher;
 mod known_keys;
 mod log;
+mod log_format;
 mod loggable;
 mod memory;
 mod op;

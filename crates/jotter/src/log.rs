@@ -15,7 +15,7 @@ use jotter_wal::{Fsync, Pending as Durable, Recovery, Wal, WalOptions};
 
 use crate::error::{Error, Result};
 use crate::op::Op;
-use crate::record;
+use crate::{log_format, record};
 
 /// Where and how the log is kept.
 #[derive(Clone, Debug)]
@@ -47,8 +47,11 @@ impl Log {
             .with_fsync(config.fsync)
             .with_salvage(config.salvage)
             .with_segment_size(config.segment_size);
+        // Before the log reads a segment: a newer format is not damage.
+        let format = log_format::check(&config.dir)?;
         let (wal, recovery) =
             Wal::open(&config.dir, options).map_err(|e| Error::Recovery(e.to_string()))?;
+        log_format::mark(wal.dir(), format)?;
         if let Some(tail) = recovery.truncated_tail() {
             tracing::warn!(?tail, "cut a torn record off the end of the log (a crash mid-write)");
         }

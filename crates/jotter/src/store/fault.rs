@@ -132,6 +132,11 @@ impl Faults {
         self.check_up()
     }
 
+    /// The error a bookkeeping collection meets: only an outage.
+    pub(crate) fn check_collect(&self) -> Result<(), StoreError> {
+        self.check_up()
+    }
+
     fn check_up(&self) -> Result<(), StoreError> {
         if self.inner.down.load(Ordering::SeqCst) {
             return Err(StoreError::unavailable("injected fault: connection refused"));

@@ -1,6 +1,8 @@
 //! An in-memory [`Store`] that follows the conditional-write rules to the
 //! letter: the reference the SQL stores are tested against, and the store
-//! for examples and tests, with fault injection through [`Faults`].
+//! for examples and tests, with fault injection through [`Faults`]. Its
+//! bookkeeping (resets, field tombstones, expiry records) is collected
+//! below a horizon as the SQLite store's rows are ([`Store::collect`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -96,6 +98,40 @@ impl KeyState {
                 }
             }
         }
+    }
+
+    /// Drops what only keeps the rules below `horizon`, as the SQLite store
+    /// does (see [`Store::collect`]): the reset, unless a live blob holds
+    /// it as its own version (SQLite keeps that in the blob's row), field
+    /// tombstones, and an expiry record that says "never" or belongs to a
+    /// map with no fields left. Returns how many records went.
+    fn collect(&mut self, horizon: u64) -> u64 {
+        let mut dropped = 0;
+        if self.blob.is_none() && self.reset != 0 && self.reset < horizon {
+            self.reset = 0;
+            dropped += 1;
+        }
+        let tombstones = self.field_tombstones.len();
+        self.field_tombstones.retain(|_, v| *v >= horizon);
+        dropped += (tombstones - self.field_tombstones.len()) as u64;
+        if self.blob.is_none()
+            && let Some((at, v)) = self.expiry
+            && v < horizon
+            && (at.is_none() || self.fields.is_empty())
+        {
+            self.expiry = None;
+            dropped += 1;
+        }
+        dropped
+    }
+
+    /// True if nothing at all is kept for the key.
+    fn is_empty(&self) -> bool {
+        self.reset == 0
+            && self.blob.is_none()
+            && self.fields.is_empty()
+            && self.field_tombstones.is_empty()
+            && self.expiry.is_none()
     }
 
     fn entry(&self) -> Option<Entry> {
@@ -216,6 +252,17 @@ impl Store for MemoryStore {
         Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))
     }
 
+    async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
+        self.inner.faults.check_collect()?;
+        let mut keys = self.inner.keys.lock();
+        let mut dropped = 0;
+        keys.retain(|_, state| {
+            dropped += state.collect(horizon);
+            !state.is_empty()
+        });
+        Ok(dropped)
+    }
+
     async fn keys(
         &self,
         after: Option<&[u8]>,
@@ -251,5 +298,67 @@ impl Store for MemoryStore {
             .map(|(k, _)| k.clone())
             .take(limit)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::FieldChange;
+    use crate::value::MapKind;
+
+    fn hset(key: &'static str, fields: &[(&'static str, u64, Option<&'static str>)]) -> Write {
+        let fields: Vec<FieldChange> = fields
+            .iter()
+            .map(|&(f, version, value)| FieldChange {
+                field: Bytes::from_static(f.as_bytes()),
+                version,
+                value: value.map(|v| FieldValue::Bytes(Bytes::from_static(v.as_bytes()))),
+            })
+            .collect();
+        let version = fields.iter().map(|f| f.version).max().unwrap_or(0);
+        Write::new(key, version, Change::Patch { kind: MapKind::Hash, reset: None, fields })
+    }
+
+    #[tokio::test]
+    async fn collect_drops_bookkeeping_below_the_horizon_and_keeps_the_rest() {
+        let store = MemoryStore::new();
+        let blob = Write::new("blob", 2, Change::Put(Bytes::from_static(b"v")));
+        let gone = Write::new("gone", 3, Change::Delete);
+        let h = hset("h", &[("a", 4, Some("1")), ("b", 5, Some("2"))]);
+        store.write(&[blob, gone, h]).await.unwrap();
+        store.write(&[hset("h", &[("a", 6, None), ("b", 20, None)])]).await.unwrap();
+        store.write(&[Write::new("late", 30, Change::Delete)]).await.unwrap();
+        assert_eq!(store.inner.keys.lock().len(), 4);
+
+        // Below 10: the reset of `gone` and the tombstone of `h.a` go;
+        // `blob` keeps its version, and `h.b`'s tombstone, `h`'s expiry
+        // record ("never", from the patch at 20) and `late`'s reset are newer.
+        assert_eq!(store.collect(10).await.unwrap(), 2);
+        {
+            let keys = store.inner.keys.lock();
+            assert!(!keys.contains_key(&b"gone"[..]), "nothing left of a deleted key");
+            let h = &keys[&b"h"[..]];
+            assert_eq!(h.field_tombstones.keys().collect::<Vec<_>>(), [&b"b"[..]]);
+            assert_eq!(keys[&b"blob"[..]].reset, 2);
+        }
+        assert_eq!(store.max_version().await.unwrap(), 30);
+        assert_eq!(store.snapshot().len(), 1, "only the blob is live");
+
+        // What stays still blocks older writes.
+        store.write(&[hset("h", &[("b", 15, Some("old"))])]).await.unwrap();
+        store
+            .write(&[Write::new("late", 25, Change::Put(Bytes::from_static(b"old")))])
+            .await
+            .unwrap();
+        assert_eq!(store.snapshot().len(), 1);
+
+        // Everything below 100: only the blob is left.
+        store.collect(100).await.unwrap();
+        assert_eq!(store.inner.keys.lock().keys().collect::<Vec<_>>(), [&b"blob"[..]]);
+        assert_eq!(store.max_version().await.unwrap(), 2);
+
+        store.faults().set_unavailable(true);
+        assert!(store.collect(200).await.unwrap_err().is_unavailable());
     }
 }

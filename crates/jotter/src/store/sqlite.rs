@@ -1078,6 +1078,10 @@ mod tests {
         Cut,
         /// Ends the current batch, then delivers an earlier one again.
         Replay(prop::sample::Index),
+        /// Ends the current batch, then collects below a horizon picked
+        /// among the versions handed out so far; no batch with a write
+        /// below it is delivered again, as the engine's horizon promises.
+        Collect(prop::sample::Index),
     }
 
     fn action() -> impl Strategy<Value = Action> {
@@ -1092,13 +1096,26 @@ mod tests {
             6 => (0..KEYS.len(), op).prop_map(|(k, op)| Action::Op(k, op)),
             1 => Just(Action::Cut),
             1 => any::<prop::sample::Index>().prop_map(Action::Replay),
+            1 => any::<prop::sample::Index>().prop_map(Action::Collect),
         ]
+    }
+
+    /// The oldest version a write carries (a patch's reset and fields
+    /// included).
+    fn lowest_version(w: &Write) -> u64 {
+        match &w.change {
+            Change::Patch { reset, fields, .. } => {
+                fields.iter().map(|f| f.version).chain(*reset).chain([w.version]).min().unwrap_or(0)
+            }
+            Change::Put(_) | Change::Delete => w.version,
+        }
     }
 
     /// What an engine sends: versions from one increasing clock, one key's
     /// writes in order, a kind change always behind a reset, and stale
-    /// re-deliveries of whole earlier batches.
-    fn engine_deliveries(actions: Vec<Action>) -> Vec<Vec<Write>> {
+    /// re-deliveries of whole earlier batches; with the collections it asks
+    /// for, as `(n, horizon)`: collect once the first `n` batches are in.
+    fn engine_deliveries(actions: Vec<Action>) -> (Vec<Vec<Write>>, Vec<(usize, u64)>) {
         #[derive(Clone, Copy, PartialEq)]
         enum Shape {
             Blob,
@@ -1113,6 +1130,7 @@ mod tests {
         let mut clock = 0u64;
         let mut shapes: [Option<Shape>; KEYS.len()] = [None; KEYS.len()];
         let (mut batch, mut sent, mut out) = (Vec::new(), Vec::new(), Vec::new());
+        let mut collects = Vec::new();
         for a in actions {
             match a {
                 Action::Op(k, op) => {
@@ -1154,15 +1172,29 @@ mod tests {
                         out.push(sent[i.index(sent.len())].clone());
                     }
                 }
+                Action::Collect(i) => {
+                    cut(&mut batch, &mut sent, &mut out);
+                    let horizon = i.index(usize::try_from(clock).expect("small") + 2) as u64;
+                    if !out.is_empty() {
+                        collects.push((out.len(), horizon));
+                        sent.retain(|b| b.iter().all(|w| lowest_version(w) >= horizon));
+                    }
+                }
             }
         }
         cut(&mut batch, &mut sent, &mut out);
-        out
+        (out, collects)
     }
 
     /// Applies every batch to a `MemoryStore` and a `SqliteStore` and
-    /// compares every key and the max version after each one.
-    fn check_against_memory(deliveries: &[Vec<Write>]) -> Result<(), TestCaseError> {
+    /// compares every key and the max version after each one; collects
+    /// both as `collects` says (see [`engine_deliveries`]) and compares
+    /// again, and compares every key with a `MemoryStore` that never
+    /// collects, since a collection must change no outcome.
+    fn check_against_memory(
+        deliveries: &[Vec<Write>],
+        collects: &[(usize, u64)],
+    ) -> Result<(), TestCaseError> {
         let rt =
             tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
@@ -1172,16 +1204,24 @@ mod tests {
                 SqliteOptions { synchronous: Synchronous::Off, ..SqliteOptions::default() };
             let sqlite = SqliteStore::open_with(dir.path().join("p.db"), options).expect("open");
             let memory = MemoryStore::new();
+            let uncollected = MemoryStore::new();
             for (i, batch) in deliveries.iter().enumerate() {
                 memory.write(batch).await.expect("memory write");
+                uncollected.write(batch).await.expect("memory write");
                 if let Err(e) = sqlite.write(batch).await {
                     return Err(TestCaseError::fail(format!("batch {i} failed: {e}")));
+                }
+                for &(_, horizon) in collects.iter().filter(|(n, _)| *n == i + 1) {
+                    memory.collect(horizon).await.expect("memory collect");
+                    sqlite.collect(horizon).await.expect("sqlite collect");
                 }
                 for key in KEYS {
                     let key = Bytes::from_static(key);
                     let want = memory.load(&key).await.expect("memory load");
                     let got = sqlite.load(&key).await.expect("sqlite load");
-                    prop_assert_eq!(got, want, "key {:?} after batch {} {:?}", key, i, batch);
+                    prop_assert_eq!(&got, &want, "key {:?} after batch {} {:?}", key, i, batch);
+                    let kept = uncollected.load(&key).await.expect("memory load");
+                    prop_assert_eq!(got, kept, "collected: key {:?} after batch {}", key, i);
                 }
                 for now in [0, 500, 2_000] {
                     let want = memory.keys(None, 100, now).await.expect("memory keys");
@@ -1218,12 +1258,13 @@ mod tests {
 
         #[test]
         fn matches_memory_store_on_random_versions(deliveries in random_deliveries()) {
-            check_against_memory(&deliveries)?;
+            check_against_memory(&deliveries, &[])?;
         }
 
         #[test]
         fn matches_memory_store_on_engine_histories(actions in vec(action(), 1..40)) {
-            check_against_memory(&engine_deliveries(actions))?;
+            let (deliveries, collects) = engine_deliveries(actions);
+            check_against_memory(&deliveries, &collects)?;
         }
     }
 
