@@ -79,11 +79,15 @@ where
         watched: Vec::new(),
         unacknowledged: jotter::Durability::default(),
     };
-    if let Err(e) = run(stream, client, &shared).await {
+    let mut stream = stream;
+    if let Err(e) = run(&mut stream, client, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
     }
+    // Unregistered before the socket closes: a client that sees it close
+    // (after CLIENT KILL, say) no longer finds it in CLIENT LIST or KILL.
     shared.clients.remove(id);
     shared.metrics.connected.decrement(1.0);
+    drop(stream);
 }
 
 async fn run<S>(mut stream: S, mut client: Client, shared: &Shared) -> std::io::Result<()>
