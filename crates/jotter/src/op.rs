@@ -18,15 +18,22 @@ use crate::store::{Change, FieldChange};
 use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// Bytes a pending write accounts for beyond its key and value: what the
-/// process holds for it, measured (heaptrack and RSS, 16-byte keys and
-/// 64-byte values, `scripts/memory-per-key.sh`): the key's slot in its
-/// shard's map (about 100 bytes, the table being 44 to 88 % full), the op
-/// (a 136-byte `Pending`, 144 with the allocator's header), its entry in the
-/// ready index and the log's LSN set (about 100), the shared headers of
-/// the key's and the value's copies (2 x 32) and the allocator's rounding
-/// of both (about 24). Fixed, so the bound is exact; an op queued behind
-/// another of its key (ordered keys) counts it again, an upper bound.
-pub(crate) const OP_OVERHEAD: usize = 432;
+/// process holds for it, measured (RSS with 16-byte keys and 64-byte
+/// values, `scripts/memory-per-key.sh`: 393 bytes per pending key at a
+/// million keys, 401 at 200,000, of which 80 are the key and the value)
+/// and bounded from above piece by piece: the key's node in its shard's
+/// table (key and queue with its op inline, 152 bytes, 160 with the
+/// allocator's header; `pending_keys.rs`), its bucket in that table (a
+/// pointer and a control byte, 20 bytes when the table is 44 % full), its
+/// entry in the ready index and in the log's LSN set (B-tree nodes half
+/// full at worst: 38 and 20), the allocator's rounding of the key's and the
+/// value's copies (16 each) and the shared headers of both once cloned
+/// into a batch (2 x 32): 334 bytes, rounded up to 352 to cover what the
+/// RSS shows beyond those pieces (100,000 keys of 1 KB values: 1,387 bytes
+/// per key for 1,040 of key and value). Fixed, so the bound is exact; an op
+/// queued behind another of its key (ordered keys) counts it again, an
+/// upper bound.
+pub(crate) const OP_OVERHEAD: usize = 352;
 
 /// What a write does, before it is versioned.
 #[derive(Clone, Debug, PartialEq)]

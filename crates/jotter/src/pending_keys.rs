@@ -20,6 +20,13 @@ struct Node {
     queue: Queue,
 }
 
+impl Node {
+    /// Whether the key's front op's first version is `first_version`.
+    fn fronts(&self, first_version: u64) -> bool {
+        self.queue.front().is_some_and(|p| p.first_version == first_version)
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct PendingKeys {
     table: HashTable<Box<Node>>,
@@ -40,17 +47,13 @@ impl PendingKeys {
         hash: u64,
         first_version: u64,
     ) -> Option<(&Bytes, &mut Queue)> {
-        let is_it =
-            |n: &Box<Node>| n.queue.front().is_some_and(|p| p.first_version == first_version);
-        let node = self.table.find_mut(hash, is_it)?;
+        let node = self.table.find_mut(hash, |n| n.fronts(first_version))?;
         Some((&node.key, &mut node.queue))
     }
 
     /// [`by_front`](Self::by_front), to read.
     pub(crate) fn by_front_ref(&self, hash: u64, first_version: u64) -> Option<(&Bytes, &Queue)> {
-        let is_it =
-            |n: &Box<Node>| n.queue.front().is_some_and(|p| p.first_version == first_version);
-        let node = self.table.find(hash, is_it)?;
+        let node = self.table.find(hash, |n| n.fronts(first_version))?;
         Some((&node.key, &node.queue))
     }
 
