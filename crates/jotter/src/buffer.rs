@@ -14,7 +14,7 @@
 //! the order writes were accepted): the oldest pending write is its first
 //! entry, which is what the flush interval and barriers look at.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,6 +25,8 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::OnceCell;
 
 use crate::op::Pending;
+use crate::pending_keys::PendingKeys;
+use crate::pending_ops::Ops;
 use crate::value::Entry;
 
 /// Shards per flush worker: enough that writers rarely meet on one lock.
@@ -50,7 +52,7 @@ impl LoadSlot {
 /// A key's pending ops, oldest first, and the key's current entry if known.
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
-    ops: VecDeque<Pending>,
+    ops: Ops,
     /// The key's entry after all its ops (`Some(None)`: absent), kept up to
     /// date as ops arrive. Without it, every read or field write of a key
     /// with a pending field change would rebuild the whole map from the
@@ -65,12 +67,12 @@ pub(crate) struct Queue {
 
 impl Queue {
     pub(crate) fn new(first: Pending) -> Self {
-        Queue { ops: VecDeque::from([first]), view: None }
+        Queue { ops: Ops::One(first), view: None }
     }
 }
 
 impl std::ops::Deref for Queue {
-    type Target = VecDeque<Pending>;
+    type Target = Ops;
     fn deref(&self) -> &Self::Target {
         &self.ops
     }
@@ -84,9 +86,13 @@ impl std::ops::DerefMut for Queue {
 
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
-    pub entries: HashMap<Bytes, Queue, FixedState>,
-    /// Keys whose front op waits for a worker, by the op's first version.
-    pub ready: BTreeMap<u64, Bytes>,
+    pub entries: PendingKeys,
+    /// Keys whose front op waits for a worker, by the op's first version:
+    /// the key's hash (see [`PendingKeys::by_front`]) rather than a copy of
+    /// the key, so that the index holds 16 bytes per key instead of 40 and
+    /// the key's bytes are not shared (a shared `Bytes` takes a header
+    /// allocation of its own).
+    pub ready: BTreeMap<u64, u64>,
     /// Keys whose front op belongs to a multi-key transaction and waits for
     /// its group's task (not for the worker), by the op's first version.
     pub grouped: BTreeMap<u64, Bytes>,
@@ -106,8 +112,8 @@ pub(crate) struct Shard {
 impl Shard {
     /// The oldest op waiting in this shard: its first version and age origin.
     pub(crate) fn oldest(&self) -> Option<(u64, tokio::time::Instant)> {
-        let (&version, key) = self.ready.first_key_value()?;
-        let since = self.entries.get(key)?.front()?.since;
+        let (&version, &hash) = self.ready.first_key_value()?;
+        let since = self.entries.by_front_ref(hash, version)?.1.front()?.since();
         Some((version, since))
     }
 

@@ -195,7 +195,9 @@ impl<S: Store> Inner<S> {
             return Some(kept.clone());
         }
         // Ops before the last whole one do not matter to the value.
-        let start = ops.and_then(|ops| ops.iter().rposition(|p| p.op.is_whole()));
+        let start = ops.and_then(|ops| {
+            ops.iter().enumerate().filter(|(_, p)| p.op.is_whole()).last().map(|(i, _)| i)
+        });
         let mut value = match (start, loaded) {
             (Some(_), _) => None,
             (None, Some(base)) => base,
@@ -520,11 +522,12 @@ impl<S: Store> Inner<S> {
         lsn: Option<u64>,
     ) {
         let key = own(key);
-        shard.entries.insert(key.clone(), Queue::new(Pending::new(op, version, weight, lsn)));
+        let hash = shard.entries.hash(&key);
+        shard.entries.insert(key, Queue::new(Pending::new(op, version, weight, lsn)));
         if let Some(lsn) = lsn {
             shard.lsns.insert(lsn);
         }
-        shard.ready.insert(version, key);
+        shard.ready.insert(version, hash);
         self.mark_ready(self.buffer.worker_of(s), 1);
     }
 
@@ -535,7 +538,7 @@ impl<S: Store> Inner<S> {
         let alone = ops.len() == 1;
         let Some(back) = ops.back_mut() else { return };
         back.group = Some(group.clone());
-        if alone && !back.in_flight {
+        if alone && !back.in_flight() {
             let first = back.first_version;
             if shard.ready.remove(&first).is_some() {
                 let state = &self.progress.workers[self.buffer.worker_of(s)];
@@ -621,11 +624,11 @@ impl<S: Store> Inner<S> {
             change: op.to_change(),
             expires_at: op.expires_at(),
         };
-        let ops = shard.entries.entry(own(key)).or_default();
+        let ops = shard.entries.get_or_insert(key, || own(key));
         let view = place(ops, &mut shard.lsns, op, version, 0, lsn, false);
         self.settle_view(view);
         if let Some(queued) = ops.back_mut() {
-            queued.in_flight = true;
+            queued.set_in_flight();
         }
         shard.direct_writes += 1;
         shard.accepted += 1;
@@ -657,12 +660,12 @@ impl<S: Store> Inner<S> {
         shard.invalidate_load(key);
         let nothing = Completed { weight: 0, lsn: None };
         let Some(ops) = shard.entries.get_mut(key) else { return nothing };
-        if ops.front().is_none_or(|p| p.version != version || !p.in_flight) {
+        if ops.front().is_none_or(|p| p.version != version || !p.in_flight()) {
             debug_assert!(false, "completed op is not the key's front op in flight");
             return nothing;
         }
         let Some(done) = ops.pop_front() else { return nothing };
-        if let Some(lsn) = done.first_lsn {
+        if let Some(lsn) = done.first_lsn() {
             shard.lsns.remove(&lsn);
         }
         if stored {
@@ -723,8 +726,8 @@ impl<S: Store> Inner<S> {
             }
             Some(next) => {
                 let first = next.first_version;
-                let key = shard.kept_key(key);
-                shard.ready.insert(first, key);
+                let hash = shard.entries.hash(key);
+                shard.ready.insert(first, hash);
                 self.mark_ready(self.buffer.worker_of(s), 1);
             }
             None => {
@@ -736,7 +739,7 @@ impl<S: Store> Inner<S> {
                 self.buffer.departed();
             }
         }
-        Completed { weight: done.weight, lsn: done.first_lsn }
+        Completed { weight: done.weight(), lsn: done.first_lsn() }
     }
 
     /// Age of the oldest write waiting in any shard.
@@ -813,12 +816,12 @@ fn plan(
     grouped: bool,
 ) -> (bool, u64, usize, usize) {
     let foldable = |p: &&Pending| {
-        mode == WriteMode::Coalesce && !p.in_flight && !(grouped && p.group.is_some())
+        mode == WriteMode::Coalesce && !p.in_flight() && !(grouped && p.group.is_some())
     };
     match ops.back().filter(foldable) {
         Some(p) => {
-            let payload = p.weight - key.len() - OP_OVERHEAD;
-            (true, 0, p.weight, key.len() + OP_OVERHEAD + p.op.folded_weight(payload, op))
+            let payload = p.weight() - key.len() - OP_OVERHEAD;
+            (true, 0, p.weight(), key.len() + OP_OVERHEAD + p.op.folded_weight(payload, op))
         }
         None => (false, 1, 0, own),
     }
@@ -844,7 +847,7 @@ fn place(
         Some(p) => {
             p.op.fold(op, version);
             p.version = version;
-            p.weight = weight;
+            p.set_weight(weight);
             // The folded op keeps its first LSN: the log must keep every
             // record from there until the folded op is stored.
         }

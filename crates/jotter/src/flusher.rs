@@ -162,12 +162,11 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
             let mut shard = inner.buffer.lock(s);
             let want = pass_share.min(limit - batch.writes.len());
             for _ in 0..want {
-                let Some((_, key)) = shard.ready.pop_first() else { break };
-                let Some(front) = shard.entries.get_mut(&key).and_then(|ops| ops.front_mut())
-                else {
-                    continue;
-                };
-                front.in_flight = true;
+                let Some((version, hash)) = shard.ready.pop_first() else { break };
+                let Some((key, ops)) = shard.entries.by_front(hash, version) else { continue };
+                let key = key.clone();
+                let Some(front) = ops.front_mut() else { continue };
+                front.set_in_flight();
                 let write = Write {
                     version: front.version,
                     change: front.op.to_change(),
@@ -317,7 +316,7 @@ pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group
 /// front op; otherwise nothing is taken.
 fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
     let mine = |p: &crate::op::Pending| {
-        !p.in_flight && p.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, group))
+        !p.in_flight() && p.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, group))
     };
     for (s, key) in &group.keys {
         let shard = inner.buffer.lock(*s);
@@ -334,7 +333,7 @@ fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
         let Some(front) = shard.entries.get_mut(key).and_then(|ops| ops.front_mut()) else {
             continue;
         };
-        front.in_flight = true;
+        front.set_in_flight();
         shard.grouped.remove(&front.first_version);
         batch.writes.push(Write {
             version: front.version,

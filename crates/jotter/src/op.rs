@@ -12,19 +12,28 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use crate::tick::Tick;
+
 use crate::store::{Change, FieldChange};
 use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// Bytes a pending write accounts for beyond its key and value: what the
-/// process holds for it, measured (heaptrack and RSS, 16-byte keys and
-/// 64-byte values, `scripts/memory-per-key.sh`): the key's slot in its
-/// shard's map (about 100 bytes, the table being 44 to 88 % full), the op
-/// (a 136-byte `Pending`, 144 with the allocator's header), its entry in the
-/// ready index and the log's LSN set (about 100), the shared headers of
-/// the key's and the value's copies (2 x 32) and the allocator's rounding
-/// of both (about 24). Fixed, so the bound is exact; an op queued behind
-/// another of its key (ordered keys) counts it again, an upper bound.
-pub(crate) const OP_OVERHEAD: usize = 432;
+/// process holds for it, measured (RSS with 16-byte keys and 64-byte
+/// values, `scripts/memory-per-key.sh`: 393 bytes per pending key at a
+/// million keys, 401 at 200,000, of which 80 are the key and the value)
+/// and bounded from above piece by piece: the key's node in its shard's
+/// table (key and queue with its op inline, 152 bytes, 160 with the
+/// allocator's header; `pending_keys.rs`), its bucket in that table (a
+/// pointer and a control byte, 20 bytes when the table is 44 % full), its
+/// entry in the ready index and in the log's LSN set (B-tree nodes half
+/// full at worst: 38 and 20), the allocator's rounding of the key's and the
+/// value's copies (16 each) and the shared headers of both once cloned
+/// into a batch (2 x 32): 334 bytes, rounded up to 352 to cover what the
+/// RSS shows beyond those pieces (100,000 keys of 1 KB values: 1,387 bytes
+/// per key for 1,040 of key and value). Fixed, so the bound is exact; an op
+/// queued behind another of its key (ordered keys) counts it again, an
+/// upper bound.
+pub(crate) const OP_OVERHEAD: usize = 352;
 
 /// What a write does, before it is versioned.
 #[derive(Clone, Debug, PartialEq)]
@@ -187,6 +196,13 @@ fn field_weight(field: &[u8], value: Option<&FieldValue>) -> usize {
     field.len() + 16 + value.map_or(0, FieldValue::weight)
 }
 
+/// The LSN of an op that was not logged: the log never hands it out (it
+/// would be its last record ever).
+const NO_LSN: u64 = u64::MAX;
+
+/// The bits of [`Pending::weight_and_flight`] that hold the weight.
+const WEIGHT: usize = usize::MAX >> 1;
+
 /// One pending write in the buffer: an op and its bookkeeping.
 #[derive(Debug)]
 pub(crate) struct Pending {
@@ -197,17 +213,18 @@ pub(crate) struct Pending {
     /// The version of the newest write folded in; the store write's version.
     pub version: u64,
     /// When the first write folded in was accepted; drives `flush_interval`.
-    pub since: Instant,
-    /// Bytes reserved against `max_pending_bytes` for this op.
-    pub weight: usize,
-    /// The log sequence number of the first write folded into this op
-    /// (`None` without a log, or for a direct write, which is not logged):
-    /// the log may forget everything below the smallest pending one.
-    pub first_lsn: Option<u64>,
-    /// Whether a flush worker is writing this op now: an op in flight is
+    since: Tick,
+    /// Bytes reserved against `max_pending_bytes` for this op (the low 63
+    /// bits), and whether a flush worker is writing this op now (the top
+    /// bit): one word for both, 8 bytes less per op. An op in flight is
     /// never changed, so the worker can tell afterwards whether a newer
     /// write arrived (trap 2: lost update while a batch is in flight).
-    pub in_flight: bool,
+    weight_and_flight: usize,
+    /// The log sequence number of the first write folded into this op, or
+    /// [`NO_LSN`] (without a log, or for a direct write, which is not
+    /// logged): the log may forget everything below the smallest pending
+    /// one. A plain `u64` rather than an `Option`: 8 bytes less per op.
+    lsn: u64,
     /// The multi-key transaction this op belongs to, whose ops go to the
     /// store together, in one batch, written by the group's own task rather
     /// than by the key's worker.
@@ -228,12 +245,42 @@ impl Pending {
             op,
             first_version: version,
             version,
-            since: Instant::now(),
-            weight,
-            first_lsn: lsn,
-            in_flight: false,
+            since: Tick::now(),
+            weight_and_flight: weight.min(WEIGHT),
+            lsn: lsn.unwrap_or(NO_LSN),
             group: None,
         }
+    }
+
+    /// Bytes reserved against `max_pending_bytes` for this op.
+    pub(crate) fn weight(&self) -> usize {
+        self.weight_and_flight & WEIGHT
+    }
+
+    pub(crate) fn set_weight(&mut self, weight: usize) {
+        self.weight_and_flight = (self.weight_and_flight & !WEIGHT) | weight.min(WEIGHT);
+    }
+
+    /// Whether a flush worker (or a direct write's caller) is writing this
+    /// op now.
+    pub(crate) fn in_flight(&self) -> bool {
+        self.weight_and_flight & !WEIGHT != 0
+    }
+
+    /// Marks the op as being written now; it stays so until it leaves.
+    pub(crate) fn set_in_flight(&mut self) {
+        self.weight_and_flight |= !WEIGHT;
+    }
+
+    /// When the first write folded into this op was accepted.
+    pub(crate) fn since(&self) -> Instant {
+        self.since.instant()
+    }
+
+    /// The log sequence number of the first write folded into this op, if
+    /// it was logged.
+    pub(crate) fn first_lsn(&self) -> Option<u64> {
+        (self.lsn != NO_LSN).then_some(self.lsn)
     }
 
     /// The accounted size of an op under `key`.
@@ -304,6 +351,19 @@ mod tests {
         assert_eq!(op, put("v"));
         op.fold(Op::Delete, 3);
         assert_eq!(op.apply(Some(Entry::new(Value::from("x")))), None);
+    }
+
+    #[test]
+    fn the_weight_and_the_in_flight_mark_share_a_word_without_mixing() {
+        let mut p = Pending::new(Op::Delete, 1, 1234, Some(7));
+        assert_eq!((p.weight(), p.in_flight(), p.first_lsn()), (1234, false, Some(7)));
+        p.set_in_flight();
+        assert_eq!((p.weight(), p.in_flight()), (1234, true));
+        p.set_weight(usize::MAX >> 1);
+        assert_eq!((p.weight(), p.in_flight()), (usize::MAX >> 1, true));
+        p.set_weight(5);
+        assert_eq!((p.weight(), p.in_flight()), (5, true));
+        assert_eq!(Pending::new(Op::Delete, 1, 0, None).first_lsn(), None);
     }
 
     #[test]
