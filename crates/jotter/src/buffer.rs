@@ -7,7 +7,7 @@
 //! worker that finishes a write can tell whether a newer one arrived (trap
 //! 2). In ordered mode every write queues. Only the front op of a key is
 //! ever handed to a worker, so one key's ops reach the store one at a time,
-//! in order (trap 3), and a key appears at most once per batch.
+//! in order (docs/DESIGN.md, "reordered put and delete"), and a key appears at most once per batch.
 //!
 //! Each shard belongs to one flush worker and keeps a `ready` index of its
 //! keys whose front op waits to be flushed, ordered by version (which is
@@ -38,7 +38,7 @@ const SHARDS_PER_WORKER: usize = 16;
 pub(crate) struct LoadSlot {
     /// Set when a write of the key reaches the store while the load is in
     /// flight: the loaded value may be older than what the store now holds,
-    /// and is not installed (trap 1: stale install).
+    /// and is not installed (docs/DESIGN.md, "stale install").
     stale: AtomicBool,
     pub cell: OnceCell<Option<Entry>>,
 }

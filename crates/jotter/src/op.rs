@@ -218,7 +218,7 @@ pub(crate) struct Pending {
     /// bits), and whether a flush worker is writing this op now (the top
     /// bit): one word for both, 8 bytes less per op. An op in flight is
     /// never changed, so the worker can tell afterwards whether a newer
-    /// write arrived (trap 2: lost update while a batch is in flight).
+    /// write arrived (docs/DESIGN.md, "lost update in flight").
     weight_and_flight: usize,
     /// The log sequence number of the first write folded into this op, or
     /// [`NO_LSN`] (without a log, or for a direct write, which is not
