@@ -5,14 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::sqlite::stored_string;
 use common::{Server, resp};
 
 fn stored(server: &Server, key: &str) -> Option<Vec<u8>> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    db.query_row("SELECT value FROM jotter_strings WHERE key = ?1", [key.as_bytes()], |row| {
-        row.get(0)
-    })
-    .ok()
+    stored_string(server, key).map(|(value, _)| value)
 }
 
 #[tokio::test]

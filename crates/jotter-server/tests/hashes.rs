@@ -6,28 +6,11 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Raw, Server, resp};
+use common::reply::{bulk, resp3, rt};
+use common::sqlite::stored_hash;
+use common::{Server, resp};
 
 const WRONGTYPE: &[u8] = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-
-/// Sends `args` and expects exactly `reply`.
-fn rt(c: &mut Raw, args: &[&str], reply: &[u8]) {
-    c.roundtrip(&resp(args), reply);
-}
-
-/// A raw connection switched to RESP3, its HELLO reply consumed.
-fn resp3(server: &Server) -> Raw {
-    let mut c = server.raw();
-    c.send(&resp(&["HELLO", "3"]));
-    c.send(&resp(&["PING"]));
-    while c.read_line() != "+PONG\r\n" {}
-    c
-}
-
-/// A bulk string's bytes.
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
 
 #[test]
 fn hset_hget_and_the_readers_in_resp2() {
@@ -461,24 +444,6 @@ fn multi_exec_with_hset_and_hincrby() {
     rt(&mut c, &["HMGET", "session:ab12", "cart", "score"], b"*2\r\n$1\r\n5\r\n$-1\r\n");
 }
 
-fn stored_fields(server: &Server, key: &str) -> BTreeMap<String, String> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    let mut query = db
-        .prepare("SELECT field, value, version FROM jotter_hashes WHERE key = ?1 ORDER BY field")
-        .expect("prepare");
-    query
-        .query_map([key.as_bytes()], |row| {
-            let field: Vec<u8> = row.get(0)?;
-            let value: Vec<u8> = row.get(1)?;
-            let version: i64 = row.get(2)?;
-            assert!(version > 0);
-            Ok((String::from_utf8(field).unwrap(), String::from_utf8(value).unwrap()))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
-}
-
 #[test]
 fn jotter_flush_puts_hash_fields_in_sqlite() {
     let server = Server::start(&["--flush-interval", "1h"]);
@@ -494,10 +459,10 @@ fn jotter_flush_puts_hash_fields_in_sqlite() {
         pairs.iter().map(|(f, v)| ((*f).to_owned(), (*v).to_owned())).collect()
     };
     assert_eq!(
-        stored_fields(&server, "session:ab12"),
+        BTreeMap::from_iter(stored_hash(&server, "session:ab12")),
         want(&[("cart", "3"), ("last_seen", "1732262400"), ("user", "42")])
     );
-    assert_eq!(stored_fields(&server, "gone"), want(&[("only", "field")]));
+    assert_eq!(BTreeMap::from_iter(stored_hash(&server, "gone")), want(&[("only", "field")]));
 
     // A removed field leaves the table; an updated one is rewritten; a
     // hash emptied is gone.
@@ -507,8 +472,8 @@ fn jotter_flush_puts_hash_fields_in_sqlite() {
     rt(&mut c, &["HDEL", "gone", "only"], b":1\r\n");
     rt(&mut c, &["JOTTER.FLUSH", "5000"], b"+OK\r\n");
     assert_eq!(
-        stored_fields(&server, "session:ab12"),
+        BTreeMap::from_iter(stored_hash(&server, "session:ab12")),
         want(&[("last_seen", "1732262400"), ("score", "0.5"), ("user", "43")])
     );
-    assert!(stored_fields(&server, "gone").is_empty());
+    assert!(BTreeMap::from_iter(stored_hash(&server, "gone")).is_empty());
 }

@@ -9,68 +9,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::time::{Duration, Instant};
 
+use common::reply::{WRONGTYPE, check, q, read_reply, resp3};
+use common::sqlite::stored_zset;
 use common::{Raw, Server, resp};
 
-/// Reads one reply and renders it compactly: `+OK`, `-ERR ...`, `:5`,
-/// `"bulk"`, `nil` (`$-1`), `nilarr` (`*-1`), `_` (RESP3 null), `,2.5`
-/// (RESP3 double), `[a, b]` (array), `{k: v}` (map).
-fn read_reply(c: &mut Raw) -> String {
-    let line = c.read_line();
-    let (kind, rest) = line.split_at(1);
-    let rest = rest.trim_end_matches("\r\n");
-    match kind {
-        "+" | "-" | ":" | "," | "#" => format!("{kind}{rest}"),
-        "_" => "_".to_owned(),
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return "nil".to_owned();
-            }
-            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
-            c.stream.read_exact(&mut data).expect("bulk data");
-            data.truncate(data.len() - 2);
-            format!("{:?}", String::from_utf8_lossy(&data))
-        }
-        "*" | "%" => {
-            let len: i64 = rest.parse().expect("aggregate length");
-            if len < 0 {
-                return "nilarr".to_owned();
-            }
-            let n = usize::try_from(len).unwrap();
-            if kind == "%" {
-                let pairs: Vec<String> =
-                    (0..n).map(|_| format!("{}: {}", read_reply(c), read_reply(c))).collect();
-                return format!("{{{}}}", pairs.join(", "));
-            }
-            let items: Vec<String> = (0..n).map(|_| read_reply(c)).collect();
-            format!("[{}]", items.join(", "))
-        }
-        other => panic!("unexpected reply type {other:?} in {line:?}"),
-    }
-}
-
-fn q(c: &mut Raw, args: &[&str]) -> String {
-    c.send(&resp(args));
-    read_reply(c)
-}
-
-#[track_caller]
-fn check(c: &mut Raw, args: &[&str], expected: &str) {
-    let got = q(c, args);
-    assert_eq!(got, expected, "{args:?}");
-}
-
-fn resp3(server: &Server) -> Raw {
-    let mut c = server.raw();
-    let hello = q(&mut c, &["HELLO", "3"]);
-    assert!(hello.starts_with('{'), "{hello}");
-    c
-}
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
 const SYNTAX: &str = "-ERR syntax error";
 const NOT_INT: &str = "-ERR value is not an integer or out of range";
 
@@ -641,19 +585,6 @@ fn zrangestore_by_rank_score_and_lex() {
         &["ZRANGESTORE", "d", "src", "0"],
         "-ERR wrong number of arguments for 'zrangestore' command",
     );
-}
-
-fn stored_zset(server: &Server, key: &str) -> BTreeMap<String, f64> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    let mut stmt =
-        db.prepare("SELECT member, score FROM jotter_zsets WHERE key = ?1").expect("prepare");
-    stmt.query_map([key.as_bytes()], |row| {
-        let member: Vec<u8> = row.get(0)?;
-        Ok((String::from_utf8_lossy(&member).into_owned(), row.get::<_, f64>(1)?))
-    })
-    .expect("query")
-    .map(|r| r.expect("row"))
-    .collect()
 }
 
 #[test]

@@ -8,74 +8,10 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 
-use common::{Raw, Server, resp};
-
-/// Reads one reply and renders it compactly: `+OK`, `-ERR ...`, `:5`,
-/// `"bulk"`, `nil` (`$-1`), `nilarr` (`*-1`), `_` (RESP3 null), `,2.5`
-/// (RESP3 double), `[a, b]` (array), `~[...]` (set), `{k: v}` (map).
-fn read_reply(c: &mut Raw) -> String {
-    let line = c.read_line();
-    let (kind, rest) = line.split_at(1);
-    let rest = rest.trim_end_matches("\r\n");
-    match kind {
-        "+" => format!("+{rest}"),
-        "-" => format!("-{rest}"),
-        ":" => format!(":{rest}"),
-        "," => format!(",{rest}"),
-        "#" => format!("#{rest}"),
-        "_" => "_".to_owned(),
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return "nil".to_owned();
-            }
-            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
-            c.stream.read_exact(&mut data).expect("bulk data");
-            data.truncate(data.len() - 2);
-            format!("{:?}", String::from_utf8_lossy(&data))
-        }
-        "*" | "~" | "%" => {
-            let len: i64 = rest.parse().expect("aggregate length");
-            if len < 0 {
-                return "nilarr".to_owned();
-            }
-            let n = usize::try_from(len).unwrap();
-            if kind == "%" {
-                let pairs: Vec<String> =
-                    (0..n).map(|_| format!("{}: {}", read_reply(c), read_reply(c))).collect();
-                return format!("{{{}}}", pairs.join(", "));
-            }
-            let items: Vec<String> = (0..n).map(|_| read_reply(c)).collect();
-            let prefix = if kind == "~" { "~" } else { "" };
-            format!("{prefix}[{}]", items.join(", "))
-        }
-        other => panic!("unexpected reply type {other:?} in {line:?}"),
-    }
-}
-
-/// Sends one command and returns its rendered reply.
-fn q(c: &mut Raw, args: &[&str]) -> String {
-    c.send(&resp(args));
-    read_reply(c)
-}
-
-/// Sends a command and asserts its rendered reply.
-#[track_caller]
-fn check(c: &mut Raw, args: &[&str], expected: &str) {
-    let got = q(c, args);
-    assert_eq!(got, expected, "{args:?}");
-}
-
-fn resp3(server: &Server) -> Raw {
-    let mut c = server.raw();
-    let hello = q(&mut c, &["HELLO", "3"]);
-    assert!(hello.starts_with('{'), "{hello}");
-    c
-}
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+use common::reply::{WRONGTYPE, check, pipeline, q, resp3};
+use common::sqlite::stored_zset;
+use common::{Server, resp};
 
 #[test]
 fn zadd_flags_and_their_replies() {
@@ -739,19 +675,6 @@ fn multi_exec_runs_zadd_zincrby_zrange_as_one() {
     check(&mut c, &["ZCARD", "board"], ":3");
 }
 
-fn stored_zset(server: &Server, key: &str) -> BTreeMap<String, f64> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    let mut stmt = db.prepare("SELECT member, score FROM jotter_zsets WHERE key = ?1").unwrap();
-    let rows = stmt
-        .query_map([key.as_bytes()], |row| {
-            let member: Vec<u8> = row.get(0)?;
-            let score: f64 = row.get(1)?;
-            Ok((String::from_utf8(member).unwrap(), score))
-        })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
-}
-
 #[test]
 fn members_land_in_sqlite_after_jotter_flush() {
     let server = Server::start(&["--flush-interval", "1h"]);
@@ -799,17 +722,6 @@ fn members_land_in_sqlite_after_jotter_flush() {
         )
         .unwrap();
     assert_eq!(unversioned, 0);
-}
-
-/// Sends `commands` in one pipeline and reads their replies.
-fn pipeline(c: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
-    let mut out = Vec::new();
-    for args in commands {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        out.extend_from_slice(&resp(&args));
-    }
-    c.send(&out);
-    commands.iter().map(|_| read_reply(c)).collect()
 }
 
 #[test]

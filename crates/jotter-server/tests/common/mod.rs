@@ -14,6 +14,8 @@ use tempfile::TempDir;
 
 pub mod pg;
 pub mod proxy;
+pub mod reply;
+pub mod sqlite;
 
 pub struct Server {
     child: Child,
