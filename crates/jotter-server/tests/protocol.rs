@@ -157,15 +157,8 @@ fn named_users_authenticate_with_auth_user_pass() {
     c.roundtrip(&resp(&["AUTH", "app", "pw-app"]), b"+OK\r\n");
     c.roundtrip(&resp(&["PING"]), b"+PONG\r\n");
     c.send(&resp(&["CLIENT", "INFO"]));
-    let header = c.read_line();
-    let len: usize = header[1..].trim_end().parse().unwrap();
-    let mut body = vec![0; len + 2];
-    std::io::Read::read_exact(&mut c.stream, &mut body).unwrap();
-    assert!(
-        String::from_utf8_lossy(&body).contains(" user=app "),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    let body = c.read_bulk();
+    assert!(body.contains(" user=app "), "{body}");
 }
 
 #[test]

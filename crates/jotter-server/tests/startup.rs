@@ -62,11 +62,7 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     // A key whose write is pending needs no store.
     c.roundtrip(b"DEL k\r\n", b":1\r\n");
     c.send(b"INFO writebehind\r\n");
-    let header = c.read_line();
-    let len: usize = header.trim_start_matches('$').trim().parse().expect("a bulk length");
-    let mut info = vec![0; len + 2];
-    std::io::Read::read_exact(&mut c.stream, &mut info).unwrap();
-    let info = String::from_utf8_lossy(&info);
+    let info = c.read_bulk();
     assert!(info.contains("store_up:0"), "{info}");
     // Ready (it takes writes); the store's state is reported apart.
     let (status, body) = server.http_get("/ready");
@@ -76,7 +72,7 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     assert!(body.contains("state: unavailable"), "{body}");
     let metrics = server.http_get("/metrics").1;
     assert!(metrics.contains("jotter_store_up 0"), "{metrics}");
-    for text in [line, info.into_owned(), body, server.log()] {
+    for text in [line, info, body, server.log()] {
         assert!(!text.contains("secret-pw"), "the password leaked: {text}");
     }
 }

@@ -218,6 +218,19 @@ impl Raw {
         String::from_utf8_lossy(&line).into_owned()
     }
 
+    /// Reads one bulk-string reply and returns its text.
+    pub fn read_bulk(&mut self) -> String {
+        let header = self.read_line();
+        let len: usize = header
+            .strip_prefix('$')
+            .and_then(|n| n.trim_end().parse().ok())
+            .unwrap_or_else(|| panic!("a bulk reply, not {header:?}"));
+        let mut body = vec![0; len + 2];
+        self.stream.read_exact(&mut body).expect("the bulk body");
+        body.truncate(len);
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
     /// Reads until the server closes; returns what came.
     pub fn read_to_close(&mut self) -> Vec<u8> {
         let mut rest = Vec::new();

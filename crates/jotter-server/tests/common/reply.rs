@@ -84,6 +84,16 @@ pub fn flush(c: &mut Raw) {
     rt(c, &["JOTTER.FLUSH", "5000"], b"+OK\r\n");
 }
 
+/// One numeric field of an INFO section.
+pub fn info(c: &mut Raw, section: &str, field: &str) -> u64 {
+    c.send(&resp(&["INFO", section]));
+    let body = c.read_bulk();
+    body.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {body}"))
+}
+
 /// A bulk string's bytes.
 pub fn bulk(s: &str) -> String {
     format!("${}\r\n{s}\r\n", s.len())

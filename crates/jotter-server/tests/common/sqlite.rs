@@ -10,6 +10,14 @@ pub fn db(server: &Server) -> rusqlite::Connection {
     rusqlite::Connection::open(server.db_path()).expect("open the SQLite file")
 }
 
+/// Holds the server's SQLite file under an exclusive lock: every flush
+/// fails as busy (transient) until the returned connection is dropped.
+pub fn lock_store(server: &Server) -> rusqlite::Connection {
+    let db = db(server);
+    db.execute_batch("BEGIN EXCLUSIVE").expect("lock the database");
+    db
+}
+
 /// (value, expires_at) of a string key in `jotter_strings`.
 pub fn stored_string(server: &Server, key: &str) -> Option<(Vec<u8>, Option<i64>)> {
     db(server)
