@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Recording, blob};
+use common::{Recording, blob, cache_flushing_every};
 use jotter::{
     BoundKind, Cache, Change, Edit, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value,
     WriteMode,
@@ -64,11 +64,7 @@ async fn a_batch_goes_when_full_or_when_its_oldest_write_is_old_enough() {
 #[tokio::test(start_paused = true)]
 async fn reads_see_the_newest_write_while_the_store_is_down() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(10)).await;
     // A counter's current value must be known before it can be
     // incremented: this one is resident (a miss would need the store).
     cache.incr("n", 2).await.unwrap();
@@ -154,11 +150,7 @@ async fn a_write_while_its_key_is_in_flight_is_not_lost() {
     // Lost update in flight (docs/DESIGN.md): the key must not be marked clean when the
     // older in-flight write is acknowledged.
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(10)).await;
     store.pause();
     cache.put("k", "v1").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -181,13 +173,7 @@ async fn a_load_that_returns_after_a_newer_write_is_flushed_is_not_installed() {
     seed.put("k", "old").await.unwrap();
     seed.shutdown(Duration::from_secs(5)).await;
 
-    let cache = Arc::new(
-        Cache::builder(store.clone())
-            .flush_interval(Duration::from_millis(10))
-            .build()
-            .await
-            .unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_millis(10)).await);
     let reader = tokio::spawn({
         let cache = cache.clone();
         async move { cache.get("k").await.unwrap() }
@@ -383,11 +369,7 @@ async fn write_through_policy_sends_the_write_itself_when_full() {
 #[tokio::test(start_paused = true)]
 async fn put_through_returns_once_the_store_has_the_write() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     cache.put("behind", "1").await.unwrap();
     cache.put_through("now", "2").await.unwrap();
     assert_eq!(store.snapshot().get(&Bytes::from("now")), Some(&blob("2")));
@@ -398,9 +380,7 @@ async fn put_through_returns_once_the_store_has_the_write() {
 #[tokio::test(start_paused = true)]
 async fn a_ticket_resolves_when_its_write_is_stored() {
     let store = MemoryStore::new();
-    let cache = Arc::new(
-        Cache::builder(store.clone()).flush_interval(Duration::from_secs(1)).build().await.unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_secs(1)).await);
     let ticket = cache.put("k", "v").await.unwrap();
     let waiter = tokio::spawn({
         let cache = cache.clone();
@@ -415,11 +395,7 @@ async fn a_ticket_resolves_when_its_write_is_stored() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_drains_and_then_refuses_writes() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     for i in 0..1000 {
         cache.put(key(i), "v").await.unwrap();
     }

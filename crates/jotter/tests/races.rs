@@ -3,11 +3,14 @@
 //! shutdown racing a read-through, writes queued behind a dead letter, folds
 //! outgrowing the byte bound, and back-pressure that must push the flush.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::cache_flushing_every;
 use jotter::{Cache, FieldValue, FullPolicy, MemoryStore, Store, StoreError, Value, Write};
 
 /// A MemoryStore whose writes of key "slow" take one second.
@@ -129,11 +132,7 @@ impl Store for RefuseFieldA {
 #[tokio::test(start_paused = true)]
 async fn a_field_write_behind_a_dead_lettered_put_stays_visible() {
     let store = RefuseFieldA::default();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(10)).await;
     cache.put("k", "old").await.unwrap();
     cache.flush().await.unwrap();
     let map: BTreeMap<Bytes, Bytes> = [(Bytes::from("a"), Bytes::from("1"))].into();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use common::cache_flushing_every;
 use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
 
 mod common;
@@ -27,13 +28,7 @@ fn int(v: Option<&Value>) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_transaction_over_two_keys_is_one_atomic_step() {
     let store = MemoryStore::new();
-    let cache = Arc::new(
-        Cache::builder(store.clone())
-            .flush_interval(Duration::from_millis(2))
-            .build()
-            .await
-            .unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_millis(2)).await);
     let keys = [b("account:a"), b("account:b")];
     cache.put(keys[0].clone(), "1000").await.unwrap();
     let mut tasks = Vec::new();
@@ -183,11 +178,7 @@ async fn the_sweep_finds_expired_keys_nobody_reads() {
 #[tokio::test]
 async fn keys_merge_the_store_with_pending_writes() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     for k in ["a", "b", "c", "e"] {
         cache.put(k, "1").await.unwrap();
     }
@@ -241,11 +232,7 @@ async fn an_increment_keeps_the_expiry_and_a_put_clears_it() {
 #[tokio::test]
 async fn a_page_of_deleted_keys_does_not_end_the_listing() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     for k in ["a", "b", "c"] {
         cache.put(k, "1").await.unwrap();
     }
@@ -330,11 +317,7 @@ async fn a_transactions_writes_reach_the_store_together() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_over_one_key_stay_in_order() {
     let store = common::Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(5))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(5)).await;
     for round in 0..20 {
         let keys = [b("x"), b(&format!("y{round}"))];
         cache

@@ -2,9 +2,10 @@
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use jotter::{MemoryStore, Store, StoreError, Value, Write};
+use jotter::{Cache, MemoryStore, Store, StoreError, Value, Write};
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
@@ -76,4 +77,10 @@ impl Store for Recording {
 
 pub fn blob(s: &str) -> Value {
     Value::Blob(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// A cache over a clone of `store` with every setting at its default but the
+/// flush interval (an hour keeps writes pending for the whole test).
+pub async fn cache_flushing_every<S: Store + Clone>(store: &S, interval: Duration) -> Cache<S> {
+    Cache::builder(store.clone()).flush_interval(interval).build().await.unwrap()
 }
