@@ -25,23 +25,23 @@ fn refused(extra: &[&str], config: Option<&str>) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Each refusal names what is wrong: (flags, config file, what stderr says).
 #[test]
-fn a_bad_fsync_flag_names_the_flag_and_the_values() {
-    let err = refused(&["--fsync", "sometimes"], None);
-    assert!(err.contains("--fsync") && err.contains("always, everysec, no"), "{err}");
-}
-
-#[test]
-fn a_bad_fsync_in_the_file_names_the_key_and_the_values() {
-    let err = refused(&[], Some("fsync = \"sometimes\"\n"));
-    assert!(err.contains("fsync"), "{err}");
-    assert!(err.contains("`always`, `everysec`, `no`"), "{err}");
-}
-
-#[test]
-fn an_unknown_key_is_refused() {
-    let err = refused(&[], Some("fsycn = \"always\"\n"));
-    assert!(err.contains("fsycn"), "{err}");
+fn bad_settings_stop_the_start_and_name_the_flag_or_key_and_the_values() {
+    let cases: [(&[&str], Option<&str>, &[&str]); 4] = [
+        (&["--fsync", "sometimes"], None, &["--fsync", "always, everysec, no"]),
+        (&[], Some("fsync = \"sometimes\"\n"), &["fsync", "`always`, `everysec`, `no`"]),
+        // An unknown key is refused.
+        (&[], Some("fsycn = \"always\"\n"), &["fsycn"]),
+        // Protected mode refuses an open bind without a password.
+        (&["--bind", "0.0.0.0"], None, &["bind", "protected mode"]),
+    ];
+    for (flags, config, words) in cases {
+        let err = refused(flags, config);
+        for word in words {
+            assert!(err.contains(word), "{flags:?} {config:?}: no {word:?} in {err}");
+        }
+    }
 }
 
 #[test]
@@ -75,12 +75,6 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     for text in [line, info, body, server.log()] {
         assert!(!text.contains("secret-pw"), "the password leaked: {text}");
     }
-}
-
-#[test]
-fn protected_mode_refuses_an_open_bind_without_a_password() {
-    let err = refused(&["--bind", "0.0.0.0"], None);
-    assert!(err.contains("bind") && err.contains("protected mode"), "{err}");
 }
 
 #[test]
