@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::cache_flushing_every;
+use common::{cache_flushing_every, cache_with};
 use jotter::{Cache, FieldValue, MemoryStore, Store, StoreError, Write};
 use tokio::sync::Semaphore;
 
@@ -101,12 +101,8 @@ async fn a_key_flushed_while_the_store_lists_is_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listings_racing_flushes_renames_and_deletes_miss_no_key() {
     let store = SlowListing::default();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(1))
-        .batch_size(2)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.flush_interval(Duration::from_millis(1)).batch_size(2)).await;
     let keys: Vec<Bytes> = (0..10).map(|i| Bytes::from(format!("k{i}"))).collect();
     // The keys that exist, and whether each is a hash.
     let mut model = std::collections::BTreeMap::<Bytes, bool>::new();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use common::cache_flushing_every;
+use common::{cache_flushing_every, cache_with};
 use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
 
 mod common;
@@ -91,12 +91,8 @@ async fn a_failed_transaction_writes_nothing() {
 async fn a_transaction_that_does_not_fit_is_refused_whole() {
     let store = MemoryStore::new();
     store.faults().fail_next_writes(u64::MAX);
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(3)
-        .full_policy(FullPolicy::Reject)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.max_pending_entries(3).full_policy(FullPolicy::Reject)).await;
     cache.put("filler", "1").await.unwrap();
     cache.put("filler2", "1").await.unwrap();
     let keys = [b("p"), b("q")];
@@ -254,7 +250,7 @@ async fn a_transaction_over_a_key_too_large_to_cache_completes() {
         cache.put("board", Value::Scores(Arc::new(board))).await.unwrap();
         cache.shutdown(Duration::from_secs(10)).await;
     }
-    let cache = Cache::builder(store.clone()).cache_bytes(64 * 1024).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.cache_bytes(64 * 1024)).await;
     let keys = [b("board"), b("other")];
     let (members, _) = tokio::time::timeout(
         Duration::from_secs(10),
@@ -279,12 +275,8 @@ async fn a_transaction_over_a_key_too_large_to_cache_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transactions_writes_reach_the_store_together() {
     let store = common::Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_workers(2)
-        .flush_interval(Duration::from_millis(5))
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.flush_workers(2).flush_interval(Duration::from_millis(5))).await;
     store.pause();
     cache.put("a", "old").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await; // "a" is in flight, held
@@ -346,12 +338,8 @@ async fn transactions_over_one_key_stay_in_order() {
 async fn reading_an_expired_key_never_fails_for_its_delete() {
     let store = MemoryStore::new();
     store.faults().fail_next_writes(u64::MAX); // nothing drains
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(2)
-        .full_policy(FullPolicy::Reject)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.max_pending_entries(2).full_policy(FullPolicy::Reject)).await;
     let keys = [b("session")];
     cache
         .transact(&keys, |txn| {
@@ -394,7 +382,7 @@ async fn known_keys_skip_the_store_read_for_new_keys_only() {
         cache.shutdown(Duration::from_secs(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(60)).await;
-    let cache = Cache::builder(store.clone()).known_keys(true).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.known_keys(true)).await;
     let loads = store.loads();
     for i in 0..100 {
         cache.incr(format!("counter:{i}"), 1).await.unwrap();

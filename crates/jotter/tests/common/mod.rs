@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jotter::{Cache, MemoryStore, Store, StoreError, Value, Write};
+use jotter::{Cache, CacheBuilder, MemoryStore, Store, StoreError, Value, Write};
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
@@ -82,5 +82,13 @@ pub fn blob(s: &str) -> Value {
 /// A cache over a clone of `store` with every setting at its default but the
 /// flush interval (an hour keeps writes pending for the whole test).
 pub async fn cache_flushing_every<S: Store + Clone>(store: &S, interval: Duration) -> Cache<S> {
-    Cache::builder(store.clone()).flush_interval(interval).build().await.unwrap()
+    cache_with(store, |b| b.flush_interval(interval)).await
+}
+
+/// A cache over a clone of `store`, built with the settings `settings` makes.
+pub async fn cache_with<S: Store + Clone>(
+    store: &S,
+    settings: impl FnOnce(CacheBuilder<S>) -> CacheBuilder<S>,
+) -> Cache<S> {
+    settings(Cache::builder(store.clone())).build().await.unwrap()
 }
