@@ -111,3 +111,13 @@ pub fn pipeline(c: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
 }
 
 pub const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX: &str = "-ERR syntax error";
+pub const NOT_INT: &str = "-ERR value is not an integer or out of range";
+
+/// Asserts `key` holds nothing: neither a string (GET) nor a sorted set
+/// (ZCARD).
+#[track_caller]
+pub fn absent(c: &mut Raw, key: &str) {
+    check(c, &["GET", key], "nil");
+    check(c, &["ZCARD", key], ":0");
+}
