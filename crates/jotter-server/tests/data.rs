@@ -71,8 +71,7 @@ fn sigterm_drains_pending_writes_and_exits_zero() {
 /// inside MULTI they are refused, and the transaction with them.
 #[test]
 fn writes_that_cannot_keep_their_place_are_refused_inside_multi() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.roundtrip(&resp(&["MULTI"]), b"+OK\r\n");
     c.roundtrip(&resp(&["FLUSHDB"]), b"-ERR 'flushdb' cannot run inside MULTI\r\n");
     c.roundtrip(&resp(&["SET", "k", "v"]), b"+QUEUED\r\n");

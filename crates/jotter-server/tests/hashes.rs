@@ -14,8 +14,7 @@ const WRONGTYPE: &[u8] = b"-WRONGTYPE Operation against a key holding the wrong 
 
 #[test]
 fn hset_hget_and_the_readers_in_resp2() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(
         &mut c,
         &["HSET", "session:ab12", "user", "42", "cart", "3", "last_seen", "1732262400"],
@@ -69,8 +68,7 @@ fn hset_hget_and_the_readers_in_resp2() {
 
 #[test]
 fn hsetnx_hmset_and_hdel() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HSETNX", "h", "a", "1"], b":1\r\n");
     rt(&mut c, &["HSETNX", "h", "a", "2"], b":0\r\n");
     rt(&mut c, &["HGET", "h", "a"], b"$1\r\n1\r\n");
@@ -97,8 +95,7 @@ fn hsetnx_hmset_and_hdel() {
 
 #[test]
 fn hincrby_counts_and_refuses_what_redis_refuses() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HINCRBY", "n", "f", "5"], b":5\r\n");
     rt(&mut c, &["HINCRBY", "n", "f", "-7"], b":-2\r\n");
     rt(&mut c, &["HGET", "n", "f"], b"$2\r\n-2\r\n");
@@ -117,8 +114,7 @@ fn hincrby_counts_and_refuses_what_redis_refuses() {
 
 #[test]
 fn hincrbyfloat_formats_like_redis() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     rt(&mut c, &["HSET", "f", "a", "10.50", "e", "5.0e3", "s", "abc", "inf", "inf"], b":4\r\n");
     rt(&mut c, &["HINCRBYFLOAT", "f", "a", "0.1"], b"$4\r\n10.6\r\n");
     rt(&mut c, &["HINCRBYFLOAT", "f", "a", "-5"], b"$3\r\n5.6\r\n");
@@ -187,8 +183,7 @@ fn resp3_shapes() {
 
 #[test]
 fn hrandfield_counts_and_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"], b":5\r\n");
     rt(&mut c, &["HRANDFIELD", "h", "0"], b"*0\r\n");
     rt(&mut c, &["HRANDFIELD", "h", "0", "WITHVALUES"], b"*0\r\n");
@@ -277,8 +272,7 @@ async fn hrandfield_samples() {
 
 #[test]
 fn hscan_small_hash_in_one_reply() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HSET", "h", "apple", "1", "avocado", "2", "banana", "3"], b":3\r\n");
     let all = ["apple", "1", "avocado", "2", "banana", "3"].map(bulk).concat();
     let whole = format!("*2\r\n$1\r\n0\r\n*6\r\n{all}");
@@ -381,8 +375,7 @@ async fn hscan_pages_a_large_hash() {
 
 #[test]
 fn wrongtype_against_a_string() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["SET", "s", "v"], b"+OK\r\n");
     for args in [
         &["HSET", "s", "f", "v"][..],
@@ -421,8 +414,7 @@ fn wrongtype_against_a_string() {
 
 #[test]
 fn multi_exec_with_hset_and_hincrby() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["MULTI"], b"+OK\r\n");
     rt(&mut c, &["HSET", "session:ab12", "user", "42", "cart", "3"], b"+QUEUED\r\n");
     rt(&mut c, &["HINCRBY", "session:ab12", "cart", "2"], b"+QUEUED\r\n");

@@ -9,12 +9,17 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::reply::{SYNTAX, WRONGTYPE, absent, check, q, read_reply, resp3};
-use common::{Server, resp};
+use common::{Raw, Server, resp};
+
+/// Sends a blocking command on `c` and gives the server time to park it.
+fn block(c: &mut Raw, args: &[&str]) {
+    c.send(&resp(args));
+    std::thread::sleep(Duration::from_millis(150));
+}
 
 #[test]
 fn blocking_pops_at_once_when_a_member_is_there() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a", "2", "b", "3", "c"], ":3");
     check(&mut c, &["BZPOPMIN", "nosuch", "p", "0"], r#"["p", "a", "1"]"#);
     check(&mut c, &["BZPOPMAX", "p", "1"], r#"["p", "c", "3"]"#);
@@ -40,8 +45,7 @@ fn blocking_pops_at_once_when_a_member_is_there() {
 
 #[test]
 fn blocking_pop_timeout_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a"], ":1");
     let not_float = "-ERR timeout is not a float or out of range";
     let negative = "-ERR timeout is negative";
@@ -77,8 +81,7 @@ fn blocking_pop_timeout_errors() {
 
 #[test]
 fn blocking_pops_time_out_with_a_null_array() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     let start = Instant::now();
     check(&mut c, &["BZPOPMIN", "nosuch", "0.2"], "nilarr");
     let waited = start.elapsed();
@@ -97,8 +100,7 @@ fn a_blocked_pop_is_woken_by_zadd_from_another_connection() {
     let server = Server::start(&[]);
     let mut blocked = server.raw();
     let mut other = server.raw();
-    blocked.send(&resp(&["BZPOPMIN", "q1", "q2", "5"]));
-    std::thread::sleep(Duration::from_millis(150));
+    block(&mut blocked, &["BZPOPMIN", "q1", "q2", "5"]);
     let start = Instant::now();
     check(&mut other, &["ZADD", "q2", "2", "m", "1", "n"], ":2");
     assert_eq!(read_reply(&mut blocked), r#"["q2", "n", "1"]"#);
@@ -106,8 +108,7 @@ fn a_blocked_pop_is_woken_by_zadd_from_another_connection() {
     check(&mut other, &["ZRANGE", "q2", "0", "-1"], r#"["m"]"#);
 
     // Timeout 0 waits as long as it takes; BZMPOP with COUNT.
-    blocked.send(&resp(&["BZMPOP", "0", "1", "q3", "MAX", "COUNT", "2"]));
-    std::thread::sleep(Duration::from_millis(150));
+    block(&mut blocked, &["BZMPOP", "0", "1", "q3", "MAX", "COUNT", "2"]);
     check(&mut other, &["ZADD", "q3", "1", "a", "2", "b", "3", "c"], ":3");
     assert_eq!(read_reply(&mut blocked), r#"["q3", [["c", "3"], ["b", "2"]]]"#);
 
@@ -125,8 +126,7 @@ fn a_blocked_pop_is_woken_by_zadd_from_another_connection() {
 
 #[test]
 fn blocking_pops_do_not_block_inside_multi() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a", "2", "b"], ":2");
     check(&mut c, &["ZADD", "o", "1", "m"], ":1");
     check(&mut c, &["MULTI"], "+OK");
@@ -143,8 +143,7 @@ fn blocking_pops_do_not_block_inside_multi() {
 
 #[test]
 fn blocking_pops_run_in_queue_order_inside_exec() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["MULTI"], "+OK");
     check(&mut c, &["ZADD", "k", "1", "a"], "+QUEUED");
     check(&mut c, &["BZPOPMIN", "k", "0"], "+QUEUED");
@@ -225,8 +224,7 @@ fn jotter_through_a_blocking_pop_blocks_and_is_woken() {
     let server = Server::start(&[]);
     let mut blocked = server.raw();
     let mut other = server.raw();
-    blocked.send(&resp(&["JOTTER.THROUGH", "BZPOPMAX", "t", "5"]));
-    std::thread::sleep(Duration::from_millis(150));
+    block(&mut blocked, &["JOTTER.THROUGH", "BZPOPMAX", "t", "5"]);
     check(&mut other, &["ZADD", "t", "1", "a", "2", "b"], ":2");
     assert_eq!(read_reply(&mut blocked), r#"["t", "b", "2"]"#);
     check(&mut other, &["ZCARD", "t"], ":1");

@@ -22,8 +22,7 @@ fn seed(c: &mut Raw) {
 
 #[test]
 fn zunion_zinter_zdiff_with_weights_aggregate_and_scores() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZUNION", "2", "a", "b"], r#"["x", "z", "w", "y"]"#);
     check(
@@ -82,8 +81,7 @@ fn zunion_zinter_zdiff_with_weights_aggregate_and_scores() {
 
 #[test]
 fn set_operation_errors_in_redis_words_and_order() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     for (cmd, name) in [("ZUNION", "zunion"), ("ZINTER", "zinter"), ("ZDIFF", "zdiff")] {
         let text = format!("-ERR at least 1 input key is needed for '{name}' command");
@@ -133,8 +131,7 @@ fn set_operation_errors_in_redis_words_and_order() {
 
 #[test]
 fn store_forms_replace_or_delete_the_destination() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "2", "3"], ":4");
     check(
@@ -174,8 +171,7 @@ fn store_forms_replace_or_delete_the_destination() {
 
 #[test]
 fn a_store_destination_loses_its_ttl() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZADD", "d", "1", "old"], ":1");
     if q(&mut c, &["EXPIRE", "d", "100"]) != ":1" {
@@ -196,8 +192,7 @@ fn a_store_destination_loses_its_ttl() {
 
 #[test]
 fn zintercard_counts_with_a_limit() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZINTERCARD", "2", "a", "b"], ":1");
     check(&mut c, &["ZINTERCARD", "1", "a"], ":3");
@@ -234,8 +229,7 @@ fn set_operation_replies_in_resp3() {
 
 #[test]
 fn zpopmin_zpopmax_in_resp2_and_resp3() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ":5");
     check(&mut c, &["ZPOPMIN", "p"], r#"["a", "1"]"#);
     check(&mut c, &["ZPOPMAX", "p"], r#"["e", "5"]"#);
@@ -264,8 +258,7 @@ fn zpopmin_zpopmax_in_resp2_and_resp3() {
 
 #[test]
 fn zmpop_in_resp2_and_resp3() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a", "2", "b", "3", "c"], ":3");
     check(&mut c, &["SET", "s", "v"], "+OK");
     check(&mut c, &["ZMPOP", "2", "nosuch", "p", "MIN"], r#"["p", [["a", "1"]]]"#);
@@ -293,8 +286,7 @@ fn zmpop_in_resp2_and_resp3() {
 
 #[test]
 fn zrangestore_by_rank_score_and_lex() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "src", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ":5");
     check(&mut c, &["ZRANGESTORE", "d", "src", "1", "-2"], ":3");
     check(&mut c, &["ZRANGE", "d", "0", "-1", "WITHSCORES"], r#"["b", "2", "c", "3", "d", "4"]"#);

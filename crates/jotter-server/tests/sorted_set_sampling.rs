@@ -7,12 +7,11 @@ mod common;
 use std::collections::HashMap;
 
 use common::Server;
-use common::reply::{check, pipeline, q};
+use common::reply::{check, check_all, pipeline, q};
 
 #[test]
 fn zrandmember_counts_and_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ":5");
     let one = q(&mut c, &["ZRANDMEMBER", "z"]);
     assert!(["\"a\"", "\"b\"", "\"c\"", "\"d\"", "\"e\""].contains(&one.as_str()), "{one}");
@@ -57,31 +56,32 @@ fn zrandmember_counts_and_errors() {
 
 #[test]
 fn zscan_small_and_large_sets() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["ZSCAN", "nokey", "0"], "[\"0\", []]");
-    check(&mut c, &["ZSCAN", "nokey", "0", "COUNT", "0"], "[\"0\", []]");
-    check(&mut c, &["ZADD", "small", "1", "apple", "2", "banana", "3", "cherry"], ":3");
-    check(
+    let (_server, mut c) = Server::start_raw();
+    check_all(
         &mut c,
-        &["ZSCAN", "small", "0"],
-        "[\"0\", [\"apple\", \"1\", \"banana\", \"2\", \"cherry\", \"3\"]]",
+        &[
+            (&["ZSCAN", "nokey", "0"], "[\"0\", []]"),
+            (&["ZSCAN", "nokey", "0", "COUNT", "0"], "[\"0\", []]"),
+            (&["ZADD", "small", "1", "apple", "2", "banana", "3", "cherry"], ":3"),
+            (
+                &["ZSCAN", "small", "0"],
+                "[\"0\", [\"apple\", \"1\", \"banana\", \"2\", \"cherry\", \"3\"]]",
+            ),
+            (
+                &["ZSCAN", "small", "0", "MATCH", "*an*", "COUNT", "1"],
+                "[\"0\", [\"banana\", \"2\"]]",
+            ),
+            (&["ZSCAN", "small", "0", "COUNT", "0"], "-ERR syntax error"),
+            (
+                &["ZSCAN", "small", "0", "COUNT", "x"],
+                "-ERR value is not an integer or out of range",
+            ),
+            (&["ZSCAN", "small", "0", "TYPE", "zset"], "-ERR syntax error"),
+            (&["ZSCAN", "small", "0", "MATCH"], "-ERR syntax error"),
+            (&["ZSCAN", "small", "x"], "-ERR invalid cursor"),
+            (&["ZSCAN", "small", "+"], "-ERR invalid cursor"),
+        ],
     );
-    check(
-        &mut c,
-        &["ZSCAN", "small", "0", "MATCH", "*an*", "COUNT", "1"],
-        "[\"0\", [\"banana\", \"2\"]]",
-    );
-    check(&mut c, &["ZSCAN", "small", "0", "COUNT", "0"], "-ERR syntax error");
-    check(
-        &mut c,
-        &["ZSCAN", "small", "0", "COUNT", "x"],
-        "-ERR value is not an integer or out of range",
-    );
-    check(&mut c, &["ZSCAN", "small", "0", "TYPE", "zset"], "-ERR syntax error");
-    check(&mut c, &["ZSCAN", "small", "0", "MATCH"], "-ERR syntax error");
-    check(&mut c, &["ZSCAN", "small", "x"], "-ERR invalid cursor");
-    check(&mut c, &["ZSCAN", "small", "+"], "-ERR invalid cursor");
 
     // A large set: every member comes exactly once over the whole scan,
     // even with members added and removed between calls.
@@ -153,8 +153,7 @@ fn zscan_small_and_large_sets() {
 
 #[test]
 fn leaderboard_of_ten_thousand_matches_a_model() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     let mut model: HashMap<String, f64> = HashMap::new();
     // A small deterministic generator (no dependency needed).
     let mut state = 0x2545_f491_4f6c_dd1d_u64;

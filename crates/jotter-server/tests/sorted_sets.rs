@@ -15,8 +15,7 @@ use common::{Server, resp};
 
 #[test]
 fn zadd_flags_and_their_replies() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"], ":3");
     // CH counts changed scores too; plain counts only added members.
     check(&mut c, &["ZADD", "z", "1", "a", "5", "b", "7", "d"], ":1");
@@ -56,8 +55,7 @@ fn zadd_flags_and_their_replies() {
 
 #[test]
 fn zadd_errors_in_redis_words_and_order() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(
         &mut c,
         &["ZADD", "z", "XX", "NX", "1", "a"],
@@ -112,8 +110,7 @@ fn zadd_errors_in_redis_words_and_order() {
 
 #[test]
 fn zincrby_zscore_zmscore_zcard_and_score_text() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZINCRBY", "board:weekly", "15", "player:42"], "\"15\"");
     check(&mut c, &["ZINCRBY", "board:weekly", "15", "player:42"], "\"30\"");
     check(&mut c, &["ZINCRBY", "board:weekly", "-0.5", "player:42"], "\"29.5\"");
@@ -169,8 +166,7 @@ fn zincrby_zscore_zmscore_zcard_and_score_text() {
 
 #[test]
 fn zrange_by_rank_score_and_lex_with_every_option() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(
         &mut c,
         &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-inf", "lo", "inf", "hi"],
@@ -302,8 +298,7 @@ fn zrange_by_rank_score_and_lex_with_every_option() {
 
 #[test]
 fn lex_ranges_counts_and_ranks() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(
         &mut c,
         &["ZADD", "l", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f", "0", "g"],
@@ -355,8 +350,7 @@ fn lex_ranges_counts_and_ranks() {
 
 #[test]
 fn removals_and_the_key_going_when_empty() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f"], ":6");
     check(&mut c, &["ZREM", "z", "a", "a", "nope", "b"], ":2");
     check(&mut c, &["ZREM", "nokey", "a"], ":0");
@@ -395,8 +389,7 @@ fn removals_and_the_key_going_when_empty() {
 
 #[test]
 fn every_command_refuses_another_type() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["SET", "s", "v"], "+OK");
     let commands: &[&[&str]] = &[
         &["ZADD", "s", "1", "a"],
@@ -506,8 +499,7 @@ fn reply_shapes_in_resp3_and_resp2() {
 
 #[test]
 fn multi_exec_runs_zadd_zincrby_zrange_as_one() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["MULTI"], "+OK");
     check(&mut c, &["ZADD", "board", "10", "ann", "20", "bob"], "+QUEUED");
     check(&mut c, &["ZINCRBY", "board", "15", "ann"], "+QUEUED");

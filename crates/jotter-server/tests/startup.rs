@@ -88,8 +88,7 @@ fn the_example_config_starts_the_server() {
 
 #[test]
 fn admin_port_answers_health_ready_and_metrics() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     c.roundtrip(b"SET k v\r\n", b"+OK\r\n");
     assert_eq!(server.http_get("/health"), (200, "ok".to_owned()));
     let (status, body) = server.http_get("/ready");

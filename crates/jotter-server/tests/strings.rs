@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::reply::{flush, hello3, rt};
+use common::reply::{flush, hello3, rt, rt_all};
 use common::sqlite::stored_string;
 use common::{Raw, Server, resp};
 
@@ -27,8 +27,7 @@ fn sleep_ms(ms: u64) {
 
 #[test]
 fn get_and_set_with_nx_xx_get() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["GET", "k"], "$-1\r\n");
     rt(&mut c, &["SET", "k", "v"], "+OK\r\n");
     rt(&mut c, &["GET", "k"], "$1\r\nv\r\n");
@@ -70,8 +69,7 @@ fn get_and_set_with_nx_xx_get() {
 
 #[test]
 fn expiry_arguments_are_checked_as_redis_does() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     let invalid = "-ERR invalid expire time in 'set' command\r\n";
     rt(&mut c, &["SET", "k", "v", "EX", "0"], invalid);
     rt(&mut c, &["SET", "k", "v", "PX", "-5"], invalid);
@@ -102,8 +100,7 @@ fn expiry_arguments_are_checked_as_redis_does() {
 
 #[test]
 fn keys_expire_and_keep_or_lose_their_ttl_as_in_redis() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["SET", "px", "v", "PX", "150"], "+OK\r\n");
     rt(&mut c, &["SET", "ex", "v", "EX", "100"], "+OK\r\n");
     rt(&mut c, &["SETEX", "setex", "100", "v"], "+OK\r\n");
@@ -189,8 +186,7 @@ fn expiry_lands_in_sqlite_as_unix_milliseconds() {
 
 #[test]
 fn setnx_getset_getdel() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["SETNX", "k", "a"], ":1\r\n");
     rt(&mut c, &["SETNX", "k", "b"], ":0\r\n");
     rt(&mut c, &["GET", "k"], "$1\r\na\r\n");
@@ -205,8 +201,7 @@ fn setnx_getset_getdel() {
 
 #[test]
 fn mget_mset_msetnx() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["MSET", "a", "1", "b", "2"], "+OK\r\n");
     rt(&mut c, &["MGET", "a", "none", "b"], "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n");
     rt(&mut c, &["MSET", "a", "x", "a", "y"], "+OK\r\n");
@@ -232,34 +227,38 @@ fn mget_mset_msetnx() {
 
 #[test]
 fn append_strlen_getrange_substr_setrange() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    rt(&mut c, &["APPEND", "s", "Hello"], ":5\r\n");
-    rt(&mut c, &["APPEND", "s", " World"], ":11\r\n");
-    rt(&mut c, &["APPEND", "s", ""], ":11\r\n");
-    rt(&mut c, &["STRLEN", "s"], ":11\r\n");
-    rt(&mut c, &["STRLEN", "none"], ":0\r\n");
-    rt(&mut c, &["GETRANGE", "s", "0", "4"], "$5\r\nHello\r\n");
-    rt(&mut c, &["GETRANGE", "s", "-5", "-1"], "$5\r\nWorld\r\n");
-    rt(&mut c, &["GETRANGE", "s", "0", "-10"], "$2\r\nHe\r\n");
-    rt(&mut c, &["GETRANGE", "s", "-1", "-3"], "$0\r\n\r\n");
-    rt(&mut c, &["GETRANGE", "s", "5", "1000"], "$6\r\n World\r\n");
-    rt(&mut c, &["GETRANGE", "s", "20", "30"], "$0\r\n\r\n");
-    rt(&mut c, &["GETRANGE", "none", "0", "-1"], "$0\r\n\r\n");
-    rt(&mut c, &["GETRANGE", "s", "x", "1"], "-ERR value is not an integer or out of range\r\n");
-    rt(&mut c, &["SUBSTR", "s", "0", "-1"], "$11\r\nHello World\r\n");
-    rt(&mut c, &["SUBSTR", "s", "1", "1"], "$1\r\ne\r\n");
-    rt(&mut c, &["SETRANGE", "s", "6", "Redis"], ":11\r\n");
-    rt(&mut c, &["GET", "s"], "$11\r\nHello Redis\r\n");
-    rt(&mut c, &["SETRANGE", "z", "3", "ab"], ":5\r\n");
-    rt(&mut c, &["GET", "z"], "$5\r\n\0\0\0ab\r\n");
-    rt(&mut c, &["SETRANGE", "z", "4", "XYZ"], ":7\r\n");
-    rt(&mut c, &["GET", "z"], "$7\r\n\0\0\0aXYZ\r\n");
-    // Setting nothing creates nothing and changes nothing.
-    rt(&mut c, &["SETRANGE", "empty", "3", ""], ":0\r\n");
-    rt(&mut c, &["GET", "empty"], "$-1\r\n");
-    rt(&mut c, &["SETRANGE", "z", "100", ""], ":7\r\n");
-    rt(&mut c, &["SETRANGE", "z", "-1", "a"], "-ERR offset is out of range\r\n");
+    let (_server, mut c) = Server::start_raw();
+    rt_all(
+        &mut c,
+        &[
+            (&["APPEND", "s", "Hello"], ":5\r\n"),
+            (&["APPEND", "s", " World"], ":11\r\n"),
+            (&["APPEND", "s", ""], ":11\r\n"),
+            (&["STRLEN", "s"], ":11\r\n"),
+            (&["STRLEN", "none"], ":0\r\n"),
+            (&["GETRANGE", "s", "0", "4"], "$5\r\nHello\r\n"),
+            (&["GETRANGE", "s", "-5", "-1"], "$5\r\nWorld\r\n"),
+            (&["GETRANGE", "s", "0", "-10"], "$2\r\nHe\r\n"),
+            (&["GETRANGE", "s", "-1", "-3"], "$0\r\n\r\n"),
+            (&["GETRANGE", "s", "5", "1000"], "$6\r\n World\r\n"),
+            (&["GETRANGE", "s", "20", "30"], "$0\r\n\r\n"),
+            (&["GETRANGE", "none", "0", "-1"], "$0\r\n\r\n"),
+            (&["GETRANGE", "s", "x", "1"], "-ERR value is not an integer or out of range\r\n"),
+            (&["SUBSTR", "s", "0", "-1"], "$11\r\nHello World\r\n"),
+            (&["SUBSTR", "s", "1", "1"], "$1\r\ne\r\n"),
+            (&["SETRANGE", "s", "6", "Redis"], ":11\r\n"),
+            (&["GET", "s"], "$11\r\nHello Redis\r\n"),
+            (&["SETRANGE", "z", "3", "ab"], ":5\r\n"),
+            (&["GET", "z"], "$5\r\n\0\0\0ab\r\n"),
+            (&["SETRANGE", "z", "4", "XYZ"], ":7\r\n"),
+            (&["GET", "z"], "$7\r\n\0\0\0aXYZ\r\n"),
+            // Setting nothing creates nothing and changes nothing.
+            (&["SETRANGE", "empty", "3", ""], ":0\r\n"),
+            (&["GET", "empty"], "$-1\r\n"),
+            (&["SETRANGE", "z", "100", ""], ":7\r\n"),
+            (&["SETRANGE", "z", "-1", "a"], "-ERR offset is out of range\r\n"),
+        ],
+    );
     rt(&mut c, &["SETRANGE", "z", "x", "a"], "-ERR value is not an integer or out of range\r\n");
     let too_long = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
     rt(&mut c, &["SETRANGE", "z", "536870912", "a"], too_long);
@@ -270,8 +269,7 @@ fn append_strlen_getrange_substr_setrange() {
 
 #[test]
 fn incr_decr_and_their_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["INCR", "n"], ":1\r\n");
     rt(&mut c, &["DECR", "n"], ":0\r\n");
     rt(&mut c, &["DECR", "n"], ":-1\r\n");
@@ -300,8 +298,7 @@ fn incr_decr_and_their_errors() {
 
 #[test]
 fn incrbyfloat_formats_as_redis() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["INCRBYFLOAT", "f", "10.5"], "$4\r\n10.5\r\n");
     rt(&mut c, &["INCRBYFLOAT", "f", "0.1"], "$4\r\n10.6\r\n");
     rt(&mut c, &["SET", "f", "5.0e3"], "+OK\r\n");
@@ -324,8 +321,7 @@ fn incrbyfloat_formats_as_redis() {
 
 #[test]
 fn lcs_in_resp2_and_resp3() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["MSET", "a", "ohmytext", "b", "mynewtext"], "+OK\r\n");
     rt(&mut c, &["LCS", "a", "b"], "$6\r\nmytext\r\n");
     rt(&mut c, &["LCS", "a", "b", "LEN"], ":6\r\n");
@@ -373,8 +369,7 @@ fn lcs_in_resp2_and_resp3() {
 
 #[test]
 fn multi_exec_runs_string_commands_together() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     rt(&mut c, &["SET", "text", "abc"], "+OK\r\n");
     rt(&mut c, &["MULTI"], "+OK\r\n");
     rt(&mut c, &["MSET", "x", "1", "y", "2"], "+QUEUED\r\n");
@@ -400,8 +395,7 @@ fn multi_exec_runs_string_commands_together() {
 
 #[test]
 fn command_info_describes_the_family() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.send(&resp(&["COMMAND", "INFO", "mset"]));
     assert_eq!(c.read_line(), "*1\r\n");
     let mut head = Vec::new();

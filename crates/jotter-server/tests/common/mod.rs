@@ -143,6 +143,13 @@ impl Server {
         Raw::connect(self.resp)
     }
 
+    /// A server with the default flags and one raw connection to it.
+    pub fn start_raw() -> (Server, Raw) {
+        let server = Server::start(&[]);
+        let c = server.raw();
+        (server, c)
+    }
+
     /// `GET path` on the admin port: (status code, body).
     pub fn http_get(&self, path: &str) -> (u16, String) {
         self.http_get_with(path, "")

@@ -59,6 +59,21 @@ pub fn check(c: &mut Raw, args: &[&str], expected: &str) {
     assert_eq!(got, expected, "{args:?}");
 }
 
+/// [`check`] for each (command, rendered reply) in turn.
+#[track_caller]
+pub fn check_all(c: &mut Raw, cases: &[(&[&str], &str)]) {
+    for (args, expected) in cases {
+        check(c, args, expected);
+    }
+}
+
+/// [`rt`] for each (command, reply bytes) in turn.
+pub fn rt_all(c: &mut Raw, cases: &[(&[&str], &str)]) {
+    for (args, reply) in cases {
+        rt(c, args, reply);
+    }
+}
+
 /// Sends a command and expects exactly the bytes `reply`.
 pub fn rt(c: &mut Raw, args: &[&str], reply: &(impl AsRef<[u8]> + ?Sized)) {
     c.roundtrip(&resp(args), reply.as_ref());
