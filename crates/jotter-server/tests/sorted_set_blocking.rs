@@ -98,8 +98,7 @@ fn blocking_pops_time_out_with_a_null_array() {
 #[test]
 fn a_blocked_pop_is_woken_by_zadd_from_another_connection() {
     let server = Server::start(&[]);
-    let mut blocked = server.raw();
-    let mut other = server.raw();
+    let (mut blocked, mut other) = (server.raw(), server.raw());
     block(&mut blocked, &["BZPOPMIN", "q1", "q2", "5"]);
     let start = Instant::now();
     check(&mut other, &["ZADD", "q2", "2", "m", "1", "n"], ":2");
@@ -194,8 +193,7 @@ fn a_client_that_leaves_while_blocked_pops_nothing() {
 #[test]
 fn requests_behind_a_blocked_pop_wait_for_it() {
     let server = Server::start(&[]);
-    let mut blocked = server.raw();
-    let mut other = server.raw();
+    let (mut blocked, mut other) = (server.raw(), server.raw());
     // One write: the reply before the pop comes at once, the one after it
     // once the pop is done.
     let mut pipeline = resp(&["ZADD", "o", "1", "x"]);
@@ -222,8 +220,7 @@ fn requests_behind_a_blocked_pop_wait_for_it() {
 #[test]
 fn jotter_through_a_blocking_pop_blocks_and_is_woken() {
     let server = Server::start(&[]);
-    let mut blocked = server.raw();
-    let mut other = server.raw();
+    let (mut blocked, mut other) = (server.raw(), server.raw());
     block(&mut blocked, &["JOTTER.THROUGH", "BZPOPMAX", "t", "5"]);
     check(&mut other, &["ZADD", "t", "1", "a", "2", "b"], ":2");
     assert_eq!(read_reply(&mut blocked), r#"["t", "b", "2"]"#);

@@ -228,37 +228,35 @@ fn mget_mset_msetnx() {
 #[test]
 fn append_strlen_getrange_substr_setrange() {
     let (_server, mut c) = Server::start_raw();
-    rt_all(
-        &mut c,
-        &[
-            (&["APPEND", "s", "Hello"], ":5\r\n"),
-            (&["APPEND", "s", " World"], ":11\r\n"),
-            (&["APPEND", "s", ""], ":11\r\n"),
-            (&["STRLEN", "s"], ":11\r\n"),
-            (&["STRLEN", "none"], ":0\r\n"),
-            (&["GETRANGE", "s", "0", "4"], "$5\r\nHello\r\n"),
-            (&["GETRANGE", "s", "-5", "-1"], "$5\r\nWorld\r\n"),
-            (&["GETRANGE", "s", "0", "-10"], "$2\r\nHe\r\n"),
-            (&["GETRANGE", "s", "-1", "-3"], "$0\r\n\r\n"),
-            (&["GETRANGE", "s", "5", "1000"], "$6\r\n World\r\n"),
-            (&["GETRANGE", "s", "20", "30"], "$0\r\n\r\n"),
-            (&["GETRANGE", "none", "0", "-1"], "$0\r\n\r\n"),
-            (&["GETRANGE", "s", "x", "1"], "-ERR value is not an integer or out of range\r\n"),
-            (&["SUBSTR", "s", "0", "-1"], "$11\r\nHello World\r\n"),
-            (&["SUBSTR", "s", "1", "1"], "$1\r\ne\r\n"),
-            (&["SETRANGE", "s", "6", "Redis"], ":11\r\n"),
-            (&["GET", "s"], "$11\r\nHello Redis\r\n"),
-            (&["SETRANGE", "z", "3", "ab"], ":5\r\n"),
-            (&["GET", "z"], "$5\r\n\0\0\0ab\r\n"),
-            (&["SETRANGE", "z", "4", "XYZ"], ":7\r\n"),
-            (&["GET", "z"], "$7\r\n\0\0\0aXYZ\r\n"),
-            // Setting nothing creates nothing and changes nothing.
-            (&["SETRANGE", "empty", "3", ""], ":0\r\n"),
-            (&["GET", "empty"], "$-1\r\n"),
-            (&["SETRANGE", "z", "100", ""], ":7\r\n"),
-            (&["SETRANGE", "z", "-1", "a"], "-ERR offset is out of range\r\n"),
-        ],
-    );
+    let appends_and_ranges: &[(&[&str], &str)] = &[
+        (&["APPEND", "s", "Hello"], ":5\r\n"),
+        (&["APPEND", "s", " World"], ":11\r\n"),
+        (&["APPEND", "s", ""], ":11\r\n"),
+        (&["STRLEN", "s"], ":11\r\n"),
+        (&["STRLEN", "none"], ":0\r\n"),
+        (&["GETRANGE", "s", "0", "4"], "$5\r\nHello\r\n"),
+        (&["GETRANGE", "s", "-5", "-1"], "$5\r\nWorld\r\n"),
+        (&["GETRANGE", "s", "0", "-10"], "$2\r\nHe\r\n"),
+        (&["GETRANGE", "s", "-1", "-3"], "$0\r\n\r\n"),
+        (&["GETRANGE", "s", "5", "1000"], "$6\r\n World\r\n"),
+        (&["GETRANGE", "s", "20", "30"], "$0\r\n\r\n"),
+        (&["GETRANGE", "none", "0", "-1"], "$0\r\n\r\n"),
+        (&["GETRANGE", "s", "x", "1"], "-ERR value is not an integer or out of range\r\n"),
+        (&["SUBSTR", "s", "0", "-1"], "$11\r\nHello World\r\n"),
+        (&["SUBSTR", "s", "1", "1"], "$1\r\ne\r\n"),
+        (&["SETRANGE", "s", "6", "Redis"], ":11\r\n"),
+        (&["GET", "s"], "$11\r\nHello Redis\r\n"),
+        (&["SETRANGE", "z", "3", "ab"], ":5\r\n"),
+        (&["GET", "z"], "$5\r\n\0\0\0ab\r\n"),
+        (&["SETRANGE", "z", "4", "XYZ"], ":7\r\n"),
+        (&["GET", "z"], "$7\r\n\0\0\0aXYZ\r\n"),
+        // Setting nothing creates nothing and changes nothing.
+        (&["SETRANGE", "empty", "3", ""], ":0\r\n"),
+        (&["GET", "empty"], "$-1\r\n"),
+        (&["SETRANGE", "z", "100", ""], ":7\r\n"),
+        (&["SETRANGE", "z", "-1", "a"], "-ERR offset is out of range\r\n"),
+    ];
+    rt_all(&mut c, appends_and_ranges);
     rt(&mut c, &["SETRANGE", "z", "x", "a"], "-ERR value is not an integer or out of range\r\n");
     let too_long = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
     rt(&mut c, &["SETRANGE", "z", "536870912", "a"], too_long);
