@@ -1,14 +1,12 @@
 //! [`Cache`], the handle a program holds: reads, writes, barriers,
 //! shutdown, statistics and the dead-letter queue.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::futures::Notified;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -26,6 +24,7 @@ use crate::store::{Store, StoreError, Write};
 use crate::ticket::Ticket;
 use crate::txn::{Slot, Txn, whole_op};
 use crate::value::{Entry, FieldValue, MapKind, Value};
+use crate::room::RoomWait;
 use crate::view::Written;
 
 /// A write-behind cache in front of a [`Store`].
@@ -762,7 +761,7 @@ impl<S: Store> Cache<S> {
         mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
     ) -> Result<(R, Option<Ticket>, Durability)> {
         let inner = &self.inner;
-        let mut room = RoomWait::new(self);
+        let mut room = RoomWait::new(inner);
         loop {
             // No check that the cache is open here: a read-only attempt may
             // run while it closes, and `try_accept` checks every write.
@@ -833,7 +832,7 @@ impl<S: Store> Cache<S> {
         let mut shards: Vec<usize> = keys.iter().map(|k| inner.buffer.shard_of(k)).collect();
         shards.sort_unstable();
         shards.dedup();
-        let mut room = RoomWait::new(self);
+        let mut room = RoomWait::new(inner);
         // Keys loaded because they were not resident, each with its load
         // slot. The value is used directly (the clean cache may refuse a
         // large one, and retrying until it keeps it would never end); the
@@ -1035,56 +1034,6 @@ enum Step<R> {
     Full(BoundKind),
 }
 
-/// A writer's wait for room in a full buffer, across its retries.
-struct RoomWait<'a, S: Store> {
-    cache: &'a Cache<S>,
-    started: Instant,
-    /// Registered only once the buffer was found full (even creating the
-    /// waiter touches state shared by every writer), and before the retry
-    /// that precedes every wait, so room given back in between is not missed.
-    room: Option<Pin<Box<Notified<'a>>>>,
-    _waiting: Option<Waiting<'a>>,
-}
-
-impl<'a, S: Store> RoomWait<'a, S> {
-    fn new(cache: &'a Cache<S>) -> Self {
-        RoomWait { cache, started: Instant::now(), room: None, _waiting: None }
-    }
-
-    /// Called when `bound` had no room: hurries the workers, then returns
-    /// when the writer should try again, or the policy's error.
-    async fn wait(&mut self, bound: BoundKind) -> Result<()> {
-        let inner = &self.cache.inner;
-        // The bound is marked pressed; have the workers flush now.
-        for worker in inner.progress.workers.iter() {
-            worker.wake.notify_one();
-        }
-        let Some(registered) = self.room.as_mut() else {
-            self._waiting = Some(Waiting::start(&inner.bound));
-            self.room = Some(self.register());
-            return Ok(());
-        };
-        let limit = inner.bound.limit(bound);
-        let timeout = match inner.config.full_policy {
-            FullPolicy::Reject => return Err(Error::Full { bound, limit }),
-            FullPolicy::Block { timeout } => timeout,
-            FullPolicy::WriteThrough => inner.config.block_timeout,
-        };
-        if tokio::time::timeout_at(self.started + timeout, registered.as_mut()).await.is_err() {
-            return Err(Error::FullTimeout { bound, limit, waited: self.started.elapsed() });
-        }
-        // Woken: register afresh before the next try.
-        self.room = Some(self.register());
-        Ok(())
-    }
-
-    fn register(&self) -> Pin<Box<Notified<'a>>> {
-        let mut room = Box::pin(self.cache.inner.bound.room.notified());
-        room.as_mut().enable();
-        room
-    }
-}
-
 /// Writes a direct (write-through policy) write to the store, then finishes
 /// it in the buffer like a flushed one.
 async fn write_direct<S: Store>(
@@ -1177,22 +1126,6 @@ fn carried<T, E: From<Error>>(result: Result<T>, failed: Option<E>) -> std::resu
         (Ok(done), _) => Ok(done),
         (Err(_), Some(e)) => Err(e),
         (Err(e), None) => Err(e.into()),
-    }
-}
-
-/// A writer counted as waiting for room until it is dropped.
-struct Waiting<'a>(&'a crate::bound::Bound);
-
-impl<'a> Waiting<'a> {
-    fn start(bound: &'a crate::bound::Bound) -> Self {
-        bound.start_waiting();
-        Waiting(bound)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.stop_waiting();
     }
 }
 

@@ -144,6 +144,7 @@ mod rate;
 mod record;
 mod refusals;
 mod retry;
+mod room;
 mod score_map;
 mod stats;
 pub mod store;
