@@ -8,7 +8,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
 use crate::clock::{WallClock, system_micros, unix_millis};
 use crate::collect;
@@ -16,11 +15,11 @@ use crate::config::{CacheBuilder, Config, FullPolicy};
 use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::{Attempt, Inner, Multi, Prepaid};
 use crate::error::{BoundKind, Error, Result, Shape};
-use crate::flusher::{self, Outcome};
+use crate::flusher;
 use crate::log::{self, Durability, Log};
 use crate::op::{Group, Op, Pending};
 use crate::stats::Stats;
-use crate::store::{Store, StoreError, Write};
+use crate::store::{Store, StoreError};
 use crate::ticket::Ticket;
 use crate::txn::{Slot, Txn, whole_op};
 use crate::value::{Entry, FieldValue, MapKind, Value};
@@ -801,7 +800,7 @@ impl<S: Store> Cache<S> {
                 Attempt::Direct(r, write, s, durable) => {
                     // Detached, so that a caller who gives up (a timeout)
                     // cannot leave the op in flight in the buffer for ever.
-                    let direct = tokio::spawn(write_direct(inner.clone(), write, s, durable));
+                    let direct = tokio::spawn(crate::write_through::write_direct(inner.clone(), write, s, durable));
                     let ticket = direct.await.map_err(|_| Error::Stopped)??;
                     return Ok((r, Some(ticket), Durability::default()));
                 }
@@ -1032,55 +1031,6 @@ enum Step<R> {
     Load(Vec<Bytes>),
     /// No room for the writes: wait for it, then try again.
     Full(BoundKind),
-}
-
-/// Writes a direct (write-through policy) write to the store, then finishes
-/// it in the buffer like a flushed one.
-async fn write_direct<S: Store>(
-    inner: Arc<Inner<S>>,
-    write: Write,
-    s: usize,
-    durable: Option<jotter_wal::Pending>,
-) -> Result<Ticket> {
-    let logged = match durable {
-        Some(durable) => log::durable(durable).await,
-        None => Ok(()),
-    };
-    let result = match logged {
-        // Not in the log: not acknowledged, so not sent either.
-        Err(e) => Err(e),
-        Ok(()) => {
-            let mut outcomes = [Outcome::Stored];
-            let deadline = Instant::now() + inner.config.block_timeout;
-            let mut rng = fastrand::Rng::new();
-            let sent = flusher::write_isolating(
-                &inner,
-                std::slice::from_ref(&write),
-                &mut outcomes,
-                &mut rng,
-                Some(deadline),
-            )
-            .await;
-            match (sent, &outcomes[0]) {
-                (Err(e), _) => Err(Error::Store(e)),
-                (Ok(()), Outcome::Dead { error, .. }) => {
-                    Err(Error::Store(StoreError::permanent(error.clone())))
-                }
-                (Ok(()), Outcome::Stored) => Ok(()),
-            }
-        }
-    };
-    {
-        let mut shard = inner.buffer.lock(s);
-        shard.direct_writes -= 1;
-        inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
-    }
-    // The worker may be waiting to publish a watermark past this write (a
-    // barrier), and writes of this key queued behind it may now go direct.
-    inner.progress.workers[inner.buffer.worker_of(s)].wake.notify_one();
-    inner.bound.room.notify_waiters();
-    result?;
-    Ok(Ticket::done(write.version, write.key))
 }
 
 /// A filter of every key `store` holds, listed once, page by page: the

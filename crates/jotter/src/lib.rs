@@ -152,6 +152,7 @@ mod tick;
 mod ticket;
 mod txn;
 mod value;
+mod write_through;
 mod view;
 
 /// The README's example, compiled as a doctest so it stays true.
