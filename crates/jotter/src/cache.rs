@@ -11,20 +11,21 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{WallClock, system_micros, unix_millis};
 use crate::collect;
-use crate::config::{CacheBuilder, Config, FullPolicy};
+use crate::config::{CacheBuilder, Config};
 use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::{Attempt, Inner, Multi, Prepaid};
 use crate::error::{BoundKind, Error, Result, Shape};
 use crate::flusher;
 use crate::log::{self, Durability, Log};
 use crate::op::{Group, Op, Pending};
+use crate::room::RoomWait;
 use crate::stats::Stats;
 use crate::store::{Store, StoreError};
 use crate::ticket::Ticket;
 use crate::txn::{Slot, Txn, whole_op};
 use crate::value::{Entry, FieldValue, MapKind, Value};
-use crate::room::RoomWait;
 use crate::view::Written;
+use crate::write;
 
 /// A write-behind cache in front of a [`Store`].
 ///
@@ -254,15 +255,14 @@ impl<S: Store> Cache<S> {
         mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
     ) -> std::result::Result<(R, Vec<Ticket>, Durability), E> {
         let mut failed = None;
-        let result = self
-            .write_deferred(key.clone(), false, |_| {
-                let mut slots = [Slot::blind(key.clone())];
-                let r = f(&mut Txn::new(&mut slots, unix_millis()))
-                    .map_err(|e| stand_in(&mut failed, e))?;
-                let [slot] = slots;
-                Ok((slot.op, r, None))
-            })
-            .await;
+        let result = write::write_deferred(&self.inner, key.clone(), false, |_| {
+            let mut slots = [Slot::blind(key.clone())];
+            let r = f(&mut Txn::new(&mut slots, unix_millis()))
+                .map_err(|e| stand_in(&mut failed, e))?;
+            let [slot] = slots;
+            Ok((slot.op, r, None))
+        })
+        .await;
         let (r, ticket, durability) = carried(result, failed)?;
         Ok((r, ticket.into_iter().collect(), durability))
     }
@@ -284,8 +284,8 @@ impl<S: Store> Cache<S> {
     ) -> Result<(R, Vec<Ticket>, Durability)> {
         match keys {
             [key] => {
-                let (r, ticket, durability) = self
-                    .write_deferred(key.clone(), true, |entry| {
+                let (r, ticket, durability) =
+                    write::write_deferred(&self.inner, key.clone(), true, |entry| {
                         let now = unix_millis();
                         let mut slots = [Slot::new(key.clone(), entry, now)];
                         let r = f(&mut Txn::new(&mut slots, now))?;
@@ -409,7 +409,8 @@ impl<S: Store> Cache<S> {
     pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
         let op = whole_op(value.into(), None);
         let (_, ticket) =
-            self.write(key.into(), false, |_| Ok((Some(op.clone()), (), None))).await?;
+            write::write(&self.inner, key.into(), false, |_| Ok((Some(op.clone()), (), None)))
+                .await?;
         Ok(ticket.expect("a put always writes"))
     }
 
@@ -420,7 +421,8 @@ impl<S: Store> Cache<S> {
     /// As [`put`](Cache::put).
     pub async fn delete(&self, key: impl Into<Bytes>) -> Result<Ticket> {
         let (_, ticket) =
-            self.write(key.into(), false, |_| Ok((Some(Op::Delete), (), None))).await?;
+            write::write(&self.inner, key.into(), false, |_| Ok((Some(Op::Delete), (), None)))
+                .await?;
         Ok(ticket.expect("a delete always writes"))
     }
 
@@ -732,87 +734,6 @@ impl<S: Store> Cache<S> {
         shard.invalidate_load(key);
         self.inner.clean.remove(key);
         self.inner.forget_view(&mut shard, key);
-    }
-
-    /// Accepts one write computed by `f` from the key's value (or blind, if
-    /// `needs_view` is false), applying the full policy.
-    ///
-    /// With a view, `f` owns the key's current entry (taken from where the
-    /// buffer keeps it) and gives back the entry after its write, which the
-    /// buffer then keeps: a field write changes a large map in place.
-    async fn write<R>(
-        &self,
-        key: Bytes,
-        needs_view: bool,
-        f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
-    ) -> Result<(R, Option<Ticket>)> {
-        let (r, ticket, durability) = self.write_deferred(key, needs_view, f).await?;
-        durability.wait().await?;
-        Ok((r, ticket))
-    }
-
-    /// [`write`](Cache::write), handing back the log records' durability
-    /// instead of waiting for it.
-    async fn write_deferred<R>(
-        &self,
-        key: Bytes,
-        needs_view: bool,
-        mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
-    ) -> Result<(R, Option<Ticket>, Durability)> {
-        let inner = &self.inner;
-        let mut room = RoomWait::new(inner);
-        loop {
-            // No check that the cache is open here: a read-only attempt may
-            // run while it closes, and `try_accept` checks every write.
-            let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, entry: Option<Entry>| {
-                let (op, r, after) = f(entry)?;
-                // Copied once here: the buffer keeps the op and the view.
-                let op = op.map(Op::into_owned);
-                let written = op.as_ref().map(Written::of);
-                let after = match &op {
-                    Some(op) if needs_view => crate::owned::adopt(after, op),
-                    _ => after,
-                };
-                let attempt = match op {
-                    None => Attempt::Accepted(r, None, None),
-                    Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
-                };
-                if needs_view && matches!(attempt, Attempt::Accepted(..)) {
-                    inner.put_view(shard, &key, after, written);
-                }
-                Ok::<_, Error>(attempt)
-            };
-            let attempt = if needs_view {
-                inner.with_view(&key, true, attempt).await??
-            } else {
-                let s = inner.buffer.shard_of(&key);
-                let mut shard = inner.buffer.lock(s);
-                attempt(&mut shard, s, None)?
-            };
-            match attempt {
-                Attempt::Accepted(r, ticket, durable) => {
-                    let mut durability = Durability::default();
-                    if let Some(durable) = durable {
-                        durability.push(durable);
-                    }
-                    return Ok((r, ticket, durability));
-                }
-                Attempt::Direct(r, write, s, durable) => {
-                    // Detached, so that a caller who gives up (a timeout)
-                    // cannot leave the op in flight in the buffer for ever.
-                    let direct = tokio::spawn(crate::write_through::write_direct(inner.clone(), write, s, durable));
-                    let ticket = direct.await.map_err(|_| Error::Stopped)??;
-                    return Ok((r, Some(ticket), Durability::default()));
-                }
-                Attempt::Full { bound, key_pending } => {
-                    debug_assert!(
-                        key_pending || inner.config.full_policy != FullPolicy::WriteThrough,
-                        "write-through goes direct unless the key is pending"
-                    );
-                    room.wait(bound).await?;
-                }
-            }
-        }
     }
 
     /// [`transact`](Cache::transact) over several keys: their shards are
@@ -1230,7 +1151,7 @@ mod tests {
                 .flush_workers(2)
                 .flush_interval(Duration::from_millis(5))
                 .max_pending_entries(2)
-                .full_policy(FullPolicy::WriteThrough)
+                .full_policy(crate::FullPolicy::WriteThrough)
                 .dead_letter_after(1000)
                 .retry_backoff(Duration::from_secs(1), Duration::from_secs(1))
         };

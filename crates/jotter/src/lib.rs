@@ -152,8 +152,9 @@ mod tick;
 mod ticket;
 mod txn;
 mod value;
-mod write_through;
 mod view;
+mod write;
+mod write_through;
 
 /// The README's example, compiled as a doctest so it stays true.
 #[cfg(doctest)]
