@@ -150,6 +150,7 @@ mod stats;
 pub mod store;
 mod tick;
 mod ticket;
+mod transaction;
 mod txn;
 mod value;
 mod view;
