@@ -16,6 +16,7 @@ use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
 use crate::engine::Inner;
 use crate::error::{Error, Result, Shape};
 use crate::flusher;
+use crate::listing;
 use crate::log::{self, Durability, Log};
 use crate::op::Op;
 use crate::stats::Stats;
@@ -167,8 +168,7 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`get`](Cache::get).
     pub async fn get_entry(&self, key: impl Into<Bytes>) -> Result<Option<Entry>> {
-        let entry = self.inner.with_view(&key.into(), false, |_, _, entry| entry).await?;
-        Ok(entry.filter(|e| e.expires_at.is_none() || !e.is_expired(unix_millis())))
+        self.inner.live_entry(&key.into()).await
     }
 
     /// Reads and writes several keys as one atomic step: `f` runs with every
@@ -280,63 +280,7 @@ impl<S: Store> Cache<S> {
     ///
     /// [`Error::Store`] if the store cannot be read or cannot list keys.
     pub async fn keys(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<Bytes>> {
-        let mut after = after.map(Bytes::copy_from_slice);
-        loop {
-            let (live, store_upper) = self.keys_page(after.as_deref(), limit).await?;
-            match store_upper {
-                // Every key of a full store page was deleted or expired in
-                // the buffer: an empty answer would end the listing early.
-                Some(upper) if live.is_empty() => after = Some(upper),
-                _ => return Ok(live),
-            }
-        }
-    }
-
-    /// One page of [`keys`](Cache::keys), and the store page's last key if
-    /// the store may hold more.
-    async fn keys_page(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<(Vec<Bytes>, Option<Bytes>)> {
-        let inner = &self.inner;
-        let limit = limit.max(1);
-        let now = unix_millis();
-        let departures = inner.buffer.departures();
-        let stored = inner.guarded(inner.store.keys(after, limit, now)).await?;
-        // The store's page ends at its last key; pending keys past it belong
-        // to a later page, unless the store has no more.
-        let mut upper = last_of_full(&stored, limit);
-        let mut candidates = inner.buffer.keys_in(after, upper.as_deref());
-        candidates.extend(stored);
-        // A key pending when the store listed, stored and gone from the
-        // buffer before the buffer was read, is in neither look: if any key
-        // left the buffer meanwhile, list the store again. A key still in
-        // the buffer when it was read is a candidate already; one that was
-        // not is in the store by then, and stays there while it lives.
-        if inner.buffer.departures() != departures {
-            let again = inner.store.keys(after, limit, now).await?;
-            // Candidates go only as far as both listings are complete.
-            if let Some(last) = last_of_full(&again, limit)
-                && upper.as_ref().is_none_or(|u| last < *u)
-            {
-                upper = Some(last);
-            }
-            candidates.extend(again);
-            if let Some(upper) = &upper {
-                candidates.retain(|k| k <= upper);
-            }
-        }
-        let mut live = Vec::with_capacity(candidates.len().min(limit));
-        for key in candidates {
-            if live.len() >= limit {
-                break;
-            }
-            if self.get_entry(key.clone()).await?.is_some() {
-                live.push(key);
-            }
-        }
-        Ok((live, upper))
+        listing::keys(&self.inner, after, limit).await
     }
 
     /// Deletes up to `limit` keys whose expiry has passed, as the store
@@ -725,12 +669,6 @@ async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::Known
         known.insert_hash(hash);
     }
     Ok(known)
-}
-
-/// The last key of a store listing that filled its `limit` (the store may
-/// hold more past it), or `None` if the listing reached the end.
-fn last_of_full(listed: &[Bytes], limit: usize) -> Option<Bytes> {
-    (listed.len() >= limit).then(|| listed.last().cloned()).flatten()
 }
 
 impl<S: Store> Drop for Cache<S> {

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bound::Bound;
 use crate::buffer::{Buffer, Queue, Shard};
-use crate::clock::{VersionClock, WallClock};
+use crate::clock::{VersionClock, WallClock, unix_millis};
 use crate::config::{Config, FullPolicy, WriteMode};
 use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
@@ -311,6 +311,13 @@ impl<S: Store> Inner<S> {
                 return Ok(f(&mut shard, s, value.flatten()));
             }
         }
+    }
+
+    /// The key's entry, as a read finds it: the newest accepted write,
+    /// loaded from the store on a miss; an expired key is absent.
+    pub(crate) async fn live_entry(&self, key: &Bytes) -> Result<Option<Entry>> {
+        let entry = self.with_view(key, false, |_, _, entry| entry).await?;
+        Ok(entry.filter(|e| e.expires_at.is_none() || !e.is_expired(unix_millis())))
     }
 
     /// Reads a key from the store, unless the known-keys filter says the

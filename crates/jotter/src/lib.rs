@@ -131,6 +131,7 @@ mod engine;
 mod error;
 mod flusher;
 mod known_keys;
+mod listing;
 mod log;
 mod log_format;
 mod loggable;
