@@ -9,18 +9,16 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
 
-use crate::clock::{WallClock, system_micros, unix_millis};
-use crate::collect;
-use crate::config::{CacheBuilder, Config};
-use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
+use crate::clock::unix_millis;
+use crate::config::CacheBuilder;
+use crate::dead_letter::{DeadLetter, ReplayReport};
 use crate::engine::Inner;
 use crate::error::{Error, Result, Shape};
-use crate::flusher;
 use crate::listing;
-use crate::log::{self, Durability, Log};
+use crate::log::Durability;
 use crate::op::Op;
 use crate::stats::Stats;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::ticket::Ticket;
 use crate::transaction;
 use crate::txn::{Slot, Txn, whole_op};
@@ -74,81 +72,14 @@ pub struct ShutdownReport {
 }
 
 impl<S: Store> Cache<S> {
+    /// The handle of a started cache (see `start.rs`).
+    pub(crate) fn from_parts(inner: Arc<Inner<S>>, tasks: Vec<JoinHandle<()>>) -> Self {
+        Cache { inner, tasks: Mutex::new(tasks) }
+    }
+
     /// A builder for a cache in front of `store`.
     pub fn builder(store: S) -> CacheBuilder<S> {
         CacheBuilder::new(store)
-    }
-
-    pub(crate) async fn start(store: S, config: Config) -> Result<Self> {
-        Self::start_with_clock(store, config, system_micros).await
-    }
-
-    pub(crate) async fn start_with_clock(
-        store: S,
-        config: Config,
-        wall: WallClock,
-    ) -> Result<Self> {
-        let (log, recovery, dead) = match &config.log {
-            Some(log_config) => {
-                let (log, recovery) = Log::open(log_config)?;
-                // Beside the log, not in the store, which may be the very
-                // thing that refused them.
-                let path = log_config.dir.join("dead-letters");
-                let dead = DeadLetters::open(&path).map_err(|e| Error::Recovery(e.to_string()))?;
-                (Some(log), Some(recovery), dead)
-            }
-            None => (None, None, DeadLetters::default()),
-        };
-        let mut down_at_start = None;
-        let floor = match store.max_version().await {
-            Ok(floor) => floor,
-            // With a log, the cache can start while the store is down: the
-            // clock's last persisted reading (plus a margin) and the
-            // replayed versions keep new versions above the old ones.
-            Err(e) if e.is_transient() && config.log.is_some() => {
-                let persisted = config.log.as_ref().and_then(log::read_clock).unwrap_or(0);
-                down_at_start = Some(e);
-                persisted.saturating_add(log::CLOCK_MARGIN)
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let workers = config.flush_workers;
-        let known = if config.known_keys { Some(list_known_keys(&store).await?) } else { None };
-        let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead, known));
-        if let Some(e) = down_at_start {
-            // Open from the start: no batch is tried until a probe finds
-            // the store, and that probe raises the clock above its versions.
-            inner.health.trip(&StoreError::unavailable(e.message()), 0);
-        }
-        if let Some(recovery) = recovery {
-            inner.buffer.reserve(usize::try_from(recovery.records()).unwrap_or(0));
-            let mut replayed = 0u64;
-            for item in recovery {
-                let r = log::replayed(item)?;
-                // A write that ended in the dead-letter queue before the
-                // crash stays there; replaying it would only refuse it again.
-                if inner.progress.dead.error_for(&r.key, r.version).is_some() {
-                    continue;
-                }
-                inner.replay(r.key, r.version, r.op, r.lsn);
-                replayed += 1;
-            }
-            if replayed > 0 {
-                let (entries, bytes) = inner.bound.used();
-                tracing::info!(
-                    replayed,
-                    entries,
-                    bytes,
-                    "replayed the write-ahead log; flushing what the store lacks"
-                );
-            }
-        }
-        let mut tasks: Vec<_> =
-            (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
-        tasks.push(tokio::spawn(inner.clone().tick_clock()));
-        tasks.push(tokio::spawn(crate::outage::probe(inner.clone())));
-        tasks.push(tokio::spawn(collect::run(inner.clone())));
-        Ok(Cache { inner, tasks: Mutex::new(tasks) })
     }
 
     /// The key's value: the newest accepted write, whether or not it is in
@@ -648,29 +579,6 @@ impl<S: Store> Cache<S> {
     }
 }
 
-/// A filter of every key `store` holds, listed once, page by page: the
-/// keys' hashes are kept (8 bytes each) until the count sizes the filter.
-async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::KnownKeys> {
-    const PAGE: usize = 10_000;
-    let mut hashes = Vec::new();
-    let mut after: Option<Bytes> = None;
-    loop {
-        // Expiry 0: expired keys are listed too; they are still in the store
-        // until the sweep deletes them.
-        let page = store.keys(after.as_deref(), PAGE, 0).await?;
-        hashes.extend(page.iter().map(|k| crate::known_keys::key_hash(k)));
-        if page.len() < PAGE {
-            break;
-        }
-        after = page.last().cloned();
-    }
-    let known = crate::known_keys::KnownKeys::with_capacity(hashes.len() as u64);
-    for hash in hashes {
-        known.insert_hash(hash);
-    }
-    Ok(known)
-}
-
 impl<S: Store> Drop for Cache<S> {
     fn drop(&mut self) {
         self.inner.cancel.cancel();
@@ -715,24 +623,6 @@ mod tests {
     use super::*;
     use crate::engine::Attempt;
     use crate::store::MemoryStore;
-
-    /// Versions restarting at zero (docs/DESIGN.md): after a restart whose wall clock went back (and with no log),
-    /// new writes must still be versioned above what the store holds, or the
-    /// store would refuse them as stale.
-    #[tokio::test(start_paused = true)]
-    async fn versions_stay_above_the_store_when_the_clock_goes_back() {
-        let store = MemoryStore::new();
-        let config = Cache::builder(store.clone()).config;
-        let first =
-            Cache::start_with_clock(store.clone(), config.clone(), || 1_000_000_000).await.unwrap();
-        first.put("k", "new").await.unwrap();
-        first.shutdown(Duration::from_secs(5)).await;
-
-        let behind = Cache::start_with_clock(store.clone(), config, || 1).await.unwrap();
-        behind.put("k", "newer").await.unwrap();
-        behind.flush().await.unwrap();
-        assert_eq!(store.snapshot()[&Bytes::from("k")], Value::from("newer"));
-    }
 
     fn put_op(v: &'static str) -> Op {
         Op::Put { value: Bytes::from_static(v.as_bytes()), expires_at: None }

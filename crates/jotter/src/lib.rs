@@ -147,6 +147,7 @@ mod refusals;
 mod retry;
 mod room;
 mod score_map;
+mod start;
 mod stats;
 pub mod store;
 mod tick;
