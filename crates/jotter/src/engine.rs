@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use quick_cache::Weighter;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::bound::Bound;
 use crate::buffer::{Buffer, Queue, Shard};
+use crate::clean::{CleanCache, clean_cache};
 use crate::clock::{VersionClock, WallClock, unix_millis};
 use crate::config::{Config, FullPolicy, WriteMode};
 use crate::dead_letter::DeadLetters;
@@ -28,50 +28,14 @@ use crate::op::{Group, OP_OVERHEAD, Op, Pending};
 use crate::owned::own;
 use crate::rate::RateLimit;
 use crate::stats::{self, Counters};
-use crate::store::{Store, Write};
+use crate::store::{Store, StoreError, Write};
 use crate::ticket::{Progress, Ticket};
 use crate::value::Entry;
 use crate::view::{ViewDelta, Written};
 
-/// Clean entries: values the store already holds, or `None` for a key the
-/// store is known not to have. Evictable at will; the write buffer, not
-/// this cache, holds what is not yet stored.
-pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Entry>, CleanWeight>;
-
 /// Clock ticks between two rounds of housekeeping, metrics and the log's
 /// checkpoint (20 × 5 ms = 100 ms).
 const HOUSEKEEPING_TICKS: u32 = 20;
-
-/// Bytes a clean entry accounts for beyond its key and value: what the
-/// process holds for it, measured (RSS of the server after 190,000 misses
-/// cached as absent, 16-byte keys: 149 bytes each, 133 beyond the key: the
-/// cache's slot and index, the key's copy and its shared header), plus
-/// for a value its allocation's header and rounding and its shared header.
-const CLEAN_OVERHEAD: u64 = 176;
-
-/// The clean cache, sized in bytes. Half of it is kept for entries seen
-/// once (quick_cache's default keeps 3 %): what a write-behind cache holds
-/// clean was mostly just written, and is read again soon after (read your
-/// writes), so recency matters more here than in a read cache, where the
-/// default guards against a scan flushing out the hot set.
-fn clean_cache(items: usize, bytes: u64) -> CleanCache {
-    let options = quick_cache::OptionsBuilder::new()
-        .estimated_items_capacity(items)
-        .weight_capacity(bytes)
-        .hot_allocation(0.5)
-        .build()
-        .expect("the clean cache's options are valid");
-    CleanCache::with_options(options, CleanWeight, Default::default(), Default::default())
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CleanWeight;
-
-impl Weighter<Bytes, Option<Entry>> for CleanWeight {
-    fn weight(&self, key: &Bytes, value: &Option<Entry>) -> u64 {
-        (key.len() + value.as_ref().map_or(0, Entry::weight)) as u64 + CLEAN_OVERHEAD
-    }
-}
 
 /// Everything the cache handle and the flush workers share.
 #[derive(Debug)]
@@ -318,6 +282,25 @@ impl<S: Store> Inner<S> {
     pub(crate) async fn live_entry(&self, key: &Bytes) -> Result<Option<Entry>> {
         let entry = self.with_view(key, false, |_, _, entry| entry).await?;
         Ok(entry.filter(|e| e.expires_at.is_none() || !e.is_expired(unix_millis())))
+    }
+
+    /// Runs a read of the store through the circuit: refused at once while
+    /// the store is unavailable, and opening the circuit if it finds the
+    /// store unavailable.
+    pub(crate) async fn guarded<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        if let Some(refused) = self.health.refusal() {
+            return Err(refused);
+        }
+        let result = call.await;
+        if let Err(e) = &result
+            && e.is_unavailable()
+        {
+            self.health.trip(e, self.bound.used().0);
+        }
+        result
     }
 
     /// Reads a key from the store, unless the known-keys filter says the

@@ -123,6 +123,7 @@
 mod bound;
 mod buffer;
 mod cache;
+mod clean;
 mod clock;
 mod collect;
 mod config;
@@ -141,6 +142,7 @@ mod outage;
 mod owned;
 mod pending_keys;
 mod pending_ops;
+mod probe;
 mod rate;
 mod record;
 mod refusals;
