@@ -24,9 +24,7 @@ use foldhash::fast::FixedState;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::OnceCell;
 
-use crate::op::Pending;
 use crate::pending_keys::PendingKeys;
-use crate::pending_ops::Ops;
 use crate::value::Entry;
 
 /// Shards per flush worker: enough that writers rarely meet on one lock.
@@ -46,41 +44,6 @@ pub(crate) struct LoadSlot {
 impl LoadSlot {
     pub(crate) fn is_stale(&self) -> bool {
         self.stale.load(Ordering::Acquire)
-    }
-}
-
-/// A key's pending ops, oldest first, and the key's current entry if known.
-#[derive(Debug, Default)]
-pub(crate) struct Queue {
-    ops: Ops,
-    /// The key's entry after all its ops (`Some(None)`: absent), kept up to
-    /// date as ops arrive. Without it, every read or field write of a key
-    /// with a pending field change would rebuild the whole map from the
-    /// clean copy: one copy of a 100,000-member leaderboard per `ZINCRBY`.
-    /// A writer takes it out, changes it in place and puts it back; `None`
-    /// when not known (it is then rebuilt from the clean copy and the ops).
-    /// Boxed: most keys never have one, and every pending key pays for
-    /// this field. Read and changed only through `view.rs`, which keeps
-    /// what it counts in the pending bound true.
-    pub(crate) view: Option<Box<crate::view::View>>,
-}
-
-impl Queue {
-    pub(crate) fn new(first: Pending) -> Self {
-        Queue { ops: Ops::One(first), view: None }
-    }
-}
-
-impl std::ops::Deref for Queue {
-    type Target = Ops;
-    fn deref(&self) -> &Self::Target {
-        &self.ops
-    }
-}
-
-impl std::ops::DerefMut for Queue {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.ops
     }
 }
 

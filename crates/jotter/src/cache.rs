@@ -768,7 +768,7 @@ mod tests {
         let key = Bytes::from("board");
         let kept = |cache: &Cache<MemoryStore>| {
             let shard = cache.inner.buffer.lock(cache.inner.buffer.shard_of(&key));
-            match shard.entries.get(&key).and_then(crate::buffer::Queue::kept) {
+            match shard.entries.get(&key).and_then(crate::queue::Queue::kept) {
                 Some(Some(Entry { value: Value::Scores(m), .. })) => Arc::as_ptr(m) as usize,
                 other => panic!("no kept map: {other:?}"),
             }

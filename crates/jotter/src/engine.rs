@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::bound::Bound;
-use crate::buffer::{Buffer, Queue, Shard};
+use crate::buffer::{Buffer, Shard};
 use crate::clean::{CleanCache, clean_cache};
 use crate::clock::{VersionClock, WallClock, unix_millis};
 use crate::config::{Config, FullPolicy, WriteMode};
@@ -26,6 +26,7 @@ use crate::log::Log;
 use crate::memory::MemoryBudget;
 use crate::op::{Group, OP_OVERHEAD, Op, Pending};
 use crate::owned::own;
+use crate::queue::Queue;
 use crate::rate::RateLimit;
 use crate::stats::{self, Counters};
 use crate::store::{Store, StoreError, Write};

@@ -143,6 +143,7 @@ mod owned;
 mod pending_keys;
 mod pending_ops;
 mod probe;
+mod queue;
 mod rate;
 mod record;
 mod refusals;

@@ -12,7 +12,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
-use crate::buffer::Queue;
+use crate::queue::Queue;
 
 #[derive(Debug)]
 struct Node {

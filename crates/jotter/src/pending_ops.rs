@@ -149,6 +149,6 @@ mod sizes {
     #[test]
     fn a_pending_op_stays_within_112_bytes() {
         assert!(std::mem::size_of::<crate::op::Pending>() <= 112);
-        assert!(std::mem::size_of::<crate::buffer::Queue>() <= 120);
+        assert!(std::mem::size_of::<crate::queue::Queue>() <= 120);
     }
 }
