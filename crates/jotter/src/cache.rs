@@ -17,6 +17,7 @@ use crate::error::{Error, Result, Shape};
 use crate::listing;
 use crate::log::Durability;
 use crate::op::Op;
+use crate::shutdown::{self, ShutdownReport};
 use crate::stats::Stats;
 use crate::store::Store;
 use crate::ticket::Ticket;
@@ -54,21 +55,6 @@ pub enum Edit {
         /// The fields to change, each at most once.
         changes: Vec<(Bytes, Option<FieldValue>)>,
     },
-}
-
-/// What [`Cache::shutdown`] achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ShutdownReport {
-    /// Whether every accepted write reached the store (or the dead-letter
-    /// queue) within the timeout.
-    pub drained: bool,
-    /// Writes still pending when the workers stopped.
-    pub pending_entries: u64,
-    /// Bytes they hold.
-    pub pending_bytes: u64,
-    /// Writes in the dead-letter queue.
-    pub dead_letters: u64,
 }
 
 impl<S: Store> Cache<S> {
@@ -455,48 +441,13 @@ impl<S: Store> Cache<S> {
     /// Stops accepting writes, drains the buffer to the store for up to
     /// `timeout`, stops the workers and reports what is left.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
-        let inner = &self.inner;
-        inner.closing.store(true, Ordering::SeqCst);
-        // A write versions and queues under its shard lock after checking
-        // `closing` there: once every shard lock has been taken, every write
-        // is either refused or already in the buffer, below the drain's mark.
-        for s in 0..inner.buffer.shard_count() {
-            drop(inner.buffer.lock(s));
-        }
-        // Writers waiting for room re-check and see the cache closing.
-        inner.bound.room.notify_waiters();
-        let drain = inner.progress.wait_all(inner.clock.last());
-        let drained = matches!(tokio::time::timeout(timeout, drain).await, Ok(Ok(())));
-        inner.cancel.cancel();
-        if drained {
-            // Nothing is pending: the next start has nothing to replay.
-            inner.checkpoint_log();
-        }
-        if let Some(log) = &inner.log {
-            log.persist_clock(inner.clock.last());
-        }
-        let tasks = std::mem::take(&mut *self.tasks.lock());
-        for task in tasks {
-            if let Err(e) = task.await {
-                tracing::error!(error = %e, "a flush worker ended abnormally");
-            }
-        }
-        let (pending_entries, pending_bytes) = inner.bound.used();
-        if !drained {
-            tracing::warn!(pending_entries, "shutdown timed out with writes not yet in the store");
-        }
-        ShutdownReport {
-            drained,
-            pending_entries,
-            pending_bytes,
-            dead_letters: inner.progress.dead.len(),
-        }
+        shutdown::shutdown(&self.inner, &self.tasks, timeout).await
     }
 
     /// Whether the store answers: up, or unavailable since when, with its
     /// last error and whether a probe is in flight. While it is unavailable
     /// no batches are sent, and reads that need the store are refused with
-    /// an unavailable [`StoreError`]; writes go on.
+    /// an unavailable [`StoreError`](crate::StoreError); writes go on.
     #[must_use]
     pub fn store_state(&self) -> crate::outage::StoreState {
         self.inner.health.state()

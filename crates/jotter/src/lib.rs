@@ -150,6 +150,7 @@ mod refusals;
 mod retry;
 mod room;
 mod score_map;
+mod shutdown;
 mod start;
 mod stats;
 pub mod store;
@@ -167,7 +168,7 @@ mod write_through;
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
-pub use cache::{Cache, Edit, ShutdownReport};
+pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
@@ -175,6 +176,7 @@ pub use log::Durability;
 pub use loggable::{LogKey, LogText};
 pub use outage::StoreState;
 pub use score_map::ScoreMap;
+pub use shutdown::ShutdownReport;
 pub use stats::Stats;
 pub use store::{
     Change, Faults, FieldChange, MemoryStore, Store, StoreError, StoreErrorKind, Write,
