@@ -145,6 +145,7 @@ mod pending_ops;
 mod probe;
 mod queue;
 mod rate;
+mod read;
 mod record;
 mod refusals;
 mod retry;
