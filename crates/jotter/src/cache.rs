@@ -474,7 +474,7 @@ impl<S: Store> Cache<S> {
     pub fn is_persisted(&self, key: &[u8]) -> bool {
         let key = Bytes::copy_from_slice(key);
         let shard = self.inner.buffer.lock(self.inner.buffer.shard_of(&key));
-        !shard.entries.contains_key(&key) && !self.inner.progress.dead.has_key(&key)
+        !shard.has_pending(&key) && !self.inner.progress.dead.has_key(&key)
     }
 
     /// The writes the store refused for good, with its errors.
@@ -719,7 +719,7 @@ mod tests {
         let key = Bytes::from("board");
         let kept = |cache: &Cache<MemoryStore>| {
             let shard = cache.inner.buffer.lock(cache.inner.buffer.shard_of(&key));
-            match shard.entries.get(&key).and_then(crate::queue::Queue::kept) {
+            match shard.queue(&key).and_then(crate::queue::Queue::kept) {
                 Some(Some(Entry { value: Value::Scores(m), .. })) => Arc::as_ptr(m) as usize,
                 other => panic!("no kept map: {other:?}"),
             }

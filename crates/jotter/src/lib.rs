@@ -151,6 +151,7 @@ mod refusals;
 mod retry;
 mod room;
 mod score_map;
+mod shard;
 mod shutdown;
 mod start;
 mod stats;

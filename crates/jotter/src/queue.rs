@@ -3,7 +3,7 @@
 //! (`view.rs`), which is read and changed only through the methods here so
 //! that what it counts in the pending bound stays true.
 
-use crate::op::Pending;
+use crate::op::QueuedOp;
 use crate::pending_ops::Ops;
 use crate::value::Entry;
 use crate::view::{View, ViewDelta, Written};
@@ -24,7 +24,7 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
-    pub(crate) fn new(first: Pending) -> Self {
+    pub(crate) fn new(first: QueuedOp) -> Self {
         Queue { ops: Ops::One(first), view: None }
     }
 

@@ -9,12 +9,12 @@
 
 use bytes::Bytes;
 
-use crate::buffer::Shard;
 use crate::clock::unix_millis;
 use crate::engine::Inner;
 use crate::error::Result;
 use crate::owned::own;
 use crate::queue::Queue;
+use crate::shard::Shard;
 use crate::store::{Store, StoreError};
 use crate::value::Entry;
 use crate::view::Written;
@@ -29,7 +29,7 @@ impl<S: Store> Inner<S> {
         key: &Bytes,
         loaded: Option<Option<Entry>>,
     ) -> Option<Option<Entry>> {
-        let ops = shard.entries.get(key);
+        let ops = shard.queue(key);
         if let Some(kept) = ops.and_then(Queue::kept) {
             return Some(kept.clone());
         }
@@ -57,11 +57,8 @@ impl<S: Store> Inner<S> {
         key: &Bytes,
         loaded: Option<Option<Entry>>,
     ) -> Option<Option<Entry>> {
-        if let Some(queue) = shard.entries.get_mut(key) {
-            if let Some(kept) = queue.take_kept() {
-                return Some(kept);
-            }
-            queue.view_rebuilt();
+        if let Some(kept) = shard.take_kept(key) {
+            return Some(kept);
         }
         self.view(shard, key, loaded)
     }
@@ -77,15 +74,15 @@ impl<S: Store> Inner<S> {
         entry: Option<Entry>,
         written: Option<Written>,
     ) {
-        if let Some(queue) = shard.entries.get_mut(key) {
-            self.settle_view(queue.keep_view(entry, written));
+        if let Some(delta) = shard.keep_view(key, entry, written) {
+            self.settle_view(delta);
         }
     }
 
     /// Forgets the key's kept entry, and gives back what it counted.
     pub(crate) fn forget_view(&self, shard: &mut Shard, key: &Bytes) {
-        if let Some(queue) = shard.entries.get_mut(key) {
-            self.settle_view(queue.drop_view().1);
+        if let Some((_, delta)) = shard.drop_view(key) {
+            self.settle_view(delta);
         }
     }
 

@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::buffer::LoadSlot;
 use crate::clock::unix_millis;
 use crate::engine::{Attempt, Inner, Multi, Prepaid};
 use crate::error::{BoundKind, Error, Result};
 use crate::flusher;
 use crate::log::Durability;
-use crate::op::{Group, Pending};
+use crate::op::{Group, QueuedOp};
 use crate::room::RoomWait;
+use crate::shard::LoadSlot;
 use crate::store::Store;
 use crate::ticket::Ticket;
 use crate::txn::{Slot, Txn};
@@ -167,7 +167,7 @@ fn try_transact<R, S: Store>(
 
     let mut prepaid = Prepaid::default();
     for (key, op) in slots.iter().filter_map(|s| Some((&s.key, s.op.as_ref()?))) {
-        let own = Pending::weight_of(key, op) as u64;
+        let own = QueuedOp::weight_of(key, op) as u64;
         if own > inner.bound.max_bytes {
             return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
         }
@@ -208,7 +208,7 @@ fn try_transact<R, S: Store>(
             .filter(|slot| slot.op.is_some())
             .map(|slot| (inner.buffer.shard_of(&slot.key), crate::owned::own(&slot.key)))
             .collect();
-        Arc::new(Group { keys })
+        Arc::new(Group::new(keys))
     });
     let mut tickets = Vec::with_capacity(slots.len());
     let mut durability = Durability::default();

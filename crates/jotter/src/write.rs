@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::buffer::Shard;
 use crate::config::FullPolicy;
 use crate::engine::{Attempt, Inner};
 use crate::error::{Error, Result};
 use crate::log::Durability;
 use crate::op::Op;
 use crate::room::RoomWait;
+use crate::shard::Shard;
 use crate::store::Store;
 use crate::ticket::Ticket;
 use crate::value::Entry;
