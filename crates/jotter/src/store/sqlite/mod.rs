@@ -26,7 +26,7 @@
 //!
 //! # Schema
 //!
-//! Created on open if missing (schema version 2; a version-1 file is
+//! Created on open (see the `schema` submodule, one module per value type) if missing (schema version 2; a version-1 file is
 //! upgraded in place on open, adding the expiry columns). Keys, fields, members and
 //! values are BLOBs, so any bytes round-trip; versions are INTEGERs (a
 //! version above `i64::MAX` is refused).
@@ -122,238 +122,37 @@
 //! with a version below the key's `jotter_key_resets.version` is
 //! invisible to the rules and will be removed by the next reset.
 
-mod collect;
+//!
+//! # Where things are
+//!
+//! `options` (durability and lock waits), `connections` (the writer, the
+//! readers, opening the file), `schema` (one module per value type, the
+//! shared bookkeeping, the statements that span all types, creating and
+//! upgrading), `write` (applying a batch), `read` (a load), `listing`,
+//! `collect`, and `error` and `columns` (SQLite's failures and values).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod collect;
+mod columns;
+mod connections;
+mod error;
+mod listing;
+mod options;
+mod read;
+mod schema;
+mod write;
+
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::Connection;
 
-use super::{Change, FieldChange, Store, StoreError, Write};
-use crate::score_map::ScoreMap;
-use crate::value::{Entry, FieldValue, MapKind, Value};
-
-/// The schema version this code writes and understands.
-const SCHEMA_VERSION: u32 = 2;
-
-/// The tables other than `jotter_meta`; keep in sync with the module doc.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS jotter_strings (
-    key        BLOB PRIMARY KEY,
-    value      BLOB NOT NULL,
-    version    INTEGER NOT NULL,
-    expires_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS jotter_strings_expiry ON jotter_strings (expires_at)
-    WHERE expires_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS jotter_expiry (
-    key        BLOB PRIMARY KEY,
-    expires_at INTEGER,
-    version    INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS jotter_expiry_at ON jotter_expiry (expires_at)
-    WHERE expires_at IS NOT NULL;
-CREATE TABLE IF NOT EXISTS jotter_hashes (
-    key     BLOB,
-    field   BLOB,
-    value   BLOB NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (key, field)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS jotter_zsets (
-    key     BLOB,
-    member  BLOB,
-    score   REAL NOT NULL,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (key, member)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS jotter_key_resets (
-    key     BLOB PRIMARY KEY,
-    version INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS jotter_field_tombstones (
-    key     BLOB,
-    field   BLOB,
-    version INTEGER NOT NULL,
-    PRIMARY KEY (key, field)
-) WITHOUT ROWID;
-";
-
-/// Upgrades a version-1 file: strings gain their expiry column (the rest of
-/// version 2 is new tables, which `SCHEMA` creates).
-const MIGRATE_TO_2: &str = "ALTER TABLE jotter_strings ADD COLUMN expires_at INTEGER";
-
-const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID";
-
-// The write statements. `?1` is always the key. Each conditional statement
-// reports through its change count whether it took effect.
-
-/// Moves the key's reset version up to `?2`; one change iff it was older.
-const RESET_KEY: &str = "INSERT INTO jotter_key_resets (key, version) VALUES (?1, ?2)
-    ON CONFLICT (key) DO UPDATE SET version = excluded.version
-    WHERE excluded.version > jotter_key_resets.version";
-/// Unconditional: it runs only right after `RESET_KEY` succeeded at the same
-/// version, and a string row is never newer than its key's reset version.
-/// A map key's expiry row newer than the put (it survived the reset) is the
-/// key's expiry, and the string row takes it over.
-const PUT_STRING: &str = "INSERT INTO jotter_strings (key, value, version, expires_at)
-    VALUES (?1, ?2, ?3, coalesce(
-        (SELECT expires_at FROM jotter_expiry WHERE key = ?1 AND version > ?3),
-        CASE WHEN EXISTS (SELECT 1 FROM jotter_expiry WHERE key = ?1 AND version > ?3)
-             THEN NULL ELSE ?4 END))
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-        expires_at = excluded.expires_at";
-const DROP_STRING: &str = "DELETE FROM jotter_strings WHERE key = ?1";
-/// Rows newer than a reset survive it, as in `MemoryStore`: they were
-/// written after the reset and merely arrived before it.
-const DROP_HASH_ROWS: &str = "DELETE FROM jotter_hashes WHERE key = ?1 AND version <= ?2";
-const DROP_ZSET_ROWS: &str = "DELETE FROM jotter_zsets WHERE key = ?1 AND version <= ?2";
-const DROP_FIELD_TOMBSTONES: &str =
-    "DELETE FROM jotter_field_tombstones WHERE key = ?1 AND version <= ?2";
-const DROP_EXPIRY: &str = "DELETE FROM jotter_expiry WHERE key = ?1 AND version <= ?2";
-/// Sets a map key's expiry from a patch at `?3` if it is at least the key's
-/// reset version and newer than the expiry's own version.
-const SET_EXPIRY: &str = "INSERT INTO jotter_expiry (key, expires_at, version)
-    SELECT ?1, ?2, ?3
-    WHERE ?3 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-      AND NOT EXISTS (SELECT 1 FROM jotter_strings WHERE key = ?1 AND version >= ?3)
-    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, version = excluded.version
-    WHERE excluded.version > jotter_expiry.version";
-/// Runs only after `SET_EXPIRY` took effect: a string row older than the
-/// patch takes its expiry, so a blob's row always holds the key's newest.
-const SYNC_STRING_EXPIRY: &str =
-    "UPDATE jotter_strings SET expires_at = ?2 WHERE key = ?1 AND version < ?3";
-
-/// Sets a hash field if `?4` is at least the key's reset version (a patch's
-/// fields share its reset's version) and newer than the field's tombstone
-/// and row; one change iff it did.
-const SET_HASH_FIELD: &str = "INSERT INTO jotter_hashes (key, field, value, version)
-    SELECT ?1, ?2, ?3, ?4
-    WHERE ?4 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-      AND ?4 > coalesce((SELECT version FROM jotter_field_tombstones
-                          WHERE key = ?1 AND field = ?2), 0)
-    ON CONFLICT (key, field) DO UPDATE SET value = excluded.value, version = excluded.version
-    WHERE excluded.version > jotter_hashes.version";
-const SET_ZSET_MEMBER: &str = "INSERT INTO jotter_zsets (key, member, score, version)
-    SELECT ?1, ?2, ?3, ?4
-    WHERE ?4 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-      AND ?4 > coalesce((SELECT version FROM jotter_field_tombstones
-                          WHERE key = ?1 AND field = ?2), 0)
-    ON CONFLICT (key, member) DO UPDATE SET score = excluded.score, version = excluded.version
-    WHERE excluded.version > jotter_zsets.version";
-/// Runs only after a set took effect, so the tombstone is older than the set.
-const DROP_FIELD_TOMBSTONE: &str =
-    "DELETE FROM jotter_field_tombstones WHERE key = ?1 AND field = ?2";
-
-/// Leaves a tombstone at `?3` if it is at least the key's reset version and
-/// newer than the field's tombstone and row; one change iff it did.
-const REMOVE_HASH_FIELD: &str = "INSERT INTO jotter_field_tombstones (key, field, version)
-    SELECT ?1, ?2, ?3
-    WHERE ?3 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-      AND NOT EXISTS (SELECT 1 FROM jotter_hashes
-                       WHERE key = ?1 AND field = ?2 AND version >= ?3)
-    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
-    WHERE excluded.version > jotter_field_tombstones.version";
-const REMOVE_ZSET_MEMBER: &str = "INSERT INTO jotter_field_tombstones (key, field, version)
-    SELECT ?1, ?2, ?3
-    WHERE ?3 >= coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-      AND NOT EXISTS (SELECT 1 FROM jotter_zsets
-                       WHERE key = ?1 AND member = ?2 AND version >= ?3)
-    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
-    WHERE excluded.version > jotter_field_tombstones.version";
-/// Runs only after the tombstone was written, so the row is older than it.
-const DROP_HASH_FIELD: &str = "DELETE FROM jotter_hashes WHERE key = ?1 AND field = ?2";
-const DROP_ZSET_MEMBER: &str = "DELETE FROM jotter_zsets WHERE key = ?1 AND member = ?2";
-
-/// One statement, so one snapshot: a load never sees half of a batch even
-/// though it runs beside the writer. Tag 0 is a blob (with its expiry in
-/// the second column), 1 a hash field, 2 a scored member, 3 a map's expiry.
-const LOAD: &str = "SELECT 0, expires_at, value FROM jotter_strings WHERE key = ?1
-    UNION ALL SELECT 1, field, value FROM jotter_hashes WHERE key = ?1
-    UNION ALL SELECT 2, member, score FROM jotter_zsets WHERE key = ?1
-    UNION ALL SELECT 3, NULL, expires_at FROM jotter_expiry WHERE key = ?1";
-
-/// Live keys after `?1` (all if NULL) in byte order, at most `?2`, leaving
-/// out those expired at `?3`. A key with a string row is what that row says
-/// (as for a load, which prefers it).
-const KEYS: &str = "SELECT key FROM jotter_strings
-     WHERE (?1 IS NULL OR key > ?1) AND (expires_at IS NULL OR expires_at > ?3)
-    UNION SELECT key FROM jotter_hashes h WHERE (?1 IS NULL OR key > ?1)
-       AND NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = h.key AND e.expires_at <= ?3)
-       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = h.key)
-    UNION SELECT key FROM jotter_zsets z WHERE (?1 IS NULL OR key > ?1)
-       AND NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE e.key = z.key AND e.expires_at <= ?3)
-       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = z.key)
-    ORDER BY 1 LIMIT ?2";
-
-/// Live keys whose expiry is at or before `?1`, after `?3` (all if NULL),
-/// in byte order, at most `?2`.
-const EXPIRED: &str = "SELECT key FROM jotter_strings
-     WHERE expires_at <= ?1 AND (?3 IS NULL OR key > ?3)
-    UNION SELECT key FROM jotter_expiry e WHERE expires_at <= ?1 AND (?3 IS NULL OR key > ?3)
-       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = e.key)
-       AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE h.key = e.key)
-            OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE z.key = e.key))
-    ORDER BY 1 LIMIT ?2";
-
-/// String rows are included although they never outrun their key's reset
-/// version, so that rows written by hand still count.
-const MAX_VERSION: &str = "SELECT max(
-    coalesce((SELECT max(version) FROM jotter_key_resets), 0),
-    coalesce((SELECT max(version) FROM jotter_field_tombstones), 0),
-    coalesce((SELECT max(version) FROM jotter_strings), 0),
-    coalesce((SELECT max(version) FROM jotter_hashes), 0),
-    coalesce((SELECT max(version) FROM jotter_zsets), 0))";
-
-/// How hard SQLite works to get a commit onto the disk (`PRAGMA
-/// synchronous`), in WAL mode.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Synchronous {
-    /// No syncs: fastest, but an operating-system crash or power loss may
-    /// lose committed batches or corrupt the file.
-    Off,
-    /// Syncs only at WAL checkpoints: safe from corruption, but a power loss
-    /// may roll back the last committed batches. An application crash loses
-    /// nothing.
-    Normal,
-    /// Syncs the WAL on every commit: a committed batch survives power loss.
-    #[default]
-    Full,
-}
-
-impl Synchronous {
-    fn pragma_value(self) -> &'static str {
-        match self {
-            Synchronous::Off => "OFF",
-            Synchronous::Normal => "NORMAL",
-            Synchronous::Full => "FULL",
-        }
-    }
-}
-
-/// Options of a [`SqliteStore`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SqliteOptions {
-    /// The durability of a commit. Default: [`Synchronous::Full`].
-    pub synchronous: Synchronous,
-    /// How long a statement waits for a lock held by another connection
-    /// before it fails with a transient error. Default: 5 seconds.
-    pub busy_timeout: Duration,
-}
-
-impl Default for SqliteOptions {
-    fn default() -> Self {
-        SqliteOptions { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5) }
-    }
-}
+use super::{Store, StoreError, Write};
+use crate::value::Entry;
+use connections::{Connections, blocking};
+use error::show_key;
+pub use options::{SqliteOptions, Synchronous};
+use read::load_with;
 
 /// A [`Store`] in an SQLite file.
 ///
@@ -362,102 +161,11 @@ impl Default for SqliteOptions {
 /// WAL mode lets run beside the writer. Both are used from Tokio's blocking
 /// pool, so its futures need a Tokio runtime. Clones share the connections.
 ///
-/// The module documentation of the crate's source (`store/sqlite.rs`)
+/// The module documentation of the crate's source (`store/sqlite/mod.rs`)
 /// describes the schema; live data is readable with plain SQL.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    path: PathBuf,
-    writer: Mutex<Connection>,
-    /// Connections for loads and listings. A load takes a free one and
-    /// runs on the caller's thread: a point read of cached pages takes
-    /// microseconds, less than a hand-off to the blocking pool; only when
-    /// every reader is busy does it wait for one on the blocking pool.
-    readers: Box<[Mutex<Connection>]>,
-}
-
-/// Reader connections per store.
-const READERS: usize = 4;
-
-/// Why a write or a load failed, before it is sorted into a [`StoreError`].
-enum Fail {
-    Sql(rusqlite::Error),
-    /// Data this store can never hold, whatever SQLite says.
-    Refused(String),
-}
-
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Fail::Sql(e)
-    }
-}
-
-impl Fail {
-    fn into_store_error(self, context: &str) -> StoreError {
-        match self {
-            Fail::Sql(e) => sql_error(context, &e),
-            Fail::Refused(message) => StoreError::permanent(format!("{context}: {message}")),
-        }
-    }
-}
-
-/// Sorts an SQLite failure: transient if the database or the machine may
-/// recover from it on its own, permanent if it is about the data.
-fn sql_error(context: &str, e: &rusqlite::Error) -> StoreError {
-    match e {
-        rusqlite::Error::SqliteFailure(code, _) => {
-            let message =
-                format!("{context}: {e} ({:?}, extended code {})", code.code, code.extended_code);
-            match code.code {
-                ErrorCode::DatabaseBusy
-                | ErrorCode::DatabaseLocked
-                | ErrorCode::SystemIoFailure
-                | ErrorCode::DiskFull
-                | ErrorCode::CannotOpen
-                | ErrorCode::FileLockingProtocolFailed
-                | ErrorCode::OperationInterrupted => StoreError::transient(message),
-                _ => StoreError::permanent(message),
-            }
-        }
-        _ => StoreError::permanent(format!("{context}: {e}")),
-    }
-}
-
-fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |e| sql_error(context, &e)
-}
-
-/// A key as it can be shown in a message (see [`crate::LogKey`]).
-fn show_key(key: &[u8]) -> String {
-    crate::LogKey(key).to_string()
-}
-
-fn to_sql_version(v: u64) -> Result<i64, Fail> {
-    i64::try_from(v)
-        .map_err(|_| Fail::Refused(format!("version {v} is beyond SQLite's INTEGER range")))
-}
-
-/// An expiry as SQLite stores it; a time beyond its range is as good as never.
-fn to_sql_expiry(at: Option<u64>) -> Option<i64> {
-    at.and_then(|at| i64::try_from(at).ok())
-}
-
-/// An expiry column (Unix milliseconds, or NULL for never).
-fn expiry_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<u64>> {
-    Ok(row.get::<_, Option<i64>>(idx)?.map(|at| u64::try_from(at).unwrap_or(0)))
-}
-
-/// The bytes of a BLOB column; TEXT is accepted too, for rows written by
-/// hand with text literals.
-fn bytes_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<Bytes> {
-    match row.get_ref(idx)? {
-        ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Bytes::copy_from_slice(b)),
-        other => Err(rusqlite::Error::InvalidColumnType(idx, "blob".into(), other.data_type())),
-    }
+    inner: Arc<Connections>,
 }
 
 impl SqliteStore {
@@ -487,56 +195,8 @@ impl SqliteStore {
         path: impl AsRef<Path>,
         options: SqliteOptions,
     ) -> Result<SqliteStore, StoreError> {
-        let path = path.as_ref().to_path_buf();
-        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
-            return Err(StoreError::permanent(format!(
-                "sqlite store needs a database file, not {path:?}: its loads use a second \
-                 connection, which would see a different database"
-            )));
-        }
-
-        // No SQLITE_OPEN_URI: the path is a file name, never a `file:` URI.
-        let mut writer = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql("opening the sqlite database"))?;
-        writer.busy_timeout(options.busy_timeout).map_err(sql("setting the busy timeout"))?;
-        let mode: String = writer
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(sql("switching to WAL mode"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            // Still correct, only slower: loads then wait for the writer.
-            tracing::warn!(path = %path.display(), mode, "sqlite store could not enable WAL mode");
-        }
-        writer
-            .pragma_update(None, "synchronous", options.synchronous.pragma_value())
-            .map_err(sql("setting synchronous"))?;
-        writer.set_prepared_statement_cache_capacity(32);
-        create_schema(&mut writer)?;
-
-        let mut readers = Vec::with_capacity(READERS);
-        for _ in 0..READERS {
-            let reader = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(sql("opening the sqlite reader connection"))?;
-            reader.busy_timeout(options.busy_timeout).map_err(sql("setting the busy timeout"))?;
-            // A guard, not a need: loads must never write.
-            reader.pragma_update(None, "query_only", true).map_err(sql("setting query_only"))?;
-            readers.push(Mutex::new(reader));
-        }
-
-        Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                path,
-                writer: Mutex::new(writer),
-                readers: readers.into_boxed_slice(),
-            }),
-        })
+        let inner = Connections::open(path.as_ref(), options)?;
+        Ok(SqliteStore { inner: Arc::new(inner) })
     }
 
     /// The path of the database file.
@@ -544,260 +204,6 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
-}
-
-/// Creates the schema if missing, in one transaction, after checking that
-/// the file does not hold a newer schema than this code knows.
-fn create_schema(conn: &mut Connection) -> Result<(), StoreError> {
-    let context = "creating the sqlite schema";
-    let tx =
-        conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql(context))?;
-    tx.execute_batch(META_TABLE).map_err(sql(context))?;
-    let found: Option<String> = tx
-        .query_row("SELECT value FROM jotter_meta WHERE name = 'schema_version'", [], |row| {
-            row.get(0)
-        })
-        .optional()
-        .map_err(sql(context))?;
-    match found {
-        None => {
-            tx.execute_batch(SCHEMA).map_err(sql(context))?;
-            tx.execute(
-                "INSERT INTO jotter_meta (name, value) VALUES ('schema_version', ?1)",
-                [SCHEMA_VERSION.to_string()],
-            )
-            .map_err(sql(context))?;
-        }
-        Some(text) => match text.trim().parse::<u32>() {
-            Ok(v) if v > SCHEMA_VERSION => {
-                return Err(StoreError::permanent(format!(
-                    "the sqlite database has schema version {v}, newer than this code knows \
-                     ({SCHEMA_VERSION}); open it with a newer jotter"
-                )));
-            }
-            Ok(v) if v == SCHEMA_VERSION => {
-                // Also recreates a table dropped by hand.
-                tx.execute_batch(SCHEMA).map_err(sql(context))?;
-            }
-            Ok(1) => {
-                tx.execute_batch(MIGRATE_TO_2).map_err(sql("upgrading the sqlite schema to 2"))?;
-                tx.execute_batch(SCHEMA).map_err(sql("upgrading the sqlite schema to 2"))?;
-                tx.execute(
-                    "UPDATE jotter_meta SET value = ?1 WHERE name = 'schema_version'",
-                    [SCHEMA_VERSION.to_string()],
-                )
-                .map_err(sql(context))?;
-            }
-            _ => {
-                return Err(StoreError::permanent(format!(
-                    "the sqlite database has an unknown schema version {text:?} \
-                     (this code knows {SCHEMA_VERSION})"
-                )));
-            }
-        },
-    }
-    tx.commit().map_err(sql(context))
-}
-
-impl Inner {
-    fn write_batch(&self, batch: &[Write]) -> Result<(), StoreError> {
-        let mut conn = self.writer.lock();
-        if !conn.is_autocommit() {
-            // A batch died inside its transaction without rolling back (a
-            // panic, a failed rollback); clear it, or every later BEGIN fails.
-            conn.execute_batch("ROLLBACK").map_err(sql("rolling back an abandoned batch"))?;
-        }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql("beginning a sqlite batch"))?;
-        for w in batch {
-            // On error `tx` is dropped, which rolls the whole batch back.
-            apply(&tx, w).map_err(|e| {
-                e.into_store_error(&format!(
-                    "sqlite write of key {} at version {}",
-                    show_key(&w.key),
-                    w.version
-                ))
-            })?;
-        }
-        tx.commit().map_err(sql("committing a sqlite batch"))
-    }
-
-    /// A reader connection, waiting for one if all are busy.
-    fn reader(&self) -> parking_lot::MutexGuard<'_, Connection> {
-        self.readers.iter().find_map(|r| r.try_lock()).unwrap_or_else(|| self.readers[0].lock())
-    }
-
-    fn load(&self, key: &[u8]) -> Result<Option<Entry>, Fail> {
-        load_with(&self.reader(), key)
-    }
-}
-
-/// Loads one key on `conn`.
-fn load_with(conn: &Connection, key: &[u8]) -> Result<Option<Entry>, Fail> {
-    {
-        let mut stmt = conn.prepare_cached(LOAD)?;
-        let mut rows = stmt.query([key])?;
-        let mut hash = BTreeMap::new();
-        let mut scores = BTreeMap::new();
-        let mut map_expiry = None;
-        while let Some(row) = rows.next()? {
-            match row.get::<_, i64>(0)? {
-                0 => {
-                    let expires_at = expiry_at(row, 1)?;
-                    return Ok(Some(Entry { value: Value::Blob(bytes_at(row, 2)?), expires_at }));
-                }
-                1 => {
-                    hash.insert(bytes_at(row, 1)?, bytes_at(row, 2)?);
-                }
-                2 => {
-                    scores.insert(bytes_at(row, 1)?, row.get::<_, f64>(2)?);
-                }
-                _ => map_expiry = expiry_at(row, 2)?,
-            }
-        }
-        // Hash before scores, as documented; the engine never leaves both.
-        let value = if !hash.is_empty() {
-            Value::Hash(Arc::new(hash))
-        } else if !scores.is_empty() {
-            Value::Scores(Arc::new(ScoreMap::from(scores)))
-        } else {
-            return Ok(None);
-        };
-        Ok(Some(Entry { value, expires_at: map_expiry }))
-    }
-}
-
-impl Inner {
-    fn keys(&self, after: Option<&[u8]>, limit: usize, now: u64) -> Result<Vec<Bytes>, Fail> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(KEYS)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows = stmt.query_map((after, limit, now), |row| bytes_at(row, 0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    fn expired(&self, now: u64, after: Option<&[u8]>, limit: usize) -> Result<Vec<Bytes>, Fail> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(EXPIRED)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows = stmt.query_map((now, limit, after), |row| bytes_at(row, 0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    fn max_version(&self) -> Result<u64, Fail> {
-        let conn = self.reader();
-        let v: i64 = conn.prepare_cached(MAX_VERSION)?.query_row([], |row| row.get(0))?;
-        u64::try_from(v).map_err(|_| Fail::Refused(format!("negative version {v} in the database")))
-    }
-}
-
-/// Applies one write inside the batch's transaction.
-fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
-    let key: &[u8] = &w.key;
-    match &w.change {
-        Change::Put(value) => {
-            let v = to_sql_version(w.version)?;
-            if reset(conn, key, v)? {
-                let expires_at = to_sql_expiry(w.expires_at);
-                conn.prepare_cached(PUT_STRING)?.execute((key, &value[..], v, expires_at))?;
-                drop_older_fields(conn, key, v)?;
-            }
-        }
-        Change::Delete => {
-            let v = to_sql_version(w.version)?;
-            if reset(conn, key, v)? {
-                conn.prepare_cached(DROP_STRING)?.execute([key])?;
-                drop_older_fields(conn, key, v)?;
-            }
-        }
-        Change::Patch { kind, reset: reset_at, fields } => {
-            if let Some(r) = reset_at {
-                let r = to_sql_version(*r)?;
-                if reset(conn, key, r)? {
-                    conn.prepare_cached(DROP_STRING)?.execute([key])?;
-                    drop_older_fields(conn, key, r)?;
-                }
-            }
-            for fc in fields {
-                apply_field(conn, key, *kind, fc)?;
-            }
-            let v = to_sql_version(w.version)?;
-            let at = to_sql_expiry(w.expires_at);
-            if conn.prepare_cached(SET_EXPIRY)?.execute((key, at, v))? > 0 {
-                conn.prepare_cached(SYNC_STRING_EXPIRY)?.execute((key, at, v))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Moves the key's reset version up to `v`; false if it already was at `v`
-/// or later, in which case the caller must change nothing.
-fn reset(conn: &Connection, key: &[u8], v: i64) -> Result<bool, Fail> {
-    // A version-0 write is never newer than anything, as in `MemoryStore`
-    // where a key without a reset has reset version 0.
-    if v == 0 {
-        return Ok(false);
-    }
-    Ok(conn.prepare_cached(RESET_KEY)?.execute((key, v))? > 0)
-}
-
-/// The second half of a reset at `v`: map fields and field tombstones at or
-/// below `v` go, newer ones stay.
-fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> {
-    conn.prepare_cached(DROP_HASH_ROWS)?.execute((key, v))?;
-    conn.prepare_cached(DROP_ZSET_ROWS)?.execute((key, v))?;
-    conn.prepare_cached(DROP_FIELD_TOMBSTONES)?.execute((key, v))?;
-    conn.prepare_cached(DROP_EXPIRY)?.execute((key, v))?;
-    Ok(())
-}
-
-fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -> Result<(), Fail> {
-    let v = to_sql_version(fc.version)?;
-    let field: &[u8] = &fc.field;
-    match (&fc.value, kind) {
-        (Some(FieldValue::Bytes(value)), MapKind::Hash) => {
-            if conn.prepare_cached(SET_HASH_FIELD)?.execute((key, field, &value[..], v))? > 0 {
-                conn.prepare_cached(DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
-            }
-        }
-        (Some(FieldValue::Score(score)), MapKind::Scores) => {
-            if conn.prepare_cached(SET_ZSET_MEMBER)?.execute((key, field, *score, v))? > 0 {
-                conn.prepare_cached(DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
-            }
-        }
-        (Some(value), kind) => {
-            return Err(Fail::Refused(format!(
-                "field {} holds a {} value in a {kind} patch",
-                show_key(field),
-                value.kind()
-            )));
-        }
-        (None, MapKind::Hash) => {
-            if conn.prepare_cached(REMOVE_HASH_FIELD)?.execute((key, field, v))? > 0 {
-                conn.prepare_cached(DROP_HASH_FIELD)?.execute((key, field))?;
-            }
-        }
-        (None, MapKind::Scores) => {
-            if conn.prepare_cached(REMOVE_ZSET_MEMBER)?.execute((key, field, v))? > 0 {
-                conn.prepare_cached(DROP_ZSET_MEMBER)?.execute((key, field))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Runs `f` on Tokio's blocking pool, so a batch's disk I/O never stalls
-/// the runtime's worker threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::transient(format!("sqlite store task failed: {e}")))?
 }
 
 impl Store for SqliteStore {
@@ -819,14 +225,13 @@ impl Store for SqliteStore {
 
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         let context = || format!("sqlite load of key {}", show_key(key));
-        if let Some(conn) = self.inner.readers.iter().find_map(|r| r.try_lock()) {
+        if let Some(conn) = self.inner.free_reader() {
             return load_with(&conn, key).map_err(|e| e.into_store_error(&context()));
         }
         let inner = Arc::clone(&self.inner);
         let key = key.clone();
         blocking(move || {
-            inner
-                .load(&key)
+            load_with(&inner.reader(), &key)
                 .map_err(|e| e.into_store_error(&format!("sqlite load of key {}", show_key(&key))))
         })
         .await
@@ -844,7 +249,7 @@ impl Store for SqliteStore {
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
-        if let Some(conn) = self.inner.readers.iter().find_map(|r| r.try_lock()) {
+        if let Some(conn) = self.inner.free_reader() {
             return load_all(&conn, keys);
         }
         let inner = Arc::clone(&self.inner);
@@ -896,8 +301,12 @@ mod tests {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
+    use std::time::Duration;
+
     use super::*;
     use crate::MemoryStore;
+    use crate::store::{Change, FieldChange};
+    use crate::value::{FieldValue, MapKind, Value};
 
     fn b(s: &str) -> Bytes {
         Bytes::copy_from_slice(s.as_bytes())
