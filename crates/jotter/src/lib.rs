@@ -147,6 +147,8 @@ mod retry;
 mod score_map;
 mod stats;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod tick;
 mod ticket;
 mod txn;

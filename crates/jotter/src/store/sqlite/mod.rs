@@ -298,60 +298,24 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use proptest::collection::vec;
-    use proptest::prelude::*;
-
     use std::time::Duration;
 
     use super::*;
-    use crate::MemoryStore;
     use crate::store::{Change, FieldChange};
+    use crate::testing::{self, Universe, b, del, hash, hset, put, rules, zadd};
     use crate::value::{FieldValue, MapKind, Value};
-
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
-
-    fn put(key: &str, version: u64, value: &str) -> Write {
-        Write::new(b(key), version, Change::Put(b(value)))
-    }
-
-    fn del(key: &str, version: u64) -> Write {
-        Write::new(b(key), version, Change::Delete)
-    }
-
-    fn hset(key: &str, reset: Option<u64>, fields: &[(&str, u64, Option<&str>)]) -> Write {
-        let fields: Vec<FieldChange> = fields
-            .iter()
-            .map(|(f, v, val)| FieldChange {
-                field: b(f),
-                version: *v,
-                value: val.map(|x| FieldValue::Bytes(b(x))),
-            })
-            .collect();
-        let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-        Write::new(b(key), version, Change::Patch { kind: MapKind::Hash, reset, fields })
-    }
-
-    fn zadd(key: &str, reset: Option<u64>, members: &[(&str, u64, f64)]) -> Write {
-        let fields: Vec<FieldChange> = members
-            .iter()
-            .map(|(m, v, s)| FieldChange {
-                field: b(m),
-                version: *v,
-                value: Some(FieldValue::Score(*s)),
-            })
-            .collect();
-        let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-        Write::new(b(key), version, Change::Patch { kind: MapKind::Scores, reset, fields })
-    }
-
-    fn hash(pairs: &[(&str, &str)]) -> Value {
-        Value::Hash(Arc::new(pairs.iter().map(|(f, v)| (b(f), b(v))).collect()))
-    }
 
     fn open(dir: &tempfile::TempDir) -> SqliteStore {
         SqliteStore::open(dir.path().join("jotter.db")).expect("open")
+    }
+
+    /// A store in a fresh file, with the directory that holds it.
+    async fn fresh() -> Option<(SqliteStore, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Durability is not under test here; speed is welcome.
+        let options = SqliteOptions { synchronous: Synchronous::Off, ..SqliteOptions::default() };
+        let store = SqliteStore::open_with(dir.path().join("p.db"), options).expect("open");
+        Some((store, dir))
     }
 
     /// A second, plain connection to the store's file, as a user's SQL tool.
@@ -365,433 +329,37 @@ mod tests {
         conn.query_row(sql, [], |row| row.get(0)).expect("count")
     }
 
-    // ---- The differential property tests -------------------------------
-
-    const KEYS: [&[u8]; 4] = [b"a", b"b\x00\xff", b"c", b""];
-    const FIELDS: [&[u8]; 3] = [b"f", b"g\x00\xfe", b""];
-
-    fn blob_value() -> impl Strategy<Value = Bytes> {
-        prop::sample::select(vec![&b""[..], b"x", b"\x00\xffy", b"a longer value, of some bytes"])
-            .prop_map(Bytes::from_static)
-    }
-
-    fn score() -> impl Strategy<Value = f64> {
-        prop_oneof![
-            4 => (-8i32..8).prop_map(|i| f64::from(i) / 2.0),
-            1 => Just(-0.0),
-            1 => Just(f64::INFINITY),
-            1 => Just(f64::NEG_INFINITY),
-            1 => Just(1e300),
-        ]
-    }
-
-    /// One entry per field at most: each field gets an optional
-    /// `(version, remove?, bytes value, score)`.
-    type FieldSpec = [Option<(u64, bool, Bytes, f64)>; 3];
-
-    fn field_specs(versions: std::ops::Range<u64>) -> impl Strategy<Value = FieldSpec> {
-        proptest::array::uniform3(proptest::option::of((
-            versions,
-            any::<bool>(),
-            blob_value(),
-            score(),
-        )))
-    }
-
-    fn build_fields(
-        kind: MapKind,
-        spec: &FieldSpec,
-        mut version: impl FnMut(u64) -> u64,
-    ) -> Vec<FieldChange> {
-        spec.iter()
-            .zip(FIELDS)
-            .filter_map(|(f, name)| {
-                let (v, remove, bytes, score) = f.clone()?;
-                let value = match (remove, kind) {
-                    (true, _) => None,
-                    (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
-                    (false, MapKind::Scores) => Some(FieldValue::Score(score)),
-                };
-                Some(FieldChange { field: Bytes::from_static(name), version: version(v), value })
-            })
-            .collect()
-    }
-
-    /// Each key keeps one map kind for good, so that any order of versions
-    /// is a history an engine could produce (delivered out of order); blobs
-    /// and deletes may hit any key.
-    fn fixed_kind(i: usize) -> MapKind {
-        if i.is_multiple_of(2) { MapKind::Hash } else { MapKind::Scores }
-    }
-
-    fn random_change(kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
-        const V: std::ops::Range<u64> = 0..10;
-        prop_oneof![
-            (V, blob_value()).prop_map(|(v, b)| (v, Change::Put(b))),
-            V.prop_map(|v| (v, Change::Delete)),
-            (proptest::option::of(V), field_specs(V)).prop_map(move |(reset, spec)| {
-                let fields = build_fields(kind, &spec, |v| v);
-                let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-                (version, Change::Patch { kind, reset, fields })
-            }),
-        ]
-    }
-
-    fn random_batch() -> impl Strategy<Value = Vec<Write>> {
-        let per_key: Vec<_> = (0..KEYS.len())
-            .map(|i| {
-                (
-                    proptest::option::of(random_change(fixed_kind(i))),
-                    proptest::option::of(0u64..1_000),
-                )
-                    .prop_map(move |(c, expires_at)| {
-                        c.map(|(version, change)| Write {
-                            expires_at,
-                            key: Bytes::from_static(KEYS[i]),
-                            version,
-                            change,
-                        })
-                    })
-            })
-            .collect();
-        per_key.prop_map(|ws| ws.into_iter().flatten().collect())
-    }
-
-    /// Batches with random versions, plus re-deliveries of earlier batches.
-    fn random_deliveries() -> impl Strategy<Value = Vec<Vec<Write>>> {
-        vec((random_batch(), proptest::option::of(any::<prop::sample::Index>())), 1..32).prop_map(
-            |steps| {
-                let mut out: Vec<Vec<Write>> = Vec::new();
-                for (batch, replay) in steps {
-                    if let Some(i) = replay.filter(|_| !out.is_empty()) {
-                        out.push(out[i.index(out.len())].clone());
-                    }
-                    out.push(batch);
-                }
-                out
-            },
-        )
-    }
-
-    #[derive(Clone, Debug)]
-    enum Op {
-        Put(Bytes),
-        Delete,
-        Patch { kind: MapKind, reset: bool, fields: FieldSpec },
-    }
-
-    #[derive(Clone, Debug)]
-    enum Action {
-        Op(usize, Op),
-        /// Ends the current batch.
-        Cut,
-        /// Ends the current batch, then delivers an earlier one again.
-        Replay(prop::sample::Index),
-        /// Ends the current batch, then collects below a horizon picked
-        /// among the versions handed out so far; no batch with a write
-        /// below it is delivered again, as the engine's horizon promises.
-        Collect(prop::sample::Index),
-    }
-
-    fn action() -> impl Strategy<Value = Action> {
-        let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores)];
-        let op = prop_oneof![
-            1 => blob_value().prop_map(Op::Put),
-            1 => Just(Op::Delete),
-            3 => (kind, any::<bool>(), field_specs(0..1))
-                .prop_map(|(kind, reset, fields)| Op::Patch { kind, reset, fields }),
-        ];
-        prop_oneof![
-            6 => (0..KEYS.len(), op).prop_map(|(k, op)| Action::Op(k, op)),
-            1 => Just(Action::Cut),
-            1 => any::<prop::sample::Index>().prop_map(Action::Replay),
-            1 => any::<prop::sample::Index>().prop_map(Action::Collect),
-        ]
-    }
-
-    /// The oldest version a write carries (a patch's reset and fields
-    /// included).
-    fn lowest_version(w: &Write) -> u64 {
-        match &w.change {
-            Change::Patch { reset, fields, .. } => {
-                fields.iter().map(|f| f.version).chain(*reset).chain([w.version]).min().unwrap_or(0)
-            }
-            Change::Put(_) | Change::Delete => w.version,
-        }
-    }
-
-    /// What an engine sends: versions from one increasing clock, one key's
-    /// writes in order, a kind change always behind a reset, and stale
-    /// re-deliveries of whole earlier batches; with the collections it asks
-    /// for, as `(n, horizon)`: collect once the first `n` batches are in.
-    fn engine_deliveries(actions: Vec<Action>) -> (Vec<Vec<Write>>, Vec<(usize, u64)>) {
-        #[derive(Clone, Copy, PartialEq)]
-        enum Shape {
-            Blob,
-            Map(MapKind),
-        }
-        fn cut(batch: &mut Vec<Write>, sent: &mut Vec<Vec<Write>>, out: &mut Vec<Vec<Write>>) {
-            if !batch.is_empty() {
-                sent.push(batch.clone());
-                out.push(std::mem::take(batch));
-            }
-        }
-        let mut clock = 0u64;
-        let mut shapes: [Option<Shape>; KEYS.len()] = [None; KEYS.len()];
-        let (mut batch, mut sent, mut out) = (Vec::new(), Vec::new(), Vec::new());
-        let mut collects = Vec::new();
-        for a in actions {
-            match a {
-                Action::Op(k, op) => {
-                    let key = Bytes::from_static(KEYS[k]);
-                    if batch.iter().any(|w: &Write| w.key == key) {
-                        cut(&mut batch, &mut sent, &mut out);
-                    }
-                    let (version, change) = match op {
-                        Op::Put(value) => {
-                            clock += 1;
-                            shapes[k] = Some(Shape::Blob);
-                            (clock, Change::Put(value))
-                        }
-                        Op::Delete => {
-                            clock += 1;
-                            shapes[k] = None;
-                            (clock, Change::Delete)
-                        }
-                        Op::Patch { kind, reset, fields } => {
-                            let shape_changes = shapes[k].is_some_and(|s| s != Shape::Map(kind));
-                            let reset = (reset || shape_changes).then(|| {
-                                clock += 1;
-                                clock
-                            });
-                            let fields = build_fields(kind, &fields, |_| {
-                                clock += 1;
-                                clock
-                            });
-                            shapes[k] = Some(Shape::Map(kind));
-                            (clock, Change::Patch { kind, reset, fields })
-                        }
-                    };
-                    batch.push(Write::new(key, version, change));
-                }
-                Action::Cut => cut(&mut batch, &mut sent, &mut out),
-                Action::Replay(i) => {
-                    cut(&mut batch, &mut sent, &mut out);
-                    if !sent.is_empty() {
-                        out.push(sent[i.index(sent.len())].clone());
-                    }
-                }
-                Action::Collect(i) => {
-                    cut(&mut batch, &mut sent, &mut out);
-                    let horizon = i.index(usize::try_from(clock).expect("small") + 2) as u64;
-                    if !out.is_empty() {
-                        collects.push((out.len(), horizon));
-                        sent.retain(|b| b.iter().all(|w| lowest_version(w) >= horizon));
-                    }
-                }
-            }
-        }
-        cut(&mut batch, &mut sent, &mut out);
-        (out, collects)
-    }
-
-    /// Applies every batch to a `MemoryStore` and a `SqliteStore` and
-    /// compares every key and the max version after each one; collects
-    /// both as `collects` says (see [`engine_deliveries`]) and compares
-    /// again, and compares every key with a `MemoryStore` that never
-    /// collects, since a collection must change no outcome.
-    fn check_against_memory(
-        deliveries: &[Vec<Write>],
-        collects: &[(usize, u64)],
-    ) -> Result<(), TestCaseError> {
-        let rt =
-            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async {
-            let dir = tempfile::tempdir().expect("tempdir");
-            // Durability is not under test here; speed is welcome.
-            let options =
-                SqliteOptions { synchronous: Synchronous::Off, ..SqliteOptions::default() };
-            let sqlite = SqliteStore::open_with(dir.path().join("p.db"), options).expect("open");
-            let memory = MemoryStore::new();
-            let uncollected = MemoryStore::new();
-            for (i, batch) in deliveries.iter().enumerate() {
-                memory.write(batch).await.expect("memory write");
-                uncollected.write(batch).await.expect("memory write");
-                if let Err(e) = sqlite.write(batch).await {
-                    return Err(TestCaseError::fail(format!("batch {i} failed: {e}")));
-                }
-                for &(_, horizon) in collects.iter().filter(|(n, _)| *n == i + 1) {
-                    memory.collect(horizon).await.expect("memory collect");
-                    sqlite.collect(horizon).await.expect("sqlite collect");
-                }
-                for key in KEYS {
-                    let key = Bytes::from_static(key);
-                    let want = memory.load(&key).await.expect("memory load");
-                    let got = sqlite.load(&key).await.expect("sqlite load");
-                    prop_assert_eq!(&got, &want, "key {:?} after batch {} {:?}", key, i, batch);
-                    let kept = uncollected.load(&key).await.expect("memory load");
-                    prop_assert_eq!(got, kept, "collected: key {:?} after batch {}", key, i);
-                }
-                for now in [0, 500, 2_000] {
-                    let want = memory.keys(None, 100, now).await.expect("memory keys");
-                    let got = sqlite.keys(None, 100, now).await.expect("sqlite keys");
-                    prop_assert_eq!(got, want, "keys at {} after batch {}", now, i);
-                    let mut want = memory.expired(now, None, 100).await.expect("memory expired");
-                    let mut got = sqlite.expired(now, None, 100).await.expect("sqlite expired");
-                    want.sort();
-                    got.sort();
-                    prop_assert_eq!(got, want, "expired at {} after batch {}", now, i);
-                    // Paging: a cursor and a short limit.
-                    let after = Some(KEYS[1]);
-                    let want = memory.keys(after, 2, now).await.expect("memory keys");
-                    let got = sqlite.keys(after, 2, now).await.expect("sqlite keys");
-                    prop_assert_eq!(got, want, "keys page at {} after batch {}", now, i);
-                    let want = memory.expired(now, after, 2).await.expect("memory expired");
-                    let got = sqlite.expired(now, after, 2).await.expect("sqlite expired");
-                    prop_assert_eq!(got, want, "expired page at {} after batch {}", now, i);
-                }
-                let want = memory.max_version().await.expect("memory max");
-                let got = sqlite.max_version().await.expect("sqlite max");
-                prop_assert_eq!(got, want, "max_version after batch {}", i);
-            }
-            Ok(())
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: 64,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
-
-        #[test]
-        fn matches_memory_store_on_random_versions(deliveries in random_deliveries()) {
-            check_against_memory(&deliveries, &[])?;
-        }
-
-        #[test]
-        fn matches_memory_store_on_engine_histories(actions in vec(action(), 1..40)) {
-            let (deliveries, collects) = engine_deliveries(actions);
-            check_against_memory(&deliveries, &collects)?;
-        }
-    }
-
-    // ---- No regression ---------------------------------------------------
+    // ---- The conformance kit ---------------------------------------------
 
     #[tokio::test]
-    async fn older_put_does_not_overwrite_newer_put() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(&dir);
-        store.write(&[put("k", 10, "new")]).await.expect("write");
-        store.write(&[put("k", 9, "old")]).await.expect("write");
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(Value::from("new"))
-        );
-        // The same version again is no newer either.
-        store.write(&[put("k", 10, "same")]).await.expect("write");
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(Value::from("new"))
-        );
-        assert_eq!(store.max_version().await.expect("max"), 10);
+    async fn follows_the_store_rules() {
+        rules::all(fresh).await;
+    }
+
+    #[test]
+    fn matches_memory_store() {
+        testing::differential(&Universe::default(), fresh);
     }
 
     #[tokio::test]
-    async fn delete_tombstone_blocks_older_put() {
+    async fn a_delete_leaves_a_tombstone_row() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = open(&dir);
-        store.write(&[put("k", 3, "v")]).await.expect("write");
-        store.write(&[del("k", 5)]).await.expect("write");
-        store.write(&[put("k", 4, "late")]).await.expect("write");
-        assert_eq!(store.load(&b("k")).await.expect("load").map(|e| e.value), None);
+        rules::a_delete_leaves_a_tombstone(&store).await;
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
         assert_eq!(count(&conn, "SELECT version FROM jotter_key_resets WHERE key = X'6b'"), 5);
-        assert_eq!(store.max_version().await.expect("max"), 5);
     }
 
     #[tokio::test]
-    async fn field_tombstone_blocks_older_field_set() {
+    async fn a_field_tombstone_is_a_row_until_a_newer_set() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = open(&dir);
-        store
-            .write(&[hset("h", None, &[("f", 2, Some("a")), ("g", 3, Some("b"))])])
-            .await
-            .expect("write");
-        store.write(&[hset("h", None, &[("f", 6, None)])]).await.expect("write");
-        store.write(&[hset("h", None, &[("f", 5, Some("late"))])]).await.expect("write");
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("g", "b")]))
-        );
+        rules::a_field_tombstone_blocks_an_older_set(&store).await;
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_hashes WHERE field = X'66'"), 0);
-        // A newer set does land, and takes the tombstone away.
-        store.write(&[hset("h", None, &[("f", 7, Some("c"))])]).await.expect("write");
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "c"), ("g", "b")]))
-        );
+        rules::then_a_newer_set_lands(&store).await;
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_field_tombstones"), 0);
-        assert_eq!(store.max_version().await.expect("max"), 7);
-    }
-
-    /// Versions are unique, so an equal version is a replay of the same
-    /// write and must change nothing, whatever it carries.
-    #[tokio::test]
-    async fn an_equal_version_is_not_newer() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(&dir);
-        store
-            .write(&[hset("h", None, &[("f", 4, Some("a")), ("g", 5, None)])])
-            .await
-            .expect("write");
-        store
-            .write(&[hset("h", None, &[("f", 4, Some("b")), ("g", 5, Some("b"))])])
-            .await
-            .expect("write");
-        store.write(&[hset("h", None, &[("f", 4, None)])]).await.expect("write");
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "a")]))
-        );
-
-        store.write(&[zadd("z", None, &[("m", 6, 1.0)])]).await.expect("write");
-        store.write(&[zadd("z", None, &[("m", 6, 2.0)])]).await.expect("write");
-        let removal = Write {
-            expires_at: None,
-            key: b("z"),
-            version: 6,
-            change: Change::Patch {
-                kind: MapKind::Scores,
-                reset: None,
-                fields: vec![FieldChange { field: b("m"), version: 6, value: None }],
-            },
-        };
-        store.write(&[removal]).await.expect("write");
-        let one = Value::Scores(Arc::new([(b("m"), 1.0)].into_iter().collect()));
-        assert_eq!(store.load(&b("z")).await.expect("load").map(|e| e.value), Some(one));
-
-        // A reset at v takes older fields at v with it, and a field of the
-        // same patch, at the reset's own version, lands after it; replayed,
-        // neither does anything.
-        let patch = hset("h", Some(4), &[("e", 4, Some("c"))]);
-        store.write(std::slice::from_ref(&patch)).await.expect("write");
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("e", "c")]))
-        );
-        store.write(&[patch]).await.expect("write");
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("e", "c")]))
-        );
-        store.write(&[del("d", 7)]).await.expect("write");
-        store.write(&[del("d", 7), put("p", 0, "zero")]).await.expect("write");
-        assert_eq!(store.load(&b("p")).await.expect("load").map(|e| e.value), None);
-        assert_eq!(store.max_version().await.expect("max"), 7);
     }
 
     // ---- Shapes and plain SQL ---------------------------------------------
@@ -1024,49 +592,5 @@ mod tests {
         store.write(&[w]).await.expect("write");
         let loaded = store.load(&b("k")).await.expect("load").expect("live");
         assert_eq!(loaded.expires_at, Some(1_000));
-    }
-
-    /// Expiry follows the same version rules as the data: a map's expiry is
-    /// set by its newest patch, forgotten by a reset, and an older patch
-    /// arriving late cannot bring an old expiry back.
-    #[tokio::test]
-    async fn expiry_is_kept_and_versioned_like_the_data() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::open(dir.path().join("jotter.db")).expect("open");
-        let mut old = hset("h", None, &[("f", 5, Some("a"))]);
-        old.expires_at = Some(100);
-        let mut new = hset("h", None, &[("g", 7, Some("b"))]);
-        new.expires_at = None;
-        store.write(&[new]).await.expect("write");
-        store.write(&[old]).await.expect("late write");
-        let entry = store.load(&b("h")).await.expect("load").expect("live");
-        assert_eq!(entry.expires_at, None, "the newer patch's expiry wins");
-
-        let mut timed = put("s", 10, "v");
-        timed.expires_at = Some(50);
-        store.write(&[timed]).await.expect("write");
-        let mut hash = hset("m", None, &[("f", 11, Some("x"))]);
-        hash.expires_at = Some(60);
-        store.write(&[hash]).await.expect("write");
-        assert_eq!(store.expired(55, None, 10).await.expect("expired"), vec![b("s")]);
-        let mut found = store.expired(60, None, 10).await.expect("expired");
-        found.sort();
-        assert_eq!(found, vec![b("m"), b("s")]);
-        assert_eq!(store.keys(None, 10, 55).await.expect("keys"), vec![b("h"), b("m")]);
-        assert_eq!(store.keys(Some(b"h"), 10, 0).await.expect("keys"), vec![b("m"), b("s")]);
-        assert_eq!(store.keys(None, 1, 0).await.expect("keys"), vec![b("h")]);
-
-        store.write(&[del("m", 12)]).await.expect("delete");
-        assert_eq!(store.expired(60, None, 10).await.expect("expired"), vec![b("s")]);
-    }
-
-    #[tokio::test]
-    async fn load_many_answers_in_order_with_the_absent_ones() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(&dir);
-        store.write(&[put("a", 1, "1"), put("c", 2, "3")]).await.expect("write");
-        let got = store.load_many(&[b("c"), b("b"), b("a")]).await.expect("load_many");
-        let values: Vec<_> = got.into_iter().map(|e| e.map(|e| e.value)).collect();
-        assert_eq!(values, vec![Some(Value::from("3")), None, Some(Value::from("1"))]);
     }
 }
