@@ -156,6 +156,8 @@ mod shutdown;
 mod start;
 mod stats;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod tick;
 mod ticket;
 mod transaction;
