@@ -2,7 +2,6 @@
 //! shutdown, statistics and the dead-letter queue.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -210,15 +209,18 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`transact`](Cache::transact).
     pub async fn delete_expired(&self, limit: usize) -> Result<usize> {
-        let after = self.inner.sweep_after.lock().clone();
+        let after = self.inner.sweep_after();
         let inner = &self.inner;
         let expired =
-            inner.guarded(inner.store.expired(unix_millis(), after.as_deref(), limit)).await?;
+            inner.guarded(inner.store().expired(unix_millis(), after.as_deref(), limit)).await?;
         // The next round carries on after this one, so keys that cannot go
         // yet (a newer write is pending) do not hide the rest; a short round
         // means the end was reached, and the next starts over.
-        *self.inner.sweep_after.lock() =
-            if expired.len() < limit { None } else { expired.last().cloned() };
+        self.inner.set_sweep_after(if expired.len() < limit {
+            None
+        } else {
+            expired.last().cloned()
+        });
         let mut deleted = 0;
         for key in expired {
             // Through a transaction: it deletes only if the key is still
@@ -392,7 +394,7 @@ impl<S: Store> Cache<S> {
     /// it; it waits as long as the store is unreachable.
     pub async fn put_through(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<()> {
         let ticket = self.put(key, value).await?;
-        self.inner.progress.wait_ticket(ticket, true).await
+        self.inner.progress().wait_ticket(ticket, true).await
     }
 
     /// Removes the key and returns once the store has committed it.
@@ -402,7 +404,7 @@ impl<S: Store> Cache<S> {
     /// As [`put_through`](Cache::put_through).
     pub async fn delete_through(&self, key: impl Into<Bytes>) -> Result<()> {
         let ticket = self.delete(key).await?;
-        self.inner.progress.wait_ticket(ticket, true).await
+        self.inner.progress().wait_ticket(ticket, true).await
     }
 
     /// Waits until a ticket's write (or a newer write of its key) is in the
@@ -413,7 +415,7 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`persisted`](Cache::persisted).
     pub async fn stored(&self, ticket: Ticket) -> Result<()> {
-        self.inner.progress.wait_ticket(ticket, true).await
+        self.inner.progress().wait_ticket(ticket, true).await
     }
 
     /// Waits, without hurrying the flush, until a ticket's write (or a newer
@@ -424,7 +426,7 @@ impl<S: Store> Cache<S> {
     /// [`Error::DeadLettered`] if the store refused it for good;
     /// [`Error::Stopped`] if the cache stopped first.
     pub async fn persisted(&self, ticket: Ticket) -> Result<()> {
-        self.inner.progress.wait_ticket(ticket, false).await
+        self.inner.progress().wait_ticket(ticket, false).await
     }
 
     /// A barrier: returns once every write accepted before the call is in
@@ -435,7 +437,7 @@ impl<S: Store> Cache<S> {
     ///
     /// [`Error::Stopped`] if the cache stopped first.
     pub async fn flush(&self) -> Result<()> {
-        self.inner.progress.wait_all(self.inner.clock.last()).await
+        self.inner.progress().wait_all(self.inner.clock().last()).await
     }
 
     /// Stops accepting writes, drains the buffer to the store for up to
@@ -450,14 +452,14 @@ impl<S: Store> Cache<S> {
     /// an unavailable [`StoreError`](crate::StoreError); writes go on.
     #[must_use]
     pub fn store_state(&self) -> crate::outage::StoreState {
-        self.inner.health.state()
+        self.inner.health().state()
     }
 
     /// Counters and gauges as of now.
     #[must_use]
     pub fn stats(&self) -> Stats {
         let inner = &self.inner;
-        inner.counters.stats(&inner.snapshot())
+        inner.counters().stats(&inner.snapshot())
     }
 
     /// Bytes the cache holds for keys now, as its bounds count them: pending
@@ -465,7 +467,7 @@ impl<S: Store> Cache<S> {
     /// `max_memory` bounds.
     #[must_use]
     pub fn memory_used(&self) -> u64 {
-        self.inner.bound.used().1 + self.inner.clean.weight()
+        self.inner.bound().used().1 + self.inner.clean().weight()
     }
 
     /// Whether the store holds the newest write of `key`: nothing of it is
@@ -473,14 +475,14 @@ impl<S: Store> Cache<S> {
     #[must_use]
     pub fn is_persisted(&self, key: &[u8]) -> bool {
         let key = Bytes::copy_from_slice(key);
-        let shard = self.inner.buffer.lock(self.inner.buffer.shard_of(&key));
-        !shard.has_pending(&key) && !self.inner.progress.dead.has_key(&key)
+        let shard = self.inner.buffer().lock(self.inner.buffer().shard_of(&key));
+        !shard.has_pending(&key) && !self.inner.progress().dead.has_key(&key)
     }
 
     /// The writes the store refused for good, with its errors.
     #[must_use]
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
-        self.inner.progress.dead.list()
+        self.inner.progress().dead.list()
     }
 
     /// Writes every dead letter to the store again, each with its original
@@ -492,18 +494,18 @@ impl<S: Store> Cache<S> {
         let mut report = ReplayReport::default();
         // Each letter leaves the queue only once the store has it, so a
         // crash in the middle of a replay loses none.
-        for letter in inner.progress.dead.list() {
+        for letter in inner.progress().dead.list() {
             let (key, version) = (&letter.write.key, letter.write.version);
-            match inner.store.write(std::slice::from_ref(&letter.write)).await {
+            match inner.store().write(std::slice::from_ref(&letter.write)).await {
                 Ok(()) => {
                     report.replayed += 1;
-                    inner.counters.batch_done(1);
-                    inner.progress.dead.remove(key, version);
+                    inner.counters().batch_done(1);
+                    inner.progress().dead.remove(key, version);
                     self.forget_clean(key);
                 }
                 Err(e) => {
                     report.failed += 1;
-                    inner.progress.dead.update(key, version, e.message().to_owned());
+                    inner.progress().dead.update(key, version, e.message().to_owned());
                 }
             }
         }
@@ -512,29 +514,29 @@ impl<S: Store> Cache<S> {
 
     /// Drops every dead letter; returns how many.
     pub fn purge_dead_letters(&self) -> usize {
-        self.inner.progress.dead.purge(|_| true)
+        self.inner.progress().dead.purge(|_| true)
     }
 
     /// Drops the dead letters of one key; returns how many.
     pub fn purge_dead_letters_of(&self, key: &[u8]) -> usize {
-        self.inner.progress.dead.purge(|d| d.write.key == key)
+        self.inner.progress().dead.purge(|d| d.write.key == key)
     }
 
     /// Drops the clean copy of a key after the store changed behind the
     /// workers' back, so the next read loads what the store now holds.
     fn forget_clean(&self, key: &Bytes) {
-        let mut shard = self.inner.buffer.lock(self.inner.buffer.shard_of(key));
+        let mut shard = self.inner.buffer().lock(self.inner.buffer().shard_of(key));
         shard.invalidate_load(key);
-        self.inner.clean.remove(key);
+        self.inner.clean().remove(key);
         self.inner.forget_view(&mut shard, key);
     }
 }
 
 impl<S: Store> Drop for Cache<S> {
     fn drop(&mut self) {
-        self.inner.cancel.cancel();
-        let (pending, _) = self.inner.bound.used();
-        if pending > 0 && !self.inner.closing.load(Ordering::Acquire) {
+        self.inner.stop();
+        let (pending, _) = self.inner.bound().used();
+        if pending > 0 && !self.inner.is_closing() {
             tracing::warn!(
                 pending,
                 "cache dropped without shutdown; pending writes were not drained"
@@ -601,24 +603,24 @@ mod tests {
             .await
             .unwrap();
         let inner = cache.inner.clone();
-        let last = inner.buffer.shard_count() - 1;
+        let last = inner.buffer().shard_count() - 1;
         let key_of = |shard: usize| {
             (0..)
                 .map(|i| Bytes::from(format!("k{i}")))
-                .find(|k| inner.buffer.shard_of(k) == shard)
+                .find(|k| inner.buffer().shard_of(k) == shard)
                 .unwrap()
         };
         let (early, late) = (key_of(0), key_of(last));
         let (first, second) = {
             // A writer is inside the last shard (e.g. a `modify` closure).
-            let mut held = inner.buffer.lock(last);
+            let mut held = inner.buffer().lock(last);
             let checkpoint = {
                 let inner = inner.clone();
                 std::thread::spawn(move || inner.checkpoint_log())
             };
             std::thread::sleep(Duration::from_millis(100)); // read next_lsn, scanned 0..last, waits
             let first = {
-                let mut s0 = inner.buffer.lock(0);
+                let mut s0 = inner.buffer().lock(0);
                 accepted_durable(
                     inner.try_accept(&mut s0, 0, &early, put_op("acked"), (), None).unwrap(),
                 )
@@ -673,7 +675,7 @@ mod tests {
         let on = |w: usize, skip: usize| {
             (0..)
                 .map(|i| Bytes::from(format!("key{i}")))
-                .filter(|k| inner.buffer.worker_of(inner.buffer.shard_of(k)) == w)
+                .filter(|k| inner.buffer().worker_of(inner.buffer().shard_of(k)) == w)
                 .nth(skip)
                 .unwrap()
         };
@@ -718,7 +720,7 @@ mod tests {
         }
         let key = Bytes::from("board");
         let kept = |cache: &Cache<MemoryStore>| {
-            let shard = cache.inner.buffer.lock(cache.inner.buffer.shard_of(&key));
+            let shard = cache.inner.buffer().lock(cache.inner.buffer().shard_of(&key));
             match shard.queue(&key).and_then(crate::queue::Queue::kept) {
                 Some(Some(Entry { value: Value::Scores(m), .. })) => Arc::as_ptr(m) as usize,
                 other => panic!("no kept map: {other:?}"),

@@ -36,35 +36,35 @@ pub(crate) fn horizon(held: Option<u64>, newest: u64, retention: Duration) -> u6
 impl<S: Store> Inner<S> {
     /// The oldest version of a write this engine may still send the store.
     pub(crate) fn oldest_held(&self) -> Option<u64> {
-        let pending = (0..self.buffer.shard_count())
+        let pending = (0..self.buffer().shard_count())
             .filter_map(|s| {
-                let shard = self.buffer.lock(s);
+                let shard = self.buffer().lock(s);
                 shard.oldest_first_version()
             })
             .min();
-        pending.into_iter().chain(self.progress.dead.oldest_version()).min()
+        pending.into_iter().chain(self.progress().dead.oldest_version()).min()
     }
 
     /// Asks the store to drop what is older than the horizon now.
     pub(crate) async fn collect_once(&self) -> Result<u64, crate::StoreError> {
         // The newest version is read before the scan: a write accepted
         // after it is newer than anything the scan could miss.
-        let newest = self.clock.last();
-        let h = horizon(self.oldest_held(), newest, self.config.retention);
-        self.store.collect(h).await
+        let newest = self.clock().last();
+        let h = horizon(self.oldest_held(), newest, self.config().retention);
+        self.store().collect(h).await
     }
 }
 
 /// Collects every `collect_interval` until the cache stops.
 pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>) {
-    let interval = inner.config.collect_interval;
+    let interval = inner.config().collect_interval;
     if interval.is_zero() {
         return;
     }
     loop {
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
-            () = inner.cancel.cancelled() => return,
+            () = inner.stopped() => return,
         }
         match inner.collect_once().await {
             Ok(0) => {}

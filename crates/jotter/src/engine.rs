@@ -1,10 +1,13 @@
-//! The engine's shared state and its two paths: a read (write buffer, then
-//! clean cache, then one load from the store) and a write (check the bound,
-//! version, fold or queue, wake the worker).
+//! The engine's shared state, [`Inner`], and the write path's acceptance:
+//! check the bound, version, log, fold or queue, wake the worker.
 //!
-//! Both run under the key's shard lock, so a read-modify-write (a counter,
-//! a field increment) is atomic, and a read sees every write accepted
-//! before it (read your writes, docs/DESIGN.md). Nothing here awaits while holding a lock.
+//! Inner's fields are private: other files reach them through accessors
+//! and the methods here named for what they do (reserve room for a
+//! multi-key write, wake the workers, close the door), so each invariant
+//! of the shared state lives in one place. A write runs under its key's
+//! shard lock, so a read-modify-write is atomic and a read sees every
+//! write accepted before it (read your writes, docs/DESIGN.md). Nothing
+//! here awaits while holding a lock.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,52 +21,48 @@ use crate::bound::Bound;
 use crate::buffer::Buffer;
 use crate::clean::{CleanCache, clean_cache};
 use crate::clock::{VersionClock, WallClock};
-use crate::config::{Config, FullPolicy, WriteMode};
+use crate::config::{Config, FullPolicy};
 use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
 use crate::memory::MemoryBudget;
 use crate::op::{Group, Op, QueuedOp};
 use crate::rate::RateLimit;
-use crate::shard::{Next, Placed, Shard, Stamp};
-use crate::stats::{self, Counters};
+use crate::shard::{Placed, Shard, Stamp};
+use crate::stats::Counters;
 use crate::store::{Store, Write};
 use crate::ticket::{Progress, Ticket};
 use crate::view::ViewDelta;
 
-/// Clock ticks between two rounds of housekeeping, metrics and the log's
-/// checkpoint (20 × 5 ms = 100 ms).
-const HOUSEKEEPING_TICKS: u32 = 20;
-
 /// Everything the cache handle and the flush workers share.
 #[derive(Debug)]
 pub(crate) struct Inner<S> {
-    pub store: S,
-    pub config: Config,
-    pub buffer: Buffer,
-    pub bound: Bound,
-    pub clean: CleanCache,
+    store: S,
+    config: Config,
+    buffer: Buffer,
+    bound: Bound,
+    clean: CleanCache,
     /// `max_memory`, if set: the clean cache gets what pending writes leave.
     memory: Option<MemoryBudget>,
-    pub clock: VersionClock,
-    pub progress: Arc<Progress>,
-    pub counters: Counters,
-    pub rate: Option<RateLimit>,
+    clock: VersionClock,
+    progress: Arc<Progress>,
+    counters: Counters,
+    rate: Option<RateLimit>,
     /// The write-ahead log, if enabled.
-    pub log: Option<Log>,
+    log: Option<Log>,
     /// Every key the store may hold, when the cache is its only writer.
-    pub known: Option<crate::known_keys::KnownKeys>,
+    known: Option<crate::known_keys::KnownKeys>,
     /// When the version clock was last persisted beside the log.
     clock_persisted: parking_lot::Mutex<Instant>,
     /// Set by shutdown: no new writes.
-    pub closing: AtomicBool,
+    closing: AtomicBool,
     /// Where the next round of the expiry sweep starts (see
     /// `Cache::delete_expired`).
-    pub sweep_after: parking_lot::Mutex<Option<Bytes>>,
+    sweep_after: parking_lot::Mutex<Option<Bytes>>,
     /// Stops the workers (after a drain, or at once on drop).
-    pub cancel: CancellationToken,
+    cancel: CancellationToken,
     /// Whether the store answers (see `outage.rs`).
-    pub health: crate::outage::StoreHealth,
+    health: crate::outage::StoreHealth,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -80,13 +79,6 @@ pub(crate) struct Prepaid {
 pub(crate) struct Multi<'a> {
     pub prepaid: &'a mut Prepaid,
     pub group: Option<&'a Arc<Group>>,
-}
-
-/// What finishing an op gave back: its reserved bytes, and its first log
-/// sequence number (which a dead letter must hold until it is on disk).
-pub(crate) struct Completed {
-    pub weight: usize,
-    pub lsn: Option<u64>,
 }
 
 /// Why [`Shard::accept`] refused an op in [`Inner::try_accept`].
@@ -196,9 +188,7 @@ impl<S: Store> Inner<S> {
             self.check_store(key, &op)?;
         }
         let own = QueuedOp::weight_of(key, &op);
-        if own as u64 > self.bound.max_bytes {
-            return Err(Error::TooLarge { size: own as u64, limit: self.bound.max_bytes });
-        }
+        self.check_weight(own as u64)?;
         let mode = self.config.mode_of(key);
         let worker = self.buffer.worker_of(s);
         let mut durable = None;
@@ -228,12 +218,63 @@ impl<S: Store> Inner<S> {
         if let Some(group) = group
             && shard.join_group(key, group)
         {
-            self.progress.workers[worker].ready.fetch_sub(1, Ordering::AcqRel);
+            self.unready(worker, 1);
         }
         shard.count_accepted();
         self.rebalance_memory();
         let ticket = Ticket { worker, version: stamped, key: key.clone(), done: false };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
+    }
+
+    /// Refuses an op that alone weighs more than the bound allows: it would
+    /// wait for room that can never be there.
+    pub(crate) fn check_weight(&self, own: u64) -> Result<()> {
+        let limit = self.bound.max_bytes;
+        if own > limit { Err(Error::TooLarge { size: own, limit }) } else { Ok(()) }
+    }
+
+    /// Reserves in the bound the room a multi-key write's ops need together
+    /// (see [`Prepaid`]), or says which bound has none now; refuses a write
+    /// the bound could never hold.
+    pub(crate) fn prepay(&self, prepaid: &Prepaid) -> Result<std::result::Result<(), BoundKind>> {
+        self.check_weight(prepaid.bytes)?;
+        if prepaid.entries > self.bound.max_entries {
+            let limit = self.bound.max_entries;
+            return Err(Error::TooManyKeys { keys: prepaid.entries, limit });
+        }
+        Ok(self.bound.try_reserve(prepaid.entries, prepaid.bytes))
+    }
+
+    /// Gives back what a multi-key write's ops did not use of its
+    /// reservation.
+    pub(crate) fn refund(&self, prepaid: Prepaid) {
+        self.bound.release(prepaid.entries, prepaid.bytes);
+    }
+
+    /// Wakes one worker: it may be waiting to publish a watermark past a
+    /// write finished without it.
+    pub(crate) fn wake_worker(&self, worker: usize) {
+        self.progress.workers[worker].wake.notify_one();
+    }
+
+    /// Takes keys off a worker's count of ready keys: taken into a batch,
+    /// or joined to a group that flushes them itself.
+    pub(crate) fn unready(&self, worker: usize, n: usize) {
+        self.progress.workers[worker].ready.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// Has every worker flush now: the bound is pressed, or a group's
+    /// writes are done and the workers may publish watermarks past them.
+    pub(crate) fn wake_workers(&self) {
+        for worker in &self.progress.workers {
+            worker.wake.notify_one();
+        }
+    }
+
+    /// Tells writers waiting for room to try again: room was given back,
+    /// or the cache is closing.
+    pub(crate) fn room_freed(&self) {
+        self.bound.room.notify_waiters();
     }
 
     /// Settles what accepting an op changed beyond its shard: the view's
@@ -262,7 +303,7 @@ impl<S: Store> Inner<S> {
         let (used_entries, used_bytes) = self.bound.used();
         let room = used_entries + entries <= self.bound.max_entries
             && used_bytes + bytes <= self.bound.max_bytes;
-        if room && !self.closing.load(Ordering::Acquire) {
+        if room && !self.is_closing() {
             return;
         }
         for slot in slots.iter_mut().filter(|s| s.lazy) {
@@ -289,9 +330,6 @@ impl<S: Store> Inner<S> {
         }
     }
 
-    /// Versions an op whose room is reserved and submits it to the log; if
-    /// the log refuses it, the room goes back and the write is refused (never
-    /// acknowledged and then lost).
     /// Asks the store whether it would refuse `op` (see
     /// [`Store::check`]); free for a store that checks nothing.
     pub(crate) fn check_store(&self, key: &Bytes, op: &Op) -> Result<()> {
@@ -307,6 +345,9 @@ impl<S: Store> Inner<S> {
         self.store.check(&write).map_err(Error::Refused)
     }
 
+    /// Versions an op whose room is reserved and submits it to the log; if
+    /// the log refuses it, the room goes back and the write is refused (never
+    /// acknowledged and then lost).
     fn stamp_and_log(
         &self,
         key: &Bytes,
@@ -415,136 +456,94 @@ impl<S: Store> Inner<S> {
         }
     }
 
-    /// Removes a finished front op of `key` (stored, or dead-lettered when
-    /// `stored` is false), updates the clean cache, and readies the key's
-    /// next op. Returns the bytes the op had reserved.
-    pub(crate) fn complete_one(
-        &self,
-        shard: &mut Shard,
-        s: usize,
-        key: &Bytes,
-        version: u64,
-        stored: bool,
-    ) -> Completed {
-        // What the store holds for the key changes now.
-        let Some(done) = shard.finish_front(key, version) else {
-            return Completed { weight: 0, lsn: None };
-        };
-        let (left, kept) = shard.queue(key).map_or((0, false), |q| (q.len(), q.has_view()));
-        if stored {
-            if left == 0 && kept {
-                // The kept entry is exactly what the store now holds; the
-                // clean cache counts it from now on.
-                let (kept, delta) = shard.drop_view(key).unwrap_or_default();
-                self.settle_view(delta);
-                self.clean.insert(key.clone(), kept.flatten());
-            } else if kept {
-                // Reads are served from the kept entry; bringing the clean
-                // copy up to date would copy a large map for nothing. If
-                // the kept entry is ever dropped, the store is read again.
-                self.clean.remove(key);
-            } else {
-                let after = if done.op.is_whole() {
-                    Some(done.op.apply(None))
-                } else {
-                    self.clean.get(key).map(|base| done.op.apply(base))
-                };
-                if let Some(after) = after {
-                    self.clean.insert(key.clone(), after);
-                }
-            }
-        } else {
-            // The store does not have this write: reads must not pretend
-            // it does once it leaves the buffer.
-            self.clean.remove(key);
-            let (_, delta) = shard.drop_view(key).unwrap_or_default();
-            self.settle_view(delta);
-            // A field write queued behind a whole write was built on top of
-            // it (a map that replaced a blob, a map after a delete). Without
-            // it, the fields would land under whatever the store holds and
-            // vanish; reset the key with them instead, so the store and the
-            // cache both show those fields alone.
-            if done.op.is_whole()
-                && let Some((next_version, next_op)) = shard.reset_behind(key)
-            {
-                // The log holds this op's writes without the reset: log the op
-                // as it now stands, so that a replay after a crash, folding it
-                // over them, rebuilds it with the reset. (Ordered keys keep
-                // every op apart, so there a copy would be a second write.)
-                if let Some(log) = &self.log
-                    && self.config.mode_of(key) == WriteMode::Coalesce
-                    && let Err(e) = log.submit(key, next_version, next_op)
-                {
-                    tracing::warn!(error = %e, "could not log a reset after a dead letter; a crash before the flush would lose it");
-                }
-            }
-        }
-        match shard.ready_next(key) {
-            Next::Ready => self.mark_ready(self.buffer.worker_of(s), 1),
-            Next::Grouped(group) => group.fronted.notify_one(),
-            Next::Gone(delta) => {
-                self.settle_view(delta);
-                // Listings learn that a key may have moved to the store.
-                self.buffer.departed();
-            }
-        }
-        Completed { weight: done.weight(), lsn: done.first_lsn() }
+    /// The store behind the cache.
+    pub(crate) fn store(&self) -> &S {
+        &self.store
     }
 
-    /// Age of the oldest write waiting in any shard.
-    pub(crate) fn oldest_pending(&self) -> Option<Duration> {
-        let now = Instant::now();
-        (0..self.buffer.shard_count())
-            .filter_map(|s| self.buffer.lock(s).oldest())
-            .map(|(_, since)| now.saturating_duration_since(since))
-            .max()
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
     }
 
-    /// What the metrics export, read now.
-    pub(crate) fn snapshot(&self) -> stats::Snapshot {
-        stats::Snapshot {
-            accepted: self.accepted(),
-            pending: self.bound.used(),
-            oldest: self.oldest_pending(),
-            dead_letters: self.progress.dead.len(),
-            dead_letter_write_failures: self.progress.dead.persist_failures(),
-            store_unavailable_for: self.health.unavailable_for(),
-        }
+    /// The shards pending writes wait in.
+    pub(crate) fn buffer(&self) -> &Buffer {
+        &self.buffer
     }
 
-    /// Writes accepted since start, summed over the shards.
-    pub(crate) fn accepted(&self) -> u64 {
-        (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted()).sum()
+    /// The limits on pending writes, and what they hold now.
+    pub(crate) fn bound(&self) -> &Bound {
+        &self.bound
     }
 
-    /// Keeps the version clock near wall time until the cache stops, and
-    /// every [`HOUSEKEEPING_TICKS`] ticks publishes the metrics and
-    /// checkpoints the log.
-    pub(crate) async fn tick_clock(self: Arc<Self>) {
-        let mut ticks = 0u32;
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(crate::clock::TICK) => self.clock.tick(),
-                () = self.cancel.cancelled() => break,
-            }
-            ticks = ticks.wrapping_add(1);
-            if !ticks.is_multiple_of(HOUSEKEEPING_TICKS) {
-                continue;
-            }
-            // Scans every shard: here, not after each batch on the flush path.
-            stats::publish(&self.snapshot());
-            // Room given back by flushes goes back to the clean cache here.
-            self.rebalance_memory();
-            self.health.publish();
-            if self.log.is_some() {
-                // A checkpoint fsyncs; keep it off the runtime's threads.
-                let inner = self.clone();
-                let _ = tokio::task::spawn_blocking(move || inner.checkpoint_log()).await;
-            }
-        }
+    /// What the store is known to hold, for reads.
+    pub(crate) fn clean(&self) -> &CleanCache {
+        &self.clean
+    }
+
+    pub(crate) fn clock(&self) -> &VersionClock {
+        &self.clock
+    }
+
+    /// The workers' progress, and the dead letters.
+    pub(crate) fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The limit on store writes per second, if set.
+    pub(crate) fn rate(&self) -> Option<&RateLimit> {
+        self.rate.as_ref()
+    }
+
+    /// The write-ahead log, if enabled.
+    pub(crate) fn log(&self) -> Option<&Log> {
+        self.log.as_ref()
+    }
+
+    /// Every key the store may hold, if tracked.
+    pub(crate) fn known(&self) -> Option<&crate::known_keys::KnownKeys> {
+        self.known.as_ref()
+    }
+
+    /// Whether the store answers (see `outage.rs`).
+    pub(crate) fn health(&self) -> &crate::outage::StoreHealth {
+        &self.health
+    }
+
+    /// Whether shutdown has closed the door on new writes.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Closes the door on new writes; every write checks it under its
+    /// shard lock (see `shutdown.rs`).
+    pub(crate) fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    /// Where the next round of the expiry sweep starts.
+    pub(crate) fn sweep_after(&self) -> Option<Bytes> {
+        self.sweep_after.lock().clone()
+    }
+
+    pub(crate) fn set_sweep_after(&self, after: Option<Bytes>) {
+        *self.sweep_after.lock() = after;
+    }
+
+    /// Stops the workers and background tasks.
+    pub(crate) fn stop(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Resolves once the workers are told to stop.
+    pub(crate) fn stopped(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
+        self.cancel.cancelled()
     }
 
     pub(crate) fn check_open(&self) -> Result<()> {
-        if self.closing.load(Ordering::Acquire) { Err(Error::ShuttingDown) } else { Ok(()) }
+        if self.is_closing() { Err(Error::ShuttingDown) } else { Ok(()) }
     }
 }

@@ -65,7 +65,7 @@ struct Scan {
 
 /// Runs worker `w` until the cache is cancelled.
 pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
-    let state = &inner.progress.workers[w];
+    let state = &inner.progress().workers[w];
     // However the worker ends (cancelled, or a panic in a store), its
     // waiters must learn it rather than wait forever.
     let _stopped = StopOnDrop(state);
@@ -78,18 +78,19 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
             changed
         });
         let ready = state.ready.load(Ordering::Acquire);
-        let urgent = state.target.load(Ordering::Acquire) > scan.watermark || inner.bound.pressed();
-        let deadline = scan.oldest.map(|since| since + inner.config.flush_interval);
+        let urgent =
+            state.target.load(Ordering::Acquire) > scan.watermark || inner.bound().pressed();
+        let deadline = scan.oldest.map(|since| since + inner.config().flush_interval);
         let due = ready > 0
             && (urgent
-                || ready >= inner.config.batch_size
+                || ready >= inner.config().batch_size
                 || deadline.is_some_and(|d| d <= Instant::now()));
-        if due && !inner.health.is_up() {
+        if due && !inner.health().is_up() {
             // An outage: no batch is taken (its writes could no longer
             // fold) until the prober finds the store back.
             tokio::select! {
-                () = inner.health.wait_up() => {}
-                () = inner.cancel.cancelled() => break,
+                () = inner.health().wait_up() => {}
+                () = inner.stopped() => break,
             }
             continue;
         }
@@ -97,14 +98,14 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
             tokio::select! {
                 () = state.wake.notified() => {}
                 () = sleep_until(deadline) => {}
-                () = inner.cancel.cancelled() => break,
+                () = inner.stopped() => break,
             }
             continue;
         }
         let batch = take_batch(&inner, w);
         tokio::select! {
             outcomes = flush(&inner, &batch.writes, &mut rng) => complete(&inner, batch, outcomes),
-            () = inner.cancel.cancelled() => break,
+            () = inner.stopped() => break,
         }
     }
 }
@@ -129,11 +130,11 @@ async fn sleep_until(deadline: Option<Instant>) {
 /// (versioning and queueing happen under one lock), so if no shard holds
 /// anything older, everything up to the reading is done.
 fn scan<S: Store>(inner: &Inner<S>, w: usize) -> Scan {
-    let now = inner.clock.last();
+    let now = inner.clock().last();
     let mut watermark = now;
     let mut oldest: Option<Instant> = None;
-    for s in inner.buffer.shards_of(w) {
-        let shard = inner.buffer.lock(s);
+    for s in inner.buffer().shards_of(w) {
+        let shard = inner.buffer().lock(s);
         if let Some(min) = shard.min_pending() {
             watermark = watermark.min(min - 1);
         }
@@ -148,10 +149,10 @@ fn scan<S: Store>(inner: &Inner<S>, w: usize) -> Scan {
 /// first within each shard and a fair share from each, and marks their
 /// front ops in flight.
 fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
-    let limit = inner.config.batch_size;
-    let shards: Vec<usize> = inner.buffer.shards_of(w).collect();
+    let limit = inner.config().batch_size;
+    let shards: Vec<usize> = inner.buffer().shards_of(w).collect();
     let share = limit.div_ceil(shards.len());
-    let expected = limit.min(inner.progress.workers[w].ready.load(Ordering::Acquire));
+    let expected = limit.min(inner.progress().workers[w].ready.load(Ordering::Acquire));
     let mut batch =
         Batch { writes: Vec::with_capacity(expected), origins: Vec::with_capacity(expected) };
     for pass_share in [share, limit] {
@@ -159,7 +160,7 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
             if batch.writes.len() >= limit {
                 break;
             }
-            let mut shard = inner.buffer.lock(s);
+            let mut shard = inner.buffer().lock(s);
             let want = pass_share.min(limit - batch.writes.len());
             for _ in 0..want {
                 let Some((write, first_version)) = shard.take_ready() else { break };
@@ -168,7 +169,7 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
             }
         }
     }
-    inner.progress.workers[w].ready.fetch_sub(batch.writes.len(), Ordering::AcqRel);
+    inner.unready(w, batch.writes.len());
     batch
 }
 
@@ -197,7 +198,7 @@ pub(crate) async fn write_isolating<S: Store>(
     rng: &mut fastrand::Rng,
     deadline: Option<Instant>,
 ) -> Result<(), StoreError> {
-    let policy = inner.config.retry;
+    let policy = inner.config().retry;
     // Work list of ranges still to write, and how often each single write
     // has been refused (only counted once it is alone).
     let mut todo: Vec<(Range<usize>, u32)> = vec![(0..writes.len(), 0)];
@@ -208,27 +209,27 @@ pub(crate) async fn write_isolating<S: Store>(
             continue;
         }
         let part = &writes[range.clone()];
-        if !inner.health.is_up() {
+        if !inner.health().is_up() {
             if deadline.is_some()
-                && let Some(refused) = inner.health.refusal()
+                && let Some(refused) = inner.health().refusal()
             {
                 return Err(refused);
             }
-            inner.health.wait_up().await;
+            inner.health().wait_up().await;
         }
-        if let Some(rate) = &inner.rate {
+        if let Some(rate) = inner.rate() {
             rate.acquire(part.len()).await;
         }
-        match inner.store.write(part).await {
+        match inner.store().write(part).await {
             Ok(()) => {
                 transient_attempt = 0;
-                inner.counters.batch_done(part.len());
+                inner.counters().batch_done(part.len());
             }
             Err(e) if e.is_unavailable() => {
                 // Not a retry count: the circuit opens, and this range is
                 // sent again once a probe finds the store back.
-                inner.counters.failed(deadline.is_none());
-                inner.health.trip(&e, inner.bound.used().0);
+                inner.counters().failed(deadline.is_none());
+                inner.health().trip(&e, inner.bound().used().0);
                 if deadline.is_some() {
                     return Err(e);
                 }
@@ -236,17 +237,17 @@ pub(crate) async fn write_isolating<S: Store>(
             }
             Err(e) if e.is_transient() => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
-                    inner.counters.failed(false);
+                    inner.counters().failed(false);
                     return Err(e);
                 }
-                inner.counters.failed(true);
+                inner.counters().failed(true);
                 tracing::warn!(error = %LogText(e.message()), writes = part.len(), attempt = transient_attempt, "store write failed; retrying");
                 tokio::time::sleep(policy.delay(transient_attempt, rng)).await;
                 transient_attempt = transient_attempt.saturating_add(1);
                 todo.push((range, refused));
             }
             Err(e) if range.len() > 1 => {
-                inner.counters.failed(false);
+                inner.counters().failed(false);
                 let mid = range.start + range.len() / 2;
                 // Pushed in reverse so the first half goes first.
                 todo.push((mid..range.end, 0));
@@ -256,7 +257,7 @@ pub(crate) async fn write_isolating<S: Store>(
             Err(e) => {
                 let refused = refused + 1;
                 let retrying = refused < policy.dead_letter_after;
-                inner.counters.failed(retrying);
+                inner.counters().failed(retrying);
                 if retrying {
                     tokio::time::sleep(policy.delay(refused - 1, rng)).await;
                     todo.push((range, refused));
@@ -285,13 +286,11 @@ pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group
                 outcomes = flush(&inner, &batch.writes, &mut rng) => {
                     complete_inner(&inner, batch, outcomes, true);
                 }
-                () = inner.cancel.cancelled() => return,
+                () = inner.stopped() => return,
             }
-            for worker in inner.progress.workers.iter() {
-                // They publish watermarks past the group's writes now.
-                worker.wake.notify_one();
-            }
-            inner.bound.room.notify_waiters();
+            // The workers publish watermarks past the group's writes now.
+            inner.wake_workers();
+            inner.room_freed();
             return;
         }
         // Woken when an older write of one of its keys is finished and one
@@ -299,7 +298,7 @@ pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group
         // happened since the look above).
         tokio::select! {
             () = group.fronted.notified() => {}
-            () = inner.cancel.cancelled() => return,
+            () = inner.stopped() => return,
         }
     }
 }
@@ -308,14 +307,14 @@ pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group
 /// front op; otherwise nothing is taken.
 fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
     for (s, key) in &group.keys {
-        if !inner.buffer.lock(*s).fronts_group(key, group) {
+        if !inner.buffer().lock(*s).fronts_group(key, group) {
             return None;
         }
     }
     // Nothing else takes a grouped front op, so they are still there.
     let mut batch = Batch::default();
     for (s, key) in &group.keys {
-        let Some((write, first_version)) = inner.buffer.lock(*s).take_grouped(key) else {
+        let Some((write, first_version)) = inner.buffer().lock(*s).take_grouped(key) else {
             continue;
         };
         batch.writes.push(write);
@@ -340,7 +339,7 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
     let mut at = 0;
     while at < order.len() {
         let s = batch.origins[order[at]].shard;
-        let mut shard = inner.buffer.lock(s);
+        let mut shard = inner.buffer().lock(s);
         while at < order.len() && batch.origins[order[at]].shard == s {
             let i = order[at];
             let write = &batch.writes[i];
@@ -357,11 +356,11 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
                     at: SystemTime::now(),
                     first_version: batch.origins[i].first_version,
                 };
-                inner.progress.dead.push(letter, done.lsn);
+                inner.progress().dead.push(letter, done.lsn);
             }
             released += done.weight;
             at += 1;
         }
     }
-    inner.bound.release(order.len() as u64, released as u64);
+    inner.bound().release(order.len() as u64, released as u64);
 }

@@ -42,20 +42,20 @@ pub(crate) async fn keys<S: Store>(
 async fn page<S: Store>(inner: &Inner<S>, after: Option<&[u8]>, limit: usize) -> Result<Page> {
     let limit = limit.max(1);
     let now = unix_millis();
-    let departures = inner.buffer.departures();
-    let stored = inner.guarded(inner.store.keys(after, limit, now)).await?;
+    let departures = inner.buffer().departures();
+    let stored = inner.guarded(inner.store().keys(after, limit, now)).await?;
     // The store's page ends at its last key; pending keys past it belong
     // to a later page, unless the store has no more.
     let mut upper = last_of_full(&stored, limit);
-    let mut candidates = inner.buffer.keys_in(after, upper.as_deref());
+    let mut candidates = inner.buffer().keys_in(after, upper.as_deref());
     candidates.extend(stored);
     // A key pending when the store listed, stored and gone from the
     // buffer before the buffer was read, is in neither look: if any key
     // left the buffer meanwhile, list the store again. A key still in
     // the buffer when it was read is a candidate already; one that was
     // not is in the store by then, and stays there while it lives.
-    if inner.buffer.departures() != departures {
-        let again = inner.store.keys(after, limit, now).await?;
+    if inner.buffer().departures() != departures {
+        let again = inner.store().keys(after, limit, now).await?;
         // Candidates go only as far as both listings are complete.
         if let Some(last) = last_of_full(&again, limit)
             && upper.as_ref().is_none_or(|u| last < *u)

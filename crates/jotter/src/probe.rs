@@ -21,30 +21,30 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// the outage, may have left it below) and closes the circuit. Runs until
 /// the cache stops.
 pub(crate) async fn probe<S: Store>(inner: Arc<Inner<S>>) {
-    let health = &inner.health;
+    let health = inner.health();
     loop {
         tokio::select! {
             () = health.wait_down() => {}
-            () = inner.cancel.cancelled() => return,
+            () = inner.stopped() => return,
         }
         while !health.is_up() {
             tokio::select! {
                 () = tokio::time::sleep(PROBE_EVERY) => {}
-                () = inner.cancel.cancelled() => return,
+                () = inner.stopped() => return,
             }
             health.set_probing(true);
             metrics::counter!("jotter_store_probes_total").increment(1);
             let answer = tokio::time::timeout(PROBE_TIMEOUT, async {
-                inner.store.probe().await?;
-                inner.store.max_version().await
+                inner.store().probe().await?;
+                inner.store().max_version().await
             })
             .await;
-            let pending = inner.bound.used().0;
+            let pending = inner.bound().used().0;
             match answer {
                 Ok(Ok(max)) => {
                     // Before any batch goes: a write versioned from now on
                     // is newer than everything the store holds.
-                    inner.clock.raise(max);
+                    inner.clock().raise(max);
                     health.recover(pending);
                 }
                 Ok(Err(e)) => {

@@ -40,7 +40,7 @@ impl<S: Store> Inner<S> {
         let mut value = match (start, loaded) {
             (Some(_), _) => None,
             (None, Some(base)) => base,
-            (None, None) => self.clean.get(key)?,
+            (None, None) => self.clean().get(key)?,
         };
         for pending in ops.into_iter().flat_map(|q| q.iter()).skip(start.unwrap_or(0)) {
             value = pending.op.apply(value);
@@ -96,10 +96,10 @@ impl<S: Store> Inner<S> {
         take: bool,
         mut f: impl FnMut(&mut Shard, usize, Option<Entry>) -> R,
     ) -> Result<R> {
-        let s = self.buffer.shard_of(key);
+        let s = self.buffer().shard_of(key);
         loop {
             let slot = {
-                let mut shard = self.buffer.lock(s);
+                let mut shard = self.buffer().lock(s);
                 let view = if take {
                     self.take_view(&mut shard, key, None)
                 } else {
@@ -111,13 +111,13 @@ impl<S: Store> Inner<S> {
                 }
             };
             let loaded = slot.cell.get_or_try_init(|| self.load_from_store(key)).await;
-            let mut shard = self.buffer.lock(s);
+            let mut shard = self.buffer().lock(s);
             shard.finish_load(key, &slot);
             let loaded = loaded?.clone();
             // A flush of this key since the load began may have stored
             // something newer than what was loaded: then load again.
             if !slot.is_stale() {
-                self.clean.insert(own(key), loaded.clone());
+                self.clean().insert(own(key), loaded.clone());
                 let value = if take {
                     self.take_view(&mut shard, key, Some(loaded))
                 } else {
@@ -142,14 +142,14 @@ impl<S: Store> Inner<S> {
         &self,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        if let Some(refused) = self.health.refusal() {
+        if let Some(refused) = self.health().refusal() {
             return Err(refused);
         }
         let result = call.await;
         if let Err(e) = &result
             && e.is_unavailable()
         {
-            self.health.trip(e, self.bound.used().0);
+            self.health().trip(e, self.bound().used().0);
         }
         result
     }
@@ -160,11 +160,11 @@ impl<S: Store> Inner<S> {
         &self,
         key: &Bytes,
     ) -> std::result::Result<Option<Entry>, crate::store::StoreError> {
-        if self.known.as_ref().is_some_and(|k| !k.may_contain(key)) {
+        if self.known().is_some_and(|k| !k.may_contain(key)) {
             return Ok(None);
         }
-        self.counters.loaded();
-        self.guarded(self.store.load(key)).await
+        self.counters().loaded();
+        self.guarded(self.store().load(key)).await
     }
 
     /// [`load_from_store`](Inner::load_from_store) for several keys, in one
@@ -174,7 +174,7 @@ impl<S: Store> Inner<S> {
         keys: &[Bytes],
     ) -> std::result::Result<Vec<Option<Entry>>, crate::store::StoreError> {
         let ask: Vec<usize> = (0..keys.len())
-            .filter(|&i| self.known.as_ref().is_none_or(|k| k.may_contain(&keys[i])))
+            .filter(|&i| self.known().is_none_or(|k| k.may_contain(&keys[i])))
             .collect();
         let mut entries = vec![None; keys.len()];
         if ask.is_empty() {
@@ -182,9 +182,9 @@ impl<S: Store> Inner<S> {
         }
         let asked: Vec<Bytes> = ask.iter().map(|&i| keys[i].clone()).collect();
         for _ in &asked {
-            self.counters.loaded();
+            self.counters().loaded();
         }
-        let found = self.guarded(self.store.load_many(&asked)).await?;
+        let found = self.guarded(self.store().load_many(&asked)).await?;
         for (i, entry) in ask.into_iter().zip(found) {
             entries[i] = entry;
         }

@@ -35,19 +35,17 @@ impl<'a, S: Store> RoomWait<'a, S> {
     pub(crate) async fn wait(&mut self, bound: BoundKind) -> Result<()> {
         let inner = self.inner;
         // The bound is marked pressed; have the workers flush now.
-        for worker in inner.progress.workers.iter() {
-            worker.wake.notify_one();
-        }
+        inner.wake_workers();
         let Some(registered) = self.room.as_mut() else {
-            self._waiting = Some(Waiting::start(&inner.bound));
+            self._waiting = Some(Waiting::start(inner.bound()));
             self.room = Some(self.register());
             return Ok(());
         };
-        let limit = inner.bound.limit(bound);
-        let timeout = match inner.config.full_policy {
+        let limit = inner.bound().limit(bound);
+        let timeout = match inner.config().full_policy {
             FullPolicy::Reject => return Err(Error::Full { bound, limit }),
             FullPolicy::Block { timeout } => timeout,
-            FullPolicy::WriteThrough => inner.config.block_timeout,
+            FullPolicy::WriteThrough => inner.config().block_timeout,
         };
         if tokio::time::timeout_at(self.started + timeout, registered.as_mut()).await.is_err() {
             return Err(Error::FullTimeout { bound, limit, waited: self.started.elapsed() });
@@ -58,7 +56,7 @@ impl<'a, S: Store> RoomWait<'a, S> {
     }
 
     fn register(&self) -> Pin<Box<Notified<'a>>> {
-        let mut room = Box::pin(self.inner.bound.room.notified());
+        let mut room = Box::pin(self.inner.bound().room.notified());
         room.as_mut().enable();
         room
     }

@@ -2,7 +2,6 @@
 //! for up to a timeout, the log checkpointed, the workers stopped, and a
 //! report of what is left.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -33,24 +32,24 @@ pub(crate) async fn shutdown<S: Store>(
     tasks: &Mutex<Vec<JoinHandle<()>>>,
     timeout: Duration,
 ) -> ShutdownReport {
-    inner.closing.store(true, Ordering::SeqCst);
+    inner.close();
     // A write versions and queues under its shard lock after checking
     // `closing` there: once every shard lock has been taken, every write
     // is either refused or already in the buffer, below the drain's mark.
-    for s in 0..inner.buffer.shard_count() {
-        drop(inner.buffer.lock(s));
+    for s in 0..inner.buffer().shard_count() {
+        drop(inner.buffer().lock(s));
     }
     // Writers waiting for room re-check and see the cache closing.
-    inner.bound.room.notify_waiters();
-    let drain = inner.progress.wait_all(inner.clock.last());
+    inner.room_freed();
+    let drain = inner.progress().wait_all(inner.clock().last());
     let drained = matches!(tokio::time::timeout(timeout, drain).await, Ok(Ok(())));
-    inner.cancel.cancel();
+    inner.stop();
     if drained {
         // Nothing is pending: the next start has nothing to replay.
         inner.checkpoint_log();
     }
-    if let Some(log) = &inner.log {
-        log.persist_clock(inner.clock.last());
+    if let Some(log) = inner.log() {
+        log.persist_clock(inner.clock().last());
     }
     let tasks = std::mem::take(&mut *tasks.lock());
     for task in tasks {
@@ -58,7 +57,7 @@ pub(crate) async fn shutdown<S: Store>(
             tracing::error!(error = %e, "a flush worker ended abnormally");
         }
     }
-    let (pending_entries, pending_bytes) = inner.bound.used();
+    let (pending_entries, pending_bytes) = inner.bound().used();
     if !drained {
         tracing::warn!(pending_entries, "shutdown timed out with writes not yet in the store");
     }
@@ -66,6 +65,6 @@ pub(crate) async fn shutdown<S: Store>(
         drained,
         pending_entries,
         pending_bytes,
-        dead_letters: inner.progress.dead.len(),
+        dead_letters: inner.progress().dead.len(),
     }
 }

@@ -71,23 +71,23 @@ pub(crate) async fn start_with_clock<S: Store>(
     if let Some(e) = down_at_start {
         // Open from the start: no batch is tried until a probe finds
         // the store, and that probe raises the clock above its versions.
-        inner.health.trip(&StoreError::unavailable(e.message()), 0);
+        inner.health().trip(&StoreError::unavailable(e.message()), 0);
     }
     if let Some(recovery) = recovery {
-        inner.buffer.reserve(usize::try_from(recovery.records()).unwrap_or(0));
+        inner.buffer().reserve(usize::try_from(recovery.records()).unwrap_or(0));
         let mut replayed = 0u64;
         for item in recovery {
             let r = log::replayed(item)?;
             // A write that ended in the dead-letter queue before the
             // crash stays there; replaying it would only refuse it again.
-            if inner.progress.dead.error_for(&r.key, r.version).is_some() {
+            if inner.progress().dead.error_for(&r.key, r.version).is_some() {
                 continue;
             }
             inner.replay(r.key, r.version, r.op, r.lsn);
             replayed += 1;
         }
         if replayed > 0 {
-            let (entries, bytes) = inner.bound.used();
+            let (entries, bytes) = inner.bound().used();
             tracing::info!(
                 replayed,
                 entries,

@@ -72,7 +72,7 @@ async fn transact_many<R, S: Store>(
     let mut keys = keys.to_vec();
     keys.sort_unstable();
     keys.dedup();
-    let mut shards: Vec<usize> = keys.iter().map(|k| inner.buffer.shard_of(k)).collect();
+    let mut shards: Vec<usize> = keys.iter().map(|k| inner.buffer().shard_of(k)).collect();
     shards.sort_unstable();
     shards.dedup();
     let mut room = RoomWait::new(inner);
@@ -101,7 +101,7 @@ async fn transact_many<R, S: Store>(
         }
     };
     for p in &loaded {
-        inner.buffer.lock(inner.buffer.shard_of(&p.key)).finish_load(&p.key, &p.slot);
+        inner.buffer().lock(inner.buffer().shard_of(&p.key)).finish_load(&p.key, &p.slot);
     }
     result
 }
@@ -111,7 +111,7 @@ async fn transact_many<R, S: Store>(
 /// stale), those no other reader is loading in one store call.
 async fn preload<S: Store>(inner: &Inner<S>, keys: Vec<Bytes>) -> Result<Vec<Preloaded>> {
     let slots: Vec<_> =
-        keys.iter().map(|k| inner.buffer.lock(inner.buffer.shard_of(k)).load_slot(k)).collect();
+        keys.iter().map(|k| inner.buffer().lock(inner.buffer().shard_of(k)).load_slot(k)).collect();
     let idle: Vec<usize> = (0..keys.len()).filter(|&i| !slots[i].cell.initialized()).collect();
     if idle.len() > 1 {
         let asked: Vec<Bytes> = idle.iter().map(|&i| keys[i].clone()).collect();
@@ -140,11 +140,11 @@ fn try_transact<R, S: Store>(
     f: &mut impl FnMut(&mut Txn<'_>) -> Result<R>,
 ) -> Result<Step<R>> {
     let guard_of = |s: usize| shards.binary_search(&s).unwrap_or_default();
-    let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer.lock(s)).collect();
+    let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer().lock(s)).collect();
     let mut views = Vec::with_capacity(keys.len());
     let mut missing = Vec::new();
     for key in keys {
-        let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
+        let shard = &mut guards[guard_of(inner.buffer().shard_of(key))];
         let preloaded =
             loaded.iter().find(|p| p.key == *key && !p.slot.is_stale()).map(|p| p.value.clone());
         match inner.take_view(shard, key, preloaded) {
@@ -154,7 +154,7 @@ fn try_transact<R, S: Store>(
     }
     if !missing.is_empty() {
         for (key, entry) in views {
-            inner.put_view(&mut guards[guard_of(inner.buffer.shard_of(key))], key, entry, None);
+            inner.put_view(&mut guards[guard_of(inner.buffer().shard_of(key))], key, entry, None);
         }
         return Ok(Step::Load(missing));
     }
@@ -168,9 +168,7 @@ fn try_transact<R, S: Store>(
     let mut prepaid = Prepaid::default();
     for (key, op) in slots.iter().filter_map(|s| Some((&s.key, s.op.as_ref()?))) {
         let own = QueuedOp::weight_of(key, op) as u64;
-        if own > inner.bound.max_bytes {
-            return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
-        }
+        inner.check_weight(own)?;
         inner.check_store(key, op)?;
         prepaid.entries += 1;
         prepaid.bytes += own;
@@ -178,7 +176,7 @@ fn try_transact<R, S: Store>(
     if prepaid.entries == 0 {
         for slot in slots {
             inner.put_view(
-                &mut guards[guard_of(inner.buffer.shard_of(&slot.key))],
+                &mut guards[guard_of(inner.buffer().shard_of(&slot.key))],
                 &slot.key,
                 slot.now,
                 None,
@@ -190,15 +188,7 @@ fn try_transact<R, S: Store>(
     // transaction that writes after this check is wholly before the
     // drain's mark.
     inner.check_open()?;
-    if prepaid.bytes > inner.bound.max_bytes {
-        return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
-    }
-    if prepaid.entries > inner.bound.max_entries {
-        // It would wait for room that can never be there.
-        let limit = inner.bound.max_entries;
-        return Err(Error::TooManyKeys { keys: prepaid.entries, limit });
-    }
-    if let Err(bound) = inner.bound.try_reserve(prepaid.entries, prepaid.bytes) {
+    if let Err(bound) = inner.prepay(&prepaid)? {
         return Ok(Step::Full(bound));
     }
     // Two or more keys written: they reach the store together.
@@ -206,7 +196,7 @@ fn try_transact<R, S: Store>(
         let keys = slots
             .iter()
             .filter(|slot| slot.op.is_some())
-            .map(|slot| (inner.buffer.shard_of(&slot.key), crate::owned::own(&slot.key)))
+            .map(|slot| (inner.buffer().shard_of(&slot.key), crate::owned::own(&slot.key)))
             .collect();
         Arc::new(Group::new(keys))
     });
@@ -214,7 +204,7 @@ fn try_transact<R, S: Store>(
     let mut durability = Durability::default();
     let mut failed = None;
     for slot in slots {
-        let s = inner.buffer.shard_of(&slot.key);
+        let s = inner.buffer().shard_of(&slot.key);
         let shard = &mut guards[guard_of(s)];
         let Some(op) = slot.op else {
             inner.put_view(shard, &slot.key, slot.now, None);
@@ -242,7 +232,7 @@ fn try_transact<R, S: Store>(
             }
         }
     }
-    inner.bound.release(prepaid.entries, prepaid.bytes);
+    inner.refund(prepaid);
     if let Some(group) = group {
         // Even after a partial failure (the log refused a record), the
         // ops that were accepted must reach the store.

@@ -69,8 +69,8 @@ pub(crate) async fn write_deferred<R, S: Store>(
         let attempt = if needs_view {
             inner.with_view(&key, true, attempt).await??
         } else {
-            let s = inner.buffer.shard_of(&key);
-            let mut shard = inner.buffer.lock(s);
+            let s = inner.buffer().shard_of(&key);
+            let mut shard = inner.buffer().lock(s);
             attempt(&mut shard, s, None)?
         };
         match attempt {
@@ -95,7 +95,7 @@ pub(crate) async fn write_deferred<R, S: Store>(
             }
             Attempt::Full { bound, key_pending } => {
                 debug_assert!(
-                    key_pending || inner.config.full_policy != FullPolicy::WriteThrough,
+                    key_pending || inner.config().full_policy != FullPolicy::WriteThrough,
                     "write-through goes direct unless the key is pending"
                 );
                 room.wait(bound).await?;

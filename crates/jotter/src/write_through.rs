@@ -33,7 +33,7 @@ pub(crate) async fn write_direct<S: Store>(
         Err(e) => Err(e),
         Ok(()) => {
             let mut outcomes = [Outcome::Stored];
-            let deadline = Instant::now() + inner.config.block_timeout;
+            let deadline = Instant::now() + inner.config().block_timeout;
             let mut rng = fastrand::Rng::new();
             let sent = flusher::write_isolating(
                 &inner,
@@ -53,14 +53,14 @@ pub(crate) async fn write_direct<S: Store>(
         }
     };
     {
-        let mut shard = inner.buffer.lock(s);
+        let mut shard = inner.buffer().lock(s);
         shard.direct_done();
         inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
     }
     // The worker may be waiting to publish a watermark past this write (a
     // barrier), and writes of this key queued behind it may now go direct.
-    inner.progress.workers[inner.buffer.worker_of(s)].wake.notify_one();
-    inner.bound.room.notify_waiters();
+    inner.wake_worker(inner.buffer().worker_of(s));
+    inner.room_freed();
     result?;
     Ok(Ticket::done(write.version, write.key))
 }
