@@ -119,9 +119,19 @@ impl Bound {
     }
 
     /// Entries and bytes reserved now.
-    pub(crate) fn used(&self) -> (u64, u64) {
-        (self.entries.load(Ordering::Acquire), self.bytes.load(Ordering::Acquire))
+    pub(crate) fn used(&self) -> Used {
+        Used {
+            entries: self.entries.load(Ordering::Acquire),
+            bytes: self.bytes.load(Ordering::Acquire),
+        }
     }
+}
+
+/// What the pending writes hold of the bound at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Used {
+    pub entries: u64,
+    pub bytes: u64,
 }
 
 fn reserve(counter: &AtomicU64, n: u64, max: u64) -> Result<(), ()> {
@@ -154,16 +164,16 @@ mod tests {
             .collect();
         let granted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
         assert_eq!(granted, 1000);
-        assert_eq!(bound.used(), (1000, 10_000));
+        assert_eq!(bound.used(), Used { entries: 1000, bytes: 10_000 });
     }
 
     #[test]
     fn a_byte_refusal_gives_back_the_entry() {
         let bound = Bound::new(10, 100);
         assert_eq!(bound.try_reserve(1, 101), Err(BoundKind::Bytes));
-        assert_eq!(bound.used(), (0, 0));
+        assert_eq!(bound.used(), Used::default());
         bound.try_reserve(1, 100).unwrap();
         bound.release(1, 100);
-        assert_eq!(bound.used(), (0, 0));
+        assert_eq!(bound.used(), Used::default());
     }
 }

@@ -467,7 +467,7 @@ impl<S: Store> Cache<S> {
     /// `max_memory` bounds.
     #[must_use]
     pub fn memory_used(&self) -> u64 {
-        self.inner.bound().used().1 + self.inner.clean().weight()
+        self.inner.bound().used().bytes + self.inner.clean().weight()
     }
 
     /// Whether the store holds the newest write of `key`: nothing of it is
@@ -535,7 +535,7 @@ impl<S: Store> Cache<S> {
 impl<S: Store> Drop for Cache<S> {
     fn drop(&mut self) {
         self.inner.stop();
-        let (pending, _) = self.inner.bound().used();
+        let pending = self.inner.bound().used().entries;
         if pending > 0 && !self.inner.is_closing() {
             tracing::warn!(
                 pending,

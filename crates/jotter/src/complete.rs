@@ -38,9 +38,9 @@ impl<S: Store> Inner<S> {
             if left == 0 && kept {
                 // The kept entry is exactly what the store now holds; the
                 // clean cache counts it from now on.
-                let (kept, delta) = shard.drop_view(key).unwrap_or_default();
-                self.settle_view(delta);
-                self.clean().insert(key.clone(), kept.flatten());
+                let dropped = shard.drop_view(key).unwrap_or_default();
+                self.settle_view(dropped.delta);
+                self.clean().insert(key.clone(), dropped.entry.flatten());
             } else if kept {
                 // Reads are served from the kept entry; bringing the clean
                 // copy up to date would copy a large map for nothing. If
@@ -60,15 +60,15 @@ impl<S: Store> Inner<S> {
             // The store does not have this write: reads must not pretend
             // it does once it leaves the buffer.
             self.clean().remove(key);
-            let (_, delta) = shard.drop_view(key).unwrap_or_default();
-            self.settle_view(delta);
+            let dropped = shard.drop_view(key).unwrap_or_default();
+            self.settle_view(dropped.delta);
             // A field write queued behind a whole write was built on top of
             // it (a map that replaced a blob, a map after a delete). Without
             // it, the fields would land under whatever the store holds and
             // vanish; reset the key with them instead, so the store and the
             // cache both show those fields alone.
             if done.op.is_whole()
-                && let Some((next_version, next_op)) = shard.reset_behind(key)
+                && let Some(reset) = shard.reset_behind(key)
             {
                 // The log holds this op's writes without the reset: log the op
                 // as it now stands, so that a replay after a crash, folding it
@@ -76,7 +76,7 @@ impl<S: Store> Inner<S> {
                 // every op apart, so there a copy would be a second write.)
                 if let Some(log) = self.log()
                     && self.config().mode_of(key) == WriteMode::Coalesce
-                    && let Err(e) = log.submit(key, next_version, next_op)
+                    && let Err(e) = log.submit(key, reset.version, reset.op)
                 {
                     tracing::warn!(error = %e, "could not log a reset after a dead letter; a crash before the flush would lose it");
                 }

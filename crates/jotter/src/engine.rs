@@ -81,6 +81,14 @@ pub(crate) struct Multi<'a> {
     pub group: Option<&'a Arc<Group>>,
 }
 
+/// An op versioned and submitted to the log.
+struct Stamped {
+    op: Op,
+    version: u64,
+    /// Its log record's durability, with a log.
+    durable: Option<jotter_wal::Pending>,
+}
+
 /// Why [`Shard::accept`] refused an op in [`Inner::try_accept`].
 enum Refused {
     /// No room; the op comes back for a direct write.
@@ -160,7 +168,7 @@ impl<S: Store> Inner<S> {
     /// Gives the clean cache what pending writes leave of `max_memory`.
     pub(crate) fn rebalance_memory(&self) {
         if let Some(memory) = &self.memory {
-            memory.rebalance(&self.clean, self.bound.used().1);
+            memory.rebalance(&self.clean, self.bound.used().bytes);
         }
     }
 
@@ -197,7 +205,7 @@ impl<S: Store> Inner<S> {
             if let Err(bound) = self.reserve(&mut prepaid, plan.entries, plan.grow()) {
                 return Err(Refused::Full { bound, key_pending: plan.pending, op });
             }
-            let (op, version, d) =
+            let Stamped { op, version, durable: d } =
                 self.stamp_and_log(key, op, plan.entries, plan.grow()).map_err(Refused::Error)?;
             let lsn = d.as_ref().map(jotter_wal::Pending::lsn);
             durable = d;
@@ -300,9 +308,9 @@ impl<S: Store> Inner<S> {
         }
         let entries = lazy().count() as u64;
         let bytes: u64 = lazy().map(|s| QueuedOp::weight_of(&s.key, &Op::Delete) as u64).sum();
-        let (used_entries, used_bytes) = self.bound.used();
-        let room = used_entries + entries <= self.bound.max_entries
-            && used_bytes + bytes <= self.bound.max_bytes;
+        let used = self.bound.used();
+        let room = used.entries + entries <= self.bound.max_entries
+            && used.bytes + bytes <= self.bound.max_bytes;
         if room && !self.is_closing() {
             return;
         }
@@ -348,13 +356,7 @@ impl<S: Store> Inner<S> {
     /// Versions an op whose room is reserved and submits it to the log; if
     /// the log refuses it, the room goes back and the write is refused (never
     /// acknowledged and then lost).
-    fn stamp_and_log(
-        &self,
-        key: &Bytes,
-        mut op: Op,
-        entries: u64,
-        bytes: u64,
-    ) -> Result<(Op, u64, Option<jotter_wal::Pending>)> {
+    fn stamp_and_log(&self, key: &Bytes, mut op: Op, entries: u64, bytes: u64) -> Result<Stamped> {
         let version = self.clock.next();
         op.stamp(version);
         // Before the write can reach the store.
@@ -371,7 +373,7 @@ impl<S: Store> Inner<S> {
                 }
             },
         };
-        Ok((op, version, durable))
+        Ok(Stamped { op, version, durable })
     }
 
     /// Puts a write read back from the log into the buffer as it was when
@@ -434,7 +436,7 @@ impl<S: Store> Inner<S> {
     ) -> Result<Attempt<R>> {
         // Logged like any write, so that a replay after a crash folds it over
         // older logged writes of the key instead of bringing those back.
-        let (op, version, durable) = self.stamp_and_log(key, op, 0, 0)?;
+        let Stamped { op, version, durable } = self.stamp_and_log(key, op, 0, 0)?;
         let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
         let write = Write {
             key: key.clone(),

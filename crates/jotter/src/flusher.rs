@@ -31,6 +31,7 @@ use crate::engine::Inner;
 use crate::loggable::LogText;
 use crate::op::Group;
 use crate::refusals::Refusals;
+use crate::shard::Taken;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
 
@@ -138,7 +139,7 @@ fn scan<S: Store>(inner: &Inner<S>, w: usize) -> Scan {
         if let Some(min) = shard.min_pending() {
             watermark = watermark.min(min - 1);
         }
-        if let Some((_, since)) = shard.oldest() {
+        if let Some(since) = shard.oldest() {
             oldest = Some(oldest.map_or(since, |o| o.min(since)));
         }
     }
@@ -163,7 +164,7 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
             let mut shard = inner.buffer().lock(s);
             let want = pass_share.min(limit - batch.writes.len());
             for _ in 0..want {
-                let Some((write, first_version)) = shard.take_ready() else { break };
+                let Some(Taken { write, first_version }) = shard.take_ready() else { break };
                 batch.writes.push(write);
                 batch.origins.push(Origin { shard: s, first_version });
             }
@@ -229,7 +230,7 @@ pub(crate) async fn write_isolating<S: Store>(
                 // Not a retry count: the circuit opens, and this range is
                 // sent again once a probe finds the store back.
                 inner.counters().failed(deadline.is_none());
-                inner.health().trip(&e, inner.bound().used().0);
+                inner.health().trip(&e, inner.bound().used().entries);
                 if deadline.is_some() {
                     return Err(e);
                 }
@@ -314,7 +315,7 @@ fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
     // Nothing else takes a grouped front op, so they are still there.
     let mut batch = Batch::default();
     for (s, key) in &group.keys {
-        let Some((write, first_version)) = inner.buffer().lock(*s).take_grouped(key) else {
+        let Some(Taken { write, first_version }) = inner.buffer().lock(*s).take_grouped(key) else {
             continue;
         };
         batch.writes.push(write);

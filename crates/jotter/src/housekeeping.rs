@@ -21,7 +21,7 @@ impl<S: Store> Inner<S> {
         let now = Instant::now();
         (0..self.buffer().shard_count())
             .filter_map(|s| self.buffer().lock(s).oldest())
-            .map(|(_, since)| now.saturating_duration_since(since))
+            .map(|since| now.saturating_duration_since(since))
             .max()
     }
 

@@ -39,7 +39,7 @@ pub(crate) async fn probe<S: Store>(inner: Arc<Inner<S>>) {
                 inner.store().max_version().await
             })
             .await;
-            let pending = inner.bound().used().0;
+            let pending = inner.bound().used().entries;
             match answer {
                 Ok(Ok(max)) => {
                     // Before any batch goes: a write versioned from now on

@@ -6,7 +6,7 @@
 use crate::op::QueuedOp;
 use crate::pending_ops::Ops;
 use crate::value::Entry;
-use crate::view::{View, ViewDelta, Written};
+use crate::view::{Dropped, View, ViewDelta, Written};
 
 /// A key's pending ops, oldest first, and the key's current entry if known.
 #[derive(Debug, Default)]
@@ -64,11 +64,8 @@ impl Queue {
     }
 
     /// Forgets the key's view (if any): it is no longer counted.
-    pub(crate) fn drop_view(&mut self) -> (Option<Option<Entry>>, ViewDelta) {
-        match self.view.take() {
-            Some(view) => view.dropped(),
-            None => (None, ViewDelta::default()),
-        }
+    pub(crate) fn drop_view(&mut self) -> Dropped {
+        self.view.take().map(|view| view.dropped()).unwrap_or_default()
     }
 }
 

@@ -81,8 +81,8 @@ impl<S: Store> Inner<S> {
 
     /// Forgets the key's kept entry, and gives back what it counted.
     pub(crate) fn forget_view(&self, shard: &mut Shard, key: &Bytes) {
-        if let Some((_, delta)) = shard.drop_view(key) {
-            self.settle_view(delta);
+        if let Some(dropped) = shard.drop_view(key) {
+            self.settle_view(dropped.delta);
         }
     }
 
@@ -149,7 +149,7 @@ impl<S: Store> Inner<S> {
         if let Err(e) = &result
             && e.is_unavailable()
         {
-            self.health().trip(e, self.bound().used().0);
+            self.health().trip(e, self.bound().used().entries);
         }
         result
     }

@@ -38,7 +38,7 @@ use crate::pending_keys::PendingKeys;
 use crate::queue::Queue;
 use crate::store::Write;
 use crate::value::Entry;
-use crate::view::{ViewDelta, Written};
+use crate::view::{Dropped, ViewDelta, Written};
 
 /// A read-through load in progress; readers of the same key wait on it
 /// instead of loading again (single flight).
@@ -116,6 +116,20 @@ pub(crate) enum Next {
     Gone(ViewDelta),
 }
 
+/// A key's front op taken for a batch, marked in flight.
+pub(crate) struct Taken {
+    /// The write as the store receives it.
+    pub write: Write,
+    /// The first version folded into it.
+    pub first_version: u64,
+}
+
+/// A field write made a reset of its key (see [`Shard::reset_behind`]).
+pub(crate) struct Reset<'a> {
+    pub version: u64,
+    pub op: &'a Op,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
     entries: PendingKeys,
@@ -182,11 +196,11 @@ impl Shard {
         self.lsns.first().copied()
     }
 
-    /// The oldest op waiting in this shard: its first version and age origin.
-    pub(crate) fn oldest(&self) -> Option<(u64, Instant)> {
+    /// Since when the oldest op waiting in this shard waits.
+    pub(crate) fn oldest(&self) -> Option<Instant> {
         let (&version, &hash) = self.ready.first_key_value()?;
         let since = self.entries.by_front_ref(hash, version)?.1.front()?.since();
-        Some((version, since))
+        Some(since)
     }
 
     /// The smallest first version of any op in this shard that a worker
@@ -252,7 +266,7 @@ impl Shard {
 
     /// Forgets the key's view, if the key has ops pending: its entry, and
     /// the bytes it no longer counts.
-    pub(crate) fn drop_view(&mut self, key: &[u8]) -> Option<(Option<Option<Entry>>, ViewDelta)> {
+    pub(crate) fn drop_view(&mut self, key: &[u8]) -> Option<Dropped> {
         Some(self.entries.get_mut(key)?.drop_view())
     }
 
@@ -368,13 +382,16 @@ impl Shard {
 
     /// Takes the oldest ready key's front op for a worker's batch, marked in
     /// flight: the write as the store receives it, and its first version.
-    pub(crate) fn take_ready(&mut self) -> Option<(Write, u64)> {
+    pub(crate) fn take_ready(&mut self) -> Option<Taken> {
         loop {
             let (version, hash) = self.ready.pop_first()?;
             let Some((key, ops)) = self.entries.by_front(hash, version) else { continue };
             let key = key.clone();
             let Some(front) = ops.front_mut() else { continue };
-            return Some((in_flight(front, key), front.first_version));
+            return Some(Taken {
+                write: in_flight(front, key),
+                first_version: front.first_version,
+            });
         }
     }
 
@@ -388,13 +405,13 @@ impl Shard {
 
     /// Takes the key's front op for its group's batch, marked in flight and
     /// counted as a direct write until [`direct_done`](Shard::direct_done).
-    pub(crate) fn take_grouped(&mut self, key: &Bytes) -> Option<(Write, u64)> {
+    pub(crate) fn take_grouped(&mut self, key: &Bytes) -> Option<Taken> {
         let front = self.entries.get_mut(key).and_then(|ops| ops.front_mut())?;
         self.grouped.remove(&front.first_version);
         let first = front.first_version;
         let write = in_flight(front, key.clone());
         self.direct_writes += 1;
-        Some((write, first))
+        Some(Taken { write, first_version: first })
     }
 
     /// A direct write (or a group's) is finished.
@@ -422,11 +439,11 @@ impl Shard {
     /// After a whole write of the key was dead-lettered: a field write
     /// queued behind it was built on top of it, so it becomes a reset of
     /// the key with its fields. Returns the op as it now stands, to log.
-    pub(crate) fn reset_behind(&mut self, key: &[u8]) -> Option<(u64, &Op)> {
+    pub(crate) fn reset_behind(&mut self, key: &[u8]) -> Option<Reset<'_>> {
         let next = self.entries.get_mut(key)?.front_mut()?;
         let Op::Patch { reset: reset @ None, .. } = &mut next.op else { return None };
         *reset = Some(next.first_version);
-        Some((next.version, &next.op))
+        Some(Reset { version: next.version, op: &next.op })
     }
 
     /// Schedules the key's next op now that its front op is finished.
@@ -449,7 +466,7 @@ impl Shard {
             None => {
                 // A view taken out and never given back may still count.
                 let delta = match self.entries.remove(key) {
-                    Some(mut queue) => queue.drop_view().1,
+                    Some(mut queue) => queue.drop_view().delta,
                     None => ViewDelta::default(),
                 };
                 Next::Gone(delta)
@@ -490,7 +507,7 @@ mod tests {
         let first = accept(&mut shard, &key, put("a"), 1, Some(10));
         assert_eq!(first.entries, 1);
         assert_eq!(accept(&mut shard, &key, put("b"), 2, Some(11)).entries, 0, "folded");
-        let (write, first_version) = shard.take_ready().unwrap();
+        let Taken { write, first_version } = shard.take_ready().unwrap();
         assert_eq!((write.version, first_version), (2, 1));
         assert!(shard.take_ready().is_none(), "one batch per key at a time");
         let behind = accept(&mut shard, &key, put("c"), 3, Some(12));
@@ -502,7 +519,7 @@ mod tests {
         assert_eq!(done.first_lsn(), Some(10));
         assert_eq!(shard.lowest_lsn(), Some(12), "the stored op's LSN is gone");
         assert!(matches!(shard.ready_next(&key), Next::Ready));
-        let (write, _) = shard.take_ready().unwrap();
+        let write = shard.take_ready().unwrap().write;
         assert_eq!(write.version, 3, "in order");
         shard.finish_front(&key, 3).unwrap();
         assert!(matches!(shard.ready_next(&key), Next::Gone(_)));
@@ -518,7 +535,7 @@ mod tests {
         }
         assert_eq!(shard.min_pending(), Some(1));
         let order: Vec<u64> =
-            std::iter::from_fn(|| shard.take_ready()).map(|(w, _)| w.version).collect();
+            std::iter::from_fn(|| shard.take_ready()).map(|t| t.write.version).collect();
         assert_eq!(order, [1, 2, 3]);
     }
 
@@ -546,7 +563,7 @@ mod tests {
         assert!(shard.join_group(&key, &group), "it left the worker's ready keys");
         assert!(shard.take_ready().is_none());
         assert!(shard.fronts_group(&key, &group));
-        let (write, _) = shard.take_grouped(&key).unwrap();
+        let write = shard.take_grouped(&key).unwrap().write;
         assert_eq!(write.version, 1);
         assert!(!shard.fronts_group(&key, &group), "in flight");
         assert_eq!(shard.min_pending(), Some(1), "a group's write holds the barrier");

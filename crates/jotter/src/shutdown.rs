@@ -7,6 +7,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
 
+use crate::bound::Used;
 use crate::engine::Inner;
 use crate::store::Store;
 
@@ -57,7 +58,7 @@ pub(crate) async fn shutdown<S: Store>(
             tracing::error!(error = %e, "a flush worker ended abnormally");
         }
     }
-    let (pending_entries, pending_bytes) = inner.bound().used();
+    let Used { entries: pending_entries, bytes: pending_bytes } = inner.bound().used();
     if !drained {
         tracing::warn!(pending_entries, "shutdown timed out with writes not yet in the store");
     }

@@ -87,7 +87,7 @@ pub(crate) async fn start_with_clock<S: Store>(
             replayed += 1;
         }
         if replayed > 0 {
-            let (entries, bytes) = inner.bound().used();
+            let crate::bound::Used { entries, bytes } = inner.bound().used();
             tracing::info!(
                 replayed,
                 entries,

@@ -123,8 +123,8 @@ impl Counters {
         let writes_accepted = now.accepted;
         let store_writes = self.store_writes.load(Ordering::Relaxed);
         Stats {
-            pending_entries: now.pending.0,
-            pending_bytes: now.pending.1,
+            pending_entries: now.pending.entries,
+            pending_bytes: now.pending.bytes,
             oldest_pending_age: now.oldest,
             writes_accepted,
             store_writes,
@@ -148,7 +148,7 @@ impl Counters {
 /// What the cache reads of its own state for [`publish`] and [`Stats`].
 pub(crate) struct Snapshot {
     pub accepted: u64,
-    pub pending: (u64, u64),
+    pub pending: crate::bound::Used,
     pub oldest: Option<Duration>,
     pub dead_letters: u64,
     pub dead_letter_write_failures: u64,
@@ -160,8 +160,8 @@ pub(crate) struct Snapshot {
 /// rather than in a shared counter.
 pub(crate) fn publish(s: &Snapshot) {
     metrics::counter!("jotter_writes_accepted_total").absolute(s.accepted);
-    metrics::gauge!("jotter_pending_entries").set(s.pending.0 as f64);
-    metrics::gauge!("jotter_pending_bytes").set(s.pending.1 as f64);
+    metrics::gauge!("jotter_pending_entries").set(s.pending.entries as f64);
+    metrics::gauge!("jotter_pending_bytes").set(s.pending.bytes as f64);
     metrics::gauge!("jotter_oldest_pending_seconds").set(s.oldest.map_or(0.0, |d| d.as_secs_f64()));
     metrics::gauge!("jotter_dead_letters").set(s.dead_letters as f64);
     metrics::gauge!("jotter_dead_letter_write_failures").set(s.dead_letter_write_failures as f64);

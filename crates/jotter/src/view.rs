@@ -110,9 +110,18 @@ impl View {
     }
 
     /// The view given up: its entry, and the bytes it no longer counts.
-    pub(crate) fn dropped(self) -> (Option<Option<Entry>>, ViewDelta) {
-        (self.entry, ViewDelta { before: self.weight, after: 0 })
+    pub(crate) fn dropped(self) -> Dropped {
+        Dropped { entry: self.entry, delta: ViewDelta { before: self.weight, after: 0 } }
     }
+}
+
+/// A view given up.
+#[derive(Debug, Default)]
+pub(crate) struct Dropped {
+    /// The entry it kept: a value, a known absence, or nothing kept.
+    pub entry: Option<Option<Entry>>,
+    /// The bytes it no longer counts.
+    pub delta: ViewDelta,
 }
 
 /// Bytes a kept view counts: the entry, or nothing for a known absence.
@@ -145,6 +154,6 @@ mod tests {
         let copy = Value::Blob(Bytes::from(vec![b'v'; 1000]));
         let apart = q.keep(Some(Entry::new(copy)), Some(Written::of(&op)));
         assert_eq!(apart, ViewDelta { before: ENTRY_OVERHEAD, after: 1000 + ENTRY_OVERHEAD });
-        assert_eq!(q.dropped().1, ViewDelta { before: 1000 + ENTRY_OVERHEAD, after: 0 });
+        assert_eq!(q.dropped().delta, ViewDelta { before: 1000 + ENTRY_OVERHEAD, after: 0 });
     }
 }
