@@ -32,19 +32,68 @@
 //!
 //! # Components
 //!
-//! - [`Cache`] (`cache.rs`): the handle; `engine.rs` holds the read and
-//!   write paths, `buffer.rs` the write buffer of pending ops (`op.rs`),
-//!   `bound.rs` the exact bound on it, `flusher.rs` the flush workers,
-//!   `retry.rs` and `rate.rs` their back-off and rate limit, `outage.rs`
-//!   the circuit that stops them while the store is unavailable, `ticket.rs`
-//!   the progress barriers, `dead_letter.rs` the dead-letter queue (kept in
-//!   a file beside the log), `clock.rs` the version clock, `stats.rs` the
-//!   counters, `log.rs` the engine's side of the write-ahead log (the
-//!   `jotter-wal` crate) and `record.rs` the bytes of one logged write.
-//! - [`Store`] (`store/`): the seam to a database, with its rules for
+//! Every file of the crate, in the order a write meets them, then the
+//! read path, the workers and the rest.
+//!
+//! The handle and its start:
+//! - `cache.rs`: [`Cache`], the handle a program holds.
+//! - `config.rs`: [`CacheBuilder`] and the policies it chooses between.
+//! - `start.rs`: starting a cache (log, dead letters, clock, workers).
+//! - `error.rs`: the errors the cache answers with.
+//!
+//! A write, in order:
+//! - `transaction.rs`: several keys written as one atomic step.
+//! - `txn.rs`: [`Txn`], the view a transaction's closure gets of its keys.
+//! - `write.rs`: the write path of one key, under its shard lock.
+//! - `engine.rs`: the shared state, and accepting an op into the buffer.
+//! - `bound.rs`: the exact bound on pending entries and bytes.
+//! - `memory.rs`: `max_memory`, shared by pending writes and the clean cache.
+//! - `room.rs`: waiting for room when a bound is full.
+//! - `write_through.rs`: the write-through policy on a full buffer.
+//! - `clock.rs`: the version clock.
+//! - `log.rs`: the engine's side of the write-ahead log (`jotter-wal`).
+//! - `record.rs`: the bytes of one logged write.
+//! - `log_format.rs`: the `FORMAT` file of the log directory.
+//! - `known_keys.rs`: the filter of every key the store may hold.
+//! - `buffer.rs`: the write buffer of pending writes, in shards.
+//! - `shard.rs`: one shard: its pending keys, indexes and counters.
+//! - `pending_keys.rs`: a shard's keys with pending ops, each with its queue.
+//! - `queue.rs`: one key's queue of ops and its kept view.
+//! - `pending_ops.rs`: a key's pending ops, inline while there is one.
+//! - `op.rs`: a pending op, and folding a newer one into it (coalescing).
+//! - `view.rs`: the entry kept beside a key's ops, and what it counts.
+//! - `owned.rs`: keys and values kept own exactly their bytes.
+//! - `tick.rs`: an op's acceptance time in 8 bytes.
+//! - `ticket.rs`: [`Ticket`]s and the progress barriers behind them.
+//!
+//! From the buffer to the store:
+//! - `flusher.rs`: the flush workers: batches, retries, dead-lettering.
+//! - `retry.rs`: back-off with jitter between tries.
+//! - `rate.rs`: the ceiling on store writes per second.
+//! - `refusals.rs`: the bounded log lines of a batch's refused writes.
+//! - `complete.rs`: finishing a written op: the clean cache, the next op.
+//! - `dead_letter.rs`: the dead-letter queue, kept in a file beside the log.
+//! - `outage.rs`: whether the store answers, as a state.
+//! - `probe.rs`: asking a down store once a second whether it is back.
+//!
+//! Reads:
+//! - `read.rs`: a key's value from the buffer, the clean cache or the store.
+//! - `clean.rs`: the clean cache of values the store holds.
+//! - `listing.rs`: listing keys, the store's with pending writes laid over.
+//! - `value.rs`: [`Value`]: a blob, a map of fields, or scored members.
+//! - `score_map.rs`: [`ScoreMap`]: scored members by name and by score.
+//!
+//! Around them:
+//! - `housekeeping.rs`: the clock tick, metrics and log checkpoints.
+//! - `collect.rs`: collecting the store's bookkeeping rows.
+//! - `shutdown.rs`: draining to the store and stopping.
+//! - `stats.rs`: the counters, [`Stats`] and the metrics.
+//! - `loggable.rs`: what of a key or a message may go into a log line.
+//! - `store/`: [`Store`], the seam to a database, with its rules for
 //!   versioned, conditional writes; [`MemoryStore`] (with fault
 //!   injection) and, with the `sqlite` feature (on by default),
 //!   [`SqliteStore`].
+//! - `testing/`: checks any [`Store`] implementation against those rules.
 //!
 //! # The contract
 //!
