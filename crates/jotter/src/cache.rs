@@ -413,7 +413,7 @@ impl<S: Store> Cache<S> {
     ///
     /// # Errors
     ///
-    /// As [`persisted`](Cache::persisted).
+    /// As [`wait_stored`](Cache::wait_stored).
     pub async fn stored(&self, ticket: Ticket) -> Result<()> {
         self.inner.progress().wait_ticket(ticket, true).await
     }
@@ -425,7 +425,7 @@ impl<S: Store> Cache<S> {
     ///
     /// [`Error::DeadLettered`] if the store refused it for good;
     /// [`Error::Stopped`] if the cache stopped first.
-    pub async fn persisted(&self, ticket: Ticket) -> Result<()> {
+    pub async fn wait_stored(&self, ticket: Ticket) -> Result<()> {
         self.inner.progress().wait_ticket(ticket, false).await
     }
 
@@ -473,7 +473,7 @@ impl<S: Store> Cache<S> {
     /// Whether the store holds the newest write of `key`: nothing of it is
     /// pending and none of it was dead-lettered.
     #[must_use]
-    pub fn is_persisted(&self, key: &[u8]) -> bool {
+    pub fn is_stored(&self, key: &[u8]) -> bool {
         let key = Bytes::copy_from_slice(key);
         let shard = self.inner.buffer().lock(self.inner.buffer().shard_of(&key));
         !shard.has_pending(&key) && !self.inner.progress().dead.has_key(&key)
@@ -684,7 +684,7 @@ mod tests {
         store.faults().reject_key(filler.clone());
         cache.put(poison.clone(), "p").await.unwrap(); // holds the low-water mark
         let t = cache.put(k.clone(), "old").await.unwrap();
-        cache.persisted(t).await.unwrap(); // "old" is in the store
+        cache.wait_stored(t).await.unwrap(); // "old" is in the store
         cache.put(filler.clone(), "f").await.unwrap(); // the buffer is full now
         cache.put(k.clone(), "new").await.unwrap(); // goes direct: in the store, acknowledged
         assert_eq!(cache.get(k.clone()).await.unwrap(), Some(Value::from("new")));

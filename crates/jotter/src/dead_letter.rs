@@ -11,7 +11,7 @@
 //! cache both end up with those fields alone rather than fields hidden
 //! under an older value.
 //!
-//! # Persistence
+//! # Saved to disk
 //!
 //! [`DeadLetters::open`] keeps the queue in one file in the data directory,
 //! not in the store: the store may be the very thing that is failing. Every
@@ -25,7 +25,7 @@
 //!
 //! If the file cannot be written, the change still happens in memory (a
 //! dead letter is never dropped for want of a disk), the error is logged
-//! and counted ([`DeadLetters::persist_failures`]); the next successful
+//! and counted ([`DeadLetters::save_failures`]); the next successful
 //! rewrite carries the whole queue again, so the file catches up by itself.
 //! [`DeadLetters::default`] is a queue in memory only, with no file.
 //!
@@ -90,7 +90,7 @@ pub struct ReplayReport {
     pub failed: usize,
 }
 
-/// The persisted queue could not be loaded.
+/// The saved queue could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum DeadLetterError {
     /// The file exists but could not be read.
@@ -133,7 +133,7 @@ pub(crate) enum DeadLetterError {
     },
 }
 
-/// The dead letters, in the order they arrived; persisted to a file when
+/// The dead letters, in the order they arrived; saved to a file when
 /// opened with [`DeadLetters::open`].
 #[derive(Debug, Default)]
 pub(crate) struct DeadLetters {
@@ -141,7 +141,7 @@ pub(crate) struct DeadLetters {
     /// The file the queue is kept in; `None` keeps it in memory only.
     path: Option<PathBuf>,
     /// Rewrites of the file that failed (the change was kept in memory).
-    persist_failures: AtomicU64,
+    save_failures: AtomicU64,
     /// Log sequence numbers of letters the file could not take yet.
     held: Mutex<BTreeSet<u64>>,
 }
@@ -167,7 +167,7 @@ impl DeadLetters {
         Ok(DeadLetters {
             letters: Mutex::new(letters),
             path: Some(path.to_owned()),
-            persist_failures: AtomicU64::new(0),
+            save_failures: AtomicU64::new(0),
             held: Mutex::default(),
         })
     }
@@ -180,7 +180,7 @@ impl DeadLetters {
         letter.at = to_the_millisecond(letter.at);
         let mut letters = self.letters.lock();
         letters.push(letter);
-        if !self.persist(&letters)
+        if !self.save(&letters)
             && let Some(lsn) = lsn
         {
             self.held.lock().insert(lsn);
@@ -227,7 +227,7 @@ impl DeadLetters {
             return false;
         };
         letters.remove(i);
-        self.persist(&letters);
+        self.save(&letters);
         true
     }
 
@@ -243,7 +243,7 @@ impl DeadLetters {
         };
         letter.attempts = letter.attempts.saturating_add(1);
         letter.error = error;
-        self.persist(&letters);
+        self.save(&letters);
         true
     }
 
@@ -254,7 +254,7 @@ impl DeadLetters {
         letters.retain(|d| !purge(d));
         let purged = before - letters.len();
         if purged > 0 {
-            self.persist(&letters);
+            self.save(&letters);
         }
         purged
     }
@@ -266,8 +266,8 @@ impl DeadLetters {
 
     /// How many rewrites of the file failed since the queue was opened: each
     /// left a change in memory only, until a later rewrite succeeded.
-    pub(crate) fn persist_failures(&self) -> u64 {
-        self.persist_failures.load(Ordering::Relaxed)
+    pub(crate) fn save_failures(&self) -> u64 {
+        self.save_failures.load(Ordering::Relaxed)
     }
 
     /// Rewrites the file with `letters`, the whole queue. Called with the
@@ -275,7 +275,7 @@ impl DeadLetters {
     /// and none is listed before it is on disk.
     /// Returns whether the file now holds the whole queue (always true
     /// for a queue without a file).
-    fn persist(&self, letters: &[DeadLetter]) -> bool {
+    fn save(&self, letters: &[DeadLetter]) -> bool {
         let Some(path) = &self.path else { return true };
         let result = encode_file(letters).and_then(|bytes| replace_file(path, &bytes));
         if result.is_ok() {
@@ -283,7 +283,7 @@ impl DeadLetters {
             self.held.lock().clear();
         }
         if let Err(e) = result {
-            self.persist_failures.fetch_add(1, Ordering::Relaxed);
+            self.save_failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(
                 path = %path.display(),
                 error = %e,
@@ -545,7 +545,7 @@ mod tests {
             assert_eq!(got.at, UNIX_EPOCH + Duration::from_millis(1_700_000_000_123), "to the ms");
         }
         assert_eq!(reopened.error_for(b"map", 11).as_deref(), Some("héllo: not ASCII"));
-        assert_eq!(reopened.persist_failures(), 0);
+        assert_eq!(reopened.save_failures(), 0);
     }
 
     #[test]
@@ -687,7 +687,7 @@ mod tests {
         let second = letters.remove(1);
         queue.push(letters.remove(0), Some(7));
         assert_eq!(queue.list().len(), 1, "the letter is kept");
-        assert_eq!(queue.persist_failures(), 1);
+        assert_eq!(queue.save_failures(), 1);
         assert_eq!(queue.held_floor(), Some(7), "the log must keep its record");
         assert_eq!(queue.error_for(b"blob", 9).as_deref(), Some("CHECK constraint failed"));
         assert_eq!(entries(dir.path()), [FILE], "no temporary file left");
@@ -695,7 +695,7 @@ mod tests {
         // Once the file can be written again, the next rewrite catches up.
         fs::remove_dir(&path).unwrap();
         queue.push(second, None);
-        assert_eq!(queue.persist_failures(), 1);
+        assert_eq!(queue.save_failures(), 1);
         assert_eq!(queue.held_floor(), None, "the file has every letter again");
         assert_eq!(DeadLetters::open(&path).unwrap().list(), queue.list());
     }
@@ -715,7 +715,7 @@ mod tests {
         let queue = DeadLetters::default();
         queue.push(some_letters().remove(0), None);
         assert_eq!(queue.len(), 1);
-        assert_eq!(queue.persist_failures(), 0);
+        assert_eq!(queue.save_failures(), 0);
         assert!(queue.remove(b"blob", 10));
     }
 }

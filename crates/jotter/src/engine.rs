@@ -52,8 +52,8 @@ pub(crate) struct Inner<S> {
     log: Option<Log>,
     /// Every key the store may hold, when the cache is its only writer.
     known: Option<crate::known_keys::KnownKeys>,
-    /// When the version clock was last persisted beside the log.
-    clock_persisted: parking_lot::Mutex<Instant>,
+    /// When the version clock was last saved beside the log.
+    clock_saved: parking_lot::Mutex<Instant>,
     /// Set by shutdown: no new writes.
     closing: AtomicBool,
     /// Where the next round of the expiry sweep starts (see
@@ -145,7 +145,7 @@ impl<S: Store> Inner<S> {
             health: crate::outage::StoreHealth::default(),
             log,
             known,
-            clock_persisted: parking_lot::Mutex::new(Instant::now()),
+            clock_saved: parking_lot::Mutex::new(Instant::now()),
             store,
             config,
         }
@@ -415,10 +415,10 @@ impl<S: Store> Inner<S> {
         // read, with an LSN at or above it: `next` itself bounds the mark.
         let low = pending.into_iter().chain(held).fold(next, u64::min);
         log.checkpoint(low);
-        let mut persisted = self.clock_persisted.lock();
-        if persisted.elapsed() >= Duration::from_secs(1) {
+        let mut saved = self.clock_saved.lock();
+        if saved.elapsed() >= Duration::from_secs(1) {
             log.persist_clock(self.clock.last());
-            *persisted = Instant::now();
+            *saved = Instant::now();
         }
     }
 

@@ -165,7 +165,7 @@
 //! the current outage has lasted, 0 when up),
 //! `jotter_pending_entries`, `jotter_pending_bytes`,
 //! `jotter_oldest_pending_seconds`, `jotter_dead_letters`,
-//! `jotter_dead_letter_write_failures` (rewrites of the persisted
+//! `jotter_dead_letter_write_failures` (rewrites of the saved
 //! dead-letter file that failed; the letters stay in memory).
 #![forbid(unsafe_code)]
 

@@ -1,5 +1,5 @@
 //! The bytes of one accepted write, as the write-ahead log and the
-//! persisted dead-letter queue keep it.
+//! dead-letter file keep it.
 //!
 //! Little-endian, length-prefixed, versioned by its first byte so that a
 //! later format can still read this one:

@@ -79,7 +79,7 @@ impl Progress {
 }
 
 /// A receipt for one accepted write: pass it to
-/// [`Cache::persisted`](crate::Cache::persisted) to wait until that write
+/// [`Cache::wait_stored`](crate::Cache::wait_stored) to wait until that write
 /// (or a newer one of the same key that replaced it) is in the store.
 ///
 /// A ticket holds no reference into the cache, so making and dropping one

@@ -74,12 +74,12 @@ async fn reads_see_the_newest_write_while_the_store_is_down() {
     assert_eq!(cache.get("a").await.unwrap(), Some(blob("2")));
     assert_eq!(cache.get("n").await.unwrap(), Some(blob("5")));
     assert!(cache.stats().retries > 0);
-    assert!(!cache.is_persisted(b"a"));
+    assert!(!cache.is_stored(b"a"));
 
     store.faults().fail_next_writes(0);
     cache.flush().await.unwrap();
     assert_eq!(store.snapshot()[&Bytes::from("a")], blob("2"));
-    assert!(cache.is_persisted(b"a"));
+    assert!(cache.is_stored(b"a"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -221,14 +221,14 @@ async fn one_refused_key_is_dead_lettered_and_the_rest_of_its_batch_lands() {
     // The barrier does not hang on the poison record (docs/DESIGN.md, "poison record").
     cache.flush().await.unwrap();
     assert_eq!(store.inner.snapshot().len(), 100);
-    assert!(matches!(cache.persisted(bad).await, Err(Error::DeadLettered(_))));
+    assert!(matches!(cache.wait_stored(bad).await, Err(Error::DeadLettered(_))));
     let letters = cache.dead_letters();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].write.key, "bad");
     assert_eq!(letters[0].attempts, 3);
     assert!(letters[0].error.contains("refused"), "{}", letters[0].error);
     assert_eq!(cache.stats().dead_letters, 1);
-    assert!(!cache.is_persisted(b"bad"));
+    assert!(!cache.is_stored(b"bad"));
 
     // The operator fixes the cause and replays.
     store.inner.faults().accept_key(b"bad");
@@ -344,9 +344,9 @@ async fn write_through_policy_sends_the_write_itself_when_full() {
     assert_eq!(store.writes_of("b").len(), 1);
     let alone = store.calls.lock().iter().any(|call| call.len() == 1 && call[0].key == "b");
     assert!(alone, "the direct write went in a store call of its own");
-    cache.persisted(ticket).await.unwrap();
+    cache.wait_stored(ticket).await.unwrap();
     assert_eq!(cache.get("b").await.unwrap(), Some(blob("2")));
-    assert!(cache.is_persisted(b"b"));
+    assert!(cache.is_stored(b"b"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -367,7 +367,7 @@ async fn a_ticket_resolves_when_its_write_is_stored() {
     let ticket = cache.put("k", "v").await.unwrap();
     let waiter = tokio::spawn({
         let cache = cache.clone();
-        async move { cache.persisted(ticket).await }
+        async move { cache.wait_stored(ticket).await }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!waiter.is_finished(), "a ticket does not hurry the flush");

@@ -101,7 +101,7 @@ async fn dead_letters_survive_a_restart_and_can_still_be_replayed() {
     cache.shutdown(Duration::from_secs(5)).await;
     drop(cache);
     let cache = open(&store, dir.path()).await;
-    assert!(cache.dead_letters().is_empty(), "the replay was persisted too");
+    assert!(cache.dead_letters().is_empty(), "the replay was saved too");
 }
 
 #[tokio::test]

@@ -141,7 +141,7 @@ async fn a_field_write_behind_a_dead_lettered_put_stays_visible() {
     let t = cache.set_field("k", "b", FieldValue::Bytes(Bytes::from("2"))).await.unwrap();
     let before = cache.get("k").await.unwrap();
     cache.flush().await.unwrap();
-    cache.persisted(t).await.unwrap(); // the field write is reported stored
+    cache.wait_stored(t).await.unwrap(); // the field write is reported stored
     assert_eq!(cache.dead_letters().len(), 1);
     let after = cache.get("k").await.unwrap();
     assert_eq!(
