@@ -493,6 +493,30 @@ mod tests {
         Op::Patch { kind: MapKind::Hash, reset: Some(5), fields, expires_at: Some(99) }
     }
 
+    /// A queue in a fresh directory (removed when `dir` is dropped).
+    struct Filled {
+        dir: tempfile::TempDir,
+        path: std::path::PathBuf,
+        queue: DeadLetters,
+    }
+
+    /// A queue holding [`some_letters`].
+    fn filled() -> Filled {
+        let filled = opened();
+        for l in some_letters() {
+            filled.queue.push(l, None);
+        }
+        filled
+    }
+
+    /// An empty queue opened in a fresh directory.
+    fn opened() -> Filled {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let queue = DeadLetters::open(&path).unwrap();
+        Filled { dir, path, queue }
+    }
+
     fn some_letters() -> Vec<DeadLetter> {
         let scores = Op::Patch {
             kind: MapKind::Scores,
@@ -524,12 +548,7 @@ mod tests {
 
     #[test]
     fn pushed_letters_survive_a_reopen_with_every_field() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
-        let queue = DeadLetters::open(&path).unwrap();
-        for l in some_letters() {
-            queue.push(l, None);
-        }
+        let Filled { dir: _dir, path, queue } = filled();
         let before = queue.list();
         drop(queue);
 
@@ -550,12 +569,7 @@ mod tests {
 
     #[test]
     fn remove_update_and_purge_survive_a_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
-        let queue = DeadLetters::open(&path).unwrap();
-        for l in some_letters() {
-            queue.push(l, None);
-        }
+        let Filled { dir: _dir, path, queue } = filled();
         assert!(queue.remove(b"blob", 10));
         assert!(!queue.remove(b"blob", 10), "already gone");
         assert!(!queue.remove(b"gone", 10), "another version");
@@ -580,12 +594,7 @@ mod tests {
 
     #[test]
     fn a_damaged_file_fails_to_open_naming_the_path_and_what_to_do() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
-        let queue = DeadLetters::open(&path).unwrap();
-        for l in some_letters() {
-            queue.push(l, None);
-        }
+        let Filled { dir, path, queue } = filled();
         drop(queue);
         let good = fs::read(&path).unwrap();
 
@@ -612,9 +621,7 @@ mod tests {
 
     #[test]
     fn a_newer_format_is_refused_as_newer_not_as_damage() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
-        let queue = DeadLetters::open(&path).unwrap();
+        let Filled { dir: _dir, path, queue } = opened();
         queue.push(some_letters().remove(0), None);
         drop(queue);
         let mut file = fs::read(&path).unwrap();
@@ -678,9 +685,7 @@ mod tests {
 
     #[test]
     fn an_unwritable_file_keeps_the_letter_in_memory_and_counts_the_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
-        let queue = DeadLetters::open(&path).unwrap();
+        let Filled { dir, path, queue } = opened();
         // A directory where the file should be: the rename over it fails.
         fs::create_dir(&path).unwrap();
         let mut letters = some_letters();

@@ -89,6 +89,13 @@ struct Stamped {
     durable: Option<jotter_wal::Pending>,
 }
 
+/// A write the write-through policy placed in flight, for its writer to
+/// send to the store.
+struct Direct {
+    write: Write,
+    durable: Option<jotter_wal::Pending>,
+}
+
 /// Why [`Shard::accept`] refused an op in [`Inner::try_accept`].
 enum Refused {
     /// No room; the op comes back for a direct write.
@@ -217,7 +224,8 @@ impl<S: Store> Inner<S> {
             Err(Refused::Error(e)) => return Err(e),
             Err(Refused::Full { bound, key_pending, op }) => {
                 if !key_pending && self.config.full_policy == FullPolicy::WriteThrough {
-                    return self.accept_direct(shard, s, key, op, result);
+                    let Direct { write, durable } = self.accept_direct(shard, key, op)?;
+                    return Ok(Attempt::Direct(result, write, s, durable));
                 }
                 return Ok(Attempt::Full { bound, key_pending });
             }
@@ -426,14 +434,7 @@ impl<S: Store> Inner<S> {
     /// buffer already in flight and unaccounted (its caller holds it and
     /// writes it now), so reads see it and later writes of the key queue
     /// behind it, exactly as behind a worker's batch.
-    fn accept_direct<R>(
-        &self,
-        shard: &mut Shard,
-        s: usize,
-        key: &Bytes,
-        op: Op,
-        result: R,
-    ) -> Result<Attempt<R>> {
+    fn accept_direct(&self, shard: &mut Shard, key: &Bytes, op: Op) -> Result<Direct> {
         // Logged like any write, so that a replay after a crash folds it over
         // older logged writes of the key instead of bringing those back.
         let Stamped { op, version, durable } = self.stamp_and_log(key, op, 0, 0)?;
@@ -445,7 +446,7 @@ impl<S: Store> Inner<S> {
             expires_at: op.expires_at(),
         };
         self.settle_view(shard.place_direct(key, op, version, lsn));
-        Ok(Attempt::Direct(result, write, s, durable))
+        Ok(Direct { write, durable })
     }
 
     /// Counts keys newly ready in a worker's shards and wakes the worker when

@@ -109,13 +109,7 @@ impl ScoreMap {
         min: f64,
         exclusive: bool,
     ) -> impl DoubleEndedIterator<Item = (&Bytes, f64)> + '_ {
-        // Every member scored `s` sorts at or after `(s, "")`, so the first
-        // member above `min` is at or after `(next float up, "")`.
-        let from = match (exclusive, min == f64::INFINITY) {
-            (true, true) => None,
-            (true, false) => Some(min.next_up()),
-            (false, _) => Some(min),
-        };
+        let from = lowest_score_from(min, exclusive);
         let range = from.map(|from| self.ranked.range((Score(from), Bytes::new())..));
         range.into_iter().flatten().map(|(s, m)| (m, s.0))
     }
@@ -127,11 +121,9 @@ impl ScoreMap {
         max: f64,
         exclusive: bool,
     ) -> impl Iterator<Item = (&Bytes, f64)> + '_ {
-        let below = match (exclusive, max == f64::INFINITY) {
-            (false, true) => None,
-            (false, false) => Some(max.next_up()),
-            (true, _) => Some(max),
-        };
+        // The members at or below `max` are those below the first score
+        // above it.
+        let below = lowest_score_from(max, !exclusive);
         let range: Box<dyn DoubleEndedIterator<Item = &(Score, Bytes)>> = match below {
             None => Box::new(self.ranked.iter()),
             Some(below) => Box::new(self.ranked.range(..(Score(below), Bytes::new()))),
@@ -175,6 +167,18 @@ impl FromIterator<(Bytes, f64)> for ScoreMap {
 impl From<BTreeMap<Bytes, f64>> for ScoreMap {
     fn from(members: BTreeMap<Bytes, f64>) -> Self {
         members.into_iter().collect()
+    }
+}
+
+/// The lowest score a member may have to be at or above `score` (strictly
+/// above it if `above`), or `None` if no score is (strictly above
+/// infinity). Every member scored `s` sorts at or after `(s, "")`, so a
+/// range from `(that score, "")` starts at the first such member.
+fn lowest_score_from(score: f64, above: bool) -> Option<f64> {
+    match (above, score == f64::INFINITY) {
+        (true, true) => None,
+        (true, false) => Some(score.next_up()),
+        (false, _) => Some(score),
     }
 }
 
