@@ -114,6 +114,18 @@ pub struct CacheBuilder<S> {
     pub(crate) config: Config,
 }
 
+/// Builder methods that each set one field of the configuration to the
+/// value given, and nothing else.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.config.$name = value;
+            self
+        }
+    )*};
+}
+
 impl<S: Store> CacheBuilder<S> {
     pub(crate) fn new(store: S) -> Self {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -142,58 +154,33 @@ impl<S: Store> CacheBuilder<S> {
         }
     }
 
-    /// Promises that this cache is the store's only writer, so it can keep
-    /// a filter of every key the store may hold (listed at start, about two
-    /// bytes per key, and kept up to date by its own writes) and answer a
-    /// miss on a key never seen without a store read: a first `incr` of a
-    /// new counter costs no load. Wrong if anything else writes the store
-    /// (its keys would read as absent). Needs a store that lists its keys
-    /// ([`Store::keys`](crate::Store::keys)). Default: off.
-    pub fn known_keys(mut self, on: bool) -> Self {
-        self.config.known_keys = on;
-        self
-    }
-
-    /// Memory for clean entries (already in the store), in bytes. Only clean
-    /// entries are evicted; pending writes are bounded separately.
-    pub fn cache_bytes(mut self, bytes: u64) -> Self {
-        self.config.cache_bytes = bytes;
-        self
-    }
-
-    /// The most writes in one store call. A batch is flushed when it is
-    /// full or when its oldest write reaches `flush_interval`.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.config.batch_size = n;
-        self
-    }
-
-    /// How long the oldest pending write may wait before its batch is
-    /// flushed, however small the batch.
-    pub fn flush_interval(mut self, interval: Duration) -> Self {
-        self.config.flush_interval = interval;
-        self
-    }
-
-    /// The number of flush workers. A key always goes to the same worker,
-    /// so one key's writes are never in flight twice at once.
-    pub fn flush_workers(mut self, n: usize) -> Self {
-        self.config.flush_workers = n;
-        self
-    }
-
-    /// The most writes not yet in the store, counted exactly, including those
-    /// in flight. Coalesced writes count once.
-    pub fn max_pending_entries(mut self, n: u64) -> Self {
-        self.config.max_pending_entries = n;
-        self
-    }
-
-    /// The most bytes held by writes not yet in the store (keys, values and
-    /// a fixed overhead per write), counted exactly, including those in flight.
-    pub fn max_pending_bytes(mut self, n: u64) -> Self {
-        self.config.max_pending_bytes = n;
-        self
+    setters! {
+        /// Promises that this cache is the store's only writer, so it can keep
+        /// a filter of every key the store may hold (listed at start, about two
+        /// bytes per key, and kept up to date by its own writes) and answer a
+        /// miss on a key never seen without a store read: a first `incr` of a
+        /// new counter costs no load. Wrong if anything else writes the store
+        /// (its keys would read as absent). Needs a store that lists its keys
+        /// ([`Store::keys`](crate::Store::keys)). Default: off.
+        known_keys: bool;
+        /// Memory for clean entries (already in the store), in bytes. Only clean
+        /// entries are evicted; pending writes are bounded separately.
+        cache_bytes: u64;
+        /// The most writes in one store call. A batch is flushed when it is
+        /// full or when its oldest write reaches `flush_interval`.
+        batch_size: usize;
+        /// How long the oldest pending write may wait before its batch is
+        /// flushed, however small the batch.
+        flush_interval: Duration;
+        /// The number of flush workers. A key always goes to the same worker,
+        /// so one key's writes are never in flight twice at once.
+        flush_workers: usize;
+        /// The most writes not yet in the store, counted exactly, including those
+        /// in flight. Coalesced writes count once.
+        max_pending_entries: u64;
+        /// The most bytes held by writes not yet in the store (keys, values and
+        /// a fixed overhead per write), counted exactly, including those in flight.
+        max_pending_bytes: u64;
     }
 
     /// One bound on the bytes the cache holds for keys, pending and clean
