@@ -20,10 +20,10 @@ use crate::shutdown::{self, ShutdownReport};
 use crate::stats::Stats;
 use crate::store::Store;
 use crate::ticket::Ticket;
-use crate::transaction;
+use crate::transaction::{self, Committed};
 use crate::txn::{Slot, Txn, whole_op};
 use crate::value::{Entry, FieldValue, MapKind, Value};
-use crate::write;
+use crate::write::{self, Decided};
 
 /// A write-behind cache in front of a [`Store`].
 ///
@@ -150,7 +150,8 @@ impl<S: Store> Cache<S> {
             f(txn).map_err(|e| transaction::stand_in(&mut failed, e))
         })
         .await;
-        transaction::carried(result, failed)
+        let committed = transaction::carried(result, failed)?;
+        Ok((committed.result, committed.tickets, committed.durability))
     }
 
     /// [`transact_deferred`](Cache::transact_deferred) for one key that `f`
@@ -176,11 +177,11 @@ impl<S: Store> Cache<S> {
             let r = f(&mut Txn::new(&mut slots, unix_millis()))
                 .map_err(|e| transaction::stand_in(&mut failed, e))?;
             let [slot] = slots;
-            Ok((slot.op, r, None))
+            Ok(Decided { op: slot.op, result: r, after: None })
         })
         .await;
-        let (r, ticket, durability) = transaction::carried(result, failed)?;
-        Ok((r, ticket.into_iter().collect(), durability))
+        let committed = Committed::from(transaction::carried(result, failed)?);
+        Ok((committed.result, committed.tickets, committed.durability))
     }
 
     /// Up to `limit` live keys greater than `after` (from the first if
@@ -238,9 +239,10 @@ impl<S: Store> Cache<S> {
     /// When the buffer is full, as the [`FullPolicy`] says; [`Error::ShuttingDown`].
     pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
         let op = whole_op(value.into(), None);
-        let (_, ticket) =
-            write::write(&self.inner, key.into(), false, |_| Ok((Some(op.clone()), (), None)))
-                .await?;
+        let (_, ticket) = write::write(&self.inner, key.into(), false, |_| {
+            Ok(Decided { op: Some(op.clone()), result: (), after: None })
+        })
+        .await?;
         Ok(ticket.expect("a put always writes"))
     }
 
@@ -250,9 +252,10 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`put`](Cache::put).
     pub async fn delete(&self, key: impl Into<Bytes>) -> Result<Ticket> {
-        let (_, ticket) =
-            write::write(&self.inner, key.into(), false, |_| Ok((Some(Op::Delete), (), None)))
-                .await?;
+        let (_, ticket) = write::write(&self.inner, key.into(), false, |_| {
+            Ok(Decided { op: Some(Op::Delete), result: (), after: None })
+        })
+        .await?;
         Ok(ticket.expect("a delete always writes"))
     }
 

@@ -22,7 +22,7 @@ use crate::ticket::Ticket;
 use crate::txn::{Slot, Txn};
 use crate::value::Entry;
 use crate::view::Written;
-use crate::write::write_deferred;
+use crate::write::{Accepted, Decided, write_deferred};
 
 /// A transaction over `keys`, acknowledged once its log records are
 /// durable: what [`Cache::transact`](crate::Cache::transact) does.
@@ -31,9 +31,9 @@ pub(crate) async fn transact<R, S: Store>(
     keys: &[Bytes],
     f: impl FnMut(&mut Txn<'_>) -> Result<R>,
 ) -> Result<(R, Vec<Ticket>)> {
-    let (r, tickets, durability) = transact_deferred(inner, keys, f).await?;
-    durability.wait().await?;
-    Ok((r, tickets))
+    let committed = transact_deferred(inner, keys, f).await?;
+    committed.durability.wait().await?;
+    Ok((committed.result, committed.tickets))
 }
 
 /// [`transact`], handing back the log records' durability instead of
@@ -42,19 +42,19 @@ pub(crate) async fn transact_deferred<R, S: Store>(
     inner: &Arc<Inner<S>>,
     keys: &[Bytes],
     mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
-) -> Result<(R, Vec<Ticket>, Durability)> {
+) -> Result<Committed<R>> {
     match keys {
         [key] => {
-            let (r, ticket, durability) = write_deferred(inner, key.clone(), true, |entry| {
+            let accepted = write_deferred(inner, key.clone(), true, |entry| {
                 let now = unix_millis();
                 let mut slots = [Slot::new(key.clone(), entry, now)];
                 let r = f(&mut Txn::new(&mut slots, now))?;
                 inner.drop_lazy_without_room(&mut slots);
                 let [slot] = slots;
-                Ok((slot.op, r, slot.now))
+                Ok(Decided { op: slot.op, result: r, after: slot.now })
             })
             .await?;
-            Ok((r, ticket.into_iter().collect(), durability))
+            Ok(Committed::from(accepted))
         }
         _ => transact_many(inner, keys, f).await,
     }
@@ -68,7 +68,7 @@ async fn transact_many<R, S: Store>(
     inner: &Arc<Inner<S>>,
     keys: &[Bytes],
     mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
-) -> Result<(R, Vec<Ticket>, Durability)> {
+) -> Result<Committed<R>> {
     let mut keys = keys.to_vec();
     keys.sort_unstable();
     keys.dedup();
@@ -84,7 +84,7 @@ async fn transact_many<R, S: Store>(
     let mut loaded: Vec<Preloaded> = Vec::new();
     let result = loop {
         match try_transact(inner, &keys, &shards, &loaded, &mut f) {
-            Ok(Step::Done(r, tickets, durability)) => break Ok((r, tickets, durability)),
+            Ok(Step::Done(committed)) => break Ok(committed),
             Ok(Step::Load(missing)) => match preload(inner, missing).await {
                 Ok(fresh) => {
                     loaded.retain(|p| fresh.iter().all(|f| f.key != p.key));
@@ -182,7 +182,9 @@ fn try_transact<R, S: Store>(
                 None,
             );
         }
-        return Ok(Step::Done(r, Vec::new(), Durability::default()));
+        let committed =
+            Committed { result: r, tickets: Vec::new(), durability: Durability::default() };
+        return Ok(Step::Done(committed));
     }
     // Under every lock: shutdown takes them all after closing, so a
     // transaction that writes after this check is wholly before the
@@ -240,7 +242,7 @@ fn try_transact<R, S: Store>(
     }
     match failed {
         Some(e) => Err(e),
-        None => Ok(Step::Done(r, tickets, durability)),
+        None => Ok(Step::Done(Committed { result: r, tickets, durability })),
     }
 }
 
@@ -255,11 +257,30 @@ struct Preloaded {
 /// How one attempt of a multi-key transaction ended.
 enum Step<R> {
     /// Accepted; acknowledge once the log records are durable.
-    Done(R, Vec<Ticket>, Durability),
+    Done(Committed<R>),
     /// Keys that are not resident: load them, then try again.
     Load(Vec<Bytes>),
     /// No room for the writes: wait for it, then try again.
     Full(BoundKind),
+}
+
+/// A transaction accepted, before its log records are durable.
+pub(crate) struct Committed<R> {
+    pub result: R,
+    /// One ticket per key it wrote.
+    pub tickets: Vec<Ticket>,
+    /// Wait on it before acknowledging the writes.
+    pub durability: Durability,
+}
+
+impl<R> From<Accepted<R>> for Committed<R> {
+    fn from(a: Accepted<R>) -> Self {
+        Committed {
+            result: a.result,
+            tickets: a.ticket.into_iter().collect(),
+            durability: a.durability,
+        }
+    }
 }
 
 /// Keeps a caller's own error from an engine closure and returns a

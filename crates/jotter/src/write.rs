@@ -19,6 +19,26 @@ use crate::ticket::Ticket;
 use crate::value::Entry;
 use crate::view::Written;
 
+/// What a write's closure decided under the key's lock.
+pub(crate) struct Decided<R> {
+    /// The op to write, if any.
+    pub op: Option<Op>,
+    /// What the caller gets back.
+    pub result: R,
+    /// The key's entry after the op, for the buffer to keep as its view
+    /// (with a view).
+    pub after: Option<Entry>,
+}
+
+/// A write accepted (or sent through), before its log record is durable.
+pub(crate) struct Accepted<R> {
+    pub result: R,
+    /// Its ticket, if it wrote anything.
+    pub ticket: Option<Ticket>,
+    /// Wait on it before acknowledging the write.
+    pub durability: Durability,
+}
+
 /// Accepts one write computed by `f` from the key's value (or blind, if
 /// `needs_view` is false), applying the full policy.
 ///
@@ -29,11 +49,11 @@ pub(crate) async fn write<R, S: Store>(
     inner: &Arc<Inner<S>>,
     key: Bytes,
     needs_view: bool,
-    f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
+    f: impl FnMut(Option<Entry>) -> Result<Decided<R>>,
 ) -> Result<(R, Option<Ticket>)> {
-    let (r, ticket, durability) = write_deferred(inner, key, needs_view, f).await?;
-    durability.wait().await?;
-    Ok((r, ticket))
+    let accepted = write_deferred(inner, key, needs_view, f).await?;
+    accepted.durability.wait().await?;
+    Ok((accepted.result, accepted.ticket))
 }
 
 /// [`write`], handing back the log records' durability
@@ -42,14 +62,14 @@ pub(crate) async fn write_deferred<R, S: Store>(
     inner: &Arc<Inner<S>>,
     key: Bytes,
     needs_view: bool,
-    mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
-) -> Result<(R, Option<Ticket>, Durability)> {
+    mut f: impl FnMut(Option<Entry>) -> Result<Decided<R>>,
+) -> Result<Accepted<R>> {
     let mut room = RoomWait::new(inner);
     loop {
         // No check that the cache is open here: a read-only attempt may
         // run while it closes, and `try_accept` checks every write.
         let mut attempt = |shard: &mut Shard, s: usize, entry: Option<Entry>| {
-            let (op, r, after) = f(entry)?;
+            let Decided { op, result: r, after } = f(entry)?;
             // Copied once here: the buffer keeps the op and the view.
             let op = op.map(Op::into_owned);
             let written = op.as_ref().map(Written::of);
@@ -79,7 +99,7 @@ pub(crate) async fn write_deferred<R, S: Store>(
                 if let Some(durable) = durable {
                     durability.push(durable);
                 }
-                return Ok((r, ticket, durability));
+                return Ok(Accepted { result: r, ticket, durability });
             }
             Attempt::Direct(r, write, s, durable) => {
                 // Detached, so that a caller who gives up (a timeout)
@@ -91,7 +111,11 @@ pub(crate) async fn write_deferred<R, S: Store>(
                     durable,
                 ));
                 let ticket = direct.await.map_err(|_| Error::Stopped)??;
-                return Ok((r, Some(ticket), Durability::default()));
+                return Ok(Accepted {
+                    result: r,
+                    ticket: Some(ticket),
+                    durability: Durability::default(),
+                });
             }
             Attempt::Full { bound, key_pending } => {
                 debug_assert!(
