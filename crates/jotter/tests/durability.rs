@@ -21,6 +21,22 @@ async fn open(store: &MemoryStore, dir: &std::path::Path) -> Cache<MemoryStore> 
     .await
 }
 
+/// A log directory, and a store that refuses the key `bad` for good.
+fn refusing_bad() -> (tempfile::TempDir, MemoryStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().reject_key("bad");
+    (dir, store)
+}
+
+/// Writes `bad` and flushes: the store refuses it, and it becomes the one
+/// dead letter.
+async fn dead_letter_bad(cache: &Cache<MemoryStore>) {
+    cache.put("bad", "x").await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(cache.dead_letters().len(), 1);
+}
+
 #[tokio::test]
 async fn acknowledged_writes_the_store_never_got_come_back_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,9 +96,7 @@ async fn a_drained_shutdown_leaves_nothing_to_replay() {
 
 #[tokio::test]
 async fn dead_letters_survive_a_restart_and_can_still_be_replayed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = MemoryStore::new();
-    store.faults().reject_key("bad");
+    let (dir, store) = refusing_bad();
     let cache = open(&store, dir.path()).await;
     cache.put("bad", "x").await.unwrap();
     cache.put("good", "y").await.unwrap();
@@ -187,14 +201,10 @@ async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
 /// and dead-lettered again).
 #[tokio::test]
 async fn a_dead_letter_the_file_could_not_take_is_kept_by_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = MemoryStore::new();
-    store.faults().reject_key("bad");
+    let (dir, store) = refusing_bad();
     std::fs::create_dir_all(dir.path().join("dead-letters.tmp")).unwrap(); // the rewrite fails
     let cache = open(&store, dir.path()).await;
-    cache.put("bad", "x").await.unwrap(); // acknowledged, fsynced
-    cache.flush().await.unwrap();
-    assert_eq!(cache.dead_letters().len(), 1);
+    dead_letter_bad(&cache).await; // acknowledged, fsynced
     tokio::time::sleep(Duration::from_millis(300)).await; // a checkpoint passes
     drop(cache); // crash
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -211,13 +221,9 @@ async fn a_dead_letter_the_file_could_not_take_is_kept_by_the_log() {
 /// replayed after a crash (it would only be refused again).
 #[tokio::test]
 async fn a_crash_does_not_duplicate_a_dead_letter() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = MemoryStore::new();
-    store.faults().reject_key("bad");
+    let (dir, store) = refusing_bad();
     let cache = open(&store, dir.path()).await;
-    cache.put("bad", "x").await.unwrap();
-    cache.flush().await.unwrap();
-    assert_eq!(cache.dead_letters().len(), 1);
+    dead_letter_bad(&cache).await;
     drop(cache); // crash before the next checkpoint tick
     tokio::time::sleep(Duration::from_millis(100)).await;
     let cache = open(&store, dir.path()).await;
