@@ -155,8 +155,7 @@ fn keys_expire_and_keep_or_lose_their_ttl_as_in_redis() {
 
 #[test]
 fn expiry_lands_in_sqlite_as_unix_milliseconds() {
-    let server = Server::start(&["--flush-interval", "1h"]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw_with(&["--flush-interval", "1h"]);
     let before = now_ms() as i64;
     rt(&mut c, &["SET", "ex", "v", "EX", "1000"], "+OK\r\n");
     rt(&mut c, &["SET", "exat", "v", "EXAT", "4102444800"], "+OK\r\n");
