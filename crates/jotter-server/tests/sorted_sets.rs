@@ -10,7 +10,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::reply::{
-    GT_LT_NX, LEX_RANGE, LIMIT_NEEDS_BY, NOT_FLOAT, SCORE_RANGE, WRONGTYPE, check, q, resp3,
+    GT_LT_NX, LEX_RANGE, LIMIT_NEEDS_BY, NOT_FLOAT, NOT_INT, SCORE_RANGE, SYNTAX, WRONGTYPE, check,
+    q, resp3,
 };
 use common::sqlite::stored_zset;
 use common::{Server, resp};
@@ -72,11 +73,11 @@ fn zadd_errors_in_redis_words_and_order() {
         "-ERR INCR option supports a single increment-element pair",
     );
     // The element count is checked first.
-    check(&mut c, &["ZADD", "z", "XX", "NX", "1"], "-ERR syntax error");
-    check(&mut c, &["ZADD", "z", "1", "a", "2"], "-ERR syntax error");
-    check(&mut c, &["ZADD", "z", "INCR", "NX"], "-ERR syntax error");
+    check(&mut c, &["ZADD", "z", "XX", "NX", "1"], SYNTAX);
+    check(&mut c, &["ZADD", "z", "1", "a", "2"], SYNTAX);
+    check(&mut c, &["ZADD", "z", "INCR", "NX"], SYNTAX);
     check(&mut c, &["ZADD", "z", "1"], "-ERR wrong number of arguments for 'zadd' command");
-    check(&mut c, &["ZADD", "z", "foo", "1", "a"], "-ERR syntax error");
+    check(&mut c, &["ZADD", "z", "foo", "1", "a"], SYNTAX);
     check(&mut c, &["ZADD", "z", "abc", "a"], NOT_FLOAT);
     check(&mut c, &["ZADD", "z", "1", "a", "nan", "b"], NOT_FLOAT);
     check(&mut c, &["ZADD", "z", " 1", "a"], NOT_FLOAT);
@@ -233,16 +234,12 @@ fn zrange_by_rank_score_and_lex_with_every_option() {
         &["ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES"],
         "-ERR syntax error, WITHSCORES not supported in combination with BYLEX",
     );
-    check(&mut c, &["ZRANGE", "z", "0", "-1", "BYSCORE", "BYSCORE"], "-ERR syntax error");
-    check(&mut c, &["ZRANGE", "z", "0", "-1", "REV", "REV"], "-ERR syntax error");
-    check(&mut c, &["ZRANGE", "z", "0", "-1", "bogus"], "-ERR syntax error");
-    check(&mut c, &["ZRANGE", "z", "1", "2", "BYSCORE", "LIMIT", "1"], "-ERR syntax error");
-    check(
-        &mut c,
-        &["ZRANGE", "z", "1", "2", "BYSCORE", "LIMIT", "x", "1"],
-        "-ERR value is not an integer or out of range",
-    );
-    check(&mut c, &["ZRANGE", "z", "x", "1"], "-ERR value is not an integer or out of range");
+    check(&mut c, &["ZRANGE", "z", "0", "-1", "BYSCORE", "BYSCORE"], SYNTAX);
+    check(&mut c, &["ZRANGE", "z", "0", "-1", "REV", "REV"], SYNTAX);
+    check(&mut c, &["ZRANGE", "z", "0", "-1", "bogus"], SYNTAX);
+    check(&mut c, &["ZRANGE", "z", "1", "2", "BYSCORE", "LIMIT", "1"], SYNTAX);
+    check(&mut c, &["ZRANGE", "z", "1", "2", "BYSCORE", "LIMIT", "x", "1"], NOT_INT);
+    check(&mut c, &["ZRANGE", "z", "x", "1"], NOT_INT);
     check(&mut c, &["ZRANGE", "z", "x", "1", "BYSCORE"], SCORE_RANGE);
     check(&mut c, &["ZRANGE", "z", "a", "b", "BYLEX"], LEX_RANGE);
     check(&mut c, &["ZRANGE", "z", "0"], "-ERR wrong number of arguments for 'zrange' command");
@@ -253,8 +250,8 @@ fn zrange_by_rank_score_and_lex_with_every_option() {
         "[\"lo\", \"-inf\", \"a\", \"1\"]",
     );
     check(&mut c, &["ZRANGEBYSCORE", "z", "(1", "(4"], "[\"b\", \"c\"]");
-    check(&mut c, &["ZRANGEBYSCORE", "z", "1", "2", "REV"], "-ERR syntax error");
-    check(&mut c, &["ZRANGEBYSCORE", "z", "1", "2", "BYSCORE"], "-ERR syntax error");
+    check(&mut c, &["ZRANGEBYSCORE", "z", "1", "2", "REV"], SYNTAX);
+    check(&mut c, &["ZRANGEBYSCORE", "z", "1", "2", "BYSCORE"], SYNTAX);
     check(&mut c, &["ZRANGEBYSCORE", "z", "1", "x"], SCORE_RANGE);
     check(&mut c, &["ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "0", "2"], "[\"hi\", \"e\"]");
     check(
@@ -270,8 +267,8 @@ fn zrange_by_rank_score_and_lex_with_every_option() {
     );
     check(&mut c, &["ZREVRANGE", "z", "-2", "-1"], "[\"a\", \"lo\"]");
     check(&mut c, &["ZREVRANGE", "z", "0", "2", "LIMIT", "0", "1"], LIMIT_NEEDS_BY);
-    check(&mut c, &["ZREVRANGE", "z", "0", "2", "BYSCORE"], "-ERR syntax error");
-    check(&mut c, &["ZREVRANGE", "z", "0", "2", "REV"], "-ERR syntax error");
+    check(&mut c, &["ZREVRANGE", "z", "0", "2", "BYSCORE"], SYNTAX);
+    check(&mut c, &["ZREVRANGE", "z", "0", "2", "REV"], SYNTAX);
 }
 
 #[test]
@@ -302,7 +299,7 @@ fn lex_ranges_counts_and_ranks() {
         &["ZRANGEBYLEX", "l", "-", "+", "WITHSCORES"],
         "-ERR syntax error, WITHSCORES not supported in combination with BYLEX",
     );
-    check(&mut c, &["ZRANGEBYLEX", "l", "-", "+", "REV"], "-ERR syntax error");
+    check(&mut c, &["ZRANGEBYLEX", "l", "-", "+", "REV"], SYNTAX);
     check(&mut c, &["ZLEXCOUNT", "l", "-", "+"], ":7");
     check(&mut c, &["ZLEXCOUNT", "l", "[b", "[d"], ":3");
     check(&mut c, &["ZLEXCOUNT", "l", "(b", "(d"], ":1");
@@ -332,11 +329,7 @@ fn removals_and_the_key_going_when_empty() {
     check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f"], ":6");
     check(&mut c, &["ZREM", "z", "a", "a", "nope", "b"], ":2");
     check(&mut c, &["ZREM", "nokey", "a"], ":0");
-    check(
-        &mut c,
-        &["ZREMRANGEBYRANK", "z", "x", "1"],
-        "-ERR value is not an integer or out of range",
-    );
+    check(&mut c, &["ZREMRANGEBYRANK", "z", "x", "1"], NOT_INT);
     check(&mut c, &["ZREMRANGEBYRANK", "z", "-1", "-1"], ":1");
     check(&mut c, &["ZREMRANGEBYRANK", "z", "5", "10"], ":0");
     check(&mut c, &["ZREMRANGEBYRANK", "nokey", "0", "-1"], ":0");
@@ -396,7 +389,7 @@ fn every_command_refuses_another_type() {
     }
     // Argument errors come before the type check, as in Redis.
     check(&mut c, &["ZADD", "s", "x", "a"], NOT_FLOAT);
-    check(&mut c, &["ZRANGE", "s", "x", "1"], "-ERR value is not an integer or out of range");
+    check(&mut c, &["ZRANGE", "s", "x", "1"], NOT_INT);
     check(&mut c, &["ZSCAN", "s", "x"], "-ERR invalid cursor");
     check(&mut c, &["GET", "s"], "\"v\"");
 }
