@@ -29,9 +29,9 @@ use bytes::Bytes;
 use jotter::{FieldValue, MapKind, Txn, Value};
 use jotter_resp::{Protocol, ReplyWriter, Request};
 
+use super::args::parse_f64;
 use super::data::{self, Fail, Outcome};
 use super::glob::glob_match;
-use super::range::parse_f64;
 use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -426,7 +426,7 @@ const LISTPACK_VALUE: usize = 64;
 
 fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = req.arg(1).unwrap_or_default();
-    let cursor = super::range::parse_scan_cursor(req.arg(2).unwrap_or_default())
+    let cursor = super::args::parse_scan_cursor(req.arg(2).unwrap_or_default())
         .ok_or_else(|| data::error("ERR invalid cursor"))?;
     let Some(map) = hash(txn, key)? else {
         // Redis replies before it reads the options of an absent key.

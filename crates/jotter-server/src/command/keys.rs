@@ -661,7 +661,7 @@ static CURSORS: LazyLock<Mutex<Cursors>> = LazyLock::new(|| {
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
 async fn scan(req: &Request, ctx: &mut Ctx<'_>) -> jotter::Result<()> {
-    let Some(cursor) = req.arg(1).and_then(super::range::parse_scan_cursor) else {
+    let Some(cursor) = req.arg(1).and_then(super::args::parse_scan_cursor) else {
         ctx.reply().error(b"ERR invalid cursor");
         return Ok(());
     };

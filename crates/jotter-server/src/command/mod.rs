@@ -56,12 +56,12 @@ use tokio_util::sync::CancellationToken;
 use crate::connection::Client;
 use crate::state::Shared;
 
+pub(crate) mod args;
 pub(crate) mod data;
 pub(crate) mod glob;
-pub(crate) mod range;
 mod scan;
 
-pub(crate) use range::parse_i64;
+pub(crate) use args::parse_i64;
 // FAMILY: one `mod` line per family.
 mod connection;
 mod hashes;

@@ -38,8 +38,8 @@ use bytes::Bytes;
 use jotter::{MapKind, ScoreMap, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
+use super::args::{ScoreBound, parse_f64, parse_score_bound};
 use super::data::{self, Fail, Outcome};
-use super::range::{ScoreBound, parse_f64, parse_score_bound};
 use super::sorted_sets::{parse_range_query, select, sorted_set, write_members};
 use super::{Command, Ctx, Flow, Spec, WriteWait, flag, parse_i64};
 

@@ -23,11 +23,11 @@ use bytes::Bytes;
 use jotter::{FieldValue, MapKind, ScoreMap, Txn, Value};
 use jotter_resp::{Protocol, ReplyWriter, Request};
 
-use super::data::{self, Fail, Outcome};
-use super::glob::glob_match;
-use super::range::{
+use super::args::{
     LexRange, ScoreRange, limit_window, parse_f64, parse_lex_bound, parse_score_bound, rank_range,
 };
+use super::data::{self, Fail, Outcome};
+use super::glob::glob_match;
 use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,7 +433,7 @@ pub(crate) fn by_score<'a>(
     range: &ScoreRange,
     reverse: bool,
 ) -> Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a> {
-    use super::range::ScoreBound::{Exclusive, Inclusive};
+    use super::args::ScoreBound::{Exclusive, Inclusive};
     if range.is_empty_range() {
         return Box::new(std::iter::empty());
     }
@@ -878,7 +878,7 @@ fn scan_hash(member: &[u8]) -> u64 {
 /// for the whole scan is returned exactly once, whatever changes between
 /// calls. Each call walks the set once (O(n)).
 fn zscan(req: &Request, key: &[u8], txn: &Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    let cursor = super::range::parse_scan_cursor(req.arg(2).unwrap_or_default())
+    let cursor = super::args::parse_scan_cursor(req.arg(2).unwrap_or_default())
         .ok_or_else(|| data::error("ERR invalid cursor"))?;
     let Some(map) = sorted_set(txn, key)? else {
         super::scan::nothing(w);

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use jotter::{Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
+use super::args::{getrange_range, parse_f64};
 use super::data::{self, Fail, Outcome};
-use super::range::{getrange_range, parse_f64};
 use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
 
 /// Redis's default `proto-max-bulk-len`: the longest string APPEND and

@@ -1,6 +1,8 @@
-//! Argument parsing and range checks for the sorted-set range commands
-//! (ZRANGE/ZRANGEBYSCORE/ZRANGEBYLEX/ZCOUNT/ZLEXCOUNT/ZREMRANGEBY*, LIMIT) and
-//! the numeric argument parsers they share with ZADD/ZINCRBY.
+//! Parsing of command arguments as Redis 7.0 reads them: integers
+//! (`string2ll`), floats (`string2d`, and `strtod` for score bounds), scan
+//! cursors, score and lex bounds of the sorted-set range commands
+//! (ZRANGE/ZRANGEBYSCORE/ZRANGEBYLEX/ZCOUNT/ZLEXCOUNT/ZREMRANGEBY*), rank
+//! and GETRANGE windows, and LIMIT.
 //!
 //! Everything here is pure and mirrors Redis 7.0 exactly, quirks included;
 //! each item names the C function it reproduces. Notable quirks:
