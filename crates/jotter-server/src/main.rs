@@ -55,6 +55,7 @@ mod config;
 mod connection;
 mod lazy_postgres;
 mod server;
+mod session;
 mod state;
 mod stop;
 mod telemetry;
