@@ -302,7 +302,8 @@ pub enum ScoreBound {
 }
 
 impl ScoreBound {
-    fn parts(self) -> (f64, bool) {
+    /// The bound's score, and whether it is exclusive.
+    pub fn parts(self) -> (f64, bool) {
         match self {
             ScoreBound::Inclusive(v) => (v, false),
             ScoreBound::Exclusive(v) => (v, true),
@@ -487,18 +488,9 @@ impl LexRange {
 /// `len - 1`. Returns the inclusive `(start, stop)` or `None` when empty
 /// (`start > stop || start >= len`). Not for GETRANGE: see [`getrange_range`].
 pub fn rank_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    // i128 so `len + start` can never overflow.
     let len = len as i128;
-    let (mut start, mut stop) = (i128::from(start), i128::from(stop));
-    if start < 0 {
-        start += len;
-    }
-    if stop < 0 {
-        stop += len;
-    }
-    if start < 0 {
-        start = 0;
-    }
+    let (start, mut stop) = from_end(start, stop, len);
+    let start = start.max(0);
     if start > stop || start >= len {
         return None;
     }
@@ -517,13 +509,7 @@ pub fn getrange_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize
         return None;
     }
     let len = len as i128;
-    let (mut start, mut stop) = (i128::from(start), i128::from(stop));
-    if start < 0 {
-        start += len;
-    }
-    if stop < 0 {
-        stop += len;
-    }
+    let (mut start, mut stop) = from_end(start, stop, len);
     start = start.max(0);
     stop = stop.max(0);
     if stop >= len {
@@ -533,6 +519,13 @@ pub fn getrange_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize
         return None;
     }
     Some((start as usize, stop as usize))
+}
+
+/// `start` and `stop` with negatives counted from the end of `len`; in
+/// i128, so that `len + start` can never overflow.
+fn from_end(start: i64, stop: i64, len: i128) -> (i128, i128) {
+    let from_end = |i: i64| if i < 0 { i128::from(i) + len } else { i128::from(i) };
+    (from_end(start), from_end(stop))
 }
 
 /// How many in-range elements to skip and then emit, for `LIMIT offset count`

@@ -359,11 +359,7 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
             b"KILL <option> <value> [<option> <value> [...]]",
             b"    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME (yes|no).",
         ];
-        let mut reply = ctx.reply();
-        reply.array(lines.len());
-        for line in lines {
-            reply.simple(line);
-        }
+        ctx.help(lines);
     } else {
         ctx.unknown_subcommand(sub, "CLIENT");
     }

@@ -127,9 +127,7 @@ fn command_reply(req: &Request, ctx: &mut Ctx<'_>) {
             b"DOCS [<command-name> ...]",
             b"    Return documentation details about multiple commands.",
         ];
-        let mut reply = ctx.reply();
-        reply.array(lines.len());
-        lines.iter().for_each(|line| reply.simple(line));
+        ctx.help(lines);
     } else {
         ctx.unknown_subcommand(sub, "COMMAND");
     }

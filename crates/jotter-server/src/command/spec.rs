@@ -364,6 +364,15 @@ impl<'a> Ctx<'a> {
         self.reply().error(text.as_bytes());
     }
 
+    /// A `HELP` subcommand's reply: its lines, each a simple string.
+    pub(crate) fn help(&mut self, lines: &[&[u8]]) {
+        let mut reply = self.reply();
+        reply.array(lines.len());
+        for line in lines {
+            reply.simple(line);
+        }
+    }
+
     /// `-ERR syntax error`.
     pub(crate) fn syntax_error(&mut self) {
         self.reply().error(b"ERR syntax error");

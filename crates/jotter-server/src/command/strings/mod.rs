@@ -40,47 +40,27 @@ const RF: u16 = flag::READONLY | flag::FAST;
 
 pub(super) const SPECS: &[Spec] = &[
     Spec::new("get", 2, RF, GROUP, "Returns the string value of a key.", "1.0.0", data(get)).keys(1, 1, 1),
-    Spec::new("set", -3, WD, GROUP, "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", data(set).blind(set_is_blind))
-    .keys(1, 1, 1),
-    Spec::new("setnx", 3, WDF, GROUP, "Set the string value of a key only when the key doesn't exist.", "1.0.0", data(setnx))
-    .keys(1, 1, 1),
-    Spec::new("setex", 4, WD, GROUP, "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", data(setex).blind(always))
-    .keys(1, 1, 1),
-    Spec::new("psetex", 4, WD, GROUP, "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", data(psetex).blind(always))
-    .keys(1, 1, 1),
-    Spec::new("getset", 3, WDF, GROUP, "Returns the previous string value of a key after setting it to a new value.", "1.0.0", data(getset))
-    .keys(1, 1, 1),
-    Spec::new("getdel", 2, WF, GROUP, "Returns the string value of a key after deleting the key.", "6.2.0", data(getdel))
-    .keys(1, 1, 1),
-    Spec::new("getex", -2, WF, GROUP, "Returns the string value of a key after setting its expiration time.", "6.2.0", data(getex))
-    .keys(1, 1, 1),
-    Spec::new("mget", -2, RF, GROUP, "Atomically returns the string values of one or more keys.", "1.0.0", data(mget))
-    .keys(1, -1, 1),
-    Spec::new("mset", -3, WD, GROUP, "Atomically creates or modifies the string values of one or more keys.", "1.0.1", data(mset))
-    .keys(1, -1, 2),
-    Spec::new("msetnx", -3, WD, GROUP, "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", data(msetnx))
-    .keys(1, -1, 2),
-    Spec::new("append", 3, WDF, GROUP, "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0", data(append))
-    .keys(1, 1, 1),
-    Spec::new("strlen", 2, RF, GROUP, "Returns the length of a string value.", "2.2.0", data(strlen))
-        .keys(1, 1, 1),
-    Spec::new("getrange", 4, R, GROUP, "Returns a substring of the string stored at a key.", "2.4.0", data(getrange))
-    .keys(1, 1, 1),
-    Spec::new("setrange", 4, WD, GROUP, "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", data(setrange))
-    .keys(1, 1, 1),
-    Spec::new("substr", 4, R, GROUP, "Returns a substring from a string value.", "1.0.0", data(getrange))
-        .keys(1, 1, 1),
+    Spec::new("set", -3, WD, GROUP, "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", data(set).blind(set_is_blind)).keys(1, 1, 1),
+    Spec::new("setnx", 3, WDF, GROUP, "Set the string value of a key only when the key doesn't exist.", "1.0.0", data(setnx)).keys(1, 1, 1),
+    Spec::new("setex", 4, WD, GROUP, "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", data(setex).blind(always)).keys(1, 1, 1),
+    Spec::new("psetex", 4, WD, GROUP, "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", data(psetex).blind(always)).keys(1, 1, 1),
+    Spec::new("getset", 3, WDF, GROUP, "Returns the previous string value of a key after setting it to a new value.", "1.0.0", data(getset)).keys(1, 1, 1),
+    Spec::new("getdel", 2, WF, GROUP, "Returns the string value of a key after deleting the key.", "6.2.0", data(getdel)).keys(1, 1, 1),
+    Spec::new("getex", -2, WF, GROUP, "Returns the string value of a key after setting its expiration time.", "6.2.0", data(getex)).keys(1, 1, 1),
+    Spec::new("mget", -2, RF, GROUP, "Atomically returns the string values of one or more keys.", "1.0.0", data(mget)).keys(1, -1, 1),
+    Spec::new("mset", -3, WD, GROUP, "Atomically creates or modifies the string values of one or more keys.", "1.0.1", data(mset)).keys(1, -1, 2),
+    Spec::new("msetnx", -3, WD, GROUP, "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", data(msetnx)).keys(1, -1, 2),
+    Spec::new("append", 3, WDF, GROUP, "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0", data(append)).keys(1, 1, 1),
+    Spec::new("strlen", 2, RF, GROUP, "Returns the length of a string value.", "2.2.0", data(strlen)).keys(1, 1, 1),
+    Spec::new("getrange", 4, R, GROUP, "Returns a substring of the string stored at a key.", "2.4.0", data(getrange)).keys(1, 1, 1),
+    Spec::new("setrange", 4, WD, GROUP, "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", data(setrange)).keys(1, 1, 1),
+    Spec::new("substr", 4, R, GROUP, "Returns a substring from a string value.", "1.0.0", data(getrange)).keys(1, 1, 1),
     Spec::new("lcs", -3, R, GROUP, "Finds the longest common substring.", "7.0.0", data(lcs)).keys(1, 2, 1),
-    Spec::new("incr", 2, WDF, GROUP, "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(incr))
-    .keys(1, 1, 1),
-    Spec::new("decr", 2, WDF, GROUP, "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(decr))
-    .keys(1, 1, 1),
-    Spec::new("incrby", 3, WDF, GROUP, "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(incrby))
-    .keys(1, 1, 1),
-    Spec::new("decrby", 3, WDF, GROUP, "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(decrby))
-    .keys(1, 1, 1),
-    Spec::new("incrbyfloat", 3, WDF, GROUP, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", data(incrbyfloat))
-    .keys(1, 1, 1),
+    Spec::new("incr", 2, WDF, GROUP, "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(incr)).keys(1, 1, 1),
+    Spec::new("decr", 2, WDF, GROUP, "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(decr)).keys(1, 1, 1),
+    Spec::new("incrby", 3, WDF, GROUP, "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(incrby)).keys(1, 1, 1),
+    Spec::new("decrby", 3, WDF, GROUP, "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0", data(decrby)).keys(1, 1, 1),
+    Spec::new("incrbyfloat", 3, WDF, GROUP, "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", data(incrbyfloat)).keys(1, 1, 1),
 ];
 
 /// SETEX and PSETEX overwrite their key without reading it.

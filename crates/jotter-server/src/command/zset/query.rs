@@ -204,23 +204,16 @@ pub(super) fn by_score<'a>(
     range: &ScoreRange,
     reverse: bool,
 ) -> Box<dyn Iterator<Item = (&'a Bytes, f64)> + 'a> {
-    use crate::command::args::ScoreBound::{Exclusive, Inclusive};
     if range.is_empty_range() {
         return Box::new(std::iter::empty());
     }
     let range = *range;
     let within = move |(_, s): &(&Bytes, f64)| range.contains(*s);
     if reverse {
-        let (max, ex) = match range.max {
-            Inclusive(v) => (v, false),
-            Exclusive(v) => (v, true),
-        };
+        let (max, ex) = range.max.parts();
         Box::new(map.ranked_down_from(max, ex).take_while(within))
     } else {
-        let (min, ex) = match range.min {
-            Inclusive(v) => (v, false),
-            Exclusive(v) => (v, true),
-        };
+        let (min, ex) = range.min.parts();
         Box::new(map.ranked_from(min, ex).take_while(within))
     }
 }
