@@ -354,3 +354,22 @@ async fn a_constraint_violation_on_a_mapped_row_dead_letters_it_alone() {
     assert_eq!(&letters[0].write.key[..], b"user:5");
     assert!(letters[0].error.contains("score_not_negative"), "{}", letters[0].error);
 }
+
+/// A store in a fresh schema holding `users`, mapped, for the conformance
+/// kit, whose keys no mapping covers.
+async fn mapped_for_the_kit() -> Option<(MappedStore, common::Schema)> {
+    mapped("kit").await.map(|(store, schema, _client)| (store, schema))
+}
+
+/// Keys no mapping covers follow the store rules in a `MappedStore` as in
+/// the plain store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmapped_keys_follow_the_store_rules() {
+    jotter::testing::rules::all(mapped_for_the_kit).await;
+}
+
+#[test]
+fn unmapped_keys_match_memory_store() {
+    let universe = jotter::testing::Universe { cases: 8, ..jotter::testing::Universe::default() };
+    jotter::testing::differential(&universe, mapped_for_the_kit);
+}

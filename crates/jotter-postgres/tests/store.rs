@@ -8,57 +8,11 @@ mod common;
 
 use common::long;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use bytes::Bytes;
-use jotter::{Change, FieldChange, FieldValue, MapKind, MemoryStore, Store, Value, Write};
-use proptest::prelude::*;
-
-fn b(s: &str) -> Bytes {
-    Bytes::copy_from_slice(s.as_bytes())
-}
-
-fn put(key: &str, version: u64, value: &str) -> Write {
-    Write::new(b(key), version, Change::Put(b(value)))
-}
-
-fn del(key: &str, version: u64) -> Write {
-    Write::new(b(key), version, Change::Delete)
-}
-
-fn hset(key: &str, reset: Option<u64>, fields: &[(&str, u64, Option<&str>)]) -> Write {
-    let fields: Vec<FieldChange> = fields
-        .iter()
-        .map(|(f, v, val)| FieldChange {
-            field: b(f),
-            version: *v,
-            value: val.map(|x| FieldValue::Bytes(b(x))),
-        })
-        .collect();
-    let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-    Write::new(b(key), version, Change::Patch { kind: MapKind::Hash, reset, fields })
-}
-
-fn zadd(key: &str, reset: Option<u64>, members: &[(&str, u64, f64)]) -> Write {
-    let fields: Vec<FieldChange> = members
-        .iter()
-        .map(|(m, v, s)| FieldChange {
-            field: b(m),
-            version: *v,
-            value: Some(FieldValue::Score(*s)),
-        })
-        .collect();
-    let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-    Write::new(b(key), version, Change::Patch { kind: MapKind::Scores, reset, fields })
-}
-
-fn hash(pairs: &[(&str, &str)]) -> Value {
-    Value::Hash(Arc::new(pairs.iter().map(|(f, v)| (b(f), b(v))).collect()))
-}
-
-async fn value(store: &impl Store, key: &str) -> Option<Value> {
-    store.load(&b(key)).await.expect("load").map(|e| e.value)
-}
+use jotter::testing::{self, Universe, b, del, hash, hset, put, rules, value};
+use jotter::{Change, FieldChange, FieldValue, MapKind, Store, Value, Write};
 
 async fn count(schema: &common::Schema, sql: &str) -> i64 {
     let c = common::raw_client(Some(&schema.name)).await.expect("raw");
@@ -68,123 +22,37 @@ async fn count(schema: &common::Schema, sql: &str) -> i64 {
 // ---- The rules, case by case ---------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn older_put_is_ignored_and_an_equal_version_is_not_newer() {
-    let Some((store, _schema)) = common::store("older_put").await else { return };
-    store.write(&[put("k", 10, "new")]).await.expect("write");
-    store.write(&[put("k", 9, "old")]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(Value::from("new")));
-    store.write(&[put("k", 10, "same")]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(Value::from("new")));
-    store.write(&[put("k", 11, "newer")]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(Value::from("newer")));
-    assert_eq!(store.max_version().await.expect("max"), 11);
+async fn follows_the_store_rules() {
+    rules::all(|| common::store("rules")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_leaves_a_tombstone_that_blocks_older_writes() {
+async fn a_delete_leaves_a_tombstone_row() {
     let Some((store, schema)) = common::store("tombstone").await else { return };
-    store.write(&[put("k", 3, "v")]).await.expect("write");
-    store.write(&[del("k", 5)]).await.expect("write");
-    store.write(&[put("k", 4, "late"), hset("h", None, &[("f", 1, Some("x"))])]).await.expect("w");
-    store.write(&[hset("k", None, &[("f", 4, Some("late"))])]).await.expect("write");
-    assert_eq!(value(&store, "k").await, None);
+    rules::a_delete_leaves_a_tombstone(&store).await;
     assert_eq!(count(&schema, "SELECT count(*) FROM jotter_strings WHERE key = 'k'").await, 0);
     assert_eq!(
         count(&schema, "SELECT version FROM jotter_key_resets WHERE key = 'k'::bytea").await,
         5
     );
-    assert_eq!(store.max_version().await.expect("max"), 5);
-    // A newer put brings it back.
-    store.write(&[put("k", 6, "back")]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(Value::from("back")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn field_tombstones_block_older_field_sets() {
+async fn a_field_tombstone_is_a_row_until_a_newer_set() {
     let Some((store, schema)) = common::store("field_tomb").await else { return };
-    store.write(&[hset("h", None, &[("f", 2, Some("a")), ("g", 3, Some("b"))])]).await.expect("w");
-    store.write(&[hset("h", None, &[("f", 6, None)])]).await.expect("write");
-    store.write(&[hset("h", None, &[("f", 5, Some("late"))])]).await.expect("write");
-    assert_eq!(value(&store, "h").await, Some(hash(&[("g", "b")])));
+    rules::a_field_tombstone_blocks_an_older_set(&store).await;
     assert_eq!(count(&schema, "SELECT count(*) FROM jotter_field_tombstones").await, 1);
-    store.write(&[hset("h", None, &[("f", 7, Some("c"))])]).await.expect("write");
-    assert_eq!(value(&store, "h").await, Some(hash(&[("f", "c"), ("g", "b")])));
+    rules::then_a_newer_set_lands(&store).await;
     assert_eq!(count(&schema, "SELECT count(*) FROM jotter_field_tombstones").await, 0);
-    // Scored members follow the same rules.
-    store.write(&[zadd("z", None, &[("m", 8, 1.5), ("n", 9, 2.0)])]).await.expect("write");
-    let removal = Write::new(
-        b("z"),
-        10,
-        Change::Patch {
-            kind: MapKind::Scores,
-            reset: None,
-            fields: vec![FieldChange { field: b("m"), version: 10, value: None }],
-        },
-    );
-    store.write(&[removal]).await.expect("write");
-    store.write(&[zadd("z", None, &[("m", 9, 5.0)])]).await.expect("write");
-    let want = Value::Scores(Arc::new([(b("n"), 2.0)].into_iter().collect()));
-    assert_eq!(value(&store, "z").await, Some(want));
-    assert_eq!(store.max_version().await.expect("max"), 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_drops_older_fields_and_keeps_newer_ones() {
+async fn a_reset_leaves_live_rows_only() {
     let Some((store, schema)) = common::store("reset").await else { return };
-    store.write(&[put("k", 1, "blob")]).await.expect("write");
-    // A field written after the reset but delivered before it survives it.
-    store.write(&[hset("k", None, &[("late", 5, Some("y"))])]).await.expect("write");
-    store.write(&[hset("k", Some(2), &[("f", 3, Some("x"))])]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(hash(&[("f", "x"), ("late", "y")])));
+    rules::a_reset_drops_older_fields_and_keeps_newer_ones(&store).await;
     assert_eq!(count(&schema, "SELECT count(*) FROM jotter_strings").await, 0);
-    // A field older than the reset is refused; one at the reset's own
-    // version, in the same patch, lands.
-    store.write(&[hset("k", None, &[("old", 1, Some("no"))])]).await.expect("write");
-    store.write(&[hset("k", Some(6), &[("e", 6, Some("c"))])]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(hash(&[("e", "c")])));
-    // A put replaces the map; a late older field does not come back.
-    store.write(&[put("k", 7, "blob again")]).await.expect("write");
-    store.write(&[hset("k", None, &[("e", 6, Some("late"))])]).await.expect("write");
-    assert_eq!(value(&store, "k").await, Some(Value::from("blob again")));
+    rules::then_a_put_replaces_the_map(&store).await;
     assert_eq!(count(&schema, "SELECT count(*) FROM jotter_hashes").await, 0);
-    assert_eq!(store.max_version().await.expect("max"), 7);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expiry_is_versioned_like_the_data_and_listed_in_byte_order() {
-    let Some((store, _schema)) = common::store("expiry").await else { return };
-    let mut old = hset("h", None, &[("f", 5, Some("a"))]);
-    old.expires_at = Some(100);
-    store.write(&[hset("h", None, &[("g", 7, Some("b"))])]).await.expect("write");
-    store.write(&[old]).await.expect("late write");
-    assert_eq!(store.load(&b("h")).await.expect("load").expect("live").expires_at, None);
-
-    let mut timed = put("s", 10, "v");
-    timed.expires_at = Some(50);
-    let mut map = hset("m", None, &[("f", 11, Some("x"))]);
-    map.expires_at = Some(60);
-    store.write(&[timed, map]).await.expect("write");
-    assert_eq!(store.expired(55, None, 10).await.expect("expired"), vec![b("s")]);
-    assert_eq!(store.expired(60, None, 10).await.expect("expired"), vec![b("m"), b("s")]);
-    assert_eq!(store.expired(60, Some(b"m"), 10).await.expect("expired"), vec![b("s")]);
-    assert_eq!(store.keys(None, 10, 55).await.expect("keys"), vec![b("h"), b("m")]);
-    assert_eq!(store.keys(Some(b"h"), 10, 0).await.expect("keys"), vec![b("m"), b("s")]);
-    assert_eq!(store.keys(None, 1, 0).await.expect("keys"), vec![b("h")]);
-
-    // bytea orders as Rust's [u8]: the empty key first, 0x00 before 0xff,
-    // a prefix before its extensions.
-    let keys: [&[u8]; 5] = [b"", b"\x00", b"a", b"a\x00", b"\xff"];
-    let batch: Vec<Write> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| Write::new(Bytes::from_static(k), 20 + i as u64, Change::Put(b("v"))))
-        .collect();
-    store.write(&batch).await.expect("write");
-    let mut want: Vec<Bytes> = keys.iter().map(|k| Bytes::from_static(k)).collect();
-    want.extend([b("h"), b("m"), b("s")]);
-    want.sort();
-    assert_eq!(store.keys(None, 100, 0).await.expect("keys"), want);
-    assert_eq!(store.keys(Some(b""), 2, 0).await.expect("keys"), want[1..3].to_vec());
 }
 
 // ---- Errors ----------------------------------------------------------------
@@ -295,15 +163,16 @@ async fn sslmode_require_connects_over_tls() {
 
 /// Short keys, and long ones around the 512 bytes the indexes keep as
 /// they are: one of exactly 512, and two beyond it that share those 512
-/// bytes and differ after them (the shorter one the greater).
-static KEYS: LazyLock<Vec<Bytes>> = LazyLock::new(|| {
+/// bytes and differ after them (the shorter one the greater); fields as
+/// long; listings paged after the long keys too.
+static UNIVERSE: LazyLock<Universe> = LazyLock::new(|| {
     let x = |n: usize, tail: &[u8]| {
         let mut k = b"b".to_vec();
         k.resize(n, b'x');
         k.extend_from_slice(tail);
         Bytes::from(k)
     };
-    vec![
+    let keys = vec![
         b("a"),
         Bytes::from_static(b"b\x00\xff"),
         b("c"),
@@ -311,169 +180,26 @@ static KEYS: LazyLock<Vec<Bytes>> = LazyLock::new(|| {
         x(512, b""),
         x(3_000, b"\x01"),
         x(600, b"\x02"),
-    ]
-});
-static FIELDS: LazyLock<Vec<Bytes>> = LazyLock::new(|| {
-    vec![
-        b("f"),
-        Bytes::from_static(b"g\x00\xfe"),
-        b(""),
-        Bytes::from(vec![b'f'; 2_999]),
-        Bytes::from([vec![b'f'; 600], b"g".to_vec()].concat()),
-    ]
-});
-
-fn blob_value() -> impl Strategy<Value = Bytes> {
-    prop::sample::select(vec![&b""[..], b"x", b"\x00\xffy", b"a longer value"])
-        .prop_map(Bytes::from_static)
-}
-
-fn score() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        4 => (-8i32..8).prop_map(|i| f64::from(i) / 2.0),
-        1 => Just(f64::INFINITY),
-        1 => Just(f64::NEG_INFINITY),
-    ]
-}
-
-/// Each key keeps one map kind, so any order of versions is a history an
-/// engine could produce, delivered out of order.
-fn random_change(kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
-    const V: std::ops::Range<u64> = 0..10;
-    let field = proptest::option::of((V, any::<bool>(), blob_value(), score()));
-    prop_oneof![
-        (V, blob_value()).prop_map(|(v, b)| (v, Change::Put(b))),
-        V.prop_map(|v| (v, Change::Delete)),
-        (proptest::option::of(V), proptest::array::uniform5(field)).prop_map(
-            move |(reset, spec)| {
-                let fields: Vec<FieldChange> = spec
-                    .iter()
-                    .zip(FIELDS.iter())
-                    .filter_map(|(f, name)| {
-                        let (v, remove, bytes, score) = f.clone()?;
-                        let value = match (remove, kind) {
-                            (true, _) => None,
-                            (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
-                            (false, MapKind::Scores) => Some(FieldValue::Score(score)),
-                        };
-                        Some(FieldChange { field: name.clone(), version: v, value })
-                    })
-                    .collect();
-                let version = fields.iter().map(|f| f.version).chain(reset).max().unwrap_or(0);
-                (version, Change::Patch { kind, reset, fields })
-            }
-        ),
-    ]
-}
-
-fn random_batch() -> impl Strategy<Value = Vec<Write>> {
-    let per_key: Vec<_> = (0..KEYS.len())
-        .map(|i| {
-            let kind = if i % 2 == 0 { MapKind::Hash } else { MapKind::Scores };
-            (proptest::option::of(random_change(kind)), proptest::option::of(0u64..1_000)).prop_map(
-                move |(c, expires_at)| {
-                    c.map(|(version, change)| Write {
-                        expires_at,
-                        key: KEYS[i].clone(),
-                        version,
-                        change,
-                    })
-                },
-            )
-        })
-        .collect();
-    per_key.prop_map(|ws| ws.into_iter().flatten().collect())
-}
-
-/// Batches with random versions, plus re-deliveries of earlier batches.
-fn random_deliveries() -> impl Strategy<Value = Vec<Vec<Write>>> {
-    proptest::collection::vec(
-        (random_batch(), proptest::option::of(any::<prop::sample::Index>())),
-        1..24,
-    )
-    .prop_map(|steps| {
-        let mut out: Vec<Vec<Write>> = Vec::new();
-        for (batch, replay) in steps {
-            if let Some(i) = replay.filter(|_| !out.is_empty()) {
-                out.push(out[i.index(out.len())].clone());
-            }
-            out.push(batch);
-        }
-        out
-    })
-}
-
-fn check_against_memory(deliveries: &[Vec<Write>]) -> Result<(), TestCaseError> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    rt.block_on(async {
-        let Some((pg, _schema)) = common::store("prop").await else { return Ok(()) };
-        let memory = MemoryStore::new();
-        for (i, batch) in deliveries.iter().enumerate() {
-            memory.write(batch).await.expect("memory write");
-            if let Err(e) = pg.write(batch).await {
-                return Err(TestCaseError::fail(format!("batch {i} failed: {e}")));
-            }
-            for key in KEYS.iter() {
-                let want = memory.load(key).await.expect("memory load");
-                let got = pg.load(key).await.expect("postgres load");
-                prop_assert_eq!(got, want, "key {:?} after batch {} {:?}", key, i, batch);
-            }
-            for now in [0, 500, 2_000] {
-                let want = memory.keys(None, 100, now).await.expect("memory keys");
-                let got = pg.keys(None, 100, now).await.expect("postgres keys");
-                prop_assert_eq!(got, want, "keys at {} after batch {}", now, i);
-                let want = memory.expired(now, None, 100).await.expect("memory expired");
-                let got = pg.expired(now, None, 100).await.expect("postgres expired");
-                prop_assert_eq!(got, want, "expired at {} after batch {}", now, i);
-                for after in [&KEYS[1], &KEYS[4], &KEYS[6]] {
-                    let after = Some(&after[..]);
-                    let want = memory.keys(after, 2, now).await.expect("memory keys");
-                    let got = pg.keys(after, 2, now).await.expect("postgres keys");
-                    prop_assert_eq!(got, want, "keys page at {} after batch {}", now, i);
-                    let want = memory.expired(now, after, 2).await.expect("memory expired");
-                    let got = pg.expired(now, after, 2).await.expect("postgres expired");
-                    prop_assert_eq!(got, want, "expired page at {} after batch {}", now, i);
-                }
-            }
-            let want = memory.max_version().await.expect("memory max");
-            let got = pg.max_version().await.expect("postgres max");
-            prop_assert_eq!(got, want, "max_version after batch {}", i);
-        }
-        Ok(())
-    })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
+    ];
+    Universe {
+        cursors: vec![keys[1].clone(), keys[4].clone(), keys[6].clone()],
+        keys,
+        fields: vec![
+            b("f"),
+            Bytes::from_static(b"g\x00\xfe"),
+            b(""),
+            Bytes::from(vec![b'f'; 2_999]),
+            Bytes::from([vec![b'f'; 600], b"g".to_vec()].concat()),
+        ],
+        scores: vec![f64::INFINITY, f64::NEG_INFINITY],
         cases: 24,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
-
-    #[test]
-    fn matches_memory_store_on_random_versions(deliveries in random_deliveries()) {
-        check_against_memory(&deliveries)?;
+        batches: 24,
     }
-}
+});
 
-/// Several keys in one query, answered in the order asked, absent ones as
-/// `None`, each as a single load would give it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load_many_answers_each_key_as_load_does() {
-    let Some((store, _schema)) = common::store("load_many").await else { return };
-    store
-        .write(&[
-            put("s", 1, "blob"),
-            hset("h", None, &[("f", 2, Some("x")), ("g", 2, Some("y"))]),
-            zadd("z", None, &[("m", 3, 1.5)]),
-        ])
-        .await
-        .expect("write");
-    let keys = [b("z"), b("missing"), b("h"), b("s")];
-    let many = store.load_many(&keys).await.expect("load_many");
-    for (key, entry) in keys.iter().zip(many) {
-        assert_eq!(entry, store.load(key).await.expect("load"), "{key:?}");
-    }
+#[test]
+fn matches_memory_store() {
+    testing::differential(&UNIVERSE, || common::store("prop"));
 }
 
 /// A batch with thousands of puts goes through COPY into a staging table;

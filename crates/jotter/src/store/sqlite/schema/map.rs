@@ -1,0 +1,82 @@
+//! The statements of one map table (a hash's fields, a sorted set's
+//! members): rows keyed by `(key, field)`, each with the version of the
+//! write that set it, under the same rules whatever the value column holds.
+//! A map type's module names its table and columns; this builds the rest.
+
+/// A map table and the statements that read and change it. `?1` is always
+/// the key; each conditional statement reports through its change count
+/// whether it took effect.
+pub(crate) struct MapTable {
+    /// The table's name.
+    pub(crate) name: &'static str,
+    /// Its `CREATE TABLE IF NOT EXISTS`.
+    pub(crate) create: String,
+    /// Sets a field if `?4` is at least the key's reset version (a patch's
+    /// fields share its reset's version) and newer than the field's
+    /// tombstone and row; one change iff it did.
+    pub(crate) set: String,
+    /// Leaves a tombstone at `?3` if it is at least the key's reset version
+    /// and newer than the field's tombstone and row; one change iff it did.
+    pub(crate) remove: String,
+    /// Runs only after the tombstone was written, so the row is older.
+    pub(crate) drop_field: String,
+    /// Rows newer than a reset at `?2` survive it, as in `MemoryStore`:
+    /// they were written after the reset and merely arrived before it.
+    pub(crate) drop_older: String,
+    /// The key's rows as `(tag, field, value)`, one branch of the load.
+    pub(crate) load: String,
+}
+
+impl MapTable {
+    /// The table `name` with the columns `field` (a BLOB) and `value` of
+    /// SQL type `value_type`; `tag` marks its rows in a load.
+    pub(super) fn new(
+        name: &'static str,
+        field: &str,
+        value: &str,
+        value_type: &str,
+        tag: i64,
+    ) -> Self {
+        let newer_than_reset =
+            "coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)";
+        MapTable {
+            name,
+            create: format!(
+                "CREATE TABLE IF NOT EXISTS {name} (
+    key     BLOB,
+    {field} BLOB,
+    {value} {value_type} NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (key, {field})
+) WITHOUT ROWID;
+"
+            ),
+            set: format!(
+                "INSERT INTO {name} (key, {field}, {value}, version)
+    SELECT ?1, ?2, ?3, ?4
+    WHERE ?4 >= {newer_than_reset}
+      AND ?4 > coalesce((SELECT version FROM jotter_field_tombstones
+                          WHERE key = ?1 AND field = ?2), 0)
+    ON CONFLICT (key, {field}) DO UPDATE SET {value} = excluded.{value}, version = excluded.version
+    WHERE excluded.version > {name}.version"
+            ),
+            remove: format!(
+                "INSERT INTO jotter_field_tombstones (key, field, version)
+    SELECT ?1, ?2, ?3
+    WHERE ?3 >= {newer_than_reset}
+      AND NOT EXISTS (SELECT 1 FROM {name}
+                       WHERE key = ?1 AND {field} = ?2 AND version >= ?3)
+    ON CONFLICT (key, field) DO UPDATE SET version = excluded.version
+    WHERE excluded.version > jotter_field_tombstones.version"
+            ),
+            drop_field: format!("DELETE FROM {name} WHERE key = ?1 AND {field} = ?2"),
+            drop_older: format!("DELETE FROM {name} WHERE key = ?1 AND version <= ?2"),
+            load: format!("SELECT {tag}, {field}, {value} FROM {name} WHERE key = ?1"),
+        }
+    }
+
+    /// Whether the key `key` (an SQL expression) has rows here.
+    pub(super) fn has_rows(&self, key: &str) -> String {
+        format!("EXISTS (SELECT 1 FROM {} m WHERE m.key = {key})", self.name)
+    }
+}

@@ -1,0 +1,131 @@
+//! Applying a batch: one `BEGIN IMMEDIATE ... COMMIT` on the writer
+//! connection, each write a few conditional statements that take effect
+//! only where the write is newer than what the file holds (the rules of
+//! [`Store`](crate::Store)); any error rolls the whole batch back.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::columns::{to_sql_expiry, to_sql_version};
+use super::connections::Connections;
+use super::error::{Fail, show_key, sql};
+use super::schema::{self, hashes, strings, zsets};
+use crate::store::{Change, FieldChange, StoreError, Write};
+use crate::value::{FieldValue, MapKind};
+
+impl Connections {
+    pub(super) fn write_batch(&self, batch: &[Write]) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock();
+        if !conn.is_autocommit() {
+            // A batch died inside its transaction without rolling back (a
+            // panic, a failed rollback); clear it, or every later BEGIN fails.
+            conn.execute_batch("ROLLBACK").map_err(sql("rolling back an abandoned batch"))?;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("beginning a sqlite batch"))?;
+        for w in batch {
+            // On error `tx` is dropped, which rolls the whole batch back.
+            apply(&tx, w).map_err(|e| {
+                e.into_store_error(&format!(
+                    "sqlite write of key {} at version {}",
+                    show_key(&w.key),
+                    w.version
+                ))
+            })?;
+        }
+        tx.commit().map_err(sql("committing a sqlite batch"))
+    }
+}
+
+/// Applies one write inside the batch's transaction.
+fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
+    let key: &[u8] = &w.key;
+    match &w.change {
+        Change::Put(value) => {
+            let v = to_sql_version(w.version)?;
+            if reset(conn, key, v)? {
+                strings::put(conn, key, value, v, to_sql_expiry(w.expires_at))?;
+                drop_older_fields(conn, key, v)?;
+            }
+        }
+        Change::Delete => {
+            let v = to_sql_version(w.version)?;
+            if reset(conn, key, v)? {
+                strings::drop(conn, key)?;
+                drop_older_fields(conn, key, v)?;
+            }
+        }
+        Change::Patch { kind, reset: reset_at, fields } => {
+            if let Some(r) = reset_at {
+                let r = to_sql_version(*r)?;
+                if reset(conn, key, r)? {
+                    strings::drop(conn, key)?;
+                    drop_older_fields(conn, key, r)?;
+                }
+            }
+            for fc in fields {
+                apply_field(conn, key, *kind, fc)?;
+            }
+            let v = to_sql_version(w.version)?;
+            let at = to_sql_expiry(w.expires_at);
+            if conn.prepare_cached(schema::SET_EXPIRY)?.execute((key, at, v))? > 0 {
+                strings::sync_expiry(conn, key, at, v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Moves the key's reset version up to `v`; false if it already was at `v`
+/// or later, in which case the caller must change nothing.
+fn reset(conn: &Connection, key: &[u8], v: i64) -> Result<bool, Fail> {
+    // A version-0 write is never newer than anything, as in `MemoryStore`
+    // where a key without a reset has reset version 0.
+    if v == 0 {
+        return Ok(false);
+    }
+    Ok(conn.prepare_cached(schema::RESET_KEY)?.execute((key, v))? > 0)
+}
+
+/// The second half of a reset at `v`: map fields and field tombstones at or
+/// below `v` go, newer ones stay.
+fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> {
+    for map in schema::maps() {
+        conn.prepare_cached(&map.drop_older)?.execute((key, v))?;
+    }
+    conn.prepare_cached(schema::DROP_FIELD_TOMBSTONES)?.execute((key, v))?;
+    conn.prepare_cached(schema::DROP_EXPIRY)?.execute((key, v))?;
+    Ok(())
+}
+
+fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -> Result<(), Fail> {
+    let v = to_sql_version(fc.version)?;
+    let field: &[u8] = &fc.field;
+    let set = match (&fc.value, kind) {
+        (Some(FieldValue::Bytes(value)), MapKind::Hash) => hashes::set(conn, key, field, value, v)?,
+        (Some(FieldValue::Score(score)), MapKind::Scores) => {
+            zsets::set(conn, key, field, *score, v)?
+        }
+        (Some(value), kind) => {
+            return Err(Fail::Refused(format!(
+                "field {} holds a {} value in a {kind} patch",
+                show_key(field),
+                value.kind()
+            )));
+        }
+        (None, kind) => {
+            let map = match kind {
+                MapKind::Hash => &*hashes::TABLE,
+                MapKind::Scores => &*zsets::TABLE,
+            };
+            if conn.prepare_cached(&map.remove)?.execute((key, field, v))? > 0 {
+                conn.prepare_cached(&map.drop_field)?.execute((key, field))?;
+            }
+            return Ok(());
+        }
+    };
+    if set {
+        conn.prepare_cached(schema::DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
+    }
+    Ok(())
+}
