@@ -58,11 +58,11 @@
 //! (QUIT, a client killing itself). Engine errors become Redis errors
 //! through [`reply_engine_error`].
 
-pub(crate) mod args;
+mod args;
 mod data;
 mod dispatch;
 mod fail;
-pub(crate) mod glob;
+mod glob;
 mod scan;
 mod spec;
 mod table;
