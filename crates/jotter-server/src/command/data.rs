@@ -29,20 +29,8 @@ use bytes::Bytes;
 use jotter::{Durability, Error, Ticket, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::engine_error_text;
-use super::fail::{Fail, Outcome};
+use super::fail::{Fail, Outcome, engine_error_text};
 use super::spec::{Ctx, Data, Flow};
-
-impl Fail {
-    /// The error reply's text. Here rather than beside [`Fail`], which
-    /// stays below the engine-error mapping (`command/mod.rs`).
-    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            Fail::Engine(e) => engine_error_text(e),
-            Fail::Reply(text) => std::borrow::Cow::Borrowed(text),
-        }
-    }
-}
 
 /// Runs a data command alone (not in `EXEC`): its body over its keys.
 pub(crate) async fn run_one(data: Data, keys: &[Bytes], req: &Request, ctx: &mut Ctx<'_>) -> Flow {

@@ -4,19 +4,20 @@
 //! # The shape
 //!
 //! - `spec.rs`: what a command is — a [`Spec`] row (name, arity, flags, key
-//!   positions, docs, [`Kind`]) — and what its handler runs with ([`Ctx`]).
+//!   positions, docs, [`Kind`](spec::Kind)) — and what its handler runs with ([`Ctx`]).
 //! - `table.rs`: the list of families, in `COMMAND`'s order.
 //! - `dispatch.rs`: lookup, Redis's checks, `MULTI` queuing, and running a
 //!   command by its kind.
 //! - `data.rs`: how a data command runs (one engine transaction over its
-//!   keys, write-through); `fail.rs`: how its body fails.
+//!   keys, write-through); `fail.rs`: errors in Redis's words (how a
+//!   body fails, an engine error's text).
 //! - `wake.rs`: waking commands blocked until a write.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `transactions.rs`, `strings/`, `hashes.rs`, `keys/`,
 //!   `zset/`.
 //!
-//! A data command's [`Kind`] holds plain `fn` pointers (its body, how its
+//! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
 //! INCR, HSET, ZADD, MULTI/EXEC's bodies) is a table lookup and a direct
 //! call, with no boxing. A control command's handler is a plain `fn` when
@@ -56,7 +57,7 @@
 //! (errors included: a handler never returns an error, it replies one) and
 //! returns [`Flow::Close`] only to close the connection after the reply
 //! (QUIT, a client killing itself). Engine errors become Redis errors
-//! through [`reply_engine_error`].
+//! through [`Ctx::engine_error`] (the words are in `fail.rs`).
 
 mod args;
 mod data;
@@ -79,26 +80,3 @@ mod zset;
 
 pub(crate) use dispatch::{execute_found, lookup, may_block, specs, table};
 pub(crate) use spec::{Ctx, Flow, Spec};
-
-/// Writes an engine error in Redis's words where Redis has them.
-pub(crate) fn reply_engine_error(ctx: &mut Ctx<'_>, error: &jotter::Error) {
-    let text = engine_error_text(error);
-    ctx.reply().error(text.as_bytes());
-}
-
-/// An engine error's reply text: Redis's words where Redis has them.
-pub(crate) fn engine_error_text(error: &jotter::Error) -> std::borrow::Cow<'static, str> {
-    use jotter::Error;
-    match error {
-        Error::WrongType { .. } => {
-            "WRONGTYPE Operation against a key holding the wrong kind of value".into()
-        }
-        Error::NotAnInteger => "ERR value is not an integer or out of range".into(),
-        Error::NotAFloat => "ERR value is not a valid float".into(),
-        // Retryable, under Redis's name for "try again later": the command
-        // needs a value not in memory and the store cannot be reached.
-        Error::Store(e) if e.is_unavailable() => format!("TRYAGAIN {e}").into(),
-        // The engine's text names the bound and what to do about it.
-        other => format!("ERR {other}").into(),
-    }
-}

@@ -20,7 +20,7 @@ use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 use tokio_util::sync::CancellationToken;
 
-use super::fail::Outcome;
+use super::fail::{Outcome, engine_error_text};
 use crate::session::Session;
 use crate::state::Shared;
 
@@ -371,6 +371,12 @@ impl<'a> Ctx<'a> {
         for line in lines {
             reply.simple(line);
         }
+    }
+
+    /// An engine error, in Redis's words where Redis has them.
+    pub(crate) fn engine_error(&mut self, error: &jotter::Error) {
+        let text = engine_error_text(error);
+        self.reply().error(text.as_bytes());
     }
 
     /// `-ERR syntax error`.

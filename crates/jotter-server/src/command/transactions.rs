@@ -20,7 +20,6 @@ use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::data::{self, TxnFail};
-use super::reply_engine_error;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, flag, now, waits};
 use super::wake::wrote;
 
@@ -117,7 +116,7 @@ fn watch<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
             match ctx.shared.cache.get_entry(key.clone()).await {
                 Ok(entry) => ctx.session.watched.push((key, entry)),
                 Err(e) => {
-                    reply_engine_error(ctx, &e);
+                    ctx.engine_error(&e);
                     return Flow::Continue;
                 }
             }
@@ -205,7 +204,7 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
         Err(e) => {
             let text = match &e {
                 TxnFail::Command(fail) => fail.text(),
-                TxnFail::Engine(e) => super::engine_error_text(e),
+                TxnFail::Engine(e) => super::fail::engine_error_text(e),
             };
             ctx.reply().error(format!("EXECABORT {}", text.trim_start_matches("ERR ")).as_bytes());
             return Flow::Continue;

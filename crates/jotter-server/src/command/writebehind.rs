@@ -14,7 +14,6 @@ use jotter::Stats;
 use jotter_resp::Request;
 
 use super::args::parse_i64;
-use super::reply_engine_error;
 use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, now, waits};
 
 pub(super) const SPECS: &[Spec] = &[
@@ -133,7 +132,7 @@ async fn flush_inner(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     };
     match flushed {
         Some(Ok(())) => ctx.reply().ok(),
-        Some(Err(e)) => reply_engine_error(ctx, &e),
+        Some(Err(e)) => ctx.engine_error(&e),
         None => {
             let pending = ctx.shared.cache.stats().pending_entries;
             let text = format!(

@@ -12,7 +12,6 @@ use parking_lot::Mutex;
 
 use crate::command::args::parse_i64;
 use crate::command::glob::glob_match;
-use crate::command::reply_engine_error;
 use crate::command::spec::{BoxFlow, Ctx, Flow};
 
 /// A whole-keyspace command: engine errors are its reply.
@@ -21,7 +20,7 @@ macro_rules! keyspace_command {
         pub(super) fn $name<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
             Box::pin(async move {
                 if let Err(e) = $inner(req, ctx).await {
-                    reply_engine_error(ctx, &e);
+                    ctx.engine_error(&e);
                 }
                 Flow::Continue
             })
