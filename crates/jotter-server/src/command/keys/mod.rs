@@ -15,7 +15,7 @@
 //!
 //! - Keys come in byte order, not hash-table order.
 //! - SCAN's cursor is a number the server maps to the last key it returned
-//!   (a table of at most [`MAX_CURSORS`] cursors, the oldest dropped; a
+//!   (a table of at most [`MAX_CURSORS`](keyspace::MAX_CURSORS) cursors, the oldest dropped; a
 //!   cursor is forgotten once used). A cursor the server does not know (it
 //!   restarted, or dropped the cursor) restarts the scan from the
 //!   beginning, so SCAN's guarantee (every key present throughout the scan
@@ -24,7 +24,7 @@
 //!   exactly once.
 //! - RANDOMKEY is not uniform: it returns the first key at or after a
 //!   pseudo-random point of the byte order (wrapping), except that a
-//!   keyspace of fewer than [`RANDOM_PAGE`] keys is chosen from uniformly.
+//!   keyspace of fewer than [`RANDOM_PAGE`](keyspace::RANDOM_PAGE) keys is chosen from uniformly.
 //! - DBSIZE counts by listing every key: O(keys), not O(1).
 //! - FLUSHDB and FLUSHALL delete every key through the engine, page by
 //!   page, so the deletes are written behind to the store like any other

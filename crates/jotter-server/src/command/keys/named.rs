@@ -70,7 +70,7 @@ fn move_key(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, nx: bool)
     Ok(())
 }
 
-/// COPY source destination [DB destination-db] [REPLACE].
+/// `COPY source destination [DB destination-db] [REPLACE]`.
 pub(super) fn copy(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let mut replace = false;
     let mut i = 3;

@@ -11,7 +11,7 @@ use crate::command::fail::{self, Outcome};
 /// One matching range of an LCS IDX reply: (a start, a end, b start, b end).
 type Match = (u32, u32, u32, u32);
 
-/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] (`lcsCommand`).
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]` (`lcsCommand`).
 pub(super) fn lcs(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let side = |key: &[u8]| match txn.get(key) {
         None => Ok(Bytes::new()),

@@ -4,10 +4,10 @@
 //!
 //!
 //! BZPOPMIN, BZPOPMAX and BZMPOP are data commands with
-//! [`flag::BLOCKING`]. Their `apply` is one attempt (a null array if no key
+//! [`flag::BLOCKING`](crate::command::spec::flag::BLOCKING). Their `apply` is one attempt (a null array if no key
 //! holds a sorted set): that is how `EXEC` runs them, in queue order, as
 //! Redis does (no blocking inside a transaction). Anywhere else the
-//! dispatcher sends them to [`execute`], the blocking loop: it tries a pop
+//! dispatcher sends them to [`block`], the blocking loop: it tries a pop
 //! as one transaction over the keys and, when no key holds a sorted set,
 //! waits for the next write by any client (or at most [`POLL`]) and tries
 //! again, until a pop, the timeout (a null array), the client closing (no
@@ -140,7 +140,7 @@ fn pop(txn: &mut Txn<'_>, key: &[u8], max: bool, n: usize) -> Result<Vec<(Bytes,
     Ok(popped)
 }
 
-/// ZPOPMIN/ZPOPMAX key [count]: a flat member, score, ... array, except in
+/// `ZPOPMIN`/`ZPOPMAX key [count]`: a flat member, score, ... array, except in
 /// RESP3 with a count: an array of [member, score] pairs.
 fn zpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, max: bool) -> Outcome {
     if req.len() > 3 {

@@ -126,7 +126,7 @@ fn nth_ranked(map: &ScoreMap, i: usize) -> Option<(&Bytes, f64)> {
     if i < map.len() / 2 { map.ranked().nth(i) } else { map.ranked().rev().nth(map.len() - 1 - i) }
 }
 
-/// ZRANDMEMBER key [count [WITHSCORES]] (`zrandmemberCommand`).
+/// `ZRANDMEMBER key [count [WITHSCORES]]` (`zrandmemberCommand`).
 pub(super) fn zrandmember(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = key(req);
     if req.len() < 3 {

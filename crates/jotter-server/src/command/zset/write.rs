@@ -84,7 +84,7 @@ fn remove_range(
     Ok(())
 }
 
-/// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...],
+/// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`,
 /// and ZINCRBY key increment member (`zaddGenericCommand` with INCR).
 fn add(
     req: &Request,
