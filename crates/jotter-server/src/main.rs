@@ -118,11 +118,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     // Installed before the cache is built, so the engine's metrics land in it.
     let prometheus = telemetry::install_recorder()?;
 
-    let log_dir = config.data_dir.join("log");
-    std::fs::create_dir_all(&log_dir)
+    std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
     let store = Backend::open(&config).await?;
-    let cache = build_cache(&config, store, &log_dir).await?;
+    let cache = build_cache(&config, store).await?;
 
     let resp = server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
         format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
@@ -209,11 +208,7 @@ async fn migrate_store(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn build_cache(
-    config: &Config,
-    store: Backend,
-    log_dir: &std::path::Path,
-) -> anyhow::Result<Cache<Backend>> {
+async fn build_cache(config: &Config, store: Backend) -> anyhow::Result<Cache<Backend>> {
     // Known keys assume the server is the store's only writer: true of its
     // own SQLite file, not to be assumed of a database others may share.
     let known_keys = config.known_keys == config::YesNo::Yes && !store.is_shared();
@@ -231,7 +226,7 @@ async fn build_cache(
         .known_keys(known_keys)
         .full_policy(policy)
         .collect_bookkeeping(config.bookkeeping_retention.0, config.bookkeeping_interval.0)
-        .log(log_dir, config.fsync.engine());
+        .data_dir(&config.data_dir, config.fsync.engine());
     if config.flush_workers > 0 {
         builder = builder.flush_workers(config.flush_workers);
     }
