@@ -12,6 +12,8 @@
 //!   whole request in order, write all replies with one write per read.
 //! - `command/`: the command table and one file per command family; see
 //!   `command/mod.rs` for how to add a family.
+//! - `engine_error.rs`: the engine's errors in Redis's words (`WRONGTYPE`,
+//!   `TRYAGAIN`, `ERR ...`).
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
@@ -53,6 +55,7 @@ mod clients;
 mod command;
 mod config;
 mod connection;
+mod engine_error;
 mod lazy_postgres;
 mod server;
 mod state;
@@ -103,7 +106,7 @@ fn main() -> ExitCode {
     let code = match runtime.block_on(run) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("jotter: {e:#}");
+            eprintln!("jotter: {}", failure_text(&e));
             ExitCode::FAILURE
         }
     };
@@ -308,4 +311,41 @@ async fn wait_for_signals(
     let report = stop::StopReport::measure(&shared, began);
     report.log(Some("a second signal"));
     std::process::exit(i32::from(stop::EXIT_SECOND_SIGNAL));
+}
+
+/// A failure and its causes as `{:#}` prints them (joined by `: `), less
+/// any cause whose text is already said: an engine error names its cause in
+/// its own text and also keeps it as its source, for callers that act on it.
+fn failure_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_is_printed_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        // The engine names its cause in its own text: said once.
+        let engine = jotter::Error::Recovery {
+            message: "could not read state/FORMAT: denied".into(),
+            source: Some(Arc::new(io())),
+        };
+        assert_eq!(
+            failure_text(&anyhow::Error::new(engine)),
+            "cannot recover from the write-ahead log: could not read state/FORMAT: denied"
+        );
+        // A context line does not: its cause follows it.
+        let context = Err::<(), _>(io()).context("cannot create data-dir d").unwrap_err();
+        assert_eq!(failure_text(&context), "cannot create data-dir d: denied");
+    }
 }

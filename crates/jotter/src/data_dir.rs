@@ -126,7 +126,7 @@ impl DataDir {
                     tracing::info!(file = %old.display(), "removed the earlier layout's format marker (now in state/)")
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_error("remove", &old, &e)),
+                Err(e) => return Err(io_error("remove", &old, e)),
             }
         }
         Ok(())
@@ -145,7 +145,7 @@ impl DataDir {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             let is_file =
-                entry.file_type().map_err(|e| io_error("read", &entry.path(), &e))?.is_file();
+                entry.file_type().map_err(|e| io_error("read", &entry.path(), e))?.is_file();
             let to = match name {
                 CLOCK if is_file => self.clock_file(),
                 DEAD_LETTERS | DEAD_LETTERS_MOVING if is_file => self.dead_letter_file(),
@@ -158,7 +158,7 @@ impl DataDir {
         for entry in read_dir(&self.log())? {
             let name = entry.file_name();
             let is_file =
-                entry.file_type().map_err(|e| io_error("read", &entry.path(), &e))?.is_file();
+                entry.file_type().map_err(|e| io_error("read", &entry.path(), e))?.is_file();
             let to = match name.to_str() {
                 Some(CLOCK) if is_file => self.clock_file(),
                 Some(DEAD_LETTERS) if is_file => self.dead_letter_file(),
@@ -173,12 +173,13 @@ impl DataDir {
     fn rename(&self, from: &Path, to: &Path) -> Result<()> {
         let rename = |from: &Path, to: &Path| {
             std::fs::rename(from, to).map_err(|e| {
-                Error::Recovery(format!(
+                let message = format!(
                     "could not move {} to {} while moving the data directory into its layout: {e}. \
                      Check that the data directory is writable by this user; a restart finishes the move",
                     from.display(),
                     to.display()
-                ))
+                );
+                Error::recovery_from(message, e)
             })
         };
         if from == self.root.join(DEAD_LETTERS) {
@@ -202,7 +203,7 @@ fn is_segment(name: &str) -> bool {
 }
 
 fn both_layouts(old: &Path, new: &Path) -> Error {
-    Error::Recovery(format!(
+    Error::recovery(format!(
         "the data directory holds files of both its earlier layout and its current one ({} and {}), \
          as when an earlier release ran on a directory this one had moved; nothing was moved. Keep the \
          files that hold the writes you want (the newer ones, normally), move the others out of the data \
@@ -215,24 +216,25 @@ fn both_layouts(old: &Path, new: &Path) -> Error {
 fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
     match std::fs::read_dir(dir) {
         Ok(entries) => {
-            entries.collect::<std::io::Result<_>>().map_err(|e| io_error("read", dir, &e))
+            entries.collect::<std::io::Result<_>>().map_err(|e| io_error("read", dir, e))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(io_error("read", dir, &e)),
+        Err(e) => Err(io_error("read", dir, e)),
     }
 }
 
 fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, &e))
+    std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error("sync", dir, &e))
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error("sync", dir, e))
 }
 
-fn io_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::Recovery(format!(
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    let message = format!(
         "could not {what} {}: {e}. Check that the data directory is readable and writable by this user",
         path.display()
-    ))
+    );
+    Error::recovery_from(message, e)
 }

@@ -177,7 +177,7 @@ pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use data_dir::DataDir;
 pub use dead_letter::{DeadLetter, ReplayReport};
-pub use error::{BoundKind, Error, Result, Shape};
+pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
 pub use log::Durability;
 pub use loggable::{LogKey, LogText};
 pub use outage::StoreState;

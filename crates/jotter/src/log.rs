@@ -52,8 +52,8 @@ impl Log {
             .with_segment_size(config.segment_size);
         // Before the log reads a segment: a newer format is not damage.
         let format = config.data.prepare()?;
-        let (wal, recovery) =
-            Wal::open(config.data.log(), options).map_err(|e| Error::Recovery(e.to_string()))?;
+        let (wal, recovery) = Wal::open(config.data.log(), options)
+            .map_err(|e| Error::recovery_from(e.to_string(), e))?;
         log_format::mark(&config.data.state(), format)?;
         config.data.finish()?;
         if let Some(tail) = recovery.truncated_tail() {
@@ -73,7 +73,7 @@ impl Log {
     pub(crate) fn submit(&self, key: &[u8], version: u64, op: &Op) -> Result<Durable> {
         let mut buf = BytesMut::with_capacity(key.len() + 32);
         record::encode(&mut buf, key, version, op);
-        self.wal.submit(&buf).map_err(|e| Error::Log(e.to_string()))
+        self.wal.submit(&buf).map_err(Error::Log)
     }
 
     /// The LSN the next record will get.
@@ -122,15 +122,15 @@ impl Log {
 pub(crate) fn replayed(
     item: std::result::Result<(u64, Bytes), jotter_wal::WalError>,
 ) -> Result<Replayed> {
-    let (lsn, payload) = item.map_err(|e| Error::Recovery(e.to_string()))?;
+    let (lsn, payload) = item.map_err(|e| Error::recovery_from(e.to_string(), e))?;
     let (key, version, op) = record::decode(payload)
-        .map_err(|e| Error::Recovery(format!("record at LSN {lsn}: {e}")))?;
+        .map_err(|e| Error::recovery_from(format!("record at LSN {lsn}: {e}"), e))?;
     Ok(Replayed { lsn, key, version, op })
 }
 
 /// Waits until a submitted record is durable.
 pub(crate) async fn durable(handle: Durable) -> Result<()> {
-    handle.await.map(drop).map_err(|e| Error::Log(e.to_string()))
+    handle.await.map(drop).map_err(Error::Log)
 }
 
 /// Accepted writes whose log records may not be durable yet: the caller

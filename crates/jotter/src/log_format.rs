@@ -58,7 +58,7 @@ pub(crate) fn check(dir: &Path) -> Result<u32> {
             Some(writer) if !writer.is_empty() => format!("{writer}, a newer version of Jotter"),
             _ => "a newer version of Jotter".to_owned(),
         };
-        return Err(Error::Recovery(format!(
+        return Err(Error::recovery(format!(
             "the data directory {} is in format {}, written by {writer}; this version ({}) reads formats up to \
              {CURRENT}. Start the newer version on it; to go back to this version, stop the newer one cleanly \
              (exit status 0: every write in the store, no dead letters) and start this one with an empty data \
@@ -80,10 +80,11 @@ pub(crate) fn mark(dir: &Path, found: u32) -> Result<()> {
     }
     let contents = format!("{CURRENT}\n{}\n", writer_line());
     crate::dead_letter::replace_file(&path, contents.as_bytes()).map_err(|e| {
-        Error::Recovery(format!(
+        let message = format!(
             "could not write the format marker {}: {e}. Check that the data directory is writable by this user",
             path.display()
-        ))
+        );
+        Error::recovery_from(message, e)
     })?;
     tracing::info!(dir = %dir.display(), from = found, to = CURRENT, "wrote the data directory's format marker");
     Ok(())
@@ -103,17 +104,18 @@ fn read(dir: &Path) -> Result<Option<Marker>> {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::Recovery(format!(
+            let message = format!(
                 "could not read the format marker {}: {e}. Check that it is readable by this user",
                 path.display()
-            )));
+            );
+            return Err(Error::recovery_from(message, e));
         }
     };
     let text = String::from_utf8_lossy(&text);
     let mut lines = text.lines();
     let first = lines.next().unwrap_or("").trim();
     let format = first.parse::<u32>().ok().filter(|&f| f >= 1).ok_or_else(|| {
-        Error::Recovery(format!(
+        Error::recovery(format!(
             "the format marker {} does not start with a format number (it starts with {first:?}). If this \
              directory was written by this version of Jotter, write {CURRENT} into it",
             path.display()

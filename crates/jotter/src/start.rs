@@ -47,7 +47,8 @@ pub(crate) async fn start_with_clock<S: Store>(
             // In the data directory, not in the store, which may be the
             // very thing that refused them.
             let path = log_config.data.dead_letter_file();
-            let dead = DeadLetters::open(&path).map_err(|e| Error::Recovery(e.to_string()))?;
+            let dead =
+                DeadLetters::open(&path).map_err(|e| Error::recovery_from(e.to_string(), e))?;
             (Some(log), Some(recovery), dead)
         }
         None => (None, None, DeadLetters::default()),

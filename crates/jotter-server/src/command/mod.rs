@@ -537,22 +537,9 @@ pub(crate) fn reply_engine_error(ctx: &mut Ctx<'_>, error: &jotter::Error) {
     ctx.reply().error(text.as_bytes());
 }
 
-/// An engine error's reply text: Redis's words where Redis has them.
-pub(crate) fn engine_error_text(error: &jotter::Error) -> std::borrow::Cow<'static, str> {
-    use jotter::Error;
-    match error {
-        Error::WrongType { .. } => {
-            "WRONGTYPE Operation against a key holding the wrong kind of value".into()
-        }
-        Error::NotAnInteger => "ERR value is not an integer or out of range".into(),
-        Error::NotAFloat => "ERR value is not a valid float".into(),
-        // Retryable, under Redis's name for "try again later": the command
-        // needs a value not in memory and the store cannot be reached.
-        Error::Store(e) if e.is_unavailable() => format!("TRYAGAIN {e}").into(),
-        // The engine's text names the bound and what to do about it.
-        other => format!("ERR {other}").into(),
-    }
-}
+/// An engine error's reply text: Redis's words where Redis has them
+/// (`engine_error.rs`).
+pub(crate) use crate::engine_error::reply_text as engine_error_text;
 
 #[cfg(test)]
 mod tests {
