@@ -10,10 +10,12 @@
 //! - `server.rs`: the accept loop (`maxclients`) and the orderly stop.
 //! - `connection.rs`: one client: read, decode (`jotter-resp`), execute every
 //!   whole request in order, write all replies with one write per read.
-//! - `command/`: the command table and one file per command family; see
-//!   `command/mod.rs` for how to add a family.
+//! - `session.rs`: one connection's session (protocol, authentication,
+//!   `MULTI` queue, `WATCH`ed keys), which its commands read and change.
+//! - `command/`: the command table and one file or folder per command
+//!   family; see `command/mod.rs` for how to add a command or a family.
 //! - `engine_error.rs`: the engine's errors in Redis's words (`WRONGTYPE`,
-//!   `TRYAGAIN`, `ERR ...`).
+//!   `TRYAGAIN`, `ERR ...`), which `command/fail.rs` replies.
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
@@ -58,6 +60,7 @@ mod connection;
 mod engine_error;
 mod lazy_postgres;
 mod server;
+mod session;
 mod state;
 mod stop;
 mod telemetry;

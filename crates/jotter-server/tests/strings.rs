@@ -1,7 +1,7 @@
 //! The string family against Redis 7.0's exact replies: every command and
 //! option, the error texts, expiry (by behaviour and in SQLite), RESP2 and
 //! RESP3 shapes, and MULTI/EXEC. Wrong-type errors are in the unit tests of
-//! `command/strings.rs` (no other type can be made here yet).
+//! `command/strings/mod.rs` (no other type can be made here yet).
 
 mod common;
 
