@@ -1,8 +1,8 @@
 //! Errors in Redis's words. Why a data command failed: a data command's
 //! body returns its error instead of writing it, so that the caller can
 //! drop what the body wrote first and reply the error in its place (alone,
-//! or in `EXEC`'s reply). And an engine error's reply text, which every
-//! command replying an engine error uses.
+//! or in `EXEC`'s reply). And, from `engine_error.rs`, an engine error's
+//! reply text, which every command replying an engine error uses.
 
 use std::borrow::Cow;
 
@@ -33,21 +33,9 @@ impl Fail {
     }
 }
 
-/// An engine error's reply text: Redis's words where Redis has them.
-pub(crate) fn engine_error_text(error: &Error) -> Cow<'static, str> {
-    match error {
-        Error::WrongType { .. } => {
-            "WRONGTYPE Operation against a key holding the wrong kind of value".into()
-        }
-        Error::NotAnInteger => "ERR value is not an integer or out of range".into(),
-        Error::NotAFloat => "ERR value is not a valid float".into(),
-        // Retryable, under Redis's name for "try again later": the command
-        // needs a value not in memory and the store cannot be reached.
-        Error::Store(e) if e.is_unavailable() => format!("TRYAGAIN {e}").into(),
-        // The engine's text names the bound and what to do about it.
-        other => format!("ERR {other}").into(),
-    }
-}
+/// An engine error's reply text: Redis's words where Redis has them
+/// (`engine_error.rs`, the one place that knows them).
+pub(crate) use crate::engine_error::reply_text as engine_error_text;
 
 /// A data command body's result.
 pub(crate) type Outcome = Result<(), Fail>;

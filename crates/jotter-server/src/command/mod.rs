@@ -57,7 +57,7 @@
 //! (errors included: a handler never returns an error, it replies one) and
 //! returns [`Flow::Close`] only to close the connection after the reply
 //! (QUIT, a client killing itself). Engine errors become Redis errors
-//! through [`Ctx::engine_error`] (the words are in `fail.rs`).
+//! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
 mod args;
 mod data;
