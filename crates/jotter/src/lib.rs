@@ -39,6 +39,8 @@
 //! - `cache.rs`: [`Cache`], the handle a program holds.
 //! - `config.rs`: [`CacheBuilder`] and the policies it chooses between.
 //! - `start.rs`: starting a cache (log, dead letters, clock, workers).
+//! - `data_dir.rs`: [`DataDir`], the data directory's folders, and moving
+//!   an older layout into them at start.
 //! - `error.rs`: the errors the cache answers with.
 //!
 //! A write, in order:
@@ -53,7 +55,7 @@
 //! - `clock.rs`: the version clock.
 //! - `log.rs`: the engine's side of the write-ahead log (`jotter-wal`).
 //! - `record.rs`: the bytes of one logged write.
-//! - `log_format.rs`: the `FORMAT` file of the log directory.
+//! - `log_format.rs`: the `FORMAT` file of the data directory.
 //! - `known_keys.rs`: the filter of every key the store may hold.
 //! - `buffer.rs`: the write buffer of pending writes, in shards.
 //! - `shard.rs`: one shard: its pending keys, indexes and counters.
@@ -72,7 +74,7 @@
 //! - `rate.rs`: the ceiling on store writes per second.
 //! - `refusals.rs`: the bounded log lines of a batch's refused writes.
 //! - `complete.rs`: finishing a written op: the clean cache, the next op.
-//! - `dead_letter.rs`: the dead-letter queue, kept in a file beside the log.
+//! - `dead_letter.rs`: the dead-letter queue, kept in `dead-letters/`.
 //! - `outage.rs`: whether the store answers, as a state.
 //! - `probe.rs`: asking a down store once a second whether it is back.
 //!
@@ -132,7 +134,7 @@
 //!   row by row logs its first three dead letters and one summary line,
 //!   however large it is.
 //! - **Durability, a setting stated honestly.** With a write-ahead log
-//!   ([`CacheBuilder::log`]), a write is acknowledged only once the log holds
+//!   ([`CacheBuilder::data_dir`]), a write is acknowledged only once the log holds
 //!   it as the [`Fsync`] policy says: `Always` survives `kill -9` and power
 //!   loss, `EverySec` survives `kill -9` (power loss may cost about a
 //!   second), `No` survives `kill -9` (power loss costs what the OS had not
@@ -140,17 +142,17 @@
 //!   [`Cache::flush`] and the write-through calls say when a write is in the
 //!   store.
 //!
-//! # The log directory
+//! # The data directory
 //!
-//! With a write-ahead log ([`CacheBuilder::log`]), the engine keeps every
-//! file it writes in the log's directory:
+//! With a data directory ([`CacheBuilder::data_dir`]), the engine keeps
+//! every file it writes there, one folder per kind ([`DataDir`]):
 //!
 //! | file | what |
 //! |---|---|
-//! | `FORMAT` | the directory's format number (first line, decimal; 1 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it, and gains it at start; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`) |
-//! | `NNNNNNNNNNNNNNNNNNNN.log`, `CHECKPOINT`, `LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
-//! | `CLOCK` | the last persisted reading of the version clock: a `u64`, little-endian (`log.rs`) |
-//! | `dead-letters` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter.rs`) |
+//! | `state/FORMAT` | the directory's format number (first line, decimal; 2 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it (every file in one folder): it is moved into this layout at start and gains the marker; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`, `data_dir.rs`) |
+//! | `log/NNNNNNNNNNNNNNNNNNNN.log`, `log/CHECKPOINT`, `log/LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
+//! | `state/CLOCK` | the last persisted reading of the version clock: a `u64`, little-endian (`log.rs`) |
+//! | `dead-letters/queue` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter.rs`) |
 //!
 //! # Metrics
 //!
@@ -177,6 +179,7 @@ mod clock;
 mod collect;
 mod complete;
 mod config;
+mod data_dir;
 mod dead_letter;
 mod engine;
 mod error;
@@ -225,8 +228,9 @@ struct ReadmeDoctests;
 
 pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
+pub use data_dir::DataDir;
 pub use dead_letter::{DeadLetter, ReplayReport};
-pub use error::{BoundKind, Error, Result, Shape};
+pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
 pub use log::Durability;
 pub use loggable::{LogKey, LogText};
 pub use outage::StoreState;
