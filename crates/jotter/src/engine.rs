@@ -52,7 +52,7 @@ pub(crate) struct Inner<S> {
     log: Option<Log>,
     /// Every key the store may hold, when the cache is its only writer.
     known: Option<crate::known_keys::KnownKeys>,
-    /// When the version clock was last saved beside the log.
+    /// When the version clock was last saved (in `state/CLOCK`).
     clock_saved: parking_lot::Mutex<Instant>,
     /// Set by shutdown: no new writes.
     closing: AtomicBool,
@@ -425,7 +425,7 @@ impl<S: Store> Inner<S> {
         log.checkpoint(low);
         let mut saved = self.clock_saved.lock();
         if saved.elapsed() >= Duration::from_secs(1) {
-            log.persist_clock(self.clock.last());
+            log.save_clock(self.clock.last());
             *saved = Instant::now();
         }
     }

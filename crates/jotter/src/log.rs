@@ -30,7 +30,7 @@ pub(crate) struct LogConfig {
 #[derive(Debug)]
 pub(crate) struct Log {
     wal: Wal,
-    /// Where [`Log::persist_clock`] writes.
+    /// Where [`Log::save_clock`] writes.
     clock: PathBuf,
 }
 
@@ -89,12 +89,12 @@ impl Log {
     }
 }
 
-/// How far above the last persisted reading a start puts the clock: the
-/// clock is persisted about once a second, so this covers what was versioned
+/// How far above the last saved reading a start puts the clock: the
+/// clock is saved about once a second, so this covers what was versioned
 /// since (versions are wall-clock microseconds shifted by 12 bits).
 pub(crate) const CLOCK_MARGIN: u64 = 10_000_000 << 12;
 
-/// The last persisted reading of the version clock, if any: kept so that
+/// The last saved reading of the version clock, if any: kept so that
 /// the cache can start while the store is unreachable and still version new
 /// writes above everything it wrote before.
 pub(crate) fn read_clock(config: &LogConfig) -> Option<u64> {
@@ -103,8 +103,8 @@ pub(crate) fn read_clock(config: &LogConfig) -> Option<u64> {
 }
 
 impl Log {
-    /// Persists a reading of the version clock (write, fsync, rename).
-    pub(crate) fn persist_clock(&self, version: u64) {
+    /// Saves a reading of the version clock (write, fsync, rename).
+    pub(crate) fn save_clock(&self, version: u64) {
         let tmp = self.clock.with_extension("tmp");
         let result = std::fs::File::create(&tmp)
             .and_then(|mut f| {

@@ -16,7 +16,7 @@
 //!   a read of a key held in memory, and every write, go on as usual.
 //!
 //! Writes accepted while the store was unreachable are versioned by the
-//! clock saved beside the log (plus a margin) and the wall clock. They
+//! clock saved in the data directory (plus a margin) and the wall clock. They
 //! sit below a version the store holds for their key only if another writer
 //! (or this machine before its clock was set back) wrote that key ahead of
 //! this clock; the store then keeps the newer-versioned row, as the

@@ -50,7 +50,7 @@ pub(crate) async fn shutdown<S: Store>(
         inner.checkpoint_log();
     }
     if let Some(log) = inner.log() {
-        log.persist_clock(inner.clock().last());
+        log.save_clock(inner.clock().last());
     }
     let tasks = std::mem::take(&mut *tasks.lock());
     for task in tasks {

@@ -57,12 +57,12 @@ pub(crate) async fn start_with_clock<S: Store>(
     let floor = match store.max_version().await {
         Ok(floor) => floor,
         // With a log, the cache can start while the store is down: the
-        // clock's last persisted reading (plus a margin) and the
+        // clock's last saved reading (plus a margin) and the
         // replayed versions keep new versions above the old ones.
         Err(e) if e.is_transient() && config.log.is_some() => {
-            let persisted = config.log.as_ref().and_then(log::read_clock).unwrap_or(0);
+            let saved = config.log.as_ref().and_then(log::read_clock).unwrap_or(0);
             down_at_start = Some(e);
-            persisted.saturating_add(log::CLOCK_MARGIN)
+            saved.saturating_add(log::CLOCK_MARGIN)
         }
         Err(e) => return Err(e.into()),
     };

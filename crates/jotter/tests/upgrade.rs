@@ -28,7 +28,7 @@ async fn open(store: &MemoryStore, dir: &Path) -> jotter::Result<Cache<MemorySto
 }
 
 /// Opens `dir` with the store unreachable at start, so that only the
-/// persisted clock keeps new versions above the old store's, and checks
+/// saved clock keeps new versions above the old store's, and checks
 /// that nothing of the fixture was lost.
 async fn check_nothing_lost(dir: &Path) {
     let store = MemoryStore::new();
