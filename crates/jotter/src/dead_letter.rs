@@ -353,7 +353,7 @@ fn decode_file(mut file: Bytes) -> Result<Vec<DeadLetter>, String> {
     while body.has_remaining() {
         let n = letters.len() + 1;
         let bad = |what: &str| format!("letter {n}: {what}");
-        let (key, version, op) =
+        let record::Record { key, version, op } =
             record::decode(get_bytes(&mut body).map_err(bad)?).map_err(|e| bad(&e.to_string()))?;
         // Slices of the whole file otherwise: one letter kept would keep it all.
         let (key, op) = (crate::owned::own(&key), op.into_owned());

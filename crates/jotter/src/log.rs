@@ -42,10 +42,16 @@ pub(crate) struct Replayed {
     pub op: Op,
 }
 
+/// A log opened at start, and what it holds to replay.
+pub(crate) struct Opened {
+    pub log: Log,
+    pub recovery: Recovery,
+}
+
 impl Log {
     /// Opens the log (taking its directory's lock) and returns the records
     /// to replay.
-    pub(crate) fn open(config: &LogConfig) -> Result<(Log, Recovery)> {
+    pub(crate) fn open(config: &LogConfig) -> Result<Opened> {
         let options = WalOptions::default()
             .with_fsync(config.fsync)
             .with_salvage(config.salvage)
@@ -65,7 +71,7 @@ impl Log {
                 "salvaged the log: damaged parts were moved aside, not deleted"
             );
         }
-        Ok((Log { wal, clock: config.data.clock_file() }, recovery))
+        Ok(Opened { log: Log { wal, clock: config.data.clock_file() }, recovery })
     }
 
     /// Submits the record of one write; the returned handle resolves once it
@@ -123,7 +129,7 @@ pub(crate) fn replayed(
     item: std::result::Result<(u64, Bytes), jotter_wal::WalError>,
 ) -> Result<Replayed> {
     let (lsn, payload) = item.map_err(|e| Error::recovery_from(e.to_string(), e))?;
-    let (key, version, op) = record::decode(payload)
+    let record::Record { key, version, op } = record::decode(payload)
         .map_err(|e| Error::recovery_from(format!("record at LSN {lsn}: {e}"), e))?;
     Ok(Replayed { lsn, key, version, op })
 }

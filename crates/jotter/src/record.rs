@@ -90,8 +90,16 @@ fn put_expiry(out: &mut BytesMut, expires_at: Option<u64>) {
     }
 }
 
-/// Decodes a record: the key, the version and the op.
-pub(crate) fn decode(mut buf: Bytes) -> Result<(Bytes, u64, Op), RecordError> {
+/// One write as a record holds it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Record {
+    pub key: Bytes,
+    pub version: u64,
+    pub op: Op,
+}
+
+/// Decodes a record.
+pub(crate) fn decode(mut buf: Bytes) -> Result<Record, RecordError> {
     let with_expiry = match get_u8(&mut buf)? {
         FORMAT => true,
         FORMAT_WITHOUT_EXPIRY => false,
@@ -149,7 +157,7 @@ pub(crate) fn decode(mut buf: Bytes) -> Result<(Bytes, u64, Op), RecordError> {
     if buf.has_remaining() {
         return Err(RecordError("trailing bytes"));
     }
-    Ok((key, version, op))
+    Ok(Record { key, version, op })
 }
 
 /// The op whose [`Op::to_change`] is `change` (and whose expiry is
@@ -246,8 +254,8 @@ mod tests {
         fn records_round_trip(key in bytes(), version in any::<u64>(), op in op()) {
             let mut out = BytesMut::new();
             encode(&mut out, &key, version, &op);
-            let (k, v, o) = decode(out.freeze()).unwrap();
-            prop_assert_eq!((k, v, o), (key, version, op));
+            let record = decode(out.freeze()).unwrap();
+            prop_assert_eq!(record, Record { key, version, op });
         }
 
         #[test]
@@ -272,7 +280,7 @@ mod tests {
         let mut old = out.to_vec();
         old[0] = FORMAT_WITHOUT_EXPIRY;
         old.pop(); // format 1 has no expiry flag
-        let (_, _, op) = decode(Bytes::from(old)).unwrap();
+        let op = decode(Bytes::from(old)).unwrap().op;
         assert_eq!(op, Op::Put { value: Bytes::from_static(b"v"), expires_at: None });
     }
 }

@@ -43,7 +43,7 @@ pub(crate) async fn start_with_clock<S: Store>(
 ) -> Result<Cache<S>> {
     let (log, recovery, dead) = match &config.log {
         Some(log_config) => {
-            let (log, recovery) = Log::open(log_config)?;
+            let crate::log::Opened { log, recovery } = Log::open(log_config)?;
             // In the data directory, not in the store, which may be the
             // very thing that refused them.
             let path = log_config.data.dead_letter_file();
