@@ -75,7 +75,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use jotter::{Entry, Store, StoreError, Write};
+use jotter::{Entry, Listing, Page, Store, StoreError, Write};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Config, NoTls};
@@ -528,43 +528,33 @@ impl Store for PostgresStore {
         })?)
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let sql = if after.is_some() { &*read::KEYS_AFTER } else { &*read::KEYS_FIRST };
-        self.list("postgres key listing", sql, after, limit, now).await
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let sql = if after.is_some() { &*read::EXPIRED_AFTER } else { &*read::EXPIRED_FIRST };
-        self.list("postgres expiry listing", sql, after, limit, now).await
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
+        let (context, sql) = match (page.listing, page.after.is_some()) {
+            (Listing::Live, false) => ("postgres key listing", &*read::KEYS_FIRST),
+            (Listing::Live, true) => ("postgres key listing", &*read::KEYS_AFTER),
+            (Listing::Expired, false) => ("postgres expiry listing", &*read::EXPIRED_FIRST),
+            (Listing::Expired, true) => ("postgres expiry listing", &*read::EXPIRED_AFTER),
+        };
+        self.run_listing(context, sql, page).await
     }
 }
 
 impl PostgresStore {
     /// Runs a listing statement: `$1` after, `$2` limit, `$3` now.
-    async fn list(
+    async fn run_listing(
         &self,
         context: &str,
         sql: &str,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
+        page: Page<'_>,
     ) -> Result<Vec<Bytes>, StoreError> {
         let client = self.client(context).await?;
         let stmt = client.prepare_cached(sql).await.map_err(PgError::db(context))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows =
-            client.query(&stmt, &[&after, &limit, &now]).await.map_err(PgError::db(context))?;
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let now = i64::try_from(page.now).unwrap_or(i64::MAX);
+        let rows = client
+            .query(&stmt, &[&page.after, &limit, &now])
+            .await
+            .map_err(PgError::db(context))?;
         Ok(read::keys_from_rows(&rows).map_err(PgError::db(context))?)
     }
 }

@@ -58,7 +58,7 @@ use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 use deadpool_postgres::Transaction;
-use jotter::{Change, Entry, FieldValue, MapKind, Store, StoreError, Value, Write};
+use jotter::{Change, Entry, FieldValue, Listing, MapKind, Page, Store, StoreError, Value, Write};
 use tokio_postgres::types::ToSql;
 
 use crate::error::{PgError, show_key};
@@ -954,31 +954,20 @@ impl Store for MappedStore {
         Ok(inner.max(mapped.and_then(|v| u64::try_from(v).ok()).unwrap_or(0)))
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let mut keys = self.inner.keys(after, limit, now).await?;
-        let n = i64::try_from(limit).unwrap_or(i64::MAX);
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
+        let mut keys = self.inner.list(page).await?;
+        // Mapped keys never expire (see the module documentation).
+        if page.listing == Listing::Expired {
+            return Ok(keys);
+        }
+        let n = i64::try_from(page.limit).unwrap_or(i64::MAX);
         for m in self.mappings.iter() {
-            keys.extend(self.mapped_keys(m, after, n).await?);
+            keys.extend(self.mapped_keys(m, page.after, n).await?);
         }
         keys.sort();
         keys.dedup();
-        keys.truncate(limit);
+        keys.truncate(page.limit);
         Ok(keys)
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        // Mapped keys never expire (see the module documentation).
-        self.inner.expired(now, after, limit).await
     }
 }
 

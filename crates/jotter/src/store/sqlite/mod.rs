@@ -147,7 +147,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rusqlite::Connection;
 
-use super::{Store, StoreError, Write};
+use super::{Listing, Page, Store, StoreError, Write};
 use crate::value::Entry;
 use connections::{Connections, blocking};
 use error::show_key;
@@ -263,34 +263,18 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
         let inner = Arc::clone(&self.inner);
-        let after = after.map(Bytes::copy_from_slice);
+        // The blocking task outlives the borrow of the cursor.
+        let after = page.after.map(Bytes::copy_from_slice);
+        let context = match page.listing {
+            Listing::Live => "sqlite key listing",
+            Listing::Expired => "sqlite expiry listing",
+        };
         blocking(move || {
             inner
-                .keys(after.as_deref(), limit, now)
-                .map_err(|e| e.into_store_error("sqlite key listing"))
-        })
-        .await
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let inner = Arc::clone(&self.inner);
-        let after = after.map(Bytes::copy_from_slice);
-        blocking(move || {
-            inner
-                .expired(now, after.as_deref(), limit)
-                .map_err(|e| e.into_store_error("sqlite expiry listing"))
+                .list(Page { after: after.as_deref(), ..page })
+                .map_err(|e| e.into_store_error(context))
         })
         .await
     }
