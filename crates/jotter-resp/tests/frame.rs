@@ -59,20 +59,29 @@ fn resp2_frame() -> impl Strategy<Value = Frame> {
     })
 }
 
-/// Every RESP3 type, except `NullArray` (RESP3 has one null, `Frame::Null`).
-fn resp3_frame() -> impl Strategy<Value = Frame> {
-    let leaf = prop_oneof![
+/// RESP3's scalar frames, with the error texts and verbatim formats drawn
+/// from `error` and `format`.
+fn resp3_leaf(
+    error: impl Strategy<Value = Bytes> + 'static,
+    format: impl Strategy<Value = [u8; 3]> + 'static,
+) -> impl Strategy<Value = Frame> {
+    prop_oneof![
         line().prop_map(Frame::Simple),
-        line().prop_map(Frame::Error),
+        error.prop_map(Frame::Error),
         any::<i64>().prop_map(Frame::Integer),
         bytes_any().prop_map(Frame::Bulk),
         Just(Frame::Null),
         double().prop_map(Frame::Double),
         any::<bool>().prop_map(Frame::Boolean),
         bytes_any().prop_map(Frame::BlobError),
-        (any::<[u8; 3]>(), bytes_any()).prop_map(|(format, text)| Frame::Verbatim { format, text }),
+        (format, bytes_any()).prop_map(|(format, text)| Frame::Verbatim { format, text }),
         digits().prop_map(Frame::BigNumber),
-    ];
+    ]
+}
+
+/// Every RESP3 type, except `NullArray` (RESP3 has one null, `Frame::Null`).
+fn resp3_frame() -> impl Strategy<Value = Frame> {
+    let leaf = resp3_leaf(line(), any::<[u8; 3]>());
     leaf.prop_recursive(4, 48, 6, |inner| {
         let pairs = proptest::collection::vec((inner.clone(), inner.clone()), 0..4);
         prop_oneof![
@@ -199,7 +208,7 @@ mod oracle {
     use redis_protocol::resp2::types::OwnedFrame as Resp2;
     use redis_protocol::resp3::types::{OwnedFrame as Resp3, VerbatimStringFormat};
 
-    use super::{bytes_any, digits, double, encoded, line, resp2_frame};
+    use super::{encoded, resp2_frame, resp3_leaf};
 
     fn from_resp3(frame: Resp3) -> Frame {
         match frame {
@@ -252,19 +261,8 @@ mod oracle {
     }
 
     fn oracle_frame() -> impl Strategy<Value = Frame> {
-        let leaf = prop_oneof![
-            line().prop_map(Frame::Simple),
-            text().prop_map(Frame::Error),
-            any::<i64>().prop_map(Frame::Integer),
-            bytes_any().prop_map(Frame::Bulk),
-            Just(Frame::Null),
-            double().prop_map(Frame::Double),
-            any::<bool>().prop_map(Frame::Boolean),
-            bytes_any().prop_map(Frame::BlobError),
-            (prop_oneof![Just(*b"txt"), Just(*b"mkd")], bytes_any())
-                .prop_map(|(format, text)| Frame::Verbatim { format, text }),
-            digits().prop_map(Frame::BigNumber),
-        ];
+        // redis-protocol keeps simple errors as `str` and knows two verbatim formats.
+        let leaf = resp3_leaf(text(), prop_oneof![Just(*b"txt"), Just(*b"mkd")]);
         leaf.prop_recursive(3, 32, 5, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..5).prop_map(Frame::Array),

@@ -188,20 +188,26 @@ fn unauthenticated_clients_get_tighter_limits() {
         decoder.set_authenticated(authenticated);
         decoder.decode(&mut BytesMut::from(input)).map(|_| ())
     };
-    assert_eq!(check(b"*11\r\n", false), Err(ProtocolError::UnauthenticatedMultibulkLength));
-    assert_eq!(
-        ProtocolError::UnauthenticatedMultibulkLength.to_string(),
-        "Protocol error: unauthenticated multibulk length"
-    );
-    assert_eq!(check(b"*10\r\n", false), Ok(()));
-    assert_eq!(check(b"*11\r\n", true), Ok(()));
-    assert_eq!(check(b"*1\r\n$16385\r\n", false), Err(ProtocolError::UnauthenticatedBulkLength));
-    assert_eq!(
-        ProtocolError::UnauthenticatedBulkLength.to_string(),
-        "Protocol error: unauthenticated bulk length"
-    );
-    assert_eq!(check(b"*1\r\n$16384\r\n", false), Ok(()));
-    assert_eq!(check(b"*1\r\n$16385\r\n", true), Ok(()));
+    // (one over the limit, the limit), each refused only before AUTH.
+    for (over, at, error, text) in [
+        (
+            &b"*11\r\n"[..],
+            &b"*10\r\n"[..],
+            ProtocolError::UnauthenticatedMultibulkLength,
+            "Protocol error: unauthenticated multibulk length",
+        ),
+        (
+            b"*1\r\n$16385\r\n",
+            b"*1\r\n$16384\r\n",
+            ProtocolError::UnauthenticatedBulkLength,
+            "Protocol error: unauthenticated bulk length",
+        ),
+    ] {
+        assert_eq!(check(over, false), Err(error));
+        assert_eq!(error.to_string(), text);
+        assert_eq!(check(at, false), Ok(()));
+        assert_eq!(check(over, true), Ok(()));
+    }
     // The invalid-length checks come first, as in Redis.
     assert_eq!(check(b"*1\r\n$-5\r\n", false), Err(ProtocolError::InvalidBulkLength));
 

@@ -12,6 +12,8 @@
 //!
 //! Set `JOTTER_URL` (default `redis://127.0.0.1:6380`) to point elsewhere.
 
+mod common;
+
 use std::time::Instant;
 
 use redis::AsyncCommands;
@@ -22,9 +24,7 @@ const UPDATES: u32 = 100_000;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> redis::RedisResult<()> {
-    let url = std::env::var("JOTTER_URL").unwrap_or_else(|_| "redis://127.0.0.1:6380".into());
-    let client = redis::Client::open(url.as_str())?;
-    let mut con = client.get_multiplexed_async_connection().await?;
+    let mut con = common::connect().await?;
     let _: () = con.del(BOARD).await?;
 
     // Peak hour: most updates go to a few hot players, pipelined 100 at a time.

@@ -14,6 +14,8 @@
 //!
 //! Set `JOTTER_URL` (default `redis://127.0.0.1:6380`) to point elsewhere.
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -23,9 +25,7 @@ const IDLE_SECONDS: i64 = 1800;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> redis::RedisResult<()> {
-    let url = std::env::var("JOTTER_URL").unwrap_or_else(|_| "redis://127.0.0.1:6380".into());
-    let client = redis::Client::open(url.as_str())?;
-    let mut con = client.get_multiplexed_async_connection().await?;
+    let mut con = common::connect().await?;
 
     // A login creates the session.
     let session = "session:ab12";

@@ -8,33 +8,22 @@
 //! and unknown keys are refused, so a typo stops the start instead of being
 //! silently ignored.
 
-use std::collections::BTreeMap;
-use std::fmt;
+mod error;
+mod mapping;
+mod values;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// Why the settings cannot be used. Each message names the key at fault and
-/// what it accepts.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ConfigError {
-    #[error("cannot read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    /// toml's message quotes the offending line, so the key is named, and
-    /// serde's enum errors list the allowed values.
-    #[error("invalid config file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
-    #[error("invalid setting {key}: {message}")]
-    Invalid { key: &'static str, message: String },
-}
-
-impl ConfigError {
-    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
-        ConfigError::Invalid { key, message: message.into() }
-    }
-}
+pub(crate) use error::ConfigError;
+pub(crate) use mapping::MappingSetting;
+pub(crate) use values::{
+    Bytes, FsyncSetting, FullPolicySetting, Setting, StoreUrl, Tls, User, YesNo, parse_bytes,
+    parse_duration,
+};
 
 /// Every setting of `jotter serve`. Field docs end with the default.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -128,100 +117,6 @@ pub(crate) struct Config {
     pub mapping: Vec<MappingSetting>,
 }
 
-/// `[[mapping]]`: keys matching `keys` written into `table`, one row per
-/// key (see `jotter_postgres::Mapping`).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct MappingSetting {
-    /// A literal prefix then `*`, as `user:*`.
-    pub keys: String,
-    /// The user's table (`name` or `schema.name`).
-    pub table: String,
-    /// The column that receives the key's suffix after the prefix.
-    pub key_column: String,
-    /// What the keys hold: hash (fields → columns) or string (value →
-    /// value-column). Default: hash.
-    #[serde(default)]
-    pub kind: MappingKind,
-    /// For `kind = "string"`: the value's column.
-    pub value_column: Option<String>,
-    /// Column name → type (text, integer, bigint, double, boolean,
-    /// timestamp, jsonb, bytea).
-    #[serde(default)]
-    pub columns: BTreeMap<String, ColumnTypeSetting>,
-}
-
-/// `kind` of a `[[mapping]]`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum MappingKind {
-    #[default]
-    Hash,
-    String,
-}
-
-/// A column type of a `[[mapping]]`, as jotter-postgres names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ColumnTypeSetting(pub jotter_postgres::ColumnType);
-
-impl<'de> Deserialize<'de> for ColumnTypeSetting {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map(ColumnTypeSetting).map_err(serde::de::Error::custom)
-    }
-}
-
-impl MappingSetting {
-    /// The mapping jotter-postgres takes, or what is wrong with it.
-    pub(crate) fn to_mapping(&self) -> Result<jotter_postgres::Mapping, ConfigError> {
-        use jotter_postgres::{ColumnType, Mapping, Shape};
-        let invalid = |message: String| {
-            ConfigError::invalid(
-                "mapping",
-                format!("[[mapping]] keys = {:?}: {message}", self.keys),
-            )
-        };
-        let shape = match (self.kind, &self.value_column) {
-            (MappingKind::Hash, None) => {
-                Shape::Hash(self.columns.iter().map(|(n, t)| (n.clone(), t.0)).collect())
-            }
-            (MappingKind::Hash, Some(_)) => {
-                return Err(invalid(
-                    "value-column is for kind = \"string\"; a hash maps its fields by \
-                     [mapping.columns]"
-                        .into(),
-                ));
-            }
-            (MappingKind::String, None) => {
-                return Err(invalid("kind = \"string\" needs value-column".into()));
-            }
-            (MappingKind::String, Some(column)) => {
-                if let Some(other) = self.columns.keys().find(|n| *n != column) {
-                    return Err(invalid(format!(
-                        "a string mapping writes only its value-column; remove column {other:?}"
-                    )));
-                }
-                let ty = self.columns.get(column).map_or(ColumnType::Text, |t| t.0);
-                Shape::String { column: column.clone(), ty }
-            }
-        };
-        Mapping::new(&self.keys, &self.table, &self.key_column, shape)
-            .map_err(|e| ConfigError::invalid("mapping", e.to_string()))
-    }
-}
-
-/// `[tls]`: a TLS listener on `bind`:`port`, beside the plain one.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct Tls {
-    /// Port of the TLS listener; 0 picks a free one.
-    pub port: u16,
-    /// PEM file with the certificate chain, leaf first.
-    pub cert: PathBuf,
-    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -263,180 +158,6 @@ impl Default for Config {
 
 /// The longest `bookkeeping-retention`: 100 years.
 const MAX_BOOKKEEPING_RETENTION: Duration = Duration::from_secs(36_500 * 86_400);
-
-/// A named user for `AUTH name password`.
-#[derive(Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct User {
-    pub name: String,
-    pub password: String,
-}
-
-impl fmt::Debug for User {
-    // Passwords stay out of logs and panics.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User").field("name", &self.name).finish_non_exhaustive()
-    }
-}
-
-/// `fsync`: when the write-ahead log reaches the disk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum FsyncSetting {
-    Always,
-    Everysec,
-    No,
-}
-
-impl FsyncSetting {
-    pub(crate) fn engine(self) -> jotter::Fsync {
-        match self {
-            FsyncSetting::Always => jotter::Fsync::Always,
-            FsyncSetting::Everysec => jotter::Fsync::EverySec,
-            FsyncSetting::No => jotter::Fsync::No,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            FsyncSetting::Always => "always",
-            FsyncSetting::Everysec => "everysec",
-            FsyncSetting::No => "no",
-        }
-    }
-}
-
-/// `full-policy`: what a write does when the pending bound is reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum FullPolicySetting {
-    Block,
-    Reject,
-    WriteThrough,
-}
-
-/// Redis's `yes`/`no` switches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum YesNo {
-    Yes,
-    No,
-}
-
-/// `store`: which database the writes go to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StoreUrl {
-    /// An SQLite file; a relative path is taken from the data directory.
-    Sqlite(PathBuf),
-    /// A PostgreSQL URL (shown without it: it may hold a password).
-    Postgres(String),
-}
-
-impl std::str::FromStr for StoreUrl {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        if let Some(path) = s.strip_prefix("sqlite:") {
-            if path.is_empty() {
-                return Err("sqlite: needs a file path, as in sqlite:jotter.db".into());
-            }
-            Ok(StoreUrl::Sqlite(PathBuf::from(path)))
-        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            Ok(StoreUrl::Postgres(s.to_owned()))
-        } else {
-            Err(format!("{s:?} is not sqlite:PATH or postgres://…"))
-        }
-    }
-}
-
-impl fmt::Display for StoreUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
-            // The URL may hold a password: show the scheme only.
-            StoreUrl::Postgres(_) => f.write_str("postgres://…"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for StoreUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// A byte size, as Redis writes them: `1024`, `64kb`, `256mb`, `1gb` (powers
-/// of 1024) or `1k`, `1m`, `1g` (powers of 1000).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Bytes(pub u64);
-
-/// A duration: `250ms`, `1s`, `2m`, `1h` (a bare number means seconds).
-/// `Setting<T>` wraps the parsed value so that a file may write either the
-/// text form or, for sizes, a plain integer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Setting<T>(pub T);
-
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let bad = || format!("{s:?} is not a duration (use a number and a unit: 100ms, 1s, 2m, 1h)");
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    Ok(match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => return Err(bad()),
-    })
-}
-
-pub(crate) fn parse_bytes(s: &str) -> Result<Bytes, String> {
-    let lower = s.trim().to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
-    let (digits, unit) = lower.split_at(split);
-    let bad = || format!("{s:?} is not a size (use bytes or a unit: 64kb, 256mb, 1gb)");
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let scale: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1 << 10,
-        "m" => 1_000_000,
-        "mb" => 1 << 20,
-        "g" => 1_000_000_000,
-        "gb" => 1 << 30,
-        _ => return Err(bad()),
-    };
-    n.checked_mul(scale).map(Bytes).ok_or_else(bad)
-}
-
-/// A setting written as a plain number or as text with a unit.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Raw {
-    Number(u64),
-    Text(String),
-}
-
-impl<'de> Deserialize<'de> for Setting<Duration> {
-    /// A plain number is seconds, as in `timeout`.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(Setting(Duration::from_secs(n))),
-            Raw::Text(s) => parse_duration(&s).map(Setting).map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Setting<Bytes> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(Setting(Bytes(n))),
-            Raw::Text(s) => parse_bytes(&s).map(Setting).map_err(serde::de::Error::custom),
-        }
-    }
-}
 
 impl Config {
     /// Reads a TOML file over the defaults.

@@ -8,28 +8,13 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use common::reply::info;
 use common::{Raw, Server, resp};
 
 const WRONGPASS: &[u8] = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
 
 /// Failures that cost nothing; kept equal to the server's `FREE_FAILURES`.
 const FREE_FAILURES: usize = 5;
-
-/// The value of `field` in INFO stats, read on `c`.
-fn info_stat(c: &mut Raw, field: &str) -> u64 {
-    c.send(&resp(&["INFO", "stats"]));
-    let header = c.read_line();
-    let len: usize = header.trim_start_matches('$').trim().parse().expect("a bulk length");
-    let mut body = vec![0; len + 2];
-    c.stream.read_exact(&mut body).unwrap();
-    let text = String::from_utf8_lossy(&body);
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("no {field} in {text}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
 
 /// A client connecting from `source` (any address of 127.0.0.0/8 is local).
 async fn connect_from(source: [u8; 4], server: &Server) -> Raw {
@@ -51,8 +36,8 @@ async fn failed_auths_make_further_attempts_from_that_address_wait() {
     }
     let mut admin = connect_from([127, 0, 0, 3], &server).await;
     admin.roundtrip(&resp(&["AUTH", "right"]), b"+OK\r\n");
-    assert_eq!(info_stat(&mut admin, "auth_failures"), FREE_FAILURES as u64);
-    assert_eq!(info_stat(&mut admin, "auth_throttled"), 0);
+    assert_eq!(info(&mut admin, "stats", "auth_failures"), FREE_FAILURES as u64);
+    assert_eq!(info(&mut admin, "stats", "auth_throttled"), 0);
 
     // Three more guesses through a pipeline: they wait 100, 200 and 400 ms
     // (generously: the three together take more than half a second).
@@ -63,8 +48,8 @@ async fn failed_auths_make_further_attempts_from_that_address_wait() {
     }
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(500), "three throttled guesses took {took:?}");
-    assert_eq!(info_stat(&mut admin, "auth_failures"), FREE_FAILURES as u64 + 3);
-    assert_eq!(info_stat(&mut admin, "auth_throttled"), 3);
+    assert_eq!(info(&mut admin, "stats", "auth_failures"), FREE_FAILURES as u64 + 3);
+    assert_eq!(info(&mut admin, "stats", "auth_throttled"), 3);
 
     // The right password from the guessing address waits too (each guess
     // costs the delay, right or wrong) ...

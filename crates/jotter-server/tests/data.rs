@@ -5,14 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::sqlite::stored_string;
 use common::{Server, resp};
 
 fn stored(server: &Server, key: &str) -> Option<Vec<u8>> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    db.query_row("SELECT value FROM jotter_strings WHERE key = ?1", [key.as_bytes()], |row| {
-        row.get(0)
-    })
-    .ok()
+    stored_string(server, key).map(|(value, _)| value)
 }
 
 #[tokio::test]
@@ -74,8 +71,7 @@ fn sigterm_drains_pending_writes_and_exits_zero() {
 /// inside MULTI they are refused, and the transaction with them.
 #[test]
 fn writes_that_cannot_keep_their_place_are_refused_inside_multi() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.roundtrip(&resp(&["MULTI"]), b"+OK\r\n");
     c.roundtrip(&resp(&["FLUSHDB"]), b"-ERR 'flushdb' cannot run inside MULTI\r\n");
     c.roundtrip(&resp(&["SET", "k", "v"]), b"+QUEUED\r\n");

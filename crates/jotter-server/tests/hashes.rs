@@ -6,33 +6,15 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Raw, Server, resp};
+use common::reply::{bulk, resp3, rt};
+use common::sqlite::stored_hash;
+use common::{Server, resp};
 
 const WRONGTYPE: &[u8] = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
-/// Sends `args` and expects exactly `reply`.
-fn rt(c: &mut Raw, args: &[&str], reply: &[u8]) {
-    c.roundtrip(&resp(args), reply);
-}
-
-/// A raw connection switched to RESP3, its HELLO reply consumed.
-fn resp3(server: &Server) -> Raw {
-    let mut c = server.raw();
-    c.send(&resp(&["HELLO", "3"]));
-    c.send(&resp(&["PING"]));
-    while c.read_line() != "+PONG\r\n" {}
-    c
-}
-
-/// A bulk string's bytes.
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
-
 #[test]
 fn hset_hget_and_the_readers_in_resp2() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(
         &mut c,
         &["HSET", "session:ab12", "user", "42", "cart", "3", "last_seen", "1732262400"],
@@ -86,8 +68,7 @@ fn hset_hget_and_the_readers_in_resp2() {
 
 #[test]
 fn hsetnx_hmset_and_hdel() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HSETNX", "h", "a", "1"], b":1\r\n");
     rt(&mut c, &["HSETNX", "h", "a", "2"], b":0\r\n");
     rt(&mut c, &["HGET", "h", "a"], b"$1\r\n1\r\n");
@@ -114,8 +95,7 @@ fn hsetnx_hmset_and_hdel() {
 
 #[test]
 fn hincrby_counts_and_refuses_what_redis_refuses() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HINCRBY", "n", "f", "5"], b":5\r\n");
     rt(&mut c, &["HINCRBY", "n", "f", "-7"], b":-2\r\n");
     rt(&mut c, &["HGET", "n", "f"], b"$2\r\n-2\r\n");
@@ -134,8 +114,7 @@ fn hincrby_counts_and_refuses_what_redis_refuses() {
 
 #[test]
 fn hincrbyfloat_formats_like_redis() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     rt(&mut c, &["HSET", "f", "a", "10.50", "e", "5.0e3", "s", "abc", "inf", "inf"], b":4\r\n");
     rt(&mut c, &["HINCRBYFLOAT", "f", "a", "0.1"], b"$4\r\n10.6\r\n");
     rt(&mut c, &["HINCRBYFLOAT", "f", "a", "-5"], b"$3\r\n5.6\r\n");
@@ -204,8 +183,7 @@ fn resp3_shapes() {
 
 #[test]
 fn hrandfield_counts_and_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"], b":5\r\n");
     rt(&mut c, &["HRANDFIELD", "h", "0"], b"*0\r\n");
     rt(&mut c, &["HRANDFIELD", "h", "0", "WITHVALUES"], b"*0\r\n");
@@ -294,8 +272,7 @@ async fn hrandfield_samples() {
 
 #[test]
 fn hscan_small_hash_in_one_reply() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["HSET", "h", "apple", "1", "avocado", "2", "banana", "3"], b":3\r\n");
     let all = ["apple", "1", "avocado", "2", "banana", "3"].map(bulk).concat();
     let whole = format!("*2\r\n$1\r\n0\r\n*6\r\n{all}");
@@ -398,8 +375,7 @@ async fn hscan_pages_a_large_hash() {
 
 #[test]
 fn wrongtype_against_a_string() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["SET", "s", "v"], b"+OK\r\n");
     for args in [
         &["HSET", "s", "f", "v"][..],
@@ -438,8 +414,7 @@ fn wrongtype_against_a_string() {
 
 #[test]
 fn multi_exec_with_hset_and_hincrby() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     rt(&mut c, &["MULTI"], b"+OK\r\n");
     rt(&mut c, &["HSET", "session:ab12", "user", "42", "cart", "3"], b"+QUEUED\r\n");
     rt(&mut c, &["HINCRBY", "session:ab12", "cart", "2"], b"+QUEUED\r\n");
@@ -461,24 +436,6 @@ fn multi_exec_with_hset_and_hincrby() {
     rt(&mut c, &["HMGET", "session:ab12", "cart", "score"], b"*2\r\n$1\r\n5\r\n$-1\r\n");
 }
 
-fn stored_fields(server: &Server, key: &str) -> BTreeMap<String, String> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    let mut query = db
-        .prepare("SELECT field, value, version FROM jotter_hashes WHERE key = ?1 ORDER BY field")
-        .expect("prepare");
-    query
-        .query_map([key.as_bytes()], |row| {
-            let field: Vec<u8> = row.get(0)?;
-            let value: Vec<u8> = row.get(1)?;
-            let version: i64 = row.get(2)?;
-            assert!(version > 0);
-            Ok((String::from_utf8(field).unwrap(), String::from_utf8(value).unwrap()))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
-}
-
 #[test]
 fn jotter_flush_puts_hash_fields_in_sqlite() {
     let server = Server::start(&["--flush-interval", "1h"]);
@@ -494,10 +451,10 @@ fn jotter_flush_puts_hash_fields_in_sqlite() {
         pairs.iter().map(|(f, v)| ((*f).to_owned(), (*v).to_owned())).collect()
     };
     assert_eq!(
-        stored_fields(&server, "session:ab12"),
+        BTreeMap::from_iter(stored_hash(&server, "session:ab12")),
         want(&[("cart", "3"), ("last_seen", "1732262400"), ("user", "42")])
     );
-    assert_eq!(stored_fields(&server, "gone"), want(&[("only", "field")]));
+    assert_eq!(BTreeMap::from_iter(stored_hash(&server, "gone")), want(&[("only", "field")]));
 
     // A removed field leaves the table; an updated one is rewritten; a
     // hash emptied is gone.
@@ -507,8 +464,8 @@ fn jotter_flush_puts_hash_fields_in_sqlite() {
     rt(&mut c, &["HDEL", "gone", "only"], b":1\r\n");
     rt(&mut c, &["JOTTER.FLUSH", "5000"], b"+OK\r\n");
     assert_eq!(
-        stored_fields(&server, "session:ab12"),
+        BTreeMap::from_iter(stored_hash(&server, "session:ab12")),
         want(&[("last_seen", "1732262400"), ("score", "0.5"), ("user", "43")])
     );
-    assert!(stored_fields(&server, "gone").is_empty());
+    assert!(BTreeMap::from_iter(stored_hash(&server, "gone")).is_empty());
 }

@@ -15,16 +15,13 @@ mod common;
 const KNOWN_KEYS_OFF: &[&str] = &["--known-keys", "no"];
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Raw, Server, resp};
+use common::reply::{flush, hello3};
+use common::sqlite::{db, stored_hash, stored_string};
+use common::{Server, resp};
 use redis::aio::MultiplexedConnection;
 use redis::{FromRedisValue, RedisResult};
-
-fn db(server: &Server) -> rusqlite::Connection {
-    rusqlite::Connection::open(server.db_path()).expect("open the SQLite file")
-}
 
 fn seed_hash(server: &Server, key: &str, fields: &[(&str, &str)]) {
     let db = db(server);
@@ -46,30 +43,6 @@ fn seed_zset(server: &Server, key: &str, members: &[(&str, f64)]) {
         )
         .expect("seed a member");
     }
-}
-
-fn stored_string(server: &Server, key: &str) -> Option<(Vec<u8>, Option<i64>)> {
-    db(server)
-        .query_row(
-            "SELECT value, expires_at FROM jotter_strings WHERE key = ?1",
-            [key.as_bytes()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .ok()
-}
-
-fn stored_hash(server: &Server, key: &str) -> Vec<(String, String)> {
-    let db = db(server);
-    let mut stmt = db
-        .prepare(
-            "SELECT CAST(field AS TEXT), CAST(value AS TEXT) FROM jotter_hashes \
-             WHERE key = ?1 ORDER BY field",
-        )
-        .unwrap();
-    stmt.query_map([key.as_bytes()], |row| Ok((row.get(0)?, row.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
 }
 
 fn stored_map_expiry(server: &Server, key: &str) -> Option<i64> {
@@ -104,22 +77,6 @@ async fn try_q<T: FromRedisValue>(
     cmd.query_async(con).await
 }
 
-fn flush(c: &mut Raw) {
-    c.roundtrip(&resp(&["JOTTER.FLUSH", "5000"]), b"+OK\r\n");
-}
-
-/// Switches a raw connection to RESP3 and skips HELLO's reply.
-fn resp3(c: &mut Raw) {
-    c.send(&resp(&["HELLO", "3"]));
-    c.send(&resp(&["PING"]));
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !seen.ends_with(b"+PONG\r\n") {
-        c.stream.read_exact(&mut byte).expect("read HELLO's reply");
-        seen.push(byte[0]);
-    }
-}
-
 #[tokio::test]
 async fn del_unlink_exists_touch_and_type() {
     let server = Server::start(KNOWN_KEYS_OFF);
@@ -138,7 +95,7 @@ async fn del_unlink_exists_touch_and_type() {
     c.roundtrip(&resp(&["TYPE"]), b"-ERR wrong number of arguments for 'type' command\r\n");
     c.roundtrip(&resp(&["DEL"]), b"-ERR wrong number of arguments for 'del' command\r\n");
     c.roundtrip(&resp(&["EXISTS"]), b"-ERR wrong number of arguments for 'exists' command\r\n");
-    resp3(&mut c);
+    hello3(&mut c);
     c.roundtrip(&resp(&["TYPE", "z"]), b"+zset\r\n");
     c.roundtrip(&resp(&["EXISTS", "z", "h"]), b":2\r\n");
     assert_eq!(q::<i64>(&mut con, &["DEL", "a", "a", "nope", "h"]).await, 2);
@@ -511,7 +468,7 @@ async fn scan_options_errors_and_type() {
         redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(1).query_async(&mut con).await.unwrap();
     assert_eq!(again, ["h1"]);
     // RESP3: the same array of [cursor, keys].
-    resp3(&mut c);
+    hello3(&mut c);
     c.roundtrip(&resp(&["SCAN", "0", "TYPE", "hash"]), b"*2\r\n$1\r\n0\r\n*1\r\n$2\r\nh1\r\n");
 }
 
@@ -571,7 +528,7 @@ async fn randomkey_dbsize_flushdb_flushall() {
     flush(&mut c);
     assert_eq!(count_rows(&server, "jotter_strings"), 0);
     // RESP3: RANDOMKEY on an empty keyspace is a null.
-    resp3(&mut c);
+    hello3(&mut c);
     c.roundtrip(&resp(&["RANDOMKEY"]), b"_\r\n");
 }
 

@@ -7,9 +7,10 @@
 
 mod common;
 
-use std::io::Read;
 use std::net::SocketAddr;
 
+use common::reply::info;
+use common::sqlite::lock_store;
 use common::{Raw, Server, resp};
 
 /// Resident memory of a process, from /proc/PID/status (VmRSS).
@@ -21,28 +22,6 @@ fn rss(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("a VmRSS line");
     kb * 1024
-}
-
-/// One field of an INFO section, read over `c`.
-fn info(c: &mut Raw, section: &str, field: &str) -> u64 {
-    c.send(&resp(&["INFO", section]));
-    let header = c.read_line();
-    let len: usize = header.trim_start_matches('$').trim().parse().expect("a bulk reply");
-    let mut body = vec![0; len + 2];
-    c.stream.read_exact(&mut body).expect("the INFO body");
-    let body = String::from_utf8_lossy(&body);
-    body.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in {body}"))
-}
-
-/// Holds the server's SQLite file under an exclusive lock: the store is
-/// unreachable for writes until this is dropped.
-fn lock_store(server: &Server) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    db.execute_batch("BEGIN EXCLUSIVE").expect("lock the database");
-    db
 }
 
 /// A 16-byte key, as redis-benchmark's `key:__rand_int__`.

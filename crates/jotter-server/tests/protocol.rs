@@ -8,8 +8,7 @@ use common::{Server, resp};
 
 #[test]
 fn ping_and_echo() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.roundtrip(&resp(&["PING"]), b"+PONG\r\n");
     c.roundtrip(&resp(&["ping", "hello"]), b"$5\r\nhello\r\n");
     c.roundtrip(&resp(&["ECHO", "a b"]), b"$3\r\na b\r\n");
@@ -21,8 +20,7 @@ fn ping_and_echo() {
 
 #[test]
 fn inline_commands() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.roundtrip(b"PING\r\n", b"+PONG\r\n");
     c.roundtrip(b"ECHO \"two words\"\r\n", b"$9\r\ntwo words\r\n");
     c.roundtrip(b"SET k v\r\nGET k\r\n", b"+OK\r\n$1\r\nv\r\n");
@@ -30,8 +28,7 @@ fn inline_commands() {
 
 #[test]
 fn hello_switches_between_resp2_and_resp3() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.send(&resp(&["CLIENT", "ID"]));
     let id = c.read_line();
     let id = id.trim_start_matches(':').trim_end();
@@ -66,8 +63,7 @@ fn hello_switches_between_resp2_and_resp3() {
 
 #[test]
 fn a_pipeline_of_a_thousand_commands() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     let mut request = Vec::new();
     let mut expected = Vec::new();
     for i in 0..1000 {
@@ -79,8 +75,7 @@ fn a_pipeline_of_a_thousand_commands() {
 
 #[test]
 fn unknown_commands_and_arity_errors_in_redis_words() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.roundtrip(
         &resp(&["FOO", "a", "b"]),
         b"-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n",
@@ -110,8 +105,7 @@ fn a_protocol_error_closes_only_that_connection() {
 
 #[test]
 fn quit_replies_then_closes() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     c.send(&resp(&["QUIT"]));
     assert_eq!(c.read_to_close(), b"+OK\r\n");
 }
@@ -157,15 +151,8 @@ fn named_users_authenticate_with_auth_user_pass() {
     c.roundtrip(&resp(&["AUTH", "app", "pw-app"]), b"+OK\r\n");
     c.roundtrip(&resp(&["PING"]), b"+PONG\r\n");
     c.send(&resp(&["CLIENT", "INFO"]));
-    let header = c.read_line();
-    let len: usize = header[1..].trim_end().parse().unwrap();
-    let mut body = vec![0; len + 2];
-    std::io::Read::read_exact(&mut c.stream, &mut body).unwrap();
-    assert!(
-        String::from_utf8_lossy(&body).contains(" user=app "),
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
+    let body = c.read_bulk();
+    assert!(body.contains(" user=app "), "{body}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::sqlite::lock_store;
 use common::{Server, resp};
 
 const ARGS: [&str; 4] = ["--flush-interval", "10ms", "--fsync", "always"];
@@ -19,8 +20,7 @@ fn lock_with_a_pending_write(server: &Server) -> rusqlite::Connection {
     let mut c = server.raw();
     c.roundtrip(&resp(&["SET", "pending", "kept"]), b"+OK\r\n");
     c.roundtrip(&resp(&["JOTTER.FLUSH", "5000"]), b"+OK\r\n");
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    db.execute_batch("BEGIN EXCLUSIVE").expect("lock the database");
+    let db = lock_store(server);
     c.roundtrip(&resp(&["SET", "pending", "newer"]), b"+OK\r\n");
     db
 }

@@ -1,86 +1,16 @@
 //! The multi-key and popping sorted-set commands through the real server,
 //! replies checked in RESP2 and RESP3 against Redis 7.0's: ZUNION, ZINTER,
-//! ZDIFF and their STORE forms, ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP, the
-//! blocking BZPOPMIN/BZPOPMAX/BZMPOP (woken by another connection, timing
-//! out, inside MULTI/EXEC in queue order, a client leaving while blocked,
-//! requests pipelined behind a blocked one), ZRANGESTORE; error texts; the rows in SQLite
-//! after JOTTER.FLUSH.
+//! ZDIFF and their STORE forms, ZINTERCARD, ZPOPMIN/ZPOPMAX, ZMPOP,
+//! ZRANGESTORE; error texts; the rows in SQLite after JOTTER.FLUSH. The
+//! blocking pops are in sorted_set_blocking.rs.
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::time::{Duration, Instant};
 
-use common::{Raw, Server, resp};
-
-/// Reads one reply and renders it compactly: `+OK`, `-ERR ...`, `:5`,
-/// `"bulk"`, `nil` (`$-1`), `nilarr` (`*-1`), `_` (RESP3 null), `,2.5`
-/// (RESP3 double), `[a, b]` (array), `{k: v}` (map).
-fn read_reply(c: &mut Raw) -> String {
-    let line = c.read_line();
-    let (kind, rest) = line.split_at(1);
-    let rest = rest.trim_end_matches("\r\n");
-    match kind {
-        "+" | "-" | ":" | "," | "#" => format!("{kind}{rest}"),
-        "_" => "_".to_owned(),
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return "nil".to_owned();
-            }
-            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
-            c.stream.read_exact(&mut data).expect("bulk data");
-            data.truncate(data.len() - 2);
-            format!("{:?}", String::from_utf8_lossy(&data))
-        }
-        "*" | "%" => {
-            let len: i64 = rest.parse().expect("aggregate length");
-            if len < 0 {
-                return "nilarr".to_owned();
-            }
-            let n = usize::try_from(len).unwrap();
-            if kind == "%" {
-                let pairs: Vec<String> =
-                    (0..n).map(|_| format!("{}: {}", read_reply(c), read_reply(c))).collect();
-                return format!("{{{}}}", pairs.join(", "));
-            }
-            let items: Vec<String> = (0..n).map(|_| read_reply(c)).collect();
-            format!("[{}]", items.join(", "))
-        }
-        other => panic!("unexpected reply type {other:?} in {line:?}"),
-    }
-}
-
-fn q(c: &mut Raw, args: &[&str]) -> String {
-    c.send(&resp(args));
-    read_reply(c)
-}
-
-#[track_caller]
-fn check(c: &mut Raw, args: &[&str], expected: &str) {
-    let got = q(c, args);
-    assert_eq!(got, expected, "{args:?}");
-}
-
-fn resp3(server: &Server) -> Raw {
-    let mut c = server.raw();
-    let hello = q(&mut c, &["HELLO", "3"]);
-    assert!(hello.starts_with('{'), "{hello}");
-    c
-}
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
-const SYNTAX: &str = "-ERR syntax error";
-const NOT_INT: &str = "-ERR value is not an integer or out of range";
-
-/// Asserts `key` holds nothing: neither a string (GET) nor a sorted set
-/// (ZCARD).
-#[track_caller]
-fn absent(c: &mut Raw, key: &str) {
-    check(c, &["GET", key], "nil");
-    check(c, &["ZCARD", key], ":0");
-}
+use common::reply::{NOT_INT, SYNTAX, WRONGTYPE, absent, check, q, resp3};
+use common::sqlite::stored_zset;
+use common::{Raw, Server};
 
 /// a = {x:1, y:2, z:3}, b = {y:5, w:7}, s = a string.
 fn seed(c: &mut Raw) {
@@ -92,8 +22,7 @@ fn seed(c: &mut Raw) {
 
 #[test]
 fn zunion_zinter_zdiff_with_weights_aggregate_and_scores() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZUNION", "2", "a", "b"], r#"["x", "z", "w", "y"]"#);
     check(
@@ -152,8 +81,7 @@ fn zunion_zinter_zdiff_with_weights_aggregate_and_scores() {
 
 #[test]
 fn set_operation_errors_in_redis_words_and_order() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     for (cmd, name) in [("ZUNION", "zunion"), ("ZINTER", "zinter"), ("ZDIFF", "zdiff")] {
         let text = format!("-ERR at least 1 input key is needed for '{name}' command");
@@ -203,8 +131,7 @@ fn set_operation_errors_in_redis_words_and_order() {
 
 #[test]
 fn store_forms_replace_or_delete_the_destination() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "2", "3"], ":4");
     check(
@@ -244,8 +171,7 @@ fn store_forms_replace_or_delete_the_destination() {
 
 #[test]
 fn a_store_destination_loses_its_ttl() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZADD", "d", "1", "old"], ":1");
     if q(&mut c, &["EXPIRE", "d", "100"]) != ":1" {
@@ -266,8 +192,7 @@ fn a_store_destination_loses_its_ttl() {
 
 #[test]
 fn zintercard_counts_with_a_limit() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     seed(&mut c);
     check(&mut c, &["ZINTERCARD", "2", "a", "b"], ":1");
     check(&mut c, &["ZINTERCARD", "1", "a"], ":3");
@@ -304,8 +229,7 @@ fn set_operation_replies_in_resp3() {
 
 #[test]
 fn zpopmin_zpopmax_in_resp2_and_resp3() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ":5");
     check(&mut c, &["ZPOPMIN", "p"], r#"["a", "1"]"#);
     check(&mut c, &["ZPOPMAX", "p"], r#"["e", "5"]"#);
@@ -334,8 +258,7 @@ fn zpopmin_zpopmax_in_resp2_and_resp3() {
 
 #[test]
 fn zmpop_in_resp2_and_resp3() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "p", "1", "a", "2", "b", "3", "c"], ":3");
     check(&mut c, &["SET", "s", "v"], "+OK");
     check(&mut c, &["ZMPOP", "2", "nosuch", "p", "MIN"], r#"["p", [["a", "1"]]]"#);
@@ -362,230 +285,8 @@ fn zmpop_in_resp2_and_resp3() {
 }
 
 #[test]
-fn blocking_pops_at_once_when_a_member_is_there() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["ZADD", "p", "1", "a", "2", "b", "3", "c"], ":3");
-    check(&mut c, &["BZPOPMIN", "nosuch", "p", "0"], r#"["p", "a", "1"]"#);
-    check(&mut c, &["BZPOPMAX", "p", "1"], r#"["p", "c", "3"]"#);
-    check(
-        &mut c,
-        &["BZMPOP", "0", "2", "nosuch", "p", "MIN", "COUNT", "5"],
-        r#"["p", [["b", "2"]]]"#,
-    );
-    absent(&mut c, "p");
-    // The first key of another type is an error, even if a later key has
-    // members.
-    check(&mut c, &["SET", "s", "v"], "+OK");
-    check(&mut c, &["ZADD", "p", "1", "a"], ":1");
-    check(&mut c, &["BZPOPMIN", "nosuch", "s", "p", "0.01"], WRONGTYPE);
-    check(&mut c, &["BZPOPMIN", "p", "s", "0.01"], r#"["p", "a", "1"]"#);
-    check(&mut c, &["BZMPOP", "0.01", "2", "s", "p", "MIN"], WRONGTYPE);
-
-    let mut c = resp3(&server);
-    check(&mut c, &["ZADD", "p", "1", "a", "2.5", "b", "3", "c"], ":3");
-    check(&mut c, &["BZPOPMAX", "p", "0"], r#"["p", "c", ,3]"#);
-    check(&mut c, &["BZMPOP", "0", "1", "p", "MAX", "COUNT", "1"], r#"["p", [["b", ,2.5]]]"#);
-}
-
-#[test]
-fn blocking_pop_timeout_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["ZADD", "p", "1", "a"], ":1");
-    let not_float = "-ERR timeout is not a float or out of range";
-    let negative = "-ERR timeout is negative";
-    for bad in ["x", "nan", " 1", "1 ", ""] {
-        check(&mut c, &["BZPOPMIN", "p", bad], not_float);
-        check(&mut c, &["BZMPOP", bad, "1", "p", "MIN"], not_float);
-    }
-    for bad in ["-1", "-inf", "inf", "1e30", "9223372036854776"] {
-        check(&mut c, &["BZPOPMAX", "p", bad], negative);
-    }
-    check(&mut c, &["BZMPOP", "-1", "1", "nosuch", "MIN"], negative);
-    // BZMPOP reads its timeout after the rest.
-    check(&mut c, &["BZMPOP", "x", "0", "p", "MIN"], "-ERR numkeys should be greater than 0");
-    check(&mut c, &["BZMPOP", "x", "1", "p", "FOO"], SYNTAX);
-    check(
-        &mut c,
-        &["BZMPOP", "x", "1", "p", "MIN", "COUNT", "0"],
-        "-ERR count should be greater than 0",
-    );
-    // The timeout before the keys' types.
-    check(&mut c, &["SET", "s", "v"], "+OK");
-    check(&mut c, &["BZPOPMIN", "s", "bad"], not_float);
-    check(&mut c, &["BZMPOP", "bad", "1", "s", "MIN"], not_float);
-    check(&mut c, &["BZPOPMIN", "p"], "-ERR wrong number of arguments for 'bzpopmin' command");
-    check(
-        &mut c,
-        &["BZMPOP", "0", "1", "p"],
-        "-ERR wrong number of arguments for 'bzmpop' command",
-    );
-    // Hex is a float to strtold.
-    check(&mut c, &["BZPOPMIN", "p", "0x10"], r#"["p", "a", "1"]"#);
-}
-
-#[test]
-fn blocking_pops_time_out_with_a_null_array() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    let start = Instant::now();
-    check(&mut c, &["BZPOPMIN", "nosuch", "0.2"], "nilarr");
-    let waited = start.elapsed();
-    assert!(waited >= Duration::from_millis(190), "{waited:?}");
-    assert!(waited < Duration::from_secs(3), "{waited:?}");
-    check(&mut c, &["BZMPOP", "0.05", "1", "nosuch", "MAX"], "nilarr");
-    // The connection goes on.
-    check(&mut c, &["PING"], "+PONG");
-    let mut c = resp3(&server);
-    check(&mut c, &["BZPOPMAX", "nosuch", "0.05"], "_");
-    check(&mut c, &["BZMPOP", "0.05", "1", "nosuch", "MIN"], "_");
-}
-
-#[test]
-fn a_blocked_pop_is_woken_by_zadd_from_another_connection() {
-    let server = Server::start(&[]);
-    let mut blocked = server.raw();
-    let mut other = server.raw();
-    blocked.send(&resp(&["BZPOPMIN", "q1", "q2", "5"]));
-    std::thread::sleep(Duration::from_millis(150));
-    let start = Instant::now();
-    check(&mut other, &["ZADD", "q2", "2", "m", "1", "n"], ":2");
-    assert_eq!(read_reply(&mut blocked), r#"["q2", "n", "1"]"#);
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
-    check(&mut other, &["ZRANGE", "q2", "0", "-1"], r#"["m"]"#);
-
-    // Timeout 0 waits as long as it takes; BZMPOP with COUNT.
-    blocked.send(&resp(&["BZMPOP", "0", "1", "q3", "MAX", "COUNT", "2"]));
-    std::thread::sleep(Duration::from_millis(150));
-    check(&mut other, &["ZADD", "q3", "1", "a", "2", "b", "3", "c"], ":3");
-    assert_eq!(read_reply(&mut blocked), r#"["q3", [["c", "3"], ["b", "2"]]]"#);
-
-    // A key that becomes another type leaves the client blocked, as in
-    // Redis 7.0; a sorted set then wakes it.
-    blocked.send(&resp(&["BZPOPMAX", "q4", "5"]));
-    std::thread::sleep(Duration::from_millis(100));
-    check(&mut other, &["SET", "q4", "text"], "+OK");
-    std::thread::sleep(Duration::from_millis(100));
-    check(&mut other, &["DEL", "q4"], ":1");
-    check(&mut other, &["ZADD", "q4", "9", "z"], ":1");
-    assert_eq!(read_reply(&mut blocked), r#"["q4", "z", "9"]"#);
-    check(&mut blocked, &["PING"], "+PONG");
-}
-
-#[test]
-fn blocking_pops_do_not_block_inside_multi() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["ZADD", "p", "1", "a", "2", "b"], ":2");
-    check(&mut c, &["ZADD", "o", "1", "m"], ":1");
-    check(&mut c, &["MULTI"], "+OK");
-    check(&mut c, &["BZPOPMIN", "nosuch", "0"], "+QUEUED");
-    check(&mut c, &["BZMPOP", "0", "1", "nosuch", "MIN"], "+QUEUED");
-    check(&mut c, &["BZPOPMAX", "p", "0"], "+QUEUED");
-    check(&mut c, &["ZUNIONSTORE", "d", "1", "o"], "+QUEUED");
-    check(&mut c, &["ZPOPMIN", "d"], "+QUEUED");
-    let start = Instant::now();
-    check(&mut c, &["EXEC"], r#"[nilarr, nilarr, ["p", "b", "2"], :1, ["m", "1"]]"#);
-    assert!(start.elapsed() < Duration::from_secs(2));
-    absent(&mut c, "d");
-}
-
-#[test]
-fn blocking_pops_run_in_queue_order_inside_exec() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["MULTI"], "+OK");
-    check(&mut c, &["ZADD", "k", "1", "a"], "+QUEUED");
-    check(&mut c, &["BZPOPMIN", "k", "0"], "+QUEUED");
-    check(&mut c, &["ZCARD", "k"], "+QUEUED");
-    check(&mut c, &["BZMPOP", "0", "1", "k", "MIN"], "+QUEUED");
-    check(&mut c, &["ZADD", "k", "2", "b", "3", "c"], "+QUEUED");
-    check(&mut c, &["BZMPOP", "0", "1", "k", "MAX", "COUNT", "5"], "+QUEUED");
-    check(
-        &mut c,
-        &["EXEC"],
-        r#"[:1, ["k", "a", "1"], :0, nilarr, :2, ["k", [["c", "3"], ["b", "2"]]]]"#,
-    );
-    // JOTTER.THROUGH cannot keep its place inside MULTI: refused.
-    check(&mut c, &["MULTI"], "+OK");
-    check(
-        &mut c,
-        &["JOTTER.THROUGH", "BZPOPMIN", "nosuch", "0"],
-        "-ERR 'jotter.through' cannot run inside MULTI",
-    );
-    check(&mut c, &["DISCARD"], "+OK");
-}
-
-#[test]
-fn a_client_that_leaves_while_blocked_pops_nothing() {
-    let server = Server::start(&[]);
-    let mut other = server.raw();
-    for request in [
-        vec!["BZPOPMIN", "k", "0"],
-        vec!["BZMPOP", "0", "1", "k", "MAX"],
-        vec!["JOTTER.THROUGH", "BZPOPMAX", "k", "0"],
-    ] {
-        let mut blocked = server.raw();
-        blocked.send(&resp(&request));
-        std::thread::sleep(Duration::from_millis(100));
-        blocked.stream.shutdown(std::net::Shutdown::Both).expect("shutdown");
-        drop(blocked);
-        std::thread::sleep(Duration::from_millis(100));
-        check(&mut other, &["ZADD", "k", "1", "a"], ":1");
-        std::thread::sleep(Duration::from_millis(200));
-        check(&mut other, &["ZCARD", "k"], ":1");
-        check(&mut other, &["DEL", "k"], ":1");
-    }
-    // The server let the blocked clients go: only `other` is left.
-    let info = q(&mut other, &["INFO", "clients"]);
-    assert!(info.contains(r"connected_clients:1\r\n"), "{info}");
-}
-
-#[test]
-fn requests_behind_a_blocked_pop_wait_for_it() {
-    let server = Server::start(&[]);
-    let mut blocked = server.raw();
-    let mut other = server.raw();
-    // One write: the reply before the pop comes at once, the one after it
-    // once the pop is done.
-    let mut pipeline = resp(&["ZADD", "o", "1", "x"]);
-    pipeline.extend(resp(&["BZPOPMIN", "k", "0"]));
-    pipeline.extend(resp(&["PING"]));
-    blocked.send(&pipeline);
-    assert_eq!(read_reply(&mut blocked), ":1");
-    std::thread::sleep(Duration::from_millis(100));
-    // Sent while blocked: read, kept, run after the pop.
-    blocked.send(&resp(&["ECHO", "later"]));
-    std::thread::sleep(Duration::from_millis(100));
-    check(&mut other, &["ZADD", "k", "1", "a"], ":1");
-    assert_eq!(read_reply(&mut blocked), r#"["k", "a", "1"]"#);
-    assert_eq!(read_reply(&mut blocked), "+PONG");
-    assert_eq!(read_reply(&mut blocked), r#""later""#);
-    // A pipeline that ends while the pop times out.
-    let mut pipeline = resp(&["BZPOPMIN", "k", "0.1"]);
-    pipeline.extend(resp(&["PING"]));
-    blocked.send(&pipeline);
-    assert_eq!(read_reply(&mut blocked), "nilarr");
-    assert_eq!(read_reply(&mut blocked), "+PONG");
-}
-
-#[test]
-fn jotter_through_a_blocking_pop_blocks_and_is_woken() {
-    let server = Server::start(&[]);
-    let mut blocked = server.raw();
-    let mut other = server.raw();
-    blocked.send(&resp(&["JOTTER.THROUGH", "BZPOPMAX", "t", "5"]));
-    std::thread::sleep(Duration::from_millis(150));
-    check(&mut other, &["ZADD", "t", "1", "a", "2", "b"], ":2");
-    assert_eq!(read_reply(&mut blocked), r#"["t", "b", "2"]"#);
-    check(&mut other, &["ZCARD", "t"], ":1");
-}
-
-#[test]
 fn zrangestore_by_rank_score_and_lex() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "src", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ":5");
     check(&mut c, &["ZRANGESTORE", "d", "src", "1", "-2"], ":3");
     check(&mut c, &["ZRANGE", "d", "0", "-1", "WITHSCORES"], r#"["b", "2", "c", "3", "d", "4"]"#);
@@ -641,19 +342,6 @@ fn zrangestore_by_rank_score_and_lex() {
         &["ZRANGESTORE", "d", "src", "0"],
         "-ERR wrong number of arguments for 'zrangestore' command",
     );
-}
-
-fn stored_zset(server: &Server, key: &str) -> BTreeMap<String, f64> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    let mut stmt =
-        db.prepare("SELECT member, score FROM jotter_zsets WHERE key = ?1").expect("prepare");
-    stmt.query_map([key.as_bytes()], |row| {
-        let member: Vec<u8> = row.get(0)?;
-        Ok((String::from_utf8_lossy(&member).into_owned(), row.get::<_, f64>(1)?))
-    })
-    .expect("query")
-    .map(|r| r.expect("row"))
-    .collect()
 }
 
 #[test]

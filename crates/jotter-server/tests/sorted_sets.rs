@@ -1,86 +1,21 @@
 //! Sorted-set commands through the real server, reply bytes checked in
 //! RESP2 and RESP3 against Redis 7.0's: ZADD and its options, ZINCRBY,
 //! ZSCORE, ZMSCORE, ZCARD, every ZRANGE form, ZRANK, ZCOUNT, ZLEXCOUNT,
-//! ZREM, ZREMRANGEBY*, ZRANDMEMBER, ZSCAN; WRONGTYPE; MULTI/EXEC; the rows
-//! in SQLite after JOTTER.FLUSH; and a 10,000-member leaderboard against a
-//! model.
+//! ZREM, ZREMRANGEBY*; WRONGTYPE; MULTI/EXEC; the rows in SQLite after
+//! JOTTER.FLUSH. ZRANDMEMBER, ZSCAN and the leaderboard model are in
+//! sorted_set_sampling.rs.
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::collections::BTreeMap;
 
-use common::{Raw, Server, resp};
-
-/// Reads one reply and renders it compactly: `+OK`, `-ERR ...`, `:5`,
-/// `"bulk"`, `nil` (`$-1`), `nilarr` (`*-1`), `_` (RESP3 null), `,2.5`
-/// (RESP3 double), `[a, b]` (array), `~[...]` (set), `{k: v}` (map).
-fn read_reply(c: &mut Raw) -> String {
-    let line = c.read_line();
-    let (kind, rest) = line.split_at(1);
-    let rest = rest.trim_end_matches("\r\n");
-    match kind {
-        "+" => format!("+{rest}"),
-        "-" => format!("-{rest}"),
-        ":" => format!(":{rest}"),
-        "," => format!(",{rest}"),
-        "#" => format!("#{rest}"),
-        "_" => "_".to_owned(),
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return "nil".to_owned();
-            }
-            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
-            c.stream.read_exact(&mut data).expect("bulk data");
-            data.truncate(data.len() - 2);
-            format!("{:?}", String::from_utf8_lossy(&data))
-        }
-        "*" | "~" | "%" => {
-            let len: i64 = rest.parse().expect("aggregate length");
-            if len < 0 {
-                return "nilarr".to_owned();
-            }
-            let n = usize::try_from(len).unwrap();
-            if kind == "%" {
-                let pairs: Vec<String> =
-                    (0..n).map(|_| format!("{}: {}", read_reply(c), read_reply(c))).collect();
-                return format!("{{{}}}", pairs.join(", "));
-            }
-            let items: Vec<String> = (0..n).map(|_| read_reply(c)).collect();
-            let prefix = if kind == "~" { "~" } else { "" };
-            format!("{prefix}[{}]", items.join(", "))
-        }
-        other => panic!("unexpected reply type {other:?} in {line:?}"),
-    }
-}
-
-/// Sends one command and returns its rendered reply.
-fn q(c: &mut Raw, args: &[&str]) -> String {
-    c.send(&resp(args));
-    read_reply(c)
-}
-
-/// Sends a command and asserts its rendered reply.
-#[track_caller]
-fn check(c: &mut Raw, args: &[&str], expected: &str) {
-    let got = q(c, args);
-    assert_eq!(got, expected, "{args:?}");
-}
-
-fn resp3(server: &Server) -> Raw {
-    let mut c = server.raw();
-    let hello = q(&mut c, &["HELLO", "3"]);
-    assert!(hello.starts_with('{'), "{hello}");
-    c
-}
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+use common::reply::{WRONGTYPE, check, q, resp3};
+use common::sqlite::stored_zset;
+use common::{Server, resp};
 
 #[test]
 fn zadd_flags_and_their_replies() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"], ":3");
     // CH counts changed scores too; plain counts only added members.
     check(&mut c, &["ZADD", "z", "1", "a", "5", "b", "7", "d"], ":1");
@@ -120,8 +55,7 @@ fn zadd_flags_and_their_replies() {
 
 #[test]
 fn zadd_errors_in_redis_words_and_order() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(
         &mut c,
         &["ZADD", "z", "XX", "NX", "1", "a"],
@@ -176,8 +110,7 @@ fn zadd_errors_in_redis_words_and_order() {
 
 #[test]
 fn zincrby_zscore_zmscore_zcard_and_score_text() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZINCRBY", "board:weekly", "15", "player:42"], "\"15\"");
     check(&mut c, &["ZINCRBY", "board:weekly", "15", "player:42"], "\"30\"");
     check(&mut c, &["ZINCRBY", "board:weekly", "-0.5", "player:42"], "\"29.5\"");
@@ -233,8 +166,7 @@ fn zincrby_zscore_zmscore_zcard_and_score_text() {
 
 #[test]
 fn zrange_by_rank_score_and_lex_with_every_option() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(
         &mut c,
         &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-inf", "lo", "inf", "hi"],
@@ -366,8 +298,7 @@ fn zrange_by_rank_score_and_lex_with_every_option() {
 
 #[test]
 fn lex_ranges_counts_and_ranks() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(
         &mut c,
         &["ZADD", "l", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f", "0", "g"],
@@ -419,8 +350,7 @@ fn lex_ranges_counts_and_ranks() {
 
 #[test]
 fn removals_and_the_key_going_when_empty() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f"], ":6");
     check(&mut c, &["ZREM", "z", "a", "a", "nope", "b"], ":2");
     check(&mut c, &["ZREM", "nokey", "a"], ":0");
@@ -459,8 +389,7 @@ fn removals_and_the_key_going_when_empty() {
 
 #[test]
 fn every_command_refuses_another_type() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw();
     check(&mut c, &["SET", "s", "v"], "+OK");
     let commands: &[&[&str]] = &[
         &["ZADD", "s", "1", "a"],
@@ -569,151 +498,8 @@ fn reply_shapes_in_resp3_and_resp2() {
 }
 
 #[test]
-fn zrandmember_counts_and_errors() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"], ":5");
-    let one = q(&mut c, &["ZRANDMEMBER", "z"]);
-    assert!(["\"a\"", "\"b\"", "\"c\"", "\"d\"", "\"e\""].contains(&one.as_str()), "{one}");
-    check(&mut c, &["ZRANDMEMBER", "z", "0"], "[]");
-    check(&mut c, &["ZRANDMEMBER", "nokey", "3"], "[]");
-    check(&mut c, &["ZRANDMEMBER", "nokey", "3", "WITHSCORES"], "[]");
-    check(&mut c, &["ZRANDMEMBER", "nokey"], "nil");
-    // Distinct members for a positive count.
-    for _ in 0..20 {
-        let got = q(&mut c, &["ZRANDMEMBER", "z", "3"]);
-        let mut members: Vec<&str> = got.trim_matches(['[', ']']).split(", ").collect();
-        assert_eq!(members.len(), 3, "{got}");
-        members.sort_unstable();
-        members.dedup();
-        assert_eq!(members.len(), 3, "distinct: {got}");
-    }
-    // Repeats allowed and exactly |count| for a negative one.
-    let got = q(&mut c, &["ZRANDMEMBER", "z", "-50"]);
-    assert_eq!(got.split(", ").count(), 50, "{got}");
-    let got = q(&mut c, &["ZRANDMEMBER", "z", "-4", "WITHSCORES"]);
-    let items: Vec<&str> = got.trim_matches(['[', ']']).split(", ").collect();
-    assert_eq!(items.len(), 8, "{got}");
-    for pair in items.chunks(2) {
-        let member = pair[0].trim_matches('"');
-        let score = pair[1].trim_matches('"');
-        assert_eq!(u32::from(member.as_bytes()[0] - b'a' + 1).to_string(), score, "{got}");
-    }
-    check(&mut c, &["ZRANDMEMBER", "z", "5", "bogus"], "-ERR syntax error");
-    check(&mut c, &["ZRANDMEMBER", "z", "5", "WITHSCORES", "x"], "-ERR syntax error");
-    check(&mut c, &["ZRANDMEMBER", "z", "x"], "-ERR value is not an integer or out of range");
-    check(
-        &mut c,
-        &["ZRANDMEMBER", "z", "-9223372036854775808"],
-        "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-    );
-    check(
-        &mut c,
-        &["ZRANDMEMBER", "nokey", "-9223372036854775807", "WITHSCORES"],
-        "-ERR value is out of range",
-    );
-}
-
-#[test]
-fn zscan_small_and_large_sets() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    check(&mut c, &["ZSCAN", "nokey", "0"], "[\"0\", []]");
-    check(&mut c, &["ZSCAN", "nokey", "0", "COUNT", "0"], "[\"0\", []]");
-    check(&mut c, &["ZADD", "small", "1", "apple", "2", "banana", "3", "cherry"], ":3");
-    check(
-        &mut c,
-        &["ZSCAN", "small", "0"],
-        "[\"0\", [\"apple\", \"1\", \"banana\", \"2\", \"cherry\", \"3\"]]",
-    );
-    check(
-        &mut c,
-        &["ZSCAN", "small", "0", "MATCH", "*an*", "COUNT", "1"],
-        "[\"0\", [\"banana\", \"2\"]]",
-    );
-    check(&mut c, &["ZSCAN", "small", "0", "COUNT", "0"], "-ERR syntax error");
-    check(
-        &mut c,
-        &["ZSCAN", "small", "0", "COUNT", "x"],
-        "-ERR value is not an integer or out of range",
-    );
-    check(&mut c, &["ZSCAN", "small", "0", "TYPE", "zset"], "-ERR syntax error");
-    check(&mut c, &["ZSCAN", "small", "0", "MATCH"], "-ERR syntax error");
-    check(&mut c, &["ZSCAN", "small", "x"], "-ERR invalid cursor");
-    check(&mut c, &["ZSCAN", "small", "+"], "-ERR invalid cursor");
-
-    // A large set: every member comes exactly once over the whole scan,
-    // even with members added and removed between calls.
-    let mut add = vec!["ZADD", "big"];
-    let names: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
-    let scores: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
-    for (n, s) in names.iter().zip(&scores) {
-        add.push(s);
-        add.push(n);
-    }
-    check(&mut c, &add, ":1000");
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut cursor = "0".to_owned();
-    let mut calls = 0;
-    loop {
-        let reply = q(&mut c, &["ZSCAN", "big", &cursor, "COUNT", "50"]);
-        calls += 1;
-        let (next, items) = reply.strip_prefix("[\"").unwrap().split_once("\", [").unwrap();
-        let items = items.trim_end_matches("]]");
-        let items: Vec<&str> =
-            if items.is_empty() { Vec::new() } else { items.split(", ").collect() };
-        for pair in items.chunks(2) {
-            let member = pair[0].trim_matches('"').to_owned();
-            if !member.starts_with("extra") {
-                assert_eq!(pair[1].trim_matches('"'), &member[1..], "score of {member}");
-            }
-            *seen.entry(member).or_default() += 1;
-        }
-        if calls == 3 {
-            // Changes during the scan: m0..m9 go, new ones come.
-            let mut rem = vec!["ZREM", "big"];
-            rem.extend(names[..10].iter().map(String::as_str));
-            check(&mut c, &rem, ":10");
-            check(&mut c, &["ZADD", "big", "5000", "extra1", "5001", "extra2"], ":2");
-        }
-        cursor = next.to_owned();
-        if cursor == "0" {
-            break;
-        }
-        assert!(calls < 200, "the scan ends");
-    }
-    assert!(calls > 10, "COUNT bounds each call: {calls} calls");
-    for name in &names[10..] {
-        assert_eq!(seen.get(name), Some(&1), "{name} exactly once");
-    }
-    assert!(seen.values().all(|&n| n == 1), "nothing twice");
-
-    // MATCH filters what each call visits.
-    let mut cursor = "0".to_owned();
-    let mut matched = Vec::new();
-    loop {
-        let reply = q(&mut c, &["ZSCAN", "big", &cursor, "MATCH", "m99*", "COUNT", "100"]);
-        let (next, items) = reply.strip_prefix("[\"").unwrap().split_once("\", [").unwrap();
-        let items = items.trim_end_matches("]]");
-        if !items.is_empty() {
-            matched.extend(items.split(", ").step_by(2).map(|m| m.trim_matches('"').to_owned()));
-        }
-        cursor = next.to_owned();
-        if cursor == "0" {
-            break;
-        }
-    }
-    matched.sort();
-    assert_eq!(
-        matched,
-        ["m99", "m990", "m991", "m992", "m993", "m994", "m995", "m996", "m997", "m998", "m999"]
-    );
-}
-
-#[test]
 fn multi_exec_runs_zadd_zincrby_zrange_as_one() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     check(&mut c, &["MULTI"], "+OK");
     check(&mut c, &["ZADD", "board", "10", "ann", "20", "bob"], "+QUEUED");
     check(&mut c, &["ZINCRBY", "board", "15", "ann"], "+QUEUED");
@@ -737,19 +523,6 @@ fn multi_exec_runs_zadd_zincrby_zrange_as_one() {
     check(&mut c, &["ZADD", "board", "5", "dan"], "+QUEUED");
     check(&mut c, &["EXEC"], &format!("[{WRONGTYPE}, :1]"));
     check(&mut c, &["ZCARD", "board"], ":3");
-}
-
-fn stored_zset(server: &Server, key: &str) -> BTreeMap<String, f64> {
-    let db = rusqlite::Connection::open(server.db_path()).expect("open the SQLite file");
-    let mut stmt = db.prepare("SELECT member, score FROM jotter_zsets WHERE key = ?1").unwrap();
-    let rows = stmt
-        .query_map([key.as_bytes()], |row| {
-            let member: Vec<u8> = row.get(0)?;
-            let score: f64 = row.get(1)?;
-            Ok((String::from_utf8(member).unwrap(), score))
-        })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
 }
 
 #[test]
@@ -799,92 +572,4 @@ fn members_land_in_sqlite_after_jotter_flush() {
         )
         .unwrap();
     assert_eq!(unversioned, 0);
-}
-
-/// Sends `commands` in one pipeline and reads their replies.
-fn pipeline(c: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
-    let mut out = Vec::new();
-    for args in commands {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        out.extend_from_slice(&resp(&args));
-    }
-    c.send(&out);
-    commands.iter().map(|_| read_reply(c)).collect()
-}
-
-#[test]
-fn leaderboard_of_ten_thousand_matches_a_model() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    let mut model: HashMap<String, f64> = HashMap::new();
-    // A small deterministic generator (no dependency needed).
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut commands = Vec::new();
-    for chunk in 0..10 {
-        let mut add = vec!["ZADD".to_owned(), "board:weekly".to_owned()];
-        for i in chunk * 1000..(chunk + 1) * 1000 {
-            let score = (next() % 1000) as f64;
-            let name = format!("player:{i}");
-            add.push(score.to_string());
-            add.push(name.clone());
-            model.insert(name, score);
-        }
-        commands.push(add);
-    }
-    let replies = pipeline(&mut c, &commands);
-    assert!(replies.iter().all(|r| r == ":1000"), "{replies:?}");
-    check(&mut c, &["ZCARD", "board:weekly"], ":10000");
-
-    // 1,000 increments on 20 hot players.
-    let hot: Vec<usize> = (0..20).map(|_| (next() % 10_000) as usize).collect();
-    let mut commands = Vec::new();
-    let mut expected_replies = Vec::new();
-    for _ in 0..1000 {
-        let player = format!("player:{}", hot[(next() % 20) as usize]);
-        let by = (next() % 30) as f64 - 5.0;
-        let score = model.get_mut(&player).unwrap();
-        *score += by;
-        expected_replies.push(format!("\"{score}\""));
-        commands.push(vec![
-            "ZINCRBY".to_owned(),
-            "board:weekly".to_owned(),
-            by.to_string(),
-            player,
-        ]);
-    }
-    assert_eq!(pipeline(&mut c, &commands), expected_replies);
-
-    // The top ten: highest score first, ties by member, highest member first.
-    let mut ranked: Vec<(&String, f64)> = model.iter().map(|(m, s)| (m, *s)).collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(a.0)));
-    let top: Vec<String> =
-        ranked[..10].iter().flat_map(|(m, s)| [format!("{m:?}"), format!("\"{s}\"")]).collect();
-    check(
-        &mut c,
-        &["ZREVRANGE", "board:weekly", "0", "9", "WITHSCORES"],
-        &format!("[{}]", top.join(", ")),
-    );
-    let bottom: Vec<String> =
-        ranked[ranked.len() - 3..].iter().rev().map(|(m, _)| format!("{m:?}")).collect();
-    check(&mut c, &["ZRANGE", "board:weekly", "0", "2"], &format!("[{}]", bottom.join(", ")));
-    // Ranks and a page from the middle agree with the model too.
-    let leader = ranked[0].0;
-    check(&mut c, &["ZREVRANK", "board:weekly", leader], ":0");
-    check(&mut c, &["ZRANK", "board:weekly", leader], ":9999");
-    let (m5000, _) = ranked[5000];
-    check(&mut c, &["ZREVRANK", "board:weekly", m5000], ":5000");
-    let page: Vec<String> = ranked[5000..5005].iter().map(|(m, _)| format!("{m:?}")).collect();
-    check(
-        &mut c,
-        &["ZREVRANGE", "board:weekly", "5000", "5004"],
-        &format!("[{}]", page.join(", ")),
-    );
-    let above_500 = model.values().filter(|&&s| s > 500.0).count();
-    check(&mut c, &["ZCOUNT", "board:weekly", "(500", "+inf"], &format!(":{above_500}"));
 }

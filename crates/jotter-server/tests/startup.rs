@@ -25,23 +25,23 @@ fn refused(extra: &[&str], config: Option<&str>) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Each refusal names what is wrong: (flags, config file, what stderr says).
 #[test]
-fn a_bad_fsync_flag_names_the_flag_and_the_values() {
-    let err = refused(&["--fsync", "sometimes"], None);
-    assert!(err.contains("--fsync") && err.contains("always, everysec, no"), "{err}");
-}
-
-#[test]
-fn a_bad_fsync_in_the_file_names_the_key_and_the_values() {
-    let err = refused(&[], Some("fsync = \"sometimes\"\n"));
-    assert!(err.contains("fsync"), "{err}");
-    assert!(err.contains("`always`, `everysec`, `no`"), "{err}");
-}
-
-#[test]
-fn an_unknown_key_is_refused() {
-    let err = refused(&[], Some("fsycn = \"always\"\n"));
-    assert!(err.contains("fsycn"), "{err}");
+fn bad_settings_stop_the_start_and_name_the_flag_or_key_and_the_values() {
+    let cases: [(&[&str], Option<&str>, &[&str]); 4] = [
+        (&["--fsync", "sometimes"], None, &["--fsync", "always, everysec, no"]),
+        (&[], Some("fsync = \"sometimes\"\n"), &["fsync", "`always`, `everysec`, `no`"]),
+        // An unknown key is refused.
+        (&[], Some("fsycn = \"always\"\n"), &["fsycn"]),
+        // Protected mode refuses an open bind without a password.
+        (&["--bind", "0.0.0.0"], None, &["bind", "protected mode"]),
+    ];
+    for (flags, config, words) in cases {
+        let err = refused(flags, config);
+        for word in words {
+            assert!(err.contains(word), "{flags:?} {config:?}: no {word:?} in {err}");
+        }
+    }
 }
 
 #[test]
@@ -62,11 +62,7 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     // A key whose write is pending needs no store.
     c.roundtrip(b"DEL k\r\n", b":1\r\n");
     c.send(b"INFO writebehind\r\n");
-    let header = c.read_line();
-    let len: usize = header.trim_start_matches('$').trim().parse().expect("a bulk length");
-    let mut info = vec![0; len + 2];
-    std::io::Read::read_exact(&mut c.stream, &mut info).unwrap();
-    let info = String::from_utf8_lossy(&info);
+    let info = c.read_bulk();
     assert!(info.contains("store_up:0"), "{info}");
     // Ready (it takes writes); the store's state is reported apart.
     let (status, body) = server.http_get("/ready");
@@ -76,15 +72,9 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
     assert!(body.contains("state: unavailable"), "{body}");
     let metrics = server.http_get("/metrics").1;
     assert!(metrics.contains("jotter_store_up 0"), "{metrics}");
-    for text in [line, info.into_owned(), body, server.log()] {
+    for text in [line, info, body, server.log()] {
         assert!(!text.contains("secret-pw"), "the password leaked: {text}");
     }
-}
-
-#[test]
-fn protected_mode_refuses_an_open_bind_without_a_password() {
-    let err = refused(&["--bind", "0.0.0.0"], None);
-    assert!(err.contains("bind") && err.contains("protected mode"), "{err}");
 }
 
 #[test]
@@ -98,8 +88,7 @@ fn the_example_config_starts_the_server() {
 
 #[test]
 fn admin_port_answers_health_ready_and_metrics() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw();
     c.roundtrip(b"SET k v\r\n", b"+OK\r\n");
     assert_eq!(server.http_get("/health"), (200, "ok".to_owned()));
     let (status, body) = server.http_get("/ready");

@@ -3,7 +3,8 @@
 //!
 //! 1. Coalescing: 1,000,000 updates over 10,000 keys drawn from a zipfian
 //!    distribution (s = 0.99, as YCSB), in ten flush windows; per window,
-//!    the store writes done against the distinct keys written (aim: equal).
+//!    the store writes done against the distinct keys written (equal when
+//!    each key reaches the store once a window).
 //! 2. Write-behind `put` against write-through `put_through` into SQLite
 //!    (a file on disk, `synchronous = FULL`): p50 and p99 latency and their
 //!    ratio, measured in one run.

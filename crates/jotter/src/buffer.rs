@@ -14,148 +14,18 @@
 //! the order writes were accepted): the oldest pending write is its first
 //! entry, which is what the flush interval and barriers look at.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::BuildHasher;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use foldhash::fast::FixedState;
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::OnceCell;
 
-use crate::op::Pending;
-use crate::pending_keys::PendingKeys;
-use crate::pending_ops::Ops;
-use crate::value::Entry;
+use crate::shard::Shard;
 
 /// Shards per flush worker: enough that writers rarely meet on one lock.
 const SHARDS_PER_WORKER: usize = 16;
-
-/// A read-through load in progress; readers of the same key wait on it
-/// instead of loading again (single flight).
-#[derive(Debug, Default)]
-pub(crate) struct LoadSlot {
-    /// Set when a write of the key reaches the store while the load is in
-    /// flight: the loaded value may be older than what the store now holds,
-    /// and is not installed (docs/DESIGN.md, "stale install").
-    stale: AtomicBool,
-    pub cell: OnceCell<Option<Entry>>,
-}
-
-impl LoadSlot {
-    pub(crate) fn is_stale(&self) -> bool {
-        self.stale.load(Ordering::Acquire)
-    }
-}
-
-/// A key's pending ops, oldest first, and the key's current entry if known.
-#[derive(Debug, Default)]
-pub(crate) struct Queue {
-    ops: Ops,
-    /// The key's entry after all its ops (`Some(None)`: absent), kept up to
-    /// date as ops arrive. Without it, every read or field write of a key
-    /// with a pending field change would rebuild the whole map from the
-    /// clean copy: one copy of a 100,000-member leaderboard per `ZINCRBY`.
-    /// A writer takes it out, changes it in place and puts it back; `None`
-    /// when not known (it is then rebuilt from the clean copy and the ops).
-    /// Boxed: most keys never have one, and every pending key pays for
-    /// this field. Read and changed only through `view.rs`, which keeps
-    /// what it counts in the pending bound true.
-    pub(crate) view: Option<Box<crate::view::View>>,
-}
-
-impl Queue {
-    pub(crate) fn new(first: Pending) -> Self {
-        Queue { ops: Ops::One(first), view: None }
-    }
-}
-
-impl std::ops::Deref for Queue {
-    type Target = Ops;
-    fn deref(&self) -> &Self::Target {
-        &self.ops
-    }
-}
-
-impl std::ops::DerefMut for Queue {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.ops
-    }
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Shard {
-    pub entries: PendingKeys,
-    /// Keys whose front op waits for a worker, by the op's first version:
-    /// the key's hash (see [`PendingKeys::by_front`]) rather than a copy of
-    /// the key, so that the index holds 16 bytes per key instead of 40 and
-    /// the key's bytes are not shared (a shared `Bytes` takes a header
-    /// allocation of its own).
-    pub ready: BTreeMap<u64, u64>,
-    /// Keys whose front op belongs to a multi-key transaction and waits for
-    /// its group's task (not for the worker), by the op's first version.
-    pub grouped: BTreeMap<u64, Bytes>,
-    pub loading: HashMap<Bytes, Arc<LoadSlot>, FixedState>,
-    /// Ops written to the store by their callers (write-through on a full
-    /// buffer) rather than by the worker; while any is out, the ops queued
-    /// behind them are not in `ready` and barriers must look for them.
-    pub direct_writes: usize,
-    /// The first log sequence numbers of the pending ops that have one, for
-    /// the log's low-water mark.
-    pub lsns: BTreeSet<u64>,
-    /// Writes accepted into this shard; counted here, under the lock the
-    /// write holds anyway, rather than in a shared atomic.
-    pub accepted: u64,
-}
-
-impl Shard {
-    /// The oldest op waiting in this shard: its first version and age origin.
-    pub(crate) fn oldest(&self) -> Option<(u64, tokio::time::Instant)> {
-        let (&version, &hash) = self.ready.first_key_value()?;
-        let since = self.entries.by_front_ref(hash, version)?.1.front()?.since();
-        Some((version, since))
-    }
-
-    /// The smallest first version of any op in this shard that a worker
-    /// has not finished; `None` if there is none.
-    pub(crate) fn min_pending(&self) -> Option<u64> {
-        let grouped = self.grouped.first_key_value().map(|(v, _)| *v);
-        let ready = self.ready.first_key_value().map(|(v, _)| *v);
-        let ready = ready.into_iter().chain(grouped).min();
-        if self.direct_writes == 0 {
-            return ready;
-        }
-        let queued = self.entries.values().flat_map(|q| q.iter()).map(|p| p.first_version).min();
-        ready.into_iter().chain(queued).min()
-    }
-
-    /// The buffer's own copy of a pending key (see `owned.rs`), or `key`
-    /// itself if it has nothing pending.
-    pub(crate) fn kept_key(&self, key: &Bytes) -> Bytes {
-        self.entries.get_key_value(key).map_or_else(|| key.clone(), |(k, _)| k.clone())
-    }
-
-    /// The load slot for `key`, joining one in progress or starting one.
-    pub(crate) fn load_slot(&mut self, key: &Bytes) -> Arc<LoadSlot> {
-        self.loading.entry(key.clone()).or_default().clone()
-    }
-
-    /// Marks a load of `key` in flight as stale: the store's copy of the key
-    /// changed under it (a flush, a direct write, a replayed dead letter).
-    pub(crate) fn invalidate_load(&mut self, key: &Bytes) {
-        if let Some(slot) = self.loading.remove(key) {
-            slot.stale.store(true, Ordering::Release);
-        }
-    }
-
-    /// Forgets a finished load slot (unless a newer one replaced it).
-    pub(crate) fn finish_load(&mut self, key: &Bytes, slot: &Arc<LoadSlot>) {
-        if self.loading.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
-            self.loading.remove(key);
-        }
-    }
-}
 
 /// A shard on cache lines of its own, so that writers on different cores
 /// locking neighbouring shards do not fight over one line (false sharing).
@@ -210,7 +80,7 @@ impl Buffer {
     pub(crate) fn reserve(&self, keys: usize) {
         let per_shard = keys.div_ceil(self.shards.len());
         for shard in &self.shards {
-            shard.0.lock().entries.reserve(per_shard);
+            shard.0.lock().reserve(per_shard);
         }
     }
 
@@ -226,7 +96,7 @@ impl Buffer {
         };
         let mut keys = BTreeSet::new();
         for shard in &self.shards {
-            keys.extend(shard.0.lock().entries.keys().filter(|k| in_range(k)).cloned());
+            keys.extend(shard.0.lock().keys().filter(|k| in_range(k)).cloned());
         }
         keys
     }

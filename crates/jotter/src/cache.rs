@@ -1,32 +1,30 @@
 //! [`Cache`], the handle a program holds: reads, writes, barriers,
 //! shutdown, statistics and the dead-letter queue.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::futures::Notified;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
-use crate::clock::{WallClock, system_micros, unix_millis};
-use crate::collect;
-use crate::config::{CacheBuilder, Config, FullPolicy};
-use crate::dead_letter::{DeadLetter, DeadLetters, ReplayReport};
-use crate::engine::{Attempt, Inner, Multi, Prepaid};
-use crate::error::{BoundKind, Error, Result, Shape};
-use crate::flusher::{self, Outcome};
-use crate::log::{self, Durability, Log};
-use crate::op::{Group, Op, Pending};
+use crate::clock::unix_millis;
+use crate::config::CacheBuilder;
+use crate::dead_letter::{DeadLetter, ReplayReport};
+use crate::engine::Inner;
+use crate::error::{Error, Result, Shape};
+use crate::listing;
+use crate::log::Durability;
+use crate::op::Op;
+use crate::shutdown::{self, ShutdownReport};
 use crate::stats::Stats;
-use crate::store::{Store, StoreError, Write};
+use crate::store::Store;
 use crate::ticket::Ticket;
+use crate::transaction;
 use crate::txn::{Slot, Txn, whole_op};
 use crate::value::{Entry, FieldValue, MapKind, Value};
-use crate::view::Written;
+use crate::write;
 
 /// A write-behind cache in front of a [`Store`].
 ///
@@ -59,97 +57,15 @@ pub enum Edit {
     },
 }
 
-/// What [`Cache::shutdown`] achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ShutdownReport {
-    /// Whether every accepted write reached the store (or the dead-letter
-    /// queue) within the timeout.
-    pub drained: bool,
-    /// Writes still pending when the workers stopped.
-    pub pending_entries: u64,
-    /// Bytes they hold.
-    pub pending_bytes: u64,
-    /// Writes in the dead-letter queue.
-    pub dead_letters: u64,
-}
-
 impl<S: Store> Cache<S> {
+    /// The handle of a started cache (see `start.rs`).
+    pub(crate) fn from_parts(inner: Arc<Inner<S>>, tasks: Vec<JoinHandle<()>>) -> Self {
+        Cache { inner, tasks: Mutex::new(tasks) }
+    }
+
     /// A builder for a cache in front of `store`.
     pub fn builder(store: S) -> CacheBuilder<S> {
         CacheBuilder::new(store)
-    }
-
-    pub(crate) async fn start(store: S, config: Config) -> Result<Self> {
-        Self::start_with_clock(store, config, system_micros).await
-    }
-
-    pub(crate) async fn start_with_clock(
-        store: S,
-        config: Config,
-        wall: WallClock,
-    ) -> Result<Self> {
-        let (log, recovery, dead) = match &config.log {
-            Some(log_config) => {
-                let (log, recovery) = Log::open(log_config)?;
-                // Beside the log, not in the store, which may be the very
-                // thing that refused them.
-                let path = log_config.dir.join("dead-letters");
-                let dead = DeadLetters::open(&path).map_err(|e| Error::Recovery(e.to_string()))?;
-                (Some(log), Some(recovery), dead)
-            }
-            None => (None, None, DeadLetters::default()),
-        };
-        let mut down_at_start = None;
-        let floor = match store.max_version().await {
-            Ok(floor) => floor,
-            // With a log, the cache can start while the store is down: the
-            // clock's last persisted reading (plus a margin) and the
-            // replayed versions keep new versions above the old ones.
-            Err(e) if e.is_transient() && config.log.is_some() => {
-                let persisted = config.log.as_ref().and_then(log::read_clock).unwrap_or(0);
-                down_at_start = Some(e);
-                persisted.saturating_add(log::CLOCK_MARGIN)
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let workers = config.flush_workers;
-        let known = if config.known_keys { Some(list_known_keys(&store).await?) } else { None };
-        let inner = Arc::new(Inner::new(store, config, floor, wall, log, dead, known));
-        if let Some(e) = down_at_start {
-            // Open from the start: no batch is tried until a probe finds
-            // the store, and that probe raises the clock above its versions.
-            inner.health.trip(&StoreError::unavailable(e.message()), 0);
-        }
-        if let Some(recovery) = recovery {
-            inner.buffer.reserve(usize::try_from(recovery.records()).unwrap_or(0));
-            let mut replayed = 0u64;
-            for item in recovery {
-                let r = log::replayed(item)?;
-                // A write that ended in the dead-letter queue before the
-                // crash stays there; replaying it would only refuse it again.
-                if inner.progress.dead.error_for(&r.key, r.version).is_some() {
-                    continue;
-                }
-                inner.replay(r.key, r.version, r.op, r.lsn);
-                replayed += 1;
-            }
-            if replayed > 0 {
-                let (entries, bytes) = inner.bound.used();
-                tracing::info!(
-                    replayed,
-                    entries,
-                    bytes,
-                    "replayed the write-ahead log; flushing what the store lacks"
-                );
-            }
-        }
-        let mut tasks: Vec<_> =
-            (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
-        tasks.push(tokio::spawn(inner.clone().tick_clock()));
-        tasks.push(tokio::spawn(crate::outage::probe(inner.clone())));
-        tasks.push(tokio::spawn(collect::run(inner.clone())));
-        Ok(Cache { inner, tasks: Mutex::new(tasks) })
     }
 
     /// The key's value: the newest accepted write, whether or not it is in
@@ -169,8 +85,7 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`get`](Cache::get).
     pub async fn get_entry(&self, key: impl Into<Bytes>) -> Result<Option<Entry>> {
-        let entry = self.inner.with_view(&key.into(), false, |_, _, entry| entry).await?;
-        Ok(entry.filter(|e| e.expires_at.is_none() || !e.is_expired(unix_millis())))
+        self.inner.live_entry(&key.into()).await
     }
 
     /// Reads and writes several keys as one atomic step: `f` runs with every
@@ -209,7 +124,7 @@ impl<S: Store> Cache<S> {
         keys: &[Bytes],
         f: impl FnMut(&mut Txn<'_>) -> Result<R>,
     ) -> Result<(R, Vec<Ticket>)> {
-        self.transact_engine(keys, f).await
+        transaction::transact(&self.inner, keys, f).await
     }
 
     /// [`transact`](Cache::transact) for a front end: the closure has its
@@ -232,10 +147,11 @@ impl<S: Store> Cache<S> {
         mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
     ) -> std::result::Result<(R, Vec<Ticket>, Durability), E> {
         let mut failed = None;
-        let result = self
-            .transact_engine_deferred(keys, |txn| f(txn).map_err(|e| stand_in(&mut failed, e)))
-            .await;
-        carried(result, failed)
+        let result = transaction::transact_deferred(&self.inner, keys, |txn| {
+            f(txn).map_err(|e| transaction::stand_in(&mut failed, e))
+        })
+        .await;
+        transaction::carried(result, failed)
     }
 
     /// [`transact_deferred`](Cache::transact_deferred) for one key that `f`
@@ -256,50 +172,16 @@ impl<S: Store> Cache<S> {
         mut f: impl FnMut(&mut Txn<'_>) -> std::result::Result<R, E>,
     ) -> std::result::Result<(R, Vec<Ticket>, Durability), E> {
         let mut failed = None;
-        let result = self
-            .write_deferred(key.clone(), false, |_| {
-                let mut slots = [Slot::blind(key.clone())];
-                let r = f(&mut Txn::new(&mut slots, unix_millis()))
-                    .map_err(|e| stand_in(&mut failed, e))?;
-                let [slot] = slots;
-                Ok((slot.op, r, None))
-            })
-            .await;
-        let (r, ticket, durability) = carried(result, failed)?;
+        let result = write::write_deferred(&self.inner, key.clone(), false, |_| {
+            let mut slots = [Slot::blind(key.clone())];
+            let r = f(&mut Txn::new(&mut slots, unix_millis()))
+                .map_err(|e| transaction::stand_in(&mut failed, e))?;
+            let [slot] = slots;
+            Ok((slot.op, r, None))
+        })
+        .await;
+        let (r, ticket, durability) = transaction::carried(result, failed)?;
         Ok((r, ticket.into_iter().collect(), durability))
-    }
-
-    async fn transact_engine<R>(
-        &self,
-        keys: &[Bytes],
-        f: impl FnMut(&mut Txn<'_>) -> Result<R>,
-    ) -> Result<(R, Vec<Ticket>)> {
-        let (r, tickets, durability) = self.transact_engine_deferred(keys, f).await?;
-        durability.wait().await?;
-        Ok((r, tickets))
-    }
-
-    async fn transact_engine_deferred<R>(
-        &self,
-        keys: &[Bytes],
-        mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
-    ) -> Result<(R, Vec<Ticket>, Durability)> {
-        match keys {
-            [key] => {
-                let (r, ticket, durability) = self
-                    .write_deferred(key.clone(), true, |entry| {
-                        let now = unix_millis();
-                        let mut slots = [Slot::new(key.clone(), entry, now)];
-                        let r = f(&mut Txn::new(&mut slots, now))?;
-                        self.inner.drop_lazy_without_room(&mut slots);
-                        let [slot] = slots;
-                        Ok((slot.op, r, slot.now))
-                    })
-                    .await?;
-                Ok((r, ticket.into_iter().collect(), durability))
-            }
-            _ => self.transact_many(keys, f).await,
-        }
     }
 
     /// Up to `limit` live keys greater than `after` (from the first if
@@ -315,63 +197,7 @@ impl<S: Store> Cache<S> {
     ///
     /// [`Error::Store`] if the store cannot be read or cannot list keys.
     pub async fn keys(&self, after: Option<&[u8]>, limit: usize) -> Result<Vec<Bytes>> {
-        let mut after = after.map(Bytes::copy_from_slice);
-        loop {
-            let (live, store_upper) = self.keys_page(after.as_deref(), limit).await?;
-            match store_upper {
-                // Every key of a full store page was deleted or expired in
-                // the buffer: an empty answer would end the listing early.
-                Some(upper) if live.is_empty() => after = Some(upper),
-                _ => return Ok(live),
-            }
-        }
-    }
-
-    /// One page of [`keys`](Cache::keys), and the store page's last key if
-    /// the store may hold more.
-    async fn keys_page(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<(Vec<Bytes>, Option<Bytes>)> {
-        let inner = &self.inner;
-        let limit = limit.max(1);
-        let now = unix_millis();
-        let departures = inner.buffer.departures();
-        let stored = inner.guarded(inner.store.keys(after, limit, now)).await?;
-        // The store's page ends at its last key; pending keys past it belong
-        // to a later page, unless the store has no more.
-        let mut upper = last_of_full(&stored, limit);
-        let mut candidates = inner.buffer.keys_in(after, upper.as_deref());
-        candidates.extend(stored);
-        // A key pending when the store listed, stored and gone from the
-        // buffer before the buffer was read, is in neither look: if any key
-        // left the buffer meanwhile, list the store again. A key still in
-        // the buffer when it was read is a candidate already; one that was
-        // not is in the store by then, and stays there while it lives.
-        if inner.buffer.departures() != departures {
-            let again = inner.store.keys(after, limit, now).await?;
-            // Candidates go only as far as both listings are complete.
-            if let Some(last) = last_of_full(&again, limit)
-                && upper.as_ref().is_none_or(|u| last < *u)
-            {
-                upper = Some(last);
-            }
-            candidates.extend(again);
-            if let Some(upper) = &upper {
-                candidates.retain(|k| k <= upper);
-            }
-        }
-        let mut live = Vec::with_capacity(candidates.len().min(limit));
-        for key in candidates {
-            if live.len() >= limit {
-                break;
-            }
-            if self.get_entry(key.clone()).await?.is_some() {
-                live.push(key);
-            }
-        }
-        Ok((live, upper))
+        listing::keys(&self.inner, after, limit).await
     }
 
     /// Deletes up to `limit` keys whose expiry has passed, as the store
@@ -411,7 +237,8 @@ impl<S: Store> Cache<S> {
     pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
         let op = whole_op(value.into(), None);
         let (_, ticket) =
-            self.write(key.into(), false, |_| Ok((Some(op.clone()), (), None))).await?;
+            write::write(&self.inner, key.into(), false, |_| Ok((Some(op.clone()), (), None)))
+                .await?;
         Ok(ticket.expect("a put always writes"))
     }
 
@@ -422,7 +249,8 @@ impl<S: Store> Cache<S> {
     /// As [`put`](Cache::put).
     pub async fn delete(&self, key: impl Into<Bytes>) -> Result<Ticket> {
         let (_, ticket) =
-            self.write(key.into(), false, |_| Ok((Some(Op::Delete), (), None))).await?;
+            write::write(&self.inner, key.into(), false, |_| Ok((Some(Op::Delete), (), None)))
+                .await?;
         Ok(ticket.expect("a delete always writes"))
     }
 
@@ -613,48 +441,13 @@ impl<S: Store> Cache<S> {
     /// Stops accepting writes, drains the buffer to the store for up to
     /// `timeout`, stops the workers and reports what is left.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
-        let inner = &self.inner;
-        inner.closing.store(true, Ordering::SeqCst);
-        // A write versions and queues under its shard lock after checking
-        // `closing` there: once every shard lock has been taken, every write
-        // is either refused or already in the buffer, below the drain's mark.
-        for s in 0..inner.buffer.shard_count() {
-            drop(inner.buffer.lock(s));
-        }
-        // Writers waiting for room re-check and see the cache closing.
-        inner.bound.room.notify_waiters();
-        let drain = inner.progress.wait_all(inner.clock.last());
-        let drained = matches!(tokio::time::timeout(timeout, drain).await, Ok(Ok(())));
-        inner.cancel.cancel();
-        if drained {
-            // Nothing is pending: the next start has nothing to replay.
-            inner.checkpoint_log();
-        }
-        if let Some(log) = &inner.log {
-            log.persist_clock(inner.clock.last());
-        }
-        let tasks = std::mem::take(&mut *self.tasks.lock());
-        for task in tasks {
-            if let Err(e) = task.await {
-                tracing::error!(error = %e, "a flush worker ended abnormally");
-            }
-        }
-        let (pending_entries, pending_bytes) = inner.bound.used();
-        if !drained {
-            tracing::warn!(pending_entries, "shutdown timed out with writes not yet in the store");
-        }
-        ShutdownReport {
-            drained,
-            pending_entries,
-            pending_bytes,
-            dead_letters: inner.progress.dead.len(),
-        }
+        shutdown::shutdown(&self.inner, &self.tasks, timeout).await
     }
 
     /// Whether the store answers: up, or unavailable since when, with its
     /// last error and whether a probe is in flight. While it is unavailable
     /// no batches are sent, and reads that need the store are refused with
-    /// an unavailable [`StoreError`]; writes go on.
+    /// an unavailable [`StoreError`](crate::StoreError); writes go on.
     #[must_use]
     pub fn store_state(&self) -> crate::outage::StoreState {
         self.inner.health.state()
@@ -681,7 +474,7 @@ impl<S: Store> Cache<S> {
     pub fn is_persisted(&self, key: &[u8]) -> bool {
         let key = Bytes::copy_from_slice(key);
         let shard = self.inner.buffer.lock(self.inner.buffer.shard_of(&key));
-        !shard.entries.contains_key(&key) && !self.inner.progress.dead.has_key(&key)
+        !shard.has_pending(&key) && !self.inner.progress.dead.has_key(&key)
     }
 
     /// The writes the store refused for good, with its errors.
@@ -735,465 +528,6 @@ impl<S: Store> Cache<S> {
         self.inner.clean.remove(key);
         self.inner.forget_view(&mut shard, key);
     }
-
-    /// Accepts one write computed by `f` from the key's value (or blind, if
-    /// `needs_view` is false), applying the full policy.
-    ///
-    /// With a view, `f` owns the key's current entry (taken from where the
-    /// buffer keeps it) and gives back the entry after its write, which the
-    /// buffer then keeps: a field write changes a large map in place.
-    async fn write<R>(
-        &self,
-        key: Bytes,
-        needs_view: bool,
-        f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
-    ) -> Result<(R, Option<Ticket>)> {
-        let (r, ticket, durability) = self.write_deferred(key, needs_view, f).await?;
-        durability.wait().await?;
-        Ok((r, ticket))
-    }
-
-    /// [`write`](Cache::write), handing back the log records' durability
-    /// instead of waiting for it.
-    async fn write_deferred<R>(
-        &self,
-        key: Bytes,
-        needs_view: bool,
-        mut f: impl FnMut(Option<Entry>) -> Result<(Option<Op>, R, Option<Entry>)>,
-    ) -> Result<(R, Option<Ticket>, Durability)> {
-        let inner = &self.inner;
-        let mut room = RoomWait::new(self);
-        loop {
-            // No check that the cache is open here: a read-only attempt may
-            // run while it closes, and `try_accept` checks every write.
-            let mut attempt = |shard: &mut crate::buffer::Shard, s: usize, entry: Option<Entry>| {
-                let (op, r, after) = f(entry)?;
-                // Copied once here: the buffer keeps the op and the view.
-                let op = op.map(Op::into_owned);
-                let written = op.as_ref().map(Written::of);
-                let after = match &op {
-                    Some(op) if needs_view => crate::owned::adopt(after, op),
-                    _ => after,
-                };
-                let attempt = match op {
-                    None => Attempt::Accepted(r, None, None),
-                    Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
-                };
-                if needs_view && matches!(attempt, Attempt::Accepted(..)) {
-                    inner.put_view(shard, &key, after, written);
-                }
-                Ok::<_, Error>(attempt)
-            };
-            let attempt = if needs_view {
-                inner.with_view(&key, true, attempt).await??
-            } else {
-                let s = inner.buffer.shard_of(&key);
-                let mut shard = inner.buffer.lock(s);
-                attempt(&mut shard, s, None)?
-            };
-            match attempt {
-                Attempt::Accepted(r, ticket, durable) => {
-                    let mut durability = Durability::default();
-                    if let Some(durable) = durable {
-                        durability.push(durable);
-                    }
-                    return Ok((r, ticket, durability));
-                }
-                Attempt::Direct(r, write, s, durable) => {
-                    // Detached, so that a caller who gives up (a timeout)
-                    // cannot leave the op in flight in the buffer for ever.
-                    let direct = tokio::spawn(write_direct(inner.clone(), write, s, durable));
-                    let ticket = direct.await.map_err(|_| Error::Stopped)??;
-                    return Ok((r, Some(ticket), Durability::default()));
-                }
-                Attempt::Full { bound, key_pending } => {
-                    debug_assert!(
-                        key_pending || inner.config.full_policy != FullPolicy::WriteThrough,
-                        "write-through goes direct unless the key is pending"
-                    );
-                    room.wait(bound).await?;
-                }
-            }
-        }
-    }
-
-    /// [`transact`](Cache::transact) over several keys: their shards are
-    /// locked in ascending order (one order for every caller, so two
-    /// transactions cannot deadlock), and room for all their writes is
-    /// reserved at once, so they are accepted together or not at all.
-    async fn transact_many<R>(
-        &self,
-        keys: &[Bytes],
-        mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
-    ) -> Result<(R, Vec<Ticket>, Durability)> {
-        let inner = &self.inner;
-        let mut keys = keys.to_vec();
-        keys.sort_unstable();
-        keys.dedup();
-        let mut shards: Vec<usize> = keys.iter().map(|k| inner.buffer.shard_of(k)).collect();
-        shards.sort_unstable();
-        shards.dedup();
-        let mut room = RoomWait::new(self);
-        // Keys loaded because they were not resident, each with its load
-        // slot. The value is used directly (the clean cache may refuse a
-        // large one, and retrying until it keeps it would never end); the
-        // slot stays registered, so a flush of the key meanwhile marks it
-        // stale and the key is loaded again.
-        let mut loaded: Vec<Preloaded> = Vec::new();
-        let result = loop {
-            match self.try_transact(&keys, &shards, &loaded, &mut f) {
-                Ok(Step::Done(r, tickets, durability)) => break Ok((r, tickets, durability)),
-                Ok(Step::Load(missing)) => match self.preload(missing).await {
-                    Ok(fresh) => {
-                        loaded.retain(|p| fresh.iter().all(|f| f.key != p.key));
-                        loaded.extend(fresh);
-                    }
-                    Err(e) => break Err(e),
-                },
-                Ok(Step::Full(bound)) => {
-                    if let Err(e) = room.wait(bound).await {
-                        break Err(e);
-                    }
-                }
-                Err(e) => break Err(e),
-            }
-        };
-        for p in &loaded {
-            inner.buffer.lock(inner.buffer.shard_of(&p.key)).finish_load(&p.key, &p.slot);
-        }
-        result
-    }
-
-    /// Loads the keys a multi-key transaction misses, each under a load
-    /// slot registered before the read (so a flush meanwhile marks it
-    /// stale), those no other reader is loading in one store call.
-    async fn preload(&self, keys: Vec<Bytes>) -> Result<Vec<Preloaded>> {
-        let inner = &self.inner;
-        let slots: Vec<_> =
-            keys.iter().map(|k| inner.buffer.lock(inner.buffer.shard_of(k)).load_slot(k)).collect();
-        let idle: Vec<usize> = (0..keys.len()).filter(|&i| !slots[i].cell.initialized()).collect();
-        if idle.len() > 1 {
-            let asked: Vec<Bytes> = idle.iter().map(|&i| keys[i].clone()).collect();
-            let found = inner.load_many_from_store(&asked).await?;
-            for (i, value) in idle.into_iter().zip(found) {
-                // Another reader may have started on this slot meanwhile;
-                // then its value (read no earlier than ours) stands.
-                let _ = slots[i].cell.set(value);
-            }
-        }
-        let mut fresh = Vec::with_capacity(keys.len());
-        for (key, slot) in keys.into_iter().zip(slots) {
-            let value = slot.cell.get_or_try_init(|| inner.load_from_store(&key)).await?.clone();
-            fresh.push(Preloaded { key, slot, value });
-        }
-        Ok(fresh)
-    }
-
-    /// One attempt of [`transact_many`](Cache::transact_many), with every
-    /// shard of `keys` locked; nothing here awaits.
-    fn try_transact<R>(
-        &self,
-        keys: &[Bytes],
-        shards: &[usize],
-        loaded: &[Preloaded],
-        f: &mut impl FnMut(&mut Txn<'_>) -> Result<R>,
-    ) -> Result<Step<R>> {
-        let inner = &self.inner;
-        let guard_of = |s: usize| shards.binary_search(&s).unwrap_or_default();
-        let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer.lock(s)).collect();
-        let mut views = Vec::with_capacity(keys.len());
-        let mut missing = Vec::new();
-        for key in keys {
-            let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
-            let preloaded = loaded
-                .iter()
-                .find(|p| p.key == *key && !p.slot.is_stale())
-                .map(|p| p.value.clone());
-            match inner.take_view(shard, key, preloaded) {
-                Some(entry) => views.push((key, entry)),
-                None => missing.push(key.clone()),
-            }
-        }
-        if !missing.is_empty() {
-            for (key, entry) in views {
-                inner.put_view(&mut guards[guard_of(inner.buffer.shard_of(key))], key, entry, None);
-            }
-            return Ok(Step::Load(missing));
-        }
-        let views = views.into_iter().map(|(_, entry)| entry);
-        let now = unix_millis();
-        let mut slots: Vec<Slot> =
-            keys.iter().zip(views).map(|(k, v)| Slot::new(k.clone(), v, now)).collect();
-        let r = f(&mut Txn::new(&mut slots, now))?;
-        inner.drop_lazy_without_room(&mut slots);
-
-        let mut prepaid = Prepaid::default();
-        for (key, op) in slots.iter().filter_map(|s| Some((&s.key, s.op.as_ref()?))) {
-            let own = Pending::weight_of(key, op) as u64;
-            if own > inner.bound.max_bytes {
-                return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
-            }
-            inner.check_store(key, op)?;
-            prepaid.entries += 1;
-            prepaid.bytes += own;
-        }
-        if prepaid.entries == 0 {
-            for slot in slots {
-                inner.put_view(
-                    &mut guards[guard_of(inner.buffer.shard_of(&slot.key))],
-                    &slot.key,
-                    slot.now,
-                    None,
-                );
-            }
-            return Ok(Step::Done(r, Vec::new(), Durability::default()));
-        }
-        // Under every lock: shutdown takes them all after closing, so a
-        // transaction that writes after this check is wholly before the
-        // drain's mark.
-        inner.check_open()?;
-        if prepaid.bytes > inner.bound.max_bytes {
-            return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
-        }
-        if prepaid.entries > inner.bound.max_entries {
-            // It would wait for room that can never be there.
-            let limit = inner.bound.max_entries;
-            return Err(Error::TooManyKeys { keys: prepaid.entries, limit });
-        }
-        if let Err(bound) = inner.bound.try_reserve(prepaid.entries, prepaid.bytes) {
-            return Ok(Step::Full(bound));
-        }
-        // Two or more keys written: they reach the store together.
-        let group = (prepaid.entries > 1).then(|| {
-            let keys = slots
-                .iter()
-                .filter(|slot| slot.op.is_some())
-                .map(|slot| (inner.buffer.shard_of(&slot.key), crate::owned::own(&slot.key)))
-                .collect();
-            Arc::new(Group { keys })
-        });
-        let mut tickets = Vec::with_capacity(slots.len());
-        let mut durability = Durability::default();
-        let mut failed = None;
-        for slot in slots {
-            let s = inner.buffer.shard_of(&slot.key);
-            let shard = &mut guards[guard_of(s)];
-            let Some(op) = slot.op else {
-                inner.put_view(shard, &slot.key, slot.now, None);
-                continue;
-            };
-            // Copied once here: the buffer keeps the op and the view.
-            let op = op.into_owned();
-            let now = crate::owned::adopt(slot.now, &op);
-            let written = Written::of(&op);
-            let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
-            match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {
-                Ok(Attempt::Accepted((), ticket, durable)) => {
-                    inner.put_view(shard, &slot.key, now, Some(written));
-                    tickets.extend(ticket);
-                    if let Some(durable) = durable {
-                        durability.push(durable);
-                    }
-                }
-                Ok(_) => unreachable!("a prepaid write always finds room"),
-                // Only the log can refuse now (`Error::Log`); as for a single
-                // write, what was accepted stays accepted.
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        inner.bound.release(prepaid.entries, prepaid.bytes);
-        if let Some(group) = group {
-            // Even after a partial failure (the log refused a record), the
-            // ops that were accepted must reach the store.
-            tokio::spawn(flusher::flush_group(inner.clone(), group));
-        }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(Step::Done(r, tickets, durability)),
-        }
-    }
-}
-
-/// A key a multi-key transaction loaded, with the load's slot (whose stale
-/// flag says whether the store changed since).
-struct Preloaded {
-    key: Bytes,
-    slot: Arc<crate::buffer::LoadSlot>,
-    value: Option<Entry>,
-}
-
-/// How one attempt of a multi-key transaction ended.
-enum Step<R> {
-    /// Accepted; acknowledge once the log records are durable.
-    Done(R, Vec<Ticket>, Durability),
-    /// Keys that are not resident: load them, then try again.
-    Load(Vec<Bytes>),
-    /// No room for the writes: wait for it, then try again.
-    Full(BoundKind),
-}
-
-/// A writer's wait for room in a full buffer, across its retries.
-struct RoomWait<'a, S: Store> {
-    cache: &'a Cache<S>,
-    started: Instant,
-    /// Registered only once the buffer was found full (even creating the
-    /// waiter touches state shared by every writer), and before the retry
-    /// that precedes every wait, so room given back in between is not missed.
-    room: Option<Pin<Box<Notified<'a>>>>,
-    _waiting: Option<Waiting<'a>>,
-}
-
-impl<'a, S: Store> RoomWait<'a, S> {
-    fn new(cache: &'a Cache<S>) -> Self {
-        RoomWait { cache, started: Instant::now(), room: None, _waiting: None }
-    }
-
-    /// Called when `bound` had no room: hurries the workers, then returns
-    /// when the writer should try again, or the policy's error.
-    async fn wait(&mut self, bound: BoundKind) -> Result<()> {
-        let inner = &self.cache.inner;
-        // The bound is marked pressed; have the workers flush now.
-        for worker in inner.progress.workers.iter() {
-            worker.wake.notify_one();
-        }
-        let Some(registered) = self.room.as_mut() else {
-            self._waiting = Some(Waiting::start(&inner.bound));
-            self.room = Some(self.register());
-            return Ok(());
-        };
-        let limit = inner.bound.limit(bound);
-        let timeout = match inner.config.full_policy {
-            FullPolicy::Reject => return Err(Error::Full { bound, limit }),
-            FullPolicy::Block { timeout } => timeout,
-            FullPolicy::WriteThrough => inner.config.block_timeout,
-        };
-        if tokio::time::timeout_at(self.started + timeout, registered.as_mut()).await.is_err() {
-            return Err(Error::FullTimeout { bound, limit, waited: self.started.elapsed() });
-        }
-        // Woken: register afresh before the next try.
-        self.room = Some(self.register());
-        Ok(())
-    }
-
-    fn register(&self) -> Pin<Box<Notified<'a>>> {
-        let mut room = Box::pin(self.cache.inner.bound.room.notified());
-        room.as_mut().enable();
-        room
-    }
-}
-
-/// Writes a direct (write-through policy) write to the store, then finishes
-/// it in the buffer like a flushed one.
-async fn write_direct<S: Store>(
-    inner: Arc<Inner<S>>,
-    write: Write,
-    s: usize,
-    durable: Option<jotter_wal::Pending>,
-) -> Result<Ticket> {
-    let logged = match durable {
-        Some(durable) => log::durable(durable).await,
-        None => Ok(()),
-    };
-    let result = match logged {
-        // Not in the log: not acknowledged, so not sent either.
-        Err(e) => Err(e),
-        Ok(()) => {
-            let mut outcomes = [Outcome::Stored];
-            let deadline = Instant::now() + inner.config.block_timeout;
-            let mut rng = fastrand::Rng::new();
-            let sent = flusher::write_isolating(
-                &inner,
-                std::slice::from_ref(&write),
-                &mut outcomes,
-                &mut rng,
-                Some(deadline),
-            )
-            .await;
-            match (sent, &outcomes[0]) {
-                (Err(e), _) => Err(Error::Store(e)),
-                (Ok(()), Outcome::Dead { error, .. }) => {
-                    Err(Error::Store(StoreError::permanent(error.clone())))
-                }
-                (Ok(()), Outcome::Stored) => Ok(()),
-            }
-        }
-    };
-    {
-        let mut shard = inner.buffer.lock(s);
-        shard.direct_writes -= 1;
-        inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
-    }
-    // The worker may be waiting to publish a watermark past this write (a
-    // barrier), and writes of this key queued behind it may now go direct.
-    inner.progress.workers[inner.buffer.worker_of(s)].wake.notify_one();
-    inner.bound.room.notify_waiters();
-    result?;
-    Ok(Ticket::done(write.version, write.key))
-}
-
-/// A filter of every key `store` holds, listed once, page by page: the
-/// keys' hashes are kept (8 bytes each) until the count sizes the filter.
-async fn list_known_keys<S: Store>(store: &S) -> Result<crate::known_keys::KnownKeys> {
-    const PAGE: usize = 10_000;
-    let mut hashes = Vec::new();
-    let mut after: Option<Bytes> = None;
-    loop {
-        // Expiry 0: expired keys are listed too; they are still in the store
-        // until the sweep deletes them.
-        let page = store.keys(after.as_deref(), PAGE, 0).await?;
-        hashes.extend(page.iter().map(|k| crate::known_keys::key_hash(k)));
-        if page.len() < PAGE {
-            break;
-        }
-        after = page.last().cloned();
-    }
-    let known = crate::known_keys::KnownKeys::with_capacity(hashes.len() as u64);
-    for hash in hashes {
-        known.insert_hash(hash);
-    }
-    Ok(known)
-}
-
-/// Keeps a caller's own error from an engine closure and returns a
-/// stand-in engine error, which ends the write at once (nothing written);
-/// [`carried`] gives the caller's error back.
-/// The last key of a store listing that filled its `limit` (the store may
-/// hold more past it), or `None` if the listing reached the end.
-fn last_of_full(listed: &[Bytes], limit: usize) -> Option<Bytes> {
-    (listed.len() >= limit).then(|| listed.last().cloned()).flatten()
-}
-
-fn stand_in<E>(failed: &mut Option<E>, e: E) -> Error {
-    *failed = Some(e);
-    Error::Stopped
-}
-
-/// The result of a write whose closure may have failed with its own error.
-fn carried<T, E: From<Error>>(result: Result<T>, failed: Option<E>) -> std::result::Result<T, E> {
-    match (result, failed) {
-        (Ok(done), _) => Ok(done),
-        (Err(_), Some(e)) => Err(e),
-        (Err(e), None) => Err(e.into()),
-    }
-}
-
-/// A writer counted as waiting for room until it is dropped.
-struct Waiting<'a>(&'a crate::bound::Bound);
-
-impl<'a> Waiting<'a> {
-    fn start(bound: &'a crate::bound::Bound) -> Self {
-        bound.start_waiting();
-        Waiting(bound)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.stop_waiting();
-    }
 }
 
 impl<S: Store> Drop for Cache<S> {
@@ -1238,25 +572,8 @@ fn parse_i64(b: &[u8]) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Attempt;
     use crate::store::MemoryStore;
-
-    /// Versions restarting at zero (docs/DESIGN.md): after a restart whose wall clock went back (and with no log),
-    /// new writes must still be versioned above what the store holds, or the
-    /// store would refuse them as stale.
-    #[tokio::test(start_paused = true)]
-    async fn versions_stay_above_the_store_when_the_clock_goes_back() {
-        let store = MemoryStore::new();
-        let config = Cache::builder(store.clone()).config;
-        let first =
-            Cache::start_with_clock(store.clone(), config.clone(), || 1_000_000_000).await.unwrap();
-        first.put("k", "new").await.unwrap();
-        first.shutdown(Duration::from_secs(5)).await;
-
-        let behind = Cache::start_with_clock(store.clone(), config, || 1).await.unwrap();
-        behind.put("k", "newer").await.unwrap();
-        behind.flush().await.unwrap();
-        assert_eq!(store.snapshot()[&Bytes::from("k")], Value::from("newer"));
-    }
 
     fn put_op(v: &'static str) -> Op {
         Op::Put { value: Bytes::from_static(v.as_bytes()), expires_at: None }
@@ -1347,7 +664,7 @@ mod tests {
                 .flush_workers(2)
                 .flush_interval(Duration::from_millis(5))
                 .max_pending_entries(2)
-                .full_policy(FullPolicy::WriteThrough)
+                .full_policy(crate::FullPolicy::WriteThrough)
                 .dead_letter_after(1000)
                 .retry_backoff(Duration::from_secs(1), Duration::from_secs(1))
         };
@@ -1402,7 +719,7 @@ mod tests {
         let key = Bytes::from("board");
         let kept = |cache: &Cache<MemoryStore>| {
             let shard = cache.inner.buffer.lock(cache.inner.buffer.shard_of(&key));
-            match shard.entries.get(&key).and_then(crate::buffer::Queue::kept) {
+            match shard.queue(&key).and_then(crate::queue::Queue::kept) {
                 Some(Some(Entry { value: Value::Scores(m), .. })) => Arc::as_ptr(m) as usize,
                 other => panic!("no kept map: {other:?}"),
             }

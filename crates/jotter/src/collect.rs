@@ -39,7 +39,7 @@ impl<S: Store> Inner<S> {
         let pending = (0..self.buffer.shard_count())
             .filter_map(|s| {
                 let shard = self.buffer.lock(s);
-                shard.entries.values().filter_map(|q| q.front()).map(|p| p.first_version).min()
+                shard.oldest_first_version()
             })
             .min();
         pending.into_iter().chain(self.progress.dead.oldest_version()).min()

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use bytes::Bytes;
 pub use jotter_wal::Fsync;
 
-use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::log::LogConfig;
 use crate::retry::RetryPolicy;
@@ -111,7 +110,7 @@ impl Config {
 #[derive(Debug)]
 #[must_use]
 pub struct CacheBuilder<S> {
-    store: S,
+    pub(crate) store: S,
     pub(crate) config: Config,
 }
 
@@ -312,21 +311,7 @@ impl<S: Store> CacheBuilder<S> {
         self
     }
 
-    /// Checks the settings, reads the store's highest version (so versions
-    /// stay monotonic across restarts) and starts the flush workers.
-    ///
-    /// Must be called inside a tokio runtime.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Config`] naming a bad setting, or [`Error::Store`] if the
-    /// store cannot be read.
-    pub async fn build(self) -> Result<Cache<S>> {
-        self.validate()?;
-        Cache::start(self.store, self.config).await
-    }
-
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let c = &self.config;
         let bad = |key: &str, allowed: &str| Err(Error::Config(format!("{key} must be {allowed}")));
         if c.batch_size == 0 {

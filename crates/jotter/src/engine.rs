@@ -6,72 +6,34 @@
 //! a field increment) is atomic, and a read sees every write accepted
 //! before it (read your writes, docs/DESIGN.md). Nothing here awaits while holding a lock.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use quick_cache::Weighter;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::bound::Bound;
-use crate::buffer::{Buffer, Queue, Shard};
+use crate::buffer::Buffer;
+use crate::clean::{CleanCache, clean_cache};
 use crate::clock::{VersionClock, WallClock};
 use crate::config::{Config, FullPolicy, WriteMode};
 use crate::dead_letter::DeadLetters;
 use crate::error::{BoundKind, Error, Result};
 use crate::log::Log;
 use crate::memory::MemoryBudget;
-use crate::op::{Group, OP_OVERHEAD, Op, Pending};
-use crate::owned::own;
+use crate::op::{Group, Op, QueuedOp};
 use crate::rate::RateLimit;
+use crate::shard::{Next, Placed, Shard, Stamp};
 use crate::stats::{self, Counters};
 use crate::store::{Store, Write};
 use crate::ticket::{Progress, Ticket};
-use crate::value::Entry;
-use crate::view::{ViewDelta, Written};
-
-/// Clean entries: values the store already holds, or `None` for a key the
-/// store is known not to have. Evictable at will; the write buffer, not
-/// this cache, holds what is not yet stored.
-pub(crate) type CleanCache = quick_cache::sync::Cache<Bytes, Option<Entry>, CleanWeight>;
+use crate::view::ViewDelta;
 
 /// Clock ticks between two rounds of housekeeping, metrics and the log's
 /// checkpoint (20 × 5 ms = 100 ms).
 const HOUSEKEEPING_TICKS: u32 = 20;
-
-/// Bytes a clean entry accounts for beyond its key and value: what the
-/// process holds for it, measured (RSS of the server after 190,000 misses
-/// cached as absent, 16-byte keys: 149 bytes each, 133 beyond the key: the
-/// cache's slot and index, the key's copy and its shared header), plus
-/// for a value its allocation's header and rounding and its shared header.
-const CLEAN_OVERHEAD: u64 = 176;
-
-/// The clean cache, sized in bytes. Half of it is kept for entries seen
-/// once (quick_cache's default keeps 3 %): what a write-behind cache holds
-/// clean was mostly just written, and is read again soon after (read your
-/// writes), so recency matters more here than in a read cache, where the
-/// default guards against a scan flushing out the hot set.
-fn clean_cache(items: usize, bytes: u64) -> CleanCache {
-    let options = quick_cache::OptionsBuilder::new()
-        .estimated_items_capacity(items)
-        .weight_capacity(bytes)
-        .hot_allocation(0.5)
-        .build()
-        .expect("the clean cache's options are valid");
-    CleanCache::with_options(options, CleanWeight, Default::default(), Default::default())
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CleanWeight;
-
-impl Weighter<Bytes, Option<Entry>> for CleanWeight {
-    fn weight(&self, key: &Bytes, value: &Option<Entry>) -> u64 {
-        (key.len() + value.as_ref().map_or(0, Entry::weight)) as u64 + CLEAN_OVERHEAD
-    }
-}
 
 /// Everything the cache handle and the flush workers share.
 #[derive(Debug)]
@@ -125,6 +87,14 @@ pub(crate) struct Multi<'a> {
 pub(crate) struct Completed {
     pub weight: usize,
     pub lsn: Option<u64>,
+}
+
+/// Why [`Shard::accept`] refused an op in [`Inner::try_accept`].
+enum Refused {
+    /// No room; the op comes back for a direct write.
+    Full { bound: BoundKind, key_pending: bool, op: Op },
+    /// The log refused it.
+    Error(Error),
 }
 
 /// How a write attempt ended.
@@ -181,75 +151,6 @@ impl<S: Store> Inner<S> {
         }
     }
 
-    /// The key's current value as the buffer and the clean cache know it,
-    /// or `None` if the store must be asked. `loaded` stands in for the
-    /// clean cache with a value just loaded.
-    pub(crate) fn view(
-        &self,
-        shard: &Shard,
-        key: &Bytes,
-        loaded: Option<Option<Entry>>,
-    ) -> Option<Option<Entry>> {
-        let ops = shard.entries.get(key);
-        if let Some(kept) = ops.and_then(Queue::kept) {
-            return Some(kept.clone());
-        }
-        // Ops before the last whole one do not matter to the value.
-        let start = ops.and_then(|ops| {
-            ops.iter().enumerate().filter(|(_, p)| p.op.is_whole()).last().map(|(i, _)| i)
-        });
-        let mut value = match (start, loaded) {
-            (Some(_), _) => None,
-            (None, Some(base)) => base,
-            (None, None) => self.clean.get(key)?,
-        };
-        for pending in ops.into_iter().flat_map(|q| q.iter()).skip(start.unwrap_or(0)) {
-            value = pending.op.apply(value);
-        }
-        Some(value)
-    }
-
-    /// The key's current entry, as [`view`](Inner::view), but moved out of
-    /// the key's queue where it is kept: the caller changes it in place (no
-    /// copy of a large map) and gives it back with [`put_view`](Inner::put_view).
-    pub(crate) fn take_view(
-        &self,
-        shard: &mut Shard,
-        key: &Bytes,
-        loaded: Option<Option<Entry>>,
-    ) -> Option<Option<Entry>> {
-        if let Some(queue) = shard.entries.get_mut(key) {
-            if let Some(kept) = queue.take_kept() {
-                return Some(kept);
-            }
-            queue.view_rebuilt();
-        }
-        self.view(shard, key, loaded)
-    }
-
-    /// Keeps `entry` as the key's current entry, if the key has ops pending
-    /// (otherwise the clean cache is where it belongs, and has it), counting
-    /// it in the pending bound. `written`: the field write that produced it
-    /// from the kept entry, if that is how it came about.
-    pub(crate) fn put_view(
-        &self,
-        shard: &mut Shard,
-        key: &Bytes,
-        entry: Option<Entry>,
-        written: Option<Written>,
-    ) {
-        if let Some(queue) = shard.entries.get_mut(key) {
-            self.settle_view(queue.keep_view(entry, written));
-        }
-    }
-
-    /// Forgets the key's kept entry, and gives back what it counted.
-    pub(crate) fn forget_view(&self, shard: &mut Shard, key: &Bytes) {
-        if let Some(queue) = shard.entries.get_mut(key) {
-            self.settle_view(queue.drop_view().1);
-        }
-    }
-
     /// Takes or gives back in the pending bound what a kept view's bytes
     /// changed by. Taken even beyond the bound: the write it belongs to is
     /// already accepted.
@@ -269,85 +170,6 @@ impl<S: Store> Inner<S> {
         if let Some(memory) = &self.memory {
             memory.rebalance(&self.clean, self.bound.used().1);
         }
-    }
-
-    /// Runs `f` on the key's current value under its shard lock, loading
-    /// the value from the store first if it is not resident. However many
-    /// callers miss on one key at once, the store sees one load. With
-    /// `take`, the kept entry is moved to `f` (see [`take_view`](Inner::take_view)).
-    pub(crate) async fn with_view<R>(
-        &self,
-        key: &Bytes,
-        take: bool,
-        mut f: impl FnMut(&mut Shard, usize, Option<Entry>) -> R,
-    ) -> Result<R> {
-        let s = self.buffer.shard_of(key);
-        loop {
-            let slot = {
-                let mut shard = self.buffer.lock(s);
-                let view = if take {
-                    self.take_view(&mut shard, key, None)
-                } else {
-                    self.view(&shard, key, None)
-                };
-                match view {
-                    Some(value) => return Ok(f(&mut shard, s, value)),
-                    None => shard.load_slot(key),
-                }
-            };
-            let loaded = slot.cell.get_or_try_init(|| self.load_from_store(key)).await;
-            let mut shard = self.buffer.lock(s);
-            shard.finish_load(key, &slot);
-            let loaded = loaded?.clone();
-            // A flush of this key since the load began may have stored
-            // something newer than what was loaded: then load again.
-            if !slot.is_stale() {
-                self.clean.insert(own(key), loaded.clone());
-                let value = if take {
-                    self.take_view(&mut shard, key, Some(loaded))
-                } else {
-                    self.view(&shard, key, Some(loaded))
-                };
-                return Ok(f(&mut shard, s, value.flatten()));
-            }
-        }
-    }
-
-    /// Reads a key from the store, unless the known-keys filter says the
-    /// store cannot hold it.
-    pub(crate) async fn load_from_store(
-        &self,
-        key: &Bytes,
-    ) -> std::result::Result<Option<Entry>, crate::store::StoreError> {
-        if self.known.as_ref().is_some_and(|k| !k.may_contain(key)) {
-            return Ok(None);
-        }
-        self.counters.loaded();
-        self.guarded(self.store.load(key)).await
-    }
-
-    /// [`load_from_store`](Inner::load_from_store) for several keys, in one
-    /// store call for those the known-keys filter cannot rule out.
-    pub(crate) async fn load_many_from_store(
-        &self,
-        keys: &[Bytes],
-    ) -> std::result::Result<Vec<Option<Entry>>, crate::store::StoreError> {
-        let ask: Vec<usize> = (0..keys.len())
-            .filter(|&i| self.known.as_ref().is_none_or(|k| k.may_contain(&keys[i])))
-            .collect();
-        let mut entries = vec![None; keys.len()];
-        if ask.is_empty() {
-            return Ok(entries);
-        }
-        let asked: Vec<Bytes> = ask.iter().map(|&i| keys[i].clone()).collect();
-        for _ in &asked {
-            self.counters.loaded();
-        }
-        let found = self.guarded(self.store.load_many(&asked)).await?;
-        for (i, entry) in ask.into_iter().zip(found) {
-            entries[i] = entry;
-        }
-        Ok(entries)
     }
 
     /// Tries to accept `op` for `key` into the buffer, under the shard lock.
@@ -373,52 +195,57 @@ impl<S: Store> Inner<S> {
             self.check_open()?;
             self.check_store(key, &op)?;
         }
-        let own = Pending::weight_of(key, &op);
+        let own = QueuedOp::weight_of(key, &op);
         if own as u64 > self.bound.max_bytes {
             return Err(Error::TooLarge { size: own as u64, limit: self.bound.max_bytes });
         }
         let mode = self.config.mode_of(key);
         let worker = self.buffer.worker_of(s);
-        // One hash lookup on the hot path: a write to a pending key folds
-        // into its newest op or queues behind it without touching the index.
-        if let Some(ops) = shard.entries.get_mut(key) {
-            let (fold, entries, old_weight, new_weight) =
-                plan(ops, mode, key, &op, own, group.is_some());
-            let grow = new_weight.saturating_sub(old_weight) as u64;
-            if let Err(bound) = self.reserve(&mut prepaid, entries, grow) {
-                return Ok(Attempt::Full { bound, key_pending: true });
+        let mut durable = None;
+        let mut stamped = 0;
+        let accepted = shard.accept(key, mode, group.is_some(), op, own, |plan, op| {
+            if let Err(bound) = self.reserve(&mut prepaid, plan.entries, plan.grow()) {
+                return Err(Refused::Full { bound, key_pending: plan.pending, op });
             }
-            let (op, version, durable) = self.stamp_and_log(key, op, entries, grow)?;
-            let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
-            self.settle_view(place(ops, &mut shard.lsns, op, version, new_weight, lsn, fold));
-            if new_weight < old_weight {
-                self.bound.release(0, (old_weight - new_weight) as u64);
+            let (op, version, d) =
+                self.stamp_and_log(key, op, plan.entries, plan.grow()).map_err(Refused::Error)?;
+            let lsn = d.as_ref().map(jotter_wal::Pending::lsn);
+            durable = d;
+            stamped = version;
+            Ok(Stamp { op, version, lsn })
+        });
+        let placed = match accepted {
+            Ok(placed) => placed,
+            Err(Refused::Error(e)) => return Err(e),
+            Err(Refused::Full { bound, key_pending, op }) => {
+                if !key_pending && self.config.full_policy == FullPolicy::WriteThrough {
+                    return self.accept_direct(shard, s, key, op, result);
+                }
+                return Ok(Attempt::Full { bound, key_pending });
             }
-            if let Some(group) = group {
-                self.join_group(shard, s, key, group);
-            }
-            shard.accepted += 1;
-            self.rebalance_memory();
-            let ticket = Ticket { worker, version, key: key.clone(), done: false };
-            return Ok(Attempt::Accepted(result, Some(ticket), durable));
+        };
+        self.placed(s, &placed);
+        if let Some(group) = group
+            && shard.join_group(key, group)
+        {
+            self.progress.workers[worker].ready.fetch_sub(1, Ordering::AcqRel);
         }
-
-        if let Err(bound) = self.reserve(&mut prepaid, 1, own as u64) {
-            if self.config.full_policy == FullPolicy::WriteThrough {
-                return self.accept_direct(shard, s, key, op, result);
-            }
-            return Ok(Attempt::Full { bound, key_pending: false });
-        }
-        let (op, version, durable) = self.stamp_and_log(key, op, 1, own as u64)?;
-        let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
-        self.place_new(shard, s, key, op, version, own, lsn);
-        if let Some(group) = group {
-            self.join_group(shard, s, key, group);
-        }
-        shard.accepted += 1;
+        shard.count_accepted();
         self.rebalance_memory();
-        let ticket = Ticket { worker, version, key: key.clone(), done: false };
+        let ticket = Ticket { worker, version: stamped, key: key.clone(), done: false };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
+    }
+
+    /// Settles what accepting an op changed beyond its shard: the view's
+    /// bytes, what folding saved, and the worker's count of ready keys.
+    fn placed(&self, s: usize, placed: &Placed) {
+        self.settle_view(placed.view);
+        if placed.plan.shrink() > 0 {
+            self.bound.release(0, placed.plan.shrink());
+        }
+        if placed.readied {
+            self.mark_ready(self.buffer.worker_of(s), 1);
+        }
     }
 
     /// Drops the deletes of expired keys a transaction only read (see
@@ -431,7 +258,7 @@ impl<S: Store> Inner<S> {
             return;
         }
         let entries = lazy().count() as u64;
-        let bytes: u64 = lazy().map(|s| Pending::weight_of(&s.key, &Op::Delete) as u64).sum();
+        let bytes: u64 = lazy().map(|s| QueuedOp::weight_of(&s.key, &Op::Delete) as u64).sum();
         let (used_entries, used_bytes) = self.bound.used();
         let room = used_entries + entries <= self.bound.max_entries
             && used_bytes + bytes <= self.bound.max_bytes;
@@ -506,49 +333,6 @@ impl<S: Store> Inner<S> {
         Ok((op, version, durable))
     }
 
-    /// Queues the first op of a key that had nothing pending.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the op and its bookkeeping; a struct would only rename them"
-    )]
-    fn place_new(
-        &self,
-        shard: &mut Shard,
-        s: usize,
-        key: &Bytes,
-        op: Op,
-        version: u64,
-        weight: usize,
-        lsn: Option<u64>,
-    ) {
-        let key = own(key);
-        let hash = shard.entries.hash(&key);
-        shard.entries.insert(key, Queue::new(Pending::new(op, version, weight, lsn)));
-        if let Some(lsn) = lsn {
-            shard.lsns.insert(lsn);
-        }
-        shard.ready.insert(version, hash);
-        self.mark_ready(self.buffer.worker_of(s), 1);
-    }
-
-    /// Makes the key's newest op part of `group`. If it is also the front op
-    /// and waits for the worker, the group's task takes it over.
-    fn join_group(&self, shard: &mut Shard, s: usize, key: &Bytes, group: &Arc<Group>) {
-        let Some(ops) = shard.entries.get_mut(key) else { return };
-        let alone = ops.len() == 1;
-        let Some(back) = ops.back_mut() else { return };
-        back.group = Some(group.clone());
-        if alone && !back.in_flight() {
-            let first = back.first_version;
-            if shard.ready.remove(&first).is_some() {
-                let state = &self.progress.workers[self.buffer.worker_of(s)];
-                state.ready.fetch_sub(1, Ordering::AcqRel);
-            }
-            let key = shard.kept_key(key);
-            shard.grouped.insert(first, key);
-        }
-    }
-
     /// Puts a write read back from the log into the buffer as it was when
     /// accepted: same version, same folding. Its room is taken even beyond
     /// the bound (it was acknowledged; it must not be dropped).
@@ -561,20 +345,14 @@ impl<S: Store> Inner<S> {
         let s = self.buffer.shard_of(&key);
         let mut guard = self.buffer.lock(s);
         let shard = &mut *guard;
-        let own = Pending::weight_of(&key, &op);
+        let own = QueuedOp::weight_of(&key, &op);
         let mode = self.config.mode_of(&key);
-        if let Some(ops) = shard.entries.get_mut(&key) {
-            let (fold, entries, old_weight, new_weight) = plan(ops, mode, &key, &op, own, false);
-            self.bound.force_reserve(entries, new_weight.saturating_sub(old_weight) as u64);
-            let view = place(ops, &mut shard.lsns, op, version, new_weight, Some(lsn), fold);
-            self.settle_view(view);
-            if new_weight < old_weight {
-                self.bound.release(0, (old_weight - new_weight) as u64);
-            }
-        } else {
-            self.bound.force_reserve(1, own as u64);
-            self.place_new(shard, s, &key, op, version, own, Some(lsn));
-        }
+        let placed = shard.accept(&key, mode, false, op, own, |plan, op| {
+            self.bound.force_reserve(plan.entries, plan.grow());
+            Ok::<_, std::convert::Infallible>(Stamp { op, version, lsn: Some(lsn) })
+        });
+        let Ok(placed) = placed;
+        self.placed(s, &placed);
         self.clock.raise(version);
     }
 
@@ -585,9 +363,8 @@ impl<S: Store> Inner<S> {
     pub(crate) fn checkpoint_log(&self) {
         let Some(log) = &self.log else { return };
         let next = log.next_lsn();
-        let pending = (0..self.buffer.shard_count())
-            .filter_map(|s| self.buffer.lock(s).lsns.first().copied())
-            .min();
+        let pending =
+            (0..self.buffer.shard_count()).filter_map(|s| self.buffer.lock(s).lowest_lsn()).min();
         // Read after the scan: a letter leaves its shard's LSNs and enters
         // this floor under the shard lock the scan waits on.
         let held = self.progress.dead.held_floor();
@@ -624,14 +401,7 @@ impl<S: Store> Inner<S> {
             change: op.to_change(),
             expires_at: op.expires_at(),
         };
-        let ops = shard.entries.get_or_insert(key, || own(key));
-        let view = place(ops, &mut shard.lsns, op, version, 0, lsn, false);
-        self.settle_view(view);
-        if let Some(queued) = ops.back_mut() {
-            queued.set_in_flight();
-        }
-        shard.direct_writes += 1;
-        shard.accepted += 1;
+        self.settle_view(shard.place_direct(key, op, version, lsn));
         Ok(Attempt::Direct(result, write, s, durable))
     }
 
@@ -657,25 +427,18 @@ impl<S: Store> Inner<S> {
         stored: bool,
     ) -> Completed {
         // What the store holds for the key changes now.
-        shard.invalidate_load(key);
-        let nothing = Completed { weight: 0, lsn: None };
-        let Some(ops) = shard.entries.get_mut(key) else { return nothing };
-        if ops.front().is_none_or(|p| p.version != version || !p.in_flight()) {
-            debug_assert!(false, "completed op is not the key's front op in flight");
-            return nothing;
-        }
-        let Some(done) = ops.pop_front() else { return nothing };
-        if let Some(lsn) = done.first_lsn() {
-            shard.lsns.remove(&lsn);
-        }
+        let Some(done) = shard.finish_front(key, version) else {
+            return Completed { weight: 0, lsn: None };
+        };
+        let (left, kept) = shard.queue(key).map_or((0, false), |q| (q.len(), q.has_view()));
         if stored {
-            if ops.is_empty() && ops.has_view() {
+            if left == 0 && kept {
                 // The kept entry is exactly what the store now holds; the
                 // clean cache counts it from now on.
-                let (kept, delta) = ops.drop_view();
+                let (kept, delta) = shard.drop_view(key).unwrap_or_default();
                 self.settle_view(delta);
                 self.clean.insert(key.clone(), kept.flatten());
-            } else if ops.has_view() {
+            } else if kept {
                 // Reads are served from the kept entry; bringing the clean
                 // copy up to date would copy a large map for nothing. If
                 // the kept entry is ever dropped, the store is read again.
@@ -694,7 +457,7 @@ impl<S: Store> Inner<S> {
             // The store does not have this write: reads must not pretend
             // it does once it leaves the buffer.
             self.clean.remove(key);
-            let (_, delta) = ops.drop_view();
+            let (_, delta) = shard.drop_view(key).unwrap_or_default();
             self.settle_view(delta);
             // A field write queued behind a whole write was built on top of
             // it (a map that replaced a blob, a map after a delete). Without
@@ -702,39 +465,25 @@ impl<S: Store> Inner<S> {
             // vanish; reset the key with them instead, so the store and the
             // cache both show those fields alone.
             if done.op.is_whole()
-                && let Some(next) = ops.front_mut()
-                && let Op::Patch { reset: reset @ None, .. } = &mut next.op
+                && let Some((next_version, next_op)) = shard.reset_behind(key)
             {
-                *reset = Some(next.first_version);
                 // The log holds this op's writes without the reset: log the op
                 // as it now stands, so that a replay after a crash, folding it
                 // over them, rebuilds it with the reset. (Ordered keys keep
                 // every op apart, so there a copy would be a second write.)
                 if let Some(log) = &self.log
                     && self.config.mode_of(key) == WriteMode::Coalesce
-                    && let Err(e) = log.submit(key, next.version, &next.op)
+                    && let Err(e) = log.submit(key, next_version, next_op)
                 {
                     tracing::warn!(error = %e, "could not log a reset after a dead letter; a crash before the flush would lose it");
                 }
             }
         }
-        match ops.front() {
-            Some(next) if next.group.is_some() => {
-                let first = next.first_version;
-                let key = shard.kept_key(key);
-                shard.grouped.insert(first, key);
-            }
-            Some(next) => {
-                let first = next.first_version;
-                let hash = shard.entries.hash(key);
-                shard.ready.insert(first, hash);
-                self.mark_ready(self.buffer.worker_of(s), 1);
-            }
-            None => {
-                // A view taken out and never given back may still count.
-                if let Some(mut queue) = shard.entries.remove(key) {
-                    self.settle_view(queue.drop_view().1);
-                }
+        match shard.ready_next(key) {
+            Next::Ready => self.mark_ready(self.buffer.worker_of(s), 1),
+            Next::Grouped(group) => group.fronted.notify_one(),
+            Next::Gone(delta) => {
+                self.settle_view(delta);
                 // Listings learn that a key may have moved to the store.
                 self.buffer.departed();
             }
@@ -765,7 +514,7 @@ impl<S: Store> Inner<S> {
 
     /// Writes accepted since start, summed over the shards.
     pub(crate) fn accepted(&self) -> u64 {
-        (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted).sum()
+        (0..self.buffer.shard_count()).map(|s| self.buffer.lock(s).accepted()).sum()
     }
 
     /// Keeps the version clock near wall time until the cache stops, and
@@ -798,65 +547,4 @@ impl<S: Store> Inner<S> {
     pub(crate) fn check_open(&self) -> Result<()> {
         if self.closing.load(Ordering::Acquire) { Err(Error::ShuttingDown) } else { Ok(()) }
     }
-}
-
-/// How `op` would enter a key whose ops are `ops`: folded into the newest
-/// op (coalescing, and that op is not in flight) or queued as a new one;
-/// with the room that takes: `(fold, new entries, old bytes, new bytes)`.
-///
-/// An op of a multi-key transaction (`grouped`) never folds into an op of
-/// another transaction: the two groups would have to reach the store as
-/// one; it queues behind instead.
-fn plan(
-    ops: &Queue,
-    mode: WriteMode,
-    key: &Bytes,
-    op: &Op,
-    own: usize,
-    grouped: bool,
-) -> (bool, u64, usize, usize) {
-    let foldable = |p: &&Pending| {
-        mode == WriteMode::Coalesce && !p.in_flight() && !(grouped && p.group.is_some())
-    };
-    match ops.back().filter(foldable) {
-        Some(p) => {
-            let payload = p.weight() - key.len() - OP_OVERHEAD;
-            (true, 0, p.weight(), key.len() + OP_OVERHEAD + p.op.folded_weight(payload, op))
-        }
-        None => (false, 1, 0, own),
-    }
-}
-
-/// Folds a stamped op into the key's newest op, or queues it behind the
-/// others, as [`plan`] decided; the kept view, if any, follows the op (the
-/// caller settles what its bytes changed by).
-fn place(
-    ops: &mut Queue,
-    lsns: &mut BTreeSet<u64>,
-    op: Op,
-    version: u64,
-    weight: usize,
-    lsn: Option<u64>,
-    fold: bool,
-) -> ViewDelta {
-    let view = match ops.take_kept() {
-        Some(kept) => ops.keep_view(op.apply(kept), Some(Written::of(&op))),
-        None => ViewDelta::default(),
-    };
-    match ops.back_mut().filter(|_| fold) {
-        Some(p) => {
-            p.op.fold(op, version);
-            p.version = version;
-            p.set_weight(weight);
-            // The folded op keeps its first LSN: the log must keep every
-            // record from there until the folded op is stored.
-        }
-        None => {
-            ops.push_back(Pending::new(op, version, weight, lsn));
-            if let Some(lsn) = lsn {
-                lsns.insert(lsn);
-            }
-        }
-    }
-    view
 }

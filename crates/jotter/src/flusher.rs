@@ -162,19 +162,9 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
             let mut shard = inner.buffer.lock(s);
             let want = pass_share.min(limit - batch.writes.len());
             for _ in 0..want {
-                let Some((version, hash)) = shard.ready.pop_first() else { break };
-                let Some((key, ops)) = shard.entries.by_front(hash, version) else { continue };
-                let key = key.clone();
-                let Some(front) = ops.front_mut() else { continue };
-                front.set_in_flight();
-                let write = Write {
-                    version: front.version,
-                    change: front.op.to_change(),
-                    expires_at: front.op.expires_at(),
-                    key,
-                };
+                let Some((write, first_version)) = shard.take_ready() else { break };
                 batch.writes.push(write);
-                batch.origins.push(Origin { shard: s, first_version: front.first_version });
+                batch.origins.push(Origin { shard: s, first_version });
             }
         }
     }
@@ -289,7 +279,6 @@ pub(crate) async fn write_isolating<S: Store>(
 /// as in any batch (the rest of the group lands).
 pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group>) {
     let mut rng = fastrand::Rng::new();
-    let poll = inner.config.flush_interval.min(std::time::Duration::from_millis(2));
     loop {
         if let Some(batch) = take_group(&inner, &group) {
             tokio::select! {
@@ -305,8 +294,11 @@ pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group
             inner.bound.room.notify_waiters();
             return;
         }
+        // Woken when an older write of one of its keys is finished and one
+        // of its ops becomes the front op (the permit is kept if that
+        // happened since the look above).
         tokio::select! {
-            () = tokio::time::sleep(poll) => {}
+            () = group.fronted.notified() => {}
             () = inner.cancel.cancelled() => return,
         }
     }
@@ -315,34 +307,19 @@ pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group
 /// The group's ops, marked in flight, if every one of them is its key's
 /// front op; otherwise nothing is taken.
 fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
-    let mine = |p: &crate::op::Pending| {
-        !p.in_flight() && p.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, group))
-    };
     for (s, key) in &group.keys {
-        let shard = inner.buffer.lock(*s);
-        let front = shard.entries.get(key).and_then(|ops| ops.front());
-        if !front.is_some_and(mine) {
+        if !inner.buffer.lock(*s).fronts_group(key, group) {
             return None;
         }
     }
     // Nothing else takes a grouped front op, so they are still there.
     let mut batch = Batch::default();
     for (s, key) in &group.keys {
-        let mut shard = inner.buffer.lock(*s);
-        let shard = &mut *shard;
-        let Some(front) = shard.entries.get_mut(key).and_then(|ops| ops.front_mut()) else {
+        let Some((write, first_version)) = inner.buffer.lock(*s).take_grouped(key) else {
             continue;
         };
-        front.set_in_flight();
-        shard.grouped.remove(&front.first_version);
-        batch.writes.push(Write {
-            version: front.version,
-            change: front.op.to_change(),
-            expires_at: front.op.expires_at(),
-            key: key.clone(),
-        });
-        batch.origins.push(Origin { shard: *s, first_version: front.first_version });
-        shard.direct_writes += 1;
+        batch.writes.push(write);
+        batch.origins.push(Origin { shard: *s, first_version });
     }
     Some(batch)
 }
@@ -369,7 +346,7 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
             let write = &batch.writes[i];
             let stored = matches!(outcomes[i], Outcome::Stored);
             if direct {
-                shard.direct_writes -= 1;
+                shard.direct_done();
             }
             let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
             if let Outcome::Dead { error, attempts } = &outcomes[i] {

@@ -123,6 +123,7 @@
 mod bound;
 mod buffer;
 mod cache;
+mod clean;
 mod clock;
 mod collect;
 mod config;
@@ -131,6 +132,7 @@ mod engine;
 mod error;
 mod flusher;
 mod known_keys;
+mod listing;
 mod log;
 mod log_format;
 mod loggable;
@@ -140,27 +142,37 @@ mod outage;
 mod owned;
 mod pending_keys;
 mod pending_ops;
+mod probe;
+mod queue;
 mod rate;
+mod read;
 mod record;
 mod refusals;
 mod retry;
+mod room;
 mod score_map;
+mod shard;
+mod shutdown;
+mod start;
 mod stats;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tick;
 mod ticket;
+mod transaction;
 mod txn;
 mod value;
 mod view;
+mod write;
+mod write_through;
 
 /// The README's example, compiled as a doctest so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
-pub use cache::{Cache, Edit, ShutdownReport};
+pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use dead_letter::{DeadLetter, ReplayReport};
 pub use error::{BoundKind, Error, Result, Shape};
@@ -168,6 +180,7 @@ pub use log::Durability;
 pub use loggable::{LogKey, LogText};
 pub use outage::StoreState;
 pub use score_map::ScoreMap;
+pub use shutdown::ShutdownReport;
 pub use stats::Stats;
 pub use store::{
     Change, Faults, FieldChange, Listing, MemoryStore, Page, Store, StoreError, StoreErrorKind,

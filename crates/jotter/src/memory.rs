@@ -15,7 +15,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::engine::CleanCache;
+use crate::clean::CleanCache;
 
 /// Steps of the clean cache's capacity, as a fraction of `max_memory`.
 const STEPS: u64 = 64;

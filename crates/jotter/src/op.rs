@@ -200,12 +200,12 @@ fn field_weight(field: &[u8], value: Option<&FieldValue>) -> usize {
 /// would be its last record ever).
 const NO_LSN: u64 = u64::MAX;
 
-/// The bits of [`Pending::weight_and_flight`] that hold the weight.
+/// The bits of [`QueuedOp::weight_and_flight`] that hold the weight.
 const WEIGHT: usize = usize::MAX >> 1;
 
 /// One pending write in the buffer: an op and its bookkeeping.
 #[derive(Debug)]
-pub(crate) struct Pending {
+pub(crate) struct QueuedOp {
     pub op: Op,
     /// The version of the first write folded into this op: nothing at or
     /// after it is in the store yet, which is what barriers wait on.
@@ -236,12 +236,21 @@ pub(crate) struct Pending {
 #[derive(Debug)]
 pub(crate) struct Group {
     pub keys: Vec<(usize, Bytes)>,
+    /// Woken when one of its ops becomes its key's front op, so the group's
+    /// task tries again without polling.
+    pub fronted: tokio::sync::Notify,
 }
 
-impl Pending {
+impl Group {
+    pub(crate) fn new(keys: Vec<(usize, Bytes)>) -> Self {
+        Group { keys, fronted: tokio::sync::Notify::new() }
+    }
+}
+
+impl QueuedOp {
     /// A new op accepted now at `version`.
     pub(crate) fn new(op: Op, version: u64, weight: usize, lsn: Option<u64>) -> Self {
-        Pending {
+        QueuedOp {
             op,
             first_version: version,
             version,
@@ -355,7 +364,7 @@ mod tests {
 
     #[test]
     fn the_weight_and_the_in_flight_mark_share_a_word_without_mixing() {
-        let mut p = Pending::new(Op::Delete, 1, 1234, Some(7));
+        let mut p = QueuedOp::new(Op::Delete, 1, 1234, Some(7));
         assert_eq!((p.weight(), p.in_flight(), p.first_lsn()), (1234, false, Some(7)));
         p.set_in_flight();
         assert_eq!((p.weight(), p.in_flight()), (1234, true));
@@ -363,7 +372,7 @@ mod tests {
         assert_eq!((p.weight(), p.in_flight()), (usize::MAX >> 1, true));
         p.set_weight(5);
         assert_eq!((p.weight(), p.in_flight()), (5, true));
-        assert_eq!(Pending::new(Op::Delete, 1, 0, None).first_lsn(), None);
+        assert_eq!(QueuedOp::new(Op::Delete, 1, 0, None).first_lsn(), None);
     }
 
     #[test]

@@ -28,7 +28,6 @@
 //! that fail because the store is unavailable never count toward
 //! dead-lettering.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -36,16 +35,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::engine::Inner;
-use crate::store::{Store, StoreError};
-
-/// How often the store is probed while it is unavailable.
-pub(crate) const PROBE_EVERY: Duration = Duration::from_secs(1);
-
-/// How long one probe may take before it counts as unanswered: a connect
-/// into a black hole is given up after this, while a store that sets
-/// itself up on its first answer (migrations) has time to.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+use crate::store::StoreError;
 
 /// How often an ongoing outage is logged again.
 pub(crate) const LOG_EVERY: Duration = Duration::from_secs(30);
@@ -155,12 +145,12 @@ impl StoreHealth {
     }
 
     /// Waits until the store is unavailable.
-    async fn wait_down(&self) {
+    pub(crate) async fn wait_down(&self) {
         let mut rx = self.watch.subscribe();
         let _ = rx.wait_for(|up| !*up).await;
     }
 
-    fn set_probing(&self, probing: bool) {
+    pub(crate) fn set_probing(&self, probing: bool) {
         if let Some(d) = self.down.lock().as_mut() {
             d.probing = probing;
         }
@@ -168,7 +158,7 @@ impl StoreHealth {
 
     /// A probe failed: keeps its error, and logs the outage again if
     /// [`LOG_EVERY`] has passed since the last line.
-    fn still_down(&self, error: String, pending: u64, oldest: Option<Duration>) {
+    pub(crate) fn still_down(&self, error: String, pending: u64, oldest: Option<Duration>) {
         let mut down = self.down.lock();
         let Some(d) = down.as_mut() else { return };
         d.error = error;
@@ -186,7 +176,7 @@ impl StoreHealth {
     }
 
     /// Closes the circuit: the store answers again.
-    fn recover(&self, pending: u64) {
+    pub(crate) fn recover(&self, pending: u64) {
         let Some(d) = self.down.lock().take() else { return };
         tracing::info!(
             unavailable_for_ms = u64::try_from(d.began.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -226,70 +216,4 @@ impl StoreHealth {
 fn publish(up: bool, lasted: Duration) {
     metrics::gauge!("jotter_store_up").set(if up { 1.0 } else { 0.0 });
     metrics::gauge!("jotter_store_unavailable_seconds").set(lasted.as_secs_f64());
-}
-
-impl<S: Store> Inner<S> {
-    /// Runs a read of the store through the circuit: refused at once while
-    /// the store is unavailable, and opening the circuit if it finds the
-    /// store unavailable.
-    pub(crate) async fn guarded<T>(
-        &self,
-        call: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        if let Some(refused) = self.health.refusal() {
-            return Err(refused);
-        }
-        let result = call.await;
-        if let Err(e) = &result
-            && e.is_unavailable()
-        {
-            self.health.trip(e, self.bound.used().0);
-        }
-        result
-    }
-}
-
-/// The prober: while the store is unavailable, asks once a second whether
-/// it is back; when it is, raises the version clock above the store's
-/// highest version (a start without the store, or another writer during
-/// the outage, may have left it below) and closes the circuit. Runs until
-/// the cache stops.
-pub(crate) async fn probe<S: Store>(inner: Arc<Inner<S>>) {
-    let health = &inner.health;
-    loop {
-        tokio::select! {
-            () = health.wait_down() => {}
-            () = inner.cancel.cancelled() => return,
-        }
-        while !health.is_up() {
-            tokio::select! {
-                () = tokio::time::sleep(PROBE_EVERY) => {}
-                () = inner.cancel.cancelled() => return,
-            }
-            health.set_probing(true);
-            metrics::counter!("jotter_store_probes_total").increment(1);
-            let answer = tokio::time::timeout(PROBE_TIMEOUT, async {
-                inner.store.probe().await?;
-                inner.store.max_version().await
-            })
-            .await;
-            let pending = inner.bound.used().0;
-            match answer {
-                Ok(Ok(max)) => {
-                    // Before any batch goes: a write versioned from now on
-                    // is newer than everything the store holds.
-                    inner.clock.raise(max);
-                    health.recover(pending);
-                }
-                Ok(Err(e)) => {
-                    health.still_down(e.message().to_owned(), pending, inner.oldest_pending())
-                }
-                Err(_) => health.still_down(
-                    format!("the probe got no answer within {PROBE_TIMEOUT:?}"),
-                    pending,
-                    inner.oldest_pending(),
-                ),
-            }
-        }
-    }
 }

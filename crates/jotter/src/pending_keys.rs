@@ -12,7 +12,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
-use crate::buffer::Queue;
+use crate::queue::Queue;
 
 #[derive(Debug)]
 struct Node {
@@ -131,10 +131,10 @@ impl PendingKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::op::{Op, Pending};
+    use crate::op::{Op, QueuedOp};
 
     fn queue(version: u64) -> Queue {
-        Queue::new(Pending::new(Op::Delete, version, 0, None))
+        Queue::new(QueuedOp::new(Op::Delete, version, 0, None))
     }
 
     #[test]

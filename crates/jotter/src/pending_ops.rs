@@ -9,14 +9,14 @@
 
 use std::collections::VecDeque;
 
-use crate::op::Pending;
+use crate::op::QueuedOp;
 
 #[derive(Debug, Default)]
 pub(crate) enum Ops {
     #[default]
     Empty,
-    One(Pending),
-    Many(VecDeque<Pending>),
+    One(QueuedOp),
+    Many(VecDeque<QueuedOp>),
 }
 
 impl Ops {
@@ -28,11 +28,12 @@ impl Ops {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub(crate) fn front(&self) -> Option<&Pending> {
+    pub(crate) fn front(&self) -> Option<&QueuedOp> {
         match self {
             Ops::Empty => None,
             Ops::One(p) => Some(p),
@@ -40,7 +41,7 @@ impl Ops {
         }
     }
 
-    pub(crate) fn front_mut(&mut self) -> Option<&mut Pending> {
+    pub(crate) fn front_mut(&mut self) -> Option<&mut QueuedOp> {
         match self {
             Ops::Empty => None,
             Ops::One(p) => Some(p),
@@ -48,7 +49,7 @@ impl Ops {
         }
     }
 
-    pub(crate) fn back(&self) -> Option<&Pending> {
+    pub(crate) fn back(&self) -> Option<&QueuedOp> {
         match self {
             Ops::Empty => None,
             Ops::One(p) => Some(p),
@@ -56,7 +57,7 @@ impl Ops {
         }
     }
 
-    pub(crate) fn back_mut(&mut self) -> Option<&mut Pending> {
+    pub(crate) fn back_mut(&mut self) -> Option<&mut QueuedOp> {
         match self {
             Ops::Empty => None,
             Ops::One(p) => Some(p),
@@ -64,7 +65,7 @@ impl Ops {
         }
     }
 
-    pub(crate) fn push_back(&mut self, op: Pending) {
+    pub(crate) fn push_back(&mut self, op: QueuedOp) {
         match std::mem::take(self) {
             Ops::Empty => *self = Ops::One(op),
             Ops::One(first) => *self = Ops::Many(VecDeque::from([first, op])),
@@ -75,7 +76,7 @@ impl Ops {
         }
     }
 
-    pub(crate) fn pop_front(&mut self) -> Option<Pending> {
+    pub(crate) fn pop_front(&mut self) -> Option<QueuedOp> {
         match std::mem::take(self) {
             Ops::Empty => None,
             Ops::One(p) => Some(p),
@@ -93,8 +94,8 @@ impl Ops {
     }
 
     /// The ops, oldest first.
-    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &Pending> + Clone {
-        let (a, b): (&[Pending], &[Pending]) = match self {
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &QueuedOp> + Clone {
+        let (a, b): (&[QueuedOp], &[QueuedOp]) = match self {
             Ops::Empty => (&[], &[]),
             Ops::One(p) => (std::slice::from_ref(p), &[]),
             Ops::Many(q) => q.as_slices(),
@@ -108,8 +109,8 @@ mod tests {
     use super::*;
     use crate::op::Op;
 
-    fn op(version: u64) -> Pending {
-        Pending::new(Op::Delete, version, 0, None)
+    fn op(version: u64) -> QueuedOp {
+        QueuedOp::new(Op::Delete, version, 0, None)
     }
 
     fn versions(ops: &Ops) -> Vec<u64> {
@@ -137,7 +138,7 @@ mod tests {
     #[test]
     fn one_op_costs_no_more_room_than_it_takes() {
         // The inline op must not grow the key's slot past the op itself.
-        assert_eq!(std::mem::size_of::<Ops>(), std::mem::size_of::<Pending>());
+        assert_eq!(std::mem::size_of::<Ops>(), std::mem::size_of::<QueuedOp>());
     }
 }
 
@@ -148,7 +149,7 @@ mod sizes {
     /// the node into the allocator's next size class.
     #[test]
     fn a_pending_op_stays_within_112_bytes() {
-        assert!(std::mem::size_of::<crate::op::Pending>() <= 112);
-        assert!(std::mem::size_of::<crate::buffer::Queue>() <= 120);
+        assert!(std::mem::size_of::<crate::op::QueuedOp>() <= 112);
+        assert!(std::mem::size_of::<crate::queue::Queue>() <= 120);
     }
 }

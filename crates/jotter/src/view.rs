@@ -15,7 +15,6 @@
 //! bytes are taken even beyond the bound, and the next write waits or is
 //! refused as the full policy says.
 
-use crate::buffer::Queue;
 use crate::op::Op;
 use crate::value::{ENTRY_OVERHEAD, Entry, Value};
 
@@ -64,33 +63,21 @@ pub(crate) struct View {
     writes: usize,
 }
 
-impl Queue {
-    /// The kept entry, if there is one.
-    pub(crate) fn kept(&self) -> Option<&Option<Entry>> {
-        self.view.as_ref()?.entry.as_ref()
+impl View {
+    /// The kept entry, unless a writer has it.
+    pub(crate) fn entry(&self) -> Option<&Option<Entry>> {
+        self.entry.as_ref()
     }
 
-    /// Whether an entry is kept.
-    pub(crate) fn has_view(&self) -> bool {
-        self.kept().is_some()
+    /// Moves the kept entry out; it stays counted.
+    pub(crate) fn take(&mut self) -> Option<Option<Entry>> {
+        self.entry.take()
     }
 
-    /// Moves the kept entry out for a writer to change in place; it stays
-    /// counted until [`keep_view`](Queue::keep_view) or
-    /// [`drop_view`](Queue::drop_view).
-    pub(crate) fn take_kept(&mut self) -> Option<Option<Entry>> {
-        self.view.as_mut()?.entry.take()
-    }
-
-    /// Keeps `entry` as the key's view; `written` is the field write that
-    /// produced it from the previous view (for the cheap, upper-bound count
-    /// of a map).
-    pub(crate) fn keep_view(
-        &mut self,
-        entry: Option<Entry>,
-        written: Option<Written>,
-    ) -> ViewDelta {
-        let view = self.view.get_or_insert_default();
+    /// Keeps `entry`; `written` is the field write that produced it from
+    /// the previous view (for the cheap, upper-bound count of a map).
+    pub(crate) fn keep(&mut self, entry: Option<Entry>, written: Option<Written>) -> ViewDelta {
+        let view = self;
         let before = view.weight;
         let after = match (&entry, written) {
             (Some(Entry { value: Value::Hash(_) | Value::Scores(_), .. }), Some(op))
@@ -116,20 +103,15 @@ impl Queue {
         ViewDelta { before, after }
     }
 
-    /// Marks the view as rebuilt (from the clean copy and the ops) rather
-    /// than kept: the next [`keep_view`](Queue::keep_view) weighs it exactly.
-    pub(crate) fn view_rebuilt(&mut self) {
-        if let Some(view) = &mut self.view {
-            view.writes = usize::MAX;
-        }
+    /// Marks the view as rebuilt rather than kept: the next
+    /// [`keep`](View::keep) weighs it exactly.
+    pub(crate) fn rebuilt(&mut self) {
+        self.writes = usize::MAX;
     }
 
-    /// Forgets the key's view (if any): it is no longer counted.
-    pub(crate) fn drop_view(&mut self) -> (Option<Option<Entry>>, ViewDelta) {
-        match self.view.take() {
-            Some(view) => (view.entry, ViewDelta { before: view.weight, after: 0 }),
-            None => (None, ViewDelta::default()),
-        }
+    /// The view given up: its entry, and the bytes it no longer counts.
+    pub(crate) fn dropped(self) -> (Option<Option<Entry>>, ViewDelta) {
+        (self.entry, ViewDelta { before: self.weight, after: 0 })
     }
 }
 
@@ -152,22 +134,17 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::op::Pending;
-
-    fn queue() -> Queue {
-        Queue::new(Pending::new(Op::Delete, 1, 0, None))
-    }
 
     #[test]
     fn a_blob_view_of_the_ops_own_bytes_counts_only_itself() {
         let value = Bytes::from(vec![b'v'; 1000]);
         let op = Op::Put { value: value.clone(), expires_at: None };
-        let mut q = queue();
-        let shared = q.keep_view(Some(Entry::new(Value::Blob(value))), Some(Written::of(&op)));
+        let mut q = View::default();
+        let shared = q.keep(Some(Entry::new(Value::Blob(value))), Some(Written::of(&op)));
         assert_eq!(shared, ViewDelta { before: 0, after: ENTRY_OVERHEAD });
         let copy = Value::Blob(Bytes::from(vec![b'v'; 1000]));
-        let apart = q.keep_view(Some(Entry::new(copy)), Some(Written::of(&op)));
+        let apart = q.keep(Some(Entry::new(copy)), Some(Written::of(&op)));
         assert_eq!(apart, ViewDelta { before: ENTRY_OVERHEAD, after: 1000 + ENTRY_OVERHEAD });
-        assert_eq!(q.drop_view().1, ViewDelta { before: 1000 + ENTRY_OVERHEAD, after: 0 });
+        assert_eq!(q.dropped().1, ViewDelta { before: 1000 + ENTRY_OVERHEAD, after: 0 });
     }
 }

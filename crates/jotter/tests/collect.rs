@@ -5,10 +5,13 @@
 //! engine's horizon never passes a write it still holds.
 #![cfg(feature = "sqlite")]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use common::cache_with;
 use jotter::{
     Cache, Change, Entry, FieldChange, FieldValue, MapKind, MemoryStore, SqliteStore, Store,
     StoreError, Value, Write,
@@ -159,12 +162,11 @@ impl Store for Down {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_horizon_never_passes_a_write_the_engine_still_holds() {
     let store = Down::default();
-    let cache = Cache::builder(store.clone())
-        .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .collect_bookkeeping(Duration::ZERO, Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+            .collect_bookkeeping(Duration::ZERO, Duration::from_millis(10))
+    })
+    .await;
     cache.put("held", "v").await.unwrap();
     // Versions are wall-clock microseconds above 12 bits of counter.
     let after_put = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;

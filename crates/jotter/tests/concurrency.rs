@@ -3,26 +3,28 @@
 //! a barrier passes, the store must hold exactly what the cache shows for
 //! every key (convergence), with nothing lost or regressed.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jotter::{Cache, FieldValue, MapKind, MemoryStore};
+use common::cache_with;
+use jotter::{FieldValue, MapKind, MemoryStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_writers_converge() {
     let store = MemoryStore::new();
     store.faults().redeliver(42, 0.2);
     let cache = Arc::new(
-        Cache::builder(store.clone())
-            .batch_size(16)
-            .flush_workers(3)
-            .flush_interval(Duration::from_millis(2))
-            .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
-            .max_pending_entries(64)
-            .build()
-            .await
-            .unwrap(),
+        cache_with(&store, |b| {
+            b.batch_size(16)
+                .flush_workers(3)
+                .flush_interval(Duration::from_millis(2))
+                .retry_backoff(Duration::from_millis(1), Duration::from_millis(5))
+                .max_pending_entries(64)
+        })
+        .await,
     );
     let writers: Vec<_> = (0..8u64)
         .map(|t| {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Recording, blob};
+use common::{Recording, blob, cache_flushing_every, cache_with};
 use jotter::{
     BoundKind, Cache, Change, Edit, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value,
     WriteMode,
@@ -37,13 +37,10 @@ async fn a_hundred_updates_of_one_key_are_one_store_write() {
 #[tokio::test(start_paused = true)]
 async fn a_batch_goes_when_full_or_when_its_oldest_write_is_old_enough() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .batch_size(10)
-        .flush_interval(Duration::from_secs(1))
-        .flush_workers(1)
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.batch_size(10).flush_interval(Duration::from_secs(1)).flush_workers(1)
+    })
+    .await;
 
     for i in 0..10 {
         cache.put(key(i), "v").await.unwrap();
@@ -64,11 +61,7 @@ async fn a_batch_goes_when_full_or_when_its_oldest_write_is_old_enough() {
 #[tokio::test(start_paused = true)]
 async fn reads_see_the_newest_write_while_the_store_is_down() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(10)).await;
     // A counter's current value must be known before it can be
     // incremented: this one is resident (a miss would need the store).
     cache.incr("n", 2).await.unwrap();
@@ -92,12 +85,11 @@ async fn reads_see_the_newest_write_while_the_store_is_down() {
 #[tokio::test(start_paused = true)]
 async fn a_down_store_is_probed_with_growing_back_off_not_hammered() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .retry_backoff(Duration::from_millis(100), Duration::from_secs(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.flush_interval(Duration::from_millis(10))
+            .retry_backoff(Duration::from_millis(100), Duration::from_secs(10))
+    })
+    .await;
     store.inner.faults().fail_next_writes(u64::MAX);
     cache.put("a", "1").await.unwrap();
     tokio::time::sleep(Duration::from_secs(60)).await;
@@ -136,8 +128,7 @@ async fn put_then_delete_and_delete_then_put_in_one_window_keep_their_order() {
 async fn mixed_puts_and_deletes_travel_in_one_full_batch() {
     // Batches must not be cut at every put/delete switch (docs/DESIGN.md, "shrinking batches").
     let store = Recording::new();
-    let cache =
-        Cache::builder(store.clone()).batch_size(100).flush_workers(1).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.batch_size(100).flush_workers(1)).await;
     for i in 0..100 {
         if i % 2 == 0 {
             cache.put(key(i), "v").await.unwrap();
@@ -154,11 +145,7 @@ async fn a_write_while_its_key_is_in_flight_is_not_lost() {
     // Lost update in flight (docs/DESIGN.md): the key must not be marked clean when the
     // older in-flight write is acknowledged.
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(10)).await;
     store.pause();
     cache.put("k", "v1").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -181,13 +168,7 @@ async fn a_load_that_returns_after_a_newer_write_is_flushed_is_not_installed() {
     seed.put("k", "old").await.unwrap();
     seed.shutdown(Duration::from_secs(5)).await;
 
-    let cache = Arc::new(
-        Cache::builder(store.clone())
-            .flush_interval(Duration::from_millis(10))
-            .build()
-            .await
-            .unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_millis(10)).await);
     let reader = tokio::spawn({
         let cache = cache.clone();
         async move { cache.get("k").await.unwrap() }
@@ -227,13 +208,8 @@ async fn a_hundred_readers_of_one_missing_key_cause_one_load() {
 #[tokio::test(start_paused = true)]
 async fn one_refused_key_is_dead_lettered_and_the_rest_of_its_batch_lands() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_workers(1)
-        .batch_size(1000)
-        .dead_letter_after(3)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.flush_workers(1).batch_size(1000).dead_letter_after(3)).await;
     store.inner.faults().reject_key("bad");
     for i in 0..50 {
         cache.put(key(i), "v").await.unwrap();
@@ -265,7 +241,7 @@ async fn one_refused_key_is_dead_lettered_and_the_rest_of_its_batch_lands() {
 #[tokio::test(start_paused = true)]
 async fn dead_letters_that_fail_again_stay_until_purged() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone()).dead_letter_after(1).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.dead_letter_after(1)).await;
     store.faults().reject_key("bad");
     cache.put("bad", "x").await.unwrap();
     cache.flush().await.unwrap();
@@ -280,13 +256,12 @@ async fn dead_letters_that_fail_again_stay_until_purged() {
 #[tokio::test(start_paused = true)]
 async fn the_entry_bound_is_exact_and_reject_names_it() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(10)
-        .full_policy(FullPolicy::Reject)
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.max_pending_entries(10)
+            .full_policy(FullPolicy::Reject)
+            .flush_interval(Duration::from_millis(10))
+    })
+    .await;
     store.pause();
     for i in 0..10 {
         cache.put(key(i), "v").await.unwrap();
@@ -307,12 +282,8 @@ async fn the_entry_bound_is_exact_and_reject_names_it() {
 #[tokio::test(start_paused = true)]
 async fn the_byte_bound_is_exact() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .max_pending_bytes(4096)
-        .full_policy(FullPolicy::Reject)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.max_pending_bytes(4096).full_policy(FullPolicy::Reject)).await;
     store.pause();
     let mut accepted = 0u64;
     while cache.put(format!("key-{accepted}"), vec![b'x'; 100]).await.is_ok() {
@@ -332,13 +303,12 @@ async fn the_byte_bound_is_exact() {
 async fn block_waits_for_room_then_times_out() {
     let store = Recording::new();
     let cache = Arc::new(
-        Cache::builder(store.clone())
-            .max_pending_entries(2)
-            .full_policy(FullPolicy::Block { timeout: Duration::from_secs(2) })
-            .flush_interval(Duration::from_millis(10))
-            .build()
-            .await
-            .unwrap(),
+        cache_with(&store, |b| {
+            b.max_pending_entries(2)
+                .full_policy(FullPolicy::Block { timeout: Duration::from_secs(2) })
+                .flush_interval(Duration::from_millis(10))
+        })
+        .await,
     );
     store.pause();
     cache.put("a", "1").await.unwrap();
@@ -362,13 +332,12 @@ async fn block_waits_for_room_then_times_out() {
 #[tokio::test(start_paused = true)]
 async fn write_through_policy_sends_the_write_itself_when_full() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(1)
-        .full_policy(FullPolicy::WriteThrough)
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.max_pending_entries(1)
+            .full_policy(FullPolicy::WriteThrough)
+            .flush_interval(Duration::from_secs(3600))
+    })
+    .await;
     cache.put("a", "1").await.unwrap(); // fills the buffer
     let ticket = cache.put("b", "2").await.unwrap(); // goes straight to the store
     assert_eq!(store.inner.snapshot().get(&Bytes::from("b")), Some(&blob("2")));
@@ -383,11 +352,7 @@ async fn write_through_policy_sends_the_write_itself_when_full() {
 #[tokio::test(start_paused = true)]
 async fn put_through_returns_once_the_store_has_the_write() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     cache.put("behind", "1").await.unwrap();
     cache.put_through("now", "2").await.unwrap();
     assert_eq!(store.snapshot().get(&Bytes::from("now")), Some(&blob("2")));
@@ -398,9 +363,7 @@ async fn put_through_returns_once_the_store_has_the_write() {
 #[tokio::test(start_paused = true)]
 async fn a_ticket_resolves_when_its_write_is_stored() {
     let store = MemoryStore::new();
-    let cache = Arc::new(
-        Cache::builder(store.clone()).flush_interval(Duration::from_secs(1)).build().await.unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_secs(1)).await);
     let ticket = cache.put("k", "v").await.unwrap();
     let waiter = tokio::spawn({
         let cache = cache.clone();
@@ -415,11 +378,7 @@ async fn a_ticket_resolves_when_its_write_is_stored() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_drains_and_then_refuses_writes() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     for i in 0..1000 {
         cache.put(key(i), "v").await.unwrap();
     }
@@ -446,7 +405,7 @@ async fn shutdown_with_the_store_down_reports_what_is_left() {
 #[tokio::test(start_paused = true)]
 async fn ordered_keyspace_sends_every_write_in_order() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone()).ordered_keyspace("events:").build().await.unwrap();
+    let cache = cache_with(&store, |b| b.ordered_keyspace("events:")).await;
     for i in 0..5 {
         cache.put("events:sensor-7", i.to_string()).await.unwrap();
         cache.put("counter", i.to_string()).await.unwrap();
@@ -469,7 +428,7 @@ async fn ordered_keyspace_sends_every_write_in_order() {
 #[tokio::test(start_paused = true)]
 async fn ordered_mode_applies_to_every_key() {
     let store = Recording::new();
-    let cache = Cache::builder(store.clone()).mode(WriteMode::Ordered).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.mode(WriteMode::Ordered)).await;
     for i in 0..3 {
         cache.put("k", i.to_string()).await.unwrap();
     }
@@ -554,13 +513,9 @@ async fn modify_is_an_atomic_read_modify_write() {
 #[tokio::test(start_paused = true)]
 async fn the_rate_limit_paces_the_backlog() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .max_store_writes_per_sec(1000)
-        .batch_size(100)
-        .flush_workers(1)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.max_store_writes_per_sec(1000).batch_size(100).flush_workers(1))
+            .await;
     for i in 0..5000 {
         cache.put(key(i), "v").await.unwrap();
     }

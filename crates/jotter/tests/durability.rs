@@ -3,20 +3,22 @@
 //! drained shutdown leaves nothing to replay, and one process owns a log.
 //! (`crash.rs` does the same with `kill -9` of a real process.)
 
+mod common;
+
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::cache_with;
 use jotter::{Cache, Fsync, MemoryStore, Value};
 
 async fn open(store: &MemoryStore, dir: &std::path::Path) -> Cache<MemoryStore> {
-    Cache::builder(store.clone())
-        .log(dir, Fsync::Always)
-        .flush_interval(Duration::from_millis(10))
-        .retry_backoff(Duration::from_millis(5), Duration::from_millis(50))
-        .dead_letter_after(1)
-        .build()
-        .await
-        .unwrap()
+    cache_with(store, |b| {
+        b.log(dir, Fsync::Always)
+            .flush_interval(Duration::from_millis(10))
+            .retry_backoff(Duration::from_millis(5), Duration::from_millis(50))
+            .dead_letter_after(1)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -169,12 +171,7 @@ async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
     assert!(message.contains(&name), "names the file: {message}");
     assert!(message.contains("salvage"), "says how to proceed: {message}");
 
-    let cache = Cache::builder(store.clone())
-        .log(dir.path(), Fsync::Always)
-        .log_salvage(true)
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| b.log(dir.path(), Fsync::Always).log_salvage(true)).await;
     cache.flush().await.unwrap();
     let kept = store.snapshot().len();
     assert!(kept > 0 && kept < 50, "kept what precedes the damage: {kept}");

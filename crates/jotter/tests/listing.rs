@@ -4,11 +4,14 @@
 //! held open while a flush completes) and once at random (listings racing
 //! writes, renames, deletes and field writes, flushed all the time).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::{cache_flushing_every, cache_with};
 use jotter::{Cache, FieldValue, Listing, MemoryStore, Page, Store, StoreError, Write};
 use tokio::sync::Semaphore;
 
@@ -67,13 +70,7 @@ async fn list_all<S: Store>(cache: &Cache<S>, page: usize) -> BTreeSet<Bytes> {
 #[tokio::test]
 async fn a_key_flushed_while_the_store_lists_is_listed() {
     let store = SlowListing::default();
-    let cache = Arc::new(
-        Cache::builder(store.clone())
-            .flush_interval(Duration::from_secs(3600))
-            .build()
-            .await
-            .unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_secs(3600)).await);
     cache.put("stored", "1").await.unwrap();
     cache.flush().await.unwrap();
     cache.put("pending", "2").await.unwrap();
@@ -102,12 +99,8 @@ async fn a_key_flushed_while_the_store_lists_is_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listings_racing_flushes_renames_and_deletes_miss_no_key() {
     let store = SlowListing::default();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(1))
-        .batch_size(2)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.flush_interval(Duration::from_millis(1)).batch_size(2)).await;
     let keys: Vec<Bytes> = (0..10).map(|i| Bytes::from(format!("k{i}"))).collect();
     // The keys that exist, and whether each is a hash.
     let mut model = std::collections::BTreeMap::<Bytes, bool>::new();

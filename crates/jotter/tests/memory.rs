@@ -3,9 +3,12 @@
 //! bounds pending and clean together: clean entries make room first, and
 //! the full policy answers once pending writes alone reach it.
 
+mod common;
+
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::cache_with;
 use jotter::{BoundKind, Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
 
 /// A store whose writes all fail (transiently): everything stays pending.
@@ -50,14 +53,13 @@ async fn a_kept_view_of_a_large_map_counts_in_the_pending_bytes() {
 async fn max_memory_evicts_clean_entries_first_then_the_full_policy_answers() {
     let store = MemoryStore::new();
     let max_memory = 256 * 1024;
-    let cache = Cache::builder(store.clone())
-        .max_memory(max_memory)
-        .cache_bytes(1 << 30)
-        .full_policy(FullPolicy::Reject)
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.max_memory(max_memory)
+            .cache_bytes(1 << 30)
+            .full_policy(FullPolicy::Reject)
+            .flush_interval(Duration::from_millis(10))
+    })
+    .await;
     // Clean entries: stored, and read from memory afterwards.
     let clean = 100;
     for i in 0..clean {

@@ -5,11 +5,14 @@
 //! and after a final barrier the store must equal the model (convergence,
 //! no regression).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::cache_with;
 use jotter::{Cache, Error, FieldValue, MapKind, MemoryStore, Value, WriteMode};
 use proptest::prelude::*;
 
@@ -164,15 +167,14 @@ fn run(setup: &Setup, steps: &[Step]) -> Result<(), TestCaseError> {
             store.faults().redeliver(seed, 0.3);
         }
         let mode = if setup.ordered { WriteMode::Ordered } else { WriteMode::Coalesce };
-        let cache = Cache::builder(store.clone())
-            .batch_size(setup.batch_size)
-            .flush_workers(setup.workers)
-            .flush_interval(Duration::from_millis(100))
-            .retry_backoff(Duration::from_millis(10), Duration::from_millis(200))
-            .mode(mode)
-            .build()
-            .await
-            .unwrap();
+        let cache = cache_with(&store, |b| {
+            b.batch_size(setup.batch_size)
+                .flush_workers(setup.workers)
+                .flush_interval(Duration::from_millis(100))
+                .retry_backoff(Duration::from_millis(10), Duration::from_millis(200))
+                .mode(mode)
+        })
+        .await;
         let mut model: BTreeMap<Bytes, Value> = BTreeMap::new();
         for (i, step) in steps.iter().enumerate() {
             match step {

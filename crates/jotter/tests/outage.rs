@@ -4,9 +4,12 @@
 //! refused at once; other transient errors keep their back-off; nothing is
 //! dead-lettered because the store was down.
 
+mod common;
+
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use common::cache_with;
 use jotter::{Cache, Change, Error, Fsync, MemoryStore, Store, StoreState, Value, Write};
 
 fn blob(s: &str) -> Value {
@@ -116,14 +119,13 @@ async fn reads_that_need_the_store_are_refused_at_once_and_writes_go_on() {
 async fn transient_errors_keep_their_back_off_and_leave_the_circuit_closed() {
     let store = MemoryStore::new();
     let faults = store.faults().clone();
-    let cache = Cache::builder(store.clone())
-        .flush_workers(1)
-        .flush_interval(Duration::from_millis(5))
-        .retry_backoff(Duration::from_millis(40), Duration::from_secs(1))
-        .dead_letter_after(1)
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.flush_workers(1)
+            .flush_interval(Duration::from_millis(5))
+            .retry_backoff(Duration::from_millis(40), Duration::from_secs(1))
+            .dead_letter_after(1)
+    })
+    .await;
     faults.fail_next_writes(3);
     let start = Instant::now();
     cache.put("k", blob("v")).await.unwrap();

@@ -3,11 +3,14 @@
 //! shutdown racing a read-through, writes queued behind a dead letter, folds
 //! outgrowing the byte bound, and back-pressure that must push the flush.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::{cache_flushing_every, cache_with};
 use jotter::{Cache, FieldValue, FullPolicy, MemoryStore, Store, StoreError, Value, Write};
 
 /// A MemoryStore whose writes of key "slow" take one second.
@@ -129,11 +132,7 @@ impl Store for RefuseFieldA {
 #[tokio::test(start_paused = true)]
 async fn a_field_write_behind_a_dead_lettered_put_stays_visible() {
     let store = RefuseFieldA::default();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(10))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(10)).await;
     cache.put("k", "old").await.unwrap();
     cache.flush().await.unwrap();
     let map: BTreeMap<Bytes, Bytes> = [(Bytes::from("a"), Bytes::from("1"))].into();
@@ -163,13 +162,12 @@ async fn a_field_write_behind_a_dead_lettered_put_stays_visible() {
 #[tokio::test(start_paused = true)]
 async fn block_policy_writers_are_not_starved_by_the_interval() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(2)
-        .full_policy(FullPolicy::Block { timeout: Duration::from_secs(5) })
-        .flush_interval(Duration::from_secs(60))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.max_pending_entries(2)
+            .full_policy(FullPolicy::Block { timeout: Duration::from_secs(5) })
+            .flush_interval(Duration::from_secs(60))
+    })
+    .await;
     cache.put("a", "1").await.unwrap();
     cache.put("b", "1").await.unwrap();
     let r = cache.put("c", "1").await;
@@ -182,13 +180,12 @@ async fn block_policy_writers_are_not_starved_by_the_interval() {
 #[tokio::test(start_paused = true)]
 async fn a_small_field_write_is_not_too_large() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .max_pending_bytes(1024)
-        .full_policy(FullPolicy::Block { timeout: Duration::from_secs(5) })
-        .flush_interval(Duration::from_millis(100))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_with(&store, |b| {
+        b.max_pending_bytes(1024)
+            .full_policy(FullPolicy::Block { timeout: Duration::from_secs(5) })
+            .flush_interval(Duration::from_millis(100))
+    })
+    .await;
     for i in 0..40 {
         let r = cache
             .set_field("m", format!("field-{i:03}"), FieldValue::Bytes(Bytes::from("v")))

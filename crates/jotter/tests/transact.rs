@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use common::{cache_flushing_every, cache_with};
 use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
 
 mod common;
@@ -27,13 +28,7 @@ fn int(v: Option<&Value>) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_transaction_over_two_keys_is_one_atomic_step() {
     let store = MemoryStore::new();
-    let cache = Arc::new(
-        Cache::builder(store.clone())
-            .flush_interval(Duration::from_millis(2))
-            .build()
-            .await
-            .unwrap(),
-    );
+    let cache = Arc::new(cache_flushing_every(&store, Duration::from_millis(2)).await);
     let keys = [b("account:a"), b("account:b")];
     cache.put(keys[0].clone(), "1000").await.unwrap();
     let mut tasks = Vec::new();
@@ -96,12 +91,8 @@ async fn a_failed_transaction_writes_nothing() {
 async fn a_transaction_that_does_not_fit_is_refused_whole() {
     let store = MemoryStore::new();
     store.faults().fail_next_writes(u64::MAX);
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(3)
-        .full_policy(FullPolicy::Reject)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.max_pending_entries(3).full_policy(FullPolicy::Reject)).await;
     cache.put("filler", "1").await.unwrap();
     cache.put("filler2", "1").await.unwrap();
     let keys = [b("p"), b("q")];
@@ -183,11 +174,7 @@ async fn the_sweep_finds_expired_keys_nobody_reads() {
 #[tokio::test]
 async fn keys_merge_the_store_with_pending_writes() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     for k in ["a", "b", "c", "e"] {
         cache.put(k, "1").await.unwrap();
     }
@@ -241,11 +228,7 @@ async fn an_increment_keeps_the_expiry_and_a_put_clears_it() {
 #[tokio::test]
 async fn a_page_of_deleted_keys_does_not_end_the_listing() {
     let store = MemoryStore::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_secs(3600))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_secs(3600)).await;
     for k in ["a", "b", "c"] {
         cache.put(k, "1").await.unwrap();
     }
@@ -267,7 +250,7 @@ async fn a_transaction_over_a_key_too_large_to_cache_completes() {
         cache.put("board", Value::Scores(Arc::new(board))).await.unwrap();
         cache.shutdown(Duration::from_secs(10)).await;
     }
-    let cache = Cache::builder(store.clone()).cache_bytes(64 * 1024).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.cache_bytes(64 * 1024)).await;
     let keys = [b("board"), b("other")];
     let (members, _) = tokio::time::timeout(
         Duration::from_secs(10),
@@ -292,12 +275,8 @@ async fn a_transaction_over_a_key_too_large_to_cache_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transactions_writes_reach_the_store_together() {
     let store = common::Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_workers(2)
-        .flush_interval(Duration::from_millis(5))
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.flush_workers(2).flush_interval(Duration::from_millis(5))).await;
     store.pause();
     cache.put("a", "old").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await; // "a" is in flight, held
@@ -330,11 +309,7 @@ async fn a_transactions_writes_reach_the_store_together() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_over_one_key_stay_in_order() {
     let store = common::Recording::new();
-    let cache = Cache::builder(store.clone())
-        .flush_interval(Duration::from_millis(5))
-        .build()
-        .await
-        .unwrap();
+    let cache = cache_flushing_every(&store, Duration::from_millis(5)).await;
     for round in 0..20 {
         let keys = [b("x"), b(&format!("y{round}"))];
         cache
@@ -363,12 +338,8 @@ async fn transactions_over_one_key_stay_in_order() {
 async fn reading_an_expired_key_never_fails_for_its_delete() {
     let store = MemoryStore::new();
     store.faults().fail_next_writes(u64::MAX); // nothing drains
-    let cache = Cache::builder(store.clone())
-        .max_pending_entries(2)
-        .full_policy(FullPolicy::Reject)
-        .build()
-        .await
-        .unwrap();
+    let cache =
+        cache_with(&store, |b| b.max_pending_entries(2).full_policy(FullPolicy::Reject)).await;
     let keys = [b("session")];
     cache
         .transact(&keys, |txn| {
@@ -411,7 +382,7 @@ async fn known_keys_skip_the_store_read_for_new_keys_only() {
         cache.shutdown(Duration::from_secs(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(60)).await;
-    let cache = Cache::builder(store.clone()).known_keys(true).build().await.unwrap();
+    let cache = cache_with(&store, |b| b.known_keys(true)).await;
     let loads = store.loads();
     for i in 0..100 {
         cache.incr(format!("counter:{i}"), 1).await.unwrap();

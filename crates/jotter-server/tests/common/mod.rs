@@ -14,6 +14,8 @@ use tempfile::TempDir;
 
 pub mod pg;
 pub mod proxy;
+pub mod reply;
+pub mod sqlite;
 
 pub struct Server {
     child: Child,
@@ -141,6 +143,13 @@ impl Server {
         Raw::connect(self.resp)
     }
 
+    /// A server with the default flags and one raw connection to it.
+    pub fn start_raw() -> (Server, Raw) {
+        let server = Server::start(&[]);
+        let c = server.raw();
+        (server, c)
+    }
+
     /// `GET path` on the admin port: (status code, body).
     pub fn http_get(&self, path: &str) -> (u16, String) {
         self.http_get_with(path, "")
@@ -214,6 +223,19 @@ impl Raw {
             line.push(byte[0]);
         }
         String::from_utf8_lossy(&line).into_owned()
+    }
+
+    /// Reads one bulk-string reply and returns its text.
+    pub fn read_bulk(&mut self) -> String {
+        let header = self.read_line();
+        let len: usize = header
+            .strip_prefix('$')
+            .and_then(|n| n.trim_end().parse().ok())
+            .unwrap_or_else(|| panic!("a bulk reply, not {header:?}"));
+        let mut body = vec![0; len + 2];
+        self.stream.read_exact(&mut body).expect("the bulk body");
+        body.truncate(len);
+        String::from_utf8_lossy(&body).into_owned()
     }
 
     /// Reads until the server closes; returns what came.

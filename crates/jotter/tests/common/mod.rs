@@ -2,9 +2,10 @@
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use jotter::{MemoryStore, Store, StoreError, Value, Write};
+use jotter::{Cache, CacheBuilder, MemoryStore, Store, StoreError, Value, Write};
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
@@ -76,4 +77,18 @@ impl Store for Recording {
 
 pub fn blob(s: &str) -> Value {
     Value::Blob(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// A cache over a clone of `store` with every setting at its default but the
+/// flush interval (an hour keeps writes pending for the whole test).
+pub async fn cache_flushing_every<S: Store + Clone>(store: &S, interval: Duration) -> Cache<S> {
+    cache_with(store, |b| b.flush_interval(interval)).await
+}
+
+/// A cache over a clone of `store`, built with the settings `settings` makes.
+pub async fn cache_with<S: Store + Clone>(
+    store: &S,
+    settings: impl FnOnce(CacheBuilder<S>) -> CacheBuilder<S>,
+) -> Cache<S> {
+    settings(Cache::builder(store.clone())).build().await.unwrap()
 }

@@ -1,0 +1,89 @@
+//! `[[mapping]]` sections: keys written into the user's own PostgreSQL
+//! tables, checked and turned into what `jotter_postgres` takes.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::error::ConfigError;
+
+/// key (see `jotter_postgres::Mapping`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct MappingSetting {
+    /// A literal prefix then `*`, as `user:*`.
+    pub keys: String,
+    /// The user's table (`name` or `schema.name`).
+    pub table: String,
+    /// The column that receives the key's suffix after the prefix.
+    pub key_column: String,
+    /// What the keys hold: hash (fields → columns) or string (value →
+    /// value-column). Default: hash.
+    #[serde(default)]
+    pub kind: MappingKind,
+    /// For `kind = "string"`: the value's column.
+    pub value_column: Option<String>,
+    /// Column name → type (text, integer, bigint, double, boolean,
+    /// timestamp, jsonb, bytea).
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnTypeSetting>,
+}
+
+/// `kind` of a `[[mapping]]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum MappingKind {
+    #[default]
+    Hash,
+    String,
+}
+
+/// A column type of a `[[mapping]]`, as jotter-postgres names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ColumnTypeSetting(pub jotter_postgres::ColumnType);
+
+impl<'de> Deserialize<'de> for ColumnTypeSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(ColumnTypeSetting).map_err(serde::de::Error::custom)
+    }
+}
+
+impl MappingSetting {
+    /// The mapping jotter-postgres takes, or what is wrong with it.
+    pub(crate) fn to_mapping(&self) -> Result<jotter_postgres::Mapping, ConfigError> {
+        use jotter_postgres::{ColumnType, Mapping, Shape};
+        let invalid = |message: String| {
+            ConfigError::invalid(
+                "mapping",
+                format!("[[mapping]] keys = {:?}: {message}", self.keys),
+            )
+        };
+        let shape = match (self.kind, &self.value_column) {
+            (MappingKind::Hash, None) => {
+                Shape::Hash(self.columns.iter().map(|(n, t)| (n.clone(), t.0)).collect())
+            }
+            (MappingKind::Hash, Some(_)) => {
+                return Err(invalid(
+                    "value-column is for kind = \"string\"; a hash maps its fields by \
+                     [mapping.columns]"
+                        .into(),
+                ));
+            }
+            (MappingKind::String, None) => {
+                return Err(invalid("kind = \"string\" needs value-column".into()));
+            }
+            (MappingKind::String, Some(column)) => {
+                if let Some(other) = self.columns.keys().find(|n| *n != column) {
+                    return Err(invalid(format!(
+                        "a string mapping writes only its value-column; remove column {other:?}"
+                    )));
+                }
+                let ty = self.columns.get(column).map_or(ColumnType::Text, |t| t.0);
+                Shape::String { column: column.clone(), ty }
+            }
+        };
+        Mapping::new(&self.keys, &self.table, &self.key_column, shape)
+            .map_err(|e| ConfigError::invalid("mapping", e.to_string()))
+    }
+}

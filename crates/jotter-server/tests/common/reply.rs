@@ -1,0 +1,138 @@
+//! Raw-RESP exchanges for the command tests: send one command, then either
+//! compare the exact reply bytes or read the reply rendered as one compact
+//! line that an assertion can spell out.
+
+use std::io::Read;
+
+use super::{Raw, Server, resp};
+
+/// Reads one reply and renders it compactly: `+OK`, `-ERR ...`, `:5`,
+/// `"bulk"`, `nil` (`$-1`), `nilarr` (`*-1`), `_` (RESP3 null), `,2.5`
+/// (RESP3 double), `#t` (RESP3 boolean), `[a, b]` (array), `~[...]` (set),
+/// `{k: v}` (map).
+pub fn read_reply(c: &mut Raw) -> String {
+    let line = c.read_line();
+    let (kind, rest) = line.split_at(1);
+    let rest = rest.trim_end_matches("\r\n");
+    match kind {
+        "+" | "-" | ":" | "," | "#" => format!("{kind}{rest}"),
+        "_" => "_".to_owned(),
+        "$" => {
+            let len: i64 = rest.parse().expect("bulk length");
+            if len < 0 {
+                return "nil".to_owned();
+            }
+            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
+            c.stream.read_exact(&mut data).expect("bulk data");
+            data.truncate(data.len() - 2);
+            format!("{:?}", String::from_utf8_lossy(&data))
+        }
+        "*" | "~" | "%" => {
+            let len: i64 = rest.parse().expect("aggregate length");
+            if len < 0 {
+                return "nilarr".to_owned();
+            }
+            let n = usize::try_from(len).unwrap();
+            if kind == "%" {
+                let pairs: Vec<String> =
+                    (0..n).map(|_| format!("{}: {}", read_reply(c), read_reply(c))).collect();
+                return format!("{{{}}}", pairs.join(", "));
+            }
+            let items: Vec<String> = (0..n).map(|_| read_reply(c)).collect();
+            let prefix = if kind == "~" { "~" } else { "" };
+            format!("{prefix}[{}]", items.join(", "))
+        }
+        other => panic!("unexpected reply type {other:?} in {line:?}"),
+    }
+}
+
+/// Sends one command and returns its rendered reply.
+pub fn q(c: &mut Raw, args: &[&str]) -> String {
+    c.send(&resp(args));
+    read_reply(c)
+}
+
+/// Sends a command and asserts its rendered reply.
+#[track_caller]
+pub fn check(c: &mut Raw, args: &[&str], expected: &str) {
+    let got = q(c, args);
+    assert_eq!(got, expected, "{args:?}");
+}
+
+/// [`check`] for each (command, rendered reply) in turn.
+#[track_caller]
+pub fn check_all(c: &mut Raw, cases: &[(&[&str], &str)]) {
+    for (args, expected) in cases {
+        check(c, args, expected);
+    }
+}
+
+/// [`rt`] for each (command, reply bytes) in turn.
+pub fn rt_all(c: &mut Raw, cases: &[(&[&str], &str)]) {
+    for (args, reply) in cases {
+        rt(c, args, reply);
+    }
+}
+
+/// Sends a command and expects exactly the bytes `reply`.
+pub fn rt(c: &mut Raw, args: &[&str], reply: &(impl AsRef<[u8]> + ?Sized)) {
+    c.roundtrip(&resp(args), reply.as_ref());
+}
+
+/// Switches a connection to RESP3; HELLO must answer with a map.
+#[track_caller]
+pub fn hello3(c: &mut Raw) {
+    let hello = q(c, &["HELLO", "3"]);
+    assert!(hello.starts_with('{'), "{hello}");
+}
+
+/// A new raw connection, switched to RESP3.
+#[track_caller]
+pub fn resp3(server: &Server) -> Raw {
+    let mut c = server.raw();
+    hello3(&mut c);
+    c
+}
+
+/// `JOTTER.FLUSH`: returns once every write so far is in the store.
+pub fn flush(c: &mut Raw) {
+    rt(c, &["JOTTER.FLUSH", "5000"], b"+OK\r\n");
+}
+
+/// One numeric field of an INFO section.
+pub fn info(c: &mut Raw, section: &str, field: &str) -> u64 {
+    c.send(&resp(&["INFO", section]));
+    let body = c.read_bulk();
+    body.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {body}"))
+}
+
+/// A bulk string's bytes.
+pub fn bulk(s: &str) -> String {
+    format!("${}\r\n{s}\r\n", s.len())
+}
+
+/// Sends `commands` in one pipeline and returns their rendered replies.
+pub fn pipeline(c: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for args in commands {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        out.extend_from_slice(&resp(&args));
+    }
+    c.send(&out);
+    commands.iter().map(|_| read_reply(c)).collect()
+}
+
+pub const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX: &str = "-ERR syntax error";
+pub const NOT_INT: &str = "-ERR value is not an integer or out of range";
+
+/// Asserts `key` holds nothing: neither a string (GET) nor a sorted set
+/// (ZCARD).
+#[track_caller]
+pub fn absent(c: &mut Raw, key: &str) {
+    check(c, &["GET", key], "nil");
+    check(c, &["ZCARD", key], ":0");
+}

@@ -1,0 +1,293 @@
+//! The transaction path: reads and writes of several keys as one atomic
+//! step. A transaction over one key is a write of that key (`write.rs`);
+//! over several, their shards are locked together in one order, the keys
+//! that are not resident are loaded first, and room for all the writes is
+//! reserved at once, so they are accepted together or not at all and reach
+//! the store in one batch (`flusher::flush_group`).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::clock::unix_millis;
+use crate::engine::{Attempt, Inner, Multi, Prepaid};
+use crate::error::{BoundKind, Error, Result};
+use crate::flusher;
+use crate::log::Durability;
+use crate::op::{Group, QueuedOp};
+use crate::room::RoomWait;
+use crate::shard::LoadSlot;
+use crate::store::Store;
+use crate::ticket::Ticket;
+use crate::txn::{Slot, Txn};
+use crate::value::Entry;
+use crate::view::Written;
+use crate::write::write_deferred;
+
+/// A transaction over `keys`, acknowledged once its log records are
+/// durable: what [`Cache::transact`](crate::Cache::transact) does.
+pub(crate) async fn transact<R, S: Store>(
+    inner: &Arc<Inner<S>>,
+    keys: &[Bytes],
+    f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+) -> Result<(R, Vec<Ticket>)> {
+    let (r, tickets, durability) = transact_deferred(inner, keys, f).await?;
+    durability.wait().await?;
+    Ok((r, tickets))
+}
+
+/// [`transact`], handing back the log records' durability instead of
+/// waiting for it.
+pub(crate) async fn transact_deferred<R, S: Store>(
+    inner: &Arc<Inner<S>>,
+    keys: &[Bytes],
+    mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+) -> Result<(R, Vec<Ticket>, Durability)> {
+    match keys {
+        [key] => {
+            let (r, ticket, durability) = write_deferred(inner, key.clone(), true, |entry| {
+                let now = unix_millis();
+                let mut slots = [Slot::new(key.clone(), entry, now)];
+                let r = f(&mut Txn::new(&mut slots, now))?;
+                inner.drop_lazy_without_room(&mut slots);
+                let [slot] = slots;
+                Ok((slot.op, r, slot.now))
+            })
+            .await?;
+            Ok((r, ticket.into_iter().collect(), durability))
+        }
+        _ => transact_many(inner, keys, f).await,
+    }
+}
+
+/// [`transact`] over several keys: their shards are
+/// locked in ascending order (one order for every caller, so two
+/// transactions cannot deadlock), and room for all their writes is
+/// reserved at once, so they are accepted together or not at all.
+async fn transact_many<R, S: Store>(
+    inner: &Arc<Inner<S>>,
+    keys: &[Bytes],
+    mut f: impl FnMut(&mut Txn<'_>) -> Result<R>,
+) -> Result<(R, Vec<Ticket>, Durability)> {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut shards: Vec<usize> = keys.iter().map(|k| inner.buffer.shard_of(k)).collect();
+    shards.sort_unstable();
+    shards.dedup();
+    let mut room = RoomWait::new(inner);
+    // Keys loaded because they were not resident, each with its load
+    // slot. The value is used directly (the clean cache may refuse a
+    // large one, and retrying until it keeps it would never end); the
+    // slot stays registered, so a flush of the key meanwhile marks it
+    // stale and the key is loaded again.
+    let mut loaded: Vec<Preloaded> = Vec::new();
+    let result = loop {
+        match try_transact(inner, &keys, &shards, &loaded, &mut f) {
+            Ok(Step::Done(r, tickets, durability)) => break Ok((r, tickets, durability)),
+            Ok(Step::Load(missing)) => match preload(inner, missing).await {
+                Ok(fresh) => {
+                    loaded.retain(|p| fresh.iter().all(|f| f.key != p.key));
+                    loaded.extend(fresh);
+                }
+                Err(e) => break Err(e),
+            },
+            Ok(Step::Full(bound)) => {
+                if let Err(e) = room.wait(bound).await {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    for p in &loaded {
+        inner.buffer.lock(inner.buffer.shard_of(&p.key)).finish_load(&p.key, &p.slot);
+    }
+    result
+}
+
+/// Loads the keys a multi-key transaction misses, each under a load
+/// slot registered before the read (so a flush meanwhile marks it
+/// stale), those no other reader is loading in one store call.
+async fn preload<S: Store>(inner: &Inner<S>, keys: Vec<Bytes>) -> Result<Vec<Preloaded>> {
+    let slots: Vec<_> =
+        keys.iter().map(|k| inner.buffer.lock(inner.buffer.shard_of(k)).load_slot(k)).collect();
+    let idle: Vec<usize> = (0..keys.len()).filter(|&i| !slots[i].cell.initialized()).collect();
+    if idle.len() > 1 {
+        let asked: Vec<Bytes> = idle.iter().map(|&i| keys[i].clone()).collect();
+        let found = inner.load_many_from_store(&asked).await?;
+        for (i, value) in idle.into_iter().zip(found) {
+            // Another reader may have started on this slot meanwhile;
+            // then its value (read no earlier than ours) stands.
+            let _ = slots[i].cell.set(value);
+        }
+    }
+    let mut fresh = Vec::with_capacity(keys.len());
+    for (key, slot) in keys.into_iter().zip(slots) {
+        let value = slot.cell.get_or_try_init(|| inner.load_from_store(&key)).await?.clone();
+        fresh.push(Preloaded { key, slot, value });
+    }
+    Ok(fresh)
+}
+
+/// One attempt of [`transact_many`], with every
+/// shard of `keys` locked; nothing here awaits.
+fn try_transact<R, S: Store>(
+    inner: &Arc<Inner<S>>,
+    keys: &[Bytes],
+    shards: &[usize],
+    loaded: &[Preloaded],
+    f: &mut impl FnMut(&mut Txn<'_>) -> Result<R>,
+) -> Result<Step<R>> {
+    let guard_of = |s: usize| shards.binary_search(&s).unwrap_or_default();
+    let mut guards: Vec<_> = shards.iter().map(|&s| inner.buffer.lock(s)).collect();
+    let mut views = Vec::with_capacity(keys.len());
+    let mut missing = Vec::new();
+    for key in keys {
+        let shard = &mut guards[guard_of(inner.buffer.shard_of(key))];
+        let preloaded =
+            loaded.iter().find(|p| p.key == *key && !p.slot.is_stale()).map(|p| p.value.clone());
+        match inner.take_view(shard, key, preloaded) {
+            Some(entry) => views.push((key, entry)),
+            None => missing.push(key.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        for (key, entry) in views {
+            inner.put_view(&mut guards[guard_of(inner.buffer.shard_of(key))], key, entry, None);
+        }
+        return Ok(Step::Load(missing));
+    }
+    let views = views.into_iter().map(|(_, entry)| entry);
+    let now = unix_millis();
+    let mut slots: Vec<Slot> =
+        keys.iter().zip(views).map(|(k, v)| Slot::new(k.clone(), v, now)).collect();
+    let r = f(&mut Txn::new(&mut slots, now))?;
+    inner.drop_lazy_without_room(&mut slots);
+
+    let mut prepaid = Prepaid::default();
+    for (key, op) in slots.iter().filter_map(|s| Some((&s.key, s.op.as_ref()?))) {
+        let own = QueuedOp::weight_of(key, op) as u64;
+        if own > inner.bound.max_bytes {
+            return Err(Error::TooLarge { size: own, limit: inner.bound.max_bytes });
+        }
+        inner.check_store(key, op)?;
+        prepaid.entries += 1;
+        prepaid.bytes += own;
+    }
+    if prepaid.entries == 0 {
+        for slot in slots {
+            inner.put_view(
+                &mut guards[guard_of(inner.buffer.shard_of(&slot.key))],
+                &slot.key,
+                slot.now,
+                None,
+            );
+        }
+        return Ok(Step::Done(r, Vec::new(), Durability::default()));
+    }
+    // Under every lock: shutdown takes them all after closing, so a
+    // transaction that writes after this check is wholly before the
+    // drain's mark.
+    inner.check_open()?;
+    if prepaid.bytes > inner.bound.max_bytes {
+        return Err(Error::TooLarge { size: prepaid.bytes, limit: inner.bound.max_bytes });
+    }
+    if prepaid.entries > inner.bound.max_entries {
+        // It would wait for room that can never be there.
+        let limit = inner.bound.max_entries;
+        return Err(Error::TooManyKeys { keys: prepaid.entries, limit });
+    }
+    if let Err(bound) = inner.bound.try_reserve(prepaid.entries, prepaid.bytes) {
+        return Ok(Step::Full(bound));
+    }
+    // Two or more keys written: they reach the store together.
+    let group = (prepaid.entries > 1).then(|| {
+        let keys = slots
+            .iter()
+            .filter(|slot| slot.op.is_some())
+            .map(|slot| (inner.buffer.shard_of(&slot.key), crate::owned::own(&slot.key)))
+            .collect();
+        Arc::new(Group::new(keys))
+    });
+    let mut tickets = Vec::with_capacity(slots.len());
+    let mut durability = Durability::default();
+    let mut failed = None;
+    for slot in slots {
+        let s = inner.buffer.shard_of(&slot.key);
+        let shard = &mut guards[guard_of(s)];
+        let Some(op) = slot.op else {
+            inner.put_view(shard, &slot.key, slot.now, None);
+            continue;
+        };
+        // Copied once here: the buffer keeps the op and the view.
+        let op = op.into_owned();
+        let now = crate::owned::adopt(slot.now, &op);
+        let written = Written::of(&op);
+        let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
+        match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {
+            Ok(Attempt::Accepted((), ticket, durable)) => {
+                inner.put_view(shard, &slot.key, now, Some(written));
+                tickets.extend(ticket);
+                if let Some(durable) = durable {
+                    durability.push(durable);
+                }
+            }
+            Ok(_) => unreachable!("a prepaid write always finds room"),
+            // Only the log can refuse now (`Error::Log`); as for a single
+            // write, what was accepted stays accepted.
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    inner.bound.release(prepaid.entries, prepaid.bytes);
+    if let Some(group) = group {
+        // Even after a partial failure (the log refused a record), the
+        // ops that were accepted must reach the store.
+        tokio::spawn(flusher::flush_group(inner.clone(), group));
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(Step::Done(r, tickets, durability)),
+    }
+}
+
+/// A key a multi-key transaction loaded, with the load's slot (whose stale
+/// flag says whether the store changed since).
+struct Preloaded {
+    key: Bytes,
+    slot: Arc<LoadSlot>,
+    value: Option<Entry>,
+}
+
+/// How one attempt of a multi-key transaction ended.
+enum Step<R> {
+    /// Accepted; acknowledge once the log records are durable.
+    Done(R, Vec<Ticket>, Durability),
+    /// Keys that are not resident: load them, then try again.
+    Load(Vec<Bytes>),
+    /// No room for the writes: wait for it, then try again.
+    Full(BoundKind),
+}
+
+/// Keeps a caller's own error from an engine closure and returns a
+/// stand-in engine error, which ends the write at once (nothing written);
+/// [`carried`] gives the caller's error back.
+pub(crate) fn stand_in<E>(failed: &mut Option<E>, e: E) -> Error {
+    *failed = Some(e);
+    Error::Stopped
+}
+
+/// The result of a write whose closure may have failed with its own error.
+pub(crate) fn carried<T, E: From<Error>>(
+    result: Result<T>,
+    failed: Option<E>,
+) -> std::result::Result<T, E> {
+    match (result, failed) {
+        (Ok(done), _) => Ok(done),
+        (Err(_), Some(e)) => Err(e),
+        (Err(e), None) => Err(e.into()),
+    }
+}
