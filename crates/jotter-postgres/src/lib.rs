@@ -93,9 +93,9 @@ mod write;
 
 pub use error::{PgError, is_transient_sqlstate, sqlstate_kind};
 pub use mapping::{ColumnType, MappedStore, Mapping, MappingError, Shape};
-pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
 #[doc(hidden)]
-pub use write::puts_from;
+pub use schema::strings::puts_from;
+pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
 
 use error::show_key;
 use write::Columns;
@@ -357,42 +357,45 @@ impl PostgresStore {
         // a connection sees a statement), then send it all at once.
         let mut steps: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::with_capacity(7);
         if !c.reset_keys.is_empty() {
-            steps.push((write::RESETS.as_str(), vec![&c.reset_keys, &c.reset_versions]));
+            steps.push((schema::keys::RESETS.as_str(), vec![&c.reset_keys, &c.reset_versions]));
         }
         if !c.put_keys.is_empty() {
             steps.push((
-                write::PUTS.as_str(),
+                schema::strings::PUTS.as_str(),
                 vec![&c.put_keys, &c.put_values, &c.put_versions, &c.put_expiries],
             ));
         }
         if !c.exp_keys.is_empty() {
-            steps.push((write::EXPIRIES.as_str(), vec![&c.exp_keys, &c.exp_at, &c.exp_versions]));
+            steps.push((
+                schema::keys::EXPIRIES.as_str(),
+                vec![&c.exp_keys, &c.exp_at, &c.exp_versions],
+            ));
         }
         if !c.hset_keys.is_empty() {
             steps.push((
-                write::HASH_SETS.as_str(),
+                schema::hashes::HASH_SETS.as_str(),
                 vec![&c.hset_keys, &c.hset_fields, &c.hset_values, &c.hset_versions],
             ));
         }
         if !c.zset_keys.is_empty() {
             steps.push((
-                write::ZSET_SETS.as_str(),
+                schema::zsets::ZSET_SETS.as_str(),
                 vec![&c.zset_keys, &c.zset_members, &c.zset_scores, &c.zset_versions],
             ));
         }
         if !c.hdel_keys.is_empty() {
             steps.push((
-                write::HASH_REMOVALS.as_str(),
+                schema::hashes::HASH_REMOVALS.as_str(),
                 vec![&c.hdel_keys, &c.hdel_fields, &c.hdel_versions],
             ));
         }
         if !c.zdel_keys.is_empty() {
             steps.push((
-                write::ZSET_REMOVALS.as_str(),
+                schema::zsets::ZSET_REMOVALS.as_str(),
                 vec![&c.zdel_keys, &c.zdel_members, &c.zdel_versions],
             ));
         }
-        if c.put_keys.len() >= write::COPY_ABOVE {
+        if c.put_keys.len() >= schema::strings::COPY_ABOVE {
             let result = write_staged(client, &c, &steps).await.map_err(PgError::db(context()));
             // On an error the transaction is left open: the lease closes
             // the connection rather than return it to the pool.
@@ -437,14 +440,14 @@ async fn write_staged(
     use tokio_postgres::binary_copy::BinaryCopyInWriter;
     use tokio_postgres::types::Type;
 
-    client.batch_execute(write::STAGE).await?;
+    client.batch_execute(schema::strings::STAGE).await?;
     for (sql, params) in steps {
-        if *sql != write::PUTS.as_str() {
+        if *sql != schema::strings::PUTS.as_str() {
             let stmt = client.prepare_cached(sql).await?;
             client.execute(&stmt, params).await?;
             continue;
         }
-        let sink = client.copy_in(write::COPY_STAGE).await?;
+        let sink = client.copy_in(schema::strings::COPY_STAGE).await?;
         let writer =
             BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA, Type::INT8, Type::INT8]);
         let mut writer = std::pin::pin!(writer);
@@ -454,7 +457,7 @@ async fn write_staged(
             writer.as_mut().write(&row).await?;
         }
         writer.finish().await?;
-        let stmt = client.prepare_cached(&write::STAGED_PUTS).await?;
+        let stmt = client.prepare_cached(&schema::strings::STAGED_PUTS).await?;
         client.execute(&stmt, &[]).await?;
     }
     client.batch_execute("COMMIT").await
