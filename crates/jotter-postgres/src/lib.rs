@@ -355,46 +355,7 @@ impl PostgresStore {
 
         // Prepare what this batch needs (one round trip each, the first time
         // a connection sees a statement), then send it all at once.
-        let mut steps: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::with_capacity(7);
-        if !c.reset_keys.is_empty() {
-            steps.push((schema::keys::RESETS.as_str(), vec![&c.reset_keys, &c.reset_versions]));
-        }
-        if !c.put_keys.is_empty() {
-            steps.push((
-                schema::strings::PUTS.as_str(),
-                vec![&c.put_keys, &c.put_values, &c.put_versions, &c.put_expiries],
-            ));
-        }
-        if !c.exp_keys.is_empty() {
-            steps.push((
-                schema::keys::EXPIRIES.as_str(),
-                vec![&c.exp_keys, &c.exp_at, &c.exp_versions],
-            ));
-        }
-        if !c.hset_keys.is_empty() {
-            steps.push((
-                schema::hashes::HASH_SETS.as_str(),
-                vec![&c.hset_keys, &c.hset_fields, &c.hset_values, &c.hset_versions],
-            ));
-        }
-        if !c.zset_keys.is_empty() {
-            steps.push((
-                schema::zsets::ZSET_SETS.as_str(),
-                vec![&c.zset_keys, &c.zset_members, &c.zset_scores, &c.zset_versions],
-            ));
-        }
-        if !c.hdel_keys.is_empty() {
-            steps.push((
-                schema::hashes::HASH_REMOVALS.as_str(),
-                vec![&c.hdel_keys, &c.hdel_fields, &c.hdel_versions],
-            ));
-        }
-        if !c.zdel_keys.is_empty() {
-            steps.push((
-                schema::zsets::ZSET_REMOVALS.as_str(),
-                vec![&c.zdel_keys, &c.zdel_members, &c.zdel_versions],
-            ));
-        }
+        let steps = c.steps();
         if c.put_keys.len() >= schema::strings::COPY_ABOVE {
             let result = write_staged(client, &c, &steps).await.map_err(PgError::db(context()));
             // On an error the transaction is left open: the lease closes

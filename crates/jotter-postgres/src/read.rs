@@ -78,19 +78,19 @@ pub(crate) const MAX_VERSION: &str = "SELECT greatest(
     (SELECT max(version) FROM jotter_hashes),
     (SELECT max(version) FROM jotter_zsets))";
 
+/// With `after`, the condition that `{t}.key` is greater than `$1`,
+/// through the key's indexed expressions.
+fn key_after(after: bool, t: &str) -> Option<String> {
+    after.then(|| key_index::after(&format!("{t}.key"), "$1::bytea"))
+}
+
 /// Live keys, unexpired at `$3`, in byte order, at most `$2`; with `after`,
 /// only keys greater than `$1`. A key with a string row is what that row
 /// says (as for a load, which prefers it). Each branch is cut at the limit
 /// first, in the order of its table's key index, so a page reads about
 /// `limit` index entries per table.
 fn keys_sql(after: bool) -> String {
-    let cond = |t: &str| {
-        if after {
-            format!("{} AND", key_index::after(&format!("{t}.key"), "$1::bytea"))
-        } else {
-            String::new()
-        }
-    };
+    let cond = |t: &str| key_after(after, t).map_or(String::new(), |c| format!("{c} AND"));
     let (s, h, z) = (cond("s"), cond("h"), cond("z"));
     let p = if after { "" } else { "$1::bytea IS NULL AND" };
     let order = |t: &str| key_index::order(&format!("{t}.key"));
@@ -119,13 +119,7 @@ fn keys_sql(after: bool) -> String {
 /// Live keys whose expiry is at or before `$3`, in byte order, at most
 /// `$2`; with `after`, only keys greater than `$1`.
 fn expired_sql(after: bool) -> String {
-    let cond = |t: &str| {
-        if after {
-            format!("AND {}", key_index::after(&format!("{t}.key"), "$1::bytea"))
-        } else {
-            String::new()
-        }
-    };
+    let cond = |t: &str| key_after(after, t).map_or(String::new(), |c| format!("AND {c}"));
     let (s, e) = (cond("s"), cond("e"));
     let p = if after { "" } else { "AND $1::bytea IS NULL" };
     let (os, oe) = (key_index::order("s.key"), key_index::order("e.key"));

@@ -45,7 +45,13 @@
 
 use jotter::{Change, FieldValue, MapKind, Write};
 
+use tokio_postgres::types::ToSql;
+
 use crate::error::{PgError, show_key};
+use crate::schema::{hashes, keys, strings, zsets};
+
+/// A statement and its parameters.
+pub(crate) type Step<'a> = (&'static str, Vec<&'a (dyn ToSql + Sync)>);
 
 /// A batch split into columns, one group per statement.
 #[derive(Default)]
@@ -95,6 +101,50 @@ fn expiry(at: Option<u64>) -> Option<i64> {
 }
 
 impl<'a> Columns<'a> {
+    /// The statements the batch needs, in the order of the module
+    /// documentation, each with its arrays; those with nothing to do are
+    /// left out.
+    pub(crate) fn steps(&self) -> Vec<Step<'_>> {
+        let all: [(bool, &'static str, Vec<&(dyn ToSql + Sync)>); 7] = [
+            (
+                self.reset_keys.is_empty(),
+                &keys::RESETS,
+                vec![&self.reset_keys, &self.reset_versions],
+            ),
+            (
+                self.put_keys.is_empty(),
+                &strings::PUTS,
+                vec![&self.put_keys, &self.put_values, &self.put_versions, &self.put_expiries],
+            ),
+            (
+                self.exp_keys.is_empty(),
+                &keys::EXPIRIES,
+                vec![&self.exp_keys, &self.exp_at, &self.exp_versions],
+            ),
+            (
+                self.hset_keys.is_empty(),
+                &hashes::HASH_SETS,
+                vec![&self.hset_keys, &self.hset_fields, &self.hset_values, &self.hset_versions],
+            ),
+            (
+                self.zset_keys.is_empty(),
+                &zsets::ZSET_SETS,
+                vec![&self.zset_keys, &self.zset_members, &self.zset_scores, &self.zset_versions],
+            ),
+            (
+                self.hdel_keys.is_empty(),
+                &hashes::HASH_REMOVALS,
+                vec![&self.hdel_keys, &self.hdel_fields, &self.hdel_versions],
+            ),
+            (
+                self.zdel_keys.is_empty(),
+                &zsets::ZSET_REMOVALS,
+                vec![&self.zdel_keys, &self.zdel_members, &self.zdel_versions],
+            ),
+        ];
+        all.into_iter().filter(|(empty, ..)| !empty).map(|(_, sql, params)| (sql, params)).collect()
+    }
+
     /// Splits `batch` into columns; refuses (permanently) a version beyond
     /// `bigint` or a field whose value does not fit its map kind.
     pub(crate) fn split(batch: &'a [Write]) -> Result<Self, PgError> {

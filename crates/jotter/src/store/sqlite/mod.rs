@@ -286,7 +286,7 @@ mod tests {
 
     use super::*;
     use crate::store::{Change, FieldChange};
-    use crate::testing::{self, Universe, b, del, hash, hset, put, rules, zadd};
+    use crate::testing::{self, Universe, b, del, hash, hset, put, rules, value, zadd};
     use crate::value::{FieldValue, MapKind, Value};
 
     fn open(dir: &tempfile::TempDir) -> SqliteStore {
@@ -357,10 +357,7 @@ mod tests {
             .write(&[hset("k", Some(2), &[("f", 3, Some("x")), ("g", 4, Some("y"))])])
             .await
             .expect("write");
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "x"), ("g", "y")]))
-        );
+        assert_eq!(value(&store, "k").await, Some(hash(&[("f", "x"), ("g", "y")])));
 
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
@@ -388,7 +385,7 @@ mod tests {
             .expect("top");
         assert_eq!(top, "m");
         let want = Value::Scores(Arc::new([(b("m"), 2.5), (b("n"), -1.0)].into_iter().collect()));
-        assert_eq!(store.load(&b("k")).await.expect("load").map(|e| e.value), Some(want));
+        assert_eq!(value(&store, "k").await, Some(want));
     }
 
     // ---- Errors ----------------------------------------------------------
@@ -411,17 +408,14 @@ mod tests {
         assert!(err.message().contains("\"bad\""), "{err}");
 
         for key in ["good", "h", "bad"] {
-            assert_eq!(store.load(&b(key)).await.expect("load").map(|e| e.value), None, "{key}");
+            assert_eq!(value(&store, key).await, None, "{key}");
         }
         assert_eq!(store.max_version().await.expect("max"), 0);
         assert_eq!(count(&raw(&store), "SELECT count(*) FROM jotter_key_resets"), 0);
 
         // The rest of the batch goes through on its own.
         store.write(&batch[..2]).await.expect("write");
-        assert_eq!(
-            store.load(&b("good")).await.expect("load").map(|e| e.value),
-            Some(Value::from("g"))
-        );
+        assert_eq!(value(&store, "good").await, Some(Value::from("g")));
     }
 
     #[tokio::test]
@@ -438,17 +432,11 @@ mod tests {
         assert!(err.is_transient(), "{err}");
         assert!(err.message().contains("locked"), "{err}");
         // WAL mode: loads still read the committed state beside the lock.
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(Value::from("v"))
-        );
+        assert_eq!(value(&store, "k").await, Some(Value::from("v")));
 
         other.execute_batch("COMMIT").expect("unlock");
         store.write(&[put("k", 2, "w")]).await.expect("write after the lock");
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(Value::from("w"))
-        );
+        assert_eq!(value(&store, "k").await, Some(Value::from("w")));
     }
 
     #[tokio::test]
@@ -504,26 +492,17 @@ mod tests {
         let store = SqliteStore::open(&path).expect("reopen");
         assert_eq!(store.path(), path);
         assert_eq!(store.max_version().await.expect("max"), 9);
-        assert_eq!(
-            store.load(&b("s")).await.expect("load").map(|e| e.value),
-            Some(Value::from("blob"))
-        );
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "x")]))
-        );
+        assert_eq!(value(&store, "s").await, Some(Value::from("blob")));
+        assert_eq!(value(&store, "h").await, Some(hash(&[("f", "x")])));
         let scores = Value::Scores(Arc::new([(b("m"), 1.5)].into_iter().collect()));
-        assert_eq!(store.load(&b("z")).await.expect("load").map(|e| e.value), Some(scores));
+        assert_eq!(value(&store, "z").await, Some(scores));
         // The tombstones survived too.
         store
             .write(&[put("gone", 8, "late"), hset("h", None, &[("g", 2, Some("late"))])])
             .await
             .expect("write");
-        assert_eq!(store.load(&b("gone")).await.expect("load").map(|e| e.value), None);
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "x")]))
-        );
+        assert_eq!(value(&store, "gone").await, None);
+        assert_eq!(value(&store, "h").await, Some(hash(&[("f", "x")])));
     }
 
     #[test]
