@@ -482,7 +482,7 @@ impl Store for PostgresStore {
     async fn max_version(&self) -> Result<u64, StoreError> {
         let context = "postgres max_version";
         let client = self.client(context).await?;
-        let stmt = client.prepare_cached(read::MAX_VERSION).await.map_err(PgError::db(context))?;
+        let stmt = client.prepare_cached(&read::MAX_VERSION).await.map_err(PgError::db(context))?;
         let row = client.query_one(&stmt, &[]).await.map_err(PgError::db(context))?;
         let v: Option<i64> = row.try_get(0).map_err(PgError::db(context))?;
         let v = v.unwrap_or(0);

@@ -23,7 +23,7 @@
 //! `schema::zsets`).
 //!
 //! The key's reset version is `greatest(jotter_key_resets.version,
-//! jotter_strings.version)` (see the schema module). Every row is found by
+//! jotter_strings.version)` (see `schema::reset`). Every row is found by
 //! its key's (and field's) indexed expressions, never by the raw bytes
 //! (see the key_index module), so keys of any length are written alike.
 //!

@@ -1,10 +1,11 @@
 //! The statements on a key as a whole, whatever its type: the resets of
 //! deletes and patches ([`RESETS`]), a patch's expiry ([`EXPIRIES`]), and
-//! the fragments the value types' statements share (a key's reset version,
-//! the drops below a reset).
+//! the drops below a reset that a put shares.
 
 use std::sync::LazyLock;
 
+use super::maps;
+use super::reset::reset_of;
 use crate::key_index::{same, target};
 
 /// Resets of deletes and patches: `$1` keys, `$2` versions.
@@ -32,28 +33,24 @@ WITH r AS (
 /// The end of a statement whose CTE `a` holds keys reset at `version`:
 /// drops their map rows, field tombstones and expiry row at or below it.
 pub(super) fn drops_below_a() -> String {
+    let maps: String = maps()
+        .iter()
+        .map(|m| {
+            let a = m.alias;
+            format!(
+                ", d{a} AS (\n    DELETE FROM {} {a} USING a WHERE {} AND {a}.version <= a.version\n)",
+                m.name,
+                same(&format!("{a}.key"), "a.key")
+            )
+        })
+        .collect();
     format!(
-        ", dh AS (
-    DELETE FROM jotter_hashes h USING a WHERE {h_a} AND h.version <= a.version
-), dz AS (
-    DELETE FROM jotter_zsets z USING a WHERE {z_a} AND z.version <= a.version
-), dt AS (
+        "{maps}, dt AS (
     DELETE FROM jotter_field_tombstones t USING a WHERE {t_a} AND t.version <= a.version
 )
 DELETE FROM jotter_expiry e USING a WHERE {e_a} AND e.version <= a.version",
-        h_a = same("h.key", "a.key"),
-        z_a = same("z.key", "a.key"),
         t_a = same("t.key", "a.key"),
         e_a = same("e.key", "a.key"),
-    )
-}
-
-/// The reset version of `{t}.key`, as an SQL expression.
-pub(super) fn reset_of(t: &str) -> String {
-    let (k, s) = (same("k.key", &format!("{t}.key")), same("s.key", &format!("{t}.key")));
-    format!(
-        "greatest(coalesce((SELECT k.version FROM jotter_key_resets k WHERE {k}), 0), \
-         coalesce((SELECT s.version FROM jotter_strings s WHERE {s}), 0))"
     )
 }
 

@@ -1,14 +1,51 @@
 //! The statements of one map table (a hash's fields, a sorted set's
 //! members): rows keyed by `(key, field)`, each with the version of the
 //! write that set it, under the same rules whatever the value column holds.
-//! A map type's module names its table and columns; this builds the rest.
+//! A map type's module describes its table ([`MapTable`]); this builds its
+//! statements, and the read module the branches of the loads and listings.
 
-use super::keys::reset_of;
+use super::reset::reset_of;
 use crate::key_index::{same, target};
+
+/// A map type's table: its name and columns, and how its rows show in a
+/// load.
+pub(crate) struct MapTable {
+    /// The table.
+    pub(crate) name: &'static str,
+    /// The alias its rows go by in statements over several tables.
+    pub(crate) alias: &'static str,
+    /// The field's column (`field`, `member`).
+    pub(crate) field: &'static str,
+    /// The value's column and its SQL type.
+    pub(crate) value: (&'static str, &'static str),
+    /// Marks its rows in a load (see `read::entry_from_rows`).
+    pub(crate) tag: i32,
+    /// Its columns 1 to 3 in a load, `{a}` standing for the alias: the
+    /// field, then the value in column 2 if it is bytes or 3 if a score.
+    pub(crate) load: &'static str,
+}
+
+impl MapTable {
+    /// Field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
+    pub(super) fn sets(&self) -> String {
+        let (value, value_type) = self.value;
+        field_sets(self.name, self.field, value, value_type)
+    }
+
+    /// Field removals: `$1` keys, `$2` fields, `$3` versions.
+    pub(super) fn removals(&self) -> String {
+        field_removals(self.name, self.field)
+    }
+
+    /// The load's columns 1 to 3 for this table's rows.
+    pub(crate) fn load_columns(&self) -> String {
+        self.load.replace("{a}", self.alias)
+    }
+}
 
 /// Field sets of one map table: `$1` keys, `$2` fields, `$3` values (of
 /// type `value_type`, into column `value`), `$4` versions.
-pub(super) fn field_sets(table: &str, field: &str, value: &str, value_type: &str) -> String {
+fn field_sets(table: &str, field: &str, value: &str, value_type: &str) -> String {
     format!(
         "
 WITH f AS (
@@ -36,7 +73,7 @@ DELETE FROM jotter_field_tombstones t USING a WHERE {t_a}",
 }
 
 /// Field removals of one map table: `$1` keys, `$2` fields, `$3` versions.
-pub(super) fn field_removals(table: &str, field: &str) -> String {
+fn field_removals(table: &str, field: &str) -> String {
     format!(
         "
 WITH f AS (
@@ -63,7 +100,7 @@ DELETE FROM {table} m USING a WHERE {m_a}",
 
 /// Rows `x` and `y` are of the same key and field (named `xf` in `x` and
 /// `yf` in `y`).
-pub(super) fn same_field(x: &str, xf: &str, y: &str, yf: &str) -> String {
+fn same_field(x: &str, xf: &str, y: &str, yf: &str) -> String {
     format!(
         "{} AND {}",
         same(&format!("{x}.key"), &format!("{y}.key")),

@@ -3,20 +3,28 @@
 //! value type as in the SQLite store.
 //!
 //! - `keys`: what applies to a key whatever its type (resets, a map's
-//!   expiry) and the fragments the types' statements share.
+//!   expiry); `reset`: a key's reset version, which every write compares.
 //! - `strings`: puts into `jotter_strings`.
-//! - `hashes`, `zsets`: field sets and removals, built by `map` from each
-//!   map table's name and columns.
+//! - `hashes`, `zsets`: each map type's table ([`MapTable`]) and its field
+//!   sets and removals, built by `map`.
 //!
-//! A new value type adds its tables in a new migration and its module here;
-//! the loads and listings that read every table are in the read module.
+//! A new map type adds its table in a new migration, its module here and
+//! its table to [`maps`]; the statements that touch every table (a reset's
+//! drops, the loads and listings of the read module) take it from there.
 
 pub(crate) mod hashes;
 pub(crate) mod keys;
 mod map;
 mod migrations;
+mod reset;
 pub(crate) mod strings;
 pub(crate) mod zsets;
 
+pub(crate) use map::MapTable;
 pub(crate) use migrations::migrate;
 pub use migrations::{MIGRATIONS, Migrated, SCHEMA_VERSION};
+
+/// Every map type's table, in the order loads and listings read them.
+pub(crate) fn maps() -> [&'static MapTable; 2] {
+    [&hashes::TABLE, &zsets::TABLE]
+}
