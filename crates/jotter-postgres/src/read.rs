@@ -16,25 +16,13 @@ use jotter::{Entry, ScoreMap, Value};
 use tokio_postgres::Row;
 
 use crate::key_index::{self, same};
-use crate::schema::{hashes, maps, zsets};
+use crate::schema::{MapTable, hashes, maps, zsets};
 
 /// Tag 0 is a blob (value, expiry), 1 a hash field (field, value), 2 a
 /// scored member (field, score), 3 a map's expiry.
 pub(crate) static LOAD: LazyLock<String> = LazyLock::new(|| {
     let is = |t: &str| same(&format!("{t}.key"), "$1::bytea");
-    let maps: String = maps()
-        .iter()
-        .map(|m| {
-            format!(
-                "\nUNION ALL SELECT {}, {}, NULL FROM {} {} WHERE {}",
-                m.tag,
-                m.load_columns(),
-                m.name,
-                m.alias,
-                is(m.alias)
-            )
-        })
-        .collect();
+    let maps = map_loads(|m| format!(" FROM {} {} WHERE {}", m.name, m.alias, is(m.alias)));
     format!(
         "
 SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at FROM jotter_strings s WHERE {s}{maps}
@@ -48,19 +36,9 @@ UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry e WHERE {e}"
 /// its key (column 5), so one statement loads a transaction's cold keys.
 pub(crate) static LOAD_MANY: LazyLock<String> = LazyLock::new(|| {
     let is = |t: &str| same(&format!("{t}.key"), "q.key");
-    let maps: String = maps()
-        .iter()
-        .map(|m| {
-            format!(
-                "\nUNION ALL SELECT {}, {}, NULL, {a}.key FROM q JOIN {} {a} ON {}",
-                m.tag,
-                m.load_columns(),
-                m.name,
-                is(m.alias),
-                a = m.alias,
-            )
-        })
-        .collect();
+    let maps = map_loads(|m| {
+        format!(", {} FROM q JOIN {} {} ON {}", m.key(), m.name, m.alias, is(m.alias))
+    });
     format!(
         "
 WITH q AS (SELECT DISTINCT key FROM unnest($1::bytea[]) AS q(key))
@@ -71,6 +49,16 @@ UNION ALL SELECT 3, NULL, NULL, NULL, e.expires_at, e.key FROM q JOIN jotter_exp
         e = is("e"),
     )
 });
+
+/// A load's branch per map table: its tag, its columns 1 to 3, no expiry,
+/// then `rest` (the key column if wanted, and where the rows come from,
+/// each with its leading separator).
+fn map_loads(rest: impl Fn(&MapTable) -> String) -> String {
+    maps()
+        .iter()
+        .map(|m| format!("\nUNION ALL SELECT {}, {}, NULL{}", m.tag, m.load_columns, rest(m)))
+        .collect()
+}
 
 /// Rows of [`LOAD_MANY`] as one entry per key of `keys`, in their order.
 pub(crate) fn entries_from_rows(
@@ -119,8 +107,8 @@ fn keys_sql(after: bool) -> String {
     let maps: String = maps()
         .iter()
         .map(|m| {
-            let a = m.alias;
-            let o = key_index::order(&format!("{a}.key"));
+            let (a, key) = (m.alias, m.key());
+            let o = key_index::order(&key);
             format!(
                 "
            UNION
@@ -130,8 +118,8 @@ fn keys_sql(after: bool) -> String {
              GROUP BY {o} ORDER BY {o} LIMIT $2)",
                 m.name,
                 cond(a),
-                same("e.key", &format!("{a}.key")),
-                same("s.key", &format!("{a}.key")),
+                same("e.key", &key),
+                same("s.key", &key),
             )
         })
         .collect();
@@ -157,11 +145,11 @@ fn expired_sql(after: bool) -> String {
     let has_fields: Vec<String> = maps()
         .iter()
         .map(|m| {
-            let a = m.alias;
             format!(
-                "EXISTS (SELECT 1 FROM {} {a} WHERE {})",
+                "EXISTS (SELECT 1 FROM {} {} WHERE {})",
                 m.name,
-                same(&format!("{a}.key"), "e.key")
+                m.alias,
+                same(&m.key(), "e.key")
             )
         })
         .collect();

@@ -36,11 +36,11 @@
 //! 3. [`EXPIRIES`](crate::schema::keys::EXPIRIES): each patch's expiry, if the patch is at least the key's
 //!    reset version and newer than the expiry in force; a string row older
 //!    than the patch takes it too.
-//! 4. [`HASH_SETS`](crate::schema::hashes::HASH_SETS),
-//!    [`ZSET_SETS`](crate::schema::zsets::ZSET_SETS): field rows at least the reset version,
+//! 4. `hashes::TABLE.sets`,
+//!    `zsets::TABLE.sets`: field rows at least the reset version,
 //!    newer than the field's tombstone and row; a set removes the tombstone.
-//! 5. [`HASH_REMOVALS`](crate::schema::hashes::HASH_REMOVALS),
-//!    [`ZSET_REMOVALS`](crate::schema::zsets::ZSET_REMOVALS): field tombstones under the same
+//! 5. `hashes::TABLE.removals`,
+//!    `zsets::TABLE.removals`: field tombstones under the same
 //!    conditions; a removal drops the row.
 
 use jotter::{Change, FieldValue, MapKind, Write};
@@ -123,22 +123,22 @@ impl<'a> Columns<'a> {
             ),
             (
                 self.hset_keys.is_empty(),
-                &hashes::HASH_SETS,
+                &hashes::TABLE.sets,
                 vec![&self.hset_keys, &self.hset_fields, &self.hset_values, &self.hset_versions],
             ),
             (
                 self.zset_keys.is_empty(),
-                &zsets::ZSET_SETS,
+                &zsets::TABLE.sets,
                 vec![&self.zset_keys, &self.zset_members, &self.zset_scores, &self.zset_versions],
             ),
             (
                 self.hdel_keys.is_empty(),
-                &hashes::HASH_REMOVALS,
+                &hashes::TABLE.removals,
                 vec![&self.hdel_keys, &self.hdel_fields, &self.hdel_versions],
             ),
             (
                 self.zdel_keys.is_empty(),
-                &zsets::ZSET_REMOVALS,
+                &zsets::TABLE.removals,
                 vec![&self.zdel_keys, &self.zdel_members, &self.zdel_versions],
             ),
         ];

@@ -1,5 +1,5 @@
-//! The hash type's table, `jotter_hashes`, and its statements: field sets
-//! and removals (see the map module).
+//! The hash type's table, `jotter_hashes`: `(key, field)` to a `bytea`
+//! value, with its field sets and removals (see the map module).
 
 use std::sync::LazyLock;
 
@@ -8,18 +8,11 @@ use super::map::MapTable;
 /// Marks a hash field's row in a load.
 pub(crate) const TAG: i32 = 1;
 
-/// `jotter_hashes`: `(key, field)` to a `bytea` value.
-pub(crate) const TABLE: MapTable = MapTable {
-    name: "jotter_hashes",
-    alias: "h",
-    field: "field",
-    value: ("value", "bytea"),
-    tag: TAG,
-    load: "{a}.field, {a}.value, NULL",
-};
-
-/// Hash field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
-pub(crate) static HASH_SETS: LazyLock<String> = LazyLock::new(|| TABLE.sets());
-
-/// Hash field removals: `$1` keys, `$2` fields, `$3` versions.
-pub(crate) static HASH_REMOVALS: LazyLock<String> = LazyLock::new(|| TABLE.removals());
+pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
+    MapTable::new(
+        ("jotter_hashes", "h"),
+        ("field", "value", "bytea"),
+        TAG,
+        "{a}.field, {a}.value, NULL",
+    )
+});

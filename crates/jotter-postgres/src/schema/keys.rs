@@ -36,12 +36,8 @@ pub(super) fn drops_below_a() -> String {
     let maps: String = maps()
         .iter()
         .map(|m| {
-            let a = m.alias;
-            format!(
-                ", d{a} AS (\n    DELETE FROM {} {a} USING a WHERE {} AND {a}.version <= a.version\n)",
-                m.name,
-                same(&format!("{a}.key"), "a.key")
-            )
+            let (name, a, a_m) = (m.name, m.alias, same(&m.key(), "a.key"));
+            format!(", d{a} AS (\n    DELETE FROM {name} {a} USING a WHERE {a_m} AND {a}.version <= a.version\n)")
         })
         .collect();
     format!(

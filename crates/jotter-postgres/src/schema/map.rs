@@ -7,39 +7,46 @@
 use super::reset::reset_of;
 use crate::key_index::{same, target};
 
-/// A map type's table: its name and columns, and how its rows show in a
-/// load.
+/// A map type's table, with its statements (built once, at first use).
 pub(crate) struct MapTable {
     /// The table.
     pub(crate) name: &'static str,
     /// The alias its rows go by in statements over several tables.
     pub(crate) alias: &'static str,
-    /// The field's column (`field`, `member`).
-    pub(crate) field: &'static str,
-    /// The value's column and its SQL type.
-    pub(crate) value: (&'static str, &'static str),
     /// Marks its rows in a load (see `read::entry_from_rows`).
     pub(crate) tag: i32,
-    /// Its columns 1 to 3 in a load, `{a}` standing for the alias: the
-    /// field, then the value in column 2 if it is bytes or 3 if a score.
-    pub(crate) load: &'static str,
+    /// Its columns 1 to 3 in a load: the field, then the value in column 2
+    /// if it is bytes or in column 3 if it is a score.
+    pub(crate) load_columns: String,
+    /// Field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
+    pub(crate) sets: String,
+    /// Field removals: `$1` keys, `$2` fields, `$3` versions.
+    pub(crate) removals: String,
 }
 
 impl MapTable {
-    /// Field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
-    pub(super) fn sets(&self) -> String {
-        let (value, value_type) = self.value;
-        field_sets(self.name, self.field, value, value_type)
+    /// The table `name` (alias `alias`) with the columns `field` and
+    /// `value` (of SQL type `value_type`); `tag` marks its rows in a load,
+    /// whose columns 1 to 3 are `load` with `{a}` for the alias.
+    pub(super) fn new(
+        (name, alias): (&'static str, &'static str),
+        (field, value, value_type): (&str, &str, &str),
+        tag: i32,
+        load: &str,
+    ) -> Self {
+        MapTable {
+            name,
+            alias,
+            tag,
+            load_columns: load.replace("{a}", alias),
+            sets: field_sets(name, field, value, value_type),
+            removals: field_removals(name, field),
+        }
     }
 
-    /// Field removals: `$1` keys, `$2` fields, `$3` versions.
-    pub(super) fn removals(&self) -> String {
-        field_removals(self.name, self.field)
-    }
-
-    /// The load's columns 1 to 3 for this table's rows.
-    pub(crate) fn load_columns(&self) -> String {
-        self.load.replace("{a}", self.alias)
+    /// Its rows' key column, qualified by the alias (`h.key`).
+    pub(crate) fn key(&self) -> String {
+        format!("{}.key", self.alias)
     }
 }
 

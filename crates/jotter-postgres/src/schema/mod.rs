@@ -5,12 +5,15 @@
 //! - `keys`: what applies to a key whatever its type (resets, a map's
 //!   expiry); `reset`: a key's reset version, which every write compares.
 //! - `strings`: puts into `jotter_strings`.
-//! - `hashes`, `zsets`: each map type's table ([`MapTable`]) and its field
-//!   sets and removals, built by `map`.
+//! - `hashes`, `zsets`: each map type's table ([`MapTable`]), whose field
+//!   sets and removals `map` builds.
 //!
 //! A new map type adds its table in a new migration, its module here and
 //! its table to [`maps`]; the statements that touch every table (a reset's
 //! drops, the loads and listings of the read module) take it from there.
+//! Two places outside this folder name each type: the split of a batch
+//! into arrays (`write::Columns`) and the reading of a load's rows back into
+//! a value (`read::entry_from_rows`).
 
 pub(crate) mod hashes;
 pub(crate) mod keys;
