@@ -35,10 +35,7 @@ async fn killed_connections_under_load_lose_nothing_and_the_queue_drains() {
         cache.put(format!("k:{i}"), format!("w{i}")).await.expect("put");
     }
     common::terminate_backends(&schema).await;
-    tokio::time::timeout(Duration::from_secs(60), cache.flush())
-        .await
-        .expect("flush in time")
-        .expect("flush");
+    common::flush(&cache).await;
 
     let c = common::raw_client(Some(&schema.name)).await.expect("raw");
     let rows = c
@@ -63,27 +60,19 @@ async fn killed_connections_under_load_lose_nothing_and_the_queue_drains() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_row_the_database_refuses_is_dead_lettered_and_the_rest_lands() {
     let Some((store, schema)) = common::store("engine_refuse").await else { return };
-    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
     // A constraint the operator added: no negative balances.
-    c.batch_execute(
+    let c = common::client_after(
+        &schema,
         "ALTER TABLE jotter_strings ADD CONSTRAINT no_negative
          CHECK (convert_from(value, 'UTF8') NOT LIKE '-%')",
     )
-    .await
-    .expect("constraint");
-    let cache = Cache::builder(store)
-        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
-        .build()
-        .await
-        .expect("cache");
+    .await;
+    let cache = common::quick_retry_cache(store).await;
     for i in 0..20 {
         cache.put(format!("balance:{i}"), "10").await.expect("put");
     }
     cache.put("balance:bad", "-5").await.expect("put");
-    tokio::time::timeout(Duration::from_secs(60), cache.flush())
-        .await
-        .expect("flush in time")
-        .expect("flush");
+    common::flush(&cache).await;
 
     let n: i64 = c.query_one("SELECT count(*) FROM jotter_strings", &[]).await.expect("n").get(0);
     assert_eq!(n, 20);
@@ -113,19 +102,12 @@ async fn long_keys_fields_and_members_acknowledged_by_the_engine_land() {
     let Some((store, _schema)) = common::store("engine_long").await else { return };
     let (k3, k1m, hk, zk) = (long(1, 3_000), long(2, 1 << 20), long(3, 3_000), long(4, 3_000));
     let (field, member) = (long(5, 3_000), long(6, 3_000));
-    let cache = Cache::builder(store.clone())
-        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
-        .build()
-        .await
-        .expect("cache");
+    let cache = common::quick_retry_cache(store.clone()).await;
     cache.put(k3.clone(), "three").await.expect("put");
     cache.put(k1m.clone(), long(7, 1 << 20)).await.expect("put");
     cache.set_field(hk.clone(), field.clone(), FieldValue::Bytes("fv".into())).await.expect("h");
     cache.set_field(zk.clone(), member.clone(), FieldValue::Score(2.5)).await.expect("z");
-    tokio::time::timeout(Duration::from_secs(60), cache.flush())
-        .await
-        .expect("flush in time")
-        .expect("flush");
+    common::flush(&cache).await;
     assert!(cache.dead_letters().is_empty(), "{:?}", cache.dead_letters().len());
     let report = cache.shutdown(Duration::from_secs(10)).await;
     assert_eq!(report.pending_entries, 0);

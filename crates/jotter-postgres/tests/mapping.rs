@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use bytes::Bytes;
 use jotter::{Cache, Change, FieldChange, FieldValue, MapKind, Store, Value, Write};
@@ -29,19 +28,24 @@ fn users_mapping() -> Mapping {
 
 /// A store in a fresh schema holding `users`, mapped; and a plain client.
 async fn mapped(test: &str) -> Option<(MappedStore, common::Schema, tokio_postgres::Client)> {
+    mapped_with(test, USERS, users_mapping()).await
+}
+
+/// A store in a fresh schema where `create` has made the table that
+/// `mapping` maps; and a plain client.
+async fn mapped_with(
+    test: &str,
+    create: &str,
+    mapping: Mapping,
+) -> Option<(MappedStore, common::Schema, tokio_postgres::Client)> {
     let (store, schema) = common::store(test).await?;
-    let c = common::raw_client(Some(&schema.name)).await.expect("raw client");
-    c.batch_execute(USERS).await.expect("create users");
-    let store = MappedStore::new(store, vec![users_mapping()]).await.expect("mapped store");
+    let c = common::client_after(&schema, create).await;
+    let store = MappedStore::new(store, vec![mapping]).await.expect("mapped store");
     Some((store, schema, c))
 }
 
 fn field(name: &str, version: u64, value: Option<&str>) -> FieldChange {
-    FieldChange {
-        field: Bytes::copy_from_slice(name.as_bytes()),
-        version,
-        value: value.map(|v| FieldValue::Bytes(Bytes::copy_from_slice(v.as_bytes()))),
-    }
+    FieldChange { field: Bytes::copy_from_slice(name.as_bytes()), version, value: value.map(text) }
 }
 
 fn patch(key: &str, version: u64, reset: Option<u64>, fields: Vec<FieldChange>) -> Write {
@@ -50,6 +54,30 @@ fn patch(key: &str, version: u64, reset: Option<u64>, fields: Vec<FieldChange>) 
         version,
         Change::Patch { kind: MapKind::Hash, reset, fields },
     )
+}
+
+fn text(s: &str) -> FieldValue {
+    FieldValue::Bytes(Bytes::copy_from_slice(s.as_bytes()))
+}
+
+/// Sets each (key, field, text) of `fields` and a plain string through a
+/// quickly retrying cache over `store`, and flushes: the error of the one
+/// write dead-lettered, which must be `dead_key`'s.
+async fn flush_with_one_dead_letter(
+    store: MappedStore,
+    fields: &[(&str, &str, &str)],
+    dead_key: &str,
+) -> String {
+    let cache = common::quick_retry_cache(store).await;
+    for &(key, name, value) in fields {
+        cache.set_field(key.to_owned(), name.to_owned(), text(value)).await.unwrap();
+    }
+    cache.put("plain", "x").await.unwrap();
+    common::flush(&cache).await;
+    let letters = cache.dead_letters();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(&letters[0].write.key[..], dead_key.as_bytes());
+    letters[0].error.to_string()
 }
 
 /// The row of `id` as `name|score`, or `None`.
@@ -178,31 +206,20 @@ async fn bad_fields_are_permanent_errors_naming_key_field_column_and_value() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_that_does_not_convert_is_dead_lettered_and_the_rest_lands() {
     let Some((store, _schema, c)) = mapped("map_dead").await else { return };
-    let cache = Cache::builder(store)
-        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
-        .build()
-        .await
-        .expect("cache");
-    let text = |s: &'static str| FieldValue::Bytes(Bytes::from_static(s.as_bytes()));
     // A timestamp's spelling only the database can judge: accepted, then
     // refused by the database when flushed.
-    cache.set_field("user:7", "seen", text("not a time")).await.unwrap();
-    cache.set_field("user:8", "score", text("5")).await.unwrap();
-    cache.set_field("user:8", "name", text("Bob")).await.unwrap();
-    cache.put("plain", "x").await.unwrap();
-    tokio::time::timeout(Duration::from_secs(60), cache.flush()).await.expect("in time").unwrap();
+    let fields =
+        [("user:7", "seen", "not a time"), ("user:8", "score", "5"), ("user:8", "name", "Bob")];
+    let error = flush_with_one_dead_letter(store, &fields, "user:7").await;
 
     assert_eq!(row(&c, 8).await.as_deref(), Some("Bob|5"));
     assert_eq!(row(&c, 7).await, None);
     let n: i64 = c.query_one("SELECT count(*) FROM jotter_strings", &[]).await.unwrap().get(0);
     assert_eq!(n, 1);
-    let letters = cache.dead_letters();
-    assert_eq!(letters.len(), 1, "{letters:?}");
-    assert_eq!(&letters[0].write.key[..], b"user:7");
     for part in ["user:7", "seen", "users.seen", "10 bytes"] {
-        assert!(letters[0].error.contains(part), "{part} missing from: {}", letters[0].error);
+        assert!(error.contains(part), "{part} missing from: {error}");
     }
-    assert!(!letters[0].error.contains("not a time"), "no value: {}", letters[0].error);
+    assert!(!error.contains("not a time"), "no value: {error}");
 }
 
 /// What the column facts read at start say cannot fit is refused when the
@@ -211,19 +228,14 @@ async fn a_value_that_does_not_convert_is_dead_lettered_and_the_rest_lands() {
 /// write accepts none of its writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_that_cannot_fit_is_refused_at_the_door_naming_the_column() {
-    let Some((store, schema)) = common::store("map_door").await else { return };
-    let c = common::raw_client(Some(&schema.name)).await.expect("raw client");
-    c.batch_execute("CREATE TABLE people (id integer PRIMARY KEY, nick varchar(5), age smallint)")
-        .await
-        .expect("create people");
     let columns = BTreeMap::from([
         ("nick".to_owned(), ColumnType::Text),
         ("age".to_owned(), ColumnType::Integer),
     ]);
     let m = Mapping::new("p:*", "people", "id", Shape::Hash(columns)).expect("mapping");
-    let store = MappedStore::new(store, vec![m]).await.expect("mapped store");
+    let create = "CREATE TABLE people (id integer PRIMARY KEY, nick varchar(5), age smallint)";
+    let Some((store, _schema, c)) = mapped_with("map_door", create, m).await else { return };
     let cache = Cache::builder(store).build().await.expect("cache");
-    let text = |s: &str| FieldValue::Bytes(Bytes::copy_from_slice(s.as_bytes()));
     let refused = |r: jotter::Result<jotter::Ticket>, parts: &[&str]| {
         let err = r.expect_err("refused at the door");
         assert!(matches!(err, jotter::Error::Refused(_)), "{err}");
@@ -251,7 +263,7 @@ async fn a_write_that_cannot_fit_is_refused_at_the_door_naming_the_column() {
 
     cache.set_field("p:4", "nick", text("fits ")).await.expect("five characters fit");
     cache.set_field("p:4", "age", text(" 42")).await.expect("an integer");
-    tokio::time::timeout(Duration::from_secs(60), cache.flush()).await.expect("in time").unwrap();
+    common::flush(&cache).await;
     assert!(cache.dead_letters().is_empty());
     let n: i64 = c.query_one("SELECT count(*) FROM people", &[]).await.unwrap().get(0);
     assert_eq!(n, 1);
@@ -269,22 +281,20 @@ async fn the_start_up_check_says_what_to_fix() {
         let inner = inner.clone();
         async move { MappedStore::new(inner, vec![m]).await.unwrap_err().to_string() }
     };
-    let err =
-        check(Mapping::new("u:*", "people", "id", cols(&[("name", ColumnType::Text)])).unwrap())
-            .await;
-    assert!(err.contains("table people does not exist"), "{err}");
-    let err =
-        check(Mapping::new("u:*", "users", "id", cols(&[("email", ColumnType::Text)])).unwrap())
-            .await;
-    assert!(err.contains("no column email"), "{err}");
-    let err =
-        check(Mapping::new("u:*", "users", "uid", cols(&[("name", ColumnType::Text)])).unwrap())
-            .await;
-    assert!(err.contains("no column uid"), "{err}");
-    let err =
-        check(Mapping::new("u:*", "users", "id", cols(&[("name", ColumnType::Integer)])).unwrap())
-            .await;
-    assert!(err.contains("users.name is text") && err.contains("declares integer"), "{err}");
+    // Each mapping of one column `u:*` → (table, key column, column, type),
+    // and what the refusal says.
+    let cases: [(&str, &str, &str, ColumnType, &[&str]); 4] = [
+        ("people", "id", "name", ColumnType::Text, &["table people does not exist"]),
+        ("users", "id", "email", ColumnType::Text, &["no column email"]),
+        ("users", "uid", "name", ColumnType::Text, &["no column uid"]),
+        ("users", "id", "name", ColumnType::Integer, &["users.name is text", "declares integer"]),
+    ];
+    for (table, key, column, ty, parts) in cases {
+        let err = check(Mapping::new("u:*", table, key, cols(&[(column, ty)])).unwrap()).await;
+        for part in parts {
+            assert!(err.contains(part), "{part} missing from: {err}");
+        }
+    }
     let both = vec![
         Mapping::new("u:*", "users", "id", cols(&[("name", ColumnType::Text)])).unwrap(),
         Mapping::new("u:x*", "users", "id", cols(&[("name", ColumnType::Text)])).unwrap(),
@@ -296,19 +306,10 @@ async fn the_start_up_check_says_what_to_fix() {
 
 #[tokio::test]
 async fn string_keys_map_to_a_value_column() {
-    let Some((store, schema)) = common::store("map_strings").await else { return };
-    let c = common::raw_client(Some(&schema.name)).await.unwrap();
-    c.batch_execute("CREATE TABLE settings (name text PRIMARY KEY, doc jsonb NOT NULL)")
-        .await
-        .unwrap();
-    let m = Mapping::new(
-        "setting:*",
-        "settings",
-        "name",
-        Shape::String { column: "doc".into(), ty: ColumnType::Jsonb },
-    )
-    .unwrap();
-    let store = MappedStore::new(store, vec![m]).await.unwrap();
+    let doc = Shape::String { column: "doc".into(), ty: ColumnType::Jsonb };
+    let m = Mapping::new("setting:*", "settings", "name", doc).unwrap();
+    let create = "CREATE TABLE settings (name text PRIMARY KEY, doc jsonb NOT NULL)";
+    let Some((store, _schema, c)) = mapped_with("map_strings", create, m).await else { return };
     let put = |v: u64, value: &'static str| {
         Write::new("setting:theme", v, Change::Put(Bytes::from_static(value.as_bytes())))
     };
@@ -336,23 +337,12 @@ async fn a_constraint_violation_on_a_mapped_row_dead_letters_it_alone() {
     c.batch_execute("ALTER TABLE users ADD CONSTRAINT score_not_negative CHECK (score >= 0)")
         .await
         .expect("add the constraint");
-    let cache = Cache::builder(store)
-        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
-        .build()
-        .await
-        .expect("cache");
-    let text = |s: &'static str| FieldValue::Bytes(Bytes::from_static(s.as_bytes()));
-    cache.set_field("user:5", "score", text("-1")).await.unwrap();
-    cache.set_field("user:6", "score", text("3")).await.unwrap();
-    cache.put("plain", "x").await.unwrap();
-    tokio::time::timeout(Duration::from_secs(60), cache.flush()).await.expect("in time").unwrap();
+    let fields = [("user:5", "score", "-1"), ("user:6", "score", "3")];
+    let error = flush_with_one_dead_letter(store, &fields, "user:5").await;
 
     assert_eq!(row(&c, 6).await.as_deref(), Some("-|3"));
     assert_eq!(row(&c, 5).await, None);
-    let letters = cache.dead_letters();
-    assert_eq!(letters.len(), 1, "{letters:?}");
-    assert_eq!(&letters[0].write.key[..], b"user:5");
-    assert!(letters[0].error.contains("score_not_negative"), "{}", letters[0].error);
+    assert!(error.contains("score_not_negative"), "{error}");
 }
 
 /// A store in a fresh schema holding `users`, mapped, for the conformance

@@ -70,10 +70,11 @@ async fn a_refused_connection_is_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_row_is_permanent_with_the_database_message_and_rolls_back_the_batch() {
     let Some((store, schema)) = common::store("refused").await else { return };
-    let c = common::raw_client(Some(&schema.name)).await.expect("raw");
-    c.batch_execute("ALTER TABLE jotter_strings ADD CONSTRAINT no_bad CHECK (key <> 'bad'::bytea)")
-        .await
-        .expect("constraint");
+    common::client_after(
+        &schema,
+        "ALTER TABLE jotter_strings ADD CONSTRAINT no_bad CHECK (key <> 'bad'::bytea)",
+    )
+    .await;
     let batch = [put("good", 1, "g"), hset("h", None, &[("f", 2, Some("x"))]), put("bad", 3, "b")];
     let err = store.write(&batch).await.expect_err("the constraint refuses `bad`");
     assert!(!err.is_transient(), "{err}");

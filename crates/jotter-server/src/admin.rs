@@ -95,8 +95,9 @@ async fn check_ready(shared: &Shared) -> Result<(), String> {
     if shared.shutdown.is_cancelled() {
         return Err("shutting down".into());
     }
-    // The log's directory; the log ignores files that are not segments.
-    let probe = shared.config.data_dir.join("log").join("ready-probe");
+    // The data directory's state folder: on the log's file system, and
+    // never read as data.
+    let probe = jotter::DataDir::new(&shared.config.data_dir).state().join("ready-probe");
     let written = tokio::task::spawn_blocking(move || {
         std::fs::write(&probe, b"ok")?;
         std::fs::remove_file(&probe)

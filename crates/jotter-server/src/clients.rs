@@ -50,7 +50,12 @@ impl ClientEntry {
     /// `CLIENT LIST`/`CLIENT INFO` line, in Redis's field order. Fields
     /// Jotter does not track (subscriptions, MULTI) read as Redis shows them
     /// when unused.
-    pub(crate) fn info_line(&self, out: &mut String) {
+    /// `command_name` names the command at an index of the table.
+    pub(crate) fn info_line(
+        &self,
+        out: &mut String,
+        command_name: impl Fn(usize) -> Option<&'static str>,
+    ) {
         use std::fmt::Write as _;
         let age = self.created.elapsed();
         let active = std::time::Duration::from_millis(self.last_active_ms.load(Ordering::Relaxed));
@@ -59,7 +64,7 @@ impl ClientEntry {
         let user = self.user.lock().clone();
         let cmd = match self.last_command.load(Ordering::Relaxed) {
             0 => "NULL",
-            i => crate::command::specs().get(i - 1).map_or("NULL", |s| s.name),
+            i => command_name(i - 1).unwrap_or("NULL"),
         };
         let _ = writeln!(
             out,

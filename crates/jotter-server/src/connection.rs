@@ -20,41 +20,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use jotter_resp::{Limits, Protocol, ReplyWriter, RequestDecoder};
+use jotter_resp::{Limits, ReplyWriter, RequestDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::ClientEntry;
 use crate::command::{self, Ctx, Flow};
+use crate::session::Session;
 use crate::state::Shared;
-
-/// The connection's own state, which commands read and change.
-pub(crate) struct Client {
-    /// The registry's view of this client (id, name, kill switch).
-    pub entry: Arc<ClientEntry>,
-    /// RESP2 until `HELLO 3`.
-    pub protocol: Protocol,
-    /// False until AUTH when the server requires a password.
-    pub authenticated: bool,
-    /// `JOTTER.WRITETHROUGH ON`: every write is acknowledged only once the
-    /// store has it.
-    pub write_through: bool,
-    /// Inside `MULTI`: the commands queued so far.
-    pub multi: Option<crate::command::transactions::Queued>,
-    /// `WATCH`ed keys and what each held when watched.
-    pub watched: Vec<(bytes::Bytes, Option<jotter::Entry>)>,
-    /// The log records of writes whose replies are in the output buffer:
-    /// the buffer is sent only once they are durable.
-    pub unacknowledged: jotter::Durability,
-}
-
-impl Client {
-    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
-        self.protocol = protocol;
-        let number = if protocol == Protocol::Resp3 { 3 } else { 2 };
-        self.entry.protocol.store(number, std::sync::atomic::Ordering::Relaxed);
-    }
-}
 
 /// Output capacity kept between batches; a larger buffer (after a big
 /// reply) is dropped rather than held for the connection's lifetime.
@@ -70,17 +43,9 @@ where
 {
     let id = entry.id;
     shared.metrics.connected.increment(1.0);
-    let client = Client {
-        entry,
-        protocol: Protocol::Resp2,
-        authenticated: !shared.config.auth_required(),
-        write_through: false,
-        multi: None,
-        watched: Vec::new(),
-        unacknowledged: jotter::Durability::default(),
-    };
+    let session = Session::new(entry, !shared.config.auth_required());
     let mut stream = stream;
-    if let Err(e) = run(&mut stream, client, &shared).await {
+    if let Err(e) = run(&mut stream, session, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
     }
     // Unregistered before the socket closes: a client that sees it close
@@ -90,17 +55,17 @@ where
     drop(stream);
 }
 
-async fn run<S>(mut stream: S, mut client: Client, shared: &Shared) -> std::io::Result<()>
+async fn run<S>(mut stream: S, mut session: Session, shared: &Shared) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let config = &shared.config;
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let mut decoder = RequestDecoder::new(limits);
-    decoder.set_authenticated(client.authenticated);
+    decoder.set_authenticated(session.authenticated);
     let idle = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
     let output_limit = usize::try_from(config.client_output_buffer_limit.0.0).unwrap_or(usize::MAX);
-    let kill = client.entry.kill.clone();
+    let kill = session.entry.kill.clone();
     let maxmemory = config.maxmemory.0.0;
     let mut held = shared.client_memory.holder();
     let mut input = BytesMut::with_capacity(16 * 1024);
@@ -111,29 +76,29 @@ where
             match decoder.decode(&mut input) {
                 Ok(Some(request)) => {
                     let found = command::lookup(request.name());
-                    flow = if client.multi.is_none() && command::may_block(found, &request) {
+                    flow = if session.multi.is_none() && command::may_block(found, &request) {
                         // Redis sends the replies before a blocked one.
-                        if !durable(&mut client).await {
+                        if !durable(&mut session).await {
                             return Ok(());
                         }
                         write_out(&mut stream, &mut output, &kill).await?;
                         let blocking = Blocking { found, request: &request, shared };
                         let ran = blocking
-                            .run(&mut stream, &mut input, &decoder, &mut client, &mut output)
+                            .run(&mut stream, &mut input, &decoder, &mut session, &mut output)
                             .await?;
                         match ran {
                             Some(flow) => flow,
                             None => return Ok(()), // the client closed
                         }
                     } else {
-                        let mut ctx = Ctx::new(shared, &mut client, &mut output);
+                        let mut ctx = Ctx::new(shared, &mut session, command::table(), &mut output);
                         command::execute_found(found, &request, &mut ctx).await
                     };
-                    decoder.set_authenticated(client.authenticated);
+                    decoder.set_authenticated(session.authenticated);
                     decoder.recycle(request);
                     if output_limit > 0 && output.len() > output_limit {
                         tracing::warn!(
-                            client = client.entry.id,
+                            client = session.entry.id,
                             bytes = output.len(),
                             "closing a client whose pending output passed client-output-buffer-limit"
                         );
@@ -141,7 +106,7 @@ where
                     }
                     if held.over(output.len(), maxmemory, || shared.cache.memory_used()) {
                         tracing::warn!(
-                            client = client.entry.id,
+                            client = session.entry.id,
                             bytes = output.len(),
                             "closing a client whose pending output would take the server past maxmemory"
                         );
@@ -153,9 +118,9 @@ where
                 }
                 Ok(None) => break,
                 Err(error) => {
-                    ReplyWriter::new(&mut output, client.protocol).protocol_error(error);
-                    tracing::debug!(client = client.entry.id, %error, "protocol error; closing");
-                    if !durable(&mut client).await {
+                    ReplyWriter::new(&mut output, session.protocol).protocol_error(error);
+                    tracing::debug!(client = session.entry.id, %error, "protocol error; closing");
+                    if !durable(&mut session).await {
                         return Ok(());
                     }
                     write_out(&mut stream, &mut output, &kill).await?;
@@ -163,7 +128,7 @@ where
                 }
             }
         }
-        if !durable(&mut client).await {
+        if !durable(&mut session).await {
             return Ok(());
         }
         write_out(&mut stream, &mut output, &kill).await?;
@@ -176,7 +141,7 @@ where
             read = stream.read_buf(&mut input) => read?,
             () = kill.cancelled() => return Ok(()),
             () = idle_for(idle) => {
-                tracing::debug!(client = client.entry.id, "closing an idle client (timeout)");
+                tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
                 return Ok(());
             }
         };
@@ -209,11 +174,11 @@ impl Blocking<'_> {
         stream: &mut S,
         input: &mut BytesMut,
         decoder: &RequestDecoder,
-        client: &mut Client,
+        session: &mut Session,
         output: &mut BytesMut,
     ) -> std::io::Result<Option<Flow>> {
         let closed = CancellationToken::new();
-        let mut ctx = Ctx::new(self.shared, client, output).watching(&closed);
+        let mut ctx = Ctx::new(self.shared, session, command::table(), output).watching(&closed);
         let mut running =
             std::pin::pin!(command::execute_found(self.found, self.request, &mut ctx));
         let mut failed = None;
@@ -247,15 +212,15 @@ impl Blocking<'_> {
 /// write's log record is on disk as `fsync` says). If the log failed, the
 /// replies must not be sent: false, and the connection is closed without
 /// them, so the client cannot take a lost write for an acknowledged one.
-async fn durable(client: &mut Client) -> bool {
-    let pending = std::mem::take(&mut client.unacknowledged);
+async fn durable(session: &mut Session) -> bool {
+    let pending = std::mem::take(&mut session.unacknowledged);
     if pending.is_empty() {
         return true;
     }
     match pending.wait().await {
         Ok(()) => true,
         Err(e) => {
-            tracing::error!(client = client.entry.id, error = %e, "the log could not write; closing the connection without acknowledging");
+            tracing::error!(client = session.entry.id, error = %e, "the log could not write; closing the connection without acknowledging");
             false
         }
     }

@@ -10,8 +10,12 @@
 //! - `server.rs`: the accept loop (`maxclients`) and the orderly stop.
 //! - `connection.rs`: one client: read, decode (`jotter-resp`), execute every
 //!   whole request in order, write all replies with one write per read.
-//! - `command/`: the command table and one file per command family; see
-//!   `command/mod.rs` for how to add a family.
+//! - `session.rs`: one connection's session (protocol, authentication,
+//!   `MULTI` queue, `WATCH`ed keys), which its commands read and change.
+//! - `command/`: the command table and one file or folder per command
+//!   family; see `command/mod.rs` for how to add a command or a family.
+//! - `engine_error.rs`: the engine's errors in Redis's words (`WRONGTYPE`,
+//!   `TRYAGAIN`, `ERR ...`), which `command/fail.rs` replies.
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
@@ -53,8 +57,10 @@ mod clients;
 mod command;
 mod config;
 mod connection;
+mod engine_error;
 mod lazy_postgres;
 mod server;
+mod session;
 mod state;
 mod stop;
 mod telemetry;
@@ -103,7 +109,7 @@ fn main() -> ExitCode {
     let code = match runtime.block_on(run) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("jotter: {e:#}");
+            eprintln!("jotter: {}", failure_text(&e));
             ExitCode::FAILURE
         }
     };
@@ -118,11 +124,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     // Installed before the cache is built, so the engine's metrics land in it.
     let prometheus = telemetry::install_recorder()?;
 
-    let log_dir = config.data_dir.join("log");
-    std::fs::create_dir_all(&log_dir)
+    std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
     let store = Backend::open(&config).await?;
-    let cache = build_cache(&config, store, &log_dir).await?;
+    let cache = build_cache(&config, store).await?;
 
     let resp = server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
         format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
@@ -209,11 +214,7 @@ async fn migrate_store(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn build_cache(
-    config: &Config,
-    store: Backend,
-    log_dir: &std::path::Path,
-) -> anyhow::Result<Cache<Backend>> {
+async fn build_cache(config: &Config, store: Backend) -> anyhow::Result<Cache<Backend>> {
     // Known keys assume the server is the store's only writer: true of its
     // own SQLite file, not to be assumed of a database others may share.
     let known_keys = config.known_keys == config::YesNo::Yes && !store.is_shared();
@@ -231,7 +232,7 @@ async fn build_cache(
         .known_keys(known_keys)
         .full_policy(policy)
         .collect_bookkeeping(config.bookkeeping_retention.0, config.bookkeeping_interval.0)
-        .log(log_dir, config.fsync.engine());
+        .data_dir(&config.data_dir, config.fsync.engine());
     if config.flush_workers > 0 {
         builder = builder.flush_workers(config.flush_workers);
     }
@@ -313,4 +314,41 @@ async fn wait_for_signals(
     let report = stop::StopReport::measure(&shared, began);
     report.log(Some("a second signal"));
     std::process::exit(i32::from(stop::EXIT_SECOND_SIGNAL));
+}
+
+/// A failure and its causes as `{:#}` prints them (joined by `: `), less
+/// any cause whose text is already said: an engine error names its cause in
+/// its own text and also keeps it as its source, for callers that act on it.
+fn failure_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_is_printed_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        // The engine names its cause in its own text: said once.
+        let engine = jotter::Error::Recovery {
+            message: "could not read state/FORMAT: denied".into(),
+            source: Some(Arc::new(io())),
+        };
+        assert_eq!(
+            failure_text(&anyhow::Error::new(engine)),
+            "cannot recover from the write-ahead log: could not read state/FORMAT: denied"
+        );
+        // A context line does not: its cause follows it.
+        let context = Err::<(), _>(io()).context("cannot create data-dir d").unwrap_err();
+        assert_eq!(failure_text(&context), "cannot create data-dir d: denied");
+    }
 }

@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::task::TaskTracker;
 
+use crate::command;
 use crate::connection;
 use crate::state::Shared;
 
@@ -37,6 +38,7 @@ pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Re
 /// clients' tasks, for [`wait_for_clients`].
 pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) -> TaskTracker {
     let tracker = TaskTracker::new();
+    shared.metrics.register_commands(command::specs().iter().map(|spec| spec.name));
     let loops: Vec<_> = listeners
         .into_iter()
         .map(|l| tokio::spawn(accept(l, shared.clone(), tracker.clone())))

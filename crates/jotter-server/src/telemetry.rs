@@ -13,7 +13,7 @@
 use metrics::{Counter, Gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::command;
+use std::sync::OnceLock;
 
 /// Installs the global recorder and returns the handle `/metrics` renders.
 pub(crate) fn install_recorder() -> anyhow::Result<PrometheusHandle> {
@@ -27,8 +27,9 @@ pub(crate) struct ServerMetrics {
     pub connected: Gauge,
     pub connections: Counter,
     pub rejected: Counter,
-    /// Indexed like the command table (`command::Table` order).
-    commands: Vec<Counter>,
+    /// Indexed like the command table; registered once the table is known
+    /// ([`ServerMetrics::register_commands`]).
+    commands: OnceLock<Vec<Counter>>,
 }
 
 impl ServerMetrics {
@@ -37,16 +38,23 @@ impl ServerMetrics {
             connected: metrics::gauge!("jotter_connected_clients"),
             connections: metrics::counter!("jotter_connections_total"),
             rejected: metrics::counter!("jotter_rejected_connections_total"),
-            commands: command::specs()
-                .iter()
-                .map(|spec| metrics::counter!("jotter_commands_total", "command" => spec.name))
-                .collect(),
+            commands: OnceLock::new(),
         }
+    }
+
+    /// Registers a counter per command, `names` in table order. Called by
+    /// the accept loop before the first client: the table lives above this
+    /// module, which the commands use.
+    pub(crate) fn register_commands(&self, names: impl Iterator<Item = &'static str>) {
+        let counters = names
+            .map(|name| metrics::counter!("jotter_commands_total", "command" => name))
+            .collect();
+        let _ = self.commands.set(counters);
     }
 
     /// Counts one execution of the command at `index` in the table.
     pub(crate) fn command(&self, index: usize) {
-        if let Some(counter) = self.commands.get(index) {
+        if let Some(counter) = self.commands.get().and_then(|c| c.get(index)) {
             counter.increment(1);
         }
     }

@@ -41,8 +41,7 @@ async fn set_get_incr_del_round_trip() {
 
 #[test]
 fn jotter_flush_puts_writes_in_the_sqlite_file() {
-    let server = Server::start(&["--flush-interval", "1h"]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw_with(&["--flush-interval", "1h"]);
     c.roundtrip(&resp(&["SET", "user:1", "ada"]), b"+OK\r\n");
     c.roundtrip(&resp(&["INCR", "visits"]), b":1\r\n");
     c.roundtrip(&resp(&["JOTTER.FLUSH", "5000"]), b"+OK\r\n");

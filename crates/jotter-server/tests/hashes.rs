@@ -438,8 +438,7 @@ fn multi_exec_with_hset_and_hincrby() {
 
 #[test]
 fn jotter_flush_puts_hash_fields_in_sqlite() {
-    let server = Server::start(&["--flush-interval", "1h"]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw_with(&["--flush-interval", "1h"]);
     rt(
         &mut c,
         &["HSET", "session:ab12", "user", "42", "cart", "3", "last_seen", "1732262400"],

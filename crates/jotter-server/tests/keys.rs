@@ -45,6 +45,24 @@ fn seed_zset(server: &Server, key: &str, members: &[(&str, f64)]) {
     }
 }
 
+/// A server (not trusting the store's listing) whose store holds the hash
+/// `hash` and the sorted set `zset`, one field or member each; and a
+/// connection that has set each (key, value) of `strings`.
+async fn one_of_each_type(
+    hash: &str,
+    zset: &str,
+    strings: &[(&str, &str)],
+) -> (Server, MultiplexedConnection) {
+    let server = Server::start(KNOWN_KEYS_OFF);
+    seed_hash(&server, hash, &[("f", "v")]);
+    seed_zset(&server, zset, &[("m", 1.5)]);
+    let mut con = server.client().await;
+    for &(key, value) in strings {
+        let () = q(&mut con, &["SET", key, value]).await;
+    }
+    (server, con)
+}
+
 fn stored_map_expiry(server: &Server, key: &str) -> Option<i64> {
     db(server)
         .query_row("SELECT expires_at FROM jotter_expiry WHERE key = ?1", [key.as_bytes()], |r| {
@@ -79,12 +97,7 @@ async fn try_q<T: FromRedisValue>(
 
 #[tokio::test]
 async fn del_unlink_exists_touch_and_type() {
-    let server = Server::start(KNOWN_KEYS_OFF);
-    seed_hash(&server, "h", &[("f", "v")]);
-    seed_zset(&server, "z", &[("m", 1.5)]);
-    let mut con = server.client().await;
-    let () = q(&mut con, &["SET", "a", "1"]).await;
-    let () = q(&mut con, &["SET", "b", "2"]).await;
+    let (server, mut con) = one_of_each_type("h", "z", &[("a", "1"), ("b", "2")]).await;
     assert_eq!(q::<i64>(&mut con, &["EXISTS", "a", "a", "b", "nope"]).await, 3);
     assert_eq!(q::<i64>(&mut con, &["TOUCH", "a", "a", "nope", "h"]).await, 3);
     let mut c = server.raw();
@@ -424,11 +437,7 @@ async fn scan_returns_every_key_exactly_once() {
 
 #[tokio::test]
 async fn scan_options_errors_and_type() {
-    let server = Server::start(KNOWN_KEYS_OFF);
-    seed_hash(&server, "h1", &[("f", "v")]);
-    seed_zset(&server, "z1", &[("m", 1.0)]);
-    let mut con = server.client().await;
-    let () = q(&mut con, &["SET", "s1", "v"]).await;
+    let (server, mut con) = one_of_each_type("h1", "z1", &[("s1", "v")]).await;
     let mut c = server.raw();
     c.roundtrip(&resp(&["SCAN", "abc"]), b"-ERR invalid cursor\r\n");
     c.roundtrip(&resp(&["SCAN", " 1"]), b"-ERR invalid cursor\r\n");

@@ -52,6 +52,17 @@ fn write_keys(server: &Server, prefix: &str, range: Range<u32>) {
     }
 }
 
+/// A fresh schema; a proxy to the database (cut from the start if `cut`);
+/// and a server storing into the schema through the proxy that has taken
+/// the writes `k:i` = `i` for every `i` below `writes`.
+fn loaded_behind_a_proxy(test: &str, cut: bool, writes: u32) -> Option<(Schema, Proxy, Server)> {
+    let schema = Schema::create(test)?;
+    let proxy = Proxy::start(postgres(), cut);
+    let server = Server::start(&["--store", &schema.url_via(proxy.port)]);
+    write_keys(&server, "k", 0..writes);
+    Some((schema, proxy, server))
+}
+
 /// Lines of the server log that contain `text`.
 fn log_lines(server: &Server, text: &str) -> usize {
     server.log().lines().filter(|l| l.contains(text)).count()
@@ -59,10 +70,9 @@ fn log_lines(server: &Server, text: &str) -> usize {
 
 #[test]
 fn a_server_started_without_its_database_takes_writes_and_lands_them_once_it_answers() {
-    let Some(schema) = Schema::create("outage_start") else { return };
-    let proxy = Proxy::start(postgres(), true);
-    let server = Server::start(&["--store", &schema.url_via(proxy.port)]);
-    write_keys(&server, "k", 0..100_000);
+    let Some((schema, proxy, server)) = loaded_behind_a_proxy("outage_start", true, 100_000) else {
+        return;
+    };
     assert_eq!(server.http_get("/ready").0, 200, "not ready while taking writes");
     let (status, body) = server.http_get("/health/store");
     assert_eq!(status, 503, "{body}");
@@ -83,10 +93,9 @@ fn a_server_started_without_its_database_takes_writes_and_lands_them_once_it_ans
 
 #[test]
 fn an_outage_in_the_middle_of_a_load_loses_nothing() {
-    let Some(schema) = Schema::create("outage_mid") else { return };
-    let proxy = Proxy::start(postgres(), false);
-    let server = Server::start(&["--store", &schema.url_via(proxy.port)]);
-    write_keys(&server, "k", 0..30_000);
+    let Some((schema, proxy, server)) = loaded_behind_a_proxy("outage_mid", false, 30_000) else {
+        return;
+    };
     until_rows(&schema, 1, Duration::from_secs(10));
     proxy.cut();
     write_keys(&server, "k", 30_000..70_000);
@@ -101,11 +110,10 @@ fn an_outage_in_the_middle_of_a_load_loses_nothing() {
 
 #[test]
 fn a_kill_9_during_an_outage_loses_nothing() {
-    let Some(schema) = Schema::create("outage_kill") else { return };
-    let proxy = Proxy::start(postgres(), true);
+    let Some((schema, proxy, server)) = loaded_behind_a_proxy("outage_kill", true, 50_000) else {
+        return;
+    };
     let url = schema.url_via(proxy.port);
-    let server = Server::start(&["--store", &url]);
-    write_keys(&server, "k", 0..50_000);
     // SIGKILL, and a new server on the same data directory, the database
     // still unreachable: it starts from its log.
     let server = server.restart(&["--store", &url]);

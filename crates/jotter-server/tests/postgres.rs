@@ -17,8 +17,7 @@ use common::pg::Schema;
 fn every_type_lands_in_postgres() {
     let Some(schema) = Schema::create("types") else { return };
     let url = schema.url();
-    let server = Server::start(&["--store", &url, "--flush-interval", "1h"]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw_with(&["--store", &url, "--flush-interval", "1h"]);
     c.roundtrip(&resp(&["SET", "greeting", "hello", "EX", "3600"]), b"+OK\r\n");
     c.roundtrip(&resp(&["INCR", "views:article:9123"]), b":1\r\n");
     c.roundtrip(&resp(&["HSET", "session:ab12", "user", "42", "cart", "3"]), b":2\r\n");

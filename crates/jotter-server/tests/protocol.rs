@@ -112,8 +112,7 @@ fn quit_replies_then_closes() {
 
 #[test]
 fn requirepass_gates_commands_until_auth() {
-    let server = Server::start(&["--requirepass", "s3cret"]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw_with(&["--requirepass", "s3cret"]);
     c.roundtrip(&resp(&["GET", "k"]), b"-NOAUTH Authentication required.\r\n");
     // Unknown commands and arity come first, as in Redis.
     c.roundtrip(&resp(&["GET"]), b"-ERR wrong number of arguments for 'get' command\r\n");

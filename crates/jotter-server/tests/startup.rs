@@ -46,8 +46,8 @@ fn bad_settings_stop_the_start_and_name_the_flag_or_key_and_the_values() {
 
 #[test]
 fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_shown() {
-    let server = Server::start(&["--store", "postgres://app:secret-pw@127.0.0.1:1/app"]);
-    let mut c = server.raw();
+    let (server, mut c) =
+        Server::start_raw_with(&["--store", "postgres://app:secret-pw@127.0.0.1:1/app"]);
     // Writes are taken; a read of a key not in memory is refused, retryably.
     c.roundtrip(b"SET k v\r\n", b"+OK\r\n");
     c.roundtrip(b"GET k\r\n", b"$1\r\nv\r\n");
@@ -81,8 +81,7 @@ fn an_unreachable_postgres_does_not_stop_the_start_and_its_password_is_never_sho
 fn the_example_config_starts_the_server() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../jotter.example.toml");
     // The harness's flags override the file's ports and data dir.
-    let server = Server::start(&["--config", example]);
-    let mut c = server.raw();
+    let (_server, mut c) = Server::start_raw_with(&["--config", example]);
     c.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
 

@@ -1,7 +1,7 @@
 //! The string family against Redis 7.0's exact replies: every command and
 //! option, the error texts, expiry (by behaviour and in SQLite), RESP2 and
 //! RESP3 shapes, and MULTI/EXEC. Wrong-type errors are in the unit tests of
-//! `command/strings.rs` (no other type can be made here yet).
+//! `command/strings/mod.rs` (no other type can be made here yet).
 
 mod common;
 
@@ -155,8 +155,7 @@ fn keys_expire_and_keep_or_lose_their_ttl_as_in_redis() {
 
 #[test]
 fn expiry_lands_in_sqlite_as_unix_milliseconds() {
-    let server = Server::start(&["--flush-interval", "1h"]);
-    let mut c = server.raw();
+    let (server, mut c) = Server::start_raw_with(&["--flush-interval", "1h"]);
     let before = now_ms() as i64;
     rt(&mut c, &["SET", "ex", "v", "EX", "1000"], "+OK\r\n");
     rt(&mut c, &["SET", "exat", "v", "EXAT", "4102444800"], "+OK\r\n");

@@ -1,22 +1,33 @@
 //! Data written by an earlier release opens with this one: a data directory
 //! made by the release at commit aa97f9d (SQLite schema 2, a write-ahead
 //! log holding writes not yet in the database, left by `kill -9`) is served
-//! as it was written (its log directory gains the `FORMAT` marker), and a
-//! database with a schema, or a log directory with a format, newer than
-//! this code knows is refused at start with a message saying so. The
-//! fixture and how it was made are in `tests/fixtures/README.md`.
+//! as it was written (moved into the layout `log/`, `dead-letters/`,
+//! `state/`, and marked with `state/FORMAT`); one made at commit e75c982,
+//! whose `log/` also held a dead letter, the clock and a format marker, is
+//! moved without losing either; and a database with a schema, or a data
+//! directory with a format, newer than this code knows is refused at start
+//! with a message saying so. The fixtures and how they were made are in
+//! `tests/fixtures/README.md`.
 
 mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::Server;
+use common::reply::{flush, info};
+use common::{Server, resp};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/base-aa97f9d/data");
+const FIXTURE_E75C982: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/base-e75c982/data");
 
-/// A temporary directory holding a copy of the fixture's data directory.
+/// A temporary directory holding a copy of the aa97f9d fixture's data directory.
 fn copy_fixture() -> tempfile::TempDir {
+    copy_fixture_from(FIXTURE)
+}
+
+/// A temporary directory holding a copy of the data directory `fixture`.
+fn copy_fixture_from(fixture: &str) -> tempfile::TempDir {
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).expect("mkdir");
         for entry in std::fs::read_dir(from).expect("read fixture") {
@@ -30,19 +41,25 @@ fn copy_fixture() -> tempfile::TempDir {
         }
     }
     let dir = tempfile::TempDir::new().expect("temp dir");
-    copy(Path::new(FIXTURE), &dir.path().join("data"));
+    copy(Path::new(fixture), &dir.path().join("data"));
     dir
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_directory_of_the_earlier_release_is_served_as_written() {
     let dir = copy_fixture();
-    let marker = dir.path().join("data/log/FORMAT");
-    assert!(!marker.exists(), "the earlier release wrote no format marker");
+    let data = dir.path().join("data");
+    assert!(!data.join("log/FORMAT").exists(), "the earlier release wrote no format marker");
+    let clock = std::fs::read(data.join("log/CLOCK")).expect("the earlier release's clock");
     let server = Server::start_in(dir, &[]);
-    // Upgraded in place: the log directory is marked as this code's format 1.
-    let marker = std::fs::read_to_string(&marker).expect("the marker is written at start");
-    assert!(marker.starts_with("1\nwritten by jotter "), "{marker}");
+    // Upgraded in place: moved into this code's layout, format 2.
+    let marker =
+        std::fs::read_to_string(data.join("state/FORMAT")).expect("the marker is written at start");
+    assert!(marker.starts_with("2\nwritten by jotter "), "{marker}");
+    assert!(!data.join("log/CLOCK").exists(), "the clock left the log's folder");
+    let moved = std::fs::read(data.join("state/CLOCK")).expect("the clock is in state/");
+    assert!(reading(&moved) >= reading(&clock), "the clock is kept (or advanced)");
+    assert!(data.join("log/00000000000000000001.log").exists(), "the segments stay in log/");
     let mut con = server.client().await;
     let get = |key: &'static str| {
         let mut cmd = redis::cmd("GET");
@@ -82,6 +99,50 @@ async fn a_data_directory_of_the_earlier_release_is_served_as_written() {
     assert_eq!(value("new").as_deref(), Some("n"));
 }
 
+/// A version-clock reading as `CLOCK` holds it.
+fn reading(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"))
+}
+
+#[test]
+fn a_log_folder_with_a_dead_letter_and_the_clock_is_moved_without_losing_either() {
+    let dir = copy_fixture_from(FIXTURE_E75C982);
+    let data = dir.path().join("data");
+    let old = |name: &str| std::fs::read(data.join("log").join(name)).expect("the fixture's file");
+    let (letters, clock) = (old("dead-letters"), old("CLOCK"));
+    let server = Server::start_in(dir, &[]);
+
+    // Every file of the old `log/` that is not the log's own is moved out of it.
+    for name in ["dead-letters", "CLOCK", "FORMAT"] {
+        assert!(!data.join("log").join(name).exists(), "{name} left the log's folder");
+    }
+    let queue = std::fs::read(data.join("dead-letters/queue")).expect("the dead letters moved");
+    assert_eq!(queue, letters, "the dead-letter queue is moved as it was");
+    let moved = std::fs::read(data.join("state/CLOCK")).expect("the clock is in state/");
+    assert!(reading(&moved) >= reading(&clock), "the clock floor is kept (or raised)");
+    let marker = std::fs::read_to_string(data.join("state/FORMAT")).expect("the marker");
+    assert!(marker.starts_with("2\nwritten by jotter "), "{marker}");
+
+    let mut c = server.raw();
+    assert_eq!(info(&mut c, "writebehind", "dead_letters"), 1, "the dead letter survives");
+    // Written after the dead letter, only in the old release's log.
+    c.roundtrip(&resp(&["GET", "s1"]), b"$2\r\nv2\r\n");
+    c.roundtrip(&resp(&["GET", "pending"]), b"$2\r\np1\r\n");
+    c.roundtrip(&resp(&["HGET", "h", "f3"]), b"$1\r\nc\r\n");
+    // New writes are versioned above what the old release wrote.
+    c.roundtrip(&resp(&["SET", "new", "n"]), b"+OK\r\n");
+    flush(&mut c);
+    let db = rusqlite::Connection::open(server.db_path()).expect("open");
+    let version: i64 = db
+        .query_row("SELECT version FROM jotter_strings WHERE key = CAST('new' AS BLOB)", [], |r| {
+            r.get(0)
+        })
+        .expect("new is stored");
+    let version = u64::try_from(version).expect("versions are positive");
+    assert!(version > reading(&clock), "{version} is above the old clock's reading");
+    assert_eq!(info(&mut c, "writebehind", "dead_letters"), 1);
+}
+
 #[test]
 fn a_database_newer_than_this_code_is_refused_with_a_clear_message() {
     let dir = copy_fixture();
@@ -100,21 +161,22 @@ fn a_database_newer_than_this_code_is_refused_with_a_clear_message() {
 fn a_log_directory_newer_than_this_code_is_refused_with_a_clear_message() {
     let dir = copy_fixture();
     let log = dir.path().join("data/log");
-    std::fs::write(log.join("FORMAT"), "2\nwritten by jotter 7.0.0\n").expect("write marker");
+    std::fs::write(log.join("FORMAT"), "3\nwritten by jotter 7.0.0\n").expect("write marker");
     let segment = std::fs::read(log.join("00000000000000000001.log")).expect("segment");
     let stderr = refused_start(&dir);
     assert!(
-        stderr.contains("is in format 2, written by jotter 7.0.0, a newer version of Jotter"),
+        stderr.contains("is in format 3, written by jotter 7.0.0, a newer version of Jotter"),
         "{stderr}"
     );
-    assert!(stderr.contains("reads formats up to 1"), "{stderr}");
+    assert!(stderr.contains("reads formats up to 2"), "{stderr}");
     assert!(stderr.contains("Start the newer version on it"), "{stderr}");
     // Refused before anything was read or changed.
     assert_eq!(std::fs::read(log.join("00000000000000000001.log")).expect("segment"), segment);
     assert_eq!(
         std::fs::read_to_string(log.join("FORMAT")).expect("marker"),
-        "2\nwritten by jotter 7.0.0\n"
+        "3\nwritten by jotter 7.0.0\n"
     );
+    assert!(log.join("CLOCK").exists(), "nothing was moved");
 }
 
 /// Starts the server on `dir`, expects it to exit with a failure within

@@ -1,7 +1,7 @@
 //! The log directory: where each file lives, which segments exist, and
 //! making changes to the directory itself durable.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +57,15 @@ impl LogDir {
 /// that names sort like numbers.
 pub(crate) fn segment_file_name(first_lsn: u64) -> String {
     format!("{first_lsn:020}.log")
+}
+
+/// Cuts the closed segment file at `path` to its first `len` bytes and makes
+/// the new length durable, so that what was cut cannot reappear after a
+/// crash.
+pub(crate) fn cut_segment_file(path: &Path, len: u64) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(len)?;
+    file.sync_all()
 }
 
 fn parse_segment_file_name(name: &str) -> Option<u64> {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::WalError;
-use crate::dir::{LogDir, segment_file_name};
+use crate::dir::{LogDir, cut_segment_file, segment_file_name};
 use crate::record::{self, Frame};
 use crate::scan::{Damage, Scan};
 
@@ -45,13 +45,7 @@ pub(crate) fn salvage(dir: &LogDir, scan: &mut Scan) -> Result<(SalvageReport, u
         // both places, never in neither.
         copy_tail(&segment.path, offset, &target)
             .map_err(|e| WalError::io("copy the damaged part to", &target, e))?;
-        File::options()
-            .write(true)
-            .open(&segment.path)
-            .and_then(|file| {
-                file.set_len(offset)?;
-                file.sync_all()
-            })
+        cut_segment_file(&segment.path, offset)
             .map_err(|e| WalError::io("cut the damaged part from", &segment.path, e))?;
         segment.file_len = offset;
         moved.push(target);

@@ -1,7 +1,7 @@
 //! The log itself: open (lock, check, repair, recover), submit, checkpoint,
 //! close.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::{Condvar, Mutex};
 
 use crate::checkpoint;
-use crate::dir::LogDir;
+use crate::dir::{self, LogDir};
 use crate::lock::{self, DirLock};
 use crate::pending::Pending;
 use crate::queue::{Queue, Shared};
@@ -258,13 +258,7 @@ fn cut_torn_tail(scan: &Scan) -> Result<Option<TornTail>, WalError> {
     let (Some(offset), Some(last)) = (scan.torn_tail, scan.scanned.last()) else {
         return Ok(None);
     };
-    OpenOptions::new()
-        .write(true)
-        .open(&last.path)
-        .and_then(|file| {
-            file.set_len(offset)?;
-            file.sync_all()
-        })
+    dir::cut_segment_file(&last.path, offset)
         .map_err(|e| WalError::io("cut the torn tail from", &last.path, e))?;
     let tail = TornTail { path: last.path.clone(), offset, bytes: last.file_len - offset };
     tracing::warn!(

@@ -5,6 +5,7 @@
 //! synced, callers keep queuing, and the next turn takes all of them.
 
 use std::mem;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -156,17 +157,11 @@ impl Writer {
     fn write_chunk(&mut self, frames: &[u8], last_lsn: u64, count: usize) -> Result<(), WalError> {
         let shared = Arc::clone(&self.shared);
         let counters = &shared.counters;
-        let (good_len, good_last) = (self.segment.len(), self.segment.last_lsn());
+        let good = (self.segment.len(), self.segment.last_lsn());
         if let Err(e) = self.segment.append(frames, last_lsn) {
             Counters::add(&counters.write_failures, 1);
-            tracing::error!(
-                path = %self.segment.path().display(), error = %e, records = count,
-                "write to the log failed; the records are refused and the segment cut back"
-            );
-            let error =
-                WalError::Write { path: self.segment.path().to_path_buf(), source: Arc::new(e) };
-            self.cut_back(good_len, good_last);
-            return Err(error);
+            let make = |path, source| WalError::Write { path, source };
+            return Err(self.refuse("write to the log", make, e, good, count));
         }
         Counters::add(&counters.writes, 1);
         Counters::add(&counters.records, count as u64);
@@ -176,18 +171,33 @@ impl Writer {
         if (self.shared.fsync == Fsync::Always || self.degraded)
             && let Err(e) = self.sync()
         {
-            tracing::error!(
-                path = %self.segment.path().display(), error = %e, records = count,
-                "fsync of the log failed; the records are refused and the segment cut back"
-            );
-            let error =
-                WalError::Sync { path: self.segment.path().to_path_buf(), source: Arc::new(e) };
-            // What the failed fsync may or may not have written is cut
-            // away, so it cannot come back at recovery either.
-            self.cut_back(good_len, good_last);
-            return Err(error);
+            let make = |path, source| WalError::Sync { path, source };
+            return Err(self.refuse("fsync of the log", make, e, good, count));
         }
         Ok(())
+    }
+
+    /// A failed write or fsync (`what`) of `count` records: logged, the
+    /// segment cut back to `good` (its length and last LSN before them), and
+    /// the error made with `make` returned.
+    ///
+    /// What the failed call may or may not have put on disk is cut away, so
+    /// the refused records cannot come back at recovery either.
+    fn refuse(
+        &mut self,
+        what: &str,
+        make: fn(PathBuf, Arc<std::io::Error>) -> WalError,
+        e: std::io::Error,
+        good: (u64, Option<u64>),
+        count: usize,
+    ) -> WalError {
+        tracing::error!(
+            path = %self.segment.path().display(), error = %e, records = count,
+            "{what} failed; the records are refused and the segment cut back"
+        );
+        let error = make(self.segment.path().to_path_buf(), Arc::new(e));
+        self.cut_back(good.0, good.1);
+        error
     }
 
     /// fsync the active segment, keeping the counters and the degraded

@@ -29,6 +29,34 @@ fn make_log() -> tempfile::TempDir {
     dir
 }
 
+/// [`make_log`] with a checkpoint at `lsn` written by the log itself.
+fn make_log_with_checkpoint(lsn: u64) -> tempfile::TempDir {
+    let dir = make_log();
+    let (wal, _) = Wal::open(dir.path(), options()).expect("open");
+    wal.checkpoint(lsn).expect("checkpoint");
+    wal.close().expect("close");
+    dir
+}
+
+/// [`make_log`] with its segment number `index` (0 = the first) removed;
+/// and the segment files as they were before.
+fn make_log_without(index: usize) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = make_log();
+    let files = segments(dir.path());
+    fs::remove_file(&files[index]).expect("remove");
+    (dir, files)
+}
+
+/// Appends one record to a salvaged log and closes it: the new record's
+/// LSN, which is past every LSN the log ever held (none is reused, even of
+/// the records moved aside).
+fn append_and_close(wal: Wal, payload: &[u8]) -> u64 {
+    let lsn = wal.submit(payload).expect("submit").wait().expect("written");
+    assert!(lsn > RECORDS, "{lsn}");
+    wal.close().expect("close");
+    lsn
+}
+
 fn segments(dir: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .expect("list")
@@ -176,9 +204,7 @@ fn bad_record_in_the_last_segment_followed_by_valid_ones_is_damage_not_a_tail() 
 
 #[test]
 fn missing_middle_segment_stops_open() {
-    let dir = make_log();
-    let files = segments(dir.path());
-    fs::remove_file(&files[3]).expect("remove");
+    let (dir, files) = make_log_without(3);
     let error = Wal::open(dir.path(), options()).expect_err("gap");
     match &error {
         WalError::Gap { path, .. } => assert_eq!(path, &files[4]),
@@ -189,8 +215,7 @@ fn missing_middle_segment_stops_open() {
 
 #[test]
 fn missing_first_segment_stops_open() {
-    let dir = make_log();
-    fs::remove_file(&segments(dir.path())[0]).expect("remove");
+    let (dir, _) = make_log_without(0);
     let error = Wal::open(dir.path(), options()).expect_err("gap");
     assert!(matches!(error, WalError::Gap { expected: 1, .. }), "{error:?}");
 }
@@ -226,9 +251,7 @@ fn salvage_keeps_what_precedes_damage_and_moves_the_rest_aside() {
     assert_eq!(fs::metadata(&victim).expect("stat").len(), offset);
 
     // New records never reuse the LSNs that were moved aside.
-    let lsn = wal.submit(b"after salvage").expect("submit").wait().expect("written");
-    assert!(lsn > RECORDS, "{lsn}");
-    wal.close().expect("close");
+    let lsn = append_and_close(wal, b"after salvage");
     let (_wal, recovery, lsns) = open_and_read(dir.path(), options());
     assert!(recovery.salvaged().is_none());
     assert_eq!(lsns.len() as u64, kept_lsns + 1);
@@ -237,9 +260,7 @@ fn salvage_keeps_what_precedes_damage_and_moves_the_rest_aside() {
 
 #[test]
 fn salvage_after_a_missing_segment_moves_the_later_ones() {
-    let dir = make_log();
-    let files = segments(dir.path());
-    fs::remove_file(&files[3]).expect("remove");
+    let (dir, files) = make_log_without(3);
     let (wal, recovery, lsns) = open_and_read(dir.path(), options().with_salvage(true));
     let report = recovery.salvaged().expect("salvage reported");
     assert!(matches!(report.cause, WalError::Gap { .. }));
@@ -248,33 +269,24 @@ fn salvage_after_a_missing_segment_moves_the_later_ones() {
     let kept_last: u64 =
         files[3].file_name().expect("name").to_string_lossy()[..20].parse().expect("number");
     assert!(lsns.iter().copied().eq(1..kept_last));
-    let lsn = wal.submit(b"x").expect("submit").wait().expect("written");
-    assert!(lsn > RECORDS);
-    wal.close().expect("close");
+    append_and_close(wal, b"x");
     Wal::open(dir.path(), options()).expect("clean after salvage");
 }
 
 #[test]
 fn salvage_of_a_wholly_missing_start_keeps_nothing_and_reopens_cleanly() {
-    let dir = make_log();
-    let files = segments(dir.path());
-    fs::remove_file(&files[0]).expect("remove");
+    let (dir, files) = make_log_without(0);
     let (wal, recovery, lsns) = open_and_read(dir.path(), options().with_salvage(true));
     assert!(lsns.is_empty());
     assert_eq!(recovery.salvaged().expect("report").moved.len(), files.len() - 1);
-    let lsn = wal.submit(b"x").expect("submit").wait().expect("written");
-    assert!(lsn > RECORDS);
-    wal.close().expect("close");
+    let lsn = append_and_close(wal, b"x");
     let (_wal, _, lsns) = open_and_read(dir.path(), options());
     assert_eq!(lsns, vec![lsn]);
 }
 
 #[test]
 fn damaged_checkpoint_stops_open_and_salvage_replays_everything_left() {
-    let dir = make_log();
-    let (wal, _) = Wal::open(dir.path(), options()).expect("open");
-    wal.checkpoint(150).expect("checkpoint");
-    wal.close().expect("close");
+    let dir = make_log_with_checkpoint(150);
     flip_bit(&dir.path().join("CHECKPOINT"), 5);
 
     let error = Wal::open(dir.path(), options()).expect_err("damaged checkpoint");
@@ -291,10 +303,7 @@ fn damaged_checkpoint_stops_open_and_salvage_replays_everything_left() {
 
 #[test]
 fn checkpoint_without_any_segment_left_stops_open() {
-    let dir = make_log();
-    let (wal, _) = Wal::open(dir.path(), options()).expect("open");
-    wal.checkpoint(100).expect("checkpoint");
-    wal.close().expect("close");
+    let dir = make_log_with_checkpoint(100);
     for segment in segments(dir.path()) {
         fs::remove_file(segment).expect("remove");
     }

@@ -8,17 +8,31 @@ use std::thread;
 use std::time::Duration;
 
 use jotter_wal::{Fsync, Wal, WalOptions};
+use tempfile::TempDir;
 
 fn options(fsync: Fsync) -> WalOptions {
     WalOptions::default().with_fsync(fsync)
+}
+
+/// A new log in a fresh directory, under `fsync`.
+fn open_new(fsync: Fsync) -> (TempDir, Wal) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (wal, _) = Wal::open(dir.path(), options(fsync)).expect("open");
+    (dir, wal)
+}
+
+/// Writes records of one byte each (0, 1, …), waiting for each in turn.
+fn write_one_byte_records(wal: &Wal, count: u8) {
+    for i in 0..count {
+        wal.submit(&[i]).expect("submit").wait().expect("written");
+    }
 }
 
 #[test]
 fn sixteen_threads_share_fsyncs_and_every_record_survives() {
     const THREADS: u64 = 16;
     const PER_THREAD: u64 = 1_000;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (wal, _) = Wal::open(dir.path(), options(Fsync::Always)).expect("open");
+    let (dir, wal) = open_new(Fsync::Always);
     let wal = Arc::new(wal);
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -71,8 +85,7 @@ fn sixteen_threads_share_fsyncs_and_every_record_survives() {
 
 #[test]
 fn submit_order_is_log_order_even_before_waiting() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (wal, _) = Wal::open(dir.path(), options(Fsync::Always)).expect("open");
+    let (dir, wal) = open_new(Fsync::Always);
     let pendings: Vec<_> =
         (0..100_u32).map(|i| wal.submit(&i.to_le_bytes()).expect("submit")).collect();
     let lsns: Vec<u64> = pendings.into_iter().map(|p| p.wait().expect("durable")).collect();
@@ -106,8 +119,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 #[test]
 fn pending_can_be_awaited() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (wal, _) = Wal::open(dir.path(), options(Fsync::Always)).expect("open");
+    let (_dir, wal) = open_new(Fsync::Always);
     let first = wal.submit(b"a").expect("submit");
     let second = wal.submit(b"b").expect("submit");
     let lsns = block_on(async { (first.await, second.await) });
@@ -117,11 +129,8 @@ fn pending_can_be_awaited() {
 
 #[test]
 fn everysec_acknowledges_after_the_write_and_syncs_within_about_a_second() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (wal, _) = Wal::open(dir.path(), options(Fsync::EverySec)).expect("open");
-    for i in 0..10_u8 {
-        wal.submit(&[i]).expect("submit").wait().expect("written");
-    }
+    let (_dir, wal) = open_new(Fsync::EverySec);
+    write_one_byte_records(&wal, 10);
     let stats = wal.stats();
     assert_eq!(stats.records, 10);
     assert_eq!(stats.fsyncs, 0, "EverySec must not fsync per record");
@@ -133,11 +142,8 @@ fn everysec_acknowledges_after_the_write_and_syncs_within_about_a_second() {
 
 #[test]
 fn no_policy_never_fsyncs_while_running() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (wal, _) = Wal::open(dir.path(), options(Fsync::No)).expect("open");
-    for i in 0..100_u8 {
-        wal.submit(&[i]).expect("submit").wait().expect("written");
-    }
+    let (dir, wal) = open_new(Fsync::No);
+    write_one_byte_records(&wal, 100);
     assert_eq!(wal.stats().fsyncs, 0);
     wal.close().expect("close");
     let (_wal, recovery) = Wal::open(dir.path(), options(Fsync::No)).expect("reopen");
@@ -146,8 +152,7 @@ fn no_policy_never_fsyncs_while_running() {
 
 #[test]
 fn oversized_payload_is_refused_without_using_an_lsn() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (wal, _) = Wal::open(dir.path(), options(Fsync::No)).expect("open");
+    let (_dir, wal) = open_new(Fsync::No);
     let huge = vec![0; jotter_wal::MAX_PAYLOAD_LEN + 1];
     let error = wal.submit(&huge).expect_err("too large");
     assert!(matches!(error, jotter_wal::WalError::TooLarge { .. }), "{error}");

@@ -38,7 +38,7 @@ const VALUE: &[u8; 16] = b"t=21.5C;rh=40%ok";
 
 fn recovery_builder(store: &MemoryStore, dir: &Path) -> CacheBuilder<MemoryStore> {
     Cache::builder(store.clone())
-        .log(dir, Fsync::No)
+        .data_dir(dir, Fsync::No)
         .max_pending_entries(2_000_000)
         .max_pending_bytes(1 << 30)
 }
@@ -116,8 +116,9 @@ struct Sample {
 
 async fn jotter_run(fsync: Fsync, writers: usize, run: Duration) -> Sample {
     let dir = tempfile::tempdir_in(".").unwrap();
-    let cache =
-        Arc::new(Cache::builder(MemoryStore::new()).log(dir.path(), fsync).build().await.unwrap());
+    let cache = Arc::new(
+        Cache::builder(MemoryStore::new()).data_dir(dir.path(), fsync).build().await.unwrap(),
+    );
     let start = Instant::now();
     let deadline = start + run;
     let tasks: Vec<_> = (0..writers)

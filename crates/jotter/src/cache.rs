@@ -596,7 +596,7 @@ mod tests {
         let store = MemoryStore::new();
         store.faults().fail_next_writes(u64::MAX); // nothing reaches the store
         let cache = Cache::builder(store.clone())
-            .log(dir.path(), crate::Fsync::Always)
+            .data_dir(dir.path(), crate::Fsync::Always)
             .build()
             .await
             .unwrap();
@@ -640,7 +640,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         store.faults().fail_next_writes(0);
         let cache = Cache::builder(store.clone())
-            .log(dir.path(), crate::Fsync::Always)
+            .data_dir(dir.path(), crate::Fsync::Always)
             .build()
             .await
             .unwrap();
@@ -660,7 +660,7 @@ mod tests {
         let store = MemoryStore::new();
         let build = |store: &MemoryStore| {
             Cache::builder(store.clone())
-                .log(dir.path(), crate::Fsync::Always)
+                .data_dir(dir.path(), crate::Fsync::Always)
                 .flush_workers(2)
                 .flush_interval(Duration::from_millis(5))
                 .max_pending_entries(2)

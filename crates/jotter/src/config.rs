@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 pub use jotter_wal::Fsync;
 
+use crate::data_dir::DataDir;
 use crate::error::{Error, Result};
 use crate::log::LogConfig;
 use crate::retry::RetryPolicy;
@@ -269,8 +270,12 @@ impl<S: Store> CacheBuilder<S> {
         self
     }
 
-    /// Keeps a write-ahead log in `dir` (created if missing; one process at
-    /// a time), so that acknowledged writes survive a crash: a write is
+    /// Keeps the engine's files in the data directory `dir` (created if
+    /// missing; one process at a time): a write-ahead log in `log/`, the
+    /// dead-letter queue in `dead-letters/`, the format marker and the
+    /// clock's last reading in `state/` (see [`DataDir`](crate::DataDir); a
+    /// directory of the earlier single-folder layout is moved into this one
+    /// at start). With the log, acknowledged writes survive a crash: a write is
     /// acknowledged only once the log holds it as `fsync` says, and on the
     /// next start every write not yet in the store is replayed and flushed.
     ///
@@ -284,11 +289,11 @@ impl<S: Store> CacheBuilder<S> {
     ///   which decides when it reaches the disk. Survives `kill -9`; power
     ///   loss may cost what the OS had not written yet.
     ///
-    /// Without a log (the default), a crash loses what was acknowledged but
-    /// not yet flushed.
-    pub fn log(mut self, dir: impl Into<PathBuf>, fsync: Fsync) -> Self {
-        self.config.log =
-            Some(LogConfig { dir: dir.into(), fsync, salvage: false, segment_size: 64 << 20 });
+    /// Without a data directory (the default), a crash loses what was
+    /// acknowledged but not yet flushed, and dead letters live in memory only.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>, fsync: Fsync) -> Self {
+        let data = DataDir::new(dir);
+        self.config.log = Some(LogConfig { data, fsync, salvage: false, segment_size: 64 << 20 });
         self
     }
 

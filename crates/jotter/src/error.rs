@@ -1,6 +1,10 @@
 //! The errors the cache answers with. Each says what happened and what the
-//! caller can do about it.
+//! caller can do about it, in the engine's own words (a front end puts them
+//! in its protocol's words), with an [`ErrorKind`] a caller can act on and,
+//! where one exists, the underlying failure as its
+//! [`source`](std::error::Error::source).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::store::StoreError;
@@ -96,18 +100,24 @@ pub enum Error {
          visible and reach the store from memory, but would not survive a crash (do not blindly \
          retry a write that is not idempotent); free disk space or fix the log directory"
     )]
-    Log(String),
-    /// The write-ahead log could not be opened or replayed at start.
-    #[error("cannot recover from the write-ahead log: {0}")]
-    Recovery(String),
+    Log(#[source] jotter_wal::WalError),
+    /// The data directory could not be opened, moved into its layout or
+    /// replayed at start.
+    #[error("cannot recover from the write-ahead log: {message}")]
+    Recovery {
+        /// What went wrong, where, and what to do about it.
+        message: String,
+        /// The failure underneath, when there is one (the log's own error,
+        /// an I/O error); `message` already says what it says.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
     /// The cache stopped before the write reached the store. It is still
     /// pending (and in the log, when the log is enabled).
     #[error("the cache stopped before the write reached the store")]
     Stopped,
     /// The operation expects another shape of value than the key holds.
-    #[error(
-        "WRONGTYPE Operation against a key holding the wrong kind of value (expected {expected})"
-    )]
+    #[error("operation against a key holding the wrong kind of value (expected {expected})")]
     WrongType {
         /// What the operation works on; `None` for a blob.
         expected: Shape,
@@ -118,12 +128,85 @@ pub enum Error {
     /// The value is not a finite float, or the result would not be one.
     #[error("value is not a valid float")]
     NotAFloat,
-    /// The write reached the dead-letter queue instead of the store.
+    /// The write reached the dead-letter queue instead of the store; the
+    /// text is the store's refusal as the queue keeps it (it survives
+    /// restarts as text, so no typed source is left).
     #[error("the store refused the write for good and it was dead-lettered: {0}")]
     DeadLettered(String),
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+impl Error {
+    /// What kind of failure this is, for a caller that decides what to do
+    /// (retry, slow down, give up, fix the setup) without reading the text.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Full { .. } | Error::FullTimeout { .. } => ErrorKind::Bound,
+            Error::TooManyKeys { .. } | Error::TooLarge { .. } => ErrorKind::NeverFits,
+            Error::ShuttingDown | Error::Stopped => ErrorKind::Closed,
+            Error::Store(_) => ErrorKind::Store,
+            Error::Refused(_) => ErrorKind::Refused,
+            Error::Log(_) => ErrorKind::Log,
+            Error::Recovery { .. } => ErrorKind::Recovery,
+            Error::WrongType { .. } => ErrorKind::WrongType,
+            Error::NotAnInteger => ErrorKind::NotAnInteger,
+            Error::NotAFloat => ErrorKind::NotAFloat,
+            Error::DeadLettered(_) => ErrorKind::DeadLettered,
+            Error::Config(_) => ErrorKind::Config,
+        }
+    }
+
+    /// A failure at start, saying what to do in `message`.
+    pub(crate) fn recovery(message: impl Into<String>) -> Error {
+        Error::Recovery { message: message.into(), source: None }
+    }
+
+    /// A failure at start caused by `source`, which `message` names.
+    pub(crate) fn recovery_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Recovery { message: message.into(), source: Some(Arc::new(source)) }
+    }
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A bound on pending writes is reached ([`Error::Full`],
+    /// [`Error::FullTimeout`]): the store is not keeping up; retry later or
+    /// slow down.
+    Bound,
+    /// The write can never fit the bounds ([`Error::TooManyKeys`],
+    /// [`Error::TooLarge`]): retrying cannot help.
+    NeverFits,
+    /// The cache is shutting down or stopped ([`Error::ShuttingDown`],
+    /// [`Error::Stopped`]).
+    Closed,
+    /// The store failed a load or a direct write ([`Error::Store`]; its
+    /// [`StoreError`] says whether it is transient).
+    Store,
+    /// The store would refuse this write ([`Error::Refused`]): not accepted.
+    Refused,
+    /// The write-ahead log could not take the write ([`Error::Log`]).
+    Log,
+    /// The data directory could not be opened or replayed at start
+    /// ([`Error::Recovery`]).
+    Recovery,
+    /// The key holds another kind of value ([`Error::WrongType`]).
+    WrongType,
+    /// The value is not an integer, or the result would overflow.
+    NotAnInteger,
+    /// The value is not a finite float, or the result would not be one.
+    NotAFloat,
+    /// The store refused the write for good ([`Error::DeadLettered`]).
+    DeadLettered,
+    /// The configuration is invalid ([`Error::Config`]).
+    Config,
 }
 
 /// A value's shape, for [`Error::WrongType`].
@@ -146,3 +229,43 @@ impl std::fmt::Display for Shape {
 
 /// The result type of cache operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_failure_at_start_keeps_its_cause_as_its_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let err = Error::recovery_from("could not read state/FORMAT: denied", io);
+        assert_eq!(err.kind(), ErrorKind::Recovery);
+        assert_eq!(
+            err.to_string(),
+            "cannot recover from the write-ahead log: could not read state/FORMAT: denied"
+        );
+        let source = err.source().expect("the I/O error is kept");
+        assert_eq!(source.to_string(), "denied");
+        assert!(Error::recovery("newer format").source().is_none());
+    }
+
+    #[test]
+    fn kinds_group_what_a_caller_handles_alike() {
+        let full = Error::Full { bound: BoundKind::Bytes, limit: 1 };
+        let waited =
+            Error::FullTimeout { bound: BoundKind::Entries, limit: 1, waited: Duration::ZERO };
+        assert_eq!(full.kind(), ErrorKind::Bound);
+        assert_eq!(waited.kind(), ErrorKind::Bound);
+        assert_eq!(Error::TooLarge { size: 2, limit: 1 }.kind(), ErrorKind::NeverFits);
+        assert_eq!(Error::TooManyKeys { keys: 2, limit: 1 }.kind(), ErrorKind::NeverFits);
+        assert_eq!(Error::ShuttingDown.kind(), ErrorKind::Closed);
+        assert_eq!(Error::Stopped.kind(), ErrorKind::Closed);
+        assert_eq!(Error::DeadLettered("no".into()).kind(), ErrorKind::DeadLettered);
+        assert_eq!(Error::Config("bad".into()).kind(), ErrorKind::Config);
+        let wrong = Error::WrongType { expected: Shape::Blob };
+        assert_eq!(wrong.kind(), ErrorKind::WrongType);
+        // The engine says it in its own words; a front end picks its protocol's.
+        assert!(!wrong.to_string().contains("WRONGTYPE"), "{wrong}");
+    }
+}

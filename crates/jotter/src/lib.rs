@@ -83,7 +83,7 @@
 //!   row by row logs its first three dead letters and one summary line,
 //!   however large it is.
 //! - **Durability, a setting stated honestly.** With a write-ahead log
-//!   ([`CacheBuilder::log`]), a write is acknowledged only once the log holds
+//!   ([`CacheBuilder::data_dir`]), a write is acknowledged only once the log holds
 //!   it as the [`Fsync`] policy says: `Always` survives `kill -9` and power
 //!   loss, `EverySec` survives `kill -9` (power loss may cost about a
 //!   second), `No` survives `kill -9` (power loss costs what the OS had not
@@ -91,17 +91,17 @@
 //!   [`Cache::flush`] and the write-through calls say when a write is in the
 //!   store.
 //!
-//! # The log directory
+//! # The data directory
 //!
-//! With a write-ahead log ([`CacheBuilder::log`]), the engine keeps every
-//! file it writes in the log's directory:
+//! With a data directory ([`CacheBuilder::data_dir`]), the engine keeps
+//! every file it writes there, one folder per kind ([`DataDir`]):
 //!
 //! | file | what |
 //! |---|---|
-//! | `FORMAT` | the directory's format number (first line, decimal; 1 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it, and gains it at start; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`) |
-//! | `NNNNNNNNNNNNNNNNNNNN.log`, `CHECKPOINT`, `LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
-//! | `CLOCK` | the last persisted reading of the version clock: a `u64`, little-endian (`log.rs`) |
-//! | `dead-letters` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter.rs`) |
+//! | `state/FORMAT` | the directory's format number (first line, decimal; 2 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it (every file in one folder): it is moved into this layout at start and gains the marker; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`, `data_dir.rs`) |
+//! | `log/NNNNNNNNNNNNNNNNNNNN.log`, `log/CHECKPOINT`, `log/LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
+//! | `state/CLOCK` | the last persisted reading of the version clock: a `u64`, little-endian (`log.rs`) |
+//! | `dead-letters/queue` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter.rs`) |
 //!
 //! # Metrics
 //!
@@ -127,6 +127,7 @@ mod clean;
 mod clock;
 mod collect;
 mod config;
+mod data_dir;
 mod dead_letter;
 mod engine;
 mod error;
@@ -174,8 +175,9 @@ struct ReadmeDoctests;
 
 pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
+pub use data_dir::DataDir;
 pub use dead_letter::{DeadLetter, ReplayReport};
-pub use error::{BoundKind, Error, Result, Shape};
+pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
 pub use log::Durability;
 pub use loggable::{LogKey, LogText};
 pub use outage::StoreState;

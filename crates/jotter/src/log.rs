@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use bytes::{Bytes, BytesMut};
 use jotter_wal::{Fsync, Pending as Durable, Recovery, Wal, WalOptions};
 
+use crate::data_dir::DataDir;
 use crate::error::{Error, Result};
 use crate::op::Op;
 use crate::{log_format, record};
@@ -20,7 +21,7 @@ use crate::{log_format, record};
 /// Where and how the log is kept.
 #[derive(Clone, Debug)]
 pub(crate) struct LogConfig {
-    pub dir: PathBuf,
+    pub data: DataDir,
     pub fsync: Fsync,
     pub salvage: bool,
     pub segment_size: u64,
@@ -29,6 +30,8 @@ pub(crate) struct LogConfig {
 #[derive(Debug)]
 pub(crate) struct Log {
     wal: Wal,
+    /// Where [`Log::persist_clock`] writes.
+    clock: PathBuf,
 }
 
 /// One replayed write.
@@ -48,10 +51,11 @@ impl Log {
             .with_salvage(config.salvage)
             .with_segment_size(config.segment_size);
         // Before the log reads a segment: a newer format is not damage.
-        let format = log_format::check(&config.dir)?;
-        let (wal, recovery) =
-            Wal::open(&config.dir, options).map_err(|e| Error::Recovery(e.to_string()))?;
-        log_format::mark(wal.dir(), format)?;
+        let format = config.data.prepare()?;
+        let (wal, recovery) = Wal::open(config.data.log(), options)
+            .map_err(|e| Error::recovery_from(e.to_string(), e))?;
+        log_format::mark(&config.data.state(), format)?;
+        config.data.finish()?;
         if let Some(tail) = recovery.truncated_tail() {
             tracing::warn!(?tail, "cut a torn record off the end of the log (a crash mid-write)");
         }
@@ -61,7 +65,7 @@ impl Log {
                 "salvaged the log: damaged parts were moved aside, not deleted"
             );
         }
-        Ok((Log { wal }, recovery))
+        Ok((Log { wal, clock: config.data.clock_file() }, recovery))
     }
 
     /// Submits the record of one write; the returned handle resolves once it
@@ -69,7 +73,7 @@ impl Log {
     pub(crate) fn submit(&self, key: &[u8], version: u64, op: &Op) -> Result<Durable> {
         let mut buf = BytesMut::with_capacity(key.len() + 32);
         record::encode(&mut buf, key, version, op);
-        self.wal.submit(&buf).map_err(|e| Error::Log(e.to_string()))
+        self.wal.submit(&buf).map_err(Error::Log)
     }
 
     /// The LSN the next record will get.
@@ -85,33 +89,29 @@ impl Log {
     }
 }
 
-/// The file beside the log holding a recent reading of the version clock,
-/// so that the cache can start while the store is unreachable and still
-/// version new writes above everything it wrote before.
-const CLOCK_FILE: &str = "CLOCK";
-
 /// How far above the last persisted reading a start puts the clock: the
 /// clock is persisted about once a second, so this covers what was versioned
 /// since (versions are wall-clock microseconds shifted by 12 bits).
 pub(crate) const CLOCK_MARGIN: u64 = 10_000_000 << 12;
 
-/// The last persisted reading of the version clock, if any.
+/// The last persisted reading of the version clock, if any: kept so that
+/// the cache can start while the store is unreachable and still version new
+/// writes above everything it wrote before.
 pub(crate) fn read_clock(config: &LogConfig) -> Option<u64> {
-    let bytes = std::fs::read(config.dir.join(CLOCK_FILE)).ok()?;
+    let bytes = std::fs::read(config.data.clock_file()).ok()?;
     Some(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?))
 }
 
 impl Log {
     /// Persists a reading of the version clock (write, fsync, rename).
     pub(crate) fn persist_clock(&self, version: u64) {
-        let dir = self.wal.dir();
-        let tmp = dir.join("CLOCK.tmp");
+        let tmp = self.clock.with_extension("tmp");
         let result = std::fs::File::create(&tmp)
             .and_then(|mut f| {
                 std::io::Write::write_all(&mut f, &version.to_le_bytes())?;
                 f.sync_data()
             })
-            .and_then(|()| std::fs::rename(&tmp, dir.join(CLOCK_FILE)));
+            .and_then(|()| std::fs::rename(&tmp, &self.clock));
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not persist the version clock; a start with the store down may version writes too low");
         }
@@ -122,15 +122,15 @@ impl Log {
 pub(crate) fn replayed(
     item: std::result::Result<(u64, Bytes), jotter_wal::WalError>,
 ) -> Result<Replayed> {
-    let (lsn, payload) = item.map_err(|e| Error::Recovery(e.to_string()))?;
+    let (lsn, payload) = item.map_err(|e| Error::recovery_from(e.to_string(), e))?;
     let (key, version, op) = record::decode(payload)
-        .map_err(|e| Error::Recovery(format!("record at LSN {lsn}: {e}")))?;
+        .map_err(|e| Error::recovery_from(format!("record at LSN {lsn}: {e}"), e))?;
     Ok(Replayed { lsn, key, version, op })
 }
 
 /// Waits until a submitted record is durable.
 pub(crate) async fn durable(handle: Durable) -> Result<()> {
-    handle.await.map(drop).map_err(|e| Error::Log(e.to_string()))
+    handle.await.map(drop).map_err(Error::Log)
 }
 
 /// Accepted writes whose log records may not be durable yet: the caller

@@ -1,15 +1,17 @@
-//! The format marker of the log directory: the `FORMAT` file, which says in
-//! which format every file of the directory is written (the log's segments
-//! with the engine's records in them, `CLOCK`, `dead-letters`), so that a
-//! directory written by a newer Jotter is refused with a clear message by an
-//! older one instead of being misread as damage (or, with salvage, moved
-//! aside).
+//! The format marker of the data directory: the `FORMAT` file in `state/`,
+//! which says in which format and layout every file of the directory is
+//! written (the log's segments with the engine's records in them, `CLOCK`,
+//! the dead-letter queue; see `data_dir.rs`), so that a directory written by
+//! a newer Jotter is refused with a clear message by an older one instead of
+//! being misread as damage (or, with salvage, moved aside).
 //!
 //! The file is text: the first line is the format number in decimal (this
 //! stays so in every format, so any version can read it); the second names
 //! the version of Jotter that wrote the marker (`written by jotter X.Y.Z`).
 //! A directory without the file is format 1, as written by every release
-//! before the marker existed.
+//! before the marker existed. Format 1 kept every file, the marker too, in
+//! one folder; format 2 is the layout of `data_dir.rs`, into which a format
+//! 1 directory is moved at start.
 //!
 //! [`check`] runs before the log is opened, so a newer directory is refused
 //! before a single segment is read; [`mark`] runs once the log is open (its
@@ -21,10 +23,20 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// The format this code writes and the newest it reads.
-pub(crate) const CURRENT: u32 = 1;
+pub(crate) const CURRENT: u32 = 2;
 
-/// The file's name inside the log directory.
+/// The file's name inside its directory.
 const FILE: &str = "FORMAT";
+
+/// The marker's path in `dir`.
+pub(crate) fn path(dir: &Path) -> std::path::PathBuf {
+    dir.join(FILE)
+}
+
+/// Whether `dir` holds a marker.
+pub(crate) fn exists(dir: &Path) -> bool {
+    path(dir).exists()
+}
 
 /// What the marker says, if there is one.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,10 +58,10 @@ pub(crate) fn check(dir: &Path) -> Result<u32> {
             Some(writer) if !writer.is_empty() => format!("{writer}, a newer version of Jotter"),
             _ => "a newer version of Jotter".to_owned(),
         };
-        return Err(Error::Recovery(format!(
-            "the log directory {} is in format {}, written by {writer}; this version ({}) reads formats up to \
+        return Err(Error::recovery(format!(
+            "the data directory {} is in format {}, written by {writer}; this version ({}) reads formats up to \
              {CURRENT}. Start the newer version on it; to go back to this version, stop the newer one cleanly \
-             (exit status 0: every write in the store, no dead letters) and start this one with an empty log \
+             (exit status 0: every write in the store, no dead letters) and start this one with an empty data \
              directory",
             dir.display(),
             marker.format,
@@ -68,12 +80,13 @@ pub(crate) fn mark(dir: &Path, found: u32) -> Result<()> {
     }
     let contents = format!("{CURRENT}\n{}\n", writer_line());
     crate::dead_letter::replace_file(&path, contents.as_bytes()).map_err(|e| {
-        Error::Recovery(format!(
-            "could not write the format marker {}: {e}. Check that the log directory is writable by this user",
+        let message = format!(
+            "could not write the format marker {}: {e}. Check that the data directory is writable by this user",
             path.display()
-        ))
+        );
+        Error::recovery_from(message, e)
     })?;
-    tracing::info!(dir = %dir.display(), from = found, to = CURRENT, "wrote the log directory's format marker");
+    tracing::info!(dir = %dir.display(), from = found, to = CURRENT, "wrote the data directory's format marker");
     Ok(())
 }
 
@@ -91,17 +104,18 @@ fn read(dir: &Path) -> Result<Option<Marker>> {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::Recovery(format!(
+            let message = format!(
                 "could not read the format marker {}: {e}. Check that it is readable by this user",
                 path.display()
-            )));
+            );
+            return Err(Error::recovery_from(message, e));
         }
     };
     let text = String::from_utf8_lossy(&text);
     let mut lines = text.lines();
     let first = lines.next().unwrap_or("").trim();
     let format = first.parse::<u32>().ok().filter(|&f| f >= 1).ok_or_else(|| {
-        Error::Recovery(format!(
+        Error::recovery(format!(
             "the format marker {} does not start with a format number (it starts with {first:?}). If this \
              directory was written by this version of Jotter, write {CURRENT} into it",
             path.display()

@@ -44,10 +44,11 @@ pub(crate) async fn start_with_clock<S: Store>(
     let (log, recovery, dead) = match &config.log {
         Some(log_config) => {
             let (log, recovery) = Log::open(log_config)?;
-            // Beside the log, not in the store, which may be the very
-            // thing that refused them.
-            let path = log_config.dir.join("dead-letters");
-            let dead = DeadLetters::open(&path).map_err(|e| Error::Recovery(e.to_string()))?;
+            // In the data directory, not in the store, which may be the
+            // very thing that refused them.
+            let path = log_config.data.dead_letter_file();
+            let dead =
+                DeadLetters::open(&path).map_err(|e| Error::recovery_from(e.to_string(), e))?;
             (Some(log), Some(recovery), dead)
         }
         None => (None, None, DeadLetters::default()),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Recording, blob, cache_flushing_every, cache_with};
+use common::{Recording, blob, bounded_cache, cache_flushing_every, cache_with};
 use jotter::{
     BoundKind, Cache, Change, Edit, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value,
     WriteMode,
@@ -256,12 +256,7 @@ async fn dead_letters_that_fail_again_stay_until_purged() {
 #[tokio::test(start_paused = true)]
 async fn the_entry_bound_is_exact_and_reject_names_it() {
     let store = Recording::new();
-    let cache = cache_with(&store, |b| {
-        b.max_pending_entries(10)
-            .full_policy(FullPolicy::Reject)
-            .flush_interval(Duration::from_millis(10))
-    })
-    .await;
+    let cache = bounded_cache(&store, 10, FullPolicy::Reject, Duration::from_millis(10)).await;
     store.pause();
     for i in 0..10 {
         cache.put(key(i), "v").await.unwrap();
@@ -303,11 +298,12 @@ async fn the_byte_bound_is_exact() {
 async fn block_waits_for_room_then_times_out() {
     let store = Recording::new();
     let cache = Arc::new(
-        cache_with(&store, |b| {
-            b.max_pending_entries(2)
-                .full_policy(FullPolicy::Block { timeout: Duration::from_secs(2) })
-                .flush_interval(Duration::from_millis(10))
-        })
+        bounded_cache(
+            &store,
+            2,
+            FullPolicy::Block { timeout: Duration::from_secs(2) },
+            Duration::from_millis(10),
+        )
         .await,
     );
     store.pause();
@@ -332,12 +328,7 @@ async fn block_waits_for_room_then_times_out() {
 #[tokio::test(start_paused = true)]
 async fn write_through_policy_sends_the_write_itself_when_full() {
     let store = Recording::new();
-    let cache = cache_with(&store, |b| {
-        b.max_pending_entries(1)
-            .full_policy(FullPolicy::WriteThrough)
-            .flush_interval(Duration::from_secs(3600))
-    })
-    .await;
+    let cache = bounded_cache(&store, 1, FullPolicy::WriteThrough, Duration::from_secs(3600)).await;
     cache.put("a", "1").await.unwrap(); // fills the buffer
     let ticket = cache.put("b", "2").await.unwrap(); // goes straight to the store
     assert_eq!(store.inner.snapshot().get(&Bytes::from("b")), Some(&blob("2")));

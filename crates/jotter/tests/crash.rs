@@ -32,7 +32,7 @@ fn fsync_named(name: &str) -> Fsync {
 
 async fn open(dir: &Path, fsync: Fsync) -> Cache<SqliteStore> {
     Cache::builder(SqliteStore::open(dir.join("store.db")).unwrap())
-        .log(dir.join("log"), fsync)
+        .data_dir(dir.join("log"), fsync)
         .flush_interval(Duration::from_millis(20))
         .batch_size(64)
         .build()

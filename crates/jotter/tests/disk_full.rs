@@ -38,7 +38,7 @@ impl Drop for SmallDisk {
 
 async fn open(store: &MemoryStore, dir: &Path) -> Result<Cache<MemoryStore>, Error> {
     Cache::builder(store.clone())
-        .log(dir.join("log"), Fsync::Always)
+        .data_dir(dir.join("log"), Fsync::Always)
         .log_segment_size(256 << 10)
         .build()
         .await

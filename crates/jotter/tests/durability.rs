@@ -13,12 +13,28 @@ use jotter::{Cache, Fsync, MemoryStore, Value};
 
 async fn open(store: &MemoryStore, dir: &std::path::Path) -> Cache<MemoryStore> {
     cache_with(store, |b| {
-        b.log(dir, Fsync::Always)
+        b.data_dir(dir, Fsync::Always)
             .flush_interval(Duration::from_millis(10))
             .retry_backoff(Duration::from_millis(5), Duration::from_millis(50))
             .dead_letter_after(1)
     })
     .await
+}
+
+/// A log directory, and a store that refuses the key `bad` for good.
+fn refusing_bad() -> (tempfile::TempDir, MemoryStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().reject_key("bad");
+    (dir, store)
+}
+
+/// Writes `bad` and flushes: the store refuses it, and it becomes the one
+/// dead letter.
+async fn dead_letter_bad(cache: &Cache<MemoryStore>) {
+    cache.put("bad", "x").await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(cache.dead_letters().len(), 1);
 }
 
 #[tokio::test]
@@ -68,7 +84,7 @@ async fn a_drained_shutdown_leaves_nothing_to_replay() {
     drop(cache);
     let cache = open(&store, dir.path()).await;
     assert_eq!(cache.stats().pending_entries, 0);
-    let segments: u64 = std::fs::read_dir(dir.path())
+    let segments: u64 = std::fs::read_dir(dir.path().join("log"))
         .unwrap()
         .filter_map(Result::ok)
         .filter_map(|e| e.metadata().ok())
@@ -80,9 +96,7 @@ async fn a_drained_shutdown_leaves_nothing_to_replay() {
 
 #[tokio::test]
 async fn dead_letters_survive_a_restart_and_can_still_be_replayed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = MemoryStore::new();
-    store.faults().reject_key("bad");
+    let (dir, store) = refusing_bad();
     let cache = open(&store, dir.path()).await;
     cache.put("bad", "x").await.unwrap();
     cache.put("good", "y").await.unwrap();
@@ -109,8 +123,11 @@ async fn a_second_process_cannot_open_the_same_log() {
     let dir = tempfile::tempdir().unwrap();
     let store = MemoryStore::new();
     let _first = open(&store, dir.path()).await;
-    let err =
-        Cache::builder(store.clone()).log(dir.path(), Fsync::Always).build().await.unwrap_err();
+    let err = Cache::builder(store.clone())
+        .data_dir(dir.path(), Fsync::Always)
+        .build()
+        .await
+        .unwrap_err();
     let message = err.to_string();
     assert!(message.contains(&std::process::id().to_string()), "{message}");
 }
@@ -130,7 +147,7 @@ async fn leave_in_log(
     cache.shutdown(Duration::ZERO).await;
     drop(cache);
     store.faults().fail_next_writes(0);
-    let mut segments: Vec<_> = std::fs::read_dir(dir)
+    let mut segments: Vec<_> = std::fs::read_dir(dir.join("log"))
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -164,18 +181,22 @@ async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
     bytes[middle] ^= 0x01;
     std::fs::write(first, &bytes).unwrap();
 
-    let err =
-        Cache::builder(store.clone()).log(dir.path(), Fsync::Always).build().await.unwrap_err();
+    let err = Cache::builder(store.clone())
+        .data_dir(dir.path(), Fsync::Always)
+        .build()
+        .await
+        .unwrap_err();
     let message = err.to_string();
     let name = first.file_name().unwrap().to_string_lossy().into_owned();
     assert!(message.contains(&name), "names the file: {message}");
     assert!(message.contains("salvage"), "says how to proceed: {message}");
 
-    let cache = cache_with(&store, |b| b.log(dir.path(), Fsync::Always).log_salvage(true)).await;
+    let cache =
+        cache_with(&store, |b| b.data_dir(dir.path(), Fsync::Always).log_salvage(true)).await;
     cache.flush().await.unwrap();
     let kept = store.snapshot().len();
     assert!(kept > 0 && kept < 50, "kept what precedes the damage: {kept}");
-    let salvaged = std::fs::read_dir(dir.path())
+    let salvaged = std::fs::read_dir(dir.path().join("log"))
         .unwrap()
         .filter_map(Result::ok)
         .any(|e| e.file_name().to_string_lossy().starts_with("salvaged-"));
@@ -187,18 +208,14 @@ async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
 /// and dead-lettered again).
 #[tokio::test]
 async fn a_dead_letter_the_file_could_not_take_is_kept_by_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = MemoryStore::new();
-    store.faults().reject_key("bad");
-    std::fs::create_dir_all(dir.path().join("dead-letters.tmp")).unwrap(); // the rewrite fails
+    let (dir, store) = refusing_bad();
+    std::fs::create_dir_all(dir.path().join("dead-letters/queue.tmp")).unwrap(); // the rewrite fails
     let cache = open(&store, dir.path()).await;
-    cache.put("bad", "x").await.unwrap(); // acknowledged, fsynced
-    cache.flush().await.unwrap();
-    assert_eq!(cache.dead_letters().len(), 1);
+    dead_letter_bad(&cache).await; // acknowledged, fsynced
     tokio::time::sleep(Duration::from_millis(300)).await; // a checkpoint passes
     drop(cache); // crash
     tokio::time::sleep(Duration::from_millis(100)).await;
-    std::fs::remove_dir(dir.path().join("dead-letters.tmp")).unwrap(); // disk fixed
+    std::fs::remove_dir(dir.path().join("dead-letters/queue.tmp")).unwrap(); // disk fixed
     let cache = open(&store, dir.path()).await;
     cache.flush().await.unwrap();
     assert!(
@@ -211,13 +228,9 @@ async fn a_dead_letter_the_file_could_not_take_is_kept_by_the_log() {
 /// replayed after a crash (it would only be refused again).
 #[tokio::test]
 async fn a_crash_does_not_duplicate_a_dead_letter() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = MemoryStore::new();
-    store.faults().reject_key("bad");
+    let (dir, store) = refusing_bad();
     let cache = open(&store, dir.path()).await;
-    cache.put("bad", "x").await.unwrap();
-    cache.flush().await.unwrap();
-    assert_eq!(cache.dead_letters().len(), 1);
+    dead_letter_bad(&cache).await;
     drop(cache); // crash before the next checkpoint tick
     tokio::time::sleep(Duration::from_millis(100)).await;
     let cache = open(&store, dir.path()).await;
@@ -269,7 +282,7 @@ async fn the_reset_given_after_a_dead_letter_survives_a_crash() {
     let store = RefuseFieldA::default();
     let build = |store: &RefuseFieldA| {
         Cache::builder(store.clone())
-            .log(dir.path(), Fsync::Always)
+            .data_dir(dir.path(), Fsync::Always)
             .flush_interval(Duration::from_millis(10))
             .dead_letter_after(1)
             .build()

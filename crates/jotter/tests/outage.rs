@@ -154,7 +154,7 @@ async fn a_start_without_the_store_versions_later_writes_above_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::builder(store.clone())
         .flush_interval(Duration::from_millis(10))
-        .log(dir.path(), Fsync::No)
+        .data_dir(dir.path(), Fsync::No)
         .build()
         .await
         .expect("starts with the store down");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{cache_flushing_every, cache_with};
+use common::{bounded_cache, cache_flushing_every, cache_with};
 use jotter::{Cache, FieldValue, FullPolicy, MemoryStore, Store, StoreError, Value, Write};
 
 /// A MemoryStore whose writes of key "slow" take one second.
@@ -162,11 +162,12 @@ async fn a_field_write_behind_a_dead_lettered_put_stays_visible() {
 #[tokio::test(start_paused = true)]
 async fn block_policy_writers_are_not_starved_by_the_interval() {
     let store = MemoryStore::new();
-    let cache = cache_with(&store, |b| {
-        b.max_pending_entries(2)
-            .full_policy(FullPolicy::Block { timeout: Duration::from_secs(5) })
-            .flush_interval(Duration::from_secs(60))
-    })
+    let cache = bounded_cache(
+        &store,
+        2,
+        FullPolicy::Block { timeout: Duration::from_secs(5) },
+        Duration::from_secs(60),
+    )
     .await;
     cache.put("a", "1").await.unwrap();
     cache.put("b", "1").await.unwrap();

@@ -7,6 +7,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::Duration;
+
+use jotter::{Cache, Store};
 use jotter_postgres::{PostgresOptions, PostgresStore};
 use tokio_postgres::NoTls;
 
@@ -51,6 +54,32 @@ pub async fn raw_client(
         let _ = conn.await;
     });
     Ok(client)
+}
+
+/// A plain connection in `schema` that has run `sql` (the test's own
+/// tables or constraints).
+pub async fn client_after(schema: &Schema, sql: &str) -> tokio_postgres::Client {
+    let c = raw_client(Some(&schema.name)).await.expect("raw client");
+    c.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    c
+}
+
+/// A cache over `store` that retries a refused batch after 1 ms (10 ms at
+/// most), so that a write the database refuses is dead-lettered quickly.
+pub async fn quick_retry_cache<S: Store>(store: S) -> Cache<S> {
+    Cache::builder(store)
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(10))
+        .build()
+        .await
+        .expect("cache")
+}
+
+/// Flushes `cache`, failing the test if that takes over a minute.
+pub async fn flush<S: Store>(cache: &Cache<S>) {
+    tokio::time::timeout(Duration::from_secs(60), cache.flush())
+        .await
+        .expect("flush in time")
+        .expect("flush");
 }
 
 fn unique_name(test: &str) -> String {

@@ -9,112 +9,119 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jotter_resp::{Protocol, Request};
 
-use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
+use super::args::parse_i64;
+use super::spec::{BoxFlow, Ctx, Flow, Spec, Table, flag, now, waits};
 use crate::clients::KillFilter;
 use crate::state::Shared;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmd {
-    Ping,
-    Echo,
-    Hello,
-    Auth,
-    Select,
-    Quit,
-    Reset,
-    Client,
-}
-
-const fn spec(
-    name: &'static str,
-    arity: i16,
-    flags: u16,
-    summary: &'static str,
-    since: &'static str,
-    cmd: Cmd,
-) -> Spec {
-    Spec::new(name, arity, flags, "connection", summary, since, Command::Connection(cmd))
-}
+const GROUP: &str = "connection";
 
 const PRE_AUTH: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NOAUTH;
 
 pub(super) const SPECS: &[Spec] = &[
-    spec(
+    Spec::new(
         "ping",
         -1,
         flag::FAST | flag::SENTINEL,
+        GROUP,
         "Returns the server's liveliness response.",
         "1.0.0",
-        Cmd::Ping,
+        now(ping),
     ),
-    spec("echo", 2, flag::FAST, "Returns the given string.", "1.0.0", Cmd::Echo),
-    spec(
+    Spec::new("echo", 2, flag::FAST, GROUP, "Returns the given string.", "1.0.0", now(echo)),
+    Spec::new(
         "hello",
         -1,
         PRE_AUTH | flag::SENTINEL,
+        GROUP,
         "Handshakes with the server: protocol version, authentication, name.",
         "6.0.0",
-        Cmd::Hello,
+        waits(hello),
     ),
-    spec(
+    Spec::new(
         "auth",
         -2,
         PRE_AUTH | flag::SENTINEL,
+        GROUP,
         "Authenticates the connection.",
         "1.0.0",
-        Cmd::Auth,
+        waits(auth),
     ),
-    spec(
+    Spec::new(
         "select",
         2,
         flag::LOADING | flag::STALE | flag::FAST,
+        GROUP,
         "Changes the selected database (only 0 exists).",
         "1.0.0",
-        Cmd::Select,
+        now(select),
     ),
-    spec("quit", -1, PRE_AUTH, "Closes the connection.", "1.0.0", Cmd::Quit),
-    spec("reset", 1, PRE_AUTH, "Resets the connection.", "6.2.0", Cmd::Reset),
-    spec(
+    Spec::new(
+        "quit",
+        -1,
+        PRE_AUTH | flag::NOQUEUE,
+        GROUP,
+        "Closes the connection.",
+        "1.0.0",
+        now(quit),
+    ),
+    Spec::new(
+        "reset",
+        1,
+        PRE_AUTH | flag::NOQUEUE,
+        GROUP,
+        "Resets the connection.",
+        "6.2.0",
+        now(reset),
+    ),
+    Spec::new(
         "client",
         -2,
         flag::SENTINEL,
+        GROUP,
         "A container for client connection commands.",
         "2.4.0",
-        Cmd::Client,
+        now(client),
     ),
 ];
 
-pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match cmd {
-        Cmd::Ping => match req.len() {
-            1 => ctx.reply().simple(b"PONG"),
-            2 => ctx.reply().bulk(req.arg(1).unwrap_or_default()),
-            _ => ctx.arity_error("ping"),
-        },
-        Cmd::Echo => ctx.reply().bulk(req.arg(1).unwrap_or_default()),
-        Cmd::Hello => hello(req, ctx).await,
-        Cmd::Auth => auth(req, ctx).await,
-        Cmd::Select => match req.arg(1).and_then(parse_i64) {
-            None => ctx.reply().error(b"ERR value is not an integer or out of range"),
-            Some(0) => ctx.reply().ok(),
-            Some(_) => ctx.reply().error(b"ERR DB index is out of range"),
-        },
-        Cmd::Quit => {
-            ctx.reply().ok();
-            return Flow::Close;
-        }
-        Cmd::Reset => {
-            ctx.client.set_protocol(Protocol::Resp2);
-            *ctx.client.entry.name.lock() = None;
-            *ctx.client.entry.user.lock() = None;
-            ctx.client.authenticated = !ctx.shared.config.auth_required();
-            ctx.client.multi = None;
-            ctx.client.watched.clear();
-            ctx.client.write_through = false;
-            ctx.reply().simple(b"RESET");
-        }
-        Cmd::Client => return client(req, ctx),
+fn ping(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match req.len() {
+        1 => ctx.reply().simple(b"PONG"),
+        2 => ctx.reply().bulk(req.arg(1).unwrap_or_default()),
+        _ => ctx.arity_error("ping"),
     }
+    Flow::Continue
+}
+
+fn echo(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.reply().bulk(req.arg(1).unwrap_or_default());
+    Flow::Continue
+}
+
+fn select(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match req.arg(1).and_then(parse_i64) {
+        None => ctx.reply().error(b"ERR value is not an integer or out of range"),
+        Some(0) => ctx.reply().ok(),
+        Some(_) => ctx.reply().error(b"ERR DB index is out of range"),
+    }
+    Flow::Continue
+}
+
+fn quit(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.reply().ok();
+    Flow::Close
+}
+
+fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.session.set_protocol(Protocol::Resp2);
+    *ctx.session.entry.name.lock() = None;
+    *ctx.session.entry.user.lock() = None;
+    ctx.session.authenticated = !ctx.shared.config.auth_required();
+    ctx.session.multi = None;
+    ctx.session.watched.clear();
+    ctx.session.write_through = false;
+    ctx.reply().simple(b"RESET");
     Flow::Continue
 }
 
@@ -150,7 +157,14 @@ fn authenticate(shared: &Shared, name: Option<&[u8]>, password: &[u8]) -> Option
 
 const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
 
-async fn auth(req: &Request, ctx: &mut Ctx<'_>) {
+fn auth<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        auth_inner(req, ctx).await;
+        Flow::Continue
+    })
+}
+
+async fn auth_inner(req: &Request, ctx: &mut Ctx<'_>) {
     let (name, password) = match req.len() {
         2 => (None, req.arg(1).unwrap_or_default()),
         3 => (req.arg(1), req.arg(2).unwrap_or_default()),
@@ -170,11 +184,11 @@ async fn auth(req: &Request, ctx: &mut Ctx<'_>) {
 /// Authenticates the connection, or replies WRONGPASS and returns false.
 /// An address that failed too often waits first (see `auth_throttle.rs`).
 async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
-    let attempt = ctx.shared.auth_throttle.attempt(ctx.client.entry.addr.ip()).await;
+    let attempt = ctx.shared.auth_throttle.attempt(ctx.session.entry.addr.ip()).await;
     match authenticate(ctx.shared, name, password) {
         Some(user) => {
-            ctx.client.authenticated = true;
-            *ctx.client.entry.user.lock() = Some(user);
+            ctx.session.authenticated = true;
+            *ctx.session.entry.user.lock() = Some(user);
             true
         }
         None => {
@@ -185,8 +199,15 @@ async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool
     }
 }
 
-async fn hello(req: &Request, ctx: &mut Ctx<'_>) {
-    let mut protocol = ctx.client.protocol;
+fn hello<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        hello_inner(req, ctx).await;
+        Flow::Continue
+    })
+}
+
+async fn hello_inner(req: &Request, ctx: &mut Ctx<'_>) {
+    let mut protocol = ctx.session.protocol;
     if let Some(version) = req.arg(1) {
         match parse_i64(version) {
             None => {
@@ -218,7 +239,7 @@ async fn hello(req: &Request, ctx: &mut Ctx<'_>) {
             return ctx.reply().error(text.as_bytes());
         }
     }
-    if !ctx.client.authenticated && credentials.is_none() {
+    if !ctx.session.authenticated && credentials.is_none() {
         return ctx.reply().error(
             b"NOAUTH HELLO must be called with the client already authenticated, otherwise the \
               HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
@@ -235,8 +256,8 @@ async fn hello(req: &Request, ctx: &mut Ctx<'_>) {
     {
         return;
     }
-    ctx.client.set_protocol(protocol);
-    let id = i64::try_from(ctx.client.entry.id).unwrap_or(i64::MAX);
+    ctx.session.set_protocol(protocol);
+    let id = i64::try_from(ctx.session.entry.id).unwrap_or(i64::MAX);
     let mut reply = ctx.reply();
     reply.map(7);
     reply.bulk(b"server");
@@ -244,7 +265,7 @@ async fn hello(req: &Request, ctx: &mut Ctx<'_>) {
     // 7.0's protocol, so it presents itself as such.
     reply.bulk(b"redis");
     reply.bulk(b"version");
-    reply.bulk(crate::command::server::REDIS_VERSION.as_bytes());
+    reply.bulk(super::server::REDIS_VERSION.as_bytes());
     reply.bulk(b"proto");
     reply.integer(if protocol == Protocol::Resp3 { 3 } else { 2 });
     reply.bulk(b"id");
@@ -266,7 +287,7 @@ fn set_name(ctx: &mut Ctx<'_>, name: Bytes) -> bool {
             .error(b"ERR Client names cannot contain spaces, newlines or special characters.");
         return false;
     }
-    *ctx.client.entry.name.lock() = (!name.is_empty()).then_some(name);
+    *ctx.session.entry.name.lock() = (!name.is_empty()).then_some(name);
     true
 }
 
@@ -278,14 +299,14 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         if n != 2 {
             ctx.arity_error("client|id");
         } else {
-            let id = i64::try_from(ctx.client.entry.id).unwrap_or(i64::MAX);
+            let id = i64::try_from(ctx.session.entry.id).unwrap_or(i64::MAX);
             ctx.reply().integer(id);
         }
     } else if is("getname") {
         if n != 2 {
             ctx.arity_error("client|getname");
         } else {
-            let name = ctx.client.entry.name.lock().clone();
+            let name = ctx.session.entry.name.lock().clone();
             match name {
                 Some(name) => ctx.reply().bulk(&name),
                 None => ctx.reply().null(),
@@ -309,7 +330,7 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
             ctx.arity_error("client|info");
         } else {
             let mut line = String::new();
-            ctx.client.entry.info_line(&mut line);
+            ctx.session.entry.info_line(&mut line, |i| command_name(ctx.commands, i));
             ctx.reply().verbatim(*b"txt", line.as_bytes());
         }
     } else if is("list") {
@@ -338,11 +359,7 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
             b"KILL <option> <value> [<option> <value> [...]]",
             b"    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME (yes|no).",
         ];
-        let mut reply = ctx.reply();
-        reply.array(lines.len());
-        for line in lines {
-            reply.simple(line);
-        }
+        ctx.help(lines);
     } else {
         ctx.unknown_subcommand(sub, "CLIENT");
     }
@@ -387,7 +404,7 @@ fn client_list(req: &Request, ctx: &mut Ctx<'_>) {
     if normal {
         for client in ctx.shared.clients.list() {
             if ids.as_ref().is_none_or(|ids| ids.contains(&client.id)) {
-                client.info_line(&mut text);
+                client.info_line(&mut text, |i| command_name(ctx.commands, i));
             }
         }
     }
@@ -395,7 +412,7 @@ fn client_list(req: &Request, ctx: &mut Ctx<'_>) {
 }
 
 fn client_kill(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let me = ctx.client.entry.id;
+    let me = ctx.session.entry.id;
     let parse_addr = |arg: &[u8]| std::str::from_utf8(arg).ok()?.parse::<SocketAddr>().ok();
     // The old form: CLIENT KILL ip:port, which may kill the caller too.
     if req.len() == 3 {
@@ -409,7 +426,7 @@ fn client_kill(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
             return Flow::Continue;
         }
         ctx.reply().ok();
-        return if ctx.client.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue };
+        return if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue };
     }
     if !req.len().is_multiple_of(2) {
         ctx.syntax_error();
@@ -462,5 +479,10 @@ fn client_kill(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     }
     let killed = ctx.shared.clients.kill(&filter);
     ctx.reply().integer(i64::try_from(killed).unwrap_or(i64::MAX));
-    if ctx.client.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
+    if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
+}
+
+/// The name of the command at `index` of the table, for `cmd=`.
+fn command_name(commands: &Table, index: usize) -> Option<&'static str> {
+    commands.specs().get(index).map(|spec| spec.name)
 }

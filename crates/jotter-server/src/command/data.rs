@@ -9,8 +9,9 @@
 //! # Writing a data command
 //!
 //! A family provides, per command, a body
-//! `fn(cmd, req, &mut Txn, &mut ReplyWriter) -> Outcome` and the command's
-//! keys (usually [`spec_keys`]). The body must check everything that can
+//! `fn(req, &mut Txn, &mut ReplyWriter) -> Outcome` (the row's
+//! [`data`](super::spec::data) kind) and, when its keys are not where its
+//! spec places them, how to find them. The body must check everything that can
 //! fail (argument syntax, types, numbers) before it writes to the `Txn`: an
 //! `Err` discards the transaction's writes when the command runs alone, but
 //! inside `EXEC` the other commands' writes stand (as in Redis), so a body
@@ -24,81 +25,16 @@
 //! only once every key the command wrote is in the store; if the store
 //! refuses the write, the reply is that error instead.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use jotter::{Durability, Error, Ticket, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::{Ctx, Flow, Spec, engine_error_text};
+use super::fail::{Fail, Outcome, engine_error_text};
+use super::spec::{Ctx, Data, Flow};
 
-/// Why a data command failed; the error is its reply.
-#[derive(Debug)]
-pub(crate) enum Fail {
-    /// An engine error, replied in Redis's words where Redis has them.
-    Engine(Error),
-    /// A Redis error reply, the text after the `-`.
-    Reply(Cow<'static, str>),
-}
-
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Fail::Engine(e)
-    }
-}
-
-impl Fail {
-    /// The error reply's text.
-    pub(crate) fn text(&self) -> Cow<'_, str> {
-        match self {
-            Fail::Engine(e) => engine_error_text(e),
-            Fail::Reply(text) => Cow::Borrowed(text),
-        }
-    }
-}
-
-/// A data command body's result.
-pub(crate) type Outcome = Result<(), Fail>;
-
-/// `-WRONGTYPE ...`.
-pub(crate) fn wrong_type() -> Fail {
-    Fail::Engine(Error::WrongType { expected: jotter::Shape::Blob })
-}
-
-/// `-ERR syntax error`.
-pub(crate) fn syntax() -> Fail {
-    Fail::Reply(Cow::Borrowed("ERR syntax error"))
-}
-
-/// `-ERR value is not an integer or out of range`.
-pub(crate) fn not_integer() -> Fail {
-    Fail::Reply(Cow::Borrowed("ERR value is not an integer or out of range"))
-}
-
-/// `-ERR value is not a valid float`.
-pub(crate) fn not_float() -> Fail {
-    Fail::Reply(Cow::Borrowed("ERR value is not a valid float"))
-}
-
-/// Any other error reply.
-pub(crate) fn error(text: impl Into<Cow<'static, str>>) -> Fail {
-    Fail::Reply(text.into())
-}
-
-/// The keys of a request where its spec places them (first, last, step).
-pub(crate) fn spec_keys(spec: &Spec, req: &Request) -> Vec<Bytes> {
-    let len = req.len();
-    let first = usize::try_from(spec.first_key).unwrap_or(0);
-    if first == 0 || first >= len {
-        return Vec::new();
-    }
-    let last = if spec.last_key < 0 {
-        len.saturating_sub(usize::from(spec.last_key.unsigned_abs()))
-    } else {
-        usize::try_from(spec.last_key).unwrap_or(0).min(len - 1)
-    };
-    let step = usize::try_from(spec.step).unwrap_or(1).max(1);
-    (first..=last).step_by(step).filter_map(|i| req.arg_bytes(i)).collect()
+/// Runs a data command alone (not in `EXEC`): its body over its keys.
+pub(crate) async fn run_one(data: Data, keys: &[Bytes], req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    run(ctx, keys, (data.blind)(req), |txn, w| (data.apply)(req, txn, w)).await
 }
 
 /// Runs one data command: `body` over `keys` as one transaction, its reply
@@ -111,7 +47,7 @@ pub(crate) async fn run(
     blind: bool,
     mut body: impl FnMut(&mut Txn<'_>, &mut ReplyWriter<'_>) -> Outcome,
 ) -> Flow {
-    let protocol = ctx.client.protocol;
+    let protocol = ctx.session.protocol;
     let cache = &ctx.shared.cache;
     let out = ctx.out();
     let mark = out.len();
@@ -150,8 +86,8 @@ pub(crate) async fn acknowledge(
     tickets: Vec<Ticket>,
     durability: Durability,
 ) {
-    if !ctx.client.write_through {
-        ctx.client.unacknowledged.extend(durability);
+    if !ctx.session.write_through {
+        ctx.session.unacknowledged.extend(durability);
         return;
     }
     let stored = async {
@@ -181,23 +117,8 @@ impl From<Error> for TxnFail {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::command::lookup;
-
-    fn req(args: &[&str]) -> Request {
-        Request::from_args(args).expect("a request")
-    }
-
-    #[test]
-    fn keys_follow_the_spec() {
-        let (_, del) = lookup(b"del").unwrap();
-        let keys = spec_keys(del, &req(&["DEL", "a", "b", "c"]));
-        assert_eq!(keys, [Bytes::from("a"), Bytes::from("b"), Bytes::from("c")]);
-        let (_, get) = lookup(b"get").unwrap();
-        assert_eq!(spec_keys(get, &req(&["GET", "k"])), [Bytes::from("k")]);
-        let (_, ping) = lookup(b"ping").unwrap();
-        assert!(spec_keys(ping, &req(&["PING"])).is_empty());
+impl From<Fail> for TxnFail {
+    fn from(fail: Fail) -> Self {
+        TxnFail::Command(fail)
     }
 }

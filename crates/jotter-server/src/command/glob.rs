@@ -20,7 +20,7 @@
 //! Redis's recursive search pruned by `skipLongerMatches`).
 
 /// Returns whether `subject` matches the glob `pattern` with Redis semantics.
-pub fn glob_match(pattern: &[u8], subject: &[u8], nocase: bool) -> bool {
+pub(crate) fn glob_match(pattern: &[u8], subject: &[u8], nocase: bool) -> bool {
     // Redis's `while (patternLen && stringLen)` loop is skipped entirely for an
     // empty subject, so only an empty pattern succeeds (even `*` fails).
     if subject.is_empty() {

@@ -29,148 +29,181 @@ use bytes::Bytes;
 use jotter::{FieldValue, MapKind, Txn, Value};
 use jotter_resp::{Protocol, ReplyWriter, Request};
 
-use super::data::{self, Fail, Outcome};
+use super::args::{parse_f64, parse_i64};
+use super::fail::{self, Fail, Outcome};
 use super::glob::glob_match;
-use super::range::parse_f64;
-use super::{Command, Ctx, Flow, Spec, flag, parse_i64};
+use super::spec::{Spec, data, flag};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmd {
-    Hset,
-    Hsetnx,
-    Hmset,
-    Hget,
-    Hmget,
-    Hdel,
-    Hlen,
-    Hstrlen,
-    Hexists,
-    Hkeys,
-    Hvals,
-    Hgetall,
-    Hincrby,
-    Hincrbyfloat,
-    Hrandfield,
-    Hscan,
-}
-
-const fn spec(
-    name: &'static str,
-    arity: i16,
-    flags: u16,
-    summary: &'static str,
-    since: &'static str,
-    cmd: Cmd,
-) -> Spec {
-    Spec::new(name, arity, flags, "hash", summary, since, Command::Hashes(cmd)).keys(1, 1, 1)
-}
+const GROUP: &str = "hash";
 
 const WRITE: u16 = flag::WRITE | flag::DENYOOM | flag::FAST;
 const READ_FAST: u16 = flag::READONLY | flag::FAST;
 
 pub(super) const SPECS: &[Spec] = &[
-    spec(
+    Spec::new(
         "hset",
         -4,
         WRITE,
+        GROUP,
         "Creates or modifies the value of a field in a hash.",
         "2.0.0",
-        Cmd::Hset,
-    ),
-    spec(
+        data(hset),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hsetnx",
         4,
         WRITE,
+        GROUP,
         "Sets the value of a field in a hash only when the field doesn't exist.",
         "2.0.0",
-        Cmd::Hsetnx,
-    ),
-    spec("hmset", -4, WRITE, "Sets the values of multiple fields.", "2.0.0", Cmd::Hmset),
-    spec("hget", 3, READ_FAST, "Returns the value of a field in a hash.", "2.0.0", Cmd::Hget),
-    spec(
+        data(hsetnx),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
+        "hmset",
+        -4,
+        WRITE,
+        GROUP,
+        "Sets the values of multiple fields.",
+        "2.0.0",
+        data(hmset),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
+        "hget",
+        3,
+        READ_FAST,
+        GROUP,
+        "Returns the value of a field in a hash.",
+        "2.0.0",
+        data(hget),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hmget",
         -3,
         READ_FAST,
+        GROUP,
         "Returns the values of all fields in a hash.",
         "2.0.0",
-        Cmd::Hmget,
-    ),
-    spec(
+        data(hmget),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hdel",
         -3,
         flag::WRITE | flag::FAST,
+        GROUP,
         "Deletes one or more fields and their values from a hash. Deletes the hash if no fields \
          remain.",
         "2.0.0",
-        Cmd::Hdel,
-    ),
-    spec("hlen", 2, READ_FAST, "Returns the number of fields in a hash.", "2.0.0", Cmd::Hlen),
-    spec(
+        data(hdel),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
+        "hlen",
+        2,
+        READ_FAST,
+        GROUP,
+        "Returns the number of fields in a hash.",
+        "2.0.0",
+        data(hlen),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hstrlen",
         3,
         READ_FAST,
+        GROUP,
         "Returns the length of the value of a field.",
         "3.2.0",
-        Cmd::Hstrlen,
-    ),
-    spec(
+        data(hstrlen),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hexists",
         3,
         READ_FAST,
+        GROUP,
         "Determines whether a field exists in a hash.",
         "2.0.0",
-        Cmd::Hexists,
-    ),
-    spec("hkeys", 2, flag::READONLY, "Returns all fields in a hash.", "2.0.0", Cmd::Hkeys),
-    spec("hvals", 2, flag::READONLY, "Returns all values in a hash.", "2.0.0", Cmd::Hvals),
-    spec(
+        data(hexists),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
+        "hkeys",
+        2,
+        flag::READONLY,
+        GROUP,
+        "Returns all fields in a hash.",
+        "2.0.0",
+        data(hkeys),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
+        "hvals",
+        2,
+        flag::READONLY,
+        GROUP,
+        "Returns all values in a hash.",
+        "2.0.0",
+        data(hvals),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hgetall",
         2,
         flag::READONLY,
+        GROUP,
         "Returns all fields and values in a hash.",
         "2.0.0",
-        Cmd::Hgetall,
-    ),
-    spec(
+        data(hgetall),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hincrby",
         4,
         WRITE,
+        GROUP,
         "Increments the integer value of a field in a hash by a number. Uses 0 as initial value \
          if the field doesn't exist.",
         "2.0.0",
-        Cmd::Hincrby,
-    ),
-    spec(
+        data(hincrby),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hincrbyfloat",
         4,
         WRITE,
+        GROUP,
         "Increments the floating point value of a field by a number. Uses 0 as initial value if \
          the field doesn't exist.",
         "2.6.0",
-        Cmd::Hincrbyfloat,
-    ),
-    spec(
+        data(hincrbyfloat),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hrandfield",
         -2,
         flag::READONLY,
+        GROUP,
         "Returns one or more random fields from a hash.",
         "6.2.0",
-        Cmd::Hrandfield,
-    ),
-    spec(
+        data(hrandfield),
+    )
+    .keys(1, 1, 1),
+    Spec::new(
         "hscan",
         -3,
         flag::READONLY,
+        GROUP,
         "Iterates over fields and values of a hash.",
         "2.8.0",
-        Cmd::Hscan,
-    ),
+        data(hscan),
+    )
+    .keys(1, 1, 1),
 ];
-
-/// The keys of a data command; every hash command is one, on its one key.
-pub(super) fn keys(_cmd: Cmd, spec: &Spec, req: &Request) -> Option<Vec<Bytes>> {
-    Some(data::spec_keys(spec, req))
-}
 
 type Map = BTreeMap<Bytes, Bytes>;
 
@@ -179,7 +212,7 @@ fn hash<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t Map>, Fail> {
     match txn.get(key) {
         None => Ok(None),
         Some(Value::Hash(map)) => Ok(Some(map)),
-        Some(_) => Err(data::wrong_type()),
+        Some(_) => Err(fail::wrong_type()),
     }
 }
 
@@ -189,111 +222,140 @@ fn set_one(txn: &mut Txn<'_>, key: &[u8], field: Bytes, value: Bytes) -> Outcome
     Ok(())
 }
 
-/// The body of each command, run under the lock of its key.
-pub(super) fn apply(
-    cmd: Cmd,
-    req: &Request,
-    txn: &mut Txn<'_>,
-    w: &mut ReplyWriter<'_>,
-) -> Outcome {
-    let key = req.arg(1).unwrap_or_default();
-    let arg = |i: usize| req.arg(i).unwrap_or_default();
-    match cmd {
-        Cmd::Hset | Cmd::Hmset => {
-            if req.len() % 2 == 1 {
-                let name = if cmd == Cmd::Hset { "hset" } else { "hmset" };
-                return Err(data::error(format!(
-                    "ERR wrong number of arguments for '{name}' command"
-                )));
-            }
-            let existing = hash(txn, key)?;
-            // Later pairs win over earlier ones for the same field.
-            let mut changes = Map::new();
-            for i in (2..req.len()).step_by(2) {
-                changes.insert(
-                    req.arg_bytes(i).unwrap_or_default(),
-                    req.arg_bytes(i + 1).unwrap_or_default(),
-                );
-            }
-            let created =
-                changes.keys().filter(|f| existing.is_none_or(|m| !m.contains_key(*f))).count();
-            txn.set_fields(
-                key,
-                MapKind::Hash,
-                changes.into_iter().map(|(f, v)| (f, Some(FieldValue::Bytes(v)))),
-            )?;
-            if cmd == Cmd::Hset {
-                w.integer(count(created));
-            } else {
-                w.ok();
-            }
-        }
-        Cmd::Hsetnx => {
-            let field = arg(2);
-            if hash(txn, key)?.is_some_and(|m| m.contains_key(field)) {
-                w.integer(0);
-            } else {
-                let value = req.arg_bytes(3).unwrap_or_default();
-                set_one(txn, key, Bytes::copy_from_slice(field), value)?;
-                w.integer(1);
-            }
-        }
-        Cmd::Hget => match hash(txn, key)?.and_then(|m| m.get(arg(2))) {
-            Some(value) => w.bulk(value),
-            None => w.null(),
-        },
-        Cmd::Hmget => {
-            let map = hash(txn, key)?;
-            w.array(req.len() - 2);
-            for field in req.args().skip(2) {
-                match map.and_then(|m| m.get(field)) {
-                    Some(value) => w.bulk(value),
-                    None => w.null(),
-                }
-            }
-        }
-        Cmd::Hdel => {
-            let removed: Map = match hash(txn, key)? {
-                None => Map::new(),
-                Some(map) => req
-                    .args()
-                    .skip(2)
-                    .filter_map(|f| map.get_key_value(f))
-                    .map(|(f, v)| (f.clone(), v.clone()))
-                    .collect(),
-            };
-            let n = removed.len();
-            txn.set_fields(key, MapKind::Hash, removed.into_keys().map(|f| (f, None)))?;
-            w.integer(count(n));
-        }
-        Cmd::Hlen => w.integer(count(hash(txn, key)?.map_or(0, BTreeMap::len))),
-        Cmd::Hstrlen => {
-            w.integer(count(hash(txn, key)?.and_then(|m| m.get(arg(2))).map_or(0, Bytes::len)));
-        }
-        Cmd::Hexists => {
-            w.integer(i64::from(hash(txn, key)?.is_some_and(|m| m.contains_key(arg(2)))));
-        }
-        Cmd::Hkeys | Cmd::Hvals => {
-            let map = hash(txn, key)?;
-            w.array(map.map_or(0, BTreeMap::len));
-            for (field, value) in map.into_iter().flatten() {
-                w.bulk(if cmd == Cmd::Hkeys { field } else { value });
-            }
-        }
-        Cmd::Hgetall => {
-            let map = hash(txn, key)?;
-            w.map(map.map_or(0, BTreeMap::len));
-            for (field, value) in map.into_iter().flatten() {
-                w.bulk(field);
-                w.bulk(value);
-            }
-        }
-        Cmd::Hincrby => hincrby(req, txn, w)?,
-        Cmd::Hincrbyfloat => hincrbyfloat(req, txn, w)?,
-        Cmd::Hrandfield => hrandfield(req, txn, w)?,
-        Cmd::Hscan => hscan(req, txn, w)?,
+fn hset(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let created = set_pairs(req, txn, "hset")?;
+    w.integer(count(created));
+    Ok(())
+}
+
+fn hmset(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    set_pairs(req, txn, "hmset")?;
+    w.ok();
+    Ok(())
+}
+
+/// HSET and HMSET: sets the field/value pairs from argument 2 on; the
+/// number of fields created.
+fn set_pairs(req: &Request, txn: &mut Txn<'_>, name: &str) -> Result<usize, Fail> {
+    if req.len() % 2 == 1 {
+        return Err(fail::arity(name));
+    }
+    let key = key(req);
+    let existing = hash(txn, key)?;
+    // Later pairs win over earlier ones for the same field.
+    let mut changes = Map::new();
+    for i in (2..req.len()).step_by(2) {
+        changes
+            .insert(req.arg_bytes(i).unwrap_or_default(), req.arg_bytes(i + 1).unwrap_or_default());
+    }
+    let created = changes.keys().filter(|f| existing.is_none_or(|m| !m.contains_key(*f))).count();
+    txn.set_fields(
+        key,
+        MapKind::Hash,
+        changes.into_iter().map(|(f, v)| (f, Some(FieldValue::Bytes(v)))),
+    )?;
+    Ok(created)
+}
+
+fn hsetnx(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let key = key(req);
+    let field = arg(req, 2);
+    if hash(txn, key)?.is_some_and(|m| m.contains_key(field)) {
+        w.integer(0);
+    } else {
+        let value = req.arg_bytes(3).unwrap_or_default();
+        set_one(txn, key, Bytes::copy_from_slice(field), value)?;
+        w.integer(1);
     }
     Ok(())
+}
+
+fn hget(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    match hash(txn, key(req))?.and_then(|m| m.get(arg(req, 2))) {
+        Some(value) => w.bulk(value),
+        None => w.null(),
+    }
+    Ok(())
+}
+
+fn hmget(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let map = hash(txn, key(req))?;
+    w.array(req.len() - 2);
+    for field in req.args().skip(2) {
+        match map.and_then(|m| m.get(field)) {
+            Some(value) => w.bulk(value),
+            None => w.null(),
+        }
+    }
+    Ok(())
+}
+
+fn hdel(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let key = key(req);
+    let removed: Map = match hash(txn, key)? {
+        None => Map::new(),
+        Some(map) => req
+            .args()
+            .skip(2)
+            .filter_map(|f| map.get_key_value(f))
+            .map(|(f, v)| (f.clone(), v.clone()))
+            .collect(),
+    };
+    let n = removed.len();
+    txn.set_fields(key, MapKind::Hash, removed.into_keys().map(|f| (f, None)))?;
+    w.integer(count(n));
+    Ok(())
+}
+
+fn hlen(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    w.integer(count(hash(txn, key(req))?.map_or(0, BTreeMap::len)));
+    Ok(())
+}
+
+fn hstrlen(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    w.integer(count(hash(txn, key(req))?.and_then(|m| m.get(arg(req, 2))).map_or(0, Bytes::len)));
+    Ok(())
+}
+
+fn hexists(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    w.integer(i64::from(hash(txn, key(req))?.is_some_and(|m| m.contains_key(arg(req, 2)))));
+    Ok(())
+}
+
+fn hkeys(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    list(req, txn, w, true)
+}
+
+fn hvals(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    list(req, txn, w, false)
+}
+
+/// HKEYS (`fields`) and HVALS: the fields or the values, in field order.
+fn list(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, fields: bool) -> Outcome {
+    let map = hash(txn, key(req))?;
+    w.array(map.map_or(0, BTreeMap::len));
+    for (field, value) in map.into_iter().flatten() {
+        w.bulk(if fields { field } else { value });
+    }
+    Ok(())
+}
+
+fn hgetall(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let map = hash(txn, key(req))?;
+    w.map(map.map_or(0, BTreeMap::len));
+    for (field, value) in map.into_iter().flatten() {
+        w.bulk(field);
+        w.bulk(value);
+    }
+    Ok(())
+}
+
+fn key(req: &Request) -> &[u8] {
+    req.arg(1).unwrap_or_default()
+}
+
+fn arg(req: &Request, i: usize) -> &[u8] {
+    req.arg(i).unwrap_or_default()
 }
 
 /// A length as a RESP integer.
@@ -304,16 +366,16 @@ fn count(n: usize) -> i64 {
 fn hincrby(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = req.arg(1).unwrap_or_default();
     let field = req.arg_bytes(2).unwrap_or_default();
-    let incr = parse_i64(req.arg(3).unwrap_or_default()).ok_or_else(data::not_integer)?;
+    let incr = parse_i64(req.arg(3).unwrap_or_default()).ok_or_else(fail::not_integer)?;
     let current = match hash(txn, key)?.and_then(|m| m.get(&field)) {
         None => 0,
         Some(value) => {
-            parse_i64(value).ok_or_else(|| data::error("ERR hash value is not an integer"))?
+            parse_i64(value).ok_or_else(|| fail::error("ERR hash value is not an integer"))?
         }
     };
     let total = current
         .checked_add(incr)
-        .ok_or_else(|| data::error("ERR increment or decrement would overflow"))?;
+        .ok_or_else(|| fail::error("ERR increment or decrement would overflow"))?;
     set_one(txn, key, field, Bytes::from(total.to_string()))?;
     w.integer(total);
     Ok(())
@@ -322,19 +384,19 @@ fn hincrby(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome
 fn hincrbyfloat(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = req.arg(1).unwrap_or_default();
     let field = req.arg_bytes(2).unwrap_or_default();
-    let incr = parse_f64(req.arg(3).unwrap_or_default()).ok_or_else(data::not_float)?;
+    let incr = parse_f64(req.arg(3).unwrap_or_default()).ok_or_else(fail::not_float)?;
     if !incr.is_finite() {
-        return Err(data::error("ERR value is NaN or Infinity"));
+        return Err(fail::error("ERR value is NaN or Infinity"));
     }
     let current = match hash(txn, key)?.and_then(|m| m.get(&field)) {
         None => 0.0,
         Some(value) => {
-            parse_f64(value).ok_or_else(|| data::error("ERR hash value is not a float"))?
+            parse_f64(value).ok_or_else(|| fail::error("ERR hash value is not a float"))?
         }
     };
     let total = current + incr;
     if !total.is_finite() {
-        return Err(data::error("ERR increment would produce NaN or Infinity"));
+        return Err(fail::error("ERR increment would produce NaN or Infinity"));
     }
     // Redis stores and replies the human form, as a bulk string in RESP3 too.
     let text = jotter_resp::double::format_human(total);
@@ -356,9 +418,9 @@ fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outc
         }
         return Ok(());
     }
-    let n = parse_i64(req.arg(2).unwrap_or_default()).ok_or_else(data::not_integer)?;
+    let n = parse_i64(req.arg(2).unwrap_or_default()).ok_or_else(fail::not_integer)?;
     if n == i64::MIN {
-        return Err(data::error(
+        return Err(fail::error(
             "ERR value is out of range, value must between -9223372036854775807 and \
              9223372036854775807",
         ));
@@ -366,10 +428,10 @@ fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outc
     let with_values = match req.len() {
         3 => false,
         4 if req.arg(3).unwrap_or_default().eq_ignore_ascii_case(b"withvalues") => true,
-        _ => return Err(data::syntax()),
+        _ => return Err(fail::syntax()),
     };
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-        return Err(data::error("ERR value is out of range"));
+        return Err(fail::error("ERR value is out of range"));
     }
     let Some(map) = hash(txn, key)? else {
         w.array(0);
@@ -426,14 +488,14 @@ const LISTPACK_VALUE: usize = 64;
 
 fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = req.arg(1).unwrap_or_default();
-    let cursor = super::range::parse_scan_cursor(req.arg(2).unwrap_or_default())
-        .ok_or_else(|| data::error("ERR invalid cursor"))?;
+    let cursor = super::args::parse_scan_cursor(req.arg(2).unwrap_or_default())
+        .ok_or_else(|| fail::error("ERR invalid cursor"))?;
     let Some(map) = hash(txn, key)? else {
         // Redis replies before it reads the options of an absent key.
-        super::scan::nothing(w);
+        crate::command::scan::nothing(w);
         return Ok(());
     };
-    let (count, pattern) = super::scan::options(req, 3)?;
+    let (count, pattern) = crate::command::scan::options(req, 3)?;
     let small = map.len() <= LISTPACK_ENTRIES
         && map.iter().all(|(f, v)| f.len() <= LISTPACK_VALUE && v.len() <= LISTPACK_VALUE);
     let (start, take) =
@@ -454,9 +516,4 @@ fn hscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
         w.bulk(value);
     }
     Ok(())
-}
-
-/// Commands that are not data commands; there are none in this family.
-pub(super) async fn execute(_cmd: Cmd, _req: &Request, _ctx: &mut Ctx<'_>) -> Flow {
-    unreachable!("every hash command is a data command")
 }

@@ -3,8 +3,8 @@
 
 use jotter_resp::{ReplyWriter, Request};
 
-use super::data::{self, Fail};
-use super::parse_i64;
+use super::args::parse_i64;
+use super::fail::{self, Fail};
 
 /// `[MATCH pattern] [COUNT count]` from argument `from` on: the count
 /// (default 10) and the pattern (`None` for none, or for `*`).
@@ -16,16 +16,16 @@ pub(crate) fn options(req: &Request, from: usize) -> Result<(usize, Option<&[u8]
         let option = req.arg(i).unwrap_or_default();
         match req.arg(i + 1) {
             Some(value) if option.eq_ignore_ascii_case(b"count") => {
-                let n = parse_i64(value).ok_or_else(data::not_integer)?;
+                let n = parse_i64(value).ok_or_else(fail::not_integer)?;
                 if n < 1 {
-                    return Err(data::syntax());
+                    return Err(fail::syntax());
                 }
                 count = usize::try_from(n).unwrap_or(usize::MAX);
             }
             Some(value) if option.eq_ignore_ascii_case(b"match") => {
                 pattern = (value != b"*").then_some(value);
             }
-            _ => return Err(data::syntax()),
+            _ => return Err(fail::syntax()),
         }
         i += 2;
     }

@@ -8,19 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jotter_resp::{ReplyWriter, Request};
 
+use super::spec::{Ctx, Flow, Spec, flag, now};
 use super::writebehind::{Stat, stat_fields};
-use super::{Command, Ctx, Flow, Spec, flag, lookup, specs};
 
 /// The Redis version whose protocol and replies Jotter follows, reported
 /// where clients look for it (HELLO, INFO's `redis_version`).
 pub(crate) const REDIS_VERSION: &str = "7.0.0";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmd {
-    Command,
-    Info,
-    Time,
-}
 
 pub(super) const SPECS: &[Spec] = &[
     Spec::new(
@@ -30,7 +23,7 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Returns detailed information about all commands.",
         "2.8.13",
-        Command::Server(Cmd::Command),
+        now(command),
     ),
     Spec::new(
         "info",
@@ -39,7 +32,7 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Returns information and statistics about the server.",
         "1.0.0",
-        Command::Server(Cmd::Info),
+        now(info),
     ),
     Spec::new(
         "time",
@@ -48,30 +41,32 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Returns the server time.",
         "2.6.0",
-        Command::Server(Cmd::Time),
+        now(time),
     ),
 ];
 
-pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match cmd {
-        Cmd::Command => command(req, ctx),
-        Cmd::Info => info(req, ctx),
-        Cmd::Time => {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-            let mut reply = ctx.reply();
-            reply.array(2);
-            reply.bulk(itoa::Buffer::new().format(now.as_secs()).as_bytes());
-            reply.bulk(itoa::Buffer::new().format(now.subsec_micros()).as_bytes());
-        }
-    }
+fn time(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut reply = ctx.reply();
+    reply.array(2);
+    reply.bulk(itoa::Buffer::new().format(now.as_secs()).as_bytes());
+    reply.bulk(itoa::Buffer::new().format(now.subsec_micros()).as_bytes());
     Flow::Continue
 }
 
-fn command(req: &Request, ctx: &mut Ctx<'_>) {
+fn command(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    command_reply(req, ctx);
+    Flow::Continue
+}
+
+fn command_reply(req: &Request, ctx: &mut Ctx<'_>) {
+    let commands = ctx.commands;
+    let specs = commands.specs();
+    let lookup = |name: &[u8]| commands.lookup(name);
     let Some(sub) = req.arg(1) else {
         let mut reply = ctx.reply();
-        reply.array(specs().len());
-        for spec in specs() {
+        reply.array(specs.len());
+        for spec in specs {
             command_info(&mut reply, spec);
         }
         return;
@@ -81,12 +76,12 @@ fn command(req: &Request, ctx: &mut Ctx<'_>) {
         if req.len() != 2 {
             return ctx.arity_error("command|count");
         }
-        ctx.reply().integer(i64::try_from(specs().len()).unwrap_or(i64::MAX));
+        ctx.reply().integer(i64::try_from(specs.len()).unwrap_or(i64::MAX));
     } else if is(b"info") {
         let mut reply = ctx.reply();
         if req.len() == 2 {
-            reply.array(specs().len());
-            specs().iter().for_each(|spec| command_info(&mut reply, spec));
+            reply.array(specs.len());
+            specs.iter().for_each(|spec| command_info(&mut reply, spec));
         } else {
             reply.array(req.len() - 2);
             for name in req.args().skip(2) {
@@ -98,7 +93,7 @@ fn command(req: &Request, ctx: &mut Ctx<'_>) {
         }
     } else if is(b"docs") {
         let wanted: Vec<&Spec> = if req.len() == 2 {
-            specs().to_vec()
+            specs.to_vec()
         } else {
             req.args().skip(2).filter_map(|name| lookup(name).map(|(_, s)| s)).collect()
         };
@@ -116,8 +111,8 @@ fn command(req: &Request, ctx: &mut Ctx<'_>) {
         }
     } else if is(b"list") {
         let mut reply = ctx.reply();
-        reply.array(specs().len());
-        specs().iter().for_each(|spec| reply.bulk(spec.name.as_bytes()));
+        reply.array(specs.len());
+        specs.iter().for_each(|spec| reply.bulk(spec.name.as_bytes()));
     } else if is(b"help") {
         let lines: &[&[u8]] = &[
             b"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -132,9 +127,7 @@ fn command(req: &Request, ctx: &mut Ctx<'_>) {
             b"DOCS [<command-name> ...]",
             b"    Return documentation details about multiple commands.",
         ];
-        let mut reply = ctx.reply();
-        reply.array(lines.len());
-        lines.iter().for_each(|line| reply.simple(line));
+        ctx.help(lines);
     } else {
         ctx.unknown_subcommand(sub, "COMMAND");
     }
@@ -199,7 +192,12 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "writebehind",
 ];
 
-fn info(req: &Request, ctx: &mut Ctx<'_>) {
+fn info(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    info_reply(req, ctx);
+    Flow::Continue
+}
+
+fn info_reply(req: &Request, ctx: &mut Ctx<'_>) {
     let mut sections: Vec<&str> = Vec::new();
     if req.len() == 1 {
         sections.extend_from_slice(DEFAULT_SECTIONS);
@@ -249,7 +247,7 @@ fn write_section(out: &mut String, section: &str, ctx: &Ctx<'_>) {
             line!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH);
             line!("arch_bits:{}", usize::BITS);
             line!("process_id:{}", std::process::id());
-            line!("tcp_port:{}", ctx.client.entry.laddr.port());
+            line!("tcp_port:{}", ctx.session.entry.laddr.port());
             line!("server_time_usec:{}", now.as_micros());
             line!("uptime_in_seconds:{uptime}");
             line!("uptime_in_days:{}", uptime / 86_400);
@@ -258,7 +256,7 @@ fn write_section(out: &mut String, section: &str, ctx: &Ctx<'_>) {
             line!("# Clients");
             line!("connected_clients:{}", shared.clients.len());
             line!("maxclients:{}", config.maxclients);
-            line!("blocked_clients:{}", super::blocked_clients());
+            line!("blocked_clients:{}", super::wake::blocked_clients());
         }
         "memory" => {
             let rss = resident_bytes();

@@ -19,133 +19,111 @@
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::data::{self, Fail};
-use super::{Command, Ctx, Flow, Spec, flag, specs};
+use super::data::{self, TxnFail};
+use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, flag, now, waits};
+use super::wake::wrote;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmd {
-    Multi,
-    Exec,
-    Discard,
-    Watch,
-    Unwatch,
-}
-
-/// The commands a `MULTI` has queued.
-#[derive(Debug, Default)]
-pub(crate) struct Queued {
-    /// Each command's index in the table and its request.
-    pub commands: Vec<(usize, Request)>,
-    /// A command could not be queued (unknown, wrong arity): `EXEC` refuses.
-    pub failed: bool,
-}
-
-const fn spec(name: &'static str, arity: i16, summary: &'static str, cmd: Cmd) -> Spec {
-    Spec::new(
-        name,
-        arity,
-        flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST,
-        "transactions",
-        summary,
-        "1.2.0",
-        Command::Transactions(cmd),
-    )
-}
+/// Every transaction command runs at once inside `MULTI` except UNWATCH,
+/// which Redis queues.
+const FLAGS: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
 
 pub(super) const SPECS: &[Spec] = &[
-    spec("multi", 1, "Starts a transaction.", Cmd::Multi),
-    Spec {
-        flags: flag::NOSCRIPT | flag::LOADING | flag::STALE,
-        ..spec("exec", 1, "Executes all commands in a transaction.", Cmd::Exec)
-    },
-    spec("discard", 1, "Discards a transaction.", Cmd::Discard),
-    spec(
+    Spec::new(
+        "multi",
+        1,
+        FLAGS | flag::FAST | flag::NOQUEUE,
+        "transactions",
+        "Starts a transaction.",
+        "1.2.0",
+        now(multi),
+    ),
+    Spec::new(
+        "exec",
+        1,
+        FLAGS | flag::NOQUEUE,
+        "transactions",
+        "Executes all commands in a transaction.",
+        "1.2.0",
+        waits(exec),
+    ),
+    Spec::new(
+        "discard",
+        1,
+        FLAGS | flag::FAST | flag::NOQUEUE,
+        "transactions",
+        "Discards a transaction.",
+        "1.2.0",
+        now(discard),
+    ),
+    Spec::new(
         "watch",
         -2,
+        FLAGS | flag::FAST | flag::NOQUEUE,
+        "transactions",
         "Monitors changes to keys to determine the execution of a transaction.",
-        Cmd::Watch,
+        "1.2.0",
+        waits(watch),
     )
     .keys(1, -1, 1),
-    spec("unwatch", 1, "Forgets about watched keys of a transaction.", Cmd::Unwatch),
+    Spec::new(
+        "unwatch",
+        1,
+        FLAGS | flag::FAST,
+        "transactions",
+        "Forgets about watched keys of a transaction.",
+        "1.2.0",
+        now(unwatch),
+    ),
 ];
 
-/// Whether a command runs at once even inside `MULTI`.
-pub(crate) fn runs_inside_multi(command: Command) -> bool {
-    matches!(
-        command,
-        Command::Transactions(Cmd::Exec | Cmd::Discard | Cmd::Multi | Cmd::Watch)
-            | Command::Connection(super::connection::Cmd::Quit | super::connection::Cmd::Reset)
-    )
-}
-
-pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match cmd {
-        Cmd::Multi => {
-            if ctx.client.multi.is_some() {
-                queue_failed(ctx);
-                ctx.reply().error(b"ERR MULTI calls can not be nested");
-            } else {
-                ctx.client.multi = Some(Queued::default());
-                ctx.reply().ok();
-            }
-        }
-        Cmd::Discard => match ctx.client.multi.take() {
-            None => ctx.reply().error(b"ERR DISCARD without MULTI"),
-            Some(_) => {
-                ctx.client.watched.clear();
-                ctx.reply().ok();
-            }
-        },
-        Cmd::Watch => {
-            if ctx.client.multi.is_some() {
-                queue_failed(ctx);
-                ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
-                return Flow::Continue;
-            }
-            for key in req.args().skip(1) {
-                let key = Bytes::copy_from_slice(key);
-                match ctx.shared.cache.get_entry(key.clone()).await {
-                    Ok(entry) => ctx.client.watched.push((key, entry)),
-                    Err(e) => {
-                        super::reply_engine_error(ctx, &e);
-                        return Flow::Continue;
-                    }
-                }
-            }
-            ctx.reply().ok();
-        }
-        Cmd::Unwatch => {
-            ctx.client.watched.clear();
-            ctx.reply().ok();
-        }
-        Cmd::Exec => return exec(ctx).await,
+fn multi(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if ctx.session.multi.is_some() {
+        ctx.session.queue_failed();
+        ctx.reply().error(b"ERR MULTI calls can not be nested");
+    } else {
+        ctx.session.multi = Some(Default::default());
+        ctx.reply().ok();
     }
     Flow::Continue
 }
 
-/// Queues a checked command inside `MULTI`. A command that writes but is
-/// not a data command (FLUSHDB, FLUSHALL, JOTTER.THROUGH, JOTTER.FLUSH)
-/// would run after the transaction's data commands, out of its place, so it
-/// is refused and the transaction with it.
-pub(crate) fn queue(ctx: &mut Ctx<'_>, index: usize, req: &Request) {
-    let spec = specs()[index];
-    if spec.has(flag::WRITE) && super::data_keys(spec.command, spec, req).is_none() {
-        queue_failed(ctx);
-        let text = format!("ERR '{}' cannot run inside MULTI", spec.name);
-        ctx.reply().error(text.as_bytes());
-        return;
+fn discard(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match ctx.session.multi.take() {
+        None => ctx.reply().error(b"ERR DISCARD without MULTI"),
+        Some(_) => {
+            ctx.session.watched.clear();
+            ctx.reply().ok();
+        }
     }
-    if let Some(multi) = &mut ctx.client.multi {
-        multi.commands.push((index, req.clone()));
-    }
-    ctx.reply().simple(b"QUEUED");
+    Flow::Continue
 }
 
-/// A command refused while queuing: `EXEC` will refuse the transaction.
-pub(crate) fn queue_failed(ctx: &mut Ctx<'_>) {
-    if let Some(multi) = &mut ctx.client.multi {
-        multi.failed = true;
-    }
+fn unwatch(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.session.watched.clear();
+    ctx.reply().ok();
+    Flow::Continue
+}
+
+fn watch<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        if ctx.session.multi.is_some() {
+            ctx.session.queue_failed();
+            ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
+            return Flow::Continue;
+        }
+        for key in req.args().skip(1) {
+            let key = Bytes::copy_from_slice(key);
+            match ctx.shared.cache.get_entry(key.clone()).await {
+                Ok(entry) => ctx.session.watched.push((key, entry)),
+                Err(e) => {
+                    ctx.engine_error(&e);
+                    return Flow::Continue;
+                }
+            }
+        }
+        ctx.reply().ok();
+        Flow::Continue
+    })
 }
 
 /// How one queued command is answered.
@@ -156,26 +134,37 @@ enum Slot {
     Later,
 }
 
-async fn exec(ctx: &mut Ctx<'_>) -> Flow {
-    let Some(queued) = ctx.client.multi.take() else {
+fn exec<'a>(_req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        // The queued commands run here, not through the dispatcher: none
+        // of them blocks, as in Redis.
+        let may_block = std::mem::replace(&mut ctx.may_block, false);
+        let flow = run_queued(ctx).await;
+        ctx.may_block = may_block;
+        wrote();
+        flow
+    })
+}
+
+async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
+    let Some(queued) = ctx.session.multi.take() else {
         ctx.reply().error(b"ERR EXEC without MULTI");
         return Flow::Continue;
     };
-    let watched = std::mem::take(&mut ctx.client.watched);
+    let watched = std::mem::take(&mut ctx.session.watched);
     if queued.failed {
         ctx.reply().error(b"EXECABORT Transaction discarded because of previous errors.");
         return Flow::Continue;
     }
-    let table = specs();
+    let table = ctx.commands.specs();
     let mut keys: Vec<Bytes> = watched.iter().map(|(k, _)| k.clone()).collect();
     let mut is_data = Vec::with_capacity(queued.commands.len());
     for (index, req) in &queued.commands {
-        let spec = table[*index];
-        let data_keys = super::data_keys(spec.command, spec, req);
+        let data_keys = table[*index].data_keys(req);
         is_data.push(data_keys.is_some());
         keys.extend(data_keys.into_iter().flatten());
     }
-    let protocol = ctx.client.protocol;
+    let protocol = ctx.session.protocol;
     let mut buf = BytesMut::new();
     let mut slots: Vec<Slot> = Vec::with_capacity(queued.commands.len());
     let result = ctx
@@ -186,7 +175,7 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
             slots.clear();
             for (key, entry) in &watched {
                 if txn.entry(key) != entry.as_ref() {
-                    return Ok::<bool, data::TxnFail>(false);
+                    return Ok::<bool, TxnFail>(false);
                 }
             }
             for ((index, req), data) in queued.commands.iter().zip(&is_data) {
@@ -195,9 +184,8 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
                     continue;
                 }
                 let start = buf.len();
-                let command = table[*index].command;
-                let outcome =
-                    super::data_apply(command, req, txn, &mut ReplyWriter::new(&mut buf, protocol));
+                let Kind::Data(data) = table[*index].kind else { continue };
+                let outcome = (data.apply)(req, txn, &mut ReplyWriter::new(&mut buf, protocol));
                 if let Err(fail) = outcome {
                     buf.truncate(start);
                     ReplyWriter::new(&mut buf, protocol).error(fail.text().as_bytes());
@@ -215,8 +203,8 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
         Ok((true, tickets, durability)) => (tickets, durability),
         Err(e) => {
             let text = match &e {
-                data::TxnFail::Command(fail) => fail.text(),
-                data::TxnFail::Engine(e) => super::engine_error_text(e),
+                TxnFail::Command(fail) => fail.text(),
+                TxnFail::Engine(e) => super::fail::engine_error_text(e),
             };
             ctx.reply().error(format!("EXECABORT {}", text.trim_start_matches("ERR ")).as_bytes());
             return Flow::Continue;
@@ -236,24 +224,12 @@ async fn exec(ctx: &mut Ctx<'_>) -> Flow {
         match slot {
             Slot::Data(range) => ctx.out().extend_from_slice(&buf[range.clone()]),
             Slot::Later => {
-                let command = table[*index].command;
-                let spec = ctx.spec;
-                ctx.spec = table[*index];
-                // Boxed: EXEC runs commands, which may (in principle) be
-                // any command, so the future would contain itself.
-                let flow = Box::pin(super::run(command, req, ctx)).await;
-                ctx.spec = spec;
-                if flow == Flow::Close {
+                let Kind::Control(handler) = table[*index].kind else { continue };
+                if handler.run(req, ctx).await == Flow::Close {
                     return Flow::Close;
                 }
             }
         }
     }
     Flow::Continue
-}
-
-impl From<Fail> for data::TxnFail {
-    fn from(fail: Fail) -> Self {
-        data::TxnFail::Command(fail)
-    }
 }

@@ -13,15 +13,8 @@ use std::time::Duration;
 use jotter::Stats;
 use jotter_resp::Request;
 
-use super::{Command, Ctx, Flow, Spec, flag, parse_i64, reply_engine_error};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmd {
-    Flush,
-    Status,
-    Through,
-    WriteThrough,
-}
+use super::args::parse_i64;
+use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, now, waits};
 
 pub(super) const SPECS: &[Spec] = &[
     Spec::new(
@@ -31,7 +24,7 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Waits until every write accepted before the call is in the store, or the timeout (ms).",
         "7.0.0",
-        Command::WriteBehind(Cmd::Flush),
+        waits(flush),
     ),
     Spec::new(
         "jotter.status",
@@ -40,7 +33,7 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Returns the write-behind counters: pending writes, store writes, batches, failures.",
         "7.0.0",
-        Command::WriteBehind(Cmd::Status),
+        now(status),
     ),
     Spec::new(
         "jotter.through",
@@ -49,7 +42,7 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Runs one command write-through: replies once its writes are in the store.",
         "7.0.0",
-        Command::WriteBehind(Cmd::Through),
+        waits(through),
     ),
     Spec::new(
         "jotter.writethrough",
@@ -58,61 +51,66 @@ pub(super) const SPECS: &[Spec] = &[
         "server",
         "Turns write-through on or off for every later command of this connection.",
         "7.0.0",
-        Command::WriteBehind(Cmd::WriteThrough),
+        now(write_through),
     ),
 ];
 
-pub(super) async fn execute(cmd: Cmd, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match cmd {
-        Cmd::Flush => return flush(req, ctx).await,
-        Cmd::Through => return through(req, ctx).await,
-        Cmd::WriteThrough => {
-            match req.arg(1).map(<[u8]>::to_ascii_lowercase).as_deref() {
-                Some(b"on") => ctx.client.write_through = true,
-                Some(b"off") => ctx.client.write_through = false,
-                _ => {
-                    ctx.syntax_error();
-                    return Flow::Continue;
-                }
-            }
-            ctx.reply().ok();
+fn write_through(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match req.arg(1).map(<[u8]>::to_ascii_lowercase).as_deref() {
+        Some(b"on") => ctx.session.write_through = true,
+        Some(b"off") => ctx.session.write_through = false,
+        _ => {
+            ctx.syntax_error();
+            return Flow::Continue;
         }
-        Cmd::Status => {
-            let fields = stat_fields(&ctx.shared.cache.stats());
-            let mut reply = ctx.reply();
-            reply.map(fields.len());
-            for (name, value) in fields {
-                reply.bulk(name.as_bytes());
-                match value {
-                    Stat::Int(n) => reply.integer(i64::try_from(n).unwrap_or(i64::MAX)),
-                    Stat::Float(x) => reply.double(x),
-                }
-            }
+    }
+    ctx.reply().ok();
+    Flow::Continue
+}
+
+fn status(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let fields = stat_fields(&ctx.shared.cache.stats());
+    let mut reply = ctx.reply();
+    reply.map(fields.len());
+    for (name, value) in fields {
+        reply.bulk(name.as_bytes());
+        match value {
+            Stat::Int(n) => reply.integer(i64::try_from(n).unwrap_or(i64::MAX)),
+            Stat::Float(x) => reply.double(x),
         }
     }
     Flow::Continue
 }
 
 /// Runs the request's tail as a command with write-through on.
-async fn through(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+fn through<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(through_inner(req, ctx))
+}
+
+async fn through_inner(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     let args: Vec<&[u8]> = req.args().skip(1).collect();
     let Some(inner) = Request::from_args(&args) else {
         ctx.arity_error("jotter.through");
         return Flow::Continue;
     };
-    let was = std::mem::replace(&mut ctx.client.write_through, true);
-    // Boxed: the inner command could itself be JOTTER.THROUGH.
-    let flow = Box::pin(super::execute(&inner, ctx)).await;
+    let was = std::mem::replace(&mut ctx.session.write_through, true);
+    // The table's `execute` is boxed: the inner command could itself be
+    // JOTTER.THROUGH.
+    let flow = (ctx.commands.execute)(&inner, ctx).await;
     // A command that sets the connection's mode itself keeps what it set.
     let sets_mode = inner.name().eq_ignore_ascii_case(b"reset")
         || inner.name().eq_ignore_ascii_case(b"jotter.writethrough");
     if !sets_mode {
-        ctx.client.write_through = was;
+        ctx.session.write_through = was;
     }
     flow
 }
 
-async fn flush(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+fn flush<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(flush_inner(req, ctx))
+}
+
+async fn flush_inner(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     let timeout = match req.len() {
         1 => None,
         2 => match req.arg(1).and_then(parse_i64) {
@@ -134,7 +132,7 @@ async fn flush(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     };
     match flushed {
         Some(Ok(())) => ctx.reply().ok(),
-        Some(Err(e)) => reply_engine_error(ctx, &e),
+        Some(Err(e)) => ctx.engine_error(&e),
         None => {
             let pending = ctx.shared.cache.stats().pending_entries;
             let text = format!(

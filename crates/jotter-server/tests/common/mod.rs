@@ -145,7 +145,12 @@ impl Server {
 
     /// A server with the default flags and one raw connection to it.
     pub fn start_raw() -> (Server, Raw) {
-        let server = Server::start(&[]);
+        Server::start_raw_with(&[])
+    }
+
+    /// A server started with `extra` flags and one raw connection to it.
+    pub fn start_raw_with(extra: &[&str]) -> (Server, Raw) {
+        let server = Server::start(extra);
         let c = server.raw();
         (server, c)
     }

@@ -128,6 +128,12 @@ pub fn pipeline(c: &mut Raw, commands: &[Vec<String>]) -> Vec<String> {
 pub const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const SYNTAX: &str = "-ERR syntax error";
 pub const NOT_INT: &str = "-ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "-ERR value is not a valid float";
+pub const SCORE_RANGE: &str = "-ERR min or max is not a float";
+pub const LEX_RANGE: &str = "-ERR min or max not valid string range item";
+pub const LIMIT_NEEDS_BY: &str =
+    "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+pub const GT_LT_NX: &str = "-ERR GT, LT, and/or NX options at the same time are not compatible";
 
 /// Asserts `key` holds nothing: neither a string (GET) nor a sorted set
 /// (ZCARD).

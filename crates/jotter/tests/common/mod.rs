@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jotter::{Cache, CacheBuilder, MemoryStore, Store, StoreError, Value, Write};
+use jotter::{Cache, CacheBuilder, FullPolicy, MemoryStore, Store, StoreError, Value, Write};
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
@@ -83,6 +83,21 @@ pub fn blob(s: &str) -> Value {
 /// flush interval (an hour keeps writes pending for the whole test).
 pub async fn cache_flushing_every<S: Store + Clone>(store: &S, interval: Duration) -> Cache<S> {
     cache_with(store, |b| b.flush_interval(interval)).await
+}
+
+/// A cache over a clone of `store` that holds at most `entries` pending
+/// writes, answers a full buffer with `policy`, and flushes every
+/// `interval`.
+pub async fn bounded_cache<S: Store + Clone>(
+    store: &S,
+    entries: u64,
+    policy: FullPolicy,
+    interval: Duration,
+) -> Cache<S> {
+    cache_with(store, |b| {
+        b.max_pending_entries(entries).full_policy(policy).flush_interval(interval)
+    })
+    .await
 }
 
 /// A cache over a clone of `store`, built with the settings `settings` makes.

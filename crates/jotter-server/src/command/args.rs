@@ -1,6 +1,8 @@
-//! Argument parsing and range checks for the sorted-set range commands
-//! (ZRANGE/ZRANGEBYSCORE/ZRANGEBYLEX/ZCOUNT/ZLEXCOUNT/ZREMRANGEBY*, LIMIT) and
-//! the numeric argument parsers they share with ZADD/ZINCRBY.
+//! Parsing of command arguments as Redis 7.0 reads them: integers
+//! (`string2ll`), floats (`string2d`, and `strtod` for score bounds), scan
+//! cursors, score and lex bounds of the sorted-set range commands
+//! (ZRANGE/ZRANGEBYSCORE/ZRANGEBYLEX/ZCOUNT/ZLEXCOUNT/ZREMRANGEBY*), rank
+//! and GETRANGE windows, and LIMIT.
 //!
 //! Everything here is pure and mirrors Redis 7.0 exactly, quirks included;
 //! each item names the C function it reproduces. Notable quirks:
@@ -238,7 +240,7 @@ fn ldexp(mut x: f64, mut e: i64) -> f64 {
 
 /// Redis `string2d` (via `getDoubleFromObject`), used for ZADD/ZINCRBY
 /// scores. `None` means `ERR value is not a valid float`.
-pub fn parse_f64(arg: &[u8]) -> Option<f64> {
+pub(crate) fn parse_f64(arg: &[u8]) -> Option<f64> {
     // string2d: reject empty, a leading space, partial consumption, overflow
     // or underflow to zero (errno == ERANGE), and NaN.
     if arg.first().is_none_or(|&b| is_c_space(b)) {
@@ -257,7 +259,7 @@ pub fn parse_f64(arg: &[u8]) -> Option<f64> {
 /// Redis `string2ll` (via `getLongLongFromObject`), used for ranks, LIMIT
 /// and every other integer argument. `None` means `ERR value is not an
 /// integer or out of range`.
-pub fn parse_i64(arg: &[u8]) -> Option<i64> {
+pub(crate) fn parse_i64(arg: &[u8]) -> Option<i64> {
     // LONG_STR_SIZE is 21: anything that long cannot be a valid long long.
     if arg.is_empty() || arg.len() >= 21 {
         return None;
@@ -294,13 +296,14 @@ pub fn parse_i64(arg: &[u8]) -> Option<i64> {
 
 /// One end of a score range; the value may be ±inf, never NaN.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ScoreBound {
+pub(crate) enum ScoreBound {
     Inclusive(f64),
     Exclusive(f64),
 }
 
 impl ScoreBound {
-    fn parts(self) -> (f64, bool) {
+    /// The bound's score, and whether it is exclusive.
+    pub(crate) fn parts(self) -> (f64, bool) {
         match self {
             ScoreBound::Inclusive(v) => (v, false),
             ScoreBound::Exclusive(v) => (v, true),
@@ -312,7 +315,7 @@ impl ScoreBound {
 /// C `strtoul` in base 10 (optional sign, a negative wrapping around, the
 /// empty string being 0), refusing leading space, trailing bytes and
 /// overflow. A NUL ends the cursor, as it ends the C string.
-pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
     let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
     if arg.first().copied().is_some_and(is_c_space) {
         return None;
@@ -338,7 +341,7 @@ pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
 /// Parses a score bound as `zslParseRange` does: optional `(` for exclusive,
 /// then `strtod` which must stop at the end of the argument or at a NUL,
 /// and must not yield NaN. `None` means `ERR min or max is not a float`.
-pub fn parse_score_bound(arg: &[u8]) -> Option<ScoreBound> {
+pub(crate) fn parse_score_bound(arg: &[u8]) -> Option<ScoreBound> {
     let (body, exclusive) = match arg.split_first() {
         Some((b'(', rest)) => (rest, true),
         _ => (arg, false),
@@ -355,18 +358,18 @@ pub fn parse_score_bound(arg: &[u8]) -> Option<ScoreBound> {
 
 /// A parsed `min max` score pair (Redis `zrangespec`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ScoreRange {
-    pub min: ScoreBound,
-    pub max: ScoreBound,
+pub(crate) struct ScoreRange {
+    pub(crate) min: ScoreBound,
+    pub(crate) max: ScoreBound,
 }
 
 impl ScoreRange {
-    pub fn new(min: ScoreBound, max: ScoreBound) -> Self {
+    pub(crate) fn new(min: ScoreBound, max: ScoreBound) -> Self {
         ScoreRange { min, max }
     }
 
     /// `zslValueGteMin && zslValueLteMax`.
-    pub fn contains(&self, score: f64) -> bool {
+    pub(crate) fn contains(&self, score: f64) -> bool {
         let (min, minex) = self.min.parts();
         let (max, maxex) = self.max.parts();
         let gte_min = if minex { score > min } else { score >= min };
@@ -376,7 +379,7 @@ impl ScoreRange {
 
     /// The "always empty" test at the top of `zslIsInRange`: min > max, or
     /// min == max with either side exclusive.
-    pub fn is_empty_range(&self) -> bool {
+    pub(crate) fn is_empty_range(&self) -> bool {
         let (min, minex) = self.min.parts();
         let (max, maxex) = self.max.parts();
         min > max || (min == max && (minex || maxex))
@@ -390,7 +393,7 @@ impl ScoreRange {
 /// One end of a lex range. `-`/`+` are Redis's `shared.minstring` /
 /// `shared.maxstring` sentinels, which sort below / above every member.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LexBound {
+pub(crate) enum LexBound {
     NegInf,
     PosInf,
     Inclusive(Vec<u8>),
@@ -399,7 +402,7 @@ pub enum LexBound {
 
 /// Parses a lex bound as `zslParseLexRangeItem`. `None` means
 /// `ERR min or max not valid string range item`.
-pub fn parse_lex_bound(arg: &[u8]) -> Option<LexBound> {
+pub(crate) fn parse_lex_bound(arg: &[u8]) -> Option<LexBound> {
     // Redis tests `c[1] != '\0'` for `+`/`-`, so a NUL right after the sign
     // still counts as the bare sentinel.
     let lone = arg.get(1).is_none_or(|&b| b == 0);
@@ -436,18 +439,18 @@ impl LexBound {
 
 /// A parsed `min max` lex pair (Redis `zlexrangespec`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LexRange {
-    pub min: LexBound,
-    pub max: LexBound,
+pub(crate) struct LexRange {
+    pub(crate) min: LexBound,
+    pub(crate) max: LexBound,
 }
 
 impl LexRange {
-    pub fn new(min: LexBound, max: LexBound) -> Self {
+    pub(crate) fn new(min: LexBound, max: LexBound) -> Self {
         LexRange { min, max }
     }
 
     /// `zslLexValueGteMin && zslLexValueLteMax`.
-    pub fn contains(&self, member: &[u8]) -> bool {
+    pub(crate) fn contains(&self, member: &[u8]) -> bool {
         let v = LexKey::Str(member);
         let (min, minex) = self.min.parts();
         let (max, maxex) = self.max.parts();
@@ -465,7 +468,7 @@ impl LexRange {
     }
 
     /// The "always empty" test at the top of `zslIsInLexRange`.
-    pub fn is_empty_range(&self) -> bool {
+    pub(crate) fn is_empty_range(&self) -> bool {
         let (min, minex) = self.min.parts();
         let (max, maxex) = self.max.parts();
         match min.cmp(&max) {
@@ -484,19 +487,10 @@ impl LexRange {
 /// LTRIM: negatives count from the end, start clamps to 0, stop clamps to
 /// `len - 1`. Returns the inclusive `(start, stop)` or `None` when empty
 /// (`start > stop || start >= len`). Not for GETRANGE: see [`getrange_range`].
-pub fn rank_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    // i128 so `len + start` can never overflow.
+pub(crate) fn rank_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i128;
-    let (mut start, mut stop) = (i128::from(start), i128::from(stop));
-    if start < 0 {
-        start += len;
-    }
-    if stop < 0 {
-        stop += len;
-    }
-    if start < 0 {
-        start = 0;
-    }
+    let (start, mut stop) = from_end(start, stop, len);
+    let start = start.max(0);
     if start > stop || start >= len {
         return None;
     }
@@ -510,18 +504,12 @@ pub fn rank_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
 /// [`rank_range`]: a negative stop still past the start clamps to 0 instead
 /// of emptying the range (`GETRANGE "Hello" 0 -10` is `"H"`), while two
 /// negatives with start > stop are empty before normalisation.
-pub fn getrange_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+pub(crate) fn getrange_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     if start < 0 && stop < 0 && start > stop {
         return None;
     }
     let len = len as i128;
-    let (mut start, mut stop) = (i128::from(start), i128::from(stop));
-    if start < 0 {
-        start += len;
-    }
-    if stop < 0 {
-        stop += len;
-    }
+    let (mut start, mut stop) = from_end(start, stop, len);
     start = start.max(0);
     stop = stop.max(0);
     if stop >= len {
@@ -533,12 +521,19 @@ pub fn getrange_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize
     Some((start as usize, stop as usize))
 }
 
+/// `start` and `stop` with negatives counted from the end of `len`; in
+/// i128, so that `len + start` can never overflow.
+fn from_end(start: i64, stop: i64, len: i128) -> (i128, i128) {
+    let from_end = |i: i64| if i < 0 { i128::from(i) + len } else { i128::from(i) };
+    (from_end(start), from_end(stop))
+}
+
 /// How many in-range elements to skip and then emit, for `LIMIT offset count`
 /// on BYSCORE/BYLEX. `take == None` means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitWindow {
-    pub skip: usize,
-    pub take: Option<usize>,
+pub(crate) struct LimitWindow {
+    pub(crate) skip: usize,
+    pub(crate) take: Option<usize>,
 }
 
 /// LIMIT semantics of `genericZrangebyscoreCommand`/`genericZrangebylexCommand`
@@ -550,7 +545,7 @@ pub struct LimitWindow {
 /// * count 0: empty (`None`); negative count: unlimited.
 ///
 /// An offset past the end is simply an empty window for the caller to find.
-pub fn limit_window(offset: i64, count: i64) -> Option<LimitWindow> {
+pub(crate) fn limit_window(offset: i64, count: i64) -> Option<LimitWindow> {
     let skip = usize::try_from(offset).ok()?;
     let take = match count {
         0 => return None,

@@ -1,0 +1,201 @@
+//! Running a request: look it up in the table, make Redis's checks in
+//! Redis's order (unknown command, arity, authentication), queue it inside
+//! `MULTI`, or run it by its [`Kind`]: a data command as one engine
+//! transaction over its keys (`data.rs`), or in its blocking loop when it
+//! may block; a control command through its handler.
+
+use std::sync::LazyLock;
+use std::sync::atomic::Ordering;
+
+use jotter_resp::Request;
+
+use super::data;
+use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
+use super::table::FAMILIES;
+use super::wake::wrote;
+
+static TABLE: LazyLock<Table> = LazyLock::new(|| Table::new(FAMILIES, execute_boxed));
+
+/// The command table, built once.
+pub(crate) fn table() -> &'static Table {
+    &TABLE
+}
+
+/// Every command, in table order.
+pub(crate) fn specs() -> &'static [&'static Spec] {
+    TABLE.specs()
+}
+
+/// Finds a command by name, ignoring case.
+pub(crate) fn lookup(name: &[u8]) -> Option<(usize, &'static Spec)> {
+    TABLE.lookup(name)
+}
+
+/// Boxed: JOTTER.THROUGH runs a request through here, and the request may
+/// itself be JOTTER.THROUGH, so the future would contain itself.
+fn execute_boxed<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(execute(req, ctx))
+}
+
+/// Looks a request up, makes Redis's checks in Redis's order (unknown
+/// command, arity, then authentication) and runs it.
+pub(crate) async fn execute(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    execute_found(ctx.commands.lookup(req.name()), req, ctx).await
+}
+
+/// The name of the command that runs its arguments as a command.
+const THROUGH: &str = "jotter.through";
+
+/// Whether a request, looked up as `found`, may block: a command with
+/// [`flag::BLOCKING`], alone or under `JOTTER.THROUGH`. The connection
+/// then watches for the client closing while it runs (see
+/// [`Ctx::client_closed`]).
+pub(crate) fn may_block(found: Option<(usize, &'static Spec)>, req: &Request) -> bool {
+    let Some((_, mut spec)) = found else { return false };
+    let mut at = 0;
+    loop {
+        if spec.has(flag::BLOCKING) {
+            return true;
+        }
+        if spec.name != THROUGH {
+            return false;
+        }
+        at += 1;
+        match req.arg(at).and_then(lookup) {
+            Some((_, inner)) => spec = inner,
+            None => return false,
+        }
+    }
+}
+
+/// [`execute`] for a request already looked up (`found` is
+/// `lookup(req.name())`).
+pub(crate) async fn execute_found(
+    found: Option<(usize, &'static Spec)>,
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+) -> Flow {
+    let Some((index, spec)) = found else {
+        unknown_command(req, ctx);
+        ctx.session.queue_failed();
+        return Flow::Continue;
+    };
+    if !spec.arity_ok(req.len()) {
+        ctx.arity_error(spec.name);
+        ctx.session.queue_failed();
+        return Flow::Continue;
+    }
+    if !ctx.session.authenticated && !spec.has(flag::NOAUTH) {
+        ctx.reply().error(b"NOAUTH Authentication required.");
+        ctx.session.queue_failed();
+        return Flow::Continue;
+    }
+    if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
+        queue(ctx, index, spec, req);
+        return Flow::Continue;
+    }
+    ctx.shared.metrics.command(index);
+    ctx.shared.commands_processed.fetch_add(1, Ordering::Relaxed);
+    ctx.session.entry.touch(index);
+    match spec.kind {
+        Kind::Data(data) => {
+            if ctx.may_block
+                && let Some(blocking) = data.blocking
+            {
+                return blocking(req, ctx).await;
+            }
+            let keys = (data.keys)(spec, req);
+            let flow = data::run_one(data, &keys, req, ctx).await;
+            if spec.has(flag::WRITE) {
+                wrote();
+            }
+            flow
+        }
+        Kind::Control(handler) => handler.run(req, ctx).await,
+    }
+}
+
+/// Queues a checked command inside `MULTI`. A command that writes but is
+/// not a data command (FLUSHDB, FLUSHALL, JOTTER.THROUGH, JOTTER.FLUSH)
+/// would run after the transaction's data commands, out of its place, so it
+/// is refused and the transaction with it.
+fn queue(ctx: &mut Ctx<'_>, index: usize, spec: &Spec, req: &Request) {
+    if spec.has(flag::WRITE) && matches!(spec.kind, Kind::Control(_)) {
+        ctx.session.queue_failed();
+        let text = format!("ERR '{}' cannot run inside MULTI", spec.name);
+        ctx.reply().error(text.as_bytes());
+        return;
+    }
+    if let Some(multi) = &mut ctx.session.multi {
+        multi.commands.push((index, req.clone()));
+    }
+    ctx.reply().simple(b"QUEUED");
+}
+
+/// Redis 7.0's text, byte for byte: the name as sent and the first
+/// arguments, each quoted and followed by a space, up to about 128 bytes.
+fn unknown_command(req: &Request, ctx: &mut Ctx<'_>) {
+    let name = req.name();
+    let mut text = Vec::with_capacity(96);
+    text.extend_from_slice(b"ERR unknown command '");
+    text.extend_from_slice(&name[..name.len().min(128)]);
+    text.extend_from_slice(b"', with args beginning with: ");
+    let mut args_len = 0;
+    for arg in req.args().skip(1) {
+        if args_len >= 128 {
+            break;
+        }
+        let take = arg.len().min(128 - args_len);
+        text.push(b'\'');
+        text.extend_from_slice(&arg[..take]);
+        text.extend_from_slice(b"' ");
+        args_len += take + 3;
+    }
+    ctx.reply().error(&text);
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::command::spec::MAX_NAME;
+
+    fn req(args: &[&str]) -> Request {
+        Request::from_args(args).expect("a request")
+    }
+
+    #[test]
+    fn names_are_unique_lowercase_and_fit_the_lookup_buffer() {
+        let specs = specs(); // builds the table, which asserts uniqueness
+        for spec in specs {
+            assert_eq!(spec.name, spec.name.to_ascii_lowercase());
+            assert!(spec.name.len() <= MAX_NAME, "{}", spec.name);
+            assert!(spec.arity != 0, "{} has arity 0", spec.name);
+            assert!(
+                !(spec.has(flag::WRITE) && spec.has(flag::READONLY)),
+                "{} is both write and readonly",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(b"GeT").map(|(_, s)| s.name), Some("get"));
+        assert_eq!(lookup(b"jotter.FLUSH").map(|(_, s)| s.name), Some("jotter.flush"));
+        assert!(lookup(b"nope").is_none());
+        assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn keys_follow_the_spec() {
+        let (_, del) = lookup(b"del").unwrap();
+        let keys = del.key_args(&req(&["DEL", "a", "b", "c"]));
+        assert_eq!(keys, [Bytes::from("a"), Bytes::from("b"), Bytes::from("c")]);
+        let (_, get) = lookup(b"get").unwrap();
+        assert_eq!(get.key_args(&req(&["GET", "k"])), [Bytes::from("k")]);
+        let (_, ping) = lookup(b"ping").unwrap();
+        assert!(ping.key_args(&req(&["PING"])).is_empty());
+    }
+}

@@ -1,0 +1,16 @@
+//! The command table's families, in the order `COMMAND` lists them.
+//! Adding a family is one line here.
+
+use super::spec::Spec;
+use super::{connection, hashes, keys, server, strings, transactions, writebehind, zset};
+
+pub(super) const FAMILIES: &[&[Spec]] = &[
+    connection::SPECS,
+    server::SPECS,
+    writebehind::SPECS,
+    transactions::SPECS,
+    strings::SPECS,
+    hashes::SPECS,
+    keys::SPECS,
+    zset::SPECS,
+];

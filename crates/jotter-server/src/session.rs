@@ -1,0 +1,71 @@
+//! One connection's session: what the commands it sends read and change
+//! (protocol, authentication, write-through, the `MULTI` queue and the
+//! `WATCH`ed keys, the writes not yet acknowledged). The connection owns
+//! it; other connections see a client only through its registry entry
+//! (`clients.rs`).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use jotter_resp::{Protocol, Request};
+
+use crate::clients::ClientEntry;
+
+/// The connection's own state.
+pub(crate) struct Session {
+    /// The registry's view of this client (id, name, kill switch).
+    pub entry: Arc<ClientEntry>,
+    /// RESP2 until `HELLO 3`.
+    pub protocol: Protocol,
+    /// False until AUTH when the server requires a password.
+    pub authenticated: bool,
+    /// `JOTTER.WRITETHROUGH ON`: every write is acknowledged only once the
+    /// store has it.
+    pub write_through: bool,
+    /// Inside `MULTI`: the commands queued so far.
+    pub multi: Option<Queued>,
+    /// `WATCH`ed keys and what each held when watched.
+    pub watched: Vec<(Bytes, Option<jotter::Entry>)>,
+    /// The log records of writes whose replies are in the output buffer:
+    /// the buffer is sent only once they are durable.
+    pub unacknowledged: jotter::Durability,
+}
+
+/// The commands a `MULTI` has queued.
+#[derive(Debug, Default)]
+pub(crate) struct Queued {
+    /// Each command's index in the table and its request.
+    pub commands: Vec<(usize, Request)>,
+    /// A command could not be queued (unknown, wrong arity): `EXEC` refuses.
+    pub failed: bool,
+}
+
+impl Session {
+    /// A new connection's session: RESP2, authenticated only when the
+    /// server asks for no password.
+    pub(crate) fn new(entry: Arc<ClientEntry>, authenticated: bool) -> Session {
+        Session {
+            entry,
+            protocol: Protocol::Resp2,
+            authenticated,
+            write_through: false,
+            multi: None,
+            watched: Vec::new(),
+            unacknowledged: jotter::Durability::default(),
+        }
+    }
+
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+        let number = if protocol == Protocol::Resp3 { 3 } else { 2 };
+        self.entry.protocol.store(number, Ordering::Relaxed);
+    }
+
+    /// A command refused while queuing: `EXEC` will refuse the transaction.
+    pub(crate) fn queue_failed(&mut self) {
+        if let Some(multi) = &mut self.multi {
+            multi.failed = true;
+        }
+    }
+}
