@@ -27,8 +27,8 @@
 //! A store keeps, per key, the expiry of the newest put or patch that
 //! applied (a reset forgets it) and hands it back with [`Store::load`]; the
 //! engine, not the store, decides that an expired key is gone. A store that
-//! can list keys by expiry ([`Store::expired`]) lets the engine delete
-//! expired keys nobody reads.
+//! can list keys by expiry ([`Store::list`] with [`Listing::Expired`]) lets
+//! the engine delete expired keys nobody reads.
 //!
 //! Every key appears at most once in one batch, and writes in a batch are
 //! independent of one another, so a store may apply them in any order.
