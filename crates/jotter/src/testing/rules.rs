@@ -1,4 +1,4 @@
-//! The rules of [`Store`](crate::Store), case by case, each an async check
+//! The rules of [`Store`], case by case, each an async check
 //! on a store that starts empty. A rule named `then_...` goes on from the
 //! state the rule before it left, so a store may look at its own rows in
 //! between. [`all`] runs every one, each chain on a fresh store.
