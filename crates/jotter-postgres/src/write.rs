@@ -68,23 +68,69 @@ pub(crate) struct Columns<'a> {
     pub exp_at: Vec<Option<i64>>,
     pub exp_versions: Vec<i64>,
 
-    pub hset_keys: Vec<&'a [u8]>,
-    pub hset_fields: Vec<&'a [u8]>,
-    pub hset_values: Vec<&'a [u8]>,
-    pub hset_versions: Vec<i64>,
+    pub hash_sets: FieldColumns<'a, &'a [u8]>,
+    pub zset_sets: FieldColumns<'a, f64>,
+    pub hash_removals: FieldColumns<'a, ()>,
+    pub zset_removals: FieldColumns<'a, ()>,
+}
 
-    pub zset_keys: Vec<&'a [u8]>,
-    pub zset_members: Vec<&'a [u8]>,
-    pub zset_scores: Vec<f64>,
-    pub zset_versions: Vec<i64>,
+/// The arrays of one map table's field sets (`V` the value's type) or
+/// removals (`V = ()`, no value array): `$1` keys, `$2` fields, then `$3`
+/// values if any, and the versions.
+pub(crate) struct FieldColumns<'a, V> {
+    pub keys: Vec<&'a [u8]>,
+    pub fields: Vec<&'a [u8]>,
+    pub values: Vec<V>,
+    pub versions: Vec<i64>,
+}
 
-    pub hdel_keys: Vec<&'a [u8]>,
-    pub hdel_fields: Vec<&'a [u8]>,
-    pub hdel_versions: Vec<i64>,
+impl<V> Default for FieldColumns<'_, V> {
+    fn default() -> Self {
+        FieldColumns {
+            keys: Vec::new(),
+            fields: Vec::new(),
+            values: Vec::new(),
+            versions: Vec::new(),
+        }
+    }
+}
 
-    pub zdel_keys: Vec<&'a [u8]>,
-    pub zdel_members: Vec<&'a [u8]>,
-    pub zdel_versions: Vec<i64>,
+impl<'a, V: ToSql + Sync> FieldColumns<'a, V> {
+    fn push(&mut self, key: &'a [u8], field: &'a [u8], value: V, version: i64) {
+        self.keys.push(key);
+        self.fields.push(field);
+        self.values.push(value);
+        self.versions.push(version);
+    }
+
+    /// The step of statement `sql` over these arrays, if it has rows.
+    fn step(&self, sql: &'static str) -> Option<Step<'_>> {
+        step(self.keys.len(), sql, vec![&self.keys, &self.fields, &self.values, &self.versions])
+    }
+}
+
+impl<'a> FieldColumns<'a, ()> {
+    fn push_removal(&mut self, key: &'a [u8], field: &'a [u8], version: i64) {
+        self.keys.push(key);
+        self.fields.push(field);
+        self.versions.push(version);
+    }
+
+    /// The step of statement `sql` over these arrays (no values), if it
+    /// has rows.
+    fn removal_step(&self, sql: &'static str) -> Option<Step<'_>> {
+        step(self.keys.len(), sql, vec![&self.keys, &self.fields, &self.versions])
+    }
+}
+
+/// Statement `sql` with `params`, if its arrays hold `rows` rows: an empty
+/// statement is not sent.
+fn step<'p>(
+    rows: usize,
+    sql: &'static str,
+    params: Vec<&'p (dyn ToSql + Sync)>,
+) -> Option<Step<'p>> {
+    (rows > 0).then_some((sql, params))
 }
 
 pub(crate) fn version(w: &Write, v: u64) -> Result<i64, PgError> {
@@ -105,44 +151,27 @@ impl<'a> Columns<'a> {
     /// documentation, each with its arrays; those with nothing to do are
     /// left out.
     pub(crate) fn steps(&self) -> Vec<Step<'_>> {
-        let all: [(bool, &'static str, Vec<&(dyn ToSql + Sync)>); 7] = [
-            (
-                self.reset_keys.is_empty(),
-                &keys::RESETS,
-                vec![&self.reset_keys, &self.reset_versions],
-            ),
-            (
-                self.put_keys.is_empty(),
-                &strings::PUTS,
-                vec![&self.put_keys, &self.put_values, &self.put_versions, &self.put_expiries],
-            ),
-            (
-                self.exp_keys.is_empty(),
-                &keys::EXPIRIES,
-                vec![&self.exp_keys, &self.exp_at, &self.exp_versions],
-            ),
-            (
-                self.hset_keys.is_empty(),
-                &hashes::TABLE.sets,
-                vec![&self.hset_keys, &self.hset_fields, &self.hset_values, &self.hset_versions],
-            ),
-            (
-                self.zset_keys.is_empty(),
-                &zsets::TABLE.sets,
-                vec![&self.zset_keys, &self.zset_members, &self.zset_scores, &self.zset_versions],
-            ),
-            (
-                self.hdel_keys.is_empty(),
-                &hashes::TABLE.removals,
-                vec![&self.hdel_keys, &self.hdel_fields, &self.hdel_versions],
-            ),
-            (
-                self.zdel_keys.is_empty(),
-                &zsets::TABLE.removals,
-                vec![&self.zdel_keys, &self.zdel_members, &self.zdel_versions],
-            ),
-        ];
-        all.into_iter().filter(|(empty, ..)| !empty).map(|(_, sql, params)| (sql, params)).collect()
+        let (r, p, e) = (self.reset_keys.len(), self.put_keys.len(), self.exp_keys.len());
+        let reset = step(r, &keys::RESETS, vec![&self.reset_keys, &self.reset_versions]);
+        let puts = step(
+            p,
+            &strings::PUTS,
+            vec![&self.put_keys, &self.put_values, &self.put_versions, &self.put_expiries],
+        );
+        let expiries =
+            step(e, &keys::EXPIRIES, vec![&self.exp_keys, &self.exp_at, &self.exp_versions]);
+        [
+            reset,
+            puts,
+            expiries,
+            self.hash_sets.step(&hashes::TABLE.sets),
+            self.zset_sets.step(&zsets::TABLE.sets),
+            self.hash_removals.removal_step(&hashes::TABLE.removals),
+            self.zset_removals.removal_step(&zsets::TABLE.removals),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// Splits `batch` into columns; refuses (permanently) a version beyond
@@ -189,16 +218,10 @@ impl<'a> Columns<'a> {
         let v = version(w, f.version)?;
         match (&f.value, kind) {
             (Some(FieldValue::Bytes(value)), MapKind::Hash) => {
-                self.hset_keys.push(key);
-                self.hset_fields.push(&f.field);
-                self.hset_values.push(value);
-                self.hset_versions.push(v);
+                self.hash_sets.push(key, &f.field, value, v);
             }
             (Some(FieldValue::Score(score)), MapKind::Scores) => {
-                self.zset_keys.push(key);
-                self.zset_members.push(&f.field);
-                self.zset_scores.push(*score);
-                self.zset_versions.push(v);
+                self.zset_sets.push(key, &f.field, *score, v);
             }
             (Some(value), kind) => {
                 return Err(PgError::Refused {
@@ -214,16 +237,8 @@ impl<'a> Columns<'a> {
                     ),
                 });
             }
-            (None, MapKind::Hash) => {
-                self.hdel_keys.push(key);
-                self.hdel_fields.push(&f.field);
-                self.hdel_versions.push(v);
-            }
-            (None, MapKind::Scores) => {
-                self.zdel_keys.push(key);
-                self.zdel_members.push(&f.field);
-                self.zdel_versions.push(v);
-            }
+            (None, MapKind::Hash) => self.hash_removals.push_removal(key, &f.field, v),
+            (None, MapKind::Scores) => self.zset_removals.push_removal(key, &f.field, v),
         }
         Ok(())
     }
