@@ -400,22 +400,9 @@ mod tests {
                  WHEN NEW.key = X'626164' BEGIN SELECT RAISE(ABORT, 'bad key'); END",
             )
             .expect("trigger");
-        let batch =
-            [put("good", 1, "g"), hset("h", None, &[("f", 2, Some("x"))]), put("bad", 3, "b")];
-        let err = store.write(&batch).await.expect_err("the trigger refuses `bad`");
-        assert!(!err.is_transient(), "{err}");
-        assert!(err.message().contains("bad key"), "{err}");
-        assert!(err.message().contains("\"bad\""), "{err}");
-
-        for key in ["good", "h", "bad"] {
-            assert_eq!(value(&store, key).await, None, "{key}");
-        }
-        assert_eq!(store.max_version().await.expect("max"), 0);
+        rules::a_refused_row_fails_its_whole_batch(&store, &["bad key", "\"bad\""]).await;
         assert_eq!(count(&raw(&store), "SELECT count(*) FROM jotter_key_resets"), 0);
-
-        // The rest of the batch goes through on its own.
-        store.write(&batch[..2]).await.expect("write");
-        assert_eq!(value(&store, "good").await, Some(Value::from("g")));
+        rules::then_the_rest_of_the_batch_lands(&store).await;
     }
 
     #[tokio::test]
