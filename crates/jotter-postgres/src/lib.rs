@@ -75,7 +75,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use jotter::{Entry, Store, StoreError, Write};
+use jotter::{Entry, Listing, Page, Store, StoreError, Write};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Config, NoTls};
@@ -93,9 +93,9 @@ mod write;
 
 pub use error::{PgError, is_transient_sqlstate, sqlstate_kind};
 pub use mapping::{ColumnType, MappedStore, Mapping, MappingError, Shape};
-pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
 #[doc(hidden)]
-pub use write::puts_from;
+pub use schema::strings::puts_from;
+pub use schema::{MIGRATIONS, Migrated, SCHEMA_VERSION};
 
 use error::show_key;
 use write::Columns;
@@ -355,44 +355,8 @@ impl PostgresStore {
 
         // Prepare what this batch needs (one round trip each, the first time
         // a connection sees a statement), then send it all at once.
-        let mut steps: Vec<(&str, Vec<&(dyn ToSql + Sync)>)> = Vec::with_capacity(7);
-        if !c.reset_keys.is_empty() {
-            steps.push((write::RESETS.as_str(), vec![&c.reset_keys, &c.reset_versions]));
-        }
-        if !c.put_keys.is_empty() {
-            steps.push((
-                write::PUTS.as_str(),
-                vec![&c.put_keys, &c.put_values, &c.put_versions, &c.put_expiries],
-            ));
-        }
-        if !c.exp_keys.is_empty() {
-            steps.push((write::EXPIRIES.as_str(), vec![&c.exp_keys, &c.exp_at, &c.exp_versions]));
-        }
-        if !c.hset_keys.is_empty() {
-            steps.push((
-                write::HASH_SETS.as_str(),
-                vec![&c.hset_keys, &c.hset_fields, &c.hset_values, &c.hset_versions],
-            ));
-        }
-        if !c.zset_keys.is_empty() {
-            steps.push((
-                write::ZSET_SETS.as_str(),
-                vec![&c.zset_keys, &c.zset_members, &c.zset_scores, &c.zset_versions],
-            ));
-        }
-        if !c.hdel_keys.is_empty() {
-            steps.push((
-                write::HASH_REMOVALS.as_str(),
-                vec![&c.hdel_keys, &c.hdel_fields, &c.hdel_versions],
-            ));
-        }
-        if !c.zdel_keys.is_empty() {
-            steps.push((
-                write::ZSET_REMOVALS.as_str(),
-                vec![&c.zdel_keys, &c.zdel_members, &c.zdel_versions],
-            ));
-        }
-        if c.put_keys.len() >= write::COPY_ABOVE {
+        let steps = c.steps();
+        if c.put_keys.len() >= schema::strings::COPY_ABOVE {
             let result = write_staged(client, &c, &steps).await.map_err(PgError::db(context()));
             // On an error the transaction is left open: the lease closes
             // the connection rather than return it to the pool.
@@ -437,14 +401,14 @@ async fn write_staged(
     use tokio_postgres::binary_copy::BinaryCopyInWriter;
     use tokio_postgres::types::Type;
 
-    client.batch_execute(write::STAGE).await?;
+    client.batch_execute(schema::strings::STAGE).await?;
     for (sql, params) in steps {
-        if *sql != write::PUTS.as_str() {
+        if *sql != schema::strings::PUTS.as_str() {
             let stmt = client.prepare_cached(sql).await?;
             client.execute(&stmt, params).await?;
             continue;
         }
-        let sink = client.copy_in(write::COPY_STAGE).await?;
+        let sink = client.copy_in(schema::strings::COPY_STAGE).await?;
         let writer =
             BinaryCopyInWriter::new(sink, &[Type::BYTEA, Type::BYTEA, Type::INT8, Type::INT8]);
         let mut writer = std::pin::pin!(writer);
@@ -454,7 +418,7 @@ async fn write_staged(
             writer.as_mut().write(&row).await?;
         }
         writer.finish().await?;
-        let stmt = client.prepare_cached(&write::STAGED_PUTS).await?;
+        let stmt = client.prepare_cached(&schema::strings::STAGED_PUTS).await?;
         client.execute(&stmt, &[]).await?;
     }
     client.batch_execute("COMMIT").await
@@ -518,7 +482,7 @@ impl Store for PostgresStore {
     async fn max_version(&self) -> Result<u64, StoreError> {
         let context = "postgres max_version";
         let client = self.client(context).await?;
-        let stmt = client.prepare_cached(read::MAX_VERSION).await.map_err(PgError::db(context))?;
+        let stmt = client.prepare_cached(&read::MAX_VERSION).await.map_err(PgError::db(context))?;
         let row = client.query_one(&stmt, &[]).await.map_err(PgError::db(context))?;
         let v: Option<i64> = row.try_get(0).map_err(PgError::db(context))?;
         let v = v.unwrap_or(0);
@@ -528,43 +492,33 @@ impl Store for PostgresStore {
         })?)
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let sql = if after.is_some() { &*read::KEYS_AFTER } else { &*read::KEYS_FIRST };
-        self.list("postgres key listing", sql, after, limit, now).await
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let sql = if after.is_some() { &*read::EXPIRED_AFTER } else { &*read::EXPIRED_FIRST };
-        self.list("postgres expiry listing", sql, after, limit, now).await
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
+        let (context, sql) = match (page.listing, page.after.is_some()) {
+            (Listing::Live, false) => ("postgres key listing", &*read::KEYS_FIRST),
+            (Listing::Live, true) => ("postgres key listing", &*read::KEYS_AFTER),
+            (Listing::Expired, false) => ("postgres expiry listing", &*read::EXPIRED_FIRST),
+            (Listing::Expired, true) => ("postgres expiry listing", &*read::EXPIRED_AFTER),
+        };
+        self.run_listing(context, sql, page).await
     }
 }
 
 impl PostgresStore {
     /// Runs a listing statement: `$1` after, `$2` limit, `$3` now.
-    async fn list(
+    async fn run_listing(
         &self,
         context: &str,
         sql: &str,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
+        page: Page<'_>,
     ) -> Result<Vec<Bytes>, StoreError> {
         let client = self.client(context).await?;
         let stmt = client.prepare_cached(sql).await.map_err(PgError::db(context))?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows =
-            client.query(&stmt, &[&after, &limit, &now]).await.map_err(PgError::db(context))?;
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let now = i64::try_from(page.now).unwrap_or(i64::MAX);
+        let rows = client
+            .query(&stmt, &[&page.after, &limit, &now])
+            .await
+            .map_err(PgError::db(context))?;
         Ok(read::keys_from_rows(&rows).map_err(PgError::db(context))?)
     }
 }

@@ -5,7 +5,8 @@
 //! (`memcmp`, then the shorter first): the same order as Rust's `[u8]`, so
 //! listings page in the order the engine expects. Rows are found and
 //! ordered through their key's indexed expressions (see the key_index
-//! module), which give the same order on keys of any length.
+//! module), which give the same order on keys of any length. The map
+//! tables are read as `schema::maps` lists them, one branch each.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -15,20 +16,18 @@ use jotter::{Entry, ScoreMap, Value};
 use tokio_postgres::Row;
 
 use crate::key_index::{self, same};
+use crate::schema::{MapTable, hashes, maps, zsets};
 
 /// Tag 0 is a blob (value, expiry), 1 a hash field (field, value), 2 a
 /// scored member (field, score), 3 a map's expiry.
 pub(crate) static LOAD: LazyLock<String> = LazyLock::new(|| {
     let is = |t: &str| same(&format!("{t}.key"), "$1::bytea");
+    let maps = map_loads(|m| format!(" FROM {} {} WHERE {}", m.name, m.alias, is(m.alias)));
     format!(
         "
-SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at FROM jotter_strings s WHERE {s}
-UNION ALL SELECT 1, field, value, NULL, NULL FROM jotter_hashes h WHERE {h}
-UNION ALL SELECT 2, member, NULL, score, NULL FROM jotter_zsets z WHERE {z}
+SELECT 0::int4, NULL::bytea, value, NULL::float8, expires_at FROM jotter_strings s WHERE {s}{maps}
 UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry e WHERE {e}",
         s = is("s"),
-        h = is("h"),
-        z = is("z"),
         e = is("e"),
     )
 });
@@ -37,20 +36,29 @@ UNION ALL SELECT 3, NULL, NULL, NULL, expires_at FROM jotter_expiry e WHERE {e}"
 /// its key (column 5), so one statement loads a transaction's cold keys.
 pub(crate) static LOAD_MANY: LazyLock<String> = LazyLock::new(|| {
     let is = |t: &str| same(&format!("{t}.key"), "q.key");
+    let maps = map_loads(|m| {
+        format!(", {} FROM q JOIN {} {} ON {}", m.key(), m.name, m.alias, is(m.alias))
+    });
     format!(
         "
 WITH q AS (SELECT DISTINCT key FROM unnest($1::bytea[]) AS q(key))
 SELECT 0::int4, NULL::bytea, s.value, NULL::float8, s.expires_at, s.key
-  FROM q JOIN jotter_strings s ON {s}
-UNION ALL SELECT 1, h.field, h.value, NULL, NULL, h.key FROM q JOIN jotter_hashes h ON {h}
-UNION ALL SELECT 2, z.member, NULL, z.score, NULL, z.key FROM q JOIN jotter_zsets z ON {z}
+  FROM q JOIN jotter_strings s ON {s}{maps}
 UNION ALL SELECT 3, NULL, NULL, NULL, e.expires_at, e.key FROM q JOIN jotter_expiry e ON {e}",
         s = is("s"),
-        h = is("h"),
-        z = is("z"),
         e = is("e"),
     )
 });
+
+/// A load's branch per map table: its tag, its columns 1 to 3, no expiry,
+/// then `rest` (the key column if wanted, and where the rows come from,
+/// each with its leading separator).
+fn map_loads(rest: impl Fn(&MapTable) -> String) -> String {
+    maps()
+        .iter()
+        .map(|m| format!("\nUNION ALL SELECT {}, {}, NULL{}", m.tag, m.load_columns, rest(m)))
+        .collect()
+}
 
 /// Rows of [`LOAD_MANY`] as one entry per key of `keys`, in their order.
 pub(crate) fn entries_from_rows(
@@ -71,12 +79,22 @@ pub(crate) fn entries_from_rows(
 /// String rows count although they never outrun their key's reset version,
 /// so that rows written by hand still count. Expiry rows do not: their
 /// version is a patch's, which a field or reset of that patch carries too.
-pub(crate) const MAX_VERSION: &str = "SELECT greatest(
+pub(crate) static MAX_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let maps: String =
+        maps().iter().map(|m| format!(",\n    (SELECT max(version) FROM {})", m.name)).collect();
+    format!(
+        "SELECT greatest(
     (SELECT max(version) FROM jotter_key_resets),
     (SELECT max(version) FROM jotter_field_tombstones),
-    (SELECT max(version) FROM jotter_strings),
-    (SELECT max(version) FROM jotter_hashes),
-    (SELECT max(version) FROM jotter_zsets))";
+    (SELECT max(version) FROM jotter_strings){maps})"
+    )
+});
+
+/// With `after`, the condition that `{t}.key` is greater than `$1`,
+/// through the key's indexed expressions.
+fn key_after(after: bool, t: &str) -> Option<String> {
+    after.then(|| key_index::after(&format!("{t}.key"), "$1::bytea"))
+}
 
 /// Live keys, unexpired at `$3`, in byte order, at most `$2`; with `after`,
 /// only keys greater than `$1`. A key with a string row is what that row
@@ -84,52 +102,57 @@ pub(crate) const MAX_VERSION: &str = "SELECT greatest(
 /// first, in the order of its table's key index, so a page reads about
 /// `limit` index entries per table.
 fn keys_sql(after: bool) -> String {
-    let cond = |t: &str| {
-        if after {
-            format!("{} AND", key_index::after(&format!("{t}.key"), "$1::bytea"))
-        } else {
-            String::new()
-        }
-    };
-    let (s, h, z) = (cond("s"), cond("h"), cond("z"));
+    let cond = |t: &str| key_after(after, t).map_or(String::new(), |c| format!("{c} AND"));
     let p = if after { "" } else { "$1::bytea IS NULL AND" };
-    let order = |t: &str| key_index::order(&format!("{t}.key"));
-    let (os, oh, oz) = (order("s"), order("h"), order("z"));
-    let same = |a: &str, b: &str| same(&format!("{a}.key"), &format!("{b}.key"));
-    let (e_h, s_h, e_z, s_z) = (same("e", "h"), same("s", "h"), same("e", "z"), same("s", "z"));
+    let maps: String = maps()
+        .iter()
+        .map(|m| {
+            let (a, key) = (m.alias, m.key());
+            let o = key_index::order(&key);
+            format!(
+                "
+           UNION
+           (SELECT {a}.key FROM {} {a} WHERE {}
+               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE {} AND e.expires_at <= $3)
+               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {})
+             GROUP BY {o} ORDER BY {o} LIMIT $2)",
+                m.name,
+                cond(a),
+                same("e.key", &key),
+                same("s.key", &key),
+            )
+        })
+        .collect();
     format!(
         "SELECT key FROM (
            (SELECT s.key FROM jotter_strings s
              WHERE {p} {s} (s.expires_at IS NULL OR s.expires_at > $3)
-             ORDER BY {os} LIMIT $2)
-           UNION
-           (SELECT h.key FROM jotter_hashes h WHERE {h}
-               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE {e_h} AND e.expires_at <= $3)
-               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_h})
-             GROUP BY {oh} ORDER BY {oh} LIMIT $2)
-           UNION
-           (SELECT z.key FROM jotter_zsets z WHERE {z}
-               NOT EXISTS (SELECT 1 FROM jotter_expiry e WHERE {e_z} AND e.expires_at <= $3)
-               AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_z})
-             GROUP BY {oz} ORDER BY {oz} LIMIT $2)
-         ) k ORDER BY key LIMIT $2"
+             ORDER BY {os} LIMIT $2){maps}
+         ) k ORDER BY key LIMIT $2",
+        s = cond("s"),
+        os = key_index::order("s.key"),
     )
 }
 
 /// Live keys whose expiry is at or before `$3`, in byte order, at most
 /// `$2`; with `after`, only keys greater than `$1`.
 fn expired_sql(after: bool) -> String {
-    let cond = |t: &str| {
-        if after {
-            format!("AND {}", key_index::after(&format!("{t}.key"), "$1::bytea"))
-        } else {
-            String::new()
-        }
-    };
+    let cond = |t: &str| key_after(after, t).map_or(String::new(), |c| format!("AND {c}"));
     let (s, e) = (cond("s"), cond("e"));
     let p = if after { "" } else { "AND $1::bytea IS NULL" };
     let (os, oe) = (key_index::order("s.key"), key_index::order("e.key"));
-    let (s_e, h_e, z_e) = (same("s.key", "e.key"), same("h.key", "e.key"), same("z.key", "e.key"));
+    let s_e = same("s.key", "e.key");
+    let has_fields: Vec<String> = maps()
+        .iter()
+        .map(|m| {
+            format!(
+                "EXISTS (SELECT 1 FROM {} {} WHERE {})",
+                m.name,
+                m.alias,
+                same(&m.key(), "e.key")
+            )
+        })
+        .collect();
     format!(
         "SELECT key FROM (
            (SELECT s.key FROM jotter_strings s WHERE s.expires_at <= $3 {s} {p}
@@ -137,10 +160,10 @@ fn expired_sql(after: bool) -> String {
            UNION
            (SELECT e.key FROM jotter_expiry e WHERE e.expires_at <= $3 {e}
                AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_e})
-               AND (EXISTS (SELECT 1 FROM jotter_hashes h WHERE {h_e})
-                    OR EXISTS (SELECT 1 FROM jotter_zsets z WHERE {z_e}))
+               AND ({})
              ORDER BY {oe} LIMIT $2)
-         ) k ORDER BY key LIMIT $2"
+         ) k ORDER BY key LIMIT $2",
+        has_fields.join("\n                    OR ")
     )
 }
 
@@ -168,11 +191,11 @@ pub(crate) fn entry_from_rows(rows: &[Row]) -> Result<Option<Entry>, tokio_postg
                     expires_at,
                 }));
             }
-            1 => {
+            hashes::TAG => {
                 let (f, v): (&[u8], &[u8]) = (row.try_get(1)?, row.try_get(2)?);
                 hash.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
             }
-            2 => {
+            zsets::TAG => {
                 let m: &[u8] = row.try_get(1)?;
                 scores.insert(Bytes::copy_from_slice(m), row.try_get(3)?);
             }

@@ -18,237 +18,40 @@
 //!
 //! # The statements
 //!
+//! Each lives in the schema module of what it changes: the key as a whole
+//! (`schema::keys`) or one value type (`schema::strings`, `schema::hashes`,
+//! `schema::zsets`).
+//!
 //! The key's reset version is `greatest(jotter_key_resets.version,
-//! jotter_strings.version)` (see the schema module). Every row is found by
+//! jotter_strings.version)` (see `schema::reset`). Every row is found by
 //! its key's (and field's) indexed expressions, never by the raw bytes
 //! (see the key_index module), so keys of any length are written alike.
 //!
-//! 1. [`RESETS`]: deletes and patches' resets at `v`, for keys whose reset
+//! 1. [`RESETS`](crate::schema::keys::RESETS): deletes and patches' resets at `v`, for keys whose reset
 //!    version is older: raise `jotter_key_resets`, drop the string row, and
 //!    drop map rows, field tombstones and the expiry row at or below `v`.
-//! 2. [`PUTS`]: string rows for puts newer than the key's reset version,
+//! 2. [`PUTS`](crate::schema::strings::PUTS): string rows for puts newer than the key's reset version,
 //!    taking over an expiry row newer than the put; then, for each put that
 //!    applied, the same drops at or below its version.
-//! 3. [`EXPIRIES`]: each patch's expiry, if the patch is at least the key's
+//! 3. [`EXPIRIES`](crate::schema::keys::EXPIRIES): each patch's expiry, if the patch is at least the key's
 //!    reset version and newer than the expiry in force; a string row older
 //!    than the patch takes it too.
-//! 4. [`HASH_SETS`], [`ZSET_SETS`]: field rows at least the reset version,
+//! 4. `hashes::TABLE.sets`,
+//!    `zsets::TABLE.sets`: field rows at least the reset version,
 //!    newer than the field's tombstone and row; a set removes the tombstone.
-//! 5. [`HASH_REMOVALS`], [`ZSET_REMOVALS`]: field tombstones under the same
+//! 5. `hashes::TABLE.removals`,
+//!    `zsets::TABLE.removals`: field tombstones under the same
 //!    conditions; a removal drops the row.
-
-use std::sync::LazyLock;
 
 use jotter::{Change, FieldValue, MapKind, Write};
 
+use tokio_postgres::types::ToSql;
+
 use crate::error::{PgError, show_key};
-use crate::key_index::{same, target};
+use crate::schema::{hashes, keys, strings, zsets};
 
-/// Resets of deletes and patches: `$1` keys, `$2` versions.
-pub(crate) static RESETS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "
-WITH r AS (
-    SELECT r.key, r.version FROM unnest($1::bytea[], $2::bigint[]) AS r(key, version)
-     WHERE r.version > coalesce((SELECT s.version FROM jotter_strings s WHERE {s_r}), 0)
-), a AS (
-    INSERT INTO jotter_key_resets AS t (key, version) SELECT key, version FROM r
-    ON CONFLICT ({key}) DO UPDATE SET version = excluded.version
-    WHERE excluded.version > t.version
-    RETURNING key, version
-), ds AS (
-    DELETE FROM jotter_strings s USING a WHERE {s_a}
-){drops}",
-        s_r = same("s.key", "r.key"),
-        s_a = same("s.key", "a.key"),
-        key = target("key"),
-        drops = drops_below_a(),
-    )
-});
-
-/// The end of a statement whose CTE `a` holds keys reset at `version`:
-/// drops their map rows, field tombstones and expiry row at or below it.
-fn drops_below_a() -> String {
-    format!(
-        ", dh AS (
-    DELETE FROM jotter_hashes h USING a WHERE {h_a} AND h.version <= a.version
-), dz AS (
-    DELETE FROM jotter_zsets z USING a WHERE {z_a} AND z.version <= a.version
-), dt AS (
-    DELETE FROM jotter_field_tombstones t USING a WHERE {t_a} AND t.version <= a.version
-)
-DELETE FROM jotter_expiry e USING a WHERE {e_a} AND e.version <= a.version",
-        h_a = same("h.key", "a.key"),
-        z_a = same("z.key", "a.key"),
-        t_a = same("t.key", "a.key"),
-        e_a = same("e.key", "a.key"),
-    )
-}
-
-/// Puts: `$1` keys, `$2` values, `$3` versions, `$4` expiries (NULL: never).
-pub(crate) static PUTS: LazyLock<String> =
-    LazyLock::new(|| puts_from("unnest($1::bytea[], $2::bytea[], $3::bigint[], $4::bigint[])"));
-
-/// Puts at or above this many per batch go through binary `COPY` into a
-/// temporary table (see `write_staged`): measured, `COPY` overtakes the
-/// array parameters between 1,000 and 10,000 rows.
-pub(crate) const COPY_ABOVE: usize = 4_000;
-
-/// Opens a staged batch's transaction, with the connection's staging table
-/// (created once per connection, emptied at each commit).
-pub(crate) const STAGE: &str = "BEGIN;
-CREATE TEMP TABLE IF NOT EXISTS jotter_stage
-    (key bytea, value bytea, version bigint, expires_at bigint) ON COMMIT DELETE ROWS";
-
-pub(crate) const COPY_STAGE: &str =
-    "COPY jotter_stage (key, value, version, expires_at) FROM STDIN BINARY";
-
-/// Puts read from the staging table.
-pub(crate) static STAGED_PUTS: LazyLock<String> = LazyLock::new(|| puts_from("jotter_stage"));
-
-/// The put statement reading its rows `(key, value, version, expires_at)`
-/// from `source`: the `unnest` of the arrays for the store, a staging table
-/// filled by binary `COPY` for the benchmark that compares the two.
-#[doc(hidden)]
-#[must_use]
-pub fn puts_from(source: &str) -> String {
-    format!(
-        "
-WITH p AS (
-    SELECT p.key, p.value, p.version,
-           CASE WHEN e.key IS NULL THEN p.expires_at ELSE e.expires_at END AS expires_at
-      FROM {source} AS p(key, value, version, expires_at)
-      LEFT JOIN jotter_expiry e ON {e_p} AND e.version > p.version
-      LEFT JOIN jotter_key_resets k ON {k_p}
-     WHERE p.version > coalesce(k.version, 0)
-), a AS (
-    INSERT INTO jotter_strings AS s (key, value, version, expires_at)
-    SELECT key, value, version, expires_at FROM p
-    ON CONFLICT ({key}) DO UPDATE
-       SET value = excluded.value, version = excluded.version, expires_at = excluded.expires_at
-     WHERE s.version < excluded.version
-    RETURNING key, version
-){drops}",
-        e_p = same("e.key", "p.key"),
-        k_p = same("k.key", "p.key"),
-        key = target("key"),
-        drops = drops_below_a(),
-    )
-}
-
-/// The reset version of `{t}.key`, as an SQL expression.
-fn reset_of(t: &str) -> String {
-    let (k, s) = (same("k.key", &format!("{t}.key")), same("s.key", &format!("{t}.key")));
-    format!(
-        "greatest(coalesce((SELECT k.version FROM jotter_key_resets k WHERE {k}), 0), \
-         coalesce((SELECT s.version FROM jotter_strings s WHERE {s}), 0))"
-    )
-}
-
-/// Patches' expiries: `$1` keys, `$2` expiries (NULL: never), `$3` versions.
-pub(crate) static EXPIRIES: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "
-WITH x AS (
-    SELECT x.key, x.expires_at, x.version
-      FROM unnest($1::bytea[], $2::bigint[], $3::bigint[]) AS x(key, expires_at, version)
-     WHERE x.version >= {reset}
-       AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE {s_x} AND s.version >= x.version)
-), a AS (
-    INSERT INTO jotter_expiry AS t (key, expires_at, version) SELECT key, expires_at, version FROM x
-    ON CONFLICT ({key}) DO UPDATE SET expires_at = excluded.expires_at, version = excluded.version
-    WHERE excluded.version > t.version
-    RETURNING key, expires_at, version
-)
-UPDATE jotter_strings s SET expires_at = a.expires_at FROM a
- WHERE {s_a} AND s.version < a.version",
-        reset = reset_of("x"),
-        s_x = same("s.key", "x.key"),
-        s_a = same("s.key", "a.key"),
-        key = target("key"),
-    )
-});
-
-/// Field sets of one map table: `$1` keys, `$2` fields, `$3` values (of
-/// type `value_type`, into column `value`), `$4` versions.
-fn field_sets(table: &str, field: &str, value: &str, value_type: &str) -> String {
-    format!(
-        "
-WITH f AS (
-    SELECT f.key, f.{field}, f.{value}, f.version
-      FROM unnest($1::bytea[], $2::bytea[], $3::{value_type}[], $4::bigint[])
-           AS f(key, {field}, {value}, version)
-     WHERE f.version >= {reset}
-       AND f.version > coalesce((SELECT t.version FROM jotter_field_tombstones t
-                                  WHERE {t_f}), 0)
-), a AS (
-    INSERT INTO {table} AS m (key, {field}, {value}, version)
-    SELECT key, {field}, {value}, version FROM f
-    ON CONFLICT ({key}, {field_target}) DO UPDATE
-       SET {value} = excluded.{value}, version = excluded.version
-    WHERE excluded.version > m.version
-    RETURNING key, {field}
-)
-DELETE FROM jotter_field_tombstones t USING a WHERE {t_a}",
-        reset = reset_of("f"),
-        t_f = same_field("t", "field", "f", field),
-        t_a = same_field("t", "field", "a", field),
-        key = target("key"),
-        field_target = target(field),
-    )
-}
-
-/// Field removals of one map table: `$1` keys, `$2` fields, `$3` versions.
-fn field_removals(table: &str, field: &str) -> String {
-    format!(
-        "
-WITH f AS (
-    SELECT f.key, f.field, f.version
-      FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS f(key, field, version)
-     WHERE f.version > 0 AND f.version >= {reset}
-       AND NOT EXISTS (SELECT 1 FROM {table} m
-                        WHERE {m_f} AND m.version >= f.version)
-), a AS (
-    INSERT INTO jotter_field_tombstones AS t (key, field, version)
-    SELECT key, field, version FROM f
-    ON CONFLICT ({key}, {field_target}) DO UPDATE SET version = excluded.version
-    WHERE excluded.version > t.version
-    RETURNING key, field
-)
-DELETE FROM {table} m USING a WHERE {m_a}",
-        reset = reset_of("f"),
-        m_f = same_field("m", field, "f", "field"),
-        m_a = same_field("m", field, "a", "field"),
-        key = target("key"),
-        field_target = target("field"),
-    )
-}
-
-/// Rows `x` and `y` are of the same key and field (named `xf` in `x` and
-/// `yf` in `y`).
-fn same_field(x: &str, xf: &str, y: &str, yf: &str) -> String {
-    format!(
-        "{} AND {}",
-        same(&format!("{x}.key"), &format!("{y}.key")),
-        same(&format!("{x}.{xf}"), &format!("{y}.{yf}"))
-    )
-}
-
-/// Hash field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
-pub(crate) static HASH_SETS: LazyLock<String> =
-    LazyLock::new(|| field_sets("jotter_hashes", "field", "value", "bytea"));
-
-/// Scored member sets: `$1` keys, `$2` members, `$3` scores, `$4` versions.
-pub(crate) static ZSET_SETS: LazyLock<String> =
-    LazyLock::new(|| field_sets("jotter_zsets", "member", "score", "float8"));
-
-/// Hash field removals: `$1` keys, `$2` fields, `$3` versions.
-pub(crate) static HASH_REMOVALS: LazyLock<String> =
-    LazyLock::new(|| field_removals("jotter_hashes", "field"));
-
-/// Scored member removals: `$1` keys, `$2` members, `$3` versions.
-pub(crate) static ZSET_REMOVALS: LazyLock<String> =
-    LazyLock::new(|| field_removals("jotter_zsets", "member"));
+/// A statement and its parameters.
+pub(crate) type Step<'a> = (&'static str, Vec<&'a (dyn ToSql + Sync)>);
 
 /// A batch split into columns, one group per statement.
 #[derive(Default)]
@@ -265,23 +68,69 @@ pub(crate) struct Columns<'a> {
     pub exp_at: Vec<Option<i64>>,
     pub exp_versions: Vec<i64>,
 
-    pub hset_keys: Vec<&'a [u8]>,
-    pub hset_fields: Vec<&'a [u8]>,
-    pub hset_values: Vec<&'a [u8]>,
-    pub hset_versions: Vec<i64>,
+    pub hash_sets: FieldColumns<'a, &'a [u8]>,
+    pub zset_sets: FieldColumns<'a, f64>,
+    pub hash_removals: FieldColumns<'a, ()>,
+    pub zset_removals: FieldColumns<'a, ()>,
+}
 
-    pub zset_keys: Vec<&'a [u8]>,
-    pub zset_members: Vec<&'a [u8]>,
-    pub zset_scores: Vec<f64>,
-    pub zset_versions: Vec<i64>,
+/// The arrays of one map table's field sets (`V` the value's type) or
+/// removals (`V = ()`, no value array): `$1` keys, `$2` fields, then `$3`
+/// values if any, and the versions.
+pub(crate) struct FieldColumns<'a, V> {
+    pub keys: Vec<&'a [u8]>,
+    pub fields: Vec<&'a [u8]>,
+    pub values: Vec<V>,
+    pub versions: Vec<i64>,
+}
 
-    pub hdel_keys: Vec<&'a [u8]>,
-    pub hdel_fields: Vec<&'a [u8]>,
-    pub hdel_versions: Vec<i64>,
+impl<V> Default for FieldColumns<'_, V> {
+    fn default() -> Self {
+        FieldColumns {
+            keys: Vec::new(),
+            fields: Vec::new(),
+            values: Vec::new(),
+            versions: Vec::new(),
+        }
+    }
+}
 
-    pub zdel_keys: Vec<&'a [u8]>,
-    pub zdel_members: Vec<&'a [u8]>,
-    pub zdel_versions: Vec<i64>,
+impl<'a, V: ToSql + Sync> FieldColumns<'a, V> {
+    fn push(&mut self, key: &'a [u8], field: &'a [u8], value: V, version: i64) {
+        self.keys.push(key);
+        self.fields.push(field);
+        self.values.push(value);
+        self.versions.push(version);
+    }
+
+    /// The step of statement `sql` over these arrays, if it has rows.
+    fn step(&self, sql: &'static str) -> Option<Step<'_>> {
+        step(self.keys.len(), sql, vec![&self.keys, &self.fields, &self.values, &self.versions])
+    }
+}
+
+impl<'a> FieldColumns<'a, ()> {
+    fn push_removal(&mut self, key: &'a [u8], field: &'a [u8], version: i64) {
+        self.keys.push(key);
+        self.fields.push(field);
+        self.versions.push(version);
+    }
+
+    /// The step of statement `sql` over these arrays (no values), if it
+    /// has rows.
+    fn removal_step(&self, sql: &'static str) -> Option<Step<'_>> {
+        step(self.keys.len(), sql, vec![&self.keys, &self.fields, &self.versions])
+    }
+}
+
+/// Statement `sql` with `params`, if its arrays hold `rows` rows: an empty
+/// statement is not sent.
+fn step<'p>(
+    rows: usize,
+    sql: &'static str,
+    params: Vec<&'p (dyn ToSql + Sync)>,
+) -> Option<Step<'p>> {
+    (rows > 0).then_some((sql, params))
 }
 
 pub(crate) fn version(w: &Write, v: u64) -> Result<i64, PgError> {
@@ -298,6 +147,33 @@ fn expiry(at: Option<u64>) -> Option<i64> {
 }
 
 impl<'a> Columns<'a> {
+    /// The statements the batch needs, in the order of the module
+    /// documentation, each with its arrays; those with nothing to do are
+    /// left out.
+    pub(crate) fn steps(&self) -> Vec<Step<'_>> {
+        let (r, p, e) = (self.reset_keys.len(), self.put_keys.len(), self.exp_keys.len());
+        let reset = step(r, &keys::RESETS, vec![&self.reset_keys, &self.reset_versions]);
+        let puts = step(
+            p,
+            &strings::PUTS,
+            vec![&self.put_keys, &self.put_values, &self.put_versions, &self.put_expiries],
+        );
+        let expiries =
+            step(e, &keys::EXPIRIES, vec![&self.exp_keys, &self.exp_at, &self.exp_versions]);
+        [
+            reset,
+            puts,
+            expiries,
+            self.hash_sets.step(&hashes::TABLE.sets),
+            self.zset_sets.step(&zsets::TABLE.sets),
+            self.hash_removals.removal_step(&hashes::TABLE.removals),
+            self.zset_removals.removal_step(&zsets::TABLE.removals),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// Splits `batch` into columns; refuses (permanently) a version beyond
     /// `bigint` or a field whose value does not fit its map kind.
     pub(crate) fn split(batch: &'a [Write]) -> Result<Self, PgError> {
@@ -342,16 +218,10 @@ impl<'a> Columns<'a> {
         let v = version(w, f.version)?;
         match (&f.value, kind) {
             (Some(FieldValue::Bytes(value)), MapKind::Hash) => {
-                self.hset_keys.push(key);
-                self.hset_fields.push(&f.field);
-                self.hset_values.push(value);
-                self.hset_versions.push(v);
+                self.hash_sets.push(key, &f.field, value, v);
             }
             (Some(FieldValue::Score(score)), MapKind::Scores) => {
-                self.zset_keys.push(key);
-                self.zset_members.push(&f.field);
-                self.zset_scores.push(*score);
-                self.zset_versions.push(v);
+                self.zset_sets.push(key, &f.field, *score, v);
             }
             (Some(value), kind) => {
                 return Err(PgError::Refused {
@@ -367,16 +237,8 @@ impl<'a> Columns<'a> {
                     ),
                 });
             }
-            (None, MapKind::Hash) => {
-                self.hdel_keys.push(key);
-                self.hdel_fields.push(&f.field);
-                self.hdel_versions.push(v);
-            }
-            (None, MapKind::Scores) => {
-                self.zdel_keys.push(key);
-                self.zdel_members.push(&f.field);
-                self.zdel_versions.push(v);
-            }
+            (None, MapKind::Hash) => self.hash_removals.push_removal(key, &f.field, v),
+            (None, MapKind::Scores) => self.zset_removals.push_removal(key, &f.field, v),
         }
         Ok(())
     }

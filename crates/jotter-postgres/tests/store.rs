@@ -75,18 +75,8 @@ async fn a_refused_row_is_permanent_with_the_database_message_and_rolls_back_the
         "ALTER TABLE jotter_strings ADD CONSTRAINT no_bad CHECK (key <> 'bad'::bytea)",
     )
     .await;
-    let batch = [put("good", 1, "g"), hset("h", None, &[("f", 2, Some("x"))]), put("bad", 3, "b")];
-    let err = store.write(&batch).await.expect_err("the constraint refuses `bad`");
-    assert!(!err.is_transient(), "{err}");
-    assert!(err.message().contains("no_bad"), "{err}");
-    assert!(err.message().contains("23514"), "{err}");
-    for key in ["good", "h", "bad"] {
-        assert_eq!(value(&store, key).await, None, "{key}");
-    }
-    assert_eq!(store.max_version().await.expect("max"), 0);
-    // The rest of the batch goes through on its own.
-    store.write(&batch[..2]).await.expect("write");
-    assert_eq!(value(&store, "good").await, Some(Value::from("g")));
+    rules::a_refused_row_fails_its_whole_batch(&store, &["no_bad", "23514"]).await;
+    rules::then_the_rest_of_the_batch_lands(&store).await;
 
     // Data the store can never hold is refused before it is sent.
     let err = store.write(&[put("k", u64::MAX, "v")]).await.expect_err("too new");

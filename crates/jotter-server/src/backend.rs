@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use jotter::{Entry, SqliteStore, Store, StoreError, Write};
+use jotter::{Entry, Page, SqliteStore, Store, StoreError, Write};
 use jotter_postgres::MappedStore;
 
 use crate::config::{Config, StoreUrl};
@@ -111,27 +111,10 @@ impl Store for Backend {
         }
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
         match self {
-            Backend::Sqlite(s) => s.keys(after, limit, now).await,
-            Backend::Postgres(s) => s.get().await?.keys(after, limit, now).await,
-        }
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        match self {
-            Backend::Sqlite(s) => s.expired(now, after, limit).await,
-            Backend::Postgres(s) => s.get().await?.expired(now, after, limit).await,
+            Backend::Sqlite(s) => s.list(page).await,
+            Backend::Postgres(s) => s.get().await?.list(page).await,
         }
     }
 }

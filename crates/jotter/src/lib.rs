@@ -238,7 +238,8 @@ pub use score_map::ScoreMap;
 pub use shutdown::ShutdownReport;
 pub use stats::Stats;
 pub use store::{
-    Change, Faults, FieldChange, MemoryStore, Store, StoreError, StoreErrorKind, Write,
+    Change, Faults, FieldChange, Listing, MemoryStore, Page, Store, StoreError, StoreErrorKind,
+    Write,
 };
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore, Synchronous};

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{cache_flushing_every, cache_with};
-use jotter::{Cache, FieldValue, MemoryStore, Store, StoreError, Write};
+use jotter::{Cache, FieldValue, Listing, MemoryStore, Page, Store, StoreError, Write};
 use tokio::sync::Semaphore;
 
 /// A [`MemoryStore`] whose listing answers with what it held when asked, but
@@ -35,13 +35,11 @@ impl Store for SlowListing {
     async fn max_version(&self) -> Result<u64, StoreError> {
         self.inner.max_version().await
     }
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let listed = self.inner.keys(after, limit, now).await;
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
+        if page.listing == Listing::Expired {
+            return Ok(Vec::new());
+        }
+        let listed = self.inner.list(page).await;
         let hold = self.hold.lock().clone();
         match hold {
             Some(gate) => drop(gate.acquire().await),

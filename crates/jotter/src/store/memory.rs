@@ -5,13 +5,14 @@
 //! below a horizon as the SQLite store's rows are ([`Store::collect`]).
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::{Change, Faults, Store, StoreError, Write};
+use super::{Change, Faults, Listing, Page, Store, StoreError, Write};
 use crate::value::{Entry, FieldValue, Value};
 
 /// An in-memory store. Clones share the same data, so a test can keep one
@@ -263,40 +264,20 @@ impl Store for MemoryStore {
         Ok(dropped)
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
         self.inner.faults.check_load()?;
         let keys = self.inner.keys.lock();
-        let start = match after {
-            Some(a) => std::ops::Bound::Excluded(Bytes::copy_from_slice(a)),
-            None => std::ops::Bound::Unbounded,
+        let start = page.after.map_or(Bound::Unbounded, Bound::Excluded);
+        let now = page.now;
+        let listed = |s: &KeyState| match page.listing {
+            Listing::Live => s.expires_at().is_none_or(|at| at > now),
+            Listing::Expired => s.expires_at().is_some_and(|at| at <= now),
         };
         Ok(keys
-            .range((start, std::ops::Bound::Unbounded))
-            .filter(|(_, s)| s.live().is_some() && s.expires_at().is_none_or(|at| at > now))
+            .range::<[u8], _>((start, Bound::Unbounded))
+            .filter(|(_, s)| s.live().is_some() && listed(s))
             .map(|(k, _)| k.clone())
-            .take(limit)
-            .collect())
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        self.inner.faults.check_load()?;
-        let keys = self.inner.keys.lock();
-        Ok(keys
-            .iter()
-            .filter(|(k, _)| after.is_none_or(|a| k.as_ref() > a))
-            .filter(|(_, s)| s.live().is_some() && s.expires_at().is_some_and(|at| at <= now))
-            .map(|(k, _)| k.clone())
-            .take(limit)
+            .take(page.limit)
             .collect())
     }
 }

@@ -27,8 +27,8 @@
 //! A store keeps, per key, the expiry of the newest put or patch that
 //! applied (a reset forgets it) and hands it back with [`Store::load`]; the
 //! engine, not the store, decides that an expired key is gone. A store that
-//! can list keys by expiry ([`Store::expired`]) lets the engine delete
-//! expired keys nobody reads.
+//! can list keys by expiry ([`Store::list`] with [`Listing::Expired`]) lets
+//! the engine delete expired keys nobody reads.
 //!
 //! Every key appears at most once in one batch, and writes in a batch are
 //! independent of one another, so a store may apply them in any order.
@@ -265,20 +265,34 @@ pub trait Store: Send + Sync + 'static {
     /// monotonic across restarts even if the machine's clock went back.
     fn max_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// One page of a key listing, in ascending byte order (see [`Page`]):
+    /// the live keys ([`Store::keys`]) or the expired ones
+    /// ([`Store::expired`]). A store implements this one method for both,
+    /// so that a store wrapping another forwards listings in one place.
+    ///
+    /// The default lists no live keys (it says the store cannot, so
+    /// `KEYS`, `SCAN` and `DBSIZE` in the server are refused) and finds no
+    /// expired ones (expired keys leave such a store only when touched).
+    fn list(&self, page: Page<'_>) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
+        async move {
+            match page.listing {
+                Listing::Live => Err(StoreError::permanent("this store cannot list its keys")),
+                Listing::Expired => Ok(Vec::new()),
+            }
+        }
+    }
+
     /// Up to `limit` live keys in ascending byte order, all greater than
     /// `after` (from the first key if `None`). Keys whose expiry is at or
-    /// before `now` (Unix milliseconds) are left out.
-    ///
-    /// Listing keys (`KEYS`, `SCAN`, `DBSIZE` in the server) needs it; the
-    /// default says the store cannot.
+    /// before `now` (Unix milliseconds) are left out. Listing keys (`KEYS`,
+    /// `SCAN`, `DBSIZE` in the server) needs it; it asks [`Store::list`].
     fn keys(
         &self,
         after: Option<&[u8]>,
         limit: usize,
         now: u64,
     ) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
-        let _ = (after, limit, now);
-        async { Err(StoreError::permanent("this store cannot list its keys")) }
+        self.list(Page { listing: Listing::Live, after, limit, now })
     }
 
     /// Drops the rows that exist only to keep these rules and that no write
@@ -297,15 +311,38 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` keys whose stored expiry is at or before `now` (Unix
     /// milliseconds), in ascending byte order, all greater than `after` (the
     /// engine sweeps in rounds and carries on where the last round ended, so
-    /// keys it cannot delete yet do not hide the others). The default finds
-    /// none, so expired keys leave such a store only when they are touched.
+    /// keys it cannot delete yet do not hide the others); it asks
+    /// [`Store::list`].
     fn expired(
         &self,
         now: u64,
         after: Option<&[u8]>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Bytes>, StoreError>> + Send {
-        let _ = (now, after, limit);
-        async { Ok(Vec::new()) }
+        self.list(Page { listing: Listing::Expired, after, limit, now })
     }
+}
+
+/// Which keys a [`Page`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// The live keys whose expiry is after [`Page::now`] (or who have none).
+    Live,
+    /// The live keys whose stored expiry is at or before [`Page::now`].
+    Expired,
+}
+
+/// One page of a key listing ([`Store::list`]): up to `limit` keys of the
+/// kind `listing` asks for, in ascending byte order, all greater than
+/// `after` (from the first key if `None`).
+#[derive(Clone, Copy, Debug)]
+pub struct Page<'a> {
+    /// Live or expired keys.
+    pub listing: Listing,
+    /// The key the page starts after, or `None` for the first page.
+    pub after: Option<&'a [u8]>,
+    /// The most keys the page holds.
+    pub limit: usize,
+    /// The time (Unix milliseconds) expiry is judged at.
+    pub now: u64,
 }

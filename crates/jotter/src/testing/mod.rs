@@ -1,4 +1,4 @@
-//! The store conformance kit: what every [`Store`](crate::Store) must pass,
+//! The store conformance kit: what every [`Store`] must pass,
 //! written once. Behind the `testing` feature.
 //!
 //! It holds the rules of the store module, case by case ([`rules`]), a

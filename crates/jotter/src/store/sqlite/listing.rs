@@ -7,33 +7,20 @@ use super::columns::bytes_at;
 use super::connections::Connections;
 use super::error::Fail;
 use super::schema;
+use crate::store::{Listing, Page};
 
 impl Connections {
-    pub(super) fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, Fail> {
+    /// One page of live or expired keys.
+    pub(super) fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, Fail> {
+        let sql = match page.listing {
+            Listing::Live => &*schema::KEYS,
+            Listing::Expired => &*schema::EXPIRED,
+        };
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&schema::KEYS)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows = stmt.query_map((after, limit, now), |row| bytes_at(row, 0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub(super) fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, Fail> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&schema::EXPIRED)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
-        let rows = stmt.query_map((now, limit, after), |row| bytes_at(row, 0))?;
+        let mut stmt = conn.prepare_cached(sql)?;
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let now = i64::try_from(page.now).unwrap_or(i64::MAX);
+        let rows = stmt.query_map((page.after, limit, now), |row| bytes_at(row, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -147,7 +147,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rusqlite::Connection;
 
-use super::{Store, StoreError, Write};
+use super::{Listing, Page, Store, StoreError, Write};
 use crate::value::Entry;
 use connections::{Connections, blocking};
 use error::show_key;
@@ -263,34 +263,18 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn keys(
-        &self,
-        after: Option<&[u8]>,
-        limit: usize,
-        now: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
+    async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
         let inner = Arc::clone(&self.inner);
-        let after = after.map(Bytes::copy_from_slice);
+        // The blocking task outlives the borrow of the cursor.
+        let after = page.after.map(Bytes::copy_from_slice);
+        let context = match page.listing {
+            Listing::Live => "sqlite key listing",
+            Listing::Expired => "sqlite expiry listing",
+        };
         blocking(move || {
             inner
-                .keys(after.as_deref(), limit, now)
-                .map_err(|e| e.into_store_error("sqlite key listing"))
-        })
-        .await
-    }
-
-    async fn expired(
-        &self,
-        now: u64,
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Bytes>, StoreError> {
-        let inner = Arc::clone(&self.inner);
-        let after = after.map(Bytes::copy_from_slice);
-        blocking(move || {
-            inner
-                .expired(now, after.as_deref(), limit)
-                .map_err(|e| e.into_store_error("sqlite expiry listing"))
+                .list(Page { after: after.as_deref(), ..page })
+                .map_err(|e| e.into_store_error(context))
         })
         .await
     }
@@ -302,7 +286,7 @@ mod tests {
 
     use super::*;
     use crate::store::{Change, FieldChange};
-    use crate::testing::{self, Universe, b, del, hash, hset, put, rules, zadd};
+    use crate::testing::{self, Universe, b, del, hash, hset, put, rules, value, zadd};
     use crate::value::{FieldValue, MapKind, Value};
 
     fn open(dir: &tempfile::TempDir) -> SqliteStore {
@@ -373,10 +357,7 @@ mod tests {
             .write(&[hset("k", Some(2), &[("f", 3, Some("x")), ("g", 4, Some("y"))])])
             .await
             .expect("write");
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "x"), ("g", "y")]))
-        );
+        assert_eq!(value(&store, "k").await, Some(hash(&[("f", "x"), ("g", "y")])));
 
         let conn = raw(&store);
         assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
@@ -404,7 +385,7 @@ mod tests {
             .expect("top");
         assert_eq!(top, "m");
         let want = Value::Scores(Arc::new([(b("m"), 2.5), (b("n"), -1.0)].into_iter().collect()));
-        assert_eq!(store.load(&b("k")).await.expect("load").map(|e| e.value), Some(want));
+        assert_eq!(value(&store, "k").await, Some(want));
     }
 
     // ---- Errors ----------------------------------------------------------
@@ -419,25 +400,9 @@ mod tests {
                  WHEN NEW.key = X'626164' BEGIN SELECT RAISE(ABORT, 'bad key'); END",
             )
             .expect("trigger");
-        let batch =
-            [put("good", 1, "g"), hset("h", None, &[("f", 2, Some("x"))]), put("bad", 3, "b")];
-        let err = store.write(&batch).await.expect_err("the trigger refuses `bad`");
-        assert!(!err.is_transient(), "{err}");
-        assert!(err.message().contains("bad key"), "{err}");
-        assert!(err.message().contains("\"bad\""), "{err}");
-
-        for key in ["good", "h", "bad"] {
-            assert_eq!(store.load(&b(key)).await.expect("load").map(|e| e.value), None, "{key}");
-        }
-        assert_eq!(store.max_version().await.expect("max"), 0);
+        rules::a_refused_row_fails_its_whole_batch(&store, &["bad key", "\"bad\""]).await;
         assert_eq!(count(&raw(&store), "SELECT count(*) FROM jotter_key_resets"), 0);
-
-        // The rest of the batch goes through on its own.
-        store.write(&batch[..2]).await.expect("write");
-        assert_eq!(
-            store.load(&b("good")).await.expect("load").map(|e| e.value),
-            Some(Value::from("g"))
-        );
+        rules::then_the_rest_of_the_batch_lands(&store).await;
     }
 
     #[tokio::test]
@@ -454,17 +419,11 @@ mod tests {
         assert!(err.is_transient(), "{err}");
         assert!(err.message().contains("locked"), "{err}");
         // WAL mode: loads still read the committed state beside the lock.
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(Value::from("v"))
-        );
+        assert_eq!(value(&store, "k").await, Some(Value::from("v")));
 
         other.execute_batch("COMMIT").expect("unlock");
         store.write(&[put("k", 2, "w")]).await.expect("write after the lock");
-        assert_eq!(
-            store.load(&b("k")).await.expect("load").map(|e| e.value),
-            Some(Value::from("w"))
-        );
+        assert_eq!(value(&store, "k").await, Some(Value::from("w")));
     }
 
     #[tokio::test]
@@ -520,26 +479,17 @@ mod tests {
         let store = SqliteStore::open(&path).expect("reopen");
         assert_eq!(store.path(), path);
         assert_eq!(store.max_version().await.expect("max"), 9);
-        assert_eq!(
-            store.load(&b("s")).await.expect("load").map(|e| e.value),
-            Some(Value::from("blob"))
-        );
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "x")]))
-        );
+        assert_eq!(value(&store, "s").await, Some(Value::from("blob")));
+        assert_eq!(value(&store, "h").await, Some(hash(&[("f", "x")])));
         let scores = Value::Scores(Arc::new([(b("m"), 1.5)].into_iter().collect()));
-        assert_eq!(store.load(&b("z")).await.expect("load").map(|e| e.value), Some(scores));
+        assert_eq!(value(&store, "z").await, Some(scores));
         // The tombstones survived too.
         store
             .write(&[put("gone", 8, "late"), hset("h", None, &[("g", 2, Some("late"))])])
             .await
             .expect("write");
-        assert_eq!(store.load(&b("gone")).await.expect("load").map(|e| e.value), None);
-        assert_eq!(
-            store.load(&b("h")).await.expect("load").map(|e| e.value),
-            Some(hash(&[("f", "x")]))
-        );
+        assert_eq!(value(&store, "gone").await, None);
+        assert_eq!(value(&store, "h").await, Some(hash(&[("f", "x")])));
     }
 
     #[test]

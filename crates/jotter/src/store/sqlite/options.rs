@@ -29,7 +29,7 @@ impl Synchronous {
     }
 }
 
-/// Options of a [`SqliteStore`].
+/// Options of a [`SqliteStore`](super::SqliteStore).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SqliteOptions {
     /// The durability of a commit. Default: [`Synchronous::Full`].

@@ -116,13 +116,13 @@ pub(super) static KEYS: LazyLock<String> = LazyLock::new(|| {
     sql
 });
 
-/// Live keys whose expiry is at or before `?1`, after `?3` (all if NULL),
-/// in byte order, at most `?2`.
+/// Live keys whose expiry is at or before `?3`, after `?1` (all if NULL),
+/// in byte order, at most `?2` (the parameters of [`KEYS`]).
 pub(super) static EXPIRED: LazyLock<String> = LazyLock::new(|| {
     let has_fields: Vec<String> = maps().iter().map(|m| m.has_rows("e.key")).collect();
     format!(
         "{}
-    UNION SELECT key FROM jotter_expiry e WHERE expires_at <= ?1 AND (?3 IS NULL OR key > ?3)
+    UNION SELECT key FROM jotter_expiry e WHERE expires_at <= ?3 AND (?1 IS NULL OR key > ?1)
        AND NOT EXISTS (SELECT 1 FROM jotter_strings s WHERE s.key = e.key)
        AND ({})
     ORDER BY 1 LIMIT ?2",

@@ -49,9 +49,9 @@ pub(super) const LOAD: &str = "SELECT 0, expires_at, value FROM jotter_strings W
 /// Live string keys after `?1` (all if NULL), unexpired at `?3`.
 pub(super) const LIVE_KEYS: &str = "SELECT key FROM jotter_strings
      WHERE (?1 IS NULL OR key > ?1) AND (expires_at IS NULL OR expires_at > ?3)";
-/// String keys expired at `?1`, after `?3` (all if NULL).
+/// String keys expired at `?3`, after `?1` (all if NULL).
 pub(super) const EXPIRED_KEYS: &str = "SELECT key FROM jotter_strings
-     WHERE expires_at <= ?1 AND (?3 IS NULL OR key > ?3)";
+     WHERE expires_at <= ?3 AND (?1 IS NULL OR key > ?1)";
 
 /// Writes the blob at version `v` (the key's reset already moved to `v`).
 pub(crate) fn put(

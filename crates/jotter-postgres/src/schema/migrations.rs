@@ -1,4 +1,4 @@
-//! The schema and its versioned migrations.
+//! The tables and their versioned migrations.
 //!
 //! This module owns the tables' definitions and the rule for changing them:
 //! [`MIGRATIONS`] is an append-only list of SQL steps, each taking the schema

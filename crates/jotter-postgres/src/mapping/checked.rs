@@ -1,0 +1,147 @@
+//! A mapping checked against the database ([`check`]): its table and
+//! columns exist and can hold the declared types, and the statements that
+//! load, delete and list its rows are built once, at start. Also which
+//! mapping a key goes to ([`route`]) and the error that refuses a write
+//! into one ([`refuse`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use jotter::{StoreError, Write};
+
+use super::column::{Column, convert, quote};
+use super::definition::{ColumnType, Mapping, MappingError, Shape};
+use super::fits::Fits;
+use crate::PostgresStore;
+use crate::error::{PgError, show_key};
+
+/// A mapping checked against the database, with its SQL.
+#[derive(Debug)]
+pub(super) struct Checked {
+    pub(super) mapping: Mapping,
+    pub(super) prefix: Bytes,
+    pub(super) table: String,
+    pub(super) key: Column,
+    /// By field name (for a string mapping, the one value column).
+    pub(super) columns: BTreeMap<String, Column>,
+    pub(super) load: String,
+    pub(super) delete: String,
+    pub(super) keys_first: String,
+    pub(super) keys_after: String,
+}
+
+impl Checked {
+    /// Whether the mapping takes string keys (else hash keys).
+    pub(super) fn is_string(&self) -> bool {
+        matches!(self.mapping.shape, Shape::String { .. })
+    }
+
+    /// The key column's value for `key`, as SQL with parameter `$n`.
+    pub(super) fn key_is(&self, n: usize) -> String {
+        format!("{} = {}", self.key.sql, convert(n, &self.key.cast))
+    }
+}
+
+/// The mapping among `mappings` whose prefix `key` starts with, if any
+/// (mappings do not overlap, so there is at most one).
+pub(super) fn route<'m>(mappings: &'m [Checked], key: &[u8]) -> Option<&'m Checked> {
+    mappings.iter().find(|m| key.starts_with(&m.prefix))
+}
+
+/// Checks `m` against the database and builds its SQL.
+pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, StoreError> {
+    let context = format!("checking mapping {:?} against the database", m.pattern);
+    let client = store.client(&context).await?;
+    let table = quote(&m.table);
+    let oid: Option<u32> = client
+        .query_one("SELECT to_regclass($1)::oid", &[&table])
+        .await
+        .map_err(PgError::db(&context))?
+        .get(0);
+    let Some(oid) = oid else {
+        return Err(MappingError::TableMissing { pattern: m.pattern, table: m.table }.into());
+    };
+    let rows = client
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod), format_type(atttypid, NULL)
+               FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
+            &[&oid],
+        )
+        .await
+        .map_err(PgError::db(&context))?;
+    let found: HashMap<String, (String, String)> =
+        rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
+    let column = |name: &str, declared: Option<ColumnType>| {
+        let Some((actual, cast)) = found.get(name) else {
+            return Err(MappingError::ColumnMissing {
+                pattern: m.pattern.clone(),
+                table: m.table.clone(),
+                column: name.to_owned(),
+            });
+        };
+        if let Some(declared) = declared
+            && !declared.accepts(actual)
+        {
+            return Err(MappingError::TypeMismatch {
+                pattern: m.pattern.clone(),
+                table: m.table.clone(),
+                column: name.to_owned(),
+                declared,
+                actual: actual.clone(),
+            });
+        }
+        Ok(Column {
+            name: name.to_owned(),
+            sql: quote(name),
+            cast: cast.clone(),
+            actual: actual.clone(),
+            fits: Fits::of(actual),
+        })
+    };
+    let key = column(&m.key_column, None)?;
+    let mut columns = BTreeMap::new();
+    match &m.shape {
+        Shape::Hash(declared) => {
+            for (name, ty) in declared {
+                columns.insert(name.clone(), column(name, Some(*ty))?);
+            }
+        }
+        Shape::String { column: name, ty } => {
+            columns.insert(name.clone(), column(name, Some(*ty))?);
+        }
+    }
+    let reads: Vec<String> = columns.values().map(Column::read).collect();
+    let key_is = format!("{} = {}", key.sql, convert(1, &key.cast));
+    let load = format!("SELECT {} FROM {table} WHERE {key_is} LIMIT 1", reads.join(", "));
+    let delete = format!("DELETE FROM {table} WHERE {key_is}");
+    // The full key in bytes: the prefix, then the key column's text form
+    // (its bytes, for a bytea key column). bytea compares byte by byte, as
+    // the engine orders keys.
+    let full = if key.cast == "bytea" {
+        format!("$1::bytea || {}", key.sql)
+    } else {
+        format!("$1::bytea || convert_to({}::text, 'UTF8')", key.sql)
+    };
+    let keys = |after: &str| {
+        format!(
+            "SELECT k FROM (SELECT {full} AS k FROM {table}) x {after} ORDER BY k LIMIT $2::bigint"
+        )
+    };
+    let keys_first = keys("");
+    let keys_after = keys("WHERE k > $3::bytea");
+    let prefix = Bytes::copy_from_slice(m.prefix().as_bytes());
+    Ok(Checked { mapping: m, prefix, table, key, columns, load, delete, keys_first, keys_after })
+}
+
+/// A permanent refusal of write `w`.
+pub(super) fn refuse(w: &Write, m: &Checked, message: String) -> PgError {
+    PgError::Refused {
+        context: format!(
+            "postgres write of key {} at version {} into table {}",
+            show_key(&w.key),
+            w.version,
+            m.mapping.table
+        ),
+        message,
+    }
+}

@@ -1,0 +1,116 @@
+//! The statements of one map table (a hash's fields, a sorted set's
+//! members): rows keyed by `(key, field)`, each with the version of the
+//! write that set it, under the same rules whatever the value column holds.
+//! A map type's module describes its table ([`MapTable`]); this builds its
+//! statements, and the read module the branches of the loads and listings.
+
+use super::reset::reset_of;
+use crate::key_index::{same, target};
+
+/// A map type's table, with its statements (built once, at first use).
+pub(crate) struct MapTable {
+    /// The table.
+    pub(crate) name: &'static str,
+    /// The alias its rows go by in statements over several tables.
+    pub(crate) alias: &'static str,
+    /// Marks its rows in a load (see `read::entry_from_rows`).
+    pub(crate) tag: i32,
+    /// Its columns 1 to 3 in a load: the field, then the value in column 2
+    /// if it is bytes or in column 3 if it is a score.
+    pub(crate) load_columns: String,
+    /// Field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
+    pub(crate) sets: String,
+    /// Field removals: `$1` keys, `$2` fields, `$3` versions.
+    pub(crate) removals: String,
+}
+
+impl MapTable {
+    /// The table `name` (alias `alias`) with the columns `field` and
+    /// `value` (of SQL type `value_type`); `tag` marks its rows in a load,
+    /// whose columns 1 to 3 are `load` with `{a}` for the alias.
+    pub(super) fn new(
+        (name, alias): (&'static str, &'static str),
+        (field, value, value_type): (&str, &str, &str),
+        tag: i32,
+        load: &str,
+    ) -> Self {
+        MapTable {
+            name,
+            alias,
+            tag,
+            load_columns: load.replace("{a}", alias),
+            sets: field_sets(name, field, value, value_type),
+            removals: field_removals(name, field),
+        }
+    }
+
+    /// Its rows' key column, qualified by the alias (`h.key`).
+    pub(crate) fn key(&self) -> String {
+        format!("{}.key", self.alias)
+    }
+}
+
+/// Field sets of one map table: `$1` keys, `$2` fields, `$3` values (of
+/// type `value_type`, into column `value`), `$4` versions.
+fn field_sets(table: &str, field: &str, value: &str, value_type: &str) -> String {
+    format!(
+        "
+WITH f AS (
+    SELECT f.key, f.{field}, f.{value}, f.version
+      FROM unnest($1::bytea[], $2::bytea[], $3::{value_type}[], $4::bigint[])
+           AS f(key, {field}, {value}, version)
+     WHERE f.version >= {reset}
+       AND f.version > coalesce((SELECT t.version FROM jotter_field_tombstones t
+                                  WHERE {t_f}), 0)
+), a AS (
+    INSERT INTO {table} AS m (key, {field}, {value}, version)
+    SELECT key, {field}, {value}, version FROM f
+    ON CONFLICT ({key}, {field_target}) DO UPDATE
+       SET {value} = excluded.{value}, version = excluded.version
+    WHERE excluded.version > m.version
+    RETURNING key, {field}
+)
+DELETE FROM jotter_field_tombstones t USING a WHERE {t_a}",
+        reset = reset_of("f"),
+        t_f = same_field("t", "field", "f", field),
+        t_a = same_field("t", "field", "a", field),
+        key = target("key"),
+        field_target = target(field),
+    )
+}
+
+/// Field removals of one map table: `$1` keys, `$2` fields, `$3` versions.
+fn field_removals(table: &str, field: &str) -> String {
+    format!(
+        "
+WITH f AS (
+    SELECT f.key, f.field, f.version
+      FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS f(key, field, version)
+     WHERE f.version > 0 AND f.version >= {reset}
+       AND NOT EXISTS (SELECT 1 FROM {table} m
+                        WHERE {m_f} AND m.version >= f.version)
+), a AS (
+    INSERT INTO jotter_field_tombstones AS t (key, field, version)
+    SELECT key, field, version FROM f
+    ON CONFLICT ({key}, {field_target}) DO UPDATE SET version = excluded.version
+    WHERE excluded.version > t.version
+    RETURNING key, field
+)
+DELETE FROM {table} m USING a WHERE {m_a}",
+        reset = reset_of("f"),
+        m_f = same_field("m", field, "f", "field"),
+        m_a = same_field("m", field, "a", "field"),
+        key = target("key"),
+        field_target = target("field"),
+    )
+}
+
+/// Rows `x` and `y` are of the same key and field (named `xf` in `x` and
+/// `yf` in `y`).
+fn same_field(x: &str, xf: &str, y: &str, yf: &str) -> String {
+    format!(
+        "{} AND {}",
+        same(&format!("{x}.key"), &format!("{y}.key")),
+        same(&format!("{x}.{xf}"), &format!("{y}.{yf}"))
+    )
+}

@@ -1,0 +1,33 @@
+//! The PostgreSQL store's schema: the tables and their migrations
+//! (`migrations`), and the statements that change them, one module per
+//! value type as in the SQLite store.
+//!
+//! - `keys`: what applies to a key whatever its type (resets, a map's
+//!   expiry); `reset`: a key's reset version, which every write compares.
+//! - `strings`: puts into `jotter_strings`.
+//! - `hashes`, `zsets`: each map type's table ([`MapTable`]), whose field
+//!   sets and removals `map` builds.
+//!
+//! A new map type adds its table in a new migration, its module here and
+//! its table to [`maps`]; the statements that touch every table (a reset's
+//! drops, the loads and listings of the read module) take it from there.
+//! Two places outside this folder name each type: the split of a batch
+//! into arrays (`write::Columns`) and the reading of a load's rows back into
+//! a value (`read::entry_from_rows`).
+
+pub(crate) mod hashes;
+pub(crate) mod keys;
+mod map;
+mod migrations;
+mod reset;
+pub(crate) mod strings;
+pub(crate) mod zsets;
+
+pub(crate) use map::MapTable;
+pub(crate) use migrations::migrate;
+pub use migrations::{MIGRATIONS, Migrated, SCHEMA_VERSION};
+
+/// Every map type's table, in the order loads and listings read them.
+pub(crate) fn maps() -> [&'static MapTable; 2] {
+    [&hashes::TABLE, &zsets::TABLE]
+}
