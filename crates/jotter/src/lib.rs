@@ -55,6 +55,7 @@
 //! - `clock.rs`: the version clock.
 //! - `log.rs`: the engine's side of the write-ahead log (`jotter-wal`).
 //! - `record.rs`: the bytes of one logged write.
+//! - `wire.rs`: the length-prefixed pieces a record is built of.
 //! - `log_format.rs`: the `FORMAT` file of the data directory.
 //! - `known_keys.rs`: the filter of every key the store may hold.
 //! - `buffer.rs`: the write buffer of pending writes, in shards.
@@ -62,9 +63,10 @@
 //! - `pending_keys.rs`: a shard's keys with pending ops, each with its queue.
 //! - `queue.rs`: one key's queue of ops and its kept view.
 //! - `pending_ops.rs`: a key's pending ops, inline while there is one.
-//! - `op.rs`: a pending op, and folding a newer one into it (coalescing).
+//! - `op.rs`: a pending op, folding a newer one into it (coalescing), and
+//!   its owned copy.
 //! - `view.rs`: the entry kept beside a key's ops, and what it counts.
-//! - `owned.rs`: keys and values kept own exactly their bytes.
+//! - `owned.rs`: keys and values kept own exactly their bytes (the copy).
 //! - `tick.rs`: an op's acceptance time in 8 bytes.
 //! - `ticket.rs`: [`Ticket`]s and the progress barriers behind them.
 //!
@@ -82,7 +84,9 @@
 //! - `read.rs`: a key's value from the buffer, the clean cache or the store.
 //! - `clean.rs`: the clean cache of values the store holds.
 //! - `listing.rs`: listing keys, the store's with pending writes laid over.
-//! - `value.rs`: [`Value`]: a blob, a map of fields, or scored members.
+//! - `value/`: [`Value`]: a blob, a map of fields, or scored members; every
+//!   per-kind rule (log tags, field encoding, owned copy, weight, patch), one
+//!   file per kind (`blob.rs`, `hash.rs`, `scores.rs`).
 //! - `score_map.rs`: [`ScoreMap`]: scored members by name and by score.
 //!
 //! Around them:
@@ -218,6 +222,7 @@ mod transaction;
 mod txn;
 mod value;
 mod view;
+mod wire;
 mod write;
 mod write_through;
 

@@ -6,7 +6,6 @@
 //! own versions, so coalescing a map's fields never claims a field is newer
 //! than it is.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,8 +13,9 @@ use tokio::time::Instant;
 
 use crate::tick::Tick;
 
+use crate::owned::own;
 use crate::store::{Change, FieldChange};
-use crate::value::{Entry, FieldValue, MapKind, Value};
+use crate::value::{Entry, FieldValue, MapKind, PatchFields, Value};
 
 /// Bytes a pending write accounts for beyond its key and value: what the
 /// process holds for it, measured (RSS with 16-byte keys and 64-byte
@@ -51,12 +51,30 @@ pub(crate) enum Op {
     Patch {
         kind: MapKind,
         reset: Option<u64>,
-        fields: BTreeMap<Bytes, (u64, Option<FieldValue>)>,
+        fields: PatchFields,
         expires_at: Option<u64>,
     },
 }
 
 impl Op {
+    /// The op with every key and value it holds copied into allocations of
+    /// their own (see `owned.rs`).
+    pub(crate) fn into_owned(self) -> Op {
+        match self {
+            Op::Put { value, expires_at } => Op::Put { value: own(&value), expires_at },
+            Op::Delete => Op::Delete,
+            Op::Patch { kind, reset, fields, expires_at } => Op::Patch {
+                kind,
+                reset,
+                fields: fields
+                    .into_iter()
+                    .map(|(f, (v, value))| (own(&f), (v, value.map(FieldValue::into_owned))))
+                    .collect(),
+                expires_at,
+            },
+        }
+    }
+
     /// Sets every version inside the op to `version`.
     pub(crate) fn stamp(&mut self, version: u64) {
         if let Op::Patch { reset, fields, .. } = self {
@@ -190,6 +208,20 @@ impl Op {
             },
         }
     }
+}
+
+/// The entry a write computed beside its op, with the bytes the write
+/// brought replaced by the op's own copies (see [`Op::into_owned`]): a kept
+/// view then pins nothing. Only the fields the op names are touched, so a
+/// field write to a large map costs its own fields, not the map.
+pub(crate) fn adopt(entry: Option<Entry>, op: &Op) -> Option<Entry> {
+    let mut entry = entry?;
+    match op {
+        Op::Put { value, .. } => entry.value.adopt(Some(value), None),
+        Op::Delete => entry.value.adopt(None, None),
+        Op::Patch { fields, .. } => entry.value.adopt(None, Some(fields)),
+    }
+    Some(entry)
 }
 
 fn field_weight(field: &[u8], value: Option<&FieldValue>) -> usize {

@@ -8,93 +8,22 @@
 //! buffer of its own. So whatever the engine keeps beyond the call that
 //! brought it (a pending op, a buffered key, a kept view, a clean entry's
 //! key, a transaction group's keys, a write replayed from the log, a dead
-//! letter read back from its file) is copied here first, once, at the
-//! door; what is only read during the call is never copied.
-
-use std::sync::Arc;
+//! letter read back from its file) is copied with [`own`] first, once, at
+//! the door; what is only read during the call is never copied.
+//!
+//! This file holds the copy itself; which bytes a value holds, and so what
+//! to copy, is each kind's rule (`value/`), and an op copies its own with
+//! `Op::into_owned` and hands them to the entry beside it with `op::adopt`.
 
 use bytes::Bytes;
-
-use crate::op::Op;
-use crate::value::{Entry, FieldValue, Value};
 
 /// A copy of `b` in an allocation of its own, exactly its size.
 pub(crate) fn own(b: &Bytes) -> Bytes {
     Bytes::copy_from_slice(b)
 }
 
-impl Op {
-    /// The op with every key and value it holds copied into allocations of
-    /// their own.
-    pub(crate) fn into_owned(self) -> Op {
-        match self {
-            Op::Put { value, expires_at } => Op::Put { value: own(&value), expires_at },
-            Op::Delete => Op::Delete,
-            Op::Patch { kind, reset, fields, expires_at } => Op::Patch {
-                kind,
-                reset,
-                fields: fields
-                    .into_iter()
-                    .map(|(f, (v, value))| (own(&f), (v, value.map(FieldValue::into_owned))))
-                    .collect(),
-                expires_at,
-            },
-        }
-    }
-}
-
-impl FieldValue {
-    fn into_owned(self) -> FieldValue {
-        match self {
-            FieldValue::Bytes(b) => FieldValue::Bytes(own(&b)),
-            score @ FieldValue::Score(_) => score,
-        }
-    }
-}
-
-/// The entry a write computed beside its op, with the bytes the write
-/// brought replaced by the op's own copies (see [`Op::into_owned`]): a kept
-/// view then pins nothing. Only the fields the op names are touched, so a
-/// field write to a large map costs its own fields, not the map.
-pub(crate) fn adopt(entry: Option<Entry>, op: &Op) -> Option<Entry> {
-    let mut entry = entry?;
-    match (&mut entry.value, op) {
-        (Value::Blob(b), Op::Put { value, .. }) => {
-            *b = if b == value { value.clone() } else { own(b) };
-        }
-        (Value::Blob(b), _) => *b = own(b),
-        (Value::Hash(map), Op::Patch { fields, .. }) => {
-            for (field, (_, value)) in fields {
-                let Some(FieldValue::Bytes(value)) = value else { continue };
-                let kept = map.get_key_value(field);
-                if kept.is_some_and(|(f, v)| same(f, field) && same(v, value)) || kept.is_none() {
-                    continue;
-                }
-                let map = Arc::make_mut(map);
-                map.remove(field);
-                map.insert(field.clone(), value.clone());
-            }
-        }
-        (Value::Scores(map), Op::Patch { fields, .. }) => {
-            for (field, (_, value)) in fields {
-                let Some(FieldValue::Score(score)) = value else { continue };
-                if map.get(field).is_none() {
-                    continue;
-                }
-                let map = Arc::make_mut(map);
-                map.remove(field);
-                map.insert(field.clone(), *score);
-            }
-        }
-        // A map replaced whole by a blob (or the reverse) is built from the
-        // op alone; nothing else to adopt.
-        _ => {}
-    }
-    Some(entry)
-}
-
 /// Whether two `Bytes` are the same bytes in memory, not just equal.
-fn same(a: &Bytes, b: &Bytes) -> bool {
+pub(crate) fn same(a: &Bytes, b: &Bytes) -> bool {
     a.as_ptr() == b.as_ptr() && a.len() == b.len()
 }
 
@@ -102,8 +31,11 @@ fn same(a: &Bytes, b: &Bytes) -> bool {
 mod tests {
     use std::collections::BTreeMap;
 
+    use std::sync::Arc;
+
     use super::*;
-    use crate::value::MapKind;
+    use crate::op::{Op, adopt};
+    use crate::value::{Entry, FieldValue, MapKind, Value};
 
     /// A slice of a large buffer, as a connection's request decoder hands out.
     fn sliced(buffer: &Bytes, text: &str) -> Bytes {

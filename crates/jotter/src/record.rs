@@ -11,7 +11,7 @@
 //! | key | `u32` length, then the bytes |
 //! | op | `u8` tag: 1 put, 2 delete, 3 patch |
 //! | put | `u32` length, then the value; then the expiry |
-//! | patch | `u8` kind (0 hash, 1 scores); `u8` 1 if a reset follows, then `u64` reset; `u32` field count; per field: `u32` length and the field, `u64` version, `u8` value tag (0 removed, 1 bytes: `u32` length and the bytes, 2 score: `f64`); then the expiry |
+//! | patch | `u8` kind (0 hash, 1 scores: each kind's `LOG_TAG` in `value/`); `u8` 1 if a reset follows, then `u64` reset; `u32` field count; per field: `u32` length and the field, `u64` version, `u8` value tag (0 removed, 1 bytes: `u32` length and the bytes, 2 score: `f64`; each kind's `FIELD_TAG` and `encode_field`); then the expiry |
 //! | expiry | `u8` 1 if an expiry follows, then `u64` Unix milliseconds (format 2 only) |
 //!
 //! The log's own frame adds the length, checksum and sequence number.
@@ -23,16 +23,15 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::op::Op;
 use crate::store::Change;
 use crate::value::{FieldValue, MapKind};
+pub use crate::wire::RecordError;
+use crate::wire::{get_bytes, get_u8, get_u32, get_u64, put_bytes};
 
 const FORMAT: u8 = 2;
+/// The value tag of a removed field; each kind's values have their own tags
+/// (`value/`).
+const REMOVED: u8 = 0;
 /// The first format, written before keys could expire.
 const FORMAT_WITHOUT_EXPIRY: u8 = 1;
-
-/// A record that does not decode: the log's checksum passed, so this is a
-/// format this code does not know or a bug, never a torn write.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("not a valid write record: {0}")]
-pub struct RecordError(&'static str);
 
 /// Appends the record of `op` at `version` for `key` to `out`.
 pub(crate) fn encode(out: &mut BytesMut, key: &[u8], version: u64, op: &Op) {
@@ -48,10 +47,7 @@ pub(crate) fn encode(out: &mut BytesMut, key: &[u8], version: u64, op: &Op) {
         Op::Delete => out.put_u8(2),
         Op::Patch { kind, reset, fields, expires_at } => {
             out.put_u8(3);
-            out.put_u8(match kind {
-                MapKind::Hash => 0,
-                MapKind::Scores => 1,
-            });
+            out.put_u8(kind.log_tag());
             match reset {
                 Some(r) => {
                     out.put_u8(1);
@@ -64,15 +60,8 @@ pub(crate) fn encode(out: &mut BytesMut, key: &[u8], version: u64, op: &Op) {
                 put_bytes(out, field);
                 out.put_u64_le(*fversion);
                 match value {
-                    None => out.put_u8(0),
-                    Some(FieldValue::Bytes(b)) => {
-                        out.put_u8(1);
-                        put_bytes(out, b);
-                    }
-                    Some(FieldValue::Score(s)) => {
-                        out.put_u8(2);
-                        out.put_f64_le(*s);
-                    }
+                    None => out.put_u8(REMOVED),
+                    Some(value) => value.encode(out),
                 }
             }
             put_expiry(out, *expires_at);
@@ -124,11 +113,7 @@ pub(crate) fn decode(mut buf: Bytes) -> Result<Record, RecordError> {
         }
         2 => Op::Delete,
         3 => {
-            let kind = match get_u8(&mut buf)? {
-                0 => MapKind::Hash,
-                1 => MapKind::Scores,
-                _ => return Err(RecordError("unknown map kind")),
-            };
+            let kind = MapKind::from_log_tag(get_u8(&mut buf)?)?;
             let reset = match get_u8(&mut buf)? {
                 0 => None,
                 1 => Some(get_u64(&mut buf)?),
@@ -140,13 +125,8 @@ pub(crate) fn decode(mut buf: Bytes) -> Result<Record, RecordError> {
                 let field = get_bytes(&mut buf)?;
                 let fversion = get_u64(&mut buf)?;
                 let value = match get_u8(&mut buf)? {
-                    0 => None,
-                    1 => Some(FieldValue::Bytes(get_bytes(&mut buf)?)),
-                    2 => {
-                        need(&buf, 8)?;
-                        Some(FieldValue::Score(buf.get_f64_le()))
-                    }
-                    _ => return Err(RecordError("unknown field value tag")),
+                    REMOVED => None,
+                    tag => Some(FieldValue::decode(tag, &mut buf)?),
                 };
                 fields.insert(field, (fversion, value));
             }
@@ -181,36 +161,6 @@ pub(crate) fn op_from_change(change: &Change, expires_at: Option<u64>) -> Op {
                 .collect(),
         },
     }
-}
-
-fn put_bytes(out: &mut BytesMut, b: &[u8]) {
-    out.put_u32_le(u32::try_from(b.len()).unwrap_or(u32::MAX));
-    out.put_slice(b);
-}
-
-fn need(buf: &Bytes, n: usize) -> Result<(), RecordError> {
-    if buf.remaining() < n { Err(RecordError("truncated")) } else { Ok(()) }
-}
-
-fn get_u8(buf: &mut Bytes) -> Result<u8, RecordError> {
-    need(buf, 1)?;
-    Ok(buf.get_u8())
-}
-
-fn get_u32(buf: &mut Bytes) -> Result<u32, RecordError> {
-    need(buf, 4)?;
-    Ok(buf.get_u32_le())
-}
-
-fn get_u64(buf: &mut Bytes) -> Result<u64, RecordError> {
-    need(buf, 8)?;
-    Ok(buf.get_u64_le())
-}
-
-fn get_bytes(buf: &mut Bytes) -> Result<Bytes, RecordError> {
-    let len = get_u32(buf)? as usize;
-    need(buf, len)?;
-    Ok(buf.split_to(len))
 }
 
 #[cfg(test)]
@@ -271,6 +221,42 @@ mod tests {
             let at = cut.index(full.len());
             prop_assert!(decode(full.slice(..at)).is_err());
         }
+    }
+
+    /// The bytes of a patch of each kind, spelled out: the kinds' tags live
+    /// in `value/`, and moving them there must not move a byte.
+    #[test]
+    fn patch_records_keep_their_bytes() {
+        let patch = |kind, value| Op::Patch {
+            kind,
+            reset: None,
+            fields: [(Bytes::from_static(b"f"), (5, Some(value)))].into(),
+            expires_at: None,
+        };
+        let head = |kind_tag: u8| {
+            let mut b =
+                vec![2, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'k', 3, kind_tag, 0, 1, 0, 0, 0];
+            b.extend([1, 0, 0, 0, b'f', 5, 0, 0, 0, 0, 0, 0, 0]);
+            b
+        };
+        let mut out = BytesMut::new();
+        encode(
+            &mut out,
+            b"k",
+            7,
+            &patch(MapKind::Hash, FieldValue::Bytes(Bytes::from_static(b"v"))),
+        );
+        let mut want = head(0);
+        want.extend([1, 1, 0, 0, 0, b'v', 0]);
+        assert_eq!(out.to_vec(), want);
+
+        let mut out = BytesMut::new();
+        encode(&mut out, b"k", 7, &patch(MapKind::Scores, FieldValue::Score(1.5)));
+        let mut want = head(1);
+        want.push(2);
+        want.extend(1.5f64.to_le_bytes());
+        want.push(0);
+        assert_eq!(out.to_vec(), want);
     }
 
     #[test]

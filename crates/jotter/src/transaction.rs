@@ -214,7 +214,7 @@ fn try_transact<R, S: Store>(
         };
         // Copied once here: the buffer keeps the op and the view.
         let op = op.into_owned();
-        let now = crate::owned::adopt(slot.now, &op);
+        let now = crate::op::adopt(slot.now, &op);
         let written = Written::of(&op);
         let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
         match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {

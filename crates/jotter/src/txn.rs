@@ -199,10 +199,11 @@ impl<'a> Txn<'a> {
             return true;
         }
         entry.expires_at = expires_at;
-        let op = match &entry.value {
-            Value::Blob(b) => Op::Put { value: b.clone(), expires_at },
-            map => Op::Patch {
-                kind: map.map_kind().unwrap_or(MapKind::Hash),
+        let op = match (&entry.value, entry.value.map_kind()) {
+            (Value::Blob(b), _) => Op::Put { value: b.clone(), expires_at },
+            // A map's expiry is a patch that writes no field.
+            (_, kind) => Op::Patch {
+                kind: kind.expect("a value that is not a blob is a map"),
                 reset: None,
                 fields: std::collections::BTreeMap::new(),
                 expires_at,
@@ -233,24 +234,15 @@ fn undeclared(key: &[u8]) -> ! {
 
 /// The op that replaces a key with `value`.
 pub(crate) fn whole_op(value: Value, expires_at: Option<u64>) -> Op {
-    match value {
-        Value::Blob(value) => Op::Put { value, expires_at },
-        map if map.is_empty_map() => Op::Delete,
-        Value::Hash(m) => Op::Patch {
-            kind: MapKind::Hash,
-            reset: Some(0),
-            fields: m
-                .iter()
-                .map(|(f, v)| (f.clone(), (0, Some(FieldValue::Bytes(v.clone())))))
-                .collect(),
-            expires_at,
-        },
-        Value::Scores(m) => Op::Patch {
-            kind: MapKind::Scores,
-            reset: Some(0),
-            fields: m.iter().map(|(f, s)| (f.clone(), (0, Some(FieldValue::Score(s))))).collect(),
-            expires_at,
-        },
+    if let Value::Blob(value) = value {
+        return Op::Put { value, expires_at };
+    }
+    match value.to_patch() {
+        Some((kind, fields)) if !fields.is_empty() => {
+            Op::Patch { kind, reset: Some(0), fields, expires_at }
+        }
+        // A map with no fields is no key, as in Redis.
+        _ => Op::Delete,
     }
 }
 

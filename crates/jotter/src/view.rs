@@ -80,8 +80,10 @@ impl View {
         let view = self;
         let before = view.weight;
         let after = match (&entry, written) {
-            (Some(Entry { value: Value::Hash(_) | Value::Scores(_), .. }), Some(op))
-                if before > 0 && view.writes < writes_between(entry.as_ref()) =>
+            (Some(Entry { value, .. }), Some(op))
+                if value.map_kind().is_some()
+                    && before > 0
+                    && view.writes < writes_between(entry.as_ref()) =>
             {
                 view.writes += op.fields;
                 before + op.weight
@@ -130,11 +132,7 @@ fn entry_weight(entry: Option<&Entry>) -> usize {
 }
 
 fn writes_between(entry: Option<&Entry>) -> usize {
-    let len = match entry.map(|e| &e.value) {
-        Some(Value::Hash(m)) => m.len(),
-        Some(Value::Scores(m)) => m.len(),
-        _ => 0,
-    };
+    let len = entry.and_then(|e| e.value.map_len()).unwrap_or(0);
     (len / 8).max(MIN_WRITES_BETWEEN_WEIGHINGS)
 }
 

@@ -74,7 +74,7 @@ pub(crate) async fn write_deferred<R, S: Store>(
             let op = op.map(Op::into_owned);
             let written = op.as_ref().map(Written::of);
             let after = match &op {
-                Some(op) if needs_view => crate::owned::adopt(after, op),
+                Some(op) if needs_view => crate::op::adopt(after, op),
                 _ => after,
             };
             let attempt = match op {

@@ -1,0 +1,97 @@
+//! A hash: fields with byte values (a Redis hash; the stores keep it in
+//! `jotter_hashes`).
+//!
+//! Every rule the engine has for this kind lives here, on the map and the
+//! field values themselves; `value/mod.rs` only routes a [`Value::Hash`]
+//! (or a [`MapKind::Hash`], a [`FieldValue::Bytes`]) to them. The log tags
+//! are part of the record format: never change them, or old logs no longer
+//! read.
+//!
+//! [`Value::Hash`]: super::Value::Hash
+//! [`MapKind::Hash`]: super::MapKind::Hash
+//! [`FieldValue::Bytes`]: super::FieldValue::Bytes
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::owned::{own, same};
+use crate::wire::{self, RecordError};
+
+/// What a hash holds.
+pub(super) type Map = BTreeMap<Bytes, Bytes>;
+
+/// The kind's name in messages.
+pub(super) const NAME: &str = "hash";
+
+/// The kind's tag in a patch record.
+pub(super) const LOG_TAG: u8 = 0;
+
+/// The tag of one field's value in a patch record.
+pub(super) const FIELD_TAG: u8 = 1;
+
+/// Bytes a field accounts for beyond its name and value.
+const FIELD_OVERHEAD: usize = 16;
+
+/// Appends a field's value to a record, after its [`FIELD_TAG`].
+pub(super) fn encode_field(out: &mut BytesMut, value: &Bytes) {
+    wire::put_bytes(out, value);
+}
+
+/// Reads what [`encode_field`] wrote.
+pub(super) fn decode_field(buf: &mut Bytes) -> Result<Bytes, RecordError> {
+    wire::get_bytes(buf)
+}
+
+/// A field's value in an allocation of its own.
+pub(super) fn own_field(value: &Bytes) -> Bytes {
+    own(value)
+}
+
+/// Bytes a pending field's value accounts for.
+pub(super) fn value_weight(value: &Bytes) -> usize {
+    value.len()
+}
+
+/// Bytes one field accounts for in the map, given its value's weight.
+pub(super) fn field_weight(field: &[u8], value_weight: usize) -> usize {
+    FIELD_OVERHEAD + field.len() + value_weight
+}
+
+/// Bytes the map accounts for.
+pub(super) fn weight(map: &Map) -> usize {
+    map.iter().map(|(f, v)| field_weight(f, value_weight(v))).sum()
+}
+
+/// Sets (`Some`) or removes (`None`) one field, copying the map only if it
+/// is shared.
+pub(super) fn set(map: &mut Arc<Map>, field: &Bytes, value: Option<&Bytes>) {
+    match value {
+        Some(v) => {
+            Arc::make_mut(map).insert(field.clone(), v.clone());
+        }
+        None => {
+            Arc::make_mut(map).remove(field);
+        }
+    }
+}
+
+/// Every field and its value, as a write that rewrites the map records them.
+pub(super) fn entries(map: &Map) -> impl Iterator<Item = (Bytes, Bytes)> + '_ {
+    map.iter().map(|(f, v)| (f.clone(), v.clone()))
+}
+
+/// Makes the map hold the op's own copies of the fields it wrote (each
+/// `(field, value)` of `written`) in place of the bytes the write brought.
+pub(super) fn adopt<'a>(map: &mut Arc<Map>, written: impl Iterator<Item = (&'a Bytes, &'a Bytes)>) {
+    for (field, value) in written {
+        let kept = map.get_key_value(field);
+        if kept.is_some_and(|(f, v)| same(f, field) && same(v, value)) || kept.is_none() {
+            continue;
+        }
+        let map = Arc::make_mut(map);
+        map.remove(field);
+        map.insert(field.clone(), value.clone());
+    }
+}

@@ -1,0 +1,330 @@
+//! What the cache holds under a key: a blob of bytes, a map of fields, or a
+//! map of scored members.
+//!
+//! The engine knows these three shapes and nothing more about what they
+//! mean: a front end may call a blob a Redis string and a scored map a
+//! sorted set, but the engine only coalesces, versions and stores them. A
+//! map is changed field by field, so one changed member of a large map costs
+//! one row in the store, not a rewrite of the map.
+//!
+//! This module is the one place that knows the kinds: each has a file of
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`) holding its rules (its log
+//! tags and field encoding, its owned copy, its weight, how its map turns
+//! into a patch and back, its name), and the enums here route to them. The
+//! rest of the engine (the record format, the owned copies, transactions)
+//! calls these methods and never matches on a kind. A new map kind is a
+//! variant in [`MapKind`], [`FieldValue`] and [`Value`], a file beside the
+//! others, and one arm per method below (the compiler lists them).
+
+mod blob;
+mod hash;
+mod scores;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::score_map::ScoreMap;
+use crate::wire::RecordError;
+
+/// The fields of a patch: each field's version and its value (`None`:
+/// removed).
+pub(crate) type PatchFields = BTreeMap<Bytes, (u64, Option<FieldValue>)>;
+
+/// The shape of a map value; each shape is stored in its own table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapKind {
+    /// Fields with byte values (a Redis hash; stored in `jotter_hashes`).
+    Hash,
+    /// Members with `f64` scores (a Redis sorted set; stored in `jotter_zsets`).
+    Scores,
+}
+
+impl fmt::Display for MapKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MapKind::Hash => hash::NAME,
+            MapKind::Scores => scores::NAME,
+        })
+    }
+}
+
+impl MapKind {
+    /// The kind's tag in a patch record.
+    pub(crate) fn log_tag(self) -> u8 {
+        match self {
+            MapKind::Hash => hash::LOG_TAG,
+            MapKind::Scores => scores::LOG_TAG,
+        }
+    }
+
+    /// The kind a patch record's tag names.
+    pub(crate) fn from_log_tag(tag: u8) -> Result<MapKind, RecordError> {
+        match tag {
+            hash::LOG_TAG => Ok(MapKind::Hash),
+            scores::LOG_TAG => Ok(MapKind::Scores),
+            _ => Err(RecordError("unknown map kind")),
+        }
+    }
+}
+
+/// The value of one field of a map.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// A field of a [`MapKind::Hash`].
+    Bytes(Bytes),
+    /// A member's score in a [`MapKind::Scores`] map.
+    Score(f64),
+}
+
+impl FieldValue {
+    /// The kind of map this field value belongs in.
+    #[must_use]
+    pub fn kind(&self) -> MapKind {
+        match self {
+            FieldValue::Bytes(_) => MapKind::Hash,
+            FieldValue::Score(_) => MapKind::Scores,
+        }
+    }
+
+    pub(crate) fn weight(&self) -> usize {
+        match self {
+            FieldValue::Bytes(b) => hash::value_weight(b),
+            FieldValue::Score(_) => scores::VALUE_WEIGHT,
+        }
+    }
+
+    /// Appends the value to a patch record: its tag, then its bytes. (Tag 0
+    /// is a removed field, which the record writes itself.)
+    pub(crate) fn encode(&self, out: &mut BytesMut) {
+        match self {
+            FieldValue::Bytes(b) => {
+                out.put_u8(hash::FIELD_TAG);
+                hash::encode_field(out, b);
+            }
+            FieldValue::Score(s) => {
+                out.put_u8(scores::FIELD_TAG);
+                scores::encode_field(out, *s);
+            }
+        }
+    }
+
+    /// Reads the value [`encode`](Self::encode) wrote, whose tag was `tag`.
+    pub(crate) fn decode(tag: u8, buf: &mut Bytes) -> Result<FieldValue, RecordError> {
+        match tag {
+            hash::FIELD_TAG => Ok(FieldValue::Bytes(hash::decode_field(buf)?)),
+            scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
+            _ => Err(RecordError("unknown field value tag")),
+        }
+    }
+
+    /// The value with the bytes it holds copied into allocations of its own
+    /// (see `owned.rs`).
+    pub(crate) fn into_owned(self) -> FieldValue {
+        match self {
+            FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
+            score @ FieldValue::Score(_) => score,
+        }
+    }
+}
+
+/// A value held under a key.
+///
+/// Maps are behind an [`Arc`], so cloning a value out of the cache is cheap
+/// whatever its size.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An opaque byte string (a Redis string, a counter, a blob).
+    Blob(Bytes),
+    /// A map of fields to byte values.
+    Hash(Arc<BTreeMap<Bytes, Bytes>>),
+    /// A map of members to scores, also kept in score order.
+    Scores(Arc<ScoreMap>),
+}
+
+impl Value {
+    /// The blob's bytes, or `None` if this is a map.
+    #[must_use]
+    pub fn as_blob(&self) -> Option<&Bytes> {
+        match self {
+            Value::Blob(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The map kind, or `None` for a blob.
+    #[must_use]
+    pub fn map_kind(&self) -> Option<MapKind> {
+        match self {
+            Value::Blob(_) => None,
+            Value::Hash(_) => Some(MapKind::Hash),
+            Value::Scores(_) => Some(MapKind::Scores),
+        }
+    }
+
+    /// One field of a map, or `None` if absent or if this is a blob.
+    #[must_use]
+    pub fn field(&self, field: &[u8]) -> Option<FieldValue> {
+        match self {
+            Value::Blob(_) => None,
+            Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
+            Value::Scores(m) => m.get(field).map(FieldValue::Score),
+        }
+    }
+
+    /// An empty map of the given kind.
+    pub(crate) fn empty_map(kind: MapKind) -> Value {
+        match kind {
+            MapKind::Hash => Value::Hash(Arc::default()),
+            MapKind::Scores => Value::Scores(Arc::default()),
+        }
+    }
+
+    /// Sets or removes one field of a map in place (copying the map only if
+    /// it is shared). A field whose kind does not match the map is ignored:
+    /// the engine checks kinds before it builds a change.
+    pub(crate) fn apply_field(&mut self, field: &Bytes, value: Option<&FieldValue>) {
+        match (self, value) {
+            (Value::Hash(m), Some(FieldValue::Bytes(v))) => hash::set(m, field, Some(v)),
+            (Value::Scores(m), Some(FieldValue::Score(s))) => scores::set(m, field, Some(*s)),
+            (Value::Hash(m), None) => hash::set(m, field, None),
+            (Value::Scores(m), None) => scores::set(m, field, None),
+            _ => {}
+        }
+    }
+
+    /// True for a map with no fields: such a key does not exist, as in Redis.
+    pub(crate) fn is_empty_map(&self) -> bool {
+        self.map_len() == Some(0)
+    }
+
+    /// The number of fields of a map, or `None` for a blob.
+    pub(crate) fn map_len(&self) -> Option<usize> {
+        match self {
+            Value::Blob(_) => None,
+            Value::Hash(m) => Some(m.len()),
+            Value::Scores(m) => Some(m.len()),
+        }
+    }
+
+    /// Bytes this value accounts for in the cache and the write buffer.
+    pub(crate) fn weight(&self) -> usize {
+        match self {
+            Value::Blob(b) => blob::weight(b),
+            Value::Hash(m) => hash::weight(m),
+            Value::Scores(m) => scores::weight(m),
+        }
+    }
+
+    /// A map's kind and every field at version 0 with its value, as a write
+    /// that rewrites the map whole records them; `None` for a blob.
+    pub(crate) fn to_patch(&self) -> Option<(MapKind, PatchFields)> {
+        let fields = match self {
+            Value::Blob(_) => return None,
+            Value::Hash(m) => {
+                hash::entries(m).map(|(f, v)| (f, (0, Some(FieldValue::Bytes(v))))).collect()
+            }
+            Value::Scores(m) => {
+                scores::entries(m).map(|(f, s)| (f, (0, Some(FieldValue::Score(s))))).collect()
+            }
+        };
+        Some((self.map_kind()?, fields))
+    }
+
+    /// Makes the value hold the copies a write's op owns (see `owned.rs`)
+    /// in place of the bytes the write brought: `put` is the blob the op
+    /// puts, `fields` the fields it writes. Only what the op names is
+    /// touched, so a field write to a large map costs its own fields. A map
+    /// replaced whole by a blob (or the reverse) is built from the op
+    /// alone; nothing else to adopt.
+    pub(crate) fn adopt(&mut self, put: Option<&Bytes>, fields: Option<&PatchFields>) {
+        let written = fields.into_iter().flatten().filter_map(|(f, (_, v))| Some((f, v.as_ref()?)));
+        match self {
+            Value::Blob(b) => blob::adopt(b, put),
+            Value::Hash(m) if fields.is_some() => hash::adopt(
+                m,
+                written.filter_map(|(f, v)| match v {
+                    FieldValue::Bytes(v) => Some((f, v)),
+                    FieldValue::Score(_) => None,
+                }),
+            ),
+            Value::Scores(m) if fields.is_some() => scores::adopt(
+                m,
+                written.filter_map(|(f, v)| match v {
+                    FieldValue::Score(s) => Some((f, *s)),
+                    FieldValue::Bytes(_) => None,
+                }),
+            ),
+            Value::Hash(_) | Value::Scores(_) => {}
+        }
+    }
+}
+
+/// Bytes an entry accounts for beyond its value (its expiry).
+pub(crate) const ENTRY_OVERHEAD: usize = 8;
+
+/// Bytes one field of a map of `kind` accounts for, as [`Value::weight`]
+/// counts it; a removed field (`None`) accounts for nothing.
+pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&FieldValue>) -> usize {
+    match (kind, value) {
+        (_, None) => 0,
+        (MapKind::Hash, Some(v)) => hash::field_weight(field, v.weight()),
+        (MapKind::Scores, Some(_)) => scores::field_weight(field),
+    }
+}
+
+/// A key's value together with when it expires.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// When the key expires, in milliseconds since the Unix epoch; `None`
+    /// for never. An expired key reads as absent and is deleted from the
+    /// store behind.
+    pub expires_at: Option<u64>,
+}
+
+impl Entry {
+    /// A value that never expires.
+    #[must_use]
+    pub fn new(value: Value) -> Self {
+        Entry { value, expires_at: None }
+    }
+
+    /// Whether the key has expired at `now` (Unix milliseconds).
+    #[must_use]
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Bytes this entry accounts for in the cache.
+    pub(crate) fn weight(&self) -> usize {
+        self.value.weight() + ENTRY_OVERHEAD
+    }
+}
+
+impl From<Bytes> for Value {
+    fn from(b: Bytes) -> Self {
+        Value::Blob(b)
+    }
+}
+
+impl From<&'static str> for Value {
+    fn from(s: &'static str) -> Self {
+        Value::Blob(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Blob(Bytes::from(s))
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(Bytes::from(v))
+    }
+}
