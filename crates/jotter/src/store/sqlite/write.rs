@@ -8,9 +8,9 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::columns::{to_sql_expiry, to_sql_version};
 use super::connections::Connections;
 use super::error::{Fail, show_key, sql};
-use super::schema::{self, hashes, strings, zsets};
+use super::schema::{self, strings};
 use crate::store::{Change, FieldChange, StoreError, Write};
-use crate::value::{FieldValue, MapKind};
+use crate::value::MapKind;
 
 impl Connections {
     pub(super) fn write_batch(&self, batch: &[Write]) -> Result<(), StoreError> {
@@ -98,33 +98,25 @@ fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> 
     Ok(())
 }
 
+/// Sets or removes one field in `kind`'s table.
 fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -> Result<(), Fail> {
     let v = to_sql_version(fc.version)?;
     let field: &[u8] = &fc.field;
-    let set = match (&fc.value, kind) {
-        (Some(FieldValue::Bytes(value)), MapKind::Hash) => hashes::set(conn, key, field, value, v)?,
-        (Some(FieldValue::Score(score)), MapKind::Scores) => {
-            zsets::set(conn, key, field, *score, v)?
+    let map = schema::table_for(kind);
+    let Some(value) = &fc.value else {
+        if conn.prepare_cached(&map.remove)?.execute((key, field, v))? > 0 {
+            conn.prepare_cached(&map.drop_field)?.execute((key, field))?;
         }
-        (Some(value), kind) => {
-            return Err(Fail::Refused(format!(
-                "field {} holds a {} value in a {kind} patch",
-                show_key(field),
-                value.kind()
-            )));
-        }
-        (None, kind) => {
-            let map = match kind {
-                MapKind::Hash => &*hashes::TABLE,
-                MapKind::Scores => &*zsets::TABLE,
-            };
-            if conn.prepare_cached(&map.remove)?.execute((key, field, v))? > 0 {
-                conn.prepare_cached(&map.drop_field)?.execute((key, field))?;
-            }
-            return Ok(());
-        }
+        return Ok(());
     };
-    if set {
+    let Some(column) = (map.to_sql)(value) else {
+        return Err(Fail::Refused(format!(
+            "field {} holds a {} value in a {kind} patch",
+            show_key(field),
+            value.kind()
+        )));
+    };
+    if conn.prepare_cached(&map.set)?.execute((key, field, column, v))? > 0 {
         conn.prepare_cached(schema::DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
     }
     Ok(())

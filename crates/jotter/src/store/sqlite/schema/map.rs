@@ -1,14 +1,29 @@
 //! The statements of one map table (a hash's fields, a sorted set's
 //! members): rows keyed by `(key, field)`, each with the version of the
 //! write that set it, under the same rules whatever the value column holds.
-//! A map type's module names its table and columns; this builds the rest.
+//! A map type's module names its table and columns and says how its field
+//! values go into the value column and come back; this builds the rest.
+
+use rusqlite::Row;
+use rusqlite::types::ToSqlOutput;
+
+use crate::value::{FieldValue, MapKind};
 
 /// A map table and the statements that read and change it. `?1` is always
 /// the key; each conditional statement reports through its change count
 /// whether it took effect.
 pub(crate) struct MapTable {
+    /// The kind of map whose fields it holds.
+    pub(crate) kind: MapKind,
     /// The table's name.
     pub(crate) name: &'static str,
+    /// Marks its rows in a load.
+    pub(crate) tag: i64,
+    /// A field value as the value column holds it; `None` for a value of
+    /// another kind, which the table refuses.
+    pub(crate) to_sql: fn(&FieldValue) -> Option<ToSqlOutput<'_>>,
+    /// The field value of a loaded row (`tag`, field, value column).
+    pub(crate) from_row: fn(&Row<'_>) -> rusqlite::Result<FieldValue>,
     /// Its `CREATE TABLE IF NOT EXISTS`.
     pub(crate) create: String,
     /// Sets a field if `?4` is at least the key's reset version (a patch's
@@ -28,19 +43,24 @@ pub(crate) struct MapTable {
 }
 
 impl MapTable {
-    /// The table `name` with the columns `field` (a BLOB) and `value` of
-    /// SQL type `value_type`; `tag` marks its rows in a load.
+    /// The table `name` of `kind`'s fields with the columns `field` (a
+    /// BLOB) and `value` of SQL type `value_type`; `tag` marks its rows in a
+    /// load; `to_sql` and `from_row` as the fields of that name.
     pub(super) fn new(
-        name: &'static str,
-        field: &str,
-        value: &str,
-        value_type: &str,
+        (kind, name): (MapKind, &'static str),
+        (field, value, value_type): (&str, &str, &str),
         tag: i64,
+        to_sql: fn(&FieldValue) -> Option<ToSqlOutput<'_>>,
+        from_row: fn(&Row<'_>) -> rusqlite::Result<FieldValue>,
     ) -> Self {
         let newer_than_reset =
             "coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)";
         MapTable {
+            kind,
             name,
+            tag,
+            to_sql,
+            from_row,
             create: format!(
                 "CREATE TABLE IF NOT EXISTS {name} (
     key     BLOB,

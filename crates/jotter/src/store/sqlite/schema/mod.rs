@@ -4,13 +4,15 @@
 //! span all types (a load, the listings, the highest version), put together
 //! here from each type's part. Also creating and upgrading the schema.
 //!
-//! A new value type is a new module here, added to [`MAPS`] if it is a map
-//! of fields (or given its own branches below if it is not).
+//! A new map kind is a new module here (its table, and how its field
+//! values go into the value column and come back) and one entry in
+//! [`maps`]; the loads, listings, writes and resets take it from there. A
+//! value type that is not a map of fields needs its own branches below.
 
-pub(super) mod hashes;
+mod hashes;
 mod map;
 pub(super) mod strings;
-pub(super) mod zsets;
+mod zsets;
 
 use std::sync::LazyLock;
 
@@ -18,14 +20,21 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::error::sql;
 use crate::store::StoreError;
-use map::MapTable;
+use crate::value::MapKind;
+pub(super) use map::MapTable;
 
 /// The schema version this code writes and understands.
 const SCHEMA_VERSION: u32 = 2;
 
-/// The map tables, each a type's fields.
+/// The map tables, each a kind's fields, in the order a load prefers them
+/// (the engine never leaves a key with fields in two).
 pub(super) fn maps() -> [&'static MapTable; 2] {
     [&hashes::TABLE, &zsets::TABLE]
+}
+
+/// The table of `kind`'s fields.
+pub(super) fn table_for(kind: MapKind) -> &'static MapTable {
+    maps().into_iter().find(|m| m.kind == kind).expect("every map kind has its table in maps()")
 }
 
 /// Bookkeeping: the version at which each key was last replaced or deleted
