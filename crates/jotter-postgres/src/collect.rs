@@ -11,18 +11,27 @@ use std::sync::LazyLock;
 use crate::PostgresStore;
 use crate::error::PgError;
 use crate::key_index::same;
+use crate::schema::maps;
 
 static COLLECT: LazyLock<[String; 4]> = LazyLock::new(|| {
+    let no_fields: Vec<String> = maps()
+        .iter()
+        .map(|m| {
+            format!(
+                "NOT EXISTS (SELECT 1 FROM {} {} WHERE {})",
+                m.name,
+                m.alias,
+                same(&m.key(), "e.key")
+            )
+        })
+        .collect();
     [
         "DELETE FROM jotter_key_resets WHERE version < $1".to_owned(),
         "DELETE FROM jotter_field_tombstones WHERE version < $1".to_owned(),
         format!(
             "DELETE FROM jotter_expiry e WHERE e.version < $1
-               AND (e.expires_at IS NULL
-                    OR NOT EXISTS (SELECT 1 FROM jotter_hashes h WHERE {})
-                       AND NOT EXISTS (SELECT 1 FROM jotter_zsets z WHERE {}))",
-            same("h.key", "e.key"),
-            same("z.key", "e.key")
+               AND (e.expires_at IS NULL OR {})",
+            no_fields.join("\n                       AND ")
         ),
         "DELETE FROM jotter_mapped_versions WHERE version < $1".to_owned(),
     ]

@@ -8,15 +8,14 @@
 //! module), which give the same order on keys of any length. The map
 //! tables are read as `schema::maps` lists them, one branch each.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use bytes::Bytes;
-use jotter::{Entry, ScoreMap, Value};
+use jotter::{Entry, Value};
 use tokio_postgres::Row;
 
 use crate::key_index::{self, same};
-use crate::schema::{MapTable, hashes, maps, zsets};
+use crate::schema::{MapTable, maps};
 
 /// Tag 0 is a blob (value, expiry), 1 a hash field (field, value), 2 a
 /// scored member (field, score), 3 a map's expiry.
@@ -178,39 +177,30 @@ fn expiry(at: Option<i64>) -> Option<u64> {
 
 /// Builds the entry of one key from the rows of [`LOAD`].
 pub(crate) fn entry_from_rows(rows: &[Row]) -> Result<Option<Entry>, tokio_postgres::Error> {
-    let mut hash = BTreeMap::new();
-    let mut scores = ScoreMap::new();
+    let tables = maps();
+    // Each map table's fields, gathered apart.
+    let mut fields = tables.map(|_| Vec::new());
     let mut map_expiry = None;
     for row in rows {
-        match row.try_get::<_, i32>(0)? {
-            0 => {
-                let value: &[u8] = row.try_get(2)?;
-                let expires_at = expiry(row.try_get(4)?);
-                return Ok(Some(Entry {
-                    value: Value::Blob(Bytes::copy_from_slice(value)),
-                    expires_at,
-                }));
-            }
-            hashes::TAG => {
-                let (f, v): (&[u8], &[u8]) = (row.try_get(1)?, row.try_get(2)?);
-                hash.insert(Bytes::copy_from_slice(f), Bytes::copy_from_slice(v));
-            }
-            zsets::TAG => {
-                let m: &[u8] = row.try_get(1)?;
-                scores.insert(Bytes::copy_from_slice(m), row.try_get(3)?);
-            }
-            _ => map_expiry = expiry(row.try_get(4)?),
+        let tag = row.try_get::<_, i32>(0)?;
+        if tag == 0 {
+            let value: &[u8] = row.try_get(2)?;
+            let expires_at = expiry(row.try_get(4)?);
+            return Ok(Some(Entry {
+                value: Value::Blob(Bytes::copy_from_slice(value)),
+                expires_at,
+            }));
+        }
+        match tables.iter().position(|m| m.tag == tag) {
+            Some(i) => fields[i].push((tables[i].from_row)(row)?),
+            None => map_expiry = expiry(row.try_get(4)?),
         }
     }
-    // Hash before scores, as in the SQLite store; the engine never leaves both.
-    let value = if !hash.is_empty() {
-        Value::Hash(Arc::new(hash))
-    } else if !scores.is_empty() {
-        Value::Scores(Arc::new(scores))
-    } else {
-        return Ok(None);
-    };
-    Ok(Some(Entry { value, expires_at: map_expiry }))
+    // The first table with fields, in the order of `schema::maps` (hashes
+    // before sorted sets, as in the SQLite store); the engine never leaves
+    // two.
+    let value = tables.iter().zip(fields).find_map(|(m, f)| Value::map_of(m.kind, f));
+    Ok(value.map(|value| Entry { value, expires_at: map_expiry }))
 }
 
 /// The first column of each row, as keys.

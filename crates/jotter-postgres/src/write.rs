@@ -36,25 +36,23 @@
 //! 3. [`EXPIRIES`](crate::schema::keys::EXPIRIES): each patch's expiry, if the patch is at least the key's
 //!    reset version and newer than the expiry in force; a string row older
 //!    than the patch takes it too.
-//! 4. `hashes::TABLE.sets`,
-//!    `zsets::TABLE.sets`: field rows at least the reset version,
-//!    newer than the field's tombstone and row; a set removes the tombstone.
-//! 5. `hashes::TABLE.removals`,
-//!    `zsets::TABLE.removals`: field tombstones under the same
-//!    conditions; a removal drops the row.
+//! 4. Each map table's `sets` (in the order of `schema::maps`: hashes,
+//!    then sorted sets): field rows at least the reset version, newer than
+//!    the field's tombstone and row; a set removes the tombstone.
+//! 5. Each map table's `removals`, in the same order: field tombstones
+//!    under the same conditions; a removal drops the row.
 
-use jotter::{Change, FieldValue, MapKind, Write};
+use jotter::{Change, MapKind, Write};
 
 use tokio_postgres::types::ToSql;
 
 use crate::error::{PgError, show_key};
-use crate::schema::{hashes, keys, strings, zsets};
+use crate::schema::{MapTable, ValueColumn, keys, maps, strings};
 
 /// A statement and its parameters.
 pub(crate) type Step<'a> = (&'static str, Vec<&'a (dyn ToSql + Sync)>);
 
 /// A batch split into columns, one group per statement.
-#[derive(Default)]
 pub(crate) struct Columns<'a> {
     pub reset_keys: Vec<&'a [u8]>,
     pub reset_versions: Vec<i64>,
@@ -68,58 +66,47 @@ pub(crate) struct Columns<'a> {
     pub exp_at: Vec<Option<i64>>,
     pub exp_versions: Vec<i64>,
 
-    pub hash_sets: FieldColumns<'a, &'a [u8]>,
-    pub zset_sets: FieldColumns<'a, f64>,
-    pub hash_removals: FieldColumns<'a, ()>,
-    pub zset_removals: FieldColumns<'a, ()>,
+    /// Each map table's field sets and removals, in the order of
+    /// `schema::maps`.
+    pub maps: Vec<MapColumns<'a>>,
 }
 
-/// The arrays of one map table's field sets (`V` the value's type) or
-/// removals (`V = ()`, no value array): `$1` keys, `$2` fields, then `$3`
-/// values if any, and the versions.
-pub(crate) struct FieldColumns<'a, V> {
+/// The arrays of one map table: its field sets (`$1` keys, `$2` fields,
+/// `$3` values, `$4` versions) and its removals (the same without values).
+pub(crate) struct MapColumns<'a> {
+    table: &'static MapTable,
+    sets: FieldColumns<'a>,
+    values: ValueColumn<'a>,
+    removals: FieldColumns<'a>,
+}
+
+/// Keys, fields and versions, one array each.
+#[derive(Default)]
+pub(crate) struct FieldColumns<'a> {
     pub keys: Vec<&'a [u8]>,
     pub fields: Vec<&'a [u8]>,
-    pub values: Vec<V>,
     pub versions: Vec<i64>,
 }
 
-impl<V> Default for FieldColumns<'_, V> {
-    fn default() -> Self {
-        FieldColumns {
-            keys: Vec::new(),
-            fields: Vec::new(),
-            values: Vec::new(),
-            versions: Vec::new(),
-        }
-    }
-}
-
-impl<'a, V: ToSql + Sync> FieldColumns<'a, V> {
-    fn push(&mut self, key: &'a [u8], field: &'a [u8], value: V, version: i64) {
-        self.keys.push(key);
-        self.fields.push(field);
-        self.values.push(value);
-        self.versions.push(version);
-    }
-
-    /// The step of statement `sql` over these arrays, if it has rows.
-    fn step(&self, sql: &'static str) -> Option<Step<'_>> {
-        step(self.keys.len(), sql, vec![&self.keys, &self.fields, &self.values, &self.versions])
-    }
-}
-
-impl<'a> FieldColumns<'a, ()> {
-    fn push_removal(&mut self, key: &'a [u8], field: &'a [u8], version: i64) {
+impl<'a> FieldColumns<'a> {
+    fn push(&mut self, key: &'a [u8], field: &'a [u8], version: i64) {
         self.keys.push(key);
         self.fields.push(field);
         self.versions.push(version);
     }
+}
 
-    /// The step of statement `sql` over these arrays (no values), if it
-    /// has rows.
-    fn removal_step(&self, sql: &'static str) -> Option<Step<'_>> {
-        step(self.keys.len(), sql, vec![&self.keys, &self.fields, &self.versions])
+impl MapColumns<'_> {
+    /// The step of the table's field sets, if it has rows.
+    fn sets_step(&self) -> Option<Step<'_>> {
+        let s = &self.sets;
+        step(s.keys.len(), &self.table.sets, vec![&s.keys, &s.fields, &self.values, &s.versions])
+    }
+
+    /// The step of the table's field removals, if it has rows.
+    fn removals_step(&self) -> Option<Step<'_>> {
+        let r = &self.removals;
+        step(r.keys.len(), &self.table.removals, vec![&r.keys, &r.fields, &r.versions])
     }
 }
 
@@ -160,24 +147,39 @@ impl<'a> Columns<'a> {
         );
         let expiries =
             step(e, &keys::EXPIRIES, vec![&self.exp_keys, &self.exp_at, &self.exp_versions]);
-        [
-            reset,
-            puts,
-            expiries,
-            self.hash_sets.step(&hashes::TABLE.sets),
-            self.zset_sets.step(&zsets::TABLE.sets),
-            self.hash_removals.removal_step(&hashes::TABLE.removals),
-            self.zset_removals.removal_step(&zsets::TABLE.removals),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        let sets = self.maps.iter().map(MapColumns::sets_step);
+        let removals = self.maps.iter().map(MapColumns::removals_step);
+        [reset, puts, expiries].into_iter().chain(sets).chain(removals).flatten().collect()
+    }
+
+    /// No rows yet, with a group for each map table.
+    fn new() -> Self {
+        Columns {
+            reset_keys: Vec::new(),
+            reset_versions: Vec::new(),
+            put_keys: Vec::new(),
+            put_values: Vec::new(),
+            put_versions: Vec::new(),
+            put_expiries: Vec::new(),
+            exp_keys: Vec::new(),
+            exp_at: Vec::new(),
+            exp_versions: Vec::new(),
+            maps: maps()
+                .into_iter()
+                .map(|table| MapColumns {
+                    table,
+                    sets: FieldColumns::default(),
+                    values: ValueColumn::default(),
+                    removals: FieldColumns::default(),
+                })
+                .collect(),
+        }
     }
 
     /// Splits `batch` into columns; refuses (permanently) a version beyond
     /// `bigint` or a field whose value does not fit its map kind.
     pub(crate) fn split(batch: &'a [Write]) -> Result<Self, PgError> {
-        let mut c = Columns::default();
+        let mut c = Columns::new();
         for w in batch {
             let key: &[u8] = &w.key;
             match &w.change {
@@ -216,14 +218,18 @@ impl<'a> Columns<'a> {
     ) -> Result<(), PgError> {
         let key: &[u8] = &w.key;
         let v = version(w, f.version)?;
-        match (&f.value, kind) {
-            (Some(FieldValue::Bytes(value)), MapKind::Hash) => {
-                self.hash_sets.push(key, &f.field, value, v);
-            }
-            (Some(FieldValue::Score(score)), MapKind::Scores) => {
-                self.zset_sets.push(key, &f.field, *score, v);
-            }
-            (Some(value), kind) => {
+        let map = self
+            .maps
+            .iter_mut()
+            .find(|m| m.table.kind == kind)
+            .expect("every map kind has its table in schema::maps()");
+        let Some(value) = &f.value else {
+            map.removals.push(key, &f.field, v);
+            return Ok(());
+        };
+        match (map.table.to_column)(value) {
+            Some(column) if map.values.push(column) => map.sets.push(key, &f.field, v),
+            _ => {
                 return Err(PgError::Refused {
                     context: format!(
                         "postgres write of key {} at version {}",
@@ -237,8 +243,6 @@ impl<'a> Columns<'a> {
                     ),
                 });
             }
-            (None, MapKind::Hash) => self.hash_removals.push_removal(key, &f.field, v),
-            (None, MapKind::Scores) => self.zset_removals.push_removal(key, &f.field, v),
         }
         Ok(())
     }

@@ -115,7 +115,7 @@ pub(super) fn wrong_shape(m: &Checked, w: &Write) -> PgError {
             "a scored member"
         }
         Change::Patch { kind: MapKind::Hash, .. } => "a hash",
-        Change::Patch { .. } => "a sorted set",
+        Change::Patch { kind: MapKind::Scores, .. } => "a sorted set",
         Change::Delete => "a delete",
     };
     let mapped = match m.mapping.shape {

@@ -4,11 +4,29 @@
 //! A map type's module describes its table ([`MapTable`]); this builds its
 //! statements, and the read module the branches of the loads and listings.
 
+use bytes::Bytes;
+use jotter::{FieldValue, MapKind};
+use tokio_postgres::Row;
+
 use super::reset::reset_of;
+use super::value_column::ColumnValue;
 use crate::key_index::{same, target};
+
+/// A field value as its table's value column holds it; `None` for a value
+/// of another kind, which the table refuses.
+pub(crate) type ToColumn = fn(&FieldValue) -> Option<ColumnValue<'_>>;
+
+/// A loaded row's field and value (columns 1 to 3 of a load).
+pub(crate) type FromRow = fn(&Row) -> Result<(Bytes, FieldValue), tokio_postgres::Error>;
 
 /// A map type's table, with its statements (built once, at first use).
 pub(crate) struct MapTable {
+    /// The kind of map whose fields it holds.
+    pub(crate) kind: MapKind,
+    /// See [`ToColumn`].
+    pub(crate) to_column: ToColumn,
+    /// See [`FromRow`].
+    pub(crate) from_row: FromRow,
     /// The table.
     pub(crate) name: &'static str,
     /// The alias its rows go by in statements over several tables.
@@ -25,16 +43,21 @@ pub(crate) struct MapTable {
 }
 
 impl MapTable {
-    /// The table `name` (alias `alias`) with the columns `field` and
-    /// `value` (of SQL type `value_type`); `tag` marks its rows in a load,
-    /// whose columns 1 to 3 are `load` with `{a}` for the alias.
+    /// The table `name` (alias `alias`) of `kind`'s fields with the
+    /// columns `field` and `value` (of SQL type `value_type`); `tag` marks
+    /// its rows in a load, whose columns 1 to 3 are `load` with `{a}` for
+    /// the alias, read back by `from_row`; `to_column` fills the value
+    /// column.
     pub(super) fn new(
-        (name, alias): (&'static str, &'static str),
+        (kind, name, alias): (MapKind, &'static str, &'static str),
         (field, value, value_type): (&str, &str, &str),
-        tag: i32,
-        load: &str,
+        (tag, load): (i32, &str),
+        (to_column, from_row): (ToColumn, FromRow),
     ) -> Self {
         MapTable {
+            kind,
+            to_column,
+            from_row,
             name,
             alias,
             tag,

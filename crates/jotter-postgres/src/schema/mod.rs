@@ -8,26 +8,31 @@
 //! - `hashes`, `zsets`: each map type's table ([`MapTable`]), whose field
 //!   sets and removals `map` builds.
 //!
-//! A new map type adds its table in a new migration, its module here and
-//! its table to [`maps`]; the statements that touch every table (a reset's
-//! drops, the loads and listings of the read module) take it from there.
-//! Two places outside this folder name each type: the split of a batch
-//! into arrays (`write::Columns`) and the reading of a load's rows back into
-//! a value (`read::entry_from_rows`).
+//! - `value_column`: a map table's value column as an array parameter.
+//!
+//! A new map type adds its table in a new migration, its module here (its
+//! table, and how its field values go into the value column and come back
+//! from a load) and its table to [`maps`]; the statements that touch every
+//! table (a reset's drops, the loads and listings of the read module), the
+//! split of a batch into arrays (`write::Columns`) and the reading of a
+//! load's rows (`read::entry_from_rows`) take it from there.
 
-pub(crate) mod hashes;
+mod hashes;
 pub(crate) mod keys;
 mod map;
 mod migrations;
 mod reset;
 pub(crate) mod strings;
-pub(crate) mod zsets;
+mod value_column;
+mod zsets;
 
 pub(crate) use map::MapTable;
 pub(crate) use migrations::migrate;
 pub use migrations::{MIGRATIONS, Migrated, SCHEMA_VERSION};
+pub(crate) use value_column::ValueColumn;
 
-/// Every map type's table, in the order loads and listings read them.
+/// Every map type's table, in the order loads and listings read them (and
+/// a load prefers them: the engine never leaves a key with fields in two).
 pub(crate) fn maps() -> [&'static MapTable; 2] {
     [&hashes::TABLE, &zsets::TABLE]
 }

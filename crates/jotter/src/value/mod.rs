@@ -174,6 +174,22 @@ impl Value {
         }
     }
 
+    /// A map of `kind` holding `fields` (of two entries for one field the
+    /// later wins; a value of another kind is left out), or `None` if it
+    /// holds none: a map with no fields is no key. How a store builds a map
+    /// it loads, whatever its kind.
+    #[must_use]
+    pub fn map_of(
+        kind: MapKind,
+        fields: impl IntoIterator<Item = (Bytes, FieldValue)>,
+    ) -> Option<Value> {
+        let mut map = Value::empty_map(kind);
+        for (field, value) in fields {
+            map.apply_field(&field, Some(&value));
+        }
+        (!map.is_empty_map()).then_some(map)
+    }
+
     /// An empty map of the given kind.
     pub(crate) fn empty_map(kind: MapKind) -> Value {
         match kind {
