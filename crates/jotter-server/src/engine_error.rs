@@ -5,13 +5,27 @@
 //! `TRYAGAIN`, Redis's own wording for a bad number) and falls back to
 //! `ERR` followed by the engine's text, which names the cause and what to
 //! do about it.
+//!
+//! Beside it, the engine's values in Redis's words: the type name TYPE and
+//! SCAN's TYPE filter give a value ([`type_name`]). Both say what kind of
+//! value a key holds, so a new value type adds its arm here, next to the
+//! WRONGTYPE its commands reply on a key of another type.
 
 use std::borrow::Cow;
 
-use jotter::{Error, ErrorKind};
+use jotter::{Error, ErrorKind, Value};
 
 /// Redis's reply to a command on a key holding another type.
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// A value's type as TYPE replies it and SCAN's TYPE option matches it.
+pub(crate) fn type_name(value: &Value) -> &'static [u8] {
+    match value {
+        Value::Blob(_) => b"string",
+        Value::Hash(_) => b"hash",
+        Value::Scores(_) => b"zset",
+    }
+}
 
 /// An engine error's reply text (without the leading `-`).
 pub(crate) fn reply_text(error: &Error) -> Cow<'static, str> {

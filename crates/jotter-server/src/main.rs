@@ -15,7 +15,8 @@
 //! - `command/`: the command table and one file or folder per command
 //!   family; see `command/mod.rs` for how to add a command or a family.
 //! - `engine_error.rs`: the engine's errors in Redis's words (`WRONGTYPE`,
-//!   `TRYAGAIN`, `ERR ...`), which `command/fail.rs` replies.
+//!   `TRYAGAIN`, `ERR ...`), which `command/fail.rs` replies, and a value's
+//!   type name (TYPE, SCAN TYPE).
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,

@@ -44,6 +44,9 @@
 //!    functions and `pub(super) const SPECS: &[Spec]`.
 //! 2. Declare it below (`mod <family>;`) and add `<family>::SPECS` to
 //!    `FAMILIES` in `table.rs`.
+//! 3. A family of a new value type also names its type: one arm in
+//!    `engine_error::type_name` (TYPE, SCAN TYPE), and its group's ACL
+//!    category in `server.rs` (`acl_categories`).
 //!
 //! The unit tests in `dispatch.rs` check that names are unique, lowercase,
 //! and that every spec's arity and flags are sane.

@@ -6,7 +6,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::LazyLock;
 
 use bytes::Bytes;
-use jotter::Value;
 use jotter_resp::Request;
 use parking_lot::Mutex;
 
@@ -240,12 +239,7 @@ async fn scan_command(req: &Request, ctx: &mut Ctx<'_>) -> jotter::Result<()> {
             }
             if let Some(wanted) = type_name {
                 let Some(entry) = cache.get_entry(key.clone()).await? else { continue };
-                let name: &[u8] = match entry.value {
-                    Value::Blob(_) => b"string",
-                    Value::Hash(_) => b"hash",
-                    Value::Scores(_) => b"zset",
-                };
-                if !name.eq_ignore_ascii_case(wanted) {
+                if !crate::engine_error::type_name(&entry.value).eq_ignore_ascii_case(wanted) {
                     continue;
                 }
             }

@@ -1,11 +1,12 @@
 //! The keyspace commands on the keys they name: DEL, UNLINK, EXISTS,
 //! TOUCH, TYPE, RENAME, RENAMENX and COPY (data commands).
 
-use jotter::{Txn, Value};
+use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Outcome};
+use crate::engine_error::type_name;
 
 /// DEL and UNLINK.
 pub(super) fn del(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
@@ -25,12 +26,7 @@ pub(super) fn exists(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
 }
 
 pub(super) fn type_of(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    w.simple(match txn.get(req.arg(1).unwrap_or_default()) {
-        None => b"none",
-        Some(Value::Blob(_)) => b"string",
-        Some(Value::Hash(_)) => b"hash",
-        Some(Value::Scores(_)) => b"zset",
-    });
+    w.simple(txn.get(req.arg(1).unwrap_or_default()).map_or(b"none", type_name));
     Ok(())
 }
 
