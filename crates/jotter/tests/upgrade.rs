@@ -5,7 +5,7 @@
 //! holding both layouts is refused. The fixture and how it was made are in
 //! `tests/fixtures/README.md`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use jotter::{Cache, FieldValue, Fsync, MemoryStore, Value};
@@ -21,6 +21,18 @@ fn copy_fixture(to: &Path) {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
+}
+
+/// `data` under `temp`: the fixture's files in its folder `files` (`""`
+/// for `data` itself), and the folders `empty` made, as a layout to start
+/// from.
+fn data_dir(temp: &tempfile::TempDir, files: &str, empty: &[&str]) -> PathBuf {
+    let dir = temp.path().join("data");
+    copy_fixture(&dir.join(files));
+    for folder in empty {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    dir
 }
 
 async fn open(store: &MemoryStore, dir: &Path) -> jotter::Result<Cache<MemoryStore>> {
@@ -70,8 +82,7 @@ fn names(dir: &Path) -> Vec<String> {
 #[tokio::test]
 async fn a_directory_of_the_single_folder_layout_is_moved_and_nothing_is_lost() {
     let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir);
+    let dir = data_dir(&temp, "", &[]);
     check_nothing_lost(&dir).await;
     assert_eq!(names(&dir), ["dead-letters", "log", "state"]);
     assert_eq!(names(&dir.join("dead-letters")), ["queue"]);
@@ -86,8 +97,7 @@ async fn a_directory_of_the_single_folder_layout_is_moved_and_nothing_is_lost() 
 #[tokio::test]
 async fn a_log_folder_holding_the_other_files_is_moved_and_nothing_is_lost() {
     let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir.join("log"));
+    let dir = data_dir(&temp, "log", &[]);
     check_nothing_lost(&dir).await;
     assert_eq!(names(&dir), ["dead-letters", "log", "state"]);
     assert!(!dir.join("log/CLOCK").exists() && !dir.join("log/FORMAT").exists());
@@ -99,10 +109,7 @@ async fn a_log_folder_holding_the_other_files_is_moved_and_nothing_is_lost() {
 #[tokio::test]
 async fn a_move_cut_short_is_finished_by_the_next_start() {
     let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir);
-    std::fs::create_dir_all(dir.join("log")).unwrap();
-    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let dir = data_dir(&temp, "", &["log", "state"]);
     std::fs::rename(dir.join("CLOCK"), dir.join("state/CLOCK")).unwrap();
     std::fs::rename(dir.join("CHECKPOINT"), dir.join("log/CHECKPOINT")).unwrap();
     std::fs::rename(dir.join("dead-letters"), dir.join("dead-letters.moving")).unwrap();
@@ -113,9 +120,7 @@ async fn a_move_cut_short_is_finished_by_the_next_start() {
 #[tokio::test]
 async fn a_directory_holding_both_layouts_is_refused_and_left_as_it_is() {
     let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir);
-    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let dir = data_dir(&temp, "", &["state"]);
     std::fs::write(dir.join("state/CLOCK"), 1u64.to_le_bytes()).unwrap();
     let before = names(&dir);
     let err = open(&MemoryStore::new(), &dir).await.unwrap_err();
