@@ -29,6 +29,20 @@ async fn transact<R>(
     cache.transact(&keys, f).await.map(|(r, _tickets)| r)
 }
 
+/// Runs a transaction over `keys` that must fail, and checks that it wrote
+/// none of them; its error.
+async fn refused(
+    cache: &Cache<impl Store>,
+    keys: &[&str],
+    f: impl FnMut(&mut Txn<'_>) -> Result<(), Error>,
+) -> Error {
+    let err = transact(cache, keys, f).await.unwrap_err();
+    for key in keys {
+        assert_eq!(cache.get(b(key)).await.unwrap(), None, "{key} was written");
+    }
+    err
+}
+
 fn int(v: Option<&Value>) -> i64 {
     v.and_then(Value::as_blob).map_or(0, |b| std::str::from_utf8(b).unwrap().parse().unwrap())
 }
@@ -83,14 +97,12 @@ async fn a_transaction_over_two_keys_is_one_atomic_step() {
 async fn a_failed_transaction_writes_nothing() {
     let store = MemoryStore::new();
     let cache = Cache::builder(store.clone()).build().await.unwrap();
-    let err = transact(&cache, &["x", "y"], |txn| {
+    let err = refused(&cache, &["x", "y"], |txn| {
         txn.put(b"x", Value::from("changed"), None);
         txn.set_fields(b"y", MapKind::Hash, [(b("f"), Some(FieldValue::Score(1.0)))])
     })
-    .await
-    .unwrap_err();
+    .await;
     assert!(matches!(err, Error::WrongType { .. }), "{err}");
-    assert_eq!(cache.get("x").await.unwrap(), None);
     assert_eq!(cache.stats().writes_accepted, 0);
 }
 
@@ -104,15 +116,13 @@ async fn a_transaction_that_does_not_fit_is_refused_whole() {
         cache_with(&store, |b| b.max_pending_entries(3).full_policy(FullPolicy::Reject)).await;
     cache.put("filler", "1").await.unwrap();
     cache.put("filler2", "1").await.unwrap();
-    let err = transact(&cache, &["p", "q"], |txn| {
+    let err = refused(&cache, &["p", "q"], |txn| {
         txn.put(b"p", Value::from("1"), None);
         txn.put(b"q", Value::from("1"), None);
         Ok(())
     })
-    .await
-    .unwrap_err();
+    .await;
     assert!(matches!(err, Error::Full { .. }), "{err}");
-    assert_eq!(cache.get("p").await.unwrap(), None);
     assert_eq!(cache.stats().pending_entries, 2);
 }
 
