@@ -8,11 +8,5 @@ use super::map::MapTable;
 /// Marks a hash field's row in a load.
 pub(crate) const TAG: i32 = 1;
 
-pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
-    MapTable::new(
-        ("jotter_hashes", "h"),
-        ("field", "value", "bytea"),
-        TAG,
-        "{a}.field, {a}.value, NULL",
-    )
-});
+pub(crate) static TABLE: LazyLock<MapTable> =
+    LazyLock::new(|| MapTable::new(("jotter_hashes", "h"), ("field", "value", "bytea"), TAG));

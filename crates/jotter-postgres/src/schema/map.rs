@@ -26,19 +26,25 @@ pub(crate) struct MapTable {
 
 impl MapTable {
     /// The table `name` (alias `alias`) with the columns `field` and
-    /// `value` (of SQL type `value_type`); `tag` marks its rows in a load,
-    /// whose columns 1 to 3 are `load` with `{a}` for the alias.
+    /// `value` (of SQL type `value_type`: `bytea` for bytes, else a score);
+    /// `tag` marks its rows in a load.
     pub(super) fn new(
         (name, alias): (&'static str, &'static str),
         (field, value, value_type): (&str, &str, &str),
         tag: i32,
-        load: &str,
     ) -> Self {
+        // A load's columns 2 and 3 hold a bytes value and a score: the
+        // value goes in the one of its kind, NULL in the other.
+        let load_columns = if value_type == "bytea" {
+            format!("{alias}.{field}, {alias}.{value}, NULL")
+        } else {
+            format!("{alias}.{field}, NULL, {alias}.{value}")
+        };
         MapTable {
             name,
             alias,
             tag,
-            load_columns: load.replace("{a}", alias),
+            load_columns,
             sets: field_sets(name, field, value, value_type),
             removals: field_removals(name, field),
         }

@@ -8,11 +8,5 @@ use super::map::MapTable;
 /// Marks a scored member's row in a load.
 pub(crate) const TAG: i32 = 2;
 
-pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
-    MapTable::new(
-        ("jotter_zsets", "z"),
-        ("member", "score", "float8"),
-        TAG,
-        "{a}.member, NULL, {a}.score",
-    )
-});
+pub(crate) static TABLE: LazyLock<MapTable> =
+    LazyLock::new(|| MapTable::new(("jotter_zsets", "z"), ("member", "score", "float8"), TAG));

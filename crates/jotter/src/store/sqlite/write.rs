@@ -91,7 +91,7 @@ fn reset(conn: &Connection, key: &[u8], v: i64) -> Result<bool, Fail> {
 /// below `v` go, newer ones stay.
 fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> {
     for map in schema::maps() {
-        conn.prepare_cached(&map.drop_older)?.execute((key, v))?;
+        map.drop_older(conn, key, v)?;
     }
     conn.prepare_cached(schema::DROP_FIELD_TOMBSTONES)?.execute((key, v))?;
     conn.prepare_cached(schema::DROP_EXPIRY)?.execute((key, v))?;
@@ -102,9 +102,12 @@ fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -
     let v = to_sql_version(fc.version)?;
     let field: &[u8] = &fc.field;
     let set = match (&fc.value, kind) {
-        (Some(FieldValue::Bytes(value)), MapKind::Hash) => hashes::set(conn, key, field, value, v)?,
+        (Some(FieldValue::Bytes(value)), MapKind::Hash) => {
+            hashes::TABLE.set_field(conn, key, field, &value[..], v)?
+        }
+        // SQLite stores NaN as NULL, which the NOT NULL score refuses.
         (Some(FieldValue::Score(score)), MapKind::Scores) => {
-            zsets::set(conn, key, field, *score, v)?
+            zsets::TABLE.set_field(conn, key, field, *score, v)?
         }
         (Some(value), kind) => {
             return Err(Fail::Refused(format!(
@@ -118,10 +121,7 @@ fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -
                 MapKind::Hash => &*hashes::TABLE,
                 MapKind::Scores => &*zsets::TABLE,
             };
-            if conn.prepare_cached(&map.remove)?.execute((key, field, v))? > 0 {
-                conn.prepare_cached(&map.drop_field)?.execute((key, field))?;
-            }
-            return Ok(());
+            return map.remove_field(conn, key, field, v);
         }
     };
     if set {
