@@ -136,39 +136,28 @@ impl Default for PostgresOptions {
     }
 }
 
+/// Writes builder setters, each documented as setting its field: callers
+/// outside the crate (which `#[non_exhaustive]` keeps from writing the
+/// struct) chain them from `default()`.
+macro_rules! setters {
+    ($($setter:ident($field:ident: $ty:ty);)*) => {$(
+        #[doc = concat!("Sets [`PostgresOptions::", stringify!($field), "`].")]
+        #[must_use] pub fn $setter(mut self, $field: $ty) -> Self { self.$field = $field; self }
+    )*};
+}
+
 impl PostgresOptions {
-    /// Sets [`PostgresOptions::pool_size`].
-    #[must_use]
-    pub fn with_pool_size(mut self, n: usize) -> Self {
-        self.pool_size = n;
-        self
+    setters! {
+        with_pool_size(pool_size: usize);
+        with_statement_timeout(statement_timeout: Option<Duration>);
+        with_wait_timeout(wait_timeout: Duration);
+        with_migrate(migrate: bool);
     }
 
     /// Sets [`PostgresOptions::schema`].
     #[must_use]
     pub fn with_schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = Some(schema.into());
-        self
-    }
-
-    /// Sets [`PostgresOptions::statement_timeout`].
-    #[must_use]
-    pub fn with_statement_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.statement_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PostgresOptions::wait_timeout`].
-    #[must_use]
-    pub fn with_wait_timeout(mut self, timeout: Duration) -> Self {
-        self.wait_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PostgresOptions::migrate`].
-    #[must_use]
-    pub fn with_migrate(mut self, migrate: bool) -> Self {
-        self.migrate = migrate;
         self
     }
 }

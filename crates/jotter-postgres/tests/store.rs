@@ -40,10 +40,11 @@ async fn a_delete_leaves_a_tombstone_row() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_tombstone_is_a_row_until_a_newer_set() {
     let Some((store, schema)) = common::store("field_tomb").await else { return };
+    let tombstones = || count(&schema, "SELECT count(*) FROM jotter_field_tombstones");
     rules::a_field_tombstone_blocks_an_older_set(&store).await;
-    assert_eq!(count(&schema, "SELECT count(*) FROM jotter_field_tombstones").await, 1);
+    assert_eq!(tombstones().await, 1);
     rules::then_a_newer_set_lands(&store).await;
-    assert_eq!(count(&schema, "SELECT count(*) FROM jotter_field_tombstones").await, 0);
+    assert_eq!(tombstones().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

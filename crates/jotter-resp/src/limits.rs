@@ -4,6 +4,15 @@
 //! checks them while parsing; so does [`RequestDecoder`](crate::RequestDecoder), with the same
 //! errors.
 
+/// Writes, for each limit, its getter and its `with_*` setter (both `const`, so a limit can be
+/// built in a `const`), each with the doc given before it.
+macro_rules! limits {
+    ($($(#[doc = $get:literal])* $field:ident: $ty:ty; $(#[doc = $set:literal])* $setter:ident($arg:ident);)*) => {$(
+        $(#[doc = $get])* #[must_use] pub const fn $field(&self) -> $ty { self.$field }
+        $(#[doc = $set])* #[must_use] pub const fn $setter(mut self, $arg: $ty) -> Self { self.$field = $arg; self }
+    )*};
+}
+
 /// Protocol limits for decoding requests.
 ///
 /// `Limits::default()` (or [`Limits::new`]) gives Redis 7.0's values:
@@ -37,71 +46,33 @@ impl Limits {
         }
     }
 
-    /// The longest argument, in bytes (`proto-max-bulk-len`). Longer: `invalid bulk length`.
-    #[must_use]
-    pub const fn with_max_bulk_len(mut self, bytes: u64) -> Self {
-        self.max_bulk_len = bytes;
-        self
-    }
+    limits! {
+        /// The longest argument, in bytes.
+        max_bulk_len: u64;
+        /// The longest argument, in bytes (`proto-max-bulk-len`). Longer: `invalid bulk length`.
+        with_max_bulk_len(bytes);
 
-    /// The most arguments in one request. More: `invalid multibulk length`.
-    #[must_use]
-    pub const fn with_max_multibulk_len(mut self, arguments: u64) -> Self {
-        self.max_multibulk_len = arguments;
-        self
-    }
+        /// The most arguments in one request.
+        max_multibulk_len: u64;
+        /// The most arguments in one request. More: `invalid multibulk length`.
+        with_max_multibulk_len(arguments);
 
-    /// How many bytes an inline command line, or a `*`/`$` header line, may buffer without its
-    /// line end before it is refused (`too big inline request`, `too big mbulk count string`,
-    /// `too big bulk count string`).
-    #[must_use]
-    pub const fn with_max_inline_len(mut self, bytes: usize) -> Self {
-        self.max_inline_len = bytes;
-        self
-    }
+        /// The most bytes buffered for one line without its end.
+        max_inline_len: usize;
+        /// How many bytes an inline command line, or a `*`/`$` header line, may buffer without its
+        /// line end before it is refused (`too big inline request`, `too big mbulk count string`,
+        /// `too big bulk count string`).
+        with_max_inline_len(bytes);
 
-    /// The most arguments a client that has not authenticated may send in one request.
-    #[must_use]
-    pub const fn with_unauthenticated_max_multibulk_len(mut self, arguments: u64) -> Self {
-        self.unauthenticated_max_multibulk_len = arguments;
-        self
-    }
+        /// The most arguments in one request before authentication.
+        unauthenticated_max_multibulk_len: u64;
+        /// The most arguments a client that has not authenticated may send in one request.
+        with_unauthenticated_max_multibulk_len(arguments);
 
-    /// The longest argument a client that has not authenticated may send.
-    #[must_use]
-    pub const fn with_unauthenticated_max_bulk_len(mut self, bytes: u64) -> Self {
-        self.unauthenticated_max_bulk_len = bytes;
-        self
-    }
-
-    /// The longest argument, in bytes.
-    #[must_use]
-    pub const fn max_bulk_len(&self) -> u64 {
-        self.max_bulk_len
-    }
-
-    /// The most arguments in one request.
-    #[must_use]
-    pub const fn max_multibulk_len(&self) -> u64 {
-        self.max_multibulk_len
-    }
-
-    /// The most bytes buffered for one line without its end.
-    #[must_use]
-    pub const fn max_inline_len(&self) -> usize {
-        self.max_inline_len
-    }
-
-    /// The most arguments in one request before authentication.
-    #[must_use]
-    pub const fn unauthenticated_max_multibulk_len(&self) -> u64 {
-        self.unauthenticated_max_multibulk_len
-    }
-
-    /// The longest argument before authentication.
-    #[must_use]
-    pub const fn unauthenticated_max_bulk_len(&self) -> u64 {
-        self.unauthenticated_max_bulk_len
+        /// The longest argument before authentication.
+        unauthenticated_max_bulk_len: u64;
+        /// The longest argument a client that has not authenticated may send.
+        with_unauthenticated_max_bulk_len(bytes);
     }
 }
 

@@ -124,6 +124,24 @@ impl<'a> ReplyWriter<'a> {
         });
     }
 
+    /// `value` as a bulk string, or the null reply where there is none (`GET`, `HGET` of a
+    /// missing key or field).
+    pub fn bulk_or_null(&mut self, value: Option<&[u8]>) {
+        match value {
+            Some(value) => self.bulk(value),
+            None => self.null(),
+        }
+    }
+
+    /// `value` as a [`double`](Self::double), or the null reply where there is none (`ZSCORE`
+    /// of a missing member).
+    pub fn double_or_null(&mut self, value: Option<f64>) {
+        match value {
+            Some(value) => self.double(value),
+            None => self.null(),
+        }
+    }
+
     /// The null reply where an array was due (`EXEC` of an aborted transaction, a timed-out
     /// blocking pop): `_` in RESP3, the null array `*-1` in RESP2.
     pub fn null_array(&mut self) {

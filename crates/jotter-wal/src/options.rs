@@ -46,27 +46,24 @@ impl Default for WalOptions {
     }
 }
 
+/// Writes builder setters: each sets its field and returns the options, so
+/// that callers outside the crate (which `#[non_exhaustive]` keeps from
+/// writing the struct) chain them from `default()`.
+macro_rules! setters {
+    ($($(#[doc = $doc:literal])* fn $setter:ident($field:ident: $ty:ty);)*) => {
+        $($(#[doc = $doc])* #[must_use] pub fn $setter(mut self, $field: $ty) -> Self { self.$field = $field; self })*
+    };
+}
+
 impl WalOptions {
-    /// Sets the size at which segments roll (at least 1 byte; a segment
-    /// always holds at least one record, so it may exceed this).
-    #[must_use]
-    pub fn with_segment_size(mut self, bytes: u64) -> Self {
-        self.segment_size = bytes;
-        self
-    }
-
-    /// Sets the fsync policy.
-    #[must_use]
-    pub fn with_fsync(mut self, fsync: Fsync) -> Self {
-        self.fsync = fsync;
-        self
-    }
-
-    /// Allows opening a damaged log by moving the damaged part aside.
-    #[must_use]
-    pub fn with_salvage(mut self, salvage: bool) -> Self {
-        self.salvage = salvage;
-        self
+    setters! {
+        /// Sets the size at which segments roll (at least 1 byte; a segment
+        /// always holds at least one record, so it may exceed this).
+        fn with_segment_size(segment_size: u64);
+        /// Sets the fsync policy.
+        fn with_fsync(fsync: Fsync);
+        /// Allows opening a damaged log by moving the damaged part aside.
+        fn with_salvage(salvage: bool);
     }
 
     pub(crate) fn validate(&self) -> Result<(), WalError> {

@@ -31,22 +31,51 @@ pub struct WalStats {
 }
 
 /// The live counters behind [`WalStats`]; relaxed atomics, since each is
-/// read on its own and no decision in the log depends on them.
+/// read on its own and no decision in the log depends on them. The writer
+/// reports what happened (a write, an fsync, a roll); which counters that
+/// moves is decided here.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) records: AtomicU64,
-    pub(crate) bytes: AtomicU64,
-    pub(crate) writes: AtomicU64,
-    pub(crate) fsyncs: AtomicU64,
-    pub(crate) write_failures: AtomicU64,
-    pub(crate) fsync_failures: AtomicU64,
-    pub(crate) rolls: AtomicU64,
-    pub(crate) synced_lsn: AtomicU64,
+    records: AtomicU64,
+    bytes: AtomicU64,
+    writes: AtomicU64,
+    fsyncs: AtomicU64,
+    write_failures: AtomicU64,
+    fsync_failures: AtomicU64,
+    rolls: AtomicU64,
+    synced_lsn: AtomicU64,
 }
 
 impl Counters {
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+    /// One batch of `records` records, `bytes` bytes, written.
+    pub(crate) fn wrote(&self, records: u64, bytes: u64) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.records.fetch_add(records, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// A batch's write failed.
+    pub(crate) fn write_failed(&self) {
+        self.write_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An fsync succeeded; `covered` is the LSN it made durable, if it
+    /// covers everything below it (not under `Fsync::No`).
+    pub(crate) fn synced(&self, covered: Option<u64>) {
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        if let Some(lsn) = covered {
+            self.synced_lsn.fetch_max(lsn, Ordering::Release);
+        }
+    }
+
+    /// An fsync failed.
+    pub(crate) fn sync_failed(&self) {
+        self.fsync_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A new segment was started.
+    pub(crate) fn rolled(&self) {
+        self.rolls.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn snapshot(&self) -> WalStats {

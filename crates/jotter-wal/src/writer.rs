@@ -7,12 +7,10 @@
 use std::mem;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::queue::{Queued, Shared};
 use crate::segment::ActiveSegment;
-use crate::stats::Counters;
 use crate::{Fsync, WalError};
 
 /// How often [`Fsync::EverySec`] syncs in the background.
@@ -159,13 +157,11 @@ impl Writer {
         let counters = &shared.counters;
         let good = (self.segment.len(), self.segment.last_lsn());
         if let Err(e) = self.segment.append(frames, last_lsn) {
-            Counters::add(&counters.write_failures, 1);
+            counters.write_failed();
             let make = |path, source| WalError::Write { path, source };
             return Err(self.refuse("write to the log", make, e, good, count));
         }
-        Counters::add(&counters.writes, 1);
-        Counters::add(&counters.records, count as u64);
-        Counters::add(&counters.bytes, frames.len() as u64);
+        counters.wrote(count as u64, frames.len() as u64);
         self.dirty = true;
 
         if (self.shared.fsync == Fsync::Always || self.degraded)
@@ -206,21 +202,17 @@ impl Writer {
         let counters = &self.shared.counters;
         match self.segment.sync() {
             Ok(()) => {
-                Counters::add(&counters.fsyncs, 1);
                 // Under `No` older segments were left unsynced at roll, so
                 // this fsync would not cover everything below its LSN.
-                if self.shared.fsync != Fsync::No
-                    && let Some(lsn) = self.segment.last_lsn()
-                {
-                    counters.synced_lsn.fetch_max(lsn, Ordering::Release);
-                }
+                let covers_all = self.shared.fsync != Fsync::No;
+                counters.synced(self.segment.last_lsn().filter(|_| covers_all));
                 self.dirty = false;
                 self.degraded = false;
                 self.last_sync = Instant::now();
                 Ok(())
             }
             Err(e) => {
-                Counters::add(&counters.fsync_failures, 1);
+                counters.sync_failed();
                 Err(e)
             }
         }
@@ -286,7 +278,7 @@ impl Writer {
             next
         };
         self.shared.segments.lock().push(name);
-        Counters::add(&self.shared.counters.rolls, 1);
+        self.shared.counters.rolled();
         tracing::debug!(path = %path.display(), "log segment started");
         self.segment = next;
         self.dirty = false;

@@ -21,6 +21,12 @@ async fn open(store: &MemoryStore, dir: &std::path::Path) -> Cache<MemoryStore> 
     .await
 }
 
+/// The error of an open of `dir`'s log that must fail, as text.
+async fn refused_open(store: &MemoryStore, dir: &std::path::Path) -> String {
+    let builder = Cache::builder(store.clone()).data_dir(dir, Fsync::Always);
+    builder.build().await.unwrap_err().to_string()
+}
+
 /// A log directory, and a store that refuses the key `bad` for good.
 fn refusing_bad() -> (tempfile::TempDir, MemoryStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -123,12 +129,7 @@ async fn a_second_process_cannot_open_the_same_log() {
     let dir = tempfile::tempdir().unwrap();
     let store = MemoryStore::new();
     let _first = open(&store, dir.path()).await;
-    let err = Cache::builder(store.clone())
-        .data_dir(dir.path(), Fsync::Always)
-        .build()
-        .await
-        .unwrap_err();
-    let message = err.to_string();
+    let message = refused_open(&store, dir.path()).await;
     assert!(message.contains(&std::process::id().to_string()), "{message}");
 }
 
@@ -181,12 +182,7 @@ async fn damage_in_the_middle_stops_the_start_unless_salvaged() {
     bytes[middle] ^= 0x01;
     std::fs::write(first, &bytes).unwrap();
 
-    let err = Cache::builder(store.clone())
-        .data_dir(dir.path(), Fsync::Always)
-        .build()
-        .await
-        .unwrap_err();
-    let message = err.to_string();
+    let message = refused_open(&store, dir.path()).await;
     let name = first.file_name().unwrap().to_string_lossy().into_owned();
     assert!(message.contains(&name), "names the file: {message}");
     assert!(message.contains("salvage"), "says how to proceed: {message}");

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use common::{cache_flushing_every, cache_with};
-use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Value};
+use jotter::{Cache, Error, FieldValue, FullPolicy, MapKind, MemoryStore, Store, Txn, Value};
 
 mod common;
 
@@ -16,6 +16,31 @@ fn b(s: &str) -> Bytes {
 
 fn now_ms() -> u64 {
     u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap()
+}
+
+/// Runs `f` as one transaction over `keys`: its result (the tickets
+/// dropped), or why it failed.
+async fn transact<R>(
+    cache: &Cache<impl Store>,
+    keys: &[&str],
+    f: impl FnMut(&mut Txn<'_>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let keys: Vec<Bytes> = keys.iter().map(|k| b(k)).collect();
+    cache.transact(&keys, f).await.map(|(r, _tickets)| r)
+}
+
+/// Runs a transaction over `keys` that must fail, and checks that it wrote
+/// none of them; its error.
+async fn refused(
+    cache: &Cache<impl Store>,
+    keys: &[&str],
+    f: impl FnMut(&mut Txn<'_>) -> Result<(), Error>,
+) -> Error {
+    let err = transact(cache, keys, f).await.unwrap_err();
+    for key in keys {
+        assert_eq!(cache.get(b(key)).await.unwrap(), None, "{key} was written");
+    }
+    err
 }
 
 fn int(v: Option<&Value>) -> i64 {
@@ -72,16 +97,12 @@ async fn a_transaction_over_two_keys_is_one_atomic_step() {
 async fn a_failed_transaction_writes_nothing() {
     let store = MemoryStore::new();
     let cache = Cache::builder(store.clone()).build().await.unwrap();
-    let keys = [b("x"), b("y")];
-    let err = cache
-        .transact(&keys, |txn| {
-            txn.put(b"x", Value::from("changed"), None);
-            txn.set_fields(b"y", MapKind::Hash, [(b("f"), Some(FieldValue::Score(1.0)))])
-        })
-        .await
-        .unwrap_err();
+    let err = refused(&cache, &["x", "y"], |txn| {
+        txn.put(b"x", Value::from("changed"), None);
+        txn.set_fields(b"y", MapKind::Hash, [(b("f"), Some(FieldValue::Score(1.0)))])
+    })
+    .await;
     assert!(matches!(err, Error::WrongType { .. }), "{err}");
-    assert_eq!(cache.get("x").await.unwrap(), None);
     assert_eq!(cache.stats().writes_accepted, 0);
 }
 
@@ -95,17 +116,13 @@ async fn a_transaction_that_does_not_fit_is_refused_whole() {
         cache_with(&store, |b| b.max_pending_entries(3).full_policy(FullPolicy::Reject)).await;
     cache.put("filler", "1").await.unwrap();
     cache.put("filler2", "1").await.unwrap();
-    let keys = [b("p"), b("q")];
-    let err = cache
-        .transact(&keys, |txn| {
-            txn.put(b"p", Value::from("1"), None);
-            txn.put(b"q", Value::from("1"), None);
-            Ok(())
-        })
-        .await
-        .unwrap_err();
+    let err = refused(&cache, &["p", "q"], |txn| {
+        txn.put(b"p", Value::from("1"), None);
+        txn.put(b"q", Value::from("1"), None);
+        Ok(())
+    })
+    .await;
     assert!(matches!(err, Error::Full { .. }), "{err}");
-    assert_eq!(cache.get("p").await.unwrap(), None);
     assert_eq!(cache.stats().pending_entries, 2);
 }
 
@@ -116,19 +133,13 @@ async fn an_expired_key_is_gone_from_the_cache_and_then_the_store() {
     let store = MemoryStore::new();
     let cache = Cache::builder(store.clone()).build().await.unwrap();
     let at = now_ms() + 150;
-    let keys = [b("session")];
-    cache
-        .transact(&keys, |txn| {
-            txn.set_fields(
-                b"session",
-                MapKind::Hash,
-                [(b("user"), Some(FieldValue::Bytes(b("42"))))],
-            )?;
-            assert!(txn.set_expiry(b"session", Some(at)));
-            Ok(())
-        })
-        .await
-        .unwrap();
+    transact(&cache, &["session"], |txn| {
+        txn.set_fields(b"session", MapKind::Hash, [(b("user"), Some(FieldValue::Bytes(b("42"))))])?;
+        assert!(txn.set_expiry(b"session", Some(at)));
+        Ok(())
+    })
+    .await
+    .unwrap();
     cache.flush().await.unwrap();
     assert_eq!(store.expiries().get(&b("session")), Some(&at), "the expiry is stored");
     let entry = cache.get_entry("session").await.unwrap().unwrap();
@@ -150,14 +161,12 @@ async fn the_sweep_finds_expired_keys_nobody_reads() {
     {
         let cache = Cache::builder(store.clone()).build().await.unwrap();
         let at = now_ms() + 50;
-        let keys = [b("k")];
-        cache
-            .transact(&keys, |txn| {
-                txn.put(b"k", Value::from("v"), Some(at));
-                Ok(())
-            })
-            .await
-            .unwrap();
+        transact(&cache, &["k"], |txn| {
+            txn.put(b"k", Value::from("v"), Some(at));
+            Ok(())
+        })
+        .await
+        .unwrap();
         cache.shutdown(Duration::from_secs(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -181,14 +190,12 @@ async fn keys_merge_the_store_with_pending_writes() {
     cache.flush().await.unwrap();
     cache.delete("b").await.unwrap(); // pending: gone from the listing
     cache.put("d", "1").await.unwrap(); // pending: in it
-    let keys = [b("e")];
-    cache
-        .transact(&keys, |txn| {
-            txn.set_expiry(b"e", Some(1)); // long past: deleted
-            Ok(())
-        })
-        .await
-        .unwrap();
+    transact(&cache, &["e"], |txn| {
+        txn.set_expiry(b"e", Some(1)); // long past: deleted
+        Ok(())
+    })
+    .await
+    .unwrap();
     let all = cache.keys(None, 100).await.unwrap();
     assert_eq!(all, vec![b("a"), b("c"), b("d")]);
 
@@ -208,14 +215,12 @@ async fn keys_merge_the_store_with_pending_writes() {
 async fn an_increment_keeps_the_expiry_and_a_put_clears_it() {
     let cache = Cache::builder(MemoryStore::new()).build().await.unwrap();
     let at = now_ms() + 60_000;
-    let keys = [b("n")];
-    cache
-        .transact(&keys, |txn| {
-            txn.put(b"n", Value::from("1"), Some(at));
-            Ok(())
-        })
-        .await
-        .unwrap();
+    transact(&cache, &["n"], |txn| {
+        txn.put(b"n", Value::from("1"), Some(at));
+        Ok(())
+    })
+    .await
+    .unwrap();
     cache.incr("n", 5).await.unwrap();
     let entry = cache.get_entry("n").await.unwrap().unwrap();
     assert_eq!((entry.value, entry.expires_at), (Value::from("6"), Some(at)));
@@ -280,16 +285,14 @@ async fn a_transactions_writes_reach_the_store_together() {
     store.pause();
     cache.put("a", "old").await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await; // "a" is in flight, held
-    let keys = [b("a"), b("b"), b("c")];
-    cache
-        .transact(&keys, |txn| {
-            txn.put(b"a", Value::from("new"), None);
-            txn.put(b"b", Value::from("new"), None);
-            txn.put(b"c", Value::from("new"), None);
-            Ok(())
-        })
-        .await
-        .unwrap();
+    transact(&cache, &["a", "b", "c"], |txn| {
+        txn.put(b"a", Value::from("new"), None);
+        txn.put(b"b", Value::from("new"), None);
+        txn.put(b"c", Value::from("new"), None);
+        Ok(())
+    })
+    .await
+    .unwrap();
     cache.put("c", "newer").await.unwrap(); // folds into the group's write
     store.resume();
     cache.flush().await.unwrap();
@@ -340,17 +343,15 @@ async fn reading_an_expired_key_never_fails_for_its_delete() {
     store.faults().fail_next_writes(u64::MAX); // nothing drains
     let cache =
         cache_with(&store, |b| b.max_pending_entries(2).full_policy(FullPolicy::Reject)).await;
-    let keys = [b("session")];
-    cache
-        .transact(&keys, |txn| {
-            txn.put(b"session", Value::from("v"), Some(now_ms() + 50));
-            Ok(())
-        })
-        .await
-        .unwrap();
+    transact(&cache, &["session"], |txn| {
+        txn.put(b"session", Value::from("v"), Some(now_ms() + 50));
+        Ok(())
+    })
+    .await
+    .unwrap();
     cache.put("filler", "1").await.unwrap(); // the buffer is full now
     tokio::time::sleep(Duration::from_millis(100)).await;
-    for pair in [&keys[..], &[b("session"), b("other")][..]] {
+    for pair in [&[b("session")][..], &[b("session"), b("other")][..]] {
         let (seen, tickets) =
             cache.transact(pair, |txn| Ok(txn.get(b"session").cloned())).await.unwrap();
         assert_eq!((seen, tickets.len()), (None, 0));
@@ -366,19 +367,17 @@ async fn known_keys_skip_the_store_read_for_new_keys_only() {
     {
         let cache = Cache::builder(store.clone()).build().await.unwrap();
         cache.put("stored", "1").await.unwrap();
-        let keys = [b("old-session")];
-        cache
-            .transact(&keys, |txn| {
-                txn.set_fields(
-                    b"old-session",
-                    MapKind::Hash,
-                    [(b("user"), Some(FieldValue::Bytes(b("7"))))],
-                )?;
-                txn.set_expiry(b"old-session", Some(now_ms() + 30));
-                Ok(())
-            })
-            .await
-            .unwrap();
+        transact(&cache, &["old-session"], |txn| {
+            txn.set_fields(
+                b"old-session",
+                MapKind::Hash,
+                [(b("user"), Some(FieldValue::Bytes(b("7"))))],
+            )?;
+            txn.set_expiry(b"old-session", Some(now_ms() + 30));
+            Ok(())
+        })
+        .await
+        .unwrap();
         cache.shutdown(Duration::from_secs(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(60)).await;

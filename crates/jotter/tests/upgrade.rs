@@ -5,7 +5,7 @@
 //! holding both layouts is refused. The fixture and how it was made are in
 //! `tests/fixtures/README.md`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use jotter::{Cache, FieldValue, Fsync, MemoryStore, Value};
@@ -21,6 +21,26 @@ fn copy_fixture(to: &Path) {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
+}
+
+/// A fresh `data` directory: the fixture's files in its folder `files`
+/// (`""` for `data` itself), and the folders `empty` made, as a layout to
+/// start from. The temporary directory holding it goes with it.
+fn data_dir(files: &str, empty: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("data");
+    copy_fixture(&dir.join(files));
+    for folder in empty {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+    }
+    (temp, dir)
+}
+
+/// Opens `dir`, checks that nothing was lost, and that it now holds the
+/// current layout's three folders.
+async fn check_moved(dir: &Path) {
+    check_nothing_lost(dir).await;
+    assert_eq!(names(dir), ["dead-letters", "log", "state"]);
 }
 
 async fn open(store: &MemoryStore, dir: &Path) -> jotter::Result<Cache<MemoryStore>> {
@@ -69,11 +89,8 @@ fn names(dir: &Path) -> Vec<String> {
 
 #[tokio::test]
 async fn a_directory_of_the_single_folder_layout_is_moved_and_nothing_is_lost() {
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir);
-    check_nothing_lost(&dir).await;
-    assert_eq!(names(&dir), ["dead-letters", "log", "state"]);
+    let (_temp, dir) = data_dir("", &[]);
+    check_moved(&dir).await;
     assert_eq!(names(&dir.join("dead-letters")), ["queue"]);
     assert_eq!(names(&dir.join("state")), ["CLOCK", "FORMAT"]);
     assert!(names(&dir.join("log")).contains(&"00000000000000000001.log".to_owned()));
@@ -85,11 +102,8 @@ async fn a_directory_of_the_single_folder_layout_is_moved_and_nothing_is_lost() 
 /// one folder down.
 #[tokio::test]
 async fn a_log_folder_holding_the_other_files_is_moved_and_nothing_is_lost() {
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir.join("log"));
-    check_nothing_lost(&dir).await;
-    assert_eq!(names(&dir), ["dead-letters", "log", "state"]);
+    let (_temp, dir) = data_dir("log", &[]);
+    check_moved(&dir).await;
     assert!(!dir.join("log/CLOCK").exists() && !dir.join("log/FORMAT").exists());
     assert!(!dir.join("log/dead-letters").exists());
 }
@@ -98,24 +112,16 @@ async fn a_log_folder_holding_the_other_files_is_moved_and_nothing_is_lost() {
 /// renamed out of their folder's way, the old marker still there.
 #[tokio::test]
 async fn a_move_cut_short_is_finished_by_the_next_start() {
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir);
-    std::fs::create_dir_all(dir.join("log")).unwrap();
-    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let (_temp, dir) = data_dir("", &["log", "state"]);
     std::fs::rename(dir.join("CLOCK"), dir.join("state/CLOCK")).unwrap();
     std::fs::rename(dir.join("CHECKPOINT"), dir.join("log/CHECKPOINT")).unwrap();
     std::fs::rename(dir.join("dead-letters"), dir.join("dead-letters.moving")).unwrap();
-    check_nothing_lost(&dir).await;
-    assert_eq!(names(&dir), ["dead-letters", "log", "state"]);
+    check_moved(&dir).await;
 }
 
 #[tokio::test]
 async fn a_directory_holding_both_layouts_is_refused_and_left_as_it_is() {
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("data");
-    copy_fixture(&dir);
-    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let (_temp, dir) = data_dir("", &["state"]);
     std::fs::write(dir.join("state/CLOCK"), 1u64.to_le_bytes()).unwrap();
     let before = names(&dir);
     let err = open(&MemoryStore::new(), &dir).await.unwrap_err();

@@ -18,7 +18,7 @@ pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Hash, "jotter_hashes", "h"),
         ("field", "value", "bytea"),
-        (TAG, "{a}.field, {a}.value, NULL"),
+        TAG,
         (to_column, from_row),
     )
 });

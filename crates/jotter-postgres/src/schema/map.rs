@@ -44,16 +44,22 @@ pub(crate) struct MapTable {
 
 impl MapTable {
     /// The table `name` (alias `alias`) of `kind`'s fields with the
-    /// columns `field` and `value` (of SQL type `value_type`); `tag` marks
-    /// its rows in a load, whose columns 1 to 3 are `load` with `{a}` for
-    /// the alias, read back by `from_row`; `to_column` fills the value
-    /// column.
+    /// columns `field` and `value` (of SQL type `value_type`: `bytea` for
+    /// bytes, else a score); `tag` marks its rows in a load, read back by
+    /// `from_row`; `to_column` fills the value column.
     pub(super) fn new(
         (kind, name, alias): (MapKind, &'static str, &'static str),
         (field, value, value_type): (&str, &str, &str),
-        (tag, load): (i32, &str),
+        tag: i32,
         (to_column, from_row): (ToColumn, FromRow),
     ) -> Self {
+        // A load's columns 2 and 3 hold a bytes value and a score: the
+        // value goes in the one of its kind, NULL in the other.
+        let load_columns = if value_type == "bytea" {
+            format!("{alias}.{field}, {alias}.{value}, NULL")
+        } else {
+            format!("{alias}.{field}, NULL, {alias}.{value}")
+        };
         MapTable {
             kind,
             to_column,
@@ -61,7 +67,7 @@ impl MapTable {
             name,
             alias,
             tag,
-            load_columns: load.replace("{a}", alias),
+            load_columns,
             sets: field_sets(name, field, value, value_type),
             removals: field_removals(name, field),
         }

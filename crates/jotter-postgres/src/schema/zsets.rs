@@ -18,7 +18,7 @@ pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Scores, "jotter_zsets", "z"),
         ("member", "score", "float8"),
-        (TAG, "{a}.member, NULL, {a}.score"),
+        TAG,
         (to_column, from_row),
     )
 });

@@ -356,18 +356,25 @@ pub(crate) fn parse_score_bound(arg: &[u8]) -> Option<ScoreBound> {
     Some(if exclusive { ScoreBound::Exclusive(r.value) } else { ScoreBound::Inclusive(r.value) })
 }
 
-/// A parsed `min max` score pair (Redis `zrangespec`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct ScoreRange {
-    pub(crate) min: ScoreBound,
-    pub(crate) max: ScoreBound,
+/// A parsed `min max` pair: of scores ([`ScoreRange`], Redis `zrangespec`)
+/// or of lex bounds ([`LexRange`], `zlexrangespec`). Each kind has its own
+/// `contains` and `is_empty_range`, as Redis has for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Range<B> {
+    pub(crate) min: B,
+    pub(crate) max: B,
 }
 
-impl ScoreRange {
-    pub(crate) fn new(min: ScoreBound, max: ScoreBound) -> Self {
-        ScoreRange { min, max }
+impl<B> Range<B> {
+    pub(crate) fn new(min: B, max: B) -> Self {
+        Range { min, max }
     }
+}
 
+/// A parsed `min max` score pair (Redis `zrangespec`).
+pub(crate) type ScoreRange = Range<ScoreBound>;
+
+impl ScoreRange {
     /// `zslValueGteMin && zslValueLteMax`.
     pub(crate) fn contains(&self, score: f64) -> bool {
         let (min, minex) = self.min.parts();
@@ -438,17 +445,9 @@ impl LexBound {
 }
 
 /// A parsed `min max` lex pair (Redis `zlexrangespec`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LexRange {
-    pub(crate) min: LexBound,
-    pub(crate) max: LexBound,
-}
+pub(crate) type LexRange = Range<LexBound>;
 
 impl LexRange {
-    pub(crate) fn new(min: LexBound, max: LexBound) -> Self {
-        LexRange { min, max }
-    }
-
     /// `zslLexValueGteMin && zslLexValueLteMax`.
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
         let v = LexKey::Str(member);

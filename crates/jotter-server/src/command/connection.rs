@@ -342,29 +342,31 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
             return client_kill(req, ctx);
         }
     } else if is("help") {
-        let lines: &[&[u8]] = &[
-            b"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            b"ID",
-            b"    Return the ID of the current connection.",
-            b"GETNAME",
-            b"    Return the name of the current connection.",
-            b"SETNAME <name>",
-            b"    Assign the name <name> to the current connection.",
-            b"INFO",
-            b"    Return information about the current client connection.",
-            b"LIST [TYPE normal] [ID <id> [<id> ...]]",
-            b"    Return information about client connections.",
-            b"KILL <ip:port>",
-            b"    Kill connection made from <ip:port>.",
-            b"KILL <option> <value> [<option> <value> [...]]",
-            b"    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME (yes|no).",
-        ];
-        ctx.help(lines);
+        ctx.help(CLIENT_HELP);
     } else {
         ctx.unknown_subcommand(sub, "CLIENT");
     }
     Flow::Continue
 }
+
+/// `CLIENT HELP`: the subcommands, in Redis's words.
+const CLIENT_HELP: &[&[u8]] = &[
+    b"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"ID",
+    b"    Return the ID of the current connection.",
+    b"GETNAME",
+    b"    Return the name of the current connection.",
+    b"SETNAME <name>",
+    b"    Assign the name <name> to the current connection.",
+    b"INFO",
+    b"    Return information about the current client connection.",
+    b"LIST [TYPE normal] [ID <id> [<id> ...]]",
+    b"    Return information about client connections.",
+    b"KILL <ip:port>",
+    b"    Kill connection made from <ip:port>.",
+    b"KILL <option> <value> [<option> <value> [...]]",
+    b"    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME (yes|no).",
+];
 
 fn client_list(req: &Request, ctx: &mut Ctx<'_>) {
     let mut ids: Option<Vec<u64>> = None;

@@ -271,10 +271,7 @@ fn hsetnx(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome 
 }
 
 fn hget(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    match hash(txn, key(req))?.and_then(|m| m.get(arg(req, 2))) {
-        Some(value) => w.bulk(value),
-        None => w.null(),
-    }
+    w.bulk_or_null(hash(txn, key(req))?.and_then(|m| m.get(arg(req, 2))).map(Bytes::as_ref));
     Ok(())
 }
 
@@ -282,10 +279,7 @@ fn hmget(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let map = hash(txn, key(req))?;
     w.array(req.len() - 2);
     for field in req.args().skip(2) {
-        match map.and_then(|m| m.get(field)) {
-            Some(value) => w.bulk(value),
-            None => w.null(),
-        }
+        w.bulk_or_null(map.and_then(|m| m.get(field)).map(Bytes::as_ref));
     }
     Ok(())
 }

@@ -114,24 +114,26 @@ fn command_reply(req: &Request, ctx: &mut Ctx<'_>) {
         reply.array(specs.len());
         specs.iter().for_each(|spec| reply.bulk(spec.name.as_bytes()));
     } else if is(b"help") {
-        let lines: &[&[u8]] = &[
-            b"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            b"(no subcommand)",
-            b"    Return details about all commands.",
-            b"COUNT",
-            b"    Return the total number of commands in this server.",
-            b"LIST",
-            b"    Return a list of all commands in this server.",
-            b"INFO [<command-name> ...]",
-            b"    Return details about multiple commands.",
-            b"DOCS [<command-name> ...]",
-            b"    Return documentation details about multiple commands.",
-        ];
-        ctx.help(lines);
+        ctx.help(COMMAND_HELP);
     } else {
         ctx.unknown_subcommand(sub, "COMMAND");
     }
 }
+
+/// `COMMAND HELP`: the subcommands, in Redis's words.
+const COMMAND_HELP: &[&[u8]] = &[
+    b"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"(no subcommand)",
+    b"    Return details about all commands.",
+    b"COUNT",
+    b"    Return the total number of commands in this server.",
+    b"LIST",
+    b"    Return a list of all commands in this server.",
+    b"INFO [<command-name> ...]",
+    b"    Return details about multiple commands.",
+    b"DOCS [<command-name> ...]",
+    b"    Return documentation details about multiple commands.",
+];
 
 /// One command's `COMMAND INFO` entry, Redis 7.0's ten fields.
 fn command_info(reply: &mut ReplyWriter<'_>, spec: &Spec) {

@@ -5,12 +5,12 @@ use bytes::Bytes;
 use jotter::{Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::value::{arg, bulk_or_null, check_length, integer_arg, key, string};
+use super::value::{arg, check_length, integer_arg, key, string};
 use crate::command::args::getrange_range;
 use crate::command::fail::{self, Outcome};
 
 pub(super) fn get(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    bulk_or_null(w, string(txn, key(req))?.map(Bytes::as_ref));
+    w.bulk_or_null(string(txn, key(req))?.map(Bytes::as_ref));
     Ok(())
 }
 
@@ -27,7 +27,7 @@ pub(super) fn setnx(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -
 pub(super) fn getset(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let old = string(txn, key(req))?.cloned();
     txn.put(key(req), Value::Blob(arg(req, 2)), None);
-    bulk_or_null(w, old.as_deref());
+    w.bulk_or_null(old.as_deref());
     Ok(())
 }
 
@@ -36,7 +36,7 @@ pub(super) fn getdel(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
     if old.is_some() {
         txn.delete(key(req));
     }
-    bulk_or_null(w, old.as_deref());
+    w.bulk_or_null(old.as_deref());
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 
-use super::value::{arg, bulk_or_null, key, put_string, string};
+use super::value::{arg, key, put_string, string};
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Fail, Outcome};
 
@@ -139,7 +139,7 @@ pub(super) fn set(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> 
     let found = flags & (NX | XX) != 0 && txn.get(key).is_some();
     if (flags & NX != 0 && found) || (flags & XX != 0 && !found) {
         match &old {
-            Some(old) => bulk_or_null(w, old.as_deref()),
+            Some(old) => w.bulk_or_null(old.as_deref()),
             None => w.null(),
         }
         return Ok(());
@@ -147,7 +147,7 @@ pub(super) fn set(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> 
     let expires_at = if flags & KEEPTTL != 0 { txn.expires_at(key) } else { at };
     put_string(txn, key, arg(req, 2), expires_at);
     match &old {
-        Some(old) => bulk_or_null(w, old.as_deref()),
+        Some(old) => w.bulk_or_null(old.as_deref()),
         None => w.ok(),
     }
     Ok(())

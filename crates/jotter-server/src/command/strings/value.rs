@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use jotter::{Txn, Value};
-use jotter_resp::{ReplyWriter, Request};
+use jotter_resp::Request;
 
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Fail};
@@ -33,13 +33,6 @@ pub(super) fn string<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t Byte
         None => Ok(None),
         Some(Value::Blob(value)) => Ok(Some(value)),
         Some(_) => Err(fail::wrong_type()),
-    }
-}
-
-pub(super) fn bulk_or_null(w: &mut ReplyWriter<'_>, value: Option<&[u8]>) {
-    match value {
-        Some(value) => w.bulk(value),
-        None => w.null(),
     }
 }
 

@@ -19,10 +19,7 @@ fn key(req: &Request) -> &[u8] {
 
 pub(super) fn zscore(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let member = req.arg(2).unwrap_or_default();
-    match sorted_set(txn, key(req))?.and_then(|m| m.get(member)) {
-        Some(score) => w.double(score),
-        None => w.null(),
-    }
+    w.double_or_null(sorted_set(txn, key(req))?.and_then(|m| m.get(member)));
     Ok(())
 }
 
@@ -30,10 +27,7 @@ pub(super) fn zmscore(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>)
     let map = sorted_set(txn, key(req))?;
     w.array(req.len() - 2);
     for member in req.args().skip(2) {
-        match map.and_then(|m| m.get(member)) {
-            Some(score) => w.double(score),
-            None => w.null(),
-        }
+        w.double_or_null(map.and_then(|m| m.get(member)));
     }
     Ok(())
 }

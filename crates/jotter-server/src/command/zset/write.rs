@@ -182,10 +182,7 @@ fn add(
         )?;
     }
     if incr {
-        match result {
-            Some(score) => w.double(score),
-            None => w.null(),
-        }
+        w.double_or_null(result);
     } else {
         w.integer(if ch { added + updated } else { added });
     }

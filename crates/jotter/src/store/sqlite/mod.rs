@@ -325,25 +325,26 @@ mod tests {
         testing::differential(&Universe::default(), fresh);
     }
 
+    /// The count `sql` reads through a plain connection to `store`'s file.
+    fn rows(store: &SqliteStore, sql: &str) -> i64 {
+        count(&raw(store), sql)
+    }
+
     #[tokio::test]
     async fn a_delete_leaves_a_tombstone_row() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(&dir);
+        let (store, _dir) = fresh().await.expect("fresh");
         rules::a_delete_leaves_a_tombstone(&store).await;
-        let conn = raw(&store);
-        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_strings"), 0);
-        assert_eq!(count(&conn, "SELECT version FROM jotter_key_resets WHERE key = X'6b'"), 5);
+        assert_eq!(rows(&store, "SELECT count(*) FROM jotter_strings"), 0);
+        assert_eq!(rows(&store, "SELECT version FROM jotter_key_resets WHERE key = X'6b'"), 5);
     }
 
     #[tokio::test]
     async fn a_field_tombstone_is_a_row_until_a_newer_set() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(&dir);
+        let (store, _dir) = fresh().await.expect("fresh");
         rules::a_field_tombstone_blocks_an_older_set(&store).await;
-        let conn = raw(&store);
-        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_hashes WHERE field = X'66'"), 0);
+        assert_eq!(rows(&store, "SELECT count(*) FROM jotter_hashes WHERE field = X'66'"), 0);
         rules::then_a_newer_set_lands(&store).await;
-        assert_eq!(count(&conn, "SELECT count(*) FROM jotter_field_tombstones"), 0);
+        assert_eq!(rows(&store, "SELECT count(*) FROM jotter_field_tombstones"), 0);
     }
 
     // ---- Shapes and plain SQL ---------------------------------------------

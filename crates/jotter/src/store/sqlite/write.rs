@@ -91,7 +91,7 @@ fn reset(conn: &Connection, key: &[u8], v: i64) -> Result<bool, Fail> {
 /// below `v` go, newer ones stay.
 fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> {
     for map in schema::maps() {
-        conn.prepare_cached(&map.drop_older)?.execute((key, v))?;
+        map.drop_older(conn, key, v)?;
     }
     conn.prepare_cached(schema::DROP_FIELD_TOMBSTONES)?.execute((key, v))?;
     conn.prepare_cached(schema::DROP_EXPIRY)?.execute((key, v))?;
@@ -104,10 +104,7 @@ fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -
     let field: &[u8] = &fc.field;
     let map = schema::table_for(kind);
     let Some(value) = &fc.value else {
-        if conn.prepare_cached(&map.remove)?.execute((key, field, v))? > 0 {
-            conn.prepare_cached(&map.drop_field)?.execute((key, field))?;
-        }
-        return Ok(());
+        return map.remove_field(conn, key, field, v);
     };
     let Some(column) = (map.to_sql)(value) else {
         return Err(Fail::Refused(format!(
@@ -116,7 +113,7 @@ fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -
             value.kind()
         )));
     };
-    if conn.prepare_cached(&map.set)?.execute((key, field, column, v))? > 0 {
+    if map.set_field(conn, key, field, column, v)? {
         conn.prepare_cached(schema::DROP_FIELD_TOMBSTONE)?.execute((key, field))?;
     }
     Ok(())

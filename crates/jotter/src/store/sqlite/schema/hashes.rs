@@ -1,6 +1,7 @@
 //! Hashes in SQLite: one row per field in `jotter_hashes (key, field,
-//! value, version)`, the value a BLOB; how a field's value is written and
-//! read back.
+//! value, version)`, the value a BLOB; how a field's value goes into its
+//! column and comes back (its table runs the statements, see the map
+//! module).
 
 use std::sync::LazyLock;
 

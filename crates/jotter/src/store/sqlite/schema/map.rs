@@ -2,16 +2,19 @@
 //! members): rows keyed by `(key, field)`, each with the version of the
 //! write that set it, under the same rules whatever the value column holds.
 //! A map type's module names its table and columns and says how its field
-//! values go into the value column and come back; this builds the rest.
+//! values go into the value column and come back; this builds the rest,
+//! and runs the statements that change rows.
 
-use rusqlite::Row;
 use rusqlite::types::ToSqlOutput;
+use rusqlite::{Connection, Row, ToSql};
 
+use crate::store::sqlite::error::Fail;
 use crate::value::{FieldValue, MapKind};
 
 /// A map table and the statements that read and change it. `?1` is always
 /// the key; each conditional statement reports through its change count
-/// whether it took effect.
+/// whether it took effect. The statements that change rows are run by the
+/// methods below, which bind their parameters in the order they expect.
 pub(crate) struct MapTable {
     /// The kind of map whose fields it holds.
     pub(crate) kind: MapKind,
@@ -29,15 +32,15 @@ pub(crate) struct MapTable {
     /// Sets a field if `?4` is at least the key's reset version (a patch's
     /// fields share its reset's version) and newer than the field's
     /// tombstone and row; one change iff it did.
-    pub(crate) set: String,
+    set: String,
     /// Leaves a tombstone at `?3` if it is at least the key's reset version
     /// and newer than the field's tombstone and row; one change iff it did.
-    pub(crate) remove: String,
+    remove: String,
     /// Runs only after the tombstone was written, so the row is older.
-    pub(crate) drop_field: String,
+    drop_field: String,
     /// Rows newer than a reset at `?2` survive it, as in `MemoryStore`:
     /// they were written after the reset and merely arrived before it.
-    pub(crate) drop_older: String,
+    drop_older: String,
     /// The key's rows as `(tag, field, value)`, one branch of the load.
     pub(crate) load: String,
 }
@@ -93,6 +96,40 @@ impl MapTable {
             drop_older: format!("DELETE FROM {name} WHERE key = ?1 AND version <= ?2"),
             load: format!("SELECT {tag}, {field}, {value} FROM {name} WHERE key = ?1"),
         }
+    }
+
+    /// Sets `field` to `value` at version `v` if the rules let it; whether
+    /// it did.
+    pub(crate) fn set_field(
+        &self,
+        conn: &Connection,
+        key: &[u8],
+        field: &[u8],
+        value: impl ToSql,
+        v: i64,
+    ) -> Result<bool, Fail> {
+        Ok(conn.prepare_cached(&self.set)?.execute((key, field, value, v))? > 0)
+    }
+
+    /// Removes `field` at version `v` if the rules let it: its tombstone is
+    /// written, then its row dropped.
+    pub(crate) fn remove_field(
+        &self,
+        conn: &Connection,
+        key: &[u8],
+        field: &[u8],
+        v: i64,
+    ) -> Result<(), Fail> {
+        if conn.prepare_cached(&self.remove)?.execute((key, field, v))? > 0 {
+            conn.prepare_cached(&self.drop_field)?.execute((key, field))?;
+        }
+        Ok(())
+    }
+
+    /// The rows of a key reset at version `v` that are not newer than it go.
+    pub(crate) fn drop_older(&self, conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> {
+        conn.prepare_cached(&self.drop_older)?.execute((key, v))?;
+        Ok(())
     }
 
     /// Whether the key `key` (an SQL expression) has rows here.

@@ -1,6 +1,7 @@
 //! Sorted sets in SQLite: one row per member in `jotter_zsets (key, member,
 //! score, version)`, the score a REAL (so plain SQL can sort by it); how a
-//! member's score is written and read back.
+//! member's score goes into its column and comes back (its table runs the
+//! statements, see the map module).
 
 use std::sync::LazyLock;
 
