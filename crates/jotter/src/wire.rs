@@ -24,24 +24,26 @@ pub(crate) fn need(buf: &Bytes, n: usize) -> Result<(), RecordError> {
     if buf.remaining() < n { Err(RecordError("truncated")) } else { Ok(()) }
 }
 
+/// Reads a fixed-size value of `n` bytes with `read`, if they are there.
+fn fixed<T>(buf: &mut Bytes, n: usize, read: fn(&mut Bytes) -> T) -> Result<T, RecordError> {
+    need(buf, n)?;
+    Ok(read(buf))
+}
+
 pub(crate) fn get_u8(buf: &mut Bytes) -> Result<u8, RecordError> {
-    need(buf, 1)?;
-    Ok(buf.get_u8())
+    fixed(buf, 1, |b| b.get_u8())
 }
 
 pub(crate) fn get_u32(buf: &mut Bytes) -> Result<u32, RecordError> {
-    need(buf, 4)?;
-    Ok(buf.get_u32_le())
+    fixed(buf, 4, |b| b.get_u32_le())
 }
 
 pub(crate) fn get_u64(buf: &mut Bytes) -> Result<u64, RecordError> {
-    need(buf, 8)?;
-    Ok(buf.get_u64_le())
+    fixed(buf, 8, |b| b.get_u64_le())
 }
 
 pub(crate) fn get_f64(buf: &mut Bytes) -> Result<f64, RecordError> {
-    need(buf, 8)?;
-    Ok(buf.get_f64_le())
+    fixed(buf, 8, |b| b.get_f64_le())
 }
 
 /// Reads what [`put_bytes`] wrote.

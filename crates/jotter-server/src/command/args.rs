@@ -604,19 +604,16 @@ mod tests {
 
     #[test]
     fn score_bound_rejects() {
-        assert_eq!(sb("nan"), None);
-        assert_eq!(sb("(nan"), None);
-        assert_eq!(sb("-NaN"), None);
-        assert_eq!(sb("nan(123)"), None);
-        assert_eq!(sb("abc"), None);
-        assert_eq!(sb("1.5x"), None);
-        assert_eq!(sb("1 "), None); // trailing space is left unconsumed
-        assert_eq!(sb("(("), None);
-        assert_eq!(sb("[1"), None);
-        assert_eq!(sb("1e"), None); // "e" without digits is not consumed
-        assert_eq!(sb("0x"), None); // only the "0" is consumed
-        assert_eq!(sb(" "), None); // no conversion: endptr is the space
-        assert_eq!(sb("-"), None);
+        for text in [
+            "nan", "(nan", "-NaN", "nan(123)", "abc", "1.5x",
+            "1 ", // trailing space is left unconsumed
+            "((", "[1", "1e", // "e" without digits is not consumed
+            "0x", // only the "0" is consumed
+            " ",  // no conversion: endptr is the space
+            "-",
+        ] {
+            assert_eq!(sb(text), None, "{text:?}");
+        }
     }
 
     #[test]
@@ -662,25 +659,29 @@ mod tests {
 
     #[test]
     fn f64_rejects() {
-        assert_eq!(f(""), None);
-        assert_eq!(f(" 1"), None);
-        assert_eq!(f("1 "), None);
-        assert_eq!(f("\t1"), None);
-        assert_eq!(f("nan"), None);
-        assert_eq!(f("-nan"), None);
-        assert_eq!(f("1x"), None);
-        assert_eq!(f("1e"), None);
-        assert_eq!(f("e5"), None);
-        assert_eq!(f("."), None);
-        assert_eq!(f("-"), None);
-        assert_eq!(f("(1"), None);
-        assert_eq!(f("1,5"), None);
-        assert_eq!(f("0x"), None);
-        assert_eq!(f("1e400"), None); // overflow: ERANGE + HUGE_VAL
-        assert_eq!(f("-1e400"), None);
-        assert_eq!(f("1e-400"), None); // underflow: ERANGE + zero
-        assert_eq!(f("0x1p99999"), None);
-        assert_eq!(f("0x1p-99999"), None);
+        for text in [
+            "",
+            " 1",
+            "1 ",
+            "\t1",
+            "nan",
+            "-nan",
+            "1x",
+            "1e",
+            "e5",
+            ".",
+            "-",
+            "(1",
+            "1,5",
+            "0x",
+            "1e400", // overflow: ERANGE + HUGE_VAL
+            "-1e400",
+            "1e-400", // underflow: ERANGE + zero
+            "0x1p99999",
+            "0x1p-99999",
+        ] {
+            assert_eq!(f(text), None, "{text:?}");
+        }
         assert_eq!(parse_f64(b"1\0"), None); // binary safe: length must match
     }
 
