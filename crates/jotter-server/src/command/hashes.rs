@@ -40,169 +40,22 @@ const WRITE: u16 = flag::WRITE | flag::DENYOOM | flag::FAST;
 const READ_FAST: u16 = flag::READONLY | flag::FAST;
 
 pub(super) const SPECS: &[Spec] = &[
-    Spec::new(
-        "hset",
-        -4,
-        WRITE,
-        GROUP,
-        "Creates or modifies the value of a field in a hash.",
-        "2.0.0",
-        data(hset),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hsetnx",
-        4,
-        WRITE,
-        GROUP,
-        "Sets the value of a field in a hash only when the field doesn't exist.",
-        "2.0.0",
-        data(hsetnx),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hmset",
-        -4,
-        WRITE,
-        GROUP,
-        "Sets the values of multiple fields.",
-        "2.0.0",
-        data(hmset),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hget",
-        3,
-        READ_FAST,
-        GROUP,
-        "Returns the value of a field in a hash.",
-        "2.0.0",
-        data(hget),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hmget",
-        -3,
-        READ_FAST,
-        GROUP,
-        "Returns the values of all fields in a hash.",
-        "2.0.0",
-        data(hmget),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hdel",
-        -3,
-        flag::WRITE | flag::FAST,
-        GROUP,
-        "Deletes one or more fields and their values from a hash. Deletes the hash if no fields \
-         remain.",
-        "2.0.0",
-        data(hdel),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hlen",
-        2,
-        READ_FAST,
-        GROUP,
-        "Returns the number of fields in a hash.",
-        "2.0.0",
-        data(hlen),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hstrlen",
-        3,
-        READ_FAST,
-        GROUP,
-        "Returns the length of the value of a field.",
-        "3.2.0",
-        data(hstrlen),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hexists",
-        3,
-        READ_FAST,
-        GROUP,
-        "Determines whether a field exists in a hash.",
-        "2.0.0",
-        data(hexists),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hkeys",
-        2,
-        flag::READONLY,
-        GROUP,
-        "Returns all fields in a hash.",
-        "2.0.0",
-        data(hkeys),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hvals",
-        2,
-        flag::READONLY,
-        GROUP,
-        "Returns all values in a hash.",
-        "2.0.0",
-        data(hvals),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hgetall",
-        2,
-        flag::READONLY,
-        GROUP,
-        "Returns all fields and values in a hash.",
-        "2.0.0",
-        data(hgetall),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hincrby",
-        4,
-        WRITE,
-        GROUP,
-        "Increments the integer value of a field in a hash by a number. Uses 0 as initial value \
-         if the field doesn't exist.",
-        "2.0.0",
-        data(hincrby),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hincrbyfloat",
-        4,
-        WRITE,
-        GROUP,
-        "Increments the floating point value of a field by a number. Uses 0 as initial value if \
-         the field doesn't exist.",
-        "2.6.0",
-        data(hincrbyfloat),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hrandfield",
-        -2,
-        flag::READONLY,
-        GROUP,
-        "Returns one or more random fields from a hash.",
-        "6.2.0",
-        data(hrandfield),
-    )
-    .keys(1, 1, 1),
-    Spec::new(
-        "hscan",
-        -3,
-        flag::READONLY,
-        GROUP,
-        "Iterates over fields and values of a hash.",
-        "2.8.0",
-        data(hscan),
-    )
-    .keys(1, 1, 1),
+    Spec::new("hset", -4, WRITE, GROUP, "Creates or modifies the value of a field in a hash.", "2.0.0", data(hset)).keys(1, 1, 1),
+    Spec::new("hsetnx", 4, WRITE, GROUP, "Sets the value of a field in a hash only when the field doesn't exist.", "2.0.0", data(hsetnx)).keys(1, 1, 1),
+    Spec::new("hmset", -4, WRITE, GROUP, "Sets the values of multiple fields.", "2.0.0", data(hmset)).keys(1, 1, 1),
+    Spec::new("hget", 3, READ_FAST, GROUP, "Returns the value of a field in a hash.", "2.0.0", data(hget)).keys(1, 1, 1),
+    Spec::new("hmget", -3, READ_FAST, GROUP, "Returns the values of all fields in a hash.", "2.0.0", data(hmget)).keys(1, 1, 1),
+    Spec::new("hdel", -3, flag::WRITE | flag::FAST, GROUP, "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "2.0.0", data(hdel)).keys(1, 1, 1),
+    Spec::new("hlen", 2, READ_FAST, GROUP, "Returns the number of fields in a hash.", "2.0.0", data(hlen)).keys(1, 1, 1),
+    Spec::new("hstrlen", 3, READ_FAST, GROUP, "Returns the length of the value of a field.", "3.2.0", data(hstrlen)).keys(1, 1, 1),
+    Spec::new("hexists", 3, READ_FAST, GROUP, "Determines whether a field exists in a hash.", "2.0.0", data(hexists)).keys(1, 1, 1),
+    Spec::new("hkeys", 2, flag::READONLY, GROUP, "Returns all fields in a hash.", "2.0.0", data(hkeys)).keys(1, 1, 1),
+    Spec::new("hvals", 2, flag::READONLY, GROUP, "Returns all values in a hash.", "2.0.0", data(hvals)).keys(1, 1, 1),
+    Spec::new("hgetall", 2, flag::READONLY, GROUP, "Returns all fields and values in a hash.", "2.0.0", data(hgetall)).keys(1, 1, 1),
+    Spec::new("hincrby", 4, WRITE, GROUP, "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "2.0.0", data(hincrby)).keys(1, 1, 1),
+    Spec::new("hincrbyfloat", 4, WRITE, GROUP, "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "2.6.0", data(hincrbyfloat)).keys(1, 1, 1),
+    Spec::new("hrandfield", -2, flag::READONLY, GROUP, "Returns one or more random fields from a hash.", "6.2.0", data(hrandfield)).keys(1, 1, 1),
+    Spec::new("hscan", -3, flag::READONLY, GROUP, "Iterates over fields and values of a hash.", "2.8.0", data(hscan)).keys(1, 1, 1),
 ];
 
 type Map = BTreeMap<Bytes, Bytes>;
