@@ -116,17 +116,22 @@ fn crash_rounds(fsync: &str, default_rounds: u64) {
                 }
             }
         });
-        // Wait until the child runs (the harness prints its "ready" after
-        // the test's name, on one line), then let it write a random while.
+        // Wait until the child has had its first write acknowledged (on a
+        // loaded machine that can take longer than the random while below),
+        // then let it write a random while.
         let started = std::time::Instant::now();
+        let mut early = Vec::new();
         loop {
             match rx.recv_timeout(Duration::from_secs(1)) {
-                Ok(line) if line.ends_with("ready") => break,
+                Ok(line) if line.starts_with("ack ") => {
+                    early.push(line);
+                    break;
+                }
                 Ok(_) => {}
                 Err(_) if started.elapsed() < Duration::from_secs(60) => {}
                 Err(e) => {
                     let _ = child.kill();
-                    panic!("round {round}: the child did not start: {e}");
+                    panic!("round {round}: the child acknowledged no write within a minute: {e}");
                 }
             }
         }
@@ -135,7 +140,7 @@ fn crash_rounds(fsync: &str, default_rounds: u64) {
         child.wait().unwrap();
         reader.join().unwrap();
         let mut acked: HashMap<String, u64> = HashMap::new();
-        for line in rx.try_iter() {
+        for line in early.into_iter().chain(rx.try_iter()) {
             let mut parts = line.split(' ');
             if parts.next() != Some("ack") {
                 continue;
