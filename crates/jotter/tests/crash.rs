@@ -84,7 +84,15 @@ fn stored_values(dir: &Path) -> HashMap<String, u64> {
         .collect()
 }
 
+/// The crash tests run one at a time. A child is started by fork and exec;
+/// between the two, the forked copy holds every open file of this process,
+/// the other test's log lock included (a `flock` belongs to the open file,
+/// which the copy shares), so on a loaded machine that test's next child
+/// could find its directory still locked after the parent let go of it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn crash_rounds(fsync: &str, default_rounds: u64) {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let rounds: u64 = std::env::var("JOTTER_CRASH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
