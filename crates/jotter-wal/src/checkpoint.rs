@@ -9,10 +9,8 @@ use std::io::{self, Write};
 use bytes::{Buf, BufMut};
 
 use crate::WalError;
-use crate::dir::LogDir;
+use crate::dir::{CHECKPOINT_FILE, LogDir, TEMP_FILE};
 
-const CHECKPOINT_FILE: &str = "CHECKPOINT";
-const TEMP_FILE: &str = "CHECKPOINT.tmp";
 const MAGIC: &[u8; 4] = b"JWCK";
 const FILE_LEN: usize = 16;
 

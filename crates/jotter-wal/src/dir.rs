@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 
 use crate::WalError;
 
+/// The low-water mark (`checkpoint.rs`), and the file it is first written to.
+pub(crate) const CHECKPOINT_FILE: &str = "CHECKPOINT";
+pub(crate) const TEMP_FILE: &str = "CHECKPOINT.tmp";
+/// The directory's lock (`lock.rs`).
+pub(crate) const LOCK_FILE: &str = "LOCK";
+/// How a folder of moved-aside records begins, then its Unix seconds
+/// (`salvage.rs`).
+pub(crate) const SALVAGED_PREFIX: &str = "salvaged-";
+
 /// The directory a [`Wal`](crate::Wal) owns.
 #[derive(Debug, Clone)]
 pub(crate) struct LogDir {
@@ -68,6 +77,16 @@ pub(crate) fn cut_segment_file(path: &Path, len: u64) -> io::Result<()> {
     file.sync_all()
 }
 
+/// Whether a file or folder named `name` belongs to a log directory: a
+/// segment, the checkpoint (or its temporary), the lock, or a folder of
+/// salvaged records. For a program that keeps other files beside a log and
+/// must tell them apart (moving a directory of an earlier layout, say).
+pub fn is_log_file(name: &str) -> bool {
+    parse_segment_file_name(name).is_some()
+        || [CHECKPOINT_FILE, TEMP_FILE, LOCK_FILE].contains(&name)
+        || name.starts_with(SALVAGED_PREFIX)
+}
+
 fn parse_segment_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(".log")?;
     if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -79,6 +98,18 @@ fn parse_segment_file_name(name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_files_of_a_log_are_told_from_others() {
+        for name in
+            ["00000000000000000042.log", "CHECKPOINT", "CHECKPOINT.tmp", "LOCK", "salvaged-17"]
+        {
+            assert!(is_log_file(name), "{name}");
+        }
+        for name in ["CLOCK", "FORMAT", "dead-letters", "42.log", "jotter.db"] {
+            assert!(!is_log_file(name), "{name}");
+        }
+    }
 
     #[test]
     fn segment_names_round_trip_and_sort() {

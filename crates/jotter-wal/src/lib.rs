@@ -159,6 +159,7 @@ mod writer;
 #[cfg(test)]
 mod disk_trouble_tests;
 
+pub use dir::is_log_file;
 pub use error::WalError;
 pub use options::{Fsync, WalOptions};
 pub use pending::Pending;

@@ -6,9 +6,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Write};
 
 use crate::WalError;
-use crate::dir::LogDir;
-
-const LOCK_FILE: &str = "LOCK";
+use crate::dir::{LOCK_FILE, LogDir};
 
 /// The held lock. Dropping it (closing the file) releases it; the file
 /// itself stays, since the lock, not the file's existence, is what counts —

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::WalError;
-use crate::dir::{LogDir, cut_segment_file, segment_file_name};
+use crate::dir::{LogDir, SALVAGED_PREFIX, cut_segment_file, segment_file_name};
 use crate::record::{self, Frame};
 use crate::scan::{Damage, Scan};
 
@@ -76,8 +76,8 @@ fn new_folder(dir: &Path) -> Result<PathBuf, WalError> {
     let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     for attempt in 0..1000_u32 {
         let name = match attempt {
-            0 => format!("salvaged-{seconds}"),
-            n => format!("salvaged-{seconds}-{n}"),
+            0 => format!("{SALVAGED_PREFIX}{seconds}"),
+            n => format!("{SALVAGED_PREFIX}{seconds}-{n}"),
         };
         let path = dir.join(name);
         match fs::create_dir(&path) {

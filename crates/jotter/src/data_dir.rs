@@ -149,8 +149,7 @@ impl DataDir {
             let to = match name {
                 CLOCK if is_file => self.clock_file(),
                 DEAD_LETTERS | DEAD_LETTERS_MOVING if is_file => self.dead_letter_file(),
-                "CHECKPOINT" | "CHECKPOINT.tmp" | "LOCK" => self.log().join(name),
-                _ if is_segment(name) || name.starts_with("salvaged-") => self.log().join(name),
+                _ if jotter_wal::is_log_file(name) => self.log().join(name),
                 _ => continue,
             };
             moves.push((entry.path(), to));
@@ -194,12 +193,6 @@ impl DataDir {
         }
         rename(from, to)
     }
-}
-
-/// `NNNNNNNNNNNNNNNNNNNN.log`, as `jotter-wal` names its segments.
-fn is_segment(name: &str) -> bool {
-    name.strip_suffix(".log")
-        .is_some_and(|n| n.len() == 20 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn both_layouts(old: &Path, new: &Path) -> Error {
