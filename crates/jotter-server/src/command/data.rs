@@ -29,8 +29,9 @@ use bytes::Bytes;
 use jotter::{Durability, Error, Ticket, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::fail::{Fail, Outcome, engine_error_text};
+use super::fail::{Fail, Outcome};
 use super::spec::{Ctx, Data, Flow};
+use crate::engine_error::reply_text;
 
 /// Runs a data command alone (not in `EXEC`): its body over its keys.
 pub(crate) async fn run_one(data: Data, keys: &[Bytes], req: &Request, ctx: &mut Ctx<'_>) -> Flow {
@@ -67,7 +68,7 @@ pub(crate) async fn run(
             ctx.out().truncate(mark);
             let text = match &e {
                 TxnFail::Command(fail) => fail.text(),
-                TxnFail::Engine(e) => engine_error_text(e),
+                TxnFail::Engine(e) => reply_text(e),
             };
             ctx.reply().error(text.as_bytes());
         }
@@ -99,7 +100,7 @@ pub(crate) async fn acknowledge(
     };
     if let Err(e) = stored.await {
         ctx.out().truncate(mark);
-        ctx.reply().error(engine_error_text(&e).as_bytes());
+        ctx.reply().error(reply_text(&e).as_bytes());
     }
 }
 

@@ -1,12 +1,14 @@
 //! Errors in Redis's words. Why a data command failed: a data command's
 //! body returns its error instead of writing it, so that the caller can
 //! drop what the body wrote first and reply the error in its place (alone,
-//! or in `EXEC`'s reply). And, from `engine_error.rs`, an engine error's
-//! reply text, which every command replying an engine error uses.
+//! or in `EXEC`'s reply). An engine error's text comes from
+//! `engine_error.rs`, the one place that knows Redis's words for it.
 
 use std::borrow::Cow;
 
 use jotter::Error;
+
+use crate::engine_error::reply_text;
 
 /// Why a data command failed; the error is its reply.
 #[derive(Debug)]
@@ -27,15 +29,11 @@ impl Fail {
     /// The error reply's text.
     pub(crate) fn text(&self) -> Cow<'_, str> {
         match self {
-            Fail::Engine(e) => engine_error_text(e),
+            Fail::Engine(e) => reply_text(e),
             Fail::Reply(text) => Cow::Borrowed(text),
         }
     }
 }
-
-/// An engine error's reply text: Redis's words where Redis has them
-/// (`engine_error.rs`, the one place that knows them).
-pub(crate) use crate::engine_error::reply_text as engine_error_text;
 
 /// A data command body's result.
 pub(crate) type Outcome = Result<(), Fail>;

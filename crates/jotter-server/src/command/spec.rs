@@ -20,7 +20,7 @@ use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 use tokio_util::sync::CancellationToken;
 
-use super::fail::{Outcome, engine_error_text};
+use super::fail::Outcome;
 use crate::session::Session;
 use crate::state::Shared;
 
@@ -375,7 +375,7 @@ impl<'a> Ctx<'a> {
 
     /// An engine error, in Redis's words where Redis has them.
     pub(crate) fn engine_error(&mut self, error: &jotter::Error) {
-        let text = engine_error_text(error);
+        let text = crate::engine_error::reply_text(error);
         self.reply().error(text.as_bytes());
     }
 

@@ -204,7 +204,7 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
         Err(e) => {
             let text = match &e {
                 TxnFail::Command(fail) => fail.text(),
-                TxnFail::Engine(e) => super::fail::engine_error_text(e),
+                TxnFail::Engine(e) => crate::engine_error::reply_text(e),
             };
             ctx.reply().error(format!("EXECABORT {}", text.trim_start_matches("ERR ")).as_bytes());
             return Flow::Continue;
