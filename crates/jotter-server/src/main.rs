@@ -49,7 +49,6 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 mod admin;
-mod admin_auth;
 mod auth_throttle;
 mod backend;
 mod cli;

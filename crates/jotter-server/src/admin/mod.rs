@@ -10,7 +10,7 @@
 //! (200 when up, 503 during an outage), in `/metrics` (`jotter_store_up`,
 //! `jotter_store_unavailable_seconds`), INFO and `JOTTER.STATUS`.
 //!
-//! With `admin-token`, every path but `/health` asks for it (`admin_auth.rs`).
+//! With `admin-token`, every path but `/health` asks for it (`auth.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +24,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
 use crate::state::Shared;
+
+mod auth;
 
 #[derive(Clone)]
 struct Admin {
@@ -57,7 +59,7 @@ pub(crate) async fn serve(
         .route("/health/store", get(store_health))
         .with_state(Admin { shared: shared.clone(), prometheus });
     // Last, so that it covers every route above.
-    let app = crate::admin_auth::protect(app, shared.config.admin_token.as_deref());
+    let app = auth::protect(app, shared.config.admin_token.as_deref());
     axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await
 }
 
