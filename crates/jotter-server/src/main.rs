@@ -19,7 +19,7 @@
 //!   type name (TYPE, SCAN TYPE).
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
 //! - `state.rs`: what every connection shares (settings, cache, counters).
-//! - `admin.rs`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
+//! - `admin/`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
 //!   `/ready`, `/health/store`) and the server's own metrics.
 //! - `backend.rs`, `lazy_postgres.rs`: the store, SQLite or PostgreSQL; a
 //!   PostgreSQL store is set up when the database first answers, so the
