@@ -1,7 +1,9 @@
-//! The command line: `jotter serve [flags]` and `jotter migrate [flags]`.
-//! Each flag overrides the config
-//! file's key of the same name and can also come from a `JOTTER_*`
-//! environment variable.
+//! The command line: `jotter serve [flags]` and `jotter migrate [flags]`,
+//! whose flags override the config file's key of the same name and can also
+//! come from a `JOTTER_*` environment variable; and the operator's commands
+//! `jotter dead-letters ...` and `jotter key KEY`, which reach a running
+//! server as redis-cli does (`-h`, `-p`, `-a`, `--user`, `-u`), or a data
+//! directory no server holds (`--config`, `--data-dir`).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -32,9 +34,133 @@ pub(crate) enum Command {
     /// `serve`; only `--config`, `--store` and `--data-dir` matter.
     #[command(args_override_self = true)]
     Migrate(ServeArgs),
+    /// Lists, replays or purges the dead letters: writes the store refused
+    /// for good. Reaches a running server (-h, -p, -a as redis-cli takes
+    /// them), or with --config/--data-dir a data directory no server holds.
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+    /// Where is a key's latest write: in the store, pending, retrying or
+    /// dead-lettered (JOTTER.KEY on a running server).
+    #[command(disable_help_flag = true)]
+    Key(KeyArgs),
 }
 
+/// `jotter dead-letters ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DeadLettersCommand {
+    /// Shows the dead letters, oldest id first, a page at a time.
+    #[command(disable_help_flag = true)]
+    List(ListArgs),
+    /// Writes dead letters to the store again (after fixing what made the
+    /// store refuse them). A key written since keeps its newer value: its
+    /// letter is only removed. Letters the store refuses again stay.
+    #[command(disable_help_flag = true)]
+    Replay(SelectArgs),
+    /// Removes dead letters for good; their writes never reach the store.
+    #[command(disable_help_flag = true)]
+    Purge(SelectArgs),
+}
+
+/// Where the operator's commands act: a running server, unless `--config` or
+/// `--data-dir` names a data directory to open.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct TargetArgs {
+    /// Server host name or address.
+    #[arg(short = 'h', long = "host", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Server RESP port.
+    #[arg(short = 'p', long = "port", default_value_t = 6380)]
+    pub port: u16,
+    /// Password (as AUTH takes it; also from the REDISCLI_AUTH environment
+    /// variable, which keeps it out of the process list).
+    #[arg(short = 'a', long = "pass", env = "REDISCLI_AUTH", hide_env_values = true)]
+    pub password: Option<String>,
+    /// User name, for a server with [[user]] sections [default: default].
+    #[arg(long = "user")]
+    pub user: Option<String>,
+    /// Server URI, redis://[user[:password]@]host[:port]; overrides -h, -p,
+    /// --user and -a.
+    #[arg(short = 'u', long = "uri")]
+    pub uri: Option<String>,
+    /// Open the data directory of this config file instead of reaching a
+    /// server (only when no server holds it).
+    #[arg(long, conflicts_with = "uri")]
+    pub config: Option<PathBuf>,
+    /// Open this data directory instead of reaching a server (only when no
+    /// server holds it); with --config, overrides its data-dir.
+    #[arg(long, conflicts_with = "uri")]
+    pub data_dir: Option<PathBuf>,
+    /// The store of the data directory opened with --data-dir, as `serve`
+    /// takes it [default: the config file's, or sqlite:jotter.db].
+    #[arg(long)]
+    pub store: Option<StoreUrl>,
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+}
+
+impl TargetArgs {
+    /// The settings of the data directory to open, or `None` to reach a
+    /// running server. Built as `serve` builds them from the same flags.
+    pub(crate) fn offline_config(&self) -> Option<Result<Config, config::ConfigError>> {
+        if self.config.is_none() && self.data_dir.is_none() {
+            return None;
+        }
+        let serve = ServeArgs {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            store: self.store.clone(),
+            ..ServeArgs::default()
+        };
+        Some(serve.config())
+    }
+}
+
+/// `jotter dead-letters list`.
 #[derive(Debug, clap::Args)]
+pub(crate) struct ListArgs {
+    /// Start after this cursor (the `next` a previous page printed).
+    #[arg(long, default_value = "0")]
+    pub cursor: String,
+    /// Letters per page.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+    /// Every page, not only the first.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// The letters `replay` and `purge` act on.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SelectArgs {
+    /// Letter ids, as `list` shows them.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub ids: Vec<u64>,
+    /// Every dead letter.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// `jotter key KEY`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct KeyArgs {
+    /// The key.
+    pub key: String,
+    /// Also read the version the store holds now (one store round trip).
+    #[arg(long)]
+    pub from_store: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Default, clap::Args)]
 pub(crate) struct ServeArgs {
     /// A TOML config file (see jotter.example.toml).
     #[arg(long, env = "JOTTER_CONFIG")]
@@ -140,5 +266,48 @@ impl ServeArgs {
         }
         c.validate()?;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_operator_commands_take_redis_cli_flags() {
+        let cli = Cli::try_parse_from([
+            "jotter",
+            "dead-letters",
+            "replay",
+            "-h",
+            "db",
+            "-p",
+            "7000",
+            "-a",
+            "pw",
+            "--user",
+            "ops",
+            "3",
+            "5",
+        ])
+        .unwrap();
+        let Command::DeadLetters(DeadLettersCommand::Replay(args)) = cli.command else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((args.target.host.as_str(), args.target.port), ("db", 7000));
+        assert_eq!((args.target.password.as_deref(), args.ids), (Some("pw"), vec![3, 5]));
+        // Ids or --all, not both, not neither.
+        assert!(Cli::try_parse_from(["jotter", "dead-letters", "purge"]).is_err());
+        assert!(Cli::try_parse_from(["jotter", "dead-letters", "purge", "1", "--all"]).is_err());
+        assert!(Cli::try_parse_from(["jotter", "dead-letters", "list", "--count", "0"]).is_err());
+        let cli = Cli::try_parse_from(["jotter", "key", "user:1", "--from-store", "--json"]);
+        assert!(matches!(cli.unwrap().command, Command::Key(KeyArgs { from_store: true, .. })));
     }
 }

@@ -41,7 +41,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser;
-use jotter::Cache;
 
 use crate::backend::Backend;
 use tokio::net::TcpListener;
@@ -59,6 +58,8 @@ mod config;
 mod connection;
 mod engine_error;
 mod lazy_postgres;
+mod open;
+mod operator;
 mod server;
 mod session;
 mod state;
@@ -67,16 +68,20 @@ mod telemetry;
 #[cfg(feature = "tls")]
 mod tls;
 
-use crate::config::{Config, FullPolicySetting};
+use crate::config::Config;
 use crate::state::Shared;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // The operator's commands print their results; the engine they may
+    // start says only what went wrong.
+    let operator = matches!(cli.command, cli::Command::DeadLetters(_) | cli::Command::Key(_));
     // Logs go to stderr; stdout carries only the `listening` line, which
     // scripts and the test harness read.
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("JOTTER_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_env("JOTTER_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(if operator { "warn" } else { "info" })),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -84,6 +89,8 @@ fn main() -> ExitCode {
     let (args, migrate) = match cli.command {
         cli::Command::Serve(args) => (args, false),
         cli::Command::Migrate(args) => (args, true),
+        cli::Command::DeadLetters(command) => return run(operator::dead_letters(command)),
+        cli::Command::Key(args) => return run(operator::key(args)),
     };
     let config = match args.config() {
         Ok(config) => config,
@@ -92,6 +99,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    run(async {
+        if migrate {
+            migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
+        } else {
+            serve(config).await
+        }
+    })
+}
+
+/// Runs `command` on a new runtime to its exit status; a failure is
+/// printed on stderr.
+fn run(command: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -99,14 +118,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let run = async {
-        if migrate {
-            migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
-        } else {
-            serve(config).await
-        }
-    };
-    let code = match runtime.block_on(run) {
+    let code = match runtime.block_on(command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("jotter: {}", failure_text(&e));
@@ -124,10 +136,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     // Installed before the cache is built, so the engine's metrics land in it.
     let prometheus = telemetry::install_recorder()?;
 
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create data-dir {}", config.data_dir.display()))?;
-    let store = Backend::open(&config).await?;
-    let cache = build_cache(&config, store).await?;
+    let cache = open::cache(&config).await?;
 
     let resp = server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
         format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
@@ -212,37 +221,6 @@ async fn migrate_store(config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-async fn build_cache(config: &Config, store: Backend) -> anyhow::Result<Cache<Backend>> {
-    // Known keys assume the server is the store's only writer: true of its
-    // own SQLite file, not to be assumed of a database others may share.
-    let known_keys = config.known_keys == config::YesNo::Yes && !store.is_shared();
-    let policy = match config.full_policy {
-        FullPolicySetting::Block => jotter::FullPolicy::Block { timeout: config.block_timeout.0 },
-        FullPolicySetting::Reject => jotter::FullPolicy::Reject,
-        FullPolicySetting::WriteThrough => jotter::FullPolicy::WriteThrough,
-    };
-    let mut builder = Cache::builder(store)
-        .batch_size(config.batch_size)
-        .flush_interval(config.flush_interval.0)
-        .max_pending_entries(config.max_pending)
-        .max_pending_bytes(config.max_pending_bytes.0.0)
-        .cache_bytes(config.cache_bytes.0.0)
-        .known_keys(known_keys)
-        .full_policy(policy)
-        .collect_bookkeeping(config.bookkeeping_retention.0, config.bookkeeping_interval.0)
-        .data_dir(&config.data_dir, config.fsync.engine());
-    if config.flush_workers > 0 {
-        builder = builder.flush_workers(config.flush_workers);
-    }
-    if config.maxmemory.0.0 > 0 {
-        builder = builder.max_memory(config.maxmemory.0.0);
-    }
-    if config.max_store_writes_per_sec > 0 {
-        builder = builder.max_store_writes_per_sec(config.max_store_writes_per_sec);
-    }
-    builder.build().await.context("cannot start the cache")
 }
 
 /// The TLS listener of `[tls]`, if any.

@@ -161,6 +161,7 @@ mod disk_trouble_tests;
 
 pub use dir::is_log_file;
 pub use error::WalError;
+pub use lock::check_lock;
 pub use options::{Fsync, WalOptions};
 pub use pending::Pending;
 pub use record::MAX_PAYLOAD_LEN;

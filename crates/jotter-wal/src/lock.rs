@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Write};
+use std::path::Path;
 
 use crate::WalError;
 use crate::dir::{LOCK_FILE, LogDir};
@@ -30,10 +31,10 @@ pub(crate) fn acquire(dir: &LogDir) -> Result<DirLock, WalError> {
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
-            let mut text = String::new();
-            // Best effort: the holder may not have written its pid yet.
-            let pid = file.read_to_string(&mut text).ok().and_then(|_| text.trim().parse().ok());
-            return Err(WalError::Locked { dir: dir.path().to_path_buf(), pid });
+            return Err(WalError::Locked {
+                dir: dir.path().to_path_buf(),
+                pid: holder_pid(&mut file),
+            });
         }
         Err(TryLockError::Error(e)) => return Err(WalError::io("lock", &path, e)),
     }
@@ -41,4 +42,33 @@ pub(crate) fn acquire(dir: &LogDir) -> Result<DirLock, WalError> {
         .and_then(|()| writeln!(file, "{}", std::process::id()))
         .map_err(|e| WalError::io("write the pid into", &path, e))?;
     Ok(DirLock { _file: file })
+}
+
+/// The pid the holder wrote into the lock file. Best effort: the holder may
+/// not have written it yet.
+fn holder_pid(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.read_to_string(&mut text).ok().and_then(|_| text.trim().parse().ok())
+}
+
+/// Whether a process holds the lock of the log directory `dir`, without
+/// taking it for longer than the check: [`WalError::Locked`] (with the
+/// holder's pid when it wrote one) if one does; `Ok` if none does, or if
+/// `dir` holds no log. Nothing is created or written. A process that opens
+/// the log right after the check still wins: [`Wal::open`](crate::Wal::open)
+/// is what decides; this lets a tool say who holds it before it starts.
+pub fn check_lock(dir: &Path) -> Result<(), WalError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = match OpenOptions::new().read(true).open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(WalError::io("open the lock file", &path, e)),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => {
+            Err(WalError::Locked { dir: dir.to_path_buf(), pid: holder_pid(&mut file) })
+        }
+        Err(TryLockError::Error(e)) => Err(WalError::io("lock", &path, e)),
+    }
 }

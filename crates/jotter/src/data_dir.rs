@@ -60,6 +60,24 @@ impl DataDir {
         self.root.join(DEAD_LETTERS)
     }
 
+    /// The process that holds the directory's write-ahead log open (a
+    /// running cache: one [`Cache`](crate::Cache) at a time may open it),
+    /// if any: `Ok(Some(pid))`, the pid being `None` when the holder has not
+    /// written it yet. Nothing is created or kept locked; a process opening
+    /// the log right after the check still wins, so a tool that finds it free
+    /// and then opens a cache must still expect the cache's own refusal.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Recovery`] when the lock file cannot be read.
+    pub fn log_holder(&self) -> Result<Option<Option<u32>>> {
+        match jotter_wal::check_lock(&self.log()) {
+            Ok(()) => Ok(None),
+            Err(jotter_wal::WalError::Locked { pid, .. }) => Ok(Some(pid)),
+            Err(e) => Err(Error::recovery_from(e.to_string(), e)),
+        }
+    }
+
     /// The folder of small state files: the format marker, the clock's
     /// last reading, and whatever a front end keeps beside them.
     #[must_use]
