@@ -78,8 +78,8 @@ pub(crate) struct TargetArgs {
     /// User name, for a server with [[user]] sections [default: default].
     #[arg(long = "user")]
     pub user: Option<String>,
-    /// Server URI, redis://[user[:password]@]host[:port]; overrides -h, -p,
-    /// --user and -a.
+    /// Server URI, redis://[user[:password]@]host[:port]; what it names
+    /// overrides -h, -p, --user and -a.
     #[arg(short = 'u', long = "uri")]
     pub uri: Option<String>,
     /// Open the data directory of this config file instead of reaching a
@@ -122,7 +122,8 @@ impl TargetArgs {
 /// `jotter dead-letters list`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ListArgs {
-    /// Start after this cursor (the `next` a previous page printed).
+    /// Start after this cursor: the one a previous page printed (0 = the
+    /// start).
     #[arg(long, default_value = "0")]
     pub cursor: String,
     /// Letters per page.
