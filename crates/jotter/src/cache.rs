@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::unix_millis;
 use crate::config::CacheBuilder;
-use crate::dead_letter::{DeadLetter, ReplayReport};
+use crate::dead_letter::{DeadLetter, ReplayReport, Selection};
 use crate::engine::Inner;
 use crate::error::{Error, Result, Shape};
 use crate::listing;
@@ -482,56 +482,52 @@ impl<S: Store> Cache<S> {
         !shard.has_pending(&key) && !self.inner.progress().dead.has_key(&key)
     }
 
-    /// The writes the store refused for good, with its errors.
+    /// The writes the store refused for good, with its errors, in id order.
     #[must_use]
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         self.inner.progress().dead.list()
     }
 
-    /// Writes every dead letter to the store again, each with its original
-    /// version (so a replay can never put an older value over a newer one).
-    /// Those the store accepts leave the queue; the others stay, with the
-    /// new error.
+    /// How many dead letters there are.
+    #[must_use]
+    pub fn dead_letter_count(&self) -> u64 {
+        self.inner.progress().dead.len()
+    }
+
+    /// Up to `limit` dead letters with ids above `after` (0 starts at the
+    /// first), in id order, and the cursor of the next page: the last id
+    /// listed if more follow, `None` when this page ends the queue.
+    #[must_use]
+    pub fn dead_letters_page(&self, after: u64, limit: usize) -> (Vec<DeadLetter>, Option<u64>) {
+        self.inner.progress().dead.page(after, limit)
+    }
+
+    /// Writes every dead letter to the store again; see
+    /// [`replay_dead_letters_of`](Cache::replay_dead_letters_of).
     pub async fn replay_dead_letters(&self) -> ReplayReport {
-        let inner = &self.inner;
-        let mut report = ReplayReport::default();
-        // Each letter leaves the queue only once the store has it, so a
-        // crash in the middle of a replay loses none.
-        for letter in inner.progress().dead.list() {
-            let (key, version) = (&letter.write.key, letter.write.version);
-            match inner.store().write(std::slice::from_ref(&letter.write)).await {
-                Ok(()) => {
-                    report.replayed += 1;
-                    inner.counters().batch_done(1);
-                    inner.progress().dead.remove(key, version);
-                    self.forget_clean(key);
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    inner.progress().dead.update(key, version, e.message().to_owned());
-                }
-            }
-        }
-        report
+        self.replay_dead_letters_of(&Selection::All).await
     }
 
-    /// Drops every dead letter; returns how many.
+    /// Writes the dead letters `selection` picks to the store again, each
+    /// with its original version. A letter whose key was written since (a
+    /// write of it pending, or a newer dead letter) is superseded: the newer
+    /// write wins and the letter is only removed. Those the store accepts
+    /// leave the queue; the others stay, with the new error and one more
+    /// attempt. A letter leaves only once the store has it, so a crash in
+    /// the middle of a replay loses none.
+    pub async fn replay_dead_letters_of(&self, selection: &Selection) -> ReplayReport {
+        self.inner.replay_dead_letters(selection).await
+    }
+
+    /// Drops every dead letter, logging each one's key; returns how many.
     pub fn purge_dead_letters(&self) -> usize {
-        self.inner.progress().dead.purge(|_| true)
+        self.purge_dead_letters_of_ids(&Selection::All)
     }
 
-    /// Drops the dead letters of one key; returns how many.
-    pub fn purge_dead_letters_of(&self, key: &[u8]) -> usize {
-        self.inner.progress().dead.purge(|d| d.write.key == key)
-    }
-
-    /// Drops the clean copy of a key after the store changed behind the
-    /// workers' back, so the next read loads what the store now holds.
-    fn forget_clean(&self, key: &Bytes) {
-        let mut shard = self.inner.buffer().lock(self.inner.buffer().shard_of(key));
-        shard.invalidate_load(key);
-        self.inner.clean().remove(key);
-        self.inner.forget_view(&mut shard, key);
+    /// Drops the dead letters `selection` picks, logging each one's key
+    /// (never its value); returns how many (unknown ids are skipped).
+    pub fn purge_dead_letters_of_ids(&self, selection: &Selection) -> usize {
+        self.inner.progress().dead.purge(selection)
     }
 }
 

@@ -4,7 +4,7 @@
 //! ```text
 //! <data dir>/
 //!   log/           the write-ahead log (`jotter-wal`): segments, CHECKPOINT, LOCK, salvaged-*/
-//!   dead-letters/  queue: the dead-letter queue (`dead_letter.rs`)
+//!   dead-letters/  queue: the dead-letter queue (`dead_letter/`)
 //!   state/         FORMAT (`log_format.rs`), CLOCK (`log.rs`), and a front end's own small files
 //! ```
 //!

@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 use tokio::time::Instant;
 
-use crate::dead_letter::DeadLetter;
+use crate::dead_letter::{DeadLetter, ErrorClass};
 use crate::engine::Inner;
 use crate::loggable::LogText;
 use crate::op::Group;
@@ -350,11 +350,16 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
             }
             let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
             if let Outcome::Dead { error, attempts } = &outcomes[i] {
+                let now = SystemTime::now();
                 let letter = DeadLetter {
                     write: write.clone(),
                     error: error.clone(),
+                    // Only a permanent refusal is dead-lettered; a transient
+                    // one is retried for as long as it takes.
+                    error_kind: ErrorClass::Permanent,
                     attempts: *attempts,
-                    at: SystemTime::now(),
+                    first_failure: now,
+                    last_failure: now,
                     first_version: batch.origins[i].first_version,
                 };
                 inner.progress().dead.push(letter, done.lsn);

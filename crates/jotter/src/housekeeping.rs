@@ -32,7 +32,6 @@ impl<S: Store> Inner<S> {
             pending: self.bound().used(),
             oldest: self.oldest_pending(),
             dead_letters: self.progress().dead.len(),
-            dead_letter_write_failures: self.progress().dead.save_failures(),
             store_unavailable_for: self.health().unavailable_for(),
         }
     }

@@ -76,7 +76,7 @@
 //! - `rate.rs`: the ceiling on store writes per second.
 //! - `refusals.rs`: the bounded log lines of a batch's refused writes.
 //! - `complete.rs`: finishing a written op: the clean cache, the next op.
-//! - `dead_letter.rs`: the dead-letter queue, kept in `dead-letters/`.
+//! - `dead_letter/`: the dead-letter queue, kept in `dead-letters/`, and its replay.
 //! - `outage.rs`: whether the store answers, as a state.
 //! - `probe.rs`: asking a down store once a second whether it is back.
 //!
@@ -156,7 +156,7 @@
 //! | `state/FORMAT` | the directory's format number (first line, decimal; 2 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it (every file in one folder): it is moved into this layout at start and gains the marker; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`, `data_dir.rs`) |
 //! | `log/NNNNNNNNNNNNNNNNNNNN.log`, `log/CHECKPOINT`, `log/LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
 //! | `state/CLOCK` | the last saved reading of the version clock: a `u64`, little-endian (`log.rs`) |
-//! | `dead-letters/queue` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter.rs`) |
+//! | `dead-letters/queue` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter/file.rs`) |
 //!
 //! # Metrics
 //!
@@ -234,7 +234,7 @@ struct ReadmeDoctests;
 pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use data_dir::DataDir;
-pub use dead_letter::{DeadLetter, ReplayReport};
+pub use dead_letter::{DeadLetter, ErrorClass, ReplayReport, Selection};
 pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
 pub use log::Durability;
 pub use loggable::{LogKey, LogText};

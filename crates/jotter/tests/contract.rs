@@ -248,7 +248,8 @@ async fn dead_letters_that_fail_again_stay_until_purged() {
     let report = cache.replay_dead_letters().await;
     assert_eq!((report.replayed, report.failed), (0, 1));
     assert_eq!(cache.dead_letters()[0].attempts, 2);
-    assert_eq!(cache.purge_dead_letters_of(b"other"), 0);
+    let unknown = cache.dead_letters()[0].id() + 1;
+    assert_eq!(cache.purge_dead_letters_of_ids(&jotter::Selection::Ids(vec![unknown])), 0);
     assert_eq!(cache.purge_dead_letters(), 1);
     assert!(cache.dead_letters().is_empty());
 }

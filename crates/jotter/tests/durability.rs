@@ -269,7 +269,7 @@ impl jotter::Store for RefuseFieldA {
 }
 
 /// A field write queued behind a whole write that was dead-lettered is sent
-/// with a reset of the key (see `dead_letter.rs`); that reset must survive a
+/// with a reset of the key (see `dead_letter/mod.rs`); that reset must survive a
 /// crash too, or after a restart the field would land under the old value
 /// and vanish.
 #[tokio::test]

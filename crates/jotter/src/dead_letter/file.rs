@@ -1,94 +1,61 @@
-//! The dead-letter queue: writes the store refused for good, kept with the
-//! store's error so an operator can list them, fix the cause, replay them
-//! and purge what is truly bad (docs/DESIGN.md: failures are sorted, never
-//! swallowed).
+//! The dead-letter queue's file: its format, and a rewrite that a crash
+//! cannot leave half done.
 //!
-//! A dead-lettered write is not in the store, so the cache stops showing it
-//! once it leaves the buffer: reads then show what the store holds, plus any
-//! later writes of the key. A field write that was queued behind a
-//! dead-lettered whole write (a map replacing a blob, a delete) was built
-//! on top of it; it is sent with a reset of the key, so the store and the
-//! cache both end up with those fields alone rather than fields hidden
-//! under an older value.
-//!
-//! # Saved to disk
-//!
-//! [`DeadLetters::open`] keeps the queue in one file in the data directory,
-//! not in the store: the store may be the very thing that is failing. Every
-//! change of the queue rewrites the whole file (dead letters are rare, and
-//! a whole rewrite has no partial states to recover from): the new contents
-//! go to `<file>.tmp`, which is fsynced and renamed over the file, then the
-//! directory is fsynced so the rename itself survives a power loss. The
-//! rewrite happens under the queue's lock, so no reader sees a change
-//! before it is on disk. A crash leaves either the old file or the new one,
-//! and at worst a stray `<file>.tmp` that the next rewrite replaces.
+//! [`DeadLetters::open`](super::DeadLetters::open) keeps the queue in one
+//! file in the data directory, not in the store: the store may be the very
+//! thing that is failing. Every change of the queue rewrites the whole file
+//! (dead letters are rare, and a whole rewrite has no partial states to
+//! recover from): the new contents go to `<file>.tmp`, which is fsynced and
+//! renamed over the file, then the directory is fsynced so the rename itself
+//! survives a power loss. The rewrite happens under the queue's lock, so no
+//! reader sees a change before it is on disk. A crash leaves either the old
+//! file or the new one, and at worst a stray `<file>.tmp` that the next
+//! rewrite replaces.
 //!
 //! If the file cannot be written, the change still happens in memory (a
 //! dead letter is never dropped for want of a disk), the error is logged
-//! and counted ([`DeadLetters::save_failures`]); the next successful
-//! rewrite carries the whole queue again, so the file catches up by itself.
-//! [`DeadLetters::default`] is a queue in memory only, with no file.
+//! and counted; the next successful rewrite carries the whole queue again,
+//! so the file catches up by itself. A queue made with `default()` lives in
+//! memory only, with no file.
 //!
-//! The file, little-endian:
+//! The file, little-endian (format 2):
 //!
 //! | field | bytes |
 //! |---|---|
 //! | magic | `JDLQ` |
-//! | format | `u8`, 1 |
+//! | format | `u8`, 2 |
 //! | per letter: write | `u32` length, then the write as a [`record`](crate::record) (key, version, op) |
 //! | per letter: error | `u32` length, then the store's error, UTF-8 |
+//! | per letter: error kind | `u8`: 0 permanent, 1 transient |
 //! | per letter: attempts | `u32` |
-//! | per letter: at | `u64`, milliseconds since the Unix epoch |
+//! | per letter: first failure | `u64`, milliseconds since the Unix epoch |
+//! | per letter: last failure | `u64`, milliseconds since the Unix epoch |
 //! | per letter: first version | `u64` |
 //! | checksum | `u64`, FNV-1a 64 of every byte between the format byte and the checksum |
 //!
-//! Letters follow one another in queue order up to the checksum, with no
-//! count: the checksum catches a truncated file. `at` is kept to the
-//! millisecond, and the queue rounds it down when a letter arrives, so a
+//! Format 1 (still read) has no error kind and one time, `at`, in place of
+//! the two failure times: it reads as a permanent error (the only kind the
+//! flusher dead-letters) that first and last failed at `at`. The next
+//! rewrite saves the queue in format 2.
+//!
+//! Letters follow one another in id order up to the checksum, with no
+//! count: the checksum catches a truncated file. Times are kept to the
+//! millisecond, and the queue rounds them down when a letter arrives, so a
 //! letter reads back exactly as it was listed before a restart. A file that
 //! fails its checksum or does not decode makes `open` fail rather than
 //! start empty: the letters in it are writes nobody has seen through yet.
 
-use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use parking_lot::Mutex;
 
+use super::letter::{DeadLetter, ErrorClass};
 use crate::record;
 use crate::store::Write;
-
-/// One write the store refused for good.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct DeadLetter {
-    /// The write, with its original version.
-    pub write: Write,
-    /// The store's last error for it.
-    pub error: String,
-    /// How many times it was tried.
-    pub attempts: u32,
-    /// When it was moved here (to the millisecond).
-    pub at: SystemTime,
-    /// The first version folded into the write: a ticket for any version
-    /// from here to `write.version` ended in this letter.
-    pub(crate) first_version: u64,
-}
-
-/// What a replay did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ReplayReport {
-    /// Dead letters the store accepted this time (removed from the queue).
-    pub replayed: usize,
-    /// Dead letters refused again (kept, with the new error).
-    pub failed: usize,
-}
 
 /// The saved queue could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -133,177 +100,37 @@ pub(crate) enum DeadLetterError {
     },
 }
 
-/// The dead letters, in the order they arrived; saved to a file when
-/// opened with [`DeadLetters::open`].
-#[derive(Debug, Default)]
-pub(crate) struct DeadLetters {
-    letters: Mutex<Vec<DeadLetter>>,
-    /// The file the queue is kept in; `None` keeps it in memory only.
-    path: Option<PathBuf>,
-    /// Rewrites of the file that failed (the change was kept in memory).
-    save_failures: AtomicU64,
-    /// Log sequence numbers of letters the file could not take yet.
-    held: Mutex<BTreeSet<u64>>,
-}
-
-impl DeadLetters {
-    /// The queue kept in the file at `path`: loads it if it exists, starts
-    /// empty if not. Every later change rewrites the file.
-    pub(crate) fn open(path: &Path) -> Result<DeadLetters, DeadLetterError> {
-        let letters = match fs::read(path) {
-            Ok(bytes) if bytes.starts_with(MAGIC) && bytes.get(MAGIC.len()) > Some(&FORMAT) => {
-                return Err(DeadLetterError::Newer {
-                    path: path.to_owned(),
-                    format: bytes[MAGIC.len()],
-                });
-            }
-            Ok(bytes) => decode_file(Bytes::from(bytes))
-                .map_err(|reason| DeadLetterError::Damaged { path: path.to_owned(), reason })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                return Err(DeadLetterError::Read { path: path.to_owned(), source: Arc::new(e) });
-            }
-        };
-        Ok(DeadLetters {
-            letters: Mutex::new(letters),
-            path: Some(path.to_owned()),
-            save_failures: AtomicU64::new(0),
-            held: Mutex::default(),
-        })
-    }
-
-    /// Adds a letter. `lsn` is the log sequence number of its write: if the
-    /// file cannot take the letter, the log must keep that record until a
-    /// later rewrite succeeds (see [`DeadLetters::held_floor`]).
-    pub(crate) fn push(&self, mut letter: DeadLetter, lsn: Option<u64>) {
-        metrics::counter!("jotter_dead_letters_total").increment(1);
-        letter.at = to_the_millisecond(letter.at);
-        let mut letters = self.letters.lock();
-        letters.push(letter);
-        if !self.save(&letters)
-            && let Some(lsn) = lsn
-        {
-            self.held.lock().insert(lsn);
-        }
-    }
-
-    /// The smallest log sequence number of a letter that is in memory only:
-    /// the log must not forget it, or a crash would lose the write from both
-    /// the store and this queue.
-    pub(crate) fn held_floor(&self) -> Option<u64> {
-        self.held.lock().first().copied()
-    }
-
-    pub(crate) fn list(&self) -> Vec<DeadLetter> {
-        self.letters.lock().clone()
-    }
-
-    /// The oldest version of a dead letter, which a replay sends again.
-    pub(crate) fn oldest_version(&self) -> Option<u64> {
-        self.letters.lock().iter().map(|d| d.write.version).min()
-    }
-
-    pub(crate) fn len(&self) -> u64 {
-        self.letters.lock().len() as u64
-    }
-
-    /// The error of the letter that a write of `key` at `version` ended in.
-    pub(crate) fn error_for(&self, key: &[u8], version: u64) -> Option<String> {
-        let letters = self.letters.lock();
-        let letter = letters.iter().find(|d| {
-            d.write.key == key && (d.first_version..=d.write.version).contains(&version)
-        })?;
-        Some(letter.error.clone())
-    }
-
-    /// Removes the letter of `key` at `version` (versions are unique, so
-    /// there is at most one): for a replay, once the store accepted it.
-    /// Returns whether it was there; a purge or another replay may have
-    /// removed it first.
-    pub(crate) fn remove(&self, key: &[u8], version: u64) -> bool {
-        let mut letters = self.letters.lock();
-        let Some(i) = letters.iter().position(|d| d.write.key == key && d.write.version == version)
-        else {
-            return false;
-        };
-        letters.remove(i);
-        self.save(&letters);
-        true
-    }
-
-    /// Records another failed attempt of the letter of `key` at `version`:
-    /// one more attempt, and the store's new error. Returns whether the
-    /// letter was there.
-    pub(crate) fn update(&self, key: &[u8], version: u64, error: String) -> bool {
-        let mut letters = self.letters.lock();
-        let Some(letter) =
-            letters.iter_mut().find(|d| d.write.key == key && d.write.version == version)
-        else {
-            return false;
-        };
-        letter.attempts = letter.attempts.saturating_add(1);
-        letter.error = error;
-        self.save(&letters);
-        true
-    }
-
-    /// Removes the letters `purge` picks; returns how many.
-    pub(crate) fn purge(&self, mut purge: impl FnMut(&DeadLetter) -> bool) -> usize {
-        let mut letters = self.letters.lock();
-        let before = letters.len();
-        letters.retain(|d| !purge(d));
-        let purged = before - letters.len();
-        if purged > 0 {
-            self.save(&letters);
-        }
-        purged
-    }
-
-    /// Whether any letter is for `key`.
-    pub(crate) fn has_key(&self, key: &Bytes) -> bool {
-        self.letters.lock().iter().any(|d| d.write.key == key)
-    }
-
-    /// How many rewrites of the file failed since the queue was opened: each
-    /// left a change in memory only, until a later rewrite succeeded.
-    pub(crate) fn save_failures(&self) -> u64 {
-        self.save_failures.load(Ordering::Relaxed)
-    }
-
-    /// Rewrites the file with `letters`, the whole queue. Called with the
-    /// lock held, so changes reach the file in the order they were made
-    /// and none is listed before it is on disk.
-    /// Returns whether the file now holds the whole queue (always true
-    /// for a queue without a file).
-    fn save(&self, letters: &[DeadLetter]) -> bool {
-        let Some(path) = &self.path else { return true };
-        let result = encode_file(letters).and_then(|bytes| replace_file(path, &bytes));
-        if result.is_ok() {
-            // The whole queue is on disk: nothing needs the log any more.
-            self.held.lock().clear();
-        }
-        if let Err(e) = result {
-            self.save_failures.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(
-                path = %path.display(),
-                error = %e,
-                letters = letters.len(),
-                "could not write the dead-letter queue: the change is kept in memory but would be lost \
-                 at a restart until a later write of the queue succeeds (check the data directory)"
-            );
-            return false;
-        }
-        true
-    }
-}
-
 const MAGIC: &[u8; 4] = b"JDLQ";
-const FORMAT: u8 = 1;
+/// The format this code writes.
+const FORMAT: u8 = 2;
+/// The first format, still read.
+const FORMAT_1: u8 = 1;
 const HEADER_LEN: usize = MAGIC.len() + 1;
 const CHECKSUM_LEN: usize = 8;
 
+/// The letters saved at `path`; none if there is no file.
+pub(super) fn load(path: &Path) -> Result<Vec<DeadLetter>, DeadLetterError> {
+    match fs::read(path) {
+        Ok(bytes) if bytes.starts_with(MAGIC) && bytes.get(MAGIC.len()) > Some(&FORMAT) => {
+            Err(DeadLetterError::Newer { path: path.to_owned(), format: bytes[MAGIC.len()] })
+        }
+        Ok(bytes) => decode_file(Bytes::from(bytes))
+            .map_err(|reason| DeadLetterError::Damaged { path: path.to_owned(), reason }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(DeadLetterError::Read { path: path.to_owned(), source: Arc::new(e) }),
+    }
+}
+
+/// Replaces the file at `path` with `letters`, the whole queue.
+pub(super) fn save<'a>(
+    path: &Path,
+    letters: impl Iterator<Item = &'a DeadLetter>,
+) -> io::Result<()> {
+    encode_file(letters).and_then(|bytes| replace_file(path, &bytes))
+}
+
 /// The file's bytes for `letters` (the format is in the module doc).
-fn encode_file(letters: &[DeadLetter]) -> io::Result<Vec<u8>> {
+fn encode_file<'a>(letters: impl Iterator<Item = &'a DeadLetter>) -> io::Result<Vec<u8>> {
     let mut out = BytesMut::new();
     out.put_slice(MAGIC);
     out.put_u8(FORMAT);
@@ -321,8 +148,13 @@ fn encode_file(letters: &[DeadLetter]) -> io::Result<Vec<u8>> {
         out.put_slice(&write);
         put_len(&mut out, letter.error.len())?;
         out.put_slice(letter.error.as_bytes());
+        out.put_u8(match letter.error_kind {
+            ErrorClass::Permanent => 0,
+            ErrorClass::Transient => 1,
+        });
         out.put_u32_le(letter.attempts);
-        out.put_u64_le(unix_millis(letter.at));
+        out.put_u64_le(unix_millis(letter.first_failure));
+        out.put_u64_le(unix_millis(letter.last_failure));
         out.put_u64_le(letter.first_version);
     }
     let checksum = fnv1a64(&out[HEADER_LEN..]);
@@ -338,11 +170,9 @@ fn decode_file(mut file: Bytes) -> Result<Vec<DeadLetter>, String> {
     if &file[..MAGIC.len()] != MAGIC {
         return Err("it does not start with JDLQ".to_owned());
     }
-    if file[MAGIC.len()] != FORMAT {
-        return Err(format!(
-            "it is in format {}, which this version does not know",
-            file[MAGIC.len()]
-        ));
+    let format = file[MAGIC.len()];
+    if format != FORMAT && format != FORMAT_1 {
+        return Err(format!("it is in format {format}, which this version does not know"));
     }
     let mut checksum = file.split_off(file.len() - CHECKSUM_LEN);
     let mut body = file.split_off(HEADER_LEN);
@@ -359,16 +189,31 @@ fn decode_file(mut file: Bytes) -> Result<Vec<DeadLetter>, String> {
         let (key, op) = (crate::owned::own(&key), op.into_owned());
         let error = String::from_utf8(get_bytes(&mut body).map_err(bad)?.to_vec())
             .map_err(|_| bad("the error is not UTF-8"))?;
+        let error_kind = if format == FORMAT_1 {
+            ErrorClass::Permanent
+        } else {
+            match get_u8(&mut body).map_err(bad)? {
+                0 => ErrorClass::Permanent,
+                1 => ErrorClass::Transient,
+                other => return Err(bad(&format!("unknown error kind {other}"))),
+            }
+        };
         let attempts = get_u32(&mut body).map_err(bad)?;
-        let at = UNIX_EPOCH
-            .checked_add(Duration::from_millis(get_u64(&mut body).map_err(bad)?))
-            .ok_or_else(|| bad("the time is out of range"))?;
+        let mut time = || -> Result<SystemTime, String> {
+            UNIX_EPOCH
+                .checked_add(Duration::from_millis(get_u64(&mut body).map_err(bad)?))
+                .ok_or_else(|| bad("a time is out of range"))
+        };
+        let first_failure = time()?;
+        let last_failure = if format == FORMAT_1 { first_failure } else { time()? };
         let first_version = get_u64(&mut body).map_err(bad)?;
         letters.push(DeadLetter {
             write: Write { key, version, change: op.to_change(), expires_at: op.expires_at() },
             error,
+            error_kind,
             attempts,
-            at,
+            first_failure,
+            last_failure,
             first_version,
         });
     }
@@ -419,6 +264,13 @@ fn put_len(out: &mut BytesMut, len: usize) -> io::Result<()> {
     Ok(())
 }
 
+fn get_u8(buf: &mut Bytes) -> Result<u8, &'static str> {
+    if buf.remaining() < 1 {
+        return Err("cut short");
+    }
+    Ok(buf.get_u8())
+}
+
 fn get_u32(buf: &mut Bytes) -> Result<u32, &'static str> {
     if buf.remaining() < 4 {
         return Err("cut short");
@@ -442,12 +294,12 @@ fn get_bytes(buf: &mut Bytes) -> Result<Bytes, &'static str> {
 }
 
 /// Milliseconds since the Unix epoch; 0 for an earlier time.
-fn unix_millis(at: SystemTime) -> u64 {
+pub(crate) fn unix_millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `at` rounded down to what the file keeps.
-fn to_the_millisecond(at: SystemTime) -> SystemTime {
+pub(super) fn to_the_millisecond(at: SystemTime) -> SystemTime {
     UNIX_EPOCH.checked_add(Duration::from_millis(unix_millis(at))).unwrap_or(at)
 }
 
@@ -460,16 +312,23 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeMap;
 
+    use super::super::{DeadLetters, Selection, Settled};
     use super::*;
     use crate::op::Op;
+    use crate::store::StoreError;
     use crate::value::{FieldValue, MapKind};
 
     const FILE: &str = "dead-letters";
 
-    fn letter(key: &'static str, version: u64, op: &Op, error: &str) -> DeadLetter {
+    pub(in crate::dead_letter) fn letter(
+        key: &'static str,
+        version: u64,
+        op: &Op,
+        error: &str,
+    ) -> DeadLetter {
         DeadLetter {
             write: Write {
                 expires_at: op.expires_at(),
@@ -478,8 +337,10 @@ mod tests {
                 change: op.to_change(),
             },
             error: error.to_owned(),
+            error_kind: ErrorClass::Permanent,
             attempts: 3,
-            at: UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789),
+            first_failure: UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789),
+            last_failure: UNIX_EPOCH + Duration::new(1_700_000_001, 999_999),
             first_version: version - 2,
         }
     }
@@ -517,7 +378,7 @@ mod tests {
         Filled { dir, path, queue }
     }
 
-    fn some_letters() -> Vec<DeadLetter> {
+    pub(in crate::dead_letter) fn some_letters() -> Vec<DeadLetter> {
         let scores = Op::Patch {
             kind: MapKind::Scores,
             reset: None,
@@ -561,21 +422,30 @@ mod tests {
             assert_eq!(got.error, pushed.error);
             assert_eq!(got.attempts, pushed.attempts);
             assert_eq!(got.first_version, pushed.first_version);
-            assert_eq!(got.at, UNIX_EPOCH + Duration::from_millis(1_700_000_000_123), "to the ms");
+            assert_eq!(got.error_kind, pushed.error_kind);
+            assert_eq!(
+                got.first_failure,
+                UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
+                "to the ms"
+            );
+            assert_eq!(got.last_failure, UNIX_EPOCH + Duration::from_millis(1_700_000_001_000));
         }
         assert_eq!(reopened.error_for(b"map", 11).as_deref(), Some("héllo: not ASCII"));
         assert_eq!(reopened.save_failures(), 0);
     }
 
     #[test]
-    fn remove_update_and_purge_survive_a_reopen() {
+    fn settle_and_purge_survive_a_reopen() {
         let Filled { dir: _dir, path, queue } = filled();
-        assert!(queue.remove(b"blob", 10));
-        assert!(!queue.remove(b"blob", 10), "already gone");
-        assert!(!queue.remove(b"gone", 10), "another version");
-        assert!(queue.update(b"map", 12, "still refused".to_owned()));
-        assert!(!queue.update(b"blob", 10, "gone".to_owned()));
-        assert_eq!(queue.purge(|d| d.write.key == "zset"), 1);
+        let refused = StoreError::transient("still refused");
+        let gone = queue.settle(vec![
+            (10, Settled::Gone),
+            (12, Settled::Refused(refused)),
+            (99, Settled::Gone),
+        ]);
+        assert_eq!(gone, 1, "an unknown id is skipped");
+        assert_eq!(queue.settle(vec![(10, Settled::Gone)]), 0, "already gone");
+        assert_eq!(queue.purge(&Selection::Ids(vec![13, 10])), 1);
         drop(queue);
 
         let reopened = DeadLetters::open(&path).unwrap();
@@ -583,13 +453,70 @@ mod tests {
         let keys: Vec<&[u8]> = letters.iter().map(|d| &d.write.key[..]).collect();
         assert_eq!(keys, [&b"gone"[..], b"map"]);
         assert_eq!(letters[1].error, "still refused");
+        assert_eq!(letters[1].error_kind, ErrorClass::Transient);
         assert_eq!(letters[1].attempts, 4);
+        assert!(letters[1].last_failure > letters[1].first_failure);
         assert_eq!(letters[1].write, some_letters()[2].write);
 
-        assert_eq!(reopened.purge(|_| true), 2);
+        assert_eq!(reopened.purge(&Selection::All), 2);
         drop(reopened);
         let emptied = DeadLetters::open(&path).unwrap();
         assert_eq!(emptied.len(), 0);
+    }
+
+    /// A format 1 file, as the previous version wrote it: no error kind,
+    /// one time.
+    fn format_1(letters: &[DeadLetter]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        out.put_slice(MAGIC);
+        out.put_u8(FORMAT_1);
+        for letter in letters {
+            let w = &letter.write;
+            let mut write = BytesMut::new();
+            record::encode(
+                &mut write,
+                &w.key,
+                w.version,
+                &record::op_from_change(&w.change, w.expires_at),
+            );
+            out.put_u32_le(write.len() as u32);
+            out.put_slice(&write);
+            out.put_u32_le(letter.error.len() as u32);
+            out.put_slice(letter.error.as_bytes());
+            out.put_u32_le(letter.attempts);
+            out.put_u64_le(unix_millis(letter.first_failure));
+            out.put_u64_le(letter.first_version);
+        }
+        let checksum = fnv1a64(&out[HEADER_LEN..]);
+        out.put_u64_le(checksum);
+        out.to_vec()
+    }
+
+    #[test]
+    fn a_format_1_file_loads_as_permanent_errors_failed_once_and_is_saved_as_format_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let letters = some_letters();
+        fs::write(&path, format_1(&letters)).unwrap();
+
+        let queue = DeadLetters::open(&path).unwrap();
+        let loaded = queue.list();
+        assert_eq!(loaded.len(), letters.len());
+        for (got, saved) in loaded.iter().zip(&letters) {
+            assert_eq!(got.write, saved.write);
+            assert_eq!(got.id(), saved.write.version);
+            assert_eq!(got.error, saved.error);
+            assert_eq!(got.attempts, saved.attempts);
+            assert_eq!(got.first_version, saved.first_version);
+            assert_eq!(got.error_kind, ErrorClass::Permanent);
+            let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+            assert_eq!((got.first_failure, got.last_failure), (at, at));
+        }
+
+        // The next change saves format 2, which reads back the same.
+        assert_eq!(queue.purge(&Selection::Ids(vec![11])), 1);
+        assert_eq!(fs::read(&path).unwrap()[MAGIC.len()], FORMAT);
+        assert_eq!(DeadLetters::open(&path).unwrap().list(), queue.list());
     }
 
     #[test]
@@ -665,7 +592,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let queue = DeadLetters::open(&dir.path().join(FILE)).unwrap();
         assert_eq!(queue.len(), 0);
-        assert_eq!(queue.purge(|_| true), 0);
+        assert_eq!(queue.purge(&Selection::All), 0);
         assert!(queue.list().is_empty());
         assert!(entries(dir.path()).is_empty());
     }
@@ -678,8 +605,8 @@ mod tests {
             queue.push(l, None);
             assert_eq!(entries(dir.path()), [FILE]);
         }
-        assert!(queue.remove(b"gone", 11));
-        assert!(queue.update(b"map", 12, "again".to_owned()));
+        assert_eq!(queue.settle(vec![(11, Settled::Gone)]), 1);
+        assert_eq!(queue.settle(vec![(12, Settled::Refused(StoreError::permanent("again")))]), 0);
         assert_eq!(entries(dir.path()), [FILE]);
     }
 
@@ -721,6 +648,6 @@ mod tests {
         queue.push(some_letters().remove(0), None);
         assert_eq!(queue.len(), 1);
         assert_eq!(queue.save_failures(), 0);
-        assert!(queue.remove(b"blob", 10));
+        assert_eq!(queue.settle(vec![(10, Settled::Gone)]), 1);
     }
 }
