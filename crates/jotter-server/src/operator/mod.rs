@@ -17,7 +17,7 @@
 mod dead_letters;
 mod key;
 mod letter;
-//TMP mod offline;
+mod offline;
 mod remote;
 mod render;
 
@@ -34,12 +34,17 @@ pub(crate) async fn dead_letters(command: DeadLettersCommand) -> anyhow::Result<
         DeadLettersCommand::Replay(args) | DeadLettersCommand::Purge(args) => &args.target,
     };
     if let Some(config) = target.offline_config() {
-        //TMP let mut queue = offline::Offline::open(&config?).await?;
-        //TMP let done = run_dead_letters(&mut queue, &command).await;
-        //TMP queue.close().await;
-        //TMP return done;
-        let _ = config;
-        anyhow::bail!("TMP");
+        let config = match config {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("jotter: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let mut queue = offline::Offline::open(&config).await?;
+        let done = run_dead_letters(&mut queue, &command).await;
+        queue.close().await;
+        return done;
     }
     if target.store.is_some() {
         anyhow::bail!("--store names the store of a data directory: give --data-dir too");
