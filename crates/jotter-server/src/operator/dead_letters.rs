@@ -213,3 +213,121 @@ impl Remote {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::DeadLettersCommand;
+
+    /// A queue in memory whose store refuses every id divisible by `refuse`.
+    struct Fake {
+        letters: BTreeMap<u64, Letter>,
+        refuse: u64,
+        calls: Vec<usize>,
+    }
+
+    impl Fake {
+        fn new(n: u64, refuse: u64) -> Fake {
+            let letter = |id| Letter {
+                id,
+                key: format!("k{id}").into_bytes(),
+                op: "set".into(),
+                value_size: 1,
+                value_prefix: b"v".to_vec(),
+                error_kind: "permanent".into(),
+                error: b"no".to_vec(),
+                attempts: 1,
+                first_failure_ms: 0,
+                last_failure_ms: 0,
+            };
+            Fake {
+                letters: (1..=n).map(|id| (id, letter(id))).collect(),
+                refuse,
+                calls: Vec::new(),
+            }
+        }
+    }
+
+    impl Queue for Fake {
+        async fn count(&mut self) -> anyhow::Result<u64> {
+            Ok(self.letters.len() as u64)
+        }
+
+        async fn page(&mut self, cursor: &str, count: u64) -> anyhow::Result<Page> {
+            let after: u64 = cursor.parse()?;
+            let letters: Vec<Letter> = self
+                .letters
+                .range(after + 1..)
+                .take(usize::try_from(count)?)
+                .map(|(_, l)| l.clone())
+                .collect();
+            let more =
+                letters.last().is_some_and(|l| self.letters.range(l.id + 1..).next().is_some());
+            let next = if more { letters.last().map_or(0, |l| l.id) } else { 0 };
+            Ok(Page { next: next.to_string(), letters })
+        }
+
+        async fn replay(&mut self, ids: &[u64]) -> anyhow::Result<u64> {
+            self.calls.push(ids.len());
+            let mut left = 0;
+            for id in ids {
+                if id % self.refuse != 0 && self.letters.remove(id).is_some() {
+                    left += 1;
+                }
+            }
+            Ok(left)
+        }
+
+        async fn purge(&mut self, ids: &[u64]) -> anyhow::Result<u64> {
+            self.calls.push(ids.len());
+            Ok(ids.iter().filter(|id| self.letters.remove(id).is_some()).count() as u64)
+        }
+    }
+
+    /// `purge IDS` (or `--all`) as parsed from a command line, with --json.
+    fn select(ids: &[u64], all: bool) -> SelectArgs {
+        let mut argv: Vec<String> =
+            ["jotter", "dead-letters", "purge", "--json"].map(String::from).into();
+        argv.extend(ids.iter().map(u64::to_string));
+        if all {
+            argv.push("--all".into());
+        }
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::DeadLetters(DeadLettersCommand::Purge(args)) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn block<T>(f: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn replaying_all_goes_a_chunk_at_a_time_and_visits_each_letter_once() {
+        let mut queue = Fake::new(1200, 7);
+        let code = block(act(&mut queue, Action::Replay, &select(&[], true))).unwrap();
+        // Letters refused again stay, and fail the command.
+        assert_eq!(code, ExitCode::FAILURE);
+        assert_eq!(queue.letters.len(), 1200 / 7);
+        assert_eq!(queue.calls, [500, 500, 200]);
+        // Once the store takes them, a second run empties the queue.
+        queue.refuse = u64::MAX;
+        queue.calls.clear();
+        let code = block(act(&mut queue, Action::Replay, &select(&[], true))).unwrap();
+        assert_eq!((code, queue.letters.len()), (ExitCode::SUCCESS, 0));
+        assert_eq!(queue.calls, [1200 / 7]);
+    }
+
+    #[test]
+    fn ids_are_sent_once_each_and_an_unknown_one_fails_the_command() {
+        let mut queue = Fake::new(10, u64::MAX);
+        let code = block(act(&mut queue, Action::Purge, &select(&[3, 3, 4], false))).unwrap();
+        assert_eq!((code, queue.letters.len(), &queue.calls[..]), (ExitCode::SUCCESS, 8, &[2][..]));
+        let code = block(act(&mut queue, Action::Purge, &select(&[4, 5], false))).unwrap();
+        assert_eq!((code, queue.letters.len()), (ExitCode::FAILURE, 7));
+    }
+}
