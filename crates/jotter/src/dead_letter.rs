@@ -259,6 +259,18 @@ impl DeadLetters {
         purged
     }
 
+    /// The versions and errors of the letters of `key`, oldest first.
+    pub(crate) fn of_key(&self, key: &[u8]) -> Vec<(u64, String)> {
+        let letters = self.letters.lock();
+        let mut of: Vec<(u64, String)> = letters
+            .iter()
+            .filter(|d| d.write.key == key)
+            .map(|d| (d.write.version, d.error.clone()))
+            .collect();
+        of.sort_unstable_by_key(|(v, _)| *v);
+        of
+    }
+
     /// Whether any letter is for `key`.
     pub(crate) fn has_key(&self, key: &Bytes) -> bool {
         self.letters.lock().iter().any(|d| d.write.key == key)
