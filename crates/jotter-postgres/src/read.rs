@@ -92,9 +92,10 @@ pub(crate) static MAX_VERSION: LazyLock<String> = LazyLock::new(|| {
 /// The newest version of key `$1` in any row or tombstone, or NULL if
 /// none (see `Store::version_of`).
 pub(crate) static KEY_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let maps = maps();
     let tables = ["jotter_key_resets", "jotter_field_tombstones", "jotter_strings"]
         .into_iter()
-        .chain(maps().iter().map(|m| m.name));
+        .chain(maps.iter().map(|m| m.name));
     let parts: Vec<String> = tables
         .map(|t| {
             let is = same(&format!("{t}.key"), "$1::bytea");
