@@ -481,6 +481,20 @@ impl Store for PostgresStore {
         })?)
     }
 
+    async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
+        let context = "postgres version of a key";
+        let client = self.client(context).await?;
+        let stmt = client.prepare_cached(&read::KEY_VERSION).await.map_err(PgError::db(context))?;
+        let key: &[u8] = key;
+        let row = client.query_one(&stmt, &[&key]).await.map_err(PgError::db(context))?;
+        let v: Option<i64> = row.try_get(0).map_err(PgError::db(context))?;
+        let Some(v) = v else { return Ok(None) };
+        Ok(Some(u64::try_from(v).map_err(|_| PgError::Refused {
+            context: context.into(),
+            message: format!("negative version {v} in the database"),
+        })?))
+    }
+
     async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
         let (context, sql) = match (page.listing, page.after.is_some()) {
             (Listing::Live, false) => ("postgres key listing", &*read::KEYS_FIRST),

@@ -89,6 +89,22 @@ pub(crate) static MAX_VERSION: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The newest version of key `$1` in any row or tombstone, or NULL if
+/// none (see `Store::version_of`).
+pub(crate) static KEY_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let maps = maps();
+    let tables = ["jotter_key_resets", "jotter_field_tombstones", "jotter_strings"]
+        .into_iter()
+        .chain(maps.iter().map(|m| m.name));
+    let parts: Vec<String> = tables
+        .map(|t| {
+            let is = same(&format!("{t}.key"), "$1::bytea");
+            format!("\n    (SELECT max(version) FROM {t} WHERE {is})")
+        })
+        .collect();
+    format!("SELECT greatest({})", parts.join(","))
+});
+
 /// With `after`, the condition that `{t}.key` is greater than `$1`,
 /// through the key's indexed expressions.
 fn key_after(after: bool, t: &str) -> Option<String> {

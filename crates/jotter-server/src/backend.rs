@@ -97,6 +97,13 @@ impl Store for Backend {
         }
     }
 
+    async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.version_of(key).await,
+            Backend::Postgres(s) => s.get().await?.version_of(key).await,
+        }
+    }
+
     async fn probe(&self) -> Result<(), StoreError> {
         match self {
             Backend::Sqlite(s) => s.probe().await,

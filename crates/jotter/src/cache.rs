@@ -13,6 +13,7 @@ use crate::config::CacheBuilder;
 use crate::dead_letter::{DeadLetter, ReplayReport, Selection};
 use crate::engine::Inner;
 use crate::error::{Error, Result, Shape};
+use crate::key_status::KeyStatus;
 use crate::listing;
 use crate::log::Durability;
 use crate::op::Op;
@@ -480,6 +481,24 @@ impl<S: Store> Cache<S> {
         let key = Bytes::copy_from_slice(key);
         let shard = self.inner.buffer().lock(self.inner.buffer().shard_of(&key));
         !shard.has_pending(&key) && !self.inner.progress().dead.has_key(&key)
+    }
+
+    /// Where the newest write of `key` stands (absent, clean, pending,
+    /// in flight, retrying, dead-lettered), from memory alone: no store
+    /// call. See [`KeyStatus`].
+    #[must_use]
+    pub fn key_status(&self, key: &[u8]) -> KeyStatus {
+        self.inner.key_status(key)
+    }
+
+    /// [`key_status`](Cache::key_status), with
+    /// [`store_version`](KeyStatus::store_version) read from the store now.
+    ///
+    /// # Errors
+    ///
+    /// The store's error, or an unavailable one while it is in an outage.
+    pub async fn key_status_from_store(&self, key: &[u8]) -> Result<KeyStatus> {
+        self.inner.key_status_from_store(key).await
     }
 
     /// The writes the store refused for good, with its errors, in id order.

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 
+use crate::clean::Clean;
 use crate::config::WriteMode;
 use crate::engine::Inner;
 use crate::shard::{Next, Shard};
@@ -40,20 +41,22 @@ impl<S: Store> Inner<S> {
                 // clean cache counts it from now on.
                 let dropped = shard.drop_view(key).unwrap_or_default();
                 self.settle_view(dropped.delta);
-                self.clean().insert(key.clone(), dropped.entry.flatten());
+                self.clean().insert(key.clone(), Clean::flushed(dropped.entry.flatten(), version));
             } else if kept {
                 // Reads are served from the kept entry; bringing the clean
                 // copy up to date would copy a large map for nothing. If
                 // the kept entry is ever dropped, the store is read again.
+                // The acknowledged version stays with the kept entry.
                 self.clean().remove(key);
+                shard.note_stored(key, version);
             } else {
                 let after = if done.op.is_whole() {
                     Some(done.op.apply(None))
                 } else {
-                    self.clean().get(key).map(|base| done.op.apply(base))
+                    self.clean().get(key).map(|base| done.op.apply(base.entry))
                 };
                 if let Some(after) = after {
-                    self.clean().insert(key.clone(), after);
+                    self.clean().insert(key.clone(), Clean::flushed(after, version));
                 }
             }
         } else {

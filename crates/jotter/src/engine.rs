@@ -63,6 +63,8 @@ pub(crate) struct Inner<S> {
     cancel: CancellationToken,
     /// Whether the store answers (see `outage.rs`).
     health: crate::outage::StoreHealth,
+    /// Writes waiting to be sent again after a failed attempt.
+    retrying: crate::retrying::Retrying,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -150,6 +152,7 @@ impl<S: Store> Inner<S> {
             sweep_after: parking_lot::Mutex::new(None),
             cancel: CancellationToken::new(),
             health: crate::outage::StoreHealth::default(),
+            retrying: crate::retrying::Retrying::default(),
             log,
             known,
             clock_saved: parking_lot::Mutex::new(Instant::now()),
@@ -479,6 +482,10 @@ impl<S: Store> Inner<S> {
     }
 
     /// What the store is known to hold, for reads.
+    pub(crate) fn retrying(&self) -> &crate::retrying::Retrying {
+        &self.retrying
+    }
+
     pub(crate) fn clean(&self) -> &CleanCache {
         &self.clean
     }

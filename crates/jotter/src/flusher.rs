@@ -31,6 +31,7 @@ use crate::engine::Inner;
 use crate::loggable::LogText;
 use crate::op::Group;
 use crate::refusals::Refusals;
+use crate::retrying::ForgetOnDrop;
 use crate::shard::Taken;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
@@ -205,6 +206,7 @@ pub(crate) async fn write_isolating<S: Store>(
     let mut todo: Vec<(Range<usize>, u32)> = vec![(0..writes.len(), 0)];
     let mut transient_attempt = 0u32;
     let mut refusals = Refusals::default();
+    let mut retrying = ForgetOnDrop { retrying: inner.retrying(), writes, failed: false };
     while let Some((range, refused)) = todo.pop() {
         if range.is_empty() {
             continue;
@@ -221,10 +223,19 @@ pub(crate) async fn write_isolating<S: Store>(
         if let Some(rate) = inner.rate() {
             rate.acquire(part.len()).await;
         }
-        match inner.store().write(part).await {
+        let result = inner.store().write(part).await;
+        if let Err(e) = &result {
+            // `JOTTER.KEY` reports these writes as retrying, with this error.
+            inner.retrying().failed(part, e.message());
+            retrying.failed = true;
+        }
+        match result {
             Ok(()) => {
                 transient_attempt = 0;
                 inner.counters().batch_done(part.len());
+                if retrying.failed {
+                    inner.retrying().done(part);
+                }
             }
             Err(e) if e.is_unavailable() => {
                 // Not a retry count: the circuit opens, and this range is

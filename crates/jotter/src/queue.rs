@@ -63,6 +63,20 @@ impl Queue {
         }
     }
 
+    /// Notes that the store acknowledged the key's write at `version`, with
+    /// the view (if one is kept) that stands in for the clean entry.
+    pub(crate) fn note_stored(&mut self, version: u64) {
+        if let Some(view) = &mut self.view {
+            view.note_stored(version);
+        }
+    }
+
+    /// The version of the key's last write the store acknowledged, as its
+    /// view noted it.
+    pub(crate) fn stored(&self) -> Option<u64> {
+        self.view.as_ref()?.stored()
+    }
+
     /// Forgets the key's view (if any): it is no longer counted.
     pub(crate) fn drop_view(&mut self) -> Dropped {
         self.view.take().map(|view| view.dropped()).unwrap_or_default()

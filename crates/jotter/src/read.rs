@@ -9,6 +9,7 @@
 
 use bytes::Bytes;
 
+use crate::clean::Clean;
 use crate::clock::unix_millis;
 use crate::engine::Inner;
 use crate::error::Result;
@@ -40,7 +41,7 @@ impl<S: Store> Inner<S> {
         let mut value = match (start, loaded) {
             (Some(_), _) => None,
             (None, Some(base)) => base,
-            (None, None) => self.clean().get(key)?,
+            (None, None) => self.clean().get(key)?.entry,
         };
         for pending in ops.into_iter().flat_map(|q| q.iter()).skip(start.unwrap_or(0)) {
             value = pending.op.apply(value);
@@ -117,7 +118,7 @@ impl<S: Store> Inner<S> {
             // A flush of this key since the load began may have stored
             // something newer than what was loaded: then load again.
             if !slot.is_stale() {
-                self.clean().insert(own(key), loaded.clone());
+                self.clean().insert(own(key), Clean::loaded(loaded.clone()));
                 let value = if take {
                     self.take_view(&mut shard, key, Some(loaded))
                 } else {

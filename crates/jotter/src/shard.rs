@@ -264,6 +264,14 @@ impl Shard {
         Some(self.entries.get_mut(key)?.keep_view(entry, written))
     }
 
+    /// Notes the version of the key's write the store acknowledged, if the
+    /// key still has ops pending (see [`Queue::note_stored`]).
+    pub(crate) fn note_stored(&mut self, key: &[u8], version: u64) {
+        if let Some(queue) = self.entries.get_mut(key) {
+            queue.note_stored(version);
+        }
+    }
+
     /// Forgets the key's view, if the key has ops pending: its entry, and
     /// the bytes it no longer counts.
     pub(crate) fn drop_view(&mut self, key: &[u8]) -> Option<Dropped> {

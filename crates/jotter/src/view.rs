@@ -61,6 +61,10 @@ pub(crate) struct View {
     weight: usize,
     /// Field writes to a map view since it was last weighed exactly.
     writes: usize,
+    /// The version of the key's last write the store acknowledged while
+    /// this view was kept (0: none yet); the clean cache, which usually
+    /// holds it, gives its entry up while a view stands in for it.
+    stored: u64,
 }
 
 impl View {
@@ -103,6 +107,16 @@ impl View {
         view.entry = Some(entry);
         view.weight = after;
         ViewDelta { before, after }
+    }
+
+    /// Notes that the store acknowledged the key's write at `version`.
+    pub(crate) fn note_stored(&mut self, version: u64) {
+        self.stored = self.stored.max(version);
+    }
+
+    /// The version noted by [`note_stored`](View::note_stored), if any.
+    pub(crate) fn stored(&self) -> Option<u64> {
+        (self.stored != 0).then_some(self.stored)
     }
 
     /// Marks the view as rebuilt rather than kept: the next

@@ -169,6 +169,15 @@ impl Store for MappedStore {
         Ok(entries)
     }
 
+    async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
+        // A mapped key's rows are the user's, whose columns need not keep
+        // the version: the store cannot tell.
+        match self.route(key) {
+            None => self.inner.version_of(key).await,
+            Some(_) => Ok(None),
+        }
+    }
+
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
         let Some(m) = self.route(key) else { return self.inner.load(key).await };
         read::load(&self.inner, m, key).await

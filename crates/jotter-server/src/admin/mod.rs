@@ -1,7 +1,8 @@
 //! The HTTP admin listener: `/metrics` (Prometheus text), `/health` (the
 //! process runs), `/ready` (it can take writes: the log directory takes
 //! writes and the write buffer is not full) and `/health/store`
-//! (whether the store answers).
+//! (whether the store answers), `/keys/{key}` (where a key's newest write
+//! stands, `keys.rs`).
 //!
 //! `/ready` does not ask the store: while the database is down the server
 //! keeps accepting writes into memory and the log, and an orchestrator that
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use jotter::StoreState;
@@ -26,11 +27,19 @@ use tokio::net::TcpListener;
 use crate::state::Shared;
 
 mod auth;
+mod keys;
 
 #[derive(Clone)]
 struct Admin {
     shared: Arc<Shared>,
     prometheus: PrometheusHandle,
+}
+
+/// A page that needs only the shared state (`keys.rs`) takes it alone.
+impl FromRef<Admin> for Arc<Shared> {
+    fn from_ref(admin: &Admin) -> Self {
+        admin.shared.clone()
+    }
 }
 
 /// Serves until the server stops.
@@ -57,6 +66,7 @@ pub(crate) async fn serve(
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
         .route("/health/store", get(store_health))
+        .route("/keys/{*key}", get(keys::key))
         .with_state(Admin { shared: shared.clone(), prometheus });
     // Last, so that it covers every route above.
     let app = auth::protect(app, shared.config.admin_token.as_deref());

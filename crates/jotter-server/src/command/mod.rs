@@ -14,8 +14,8 @@
 //! - `wake.rs`: waking commands blocked until a write.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
-//!   `writebehind.rs`, `transactions.rs`, `strings/`, `hashes.rs`, `keys/`,
-//!   `zset/`.
+//!   `writebehind.rs`, `key_status.rs`, `transactions.rs`, `strings/`,
+//!   `hashes.rs`, `keys/`, `zset/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -74,6 +74,7 @@ mod wake;
 
 mod connection;
 mod hashes;
+mod key_status;
 mod keys;
 mod server;
 mod strings;
@@ -82,4 +83,5 @@ mod writebehind;
 mod zset;
 
 pub(crate) use dispatch::{execute_found, lookup, may_block, specs, table};
+pub(crate) use key_status::{Field, key_fields};
 pub(crate) use spec::{Ctx, Flow, Spec};

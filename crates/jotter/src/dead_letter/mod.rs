@@ -245,6 +245,17 @@ impl DeadLetters {
         purged
     }
 
+    /// The versions and errors of the letters of `key`, oldest first.
+    pub(crate) fn of_key(&self, key: &[u8]) -> Vec<(u64, String)> {
+        let letters = self.letters.lock();
+        // Ids are versions, so the map's order is oldest first.
+        letters
+            .values()
+            .filter(|d| d.write.key == key)
+            .map(|d| (d.write.version, d.error.clone()))
+            .collect()
+    }
+
     /// Whether any letter is for `key`.
     pub(crate) fn has_key(&self, key: &Bytes) -> bool {
         self.letters.lock().values().any(|d| d.write.key == key)

@@ -248,6 +248,11 @@ impl Store for MemoryStore {
         self.inner.faults.probe()
     }
 
+    async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
+        self.inner.faults.check_load()?;
+        Ok(self.inner.keys.lock().get(key).map(KeyState::max_version))
+    }
+
     async fn max_version(&self) -> Result<u64, StoreError> {
         self.inner.faults.check_load()?;
         Ok(self.inner.keys.lock().values().map(KeyState::max_version).max().unwrap_or(0))

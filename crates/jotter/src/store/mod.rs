@@ -251,6 +251,21 @@ pub trait Store: Send + Sync + 'static {
         }
     }
 
+    /// The newest version the store holds for `key` in any row or
+    /// tombstone (its value, a field, a delete's or a reset's tombstone),
+    /// or `None` if it holds nothing of the key; `JOTTER.KEY key FROM-STORE`
+    /// reports it beside the version the engine last saw acknowledged.
+    /// Tombstones collected below the horizon are gone, so a deleted key
+    /// may read `None` again. The default says `None`: a store that does
+    /// not keep versions where it can read them back cannot tell.
+    fn version_of(
+        &self,
+        key: &Bytes,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send {
+        let _ = key;
+        async { Ok(None) }
+    }
+
     /// Asks, as cheaply as the store can, whether it answers: the engine
     /// calls it once a second while the store is unavailable, and resumes
     /// flushing once it succeeds. The default reads

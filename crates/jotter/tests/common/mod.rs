@@ -69,6 +69,10 @@ impl Store for Recording {
         self.inner.max_version().await
     }
 
+    async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
+        self.inner.version_of(key).await
+    }
+
     async fn load_many(&self, keys: &[Bytes]) -> Result<Vec<Option<jotter::Entry>>, StoreError> {
         self.many_loads.lock().push(keys.len());
         self.inner.load_many(keys).await

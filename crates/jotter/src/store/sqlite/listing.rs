@@ -29,4 +29,14 @@ impl Connections {
         let v: i64 = conn.prepare_cached(&schema::MAX_VERSION)?.query_row([], |row| row.get(0))?;
         u64::try_from(v).map_err(|_| Fail::Refused(format!("negative version {v} in the database")))
     }
+
+    /// The newest version of `key` in any row or tombstone, if any.
+    pub(super) fn version_of(&self, key: &[u8]) -> Result<Option<u64>, Fail> {
+        let conn = self.reader();
+        let v: i64 =
+            conn.prepare_cached(&schema::KEY_VERSION)?.query_row([key], |row| row.get(0))?;
+        let v = u64::try_from(v)
+            .map_err(|_| Fail::Refused(format!("negative version {v} in the database")))?;
+        Ok((v != 0).then_some(v))
+    }
 }

@@ -263,6 +263,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        let key = key.clone();
+        blocking(move || {
+            inner.version_of(&key).map_err(|e| {
+                e.into_store_error(&format!("sqlite version of key {}", show_key(&key)))
+            })
+        })
+        .await
+    }
+
     async fn list(&self, page: Page<'_>) -> Result<Vec<Bytes>, StoreError> {
         let inner = Arc::clone(&self.inner);
         // The blocking task outlives the borrow of the cursor.

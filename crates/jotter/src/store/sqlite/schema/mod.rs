@@ -151,6 +151,18 @@ pub(super) static MAX_VERSION: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT max({})", parts.join(", "))
 });
 
+/// The newest version of key `?1` in any row or tombstone, or 0 if none
+/// (see `Store::version_of`).
+pub(super) static KEY_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let tables = ["jotter_key_resets", "jotter_field_tombstones", strings::NAME]
+        .into_iter()
+        .chain(maps().into_iter().map(|m| m.name));
+    let parts: Vec<String> = tables
+        .map(|t| format!("coalesce((SELECT max(version) FROM {t} WHERE key = ?1), 0)"))
+        .collect();
+    format!("SELECT max({})", parts.join(", "))
+});
+
 /// The bookkeeping below `?1` that no write can need: resets and field
 /// tombstones older than it, and the expiry rows older than it that say
 /// "never" or belong to a map key with no fields left (a later write
