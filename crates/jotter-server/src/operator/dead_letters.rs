@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use jotter_resp::Frame;
 use serde_json::json;
 
-use super::letter::Letter;
+use super::letter::{Letter, LetterJson};
 use super::remote::{Remote, RemoteError};
 use super::render::{self, Progress};
 use crate::cli::{ListArgs, SelectArgs};
@@ -55,8 +55,14 @@ pub(crate) async fn list(queue: &mut impl Queue, args: &ListArgs) -> anyhow::Res
     }
     let total = queue.count().await?;
     if args.target.json {
-        let letters: Vec<_> = letters.iter().map(Letter::json).collect();
-        println!("{}", json!({ "cursor": cursor, "count": total, "letters": letters }));
+        #[derive(serde::Serialize)]
+        struct List<'a> {
+            cursor: &'a str,
+            count: u64,
+            letters: Vec<LetterJson<'a>>,
+        }
+        let letters = letters.iter().map(Letter::json).collect();
+        println!("{}", serde_json::to_string(&List { cursor: &cursor, count: total, letters })?);
         return Ok(ExitCode::SUCCESS);
     }
     let terminal = std::io::stdout().is_terminal();

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use jotter_resp::Frame;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::remote::{Remote, RemoteError};
 use super::render;
@@ -28,9 +28,12 @@ pub(crate) async fn run(remote: &mut Remote, args: &KeyArgs) -> anyhow::Result<E
     let fields: Vec<(String, &Frame)> =
         pairs.into_iter().map(|(k, v)| (field_name(k), v)).collect();
     if args.target.json {
-        let object: Map<String, Value> =
-            fields.iter().map(|(name, value)| (name.replace('-', "_"), json(value))).collect();
-        println!("{}", Value::Object(object));
+        // Written pair by pair, so the fields keep the reply's order.
+        let pairs: Vec<String> = fields
+            .iter()
+            .map(|(name, value)| format!("{}:{}", Value::from(name.replace('-', "_")), json(value)))
+            .collect();
+        println!("{{{}}}", pairs.join(","));
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> =

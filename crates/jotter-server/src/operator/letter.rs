@@ -4,7 +4,7 @@
 //! object (the admin port's field names).
 
 use jotter_resp::Frame;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::render;
 
@@ -24,6 +24,21 @@ pub(crate) struct Letter {
     pub attempts: u64,
     pub first_failure_ms: u64,
     pub last_failure_ms: u64,
+}
+
+/// A letter as JSON: byte strings as [`render::text`] shows them.
+#[derive(Debug, Serialize)]
+pub(crate) struct LetterJson<'a> {
+    id: u64,
+    key: String,
+    op: &'a str,
+    value_size: u64,
+    value_prefix: String,
+    error_kind: &'a str,
+    error: String,
+    attempts: u64,
+    first_failure_ms: u64,
+    last_failure_ms: u64,
 }
 
 /// Why an entry could not be read.
@@ -62,20 +77,21 @@ impl Letter {
         })
     }
 
-    /// The JSON object of the admin port's `GET /dead-letters`.
-    pub(crate) fn json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "key": render::text(&self.key),
-            "op": self.op,
-            "value_size": self.value_size,
-            "value_prefix": render::text(&self.value_prefix),
-            "error_kind": self.error_kind,
-            "error": render::text(&self.error),
-            "attempts": self.attempts,
-            "first_failure_ms": self.first_failure_ms,
-            "last_failure_ms": self.last_failure_ms,
-        })
+    /// The JSON object of the admin port's `GET /dead-letters`, its fields
+    /// in the reply's order.
+    pub(crate) fn json(&self) -> LetterJson<'_> {
+        LetterJson {
+            id: self.id,
+            key: render::text(&self.key),
+            op: &self.op,
+            value_size: self.value_size,
+            value_prefix: render::text(&self.value_prefix),
+            error_kind: &self.error_kind,
+            error: render::text(&self.error),
+            attempts: self.attempts,
+            first_failure_ms: self.first_failure_ms,
+            last_failure_ms: self.last_failure_ms,
+        }
     }
 
     /// The table's columns.
@@ -141,7 +157,8 @@ mod tests {
         let flat: Vec<Frame> = entry().into_iter().flat_map(|(k, v)| [k, v]).collect();
         assert_eq!(Letter::from_frame(&Frame::Array(flat)).unwrap(), map);
         assert_eq!((map.id, map.op.as_str(), map.last_failure_ms), (42, "set", 2000));
-        assert_eq!(map.json()["key"], "user:\\xff");
+        let json = serde_json::to_string(&map.json()).unwrap();
+        assert!(json.starts_with(r#"{"id":42,"key":"user:\\xff","op":"set","#), "{json}");
     }
 
     #[test]
