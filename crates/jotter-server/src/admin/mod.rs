@@ -10,6 +10,9 @@
 //! (200 when up, 503 during an outage), in `/metrics` (`jotter_store_up`,
 //! `jotter_store_unavailable_seconds`), INFO and `JOTTER.STATUS`.
 //!
+//! `/dead-letters` lists, replays and purges dead letters
+//! (`dead_letters.rs`).
+//!
 //! With `admin-token`, every path but `/health` asks for it (`auth.rs`).
 
 use std::sync::Arc;
@@ -26,6 +29,7 @@ use tokio::net::TcpListener;
 use crate::state::Shared;
 
 mod auth;
+mod dead_letters;
 
 #[derive(Clone)]
 struct Admin {
@@ -57,7 +61,8 @@ pub(crate) async fn serve(
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
         .route("/health/store", get(store_health))
-        .with_state(Admin { shared: shared.clone(), prometheus });
+        .with_state(Admin { shared: shared.clone(), prometheus })
+        .merge(dead_letters::routes(shared.clone()));
     // Last, so that it covers every route above.
     let app = auth::protect(app, shared.config.admin_token.as_deref());
     axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await

@@ -14,8 +14,8 @@
 //! - `wake.rs`: waking commands blocked until a write.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
-//!   `writebehind.rs`, `transactions.rs`, `strings/`, `hashes.rs`, `keys/`,
-//!   `zset/`.
+//!   `writebehind.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
+//!   `hashes.rs`, `keys/`, `zset/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -73,6 +73,7 @@ mod table;
 mod wake;
 
 mod connection;
+mod deadletters;
 mod hashes;
 mod keys;
 mod server;

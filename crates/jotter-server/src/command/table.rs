@@ -2,12 +2,15 @@
 //! Adding a family is one line here.
 
 use super::spec::Spec;
-use super::{connection, hashes, keys, server, strings, transactions, writebehind, zset};
+use super::{
+    connection, deadletters, hashes, keys, server, strings, transactions, writebehind, zset,
+};
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
     connection::SPECS,
     server::SPECS,
     writebehind::SPECS,
+    deadletters::SPECS,
     transactions::SPECS,
     strings::SPECS,
     hashes::SPECS,
