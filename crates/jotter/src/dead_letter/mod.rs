@@ -170,6 +170,11 @@ impl DeadLetters {
         }
     }
 
+    /// The letters of `key`, in id order.
+    pub(crate) fn of_key(&self, key: &[u8]) -> Vec<DeadLetter> {
+        self.letters.lock().values().filter(|d| d.write.key == key).cloned().collect()
+    }
+
     /// Whether a letter of `key` newer than `id` is in the queue.
     pub(crate) fn has_newer(&self, key: &[u8], id: u64) -> bool {
         self.letters.lock().range(id.saturating_add(1)..).any(|(_, d)| d.write.key == key)
