@@ -117,6 +117,13 @@ impl DeadLetters {
         Ok(queue)
     }
 
+    /// An empty queue in memory only, its gauges published (at 0).
+    pub(crate) fn in_memory() -> DeadLetters {
+        let queue = DeadLetters::default();
+        queue.publish(&queue.letters.lock());
+        queue
+    }
+
     /// Adds a letter. `lsn` is the log sequence number of its write: if the
     /// file cannot take the letter, the log must keep that record until a
     /// later rewrite succeeds (see [`DeadLetters::held_floor`]).
