@@ -18,6 +18,8 @@
 //!   `TRYAGAIN`, `ERR ...`), which `command/fail.rs` replies, and a value's
 //!   type name (TYPE, SCAN TYPE).
 //! - `clients.rs`: the registry of connected clients (`CLIENT LIST/KILL`).
+//! - `dead_letter_fields.rs`: a dead letter as `JOTTER.DEADLETTERS LIST` and
+//!   `GET /dead-letters` show it, and bytes made printable for text.
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin/`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
 //!   `/ready`, `/health/store`) and the server's own metrics.
@@ -56,6 +58,7 @@ mod clients;
 mod command;
 mod config;
 mod connection;
+mod dead_letter_fields;
 mod engine_error;
 mod lazy_postgres;
 mod open;

@@ -87,12 +87,23 @@ impl StopReport {
             (None, 0) => {
                 tracing::info!(stored, left_in_log, dead_letters, exit, "stopped: {summary}");
             }
+            (None, EXIT_DEAD_LETTERS) => tracing::warn!(
+                stored,
+                left_in_log,
+                dead_letters,
+                exit,
+                "stopped with {dead_letters} dead letters remaining: writes the store refused, which \
+                 are not in the store. They are kept in the data directory; after the next start, see \
+                 them with JOTTER.DEADLETTERS LIST, then replay (JOTTER.DEADLETTERS REPLAY) or purge \
+                 them: {summary}"
+            ),
             (None, _) => tracing::warn!(
                 stored,
                 left_in_log,
                 dead_letters,
                 exit,
-                "stopped at shutdown-timeout without every write in the store: {summary}"
+                "stopped at shutdown-timeout without every write in the store: {summary}{}",
+                see_dead_letters(dead_letters)
             ),
             (Some(why), _) => {
                 tracing::warn!(
@@ -100,10 +111,20 @@ impl StopReport {
                     left_in_log,
                     dead_letters,
                     exit,
-                    "stopped by {why}: {summary}"
+                    "stopped by {why}: {summary}{}",
+                    see_dead_letters(dead_letters)
                 );
             }
         }
+    }
+}
+
+/// Where to find the dead letters, when there are some.
+fn see_dead_letters(dead_letters: u64) -> &'static str {
+    if dead_letters > 0 {
+        " (after the next start, JOTTER.DEADLETTERS LIST shows the dead letters)"
+    } else {
+        ""
     }
 }
 

@@ -507,6 +507,13 @@ impl<S: Store> Cache<S> {
         self.inner.progress().dead.list()
     }
 
+    /// The dead letters of `key`, in id order (a key can have several: each
+    /// write the store refused).
+    #[must_use]
+    pub fn dead_letters_of(&self, key: &[u8]) -> Vec<DeadLetter> {
+        self.inner.progress().dead.of_key(key)
+    }
+
     /// How many dead letters there are.
     #[must_use]
     pub fn dead_letter_count(&self) -> u64 {

@@ -20,6 +20,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::clean::peek_clean;
+use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
 use crate::error::Result;
 use crate::store::Store;
@@ -101,7 +102,7 @@ impl<S: Store> Inner<S> {
         let shard = self.buffer().lock(self.buffer().shard_of(&key));
         // Read under the shard lock: a dead letter is pushed under it too.
         let letters = self.progress().dead.of_key(&key);
-        let dead_letter_ids: Vec<u64> = letters.iter().map(|(v, _)| *v).collect();
+        let dead_letter_ids: Vec<u64> = letters.iter().map(DeadLetter::id).collect();
         let newest_letter = letters.last();
         let clean = peek_clean(self.clean(), &key, |c| (c.stored(), c.entry.is_some()));
         let mut status = KeyStatus {
@@ -132,11 +133,11 @@ impl<S: Store> Inner<S> {
             return status;
         }
         status.stored_version = clean.and_then(|(stored, _)| stored);
-        let newest_letter = newest_letter.filter(|(v, _)| status.stored_version < Some(*v));
-        if let Some((version, error)) = newest_letter {
+        let newest_letter = newest_letter.filter(|d| status.stored_version < Some(d.id()));
+        if let Some(letter) = newest_letter {
             status.state = KeyState::DeadLettered;
-            status.cache_version = Some(*version);
-            status.last_error = Some(error.clone());
+            status.cache_version = Some(letter.id());
+            status.last_error = Some(letter.error.clone());
         } else if let Some((stored, has_value)) = clean
             && (stored.is_some() || has_value)
         {

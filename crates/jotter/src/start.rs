@@ -51,7 +51,7 @@ pub(crate) async fn start_with_clock<S: Store>(
                 DeadLetters::open(&path).map_err(|e| Error::recovery_from(e.to_string(), e))?;
             (Some(log), Some(recovery), dead)
         }
-        None => (None, None, DeadLetters::default()),
+        None => (None, None, DeadLetters::in_memory()),
     };
     let mut down_at_start = None;
     let floor = match store.max_version().await {

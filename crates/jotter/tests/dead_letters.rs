@@ -214,6 +214,42 @@ async fn ids_survive_a_restart() {
     assert!(ids[1] > b);
 }
 
+#[tokio::test]
+async fn a_replay_cut_short_by_a_crash_loses_no_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Recording::new();
+    let open =
+        || cache_with(&store, |b| b.dead_letter_after(1).data_dir(dir.path(), Fsync::Always));
+    let cache = open().await;
+    store.inner.faults().reject_key("k");
+    cache.put("k", "v").await.unwrap();
+    cache.flush().await.unwrap();
+    assert_eq!(cache.dead_letters_of(b"k").len(), 1);
+    store.inner.faults().accept_key(b"k");
+    // The store takes the replayed write and does not answer; the process
+    // ends there.
+    store.pause();
+    let calls = store.calls.lock().len();
+    let replay = cache.replay_dead_letters();
+    tokio::select! {
+        _ = replay => panic!("the paused store answered"),
+        () = async {
+            while store.calls.lock().len() == calls {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        } => {}
+    }
+    drop(cache);
+    store.resume();
+    // The stopped cache's tasks let go of the log.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let cache = open().await;
+    assert_eq!(cache.dead_letter_count(), 1, "the letter is still there");
+    assert_eq!(cache.replay_dead_letters().await.removed(), 1);
+    assert_eq!(store.inner.snapshot().get(&Bytes::from("k")), Some(&blob("v")));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 

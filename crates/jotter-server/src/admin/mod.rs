@@ -11,6 +11,9 @@
 //! (200 when up, 503 during an outage), in `/metrics` (`jotter_store_up`,
 //! `jotter_store_unavailable_seconds`), INFO and `JOTTER.STATUS`.
 //!
+//! `/dead-letters` lists, replays and purges dead letters
+//! (`dead_letters.rs`).
+//!
 //! With `admin-token`, every path but `/health` asks for it (`auth.rs`).
 
 use std::sync::Arc;
@@ -27,6 +30,7 @@ use tokio::net::TcpListener;
 use crate::state::Shared;
 
 mod auth;
+mod dead_letters;
 mod keys;
 
 #[derive(Clone)]
@@ -67,7 +71,8 @@ pub(crate) async fn serve(
         .route("/ready", get(ready))
         .route("/health/store", get(store_health))
         .route("/keys/{*key}", get(keys::key))
-        .with_state(Admin { shared: shared.clone(), prometheus });
+        .with_state(Admin { shared: shared.clone(), prometheus })
+        .merge(dead_letters::routes(shared.clone()));
     // Last, so that it covers every route above.
     let app = auth::protect(app, shared.config.admin_token.as_deref());
     axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await

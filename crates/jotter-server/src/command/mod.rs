@@ -14,7 +14,7 @@
 //! - `wake.rs`: waking commands blocked until a write.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
-//!   `writebehind.rs`, `key_status.rs`, `transactions.rs`, `strings/`,
+//!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
 //!   `hashes.rs`, `keys/`, `zset/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
@@ -73,6 +73,7 @@ mod table;
 mod wake;
 
 mod connection;
+mod deadletters;
 mod hashes;
 mod key_status;
 mod keys;

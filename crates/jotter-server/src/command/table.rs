@@ -3,7 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, hashes, key_status, keys, server, strings, transactions, writebehind, zset,
+    connection, deadletters, hashes, key_status, keys, server, strings, transactions, writebehind,
+    zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -11,6 +12,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     server::SPECS,
     writebehind::SPECS,
     key_status::SPECS,
+    deadletters::SPECS,
     transactions::SPECS,
     strings::SPECS,
     hashes::SPECS,

@@ -44,18 +44,18 @@ pub(crate) async fn run(remote: &mut Remote, args: &KeyArgs) -> anyhow::Result<E
 
 fn field_name(frame: &Frame) -> String {
     match frame {
-        Frame::Bulk(b) | Frame::Simple(b) => render::text(b),
+        Frame::Bulk(b) | Frame::Simple(b) => render::printable(b),
         other => format!("{other:?}"),
     }
 }
 
 /// A reply value as JSON: integers as numbers, strings through
-/// [`render::text`], null as null, arrays as arrays.
+/// [`render::printable`], null as null, arrays as arrays.
 fn json(frame: &Frame) -> Value {
     match frame {
         Frame::Integer(n) => Value::from(*n),
         Frame::Bulk(b) | Frame::Simple(b) | Frame::Verbatim { text: b, .. } => {
-            Value::String(render::text(b))
+            Value::String(render::printable(b))
         }
         Frame::Null | Frame::NullArray => Value::Null,
         Frame::Array(items) | Frame::Set(items) => Value::Array(items.iter().map(json).collect()),

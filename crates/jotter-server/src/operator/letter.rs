@@ -7,9 +7,7 @@ use jotter_resp::Frame;
 use serde::Serialize;
 
 use super::render;
-
-/// How much of a letter's value an entry shows.
-pub(crate) const PREFIX_BYTES: usize = 64;
+use crate::dead_letter_fields::LetterFields;
 
 /// The fields of one entry, in the reply's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +24,7 @@ pub(crate) struct Letter {
     pub last_failure_ms: u64,
 }
 
-/// A letter as JSON: byte strings as [`render::text`] shows them.
+/// A letter as JSON: byte strings as [`render::printable`] shows them.
 #[derive(Debug, Serialize)]
 pub(crate) struct LetterJson<'a> {
     id: u64,
@@ -82,12 +80,12 @@ impl Letter {
     pub(crate) fn json(&self) -> LetterJson<'_> {
         LetterJson {
             id: self.id,
-            key: render::text(&self.key),
+            key: render::printable(&self.key),
             op: &self.op,
             value_size: self.value_size,
-            value_prefix: render::text(&self.value_prefix),
+            value_prefix: render::printable(&self.value_prefix),
             error_kind: &self.error_kind,
-            error: render::text(&self.error),
+            error: render::printable(&self.error),
             attempts: self.attempts,
             first_failure_ms: self.first_failure_ms,
             last_failure_ms: self.last_failure_ms,
@@ -112,6 +110,25 @@ impl Letter {
             self.error_kind.clone(),
             render::cell(&self.error, error_max),
         ]
+    }
+}
+
+/// A letter of the engine's queue (a data directory opened here), as the
+/// server lists it.
+impl From<LetterFields> for Letter {
+    fn from(f: LetterFields) -> Letter {
+        Letter {
+            id: f.id,
+            key: f.key.to_vec(),
+            op: f.op.to_owned(),
+            value_size: f.value_size,
+            value_prefix: f.value_prefix.to_vec(),
+            error_kind: f.error_kind.to_owned(),
+            error: f.error.into_bytes(),
+            attempts: u64::from(f.attempts),
+            first_failure_ms: f.first_failure_ms,
+            last_failure_ms: f.last_failure_ms,
+        }
     }
 }
 

@@ -14,15 +14,16 @@
 //! server's next start, once `shutdown-timeout` has passed. `replay` needs
 //! the store: letters it cannot reach stay, as transient failures.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use jotter::{Cache, DataDir, DeadLetter, Selection};
+use jotter::{Cache, DataDir, Selection};
 
 use super::dead_letters::{Page, Queue};
-use super::letter::{Letter, PREFIX_BYTES};
+use super::letter::Letter;
 use crate::backend::Backend;
 use crate::config::Config;
+use crate::dead_letter_fields::LetterFields;
 
 /// A data directory's engine, running for one command.
 pub(crate) struct Offline {
@@ -80,7 +81,7 @@ impl Queue for Offline {
         let (letters, next) = self.cache.dead_letters_page(after, limit);
         Ok(Page {
             next: next.map_or_else(|| "0".to_owned(), |n| n.to_string()),
-            letters: letters.iter().map(letter).collect(),
+            letters: letters.iter().map(|d| Letter::from(LetterFields::from(d))).collect(),
         })
     }
 
@@ -92,24 +93,4 @@ impl Queue for Offline {
     async fn purge(&mut self, ids: &[u64]) -> anyhow::Result<u64> {
         Ok(self.cache.purge_dead_letters_of_ids(&Selection::Ids(ids.to_vec())) as u64)
     }
-}
-
-/// The engine's letter as `JOTTER.DEADLETTERS LIST` shows it.
-fn letter(d: &DeadLetter) -> Letter {
-    Letter {
-        id: d.id(),
-        key: d.write.key.to_vec(),
-        op: d.op().to_owned(),
-        value_size: d.value_size(),
-        value_prefix: d.value_prefix(PREFIX_BYTES).to_vec(),
-        error_kind: d.error_kind.as_str().to_owned(),
-        error: d.error.as_bytes().to_vec(),
-        attempts: u64::from(d.attempts),
-        first_failure_ms: unix_ms(d.first_failure),
-        last_failure_ms: unix_ms(d.last_failure),
-    }
-}
-
-fn unix_ms(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

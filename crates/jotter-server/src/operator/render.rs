@@ -1,30 +1,20 @@
 //! How the operator's commands print: byte strings as text, tables that fit
 //! a terminal, times as UTC, and a progress bar on stderr. JSON documents are
-//! built by the commands themselves (`serde_json`), with byte strings through
-//! [`text`] so that JSON and the table show the same characters.
+//! built by the commands themselves (`serde_json`). Byte strings go through
+//! [`printable`], as on the admin port, so that JSON and the table show the
+//! same characters.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 
-/// A byte string as text: valid UTF-8 as it is, any other byte as `\xNN`,
-/// as redis-cli shows binary data.
-pub(crate) fn text(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            let _ = write!(out, "\\x{byte:02x}");
-        }
-    }
-    out
-}
+pub(crate) use crate::dead_letter_fields::printable;
 
-/// [`text`] for one table cell: control characters (a newline in a key or
+/// [`printable`] for one table cell: control characters (a newline in a key or
 /// an error) as `\xNN` too, so a row stays one line; cut to `max`
 /// characters with `…` when `max` is given.
 pub(crate) fn cell(bytes: &[u8], max: Option<usize>) -> String {
     let mut out = String::new();
-    for c in text(bytes).chars() {
+    for c in printable(bytes).chars() {
         if c.is_control() {
             let _ = write!(out, "\\x{:02x}", u32::from(c));
         } else {
@@ -128,9 +118,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bytes_show_as_redis_cli_shows_them() {
-        assert_eq!(text("héllo".as_bytes()), "héllo");
-        assert_eq!(text(b"a\xffb\xc3"), "a\\xffb\\xc3");
+    fn a_cell_is_one_line() {
         assert_eq!(cell(b"line\nbreak", None), "line\\x0abreak");
         assert_eq!(cell(b"abcdef", Some(4)), "abc…");
     }

@@ -117,6 +117,13 @@ impl DeadLetters {
         Ok(queue)
     }
 
+    /// An empty queue in memory only, its gauges published (at 0).
+    pub(crate) fn in_memory() -> DeadLetters {
+        let queue = DeadLetters::default();
+        queue.publish(&queue.letters.lock());
+        queue
+    }
+
     /// Adds a letter. `lsn` is the log sequence number of its write: if the
     /// file cannot take the letter, the log must keep that record until a
     /// later rewrite succeeds (see [`DeadLetters::held_floor`]).
@@ -168,6 +175,11 @@ impl DeadLetters {
                 ids.iter().filter_map(|id| letters.get(id)).cloned().collect()
             }
         }
+    }
+
+    /// The letters of `key`, in id order.
+    pub(crate) fn of_key(&self, key: &[u8]) -> Vec<DeadLetter> {
+        self.letters.lock().values().filter(|d| d.write.key == key).cloned().collect()
     }
 
     /// Whether a letter of `key` newer than `id` is in the queue.
@@ -243,17 +255,6 @@ impl DeadLetters {
             self.save(&letters);
         }
         purged
-    }
-
-    /// The versions and errors of the letters of `key`, oldest first.
-    pub(crate) fn of_key(&self, key: &[u8]) -> Vec<(u64, String)> {
-        let letters = self.letters.lock();
-        // Ids are versions, so the map's order is oldest first.
-        letters
-            .values()
-            .filter(|d| d.write.key == key)
-            .map(|d| (d.write.version, d.error.clone()))
-            .collect()
     }
 
     /// Whether any letter is for `key`.

@@ -1,0 +1,183 @@
+//! `JOTTER.DEADLETTERS`: the dead-letter queue over RESP, so redis-cli and
+//! any client can see and fix writes the store refused.
+//!
+//! - `COUNT`: how many letters there are.
+//! - `LIST [cursor] [COUNT n]`: `[next-cursor, [entry, ...]]`, letters in id
+//!   order; cursor `0` starts, a next cursor of `0` ends. Each entry is a map
+//!   (RESP3) or flat field/value pairs (RESP2): id, key, op, value-size,
+//!   value-prefix (64 bytes at most), error-kind, error, attempts,
+//!   first-failure, last-failure (ms since the Unix epoch).
+//! - `REPLAY id [id ...] | ALL`: writes the letters to the store again;
+//!   replies how many left the queue (stored, or superseded by a newer write
+//!   of their key, which the replay never regresses).
+//! - `PURGE id [id ...] | ALL`: drops letters, logging each one's key;
+//!   replies how many. A subcommand of its own, so command permissions can
+//!   refuse `jotter.deadletters|purge` alone.
+//! - `HELP`.
+//!
+//! Unknown ids are skipped (not counted); an id that is not a positive
+//! integer is refused before anything is done.
+
+use jotter::Selection;
+use jotter_resp::{ReplyWriter, Request};
+
+use super::args::parse_i64;
+use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, waits};
+use crate::dead_letter_fields::{LetterFields, parse_id};
+
+const NAME: &str = "JOTTER.DEADLETTERS";
+
+pub(super) const SPECS: &[Spec] = &[Spec::new(
+    "jotter.deadletters",
+    -2,
+    flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    "server",
+    "Lists, counts, replays or purges the writes the store refused for good (dead letters).",
+    "7.0.0",
+    waits(deadletters),
+)];
+
+const HELP: &[&[u8]] = &[
+    b"JOTTER.DEADLETTERS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"COUNT",
+    b"    Return the number of dead letters.",
+    b"LIST [<cursor>] [COUNT <count>]",
+    b"    Return the next cursor (0 when done) and up to <count> (default 10) dead letters",
+    b"    in id order: id, key, op, value-size, value-prefix, error-kind, error, attempts,",
+    b"    first-failure, last-failure (ms since the Unix epoch).",
+    b"REPLAY <id> [<id> ...] | ALL",
+    b"    Write the dead letters to the store again; return how many left the queue.",
+    b"    A letter whose key was written since is only removed: the newer write wins.",
+    b"PURGE <id> [<id> ...] | ALL",
+    b"    Drop the dead letters (each is logged with its key); return how many.",
+    b"HELP",
+    b"    Print this help.",
+];
+
+/// Letters listed when `COUNT` is not given.
+const DEFAULT_COUNT: usize = 10;
+
+fn deadletters<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(run(req, ctx))
+}
+
+async fn run(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
+    let n = req.len();
+    match sub.as_slice() {
+        b"count" if n == 2 => {
+            let count = ctx.shared.cache.dead_letter_count();
+            ctx.reply().integer(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        b"list" => list(req, ctx),
+        b"replay" | b"purge" if n < 3 => {
+            ctx.arity_error(&format!("jotter.deadletters|{}", String::from_utf8_lossy(&sub)));
+        }
+        b"replay" => {
+            if let Some(selection) = selection(req, ctx) {
+                let report = ctx.shared.cache.replay_dead_letters_of(&selection).await;
+                ctx.reply().integer(i64::try_from(report.removed()).unwrap_or(i64::MAX));
+            }
+        }
+        b"purge" => {
+            if let Some(selection) = selection(req, ctx) {
+                let purged = ctx.shared.cache.purge_dead_letters_of_ids(&selection);
+                ctx.reply().integer(i64::try_from(purged).unwrap_or(i64::MAX));
+            }
+        }
+        b"help" if n == 2 => ctx.help(HELP),
+        b"count" | b"help" => {
+            ctx.arity_error(&format!("jotter.deadletters|{}", String::from_utf8_lossy(&sub)));
+        }
+        _ => ctx.unknown_subcommand(req.arg(1).unwrap_or_default(), NAME),
+    }
+    Flow::Continue
+}
+
+/// `LIST [cursor] [COUNT n]`.
+fn list(req: &Request, ctx: &mut Ctx<'_>) {
+    let mut at = 2;
+    let mut cursor = 0u64;
+    if let Some(arg) = req.arg(at)
+        && !arg.eq_ignore_ascii_case(b"count")
+    {
+        let Some(c) = std::str::from_utf8(arg).ok().and_then(|s| s.parse::<u64>().ok()) else {
+            ctx.reply().error(b"ERR invalid cursor");
+            return;
+        };
+        cursor = c;
+        at += 1;
+    }
+    let mut count = DEFAULT_COUNT;
+    while let Some(arg) = req.arg(at) {
+        if !arg.eq_ignore_ascii_case(b"count") || req.arg(at + 1).is_none() {
+            ctx.syntax_error();
+            return;
+        }
+        match req.arg(at + 1).and_then(parse_i64) {
+            None => {
+                ctx.reply().error(b"ERR value is not an integer or out of range");
+                return;
+            }
+            Some(c) if c < 1 => {
+                ctx.reply().error(b"ERR value is out of range, must be positive");
+                return;
+            }
+            Some(c) => count = usize::try_from(c).unwrap_or(usize::MAX),
+        }
+        at += 2;
+    }
+    let (letters, next) = ctx.shared.cache.dead_letters_page(cursor, count);
+    let mut reply = ctx.reply();
+    reply.array(2);
+    reply.bulk(next.unwrap_or(0).to_string().as_bytes());
+    reply.array(letters.len());
+    for letter in &letters {
+        write_entry(&mut reply, &LetterFields::from(letter));
+    }
+}
+
+/// One letter as a map (RESP3) or flat pairs (RESP2).
+fn write_entry(reply: &mut ReplyWriter<'_>, f: &LetterFields) {
+    let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    reply.map(10);
+    reply.bulk(b"id");
+    reply.integer(int(f.id));
+    reply.bulk(b"key");
+    reply.bulk(&f.key);
+    reply.bulk(b"op");
+    reply.simple(f.op.as_bytes());
+    reply.bulk(b"value-size");
+    reply.integer(int(f.value_size));
+    reply.bulk(b"value-prefix");
+    reply.bulk(&f.value_prefix);
+    reply.bulk(b"error-kind");
+    reply.simple(f.error_kind.as_bytes());
+    reply.bulk(b"error");
+    reply.bulk(f.error.as_bytes());
+    reply.bulk(b"attempts");
+    reply.integer(i64::from(f.attempts));
+    reply.bulk(b"first-failure");
+    reply.integer(int(f.first_failure_ms));
+    reply.bulk(b"last-failure");
+    reply.integer(int(f.last_failure_ms));
+}
+
+/// The ids (or `ALL`) from the third argument on; replies the error and
+/// returns `None` if one is not a valid id.
+fn selection(req: &Request, ctx: &mut Ctx<'_>) -> Option<Selection> {
+    if req.len() == 3 && req.arg(2).is_some_and(|a| a.eq_ignore_ascii_case(b"all")) {
+        return Some(Selection::All);
+    }
+    let mut ids = Vec::with_capacity(req.len() - 2);
+    for arg in req.args().skip(2) {
+        match parse_id(arg) {
+            Ok(id) => ids.push(id),
+            Err(text) => {
+                ctx.reply().error(format!("ERR {text}").as_bytes());
+                return None;
+            }
+        }
+    }
+    Some(Selection::Ids(ids))
+}

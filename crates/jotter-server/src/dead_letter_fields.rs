@@ -1,0 +1,106 @@
+//! What an operator sees of a dead letter, in one place for every surface
+//! that shows one (`JOTTER.DEADLETTERS LIST`, `GET /dead-letters`): its
+//! fields, a prefix of its value, its ids as arguments, and bytes made
+//! printable for text formats.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use jotter::DeadLetter;
+
+/// The bytes of a value a listing shows.
+pub(crate) const PREFIX_BYTES: usize = 64;
+
+/// A dead letter as listed, fields in the order the listings show them.
+#[derive(Clone, Debug)]
+pub(crate) struct LetterFields {
+    pub id: u64,
+    pub key: Bytes,
+    pub op: &'static str,
+    pub value_size: u64,
+    pub value_prefix: Bytes,
+    pub error_kind: &'static str,
+    pub error: String,
+    pub attempts: u32,
+    pub first_failure_ms: u64,
+    pub last_failure_ms: u64,
+}
+
+impl From<&DeadLetter> for LetterFields {
+    fn from(letter: &DeadLetter) -> Self {
+        LetterFields {
+            id: letter.id(),
+            key: letter.write.key.clone(),
+            op: letter.op(),
+            value_size: letter.value_size(),
+            value_prefix: letter.value_prefix(PREFIX_BYTES),
+            error_kind: letter.error_kind.as_str(),
+            error: letter.error.clone(),
+            attempts: letter.attempts,
+            first_failure_ms: unix_ms(letter.first_failure),
+            last_failure_ms: unix_ms(letter.last_failure),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch; 0 for an earlier time.
+fn unix_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A dead letter's id given as an argument, or the error that names it.
+pub(crate) fn parse_id(arg: &[u8]) -> Result<u64, String> {
+    std::str::from_utf8(arg)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&id| id > 0)
+        .ok_or_else(|| {
+            format!(
+                "invalid dead letter id '{}'",
+                String::from_utf8_lossy(&arg[..arg.len().min(128)])
+            )
+        })
+}
+
+/// Bytes as text: valid UTF-8 as it is, every other byte as `\xNN` (and a
+/// backslash as `\\`, so the escape cannot be confused with the bytes), as
+/// redis-cli shows binary strings.
+pub(crate) fn printable(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_keeps_utf8_and_escapes_other_bytes() {
+        assert_eq!(printable(b"user:42"), "user:42");
+        assert_eq!(printable("héllo".as_bytes()), "héllo");
+        assert_eq!(printable(b"a\xff\xfeb"), "a\\xff\\xfeb");
+        assert_eq!(printable(b"back\\slash"), "back\\\\slash");
+    }
+
+    #[test]
+    fn ids_are_positive_integers() {
+        assert_eq!(parse_id(b"42"), Ok(42));
+        assert_eq!(parse_id(b"x").unwrap_err(), "invalid dead letter id 'x'");
+        assert!(parse_id(b"0").is_err());
+        assert!(parse_id(b"-1").is_err());
+    }
+}

@@ -1,0 +1,324 @@
+//! Dead letters an operator can see and fix, end to end: a real PostgreSQL
+//! CHECK constraint refuses writes, `JOTTER.DEADLETTERS` lists them (RESP2
+//! and RESP3), a replay while the constraint stands keeps them (one more
+//! attempt), a replay after it is dropped puts the row in the table, a
+//! replay never regresses a key written since, purge by id and ALL; the
+//! same over HTTP on the admin port (`/dead-letters`); the gauge in
+//! `/metrics` is there as soon as the count is; and the last log line of a
+//! stop names the dead letters that remain. Without a reachable PostgreSQL
+//! the PostgreSQL tests skip loudly, or fail with
+//! `JOTTER_REQUIRE_SERVICES=1`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::pg::Schema;
+use common::reply::{check, hello3, q};
+use common::{Raw, Server};
+
+const CONSTRAINT: &str = "ALTER TABLE jotter_strings ADD CONSTRAINT short_values \
+                          CHECK (length(value) < 10) NOT VALID";
+const DROP_CONSTRAINT: &str = "ALTER TABLE jotter_strings DROP CONSTRAINT short_values";
+
+/// A server writing into `schema`, its tables created (one write flushed)
+/// and the constraint added.
+fn constrained(schema: &Schema, extra: &[&str]) -> (Server, Raw) {
+    let url = schema.url();
+    let mut args = vec!["--store", url.as_str()];
+    args.extend_from_slice(extra);
+    let (server, mut c) = Server::start_raw_with(&args);
+    check(&mut c, &["SET", "seed", "1"], "+OK");
+    check(&mut c, &["JOTTER.FLUSH", "10000"], "+OK");
+    schema.query(CONSTRAINT);
+    (server, c)
+}
+
+/// Polls `JOTTER.DEADLETTERS COUNT` until it says `n`.
+fn wait_count(c: &mut Raw, n: u64) {
+    let start = Instant::now();
+    loop {
+        let got = q(c, &["JOTTER.DEADLETTERS", "COUNT"]);
+        if got == format!(":{n}") {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "count stays {got}, not {n}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The ids in a rendered `LIST` reply, in order.
+fn ids(list: &str) -> Vec<u64> {
+    list.split("\"id\", :")
+        .chain(list.split("\"id\": :"))
+        .skip(1)
+        .filter_map(|rest| rest.split(|ch: char| !ch.is_ascii_digit()).next()?.parse().ok())
+        .collect()
+}
+
+/// The rendered entry of the letter of `key` in a `LIST` reply.
+fn entry_of<'a>(list: &'a str, key: &str) -> &'a str {
+    let at = list.find(&format!("\"{key}\"")).unwrap_or_else(|| panic!("{key} in {list}"));
+    let end = list[at..].find(']').or_else(|| list[at..].find('}')).unwrap();
+    &list[at..at + end]
+}
+
+fn row(schema: &Schema, key: &str) -> String {
+    schema.query(&format!(
+        "SELECT convert_from(value, 'UTF8') FROM jotter_strings WHERE key = '{key}'::bytea"
+    ))
+}
+
+#[test]
+fn dead_letters_of_a_check_constraint_are_listed_replayed_after_the_fix_and_purged() {
+    let Some(schema) = Schema::create("dl_resp") else { return };
+    let (mut server, mut c) = constrained(&schema, &[]);
+    for (key, value) in [
+        ("long:1", "first long value"),
+        ("long:2", "second long"),
+        ("long:3", "x".repeat(100).as_str()),
+    ] {
+        check(&mut c, &["SET", key, value], "+OK");
+    }
+    wait_count(&mut c, 3);
+    // The gauge is set where the queue changes: there by the time the count is.
+    let (status, metrics) = server.http_get("/metrics");
+    assert_eq!(status, 200);
+    assert!(metrics.lines().any(|l| l == "jotter_dead_letters 3"), "{metrics}");
+
+    // RESP2: flat pairs, in id order.
+    let list = q(&mut c, &["JOTTER.DEADLETTERS", "LIST"]);
+    assert!(list.starts_with("[\"0\", [["), "{list}");
+    let all = ids(&list);
+    assert_eq!(all.len(), 3, "{list}");
+    assert!(all.is_sorted(), "{list}");
+    let first = entry_of(&list, "long:1");
+    for field in [
+        "\"op\", +set",
+        "\"value-size\", :16",
+        "\"value-prefix\", \"first long value\"",
+        "\"error-kind\", +permanent",
+        "\"attempts\", :3",
+        "short_values",
+        "\"first-failure\", :",
+        "\"last-failure\", :",
+    ] {
+        assert!(first.contains(field), "{field} in {first}");
+    }
+    let third = entry_of(&list, "long:3");
+    assert!(third.contains("\"value-size\", :100"), "{third}");
+    assert!(third.contains(&format!("\"value-prefix\", \"{}\"", "x".repeat(64))), "{third}");
+
+    // Paging: COUNT 2, then the cursor it gave.
+    let page = q(&mut c, &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "2"]);
+    assert_eq!(ids(&page), all[..2]);
+    assert!(page.starts_with(&format!("[\"{}\", ", all[1])), "{page}");
+    let page = q(&mut c, &["JOTTER.DEADLETTERS", "LIST", &all[1].to_string(), "COUNT", "2"]);
+    assert_eq!(ids(&page), all[2..]);
+    assert!(page.starts_with("[\"0\", "), "{page}");
+
+    // RESP3: a map per letter.
+    let mut c3 = server.raw();
+    hello3(&mut c3);
+    let list3 = q(&mut c3, &["JOTTER.DEADLETTERS", "LIST", "COUNT", "1"]);
+    assert!(list3.contains("[{\"id\": :"), "{list3}");
+    assert!(list3.contains("\"key\": \"long:1\""), "{list3}");
+    assert!(list3.contains("\"error-kind\": +permanent"), "{list3}");
+    assert_eq!(ids(&list3), all[..1]);
+
+    // A replay while the constraint stands: every letter stays, one more attempt.
+    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":0");
+    let list = q(&mut c, &["JOTTER.DEADLETTERS", "LIST"]);
+    assert_eq!(ids(&list), all);
+    assert!(entry_of(&list, "long:1").contains("\"attempts\", :4"), "{list}");
+
+    // The schema is fixed: a replay by id puts that row, and only it, in the table.
+    schema.query(DROP_CONSTRAINT);
+    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", &all[0].to_string(), "12345"], ":1");
+    assert_eq!(row(&schema, "long:1"), "first long value");
+    assert_eq!(row(&schema, "long:2"), "");
+    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":2");
+
+    // long:2 is written again since: its replay leaves the newer value.
+    check(&mut c, &["SET", "long:2", "newer"], "+OK");
+    check(&mut c, &["JOTTER.FLUSH", "10000"], "+OK");
+    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", &all[1].to_string()], ":1");
+    assert_eq!(row(&schema, "long:2"), "newer");
+    check(&mut c, &["GET", "long:2"], "\"newer\"");
+
+    // Purge: a bad id is refused, an unknown one skipped, a known one logged.
+    check(&mut c, &["JOTTER.DEADLETTERS", "PURGE", "x"], "-ERR invalid dead letter id 'x'");
+    check(&mut c, &["JOTTER.DEADLETTERS", "PURGE", &all[2].to_string(), "1"], ":1");
+    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
+    let log = server.log();
+    assert!(log.contains("dead letter purged") && log.contains("long:3"), "{log}");
+    assert!(!log.contains(&"x".repeat(100)), "a purge never logs the value");
+    assert_eq!(row(&schema, "long:3"), "");
+
+    // PURGE ALL.
+    schema.query(CONSTRAINT);
+    check(&mut c, &["SET", "long:4", "fourth long value"], "+OK");
+    check(&mut c, &["SET", "long:5", "fifth long value"], "+OK");
+    wait_count(&mut c, 2);
+    check(&mut c, &["JOTTER.DEADLETTERS", "PURGE", "ALL"], ":2");
+    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
+
+    // A stop with a dead letter left says so, and where to see it.
+    check(&mut c, &["SET", "long:6", "sixth long value"], "+OK");
+    wait_count(&mut c, 1);
+    server.signal("TERM");
+    let status = server.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(4));
+    let log = server.log();
+    assert!(log.contains("1 dead letters remaining"), "{log}");
+    assert!(log.contains("JOTTER.DEADLETTERS LIST"), "{log}");
+}
+
+#[test]
+fn a_replay_of_a_key_with_a_write_pending_removes_the_letter_without_writing_it() {
+    let Some(schema) = Schema::create("dl_pending") else { return };
+    let (_server, mut c) = constrained(&schema, &[]);
+    check(&mut c, &["SET", "k", "a long old value"], "+OK");
+    wait_count(&mut c, 1);
+    schema.query(DROP_CONSTRAINT);
+    // PostgreSQL holds the table locked for a while, so the next write of
+    // the key stays pending while the replay runs.
+    let holder = std::thread::spawn({
+        let schema_name = schema.0.clone();
+        move || {
+            common::pg::psql(&format!(
+                "SET search_path TO {schema_name}; BEGIN; \
+                 LOCK TABLE jotter_strings IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT"
+            ))
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    check(&mut c, &["SET", "k", "new"], "+OK");
+    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":1");
+    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
+    holder.join().unwrap().unwrap();
+    check(&mut c, &["JOTTER.FLUSH", "10000"], "+OK");
+    assert_eq!(row(&schema, "k"), "new");
+    check(&mut c, &["GET", "k"], "\"new\"");
+}
+
+#[test]
+fn the_subcommands_check_their_arguments() {
+    let (_server, mut c) = Server::start_raw();
+    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
+    check(&mut c, &["JOTTER.DEADLETTERS", "LIST"], "[\"0\", []]");
+    check(
+        &mut c,
+        &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "0"],
+        "-ERR value is out of range, must be positive",
+    );
+    check(
+        &mut c,
+        &["JOTTER.DEADLETTERS", "LIST", "COUNT", "x"],
+        "-ERR value is not an integer or out of range",
+    );
+    check(&mut c, &["JOTTER.DEADLETTERS", "LIST", "nope"], "-ERR invalid cursor");
+    check(&mut c, &["JOTTER.DEADLETTERS", "LIST", "0", "LIMIT", "1"], "-ERR syntax error");
+    check(
+        &mut c,
+        &["JOTTER.DEADLETTERS", "REPLAY"],
+        "-ERR wrong number of arguments for 'jotter.deadletters|replay' command",
+    );
+    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "7", "x"], "-ERR invalid dead letter id 'x'");
+    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":0");
+    check(&mut c, &["JOTTER.DEADLETTERS", "PURGE", "12"], ":0");
+    check(
+        &mut c,
+        &["JOTTER.DEADLETTERS", "NOPE"],
+        "-ERR unknown subcommand 'NOPE'. Try JOTTER.DEADLETTERS HELP.",
+    );
+    let help = q(&mut c, &["JOTTER.DEADLETTERS", "HELP"]);
+    for word in ["COUNT", "LIST", "REPLAY", "PURGE"] {
+        assert!(help.contains(&format!("+{word}")), "{help}");
+    }
+}
+
+/// One HTTP/1.1 request to the admin port: (status, body).
+fn http(server: &Server, method: &str, path: &str, body: &str, headers: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(server.admin).expect("connect admin");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read response");
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn the_admin_port_lists_replays_and_purges_dead_letters_behind_its_token() {
+    let Some(schema) = Schema::create("dl_http") else { return };
+    let (server, mut c) = constrained(&schema, &["--admin-token", "s3cret"]);
+    let auth = "Authorization: Bearer s3cret\r\n";
+    check(&mut c, &["SET", "long:1", "first long value"], "+OK");
+    check(&mut c, &["SET", "long:2", "second long value"], "+OK");
+    check(&mut c, &["SET", "long:3", "third long value"], "+OK");
+    wait_count(&mut c, 3);
+
+    assert_eq!(http(&server, "GET", "/dead-letters", "", "").0, 401, "the token is asked for");
+    let (status, body) = http(&server, "GET", "/dead-letters?count=2", "", auth);
+    assert_eq!(status, 200, "{body}");
+    let page = json(&body);
+    assert_eq!(page["count"], 3);
+    let letters = page["letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 2);
+    let first = &letters[0];
+    assert_eq!(first["key"], "long:1");
+    assert_eq!(first["op"], "set");
+    assert_eq!(first["value_size"], 16);
+    assert_eq!(first["value_prefix"], "first long value");
+    assert_eq!(first["error_kind"], "permanent");
+    assert_eq!(first["attempts"], 3);
+    assert!(first["error"].as_str().unwrap().contains("short_values"), "{first}");
+    assert!(first["first_failure_ms"].as_u64().unwrap() > 0);
+    assert!(
+        first["last_failure_ms"].as_u64().unwrap() >= first["first_failure_ms"].as_u64().unwrap()
+    );
+    let ids: Vec<u64> = letters.iter().map(|l| l["id"].as_u64().unwrap()).collect();
+    let cursor = page["cursor"].as_str().unwrap();
+    assert_eq!(cursor, ids[1].to_string());
+    let (_, body) = http(&server, "GET", &format!("/dead-letters?cursor={cursor}"), "", auth);
+    let rest = json(&body);
+    assert_eq!(rest["cursor"], "0");
+    assert_eq!(rest["letters"][0]["key"], "long:3");
+    let third = rest["letters"][0]["id"].as_u64().unwrap();
+
+    let (status, _) = http(&server, "GET", "/dead-letters?count=0", "", auth);
+    assert_eq!(status, 400);
+    let (status, _) = http(&server, "POST", "/dead-letters/replay", "{\"ids\":[]}", auth);
+    assert_eq!(status, 400);
+
+    // Refused again while the constraint stands.
+    let (status, body) = http(&server, "POST", "/dead-letters/replay", "{\"all\":true}", auth);
+    assert_eq!((status, json(&body)["replayed"].as_u64()), (200, Some(0)), "{body}");
+    schema.query(DROP_CONSTRAINT);
+    let (_, body) =
+        http(&server, "POST", "/dead-letters/replay", &format!("{{\"ids\":[{}]}}", ids[0]), auth);
+    assert_eq!(json(&body)["replayed"], 1, "{body}");
+    assert_eq!(row(&schema, "long:1"), "first long value");
+
+    let (_, body) =
+        http(&server, "POST", "/dead-letters/purge", &format!("{{\"ids\":[{third}, 1]}}"), auth);
+    assert_eq!(json(&body)["purged"], 1, "{body}");
+    let (_, body) = http(&server, "POST", "/dead-letters/purge", "{\"all\":true}", auth);
+    assert_eq!(json(&body)["purged"], 1, "{body}");
+    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
+    assert_eq!(row(&schema, "long:2"), "");
+}
