@@ -85,8 +85,10 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => (args, false),
         cli::Command::Migrate(args) => (args, true),
     };
-    let config = match args.config() {
-        Ok(config) => config,
+    // The users' command rules are checked here rather than in
+    // `Config::validate`: they name commands, which the settings do not know.
+    let (config, users) = match args.config().and_then(|c| Ok((command::users(&c)?, c))) {
+        Ok((users, config)) => (config, users),
         Err(e) => {
             eprintln!("jotter: {e}");
             return ExitCode::from(2);
@@ -103,7 +105,7 @@ fn main() -> ExitCode {
         if migrate {
             migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
         } else {
-            serve(config).await
+            serve(config, users).await
         }
     };
     let code = match runtime.block_on(run) {
@@ -120,7 +122,7 @@ fn main() -> ExitCode {
     code
 }
 
-async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode> {
     // Installed before the cache is built, so the engine's metrics land in it.
     let prometheus = telemetry::install_recorder()?;
 
@@ -168,7 +170,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     );
 
     let shutdown = CancellationToken::new();
-    let shared = Arc::new(Shared::new(config, cache, shutdown.clone()));
+    let shared = Arc::new(Shared::new(config, users, cache, shutdown.clone()));
     let stop_start = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(wait_for_signals(shared.clone(), stop_start.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));

@@ -20,12 +20,15 @@ pub(crate) struct Tls {
     pub key: PathBuf,
 }
 
-/// A named user for `AUTH name password`.
+/// A named user for `AUTH name password`, and the commands it may run.
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct User {
     pub name: String,
     pub password: String,
+    /// Redis ACL rules for the commands it may run, applied left to right
+    /// (`+@all -@dangerous`). Default: `+@all`.
+    pub commands: Option<String>,
 }
 
 impl fmt::Debug for User {
