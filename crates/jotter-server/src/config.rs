@@ -340,6 +340,7 @@ mod tests {
             "known-keys",
             "requirepass",
             "[[user]]",
+            "commands",
             "protected-mode",
             "maxclients",
             "timeout",

@@ -141,6 +141,9 @@ impl Drop for RedisUser {
     }
 }
 
+/// A user of ours, its rules (as on the Redis user) and the requests sent.
+type Case<'a> = (&'a str, &'a [&'a str], &'a [&'a [&'a str]]);
+
 /// Each request's one-line reply.
 fn replies(raw: &mut Raw, requests: &[&[&str]]) -> Vec<String> {
     requests
@@ -156,7 +159,7 @@ fn replies(raw: &mut Raw, requests: &[&[&str]]) -> Vec<String> {
 fn refusals_are_redis_s_byte_for_byte() {
     let missing = "jotter:permissions:test:missing";
     // Only reads and refused commands: the real server's data is untouched.
-    let cases: [(&str, &[&str], &[&[&str]]); 2] = [
+    let cases: [Case; 2] = [
         (
             "app",
             &["+@all", "-@dangerous"],

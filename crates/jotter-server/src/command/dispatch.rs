@@ -14,6 +14,7 @@ use crate::config::{Config, ConfigError};
 
 use super::data;
 use super::permissions::Users;
+use super::rules::compile_users;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
 use super::wake::wrote;
@@ -95,7 +96,7 @@ pub(crate) async fn execute_found(
         return Flow::Continue;
     }
     if !spec.has(flag::NOAUTH)
-        && let Err(name) = ctx.session.permissions.check(index, spec, req)
+        && let Err(name) = ctx.session.permissions.check(index, req)
     {
         refuse(ctx, spec, &name);
         return Flow::Continue;
@@ -143,7 +144,7 @@ fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, name: &str) {
 
 /// Every user's command permissions, or the first bad rule.
 pub(crate) fn users(config: &Config) -> Result<Users, ConfigError> {
-    Users::compile(config, table())
+    compile_users(config, table())
 }
 
 /// Queues a checked command inside `MULTI`. A command that writes but is
@@ -241,9 +242,7 @@ mod tests {
         for (command, sub) in
             [("config", "set"), ("client", "kill"), ("jotter.deadletters", "purge")]
         {
-            let row = super::super::categories::SUBCOMMANDS
-                .iter()
-                .find(|(c, s, _)| *c == command && *s == sub);
+            let row = SUBCOMMANDS.iter().find(|(c, s, _)| *c == command && *s == sub);
             assert!(row.is_some_and(|(_, _, c)| c.contains(&"@dangerous")), "{command}|{sub}");
         }
     }

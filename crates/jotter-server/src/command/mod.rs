@@ -12,7 +12,8 @@
 //!   keys, write-through); `fail.rs`: errors in Redis's words (how a
 //!   body fails, an engine error's text).
 //! - `categories.rs`: each command's and subcommand's ACL categories;
-//!   `permissions.rs`: users' command rules, checked by the dispatcher.
+//!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
+//!   yes/no per command, which the dispatcher checks.
 //! - `wake.rs`: waking commands blocked until a write.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
@@ -71,6 +72,7 @@ mod dispatch;
 mod fail;
 mod glob;
 mod permissions;
+mod rules;
 mod scan;
 mod spec;
 mod table;
