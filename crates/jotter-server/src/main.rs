@@ -67,20 +67,11 @@ mod telemetry;
 #[cfg(feature = "tls")]
 mod tls;
 
-use crate::config::{Config, FullPolicySetting};
+use crate::config::{Config, FullPolicySetting, LogFormat};
 use crate::state::Shared;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    // Logs go to stderr; stdout carries only the `listening` line, which
-    // scripts and the test harness read.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("JOTTER_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let (args, migrate) = match cli.command {
         cli::Command::Serve(args) => (args, false),
         cli::Command::Migrate(args) => (args, true),
@@ -94,10 +85,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let log_format = config.log_format;
+    init_logging(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("jotter: cannot start the runtime: {e}");
+            fatal(log_format, &format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -111,7 +104,7 @@ fn main() -> ExitCode {
     let code = match runtime.block_on(run) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("jotter: {}", failure_text(&e));
+            fatal(log_format, &failure_text(&e));
             ExitCode::FAILURE
         }
     };
@@ -120,6 +113,32 @@ fn main() -> ExitCode {
     // what they were writing is in the log.
     runtime.shutdown_background();
     code
+}
+
+/// Logs go to stderr, one event a line, as `log-format` says; stdout
+/// carries only the `listening` line, which scripts and the test harness
+/// read. Set up once the settings are read: a setting that stops the start
+/// is reported before, as plain text.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("JOTTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => {
+            logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+        }
+        // The event's fields beside the message, not nested, so that
+        // `jq .key` finds them; no span list (the server opens none).
+        LogFormat::Json => logs.json().flatten_event(true).with_ansi(false).init(),
+    }
+}
+
+/// The reason the server stops with a failure: the last line of stderr,
+/// a JSON event under `log-format = "json"`.
+fn fatal(format: LogFormat, text: &str) {
+    match format {
+        LogFormat::Text => eprintln!("jotter: {text}"),
+        LogFormat::Json => tracing::error!("{text}"),
+    }
 }
 
 async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode> {

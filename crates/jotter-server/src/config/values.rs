@@ -74,6 +74,17 @@ pub(crate) enum FullPolicySetting {
     WriteThrough,
 }
 
+/// `log-format`: how each log event is written to stderr, one line each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum LogFormat {
+    /// `2026-01-01T00:00:00.000000Z  INFO target: message key=value`.
+    Text,
+    /// One JSON object per line: timestamp, level, target, message and
+    /// the event's fields.
+    Json,
+}
+
 /// Redis's `yes`/`no` switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
