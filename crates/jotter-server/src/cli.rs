@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config, FsyncSetting, Setting, StoreUrl, YesNo};
+use crate::config::{self, Config, FsyncSetting, LogFormat, Setting, StoreUrl, YesNo};
 
 /// Jotter: a write-behind cache that speaks the Redis protocol.
 #[derive(Debug, Parser)]
@@ -195,6 +195,10 @@ pub(crate) struct ServeArgs {
     /// When the log is fsynced [default: everysec].
     #[arg(long, env = "JOTTER_FSYNC", value_enum)]
     fsync: Option<FsyncSetting>,
+    /// How log lines are written to stderr: text or json, one event a
+    /// line [default: text].
+    #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
     /// Longest a pending write waits, e.g. 100ms, 1s [default: 1s].
     #[arg(long, env = "JOTTER_FLUSH_INTERVAL", value_parser = config::parse_duration)]
     flush_interval: Option<Duration>,
@@ -246,7 +250,7 @@ impl ServeArgs {
             )*};
         }
         set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
-        set!(protected_mode, known_keys, tcp_backlog, max_store_writes_per_sec);
+        set!(protected_mode, known_keys, tcp_backlog, max_store_writes_per_sec, log_format);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
         }

@@ -21,8 +21,8 @@ use serde::Deserialize;
 pub(crate) use error::ConfigError;
 pub(crate) use mapping::MappingSetting;
 pub(crate) use values::{
-    Bytes, FsyncSetting, FullPolicySetting, Setting, StoreUrl, Tls, User, YesNo, parse_bytes,
-    parse_duration,
+    Bytes, FsyncSetting, FullPolicySetting, LogFormat, Setting, StoreUrl, Tls, User, YesNo,
+    parse_bytes, parse_duration,
 };
 
 /// Every setting of `jotter serve`. Field docs end with the default.
@@ -112,6 +112,9 @@ pub(crate) struct Config {
     /// A second RESP listener speaking TLS (built with the `tls` feature).
     /// Default: none.
     pub tls: Option<Tls>,
+    /// How log lines are written to stderr, one event a line: text | json.
+    /// Default: text.
+    pub log_format: LogFormat,
     /// Keys written into the user's own PostgreSQL tables instead of
     /// jotter's. Default: none.
     pub mapping: Vec<MappingSetting>,
@@ -151,6 +154,7 @@ impl Default for Config {
             proto_max_bulk_len: Setting(Bytes(512 << 20)),
             shutdown_timeout: Setting(Duration::from_secs(10)),
             tls: None,
+            log_format: LogFormat::Text,
             mapping: Vec::new(),
         }
     }
@@ -340,6 +344,7 @@ mod tests {
             "known-keys",
             "requirepass",
             "[[user]]",
+            "commands",
             "protected-mode",
             "maxclients",
             "timeout",
@@ -347,6 +352,7 @@ mod tests {
             "proto-max-bulk-len",
             "shutdown-timeout",
             "[tls]",
+            "log-format",
             "[[mapping]]",
             "keys",
             "table",

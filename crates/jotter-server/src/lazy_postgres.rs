@@ -68,7 +68,7 @@ impl LazyPostgres {
                 let _ = lazy.inner.store.set(store);
             }
             Err(e) if e.is_unavailable() => tracing::warn!(
-                error = e.message(),
+                error = %jotter::LogText(e.message()),
                 "PostgreSQL cannot be reached at start: serving anyway, writes go to the log and \
                  memory; the migrations and the [[mapping]] check run when it answers"
             ),

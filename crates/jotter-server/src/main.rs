@@ -71,60 +71,62 @@ mod telemetry;
 #[cfg(feature = "tls")]
 mod tls;
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::state::Shared;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    // The operator's commands print their results; the engine they may
-    // start says only what went wrong.
-    let operator = matches!(cli.command, cli::Command::DeadLetters(_) | cli::Command::Key(_));
-    // Logs go to stderr; stdout carries only the `listening` line, which
-    // scripts and the test harness read.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("JOTTER_LOG")
-                .unwrap_or_else(|_| EnvFilter::new(if operator { "warn" } else { "info" })),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let (args, migrate) = match cli.command {
         cli::Command::Serve(args) => (args, false),
         cli::Command::Migrate(args) => (args, true),
-        cli::Command::DeadLetters(command) => return run(operator::dead_letters(command)),
-        cli::Command::Key(args) => return run(operator::key(args)),
+        // The operator's commands print their results; the engine they may
+        // start says only what went wrong.
+        cli::Command::DeadLetters(command) => {
+            init_logging(LogFormat::Text, "warn");
+            return run(LogFormat::Text, operator::dead_letters(command));
+        }
+        cli::Command::Key(args) => {
+            init_logging(LogFormat::Text, "warn");
+            return run(LogFormat::Text, operator::key(args));
+        }
     };
-    let config = match args.config() {
-        Ok(config) => config,
+    // The users' command rules are checked here rather than in
+    // `Config::validate`: they name commands, which the settings do not know.
+    let (config, users) = match args.config().and_then(|c| Ok((command::users(&c)?, c))) {
+        Ok((users, config)) => (config, users),
         Err(e) => {
             eprintln!("jotter: {e}");
             return ExitCode::from(2);
         }
     };
-    run(async {
+    let log_format = config.log_format;
+    init_logging(log_format, "info");
+    run(log_format, async {
         if migrate {
             migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
         } else {
-            serve(config).await
+            serve(config, users).await
         }
     })
 }
 
 /// Runs `command` on a new runtime to its exit status; a failure is
-/// printed on stderr.
-fn run(command: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
+/// reported as `log-format` says.
+fn run(
+    log_format: LogFormat,
+    command: impl Future<Output = anyhow::Result<ExitCode>>,
+) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("jotter: cannot start the runtime: {e}");
+            fatal(log_format, &format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     let code = match runtime.block_on(command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("jotter: {}", failure_text(&e));
+            fatal(log_format, &failure_text(&e));
             ExitCode::FAILURE
         }
     };
@@ -135,7 +137,34 @@ fn run(command: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
     code
 }
 
-async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+/// Logs go to stderr, one event a line, as `log-format` says; stdout
+/// carries only the `listening` line, which scripts and the test harness
+/// read. Set up once the settings are read: a setting that stops the start
+/// is reported before, as plain text. `level` applies unless `JOTTER_LOG`
+/// says otherwise.
+fn init_logging(format: LogFormat, level: &str) {
+    let filter = EnvFilter::try_from_env("JOTTER_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => {
+            logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+        }
+        // The event's fields beside the message, not nested, so that
+        // `jq .key` finds them; no span list (the server opens none).
+        LogFormat::Json => logs.json().flatten_event(true).with_ansi(false).init(),
+    }
+}
+
+/// The reason the server stops with a failure: the last line of stderr,
+/// a JSON event under `log-format = "json"`.
+fn fatal(format: LogFormat, text: &str) {
+    match format {
+        LogFormat::Text => eprintln!("jotter: {text}"),
+        LogFormat::Json => tracing::error!("{text}"),
+    }
+}
+
+async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode> {
     // Installed before the cache is built, so the engine's metrics land in it.
     let prometheus = telemetry::install_recorder()?;
 
@@ -180,7 +209,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     );
 
     let shutdown = CancellationToken::new();
-    let shared = Arc::new(Shared::new(config, cache, shutdown.clone()));
+    let shared = Arc::new(Shared::new(config, users, cache, shutdown.clone()));
     let stop_start = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(wait_for_signals(shared.clone(), stop_start.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));

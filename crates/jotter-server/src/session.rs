@@ -1,5 +1,5 @@
 //! One connection's session: what the commands it sends read and change
-//! (protocol, authentication, write-through, the `MULTI` queue and the
+//! (protocol, authentication and the user's permissions, write-through, the `MULTI` queue and the
 //! `WATCH`ed keys, the writes not yet acknowledged). The connection owns
 //! it; other connections see a client only through its registry entry
 //! (`clients.rs`).
@@ -11,6 +11,7 @@ use bytes::Bytes;
 use jotter_resp::{Protocol, Request};
 
 use crate::clients::ClientEntry;
+use crate::command::Permissions;
 
 /// The connection's own state.
 pub(crate) struct Session {
@@ -20,6 +21,8 @@ pub(crate) struct Session {
     pub protocol: Protocol,
     /// False until AUTH when the server requires a password.
     pub authenticated: bool,
+    /// What the user may run: the default user's until AUTH.
+    pub permissions: Arc<Permissions>,
     /// `JOTTER.WRITETHROUGH ON`: every write is acknowledged only once the
     /// store has it.
     pub write_through: bool,
@@ -44,11 +47,16 @@ pub(crate) struct Queued {
 impl Session {
     /// A new connection's session: RESP2, authenticated only when the
     /// server asks for no password.
-    pub(crate) fn new(entry: Arc<ClientEntry>, authenticated: bool) -> Session {
+    pub(crate) fn new(
+        entry: Arc<ClientEntry>,
+        authenticated: bool,
+        permissions: Arc<Permissions>,
+    ) -> Session {
         Session {
             entry,
             protocol: Protocol::Resp2,
             authenticated,
+            permissions,
             write_through: false,
             multi: None,
             watched: Vec::new(),

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth_throttle::AuthThrottle;
 use crate::clients::Clients;
+use crate::command::Users;
 use crate::config::Config;
 use crate::telemetry::ServerMetrics;
 
@@ -34,10 +35,17 @@ pub(crate) struct Shared {
     pub rejected_connections: AtomicU64,
     /// Failed AUTH attempts, per address, and the waits they cost.
     pub auth_throttle: AuthThrottle,
+    /// What each user may run.
+    pub users: Users,
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, cache: Engine, shutdown: CancellationToken) -> Self {
+    pub(crate) fn new(
+        config: Config,
+        users: Users,
+        cache: Engine,
+        shutdown: CancellationToken,
+    ) -> Self {
         Shared {
             config,
             cache,
@@ -50,6 +58,7 @@ impl Shared {
             connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),
             auth_throttle: AuthThrottle::default(),
+            users,
         }
     }
 }

@@ -35,6 +35,7 @@ use parking_lot::Mutex;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::loggable::LogText;
 use crate::store::StoreError;
 
 /// How often an ongoing outage is logged again.
@@ -103,7 +104,7 @@ impl StoreHealth {
             Some(d) => d.error = error.message().to_owned(),
             None => {
                 tracing::warn!(
-                    error = error.message(),
+                    error = %LogText(error.message()),
                     pending,
                     "the store is unavailable: writes are kept in memory and the log, \
                      no batches are sent, and a probe asks once a second whether it is back"
@@ -166,7 +167,7 @@ impl StoreHealth {
         if d.logged.elapsed() >= LOG_EVERY {
             d.logged = Instant::now();
             tracing::warn!(
-                error = d.error,
+                error = %LogText(&d.error),
                 unavailable_for_s = d.began.elapsed().as_secs(),
                 pending,
                 oldest_pending_s = oldest.map_or(0, |o| o.as_secs()),

@@ -118,6 +118,7 @@ fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     *ctx.session.entry.name.lock() = None;
     *ctx.session.entry.user.lock() = None;
     ctx.session.authenticated = !ctx.shared.config.auth_required();
+    ctx.session.permissions = ctx.shared.users.default_user();
     ctx.session.multi = None;
     ctx.session.watched.clear();
     ctx.session.write_through = false;
@@ -188,6 +189,7 @@ async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool
     match authenticate(ctx.shared, name, password) {
         Some(user) => {
             ctx.session.authenticated = true;
+            ctx.session.permissions = ctx.shared.users.of(&user);
             *ctx.session.entry.user.lock() = Some(user);
             true
         }

@@ -1,5 +1,6 @@
 //! Running a request: look it up in the table, make Redis's checks in
-//! Redis's order (unknown command, arity, authentication), queue it inside
+//! Redis's order (unknown command, arity, authentication, the user's
+//! command permissions), queue it inside
 //! `MULTI`, or run it by its [`Kind`]: a data command as one engine
 //! transaction over its keys (`data.rs`), or in its blocking loop when it
 //! may block; a control command through its handler.
@@ -9,7 +10,11 @@ use std::sync::atomic::Ordering;
 
 use jotter_resp::Request;
 
+use crate::config::{Config, ConfigError};
+
 use super::data;
+use super::permissions::Users;
+use super::rules::compile_users;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
 use super::wake::wrote;
@@ -38,7 +43,7 @@ fn execute_boxed<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
 }
 
 /// Looks a request up, makes Redis's checks in Redis's order (unknown
-/// command, arity, then authentication) and runs it.
+/// command, arity, authentication, then permissions) and runs it.
 pub(crate) async fn execute(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     execute_found(ctx.commands.lookup(req.name()), req, ctx).await
 }
@@ -90,6 +95,12 @@ pub(crate) async fn execute_found(
         ctx.session.queue_failed();
         return Flow::Continue;
     }
+    if !spec.has(flag::NOAUTH)
+        && let Err(name) = ctx.session.permissions.check(index, req)
+    {
+        refuse(ctx, spec, &name);
+        return Flow::Continue;
+    }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
         queue(ctx, index, spec, req);
         return Flow::Continue;
@@ -113,6 +124,27 @@ pub(crate) async fn execute_found(
         }
         Kind::Control(handler) => handler.run(req, ctx).await,
     }
+}
+
+/// Redis 7.0's refusal of a command the user may not run. Inside `MULTI`
+/// the transaction fails with it; a refused `EXEC` discards the
+/// transaction, in Redis's words.
+fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, name: &str) {
+    let text = format!("NOPERM this user has no permissions to run the '{name}' command");
+    if spec.name == "exec" {
+        ctx.session.multi = None;
+        ctx.session.watched.clear();
+        let text = format!("EXECABORT Transaction discarded because of: {text}");
+        ctx.reply().error(text.as_bytes());
+    } else {
+        ctx.session.queue_failed();
+        ctx.reply().error(text.as_bytes());
+    }
+}
+
+/// Every user's command permissions, or the first bad rule.
+pub(crate) fn users(config: &Config) -> Result<Users, ConfigError> {
+    compile_users(config, table())
 }
 
 /// Queues a checked command inside `MULTI`. A command that writes but is
@@ -159,6 +191,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::command::categories::{SUBCOMMANDS, categories};
     use crate::command::spec::MAX_NAME;
 
     fn req(args: &[&str]) -> Request {
@@ -197,5 +230,20 @@ mod tests {
         assert_eq!(get.key_args(&req(&["GET", "k"])), [Bytes::from("k")]);
         let (_, ping) = lookup(b"ping").unwrap();
         assert!(ping.key_args(&req(&["PING"])).is_empty());
+    }
+
+    #[test]
+    fn the_destructive_commands_are_dangerous() {
+        let table = specs();
+        for name in ["flushall", "flushdb", "keys", "info"] {
+            let spec = table.iter().find(|s| s.name == name).expect(name);
+            assert!(categories(spec).contains(&"@dangerous"), "{name}");
+        }
+        for (command, sub) in
+            [("config", "set"), ("client", "kill"), ("jotter.deadletters", "purge")]
+        {
+            let row = SUBCOMMANDS.iter().find(|(c, s, _)| *c == command && *s == sub);
+            assert!(row.is_some_and(|(_, _, c)| c.contains(&"@dangerous")), "{command}|{sub}");
+        }
     }
 }

@@ -11,6 +11,9 @@
 //! - `data.rs`: how a data command runs (one engine transaction over its
 //!   keys, write-through); `fail.rs`: errors in Redis's words (how a
 //!   body fails, an engine error's text).
+//! - `categories.rs`: each command's and subcommand's ACL categories;
+//!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
+//!   yes/no per command, which the dispatcher checks.
 //! - `wake.rs`: waking commands blocked until a write.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
@@ -46,7 +49,7 @@
 //!    `FAMILIES` in `table.rs`.
 //! 3. A family of a new value type also names its type: one arm in
 //!    `engine_error::type_name` (TYPE, SCAN TYPE), and its group's ACL
-//!    category in `server.rs` (`acl_categories`).
+//!    category in `categories.rs` (`categories`).
 //!
 //! The unit tests in `dispatch.rs` check that names are unique, lowercase,
 //! and that every spec's arity and flags are sane.
@@ -63,10 +66,13 @@
 //! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
 mod args;
+mod categories;
 mod data;
 mod dispatch;
 mod fail;
 mod glob;
+mod permissions;
+mod rules;
 mod scan;
 mod spec;
 mod table;
@@ -83,6 +89,7 @@ mod transactions;
 mod writebehind;
 mod zset;
 
-pub(crate) use dispatch::{execute_found, lookup, may_block, specs, table};
+pub(crate) use dispatch::{execute_found, lookup, may_block, specs, table, users};
 pub(crate) use key_status::{Field, key_fields};
+pub(crate) use permissions::{Permissions, Users};
 pub(crate) use spec::{Ctx, Flow, Spec};

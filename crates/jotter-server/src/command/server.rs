@@ -147,40 +147,12 @@ fn command_info(reply: &mut ReplyWriter<'_>, spec: &Spec) {
     reply.integer(spec.first_key.into());
     reply.integer(spec.last_key.into());
     reply.integer(spec.step.into());
-    let categories = acl_categories(spec);
+    let categories = super::categories::categories(spec);
     reply.set(categories.len());
     categories.iter().for_each(|c| reply.simple(c.as_bytes()));
     reply.set(0); // tips
     reply.array(0); // key specs
     reply.array(0); // subcommands
-}
-
-/// Redis's ACL categories, derived from the group and flags.
-fn acl_categories(spec: &Spec) -> Vec<&'static str> {
-    let mut categories = Vec::with_capacity(4);
-    if spec.has(flag::WRITE) {
-        categories.push("@write");
-    }
-    if spec.has(flag::READONLY) {
-        categories.push("@read");
-    }
-    categories.push(match (spec.group, spec.name) {
-        ("string", _) => "@string",
-        ("keyspace" | "generic", _) | (_, "dbsize" | "flushdb" | "flushall") => "@keyspace",
-        ("hash", _) => "@hash",
-        ("sorted-set", _) => "@sortedset",
-        ("transactions", _) => "@transaction",
-        ("connection", _) => "@connection",
-        _ => "@admin",
-    });
-    if matches!(spec.name, "flushdb" | "flushall" | "keys") {
-        categories.push("@dangerous");
-    }
-    if spec.has(flag::BLOCKING) {
-        categories.push("@blocking");
-    }
-    categories.push(if spec.has(flag::FAST) { "@fast" } else { "@slow" });
-    categories
 }
 
 const DEFAULT_SECTIONS: &[&str] = &[

@@ -20,12 +20,15 @@ pub(crate) struct Tls {
     pub key: PathBuf,
 }
 
-/// A named user for `AUTH name password`.
+/// A named user for `AUTH name password`, and the commands it may run.
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct User {
     pub name: String,
     pub password: String,
+    /// Redis ACL rules for the commands it may run, applied left to right
+    /// (`+@all -@dangerous`). Default: `+@all`.
+    pub commands: Option<String>,
 }
 
 impl fmt::Debug for User {
@@ -69,6 +72,17 @@ pub(crate) enum FullPolicySetting {
     Block,
     Reject,
     WriteThrough,
+}
+
+/// `log-format`: how each log event is written to stderr, one line each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum LogFormat {
+    /// `2026-01-01T00:00:00.000000Z  INFO target: message key=value`.
+    Text,
+    /// One JSON object per line: timestamp, level, target, message and
+    /// the event's fields.
+    Json,
 }
 
 /// Redis's `yes`/`no` switches.
