@@ -166,3 +166,29 @@ pub(crate) fn publish(s: &Snapshot) {
     metrics::gauge!("jotter_dead_letters").set(s.dead_letters as f64);
     metrics::gauge!("jotter_dead_letter_write_failures").set(s.dead_letter_write_failures as f64);
 }
+
+/// How close the cache is to its bounds; a bound that is not set reads 0.
+pub(crate) struct Bounds {
+    pub memory_used: u64,
+    pub memory_limit: u64,
+    pub entries_limit: u64,
+    pub bytes_limit: u64,
+    /// See `headroom.rs`; infinite when nothing grows toward a bound.
+    pub headroom_secs: f64,
+}
+
+/// Publishes the bounds' gauges.
+pub(crate) fn publish_bounds(b: &Bounds) {
+    metrics::gauge!("jotter_memory_used_bytes").set(b.memory_used as f64);
+    metrics::gauge!("jotter_memory_limit_bytes").set(b.memory_limit as f64);
+    metrics::gauge!("jotter_pending_entries_limit").set(b.entries_limit as f64);
+    metrics::gauge!("jotter_pending_bytes_limit").set(b.bytes_limit as f64);
+    metrics::gauge!("jotter_outage_headroom_seconds").set(b.headroom_secs);
+}
+
+/// Publishes the log's footprint on disk (only a cache with a log has one).
+pub(crate) fn publish_log_disk(d: &jotter_wal::DiskUsage) {
+    metrics::gauge!("jotter_log_bytes").set(d.log_bytes as f64);
+    metrics::gauge!("jotter_log_disk_free_bytes").set(d.free_bytes as f64);
+    metrics::gauge!("jotter_log_disk_size_bytes").set(d.size_bytes as f64);
+}
