@@ -63,8 +63,26 @@ struct RateWindow {
     buckets: [(u64, u64); RATE_WINDOW as usize],
 }
 
+/// The engine's counters, registered at 0 when a cache starts so that each
+/// has a series before its first event: `rate()` and alert rules see nothing
+/// at all of a counter that does not exist yet.
+const COUNTERS: [&str; 9] = [
+    "jotter_writes_accepted_total",
+    "jotter_store_writes_total",
+    "jotter_batches_total",
+    "jotter_retries_total",
+    "jotter_store_failures_total",
+    "jotter_dead_letters_total",
+    "jotter_loads_total",
+    "jotter_store_outages_total",
+    "jotter_store_probes_total",
+];
+
 impl Counters {
     pub(crate) fn new() -> Self {
+        for name in COUNTERS {
+            metrics::counter!(name).increment(0);
+        }
         Counters {
             store_writes: AtomicU64::new(0),
             batches: AtomicU64::new(0),
