@@ -1,7 +1,8 @@
 //! `/metrics` of a real server: the bounds and their limits, the outage
 //! headroom (finite while pending writes pile up behind a locked store,
-//! infinite when idle), the log's disk figures; and every metric the alert
-//! rules and the Grafana dashboard in `deploy/` use exists.
+//! infinite when idle), the log's disk figures; every metric the alert rules
+//! and the Grafana dashboard in `deploy/` use exists; and every alert has
+//! its section in docs/RUNBOOK.md and a promtool unit test.
 
 mod common;
 
@@ -142,5 +143,31 @@ fn every_metric_the_alerts_and_the_dashboard_use_exists() {
             "used in deploy/ but not exported: {missing:?}"
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn every_alert_has_a_runbook_section_and_a_unit_test() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap();
+    let (alerts, tests, runbook) = (
+        read("deploy/prometheus/alerts.yml"),
+        read("deploy/prometheus/alerts_test.yml"),
+        read("docs/RUNBOOK.md"),
+    );
+    let field =
+        |line: &str, name: &str| line.trim().strip_prefix(name).map(str::trim).map(str::to_owned);
+    let names: Vec<String> = alerts.lines().filter_map(|l| field(l, "- alert:")).collect();
+    let urls: Vec<String> = alerts.lines().filter_map(|l| field(l, "runbook_url:")).collect();
+    assert!(names.len() >= 12, "{names:?}");
+    assert_eq!(names.len(), urls.len(), "an alert without a runbook_url");
+    let tested: BTreeSet<String> = tests.lines().filter_map(|l| field(l, "alertname:")).collect();
+    for (name, url) in names.iter().zip(&urls) {
+        assert_eq!(url, &format!("docs/RUNBOOK.md#{}", name.to_lowercase()), "{name}");
+        assert!(
+            runbook.contains(&format!("\n## {name}\n")),
+            "no section `## {name}` in RUNBOOK.md"
+        );
+        assert!(tested.contains(name), "no promtool test of {name} in alerts_test.yml");
     }
 }
