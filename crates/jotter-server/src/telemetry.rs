@@ -1,6 +1,9 @@
 //! The Prometheus recorder and the server's own metrics. The engine emits
 //! its metrics through the `metrics` facade; installing the recorder here
-//! makes them appear on `/metrics` beside these.
+//! makes them appear on `/metrics` beside these (the engine's are listed in
+//! its crate documentation and, with these, in docs/SERVER.md "Metrics":
+//! queue, store, dead letters, the bounds and the outage headroom, and the
+//! log's disk).
 //!
 //! Server metrics:
 //! - `jotter_connected_clients` (gauge)

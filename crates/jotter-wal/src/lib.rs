@@ -142,6 +142,7 @@
 
 mod checkpoint;
 mod dir;
+mod disk;
 mod error;
 mod lock;
 mod options;
@@ -160,6 +161,7 @@ mod writer;
 mod disk_trouble_tests;
 
 pub use dir::is_log_file;
+pub use disk::DiskUsage;
 pub use error::WalError;
 pub use lock::check_lock;
 pub use options::{Fsync, WalOptions};

@@ -21,7 +21,7 @@ use crate::scan::{self, Scan};
 use crate::segment::ActiveSegment;
 use crate::stats::WalStats;
 use crate::writer::Writer;
-use crate::{WalError, WalOptions};
+use crate::{DiskUsage, WalError, WalOptions};
 
 /// An open write-ahead log. Share it between threads by reference or in an
 /// [`Arc`]; every method takes `&self` except [`Wal::close`].
@@ -194,6 +194,12 @@ impl Wal {
     /// Counters since open.
     pub fn stats(&self) -> WalStats {
         self.shared.counters.snapshot()
+    }
+
+    /// The bytes of the log's segments on disk, and what the file system
+    /// holding them has left.
+    pub fn disk_usage(&self) -> Result<DiskUsage, WalError> {
+        crate::disk::measure(&self.shared.dir)
     }
 
     /// The directory this log owns.

@@ -471,7 +471,7 @@ impl<S: Store> Cache<S> {
     /// `max_memory` bounds.
     #[must_use]
     pub fn memory_used(&self) -> u64 {
-        self.inner.bound().used().bytes + self.inner.clean().weight()
+        self.inner.memory_used()
     }
 
     /// Whether the store holds the newest write of `key`: nothing of it is

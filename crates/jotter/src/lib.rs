@@ -174,7 +174,15 @@
 //! `jotter_pending_entries`, `jotter_pending_bytes`,
 //! `jotter_oldest_pending_seconds`, `jotter_dead_letters`,
 //! `jotter_dead_letter_write_failures` (rewrites of the saved
-//! dead-letter file that failed; the letters stay in memory).
+//! dead-letter file that failed; the letters stay in memory),
+//! `jotter_memory_used_bytes` (pending and clean bytes),
+//! `jotter_memory_limit_bytes`, `jotter_pending_entries_limit`,
+//! `jotter_pending_bytes_limit` (0 when not set),
+//! `jotter_outage_headroom_seconds` (seconds until a bound on pending writes
+//! is reached at their net growth over the last 30 s; `+Inf` when they do
+//! not grow), and with a data directory, every 2 s, `jotter_log_bytes`,
+//! `jotter_log_disk_free_bytes`, `jotter_log_disk_size_bytes` (the log's
+//! segments, and the free space and size of the file system holding them).
 #![forbid(unsafe_code)]
 
 mod bound;
@@ -190,6 +198,7 @@ mod dead_letter;
 mod engine;
 mod error;
 mod flusher;
+mod headroom;
 mod housekeeping;
 mod key_status;
 mod known_keys;

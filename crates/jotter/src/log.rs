@@ -87,6 +87,13 @@ impl Log {
         self.wal.next_lsn()
     }
 
+    /// The log's bytes on disk and its file system's free space and size.
+    pub(crate) fn disk_usage(
+        &self,
+    ) -> std::result::Result<jotter_wal::DiskUsage, jotter_wal::WalError> {
+        self.wal.disk_usage()
+    }
+
     /// Lets the log forget every record below `low_water`.
     pub(crate) fn checkpoint(&self, low_water: u64) {
         if let Err(e) = self.wal.checkpoint(low_water) {

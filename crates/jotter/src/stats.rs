@@ -63,8 +63,26 @@ struct RateWindow {
     buckets: [(u64, u64); RATE_WINDOW as usize],
 }
 
+/// The engine's counters, registered at 0 when a cache starts so that each
+/// has a series before its first event: `rate()` and alert rules see nothing
+/// at all of a counter that does not exist yet.
+const COUNTERS: [&str; 9] = [
+    "jotter_writes_accepted_total",
+    "jotter_store_writes_total",
+    "jotter_batches_total",
+    "jotter_retries_total",
+    "jotter_store_failures_total",
+    "jotter_dead_letters_total",
+    "jotter_loads_total",
+    "jotter_store_outages_total",
+    "jotter_store_probes_total",
+];
+
 impl Counters {
     pub(crate) fn new() -> Self {
+        for name in COUNTERS {
+            metrics::counter!(name).increment(0);
+        }
         Counters {
             store_writes: AtomicU64::new(0),
             batches: AtomicU64::new(0),
@@ -165,4 +183,30 @@ pub(crate) fn publish(s: &Snapshot) {
     // `jotter_dead_letters` and `jotter_dead_letter_write_failures` are set
     // by the queue itself as it changes (dead_letter/mod.rs): set here too,
     // from a read taken before a change, they could step back for a round.
+}
+
+/// How close the cache is to its bounds; a bound that is not set reads 0.
+pub(crate) struct Bounds {
+    pub memory_used: u64,
+    pub memory_limit: u64,
+    pub entries_limit: u64,
+    pub bytes_limit: u64,
+    /// See `headroom.rs`; infinite when nothing grows toward a bound.
+    pub headroom_secs: f64,
+}
+
+/// Publishes the bounds' gauges.
+pub(crate) fn publish_bounds(b: &Bounds) {
+    metrics::gauge!("jotter_memory_used_bytes").set(b.memory_used as f64);
+    metrics::gauge!("jotter_memory_limit_bytes").set(b.memory_limit as f64);
+    metrics::gauge!("jotter_pending_entries_limit").set(b.entries_limit as f64);
+    metrics::gauge!("jotter_pending_bytes_limit").set(b.bytes_limit as f64);
+    metrics::gauge!("jotter_outage_headroom_seconds").set(b.headroom_secs);
+}
+
+/// Publishes the log's footprint on disk (only a cache with a log has one).
+pub(crate) fn publish_log_disk(d: &jotter_wal::DiskUsage) {
+    metrics::gauge!("jotter_log_bytes").set(d.log_bytes as f64);
+    metrics::gauge!("jotter_log_disk_free_bytes").set(d.free_bytes as f64);
+    metrics::gauge!("jotter_log_disk_size_bytes").set(d.size_bytes as f64);
 }
