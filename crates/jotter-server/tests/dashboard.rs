@@ -1,7 +1,9 @@
 //! The live dashboard (`GET /` on the admin port) in a real headless
 //! Chromium: under a load the figures move, and each one agrees with
 //! `/metrics` read around it; the page and its requests carry the admin
-//! token. Skips loudly without Chromium (`common/browser.rs`).
+//! token; a store outage turns the page red with its length, and back.
+//! Skips loudly without Chromium (`common/browser.rs`) or, for the outage,
+//! PostgreSQL.
 
 mod common;
 
@@ -10,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::Server;
 use common::browser::{Browser, Page};
+use common::pg::Schema;
+use common::proxy::Proxy;
 
 const TOKEN: &str = "s3cret";
 /// Writes of the load: enough to pass the depth warning level (1,000)
@@ -129,6 +133,22 @@ fn fresh(browser: &mut Browser, page: &Page, more: f64) -> Figures {
     }
 }
 
+/// Waits until `/metrics` reports `name` = `value`.
+fn until_metric(server: &Server, name: &str, value: f64) {
+    let start = Instant::now();
+    while metrics(server).get(name) != Some(&value) {
+        assert!(start.elapsed() < PATIENCE, "{name} never became {value}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The page opened with the token, once it has taken two samples.
+fn open(browser: &mut Browser, server: &Server) -> Page {
+    let page = browser.open(&format!("http://{}/?token={TOKEN}", server.admin));
+    fresh(browser, &page, 2.0);
+    page
+}
+
 /// The depth card's colour follows the alert levels.
 fn check_depth_level(f: &Figures) {
     let depth = f.num("depth");
@@ -163,9 +183,9 @@ fn the_dashboard_follows_the_metrics_in_a_real_browser() {
     assert_eq!(status, 200);
     assert!(html.contains("jotter_pending_entries"), "{html}");
 
-    let page = browser.open(&format!("http://{}/?token={TOKEN}", server.admin));
     // Sampling at all means its requests to /metrics carry the token.
-    let idle = fresh(&mut browser, &page, 2.0);
+    let page = open(&mut browser, &server);
+    let idle = fresh(&mut browser, &page, 1.0);
     assert_eq!(idle.num("depth"), 0.0);
     assert_eq!(idle.level("card-depth"), "ok");
     assert_eq!(idle.level("store-band"), "ok");
@@ -181,11 +201,7 @@ fn the_dashboard_follows_the_metrics_in_a_real_browser() {
     c.expect(&b"+OK\r\n".repeat(WRITES));
     // The engine publishes its gauges every 100 ms: wait for a round that
     // has seen the whole burst, and for one more after it.
-    let start = Instant::now();
-    while metrics(&server).get("jotter_writes_accepted_total") != Some(&(WRITES as f64)) {
-        assert!(start.elapsed() < PATIENCE, "the burst never showed in /metrics");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    until_metric(&server, "jotter_writes_accepted_total", WRITES as f64);
     std::thread::sleep(Duration::from_millis(250));
 
     let before = metrics(&server);
@@ -265,4 +281,45 @@ fn the_dashboard_follows_the_metrics_in_a_real_browser() {
     assert_eq!(done.num("failure-rate"), 0.0);
     assert_eq!(done.level("card-failures"), "ok");
     check_depth_level(&done);
+}
+
+#[test]
+fn the_dashboard_shows_a_store_outage_and_its_end() {
+    let Some(mut browser) = Browser::launch() else { return };
+    let Some(schema) = Schema::create("dashboard_outage") else { return };
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), false);
+    let store = schema.url_via(proxy.port);
+    let server = Server::start(&["--admin-token", TOKEN, "--store", &store]);
+    let mut c = server.raw();
+    c.roundtrip(&common::resp(&["SET", "before", "1"]), b"+OK\r\n");
+    until_metric(&server, "jotter_store_writes_total", 1.0);
+    let page = open(&mut browser, &server);
+    let up = fresh(&mut browser, &page, 1.0);
+    assert_eq!(up.num("store-state"), 1.0);
+    assert_eq!(up.level("store-band"), "ok");
+    assert_eq!(up.get("store-down-seconds"), None);
+
+    proxy.cut();
+    c.roundtrip(&common::resp(&["SET", "during", "2"]), b"+OK\r\n");
+    until_metric(&server, "jotter_store_up", 0.0);
+    let before = metrics(&server);
+    let down = fresh(&mut browser, &page, 2.0);
+    let after = metrics(&server);
+    assert_eq!(down.num("store-state"), 0.0);
+    assert_eq!(down.values["store-state"].1, "Store in an outage");
+    assert_eq!(down.level("store-band"), "crit");
+    let name = "jotter_store_unavailable_seconds";
+    let lasted = down.num("store-down-seconds");
+    assert!(
+        (before[name]..=after[name]).contains(&lasted),
+        "{lasted} outside {before:?} .. {after:?}"
+    );
+    assert!(down.num("depth") >= 1.0, "the write waits");
+
+    proxy.restore();
+    until_metric(&server, "jotter_store_up", 1.0);
+    let back = fresh(&mut browser, &page, 2.0);
+    assert_eq!(back.num("store-state"), 1.0);
+    assert_eq!(back.level("store-band"), "ok");
+    assert_eq!(back.get("store-down-seconds"), None);
 }
