@@ -11,6 +11,8 @@
 # every rate the page computes would read zero.
 #
 # Usage: scripts/dashboard-screenshot.sh [OUT=docs/dashboard.png] [SECONDS=40]
+# SERVER_ARGS adds flags to the server, e.g. a store that cannot be reached
+# to show an outage: SERVER_ARGS="--store postgres://postgres@127.0.0.1:1/x".
 # Needs: chromium (apt-get install chromium), python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,14 +29,14 @@ else
 fi
 BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/jotter"
 
-exec python3 - "$BIN" "$OUT" "$SECONDS_OF_HISTORY" <<'PY'
+exec python3 - "$BIN" "$OUT" "$SECONDS_OF_HISTORY" ${SERVER_ARGS:-} <<'PY'
 import base64, json, os, socket, subprocess, sys, tempfile, threading, time
 
-binary, out, history = sys.argv[1], sys.argv[2], float(sys.argv[3])
+binary, out, history, extra = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
 work = tempfile.mkdtemp(prefix="jotter-dashboard-")
 server = subprocess.Popen(
     [binary, "serve", "--port", "0", "--admin-port", "0", "--data-dir", work + "/data",
-     "--max-store-writes-per-sec", "300", "--batch-size", "50", "--max-pending", "50000"],
+     "--max-store-writes-per-sec", "300", "--batch-size", "50", "--max-pending", "50000", *extra],
     stdout=subprocess.PIPE, stderr=open(work + "/server.log", "w"), text=True)
 line = server.stdout.readline()
 fields = dict(w.split("=", 1) for w in line.split() if "=" in w)
