@@ -1,4 +1,5 @@
-//! The HTTP admin listener: `/metrics` (Prometheus text), `/health` (the
+//! The HTTP admin listener: `/` (the live dashboard, `dashboard.rs`),
+//! `/metrics` (Prometheus text), `/health` (the
 //! process runs), `/ready` (it can take writes: the log directory takes
 //! writes and the write buffer is not full) and `/health/store`
 //! (whether the store answers), `/keys/{key}` (where a key's newest write
@@ -30,6 +31,7 @@ use tokio::net::TcpListener;
 use crate::state::Shared;
 
 mod auth;
+mod dashboard;
 mod dead_letters;
 mod keys;
 
@@ -66,6 +68,7 @@ pub(crate) async fn serve(
     });
     let shutdown = shared.shutdown.clone();
     let app = Router::new()
+        .route("/", get(dashboard::page))
         .route("/metrics", get(metrics))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
