@@ -77,6 +77,8 @@
 //! - `refusals.rs`: the bounded log lines of a batch's refused writes.
 //! - `complete.rs`: finishing a written op: the clean cache, the next op.
 //! - `dead_letter/`: the dead-letter queue, kept in `dead-letters/`, and its replay.
+//! - `retrying.rs`: writes whose last attempt failed, with the store's error.
+//! - `key_status.rs`: [`KeyStatus`]: where one key's newest write stands.
 //! - `outage.rs`: whether the store answers, as a state.
 //! - `probe.rs`: asking a down store once a second whether it is back.
 //!

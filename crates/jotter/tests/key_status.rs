@@ -4,10 +4,12 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use common::{Recording, cache_with};
-use jotter::{KeyState, MemoryStore};
+use jotter::{FieldValue, KeyState, MemoryStore};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -71,6 +73,7 @@ async fn a_write_the_store_is_writing_is_in_flight_and_the_next_one_waits_behind
     assert_eq!(in_flight.state, KeyState::InFlight);
     assert_eq!(in_flight.pending_writes, 1);
     assert!(in_flight.cache_version > Some(first));
+    assert_eq!(in_flight.stored_version, Some(first), "the store still holds the first write");
 
     cache.put("k", "3").await.unwrap();
     let behind = cache.key_status(b"k");
@@ -171,4 +174,37 @@ async fn a_store_outage_leaves_the_write_retrying() {
     store.faults().set_unavailable(false);
     barrier.await.unwrap();
     assert_eq!(cache.key_status(b"k").state, KeyState::Clean);
+}
+
+#[tokio::test]
+async fn a_map_with_writes_behind_its_stored_one_keeps_the_acknowledged_version() {
+    let store = Recording::new();
+    let cache = Arc::new(cache_with(&store, |b| b.flush_interval(HOUR)).await);
+    let field = |v: &'static str| FieldValue::Bytes(Bytes::from_static(v.as_bytes()));
+    cache.set_field("h", "f", field("1")).await.unwrap();
+    cache.flush().await.unwrap();
+
+    store.pause();
+    cache.set_field("h", "f", field("2")).await.unwrap();
+    let second = cache.key_status(b"h").cache_version;
+    let barrier = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.flush().await }
+    });
+    while store.writes_of("h").len() < 2 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    cache.set_field("h", "g", field("3")).await.unwrap();
+    let third = cache.key_status(b"h").cache_version;
+    store.resume();
+    barrier.await.unwrap().unwrap();
+
+    let status = cache.key_status(b"h");
+    assert_eq!(status.state, KeyState::Pending, "the third write waits for its flush");
+    assert_eq!(status.stored_version, second, "the second write was acknowledged");
+    assert_eq!(status.cache_version, third);
+    cache.flush().await.unwrap();
+    let clean = cache.key_status_from_store(b"h").await.unwrap();
+    assert_eq!(clean.state, KeyState::Clean);
+    assert_eq!((clean.stored_version, clean.store_version), (third, third));
 }

@@ -47,6 +47,15 @@ pub async fn an_older_put_is_ignored(store: &impl Store) {
     store.write(&[put("k", 11, "newer")]).await.expect("write");
     assert_eq!(value(store, "k").await, Some(Value::from("newer")));
     assert_eq!(store.max_version().await.expect("max"), 11);
+    version_is(store, "k", Some(11)).await;
+    version_is(store, "never-written", None).await;
+}
+
+/// [`Store::version_of`] of `key` is `want`, or `None` from a store that
+/// cannot tell (the trait's default).
+async fn version_is(store: &impl Store, key: &str, want: Option<u64>) {
+    let got = store.version_of(&b(key)).await.expect("version_of");
+    assert!(got == want || got.is_none(), "version of {key}: {got:?}, not {want:?}");
 }
 
 /// A delete at 5 of `k` leaves a tombstone that blocks an older put and an
@@ -58,6 +67,7 @@ pub async fn a_delete_leaves_a_tombstone(store: &impl Store) {
     store.write(&[hset("k", None, &[("f", 4, Some("late"))])]).await.expect("write");
     assert_eq!(value(store, "k").await, None);
     assert_eq!(store.max_version().await.expect("max"), 5);
+    version_is(store, "k", Some(5)).await;
 }
 
 /// After [`a_delete_leaves_a_tombstone`]: a newer put brings `k` back.
@@ -80,6 +90,7 @@ pub async fn then_a_newer_set_lands(store: &impl Store) {
     store.write(&[hset("h", None, &[("f", 7, Some("c"))])]).await.expect("write");
     assert_eq!(value(store, "h").await, Some(hash(&[("f", "c"), ("g", "b")])));
     assert_eq!(store.max_version().await.expect("max"), 7);
+    version_is(store, "h", Some(7)).await;
 }
 
 /// Scored members follow the same rules as hash fields.
@@ -89,6 +100,7 @@ pub async fn member_tombstones_block_older_adds(store: &impl Store) {
     store.write(&[zadd("z", None, &[("m", 9, 5.0)])]).await.expect("write");
     assert_eq!(value(store, "z").await, Some(scores(&[("n", 2.0)])));
     assert_eq!(store.max_version().await.expect("max"), 10);
+    version_is(store, "z", Some(10)).await;
 }
 
 fn remove_member(key: &str, member: &str, version: u64) -> Write {
