@@ -1,5 +1,5 @@
 //! `jotter`: the Redis-protocol server in front of Jotter's write-behind
-//! cache.
+//! cache, and the operator's commands that talk to it.
 //!
 //! # Layout
 //!
@@ -23,6 +23,10 @@
 //! - `state.rs`: what every connection shares (settings, cache, counters).
 //! - `admin/`, `telemetry.rs`: the HTTP admin port (`/metrics`, `/health`,
 //!   `/ready`, `/health/store`) and the server's own metrics.
+//! - `open.rs`: the store and the cache started as the settings say, for
+//!   `serve` and for the operator's commands on a data directory.
+//! - `operator/`: `jotter dead-letters` and `jotter key`, the operator's
+//!   client of a running server (or of a data directory no server holds).
 //! - `backend.rs`, `lazy_postgres.rs`: the store, SQLite or PostgreSQL; a
 //!   PostgreSQL store is set up when the database first answers, so the
 //!   server starts while it cannot be reached.

@@ -7,13 +7,15 @@
 //! Dead letters are made by the database itself: a trigger on the server's
 //! SQLite table refuses keys that start with `bad:` (a constraint failure,
 //! which the store reports as permanent), and dropping it lets a replay
-//! through.
+//! through. One test does the same with a PostgreSQL CHECK constraint on a
+//! table of the user's (`[[mapping]]`); it skips loudly without PostgreSQL.
 
 mod common;
 
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::pg::Schema;
 use common::{Raw, Server, resp, sqlite};
 use serde_json::Value;
 
@@ -70,6 +72,33 @@ fn ids(list: &Value) -> Vec<u64> {
 fn keys(list: &Value) -> Vec<String> {
     let letters = list["letters"].as_array().expect("letters");
     letters.iter().map(|l| l["key"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Runs `jotter ARGS` with stdout and stderr on a terminal (`script` gives
+/// it one), expecting success; what it printed, or `None` (said loudly)
+/// without `script` (util-linux).
+fn on_a_terminal(args: &[&str]) -> Option<String> {
+    let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_jotter"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let out = Command::new("script")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .env_remove("REDISCLI_AUTH")
+        .output();
+    match out {
+        Ok(out) => {
+            let said = stdout(&out);
+            assert!(out.status.success(), "jotter {args:?} on a terminal: {said}");
+            Some(said)
+        }
+        Err(e) => {
+            eprintln!(
+                "\n!!!!! SKIPPED the terminal's progress bar: `script` cannot run ({e}) !!!!!\n"
+            );
+            None
+        }
+    }
 }
 
 /// `args` then the server's address.
@@ -145,8 +174,16 @@ fn dead_letters_are_listed_replayed_and_purged_on_a_running_server() {
     assert!(said.contains("replayed 1 of 1 dead letters; 2 left"), "{said}");
     assert_eq!(stored(&server, "bad:1").as_deref(), Some("value-of-bad:1"));
     assert_eq!(stored(&server, "bad:2"), None);
-    let done = json(&on(&at, &["dead-letters", "replay", "--all"]));
-    assert_eq!((done["replayed"].as_u64(), done["dead_letters"].as_u64()), (Some(2), Some(0)));
+    // On a terminal, --all shows its progress on stderr.
+    let replay_all = on(&at, &["dead-letters", "replay", "--all"]);
+    let said = match on_a_terminal(&replay_all) {
+        Some(said) => {
+            assert!(said.contains("replayed 2/2"), "{said}");
+            said
+        }
+        None => ok(&replay_all),
+    };
+    assert!(said.contains("replayed 2 of 2 dead letters; 0 left"), "{said}");
     assert_eq!(stored(&server, "bad:3").as_deref(), Some("value-of-bad:3"));
 
     // Purge: by id (an unknown id is not counted and fails the command),
@@ -264,4 +301,39 @@ fn a_stopped_servers_data_directory_is_opened_and_a_running_ones_refused() {
     let out = jotter(&["dead-letters", "list", "--data-dir", "/nonexistent/jotter-data"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("there is no data directory at"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_postgres_constraints_letter_reaches_the_table_once_the_constraint_is_dropped() {
+    let Some(schema) = Schema::create("cli") else { return };
+    schema.query(
+        "CREATE TABLE users (id bigint PRIMARY KEY, score integer, \
+         CONSTRAINT score_not_negative CHECK (score >= 0))",
+    );
+    let config = format!(
+        "store = \"{}\"\n\n[[mapping]]\nkeys = \"user:*\"\ntable = \"users\"\n\
+         key-column = \"id\"\n[mapping.columns]\nscore = \"integer\"\n",
+        schema.url()
+    );
+    let server = Server::start_with_config(&config, &[]);
+    let port = server.resp.port().to_string();
+    let mut c = server.raw();
+    c.roundtrip(&resp(&["HSET", "user:7", "score", "-5"]), b":1\r\n");
+    c.roundtrip(&resp(&["JOTTER.FLUSH", "10000"]), b"+OK\r\n");
+
+    let list = json(&["dead-letters", "list", "-p", &port]);
+    assert_eq!(keys(&list), ["user:7"]);
+    let letter = &list["letters"][0];
+    assert_eq!(letter["error_kind"], "permanent", "{letter}");
+    assert!(letter["error"].as_str().unwrap().contains("score_not_negative"), "{letter}");
+    assert_eq!(json(&["key", "user:7", "-p", &port])["state"], "dead-lettered");
+
+    schema.query("ALTER TABLE users DROP CONSTRAINT score_not_negative");
+    let said = ok(&["dead-letters", "replay", "--all", "-p", &port]);
+    assert!(said.contains("replayed 1 of 1 dead letters; 0 left"), "{said}");
+    assert_eq!(schema.query("SELECT id || '|' || score FROM users"), "7|-5");
+    // The key is no longer dead-lettered.
+    let status = json(&["key", "user:7", "-p", &port]);
+    assert_eq!(status["dead_letter_ids"], serde_json::json!([]), "{status}");
+    assert_ne!(status["state"], "dead-lettered", "{status}");
 }
