@@ -47,6 +47,9 @@ pub enum KeyState {
     Retrying,
     /// The key's newest write was refused for good and sits in the
     /// dead-letter queue; [`KeyStatus::last_error`] holds the store's error.
+    /// Also said when a letter remains and no newer acknowledged write is
+    /// known (after a restart, or once the clean copy is evicted): the
+    /// store's version tells whether a newer write reached it.
     DeadLettered,
 }
 
