@@ -207,3 +207,31 @@ fn on_postgresql_the_store_version_and_dead_letters_are_reported() {
     assert_eq!(field(&clean, "dead-letter-ids"), format!("[{refused}]"));
     assert_eq!(field(&clean, "store-version"), field(&clean, "stored-version"));
 }
+
+#[test]
+fn after_a_restart_only_the_store_knows_a_stored_version_and_pending_writes_are_pending_again() {
+    let args = ["--flush-interval", "1h"];
+    let (server, mut c) = Server::start_raw_with(&args);
+    assert_eq!(q(&mut c, &["SET", "stored", "v"]), "+OK");
+    flush(&mut c);
+    let version = field(&key(&mut c, &["stored"]), "stored-version").to_owned();
+    assert_eq!(q(&mut c, &["SET", "waiting", "v"]), "+OK");
+    let waiting = field(&key(&mut c, &["waiting"]), "cache-version").to_owned();
+
+    let server = server.restart(&args);
+    let mut c = server.raw();
+    let stored = key(&mut c, &["stored", "FROM-STORE"]);
+    // The cache starts empty; a write the log's checkpoint had not passed
+    // yet is replayed and pending again (sent again, its version makes it
+    // harmless), with the same version.
+    match field(&stored, "state") {
+        "+absent" => assert_eq!(field(&stored, "cache-version"), "nil"),
+        "+pending" => assert_eq!(field(&stored, "cache-version"), version),
+        other => panic!("{other} after a restart: {stored:?}"),
+    }
+    assert_eq!(field(&stored, "stored-version"), "nil");
+    assert_eq!(field(&stored, "store-version"), version, "the store has it");
+    let replayed = key(&mut c, &["waiting"]);
+    assert_eq!(field(&replayed, "state"), "+pending", "replayed from the log");
+    assert_eq!(field(&replayed, "cache-version"), waiting, "with its version");
+}

@@ -8,7 +8,9 @@
 //! of the key is pending or in flight, and no dead letter is newer than the
 //! last write the store acknowledged. What is known after a restart: the
 //! writes replayed from the log are pending again and the dead letters are
-//! read back from their file, so those states survive; the acknowledged
+//! read back from their file, so those states survive (a write stored
+//! after the log's last checkpoint is replayed and pending again, until it
+//! is sent again, harmlessly, at its own version); the acknowledged
 //! version does not (the clean cache starts empty), and a key whose writes
 //! were all stored before the restart reads as absent until it is written
 //! again; [`Cache::key_status_from_store`](crate::Cache::key_status_from_store)
@@ -46,6 +48,9 @@ pub enum KeyState {
     Retrying,
     /// The key's newest write was refused for good and sits in the
     /// dead-letter queue; [`KeyStatus::last_error`] holds the store's error.
+    /// Also said when a letter remains and no newer acknowledged write is
+    /// known (after a restart, or once the clean copy is evicted): the
+    /// store's version tells whether a newer write reached it.
     DeadLettered,
 }
 
