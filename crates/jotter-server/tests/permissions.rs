@@ -53,11 +53,19 @@ fn an_application_user_cannot_run_dangerous_commands_and_an_admin_can() {
     app.roundtrip(&resp(&["CLIENT", "SETNAME", "app"]), b"+OK\r\n");
     // JOTTER.THROUGH runs its command through the same check.
     app.roundtrip(&resp(&["JOTTER.THROUGH", "FLUSHALL"]), noperm("flushall").as_bytes());
+    // The dead-letter queue: the application may look and replay, not purge.
+    app.roundtrip(&resp(&["JOTTER.DEADLETTERS", "COUNT"]), b":0\r\n");
+    app.roundtrip(&resp(&["JOTTER.DEADLETTERS", "REPLAY", "ALL"]), b":0\r\n");
+    app.roundtrip(
+        &resp(&["JOTTER.DEADLETTERS", "purge", "ALL"]),
+        noperm("jotter.deadletters|purge").as_bytes(),
+    );
     // Nothing was flushed.
     app.roundtrip(&resp(&["GET", "k"]), b"$1\r\nv\r\n");
 
     let mut admin = login(server.resp, "admin", "admin-pw");
     admin.roundtrip(&resp(&["FLUSHALL"]), b"+OK\r\n");
+    admin.roundtrip(&resp(&["JOTTER.DEADLETTERS", "PURGE", "ALL"]), b":0\r\n");
     app.roundtrip(&resp(&["GET", "k"]), b"$-1\r\n");
 
     // RESET goes back to the default user, who may not log in here (users
