@@ -116,10 +116,7 @@ fn main() -> ExitCode {
 
 /// Runs `command` on a new runtime to its exit status; a failure is
 /// reported as `log-format` says.
-fn run(
-    log_format: LogFormat,
-    command: impl Future<Output = anyhow::Result<ExitCode>>,
-) -> ExitCode {
+fn run(log_format: LogFormat, command: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -242,20 +242,7 @@ fn the_subcommands_check_their_arguments() {
 
 /// One HTTP/1.1 request to the admin port: (status, body).
 fn http(server: &Server, method: &str, path: &str, body: &str, headers: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(server.admin).expect("connect admin");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read response");
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
+    server.http(&format!("{method} {path}"), headers, body)
 }
 
 fn json(body: &str) -> serde_json::Value {

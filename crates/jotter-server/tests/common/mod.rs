@@ -164,11 +164,23 @@ impl Server {
     /// `GET path` on the admin port with extra header lines (each ending
     /// in `\r\n`): (status code, body).
     pub fn http_get_with(&self, path: &str, headers: &str) -> (u16, String) {
+        self.http(&format!("GET {path}"), headers, "")
+    }
+
+    /// One HTTP/1.1 request to the admin port, `line` being its method and
+    /// path (`"POST /x"`), with extra header lines (each ending in `\r\n`)
+    /// and a JSON body: (status code, body).
+    pub fn http(&self, line: &str, headers: &str, body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(self.admin).expect("connect admin");
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let content = if body.is_empty() {
+            String::new()
+        } else {
+            format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len())
+        };
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n"
+            "{line} HTTP/1.1\r\nHost: localhost\r\n{headers}{content}Connection: close\r\n\r\n{body}"
         )
         .unwrap();
         let mut text = String::new();
