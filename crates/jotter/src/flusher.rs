@@ -54,7 +54,12 @@ struct Origin {
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
     Stored,
-    Dead { error: String, attempts: u32 },
+    /// Refused for good, `attempts` times, the first at `first_failure`.
+    Dead {
+        error: String,
+        attempts: u32,
+        first_failure: SystemTime,
+    },
 }
 
 /// A worker's view of its shards between batches.
@@ -201,13 +206,14 @@ pub(crate) async fn write_isolating<S: Store>(
     deadline: Option<Instant>,
 ) -> Result<(), StoreError> {
     let policy = inner.config().retry;
-    // Work list of ranges still to write, and how often each single write
-    // has been refused (only counted once it is alone).
-    let mut todo: Vec<(Range<usize>, u32)> = vec![(0..writes.len(), 0)];
+    // Work list of ranges still to write, how often each single write has
+    // been refused (only counted once it is alone), and when the store
+    // first failed them (a dead letter's first failure).
+    let mut todo: Vec<(Range<usize>, u32, Option<SystemTime>)> = vec![(0..writes.len(), 0, None)];
     let mut transient_attempt = 0u32;
     let mut refusals = Refusals::default();
     let mut retrying = ForgetOnDrop { retrying: inner.retrying(), writes, failed: false };
-    while let Some((range, refused)) = todo.pop() {
+    while let Some((range, refused, first_failure)) = todo.pop() {
         if range.is_empty() {
             continue;
         }
@@ -224,6 +230,10 @@ pub(crate) async fn write_isolating<S: Store>(
             rate.acquire(part.len()).await;
         }
         let result = inner.store().write(part).await;
+        let first_failure = match &result {
+            Ok(()) => first_failure,
+            Err(_) => Some(first_failure.unwrap_or_else(SystemTime::now)),
+        };
         if let Err(e) = &result {
             // `JOTTER.KEY` reports these writes as retrying, with this error.
             inner.retrying().failed(part, e.message());
@@ -245,7 +255,7 @@ pub(crate) async fn write_isolating<S: Store>(
                 if deadline.is_some() {
                     return Err(e);
                 }
-                todo.push((range, refused));
+                todo.push((range, refused, first_failure));
             }
             Err(e) if e.is_transient() => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -256,14 +266,14 @@ pub(crate) async fn write_isolating<S: Store>(
                 tracing::warn!(error = %LogText(e.message()), writes = part.len(), attempt = transient_attempt, "store write failed; retrying");
                 tokio::time::sleep(policy.delay(transient_attempt, rng)).await;
                 transient_attempt = transient_attempt.saturating_add(1);
-                todo.push((range, refused));
+                todo.push((range, refused, first_failure));
             }
             Err(e) if range.len() > 1 => {
                 inner.counters().failed(false);
                 let mid = range.start + range.len() / 2;
                 // Pushed in reverse so the first half goes first.
-                todo.push((mid..range.end, 0));
-                todo.push((range.start..mid, 0));
+                todo.push((mid..range.end, 0, first_failure));
+                todo.push((range.start..mid, 0, first_failure));
                 refusals.split(range.len(), e.message());
             }
             Err(e) => {
@@ -272,11 +282,14 @@ pub(crate) async fn write_isolating<S: Store>(
                 inner.counters().failed(retrying);
                 if retrying {
                     tokio::time::sleep(policy.delay(refused - 1, rng)).await;
-                    todo.push((range, refused));
+                    todo.push((range, refused, first_failure));
                 } else {
                     refusals.dead_lettered(&part[0].key, e.message());
-                    outcomes[range.start] =
-                        Outcome::Dead { error: e.message().to_owned(), attempts: refused };
+                    outcomes[range.start] = Outcome::Dead {
+                        error: e.message().to_owned(),
+                        attempts: refused,
+                        first_failure: first_failure.unwrap_or_else(SystemTime::now),
+                    };
                 }
             }
         }
@@ -360,8 +373,7 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
                 shard.direct_done();
             }
             let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
-            if let Outcome::Dead { error, attempts } = &outcomes[i] {
-                let now = SystemTime::now();
+            if let Outcome::Dead { error, attempts, first_failure } = &outcomes[i] {
                 let letter = DeadLetter {
                     write: write.clone(),
                     error: error.clone(),
@@ -369,8 +381,8 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
                     // one is retried for as long as it takes.
                     error_kind: ErrorClass::Permanent,
                     attempts: *attempts,
-                    first_failure: now,
-                    last_failure: now,
+                    first_failure: *first_failure,
+                    last_failure: SystemTime::now(),
                     first_version: batch.origins[i].first_version,
                 };
                 inner.progress().dead.push(letter, done.lsn);

@@ -53,8 +53,25 @@ async fn a_letter_is_listed_with_its_id_op_error_and_failure_times() {
     assert_eq!(letter.value_prefix(3), "val");
     assert_eq!(letter.error_kind, ErrorClass::Permanent);
     assert!(!letter.error.is_empty());
-    assert_eq!(letter.first_failure, letter.last_failure);
+    assert!(letter.first_failure <= letter.last_failure);
     assert_eq!(cache.dead_letter_count(), 1);
+}
+
+#[tokio::test]
+async fn a_letter_refused_several_times_keeps_its_first_failure() {
+    let store = MemoryStore::new();
+    let backoff = Duration::from_millis(30);
+    let cache =
+        cache_with(&store, |b| b.dead_letter_after(3).retry_backoff(backoff, backoff)).await;
+    store.faults().reject_key("bad");
+    cache.put("bad", "value").await.unwrap();
+    cache.flush().await.unwrap();
+    let letter = &cache.dead_letters()[0];
+    assert_eq!(letter.attempts, 3);
+    // Two back-offs, each at least half of `backoff` (jitter), lie between
+    // the first refusal and the last (times are kept to the millisecond).
+    let between = letter.last_failure.duration_since(letter.first_failure).unwrap();
+    assert!(between >= backoff - Duration::from_millis(1), "{between:?}");
 }
 
 #[tokio::test]
