@@ -14,7 +14,8 @@
 //! version does not (the clean cache starts empty), and a key whose writes
 //! were all stored before the restart reads as absent until it is written
 //! again; [`Cache::key_status_from_store`](crate::Cache::key_status_from_store)
-//! then asks the store.
+//! then asks the store, and says "clean" when the store holds a version of
+//! the key newer than any of its dead letters and nothing of it is pending.
 
 use std::time::SystemTime;
 
@@ -160,6 +161,16 @@ impl<S: Store> Inner<S> {
         let mut status = self.key_status(key);
         let key = Bytes::copy_from_slice(key);
         status.store_version = self.guarded(self.store().version_of(&key)).await?;
+        // What memory could not tell, the store's version settles: with
+        // nothing of the key pending, a version in the store that is newer
+        // than every dead letter of the key is its newest write.
+        if let Some(version) = status.store_version
+            && matches!(status.state, KeyState::Absent | KeyState::DeadLettered)
+            && status.dead_letter_ids.last().is_none_or(|&newest| version > newest)
+        {
+            status.state = KeyState::Clean;
+            status.stored_version = status.stored_version.max(Some(version));
+        }
         Ok(status)
     }
 }

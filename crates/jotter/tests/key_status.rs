@@ -153,6 +153,24 @@ async fn a_refused_write_is_dead_lettered_until_a_newer_one_is_stored() {
 }
 
 #[tokio::test]
+async fn a_replayed_letter_reads_clean_once_the_store_is_asked() {
+    let store = MemoryStore::new();
+    let cache = cache_with(&store, |b| b.dead_letter_after(1)).await;
+    store.faults().reject_key("k");
+    cache.put("k", "refused").await.unwrap();
+    let _ = cache.flush().await;
+    let id = cache.key_status(b"k").dead_letter_ids[0];
+    store.faults().accept_key(b"k");
+    assert_eq!(cache.replay_dead_letters().await.removed(), 1);
+
+    // Memory keeps nothing of the key after a replay; the store settles it.
+    assert_eq!(cache.key_status(b"k").state, KeyState::Absent);
+    let asked = cache.key_status_from_store(b"k").await.unwrap();
+    assert_eq!(asked.state, KeyState::Clean);
+    assert_eq!((asked.store_version, asked.stored_version), (Some(id), Some(id)));
+}
+
+#[tokio::test]
 async fn a_store_outage_leaves_the_write_retrying() {
     let store = MemoryStore::new();
     let cache = cache_with(&store, |b| b.flush_interval(HOUR)).await;
