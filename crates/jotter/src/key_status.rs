@@ -90,7 +90,8 @@ pub struct KeyStatus {
     /// Writes of the key queued for the store; writes folded together
     /// (coalesced) count as one, since they reach the store as one.
     pub pending_writes: usize,
-    /// Retrying: the store's last error; dead-lettered: the newest letter's.
+    /// Retrying: the store's last error; dead-lettered: the newest letter's;
+    /// pending or in flight during a store outage: the outage's error.
     pub last_error: Option<String>,
     /// The ids (write versions) of the key's dead letters, oldest first.
     pub dead_letter_ids: Vec<u64>,
@@ -135,6 +136,13 @@ impl<S: Store> Inner<S> {
                 } else {
                     KeyState::InFlight
                 };
+                // Held back by an outage: say why it waits.
+                if status.last_error.is_none()
+                    && let crate::outage::StoreState::Unavailable { error, .. } =
+                        self.health().state()
+                {
+                    status.last_error = Some(format!("the store is unavailable: {error}"));
+                }
             }
             return status;
         }

@@ -189,9 +189,17 @@ async fn a_store_outage_leaves_the_write_retrying() {
         }
     };
     assert!(status.last_error.is_some());
+    // A write accepted during the outage waits for the store, and says why.
+    cache.put("later", "2").await.unwrap();
+    let waiting = cache.key_status(b"later");
+    assert!(matches!(waiting.state, KeyState::Pending | KeyState::InFlight), "{waiting:?}");
+    let error = waiting.last_error.expect("the outage's error");
+    assert!(error.starts_with("the store is unavailable: "), "{error}");
     store.faults().set_unavailable(false);
     barrier.await.unwrap();
     assert_eq!(cache.key_status(b"k").state, KeyState::Clean);
+    cache.flush().await.unwrap();
+    assert_eq!(cache.key_status(b"later").last_error, None);
 }
 
 #[tokio::test]
