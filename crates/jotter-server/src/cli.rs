@@ -3,7 +3,7 @@
 //! come from a `JOTTER_*` environment variable; and the operator's commands
 //! `jotter dead-letters ...` and `jotter key KEY`, which reach a running
 //! server as redis-cli does (`-h`, `-p`, `-a`, `--user`, `-u`), or a data
-//! directory no server holds (`--config`, `--data-dir`).
+//! directory no server holds (`--config`, `--data-dir`); and `jotter bench`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -43,6 +43,10 @@ pub(crate) enum Command {
     /// dead-lettered (JOTTER.KEY on a running server).
     #[command(disable_help_flag = true)]
     Key(KeyArgs),
+    /// Runs a workload against Jotter and redis-server side by side
+    /// (alternating), and prints throughput, latency percentiles and the
+    /// store's figures; --report DIR also writes a Markdown report.
+    Bench(BenchArgs),
 }
 
 /// `jotter dead-letters ...`.
@@ -159,6 +163,65 @@ pub(crate) struct KeyArgs {
     pub from_store: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// `jotter bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct BenchArgs {
+    /// A server to load, KIND=HOST:PORT with KIND `jotter` or `redis`
+    /// (e.g. jotter=127.0.0.1:6380); give several to compare them. Targets
+    /// run one after the other, round after round.
+    #[arg(long = "target", required = true, value_parser = crate::bench::Target::parse)]
+    pub targets: Vec<crate::bench::Target>,
+    /// Also run each Jotter target write-through (every write sent as
+    /// JOTTER.THROUGH ...), as a target of its own.
+    #[arg(long)]
+    pub through: bool,
+    /// What the clients send.
+    #[arg(long, value_enum, default_value_t = crate::bench::Workload::Counters)]
+    pub workload: crate::bench::Workload,
+    /// Share of requests that are reads, 0 to 1.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_ratio)]
+    pub read_ratio: f64,
+    /// Connections, each its own client.
+    #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub clients: u32,
+    /// Requests each client sends before reading their replies.
+    #[arg(short = 'P', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub pipeline: u32,
+    /// Distinct keys (counters, sessions; players on the leaderboard).
+    #[arg(short = 'r', long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keyspace: u64,
+    /// Bytes of each value written (events, sessions' `data` field).
+    #[arg(short = 'd', long, default_value_t = 64)]
+    pub value_size: usize,
+    /// Zipf exponent of the key choice (counters, leaderboard); 0 = uniform.
+    #[arg(long, default_value_t = 0.99)]
+    pub zipf: f64,
+    /// How long each run lasts, e.g. 10s, 1m.
+    #[arg(long, default_value = "10s", value_parser = config::parse_duration)]
+    pub duration: Duration,
+    /// Requests a second offered across all clients, sent on schedule
+    /// whatever the replies (latency counts from when a request was due);
+    /// 0 = as fast as the replies come.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Runs of each target, alternating (A B A B ...).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// Password for every target (as AUTH takes it).
+    #[arg(short = 'a', long = "pass", env = "REDISCLI_AUTH", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Write REPORT.md and its SVG plots into this folder.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err("give a number from 0 to 1, e.g. 0.2".to_owned()),
+    }
 }
 
 #[derive(Debug, Default, clap::Args)]

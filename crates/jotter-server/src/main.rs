@@ -56,6 +56,7 @@ use tracing_subscriber::EnvFilter;
 mod admin;
 mod auth_throttle;
 mod backend;
+mod bench;
 mod cli;
 mod client_memory;
 mod clients;
@@ -92,6 +93,10 @@ fn main() -> ExitCode {
         cli::Command::Key(args) => {
             init_logging(LogFormat::Text, "warn");
             return run(LogFormat::Text, operator::key(args));
+        }
+        cli::Command::Bench(args) => {
+            init_logging(LogFormat::Text, "warn");
+            return run(LogFormat::Text, bench::run(args));
         }
     };
     // The users' command rules are checked here rather than in

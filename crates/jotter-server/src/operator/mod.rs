@@ -18,8 +18,8 @@ mod dead_letters;
 mod key;
 mod letter;
 mod offline;
-mod remote;
-mod render;
+pub(crate) mod remote;
+pub(crate) mod render;
 
 use std::process::ExitCode;
 

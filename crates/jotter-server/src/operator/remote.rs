@@ -1,6 +1,7 @@
 //! A small RESP client for the operator's commands: connects to a running
 //! server, logs in as redis-cli does (`HELLO 3 AUTH user password`), then
-//! sends one request at a time and reads its one reply. Replies are read with
+//! sends one request at a time and reads its one reply, or (for `jotter
+//! bench`) a pipeline of requests and their replies in order. Replies are read with
 //! `jotter-resp`'s frame parser; a server's error reply becomes
 //! [`RemoteError::Refused`], with a hint for the refusals an operator meets
 //! (no password, wrong password, no permission, a server that does not know
@@ -191,14 +192,38 @@ impl Remote {
     /// Sends one request and reads its reply; an error reply is
     /// [`RemoteError::Refused`].
     pub(crate) async fn call<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Result<Frame, RemoteError> {
-        self.output.clear();
+        self.queue(args);
+        self.send().await?;
+        match self.reply().await? {
+            Frame::Error(message) | Frame::BlobError(message) => Err(RemoteError::Refused {
+                addr: self.addr.clone(),
+                command: command_name(args),
+                message: String::from_utf8_lossy(&message).into_owned(),
+            }),
+            reply => Ok(reply),
+        }
+    }
+
+    /// Adds one request to those [`Remote::send`] writes next: a pipeline is
+    /// several `queue`s, one `send`, then as many [`Remote::reply`]s.
+    pub(crate) fn queue<A: AsRef<[u8]>>(&mut self, args: &[A]) {
         encode_request(args, &mut self.output);
-        let io = |source| RemoteError::Io { addr: self.addr.clone(), source };
-        self.stream.write_all(&self.output).await.map_err(io)?;
-        let reply = loop {
+    }
+
+    /// Writes the queued requests in one write.
+    pub(crate) async fn send(&mut self) -> Result<(), RemoteError> {
+        let written = self.stream.write_all(&self.output).await;
+        self.output.clear();
+        written.map_err(|source| RemoteError::Io { addr: self.addr.clone(), source })
+    }
+
+    /// Reads the next reply, error replies included (push messages are
+    /// skipped: they answer no request).
+    pub(crate) async fn reply(&mut self) -> Result<Frame, RemoteError> {
+        loop {
             match Frame::parse(&mut self.input) {
                 Ok(Some(Frame::Push(_))) => continue,
-                Ok(Some(frame)) => break frame,
+                Ok(Some(frame)) => return Ok(frame),
                 Ok(None) => {}
                 Err(source) => {
                     return Err(RemoteError::Protocol { addr: self.addr.clone(), source });
@@ -210,14 +235,6 @@ impl Remote {
                 Ok(_) => {}
                 Err(source) => return Err(RemoteError::Io { addr: self.addr.clone(), source }),
             }
-        };
-        match reply {
-            Frame::Error(message) | Frame::BlobError(message) => Err(RemoteError::Refused {
-                addr: self.addr.clone(),
-                command: command_name(args),
-                message: String::from_utf8_lossy(&message).into_owned(),
-            }),
-            reply => Ok(reply),
         }
     }
 }

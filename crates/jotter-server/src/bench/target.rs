@@ -1,0 +1,71 @@
+//! A server `jotter bench` loads: its kind (Jotter or redis-server), its
+//! address, and whether its writes go write-through. A Jotter target is
+//! drained (JOTTER.FLUSH) after each run and its store counters read
+//! (JOTTER.STATUS); a redis-server has neither.
+
+use std::fmt;
+
+/// Which server answers at the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Jotter,
+    Redis,
+}
+
+/// One server under load, as `--target KIND=HOST:PORT` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub kind: Kind,
+    pub host: String,
+    pub port: u16,
+    /// Every write sent as `JOTTER.THROUGH ...` (Jotter only).
+    pub through: bool,
+}
+
+impl Target {
+    /// Reads `jotter=HOST:PORT` or `redis=HOST:PORT` (clap's value parser).
+    pub(crate) fn parse(text: &str) -> Result<Target, String> {
+        let usage = || format!("{text:?}: give KIND=HOST:PORT, e.g. jotter=127.0.0.1:6380");
+        let (kind, addr) = text.split_once('=').ok_or_else(usage)?;
+        let kind = match kind {
+            "jotter" => Kind::Jotter,
+            "redis" => Kind::Redis,
+            _ => return Err(format!("{text:?}: the kind is jotter or redis, not {kind:?}")),
+        };
+        let (host, port) = addr.rsplit_once(':').ok_or_else(usage)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = port.parse().map_err(|_| usage())?;
+        Ok(Target { kind, host: host.to_owned(), port, through: false })
+    }
+
+    /// The same server, written through.
+    pub(crate) fn written_through(&self) -> Target {
+        Target { through: true, ..self.clone() }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match (self.kind, self.through) {
+            (Kind::Jotter, false) => "jotter",
+            (Kind::Jotter, true) => "jotter-through",
+            (Kind::Redis, _) => "redis",
+        };
+        write!(f, "{kind} {}:{}", self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_name_a_kind_and_an_address() {
+        let t = Target::parse("jotter=127.0.0.1:6380").unwrap();
+        assert_eq!((t.kind, t.host.as_str(), t.port), (Kind::Jotter, "127.0.0.1", 6380));
+        assert_eq!(Target::parse("redis=[::1]:7000").unwrap().host, "::1");
+        assert_eq!(t.written_through().to_string(), "jotter-through 127.0.0.1:6380");
+        assert!(Target::parse("memcached=h:1").is_err());
+        assert!(Target::parse("jotter=h").is_err());
+    }
+}
