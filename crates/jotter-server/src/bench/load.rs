@@ -26,6 +26,9 @@ use super::workload::{Generator, Mix};
 use crate::cli::BenchArgs;
 use crate::operator::remote::{Address, Remote, RemoteError};
 
+/// How often the progress line and the throughput timeline are updated.
+const TICK: Duration = Duration::from_millis(250);
+
 /// Latencies are recorded in microseconds, up to an hour, to 3 digits.
 pub(crate) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("constant bounds are valid")
@@ -120,7 +123,7 @@ pub(crate) async fn run(
     }
 
     let terminal = std::io::stderr().is_terminal();
-    let mut tick = tokio::time::interval_at(start + Duration::from_secs(1), Duration::from_secs(1));
+    let mut tick = tokio::time::interval_at(start + TICK, TICK);
     let (mut timeline, mut last_done, mut last_at) = (vec![], 0, start);
     let mut total = ClientRun::new();
     let mut failure = None;
