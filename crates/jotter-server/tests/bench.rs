@@ -71,8 +71,7 @@ fn counters_write_behind_and_through_every_write_accepted() {
         // The store table, the last one: round, writes sent, accepted.
         let store_line = stdout
             .lines()
-            .filter(|l| l.starts_with(&format!("{name} ")))
-            .next_back()
+            .rfind(|l| l.starts_with(&format!("{name} ")))
             .unwrap_or_else(|| panic!("no store row for {name}\n{stdout}"));
         let store: Vec<u64> =
             store_line.split_whitespace().skip(3).take(2).map(|w| w.parse().unwrap()).collect();
