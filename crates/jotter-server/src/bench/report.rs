@@ -24,8 +24,9 @@ pub(crate) fn machine() -> String {
 
 fn markdown((header, rows): &Table) -> String {
     let mut out = format!("| {} |\n|", header.join(" | "));
-    for (i, _) in header.iter().enumerate() {
-        out.push_str(if i == 0 { "---|" } else { "---:|" });
+    for cell in header {
+        // Names on the left, numbers on the right.
+        out.push_str(if matches!(*cell, "target" | "against") { "---|" } else { "---:|" });
     }
     out.push('\n');
     for row in rows {
@@ -69,7 +70,12 @@ pub(crate) fn write(dir: &Path, args: &BenchArgs, targets: &[TargetRuns]) -> any
     let _ = writeln!(md, "## Throughput and latency\n\n{}", markdown(&summary::results(targets)));
     let ratios = summary::ratios(targets);
     if !ratios.1.is_empty() {
-        let _ = writeln!(md, "## Ratios\n\n{}", markdown(&ratios));
+        let _ = writeln!(
+            md,
+            "## Ratios\n\nThroughput and p99 of each target divided by those of the one it is \
+             against.\n\n{}",
+            markdown(&ratios)
+        );
     }
     let store = summary::store(targets);
     if !store.1.is_empty() {

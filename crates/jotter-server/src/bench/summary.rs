@@ -87,24 +87,21 @@ pub(crate) fn results(targets: &[TargetRuns]) -> Table {
     (header, rows)
 }
 
-/// Every other target against the first: throughput and p99.
+/// Each target against each one listed before it: throughput and p99.
 pub(crate) fn ratios(targets: &[TargetRuns]) -> Table {
     let header = vec!["target", "against", "throughput", "p99"];
-    let Some((first, others)) = targets.split_first() else {
-        return (header, vec![]);
-    };
     let p99 = |t: &TargetRuns| t.latency().value_at_quantile(0.99).max(1) as f64;
-    let rows = others
-        .iter()
-        .map(|t| {
-            vec![
+    let mut rows = vec![];
+    for (i, t) in targets.iter().enumerate() {
+        for earlier in &targets[..i] {
+            rows.push(vec![
                 t.target.to_string(),
-                first.target.to_string(),
-                format!("{:.2}×", t.throughput() / first.throughput().max(1e-9)),
-                format!("{:.2}×", p99(t) / p99(first)),
-            ]
-        })
-        .collect();
+                earlier.target.to_string(),
+                format!("{:.2}×", t.throughput() / earlier.throughput().max(1e-9)),
+                format!("{:.2}×", p99(t) / p99(earlier)),
+            ]);
+        }
+    }
     (header, rows)
 }
 
