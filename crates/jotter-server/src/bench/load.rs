@@ -89,7 +89,7 @@ pub(crate) async fn connect(target: &Target, args: &BenchArgs) -> Result<Remote,
         user: None,
         password: args.password.clone(),
     };
-    Remote::connect(&address).await
+    Remote::connect(&address, "jotter-bench").await
 }
 
 /// Loads `target` for `args.duration`; `label` heads the progress line.

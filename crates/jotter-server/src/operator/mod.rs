@@ -87,5 +87,5 @@ async fn connect(target: &TargetArgs) -> anyhow::Result<Remote> {
     if let Some(uri) = &target.uri {
         address = address.with_uri(uri)?;
     }
-    Ok(Remote::connect(&address).await?)
+    Ok(Remote::connect(&address, "jotter-cli").await?)
 }

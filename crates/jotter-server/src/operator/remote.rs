@@ -153,8 +153,9 @@ pub(crate) struct Remote {
 }
 
 impl Remote {
-    /// Connects and logs in; RESP3, so that entries arrive as maps.
-    pub(crate) async fn connect(address: &Address) -> Result<Remote, RemoteError> {
+    /// Connects and logs in; RESP3, so that entries arrive as maps. `name`
+    /// is what CLIENT LIST shows for the connection.
+    pub(crate) async fn connect(address: &Address, name: &str) -> Result<Remote, RemoteError> {
         let addr = match address.host.contains(':') {
             true => format!("[{}]:{}", address.host, address.port),
             false => format!("{}:{}", address.host, address.port),
@@ -179,7 +180,7 @@ impl Remote {
             let user = address.user.as_deref().unwrap_or("default");
             hello.extend([b"AUTH".as_slice(), user.as_bytes(), password.as_bytes()]);
         }
-        hello.extend([b"SETNAME".as_slice(), b"jotter-cli"]);
+        hello.extend([b"SETNAME".as_slice(), name.as_bytes()]);
         remote.call(&hello).await?;
         Ok(remote)
     }
