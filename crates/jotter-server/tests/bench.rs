@@ -2,8 +2,10 @@
 //! second a run: every request gets its reply, the server accepts every
 //! write the bench sent (INFO writebehind agrees with the bench's own
 //! count), no workload's command is refused, and `--report` writes
-//! REPORT.md and its plots. No time is asserted: the numbers are whatever
-//! this machine gives.
+//! REPORT.md and its plots. Beside a redis-server (skipped loudly when it
+//! is not installed) the bench runs both in turn and reads store figures of
+//! Jotter only. No time is asserted: the numbers are whatever this machine
+//! gives.
 
 mod common;
 
@@ -115,4 +117,63 @@ fn a_fixed_rate_is_offered_on_schedule() {
     let results = row(&stdout, "jotter");
     assert!(results[5] > 0 && results[5] <= 210, "{stdout}");
     assert_eq!(results[5], results[6], "{stdout}");
+}
+
+/// A redis-server on a free port, stopped when dropped; `None` (said
+/// loudly) when it is not installed, unless JOTTER_REQUIRE_SERVICES=1.
+struct RedisServer(std::process::Child, u16);
+
+impl RedisServer {
+    fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let spawned = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(e) if std::env::var("JOTTER_REQUIRE_SERVICES").as_deref() == Ok("1") => {
+                panic!("redis-server is required (JOTTER_REQUIRE_SERVICES=1): {e}")
+            }
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: redis-server cannot be started ({e}); apt-get install redis-server"
+                );
+                return None;
+            }
+        };
+        let server = RedisServer(child, port);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("redis-server did not listen on {port}");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn redis_server_and_jotter_side_by_side() {
+    let Some(redis) = RedisServer::start() else { return };
+    let server = Server::start(&[]);
+    let redis_target = format!("redis=127.0.0.1:{}", redis.1);
+    let output = bench(&server, &["--target", &redis_target, "--rounds", "2"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let results = row(&stdout, "redis");
+    assert!(results[5] > 0, "{stdout}");
+    assert_eq!(results[5], results[6], "{stdout}");
+    assert_eq!(results[7], 0, "{stdout}");
+    // One ratio row (redis against jotter), and store rows for Jotter only.
+    let ratio = stdout.lines().filter(|l| l.starts_with("redis ") && l.contains("jotter ")).count();
+    assert_eq!(ratio, 1, "{stdout}");
+    let store_rows = stdout.lines().filter(|l| l.starts_with("jotter ")).count();
+    assert_eq!(store_rows, 1 + 2, "a results row and one store row a round\n{stdout}");
 }
