@@ -108,10 +108,19 @@ impl PendingKeys {
         &mut node.queue
     }
 
+    /// Removes `key`'s queue. A table that a burst of writes grew and the
+    /// flush then drained is shrunk once it is a quarter full: the table
+    /// never gives its buckets back by itself, and after a bulk load they
+    /// stayed behind (measured: ~35 bytes per key loaded, for good).
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Queue> {
         let hash = self.hash(key);
         let found = self.table.find_entry(hash, |n| n.key.as_ref() == key).ok()?;
-        Some(found.remove().0.queue)
+        let queue = found.remove().0.queue;
+        let Self { table, hasher } = self;
+        if table.capacity() > 64 && table.len() < table.capacity() / 4 {
+            table.shrink_to(table.len() * 2, |n| hasher.hash_one(n.key.as_ref()));
+        }
+        Some(queue)
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &Bytes> {

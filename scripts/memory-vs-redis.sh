@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Resident memory of Jotter and of redis-server holding the same string keys,
+# every key resident: Jotter's clean cache is large enough that nothing is
+# evicted, and every write is flushed (JOTTER.FLUSH) before RSS is read.
+# Not part of the test run; results go to docs/BENCHMARKS.md.
+#
+#   scripts/memory-vs-redis.sh [KEYS] [VALUE_BYTES]
+#   scripts/memory-vs-redis.sh 200000 64
+#   JOTTER_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 scripts/memory-vs-redis.sh
+#     (the same run with Jotter on another malloc, without rebuilding)
+#   SETTINGS='max-pending-bytes = "4gb"' scripts/memory-vs-redis.sh 1000000 64
+#     (SETTINGS adds lines to Jotter's config file)
+#
+# Both servers are loaded by `redis-benchmark -t set -d VALUE_BYTES -r KEYS
+# -n 3xKEYS -P 16` (50 clients), so about 95 % of the KEYS distinct keys are
+# written (16-byte keys `key:__rand_int__`). Jotter runs on SQLite with
+# cache-bytes 2 GB, redis-server with no persistence; both on ephemeral ports.
+# Prints per server: keys, RSS, RSS per key. Needs redis-server,
+# redis-benchmark and redis-cli; builds the release binary unless JOTTER_BIN
+# names one.
+set -euo pipefail
+
+keys=${1:-200000}
+value=${2:-64}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${JOTTER_BIN:-}
+if [[ -z $bin ]]; then
+    cargo build --release -p jotter-server --manifest-path "$root/Cargo.toml" >&2
+    bin=${CARGO_TARGET_DIR:-$root/target}/release/jotter
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+rss() { awk '/^VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+load() { redis-benchmark -p "$1" -t set -d "$value" -r "$keys" -n $((keys * 3)) -P 16 -q >/dev/null 2>&1; }
+report() { # name pid port before
+    local n r
+    n=$(redis-cli -p "$3" DBSIZE)
+    r=$(rss "$2")
+    awk -v name="$1" -v n="$n" -v r="$r" -v b="$4" 'BEGIN {
+        printf "%-7s keys %d, RSS %.1f MB (%.1f MB at start), %.0f B a key\n", name, n, r / 1e6, b / 1e6, r / n
+    }'
+}
+
+# Jotter.
+cat >"$work/jotter.toml" <<TOML
+cache-bytes = "2gb"
+${SETTINGS:-}
+TOML
+LD_PRELOAD=${JOTTER_PRELOAD:-} "$bin" serve --config "$work/jotter.toml" --port 0 --admin-port 0 \
+    --data-dir "$work/data" >"$work/stdout" 2>"$work/server.log" &
+jotter_pid=$!
+pids+=("$jotter_pid")
+for _ in $(seq 100); do
+    grep -q 'resp=' "$work/stdout" 2>/dev/null && break
+    sleep 0.1
+done
+port=$(grep -o 'resp=[^ ]*' "$work/stdout" | sed 's/.*://')
+before=$(rss "$jotter_pid")
+load "$port"
+redis-cli -p "$port" JOTTER.FLUSH >/dev/null
+sleep 1
+report jotter "$jotter_pid" "$port" "$before"
+kill "$jotter_pid"
+
+# redis-server.
+rport=$(free_port)
+redis-server --port "$rport" --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+redis_pid=$!
+pids+=("$redis_pid")
+for _ in $(seq 100); do
+    redis-cli -p "$rport" PING >/dev/null 2>&1 && break
+    sleep 0.1
+done
+before=$(rss "$redis_pid")
+load "$rport"
+report redis "$redis_pid" "$rport" "$before"
