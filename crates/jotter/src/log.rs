@@ -155,23 +155,32 @@ pub(crate) async fn durable(handle: Durable) -> Result<()> {
 #[derive(Debug, Default)]
 #[must_use = "writes must not be acknowledged before they are durable"]
 pub struct Durability {
-    pending: Vec<Durable>,
+    /// The first record, kept inline: most commands write one key, and a
+    /// vector here would cost an allocation per command.
+    first: Option<Durable>,
+    rest: Vec<Durable>,
 }
 
 impl Durability {
     pub(crate) fn push(&mut self, handle: Durable) {
-        self.pending.push(handle);
+        match self.first {
+            None => self.first = Some(handle),
+            Some(_) => self.rest.push(handle),
+        }
     }
 
     /// Adds another set of writes to wait for.
     pub fn extend(&mut self, other: Durability) {
-        self.pending.extend(other.pending);
+        if let Some(first) = other.first {
+            self.push(first);
+        }
+        self.rest.extend(other.rest);
     }
 
     /// True if there is nothing to wait for (no log, or nothing written).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.first.is_none() && self.rest.is_empty()
     }
 
     /// Waits until every write is durable as the log's fsync setting says.
@@ -181,7 +190,7 @@ impl Durability {
     /// [`Error::Log`] if the log could not write one of them: it must not
     /// be acknowledged.
     pub async fn wait(self) -> Result<()> {
-        for handle in self.pending {
+        for handle in self.first.into_iter().chain(self.rest) {
             durable(handle).await?;
         }
         Ok(())
