@@ -27,14 +27,6 @@ pub(super) struct Connections {
 /// Reader connections per store.
 const READERS: usize = 4;
 
-/// The writer's page cache, in KiB (`PRAGMA cache_size` takes a negative
-/// number for KiB). SQLite's default of 2 MiB holds a fraction of the
-/// tables' B-tree pages once a few hundred thousand keys are stored, so a
-/// batch of keys spread over the key space read most of its pages back
-/// with `pread` (a tenth of the server's CPU under `redis-benchmark -r
-/// 100000`). The cache fills only as pages are touched.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
-
 impl Connections {
     /// Opens the file at `path` (see `SqliteStore::open_with`).
     pub(super) fn open(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
@@ -65,9 +57,6 @@ impl Connections {
         writer
             .pragma_update(None, "synchronous", options.synchronous.pragma_value())
             .map_err(sql("setting synchronous"))?;
-        writer
-            .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
-            .map_err(sql("setting the page cache size"))?;
         writer.set_prepared_statement_cache_capacity(32);
         create_schema(&mut writer)?;
 
