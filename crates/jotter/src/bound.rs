@@ -64,9 +64,18 @@ impl Bound {
         }
         if reserve(&self.bytes, bytes, self.max_bytes).is_err() {
             self.pressed.store(true, Ordering::SeqCst);
-            // The entry goes back like any release, so a writer waiting for
-            // exactly that room is woken.
-            self.release(entries, 0);
+            // The entries go back. Waiters are woken only if holding them
+            // filled the entries bound, so that a writer turned away by
+            // that brief hold tries again. Waking them on every failed
+            // attempt would have each blocked writer's failure wake the
+            // others (and itself) into another failing attempt, a loop that
+            // never yields and starves the flush that would make room.
+            let before = self.entries.fetch_sub(entries, Ordering::SeqCst);
+            if before.saturating_add(1) > self.max_entries
+                && self.waiting.load(Ordering::SeqCst) > 0
+            {
+                self.room.notify_waiters();
+            }
             return Err(self.bytes_kind);
         }
         Ok(())

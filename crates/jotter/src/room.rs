@@ -50,7 +50,11 @@ impl<'a, S: Store> RoomWait<'a, S> {
         if tokio::time::timeout_at(self.started + timeout, registered.as_mut()).await.is_err() {
             return Err(Error::FullTimeout { bound, limit, waited: self.started.elapsed() });
         }
-        // Woken: register afresh before the next try.
+        // Woken: register afresh before the next try. Yield first: a wake
+        // can come at once (room given back while this writer retried), and
+        // a writer that retries without ever yielding would keep the flush
+        // workers sharing its thread from making the room it waits for.
+        tokio::task::yield_now().await;
         self.room = Some(self.register());
         Ok(())
     }

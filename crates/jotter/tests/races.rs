@@ -194,3 +194,47 @@ async fn a_small_field_write_is_not_too_large() {
         assert!(r.is_ok(), "write {i}: {r:?}");
     }
 }
+
+/// Writers blocked on a full byte bound: a writer whose attempt fails on
+/// bytes gives back the entry it took for a moment; that must not wake the
+/// other waiters (and itself) into another failing attempt, in a loop that
+/// never yields and starves the flush that would make room. One runtime
+/// thread, so such a loop would hang the writes; they run on a thread of
+/// their own and the test fails if they do not end.
+#[test]
+fn writers_blocked_on_the_byte_bound_let_the_flush_run() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = MemoryStore::new();
+            let cache = cache_with(&store, |b| {
+                b.max_pending_bytes(2_000)
+                    .full_policy(FullPolicy::Block { timeout: Duration::from_secs(20) })
+                    .flush_interval(Duration::from_millis(5))
+            })
+            .await;
+            let cache = Arc::new(cache);
+            let writers: Vec<_> = (0..8)
+                .map(|w| {
+                    let cache = cache.clone();
+                    tokio::spawn(async move {
+                        for i in 0..50 {
+                            cache.put(format!("w{w}-{i}"), vec![b'x'; 100]).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for writer in writers {
+                writer.await.unwrap();
+            }
+            cache.flush().await.unwrap();
+            assert_eq!(store.snapshot().len(), 400);
+        });
+        done.send(()).unwrap();
+    });
+    assert!(
+        finished.recv_timeout(Duration::from_secs(60)).is_ok(),
+        "the writers never finished: blocked writers kept waking each other and the flush never ran"
+    );
+}
