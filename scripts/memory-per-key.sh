@@ -25,11 +25,8 @@ keys=${1:-1000000}
 value=${2:-64}
 shift $(( $# > 2 ? 2 : $# ))
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${JOTTER_BIN:-}
-if [[ -z $bin ]]; then
-    cargo build --release -p jotter-server --manifest-path "$root/Cargo.toml" >&2
-    bin=${CARGO_TARGET_DIR:-$root/target}/release/jotter
-fi
+# shellcheck source=release-binary.sh
+source "$root/scripts/release-binary.sh"
 
 work=$(mktemp -d)
 server_pid=

@@ -23,11 +23,8 @@ set -euo pipefail
 keys=${1:-200000}
 value=${2:-64}
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${JOTTER_BIN:-}
-if [[ -z $bin ]]; then
-    cargo build --release -p jotter-server --manifest-path "$root/Cargo.toml" >&2
-    bin=${CARGO_TARGET_DIR:-$root/target}/release/jotter
-fi
+# shellcheck source=release-binary.sh
+source "$root/scripts/release-binary.sh"
 
 work=$(mktemp -d)
 pids=()
