@@ -1,30 +1,39 @@
 //! What an operator sees of a dead letter, in one place for every surface
-//! that shows one (`JOTTER.DEADLETTERS LIST`, `GET /dead-letters`): its
-//! fields, a prefix of its value, its ids as arguments, and bytes made
-//! printable for text formats.
+//! that shows one (`JOTTER.DEADLETTERS LIST`, `GET /dead-letters`, `jotter
+//! dead-letters list`): its fields, a prefix of its value, its JSON form,
+//! its ids as arguments, and bytes made printable for text formats.
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use jotter::DeadLetter;
+use serde::{Serialize, Serializer};
 
 /// The bytes of a value a listing shows.
 pub(crate) const PREFIX_BYTES: usize = 64;
 
-/// A dead letter as listed, fields in the order the listings show them.
-#[derive(Clone, Debug)]
+/// A dead letter as listed, fields in the order the listings show them;
+/// its JSON object (the admin port's and `jotter dead-letters list
+/// --json`'s) shows the byte strings as [`printable`] text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct LetterFields {
     pub id: u64,
+    #[serde(serialize_with = "as_printable")]
     pub key: Bytes,
-    pub op: &'static str,
+    pub op: String,
     pub value_size: u64,
+    #[serde(serialize_with = "as_printable")]
     pub value_prefix: Bytes,
-    pub error_kind: &'static str,
+    pub error_kind: String,
     pub error: String,
-    pub attempts: u32,
+    pub attempts: u64,
     pub first_failure_ms: u64,
     pub last_failure_ms: u64,
+}
+
+fn as_printable<S: Serializer>(bytes: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&printable(bytes))
 }
 
 impl From<&DeadLetter> for LetterFields {
@@ -32,12 +41,12 @@ impl From<&DeadLetter> for LetterFields {
         LetterFields {
             id: letter.id(),
             key: letter.write.key.clone(),
-            op: letter.op(),
+            op: letter.op().to_owned(),
             value_size: letter.value_size(),
             value_prefix: letter.value_prefix(PREFIX_BYTES),
-            error_kind: letter.error_kind.as_str(),
+            error_kind: letter.error_kind.as_str().to_owned(),
             error: letter.error.clone(),
-            attempts: letter.attempts,
+            attempts: u64::from(letter.attempts),
             first_failure_ms: unix_ms(letter.first_failure),
             last_failure_ms: unix_ms(letter.last_failure),
         }
@@ -47,6 +56,11 @@ impl From<&DeadLetter> for LetterFields {
 /// Milliseconds since the Unix epoch; 0 for an earlier time.
 fn unix_ms(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// "1 dead letter", "3 dead letters": a count as the operator reads it.
+pub(crate) fn counted(n: u64) -> String {
+    if n == 1 { "1 dead letter".to_owned() } else { format!("{n} dead letters") }
 }
 
 /// A dead letter's id given as an argument, or the error that names it.
@@ -94,6 +108,13 @@ mod tests {
         assert_eq!(printable("héllo".as_bytes()), "héllo");
         assert_eq!(printable(b"a\xff\xfeb"), "a\\xff\\xfeb");
         assert_eq!(printable(b"back\\slash"), "back\\\\slash");
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(counted(0), "0 dead letters");
+        assert_eq!(counted(1), "1 dead letter");
+        assert_eq!(counted(2), "2 dead letters");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::dead_letter_fields::counted;
 use crate::state::Shared;
 
 /// Writes stay in the log.
@@ -81,7 +82,8 @@ impl StopReport {
         let exit = why.map_or(self.exit_code(), |_| EXIT_SECOND_SIGNAL);
         let summary = format!(
             "{stored} writes reached the store during the stop, {left_in_log} stay in the log \
-             for the next start, {dead_letters} are dead letters"
+             for the next start, {} in the queue",
+            counted(dead_letters)
         );
         match (why, exit) {
             (None, 0) => {
@@ -92,10 +94,11 @@ impl StopReport {
                 left_in_log,
                 dead_letters,
                 exit,
-                "stopped with {dead_letters} dead letters remaining: writes the store refused, which \
+                "stopped with {} remaining: writes the store refused, which \
                  are not in the store. They are kept in the data directory; after the next start, see \
                  them with JOTTER.DEADLETTERS LIST, then replay (JOTTER.DEADLETTERS REPLAY) or purge \
-                 them: {summary}"
+                 them: {summary}",
+                counted(dead_letters)
             ),
             (None, _) => tracing::warn!(
                 stored,

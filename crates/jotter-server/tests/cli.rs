@@ -171,7 +171,7 @@ fn dead_letters_are_listed_replayed_and_purged_on_a_running_server() {
     // Fixed: one by id, then the rest with --all.
     sqlite::db(&server).execute_batch("DROP TRIGGER refuse_bad").expect("drop the trigger");
     let said = ok(&on(&at, &["dead-letters", "replay", &one]));
-    assert!(said.contains("replayed 1 of 1 dead letters; 2 left"), "{said}");
+    assert!(said.contains("replayed 1 of 1 dead letter; 2 left"), "{said}");
     assert_eq!(stored(&server, "bad:1").as_deref(), Some("value-of-bad:1"));
     assert_eq!(stored(&server, "bad:2"), None);
     // On a terminal, --all shows its progress on stderr.
@@ -192,7 +192,7 @@ fn dead_letters_are_listed_replayed_and_purged_on_a_running_server() {
     write(&mut c, &["bad:4", "bad:5", "bad:6"]);
     let four = ids(&json(&on(&at, &["dead-letters", "list"])))[0].to_string();
     let said = ok(&on(&at, &["dead-letters", "purge", &four]));
-    assert!(said.contains("purged 1 of 1 dead letters; 2 left"), "{said}");
+    assert!(said.contains("purged 1 of 1 dead letter; 2 left"), "{said}");
     let out = jotter(&on(&at, &["dead-letters", "purge", &four]));
     assert!(!out.status.success() && stdout(&out).contains("purged 0 of 1"), "{}", stdout(&out));
     let done = json(&on(&at, &["dead-letters", "purge", "--all"]));
@@ -287,7 +287,7 @@ fn a_stopped_servers_data_directory_is_opened_and_a_running_ones_refused() {
     sqlite::db(&server).execute_batch("DROP TRIGGER refuse_bad").expect("drop the trigger");
     let first = ids(&list)[0].to_string();
     let said = ok(&["dead-letters", "replay", &first, "--data-dir", &data]);
-    assert!(said.contains("replayed 1 of 1 dead letters; 1 left"), "{said}");
+    assert!(said.contains("replayed 1 of 1 dead letter; 1 left"), "{said}");
     assert_eq!(stored(&server, "bad:1").as_deref(), Some("value-of-bad:1"));
     let done = json(&["dead-letters", "purge", "--all", "--data-dir", &data]);
     assert_eq!((done["purged"].as_u64(), done["dead_letters"].as_u64()), (Some(1), Some(0)));
@@ -330,7 +330,7 @@ fn a_postgres_constraints_letter_reaches_the_table_once_the_constraint_is_droppe
 
     schema.query("ALTER TABLE users DROP CONSTRAINT score_not_negative");
     let said = ok(&["dead-letters", "replay", "--all", "-p", &port]);
-    assert!(said.contains("replayed 1 of 1 dead letters; 0 left"), "{said}");
+    assert!(said.contains("replayed 1 of 1 dead letter; 0 left"), "{said}");
     assert_eq!(schema.query("SELECT id || '|' || score FROM users"), "7|-5");
     // The key is no longer dead-lettered.
     let status = json(&["key", "user:7", "-p", &port]);

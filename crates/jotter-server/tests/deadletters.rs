@@ -170,7 +170,7 @@ fn dead_letters_of_a_check_constraint_are_listed_replayed_after_the_fix_and_purg
     let status = server.wait(Duration::from_secs(30));
     assert_eq!(status.code(), Some(4));
     let log = server.log();
-    assert!(log.contains("1 dead letters remaining"), "{log}");
+    assert!(log.contains("1 dead letter remaining"), "{log}");
     assert!(log.contains("JOTTER.DEADLETTERS LIST"), "{log}");
 }
 

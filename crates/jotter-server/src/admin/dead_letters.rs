@@ -25,7 +25,7 @@ use axum::{Router, response::IntoResponse, response::Response};
 use jotter::Selection;
 use serde::{Deserialize, Serialize};
 
-use crate::dead_letter_fields::{LetterFields, printable};
+use crate::dead_letter_fields::LetterFields;
 use crate::state::Shared;
 
 /// Letters listed when `count` is not given.
@@ -44,38 +44,7 @@ pub(super) fn routes(shared: Arc<Shared>) -> Router {
 struct Page {
     cursor: String,
     count: u64,
-    letters: Vec<Letter>,
-}
-
-#[derive(Serialize)]
-struct Letter {
-    id: u64,
-    key: String,
-    op: &'static str,
-    value_size: u64,
-    value_prefix: String,
-    error_kind: &'static str,
-    error: String,
-    attempts: u32,
-    first_failure_ms: u64,
-    last_failure_ms: u64,
-}
-
-impl From<LetterFields> for Letter {
-    fn from(f: LetterFields) -> Self {
-        Letter {
-            id: f.id,
-            key: printable(&f.key),
-            op: f.op,
-            value_size: f.value_size,
-            value_prefix: printable(&f.value_prefix),
-            error_kind: f.error_kind,
-            error: f.error,
-            attempts: f.attempts,
-            first_failure_ms: f.first_failure_ms,
-            last_failure_ms: f.last_failure_ms,
-        }
-    }
+    letters: Vec<LetterFields>,
 }
 
 /// The body of a replay or a purge.
@@ -114,7 +83,7 @@ async fn list(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> R
     Json(Page {
         cursor: next.unwrap_or(0).to_string(),
         count: shared.cache.dead_letter_count(),
-        letters: letters.iter().map(|d| Letter::from(LetterFields::from(d))).collect(),
+        letters: letters.iter().map(LetterFields::from).collect(),
     })
     .into_response()
 }

@@ -156,7 +156,7 @@ fn write_entry(reply: &mut ReplyWriter<'_>, f: &LetterFields) {
     reply.bulk(b"error");
     reply.bulk(f.error.as_bytes());
     reply.bulk(b"attempts");
-    reply.integer(i64::from(f.attempts));
+    reply.integer(int(f.attempts));
     reply.bulk(b"first-failure");
     reply.integer(int(f.first_failure_ms));
     reply.bulk(b"last-failure");

@@ -14,10 +14,11 @@ use anyhow::Context as _;
 use jotter_resp::Frame;
 use serde_json::json;
 
-use super::letter::{Letter, LetterJson};
+use super::letter::Letter;
 use super::remote::{Remote, RemoteError};
 use super::render::{self, Progress};
 use crate::cli::{ListArgs, SelectArgs};
+use crate::dead_letter_fields::counted;
 
 /// Letters per step of a replay or purge of `--all`, and ids per command.
 const CHUNK: u64 = 500;
@@ -59,10 +60,10 @@ pub(crate) async fn list(queue: &mut impl Queue, args: &ListArgs) -> anyhow::Res
         struct List<'a> {
             cursor: &'a str,
             count: u64,
-            letters: Vec<LetterJson<'a>>,
+            letters: &'a [Letter],
         }
-        let letters = letters.iter().map(Letter::json).collect();
-        println!("{}", serde_json::to_string(&List { cursor: &cursor, count: total, letters })?);
+        let list = List { cursor: &cursor, count: total, letters: &letters };
+        println!("{}", serde_json::to_string(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
     let terminal = std::io::stdout().is_terminal();
@@ -72,10 +73,11 @@ pub(crate) async fn list(queue: &mut impl Queue, args: &ListArgs) -> anyhow::Res
     }
     let shown = letters.len();
     if cursor == "0" {
-        println!("{shown} shown, {total} dead letters in all");
+        println!("{shown} shown, {} in all", counted(total));
     } else {
         println!(
-            "{shown} shown, {total} dead letters in all; next page: --cursor {cursor} (or --all)"
+            "{shown} shown, {} in all; next page: --cursor {cursor} (or --all)",
+            counted(total)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -148,7 +150,7 @@ pub(crate) async fn act(
     if json {
         println!("{}", json!({ action.past(): done, "selected": selected, "dead_letters": left }));
     } else {
-        println!("{} {done} of {selected} dead letters; {left} left in the queue", action.past());
+        println!("{} {done} of {}; {left} left in the queue", action.past(), counted(selected));
     }
     if done < selected {
         let why = match action {
@@ -240,12 +242,12 @@ mod tests {
         fn new(n: u64, refuse: u64) -> Fake {
             let letter = |id| Letter {
                 id,
-                key: format!("k{id}").into_bytes(),
+                key: format!("k{id}").into(),
                 op: "set".into(),
                 value_size: 1,
-                value_prefix: b"v".to_vec(),
+                value_prefix: "v".into(),
                 error_kind: "permanent".into(),
-                error: b"no".to_vec(),
+                error: "no".into(),
                 attempts: 1,
                 first_failure_ms: 0,
                 last_failure_ms: 0,

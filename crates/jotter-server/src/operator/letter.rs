@@ -3,41 +3,11 @@
 //! reply or taken from the engine, and printed as a table row or a JSON
 //! object (the admin port's field names).
 
+use bytes::Bytes;
 use jotter_resp::Frame;
-use serde::Serialize;
 
 use super::render;
-use crate::dead_letter_fields::LetterFields;
-
-/// The fields of one entry, in the reply's order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Letter {
-    pub id: u64,
-    pub key: Vec<u8>,
-    pub op: String,
-    pub value_size: u64,
-    pub value_prefix: Vec<u8>,
-    pub error_kind: String,
-    pub error: Vec<u8>,
-    pub attempts: u64,
-    pub first_failure_ms: u64,
-    pub last_failure_ms: u64,
-}
-
-/// A letter as JSON: byte strings as [`render::printable`] shows them.
-#[derive(Debug, Serialize)]
-pub(crate) struct LetterJson<'a> {
-    id: u64,
-    key: String,
-    op: &'a str,
-    value_size: u64,
-    value_prefix: String,
-    error_kind: &'a str,
-    error: String,
-    attempts: u64,
-    first_failure_ms: u64,
-    last_failure_ms: u64,
-}
+pub(crate) use crate::dead_letter_fields::LetterFields as Letter;
 
 /// Why an entry could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +27,7 @@ impl Letter {
         };
         let int = |name: &'static str| find(name).and_then(integer).ok_or(MissingField(name));
         let text = |name: &'static str| {
-            find(name).and_then(bytes).map(<[u8]>::to_vec).ok_or(MissingField(name))
+            find(name).and_then(bytes).map(Bytes::copy_from_slice).ok_or(MissingField(name))
         };
         let word =
             |name: &'static str| text(name).map(|t| String::from_utf8_lossy(&t).into_owned());
@@ -68,28 +38,11 @@ impl Letter {
             value_size: int("value-size")?,
             value_prefix: text("value-prefix")?,
             error_kind: word("error-kind")?,
-            error: text("error")?,
+            error: word("error")?,
             attempts: int("attempts")?,
             first_failure_ms: int("first-failure")?,
             last_failure_ms: int("last-failure")?,
         })
-    }
-
-    /// The JSON object of the admin port's `GET /dead-letters`, its fields
-    /// in the reply's order.
-    pub(crate) fn json(&self) -> LetterJson<'_> {
-        LetterJson {
-            id: self.id,
-            key: render::printable(&self.key),
-            op: &self.op,
-            value_size: self.value_size,
-            value_prefix: render::printable(&self.value_prefix),
-            error_kind: &self.error_kind,
-            error: render::printable(&self.error),
-            attempts: self.attempts,
-            first_failure_ms: self.first_failure_ms,
-            last_failure_ms: self.last_failure_ms,
-        }
     }
 
     /// The table's columns.
@@ -108,27 +61,8 @@ impl Letter {
             self.attempts.to_string(),
             render::utc(self.last_failure_ms),
             self.error_kind.clone(),
-            render::cell(&self.error, error_max),
+            render::cell(self.error.as_bytes(), error_max),
         ]
-    }
-}
-
-/// A letter of the engine's queue (a data directory opened here), as the
-/// server lists it.
-impl From<LetterFields> for Letter {
-    fn from(f: LetterFields) -> Letter {
-        Letter {
-            id: f.id,
-            key: f.key.to_vec(),
-            op: f.op.to_owned(),
-            value_size: f.value_size,
-            value_prefix: f.value_prefix.to_vec(),
-            error_kind: f.error_kind.to_owned(),
-            error: f.error.into_bytes(),
-            attempts: u64::from(f.attempts),
-            first_failure_ms: f.first_failure_ms,
-            last_failure_ms: f.last_failure_ms,
-        }
     }
 }
 
@@ -174,7 +108,7 @@ mod tests {
         let flat: Vec<Frame> = entry().into_iter().flat_map(|(k, v)| [k, v]).collect();
         assert_eq!(Letter::from_frame(&Frame::Array(flat)).unwrap(), map);
         assert_eq!((map.id, map.op.as_str(), map.last_failure_ms), (42, "set", 2000));
-        let json = serde_json::to_string(&map.json()).unwrap();
+        let json = serde_json::to_string(&map).unwrap();
         assert!(json.starts_with(r#"{"id":42,"key":"user:\\xff","op":"set","#), "{json}");
     }
 

@@ -23,7 +23,6 @@ use super::dead_letters::{Page, Queue};
 use super::letter::Letter;
 use crate::backend::Backend;
 use crate::config::Config;
-use crate::dead_letter_fields::LetterFields;
 
 /// A data directory's engine, running for one command.
 pub(crate) struct Offline {
@@ -81,7 +80,7 @@ impl Queue for Offline {
         let (letters, next) = self.cache.dead_letters_page(after, limit);
         Ok(Page {
             next: next.map_or_else(|| "0".to_owned(), |n| n.to_string()),
-            letters: letters.iter().map(|d| Letter::from(LetterFields::from(d))).collect(),
+            letters: letters.iter().map(Letter::from).collect(),
         })
     }
 
