@@ -65,6 +65,8 @@ pub(crate) struct Inner<S> {
     health: crate::outage::StoreHealth,
     /// Writes waiting to be sent again after a failed attempt.
     retrying: crate::retrying::Retrying,
+    /// Transactions' groups taken and waiting for the group writer.
+    ready_groups: crate::ready_groups::ReadyGroups,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -153,6 +155,7 @@ impl<S: Store> Inner<S> {
             cancel: CancellationToken::new(),
             health: crate::outage::StoreHealth::default(),
             retrying: crate::retrying::Retrying::default(),
+            ready_groups: crate::ready_groups::ReadyGroups::default(),
             log,
             known,
             clock_saved: parking_lot::Mutex::new(Instant::now()),
@@ -495,6 +498,10 @@ impl<S: Store> Inner<S> {
     }
 
     /// The workers' progress, and the dead letters.
+    pub(crate) fn ready_groups(&self) -> &crate::ready_groups::ReadyGroups {
+        &self.ready_groups
+    }
+
     pub(crate) fn progress(&self) -> &Progress {
         &self.progress
     }

@@ -26,29 +26,15 @@ use std::time::SystemTime;
 
 use tokio::time::Instant;
 
+use crate::batch::Batch;
 use crate::dead_letter::{DeadLetter, ErrorClass};
 use crate::engine::Inner;
 use crate::loggable::LogText;
-use crate::op::Group;
 use crate::refusals::Refusals;
 use crate::retrying::ForgetOnDrop;
 use crate::shard::Taken;
 use crate::store::{Store, StoreError, Write};
 use crate::ticket::WorkerState;
-
-/// A batch: the writes as the store receives them, and beside each, where
-/// it came from (kept apart so the writes go to the store without a copy).
-#[derive(Default)]
-struct Batch {
-    writes: Vec<Write>,
-    origins: Vec<Origin>,
-}
-
-/// The shard a write of a batch came from, and its op's first version.
-struct Origin {
-    shard: usize,
-    first_version: u64,
-}
 
 /// What became of one write of a batch.
 #[derive(Clone, Debug)]
@@ -171,8 +157,7 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
             let want = pass_share.min(limit - batch.writes.len());
             for _ in 0..want {
                 let Some(Taken { write, first_version }) = shard.take_ready() else { break };
-                batch.writes.push(write);
-                batch.origins.push(Origin { shard: s, first_version });
+                batch.push(write, s, first_version);
             }
         }
     }
@@ -181,7 +166,7 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
 }
 
 /// Writes a batch to the store and says what became of each write.
-async fn flush<S: Store>(
+pub(crate) async fn flush<S: Store>(
     inner: &Inner<S>,
     writes: &[Write],
     rng: &mut fastrand::Rng,
@@ -297,65 +282,20 @@ pub(crate) async fn write_isolating<S: Store>(
     Ok(())
 }
 
-/// Writes a multi-key transaction's ops to the store in one batch, once
-/// each is the front op of its key (older writes of its keys go first, by
-/// their workers). The workers leave grouped ops alone; while the group's
-/// batch is in flight its ops count as direct writes, so barriers wait for
-/// them. A write the store refuses for good is isolated and dead-lettered
-/// as in any batch (the rest of the group lands).
-pub(crate) async fn flush_group<S: Store>(inner: Arc<Inner<S>>, group: Arc<Group>) {
-    let mut rng = fastrand::Rng::new();
-    loop {
-        if let Some(batch) = take_group(&inner, &group) {
-            tokio::select! {
-                outcomes = flush(&inner, &batch.writes, &mut rng) => {
-                    complete_inner(&inner, batch, outcomes, true);
-                }
-                () = inner.stopped() => return,
-            }
-            // The workers publish watermarks past the group's writes now.
-            inner.wake_workers();
-            inner.room_freed();
-            return;
-        }
-        // Woken when an older write of one of its keys is finished and one
-        // of its ops becomes the front op (the permit is kept if that
-        // happened since the look above).
-        tokio::select! {
-            () = group.fronted.notified() => {}
-            () = inner.stopped() => return,
-        }
-    }
-}
-
-/// The group's ops, marked in flight, if every one of them is its key's
-/// front op; otherwise nothing is taken.
-fn take_group<S: Store>(inner: &Inner<S>, group: &Arc<Group>) -> Option<Batch> {
-    for (s, key) in &group.keys {
-        if !inner.buffer().lock(*s).fronts_group(key, group) {
-            return None;
-        }
-    }
-    // Nothing else takes a grouped front op, so they are still there.
-    let mut batch = Batch::default();
-    for (s, key) in &group.keys {
-        let Some(Taken { write, first_version }) = inner.buffer().lock(*s).take_grouped(key) else {
-            continue;
-        };
-        batch.writes.push(write);
-        batch.origins.push(Origin { shard: *s, first_version });
-    }
-    Some(batch)
-}
-
 /// Finishes a batch in the buffer: removes what was stored or
 /// dead-lettered, gives back its room, readies the keys' next ops.
 fn complete<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>) {
     complete_inner(inner, batch, outcomes, false);
 }
 
-/// [`complete`]; `direct` for a batch written by someone other than the
-/// shards' worker (a group), whose ops were counted as direct writes.
+/// [`complete`] for a batch written by someone other than the shards'
+/// worker (transactions' groups, `group_flush.rs`), whose ops were counted
+/// as direct writes.
+pub(crate) fn complete_direct<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>) {
+    complete_inner(inner, batch, outcomes, true);
+}
+
+/// [`complete`]; `direct` for [`complete_direct`].
 fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>, direct: bool) {
     // One lock per shard: the writes grouped by the shard they came from.
     let mut order: Vec<usize> = (0..batch.writes.len()).collect();

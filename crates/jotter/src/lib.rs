@@ -185,6 +185,7 @@
 //! segments, and the free space and size of the file system holding them).
 #![forbid(unsafe_code)]
 
+mod batch;
 mod bound;
 mod buffer;
 mod cache;
@@ -198,6 +199,7 @@ mod dead_letter;
 mod engine;
 mod error;
 mod flusher;
+mod group_flush;
 mod headroom;
 mod housekeeping;
 mod key_status;
@@ -216,6 +218,7 @@ mod probe;
 mod queue;
 mod rate;
 mod read;
+mod ready_groups;
 mod record;
 mod refusals;
 mod retry;

@@ -99,6 +99,7 @@ pub(crate) async fn start_with_clock<S: Store>(
     }
     let mut tasks: Vec<_> =
         (0..workers).map(|w| tokio::spawn(flusher::run(inner.clone(), w))).collect();
+    tasks.push(tokio::spawn(crate::group_flush::run(inner.clone())));
     tasks.push(tokio::spawn(inner.clone().tick_clock()));
     tasks.push(tokio::spawn(crate::probe::probe(inner.clone())));
     tasks.push(tokio::spawn(collect::run(inner.clone())));

@@ -3,7 +3,7 @@
 //! over several, their shards are locked together in one order, the keys
 //! that are not resident are loaded first, and room for all the writes is
 //! reserved at once, so they are accepted together or not at all and reach
-//! the store in one batch (`flusher::flush_group`).
+//! the store in one batch (`group_flush.rs`).
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::clock::unix_millis;
 use crate::engine::{Attempt, Inner, Multi, Prepaid};
 use crate::error::{BoundKind, Error, Result};
-use crate::flusher;
+use crate::group_flush;
 use crate::log::Durability;
 use crate::op::{Group, QueuedOp};
 use crate::room::RoomWait;
@@ -238,7 +238,7 @@ fn try_transact<R, S: Store>(
     if let Some(group) = group {
         // Even after a partial failure (the log refused a record), the
         // ops that were accepted must reach the store.
-        tokio::spawn(flusher::flush_group(inner.clone(), group));
+        tokio::spawn(group_flush::flush_group(inner.clone(), group));
     }
     match failed {
         Some(e) => Err(e),

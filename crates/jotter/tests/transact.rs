@@ -308,6 +308,53 @@ async fn a_transactions_writes_reach_the_store_together() {
     assert_eq!(snapshot.get(&b("c")), Some(&Value::from("newer")));
 }
 
+/// Transactions that are ready while a group is in the store wait for it
+/// and then go out together, in one store batch, each group whole: a
+/// stream of transactions costs a store commit per round, not one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_ready_together_share_a_store_batch() {
+    let store = common::Recording::new();
+    let cache = cache_with(&store, |b| b.flush_interval(Duration::from_millis(5))).await;
+    let pair = |i: usize| [format!("g{i}:a"), format!("g{i}:b")];
+    let write_pair = |i: usize| {
+        let keys = pair(i);
+        let cache = &cache;
+        async move {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            transact(cache, &keys, |txn| {
+                txn.put(keys[0].as_bytes(), Value::from("1"), None);
+                txn.put(keys[1].as_bytes(), Value::from("1"), None);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+    };
+    store.pause();
+    write_pair(0).await;
+    tokio::time::sleep(Duration::from_millis(50)).await; // group 0 is in the store, held
+    for i in 1..=40 {
+        write_pair(i).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    store.resume();
+    cache.flush().await.unwrap();
+    let calls = store.calls.lock().clone();
+    let batches: Vec<Vec<Bytes>> = calls
+        .iter()
+        .map(|batch| batch.iter().map(|w| w.key.clone()).filter(|k| k.starts_with(b"g")).collect())
+        .filter(|keys: &Vec<Bytes>| !keys.is_empty())
+        .collect();
+    assert_eq!(batches.len(), 2, "group 0, then the forty others together: {batches:?}");
+    assert_eq!(batches[0].len(), 2);
+    assert_eq!(batches[1].len(), 80);
+    for i in 1..=40 {
+        for key in pair(i) {
+            assert!(batches[1].contains(&b(&key)), "{key} in the second batch");
+        }
+    }
+}
+
 /// Two transactions over the same key keep their order, each group whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions_over_one_key_stay_in_order() {
