@@ -43,9 +43,10 @@ pub(crate) enum Command {
     /// dead-lettered (JOTTER.KEY on a running server).
     #[command(disable_help_flag = true)]
     Key(KeyArgs),
-    /// Runs a workload against Jotter and redis-server side by side
-    /// (alternating), and prints throughput, latency percentiles and the
-    /// store's figures; --report DIR also writes a Markdown report.
+    /// Runs workloads against Jotter and redis-server side by side
+    /// (alternating), servers given or started at each durability level,
+    /// and prints throughput, latency percentiles, ratios and the store's
+    /// figures; --report DIR also writes a Markdown report.
     Bench(BenchArgs),
 }
 
@@ -168,27 +169,51 @@ pub(crate) struct KeyArgs {
 /// `jotter bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct BenchArgs {
-    /// A server to load, KIND=HOST:PORT with KIND `jotter` or `redis`
-    /// (e.g. jotter=127.0.0.1:6380); give several to compare them. Targets
-    /// run one after the other, round after round.
-    #[arg(long = "target", required = true, value_parser = crate::bench::Target::parse)]
+    /// Servers to start for the bench, `jotter`, `redis` or `jotter,redis`:
+    /// each in a temporary folder on a free port, at each --fsync level,
+    /// stopped when the bench ends (redis-server is found on PATH).
+    #[arg(long, value_enum, value_delimiter = ',', required_unless_present = "targets")]
+    pub start: Vec<crate::bench::Kind>,
+    /// The durability levels of the servers --start starts, e.g.
+    /// always,everysec,no: the whole bench runs at each, servers started
+    /// afresh (Jotter --fsync LEVEL; redis-server appendonly yes,
+    /// appendfsync LEVEL, or appendonly no for `no`) [default: everysec].
+    #[arg(long, value_enum, value_delimiter = ',', requires = "start")]
+    pub fsync: Vec<FsyncSetting>,
+    /// The store of the Jotter server --start starts, as `jotter serve
+    /// --store` takes it, e.g. postgres://127.0.0.1:5432/test [default:
+    /// SQLite in its temporary folder].
+    #[arg(long, requires = "start")]
+    pub store: Option<String>,
+    /// A running server to load, KIND=HOST:PORT with KIND `jotter` or
+    /// `redis` (e.g. jotter=127.0.0.1:6380); give several to compare them.
+    /// Targets run one after the other, round after round.
+    #[arg(long = "target", value_parser = crate::bench::Target::parse)]
     pub targets: Vec<crate::bench::Target>,
     /// Also run each Jotter target write-through (every write sent as
     /// JOTTER.THROUGH ...), as a target of its own.
     #[arg(long)]
     pub through: bool,
-    /// What the clients send.
-    #[arg(long, value_enum, default_value_t = crate::bench::Workload::Counters)]
-    pub workload: crate::bench::Workload,
+    /// What the clients send; several (set,get,incr) run one after the
+    /// other, each a row of the tables.
+    #[arg(long = "workload", value_enum, value_delimiter = ',', default_value = "counters")]
+    pub workloads: Vec<crate::bench::Workload>,
     /// Share of requests that are reads, 0 to 1.
     #[arg(long, default_value_t = 0.0, value_parser = parse_ratio)]
     pub read_ratio: f64,
     /// Connections, each its own client.
     #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: u32,
-    /// Requests each client sends before reading their replies.
-    #[arg(short = 'P', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub pipeline: u32,
+    /// Requests each client sends before reading their replies; several
+    /// (1,16) run one after the other, each a row of the tables.
+    #[arg(
+        short = 'P',
+        long = "pipeline",
+        value_delimiter = ',',
+        default_value = "1",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub pipelines: Vec<u32>,
     /// Distinct keys (counters, sessions; players on the leaderboard).
     #[arg(short = 'r', long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub keyspace: u64,
@@ -215,6 +240,9 @@ pub(crate) struct BenchArgs {
     /// Write REPORT.md and its SVG plots into this folder.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Print the results as one JSON document instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_ratio(text: &str) -> Result<f64, String> {

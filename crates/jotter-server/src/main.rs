@@ -105,7 +105,10 @@ fn main() -> ExitCode {
         }
         cli::Command::Bench(args) => {
             init_logging(LogFormat::Text, "warn");
-            return run(LogFormat::Text, bench::run(args));
+            // One thread, as redis-benchmark: the bench shares the machine
+            // with the servers it measures, so it must cost them no core.
+            let runtime = tokio::runtime::Builder::new_current_thread();
+            return run_on(runtime, LogFormat::Text, bench::run(args));
         }
     };
     // The users' command rules are checked here rather than in
@@ -131,7 +134,16 @@ fn main() -> ExitCode {
 /// Runs `command` on a new runtime to its exit status; a failure is
 /// reported as `log-format` says.
 fn run(log_format: LogFormat, command: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    run_on(tokio::runtime::Builder::new_multi_thread(), log_format, command)
+}
+
+/// [`run`] on the runtime `builder` makes.
+fn run_on(
+    mut builder: tokio::runtime::Builder,
+    log_format: LogFormat,
+    command: impl Future<Output = anyhow::Result<ExitCode>>,
+) -> ExitCode {
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             fatal(log_format, &format!("cannot start the runtime: {e}"));

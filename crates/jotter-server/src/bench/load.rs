@@ -1,5 +1,5 @@
-//! One run of the load: `--clients` connections on the one tokio runtime,
-//! each sending `--pipeline` requests at a time, for `--duration`.
+//! One run of the load: `--clients` connections (`conn.rs`) on the one
+//! tokio thread, each sending `-P` requests at a time, for `--duration`.
 //!
 //! Without `--rate` each client sends its next batch as soon as the last
 //! one's replies are in (closed loop), and a request's latency counts from
@@ -8,7 +8,8 @@
 //! last request is due, late if the server held it back, and every latency
 //! counts from when its request was due. A stalled server therefore shows
 //! in the percentiles instead of slowing the clients down and hiding
-//! (coordinated omission).
+//! (coordinated omission). A reply's latency ends when the read that
+//! brought it in returned: one clock reading for every reply of a read.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -17,10 +18,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use jotter_resp::Frame;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::conn::Conn;
 use super::target::Target;
 use super::workload::{Generator, Mix};
 use crate::cli::BenchArgs;
@@ -81,8 +82,8 @@ impl Schedule {
     }
 }
 
-/// Connects to `target` as bench clients do: one login per connection.
-pub(crate) async fn connect(target: &Target, args: &BenchArgs) -> Result<Remote, RemoteError> {
+/// Connects to `target` for what is not load: JOTTER.FLUSH, JOTTER.STATUS.
+pub(crate) async fn control(target: &Target, args: &BenchArgs) -> Result<Remote, RemoteError> {
     let address = Address {
         host: target.host.clone(),
         port: target.port,
@@ -92,24 +93,28 @@ pub(crate) async fn connect(target: &Target, args: &BenchArgs) -> Result<Remote,
     Remote::connect(&address, "jotter-bench").await
 }
 
-/// Loads `target` for `args.duration`; `label` heads the progress line.
+/// Loads `target` for `args.duration`, `pipeline` requests a batch;
+/// `label` heads the progress line.
 pub(crate) async fn run(
     target: &Target,
     args: &BenchArgs,
     mix: &Mix,
+    pipeline: u32,
     label: &str,
 ) -> anyhow::Result<Run> {
-    let mut remotes = Vec::with_capacity(args.clients as usize);
+    let mut conns = Vec::with_capacity(args.clients as usize);
     for _ in 0..args.clients {
-        let remote = connect(target, args).await.with_context(|| format!("bench {target}"))?;
-        remotes.push(remote);
+        let conn = Conn::connect(target, args.password.as_deref())
+            .await
+            .with_context(|| format!("bench {target}"))?;
+        conns.push(conn);
     }
     let start = Instant::now();
     let end = start + args.duration;
     let done = Arc::new(AtomicU64::new(0));
     let mut clients = JoinSet::new();
     let seed = fastrand::u64(..);
-    for (i, remote) in remotes.into_iter().enumerate() {
+    for (i, conn) in conns.into_iter().enumerate() {
         // Each client offers rate/clients a second, the clients staggered
         // across one interval so that they do not all send at once.
         let schedule = (args.rate > 0).then(|| {
@@ -118,8 +123,8 @@ pub(crate) async fn run(
             Schedule { first: start + Duration::from_nanos(offset as u64), interval_ns }
         });
         let generator = Generator::new(mix.clone(), seed.wrapping_add(i as u64));
-        let pipeline = u64::from(args.pipeline);
-        clients.spawn(client(remote, generator, pipeline, schedule, end, Arc::clone(&done)));
+        let pipeline = u64::from(pipeline);
+        clients.spawn(client(conn, generator, pipeline, schedule, end, Arc::clone(&done)));
     }
 
     let terminal = std::io::stderr().is_terminal();
@@ -208,7 +213,7 @@ impl ClientRun {
 }
 
 async fn client(
-    mut remote: Remote,
+    mut conn: Conn,
     mut generator: Generator,
     pipeline: u64,
     schedule: Option<Schedule>,
@@ -216,42 +221,46 @@ async fn client(
     done: Arc<AtomicU64>,
 ) -> Result<ClientRun, RemoteError> {
     let mut run = ClientRun::new();
-    let mut due = Vec::with_capacity(pipeline as usize * 2);
     while Instant::now() < end {
         let mut batch = 0;
         let mut writes = 0;
         while batch < pipeline {
-            let queued = generator.queue_next(&mut remote);
+            let queued = generator.queue_next(&mut conn.out);
             batch += queued.requests;
             writes += queued.writes;
         }
-        due.clear();
-        match schedule {
-            Some(schedule) => {
-                let last = schedule.due(run.sent + batch - 1);
-                if last >= end {
-                    break;
-                }
-                tokio::time::sleep_until(last).await;
-                due.extend((run.sent..run.sent + batch).map(|i| schedule.due(i)));
+        if let Some(schedule) = schedule {
+            let last = schedule.due(run.sent + batch - 1);
+            if last >= end {
+                break;
             }
-            None => due.resize(batch as usize, Instant::now()),
+            tokio::time::sleep_until(last).await;
         }
-        remote.send().await?;
-        run.sent += batch;
-        run.writes += writes;
-        for &due in &due {
-            let reply = remote.reply().await?;
-            let micros = (Instant::now() - due).as_micros();
+        let sent_at = Instant::now();
+        conn.send().await?;
+        let mut now = Instant::now();
+        let mut taken = 0;
+        while taken < batch {
+            let Some(reply) = conn.next_reply() else {
+                conn.fill().await?;
+                now = Instant::now();
+                continue;
+            };
+            // From its send, or from when it was due under --rate.
+            let from = schedule.map_or(sent_at, |schedule| schedule.due(run.sent + taken));
+            let micros = (now - from).as_micros();
             run.latency.saturating_record(u64::try_from(micros).unwrap_or(u64::MAX));
             run.replies += 1;
-            if let Frame::Error(message) | Frame::BlobError(message) = reply {
+            taken += 1;
+            if reply.error {
                 run.errors += 1;
                 if run.first_error.is_none() {
-                    run.first_error = Some(String::from_utf8_lossy(&message).into_owned());
+                    run.first_error = Some(conn.last_reply_text(reply));
                 }
             }
         }
+        run.sent += batch;
+        run.writes += writes;
         done.fetch_add(batch, Ordering::Relaxed);
     }
     Ok(run)

@@ -1,13 +1,14 @@
 //! `--report DIR`: REPORT.md with the command line that made it, the
-//! machine it ran on, the tables the terminal shows, and two SVG plots
-//! beside it (throughput.svg, latency.svg).
+//! machine it ran on, the tables the terminal shows, and two SVG plots per
+//! cell beside it (`throughput-CELL.svg`, `latency-CELL.svg`, CELL as
+//! `everysec-set-P16`).
 
 use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Context;
 
-use super::summary::{self, Table, TargetRuns};
+use super::summary::{self, Cell, Table};
 use super::svg;
 use crate::cli::BenchArgs;
 
@@ -26,7 +27,8 @@ fn markdown((header, rows): &Table) -> String {
     let mut out = format!("| {} |\n|", header.join(" | "));
     for cell in header {
         // Names on the left, numbers on the right.
-        out.push_str(if matches!(*cell, "target" | "against") { "---|" } else { "---:|" });
+        let name = matches!(*cell, "fsync" | "workload" | "target" | "against");
+        out.push_str(if name { "---|" } else { "---:|" });
     }
     out.push('\n');
     for row in rows {
@@ -35,28 +37,47 @@ fn markdown((header, rows): &Table) -> String {
     out
 }
 
-/// Writes the report into `dir`, creating it.
-pub(crate) fn write(dir: &Path, args: &BenchArgs, targets: &[TargetRuns]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the report folder {}", dir.display()))?;
-    let command: Vec<String> = std::env::args()
+/// The command line that runs this bench again.
+pub(crate) fn command_line() -> String {
+    let words: Vec<String> = std::env::args()
         .enumerate()
         .map(|(i, a)| if i == 0 { "jotter".to_owned() } else { a })
         .collect();
+    words.join(" ")
+}
+
+/// Writes the report into `dir`, creating it.
+pub(crate) fn write(dir: &Path, args: &BenchArgs, cells: &[Cell]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the report folder {}", dir.display()))?;
     let mut md = String::from("# jotter bench\n\n");
-    let _ = writeln!(md, "```\n{}\n```\n", command.join(" "));
+    let _ = writeln!(md, "```\n{}\n```\n", command_line());
     let _ = writeln!(md, "- Machine: {}", machine());
+    let list = |names: Vec<String>| names.join(", ");
     let _ = writeln!(
         md,
-        "- Workload: {}, read ratio {}, {} clients, pipeline {}, {} keys (Zipf {}), {}-byte values",
-        args.workload.name(),
+        "- Workloads: {}, read ratio {}, {} clients, pipeline {}, {} keys (Zipf {}), {}-byte values",
+        list(args.workloads.iter().map(|w| w.name().to_owned()).collect()),
         args.read_ratio,
         args.clients,
-        args.pipeline,
+        list(args.pipelines.iter().map(u32::to_string).collect()),
         args.keyspace,
         args.zipf,
         args.value_size
     );
+    if !args.start.is_empty() {
+        let levels = match args.fsync.is_empty() {
+            true => "everysec".to_owned(),
+            false => list(args.fsync.iter().map(|f| f.name().to_owned()).collect()),
+        };
+        let store = args.store.as_deref().unwrap_or("SQLite");
+        let _ = writeln!(
+            md,
+            "- Servers started by the bench at fsync {levels}, afresh for each level: \
+             redis-server `appendonly yes` at `appendfsync` of the level (`appendonly no` for \
+             `no`), Jotter `--fsync` of the level, its store {store}",
+        );
+    }
     let offered = match args.rate {
         0 => "as fast as replies come (closed loop)".to_owned(),
         rate => format!("{rate} requests/s offered (open loop, latency from when each was due)"),
@@ -67,8 +88,8 @@ pub(crate) fn write(dir: &Path, args: &BenchArgs, targets: &[TargetRuns]) -> any
         args.duration.as_secs_f64(),
         args.rounds
     );
-    let _ = writeln!(md, "## Throughput and latency\n\n{}", markdown(&summary::results(targets)));
-    let ratios = summary::ratios(targets);
+    let _ = writeln!(md, "## Throughput and latency\n\n{}", markdown(&summary::results(cells)));
+    let ratios = summary::ratios(cells);
     if !ratios.1.is_empty() {
         let _ = writeln!(
             md,
@@ -77,7 +98,7 @@ pub(crate) fn write(dir: &Path, args: &BenchArgs, targets: &[TargetRuns]) -> any
             markdown(&ratios)
         );
     }
-    let store = summary::store(targets);
+    let store = summary::store(cells);
     if !store.1.is_empty() {
         let _ = writeln!(
             md,
@@ -86,13 +107,24 @@ pub(crate) fn write(dir: &Path, args: &BenchArgs, targets: &[TargetRuns]) -> any
             markdown(&store)
         );
     }
-    md.push_str("## Plots\n\n![throughput over time](throughput.svg)\n\n");
-    md.push_str("![latency by percentile](latency.svg)\n");
-    let files = [
-        ("REPORT.md", md),
-        ("throughput.svg", svg::throughput(targets)),
-        ("latency.svg", svg::latency(targets)),
-    ];
+    md.push_str("## Plots\n");
+    let mut files = vec![];
+    for cell in cells {
+        let slug = cell.slug();
+        let (throughput, latency) =
+            (format!("throughput-{slug}.svg"), format!("latency-{slug}.svg"));
+        let _ = write!(
+            md,
+            "\n### {} {} P{}\n\n![throughput over time]({throughput})\n\n\
+             ![latency by percentile]({latency})\n",
+            cell.fsync_name(),
+            cell.workload.name(),
+            cell.pipeline
+        );
+        files.push((throughput, svg::throughput(&cell.targets)));
+        files.push((latency, svg::latency(&cell.targets)));
+    }
+    files.push(("REPORT.md".to_owned(), md));
     for (name, text) in files {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

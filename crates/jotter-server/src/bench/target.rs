@@ -1,15 +1,25 @@
 //! A server `jotter bench` loads: its kind (Jotter or redis-server), its
 //! address, and whether its writes go write-through. A Jotter target is
 //! drained (JOTTER.FLUSH) after each run and its store counters read
-//! (JOTTER.STATUS); a redis-server has neither.
+//! (JOTTER.STATUS); a redis-server has neither. A server the bench started
+//! (`servers.rs`) is named by its kind alone: its port means nothing.
 
 use std::fmt;
 
-/// Which server answers at the address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which server answers at the address (also what `--start` takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {
     Jotter,
     Redis,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Jotter => "jotter",
+            Kind::Redis => "redis",
+        }
+    }
 }
 
 /// One server under load, as `--target KIND=HOST:PORT` names it.
@@ -20,6 +30,8 @@ pub(crate) struct Target {
     pub port: u16,
     /// Every write sent as `JOTTER.THROUGH ...` (Jotter only).
     pub through: bool,
+    /// Started by the bench (`--start`), not given with `--target`.
+    pub started: bool,
 }
 
 impl Target {
@@ -35,7 +47,23 @@ impl Target {
         let (host, port) = addr.rsplit_once(':').ok_or_else(usage)?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = port.parse().map_err(|_| usage())?;
-        Ok(Target { kind, host: host.to_owned(), port, through: false })
+        Ok(Target { kind, host: host.to_owned(), port, through: false, started: false })
+    }
+
+    /// `host:port`, as a connection error names it.
+    pub(crate) fn address(&self) -> String {
+        match self.host.contains(':') {
+            true => format!("[{}]:{}", self.host, self.port),
+            false => format!("{}:{}", self.host, self.port),
+        }
+    }
+
+    /// What the tables call it: `jotter`, `jotter-through` or `redis`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self.through {
+            true => "jotter-through",
+            false => self.kind.name(),
+        }
     }
 
     /// The same server, written through.
@@ -46,12 +74,10 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match (self.kind, self.through) {
-            (Kind::Jotter, false) => "jotter",
-            (Kind::Jotter, true) => "jotter-through",
-            (Kind::Redis, _) => "redis",
-        };
-        write!(f, "{kind} {}:{}", self.host, self.port)
+        match self.started {
+            true => f.write_str(self.name()),
+            false => write!(f, "{} {}", self.name(), self.address()),
+        }
     }
 }
 
@@ -65,6 +91,7 @@ mod tests {
         assert_eq!((t.kind, t.host.as_str(), t.port), (Kind::Jotter, "127.0.0.1", 6380));
         assert_eq!(Target::parse("redis=[::1]:7000").unwrap().host, "::1");
         assert_eq!(t.written_through().to_string(), "jotter-through 127.0.0.1:6380");
+        assert_eq!(Target { started: true, ..t }.to_string(), "jotter");
         assert!(Target::parse("memcached=h:1").is_err());
         assert!(Target::parse("jotter=h").is_err());
     }

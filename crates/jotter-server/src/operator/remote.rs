@@ -1,7 +1,8 @@
 //! A small RESP client for the operator's commands: connects to a running
 //! server, logs in as redis-cli does (`HELLO 3 AUTH user password`), then
-//! sends one request at a time and reads its one reply, or (for `jotter
-//! bench`) a pipeline of requests and their replies in order. Replies are read with
+//! sends one request at a time and reads its one reply (`jotter bench`
+//! sends its JOTTER.FLUSH and JOTTER.STATUS so; its load goes through a
+//! leaner connection of its own). Replies are read with
 //! `jotter-resp`'s frame parser; a server's error reply becomes
 //! [`RemoteError::Refused`], with a hint for the refusals an operator meets
 //! (no password, wrong password, no permission, a server that does not know
