@@ -70,6 +70,13 @@ fn write_concurrently(
 
 fn no_faults(_: &Wal, _: u64) {}
 
+/// Closes the log (every caller has finished with it) and returns what a
+/// reopen recovers.
+fn reopened(wal: Arc<Wal>, dir: &Path, options: WalOptions) -> Vec<(u64, Vec<u8>)> {
+    Arc::into_inner(wal).expect("sole owner").close().expect("close");
+    open(dir, options).1
+}
+
 #[test]
 fn many_threads_waiting_at_once_lose_nothing_and_keep_lsn_order() {
     for fsync in [Fsync::EverySec, Fsync::No] {
@@ -84,9 +91,7 @@ fn many_threads_waiting_at_once_lose_nothing_and_keep_lsn_order() {
         let stats = wal.stats();
         assert_eq!(stats.records, 4000);
         assert!(stats.rolls > 10, "{stats:?}");
-        // Drop without close: as after a kill, only what was written counts.
-        drop(Arc::into_inner(wal).expect("sole owner"));
-        let (_wal, recovered) = open(dir.path(), options);
+        let recovered = reopened(wal, dir.path(), options);
         assert_eq!(recovered, acked, "{fsync:?}: every acknowledged record, in LSN order");
     }
 }
@@ -107,8 +112,7 @@ fn failed_writes_under_load_refuse_exactly_the_records_they_held() {
     assert!(!refused.is_empty());
     assert_eq!(acked.len() + refused.len(), 3200, "every record answered once");
     assert_eq!(stats.records, acked.len() as u64, "only acknowledged records were written");
-    drop(Arc::into_inner(wal).expect("sole owner"));
-    let (_wal, recovered) = open(dir.path(), options);
+    let recovered = reopened(wal, dir.path(), options);
     assert_eq!(recovered, acked, "acknowledged ones all there, refused ones all gone");
 }
 
