@@ -126,7 +126,7 @@ pub enum WalError {
     #[error("invalid WAL option: {0}")]
     InvalidOptions(&'static str),
 
-    /// The log was closed, or its writer thread stopped.
+    /// The log was closed, or its background thread stopped.
     #[error("the log is closed: its writer has stopped. Open the directory again with Wal::open")]
     Closed,
 }

@@ -19,9 +19,9 @@
 //! - **Durability, per policy, stated honestly.** A [`Pending`] resolves
 //!   `Ok` only when:
 //!   - [`Fsync::Always`]: an `fdatasync` covering the record has returned.
-//!     Survives `kill -9` and power loss. One fsync serves every record
-//!     queued at that moment (group commit), so throughput grows with the
-//!     number of concurrent writers.
+//!     Survives `kill -9` and power loss. A writer thread takes every record
+//!     queued at that moment and writes and fsyncs them once (group
+//!     commit), so throughput grows with the number of concurrent writers.
 //!   - [`Fsync::EverySec`]: the record has been written to the operating
 //!     system; a background fsync runs once a second. Survives `kill -9`;
 //!     power loss may cost about the last second. If a background fsync
@@ -31,6 +31,12 @@
 //!   - [`Fsync::No`]: the record has been written to the operating system,
 //!     which decides when it reaches the disk. Survives `kill -9`; power loss
 //!     may cost whatever the OS had not written yet.
+//!
+//!   Under `EverySec` and `No` no thread writes for the caller: the caller
+//!   waiting on a [`Pending`] writes the whole queue itself (its record and
+//!   every one queued meanwhile, with one `write`) unless another caller's
+//!   write already covered it. One [`Pending`] may cover many records
+//!   ([`Pending::absorb`]) and is waited for once.
 //! - **Failures are never acknowledged.** If a write or fsync fails (disk
 //!   full, I/O error), every record of that batch resolves to
 //!   [`WalError::Write`] or [`WalError::Sync`], the segment is cut back to
@@ -101,9 +107,17 @@
 //! ## Components
 //!
 //! - `wal` — [`Wal`]: open, submit, checkpoint, close.
-//! - `queue` — the hand-off: LSNs assigned and records framed under one lock.
-//! - `writer` — the writer thread: group commit, fsync policy, rolling,
-//!   cutting back after failures.
+//! - `queue` — records not yet written: LSNs assigned and records framed
+//!   under one lock.
+//! - `state`, `shared` — what callers, writers and the thread share, and
+//!   how a waiting caller gets its record resolved (writes the queue, or
+//!   waits for the writer thread).
+//! - `writer` — the write lock's holder: one write per batch, fsync policy,
+//!   rolling, cutting back after failures.
+//! - `background` — the thread: group commit under `Always`, the fsync each
+//!   second under `EverySec`, draining at close.
+//! - `refusals` — the LSNs failures refused; `waiters` — tasks waiting for
+//!   the writer thread.
 //! - `pending` — [`Pending`], what a caller waits on or awaits.
 //! - `record` — the framing above.
 //! - `segment` — the active segment file.
@@ -140,6 +154,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod background;
 mod checkpoint;
 mod dir;
 mod disk;
@@ -150,15 +165,21 @@ mod pending;
 mod queue;
 mod record;
 mod recovery;
+mod refusals;
 mod salvage;
 mod scan;
 mod segment;
+mod shared;
+mod state;
 mod stats;
+mod waiters;
 mod wal;
 mod writer;
 
 #[cfg(test)]
 mod disk_trouble_tests;
+#[cfg(test)]
+mod group_write_tests;
 
 pub use dir::is_log_file;
 pub use disk::DiskUsage;

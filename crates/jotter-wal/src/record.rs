@@ -1,7 +1,9 @@
 //! One record's framing on disk: a 16-byte little-endian header, then the
 //! payload. The byte-by-byte layout is specified in the crate documentation.
 
-use bytes::{Buf, BufMut};
+use bytes::{Buf, BufMut, BytesMut};
+
+use crate::WalError;
 
 /// Bytes before the payload: length (4), crc (4), lsn (8).
 pub(crate) const HEADER_LEN: usize = 16;
@@ -58,18 +60,37 @@ fn checksum(lsn: u64, payload: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-/// Appends one framed record to `out`.
+/// Appends one framed record to `out` whose payload is what `write`
+/// appends after the header, and returns the payload's length.
 ///
-/// The caller has checked `payload.len() <= MAX_PAYLOAD_LEN`, so the length
-/// fits its 32-bit field.
-pub(crate) fn encode(out: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
-    debug_assert!(payload.len() <= MAX_PAYLOAD_LEN);
-    out.reserve(HEADER_LEN + payload.len());
+/// The header is reserved first and filled in once the payload is there, so
+/// the payload is written once, straight into the batch. `len_hint` is the
+/// payload's expected length (room is reserved for it). A payload longer
+/// than [`MAX_PAYLOAD_LEN`] is cut away again and refused.
+pub(crate) fn encode_with(
+    out: &mut BytesMut,
+    lsn: u64,
+    len_hint: usize,
+    write: impl FnOnce(&mut BytesMut),
+) -> Result<(), WalError> {
+    let start = out.len();
+    out.reserve(HEADER_LEN + len_hint);
+    out.put_bytes(0, HEADER_LEN);
+    write(out);
+    let body = start + HEADER_LEN;
+    assert!(out.len() >= body, "a record's payload writer must only append");
+    let len = out.len() - body;
+    if len > MAX_PAYLOAD_LEN {
+        out.truncate(start);
+        return Err(WalError::TooLarge { len, max: MAX_PAYLOAD_LEN });
+    }
+    let crc = checksum(lsn, &out[body..]);
+    let mut header = &mut out[start..body];
     // No truncation: the length is bounded by MAX_PAYLOAD_LEN < 2^32.
-    out.put_u32_le(payload.len() as u32);
-    out.put_u32_le(checksum(lsn, payload));
-    out.put_u64_le(lsn);
-    out.put_slice(payload);
+    header.put_u32_le(len as u32);
+    header.put_u32_le(crc);
+    header.put_u64_le(lsn);
+    Ok(())
 }
 
 /// Reads the frame at the start of `buf`.
@@ -121,9 +142,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn framed(lsn: u64, payload: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        encode(&mut out, lsn, payload);
-        out
+        let mut out = BytesMut::new();
+        encode_with(&mut out, lsn, payload.len(), |buf| buf.put_slice(payload)).expect("fits");
+        out.to_vec()
     }
 
     #[test]

@@ -1,19 +1,24 @@
 //! The segment being appended to: one file, its length in whole records,
-//! and the three things the writer does to it (append, fsync, cut back).
+//! and the three things a writer does to it (append, fsync, cut back), plus
+//! a handle that fsyncs it without holding the log's write lock.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::dir::LogDir;
 
-/// The open, active segment. Only the writer thread touches it.
+/// The open, active segment. Only the holder of the log's write lock
+/// touches it.
 #[derive(Debug)]
 pub(crate) struct ActiveSegment {
     /// The segment's name: the LSN after the previous segment's last record.
     name: u64,
     path: PathBuf,
-    file: File,
+    /// Shared with [`SegmentSync`] handles, so the background fsync runs
+    /// without holding the write lock.
+    file: Arc<File>,
     /// Bytes of whole records: where the next append goes. A failed append
     /// never advances it, and the file is cut back to it.
     len: u64,
@@ -38,7 +43,7 @@ impl ActiveSegment {
         Ok(ActiveSegment {
             name,
             path,
-            file,
+            file: Arc::new(file),
             len: 0,
             last_lsn: None,
             must_seek: false,
@@ -60,7 +65,7 @@ impl ActiveSegment {
         Ok(ActiveSegment {
             name,
             path,
-            file,
+            file: Arc::new(file),
             len,
             last_lsn,
             must_seek: true,
@@ -90,7 +95,7 @@ impl ActiveSegment {
     /// back with [`ActiveSegment::truncate`].
     pub(crate) fn append(&mut self, frames: &[u8], last_lsn: u64) -> io::Result<()> {
         if self.must_seek {
-            self.file.seek(SeekFrom::Start(self.len))?;
+            (&*self.file).seek(SeekFrom::Start(self.len))?;
             self.must_seek = false;
         }
         if let Err(e) = self.write_all(frames) {
@@ -105,15 +110,22 @@ impl ActiveSegment {
 
     fn write_all(&mut self, frames: &[u8]) -> io::Result<()> {
         #[cfg(test)]
-        self.faults.before_write(&mut self.file, frames)?;
-        self.file.write_all(frames)
+        self.faults.before_write(&self.file, frames)?;
+        (&*self.file).write_all(frames)
     }
 
     /// `fdatasync`: the data and the length, not the timestamps.
     pub(crate) fn sync(&mut self) -> io::Result<()> {
-        #[cfg(test)]
-        self.faults.before_sync()?;
-        self.file.sync_data()
+        self.sync_handle().sync()
+    }
+
+    /// A handle that fsyncs this file, usable without the write lock.
+    pub(crate) fn sync_handle(&self) -> SegmentSync {
+        SegmentSync {
+            file: Arc::clone(&self.file),
+            #[cfg(test)]
+            faults: Arc::clone(&self.faults),
+        }
     }
 
     /// Cuts the file back to `len`, forgetting records after it.
@@ -124,6 +136,24 @@ impl ActiveSegment {
         self.len = len;
         self.last_lsn = last_lsn;
         Ok(())
+    }
+}
+
+/// Fsyncs one segment file; the file stays open while the handle lives,
+/// even if the log has rolled to another meanwhile.
+#[derive(Debug)]
+pub(crate) struct SegmentSync {
+    file: Arc<File>,
+    #[cfg(test)]
+    faults: Arc<faults::Faults>,
+}
+
+impl SegmentSync {
+    /// `fdatasync`: the data and the length, not the timestamps.
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        #[cfg(test)]
+        self.faults.before_sync()?;
+        self.file.sync_data()
     }
 }
 
@@ -150,7 +180,7 @@ pub(crate) mod faults {
     }
 
     impl Faults {
-        pub(super) fn before_write(&self, file: &mut File, frames: &[u8]) -> io::Result<()> {
+        pub(super) fn before_write(&self, mut file: &File, frames: &[u8]) -> io::Result<()> {
             if take(&self.fail_writes) {
                 file.write_all(&frames[..frames.len() / 2])?;
                 return Err(io::Error::new(io::ErrorKind::StorageFull, "injected: no space left"));

@@ -8,17 +8,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::BytesMut;
 use parking_lot::{Condvar, Mutex};
 
+use crate::background;
 use crate::checkpoint;
 use crate::dir::{self, LogDir};
 use crate::lock::{self, DirLock};
 use crate::pending::Pending;
-use crate::queue::{Queue, Shared};
+use crate::queue::Queue;
 use crate::recovery::{Recovery, ReplaySegment, TornTail};
 use crate::salvage;
 use crate::scan::{self, Scan};
 use crate::segment::ActiveSegment;
+use crate::shared::Shared;
+use crate::state::State;
 use crate::stats::WalStats;
 use crate::writer::Writer;
 use crate::{DiskUsage, WalError, WalOptions};
@@ -29,10 +33,12 @@ use crate::{DiskUsage, WalError, WalOptions};
 /// Dropping it is [`Wal::close`] with the error logged instead of returned.
 pub struct Wal {
     shared: Arc<Shared>,
-    writer: Option<JoinHandle<Result<(), WalError>>>,
+    /// The background thread (the writer under `Fsync::Always`, the
+    /// once-a-second fsync under `EverySec`), which drains the queue on close.
+    background: Option<JoinHandle<Result<(), WalError>>>,
     /// Held, not used: the directory is ours while this lives. Declared
-    /// after `writer`, and the writer is joined in `drop`, so the lock is
-    /// released only after the last write.
+    /// after `background`, which is joined in `drop` after draining the
+    /// queue, so the lock is released only after the last write.
     _lock: DirLock,
 }
 
@@ -126,34 +132,59 @@ impl Wal {
         let recovery =
             Recovery::new(checkpoint, next_lsn, records, truncated_tail, salvaged, replay);
 
-        let shared = Arc::new(Shared {
+        #[cfg(test)]
+        let faults = Arc::clone(&segment.faults);
+        let state = State {
             dir,
             fsync: options.fsync,
             queue: Mutex::new(Queue { next_lsn, ..Queue::default() }),
-            wake: Condvar::new(),
+            resolved: AtomicU64::new(next_lsn),
+            refusals: Default::default(),
             segments: Mutex::new(segments),
+            counters: Default::default(),
+        };
+        let shared = Arc::new(Shared {
+            state,
+            wake: Condvar::new(),
+            writer: Mutex::new(Writer::new(segment, options.segment_size)),
+            waiters: Default::default(),
             checkpoint: AtomicU64::new(checkpoint),
             checkpointing: Mutex::new(()),
-            counters: Default::default(),
             #[cfg(test)]
-            faults: Arc::clone(&segment.faults),
+            faults,
         });
-        let writer = Writer::new(Arc::clone(&shared), segment, options.segment_size);
+        let thread_shared = Arc::clone(&shared);
         let handle = thread::Builder::new()
-            .name("jotter-wal-writer".to_owned())
-            .spawn(move || writer.run())
-            .map_err(|e| WalError::io("start the writer thread for", shared.dir.path(), e))?;
-        Ok((Wal { shared, writer: Some(handle), _lock: lock }, recovery))
+            .name("jotter-wal".to_owned())
+            .spawn(move || background::run(thread_shared))
+            .map_err(|e| WalError::io("start the log's thread for", shared.dir.path(), e))?;
+        Ok((Wal { shared, background: Some(handle), _lock: lock }, recovery))
     }
 
-    /// Gives `payload` the next LSN and queues it for the writer; returns at
-    /// once, without waiting for the disk.
+    /// Gives `payload` the next LSN and queues it; returns at once, without
+    /// waiting for the disk.
     ///
     /// The order of `submit` calls is the order in the log, so a caller may
     /// submit while holding its own lock (to tie log order to its own
     /// order) and wait on the [`Pending`] after releasing it.
     pub fn submit(&self, payload: &[u8]) -> Result<Pending, WalError> {
-        self.shared.submit(payload)
+        self.submit_with(payload.len(), |buf| buf.extend_from_slice(payload))
+    }
+
+    /// [`Wal::submit`] for a payload that `write` appends to the buffer
+    /// (about `len` bytes): it is encoded straight into the batch that will
+    /// be written, with no buffer of its own.
+    ///
+    /// `write` must only append, and runs under the queue's lock: keep it
+    /// short. A payload longer than [`MAX_PAYLOAD_LEN`](crate::MAX_PAYLOAD_LEN)
+    /// is refused with [`WalError::TooLarge`], without using an LSN.
+    pub fn submit_with(
+        &self,
+        len: usize,
+        write: impl FnOnce(&mut BytesMut),
+    ) -> Result<Pending, WalError> {
+        let lsn = self.shared.submit_with(len, write)?;
+        Ok(Pending::new(lsn, Arc::clone(&self.shared)))
     }
 
     /// Declares every record with an LSN below `low_water` no longer needed.
@@ -208,8 +239,8 @@ impl Wal {
     }
 
     /// Stops accepting records, writes and fsyncs everything already
-    /// submitted (answering every [`Pending`]), stops the writer thread and
-    /// releases the directory.
+    /// submitted (resolving every [`Pending`]), stops the background thread
+    /// and releases the directory.
     pub fn close(mut self) -> Result<(), WalError> {
         self.stop()
     }
@@ -221,10 +252,10 @@ impl Wal {
     }
 
     fn stop(&mut self) -> Result<(), WalError> {
-        let Some(writer) = self.writer.take() else { return Ok(()) };
+        let Some(background) = self.background.take() else { return Ok(()) };
         self.shared.close();
-        // A panicked writer has already failed every queued record.
-        writer.join().unwrap_or(Err(WalError::Closed))
+        // A panicked thread has already refused every queued record.
+        background.join().unwrap_or(Err(WalError::Closed))
     }
 }
 

@@ -1,33 +1,34 @@
-//! The writer thread: takes every queued record at once, writes them with
-//! one `write`, makes them durable as the policy says, then answers each.
+//! The log's write lock and what its holder does: take every queued record
+//! at once, write them with one `write`, make them durable as the policy
+//! says, then move the resolved mark past them (or refuse them).
 //!
-//! Group commit falls out of the loop: while one batch is being written and
-//! synced, callers keep queuing, and the next turn takes all of them.
+//! Whoever holds the lock writes: under [`Fsync::EverySec`] and
+//! [`Fsync::No`] a caller waiting for its record (the batch's leader), under
+//! [`Fsync::Always`] the writer thread. Group writes fall out of the swap:
+//! while one batch is being written, callers keep queuing, and the next
+//! holder takes all of them.
 
 use std::mem;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
 
-use crate::queue::{Queued, Shared};
-use crate::segment::ActiveSegment;
+use bytes::BytesMut;
+
+use crate::segment::{ActiveSegment, SegmentSync};
+use crate::state::State;
 use crate::{Fsync, WalError};
-
-/// How often [`Fsync::EverySec`] syncs in the background.
-const BACKGROUND_SYNC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Buffer capacity kept between batches (bytes of frames); more is freed.
 const RETAINED_FRAME_BYTES: usize = 8 << 20;
 
-/// State owned by the writer thread alone.
+/// The state behind the write lock.
 #[derive(Debug)]
 pub(crate) struct Writer {
-    shared: Arc<Shared>,
     segment: ActiveSegment,
     segment_size: u64,
     /// Written to the OS but not yet fsynced.
     dirty: bool,
-    last_sync: Instant,
     /// A background fsync failed ([`Fsync::EverySec`]): until an fsync
     /// succeeds again, each batch waits for its own fsync, so records are
     /// refused rather than acknowledged onto a failing disk.
@@ -36,125 +37,100 @@ pub(crate) struct Writer {
     /// partial bytes must go before anything else is appended, or they
     /// would sit between good records.
     cut_back_to: Option<(u64, Option<u64>)>,
-}
-
-/// What woke the writer.
-enum Turn {
-    Batch,
-    SyncDue,
-    Close,
+    /// The buffers swapped with the queue's: both keep their capacity, so a
+    /// batch allocates nothing.
+    frames: BytesMut,
+    ends: Vec<usize>,
 }
 
 impl Writer {
-    pub(crate) fn new(shared: Arc<Shared>, segment: ActiveSegment, segment_size: u64) -> Self {
+    pub(crate) fn new(segment: ActiveSegment, segment_size: u64) -> Self {
         Writer {
-            shared,
             segment,
             segment_size,
             dirty: false,
-            last_sync: Instant::now(),
             degraded: false,
             cut_back_to: None,
+            frames: BytesMut::new(),
+            ends: Vec::new(),
         }
     }
 
-    /// The thread's body. Returns once the log is closed and everything
-    /// queued before the close has been written (and synced, if dirty).
-    pub(crate) fn run(mut self) -> Result<(), WalError> {
-        // Refuse submits and fail whatever is queued if this thread ever
-        // stops, even by a panic, so no caller waits forever.
-        let _stop = StopGuard(Arc::clone(&self.shared));
-        let mut frames = Vec::new();
-        let mut records = Vec::new();
-        loop {
-            match self.next_turn(&mut frames, &mut records) {
-                Turn::Batch => {
-                    self.write_batch(&frames, &mut records);
-                    frames.clear();
-                    // A burst may have grown the buffers far past the usual
-                    // batch; don't keep that memory for the log's lifetime.
-                    frames.shrink_to(RETAINED_FRAME_BYTES);
-                    records.shrink_to(RETAINED_FRAME_BYTES / 64);
-                    if self.sync_deadline().is_some_and(|due| Instant::now() >= due) {
-                        self.background_sync();
-                    }
-                }
-                Turn::SyncDue => self.background_sync(),
-                Turn::Close => return self.finish(),
+    /// Writes every queued record as one batch and moves the resolved mark
+    /// past it; false if nothing was queued.
+    pub(crate) fn write_queued(&mut self, state: &State) -> bool {
+        let first = {
+            let mut queue = state.queue.lock();
+            if queue.ends.is_empty() {
+                return false;
             }
-        }
+            let first = queue.first_lsn();
+            mem::swap(&mut self.frames, &mut queue.frames);
+            mem::swap(&mut self.ends, &mut queue.ends);
+            first
+        };
+        let end = first + self.ends.len() as u64;
+        // Should this panic midway, the batch is refused rather than lost
+        // unanswered (or, worse, covered by a later batch's mark).
+        let mut unresolved = Unresolved { state, first, end };
+        let (frames, mut ends) = (mem::take(&mut self.frames), mem::take(&mut self.ends));
+        self.write_batch(state, &frames, &ends, first);
+        state.resolved.store(end, Ordering::Release);
+        unresolved.first = end;
+        // A burst may have grown the buffers far past the usual batch; don't
+        // keep that memory for the log's lifetime.
+        self.frames = match frames.capacity() > RETAINED_FRAME_BYTES {
+            true => BytesMut::new(),
+            false => frames,
+        };
+        self.frames.clear();
+        ends.clear();
+        ends.shrink_to(RETAINED_FRAME_BYTES / 64);
+        self.ends = ends;
+        true
     }
 
-    /// Sleeps until there is work, then swaps the whole queue out.
-    fn next_turn(&self, frames: &mut Vec<u8>, records: &mut Vec<Queued>) -> Turn {
-        let mut queue = self.shared.queue.lock();
-        loop {
-            if !queue.records.is_empty() {
-                // Swapping keeps both buffers' capacity: no allocation per batch.
-                mem::swap(frames, &mut queue.frames);
-                mem::swap(records, &mut queue.records);
-                return Turn::Batch;
-            }
-            if queue.closed {
-                return Turn::Close;
-            }
-            match self.sync_deadline() {
-                Some(due) => {
-                    if self.shared.wake.wait_until(&mut queue, due).timed_out() {
-                        return Turn::SyncDue;
-                    }
-                }
-                None => self.shared.wake.wait(&mut queue),
-            }
-        }
-    }
-
-    /// When the next background fsync is due, if one is.
-    fn sync_deadline(&self) -> Option<Instant> {
-        (self.shared.fsync == Fsync::EverySec && self.dirty)
-            .then(|| self.last_sync + BACKGROUND_SYNC_INTERVAL)
-    }
-
-    /// Writes a batch, split at record boundaries where a segment fills up,
-    /// and answers each part once it is durable as the policy says.
-    fn write_batch(&mut self, frames: &[u8], records: &mut Vec<Queued>) {
-        // Frame offset where `records[0]` starts.
-        let mut start = 0;
-        while !records.is_empty() {
-            if let Err(error) = self.make_room() {
-                fail(records, &error);
+    /// Writes a batch whose first record has LSN `first`, split at record
+    /// boundaries where a segment fills up; a part that fails is refused
+    /// with the rest of the batch.
+    fn write_batch(&mut self, state: &State, frames: &[u8], ends: &[usize], first: u64) {
+        let last = first + ends.len() as u64 - 1;
+        // Index in `ends` and frame offset where the next part starts.
+        let (mut i, mut start) = (0, 0);
+        while i < ends.len() {
+            if let Err(error) = self.make_room(state) {
+                state.refusals.refuse(first + i as u64, last, error);
                 return;
             }
             // At least one record, then as many as fit in this segment.
             let room = self.segment_size.saturating_sub(self.segment.len());
             let mut count = 1;
-            while count < records.len() && (records[count].end - start) as u64 <= room {
+            while i + count < ends.len() && (ends[i + count] - start) as u64 <= room {
                 count += 1;
             }
-            let last = &records[count - 1];
-            let (end, last_lsn) = (last.end, last.lsn);
-            if let Err(error) = self.write_chunk(&frames[start..end], last_lsn, count) {
+            let end = ends[i + count - 1];
+            let part_last = first + (i + count) as u64 - 1;
+            if let Err(error) = self.write_part(state, &frames[start..end], part_last, count) {
                 // The rest of the batch is refused too: appending it after
                 // a failure would only fail the same way.
-                fail(records, &error);
+                state.refusals.refuse(first + i as u64, last, error);
                 return;
             }
-            // Only now, after the fsync (Always) or the write (EverySec,
-            // No) has returned, do the replies leave.
-            for record in records.drain(..count) {
-                // A caller that dropped its Pending does not want the answer.
-                let _ = record.reply.send(Ok(record.lsn));
-            }
-            start = end;
+            (i, start) = (i + count, end);
         }
     }
 
     /// Appends `count` framed records ending with `last_lsn`, and fsyncs
     /// them if the policy (or a degraded disk) asks. On failure the segment
     /// is cut back, so nothing of them stays in the log.
-    fn write_chunk(&mut self, frames: &[u8], last_lsn: u64, count: usize) -> Result<(), WalError> {
-        let shared = Arc::clone(&self.shared);
-        let counters = &shared.counters;
+    fn write_part(
+        &mut self,
+        state: &State,
+        frames: &[u8],
+        last_lsn: u64,
+        count: usize,
+    ) -> Result<(), WalError> {
+        let counters = &state.counters;
         let good = (self.segment.len(), self.segment.last_lsn());
         if let Err(e) = self.segment.append(frames, last_lsn) {
             counters.write_failed();
@@ -164,8 +140,8 @@ impl Writer {
         counters.wrote(count as u64, frames.len() as u64);
         self.dirty = true;
 
-        if (self.shared.fsync == Fsync::Always || self.degraded)
-            && let Err(e) = self.sync()
+        if (state.fsync == Fsync::Always || self.degraded)
+            && let Err(e) = self.sync(state)
         {
             let make = |path, source| WalError::Sync { path, source };
             return Err(self.refuse("fsync of the log", make, e, good, count));
@@ -196,47 +172,68 @@ impl Writer {
         error
     }
 
-    /// fsync the active segment, keeping the counters and the degraded
-    /// state up to date.
-    fn sync(&mut self) -> std::io::Result<()> {
-        let counters = &self.shared.counters;
+    /// fsync the active segment under the lock, keeping the counters and
+    /// the degraded state up to date.
+    fn sync(&mut self, state: &State) -> std::io::Result<()> {
         match self.segment.sync() {
             Ok(()) => {
                 // Under `No` older segments were left unsynced at roll, so
                 // this fsync would not cover everything below its LSN.
-                let covers_all = self.shared.fsync != Fsync::No;
-                counters.synced(self.segment.last_lsn().filter(|_| covers_all));
+                let covers_all = state.fsync != Fsync::No;
+                state.counters.synced(self.segment.last_lsn().filter(|_| covers_all));
                 self.dirty = false;
                 self.degraded = false;
-                self.last_sync = Instant::now();
                 Ok(())
             }
             Err(e) => {
-                counters.sync_failed();
+                state.counters.sync_failed();
                 Err(e)
             }
         }
     }
 
-    /// The once-a-second fsync of [`Fsync::EverySec`]. Its records were
-    /// already acknowledged, so a failure cannot be reported to them; it is
-    /// logged, and later batches wait for their own fsync until one works.
-    fn background_sync(&mut self) {
-        if let Err(e) = self.sync() {
-            self.degraded = true;
-            // Retry in a second rather than spinning on a failing disk.
-            self.last_sync = Instant::now();
-            tracing::error!(
-                path = %self.segment.path().display(), error = %e,
-                "background fsync of the log failed: records acknowledged in the last second may not \
-                 survive a power loss; new records now wait for their own fsync until the disk recovers"
-            );
+    /// Starts the background fsync of [`Fsync::EverySec`]: if anything was
+    /// written since the last fsync, a handle on the file and the LSN it
+    /// will cover. The fsync itself runs after the lock is released, so
+    /// writers do not wait for the disk.
+    pub(crate) fn start_background_sync(&mut self) -> Option<(SegmentSync, Option<u64>)> {
+        if !self.dirty {
+            return None;
+        }
+        self.dirty = false;
+        Some((self.segment.sync_handle(), self.segment.last_lsn()))
+    }
+
+    /// The outcome of a background fsync. Its records were already
+    /// acknowledged, so a failure cannot be reported to them; it is logged,
+    /// and later batches wait for their own fsync until one works.
+    pub(crate) fn finish_background_sync(
+        &mut self,
+        state: &State,
+        covered: Option<u64>,
+        result: std::io::Result<()>,
+    ) {
+        match result {
+            Ok(()) => {
+                state.counters.synced(covered);
+                self.degraded = false;
+            }
+            Err(e) => {
+                state.counters.sync_failed();
+                self.degraded = true;
+                self.dirty = true;
+                tracing::error!(
+                    path = %self.segment.path().display(), error = %e,
+                    "background fsync of the log failed: records acknowledged in the last second may not \
+                     survive a power loss; new records now wait for their own fsync until the disk recovers"
+                );
+            }
         }
     }
 
     /// Before a write: finish an earlier cut-back, and roll to a new segment
     /// if this one is full.
-    fn make_room(&mut self) -> Result<(), WalError> {
+    fn make_room(&mut self, state: &State) -> Result<(), WalError> {
         if let Some((len, last)) = self.cut_back_to {
             self.segment.truncate(len, last).map_err(|e| WalError::Write {
                 path: self.segment.path().to_path_buf(),
@@ -249,18 +246,17 @@ impl Writer {
         if let Some(last) = self.segment.last_lsn()
             && self.segment.len() >= self.segment_size
         {
-            self.roll(last + 1)?;
+            self.roll(state, last + 1)?;
         }
         Ok(())
     }
 
-    fn roll(&mut self, name: u64) -> Result<(), WalError> {
-        let shared = Arc::clone(&self.shared);
-        let dir = &shared.dir;
+    fn roll(&mut self, state: &State, name: u64) -> Result<(), WalError> {
+        let dir = &state.dir;
         // The background fsync only covers the active file: sync the old one
         // before leaving it, unless the policy leaves syncing to the OS.
-        if self.dirty && self.shared.fsync != Fsync::No {
-            self.sync().map_err(|e| WalError::Sync {
+        if self.dirty && state.fsync != Fsync::No {
+            self.sync(state).map_err(|e| WalError::Sync {
                 path: self.segment.path().to_path_buf(),
                 source: Arc::new(e),
             })?;
@@ -277,8 +273,8 @@ impl Writer {
             next.faults = Arc::clone(&self.segment.faults);
             next
         };
-        self.shared.segments.lock().push(name);
-        self.shared.counters.rolled();
+        state.segments.lock().push(name);
+        state.counters.rolled();
         tracing::debug!(path = %path.display(), "log segment started");
         self.segment = next;
         self.dirty = false;
@@ -297,10 +293,10 @@ impl Writer {
         }
     }
 
-    /// On close: everything queued has been written; make it durable.
-    fn finish(mut self) -> Result<(), WalError> {
+    /// On close, once everything queued has been written: make it durable.
+    pub(crate) fn finish(&mut self, state: &State) -> Result<(), WalError> {
         if self.dirty {
-            self.sync().map_err(|e| WalError::Sync {
+            self.sync(state).map_err(|e| WalError::Sync {
                 path: self.segment.path().to_path_buf(),
                 source: Arc::new(e),
             })?;
@@ -309,22 +305,19 @@ impl Writer {
     }
 }
 
-/// Answers every record of a failed batch with the same error.
-fn fail(records: &mut Vec<Queued>, error: &WalError) {
-    for record in records.drain(..) {
-        let _ = record.reply.send(Err(error.clone()));
-    }
+/// A batch taken from the queue whose records are not resolved yet: if it
+/// is dropped so (a panic while writing), they are refused and resolved.
+struct Unresolved<'a> {
+    state: &'a State,
+    first: u64,
+    end: u64,
 }
 
-/// Closes the queue when the writer thread ends, however it ends.
-struct StopGuard(Arc<Shared>);
-
-impl Drop for StopGuard {
+impl Drop for Unresolved<'_> {
     fn drop(&mut self) {
-        let mut queue = self.0.queue.lock();
-        queue.closed = true;
-        // Dropping the replies tells their callers the log closed.
-        queue.records.clear();
-        queue.frames.clear();
+        if self.first < self.end {
+            self.state.refusals.refuse(self.first, self.end - 1, WalError::Closed);
+            self.state.resolved.fetch_max(self.end, Ordering::Release);
+        }
     }
 }

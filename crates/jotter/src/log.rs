@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use jotter_wal::{Fsync, Pending as Durable, Recovery, Wal, WalOptions};
 
 use crate::data_dir::DataDir;
@@ -75,11 +75,12 @@ impl Log {
     }
 
     /// Submits the record of one write; the returned handle resolves once it
-    /// is durable.
+    /// is durable. The record is encoded straight into the log's batch.
     pub(crate) fn submit(&self, key: &[u8], version: u64, op: &Op) -> Result<Durable> {
-        let mut buf = BytesMut::with_capacity(key.len() + 32);
-        record::encode(&mut buf, key, version, op);
-        self.wal.submit(&buf).map_err(Error::Log)
+        // Room for the key and the record's fixed fields; a value grows the
+        // batch's buffer, which keeps its capacity from batch to batch.
+        let hint = key.len() + 32;
+        self.wal.submit_with(hint, |buf| record::encode(buf, key, version, op)).map_err(Error::Log)
     }
 
     /// The LSN the next record will get.
@@ -151,48 +152,47 @@ pub(crate) async fn durable(handle: Durable) -> Result<()> {
 ///
 /// A front end that runs a pipeline of commands collects these and waits
 /// once, before it sends the replies, instead of once per command: the
-/// records of the whole pipeline share one trip through the log.
+/// records of the whole pipeline are waited for once, up to the highest
+/// LSN among them (one handle, however many records; nothing allocated).
 #[derive(Debug, Default)]
 #[must_use = "writes must not be acknowledged before they are durable"]
 pub struct Durability {
-    /// The first record, kept inline: most commands write one key, and a
-    /// vector here would cost an allocation per command.
-    first: Option<Durable>,
-    rest: Vec<Durable>,
+    /// Every record pushed, as one handle on the log's LSNs from the lowest
+    /// to the highest.
+    records: Option<Durable>,
 }
 
 impl Durability {
     pub(crate) fn push(&mut self, handle: Durable) {
-        match self.first {
-            None => self.first = Some(handle),
-            Some(_) => self.rest.push(handle),
+        match &mut self.records {
+            None => self.records = Some(handle),
+            Some(records) => records.absorb(handle),
         }
     }
 
     /// Adds another set of writes to wait for.
     pub fn extend(&mut self, other: Durability) {
-        if let Some(first) = other.first {
-            self.push(first);
+        if let Some(records) = other.records {
+            self.push(records);
         }
-        self.rest.extend(other.rest);
     }
 
     /// True if there is nothing to wait for (no log, or nothing written).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.first.is_none() && self.rest.is_empty()
+        self.records.is_none()
     }
 
     /// Waits until every write is durable as the log's fsync setting says.
     ///
     /// # Errors
     ///
-    /// [`Error::Log`] if the log could not write one of them: it must not
-    /// be acknowledged.
+    /// [`Error::Log`] if the log could not write one of them (or a record
+    /// of another write between them): they must not be acknowledged.
     pub async fn wait(self) -> Result<()> {
-        for handle in self.first.into_iter().chain(self.rest) {
-            durable(handle).await?;
+        match self.records {
+            Some(records) => durable(records).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }
