@@ -40,10 +40,16 @@ pub(crate) struct ClientEntry {
 }
 
 impl ClientEntry {
-    /// Notes that the command at `index` of the table ran now.
-    pub(crate) fn touch(&self, index: usize) {
+    /// Notes that the client sent something now (its idle time starts
+    /// again): once per read, as Redis notes its last interaction, not per
+    /// command, which would read the clock for each.
+    pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_active_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Notes that the command at `index` of the table ran.
+    pub(crate) fn ran(&self, index: usize) {
         self.last_command.store(index + 1, Ordering::Relaxed);
     }
 

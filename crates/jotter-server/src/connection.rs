@@ -43,11 +43,13 @@ where
 {
     let id = entry.id;
     shared.metrics.connected.increment(1.0);
-    let session = Session::new(entry, !shared.config.auth_required(), shared.users.default_user());
+    let mut session =
+        Session::new(entry, !shared.config.auth_required(), shared.users.default_user());
     let mut stream = stream;
-    if let Err(e) = run(&mut stream, session, &shared).await {
+    if let Err(e) = run(&mut stream, &mut session, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
     }
+    command::settle_counts(&shared, &mut session);
     // Unregistered before the socket closes: a client that sees it close
     // (after CLIENT KILL, say) no longer finds it in CLIENT LIST or KILL.
     shared.clients.remove(id);
@@ -55,7 +57,7 @@ where
     drop(stream);
 }
 
-async fn run<S>(mut stream: S, mut session: Session, shared: &Shared) -> std::io::Result<()>
+async fn run<S>(mut stream: S, session: &mut Session, shared: &Shared) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -78,20 +80,21 @@ where
                     let found = command::lookup(request.name());
                     flow = if session.multi.is_none() && command::may_block(found, &request) {
                         // Redis sends the replies before a blocked one.
-                        if !durable(&mut session).await {
+                        if !durable(session).await {
                             return Ok(());
                         }
+                        command::settle_counts(shared, session);
                         write_out(&mut stream, &mut output, &kill).await?;
                         let blocking = Blocking { found, request: &request, shared };
                         let ran = blocking
-                            .run(&mut stream, &mut input, &decoder, &mut session, &mut output)
+                            .run(&mut stream, &mut input, &decoder, session, &mut output)
                             .await?;
                         match ran {
                             Some(flow) => flow,
                             None => return Ok(()), // the client closed
                         }
                     } else {
-                        let mut ctx = Ctx::new(shared, &mut session, command::table(), &mut output);
+                        let mut ctx = Ctx::new(shared, session, command::table(), &mut output);
                         command::execute_found(found, &request, &mut ctx).await
                     };
                     decoder.set_authenticated(session.authenticated);
@@ -120,7 +123,7 @@ where
                 Err(error) => {
                     ReplyWriter::new(&mut output, session.protocol).protocol_error(error);
                     tracing::debug!(client = session.entry.id, %error, "protocol error; closing");
-                    if !durable(&mut session).await {
+                    if !durable(session).await {
                         return Ok(());
                     }
                     write_out(&mut stream, &mut output, &kill).await?;
@@ -128,9 +131,10 @@ where
                 }
             }
         }
-        if !durable(&mut session).await {
+        if !durable(session).await {
             return Ok(());
         }
+        command::settle_counts(shared, session);
         write_out(&mut stream, &mut output, &kill).await?;
         held.sent();
         if flow == Flow::Close || kill.is_cancelled() {
@@ -148,6 +152,7 @@ where
         if read == 0 {
             return Ok(()); // the client closed
         }
+        session.entry.touch();
     }
 }
 

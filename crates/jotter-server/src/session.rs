@@ -33,6 +33,11 @@ pub(crate) struct Session {
     /// The log records of writes whose replies are in the output buffer:
     /// the buffer is sent only once they are durable.
     pub unacknowledged: jotter::Durability,
+    /// Commands run but not yet added to the server's counters: a run of
+    /// one command (its table index and how many), added when another
+    /// command comes or before the replies are sent, so that a pipeline of
+    /// one command costs one shared atomic add, not one per command.
+    pub uncounted: (usize, u64),
 }
 
 /// The commands a `MULTI` has queued.
@@ -61,6 +66,7 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             unacknowledged: jotter::Durability::default(),
+            uncounted: (0, 0),
         }
     }
 

@@ -55,10 +55,10 @@ impl ServerMetrics {
         let _ = self.commands.set(counters);
     }
 
-    /// Counts one execution of the command at `index` in the table.
-    pub(crate) fn command(&self, index: usize) {
+    /// Counts `n` executions of the command at `index` in the table.
+    pub(crate) fn command(&self, index: usize, n: u64) {
         if let Some(counter) = self.commands.get().and_then(|c| c.get(index)) {
-            counter.increment(1);
+            counter.increment(n);
         }
     }
 }

@@ -8,9 +8,12 @@
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 
+use bytes::Bytes;
 use jotter_resp::Request;
 
 use crate::config::{Config, ConfigError};
+use crate::session::Session;
+use crate::state::Shared;
 
 use super::data;
 use super::permissions::Users;
@@ -105,9 +108,8 @@ pub(crate) async fn execute_found(
         queue(ctx, index, spec, req);
         return Flow::Continue;
     }
-    ctx.shared.metrics.command(index);
-    ctx.shared.commands_processed.fetch_add(1, Ordering::Relaxed);
-    ctx.session.entry.touch(index);
+    count(ctx.shared, ctx.session, index);
+    ctx.session.entry.ran(index);
     match spec.kind {
         Kind::Data(data) => {
             if ctx.may_block
@@ -115,14 +117,51 @@ pub(crate) async fn execute_found(
             {
                 return blocking(req, ctx).await;
             }
-            let keys = (data.keys)(spec, req);
-            let flow = data::run_one(data, &keys, req, ctx).await;
+            // A command of one key (most) keeps it on the stack: no list
+            // allocated per command.
+            let one;
+            let listed;
+            let keys: &[Bytes] = match spec.single_key(req) {
+                Some(key) => {
+                    one = [key];
+                    &one
+                }
+                None => {
+                    listed = spec.data_keys(req).unwrap_or_default();
+                    &listed
+                }
+            };
+            let flow = data::run_one(data, keys, req, ctx).await;
             if spec.has(flag::WRITE) {
                 wrote();
             }
             flow
         }
-        Kind::Control(handler) => handler.run(req, ctx).await,
+        Kind::Control(handler) => {
+            // What a control command reads (INFO, CLIENT LIST) counts it
+            // and every command before it, as when each was added at once.
+            settle_counts(ctx.shared, ctx.session);
+            handler.run(req, ctx).await
+        }
+    }
+}
+
+/// Counts one run of the command at `index`, in the session until a
+/// different command comes ([`Session::uncounted`]).
+fn count(shared: &Shared, session: &mut Session, index: usize) {
+    if session.uncounted.0 != index {
+        settle_counts(shared, session);
+    }
+    session.uncounted = (index, session.uncounted.1 + 1);
+}
+
+/// Adds the session's uncounted commands to the server's counters: before
+/// its replies are sent, and when the connection ends.
+pub(crate) fn settle_counts(shared: &Shared, session: &mut Session) {
+    let (index, n) = std::mem::take(&mut session.uncounted);
+    if n > 0 {
+        shared.metrics.command(index, n);
+        shared.commands_processed.fetch_add(n, Ordering::Relaxed);
     }
 }
 

@@ -89,7 +89,7 @@ mod transactions;
 mod writebehind;
 mod zset;
 
-pub(crate) use dispatch::{execute_found, lookup, may_block, specs, table, users};
+pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
 pub(crate) use key_status::{Field, key_fields};
 pub(crate) use permissions::{Permissions, Users};
 pub(crate) use spec::{Ctx, Flow, Spec};

@@ -84,8 +84,9 @@ pub(crate) enum Kind {
 #[derive(Clone, Copy)]
 pub(crate) struct Data {
     pub apply: Apply,
-    /// Its keys; [`Spec::key_args`] unless the keys follow a count.
-    pub keys: fn(&Spec, &Request) -> Vec<Bytes>,
+    /// Its keys when they follow a count; `None`: where the spec places
+    /// them ([`Spec::key_args`]).
+    pub keys: Option<fn(&Spec, &Request) -> Vec<Bytes>>,
     /// Whether it overwrites its one key without reading it (a plain
     /// `SET`): then the key is not loaded from the store first. Its body
     /// must not read the key before writing it (the engine panics if it
@@ -118,7 +119,7 @@ fn never(_: &Request) -> bool {
 
 /// A data command running `apply` over the keys its spec places.
 pub(crate) const fn data(apply: Apply) -> Kind {
-    Kind::Data(Data { apply, keys: Spec::key_args, blind: never, blocking: None })
+    Kind::Data(Data { apply, keys: None, blind: never, blocking: None })
 }
 
 /// A control command replying without waiting.
@@ -136,7 +137,7 @@ impl Kind {
     pub(crate) const fn keys_by(self, keys: fn(&Spec, &Request) -> Vec<Bytes>) -> Kind {
         match self {
             Kind::Data(mut d) => {
-                d.keys = keys;
+                d.keys = Some(keys);
                 Kind::Data(d)
             }
             control => control,
@@ -228,9 +229,20 @@ impl Spec {
     /// The data command's keys; `None` for a control command.
     pub(crate) fn data_keys(&self, req: &Request) -> Option<Vec<Bytes>> {
         match self.kind {
-            Kind::Data(d) => Some((d.keys)(self, req)),
+            Kind::Data(d) => Some(d.keys.unwrap_or(Spec::key_args)(self, req)),
             Kind::Control(_) => None,
         }
+    }
+
+    /// The one key of a data command whose keys are where its spec places
+    /// them and which has exactly one (GET, SET, HSET, ...); `None` for any
+    /// other command, whose keys [`data_keys`](Spec::data_keys) lists.
+    pub(crate) fn single_key(&self, req: &Request) -> Option<Bytes> {
+        let Kind::Data(Data { keys: None, .. }) = self.kind else { return None };
+        if self.first_key <= 0 || self.last_key != self.first_key {
+            return None;
+        }
+        req.arg_bytes(usize::try_from(self.first_key).ok()?)
     }
 
     /// The keys of a request where this spec places them (first, last,

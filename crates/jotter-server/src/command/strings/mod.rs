@@ -110,7 +110,7 @@ mod tests {
         let req = Request::from_args(args).expect("a request");
         let (_, spec) = lookup(args[0].as_bytes()).expect("a string command");
         let Kind::Data(data) = spec.kind else { panic!("{} is not a data command", args[0]) };
-        let keys = (data.keys)(spec, &req);
+        let keys = spec.data_keys(&req).expect("a data command");
         let mut out = BytesMut::new();
         let result = cache
             .transact_deferred(&keys, |txn| {
