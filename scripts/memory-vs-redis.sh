@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Resident memory of Jotter and of redis-server holding the same string keys,
-# every key resident: Jotter's clean cache is large enough that nothing is
+# Resident memory of Jotter and of redis-server holding the same keys (strings,
+# or hashes with KIND=hashes), every key resident: Jotter's clean cache is large enough that nothing is
 # evicted, and every write is flushed (JOTTER.FLUSH) before RSS is read.
 # Not part of the test run; results go to docs/BENCHMARKS.md.
 #
@@ -10,11 +10,20 @@
 #     (the same run with Jotter on another malloc, without rebuilding)
 #   SETTINGS='max-pending-bytes = "4gb"' scripts/memory-vs-redis.sh 1000000 64
 #     (SETTINGS adds lines to Jotter's config file)
+#   KIND=hashes scripts/memory-vs-redis.sh 100000 16
+#     (100,000 hashes of FIELDS fields, 10 unless given, of 16-byte values)
 #
-# Both servers are loaded by `redis-benchmark -t set -d VALUE_BYTES -r KEYS
-# -n 3xKEYS -P 16` (50 clients), so about 95 % of the KEYS distinct keys are
-# written (16-byte keys `key:__rand_int__`). Jotter runs on SQLite with
+# Strings: both servers are loaded by `redis-benchmark -t set -d VALUE_BYTES
+# -r KEYS -n 3xKEYS -P 16` (50 clients), so about 95 % of the KEYS distinct
+# keys are written (16-byte keys `key:__rand_int__`). Hashes: one
+# `HSET hash:N field:0 VALUE ... field:F-1 VALUE` per key, N from 0 to KEYS-1
+# (keys of 11-12 bytes, fields of 7), generated here and sent with
+# `redis-cli --pipe`. Jotter runs on SQLite with
 # cache-bytes 2 GB, redis-server with no persistence; both on ephemeral ports.
+# RSS is read SETTLE seconds (12 unless given) after the load and the flush,
+# on both servers: jemalloc, which both use, returns freed pages to the
+# system about 10 s after they are freed (its decay time), so a reading
+# taken at once counts what the load freed as still held.
 # Prints per server: keys, RSS, RSS per key. Needs redis-server,
 # redis-benchmark and redis-cli; builds the release binary unless JOTTER_BIN
 # names one.
@@ -36,7 +45,34 @@ trap cleanup EXIT
 
 rss() { awk '/^VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-load() { redis-benchmark -p "$1" -t set -d "$value" -r "$keys" -n $((keys * 3)) -P 16 -q >/dev/null 2>&1; }
+kind=${KIND:-strings}
+fields=${FIELDS:-10}
+settle=${SETTLE:-12}
+# One HSET a hash, in RESP, all the hashes' fields with the same value.
+hashes() {
+    python3 - "$keys" "$fields" "$value" <<'PY'
+import sys
+keys, fields, size = (int(a) for a in sys.argv[1:])
+value = b"v" * size
+def command(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+names = [b"field:%d" % f for f in range(fields)]
+pairs = [x for name in names for x in (name, value)]
+w = sys.stdout.buffer
+for k in range(keys):
+    w.write(command(b"HSET", b"hash:%d" % k, *pairs))
+PY
+}
+load() {
+    case $kind in
+    strings) redis-benchmark -p "$1" -t set -d "$value" -r "$keys" -n $((keys * 3)) -P 16 -q >/dev/null 2>&1 ;;
+    hashes) hashes | redis-cli -p "$1" --pipe >/dev/null ;;
+    *) echo "KIND is strings or hashes" >&2 && exit 2 ;;
+    esac
+}
 report() { # name pid port before
     local n r
     n=$(redis-cli -p "$3" DBSIZE)
@@ -63,7 +99,7 @@ port=$(grep -o 'resp=[^ ]*' "$work/stdout" | sed 's/.*://')
 before=$(rss "$jotter_pid")
 load "$port"
 redis-cli -p "$port" JOTTER.FLUSH >/dev/null
-sleep 1
+sleep "$settle"
 report jotter "$jotter_pid" "$port" "$before"
 kill "$jotter_pid"
 
@@ -78,4 +114,5 @@ for _ in $(seq 100); do
 done
 before=$(rss "$redis_pid")
 load "$rport"
+sleep "$settle"
 report redis "$redis_pid" "$rport" "$before"

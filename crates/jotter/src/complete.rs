@@ -8,7 +8,6 @@ use bytes::Bytes;
 use crate::clean::Clean;
 use crate::config::WriteMode;
 use crate::engine::Inner;
-use crate::owned::own;
 use crate::shard::{Next, Shard};
 use crate::store::Store;
 
@@ -42,7 +41,7 @@ impl<S: Store> Inner<S> {
                 // clean cache counts it from now on.
                 let dropped = shard.drop_view(key).unwrap_or_default();
                 self.settle_view(dropped.delta);
-                self.clean().insert(own(key), Clean::flushed(dropped.entry.flatten(), version));
+                self.clean().insert(key, Clean::flushed(dropped.entry.flatten(), version));
             } else if kept {
                 // Reads are served from the kept entry; bringing the clean
                 // copy up to date would copy a large map for nothing. If
@@ -57,7 +56,7 @@ impl<S: Store> Inner<S> {
                     self.clean().get(key).map(|base| done.op.apply(base.entry))
                 };
                 if let Some(after) = after {
-                    self.clean().insert(own(key), Clean::flushed(after, version));
+                    self.clean().insert(key, Clean::flushed(after, version));
                 }
             }
         } else {

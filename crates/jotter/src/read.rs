@@ -13,7 +13,6 @@ use crate::clean::Clean;
 use crate::clock::unix_millis;
 use crate::engine::Inner;
 use crate::error::Result;
-use crate::owned::own;
 use crate::queue::Queue;
 use crate::shard::Shard;
 use crate::store::{Store, StoreError};
@@ -118,7 +117,7 @@ impl<S: Store> Inner<S> {
             // A flush of this key since the load began may have stored
             // something newer than what was loaded: then load again.
             if !slot.is_stale() {
-                self.clean().insert(own(key), Clean::loaded(loaded.clone()));
+                self.clean().insert(key, Clean::loaded(loaded.clone()));
                 let value = if take {
                     self.take_view(&mut shard, key, Some(loaded))
                 } else {

@@ -7,6 +7,12 @@
 //! are part of the record format: never change them, or old logs no longer
 //! read.
 //!
+//! In the clean cache a small hash (at most [`PACK_FIELDS`] fields, none
+//! longer than [`PACK_FIELD_MAX`] bytes, nor any value) is packed, as Redis
+//! keeps a small hash in a listpack: each field and value after a length
+//! byte, in field order, in the clean entry's one allocation (`clean.rs`),
+//! rather than a tree node and two shared handles a field.
+//!
 //! [`Value::Hash`]: super::Value::Hash
 //! [`MapKind::Hash`]: super::MapKind::Hash
 //! [`FieldValue::Bytes`]: super::FieldValue::Bytes
@@ -30,6 +36,18 @@ pub(super) const LOG_TAG: u8 = 0;
 
 /// The tag of one field's value in a patch record.
 pub(super) const FIELD_TAG: u8 = 1;
+
+/// The kind's tag in a packed clean entry.
+pub(super) const PACK_TAG: u8 = 2;
+
+/// The most fields a packed hash holds (Redis's `hash-max-listpack-entries`).
+/// Packing and unpacking take time in the number of fields, on every flush
+/// and every read of the clean entry, so a large hash stays a map.
+const PACK_FIELDS: usize = 128;
+
+/// The longest field or value a packed hash holds (Redis's
+/// `hash-max-listpack-value`); its length fits in the byte before it.
+const PACK_FIELD_MAX: usize = 64;
 
 /// Bytes a field accounts for beyond its name and value.
 const FIELD_OVERHEAD: usize = 16;
@@ -62,6 +80,33 @@ pub(super) fn field_weight(field: &[u8], value_weight: usize) -> usize {
 /// Bytes the map accounts for.
 pub(super) fn weight(map: &Map) -> usize {
     map.iter().map(|(f, v)| field_weight(f, value_weight(v))).sum()
+}
+
+/// Appends the map to a packed clean entry, unless it is too large to pack.
+pub(super) fn pack(map: &Map, out: &mut Vec<u8>) -> bool {
+    let small = |b: &Bytes| b.len() <= PACK_FIELD_MAX;
+    if map.len() > PACK_FIELDS || !map.iter().all(|(f, v)| small(f) && small(v)) {
+        return false;
+    }
+    for bytes in map.iter().flat_map(|(f, v)| [f, v]) {
+        out.push(u8::try_from(bytes.len()).expect("a packed field is short"));
+        out.extend_from_slice(bytes);
+    }
+    true
+}
+
+/// The map [`pack`] wrote, its fields and values slices of `payload`; `None`
+/// if `payload` is not one.
+pub(super) fn unpack(mut payload: Bytes) -> Option<Map> {
+    let mut next = || {
+        let len = usize::from(*payload.first()?);
+        (payload.len() > len).then(|| payload.split_to(len + 1).split_off(1))
+    };
+    let mut map = Map::new();
+    while let Some(field) = next() {
+        map.insert(field, next()?);
+    }
+    Some(map)
 }
 
 /// Sets (`Some`) or removes (`None`) one field, copying the map only if it

@@ -236,6 +236,27 @@ impl Value {
         }
     }
 
+    /// Appends the value to a packed clean entry (`clean.rs`) and returns
+    /// its kind's tag there (never 0), or `None`, with nothing appended, for
+    /// a value its kind keeps unpacked (too large, or a scored map).
+    pub(crate) fn pack(&self, out: &mut Vec<u8>) -> Option<u8> {
+        match self {
+            Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
+            Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
+            Value::Scores(_) => None,
+        }
+    }
+
+    /// The value [`pack`](Value::pack) wrote under `tag`, its bytes slices
+    /// of `payload`; `None` if `payload` is not one.
+    pub(crate) fn unpack(tag: u8, payload: Bytes) -> Option<Value> {
+        match tag {
+            blob::PACK_TAG => Some(Value::Blob(blob::unpack(payload))),
+            hash::PACK_TAG => hash::unpack(payload).map(|m| Value::Hash(Arc::new(m))),
+            _ => None,
+        }
+    }
+
     /// Bytes this value accounts for in the cache and the write buffer.
     pub(crate) fn weight(&self) -> usize {
         match self {
