@@ -16,6 +16,10 @@
 # 2. OUT/postgres: SET at -P 1 and -P 16, 50 clients, on a Jotter server
 #    whose store is PostgreSQL (the schema jotter_bench of PG, made afresh),
 #    write-behind against JOTTER.THROUGH SET (--through), A B A B.
+# 3. OUT/stores: SET at -P 1 and -P 16 on two Jotter servers side by side,
+#    one on SQLite, one on PostgreSQL, each also written through: does
+#    flushing into PostgreSQL slow the front? The report names each server
+#    by its address; the script prints which store is at which.
 #
 # Each folder gets REPORT.md (tables, ratios, plots) and results.json; the
 # ratio tables are printed at the end. Needs redis-server on PATH, psql for
@@ -33,7 +37,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/release-binary.sh"
 
 common=(-c 50 -d 64 -r 100000 --duration "$duration" --rounds "$rounds")
-mkdir -p "$out/redis" "$out/postgres"
+mkdir -p "$out/redis" "$out/postgres" "$out/stores"
 
 "$bin" bench --start jotter,redis --fsync always,everysec,no \
     --workload set,get,incr,hset,zadd,multi -P 1,16 "${common[@]}" \
@@ -43,9 +47,32 @@ if psql "$pg" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema"
     "$bin" bench --start jotter --store "$pg?options=-csearch_path%3D$schema" --through \
         --workload set -P 1,16 "${common[@]}" \
         --report "$out/postgres" --json >"$out/postgres/results.json"
+    # Part 3: the script starts both servers (the bench starts one Jotter).
+    pids=() dirs=()
+    trap 'kill "${pids[@]}" 2>/dev/null || true; wait; rm -rf "${dirs[@]}"' EXIT
+    start() { # STORE VAR: starts a server on STORE, sets VAR to its RESP port
+        local dir
+        dir=$(mktemp -d)
+        dirs+=("$dir")
+        "$bin" serve --port 0 --admin-port 0 --fsync everysec --data-dir "$dir/data" \
+            --store "$1" >"$dir/out" 2>"$dir/log" &
+        pids+=($!)
+        for _ in $(seq 100); do
+            grep -q 'resp=' "$dir/out" 2>/dev/null && break
+            sleep 0.1
+        done
+        printf -v "$2" '%s' "$(sed -n 's/.*resp=[^ ]*:\([0-9]*\).*/\1/p' "$dir/out")"
+    }
+    psql "$pg" -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null
+    start "sqlite:jotter.db" sqlite_port
+    start "$pg?options=-csearch_path%3D$schema" pg_port
+    echo "stores: SQLite at 127.0.0.1:$sqlite_port, PostgreSQL at 127.0.0.1:$pg_port" | tee "$out/stores/PORTS"
+    "$bin" bench --target "jotter=127.0.0.1:$sqlite_port" --target "jotter=127.0.0.1:$pg_port" \
+        --through --workload set -P 1,16 "${common[@]}" \
+        --report "$out/stores" --json >"$out/stores/results.json"
 else
     echo "!!!!! SKIPPED: write-behind against write-through: PostgreSQL at $pg is unreachable" >&2
-    rm -rf "$out/postgres"
+    rm -rf "$out/postgres" "$out/stores"
 fi
 
 for report in "$out"/*/REPORT.md; do
