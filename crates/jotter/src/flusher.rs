@@ -310,7 +310,7 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
             let write = &batch.writes[i];
             let stored = matches!(outcomes[i], Outcome::Stored);
             if direct {
-                shard.direct_done();
+                shard.direct_done(batch.origins[i].first_version);
             }
             let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
             if let Outcome::Dead { error, attempts, first_failure } = &outcomes[i] {

@@ -143,10 +143,12 @@ pub(crate) struct Shard {
     /// its group's task (not for the worker), by the op's first version.
     grouped: BTreeMap<u64, Bytes>,
     loading: HashMap<Bytes, Arc<LoadSlot>, FixedState>,
-    /// Ops written to the store by someone other than the worker (a direct
-    /// write on a full buffer, a group's batch); while any is out, the ops
-    /// queued behind them are not in `ready` and barriers must look for them.
-    direct_writes: usize,
+    /// The first versions of the ops written to the store by someone other
+    /// than the worker (a direct write on a full buffer, a group's batch)
+    /// and still out. Neither they nor the ops queued behind them are in
+    /// `ready`; a key's queue is in version order, so the smallest of these
+    /// is what barriers must wait for, found without visiting every queue.
+    direct: BTreeSet<u64>,
     /// The first log sequence numbers of the pending ops that have one, for
     /// the log's low-water mark.
     lsns: BTreeSet<u64>,
@@ -208,12 +210,8 @@ impl Shard {
     pub(crate) fn min_pending(&self) -> Option<u64> {
         let grouped = self.grouped.first_key_value().map(|(v, _)| *v);
         let ready = self.ready.first_key_value().map(|(v, _)| *v);
-        let ready = ready.into_iter().chain(grouped).min();
-        if self.direct_writes == 0 {
-            return ready;
-        }
-        let queued = self.entries.values().flat_map(|q| q.iter()).map(|p| p.first_version).min();
-        ready.into_iter().chain(queued).min()
+        let direct = self.direct.first().copied();
+        ready.into_iter().chain(grouped).chain(direct).min()
     }
 
     /// The buffer's own copy of a pending key (see `owned.rs`), or `key`
@@ -383,7 +381,7 @@ impl Shard {
         if let Some(lsn) = lsn {
             self.lsns.insert(lsn);
         }
-        self.direct_writes += 1;
+        self.direct.insert(version);
         self.accepted += 1;
         view
     }
@@ -418,13 +416,15 @@ impl Shard {
         self.grouped.remove(&front.first_version);
         let first = front.first_version;
         let write = in_flight(front, key.clone());
-        self.direct_writes += 1;
+        self.direct.insert(first);
         Some(Taken { write, first_version: first })
     }
 
-    /// A direct write (or a group's) is finished.
-    pub(crate) fn direct_done(&mut self) {
-        self.direct_writes -= 1;
+    /// A direct write (or a group's) whose op's first version is
+    /// `first_version` is finished.
+    pub(crate) fn direct_done(&mut self, first_version: u64) {
+        let was_out = self.direct.remove(&first_version);
+        debug_assert!(was_out, "a direct write finished twice, or never out");
     }
 
     /// Removes the key's front op once written (stored or dead-lettered),
@@ -557,7 +557,7 @@ mod tests {
         accept(&mut shard, &key, put("b"), 6, None);
         assert_eq!(shard.queue(&key).map(|q| q.len()), Some(2), "never folded into");
         shard.finish_front(&key, 5).unwrap();
-        shard.direct_done();
+        shard.direct_done(5);
         assert!(matches!(shard.ready_next(&key), Next::Ready));
         assert_eq!(shard.accepted(), 1);
     }
@@ -576,7 +576,7 @@ mod tests {
         assert!(!shard.fronts_group(&key, &group), "in flight");
         assert_eq!(shard.min_pending(), Some(1), "a group's write holds the barrier");
         shard.finish_front(&key, 1).unwrap();
-        shard.direct_done();
+        shard.direct_done(1);
         assert!(matches!(shard.ready_next(&key), Next::Gone(_)));
         assert_eq!(shard.min_pending(), None);
     }

@@ -54,7 +54,7 @@ pub(crate) async fn write_direct<S: Store>(
     };
     {
         let mut shard = inner.buffer().lock(s);
-        shard.direct_done();
+        shard.direct_done(write.version);
         inner.complete_one(&mut shard, s, &write.key, write.version, result.is_ok());
     }
     // The worker may be waiting to publish a watermark past this write (a
