@@ -56,8 +56,7 @@ impl MapTable {
         to_sql: fn(&FieldValue) -> Option<ToSqlOutput<'_>>,
         from_row: fn(&Row<'_>) -> rusqlite::Result<FieldValue>,
     ) -> Self {
-        let newer_than_reset =
-            "coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)";
+        let newer_than_reset = super::RESET_VERSION;
         MapTable {
             kind,
             name,
