@@ -71,12 +71,6 @@ const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID";
 
-/// The key `?1`'s reset version, as an SQL expression: the greater of its
-/// `jotter_key_resets` row and its string row, since a put does not write
-/// the former (the string row's own version is the put's reset version).
-pub(super) const RESET_VERSION: &str =
-    "max(coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0),
-         coalesce((SELECT version FROM jotter_strings WHERE key = ?1), 0))";
 /// Moves the key's reset version up to `?2` for a delete or a patch's
 /// reset; one change iff it was older (its string row included).
 pub(super) const RESET_KEY: &str = "INSERT INTO jotter_key_resets (key, version)
@@ -153,10 +147,8 @@ pub(super) static EXPIRED: LazyLock<String> = LazyLock::new(|| {
 /// tombstones, a map expiry (see the `map_keys` module); a key once per
 /// row, which the filter does not mind.
 pub(super) static MAP_STATE_KEYS: LazyLock<String> = LazyLock::new(|| {
-    let tables = maps()
-        .into_iter()
-        .map(|m| m.name)
-        .chain(["jotter_field_tombstones", "jotter_expiry"]);
+    let tables =
+        maps().into_iter().map(|m| m.name).chain(["jotter_field_tombstones", "jotter_expiry"]);
     let parts: Vec<String> = tables.map(|t| format!("SELECT key FROM {t}")).collect();
     parts.join("\n    UNION ALL ")
 });
