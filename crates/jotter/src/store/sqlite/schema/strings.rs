@@ -26,28 +26,35 @@ CREATE INDEX IF NOT EXISTS jotter_strings_expiry ON jotter_strings (expires_at)
 /// version 2 is new tables, which the schema creates).
 pub(super) const MIGRATE_TO_2: &str = "ALTER TABLE jotter_strings ADD COLUMN expires_at INTEGER";
 
-/// A put at `?3`, which takes effect only if `?3` is newer than the key's
-/// reset version: its `jotter_key_resets` row (read, never written: the
-/// string row's version is the reset version from now on) and its string
-/// row. A map key's expiry row newer than the put (it survives the put's
-/// reset) is the key's expiry, and the string row takes it over.
-const PUT: &str = "INSERT INTO jotter_strings (key, value, version, expires_at)
-    SELECT ?1, ?2, ?3, coalesce(
+/// A put at `?3` whose expiry column is the SQL expression `$expiry`. It
+/// takes effect only if `?3` is newer than the key's reset version: its
+/// `jotter_key_resets` row (read, never written: the string row's version
+/// is the reset version from now on) and its string row.
+macro_rules! put_sql {
+    ($expiry:literal) => {
+        concat!(
+            "INSERT INTO jotter_strings (key, value, version, expires_at)
+    SELECT ?1, ?2, ?3, ",
+            $expiry,
+            "
+    WHERE ?3 > coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+        expires_at = excluded.expires_at
+    WHERE excluded.version > jotter_strings.version"
+        )
+    };
+}
+/// A map key's expiry row newer than the put (it survives the put's reset)
+/// is the key's expiry, and the string row takes it over.
+const PUT: &str = put_sql!(
+    "coalesce(
         (SELECT expires_at FROM jotter_expiry WHERE key = ?1 AND version > ?3),
         CASE WHEN EXISTS (SELECT 1 FROM jotter_expiry WHERE key = ?1 AND version > ?3)
-             THEN NULL ELSE ?4 END)
-    WHERE ?3 > coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-        expires_at = excluded.expires_at
-    WHERE excluded.version > jotter_strings.version";
+             THEN NULL ELSE ?4 END)"
+);
 /// [`PUT`] for a key with no `jotter_expiry` row (see the `map_keys`
 /// module), where both of its expiry lookups would find nothing.
-const PUT_PLAIN: &str = "INSERT INTO jotter_strings (key, value, version, expires_at)
-    SELECT ?1, ?2, ?3, ?4
-    WHERE ?3 > coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-        expires_at = excluded.expires_at
-    WHERE excluded.version > jotter_strings.version";
+const PUT_PLAIN: &str = put_sql!("?4");
 const DROP: &str = "DELETE FROM jotter_strings WHERE key = ?1";
 /// Runs only after a patch set the key's expiry: a string row older than
 /// the patch takes it, so a blob's row always holds the key's newest.
