@@ -54,9 +54,9 @@
 //!     PRIMARY KEY (key, member)
 //! ) WITHOUT ROWID;
 //!
-//! -- Bookkeeping: the version at which each key was last replaced or
-//! -- deleted (nothing older may take effect), and the versions of removed
-//! -- map fields.
+//! -- Bookkeeping: the version at which each key was last deleted or reset
+//! -- by a patch (nothing older may take effect; a put's is its string
+//! -- row's version), and the versions of removed map fields.
 //! CREATE TABLE jotter_key_resets (
 //!     key     BLOB PRIMARY KEY,
 //!     version INTEGER NOT NULL
@@ -118,8 +118,11 @@
 //! UNION ALL SELECT DISTINCT key, 'scores' FROM jotter_zsets;
 //! ```
 //!
-//! Writing by hand is possible but must respect the versions: a row written
-//! with a version below the key's `jotter_key_resets.version` is
+//! A key's reset version is the greater of its `jotter_key_resets.version`
+//! and its `jotter_strings.version`: a put writes only its string row,
+//! which carries the version at which it replaced the key (as in the
+//! PostgreSQL store). Writing by hand is possible but must respect the
+//! versions: a row written with a version below the key's reset version is
 //! invisible to the rules and will be removed by the next reset.
 
 //!
@@ -128,14 +131,17 @@
 //! `options` (durability and lock waits), `connections` (the writer, the
 //! readers, opening the file), `schema` (one module per value type, the
 //! shared bookkeeping, the statements that span all types, creating and
-//! upgrading), `write` (applying a batch), `read` (a load), `listing`,
-//! `collect`, and `error` and `columns` (SQLite's failures and values).
+//! upgrading), `write` (applying a batch), `map_keys` (which keys may have
+//! map rows, so a put of a plain string skips their deletes), `read` (a
+//! load), `listing`, `collect`, and `error` and `columns` (SQLite's
+//! failures and values).
 
 mod collect;
 mod columns;
 mod connections;
 mod error;
 mod listing;
+mod map_keys;
 mod options;
 mod read;
 mod schema;

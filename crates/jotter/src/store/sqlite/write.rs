@@ -1,13 +1,16 @@
 //! Applying a batch: one `BEGIN IMMEDIATE ... COMMIT` on the writer
 //! connection, each write a few conditional statements that take effect
 //! only where the write is newer than what the file holds (the rules of
-//! [`Store`](crate::Store)); any error rolls the whole batch back.
+//! [`Store`](crate::Store)); any error rolls the whole batch back. A put or
+//! delete of a key that the `map_keys` filter says has no map rows skips
+//! the statements that could only find such rows.
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::columns::{to_sql_expiry, to_sql_version};
 use super::connections::Connections;
 use super::error::{Fail, show_key, sql};
+use super::map_keys::MapKeys;
 use super::schema::{self, strings};
 use crate::store::{Change, FieldChange, StoreError, Write};
 use crate::value::MapKind;
@@ -15,6 +18,7 @@ use crate::value::MapKind;
 impl Connections {
     pub(super) fn write_batch(&self, batch: &[Write]) -> Result<(), StoreError> {
         let mut conn = self.writer.lock();
+        let mut map_keys = self.map_keys.lock();
         if !conn.is_autocommit() {
             // A batch died inside its transaction without rolling back (a
             // panic, a failed rollback); clear it, or every later BEGIN fails.
@@ -23,9 +27,12 @@ impl Connections {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql("beginning a sqlite batch"))?;
+        // Inside the transaction: no other connection can commit until it ends.
+        map_keys.refresh(&tx)?;
         for w in batch {
-            // On error `tx` is dropped, which rolls the whole batch back.
-            apply(&tx, w).map_err(|e| {
+            // On error `tx` is dropped, which rolls the whole batch back (a
+            // key marked for it stays marked, which is only cautious).
+            apply(&tx, &mut map_keys, w).map_err(|e| {
                 e.into_store_error(&format!(
                     "sqlite write of key {} at version {}",
                     show_key(&w.key),
@@ -38,13 +45,15 @@ impl Connections {
 }
 
 /// Applies one write inside the batch's transaction.
-fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
+fn apply(conn: &Connection, map_keys: &mut MapKeys, w: &Write) -> Result<(), Fail> {
     let key: &[u8] = &w.key;
     match &w.change {
         Change::Put(value) => {
+            // The string row carries the put's reset version: one
+            // statement, no `jotter_key_resets` row (see `strings::put`).
             let v = to_sql_version(w.version)?;
-            if reset(conn, key, v)? {
-                strings::put(conn, key, value, v, to_sql_expiry(w.expires_at))?;
+            let maps = map_keys.may_have(key);
+            if strings::put(conn, key, value, v, (to_sql_expiry(w.expires_at), maps))? && maps {
                 drop_older_fields(conn, key, v)?;
             }
         }
@@ -52,10 +61,15 @@ fn apply(conn: &Connection, w: &Write) -> Result<(), Fail> {
             let v = to_sql_version(w.version)?;
             if reset(conn, key, v)? {
                 strings::drop(conn, key)?;
-                drop_older_fields(conn, key, v)?;
+                if map_keys.may_have(key) {
+                    drop_older_fields(conn, key, v)?;
+                }
             }
         }
         Change::Patch { kind, reset: reset_at, fields } => {
+            // Before any statement: the patch may leave map rows, tombstones
+            // or an expiry row.
+            map_keys.mark(key);
             if let Some(r) = reset_at {
                 let r = to_sql_version(*r)?;
                 if reset(conn, key, r)? {

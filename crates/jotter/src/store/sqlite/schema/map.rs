@@ -11,6 +11,13 @@ use rusqlite::{Connection, Row, ToSql};
 use crate::store::sqlite::error::Fail;
 use crate::value::{FieldValue, MapKind};
 
+/// The key `?1`'s reset version, as an SQL expression: the greater of its
+/// `jotter_key_resets` row and its string row, since a put does not write
+/// the former (the string row's own version is the put's reset version).
+const RESET_VERSION: &str =
+    "max(coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0),
+         coalesce((SELECT version FROM jotter_strings WHERE key = ?1), 0))";
+
 /// A map table and the statements that read and change it. `?1` is always
 /// the key; each conditional statement reports through its change count
 /// whether it took effect. The statements that change rows are run by the
@@ -56,8 +63,7 @@ impl MapTable {
         to_sql: fn(&FieldValue) -> Option<ToSqlOutput<'_>>,
         from_row: fn(&Row<'_>) -> rusqlite::Result<FieldValue>,
     ) -> Self {
-        let newer_than_reset =
-            "coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)";
+        let newer_than_reset = RESET_VERSION;
         MapTable {
             kind,
             name,

@@ -71,8 +71,11 @@ const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS jotter_meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID";
 
-/// Moves the key's reset version up to `?2`; one change iff it was older.
-pub(super) const RESET_KEY: &str = "INSERT INTO jotter_key_resets (key, version) VALUES (?1, ?2)
+/// Moves the key's reset version up to `?2` for a delete or a patch's
+/// reset; one change iff it was older (its string row included).
+pub(super) const RESET_KEY: &str = "INSERT INTO jotter_key_resets (key, version)
+    SELECT ?1, ?2
+    WHERE NOT EXISTS (SELECT 1 FROM jotter_strings WHERE key = ?1 AND version >= ?2)
     ON CONFLICT (key) DO UPDATE SET version = excluded.version
     WHERE excluded.version > jotter_key_resets.version";
 pub(super) const DROP_FIELD_TOMBSTONES: &str =
@@ -138,6 +141,16 @@ pub(super) static EXPIRED: LazyLock<String> = LazyLock::new(|| {
         strings::EXPIRED_KEYS,
         has_fields.join(" OR ")
     )
+});
+
+/// Every key with rows besides its string row: map fields, field
+/// tombstones, a map expiry (see the `map_keys` module); a key once per
+/// row, which the filter does not mind.
+pub(super) static MAP_STATE_KEYS: LazyLock<String> = LazyLock::new(|| {
+    let tables =
+        maps().into_iter().map(|m| m.name).chain(["jotter_field_tombstones", "jotter_expiry"]);
+    let parts: Vec<String> = tables.map(|t| format!("SELECT key FROM {t}")).collect();
+    parts.join("\n    UNION ALL ")
 });
 
 /// String rows are included although they never outrun their key's reset

@@ -26,17 +26,35 @@ CREATE INDEX IF NOT EXISTS jotter_strings_expiry ON jotter_strings (expires_at)
 /// version 2 is new tables, which the schema creates).
 pub(super) const MIGRATE_TO_2: &str = "ALTER TABLE jotter_strings ADD COLUMN expires_at INTEGER";
 
-/// Unconditional: it runs only right after the key's reset succeeded at the
-/// same version, and a string row is never newer than its key's reset
-/// version. A map key's expiry row newer than the put (it survived the
-/// reset) is the key's expiry, and the string row takes it over.
-const PUT: &str = "INSERT INTO jotter_strings (key, value, version, expires_at)
-    VALUES (?1, ?2, ?3, coalesce(
+/// A put at `?3` whose expiry column is the SQL expression `$expiry`. It
+/// takes effect only if `?3` is newer than the key's reset version: its
+/// `jotter_key_resets` row (read, never written: the string row's version
+/// is the reset version from now on) and its string row.
+macro_rules! put_sql {
+    ($expiry:literal) => {
+        concat!(
+            "INSERT INTO jotter_strings (key, value, version, expires_at)
+    SELECT ?1, ?2, ?3, ",
+            $expiry,
+            "
+    WHERE ?3 > coalesce((SELECT version FROM jotter_key_resets WHERE key = ?1), 0)
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+        expires_at = excluded.expires_at
+    WHERE excluded.version > jotter_strings.version"
+        )
+    };
+}
+/// A map key's expiry row newer than the put (it survives the put's reset)
+/// is the key's expiry, and the string row takes it over.
+const PUT: &str = put_sql!(
+    "coalesce(
         (SELECT expires_at FROM jotter_expiry WHERE key = ?1 AND version > ?3),
         CASE WHEN EXISTS (SELECT 1 FROM jotter_expiry WHERE key = ?1 AND version > ?3)
-             THEN NULL ELSE ?4 END))
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-        expires_at = excluded.expires_at";
+             THEN NULL ELSE ?4 END)"
+);
+/// [`PUT`] for a key with no `jotter_expiry` row (see the `map_keys`
+/// module), where both of its expiry lookups would find nothing.
+const PUT_PLAIN: &str = put_sql!("?4");
 const DROP: &str = "DELETE FROM jotter_strings WHERE key = ?1";
 /// Runs only after a patch set the key's expiry: a string row older than
 /// the patch takes it, so a blob's row always holds the key's newest.
@@ -53,16 +71,18 @@ pub(super) const LIVE_KEYS: &str = "SELECT key FROM jotter_strings
 pub(super) const EXPIRED_KEYS: &str = "SELECT key FROM jotter_strings
      WHERE expires_at <= ?3 AND (?1 IS NULL OR key > ?1)";
 
-/// Writes the blob at version `v` (the key's reset already moved to `v`).
+/// Writes the blob at version `v` if `v` is newer than the key's reset
+/// version, which it then is; whether it did. `may_have_expiry` false says
+/// the key has no `jotter_expiry` row.
 pub(crate) fn put(
     conn: &Connection,
     key: &[u8],
     value: &[u8],
     v: i64,
-    expires_at: Option<i64>,
-) -> Result<(), Fail> {
-    conn.prepare_cached(PUT)?.execute((key, value, v, expires_at))?;
-    Ok(())
+    (expires_at, may_have_expiry): (Option<i64>, bool),
+) -> Result<bool, Fail> {
+    let sql = if may_have_expiry { PUT } else { PUT_PLAIN };
+    Ok(conn.prepare_cached(sql)?.execute((key, value, v, expires_at))? > 0)
 }
 
 /// Drops the key's blob, if any (the key was reset).
