@@ -8,11 +8,16 @@ use crate::store::Write;
 /// it came from (kept apart so the writes go to the store without a copy).
 #[derive(Default)]
 pub(crate) struct Batch {
-    pub(crate) writes: Vec<Write>,
-    pub(crate) origins: Vec<Origin>,
+    writes: Vec<Write>,
+    origins: Vec<Origin>,
 }
 
 impl Batch {
+    /// An empty batch with room for `n` writes.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Batch { writes: Vec::with_capacity(n), origins: Vec::with_capacity(n) }
+    }
+
     /// Adds a write taken from shard `shard`, whose op's first version is
     /// `first_version`.
     pub(crate) fn push(&mut self, write: Write, shard: usize, first_version: u64) {
@@ -28,6 +33,16 @@ impl Batch {
 
     pub(crate) fn len(&self) -> usize {
         self.writes.len()
+    }
+
+    /// The writes, as the store receives them.
+    pub(crate) fn writes(&self) -> &[Write] {
+        &self.writes
+    }
+
+    /// Where the `i`th write came from.
+    pub(crate) fn origin(&self, i: usize) -> &Origin {
+        &self.origins[i]
     }
 }
 

@@ -497,11 +497,12 @@ impl<S: Store> Inner<S> {
         &self.clock
     }
 
-    /// The workers' progress, and the dead letters.
+    /// Transactions' groups waiting for the group writer.
     pub(crate) fn ready_groups(&self) -> &crate::ready_groups::ReadyGroups {
         &self.ready_groups
     }
 
+    /// The workers' progress, and the dead letters.
     pub(crate) fn progress(&self) -> &Progress {
         &self.progress
     }

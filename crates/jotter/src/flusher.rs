@@ -97,7 +97,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, w: usize) {
         }
         let batch = take_batch(&inner, w);
         tokio::select! {
-            outcomes = flush(&inner, &batch.writes, &mut rng) => complete(&inner, batch, outcomes),
+            outcomes = flush(&inner, batch.writes(), &mut rng) => complete(&inner, batch, outcomes),
             () = inner.stopped() => break,
         }
     }
@@ -146,22 +146,21 @@ fn take_batch<S: Store>(inner: &Inner<S>, w: usize) -> Batch {
     let shards: Vec<usize> = inner.buffer().shards_of(w).collect();
     let share = limit.div_ceil(shards.len());
     let expected = limit.min(inner.progress().workers[w].ready.load(Ordering::Acquire));
-    let mut batch =
-        Batch { writes: Vec::with_capacity(expected), origins: Vec::with_capacity(expected) };
+    let mut batch = Batch::with_capacity(expected);
     for pass_share in [share, limit] {
         for &s in &shards {
-            if batch.writes.len() >= limit {
+            if batch.len() >= limit {
                 break;
             }
             let mut shard = inner.buffer().lock(s);
-            let want = pass_share.min(limit - batch.writes.len());
+            let want = pass_share.min(limit - batch.len());
             for _ in 0..want {
                 let Some(Taken { write, first_version }) = shard.take_ready() else { break };
                 batch.push(write, s, first_version);
             }
         }
     }
-    inner.unready(w, batch.writes.len());
+    inner.unready(w, batch.len());
     batch
 }
 
@@ -298,19 +297,19 @@ pub(crate) fn complete_direct<S: Store>(inner: &Inner<S>, batch: Batch, outcomes
 /// [`complete`]; `direct` for [`complete_direct`].
 fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcome>, direct: bool) {
     // One lock per shard: the writes grouped by the shard they came from.
-    let mut order: Vec<usize> = (0..batch.writes.len()).collect();
-    order.sort_by_key(|&i| batch.origins[i].shard);
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| batch.origin(i).shard);
     let mut released = 0usize;
     let mut at = 0;
     while at < order.len() {
-        let s = batch.origins[order[at]].shard;
+        let s = batch.origin(order[at]).shard;
         let mut shard = inner.buffer().lock(s);
-        while at < order.len() && batch.origins[order[at]].shard == s {
+        while at < order.len() && batch.origin(order[at]).shard == s {
             let i = order[at];
-            let write = &batch.writes[i];
+            let write = &batch.writes()[i];
             let stored = matches!(outcomes[i], Outcome::Stored);
             if direct {
-                shard.direct_done(batch.origins[i].first_version);
+                shard.direct_done(batch.origin(i).first_version);
             }
             let done = inner.complete_one(&mut shard, s, &write.key, write.version, stored);
             if let Outcome::Dead { error, attempts, first_failure } = &outcomes[i] {
@@ -323,7 +322,7 @@ fn complete_inner<S: Store>(inner: &Inner<S>, batch: Batch, outcomes: Vec<Outcom
                     attempts: *attempts,
                     first_failure: *first_failure,
                     last_failure: SystemTime::now(),
-                    first_version: batch.origins[i].first_version,
+                    first_version: batch.origin(i).first_version,
                 };
                 inner.progress().dead.push(letter, done.lsn);
             }

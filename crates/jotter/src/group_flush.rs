@@ -69,7 +69,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>) {
             }
         };
         tokio::select! {
-            outcomes = flush(&inner, &batch.writes, &mut rng) => {
+            outcomes = flush(&inner, batch.writes(), &mut rng) => {
                 complete_direct(&inner, batch, outcomes);
             }
             () = inner.stopped() => return,
