@@ -43,7 +43,12 @@ pub(crate) fn key_hash(key: &[u8]) -> u64 {
 impl KnownKeys {
     /// A filter sized for `expected` keys (more are accepted).
     pub(crate) fn with_capacity(expected: u64) -> Self {
-        let bits = expected.saturating_mul(2).max(MIN_KEYS).saturating_mul(BITS_PER_KEY);
+        Self::with_bits(expected.saturating_mul(2).max(MIN_KEYS).saturating_mul(BITS_PER_KEY))
+    }
+
+    /// A filter of at least `bits` bits (rounded up to a power of two),
+    /// whatever the keys it will hold: its memory is fixed.
+    pub(crate) fn with_bits(bits: u64) -> Self {
         let words = usize::try_from(bits.div_ceil(64)).unwrap_or(usize::MAX).next_power_of_two();
         KnownKeys { bits: (0..words).map(|_| AtomicU64::new(0)).collect() }
     }

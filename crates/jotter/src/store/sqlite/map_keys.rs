@@ -7,32 +7,32 @@
 //! Every key with a row in a map table, in `jotter_field_tombstones` or in
 //! `jotter_expiry` is reported by [`MapKeys::may_have`]; a key reported may
 //! have none (the filter errs towards running the statements, which is
-//! always correct, never towards skipping them). It is a fixed bitset of
-//! key hashes: its memory never grows, and a key's bit is only ever set
-//! while the store is open, so a false "no" cannot arise from forgetting.
+//! always correct, never towards skipping them). It is a fixed-size
+//! [`KnownKeys`] filter, the one the cache keeps of the store's keys: its
+//! memory never grows, and a key is never taken out while the store is
+//! open, so a false "no" cannot arise from forgetting.
 //! It is filled from the tables when the store opens and again whenever
 //! another connection committed to the file (a row written by hand), seen
 //! through `PRAGMA data_version` before each batch; the writer sets a key's
 //! bit before any patch of that key, the only write that creates such rows.
 
-use std::hash::BuildHasher;
-
-use foldhash::fast::FixedState;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
 use super::error::sql;
 use super::schema::MAP_STATE_KEYS;
+use crate::known_keys::KnownKeys;
 use crate::store::StoreError;
 
-/// Bits in the filter: 256 KiB. A million map keys set about 40 % of them;
-/// past that, more puts run the full statements, as they did without it.
-const BITS: usize = 1 << 21;
+/// Bits in the filter: 256 KiB. Past a few hundred thousand map keys its
+/// answers turn to "may" more often, and more puts run the full
+/// statements, as they did without it.
+const BITS: u64 = 1 << 21;
 
 /// The filter, owned by the writer connection (see the module doc).
 #[derive(Debug)]
 pub(super) struct MapKeys {
-    bits: Box<[u64]>,
+    keys: KnownKeys,
     /// `PRAGMA data_version` of the writer connection when the bits were
     /// filled: a change means another connection committed.
     data_version: i64,
@@ -41,7 +41,7 @@ pub(super) struct MapKeys {
 impl MapKeys {
     /// The filter of the file `conn` (the writer) has open.
     pub(super) fn load(conn: &Connection) -> Result<Self, StoreError> {
-        let mut keys = MapKeys { bits: vec![0; BITS / 64].into_boxed_slice(), data_version: 0 };
+        let mut keys = MapKeys { keys: KnownKeys::with_bits(BITS), data_version: 0 };
         keys.fill(conn)?;
         Ok(keys)
     }
@@ -57,14 +57,12 @@ impl MapKeys {
 
     /// Whether `key` may have rows besides its string row.
     pub(super) fn may_have(&self, key: &[u8]) -> bool {
-        let (word, bit) = slot(key);
-        self.bits[word] & bit != 0
+        self.keys.may_contain(key)
     }
 
     /// Records that `key` may have such rows from now on.
     pub(super) fn mark(&mut self, key: &[u8]) {
-        let (word, bit) = slot(key);
-        self.bits[word] |= bit;
+        self.keys.insert(key);
     }
 
     fn fill(&mut self, conn: &Connection) -> Result<(), StoreError> {
@@ -72,7 +70,7 @@ impl MapKeys {
         // Read first: a commit by another connection during the scan then
         // shows as a change at the next batch, and fills the filter again.
         self.data_version = data_version(conn)?;
-        self.bits.fill(0);
+        self.keys = KnownKeys::with_bits(BITS);
         let mut stmt = conn.prepare(&MAP_STATE_KEYS).map_err(sql(context))?;
         let mut rows = stmt.query([]).map_err(sql(context))?;
         while let Some(row) = rows.next().map_err(sql(context))? {
@@ -89,14 +87,6 @@ impl MapKeys {
 fn data_version(conn: &Connection) -> Result<i64, StoreError> {
     conn.pragma_query_value(None, "data_version", |row| row.get(0))
         .map_err(sql("reading the sqlite data version"))
-}
-
-/// The word and the bit of `key`'s hash.
-fn slot(key: &[u8]) -> (usize, u64) {
-    // A fixed seed: the bits are rebuilt on open, never stored, so any
-    // seed would do; a fixed one keeps runs reproducible.
-    let h = FixedState::with_seed(0x6a6f_7474_6572).hash_one(key) as usize % BITS;
-    (h / 64, 1 << (h % 64))
 }
 
 #[cfg(test)]
