@@ -100,8 +100,8 @@ impl CleanCache {
         self.cache.set_capacity(bytes);
     }
 
-    /// Reads the key's clean entry without counting a hit.
-    fn peek<T>(&self, key: &[u8], read: impl FnOnce(&Clean) -> T) -> Option<T> {
+    /// Reads the key's clean entry without counting it as a hit.
+    pub(crate) fn peek<T>(&self, key: &[u8], read: impl FnOnce(&Clean) -> T) -> Option<T> {
         let mut seen = None;
         // `remove_if` with a predicate that never removes is the cache's one
         // way to look at a value under its lock without cloning it.
@@ -111,15 +111,6 @@ impl CleanCache {
         });
         seen
     }
-}
-
-/// Reads the key's clean entry without counting it as a hit.
-pub(crate) fn peek_clean<T>(
-    clean: &CleanCache,
-    key: &Bytes,
-    read: impl FnOnce(&Clean) -> T,
-) -> Option<T> {
-    clean.peek(key, read)
 }
 
 /// Bytes a key up to which is kept in the cache's slot, not in an
@@ -380,7 +371,7 @@ mod tests {
         cache.insert(b"short", Clean::loaded(Some(Entry::new(Value::from("s")))));
         cache.insert(&long, Clean::flushed(Some(Entry::new(Value::from("l"))), 2));
         assert_eq!(cache.get(b"short").unwrap().entry, Some(Entry::new(Value::from("s"))));
-        assert_eq!(peek_clean(&cache, &Bytes::from(long.clone()), Clean::stored), Some(Some(2)));
+        assert_eq!(cache.peek(&long, Clean::stored), Some(Some(2)));
         cache.remove(&long);
         assert!(cache.get(&long).is_none() && cache.get(b"other").is_none());
         assert_eq!(cache.weight(), (SLOT + 8) as u64, "one entry: its slot and 2 bytes");

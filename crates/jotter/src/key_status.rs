@@ -22,7 +22,6 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use crate::clean::peek_clean;
 use crate::dead_letter::DeadLetter;
 use crate::engine::Inner;
 use crate::error::Result;
@@ -111,7 +110,7 @@ impl<S: Store> Inner<S> {
         let letters = self.progress().dead.of_key(&key);
         let dead_letter_ids: Vec<u64> = letters.iter().map(DeadLetter::id).collect();
         let newest_letter = letters.last();
-        let clean = peek_clean(self.clean(), &key, |c| (c.stored(), c.entry.is_some()));
+        let clean = self.clean().peek(&key, |c| (c.stored(), c.entry.is_some()));
         let mut status = KeyStatus {
             state: KeyState::Absent,
             cache_version: None,
