@@ -84,6 +84,7 @@ mod hashes;
 mod key_status;
 mod keys;
 mod server;
+mod stream;
 mod strings;
 mod transactions;
 mod writebehind;
