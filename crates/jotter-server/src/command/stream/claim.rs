@@ -142,7 +142,6 @@ pub(super) fn xclaim(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
     drop(s);
     set(txn, &key, changes)
 }
-}
 
 pub(super) fn xautoclaim(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let arg = |i: usize| req.arg(i).unwrap_or_default();

@@ -5,9 +5,7 @@
 //! pending entries and refresh a consumer.
 
 use bytes::Bytes;
-use jotter::{
-    Consumer, GroupHeader, MapKind, Pending, Stream, StreamGroup, StreamId, StreamWrite, Txn,
-};
+use jotter::{Consumer, GroupHeader, MapKind, Stream, StreamGroup, StreamId, StreamWrite, Txn};
 
 use super::reply::stream;
 use crate::command::fail::{self, Fail};
@@ -123,15 +121,4 @@ pub(super) fn set(
 ) -> Result<(), Fail> {
     txn.set_fields(key, MapKind::Stream, changes)?;
     Ok(())
-}
-
-/// Sets the pending entry `id` of `group`.
-pub(super) fn set_pending(
-    txn: &mut Txn<'_>,
-    key: &[u8],
-    group: &Bytes,
-    id: StreamId,
-    p: &Pending,
-) -> Result<(), Fail> {
-    set(txn, key, [StreamWrite::pending(group, id, p)])
 }
