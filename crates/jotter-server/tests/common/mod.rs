@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod browser;
+pub mod differential;
 pub mod pg;
+pub mod private_redis;
 pub mod proxy;
 pub mod reply;
 pub mod sqlite;
