@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, server, strings, transactions, writebehind,
-    zset,
+    connection, deadletters, dump, hashes, key_status, keys, server, strings, transactions,
+    writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -17,5 +17,6 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     strings::SPECS,
     hashes::SPECS,
     keys::SPECS,
+    dump::SPECS,
     zset::SPECS,
 ];

@@ -8,7 +8,7 @@ use super::Raw;
 use super::Server;
 use super::private_redis::PrivateRedis;
 use super::reply::{Reply, hello3, read_tree};
-use super::resp;
+use super::resp_bytes;
 
 /// A Jotter server and a private redis-server, one connection to each.
 pub struct Pair {
@@ -39,11 +39,26 @@ impl Pair {
 
     /// Sends `args` to both and returns both parsed replies.
     pub fn both_trees(&mut self, args: &[&str]) -> (Reply, Reply) {
-        self.history.push(args.iter().map(|a| (*a).to_owned()).collect());
-        let request = resp(args);
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.exchange(&args)
+    }
+
+    /// [`both_trees`](Self::both_trees) for arguments that are not text.
+    pub fn exchange(&mut self, args: &[&[u8]]) -> (Reply, Reply) {
+        self.history.push(args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect());
+        let request = resp_bytes(args);
         self.j.send(&request);
         self.r.send(&request);
         (read_tree(&mut self.j), read_tree(&mut self.r))
+    }
+
+    /// [`same`](Self::same) for arguments that are not text.
+    #[track_caller]
+    pub fn same_bytes(&mut self, args: &[&[u8]]) -> String {
+        let (j, r) = self.exchange(args);
+        let (j, r) = (j.render(), r.render());
+        self.assert_equal(&j, &r);
+        j
     }
 
     /// Sends `args` to both and returns both rendered replies (Jotter's
