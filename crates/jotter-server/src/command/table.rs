@@ -3,7 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, server, stream, strings, transactions,
+    connection, deadletters, dump, hashes, key_status, keys, server, stream, strings,
+    transactions,
     writebehind, zset,
 };
 
@@ -17,6 +18,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     strings::SPECS,
     hashes::SPECS,
     keys::SPECS,
+    dump::SPECS,
     zset::SPECS,
     stream::SPECS,
 ];
