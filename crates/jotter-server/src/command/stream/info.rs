@@ -162,7 +162,10 @@ fn stream_head(w: &mut ReplyWriter<'_>, s: &Stream) {
 fn stream_info(req: &Request, w: &mut ReplyWriter<'_>, s: &Arc<Stream>) -> Result<(), Fail> {
     let argc = req.len();
     let syntax = || {
-        fail::error("ERR unknown subcommand or wrong number of arguments for 'stream'. Try XINFO HELP.")
+        let sub = String::from_utf8_lossy(req.arg(1).unwrap_or_default());
+        fail::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try XINFO HELP."
+        ))
     };
     let mut full = false;
     let mut count = 10usize;

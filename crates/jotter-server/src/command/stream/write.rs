@@ -130,11 +130,6 @@ pub(super) fn xsetid(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
         return Err(fail::error("ERR no such key"));
     };
     let mut meta = s.meta();
-    if id < meta.max_deleted_id {
-        return Err(fail::error(
-            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
-        ));
-    }
     if let Some((&top, _)) = s.entries().last_key_value() {
         if id < top {
             return Err(fail::error(
@@ -146,6 +141,11 @@ pub(super) fn xsetid(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
                 "ERR The entries_added specified in XSETID is smaller than the target stream length",
             ));
         }
+    }
+    if id < meta.max_deleted_id {
+        return Err(fail::error(
+            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+        ));
     }
     meta.last_id = id;
     if let Some(n) = entries_added {
