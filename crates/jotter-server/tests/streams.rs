@@ -212,18 +212,68 @@ fn one(rng: &mut Rng) -> Command {
         7 => vec!["XREVRANGE".into(), key, a, b],
         8 => vec!["XLEN".into(), key],
         9 => vec!["XTRIM".into(), key, "MAXLEN".into(), n],
-        10 => vec!["XREAD".into(), "COUNT".into(), n, "STREAMS".into(), "s".into(), "t".into(), a.replace('(', ""), "$".into()],
-        11 => vec!["XGROUP".into(), "CREATE".into(), key, group, rng.pick(&["0", "$", "3-0"]).to_string(), "MKSTREAM".into()],
-        12 => vec!["XREADGROUP".into(), "GROUP".into(), group, consumer, "COUNT".into(), n, "STREAMS".into(), key, rng.pick(&[">", ">", "0"]).to_string()],
+        10 => vec![
+            "XREAD".into(),
+            "COUNT".into(),
+            n,
+            "STREAMS".into(),
+            "s".into(),
+            "t".into(),
+            a.replace('(', ""),
+            "$".into(),
+        ],
+        11 => vec![
+            "XGROUP".into(),
+            "CREATE".into(),
+            key,
+            group,
+            rng.pick(&["0", "$", "3-0"]).to_string(),
+            "MKSTREAM".into(),
+        ],
+        12 => vec![
+            "XREADGROUP".into(),
+            "GROUP".into(),
+            group,
+            consumer,
+            "COUNT".into(),
+            n,
+            "STREAMS".into(),
+            key,
+            rng.pick(&[">", ">", "0"]).to_string(),
+        ],
         13 => vec!["XACK".into(), key, group, id(rng).replace('*', "0"), id(rng).replace('*', "1")],
         14 => vec!["XPENDING".into(), key, group],
         15 => vec!["XINFO".into(), "GROUPS".into(), key],
-        16 => vec!["XCLAIM".into(), key, group, consumer, "0".into(), id(rng).replace('*', "0"), "JUSTID".into()],
-        17 => vec!["XAUTOCLAIM".into(), key, group, consumer, "0".into(), a.replace(['(', '+'], "0"), "COUNT".into(), "2".into(), "JUSTID".into()],
-        18 => vec!["XGROUP".into(), rng.pick(&["DESTROY", "SETID"]).to_string(), key, group, "0".into()]
-            .into_iter()
-            .take(if rng.chance(0.5) { 4 } else { 5 })
-            .collect(),
+        16 => vec![
+            "XCLAIM".into(),
+            key,
+            group,
+            consumer,
+            "0".into(),
+            id(rng).replace('*', "0"),
+            "JUSTID".into(),
+        ],
+        17 => vec![
+            "XAUTOCLAIM".into(),
+            key,
+            group,
+            consumer,
+            "0".into(),
+            a.replace(['(', '+'], "0"),
+            "COUNT".into(),
+            "2".into(),
+            "JUSTID".into(),
+        ],
+        18 => vec![
+            "XGROUP".into(),
+            rng.pick(&["DESTROY", "SETID"]).to_string(),
+            key,
+            group,
+            "0".into(),
+        ]
+        .into_iter()
+        .take(if rng.chance(0.5) { 4 } else { 5 })
+        .collect(),
         _ => vec!["XINFO".into(), "STREAM".into(), key],
     };
     Command::from(args)
@@ -258,7 +308,10 @@ fn blocked_reads_wake_on_a_write_to_their_stream() {
     std::thread::sleep(Duration::from_millis(150));
     check(&mut other, &["XADD", "s", "3-1", "c", "3"], r#""3-1""#);
     assert_eq!(read_reply(&mut c), r#"[["s", [["3-1", ["c", "3"]]]]]"#);
-    assert!(q(&mut c, &["XPENDING", "s", "g", "-", "+", "10", "alice"]).starts_with(r#"[["3-1", "alice", "#));
+    assert!(
+        q(&mut c, &["XPENDING", "s", "g", "-", "+", "10", "alice"])
+            .starts_with(r#"[["3-1", "alice", "#)
+    );
 }
 
 /// Entries, trims, deletes and a group's state, then what a restart must
@@ -301,7 +354,11 @@ fn write_streams(c: &mut common::Raw) -> Vec<(Vec<&'static str>, String)> {
 /// and finds nothing now.
 fn read_back(c: &mut common::Raw, before: &[(Vec<&'static str>, String)]) {
     let without_idle = |reply: &str| {
-        reply.split(", :").enumerate().map(|(i, part)| if i % 2 == 1 { "" } else { part }).collect::<String>()
+        reply
+            .split(", :")
+            .enumerate()
+            .map(|(i, part)| if i % 2 == 1 { "" } else { part })
+            .collect::<String>()
     };
     for (args, reply) in before {
         let now = q(c, args);
@@ -336,7 +393,11 @@ fn streams_and_groups_read_back_from_sqlite() {
         ]
     );
     let via_json: String = db
-        .query_row("SELECT json_extract(fields, '$.user') FROM jotter_streams WHERE ms = 5", [], |r| r.get(0))
+        .query_row(
+            "SELECT json_extract(fields, '$.user') FROM jotter_streams WHERE ms = 5",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(via_json, "4");
     drop(db);

@@ -3,8 +3,7 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, dump, hashes, key_status, keys, server, stream, strings,
-    transactions,
+    connection, deadletters, dump, hashes, key_status, keys, server, stream, strings, transactions,
     writebehind, zset,
 };
 

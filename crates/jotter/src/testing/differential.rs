@@ -163,7 +163,9 @@ fn build_fields(
             let (field, value) = match (remove, kind) {
                 // A stream reads only the fields it writes: the universe's
                 // field `i` stands for one of them.
-                (_, MapKind::Stream) => crate::value::stream::sample_change(i as u64, bytes, !remove),
+                (_, MapKind::Stream) => {
+                    crate::value::stream::sample_change(i as u64, bytes, !remove)
+                }
                 (true, _) => (name.clone(), None),
                 (false, MapKind::Hash) => (name.clone(), Some(FieldValue::Bytes(bytes))),
                 (false, MapKind::Scores) => (name.clone(), Some(FieldValue::Score(score))),

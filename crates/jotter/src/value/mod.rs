@@ -30,11 +30,11 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::score_map::ScoreMap;
 pub use self::stream::{
     Consumer, GroupHeader, Pending, Stream, StreamChange, StreamEntry, StreamGroup, StreamId,
     StreamMeta, StreamWrite,
 };
+use crate::score_map::ScoreMap;
 use crate::wire::RecordError;
 
 /// The fields of a patch: each field's version and its value (`None`:

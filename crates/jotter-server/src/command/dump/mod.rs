@@ -54,7 +54,9 @@ fn dump(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     match txn.get(req.arg(1).unwrap_or_default()) {
         Some(value) => match object::encode(value) {
             Some(object) => w.bulk(&payload::seal(object)),
-            None => return Err(fail::error("ERR DUMP of a stream is not supported by this server")),
+            None => {
+                return Err(fail::error("ERR DUMP of a stream is not supported by this server"));
+            }
         },
         None => w.null(),
     }

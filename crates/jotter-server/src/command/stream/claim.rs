@@ -76,8 +76,7 @@ pub(super) fn xclaim(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
             delivery = Some(number(arg(j), "ERR Invalid TIME option argument for XCLAIM")?);
         } else if is(b"retrycount") && has_value {
             j += 1;
-            retrycount =
-                Some(number(arg(j), "ERR Invalid RETRYCOUNT option argument for XCLAIM")?);
+            retrycount = Some(number(arg(j), "ERR Invalid RETRYCOUNT option argument for XCLAIM")?);
         } else if is(b"lastid") && has_value {
             j += 1;
             last_id = parse_strict(arg(j), 0)?;
@@ -130,7 +129,11 @@ pub(super) fn xclaim(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
             _ if !justid => p.deliveries + 1,
             _ => p.deliveries,
         };
-        let p = Pending { consumer: consumer.clone(), delivered_at: delivery.unsigned_abs(), deliveries };
+        let p = Pending {
+            consumer: consumer.clone(),
+            delivered_at: delivery.unsigned_abs(),
+            deliveries,
+        };
         changes.push(StreamWrite::pending(&name, id, &p));
         pending.insert(id, p);
         replies.push(id);

@@ -90,7 +90,8 @@ pub(super) fn xgroup(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
                 mkstream = true;
                 i += 1;
             } else if opt.eq_ignore_ascii_case(b"entriesread") && i + 1 < req.len() {
-                let n = parse_i64(req.arg(i + 1).unwrap_or_default()).ok_or_else(fail::not_integer)?;
+                let n =
+                    parse_i64(req.arg(i + 1).unwrap_or_default()).ok_or_else(fail::not_integer)?;
                 if n < -1 {
                     return Err(fail::error("ERR value for ENTRIESREAD must be positive or -1"));
                 }
@@ -130,7 +131,8 @@ pub(super) fn xgroup(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
             if group.is_some() {
                 return Err(fail::error("BUSYGROUP Consumer Group name already exists"));
             }
-            let mut changes = vec![StreamWrite::group(&name, &GroupHeader { last_id: id, entries_read })];
+            let mut changes =
+                vec![StreamWrite::group(&name, &GroupHeader { last_id: id, entries_read })];
             if s.is_none() {
                 changes.push(StreamWrite::meta(&StreamMeta::default()));
             }
@@ -142,14 +144,20 @@ pub(super) fn xgroup(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
                 return Err(subcommand_syntax(sub_arg));
             }
             let id = if id_arg == b"$" { last_id } else { parse_loose(id_arg, 0)? };
-            set(txn, &key, [StreamWrite::group(&name, &GroupHeader { last_id: id, entries_read })])?;
+            set(
+                txn,
+                &key,
+                [StreamWrite::group(&name, &GroupHeader { last_id: id, entries_read })],
+            )?;
             w.ok();
         }
         "destroy" => match group {
             Some(g) => {
                 let mut changes = vec![StreamWrite::remove_group(&name)];
-                changes.extend(g.consumers().keys().map(|c| StreamWrite::remove_consumer(&name, c)));
-                changes.extend(g.pending().keys().map(|id| StreamWrite::remove_pending(&name, *id)));
+                changes
+                    .extend(g.consumers().keys().map(|c| StreamWrite::remove_consumer(&name, c)));
+                changes
+                    .extend(g.pending().keys().map(|id| StreamWrite::remove_pending(&name, *id)));
                 set(txn, &key, changes)?;
                 w.integer(1);
             }

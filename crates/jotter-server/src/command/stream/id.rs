@@ -66,9 +66,10 @@ fn parse(arg: &[u8], missing_seq: u64, strict: bool, star: bool) -> Result<Given
     let ms = parse_u64(ms).ok_or_else(invalid)?;
     match seq {
         Some(b"*") if star => Ok(GivenId { id: StreamId { ms, seq: 0 }, seq_given: false }),
-        Some(seq) => {
-            Ok(GivenId { id: StreamId { ms, seq: parse_u64(seq).ok_or_else(invalid)? }, seq_given: true })
-        }
+        Some(seq) => Ok(GivenId {
+            id: StreamId { ms, seq: parse_u64(seq).ok_or_else(invalid)? },
+            seq_given: true,
+        }),
         None => Ok(GivenId { id: StreamId { ms, seq: missing_seq }, seq_given: true }),
     }
 }
@@ -78,10 +79,9 @@ fn parse(arg: &[u8], missing_seq: u64, strict: bool, star: bool) -> Result<Given
 /// spaces, a sign, leading zeros; a `-` wraps around as in C).
 pub(super) fn parse_u64(s: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(s).ok()?;
-    if let Ok(n) = text.parse::<i64>() {
-        if !text.starts_with('+') && !(text.len() > 1 && text.starts_with('0')) {
-            return u64::try_from(n).ok();
-        }
+    let plain = !(text.starts_with('+') || text.len() > 1 && text.starts_with('0'));
+    if let (true, Ok(n)) = (plain, text.parse::<i64>()) {
+        return u64::try_from(n).ok();
     }
     let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (negative, digits) = match trimmed.as_bytes().first() {

@@ -68,7 +68,9 @@ pub(super) fn xinfo(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -
         }
     };
     if !arity_ok {
-        return Err(fail::error(format!("ERR wrong number of arguments for 'xinfo|{sub}' command")));
+        return Err(fail::error(format!(
+            "ERR wrong number of arguments for 'xinfo|{sub}' command"
+        )));
     }
     if sub == "help" {
         w.array(HELP.len());
@@ -170,7 +172,8 @@ fn stream_info(req: &Request, w: &mut ReplyWriter<'_>, s: &Arc<Stream>) -> Resul
     let mut full = false;
     let mut count = 10usize;
     if argc > 3 {
-        if !req.arg(3).unwrap_or_default().eq_ignore_ascii_case(b"full") || (argc != 4 && argc != 6) {
+        if !req.arg(3).unwrap_or_default().eq_ignore_ascii_case(b"full") || (argc != 4 && argc != 6)
+        {
             return Err(syntax());
         }
         full = true;

@@ -20,7 +20,8 @@ pub(super) fn xack(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
     let ids = (3..req.len())
         .map(|i| parse_strict(req.arg(i).unwrap_or_default(), 0))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut acked: Vec<StreamId> = ids.into_iter().filter(|id| group.pending().contains_key(id)).collect();
+    let mut acked: Vec<StreamId> =
+        ids.into_iter().filter(|id| group.pending().contains_key(id)).collect();
     acked.sort_unstable();
     acked.dedup();
     set(txn, &key, acked.iter().map(|id| StreamWrite::remove_pending(&name, *id)))?;

@@ -57,7 +57,11 @@ pub(super) fn xlen(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
 }
 
 /// The entries after `after`, at most `count` (0: all).
-pub(super) fn after(s: &jotter::Stream, after: StreamId, count: usize) -> Vec<(StreamId, jotter::StreamEntry)> {
+pub(super) fn after(
+    s: &jotter::Stream,
+    after: StreamId,
+    count: usize,
+) -> Vec<(StreamId, jotter::StreamEntry)> {
     match after.next() {
         Some(start) => reply::range(s, start..=StreamId::MAX, false, count),
         None => Vec::new(),

@@ -74,7 +74,7 @@ pub(super) fn parse(req: &Request, grouped: bool) -> Result<ReadArgs, Fail> {
         } else if is(b"streams") && more > 0 {
             args.streams_at = i + 1;
             let n = argc - args.streams_at;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 let (name, symbol) = if grouped { ("xreadgroup", '>') } else { ("xread", '$') };
                 return Err(fail::error(format!(
                     "ERR Unbalanced '{name}' list of streams: for each stream key an ID or '{symbol}' must be specified."

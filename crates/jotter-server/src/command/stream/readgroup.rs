@@ -84,7 +84,8 @@ fn serve(
                 for (id, p) in mine {
                     let entry = s.entries().get(&id).cloned();
                     if entry.is_some() {
-                        let again = Pending { delivered_at: now, deliveries: p.deliveries + 1, ..p };
+                        let again =
+                            Pending { delivered_at: now, deliveries: p.deliveries + 1, ..p };
                         changes.push(StreamWrite::pending(&group, id, &again));
                     }
                     items.push((id, entry));
@@ -101,7 +102,11 @@ fn serve(
                 for (id, _) in &fresh {
                     header = delivered(&s, header, *id);
                     if !args.noack {
-                        let p = Pending { consumer: consumer.clone(), delivered_at: now, deliveries: 1 };
+                        let p = Pending {
+                            consumer: consumer.clone(),
+                            delivered_at: now,
+                            deliveries: 1,
+                        };
                         changes.push(StreamWrite::pending(&group, *id, &p));
                     }
                 }

@@ -9,7 +9,7 @@
 //! default), which the option's contract ("at least this many are kept")
 //! allows.
 
-use jotter::{Stream, StreamId, Txn, StreamWrite};
+use jotter::{Stream, StreamId, StreamWrite, Txn};
 use jotter_resp::Request;
 
 use super::id::{GivenId, parse_for_add, parse_strict};
@@ -84,8 +84,8 @@ pub(super) fn parse(req: &Request, xadd: bool) -> Result<TrimArgs, Fail> {
             let value = req.arg(i + 1).unwrap_or_default();
             args.strategy = if is("maxlen") {
                 let n = parse_i64(value).ok_or_else(fail::not_integer)?;
-                let n = u64::try_from(n)
-                    .map_err(|_| error("ERR The MAXLEN argument must be >= 0."))?;
+                let n =
+                    u64::try_from(n).map_err(|_| error("ERR The MAXLEN argument must be >= 0."))?;
                 Strategy::MaxLen(n)
             } else {
                 Strategy::MinId(parse_strict(value, 0)?)
@@ -118,7 +118,9 @@ pub(super) fn parse(req: &Request, xadd: bool) -> Result<TrimArgs, Fail> {
     }
     if limit_given {
         if !approx {
-            return Err(error("ERR syntax error, LIMIT cannot be used without the special ~ option"));
+            return Err(error(
+                "ERR syntax error, LIMIT cannot be used without the special ~ option",
+            ));
         }
     } else {
         args.limit = if approx { APPROX_LIMIT } else { 0 };
@@ -133,10 +135,13 @@ pub(super) fn victims(s: &Stream, args: &TrimArgs) -> Vec<StreamId> {
     let ids = s.entries().keys().copied();
     let chosen: Vec<StreamId> = match args.strategy {
         Strategy::None => Vec::new(),
-        Strategy::MaxLen(n) => ids.take(usize::try_from(len.saturating_sub(n).min(most)).unwrap_or(usize::MAX)).collect(),
-        Strategy::MinId(min) => {
-            ids.take_while(|id| *id < min).take(usize::try_from(most).unwrap_or(usize::MAX)).collect()
-        }
+        Strategy::MaxLen(n) => ids
+            .take(usize::try_from(len.saturating_sub(n).min(most)).unwrap_or(usize::MAX))
+            .collect(),
+        Strategy::MinId(min) => ids
+            .take_while(|id| *id < min)
+            .take(usize::try_from(most).unwrap_or(usize::MAX))
+            .collect(),
     };
     chosen
 }
@@ -149,7 +154,11 @@ pub(super) fn trim(txn: &mut Txn<'_>, key: &[u8], args: &TrimArgs) -> Result<usi
     let gone = victims(s, args);
     let n = gone.len();
     if n > 0 {
-        txn.set_fields(key, jotter::MapKind::Stream, gone.into_iter().map(StreamWrite::remove_entry))?;
+        txn.set_fields(
+            key,
+            jotter::MapKind::Stream,
+            gone.into_iter().map(StreamWrite::remove_entry),
+        )?;
     }
     Ok(n)
 }

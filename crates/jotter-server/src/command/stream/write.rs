@@ -41,8 +41,11 @@ pub(super) fn xadd(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
             "ERR The stream has exhausted the last possible ID, unable to add more items",
         ));
     }
-    let too_small =
-        || fail::error("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    let too_small = || {
+        fail::error(
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+        )
+    };
     let id = match args.id {
         Some(g) if g.seq_given => g.id,
         Some(g) if g.id.ms == last.ms => {
@@ -57,7 +60,11 @@ pub(super) fn xadd(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
     }
     let flat: Vec<Bytes> = (args.fields_at..req.len()).filter_map(|i| req.arg_bytes(i)).collect();
     let meta = StreamMeta { last_id: id, entries_added: meta.entries_added + 1, ..meta };
-    txn.set_fields(&key, MapKind::Stream, [StreamWrite::entry(id, &flat), StreamWrite::meta(&meta)])?;
+    txn.set_fields(
+        &key,
+        MapKind::Stream,
+        [StreamWrite::entry(id, &flat), StreamWrite::meta(&meta)],
+    )?;
     if args.strategy != Strategy::None {
         trim::trim(txn, &key, &args)?;
     }
@@ -75,7 +82,8 @@ pub(super) fn xdel(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
         .map(|i| parse_strict(req.arg(i).unwrap_or_default(), 0))
         .collect::<Result<Vec<_>, _>>()?;
     let mut meta = s.meta();
-    let mut gone: Vec<StreamId> = ids.into_iter().filter(|id| s.entries().contains_key(id)).collect();
+    let mut gone: Vec<StreamId> =
+        ids.into_iter().filter(|id| s.entries().contains_key(id)).collect();
     gone.sort_unstable();
     gone.dedup();
     if let Some(&max) = gone.last() {

@@ -12,7 +12,8 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Consumer, GroupHeader, Pending, StreamId, StreamMeta};
+use super::id::StreamId;
+use super::state::{Consumer, GroupHeader, Pending, StreamMeta};
 
 /// The length of an entry's field key.
 pub(crate) const ENTRY_KEY_LEN: usize = 16;

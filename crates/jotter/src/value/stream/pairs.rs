@@ -22,7 +22,8 @@ pub(crate) fn encode(flat: &[Bytes]) -> Bytes {
     let texts: Option<Vec<&str>> = flat.iter().map(|b| std::str::from_utf8(b).ok()).collect();
     match texts {
         Some(texts) => {
-            let mut out = String::with_capacity(flat.iter().map(|b| b.len() + 4).sum::<usize>() + 2);
+            let mut out =
+                String::with_capacity(flat.iter().map(|b| b.len() + 4).sum::<usize>() + 2);
             out.push('{');
             for (i, pair) in texts.chunks(2).enumerate() {
                 if i > 0 {
@@ -36,7 +37,8 @@ pub(crate) fn encode(flat: &[Bytes]) -> Bytes {
             Bytes::from(out)
         }
         None => {
-            let mut out = BytesMut::with_capacity(1 + flat.iter().map(|b| b.len() + 4).sum::<usize>());
+            let mut out =
+                BytesMut::with_capacity(1 + flat.iter().map(|b| b.len() + 4).sum::<usize>());
             out.put_u8(BINARY);
             for b in flat {
                 wire::put_bytes(&mut out, b);
@@ -58,7 +60,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<Bytes>, RecordError> {
             Ok(flat)
         }
         Some(b'{') => {
-            let text = std::str::from_utf8(bytes).map_err(|_| RecordError("entry text not UTF-8"))?;
+            let text =
+                std::str::from_utf8(bytes).map_err(|_| RecordError("entry text not UTF-8"))?;
             parse_object(text).ok_or(RecordError("entry text is not a JSON object of strings"))
         }
         _ => Err(RecordError("unknown entry encoding")),

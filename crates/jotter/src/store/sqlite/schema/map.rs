@@ -117,8 +117,14 @@ impl MapTable {
     /// The table with more columns, computed from the others: `columns`
     /// is their definitions, each line ending with a comma.
     pub(super) fn with_columns(mut self, columns: &str) -> Self {
-        self.create = self.create.replacen("    PRIMARY KEY", &format!("{columns}
-    PRIMARY KEY"), 1);
+        self.create = self.create.replacen(
+            "    PRIMARY KEY",
+            &format!(
+                "{columns}
+    PRIMARY KEY"
+            ),
+            1,
+        );
         self
     }
 
