@@ -156,7 +156,7 @@ fn serve(
     req: &Request,
     args: &ReadArgs,
     ids: &[StreamId],
-    txn: &Txn<'_>,
+    txn: &mut Txn<'_>,
     w: &mut ReplyWriter<'_>,
     retry: bool,
 ) -> Result<bool, Fail> {
@@ -185,40 +185,71 @@ fn serve(
     Ok(true)
 }
 
-/// XREAD as one look (and inside `EXEC`, where it never blocks).
+/// Serves the keys after their ids (see [`Reading`]).
+pub(super) type Serve<I> =
+    fn(&Request, &ReadArgs, &[I], &mut Txn<'_>, &mut ReplyWriter<'_>, bool) -> Result<bool, Fail>;
+
+/// How XREAD or XREADGROUP resolves its keys' ids (`I`) and serves them;
+/// the rest, one look or the blocking loop, is the same for both.
+pub(super) struct Reading<I> {
+    pub(super) grouped: bool,
+    pub(super) resolve: fn(&Request, &ReadArgs, &Txn<'_>) -> Result<Vec<I>, Fail>,
+    /// Replies with what the keys have after their ids, if any has some;
+    /// whether it did. The last argument says the look is a retry.
+    pub(super) serve: Serve<I>,
+}
+
+impl<I: Send + Sync> Reading<I> {
+    /// One look, a null array if nothing is served (also inside `EXEC`,
+    /// where it never blocks).
+    pub(super) fn once(
+        &self,
+        req: &Request,
+        txn: &mut Txn<'_>,
+        w: &mut ReplyWriter<'_>,
+    ) -> Outcome {
+        let args = parse(req, self.grouped)?;
+        let ids = (self.resolve)(req, &args, txn)?;
+        if !(self.serve)(req, &args, &ids, txn, w, false)? {
+            w.null_array();
+        }
+        Ok(())
+    }
+
+    /// Outside `EXEC`: with BLOCK, the blocking loop; the first look
+    /// resolves the ids, later looks keep them.
+    pub(super) async fn blocking(&self, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+        let args = match parse(req, self.grouped) {
+            Ok(args) => args,
+            Err(e) => {
+                ctx.reply().error(e.text().as_bytes());
+                return Flow::Continue;
+            }
+        };
+        let keys: Vec<Bytes> =
+            (0..args.keys).filter_map(|i| req.arg_bytes(args.streams_at + i)).collect();
+        if args.block.is_none() {
+            return until_served(ctx, &keys, None, |txn, w, _| self.once(req, txn, w)).await;
+        }
+        let mut ids: Option<Vec<I>> = None;
+        until_served(ctx, &keys, args.timeout(), |txn, w, retry| {
+            if ids.is_none() {
+                ids = Some((self.resolve)(req, &args, txn)?);
+            }
+            (self.serve)(req, &args, ids.as_deref().unwrap_or_default(), txn, w, retry).map(|_| ())
+        })
+        .await
+    }
+}
+
+const XREAD: Reading<StreamId> = Reading { grouped: false, resolve, serve };
+
+/// XREAD as one look.
 pub(super) fn xread(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    let args = parse(req, false)?;
-    let ids = resolve(req, &args, txn)?;
-    if !serve(req, &args, &ids, txn, w, false)? {
-        w.null_array();
-    }
-    Ok(())
+    XREAD.once(req, txn, w)
 }
 
-/// XREAD outside `EXEC`: with BLOCK, the blocking loop.
+/// XREAD outside `EXEC`.
 pub(super) fn block<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
-    Box::pin(block_xread(req, ctx))
-}
-
-async fn block_xread(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let args = match parse(req, false) {
-        Ok(args) => args,
-        Err(e) => {
-            ctx.reply().error(e.text().as_bytes());
-            return Flow::Continue;
-        }
-    };
-    let keys: Vec<Bytes> =
-        (0..args.keys).filter_map(|i| req.arg_bytes(args.streams_at + i)).collect();
-    if args.block.is_none() {
-        return until_served(ctx, &keys, None, |txn, w, _| xread(req, txn, w)).await;
-    }
-    let mut ids: Option<Vec<StreamId>> = None;
-    until_served(ctx, &keys, args.timeout(), |txn, w, retry| {
-        if ids.is_none() {
-            ids = Some(resolve(req, &args, txn)?);
-        }
-        serve(req, &args, ids.as_deref().unwrap_or_default(), txn, w, retry).map(|_| ())
-    })
-    .await
+    Box::pin(XREAD.blocking(req, ctx))
 }

@@ -10,14 +10,13 @@ use bytes::Bytes;
 use jotter::{Pending, StreamEntry, StreamId, StreamWrite, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::block::until_served;
 use super::groups::{delivered, existing, find, set, touch_consumer};
 use super::id::{parse_strict, reply_id};
 use super::range::after;
-use super::read::{ReadArgs, parse, served_header, served_key};
+use super::read::{ReadArgs, Reading, served_header, served_key};
 use super::reply::{self, stream};
 use crate::command::fail::{self, Fail, Outcome};
-use crate::command::spec::{BoxFlow, Ctx, Flow};
+use crate::command::spec::{BoxFlow, Ctx};
 
 const SUFFIX: &str = " in XREADGROUP with GROUP option";
 
@@ -141,40 +140,14 @@ fn serve(
     Ok(true)
 }
 
-/// XREADGROUP as one look (and inside `EXEC`, where it never blocks).
+const XREADGROUP: Reading<Option<StreamId>> = Reading { grouped: true, resolve, serve };
+
+/// XREADGROUP as one look.
 pub(super) fn xreadgroup(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    let args = parse(req, true)?;
-    let ids = resolve(req, &args, txn)?;
-    if !serve(req, &args, &ids, txn, w, false)? {
-        w.null_array();
-    }
-    Ok(())
+    XREADGROUP.once(req, txn, w)
 }
 
-/// XREADGROUP outside `EXEC`: with BLOCK, the blocking loop.
+/// XREADGROUP outside `EXEC`.
 pub(super) fn block<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
-    Box::pin(block_xreadgroup(req, ctx))
-}
-
-async fn block_xreadgroup(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let args = match parse(req, true) {
-        Ok(args) => args,
-        Err(e) => {
-            ctx.reply().error(e.text().as_bytes());
-            return Flow::Continue;
-        }
-    };
-    let keys: Vec<Bytes> =
-        (0..args.keys).filter_map(|i| req.arg_bytes(args.streams_at + i)).collect();
-    if args.block.is_none() {
-        return until_served(ctx, &keys, None, |txn, w, _| xreadgroup(req, txn, w)).await;
-    }
-    let mut ids: Option<Vec<Option<StreamId>>> = None;
-    until_served(ctx, &keys, args.timeout(), |txn, w, retry| {
-        if ids.is_none() {
-            ids = Some(resolve(req, &args, txn)?);
-        }
-        serve(req, &args, ids.as_deref().unwrap_or_default(), txn, w, retry).map(|_| ())
-    })
-    .await
+    Box::pin(XREADGROUP.blocking(req, ctx))
 }
