@@ -79,7 +79,9 @@ fn parse(arg: &[u8], missing_seq: u64, strict: bool, star: bool) -> Result<Given
 /// spaces, a sign, leading zeros; a `-` wraps around as in C).
 pub(super) fn parse_u64(s: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(s).ok()?;
-    let plain = !(text.starts_with('+') || text.len() > 1 && text.starts_with('0'));
+    // What Redis's `string2ll` takes: no `+`, no leading zero.
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = !(text.starts_with('+') || digits.len() > 1 && digits.starts_with('0'));
     if let (true, Ok(n)) = (plain, text.parse::<i64>()) {
         return u64::try_from(n).ok();
     }
