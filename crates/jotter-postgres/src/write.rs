@@ -41,13 +41,15 @@
 //!    the field's tombstone and row; a set removes the tombstone.
 //! 5. Each map table's `removals`, in the same order: field tombstones
 //!    under the same conditions; a removal drops the row.
+//! 6. [`TRIM`](crate::schema::streams::TRIM): each patched stream's entry
+//!    rows at or below its stored trim watermark, in one range delete.
 
 use jotter::{Change, MapKind, Write};
 
 use tokio_postgres::types::ToSql;
 
 use crate::error::{PgError, show_key};
-use crate::schema::{MapTable, ValueColumn, keys, maps, strings};
+use crate::schema::{MapTable, ValueColumn, keys, maps, streams, strings};
 
 /// A statement and its parameters.
 pub(crate) type Step<'a> = (&'static str, Vec<&'a (dyn ToSql + Sync)>);
@@ -69,6 +71,9 @@ pub(crate) struct Columns<'a> {
     /// Each map table's field sets and removals, in the order of
     /// `schema::maps`.
     pub maps: Vec<MapColumns<'a>>,
+
+    /// The stream keys patched, whose trim watermark is applied last.
+    pub stream_keys: Vec<&'a [u8]>,
 }
 
 /// The arrays of one map table: its field sets (`$1` keys, `$2` fields,
@@ -149,7 +154,14 @@ impl<'a> Columns<'a> {
             step(e, &keys::EXPIRIES, vec![&self.exp_keys, &self.exp_at, &self.exp_versions]);
         let sets = self.maps.iter().map(MapColumns::sets_step);
         let removals = self.maps.iter().map(MapColumns::removals_step);
-        [reset, puts, expiries].into_iter().chain(sets).chain(removals).flatten().collect()
+        let trims = step(self.stream_keys.len(), &streams::TRIM, vec![&self.stream_keys]);
+        [reset, puts, expiries]
+            .into_iter()
+            .chain(sets)
+            .chain(removals)
+            .chain([trims])
+            .flatten()
+            .collect()
     }
 
     /// No rows yet, with a group for each map table.
@@ -173,6 +185,7 @@ impl<'a> Columns<'a> {
                     removals: FieldColumns::default(),
                 })
                 .collect(),
+            stream_keys: Vec::new(),
         }
     }
 
@@ -201,6 +214,9 @@ impl<'a> Columns<'a> {
                     c.exp_keys.push(key);
                     c.exp_at.push(expiry(w.expires_at));
                     c.exp_versions.push(version(w, w.version)?);
+                    if *kind == MapKind::Stream {
+                        c.stream_keys.push(key);
+                    }
                     for f in fields {
                         c.push_field(w, *kind, f)?;
                     }

@@ -269,5 +269,5 @@ pub use ticket::Ticket;
 pub use txn::Txn;
 pub use value::{
     Consumer, Entry, FieldValue, GroupHeader, MapKind, Pending, Stream, StreamChange, StreamEntry,
-    StreamGroup, StreamId, StreamMeta, StreamWrite, Value,
+    StreamGroup, StreamId, StreamMeta, StreamWrite, TRIM_WATERMARK_AT, Value, stream_entry,
 };

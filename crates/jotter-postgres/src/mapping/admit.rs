@@ -58,6 +58,18 @@ pub(super) fn check(m: &Checked, w: &Write) -> Result<(), PgError> {
             }
             Ok(())
         }
+        (Change::Patch { kind: MapKind::Stream, fields, .. }, Shape::Stream { .. }) => {
+            for f in fields {
+                let Some(FieldValue::Stream(value)) = &f.value else { continue };
+                let Some((_, flat)) = jotter::stream_entry(&f.field, value) else { continue };
+                for pair in flat.chunks(2) {
+                    if let [name, value] = pair {
+                        value_fits(m, w, column_of(m, w, name)?, name, value)?;
+                    }
+                }
+            }
+            Ok(())
+        }
         _ => Err(wrong_shape(m, w)),
     }
 }
@@ -86,7 +98,8 @@ fn value_fits(
     }
 }
 
-/// The column of hash field `field`, or the error that it has none.
+/// The column of hash or stream entry field `field`, or the error that it
+/// has none.
 pub(super) fn column_of<'m>(
     m: &'m Checked,
     w: &Write,
@@ -124,6 +137,7 @@ pub(super) fn wrong_shape(m: &Checked, w: &Write) -> PgError {
     let mapped = match m.mapping.shape {
         Shape::Hash(_) => "hash",
         Shape::String { .. } => "string",
+        Shape::Stream { .. } => "stream",
     };
     refuse(
         w,

@@ -12,6 +12,7 @@ use jotter::{StoreError, Write};
 use super::column::{Column, convert, quote};
 use super::definition::{ColumnType, Mapping, MappingError, Shape};
 use super::fits::Fits;
+use super::stream::StreamSql;
 use crate::PostgresStore;
 use crate::error::{PgError, show_key};
 
@@ -28,6 +29,8 @@ pub(super) struct Checked {
     pub(super) delete: String,
     pub(super) keys_first: String,
     pub(super) keys_after: String,
+    /// A stream mapping's statements.
+    pub(super) stream: Option<StreamSql>,
 }
 
 impl Checked {
@@ -47,6 +50,12 @@ impl Checked {
 pub(super) fn route<'m>(mappings: &'m [Checked], key: &[u8]) -> Option<&'m Checked> {
     mappings.iter().find(|m| key.starts_with(&m.prefix))
 }
+
+/// Whether a unique index of table `$1` covers column `$2`.
+const UNIQUE_ID: &str = "
+SELECT EXISTS (SELECT 1 FROM pg_index i
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = $1 AND i.indisunique AND a.attname = $2)";
 
 /// Checks `m` against the database and builds its SQL.
 pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, StoreError> {
@@ -109,7 +118,55 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         Shape::String { column: name, ty } => {
             columns.insert(name.clone(), column(name, Some(*ty))?);
         }
+        Shape::Stream { columns: declared, .. } => {
+            for (name, ty) in declared {
+                columns.insert(name.clone(), column(name, Some(*ty))?);
+            }
+        }
     }
+    let stream = match &m.shape {
+        Shape::Stream { id_column, time_column, .. } => {
+            let id = column(id_column, Some(ColumnType::Text))?;
+            let time = match time_column {
+                None => None,
+                Some(name) => {
+                    let c = column(name, None)?;
+                    if !ColumnType::Timestamp.accepts(&c.actual)
+                        && !ColumnType::Bigint.accepts(&c.actual)
+                    {
+                        return Err(MappingError::TypeMismatch {
+                            pattern: m.pattern.clone(),
+                            table: m.table.clone(),
+                            column: name.clone(),
+                            declared: ColumnType::Timestamp,
+                            actual: c.actual,
+                        }
+                        .into());
+                    }
+                    Some(c)
+                }
+            };
+            let unique: bool = client
+                .query_one(UNIQUE_ID, &[&oid, id_column])
+                .await
+                .map_err(PgError::db(&context))?
+                .get(0);
+            if !unique {
+                return Err(MappingError::Invalid {
+                    pattern: m.pattern.clone(),
+                    message: format!(
+                        "table {} needs a unique constraint over {id_column} (with {}, if \
+                         several streams share the table), so that an entry written twice is \
+                         one row",
+                        m.table, m.key_column
+                    ),
+                }
+                .into());
+            }
+            Some(StreamSql::new(&table, &key, &id, time.as_ref(), &columns))
+        }
+        _ => None,
+    };
     let reads: Vec<String> = columns.values().map(Column::read).collect();
     let key_is = format!("{} = {}", key.sql, convert(1, &key.cast));
     let load = format!("SELECT {} FROM {table} WHERE {key_is} LIMIT 1", reads.join(", "));
@@ -130,7 +187,18 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
     let keys_first = keys("");
     let keys_after = keys("WHERE k > $3::bytea");
     let prefix = Bytes::copy_from_slice(m.prefix().as_bytes());
-    Ok(Checked { mapping: m, prefix, table, key, columns, load, delete, keys_first, keys_after })
+    Ok(Checked {
+        mapping: m,
+        prefix,
+        table,
+        key,
+        columns,
+        load,
+        delete,
+        keys_first,
+        keys_after,
+        stream,
+    })
 }
 
 /// A permanent refusal of write `w`.

@@ -14,10 +14,16 @@ pub(super) fn quote(name: &str) -> String {
 /// (`format_type` without modifier): text converted by PostgreSQL, or the
 /// bytes as they are for `bytea`.
 pub(super) fn convert(n: usize, ty: &str) -> String {
+    cast_bytes(&format!("${n}"), ty)
+}
+
+/// The SQL that converts `expr` (bytes) into a column of type `ty`, as
+/// [`convert`] does a parameter.
+pub(super) fn cast_bytes(expr: &str, ty: &str) -> String {
     if ty == "bytea" {
-        format!("${n}::bytea")
+        format!("{expr}::bytea")
     } else {
-        format!("convert_from(${n}::bytea, 'UTF8')::{ty}")
+        format!("convert_from({expr}::bytea, 'UTF8')::{ty}")
     }
 }
 

@@ -110,6 +110,20 @@ pub enum Shape {
         /// Its declared type.
         ty: ColumnType,
     },
+    /// Stream keys: each entry one row, appended. Each entry field goes
+    /// into the column of the same name (a field without a column is
+    /// refused), the entry id into `id_column` as text (`1700000000000-0`),
+    /// which a unique constraint must cover so that a replayed entry is
+    /// skipped; and, if given, the id's milliseconds into `time_column`
+    /// (a timestamp, or a number of milliseconds).
+    Stream {
+        /// Entry field → column, with its declared type.
+        columns: BTreeMap<String, ColumnType>,
+        /// The entry id's column.
+        id_column: String,
+        /// The column of the id's time, if any.
+        time_column: Option<String>,
+    },
 }
 
 /// Keys matching a prefix pattern, written into a table of the user's.
@@ -172,6 +186,24 @@ impl Mapping {
                     "a string mapping needs a value column other than the key column".into(),
                 ));
             }
+            Shape::Stream { columns, id_column, time_column } => {
+                let mut own = vec![m.key_column.as_str(), id_column.as_str()];
+                own.extend(time_column.as_deref());
+                if own.iter().any(|c| c.is_empty()) {
+                    return Err(invalid("id-column and time-column must not be empty".into()));
+                }
+                for (i, c) in own.iter().enumerate() {
+                    if own[..i].contains(c) || columns.contains_key(*c) {
+                        return Err(invalid(format!(
+                            "column {c:?} is named twice: the key, the id, the time and the \
+                             entry fields each need their own column"
+                        )));
+                    }
+                }
+                if columns.is_empty() {
+                    return Err(invalid("a stream mapping needs at least one column".into()));
+                }
+            }
             _ => {}
         }
         Ok(m)
@@ -193,6 +225,12 @@ impl Mapping {
     #[must_use]
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Whether it maps streams (whose keys the wrapped store keeps too).
+    #[must_use]
+    pub fn is_stream(&self) -> bool {
+        matches!(self.shape, Shape::Stream { .. })
     }
 }
 

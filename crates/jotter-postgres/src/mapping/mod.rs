@@ -21,6 +21,15 @@
 //! flushed: the engine isolates it and dead-letters it, and the rest of its
 //! batch lands.
 //!
+//! A stream mapping ([`Shape::Stream`]) appends each entry as a row, the
+//! entry's fields into the columns of the same names and its id into a
+//! column a unique constraint covers (see the `stream` module). Its keys
+//! are also written to the wrapped store, as any stream: the stream reads
+//! back (after an eviction or a restart) from the store's own tables, with
+//! its consumer groups, bounded by its trims; the user's table is an
+//! append-only copy of every entry, which trims never touch and XDEL and
+//! a delete of the key do.
+//!
 //! # Versions
 //!
 //! The user's table is never altered. The versions that keep the contract
@@ -52,6 +61,7 @@
 //!   as `10.5` and a timestamp in PostgreSQL's format.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use jotter::{Entry, Listing, Page, Store, StoreError, Write};
@@ -66,6 +76,7 @@ mod column;
 mod definition;
 mod fits;
 mod read;
+mod stream;
 mod write;
 
 pub use definition::{ColumnType, Mapping, MappingError, Shape};
@@ -79,6 +90,7 @@ const MAX_VERSION: &str = "SELECT max(version) FROM jotter_mapped_versions";
 pub struct MappedStore {
     inner: PostgresStore,
     mappings: Arc<[Checked]>,
+    copied: Arc<AtomicU64>,
 }
 
 impl MappedStore {
@@ -109,7 +121,7 @@ impl MappedStore {
         for m in mappings {
             checked.push(check(&inner, m).await?);
         }
-        Ok(MappedStore { inner, mappings: checked.into() })
+        Ok(MappedStore { inner, mappings: checked.into(), copied: Arc::default() })
     }
 
     /// The wrapped store.
@@ -118,8 +130,21 @@ impl MappedStore {
         &self.inner
     }
 
+    /// How many stream entries went into users' tables by `COPY` (a large
+    /// batch's path), since the store was made.
+    #[must_use]
+    pub fn entries_copied(&self) -> u64 {
+        self.copied.load(Ordering::Relaxed)
+    }
+
     fn route(&self, key: &[u8]) -> Option<&Checked> {
         route(&self.mappings, key)
+    }
+
+    /// The mapping of a key that reads back from the user's table: a
+    /// stream mapping's keys read back from the wrapped store.
+    fn route_read(&self, key: &[u8]) -> Option<&Checked> {
+        self.route(key).filter(|m| !m.mapping.is_stream())
     }
 }
 
@@ -142,26 +167,29 @@ impl Store for MappedStore {
         if self.mappings.is_empty() {
             return self.inner.write(batch).await;
         }
-        let (mapped, plain): (Vec<&Write>, Vec<&Write>) =
-            batch.iter().partition(|w| self.route(&w.key).is_some());
+        let mapped: Vec<&Write> = batch.iter().filter(|w| self.route(&w.key).is_some()).collect();
         if mapped.is_empty() {
             return self.inner.write(batch).await;
         }
+        // A stream mapping's writes go to the wrapped store too (see the
+        // module documentation).
+        let plain: Vec<Write> =
+            batch.iter().filter(|w| self.route_read(&w.key).is_none()).cloned().collect();
         if !plain.is_empty() {
-            let plain: Vec<Write> = plain.into_iter().cloned().collect();
             self.inner.write(&plain).await?;
         }
-        Ok(write::write(&self.inner, &self.mappings, &mapped).await?)
+        Ok(write::write(&self.inner, &self.mappings, &mapped, &self.copied).await?)
     }
 
     async fn load_many(&self, keys: &[Bytes]) -> Result<Vec<Option<Entry>>, StoreError> {
         // The keys of the store's own tables in one query; mapped ones row
         // by row from their tables.
-        let plain: Vec<Bytes> = keys.iter().filter(|k| self.route(k).is_none()).cloned().collect();
+        let plain: Vec<Bytes> =
+            keys.iter().filter(|k| self.route_read(k).is_none()).cloned().collect();
         let mut plain_entries = self.inner.load_many(&plain).await?.into_iter();
         let mut entries = Vec::with_capacity(keys.len());
         for key in keys {
-            entries.push(match self.route(key) {
+            entries.push(match self.route_read(key) {
                 None => plain_entries.next().flatten(),
                 Some(_) => self.load(key).await?,
             });
@@ -172,14 +200,14 @@ impl Store for MappedStore {
     async fn version_of(&self, key: &Bytes) -> Result<Option<u64>, StoreError> {
         // A mapped key's rows are the user's, whose columns need not keep
         // the version: the store cannot tell.
-        match self.route(key) {
+        match self.route_read(key) {
             None => self.inner.version_of(key).await,
             Some(_) => Ok(None),
         }
     }
 
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {
-        let Some(m) = self.route(key) else { return self.inner.load(key).await };
+        let Some(m) = self.route_read(key) else { return self.inner.load(key).await };
         read::load(&self.inner, m, key).await
     }
 
@@ -206,7 +234,7 @@ impl Store for MappedStore {
             return Ok(keys);
         }
         let n = i64::try_from(page.limit).unwrap_or(i64::MAX);
-        for m in self.mappings.iter() {
+        for m in self.mappings.iter().filter(|m| !m.mapping.is_stream()) {
             keys.extend(read::keys(&self.inner, m, page.after, n).await?);
         }
         keys.sort();

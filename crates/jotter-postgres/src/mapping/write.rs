@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
+use std::sync::atomic::AtomicU64;
 
 use deadpool_postgres::Transaction;
 use jotter::{Change, FieldValue, MapKind, Write};
@@ -14,6 +15,7 @@ use super::admit;
 use super::checked::{Checked, refuse, route};
 use super::column::{Column, convert};
 use super::definition::Shape;
+use super::stream;
 use crate::error::{PgError, show_key};
 use crate::key_index::{same, target};
 use crate::write::version;
@@ -49,6 +51,7 @@ pub(super) async fn write(
     inner: &PostgresStore,
     mappings: &[Checked],
     writes: &[&Write],
+    copied: &AtomicU64,
 ) -> Result<(), PgError> {
     let context = || match writes {
         [one] => format!("postgres write of key {}", show_key(&one.key)),
@@ -61,7 +64,7 @@ pub(super) async fn write(
     let mut failed = None;
     for w in writes {
         let m = route(mappings, &w.key).expect("a mapped write has a mapping");
-        if let Err(e) = apply(&tx, m, w).await {
+        if let Err(e) = apply(&tx, m, w, copied).await {
             failed = Some((m, *w, e));
             break;
         }
@@ -84,7 +87,12 @@ pub(super) async fn write(
 
 /// Applies one mapped write inside `tx`, under the rules of the module
 /// documentation.
-async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgError> {
+async fn apply(
+    tx: &Transaction<'_>,
+    m: &Checked,
+    w: &Write,
+    copied: &AtomicU64,
+) -> Result<(), PgError> {
     let key: &[u8] = &w.key;
     let suffix: &[u8] = &key[m.prefix.len()..];
     let tbl: &str = &m.mapping.table;
@@ -151,6 +159,13 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                     .await
                     .map_err(PgError::db(context()))?;
             }
+        }
+        (Change::Patch { kind: MapKind::Stream, reset: r, fields }, Shape::Stream { .. }) => {
+            if let Some(r) = r {
+                state.reset(version(w, *r)?).await.map_err(PgError::db(context()))?;
+            }
+            let changes = stream::Changes::of(m, w, fields, *state.reset)?;
+            changes.write(tx, m, suffix, copied).await.map_err(PgError::db(context()))?;
         }
         _ => return Err(admit::wrong_shape(m, w)),
     }

@@ -22,7 +22,7 @@ pub(crate) mod keys;
 mod map;
 mod migrations;
 mod reset;
-mod streams;
+pub(crate) mod streams;
 pub(crate) mod strings;
 mod value_column;
 mod zsets;

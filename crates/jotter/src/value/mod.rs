@@ -32,7 +32,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 pub use self::stream::{
     Consumer, GroupHeader, Pending, Stream, StreamChange, StreamEntry, StreamGroup, StreamId,
-    StreamMeta, StreamWrite,
+    StreamMeta, StreamWrite, TRIM_WATERMARK_AT, stream_entry,
 };
 use crate::score_map::ScoreMap;
 use crate::wire::RecordError;

@@ -9,7 +9,7 @@
 //! default), which the option's contract ("at least this many are kept")
 //! allows.
 
-use jotter::{Stream, StreamId, StreamWrite, Txn};
+use jotter::{Stream, StreamId, StreamMeta, StreamWrite, Txn};
 use jotter_resp::Request;
 
 use super::id::{GivenId, parse_for_add, parse_strict};
@@ -146,19 +146,17 @@ pub(super) fn victims(s: &Stream, args: &TrimArgs) -> Vec<StreamId> {
     chosen
 }
 
-/// Trims the stream at `key` as `args` say; how many entries went. Redis
-/// does not count trimmed entries as deleted ones (max-deleted-entry-id
-/// stays), nor does this.
+/// Trims the stream at `key` as `args` say; how many entries went. A trim
+/// always removes the oldest entries, so it is written as the metadata's
+/// watermark (the last id trimmed), not as a removal per entry: see
+/// `jotter::Stream`. Redis does not count trimmed entries as deleted ones
+/// (max-deleted-entry-id stays), nor does this.
 pub(super) fn trim(txn: &mut Txn<'_>, key: &[u8], args: &TrimArgs) -> Result<usize, Fail> {
     let Some(s) = super::reply::stream(txn, key)? else { return Ok(0) };
     let gone = victims(s, args);
-    let n = gone.len();
-    if n > 0 {
-        txn.set_fields(
-            key,
-            jotter::MapKind::Stream,
-            gone.into_iter().map(StreamWrite::remove_entry),
-        )?;
-    }
-    Ok(n)
+    let Some(&last) = gone.last() else { return Ok(0) };
+    let meta = s.meta();
+    let meta = StreamMeta { trimmed_through: meta.trimmed_through.max(last), ..meta };
+    txn.set_fields(key, jotter::MapKind::Stream, [StreamWrite::meta(&meta)])?;
+    Ok(gone.len())
 }

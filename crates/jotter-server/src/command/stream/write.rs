@@ -1,7 +1,7 @@
 //! XADD, XDEL, XTRIM and XSETID (`xaddCommand`, `xdelCommand`,
 //! `xtrimCommand`, `xsetidCommand`): each change is an entry field set or
 //! removed, and the metadata field set, so the store writes a row per
-//! entry touched.
+//! entry touched; a trim is the metadata's watermark alone (see `trim.rs`).
 
 use bytes::Bytes;
 use jotter::{MapKind, StreamId, StreamMeta, StreamWrite, Txn};
@@ -156,6 +156,9 @@ pub(super) fn xsetid(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
         ));
     }
     meta.last_id = id;
+    // An emptied stream may go back below its trim watermark, as Redis
+    // allows; the watermark follows, or the next XADD would be dropped.
+    meta.trimmed_through = meta.trimmed_through.min(id);
     if let Some(n) = entries_added {
         meta.entries_added = n;
     }

@@ -80,6 +80,9 @@ fn apply(conn: &Connection, map_keys: &mut MapKeys, w: &Write) -> Result<(), Fai
             for fc in fields {
                 apply_field(conn, key, *kind, fc)?;
             }
+            if *kind == MapKind::Stream {
+                conn.prepare_cached(&schema::streams::TRIM)?.execute([key])?;
+            }
             let v = to_sql_version(w.version)?;
             let at = to_sql_expiry(w.expires_at);
             if conn.prepare_cached(schema::SET_EXPIRY)?.execute((key, at, v))? > 0 {

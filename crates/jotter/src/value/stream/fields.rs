@@ -111,18 +111,29 @@ fn put_id(out: &mut BytesMut, id: StreamId) {
     out.put_slice(&id.to_bytes());
 }
 
-/// The metadata's value: last id, entries added, max deleted id.
+/// The metadata's value: last id, entries added, max deleted id, then the
+/// trim watermark at bytes 40 to 55 (the stores read it there: see
+/// [`TRIM_WATERMARK_AT`]).
 pub(crate) fn meta_value(m: &StreamMeta) -> Bytes {
-    let mut out = BytesMut::with_capacity(40);
+    let mut out = BytesMut::with_capacity(56);
     put_id(&mut out, m.last_id);
     out.put_u64(m.entries_added);
     put_id(&mut out, m.max_deleted_id);
+    put_id(&mut out, m.trimmed_through);
     out.freeze()
 }
 
+/// Where the trim watermark's 16 bytes start in the metadata's value; a
+/// store deletes the key's entry rows whose id is at or below those bytes.
+pub const TRIM_WATERMARK_AT: usize = 40;
+
+/// A metadata value written before trims were a watermark has 40 bytes:
+/// nothing trimmed.
 pub(crate) fn parse_meta(v: &[u8]) -> Option<StreamMeta> {
     let mut r = Reader(v);
-    Some(StreamMeta { last_id: r.id()?, entries_added: r.u64()?, max_deleted_id: r.id()? })
+    let (last_id, entries_added, max_deleted_id) = (r.id()?, r.u64()?, r.id()?);
+    let trimmed_through = if r.0.is_empty() { StreamId::MIN } else { r.id()? };
+    Some(StreamMeta { last_id, entries_added, max_deleted_id, trimmed_through })
 }
 
 /// A group's value: last delivered id, entries read (`u64::MAX`: unknown).

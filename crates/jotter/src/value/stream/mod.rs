@@ -9,10 +9,22 @@
 //! routes a [`Value::Stream`] (a [`MapKind::Stream`], a
 //! [`FieldValue::Stream`]) here. Because each entry, each group, each
 //! consumer and each pending entry is a field, XADD writes one entry row
-//! and the metadata row, XDEL and trimming remove rows, XACK removes a
-//! pending row: never a rewrite of the stream. A field value is the
-//! field's bytes as the stores hold them; the stream decodes it when the
-//! field is applied, and ignores a field it cannot read.
+//! and the metadata row, XDEL removes a row, XACK removes a pending row:
+//! never a rewrite of the stream.
+//!
+//! A trim is not a removal per entry but a watermark in the metadata
+//! ([`StreamMeta::trimmed_through`]): setting it drops the entries at or
+//! below it from the value, and an entry at or below it is never put back
+//! (whatever order a patch's or a load's fields come in). So the entries a
+//! patch adds keep their fields until the flush even if trimmed before it,
+//! and reach the store: a store of its own tables deletes the key's entry
+//! rows at or below the watermark after writing the batch's entries (one
+//! range delete), a mapped events table keeps them. An append-only sink
+//! never misses an event that lived between two flushes.
+//!
+//! A field value is the field's bytes as the stores hold them; the stream
+//! decodes it when the field is applied, and ignores a field it cannot
+//! read.
 //!
 //! The log tags are part of the record format: never change them.
 //!
@@ -33,6 +45,7 @@ use bytes::{Bytes, BytesMut};
 
 pub(crate) use self::fields::ENTRY_KEY_LEN;
 use self::fields::Field;
+pub use self::fields::TRIM_WATERMARK_AT;
 pub use self::id::StreamId;
 pub use self::state::{Consumer, GroupHeader, Pending, StreamMeta};
 #[cfg(any(test, feature = "testing"))]
@@ -113,6 +126,28 @@ impl Stream {
     pub fn groups(&self) -> &BTreeMap<Bytes, StreamGroup> {
         &self.groups
     }
+
+    /// Drops the entries at or below the trim watermark.
+    fn drop_trimmed(&mut self) {
+        let through = self.meta().trimmed_through;
+        if through == StreamId::MIN {
+            return;
+        }
+        self.entries = match through.next() {
+            Some(first_kept) => self.entries.split_off(&first_kept),
+            None => BTreeMap::new(),
+        };
+    }
+}
+
+/// An entry field's id and field/value pairs, from a stream field as a
+/// [`Write`](crate::Write) carries it, for a store that writes entries
+/// somewhere of its own; `None` for a state field or a value it cannot
+/// read.
+#[must_use]
+pub fn stream_entry(field: &[u8], value: &[u8]) -> Option<(StreamId, Vec<Bytes>)> {
+    let Some(Field::Entry(id)) = Field::parse(field) else { return None };
+    Some((id, pairs::decode(value).ok()?))
 }
 
 /// What a stream holds.
@@ -169,6 +204,9 @@ pub(super) fn set_field(s: &mut Arc<Map>, key: &[u8], value: Option<&Bytes>) {
     let s = Arc::make_mut(s);
     let v = value.map(|b| &b[..]);
     match field {
+        // An entry at or below the trim watermark stays out whatever the
+        // order the fields of a patch or a load come in.
+        Field::Entry(id) if v.is_some() && id <= s.meta().trimmed_through => {}
         Field::Entry(id) => match v.map(pairs::decode) {
             Some(Ok(flat)) => {
                 s.entries.insert(id, flat.into());
@@ -178,7 +216,10 @@ pub(super) fn set_field(s: &mut Arc<Map>, key: &[u8], value: Option<&Bytes>) {
                 s.entries.remove(&id);
             }
         },
-        Field::Meta => s.meta = v.and_then(fields::parse_meta),
+        Field::Meta => {
+            s.meta = v.and_then(fields::parse_meta);
+            s.drop_trimmed();
+        }
         Field::Group(g) => match v {
             Some(v) => {
                 if let Some(h) = fields::parse_group(v) {

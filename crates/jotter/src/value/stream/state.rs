@@ -15,6 +15,11 @@ pub struct StreamMeta {
     pub entries_added: u64,
     /// The greatest id ever deleted.
     pub max_deleted_id: StreamId,
+    /// Trimmed through this id: entries at or below it are gone (`0-0`:
+    /// nothing trimmed). A trim is this watermark, never a delete per
+    /// entry, so an entry added and trimmed between two flushes still
+    /// reaches the store (see [`Stream`](super::Stream)).
+    pub trimmed_through: StreamId,
 }
 
 /// A consumer group's own state.

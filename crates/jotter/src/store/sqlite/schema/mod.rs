@@ -11,7 +11,7 @@
 
 mod hashes;
 mod map;
-mod streams;
+pub(super) mod streams;
 pub(super) mod strings;
 mod zsets;
 

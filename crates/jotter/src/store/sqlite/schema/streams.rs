@@ -8,8 +8,10 @@
 //! above 2^63 - 1 reads negative). `jotter_stream_state (key, item, state,
 //! version)` holds the rest, a row each: the stream's metadata, each
 //! consumer group, each of its consumers and each of its pending entries
-//! (`value/stream/fields.rs` spells them). Appending, deleting, trimming or
-//! acknowledging an entry is a row each, never a rewrite.
+//! (`value/stream/fields.rs` spells them). Appending, deleting or
+//! acknowledging an entry is a row each, never a rewrite; a trim is one
+//! range delete of the entries at or below the metadata's watermark
+//! ([`TRIM`]), run after the patch's entries are written.
 
 use std::sync::LazyLock;
 
@@ -18,7 +20,7 @@ use rusqlite::types::ToSqlOutput;
 
 use super::map::MapTable;
 use crate::store::sqlite::columns::bytes_at;
-use crate::value::stream::ENTRY_KEY_LEN;
+use crate::value::stream::{ENTRY_KEY_LEN, TRIM_WATERMARK_AT};
 use crate::value::{FieldValue, MapKind};
 
 /// Marks an entry's row in a load.
@@ -41,6 +43,20 @@ fn part(at: usize) -> String {
         .collect();
     format!("CASE WHEN length(id) = {ENTRY_KEY_LEN} THEN {} END", digits.join(" | "))
 }
+
+/// Deletes key `?1`'s entry rows at or below the trim watermark of its
+/// metadata row (nothing if it has none). A patch that wrote its entries
+/// and its metadata thus keeps none the engine trimmed, while the entries
+/// were still written first (see `jotter::Stream`).
+pub(crate) static TRIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "DELETE FROM jotter_streams WHERE key = ?1 AND id <= (
+            SELECT substr(state, {at}, {ENTRY_KEY_LEN}) FROM jotter_stream_state
+             WHERE key = ?1 AND item = X'6d' AND length(state) >= {end})",
+        at = TRIM_WATERMARK_AT + 1,
+        end = TRIM_WATERMARK_AT + ENTRY_KEY_LEN,
+    )
+});
 
 pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
