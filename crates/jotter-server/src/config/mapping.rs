@@ -17,12 +17,18 @@ pub(crate) struct MappingSetting {
     pub table: String,
     /// The column that receives the key's suffix after the prefix.
     pub key_column: String,
-    /// What the keys hold: hash (fields → columns) or string (value →
-    /// value-column). Default: hash.
+    /// What the keys hold: hash (fields → columns), string (value →
+    /// value-column) or stream (each entry a row, fields → columns).
+    /// Default: hash.
     #[serde(default)]
     pub kind: MappingKind,
     /// For `kind = "string"`: the value's column.
     pub value_column: Option<String>,
+    /// For `kind = "stream"`: the entry id's column (text, under a unique
+    /// constraint).
+    pub id_column: Option<String>,
+    /// For `kind = "stream"`: the column of the id's time, if any.
+    pub time_column: Option<String>,
     /// Column name → type (text, integer, bigint, double, boolean,
     /// timestamp, jsonb, bytea).
     #[serde(default)]
@@ -36,6 +42,7 @@ pub(crate) enum MappingKind {
     #[default]
     Hash,
     String,
+    Stream,
 }
 
 /// A column type of a `[[mapping]]`, as jotter-postgres names them.
@@ -59,6 +66,11 @@ impl MappingSetting {
                 format!("[[mapping]] keys = {:?}: {message}", self.keys),
             )
         };
+        if self.kind != MappingKind::Stream
+            && (self.id_column.is_some() || self.time_column.is_some())
+        {
+            return Err(invalid("id-column and time-column are for kind = \"stream\"".into()));
+        }
         let shape = match (self.kind, &self.value_column) {
             (MappingKind::Hash, None) => {
                 Shape::Hash(self.columns.iter().map(|(n, t)| (n.clone(), t.0)).collect())
@@ -82,6 +94,21 @@ impl MappingSetting {
                 let ty = self.columns.get(column).map_or(ColumnType::Text, |t| t.0);
                 Shape::String { column: column.clone(), ty }
             }
+            (MappingKind::Stream, Some(_)) => {
+                return Err(invalid(
+                    "value-column is for kind = \"string\"; a stream maps its entries' fields \
+                     by [mapping.columns]"
+                        .into(),
+                ));
+            }
+            (MappingKind::Stream, None) => Shape::Stream {
+                columns: self.columns.iter().map(|(n, t)| (n.clone(), t.0)).collect(),
+                id_column: self
+                    .id_column
+                    .clone()
+                    .ok_or_else(|| invalid("kind = \"stream\" needs id-column".into()))?,
+                time_column: self.time_column.clone(),
+            },
         };
         Mapping::new(&self.keys, &self.table, &self.key_column, shape)
             .map_err(|e| ConfigError::invalid("mapping", e.to_string()))

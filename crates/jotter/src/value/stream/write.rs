@@ -91,6 +91,9 @@ pub(crate) fn sample_change(pick: u64, bytes: Bytes, set: bool) -> StreamChange 
             last_id: id,
             entries_added: bytes.len() as u64,
             max_deleted_id: id,
+            // Trims the entries of the smaller picks, so the stores'
+            // range deletes meet the differential histories.
+            trimmed_through: StreamId { ms: bytes.len() as u64, seq: 0 },
         }),
         1 => StreamWrite::entry(id, &[bytes.clone(), bytes]),
         2 => StreamWrite::pending(
