@@ -27,8 +27,8 @@
 //! are also written to the wrapped store, as any stream: the stream reads
 //! back (after an eviction or a restart) from the store's own tables, with
 //! its consumer groups, bounded by its trims; the user's table is an
-//! append-only copy of every entry, which trims never touch and XDEL and
-//! a delete of the key do.
+//! append-only copy of every entry, which only XDEL deletes from (trims,
+//! DEL and rewrites of the key leave it).
 //!
 //! # Versions
 //!

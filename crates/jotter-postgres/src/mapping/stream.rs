@@ -3,8 +3,12 @@
 //! replayed entry, whose id a unique constraint covers, is skipped), and
 //! each entry it removes (XDEL) deletes its row. Trims never reach the
 //! table: they are a watermark in the stream's metadata, which the wrapped
-//! store applies to its own copy (see `jotter::Stream`); the table keeps
-//! every event. The stream's metadata and groups are the wrapped store's.
+//! store applies to its own copy (see `jotter::Stream`). Nor does a delete
+//! or a rewrite of the key (DEL, RENAME, a reset): the table keeps every
+//! event; as the rows carry no versions, an entry is appended whatever its
+//! write's version, and the id's unique constraint keeps a replay from
+//! adding it twice. The stream's metadata and groups are the wrapped
+//! store's.
 //!
 //! A patch with many entries (at least [`COPY_ABOVE`]) is sent by binary
 //! `COPY` into a temporary table of the connection, then appended from
@@ -122,21 +126,13 @@ fn id_text(id: StreamId) -> Vec<u8> {
 }
 
 impl Changes {
-    /// The entries of `fields` (of write `w`) at or above the key's reset
-    /// version `reset`; the stream's other fields are the wrapped store's.
-    pub(super) fn of(
-        m: &Checked,
-        w: &Write,
-        fields: &[FieldChange],
-        reset: i64,
-    ) -> Result<Self, PgError> {
+    /// The entries of `fields` (of write `w`); the stream's other fields
+    /// are the wrapped store's.
+    pub(super) fn of(m: &Checked, w: &Write, fields: &[FieldChange]) -> Result<Self, PgError> {
         let mut out = Changes { rows: Vec::new(), removals: Vec::new() };
         let sql = m.stream.as_ref().expect("a stream mapping has its statements");
         for f in fields {
             let Some(id) = StreamId::from_bytes(&f.field) else { continue };
-            if crate::write::version(w, f.version)? < reset {
-                continue;
-            }
             let value = match &f.value {
                 None => {
                     out.removals.push(id_text(id));

@@ -110,6 +110,13 @@ async fn apply(
     let mut reset = versions.remove("").unwrap_or(0);
     let mut state = KeyState { tx, m, key, suffix, reset: &mut reset, versions: &mut versions };
     match (&w.change, &m.mapping.shape) {
+        // The events table keeps every event: a delete or rewrite of the
+        // stream (whose own copy the wrapped store resets) leaves it.
+        (Change::Delete, Shape::Stream { .. }) => {}
+        (Change::Patch { kind: MapKind::Stream, fields, .. }, Shape::Stream { .. }) => {
+            let changes = stream::Changes::of(m, w, fields)?;
+            changes.write(tx, m, suffix, copied).await.map_err(PgError::db(context()))?;
+        }
         (Change::Delete, _) => {
             state.reset(version(w, w.version)?).await.map_err(PgError::db(context()))?
         }
@@ -159,13 +166,6 @@ async fn apply(
                     .await
                     .map_err(PgError::db(context()))?;
             }
-        }
-        (Change::Patch { kind: MapKind::Stream, reset: r, fields }, Shape::Stream { .. }) => {
-            if let Some(r) = r {
-                state.reset(version(w, *r)?).await.map_err(PgError::db(context()))?;
-            }
-            let changes = stream::Changes::of(m, w, fields, *state.reset)?;
-            changes.write(tx, m, suffix, copied).await.map_err(PgError::db(context()))?;
         }
         _ => return Err(admit::wrong_shape(m, w)),
     }

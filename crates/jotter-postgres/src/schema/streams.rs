@@ -30,14 +30,18 @@ const ENTRY_KEY_LEN: usize = 16;
 /// Deletes, for each stream key in `$1`, its entry rows at or below the
 /// trim watermark its metadata row holds (see `jotter::Stream`): run after
 /// the batch's field sets, so an entry added and trimmed between two
-/// flushes is written, then deleted with the rest, in one statement.
+/// flushes is written, then deleted with the rest, in one statement. Only
+/// rows older than the metadata go: a trim comes after the entries it
+/// trims, and a row newer than every trim (which the engine ignores all
+/// the same) keeps the store's highest version where it was.
 pub(crate) static TRIM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "
 DELETE FROM jotter_streams m
  USING unnest($1::bytea[]) AS k(key), jotter_stream_state s
  WHERE {s_k} AND {s_meta} AND length(s.state) >= {end}
-   AND {m_k} AND m.id <= substring(s.state FROM {at} FOR {ENTRY_KEY_LEN})",
+   AND {m_k} AND m.id <= substring(s.state FROM {at} FOR {ENTRY_KEY_LEN})
+   AND m.version <= s.version",
         s_k = same("s.key", "k.key"),
         m_k = same("m.key", "k.key"),
         s_meta = same("s.item", "'\\x6d'::bytea"),

@@ -4,7 +4,9 @@
 //! entry touched; a trim is the metadata's watermark alone (see `trim.rs`).
 
 use bytes::Bytes;
-use jotter::{MapKind, StreamId, StreamMeta, StreamWrite, Txn};
+use std::sync::Arc;
+
+use jotter::{MapKind, StreamId, StreamMeta, StreamWrite, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::id::{parse_strict, reply_id};
@@ -156,16 +158,22 @@ pub(super) fn xsetid(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
         ));
     }
     meta.last_id = id;
-    // An emptied stream may go back below its trim watermark, as Redis
-    // allows; the watermark follows, or the next XADD would be dropped.
-    meta.trimmed_through = meta.trimmed_through.min(id);
     if let Some(n) = entries_added {
         meta.entries_added = n;
     }
     if max_deleted != StreamId::MIN {
         meta.max_deleted_id = max_deleted;
     }
-    txn.set_fields(&key, MapKind::Stream, [StreamWrite::meta(&meta)])?;
+    if id < meta.trimmed_through {
+        // An emptied stream goes back below its trim watermark, as Redis
+        // allows: a rewrite without the watermark (see
+        // `jotter::Stream::restarted`), or the next XADD would be dropped.
+        let fresh = Value::Stream(Arc::new(s.restarted(meta)));
+        let expires_at = txn.expires_at(&key);
+        txn.put(&key, fresh, expires_at);
+    } else {
+        txn.set_fields(&key, MapKind::Stream, [StreamWrite::meta(&meta)])?;
+    }
     w.ok();
     Ok(())
 }

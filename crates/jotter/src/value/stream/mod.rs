@@ -127,6 +127,20 @@ impl Stream {
         &self.groups
     }
 
+    /// The stream with `meta` for metadata and no trim watermark: what a
+    /// command that takes an emptied stream back below its watermark
+    /// (XSETID) writes as a whole. A watermark only rises within a
+    /// stream's life, so that the stores' range deletes agree with it;
+    /// going below it is a rewrite, whose reset drops the older rows.
+    #[must_use]
+    pub fn restarted(&self, meta: StreamMeta) -> Stream {
+        Stream {
+            entries: self.entries.clone(),
+            meta: Some(StreamMeta { trimmed_through: StreamId::MIN, ..meta }),
+            groups: self.groups.clone(),
+        }
+    }
+
     /// Drops the entries at or below the trim watermark.
     fn drop_trimmed(&mut self) {
         let through = self.meta().trimmed_through;

@@ -47,12 +47,15 @@ fn part(at: usize) -> String {
 /// Deletes key `?1`'s entry rows at or below the trim watermark of its
 /// metadata row (nothing if it has none). A patch that wrote its entries
 /// and its metadata thus keeps none the engine trimmed, while the entries
-/// were still written first (see `jotter::Stream`).
+/// were still written first (see `jotter::Stream`). Only rows older than
+/// the metadata go (a trim comes after what it trims), so the highest
+/// version stored never falls.
 pub(crate) static TRIM: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "DELETE FROM jotter_streams WHERE key = ?1 AND id <= (
-            SELECT substr(state, {at}, {ENTRY_KEY_LEN}) FROM jotter_stream_state
-             WHERE key = ?1 AND item = X'6d' AND length(state) >= {end})",
+        "DELETE FROM jotter_streams AS e WHERE key = ?1 AND EXISTS (
+            SELECT 1 FROM jotter_stream_state AS s
+             WHERE s.key = ?1 AND s.item = X'6d' AND length(s.state) >= {end}
+               AND e.id <= substr(s.state, {at}, {ENTRY_KEY_LEN}) AND e.version <= s.version)",
         at = TRIM_WATERMARK_AT + 1,
         end = TRIM_WATERMARK_AT + ENTRY_KEY_LEN,
     )
