@@ -12,7 +12,7 @@ use jotter::{StoreError, Write};
 use super::column::{Column, convert, quote};
 use super::definition::{ColumnType, Mapping, MappingError, Shape};
 use super::fits::Fits;
-use super::stream::StreamSql;
+use super::stream_sql::StreamSql;
 use crate::PostgresStore;
 use crate::error::{PgError, show_key};
 

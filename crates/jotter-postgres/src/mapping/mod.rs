@@ -77,6 +77,7 @@ mod definition;
 mod fits;
 mod read;
 mod stream;
+mod stream_sql;
 mod write;
 
 pub use definition::{ColumnType, Mapping, MappingError, Shape};

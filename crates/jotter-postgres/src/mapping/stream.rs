@@ -13,7 +13,8 @@
 //! A patch with many entries (at least [`COPY_ABOVE`]) is sent by binary
 //! `COPY` into a temporary table of the connection, then appended from
 //! there in one statement, as the wrapped store does its large batches of
-//! puts; a smaller one as array parameters.
+//! puts; a smaller one as array parameters (the statements are
+//! `stream_sql`'s).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,88 +25,9 @@ use tokio_postgres::types::{ToSql, Type};
 
 use super::admit;
 use super::checked::{Checked, refuse};
-use super::column::{Column, cast_bytes, convert};
+use super::stream_sql::StreamSql;
 use crate::error::PgError;
 use crate::schema::strings::COPY_ABOVE;
-
-/// The statements of one stream mapping, built at start.
-#[derive(Debug)]
-pub(super) struct StreamSql {
-    /// Appends rows from arrays: `$1` suffixes, `$2` ids, `$3` milliseconds,
-    /// then one array per entry column, in column order.
-    append: String,
-    /// Creates the connection's staging table for this many columns.
-    stage: String,
-    /// Fills it.
-    copy: String,
-    /// Appends rows from it.
-    append_staged: String,
-    /// Deletes one entry's row: `$1` the suffix, `$2` the id.
-    remove: String,
-    /// The entry columns, in the order of the arrays.
-    columns: usize,
-}
-
-impl StreamSql {
-    /// The statements for `table`, whose key, id and time columns are given,
-    /// and whose entry columns are `columns` (in their map's order).
-    pub(super) fn new(
-        table: &str,
-        key: &Column,
-        id: &Column,
-        time: Option<&Column>,
-        columns: &std::collections::BTreeMap<String, Column>,
-    ) -> Self {
-        let n = columns.len();
-        let mut names = vec![key.sql.clone(), id.sql.clone()];
-        let mut values = vec![cast_bytes("s.k", &key.cast), cast_bytes("s.id", &id.cast)];
-        if let Some(t) = time {
-            names.push(t.sql.clone());
-            values.push(if t.cast.starts_with("timestamp") || t.cast == "date" {
-                format!("to_timestamp(s.ms / 1000.0)::{}", t.cast)
-            } else {
-                format!("s.ms::{}", t.cast)
-            });
-        }
-        for (i, c) in columns.values().enumerate() {
-            names.push(c.sql.clone());
-            values.push(cast_bytes(&format!("s.v{i}"), &c.cast));
-        }
-        let aliases: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
-        let alias =
-            format!("s(k, id, ms{})", aliases.iter().map(|a| format!(", {a}")).collect::<String>());
-        let append_from = |source: &str| {
-            format!(
-                "INSERT INTO {table} ({}) SELECT {} FROM {source} AS {alias} ON CONFLICT DO NOTHING",
-                names.join(", "),
-                values.join(", ")
-            )
-        };
-        let arrays: Vec<String> = (0..n).map(|i| format!(", ${}::bytea[]", i + 4)).collect();
-        let stage_table = format!("jotter_stream_stage_{n}");
-        let stage_columns: String = aliases.iter().map(|a| format!(", {a} bytea")).collect();
-        StreamSql {
-            append: append_from(&format!(
-                "unnest($1::bytea[], $2::bytea[], $3::bigint[]{})",
-                arrays.concat()
-            )),
-            stage: format!(
-                "CREATE TEMP TABLE IF NOT EXISTS {stage_table} \
-                 (k bytea, id bytea, ms bigint{stage_columns}) ON COMMIT DELETE ROWS"
-            ),
-            copy: format!("COPY {stage_table} FROM STDIN BINARY"),
-            append_staged: append_from(&stage_table),
-            remove: format!(
-                "DELETE FROM {table} WHERE {} = {} AND {} = {}",
-                key.sql,
-                convert(1, &key.cast),
-                id.sql,
-                convert(2, &id.cast)
-            ),
-            columns: n,
-        }
-    }
-}
 
 /// One entry's row: its id as text, its milliseconds, a value per column.
 struct Row {
