@@ -181,6 +181,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn metadata_reads_back_and_without_a_watermark_has_trimmed_nothing() {
+        let id = |ms| StreamId { ms, seq: 1 };
+        let m = StreamMeta {
+            last_id: id(9),
+            entries_added: 4,
+            max_deleted_id: id(3),
+            trimmed_through: id(5),
+        };
+        let v = meta_value(&m);
+        assert_eq!(&v[TRIM_WATERMARK_AT..], &id(5).to_bytes());
+        assert_eq!(parse_meta(&v), Some(m));
+        let before_trims = parse_meta(&v[..TRIM_WATERMARK_AT]).unwrap();
+        assert_eq!(before_trims, StreamMeta { trimmed_through: StreamId::MIN, ..m });
+    }
+
+    #[test]
     fn keys_parse_back_and_state_is_never_16_bytes() {
         let id = StreamId { ms: 5, seq: u64::MAX };
         for g in 0..20 {
