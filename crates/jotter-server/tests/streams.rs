@@ -400,6 +400,34 @@ fn streams_and_groups_read_back_from_sqlite() {
         )
         .unwrap();
     assert_eq!(via_json, "4");
+    // Appending and deleting touch their own rows: the others keep the
+    // version they were written at.
+    let versions = |db: &rusqlite::Connection| -> Vec<(i64, i64)> {
+        db.prepare("SELECT ms, version FROM jotter_streams ORDER BY ms")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let old = versions(&db);
+    q(&mut c, &["XADD", "clicks", "7-0", "user", "9"]);
+    q(&mut c, &["XDEL", "clicks", "3-0"]);
+    q(&mut c, &["JOTTER.FLUSH", "10000"]);
+    let new = versions(&db);
+    assert_eq!(new.len(), old.len());
+    assert_eq!(&new[..new.len() - 1], &old[1..]);
+    assert_eq!(new.last().map(|r| r.0), Some(7));
+    // What the reads give now is what a restart must give back (the new
+    // entry delivered first, so that the reads change nothing).
+    q(&mut c, &["XREADGROUP", "GROUP", "workers", "carol", "STREAMS", "clicks", ">"]);
+    let before: Vec<_> = before
+        .into_iter()
+        .map(|(args, _)| {
+            let reply = q(&mut c, &args);
+            (args, reply)
+        })
+        .collect();
     drop(db);
     let server = server.restart(&["--flush-interval", "1h"]);
     let mut c = server.raw();
