@@ -202,7 +202,28 @@ fn one(rng: &mut Rng) -> Command {
     let consumer = rng.pick(CONSUMERS).to_owned();
     let (a, b) = (bound(rng), bound(rng));
     let n = rng.below(4).to_string();
-    let args: Vec<String> = match rng.below(20) {
+    let args: Vec<String> = match rng.below(24) {
+        20 => vec![
+            "XGROUP".into(),
+            rng.pick(&["CREATECONSUMER", "DELCONSUMER"]).to_string(),
+            key,
+            group,
+            consumer,
+        ],
+        21 => vec!["XSETID".into(), key, id(rng).replace('*', "2")],
+        22 => vec!["XADD".into(), key, "NOMKSTREAM".into(), id(rng), "g".into(), n],
+        23 => vec![
+            "XCLAIM".into(),
+            key,
+            group,
+            consumer,
+            "0".into(),
+            id(rng).replace('*', "0"),
+            "FORCE".into(),
+            "JUSTID".into(),
+            "RETRYCOUNT".into(),
+            n,
+        ],
         0..=4 => {
             let mut args = vec!["XADD".to_owned(), key];
             if rng.chance(0.2) {
@@ -288,9 +309,9 @@ fn one(rng: &mut Rng) -> Command {
 #[test]
 fn random_stream_histories_match_redis() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    for seed in 1..=12 {
+    for seed in 1..=24 {
         pair.same(&["FLUSHALL"]);
-        if seed == 7 {
+        if seed == 13 {
             pair.resp3();
         }
         pair.fuzz(seed, 300, one);
