@@ -152,11 +152,6 @@ pub(super) fn xsetid(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
             ));
         }
     }
-    if id < meta.max_deleted_id {
-        return Err(fail::error(
-            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
-        ));
-    }
     meta.last_id = id;
     if let Some(n) = entries_added {
         meta.entries_added = n;
