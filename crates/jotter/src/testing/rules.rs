@@ -34,6 +34,7 @@ pub async fn all<S: Store, G, Fut: Future<Output = Option<(S, G)>>>(fresh: impl 
     chain!(a_reset_drops_older_fields_and_keeps_newer_ones, then_a_put_replaces_the_map);
     chain!(expiry_is_versioned_like_the_data_and_listed_in_byte_order);
     chain!(load_many_answers_in_order_as_load_does);
+    chain!(a_stream_trim_is_a_watermark_that_replays_cannot_undo);
 }
 
 /// An older put is ignored, and an equal version is no newer.
@@ -250,4 +251,32 @@ pub async fn a_refused_row_fails_its_whole_batch(store: &impl Store, words: &[&s
 pub async fn then_the_rest_of_the_batch_lands(store: &impl Store) {
     store.write(&batch_with_bad()[..2]).await.expect("write");
     assert_eq!(value(store, "good").await, Some(Value::from("g")));
+}
+
+/// A stream's entries and its metadata with a trim watermark in one batch:
+/// the entries at or below the watermark do not load back, the highest
+/// version stays the batch's, and the same batch delivered again (a
+/// replay) brings none of them back.
+pub async fn a_stream_trim_is_a_watermark_that_replays_cannot_undo(store: &impl Store) {
+    use crate::value::{StreamId, StreamMeta, StreamWrite};
+    let id = |ms| StreamId { ms, seq: 0 };
+    let field = |(field, value): (Bytes, _), version| FieldChange { field, version, value };
+    let mut fields: Vec<FieldChange> =
+        (1..=5).map(|ms| field(StreamWrite::entry(id(ms), &[b("n"), b("v")]), ms)).collect();
+    let meta = StreamMeta {
+        last_id: id(5),
+        entries_added: 5,
+        trimmed_through: id(3),
+        ..StreamMeta::default()
+    };
+    fields.push(field(StreamWrite::meta(&meta), 6));
+    let batch =
+        [Write::new(b("s"), 6, Change::Patch { kind: MapKind::Stream, reset: None, fields })];
+    for delivery in ["first", "replayed"] {
+        store.write(&batch).await.expect("stream write");
+        let Some(Value::Stream(s)) = value(store, "s").await else { panic!("no stream") };
+        let ids: Vec<StreamId> = s.entries().keys().copied().collect();
+        assert_eq!(ids, [id(4), id(5)], "{delivery}");
+        assert_eq!(store.max_version().await.expect("max"), 6, "{delivery}");
+    }
 }
