@@ -359,6 +359,8 @@ mod tests {
             "key-column",
             "kind",
             "value-column",
+            "id-column",
+            "time-column",
             "[mapping.columns]",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
@@ -435,6 +437,35 @@ mod tests {
         let bad_keys = text.replace("user:*", "user:");
         let err = Config::from_toml(&bad_keys).unwrap().validate().unwrap_err().to_string();
         assert!(err.contains("prefix followed by *"), "{err}");
+    }
+
+    #[test]
+    fn stream_mappings_need_an_id_column_and_only_they_take_one() {
+        let text = r#"
+            store = "postgres://db/app"
+            [[mapping]]
+            keys = "clicks:*"
+            table = "page_views"
+            key-column = "page"
+            kind = "stream"
+            id-column = "entry_id"
+            time-column = "at"
+            [mapping.columns]
+            user = "bigint"
+            url = "text"
+        "#;
+        let c = Config::from_toml(text).unwrap();
+        c.validate().unwrap();
+        assert!(c.mapping[0].to_mapping().unwrap().is_stream());
+        let without_id = text.replace("id-column = \"entry_id\"", "");
+        let err = Config::from_toml(&without_id).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("needs id-column"), "{err}");
+        let twice = text.replace("time-column = \"at\"", "time-column = \"url\"");
+        let err = Config::from_toml(&twice).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("named twice"), "{err}");
+        let hash = text.replace("kind = \"stream\"", "kind = \"hash\"");
+        let err = Config::from_toml(&hash).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("id-column and time-column are for kind = \"stream\""), "{err}");
     }
 
     #[test]
