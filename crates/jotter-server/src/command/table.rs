@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, server, strings, transactions, writebehind,
-    zset,
+    bits, connection, deadletters, geo, hashes, hyperloglog, key_status, keys, server, strings,
+    transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -18,4 +18,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     hashes::SPECS,
     keys::SPECS,
     zset::SPECS,
+    bits::SPECS,
+    hyperloglog::SPECS,
+    geo::SPECS,
 ];

@@ -1,0 +1,219 @@
+//! Geo sets against the real redis-server: random histories of GEOADD,
+//! GEOPOS, GEODIST, GEOHASH and every search (GEORADIUS,
+//! GEORADIUSBYMEMBER, their _RO forms, GEOSEARCH, GEOSEARCHSTORE) with
+//! their options, points clustered so searches find some and miss others;
+//! replies compared in order (Redis's search order is reproduced), in
+//! RESP2 and RESP3, errors included.
+
+mod common;
+
+use common::differential::{Command, Pair, Rng};
+
+const KEYS: &[&str] = &["g1", "g2", "s", "missing"];
+const MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
+const CENTRES: &[(f64, f64)] =
+    &[(13.361389, 38.115556), (-73.98, 40.75), (179.9, -84.9), (0.0, 0.0)];
+const UNITS: &[&str] = &["m", "km", "KM", "ft", "mi", "yd"];
+
+fn coordinates(rng: &mut Rng) -> (String, String) {
+    if rng.chance(0.03) {
+        return (
+            rng.pick(&["181", "x", "-180"]).to_string(),
+            rng.pick(&["86", "0", "nan"]).to_string(),
+        );
+    }
+    let (lon, lat) = *rng.pick(&CENTRES.iter().collect::<Vec<_>>());
+    let jitter = |rng: &mut Rng| (rng.below(4_000_000) as f64 - 2_000_000.0) / 1_000_000.0;
+    let lon = (lon + jitter(rng)).clamp(-180.0, 180.0);
+    let lat = (lat + jitter(rng)).clamp(-85.0, 85.0);
+    (format!("{lon:.6}"), format!("{lat:.6}"))
+}
+
+fn radius(rng: &mut Rng) -> String {
+    if rng.chance(0.03) {
+        return rng.pick(&["-1", "x"]).to_string();
+    }
+    rng.below(400).to_string()
+}
+
+fn options(rng: &mut Rng, args: &mut Vec<String>, store: bool) {
+    for _ in 0..rng.below(4) {
+        match rng.below(9) {
+            0 => args.push("WITHDIST".into()),
+            1 => args.push("WITHCOORD".into()),
+            2 => args.push("WITHHASH".into()),
+            3 => args.push(rng.pick(&["ASC", "DESC"]).to_string()),
+            4 | 5 => {
+                args.extend(["COUNT".into(), rng.pick(&["1", "2", "5", "0", "x"]).to_string()]);
+                if rng.chance(0.4) {
+                    args.push("ANY".into());
+                }
+            }
+            6 if store => {
+                args.extend([rng.pick(&["STORE", "STOREDIST"]).to_string(), "dst".into()])
+            }
+            7 if rng.chance(0.1) => args.push("ANY".into()),
+            _ => {}
+        }
+    }
+}
+
+fn one(rng: &mut Rng) -> Command {
+    let key = rng.pick(KEYS).to_string();
+    let member = rng.pick(MEMBERS).to_string();
+    let mut args: Vec<String> = match rng.below(14) {
+        0..=3 => {
+            let mut a = vec!["GEOADD".to_owned(), key];
+            if rng.chance(0.3) {
+                a.push(rng.pick(&["NX", "XX", "CH", "ch", "GT"]).to_string());
+            }
+            for _ in 0..1 + rng.below(3) {
+                let (lon, lat) = coordinates(rng);
+                a.extend([lon, lat, rng.pick(MEMBERS).to_string()]);
+            }
+            a
+        }
+        4 => {
+            let mut a = vec!["GEOPOS".to_owned(), key];
+            a.extend((0..rng.below(3)).map(|_| rng.pick(MEMBERS).to_string()));
+            a
+        }
+        5 => {
+            let mut a = vec!["GEODIST".to_owned(), key, member, rng.pick(MEMBERS).to_string()];
+            if rng.chance(0.6) {
+                a.push(rng.pick(UNITS).to_string());
+            }
+            a
+        }
+        6 => vec!["GEOHASH".into(), key, member, rng.pick(MEMBERS).to_string()],
+        7 | 8 => {
+            let name = rng.pick(&["GEORADIUS", "GEORADIUS_RO"]).to_string();
+            let store = name == "GEORADIUS";
+            let (lon, lat) = coordinates(rng);
+            let mut a = vec![name, key, lon, lat, radius(rng), rng.pick(UNITS).to_string()];
+            options(rng, &mut a, store);
+            return Command::from(a);
+        }
+        9 => {
+            let name = rng.pick(&["GEORADIUSBYMEMBER", "GEORADIUSBYMEMBER_RO"]).to_string();
+            let store = name == "GEORADIUSBYMEMBER";
+            let mut a = vec![name, key, member, radius(rng), rng.pick(UNITS).to_string()];
+            options(rng, &mut a, store);
+            return Command::from(a);
+        }
+        10 | 11 => {
+            let store = rng.chance(0.3);
+            let mut a = if store {
+                vec!["GEOSEARCHSTORE".to_owned(), "dst".to_owned(), key]
+            } else {
+                vec!["GEOSEARCH".to_owned(), key]
+            };
+            if rng.chance(0.5) {
+                a.extend(["FROMMEMBER".into(), member]);
+            } else {
+                let (lon, lat) = coordinates(rng);
+                a.extend(["FROMLONLAT".into(), lon, lat]);
+            }
+            if rng.chance(0.5) {
+                a.extend(["BYRADIUS".into(), radius(rng), rng.pick(UNITS).to_string()]);
+            } else {
+                a.extend(["BYBOX".into(), radius(rng), radius(rng), rng.pick(UNITS).to_string()]);
+            }
+            options(rng, &mut a, false);
+            if store && rng.chance(0.5) {
+                a.push("STOREDIST".into());
+            }
+            if rng.chance(0.05) {
+                a.swap(2, 3);
+            }
+            return Command::from(a);
+        }
+        12 => vec!["ZRANGE".into(), "dst".into(), "0".into(), "-1".into(), "WITHSCORES".into()],
+        _ => vec![rng.pick(&["DEL", "ZCARD", "TYPE"]).to_string(), key],
+    };
+    if rng.chance(0.02) {
+        args.truncate(args.len() - 1);
+    }
+    Command::from(args)
+}
+
+#[test]
+fn geo_histories_answer_as_redis_does() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    pair.same(&["SET", "s", "a string"]);
+    pair.fuzz(31, 3000, one);
+    pair.same(&["FLUSHALL"]);
+    pair.same(&["SET", "s", "a string"]);
+    pair.resp3();
+    pair.fuzz(32, 3000, one);
+}
+
+#[test]
+fn geo_examples_from_redis_docs() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    pair.same(&[
+        "GEOADD",
+        "Sicily",
+        "13.361389",
+        "38.115556",
+        "Palermo",
+        "15.087269",
+        "37.502669",
+        "Catania",
+    ]);
+    pair.same(&["GEODIST", "Sicily", "Palermo", "Catania"]);
+    pair.same(&["GEORADIUS", "Sicily", "15", "37", "100", "km"]);
+    pair.same(&[
+        "GEORADIUS",
+        "Sicily",
+        "15",
+        "37",
+        "200",
+        "km",
+        "WITHDIST",
+        "WITHCOORD",
+        "WITHHASH",
+    ]);
+    pair.same(&["GEOADD", "Sicily", "13.583333", "37.316667", "Agrigento"]);
+    pair.same(&["GEORADIUSBYMEMBER", "Sicily", "Agrigento", "100", "km"]);
+    pair.same(&[
+        "GEOSEARCH",
+        "Sicily",
+        "FROMLONLAT",
+        "15",
+        "37",
+        "BYBOX",
+        "400",
+        "400",
+        "km",
+        "ASC",
+        "WITHCOORD",
+        "WITHDIST",
+    ]);
+    pair.same(&[
+        "GEOSEARCHSTORE",
+        "key2",
+        "Sicily",
+        "FROMLONLAT",
+        "15",
+        "37",
+        "BYBOX",
+        "400",
+        "400",
+        "km",
+        "ASC",
+        "COUNT",
+        "3",
+        "STOREDIST",
+    ]);
+    pair.same(&["ZRANGE", "key2", "0", "-1", "WITHSCORES"]);
+    pair.same(&["GEOHASH", "Sicily", "Palermo", "Catania", "nobody"]);
+    pair.same(&["GEOPOS", "Sicily", "Palermo", "nobody"]);
+    // Huge radii, where neighbouring cells repeat, and the poles' edges.
+    pair.same(&["GEORADIUS", "Sicily", "0", "0", "20000", "km", "ASC"]);
+    pair.same(&["GEOADD", "poles", "-180", "85.05112878", "n", "180", "-85.05112878", "s"]);
+    pair.same(&["GEOPOS", "poles", "n", "s"]);
+    pair.same(&["GEOHASH", "poles", "n", "s"]);
+    pair.same(&["GEORADIUS", "poles", "0", "85", "5000", "km", "WITHDIST"]);
+    pair.same(&["COMMAND", "INFO", "georadius", "geosearchstore", "geopos"]);
+}
