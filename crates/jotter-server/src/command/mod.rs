@@ -81,6 +81,7 @@ mod wake;
 mod bits;
 mod connection;
 mod deadletters;
+mod dump;
 mod geo;
 mod hashes;
 mod hyperloglog;

@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, geo, hashes, hyperloglog, key_status, keys, server, strings,
-    transactions, writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, server,
+    strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -17,6 +17,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     strings::SPECS,
     hashes::SPECS,
     keys::SPECS,
+    dump::SPECS,
     zset::SPECS,
     bits::SPECS,
     hyperloglog::SPECS,
