@@ -27,12 +27,12 @@ pub(super) fn bitcount(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>
         2 => whole(bytes.len()),
         4 | 5 => {
             let (start, end) = (int(req, 2)?, int(req, 3)?);
-            let in_bits = unit_is_bit(req, 4)?;
-            // Both from the end and crossed: empty before any clamping.
+            // Both from the end and crossed: empty before any clamping,
+            // and before the unit is read.
             if start < 0 && end < 0 && start > end {
                 None
             } else {
-                resolve(start, Some(end), bytes.len(), in_bits)
+                resolve(start, Some(end), bytes.len(), unit_is_bit(req, 4)?)
             }
         }
         _ => return Err(fail::syntax()),

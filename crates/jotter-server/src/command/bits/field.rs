@@ -110,9 +110,6 @@ fn parse(req: &Request, read_only: bool) -> Result<Vec<Operation>, Fail> {
         let offset = bit_offset(arg(req, j + 2), Some(field.bits))?;
         let action = match action {
             Action::Get => action,
-            _ if read_only => {
-                return Err(fail::error("ERR BITFIELD_RO only supports the GET subcommand"));
-            }
             Action::Set(_) | Action::IncrBy(_) => {
                 let value = parse_i64(arg(req, j + 3)).ok_or_else(fail::not_integer)?;
                 if matches!(action, Action::Set(_)) {
@@ -124,6 +121,10 @@ fn parse(req: &Request, read_only: bool) -> Result<Vec<Operation>, Fail> {
         };
         ops.push(Operation { action, field, offset, overflow });
         j += if matches!(action, Action::Get) { 3 } else { 4 };
+    }
+    // Refused once every operation parsed, as Redis does.
+    if read_only && ops.iter().any(|op| !matches!(op.action, Action::Get)) {
+        return Err(fail::error("ERR BITFIELD_RO only supports the GET subcommand"));
     }
     Ok(ops)
 }
