@@ -83,7 +83,7 @@ fn one(rng: &mut Rng) -> Command {
     let key = rng.pick(KEYS).to_string();
     let other = rng.pick(KEYS).to_string();
     let args: Vec<String> = match rng.below(16) {
-        0 | 1 | 2 => {
+        0..=2 => {
             let bit = rng.pick(&["0", "1", "1", "2", "x"]).to_string();
             vec!["SETBIT".into(), key, offset(rng), bit]
         }

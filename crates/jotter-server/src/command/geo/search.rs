@@ -99,8 +99,8 @@ pub(super) fn geosearchstore(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWrit
 pub(super) fn radius_keys(_spec: &Spec, req: &Request) -> Vec<Bytes> {
     let mut keys: Vec<Bytes> = req.arg_bytes(1).into_iter().collect();
     let args: Vec<&[u8]> = req.args().collect();
-    for i in 2..args.len().saturating_sub(1) {
-        if args[i].eq_ignore_ascii_case(b"store") || args[i].eq_ignore_ascii_case(b"storedist") {
+    for (i, pair) in args.windows(2).enumerate().skip(2) {
+        if pair[0].eq_ignore_ascii_case(b"store") || pair[0].eq_ignore_ascii_case(b"storedist") {
             keys.extend(req.arg_bytes(i + 1));
         }
     }

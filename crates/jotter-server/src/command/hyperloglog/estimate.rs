@@ -11,7 +11,8 @@ const SEED: u64 = 0xadc8_3b19;
 const INDEX_BITS: u32 = 14;
 /// The hash bits left for the run of zeros (Redis's `HLL_Q`).
 const Q: usize = 64 - INDEX_BITS as usize;
-const ALPHA_INF: f64 = 0.721_347_520_444_481_703_680;
+/// 0.5 / ln 2, as Redis writes it (0.721347520444481703680) rounded to f64.
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 
 /// Austin Appleby's MurmurHash64A, reading 8-byte blocks little-endian as
 /// Redis does on the machines it runs on.
