@@ -160,6 +160,23 @@ fn bitmap_limits_and_ttls_answer_as_redis_does() {
     pair.same(&["TTL", "d"]);
     pair.same(&["BITOP", "AND", "d", "missing"]);
     pair.same(&["EXISTS", "d"]);
+    // Longer strings: whole runs of set and clear bytes between the edges.
+    for line in [
+        "SETBIT long 1000 1",
+        "SETBIT long 3 1",
+        "BITPOS long 1 1",
+        "BITPOS long 1 4 200 BIT",
+        "BITPOS long 0 0 -1 BIT",
+        "BITCOUNT long 1 -1",
+        "BITCOUNT long 3 1000 BIT",
+        "BITOP NOT inverse long",
+        "BITPOS inverse 0 1",
+        "BITPOS inverse 0 1 -1",
+        "BITPOS inverse 1 -1 -1 BYTE",
+        "BITFIELD long GET i64 960 GET u63 #15 INCRBY i64 #15 -9223372036854775808",
+    ] {
+        pair.same(&line.split(' ').collect::<Vec<_>>());
+    }
     // A write whose every operation fails still creates the key.
     pair.same(&["BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u2", "100", "9"]);
     pair.same(&["STRLEN", "f"]);

@@ -177,3 +177,34 @@ fn geo_examples_from_redis_docs() {
         pair.same(&line.split(' ').collect::<Vec<_>>());
     }
 }
+
+/// Scores that GEOADD never writes (ZADD writes any) decode as Redis's do;
+/// geo commands inside MULTI; STORE and STOREDIST both given (the last
+/// wins), and STORE into the source.
+#[test]
+fn odd_scores_transactions_and_stores_answer_as_redis_does() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    for line in [
+        "ZADD w 1.5 a 0 b 4503599627370495 c 4503599627370496 d 1e20 e -5 f",
+        "GEOPOS w a b c d e f",
+        "GEOHASH w a b c d e f",
+        "GEODIST w a c",
+        "GEORADIUS w 0 0 20000 km WITHCOORD WITHHASH",
+        "GEOSEARCH w FROMMEMBER c BYBOX 40000 40000 km WITHDIST",
+        "GEORADIUS w 0 0 0 m",
+        "GEOADD w 0 0 z",
+        "GEORADIUS w 0 0 0 m",
+        "MULTI",
+        "GEOADD w 1 1 y",
+        "PFADD p a",
+        "SETBIT s 1 1",
+        "EXEC",
+        "GEORADIUSBYMEMBER w y 200 km STORE d1 STOREDIST d2",
+        "ZRANGE d2 0 -1 WITHSCORES",
+        "EXISTS d1",
+        "GEORADIUS w 1 1 200 km STORE w",
+        "ZRANGE w 0 -1 WITHSCORES",
+    ] {
+        pair.same(&line.split(' ').collect::<Vec<_>>());
+    }
+}

@@ -110,10 +110,20 @@ pub(super) fn decode(lon_range: Range, lat_range: Range, cell: Cell) -> Area {
 }
 
 /// The position a score stands for: its cell's centre, clamped to the
-/// limits (`decodeGeohash`). Redis converts the score to an integer by
-/// truncation.
+/// limits (`decodeGeohash`). A score that no GEOADD wrote (ZADD can write
+/// any) decodes as Redis's does on x86-64, where C's `(uint64_t)score`
+/// wraps a negative score and makes one of 2⁶⁴ or more 0, where Rust's
+/// `as` would saturate.
 pub(super) fn position(score: f64) -> (f64, f64) {
-    let area = decode(LON_RANGE, LAT_RANGE, Cell { bits: score as u64, step: STEP_MAX });
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    let bits = if score >= TWO_63 {
+        let high = score - TWO_63;
+        let low = if high >= TWO_63 { i64::MIN } else { high as i64 };
+        (low as u64) ^ (1 << 63)
+    } else {
+        score as i64 as u64
+    };
+    let area = decode(LON_RANGE, LAT_RANGE, Cell { bits, step: STEP_MAX });
     let lon = ((area.lon.min + area.lon.max) / 2.0).clamp(LON_MIN, LON_MAX);
     let lat = ((area.lat.min + area.lat.max) / 2.0).clamp(LAT_MIN, LAT_MAX);
     (lon, lat)
