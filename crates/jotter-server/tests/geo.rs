@@ -23,6 +23,10 @@ fn coordinates(rng: &mut Rng) -> (String, String) {
         );
     }
     let (lon, lat) = *rng.pick(&CENTRES.iter().collect::<Vec<_>>());
+    if rng.chance(0.2) {
+        // The centre itself: members at one place, at equal distances.
+        return (format!("{lon:.6}"), format!("{lat:.6}"));
+    }
     let jitter = |rng: &mut Rng| (rng.below(4_000_000) as f64 - 2_000_000.0) / 1_000_000.0;
     let lon = (lon + jitter(rng)).clamp(-180.0, 180.0);
     let lat = (lat + jitter(rng)).clamp(-85.0, 85.0);
@@ -204,6 +208,25 @@ fn odd_scores_transactions_and_stores_answer_as_redis_does() {
         "EXISTS d1",
         "GEORADIUS w 1 1 200 km STORE w",
         "ZRANGE w 0 -1 WITHSCORES",
+    ] {
+        pair.same(&line.split(' ').collect::<Vec<_>>());
+    }
+}
+
+/// Members at the same place: sorted results keep Redis's order among
+/// equal distances, with COUNT (Redis's partial quicksort) and without.
+#[test]
+fn equal_distances_keep_redis_order() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    for line in [
+        "GEOADD t 10 10 e 10 10 d 10 10 c 10.5 10 x 10 10 b 10 10 a 9.5 10 y",
+        "GEORADIUS t 10 10 100 km ASC",
+        "GEORADIUS t 10 10 100 km DESC",
+        "GEORADIUS t 10 10 100 km COUNT 2",
+        "GEORADIUS t 10 10 100 km COUNT 3 DESC",
+        "GEORADIUS t 10 10 100 km COUNT 6",
+        "GEORADIUS t 10.1 10 100 km COUNT 4",
+        "GEORADIUS t 10.1 10 100 km COUNT 6 DESC",
     ] {
         pair.same(&line.split(' ').collect::<Vec<_>>());
     }

@@ -8,7 +8,8 @@
 //! - `shape.rs`: distances, units, search shapes and the cells covering
 //!   them;
 //! - `points.rs`: GEOADD, GEOPOS, GEODIST, GEOHASH;
-//! - `search.rs`: the radius and box searches, replied or stored.
+//! - `search.rs`: the radius and box searches, replied or stored;
+//! - `order.rs`: the order Redis sorts their results in.
 //!
 //! Replies equal Redis's digit for digit: the same geohash, the same
 //! haversine distance with Redis's earth radius (6372797.560856 m), the
@@ -16,6 +17,7 @@
 //! search order.
 
 mod hash;
+mod order;
 mod points;
 mod search;
 mod shape;

@@ -13,6 +13,7 @@ use jotter::{ScoreMap, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::hash::{Cell, align52, position};
+use super::order::redis_sort;
 use super::points::{lon_lat, member_position, write_coordinate};
 use super::shape::{Extent, Shape, distance_text, unit};
 use crate::command::args::{parse_f64, parse_i64};
@@ -129,14 +130,13 @@ fn run(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, form: Form) ->
     } else {
         search.sort
     };
+    let kept = if search.count > 0 { search.count.min(found.len()) } else { found.len() };
     match sort {
         Sort::None => {}
-        Sort::Asc => found.sort_by(|a, b| a.metres.total_cmp(&b.metres)),
-        Sort::Desc => found.sort_by(|a, b| b.metres.total_cmp(&a.metres)),
+        Sort::Asc => redis_sort(&mut found, kept, |a, b| by_distance(a.metres, b.metres)),
+        Sort::Desc => redis_sort(&mut found, kept, |a, b| by_distance(b.metres, a.metres)),
     }
-    if search.count > 0 {
-        found.truncate(search.count);
-    }
+    found.truncate(kept);
     match search.store {
         Some(dst) => {
             let stored: ScoreMap = found
@@ -157,6 +157,11 @@ fn run(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, form: Form) ->
         None => reply(w, &search, &found, shape.unit),
     }
     Ok(())
+}
+
+/// Redis's comparison of distances (`sort_gp_asc`).
+fn by_distance(a: f64, b: f64) -> std::cmp::Ordering {
+    a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Less)
 }
 
 fn reply(w: &mut ReplyWriter<'_>, search: &Search, found: &[Found<'_>], per_unit: f64) {
