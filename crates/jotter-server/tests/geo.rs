@@ -158,28 +158,29 @@ fn geo_histories_answer_as_redis_does() {
 #[test]
 fn geo_examples_from_redis_docs() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    for line in [
-        "GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
-        "GEODIST Sicily Palermo Catania",
-        "GEORADIUS Sicily 15 37 100 km",
-        "GEORADIUS Sicily 15 37 200 km WITHDIST WITHCOORD WITHHASH",
-        "GEOADD Sicily 13.583333 37.316667 Agrigento",
-        "GEORADIUSBYMEMBER Sicily Agrigento 100 km",
-        "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD WITHDIST",
-        "GEOSEARCHSTORE key2 Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC COUNT 3 STOREDIST",
-        "ZRANGE key2 0 -1 WITHSCORES",
-        "GEOHASH Sicily Palermo Catania nobody",
-        "GEOPOS Sicily Palermo nobody",
-        // Huge radii, where neighbouring cells repeat, and the edges of
-        // the latitudes a geohash covers.
-        "GEORADIUS Sicily 0 0 20000 km ASC",
-        "GEOADD poles -180 85.05112878 n 180 -85.05112878 s",
-        "GEOPOS poles n s",
-        "GEOHASH poles n s",
-        "GEORADIUS poles 0 85 5000 km WITHDIST",
-    ] {
-        pair.same(&line.split(' ').collect::<Vec<_>>());
-    }
+    same_lines(
+        &mut pair,
+        &[
+            "GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+            "GEODIST Sicily Palermo Catania",
+            "GEORADIUS Sicily 15 37 100 km",
+            "GEORADIUS Sicily 15 37 200 km WITHDIST WITHCOORD WITHHASH",
+            "GEOADD Sicily 13.583333 37.316667 Agrigento",
+            "GEORADIUSBYMEMBER Sicily Agrigento 100 km",
+            "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD WITHDIST",
+            "GEOSEARCHSTORE key2 Sicily FROMLONLAT 15 37 BYBOX 400 400 km ASC COUNT 3 STOREDIST",
+            "ZRANGE key2 0 -1 WITHSCORES",
+            "GEOHASH Sicily Palermo Catania nobody",
+            "GEOPOS Sicily Palermo nobody",
+            // Huge radii, where neighbouring cells repeat, and the edges of
+            // the latitudes a geohash covers.
+            "GEORADIUS Sicily 0 0 20000 km ASC",
+            "GEOADD poles -180 85.05112878 n 180 -85.05112878 s",
+            "GEOPOS poles n s",
+            "GEOHASH poles n s",
+            "GEORADIUS poles 0 85 5000 km WITHDIST",
+        ],
+    );
 }
 
 /// Scores that GEOADD never writes (ZADD writes any) decode as Redis's do;
@@ -188,29 +189,30 @@ fn geo_examples_from_redis_docs() {
 #[test]
 fn odd_scores_transactions_and_stores_answer_as_redis_does() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    for line in [
-        "ZADD w 1.5 a 0 b 4503599627370495 c 4503599627370496 d 1e20 e -5 f",
-        "GEOPOS w a b c d e f",
-        "GEOHASH w a b c d e f",
-        "GEODIST w a c",
-        "GEORADIUS w 0 0 20000 km WITHCOORD WITHHASH",
-        "GEOSEARCH w FROMMEMBER c BYBOX 40000 40000 km WITHDIST",
-        "GEORADIUS w 0 0 0 m",
-        "GEOADD w 0 0 z",
-        "GEORADIUS w 0 0 0 m",
-        "MULTI",
-        "GEOADD w 1 1 y",
-        "PFADD p a",
-        "SETBIT s 1 1",
-        "EXEC",
-        "GEORADIUSBYMEMBER w y 200 km STORE d1 STOREDIST d2",
-        "ZRANGE d2 0 -1 WITHSCORES",
-        "EXISTS d1",
-        "GEORADIUS w 1 1 200 km STORE w",
-        "ZRANGE w 0 -1 WITHSCORES",
-    ] {
-        pair.same(&line.split(' ').collect::<Vec<_>>());
-    }
+    same_lines(
+        &mut pair,
+        &[
+            "ZADD w 1.5 a 0 b 4503599627370495 c 4503599627370496 d 1e20 e -5 f",
+            "GEOPOS w a b c d e f",
+            "GEOHASH w a b c d e f",
+            "GEODIST w a c",
+            "GEORADIUS w 0 0 20000 km WITHCOORD WITHHASH",
+            "GEOSEARCH w FROMMEMBER c BYBOX 40000 40000 km WITHDIST",
+            "GEORADIUS w 0 0 0 m",
+            "GEOADD w 0 0 z",
+            "GEORADIUS w 0 0 0 m",
+            "MULTI",
+            "GEOADD w 1 1 y",
+            "PFADD p a",
+            "SETBIT s 1 1",
+            "EXEC",
+            "GEORADIUSBYMEMBER w y 200 km STORE d1 STOREDIST d2",
+            "ZRANGE d2 0 -1 WITHSCORES",
+            "EXISTS d1",
+            "GEORADIUS w 1 1 200 km STORE w",
+            "ZRANGE w 0 -1 WITHSCORES",
+        ],
+    );
 }
 
 /// Members at the same place: sorted results keep Redis's order among
@@ -218,16 +220,24 @@ fn odd_scores_transactions_and_stores_answer_as_redis_does() {
 #[test]
 fn equal_distances_keep_redis_order() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    for line in [
-        "GEOADD t 10 10 e 10 10 d 10 10 c 10.5 10 x 10 10 b 10 10 a 9.5 10 y",
-        "GEORADIUS t 10 10 100 km ASC",
-        "GEORADIUS t 10 10 100 km DESC",
-        "GEORADIUS t 10 10 100 km COUNT 2",
-        "GEORADIUS t 10 10 100 km COUNT 3 DESC",
-        "GEORADIUS t 10 10 100 km COUNT 6",
-        "GEORADIUS t 10.1 10 100 km COUNT 4",
-        "GEORADIUS t 10.1 10 100 km COUNT 6 DESC",
-    ] {
+    same_lines(
+        &mut pair,
+        &[
+            "GEOADD t 10 10 e 10 10 d 10 10 c 10.5 10 x 10 10 b 10 10 a 9.5 10 y",
+            "GEORADIUS t 10 10 100 km ASC",
+            "GEORADIUS t 10 10 100 km DESC",
+            "GEORADIUS t 10 10 100 km COUNT 2",
+            "GEORADIUS t 10 10 100 km COUNT 3 DESC",
+            "GEORADIUS t 10 10 100 km COUNT 6",
+            "GEORADIUS t 10.1 10 100 km COUNT 4",
+            "GEORADIUS t 10.1 10 100 km COUNT 6 DESC",
+        ],
+    );
+}
+
+/// Each line (space-separated arguments) to both servers, replies equal.
+fn same_lines(pair: &mut Pair, lines: &[&str]) {
+    for line in lines {
         pair.same(&line.split(' ').collect::<Vec<_>>());
     }
 }
