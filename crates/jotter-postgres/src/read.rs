@@ -208,7 +208,12 @@ pub(crate) fn entry_from_rows(rows: &[Row]) -> Result<Option<Entry>, tokio_postg
             }));
         }
         match tables.iter().position(|m| m.tag == tag) {
-            Some(i) => fields[i].push((tables[i].from_row)(row)?),
+            // In the first table of its kind's slot: a kind may split its
+            // fields over several tables.
+            Some(i) => {
+                let slot = tables.iter().position(|m| m.kind == tables[i].kind).unwrap_or(i);
+                fields[slot].push((tables[i].from_row)(row)?);
+            }
             None => map_expiry = expiry(row.try_get(4)?),
         }
     }

@@ -221,7 +221,7 @@ impl<'a> Columns<'a> {
         let map = self
             .maps
             .iter_mut()
-            .find(|m| m.table.kind == kind)
+            .find(|m| m.table.kind == kind && (m.table.holds)(&f.field))
             .expect("every map kind has its table in schema::maps()");
         let Some(value) = &f.value else {
             map.removals.push(key, &f.field, v);

@@ -267,4 +267,7 @@ pub use store::{
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
 pub use ticket::Ticket;
 pub use txn::Txn;
-pub use value::{Entry, FieldValue, MapKind, Value};
+pub use value::{
+    Consumer, Entry, FieldValue, GroupHeader, MapKind, Pending, Stream, StreamChange, StreamEntry,
+    StreamGroup, StreamId, StreamMeta, StreamWrite, Value,
+};

@@ -82,12 +82,14 @@ fn expect(model: &BTreeMap<Bytes, Value>, step: &Step) -> Result<Option<Value>, 
             let mut v = v.unwrap_or(match kind {
                 MapKind::Hash => Value::Hash(Arc::default()),
                 MapKind::Scores => Value::Scores(Arc::default()),
+                MapKind::Stream => Value::Stream(Arc::default()),
             });
             f(&mut v);
             let empty = match &v {
                 Value::Hash(m) => m.is_empty(),
                 Value::Scores(m) => m.is_empty(),
-                Value::Blob(_) => false,
+                // The model writes no stream.
+                Value::Blob(_) | Value::Stream(_) => false,
             };
             Ok((!empty).then_some(v))
         }

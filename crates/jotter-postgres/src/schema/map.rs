@@ -23,6 +23,9 @@ pub(crate) type FromRow = fn(&Row) -> Result<(Bytes, FieldValue), tokio_postgres
 pub(crate) struct MapTable {
     /// The kind of map whose fields it holds.
     pub(crate) kind: MapKind,
+    /// Which of the kind's fields it holds (a kind may split its fields
+    /// over several tables; each field belongs in exactly one).
+    pub(crate) holds: fn(&[u8]) -> bool,
     /// See [`ToColumn`].
     pub(crate) to_column: ToColumn,
     /// See [`FromRow`].
@@ -62,6 +65,7 @@ impl MapTable {
         };
         MapTable {
             kind,
+            holds: |_| true,
             to_column,
             from_row,
             name,
@@ -71,6 +75,12 @@ impl MapTable {
             sets: field_sets(name, field, value, value_type),
             removals: field_removals(name, field),
         }
+    }
+
+    /// The table holding only the fields `holds` accepts.
+    pub(super) fn only(mut self, holds: fn(&[u8]) -> bool) -> Self {
+        self.holds = holds;
+        self
     }
 
     /// Its rows' key column, qualified by the alias (`h.key`).

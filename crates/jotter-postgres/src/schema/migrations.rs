@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PgError;
 
 /// The newest schema version this code knows: the length of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The steps, in order: step `i` takes the schema from version `i` to
 /// `i + 1`. Append only; never edit a step that has shipped.
@@ -118,6 +118,35 @@ pub const MIGRATIONS: &[&str] = &[
         ALTER COLUMN field SET NOT NULL;
     CREATE UNIQUE INDEX jotter_mapped_versions_key ON jotter_mapped_versions
         (tbl, (substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END), field);
+    ",
+    // 4: streams. One row per entry in jotter_streams: its id as 16
+    // big-endian bytes (so bytea order is id order), its pairs, and the id's
+    // two parts as plain columns for SQL to read and order by; the stream's
+    // metadata, groups, consumers and pending entries a row each in
+    // jotter_stream_state. Both indexed as the other map tables are.
+    "
+    CREATE TABLE jotter_streams (
+        key     bytea NOT NULL,
+        id      bytea NOT NULL,
+        fields  bytea NOT NULL,
+        version bigint NOT NULL,
+        ms      bigint GENERATED ALWAYS AS (CASE WHEN length(id) = 16
+                    THEN ('x' || encode(substr(id, 1, 8), 'hex'))::bit(64)::bigint END) STORED,
+        seq     bigint GENERATED ALWAYS AS (CASE WHEN length(id) = 16
+                    THEN ('x' || encode(substr(id, 9, 8), 'hex'))::bit(64)::bigint END) STORED
+    );
+    CREATE UNIQUE INDEX jotter_streams_key ON jotter_streams
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(id, 1, 512)), (CASE WHEN length(id) > 512 THEN sha256(id) ELSE ''::bytea END));
+    CREATE TABLE jotter_stream_state (
+        key     bytea NOT NULL,
+        item    bytea NOT NULL,
+        state   bytea NOT NULL,
+        version bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX jotter_stream_state_key ON jotter_stream_state
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(item, 1, 512)), (CASE WHEN length(item) > 512 THEN sha256(item) ELSE ''::bytea END));
     ",
 ];
 

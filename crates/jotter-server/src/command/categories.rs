@@ -122,6 +122,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("bitmap", _) => "@bitmap",
         ("hyperloglog", _) => "@hyperloglog",
         ("geo", _) => "@geo",
+        ("stream", _) => "@stream",
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",
         _ => "@admin",

@@ -88,6 +88,7 @@ mod hyperloglog;
 mod key_status;
 mod keys;
 mod server;
+mod stream;
 mod strings;
 mod transactions;
 mod writebehind;

@@ -4,7 +4,7 @@
 use super::spec::Spec;
 use super::{
     bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, server,
-    strings, transactions, writebehind, zset,
+    stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -22,4 +22,5 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     bits::SPECS,
     hyperloglog::SPECS,
     geo::SPECS,
+    stream::SPECS,
 ];

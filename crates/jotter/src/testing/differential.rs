@@ -157,14 +157,20 @@ fn build_fields(
 ) -> Vec<FieldChange> {
     spec.iter()
         .zip(&u.fields)
-        .filter_map(|(f, name)| {
+        .enumerate()
+        .filter_map(|(i, (f, name))| {
             let (v, remove, bytes, score) = f.clone()?;
-            let value = match (remove, kind) {
-                (true, _) => None,
-                (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
-                (false, MapKind::Scores) => Some(FieldValue::Score(score)),
+            let (field, value) = match (remove, kind) {
+                // A stream reads only the fields it writes: the universe's
+                // field `i` stands for one of them.
+                (_, MapKind::Stream) => {
+                    crate::value::stream::sample_change(i as u64, bytes, !remove)
+                }
+                (true, _) => (name.clone(), None),
+                (false, MapKind::Hash) => (name.clone(), Some(FieldValue::Bytes(bytes))),
+                (false, MapKind::Scores) => (name.clone(), Some(FieldValue::Score(score))),
             };
-            Some(FieldChange { field: name.clone(), version: version(v), value })
+            Some(FieldChange { field, version: version(v), value })
         })
         .collect()
 }
@@ -173,7 +179,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    if i.is_multiple_of(2) { MapKind::Hash } else { MapKind::Scores }
+    [MapKind::Hash, MapKind::Scores, MapKind::Stream][i % 3]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -250,7 +256,7 @@ enum Action {
 }
 
 fn action(u: &Universe) -> impl Strategy<Value = Action> {
-    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores)];
+    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::Stream)];
     let op = prop_oneof![
         1 => blob_value().prop_map(Op::Put),
         1 => Just(Op::Delete),

@@ -8,7 +8,7 @@
 //! one row in the store, not a rewrite of the map.
 //!
 //! This module is the one place that knows the kinds: each has a file of
-//! its own (`blob.rs`, `hash.rs`, `scores.rs`) holding its rules (its log
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `stream/`) holding its rules (its log
 //! tags and field encoding, its owned copy, its weight, how its map turns
 //! into a patch and back, its name), and the enums here route to them. The
 //! rest of the engine (the record format, the owned copies, transactions)
@@ -22,6 +22,7 @@
 mod blob;
 mod hash;
 mod scores;
+pub(crate) mod stream;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +30,10 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+pub use self::stream::{
+    Consumer, GroupHeader, Pending, Stream, StreamChange, StreamEntry, StreamGroup, StreamId,
+    StreamMeta, StreamWrite,
+};
 use crate::score_map::ScoreMap;
 use crate::wire::RecordError;
 
@@ -43,6 +48,9 @@ pub enum MapKind {
     Hash,
     /// Members with `f64` scores (a Redis sorted set; stored in `jotter_zsets`).
     Scores,
+    /// A stream's entries and state (stored in `jotter_streams` and
+    /// `jotter_stream_state`).
+    Stream,
 }
 
 impl fmt::Display for MapKind {
@@ -50,6 +58,7 @@ impl fmt::Display for MapKind {
         f.write_str(match self {
             MapKind::Hash => hash::NAME,
             MapKind::Scores => scores::NAME,
+            MapKind::Stream => stream::NAME,
         })
     }
 }
@@ -60,6 +69,7 @@ impl MapKind {
         match self {
             MapKind::Hash => hash::LOG_TAG,
             MapKind::Scores => scores::LOG_TAG,
+            MapKind::Stream => stream::LOG_TAG,
         }
     }
 
@@ -68,6 +78,7 @@ impl MapKind {
         match tag {
             hash::LOG_TAG => Ok(MapKind::Hash),
             scores::LOG_TAG => Ok(MapKind::Scores),
+            stream::LOG_TAG => Ok(MapKind::Stream),
             _ => Err(RecordError("unknown map kind")),
         }
     }
@@ -80,6 +91,9 @@ pub enum FieldValue {
     Bytes(Bytes),
     /// A member's score in a [`MapKind::Scores`] map.
     Score(f64),
+    /// A field of a [`MapKind::Stream`], as its stores hold it (see
+    /// [`StreamWrite`]).
+    Stream(Bytes),
 }
 
 impl FieldValue {
@@ -89,6 +103,7 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(_) => MapKind::Hash,
             FieldValue::Score(_) => MapKind::Scores,
+            FieldValue::Stream(_) => MapKind::Stream,
         }
     }
 
@@ -96,6 +111,7 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(b) => hash::value_weight(b),
             FieldValue::Score(_) => scores::VALUE_WEIGHT,
+            FieldValue::Stream(b) => b.len(),
         }
     }
 
@@ -111,6 +127,10 @@ impl FieldValue {
                 out.put_u8(scores::FIELD_TAG);
                 scores::encode_field(out, *s);
             }
+            FieldValue::Stream(b) => {
+                out.put_u8(stream::FIELD_TAG);
+                stream::encode_field(out, b);
+            }
         }
     }
 
@@ -119,6 +139,7 @@ impl FieldValue {
         match tag {
             hash::FIELD_TAG => Ok(FieldValue::Bytes(hash::decode_field(buf)?)),
             scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
+            stream::FIELD_TAG => Ok(FieldValue::Stream(stream::decode_field(buf)?)),
             _ => Err(RecordError("unknown field value tag")),
         }
     }
@@ -128,6 +149,7 @@ impl FieldValue {
     pub(crate) fn into_owned(self) -> FieldValue {
         match self {
             FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
+            FieldValue::Stream(b) => FieldValue::Stream(hash::own_field(&b)),
             score @ FieldValue::Score(_) => score,
         }
     }
@@ -145,6 +167,8 @@ pub enum Value {
     Hash(Arc<BTreeMap<Bytes, Bytes>>),
     /// A map of members to scores, also kept in score order.
     Scores(Arc<ScoreMap>),
+    /// A stream: entries by id, its metadata and its consumer groups.
+    Stream(Arc<Stream>),
 }
 
 impl Value {
@@ -164,6 +188,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(_) => Some(MapKind::Hash),
             Value::Scores(_) => Some(MapKind::Scores),
+            Value::Stream(_) => Some(MapKind::Stream),
         }
     }
 
@@ -174,6 +199,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
             Value::Scores(m) => m.get(field).map(FieldValue::Score),
+            Value::Stream(s) => stream::field(s, field).map(FieldValue::Stream),
         }
     }
 
@@ -198,6 +224,7 @@ impl Value {
         match kind {
             MapKind::Hash => Value::Hash(Arc::default()),
             MapKind::Scores => Value::Scores(Arc::default()),
+            MapKind::Stream => Value::Stream(Arc::default()),
         }
     }
 
@@ -219,6 +246,11 @@ impl Value {
                 None => scores::set(m, field, None),
                 Some(_) => {}
             },
+            Value::Stream(s) => match value {
+                Some(FieldValue::Stream(v)) => stream::set_field(s, field, Some(v)),
+                None => stream::set_field(s, field, None),
+                Some(_) => {}
+            },
         }
     }
 
@@ -233,6 +265,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(m) => Some(m.len()),
             Value::Scores(m) => Some(m.len()),
+            Value::Stream(s) => Some(stream::len(s)),
         }
     }
 
@@ -243,7 +276,7 @@ impl Value {
         match self {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
-            Value::Scores(_) => None,
+            Value::Scores(_) | Value::Stream(_) => None,
         }
     }
 
@@ -263,6 +296,7 @@ impl Value {
             Value::Blob(b) => blob::weight(b),
             Value::Hash(m) => hash::weight(m),
             Value::Scores(m) => scores::weight(m),
+            Value::Stream(s) => stream::weight(s),
         }
     }
 
@@ -277,6 +311,10 @@ impl Value {
             Value::Scores(m) => {
                 scores::entries(m).map(|(f, s)| (f, (0, Some(FieldValue::Score(s))))).collect()
             }
+            Value::Stream(s) => stream::entries(s)
+                .into_iter()
+                .map(|(f, v)| (f, (0, Some(FieldValue::Stream(v)))))
+                .collect(),
         };
         Some((self.map_kind()?, fields))
     }
@@ -295,17 +333,19 @@ impl Value {
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_) => None,
+                    FieldValue::Score(_) | FieldValue::Stream(_) => None,
                 }),
             ),
             Value::Scores(m) if fields.is_some() => scores::adopt(
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_) => None,
+                    FieldValue::Bytes(_) | FieldValue::Stream(_) => None,
                 }),
             ),
-            Value::Hash(_) | Value::Scores(_) => {}
+            // A stream decodes its fields into copies of its own when it
+            // applies them: it holds none of the write's bytes.
+            Value::Hash(_) | Value::Scores(_) | Value::Stream(_) => {}
         }
     }
 }
@@ -320,6 +360,7 @@ pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&Field
         (_, None) => 0,
         (MapKind::Hash, Some(v)) => hash::field_weight(field, v.weight()),
         (MapKind::Scores, Some(_)) => scores::field_weight(field),
+        (MapKind::Stream, Some(v)) => stream::field_weight(field, v.weight()),
     }
 }
 

@@ -52,7 +52,12 @@ pub(super) const SPECS: &[Spec] = &[
 /// `DUMP key`: the payload, or nil for a missing key.
 fn dump(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     match txn.get(req.arg(1).unwrap_or_default()) {
-        Some(value) => w.bulk(&payload::seal(object::encode(value))),
+        Some(value) => match object::encode(value) {
+            Some(object) => w.bulk(&payload::seal(object)),
+            None => {
+                return Err(fail::error("ERR DUMP of a stream is not supported by this server"));
+            }
+        },
         None => w.null(),
     }
     Ok(())

@@ -108,6 +108,7 @@ fn encoding(value: &Value) -> &'static str {
             "listpack"
         }
         Value::Scores(_) => "skiplist",
+        Value::Stream(_) => "stream",
     }
 }
 

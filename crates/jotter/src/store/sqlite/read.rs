@@ -12,16 +12,21 @@ use crate::value::{Entry, Value};
 pub(super) fn load_with(conn: &Connection, key: &[u8]) -> Result<Option<Entry>, Fail> {
     let mut stmt = conn.prepare_cached(&schema::LOAD)?;
     let mut rows = stmt.query([key])?;
-    // Each map table's fields, gathered apart.
-    let mut maps = schema::maps().map(|m| (m, Value::empty_map(m.kind)));
+    // Each map kind's fields, gathered apart (in its first table's slot:
+    // a kind may split its fields over several tables).
+    let tables = schema::maps();
+    let mut maps = tables.map(|m| (m, Value::empty_map(m.kind)));
     let mut map_expiry = None;
     while let Some(row) = rows.next()? {
         let tag = row.get::<_, i64>(0)?;
         if tag == strings::TAG {
             return Ok(Some(strings::read(row)?));
         }
-        match maps.iter_mut().find(|(m, _)| m.tag == tag) {
-            Some((m, value)) => value.apply_field(&bytes_at(row, 1)?, Some(&(m.from_row)(row)?)),
+        match tables.iter().find(|m| m.tag == tag) {
+            Some(m) => {
+                let slot = maps.iter_mut().find(|(s, _)| s.kind == m.kind).expect("its own slot");
+                slot.1.apply_field(&bytes_at(row, 1)?, Some(&(m.from_row)(row)?));
+            }
             None => map_expiry = expiry_at(row, 2)?,
         }
     }

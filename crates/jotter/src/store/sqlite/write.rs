@@ -116,7 +116,7 @@ fn drop_older_fields(conn: &Connection, key: &[u8], v: i64) -> Result<(), Fail> 
 fn apply_field(conn: &Connection, key: &[u8], kind: MapKind, fc: &FieldChange) -> Result<(), Fail> {
     let v = to_sql_version(fc.version)?;
     let field: &[u8] = &fc.field;
-    let map = schema::table_for(kind);
+    let map = schema::table_for(kind, field);
     let Some(value) = &fc.value else {
         return map.remove_field(conn, key, field, v);
     };

@@ -25,6 +25,9 @@ const RESET_VERSION: &str =
 pub(crate) struct MapTable {
     /// The kind of map whose fields it holds.
     pub(crate) kind: MapKind,
+    /// Which of the kind's fields it holds (a kind may split its fields
+    /// over several tables; each field belongs in exactly one).
+    pub(crate) holds: fn(&[u8]) -> bool,
     /// The table's name.
     pub(crate) name: &'static str,
     /// Marks its rows in a load.
@@ -66,6 +69,7 @@ impl MapTable {
         let newer_than_reset = RESET_VERSION;
         MapTable {
             kind,
+            holds: |_| true,
             name,
             tag,
             to_sql,
@@ -102,6 +106,26 @@ impl MapTable {
             drop_older: format!("DELETE FROM {name} WHERE key = ?1 AND version <= ?2"),
             load: format!("SELECT {tag}, {field}, {value} FROM {name} WHERE key = ?1"),
         }
+    }
+
+    /// The table holding only the fields `holds` accepts.
+    pub(super) fn only(mut self, holds: fn(&[u8]) -> bool) -> Self {
+        self.holds = holds;
+        self
+    }
+
+    /// The table with more columns, computed from the others: `columns`
+    /// is their definitions, each line ending with a comma.
+    pub(super) fn with_columns(mut self, columns: &str) -> Self {
+        self.create = self.create.replacen(
+            "    PRIMARY KEY",
+            &format!(
+                "{columns}
+    PRIMARY KEY"
+            ),
+            1,
+        );
+        self
     }
 
     /// Sets `field` to `value` at version `v` if the rules let it; whether

@@ -11,6 +11,7 @@
 
 mod hashes;
 mod map;
+mod streams;
 pub(super) mod strings;
 mod zsets;
 
@@ -28,13 +29,16 @@ const SCHEMA_VERSION: u32 = 2;
 
 /// The map tables, each a kind's fields, in the order a load prefers them
 /// (the engine never leaves a key with fields in two).
-pub(super) fn maps() -> [&'static MapTable; 2] {
-    [&hashes::TABLE, &zsets::TABLE]
+pub(super) fn maps() -> [&'static MapTable; 4] {
+    [&hashes::TABLE, &zsets::TABLE, &streams::ENTRIES, &streams::STATE]
 }
 
-/// The table of `kind`'s fields.
-pub(super) fn table_for(kind: MapKind) -> &'static MapTable {
-    maps().into_iter().find(|m| m.kind == kind).expect("every map kind has its table in maps()")
+/// The table of `kind`'s `field`.
+pub(super) fn table_for(kind: MapKind, field: &[u8]) -> &'static MapTable {
+    maps()
+        .into_iter()
+        .find(|m| m.kind == kind && (m.holds)(field))
+        .expect("every map kind has its table in maps()")
 }
 
 /// Bookkeeping: the version at which each key was last replaced or deleted
