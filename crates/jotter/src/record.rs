@@ -179,19 +179,21 @@ mod tests {
             any::<f64>()
                 .prop_filter("comparable", |f| !f.is_nan())
                 .prop_map(|s| Some(FieldValue::Score(s))),
+            Just(Some(FieldValue::Member)),
         ];
+        let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::Set)];
         prop_oneof![
             (bytes(), proptest::option::of(any::<u64>()))
                 .prop_map(|(value, expires_at)| Op::Put { value, expires_at }),
             Just(Op::Delete),
             (
-                any::<bool>(),
+                kind,
                 proptest::option::of(any::<u64>()),
                 proptest::collection::btree_map(bytes(), (any::<u64>(), field_value), 0..5),
                 proptest::option::of(any::<u64>()),
             )
-                .prop_map(|(hash, reset, fields, expires_at)| Op::Patch {
-                    kind: if hash { MapKind::Hash } else { MapKind::Scores },
+                .prop_map(|(kind, reset, fields, expires_at)| Op::Patch {
+                    kind,
                     reset,
                     fields,
                     expires_at,

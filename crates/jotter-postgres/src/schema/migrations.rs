@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PgError;
 
 /// The newest schema version this code knows: the length of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The steps, in order: step `i` takes the schema from version `i` to
 /// `i + 1`. Append only; never edit a step that has shipped.
@@ -118,6 +118,18 @@ pub const MIGRATIONS: &[&str] = &[
         ALTER COLUMN field SET NOT NULL;
     CREATE UNIQUE INDEX jotter_mapped_versions_key ON jotter_mapped_versions
         (tbl, (substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END), field);
+    ",
+    // 4: sets, one row per member and no value, indexed as the other map
+    // tables since step 3.
+    "
+    CREATE TABLE jotter_sets (
+        key     bytea NOT NULL,
+        member  bytea NOT NULL,
+        version bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX jotter_sets_key ON jotter_sets
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(member, 1, 512)), (CASE WHEN length(member) > 512 THEN sha256(member) ELSE ''::bytea END));
     ",
 ];
 

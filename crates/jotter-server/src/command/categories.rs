@@ -92,6 +92,8 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("flushall", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("flushdb", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("keys", &["@keyspace", "@read", "@slow", "@dangerous"]),
+    ("sort", &["@write", "@set", "@sortedset", "@list", "@slow", "@dangerous"]),
+    ("sort_ro", &["@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"]),
 ];
 
 /// A command's categories, each with its `@`.
@@ -111,6 +113,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("keyspace" | "generic", _) | (_, "dbsize") => "@keyspace",
         ("hash", _) => "@hash",
         ("sorted-set", _) => "@sortedset",
+        ("set", _) => "@set",
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",
         _ => "@admin",

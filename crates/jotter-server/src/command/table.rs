@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, server, strings, transactions, writebehind,
-    zset,
+    connection, deadletters, hashes, key_status, keys, server, set, sort, strings, transactions,
+    writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -18,4 +18,6 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     hashes::SPECS,
     keys::SPECS,
     zset::SPECS,
+    set::SPECS,
+    sort::SPECS,
 ];

@@ -20,8 +20,8 @@ use crate::value::{FieldValue, MapKind};
 /// What the property test draws from, and how long it runs.
 #[derive(Clone, Debug)]
 pub struct Universe {
-    /// The keys written (at least two; even ones hold hashes, odd ones
-    /// sorted sets, when they hold maps).
+    /// The keys written (at least three; key `i` holds a hash, a sorted set
+    /// or a set as `i % 3` is 0, 1 or 2, when it holds a map).
     pub keys: Vec<Bytes>,
     /// The fields and members written.
     pub fields: Vec<Bytes>,
@@ -163,6 +163,7 @@ fn build_fields(
                 (true, _) => None,
                 (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
                 (false, MapKind::Scores) => Some(FieldValue::Score(score)),
+                (false, MapKind::Set) => Some(FieldValue::Member),
             };
             Some(FieldChange { field: name.clone(), version: version(v), value })
         })
@@ -173,7 +174,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    if i.is_multiple_of(2) { MapKind::Hash } else { MapKind::Scores }
+    [MapKind::Hash, MapKind::Scores, MapKind::Set][i % 3]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -250,7 +251,7 @@ enum Action {
 }
 
 fn action(u: &Universe) -> impl Strategy<Value = Action> {
-    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores)];
+    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::Set)];
     let op = prop_oneof![
         1 => blob_value().prop_map(Op::Put),
         1 => Just(Op::Delete),

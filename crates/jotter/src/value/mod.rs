@@ -1,14 +1,15 @@
-//! What the cache holds under a key: a blob of bytes, a map of fields, or a
-//! map of scored members.
+//! What the cache holds under a key: a blob of bytes, a map of fields, a
+//! map of scored members, or a set of members.
 //!
-//! The engine knows these three shapes and nothing more about what they
-//! mean: a front end may call a blob a Redis string and a scored map a
-//! sorted set, but the engine only coalesces, versions and stores them. A
-//! map is changed field by field, so one changed member of a large map costs
-//! one row in the store, not a rewrite of the map.
+//! The engine knows these shapes and nothing more about what they mean: a
+//! front end may call a blob a Redis string and a scored map a sorted set,
+//! but the engine only coalesces, versions and stores them. A map is
+//! changed field by field, so one changed member of a large map costs one
+//! row in the store, not a rewrite of the map; a set is a map whose fields
+//! carry no value.
 //!
 //! This module is the one place that knows the kinds: each has a file of
-//! its own (`blob.rs`, `hash.rs`, `scores.rs`) holding its rules (its log
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `set.rs`) holding its rules (its log
 //! tags and field encoding, its owned copy, its weight, how its map turns
 //! into a patch and back, its name), and the enums here route to them. The
 //! rest of the engine (the record format, the owned copies, transactions)
@@ -22,8 +23,9 @@
 mod blob;
 mod hash;
 mod scores;
+mod set;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -43,6 +45,8 @@ pub enum MapKind {
     Hash,
     /// Members with `f64` scores (a Redis sorted set; stored in `jotter_zsets`).
     Scores,
+    /// Members without values (a Redis set; stored in `jotter_sets`).
+    Set,
 }
 
 impl fmt::Display for MapKind {
@@ -50,6 +54,7 @@ impl fmt::Display for MapKind {
         f.write_str(match self {
             MapKind::Hash => hash::NAME,
             MapKind::Scores => scores::NAME,
+            MapKind::Set => set::NAME,
         })
     }
 }
@@ -60,6 +65,7 @@ impl MapKind {
         match self {
             MapKind::Hash => hash::LOG_TAG,
             MapKind::Scores => scores::LOG_TAG,
+            MapKind::Set => set::LOG_TAG,
         }
     }
 
@@ -68,6 +74,7 @@ impl MapKind {
         match tag {
             hash::LOG_TAG => Ok(MapKind::Hash),
             scores::LOG_TAG => Ok(MapKind::Scores),
+            set::LOG_TAG => Ok(MapKind::Set),
             _ => Err(RecordError("unknown map kind")),
         }
     }
@@ -80,6 +87,8 @@ pub enum FieldValue {
     Bytes(Bytes),
     /// A member's score in a [`MapKind::Scores`] map.
     Score(f64),
+    /// A member of a [`MapKind::Set`], which has no value.
+    Member,
 }
 
 impl FieldValue {
@@ -89,6 +98,7 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(_) => MapKind::Hash,
             FieldValue::Score(_) => MapKind::Scores,
+            FieldValue::Member => MapKind::Set,
         }
     }
 
@@ -96,6 +106,7 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(b) => hash::value_weight(b),
             FieldValue::Score(_) => scores::VALUE_WEIGHT,
+            FieldValue::Member => set::VALUE_WEIGHT,
         }
     }
 
@@ -111,6 +122,7 @@ impl FieldValue {
                 out.put_u8(scores::FIELD_TAG);
                 scores::encode_field(out, *s);
             }
+            FieldValue::Member => out.put_u8(set::FIELD_TAG),
         }
     }
 
@@ -119,6 +131,7 @@ impl FieldValue {
         match tag {
             hash::FIELD_TAG => Ok(FieldValue::Bytes(hash::decode_field(buf)?)),
             scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
+            set::FIELD_TAG => Ok(FieldValue::Member),
             _ => Err(RecordError("unknown field value tag")),
         }
     }
@@ -128,7 +141,7 @@ impl FieldValue {
     pub(crate) fn into_owned(self) -> FieldValue {
         match self {
             FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
-            score @ FieldValue::Score(_) => score,
+            other @ (FieldValue::Score(_) | FieldValue::Member) => other,
         }
     }
 }
@@ -145,6 +158,8 @@ pub enum Value {
     Hash(Arc<BTreeMap<Bytes, Bytes>>),
     /// A map of members to scores, also kept in score order.
     Scores(Arc<ScoreMap>),
+    /// A set of members.
+    Set(Arc<BTreeSet<Bytes>>),
 }
 
 impl Value {
@@ -164,6 +179,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(_) => Some(MapKind::Hash),
             Value::Scores(_) => Some(MapKind::Scores),
+            Value::Set(_) => Some(MapKind::Set),
         }
     }
 
@@ -174,6 +190,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
             Value::Scores(m) => m.get(field).map(FieldValue::Score),
+            Value::Set(m) => m.contains(field).then_some(FieldValue::Member),
         }
     }
 
@@ -198,6 +215,7 @@ impl Value {
         match kind {
             MapKind::Hash => Value::Hash(Arc::default()),
             MapKind::Scores => Value::Scores(Arc::default()),
+            MapKind::Set => Value::Set(Arc::default()),
         }
     }
 
@@ -219,6 +237,11 @@ impl Value {
                 None => scores::set(m, field, None),
                 Some(_) => {}
             },
+            Value::Set(m) => match value {
+                Some(FieldValue::Member) => set::set(m, field, true),
+                None => set::set(m, field, false),
+                Some(_) => {}
+            },
         }
     }
 
@@ -233,6 +256,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(m) => Some(m.len()),
             Value::Scores(m) => Some(m.len()),
+            Value::Set(m) => Some(m.len()),
         }
     }
 
@@ -243,7 +267,7 @@ impl Value {
         match self {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
-            Value::Scores(_) => None,
+            Value::Scores(_) | Value::Set(_) => None,
         }
     }
 
@@ -263,6 +287,7 @@ impl Value {
             Value::Blob(b) => blob::weight(b),
             Value::Hash(m) => hash::weight(m),
             Value::Scores(m) => scores::weight(m),
+            Value::Set(m) => set::weight(m),
         }
     }
 
@@ -277,6 +302,7 @@ impl Value {
             Value::Scores(m) => {
                 scores::entries(m).map(|(f, s)| (f, (0, Some(FieldValue::Score(s))))).collect()
             }
+            Value::Set(m) => set::entries(m).map(|f| (f, (0, Some(FieldValue::Member)))).collect(),
         };
         Some((self.map_kind()?, fields))
     }
@@ -295,17 +321,20 @@ impl Value {
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_) => None,
+                    FieldValue::Score(_) | FieldValue::Member => None,
                 }),
             ),
             Value::Scores(m) if fields.is_some() => scores::adopt(
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_) => None,
+                    FieldValue::Bytes(_) | FieldValue::Member => None,
                 }),
             ),
-            Value::Hash(_) | Value::Scores(_) => {}
+            Value::Set(m) if fields.is_some() => {
+                set::adopt(m, written.filter(|(_, v)| **v == FieldValue::Member).map(|(f, _)| f));
+            }
+            Value::Hash(_) | Value::Scores(_) | Value::Set(_) => {}
         }
     }
 }
@@ -320,6 +349,7 @@ pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&Field
         (_, None) => 0,
         (MapKind::Hash, Some(v)) => hash::field_weight(field, v.weight()),
         (MapKind::Scores, Some(_)) => scores::field_weight(field),
+        (MapKind::Set, Some(_)) => set::field_weight(field),
     }
 }
 
