@@ -92,6 +92,7 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("flushall", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("flushdb", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("keys", &["@keyspace", "@read", "@slow", "@dangerous"]),
+    ("restore", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("sort", &["@write", "@set", "@sortedset", "@list", "@slow", "@dangerous"]),
     ("sort_ro", &["@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"]),
 ];

@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, server, set, sort, strings, transactions,
-    writebehind, zset,
+    connection, deadletters, dump, hashes, key_status, keys, server, set, sort, strings,
+    transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -17,6 +17,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     strings::SPECS,
     hashes::SPECS,
     keys::SPECS,
+    dump::SPECS,
     zset::SPECS,
     set::SPECS,
     sort::SPECS,
