@@ -32,7 +32,7 @@ fn one(rng: &mut Rng) -> Command {
     let m = rng.pick(MEMBERS);
     let n = rng.between(-1, 4).to_string();
     let unordered = |args: &[&str]| Command::new(args).unordered();
-    match rng.below(36) {
+    match rng.below(38) {
         0..=4 => with(&["SADD", k], members(rng, 4)).into(),
         5 | 6 => with(&["SREM", k], members(rng, 3)).into(),
         7 => Command::new(&["SCARD", k]),
@@ -64,6 +64,8 @@ fn one(rng: &mut Rng) -> Command {
         32 => Command::new(&["ZADD", k, &n, m]),
         33 => Command::new(&["TYPE", k]),
         34 => Command::new(&["DEL", k]),
+        35 => Command::new(&["COPY", k, k2, "REPLACE"]),
+        36 => Command::new(&["RENAME", k, k2]),
         _ => Command::new(rng.pick(&[&["SET", k, "v"][..], &["HSET", k, "f", "v"]])),
     }
 }
@@ -130,6 +132,40 @@ fn errors_and_edges_answer_as_redis_does() {
         }
         pair.same_unordered(&["SPOP", "s", "3"]);
         pair.same(&["EXISTS", "s"]);
+    }
+}
+
+/// Every key SCAN finds on one server (`jotter` or not) with `extra`
+/// options, from cursor 0 to the end.
+fn scan_keys(pair: &mut Pair, jotter: bool, extra: &[&str]) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let args: Vec<&str> = [&["SCAN", &cursor][..], extra].concat();
+        let (j, r) = pair.both_trees(&args);
+        let Reply::List { items: parts, .. } = (if jotter { j } else { r }) else { panic!() };
+        cursor = parts[0].render().trim_matches('"').to_owned();
+        found.extend(items(&parts[1]));
+        if cursor == "0" {
+            return found;
+        }
+    }
+}
+
+/// SCAN's TYPE filter names every type as TYPE does.
+#[test]
+fn scan_type_finds_every_type() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    pair.same(&["SADD", "s1", "a"]);
+    pair.same(&["SADD", "s2", "b", "c"]);
+    pair.same(&["ZADD", "z", "1", "a"]);
+    pair.same(&["HSET", "h", "f", "v"]);
+    pair.same(&["SET", "str", "v"]);
+    for kind in ["set", "zset", "hash", "string", "SET", "list", "nothing"] {
+        for extra in [&["TYPE", kind][..], &["TYPE", kind, "COUNT", "2", "MATCH", "s*"]] {
+            let j = scan_keys(&mut pair, true, extra);
+            assert_eq!(j, scan_keys(&mut pair, false, extra), "SCAN ... {extra:?}");
+        }
     }
 }
 
