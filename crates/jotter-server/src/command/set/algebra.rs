@@ -10,8 +10,7 @@ use bytes::Bytes;
 use jotter::{Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::members::write_set;
-use super::{Members, count, set_at};
+use super::value::{Members, count, set_at, write_set};
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Fail, Outcome};
 

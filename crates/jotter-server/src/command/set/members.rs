@@ -5,7 +5,7 @@ use bytes::Bytes;
 use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 
-use super::{Members, change, count, key, set_at};
+use super::value::{Members, change, count, key, set_at, write_set};
 use crate::command::fail::{self, Outcome};
 use crate::command::glob::glob_match;
 use crate::command::scan;
@@ -61,17 +61,6 @@ pub(super) fn smembers(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>
     let empty = Members::new();
     write_set(w, set_at(txn, key(req))?.unwrap_or(&empty).iter());
     Ok(())
-}
-
-/// Members as a set reply (an array in RESP2).
-pub(super) fn write_set<'a>(
-    w: &mut ReplyWriter<'_>,
-    members: impl ExactSizeIterator<Item = &'a Bytes>,
-) {
-    w.set(members.len());
-    for member in members {
-        w.bulk(member);
-    }
 }
 
 /// `SMOVE source destination member` (`smoveCommand`): an absent source

@@ -5,7 +5,8 @@
 //! - `members.rs`: SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS,
 //!   SMOVE, SSCAN;
 //! - `random.rs`: SRANDMEMBER and SPOP;
-//! - `algebra.rs`: SINTER, SINTERCARD, SUNION, SDIFF and their STORE forms.
+//! - `algebra.rs`: SINTER, SINTERCARD, SUNION, SDIFF and their STORE forms;
+//! - `value.rs`: reading a key's set, changing its members, the set reply.
 //!
 //! A set is the engine's [`MapKind::Set`](jotter::MapKind::Set) map: a
 //! member is a field with no value, written with `Txn::set_fields`, so an
@@ -22,17 +23,12 @@
 mod algebra;
 mod members;
 mod random;
-
-use std::collections::BTreeSet;
-
-use bytes::Bytes;
-use jotter::{FieldValue, MapKind, Txn, Value};
-use jotter_resp::Request;
+mod value;
 
 use self::algebra::{sdiff, sdiffstore, sinter, sintercard, sinterstore, sunion, sunionstore};
 use self::members::{sadd, scard, sismember, smembers, smismember, smove, srem, sscan};
 use self::random::{spop, srandmember};
-use super::fail::{self, Fail};
+pub(crate) use self::value::Members;
 use super::spec::{Spec, data, flag};
 
 const GROUP: &str = "set";
@@ -61,37 +57,3 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new("sdiffstore", -3, WD, GROUP, "Stores the difference of multiple sets in a key.", "1.0.0", data(sdiffstore)).keys(1, -1, 1),
     Spec::new("sscan", -3, R, GROUP, "Iterates over members of a set.", "2.8.0", data(sscan)).keys(1, 1, 1),
 ];
-
-/// What a set holds.
-pub(crate) type Members = BTreeSet<Bytes>;
-
-/// The set at `key`: `None` if absent, WRONGTYPE if it holds another type.
-pub(crate) fn set_at<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t Members>, Fail> {
-    match txn.get(key) {
-        None => Ok(None),
-        Some(Value::Set(members)) => Ok(Some(members)),
-        Some(_) => Err(fail::wrong_type()),
-    }
-}
-
-/// Adds (`true`) or removes `members` of the set at `key`.
-fn change(
-    txn: &mut Txn<'_>,
-    key: &[u8],
-    members: impl IntoIterator<Item = Bytes>,
-    add: bool,
-) -> Result<(), Fail> {
-    let value = add.then_some(FieldValue::Member);
-    txn.set_fields(key, MapKind::Set, members.into_iter().map(|m| (m, value.clone())))?;
-    Ok(())
-}
-
-/// A set command's key argument.
-fn key(req: &Request) -> &[u8] {
-    req.arg(1).unwrap_or_default()
-}
-
-/// A length as a RESP integer.
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}

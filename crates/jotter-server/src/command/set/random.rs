@@ -7,8 +7,7 @@ use bytes::Bytes;
 use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 
-use super::members::write_set;
-use super::{Members, change, key, set_at};
+use super::value::{Members, change, key, set_at, write_set};
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Outcome};
 use crate::command::sample;
