@@ -22,6 +22,7 @@
 
 mod blob;
 mod hash;
+mod packed;
 mod scores;
 mod set;
 
@@ -267,7 +268,8 @@ impl Value {
         match self {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
-            Value::Scores(_) | Value::Set(_) => None,
+            Value::Set(m) => set::pack(m, out).then_some(set::PACK_TAG),
+            Value::Scores(_) => None,
         }
     }
 
@@ -277,6 +279,7 @@ impl Value {
         match tag {
             blob::PACK_TAG => Some(Value::Blob(blob::unpack(payload))),
             hash::PACK_TAG => hash::unpack(payload).map(|m| Value::Hash(Arc::new(m))),
+            set::PACK_TAG => set::unpack(payload).map(|m| Value::Set(Arc::new(m))),
             _ => None,
         }
     }

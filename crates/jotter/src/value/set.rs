@@ -9,6 +9,11 @@
 //! has no bytes in the log. The log tags are part of the record format:
 //! never change them, or old logs no longer read.
 //!
+//! In the clean cache a small set (at most [`PACK_MEMBERS`] members, none
+//! longer than 64 bytes) is packed, as Redis keeps a small set in a
+//! listpack or an intset: each member after a length byte, in order
+//! (`packed.rs`).
+//!
 //! [`Value::Set`]: super::Value::Set
 //! [`MapKind::Set`]: super::MapKind::Set
 //! [`FieldValue::Member`]: super::FieldValue::Member
@@ -18,6 +23,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::packed;
 use crate::owned::same;
 
 /// What a set holds.
@@ -31,6 +37,12 @@ pub(super) const LOG_TAG: u8 = 3;
 
 /// The tag of a present member in a patch record (nothing follows it).
 pub(super) const FIELD_TAG: u8 = 4;
+
+/// The kind's tag in a packed clean entry.
+pub(super) const PACK_TAG: u8 = 4;
+
+/// The most members a packed set holds (Redis's `set-max-listpack-entries`).
+const PACK_MEMBERS: usize = 128;
 
 /// Bytes a member accounts for beyond its name (a tree slot and a shared
 /// handle).
@@ -47,6 +59,21 @@ pub(super) fn field_weight(member: &[u8]) -> usize {
 /// Bytes the set accounts for.
 pub(super) fn weight(set: &Members) -> usize {
     set.iter().map(|m| field_weight(m)).sum()
+}
+
+/// Appends the set to a packed clean entry, unless it is too large to pack.
+pub(super) fn pack(set: &Members, out: &mut Vec<u8>) -> bool {
+    if set.len() > PACK_MEMBERS || !packed::fits(set.iter()) {
+        return false;
+    }
+    packed::put(set.iter(), out);
+    true
+}
+
+/// The set [`pack`] wrote, its members slices of `payload`; `None` if
+/// `payload` is not one.
+pub(super) fn unpack(payload: Bytes) -> Option<Members> {
+    Some(packed::items(payload)?.into_iter().collect())
 }
 
 /// Adds (`true`) or removes one member, copying the set only if it is
