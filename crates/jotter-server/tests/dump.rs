@@ -141,3 +141,38 @@ fn restore_checks_and_options_answer_as_redis() {
         pair.same_bytes(args);
     }
 }
+
+#[test]
+fn object_answers_as_redis_where_it_can() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    pair.same(&["SET", "int", "12"]);
+    pair.same(&["SET", "zeros", "012"]);
+    pair.same(&["SET", "short", "hello"]);
+    pair.same(&["SET", "long", &"x".repeat(45)]);
+    pair.same(&["HSET", "small-hash", "f", "v"]);
+    pair.same(&["HSET", "wide-hash", "f", &"v".repeat(65)]);
+    pair.same(&["ZADD", "small-zset", "1", "m"]);
+    for i in 0..513 {
+        pair.same(&["HSET", "big-hash", &i.to_string(), "v"]);
+    }
+    for i in 0..129 {
+        pair.same(&["ZADD", "big-zset", "1", &i.to_string()]);
+    }
+    for key in
+        ["int", "zeros", "short", "long", "small-hash", "wide-hash", "small-zset", "big-hash"]
+    {
+        pair.same(&["OBJECT", "ENCODING", key]);
+    }
+    pair.same(&["OBJECT", "ENCODING", "big-zset"]);
+    pair.same(&["OBJECT", "ENCODING", "missing"]);
+    pair.same(&["OBJECT", "FREQ", "missing"]);
+    pair.same(&["OBJECT", "REFCOUNT", "short"]);
+    pair.same(&["OBJECT", "HELP"]);
+    pair.same(&["OBJECT", "ENCODING"]);
+    pair.same(&["OBJECT", "HELP", "x"]);
+    pair.same(&["OBJECT", "NOPE", "x"]);
+    let (ours, _) = pair.both(&["OBJECT", "IDLETIME", "short"]);
+    assert!(ours.starts_with("-ERR"), "{ours}");
+    let (ours, _) = pair.both(&["OBJECT", "FREQ", "short"]);
+    assert!(ours.starts_with("-ERR An LFU maxmemory policy is not selected"), "{ours}");
+}
