@@ -158,9 +158,24 @@ fn object_answers_as_redis_where_it_can() {
     for i in 0..129 {
         pair.same(&["ZADD", "big-zset", "1", &i.to_string()]);
     }
-    for key in
-        ["int", "zeros", "short", "long", "small-hash", "wide-hash", "small-zset", "big-hash"]
-    {
+    pair.same(&["SADD", "int-set", "1", "-2", "300"]);
+    pair.same(&["SADD", "word-set", "1", "a"]);
+    for i in 0..513 {
+        pair.same(&["SADD", "big-int-set", &i.to_string()]);
+    }
+    for key in [
+        "int",
+        "zeros",
+        "short",
+        "long",
+        "small-hash",
+        "wide-hash",
+        "small-zset",
+        "big-hash",
+        "int-set",
+        "word-set",
+        "big-int-set",
+    ] {
         pair.same(&["OBJECT", "ENCODING", key]);
     }
     pair.same(&["OBJECT", "ENCODING", "big-zset"]);
