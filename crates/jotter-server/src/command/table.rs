@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, dump, hashes, key_status, keys, server, set, sort, strings,
-    transactions, writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, server, set,
+    sort, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -21,4 +21,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     zset::SPECS,
     set::SPECS,
     sort::SPECS,
+    bits::SPECS,
+    hyperloglog::SPECS,
+    geo::SPECS,
 ];
