@@ -42,11 +42,16 @@ pub(super) fn srandmember(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<
     };
     let members: Vec<&Bytes> = set.iter().collect();
     let wanted = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
-    let picks: Vec<usize> = if n < 0 {
-        sample::repeats(members.len(), wanted).collect()
-    } else {
-        sample::distinct(members.len(), wanted)
-    };
+    if n < 0 {
+        // Written as drawn, as Redis does: nothing the size of the count
+        // is allocated.
+        w.array(wanted);
+        for i in sample::repeats(members.len(), wanted) {
+            w.bulk(members[i]);
+        }
+        return Ok(());
+    }
+    let picks = sample::distinct(members.len(), wanted);
     w.array(picks.len());
     for i in picks {
         w.bulk(members[i]);
