@@ -137,7 +137,7 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                 let value = match &f.value {
                     Some(FieldValue::Bytes(b)) => Some(&b[..]),
                     None => None,
-                    Some(FieldValue::Score(_) | FieldValue::Stream(_)) => {
+                    Some(FieldValue::Score(_) | FieldValue::Stream(_) | FieldValue::Member) => {
                         return Err(admit::wrong_shape(m, w));
                     }
                 };

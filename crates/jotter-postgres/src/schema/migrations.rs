@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PgError;
 
 /// The newest schema version this code knows: the length of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The steps, in order: step `i` takes the schema from version `i` to
 /// `i + 1`. Append only; never edit a step that has shipped.
@@ -147,6 +147,18 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX jotter_stream_state_key ON jotter_stream_state
         ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
          (substr(item, 1, 512)), (CASE WHEN length(item) > 512 THEN sha256(item) ELSE ''::bytea END));
+    ",
+    // 5: sets, one row per member and no value, indexed as the other map
+    // tables since step 3.
+    "
+    CREATE TABLE jotter_sets (
+        key     bytea NOT NULL,
+        member  bytea NOT NULL,
+        version bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX jotter_sets_key ON jotter_sets
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(member, 1, 512)), (CASE WHEN length(member) > 512 THEN sha256(member) ELSE ''::bytea END));
     ",
 ];
 

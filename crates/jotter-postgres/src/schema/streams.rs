@@ -27,7 +27,7 @@ const ENTRY_KEY_LEN: usize = 16;
 pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Stream, "jotter_streams", "st"),
-        ("id", "fields", "bytea"),
+        ("id", Some(("fields", "bytea"))),
         ENTRY_TAG,
         (to_column, from_row),
     )
@@ -37,7 +37,7 @@ pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
 pub(crate) static STATE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Stream, "jotter_stream_state", "ss"),
-        ("item", "state", "bytea"),
+        ("item", Some(("state", "bytea"))),
         STATE_TAG,
         (to_column, from_row),
     )

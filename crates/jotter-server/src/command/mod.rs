@@ -15,10 +15,11 @@
 //!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
 //!   yes/no per command, which the dispatcher checks.
 //! - `wake.rs`: waking commands blocked until a write.
-//! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
+//! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families;
+//!   `sample.rs`: random picks (HRANDFIELD, ZRANDMEMBER, SRANDMEMBER, SPOP).
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
-//!   `hashes.rs`, `keys/`, `zset/`, `bits/`, `hyperloglog/`, `geo/`.
+//!   `hashes.rs`, `keys/`, `zset/`, `set/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -73,6 +74,7 @@ mod fail;
 mod glob;
 mod permissions;
 mod rules;
+mod sample;
 mod scan;
 mod spec;
 mod table;
@@ -88,6 +90,8 @@ mod hyperloglog;
 mod key_status;
 mod keys;
 mod server;
+mod set;
+mod sort;
 mod stream;
 mod strings;
 mod transactions;

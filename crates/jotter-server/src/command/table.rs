@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, server,
-    stream, strings, transactions, writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, server, set,
+    sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -19,6 +19,8 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     keys::SPECS,
     dump::SPECS,
     zset::SPECS,
+    set::SPECS,
+    sort::SPECS,
     bits::SPECS,
     hyperloglog::SPECS,
     geo::SPECS,

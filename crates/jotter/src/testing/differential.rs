@@ -20,8 +20,8 @@ use crate::value::{FieldValue, MapKind};
 /// What the property test draws from, and how long it runs.
 #[derive(Clone, Debug)]
 pub struct Universe {
-    /// The keys written (at least two; even ones hold hashes, odd ones
-    /// sorted sets, when they hold maps).
+    /// The keys written (at least three; key `i` holds a hash, a sorted set
+    /// or a set as `i % 3` is 0, 1 or 2, when it holds a map).
     pub keys: Vec<Bytes>,
     /// The fields and members written.
     pub fields: Vec<Bytes>,
@@ -169,6 +169,7 @@ fn build_fields(
                 (true, _) => (name.clone(), None),
                 (false, MapKind::Hash) => (name.clone(), Some(FieldValue::Bytes(bytes))),
                 (false, MapKind::Scores) => (name.clone(), Some(FieldValue::Score(score))),
+                (false, MapKind::Set) => (name.clone(), Some(FieldValue::Member)),
             };
             Some(FieldChange { field, version: version(v), value })
         })
@@ -179,7 +180,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    [MapKind::Hash, MapKind::Scores, MapKind::Stream][i % 3]
+    [MapKind::Hash, MapKind::Scores, MapKind::Set, MapKind::Stream][i % 4]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -256,7 +257,12 @@ enum Action {
 }
 
 fn action(u: &Universe) -> impl Strategy<Value = Action> {
-    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::Stream)];
+    let kind = prop_oneof![
+        Just(MapKind::Hash),
+        Just(MapKind::Scores),
+        Just(MapKind::Set),
+        Just(MapKind::Stream)
+    ];
     let op = prop_oneof![
         1 => blob_value().prop_map(Op::Put),
         1 => Just(Op::Delete),

@@ -1,14 +1,15 @@
-//! What the cache holds under a key: a blob of bytes, a map of fields, or a
-//! map of scored members.
+//! What the cache holds under a key: a blob of bytes, a map of fields, a
+//! map of scored members, or a set of members.
 //!
-//! The engine knows these three shapes and nothing more about what they
-//! mean: a front end may call a blob a Redis string and a scored map a
-//! sorted set, but the engine only coalesces, versions and stores them. A
-//! map is changed field by field, so one changed member of a large map costs
-//! one row in the store, not a rewrite of the map.
+//! The engine knows these shapes and nothing more about what they mean: a
+//! front end may call a blob a Redis string and a scored map a sorted set,
+//! but the engine only coalesces, versions and stores them. A map is
+//! changed field by field, so one changed member of a large map costs one
+//! row in the store, not a rewrite of the map; a set is a map whose fields
+//! carry no value.
 //!
 //! This module is the one place that knows the kinds: each has a file of
-//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `stream/`) holding its rules (its log
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `set.rs`, `stream/`) holding its rules (its log
 //! tags and field encoding, its owned copy, its weight, how its map turns
 //! into a patch and back, its name), and the enums here route to them. The
 //! rest of the engine (the record format, the owned copies, transactions)
@@ -21,10 +22,12 @@
 
 mod blob;
 mod hash;
+mod packed;
 mod scores;
+mod set;
 pub(crate) mod stream;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -51,6 +54,8 @@ pub enum MapKind {
     /// A stream's entries and state (stored in `jotter_streams` and
     /// `jotter_stream_state`).
     Stream,
+    /// Members without values (a Redis set; stored in `jotter_sets`).
+    Set,
 }
 
 impl fmt::Display for MapKind {
@@ -59,6 +64,7 @@ impl fmt::Display for MapKind {
             MapKind::Hash => hash::NAME,
             MapKind::Scores => scores::NAME,
             MapKind::Stream => stream::NAME,
+            MapKind::Set => set::NAME,
         })
     }
 }
@@ -70,6 +76,7 @@ impl MapKind {
             MapKind::Hash => hash::LOG_TAG,
             MapKind::Scores => scores::LOG_TAG,
             MapKind::Stream => stream::LOG_TAG,
+            MapKind::Set => set::LOG_TAG,
         }
     }
 
@@ -79,6 +86,7 @@ impl MapKind {
             hash::LOG_TAG => Ok(MapKind::Hash),
             scores::LOG_TAG => Ok(MapKind::Scores),
             stream::LOG_TAG => Ok(MapKind::Stream),
+            set::LOG_TAG => Ok(MapKind::Set),
             _ => Err(RecordError("unknown map kind")),
         }
     }
@@ -94,6 +102,8 @@ pub enum FieldValue {
     /// A field of a [`MapKind::Stream`], as its stores hold it (see
     /// [`StreamWrite`]).
     Stream(Bytes),
+    /// A member of a [`MapKind::Set`], which has no value.
+    Member,
 }
 
 impl FieldValue {
@@ -104,6 +114,7 @@ impl FieldValue {
             FieldValue::Bytes(_) => MapKind::Hash,
             FieldValue::Score(_) => MapKind::Scores,
             FieldValue::Stream(_) => MapKind::Stream,
+            FieldValue::Member => MapKind::Set,
         }
     }
 
@@ -112,6 +123,7 @@ impl FieldValue {
             FieldValue::Bytes(b) => hash::value_weight(b),
             FieldValue::Score(_) => scores::VALUE_WEIGHT,
             FieldValue::Stream(b) => b.len(),
+            FieldValue::Member => set::VALUE_WEIGHT,
         }
     }
 
@@ -131,6 +143,7 @@ impl FieldValue {
                 out.put_u8(stream::FIELD_TAG);
                 stream::encode_field(out, b);
             }
+            FieldValue::Member => out.put_u8(set::FIELD_TAG),
         }
     }
 
@@ -140,6 +153,7 @@ impl FieldValue {
             hash::FIELD_TAG => Ok(FieldValue::Bytes(hash::decode_field(buf)?)),
             scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
             stream::FIELD_TAG => Ok(FieldValue::Stream(stream::decode_field(buf)?)),
+            set::FIELD_TAG => Ok(FieldValue::Member),
             _ => Err(RecordError("unknown field value tag")),
         }
     }
@@ -150,7 +164,7 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
             FieldValue::Stream(b) => FieldValue::Stream(hash::own_field(&b)),
-            score @ FieldValue::Score(_) => score,
+            other @ (FieldValue::Score(_) | FieldValue::Member) => other,
         }
     }
 }
@@ -169,6 +183,8 @@ pub enum Value {
     Scores(Arc<ScoreMap>),
     /// A stream: entries by id, its metadata and its consumer groups.
     Stream(Arc<Stream>),
+    /// A set of members.
+    Set(Arc<BTreeSet<Bytes>>),
 }
 
 impl Value {
@@ -189,6 +205,7 @@ impl Value {
             Value::Hash(_) => Some(MapKind::Hash),
             Value::Scores(_) => Some(MapKind::Scores),
             Value::Stream(_) => Some(MapKind::Stream),
+            Value::Set(_) => Some(MapKind::Set),
         }
     }
 
@@ -200,6 +217,7 @@ impl Value {
             Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
             Value::Scores(m) => m.get(field).map(FieldValue::Score),
             Value::Stream(s) => stream::field(s, field).map(FieldValue::Stream),
+            Value::Set(m) => m.contains(field).then_some(FieldValue::Member),
         }
     }
 
@@ -225,6 +243,7 @@ impl Value {
             MapKind::Hash => Value::Hash(Arc::default()),
             MapKind::Scores => Value::Scores(Arc::default()),
             MapKind::Stream => Value::Stream(Arc::default()),
+            MapKind::Set => Value::Set(Arc::default()),
         }
     }
 
@@ -251,6 +270,11 @@ impl Value {
                 None => stream::set_field(s, field, None),
                 Some(_) => {}
             },
+            Value::Set(m) => match value {
+                Some(FieldValue::Member) => set::set(m, field, true),
+                None => set::set(m, field, false),
+                Some(_) => {}
+            },
         }
     }
 
@@ -266,6 +290,7 @@ impl Value {
             Value::Hash(m) => Some(m.len()),
             Value::Scores(m) => Some(m.len()),
             Value::Stream(s) => Some(stream::len(s)),
+            Value::Set(m) => Some(m.len()),
         }
     }
 
@@ -276,6 +301,7 @@ impl Value {
         match self {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
+            Value::Set(m) => set::pack(m, out).then_some(set::PACK_TAG),
             Value::Scores(_) | Value::Stream(_) => None,
         }
     }
@@ -286,6 +312,7 @@ impl Value {
         match tag {
             blob::PACK_TAG => Some(Value::Blob(blob::unpack(payload))),
             hash::PACK_TAG => hash::unpack(payload).map(|m| Value::Hash(Arc::new(m))),
+            set::PACK_TAG => set::unpack(payload).map(|m| Value::Set(Arc::new(m))),
             _ => None,
         }
     }
@@ -297,6 +324,7 @@ impl Value {
             Value::Hash(m) => hash::weight(m),
             Value::Scores(m) => scores::weight(m),
             Value::Stream(s) => stream::weight(s),
+            Value::Set(m) => set::weight(m),
         }
     }
 
@@ -315,6 +343,7 @@ impl Value {
                 .into_iter()
                 .map(|(f, v)| (f, (0, Some(FieldValue::Stream(v)))))
                 .collect(),
+            Value::Set(m) => set::entries(m).map(|f| (f, (0, Some(FieldValue::Member)))).collect(),
         };
         Some((self.map_kind()?, fields))
     }
@@ -333,19 +362,22 @@ impl Value {
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_) | FieldValue::Stream(_) => None,
+                    FieldValue::Score(_) | FieldValue::Stream(_) | FieldValue::Member => None,
                 }),
             ),
             Value::Scores(m) if fields.is_some() => scores::adopt(
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_) | FieldValue::Stream(_) => None,
+                    FieldValue::Bytes(_) | FieldValue::Stream(_) | FieldValue::Member => None,
                 }),
             ),
+            Value::Set(m) if fields.is_some() => {
+                set::adopt(m, written.filter(|(_, v)| **v == FieldValue::Member).map(|(f, _)| f));
+            }
             // A stream decodes its fields into copies of its own when it
             // applies them: it holds none of the write's bytes.
-            Value::Hash(_) | Value::Scores(_) | Value::Stream(_) => {}
+            Value::Hash(_) | Value::Scores(_) | Value::Set(_) | Value::Stream(_) => {}
         }
     }
 }
@@ -361,6 +393,7 @@ pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&Field
         (MapKind::Hash, Some(v)) => hash::field_weight(field, v.weight()),
         (MapKind::Scores, Some(_)) => scores::field_weight(field),
         (MapKind::Stream, Some(v)) => stream::field_weight(field, v.weight()),
+        (MapKind::Set, Some(_)) => set::field_weight(field),
     }
 }
 

@@ -1,6 +1,7 @@
 //! A value as an RDB object: the type byte and the body. Jotter writes the
 //! plain encodings every Redis since 2.x reads (a string, a hash of pairs,
-//! a sorted set of members with binary scores), so a Redis 7.0 RESTOREs
+//! a sorted set of members with binary scores, a set of members), so a
+//! Redis 7.0 RESTOREs
 //! them; it reads those and the compact encodings Redis 7.0 and 7.2 write
 //! (listpacks, intsets, quicklists, LZF-compressed and integer strings).
 
@@ -64,6 +65,13 @@ pub(super) fn encode(value: &Value) -> Option<Vec<u8>> {
             }
         }
         Value::Stream(_) => return None,
+        Value::Set(members) => {
+            out.push(SET);
+            put_len(&mut out, members.len());
+            for member in members.iter() {
+                put_string(&mut out, member);
+            }
+        }
     }
     Some(out)
 }
@@ -101,8 +109,7 @@ fn read(r: &mut Reader<'_>) -> Result<Option<Value>, Unreadable> {
                 SET_INTSET => r.string().and_then(|s| listpack::intset(&s)),
                 _ => packed(r),
             };
-            return members
-                .map_or(Err(Unreadable::BadFormat), |_| Err(Unreadable::NotServed("set")));
+            members.and_then(set)
         }
         LIST | LIST_QUICKLIST_2 => {
             let elements = if kind == LIST { strings(r) } else { quicklist(r) };
@@ -174,6 +181,10 @@ fn hash(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> Option<Value> {
     Value::map_of(MapKind::Hash, fields)
 }
 
+fn set(members: Vec<Vec<u8>>) -> Option<Value> {
+    Value::map_of(MapKind::Set, members.into_iter().map(|m| (Bytes::from(m), FieldValue::Member)))
+}
+
 fn zset(members: Vec<(Vec<u8>, f64)>) -> Option<Value> {
     let mut map = ScoreMap::new();
     for (member, score) in members {
@@ -200,6 +211,7 @@ mod tests {
             )
             .unwrap(),
             Value::Scores(Arc::new(scores)),
+            Value::map_of(MapKind::Set, [(Bytes::from_static(b"x"), FieldValue::Member)]).unwrap(),
         ];
         for value in values {
             assert_eq!(decode(&encode(&value).expect("not a stream")), Ok(value));
