@@ -24,6 +24,7 @@ pub(crate) fn type_name(value: &Value) -> &'static [u8] {
         Value::Blob(_) => b"string",
         Value::Hash(_) => b"hash",
         Value::Scores(_) => b"zset",
+        Value::List(_) => b"list",
     }
 }
 

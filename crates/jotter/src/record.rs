@@ -176,6 +176,7 @@ mod tests {
         let field_value = prop_oneof![
             Just(None),
             bytes().prop_map(|b| Some(FieldValue::Bytes(b))),
+            bytes().prop_map(|b| Some(FieldValue::Element(b))),
             any::<f64>()
                 .prop_filter("comparable", |f| !f.is_nan())
                 .prop_map(|s| Some(FieldValue::Score(s))),
@@ -185,13 +186,13 @@ mod tests {
                 .prop_map(|(value, expires_at)| Op::Put { value, expires_at }),
             Just(Op::Delete),
             (
-                any::<bool>(),
+                prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::List)],
                 proptest::option::of(any::<u64>()),
                 proptest::collection::btree_map(bytes(), (any::<u64>(), field_value), 0..5),
                 proptest::option::of(any::<u64>()),
             )
-                .prop_map(|(hash, reset, fields, expires_at)| Op::Patch {
-                    kind: if hash { MapKind::Hash } else { MapKind::Scores },
+                .prop_map(|(kind, reset, fields, expires_at)| Op::Patch {
+                    kind,
                     reset,
                     fields,
                     expires_at,

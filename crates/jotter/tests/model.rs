@@ -82,10 +82,11 @@ fn expect(model: &BTreeMap<Bytes, Value>, step: &Step) -> Result<Option<Value>, 
             let mut v = v.unwrap_or(match kind {
                 MapKind::Hash => Value::Hash(Arc::default()),
                 MapKind::Scores => Value::Scores(Arc::default()),
+                MapKind::List => Value::List(Arc::default()),
             });
             f(&mut v);
             let empty = match &v {
-                Value::Hash(m) => m.is_empty(),
+                Value::Hash(m) | Value::List(m) => m.is_empty(),
                 Value::Scores(m) => m.is_empty(),
                 Value::Blob(_) => false,
             };

@@ -137,7 +137,9 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                 let value = match &f.value {
                     Some(FieldValue::Bytes(b)) => Some(&b[..]),
                     None => None,
-                    Some(FieldValue::Score(_)) => return Err(admit::wrong_shape(m, w)),
+                    Some(FieldValue::Score(_) | FieldValue::Element(_)) => {
+                        return Err(admit::wrong_shape(m, w));
+                    }
                 };
                 sets.push((column, value));
                 applied.0.push(&column.name);

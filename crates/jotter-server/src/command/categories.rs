@@ -111,6 +111,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("keyspace" | "generic", _) | (_, "dbsize") => "@keyspace",
         ("hash", _) => "@hash",
         ("sorted-set", _) => "@sortedset",
+        ("list", _) => "@list",
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",
         _ => "@admin",

@@ -14,11 +14,14 @@
 //! - `categories.rs`: each command's and subcommand's ACL categories;
 //!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
 //!   yes/no per command, which the dispatcher checks.
-//! - `wake.rs`: waking commands blocked until a write.
+//! - `wake.rs`: waking commands blocked until a write, per key, first come
+//!   first served; `blocking.rs`: the loop a blocking command runs, and
+//!   its timeout.
+//! - `mpop.rs`: the `numkeys key... WHERE [COUNT n]` of ZMPOP and LMPOP.
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
-//!   `hashes.rs`, `keys/`, `zset/`.
+//!   `hashes.rs`, `keys/`, `zset/`, `list/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -66,11 +69,13 @@
 //! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
 mod args;
+mod blocking;
 mod categories;
 mod data;
 mod dispatch;
 mod fail;
 mod glob;
+mod mpop;
 mod permissions;
 mod rules;
 mod scan;
@@ -83,6 +88,7 @@ mod deadletters;
 mod hashes;
 mod key_status;
 mod keys;
+mod list;
 mod server;
 mod strings;
 mod transactions;

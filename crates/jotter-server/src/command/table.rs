@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, server, strings, transactions, writebehind,
-    zset,
+    connection, deadletters, hashes, key_status, keys, list, server, strings, transactions,
+    writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -16,6 +16,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     transactions::SPECS,
     strings::SPECS,
     hashes::SPECS,
+    list::SPECS,
     keys::SPECS,
     zset::SPECS,
 ];

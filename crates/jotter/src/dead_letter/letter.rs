@@ -85,7 +85,7 @@ impl DeadLetter {
                     }
                     out.extend_from_slice(&f.field);
                     match &f.value {
-                        Some(FieldValue::Bytes(v)) => {
+                        Some(FieldValue::Bytes(v) | FieldValue::Element(v)) => {
                             out.push(b'=');
                             out.extend_from_slice(v);
                         }
@@ -105,7 +105,7 @@ impl DeadLetter {
 
 fn field_len(value: &FieldValue) -> usize {
     match value {
-        FieldValue::Bytes(v) => v.len(),
+        FieldValue::Bytes(v) | FieldValue::Element(v) => v.len(),
         FieldValue::Score(s) => s.to_string().len(),
     }
 }

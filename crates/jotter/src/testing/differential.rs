@@ -163,6 +163,7 @@ fn build_fields(
                 (true, _) => None,
                 (false, MapKind::Hash) => Some(FieldValue::Bytes(bytes)),
                 (false, MapKind::Scores) => Some(FieldValue::Score(score)),
+                (false, MapKind::List) => Some(FieldValue::Element(bytes)),
             };
             Some(FieldChange { field: name.clone(), version: version(v), value })
         })
@@ -173,7 +174,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    if i.is_multiple_of(2) { MapKind::Hash } else { MapKind::Scores }
+    [MapKind::Hash, MapKind::Scores, MapKind::List][i % 3]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -250,7 +251,7 @@ enum Action {
 }
 
 fn action(u: &Universe) -> impl Strategy<Value = Action> {
-    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores)];
+    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::List)];
     let op = prop_oneof![
         1 => blob_value().prop_map(Op::Put),
         1 => Just(Op::Delete),

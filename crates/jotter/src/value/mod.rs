@@ -1,5 +1,5 @@
-//! What the cache holds under a key: a blob of bytes, a map of fields, or a
-//! map of scored members.
+//! What the cache holds under a key: a blob of bytes, a map of fields, a
+//! map of scored members, or a list (elements under order keys).
 //!
 //! The engine knows these three shapes and nothing more about what they
 //! mean: a front end may call a blob a Redis string and a scored map a
@@ -8,7 +8,7 @@
 //! one row in the store, not a rewrite of the map.
 //!
 //! This module is the one place that knows the kinds: each has a file of
-//! its own (`blob.rs`, `hash.rs`, `scores.rs`) holding its rules (its log
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `list.rs`) holding its rules (its log
 //! tags and field encoding, its owned copy, its weight, how its map turns
 //! into a patch and back, its name), and the enums here route to them. The
 //! rest of the engine (the record format, the owned copies, transactions)
@@ -21,6 +21,7 @@
 
 mod blob;
 mod hash;
+mod list;
 mod scores;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,9 @@ pub enum MapKind {
     Hash,
     /// Members with `f64` scores (a Redis sorted set; stored in `jotter_zsets`).
     Scores,
+    /// Elements under order keys, in the keys' byte order (a Redis list;
+    /// stored in `jotter_lists`).
+    List,
 }
 
 impl fmt::Display for MapKind {
@@ -50,6 +54,7 @@ impl fmt::Display for MapKind {
         f.write_str(match self {
             MapKind::Hash => hash::NAME,
             MapKind::Scores => scores::NAME,
+            MapKind::List => list::NAME,
         })
     }
 }
@@ -60,6 +65,7 @@ impl MapKind {
         match self {
             MapKind::Hash => hash::LOG_TAG,
             MapKind::Scores => scores::LOG_TAG,
+            MapKind::List => list::LOG_TAG,
         }
     }
 
@@ -68,6 +74,7 @@ impl MapKind {
         match tag {
             hash::LOG_TAG => Ok(MapKind::Hash),
             scores::LOG_TAG => Ok(MapKind::Scores),
+            list::LOG_TAG => Ok(MapKind::List),
             _ => Err(RecordError("unknown map kind")),
         }
     }
@@ -80,6 +87,8 @@ pub enum FieldValue {
     Bytes(Bytes),
     /// A member's score in a [`MapKind::Scores`] map.
     Score(f64),
+    /// An element of a [`MapKind::List`] (its field is its order key).
+    Element(Bytes),
 }
 
 impl FieldValue {
@@ -89,12 +98,13 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(_) => MapKind::Hash,
             FieldValue::Score(_) => MapKind::Scores,
+            FieldValue::Element(_) => MapKind::List,
         }
     }
 
     pub(crate) fn weight(&self) -> usize {
         match self {
-            FieldValue::Bytes(b) => hash::value_weight(b),
+            FieldValue::Bytes(b) | FieldValue::Element(b) => hash::value_weight(b),
             FieldValue::Score(_) => scores::VALUE_WEIGHT,
         }
     }
@@ -111,6 +121,10 @@ impl FieldValue {
                 out.put_u8(scores::FIELD_TAG);
                 scores::encode_field(out, *s);
             }
+            FieldValue::Element(b) => {
+                out.put_u8(list::FIELD_TAG);
+                hash::encode_field(out, b);
+            }
         }
     }
 
@@ -119,6 +133,7 @@ impl FieldValue {
         match tag {
             hash::FIELD_TAG => Ok(FieldValue::Bytes(hash::decode_field(buf)?)),
             scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
+            list::FIELD_TAG => Ok(FieldValue::Element(hash::decode_field(buf)?)),
             _ => Err(RecordError("unknown field value tag")),
         }
     }
@@ -128,6 +143,7 @@ impl FieldValue {
     pub(crate) fn into_owned(self) -> FieldValue {
         match self {
             FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
+            FieldValue::Element(b) => FieldValue::Element(hash::own_field(&b)),
             score @ FieldValue::Score(_) => score,
         }
     }
@@ -145,6 +161,9 @@ pub enum Value {
     Hash(Arc<BTreeMap<Bytes, Bytes>>),
     /// A map of members to scores, also kept in score order.
     Scores(Arc<ScoreMap>),
+    /// A list: each element under its order key, the keys' byte order
+    /// being the list's (see [`list_order`](crate::list_order)).
+    List(Arc<BTreeMap<Bytes, Bytes>>),
 }
 
 impl Value {
@@ -164,6 +183,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(_) => Some(MapKind::Hash),
             Value::Scores(_) => Some(MapKind::Scores),
+            Value::List(_) => Some(MapKind::List),
         }
     }
 
@@ -174,6 +194,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
             Value::Scores(m) => m.get(field).map(FieldValue::Score),
+            Value::List(m) => m.get(field).cloned().map(FieldValue::Element),
         }
     }
 
@@ -198,6 +219,7 @@ impl Value {
         match kind {
             MapKind::Hash => Value::Hash(Arc::default()),
             MapKind::Scores => Value::Scores(Arc::default()),
+            MapKind::List => Value::List(Arc::default()),
         }
     }
 
@@ -219,6 +241,11 @@ impl Value {
                 None => scores::set(m, field, None),
                 Some(_) => {}
             },
+            Value::List(m) => match value {
+                Some(FieldValue::Element(v)) => hash::set(m, field, Some(v)),
+                None => hash::set(m, field, None),
+                Some(_) => {}
+            },
         }
     }
 
@@ -233,6 +260,7 @@ impl Value {
             Value::Blob(_) => None,
             Value::Hash(m) => Some(m.len()),
             Value::Scores(m) => Some(m.len()),
+            Value::List(m) => Some(m.len()),
         }
     }
 
@@ -243,7 +271,7 @@ impl Value {
         match self {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
-            Value::Scores(_) => None,
+            Value::Scores(_) | Value::List(_) => None,
         }
     }
 
@@ -263,6 +291,7 @@ impl Value {
             Value::Blob(b) => blob::weight(b),
             Value::Hash(m) => hash::weight(m),
             Value::Scores(m) => scores::weight(m),
+            Value::List(m) => list::weight(m),
         }
     }
 
@@ -276,6 +305,9 @@ impl Value {
             }
             Value::Scores(m) => {
                 scores::entries(m).map(|(f, s)| (f, (0, Some(FieldValue::Score(s))))).collect()
+            }
+            Value::List(m) => {
+                hash::entries(m).map(|(f, v)| (f, (0, Some(FieldValue::Element(v))))).collect()
             }
         };
         Some((self.map_kind()?, fields))
@@ -295,17 +327,24 @@ impl Value {
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_) => None,
+                    FieldValue::Score(_) | FieldValue::Element(_) => None,
                 }),
             ),
             Value::Scores(m) if fields.is_some() => scores::adopt(
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_) => None,
+                    FieldValue::Bytes(_) | FieldValue::Element(_) => None,
                 }),
             ),
-            Value::Hash(_) | Value::Scores(_) => {}
+            Value::List(m) if fields.is_some() => hash::adopt(
+                m,
+                written.filter_map(|(f, v)| match v {
+                    FieldValue::Element(v) => Some((f, v)),
+                    FieldValue::Bytes(_) | FieldValue::Score(_) => None,
+                }),
+            ),
+            Value::Hash(_) | Value::Scores(_) | Value::List(_) => {}
         }
     }
 }
@@ -320,6 +359,7 @@ pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&Field
         (_, None) => 0,
         (MapKind::Hash, Some(v)) => hash::field_weight(field, v.weight()),
         (MapKind::Scores, Some(_)) => scores::field_weight(field),
+        (MapKind::List, Some(v)) => list::field_weight(field, v.weight()),
     }
 }
 

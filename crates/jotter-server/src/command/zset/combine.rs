@@ -19,12 +19,12 @@ use crate::command::spec::Spec;
 
 /// The `numkeys` keys after the count at argument 1 (ZUNION, ZINTER,
 /// ZDIFF, ZINTERCARD, ZMPOP).
-pub(super) fn counted_at_1(_spec: &Spec, req: &Request) -> Vec<Bytes> {
+pub(crate) fn counted_at_1(_spec: &Spec, req: &Request) -> Vec<Bytes> {
     counted_keys(req, 1)
 }
 
 /// The `numkeys` keys after the count at argument 2 (BZMPOP).
-pub(super) fn counted_at_2(_spec: &Spec, req: &Request) -> Vec<Bytes> {
+pub(crate) fn counted_at_2(_spec: &Spec, req: &Request) -> Vec<Bytes> {
     counted_keys(req, 2)
 }
 

@@ -28,9 +28,10 @@ mod query;
 mod read;
 mod write;
 
+pub(super) use self::combine::{counted_at_1, counted_at_2};
 use self::combine::{
-    counted_at_1, counted_at_2, destination_and_counted, zdiff, zdiffstore, zinter, zintercard,
-    zinterstore, zrangestore, zunion, zunionstore,
+    destination_and_counted, zdiff, zdiffstore, zinter, zintercard, zinterstore, zrangestore,
+    zunion, zunionstore,
 };
 use self::pop::{block, bzmpop, bzpopmax, bzpopmin, zmpop, zpopmax, zpopmin};
 use self::read::{

@@ -10,6 +10,7 @@
 //! value type that is not a map of fields needs its own branches below.
 
 mod hashes;
+mod lists;
 mod map;
 pub(super) mod strings;
 mod zsets;
@@ -28,8 +29,8 @@ const SCHEMA_VERSION: u32 = 2;
 
 /// The map tables, each a kind's fields, in the order a load prefers them
 /// (the engine never leaves a key with fields in two).
-pub(super) fn maps() -> [&'static MapTable; 2] {
-    [&hashes::TABLE, &zsets::TABLE]
+pub(super) fn maps() -> [&'static MapTable; 3] {
+    [&hashes::TABLE, &zsets::TABLE, &lists::TABLE]
 }
 
 /// The table of `kind`'s fields.
