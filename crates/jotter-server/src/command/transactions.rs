@@ -78,7 +78,7 @@ pub(super) const SPECS: &[Spec] = &[
 
 fn multi(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     if ctx.session.multi.is_some() {
-        ctx.session.queue_failed();
+        // Only the reply: Redis does not flag the transaction for it.
         ctx.reply().error(b"ERR MULTI calls can not be nested");
     } else {
         ctx.session.multi = Some(Default::default());
