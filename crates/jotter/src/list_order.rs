@@ -44,6 +44,19 @@ pub const STEP: u64 = 1 << 32;
 /// The key of the first element of an empty list.
 const MIDDLE: u64 = 1 << 63;
 
+/// A list of `values`, in order, under fresh keys (a list built whole:
+/// RESTORE, a STORE option).
+#[must_use]
+pub fn elements(values: &[Bytes]) -> Elements {
+    let mut list = Elements::new();
+    for (key, value) in insert(&list, 0, values) {
+        if let Some(FieldValue::Element(value)) = value {
+            list.insert(key, value);
+        }
+    }
+    list
+}
+
 /// The element at `index` (0 is the head) with its order key, walking from
 /// the nearer end.
 #[must_use]

@@ -77,7 +77,14 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
     ("jotter.deadletters", "list", &["@read", "@slow"]),
     ("jotter.deadletters", "purge", &["@write", "@admin", "@slow", "@dangerous"]),
     ("jotter.deadletters", "replay", &["@write", "@slow"]),
+    ("object", "encoding", KEYSPACE_READ),
+    ("object", "freq", KEYSPACE_READ),
+    ("object", "help", &["@keyspace", "@slow"]),
+    ("object", "idletime", KEYSPACE_READ),
+    ("object", "refcount", KEYSPACE_READ),
 ];
+
+const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
 
 const CONNECTION: &[&str] = &["@slow", "@connection"];
 const ADMIN_CONNECTION: &[&str] = &["@admin", "@slow", "@dangerous", "@connection"];
@@ -92,6 +99,7 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("flushall", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("flushdb", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("keys", &["@keyspace", "@read", "@slow", "@dangerous"]),
+    ("restore", &["@keyspace", "@write", "@slow", "@dangerous"]),
 ];
 
 /// A command's categories, each with its `@`.

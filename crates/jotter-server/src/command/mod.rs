@@ -85,6 +85,7 @@ mod wake;
 
 mod connection;
 mod deadletters;
+mod dump;
 mod hashes;
 mod key_status;
 mod keys;

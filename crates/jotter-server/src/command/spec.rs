@@ -378,11 +378,7 @@ impl<'a> Ctx<'a> {
 
     /// A `HELP` subcommand's reply: its lines, each a simple string.
     pub(crate) fn help(&mut self, lines: &[&[u8]]) {
-        let mut reply = self.reply();
-        reply.array(lines.len());
-        for line in lines {
-            reply.simple(line);
-        }
+        help(&mut self.reply(), lines);
     }
 
     /// An engine error, in Redis's words where Redis has them.
@@ -403,5 +399,13 @@ impl<'a> Ctx<'a> {
             String::from_utf8_lossy(&sub[..sub.len().min(128)])
         );
         self.reply().error(text.as_bytes());
+    }
+}
+
+/// Writes a `HELP` subcommand's reply: its lines, each a simple string.
+pub(crate) fn help(reply: &mut ReplyWriter<'_>, lines: &[&[u8]]) {
+    reply.array(lines.len());
+    for line in lines {
+        reply.simple(line);
     }
 }

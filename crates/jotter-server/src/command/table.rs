@@ -3,7 +3,7 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, hashes, key_status, keys, list, server, strings, transactions,
+    connection, deadletters, dump, hashes, key_status, keys, list, server, strings, transactions,
     writebehind, zset,
 };
 
@@ -18,5 +18,6 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     hashes::SPECS,
     list::SPECS,
     keys::SPECS,
+    dump::SPECS,
     zset::SPECS,
 ];

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod browser;
+pub mod differential;
 pub mod pg;
+pub mod private_redis;
 pub mod proxy;
 pub mod reply;
 pub mod sqlite;
@@ -245,15 +247,21 @@ impl Raw {
 
     /// Reads one bulk-string reply and returns its text.
     pub fn read_bulk(&mut self) -> String {
+        String::from_utf8_lossy(&self.read_bulk_bytes().expect("a bulk, not nil")).into_owned()
+    }
+
+    /// Reads one bulk-string reply's bytes; `None` for nil.
+    pub fn read_bulk_bytes(&mut self) -> Option<Vec<u8>> {
         let header = self.read_line();
-        let len: usize = header
+        let len: i64 = header
             .strip_prefix('$')
             .and_then(|n| n.trim_end().parse().ok())
             .unwrap_or_else(|| panic!("a bulk reply, not {header:?}"));
+        let len = usize::try_from(len).ok()?;
         let mut body = vec![0; len + 2];
         self.stream.read_exact(&mut body).expect("the bulk body");
         body.truncate(len);
-        String::from_utf8_lossy(&body).into_owned()
+        Some(body)
     }
 
     /// Reads until the server closes; returns what came.
@@ -266,9 +274,17 @@ impl Raw {
 
 /// Encodes a request as an array of bulk strings.
 pub fn resp(args: &[&str]) -> Vec<u8> {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    resp_bytes(&args)
+}
+
+/// [`resp`] for arguments that are not text.
+pub fn resp_bytes(args: &[&[u8]]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
     for arg in args {
-        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
     }
     out
 }

@@ -6,44 +6,91 @@ use std::io::Read;
 
 use super::{Raw, Server, resp};
 
+/// One reply, parsed: a scalar already rendered (`+OK`, `-ERR ...`, `:5`,
+/// `"bulk"`, `nil`, `nilarr`, `_`, `,2.5`, `#t`), an array or set of
+/// replies (`prefix` `""`, or `"~"` for a RESP3 set), or a RESP3 map.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Scalar(String),
+    List { prefix: &'static str, items: Vec<Reply> },
+    Map(Vec<(Reply, Reply)>),
+}
+
+impl Reply {
+    /// The compact one-line form [`read_reply`] returns.
+    pub fn render(&self) -> String {
+        match self {
+            Reply::Scalar(s) => s.clone(),
+            Reply::List { prefix, items } => {
+                let items: Vec<String> = items.iter().map(Reply::render).collect();
+                format!("{prefix}[{}]", items.join(", "))
+            }
+            Reply::Map(pairs) => {
+                let pairs: Vec<String> =
+                    pairs.iter().map(|(k, v)| format!("{}: {}", k.render(), v.render())).collect();
+                format!("{{{}}}", pairs.join(", "))
+            }
+        }
+    }
+
+    /// The reply with the items of its outer aggregate in sorted order (a
+    /// map's pairs by key), for replies whose order is unspecified.
+    pub fn sorted(self) -> Reply {
+        match self {
+            Reply::List { prefix, mut items } => {
+                items.sort_by_cached_key(Reply::render);
+                Reply::List { prefix, items }
+            }
+            Reply::Map(mut pairs) => {
+                pairs.sort_by_cached_key(|(k, _)| k.render());
+                Reply::Map(pairs)
+            }
+            scalar => scalar,
+        }
+    }
+}
+
+/// Reads one reply and parses it.
+pub fn read_tree(c: &mut Raw) -> Reply {
+    let line = c.read_line();
+    let (kind, rest) = line.split_at(1);
+    let rest = rest.trim_end_matches("\r\n");
+    match kind {
+        "+" | "-" | ":" | "," | "#" => Reply::Scalar(format!("{kind}{rest}")),
+        "_" => Reply::Scalar("_".to_owned()),
+        "$" => {
+            let len: i64 = rest.parse().expect("bulk length");
+            if len < 0 {
+                return Reply::Scalar("nil".to_owned());
+            }
+            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
+            c.stream.read_exact(&mut data).expect("bulk data");
+            data.truncate(data.len() - 2);
+            Reply::Scalar(format!("{:?}", String::from_utf8_lossy(&data)))
+        }
+        "*" | "~" | "%" => {
+            let len: i64 = rest.parse().expect("aggregate length");
+            if len < 0 {
+                return Reply::Scalar("nilarr".to_owned());
+            }
+            let n = usize::try_from(len).unwrap();
+            if kind == "%" {
+                return Reply::Map((0..n).map(|_| (read_tree(c), read_tree(c))).collect());
+            }
+            let items = (0..n).map(|_| read_tree(c)).collect();
+            let prefix = if kind == "~" { "~" } else { "" };
+            Reply::List { prefix, items }
+        }
+        other => panic!("unexpected reply type {other:?} in {line:?}"),
+    }
+}
+
 /// Reads one reply and renders it compactly: `+OK`, `-ERR ...`, `:5`,
 /// `"bulk"`, `nil` (`$-1`), `nilarr` (`*-1`), `_` (RESP3 null), `,2.5`
 /// (RESP3 double), `#t` (RESP3 boolean), `[a, b]` (array), `~[...]` (set),
 /// `{k: v}` (map).
 pub fn read_reply(c: &mut Raw) -> String {
-    let line = c.read_line();
-    let (kind, rest) = line.split_at(1);
-    let rest = rest.trim_end_matches("\r\n");
-    match kind {
-        "+" | "-" | ":" | "," | "#" => format!("{kind}{rest}"),
-        "_" => "_".to_owned(),
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return "nil".to_owned();
-            }
-            let mut data = vec![0; usize::try_from(len).unwrap() + 2];
-            c.stream.read_exact(&mut data).expect("bulk data");
-            data.truncate(data.len() - 2);
-            format!("{:?}", String::from_utf8_lossy(&data))
-        }
-        "*" | "~" | "%" => {
-            let len: i64 = rest.parse().expect("aggregate length");
-            if len < 0 {
-                return "nilarr".to_owned();
-            }
-            let n = usize::try_from(len).unwrap();
-            if kind == "%" {
-                let pairs: Vec<String> =
-                    (0..n).map(|_| format!("{}: {}", read_reply(c), read_reply(c))).collect();
-                return format!("{{{}}}", pairs.join(", "));
-            }
-            let items: Vec<String> = (0..n).map(|_| read_reply(c)).collect();
-            let prefix = if kind == "~" { "~" } else { "" };
-            format!("{prefix}[{}]", items.join(", "))
-        }
-        other => panic!("unexpected reply type {other:?} in {line:?}"),
-    }
+    read_tree(c).render()
 }
 
 /// Sends one command and returns its rendered reply.

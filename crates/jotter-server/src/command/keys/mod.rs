@@ -39,12 +39,14 @@
 mod expiry;
 mod keyspace;
 mod named;
+mod object;
 
 use self::expiry::{
     expire, expireat, expiretime, persist, pexpire, pexpireat, pexpiretime, pttl, ttl,
 };
 use self::keyspace::{dbsize, flush, keys, randomkey, scan};
 use self::named::{copy, del, exists, rename, renamenx, type_of};
+use self::object::object;
 use super::spec::{Spec, data, flag, waits};
 
 const WRITE_FAST: u16 = flag::WRITE | flag::FAST;
@@ -123,6 +125,16 @@ pub(super) const SPECS: &[Spec] = &[
         data(copy),
     )
     .keys(1, 2, 1),
+    Spec::new(
+        "object",
+        -2,
+        flag::READONLY,
+        "generic",
+        "Tells of a key's value: the encoding Redis would give it (ENCODING), REFCOUNT, HELP.",
+        "2.2.3",
+        data(object),
+    )
+    .keys(2, 2, 1),
     Spec::new(
         "expire",
         -3,
