@@ -1,7 +1,8 @@
-//! The arguments ZMPOP, BZMPOP, LMPOP and BLMPOP share (`numkeys key...
-//! WHERE [COUNT n]`), parsed as Redis parses them (`zmpopGenericCommand`,
-//! `lmpopGenericCommand`): the same checks in the same order, the same
-//! error texts.
+//! The arguments the pops share, parsed as Redis parses them
+//! (`zmpopGenericCommand`, `lmpopGenericCommand`, `popGenericCommand`):
+//! ZMPOP, BZMPOP, LMPOP and BLMPOP's `numkeys key... WHERE [COUNT n]`, and
+//! the optional count of ZPOPMIN, ZPOPMAX, LPOP and RPOP; the same checks
+//! in the same order, the same error texts.
 
 use std::ops::Range;
 
@@ -19,6 +20,17 @@ pub(crate) struct Mpop {
     pub(crate) second: bool,
     /// How many to pop (1 without COUNT).
     pub(crate) count: usize,
+}
+
+/// The optional count at argument 2 of ZPOPMIN, ZPOPMAX, LPOP and RPOP.
+pub(crate) fn optional_count(req: &Request) -> Result<Option<usize>, Fail> {
+    req.arg(2)
+        .map(|arg| {
+            parse_i64(arg)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| fail::error("ERR value is out of range, must be positive"))
+        })
+        .transpose()
 }
 
 /// `numkeys key... WHERE [COUNT n]` from argument `at` (1 for ZMPOP and

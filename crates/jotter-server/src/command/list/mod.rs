@@ -21,9 +21,7 @@ mod push;
 mod read;
 mod remove;
 
-use self::pop::{
-    blmove, blmpop, block, blpop, brpop, brpoplpush, lmove, lmpop, lpop, rpop, rpoplpush,
-};
+use self::pop::{block, lmove, lmpop, lpop, rpop, rpoplpush, serve_once};
 use self::push::{linsert, lpush, lpushx, lset, rpush, rpushx};
 use self::read::{lindex, llen, lpos, lrange};
 use self::remove::{lrem, ltrim};
@@ -57,9 +55,9 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new("lmove", 5, WD, GROUP, "Pop an element from a list, push it to another list and return it", "6.2.0", data(lmove)).keys(1, 2, 1),
     Spec::new("rpoplpush", 3, WD, GROUP, "Remove the last element in a list, prepend it to another list and return it", "1.2.0", data(rpoplpush)).keys(1, 2, 1),
     Spec::new("lmpop", -4, W, GROUP, "Pop elements from a list", "7.0.0", data(lmpop).keys_by(counted_at_1)),
-    Spec::new("blpop", -3, B, GROUP, "Remove and get the first element in a list, or block until one is available", "2.0.0", data(blpop).blocking(block)).keys(1, -2, 1),
-    Spec::new("brpop", -3, B, GROUP, "Remove and get the last element in a list, or block until one is available", "2.0.0", data(brpop).blocking(block)).keys(1, -2, 1),
-    Spec::new("blmove", 6, B | flag::DENYOOM, GROUP, "Pop an element from a list, push it to another list and return it; or block until one is available", "6.2.0", data(blmove).blocking(block)).keys(1, 2, 1),
-    Spec::new("brpoplpush", 4, B | flag::DENYOOM, GROUP, "Pop an element from a list, push it to another list and return it; or block until one is available", "2.2.0", data(brpoplpush).blocking(block)).keys(1, 2, 1),
-    Spec::new("blmpop", -5, flag::WRITE | flag::BLOCKING, GROUP, "Pop elements from a list, or block until one is available", "7.0.0", data(blmpop).keys_by(counted_at_2).blocking(block)),
+    Spec::new("blpop", -3, B, GROUP, "Remove and get the first element in a list, or block until one is available", "2.0.0", data(serve_once).blocking(block)).keys(1, -2, 1),
+    Spec::new("brpop", -3, B, GROUP, "Remove and get the last element in a list, or block until one is available", "2.0.0", data(serve_once).blocking(block)).keys(1, -2, 1),
+    Spec::new("blmove", 6, B | flag::DENYOOM, GROUP, "Pop an element from a list, push it to another list and return it; or block until one is available", "6.2.0", data(serve_once).blocking(block)).keys(1, 2, 1),
+    Spec::new("brpoplpush", 4, B | flag::DENYOOM, GROUP, "Pop an element from a list, push it to another list and return it; or block until one is available", "2.2.0", data(serve_once).blocking(block)).keys(1, 2, 1),
+    Spec::new("blmpop", -5, flag::WRITE | flag::BLOCKING, GROUP, "Pop elements from a list, or block until one is available", "7.0.0", data(serve_once).keys_by(counted_at_2).blocking(block)),
 ];

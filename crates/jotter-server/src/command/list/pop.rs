@@ -17,7 +17,6 @@ use jotter::{Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::elements::{End, list, move_one, parse_end, pop_n};
-use crate::command::args::parse_i64;
 use crate::command::blocking::{self, parse_timeout};
 use crate::command::fail::{self, Fail, Outcome};
 use crate::command::mpop;
@@ -43,14 +42,7 @@ fn pop_command(
     if req.len() > 3 {
         return Err(fail::arity(name));
     }
-    let count = match req.arg(2) {
-        None => None,
-        Some(arg) => Some(
-            parse_i64(arg)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| fail::error("ERR value is out of range, must be positive"))?,
-        ),
-    };
+    let count = mpop::optional_count(req)?;
     let key = req.arg(1).unwrap_or_default();
     if list(txn, key)?.is_none() {
         match count {
@@ -103,29 +95,9 @@ pub(super) fn lmpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -
     Ok(())
 }
 
-pub(super) fn blpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    serve_once(req, txn, w)
-}
-
-pub(super) fn brpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    serve_once(req, txn, w)
-}
-
-pub(super) fn blmpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    serve_once(req, txn, w)
-}
-
-pub(super) fn blmove(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    serve_once(req, txn, w)
-}
-
-pub(super) fn brpoplpush(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    serve_once(req, txn, w)
-}
-
 /// A blocking list command inside `EXEC`: one attempt, as Redis makes for
 /// a client that may not block (a timeout at once).
-fn serve_once(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+pub(super) fn serve_once(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let (what, _) = parse_blocking(req)?;
     if !serve(req, &what, txn, w, false)? {
         match what {

@@ -16,7 +16,6 @@ use jotter::{MapKind, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::query::sorted_set;
-use crate::command::args::parse_i64;
 use crate::command::blocking::{self, parse_timeout};
 use crate::command::fail::{self, Fail, Outcome};
 use crate::command::mpop;
@@ -40,24 +39,12 @@ pub(super) fn zmpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -
 
 /// BZPOPMIN, BZPOPMAX and BZMPOP inside `EXEC`: one attempt, as Redis
 /// makes there (a timeout at once); elsewhere [`block`] runs them.
-fn pop_once(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+pub(super) fn pop_once(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let plan = parse_blocking(req)?;
     if !pop_first(req, &plan, txn, w, false)? {
         w.null_array();
     }
     Ok(())
-}
-
-pub(super) fn bzpopmin(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    pop_once(req, txn, w)
-}
-
-pub(super) fn bzpopmax(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    pop_once(req, txn, w)
-}
-
-pub(super) fn bzmpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    pop_once(req, txn, w)
 }
 
 /// The blocking loop of BZPOPMIN, BZPOPMAX and BZMPOP (see the module
@@ -104,14 +91,7 @@ fn zpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, max: bool) ->
     if req.len() > 3 {
         return Err(fail::syntax());
     }
-    let count = match req.arg(2) {
-        None => None,
-        Some(arg) => Some(
-            parse_i64(arg)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| fail::error("ERR value is out of range, must be positive"))?,
-        ),
-    };
+    let count = mpop::optional_count(req)?;
     let key = req.arg(1).unwrap_or_default();
     if sorted_set(txn, key)?.is_none() || count == Some(0) {
         w.array(0);
