@@ -103,6 +103,17 @@ fn list_commands_match_redis_case_by_case() {
         &["BRPOP", "dst", "0"],
         &["EXEC"],
         &["TYPE", "dst"],
+        &["RPUSH", "k", "1", "2", "3"],
+        &["COPY", "k", "k2"],
+        &["RENAME", "k2", "k3"],
+        &["EXPIRE", "k3", "100"],
+        &["TTL", "k3"],
+        &["LPUSH", "k3", "0"],
+        &["TTL", "k3"],
+        &["LRANGE", "k3", "0", "-1"],
+        &["OBJECT", "ENCODING", "k3"],
+        &["DEL", "k", "k3"],
+        &["EXISTS", "k", "k3"],
     ];
     for resp3 in [false, true] {
         if resp3 {

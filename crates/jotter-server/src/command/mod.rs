@@ -17,7 +17,8 @@
 //! - `wake.rs`: waking commands blocked until a write, per key, first come
 //!   first served; `blocking.rs`: the loop a blocking command runs, and
 //!   its timeout.
-//! - `mpop.rs`: the `numkeys key... WHERE [COUNT n]` of ZMPOP and LMPOP.
+//! - `mpop.rs`: the arguments the pops share (`numkeys key... WHERE [COUNT
+//!   n]` of ZMPOP and LMPOP, the count of ZPOPMIN and LPOP).
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
