@@ -22,7 +22,7 @@
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
-//!   `hashes.rs`, `keys/`, `zset/`, `list/`.
+//!   `hashes.rs`, `keys/`, `zset/`, `list/`, `bits/`, `hyperloglog/`, `geo/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -84,10 +84,13 @@ mod spec;
 mod table;
 mod wake;
 
+mod bits;
 mod connection;
 mod deadletters;
 mod dump;
+mod geo;
 mod hashes;
+mod hyperloglog;
 mod key_status;
 mod keys;
 mod list;

@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, dump, hashes, key_status, keys, list, server, strings, transactions,
-    writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, server,
+    strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -20,4 +20,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     keys::SPECS,
     dump::SPECS,
     zset::SPECS,
+    bits::SPECS,
+    hyperloglog::SPECS,
+    geo::SPECS,
 ];

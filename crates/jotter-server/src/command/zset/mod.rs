@@ -38,7 +38,10 @@ use self::read::{
     zcard, zcount, zlexcount, zmscore, zrandmember, zrange, zrangebylex, zrangebyscore, zrank,
     zrevrange, zrevrangebylex, zrevrangebyscore, zrevrank, zscan, zscore,
 };
-use self::write::{zadd, zincrby, zrem, zremrangebylex, zremrangebyrank, zremrangebyscore};
+// The geo family reads sorted sets and writes them through ZADD.
+pub(super) use self::query::sorted_set;
+pub(super) use self::write::zadd;
+use self::write::{zincrby, zrem, zremrangebylex, zremrangebyrank, zremrangebyscore};
 use super::spec::{Spec, data, flag};
 
 const GROUP: &str = "sorted-set";
