@@ -24,17 +24,19 @@ fn fill(pair: &mut Pair) {
     pair.same(&["ZADD", "zset", "1.5", "a", "-inf", "b", "3", "c"]);
     pair.same(&["SADD", "set", "a", "b", ""]);
     pair.same(&["SADD", "int-set", "1", "-20", "300000"]);
+    pair.same(&["RPUSH", "list", "a", "", "-7", "a"]);
     for i in 0..200 {
         let (n, field) = (i.to_string(), format!("field-{i}"));
         pair.same(&["HSET", "big-hash", &field, &n]);
         pair.same(&["ZADD", "big-zset", &n, &field]);
         pair.same(&["SADD", "big-set", &field]);
+        pair.same(&["LPUSH", "big-list", &field]);
     }
 }
 
 const KEYS: &[&str] = &[
     "str", "int", "big-int", "long", "empty", "ttl", "hash", "zset", "big-hash", "big-zset", "set",
-    "int-set", "big-set",
+    "int-set", "big-set", "list", "big-list",
 ];
 
 /// The value at `key`, rendered with its type, in an order of its own.
@@ -56,6 +58,7 @@ fn contents(c: &mut Raw, key: &str) -> String {
         }
         "+zset" => q(c, &["ZRANGE", key, "0", "-1", "WITHSCORES"]),
         "+set" => q(c, &["SORT", key, "ALPHA"]),
+        "+list" => q(c, &["LRANGE", key, "0", "-1"]),
         other => panic!("{key} is a {other}"),
     };
     format!("{kind} {value}")

@@ -176,6 +176,7 @@ mod tests {
         let field_value = prop_oneof![
             Just(None),
             bytes().prop_map(|b| Some(FieldValue::Bytes(b))),
+            bytes().prop_map(|b| Some(FieldValue::Element(b))),
             any::<f64>()
                 .prop_filter("comparable", |f| !f.is_nan())
                 .prop_map(|s| Some(FieldValue::Score(s))),
@@ -186,6 +187,7 @@ mod tests {
             Just(MapKind::Hash),
             Just(MapKind::Scores),
             Just(MapKind::Set),
+            Just(MapKind::List),
             Just(MapKind::Stream)
         ];
         prop_oneof![

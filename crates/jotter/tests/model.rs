@@ -88,10 +88,11 @@ fn expect(model: &BTreeMap<Bytes, Value>, step: &Step) -> Result<Option<Value>, 
                 MapKind::Scores => Value::Scores(Arc::default()),
                 MapKind::Stream => Value::Stream(Arc::default()),
                 MapKind::Set => Value::Set(Arc::default()),
+                MapKind::List => Value::List(Arc::default()),
             });
             f(&mut v);
             let empty = match &v {
-                Value::Hash(m) => m.is_empty(),
+                Value::Hash(m) | Value::List(m) => m.is_empty(),
                 Value::Scores(m) => m.is_empty(),
                 Value::Set(m) => m.is_empty(),
                 // The model writes no stream.

@@ -137,7 +137,12 @@ async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Result<(), PgErr
                 let value = match &f.value {
                     Some(FieldValue::Bytes(b)) => Some(&b[..]),
                     None => None,
-                    Some(FieldValue::Score(_) | FieldValue::Stream(_) | FieldValue::Member) => {
+                    Some(
+                        FieldValue::Score(_)
+                        | FieldValue::Stream(_)
+                        | FieldValue::Member
+                        | FieldValue::Element(_),
+                    ) => {
                         return Err(admit::wrong_shape(m, w));
                     }
                 };

@@ -122,6 +122,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("hash", _) => "@hash",
         ("sorted-set", _) => "@sortedset",
         ("set", _) => "@set",
+        ("list", _) => "@list",
         ("bitmap", _) => "@bitmap",
         ("hyperloglog", _) => "@hyperloglog",
         ("geo", _) => "@geo",

@@ -85,7 +85,9 @@ impl DeadLetter {
                     }
                     out.extend_from_slice(&f.field);
                     match &f.value {
-                        Some(FieldValue::Bytes(v) | FieldValue::Stream(v)) => {
+                        Some(
+                            FieldValue::Bytes(v) | FieldValue::Stream(v) | FieldValue::Element(v),
+                        ) => {
                             out.push(b'=');
                             out.extend_from_slice(v);
                         }
@@ -105,7 +107,7 @@ impl DeadLetter {
 
 fn field_len(value: &FieldValue) -> usize {
     match value {
-        FieldValue::Bytes(v) | FieldValue::Stream(v) => v.len(),
+        FieldValue::Bytes(v) | FieldValue::Stream(v) | FieldValue::Element(v) => v.len(),
         FieldValue::Score(s) => s.to_string().len(),
         FieldValue::Member => 0,
     }

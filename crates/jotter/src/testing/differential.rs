@@ -37,7 +37,8 @@ pub struct Universe {
 
 impl Default for Universe {
     fn default() -> Self {
-        let keys: Vec<Bytes> = [&b"a"[..], b"b\x00\xff", b"c", b""].map(Bytes::from_static).into();
+        let keys: Vec<Bytes> =
+            [&b"a"[..], b"b\x00\xff", b"c", b"", b"d"].map(Bytes::from_static).into();
         Universe {
             cursors: vec![keys[1].clone()],
             keys,
@@ -170,6 +171,7 @@ fn build_fields(
                 (false, MapKind::Hash) => (name.clone(), Some(FieldValue::Bytes(bytes))),
                 (false, MapKind::Scores) => (name.clone(), Some(FieldValue::Score(score))),
                 (false, MapKind::Set) => (name.clone(), Some(FieldValue::Member)),
+                (false, MapKind::List) => (name.clone(), Some(FieldValue::Element(bytes))),
             };
             Some(FieldChange { field, version: version(v), value })
         })
@@ -180,7 +182,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    [MapKind::Hash, MapKind::Scores, MapKind::Set, MapKind::Stream][i % 4]
+    [MapKind::Hash, MapKind::Scores, MapKind::Set, MapKind::List, MapKind::Stream][i % 5]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -261,6 +263,7 @@ fn action(u: &Universe) -> impl Strategy<Value = Action> {
         Just(MapKind::Hash),
         Just(MapKind::Scores),
         Just(MapKind::Set),
+        Just(MapKind::List),
         Just(MapKind::Stream)
     ];
     let op = prop_oneof![

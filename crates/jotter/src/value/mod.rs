@@ -1,5 +1,6 @@
 //! What the cache holds under a key: a blob of bytes, a map of fields, a
-//! map of scored members, or a set of members.
+//! map of scored members, a set of members, a list (elements under order
+//! keys), or a stream.
 //!
 //! The engine knows these shapes and nothing more about what they mean: a
 //! front end may call a blob a Redis string and a scored map a sorted set,
@@ -9,7 +10,7 @@
 //! carry no value.
 //!
 //! This module is the one place that knows the kinds: each has a file of
-//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `set.rs`, `stream/`) holding its rules (its log
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `set.rs`, `list.rs`, `stream/`) holding its rules (its log
 //! tags and field encoding, its owned copy, its weight, how its map turns
 //! into a patch and back, its name), and the enums here route to them. The
 //! rest of the engine (the record format, the owned copies, transactions)
@@ -22,6 +23,7 @@
 
 mod blob;
 mod hash;
+mod list;
 mod packed;
 mod scores;
 mod set;
@@ -56,6 +58,9 @@ pub enum MapKind {
     Stream,
     /// Members without values (a Redis set; stored in `jotter_sets`).
     Set,
+    /// Elements under order keys, in the keys' byte order (a Redis list;
+    /// stored in `jotter_lists`).
+    List,
 }
 
 impl fmt::Display for MapKind {
@@ -65,6 +70,7 @@ impl fmt::Display for MapKind {
             MapKind::Scores => scores::NAME,
             MapKind::Stream => stream::NAME,
             MapKind::Set => set::NAME,
+            MapKind::List => list::NAME,
         })
     }
 }
@@ -77,6 +83,7 @@ impl MapKind {
             MapKind::Scores => scores::LOG_TAG,
             MapKind::Stream => stream::LOG_TAG,
             MapKind::Set => set::LOG_TAG,
+            MapKind::List => list::LOG_TAG,
         }
     }
 
@@ -87,6 +94,7 @@ impl MapKind {
             scores::LOG_TAG => Ok(MapKind::Scores),
             stream::LOG_TAG => Ok(MapKind::Stream),
             set::LOG_TAG => Ok(MapKind::Set),
+            list::LOG_TAG => Ok(MapKind::List),
             _ => Err(RecordError("unknown map kind")),
         }
     }
@@ -104,6 +112,8 @@ pub enum FieldValue {
     Stream(Bytes),
     /// A member of a [`MapKind::Set`], which has no value.
     Member,
+    /// An element of a [`MapKind::List`] (its field is its order key).
+    Element(Bytes),
 }
 
 impl FieldValue {
@@ -115,12 +125,13 @@ impl FieldValue {
             FieldValue::Score(_) => MapKind::Scores,
             FieldValue::Stream(_) => MapKind::Stream,
             FieldValue::Member => MapKind::Set,
+            FieldValue::Element(_) => MapKind::List,
         }
     }
 
     pub(crate) fn weight(&self) -> usize {
         match self {
-            FieldValue::Bytes(b) => hash::value_weight(b),
+            FieldValue::Bytes(b) | FieldValue::Element(b) => hash::value_weight(b),
             FieldValue::Score(_) => scores::VALUE_WEIGHT,
             FieldValue::Stream(b) => b.len(),
             FieldValue::Member => set::VALUE_WEIGHT,
@@ -144,6 +155,10 @@ impl FieldValue {
                 stream::encode_field(out, b);
             }
             FieldValue::Member => out.put_u8(set::FIELD_TAG),
+            FieldValue::Element(b) => {
+                out.put_u8(list::FIELD_TAG);
+                hash::encode_field(out, b);
+            }
         }
     }
 
@@ -154,6 +169,7 @@ impl FieldValue {
             scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
             stream::FIELD_TAG => Ok(FieldValue::Stream(stream::decode_field(buf)?)),
             set::FIELD_TAG => Ok(FieldValue::Member),
+            list::FIELD_TAG => Ok(FieldValue::Element(hash::decode_field(buf)?)),
             _ => Err(RecordError("unknown field value tag")),
         }
     }
@@ -164,6 +180,7 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
             FieldValue::Stream(b) => FieldValue::Stream(hash::own_field(&b)),
+            FieldValue::Element(b) => FieldValue::Element(hash::own_field(&b)),
             other @ (FieldValue::Score(_) | FieldValue::Member) => other,
         }
     }
@@ -185,6 +202,9 @@ pub enum Value {
     Stream(Arc<Stream>),
     /// A set of members.
     Set(Arc<BTreeSet<Bytes>>),
+    /// A list: each element under its order key, the keys' byte order
+    /// being the list's (see [`list_order`](crate::list_order)).
+    List(Arc<BTreeMap<Bytes, Bytes>>),
 }
 
 impl Value {
@@ -206,6 +226,7 @@ impl Value {
             Value::Scores(_) => Some(MapKind::Scores),
             Value::Stream(_) => Some(MapKind::Stream),
             Value::Set(_) => Some(MapKind::Set),
+            Value::List(_) => Some(MapKind::List),
         }
     }
 
@@ -218,6 +239,7 @@ impl Value {
             Value::Scores(m) => m.get(field).map(FieldValue::Score),
             Value::Stream(s) => stream::field(s, field).map(FieldValue::Stream),
             Value::Set(m) => m.contains(field).then_some(FieldValue::Member),
+            Value::List(m) => m.get(field).cloned().map(FieldValue::Element),
         }
     }
 
@@ -244,6 +266,7 @@ impl Value {
             MapKind::Scores => Value::Scores(Arc::default()),
             MapKind::Stream => Value::Stream(Arc::default()),
             MapKind::Set => Value::Set(Arc::default()),
+            MapKind::List => Value::List(Arc::default()),
         }
     }
 
@@ -275,6 +298,11 @@ impl Value {
                 None => set::set(m, field, false),
                 Some(_) => {}
             },
+            Value::List(m) => match value {
+                Some(FieldValue::Element(v)) => hash::set(m, field, Some(v)),
+                None => hash::set(m, field, None),
+                Some(_) => {}
+            },
         }
     }
 
@@ -291,6 +319,7 @@ impl Value {
             Value::Scores(m) => Some(m.len()),
             Value::Stream(s) => Some(stream::len(s)),
             Value::Set(m) => Some(m.len()),
+            Value::List(m) => Some(m.len()),
         }
     }
 
@@ -302,7 +331,7 @@ impl Value {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
             Value::Set(m) => set::pack(m, out).then_some(set::PACK_TAG),
-            Value::Scores(_) | Value::Stream(_) => None,
+            Value::Scores(_) | Value::Stream(_) | Value::List(_) => None,
         }
     }
 
@@ -325,6 +354,7 @@ impl Value {
             Value::Scores(m) => scores::weight(m),
             Value::Stream(s) => stream::weight(s),
             Value::Set(m) => set::weight(m),
+            Value::List(m) => list::weight(m),
         }
     }
 
@@ -344,6 +374,9 @@ impl Value {
                 .map(|(f, v)| (f, (0, Some(FieldValue::Stream(v)))))
                 .collect(),
             Value::Set(m) => set::entries(m).map(|f| (f, (0, Some(FieldValue::Member)))).collect(),
+            Value::List(m) => {
+                hash::entries(m).map(|(f, v)| (f, (0, Some(FieldValue::Element(v))))).collect()
+            }
         };
         Some((self.map_kind()?, fields))
     }
@@ -362,22 +395,42 @@ impl Value {
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_) | FieldValue::Stream(_) | FieldValue::Member => None,
+                    FieldValue::Score(_)
+                    | FieldValue::Stream(_)
+                    | FieldValue::Member
+                    | FieldValue::Element(_) => None,
                 }),
             ),
             Value::Scores(m) if fields.is_some() => scores::adopt(
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_) | FieldValue::Stream(_) | FieldValue::Member => None,
+                    FieldValue::Bytes(_)
+                    | FieldValue::Stream(_)
+                    | FieldValue::Member
+                    | FieldValue::Element(_) => None,
                 }),
             ),
             Value::Set(m) if fields.is_some() => {
                 set::adopt(m, written.filter(|(_, v)| **v == FieldValue::Member).map(|(f, _)| f));
             }
+            Value::List(m) if fields.is_some() => hash::adopt(
+                m,
+                written.filter_map(|(f, v)| match v {
+                    FieldValue::Element(v) => Some((f, v)),
+                    FieldValue::Bytes(_)
+                    | FieldValue::Score(_)
+                    | FieldValue::Stream(_)
+                    | FieldValue::Member => None,
+                }),
+            ),
             // A stream decodes its fields into copies of its own when it
             // applies them: it holds none of the write's bytes.
-            Value::Hash(_) | Value::Scores(_) | Value::Set(_) | Value::Stream(_) => {}
+            Value::Hash(_)
+            | Value::Scores(_)
+            | Value::Set(_)
+            | Value::List(_)
+            | Value::Stream(_) => {}
         }
     }
 }
@@ -394,6 +447,7 @@ pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&Field
         (MapKind::Scores, Some(_)) => scores::field_weight(field),
         (MapKind::Stream, Some(v)) => stream::field_weight(field, v.weight()),
         (MapKind::Set, Some(_)) => set::field_weight(field),
+        (MapKind::List, Some(v)) => list::field_weight(field, v.weight()),
     }
 }
 

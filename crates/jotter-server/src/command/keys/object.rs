@@ -114,6 +114,8 @@ fn encoding(value: &Value) -> &'static str {
         Value::Stream(_) => "stream",
         Value::Set(m) if m.len() <= SET_INTSET_ENTRIES && m.iter().all(|m| is_long(m)) => "intset",
         Value::Set(_) => "hashtable",
+        // Redis 7.0 keeps every list in a quicklist (7.2 packs small ones).
+        Value::List(_) => "quicklist",
     }
 }
 

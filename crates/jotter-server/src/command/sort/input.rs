@@ -3,7 +3,9 @@
 //! type SORT takes is one arm in [`elements`].
 
 use bytes::Bytes;
-use jotter::{ScoreMap, Txn, Value};
+use std::sync::Arc;
+
+use jotter::{ScoreMap, Txn, Value, list_order};
 
 use crate::command::fail::{self, Fail};
 use crate::command::set::Members;
@@ -24,8 +26,10 @@ pub(super) fn elements(value: Option<&Value>) -> Result<Input, Fail> {
         None => Ok(Input { elements: Vec::new(), ordered: true }),
         Some(Value::Set(members)) => Ok(of_set(members)),
         Some(Value::Scores(map)) => Ok(of_sorted_set(map)),
-        // LISTS: a list is sorted too: its elements head to tail, with
-        // `ordered: true` (`BY nosort` keeps the list's order).
+        // `BY nosort` keeps a list's order, head to tail.
+        Some(Value::List(list)) => {
+            Ok(Input { elements: list.values().cloned().collect(), ordered: true })
+        }
         Some(_) => Err(fail::wrong_type()),
     }
 }
@@ -46,7 +50,6 @@ pub(super) fn store(txn: &mut Txn<'_>, dst: &[u8], items: Vec<Bytes>) -> Result<
         txn.delete(dst);
         return Ok(());
     }
-    // LISTS: write `items` as the list at `dst` here (a put of the whole
-    // list value, replacing any type and dropping the TTL).
-    Err(fail::error("ERR SORT with STORE writes a list, and this server does not serve lists yet"))
+    txn.put(dst, Value::List(Arc::new(list_order::elements(&items))), None);
+    Ok(())
 }

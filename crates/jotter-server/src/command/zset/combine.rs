@@ -27,7 +27,7 @@ pub(crate) fn counted_at_1(_spec: &Spec, req: &Request) -> Vec<Bytes> {
 }
 
 /// The `numkeys` keys after the count at argument 2 (BZMPOP).
-pub(super) fn counted_at_2(_spec: &Spec, req: &Request) -> Vec<Bytes> {
+pub(crate) fn counted_at_2(_spec: &Spec, req: &Request) -> Vec<Bytes> {
     counted_keys(req, 2)
 }
 

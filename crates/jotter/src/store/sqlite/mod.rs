@@ -33,7 +33,7 @@
 //! version above `i64::MAX` is refused).
 //!
 //! ```sql
-//! -- Live data: a key has rows in at most one of these four tables.
+//! -- Live data: a key has rows in at most one of these tables.
 //! CREATE TABLE jotter_strings (
 //!     key        BLOB PRIMARY KEY,
 //!     value      BLOB NOT NULL,
@@ -59,6 +59,13 @@
 //!     member  BLOB,
 //!     version INTEGER NOT NULL,
 //!     PRIMARY KEY (key, member)
+//! ) WITHOUT ROWID;
+//! CREATE TABLE jotter_lists (
+//!     key     BLOB,
+//!     pos     BLOB,                 -- order key: 8 bytes, big-endian
+//!     value   BLOB NOT NULL,
+//!     version INTEGER NOT NULL,
+//!     PRIMARY KEY (key, pos)
 //! ) WITHOUT ROWID;
 //!
 //! -- Bookkeeping: the version at which each key was last deleted or reset
@@ -100,7 +107,7 @@
 //!
 //! # Reading it with plain SQL
 //!
-//! The four live tables hold live data only: deleted keys and removed
+//! The live tables hold live data only: deleted keys and removed
 //! fields have no rows there. Keys are BLOBs, and in SQLite a TEXT value
 //! never equals a BLOB, so compare keys with `X'...'` or `CAST(... AS BLOB)`.
 //!
@@ -122,11 +129,16 @@
 //! -- The members of a set.
 //! SELECT CAST(member AS TEXT) FROM jotter_sets WHERE key = CAST('tags:9' AS BLOB);
 //!
+//! -- A list, head first (byte order of `pos` is the list's order).
+//! SELECT CAST(value AS TEXT) FROM jotter_lists
+//!  WHERE key = CAST('jobs' AS BLOB) ORDER BY pos;
+//!
 //! -- Every live key and its shape.
 //! SELECT key, 'blob' FROM jotter_strings
 //! UNION ALL SELECT DISTINCT key, 'hash' FROM jotter_hashes
 //! UNION ALL SELECT DISTINCT key, 'scores' FROM jotter_zsets
 //! UNION ALL SELECT DISTINCT key, 'set' FROM jotter_sets;
+//! UNION ALL SELECT DISTINCT key, 'list' FROM jotter_lists;
 //! ```
 //!
 //! A key's reset version is the greater of its `jotter_key_resets.version`

@@ -10,6 +10,7 @@
 //! value type that is not a map of fields needs its own branches below.
 
 mod hashes;
+mod lists;
 mod map;
 mod sets;
 mod streams;
@@ -31,8 +32,8 @@ const SCHEMA_VERSION: u32 = 3;
 
 /// The map tables, each a kind's fields, in the order a load prefers them
 /// (the engine never leaves a key with fields in two).
-pub(super) fn maps() -> [&'static MapTable; 5] {
-    [&hashes::TABLE, &zsets::TABLE, &sets::TABLE, &streams::ENTRIES, &streams::STATE]
+pub(super) fn maps() -> [&'static MapTable; 6] {
+    [&hashes::TABLE, &zsets::TABLE, &sets::TABLE, &lists::TABLE, &streams::ENTRIES, &streams::STATE]
 }
 
 /// The table of `kind`'s `field`.
