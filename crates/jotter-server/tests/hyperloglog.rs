@@ -46,10 +46,7 @@ fn one(rng: &mut Rng) -> Command {
 #[test]
 fn hyperloglog_histories_answer_as_redis_does() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    pair.fuzz(21, 1500, one);
-    pair.same(&["FLUSHALL"]);
-    pair.resp3();
-    pair.fuzz(22, 1500, one);
+    pair.fuzz_both_protocols(21, 1500, one);
 }
 
 #[test]

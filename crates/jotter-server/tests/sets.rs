@@ -73,10 +73,7 @@ fn one(rng: &mut Rng) -> Command {
 #[test]
 fn set_commands_answer_as_redis_does() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    pair.fuzz(11, 3000, one);
-    pair.same(&["FLUSHALL"]);
-    pair.resp3();
-    pair.fuzz(12, 3000, one);
+    pair.fuzz_both_protocols(11, 3000, one);
 }
 
 #[test]

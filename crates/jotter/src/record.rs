@@ -183,13 +183,7 @@ mod tests {
             bytes().prop_map(|b| Some(FieldValue::Stream(b))),
             Just(Some(FieldValue::Member)),
         ];
-        let kind = prop_oneof![
-            Just(MapKind::Hash),
-            Just(MapKind::Scores),
-            Just(MapKind::Set),
-            Just(MapKind::List),
-            Just(MapKind::Stream)
-        ];
+        let kind = prop::sample::select(MapKind::ALL.to_vec());
         prop_oneof![
             (bytes(), proptest::option::of(any::<u64>()))
                 .prop_map(|(value, expires_at)| Op::Put { value, expires_at }),

@@ -182,7 +182,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    [MapKind::Hash, MapKind::Scores, MapKind::Set, MapKind::List, MapKind::Stream][i % 5]
+    MapKind::ALL[i % MapKind::ALL.len()]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -259,13 +259,7 @@ enum Action {
 }
 
 fn action(u: &Universe) -> impl Strategy<Value = Action> {
-    let kind = prop_oneof![
-        Just(MapKind::Hash),
-        Just(MapKind::Scores),
-        Just(MapKind::Set),
-        Just(MapKind::List),
-        Just(MapKind::Stream)
-    ];
+    let kind = prop::sample::select(MapKind::ALL.to_vec());
     let op = prop_oneof![
         1 => blob_value().prop_map(Op::Put),
         1 => Just(Op::Delete),

@@ -76,6 +76,11 @@ impl fmt::Display for MapKind {
 }
 
 impl MapKind {
+    /// Every kind, for the generators of the property tests.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) const ALL: [MapKind; 5] =
+        [MapKind::Hash, MapKind::Scores, MapKind::Set, MapKind::List, MapKind::Stream];
+
     /// The kind's tag in a patch record.
     pub(crate) fn log_tag(self) -> u8 {
         match self {
