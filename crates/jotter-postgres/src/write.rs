@@ -20,7 +20,7 @@
 //!
 //! Each lives in the schema module of what it changes: the key as a whole
 //! (`schema::keys`) or one value type (`schema::strings`, `schema::hashes`,
-//! `schema::zsets`).
+//! `schema::zsets`, `schema::sets`).
 //!
 //! The key's reset version is `greatest(jotter_key_resets.version,
 //! jotter_strings.version)` (see `schema::reset`). Every row is found by
@@ -37,7 +37,7 @@
 //!    reset version and newer than the expiry in force; a string row older
 //!    than the patch takes it too.
 //! 4. Each map table's `sets` (in the order of `schema::maps`: hashes,
-//!    then sorted sets): field rows at least the reset version, newer than
+//!    sorted sets, then sets): field rows at least the reset version, newer than
 //!    the field's tombstone and row; a set removes the tombstone.
 //! 5. Each map table's `removals`, in the same order: field tombstones
 //!    under the same conditions; a removal drops the row.
@@ -105,7 +105,12 @@ impl MapColumns<'_> {
     /// The step of the table's field sets, if it has rows.
     fn sets_step(&self) -> Option<Step<'_>> {
         let s = &self.sets;
-        step(s.keys.len(), &self.table.sets, vec![&s.keys, &s.fields, &self.values, &s.versions])
+        let params: Vec<&(dyn ToSql + Sync)> = if self.table.has_values {
+            vec![&s.keys, &s.fields, &self.values, &s.versions]
+        } else {
+            vec![&s.keys, &s.fields, &s.versions]
+        };
+        step(s.keys.len(), &self.table.sets, params)
     }
 
     /// The step of the table's field removals, if it has rows.

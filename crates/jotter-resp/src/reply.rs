@@ -188,7 +188,9 @@ impl<'a> ReplyWriter<'a> {
         self.double_text(double::format_human(value).as_bytes());
     }
 
-    fn double_text(&mut self, text: &[u8]) {
+    /// A double already formatted as `text` (a format of the caller's, such as Redis's
+    /// `%.17Lf` of a position): `,text` in RESP3, the bulk string `text` in RESP2.
+    pub fn double_text(&mut self, text: &[u8]) {
         match self.protocol {
             Protocol::Resp2 => self.bulk(text),
             Protocol::Resp3 => self.header(b',', text),

@@ -25,6 +25,8 @@ pub(crate) fn type_name(value: &Value) -> &'static [u8] {
         Value::Hash(_) => b"hash",
         Value::Scores(_) => b"zset",
         Value::Stream(_) => b"stream",
+        Value::Set(_) => b"set",
+        Value::List(_) => b"list",
     }
 }
 

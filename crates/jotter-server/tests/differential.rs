@@ -49,8 +49,5 @@ fn one(rng: &mut Rng) -> Command {
 #[test]
 fn mixed_families_answer_as_redis_does() {
     let Some(mut pair) = Pair::start(&[]) else { return };
-    pair.fuzz(1, 1500, one);
-    pair.same(&["FLUSHALL"]);
-    pair.resp3();
-    pair.fuzz(2, 1500, one);
+    pair.fuzz_both_protocols(1, 1500, one);
 }

@@ -22,15 +22,22 @@ fn fill(pair: &mut Pair) {
     pair.same(&["SET", "ttl", "x", "PX", "500000"]);
     pair.same(&["HSET", "hash", "f", "1", "g", "two", "h", ""]);
     pair.same(&["ZADD", "zset", "1.5", "a", "-inf", "b", "3", "c"]);
+    pair.same(&["SADD", "set", "a", "b", ""]);
+    pair.same(&["SADD", "int-set", "1", "-20", "300000"]);
+    pair.same(&["RPUSH", "list", "a", "", "-7", "a"]);
     for i in 0..200 {
         let (n, field) = (i.to_string(), format!("field-{i}"));
         pair.same(&["HSET", "big-hash", &field, &n]);
         pair.same(&["ZADD", "big-zset", &n, &field]);
+        pair.same(&["SADD", "big-set", &field]);
+        pair.same(&["LPUSH", "big-list", &field]);
     }
 }
 
-const KEYS: &[&str] =
-    &["str", "int", "big-int", "long", "empty", "ttl", "hash", "zset", "big-hash", "big-zset"];
+const KEYS: &[&str] = &[
+    "str", "int", "big-int", "long", "empty", "ttl", "hash", "zset", "big-hash", "big-zset", "set",
+    "int-set", "big-set", "list", "big-list",
+];
 
 /// The value at `key`, rendered with its type, in an order of its own.
 fn contents(c: &mut Raw, key: &str) -> String {
@@ -50,6 +57,8 @@ fn contents(c: &mut Raw, key: &str) -> String {
             pairs.join(" ")
         }
         "+zset" => q(c, &["ZRANGE", key, "0", "-1", "WITHSCORES"]),
+        "+set" => q(c, &["SORT", key, "ALPHA"]),
+        "+list" => q(c, &["LRANGE", key, "0", "-1"]),
         other => panic!("{key} is a {other}"),
     };
     format!("{kind} {value}")
@@ -152,9 +161,24 @@ fn object_answers_as_redis_where_it_can() {
     for i in 0..129 {
         pair.same(&["ZADD", "big-zset", "1", &i.to_string()]);
     }
-    for key in
-        ["int", "zeros", "short", "long", "small-hash", "wide-hash", "small-zset", "big-hash"]
-    {
+    pair.same(&["SADD", "int-set", "1", "-2", "300"]);
+    pair.same(&["SADD", "word-set", "1", "a"]);
+    for i in 0..513 {
+        pair.same(&["SADD", "big-int-set", &i.to_string()]);
+    }
+    for key in [
+        "int",
+        "zeros",
+        "short",
+        "long",
+        "small-hash",
+        "wide-hash",
+        "small-zset",
+        "big-hash",
+        "int-set",
+        "word-set",
+        "big-int-set",
+    ] {
         pair.same(&["OBJECT", "ENCODING", key]);
     }
     pair.same(&["OBJECT", "ENCODING", "big-zset"]);

@@ -105,6 +105,10 @@ fn hashes_land_in_the_users_own_table() {
     let refused = c.read_line();
     assert!(refused.starts_with("-ERR the store would refuse this write"), "{refused}");
     assert!(refused.contains("users.score") && refused.contains("not an integer"), "{refused}");
+    // So is a set, which a hash mapping has no place for.
+    c.send(&resp(&["SADD", "user:7", "a"]));
+    let refused = c.read_line();
+    assert!(refused.contains("a set cannot be written into table users"), "{refused}");
     // One only the database can judge (a constraint) is dead-lettered,
     // naming the key and the constraint, never the row's values; the other
     // write of its batch lands.

@@ -329,6 +329,9 @@ mod tests {
             ))
         };
         let scores = Value::Scores(Arc::new(ScoreMap::default()));
+        let set = |n: usize, len: usize| {
+            Value::Set(Arc::new((0..n).map(|i| Bytes::from(format!("{i:0len$}"))).collect()))
+        };
         let values = [
             Value::from("a"),
             Value::from(""),
@@ -339,6 +342,10 @@ mod tests {
             hash(129, 1),
             hash(2, 65),
             scores,
+            set(1, 0),
+            set(128, 64),
+            set(129, 3),
+            set(2, 65),
         ];
         for value in values {
             for (expires_at, stored) in [(None, 0), (Some(17), 0), (None, 5), (Some(u64::MAX), 9)] {

@@ -86,10 +86,12 @@
 //! - `read.rs`: a key's value from the buffer, the clean cache or the store.
 //! - `clean.rs`: the clean cache of values the store holds.
 //! - `listing.rs`: listing keys, the store's with pending writes laid over.
-//! - `value/`: [`Value`]: a blob, a map of fields, or scored members; every
+//! - `value/`: [`Value`]: a blob, a map of fields, scored members or a list; every
 //!   per-kind rule (log tags, field encoding, owned copy, weight, patch), one
-//!   file per kind (`blob.rs`, `hash.rs`, `scores.rs`).
+//!   file per kind (`blob.rs`, `hash.rs`, `scores.rs`, `list.rs`).
 //! - `score_map.rs`: [`ScoreMap`]: scored members by name and by score.
+//! - `list_order.rs`: [`list_order`]: a list's order keys, where a new
+//!   element goes.
 //!
 //! Around them:
 //! - `housekeeping.rs`: the clock tick, metrics and log checkpoints.
@@ -204,6 +206,7 @@ mod headroom;
 mod housekeeping;
 mod key_status;
 mod known_keys;
+pub mod list_order;
 mod listing;
 mod log;
 mod log_format;

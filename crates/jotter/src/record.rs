@@ -176,17 +176,20 @@ mod tests {
         let field_value = prop_oneof![
             Just(None),
             bytes().prop_map(|b| Some(FieldValue::Bytes(b))),
+            bytes().prop_map(|b| Some(FieldValue::Element(b))),
             any::<f64>()
                 .prop_filter("comparable", |f| !f.is_nan())
                 .prop_map(|s| Some(FieldValue::Score(s))),
             bytes().prop_map(|b| Some(FieldValue::Stream(b))),
+            Just(Some(FieldValue::Member)),
         ];
+        let kind = prop::sample::select(MapKind::ALL.to_vec());
         prop_oneof![
             (bytes(), proptest::option::of(any::<u64>()))
                 .prop_map(|(value, expires_at)| Op::Put { value, expires_at }),
             Just(Op::Delete),
             (
-                prop::sample::select(vec![MapKind::Hash, MapKind::Scores, MapKind::Stream]),
+                kind,
                 proptest::option::of(any::<u64>()),
                 proptest::collection::btree_map(bytes(), (any::<u64>(), field_value), 0..5),
                 proptest::option::of(any::<u64>()),

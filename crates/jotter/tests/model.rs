@@ -1,5 +1,5 @@
 //! Random histories against a model: puts, deletes, increments and field
-//! writes over a few keys, with random flush timing, random transient store
+//! and member writes (hashes, sorted sets, sets) over a few keys, with random flush timing, random transient store
 //! failures, and a store that re-delivers old batches (duplicated and
 //! reordered). Every read must see the model's value (read your writes),
 //! and after a final barrier the store must equal the model (convergence,
@@ -24,6 +24,8 @@ enum Step {
     SetField(u8, u8, u8),
     RemoveField(u8, u8),
     IncrScore(u8, u8, i8),
+    AddMember(u8, u8),
+    RemoveMember(u8, u8),
     Read(u8),
     Sleep(u16),
     Flush,
@@ -39,6 +41,8 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (k.clone(), 0u8..3, 0u8..3).prop_map(|(k, f, v)| Step::SetField(k, f, v)),
         2 => (k.clone(), 0u8..3).prop_map(|(k, f)| Step::RemoveField(k, f)),
         2 => (k.clone(), 0u8..3, -2i8..3).prop_map(|(k, m, d)| Step::IncrScore(k, m, d)),
+        2 => (k.clone(), 0u8..3).prop_map(|(k, m)| Step::AddMember(k, m)),
+        2 => (k.clone(), 0u8..3).prop_map(|(k, m)| Step::RemoveMember(k, m)),
         4 => k.prop_map(Step::Read),
         2 => (0u16..1500).prop_map(Step::Sleep),
         1 => Just(Step::Flush),
@@ -83,11 +87,14 @@ fn expect(model: &BTreeMap<Bytes, Value>, step: &Step) -> Result<Option<Value>, 
                 MapKind::Hash => Value::Hash(Arc::default()),
                 MapKind::Scores => Value::Scores(Arc::default()),
                 MapKind::Stream => Value::Stream(Arc::default()),
+                MapKind::Set => Value::Set(Arc::default()),
+                MapKind::List => Value::List(Arc::default()),
             });
             f(&mut v);
             let empty = match &v {
-                Value::Hash(m) => m.is_empty(),
+                Value::Hash(m) | Value::List(m) => m.is_empty(),
                 Value::Scores(m) => m.is_empty(),
+                Value::Set(m) => m.is_empty(),
                 // The model writes no stream.
                 Value::Blob(_) | Value::Stream(_) => false,
             };
@@ -125,6 +132,16 @@ fn expect(model: &BTreeMap<Bytes, Value>, step: &Step) -> Result<Option<Value>, 
                 map.insert(member, score);
             }
         }),
+        Step::AddMember(k, m) => map_edit(k, MapKind::Set, &|v| {
+            if let Value::Set(s) = v {
+                Arc::make_mut(s).insert(name("m", m));
+            }
+        }),
+        Step::RemoveMember(k, m) => map_edit(k, MapKind::Set, &|v| {
+            if let Value::Set(s) = v {
+                Arc::make_mut(s).remove(&name("m", m));
+            }
+        }),
         _ => unreachable!("not a write"),
     }
 }
@@ -142,6 +159,12 @@ async fn apply(cache: &Cache<MemoryStore>, step: &Step) -> Result<(), Error> {
         }
         Step::IncrScore(k, m, d) => {
             cache.incr_score(key(k), name("m", m), f64::from(d)).await.map(drop)
+        }
+        Step::AddMember(k, m) => {
+            cache.set_field(key(k), name("m", m), FieldValue::Member).await.map(drop)
+        }
+        Step::RemoveMember(k, m) => {
+            cache.remove_field(key(k), MapKind::Set, name("m", m)).await.map(drop)
         }
         _ => unreachable!("not a write"),
     }
@@ -194,7 +217,9 @@ fn run(setup: &Setup, steps: &[Step]) -> Result<(), TestCaseError> {
                         | Step::Incr(k, _)
                         | Step::SetField(k, _, _)
                         | Step::RemoveField(k, _)
-                        | Step::IncrScore(k, _, _) => *k,
+                        | Step::IncrScore(k, _, _)
+                        | Step::AddMember(k, _)
+                        | Step::RemoveMember(k, _) => *k,
                         _ => unreachable!(),
                     };
                     match (expect(&model, write), apply(&cache, write).await) {

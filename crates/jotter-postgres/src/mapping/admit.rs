@@ -50,7 +50,12 @@ pub(super) fn check(m: &Checked, w: &Write) -> Result<(), PgError> {
                 let column = column_of(m, w, &f.field)?;
                 match &f.value {
                     Some(FieldValue::Bytes(value)) => value_fits(m, w, column, &f.field, value)?,
-                    Some(FieldValue::Score(_) | FieldValue::Stream(_)) => {
+                    Some(
+                        FieldValue::Score(_)
+                        | FieldValue::Stream(_)
+                        | FieldValue::Member
+                        | FieldValue::Element(_),
+                    ) => {
                         return Err(wrong_shape(m, w));
                     }
                     None => {}
@@ -132,6 +137,8 @@ pub(super) fn wrong_shape(m: &Checked, w: &Write) -> PgError {
         Change::Patch { kind: MapKind::Hash, .. } => "a hash",
         Change::Patch { kind: MapKind::Scores, .. } => "a sorted set",
         Change::Patch { kind: MapKind::Stream, .. } => "a stream",
+        Change::Patch { kind: MapKind::Set, .. } => "a set",
+        Change::Patch { kind: MapKind::List, .. } => "a list",
         Change::Delete => "a delete",
     };
     let mapped = match m.mapping.shape {

@@ -152,7 +152,12 @@ async fn apply(
                 let value = match &f.value {
                     Some(FieldValue::Bytes(b)) => Some(&b[..]),
                     None => None,
-                    Some(FieldValue::Score(_) | FieldValue::Stream(_)) => {
+                    Some(
+                        FieldValue::Score(_)
+                        | FieldValue::Stream(_)
+                        | FieldValue::Member
+                        | FieldValue::Element(_),
+                    ) => {
                         return Err(admit::wrong_shape(m, w));
                     }
                 };

@@ -17,7 +17,7 @@ const TAG: i32 = 1;
 pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Hash, "jotter_hashes", "h"),
-        ("field", "value", "bytea"),
+        ("field", Some(("value", "bytea"))),
         TAG,
         (to_column, from_row),
     )

@@ -1,6 +1,7 @@
-//! The statements of one map table (a hash's fields, a sorted set's
-//! members): rows keyed by `(key, field)`, each with the version of the
-//! write that set it, under the same rules whatever the value column holds.
+//! The statements of one map table (a hash's fields, a sorted set's or a
+//! set's members): rows keyed by `(key, field)`, each with the version of
+//! the write that set it, under the same rules whatever the value column
+//! holds, or without one (a set's member has no value).
 //! A map type's module describes its table ([`MapTable`]); this builds its
 //! statements, and the read module the branches of the loads and listings.
 
@@ -12,8 +13,9 @@ use super::reset::reset_of;
 use super::value_column::ColumnValue;
 use crate::key_index::{same, target};
 
-/// A field value as its table's value column holds it; `None` for a value
-/// of another kind, which the table refuses.
+/// A field value as its table's value column holds it
+/// ([`ColumnValue::Absent`] for a table without one); `None` for a value of
+/// another kind, which the table refuses.
 pub(crate) type ToColumn = fn(&FieldValue) -> Option<ColumnValue<'_>>;
 
 /// A loaded row's field and value (columns 1 to 3 of a load).
@@ -39,7 +41,10 @@ pub(crate) struct MapTable {
     /// Its columns 1 to 3 in a load: the field, then the value in column 2
     /// if it is bytes or in column 3 if it is a score.
     pub(crate) load_columns: String,
-    /// Field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions.
+    /// Whether it has a value column, so its field sets take values.
+    pub(crate) has_values: bool,
+    /// Field sets: `$1` keys, `$2` fields, `$3` values, `$4` versions; or,
+    /// without a value column, `$3` versions.
     pub(crate) sets: String,
     /// Field removals: `$1` keys, `$2` fields, `$3` versions.
     pub(crate) removals: String,
@@ -47,21 +52,22 @@ pub(crate) struct MapTable {
 
 impl MapTable {
     /// The table `name` (alias `alias`) of `kind`'s fields with the
-    /// columns `field` and `value` (of SQL type `value_type`: `bytea` for
-    /// bytes, else a score); `tag` marks its rows in a load, read back by
-    /// `from_row`; `to_column` fills the value column.
+    /// column `field` and, if `value` names one, a value column `(name, SQL
+    /// type)` (`bytea` for bytes, else a score); `tag` marks its rows in a
+    /// load, read back by `from_row`; `to_column` fills the value column.
     pub(super) fn new(
         (kind, name, alias): (MapKind, &'static str, &'static str),
-        (field, value, value_type): (&str, &str, &str),
+        (field, value): (&str, Option<(&str, &str)>),
         tag: i32,
         (to_column, from_row): (ToColumn, FromRow),
     ) -> Self {
         // A load's columns 2 and 3 hold a bytes value and a score: the
-        // value goes in the one of its kind, NULL in the other.
-        let load_columns = if value_type == "bytea" {
-            format!("{alias}.{field}, {alias}.{value}, NULL")
-        } else {
-            format!("{alias}.{field}, NULL, {alias}.{value}")
+        // value goes in the one of its kind, NULL in the other (in both
+        // without a value).
+        let load_columns = match value {
+            Some((value, "bytea")) => format!("{alias}.{field}, {alias}.{value}, NULL"),
+            Some((value, _)) => format!("{alias}.{field}, NULL, {alias}.{value}"),
+            None => format!("{alias}.{field}, NULL, NULL"),
         };
         MapTable {
             kind,
@@ -72,7 +78,8 @@ impl MapTable {
             alias,
             tag,
             load_columns,
-            sets: field_sets(name, field, value, value_type),
+            has_values: value.is_some(),
+            sets: field_sets(name, field, value),
             removals: field_removals(name, field),
         }
     }
@@ -90,26 +97,39 @@ impl MapTable {
 }
 
 /// Field sets of one map table: `$1` keys, `$2` fields, `$3` values (of
-/// type `value_type`, into column `value`), `$4` versions.
-fn field_sets(table: &str, field: &str, value: &str, value_type: &str) -> String {
+/// the SQL type `value`'s second half, into the column its first half
+/// names), `$4` versions; without a value column, `$3` versions.
+fn field_sets(table: &str, field: &str, value: Option<(&str, &str)>) -> String {
+    // The value's parts of each clause, each ending with the separator
+    // before the version's.
+    let (array, versions, column, update) = match value {
+        Some((value, value_type)) => (
+            format!("$3::{value_type}[], "),
+            "$4",
+            format!("{value}, "),
+            format!("{value} = excluded.{value}, "),
+        ),
+        None => (String::new(), "$3", String::new(), String::new()),
+    };
     format!(
         "
 WITH f AS (
-    SELECT f.key, f.{field}, f.{value}, f.version
-      FROM unnest($1::bytea[], $2::bytea[], $3::{value_type}[], $4::bigint[])
-           AS f(key, {field}, {value}, version)
+    SELECT f.key, f.{field}, {f_column}f.version
+      FROM unnest($1::bytea[], $2::bytea[], {array}{versions}::bigint[])
+           AS f(key, {field}, {column}version)
      WHERE f.version >= {reset}
        AND f.version > coalesce((SELECT t.version FROM jotter_field_tombstones t
                                   WHERE {t_f}), 0)
 ), a AS (
-    INSERT INTO {table} AS m (key, {field}, {value}, version)
-    SELECT key, {field}, {value}, version FROM f
+    INSERT INTO {table} AS m (key, {field}, {column}version)
+    SELECT key, {field}, {column}version FROM f
     ON CONFLICT ({key}, {field_target}) DO UPDATE
-       SET {value} = excluded.{value}, version = excluded.version
+       SET {update}version = excluded.version
     WHERE excluded.version > m.version
     RETURNING key, {field}
 )
 DELETE FROM jotter_field_tombstones t USING a WHERE {t_a}",
+        f_column = value.map_or(String::new(), |(value, _)| format!("f.{value}, ")),
         reset = reset_of("f"),
         t_f = same_field("t", "field", "f", field),
         t_a = same_field("t", "field", "a", field),

@@ -20,7 +20,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PgError;
 
 /// The newest schema version this code knows: the length of [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The steps, in order: step `i` takes the schema from version `i` to
 /// `i + 1`. Append only; never edit a step that has shipped.
@@ -147,6 +147,32 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX jotter_stream_state_key ON jotter_stream_state
         ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
          (substr(item, 1, 512)), (CASE WHEN length(item) > 512 THEN sha256(item) ELSE ''::bytea END));
+    ",
+    // 5: sets, one row per member and no value, indexed as the other map
+    // tables since step 3.
+    "
+    CREATE TABLE jotter_sets (
+        key     bytea NOT NULL,
+        member  bytea NOT NULL,
+        version bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX jotter_sets_key ON jotter_sets
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(member, 1, 512)), (CASE WHEN length(member) > 512 THEN sha256(member) ELSE ''::bytea END));
+    ",
+    // 6: lists, one row per element under its order key `pos` (eight
+    // bytes, big-endian: `ORDER BY pos` is the list's order), indexed as
+    // step 3 indexes the other map tables.
+    "
+    CREATE TABLE jotter_lists (
+        key     bytea NOT NULL,
+        pos     bytea NOT NULL,
+        value   bytea NOT NULL,
+        version bigint NOT NULL
+    );
+    CREATE UNIQUE INDEX jotter_lists_key ON jotter_lists
+        ((substr(key, 1, 512)), (CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END),
+         (substr(pos, 1, 512)), (CASE WHEN length(pos) > 512 THEN sha256(pos) ELSE ''::bytea END));
     ",
 ];
 

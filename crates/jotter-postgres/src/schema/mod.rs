@@ -5,8 +5,8 @@
 //! - `keys`: what applies to a key whatever its type (resets, a map's
 //!   expiry); `reset`: a key's reset version, which every write compares.
 //! - `strings`: puts into `jotter_strings`.
-//! - `hashes`, `zsets`, `streams`: each map type's tables ([`MapTable`]), whose field
-//!   sets and removals `map` builds.
+//! - `hashes`, `zsets`, `sets`, `lists`, `streams`: each map type's tables
+//!   ([`MapTable`]), whose field sets and removals `map` builds.
 //!
 //! - `value_column`: a map table's value column as an array parameter.
 //!
@@ -19,9 +19,11 @@
 
 mod hashes;
 pub(crate) mod keys;
+mod lists;
 mod map;
 mod migrations;
 mod reset;
+mod sets;
 pub(crate) mod streams;
 pub(crate) mod strings;
 mod value_column;
@@ -34,6 +36,6 @@ pub(crate) use value_column::ValueColumn;
 
 /// Every map type's table, in the order loads and listings read them (and
 /// a load prefers them: the engine never leaves a key with fields in two).
-pub(crate) fn maps() -> [&'static MapTable; 4] {
-    [&hashes::TABLE, &zsets::TABLE, &streams::ENTRIES, &streams::STATE]
+pub(crate) fn maps() -> [&'static MapTable; 6] {
+    [&hashes::TABLE, &zsets::TABLE, &sets::TABLE, &lists::TABLE, &streams::ENTRIES, &streams::STATE]
 }

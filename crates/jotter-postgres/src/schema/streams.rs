@@ -53,7 +53,7 @@ DELETE FROM jotter_streams m
 pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Stream, "jotter_streams", "st"),
-        ("id", "fields", "bytea"),
+        ("id", Some(("fields", "bytea"))),
         ENTRY_TAG,
         (to_column, from_row),
     )
@@ -63,7 +63,7 @@ pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
 pub(crate) static STATE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Stream, "jotter_stream_state", "ss"),
-        ("item", "state", "bytea"),
+        ("item", Some(("state", "bytea"))),
         STATE_TAG,
         (to_column, from_row),
     )

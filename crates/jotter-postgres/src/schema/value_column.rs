@@ -1,6 +1,7 @@
 //! A map table's value column as one array parameter of a statement: the
 //! values of a batch's field sets for one table, all of the column's SQL
-//! type (`bytea` for a hash's values, `float8` for a sorted set's scores).
+//! type (`bytea` for a hash's values, `float8` for a sorted set's scores;
+//! a set's table has no value column, and its statement no such array).
 //!
 //! A map type's module says how one of its field values goes into its
 //! column ([`ColumnValue`]); the batch gathers them here, and the array
@@ -16,6 +17,8 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 pub(crate) enum ColumnValue<'a> {
     Bytea(&'a [u8]),
     Float8(f64),
+    /// The value of a table without a value column: nothing to send.
+    Absent,
 }
 
 /// The values of one table's field sets, in the order of their fields.
@@ -30,9 +33,11 @@ pub(crate) enum ValueColumn<'a> {
 
 impl<'a> ValueColumn<'a> {
     /// Appends `value`; false, appending nothing, if it is not of the type
-    /// the column already holds.
+    /// the column already holds. An absent value leaves an empty column
+    /// empty (the statement takes no values).
     pub(crate) fn push(&mut self, value: ColumnValue<'a>) -> bool {
         match (&mut *self, value) {
+            (ValueColumn::Empty, ColumnValue::Absent) => {}
             (ValueColumn::Empty, ColumnValue::Bytea(b)) => *self = ValueColumn::Bytea(vec![b]),
             (ValueColumn::Empty, ColumnValue::Float8(f)) => *self = ValueColumn::Float8(vec![f]),
             (ValueColumn::Bytea(values), ColumnValue::Bytea(b)) => values.push(b),

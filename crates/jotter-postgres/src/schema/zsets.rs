@@ -17,7 +17,7 @@ const TAG: i32 = 2;
 pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Scores, "jotter_zsets", "z"),
-        ("member", "score", "float8"),
+        ("member", Some(("score", "float8"))),
         TAG,
         (to_column, from_row),
     )

@@ -100,6 +100,8 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("flushdb", &["@keyspace", "@write", "@slow", "@dangerous"]),
     ("keys", &["@keyspace", "@read", "@slow", "@dangerous"]),
     ("restore", &["@keyspace", "@write", "@slow", "@dangerous"]),
+    ("sort", &["@write", "@set", "@sortedset", "@list", "@slow", "@dangerous"]),
+    ("sort_ro", &["@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"]),
 ];
 
 /// A command's categories, each with its `@`.
@@ -119,6 +121,11 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("keyspace" | "generic", _) | (_, "dbsize") => "@keyspace",
         ("hash", _) => "@hash",
         ("sorted-set", _) => "@sortedset",
+        ("set", _) => "@set",
+        ("list", _) => "@list",
+        ("bitmap", _) => "@bitmap",
+        ("hyperloglog", _) => "@hyperloglog",
+        ("geo", _) => "@geo",
         ("stream", _) => "@stream",
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",

@@ -76,6 +76,9 @@ async fn run(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         b"replay" => {
             if let Some(selection) = selection(req, ctx) {
                 let report = ctx.shared.cache.replay_dead_letters_of(&selection).await;
+                // What reached the store may be what a blocked client waits
+                // for (a key it loads from there).
+                super::wake::wrote_anywhere();
                 ctx.reply().integer(i64::try_from(report.removed()).unwrap_or(i64::MAX));
             }
         }

@@ -20,7 +20,7 @@ use super::permissions::Users;
 use super::rules::compile_users;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
-use super::wake::wrote;
+use super::wake;
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| Table::new(FAMILIES, execute_boxed));
 
@@ -133,7 +133,7 @@ pub(crate) async fn execute_found(
             };
             let flow = data::run_one(data, keys, req, ctx).await;
             if spec.has(flag::WRITE) {
-                wrote();
+                wake::wrote(keys);
             }
             flow
         }
@@ -141,7 +141,11 @@ pub(crate) async fn execute_found(
             // What a control command reads (INFO, CLIENT LIST) counts it
             // and every command before it, as when each was added at once.
             settle_counts(ctx.shared, ctx.session);
-            handler.run(req, ctx).await
+            let flow = handler.run(req, ctx).await;
+            if spec.has(flag::WRITE) {
+                wake::wrote_anywhere();
+            }
+            flow
         }
     }
 }

@@ -314,14 +314,9 @@ fn hrandfield(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outc
             emit(w, entry);
         }
     } else {
-        // Distinct fields in random order: a partial Fisher-Yates shuffle.
-        let mut picks: Vec<usize> = (0..entries.len()).collect();
-        for i in 0..wanted {
-            let j = i + fastrand::usize(..picks.len() - i);
-            picks.swap(i, j);
-        }
+        // Distinct fields in random order.
         header(w, wanted);
-        for &i in &picks[..wanted] {
+        for i in super::sample::distinct(entries.len(), wanted) {
             emit(w, entries[i]);
         }
     }

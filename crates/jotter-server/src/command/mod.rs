@@ -14,11 +14,17 @@
 //! - `categories.rs`: each command's and subcommand's ACL categories;
 //!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
 //!   yes/no per command, which the dispatcher checks.
-//! - `wake.rs`: waking commands blocked until a write.
-//! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families.
+//! - `wake.rs`: waking commands blocked until a write, per key, first come
+//!   first served; `blocking.rs`: the loop a blocking command runs, and
+//!   its timeout.
+//! - `mpop.rs`: the arguments the pops share (`numkeys key... WHERE [COUNT
+//!   n]` of ZMPOP and LMPOP, the count of ZPOPMIN and LPOP).
+//! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families;
+//!   `sample.rs`: random picks (HRANDFIELD, ZRANDMEMBER, SRANDMEMBER, SPOP).
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
-//!   `hashes.rs`, `keys/`, `zset/`.
+//!   `hashes.rs`, `keys/`, `zset/`, `set/`, `list/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`,
+//!   `stream/`, `dump/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -66,25 +72,34 @@
 //! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
 mod args;
+mod blocking;
 mod categories;
 mod data;
 mod dispatch;
 mod fail;
 mod glob;
+mod mpop;
 mod permissions;
 mod rules;
+mod sample;
 mod scan;
 mod spec;
 mod table;
 mod wake;
 
+mod bits;
 mod connection;
 mod deadletters;
 mod dump;
+mod geo;
 mod hashes;
+mod hyperloglog;
 mod key_status;
 mod keys;
+mod list;
 mod server;
+mod set;
+mod sort;
 mod stream;
 mod strings;
 mod transactions;

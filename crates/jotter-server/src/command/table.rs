@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    connection, deadletters, dump, hashes, key_status, keys, server, stream, strings, transactions,
-    writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, server,
+    set, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -16,8 +16,14 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     transactions::SPECS,
     strings::SPECS,
     hashes::SPECS,
+    list::SPECS,
     keys::SPECS,
     dump::SPECS,
     zset::SPECS,
+    set::SPECS,
+    sort::SPECS,
+    bits::SPECS,
+    hyperloglog::SPECS,
+    geo::SPECS,
     stream::SPECS,
 ];

@@ -21,7 +21,7 @@ use jotter_resp::{ReplyWriter, Request};
 
 use super::data::{self, TxnFail};
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, flag, now, waits};
-use super::wake::wrote;
+use super::wake;
 
 /// Every transaction command runs at once inside `MULTI` except UNWATCH,
 /// which Redis queues.
@@ -78,7 +78,7 @@ pub(super) const SPECS: &[Spec] = &[
 
 fn multi(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     if ctx.session.multi.is_some() {
-        ctx.session.queue_failed();
+        // Only the reply: Redis does not flag the transaction for it.
         ctx.reply().error(b"ERR MULTI calls can not be nested");
     } else {
         ctx.session.multi = Some(Default::default());
@@ -141,7 +141,6 @@ fn exec<'a>(_req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
         let may_block = std::mem::replace(&mut ctx.may_block, false);
         let flow = run_queued(ctx).await;
         ctx.may_block = may_block;
-        wrote();
         flow
     })
 }
@@ -216,6 +215,10 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
     // the reply is that error).
     let mark = ctx.out().len();
     data::acknowledge(ctx, mark, tickets, durability).await;
+    // The keys written may serve clients blocked on them (any key the
+    // transaction declared: a turn given for a key not written is one
+    // more look).
+    wake::wrote(&keys);
     if ctx.out().len() > mark {
         return Flow::Continue;
     }

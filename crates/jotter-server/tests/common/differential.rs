@@ -122,6 +122,21 @@ impl Pair {
             self.assert_equal(&j, &r);
         }
     }
+
+    /// [`fuzz`](Self::fuzz) with `seed` in RESP2, then, from an empty
+    /// keyspace, with `seed + 1` in RESP3.
+    #[track_caller]
+    pub fn fuzz_both_protocols(
+        &mut self,
+        seed: u64,
+        steps: usize,
+        mut generate: impl FnMut(&mut Rng) -> Command,
+    ) {
+        self.fuzz(seed, steps, &mut generate);
+        self.same(&["FLUSHALL"]);
+        self.resp3();
+        self.fuzz(seed + 1, steps, generate);
+    }
 }
 
 /// One generated command, and whether its reply's order is unspecified.

@@ -67,8 +67,8 @@ impl DeadLetter {
     }
 
     /// The first `max` bytes of the value: a whole value's own bytes, or for
-    /// fields `name=value` pairs separated by spaces (a removed field is
-    /// `name` alone); empty for a delete.
+    /// fields `name=value` pairs separated by spaces (a removed field, or a
+    /// set's member, is `name` alone); empty for a delete.
     #[must_use]
     pub fn value_prefix(&self, max: usize) -> Bytes {
         match &self.write.change {
@@ -85,7 +85,9 @@ impl DeadLetter {
                     }
                     out.extend_from_slice(&f.field);
                     match &f.value {
-                        Some(FieldValue::Bytes(v) | FieldValue::Stream(v)) => {
+                        Some(
+                            FieldValue::Bytes(v) | FieldValue::Stream(v) | FieldValue::Element(v),
+                        ) => {
                             out.push(b'=');
                             out.extend_from_slice(v);
                         }
@@ -93,7 +95,7 @@ impl DeadLetter {
                             out.push(b'=');
                             out.extend_from_slice(s.to_string().as_bytes());
                         }
-                        None => {}
+                        Some(FieldValue::Member) | None => {}
                     }
                 }
                 out.truncate(max);
@@ -105,8 +107,9 @@ impl DeadLetter {
 
 fn field_len(value: &FieldValue) -> usize {
     match value {
-        FieldValue::Bytes(v) | FieldValue::Stream(v) => v.len(),
+        FieldValue::Bytes(v) | FieldValue::Stream(v) | FieldValue::Element(v) => v.len(),
         FieldValue::Score(s) => s.to_string().len(),
+        FieldValue::Member => 0,
     }
 }
 

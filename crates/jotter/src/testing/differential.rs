@@ -20,8 +20,8 @@ use crate::value::{FieldValue, MapKind};
 /// What the property test draws from, and how long it runs.
 #[derive(Clone, Debug)]
 pub struct Universe {
-    /// The keys written (at least two; even ones hold hashes, odd ones
-    /// sorted sets, when they hold maps).
+    /// The keys written (at least three; key `i` holds a hash, a sorted set
+    /// or a set as `i % 3` is 0, 1 or 2, when it holds a map).
     pub keys: Vec<Bytes>,
     /// The fields and members written.
     pub fields: Vec<Bytes>,
@@ -37,7 +37,8 @@ pub struct Universe {
 
 impl Default for Universe {
     fn default() -> Self {
-        let keys: Vec<Bytes> = [&b"a"[..], b"b\x00\xff", b"c", b""].map(Bytes::from_static).into();
+        let keys: Vec<Bytes> =
+            [&b"a"[..], b"b\x00\xff", b"c", b"", b"d"].map(Bytes::from_static).into();
         Universe {
             cursors: vec![keys[1].clone()],
             keys,
@@ -169,6 +170,8 @@ fn build_fields(
                 (true, _) => (name.clone(), None),
                 (false, MapKind::Hash) => (name.clone(), Some(FieldValue::Bytes(bytes))),
                 (false, MapKind::Scores) => (name.clone(), Some(FieldValue::Score(score))),
+                (false, MapKind::Set) => (name.clone(), Some(FieldValue::Member)),
+                (false, MapKind::List) => (name.clone(), Some(FieldValue::Element(bytes))),
             };
             Some(FieldChange { field, version: version(v), value })
         })
@@ -179,7 +182,7 @@ fn build_fields(
 /// history an engine could produce (delivered out of order); blobs and
 /// deletes may hit any key.
 fn fixed_kind(i: usize) -> MapKind {
-    [MapKind::Hash, MapKind::Scores, MapKind::Stream][i % 3]
+    MapKind::ALL[i % MapKind::ALL.len()]
 }
 
 fn random_change(u: &Arc<Universe>, kind: MapKind) -> impl Strategy<Value = (u64, Change)> {
@@ -256,7 +259,7 @@ enum Action {
 }
 
 fn action(u: &Universe) -> impl Strategy<Value = Action> {
-    let kind = prop_oneof![Just(MapKind::Hash), Just(MapKind::Scores), Just(MapKind::Stream)];
+    let kind = prop::sample::select(MapKind::ALL.to_vec());
     let op = prop_oneof![
         1 => blob_value().prop_map(Op::Put),
         1 => Just(Op::Delete),

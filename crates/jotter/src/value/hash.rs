@@ -8,10 +8,10 @@
 //! read.
 //!
 //! In the clean cache a small hash (at most [`PACK_FIELDS`] fields, none
-//! longer than [`PACK_FIELD_MAX`] bytes, nor any value) is packed, as Redis
-//! keeps a small hash in a listpack: each field and value after a length
-//! byte, in field order, in the clean entry's one allocation (`clean.rs`),
-//! rather than a tree node and two shared handles a field.
+//! longer than 64 bytes, nor any value) is packed, as Redis keeps a small
+//! hash in a listpack: each field and value after a length byte, in field
+//! order, in the clean entry's one allocation (`packed.rs`), rather than a
+//! tree node and two shared handles a field.
 //!
 //! [`Value::Hash`]: super::Value::Hash
 //! [`MapKind::Hash`]: super::MapKind::Hash
@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
+use super::packed;
 use crate::owned::{own, same};
 use crate::wire::{self, RecordError};
 
@@ -44,10 +45,6 @@ pub(super) const PACK_TAG: u8 = 2;
 /// Packing and unpacking take time in the number of fields, on every flush
 /// and every read of the clean entry, so a large hash stays a map.
 const PACK_FIELDS: usize = 128;
-
-/// The longest field or value a packed hash holds (Redis's
-/// `hash-max-listpack-value`); its length fits in the byte before it.
-const PACK_FIELD_MAX: usize = 64;
 
 /// Bytes a field accounts for beyond its name and value.
 const FIELD_OVERHEAD: usize = 16;
@@ -84,29 +81,23 @@ pub(super) fn weight(map: &Map) -> usize {
 
 /// Appends the map to a packed clean entry, unless it is too large to pack.
 pub(super) fn pack(map: &Map, out: &mut Vec<u8>) -> bool {
-    let small = |b: &Bytes| b.len() <= PACK_FIELD_MAX;
-    if map.len() > PACK_FIELDS || !map.iter().all(|(f, v)| small(f) && small(v)) {
+    let flat = || map.iter().flat_map(|(f, v)| [f, v]);
+    if map.len() > PACK_FIELDS || !packed::fits(flat()) {
         return false;
     }
-    for bytes in map.iter().flat_map(|(f, v)| [f, v]) {
-        out.push(u8::try_from(bytes.len()).expect("a packed field is short"));
-        out.extend_from_slice(bytes);
-    }
+    packed::put(flat(), out);
     true
 }
 
 /// The map [`pack`] wrote, its fields and values slices of `payload`; `None`
 /// if `payload` is not one.
-pub(super) fn unpack(mut payload: Bytes) -> Option<Map> {
-    let mut next = || {
-        let len = usize::from(*payload.first()?);
-        (payload.len() > len).then(|| payload.split_to(len + 1).split_off(1))
-    };
-    let mut map = Map::new();
-    while let Some(field) = next() {
-        map.insert(field, next()?);
+pub(super) fn unpack(payload: Bytes) -> Option<Map> {
+    let items = packed::items(payload)?;
+    if !items.len().is_multiple_of(2) {
+        return None;
     }
-    Some(map)
+    let mut items = items.into_iter();
+    Some(std::iter::from_fn(|| Some((items.next()?, items.next()?))).collect())
 }
 
 /// Sets (`Some`) or removes (`None`) one field, copying the map only if it

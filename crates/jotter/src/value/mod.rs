@@ -1,14 +1,16 @@
-//! What the cache holds under a key: a blob of bytes, a map of fields, or a
-//! map of scored members.
+//! What the cache holds under a key: a blob of bytes, a map of fields, a
+//! map of scored members, a set of members, a list (elements under order
+//! keys), or a stream.
 //!
-//! The engine knows these three shapes and nothing more about what they
-//! mean: a front end may call a blob a Redis string and a scored map a
-//! sorted set, but the engine only coalesces, versions and stores them. A
-//! map is changed field by field, so one changed member of a large map costs
-//! one row in the store, not a rewrite of the map.
+//! The engine knows these shapes and nothing more about what they mean: a
+//! front end may call a blob a Redis string and a scored map a sorted set,
+//! but the engine only coalesces, versions and stores them. A map is
+//! changed field by field, so one changed member of a large map costs one
+//! row in the store, not a rewrite of the map; a set is a map whose fields
+//! carry no value.
 //!
 //! This module is the one place that knows the kinds: each has a file of
-//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `stream/`) holding its rules (its log
+//! its own (`blob.rs`, `hash.rs`, `scores.rs`, `set.rs`, `list.rs`, `stream/`) holding its rules (its log
 //! tags and field encoding, its owned copy, its weight, how its map turns
 //! into a patch and back, its name), and the enums here route to them. The
 //! rest of the engine (the record format, the owned copies, transactions)
@@ -21,10 +23,13 @@
 
 mod blob;
 mod hash;
+mod list;
+mod packed;
 mod scores;
+mod set;
 pub(crate) mod stream;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -51,6 +56,11 @@ pub enum MapKind {
     /// A stream's entries and state (stored in `jotter_streams` and
     /// `jotter_stream_state`).
     Stream,
+    /// Members without values (a Redis set; stored in `jotter_sets`).
+    Set,
+    /// Elements under order keys, in the keys' byte order (a Redis list;
+    /// stored in `jotter_lists`).
+    List,
 }
 
 impl fmt::Display for MapKind {
@@ -59,17 +69,26 @@ impl fmt::Display for MapKind {
             MapKind::Hash => hash::NAME,
             MapKind::Scores => scores::NAME,
             MapKind::Stream => stream::NAME,
+            MapKind::Set => set::NAME,
+            MapKind::List => list::NAME,
         })
     }
 }
 
 impl MapKind {
+    /// Every kind, for the generators of the property tests.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) const ALL: [MapKind; 5] =
+        [MapKind::Hash, MapKind::Scores, MapKind::Set, MapKind::List, MapKind::Stream];
+
     /// The kind's tag in a patch record.
     pub(crate) fn log_tag(self) -> u8 {
         match self {
             MapKind::Hash => hash::LOG_TAG,
             MapKind::Scores => scores::LOG_TAG,
             MapKind::Stream => stream::LOG_TAG,
+            MapKind::Set => set::LOG_TAG,
+            MapKind::List => list::LOG_TAG,
         }
     }
 
@@ -79,6 +98,8 @@ impl MapKind {
             hash::LOG_TAG => Ok(MapKind::Hash),
             scores::LOG_TAG => Ok(MapKind::Scores),
             stream::LOG_TAG => Ok(MapKind::Stream),
+            set::LOG_TAG => Ok(MapKind::Set),
+            list::LOG_TAG => Ok(MapKind::List),
             _ => Err(RecordError("unknown map kind")),
         }
     }
@@ -94,6 +115,10 @@ pub enum FieldValue {
     /// A field of a [`MapKind::Stream`], as its stores hold it (see
     /// [`StreamWrite`]).
     Stream(Bytes),
+    /// A member of a [`MapKind::Set`], which has no value.
+    Member,
+    /// An element of a [`MapKind::List`] (its field is its order key).
+    Element(Bytes),
 }
 
 impl FieldValue {
@@ -104,14 +129,17 @@ impl FieldValue {
             FieldValue::Bytes(_) => MapKind::Hash,
             FieldValue::Score(_) => MapKind::Scores,
             FieldValue::Stream(_) => MapKind::Stream,
+            FieldValue::Member => MapKind::Set,
+            FieldValue::Element(_) => MapKind::List,
         }
     }
 
     pub(crate) fn weight(&self) -> usize {
         match self {
-            FieldValue::Bytes(b) => hash::value_weight(b),
+            FieldValue::Bytes(b) | FieldValue::Element(b) => hash::value_weight(b),
             FieldValue::Score(_) => scores::VALUE_WEIGHT,
             FieldValue::Stream(b) => b.len(),
+            FieldValue::Member => set::VALUE_WEIGHT,
         }
     }
 
@@ -131,6 +159,11 @@ impl FieldValue {
                 out.put_u8(stream::FIELD_TAG);
                 stream::encode_field(out, b);
             }
+            FieldValue::Member => out.put_u8(set::FIELD_TAG),
+            FieldValue::Element(b) => {
+                out.put_u8(list::FIELD_TAG);
+                hash::encode_field(out, b);
+            }
         }
     }
 
@@ -140,6 +173,8 @@ impl FieldValue {
             hash::FIELD_TAG => Ok(FieldValue::Bytes(hash::decode_field(buf)?)),
             scores::FIELD_TAG => Ok(FieldValue::Score(scores::decode_field(buf)?)),
             stream::FIELD_TAG => Ok(FieldValue::Stream(stream::decode_field(buf)?)),
+            set::FIELD_TAG => Ok(FieldValue::Member),
+            list::FIELD_TAG => Ok(FieldValue::Element(hash::decode_field(buf)?)),
             _ => Err(RecordError("unknown field value tag")),
         }
     }
@@ -150,7 +185,8 @@ impl FieldValue {
         match self {
             FieldValue::Bytes(b) => FieldValue::Bytes(hash::own_field(&b)),
             FieldValue::Stream(b) => FieldValue::Stream(hash::own_field(&b)),
-            score @ FieldValue::Score(_) => score,
+            FieldValue::Element(b) => FieldValue::Element(hash::own_field(&b)),
+            other @ (FieldValue::Score(_) | FieldValue::Member) => other,
         }
     }
 }
@@ -169,6 +205,11 @@ pub enum Value {
     Scores(Arc<ScoreMap>),
     /// A stream: entries by id, its metadata and its consumer groups.
     Stream(Arc<Stream>),
+    /// A set of members.
+    Set(Arc<BTreeSet<Bytes>>),
+    /// A list: each element under its order key, the keys' byte order
+    /// being the list's (see [`list_order`](crate::list_order)).
+    List(Arc<BTreeMap<Bytes, Bytes>>),
 }
 
 impl Value {
@@ -189,6 +230,8 @@ impl Value {
             Value::Hash(_) => Some(MapKind::Hash),
             Value::Scores(_) => Some(MapKind::Scores),
             Value::Stream(_) => Some(MapKind::Stream),
+            Value::Set(_) => Some(MapKind::Set),
+            Value::List(_) => Some(MapKind::List),
         }
     }
 
@@ -200,6 +243,8 @@ impl Value {
             Value::Hash(m) => m.get(field).cloned().map(FieldValue::Bytes),
             Value::Scores(m) => m.get(field).map(FieldValue::Score),
             Value::Stream(s) => stream::field(s, field).map(FieldValue::Stream),
+            Value::Set(m) => m.contains(field).then_some(FieldValue::Member),
+            Value::List(m) => m.get(field).cloned().map(FieldValue::Element),
         }
     }
 
@@ -225,6 +270,8 @@ impl Value {
             MapKind::Hash => Value::Hash(Arc::default()),
             MapKind::Scores => Value::Scores(Arc::default()),
             MapKind::Stream => Value::Stream(Arc::default()),
+            MapKind::Set => Value::Set(Arc::default()),
+            MapKind::List => Value::List(Arc::default()),
         }
     }
 
@@ -251,6 +298,16 @@ impl Value {
                 None => stream::set_field(s, field, None),
                 Some(_) => {}
             },
+            Value::Set(m) => match value {
+                Some(FieldValue::Member) => set::set(m, field, true),
+                None => set::set(m, field, false),
+                Some(_) => {}
+            },
+            Value::List(m) => match value {
+                Some(FieldValue::Element(v)) => hash::set(m, field, Some(v)),
+                None => hash::set(m, field, None),
+                Some(_) => {}
+            },
         }
     }
 
@@ -266,6 +323,8 @@ impl Value {
             Value::Hash(m) => Some(m.len()),
             Value::Scores(m) => Some(m.len()),
             Value::Stream(s) => Some(stream::len(s)),
+            Value::Set(m) => Some(m.len()),
+            Value::List(m) => Some(m.len()),
         }
     }
 
@@ -276,7 +335,8 @@ impl Value {
         match self {
             Value::Blob(b) => blob::pack(b, out).then_some(blob::PACK_TAG),
             Value::Hash(m) => hash::pack(m, out).then_some(hash::PACK_TAG),
-            Value::Scores(_) | Value::Stream(_) => None,
+            Value::Set(m) => set::pack(m, out).then_some(set::PACK_TAG),
+            Value::Scores(_) | Value::Stream(_) | Value::List(_) => None,
         }
     }
 
@@ -286,6 +346,7 @@ impl Value {
         match tag {
             blob::PACK_TAG => Some(Value::Blob(blob::unpack(payload))),
             hash::PACK_TAG => hash::unpack(payload).map(|m| Value::Hash(Arc::new(m))),
+            set::PACK_TAG => set::unpack(payload).map(|m| Value::Set(Arc::new(m))),
             _ => None,
         }
     }
@@ -297,6 +358,8 @@ impl Value {
             Value::Hash(m) => hash::weight(m),
             Value::Scores(m) => scores::weight(m),
             Value::Stream(s) => stream::weight(s),
+            Value::Set(m) => set::weight(m),
+            Value::List(m) => list::weight(m),
         }
     }
 
@@ -315,6 +378,10 @@ impl Value {
                 .into_iter()
                 .map(|(f, v)| (f, (0, Some(FieldValue::Stream(v)))))
                 .collect(),
+            Value::Set(m) => set::entries(m).map(|f| (f, (0, Some(FieldValue::Member)))).collect(),
+            Value::List(m) => {
+                hash::entries(m).map(|(f, v)| (f, (0, Some(FieldValue::Element(v))))).collect()
+            }
         };
         Some((self.map_kind()?, fields))
     }
@@ -333,19 +400,42 @@ impl Value {
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_) | FieldValue::Stream(_) => None,
+                    FieldValue::Score(_)
+                    | FieldValue::Stream(_)
+                    | FieldValue::Member
+                    | FieldValue::Element(_) => None,
                 }),
             ),
             Value::Scores(m) if fields.is_some() => scores::adopt(
                 m,
                 written.filter_map(|(f, v)| match v {
                     FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_) | FieldValue::Stream(_) => None,
+                    FieldValue::Bytes(_)
+                    | FieldValue::Stream(_)
+                    | FieldValue::Member
+                    | FieldValue::Element(_) => None,
+                }),
+            ),
+            Value::Set(m) if fields.is_some() => {
+                set::adopt(m, written.filter(|(_, v)| **v == FieldValue::Member).map(|(f, _)| f));
+            }
+            Value::List(m) if fields.is_some() => hash::adopt(
+                m,
+                written.filter_map(|(f, v)| match v {
+                    FieldValue::Element(v) => Some((f, v)),
+                    FieldValue::Bytes(_)
+                    | FieldValue::Score(_)
+                    | FieldValue::Stream(_)
+                    | FieldValue::Member => None,
                 }),
             ),
             // A stream decodes its fields into copies of its own when it
             // applies them: it holds none of the write's bytes.
-            Value::Hash(_) | Value::Scores(_) | Value::Stream(_) => {}
+            Value::Hash(_)
+            | Value::Scores(_)
+            | Value::Set(_)
+            | Value::List(_)
+            | Value::Stream(_) => {}
         }
     }
 }
@@ -361,6 +451,8 @@ pub(crate) fn map_field_weight(kind: MapKind, field: &[u8], value: Option<&Field
         (MapKind::Hash, Some(v)) => hash::field_weight(field, v.weight()),
         (MapKind::Scores, Some(_)) => scores::field_weight(field),
         (MapKind::Stream, Some(v)) => stream::field_weight(field, v.weight()),
+        (MapKind::Set, Some(_)) => set::field_weight(field),
+        (MapKind::List, Some(v)) => list::field_weight(field, v.weight()),
     }
 }
 

@@ -104,9 +104,9 @@ fn restore(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome
         .ok_or_else(|| fail::error("ERR DUMP payload version or checksum are wrong"))?;
     let value = object::decode(object).map_err(|e| match e {
         Unreadable::BadFormat => fail::error("ERR Bad data format"),
-        Unreadable::NotServed(kind) => {
-            fail::error(format!("ERR the payload holds a {kind}, a type this server does not hold"))
-        }
+        Unreadable::NotRead(kind) => fail::error(format!(
+            "ERR RESTORE does not read a {kind} payload here; copy it with XRANGE and XADD"
+        )),
     })?;
     let expires_at = match ttl {
         0 => None,

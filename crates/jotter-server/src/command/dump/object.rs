@@ -1,13 +1,14 @@
 //! A value as an RDB object: the type byte and the body. Jotter writes the
 //! plain encodings every Redis since 2.x reads (a string, a hash of pairs,
-//! a sorted set of members with binary scores), so a Redis 7.0 RESTOREs
+//! a sorted set of members with binary scores, a set of members, a list of
+//! its elements), so a Redis 7.0 RESTOREs
 //! them; it reads those and the compact encodings Redis 7.0 and 7.2 write
 //! (listpacks, intsets, quicklists, LZF-compressed and integer strings).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use jotter::{FieldValue, MapKind, ScoreMap, Value};
+use jotter::{FieldValue, MapKind, ScoreMap, Value, list_order};
 
 use super::listpack;
 use super::rdb::{Reader, put_len, put_string};
@@ -23,6 +24,9 @@ const HASH_LISTPACK: u8 = 16;
 const ZSET_LISTPACK: u8 = 17;
 const LIST_QUICKLIST_2: u8 = 18;
 const SET_LISTPACK: u8 = 20;
+const STREAM_LISTPACKS: u8 = 15;
+const STREAM_LISTPACKS_2: u8 = 19;
+const STREAM_LISTPACKS_3: u8 = 21;
 
 /// Quicklist node containers: one element, or a listpack of several.
 const PLAIN_NODE: usize = 1;
@@ -33,8 +37,8 @@ const PACKED_NODE: usize = 2;
 pub(super) enum Unreadable {
     /// Malformed, empty, or of an encoding not read here.
     BadFormat,
-    /// Well formed, but of a type this server does not hold.
-    NotServed(&'static str),
+    /// Of a type whose RDB form is not read here.
+    NotRead(&'static str),
 }
 
 /// The object for `value`: its type byte and its body; `None` for a
@@ -64,6 +68,20 @@ pub(super) fn encode(value: &Value) -> Option<Vec<u8>> {
             }
         }
         Value::Stream(_) => return None,
+        Value::Set(members) => {
+            out.push(SET);
+            put_len(&mut out, members.len());
+            for member in members.iter() {
+                put_string(&mut out, member);
+            }
+        }
+        Value::List(elements) => {
+            out.push(LIST);
+            put_len(&mut out, elements.len());
+            for element in elements.values() {
+                put_string(&mut out, element);
+            }
+        }
     }
     Some(out)
 }
@@ -101,13 +119,17 @@ fn read(r: &mut Reader<'_>) -> Result<Option<Value>, Unreadable> {
                 SET_INTSET => r.string().and_then(|s| listpack::intset(&s)),
                 _ => packed(r),
             };
-            return members
-                .map_or(Err(Unreadable::BadFormat), |_| Err(Unreadable::NotServed("set")));
+            members.and_then(set)
         }
         LIST | LIST_QUICKLIST_2 => {
             let elements = if kind == LIST { strings(r) } else { quicklist(r) };
-            return elements
-                .map_or(Err(Unreadable::BadFormat), |_| Err(Unreadable::NotServed("list")));
+            elements.filter(|e| !e.is_empty()).map(|e| {
+                let values: Vec<Bytes> = e.into_iter().map(Bytes::from).collect();
+                Value::List(Arc::new(list_order::elements(&values)))
+            })
+        }
+        STREAM_LISTPACKS | STREAM_LISTPACKS_2 | STREAM_LISTPACKS_3 => {
+            return Err(Unreadable::NotRead("stream"));
         }
         _ => return Err(Unreadable::BadFormat),
     })
@@ -174,6 +196,10 @@ fn hash(pairs: Vec<(Vec<u8>, Vec<u8>)>) -> Option<Value> {
     Value::map_of(MapKind::Hash, fields)
 }
 
+fn set(members: Vec<Vec<u8>>) -> Option<Value> {
+    Value::map_of(MapKind::Set, members.into_iter().map(|m| (Bytes::from(m), FieldValue::Member)))
+}
+
 fn zset(members: Vec<(Vec<u8>, f64)>) -> Option<Value> {
     let mut map = ScoreMap::new();
     for (member, score) in members {
@@ -200,6 +226,12 @@ mod tests {
             )
             .unwrap(),
             Value::Scores(Arc::new(scores)),
+            Value::map_of(MapKind::Set, [(Bytes::from_static(b"x"), FieldValue::Member)]).unwrap(),
+            Value::List(Arc::new(list_order::elements(&[
+                Bytes::from_static(b"a"),
+                Bytes::new(),
+                Bytes::from_static(b"a"),
+            ]))),
         ];
         for value in values {
             assert_eq!(decode(&encode(&value).expect("not a stream")), Ok(value));

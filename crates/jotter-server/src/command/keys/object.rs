@@ -18,6 +18,9 @@ use crate::command::spec::help;
 const HASH_LISTPACK_ENTRIES: usize = 512;
 const ZSET_LISTPACK_ENTRIES: usize = 128;
 const LISTPACK_VALUE: usize = 64;
+/// Redis 7.0's `set-max-intset-entries`: a set of integers up to this size
+/// is an intset (7.0 has no listpack for sets).
+const SET_INTSET_ENTRIES: usize = 512;
 /// The longest string Redis embeds in its object header.
 const EMBSTR_LIMIT: usize = 44;
 
@@ -109,6 +112,10 @@ fn encoding(value: &Value) -> &'static str {
         }
         Value::Scores(_) => "skiplist",
         Value::Stream(_) => "stream",
+        Value::Set(m) if m.len() <= SET_INTSET_ENTRIES && m.iter().all(|m| is_long(m)) => "intset",
+        Value::Set(_) => "hashtable",
+        // Redis 7.0 keeps every list in a quicklist (7.2 packs small ones).
+        Value::List(_) => "quicklist",
     }
 }
 

@@ -8,7 +8,7 @@
 //! - `write.rs`: XADD, XDEL, XTRIM, XSETID;
 //! - `range.rs`: XRANGE, XREVRANGE, XLEN;
 //! - `read.rs`: XREAD and the options XREADGROUP shares;
-//! - `block.rs`: the blocking loop of XREAD and XREADGROUP;
+//! - blocking XREAD and XREADGROUP wait through `command/blocking.rs` (`watch`);
 //! - `groups.rs`: what the group commands share (lookups, read counters,
 //!   lag, pending changes);
 //! - `group.rs`: XGROUP;
@@ -26,7 +26,6 @@
 //! field of its own, as is its metadata, so a command changes the rows of
 //! what it touches and nothing else (see `jotter::StreamWrite`).
 
-mod block;
 mod claim;
 mod group;
 mod groups;

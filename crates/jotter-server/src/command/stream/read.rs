@@ -14,13 +14,13 @@ use bytes::Bytes;
 use jotter::{StreamId, Txn};
 use jotter_resp::{Protocol, ReplyWriter, Request};
 
-use super::block::until_served;
 use super::id::parse_strict;
 use super::range::after;
 use super::reply::{self, stream};
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Fail, Outcome};
 use crate::command::spec::{BoxFlow, Ctx, Flow, Spec};
+use crate::command::{blocking, data};
 
 /// XREAD's and XREADGROUP's options.
 #[derive(Clone, Debug)]
@@ -229,14 +229,14 @@ impl<I: Send + Sync> Reading<I> {
         let keys: Vec<Bytes> =
             (0..args.keys).filter_map(|i| req.arg_bytes(args.streams_at + i)).collect();
         if args.block.is_none() {
-            return until_served(ctx, &keys, None, |txn, w, _| self.once(req, txn, w)).await;
+            return data::run(ctx, &keys, false, |txn, w| self.once(req, txn, w)).await;
         }
         let mut ids: Option<Vec<I>> = None;
-        until_served(ctx, &keys, args.timeout(), |txn, w, retry| {
+        blocking::watch(ctx, &keys, args.timeout(), |txn, w, retry| {
             if ids.is_none() {
                 ids = Some((self.resolve)(req, &args, txn)?);
             }
-            (self.serve)(req, &args, ids.as_deref().unwrap_or_default(), txn, w, retry).map(|_| ())
+            (self.serve)(req, &args, ids.as_deref().unwrap_or_default(), txn, w, retry)
         })
         .await
     }

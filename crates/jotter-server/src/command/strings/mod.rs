@@ -28,6 +28,8 @@ use self::basic::{
 use self::counter::{decr, decrby, incr, incrby, incrbyfloat};
 use self::expiry::{getex, psetex, set, setex};
 use self::lcs::lcs;
+/// For the families whose values are strings too (bitmaps, HyperLogLogs).
+pub(super) use self::value::{MAX_STRING, string};
 use super::spec::{Spec, data, flag};
 
 const GROUP: &str = "string";

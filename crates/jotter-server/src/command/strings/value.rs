@@ -10,7 +10,7 @@ use crate::command::fail::{self, Fail};
 
 /// Redis's default `proto-max-bulk-len`: the longest string APPEND and
 /// SETRANGE may build, and the largest LCS table (`checkStringLength`).
-pub(super) const MAX_STRING: u64 = 512 * 1024 * 1024;
+pub(in crate::command) const MAX_STRING: u64 = 512 * 1024 * 1024;
 
 /// The key: argument 1.
 pub(super) fn key(req: &Request) -> &[u8] {
@@ -28,7 +28,10 @@ pub(super) fn integer_arg(req: &Request, i: usize) -> Result<i64, Fail> {
 }
 
 /// The key's string, `None` if absent; WRONGTYPE if it holds a map.
-pub(super) fn string<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t Bytes>, Fail> {
+pub(in crate::command) fn string<'t>(
+    txn: &'t Txn<'_>,
+    key: &[u8],
+) -> Result<Option<&'t Bytes>, Fail> {
     match txn.get(key) {
         None => Ok(None),
         Some(Value::Blob(value)) => Ok(Some(value)),

@@ -1,10 +1,13 @@
 //! ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD and ZRANGESTORE
-//! (`zunionInterDiffGenericCommand`). A STORE form replaces its
+//! (`zunionInterDiffGenericCommand`). Their inputs may be sets too, each
+//! member scoring 1, as in Redis (ZRANGESTORE's source is a sorted set
+//! only). A STORE form replaces its
 //! destination whatever it held, without a TTL; an empty result deletes it.
 //! Scores stored are kept with -0 as 0, as Redis's small encoding (and this
 //! server's ZADD) keeps them; a reply computed and not stored shows the -0
 //! it computed, as Redis's does.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,12 +22,12 @@ use crate::command::spec::Spec;
 
 /// The `numkeys` keys after the count at argument 1 (ZUNION, ZINTER,
 /// ZDIFF, ZINTERCARD, ZMPOP).
-pub(super) fn counted_at_1(_spec: &Spec, req: &Request) -> Vec<Bytes> {
+pub(crate) fn counted_at_1(_spec: &Spec, req: &Request) -> Vec<Bytes> {
     counted_keys(req, 1)
 }
 
 /// The `numkeys` keys after the count at argument 2 (BZMPOP).
-pub(super) fn counted_at_2(_spec: &Spec, req: &Request) -> Vec<Bytes> {
+pub(crate) fn counted_at_2(_spec: &Spec, req: &Request) -> Vec<Bytes> {
     counted_keys(req, 2)
 }
 
@@ -126,10 +129,11 @@ fn set_command(
     let args: Vec<&[u8]> = req.args().collect();
     let n = parse_numkeys(name, &args, at)?;
     let result = {
-        let sets = args[at + 1..=at + n]
+        let inputs = args[at + 1..=at + n]
             .iter()
-            .map(|key| sorted_set(txn, key))
+            .map(|key| scored_input(txn, key))
             .collect::<Result<Vec<_>, Fail>>()?;
+        let sets: Vec<Option<&ScoreMap>> = inputs.iter().map(Option::as_deref).collect();
         let options = parse_set_options(&args[at + 1 + n..], n, op, store, card)?;
         if card {
             w.integer(i64::try_from(inter_card(&sets, options.limit)).unwrap_or(i64::MAX));
@@ -145,6 +149,15 @@ fn set_command(
     };
     store_normalised(txn, args[1], result, w);
     Ok(())
+}
+
+/// An input of the set commands: a sorted set, or a set whose members all
+/// score 1; `None` if absent, WRONGTYPE for any other type.
+fn scored_input<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<Cow<'t, ScoreMap>>, Fail> {
+    if let Some(Value::Set(members)) = txn.get(key) {
+        return Ok(Some(Cow::Owned(members.iter().map(|m| (m.clone(), 1.0)).collect())));
+    }
+    Ok(sorted_set(txn, key)?.map(Cow::Borrowed))
 }
 
 /// The `numkeys` argument at `at`: an integer, at least 1, and no more

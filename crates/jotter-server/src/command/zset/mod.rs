@@ -28,16 +28,20 @@ mod query;
 mod read;
 mod write;
 
+pub(crate) use self::combine::{counted_at_1, counted_at_2};
 use self::combine::{
-    counted_at_1, counted_at_2, destination_and_counted, zdiff, zdiffstore, zinter, zintercard,
-    zinterstore, zrangestore, zunion, zunionstore,
+    destination_and_counted, zdiff, zdiffstore, zinter, zintercard, zinterstore, zrangestore,
+    zunion, zunionstore,
 };
-use self::pop::{block, bzmpop, bzpopmax, bzpopmin, zmpop, zpopmax, zpopmin};
+use self::pop::{block, pop_once, zmpop, zpopmax, zpopmin};
 use self::read::{
     zcard, zcount, zlexcount, zmscore, zrandmember, zrange, zrangebylex, zrangebyscore, zrank,
     zrevrange, zrevrangebylex, zrevrangebyscore, zrevrank, zscan, zscore,
 };
-use self::write::{zadd, zincrby, zrem, zremrangebylex, zremrangebyrank, zremrangebyscore};
+// The geo family reads sorted sets and writes them through ZADD.
+pub(super) use self::query::sorted_set;
+pub(super) use self::write::zadd;
+use self::write::{zincrby, zrem, zremrangebylex, zremrangebyrank, zremrangebyscore};
 use super::spec::{Spec, data, flag};
 
 const GROUP: &str = "sorted-set";
@@ -78,9 +82,9 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new("zintercard", -3, R, GROUP, "Intersect multiple sorted sets and return the cardinality of the result", "7.0.0", data(zintercard).keys_by(counted_at_1)),
     Spec::new("zpopmin", -2, W | flag::FAST, GROUP, "Remove and return members with the lowest scores in a sorted set", "5.0.0", data(zpopmin)).keys(1, 1, 1),
     Spec::new("zpopmax", -2, W | flag::FAST, GROUP, "Remove and return members with the highest scores in a sorted set", "5.0.0", data(zpopmax)).keys(1, 1, 1),
-    Spec::new("bzpopmin", -3, W | flag::NOSCRIPT | flag::BLOCKING | flag::FAST, GROUP, "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "5.0.0", data(bzpopmin).blocking(block)).keys(1, -2, 1),
-    Spec::new("bzpopmax", -3, W | flag::NOSCRIPT | flag::BLOCKING | flag::FAST, GROUP, "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "5.0.0", data(bzpopmax).blocking(block)).keys(1, -2, 1),
+    Spec::new("bzpopmin", -3, W | flag::NOSCRIPT | flag::BLOCKING | flag::FAST, GROUP, "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "5.0.0", data(pop_once).blocking(block)).keys(1, -2, 1),
+    Spec::new("bzpopmax", -3, W | flag::NOSCRIPT | flag::BLOCKING | flag::FAST, GROUP, "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "5.0.0", data(pop_once).blocking(block)).keys(1, -2, 1),
     Spec::new("zmpop", -4, W, GROUP, "Remove and return members with scores in a sorted set", "7.0.0", data(zmpop).keys_by(counted_at_1)),
-    Spec::new("bzmpop", -5, W | flag::BLOCKING, GROUP, "Remove and return members with scores in a sorted set or block until one is available", "7.0.0", data(bzmpop).keys_by(counted_at_2).blocking(block)),
+    Spec::new("bzmpop", -5, W | flag::BLOCKING, GROUP, "Remove and return members with scores in a sorted set or block until one is available", "7.0.0", data(pop_once).keys_by(counted_at_2).blocking(block)),
     Spec::new("zrangestore", -5, WD, GROUP, "Store a range of members from sorted set into another key", "6.2.0", data(zrangestore)).keys(1, 2, 1),
 ];

@@ -4,34 +4,22 @@
 //!
 //!
 //! BZPOPMIN, BZPOPMAX and BZMPOP are data commands with
-//! [`flag::BLOCKING`](crate::command::spec::flag::BLOCKING). Their `apply` is one attempt (a null array if no key
-//! holds a sorted set): that is how `EXEC` runs them, in queue order, as
-//! Redis does (no blocking inside a transaction). Anywhere else the
-//! dispatcher sends them to [`block`], the blocking loop: it tries a pop
-//! as one transaction over the keys and, when no key holds a sorted set,
-//! waits for the next write by any client (or at most [`POLL`]) and tries
-//! again, until a pop, the timeout (a null array), the client closing (no
-//! reply: the connection ends), a kill or the server stopping. A retry
-//! skips keys of another type, as Redis 7.0 leaves a client blocked when
-//! its key becomes something else.
-//!
-//! A pop is never lost to a client that leaves: the loop only stops
-//! between attempts, at its one wait, and an attempt that pops returns its
-//! reply at once. Nothing drops the loop midway (the connection tells it
-//! the client closed through [`Ctx::client_closed`] and waits for it).
+//! [`flag::BLOCKING`](crate::command::spec::flag::BLOCKING): their `apply`
+//! is one attempt (a null array if no key holds a sorted set), which is how
+//! `EXEC` runs them; anywhere else [`block`] runs them in the blocking loop
+//! (`command/blocking.rs`), served first come, first served per key.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use jotter::{MapKind, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::query::sorted_set;
-use crate::command::args::{ScoreBound, parse_i64, parse_score_bound};
-use crate::command::data;
+use crate::command::blocking::{self, parse_timeout};
 use crate::command::fail::{self, Fail, Outcome};
+use crate::command::mpop;
 use crate::command::spec::{BoxFlow, Ctx, Flow};
-use crate::command::wake::WriteWait;
 
 pub(super) fn zpopmin(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     zpop(req, txn, w, false)
@@ -51,24 +39,12 @@ pub(super) fn zmpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -
 
 /// BZPOPMIN, BZPOPMAX and BZMPOP inside `EXEC`: one attempt, as Redis
 /// makes there (a timeout at once); elsewhere [`block`] runs them.
-fn pop_once(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+pub(super) fn pop_once(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let plan = parse_blocking(req)?;
     if !pop_first(req, &plan, txn, w, false)? {
         w.null_array();
     }
     Ok(())
-}
-
-pub(super) fn bzpopmin(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    pop_once(req, txn, w)
-}
-
-pub(super) fn bzpopmax(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    pop_once(req, txn, w)
-}
-
-pub(super) fn bzmpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    pop_once(req, txn, w)
 }
 
 /// The blocking loop of BZPOPMIN, BZPOPMAX and BZMPOP (see the module
@@ -88,45 +64,14 @@ async fn blocking_loop(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         }
     };
     let keys: Vec<Bytes> = plan.keys.clone().filter_map(|i| req.arg_bytes(i)).collect();
-    let started = Instant::now();
-    let deadline = plan.timeout.and_then(|t| started.checked_add(t));
-    let kill = ctx.session.entry.kill.clone();
-    let shutdown = ctx.shared.shutdown.clone();
-    let mut retry = false;
-    loop {
-        // Taken before the look, so that a write after it wakes the wait.
-        let mut write = WriteWait::new();
-        let mark = ctx.out().len();
-        let flow =
-            data::run(ctx, &keys, false, |txn, w| pop_first(req, &plan, txn, w, retry).map(|_| ()))
-                .await;
-        if ctx.out().len() != mark {
-            return flow; // popped, or an error
-        }
-        retry = true;
-        let now = Instant::now();
-        let expired = plan.timeout.is_some_and(|t| now.duration_since(started) >= t);
-        if expired || kill.is_cancelled() || shutdown.is_cancelled() {
-            ctx.reply().null_array();
-            return Flow::Continue;
-        }
-        let nap = deadline.map_or(POLL, |d| d.saturating_duration_since(now).min(POLL));
-        tokio::select! {
-            () = tokio::time::sleep(nap) => {}
-            () = write.written() => {}
-            () = kill.cancelled() => {}
-            () = shutdown.cancelled() => {}
-            // Nobody to reply to: stop without popping.
-            () = ctx.client_closed() => return Flow::Close,
-        }
-    }
+    blocking::block(ctx, &keys, &keys, plan.timeout, |txn, w, retry| {
+        pop_first(req, &plan, txn, w, retry)
+    })
+    .await
 }
 
-/// How often a blocked pop looks at its keys again without a write to wake
-/// it (a write through the dispatcher wakes it at once).
-const POLL: Duration = Duration::from_millis(10);
-
-/// sorted set at `key`, which must hold one; returns them in pop order.
+/// Pops up to `n` members from the sorted set at `key`, which must hold
+/// one; returns them in pop order.
 fn pop(txn: &mut Txn<'_>, key: &[u8], max: bool, n: usize) -> Result<Vec<(Bytes, f64)>, Fail> {
     let Some(map) = sorted_set(txn, key)? else {
         return Ok(Vec::new());
@@ -146,14 +91,7 @@ fn zpop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, max: bool) ->
     if req.len() > 3 {
         return Err(fail::syntax());
     }
-    let count = match req.arg(2) {
-        None => None,
-        Some(arg) => Some(
-            parse_i64(arg)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| fail::error("ERR value is out of range, must be positive"))?,
-        ),
-    };
+    let count = mpop::optional_count(req)?;
     let key = req.arg(1).unwrap_or_default();
     if sorted_set(txn, key)?.is_none() || count == Some(0) {
         w.array(0);
@@ -228,48 +166,11 @@ fn pop_first(
 
 /// ZMPOP's (`at` 1) or BZMPOP's (`at` 2) `numkeys key... MIN|MAX [COUNT n]`.
 fn parse_mpop(req: &Request, at: usize) -> Result<PopPlan, Fail> {
-    let argc = req.len();
-    let numkeys = req
-        .arg(at)
-        .and_then(parse_i64)
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| fail::error("ERR numkeys should be greater than 0"))?;
-    let where_at = usize::try_from(numkeys)
-        .ok()
-        .and_then(|n| n.checked_add(at + 1))
-        .filter(|&i| i < argc)
-        .ok_or_else(fail::syntax)?;
-    let side = req.arg(where_at).unwrap_or_default();
-    let max = if side.eq_ignore_ascii_case(b"min") {
-        false
-    } else if side.eq_ignore_ascii_case(b"max") {
-        true
-    } else {
-        return Err(fail::syntax());
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < argc {
-        let more = argc - 1 - j;
-        let arg = req.arg(j).unwrap_or_default();
-        if count.is_none() && more > 0 && arg.eq_ignore_ascii_case(b"count") {
-            j += 1;
-            let n = req
-                .arg(j)
-                .and_then(parse_i64)
-                .filter(|&n| n >= 1)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| fail::error("ERR count should be greater than 0"))?;
-            count = Some(n);
-        } else {
-            return Err(fail::syntax());
-        }
-        j += 1;
-    }
+    let args = mpop::parse(req, at, [b"min", b"max"])?;
     Ok(PopPlan {
-        keys: at + 1..where_at,
-        max,
-        count: count.unwrap_or(1),
+        keys: args.keys,
+        max: args.second,
+        count: args.count,
         nested: true,
         timeout: None,
     })
@@ -295,40 +196,6 @@ fn parse_blocking(req: &Request) -> Result<PopPlan, Fail> {
     }
 }
 
-/// A blocking timeout in seconds, as Redis's `getTimeoutFromObjectOrReply`:
-/// a `strtold` float (no leading space, the whole argument, not NaN; hex
-/// and `inf` accepted) times 1000, truncated to whole milliseconds; 0 (so
-/// also anything under a millisecond, even negative) waits forever. A value
-/// whose milliseconds do not fit a `long long` converts to its minimum,
-/// hence "negative", as on x86-64.
-fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, Fail> {
-    const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    let not_float = || fail::error("ERR timeout is not a float or out of range");
-    let negative = || fail::error("ERR timeout is negative");
-    let leading_space = arg.first().is_some_and(|&b| b" \t\n\x0b\x0c\r".contains(&b));
-    if arg.is_empty() || arg.len() >= MAX_LONG_DOUBLE_CHARS || leading_space {
-        return Err(not_float());
-    }
-    // `parse_score_bound` is bare strtod with the end check; a `(` prefix
-    // is not a number here.
-    let Some(ScoreBound::Inclusive(seconds)) = parse_score_bound(arg) else {
-        return Err(not_float());
-    };
-    let ms = seconds * 1000.0;
-    if !(ms > -TWO_63 && ms < TWO_63) {
-        return Err(negative());
-    }
-    // In range: the cast truncates toward zero as C's does.
-    #[expect(clippy::cast_possible_truncation, reason = "checked to fit above")]
-    let ms = ms.trunc() as i64;
-    match u64::try_from(ms) {
-        Err(_) => Err(negative()),
-        Ok(0) => Ok(None),
-        Ok(ms) => Ok(Some(Duration::from_millis(ms))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,53 +204,11 @@ mod tests {
         Request::from_args(args).expect("a request")
     }
 
-    fn text(fail: Fail) -> String {
-        fail.text().into_owned()
-    }
-
     #[test]
-    fn mpop_arguments() {
-        let plan = parse_mpop(&req(&["ZMPOP", "2", "a", "b", "max", "COUNT", "3"]), 1).unwrap();
-        assert_eq!((plan.keys, plan.max, plan.count), (2..4, true, 3));
-        let err = |args: &[&str]| text(parse_mpop(&req(args), 1).unwrap_err());
-        assert_eq!(err(&["ZMPOP", "0", "a", "MIN"]), "ERR numkeys should be greater than 0");
-        assert_eq!(err(&["ZMPOP", "x", "a", "MIN"]), "ERR numkeys should be greater than 0");
-        assert_eq!(err(&["ZMPOP", "2", "a", "MIN"]), "ERR syntax error");
-        assert_eq!(err(&["ZMPOP", "9223372036854775807", "a", "MIN"]), "ERR syntax error");
-        assert_eq!(err(&["ZMPOP", "1", "a", "MID"]), "ERR syntax error");
-        assert_eq!(
-            err(&["ZMPOP", "1", "a", "MIN", "COUNT", "0"]),
-            "ERR count should be greater than 0"
-        );
-        assert_eq!(err(&["ZMPOP", "1", "a", "MIN", "COUNT"]), "ERR syntax error");
-        assert_eq!(
-            err(&["ZMPOP", "1", "a", "MIN", "COUNT", "1", "COUNT", "1"]),
-            "ERR syntax error"
-        );
+    fn blocking_arguments() {
         let plan = parse_blocking(&req(&["BZMPOP", "1.5", "1", "a", "MIN"])).unwrap();
         assert_eq!((plan.keys, plan.timeout), (3..4, Some(Duration::from_millis(1500))));
         let plan = parse_blocking(&req(&["BZPOPMAX", "a", "b", "0"])).unwrap();
         assert_eq!((plan.keys, plan.max, plan.nested, plan.timeout), (1..3, true, false, None));
-    }
-
-    #[test]
-    fn timeouts_parse_as_redis() {
-        let ok = |s: &str| parse_timeout(s.as_bytes()).map_err(text);
-        assert_eq!(ok("0"), Ok(None));
-        assert_eq!(ok("0.0005"), Ok(None), "under a millisecond is forever");
-        assert_eq!(ok("-0.0001"), Ok(None), "truncates to 0");
-        assert_eq!(ok("1.5"), Ok(Some(Duration::from_millis(1500))));
-        assert_eq!(ok("0x10"), Ok(Some(Duration::from_secs(16))));
-        assert!(matches!(ok("9000000000000000"), Ok(Some(_))), "a long wait is no error");
-        let negative = Err("ERR timeout is negative".to_owned());
-        assert_eq!(ok("-1"), negative);
-        assert_eq!(ok("9223372036854776"), negative);
-        assert_eq!(ok("1e30"), negative);
-        assert_eq!(ok("inf"), negative);
-        assert_eq!(ok("-inf"), negative);
-        let not_float = Err("ERR timeout is not a float or out of range".to_owned());
-        for bad in ["x", "", " 1", "1 ", "nan", "(1", "1.5s"] {
-            assert_eq!(ok(bad), not_float, "{bad:?}");
-        }
     }
 }

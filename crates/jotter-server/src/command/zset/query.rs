@@ -16,7 +16,10 @@ use crate::command::fail::{self, Fail};
 
 /// The sorted set at `key`: `Ok(None)` if the key is absent (or expired),
 /// `Err(WRONGTYPE)` if it holds another type.
-pub(super) fn sorted_set<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t ScoreMap>, Fail> {
+pub(in crate::command) fn sorted_set<'t>(
+    txn: &'t Txn<'_>,
+    key: &[u8],
+) -> Result<Option<&'t ScoreMap>, Fail> {
     match txn.get(key) {
         None => Ok(None),
         Some(Value::Scores(map)) => Ok(Some(map)),

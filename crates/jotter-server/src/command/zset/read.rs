@@ -184,14 +184,11 @@ pub(super) fn zrandmember(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<
         write_members(w, &all, withscores);
         return Ok(());
     }
-    // Distinct members: a partial Fisher-Yates shuffle.
-    let mut all: Vec<(&Bytes, f64)> = map.ranked().collect();
-    for i in 0..n {
-        let j = i + fastrand::usize(..len - i);
-        all.swap(i, j);
-    }
+    // Distinct members in random order.
+    let all: Vec<(&Bytes, f64)> = map.ranked().collect();
     w.array(if flat { n * 2 } else { n });
-    for &(member, score) in &all[..n] {
+    for i in crate::command::sample::distinct(len, n) {
+        let (member, score) = all[i];
         write(w, member, score);
     }
     Ok(())
@@ -201,29 +198,11 @@ pub(super) fn zrandmember(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<
 /// as Redis does for its small (listpack) encoding.
 const SMALL_SET: usize = 128;
 
-/// A member's place in a ZSCAN of a large set: a fixed hash (FNV-1a, then
-/// mixed), stable across calls and restarts. Never 0, so that a cursor
-/// (the next hash to visit) is 0 only at the start and the end.
-fn scan_hash(member: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in member {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    // Leave 0 for "start"/"done" and keep cursors within i64 for clients
-    // that read them signed.
-    (h >> 1).max(1)
-}
-
 /// ZSCAN key cursor [MATCH pattern] [COUNT count] (`zscanCommand`).
 ///
 /// A set of up to [`SMALL_SET`] members comes whole in one reply with
-/// cursor 0. A larger one is visited in the order of a fixed hash of each
-/// member, the cursor being the next hash to visit: every member present
-/// for the whole scan is returned exactly once, whatever changes between
-/// calls. Each call walks the set once (O(n)).
+/// cursor 0; a larger one is paged in hash order (see
+/// [`hashed_page`](crate::command::scan::hashed_page)).
 pub(super) fn zscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let key = key(req);
     let cursor = crate::command::args::parse_scan_cursor(req.arg(2).unwrap_or_default())
@@ -236,23 +215,7 @@ pub(super) fn zscan(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -
     let (next, batch): (u64, Vec<(&Bytes, f64)>) = if map.len() <= SMALL_SET {
         (0, map.ranked().collect())
     } else {
-        let mut candidates: Vec<(u64, &Bytes, f64)> = map
-            .iter()
-            .map(|(m, s)| (scan_hash(m), m, s))
-            .filter(|(h, _, _)| *h >= cursor)
-            .collect();
-        if candidates.len() <= count {
-            candidates.sort_unstable_by_key(|c| c.0);
-            (0, candidates.into_iter().map(|(_, m, s)| (m, s)).collect())
-        } else {
-            candidates.select_nth_unstable_by_key(count - 1, |c| c.0);
-            let top = candidates[count - 1].0;
-            // Members sharing the last hash come now too: the cursor moves
-            // past that hash.
-            let mut batch: Vec<_> = candidates.into_iter().filter(|c| c.0 <= top).collect();
-            batch.sort_unstable_by_key(|c| c.0);
-            (top.wrapping_add(1), batch.into_iter().map(|(_, m, s)| (m, s)).collect())
-        }
+        crate::command::scan::hashed_page(map.iter(), cursor, count)
     };
     let kept: Vec<_> = match pattern {
         None => batch,

@@ -18,7 +18,11 @@ fn key(req: &Request) -> &[u8] {
     req.arg(1).unwrap_or_default()
 }
 
-pub(super) fn zadd(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+pub(in crate::command) fn zadd(
+    req: &Request,
+    txn: &mut Txn<'_>,
+    w: &mut ReplyWriter<'_>,
+) -> Outcome {
     add(req, key(req), txn, w, false)
 }
 

@@ -26,13 +26,14 @@
 //!
 //! # Schema
 //!
-//! Created on open (see the `schema` submodule, one module per value type) if missing (schema version 2; a version-1 file is
-//! upgraded in place on open, adding the expiry columns). Keys, fields, members and
+//! Created on open (see the `schema` submodule, one module per value type) if missing (schema version 3; an older file is
+//! upgraded in place on open: version 1 gains the expiry columns, version 2
+//! the sets table). Keys, fields, members and
 //! values are BLOBs, so any bytes round-trip; versions are INTEGERs (a
 //! version above `i64::MAX` is refused).
 //!
 //! ```sql
-//! -- Live data: a key has rows in at most one of these three tables.
+//! -- Live data: a key has rows in at most one of these tables.
 //! CREATE TABLE jotter_strings (
 //!     key        BLOB PRIMARY KEY,
 //!     value      BLOB NOT NULL,
@@ -52,6 +53,19 @@
 //!     score   REAL NOT NULL,
 //!     version INTEGER NOT NULL,
 //!     PRIMARY KEY (key, member)
+//! ) WITHOUT ROWID;
+//! CREATE TABLE jotter_sets (
+//!     key     BLOB,
+//!     member  BLOB,
+//!     version INTEGER NOT NULL,
+//!     PRIMARY KEY (key, member)
+//! ) WITHOUT ROWID;
+//! CREATE TABLE jotter_lists (
+//!     key     BLOB,
+//!     pos     BLOB,                 -- order key: 8 bytes, big-endian
+//!     value   BLOB NOT NULL,
+//!     version INTEGER NOT NULL,
+//!     PRIMARY KEY (key, pos)
 //! ) WITHOUT ROWID;
 //!
 //! -- Bookkeeping: the version at which each key was last deleted or reset
@@ -79,7 +93,7 @@
 //! CREATE TABLE jotter_meta (
 //!     name  TEXT PRIMARY KEY,
 //!     value TEXT NOT NULL
-//! ) WITHOUT ROWID;   -- holds ('schema_version', '2')
+//! ) WITHOUT ROWID;   -- holds ('schema_version', '3')
 //! ```
 //!
 //! The bookkeeping tables (`jotter_key_resets`, `jotter_field_tombstones`,
@@ -93,7 +107,7 @@
 //!
 //! # Reading it with plain SQL
 //!
-//! The three live tables hold live data only: deleted keys and removed
+//! The live tables hold live data only: deleted keys and removed
 //! fields have no rows there. Keys are BLOBs, and in SQLite a TEXT value
 //! never equals a BLOB, so compare keys with `X'...'` or `CAST(... AS BLOB)`.
 //!
@@ -112,10 +126,19 @@
 //!  WHERE key = CAST('leaderboard' AS BLOB)
 //!  ORDER BY score DESC LIMIT 10;
 //!
+//! -- The members of a set.
+//! SELECT CAST(member AS TEXT) FROM jotter_sets WHERE key = CAST('tags:9' AS BLOB);
+//!
+//! -- A list, head first (byte order of `pos` is the list's order).
+//! SELECT CAST(value AS TEXT) FROM jotter_lists
+//!  WHERE key = CAST('jobs' AS BLOB) ORDER BY pos;
+//!
 //! -- Every live key and its shape.
 //! SELECT key, 'blob' FROM jotter_strings
 //! UNION ALL SELECT DISTINCT key, 'hash' FROM jotter_hashes
-//! UNION ALL SELECT DISTINCT key, 'scores' FROM jotter_zsets;
+//! UNION ALL SELECT DISTINCT key, 'scores' FROM jotter_zsets
+//! UNION ALL SELECT DISTINCT key, 'set' FROM jotter_sets;
+//! UNION ALL SELECT DISTINCT key, 'list' FROM jotter_lists;
 //! ```
 //!
 //! A key's reset version is the greater of its `jotter_key_resets.version`
@@ -510,16 +533,46 @@ mod tests {
         assert_eq!(value(&store, "h").await, Some(hash(&[("f", "x")])));
     }
 
+    /// A file of schema version 2 gains the sets table on open, and a set
+    /// then lands there one row per member.
+    #[tokio::test]
+    async fn a_version_2_file_gains_the_sets_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jotter.db");
+        let store = SqliteStore::open(&path).expect("open");
+        store.write(&[put("k", 1, "v")]).await.expect("write");
+        raw(&store)
+            .execute_batch(
+                "DROP TABLE jotter_sets;
+                 UPDATE jotter_meta SET value = '2' WHERE name = 'schema_version';",
+            )
+            .expect("a version-2 schema");
+        drop(store);
+        let store = SqliteStore::open(&path).expect("upgrade");
+        let version =
+            "SELECT CAST(value AS INTEGER) FROM jotter_meta WHERE name = 'schema_version'";
+        assert_eq!(rows(&store, version), 3);
+        let member = |m| (m, 3, Some(FieldValue::Member));
+        store
+            .write(&[testing::patch("s", MapKind::Set, None, &[member("a"), member("b")])])
+            .await
+            .expect("write");
+        assert_eq!(rows(&store, "SELECT count(*) FROM jotter_sets WHERE key = X'73'"), 2);
+        let want = Value::Set(Arc::new([b("a"), b("b")].into_iter().collect()));
+        assert_eq!(value(&store, "s").await, Some(want));
+        assert_eq!(value(&store, "k").await, Some(Value::from("v")));
+    }
+
     #[test]
     fn newer_schema_version_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("jotter.db");
         let store = SqliteStore::open(&path).expect("open");
         raw(&store)
-            .execute("UPDATE jotter_meta SET value = '3' WHERE name = 'schema_version'", [])
+            .execute("UPDATE jotter_meta SET value = '4' WHERE name = 'schema_version'", [])
             .expect("update");
         drop(store);
-        let err = SqliteStore::open(&path).expect_err("schema 3 is unknown");
+        let err = SqliteStore::open(&path).expect_err("schema 4 is unknown");
         assert!(!err.is_transient(), "{err}");
         assert!(err.message().contains("newer"), "{err}");
     }
@@ -553,7 +606,7 @@ mod tests {
                 r.get(0)
             })
             .expect("meta");
-        assert_eq!(version, "2");
+        assert_eq!(version, "3");
         assert_eq!(store.load(&b("k")).await.expect("load"), Some(Entry::new(Value::from("v"))));
         let mut w = put("k", 6, "w");
         w.expires_at = Some(1_000);

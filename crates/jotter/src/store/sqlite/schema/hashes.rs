@@ -18,7 +18,7 @@ const TAG: i64 = 1;
 pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Hash, "jotter_hashes"),
-        ("field", "value", "BLOB"),
+        ("field", Some(("value", "BLOB"))),
         TAG,
         to_sql,
         from_row,

@@ -1,6 +1,7 @@
-//! The statements of one map table (a hash's fields, a sorted set's
-//! members): rows keyed by `(key, field)`, each with the version of the
-//! write that set it, under the same rules whatever the value column holds.
+//! The statements of one map table (a hash's fields, a sorted set's or a
+//! set's members): rows keyed by `(key, field)`, each with the version of
+//! the write that set it, under the same rules whatever the value column
+//! holds, or without one (a set's member has no value).
 //! A map type's module names its table and columns and says how its field
 //! values go into the value column and come back; this builds the rest,
 //! and runs the statements that change rows.
@@ -32,8 +33,9 @@ pub(crate) struct MapTable {
     pub(crate) name: &'static str,
     /// Marks its rows in a load.
     pub(crate) tag: i64,
-    /// A field value as the value column holds it; `None` for a value of
-    /// another kind, which the table refuses.
+    /// A field value as the value column holds it (NULL for a table
+    /// without one); `None` for a value of another kind, which the table
+    /// refuses.
     pub(crate) to_sql: fn(&FieldValue) -> Option<ToSqlOutput<'_>>,
     /// The field value of a loaded row (`tag`, field, value column).
     pub(crate) from_row: fn(&Row<'_>) -> rusqlite::Result<FieldValue>,
@@ -56,17 +58,31 @@ pub(crate) struct MapTable {
 }
 
 impl MapTable {
-    /// The table `name` of `kind`'s fields with the columns `field` (a
-    /// BLOB) and `value` of SQL type `value_type`; `tag` marks its rows in a
-    /// load; `to_sql` and `from_row` as the fields of that name.
+    /// The table `name` of `kind`'s fields with the column `field` (a
+    /// BLOB) and, if `value` names one, a value column `(name, SQL type)`;
+    /// `tag` marks its rows in a load; `to_sql` and `from_row` as the
+    /// fields of that name.
     pub(super) fn new(
         (kind, name): (MapKind, &'static str),
-        (field, value, value_type): (&str, &str, &str),
+        (field, value): (&str, Option<(&str, &str)>),
         tag: i64,
         to_sql: fn(&FieldValue) -> Option<ToSqlOutput<'_>>,
         from_row: fn(&Row<'_>) -> rusqlite::Result<FieldValue>,
     ) -> Self {
         let newer_than_reset = RESET_VERSION;
+        // Without a value column `?3` is bound and unused (SQLite counts
+        // parameters up to the highest number), and a newer row only
+        // moves its version.
+        let (column, insert, update, load) = match value {
+            Some((value, value_type)) => (
+                format!("\n    {value} {value_type} NOT NULL,"),
+                format!("{value}, "),
+                format!("{value} = excluded.{value}, "),
+                value.to_owned(),
+            ),
+            None => (String::new(), String::new(), String::new(), "NULL".to_owned()),
+        };
+        let param = if value.is_some() { "?3, " } else { "" };
         MapTable {
             kind,
             holds: |_| true,
@@ -77,20 +93,19 @@ impl MapTable {
             create: format!(
                 "CREATE TABLE IF NOT EXISTS {name} (
     key     BLOB,
-    {field} BLOB,
-    {value} {value_type} NOT NULL,
+    {field} BLOB,{column}
     version INTEGER NOT NULL,
     PRIMARY KEY (key, {field})
 ) WITHOUT ROWID;
 "
             ),
             set: format!(
-                "INSERT INTO {name} (key, {field}, {value}, version)
-    SELECT ?1, ?2, ?3, ?4
+                "INSERT INTO {name} (key, {field}, {insert}version)
+    SELECT ?1, ?2, {param}?4
     WHERE ?4 >= {newer_than_reset}
       AND ?4 > coalesce((SELECT version FROM jotter_field_tombstones
                           WHERE key = ?1 AND field = ?2), 0)
-    ON CONFLICT (key, {field}) DO UPDATE SET {value} = excluded.{value}, version = excluded.version
+    ON CONFLICT (key, {field}) DO UPDATE SET {update}version = excluded.version
     WHERE excluded.version > {name}.version"
             ),
             remove: format!(
@@ -104,7 +119,7 @@ impl MapTable {
             ),
             drop_field: format!("DELETE FROM {name} WHERE key = ?1 AND {field} = ?2"),
             drop_older: format!("DELETE FROM {name} WHERE key = ?1 AND version <= ?2"),
-            load: format!("SELECT {tag}, {field}, {value} FROM {name} WHERE key = ?1"),
+            load: format!("SELECT {tag}, {field}, {load} FROM {name} WHERE key = ?1"),
         }
     }
 

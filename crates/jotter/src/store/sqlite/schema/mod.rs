@@ -10,7 +10,9 @@
 //! value type that is not a map of fields needs its own branches below.
 
 mod hashes;
+mod lists;
 mod map;
+mod sets;
 pub(super) mod streams;
 pub(super) mod strings;
 mod zsets;
@@ -24,13 +26,14 @@ use crate::store::StoreError;
 use crate::value::MapKind;
 pub(super) use map::MapTable;
 
-/// The schema version this code writes and understands.
-const SCHEMA_VERSION: u32 = 2;
+/// The schema version this code writes and understands: 2 gave strings
+/// their expiry column, 3 added `jotter_sets` (created by [`SCHEMA`]).
+const SCHEMA_VERSION: u32 = 3;
 
 /// The map tables, each a kind's fields, in the order a load prefers them
 /// (the engine never leaves a key with fields in two).
-pub(super) fn maps() -> [&'static MapTable; 4] {
-    [&hashes::TABLE, &zsets::TABLE, &streams::ENTRIES, &streams::STATE]
+pub(super) fn maps() -> [&'static MapTable; 6] {
+    [&hashes::TABLE, &zsets::TABLE, &sets::TABLE, &lists::TABLE, &streams::ENTRIES, &streams::STATE]
 }
 
 /// The table of `kind`'s `field`.
@@ -231,10 +234,13 @@ pub(super) fn create_schema(conn: &mut Connection) -> Result<(), StoreError> {
                 // Also recreates a table dropped by hand.
                 tx.execute_batch(&SCHEMA).map_err(sql(context))?;
             }
-            Ok(1) => {
-                tx.execute_batch(strings::MIGRATE_TO_2)
-                    .map_err(sql("upgrading the sqlite schema to 2"))?;
-                tx.execute_batch(&SCHEMA).map_err(sql("upgrading the sqlite schema to 2"))?;
+            Ok(v @ (1 | 2)) => {
+                let upgrading = "upgrading the sqlite schema to 3";
+                if v == 1 {
+                    tx.execute_batch(strings::MIGRATE_TO_2).map_err(sql(upgrading))?;
+                }
+                // The tables a version adds are created as on a new file.
+                tx.execute_batch(&SCHEMA).map_err(sql(upgrading))?;
                 tx.execute(
                     "UPDATE jotter_meta SET value = ?1 WHERE name = 'schema_version'",
                     [SCHEMA_VERSION.to_string()],

@@ -64,7 +64,7 @@ pub(crate) static TRIM: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Stream, "jotter_streams"),
-        ("id", "fields", "BLOB"),
+        ("id", Some(("fields", "BLOB"))),
         ENTRY_TAG,
         entry_to_sql,
         from_row,
@@ -81,7 +81,7 @@ pub(crate) static ENTRIES: LazyLock<MapTable> = LazyLock::new(|| {
 pub(crate) static STATE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Stream, "jotter_stream_state"),
-        ("item", "state", "BLOB"),
+        ("item", Some(("state", "BLOB"))),
         STATE_TAG,
         state_to_sql,
         from_row,

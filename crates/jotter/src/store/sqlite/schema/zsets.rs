@@ -17,7 +17,7 @@ const TAG: i64 = 2;
 pub(crate) static TABLE: LazyLock<MapTable> = LazyLock::new(|| {
     MapTable::new(
         (MapKind::Scores, "jotter_zsets"),
-        ("member", "score", "REAL"),
+        ("member", Some(("score", "REAL"))),
         TAG,
         to_sql,
         from_row,
