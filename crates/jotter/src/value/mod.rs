@@ -363,6 +363,16 @@ impl Value {
         }
     }
 
+    /// A map's fields with their values, as its stores hold them (for a
+    /// stream, its entries and its state alike); `None` for a blob.
+    /// [`Value::map_of`] builds the value back from them, so a value of any
+    /// kind can be copied field by field.
+    #[must_use]
+    pub fn fields(&self) -> Option<Vec<(Bytes, FieldValue)>> {
+        let (_, fields) = self.to_patch()?;
+        Some(fields.into_iter().filter_map(|(f, (_, v))| Some((f, v?))).collect())
+    }
+
     /// A map's kind and every field at version 0 with its value, as a write
     /// that rewrites the map whole records them; `None` for a blob.
     pub(crate) fn to_patch(&self) -> Option<(MapKind, PatchFields)> {

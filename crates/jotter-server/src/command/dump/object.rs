@@ -27,6 +27,10 @@ const SET_LISTPACK: u8 = 20;
 const STREAM_LISTPACKS: u8 = 15;
 const STREAM_LISTPACKS_2: u8 = 19;
 const STREAM_LISTPACKS_3: u8 = 21;
+/// A stream as Jotter writes it: its fields (entries and state) as pairs of
+/// strings. A type number Redis does not use, so Redis refuses the payload
+/// as a bad format rather than misreading it.
+const JOTTER_STREAM: u8 = 200;
 
 /// Quicklist node containers: one element, or a listpack of several.
 const PLAIN_NODE: usize = 1;
@@ -41,10 +45,10 @@ pub(super) enum Unreadable {
     NotRead(&'static str),
 }
 
-/// The object for `value`: its type byte and its body; `None` for a
-/// stream, whose RDB form (listpacks of entries and its groups) is not
-/// written here.
-pub(super) fn encode(value: &Value) -> Option<Vec<u8>> {
+/// The object for `value`: its type byte and its body. A stream is written
+/// in a form of Jotter's own ([`JOTTER_STREAM`]): Redis's (listpacks of
+/// entries, its groups in radix trees) is not written here.
+pub(super) fn encode(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     match value {
         Value::Blob(b) => {
@@ -67,7 +71,18 @@ pub(super) fn encode(value: &Value) -> Option<Vec<u8>> {
                 out.extend_from_slice(&score.to_le_bytes());
             }
         }
-        Value::Stream(_) => return None,
+        Value::Stream(_) => {
+            // Entries and group state alike, as the stores hold them.
+            let fields = value.fields().unwrap_or_default();
+            out.push(JOTTER_STREAM);
+            put_len(&mut out, fields.len());
+            for (field, state) in &fields {
+                put_string(&mut out, field);
+                if let FieldValue::Stream(state) = state {
+                    put_string(&mut out, state);
+                }
+            }
+        }
         Value::Set(members) => {
             out.push(SET);
             put_len(&mut out, members.len());
@@ -83,7 +98,7 @@ pub(super) fn encode(value: &Value) -> Option<Vec<u8>> {
             }
         }
     }
-    Some(out)
+    out
 }
 
 /// The value an object holds. The whole object must be read: bytes left
@@ -128,6 +143,12 @@ fn read(r: &mut Reader<'_>) -> Result<Option<Value>, Unreadable> {
                 Value::List(Arc::new(list_order::elements(&values)))
             })
         }
+        JOTTER_STREAM => pairs(r).and_then(|pairs| {
+            let fields = pairs
+                .into_iter()
+                .map(|(f, v)| (Bytes::from(f), FieldValue::Stream(Bytes::from(v))));
+            Value::map_of(MapKind::Stream, fields)
+        }),
         STREAM_LISTPACKS | STREAM_LISTPACKS_2 | STREAM_LISTPACKS_3 => {
             return Err(Unreadable::NotRead("stream"));
         }
@@ -234,7 +255,7 @@ mod tests {
             ]))),
         ];
         for value in values {
-            assert_eq!(decode(&encode(&value).expect("not a stream")), Ok(value));
+            assert_eq!(decode(&encode(&value)), Ok(value));
         }
     }
 
