@@ -154,7 +154,12 @@ fn try_transact<R, S: Store>(
     }
     if !missing.is_empty() {
         for (key, entry) in views {
-            inner.put_view(&mut guards[guard_of(inner.buffer().shard_of(key))], key, entry, None);
+            inner.put_view(
+                &mut guards[guard_of(inner.buffer().shard_of(key))],
+                key,
+                entry,
+                Some(Written::UNCHANGED),
+            );
         }
         return Ok(Step::Load(missing));
     }
@@ -179,7 +184,7 @@ fn try_transact<R, S: Store>(
                 &mut guards[guard_of(inner.buffer().shard_of(&slot.key))],
                 &slot.key,
                 slot.now,
-                None,
+                Some(Written::UNCHANGED),
             );
         }
         let committed =
@@ -209,7 +214,7 @@ fn try_transact<R, S: Store>(
         let s = inner.buffer().shard_of(&slot.key);
         let shard = &mut guards[guard_of(s)];
         let Some(op) = slot.op else {
-            inner.put_view(shard, &slot.key, slot.now, None);
+            inner.put_view(shard, &slot.key, slot.now, Some(Written::UNCHANGED));
             continue;
         };
         // Copied once here: the buffer keeps the op and the view.

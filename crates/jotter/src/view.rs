@@ -33,6 +33,12 @@ pub(crate) struct Written {
 }
 
 impl Written {
+    /// No write: the entry goes back as it was taken (a command that only
+    /// read the key, or wrote nothing to it). A map view keeps its count
+    /// instead of being weighed again, so reading a large pending map costs
+    /// nothing like a walk over it.
+    pub(crate) const UNCHANGED: Written = Written { fields: 0, weight: 0, blob: None };
+
     pub(crate) fn of(op: &Op) -> Self {
         let blob = match op {
             Op::Put { value, .. } => Some((value.as_ptr() as usize, value.len())),
@@ -155,6 +161,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+    use crate::value::{FieldValue, MapKind};
 
     #[test]
     fn a_blob_view_of_the_ops_own_bytes_counts_only_itself() {
@@ -167,5 +174,22 @@ mod tests {
         let apart = q.keep(Some(Entry::new(copy)), Some(Written::of(&op)));
         assert_eq!(apart, ViewDelta { before: ENTRY_OVERHEAD, after: 1000 + ENTRY_OVERHEAD });
         assert_eq!(q.dropped().delta, ViewDelta { before: 1000 + ENTRY_OVERHEAD, after: 0 });
+    }
+
+    #[test]
+    fn a_map_view_put_back_unchanged_keeps_its_count() {
+        let set = |n: usize| {
+            let members = (0..n).map(|i| (Bytes::from(i.to_string()), FieldValue::Member));
+            Entry::new(Value::map_of(MapKind::Set, members).unwrap())
+        };
+        let mut q = View::default();
+        let exact = q.keep(Some(set(100)), None).after;
+        assert_eq!(exact, set(100).weight());
+        // Put back unchanged, the view is not weighed again: its count
+        // stays (a smaller set here shows that no walk re-counted it).
+        assert_eq!(q.keep(Some(set(10)), Some(Written::UNCHANGED)).after, exact);
+        // A view never counted is weighed exactly even when unchanged.
+        let mut fresh = View::default();
+        assert_eq!(fresh.keep(Some(set(100)), Some(Written::UNCHANGED)).after, exact);
     }
 }
