@@ -72,7 +72,8 @@ pub(crate) async fn write_deferred<R, S: Store>(
             let Decided { op, result: r, after } = f(entry)?;
             // Copied once here: the buffer keeps the op and the view.
             let op = op.map(Op::into_owned);
-            let written = op.as_ref().map(Written::of);
+            // No op: the entry goes back as it came, and keeps its count.
+            let written = Some(op.as_ref().map_or(Written::UNCHANGED, Written::of));
             let after = match &op {
                 Some(op) if needs_view => crate::op::adopt(after, op),
                 _ => after,
