@@ -48,17 +48,9 @@ pub(super) fn check(m: &Checked, w: &Write) -> Result<(), PgError> {
         (Change::Patch { kind: MapKind::Hash, fields, .. }, Shape::Hash(_)) => {
             for f in fields {
                 let column = column_of(m, w, &f.field)?;
-                match &f.value {
-                    Some(FieldValue::Bytes(value)) => value_fits(m, w, column, &f.field, value)?,
-                    Some(
-                        FieldValue::Score(_)
-                        | FieldValue::Stream(_)
-                        | FieldValue::Member
-                        | FieldValue::Element(_),
-                    ) => {
-                        return Err(wrong_shape(m, w));
-                    }
-                    None => {}
+                if let Some(v) = &f.value {
+                    let value = v.hash_bytes().ok_or_else(|| wrong_shape(m, w))?;
+                    value_fits(m, w, column, &f.field, value)?;
                 }
             }
             Ok(())

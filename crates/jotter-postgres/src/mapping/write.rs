@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use std::sync::atomic::AtomicU64;
 
 use deadpool_postgres::Transaction;
-use jotter::{Change, FieldValue, MapKind, Write};
+use jotter::{Change, MapKind, Write};
 use tokio_postgres::types::ToSql;
 
 use super::admit;
@@ -150,16 +150,8 @@ async fn apply(
                     continue;
                 }
                 let value = match &f.value {
-                    Some(FieldValue::Bytes(b)) => Some(&b[..]),
+                    Some(v) => Some(&v.hash_bytes().ok_or_else(|| admit::wrong_shape(m, w))?[..]),
                     None => None,
-                    Some(
-                        FieldValue::Score(_)
-                        | FieldValue::Stream(_)
-                        | FieldValue::Member
-                        | FieldValue::Element(_),
-                    ) => {
-                        return Err(admit::wrong_shape(m, w));
-                    }
                 };
                 sets.push((column, value));
                 applied.0.push(&column.name);
@@ -290,10 +282,7 @@ async fn diagnose(client: &tokio_postgres::Client, m: &Checked, w: &Write) -> Op
             .iter()
             .filter_map(|f| {
                 let column = m.columns.get(std::str::from_utf8(&f.field).ok()?)?;
-                match &f.value {
-                    Some(FieldValue::Bytes(b)) => Some((column, &f.field[..], &b[..])),
-                    _ => None,
-                }
+                Some((column, &f.field[..], &f.value.as_ref()?.hash_bytes()?[..]))
             })
             .collect(),
         Change::Delete => Vec::new(),

@@ -134,6 +134,15 @@ impl FieldValue {
         }
     }
 
+    /// A hash field's bytes; `None` for a field of any other kind.
+    #[must_use]
+    pub fn hash_bytes(&self) -> Option<&Bytes> {
+        match self {
+            FieldValue::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
     pub(crate) fn weight(&self) -> usize {
         match self {
             FieldValue::Bytes(b) | FieldValue::Element(b) => hash::value_weight(b),
