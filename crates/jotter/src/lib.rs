@@ -201,6 +201,7 @@ mod dead_letter;
 mod engine;
 mod error;
 mod flusher;
+pub mod geohash;
 mod group_flush;
 mod headroom;
 mod housekeeping;

@@ -21,6 +21,7 @@ use jotter::{Change, FieldValue, MapKind, Write};
 use super::checked::{Checked, refuse};
 use super::column::Column;
 use super::definition::Shape;
+use super::geo;
 use crate::error::{PgError, show_key};
 
 /// Refuses `w` if table `m` can be known not to take it.
@@ -40,6 +41,7 @@ pub(super) fn check(m: &Checked, w: &Write) -> Result<(), PgError> {
         ));
     }
     match (&w.change, &m.mapping.shape) {
+        (_, Shape::Geo { .. }) => geo::check(m, w),
         (Change::Delete, _) => Ok(()),
         (Change::Put(value), Shape::String { .. }) => {
             let column = m.columns.values().next().expect("a string mapping has one column");
@@ -137,6 +139,7 @@ pub(super) fn wrong_shape(m: &Checked, w: &Write) -> PgError {
         Shape::Hash(_) => "hash",
         Shape::String { .. } => "string",
         Shape::Stream { .. } => "stream",
+        Shape::Geo { .. } => "geo set",
     };
     refuse(
         w,

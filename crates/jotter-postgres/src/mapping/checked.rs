@@ -12,6 +12,7 @@ use jotter::{StoreError, Write};
 use super::column::{Column, convert, quote};
 use super::definition::{ColumnType, Mapping, MappingError, Shape};
 use super::fits::Fits;
+use super::geo_sql::GeoSql;
 use super::stream_sql::StreamSql;
 use crate::PostgresStore;
 use crate::error::{PgError, show_key};
@@ -31,6 +32,8 @@ pub(super) struct Checked {
     pub(super) keys_after: String,
     /// A stream mapping's statements.
     pub(super) stream: Option<StreamSql>,
+    /// A geo mapping's statements.
+    pub(super) geo: Option<GeoSql>,
 }
 
 impl Checked {
@@ -56,6 +59,16 @@ const UNIQUE_ID: &str = "
 SELECT EXISTS (SELECT 1 FROM pg_index i
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
                 WHERE i.indrelid = $1 AND i.indisunique AND a.attname = $2)";
+
+/// Whether a unique index of table `$1` has exactly the key columns `$2`
+/// (in any order), as `ON CONFLICT` over them needs.
+const UNIQUE_PAIR: &str = "
+SELECT EXISTS (SELECT 1 FROM pg_index i
+                WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL
+                  AND i.indexprs IS NULL AND i.indnatts = 2
+                  AND (SELECT count(*) FROM pg_attribute a
+                        WHERE a.attrelid = $1 AND a.attnum = ANY(i.indkey)
+                          AND a.attname = ANY($2::text[])) = 2)";
 
 /// Checks `m` against the database and builds its SQL.
 pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, StoreError> {
@@ -123,6 +136,25 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
                 columns.insert(name.clone(), column(name, Some(*ty))?);
             }
         }
+        // The member's column (text or bytea); the position's are the
+        // geo statements'.
+        Shape::Geo { member_column, .. } => {
+            let member = column(member_column, None)?;
+            if !matches!(
+                member.actual.split('(').next(),
+                Some("text" | "character varying" | "bytea")
+            ) {
+                return Err(MappingError::Invalid {
+                    pattern: m.pattern.clone(),
+                    message: format!(
+                        "column {}.{member_column} is {}; a member needs text, varchar or bytea",
+                        m.table, member.actual
+                    ),
+                }
+                .into());
+            }
+            columns.insert(member_column.clone(), member);
+        }
     }
     let stream = match &m.shape {
         Shape::Stream { id_column, time_column, .. } => {
@@ -167,6 +199,45 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         }
         _ => None,
     };
+    let geo = match &m.shape {
+        Shape::Geo { member_column, longitude_column, latitude_column } => {
+            let mut position = Vec::with_capacity(2);
+            for name in [longitude_column, latitude_column] {
+                let c = column(name, None)?;
+                if !matches!(c.actual.split('(').next(), Some("double precision" | "numeric")) {
+                    return Err(MappingError::Invalid {
+                        pattern: m.pattern.clone(),
+                        message: format!(
+                            "column {}.{name} is {}; a longitude or latitude needs double \
+                             precision (or numeric) to keep a position as GEOPOS gives it",
+                            m.table, c.actual
+                        ),
+                    }
+                    .into());
+                }
+                position.push(c);
+            }
+            let unique: bool = client
+                .query_one(UNIQUE_PAIR, &[&oid, &vec![m.key_column.as_str(), member_column]])
+                .await
+                .map_err(PgError::db(&context))?
+                .get(0);
+            if !unique {
+                return Err(MappingError::Invalid {
+                    pattern: m.pattern.clone(),
+                    message: format!(
+                        "table {} needs a unique constraint over ({}, {member_column}), so that \
+                         a member written again updates its row",
+                        m.table, m.key_column
+                    ),
+                }
+                .into());
+            }
+            let member = &columns[member_column];
+            Some(GeoSql::new(&table, &key, member, &position[0], &position[1]))
+        }
+        _ => None,
+    };
     let reads: Vec<String> = columns.values().map(Column::read).collect();
     let key_is = format!("{} = {}", key.sql, convert(1, &key.cast));
     let load = format!("SELECT {} FROM {table} WHERE {key_is} LIMIT 1", reads.join(", "));
@@ -181,7 +252,8 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
     };
     let keys = |after: &str| {
         format!(
-            "SELECT k FROM (SELECT {full} AS k FROM {table}) x {after} ORDER BY k LIMIT $2::bigint"
+            "SELECT DISTINCT k FROM (SELECT {full} AS k FROM {table}) x {after} ORDER BY k \
+             LIMIT $2::bigint"
         )
     };
     let keys_first = keys("");
@@ -198,6 +270,7 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         keys_first,
         keys_after,
         stream,
+        geo,
     })
 }
 

@@ -15,7 +15,7 @@ use super::admit;
 use super::checked::{Checked, refuse, route};
 use super::column::{Column, convert};
 use super::definition::Shape;
-use super::stream;
+use super::{geo, stream};
 use crate::error::{PgError, show_key};
 use crate::key_index::{same, target};
 use crate::write::version;
@@ -28,14 +28,14 @@ static VERSIONS: LazyLock<String> = LazyLock::new(|| {
         same("key", "$2::bytea")
     )
 });
-static FORGET: LazyLock<String> = LazyLock::new(|| {
+pub(super) static FORGET: LazyLock<String> = LazyLock::new(|| {
     format!(
         "DELETE FROM jotter_mapped_versions
           WHERE tbl = $1 AND {} AND field <> '' AND version <= $3",
         same("key", "$2::bytea")
     )
 });
-static SET_VERSIONS: LazyLock<String> = LazyLock::new(|| {
+pub(super) static SET_VERSIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "
 INSERT INTO jotter_mapped_versions AS t (tbl, key, field, version)
@@ -105,6 +105,9 @@ async fn apply(
         )
     };
     tx.execute(LOCK, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
+    if m.mapping.is_geo() {
+        return geo::apply(tx, m, w).await;
+    }
     let rows = tx.query(&*VERSIONS, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
     let mut versions: HashMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let mut reset = versions.remove("").unwrap_or(0);
