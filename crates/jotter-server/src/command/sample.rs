@@ -2,16 +2,24 @@
 //! SRANDMEMBER and SPOP make them: `n` distinct positions in random order,
 //! or `n` independent ones (repeats allowed).
 
+use std::collections::HashMap;
+
 /// `n` distinct positions of `0..len` (all of them if `n >= len`), in
-/// random order: a partial Fisher-Yates shuffle, O(len).
+/// random order: a partial Fisher-Yates shuffle of `0..len` that keeps
+/// only the positions it moved, so it costs O(n) expected, not O(len): a
+/// few picks from a large set are a few steps.
 pub(crate) fn distinct(len: usize, n: usize) -> Vec<usize> {
     let n = n.min(len);
-    let mut picks: Vec<usize> = (0..len).collect();
+    // What the shuffled array holds where it differs from `0..len`.
+    let mut moved: HashMap<usize, usize> = HashMap::with_capacity(n.saturating_mul(2));
+    let mut picks = Vec::with_capacity(n);
     for i in 0..n {
         let j = i + fastrand::usize(..len - i);
-        picks.swap(i, j);
+        let at_i = moved.get(&i).copied().unwrap_or(i);
+        let at_j = moved.get(&j).copied().unwrap_or(j);
+        moved.insert(j, at_i);
+        picks.push(at_j);
     }
-    picks.truncate(n);
     picks
 }
 
