@@ -202,7 +202,7 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             let member = Bytes::from(format!("m{}", x % 500));
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(set.remove(&member), model.remove(&member));
             } else {
                 assert_eq!(set.insert(member.clone()), model.insert(member));
