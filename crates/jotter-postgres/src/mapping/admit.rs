@@ -21,7 +21,6 @@ use jotter::{Change, FieldValue, MapKind, Write};
 use super::checked::{Checked, refuse};
 use super::column::Column;
 use super::definition::Shape;
-use super::geo;
 use crate::error::{PgError, show_key};
 
 /// Refuses `w` if table `m` can be known not to take it.
@@ -41,7 +40,6 @@ pub(super) fn check(m: &Checked, w: &Write) -> Result<(), PgError> {
         ));
     }
     match (&w.change, &m.mapping.shape) {
-        (_, Shape::Geo { .. }) => geo::check(m, w),
         (Change::Delete, _) => Ok(()),
         (Change::Put(value), Shape::String { .. }) => {
             let column = m.columns.values().next().expect("a string mapping has one column");

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use jotter::{StoreError, Write};
+use tokio_postgres::types::ToSql;
 
 use super::column::{Column, convert, quote};
 use super::definition::{ColumnType, Mapping, MappingError, Shape};
@@ -93,6 +94,9 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         .map_err(PgError::db(&context))?;
     let found: HashMap<String, (String, String)> =
         rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
+    let invalid = |message: String| -> StoreError {
+        MappingError::Invalid { pattern: m.pattern.clone(), message }.into()
+    };
     let column = |name: &str, declared: Option<ColumnType>| {
         let Some((actual, cast)) = found.get(name) else {
             return Err(MappingError::ColumnMissing {
@@ -144,14 +148,10 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
                 member.actual.split('(').next(),
                 Some("text" | "character varying" | "bytea")
             ) {
-                return Err(MappingError::Invalid {
-                    pattern: m.pattern.clone(),
-                    message: format!(
-                        "column {}.{member_column} is {}; a member needs text, varchar or bytea",
-                        m.table, member.actual
-                    ),
-                }
-                .into());
+                return Err(invalid(format!(
+                    "column {}.{member_column} is {}; a member needs text, varchar or bytea",
+                    m.table, member.actual
+                )));
             }
             columns.insert(member_column.clone(), member);
         }
@@ -178,22 +178,13 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
                     Some(c)
                 }
             };
-            let unique: bool = client
-                .query_one(UNIQUE_ID, &[&oid, id_column])
-                .await
-                .map_err(PgError::db(&context))?
-                .get(0);
-            if !unique {
-                return Err(MappingError::Invalid {
-                    pattern: m.pattern.clone(),
-                    message: format!(
-                        "table {} needs a unique constraint over {id_column} (with {}, if \
+            if !holds(&client, &context, UNIQUE_ID, &[&oid, id_column]).await? {
+                return Err(invalid(format!(
+                    "table {} needs a unique constraint over {id_column} (with {}, if \
                          several streams share the table), so that an entry written twice is \
                          one row",
-                        m.table, m.key_column
-                    ),
-                }
-                .into());
+                    m.table, m.key_column
+                )));
             }
             Some(StreamSql::new(&table, &key, &id, time.as_ref(), &columns))
         }
@@ -205,33 +196,21 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
             for name in [longitude_column, latitude_column] {
                 let c = column(name, None)?;
                 if !matches!(c.actual.split('(').next(), Some("double precision" | "numeric")) {
-                    return Err(MappingError::Invalid {
-                        pattern: m.pattern.clone(),
-                        message: format!(
-                            "column {}.{name} is {}; a longitude or latitude needs double \
+                    return Err(invalid(format!(
+                        "column {}.{name} is {}; a longitude or latitude needs double \
                              precision (or numeric) to keep a position as GEOPOS gives it",
-                            m.table, c.actual
-                        ),
-                    }
-                    .into());
+                        m.table, c.actual
+                    )));
                 }
                 position.push(c);
             }
-            let unique: bool = client
-                .query_one(UNIQUE_PAIR, &[&oid, &vec![m.key_column.as_str(), member_column]])
-                .await
-                .map_err(PgError::db(&context))?
-                .get(0);
-            if !unique {
-                return Err(MappingError::Invalid {
-                    pattern: m.pattern.clone(),
-                    message: format!(
-                        "table {} needs a unique constraint over ({}, {member_column}), so that \
+            let pair = vec![m.key_column.as_str(), member_column];
+            if !holds(&client, &context, UNIQUE_PAIR, &[&oid, &pair]).await? {
+                return Err(invalid(format!(
+                    "table {} needs a unique constraint over ({}, {member_column}), so that \
                          a member written again updates its row",
-                        m.table, m.key_column
-                    ),
-                }
-                .into());
+                    m.table, m.key_column
+                )));
             }
             let member = &columns[member_column];
             Some(GeoSql::new(&table, &key, member, &position[0], &position[1]))
@@ -272,6 +251,17 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         stream,
         geo,
     })
+}
+
+/// Whether the catalog query `sql` (one boolean) holds.
+async fn holds(
+    client: &tokio_postgres::Client,
+    context: &str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<bool, StoreError> {
+    let row = client.query_one(sql, params).await.map_err(PgError::db(context))?;
+    Ok(row.get(0))
 }
 
 /// A permanent refusal of write `w`.

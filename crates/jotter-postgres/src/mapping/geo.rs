@@ -20,7 +20,7 @@
 //!
 //! Versions follow the module documentation's rules, per member: the key's
 //! reset version, and each member's version under a field of its own (see
-//! the `geo_sql` module). A write reads the versions of the members it
+//! the `versions` module). A write reads the versions of the members it
 //! names only, so a write to a large geo set costs its own members.
 
 use std::collections::HashMap;
@@ -32,8 +32,8 @@ use jotter::{Change, Entry, FieldValue, MapKind, StoreError, Value, Write};
 
 use super::admit::wrong_shape;
 use super::checked::{Checked, refuse};
-use super::geo_sql::{GeoSql, NEWER, SET_VERSIONS, VERSIONS};
-use super::write::{FORGET, SET_VERSIONS as SET_FIELD_VERSIONS};
+use super::geo_sql::GeoSql;
+use super::versions::{FORGET, MEMBER_VERSIONS, NEWER_MEMBERS, SET_MEMBER_VERSIONS, SET_VERSIONS};
 use crate::PostgresStore;
 use crate::error::{PgError, show_key};
 use crate::write::version;
@@ -112,7 +112,8 @@ pub(super) async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Resul
     let key: &[u8] = &w.key;
     let suffix: &[u8] = &key[m.prefix.len()..];
     let named: Vec<&[u8]> = fields.iter().map(|f| &f.field[..]).collect();
-    let rows = tx.query(&*VERSIONS, &[&tbl, &key, &named]).await.map_err(PgError::db(context()))?;
+    let rows =
+        tx.query(&*MEMBER_VERSIONS, &[&tbl, &key, &named]).await.map_err(PgError::db(context()))?;
     let mut key_reset = 0_i64;
     let mut versions: HashMap<&[u8], i64> = HashMap::with_capacity(rows.len());
     for row in &rows {
@@ -164,7 +165,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, m: &Checked, w: &Write) -> Resul
             .map_err(PgError::db(context()))?;
     }
     if !applied.0.is_empty() {
-        tx.execute(&*SET_VERSIONS, &[&tbl, &key, &applied.0, &applied.1])
+        tx.execute(&*SET_MEMBER_VERSIONS, &[&tbl, &key, &applied.0, &applied.1])
             .await
             .map_err(PgError::db(context()))?;
     }
@@ -192,14 +193,14 @@ async fn reset_key(
 ) -> Result<(), tokio_postgres::Error> {
     let tbl: &str = &m.mapping.table;
     let newer: Vec<String> =
-        tx.query(&*NEWER, &[&tbl, &key, &v]).await?.iter().map(|r| r.get(0)).collect();
+        tx.query(&*NEWER_MEMBERS, &[&tbl, &key, &v]).await?.iter().map(|r| r.get(0)).collect();
     if newer.is_empty() {
         tx.execute(&m.delete, &[&suffix]).await?;
     } else {
         tx.execute(&sql(m).keep, &[&suffix, &newer]).await?;
     }
     tx.execute(&*FORGET, &[&tbl, &key, &v]).await?;
-    tx.execute(&*SET_FIELD_VERSIONS, &[&tbl, &key, &vec![""], &vec![v]]).await?;
+    tx.execute(&*SET_VERSIONS, &[&tbl, &key, &vec![""], &vec![v]]).await?;
     Ok(())
 }
 

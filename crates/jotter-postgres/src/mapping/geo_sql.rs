@@ -1,63 +1,9 @@
-//! The statements of a geo mapping (see the `geo` module): those on the
-//! user's table, built once at start from the checked columns, and those
-//! on the members' versions in `jotter_mapped_versions`, the same for
-//! every geo mapping.
-//!
-//! A member's version is kept under the field `@` and the hex SHA-256 of
-//! the member: a member may be any bytes of any length (even empty, which
-//! is the key's reset version's field `''`), and the versions' index needs
-//! a short text.
-
-use std::sync::LazyLock;
+//! The statements of a geo mapping on the user's table (see the `geo`
+//! module), built once at start from the checked columns. Those on the
+//! members' versions are the `versions` module's.
 
 use super::column::{Column, cast_bytes, convert};
-use crate::key_index::{same, target};
-
-/// The field of a member's version, for a member given as the bytes
-/// expression `expr`.
-fn member_field(expr: &str) -> String {
-    format!("'@' || encode(sha256({expr}), 'hex')")
-}
-
-/// The versions of a key (`$1` table, `$2` key): its reset version (a
-/// `NULL` member) and those of the members in `$3`.
-pub(super) static VERSIONS: LazyLock<String> = LazyLock::new(|| {
-    let key = same("key", "$2::bytea");
-    format!(
-        "SELECT NULL::bytea, version FROM jotter_mapped_versions
-          WHERE tbl = $1 AND {key} AND field = ''
-         UNION ALL
-         SELECT u.m, v.version FROM unnest($3::bytea[]) AS u(m)
-           JOIN jotter_mapped_versions v ON v.field = {}
-          WHERE v.tbl = $1 AND {}",
-        member_field("u.m"),
-        same("v.key", "$2::bytea")
-    )
-});
-
-/// The fields of the members of a key (`$1` table, `$2` key) written after
-/// version `$3`.
-pub(super) static NEWER: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT field FROM jotter_mapped_versions
-          WHERE tbl = $1 AND {} AND field <> '' AND version > $3",
-        same("key", "$2::bytea")
-    )
-});
-
-/// Sets the versions of members (`$1` table, `$2` key, `$3` members, `$4`
-/// versions), never lowering one.
-pub(super) static SET_VERSIONS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "
-INSERT INTO jotter_mapped_versions AS t (tbl, key, field, version)
-SELECT $1, $2, {}, u.version FROM unnest($3::bytea[], $4::bigint[]) AS u(m, version)
-ON CONFLICT (tbl, {}, field) DO UPDATE SET version = excluded.version
- WHERE excluded.version > t.version",
-        member_field("u.m"),
-        target("key")
-    )
-});
+use super::versions::member_field;
 
 /// The statements on one geo mapping's table, built at start.
 #[derive(Debug)]

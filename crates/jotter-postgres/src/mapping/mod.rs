@@ -86,6 +86,7 @@ mod geo_sql;
 mod read;
 mod stream;
 mod stream_sql;
+mod versions;
 mod write;
 
 pub use definition::{ColumnType, Mapping, MappingError, Shape};
@@ -168,6 +169,7 @@ impl Store for MappedStore {
     fn check(&self, write: &Write) -> Result<(), StoreError> {
         match self.route(&write.key) {
             None => Ok(()),
+            Some(m) if m.mapping.is_geo() => Ok(geo::check(m, write)?),
             Some(m) => Ok(admit::check(m, write)?),
         }
     }
