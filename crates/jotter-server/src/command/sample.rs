@@ -46,6 +46,21 @@ mod tests {
                 assert!(picks.iter().all(|&i| i < len));
             }
         }
+        // A few picks of a huge range touch only what they pick.
+        let mut picks = distinct(usize::MAX, 5);
+        picks.sort_unstable();
+        picks.dedup();
+        assert_eq!(picks.len(), 5);
+        // Every position is as likely as any other (a fixed seed: the
+        // counts are the same each run).
+        fastrand::seed(7);
+        let mut seen = [0u32; 6];
+        for _ in 0..6_000 {
+            for i in distinct(6, 2) {
+                seen[i] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| (1_800..2_200).contains(&n)), "{seen:?}");
         assert_eq!(repeats(0, 5).count(), 0);
         assert!(repeats(3, 50).all(|i| i < 3));
     }
