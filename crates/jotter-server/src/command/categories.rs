@@ -44,6 +44,19 @@ pub(crate) const CATEGORIES: &[&str] = &[
 /// not listed runs under its command's permission. Rows of a command the
 /// table does not have are unused.
 pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
+    ("acl", "cat", &["@slow"]),
+    ("acl", "deluser", ADMIN),
+    ("acl", "dryrun", ADMIN),
+    ("acl", "genpass", &["@slow"]),
+    ("acl", "getuser", ADMIN),
+    ("acl", "help", &["@slow"]),
+    ("acl", "list", ADMIN),
+    ("acl", "load", ADMIN),
+    ("acl", "log", ADMIN),
+    ("acl", "save", ADMIN),
+    ("acl", "setuser", ADMIN),
+    ("acl", "users", ADMIN),
+    ("acl", "whoami", &["@slow"]),
     ("client", "caching", CONNECTION),
     ("client", "getname", CONNECTION),
     ("client", "getredir", CONNECTION),
@@ -92,6 +105,7 @@ const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 
 /// Commands whose Redis 7.0 categories the derivation below does not give.
 const EXCEPTIONS: &[(&str, &[&str])] = &[
+    ("acl", &["@slow"]),
     ("client", &["@slow"]),
     ("command", &["@connection", "@slow"]),
     ("info", &["@slow", "@dangerous"]),
