@@ -106,6 +106,7 @@ const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 /// Commands whose Redis 7.0 categories the derivation below does not give.
 const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("acl", &["@slow"]),
+    ("object", &["@slow"]),
     ("client", &["@slow"]),
     ("command", &["@connection", "@slow"]),
     ("info", &["@slow", "@dangerous"]),

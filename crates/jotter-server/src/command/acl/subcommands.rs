@@ -214,8 +214,9 @@ pub(super) fn log(req: &Request, ctx: &mut Ctx<'_>) {
             ctx.shared.users.log().reset();
             return ctx.reply().ok();
         }
-        Some(arg) => match parse_i64(arg).and_then(|n| usize::try_from(n).ok()) {
-            Some(n) => n,
+        // A negative count shows nothing, as in Redis.
+        Some(arg) => match parse_i64(arg) {
+            Some(n) => usize::try_from(n).unwrap_or(0),
             None => return ctx.reply().error(b"ERR value is not an integer or out of range"),
         },
     };
