@@ -154,7 +154,7 @@ fn key_patterns_are_enforced_with_redis_s_refusals() {
         &["EXEC"],
         &["ACL", "WHOAMI"],
     ] {
-        p.same(&args);
+        p.same(args);
     }
     // ACL LOG: the same refusals, newest first (their age and the client's
     // line differ between servers).

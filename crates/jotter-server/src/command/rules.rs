@@ -6,11 +6,29 @@
 //! rules). A command's categories are those `COMMAND INFO` reports
 //! (`categories.rs`).
 
+use super::acl::{CommandRefused, CommandRules};
 use super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
 use super::permissions::Command;
 #[cfg(test)]
 use super::permissions::Permissions;
 use super::spec::Table;
+
+impl CommandRules for Table {
+    fn nothing(&self) -> Vec<Command> {
+        nothing(self)
+    }
+
+    fn apply(&self, rule: &str, commands: &mut [Command]) -> Result<(), CommandRefused> {
+        apply(rule, self, commands).map_err(|e| CommandRefused {
+            redis: match e {
+                RuleError::Unknown => "Unknown command or category name in ACL".to_owned(),
+                RuleError::Syntax => "Syntax error".to_owned(),
+                RuleError::NoSubcommands(..) => format!("Jotter does not support this rule: {e}"),
+            },
+            detail: e.to_string(),
+        })
+    }
+}
 
 /// Why a rule cannot be used.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,13 @@ use super::super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_
 use super::super::permissions::Command;
 use super::super::rules;
 use super::super::spec::Table;
+use super::registry::Users;
 use super::user::User;
+
+/// Every user as a line of ACL LIST and the ACL file, in name order.
+pub(crate) fn lines(users: &Users, table: &Table) -> Vec<String> {
+    users.all().iter().map(|(name, user)| line(name, user, table)).collect()
+}
 
 /// The whole line of ACL LIST and of the ACL file.
 pub(crate) fn line(name: &str, user: &User, table: &Table) -> String {
@@ -111,9 +117,7 @@ mod tests {
     use super::*;
 
     fn user(rules: &str) -> User {
-        let mut user = User::new(table());
-        user.apply_all(rules, table()).expect("valid rules");
-        user
+        User::of_rules(rules, table()).expect("valid rules")
     }
 
     #[test]

@@ -25,13 +25,12 @@ pub(crate) use access::Access;
 pub(crate) use enforce::check;
 pub(crate) use registry::Users;
 pub(crate) use setup::users;
-pub(crate) use subcommands::log_failed_auth;
+pub(crate) use subcommands::{known_user, log_failed_auth};
+pub(crate) use user::{CommandRefused, CommandRules};
 
 use jotter_resp::Request;
 
 use super::spec::{Ctx, Flow, Spec, now};
-use crate::clients::KillFilter;
-use crate::state::Shared;
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "acl",
@@ -80,25 +79,6 @@ fn acl(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     }
     // A deleted user's clients are closed; the caller may be one of them.
     if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
-}
-
-/// Closes every connection logged in as `user`; returns how many. ACL
-/// DELUSER and LOAD close a removed user's; CLIENT KILL USER asks
-/// [`known_user`] first.
-pub(crate) fn kill_clients_of(shared: &Shared, user: &str) -> usize {
-    let filter = KillFilter { user: Some(user.to_owned()), ..KillFilter::default() };
-    shared.clients.kill(&filter)
-}
-
-/// Whether `user` exists; CLIENT KILL USER of one that does not is
-/// Redis's `ERR No such user '<name>'`.
-pub(crate) fn known_user(shared: &Shared, user: &[u8]) -> Result<(), String> {
-    let name = String::from_utf8_lossy(user);
-    if shared.users.get(&name).is_some() {
-        Ok(())
-    } else {
-        Err(format!("ERR No such user '{name}'"))
-    }
 }
 
 fn help(_req: &Request, ctx: &mut Ctx<'_>) {

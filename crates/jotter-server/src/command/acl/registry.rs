@@ -13,10 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::RwLock;
 
 use super::super::permissions::Permissions;
-use super::super::spec::Table;
-use super::describe;
 use super::log::AclLog;
-use super::user::{RuleRefused, User};
+use super::user::{CommandRules, RuleRefused, User};
 
 /// The `default` user's rules when nothing says otherwise: anyone, any
 /// command, as Redis's.
@@ -37,7 +35,7 @@ impl Known {
 
 /// Every user.
 pub(crate) struct Users {
-    table: &'static Table,
+    table: &'static dyn CommandRules,
     users: RwLock<BTreeMap<String, Known>>,
     /// Bumped by every change; starts at 1 so a new session (at 0) looks
     /// its user up once.
@@ -53,7 +51,7 @@ impl Users {
     /// `users` (each a name and its user); a `default` user is added with
     /// [`OPEN_DEFAULT`] when they have none.
     pub(crate) fn new(
-        table: &'static Table,
+        table: &'static dyn CommandRules,
         users: BTreeMap<String, User>,
         file: Option<PathBuf>,
     ) -> Users {
@@ -70,10 +68,8 @@ impl Users {
     }
 
     /// The open `default` user: what [`Users::new`] adds.
-    pub(crate) fn open_default(table: &Table) -> User {
-        let mut user = User::new(table);
-        user.apply_all(OPEN_DEFAULT, table).expect("valid rules");
-        user
+    pub(crate) fn open_default(table: &dyn CommandRules) -> User {
+        User::of_rules(OPEN_DEFAULT, table).expect("valid rules")
     }
 
     /// Replaces every user (ACL LOAD); returns the names that are gone.
@@ -89,11 +85,6 @@ impl Users {
 
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::Release);
-    }
-
-    /// The command table users' rules name.
-    pub(crate) fn table(&self) -> &'static Table {
-        self.table
     }
 
     /// The number every change bumps.
@@ -132,10 +123,9 @@ impl Users {
         self.users.read().keys().cloned().collect()
     }
 
-    /// Every user as a line of ACL LIST and the ACL file, in name order.
-    pub(crate) fn lines(&self) -> Vec<String> {
-        let users = self.users.read();
-        users.iter().map(|(name, known)| describe::line(name, &known.user, self.table)).collect()
+    /// A copy of every user, in name order.
+    pub(crate) fn all(&self) -> Vec<(String, User)> {
+        self.users.read().iter().map(|(name, known)| (name.clone(), known.user.clone())).collect()
     }
 
     /// The permissions of the user `name` if `password` logs it in.

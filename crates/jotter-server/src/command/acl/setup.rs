@@ -33,9 +33,8 @@ pub(crate) fn users(config: &Config, table: &'static Table) -> Result<Users, Con
         return Ok(Users::new(table, users, Some(path.clone())));
     }
     let mut users = BTreeMap::new();
-    let mut default = User::new(table);
     let rules = if config.user.is_empty() { OPEN_DEFAULT } else { "off nopass ~* &* +@all" };
-    default.apply_all(rules, table).expect("valid rules");
+    let mut default = User::of_rules(rules, table).expect("valid rules");
     if let Some(password) = &config.requirepass {
         default.apply(b"on", table).expect("a valid rule");
         default.apply(&password_rule(password), table).expect("a password is a valid rule");

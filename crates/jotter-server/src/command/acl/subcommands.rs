@@ -8,7 +8,9 @@ use super::super::args::parse_i64;
 use super::super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
 use super::super::spec::Ctx;
 use super::log::{Reason, Refusal};
-use super::{describe, enforce, file, kill_clients_of};
+use super::{describe, enforce, file};
+use crate::clients::KillFilter;
+use crate::state::Shared;
 
 /// Entries ACL LOG shows when not told how many.
 const LOG_DEFAULT: usize = 10;
@@ -51,8 +53,7 @@ pub(super) fn getuser(req: &Request, ctx: &mut Ctx<'_>) {
     let Some(user) = ctx.shared.users.get(&name_at(req, 2)) else {
         return ctx.reply().null();
     };
-    let table = ctx.shared.users.table();
-    let commands = describe::commands(&user, table);
+    let commands = describe::commands(&user, ctx.commands);
     let mut reply = ctx.reply();
     reply.map(6);
     reply.bulk(b"flags");
@@ -77,7 +78,7 @@ pub(super) fn getuser(req: &Request, ctx: &mut Ctx<'_>) {
 }
 
 pub(super) fn list(_req: &Request, ctx: &mut Ctx<'_>) {
-    let lines = ctx.shared.users.lines();
+    let lines = describe::lines(&ctx.shared.users, ctx.commands);
     let mut reply = ctx.reply();
     reply.array(lines.len());
     for line in lines {
@@ -231,7 +232,7 @@ const NO_FILE: &[u8] = b"ERR This Redis instance is not configured to use an ACL
 
 pub(super) fn save(_req: &Request, ctx: &mut Ctx<'_>) {
     let Some(path) = ctx.shared.users.file() else { return ctx.reply().error(NO_FILE) };
-    match file::write(path, &ctx.shared.users.lines()) {
+    match file::write(path, &describe::lines(&ctx.shared.users, ctx.commands)) {
         Ok(()) => ctx.reply().ok(),
         Err(e) => {
             tracing::warn!(error = %e, "ACL SAVE failed");
@@ -246,7 +247,7 @@ pub(super) fn save(_req: &Request, ctx: &mut Ctx<'_>) {
 pub(super) fn load(_req: &Request, ctx: &mut Ctx<'_>) {
     let users = &ctx.shared.users;
     let Some(path) = users.file() else { return ctx.reply().error(NO_FILE) };
-    match file::read(path, users.table()) {
+    match file::read(path, ctx.commands) {
         Ok(loaded) => {
             for gone in users.replace(loaded) {
                 kill_clients_of(ctx.shared, &gone);
@@ -269,4 +270,23 @@ pub(crate) fn log_failed_auth(ctx: &Ctx<'_>, username: &str) {
         username: username.to_owned(),
     };
     enforce::log_refusal(ctx, refusal);
+}
+
+/// Closes every connection logged in as `user`; returns how many. ACL
+/// DELUSER and LOAD close a removed user's; CLIENT KILL USER asks
+/// [`known_user`] first.
+pub(crate) fn kill_clients_of(shared: &Shared, user: &str) -> usize {
+    let filter = KillFilter { user: Some(user.to_owned()), ..KillFilter::default() };
+    shared.clients.kill(&filter)
+}
+
+/// Whether `user` exists; CLIENT KILL USER of one that does not is
+/// Redis's `ERR No such user '<name>'`.
+pub(crate) fn known_user(shared: &Shared, user: &[u8]) -> Result<(), String> {
+    let name = String::from_utf8_lossy(user);
+    if shared.users.get(&name).is_some() {
+        Ok(())
+    } else {
+        Err(format!("ERR No such user '{name}'"))
+    }
 }

@@ -9,9 +9,27 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::super::permissions::{Command, Permissions};
-use super::super::rules::{self, RuleError};
-use super::super::spec::Table;
 use super::access::{Access, KeyPattern};
+
+/// The command table as a user's command rules need it (`rules.rs`
+/// implements it for the table): named here so that a user, which every
+/// connection shares through the server's state, does not depend on the
+/// table.
+pub(crate) trait CommandRules: Sync {
+    /// Every command, refused: where a new user starts.
+    fn nothing(&self) -> Vec<Command>;
+    /// Applies one command rule (`+@read`, `-flushall`, `allcommands`).
+    fn apply(&self, rule: &str, commands: &mut [Command]) -> Result<(), CommandRefused>;
+}
+
+/// A refused command rule: Redis's words, and the detail a settings
+/// file's author needs (the list of categories, of commands with
+/// subcommands).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CommandRefused {
+    pub redis: String,
+    pub detail: String,
+}
 
 /// One user's rules, as applied so far.
 #[derive(Debug, Clone)]
@@ -39,8 +57,8 @@ pub(crate) struct User {
 pub(crate) enum RuleRefused {
     #[error("Syntax error")]
     Syntax,
-    #[error("{}", command_words(.0))]
-    Command(RuleError),
+    #[error("{}", .0.redis)]
+    Command(CommandRefused),
     #[error(
         "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not \
          have any effect. Try 'resetkeys' to start with an empty list of patterns"
@@ -62,21 +80,12 @@ pub(crate) enum RuleRefused {
     Selectors,
 }
 
-/// A command rule's refusal, in Redis's words where Redis refuses it.
-fn command_words(e: &RuleError) -> String {
-    match e {
-        RuleError::Unknown => "Unknown command or category name in ACL".to_owned(),
-        RuleError::Syntax => "Syntax error".to_owned(),
-        RuleError::NoSubcommands(..) => format!("Jotter does not support this rule: {e}"),
-    }
-}
-
 impl RuleRefused {
     /// The refusal with the detail a settings file's author needs (the
     /// list of categories, of commands with subcommands).
     pub(crate) fn detail(&self) -> String {
         match self {
-            RuleRefused::Command(e) => e.to_string(),
+            RuleRefused::Command(e) => e.detail.clone(),
             other => other.to_string(),
         }
     }
@@ -101,13 +110,13 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 impl User {
     /// A new user, as Redis creates one: off, no password, no commands,
     /// no keys, no channels.
-    pub(crate) fn new(table: &Table) -> User {
+    pub(crate) fn new(table: &dyn CommandRules) -> User {
         User {
             enabled: false,
             nopass: false,
             sanitize: None,
             passwords: Vec::new(),
-            commands: rules::nothing(table),
+            commands: table.nothing(),
             all_commands: false,
             keys: Vec::new(),
             all_keys: false,
@@ -116,11 +125,21 @@ impl User {
         }
     }
 
+    /// A new user with `rules` (space-separated) applied.
+    pub(crate) fn of_rules(
+        rules: &str,
+        table: &dyn CommandRules,
+    ) -> Result<User, (String, RuleRefused)> {
+        let mut user = User::new(table);
+        user.apply_all(rules, table)?;
+        Ok(user)
+    }
+
     /// Applies each rule of `rules` (space-separated) in turn.
     pub(crate) fn apply_all(
         &mut self,
         rules: &str,
-        table: &Table,
+        table: &dyn CommandRules,
     ) -> Result<(), (String, RuleRefused)> {
         for rule in rules.split_whitespace() {
             self.apply(rule.as_bytes(), table).map_err(|e| (rule.to_owned(), e))?;
@@ -129,35 +148,21 @@ impl User {
     }
 
     /// Applies one rule, as Redis 7.0's ACL SETUSER does.
-    pub(crate) fn apply(&mut self, rule: &[u8], table: &Table) -> Result<(), RuleRefused> {
+    pub(crate) fn apply(
+        &mut self,
+        rule: &[u8],
+        table: &dyn CommandRules,
+    ) -> Result<(), RuleRefused> {
         let lower = rule.to_ascii_lowercase();
         match lower.as_slice() {
             b"on" => self.enabled = true,
             b"off" => self.enabled = false,
-            b"nopass" => {
-                self.nopass = true;
-                self.passwords.clear();
-            }
-            b"resetpass" => {
-                self.nopass = false;
-                self.passwords.clear();
-            }
-            b"allkeys" => {
-                self.all_keys = true;
-                self.keys.clear();
-            }
-            b"resetkeys" => {
-                self.all_keys = false;
-                self.keys.clear();
-            }
-            b"allchannels" => {
-                self.all_channels = true;
-                self.channels.clear();
-            }
-            b"resetchannels" => {
-                self.all_channels = false;
-                self.channels.clear();
-            }
+            b"nopass" => (self.nopass, self.passwords) = (true, Vec::new()),
+            b"resetpass" => (self.nopass, self.passwords) = (false, Vec::new()),
+            b"allkeys" => (self.all_keys, self.keys) = (true, Vec::new()),
+            b"resetkeys" => (self.all_keys, self.keys) = (false, Vec::new()),
+            b"allchannels" => (self.all_channels, self.channels) = (true, Vec::new()),
+            b"resetchannels" => (self.all_channels, self.channels) = (false, Vec::new()),
             b"sanitize-payload" => self.sanitize = Some(true),
             b"skip-sanitize-payload" => self.sanitize = Some(false),
             b"clearselectors" => {}
@@ -173,7 +178,7 @@ impl User {
     }
 
     /// The rules that start with a sign: passwords, patterns, commands.
-    fn apply_prefixed(&mut self, rule: &[u8], table: &Table) -> Result<(), RuleRefused> {
+    fn apply_prefixed(&mut self, rule: &[u8], table: &dyn CommandRules) -> Result<(), RuleRefused> {
         let Some((&sign, rest)) = rule.split_first() else { return Err(RuleRefused::Syntax) };
         match sign {
             b'>' => self.add_hash(hash(rest)),
@@ -194,9 +199,8 @@ impl User {
             }
             b'(' => return Err(RuleRefused::Selectors),
             b'+' | b'-' => {
-                let text = std::str::from_utf8(rule)
-                    .map_err(|_| RuleRefused::Command(RuleError::Unknown))?;
-                rules::apply(text, table, &mut self.commands).map_err(RuleRefused::Command)?;
+                let text = std::str::from_utf8(rule).map_err(|_| RuleRefused::Syntax)?;
+                table.apply(text, &mut self.commands).map_err(RuleRefused::Command)?;
                 if rest.eq_ignore_ascii_case(b"@all") {
                     self.all_commands = sign == b'+';
                 }
@@ -208,7 +212,7 @@ impl User {
                     return Err(RuleRefused::Syntax);
                 }
                 let text = std::str::from_utf8(rule).unwrap_or_default();
-                rules::apply(text, table, &mut self.commands).map_err(RuleRefused::Command)?;
+                table.apply(text, &mut self.commands).map_err(RuleRefused::Command)?;
                 self.all_commands = rule.eq_ignore_ascii_case(b"allcommands");
             }
         }
@@ -363,9 +367,7 @@ mod tests {
     use super::*;
 
     fn user(rules: &str) -> User {
-        let mut user = User::new(table());
-        user.apply_all(rules, table()).expect("valid rules");
-        user
+        User::of_rules(rules, table()).expect("valid rules")
     }
 
     #[test]
