@@ -328,3 +328,24 @@ fn user_rules_in_the_settings_limit_keys_and_commands() {
         assert!(err.contains(words), "{words:?} is not in {err}");
     }
 }
+
+#[test]
+fn exec_checks_queued_commands_again_like_redis() {
+    let Some(mut p) = Pair::start(&[]) else { return };
+    p.same(&["ACL", "SETUSER", "m", "on", "nopass", "~*", "+@all"]);
+    login_both(&mut p, "m", "x");
+    for args in [&["MULTI"][..], &["SET", "a", "1"], &["GET", "a"], &["SET", "b", "2"]] {
+        p.same(args);
+    }
+    let (mut jo, mut ro) = p.connect_both();
+    for rules in [&["-get"][..], &["resetkeys", "~a"]] {
+        let mut args = vec!["ACL", "SETUSER", "m"];
+        args.extend_from_slice(rules);
+        assert_eq!(ask(&mut jo, &args), "+OK");
+        assert_eq!(ask(&mut ro, &args), "+OK");
+    }
+    p.same(&["EXEC"]);
+    p.same(&["GET", "b"]);
+    let (j, r) = p.both_trees(&["ACL", "LOG"]);
+    assert_eq!(log_fields(&j), log_fields(&r));
+}

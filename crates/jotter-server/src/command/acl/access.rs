@@ -51,6 +51,11 @@ impl Access {
         self.keys.is_none()
     }
 
+    /// Whether every channel may be used.
+    pub(crate) fn all_channels(&self) -> bool {
+        self.channels.is_none()
+    }
+
     /// Whether `key` may be read (`read`) and written (`write`): one
     /// pattern must grant both, as in Redis.
     pub(crate) fn may_use_key(&self, key: &[u8], read: bool, write: bool) -> bool {

@@ -41,20 +41,61 @@ pub(crate) fn check(
     spec: &Spec,
     req: &Request,
 ) -> Result<(), String> {
+    let context = if ctx.session.multi.is_some() { "multi" } else { "toplevel" };
+    match refusal(ctx, index, spec, req, context) {
+        None => Ok(()),
+        Some((Reason::Command, name)) => {
+            Err(format!("NOPERM this user has no permissions to run the '{name}' command"))
+        }
+        Some((Reason::Channel, _)) => Err(CHANNEL_REFUSED.to_owned()),
+        Some(_) => Err(KEY_REFUSED.to_owned()),
+    }
+}
+
+/// [`check`] for a command `MULTI` queued, as EXEC runs it: the user's
+/// rules may have changed since. The refusal is Redis 7.0's reply in
+/// EXEC's array for that command.
+pub(crate) fn check_queued(
+    ctx: &mut Ctx<'_>,
+    index: usize,
+    spec: &Spec,
+    req: &Request,
+) -> Result<(), String> {
+    let Some((reason, _)) = refusal(ctx, index, spec, req, "multi") else { return Ok(()) };
+    let why = match reason {
+        Reason::Command => "no permission to execute the command or subcommand",
+        Reason::Channel => "no permission to access one of the channels used as arguments",
+        _ => "no permission to touch the specified keys",
+    };
+    Err(format!(
+        "NOPERM ACLs rules changed between the moment the transaction was accumulated and the \
+         EXEC call. This command is no longer allowed for the following reason: {why}"
+    ))
+}
+
+/// Why the session's user, as its rules are now, may not run `req`, and
+/// what it was refused (the command's name, the key, the channel), logged
+/// in `context`.
+fn refusal(
+    ctx: &mut Ctx<'_>,
+    index: usize,
+    spec: &Spec,
+    req: &Request,
+    context: &'static str,
+) -> Option<(Reason, String)> {
     refresh(ctx.shared, ctx.session);
-    if let Err(name) = ctx.session.permissions.check(index, req) {
-        log(ctx, Reason::Command, name.clone());
-        return Err(format!("NOPERM this user has no permissions to run the '{name}' command"));
-    }
-    if let Some(key) = denied_key(&ctx.session.permissions, spec, req) {
-        log(ctx, Reason::Key, key);
-        return Err(KEY_REFUSED.to_owned());
-    }
-    if let Some(channel) = denied_channel(&ctx.session.permissions, spec, req) {
-        log(ctx, Reason::Channel, channel);
-        return Err(CHANNEL_REFUSED.to_owned());
-    }
-    Ok(())
+    let permissions = &ctx.session.permissions;
+    let refused = match permissions.check(index, req) {
+        Err(name) => (Reason::Command, name),
+        Ok(()) => match denied_key(permissions, spec, req) {
+            Some(key) => (Reason::Key, key),
+            None => (Reason::Channel, denied_channel(permissions, spec, req)?),
+        },
+    };
+    let username = ctx.session.entry.user.lock().as_deref().unwrap_or("default").to_owned();
+    let (reason, object) = refused.clone();
+    log_refusal(ctx, Refusal { reason, context, object, username });
+    Some(refused)
 }
 
 /// The first channel of `req` the permissions do not let it use: the
@@ -66,6 +107,9 @@ pub(crate) fn denied_channel(
     spec: &Spec,
     req: &Request,
 ) -> Option<String> {
+    if permissions.access().all_channels() {
+        return None;
+    }
     let (channels, is_pattern) = match spec.name {
         "publish" | "spublish" => (1..2.min(req.len()), false),
         "subscribe" | "ssubscribe" => (1..req.len(), false),
@@ -99,13 +143,6 @@ pub(crate) fn denied_key(permissions: &Permissions, spec: &Spec, req: &Request) 
 /// commands [`denied_channel`] knows.
 pub(crate) fn may_use_channel(permissions: &Permissions, channel: &[u8], is_pattern: bool) -> bool {
     permissions.access().may_use_channel(channel, is_pattern)
-}
-
-/// Logs a refusal of the session's user.
-fn log(ctx: &Ctx<'_>, reason: Reason, object: String) {
-    let username = ctx.session.entry.user.lock().as_deref().unwrap_or("default").to_owned();
-    let context = if ctx.session.multi.is_some() { "multi" } else { "toplevel" };
-    log_refusal(ctx, Refusal { reason, context, object, username });
 }
 
 /// Logs `refusal` with the client's CLIENT INFO line.

@@ -22,7 +22,7 @@ mod subcommands;
 mod user;
 
 pub(crate) use access::Access;
-pub(crate) use enforce::check;
+pub(crate) use enforce::{check, check_queued};
 pub(crate) use registry::Users;
 pub(crate) use setup::users;
 pub(crate) use subcommands::{known_user, log_failed_auth};
