@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::differential::Pair;
+use common::differential::{Command, Pair};
 use common::reply::{Reply, read_tree};
 use common::{Raw, Server, resp};
 
@@ -348,4 +348,69 @@ fn exec_checks_queued_commands_again_like_redis() {
     p.same(&["GET", "b"]);
     let (j, r) = p.both_trees(&["ACL", "LOG"]);
     assert_eq!(log_fields(&j), log_fields(&r));
+}
+
+/// Random ACL SETUSER histories: every reply, GETUSER and LIST after each
+/// change, and DRYRUN of key commands, as Redis gives them. The command
+/// rules are those whose description cannot depend on which commands the
+/// two servers have.
+#[test]
+fn random_setuser_histories_match_redis() {
+    let Some(mut p) = Pair::start(&[]) else { return };
+    const RULES: &[&str] = &[
+        "on",
+        "off",
+        ">a",
+        ">b",
+        "<a",
+        "<b",
+        "nopass",
+        "resetpass",
+        "~k:*",
+        "%R~r:*",
+        "%W~w:*",
+        "%RW~k:*",
+        "~*",
+        "allkeys",
+        "resetkeys",
+        "&c:*",
+        "&*",
+        "allchannels",
+        "resetchannels",
+        "+@all",
+        "-@all",
+        "allcommands",
+        "nocommands",
+        "+get",
+        "-get",
+        "reset",
+        "bogus",
+        "#abc",
+        "!5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+        "#5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+    ];
+    const KEYS: &[&str] = &["k:1", "r:1", "w:1", "x"];
+    p.fuzz_both_protocols(7, 300, |rng| {
+        let user = rng.pick(&["u1", "u2"]);
+        match rng.below(5) {
+            0 | 1 => {
+                let mut args = vec!["ACL".to_owned(), "SETUSER".to_owned(), user.to_owned()];
+                for _ in 0..rng.between(1, 4) {
+                    args.push(rng.pick(RULES).to_owned());
+                }
+                args.into()
+            }
+            2 => Command::new(&["ACL", "GETUSER", user]),
+            3 => Command::new(&["ACL", "LIST"]),
+            _ => {
+                let key = rng.pick(KEYS);
+                let command = rng.pick(&["get", "set", "lpush"]);
+                let mut args = vec!["ACL", "DRYRUN", user, command, key];
+                if command != "get" {
+                    args.push("v");
+                }
+                Command::new(&args)
+            }
+        }
+    });
 }

@@ -95,11 +95,15 @@ impl Users {
     /// Applies `rules` to the user `name` (created when new), all or
     /// nothing: on a refused rule the user is left as it was.
     pub(crate) fn set(&self, name: &str, rules: &[&[u8]]) -> Result<(), (Vec<u8>, RuleRefused)> {
-        let mut user = self.get(name).unwrap_or_else(|| User::new(self.table));
+        // Under the lock throughout: two changes of one user at once both
+        // apply, one after the other.
+        let mut users = self.users.write();
+        let mut user = users.get(name).map_or_else(|| User::new(self.table), |k| k.user.clone());
         for rule in rules {
             user.apply(rule, self.table).map_err(|e| (rule.to_vec(), e))?;
         }
-        self.users.write().insert(name.to_owned(), Known::new(user));
+        users.insert(name.to_owned(), Known::new(user));
+        drop(users);
         self.changed();
         Ok(())
     }

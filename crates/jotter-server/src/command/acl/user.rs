@@ -159,9 +159,9 @@ impl User {
             b"off" => self.enabled = false,
             b"nopass" => (self.nopass, self.passwords) = (true, Vec::new()),
             b"resetpass" => (self.nopass, self.passwords) = (false, Vec::new()),
-            b"allkeys" => (self.all_keys, self.keys) = (true, Vec::new()),
+            b"allkeys" | b"~*" => (self.all_keys, self.keys) = (true, Vec::new()),
             b"resetkeys" => (self.all_keys, self.keys) = (false, Vec::new()),
-            b"allchannels" => (self.all_channels, self.channels) = (true, Vec::new()),
+            b"allchannels" | b"&*" => (self.all_channels, self.channels) = (true, Vec::new()),
             b"resetchannels" => (self.all_channels, self.channels) = (false, Vec::new()),
             b"sanitize-payload" => self.sanitize = Some(true),
             b"skip-sanitize-payload" => self.sanitize = Some(false),
@@ -190,10 +190,7 @@ impl User {
                 if self.all_channels {
                     return Err(RuleRefused::ChannelAfterAll);
                 }
-                if rest == b"*" {
-                    self.all_channels = true;
-                    self.channels.clear();
-                } else if !self.channels.iter().any(|c| c.as_ref() == rest) {
+                if !self.channels.iter().any(|c| c.as_ref() == rest) {
                     self.channels.push(Bytes::copy_from_slice(rest));
                 }
             }
@@ -232,7 +229,8 @@ impl User {
         Ok(())
     }
 
-    /// `~glob`, `%R~glob`, `%W~glob`, `%RW~glob`; `~*` is `allkeys`.
+    /// `~glob`, `%R~glob`, `%W~glob`, `%RW~glob` (`~*` is `allkeys`, taken
+    /// before; `%RW~*` is a pattern, as in Redis).
     fn add_key_pattern(&mut self, rule: &[u8]) -> Result<(), RuleRefused> {
         if self.all_keys {
             return Err(RuleRefused::KeyAfterAll);
@@ -240,7 +238,8 @@ impl User {
         let (read, write, glob) = match rule.split_first() {
             Some((b'~', glob)) => (true, true, glob),
             _ => {
-                let tilde = rule.iter().position(|&b| b == b'~').ok_or(RuleRefused::Syntax)?;
+                // Redis reads flags up to the `~`, or to the end.
+                let tilde = rule.iter().position(|&b| b == b'~').unwrap_or(rule.len());
                 let (mut read, mut write) = (false, false);
                 for flag in &rule[1..tilde] {
                     match flag.to_ascii_uppercase() {
@@ -252,13 +251,10 @@ impl User {
                 if !read && !write {
                     return Err(RuleRefused::Syntax);
                 }
-                (read, write, &rule[tilde + 1..])
+                (read, write, rule.get(tilde + 1..).unwrap_or_default())
             }
         };
-        if glob == b"*" && read && write {
-            self.all_keys = true;
-            self.keys.clear();
-        } else if let Some(known) = self.keys.iter_mut().find(|p| p.glob.as_ref() == glob) {
+        if let Some(known) = self.keys.iter_mut().find(|p| p.glob.as_ref() == glob) {
             known.read |= read;
             known.write |= write;
         } else {
