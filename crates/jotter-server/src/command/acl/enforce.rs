@@ -92,6 +92,8 @@ fn refusal(
             None => (Reason::Channel, denied_channel(permissions, spec, req)?),
         },
     };
+    // The log's client line names the refused command, as Redis's does.
+    ctx.session.entry.ran(index);
     let username = ctx.session.entry.user.lock().as_deref().unwrap_or("default").to_owned();
     let (reason, object) = refused.clone();
     log_refusal(ctx, Refusal { reason, context, object, username });
