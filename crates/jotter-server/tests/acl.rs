@@ -414,3 +414,25 @@ fn random_setuser_histories_match_redis() {
         }
     });
 }
+
+#[test]
+fn a_password_on_the_default_user_asks_new_connections_to_authenticate() {
+    let Some(mut p) = Pair::start(&[]) else { return };
+    p.same(&["AUTH", "pw"]);
+    p.same(&["ACL", "SETUSER", "default", ">pw"]);
+    p.same(&["ACL", "GETUSER", "default"]);
+    // The connection already in stays in, as in Redis.
+    p.same(&["SET", "k", "v"]);
+    let (mut j, mut r) = p.connect_both();
+    for (args, reply) in [
+        (&["GET", "k"][..], "-NOAUTH Authentication required."),
+        (&["AUTH", "nope"], "-WRONGPASS invalid username-password pair or user is disabled."),
+        (&["AUTH", "pw"], "+OK"),
+        (&["ACL", "WHOAMI"], "\"default\""),
+    ] {
+        assert_eq!(ask(&mut j, args), reply, "{args:?}");
+        assert_eq!(ask(&mut r, args), reply, "{args:?}");
+    }
+    p.same(&["ACL", "SETUSER", "default", "nopass"]);
+    p.same(&["AUTH", "pw"]);
+}
