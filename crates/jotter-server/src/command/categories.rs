@@ -90,6 +90,16 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
     ("jotter.deadletters", "list", &["@read", "@slow"]),
     ("jotter.deadletters", "purge", &["@write", "@admin", "@slow", "@dangerous"]),
     ("jotter.deadletters", "replay", &["@write", "@slow"]),
+    ("xgroup", "create", STREAM_WRITE),
+    ("xgroup", "createconsumer", STREAM_WRITE),
+    ("xgroup", "delconsumer", STREAM_WRITE),
+    ("xgroup", "destroy", STREAM_WRITE),
+    ("xgroup", "help", &["@stream", "@slow"]),
+    ("xgroup", "setid", STREAM_WRITE),
+    ("xinfo", "consumers", STREAM_READ),
+    ("xinfo", "groups", STREAM_READ),
+    ("xinfo", "help", &["@stream", "@slow"]),
+    ("xinfo", "stream", STREAM_READ),
     ("object", "encoding", KEYSPACE_READ),
     ("object", "freq", KEYSPACE_READ),
     ("object", "help", &["@keyspace", "@slow"]),
@@ -98,6 +108,8 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
 ];
 
 const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
+const STREAM_READ: &[&str] = &["@read", "@stream", "@slow"];
+const STREAM_WRITE: &[&str] = &["@write", "@stream", "@slow"];
 
 const CONNECTION: &[&str] = &["@slow", "@connection"];
 const ADMIN_CONNECTION: &[&str] = &["@admin", "@slow", "@dangerous", "@connection"];
@@ -107,6 +119,8 @@ const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("acl", &["@slow"]),
     ("object", &["@slow"]),
+    ("xgroup", &["@slow"]),
+    ("xinfo", &["@slow"]),
     ("client", &["@slow"]),
     ("command", &["@connection", "@slow"]),
     ("info", &["@slow", "@dangerous"]),
