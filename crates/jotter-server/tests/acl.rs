@@ -83,15 +83,16 @@ fn cat_dryrun_and_genpass_match_redis() {
     p.same(&["ACL", "CAT", "nosuch"]);
     // Jotter has fewer commands than Redis: each it lists is in Redis's
     // list for the category.
-    for category in
-        ["string", "dangerous", "read", "write", "stream", "slow", "admin", "connection"]
-    {
+    let (Reply::List { items: every, .. }, _) = p.both_trees(&["ACL", "CAT"]) else { panic!() };
+    for category in every.iter().map(|c| c.render().trim_matches('"').to_owned()) {
+        let category = category.as_str();
         let (j, r) = p.both_trees(&["ACL", "CAT", category]);
         let (Reply::List { items: j, .. }, Reply::List { items: r, .. }) = (j, r) else {
             panic!("ACL CAT {category}: not arrays")
         };
         let redis: Vec<String> = r.iter().map(Reply::render).collect();
-        assert!(!j.is_empty(), "{category}");
+        // Only the families Jotter may not serve can be empty.
+        assert!(!j.is_empty() || ["pubsub", "scripting"].contains(&category), "{category}");
         for name in j.iter().map(Reply::render) {
             assert!(
                 name.starts_with("\"jotter.") || redis.contains(&name),
