@@ -262,6 +262,20 @@ fn save_and_load_round_trip_through_the_acl_file() {
 }
 
 #[test]
+fn protected_mode_refuses_an_acl_file_whose_default_user_is_open() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("jotter.toml");
+    std::fs::write(&path, "aclfile = \"users.acl\"\nbind = \"0.0.0.0\"\n").unwrap();
+    let output = common::command(dir.path(), &["--config", path.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run jotter");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("protected mode") && err.contains("aclfile"), "{err}");
+}
+
+#[test]
 fn without_an_acl_file_save_and_load_are_refused() {
     let (_server, mut c) = Server::start_raw();
     for sub in ["SAVE", "LOAD"] {

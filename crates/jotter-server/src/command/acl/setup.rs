@@ -16,7 +16,7 @@ use super::super::spec::Table;
 use super::file;
 use super::registry::{OPEN_DEFAULT, Users};
 use super::user::{RuleRefused, User};
-use crate::config::{Config, ConfigError, User as UserSetting};
+use crate::config::{Config, ConfigError, User as UserSetting, YesNo};
 
 /// Every user of `config`, or why one cannot be used.
 pub(crate) fn users(config: &Config, table: &'static Table) -> Result<Users, ConfigError> {
@@ -30,7 +30,22 @@ pub(crate) fn users(config: &Config, table: &'static Table) -> Result<Users, Con
         }
         let users =
             file::read(path, table).map_err(|e| ConfigError::invalid("aclfile", e.to_string()))?;
-        return Ok(Users::new(table, users, Some(path.clone())));
+        let users = Users::new(table, users, Some(path.clone()));
+        // Protected mode, which the settings alone cannot decide here: the
+        // file says whether the default user needs a password.
+        if config.protected_mode == YesNo::Yes && !config.bind.is_loopback() && users.default_open()
+        {
+            return Err(ConfigError::invalid(
+                "aclfile",
+                format!(
+                    "protected mode refuses to listen on {} while the ACL file's default user \
+                     needs no password: give it one, bind a loopback address, or set \
+                     protected-mode = \"no\"",
+                    config.bind
+                ),
+            ));
+        }
+        return Ok(users);
     }
     let mut users = BTreeMap::new();
     let rules = if config.user.is_empty() { OPEN_DEFAULT } else { "off nopass ~* &* +@all" };
