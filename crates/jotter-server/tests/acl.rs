@@ -70,6 +70,11 @@ fn setuser_getuser_list_and_their_refusals_match_redis() {
         p.same(&["ACL", "USERS"]);
         p.same(&["ACL", "WHOAMI"]);
         p.same(&["ACL", "WHOAMI", "extra"]);
+        p.same(&["ACL", "cat", "a", "b"]);
+        p.same(&["ACL", "LOG", "RESET", "x"]);
+        p.same(&["ACL", "GENPASS", "1", "2"]);
+        p.same(&["ACL", "SETUSER", "nr", "%R", "~", "&"]);
+        p.same(&["ACL", "GETUSER", "nr"]);
         p.same(&["ACL", "HELP"]);
         p.same(&["ACL", "NOSUCH"]);
         p.same(&["ACL"]);

@@ -15,6 +15,16 @@ use crate::state::Shared;
 /// Entries ACL LOG shows when not told how many.
 const LOG_DEFAULT: usize = 10;
 
+/// Redis's reply to CAT, GENPASS and LOG with too many arguments (their
+/// arity lets any number through), naming the subcommand as sent.
+fn too_many(req: &Request, ctx: &mut Ctx<'_>) {
+    let text = format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+        String::from_utf8_lossy(req.arg(1).unwrap_or_default())
+    );
+    ctx.reply().error(text.as_bytes());
+}
+
 /// The name argument `at`, as users are named.
 fn name_at(req: &Request, at: usize) -> String {
     String::from_utf8_lossy(req.arg(at).unwrap_or_default()).into_owned()
@@ -102,7 +112,7 @@ pub(super) fn whoami(_req: &Request, ctx: &mut Ctx<'_>) {
 
 pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
     if req.len() > 3 {
-        return ctx.arity_error("acl|cat");
+        return too_many(req, ctx);
     }
     let Some(wanted) = req.arg(2) else {
         let mut reply = ctx.reply();
@@ -171,7 +181,7 @@ pub(super) fn dryrun(req: &Request, ctx: &mut Ctx<'_>) {
 
 pub(super) fn genpass(req: &Request, ctx: &mut Ctx<'_>) {
     if req.len() > 3 {
-        return ctx.arity_error("acl|genpass");
+        return too_many(req, ctx);
     }
     let bits = match req.arg(2).map(parse_i64) {
         None => 256,
@@ -207,7 +217,7 @@ fn random_hex(chars: usize) -> std::io::Result<String> {
 
 pub(super) fn log(req: &Request, ctx: &mut Ctx<'_>) {
     if req.len() > 3 {
-        return ctx.arity_error("acl|log");
+        return too_many(req, ctx);
     }
     let count = match req.arg(2) {
         None => LOG_DEFAULT,
