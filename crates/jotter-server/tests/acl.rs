@@ -122,6 +122,28 @@ fn cat_dryrun_and_genpass_match_redis() {
         p.same(&dryrun);
     }
     p.same(&["ACL", "DRYRUN", "nope", "get", "x"]);
+    // A write's sources need only read access, its destination write.
+    for rules in [&["%R~s*", "%W~d*"][..], &["%W~s*", "%R~d*"]] {
+        let mut setuser = vec!["ACL", "SETUSER", "st", "reset", "on", "+@all"];
+        setuser.extend_from_slice(rules);
+        p.same(&setuser);
+        for args in [
+            &["zunionstore", "d", "2", "s1", "s2"][..],
+            &["zrangestore", "d", "s", "0", "1"],
+            &["sunionstore", "d", "s1", "s2"],
+            &["bitop", "and", "d", "s1", "s2"],
+            &["geosearchstore", "d", "s", "frommember", "m", "byradius", "1", "km"],
+            &["copy", "s", "d"],
+            &["georadius", "s", "0", "0", "1", "km", "store", "d"],
+            &["sort", "s", "store", "d"],
+            &["set", "d", "v"],
+            &["get", "s"],
+        ] {
+            let mut dryrun = vec!["ACL", "DRYRUN", "st"];
+            dryrun.extend_from_slice(args);
+            p.same(&dryrun);
+        }
+    }
     for bits in ["0", "-1", "abc", "4097"] {
         p.same(&["ACL", "GENPASS", bits]);
     }

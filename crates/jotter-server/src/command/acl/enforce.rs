@@ -124,19 +124,50 @@ pub(crate) fn denied_channel(
         .map(|channel| String::from_utf8_lossy(channel).into_owned())
 }
 
-/// The first key of `req` the permissions do not let it touch. A command
-/// that writes needs write access to its keys, any other read access
-/// (Redis 7.0 looks at each key's own flags; Jotter at the command's).
+/// Writes whose first key is written and whose other keys are only read
+/// (their sources), as Redis's key specifications say.
+const WRITES_FIRST: &[&str] = &[
+    "bitop",
+    "geosearchstore",
+    "pfmerge",
+    "sdiffstore",
+    "sinterstore",
+    "sunionstore",
+    "zdiffstore",
+    "zinterstore",
+    "zrangestore",
+    "zunionstore",
+];
+
+/// Writes whose first key is only read and whose other keys are written
+/// (COPY's destination, the STORE key of SORT and GEORADIUS).
+const READS_FIRST: &[&str] = &["copy", "georadius", "georadiusbymember", "sort"];
+
+/// The first key of `req` the permissions do not let it touch. A key a
+/// command writes needs write access, a key it only reads read access.
+/// Redis 7.0 decides from each key's specification; Jotter from the
+/// command's flags, with the sources of the writes above read only.
 pub(crate) fn denied_key(permissions: &Permissions, spec: &Spec, req: &Request) -> Option<String> {
     let access = permissions.access();
     if access.all_keys() {
         return None;
     }
     let write = spec.has(flag::WRITE);
+    let writes = |at: usize| {
+        write
+            && if WRITES_FIRST.contains(&spec.name) {
+                at == 0
+            } else if READS_FIRST.contains(&spec.name) {
+                at > 0
+            } else {
+                true
+            }
+    };
     let keys = spec.data_keys(req).unwrap_or_else(|| spec.key_args(req));
     keys.into_iter()
-        .find(|key| !access.may_use_key(key, !write, write))
-        .map(|key| String::from_utf8_lossy(&key).into_owned())
+        .enumerate()
+        .find(|(at, key)| !access.may_use_key(key, !writes(*at), writes(*at)))
+        .map(|(_, key)| String::from_utf8_lossy(&key).into_owned())
 }
 
 /// Whether `permissions` let a client use `channel` (PUBLISH, SUBSCRIBE;
@@ -153,4 +184,40 @@ pub(crate) fn log_refusal(ctx: &Ctx<'_>, refusal: Refusal) {
     let commands = ctx.commands;
     ctx.session.entry.info_line(&mut info, |i| commands.specs().get(i).map(|s| s.name));
     ctx.shared.users.log().add(refusal, info);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::dispatch::{lookup, table};
+    use super::super::user::User;
+    use super::*;
+
+    fn denied(rules: &str, args: &[&str]) -> Option<String> {
+        let permissions = User::of_rules(rules, table()).expect("valid rules").permissions();
+        let (_, spec) = lookup(args[0].as_bytes()).expect("a command");
+        denied_key(&permissions, spec, &Request::from_args(args).expect("a request"))
+    }
+
+    #[test]
+    fn a_write_s_sources_need_only_read_access() {
+        let split = "%R~s* %W~d*";
+        let swapped = "%W~s* %R~d*";
+        for args in [
+            &["zunionstore", "d", "2", "s1", "s2"][..],
+            &["zrangestore", "d", "s", "0", "1"],
+            &["sunionstore", "d", "s1", "s2"],
+            &["bitop", "and", "d", "s1", "s2"],
+            &["pfmerge", "d", "s1"],
+            &["geosearchstore", "d", "s", "frommember", "m", "byradius", "1", "km"],
+            &["copy", "s", "d"],
+            &["georadius", "s", "0", "0", "1", "km", "store", "d"],
+            &["sort", "s", "store", "d"],
+        ] {
+            assert_eq!(denied(split, args), None, "{args:?}");
+            assert!(denied(swapped, args).is_some(), "{args:?}");
+        }
+        assert_eq!(denied(split, &["lmove", "s", "d", "left", "left"]).as_deref(), Some("s"));
+        assert_eq!(denied(split, &["get", "d"]).as_deref(), Some("d"));
+        assert_eq!(denied(split, &["set", "s", "v"]).as_deref(), Some("s"));
+    }
 }
