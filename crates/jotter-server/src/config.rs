@@ -93,6 +93,9 @@ pub(crate) struct Config {
     pub requirepass: Option<String>,
     /// Named users for `AUTH name password`. Default: none.
     pub user: Vec<User>,
+    /// The ACL file: every user, in Redis's format; ACL SAVE writes it,
+    /// ACL LOAD reads it. Replaces `requirepass` and `[[user]]`. Default: none.
+    pub aclfile: Option<PathBuf>,
     /// Refuse to listen on a non-loopback address without a password.
     /// Default: yes.
     pub protected_mode: YesNo,
@@ -147,6 +150,7 @@ impl Default for Config {
             known_keys: YesNo::Yes,
             requirepass: None,
             user: Vec::new(),
+            aclfile: None,
             protected_mode: YesNo::Yes,
             maxclients: 10_000,
             timeout: 0,
@@ -178,7 +182,7 @@ impl Config {
 
     /// Whether clients must authenticate before most commands.
     pub(crate) fn auth_required(&self) -> bool {
-        self.requirepass.is_some() || !self.user.is_empty()
+        self.requirepass.is_some() || !self.user.is_empty() || self.aclfile.is_some()
     }
 
     /// Where the SQLite file is, for an SQLite store.
@@ -345,6 +349,8 @@ mod tests {
             "requirepass",
             "[[user]]",
             "commands",
+            "rules",
+            "aclfile",
             "protected-mode",
             "maxclients",
             "timeout",

@@ -43,8 +43,7 @@ where
 {
     let id = entry.id;
     shared.metrics.connected.increment(1.0);
-    let mut session =
-        Session::new(entry, !shared.config.auth_required(), shared.users.default_user());
+    let mut session = Session::new(entry, shared.users.default_open(), shared.users.default_user());
     let mut stream = stream;
     if let Err(e) = run(&mut stream, &mut session, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");

@@ -23,6 +23,8 @@ pub(crate) struct Session {
     pub authenticated: bool,
     /// What the user may run: the default user's until AUTH.
     pub permissions: Arc<Permissions>,
+    /// The users' generation `permissions` were taken at (`acl/registry.rs`).
+    pub acl_generation: u64,
     /// `JOTTER.WRITETHROUGH ON`: every write is acknowledged only once the
     /// store has it.
     pub write_through: bool,
@@ -62,6 +64,7 @@ impl Session {
             protocol: Protocol::Resp2,
             authenticated,
             permissions,
+            acl_generation: 0,
             write_through: false,
             multi: None,
             watched: Vec::new(),

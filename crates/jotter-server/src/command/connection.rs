@@ -12,7 +12,6 @@ use jotter_resp::{Protocol, Request};
 use super::args::parse_i64;
 use super::spec::{BoxFlow, Ctx, Flow, Spec, Table, flag, now, waits};
 use crate::clients::KillFilter;
-use crate::state::Shared;
 
 const GROUP: &str = "connection";
 
@@ -117,43 +116,13 @@ fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     ctx.session.set_protocol(Protocol::Resp2);
     *ctx.session.entry.name.lock() = None;
     *ctx.session.entry.user.lock() = None;
-    ctx.session.authenticated = !ctx.shared.config.auth_required();
+    ctx.session.authenticated = ctx.shared.users.default_open();
     ctx.session.permissions = ctx.shared.users.default_user();
     ctx.session.multi = None;
     ctx.session.watched.clear();
     ctx.session.write_through = false;
     ctx.reply().simple(b"RESET");
     Flow::Continue
-}
-
-/// Compares without stopping at the first difference, so the time taken
-/// does not tell how much of a password was right (the length still shows).
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The user `name` (or `default`) authenticated by `password`, if any.
-///
-/// `default`'s password is `requirepass`; without one, `default` cannot
-/// log in while named users exist (configuring users means wanting
-/// authentication), and with no auth configured at all it accepts anything,
-/// like Redis's `nopass` default user.
-fn authenticate(shared: &Shared, name: Option<&[u8]>, password: &[u8]) -> Option<Arc<str>> {
-    let config = &shared.config;
-    match name {
-        None | Some(b"default") => {
-            let ok = match &config.requirepass {
-                Some(pass) => same_secret(pass.as_bytes(), password),
-                None => !config.auth_required(),
-            };
-            ok.then(|| Arc::from("default"))
-        }
-        Some(name) => config
-            .user
-            .iter()
-            .find(|u| u.name.as_bytes() == name && same_secret(u.password.as_bytes(), password))
-            .map(|u| Arc::from(u.name.as_str())),
-    }
 }
 
 const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
@@ -171,7 +140,7 @@ async fn auth_inner(req: &Request, ctx: &mut Ctx<'_>) {
         3 => (req.arg(1), req.arg(2).unwrap_or_default()),
         _ => return ctx.syntax_error(),
     };
-    if name.is_none() && ctx.shared.config.requirepass.is_none() {
+    if name.is_none() && ctx.shared.users.default_nopass() {
         return ctx.reply().error(
             b"ERR AUTH <password> called without any password configured for the default user. \
               Are you sure your configuration is correct?",
@@ -186,15 +155,21 @@ async fn auth_inner(req: &Request, ctx: &mut Ctx<'_>) {
 /// An address that failed too often waits first (see `auth_throttle.rs`).
 async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
     let attempt = ctx.shared.auth_throttle.attempt(ctx.session.entry.addr.ip()).await;
-    match authenticate(ctx.shared, name, password) {
-        Some(user) => {
+    let user = String::from_utf8_lossy(name.unwrap_or(b"default")).into_owned();
+    // Taken first: a change made while this AUTH runs is seen at the next
+    // command.
+    let generation = ctx.shared.users.generation();
+    match ctx.shared.users.authenticate(&user, password) {
+        Some(permissions) => {
             ctx.session.authenticated = true;
-            ctx.session.permissions = ctx.shared.users.of(&user);
-            *ctx.session.entry.user.lock() = Some(user);
+            ctx.session.permissions = permissions;
+            ctx.session.acl_generation = generation;
+            *ctx.session.entry.user.lock() = Some(Arc::from(user));
             true
         }
         None => {
             attempt.failed();
+            super::acl::log_failed_auth(ctx, &user);
             ctx.reply().error(WRONGPASS);
             false
         }
@@ -461,6 +436,10 @@ fn client_kill(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
                 filter.laddr = Some(addr);
             }
         } else if is(b"USER") {
+            if let Err(text) = super::known_user(ctx.shared, value) {
+                ctx.reply().error(text.as_bytes());
+                return Flow::Continue;
+            }
             filter.user = Some(String::from_utf8_lossy(value).into_owned());
         } else if is(b"SKIPME") {
             if value.eq_ignore_ascii_case(b"yes") {

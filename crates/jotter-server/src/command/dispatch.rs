@@ -15,9 +15,8 @@ use crate::config::{Config, ConfigError};
 use crate::session::Session;
 use crate::state::Shared;
 
+use super::acl::{self, Users};
 use super::data;
-use super::permissions::Users;
-use super::rules::compile_users;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
 use super::wake;
@@ -99,9 +98,9 @@ pub(crate) async fn execute_found(
         return Flow::Continue;
     }
     if !spec.has(flag::NOAUTH)
-        && let Err(name) = ctx.session.permissions.check(index, req)
+        && let Err(refusal) = acl::check(ctx, index, spec, req)
     {
-        refuse(ctx, spec, &name);
+        refuse(ctx, spec, &refusal);
         return Flow::Continue;
     }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
@@ -169,11 +168,10 @@ pub(crate) fn settle_counts(shared: &Shared, session: &mut Session) {
     }
 }
 
-/// Redis 7.0's refusal of a command the user may not run. Inside `MULTI`
-/// the transaction fails with it; a refused `EXEC` discards the
-/// transaction, in Redis's words.
-fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, name: &str) {
-    let text = format!("NOPERM this user has no permissions to run the '{name}' command");
+/// Redis 7.0's refusal (`text`) of a command the user may not run or of a
+/// key it may not touch. Inside `MULTI` the transaction fails with it; a
+/// refused `EXEC` discards the transaction, in Redis's words.
+fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, text: &str) {
     if spec.name == "exec" {
         ctx.session.multi = None;
         ctx.session.watched.clear();
@@ -185,9 +183,9 @@ fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, name: &str) {
     }
 }
 
-/// Every user's command permissions, or the first bad rule.
+/// Every user the settings name, or the first bad rule.
 pub(crate) fn users(config: &Config) -> Result<Users, ConfigError> {
-    compile_users(config, table())
+    acl::users(config, table())
 }
 
 /// Queues a checked command inside `MULTI`. A command that writes but is

@@ -14,6 +14,8 @@
 //! - `categories.rs`: each command's and subcommand's ACL categories;
 //!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
 //!   yes/no per command, which the dispatcher checks.
+//! - `acl/`: users changed at run time (ACL SETUSER ...), their key and
+//!   channel patterns, the checks the dispatcher makes, ACL LOG.
 //! - `wake.rs`: waking commands blocked until a write, per key, first come
 //!   first served; `blocking.rs`: the loop a blocking command runs, and
 //!   its timeout.
@@ -71,6 +73,7 @@
 //! (QUIT, a client killing itself). Engine errors become Redis errors
 //! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
+mod acl;
 mod args;
 mod blocking;
 mod categories;
@@ -106,7 +109,8 @@ mod transactions;
 mod writebehind;
 mod zset;
 
+pub(crate) use acl::{Users, known_user};
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
 pub(crate) use key_status::{Field, key_fields};
-pub(crate) use permissions::{Permissions, Users};
+pub(crate) use permissions::Permissions;
 pub(crate) use spec::{Ctx, Flow, Spec};

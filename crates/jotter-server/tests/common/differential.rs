@@ -31,6 +31,12 @@ impl Pair {
         Some(Pair { jotter, j, r, history: Vec::new(), _redis: redis })
     }
 
+    /// New connections to both servers (Jotter's first), for what one
+    /// client does to another's.
+    pub fn connect_both(&self) -> (Raw, Raw) {
+        (self.jotter.raw(), Raw::connect(self._redis.addr))
+    }
+
     /// Switches both connections to RESP3.
     pub fn resp3(&mut self) {
         hello3(&mut self.j);
