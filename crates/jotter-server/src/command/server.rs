@@ -101,13 +101,17 @@ fn command_reply(req: &Request, ctx: &mut Ctx<'_>) {
         reply.map(wanted.len());
         for spec in wanted {
             reply.bulk(spec.name.as_bytes());
-            reply.map(3);
-            reply.bulk(b"summary");
-            reply.bulk(spec.summary.as_bytes());
-            reply.bulk(b"since");
-            reply.bulk(spec.since.as_bytes());
-            reply.bulk(b"group");
-            reply.bulk(spec.group.as_bytes());
+            reply.map(3 + usize::from(!spec.subs.is_empty()));
+            docs_fields(&mut reply, spec.summary, spec.since, spec.group);
+            if !spec.subs.is_empty() {
+                reply.bulk(b"subcommands");
+                reply.map(spec.subs.len());
+                for sub in spec.subs {
+                    reply.bulk(format!("{}|{}", spec.name, sub.name).as_bytes());
+                    reply.map(3);
+                    docs_fields(&mut reply, sub.summary, sub.since, spec.group);
+                }
+            }
         }
     } else if is(b"list") {
         let mut reply = ctx.reply();
@@ -118,6 +122,16 @@ fn command_reply(req: &Request, ctx: &mut Ctx<'_>) {
     } else {
         ctx.unknown_subcommand(sub, "COMMAND");
     }
+}
+
+/// A command's or subcommand's `COMMAND DOCS` fields.
+fn docs_fields(reply: &mut ReplyWriter<'_>, summary: &str, since: &str, group: &str) {
+    reply.bulk(b"summary");
+    reply.bulk(summary.as_bytes());
+    reply.bulk(b"since");
+    reply.bulk(since.as_bytes());
+    reply.bulk(b"group");
+    reply.bulk(group.as_bytes());
 }
 
 /// `COMMAND HELP`: the subcommands, in Redis's words.
@@ -152,7 +166,27 @@ fn command_info(reply: &mut ReplyWriter<'_>, spec: &Spec) {
     categories.iter().for_each(|c| reply.simple(c.as_bytes()));
     reply.set(0); // tips
     reply.array(0); // key specs
-    reply.array(0); // subcommands
+    reply.array(spec.subs.len());
+    for sub in spec.subs {
+        reply.array(10);
+        reply.bulk(format!("{}|{}", spec.name, sub.name).as_bytes());
+        reply.integer(sub.arity.into());
+        let flags: Vec<&str> =
+            flag::NAMES.iter().filter(|(bit, _)| sub.flags & bit != 0).map(|(_, n)| *n).collect();
+        reply.set(flags.len());
+        flags.iter().for_each(|name| reply.simple(name.as_bytes()));
+        reply.integer(0);
+        reply.integer(0);
+        reply.integer(0);
+        let rows = super::categories::subcommands_of(spec.name);
+        let row = super::categories::SUBCOMMANDS[rows].iter().find(|(_, s, _)| *s == sub.name);
+        let categories = row.map_or(&[][..], |(_, _, c)| c);
+        reply.set(categories.len());
+        categories.iter().for_each(|c| reply.simple(c.as_bytes()));
+        reply.set(0);
+        reply.array(0);
+        reply.array(0);
+    }
 }
 
 const DEFAULT_SECTIONS: &[&str] = &[

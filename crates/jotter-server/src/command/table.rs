@@ -3,12 +3,13 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, server,
-    set, sort, stream, strings, transactions, writebehind, zset,
+    bits, client, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list,
+    server, set, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
     connection::SPECS,
+    client::SPECS,
     server::SPECS,
     writebehind::SPECS,
     key_status::SPECS,
