@@ -283,9 +283,9 @@ impl Clients {
         Some(entry)
     }
 
-    /// The client with this id, if connected.
+    /// The client with this id, if connected (and not killed).
     pub(crate) fn get(&self, id: u64) -> Option<Arc<ClientEntry>> {
-        self.map.lock().get(&id).cloned()
+        self.map.lock().get(&id).filter(|c| !c.kill.is_cancelled()).cloned()
     }
 
     pub(crate) fn remove(&self, id: u64) {
@@ -297,9 +297,10 @@ impl Clients {
     }
 
     /// Every client, in id order (a snapshot: the lock is not held while
-    /// formatting).
+    /// formatting). A client killed and not yet gone is left out, as Redis
+    /// frees it at once.
     pub(crate) fn list(&self) -> Vec<Arc<ClientEntry>> {
-        self.map.lock().values().cloned().collect()
+        self.map.lock().values().filter(|c| !c.kill.is_cancelled()).cloned().collect()
     }
 
     /// Closes the matching clients; returns how many.

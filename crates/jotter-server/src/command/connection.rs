@@ -25,7 +25,15 @@ pub(super) const SPECS: &[Spec] = &[
         "1.0.0",
         now(ping),
     ),
-    Spec::new("echo", 2, flag::FAST, GROUP, "Returns the given string.", "1.0.0", now(echo)),
+    Spec::new(
+        "echo",
+        2,
+        flag::LOADING | flag::STALE | flag::FAST,
+        GROUP,
+        "Returns the given string.",
+        "1.0.0",
+        now(echo),
+    ),
     Spec::new(
         "hello",
         -1,

@@ -88,6 +88,8 @@ pub(crate) async fn execute_found(
         ctx.session.queue_failed();
         return Flow::Continue;
     };
+    // Redis notes the last command (`cmd=`) as soon as it is looked up.
+    ctx.session.entry.ran(index);
     if !spec.arity_ok(req.len()) {
         ctx.arity_error(spec.name);
         ctx.session.queue_failed();
@@ -113,7 +115,6 @@ pub(crate) async fn execute_found(
         return Flow::Continue;
     }
     count(ctx.shared, ctx.session, index);
-    ctx.session.entry.ran(index);
     match spec.kind {
         Kind::Data(data) => {
             if ctx.may_block
@@ -169,11 +170,15 @@ async fn wait_out_pause(ctx: &mut Ctx<'_>, spec: &Spec) -> bool {
         commands.iter().any(|(i, _)| specs[*i].flags & WRITES != 0)
     };
     let writes = spec.flags & WRITES != 0 || (spec.name == "exec" && queued());
-    let kill = ctx.session.entry.kill.clone();
-    tokio::select! {
+    let entry = ctx.session.entry.clone();
+    // Shown blocked (`flags=b`) while held, as Redis shows it.
+    entry.set_flag(crate::clients::flags::BLOCKED, true);
+    let done = tokio::select! {
         () = ctx.shared.pause.wait(writes) => true,
-        () = kill.cancelled() => false,
-    }
+        () = entry.kill.cancelled() => false,
+    };
+    entry.set_flag(crate::clients::flags::BLOCKED, false);
+    done
 }
 
 /// Counts one run of the command at `index`, in the session until a

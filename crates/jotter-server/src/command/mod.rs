@@ -23,7 +23,8 @@
 //!   `sample.rs`: random picks (HRANDFIELD, ZRANDMEMBER, SRANDMEMBER, SPOP).
 //! - `subcommand.rs`: running a container (CLIENT, ...) by its table of
 //!   [`Sub`](spec::Sub) rows.
-//! - One file or folder per family: `connection.rs`, `client/`, `server.rs`,
+//! - One file or folder per family: `connection.rs`, `client/`,
+//!   `introspect/` (COMMAND), `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
 //!   `hashes.rs`, `keys/`, `zset/`, `set/`, `list/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`,
 //!   `stream/`, `dump/`.
@@ -98,6 +99,7 @@ mod dump;
 mod geo;
 mod hashes;
 mod hyperloglog;
+mod introspect;
 mod key_status;
 mod keys;
 mod list;

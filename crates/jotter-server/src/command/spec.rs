@@ -60,7 +60,6 @@ pub(crate) mod flag {
         (FAST, "fast"),
         (NOAUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
-        (SENTINEL, "sentinel"),
     ];
 }
 

@@ -30,9 +30,9 @@ pub(crate) fn run(subs: &[Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -
     (sub.run)(req, ctx)
 }
 
-/// A container's `HELP` reply: `first`, then each row's lines in order.
-pub(crate) fn write_help(subs: &[Sub], first: &'static [u8], ctx: &mut Ctx<'_>) {
-    let mut lines: Vec<&[u8]> = vec![first];
+/// A container's `HELP` reply: `head`, then each row's lines in order.
+pub(crate) fn write_help(subs: &[Sub], head: &[&'static [u8]], ctx: &mut Ctx<'_>) {
+    let mut lines: Vec<&[u8]> = head.to_vec();
     lines.extend(subs.iter().flat_map(|s| s.help.iter().copied()));
     help(&mut ctx.reply(), &lines);
 }

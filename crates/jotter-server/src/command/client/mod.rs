@@ -153,7 +153,7 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::write_help(
         SUBS,
-        b"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        &[b"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
         ctx,
     );
     Flow::Continue
