@@ -164,38 +164,20 @@ fn info(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 /// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob]`:
 /// every command's name and its subcommands' (`container|sub`).
 fn list(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let keep: Box<dyn Fn(&str, &[&str]) -> bool> = match req.len() {
-        2 => Box::new(|_, _| true),
-        5 if req.arg(2).is_some_and(|a| a.eq_ignore_ascii_case(b"FILTERBY")) => {
-            let by = req.arg(3).unwrap_or_default();
-            let value = req.arg(4).unwrap_or_default().to_vec();
-            if by.eq_ignore_ascii_case(b"MODULE") {
-                Box::new(|_, _| false) // no modules
-            } else if by.eq_ignore_ascii_case(b"ACLCAT") {
-                let wanted = format!("@{}", String::from_utf8_lossy(&value));
-                Box::new(move |_, cats| cats.iter().any(|c| c.eq_ignore_ascii_case(&wanted)))
-            } else if by.eq_ignore_ascii_case(b"PATTERN") {
-                Box::new(move |name, _| glob_match(&value, name.as_bytes(), true))
-            } else {
-                ctx.syntax_error();
-                return Flow::Continue;
-            }
-        }
-        _ => {
-            ctx.syntax_error();
-            return Flow::Continue;
-        }
+    let Some(filter) = Filter::parse(req) else {
+        ctx.syntax_error();
+        return Flow::Continue;
     };
     let mut names: Vec<String> = Vec::new();
     for spec in ctx.commands.specs() {
-        if keep(spec.name, &categories(spec)) {
+        if filter.keeps(spec.name, &categories(spec)) {
             names.push(spec.name.to_owned());
         }
         let rows = &SUBCOMMANDS[subcommands_of(spec.name)];
         for sub in spec.subs {
             let cats = rows.iter().find(|(_, s, _)| *s == sub.name).map_or(&[][..], |r| r.2);
             let full = format!("{}|{}", spec.name, sub.name);
-            if keep(&full, cats) {
+            if filter.keeps(&full, cats) {
                 names.push(full);
             }
         }
@@ -204,4 +186,47 @@ fn list(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     reply.array(names.len());
     names.iter().for_each(|n| reply.bulk(n.as_bytes()));
     Flow::Continue
+}
+
+/// `COMMAND LIST`'s filter.
+enum Filter {
+    All,
+    /// `MODULE name`: this server has no modules.
+    Nothing,
+    /// `ACLCAT name`, as `@name`.
+    Category(String),
+    Pattern(Vec<u8>),
+}
+
+impl Filter {
+    /// The filter of `COMMAND LIST [FILTERBY ...]`; `None`: a syntax error.
+    fn parse(req: &Request) -> Option<Filter> {
+        if req.len() == 2 {
+            return Some(Filter::All);
+        }
+        if req.len() != 5 || !req.arg(2)?.eq_ignore_ascii_case(b"FILTERBY") {
+            return None;
+        }
+        let by = req.arg(3)?;
+        let value = req.arg(4)?;
+        if by.eq_ignore_ascii_case(b"MODULE") {
+            Some(Filter::Nothing)
+        } else if by.eq_ignore_ascii_case(b"ACLCAT") {
+            Some(Filter::Category(format!("@{}", String::from_utf8_lossy(value))))
+        } else if by.eq_ignore_ascii_case(b"PATTERN") {
+            Some(Filter::Pattern(value.to_vec()))
+        } else {
+            None
+        }
+    }
+
+    /// Whether a command (or `container|sub`) in `categories` is listed.
+    fn keeps(&self, name: &str, categories: &[&str]) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Nothing => false,
+            Filter::Category(wanted) => categories.iter().any(|c| c.eq_ignore_ascii_case(wanted)),
+            Filter::Pattern(pattern) => glob_match(pattern, name.as_bytes(), true),
+        }
+    }
 }
