@@ -46,3 +46,27 @@ pub(crate) fn wrong_form(ctx: &mut Ctx<'_>, sub: &[u8], upper: &str) {
     );
     ctx.reply().error(text.as_bytes());
 }
+
+/// The optional last argument of a `SUB arg [CHOICE]` form (CLIENT PAUSE's
+/// mode, CLIENT UNBLOCK's reason): `default` when absent, else the
+/// choice it names. `None` once the error is replied: a longer request
+/// ([`wrong_form`]), or `error` for a word not among `choices`.
+pub(crate) fn last_choice<T: Copy>(
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+    upper: &str,
+    default: T,
+    choices: &[(&str, T)],
+    error: &[u8],
+) -> Option<T> {
+    if req.len() > 4 {
+        wrong_form(ctx, req.arg(1).unwrap_or_default(), upper);
+        return None;
+    }
+    let Some(word) = req.arg(3) else { return Some(default) };
+    let chosen = choices.iter().find(|(name, _)| word.eq_ignore_ascii_case(name.as_bytes()));
+    if chosen.is_none() {
+        ctx.reply().error(error);
+    }
+    chosen.map(|(_, value)| *value)
+}

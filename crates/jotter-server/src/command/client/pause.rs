@@ -12,18 +12,11 @@ use crate::pause::PauseKind;
 
 /// `CLIENT PAUSE timeout [WRITE|ALL]`, the timeout in milliseconds.
 pub(super) fn pause(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    if req.len() > 4 {
-        subcommand::wrong_form(ctx, req.arg(1).unwrap_or_default(), "CLIENT");
+    let choices = [("write", PauseKind::Write), ("all", PauseKind::All)];
+    let error = b"ERR CLIENT PAUSE mode must be WRITE or ALL";
+    let Some(kind) = subcommand::last_choice(req, ctx, "CLIENT", PauseKind::All, &choices, error)
+    else {
         return Flow::Continue;
-    }
-    let kind = match req.arg(3) {
-        None => PauseKind::All,
-        Some(mode) if mode.eq_ignore_ascii_case(b"write") => PauseKind::Write,
-        Some(mode) if mode.eq_ignore_ascii_case(b"all") => PauseKind::All,
-        Some(_) => {
-            ctx.reply().error(b"ERR CLIENT PAUSE mode must be WRITE or ALL");
-            return Flow::Continue;
-        }
     };
     let Some(ms) = req.arg(2).and_then(parse_i64) else {
         ctx.reply().error(b"ERR timeout is not an integer or out of range");

@@ -13,18 +13,12 @@ use crate::unblock::Unblocked;
 /// is now released, else 0. A client held by `CLIENT PAUSE` is not
 /// blocked in this sense.
 pub(super) fn unblock(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    if req.len() > 4 {
-        subcommand::wrong_form(ctx, req.arg(1).unwrap_or_default(), "CLIENT");
+    let choices = [("timeout", Unblocked::Timeout), ("error", Unblocked::Error)];
+    let error = b"ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+    let Some(how) =
+        subcommand::last_choice(req, ctx, "CLIENT", Unblocked::Timeout, &choices, error)
+    else {
         return Flow::Continue;
-    }
-    let how = match req.arg(3) {
-        None => Unblocked::Timeout,
-        Some(r) if r.eq_ignore_ascii_case(b"timeout") => Unblocked::Timeout,
-        Some(r) if r.eq_ignore_ascii_case(b"error") => Unblocked::Error,
-        Some(_) => {
-            ctx.reply().error(b"ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-            return Flow::Continue;
-        }
     };
     let Some(id) = req.arg(2).and_then(parse_i64) else {
         ctx.reply().error(b"ERR value is not an integer or out of range");
