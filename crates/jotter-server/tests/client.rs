@@ -257,8 +257,9 @@ fn pause_write_lets_reads_through_and_holds_writes_until_unpause() {
     });
 }
 
+/// A read held by a pause of all commands is served once the pause ends.
 #[test]
-fn a_pause_all_holds_reads_until_it_ends() {
+fn a_read_held_by_pause_all_is_served_when_it_ends() {
     same_scenario(|addr| {
         let mut admin = Raw::connect(addr);
         let mut c = Raw::connect(addr);

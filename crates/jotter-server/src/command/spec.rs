@@ -43,8 +43,9 @@ pub(crate) mod flag {
     /// Runs at once inside `MULTI` instead of being queued (EXEC, DISCARD,
     /// MULTI, WATCH, QUIT, RESET). Not shown by `COMMAND INFO`.
     pub(crate) const NOQUEUE: u16 = 1 << 11;
-    /// Writes nothing but may change what Redis would replicate (PFCOUNT,
-    /// PUBLISH, EVAL): a `CLIENT PAUSE WRITE` holds it.
+    /// Writes nothing but may change what Redis would replicate (PUBLISH,
+    /// EVAL, FCALL): a `CLIENT PAUSE WRITE` holds it. Redis 7.0's `COMMAND
+    /// INFO` does not show it.
     pub(crate) const MAY_REPLICATE: u16 = 1 << 12;
 
     /// Names for `COMMAND INFO`, in Redis's order.
@@ -59,7 +60,6 @@ pub(crate) mod flag {
         (STALE, "stale"),
         (FAST, "fast"),
         (NOAUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
     ];
 }
 
