@@ -295,3 +295,20 @@ fn unblock_ends_a_blocked_command_as_a_timeout_or_an_error() {
         seen
     });
 }
+
+/// A client whose replies would take the server past `maxmemory` is
+/// closed (`tests/memory.rs`), unless it set CLIENT NO-EVICT ON.
+#[test]
+fn no_evict_keeps_a_client_whose_replies_pass_maxmemory() {
+    let server = Server::start_with_config("maxmemory = \"8mb\"\n", &[]);
+    let mut c = server.raw();
+    assert_eq!(q(&mut c, &["CLIENT", "NO-EVICT", "ON"]), "+OK");
+    assert!(field(&q(&mut c, &["CLIENT", "INFO"]), "flags").contains('e'));
+    let value = "x".repeat(1 << 20);
+    assert_eq!(q(&mut c, &["SET", "big", &value]), "+OK");
+    c.send(&resp(&["GET", "big"]).repeat(30));
+    for _ in 0..30 {
+        assert_eq!(c.read_bulk().len(), 1 << 20);
+    }
+    assert!(!server.log().contains("past maxmemory"), "{}", server.log());
+}
