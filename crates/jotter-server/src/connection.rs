@@ -98,6 +98,16 @@ where
                             None => return Ok(()), // the client closed
                         }
                     } else {
+                        if shared.pause.engaged() && !output.is_empty() {
+                            // The command may be held by CLIENT PAUSE: the
+                            // replies before it go first, as Redis's do.
+                            if !durable(session).await {
+                                return Ok(());
+                            }
+                            command::settle_counts(shared, session);
+                            write_out(&mut stream, &mut output, &kill, &session.entry).await?;
+                            mark = 0;
+                        }
                         let mut ctx = Ctx::new(shared, session, command::table(), &mut output);
                         command::execute_found(found, &request, &mut ctx).await
                     };

@@ -238,7 +238,9 @@ fn pause_write_lets_reads_through_and_holds_writes_until_unpause() {
         seen.push(q(&mut c, &["GET", "k"]));
         seen.push(q(&mut c, &["EXEC"]));
         seen.push(q(&mut c, &["SET", "k"])); // an arity error is not held
-        c.send(&resp(&["SET", "k", "v"]));
+        // The replies before a held command are sent while it waits.
+        c.send(&[resp(&["PING"]), resp(&["SET", "k", "v"])].concat());
+        seen.push(read_reply(&mut c));
         until_blocked(&mut admin, &id);
         seen.push(q(&mut admin, &["GET", "k"]));
         seen.push(q(&mut admin, &["CLIENT", "UNPAUSE"]));
