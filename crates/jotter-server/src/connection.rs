@@ -24,7 +24,7 @@ use jotter_resp::{Limits, ReplyWriter, RequestDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::ClientEntry;
+use crate::clients::{ClientEntry, flags};
 use crate::command::{self, Ctx, Flow};
 use crate::session::Session;
 use crate::state::Shared;
@@ -71,19 +71,23 @@ where
     let mut held = shared.client_memory.holder();
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
+    session.entry.buffers.written(output.capacity());
     loop {
         let mut flow = Flow::Continue;
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(request)) => {
                     let found = command::lookup(request.name());
+                    // Where this command's reply starts, for CLIENT REPLY.
+                    let mut mark = output.len();
                     flow = if session.multi.is_none() && command::may_block(found, &request) {
                         // Redis sends the replies before a blocked one.
                         if !durable(session).await {
                             return Ok(());
                         }
                         command::settle_counts(shared, session);
-                        write_out(&mut stream, &mut output, &kill).await?;
+                        write_out(&mut stream, &mut output, &kill, &session.entry).await?;
+                        mark = 0;
                         let blocking = Blocking { found, request: &request, shared };
                         let ran = blocking
                             .run(&mut stream, &mut input, &decoder, session, &mut output)
@@ -93,9 +97,22 @@ where
                             None => return Ok(()), // the client closed
                         }
                     } else {
+                        if shared.pause.engaged() && !output.is_empty() {
+                            // The command may be held by CLIENT PAUSE: the
+                            // replies before it go first, as Redis's do.
+                            if !durable(session).await {
+                                return Ok(());
+                            }
+                            command::settle_counts(shared, session);
+                            write_out(&mut stream, &mut output, &kill, &session.entry).await?;
+                            mark = 0;
+                        }
                         let mut ctx = Ctx::new(shared, session, command::table(), &mut output);
                         command::execute_found(found, &request, &mut ctx).await
                     };
+                    if !session.reply_mode.is_on() {
+                        session.reply_mode.after(&mut output, mark);
+                    }
                     decoder.set_authenticated(session.authenticated);
                     decoder.recycle(request);
                     if output_limit > 0 && output.len() > output_limit {
@@ -106,7 +123,9 @@ where
                         );
                         return Ok(());
                     }
-                    if held.over(output.len(), maxmemory, || shared.cache.memory_used()) {
+                    if held.over(output.len(), maxmemory, || shared.cache.memory_used())
+                        && !session.entry.has_flag(flags::NO_EVICT)
+                    {
                         tracing::warn!(
                             client = session.entry.id,
                             bytes = output.len(),
@@ -125,7 +144,7 @@ where
                     if !durable(session).await {
                         return Ok(());
                     }
-                    write_out(&mut stream, &mut output, &kill).await?;
+                    write_out(&mut stream, &mut output, &kill, &session.entry).await?;
                     return Ok(());
                 }
             }
@@ -134,7 +153,7 @@ where
             return Ok(());
         }
         command::settle_counts(shared, session);
-        write_out(&mut stream, &mut output, &kill).await?;
+        write_out(&mut stream, &mut output, &kill, &session.entry).await?;
         held.sent();
         if flow == Flow::Close || kill.is_cancelled() {
             return Ok(());
@@ -152,6 +171,7 @@ where
             return Ok(()); // the client closed
         }
         session.entry.touch();
+        session.entry.buffers.read_into(input.len(), input.capacity());
     }
 }
 
@@ -244,10 +264,12 @@ async fn write_out<S: AsyncWrite + Unpin>(
     stream: &mut S,
     output: &mut BytesMut,
     kill: &tokio_util::sync::CancellationToken,
+    entry: &ClientEntry,
 ) -> std::io::Result<()> {
     if output.is_empty() {
         return Ok(());
     }
+    entry.buffers.writing(output.len(), output.capacity());
     let grace = async {
         kill.cancelled().await;
         tokio::time::sleep(LAST_WRITE_GRACE).await;
@@ -261,5 +283,6 @@ async fn write_out<S: AsyncWrite + Unpin>(
     } else {
         output.clear();
     }
+    entry.buffers.written(output.capacity());
     Ok(())
 }

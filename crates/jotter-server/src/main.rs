@@ -58,6 +58,7 @@ mod auth_throttle;
 mod backend;
 mod bench;
 mod cli;
+mod client_buffers;
 mod client_memory;
 mod clients;
 mod command;
@@ -68,6 +69,8 @@ mod engine_error;
 mod lazy_postgres;
 mod open;
 mod operator;
+mod pause;
+mod reply_mode;
 mod server;
 mod session;
 mod state;
@@ -75,6 +78,7 @@ mod stop;
 mod telemetry;
 #[cfg(feature = "tls")]
 mod tls;
+mod unblock;
 
 use crate::config::{Config, LogFormat};
 use crate::state::Shared;

@@ -92,8 +92,9 @@ async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
         shared.connections_received.fetch_add(1, Ordering::Relaxed);
         shared.metrics.connections.increment(1);
         let laddr = stream.local_addr().unwrap_or(addr);
+        let fd = socket_fd(&stream);
         let registered =
-            shared.clients.register(addr, laddr, shared.config.maxclients, &shared.shutdown);
+            shared.clients.register(addr, laddr, fd, shared.config.maxclients, &shared.shutdown);
         let Some(entry) = registered else {
             shared.rejected_connections.fetch_add(1, Ordering::Relaxed);
             shared.metrics.rejected.increment(1);
@@ -132,4 +133,16 @@ async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
         }
         tracker.spawn(connection::serve(stream, entry, shared.clone()));
     }
+}
+
+/// The socket's file descriptor, for `CLIENT LIST`'s `fd=`.
+#[cfg(unix)]
+fn socket_fd(stream: &tokio::net::TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(stream.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn socket_fd(_stream: &tokio::net::TcpStream) -> i64 {
+    -1
 }

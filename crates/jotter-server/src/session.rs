@@ -40,6 +40,8 @@ pub(crate) struct Session {
     /// command comes or before the replies are sent, so that a pipeline of
     /// one command costs one shared atomic add, not one per command.
     pub uncounted: (usize, u64),
+    /// `CLIENT REPLY`: whether replies are sent.
+    pub reply_mode: crate::reply_mode::ReplyMode,
 }
 
 /// The commands a `MULTI` has queued.
@@ -70,6 +72,7 @@ impl Session {
             watched: Vec::new(),
             unacknowledged: jotter::Durability::default(),
             uncounted: (0, 0),
+            reply_mode: Default::default(),
         }
     }
 
@@ -77,6 +80,15 @@ impl Session {
         self.protocol = protocol;
         let number = if protocol == Protocol::Resp3 { 3 } else { 2 };
         self.entry.protocol.store(number, Ordering::Relaxed);
+    }
+
+    /// Shows the `MULTI` queue in the registry (`multi=` of CLIENT LIST).
+    pub(crate) fn show_multi(&self) {
+        let queued = self.multi.as_ref().map(|m| {
+            let bytes = m.commands.iter().flat_map(|(_, r)| r.args()).map(<[u8]>::len).sum();
+            (m.commands.len(), bytes)
+        });
+        self.entry.set_multi(queued);
     }
 
     /// A command refused while queuing: `EXEC` will refuse the transaction.

@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub auth_throttle: AuthThrottle,
     /// What each user may run.
     pub users: Users,
+    /// `CLIENT PAUSE`.
+    pub pause: crate::pause::Pause,
 }
 
 impl Shared {
@@ -59,6 +61,7 @@ impl Shared {
             rejected_connections: AtomicU64::new(0),
             auth_throttle: AuthThrottle::default(),
             users,
+            pause: Default::default(),
         }
     }
 }

@@ -87,6 +87,8 @@ pub(crate) async fn execute_found(
         ctx.session.queue_failed();
         return Flow::Continue;
     };
+    // Redis notes the last command (`cmd=`) as soon as it is looked up.
+    ctx.session.entry.ran(index);
     if !spec.arity_ok(req.len()) {
         ctx.arity_error(spec.name);
         ctx.session.queue_failed();
@@ -103,12 +105,15 @@ pub(crate) async fn execute_found(
         refuse(ctx, spec, &refusal);
         return Flow::Continue;
     }
+    if ctx.shared.pause.engaged() && !wait_out_pause(ctx, spec).await {
+        return Flow::Close;
+    }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
         queue(ctx, index, spec, req);
+        ctx.session.show_multi();
         return Flow::Continue;
     }
     count(ctx.shared, ctx.session, index);
-    ctx.session.entry.ran(index);
     match spec.kind {
         Kind::Data(data) => {
             if ctx.may_block
@@ -141,12 +146,38 @@ pub(crate) async fn execute_found(
             // and every command before it, as when each was added at once.
             settle_counts(ctx.shared, ctx.session);
             let flow = handler.run(req, ctx).await;
+            if spec.has(flag::NOQUEUE) {
+                ctx.session.show_multi(); // MULTI, EXEC, DISCARD, RESET
+            }
             if spec.has(flag::WRITE) {
                 wake::wrote_anywhere();
             }
             flow
         }
     }
+}
+
+/// Holds a command while `CLIENT PAUSE` holds it, as Redis does after its
+/// other checks and before queuing: a command that writes (or may
+/// replicate, or an EXEC of such commands) under a WRITE pause, any under
+/// ALL. False: the client was killed meanwhile.
+async fn wait_out_pause(ctx: &mut Ctx<'_>, spec: &Spec) -> bool {
+    const WRITES: u16 = flag::WRITE | flag::MAY_REPLICATE;
+    let queued = || {
+        let specs = ctx.commands.specs();
+        let commands = ctx.session.multi.as_ref().map(|m| m.commands.as_slice()).unwrap_or(&[]);
+        commands.iter().any(|(i, _)| specs[*i].flags & WRITES != 0)
+    };
+    let writes = spec.flags & WRITES != 0 || (spec.name == "exec" && queued());
+    let entry = ctx.session.entry.clone();
+    // Shown blocked (`flags=b`) while held, as Redis shows it.
+    entry.set_flag(crate::clients::flags::BLOCKED, true);
+    let done = tokio::select! {
+        () = ctx.shared.pause.wait(writes) => true,
+        () = entry.kill.cancelled() => false,
+    };
+    entry.set_flag(crate::clients::flags::BLOCKED, false);
+    done
 }
 
 /// Counts one run of the command at `index`, in the session until a
@@ -175,6 +206,7 @@ fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, text: &str) {
     if spec.name == "exec" {
         ctx.session.multi = None;
         ctx.session.watched.clear();
+        ctx.session.show_multi();
         let text = format!("EXECABORT Transaction discarded because of: {text}");
         ctx.reply().error(text.as_bytes());
     } else {

@@ -23,7 +23,10 @@
 //!   n]` of ZMPOP and LMPOP, the count of ZPOPMIN and LPOP).
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families;
 //!   `sample.rs`: random picks (HRANDFIELD, ZRANDMEMBER, SRANDMEMBER, SPOP).
-//! - One file or folder per family: `connection.rs`, `server.rs`,
+//! - `subcommand.rs`: running a container (CLIENT, ...) by its table of
+//!   [`Sub`](spec::Sub) rows.
+//! - One file or folder per family: `connection.rs`, `client/`,
+//!   `introspect/` (COMMAND), `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
 //!   `hashes.rs`, `keys/`, `zset/`, `set/`, `list/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`,
 //!   `stream/`, `dump/`.
@@ -87,16 +90,19 @@ mod rules;
 mod sample;
 mod scan;
 mod spec;
+mod subcommand;
 mod table;
 mod wake;
 
 mod bits;
+mod client;
 mod connection;
 mod deadletters;
 mod dump;
 mod geo;
 mod hashes;
 mod hyperloglog;
+mod introspect;
 mod key_status;
 mod keys;
 mod list;

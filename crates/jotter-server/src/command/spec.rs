@@ -43,6 +43,10 @@ pub(crate) mod flag {
     /// Runs at once inside `MULTI` instead of being queued (EXEC, DISCARD,
     /// MULTI, WATCH, QUIT, RESET). Not shown by `COMMAND INFO`.
     pub(crate) const NOQUEUE: u16 = 1 << 11;
+    /// Writes nothing but may change what Redis would replicate (PUBLISH,
+    /// EVAL, FCALL): a `CLIENT PAUSE WRITE` holds it. Redis 7.0's `COMMAND
+    /// INFO` does not show it.
+    pub(crate) const MAY_REPLICATE: u16 = 1 << 12;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -56,7 +60,6 @@ pub(crate) mod flag {
         (STALE, "stale"),
         (FAST, "fast"),
         (NOAUTH, "no_auth"),
-        (SENTINEL, "sentinel"),
     ];
 }
 
@@ -187,6 +190,25 @@ pub(crate) struct Spec {
     pub summary: &'static str,
     pub since: &'static str,
     pub kind: Kind,
+    /// A container's subcommands (CLIENT's, ...), as `COMMAND INFO` lists
+    /// them; empty for a plain command.
+    pub subs: &'static [Sub],
+}
+
+/// One subcommand of a container (`client|kill`): its own name, arity
+/// (counting the container's name, as Redis does), flags and docs, and its
+/// handler. A container's handler runs its table through
+/// `subcommand::run`, so adding a subcommand is one row.
+pub(crate) struct Sub {
+    /// Lowercase, without the container's name.
+    pub name: &'static str,
+    pub arity: i16,
+    pub flags: u16,
+    pub summary: &'static str,
+    pub since: &'static str,
+    /// Its lines of the container's `HELP`, which lists the rows in order.
+    pub help: &'static [&'static [u8]],
+    pub run: fn(&Request, &mut Ctx<'_>) -> Flow,
 }
 
 impl std::fmt::Debug for Spec {
@@ -206,7 +228,25 @@ impl Spec {
         since: &'static str,
         kind: Kind,
     ) -> Spec {
-        Spec { name, arity, flags, first_key: 0, last_key: 0, step: 0, group, summary, since, kind }
+        Spec {
+            name,
+            arity,
+            flags,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            group,
+            summary,
+            since,
+            kind,
+            subs: &[],
+        }
+    }
+
+    /// The same spec as a container of `subs`.
+    pub(crate) const fn subs(mut self, subs: &'static [Sub]) -> Spec {
+        self.subs = subs;
+        self
     }
 
     /// The same spec with key positions.

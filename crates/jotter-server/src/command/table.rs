@@ -3,12 +3,14 @@
 
 use super::spec::Spec;
 use super::{
-    acl, bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list,
-    server, set, sort, stream, strings, transactions, writebehind, zset,
+    acl, bits, client, connection, deadletters, dump, geo, hashes, hyperloglog, introspect,
+    key_status, keys, list, server, set, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
     connection::SPECS,
+    client::SPECS,
+    introspect::SPECS,
     server::SPECS,
     writebehind::SPECS,
     key_status::SPECS,

@@ -6,6 +6,7 @@
 
 use jotter_resp::Request;
 
+use super::super::client::command_name;
 use super::super::permissions::Permissions;
 use super::super::spec::{Ctx, Spec, flag};
 use super::log::{Reason, Refusal};
@@ -182,7 +183,7 @@ pub(crate) fn may_use_channel(permissions: &Permissions, channel: &[u8], is_patt
 pub(crate) fn log_refusal(ctx: &Ctx<'_>, refusal: Refusal) {
     let mut info = String::new();
     let commands = ctx.commands;
-    ctx.session.entry.info_line(&mut info, |i| commands.specs().get(i).map(|s| s.name));
+    ctx.session.entry.info_line(&mut info, 0, |i, sub| command_name(commands, i, sub));
     ctx.shared.users.log().add(refusal, info);
 }
 
