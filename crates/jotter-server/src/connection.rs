@@ -65,7 +65,6 @@ where
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let mut decoder = RequestDecoder::new(limits);
     decoder.set_authenticated(session.authenticated);
-    let idle = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
     let output_limit = usize::try_from(config.client_output_buffer_limit.0.0).unwrap_or(usize::MAX);
     let kill = session.entry.kill.clone();
     let maxmemory = config.maxmemory.0.0;
@@ -144,7 +143,8 @@ where
         let read = tokio::select! {
             read = stream.read_buf(&mut input) => read?,
             () = kill.cancelled() => return Ok(()),
-            () = idle_for(idle) => {
+            // Read at each wait: `CONFIG SET timeout` applies to every client.
+            () = idle_for(shared.live.idle_limit()) => {
                 tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
                 return Ok(());
             }

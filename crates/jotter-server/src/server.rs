@@ -92,12 +92,12 @@ async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
         shared.connections_received.fetch_add(1, Ordering::Relaxed);
         shared.metrics.connections.increment(1);
         let laddr = stream.local_addr().unwrap_or(addr);
-        let registered =
-            shared.clients.register(addr, laddr, shared.config.maxclients, &shared.shutdown);
+        let maxclients = shared.live.maxclients();
+        let registered = shared.clients.register(addr, laddr, maxclients, &shared.shutdown);
         let Some(entry) = registered else {
             shared.rejected_connections.fetch_add(1, Ordering::Relaxed);
             shared.metrics.rejected.increment(1);
-            tracing::warn!(%addr, maxclients = shared.config.maxclients, "refused a client: maxclients reached");
+            tracing::warn!(%addr, maxclients, "refused a client: maxclients reached");
             tracker.spawn(async move {
                 let mut stream = stream;
                 let refuse = async {

@@ -38,6 +38,8 @@ pub(crate) struct Session {
     /// command comes or before the replies are sent, so that a pipeline of
     /// one command costs one shared atomic add, not one per command.
     pub uncounted: (usize, u64),
+    /// Microseconds those uncounted commands took.
+    pub uncounted_usec: u64,
 }
 
 /// The commands a `MULTI` has queued.
@@ -67,6 +69,7 @@ impl Session {
             watched: Vec::new(),
             unacknowledged: jotter::Durability::default(),
             uncounted: (0, 0),
+            uncounted_usec: 0,
         }
     }
 

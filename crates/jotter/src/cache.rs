@@ -444,6 +444,19 @@ impl<S: Store> Cache<S> {
         self.inner.progress().wait_all(self.inner.clock().last()).await
     }
 
+    /// [`flush`](Cache::flush) as a future that holds what it needs, so
+    /// another task may wait on it (a background save): it waits for the
+    /// writes accepted before this call.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stopped`] if the cache stopped first.
+    pub fn flush_detached(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+        let inner = self.inner.clone();
+        let upto = inner.clock().last();
+        async move { inner.progress().wait_all(upto).await }
+    }
+
     /// Stops accepting writes, drains the buffer to the store for up to
     /// `timeout`, stops the workers and reports what is left.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {

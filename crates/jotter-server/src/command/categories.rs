@@ -93,6 +93,7 @@ const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 /// Commands whose Redis 7.0 categories the derivation below does not give.
 const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("client", &["@slow"]),
+    ("config", &["@slow"]),
     ("command", &["@connection", "@slow"]),
     ("info", &["@slow", "@dangerous"]),
     ("time", &["@fast"]),

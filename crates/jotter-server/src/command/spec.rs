@@ -43,6 +43,8 @@ pub(crate) mod flag {
     /// Runs at once inside `MULTI` instead of being queued (EXEC, DISCARD,
     /// MULTI, WATCH, QUIT, RESET). Not shown by `COMMAND INFO`.
     pub(crate) const NOQUEUE: u16 = 1 << 11;
+    /// Refused inside `MULTI`, failing the transaction (SAVE, SHUTDOWN).
+    pub(crate) const NO_MULTI: u16 = 1 << 12;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -57,6 +59,7 @@ pub(crate) mod flag {
         (FAST, "fast"),
         (NOAUTH, "no_auth"),
         (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
     ];
 }
 

@@ -3,13 +3,21 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, server,
-    set, sort, stream, strings, transactions, writebehind, zset,
+    bits, config, connection, deadletters, dump, geo, hashes, hyperloglog, info, key_status, keys,
+    latency, list, memory, persistence, server, set, shutdown, slowlog, sort, stream, strings,
+    transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
     connection::SPECS,
     server::SPECS,
+    config::SPECS,
+    info::SPECS,
+    persistence::SPECS,
+    shutdown::SPECS,
+    slowlog::SPECS,
+    latency::SPECS,
+    memory::SPECS,
     writebehind::SPECS,
     key_status::SPECS,
     deadletters::SPECS,

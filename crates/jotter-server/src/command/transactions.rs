@@ -107,7 +107,7 @@ fn unwatch(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 fn watch<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
         if ctx.session.multi.is_some() {
-            ctx.session.queue_failed();
+            // Only the reply: Redis does not flag the transaction for it.
             ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
             return Flow::Continue;
         }

@@ -1,0 +1,204 @@
+//! `CONFIG GET`, `SET`, `RESETSTAT`, `REWRITE` and `HELP`, over the
+//! parameter table in `params.rs` (one row per setting); `rewrite.rs`
+//! writes the run-time settings back into the settings file.
+//!
+//! `CONFIG SET` with several pairs is all or none, as in Redis: an unknown
+//! or read-only parameter, or one named twice, refuses the whole command
+//! before anything changes; a value refused midway puts back the values
+//! already set.
+
+mod params;
+mod rewrite;
+
+use std::sync::atomic::Ordering;
+
+use jotter_resp::Request;
+
+use super::glob::glob_match;
+use super::spec::{Ctx, Flow, Spec, flag, now};
+use crate::state::Shared;
+
+use params::{PARAMS, Param};
+
+pub(in crate::command) const SPECS: &[Spec] = &[Spec::new(
+    "config",
+    -2,
+    flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    "server",
+    "A container for server configuration commands.",
+    "2.0.0",
+    now(config),
+)];
+
+fn config(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let sub = req.arg(1).unwrap_or_default();
+    let n = req.len();
+    let is = |name: &[u8]| sub.eq_ignore_ascii_case(name);
+    if is(b"get") {
+        if n < 3 {
+            ctx.arity_error("config|get");
+        } else {
+            get(req, ctx);
+        }
+    } else if is(b"set") {
+        if n < 4 || n % 2 != 0 {
+            ctx.arity_error("config|set");
+        } else {
+            set(req, ctx);
+        }
+    } else if is(b"resetstat") {
+        if n != 2 {
+            ctx.arity_error("config|resetstat");
+        } else {
+            reset_stats(ctx.shared);
+            ctx.reply().ok();
+        }
+    } else if is(b"rewrite") {
+        if n != 2 {
+            ctx.arity_error("config|rewrite");
+        } else {
+            rewrite(ctx);
+        }
+    } else if is(b"help") && n == 2 {
+        ctx.help(HELP);
+    } else {
+        ctx.unknown_subcommand(sub, "CONFIG");
+    }
+    Flow::Continue
+}
+
+/// `CONFIG HELP`, in Redis's words.
+const HELP: &[&[u8]] = &[
+    b"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"GET <pattern>",
+    b"    Return parameters matching the glob-like <pattern> and their values.",
+    b"SET <directive> <value>",
+    b"    Set the configuration <directive> to <value>.",
+    b"RESETSTAT",
+    b"    Reset statistics reported by the INFO command.",
+    b"REWRITE",
+    b"    Rewrite the configuration file.",
+    b"HELP",
+    b"    Prints this help.",
+];
+
+/// Every parameter matching any pattern, each once, under the name it
+/// matched by (a name without glob characters matches itself, ignoring
+/// case, as Redis looks it up).
+fn get(req: &Request, ctx: &mut Ctx<'_>) {
+    let mut found: Vec<(String, &Param)> = Vec::new();
+    for pattern in req.args().skip(2) {
+        if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+            let name = String::from_utf8_lossy(pattern).into_owned();
+            if let Some(param) = params::find(pattern)
+                && !found.iter().any(|(n, _)| *n == name)
+            {
+                found.push((name, param));
+            }
+            continue;
+        }
+        for param in PARAMS {
+            for name in std::iter::once(&param.name).chain(param.aliases) {
+                if glob_match(pattern, name.as_bytes(), true)
+                    && !found.iter().any(|(n, _)| n == name)
+                {
+                    found.push(((*name).to_owned(), param));
+                }
+            }
+        }
+    }
+    let values: Vec<(String, String)> =
+        found.into_iter().map(|(name, p)| (name, (p.get)(ctx.shared))).collect();
+    let mut reply = ctx.reply();
+    reply.map(values.len());
+    for (name, value) in &values {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+}
+
+/// Sets every pair, or none.
+fn set(req: &Request, ctx: &mut Ctx<'_>) {
+    let shared = ctx.shared;
+    let pairs: Vec<(&[u8], &[u8])> =
+        req.args().skip(2).collect::<Vec<_>>().chunks(2).map(|pair| (pair[0], pair[1])).collect();
+    if let Some((name, _)) = pairs.iter().find(|(name, _)| params::find(name).is_none()) {
+        let text = format!(
+            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+            String::from_utf8_lossy(name)
+        );
+        return ctx.reply().error(text.as_bytes());
+    }
+    let mut chosen: Vec<(&'static Param, &[u8], String)> = Vec::with_capacity(pairs.len());
+    for (name, value) in &pairs {
+        let param = params::find(name).unwrap_or(&PARAMS[0]);
+        let problem = if param.set.is_none() {
+            Some("can't set immutable config")
+        } else if chosen.iter().any(|(p, _, _)| std::ptr::eq(*p, param)) {
+            Some("duplicate parameter")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return set_failed(ctx, name, problem);
+        }
+        chosen.push((param, name, String::from_utf8_lossy(value).into_owned()));
+    }
+    let before: Vec<String> = chosen.iter().map(|(p, _, _)| (p.get)(shared)).collect();
+    for (i, (param, name, value)) in chosen.iter().enumerate() {
+        let Some(set) = param.set else { continue };
+        if let Err(problem) = set(shared, value) {
+            // Put back what was already set: all or none.
+            for ((param, _, _), old) in chosen[..i].iter().zip(&before) {
+                if let Some(set) = param.set {
+                    let _ = set(shared, old);
+                }
+            }
+            return set_failed(ctx, name, &problem);
+        }
+    }
+    for (param, _, _) in &chosen {
+        shared.live.mark_changed(param.name);
+    }
+    ctx.reply().ok();
+}
+
+fn set_failed(ctx: &mut Ctx<'_>, name: &[u8], problem: &str) {
+    let text = format!(
+        "ERR CONFIG SET failed (possibly related to argument '{}') - {problem}",
+        String::from_utf8_lossy(name)
+    );
+    ctx.reply().error(text.as_bytes());
+}
+
+/// `CONFIG RESETSTAT`: INFO's counters back to zero.
+fn reset_stats(shared: &Shared) {
+    shared.command_stats.reset();
+    shared.commands_processed.store(0, Ordering::Relaxed);
+    shared.connections_received.store(0, Ordering::Relaxed);
+    shared.rejected_connections.store(0, Ordering::Relaxed);
+}
+
+fn rewrite(ctx: &mut Ctx<'_>) {
+    let shared = ctx.shared;
+    let Some(path) = &shared.config_file else {
+        return ctx.reply().error(b"ERR The server is running without a config file");
+    };
+    let entries: Vec<rewrite::Entry<'_>> = PARAMS
+        .iter()
+        .filter(|p| p.set.is_some())
+        .map(|p| rewrite::Entry {
+            key: p.name,
+            value: (p.get)(shared),
+            changed: shared.live.was_changed(p.name),
+        })
+        .collect();
+    match rewrite::rewrite_file(path, &entries) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "CONFIG REWRITE failed");
+            let text = format!("ERR Rewriting config file: {e}");
+            ctx.reply().error(text.as_bytes());
+        }
+    }
+}
