@@ -33,7 +33,9 @@
 //!
 //! # Stopping
 //!
-//! SIGTERM or SIGINT stops accepting, closes every client after its current
+//! SIGTERM or SIGINT (or the SHUTDOWN command, `command/shutdown.rs`; with
+//! NOSAVE it does not wait for the drain) stops accepting, closes every
+//! client after its current
 //! command, and drains pending writes to the store; the whole stop (clients
 //! included: one blocked in `JOTTER.FLUSH` does not add its own wait) takes
 //! at most `shutdown-timeout`. The last log line and the exit status say

@@ -20,43 +20,48 @@ pub(super) const SPECS: &[Spec] = &[Spec::new(
     now(latency),
 )];
 
+/// LATENCY's subcommands that Jotter provides and their arities, as
+/// Redis 7.0 gives them.
+const SUBCOMMANDS: &[(&str, i16)] =
+    &[("latest", 2), ("history", 3), ("reset", -2), ("doctor", 2), ("help", 2)];
+
 fn latency(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let sub = req.arg(1).unwrap_or_default();
-    let n = req.len();
-    let is = |name: &[u8]| sub.eq_ignore_ascii_case(name);
     let monitor = &ctx.shared.latency;
-    if is(b"latest") && n == 2 {
-        let events = monitor.events();
-        let mut reply = ctx.reply();
-        reply.array(events.len());
-        for (name, event) in &events {
-            let (at, latest) = event.latest();
-            reply.array(4);
-            reply.bulk(name.as_bytes());
-            reply.integer(i64::try_from(at).unwrap_or(i64::MAX));
-            reply.integer(i64::try_from(latest).unwrap_or(i64::MAX));
-            reply.integer(i64::try_from(event.max).unwrap_or(i64::MAX));
+    match ctx.subcommand(req, "latency", SUBCOMMANDS) {
+        Some("latest") => {
+            let events = monitor.events();
+            let mut reply = ctx.reply();
+            reply.array(events.len());
+            for (name, event) in &events {
+                let (at, latest) = event.latest();
+                reply.array(4);
+                reply.bulk(name.as_bytes());
+                reply.integer(i64::try_from(at).unwrap_or(i64::MAX));
+                reply.integer(i64::try_from(latest).unwrap_or(i64::MAX));
+                reply.integer(i64::try_from(event.max).unwrap_or(i64::MAX));
+            }
         }
-    } else if is(b"history") && n == 3 {
-        let samples = monitor.event(req.arg(2).unwrap_or_default()).unwrap_or_default().samples;
-        let mut reply = ctx.reply();
-        reply.array(samples.len());
-        for (at, millis) in &samples {
-            reply.array(2);
-            reply.integer(i64::try_from(*at).unwrap_or(i64::MAX));
-            reply.integer(i64::try_from(*millis).unwrap_or(i64::MAX));
+        Some("history") => {
+            let event = monitor.event(req.arg(2).unwrap_or_default()).unwrap_or_default();
+            let mut reply = ctx.reply();
+            reply.array(event.samples.len());
+            for (at, millis) in &event.samples {
+                reply.array(2);
+                reply.integer(i64::try_from(*at).unwrap_or(i64::MAX));
+                reply.integer(i64::try_from(*millis).unwrap_or(i64::MAX));
+            }
         }
-    } else if is(b"reset") {
-        let names: Vec<&[u8]> = req.args().skip(2).collect();
-        let reset = monitor.reset(&names);
-        ctx.reply().integer(i64::try_from(reset).unwrap_or(i64::MAX));
-    } else if is(b"doctor") && n == 2 {
-        let text = doctor(ctx);
-        ctx.reply().verbatim(*b"txt", text.as_bytes());
-    } else if is(b"help") && n == 2 {
-        ctx.help(HELP);
-    } else {
-        ctx.unknown_subcommand(sub, "LATENCY");
+        Some("reset") => {
+            let names: Vec<&[u8]> = req.args().skip(2).collect();
+            let reset = monitor.reset(&names);
+            ctx.reply().integer(i64::try_from(reset).unwrap_or(i64::MAX));
+        }
+        Some("doctor") => {
+            let text = doctor(ctx);
+            ctx.reply().verbatim(*b"txt", text.as_bytes());
+        }
+        Some(_) => ctx.help(HELP),
+        None => {}
     }
     Flow::Continue
 }

@@ -27,44 +27,40 @@ fn memory<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     })
 }
 
+/// MEMORY's subcommands and their arities, as Redis 7.0 gives them.
+const SUBCOMMANDS: &[(&str, i16)] =
+    &[("usage", -3), ("stats", 2), ("doctor", 2), ("malloc-stats", 2), ("purge", 2), ("help", 2)];
+
 async fn memory_reply(req: &Request, ctx: &mut Ctx<'_>) {
-    let sub = req.arg(1).unwrap_or_default();
-    let n = req.len();
-    let is = |name: &[u8]| sub.eq_ignore_ascii_case(name);
-    if is(b"usage") && n >= 3 {
-        usage(req, ctx).await;
-    } else if is(b"stats") && n == 2 {
-        let stats = ctx.shared.cache.stats();
-        let rss = super::info::resident_bytes();
-        let fields: [(&str, u64); 5] = [
-            ("total.allocated", rss),
-            ("dataset.bytes", ctx.shared.cache.memory_used()),
-            ("pending.bytes", stats.pending_bytes),
-            ("pending.entries", stats.pending_entries),
-            ("clients.normal", ctx.shared.client_memory.total()),
-        ];
-        let mut reply = ctx.reply();
-        reply.map(fields.len());
-        for (name, value) in fields {
-            reply.bulk(name.as_bytes());
-            reply.integer(i64::try_from(value).unwrap_or(i64::MAX));
+    match ctx.subcommand(req, "memory", SUBCOMMANDS) {
+        Some("usage") => usage(req, ctx).await,
+        Some("stats") => {
+            let stats = ctx.shared.cache.stats();
+            let fields: [(&str, u64); 5] = [
+                ("total.allocated", super::info::resident_bytes()),
+                ("dataset.bytes", ctx.shared.cache.memory_used()),
+                ("pending.bytes", stats.pending_bytes),
+                ("pending.entries", stats.pending_entries),
+                ("clients.normal", ctx.shared.client_memory.total()),
+            ];
+            let mut reply = ctx.reply();
+            reply.map(fields.len());
+            for (name, value) in fields {
+                reply.bulk(name.as_bytes());
+                reply.integer(i64::try_from(value).unwrap_or(i64::MAX));
+            }
         }
-    } else if is(b"doctor") && n == 2 {
-        ctx.reply().verbatim(
+        Some("doctor") => ctx.reply().verbatim(
             *b"txt",
             b"Hi Sam, I can't find any memory issue in your instance. I can only account for \
               what occurs on this base.",
-        );
-    } else if is(b"malloc-stats") && n == 2 {
-        ctx.reply().verbatim(*b"txt", b"Stats not supported for the current allocator");
-    } else if is(b"purge") && n == 2 {
-        ctx.reply().ok();
-    } else if is(b"help") && n == 2 {
-        ctx.help(HELP);
-    } else if is(b"usage") {
-        ctx.arity_error("memory|usage");
-    } else {
-        ctx.unknown_subcommand(sub, "MEMORY");
+        ),
+        Some("malloc-stats") => {
+            ctx.reply().verbatim(*b"txt", b"Stats not supported for the current allocator");
+        }
+        Some("purge") => ctx.reply().ok(),
+        Some(_) => ctx.help(HELP),
+        None => {}
     }
 }
 

@@ -2,9 +2,9 @@
 //! as SIGTERM (no new clients, every client closed after its current
 //! command, pending writes drained to the store within `shutdown-timeout`,
 //! the last log line and the exit status saying what reached it; see
-//! `main.rs` and `stop.rs`). `NOSAVE` skips the drain, as Redis skips its
-//! last save: what is pending stays in the write-ahead log and reaches the
-//! store at the next start (exit status 3). `NOW` and `FORCE` change
+//! `main.rs` and `stop.rs`). `NOSAVE` does not wait for the drain, as Redis
+//! skips its last save: what is still pending stays in the write-ahead log
+//! and reaches the store at the next start (exit status 3). `NOW` and `FORCE` change
 //! nothing (Jotter waits for no replica, and its drain cannot fail the
 //! stop); `ABORT` answers Redis's "No shutdown in progress": once a stop
 //! has begun, no client is served to abort it. As in Redis, a successful

@@ -20,45 +20,47 @@ pub(super) const SPECS: &[Spec] = &[Spec::new(
 /// Entries `SLOWLOG GET` gives without a count.
 const DEFAULT_COUNT: usize = 10;
 
+/// SLOWLOG's subcommands and their arities, as Redis 7.0 gives them.
+const SUBCOMMANDS: &[(&str, i16)] = &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)];
+
 fn slowlog(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let sub = req.arg(1).unwrap_or_default();
-    let n = req.len();
-    let is = |name: &[u8]| sub.eq_ignore_ascii_case(name);
-    if is(b"get") && n <= 3 {
-        let count = match req.arg(2).map(parse_i64) {
-            None => Some(DEFAULT_COUNT),
-            Some(Some(-1)) => None,
-            Some(Some(c)) if c >= 0 => Some(usize::try_from(c).unwrap_or(usize::MAX)),
-            Some(_) => {
-                ctx.reply().error(b"ERR count should be greater than or equal to -1");
-                return Flow::Continue;
-            }
-        };
-        let entries = ctx.shared.slowlog.latest(count);
-        let mut reply = ctx.reply();
-        reply.array(entries.len());
-        for e in &entries {
-            reply.array(6);
-            reply.integer(i64::try_from(e.id).unwrap_or(i64::MAX));
-            reply.integer(i64::try_from(e.at).unwrap_or(i64::MAX));
-            reply.integer(i64::try_from(e.micros).unwrap_or(i64::MAX));
-            reply.array(e.args.len());
-            e.args.iter().for_each(|a| reply.bulk(a));
-            reply.bulk(e.client_addr.as_bytes());
-            reply.bulk(&e.client_name);
+    match ctx.subcommand(req, "slowlog", SUBCOMMANDS) {
+        Some("get") if req.len() <= 3 => get(req, ctx),
+        Some("get") => ctx.subcommand_syntax_error(req.arg(1).unwrap_or_default(), "SLOWLOG"),
+        Some("len") => {
+            let len = ctx.shared.slowlog.len();
+            ctx.reply().integer(i64::try_from(len).unwrap_or(i64::MAX));
         }
-    } else if is(b"len") && n == 2 {
-        let len = ctx.shared.slowlog.len();
-        ctx.reply().integer(i64::try_from(len).unwrap_or(i64::MAX));
-    } else if is(b"reset") && n == 2 {
-        ctx.shared.slowlog.reset();
-        ctx.reply().ok();
-    } else if is(b"help") && n == 2 {
-        ctx.help(HELP);
-    } else {
-        ctx.unknown_subcommand(sub, "SLOWLOG");
+        Some("reset") => {
+            ctx.shared.slowlog.reset();
+            ctx.reply().ok();
+        }
+        Some(_) => ctx.help(HELP),
+        None => {}
     }
     Flow::Continue
+}
+
+fn get(req: &Request, ctx: &mut Ctx<'_>) {
+    let count = match req.arg(2).map(parse_i64) {
+        None => Some(DEFAULT_COUNT),
+        Some(Some(-1)) => None,
+        Some(Some(c)) if c >= 0 => Some(usize::try_from(c).unwrap_or(usize::MAX)),
+        Some(_) => return ctx.reply().error(b"ERR count should be greater than or equal to -1"),
+    };
+    let entries = ctx.shared.slowlog.latest(count);
+    let mut reply = ctx.reply();
+    reply.array(entries.len());
+    for e in &entries {
+        reply.array(6);
+        reply.integer(i64::try_from(e.id).unwrap_or(i64::MAX));
+        reply.integer(i64::try_from(e.at).unwrap_or(i64::MAX));
+        reply.integer(i64::try_from(e.micros).unwrap_or(i64::MAX));
+        reply.array(e.args.len());
+        e.args.iter().for_each(|a| reply.bulk(a));
+        reply.bulk(e.client_addr.as_bytes());
+        reply.bulk(&e.client_name);
+    }
 }
 
 /// `SLOWLOG HELP`, in Redis's words.

@@ -30,39 +30,22 @@ pub(in crate::command) const SPECS: &[Spec] = &[Spec::new(
     now(config),
 )];
 
+/// CONFIG's subcommands and their arities, as Redis 7.0 gives them.
+const SUBCOMMANDS: &[(&str, i16)] =
+    &[("get", -3), ("set", -4), ("resetstat", 2), ("rewrite", 2), ("help", 2)];
+
 fn config(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let sub = req.arg(1).unwrap_or_default();
-    let n = req.len();
-    let is = |name: &[u8]| sub.eq_ignore_ascii_case(name);
-    if is(b"get") {
-        if n < 3 {
-            ctx.arity_error("config|get");
-        } else {
-            get(req, ctx);
-        }
-    } else if is(b"set") {
-        if n < 4 || n % 2 != 0 {
-            ctx.arity_error("config|set");
-        } else {
-            set(req, ctx);
-        }
-    } else if is(b"resetstat") {
-        if n != 2 {
-            ctx.arity_error("config|resetstat");
-        } else {
+    match ctx.subcommand(req, "config", SUBCOMMANDS) {
+        Some("get") => get(req, ctx),
+        Some("set") if req.len() % 2 == 0 => set(req, ctx),
+        Some("set") => ctx.arity_error("config|set"),
+        Some("resetstat") => {
             reset_stats(ctx.shared);
             ctx.reply().ok();
         }
-    } else if is(b"rewrite") {
-        if n != 2 {
-            ctx.arity_error("config|rewrite");
-        } else {
-            rewrite(ctx);
-        }
-    } else if is(b"help") && n == 2 {
-        ctx.help(HELP);
-    } else {
-        ctx.unknown_subcommand(sub, "CONFIG");
+        Some("rewrite") => rewrite(ctx),
+        Some(_) => ctx.help(HELP),
+        None => {}
     }
     Flow::Continue
 }
@@ -91,7 +74,7 @@ fn get(req: &Request, ctx: &mut Ctx<'_>) {
         if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
             let name = String::from_utf8_lossy(pattern).into_owned();
             if let Some(param) = params::find(pattern)
-                && !found.iter().any(|(n, _)| *n == name)
+                && !already(&found, &name)
             {
                 found.push((name, param));
             }
@@ -99,9 +82,7 @@ fn get(req: &Request, ctx: &mut Ctx<'_>) {
         }
         for param in PARAMS {
             for name in std::iter::once(&param.name).chain(param.aliases) {
-                if glob_match(pattern, name.as_bytes(), true)
-                    && !found.iter().any(|(n, _)| n == name)
-                {
+                if glob_match(pattern, name.as_bytes(), true) && !already(&found, name) {
                     found.push(((*name).to_owned(), param));
                 }
             }
@@ -115,6 +96,12 @@ fn get(req: &Request, ctx: &mut Ctx<'_>) {
         reply.bulk(name.as_bytes());
         reply.bulk(value.as_bytes());
     }
+}
+
+/// Whether `name` is already in the reply: names are one, whatever their
+/// case, as Redis's reply map holds them.
+fn already(found: &[(String, &Param)], name: &str) -> bool {
+    found.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
 
 /// Sets every pair, or none.
