@@ -7,10 +7,11 @@
 //! atomic adds, not a few per command; errors are counted as they happen
 //! (rare, and worth a lock).
 //!
-//! Indexed like the command table, whose size is given at start: this file
-//! knows no command.
+//! Indexed like the command table, whose size is given before the first
+//! client ([`CommandStats::register`]): this file knows no command.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
@@ -39,25 +40,27 @@ pub(crate) struct CommandCounts {
 }
 
 /// Every command's counters and the error counts.
+#[derive(Default)]
 pub(crate) struct CommandStats {
-    commands: Vec<Counters>,
+    commands: OnceLock<Vec<Counters>>,
     errors: Mutex<BTreeMap<String, u64>>,
     total_errors: AtomicU64,
 }
 
 impl CommandStats {
-    /// Counters for a table of `commands` commands.
-    pub(crate) fn new(commands: usize) -> CommandStats {
-        CommandStats {
-            commands: (0..commands).map(|_| Counters::default()).collect(),
-            errors: Mutex::new(BTreeMap::new()),
-            total_errors: AtomicU64::new(0),
-        }
+    /// Counters for a table of `commands` commands; called once, before
+    /// the first client.
+    pub(crate) fn register(&self, commands: usize) {
+        let _ = self.commands.set((0..commands).map(|_| Counters::default()).collect());
+    }
+
+    fn command(&self, index: usize) -> Option<&Counters> {
+        self.commands.get()?.get(index)
     }
 
     /// `calls` runs of the command at `index` that took `usec` in all.
     pub(crate) fn ran(&self, index: usize, calls: u64, usec: u64) {
-        if let Some(c) = self.commands.get(index) {
+        if let Some(c) = self.command(index) {
             c.calls.fetch_add(calls, Ordering::Relaxed);
             if usec > 0 {
                 c.usec.fetch_add(usec, Ordering::Relaxed);
@@ -67,7 +70,7 @@ impl CommandStats {
 
     /// The command at `index` was refused before it ran, with `error`.
     pub(crate) fn rejected(&self, index: usize, error: &[u8]) {
-        if let Some(c) = self.commands.get(index) {
+        if let Some(c) = self.command(index) {
             c.rejected.fetch_add(1, Ordering::Relaxed);
         }
         self.error(error);
@@ -75,7 +78,7 @@ impl CommandStats {
 
     /// The command at `index` ran and replied `error`.
     pub(crate) fn failed(&self, index: usize, error: &[u8]) {
-        if let Some(c) = self.commands.get(index) {
+        if let Some(c) = self.command(index) {
             c.failed.fetch_add(1, Ordering::Relaxed);
         }
         self.error(error);
@@ -97,7 +100,7 @@ impl CommandStats {
 
     /// The command at `index`'s counters.
     pub(crate) fn get(&self, index: usize) -> CommandCounts {
-        self.commands.get(index).map_or_else(CommandCounts::default, |c| CommandCounts {
+        self.command(index).map_or_else(CommandCounts::default, |c| CommandCounts {
             calls: c.calls.load(Ordering::Relaxed),
             usec: c.usec.load(Ordering::Relaxed),
             rejected: c.rejected.load(Ordering::Relaxed),
@@ -117,7 +120,7 @@ impl CommandStats {
 
     /// Back to zero (`CONFIG RESETSTAT`).
     pub(crate) fn reset(&self) {
-        for c in &self.commands {
+        for c in self.commands.get().into_iter().flatten() {
             c.calls.store(0, Ordering::Relaxed);
             c.usec.store(0, Ordering::Relaxed);
             c.rejected.store(0, Ordering::Relaxed);
@@ -134,7 +137,8 @@ mod tests {
 
     #[test]
     fn errors_count_under_their_first_word() {
-        let stats = CommandStats::new(2);
+        let stats = CommandStats::default();
+        stats.register(2);
         stats.failed(1, b"WRONGTYPE Operation against a key");
         stats.rejected(0, b"ERR wrong number of arguments");
         stats.error(b"ERR syntax error");

@@ -39,6 +39,7 @@ pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Re
 pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) -> TaskTracker {
     let tracker = TaskTracker::new();
     shared.metrics.register_commands(command::specs().iter().map(|spec| spec.name));
+    shared.command_stats.register(command::specs().len());
     let loops: Vec<_> = listeners
         .into_iter()
         .map(|l| tokio::spawn(accept(l, shared.clone(), tracker.clone())))

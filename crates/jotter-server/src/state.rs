@@ -77,7 +77,7 @@ impl Shared {
             users,
             live,
             config_file: None,
-            command_stats: CommandStats::new(crate::command::specs().len()),
+            command_stats: CommandStats::default(),
             slowlog: SlowLog::default(),
             latency: Latency::default(),
             saves: std::sync::Arc::default(),

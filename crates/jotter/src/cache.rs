@@ -440,20 +440,9 @@ impl<S: Store> Cache<S> {
     /// # Errors
     ///
     /// [`Error::Stopped`] if the cache stopped first.
-    pub async fn flush(&self) -> Result<()> {
-        self.inner.progress().wait_all(self.inner.clock().last()).await
-    }
-
-    /// [`flush`](Cache::flush) as a future that holds what it needs, so
-    /// another task may wait on it (a background save): it waits for the
-    /// writes accepted before this call.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Stopped`] if the cache stopped first.
-    pub fn flush_detached(&self) -> impl Future<Output = Result<()>> + Send + 'static {
-        let inner = self.inner.clone();
-        let upto = inner.clock().last();
+    pub fn flush(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+        // Holds what it waits on, so another task may await it (BGSAVE).
+        let (inner, upto) = (self.inner.clone(), self.inner.clock().last());
         async move { inner.progress().wait_all(upto).await }
     }
 

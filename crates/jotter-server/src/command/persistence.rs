@@ -74,7 +74,7 @@ fn bgsave(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         return Flow::Continue;
     }
     // A second barrier, when one runs, covers the writes since the first.
-    let flush = ctx.shared.cache.flush_detached();
+    let flush = ctx.shared.cache.flush();
     let saves = saves.clone();
     tokio::spawn(async move {
         let ok = flush.await.is_ok();

@@ -7,7 +7,7 @@
 
 use super::super::spec::Ctx;
 use super::super::writebehind::{Stat, stat_fields};
-use super::line;
+use super::text::line;
 
 /// Writes the section `name`, if it is one of these.
 pub(super) fn write(out: &mut String, name: &str, ctx: &Ctx<'_>) {

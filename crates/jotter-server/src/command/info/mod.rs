@@ -11,6 +11,7 @@
 
 mod counts;
 mod sections;
+mod text;
 
 pub(super) use sections::resident_bytes;
 
@@ -81,12 +82,3 @@ fn wanted_sections(req: &Request) -> Vec<&'static str> {
     }
     wanted
 }
-
-/// INFO lines end in CRLF; `writeln!` would end them in LF alone.
-macro_rules! line {
-    ($out:expr, $($arg:tt)*) => {{
-        let _ = std::fmt::Write::write_fmt($out, format_args!($($arg)*));
-        $out.push_str("\r\n");
-    }};
-}
-use line;

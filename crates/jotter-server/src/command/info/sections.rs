@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::super::server::REDIS_VERSION;
 use super::super::spec::Ctx;
-use super::line;
+use super::text::line;
 
 /// Writes the section `name`; false if it is not one of these.
 pub(super) fn write(out: &mut String, name: &str, ctx: &Ctx<'_>) -> bool {
