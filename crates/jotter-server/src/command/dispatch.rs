@@ -163,7 +163,7 @@ async fn checked_run(
             flow
         }
     };
-    (flow, Ran::Ran)
+    (flow, Ran::Whole)
 }
 
 /// Counts one run of the command at `index`, in the session until a

@@ -23,7 +23,8 @@ pub(super) enum Ran {
     /// Ran in its blocking loop: the time blocked is not the command's
     /// cost, so it is not timed.
     Blocking,
-    Ran,
+    /// Ran to its end.
+    Whole,
 }
 
 /// Records what the command run by `found` (its reply from `mark` in the
@@ -56,7 +57,7 @@ pub(super) fn ran(
                 stats.failed(index, &error);
             }
         }
-        Ran::Ran => {
+        Ran::Whole => {
             if let Some(error) = error {
                 stats.failed(index, &error);
             }

@@ -37,7 +37,7 @@ const SUBCOMMANDS: &[(&str, i16)] =
 fn config(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     match ctx.subcommand(req, "config", SUBCOMMANDS) {
         Some("get") => get(req, ctx),
-        Some("set") if req.len() % 2 == 0 => set(req, ctx),
+        Some("set") if req.len().is_multiple_of(2) => set(req, ctx),
         Some("set") => ctx.arity_error("config|set"),
         Some("resetstat") => {
             reset_stats(ctx.shared);

@@ -172,7 +172,7 @@ fn full_policy(config: &Config) -> &'static str {
 /// A duration as the settings file writes it.
 fn duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
 }
 
 #[cfg(test)]

@@ -41,11 +41,8 @@ pub(super) fn rewritten(text: &str, entries: &[Entry<'_>]) -> String {
     for entry in entries {
         let line = format!("{} = {}", entry.key, literal(&entry.value));
         match lines[..top].iter().position(|l| names(l, entry.key)) {
-            Some(at) => {
-                if !same_value(&lines[at], &line) {
-                    lines[at] = line;
-                }
-            }
+            Some(at) if !same_value(&lines[at], &line) => lines[at] = line,
+            Some(_) => {}
             None if entry.changed => added.push(line),
             None => {}
         }
