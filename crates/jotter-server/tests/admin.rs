@@ -4,7 +4,8 @@
 //! refusals, saving, and the transaction details Redis defines (a nested
 //! MULTI or a WATCH inside MULTI does not fail the transaction, an error at
 //! EXEC does not stop the other commands, SAVE and SHUTDOWN are refused
-//! inside MULTI).
+//! inside MULTI), and the one database (SELECT, MOVE, SWAPDB as Redis
+//! answers with `databases 1`).
 
 mod common;
 
@@ -235,4 +236,27 @@ fn transactions_keep_going_where_redis_does() {
     }
     p.same(&["GET", "k"]);
     p.same(&["GET", "k2"]);
+}
+
+#[test]
+fn one_database_answers_as_redis_with_databases_1() {
+    let Some(mut p) = Pair::start_with_redis(&[], &["--databases", "1"]) else { return };
+    p.same(&["SET", "k", "v"]);
+    for command in [
+        &["SELECT", "0"][..],
+        &["SELECT", "1"],
+        &["SELECT", "x"],
+        &["MOVE", "k", "0"],
+        &["MOVE", "k", "1"],
+        &["MOVE", "k", "x"],
+        &["MOVE", "k", "99999999999"],
+        &["SWAPDB", "0", "0"],
+        &["SWAPDB", "0", "1"],
+        &["SWAPDB", "x", "0"],
+        &["SWAPDB", "0", "x"],
+        &["CONFIG", "GET", "databases"],
+        &["GET", "k"],
+    ] {
+        p.same(command);
+    }
 }

@@ -91,6 +91,7 @@ mod wake;
 mod bits;
 mod config;
 mod connection;
+mod databases;
 mod deadletters;
 mod dump;
 mod geo;

@@ -3,9 +3,9 @@
 
 use super::spec::Spec;
 use super::{
-    bits, config, connection, deadletters, dump, geo, hashes, hyperloglog, info, key_status, keys,
-    latency, list, memory, persistence, server, set, shutdown, slowlog, sort, stream, strings,
-    transactions, writebehind, zset,
+    bits, config, connection, databases, deadletters, dump, geo, hashes, hyperloglog, info,
+    key_status, keys, latency, list, memory, persistence, server, set, shutdown, slowlog, sort,
+    stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -18,6 +18,7 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     slowlog::SPECS,
     latency::SPECS,
     memory::SPECS,
+    databases::SPECS,
     writebehind::SPECS,
     key_status::SPECS,
     deadletters::SPECS,
