@@ -146,6 +146,13 @@ fn errorstats_and_commandstats_count_as_redis_does() {
     p.same(&["NOSUCHCOMMAND"]);
     p.same(&["GET", "s"]);
     p.same(&["GET", "s"]);
+    // Inside EXEC: each command counts, an error in EXEC's reply too.
+    for command in [&["MULTI"][..], &["INCR", "s"], &["GET", "s"], &["EXEC"]] {
+        p.same(command);
+    }
+    for command in [&["MULTI"][..], &["NOSUCHCOMMAND"], &["EXEC"]] {
+        p.same(command);
+    }
     p.same(&["INFO", "errorstats"]);
     let (j, r) = p.both(&["INFO", "commandstats"]);
     for name in ["get", "set", "incr", "hset"] {

@@ -1,16 +1,18 @@
 //! What the server learns from each command after it ran: the time it took
 //! (INFO commandstats, the slow log, the latency monitor) and whether it
 //! replied an error (INFO errorstats, a command's failed or rejected
-//! calls). The cost on the hot path is two clock reads, two relaxed loads
+//! calls); a command run inside EXEC is counted with its error. The cost on the hot path is two clock reads, two relaxed loads
 //! of the thresholds and a look at the reply's first byte; the slow log and
 //! the latency monitor take their locks only for a slow command.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
 use jotter_resp::Request;
 
 use super::spec::{Ctx, Spec, flag};
+use crate::state::Shared;
 
 /// How far a command got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,16 @@ pub(super) fn ran(
             let usec = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             timed(ctx, index, spec, req, usec);
         }
+    }
+}
+
+/// Counts a command that ran inside EXEC (`reply` its reply there): its
+/// call, and its error if it failed. Its time is EXEC's.
+pub(super) fn in_exec(shared: &Shared, index: usize, reply: &[u8]) {
+    shared.command_stats.ran(index, 1, 0);
+    shared.commands_processed.fetch_add(1, Ordering::Relaxed);
+    if let Some(error) = error_at(reply, 0) {
+        shared.command_stats.failed(index, &error);
     }
 }
 
