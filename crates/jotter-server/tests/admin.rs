@@ -267,3 +267,20 @@ fn one_database_answers_as_redis_with_databases_1() {
         p.same(command);
     }
 }
+
+#[test]
+fn the_admin_commands_have_redis_s_acl_categories() {
+    let Some(mut p) = Pair::start(&[]) else { return };
+    for name in [
+        "config", "info", "slowlog", "latency", "memory", "save", "bgsave", "lastsave", "shutdown",
+        "role", "swapdb", "move",
+    ] {
+        let (j, r) = p.both_trees(&["COMMAND", "INFO", name]);
+        let categories = |reply: &Reply| -> String {
+            let Reply::List { items, .. } = reply else { panic!("{}", reply.render()) };
+            let Reply::List { items: info, .. } = &items[0] else { panic!("{}", reply.render()) };
+            info[6].clone().sorted().render()
+        };
+        assert_eq!(categories(&j), categories(&r), "{name}");
+    }
+}

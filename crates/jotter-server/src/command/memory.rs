@@ -8,12 +8,12 @@
 use jotter_resp::Request;
 
 use super::args::parse_i64;
-use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, waits};
+use super::spec::{BoxFlow, Ctx, Flow, Spec, waits};
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "memory",
     -2,
-    flag::READONLY,
+    0,
     "server",
     "A container for memory diagnostics commands.",
     "4.0.0",

@@ -25,7 +25,7 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new(
         "role",
         1,
-        flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::SENTINEL,
+        flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST,
         "server",
         "Returns the replication role.",
         "2.8.12",

@@ -17,7 +17,7 @@ use super::spec::{Ctx, Flow, Spec, flag, now};
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "shutdown",
     -1,
-    flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::SENTINEL,
+    flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI,
     "server",
     "Synchronously saves the database(s) to disk and shuts down the server.",
     "1.0.0",
