@@ -69,6 +69,7 @@ where
     let kill = session.entry.kill.clone();
     let maxmemory = config.maxmemory.0.0;
     let mut held = shared.client_memory.holder();
+    let mut timeout_changed = shared.live.timeout_changes();
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
     loop {
@@ -140,13 +141,17 @@ where
             return Ok(());
         }
         decoder.reserve(&mut input);
-        let read = tokio::select! {
-            read = stream.read_buf(&mut input) => read?,
-            () = kill.cancelled() => return Ok(()),
-            // Read at each wait: `CONFIG SET timeout` applies to every client.
-            () = idle_for(shared.live.idle_limit()) => {
-                tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
-                return Ok(());
+        let since = tokio::time::Instant::now();
+        let read = loop {
+            tokio::select! {
+                read = stream.read_buf(&mut input) => break read?,
+                () = kill.cancelled() => return Ok(()),
+                () = idle_for(shared.live.idle_limit(), since) => {
+                    tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
+                    return Ok(());
+                }
+                // `CONFIG SET timeout` applies to a client already waiting.
+                _ = timeout_changed.changed() => {}
             }
         };
         if read == 0 {
@@ -231,9 +236,10 @@ async fn durable(session: &mut Session) -> bool {
     }
 }
 
-async fn idle_for(idle: Option<Duration>) {
+/// Ends once a client waiting since `since` has been idle for `idle`.
+async fn idle_for(idle: Option<Duration>, since: tokio::time::Instant) {
     match idle {
-        Some(d) => tokio::time::sleep(d).await,
+        Some(d) => tokio::time::sleep_until(since + d).await,
         None => std::future::pending().await,
     }
 }

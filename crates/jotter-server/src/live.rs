@@ -1,20 +1,23 @@
 //! The settings that `CONFIG SET` changes while the server runs: each an
-//! atomic read where it applies (the accept loop, an idle connection, the
-//! slow log, the latency monitor), so a change takes effect at the next
-//! read without a lock on any command's path. They start from the file and
+//! atomic read where it applies (the accept loop, the slow log, the latency
+//! monitor), so a change takes effect at the next read without a lock on
+//! any command's path; `timeout` is a watch channel, read by a connection
+//! only when it waits, so that a client already waiting sees a change. They start from the file and
 //! flags (`config.rs`); every other setting is fixed for the run.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use tokio::sync::watch;
 
 use crate::config::Config;
 
 /// The run-time values.
 pub(crate) struct Live {
     maxclients: AtomicUsize,
-    timeout: AtomicU64,
+    /// Seconds; a channel, so that clients already waiting see a change.
+    timeout: watch::Sender<u64>,
     slowlog_log_slower_than: AtomicI64,
     slowlog_max_len: AtomicU64,
     latency_monitor_threshold: AtomicU64,
@@ -28,7 +31,7 @@ impl Live {
     pub(crate) fn new(config: &Config) -> Live {
         Live {
             maxclients: AtomicUsize::new(config.maxclients),
-            timeout: AtomicU64::new(config.timeout),
+            timeout: watch::Sender::new(config.timeout),
             slowlog_log_slower_than: AtomicI64::new(config.slowlog_log_slower_than),
             slowlog_max_len: AtomicU64::new(config.slowlog_max_len),
             latency_monitor_threshold: AtomicU64::new(config.latency_monitor_threshold),
@@ -47,7 +50,12 @@ impl Live {
 
     /// Seconds a client may stay idle; 0 = never closed.
     pub(crate) fn timeout(&self) -> u64 {
-        self.timeout.load(Ordering::Relaxed)
+        *self.timeout.borrow()
+    }
+
+    /// Told of every change of [`timeout`](Self::timeout).
+    pub(crate) fn timeout_changes(&self) -> watch::Receiver<u64> {
+        self.timeout.subscribe()
     }
 
     /// [`timeout`](Self::timeout) as a wait; `None` for never.
@@ -57,7 +65,7 @@ impl Live {
     }
 
     pub(crate) fn set_timeout(&self, secs: u64) {
-        self.timeout.store(secs, Ordering::Relaxed);
+        self.timeout.send_replace(secs);
     }
 
     /// Microseconds from which a command is logged in the slow log; 0 logs

@@ -2,7 +2,8 @@
 //! exit 0), SHUTDOWN NOSAVE stops without waiting for the drain (what is
 //! left stays in the log for the next start), and
 //! CONFIG REWRITE writes run-time settings into the file the server was
-//! started with, which the next start reads back.
+//! started with, which the next start reads back; CONFIG SET timeout
+//! reaches a client already waiting.
 
 mod common;
 
@@ -69,4 +70,18 @@ fn config_rewrite_keeps_the_file_and_the_next_start_reads_it_back() {
         q(&mut c, &["CONFIG", "GET", "maxclients", "slowlog-max-len"]),
         r#"["maxclients", "60", "slowlog-max-len", "7"]"#
     );
+}
+
+#[test]
+fn config_set_timeout_closes_a_client_already_waiting() {
+    let server = Server::start(&[]);
+    let mut idle = server.raw();
+    rt(&mut idle, &["PING"], b"+PONG\r\n");
+    let mut c = server.raw();
+    rt(&mut c, &["CONFIG", "SET", "timeout", "1"], b"+OK\r\n");
+    // Closed by the server (a read of 0 bytes); the 10 s read timeout
+    // would be an error.
+    let mut buf = [0u8; 16];
+    let read = std::io::Read::read(&mut idle.stream, &mut buf);
+    assert!(matches!(read, Ok(0)), "{read:?}");
 }
