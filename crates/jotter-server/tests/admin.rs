@@ -24,6 +24,10 @@ fn config_get_set_and_their_errors_are_redis_s() {
     p.same(&["CONFIG", "SET", "no-such-parameter", "1"]);
     p.same(&["CONFIG", "SET", "timeout", "5", "no-such-parameter", "1"]);
     p.same(&["CONFIG", "SET", "timeout", "5", "TIMEOUT", "6"]);
+    // The first pair that cannot be set names the error.
+    p.same(&["CONFIG", "SET", "no-such-parameter", "1", "databases", "2"]);
+    p.same(&["CONFIG", "SET", "databases", "2", "no-such-parameter", "1"]);
+    p.same(&["CONFIG", "SET", "timeout", "5", "timeout", "6", "no-such-parameter", "1"]);
     p.same(&["CONFIG", "SET", "timeout", "1.5"]);
     p.same(&["CONFIG", "SET", "slowlog-max-len", "-1"]);
     p.same(&["CONFIG", "SET", "slowlog-log-slower-than", "-2"]);

@@ -18,7 +18,7 @@ use super::glob::glob_match;
 use super::spec::{Ctx, Flow, Spec, flag, now};
 use crate::state::Shared;
 
-use params::{PARAMS, Param};
+use params::{PARAMS, Param, Set};
 
 pub(in crate::command) const SPECS: &[Spec] = &[Spec::new(
     "config",
@@ -107,44 +107,38 @@ fn already(found: &[(String, &Param)], name: &str) -> bool {
 /// Sets every pair, or none.
 fn set(req: &Request, ctx: &mut Ctx<'_>) {
     let shared = ctx.shared;
-    let pairs: Vec<(&[u8], &[u8])> =
-        req.args().skip(2).collect::<Vec<_>>().chunks(2).map(|pair| (pair[0], pair[1])).collect();
-    if let Some((name, _)) = pairs.iter().find(|(name, _)| params::find(name).is_none()) {
-        let text = format!(
-            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-            String::from_utf8_lossy(name)
-        );
-        return ctx.reply().error(text.as_bytes());
-    }
-    let mut chosen: Vec<(&'static Param, &[u8], String)> = Vec::with_capacity(pairs.len());
-    for (name, value) in &pairs {
-        let param = params::find(name).unwrap_or(&PARAMS[0]);
-        let problem = if param.set.is_none() {
-            Some("can't set immutable config")
-        } else if chosen.iter().any(|(p, _, _)| std::ptr::eq(*p, param)) {
-            Some("duplicate parameter")
-        } else {
-            None
+    let args: Vec<&[u8]> = req.args().skip(2).collect();
+    // The first pair that cannot be set (unknown, read-only, named twice)
+    // refuses the command before anything changes, as in Redis.
+    let mut chosen: Vec<(&'static Param, Set, &[u8], String)> = Vec::with_capacity(args.len() / 2);
+    for pair in args.chunks(2) {
+        let (name, value) = (pair[0], String::from_utf8_lossy(pair[1]).into_owned());
+        let Some(param) = params::find(name) else {
+            let text = format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                String::from_utf8_lossy(name)
+            );
+            return ctx.reply().error(text.as_bytes());
         };
-        if let Some(problem) = problem {
-            return set_failed(ctx, name, problem);
+        let Some(set) = param.set else {
+            return set_failed(ctx, name, "can't set immutable config");
+        };
+        if chosen.iter().any(|(p, ..)| std::ptr::eq(*p, param)) {
+            return set_failed(ctx, name, "duplicate parameter");
         }
-        chosen.push((param, name, String::from_utf8_lossy(value).into_owned()));
+        chosen.push((param, set, name, value));
     }
-    let before: Vec<String> = chosen.iter().map(|(p, _, _)| (p.get)(shared)).collect();
-    for (i, (param, name, value)) in chosen.iter().enumerate() {
-        let Some(set) = param.set else { continue };
+    let before: Vec<String> = chosen.iter().map(|(p, ..)| (p.get)(shared)).collect();
+    for (i, (_, set, name, value)) in chosen.iter().enumerate() {
         if let Err(problem) = set(shared, value) {
             // Put back what was already set: all or none.
-            for ((param, _, _), old) in chosen[..i].iter().zip(&before) {
-                if let Some(set) = param.set {
-                    let _ = set(shared, old);
-                }
+            for ((_, set, ..), old) in chosen[..i].iter().zip(&before) {
+                let _ = set(shared, old);
             }
             return set_failed(ctx, name, &problem);
         }
     }
-    for (param, _, _) in &chosen {
+    for (param, ..) in &chosen {
         shared.live.mark_changed(param.name);
     }
     ctx.reply().ok();
