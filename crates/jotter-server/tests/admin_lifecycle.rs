@@ -54,11 +54,18 @@ fn config_rewrite_keeps_the_file_and_the_next_start_reads_it_back() {
     let file = "# A comment the rewrite keeps.\nmaxclients = 50\n\n[[user]]\nname = \"ops\"\npassword = \"pw\"\n";
     let server = Server::start_with_config(file, &[]);
     let path = server.dir.path().join("jotter.toml");
+    // It holds a password: only its owner may read it, before and after.
+    let owner_only = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+    std::fs::set_permissions(&path, owner_only).expect("chmod");
     let mut c = server.raw();
     rt(&mut c, &["AUTH", "ops", "pw"], b"+OK\r\n");
     rt(&mut c, &["CONFIG", "SET", "maxclients", "60", "slowlog-max-len", "7"], b"+OK\r\n");
     rt(&mut c, &["CONFIG", "REWRITE"], b"+OK\r\n");
     let text = std::fs::read_to_string(&path).expect("the rewritten file");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&path).expect("metadata").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
     assert!(text.starts_with("# A comment the rewrite keeps.\nmaxclients = 60\n"), "{text}");
     assert!(text.contains("\nslowlog-max-len = 7\n"), "{text}");
     assert!(text.contains("[[user]]\nname = \"ops\""), "{text}");

@@ -29,6 +29,9 @@ pub(super) fn rewrite_file(path: &Path, entries: &[Entry<'_>]) -> Result<(), Str
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".rewrite");
     std::fs::write(&temporary, &new).map_err(|e| e.to_string())?;
+    // The file may hold passwords: the new one keeps the old one's mode.
+    let permissions = std::fs::metadata(path).map_err(|e| e.to_string())?.permissions();
+    std::fs::set_permissions(&temporary, permissions).map_err(|e| e.to_string())?;
     std::fs::rename(&temporary, path).map_err(|e| e.to_string())
 }
 
