@@ -112,6 +112,14 @@ pub(crate) struct Config {
     pub proto_max_bulk_len: Setting<Bytes>,
     /// How long a stop may spend draining pending writes. Default: 10s.
     pub shutdown_timeout: Setting<Duration>,
+    /// Commands taking at least this many microseconds go to the slow log;
+    /// 0 logs every command, a negative value none. Default: 10000.
+    pub slowlog_log_slower_than: i64,
+    /// Most entries the slow log keeps. Default: 128.
+    pub slowlog_max_len: u64,
+    /// Commands taking at least this many milliseconds are latency events
+    /// (LATENCY LATEST); 0 = off. Default: 0.
+    pub latency_monitor_threshold: u64,
     /// A second RESP listener speaking TLS (built with the `tls` feature).
     /// Default: none.
     pub tls: Option<Tls>,
@@ -157,6 +165,9 @@ impl Default for Config {
             client_output_buffer_limit: Setting(Bytes(256 << 20)),
             proto_max_bulk_len: Setting(Bytes(512 << 20)),
             shutdown_timeout: Setting(Duration::from_secs(10)),
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
             tls: None,
             log_format: LogFormat::Text,
             mapping: Vec::new(),
@@ -357,6 +368,9 @@ mod tests {
             "client-output-buffer-limit",
             "proto-max-bulk-len",
             "shutdown-timeout",
+            "slowlog-log-slower-than",
+            "slowlog-max-len",
+            "latency-monitor-threshold",
             "[tls]",
             "log-format",
             "[[mapping]]",

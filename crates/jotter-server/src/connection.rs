@@ -64,11 +64,11 @@ where
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let mut decoder = RequestDecoder::new(limits);
     decoder.set_authenticated(session.authenticated);
-    let idle = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
     let output_limit = usize::try_from(config.client_output_buffer_limit.0.0).unwrap_or(usize::MAX);
     let kill = session.entry.kill.clone();
     let maxmemory = config.maxmemory.0.0;
     let mut held = shared.client_memory.holder();
+    let mut timeout_changed = shared.live.timeout_changes();
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
     session.entry.buffers.written(output.capacity());
@@ -159,12 +159,17 @@ where
             return Ok(());
         }
         decoder.reserve(&mut input);
-        let read = tokio::select! {
-            read = stream.read_buf(&mut input) => read?,
-            () = kill.cancelled() => return Ok(()),
-            () = idle_for(idle) => {
-                tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
-                return Ok(());
+        let since = tokio::time::Instant::now();
+        let read = loop {
+            tokio::select! {
+                read = stream.read_buf(&mut input) => break read?,
+                () = kill.cancelled() => return Ok(()),
+                () = idle_for(shared.live.idle_limit(), since) => {
+                    tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
+                    return Ok(());
+                }
+                // `CONFIG SET timeout` applies to a client already waiting.
+                _ = timeout_changed.changed() => {}
             }
         };
         if read == 0 {
@@ -250,9 +255,10 @@ async fn durable(session: &mut Session) -> bool {
     }
 }
 
-async fn idle_for(idle: Option<Duration>) {
+/// Ends once a client waiting since `since` has been idle for `idle`.
+async fn idle_for(idle: Option<Duration>, since: tokio::time::Instant) {
     match idle {
-        Some(d) => tokio::time::sleep(d).await,
+        Some(d) => tokio::time::sleep_until(since + d).await,
         None => std::future::pending().await,
     }
 }

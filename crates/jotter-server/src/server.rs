@@ -39,6 +39,7 @@ pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Re
 pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) -> TaskTracker {
     let tracker = TaskTracker::new();
     shared.metrics.register_commands(command::specs().iter().map(|spec| spec.name));
+    shared.command_stats.register(command::specs().len());
     let loops: Vec<_> = listeners
         .into_iter()
         .map(|l| tokio::spawn(accept(l, shared.clone(), tracker.clone())))
@@ -93,12 +94,12 @@ async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
         shared.metrics.connections.increment(1);
         let laddr = stream.local_addr().unwrap_or(addr);
         let fd = socket_fd(&stream);
-        let registered =
-            shared.clients.register(addr, laddr, fd, shared.config.maxclients, &shared.shutdown);
+        let maxclients = shared.live.maxclients();
+        let registered = shared.clients.register(addr, laddr, fd, maxclients, &shared.shutdown);
         let Some(entry) = registered else {
             shared.rejected_connections.fetch_add(1, Ordering::Relaxed);
             shared.metrics.rejected.increment(1);
-            tracing::warn!(%addr, maxclients = shared.config.maxclients, "refused a client: maxclients reached");
+            tracing::warn!(%addr, maxclients, "refused a client: maxclients reached");
             tracker.spawn(async move {
                 let mut stream = stream;
                 let refuse = async {

@@ -42,6 +42,8 @@ pub(crate) struct Session {
     pub uncounted: (usize, u64),
     /// `CLIENT REPLY`: whether replies are sent.
     pub reply_mode: crate::reply_mode::ReplyMode,
+    /// Microseconds those uncounted commands took.
+    pub uncounted_usec: u64,
 }
 
 /// The commands a `MULTI` has queued.
@@ -73,6 +75,7 @@ impl Session {
             unacknowledged: jotter::Durability::default(),
             uncounted: (0, 0),
             reply_mode: Default::default(),
+            uncounted_usec: 0,
         }
     }
 

@@ -7,6 +7,7 @@
 
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use bytes::Bytes;
 use jotter_resp::Request;
@@ -17,6 +18,7 @@ use crate::state::Shared;
 
 use super::acl::{self, Users};
 use super::data;
+use super::observe::{self, Ran};
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
 use super::wake;
@@ -82,44 +84,57 @@ pub(crate) async fn execute_found(
     req: &Request,
     ctx: &mut Ctx<'_>,
 ) -> Flow {
+    let mark = ctx.out().len();
+    let started = Instant::now();
+    let (flow, ran) = checked_run(found, req, ctx).await;
+    observe::ran(ctx, found, req, mark, started, ran);
+    flow
+}
+
+/// [`execute_found`]'s checks and run, saying how far the command got.
+async fn checked_run(
+    found: Option<(usize, &'static Spec)>,
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+) -> (Flow, Ran) {
     let Some((index, spec)) = found else {
         unknown_command(req, ctx);
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     };
     // Redis notes the last command (`cmd=`) as soon as it is looked up.
     ctx.session.entry.ran(index);
     if !spec.arity_ok(req.len()) {
         ctx.arity_error(spec.name);
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     }
     if !ctx.session.authenticated && !spec.has(flag::NOAUTH) {
         ctx.reply().error(b"NOAUTH Authentication required.");
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     }
     if !spec.has(flag::NOAUTH)
         && let Err(refusal) = acl::check(ctx, index, spec, req)
     {
         refuse(ctx, spec, &refusal);
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     }
     if ctx.shared.pause.engaged() && !wait_out_pause(ctx, spec).await {
-        return Flow::Close;
+        return (Flow::Close, Ran::Refused);
     }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
-        queue(ctx, index, spec, req);
+        let queued = queue(ctx, index, spec, req);
         ctx.session.show_multi();
-        return Flow::Continue;
+        return (Flow::Continue, if queued { Ran::Queued } else { Ran::Refused });
     }
     count(ctx.shared, ctx.session, index);
-    match spec.kind {
+    let flow = match spec.kind {
         Kind::Data(data) => {
             if ctx.may_block
                 && let Some(blocking) = data.blocking
             {
-                return blocking(req, ctx).await;
+                return (blocking(req, ctx).await, Ran::Blocking);
             }
             // A command of one key (most) keeps it on the stack: no list
             // allocated per command.
@@ -154,7 +169,8 @@ pub(crate) async fn execute_found(
             }
             flow
         }
-    }
+    };
+    (flow, Ran::Whole)
 }
 
 /// Holds a command while `CLIENT PAUSE` holds it, as Redis does after its
@@ -193,9 +209,11 @@ fn count(shared: &Shared, session: &mut Session, index: usize) {
 /// its replies are sent, and when the connection ends.
 pub(crate) fn settle_counts(shared: &Shared, session: &mut Session) {
     let (index, n) = std::mem::take(&mut session.uncounted);
+    let usec = std::mem::take(&mut session.uncounted_usec);
     if n > 0 {
         shared.metrics.command(index, n);
         shared.commands_processed.fetch_add(n, Ordering::Relaxed);
+        shared.command_stats.ran(index, n, usec);
     }
 }
 
@@ -224,17 +242,27 @@ pub(crate) fn users(config: &Config) -> Result<Users, ConfigError> {
 /// not a data command (FLUSHDB, FLUSHALL, JOTTER.THROUGH, JOTTER.FLUSH)
 /// would run after the transaction's data commands, out of its place, so it
 /// is refused and the transaction with it.
-fn queue(ctx: &mut Ctx<'_>, index: usize, spec: &Spec, req: &Request) {
+///
+/// A command Redis never runs in a transaction ([`flag::NO_MULTI`]: SAVE,
+/// SHUTDOWN) is refused in Redis's words, and the transaction with it.
+/// Returns whether it was queued.
+fn queue(ctx: &mut Ctx<'_>, index: usize, spec: &Spec, req: &Request) -> bool {
+    if spec.has(flag::NO_MULTI) {
+        ctx.session.queue_failed();
+        ctx.reply().error(b"ERR Command not allowed inside a transaction");
+        return false;
+    }
     if spec.has(flag::WRITE) && matches!(spec.kind, Kind::Control(_)) {
         ctx.session.queue_failed();
         let text = format!("ERR '{}' cannot run inside MULTI", spec.name);
         ctx.reply().error(text.as_bytes());
-        return;
+        return false;
     }
     if let Some(multi) = &mut ctx.session.multi {
         multi.commands.push((index, req.clone()));
     }
     ctx.reply().simple(b"QUEUED");
+    true
 }
 
 /// Redis 7.0's text, byte for byte: the name as sent and the first

@@ -47,6 +47,8 @@ pub(crate) mod flag {
     /// EVAL, FCALL): a `CLIENT PAUSE WRITE` holds it. Redis 7.0's `COMMAND
     /// INFO` does not show it.
     pub(crate) const MAY_REPLICATE: u16 = 1 << 12;
+    /// Refused inside `MULTI`, failing the transaction (SAVE, SHUTDOWN).
+    pub(crate) const NO_MULTI: u16 = 1 << 13;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -60,6 +62,7 @@ pub(crate) mod flag {
         (STALE, "stale"),
         (FAST, "fast"),
         (NOAUTH, "no_auth"),
+        (NO_MULTI, "no_multi"),
     ];
 }
 
@@ -430,6 +433,41 @@ impl<'a> Ctx<'a> {
     /// `-ERR syntax error`.
     pub(crate) fn syntax_error(&mut self) {
         self.reply().error(b"ERR syntax error");
+    }
+
+    /// Redis's checks of a container command's subcommand (`CONFIG GET`):
+    /// an unknown one, or one with the wrong number of arguments (its
+    /// arity in `subs`, by Redis's convention), is replied to here. Returns
+    /// the subcommand's name as `subs` spells it when it may run.
+    pub(crate) fn subcommand(
+        &mut self,
+        req: &Request,
+        command: &str,
+        subs: &[(&'static str, i16)],
+    ) -> Option<&'static str> {
+        let sub = req.arg(1).unwrap_or_default();
+        let Some(&(name, arity)) =
+            subs.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(sub))
+        else {
+            self.unknown_subcommand(sub, &command.to_ascii_uppercase());
+            return None;
+        };
+        let need = usize::from(arity.unsigned_abs());
+        if (arity >= 0 && req.len() != need) || req.len() < need {
+            self.arity_error(&format!("{command}|{name}"));
+            return None;
+        }
+        Some(name)
+    }
+
+    /// `-ERR unknown subcommand or wrong number of arguments for '<sub>'.
+    /// Try <CMD> HELP.`: a subcommand whose arguments its handler refuses.
+    pub(crate) fn subcommand_syntax_error(&mut self, sub: &[u8], command: &str) {
+        let text = format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
+            String::from_utf8_lossy(&sub[..sub.len().min(128)])
+        );
+        self.reply().error(text.as_bytes());
     }
 
     /// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.`

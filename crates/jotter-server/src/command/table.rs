@@ -3,8 +3,9 @@
 
 use super::spec::Spec;
 use super::{
-    acl, bits, client, connection, deadletters, dump, geo, hashes, hyperloglog, introspect,
-    key_status, keys, list, server, set, sort, stream, strings, transactions, writebehind, zset,
+    acl, bits, client, config, connection, databases, deadletters, dump, geo, hashes, hyperloglog,
+    info, introspect, key_status, keys, latency, list, memory, persistence, server, set, shutdown,
+    slowlog, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -12,6 +13,14 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     client::SPECS,
     introspect::SPECS,
     server::SPECS,
+    config::SPECS,
+    info::SPECS,
+    persistence::SPECS,
+    shutdown::SPECS,
+    slowlog::SPECS,
+    latency::SPECS,
+    memory::SPECS,
+    databases::SPECS,
     writebehind::SPECS,
     key_status::SPECS,
     deadletters::SPECS,

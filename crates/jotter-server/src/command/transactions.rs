@@ -20,6 +20,7 @@ use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::data::{self, TxnFail};
+use super::observe;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, flag, now, waits};
 use super::wake;
 
@@ -107,7 +108,7 @@ fn unwatch(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 fn watch<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
         if ctx.session.multi.is_some() {
-            ctx.session.queue_failed();
+            // Only the reply: Redis does not flag the transaction for it.
             ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
             return Flow::Continue;
         }
@@ -239,10 +240,16 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
     ctx.reply().array(slots.len());
     for (slot, (index, req)) in slots.iter().zip(&queued.commands) {
         match slot {
-            Slot::Data(range) => ctx.out().extend_from_slice(&buf[range.clone()]),
+            Slot::Data(range) => {
+                observe::in_exec(ctx.shared, *index, &buf[range.clone()]);
+                ctx.out().extend_from_slice(&buf[range.clone()]);
+            }
             Slot::Later => {
                 let Kind::Control(handler) = table[*index].kind else { continue };
-                if handler.run(req, ctx).await == Flow::Close {
+                let mark = ctx.out().len();
+                let flow = handler.run(req, ctx).await;
+                observe::in_exec(ctx.shared, *index, &ctx.out()[mark..]);
+                if flow == Flow::Close {
                     return Flow::Close;
                 }
             }

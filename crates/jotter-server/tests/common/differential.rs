@@ -24,7 +24,12 @@ impl Pair {
     /// Both servers (Jotter with `extra` arguments); `None` after a loud
     /// skip when redis-server cannot be run.
     pub fn start(extra: &[&str]) -> Option<Pair> {
-        let redis = PrivateRedis::start()?;
+        Pair::start_with_redis(extra, &[])
+    }
+
+    /// [`start`](Self::start), redis-server with `redis_extra` arguments.
+    pub fn start_with_redis(extra: &[&str], redis_extra: &[&str]) -> Option<Pair> {
+        let redis = PrivateRedis::start_with(redis_extra)?;
         let jotter = Server::start(extra);
         let j = jotter.raw();
         let r = Raw::connect(redis.addr);

@@ -361,8 +361,10 @@ impl Value {
         }
     }
 
-    /// Bytes this value accounts for in the cache and the write buffer.
-    pub(crate) fn weight(&self) -> usize {
+    /// Bytes this value accounts for in the cache and the write buffer
+    /// (what the memory bounds count; `MEMORY USAGE`).
+    #[must_use]
+    pub fn weight(&self) -> usize {
         match self {
             Value::Blob(b) => blob::weight(b),
             Value::Hash(m) => hash::weight(m),
