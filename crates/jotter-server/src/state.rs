@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub auth_throttle: AuthThrottle,
     /// What each user may run.
     pub users: Users,
+    /// EVAL and FUNCTION: the interpreter, the script cache, the running script.
+    pub scripts: crate::command::Scripts,
 }
 
 impl Shared {
@@ -47,6 +49,7 @@ impl Shared {
         shutdown: CancellationToken,
     ) -> Self {
         Shared {
+            scripts: crate::command::Scripts::from_config(&config),
             config,
             cache,
             clients: Clients::default(),

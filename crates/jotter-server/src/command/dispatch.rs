@@ -104,6 +104,13 @@ pub(crate) async fn execute_found(
         refuse(ctx, spec, &name);
         return Flow::Continue;
     }
+    if let Some(busy) = ctx.shared.scripts.running().busy()
+        && !super::allowed_while_busy(spec.name, req.arg(1))
+    {
+        ctx.reply().error(busy);
+        ctx.session.queue_failed();
+        return Flow::Continue;
+    }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
         queue(ctx, index, spec, req);
         return Flow::Continue;

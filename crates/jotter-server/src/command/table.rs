@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, server,
-    set, sort, stream, strings, transactions, writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, script,
+    server, set, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -26,4 +26,5 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     hyperloglog::SPECS,
     geo::SPECS,
     stream::SPECS,
+    script::SPECS,
 ];
