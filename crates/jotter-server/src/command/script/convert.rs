@@ -23,12 +23,14 @@ use mlua::{Lua, Table, Value};
 /// Redis bounds its recursion.
 const MAX_DEPTH: usize = 1_000;
 
-/// A reply as a Lua value.
-pub(super) fn to_lua(lua: &Lua, frame: Frame) -> mlua::Result<Value> {
+/// A reply as a Lua value; `resp3` when it was written in RESP3, where a
+/// null is `nil` (in RESP2 a nil bulk or array is `false`).
+pub(super) fn to_lua(lua: &Lua, frame: Frame, resp3: bool) -> mlua::Result<Value> {
     Ok(match frame {
         Frame::Integer(n) => Value::Number(n as f64),
         Frame::Bulk(b) | Frame::Verbatim { text: b, .. } => Value::String(lua.create_string(&b)?),
-        Frame::Null => Value::Nil,
+        Frame::Null if resp3 => Value::Nil,
+        Frame::Null => Value::Boolean(false),
         Frame::NullArray => Value::Boolean(false),
         Frame::Simple(s) => single(lua, "ok", Value::String(lua.create_string(&s)?))?,
         Frame::Error(e) | Frame::BlobError(e) => {
@@ -37,7 +39,7 @@ pub(super) fn to_lua(lua: &Lua, frame: Frame) -> mlua::Result<Value> {
         Frame::Array(items) | Frame::Push(items) => {
             let table = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.into_iter().enumerate() {
-                table.raw_set(i + 1, to_lua(lua, item)?)?;
+                table.raw_set(i + 1, to_lua(lua, item, resp3)?)?;
             }
             Value::Table(table)
         }
@@ -49,18 +51,18 @@ pub(super) fn to_lua(lua: &Lua, frame: Frame) -> mlua::Result<Value> {
         Frame::Map(pairs) => {
             let map = lua.create_table()?;
             for (k, v) in pairs {
-                map.raw_set(to_lua(lua, k)?, to_lua(lua, v)?)?;
+                map.raw_set(to_lua(lua, k, resp3)?, to_lua(lua, v, resp3)?)?;
             }
             single(lua, "map", Value::Table(map))?
         }
         Frame::Set(items) => {
             let set = lua.create_table()?;
             for item in items {
-                set.raw_set(to_lua(lua, item)?, true)?;
+                set.raw_set(to_lua(lua, item, resp3)?, true)?;
             }
             single(lua, "set", Value::Table(set))?
         }
-        Frame::Attribute { data, .. } => to_lua(lua, *data)?,
+        Frame::Attribute { data, .. } => to_lua(lua, *data, resp3)?,
     })
 }
 
@@ -138,7 +140,7 @@ mod tests {
     use super::*;
 
     fn round(lua: &Lua, frame: Frame) -> Frame {
-        from_lua(&to_lua(lua, frame).unwrap(), false)
+        from_lua(&to_lua(lua, frame, false).unwrap(), false)
     }
 
     #[test]

@@ -140,12 +140,12 @@ fn run_once(script: &Script<'_>, call: &mut Call<'_>, txn: &mut jotter::Txn<'_>)
                 };
                 let Some(word) = word else {
                     let text = "ERR Lua redis lib command arguments must be strings or integers";
-                    return convert::to_lua(lua, Frame::Error(text.into()));
+                    return convert::to_lua(lua, Frame::Error(text.into()), resp3);
                 };
                 words.push(word);
             }
             match call.run(txn, &words, resp3) {
-                Called::Reply(frame) => convert::to_lua(lua, frame),
+                Called::Reply(frame) => convert::to_lua(lua, frame, resp3),
                 Called::Undeclared => Err(raise(UNDECLARED.into())),
             }
         })?;

@@ -1,0 +1,111 @@
+//! EVAL, EVALSHA, EVAL_RO, SCRIPT, FUNCTION and FCALL against a private
+//! redis-server: replies, conversions and error texts, reply for reply, in
+//! RESP2 and RESP3.
+
+mod common;
+
+use common::differential::Pair;
+
+/// Scripts whose replies must be Redis's, run in order on both servers.
+const SCRIPTS: &[&[&str]] = &[
+    &["SET", "s", "abc"],
+    &["EVAL", "return 1", "0"],
+    &["EVAL", "return {1, 2.9, 'a', false, true, {ok='fine'}, nil, 3}", "0"],
+    &["EVAL", "return {err='bad'}", "0"],
+    &["EVAL", "return redis.error_reply('X y')", "0"],
+    &["EVAL", "return redis.error_reply('')", "0"],
+    &["EVAL", "return redis.status_reply('PONG')", "0"],
+    &["EVAL", "return redis.sha1hex('')", "0"],
+    &["EVAL", "return x", "0"],
+    &["EVAL", "x = 1", "0"],
+    &["EVAL", "return 1 +", "0"],
+    &["EVAL", "error('boom')", "0"],
+    &["EVAL", "error({err='MY boom'})", "0"],
+    &["EVAL", "return redis.call('nope')", "0"],
+    &["EVAL", "return redis.call()", "0"],
+    &["EVAL", "return redis.call('get')", "0"],
+    &["EVAL", "return redis.call({})", "0"],
+    &["EVAL", "return redis.pcall({})", "0"],
+    &["EVAL", "return redis.call('incr', KEYS[1])", "1", "s"],
+    &["EVAL", "return redis.pcall('incr', KEYS[1])", "1", "s"],
+    &["EVAL", "local r = redis.pcall('incr', 's'); return type(r) .. r['err']", "0"],
+    &["EVAL", "return redis.call('blpop', KEYS[1], 0)", "1", "l"],
+    &["EVAL", "return redis.call('multi')", "0"],
+    &["EVAL", "return redis.call('eval', 'return 1', 0)", "0"],
+    &["EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"],
+    &["EVAL", "return redis.call('get', KEYS[1])", "1", "k"],
+    &["EVAL", "return redis.call('get', 'nothing')", "0"],
+    &["EVAL", "return tostring(redis.call('get', 'nothing'))", "0"],
+    &["EVAL", "return redis.call('type', 'k')", "0"],
+    &["EVAL", "return redis.call('type', 'k')['ok']", "0"],
+    &["EVAL", "return redis.call('hset', 'h', 'a', 1, 'b', 2.5)", "1", "h"],
+    &["EVAL", "return redis.call('hgetall', 'h')", "1", "h"],
+    &["EVAL", "return redis.call('incrbyfloat', KEYS[1], 1.5)", "1", "f"],
+    &["EVAL", "return redis.call('ping')", "0"],
+    &["EVAL", "return redis.setresp(4)", "0"],
+    &["EVAL", "redis.setresp(3); return redis.call('hgetall', 'h')", "0"],
+    &["EVAL", "redis.setresp(3); return {double=1.5}", "0"],
+    &["EVAL", "redis.setresp(3); return false", "0"],
+    &["EVAL", "return false", "0"],
+    &["EVAL", "return {map={a=1}}", "0"],
+    &["EVAL", "return #KEYS + #ARGV * 10", "2", "a", "b", "c"],
+    &["EVAL", "return 1", "-1"],
+    &["EVAL", "return 1", "3", "a"],
+    &["EVAL", "return 1", "x"],
+    &["EVAL_RO", "return redis.call('set', KEYS[1], 'y')", "1", "x"],
+    &["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"],
+    &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+    &["SCRIPT", "LOAD", "return 1"],
+    &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+    &["EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"],
+    &["EVALSHA_RO", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+    &["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "nope"],
+    &["SCRIPT", "LOAD", "return +"],
+    &["SCRIPT", "KILL"],
+    &["SCRIPT", "HELP"],
+    &["SCRIPT", "NOPE"],
+    &["SCRIPT", "LOAD"],
+    &["SCRIPT", "FLUSH", "SOMETIMES"],
+    &["SCRIPT", "FLUSH"],
+    &["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"],
+    &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+];
+
+#[test]
+fn scripts_reply_as_redis_in_both_protocols() {
+    for resp3 in [false, true] {
+        let Some(mut pair) = Pair::start(&[]) else { return };
+        if resp3 {
+            pair.resp3();
+        }
+        for script in SCRIPTS {
+            pair.same(script);
+        }
+    }
+}
+
+#[test]
+fn a_script_may_touch_keys_it_did_not_declare() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    let script = "redis.call('set', 'u1', '1'); redis.call('incr', 'u2'); \
+                  redis.call('rpush', 'u3', 'a', 'b'); \
+                  return {redis.call('get', 'u1'), redis.call('get', 'u2'), \
+                  redis.call('lrange', 'u3', 0, -1)}";
+    pair.same(&["EVAL", script, "0"]);
+    pair.same(&["EVAL", script, "1", "u2"]);
+    pair.same(&["MGET", "u1", "u2"]);
+}
+
+#[test]
+fn a_script_that_fails_keeps_the_writes_before_the_error() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    pair.same(&["EVAL", "redis.call('set', KEYS[1], 'kept'); error('late')", "1", "k"]);
+    pair.same(&["GET", "k"]);
+    pair.same(&[
+        "EVAL",
+        "redis.call('set', KEYS[1], 'x'); return redis.call('incr', KEYS[1])",
+        "1",
+        "k",
+    ]);
+    pair.same(&["GET", "k"]);
+}
