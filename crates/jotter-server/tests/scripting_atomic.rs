@@ -1,0 +1,182 @@
+//! Scripts against a running `jotter`: a script's writes are seen all or
+//! none by a concurrent reader; a script past `busy-reply-threshold` makes
+//! other clients' commands BUSY until SCRIPT KILL (refused with
+//! UNKILLABLE once it wrote); and real clients' uses of EVAL (redis-py's
+//! `Lock`, a fixed-window rate limiter) work end to end.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Raw, Server, resp};
+
+/// Sends `args` and reads the one-line reply (status, error or integer).
+fn line(c: &mut Raw, args: &[&str]) -> String {
+    c.send(&resp(args));
+    c.read_line()
+}
+
+#[test]
+fn a_concurrent_reader_sees_all_of_a_scripts_writes_or_none() {
+    let server = Server::start(&[]);
+    let mut writer = server.raw();
+    let mut reader = server.raw();
+    let script = "for i = 1, 200 do redis.call('incr', KEYS[1]); redis.call('incr', KEYS[2]) end";
+    let writes = std::thread::spawn(move || {
+        for _ in 0..30 {
+            assert_eq!(line(&mut writer, &["EVAL", script, "2", "a", "b"]), "$-1\r\n");
+        }
+    });
+    let mut seen = 0;
+    while !writes.is_finished() || seen == 0 {
+        reader.send(&resp(&["MGET", "a", "b"]));
+        assert_eq!(reader.read_line(), "*2\r\n");
+        let a = reader.read_bulk_bytes();
+        let b = reader.read_bulk_bytes();
+        assert_eq!(a, b, "a script's writes were seen half done");
+        seen += 1;
+    }
+    writes.join().expect("the writer");
+    assert_eq!(line(&mut reader, &["GET", "a"]), "$4\r\n");
+    assert_eq!(reader.read_line(), "6000\r\n");
+}
+
+/// Waits (bounded) until a command on `c` is refused as BUSY.
+fn wait_busy(c: &mut Raw) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = line(c, &["GET", "other"]);
+        if reply.starts_with("-BUSY") {
+            return reply;
+        }
+        assert!(Instant::now() < deadline, "no BUSY reply; last: {reply:?}");
+        if reply.starts_with('$') && reply != "$-1\r\n" {
+            c.read_line();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_slow_script_makes_others_busy_until_script_kill() {
+    let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
+    let mut runner = server.raw();
+    let mut other = server.raw();
+    assert_eq!(
+        line(&mut other, &["SCRIPT", "KILL"]),
+        "-NOTBUSY No scripts in execution right now.\r\n"
+    );
+    runner.send(&resp(&["EVAL", "while true do end", "0"]));
+    assert_eq!(
+        wait_busy(&mut other),
+        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    assert_eq!(line(&mut other, &["SCRIPT", "KILL"]), "+OK\r\n");
+    let killed = runner.read_line();
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
+    assert_eq!(line(&mut other, &["SET", "after", "1"]), "+OK\r\n");
+    assert_eq!(line(&mut runner, &["EVAL", "return 7", "0"]), ":7\r\n");
+}
+
+#[test]
+fn a_slow_script_that_wrote_cannot_be_killed() {
+    let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
+    let mut runner = server.raw();
+    let mut other = server.raw();
+    let script = "redis.call('set', KEYS[1], 'x'); local t = redis.call('time'); \
+                  while true do end";
+    runner.send(&resp(&["EVAL", script, "1", "w"]));
+    wait_busy(&mut other);
+    assert!(line(&mut other, &["SCRIPT", "KILL"]).starts_with("-UNKILLABLE Sorry the script"));
+}
+
+/// Runs `program` with python3 and redis-py against `server`; `false`
+/// (after saying so loudly) when they are missing, unless
+/// JOTTER_REQUIRE_SERVICES=1.
+fn python(server: &Server, program: &str) -> bool {
+    let required = std::env::var("JOTTER_REQUIRE_SERVICES").as_deref() == Ok("1");
+    let probe = Command::new("python3").args(["-c", "import redis"]).output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(!required, "python3 with redis-py is required (JOTTER_REQUIRE_SERVICES=1)");
+        eprintln!(
+            "\n!!!!! SKIPPED: python3 with redis-py is not installed (pip install redis) !!!!!\n"
+        );
+        return false;
+    }
+    let out = Command::new("python3")
+        .args(["-c", program, &server.resp.port().to_string()])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    true
+}
+
+#[test]
+fn redis_py_lock_is_held_by_one_client_at_a_time() {
+    let server = Server::start(&[]);
+    python(
+        &server,
+        r#"
+import sys, redis
+port = int(sys.argv[1])
+a, b = redis.Redis(port=port), redis.Redis(port=port)
+mine = a.lock("resource", timeout=5, blocking=False)
+theirs = b.lock("resource", timeout=5, blocking=False)
+assert mine.acquire()
+assert not theirs.acquire()
+assert mine.owned() and not theirs.owned()
+assert mine.extend(10)
+assert 10000 < a.pttl("resource") <= 15000, a.pttl("resource")
+assert mine.reacquire()
+assert a.pttl("resource") <= 5000
+try:
+    theirs.release()
+    raise SystemExit("released a lock it does not hold")
+except redis.exceptions.LockError:
+    pass
+mine.release()
+assert a.get("resource") is None
+assert theirs.acquire()
+try:
+    mine.extend(1)
+    raise SystemExit("extended a lock it does not hold")
+except redis.exceptions.LockError:
+    pass
+theirs.release()
+print("OK")
+"#,
+    );
+}
+
+#[test]
+fn a_lua_rate_limiter_allows_the_window_and_refuses_the_rest() {
+    let server = Server::start(&[]);
+    python(
+        &server,
+        r#"
+import sys, redis
+r = redis.Redis(port=int(sys.argv[1]))
+limit = r.register_script("""
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if current > tonumber(ARGV[1]) then return 0 end
+return 1
+""")
+allowed = [limit(keys=["rate:alice"], args=[5, 60000]) for _ in range(8)]
+assert allowed == [1] * 5 + [0] * 3, allowed
+assert 0 < r.pttl("rate:alice") <= 60000
+assert limit(keys=["rate:bob"], args=[5, 60000]) == 1
+r.script_flush()
+assert limit(keys=["rate:bob"], args=[5, 60000]) == 1
+assert int(r.get("rate:bob")) == 2
+print("OK")
+"#,
+    );
+}
