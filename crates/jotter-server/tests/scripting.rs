@@ -109,3 +109,99 @@ fn a_script_that_fails_keeps_the_writes_before_the_error() {
     ]);
     pair.same(&["GET", "k"]);
 }
+
+/// Libraries of one function each: the order of several in FUNCTION LIST
+/// is Redis's hash order.
+const FUNCTIONS: &[&[&str]] = &[
+    &["FUNCTION", "FLUSH"],
+    &["FUNCTION", "LOAD", "return 1"],
+    &["FUNCTION", "LOAD", "#!lua"],
+    &["FUNCTION", "LOAD", "#!py name=x"],
+    &["FUNCTION", "LOAD", "#!lua name=x foo=bar"],
+    &["FUNCTION", "LOAD", "#!lua name=a-b"],
+    &["FUNCTION", "LOAD", "#!lua name=x\nreturn 1"],
+    &["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f-g', function() end)"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=x\nredis.register_function('f', function() end)\nredis.register_function('f', function() end)",
+    ],
+    &["FUNCTION", "LOAD", "#!lua name=x\nreturn +"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, flags={'bad'}}",
+    ],
+    &["FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f')"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=rolib\nredis.register_function{function_name='ro', callback=function(keys, args) return args[1] end, flags={'no-writes'}, description='reads'}",
+    ],
+    &["FUNCTION", "LOAD", "#!lua name=rolib\nredis.register_function('x', function() end)"],
+    &["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('ro', function() end)"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=wlib\nredis.register_function('w', function(keys, args) return redis.call('set', keys[1], args[1]) end)",
+    ],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=err\nredis.register_function('boom', function(keys, args) return redis.call('incr', 'w') end)",
+    ],
+    &["FCALL", "nope", "0"],
+    &["FCALL", "w", "1", "w", "v"],
+    &["FCALL", "w", "1"],
+    &["FCALL_RO", "w", "1", "w", "v"],
+    &["FCALL_RO", "ro", "0", "hello"],
+    &["FCALL", "ro", "0", "hello"],
+    &["FCALL", "boom", "0"],
+    &["FUNCTION", "LIST", "LIBRARYNAME", "ro*"],
+    &["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "w*"],
+    &[
+        "FUNCTION",
+        "LOAD",
+        "REPLACE",
+        "#!lua name=wlib\nredis.register_function('w2', function() return 2 end)",
+    ],
+    &["FCALL", "w", "0"],
+    &["FCALL", "w2", "0"],
+    &["FUNCTION", "STATS"],
+    &["FUNCTION", "DELETE", "nope"],
+    &["FUNCTION", "DELETE", "err"],
+    &["FCALL", "boom", "0"],
+    &["FUNCTION", "KILL"],
+    &["FUNCTION", "RESTORE", "bad"],
+    &["FUNCTION", "HELP"],
+    &["FUNCTION", "NOPE"],
+];
+
+#[test]
+fn functions_reply_as_redis_in_both_protocols() {
+    for resp3 in [false, true] {
+        let Some(mut pair) = Pair::start(&[]) else { return };
+        if resp3 {
+            pair.resp3();
+        }
+        for command in FUNCTIONS {
+            pair.same(command);
+        }
+    }
+}
+
+#[test]
+fn a_function_dump_restores_on_the_other_server() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    let code = "#!lua name=lib\nredis.register_function('hello', function() return 'hi' end)";
+    pair.same(&["FUNCTION", "LOAD", code]);
+    for (from, to) in [(0, 1), (1, 0)] {
+        let mut conns = [&mut pair.j, &mut pair.r];
+        conns[from].send(&common::resp(&["FUNCTION", "DUMP"]));
+        let payload = conns[from].read_bulk_bytes().expect("a payload");
+        conns[to].send(&common::resp_bytes(&[b"FUNCTION", b"RESTORE", &payload, b"REPLACE"]));
+        assert_eq!(conns[to].read_line(), "+OK\r\n");
+    }
+    pair.same(&["FCALL", "hello", "0"]);
+    pair.same(&["FUNCTION", "RESTORE", "x", "SOMETIMES"]);
+}

@@ -72,11 +72,48 @@ fn a_slow_script_makes_others_busy_until_script_kill() {
         wait_busy(&mut other),
         "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
     );
+    assert!(line(&mut other, &["FUNCTION", "KILL"]).starts_with("-BUSY"));
     assert_eq!(line(&mut other, &["SCRIPT", "KILL"]), "+OK\r\n");
     let killed = runner.read_line();
     assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
     assert_eq!(line(&mut other, &["SET", "after", "1"]), "+OK\r\n");
     assert_eq!(line(&mut runner, &["EVAL", "return 7", "0"]), ":7\r\n");
+}
+
+#[test]
+fn a_slow_function_makes_others_busy_until_function_kill() {
+    let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
+    let mut runner = server.raw();
+    let mut other = server.raw();
+    let code = "#!lua name=slow\nredis.register_function('spin', function() while true do end end)";
+    assert_eq!(line(&mut runner, &["FUNCTION", "LOAD", code]), "$4\r\n");
+    runner.read_line();
+    runner.send(&resp(&["FCALL", "spin", "0"]));
+    assert_eq!(
+        wait_busy(&mut other),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    assert!(line(&mut other, &["SCRIPT", "KILL"]).starts_with("-BUSY"));
+    assert_eq!(line(&mut other, &["FUNCTION", "KILL"]), "+OK\r\n");
+    let killed = runner.read_line();
+    assert!(killed.starts_with("-ERR Script killed by user"), "{killed}");
+    assert_eq!(line(&mut other, &["GET", "x"]), "$-1\r\n");
+}
+
+#[test]
+fn function_libraries_survive_a_restart() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let code = "#!lua name=kept\nredis.register_function('answer', function() return 42 end)";
+    assert_eq!(line(&mut c, &["FUNCTION", "LOAD", code]), "$4\r\n");
+    c.read_line();
+    let server = server.restart(&[]);
+    let mut c = server.raw();
+    assert_eq!(line(&mut c, &["FCALL", "answer", "0"]), ":42\r\n");
+    assert_eq!(line(&mut c, &["FUNCTION", "DELETE", "kept"]), "+OK\r\n");
+    let server = server.restart(&[]);
+    let mut c = server.raw();
+    assert_eq!(line(&mut c, &["FCALL", "answer", "0"]), "-ERR Function not found\r\n");
 }
 
 #[test]

@@ -17,7 +17,9 @@
 mod busy;
 mod call;
 mod convert;
+mod function_commands;
 mod functions;
+mod library_file;
 mod run;
 mod sandbox;
 mod scripts;
@@ -79,6 +81,33 @@ pub(super) const SPECS: &[Spec] = &[
         "A container for Lua scripts management commands",
         "2.6.0",
         waits(script),
+    ),
+    Spec::new(
+        "function",
+        -2,
+        flag::NOSCRIPT,
+        GROUP,
+        "A container for function commands",
+        "7.0.0",
+        waits(function_commands::function),
+    ),
+    Spec::new(
+        "fcall",
+        -3,
+        flag::NOSCRIPT | flag::STALE,
+        GROUP,
+        "Invoke a function",
+        "7.0.0",
+        waits(function_commands::fcall),
+    ),
+    Spec::new(
+        "fcall_ro",
+        -3,
+        flag::NOSCRIPT | flag::STALE | flag::READONLY,
+        GROUP,
+        "Invoke a read-only function",
+        "7.0.0",
+        waits(function_commands::fcall_ro),
     ),
 ];
 

@@ -197,12 +197,6 @@ impl Interpreter {
             })
     }
 
-    /// The environment scripts run in (libraries add `redis.register_function` to
-    /// theirs).
-    pub(super) fn env(&self) -> &Table {
-        &self.env
-    }
-
     /// Sets a global scripts read (`KEYS`, `ARGV`).
     pub(super) fn set_global(&self, name: &str, values: &[Bytes]) -> mlua::Result<()> {
         let table = self.lua.create_table_with_capacity(values.len(), 0)?;
@@ -306,7 +300,7 @@ fn value_text(value: &Value) -> String {
 
 /// An error raised from Rust, without mlua's wrapping: a [`Raised`] as
 /// it is, any other with `ERR ` before it.
-fn root_message(e: &mlua::Error) -> String {
+pub(super) fn root_message(e: &mlua::Error) -> String {
     match e {
         mlua::Error::CallbackError { cause, .. } => root_message(cause),
         e => match e.downcast_ref::<Raised>() {
