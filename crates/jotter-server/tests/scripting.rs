@@ -71,17 +71,23 @@ const SCRIPTS: &[&[&str]] = &[
     &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
 ];
 
-#[test]
-fn scripts_reply_as_redis_in_both_protocols() {
+/// Sends `commands` in order to both servers, once in RESP2 and once in
+/// RESP3; every reply must be Redis's.
+fn same_in_both_protocols(commands: &[&[&str]]) {
     for resp3 in [false, true] {
         let Some(mut pair) = Pair::start(&[]) else { return };
         if resp3 {
             pair.resp3();
         }
-        for script in SCRIPTS {
-            pair.same(script);
+        for command in commands {
+            pair.same(command);
         }
     }
+}
+
+#[test]
+fn scripts_reply_as_redis_in_both_protocols() {
+    same_in_both_protocols(SCRIPTS);
 }
 
 #[test]
@@ -179,15 +185,7 @@ const FUNCTIONS: &[&[&str]] = &[
 
 #[test]
 fn functions_reply_as_redis_in_both_protocols() {
-    for resp3 in [false, true] {
-        let Some(mut pair) = Pair::start(&[]) else { return };
-        if resp3 {
-            pair.resp3();
-        }
-        for command in FUNCTIONS {
-            pair.same(command);
-        }
-    }
+    same_in_both_protocols(FUNCTIONS);
 }
 
 #[test]
@@ -196,7 +194,7 @@ fn a_function_dump_restores_on_the_other_server() {
     let code = "#!lua name=lib\nredis.register_function('hello', function() return 'hi' end)";
     pair.same(&["FUNCTION", "LOAD", code]);
     for (from, to) in [(0, 1), (1, 0)] {
-        let mut conns = [&mut pair.j, &mut pair.r];
+        let conns = [&mut pair.j, &mut pair.r];
         conns[from].send(&common::resp(&["FUNCTION", "DUMP"]));
         let payload = conns[from].read_bulk_bytes().expect("a payload");
         conns[to].send(&common::resp_bytes(&[b"FUNCTION", b"RESTORE", &payload, b"REPLACE"]));

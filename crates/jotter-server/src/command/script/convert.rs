@@ -84,7 +84,7 @@ fn convert(value: &Value, resp3: bool, depth: usize) -> Frame {
         return Frame::Null;
     }
     match value {
-        Value::Integer(n) => Frame::Integer(i64::from(*n)),
+        Value::Integer(n) => Frame::Integer(*n),
         // Truncated toward zero, as Redis's `(long long)` cast.
         Value::Number(n) => Frame::Integer(*n as i64),
         Value::String(s) => Frame::Bulk(Bytes::copy_from_slice(&s.as_bytes())),

@@ -3,7 +3,6 @@
 //! data directory before it is acknowledged (`library_file.rs`), so a
 //! library loaded survives a restart.
 
-use bytes::Bytes;
 use jotter_resp::{ReplyWriter, Request};
 use mlua::Value;
 
@@ -237,7 +236,7 @@ pub(super) fn fcall_ro<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a
 }
 
 async fn call(req: &Request, ctx: &mut Ctx<'_>, read_only: bool) -> Flow {
-    let (keys, argv) = match super::keys_and_args(req) {
+    let (keys, argv) = match run::keys_and_args(req) {
         Ok(split) => split,
         Err(text) => {
             ctx.reply().error(text.as_bytes());
@@ -280,5 +279,5 @@ async fn call(req: &Request, ctx: &mut Ctx<'_>, read_only: bool) -> Flow {
         read_only: read_only || no_writes,
         args,
     };
-    run::run(ctx, script, keys.into_iter().map(Bytes::from).collect()).await
+    run::run(ctx, script, keys).await
 }

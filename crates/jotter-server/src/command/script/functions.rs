@@ -43,6 +43,10 @@ pub(super) struct LibFunction {
     pub description: Option<String>,
 }
 
+/// A library as FUNCTION LIST shows it: its name, its code, its
+/// functions by name.
+pub(super) type Listed<'a> = (&'a str, &'a Bytes, Vec<(&'a str, &'a LibFunction)>);
+
 /// Every loaded library, by name.
 #[derive(Default)]
 pub(super) struct Libraries {
@@ -117,10 +121,7 @@ impl Libraries {
 
     /// The libraries whose names `matches`, for FUNCTION LIST: name, code,
     /// functions.
-    pub(super) fn list(
-        &self,
-        matches: impl Fn(&[u8]) -> bool,
-    ) -> Vec<(&str, &Bytes, Vec<(&str, &LibFunction)>)> {
+    pub(super) fn list(&self, matches: impl Fn(&[u8]) -> bool) -> Vec<Listed<'_>> {
         self.libraries
             .iter()
             .filter(|(name, _)| matches(name.as_bytes()))

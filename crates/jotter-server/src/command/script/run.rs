@@ -17,7 +17,7 @@
 //! workers and can be told `BUSY`, or kill the script.
 
 use bytes::Bytes;
-use jotter_resp::Frame;
+use jotter_resp::{Frame, Request};
 use mlua::{Function, MultiValue, Value};
 
 use super::busy::KILLED;
@@ -166,4 +166,24 @@ fn given_over<R>(f: impl FnOnce() -> R) -> R {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
     if multi { tokio::task::block_in_place(f) } else { f() }
+}
+
+/// `numkeys key... arg...` from argument 2 on: the keys and the rest, or
+/// Redis's error.
+pub(super) fn keys_and_args(req: &Request) -> Result<(Vec<Bytes>, Vec<Bytes>), String> {
+    let numkeys = req
+        .arg(2)
+        .and_then(|n| std::str::from_utf8(n).ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .ok_or("ERR value is not an integer or out of range")?;
+    if numkeys < 0 {
+        return Err("ERR Number of keys can't be negative".into());
+    }
+    let numkeys = usize::try_from(numkeys).unwrap_or(usize::MAX);
+    if numkeys > req.len() - 3 {
+        return Err("ERR Number of keys can't be greater than number of args".into());
+    }
+    let mut args = req.args().skip(3).map(Bytes::copy_from_slice);
+    let keys = args.by_ref().take(numkeys).collect();
+    Ok((keys, args.collect()))
 }

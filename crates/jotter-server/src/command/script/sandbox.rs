@@ -346,7 +346,7 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
 fn log(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
     let mut args = args.into_iter();
     let level = match args.next() {
-        Some(Value::Integer(n)) => i64::from(n),
+        Some(Value::Integer(n)) => n,
         Some(Value::Number(n)) => n as i64,
         _ => return Err(raise("ERR First argument must be a number (log level).".into())),
     };
