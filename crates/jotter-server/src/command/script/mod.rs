@@ -5,7 +5,8 @@
 //!   script cache, the libraries); `busy.rs`: the running script as other
 //!   connections see it (BUSY, SCRIPT KILL).
 //! - `sandbox.rs`: the Lua state, sandboxed as Redis's, and the `redis`
-//!   table; `convert.rs`: replies to Lua values and back.
+//!   table; `convert.rs`: replies to Lua values and back; `bit.rs`,
+//!   `cjson.rs`: the libraries Redis loads for scripts.
 //! - `call.rs`: `redis.call`/`redis.pcall`; `run.rs`: a script as one
 //!   engine transaction.
 //! - `eval_commands.rs`: EVAL and SCRIPT; `function_commands.rs`:
@@ -15,8 +16,10 @@
 //! Every script runs through `run.rs`, so EVAL and FCALL are atomic in the
 //! same way.
 
+mod bit;
 mod busy;
 mod call;
+mod cjson;
 mod convert;
 mod eval_commands;
 mod function_commands;
