@@ -42,6 +42,40 @@ fn a_concurrent_reader_sees_all_of_a_scripts_writes_or_none() {
     assert_eq!(reader.read_line(), "6000\r\n");
 }
 
+#[test]
+fn a_scripts_acknowledged_writes_survive_kill_9_together() {
+    // A flush interval beyond the test: what survives comes from the log.
+    let args = ["--fsync", "always", "--flush-interval", "1h"];
+    let server = Server::start(&args);
+    let mut writer = server.raw();
+    let script = "redis.call('incr', KEYS[1]); return redis.call('incr', KEYS[2])";
+    let acked = std::thread::spawn(move || {
+        let mut acked = 0;
+        loop {
+            writer.send(&resp(&["EVAL", script, "2", "a", "b"]));
+            let mut reply = [0u8; 1];
+            if std::io::Read::read(&mut writer.stream, &mut reply).unwrap_or(0) == 0 {
+                return acked;
+            }
+            let rest = writer.read_line();
+            assert_eq!(reply[0], b':', "{rest}");
+            acked = rest.trim_end().parse::<i64>().expect("a count");
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("KILL");
+    let acked = acked.join().expect("the writer");
+    assert!(acked > 10, "the load never got going: {acked} scripts");
+    let server = server.restart(&args);
+    let mut c = server.raw();
+    c.send(&resp(&["MGET", "a", "b"]));
+    assert_eq!(c.read_line(), "*2\r\n");
+    let a: i64 = c.read_bulk().parse().expect("a");
+    let b: i64 = c.read_bulk().parse().expect("b");
+    assert!(b >= acked, "acknowledged {acked}, found {b}");
+    assert_eq!(a, b, "a script's writes survived in part");
+}
+
 /// Waits (bounded) until a command on `c` is refused as BUSY.
 fn wait_busy(c: &mut Raw) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
