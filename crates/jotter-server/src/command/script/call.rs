@@ -66,12 +66,8 @@ impl Call<'_> {
         if spec.has(flag::NOSCRIPT) {
             return error("ERR This Redis command is not allowed from script");
         }
-        if let Err(name) = self.session.permissions.check(index, &req) {
-            let text = format!(
-                "NOPERM The user executing the script can't run this command or subcommand \
-                 '{name}'"
-            );
-            return error(&text);
+        if self.session.permissions.check(index, &req).is_err() {
+            return error("ERR The user executing the script can't run this command or subcommand");
         }
         if spec.has(flag::WRITE) {
             if self.read_only {

@@ -1,5 +1,6 @@
 //! Scripts against a running `jotter`: a script's writes are seen all or
-//! none by a concurrent reader; a script past `busy-reply-threshold` makes
+//! none by a concurrent reader and survive kill -9 together; a script runs
+//! its commands under its user's permissions; a script past `busy-reply-threshold` makes
 //! other clients' commands BUSY until SCRIPT KILL (refused with
 //! UNKILLABLE once it wrote); and real clients' uses of EVAL (redis-py's
 //! `Lock`, a fixed-window rate limiter) work end to end.
@@ -250,4 +251,22 @@ assert int(r.get("rate:bob")) == 2
 print("OK")
 "#,
     );
+}
+
+#[test]
+fn a_script_runs_its_commands_under_its_users_permissions() {
+    let config = "[[user]]\nname = \"app\"\npassword = \"pw\"\ncommands = \"+@all -set\"\n";
+    let server = Server::start_with_config(config, &[]);
+    let mut c = server.raw();
+    assert_eq!(line(&mut c, &["AUTH", "app", "pw"]), "+OK\r\n");
+    let refused = line(&mut c, &["EVAL", "return redis.call('set', 'k', 'v')", "0"]);
+    assert!(
+        refused.starts_with(
+            "-ERR The user executing the script can't run this command or subcommand script: "
+        ),
+        "{refused}"
+    );
+    let text = line(&mut c, &["EVAL", "return redis.pcall('set', 'k', 'v')", "0"]);
+    assert_eq!(text, "-ERR The user executing the script can't run this command or subcommand\r\n");
+    assert_eq!(line(&mut c, &["EVAL", "return redis.call('incr', 'n')", "0"]), ":1\r\n");
 }
