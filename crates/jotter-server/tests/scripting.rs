@@ -6,6 +6,16 @@ mod common;
 
 use common::differential::Pair;
 
+/// MessagePack of values of every kind, in hex.
+const HEX_MSGPACK: &str = "local s = cmsgpack.pack(1, -1, 200, -200, 70000, -70000, 2^40, \
+    'ab', string.rep('x', 40), {1, 2}, {a = true}, 1.5, 0.1, false) \
+    return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end))";
+
+/// `struct.pack` of every format, in hex.
+const HEX_STRUCT: &str = "local s = struct.pack('>I2<i!4>bi>l<dfs c3xBHL', 258, -2, 1, 2, 5, 1.5, \
+    0.25, 'hi', 'abcdef', 200, 60000, 7) \
+    return (s:gsub('.', function(c) return string.format('%02x', c:byte()) end))";
+
 /// Scripts whose replies must be Redis's, run in order on both servers.
 const SCRIPTS: &[&[&str]] = &[
     &["SET", "s", "abc"],
@@ -68,6 +78,15 @@ const SCRIPTS: &[&[&str]] = &[
         "0",
     ],
     &["EVAL", "return cjson.encode(cjson.decode('{\"k\": [1, 2, {\"n\": \"v\"}]}'))", "0"],
+    &["EVAL", HEX_MSGPACK, "0"],
+    &[
+        "EVAL",
+        "local a, b, c = cmsgpack.unpack(cmsgpack.pack({1, {x = 'y'}}, -70000, 'z')) return {a[2].x, b, c}",
+        "0",
+    ],
+    &["EVAL", HEX_STRUCT, "0"],
+    &["EVAL", "return {struct.size('>iIhbd'), struct.unpack('<i2c2', 'abcd')}", "0"],
+    &["EVAL", "return {struct.unpack('>h', string.char(255, 254))}", "0"],
     &["EVAL", "return 1", "-1"],
     &["EVAL", "return 1", "3", "a"],
     &["EVAL", "return 1", "x"],

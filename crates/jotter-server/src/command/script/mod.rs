@@ -6,7 +6,8 @@
 //!   connections see it (BUSY, SCRIPT KILL).
 //! - `sandbox.rs`: the Lua state, sandboxed as Redis's, and the `redis`
 //!   table; `convert.rs`: replies to Lua values and back; `bit.rs`,
-//!   `cjson.rs`: the libraries Redis loads for scripts.
+//!   `cjson.rs`, `cmsgpack.rs`, `structs.rs`: the libraries Redis loads
+//!   for scripts.
 //! - `call.rs`: `redis.call`/`redis.pcall`; `run.rs`: a script as one
 //!   engine transaction.
 //! - `eval_commands.rs`: EVAL and SCRIPT; `function_commands.rs`:
@@ -20,6 +21,7 @@ mod bit;
 mod busy;
 mod call;
 mod cjson;
+mod cmsgpack;
 mod convert;
 mod eval_commands;
 mod function_commands;
@@ -28,6 +30,7 @@ mod library_file;
 mod run;
 mod sandbox;
 mod scripts;
+mod structs;
 
 pub(crate) use busy::allowed_while_busy;
 pub(crate) use scripts::Scripts;

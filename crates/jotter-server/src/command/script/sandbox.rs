@@ -147,6 +147,8 @@ impl Interpreter {
             Lua::new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH, LuaOptions::default())?;
         super::bit::register(&lua)?;
         super::cjson::register(&lua)?;
+        super::cmsgpack::register(&lua)?;
+        super::structs::register(&lua)?;
         let handler = lua.create_function(error_handler)?;
         let sha1hex =
             lua.create_function(|_, text: mlua::String| Ok(sha1_hex(&text.as_bytes())))?;
