@@ -84,6 +84,13 @@ const SCRIPTS: &[&[&str]] = &[
         "local a, b, c = cmsgpack.unpack(cmsgpack.pack({1, {x = 'y'}}, -70000, 'z')) return {a[2].x, b, c}",
         "0",
     ],
+    &[
+        "EVAL",
+        "local a, m = {}, {} for i = 1, 20 do a[i] = i; m['k' .. i] = i end \
+        local x, y, z = cmsgpack.unpack(cmsgpack.pack(a, m, string.rep('z', 300))) \
+        return {#x, x[20], y.k20, #z}",
+        "0",
+    ],
     &["EVAL", HEX_STRUCT, "0"],
     &["EVAL", "return {struct.size('>iIhbd'), struct.unpack('<i2c2', 'abcd')}", "0"],
     &["EVAL", "return {struct.unpack('>h', string.char(255, 254))}", "0"],

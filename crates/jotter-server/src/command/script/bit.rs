@@ -64,25 +64,24 @@ mod tests {
 
     #[test]
     fn operations_follow_luabitop() {
-        let lua = Lua::new();
-        register(&lua).unwrap();
-        let check = |code: &str, want: &str| {
-            let got: String = lua.load(format!("return tostring({code})")).eval().unwrap();
-            assert_eq!(got, want, "{code}");
-        };
-        check("bit.tobit(0xffffffff)", "-1");
-        check("bit.tobit(2^32 + 5)", "5");
-        check("bit.band(0xff, 0x0f, 0x3)", "3");
-        check("bit.bor(1, 2, 4)", "7");
-        check("bit.bxor(5, 1)", "4");
-        check("bit.bnot(0)", "-1");
-        check("bit.lshift(1, 31)", "-2147483648");
-        check("bit.rshift(-1, 28)", "15");
-        check("bit.arshift(-256, 4)", "-16");
-        check("bit.rol(0x12345678, 8)", "878082066");
-        check("bit.tohex(255)", "000000ff");
-        check("bit.tohex(255, -2)", "FF");
-        check("bit.tohex(-1, 4)", "ffff");
-        check("bit.bswap(0x12345678)", "2018915346");
+        super::super::assert_returns(
+            register,
+            &[
+                ("return tostring(bit.tobit(0xffffffff))", "-1"),
+                ("return tostring(bit.tobit(2^32 + 5))", "5"),
+                ("return tostring(bit.band(0xff, 0x0f, 0x3))", "3"),
+                ("return tostring(bit.bor(1, 2, 4))", "7"),
+                ("return tostring(bit.bxor(5, 1))", "4"),
+                ("return tostring(bit.bnot(0))", "-1"),
+                ("return tostring(bit.lshift(1, 31))", "-2147483648"),
+                ("return tostring(bit.rshift(-1, 28))", "15"),
+                ("return tostring(bit.arshift(-256, 4))", "-16"),
+                ("return tostring(bit.rol(0x12345678, 8))", "878082066"),
+                ("return tostring(bit.tohex(255))", "000000ff"),
+                ("return tostring(bit.tohex(255, -2))", "FF"),
+                ("return tostring(bit.tohex(-1, 4))", "ffff"),
+                ("return tostring(bit.bswap(0x12345678))", "2018915346"),
+            ],
+        );
     }
 }

@@ -194,24 +194,25 @@ mod tests {
 
     #[test]
     fn encodes_and_decodes_as_lua_cjson() {
+        super::super::assert_returns(
+            register,
+            &[
+                (
+                    "return cjson.encode({1, 2.5, 'a/b', true, cjson.null})",
+                    r#"[1,2.5,"a\/b",true,null]"#,
+                ),
+                ("return cjson.encode({})", "{}"),
+                ("return cjson.encode({a = {x = 1}})", r#"{"a":{"x":1}}"#),
+                ("return cjson.encode('line\\n\\1')", r#""line\n\u0001""#),
+                ("return cjson.encode(1/3)", "0.33333333333333"),
+                (
+                    "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}]}') return tostring(t.a[2]) .. tostring(t.a[3].b == cjson.null)",
+                    "2true",
+                ),
+            ],
+        );
         let lua = Lua::new();
         register(&lua).unwrap();
-        let check = |code: &str, want: &str| {
-            let got: String = lua.load(code).eval().unwrap();
-            assert_eq!(got, want, "{code}");
-        };
-        check(
-            "return cjson.encode({1, 2.5, 'a/b', true, cjson.null})",
-            r#"[1,2.5,"a\/b",true,null]"#,
-        );
-        check("return cjson.encode({})", "{}");
-        check("return cjson.encode({a = {x = 1}})", r#"{"a":{"x":1}}"#);
-        check("return cjson.encode('line\\n\\1')", r#""line\n\u0001""#);
-        check("return cjson.encode(1/3)", "0.33333333333333");
-        check(
-            "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}]}') return tostring(t.a[2]) .. tostring(t.a[3].b == cjson.null)",
-            "2true",
-        );
         assert!(lua.load("return cjson.encode({[1] = 1, [100] = 2})").eval::<String>().is_err());
         assert!(lua.load("return cjson.decode('{')").eval::<Value>().is_err());
     }

@@ -167,6 +167,15 @@ struct Reader<'a> {
     at: usize,
 }
 
+/// The width of a str8/16/32 or bin8/16/32 length.
+fn width(tag: u8) -> usize {
+    match tag {
+        0xc4 | 0xd9 => 1,
+        0xc5 | 0xda => 2,
+        _ => 4,
+    }
+}
+
 fn bad() -> mlua::Error {
     mlua::Error::RuntimeError("Missing bytes in input.".into())
 }
@@ -194,16 +203,8 @@ impl Reader<'_> {
             0xc0 => Value::Nil,
             0xc2 => Value::Boolean(false),
             0xc3 => Value::Boolean(true),
-            0xc4 | 0xd9 => {
-                let n = self.uint(1)? as usize;
-                self.text(lua, n)?
-            }
-            0xc5 | 0xda => {
-                let n = self.uint(2)? as usize;
-                self.text(lua, n)?
-            }
-            0xc6 | 0xdb => {
-                let n = self.uint(4)? as usize;
+            0xc4..=0xc6 | 0xd9..=0xdb => {
+                let n = self.uint(width(tag))? as usize;
                 self.text(lua, n)?
             }
             0xca => number(f64::from(f32::from_bits(self.uint(4)? as u32))),
@@ -216,21 +217,9 @@ impl Reader<'_> {
             0xd1 => number(f64::from(self.uint(2)? as u16 as i16)),
             0xd2 => number(f64::from(self.uint(4)? as u32 as i32)),
             0xd3 => number(self.uint(8)? as i64 as f64),
-            0xdc => {
-                let n = self.uint(2)? as usize;
-                self.array(lua, n, depth)?
-            }
-            0xdd => {
-                let n = self.uint(4)? as usize;
-                self.array(lua, n, depth)?
-            }
-            0xde => {
-                let n = self.uint(2)? as usize;
-                self.map(lua, n, depth)?
-            }
-            0xdf => {
-                let n = self.uint(4)? as usize;
-                self.map(lua, n, depth)?
+            0xdc..=0xdf => {
+                let n = self.uint(if tag & 1 == 0 { 2 } else { 4 })? as usize;
+                if tag < 0xde { self.array(lua, n, depth)? } else { self.map(lua, n, depth)? }
             }
             0xe0..=0xff => number(f64::from(tag as i8)),
             _ => return Err(mlua::Error::RuntimeError("Bad data format in input.".into())),

@@ -114,3 +114,15 @@ pub(super) const SPECS: &[Spec] = &[
         waits(function_commands::fcall_ro),
     ),
 ];
+
+/// For the libraries' tests: each piece of Lua must return the string
+/// given, in a fresh state with the library `register` adds.
+#[cfg(test)]
+fn assert_returns(register: fn(&mlua::Lua) -> mlua::Result<()>, cases: &[(&str, &str)]) {
+    let lua = mlua::Lua::new();
+    register(&lua).expect("the library registers");
+    for (code, want) in cases {
+        let got: String = lua.load(*code).eval().unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(got, *want, "{code}");
+    }
+}

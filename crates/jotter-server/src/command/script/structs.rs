@@ -269,22 +269,24 @@ fn unpack(
 mod tests {
     use super::*;
 
+    /// `s` in hex, in Lua.
+    const HEX: &str = "local function hex(s) return (s:gsub('.', function(c) \
+                       return string.format('%02x', c:byte()) end)) end return hex";
+
     #[test]
     fn packs_and_unpacks_as_the_struct_library() {
-        let lua = Lua::new();
-        register(&lua).unwrap();
-        let check = |code: &str, want: &str| {
-            let got: String = lua.load(code).eval().unwrap();
-            assert_eq!(got, want, "{code}");
-        };
-        let hex = "local function hex(s) return (s:gsub('.', function(c) \
-                   return string.format('%02x', c:byte()) end)) end ";
-        check(&format!("{hex} return hex(struct.pack('>I2', 258))"), "0102");
-        check(&format!("{hex} return hex(struct.pack('<i', -2))"), "feffffff");
-        check(&format!("{hex} return hex(struct.pack('!4>bi', 1, 2))"), "0100000000000002");
-        check(&format!("{hex} return hex(struct.pack('s c3', 'hi', 'abcdef'))"), "686900616263");
-        check("return tostring(struct.size('>iIhbd'))", "19");
-        check("local a, b, c = struct.unpack('<i2c2', 'abcd') return a .. b .. c", "25185cd5");
-        check("local a, b = struct.unpack('>h', '\\255\\254') return a .. ' ' .. b", "-2 3");
+        let hex = |code: &str| format!("{HEX}({code})");
+        super::super::assert_returns(
+            register,
+            &[
+                (&hex("struct.pack('>I2', 258)"), "0102"),
+                (&hex("struct.pack('<i', -2)"), "feffffff"),
+                (&hex("struct.pack('!4>bi', 1, 2)"), "0100000000000002"),
+                (&hex("struct.pack('s c3', 'hi', 'abcdef')"), "686900616263"),
+                ("return tostring(struct.size('>iIhbd'))", "19"),
+                ("local a, b, c = struct.unpack('<i2c2', 'abcd') return a .. b .. c", "25185cd5"),
+                ("local a, b = struct.unpack('>h', '\\255\\254') return a .. ' ' .. b", "-2 3"),
+            ],
+        );
     }
 }
