@@ -82,7 +82,24 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
     ("object", "help", &["@keyspace", "@slow"]),
     ("object", "idletime", KEYSPACE_READ),
     ("object", "refcount", KEYSPACE_READ),
+    ("script", "exists", SCRIPTING),
+    ("script", "flush", SCRIPTING),
+    ("script", "help", SCRIPTING),
+    ("script", "kill", SCRIPTING),
+    ("script", "load", SCRIPTING),
+    ("function", "delete", SCRIPTING_WRITE),
+    ("function", "dump", SCRIPTING),
+    ("function", "flush", SCRIPTING_WRITE),
+    ("function", "help", SCRIPTING),
+    ("function", "kill", SCRIPTING),
+    ("function", "list", SCRIPTING),
+    ("function", "load", SCRIPTING_WRITE),
+    ("function", "restore", SCRIPTING_WRITE),
+    ("function", "stats", SCRIPTING),
 ];
+
+const SCRIPTING: &[&str] = &["@slow", "@scripting"];
+const SCRIPTING_WRITE: &[&str] = &["@write", "@slow", "@scripting"];
 
 const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
 
