@@ -49,23 +49,27 @@ async fn evaluate(req: &Request, ctx: &mut Ctx<'_>, by_sha: bool, read_only: boo
     } else {
         engine.load_script(body)
     };
-    let (sha, f) = match found {
+    let (sha, cached) = match found {
         Ok(found) => found,
         Err(text) => {
             ctx.reply().error(text.as_bytes());
             return Flow::Continue;
         }
     };
+    if read_only && cached.no_writes == Some(false) {
+        ctx.reply().error(b"ERR Can not execute a script with write flag using *_ro command.");
+        return Flow::Continue;
+    }
     if let Err(e) = engine.set_keys_and_argv(&keys, &argv) {
         ctx.reply().error(format!("ERR {e}").as_bytes());
         return Flow::Continue;
     }
     let script = Script {
         interpreter: &engine.interpreter,
-        f: &f,
+        f: &cached.f,
         name: &sha,
         kind: busy::EVAL,
-        read_only,
+        read_only: read_only || cached.no_writes == Some(true),
         args: (Value::Nil, Value::Nil),
     };
     run::run(ctx, script, keys).await

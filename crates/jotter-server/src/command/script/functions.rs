@@ -23,8 +23,9 @@ use crate::command::dump::{payload, rdb};
 /// RDB's opcode before a library's code (`RDB_OPCODE_FUNCTION2`).
 const FUNCTION_OPCODE: u8 = 245;
 
-/// The flags a function may declare, as Redis names them.
-const FLAGS: &[&str] =
+/// The flags a function (or an EVAL script's shebang) may declare, as
+/// Redis names them.
+pub(super) const FLAGS: &[&str] =
     &["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"];
 
 /// One loaded library.

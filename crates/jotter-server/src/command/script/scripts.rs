@@ -21,7 +21,7 @@ use mlua::Function;
 use tokio::sync::{Mutex, MutexGuard};
 
 use super::busy::Running;
-use super::functions::Libraries;
+use super::functions::{FLAGS, Libraries};
 use super::sandbox::{Interpreter, SCRIPT_CHUNK, sha1_hex};
 
 /// Scripting, for every connection.
@@ -37,7 +37,7 @@ pub(crate) struct Scripts {
 pub(super) struct Engine {
     pub interpreter: Interpreter,
     /// EVAL's script cache: SHA-1 (lowercase hex) to the compiled script.
-    scripts: HashMap<String, Function>,
+    scripts: HashMap<String, Cached>,
     pub libraries: Libraries,
 }
 
@@ -86,6 +86,30 @@ impl Scripts {
     }
 }
 
+/// Whether an EVAL script's `#!lua flags=a,b` line says `no-writes`, or
+/// Redis's refusal of the line.
+fn shebang_no_writes(line: &[u8]) -> Result<bool, String> {
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split_whitespace();
+    let engine = words.next().unwrap_or_default();
+    if engine != "#!lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut no_writes = false;
+    for word in words {
+        let Some(flags) = word.strip_prefix("flags=") else {
+            return Err(format!("ERR Unknown lua shebang option: {word}"));
+        };
+        for flag in flags.split(',').filter(|f| !f.is_empty()) {
+            if !FLAGS.contains(&flag) {
+                return Err(format!("ERR Unexpected flag in script shebang: {flag}"));
+            }
+            no_writes |= flag == "no-writes";
+        }
+    }
+    Ok(no_writes)
+}
+
 /// The locked interpreter.
 pub(super) struct EngineGuard<'a>(MutexGuard<'a, Option<Engine>>);
 
@@ -102,26 +126,44 @@ impl std::ops::DerefMut for EngineGuard<'_> {
     }
 }
 
+/// A compiled script of the cache.
+#[derive(Clone)]
+pub(super) struct Cached {
+    pub f: Function,
+    /// Redis 7.0's `#!lua flags=...` line: `None` without one, else
+    /// whether it says `no-writes`.
+    pub no_writes: Option<bool>,
+}
+
 impl Engine {
     /// Compiles `body` into the script cache (SCRIPT LOAD, EVAL); its SHA-1
-    /// and the script, or Redis's compile error.
-    pub(super) fn load_script(&mut self, body: &[u8]) -> Result<(String, Function), String> {
+    /// and the script, or Redis's error (its shebang, its compilation).
+    pub(super) fn load_script(&mut self, body: &[u8]) -> Result<(String, Cached), String> {
         let sha = sha1_hex(body);
-        if let Some(f) = self.scripts.get(&sha) {
-            return Ok((sha, f.clone()));
+        if let Some(cached) = self.scripts.get(&sha) {
+            return Ok((sha, cached.clone()));
         }
+        let (no_writes, code) = match body.strip_prefix(b"#!") {
+            Some(_) => {
+                let end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+                (Some(shebang_no_writes(&body[..end])?), &body[end..])
+            }
+            None => (None, body),
+        };
+        // A shebang stays a line (empty), so line numbers are the script's.
         let f = self
             .interpreter
-            .compile(body, SCRIPT_CHUNK)
+            .compile(code, SCRIPT_CHUNK)
             .map_err(|e| format!("ERR Error compiling script (new function): {e}"))?;
-        self.scripts.insert(sha.clone(), f.clone());
-        Ok((sha, f))
+        let cached = Cached { f, no_writes };
+        self.scripts.insert(sha.clone(), cached.clone());
+        Ok((sha, cached))
     }
 
     /// A cached script by its SHA-1, in any case.
-    pub(super) fn script(&self, sha: &[u8]) -> Option<(String, Function)> {
+    pub(super) fn script(&self, sha: &[u8]) -> Option<(String, Cached)> {
         let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-        self.scripts.get(&sha).map(|f| (sha, f.clone()))
+        self.scripts.get(&sha).map(|cached| (sha, cached.clone()))
     }
 
     /// SCRIPT FLUSH.
