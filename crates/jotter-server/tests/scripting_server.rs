@@ -152,6 +152,27 @@ fn function_libraries_survive_a_restart() {
 }
 
 #[test]
+fn a_damaged_library_file_is_refused_not_overwritten() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let code = "#!lua name=kept\nredis.register_function('answer', function() return 42 end)";
+    assert_eq!(line(&mut c, &["FUNCTION", "LOAD", code]), "$4\r\n");
+    c.read_line();
+    let server = server.restart(&[]);
+    // Scripting starts at its first use: the file is read then.
+    let file = server.dir.path().join("data").join("state").join("FUNCTIONS");
+    let mut payload = std::fs::read(&file).expect("the libraries' file");
+    payload[3] ^= 0xff;
+    std::fs::write(&file, &payload).unwrap();
+    let mut c = server.raw();
+    let refused = "-ERR DUMP payload version or checksum are wrong\r\n";
+    assert_eq!(line(&mut c, &["FCALL", "answer", "0"]), refused);
+    let other = "#!lua name=other\nredis.register_function('f', function() return 1 end)";
+    assert_eq!(line(&mut c, &["FUNCTION", "LOAD", other]), refused);
+    assert_eq!(std::fs::read(&file).unwrap(), payload);
+}
+
+#[test]
 fn a_slow_script_that_wrote_cannot_be_killed() {
     let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
     let mut runner = server.raw();

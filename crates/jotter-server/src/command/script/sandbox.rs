@@ -284,7 +284,11 @@ fn error_text(value: &Value) -> Option<String> {
 /// The error table the handler built, read back.
 fn failure(value: &Value) -> Failure {
     let Value::Table(t) = value else {
-        return Failure { err: format!("ERR {}", value_text(value)), at: None };
+        let err = match value {
+            Value::Error(e) => root_message(e),
+            other => format!("ERR {}", value_text(other)),
+        };
+        return Failure { err, at: None };
     };
     let err = t.raw_get::<Value>("err").map(|v| value_text(&v)).unwrap_or_default();
     let source = t.raw_get::<Option<String>>("source").ok().flatten();

@@ -73,7 +73,11 @@ impl Scripts {
             let mut engine =
                 Engine { interpreter, scripts: HashMap::new(), libraries: Libraries::default() };
             if let Some(file) = &self.functions_file {
-                engine.libraries.load_file(&engine.interpreter, file)?;
+                // Refused loudly, every time: starting without the
+                // libraries would let the next FUNCTION LOAD overwrite them.
+                engine.libraries.load_file(&engine.interpreter, file).inspect_err(|e| {
+                    tracing::error!(file = %file.display(), "cannot load the function libraries: {e}");
+                })?;
             }
             *guard = Some(engine);
         }
