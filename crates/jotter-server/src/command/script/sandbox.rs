@@ -3,7 +3,8 @@
 //! `package`, `loadfile`, `dofile`), the `redis` table, and globals that a
 //! script can read but not create or change (Redis's texts: "Script
 //! attempted to access nonexistent global variable", "Attempt to modify a
-//! readonly table").
+//! readonly table"); the library tables (`redis`, `string`, `cjson`, ...)
+//! are read-only too.
 //!
 //! A script runs in an environment of its own: an empty table whose reads
 //! fall through to the real globals and whose writes are refused, so a
@@ -86,6 +87,19 @@ redis = {
 }
 
 loadfile, dofile, print = nil, nil, nil
+
+-- The libraries as scripts see them: read-only, so that no script changes
+-- them for the next.
+local function readonly(t)
+    return setmetatable({}, {
+        __index = t,
+        __newindex = function() error('Attempt to modify a readonly table', 2) end,
+        __metatable = false,
+    })
+end
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do
+    rawset(_G, name, readonly(rawget(_G, name)))
+end
 
 -- A script's environment: reads fall through to the globals, writes fail.
 local globals = _G
