@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::differential::Pair;
+use common::differential::{Command, Pair, Rng};
 
 /// MessagePack of values of every kind, in hex.
 const HEX_MSGPACK: &str = "local s = cmsgpack.pack(1, -1, 200, -200, 70000, -70000, 2^40, \
@@ -259,4 +259,47 @@ fn a_function_dump_restores_on_the_other_server() {
     }
     pair.same(&["FCALL", "hello", "0"]);
     pair.same(&["FUNCTION", "RESTORE", "x", "SOMETIMES"]);
+}
+
+const FUZZ_KEYS: &[&str] = &["a", "b", "c"];
+const FUZZ_VALUES: &[&str] = &["1", "-2", "x", "", "3.5"];
+
+/// A command on a few shared keys, sent as it is or through a script:
+/// `redis.call` or `redis.pcall` on the arguments, its keys declared or not
+/// (then the script runs again with them).
+fn scripted(rng: &mut Rng) -> Command {
+    let key = rng.pick(FUZZ_KEYS);
+    let other = rng.pick(FUZZ_KEYS);
+    let value = rng.pick(FUZZ_VALUES);
+    let command: &[&str] = match rng.below(14) {
+        0 => &["SET", key, value],
+        1 => &["GET", key],
+        2 => &["INCR", key],
+        3 => &["APPEND", key, value],
+        4 => &["DEL", key, other],
+        5 => &["TYPE", key],
+        6 => &["HSET", key, "f", value],
+        7 => &["HGET", key, "f"],
+        8 => &["LPUSH", key, value],
+        9 => &["LRANGE", key, "0", "-1"],
+        10 => &["ZADD", key, "1", value],
+        11 => &["ZRANGE", key, "0", "-1", "WITHSCORES"],
+        12 => &["EXPIRE", key, "100"],
+        _ => &["RENAME", key, other],
+    };
+    let call = if rng.chance(0.5) { "call" } else { "pcall" };
+    let script = format!("return redis.{call}(unpack(ARGV))");
+    let mut args: Vec<String> = match rng.below(3) {
+        0 => return Command::new(command),
+        1 => vec!["EVAL".into(), script, "0".into()],
+        _ => vec!["EVAL".into(), format!("local _ = KEYS[1] {script}"), "1".into(), key.into()],
+    };
+    args.extend(command.iter().map(|a| (*a).to_owned()));
+    Command::from(args)
+}
+
+#[test]
+fn commands_through_scripts_answer_as_redis_does() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    pair.fuzz_both_protocols(7, 600, scripted);
 }
