@@ -367,6 +367,9 @@ mod tests {
             "value-column",
             "id-column",
             "time-column",
+            "member-column",
+            "longitude-column",
+            "latitude-column",
             "[mapping.columns]",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
@@ -472,6 +475,36 @@ mod tests {
         let hash = text.replace("kind = \"stream\"", "kind = \"hash\"");
         let err = Config::from_toml(&hash).unwrap().validate().unwrap_err().to_string();
         assert!(err.contains("id-column and time-column are for kind = \"stream\""), "{err}");
+    }
+
+    #[test]
+    fn geo_mappings_need_their_three_columns_and_only_they_take_them() {
+        let text = r#"
+            store = "postgres://db/app"
+            [[mapping]]
+            keys = "shops:*"
+            table = "places"
+            key-column = "city"
+            kind = "geo"
+            member-column = "name"
+            longitude-column = "lon"
+            latitude-column = "lat"
+        "#;
+        let c = Config::from_toml(text).unwrap();
+        c.validate().unwrap();
+        assert!(c.mapping[0].to_mapping().unwrap().is_geo());
+        let without = text.replace("latitude-column = \"lat\"", "");
+        let err = Config::from_toml(&without).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("needs member-column, longitude-column and latitude-column"), "{err}");
+        let twice = text.replace("latitude-column = \"lat\"", "latitude-column = \"lon\"");
+        let err = Config::from_toml(&twice).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("named twice"), "{err}");
+        let columns = format!("{text}\n[mapping.columns]\nname = \"text\"\n");
+        let err = Config::from_toml(&columns).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("remove value-column and [mapping.columns]"), "{err}");
+        let hash = text.replace("kind = \"geo\"", "kind = \"hash\"");
+        let err = Config::from_toml(&hash).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("are for kind = \"geo\""), "{err}");
     }
 
     #[test]
