@@ -93,25 +93,36 @@ fn wait_busy(c: &mut Raw) -> String {
     }
 }
 
+/// Sends `request`, a script that never ends, on `runner`: other clients
+/// get Redis's BUSY text naming `kill` (`SCRIPT` or `FUNCTION`), the other
+/// KILL is refused, and `kill` KILL ends the script with Redis's error.
+fn busy_until_killed(server: &Server, runner: &mut Raw, request: &[&str], kill: &str, other: &str) {
+    let mut c = server.raw();
+    runner.send(&resp(request));
+    let busy = format!(
+        "-BUSY Redis is busy running a script. You can only call {kill} KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    assert_eq!(wait_busy(&mut c), busy);
+    assert!(line(&mut c, &[other, "KILL"]).starts_with("-BUSY"));
+    assert_eq!(line(&mut c, &[kill, "KILL"]), "+OK\r\n");
+    let killed = runner.read_line();
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
+    assert_eq!(line(&mut c, &["SET", "after", "1"]), "+OK\r\n");
+}
+
 #[test]
 fn a_slow_script_makes_others_busy_until_script_kill() {
     let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
     let mut runner = server.raw();
-    let mut other = server.raw();
-    assert_eq!(
-        line(&mut other, &["SCRIPT", "KILL"]),
-        "-NOTBUSY No scripts in execution right now.\r\n"
+    let notbusy = "-NOTBUSY No scripts in execution right now.\r\n";
+    assert_eq!(line(&mut runner, &["SCRIPT", "KILL"]), notbusy);
+    busy_until_killed(
+        &server,
+        &mut runner,
+        &["EVAL", "while true do end", "0"],
+        "SCRIPT",
+        "FUNCTION",
     );
-    runner.send(&resp(&["EVAL", "while true do end", "0"]));
-    assert_eq!(
-        wait_busy(&mut other),
-        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
-    );
-    assert!(line(&mut other, &["FUNCTION", "KILL"]).starts_with("-BUSY"));
-    assert_eq!(line(&mut other, &["SCRIPT", "KILL"]), "+OK\r\n");
-    let killed = runner.read_line();
-    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
-    assert_eq!(line(&mut other, &["SET", "after", "1"]), "+OK\r\n");
     assert_eq!(line(&mut runner, &["EVAL", "return 7", "0"]), ":7\r\n");
 }
 
@@ -119,20 +130,10 @@ fn a_slow_script_makes_others_busy_until_script_kill() {
 fn a_slow_function_makes_others_busy_until_function_kill() {
     let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
     let mut runner = server.raw();
-    let mut other = server.raw();
     let code = "#!lua name=slow\nredis.register_function('spin', function() while true do end end)";
     assert_eq!(line(&mut runner, &["FUNCTION", "LOAD", code]), "$4\r\n");
     runner.read_line();
-    runner.send(&resp(&["FCALL", "spin", "0"]));
-    assert_eq!(
-        wait_busy(&mut other),
-        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
-    );
-    assert!(line(&mut other, &["SCRIPT", "KILL"]).starts_with("-BUSY"));
-    assert_eq!(line(&mut other, &["FUNCTION", "KILL"]), "+OK\r\n");
-    let killed = runner.read_line();
-    assert!(killed.starts_with("-ERR Script killed by user"), "{killed}");
-    assert_eq!(line(&mut other, &["GET", "x"]), "$-1\r\n");
+    busy_until_killed(&server, &mut runner, &["FCALL", "spin", "0"], "FUNCTION", "SCRIPT");
 }
 
 #[test]
