@@ -129,6 +129,11 @@ pub(crate) struct Config {
     /// Keys written into the user's own PostgreSQL tables instead of
     /// jotter's. Default: none.
     pub mapping: Vec<MappingSetting>,
+    /// Milliseconds a script may run before other clients are told BUSY
+    /// and SCRIPT KILL may stop it (Redis's name; `lua-time-limit` is its
+    /// alias). Default: 5000.
+    #[serde(alias = "lua-time-limit")]
+    pub busy_reply_threshold: u64,
 }
 
 impl Default for Config {
@@ -171,6 +176,7 @@ impl Default for Config {
             tls: None,
             log_format: LogFormat::Text,
             mapping: Vec::new(),
+            busy_reply_threshold: 5_000,
         }
     }
 }

@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub latency: Latency,
     /// SAVE, BGSAVE, LASTSAVE and how SHUTDOWN stops.
     pub saves: std::sync::Arc<Saves>,
+    /// EVAL and FUNCTION: the interpreter, the script cache, the running script.
+    pub scripts: crate::command::Scripts,
 }
 
 impl Shared {
@@ -65,6 +67,7 @@ impl Shared {
     ) -> Self {
         let live = Live::new(&config);
         Shared {
+            scripts: crate::command::Scripts::from_config(&config),
             config,
             cache,
             clients: Clients::default(),

@@ -101,6 +101,15 @@ pub(crate) const PARAMS: &[Param] = &[
             Ok(())
         },
     ),
+    Param::settable(
+        "busy-reply-threshold",
+        |s| s.scripts.running().threshold_ms().to_string(),
+        |s, v| {
+            s.scripts.running().set_threshold_ms(integer_in(v, 0, i64::MAX)?.unsigned_abs());
+            Ok(())
+        },
+    )
+    .aliases(&["lua-time-limit"]),
     // Redis's parameters, as they apply to Jotter.
     Param::fixed("port", |s| s.config.port.to_string()),
     Param::fixed("bind", |s| s.config.bind.to_string()),
