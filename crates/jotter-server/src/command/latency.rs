@@ -8,67 +8,131 @@ use std::fmt::Write as _;
 
 use jotter_resp::Request;
 
-use super::spec::{Ctx, Flow, Spec, flag, now};
+use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
+use super::subcommand;
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "latency",
     -2,
-    flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    0,
     "server",
     "A container for latency diagnostics commands.",
     "2.8.13",
     now(latency),
-)];
+)
+.subs(SUBS)];
 
-/// LATENCY's subcommands that Jotter provides and their arities, as
-/// Redis 7.0 gives them.
-const SUBCOMMANDS: &[(&str, i16)] =
-    &[("latest", 2), ("history", 3), ("reset", -2), ("doctor", 2), ("help", 2)];
+const ADMIN: u16 = flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE;
+
+/// LATENCY's subcommands that Jotter provides, in `LATENCY HELP`'s order.
+const SUBS: &[Sub] = &[
+    Sub::now(
+        "doctor",
+        2,
+        ADMIN,
+        "Return a human readable latency analysis report.",
+        "2.8.13",
+        &[b"DOCTOR", b"    Return a human readable latency analysis report."],
+        doctor,
+    ),
+    Sub::now(
+        "history",
+        3,
+        ADMIN,
+        "Return timestamp-latency samples for the event.",
+        "2.8.13",
+        &[b"HISTORY <event>", b"    Return time-latency samples for the <event> class."],
+        history,
+    ),
+    Sub::now(
+        "latest",
+        2,
+        ADMIN,
+        "Return the latest latency samples for all events.",
+        "2.8.13",
+        &[b"LATEST", b"    Return the latest latency samples for all events."],
+        latest,
+    ),
+    Sub::now(
+        "reset",
+        -2,
+        ADMIN,
+        "Reset latency data for one or more events.",
+        "2.8.13",
+        &[
+            b"RESET [<event> ...]",
+            b"    Reset latency data of one or more <event> classes.",
+            b"    (default: reset all data for all event classes)",
+        ],
+        reset,
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands.",
+        "2.8.13",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
+];
 
 fn latency(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let monitor = &ctx.shared.latency;
-    match ctx.subcommand(req, "latency", SUBCOMMANDS) {
-        Some("latest") => {
-            let events = monitor.events();
-            let mut reply = ctx.reply();
-            reply.array(events.len());
-            for (name, event) in &events {
-                let (at, latest) = event.latest();
-                reply.array(4);
-                reply.bulk(name.as_bytes());
-                reply.integer(i64::try_from(at).unwrap_or(i64::MAX));
-                reply.integer(i64::try_from(latest).unwrap_or(i64::MAX));
-                reply.integer(i64::try_from(event.max).unwrap_or(i64::MAX));
-            }
-        }
-        Some("history") => {
-            let event = monitor.event(req.arg(2).unwrap_or_default()).unwrap_or_default();
-            let mut reply = ctx.reply();
-            reply.array(event.samples.len());
-            for (at, millis) in &event.samples {
-                reply.array(2);
-                reply.integer(i64::try_from(*at).unwrap_or(i64::MAX));
-                reply.integer(i64::try_from(*millis).unwrap_or(i64::MAX));
-            }
-        }
-        Some("reset") => {
-            let names: Vec<&[u8]> = req.args().skip(2).collect();
-            let reset = monitor.reset(&names);
-            ctx.reply().integer(i64::try_from(reset).unwrap_or(i64::MAX));
-        }
-        Some("doctor") => {
-            let text = doctor(ctx);
-            ctx.reply().verbatim(*b"txt", text.as_bytes());
-        }
-        Some(_) => ctx.help(HELP),
-        None => {}
+    subcommand::run(SUBS, "LATENCY", req, ctx)
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
+    Flow::Continue
+}
+
+fn latest(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let events = ctx.shared.latency.events();
+    let mut reply = ctx.reply();
+    reply.array(events.len());
+    for (name, event) in &events {
+        let (at, latest) = event.latest();
+        reply.array(4);
+        reply.bulk(name.as_bytes());
+        reply.integer(i64::try_from(at).unwrap_or(i64::MAX));
+        reply.integer(i64::try_from(latest).unwrap_or(i64::MAX));
+        reply.integer(i64::try_from(event.max).unwrap_or(i64::MAX));
     }
+    Flow::Continue
+}
+
+fn history(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let event = ctx.shared.latency.event(req.arg(2).unwrap_or_default()).unwrap_or_default();
+    let mut reply = ctx.reply();
+    reply.array(event.samples.len());
+    for (at, millis) in &event.samples {
+        reply.array(2);
+        reply.integer(i64::try_from(*at).unwrap_or(i64::MAX));
+        reply.integer(i64::try_from(*millis).unwrap_or(i64::MAX));
+    }
+    Flow::Continue
+}
+
+fn reset(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let names: Vec<&[u8]> = req.args().skip(2).collect();
+    let reset = ctx.shared.latency.reset(&names);
+    ctx.reply().integer(i64::try_from(reset).unwrap_or(i64::MAX));
+    Flow::Continue
+}
+
+fn doctor(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let text = report(ctx);
+    ctx.reply().verbatim(*b"txt", text.as_bytes());
     Flow::Continue
 }
 
 /// `LATENCY DOCTOR`: Redis's words when the monitor is off or saw nothing,
 /// else each event's spikes.
-fn doctor(ctx: &Ctx<'_>) -> String {
+fn report(ctx: &Ctx<'_>) -> String {
     if ctx.shared.live.latency_monitor_threshold() == 0 {
         return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis \
                 instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" \
@@ -100,19 +164,3 @@ fn doctor(ctx: &Ctx<'_>) -> String {
     );
     text
 }
-
-/// `LATENCY HELP`, Redis's lines for what Jotter provides.
-const HELP: &[&[u8]] = &[
-    b"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"DOCTOR",
-    b"    Return a human readable latency analysis report.",
-    b"HISTORY <event>",
-    b"    Return time-latency samples for the <event> class.",
-    b"LATEST",
-    b"    Return the latest latency samples for all events.",
-    b"RESET [<event> ...]",
-    b"    Reset latency data of one or more <event> classes.",
-    b"    (default: reset all data for all event classes)",
-    b"HELP",
-    b"    Prints this help.",
-];

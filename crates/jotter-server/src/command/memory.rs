@@ -8,7 +8,8 @@
 use jotter_resp::Request;
 
 use super::args::parse_i64;
-use super::spec::{BoxFlow, Ctx, Flow, Spec, waits};
+use super::spec::{BoxFlow, Ctx, Flow, Spec, Sub, flag, waits};
+use super::subcommand;
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "memory",
@@ -18,53 +19,129 @@ pub(super) const SPECS: &[Spec] = &[Spec::new(
     "A container for memory diagnostics commands.",
     "4.0.0",
     waits(memory),
-)];
+)
+.subs(SUBS)];
+
+/// MEMORY's subcommands, in `MEMORY HELP`'s order.
+const SUBS: &[Sub] = &[
+    Sub::now(
+        "doctor",
+        2,
+        0,
+        "Outputs memory problems report",
+        "4.0.0",
+        &[b"DOCTOR", b"    Return memory problems reports."],
+        doctor,
+    ),
+    Sub::now(
+        "malloc-stats",
+        2,
+        0,
+        "Show allocator internal stats",
+        "4.0.0",
+        &[b"MALLOC-STATS", b"    Return internal statistics report from the memory allocator."],
+        malloc_stats,
+    ),
+    Sub::now(
+        "purge",
+        2,
+        0,
+        "Ask the allocator to release memory",
+        "4.0.0",
+        &[b"PURGE", b"    Attempt to purge dirty pages for reclamation by the allocator."],
+        purge,
+    ),
+    Sub::now(
+        "stats",
+        2,
+        0,
+        "Show memory usage details",
+        "4.0.0",
+        &[b"STATS", b"    Return information about the memory usage of the server."],
+        stats,
+    ),
+    Sub::waits(
+        "usage",
+        -3,
+        flag::READONLY,
+        "Estimate the memory usage of a key",
+        "4.0.0",
+        &[
+            b"USAGE <key> [SAMPLES <count>]",
+            b"    Return memory in bytes used by <key> and its value. Nested values are",
+            b"    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+        usage,
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "4.0.0",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
+];
 
 fn memory<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(subcommand::run_waiting(SUBS, "MEMORY", req, ctx))
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
+    Flow::Continue
+}
+
+fn stats(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let stats = ctx.shared.cache.stats();
+    let fields: [(&str, u64); 5] = [
+        ("total.allocated", super::info::resident_bytes()),
+        ("dataset.bytes", ctx.shared.cache.memory_used()),
+        ("pending.bytes", stats.pending_bytes),
+        ("pending.entries", stats.pending_entries),
+        ("clients.normal", ctx.shared.client_memory.total()),
+    ];
+    let mut reply = ctx.reply();
+    reply.map(fields.len());
+    for (name, value) in fields {
+        reply.bulk(name.as_bytes());
+        reply.integer(i64::try_from(value).unwrap_or(i64::MAX));
+    }
+    Flow::Continue
+}
+
+fn doctor(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.reply().verbatim(
+        *b"txt",
+        b"Hi Sam, I can't find any memory issue in your instance. I can only account for \
+          what occurs on this base.",
+    );
+    Flow::Continue
+}
+
+fn malloc_stats(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.reply().verbatim(*b"txt", b"Stats not supported for the current allocator");
+    Flow::Continue
+}
+
+fn purge(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.reply().ok();
+    Flow::Continue
+}
+
+fn usage<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
-        memory_reply(req, ctx).await;
+        usage_reply(req, ctx).await;
         Flow::Continue
     })
 }
 
-/// MEMORY's subcommands and their arities, as Redis 7.0 gives them.
-const SUBCOMMANDS: &[(&str, i16)] =
-    &[("usage", -3), ("stats", 2), ("doctor", 2), ("malloc-stats", 2), ("purge", 2), ("help", 2)];
-
-async fn memory_reply(req: &Request, ctx: &mut Ctx<'_>) {
-    match ctx.subcommand(req, "memory", SUBCOMMANDS) {
-        Some("usage") => usage(req, ctx).await,
-        Some("stats") => {
-            let stats = ctx.shared.cache.stats();
-            let fields: [(&str, u64); 5] = [
-                ("total.allocated", super::info::resident_bytes()),
-                ("dataset.bytes", ctx.shared.cache.memory_used()),
-                ("pending.bytes", stats.pending_bytes),
-                ("pending.entries", stats.pending_entries),
-                ("clients.normal", ctx.shared.client_memory.total()),
-            ];
-            let mut reply = ctx.reply();
-            reply.map(fields.len());
-            for (name, value) in fields {
-                reply.bulk(name.as_bytes());
-                reply.integer(i64::try_from(value).unwrap_or(i64::MAX));
-            }
-        }
-        Some("doctor") => ctx.reply().verbatim(
-            *b"txt",
-            b"Hi Sam, I can't find any memory issue in your instance. I can only account for \
-              what occurs on this base.",
-        ),
-        Some("malloc-stats") => {
-            ctx.reply().verbatim(*b"txt", b"Stats not supported for the current allocator");
-        }
-        Some("purge") => ctx.reply().ok(),
-        Some(_) => ctx.help(HELP),
-        None => {}
-    }
-}
-
-async fn usage(req: &Request, ctx: &mut Ctx<'_>) {
+async fn usage_reply(req: &Request, ctx: &mut Ctx<'_>) {
     let mut j = 3;
     while j < req.len() {
         let option = req.arg(j).unwrap_or_default();
@@ -87,21 +164,3 @@ async fn usage(req: &Request, ctx: &mut Ctx<'_>) {
         Err(e) => ctx.engine_error(&e),
     }
 }
-
-/// `MEMORY HELP`, in Redis's words.
-const HELP: &[&[u8]] = &[
-    b"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"DOCTOR",
-    b"    Return memory problems reports.",
-    b"MALLOC-STATS",
-    b"    Return internal statistics report from the memory allocator.",
-    b"PURGE",
-    b"    Attempt to purge dirty pages for reclamation by the allocator.",
-    b"STATS",
-    b"    Return information about the memory usage of the server.",
-    b"USAGE <key> [SAMPLES <count>]",
-    b"    Return memory in bytes used by <key> and its value. Nested values are",
-    b"    sampled up to <count> times (default: 5, 0 means sample all).",
-    b"HELP",
-    b"    Prints this help.",
-];

@@ -5,43 +5,100 @@
 use jotter_resp::Request;
 
 use super::args::parse_i64;
-use super::spec::{Ctx, Flow, Spec, flag, now};
+use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
+use super::subcommand::{self, replies};
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "slowlog",
     -2,
-    flag::ADMIN | flag::LOADING | flag::STALE,
+    0,
     "server",
     "A container for slow log commands.",
     "2.2.12",
     now(slowlog),
-)];
+)
+.subs(SUBS)];
 
 /// Entries `SLOWLOG GET` gives without a count.
 const DEFAULT_COUNT: usize = 10;
 
-/// SLOWLOG's subcommands and their arities, as Redis 7.0 gives them.
-const SUBCOMMANDS: &[(&str, i16)] = &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)];
+const ADMIN: u16 = flag::ADMIN | flag::LOADING | flag::STALE;
+
+/// SLOWLOG's subcommands, in `SLOWLOG HELP`'s order.
+const SUBS: &[Sub] = &[
+    Sub::now(
+        "get",
+        -2,
+        ADMIN,
+        "Get the slow log's entries",
+        "2.2.12",
+        &[
+            b"GET [<count>]",
+            b"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            b"    Entries are made of:",
+            b"    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            b"    client name",
+        ],
+        replies!(get),
+    ),
+    Sub::now(
+        "len",
+        2,
+        ADMIN,
+        "Get the slow log's length",
+        "2.2.12",
+        &[b"LEN", b"    Return the length of the slowlog."],
+        len,
+    ),
+    Sub::now(
+        "reset",
+        2,
+        ADMIN,
+        "Clear all entries from the slow log",
+        "2.2.12",
+        &[b"RESET", b"    Reset the slowlog."],
+        reset,
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "6.2.0",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
+];
 
 fn slowlog(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match ctx.subcommand(req, "slowlog", SUBCOMMANDS) {
-        Some("get") if req.len() <= 3 => get(req, ctx),
-        Some("get") => ctx.subcommand_syntax_error(req.arg(1).unwrap_or_default(), "SLOWLOG"),
-        Some("len") => {
-            let len = ctx.shared.slowlog.len();
-            ctx.reply().integer(i64::try_from(len).unwrap_or(i64::MAX));
-        }
-        Some("reset") => {
-            ctx.shared.slowlog.reset();
-            ctx.reply().ok();
-        }
-        Some(_) => ctx.help(HELP),
-        None => {}
-    }
+    subcommand::run(SUBS, "SLOWLOG", req, ctx)
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
+    Flow::Continue
+}
+
+fn len(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let len = ctx.shared.slowlog.len();
+    ctx.reply().integer(i64::try_from(len).unwrap_or(i64::MAX));
+    Flow::Continue
+}
+
+fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    ctx.shared.slowlog.reset();
+    ctx.reply().ok();
     Flow::Continue
 }
 
 fn get(req: &Request, ctx: &mut Ctx<'_>) {
+    if req.len() > 3 {
+        return subcommand::wrong_form(ctx, req.arg(1).unwrap_or_default(), "SLOWLOG");
+    }
     let count = match req.arg(2).map(parse_i64) {
         None => Some(DEFAULT_COUNT),
         Some(Some(-1)) => None,
@@ -62,19 +119,3 @@ fn get(req: &Request, ctx: &mut Ctx<'_>) {
         reply.bulk(&e.client_name);
     }
 }
-
-/// `SLOWLOG HELP`, in Redis's words.
-const HELP: &[&[u8]] = &[
-    b"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"GET [<count>]",
-    b"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-    b"    Entries are made of:",
-    b"    id, timestamp, time in microseconds, arguments array, client IP and port,",
-    b"    client name",
-    b"LEN",
-    b"    Return the length of the slowlog.",
-    b"RESET",
-    b"    Reset the slowlog.",
-    b"HELP",
-    b"    Prints this help.",
-];

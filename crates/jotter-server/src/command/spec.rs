@@ -211,7 +211,37 @@ pub(crate) struct Sub {
     pub since: &'static str,
     /// Its lines of the container's `HELP`, which lists the rows in order.
     pub help: &'static [&'static [u8]],
-    pub run: fn(&Request, &mut Ctx<'_>) -> Flow,
+    /// Its handler; one that waits needs its container to wait too
+    /// (`subcommand::run_waiting`).
+    pub run: Handler,
+}
+
+impl Sub {
+    /// A subcommand replying without waiting.
+    pub(crate) const fn now(
+        name: &'static str,
+        arity: i16,
+        flags: u16,
+        summary: &'static str,
+        since: &'static str,
+        help: &'static [&'static [u8]],
+        run: fn(&Request, &mut Ctx<'_>) -> Flow,
+    ) -> Sub {
+        Sub { name, arity, flags, summary, since, help, run: Handler::Now(run) }
+    }
+
+    /// A subcommand that waits (on the engine, the interpreter, a file).
+    pub(crate) const fn waits(
+        name: &'static str,
+        arity: i16,
+        flags: u16,
+        summary: &'static str,
+        since: &'static str,
+        help: &'static [&'static [u8]],
+        run: Waits,
+    ) -> Sub {
+        Sub { name, arity, flags, summary, since, help, run: Handler::Waits(run) }
+    }
 }
 
 impl std::fmt::Debug for Spec {
@@ -262,6 +292,17 @@ impl Spec {
 
     pub(crate) fn has(&self, flag: u16) -> bool {
         self.flags & flag != 0
+    }
+
+    /// The flags `req` runs under: a container's are its subcommand's, as
+    /// Redis checks them (a script may not run `CONFIG SET`); its own when
+    /// the subcommand is unknown (the container then replies the error).
+    pub(crate) fn flags_of(&self, req: &Request) -> u16 {
+        let name = req.arg(1).unwrap_or_default();
+        self.subs
+            .iter()
+            .find(|s| name.eq_ignore_ascii_case(s.name.as_bytes()))
+            .map_or(self.flags, |s| s.flags)
     }
 
     pub(crate) fn arity_ok(&self, args: usize) -> bool {
@@ -433,41 +474,6 @@ impl<'a> Ctx<'a> {
     /// `-ERR syntax error`.
     pub(crate) fn syntax_error(&mut self) {
         self.reply().error(b"ERR syntax error");
-    }
-
-    /// Redis's checks of a container command's subcommand (`CONFIG GET`):
-    /// an unknown one, or one with the wrong number of arguments (its
-    /// arity in `subs`, by Redis's convention), is replied to here. Returns
-    /// the subcommand's name as `subs` spells it when it may run.
-    pub(crate) fn subcommand(
-        &mut self,
-        req: &Request,
-        command: &str,
-        subs: &[(&'static str, i16)],
-    ) -> Option<&'static str> {
-        let sub = req.arg(1).unwrap_or_default();
-        let Some(&(name, arity)) =
-            subs.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(sub))
-        else {
-            self.unknown_subcommand(sub, &command.to_ascii_uppercase());
-            return None;
-        };
-        let need = usize::from(arity.unsigned_abs());
-        if (arity >= 0 && req.len() != need) || req.len() < need {
-            self.arity_error(&format!("{command}|{name}"));
-            return None;
-        }
-        Some(name)
-    }
-
-    /// `-ERR unknown subcommand or wrong number of arguments for '<sub>'.
-    /// Try <CMD> HELP.`: a subcommand whose arguments its handler refuses.
-    pub(crate) fn subcommand_syntax_error(&mut self, sub: &[u8], command: &str) {
-        let text = format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
-            String::from_utf8_lossy(&sub[..sub.len().min(128)])
-        );
-        self.reply().error(text.as_bytes());
     }
 
     /// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.`

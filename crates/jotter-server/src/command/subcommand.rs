@@ -5,30 +5,71 @@
 
 use jotter_resp::Request;
 
-use super::spec::{Ctx, Flow, Sub, help};
+use super::spec::{Ctx, Flow, Handler, Sub, help};
 
 /// Runs the subcommand `req` names from `subs`, the table of the container
-/// `req` names (`upper`: its name in capitals, for the errors).
+/// `req` names (`upper`: its name in capitals, for the errors). For a
+/// container replying without waiting: its rows are all `Sub::now` (the
+/// table's tests check it).
 pub(crate) fn run(subs: &[Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match find(subs, upper, req, ctx).map(|sub| sub.run) {
+        Some(Handler::Now(run)) => run(req, ctx),
+        Some(Handler::Waits(_)) => {
+            ctx.reply().error(b"ERR This subcommand can not run here");
+            Flow::Continue
+        }
+        None => Flow::Continue,
+    }
+}
+
+/// [`run`] for a container some of whose subcommands wait (MEMORY,
+/// SCRIPT, FUNCTION).
+pub(crate) async fn run_waiting(
+    subs: &[Sub],
+    upper: &str,
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+) -> Flow {
+    match find(subs, upper, req, ctx) {
+        Some(sub) => sub.run.run(req, ctx).await,
+        None => Flow::Continue,
+    }
+}
+
+/// The row `req` names, once its arity is checked and it is noted as the
+/// client's last command; `None` once Redis's error is replied.
+fn find<'s>(subs: &'s [Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -> Option<&'s Sub> {
     let name = req.arg(1).unwrap_or_default();
     let Some((at, sub)) =
         subs.iter().enumerate().find(|(_, s)| name.eq_ignore_ascii_case(s.name.as_bytes()))
     else {
         ctx.unknown_subcommand(name, upper);
-        return Flow::Continue;
+        return None;
     };
     let need = usize::from(sub.arity.unsigned_abs());
     let fits = if sub.arity >= 0 { req.len() == need } else { req.len() >= need };
     if !fits {
         let full = format!("{}|{}", upper.to_ascii_lowercase(), sub.name);
         ctx.arity_error(&full);
-        return Flow::Continue;
+        return None;
     }
     if let Some((index, _)) = ctx.commands.lookup(req.name()) {
         ctx.session.entry.ran_sub(index, at);
     }
-    (sub.run)(req, ctx)
+    Some(sub)
 }
+
+/// A `Sub::now` handler from a function that replies and returns nothing:
+/// the container goes on after it.
+macro_rules! replies {
+    ($handler:path) => {
+        |req, ctx| {
+            $handler(req, ctx);
+            $crate::command::spec::Flow::Continue
+        }
+    };
+}
+pub(crate) use replies;
 
 /// A container's `HELP` reply: `head`, then each row's lines in order.
 pub(crate) fn write_help(subs: &[Sub], head: &[&'static [u8]], ctx: &mut Ctx<'_>) {

@@ -30,7 +30,8 @@ pub(crate) use user::{CommandRefused, CommandRules};
 
 use jotter_resp::Request;
 
-use super::spec::{Ctx, Flow, Spec, now};
+use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
+use super::subcommand;
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "acl",
@@ -40,80 +41,159 @@ pub(super) const SPECS: &[Spec] = &[Spec::new(
     "A container for Access List Control commands.",
     "6.0.0",
     now(acl),
-)];
+)
+.subs(SUBS)];
 
-/// Each subcommand: its name, Redis's arity (as for a command: `-n` at
-/// least n arguments, the command's name included) and its handler.
-type Subcommand = (&'static str, i16, fn(&Request, &mut Ctx<'_>));
+/// What most subcommands are flagged, as in Redis.
+const PLAIN: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
+const ADMIN: u16 = flag::ADMIN | PLAIN;
 
-const SUBCOMMANDS: &[Subcommand] = &[
-    ("cat", -2, subcommands::cat),
-    ("deluser", -3, subcommands::deluser),
-    ("dryrun", -4, subcommands::dryrun),
-    ("genpass", -2, subcommands::genpass),
-    ("getuser", 3, subcommands::getuser),
-    ("help", 2, help),
-    ("list", 2, subcommands::list),
-    ("load", 2, subcommands::load),
-    ("log", -2, subcommands::log),
-    ("save", 2, subcommands::save),
-    ("setuser", -3, subcommands::setuser),
-    ("users", 2, subcommands::users),
-    ("whoami", 2, subcommands::whoami),
+/// ACL's subcommands, in `ACL HELP`'s order.
+const SUBS: &[Sub] = &[
+    Sub::now(
+        "cat",
+        -2,
+        PLAIN,
+        "List the ACL categories or the commands inside a category",
+        "6.0.0",
+        &[
+            b"CAT [<category>]",
+            b"    List all commands that belong to <category>, or all command categories",
+            b"    when no category is specified.",
+        ],
+        subcommand::replies!(subcommands::cat),
+    ),
+    Sub::now(
+        "deluser",
+        -3,
+        ADMIN,
+        "Remove the specified ACL users and the associated rules",
+        "6.0.0",
+        &[b"DELUSER <username> [<username> ...]", b"    Delete a list of users."],
+        subcommand::replies!(subcommands::deluser),
+    ),
+    Sub::now(
+        "dryrun",
+        -4,
+        ADMIN,
+        "Returns whether the user can execute the given command without executing the command.",
+        "7.0.0",
+        &[
+            b"DRYRUN <username> <command> [<arg> ...]",
+            b"    Returns whether the user can execute the given command without executing the command.",
+        ],
+        subcommand::replies!(subcommands::dryrun),
+    ),
+    Sub::now(
+        "getuser",
+        3,
+        ADMIN,
+        "Get the rules for a specific ACL user",
+        "6.0.0",
+        &[b"GETUSER <username>", b"    Get the user's details."],
+        subcommand::replies!(subcommands::getuser),
+    ),
+    Sub::now(
+        "genpass",
+        -2,
+        PLAIN,
+        "Generate a pseudorandom secure password to use for ACL users",
+        "6.0.0",
+        &[
+            b"GENPASS [<bits>]",
+            b"    Generate a secure 256-bit user password. The optional `bits` argument can",
+            b"    be used to specify a different size.",
+        ],
+        subcommand::replies!(subcommands::genpass),
+    ),
+    Sub::now(
+        "list",
+        2,
+        ADMIN,
+        "List the current ACL rules in ACL config file format",
+        "6.0.0",
+        &[b"LIST", b"    Show users details in config file format."],
+        subcommand::replies!(subcommands::list),
+    ),
+    Sub::now(
+        "load",
+        2,
+        ADMIN,
+        "Reload the ACLs from the configured ACL file",
+        "6.0.0",
+        &[b"LOAD", b"    Reload users from the ACL file."],
+        subcommand::replies!(subcommands::load),
+    ),
+    Sub::now(
+        "log",
+        -2,
+        ADMIN,
+        "List latest events denied because of ACLs in place",
+        "6.0.0",
+        &[b"LOG [<count> | RESET]", b"    Show the ACL log entries."],
+        subcommand::replies!(subcommands::log),
+    ),
+    Sub::now(
+        "save",
+        2,
+        ADMIN,
+        "Save the current ACL rules in the configured ACL file",
+        "6.0.0",
+        &[b"SAVE", b"    Save the current config to the ACL file."],
+        subcommand::replies!(subcommands::save),
+    ),
+    Sub::now(
+        "setuser",
+        -3,
+        ADMIN,
+        "Modify or create the rules for a specific ACL user",
+        "6.0.0",
+        &[
+            b"SETUSER <username> <attribute> [<attribute> ...]",
+            b"    Create or modify a user with the specified attributes.",
+        ],
+        subcommand::replies!(subcommands::setuser),
+    ),
+    Sub::now(
+        "users",
+        2,
+        ADMIN,
+        "List the username of all the configured ACL rules",
+        "6.0.0",
+        &[b"USERS", b"    List all the registered usernames."],
+        subcommand::replies!(subcommands::users),
+    ),
+    Sub::now(
+        "whoami",
+        2,
+        PLAIN,
+        "Return the name of the user associated to the current connection",
+        "6.0.0",
+        &[b"WHOAMI", b"    Return the current connection username."],
+        subcommand::replies!(subcommands::whoami),
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "6.0.0",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
 ];
 
 fn acl(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let sub = req.arg(1).unwrap_or_default();
-    let Some((name, arity, handler)) =
-        SUBCOMMANDS.iter().find(|(name, _, _)| sub.eq_ignore_ascii_case(name.as_bytes()))
-    else {
-        ctx.unknown_subcommand(sub, "ACL");
-        return Flow::Continue;
-    };
-    let need = usize::from(arity.unsigned_abs());
-    let fits = if *arity >= 0 { req.len() == need } else { req.len() >= need };
-    if fits {
-        handler(req, ctx);
-    } else {
-        ctx.arity_error(&format!("acl|{name}"));
-    }
+    subcommand::run(SUBS, "ACL", req, ctx);
     // A deleted user's clients are closed; the caller may be one of them.
     if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
 }
 
-fn help(_req: &Request, ctx: &mut Ctx<'_>) {
-    ctx.help(HELP);
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
+    Flow::Continue
 }
-
-/// `ACL HELP`, in Redis's words.
-const HELP: &[&[u8]] = &[
-    b"ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"CAT [<category>]",
-    b"    List all commands that belong to <category>, or all command categories",
-    b"    when no category is specified.",
-    b"DELUSER <username> [<username> ...]",
-    b"    Delete a list of users.",
-    b"DRYRUN <username> <command> [<arg> ...]",
-    b"    Returns whether the user can execute the given command without executing the command.",
-    b"GETUSER <username>",
-    b"    Get the user's details.",
-    b"GENPASS [<bits>]",
-    b"    Generate a secure 256-bit user password. The optional `bits` argument can",
-    b"    be used to specify a different size.",
-    b"LIST",
-    b"    Show users details in config file format.",
-    b"LOAD",
-    b"    Reload users from the ACL file.",
-    b"LOG [<count> | RESET]",
-    b"    Show the ACL log entries.",
-    b"SAVE",
-    b"    Save the current config to the ACL file.",
-    b"SETUSER <username> <attribute> [<attribute> ...]",
-    b"    Create or modify a user with the specified attributes.",
-    b"USERS",
-    b"    List all the registered usernames.",
-    b"WHOAMI",
-    b"    Return the current connection username.",
-    b"HELP",
-    b"    Prints this help.",
-];

@@ -34,21 +34,9 @@ pub(in crate::command) const SPECS: &[Spec] = &[Spec::new(
 )
 .subs(SUBS)];
 
-const fn sub(
-    name: &'static str,
-    arity: i16,
-    flags: u16,
-    summary: &'static str,
-    since: &'static str,
-    help: &'static [&'static [u8]],
-    run: fn(&Request, &mut Ctx<'_>) -> Flow,
-) -> Sub {
-    Sub { name, arity, flags, summary, since, help, run }
-}
-
 /// CLIENT's subcommands, in `CLIENT HELP`'s order.
 pub(crate) const SUBS: &[Sub] = &[
-    sub(
+    Sub::now(
         "getname",
         2,
         PLAIN,
@@ -57,7 +45,7 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"GETNAME", b"    Return the name of the current connection."],
         name::getname,
     ),
-    sub(
+    Sub::now(
         "id",
         2,
         PLAIN,
@@ -66,7 +54,7 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"ID", b"    Return the ID of the current connection."],
         name::id,
     ),
-    sub(
+    Sub::now(
         "info",
         2,
         PLAIN,
@@ -75,9 +63,17 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"INFO", b"    Return information about the current client connection."],
         list::info,
     ),
-    sub("kill", -3, ADMIN, "Kill the connection of a client", "2.4.0", kill::HELP, kill::kill),
-    sub("list", -2, ADMIN, "Get the list of client connections", "2.4.0", list::HELP, list::list),
-    sub(
+    Sub::now("kill", -3, ADMIN, "Kill the connection of a client", "2.4.0", kill::HELP, kill::kill),
+    Sub::now(
+        "list",
+        -2,
+        ADMIN,
+        "Get the list of client connections",
+        "2.4.0",
+        list::HELP,
+        list::list,
+    ),
+    Sub::now(
         "unpause",
         2,
         ADMIN,
@@ -86,7 +82,7 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"UNPAUSE", b"    Stop the current client pause, resuming traffic."],
         pause::unpause,
     ),
-    sub(
+    Sub::now(
         "pause",
         -3,
         ADMIN,
@@ -98,7 +94,7 @@ pub(crate) const SUBS: &[Sub] = &[
         ],
         pause::pause,
     ),
-    sub(
+    Sub::now(
         "reply",
         3,
         PLAIN,
@@ -107,7 +103,7 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"REPLY (ON|OFF|SKIP)", b"    Control the replies sent to the current connection."],
         modes::reply,
     ),
-    sub(
+    Sub::now(
         "setname",
         3,
         PLAIN,
@@ -116,7 +112,7 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"SETNAME <name>", b"    Assign the name <name> to the current connection."],
         name::setname,
     ),
-    sub(
+    Sub::now(
         "unblock",
         -3,
         ADMIN,
@@ -125,7 +121,7 @@ pub(crate) const SUBS: &[Sub] = &[
         &[b"UNBLOCK <clientid> [TIMEOUT|ERROR]", b"    Unblock the specified blocked client."],
         unblock::unblock,
     ),
-    sub(
+    Sub::now(
         "no-evict",
         3,
         ADMIN,
@@ -135,8 +131,16 @@ pub(crate) const SUBS: &[Sub] = &[
         modes::no_evict,
     ),
     // Redis 7.2's library name and version, which clients send on connect.
-    sub("setinfo", 4, PLAIN, "Set client or connection specific info", "7.2.0", &[], name::setinfo),
-    sub(
+    Sub::now(
+        "setinfo",
+        4,
+        PLAIN,
+        "Set client or connection specific info",
+        "7.2.0",
+        &[],
+        name::setinfo,
+    ),
+    Sub::now(
         "help",
         2,
         flag::LOADING | flag::STALE,

@@ -15,7 +15,8 @@ use std::sync::atomic::Ordering;
 use jotter_resp::Request;
 
 use super::glob::glob_match;
-use super::spec::{Ctx, Flow, Spec, flag, now};
+use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
+use super::subcommand::{self, replies};
 use crate::state::Shared;
 
 use params::{PARAMS, Param, Set};
@@ -23,47 +24,86 @@ use params::{PARAMS, Param, Set};
 pub(in crate::command) const SPECS: &[Spec] = &[Spec::new(
     "config",
     -2,
-    flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    0,
     "server",
     "A container for server configuration commands.",
     "2.0.0",
     now(config),
-)];
+)
+.subs(SUBS)];
 
-/// CONFIG's subcommands and their arities, as Redis 7.0 gives them.
-const SUBCOMMANDS: &[(&str, i16)] =
-    &[("get", -3), ("set", -4), ("resetstat", 2), ("rewrite", 2), ("help", 2)];
+const ADMIN: u16 = flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE;
+
+/// CONFIG's subcommands, in `CONFIG HELP`'s order.
+const SUBS: &[Sub] = &[
+    Sub::now(
+        "get",
+        -3,
+        ADMIN,
+        "Get the values of configuration parameters",
+        "2.0.0",
+        &[
+            b"GET <pattern>",
+            b"    Return parameters matching the glob-like <pattern> and their values.",
+        ],
+        replies!(get),
+    ),
+    Sub::now(
+        "set",
+        -4,
+        ADMIN,
+        "Set configuration parameters to the given values",
+        "2.0.0",
+        &[b"SET <directive> <value>", b"    Set the configuration <directive> to <value>."],
+        replies!(set),
+    ),
+    Sub::now(
+        "resetstat",
+        2,
+        ADMIN,
+        "Reset the stats returned by INFO",
+        "2.0.0",
+        &[b"RESETSTAT", b"    Reset statistics reported by the INFO command."],
+        resetstat,
+    ),
+    Sub::now(
+        "rewrite",
+        2,
+        ADMIN,
+        "Rewrite the configuration file with the in memory configuration",
+        "2.8.0",
+        &[b"REWRITE", b"    Rewrite the configuration file."],
+        replies!(rewrite),
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "5.0.0",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
+];
 
 fn config(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match ctx.subcommand(req, "config", SUBCOMMANDS) {
-        Some("get") => get(req, ctx),
-        Some("set") if req.len().is_multiple_of(2) => set(req, ctx),
-        Some("set") => ctx.arity_error("config|set"),
-        Some("resetstat") => {
-            reset_stats(ctx.shared);
-            ctx.reply().ok();
-        }
-        Some("rewrite") => rewrite(ctx),
-        Some(_) => ctx.help(HELP),
-        None => {}
-    }
+    subcommand::run(SUBS, "CONFIG", req, ctx)
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
     Flow::Continue
 }
 
-/// `CONFIG HELP`, in Redis's words.
-const HELP: &[&[u8]] = &[
-    b"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"GET <pattern>",
-    b"    Return parameters matching the glob-like <pattern> and their values.",
-    b"SET <directive> <value>",
-    b"    Set the configuration <directive> to <value>.",
-    b"RESETSTAT",
-    b"    Reset statistics reported by the INFO command.",
-    b"REWRITE",
-    b"    Rewrite the configuration file.",
-    b"HELP",
-    b"    Prints this help.",
-];
+fn resetstat(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    reset_stats(ctx.shared);
+    ctx.reply().ok();
+    Flow::Continue
+}
 
 /// Every parameter matching any pattern, each once, under the name it
 /// matched by (a name without glob characters matches itself, ignoring
@@ -106,6 +146,9 @@ fn already(found: &[(String, &Param)], name: &str) -> bool {
 
 /// Sets every pair, or none.
 fn set(req: &Request, ctx: &mut Ctx<'_>) {
+    if !req.len().is_multiple_of(2) {
+        return ctx.arity_error("config|set");
+    }
     let shared = ctx.shared;
     let args: Vec<&[u8]> = req.args().skip(2).collect();
     // The first pair that cannot be set (unknown, read-only, named twice)
@@ -160,7 +203,7 @@ fn reset_stats(shared: &Shared) {
     shared.rejected_connections.store(0, Ordering::Relaxed);
 }
 
-fn rewrite(ctx: &mut Ctx<'_>) {
+fn rewrite(_req: &Request, ctx: &mut Ctx<'_>) {
     let shared = ctx.shared;
     let Some(path) = &shared.config_file else {
         return ctx.reply().error(b"ERR The server is running without a config file");

@@ -14,7 +14,16 @@ pub(super) const EXTRA_FLAGS: &[(&str, &[&str])] = &[
     ("discard", &["allow_busy"]),
     ("watch", &["allow_busy"]),
     ("unwatch", &["allow_busy"]),
+    ("script|kill", &["allow_busy"]),
+    ("function|kill", &["allow_busy"]),
+    ("function|stats", &["allow_busy"]),
 ];
+
+const LATENCY_REPORT: &[&str] =
+    &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"];
+const MEMORY_REPORT: &[&str] =
+    &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"];
+const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 
 /// Each command's tips, Redis's words.
 pub(super) const TIPS: &[(&str, &[&str])] = &[
@@ -25,6 +34,35 @@ pub(super) const TIPS: &[(&str, &[&str])] = &[
     ("command|docs", &["nondeterministic_output_order"]),
     ("client|list", &["nondeterministic_output"]),
     ("client|info", &["nondeterministic_output"]),
+    ("config|set", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("slowlog|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    (
+        "slowlog|len",
+        &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
+    ),
+    ("slowlog|get", &["request_policy:all_nodes", "nondeterministic_output"]),
+    ("latency|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("latency|doctor", LATENCY_REPORT),
+    ("latency|history", LATENCY_REPORT),
+    ("latency|latest", LATENCY_REPORT),
+    ("memory|malloc-stats", MEMORY_REPORT),
+    ("memory|doctor", MEMORY_REPORT),
+    ("memory|stats", MEMORY_REPORT),
+    ("memory|purge", &["request_policy:all_shards", "response_policy:all_succeeded"]),
+    ("script|flush", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("script|exists", &["request_policy:all_shards", "response_policy:agg_logical_and"]),
+    ("script|load", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    ("script|kill", &["request_policy:all_shards", "response_policy:one_succeeded"]),
+    ("function|flush", ALL_SHARDS_SUCCEED),
+    ("function|delete", ALL_SHARDS_SUCCEED),
+    ("function|load", ALL_SHARDS_SUCCEED),
+    ("function|restore", ALL_SHARDS_SUCCEED),
+    ("function|list", &["nondeterministic_output_order"]),
+    ("function|kill", &["request_policy:all_shards", "response_policy:one_succeeded"]),
+    (
+        "function|stats",
+        &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
+    ),
     ("info", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     ("time", &["nondeterministic_output"]),
     ("mget", &["request_policy:multi_shard"]),

@@ -44,7 +44,9 @@ fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
     reply.array(10);
     reply.bulk(full.as_bytes());
     reply.integer(sub.arity.into());
-    strings(reply, &names(sub.flags));
+    let mut flags = names(sub.flags);
+    flags.extend_from_slice(annotations::of(EXTRA_FLAGS, &full));
+    strings(reply, &flags);
     reply.integer(0);
     reply.integer(0);
     reply.integer(0);

@@ -37,7 +37,7 @@ const fn sub(
     help: &'static [&'static [u8]],
     run: fn(&Request, &mut Ctx<'_>) -> Flow,
 ) -> Sub {
-    Sub { name, arity, flags: FLAGS, summary, since, help, run }
+    Sub::now(name, arity, FLAGS, summary, since, help, run)
 }
 
 /// COMMAND's subcommands, in `COMMAND HELP`'s order.

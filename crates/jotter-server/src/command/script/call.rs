@@ -63,7 +63,7 @@ impl Call<'_> {
         if !spec.arity_ok(req.len()) {
             return error("ERR Wrong number of args calling Redis command from script");
         }
-        if spec.has(flag::NOSCRIPT) {
+        if spec.flags_of(&req) & flag::NOSCRIPT != 0 {
             return error("ERR This Redis command is not allowed from script");
         }
         if self.session.permissions.check(index, &req).is_err() {

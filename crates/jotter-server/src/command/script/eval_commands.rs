@@ -8,7 +8,8 @@ use mlua::Value;
 use super::busy;
 use super::run::{self, Script, keys_and_args};
 use super::scripts;
-use crate::command::spec::{BoxFlow, Ctx, Flow};
+use crate::command::spec::{BoxFlow, Ctx, Flow, Sub, flag};
+use crate::command::subcommand;
 
 pub(super) fn eval<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(evaluate(req, ctx, false, false))
@@ -75,79 +76,127 @@ async fn evaluate(req: &Request, ctx: &mut Ctx<'_>, by_sha: bool, read_only: boo
     run::run(ctx, script, keys).await
 }
 
-const SCRIPT_HELP: &[&[u8]] = &[
-    b"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"DEBUG (YES|SYNC|NO)",
-    b"    Set the debug mode for subsequent scripts executed.",
-    b"EXISTS <sha1> [<sha1> ...]",
-    b"    Return information about the existence of the scripts in the script cache.",
-    b"FLUSH [ASYNC|SYNC]",
-    b"    Flush the Lua scripts cache. Very dangerous on replicas.",
-    b"    When called without the optional mode argument, the behavior is determined by the",
-    b"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-    b"    * ASYNC: Asynchronously flush the scripts cache.",
-    b"    * SYNC: Synchronously flush the scripts cache.",
-    b"KILL",
-    b"    Kill the currently executing Lua script.",
-    b"LOAD <script>",
-    b"    Load a script into the scripts cache without executing it.",
-    b"HELP",
-    b"    Prints this help.",
+/// SCRIPT's subcommands, in `SCRIPT HELP`'s order. `DEBUG` (Redis's Lua
+/// debugger) is not provided: its lines stay in the help, as in Redis's,
+/// and it is an unknown subcommand.
+pub(super) const SCRIPT_SUBS: &[Sub] = &[
+    Sub::waits(
+        "exists",
+        -3,
+        flag::NOSCRIPT,
+        "Check existence of scripts in the script cache.",
+        "2.6.0",
+        &[
+            b"EXISTS <sha1> [<sha1> ...]",
+            b"    Return information about the existence of the scripts in the script cache.",
+        ],
+        exists,
+    ),
+    Sub::waits(
+        "flush",
+        -2,
+        flag::NOSCRIPT,
+        "Remove all the scripts from the script cache.",
+        "2.6.0",
+        &[
+            b"FLUSH [ASYNC|SYNC]",
+            b"    Flush the Lua scripts cache. Very dangerous on replicas.",
+            b"    When called without the optional mode argument, the behavior is determined by the",
+            b"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            b"    * ASYNC: Asynchronously flush the scripts cache.",
+            b"    * SYNC: Synchronously flush the scripts cache.",
+        ],
+        flush,
+    ),
+    Sub::now(
+        "kill",
+        2,
+        flag::NOSCRIPT,
+        "Kill the script currently in execution.",
+        "2.6.0",
+        &[b"KILL", b"    Kill the currently executing Lua script."],
+        kill,
+    ),
+    Sub::waits(
+        "load",
+        3,
+        flag::NOSCRIPT | flag::STALE,
+        "Load the specified Lua script into the script cache.",
+        "2.6.0",
+        &[b"LOAD <script>", b"    Load a script into the scripts cache without executing it."],
+        load,
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "5.0.0",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
 ];
 
-/// `SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP`.
+/// `SCRIPT <subcommand> ...`.
 pub(super) fn script<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(subcommand::run_waiting(SCRIPT_SUBS, "SCRIPT", req, ctx))
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let head: &[&[u8]] = &[
+        b"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        b"DEBUG (YES|SYNC|NO)",
+        b"    Set the debug mode for subsequent scripts executed.",
+    ];
+    subcommand::write_help(SCRIPT_SUBS, head, ctx);
+    Flow::Continue
+}
+
+fn kill(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match ctx.shared.scripts.running().kill(busy::EVAL) {
+        Ok(()) => ctx.reply().ok(),
+        Err(text) => ctx.reply().error(text),
+    }
+    Flow::Continue
+}
+
+fn flush<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
-        let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
-        let n = req.len();
-        let arity_ok = match sub.as_slice() {
-            b"help" | b"kill" => n == 2,
-            b"load" => n == 3,
-            b"exists" => n >= 3,
-            b"flush" => n <= 3,
-            _ => true,
-        };
-        if !arity_ok {
-            ctx.arity_error(&format!("script|{}", String::from_utf8_lossy(&sub)));
+        let mode = req.arg(2).map(<[u8]>::to_ascii_lowercase);
+        if req.len() > 3 || !matches!(mode.as_deref(), None | Some(b"sync" | b"async")) {
+            ctx.reply().error(b"ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             return Flow::Continue;
         }
-        match sub.as_slice() {
-            b"help" => ctx.help(SCRIPT_HELP),
-            b"kill" => match ctx.shared.scripts.running().kill(busy::EVAL) {
-                Ok(()) => ctx.reply().ok(),
-                Err(text) => ctx.reply().error(text),
-            },
-            b"flush" => {
-                let mode = req.arg(2).map(<[u8]>::to_ascii_lowercase);
-                if !matches!(mode.as_deref(), None | Some(b"sync" | b"async")) {
-                    ctx.reply().error(b"ERR SCRIPT FLUSH only support SYNC|ASYNC option");
-                    return Flow::Continue;
-                }
-                with_engine(ctx, |engine, reply| {
-                    engine.flush_scripts();
-                    reply.ok();
-                })
-                .await;
+        with_engine(ctx, |engine, reply| {
+            engine.flush_scripts();
+            reply.ok();
+        })
+        .await;
+        Flow::Continue
+    })
+}
+
+fn exists<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        with_engine(ctx, |engine, reply| {
+            reply.array(req.len() - 2);
+            for sha in req.args().skip(2) {
+                reply.integer(i64::from(engine.script(sha).is_some()));
             }
-            b"exists" => {
-                with_engine(ctx, |engine, reply| {
-                    reply.array(req.len() - 2);
-                    for sha in req.args().skip(2) {
-                        reply.integer(i64::from(engine.script(sha).is_some()));
-                    }
-                })
-                .await;
-            }
-            b"load" => {
-                let body = req.arg(2).unwrap_or_default();
-                with_engine(ctx, |engine, reply| match engine.load_script(body) {
-                    Ok((sha, _)) => reply.bulk(sha.as_bytes()),
-                    Err(text) => reply.error(text.as_bytes()),
-                })
-                .await;
-            }
-            _ => ctx.unknown_subcommand(req.arg(1).unwrap_or_default(), "SCRIPT"),
-        }
+        })
+        .await;
+        Flow::Continue
+    })
+}
+
+fn load<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        let body = req.arg(2).unwrap_or_default();
+        with_engine(ctx, |engine, reply| match engine.load_script(body) {
+            Ok((sha, _)) => reply.bulk(sha.as_bytes()),
+            Err(text) => reply.error(text.as_bytes()),
+        })
+        .await;
         Flow::Continue
     })
 }

@@ -12,77 +12,178 @@ use super::library_file;
 use super::run::{self, Script};
 use super::scripts::Engine;
 use crate::command::glob::glob_match;
-use crate::command::spec::{BoxFlow, Ctx, Flow};
+use crate::command::spec::{BoxFlow, Ctx, Flow, Sub, flag};
+use crate::command::subcommand;
 
-const HELP: &[&[u8]] = &[
-    b"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"LOAD [REPLACE] <FUNCTION CODE>",
-    b"    Create a new library with the given library name and code.",
-    b"DELETE <LIBRARY NAME>",
-    b"    Delete the given library.",
-    b"LIST [LIBRARYNAME PATTERN] [WITHCODE]",
-    b"    Return general information on all the libraries:",
-    b"    * Library name",
-    b"    * The engine used to run the Library",
-    b"    * Library description",
-    b"    * Functions list",
-    b"    * Library code (if WITHCODE is given)",
-    b"    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
-    b"STATS",
-    b"    Return information about the current function running:",
-    b"    * Function name",
-    b"    * Command used to run the function",
-    b"    * Duration in MS that the function is running",
-    b"    If no function is running, return nil",
-    b"    In addition, returns a list of available engines.",
-    b"KILL",
-    b"    Kill the current running function.",
-    b"FLUSH [ASYNC|SYNC]",
-    b"    Delete all the libraries.",
-    b"    When called without the optional mode argument, the behavior is determined by the",
-    b"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-    b"    * ASYNC: Asynchronously flush the libraries.",
-    b"    * SYNC: Synchronously flush the libraries.",
-    b"DUMP",
-    b"    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
-    b"RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
-    b"    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
-    b"    control how to handle existing libraries (default APPEND):",
-    b"    * FLUSH: delete all existing libraries.",
-    b"    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
-    b"    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
-    b"      libraries with the new libraries (notice that even on this option there is a chance of failure",
-    b"      in case of functions name collision with another library).",
-    b"HELP",
-    b"    Prints this help.",
+/// FUNCTION's subcommands, in `FUNCTION HELP`'s order.
+pub(super) const SUBS: &[Sub] = &[
+    Sub::waits(
+        "load",
+        -3,
+        flag::WRITE | flag::DENYOOM | flag::NOSCRIPT,
+        "Create a function with the given arguments (name, code, description)",
+        "7.0.0",
+        &[
+            b"LOAD [REPLACE] <FUNCTION CODE>",
+            b"    Create a new library with the given library name and code.",
+        ],
+        changes,
+    ),
+    Sub::waits(
+        "delete",
+        3,
+        flag::WRITE | flag::NOSCRIPT,
+        "Delete a function by name",
+        "7.0.0",
+        &[b"DELETE <LIBRARY NAME>", b"    Delete the given library."],
+        changes,
+    ),
+    Sub::waits(
+        "list",
+        -2,
+        flag::NOSCRIPT,
+        "List information about all the functions",
+        "7.0.0",
+        &[
+            b"LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            b"    Return general information on all the libraries:",
+            b"    * Library name",
+            b"    * The engine used to run the Library",
+            b"    * Library description",
+            b"    * Functions list",
+            b"    * Library code (if WITHCODE is given)",
+            b"    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+        ],
+        reads,
+    ),
+    Sub::waits(
+        "stats",
+        2,
+        flag::NOSCRIPT,
+        "Return information about the function currently running (name, description, duration)",
+        "7.0.0",
+        &[
+            b"STATS",
+            b"    Return information about the current function running:",
+            b"    * Function name",
+            b"    * Command used to run the function",
+            b"    * Duration in MS that the function is running",
+            b"    If no function is running, return nil",
+            b"    In addition, returns a list of available engines.",
+        ],
+        reads,
+    ),
+    Sub::now(
+        "kill",
+        2,
+        flag::NOSCRIPT,
+        "Kill the function currently in execution.",
+        "7.0.0",
+        &[b"KILL", b"    Kill the current running function."],
+        kill,
+    ),
+    Sub::waits(
+        "flush",
+        -2,
+        flag::WRITE | flag::NOSCRIPT,
+        "Deleting all functions",
+        "7.0.0",
+        &[
+            b"FLUSH [ASYNC|SYNC]",
+            b"    Delete all the libraries.",
+            b"    When called without the optional mode argument, the behavior is determined by the",
+            b"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            b"    * ASYNC: Asynchronously flush the libraries.",
+            b"    * SYNC: Synchronously flush the libraries.",
+        ],
+        changes,
+    ),
+    Sub::waits(
+        "dump",
+        2,
+        flag::NOSCRIPT,
+        "Dump all functions into a serialized binary payload",
+        "7.0.0",
+        &[
+            b"DUMP",
+            b"    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+        ],
+        reads,
+    ),
+    Sub::waits(
+        "restore",
+        -3,
+        flag::WRITE | flag::DENYOOM | flag::NOSCRIPT,
+        "Restore all the functions on the given payload",
+        "7.0.0",
+        &[
+            b"RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            b"    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            b"    control how to handle existing libraries (default APPEND):",
+            b"    * FLUSH: delete all existing libraries.",
+            b"    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            b"    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            b"      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            b"      in case of functions name collision with another library).",
+        ],
+        changes,
+    ),
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "7.0.0",
+        &[b"HELP", b"    Prints this help."],
+        help,
+    ),
 ];
 
 /// `FUNCTION <subcommand> ...`.
 pub(super) fn function<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(subcommand::run_waiting(SUBS, "FUNCTION", req, ctx))
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
+    Flow::Continue
+}
+
+fn kill(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    match ctx.shared.scripts.running().kill(busy::FUNCTION) {
+        Ok(()) => ctx.reply().ok(),
+        Err(text) => ctx.reply().error(text),
+    }
+    Flow::Continue
+}
+
+/// LOAD, DELETE, FLUSH, RESTORE.
+fn changes<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
         let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
-        let n = req.len();
-        let arity_ok = match sub.as_slice() {
-            b"help" | b"kill" | b"stats" | b"dump" => n == 2,
-            b"delete" => n == 3,
-            b"load" | b"restore" => (3..=4).contains(&n),
-            b"flush" => n <= 3,
-            _ => true,
+        let too_long = match sub.as_slice() {
+            b"flush" => req.len() > 3,
+            b"restore" => req.len() > 4,
+            _ => false,
         };
-        if !arity_ok {
-            ctx.arity_error(&format!("function|{}", String::from_utf8_lossy(&sub)));
-            return Flow::Continue;
+        if too_long {
+            subcommand::wrong_form(ctx, req.arg(1).unwrap_or_default(), "FUNCTION");
+        } else {
+            change(req, &sub, ctx).await;
         }
-        match sub.as_slice() {
-            b"help" => ctx.help(HELP),
-            b"kill" => match ctx.shared.scripts.running().kill(busy::FUNCTION) {
-                Ok(()) => ctx.reply().ok(),
-                Err(text) => ctx.reply().error(text),
-            },
-            b"load" | b"delete" | b"flush" | b"restore" => change(req, &sub, ctx).await,
-            b"list" | b"stats" | b"dump" => read(req, &sub, ctx).await,
-            _ => ctx.unknown_subcommand(req.arg(1).unwrap_or_default(), "FUNCTION"),
-        }
+        Flow::Continue
+    })
+}
+
+/// LIST, STATS, DUMP.
+fn reads<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
+        read(req, &sub, ctx).await;
         Flow::Continue
     })
 }
@@ -98,11 +199,16 @@ async fn change(req: &Request, sub: &[u8], ctx: &mut Ctx<'_>) {
     let arg = |i| req.arg(i).unwrap_or_default();
     let result: Result<Option<String>, String> = match sub {
         b"load" => {
-            let replace = req.len() == 4;
-            if replace && !arg(2).eq_ignore_ascii_case(b"replace") {
-                Err(format!("ERR Unknown option given: {}", String::from_utf8_lossy(arg(2))))
-            } else {
-                engine.libraries.load(&engine.interpreter, arg(req.len() - 1), replace).map(Some)
+            // Every argument before the code is an option, as Redis reads them.
+            let options = 2..req.len() - 1;
+            match options.clone().find(|&i| !arg(i).eq_ignore_ascii_case(b"replace")) {
+                Some(i) => {
+                    Err(format!("ERR Unknown option given: {}", String::from_utf8_lossy(arg(i))))
+                }
+                None => engine
+                    .libraries
+                    .load(&engine.interpreter, arg(req.len() - 1), !options.is_empty())
+                    .map(Some),
             }
         }
         b"delete" => engine.libraries.delete(&String::from_utf8_lossy(arg(2))).map(|()| None),

@@ -80,21 +80,23 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new(
         "script",
         -2,
-        flag::NOSCRIPT,
+        0,
         GROUP,
         "A container for Lua scripts management commands",
         "2.6.0",
         waits(script),
-    ),
+    )
+    .subs(eval_commands::SCRIPT_SUBS),
     Spec::new(
         "function",
         -2,
-        flag::NOSCRIPT,
+        0,
         GROUP,
         "A container for function commands",
         "7.0.0",
         waits(function_commands::function),
-    ),
+    )
+    .subs(function_commands::SUBS),
     Spec::new(
         "fcall",
         -3,
