@@ -120,7 +120,7 @@ async fn checked_run(
         refuse(ctx, spec, &refusal);
         return (Flow::Continue, Ran::Refused);
     }
-    if ctx.shared.pause.engaged() && !wait_out_pause(ctx, spec).await {
+    if ctx.shared.pause.engaged() && !wait_out_pause(ctx, spec, req).await {
         return (Flow::Close, Ran::Refused);
     }
     if let Some(busy) = ctx.shared.scripts.running().busy()
@@ -158,7 +158,7 @@ async fn checked_run(
                 }
             };
             let flow = data::run_one(data, keys, req, ctx).await;
-            if spec.has(flag::WRITE) {
+            if spec.flags_of(req) & flag::WRITE != 0 {
                 wake::wrote(keys);
             }
             flow
@@ -184,14 +184,14 @@ async fn checked_run(
 /// other checks and before queuing: a command that writes (or may
 /// replicate, or an EXEC of such commands) under a WRITE pause, any under
 /// ALL. False: the client was killed meanwhile.
-async fn wait_out_pause(ctx: &mut Ctx<'_>, spec: &Spec) -> bool {
+async fn wait_out_pause(ctx: &mut Ctx<'_>, spec: &Spec, req: &Request) -> bool {
     const WRITES: u16 = flag::WRITE | flag::MAY_REPLICATE;
     let queued = || {
         let specs = ctx.commands.specs();
         let commands = ctx.session.multi.as_ref().map(|m| m.commands.as_slice()).unwrap_or(&[]);
-        commands.iter().any(|(i, _)| specs[*i].flags & WRITES != 0)
+        commands.iter().any(|(i, queued)| specs[*i].flags_of(queued) & WRITES != 0)
     };
-    let writes = spec.flags & WRITES != 0 || (spec.name == "exec" && queued());
+    let writes = spec.flags_of(req) & WRITES != 0 || (spec.name == "exec" && queued());
     let entry = ctx.session.entry.clone();
     // Shown blocked (`flags=b`) while held, as Redis shows it.
     entry.set_flag(crate::clients::flags::BLOCKED, true);

@@ -72,7 +72,8 @@ const SUBS: &[Sub] = &[
             b"    sampled up to <count> times (default: 5, 0 means sample all).",
         ],
         usage,
-    ),
+    )
+    .key(2),
     Sub::now(
         "help",
         2,

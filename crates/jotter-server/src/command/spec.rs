@@ -199,21 +199,25 @@ pub(crate) struct Spec {
 }
 
 /// One subcommand of a container (`client|kill`): its own name, arity
-/// (counting the container's name, as Redis does), flags and docs, and its
-/// handler. A container's handler runs its table through
-/// `subcommand::run`, so adding a subcommand is one row.
+/// (counting the container's name, as Redis does), flags, key and docs,
+/// and how it runs. A container runs its table through `subcommand.rs`,
+/// so adding a subcommand is one row.
 pub(crate) struct Sub {
     /// Lowercase, without the container's name.
     pub name: &'static str,
     pub arity: i16,
     pub flags: u16,
+    /// The position of its one key (0: none), as `COMMAND INFO` shows it;
+    /// the container finds the keys it locks.
+    pub key: i16,
     pub summary: &'static str,
     pub since: &'static str,
     /// Its lines of the container's `HELP`, which lists the rows in order.
     pub help: &'static [&'static [u8]],
-    /// Its handler; one that waits needs its container to wait too
-    /// (`subcommand::run_waiting`).
-    pub run: Handler,
+    /// How it runs: a control container's rows are control handlers (one
+    /// that waits needs its container to wait too), a data container's
+    /// rows are bodies run under the container's keys.
+    pub run: Kind,
 }
 
 impl Sub {
@@ -227,7 +231,7 @@ impl Sub {
         help: &'static [&'static [u8]],
         run: fn(&Request, &mut Ctx<'_>) -> Flow,
     ) -> Sub {
-        Sub { name, arity, flags, summary, since, help, run: Handler::Now(run) }
+        Sub { name, arity, flags, key: 0, summary, since, help, run: now(run) }
     }
 
     /// A subcommand that waits (on the engine, the interpreter, a file).
@@ -240,7 +244,26 @@ impl Sub {
         help: &'static [&'static [u8]],
         run: Waits,
     ) -> Sub {
-        Sub { name, arity, flags, summary, since, help, run: Handler::Waits(run) }
+        Sub { name, arity, flags, key: 0, summary, since, help, run: waits(run) }
+    }
+
+    /// A data container's subcommand: a body over the container's keys.
+    pub(crate) const fn data(
+        name: &'static str,
+        arity: i16,
+        flags: u16,
+        summary: &'static str,
+        since: &'static str,
+        help: &'static [&'static [u8]],
+        apply: Apply,
+    ) -> Sub {
+        Sub { name, arity, flags, key: 0, summary, since, help, run: data(apply) }
+    }
+
+    /// The same subcommand, its one key at argument `at`.
+    pub(crate) const fn key(mut self, at: i16) -> Sub {
+        self.key = at;
+        self
     }
 }
 
@@ -478,10 +501,7 @@ impl<'a> Ctx<'a> {
 
     /// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
     pub(crate) fn unknown_subcommand(&mut self, sub: &[u8], command: &str) {
-        let text = format!(
-            "ERR unknown subcommand '{}'. Try {command} HELP.",
-            String::from_utf8_lossy(&sub[..sub.len().min(128)])
-        );
+        let text = super::subcommand::unknown(sub, command);
         self.reply().error(text.as_bytes());
     }
 }

@@ -3,9 +3,12 @@
 //! with Redis's `container|sub` error, noted as the client's last command
 //! (`cmd=` of CLIENT LIST), and run. `HELP` is assembled from the rows.
 
-use jotter_resp::Request;
+use bytes::Bytes;
+use jotter::Txn;
+use jotter_resp::{ReplyWriter, Request};
 
-use super::spec::{Ctx, Flow, Handler, Sub, help};
+use super::fail::{self, Outcome};
+use super::spec::{Ctx, Flow, Handler, Kind, Spec, Sub, help};
 
 /// Runs the subcommand `req` names from `subs`, the table of the container
 /// `req` names (`upper`: its name in capitals, for the errors). For a
@@ -13,9 +16,9 @@ use super::spec::{Ctx, Flow, Handler, Sub, help};
 /// table's tests check it).
 pub(crate) fn run(subs: &[Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     match find(subs, upper, req, ctx).map(|sub| sub.run) {
-        Some(Handler::Now(run)) => run(req, ctx),
-        Some(Handler::Waits(_)) => {
-            ctx.reply().error(b"ERR This subcommand can not run here");
+        Some(Kind::Control(Handler::Now(run))) => run(req, ctx),
+        Some(_) => {
+            ctx.reply().error(MISPLACED);
             Flow::Continue
         }
         None => Flow::Continue,
@@ -30,33 +33,93 @@ pub(crate) async fn run_waiting(
     req: &Request,
     ctx: &mut Ctx<'_>,
 ) -> Flow {
-    match find(subs, upper, req, ctx) {
-        Some(sub) => sub.run.run(req, ctx).await,
+    match find(subs, upper, req, ctx).map(|sub| sub.run) {
+        Some(Kind::Control(handler)) => handler.run(req, ctx).await,
+        Some(Kind::Data(_)) => {
+            ctx.reply().error(MISPLACED);
+            Flow::Continue
+        }
         None => Flow::Continue,
     }
 }
 
+/// [`run`] for a data container (OBJECT, XGROUP, XINFO): its rows are
+/// `Sub::data` bodies, run under the keys the container locked.
+pub(crate) fn apply(
+    subs: &[Sub],
+    upper: &str,
+    req: &Request,
+    txn: &mut Txn<'_>,
+    w: &mut ReplyWriter<'_>,
+) -> Outcome {
+    let (_, sub) = row(subs, upper, req).map_err(fail::error)?;
+    match sub.run {
+        Kind::Data(data) => (data.apply)(req, txn, w),
+        Kind::Control(_) => Err(fail::error(std::str::from_utf8(MISPLACED).unwrap_or_default())),
+    }
+}
+
+/// A data container's keys (`Data::keys`): the one key of the row `req`
+/// names, where its row places it; none for an unknown subcommand, HELP,
+/// or a request too short to hold it.
+pub(crate) fn keys(spec: &Spec, req: &Request) -> Vec<Bytes> {
+    let name = req.arg(1).unwrap_or_default();
+    let at = spec
+        .subs
+        .iter()
+        .find(|s| name.eq_ignore_ascii_case(s.name.as_bytes()))
+        .map_or(0, |s| s.key);
+    match usize::try_from(at) {
+        Ok(at) if at > 0 => req.arg_bytes(at).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a row of the wrong kind for its container replies; the table's
+/// tests make sure none is.
+const MISPLACED: &[u8] = b"ERR this subcommand cannot run in its container";
+
 /// The row `req` names, once its arity is checked and it is noted as the
 /// client's last command; `None` once Redis's error is replied.
 fn find<'s>(subs: &'s [Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -> Option<&'s Sub> {
+    match row(subs, upper, req) {
+        Ok((at, sub)) => {
+            if let Some((index, _)) = ctx.commands.lookup(req.name()) {
+                ctx.session.entry.ran_sub(index, at);
+            }
+            Some(sub)
+        }
+        Err(text) => {
+            ctx.reply().error(text.as_bytes());
+            None
+        }
+    }
+}
+
+/// The row `req` names and its place, or Redis's error: an unknown
+/// subcommand, or the wrong number of arguments for it.
+fn row<'s>(subs: &'s [Sub], upper: &str, req: &Request) -> Result<(usize, &'s Sub), String> {
     let name = req.arg(1).unwrap_or_default();
     let Some((at, sub)) =
         subs.iter().enumerate().find(|(_, s)| name.eq_ignore_ascii_case(s.name.as_bytes()))
     else {
-        ctx.unknown_subcommand(name, upper);
-        return None;
+        return Err(unknown(name, upper));
     };
     let need = usize::from(sub.arity.unsigned_abs());
     let fits = if sub.arity >= 0 { req.len() == need } else { req.len() >= need };
     if !fits {
         let full = format!("{}|{}", upper.to_ascii_lowercase(), sub.name);
-        ctx.arity_error(&full);
-        return None;
+        return Err(format!("ERR wrong number of arguments for '{full}' command"));
     }
-    if let Some((index, _)) = ctx.commands.lookup(req.name()) {
-        ctx.session.entry.ran_sub(index, at);
-    }
-    Some(sub)
+    Ok((at, sub))
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+pub(crate) fn unknown(sub: &[u8], upper: &str) -> String {
+    format!(
+        "ERR unknown subcommand '{}'. Try {upper} HELP.",
+        String::from_utf8_lossy(&sub[..sub.len().min(128)])
+    )
 }
 
 /// A `Sub::now` handler from a function that replies and returns nothing:
@@ -73,9 +136,14 @@ pub(crate) use replies;
 
 /// A container's `HELP` reply: `head`, then each row's lines in order.
 pub(crate) fn write_help(subs: &[Sub], head: &[&'static [u8]], ctx: &mut Ctx<'_>) {
+    write_help_to(subs, head, &mut ctx.reply());
+}
+
+/// [`write_help`] for a data container's body.
+pub(crate) fn write_help_to(subs: &[Sub], head: &[&'static [u8]], reply: &mut ReplyWriter<'_>) {
     let mut lines: Vec<&[u8]> = head.to_vec();
     lines.extend(subs.iter().flat_map(|s| s.help.iter().copied()));
-    help(&mut ctx.reply(), &lines);
+    help(reply, &lines);
 }
 
 /// `Unknown subcommand or wrong number of arguments`, Redis's reply when a

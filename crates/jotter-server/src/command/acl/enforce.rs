@@ -153,7 +153,7 @@ pub(crate) fn denied_key(permissions: &Permissions, spec: &Spec, req: &Request) 
     if access.all_keys() {
         return None;
     }
-    let write = spec.has(flag::WRITE);
+    let write = spec.flags_of(req) & flag::WRITE != 0;
     let writes = |at: usize| {
         write
             && if WRITES_FIRST.contains(&spec.name) {

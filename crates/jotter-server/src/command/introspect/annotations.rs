@@ -34,6 +34,11 @@ pub(super) const TIPS: &[(&str, &[&str])] = &[
     ("command|docs", &["nondeterministic_output_order"]),
     ("client|list", &["nondeterministic_output"]),
     ("client|info", &["nondeterministic_output"]),
+    ("object|freq", &["nondeterministic_output"]),
+    ("object|idletime", &["nondeterministic_output"]),
+    ("object|encoding", &["nondeterministic_output"]),
+    ("object|refcount", &["nondeterministic_output"]),
+    ("xinfo|consumers", &["nondeterministic_output"]),
     ("config|set", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
     ("slowlog|reset", &["request_policy:all_nodes", "response_policy:all_succeeded"]),
     (

@@ -38,7 +38,7 @@ pub(super) fn write(reply: &mut ReplyWriter<'_>, spec: &Spec) {
     }
 }
 
-/// A subcommand's entry: keyless, its categories from `categories.rs`.
+/// A subcommand's entry: its categories from `categories.rs`.
 fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
     let full = format!("{}|{}", container.name, sub.name);
     reply.array(10);
@@ -47,13 +47,13 @@ fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
     let mut flags = names(sub.flags);
     flags.extend_from_slice(annotations::of(EXTRA_FLAGS, &full));
     strings(reply, &flags);
-    reply.integer(0);
-    reply.integer(0);
-    reply.integer(0);
+    reply.integer(sub.key.into());
+    reply.integer(sub.key.into());
+    reply.integer(i64::from(sub.key > 0));
     let row = SUBCOMMANDS[subcommands_of(container.name)].iter().find(|(_, s, _)| *s == sub.name);
     strings(reply, &in_redis_order(row.map_or(Vec::new(), |(_, _, c)| c.to_vec())));
     tips(reply, annotations::of(TIPS, &full));
-    reply.set(0);
+    key_specs::write(reply, &key_specs::sub_key_specs(&full, sub.key));
     reply.set(0);
 }
 

@@ -64,12 +64,23 @@ pub(super) fn key_specs(spec: &Spec) -> Vec<KeySpec> {
     if let Some((_, specs)) = EXPLICIT.iter().find(|(name, _)| *name == spec.name) {
         return specs.to_vec();
     }
-    if spec.first_key <= 0 {
+    positioned(spec.name, spec.first_key, spec.last_key, spec.step)
+}
+
+/// A subcommand's key spec (`full`: `container|sub`): its one key, if any.
+pub(super) fn sub_key_specs(full: &str, key: i16) -> Vec<KeySpec> {
+    positioned(full, key, key, 1)
+}
+
+/// The one spec of keys from `first` to `last` every `step` (none when
+/// `first` is 0), flagged as [`FLAGS`] names it.
+fn positioned(name: &str, first: i16, last: i16, step: i16) -> Vec<KeySpec> {
+    if first <= 0 {
         return Vec::new();
     }
-    let flags = FLAGS.iter().find(|(name, _)| *name == spec.name).map_or(RO_ACCESS, |(_, f)| *f);
-    let last = if spec.last_key < 0 { spec.last_key } else { spec.last_key - spec.first_key };
-    vec![KeySpec::new(flags, Index(spec.first_key), Range(last, spec.step, 0))]
+    let flags = FLAGS.iter().find(|(n, _)| *n == name).map_or(RO_ACCESS, |(_, f)| *f);
+    let last = if last < 0 { last } else { last - first };
+    vec![KeySpec::new(flags, Index(first), Range(last, step, 0))]
 }
 
 const RO_ACCESS: &[&str] = &["RO", "access"];
@@ -215,6 +226,16 @@ fn fields(reply: &mut ReplyWriter<'_>, fields: &[(&str, i16)]) {
 /// are not `RO access`.
 const FLAGS: &[(&str, &[&str])] = &[
     ("watch", &["RO"]),
+    ("memory|usage", &["RO"]),
+    ("object|encoding", &["RO"]),
+    ("object|freq", &["RO"]),
+    ("object|idletime", &["RO"]),
+    ("object|refcount", &["RO"]),
+    ("xgroup|create", &["RW", "insert"]),
+    ("xgroup|createconsumer", &["RW", "insert"]),
+    ("xgroup|setid", &["RW", "update"]),
+    ("xgroup|destroy", &["RW", "delete"]),
+    ("xgroup|delconsumer", &["RW", "delete"]),
     ("setnx", &["OW", "insert"]),
     ("setex", &["OW", "update"]),
     ("psetex", &["OW", "update"]),

@@ -48,6 +48,7 @@ use self::keyspace::{dbsize, flush, keys, randomkey, scan};
 use self::named::{copy, del, exists, rename, renamenx, type_of};
 use self::object::object;
 use super::spec::{Spec, data, flag, waits};
+use super::subcommand;
 
 const WRITE_FAST: u16 = flag::WRITE | flag::FAST;
 const READ_FAST: u16 = flag::READONLY | flag::FAST;
@@ -128,13 +129,13 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new(
         "object",
         -2,
-        flag::READONLY,
+        0,
         "generic",
-        "Tells of a key's value: the encoding Redis would give it (ENCODING), REFCOUNT, HELP.",
+        "A container for object introspection commands",
         "2.2.3",
-        data(object),
+        data(object).keys_by(subcommand::keys),
     )
-    .keys(2, 2, 1),
+    .subs(object::SUBS),
     Spec::new(
         "expire",
         -3,

@@ -11,7 +11,8 @@ use jotter::{Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use crate::command::fail::{self, Outcome};
-use crate::command::spec::help;
+use crate::command::spec::{Sub, flag};
+use crate::command::subcommand;
 
 /// Redis 7.0's defaults for its compact encodings: entries of a hash and of
 /// a sorted set, and bytes of a field, value or member.
@@ -24,64 +25,113 @@ const SET_INTSET_ENTRIES: usize = 512;
 /// The longest string Redis embeds in its object header.
 const EMBSTR_LIMIT: usize = 44;
 
-const HELP: &[&[u8]] = &[
-    b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"ENCODING <key>",
-    b"    Return the kind of internal representation used in order to store the value",
-    b"    associated with a <key>.",
-    b"FREQ <key>",
-    b"    Return the access frequency index of the <key>. The returned integer is",
-    b"    proportional to the logarithm of the recent access frequency of the key.",
-    b"IDLETIME <key>",
-    b"    Return the idle time of the <key>, that is the approximated number of",
-    b"    seconds elapsed since the last access to the key.",
-    b"REFCOUNT <key>",
-    b"    Return the number of references of the value associated with the specified",
-    b"    <key>.",
-    b"HELP",
-    b"    Prints this help.",
-];
-
-/// `OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key` and `OBJECT HELP`.
-pub(super) fn object(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
-    let name = String::from_utf8_lossy(&sub).into_owned();
-    let arity = match name.as_str() {
-        "help" => 2,
-        "encoding" | "freq" | "idletime" | "refcount" => 3,
-        _ => {
-            let shown =
-                String::from_utf8_lossy(&req.arg(1).unwrap_or_default()[..sub.len().min(128)])
-                    .into_owned();
-            return Err(fail::error(format!("ERR unknown subcommand '{shown}'. Try OBJECT HELP.")));
-        }
-    };
-    if req.len() != arity {
-        return Err(fail::arity(&format!("object|{name}")));
-    }
-    if name == "help" {
-        help(w, HELP);
-        return Ok(());
-    }
-    let Some(value) = txn.get(req.arg(2).unwrap_or_default()) else {
-        w.null();
-        return Ok(());
-    };
-    match name.as_str() {
-        "encoding" => w.bulk(encoding(value).as_bytes()),
-        "refcount" => w.integer(1),
-        "freq" => {
-            return Err(fail::error(
+/// OBJECT's subcommands, in `OBJECT HELP`'s order.
+pub(super) const SUBS: &[Sub] = &[
+    Sub::data(
+        "encoding",
+        3,
+        flag::READONLY,
+        "Inspect the internal encoding of a Redis object",
+        "2.2.3",
+        &[
+            b"ENCODING <key>",
+            b"    Return the kind of internal representation used in order to store the value",
+            b"    associated with a <key>.",
+        ],
+        |req, txn, w| {
+            let Some(value) = txn.get(req.arg(2).unwrap_or_default()) else { return null(w) };
+            w.bulk(encoding(value).as_bytes());
+            Ok(())
+        },
+    )
+    .key(2),
+    Sub::data(
+        "freq",
+        3,
+        flag::READONLY,
+        "Get the logarithmic access frequency counter of a Redis object",
+        "4.0.0",
+        &[
+            b"FREQ <key>",
+            b"    Return the access frequency index of the <key>. The returned integer is",
+            b"    proportional to the logarithm of the recent access frequency of the key.",
+        ],
+        |req, txn, w| {
+            if txn.get(req.arg(2).unwrap_or_default()).is_none() {
+                return null(w);
+            }
+            Err(fail::error(
                 "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
                  Jotter keeps no access frequency per key.",
-            ));
-        }
-        _ => {
-            return Err(fail::error(
+            ))
+        },
+    )
+    .key(2),
+    Sub::data(
+        "idletime",
+        3,
+        flag::READONLY,
+        "Get the time since a Redis object was last accessed",
+        "2.2.3",
+        &[
+            b"IDLETIME <key>",
+            b"    Return the idle time of the <key>, that is the approximated number of",
+            b"    seconds elapsed since the last access to the key.",
+        ],
+        |req, txn, w| {
+            if txn.get(req.arg(2).unwrap_or_default()).is_none() {
+                return null(w);
+            }
+            Err(fail::error(
                 "ERR Jotter keeps no access time per key, so a key's idle time is not known.",
-            ));
-        }
-    }
+            ))
+        },
+    )
+    .key(2),
+    Sub::data(
+        "refcount",
+        3,
+        flag::READONLY,
+        "Get the number of references to the value of the key",
+        "2.2.3",
+        &[
+            b"REFCOUNT <key>",
+            b"    Return the number of references of the value associated with the specified",
+            b"    <key>.",
+        ],
+        |req, txn, w| {
+            if txn.get(req.arg(2).unwrap_or_default()).is_none() {
+                return null(w);
+            }
+            w.integer(1);
+            Ok(())
+        },
+    )
+    .key(2),
+    Sub::data(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "6.2.0",
+        &[b"HELP", b"    Prints this help."],
+        |_req, _txn, w| {
+            let head: &[&[u8]] =
+                &[b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
+            subcommand::write_help_to(SUBS, head, w);
+            Ok(())
+        },
+    ),
+];
+
+/// `OBJECT <subcommand> key` and `OBJECT HELP`.
+pub(super) fn object(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    subcommand::apply(SUBS, "OBJECT", req, txn, w)
+}
+
+/// The reply for a key that does not exist.
+fn null(w: &mut ReplyWriter<'_>) -> Outcome {
+    w.null();
     Ok(())
 }
 

@@ -69,7 +69,7 @@ impl Call<'_> {
         if self.session.permissions.check(index, &req).is_err() {
             return error("ERR The user executing the script can't run this command or subcommand");
         }
-        if spec.has(flag::WRITE) {
+        if spec.flags_of(&req) & flag::WRITE != 0 {
             if self.read_only {
                 return error("ERR Write commands are not allowed from read-only scripts.");
             }

@@ -3,7 +3,6 @@
 //! its order: the subcommand and its arity, the options, the key's type,
 //! the key and the group existing.
 
-use bytes::Bytes;
 use jotter::{GroupHeader, StreamId, StreamMeta, StreamWrite, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
@@ -12,42 +11,90 @@ use super::id::{parse_loose, parse_strict};
 use super::reply::stream;
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Outcome};
-use crate::command::spec::Spec;
+use crate::command::spec::{Sub, flag};
+use crate::command::subcommand;
 
-/// Each subcommand and its arity (Redis's, the subcommand counted).
-const SUBCOMMANDS: &[(&str, i64)] = &[
-    ("create", -5),
-    ("setid", -5),
-    ("destroy", 4),
-    ("createconsumer", 5),
-    ("delconsumer", 5),
-    ("help", 2),
+/// XGROUP's subcommands, in `XGROUP HELP`'s order; every one but HELP
+/// runs [`change`].
+pub(super) const SUBS: &[Sub] = &[
+    Sub::data(
+        "create",
+        -5,
+        flag::WRITE | flag::DENYOOM,
+        "Create a consumer group.",
+        "5.0.0",
+        &[
+            b"CREATE <key> <groupname> <id|$> [option]",
+            b"    Create a new consumer group. Options are:",
+            b"    * MKSTREAM",
+            b"      Create the empty stream if it does not exist.",
+            b"    * ENTRIESREAD entries_read",
+            b"      Set the group's entries_read counter (internal use).",
+        ],
+        change,
+    )
+    .key(2),
+    Sub::data(
+        "createconsumer",
+        5,
+        flag::WRITE | flag::DENYOOM,
+        "Create a consumer in a consumer group.",
+        "6.2.0",
+        &[
+            b"CREATECONSUMER <key> <groupname> <consumer>",
+            b"    Create a new consumer in the specified group.",
+        ],
+        change,
+    )
+    .key(2),
+    Sub::data(
+        "delconsumer",
+        5,
+        flag::WRITE,
+        "Delete a consumer from a consumer group.",
+        "5.0.0",
+        &[b"DELCONSUMER <key> <groupname> <consumer>", b"    Remove the specified consumer."],
+        change,
+    )
+    .key(2),
+    Sub::data(
+        "destroy",
+        4,
+        flag::WRITE,
+        "Destroy a consumer group.",
+        "5.0.0",
+        &[b"DESTROY <key> <groupname>", b"    Remove the specified group."],
+        change,
+    )
+    .key(2),
+    Sub::data(
+        "setid",
+        -5,
+        flag::WRITE,
+        "Set a consumer group to an arbitrary last delivered ID value.",
+        "5.0.0",
+        &[
+            b"SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            b"    Set the current group ID and entries_read counter.",
+        ],
+        change,
+    )
+    .key(2),
+    Sub::data(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "5.0.0",
+        &[b"HELP", b"    Prints this help."],
+        |_req, _txn, w| {
+            let head: &[&[u8]] =
+                &[b"XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
+            subcommand::write_help_to(SUBS, head, w);
+            Ok(())
+        },
+    ),
 ];
-
-const HELP: &[&str] = &[
-    "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "CREATE <key> <groupname> <id|$> [option]",
-    "    Create a new consumer group. Options are:",
-    "    * MKSTREAM",
-    "      Create the empty stream if it does not exist.",
-    "    * ENTRIESREAD entries_read",
-    "      Set the group's entries_read counter (internal use).",
-    "CREATECONSUMER <key> <groupname> <consumer>",
-    "    Create a new consumer in the specified group.",
-    "DELCONSUMER <key> <groupname> <consumer>",
-    "    Remove the specified consumer.",
-    "DESTROY <key> <groupname>",
-    "    Remove the specified group.",
-    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-    "    Set the current group ID and entries_read counter.",
-    "HELP",
-    "    Prints this help.",
-];
-
-/// XGROUP's key: argument 2, for every subcommand but HELP.
-pub(super) fn xgroup_keys(_spec: &Spec, req: &Request) -> Vec<Bytes> {
-    if req.len() >= 4 { req.arg_bytes(2).into_iter().collect() } else { Vec::new() }
-}
 
 fn subcommand_syntax(sub: &[u8]) -> fail::Fail {
     fail::error(format!(
@@ -57,30 +104,14 @@ fn subcommand_syntax(sub: &[u8]) -> fail::Fail {
 }
 
 pub(super) fn xgroup(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    subcommand::apply(SUBS, "XGROUP", req, txn, w)
+}
+
+/// Every subcommand but HELP, with Redis's checks in its order once the
+/// subcommand and its arity are known.
+fn change(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
     let sub_arg = req.arg(1).unwrap_or_default();
     let sub = String::from_utf8_lossy(sub_arg).to_ascii_lowercase();
-    let argc = req.len() as i64;
-    match SUBCOMMANDS.iter().find(|(name, _)| *name == sub) {
-        None => {
-            return Err(fail::error(format!(
-                "ERR unknown subcommand '{}'. Try XGROUP HELP.",
-                String::from_utf8_lossy(&sub_arg[..sub_arg.len().min(128)])
-            )));
-        }
-        Some((_, arity)) if (*arity > 0 && argc != *arity) || argc < -*arity => {
-            return Err(fail::error(format!(
-                "ERR wrong number of arguments for 'xgroup|{sub}' command"
-            )));
-        }
-        Some(_) => {}
-    }
-    if sub == "help" {
-        w.array(HELP.len());
-        for line in HELP {
-            w.simple(line.as_bytes());
-        }
-        return Ok(());
-    }
     let (mut mkstream, mut entries_read) = (false, None);
     if sub == "create" || sub == "setid" {
         let mut i = 5;

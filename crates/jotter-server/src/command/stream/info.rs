@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use jotter::{Stream, StreamGroup, StreamId, Txn};
 use jotter_resp::{ReplyWriter, Request};
 
@@ -17,26 +16,63 @@ use super::id::reply_id;
 use super::reply::{self, stream};
 use crate::command::args::parse_i64;
 use crate::command::fail::{self, Fail, Outcome};
-use crate::command::spec::Spec;
-
-const HELP: &[&str] = &[
-    "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "CONSUMERS <key> <groupname>",
-    "    Show consumers of <groupname>.",
-    "GROUPS <key>",
-    "    Show the stream consumer groups.",
-    "STREAM <key> [FULL [COUNT <count>]",
-    "    Show information about the stream.",
-    "HELP",
-    "    Prints this help.",
-];
+use crate::command::spec::{Sub, flag};
+use crate::command::subcommand;
 
 /// Redis's entries a node.
 const NODE_ENTRIES: usize = 100;
 
-/// XINFO's key: argument 2, for every subcommand but HELP.
-pub(super) fn xinfo_keys(_spec: &Spec, req: &Request) -> Vec<Bytes> {
-    if req.len() >= 3 { req.arg_bytes(2).into_iter().collect() } else { Vec::new() }
+/// XINFO's subcommands, in `XINFO HELP`'s order; every one but HELP runs
+/// [`describe`].
+pub(super) const SUBS: &[Sub] = &[
+    Sub::data(
+        "consumers",
+        4,
+        flag::READONLY,
+        "List the consumers in a consumer group",
+        "5.0.0",
+        &[b"CONSUMERS <key> <groupname>", b"    Show consumers of <groupname>."],
+        describe,
+    )
+    .key(2),
+    Sub::data(
+        "groups",
+        3,
+        flag::READONLY,
+        "List the consumer groups of a stream",
+        "5.0.0",
+        &[b"GROUPS <key>", b"    Show the stream consumer groups."],
+        describe,
+    )
+    .key(2),
+    Sub::data(
+        "stream",
+        -3,
+        flag::READONLY,
+        "Get information about a stream",
+        "5.0.0",
+        &[b"STREAM <key> [FULL [COUNT <count>]", b"    Show information about the stream."],
+        describe,
+    )
+    .key(2),
+    Sub::data(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        "5.0.0",
+        &[b"HELP", b"    Prints this help."],
+        |_req, _txn, w| {
+            let head: &[&[u8]] =
+                &[b"XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
+            subcommand::write_help_to(SUBS, head, w);
+            Ok(())
+        },
+    ),
+];
+
+pub(super) fn xinfo(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    subcommand::apply(SUBS, "XINFO", req, txn, w)
 }
 
 fn int(w: &mut ReplyWriter<'_>, n: usize) {
@@ -51,34 +87,10 @@ fn name(w: &mut ReplyWriter<'_>, field: &str) {
     w.bulk(field.as_bytes());
 }
 
-pub(super) fn xinfo(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
-    let sub_arg = req.arg(1).unwrap_or_default();
-    let sub = String::from_utf8_lossy(sub_arg).to_ascii_lowercase();
-    let argc = req.len();
-    let arity_ok = match sub.as_str() {
-        "help" => argc == 2,
-        "stream" => argc >= 3,
-        "groups" => argc == 3,
-        "consumers" => argc == 4,
-        _ => {
-            return Err(fail::error(format!(
-                "ERR unknown subcommand '{}'. Try XINFO HELP.",
-                String::from_utf8_lossy(&sub_arg[..sub_arg.len().min(128)])
-            )));
-        }
-    };
-    if !arity_ok {
-        return Err(fail::error(format!(
-            "ERR wrong number of arguments for 'xinfo|{sub}' command"
-        )));
-    }
-    if sub == "help" {
-        w.array(HELP.len());
-        for line in HELP {
-            w.simple(line.as_bytes());
-        }
-        return Ok(());
-    }
+/// CONSUMERS, GROUPS and STREAM, once the subcommand and its arity are
+/// known.
+fn describe(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let sub = String::from_utf8_lossy(req.arg(1).unwrap_or_default()).to_ascii_lowercase();
     let key = req.arg(2).unwrap_or_default();
     let Some(s) = stream(txn, key)?.cloned() else {
         return Err(fail::error("ERR no such key"));

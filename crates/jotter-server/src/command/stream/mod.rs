@@ -40,8 +40,8 @@ mod trim;
 mod write;
 
 use self::claim::{xautoclaim, xclaim};
-use self::group::{xgroup, xgroup_keys};
-use self::info::{xinfo, xinfo_keys};
+use self::group::xgroup;
+use self::info::xinfo;
 use self::pending::{xack, xpending};
 use self::readgroup::{block as xreadgroup_block, xreadgroup};
 
@@ -49,6 +49,7 @@ use self::range::{xlen, xrange, xrevrange};
 use self::read::{block as xread_block, stream_keys, xread};
 use self::write::{xadd, xdel, xsetid, xtrim};
 use super::spec::{Spec, data, flag};
+use super::subcommand;
 
 const GROUP: &str = "stream";
 
@@ -65,12 +66,12 @@ pub(super) const SPECS: &[Spec] = &[
     Spec::new("xdel", -3, W | F, GROUP, "Returns the number of messages after removing them from a stream.", "5.0.0", data(xdel)).keys(1, 1, 1),
     Spec::new("xtrim", -4, W, GROUP, "Deletes messages from the beginning of a stream.", "5.0.0", data(xtrim)).keys(1, 1, 1),
     Spec::new("xsetid", -3, WD | F, GROUP, "An internal command for replicating stream values.", "5.0.0", data(xsetid)).keys(1, 1, 1),
-    Spec::new("xgroup", -2, W, GROUP, "A container for consumer groups commands.", "5.0.0", data(xgroup).keys_by(xgroup_keys)),
+    Spec::new("xgroup", -2, 0, GROUP, "A container for consumer groups commands", "5.0.0", data(xgroup).keys_by(subcommand::keys)).subs(group::SUBS),
     Spec::new("xreadgroup", -7, W | flag::BLOCKING, GROUP, "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.", "5.0.0", data(xreadgroup).keys_by(stream_keys).blocking(xreadgroup_block)),
     Spec::new("xack", -4, W | F, GROUP, "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.", "5.0.0", data(xack)).keys(1, 1, 1),
     Spec::new("xpending", -3, R, GROUP, "Returns the information and entries from a stream consumer group's pending entries list.", "5.0.0", data(xpending)).keys(1, 1, 1),
     Spec::new("xclaim", -6, W | F, GROUP, "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.", "5.0.0", data(xclaim)).keys(1, 1, 1),
     Spec::new("xautoclaim", -6, W | F, GROUP, "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.", "6.2.0", data(xautoclaim)).keys(1, 1, 1),
-    Spec::new("xinfo", -2, R, GROUP, "A container for stream introspection commands.", "5.0.0", data(xinfo).keys_by(xinfo_keys)),
+    Spec::new("xinfo", -2, 0, GROUP, "A container for stream introspection commands", "5.0.0", data(xinfo).keys_by(subcommand::keys)).subs(info::SUBS),
     Spec::new("xread", -4, R | flag::BLOCKING, GROUP, "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.", "5.0.0", data(xread).keys_by(stream_keys).blocking(xread_block)),
 ];
