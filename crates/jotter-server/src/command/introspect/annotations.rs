@@ -14,10 +14,24 @@ pub(super) const EXTRA_FLAGS: &[(&str, &[&str])] = &[
     ("discard", &["allow_busy"]),
     ("watch", &["allow_busy"]),
     ("unwatch", &["allow_busy"]),
+    ("save", &["no_async_loading"]),
+    ("bgsave", &["no_async_loading"]),
+    ("shutdown", &["allow_busy"]),
+    // Only database 0 exists, so SWAPDB changes nothing here; Redis flags it.
+    ("swapdb", &["write"]),
+    ("eval", SCRIPT_RUN),
+    ("evalsha", SCRIPT_RUN),
+    ("eval_ro", SCRIPT_RUN),
+    ("evalsha_ro", SCRIPT_RUN),
+    ("fcall", SCRIPT_RUN),
+    ("fcall_ro", SCRIPT_RUN),
     ("script|kill", &["allow_busy"]),
     ("function|kill", &["allow_busy"]),
     ("function|stats", &["allow_busy"]),
 ];
+
+/// Flags of the commands that run a script or a function.
+const SCRIPT_RUN: &[&str] = &["skip_monitor", "no_mandatory_keys"];
 
 const LATENCY_REPORT: &[&str] =
     &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"];
@@ -70,6 +84,7 @@ pub(super) const TIPS: &[(&str, &[&str])] = &[
     ),
     ("info", &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     ("time", &["nondeterministic_output"]),
+    ("lastsave", &["nondeterministic_output"]),
     ("mget", &["request_policy:multi_shard"]),
     ("mset", &["request_policy:multi_shard", "response_policy:all_succeeded"]),
     ("msetnx", &["request_policy:multi_shard", "response_policy:agg_min"]),

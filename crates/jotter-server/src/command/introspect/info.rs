@@ -17,6 +17,7 @@ pub(super) fn write(reply: &mut ReplyWriter<'_>, spec: &Spec) {
     if key_specs::movable(&specs) {
         flags.push("movablekeys");
     }
+    in_flag_order(&mut flags);
     reply.array(10);
     reply.bulk(spec.name.as_bytes());
     reply.integer(spec.arity.into());
@@ -46,6 +47,7 @@ fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
     reply.integer(sub.arity.into());
     let mut flags = names(sub.flags);
     flags.extend_from_slice(annotations::of(EXTRA_FLAGS, &full));
+    in_flag_order(&mut flags);
     strings(reply, &flags);
     reply.integer(sub.key.into());
     reply.integer(sub.key.into());
@@ -60,6 +62,36 @@ fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
 /// The names of flag bits, in Redis's order.
 fn names(bits: u16) -> Vec<&'static str> {
     flag::NAMES.iter().filter(|(bit, _)| bits & bit != 0).map(|(_, name)| *name).collect()
+}
+
+/// Every flag name in the order Redis 7.0 lists flags.
+const FLAG_ORDER: &[&str] = &[
+    "write",
+    "readonly",
+    "denyoom",
+    "module",
+    "admin",
+    "pubsub",
+    "noscript",
+    "blocking",
+    "loading",
+    "stale",
+    "skip_monitor",
+    "skip_slowlog",
+    "asking",
+    "fast",
+    "no_auth",
+    "may_replicate",
+    "no_mandatory_keys",
+    "no_async_loading",
+    "no_multi",
+    "movablekeys",
+    "allow_busy",
+];
+
+/// Flags (ours and the annotations') in Redis's order.
+fn in_flag_order(flags: &mut [&str]) {
+    flags.sort_by_key(|f| FLAG_ORDER.iter().position(|k| k == f));
 }
 
 /// Categories in the order Redis lists them (its categories' own order).

@@ -85,6 +85,16 @@ fn positioned(name: &str, first: i16, last: i16, step: i16) -> Vec<KeySpec> {
 
 const RO_ACCESS: &[&str] = &["RO", "access"];
 
+/// The keys a script or function is given (`numkeys key...`), as Redis
+/// describes them: it cannot tell what the script does with them.
+const SCRIPT_KEYS_RW: KeySpec =
+    KeySpec::new(&["RW", "access", "update"], Index(2), Keynum(0, 1, 1));
+const SCRIPT_KEYS_RO: KeySpec = KeySpec::new(RO_ACCESS, Index(2), Keynum(0, 1, 1));
+const RW_NOTES: &str =
+    "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE";
+const RO_NOTES: &str =
+    "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS";
+
 /// Whether the keys depend on the arguments (`movablekeys`): a spec that
 /// is not a fixed index and range, as Redis derives it.
 pub(super) fn movable(specs: &[KeySpec]) -> bool {
@@ -226,6 +236,7 @@ fn fields(reply: &mut ReplyWriter<'_>, fields: &[(&str, i16)]) {
 /// are not `RO access`.
 const FLAGS: &[(&str, &[&str])] = &[
     ("watch", &["RO"]),
+    ("move", &["RW", "access", "update"]),
     ("memory|usage", &["RO"]),
     ("object|encoding", &["RO"]),
     ("object|freq", &["RO"]),
@@ -314,6 +325,12 @@ const FLAGS: &[(&str, &[&str])] = &[
 
 /// The specs of the commands whose keys their row does not describe.
 const EXPLICIT: &[(&str, &[KeySpec])] = &[
+    ("eval", &[SCRIPT_KEYS_RW.notes(RW_NOTES)]),
+    ("evalsha", &[SCRIPT_KEYS_RW]),
+    ("eval_ro", &[SCRIPT_KEYS_RO.notes(RO_NOTES)]),
+    ("evalsha_ro", &[SCRIPT_KEYS_RO]),
+    ("fcall", &[SCRIPT_KEYS_RW.notes(RW_NOTES)]),
+    ("fcall_ro", &[SCRIPT_KEYS_RO.notes(RO_NOTES)]),
     ("set", &[KeySpec::new(&["RW", "access", "update", "variable_flags"], Index(1), Range(0, 1, 0)).notes("RW and ACCESS due to the optional `GET` argument")]),
     ("getex", &[KeySpec::new(&["RW", "access", "update"], Index(1), Range(0, 1, 0)).notes("RW and UPDATE because it changes the TTL")]),
     ("lmove", &[KeySpec::new(&["RW", "access", "delete"], Index(1), Range(0, 1, 0)), KeySpec::new(&["RW", "insert"], Index(2), Range(0, 1, 0))]),
