@@ -22,7 +22,8 @@ use jotter::Selection;
 use jotter_resp::{ReplyWriter, Request};
 
 use super::args::parse_i64;
-use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, waits};
+use super::spec::{BoxFlow, Ctx, Flow, Spec, Sub, flag, waits};
+use super::subcommand;
 use crate::dead_letter_fields::{LetterFields, parse_id};
 
 const NAME: &str = "JOTTER.DEADLETTERS";
@@ -30,69 +31,118 @@ const NAME: &str = "JOTTER.DEADLETTERS";
 pub(super) const SPECS: &[Spec] = &[Spec::new(
     "jotter.deadletters",
     -2,
-    flag::NOSCRIPT | flag::LOADING | flag::STALE,
+    PLAIN,
     "server",
     "Lists, counts, replays or purges the writes the store refused for good (dead letters).",
     "7.0.0",
     waits(deadletters),
-)];
+)
+.subs(SUBS)];
 
-const HELP: &[&[u8]] = &[
-    b"JOTTER.DEADLETTERS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"COUNT",
-    b"    Return the number of dead letters.",
-    b"LIST [<cursor>] [COUNT <count>]",
-    b"    Return the next cursor (0 when done) and up to <count> (default 10) dead letters",
-    b"    in id order: id, key, op, value-size, value-prefix, error-kind, error, attempts,",
-    b"    first-failure, last-failure (ms since the Unix epoch).",
-    b"REPLAY <id> [<id> ...] | ALL",
-    b"    Write the dead letters to the store again; return how many left the queue.",
-    b"    A letter whose key was written since is only removed: the newer write wins.",
-    b"PURGE <id> [<id> ...] | ALL",
-    b"    Drop the dead letters (each is logged with its key); return how many.",
-    b"HELP",
-    b"    Print this help.",
+const PLAIN: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
+
+/// The subcommands, in `HELP`'s order. Their flags give their ACL
+/// categories: PURGE is `@admin @dangerous`, so a rule can refuse it
+/// alone.
+const SUBS: &[Sub] = &[
+    Sub::now(
+        "count",
+        2,
+        PLAIN | flag::READONLY,
+        "Returns the number of dead letters",
+        "7.0.0",
+        &[b"COUNT", b"    Return the number of dead letters."],
+        count,
+    ),
+    Sub::now(
+        "list",
+        -2,
+        PLAIN | flag::READONLY,
+        "Lists dead letters in id order, from a cursor",
+        "7.0.0",
+        &[
+            b"LIST [<cursor>] [COUNT <count>]",
+            b"    Return the next cursor (0 when done) and up to <count> (default 10) dead letters",
+            b"    in id order: id, key, op, value-size, value-prefix, error-kind, error, attempts,",
+            b"    first-failure, last-failure (ms since the Unix epoch).",
+        ],
+        subcommand::replies!(list),
+    ),
+    Sub::waits(
+        "replay",
+        -3,
+        PLAIN | flag::WRITE,
+        "Writes dead letters to the store again",
+        "7.0.0",
+        &[
+            b"REPLAY <id> [<id> ...] | ALL",
+            b"    Write the dead letters to the store again; return how many left the queue.",
+            b"    A letter whose key was written since is only removed: the newer write wins.",
+        ],
+        replay,
+    ),
+    Sub::now(
+        "purge",
+        -3,
+        PLAIN | flag::WRITE | flag::ADMIN,
+        "Drops dead letters, logging each one's key",
+        "7.0.0",
+        &[
+            b"PURGE <id> [<id> ...] | ALL",
+            b"    Drop the dead letters (each is logged with its key); return how many.",
+        ],
+        purge,
+    ),
+    Sub::now(
+        "help",
+        2,
+        PLAIN,
+        "Show helpful text about the different subcommands",
+        "7.0.0",
+        &[b"HELP", b"    Print this help."],
+        help,
+    ),
 ];
 
 /// Letters listed when `COUNT` is not given.
 const DEFAULT_COUNT: usize = 10;
 
 fn deadletters<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
-    Box::pin(run(req, ctx))
+    Box::pin(subcommand::run_waiting(SUBS, NAME, req, ctx))
 }
 
-async fn run(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
-    let n = req.len();
-    match sub.as_slice() {
-        b"count" if n == 2 => {
-            let count = ctx.shared.cache.dead_letter_count();
-            ctx.reply().integer(i64::try_from(count).unwrap_or(i64::MAX));
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    subcommand::write_help(
+        SUBS,
+        &[b"JOTTER.DEADLETTERS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        ctx,
+    );
+    Flow::Continue
+}
+
+fn count(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let count = ctx.shared.cache.dead_letter_count();
+    ctx.reply().integer(i64::try_from(count).unwrap_or(i64::MAX));
+    Flow::Continue
+}
+
+fn replay<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
+    Box::pin(async move {
+        if let Some(selection) = selection(req, ctx) {
+            let report = ctx.shared.cache.replay_dead_letters_of(&selection).await;
+            // What reached the store may be what a blocked client waits
+            // for (a key it loads from there).
+            super::wake::wrote_anywhere();
+            ctx.reply().integer(i64::try_from(report.removed()).unwrap_or(i64::MAX));
         }
-        b"list" => list(req, ctx),
-        b"replay" | b"purge" if n < 3 => {
-            ctx.arity_error(&format!("jotter.deadletters|{}", String::from_utf8_lossy(&sub)));
-        }
-        b"replay" => {
-            if let Some(selection) = selection(req, ctx) {
-                let report = ctx.shared.cache.replay_dead_letters_of(&selection).await;
-                // What reached the store may be what a blocked client waits
-                // for (a key it loads from there).
-                super::wake::wrote_anywhere();
-                ctx.reply().integer(i64::try_from(report.removed()).unwrap_or(i64::MAX));
-            }
-        }
-        b"purge" => {
-            if let Some(selection) = selection(req, ctx) {
-                let purged = ctx.shared.cache.purge_dead_letters_of_ids(&selection);
-                ctx.reply().integer(i64::try_from(purged).unwrap_or(i64::MAX));
-            }
-        }
-        b"help" if n == 2 => ctx.help(HELP),
-        b"count" | b"help" => {
-            ctx.arity_error(&format!("jotter.deadletters|{}", String::from_utf8_lossy(&sub)));
-        }
-        _ => ctx.unknown_subcommand(req.arg(1).unwrap_or_default(), NAME),
+        Flow::Continue
+    })
+}
+
+fn purge(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if let Some(selection) = selection(req, ctx) {
+        let purged = ctx.shared.cache.purge_dead_letters_of_ids(&selection);
+        ctx.reply().integer(i64::try_from(purged).unwrap_or(i64::MAX));
     }
     Flow::Continue
 }

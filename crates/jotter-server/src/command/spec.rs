@@ -483,11 +483,6 @@ impl<'a> Ctx<'a> {
         self.reply().error(text.as_bytes());
     }
 
-    /// A `HELP` subcommand's reply: its lines, each a simple string.
-    pub(crate) fn help(&mut self, lines: &[&[u8]]) {
-        help(&mut self.reply(), lines);
-    }
-
     /// An engine error, in Redis's words where Redis has them.
     pub(crate) fn engine_error(&mut self, error: &jotter::Error) {
         let text = crate::engine_error::reply_text(error);
@@ -497,12 +492,6 @@ impl<'a> Ctx<'a> {
     /// `-ERR syntax error`.
     pub(crate) fn syntax_error(&mut self) {
         self.reply().error(b"ERR syntax error");
-    }
-
-    /// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
-    pub(crate) fn unknown_subcommand(&mut self, sub: &[u8], command: &str) {
-        let text = super::subcommand::unknown(sub, command);
-        self.reply().error(text.as_bytes());
     }
 }
 

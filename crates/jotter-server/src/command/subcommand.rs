@@ -115,7 +115,7 @@ fn row<'s>(subs: &'s [Sub], upper: &str, req: &Request) -> Result<(usize, &'s Su
 }
 
 /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
-pub(crate) fn unknown(sub: &[u8], upper: &str) -> String {
+fn unknown(sub: &[u8], upper: &str) -> String {
     format!(
         "ERR unknown subcommand '{}'. Try {upper} HELP.",
         String::from_utf8_lossy(&sub[..sub.len().min(128)])
