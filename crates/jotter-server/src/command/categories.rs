@@ -4,12 +4,16 @@
 //! cannot disagree. They follow Redis 7.0's for the commands Redis has.
 //!
 //! A command's categories are derived from its flags and group, with the
-//! few exceptions Redis makes listed by name. Subcommands (`client|kill`,
-//! `config|set`, `jotter.deadletters|purge`) have their own categories, in
-//! [`SUBCOMMANDS`], as Redis gives each subcommand its own: a rule can then
-//! refuse `CLIENT KILL` and allow `CLIENT SETNAME`.
+//! few exceptions Redis makes listed by name. A subcommand's
+//! (`client|kill`, `config|set`, `jotter.deadletters|purge`) are derived
+//! from its own row's flags and its container's family
+//! ([`sub_categories`]), as Redis gives each subcommand its own: a rule can
+//! then refuse `CLIENT KILL` and allow `CLIENT SETNAME`. A command with
+//! subcommand rows is what Redis calls a container: `+cmd` and `-cmd`
+//! change it with all its subcommands, `+cmd|sub` and `-cmd|sub` one
+//! subcommand.
 
-use super::spec::{Spec, flag};
+use super::spec::{Spec, Sub, flag};
 
 /// Redis 7.0's category names, without the `@`; a rule may name any of
 /// them, whether or not a command of ours is in it.
@@ -37,114 +41,7 @@ pub(crate) const CATEGORIES: &[&str] = &[
     "scripting",
 ];
 
-/// The subcommands that have categories of their own: (command,
-/// subcommand, categories), grouped by command. A command listed here is
-/// what Redis calls a container: `+cmd` and `-cmd` change it with all its
-/// subcommands, `+cmd|sub` and `-cmd|sub` one subcommand. A subcommand
-/// not listed runs under its command's permission. Rows of a command the
-/// table does not have are unused.
-pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
-    ("acl", "cat", &["@slow"]),
-    ("acl", "deluser", ADMIN),
-    ("acl", "dryrun", ADMIN),
-    ("acl", "genpass", &["@slow"]),
-    ("acl", "getuser", ADMIN),
-    ("acl", "help", &["@slow"]),
-    ("acl", "list", ADMIN),
-    ("acl", "load", ADMIN),
-    ("acl", "log", ADMIN),
-    ("acl", "save", ADMIN),
-    ("acl", "setuser", ADMIN),
-    ("acl", "users", ADMIN),
-    ("acl", "whoami", &["@slow"]),
-    ("client", "caching", CONNECTION),
-    ("client", "getname", CONNECTION),
-    ("client", "getredir", CONNECTION),
-    ("client", "help", CONNECTION),
-    ("client", "id", CONNECTION),
-    ("client", "info", CONNECTION),
-    ("client", "kill", ADMIN_CONNECTION),
-    ("client", "list", ADMIN_CONNECTION),
-    ("client", "no-evict", ADMIN_CONNECTION),
-    ("client", "pause", ADMIN_CONNECTION),
-    ("client", "reply", CONNECTION),
-    ("client", "setname", CONNECTION),
-    ("client", "tracking", CONNECTION),
-    ("client", "trackinginfo", CONNECTION),
-    ("client", "unblock", ADMIN_CONNECTION),
-    ("client", "unpause", ADMIN_CONNECTION),
-    ("command", "count", CONNECTION),
-    ("command", "docs", CONNECTION),
-    ("command", "getkeys", CONNECTION),
-    ("command", "getkeysandflags", CONNECTION),
-    ("command", "help", CONNECTION),
-    ("command", "info", CONNECTION),
-    ("command", "list", CONNECTION),
-    ("config", "get", ADMIN),
-    ("config", "help", &["@slow"]),
-    ("config", "resetstat", ADMIN),
-    ("config", "rewrite", ADMIN),
-    ("config", "set", ADMIN),
-    ("jotter.deadletters", "count", &["@read", "@slow"]),
-    ("jotter.deadletters", "help", &["@slow"]),
-    ("jotter.deadletters", "list", &["@read", "@slow"]),
-    ("jotter.deadletters", "purge", &["@write", "@admin", "@slow", "@dangerous"]),
-    ("jotter.deadletters", "replay", &["@write", "@slow"]),
-    ("latency", "doctor", ADMIN),
-    ("latency", "help", &["@slow"]),
-    ("latency", "history", ADMIN),
-    ("latency", "latest", ADMIN),
-    ("latency", "reset", ADMIN),
-    ("memory", "doctor", &["@slow"]),
-    ("memory", "help", &["@slow"]),
-    ("memory", "malloc-stats", &["@slow"]),
-    ("memory", "purge", &["@slow"]),
-    ("memory", "stats", &["@slow"]),
-    ("memory", "usage", &["@read", "@slow"]),
-    ("xgroup", "create", STREAM_WRITE),
-    ("xgroup", "createconsumer", STREAM_WRITE),
-    ("xgroup", "delconsumer", STREAM_WRITE),
-    ("xgroup", "destroy", STREAM_WRITE),
-    ("xgroup", "help", &["@stream", "@slow"]),
-    ("xgroup", "setid", STREAM_WRITE),
-    ("xinfo", "consumers", STREAM_READ),
-    ("xinfo", "groups", STREAM_READ),
-    ("xinfo", "help", &["@stream", "@slow"]),
-    ("xinfo", "stream", STREAM_READ),
-    ("object", "encoding", KEYSPACE_READ),
-    ("object", "freq", KEYSPACE_READ),
-    ("object", "help", &["@keyspace", "@slow"]),
-    ("object", "idletime", KEYSPACE_READ),
-    ("object", "refcount", KEYSPACE_READ),
-    ("slowlog", "get", ADMIN),
-    ("slowlog", "help", &["@slow"]),
-    ("slowlog", "len", ADMIN),
-    ("slowlog", "reset", ADMIN),
-    ("script", "exists", SCRIPTING),
-    ("script", "flush", SCRIPTING),
-    ("script", "help", SCRIPTING),
-    ("script", "kill", SCRIPTING),
-    ("script", "load", SCRIPTING),
-    ("function", "delete", SCRIPTING_WRITE),
-    ("function", "dump", SCRIPTING),
-    ("function", "flush", SCRIPTING_WRITE),
-    ("function", "help", SCRIPTING),
-    ("function", "kill", SCRIPTING),
-    ("function", "list", SCRIPTING),
-    ("function", "load", SCRIPTING_WRITE),
-    ("function", "restore", SCRIPTING_WRITE),
-    ("function", "stats", SCRIPTING),
-];
-
 const SCRIPTING: &[&str] = &["@slow", "@scripting"];
-const SCRIPTING_WRITE: &[&str] = &["@write", "@slow", "@scripting"];
-
-const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
-const STREAM_READ: &[&str] = &["@read", "@stream", "@slow"];
-const STREAM_WRITE: &[&str] = &["@write", "@stream", "@slow"];
-
-const CONNECTION: &[&str] = &["@slow", "@connection"];
-const ADMIN_CONNECTION: &[&str] = &["@admin", "@slow", "@dangerous", "@connection"];
 const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 
 /// Commands whose Redis 7.0 categories the derivation below does not give.
@@ -215,28 +112,35 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
     categories
 }
 
-/// The rows of [`SUBCOMMANDS`] that belong to `command` (an empty range
-/// when it has none).
-pub(crate) fn subcommands_of(command: &str) -> std::ops::Range<usize> {
-    let start = SUBCOMMANDS.iter().position(|(c, _, _)| *c == command).unwrap_or(0);
-    let len = SUBCOMMANDS[start..].iter().take_while(|(c, _, _)| *c == command).count();
-    start..start + len
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subcommands_are_grouped_by_command_and_name_known_categories() {
-        for (i, (command, sub, categories)) in SUBCOMMANDS.iter().enumerate() {
-            let rows = subcommands_of(command);
-            assert!(rows.contains(&i), "{command}|{sub} is not next to its command's rows");
-            assert_eq!(*sub, sub.to_ascii_lowercase());
-            for c in *categories {
-                assert!(CATEGORIES.contains(&&c[1..]), "{command}|{sub}: {c}");
-            }
-        }
-        assert!(subcommands_of("get").is_empty());
+/// A subcommand's categories, each with its `@`, from its flags and its
+/// container's family, as Redis 7.0 gives them: `@admin @dangerous` for an
+/// admin one, `@write`/`@read`, its family's (`@connection` for CLIENT and
+/// COMMAND, `@scripting`, `@stream`, `@keyspace`, `@pubsub`; none for the
+/// server's other containers), and `@fast` or `@slow`.
+pub(crate) fn sub_categories(container: &Spec, sub: &Sub) -> Vec<&'static str> {
+    let has = |bit: u16| sub.flags & bit != 0;
+    let mut categories = Vec::with_capacity(5);
+    if has(flag::WRITE) {
+        categories.push("@write");
     }
+    if has(flag::READONLY) {
+        categories.push("@read");
+    }
+    if has(flag::ADMIN) {
+        categories.push("@admin");
+    }
+    let family = match (container.group, container.name) {
+        ("connection", _) | (_, "command") => Some("@connection"),
+        ("scripting", _) => Some("@scripting"),
+        ("stream", _) => Some("@stream"),
+        ("generic" | "keyspace", _) => Some("@keyspace"),
+        ("pubsub", _) => Some("@pubsub"),
+        _ => None,
+    };
+    categories.extend(family);
+    categories.push(if has(flag::FAST) { "@fast" } else { "@slow" });
+    if has(flag::ADMIN) {
+        categories.push("@dangerous");
+    }
+    categories
 }

@@ -299,7 +299,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::command::categories::{SUBCOMMANDS, categories};
+    use crate::command::categories::{categories, sub_categories};
     use crate::command::spec::MAX_NAME;
 
     fn req(args: &[&str]) -> Request {
@@ -350,8 +350,9 @@ mod tests {
         for (command, sub) in
             [("config", "set"), ("client", "kill"), ("jotter.deadletters", "purge")]
         {
-            let row = SUBCOMMANDS.iter().find(|(c, s, _)| *c == command && *s == sub);
-            assert!(row.is_some_and(|(_, _, c)| c.contains(&"@dangerous")), "{command}|{sub}");
+            let spec = table.iter().find(|s| s.name == command).expect(command);
+            let row = spec.subs.iter().find(|s| s.name == sub).expect(sub);
+            assert!(sub_categories(spec, row).contains(&"@dangerous"), "{command}|{sub}");
         }
     }
 }

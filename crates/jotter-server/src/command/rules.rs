@@ -7,7 +7,7 @@
 //! (`categories.rs`).
 
 use super::acl::{CommandRefused, CommandRules};
-use super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
+use super::categories::{CATEGORIES, categories, sub_categories};
 use super::permissions::Command;
 #[cfg(test)]
 use super::permissions::Permissions;
@@ -63,10 +63,7 @@ pub(crate) fn nothing(table: &Table) -> Vec<Command> {
         .map(|spec| Command {
             name: spec.name,
             allowed: false,
-            subcommands: SUBCOMMANDS[subcommands_of(spec.name)]
-                .iter()
-                .map(|(_, sub, _)| (*sub, false))
-                .collect(),
+            subcommands: spec.subs.iter().map(|sub| (sub.name, false)).collect(),
         })
         .collect()
 }
@@ -91,9 +88,8 @@ pub(crate) fn apply(rule: &str, table: &Table, commands: &mut [Command]) -> Resu
             if within(&categories(spec)) {
                 command.allowed = allow;
             }
-            let rows = &SUBCOMMANDS[subcommands_of(spec.name)];
-            for ((_, _, of), (_, allowed)) in rows.iter().zip(command.subcommands.iter_mut()) {
-                if within(of) {
+            for (sub, (_, allowed)) in spec.subs.iter().zip(command.subcommands.iter_mut()) {
+                if within(&sub_categories(spec, sub)) {
                     *allowed = allow;
                 }
             }
@@ -112,12 +108,8 @@ pub(crate) fn apply(rule: &str, table: &Table, commands: &mut [Command]) -> Resu
             command.subcommands.iter_mut().for_each(|(_, allowed)| *allowed = allow);
         }
         Some(_) if command.subcommands.is_empty() => {
-            let mut containers: Vec<&str> = SUBCOMMANDS
-                .iter()
-                .map(|(c, _, _)| *c)
-                .filter(|c| table.lookup(c.as_bytes()).is_some())
-                .collect();
-            containers.dedup();
+            let containers: Vec<&str> =
+                table.specs().iter().filter(|s| !s.subs.is_empty()).map(|s| s.name).collect();
             return Err(RuleError::NoSubcommands(command.name.to_owned(), containers.join(", ")));
         }
         Some(sub) => {

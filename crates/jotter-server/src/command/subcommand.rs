@@ -179,3 +179,39 @@ pub(crate) fn last_choice<T: Copy>(
     }
     chosen.map(|(_, value)| *value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::dispatch::specs;
+    use super::*;
+
+    /// A row runs only as its container can run it: `run` runs rows that
+    /// reply at once, `run_waiting` any control row, `apply` data rows.
+    #[test]
+    fn each_row_runs_as_its_container_runs_it() {
+        for spec in specs() {
+            for sub in spec.subs {
+                let fits = match (spec.kind, sub.run) {
+                    (Kind::Control(Handler::Now(_)), Kind::Control(Handler::Now(_)))
+                    | (Kind::Control(Handler::Waits(_)), Kind::Control(_))
+                    | (Kind::Data(_), Kind::Data(_)) => true,
+                    _ => false,
+                };
+                assert!(fits, "{}|{} cannot run in its container", spec.name, sub.name);
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_named_once_in_lowercase_with_sane_arity_and_key() {
+        for spec in specs() {
+            for (i, sub) in spec.subs.iter().enumerate() {
+                let full = format!("{}|{}", spec.name, sub.name);
+                assert_eq!(sub.name, sub.name.to_ascii_lowercase(), "{full}");
+                assert!(spec.subs[..i].iter().all(|s| s.name != sub.name), "{full} twice");
+                assert!(sub.arity.unsigned_abs() >= 2, "{full}: arity {}", sub.arity);
+                assert!(sub.key == 0 || sub.key < sub.arity.abs(), "{full}: key {}", sub.key);
+            }
+        }
+    }
+}

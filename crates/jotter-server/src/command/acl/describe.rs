@@ -9,7 +9,7 @@
 //! still different, in table order. Applying the description gives the
 //! same permissions back, which the tests check.
 
-use super::super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
+use super::super::categories::{CATEGORIES, categories, sub_categories};
 use super::super::permissions::Command;
 use super::super::rules;
 use super::super::spec::Table;
@@ -101,9 +101,8 @@ fn count(commands: &[Command], table: &Table, category: &str) -> (usize, usize) 
         if categories(spec).iter().any(|c| c[1..] == *category) {
             tally(command.allowed);
         }
-        let rows = &SUBCOMMANDS[subcommands_of(spec.name)];
-        for ((_, _, of), (_, allowed)) in rows.iter().zip(&command.subcommands) {
-            if of.iter().any(|c| c[1..] == *category) {
+        for (sub, (_, allowed)) in spec.subs.iter().zip(&command.subcommands) {
+            if sub_categories(spec, sub).iter().any(|c| c[1..] == *category) {
                 tally(*allowed);
             }
         }

@@ -5,7 +5,7 @@
 use jotter_resp::Request;
 
 use super::super::args::parse_i64;
-use super::super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
+use super::super::categories::{CATEGORIES, categories, sub_categories};
 use super::super::spec::Ctx;
 use super::log::{Reason, Refusal};
 use super::{describe, enforce, file};
@@ -133,9 +133,9 @@ pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
         if within(&categories(spec)) {
             names.push(spec.name.to_owned());
         }
-        for (command, sub, of) in &SUBCOMMANDS[subcommands_of(spec.name)] {
-            if within(of) {
-                names.push(format!("{command}|{sub}"));
+        for sub in spec.subs {
+            if within(&sub_categories(spec, sub)) {
+                names.push(format!("{}|{}", spec.name, sub.name));
             }
         }
     }

@@ -6,7 +6,7 @@ use jotter_resp::ReplyWriter;
 
 use super::annotations::{self, EXTRA_FLAGS, TIPS};
 use super::key_specs::{self, key_specs};
-use crate::command::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
+use crate::command::categories::{CATEGORIES, categories, sub_categories};
 use crate::command::spec::{Spec, Sub, flag};
 
 /// One command's entry.
@@ -39,7 +39,7 @@ pub(super) fn write(reply: &mut ReplyWriter<'_>, spec: &Spec) {
     }
 }
 
-/// A subcommand's entry: its categories from `categories.rs`.
+/// A subcommand's entry.
 fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
     let full = format!("{}|{}", container.name, sub.name);
     reply.array(10);
@@ -52,8 +52,7 @@ fn write_sub(reply: &mut ReplyWriter<'_>, container: &Spec, sub: &Sub) {
     reply.integer(sub.key.into());
     reply.integer(sub.key.into());
     reply.integer(i64::from(sub.key > 0));
-    let row = SUBCOMMANDS[subcommands_of(container.name)].iter().find(|(_, s, _)| *s == sub.name);
-    strings(reply, &in_redis_order(row.map_or(Vec::new(), |(_, _, c)| c.to_vec())));
+    strings(reply, &in_redis_order(sub_categories(container, sub)));
     tips(reply, annotations::of(TIPS, &full));
     key_specs::write(reply, &key_specs::sub_key_specs(&full, sub.key));
     reply.set(0);

@@ -11,7 +11,7 @@ mod key_specs;
 
 use jotter_resp::Request;
 
-use super::categories::{SUBCOMMANDS, categories, subcommands_of};
+use super::categories::{categories, sub_categories};
 use super::glob::glob_match;
 use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
 use super::subcommand;
@@ -173,11 +173,9 @@ fn list(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         if filter.keeps(spec.name, &categories(spec)) {
             names.push(spec.name.to_owned());
         }
-        let rows = &SUBCOMMANDS[subcommands_of(spec.name)];
         for sub in spec.subs {
-            let cats = rows.iter().find(|(_, s, _)| *s == sub.name).map_or(&[][..], |r| r.2);
             let full = format!("{}|{}", spec.name, sub.name);
-            if filter.keeps(&full, cats) {
+            if filter.keeps(&full, &sub_categories(spec, sub)) {
                 names.push(full);
             }
         }
