@@ -51,6 +51,19 @@
 //!    `waits(handler)` for a control command; `data(body).keys_by(..)`,
 //!    `.blind(..)`, `.blocking(..)` when they apply).
 //!
+//! # Adding a container or a subcommand
+//!
+//! A container (CLIENT, CONFIG, OBJECT, ...) is a spec with `.subs(SUBS)`,
+//! a table of [`Sub`](spec::Sub) rows in its `HELP` order: each row its
+//! name, Redis's arity and flags (which decide what it may do and its ACL
+//! categories), `.key(n)` for its one key, its summary and help lines, and
+//! how it runs (`Sub::now`, `Sub::waits`, or `Sub::data` for a data
+//! container, whose keys `subcommand::keys` finds from the rows). The
+//! container's handler is one call: `subcommand::run` (its rows reply at
+//! once), `run_waiting` (some wait) or `apply` (data); `subcommand.rs`
+//! replies Redis's unknown-subcommand and arity errors and `write_help`
+//! builds HELP from the rows. Adding a subcommand is one row.
+//!
 //! # Adding a family
 //!
 //! 1. Write `command/<family>.rs` (a folder `command/<family>/` when it
