@@ -191,12 +191,12 @@ mod tests {
     fn each_row_runs_as_its_container_runs_it() {
         for spec in specs() {
             for sub in spec.subs {
-                let fits = match (spec.kind, sub.run) {
+                let fits = matches!(
+                    (spec.kind, sub.run),
                     (Kind::Control(Handler::Now(_)), Kind::Control(Handler::Now(_)))
-                    | (Kind::Control(Handler::Waits(_)), Kind::Control(_))
-                    | (Kind::Data(_), Kind::Data(_)) => true,
-                    _ => false,
-                };
+                        | (Kind::Control(Handler::Waits(_)), Kind::Control(_))
+                        | (Kind::Data(_), Kind::Data(_))
+                );
                 assert!(fits, "{}|{} cannot run in its container", spec.name, sub.name);
             }
         }
