@@ -66,28 +66,14 @@ const SUBS: &[Sub] = &[
         ],
         reset,
     ),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands.",
-        "2.8.13",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    Sub {
+        summary: "Show helpful text about the different subcommands.",
+        ..subcommand::help_row("2.8.13")
+    },
 ];
 
 fn latency(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "LATENCY", req, ctx)
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }
 
 fn latest(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {

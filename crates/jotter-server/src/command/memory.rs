@@ -74,28 +74,11 @@ const SUBS: &[Sub] = &[
         usage,
     )
     .key(2),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "4.0.0",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    subcommand::help_row("4.0.0"),
 ];
 
 fn memory<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(subcommand::run_waiting(SUBS, "MEMORY", req, ctx))
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }
 
 fn stats(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {

@@ -59,28 +59,11 @@ const SUBS: &[Sub] = &[
         &[b"RESET", b"    Reset the slowlog."],
         reset,
     ),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "6.2.0",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    subcommand::help_row("6.2.0"),
 ];
 
 fn slowlog(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "SLOWLOG", req, ctx)
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }
 
 fn len(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {

@@ -7,8 +7,9 @@ use bytes::Bytes;
 use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 
+use super::dispatch::lookup;
 use super::fail::{self, Outcome};
-use super::spec::{Ctx, Flow, Handler, Kind, Spec, Sub, help};
+use super::spec::{Ctx, Flow, Handler, Kind, Spec, Sub, data, flag, help};
 
 /// Runs the subcommand `req` names from `subs`, the table of the container
 /// `req` names (`upper`: its name in capitals, for the errors). For a
@@ -135,14 +136,53 @@ macro_rules! replies {
 pub(crate) use replies;
 
 /// A container's `HELP` reply: `head`, then each row's lines in order.
-pub(crate) fn write_help(subs: &[Sub], head: &[&'static [u8]], ctx: &mut Ctx<'_>) {
-    write_help_to(subs, head, &mut ctx.reply());
-}
-
-/// [`write_help`] for a data container's body.
-pub(crate) fn write_help_to(subs: &[Sub], head: &[&'static [u8]], reply: &mut ReplyWriter<'_>) {
+pub(crate) fn write_help(subs: &[Sub], head: &[&[u8]], ctx: &mut Ctx<'_>) {
     let mut lines: Vec<&[u8]> = head.to_vec();
     lines.extend(subs.iter().flat_map(|s| s.help.iter().copied()));
+    help(&mut ctx.reply(), &lines);
+}
+
+/// The `HELP` row of a container whose help is Redis's usual: the
+/// container's name, then its rows' lines ([`data_help_row`] for a data
+/// container).
+pub(crate) const fn help_row(since: &'static str) -> Sub {
+    Sub::now(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        "Show helpful text about the different subcommands",
+        since,
+        &[b"HELP", b"    Prints this help."],
+        usual_help_reply,
+    )
+}
+
+pub(crate) const fn data_help_row(since: &'static str) -> Sub {
+    let mut row = help_row(since);
+    row.run = data(usual_help_body);
+    row
+}
+
+fn usual_help_reply(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    usual_help_lines(req.name(), &mut ctx.reply());
+    Flow::Continue
+}
+
+fn usual_help_body(req: &Request, _txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    usual_help_lines(req.name(), w);
+    Ok(())
+}
+
+/// `<NAME> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
+/// then each row's lines of the container `name`.
+fn usual_help_lines(name: &[u8], reply: &mut ReplyWriter<'_>) {
+    let Some((_, spec)) = lookup(name) else { return reply.error(b"ERR unknown command") };
+    let head = format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        spec.name.to_ascii_uppercase()
+    );
+    let mut lines: Vec<&[u8]> = vec![head.as_bytes()];
+    lines.extend(spec.subs.iter().flat_map(|s| s.help.iter().copied()));
     help(reply, &lines);
 }
 

@@ -172,28 +172,11 @@ const SUBS: &[Sub] = &[
         &[b"WHOAMI", b"    Return the current connection username."],
         subcommand::replies!(subcommands::whoami),
     ),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "6.0.0",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    subcommand::help_row("6.0.0"),
 ];
 
 fn acl(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "ACL", req, ctx);
     // A deleted user's clients are closed; the caller may be one of them.
     if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }

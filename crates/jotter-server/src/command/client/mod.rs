@@ -140,26 +140,9 @@ pub(crate) const SUBS: &[Sub] = &[
         &[],
         name::setinfo,
     ),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "5.0.0",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    subcommand::help_row("5.0.0"),
 ];
 
 fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "CLIENT", req, ctx)
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }

@@ -75,28 +75,11 @@ const SUBS: &[Sub] = &[
         &[b"REWRITE", b"    Rewrite the configuration file."],
         replies!(rewrite),
     ),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "5.0.0",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    subcommand::help_row("5.0.0"),
 ];
 
 fn config(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "CONFIG", req, ctx)
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }
 
 fn resetstat(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {

@@ -108,20 +108,7 @@ pub(super) const SUBS: &[Sub] = &[
         },
     )
     .key(2),
-    Sub::data(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "6.2.0",
-        &[b"HELP", b"    Prints this help."],
-        |_req, _txn, w| {
-            let head: &[&[u8]] =
-                &[b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
-            subcommand::write_help_to(SUBS, head, w);
-            Ok(())
-        },
-    ),
+    subcommand::data_help_row("6.2.0"),
 ];
 
 /// `OBJECT <subcommand> key` and `OBJECT HELP`.

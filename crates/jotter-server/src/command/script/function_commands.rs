@@ -128,29 +128,12 @@ pub(super) const SUBS: &[Sub] = &[
         ],
         changes,
     ),
-    Sub::now(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "7.0.0",
-        &[b"HELP", b"    Prints this help."],
-        help,
-    ),
+    subcommand::help_row("7.0.0"),
 ];
 
 /// `FUNCTION <subcommand> ...`.
 pub(super) fn function<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(subcommand::run_waiting(SUBS, "FUNCTION", req, ctx))
-}
-
-fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
-    Flow::Continue
 }
 
 fn kill(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {

@@ -80,20 +80,7 @@ pub(super) const SUBS: &[Sub] = &[
         change,
     )
     .key(2),
-    Sub::data(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "5.0.0",
-        &[b"HELP", b"    Prints this help."],
-        |_req, _txn, w| {
-            let head: &[&[u8]] =
-                &[b"XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
-            subcommand::write_help_to(SUBS, head, w);
-            Ok(())
-        },
-    ),
+    subcommand::data_help_row("5.0.0"),
 ];
 
 fn subcommand_syntax(sub: &[u8]) -> fail::Fail {

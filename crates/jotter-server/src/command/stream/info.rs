@@ -55,20 +55,7 @@ pub(super) const SUBS: &[Sub] = &[
         describe,
     )
     .key(2),
-    Sub::data(
-        "help",
-        2,
-        flag::LOADING | flag::STALE,
-        "Show helpful text about the different subcommands",
-        "5.0.0",
-        &[b"HELP", b"    Prints this help."],
-        |_req, _txn, w| {
-            let head: &[&[u8]] =
-                &[b"XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
-            subcommand::write_help_to(SUBS, head, w);
-            Ok(())
-        },
-    ),
+    subcommand::data_help_row("5.0.0"),
 ];
 
 pub(super) fn xinfo(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
