@@ -1,7 +1,10 @@
-//! Running a container command (CLIENT, ...) by its table of subcommands
-//! ([`Sub`] rows): the subcommand is looked up by name, its arity checked
-//! with Redis's `container|sub` error, noted as the client's last command
-//! (`cmd=` of CLIENT LIST), and run. `HELP` is assembled from the rows.
+//! Running a container command (CLIENT, OBJECT, ...) by its table of
+//! subcommands ([`Sub`] rows): the subcommand is looked up by name, its
+//! arity checked with Redis's `container|sub` error, noted as the client's
+//! last command (`cmd=` of CLIENT LIST), and run: as a control handler
+//! ([`run`], [`run_waiting`]) or as a body under the keys its row places
+//! ([`apply`], [`keys`]). `HELP` is assembled from the rows ([`help_row`]
+//! for Redis's usual one).
 
 use bytes::Bytes;
 use jotter::Txn;
@@ -19,7 +22,7 @@ pub(crate) fn run(subs: &[Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -
     match find(subs, upper, req, ctx).map(|sub| sub.run) {
         Some(Kind::Control(Handler::Now(run))) => run(req, ctx),
         Some(_) => {
-            ctx.reply().error(MISPLACED);
+            ctx.reply().error(MISPLACED.as_bytes());
             Flow::Continue
         }
         None => Flow::Continue,
@@ -37,7 +40,7 @@ pub(crate) async fn run_waiting(
     match find(subs, upper, req, ctx).map(|sub| sub.run) {
         Some(Kind::Control(handler)) => handler.run(req, ctx).await,
         Some(Kind::Data(_)) => {
-            ctx.reply().error(MISPLACED);
+            ctx.reply().error(MISPLACED.as_bytes());
             Flow::Continue
         }
         None => Flow::Continue,
@@ -56,7 +59,7 @@ pub(crate) fn apply(
     let (_, sub) = row(subs, upper, req).map_err(fail::error)?;
     match sub.run {
         Kind::Data(data) => (data.apply)(req, txn, w),
-        Kind::Control(_) => Err(fail::error(std::str::from_utf8(MISPLACED).unwrap_or_default())),
+        Kind::Control(_) => Err(fail::error(MISPLACED)),
     }
 }
 
@@ -78,7 +81,7 @@ pub(crate) fn keys(spec: &Spec, req: &Request) -> Vec<Bytes> {
 
 /// What a row of the wrong kind for its container replies; the table's
 /// tests make sure none is.
-const MISPLACED: &[u8] = b"ERR this subcommand cannot run in its container";
+const MISPLACED: &str = "ERR this subcommand cannot run in its container";
 
 /// The row `req` names, once its arity is checked and it is noted as the
 /// client's last command; `None` once Redis's error is replied.

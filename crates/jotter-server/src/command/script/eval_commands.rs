@@ -153,7 +153,12 @@ fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 }
 
 fn kill(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match ctx.shared.scripts.running().kill(busy::EVAL) {
+    kill_running(ctx, busy::EVAL)
+}
+
+/// SCRIPT KILL and FUNCTION KILL: stops the running script of `kind`.
+pub(super) fn kill_running(ctx: &mut Ctx<'_>, kind: u8) -> Flow {
+    match ctx.shared.scripts.running().kill(kind) {
         Ok(()) => ctx.reply().ok(),
         Err(text) => ctx.reply().error(text),
     }

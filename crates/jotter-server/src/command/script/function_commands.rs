@@ -137,11 +137,7 @@ pub(super) fn function<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a
 }
 
 fn kill(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match ctx.shared.scripts.running().kill(busy::FUNCTION) {
-        Ok(()) => ctx.reply().ok(),
-        Err(text) => ctx.reply().error(text),
-    }
-    Flow::Continue
+    super::eval_commands::kill_running(ctx, busy::FUNCTION)
 }
 
 /// LOAD, DELETE, FLUSH, RESTORE.
