@@ -108,7 +108,7 @@ pub(super) const SUBS: &[Sub] = &[
         },
     )
     .key(2),
-    subcommand::data_help_row("6.2.0"),
+    subcommand::help_row("6.2.0"),
 ];
 
 /// `OBJECT <subcommand> key` and `OBJECT HELP`.

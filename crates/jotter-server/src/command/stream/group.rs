@@ -80,7 +80,7 @@ pub(super) const SUBS: &[Sub] = &[
         change,
     )
     .key(2),
-    subcommand::data_help_row("5.0.0"),
+    subcommand::help_row("5.0.0"),
 ];
 
 fn subcommand_syntax(sub: &[u8]) -> fail::Fail {

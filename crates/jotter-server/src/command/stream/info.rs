@@ -55,7 +55,7 @@ pub(super) const SUBS: &[Sub] = &[
         describe,
     )
     .key(2),
-    subcommand::data_help_row("5.0.0"),
+    subcommand::help_row("5.0.0"),
 ];
 
 pub(super) fn xinfo(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
