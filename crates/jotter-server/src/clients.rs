@@ -37,6 +37,8 @@ pub(crate) struct ClientEntry {
     /// Cancelled by `CLIENT KILL`; the connection closes after its current
     /// command.
     pub kill: CancellationToken,
+    /// Messages other connections send it (pub/sub, invalidations).
+    pub outbox: crate::outbox::Outbox,
 }
 
 impl ClientEntry {
@@ -46,6 +48,15 @@ impl ClientEntry {
     pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_active_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Queues an out-of-band message for the client; one whose outbox
+    /// passed its bound is disconnected (see `outbox.rs`).
+    pub(crate) fn deliver(&self, push: crate::outbox::Push) {
+        if self.outbox.push(push) == crate::outbox::Delivered::Overflowed && !self.kill.is_cancelled() {
+            tracing::warn!(client = self.id, "closing a subscriber whose pending messages passed the pubsub output limit (32mb, or 8mb for 60s)");
+            self.kill.cancel();
+        }
     }
 
     /// Notes that the command at `index` of the table ran.
@@ -126,6 +137,7 @@ impl Clients {
             user: Mutex::new(None),
             // A child of the server's stop: stopping closes every client.
             kill: shutdown.child_token(),
+            outbox: crate::outbox::Outbox::default(),
         });
         map.insert(id, entry.clone());
         Some(entry)
@@ -133,6 +145,11 @@ impl Clients {
 
     pub(crate) fn remove(&self, id: u64) {
         self.map.lock().remove(&id);
+    }
+
+    /// The client with this id, if connected.
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<ClientEntry>> {
+        self.map.lock().get(&id).cloned()
     }
 
     pub(crate) fn len(&self) -> usize {

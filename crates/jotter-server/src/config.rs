@@ -118,6 +118,10 @@ pub(crate) struct Config {
     /// Keys written into the user's own PostgreSQL tables instead of
     /// jotter's. Default: none.
     pub mapping: Vec<MappingSetting>,
+    /// Keyspace notifications published: Redis's class letters
+    /// (`K E g $ l s h z x e t m d n A`) and Jotter's `w` (`stored`).
+    /// Default: "" (none).
+    pub notify_keyspace_events: String,
 }
 
 impl Default for Config {
@@ -156,6 +160,7 @@ impl Default for Config {
             tls: None,
             log_format: LogFormat::Text,
             mapping: Vec::new(),
+            notify_keyspace_events: String::new(),
         }
     }
 }
@@ -207,6 +212,9 @@ impl Config {
         }
         for m in &self.mapping {
             m.to_mapping()?;
+        }
+        if let Err(e) = crate::command::check_notify_keyspace_events(&self.notify_keyspace_events) {
+            return Err(ConfigError::invalid("notify-keyspace-events", e.to_string()));
         }
         if self.batch_size == 0 {
             return Err(ConfigError::invalid("batch-size", "must be at least 1"));
@@ -362,6 +370,7 @@ mod tests {
             "id-column",
             "time-column",
             "[mapping.columns]",
+            "notify-keyspace-events",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }

@@ -9,6 +9,9 @@
 //! without popping for no one, and the connection ends); requests read
 //! meanwhile wait in the input buffer for their turn.
 //!
+//! Between batches it also waits for its outbox (`outbox.rs`): messages
+//! other connections publish to it are written as soon as they come.
+//!
 //! The connection ends when the client closes, after QUIT, on a protocol
 //! error (replied, then closed: RESP cannot resynchronise; other clients
 //! are unaffected), after `timeout` idle seconds, when its pending output
@@ -50,6 +53,7 @@ where
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
     }
     command::settle_counts(&shared, &mut session);
+    command::leave(&shared, &mut session);
     // Unregistered before the socket closes: a client that sees it close
     // (after CLIENT KILL, say) no longer finds it in CLIENT LIST or KILL.
     shared.clients.remove(id);
@@ -131,6 +135,7 @@ where
                 }
             }
         }
+        command::drain_outbox(session, &mut output);
         if !durable(session).await {
             return Ok(());
         }
@@ -141,8 +146,11 @@ where
             return Ok(());
         }
         decoder.reserve(&mut input);
+        // A subscriber waits for messages, and is never idle (as in Redis).
+        let idle = if session.subscriptions.active() { None } else { idle };
         let read = tokio::select! {
             read = stream.read_buf(&mut input) => read?,
+            () = session.entry.outbox.ready() => continue,
             () = kill.cancelled() => return Ok(()),
             () = idle_for(idle) => {
                 tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");

@@ -38,6 +38,13 @@ pub(crate) struct Session {
     /// command comes or before the replies are sent, so that a pipeline of
     /// one command costs one shared atomic add, not one per command.
     pub uncounted: (usize, u64),
+    /// Channels, patterns and shard channels subscribed to.
+    pub subscriptions: crate::command::Subscriptions,
+    /// Client-side caching's options (`CLIENT TRACKING`).
+    pub tracking: crate::command::Tracking,
+    /// Keys the running command wrote, while something watches writes
+    /// (keyspace notifications, tracking).
+    pub written: Vec<bytes::Bytes>,
 }
 
 /// The commands a `MULTI` has queued.
@@ -67,6 +74,9 @@ impl Session {
             watched: Vec::new(),
             unacknowledged: jotter::Durability::default(),
             uncounted: (0, 0),
+            subscriptions: Default::default(),
+            tracking: Default::default(),
+            written: Vec::new(),
         }
     }
 

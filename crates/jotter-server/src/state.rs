@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     pub auth_throttle: AuthThrottle,
     /// What each user may run.
     pub users: Users,
+    /// Subscriptions, keyspace notifications, client-side caching.
+    pub pubsub: crate::command::PubSub,
 }
 
 impl Shared {
@@ -47,6 +49,7 @@ impl Shared {
         shutdown: CancellationToken,
     ) -> Self {
         Shared {
+            pubsub: crate::command::PubSub::new(&config.notify_keyspace_events),
             config,
             cache,
             clients: Clients::default(),

@@ -185,6 +185,13 @@ impl<S: Store> Cache<S> {
         Ok((committed.result, committed.tickets, committed.durability))
     }
 
+    /// Calls `hook` with each key whose write reaches the store from now
+    /// on (see [`StoredHook`](crate::StoredHook)); false if a hook was
+    /// already set, which stays.
+    pub fn on_stored(&self, hook: crate::StoredHook) -> bool {
+        self.inner.on_stored.set(hook)
+    }
+
     /// Up to `limit` live keys greater than `after` (from the first if
     /// `None`), in ascending byte order: what the store holds, with the
     /// buffer's writes on top (new keys in, deleted and expired keys out).

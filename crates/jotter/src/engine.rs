@@ -67,6 +67,8 @@ pub(crate) struct Inner<S> {
     retrying: crate::retrying::Retrying,
     /// Transactions' groups taken and waiting for the group writer.
     ready_groups: crate::ready_groups::ReadyGroups,
+    /// Told of each key whose write reached the store.
+    pub(crate) on_stored: crate::stored_hook::OnStored,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -156,6 +158,7 @@ impl<S: Store> Inner<S> {
             health: crate::outage::StoreHealth::default(),
             retrying: crate::retrying::Retrying::default(),
             ready_groups: crate::ready_groups::ReadyGroups::default(),
+            on_stored: crate::stored_hook::OnStored::default(),
             log,
             known,
             clock_saved: parking_lot::Mutex::new(Instant::now()),

@@ -232,6 +232,7 @@ mod shard;
 mod shutdown;
 mod start;
 mod stats;
+mod stored_hook;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -253,6 +254,7 @@ struct ReadmeDoctests;
 pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use data_dir::DataDir;
+pub use stored_hook::StoredHook;
 pub use dead_letter::{DeadLetter, ErrorClass, ReplayReport, Selection};
 pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
 pub use key_status::{KeyState, KeyStatus};

@@ -100,6 +100,12 @@ impl Ticket {
         self.version
     }
 
+    /// The key written.
+    #[must_use]
+    pub fn key(&self) -> &Bytes {
+        &self.key
+    }
+
     /// A ticket for a write the store already committed.
     pub(crate) fn done(version: u64, key: Bytes) -> Self {
         Ticket { worker: 0, version, key, done: true }

@@ -129,6 +129,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("stream", _) => "@stream",
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",
+        ("pubsub", _) => "@pubsub",
         _ => "@admin",
     });
     if spec.has(flag::BLOCKING) {

@@ -86,6 +86,9 @@ pub(super) const SPECS: &[Spec] = &[
 ];
 
 fn ping(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if req.len() <= 2 && super::pubsub::subscriber_ping(req, ctx) {
+        return Flow::Continue;
+    }
     match req.len() {
         1 => ctx.reply().simple(b"PONG"),
         2 => ctx.reply().bulk(req.arg(1).unwrap_or_default()),
@@ -122,6 +125,7 @@ fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     ctx.session.multi = None;
     ctx.session.watched.clear();
     ctx.session.write_through = false;
+    super::pubsub::leave(ctx.shared, ctx.session);
     ctx.reply().simple(b"RESET");
     Flow::Continue
 }
@@ -343,6 +347,8 @@ fn client(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         } else {
             return client_kill(req, ctx);
         }
+    } else if super::pubsub::client_subcommand(sub, req, ctx) {
+        // TRACKING, CACHING, TRACKINGINFO, GETREDIR: client-side caching.
     } else if is("help") {
         ctx.help(CLIENT_HELP);
     } else {

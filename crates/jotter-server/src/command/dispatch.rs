@@ -17,6 +17,7 @@ use crate::state::Shared;
 
 use super::data;
 use super::permissions::Users;
+use super::pubsub;
 use super::rules::compile_users;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
@@ -104,6 +105,10 @@ pub(crate) async fn execute_found(
         refuse(ctx, spec, &name);
         return Flow::Continue;
     }
+    if pubsub::refused_in_subscriber_mode(spec, req, ctx) {
+        ctx.session.queue_failed();
+        return Flow::Continue;
+    }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
         queue(ctx, index, spec, req);
         return Flow::Continue;
@@ -115,7 +120,9 @@ pub(crate) async fn execute_found(
             if ctx.may_block
                 && let Some(blocking) = data.blocking
             {
-                return blocking(req, ctx).await;
+                let flow = blocking(req, ctx).await;
+                pubsub::after_data(spec, req, &[], ctx);
+                return flow;
             }
             // A command of one key (most) keeps it on the stack: no list
             // allocated per command.
@@ -135,6 +142,7 @@ pub(crate) async fn execute_found(
             if spec.has(flag::WRITE) {
                 wake::wrote(keys);
             }
+            pubsub::after_data(spec, req, keys, ctx);
             flow
         }
         Kind::Control(handler) => {
@@ -145,6 +153,7 @@ pub(crate) async fn execute_found(
             if spec.has(flag::WRITE) {
                 wake::wrote_anywhere();
             }
+            pubsub::after_control(spec, ctx);
             flow
         }
     }

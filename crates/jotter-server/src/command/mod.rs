@@ -24,7 +24,7 @@
 //! - One file or folder per family: `connection.rs`, `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
 //!   `hashes.rs`, `keys/`, `zset/`, `set/`, `list/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`,
-//!   `stream/`, `dump/`.
+//!   `stream/`, `dump/`, `pubsub/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -97,6 +97,7 @@ mod hyperloglog;
 mod key_status;
 mod keys;
 mod list;
+mod pubsub;
 mod server;
 mod set;
 mod sort;
@@ -109,4 +110,8 @@ mod zset;
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
 pub(crate) use key_status::{Field, key_fields};
 pub(crate) use permissions::{Permissions, Users};
+pub(crate) use pubsub::{
+    PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
+    watch_stored,
+};
 pub(crate) use spec::{Ctx, Flow, Spec};

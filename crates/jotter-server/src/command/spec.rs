@@ -43,6 +43,8 @@ pub(crate) mod flag {
     /// Runs at once inside `MULTI` instead of being queued (EXEC, DISCARD,
     /// MULTI, WATCH, QUIT, RESET). Not shown by `COMMAND INFO`.
     pub(crate) const NOQUEUE: u16 = 1 << 11;
+    /// A pub/sub command (SUBSCRIBE, PUBLISH, ...).
+    pub(crate) const PUBSUB: u16 = 1 << 12;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -50,6 +52,7 @@ pub(crate) mod flag {
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
         (NOSCRIPT, "noscript"),
         (BLOCKING, "blocking"),
         (LOADING, "loading"),

@@ -3,7 +3,7 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, server,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, pubsub, server,
     set, sort, stream, strings, transactions, writebehind, zset,
 };
 
@@ -26,4 +26,5 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     hyperloglog::SPECS,
     geo::SPECS,
     stream::SPECS,
+    pubsub::SPECS,
 ];

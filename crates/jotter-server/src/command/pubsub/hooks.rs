@@ -1,0 +1,140 @@
+//! Where pub/sub meets the rest of the server: what runs after a command
+//! (keyspace events and tracking invalidations for the keys it wrote, the
+//! keys a tracking client read), when a connection drains its outbox or
+//! ends, and the engine's hook for writes reaching the store.
+//!
+//! The keys a command wrote are its engine tickets' keys, noted by
+//! `data::acknowledge` ([`note_written`]) only while notifications are on
+//! or a client tracks; otherwise each hook is an atomic load or two.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use jotter::Ticket;
+use jotter_resp::{Protocol, Request};
+
+use super::super::spec::{Ctx, Spec, flag};
+use super::events::event;
+use super::notify::{self, STORED};
+use crate::session::Session;
+use crate::state::Shared;
+
+/// Notes the keys a command's writes (`tickets`) changed, for the hook
+/// that runs after it.
+pub(crate) fn note_written(shared: &Shared, session: &mut Session, tickets: &[Ticket]) {
+    if shared.pubsub.watching() {
+        session.written.extend(tickets.iter().map(|t| t.key().clone()));
+    }
+}
+
+/// After a data command (`keys` are the keys it declared): an event per
+/// key it wrote, invalidations, and the keys a tracking client read.
+pub(crate) fn after_data(spec: &Spec, req: &Request, keys: &[Bytes], ctx: &mut Ctx<'_>) {
+    let mut written = std::mem::take(&mut ctx.session.written);
+    if !written.is_empty() {
+        for key in &written {
+            let (class, name) = event(spec, req, key);
+            publish_event(ctx.shared, class, name, key);
+        }
+        wrote(ctx, &written);
+        written.clear();
+    }
+    ctx.session.written = written;
+    if ctx.session.tracking.on() {
+        if spec.has(flag::READONLY) && ctx.session.tracking.remembers_reads() {
+            ctx.shared.pubsub.tracking.remember(ctx.session.entry.id, keys);
+        }
+        ctx.session.tracking.command_done();
+    }
+}
+
+/// After `EXEC` ran `commands` (table index, request): as
+/// [`after_data`] for each data command.
+pub(crate) fn after_exec(commands: &[(usize, Request)], ctx: &mut Ctx<'_>) {
+    let table = ctx.commands.specs();
+    let mut written = std::mem::take(&mut ctx.session.written);
+    if !written.is_empty() {
+        for (index, req) in commands {
+            let spec = table[*index];
+            if !spec.has(flag::WRITE) {
+                continue;
+            }
+            for key in spec.data_keys(req).into_iter().flatten() {
+                if written.contains(&key) {
+                    let (class, name) = event(spec, req, &key);
+                    publish_event(ctx.shared, class, name, &key);
+                }
+            }
+        }
+        wrote(ctx, &written);
+        written.clear();
+    }
+    ctx.session.written = written;
+    if ctx.session.tracking.remembers_reads() {
+        for (index, req) in commands {
+            let spec = table[*index];
+            if spec.has(flag::READONLY)
+                && let Some(keys) = spec.data_keys(req)
+            {
+                ctx.shared.pubsub.tracking.remember(ctx.session.entry.id, &keys);
+            }
+        }
+    }
+}
+
+/// After a control command: a flush invalidates every tracking client's
+/// cache; `CLIENT CACHING` holds for one command.
+pub(crate) fn after_control(spec: &Spec, ctx: &mut Ctx<'_>) {
+    if matches!(spec.name, "flushdb" | "flushall") {
+        ctx.shared.pubsub.tracking.flushed(&ctx.shared.clients);
+    }
+    if ctx.session.tracking.on() {
+        ctx.session.tracking.command_done();
+    }
+}
+
+/// Invalidations for `keys`, written by this client.
+fn wrote(ctx: &Ctx<'_>, keys: &[Bytes]) {
+    let shared = ctx.shared;
+    shared.pubsub.tracking.invalidate(&shared.clients, ctx.session.entry.id, keys);
+}
+
+fn publish_event(shared: &Shared, class: u32, name: &str, key: &[u8]) {
+    let pubsub = &shared.pubsub;
+    notify::notify(&pubsub.notify, &pubsub.registry, class, name, key);
+}
+
+/// Writes the messages waiting in the client's outbox into `out`. A RESP2
+/// client not in subscriber mode cannot take an invalidation (RESP2 has
+/// no out-of-band frame), so it gets none, as in Redis.
+pub(crate) fn drain_outbox(session: &Session, out: &mut BytesMut) {
+    let outbox = &session.entry.outbox;
+    if outbox.is_empty() {
+        return;
+    }
+    let listening = session.protocol == Protocol::Resp3 || session.subscriptions.active();
+    outbox.drain(out, session.protocol, listening);
+}
+
+/// When a connection ends: its subscriptions and tracking go.
+pub(crate) fn leave(shared: &Shared, session: &mut Session) {
+    let id = session.entry.id;
+    shared.pubsub.registry.leave(&mut session.subscriptions, id);
+    if session.tracking.on() {
+        shared.pubsub.tracking.disable(id);
+    }
+    session.tracking = super::Tracking::default();
+}
+
+/// Publishes `stored` (class `w`) for each key whose write reaches the
+/// store, through the engine's hook; with the class off, a stored write
+/// costs one atomic load.
+pub(crate) fn watch_stored(shared: &Shared) {
+    let setting = Arc::clone(&shared.pubsub.notify);
+    let registry = Arc::clone(&shared.pubsub.registry);
+    shared.cache.on_stored(Box::new(move |key| {
+        if setting.wants(STORED) {
+            notify::notify(&setting, &registry, STORED, "stored", key);
+        }
+    }));
+}

@@ -1,0 +1,332 @@
+//! Client-side caching's commands: CLIENT TRACKING, CACHING,
+//! TRACKINGINFO and GETREDIR, with Redis 7.0's options, checks and error
+//! texts, and a connection's tracking state ([`Tracking`]). The CLIENT
+//! command hands these subcommands to [`client_subcommand`]; the shared
+//! table they fill is `invalidation.rs`.
+
+use bytes::Bytes;
+use jotter_resp::Request;
+
+use super::super::args::parse_i64;
+use super::super::spec::Ctx;
+use super::invalidation::Target;
+
+/// A connection's tracking options (`CLIENT TRACKING ON ...`).
+#[derive(Debug, Default)]
+pub(crate) struct Tracking {
+    on: bool,
+    redirect: Option<u64>,
+    bcast: bool,
+    optin: bool,
+    optout: bool,
+    noloop: bool,
+    /// BCAST prefixes, sorted (as Redis's radix tree lists them).
+    prefixes: Vec<Bytes>,
+    /// `CLIENT CACHING yes|no` given for the next command.
+    caching: bool,
+    /// The caching flag was set by the command that just ran: it holds
+    /// for the next one.
+    caching_fresh: bool,
+}
+
+impl Tracking {
+    pub(crate) fn on(&self) -> bool {
+        self.on
+    }
+
+    /// Whether the keys the command just run read are to be remembered
+    /// (`trackingRememberKeys`'s rules).
+    pub(crate) fn remembers_reads(&self) -> bool {
+        self.on && !self.bcast && !(self.optin && !self.caching) && !(self.optout && self.caching)
+    }
+
+    /// The redirect as CLIENT GETREDIR and TRACKINGINFO show it: -1 when
+    /// tracking is off, 0 without a redirect.
+    fn redirect_reply(&self) -> i64 {
+        match (self.on, self.redirect) {
+            (false, _) => -1,
+            (true, None) => 0,
+            (true, Some(id)) => i64::try_from(id).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// After each command: `CLIENT CACHING` holds for one command.
+    pub(crate) fn command_done(&mut self) {
+        if self.caching_fresh {
+            self.caching_fresh = false;
+        } else {
+            self.caching = false;
+        }
+    }
+}
+
+/// Runs `CLIENT <sub>` if `sub` is one of tracking's; false otherwise.
+pub(crate) fn client_subcommand(sub: &[u8], req: &Request, ctx: &mut Ctx<'_>) -> bool {
+    let n = req.len();
+    let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
+    if is("tracking") {
+        if n < 3 {
+            ctx.arity_error("client|tracking");
+        } else {
+            tracking(req, ctx);
+        }
+    } else if is("caching") {
+        if n != 3 {
+            ctx.arity_error("client|caching");
+        } else {
+            caching(req, ctx);
+        }
+    } else if is("trackinginfo") {
+        if n != 2 {
+            ctx.arity_error("client|trackinginfo");
+        } else {
+            tracking_info(ctx);
+        }
+    } else if is("getredir") {
+        if n != 2 {
+            ctx.arity_error("client|getredir");
+        } else {
+            let redirect = ctx.session.tracking.redirect_reply();
+            ctx.reply().integer(redirect);
+        }
+    } else {
+        return false;
+    }
+    true
+}
+
+/// The options of `CLIENT TRACKING on|off ...`.
+#[derive(Default)]
+struct Options {
+    redirect: Option<u64>,
+    bcast: bool,
+    optin: bool,
+    optout: bool,
+    noloop: bool,
+    prefixes: Vec<Bytes>,
+}
+
+fn parse_options(req: &Request, ctx: &mut Ctx<'_>) -> Option<Options> {
+    let mut options = Options::default();
+    let mut j = 3;
+    while j < req.len() {
+        let option = req.arg(j).unwrap_or_default();
+        let more = j + 1 < req.len();
+        let is = |name: &[u8]| option.eq_ignore_ascii_case(name);
+        if is(b"redirect") && more {
+            j += 1;
+            if options.redirect.is_some() {
+                ctx.reply().error(b"ERR A client can only redirect to a single other client");
+                return None;
+            }
+            let Some(id) = req.arg(j).and_then(parse_i64) else {
+                ctx.reply().error(b"ERR value is not an integer or out of range");
+                return None;
+            };
+            let found = u64::try_from(id).ok().filter(|id| ctx.shared.clients.get(*id).is_some());
+            let Some(id) = found else {
+                ctx.reply().error(b"ERR The client ID you want redirect to does not exist");
+                return None;
+            };
+            options.redirect = Some(id);
+        } else if is(b"bcast") {
+            options.bcast = true;
+        } else if is(b"optin") {
+            options.optin = true;
+        } else if is(b"optout") {
+            options.optout = true;
+        } else if is(b"noloop") {
+            options.noloop = true;
+        } else if is(b"prefix") && more {
+            j += 1;
+            options.prefixes.push(req.arg_bytes(j).unwrap_or_default());
+        } else {
+            ctx.syntax_error();
+            return None;
+        }
+        j += 1;
+    }
+    Some(options)
+}
+
+fn tracking(req: &Request, ctx: &mut Ctx<'_>) {
+    let Some(options) = parse_options(req, ctx) else { return };
+    let switch = req.arg(2).unwrap_or_default();
+    if switch.eq_ignore_ascii_case(b"off") {
+        disable(ctx);
+        return ctx.reply().ok();
+    }
+    if !switch.eq_ignore_ascii_case(b"on") {
+        return ctx.syntax_error();
+    }
+    if let Some(error) = refusal(&ctx.session.tracking, &options) {
+        return ctx.reply().error(error.as_bytes());
+    }
+    let id = ctx.session.entry.id;
+    let state = &mut ctx.session.tracking;
+    if options.bcast {
+        let mut prefixes = options.prefixes;
+        if prefixes.is_empty() && state.prefixes.is_empty() {
+            prefixes.push(Bytes::new());
+        }
+        state.prefixes.extend(prefixes);
+        state.prefixes.sort();
+        state.prefixes.dedup();
+    }
+    state.on = true;
+    state.redirect = options.redirect;
+    state.bcast = options.bcast;
+    state.optin = options.optin;
+    state.optout = options.optout;
+    state.noloop = options.noloop;
+    let target = Target {
+        entry: ctx.session.entry.clone(),
+        redirect: state.redirect,
+        noloop: state.noloop,
+        prefixes: state.prefixes.clone(),
+        bcast: state.bcast,
+    };
+    debug_assert_eq!(target.entry.id, id);
+    ctx.shared.pubsub.tracking.enable(target);
+    ctx.reply().ok();
+}
+
+/// Turns the connection's tracking off (CLIENT TRACKING OFF, RESET, the
+/// connection ending).
+pub(crate) fn disable(ctx: &mut Ctx<'_>) {
+    if ctx.session.tracking.on {
+        ctx.shared.pubsub.tracking.disable(ctx.session.entry.id);
+    }
+    ctx.session.tracking = Tracking::default();
+}
+
+/// Why `CLIENT TRACKING ON` with `options` is refused, in Redis's words
+/// and order.
+fn refusal(state: &Tracking, options: &Options) -> Option<String> {
+    if !options.bcast && !options.prefixes.is_empty() {
+        return Some("ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    if state.on && state.bcast != options.bcast {
+        return Some(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this client, \
+             and then re-enabling it with a different mode."
+                .into(),
+        );
+    }
+    if options.bcast && (options.optin || options.optout) {
+        return Some("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    if options.optin && options.optout {
+        return Some("ERR You can't use both OPTIN and OPTOUT".into());
+    }
+    if (options.optin && state.optout) || (options.optout && state.optin) {
+        return Some(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, \
+             and then re-enabling it with a different mode."
+                .into(),
+        );
+    }
+    if options.bcast {
+        return prefix_collision(&state.prefixes, &options.prefixes);
+    }
+    None
+}
+
+/// Redis's `checkPrefixCollisionsOrReply`: no prefix may be a prefix of
+/// another of the same client's.
+fn prefix_collision(existing: &[Bytes], new: &[Bytes]) -> Option<String> {
+    let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+    let show = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+    for (i, prefix) in new.iter().enumerate() {
+        if let Some(old) = existing.iter().find(|old| overlap(old, prefix)) {
+            return Some(format!(
+                "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single \
+                 client must not overlap.",
+                show(prefix),
+                show(old)
+            ));
+        }
+        if let Some(other) = new[i + 1..].iter().find(|other| overlap(other, prefix)) {
+            return Some(format!(
+                "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a \
+                 single client must not overlap.",
+                show(prefix),
+                show(other)
+            ));
+        }
+    }
+    None
+}
+
+fn caching(req: &Request, ctx: &mut Ctx<'_>) {
+    let state = &mut ctx.session.tracking;
+    if !state.on {
+        return ctx.reply().error(
+            b"ERR CLIENT CACHING can be called only when the client is in tracking mode with \
+              OPTIN or OPTOUT mode enabled",
+        );
+    }
+    let value = req.arg(2).unwrap_or_default();
+    if value.eq_ignore_ascii_case(b"yes") {
+        if !state.optin {
+            return ctx.reply().error(
+                b"ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            );
+        }
+    } else if value.eq_ignore_ascii_case(b"no") {
+        if !state.optout {
+            return ctx.reply().error(
+                b"ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            );
+        }
+    } else {
+        return ctx.syntax_error();
+    }
+    state.caching = true;
+    state.caching_fresh = true;
+    ctx.reply().ok();
+}
+
+fn tracking_info(ctx: &mut Ctx<'_>) {
+    let state = &ctx.session.tracking;
+    let mut flags: Vec<&[u8]> = vec![if state.on { b"on" } else { b"off" }];
+    if state.bcast {
+        flags.push(b"bcast");
+    }
+    if state.optin {
+        flags.push(b"optin");
+        if state.caching {
+            flags.push(b"caching-yes");
+        }
+    }
+    if state.optout {
+        flags.push(b"optout");
+        if state.caching {
+            flags.push(b"caching-no");
+        }
+    }
+    if state.noloop {
+        flags.push(b"noloop");
+    }
+    if let Some(to) = state.redirect
+        && ctx.shared.clients.get(to).is_none()
+    {
+        flags.push(b"broken_redirect");
+    }
+    let redirect = state.redirect_reply();
+    let prefixes = state.prefixes.clone();
+    let mut reply = ctx.reply();
+    reply.map(3);
+    reply.bulk(b"flags");
+    reply.set(flags.len());
+    for flag in flags {
+        reply.bulk(flag);
+    }
+    reply.bulk(b"redirect");
+    reply.integer(redirect);
+    reply.bulk(b"prefixes");
+    reply.array(prefixes.len());
+    for prefix in &prefixes {
+        reply.bulk(prefix);
+    }
+}
