@@ -31,6 +31,12 @@ impl Pair {
         Some(Pair { jotter, j, r, history: Vec::new(), _redis: redis })
     }
 
+    /// A new connection to each (Jotter's first), for tests of several
+    /// clients.
+    pub fn connect_both(&self) -> (Raw, Raw) {
+        (self.jotter.raw(), Raw::connect(self._redis.addr))
+    }
+
     /// Switches both connections to RESP3.
     pub fn resp3(&mut self) {
         hello3(&mut self.j);

@@ -107,7 +107,10 @@ impl Table {
             if target.noloop && id == writer {
                 continue;
             }
-            send(clients, target, Push::Invalidate(Some(keys.into())));
+            // One message per key, as Redis sends them.
+            for key in keys {
+                send(clients, target, Push::Invalidate(Some(vec![key].into())));
+            }
         }
     }
 

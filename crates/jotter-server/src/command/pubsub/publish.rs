@@ -51,13 +51,13 @@ pub(super) fn pubsub(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     let n = req.len();
     let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
     if is("channels") || is("shardchannels") {
-        let (kind, name) = if is("channels") {
-            (Kind::Channel, "pubsub|channels")
-        } else {
-            (Kind::Shard, "pubsub|shardchannels")
-        };
+        let kind = if is("channels") { Kind::Channel } else { Kind::Shard };
         if n > 3 {
-            ctx.arity_error(name);
+            let text = format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+                String::from_utf8_lossy(sub)
+            );
+            ctx.reply().error(text.as_bytes());
         } else {
             let channels = ctx.shared.pubsub.registry.active_channels(kind, req.arg(2));
             let mut reply = ctx.reply();

@@ -217,7 +217,7 @@ fn refusal(state: &Tracking, options: &Options) -> Option<String> {
         return Some("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
     }
     if options.optin && options.optout {
-        return Some("ERR You can't use both OPTIN and OPTOUT".into());
+        return Some("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
     }
     if (options.optin && state.optout) || (options.optout && state.optin) {
         return Some(
