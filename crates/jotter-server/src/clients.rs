@@ -53,8 +53,13 @@ impl ClientEntry {
     /// Queues an out-of-band message for the client; one whose outbox
     /// passed its bound is disconnected (see `outbox.rs`).
     pub(crate) fn deliver(&self, push: crate::outbox::Push) {
-        if self.outbox.push(push) == crate::outbox::Delivered::Overflowed && !self.kill.is_cancelled() {
-            tracing::warn!(client = self.id, "closing a subscriber whose pending messages passed the pubsub output limit (32mb, or 8mb for 60s)");
+        if self.outbox.push(push) == crate::outbox::Delivered::Overflowed
+            && !self.kill.is_cancelled()
+        {
+            tracing::warn!(
+                client = self.id,
+                "closing a subscriber whose pending messages passed the pubsub output limit (32mb, or 8mb for 60s)"
+            );
             self.kill.cancel();
         }
     }

@@ -221,7 +221,10 @@ fn keyspace_events_match_redis() {
 fn the_stored_event_follows_the_write_to_the_store() {
     let server = Server::start_with_config("notify-keyspace-events = \"Ew\"\n", &[]);
     let mut sub = server.raw();
-    assert_eq!(q(&mut sub, &["SUBSCRIBE", "__keyevent@0__:stored"]), r#"["subscribe", "__keyevent@0__:stored", :1]"#);
+    assert_eq!(
+        q(&mut sub, &["SUBSCRIBE", "__keyevent@0__:stored"]),
+        r#"["subscribe", "__keyevent@0__:stored", :1]"#
+    );
     let mut c = server.raw();
     assert_eq!(q(&mut c, &["SET", "kept", "v"]), "+OK");
     assert_eq!(q(&mut c, &["JOTTER.FLUSH"]), "+OK");

@@ -78,8 +78,7 @@ impl<S: Store> Cache<S> {
         Ok(self.get_entry(key).await?.map(|e| e.value))
     }
 
-    /// The key's value with its expiry, as [`get`](Cache::get) finds it; an
-    /// expired key is absent.
+    /// The key's value with its expiry, as [`get`](Cache::get) finds it; an expired key is absent.
     ///
     /// # Errors
     ///
@@ -131,8 +130,7 @@ impl<S: Store> Cache<S> {
     /// own error type (a command's error reply, say), into which engine
     /// errors convert, and the writes' durability is handed back rather than
     /// waited for. The caller must wait on the [`Durability`] before it
-    /// acknowledges the writes; a server running a pipeline waits once for
-    /// all of its commands.
+    /// acknowledges the writes; a server running a pipeline waits once for all of its commands.
     ///
     /// # Errors
     ///
@@ -165,8 +163,7 @@ impl<S: Store> Cache<S> {
     ///
     /// # Panics
     ///
-    /// If `f` reads the key, or changes it field by field, before it
-    /// replaces or deletes it.
+    /// If `f` reads the key, or changes it field by field, before it replaces or deletes it.
     pub async fn write_blind_deferred<R, E: From<Error>>(
         &self,
         key: &Bytes,
@@ -186,8 +183,7 @@ impl<S: Store> Cache<S> {
     }
 
     /// Calls `hook` with each key whose write reaches the store from now
-    /// on (see [`StoredHook`](crate::StoredHook)); false if a hook was
-    /// already set, which stays.
+    /// on (see [`StoredHook`](crate::StoredHook)); false if a hook was already set, which stays.
     pub fn on_stored(&self, hook: crate::StoredHook) -> bool {
         self.inner.on_stored.set(hook)
     }
@@ -491,8 +487,7 @@ impl<S: Store> Cache<S> {
     }
 
     /// Where the newest write of `key` stands (absent, clean, pending,
-    /// in flight, retrying, dead-lettered), from memory alone: no store
-    /// call. See [`KeyStatus`].
+    /// in flight, retrying, dead-lettered), from memory alone: no store call. See [`KeyStatus`].
     #[must_use]
     pub fn key_status(&self, key: &[u8]) -> KeyStatus {
         self.inner.key_status(key)

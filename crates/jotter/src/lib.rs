@@ -232,8 +232,8 @@ mod shard;
 mod shutdown;
 mod start;
 mod stats;
-mod stored_hook;
 pub mod store;
+mod stored_hook;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tick;
@@ -254,7 +254,6 @@ struct ReadmeDoctests;
 pub use cache::{Cache, Edit};
 pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use data_dir::DataDir;
-pub use stored_hook::StoredHook;
 pub use dead_letter::{DeadLetter, ErrorClass, ReplayReport, Selection};
 pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
 pub use key_status::{KeyState, KeyStatus};
@@ -270,6 +269,7 @@ pub use store::{
 };
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
+pub use stored_hook::StoredHook;
 pub use ticket::Ticket;
 pub use txn::Txn;
 pub use value::{

@@ -3,8 +3,8 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, pubsub, server,
-    set, sort, stream, strings, transactions, writebehind, zset,
+    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, pubsub,
+    server, set, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[

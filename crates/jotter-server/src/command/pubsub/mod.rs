@@ -52,12 +52,13 @@ impl PubSub {
     /// The state for a `notify-keyspace-events` setting (already checked
     /// by the configuration; a bad one reads as `""`).
     pub(crate) fn new(notify_keyspace_events: &str) -> Self {
-        let flags = notify::parse(notify_keyspace_events).unwrap_or(0);
-        PubSub {
+        let pubsub = PubSub {
             registry: Arc::default(),
-            notify: Arc::new(notify::Setting::new(flags)),
+            notify: Arc::default(),
             tracking: invalidation::Table::default(),
-        }
+        };
+        let _checked = pubsub.set_notify_keyspace_events(notify_keyspace_events);
+        pubsub
     }
 
     /// Whether a write must be looked at after it runs: notifications are
@@ -67,15 +68,13 @@ impl PubSub {
     }
 
     /// `CONFIG GET notify-keyspace-events`: the setting as Redis writes it.
-    // The CONFIG command's entry points.
-    #[allow(dead_code)]
+    #[cfg_attr(not(test), expect(dead_code, reason = "CONFIG GET's entry point"))]
     pub(crate) fn notify_keyspace_events(&self) -> String {
         notify::format(self.notify.get())
     }
 
     /// `CONFIG SET notify-keyspace-events <flags>`: takes effect for the
     /// next write.
-    #[allow(dead_code)]
     pub(crate) fn set_notify_keyspace_events(&self, flags: &str) -> Result<(), BadFlags> {
         self.notify.set(notify::parse(flags)?);
         Ok(())
@@ -199,7 +198,11 @@ const CONTAINERS: &[&str] = &[
 
 /// Refuses, in Redis's words, a command a RESP2 client subscribed to
 /// anything may not run; true if it did.
-pub(crate) fn refused_in_subscriber_mode(spec: &Spec, req: &jotter_resp::Request, ctx: &mut Ctx<'_>) -> bool {
+pub(crate) fn refused_in_subscriber_mode(
+    spec: &Spec,
+    req: &jotter_resp::Request,
+    ctx: &mut Ctx<'_>,
+) -> bool {
     if ctx.session.protocol != Protocol::Resp2
         || !ctx.session.subscriptions.active()
         || IN_SUBSCRIBER_MODE.contains(&spec.name)
@@ -233,4 +236,21 @@ pub(crate) fn subscriber_ping(req: &jotter_resp::Request, ctx: &mut Ctx<'_>) -> 
     reply.bulk(b"pong");
     reply.bulk(&arg);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PubSub;
+
+    #[test]
+    fn the_setting_reads_back_as_redis_writes_it_and_refuses_bad_flags() {
+        let pubsub = PubSub::new("KEA");
+        assert_eq!(pubsub.notify_keyspace_events(), "AKE");
+        assert!(pubsub.watching());
+        assert!(pubsub.set_notify_keyspace_events("Kq").is_err());
+        assert_eq!(pubsub.notify_keyspace_events(), "AKE");
+        pubsub.set_notify_keyspace_events("").expect("none");
+        assert!(!pubsub.watching());
+        assert_eq!(pubsub.notify_keyspace_events(), "");
+    }
 }

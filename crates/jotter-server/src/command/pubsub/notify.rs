@@ -93,10 +93,6 @@ pub(crate) fn format(flags: u32) -> String {
 pub(crate) struct Setting(AtomicU32);
 
 impl Setting {
-    pub(crate) fn new(flags: u32) -> Self {
-        Setting(AtomicU32::new(flags))
-    }
-
     pub(crate) fn get(&self) -> u32 {
         self.0.load(Ordering::Relaxed)
     }

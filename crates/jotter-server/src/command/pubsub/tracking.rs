@@ -37,7 +37,8 @@ impl Tracking {
     /// Whether the keys the command just run read are to be remembered
     /// (`trackingRememberKeys`'s rules).
     pub(crate) fn remembers_reads(&self) -> bool {
-        self.on && !self.bcast && !(self.optin && !self.caching) && !(self.optout && self.caching)
+        let opted_out = if self.optin { !self.caching } else { self.optout && self.caching };
+        self.on && !self.bcast && !opted_out
     }
 
     /// The redirect as CLIENT GETREDIR and TRACKINGINFO show it: -1 when
