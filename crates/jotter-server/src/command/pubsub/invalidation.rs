@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use super::tracking::Options;
 use crate::clients::{ClientEntry, Clients};
 use crate::outbox::Push;
 
@@ -27,12 +28,7 @@ use crate::outbox::Push;
 #[derive(Clone)]
 pub(crate) struct Target {
     pub entry: Arc<ClientEntry>,
-    /// The client to send them to instead (`REDIRECT id`).
-    pub redirect: Option<u64>,
-    pub noloop: bool,
-    /// BCAST prefixes (`""`: every key); empty in the default mode.
-    pub prefixes: Vec<Bytes>,
-    pub bcast: bool,
+    pub options: Options,
 }
 
 /// The table.
@@ -93,18 +89,18 @@ impl Table {
         }
         let targets = self.targets.lock().clone();
         for (id, target) in &targets {
-            if !target.bcast {
+            if !target.options.bcast {
                 continue;
             }
             for key in keys {
-                if target.prefixes.iter().any(|p| key.starts_with(p)) {
+                if target.options.prefixes.iter().any(|p| key.starts_with(p)) {
                     told.entry(*id).or_default().push(key.clone());
                 }
             }
         }
         for (id, keys) in told {
             let Some(target) = targets.get(&id) else { continue };
-            if target.noloop && id == writer {
+            if target.options.noloop && id == writer {
                 continue;
             }
             // One message per key, as Redis sends them.
@@ -130,7 +126,7 @@ impl Table {
 
 /// Sends an invalidation to where a client's go.
 fn send(clients: &Clients, target: &Target, push: Push) {
-    match target.redirect {
+    match target.options.redirect {
         None => target.entry.deliver(push),
         Some(to) => match clients.get(to) {
             Some(client) => client.deliver(push),

@@ -11,17 +11,11 @@ use super::super::args::parse_i64;
 use super::super::spec::Ctx;
 use super::invalidation::Target;
 
-/// A connection's tracking options (`CLIENT TRACKING ON ...`).
+/// A connection's tracking state (`CLIENT TRACKING ON ...`).
 #[derive(Debug, Default)]
 pub(crate) struct Tracking {
     on: bool,
-    redirect: Option<u64>,
-    bcast: bool,
-    optin: bool,
-    optout: bool,
-    noloop: bool,
-    /// BCAST prefixes, sorted (as Redis's radix tree lists them).
-    prefixes: Vec<Bytes>,
+    options: Options,
     /// `CLIENT CACHING yes|no` given for the next command.
     caching: bool,
     /// The caching flag was set by the command that just ran: it holds
@@ -37,14 +31,15 @@ impl Tracking {
     /// Whether the keys the command just run read are to be remembered
     /// (`trackingRememberKeys`'s rules).
     pub(crate) fn remembers_reads(&self) -> bool {
-        let opted_out = if self.optin { !self.caching } else { self.optout && self.caching };
-        self.on && !self.bcast && !opted_out
+        let opted_out =
+            if self.options.optin { !self.caching } else { self.options.optout && self.caching };
+        self.on && !self.options.bcast && !opted_out
     }
 
     /// The redirect as CLIENT GETREDIR and TRACKINGINFO show it: -1 when
     /// tracking is off, 0 without a redirect.
     fn redirect_reply(&self) -> i64 {
-        match (self.on, self.redirect) {
+        match (self.on, self.options.redirect) {
             (false, _) => -1,
             (true, None) => 0,
             (true, Some(id)) => i64::try_from(id).unwrap_or(i64::MAX),
@@ -97,14 +92,16 @@ pub(crate) fn client_subcommand(sub: &[u8], req: &Request, ctx: &mut Ctx<'_>) ->
 }
 
 /// The options of `CLIENT TRACKING on|off ...`.
-#[derive(Default)]
-struct Options {
-    redirect: Option<u64>,
-    bcast: bool,
+#[derive(Debug, Default, Clone)]
+pub(super) struct Options {
+    pub redirect: Option<u64>,
+    pub bcast: bool,
     optin: bool,
     optout: bool,
-    noloop: bool,
-    prefixes: Vec<Bytes>,
+    pub noloop: bool,
+    /// BCAST prefixes, sorted (as Redis's radix tree lists them); `""`
+    /// alone when BCAST named none.
+    pub prefixes: Vec<Bytes>,
 }
 
 fn parse_options(req: &Request, ctx: &mut Ctx<'_>) -> Option<Options> {
@@ -163,31 +160,22 @@ fn tracking(req: &Request, ctx: &mut Ctx<'_>) {
     if let Some(error) = refusal(&ctx.session.tracking, &options) {
         return ctx.reply().error(error.as_bytes());
     }
-    let id = ctx.session.entry.id;
+    let mut options = options;
     let state = &mut ctx.session.tracking;
     if options.bcast {
-        let mut prefixes = options.prefixes;
-        if prefixes.is_empty() && state.prefixes.is_empty() {
-            prefixes.push(Bytes::new());
+        // BCAST naming no prefix tracks every key: the prefix "".
+        if options.prefixes.is_empty() {
+            options.prefixes.push(Bytes::new());
         }
-        state.prefixes.extend(prefixes);
-        state.prefixes.sort();
-        state.prefixes.dedup();
+        let mut prefixes = std::mem::take(&mut state.options.prefixes);
+        prefixes.append(&mut options.prefixes);
+        prefixes.sort();
+        prefixes.dedup();
+        options.prefixes = prefixes;
     }
     state.on = true;
-    state.redirect = options.redirect;
-    state.bcast = options.bcast;
-    state.optin = options.optin;
-    state.optout = options.optout;
-    state.noloop = options.noloop;
-    let target = Target {
-        entry: ctx.session.entry.clone(),
-        redirect: state.redirect,
-        noloop: state.noloop,
-        prefixes: state.prefixes.clone(),
-        bcast: state.bcast,
-    };
-    debug_assert_eq!(target.entry.id, id);
+    state.options = options;
+    let target = Target { entry: ctx.session.entry.clone(), options: state.options.clone() };
     ctx.shared.pubsub.tracking.enable(target);
     ctx.reply().ok();
 }
@@ -207,7 +195,7 @@ fn refusal(state: &Tracking, options: &Options) -> Option<String> {
     if !options.bcast && !options.prefixes.is_empty() {
         return Some("ERR PREFIX option requires BCAST mode to be enabled".into());
     }
-    if state.on && state.bcast != options.bcast {
+    if state.on && state.options.bcast != options.bcast {
         return Some(
             "ERR You can't switch BCAST mode on/off before disabling tracking for this client, \
              and then re-enabling it with a different mode."
@@ -220,7 +208,7 @@ fn refusal(state: &Tracking, options: &Options) -> Option<String> {
     if options.optin && options.optout {
         return Some("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
     }
-    if (options.optin && state.optout) || (options.optout && state.optin) {
+    if (options.optin && state.options.optout) || (options.optout && state.options.optin) {
         return Some(
             "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, \
              and then re-enabling it with a different mode."
@@ -228,7 +216,7 @@ fn refusal(state: &Tracking, options: &Options) -> Option<String> {
         );
     }
     if options.bcast {
-        return prefix_collision(&state.prefixes, &options.prefixes);
+        return prefix_collision(&state.options.prefixes, &options.prefixes);
     }
     None
 }
@@ -269,13 +257,13 @@ fn caching(req: &Request, ctx: &mut Ctx<'_>) {
     }
     let value = req.arg(2).unwrap_or_default();
     if value.eq_ignore_ascii_case(b"yes") {
-        if !state.optin {
+        if !state.options.optin {
             return ctx.reply().error(
                 b"ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
             );
         }
     } else if value.eq_ignore_ascii_case(b"no") {
-        if !state.optout {
+        if !state.options.optout {
             return ctx.reply().error(
                 b"ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
             );
@@ -291,31 +279,31 @@ fn caching(req: &Request, ctx: &mut Ctx<'_>) {
 fn tracking_info(ctx: &mut Ctx<'_>) {
     let state = &ctx.session.tracking;
     let mut flags: Vec<&[u8]> = vec![if state.on { b"on" } else { b"off" }];
-    if state.bcast {
+    if state.options.bcast {
         flags.push(b"bcast");
     }
-    if state.optin {
+    if state.options.optin {
         flags.push(b"optin");
         if state.caching {
             flags.push(b"caching-yes");
         }
     }
-    if state.optout {
+    if state.options.optout {
         flags.push(b"optout");
         if state.caching {
             flags.push(b"caching-no");
         }
     }
-    if state.noloop {
+    if state.options.noloop {
         flags.push(b"noloop");
     }
-    if let Some(to) = state.redirect
+    if let Some(to) = state.options.redirect
         && ctx.shared.clients.get(to).is_none()
     {
         flags.push(b"broken_redirect");
     }
     let redirect = state.redirect_reply();
-    let prefixes = state.prefixes.clone();
+    let prefixes = state.options.prefixes.clone();
     let mut reply = ctx.reply();
     reply.map(3);
     reply.bulk(b"flags");
