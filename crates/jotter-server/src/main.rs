@@ -238,7 +238,7 @@ async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode
 
     let shutdown = CancellationToken::new();
     let shared = Arc::new(Shared::new(config, users, cache, shutdown.clone()));
-    command::watch_stored(&shared);
+    command::watch_key_events(&shared);
     let stop_start = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(wait_for_signals(shared.clone(), stop_start.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));

@@ -215,6 +215,12 @@ fn keyspace_events_match_redis() {
     same_on(j, r, &["SET", "last", "v"], 1);
     let next = read_same(&mut sj, &mut sr);
     assert!(next.contains("__keyspace@0__:last"), "{next}");
+    // A key nobody touches expires by the background sweep.
+    let (mut ej, mut er) = pair.connect_both();
+    same_on(&mut ej, &mut er, &["SUBSCRIBE", "__keyevent@0__:expired"], 1);
+    same_on(&mut pair.j, &mut pair.r, &["SET", "brief", "v", "PX", "100"], 1);
+    let expired = read_same(&mut ej, &mut er);
+    assert_eq!(expired, r#"["message", "__keyevent@0__:expired", "brief"]"#);
 }
 
 #[test]
@@ -320,6 +326,10 @@ fn tracking_optin_and_bcast_match_redis() {
     same_on(&mut wj, &mut wr, &["HSET", "job:1", "f", "v"], 1);
     read_same(j, r);
     same_on(j, r, &["PING"], 1);
+    // Written, then expired by the background sweep: told twice.
+    same_on(&mut wj, &mut wr, &["SET", "user:brief", "v", "PX", "100"], 1);
+    read_same(j, r);
+    assert_eq!(read_same(j, r), r#">["invalidate", ["user:brief"]]"#);
 }
 
 #[test]

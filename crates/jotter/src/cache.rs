@@ -78,7 +78,8 @@ impl<S: Store> Cache<S> {
         Ok(self.get_entry(key).await?.map(|e| e.value))
     }
 
-    /// The key's value with its expiry, as [`get`](Cache::get) finds it; an expired key is absent.
+    /// The key's value with its expiry, as [`get`](Cache::get) finds it; an
+    /// expired key is absent.
     ///
     /// # Errors
     ///
@@ -130,7 +131,8 @@ impl<S: Store> Cache<S> {
     /// own error type (a command's error reply, say), into which engine
     /// errors convert, and the writes' durability is handed back rather than
     /// waited for. The caller must wait on the [`Durability`] before it
-    /// acknowledges the writes; a server running a pipeline waits once for all of its commands.
+    /// acknowledges the writes; a server running a pipeline waits once for
+    /// all of its commands.
     ///
     /// # Errors
     ///
@@ -163,7 +165,8 @@ impl<S: Store> Cache<S> {
     ///
     /// # Panics
     ///
-    /// If `f` reads the key, or changes it field by field, before it replaces or deletes it.
+    /// If `f` reads the key, or changes it field by field, before it
+    /// replaces or deletes it.
     pub async fn write_blind_deferred<R, E: From<Error>>(
         &self,
         key: &Bytes,
@@ -182,10 +185,11 @@ impl<S: Store> Cache<S> {
         Ok((committed.result, committed.tickets, committed.durability))
     }
 
-    /// Calls `hook` with each key whose write reaches the store from now
-    /// on (see [`StoredHook`](crate::StoredHook)); false if a hook was already set, which stays.
-    pub fn on_stored(&self, hook: crate::StoredHook) -> bool {
-        self.inner.on_stored.set(hook)
+    /// Calls `hook` with each key whose write reaches the store, or that
+    /// the expiry sweep deletes, from now on ([`KeyHook`](crate::KeyHook));
+    /// false if a hook was already set, which stays.
+    pub fn on_key_event(&self, hook: crate::KeyHook) -> bool {
+        self.inner.on_key_event.set(hook)
     }
 
     /// Up to `limit` live keys greater than `after` (from the first if
@@ -214,26 +218,7 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`transact`](Cache::transact).
     pub async fn delete_expired(&self, limit: usize) -> Result<usize> {
-        let after = self.inner.sweep_after();
-        let inner = &self.inner;
-        let expired =
-            inner.guarded(inner.store().expired(unix_millis(), after.as_deref(), limit)).await?;
-        // The next round carries on after this one, so keys that cannot go
-        // yet (a newer write is pending) do not hide the rest; a short round
-        // means the end was reached, and the next starts over.
-        self.inner.set_sweep_after(if expired.len() < limit {
-            None
-        } else {
-            expired.last().cloned()
-        });
-        let mut deleted = 0;
-        for key in expired {
-            // Through a transaction: it deletes only if the key is still
-            // expired (a newer write may have given it a new life).
-            let (_, tickets) = self.transact(std::slice::from_ref(&key), |_| Ok(())).await?;
-            deleted += usize::from(!tickets.is_empty());
-        }
-        Ok(deleted)
+        crate::sweep::delete_expired(&self.inner, limit).await
     }
 
     /// Replaces the key's value. Returns once the write is in memory.
@@ -487,7 +472,8 @@ impl<S: Store> Cache<S> {
     }
 
     /// Where the newest write of `key` stands (absent, clean, pending,
-    /// in flight, retrying, dead-lettered), from memory alone: no store call. See [`KeyStatus`].
+    /// in flight, retrying, dead-lettered), from memory alone: no store
+    /// call. See [`KeyStatus`].
     #[must_use]
     pub fn key_status(&self, key: &[u8]) -> KeyStatus {
         self.inner.key_status(key)

@@ -67,8 +67,8 @@ pub(crate) struct Inner<S> {
     retrying: crate::retrying::Retrying,
     /// Transactions' groups taken and waiting for the group writer.
     ready_groups: crate::ready_groups::ReadyGroups,
-    /// Told of each key whose write reached the store.
-    pub(crate) on_stored: crate::stored_hook::OnStored,
+    /// Told of each key whose write reached the store, or that expired.
+    pub(crate) on_key_event: crate::key_hook::OnKeyEvent,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -158,7 +158,7 @@ impl<S: Store> Inner<S> {
             health: crate::outage::StoreHealth::default(),
             retrying: crate::retrying::Retrying::default(),
             ready_groups: crate::ready_groups::ReadyGroups::default(),
-            on_stored: crate::stored_hook::OnStored::default(),
+            on_key_event: crate::key_hook::OnKeyEvent::default(),
             log,
             known,
             clock_saved: parking_lot::Mutex::new(Instant::now()),

@@ -204,6 +204,7 @@ mod flusher;
 mod group_flush;
 mod headroom;
 mod housekeeping;
+mod key_hook;
 mod key_status;
 mod known_keys;
 pub mod list_order;
@@ -233,7 +234,7 @@ mod shutdown;
 mod start;
 mod stats;
 pub mod store;
-mod stored_hook;
+mod sweep;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tick;
@@ -256,6 +257,7 @@ pub use config::{CacheBuilder, Fsync, FullPolicy, WriteMode};
 pub use data_dir::DataDir;
 pub use dead_letter::{DeadLetter, ErrorClass, ReplayReport, Selection};
 pub use error::{BoundKind, Error, ErrorKind, Result, Shape};
+pub use key_hook::{KeyEvent, KeyHook};
 pub use key_status::{KeyState, KeyStatus};
 pub use log::Durability;
 pub use loggable::{LogKey, LogText};
@@ -269,7 +271,6 @@ pub use store::{
 };
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteOptions, SqliteStore, Synchronous};
-pub use stored_hook::StoredHook;
 pub use ticket::Ticket;
 pub use txn::Txn;
 pub use value::{

@@ -112,6 +112,6 @@ pub(crate) use key_status::{Field, key_fields};
 pub(crate) use permissions::{Permissions, Users};
 pub(crate) use pubsub::{
     PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
-    watch_stored,
+    watch_key_events,
 };
 pub(crate) use spec::{Ctx, Flow, Spec};

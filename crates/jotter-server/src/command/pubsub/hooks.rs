@@ -1,7 +1,8 @@
 //! Where pub/sub meets the rest of the server: what runs after a command
 //! (keyspace events and tracking invalidations for the keys it wrote, the
 //! keys a tracking client read), when a connection drains its outbox or
-//! ends, and the engine's hook for writes reaching the store.
+//! ends, and the engine's hook for writes reaching the store and keys the
+//! expiry sweep deletes.
 //!
 //! The keys a command wrote are its engine tickets' keys, noted by
 //! `data::acknowledge` ([`note_written`]) only while notifications are on
@@ -10,12 +11,12 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use jotter::Ticket;
+use jotter::{KeyEvent, Ticket};
 use jotter_resp::{Protocol, Request};
 
 use super::super::spec::{Ctx, Spec, flag};
 use super::events::event;
-use super::notify::{self, STORED};
+use super::notify::{self, EXPIRED, STORED};
 use crate::session::Session;
 use crate::state::Shared;
 
@@ -126,15 +127,28 @@ pub(crate) fn leave(shared: &Shared, session: &mut Session) {
     session.tracking = super::Tracking::default();
 }
 
-/// Publishes `stored` (class `w`) for each key whose write reaches the
-/// store, through the engine's hook; with the class off, a stored write
-/// costs one atomic load.
-pub(crate) fn watch_stored(shared: &Shared) {
+/// Listens to the engine: publishes `stored` (class `w`) for each key
+/// whose write reaches the store, and `expired` (class `x`) for each key
+/// the expiry sweep deletes, whose tracking clients are also told. With
+/// the classes off, a stored write costs one atomic load.
+pub(crate) fn watch_key_events(shared: &Arc<Shared>) {
     let setting = Arc::clone(&shared.pubsub.notify);
     let registry = Arc::clone(&shared.pubsub.registry);
-    shared.cache.on_stored(Box::new(move |key| {
-        if setting.wants(STORED) {
-            notify::notify(&setting, &registry, STORED, "stored", key);
+    // Weak: the engine holding the server's state would keep both alive.
+    let server = Arc::downgrade(shared);
+    shared.cache.on_key_event(Box::new(move |event, key| match event {
+        KeyEvent::Stored => {
+            if setting.wants(STORED) {
+                notify::notify(&setting, &registry, STORED, "stored", key);
+            }
+        }
+        KeyEvent::Expired => {
+            notify::notify(&setting, &registry, EXPIRED, "expired", key);
+            if let Some(shared) = server.upgrade() {
+                // No client wrote it: NOLOOP spares no one (ids start at 1).
+                let keys = [Bytes::copy_from_slice(key)];
+                shared.pubsub.tracking.invalidate(&shared.clients, 0, &keys);
+            }
         }
     }));
 }

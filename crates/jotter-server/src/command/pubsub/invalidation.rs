@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::tracking::Options;
 use crate::clients::{ClientEntry, Clients};
 use crate::outbox::Push;
 
@@ -29,6 +28,19 @@ use crate::outbox::Push;
 pub(crate) struct Target {
     pub entry: Arc<ClientEntry>,
     pub options: Options,
+}
+
+/// The options of `CLIENT TRACKING on|off ...`.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Options {
+    pub redirect: Option<u64>,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    /// BCAST prefixes, sorted (as Redis's radix tree lists them); `""`
+    /// alone when BCAST named none.
+    pub prefixes: Vec<Bytes>,
 }
 
 /// The table.

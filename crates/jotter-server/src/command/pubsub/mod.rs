@@ -34,7 +34,7 @@ use jotter_resp::Protocol;
 use super::spec::{Ctx, Spec, flag, now};
 
 pub(crate) use hooks::{
-    after_control, after_data, after_exec, drain_outbox, leave, note_written, watch_stored,
+    after_control, after_data, after_exec, drain_outbox, leave, note_written, watch_key_events,
 };
 pub(crate) use notify::BadFlags;
 pub(crate) use registry::Subscriptions;

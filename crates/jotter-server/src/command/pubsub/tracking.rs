@@ -9,7 +9,7 @@ use jotter_resp::Request;
 
 use super::super::args::parse_i64;
 use super::super::spec::Ctx;
-use super::invalidation::Target;
+use super::invalidation::{Options, Target};
 
 /// A connection's tracking state (`CLIENT TRACKING ON ...`).
 #[derive(Debug, Default)]
@@ -89,19 +89,6 @@ pub(crate) fn client_subcommand(sub: &[u8], req: &Request, ctx: &mut Ctx<'_>) ->
         return false;
     }
     true
-}
-
-/// The options of `CLIENT TRACKING on|off ...`.
-#[derive(Debug, Default, Clone)]
-pub(super) struct Options {
-    pub redirect: Option<u64>,
-    pub bcast: bool,
-    optin: bool,
-    optout: bool,
-    pub noloop: bool,
-    /// BCAST prefixes, sorted (as Redis's radix tree lists them); `""`
-    /// alone when BCAST named none.
-    pub prefixes: Vec<Bytes>,
 }
 
 fn parse_options(req: &Request, ctx: &mut Ctx<'_>) -> Option<Options> {
