@@ -43,7 +43,7 @@ pub(crate) fn after_data(spec: &Spec, req: &Request, keys: &[Bytes], ctx: &mut C
     ctx.session.written = written;
     if ctx.session.tracking.on() {
         if spec.has(flag::READONLY) && ctx.session.tracking.remembers_reads() {
-            ctx.shared.pubsub.tracking.remember(ctx.session.entry.id, keys);
+            ctx.shared.pubsub.tracking.remember(&ctx.shared.clients, ctx.session.entry.id, keys);
         }
         ctx.session.tracking.command_done();
     }
@@ -77,7 +77,11 @@ pub(crate) fn after_exec(commands: &[(usize, Request)], ctx: &mut Ctx<'_>) {
             if spec.has(flag::READONLY)
                 && let Some(keys) = spec.data_keys(req)
             {
-                ctx.shared.pubsub.tracking.remember(ctx.session.entry.id, &keys);
+                ctx.shared.pubsub.tracking.remember(
+                    &ctx.shared.clients,
+                    ctx.session.entry.id,
+                    &keys,
+                );
             }
         }
     }

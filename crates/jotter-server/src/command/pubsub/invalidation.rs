@@ -23,6 +23,11 @@ use parking_lot::Mutex;
 use crate::clients::{ClientEntry, Clients};
 use crate::outbox::Push;
 
+/// Most keys remembered for default-mode clients (Redis's default
+/// `tracking-table-max-keys`): the table's memory is bounded whatever
+/// the clients read.
+const MAX_KEYS: usize = 1_000_000;
+
 /// Where a tracking client's invalidations go, and what it asked for.
 #[derive(Clone)]
 pub(crate) struct Target {
@@ -44,7 +49,6 @@ pub(super) struct Options {
 }
 
 /// The table.
-#[derive(Default)]
 pub(crate) struct Table {
     /// Clients with tracking on.
     tracking: AtomicUsize,
@@ -52,6 +56,18 @@ pub(crate) struct Table {
     /// Default mode: per key, the clients that read it since its last
     /// invalidation.
     keys: Mutex<HashMap<Bytes, BTreeSet<u64>>>,
+    max_keys: usize,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table {
+            tracking: AtomicUsize::new(0),
+            targets: Mutex::default(),
+            keys: Mutex::default(),
+            max_keys: MAX_KEYS,
+        }
+    }
 }
 
 impl Table {
@@ -76,11 +92,29 @@ impl Table {
         }
     }
 
-    /// Remembers that client `id` read `keys` (default mode).
-    pub(crate) fn remember(&self, id: u64, keys: &[Bytes]) {
-        let mut table = self.keys.lock();
-        for key in keys {
-            table.entry(key.clone()).or_default().insert(id);
+    /// Remembers that client `id` read `keys` (default mode). Past
+    /// [`MAX_KEYS`] keys, some (any: Redis picks them at random) are
+    /// invalidated and forgotten, as `tracking-table-max-keys` does.
+    pub(crate) fn remember(&self, clients: &Clients, id: u64, keys: &[Bytes]) {
+        let evicted: Vec<(Bytes, BTreeSet<u64>)> = {
+            let mut table = self.keys.lock();
+            for key in keys {
+                table.entry(key.clone()).or_default().insert(id);
+            }
+            let excess = table.len().saturating_sub(self.max_keys);
+            let victims: Vec<Bytes> = table.keys().take(excess).cloned().collect();
+            victims.into_iter().filter_map(|k| table.remove_entry(&k)).collect()
+        };
+        if evicted.is_empty() {
+            return;
+        }
+        let targets = self.targets.lock().clone();
+        for (key, ids) in evicted {
+            for id in ids {
+                if let Some(target) = targets.get(&id) {
+                    send(clients, target, Push::Invalidate(Some(vec![key.clone()].into())));
+                }
+            }
         }
     }
 
@@ -147,5 +181,27 @@ fn send(clients: &Clients, target: &Target, push: Push) {
                 target.entry.deliver(Push::RedirBroken(id));
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    #[test]
+    fn a_full_table_invalidates_and_forgets_keys_to_make_room() {
+        let clients = Clients::default();
+        let addr = SocketAddr::from(([127, 0, 0, 1], 1));
+        let entry = clients.register(addr, addr, 10, &CancellationToken::new()).expect("a client");
+        let table = Table { max_keys: 2, ..Table::default() };
+        table.enable(Target { entry: entry.clone(), options: Options::default() });
+        let keys: Vec<Bytes> = ["a", "b", "c"].into_iter().map(Bytes::from).collect();
+        table.remember(&clients, entry.id, &keys);
+        assert_eq!(table.keys.lock().len(), 2);
+        assert!(!entry.outbox.is_empty(), "the forgotten key was not invalidated");
     }
 }
