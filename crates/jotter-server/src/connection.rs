@@ -81,6 +81,8 @@ where
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(request)) => {
+                    // Messages that came before the command go before its reply.
+                    command::drain_outbox(session, &mut output);
                     let found = command::lookup(request.name());
                     flow = if session.multi.is_none() && command::may_block(found, &request) {
                         // Redis sends the replies before a blocked one.

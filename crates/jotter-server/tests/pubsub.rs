@@ -194,17 +194,27 @@ fn keyspace_events_match_redis() {
         &["LPUSH", "l", "a", "b"],
         &["RPUSH", "l", "c"],
         &["LPOP", "l"],
-        &["SADD", "s", "a"],
-        &["ZADD", "z", "1", "a"],
+        &["SADD", "s", "a", "b"],
+        &["ZADD", "z", "1", "a", "2", "b"],
         &["ZINCRBY", "z", "1", "a"],
         &["XADD", "x", "1-1", "f", "v"],
         &["SETRANGE", "n", "0", "1"],
+        &["SORT", "l", "ALPHA", "STORE", "sorted"],
+        &["LMOVE", "l", "l2", "LEFT", "RIGHT"],
+        &["SMOVE", "s", "s2", "a"],
+        &["SADD", "s", "c"],
+        &["HDEL", "h", "n"],
+        &["ZREM", "z", "a"],
+        &["ZADD", "z", "1", "a", "3", "c"],
+        &["ZPOPMIN", "z"],
+        &["GETDEL", "n"],
+        &["COPY", "l2", "l3"],
     ];
     for args in cases {
         same_on(j, r, args, 1);
         // Each event comes twice: on the key's channel and the event's;
         // RENAME has two events.
-        let events = if args[0] == "RENAME" { 2 } else { 1 };
+        let events = if ["RENAME", "LMOVE", "SMOVE"].contains(&args[0]) { 2 } else { 1 };
         for _ in 0..events * 2 {
             read_same(&mut sj, &mut sr);
         }

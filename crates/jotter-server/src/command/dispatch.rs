@@ -153,7 +153,7 @@ pub(crate) async fn execute_found(
             if spec.has(flag::WRITE) {
                 wake::wrote_anywhere();
             }
-            pubsub::after_control(spec, ctx);
+            pubsub::after_control(spec, req, ctx);
             flow
         }
     }

@@ -77,6 +77,12 @@ pub(super) fn event(spec: &Spec, req: &Request, key: &[u8]) -> (u32, &'static st
     (class, name)
 }
 
+/// Whether the command's events come destination first: a list move
+/// pushes before it notes the pop, as Redis's `lmoveGenericCommand` does.
+pub(super) fn destination_first(spec: &Spec) -> bool {
+    matches!(spec.name, "lmove" | "blmove" | "rpoplpush" | "brpoplpush")
+}
+
 /// The events of commands whose keys get different events.
 fn by_key(name: &str, req: &Request, key: &[u8]) -> Option<(u32, &'static str)> {
     let first = req.arg(1) == Some(key);

@@ -15,7 +15,7 @@ use jotter::{KeyEvent, Ticket};
 use jotter_resp::{Protocol, Request};
 
 use super::super::spec::{Ctx, Spec, flag};
-use super::events::event;
+use super::events::{destination_first, event};
 use super::notify::{self, EXPIRED, STORED};
 use crate::session::Session;
 use crate::state::Shared;
@@ -31,16 +31,7 @@ pub(crate) fn note_written(shared: &Shared, session: &mut Session, tickets: &[Ti
 /// After a data command (`keys` are the keys it declared): an event per
 /// key it wrote, invalidations, and the keys a tracking client read.
 pub(crate) fn after_data(spec: &Spec, req: &Request, keys: &[Bytes], ctx: &mut Ctx<'_>) {
-    let mut written = std::mem::take(&mut ctx.session.written);
-    if !written.is_empty() {
-        for key in &written {
-            let (class, name) = event(spec, req, key);
-            publish_event(ctx.shared, class, name, key);
-        }
-        wrote(ctx, &written);
-        written.clear();
-    }
-    ctx.session.written = written;
+    published(spec, req, ctx);
     if ctx.session.tracking.on() {
         if spec.has(flag::READONLY) && ctx.session.tracking.remembers_reads() {
             ctx.shared.pubsub.tracking.remember(&ctx.shared.clients, ctx.session.entry.id, keys);
@@ -87,9 +78,28 @@ pub(crate) fn after_exec(commands: &[(usize, Request)], ctx: &mut Ctx<'_>) {
     }
 }
 
-/// After a control command: a flush invalidates every tracking client's
-/// cache; `CLIENT CACHING` holds for one command.
-pub(crate) fn after_control(spec: &Spec, ctx: &mut Ctx<'_>) {
+/// The events and invalidations of the keys the command wrote.
+fn published(spec: &Spec, req: &Request, ctx: &mut Ctx<'_>) {
+    let mut written = std::mem::take(&mut ctx.session.written);
+    if !written.is_empty() {
+        if destination_first(spec) {
+            written.reverse();
+        }
+        for key in &written {
+            let (class, name) = event(spec, req, key);
+            publish_event(ctx.shared, class, name, key);
+        }
+        wrote(ctx, &written);
+        written.clear();
+    }
+    ctx.session.written = written;
+}
+
+/// After a control command: what it wrote through the engine (SORT ...
+/// STORE), as after a data command; a flush invalidates every tracking
+/// client's cache; `CLIENT CACHING` holds for one command.
+pub(crate) fn after_control(spec: &Spec, req: &Request, ctx: &mut Ctx<'_>) {
+    published(spec, req, ctx);
     if matches!(spec.name, "flushdb" | "flushall") {
         ctx.shared.pubsub.tracking.flushed(&ctx.shared.clients);
     }
