@@ -44,7 +44,7 @@ pub(crate) struct Session {
     pub tracking: crate::command::Tracking,
     /// Keys the running command wrote, while something watches writes
     /// (keyspace notifications, tracking).
-    pub written: Vec<bytes::Bytes>,
+    pub written: Vec<jotter::Ticket>,
 }
 
 /// The commands a `MULTI` has queued.

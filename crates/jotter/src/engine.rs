@@ -213,6 +213,7 @@ impl<S: Store> Inner<S> {
         }
         let own = QueuedOp::weight_of(key, &op);
         self.check_weight(own as u64)?;
+        let deletes = matches!(op, Op::Delete);
         let mode = self.config.mode_of(key);
         let worker = self.buffer.worker_of(s);
         let mut durable = None;
@@ -247,7 +248,7 @@ impl<S: Store> Inner<S> {
         }
         shard.count_accepted();
         self.rebalance_memory();
-        let ticket = Ticket { worker, version: stamped, key: key.clone(), done: false };
+        let ticket = Ticket { worker, version: stamped, key: key.clone(), done: false, deletes };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
     }
 

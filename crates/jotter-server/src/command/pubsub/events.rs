@@ -6,7 +6,9 @@
 //! unless [`RENAMED`] gives Redis's (SETEX is `set`, INCR is `incrby`,
 //! BLPOP is `lpop`, ...). Commands of two keys whose events differ by key
 //! (RENAME, SMOVE, LMOVE, ...) are in [`by_key`]. A command that only read
-//! but found its key expired deleted it: `expired`.
+//! but found its key expired deleted it: `expired`. A write may publish a
+//! second event ([`events`]): `del` when it emptied its key, `expire` when
+//! it set an expiry too.
 
 use jotter_resp::Request;
 
@@ -61,8 +63,66 @@ fn class(spec: &Spec) -> u32 {
     }
 }
 
-/// The event of `spec`'s write of `key` in `req`.
-pub(super) fn event(spec: &Spec, req: &Request, key: &[u8]) -> (u32, &'static str) {
+/// Commands that store a result: an empty one deletes the destination,
+/// and Redis then publishes `del` alone.
+const STORES: &[&str] = &[
+    "sinterstore",
+    "sunionstore",
+    "sdiffstore",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zrangestore",
+    "sort",
+    "georadius",
+    "georadiusbymember",
+    "geosearchstore",
+    "bitop",
+];
+
+/// The events of `spec`'s write of `key` in `req` (`deletes`: the write
+/// left the key deleted), in Redis's order: the command's own, then `del`
+/// when it emptied the key (a pop, a removal), or `expire` when it also set
+/// an expiry (SET EX, SETEX). An expiry in the past and an empty stored
+/// result publish `del` alone.
+pub(super) fn events(
+    spec: &Spec,
+    req: &Request,
+    key: &[u8],
+    deletes: bool,
+) -> impl Iterator<Item = (u32, &'static str)> {
+    let own = event(spec, req, key);
+    const DEL: (u32, &str) = (GENERIC, "del");
+    let (first, second) = match own.1 {
+        "del" | "expired" | "rename_from" => (own, None),
+        "expire" | "persist" if deletes => (DEL, None),
+        _ if deletes && STORES.contains(&spec.name) => (DEL, None),
+        _ if deletes => (own, Some(DEL)),
+        "set" if sets_expiry(spec.name, req) => (own, Some((GENERIC, "expire"))),
+        "expire" if spec.name == "getex" && has_arg(req, b"persist") => {
+            ((GENERIC, "persist"), None)
+        }
+        _ => (own, None),
+    };
+    std::iter::once(first).chain(second)
+}
+
+/// Whether a command publishing `set` also set an expiry.
+fn sets_expiry(name: &str, req: &Request) -> bool {
+    match name {
+        "setex" | "psetex" => true,
+        "set" => ["ex", "px", "exat", "pxat"].iter().any(|o| has_arg(req, o.as_bytes())),
+        _ => false,
+    }
+}
+
+/// Whether an argument after the key is `word`, ignoring case.
+fn has_arg(req: &Request, word: &[u8]) -> bool {
+    req.args().skip(2).any(|a| a.eq_ignore_ascii_case(word))
+}
+
+/// The command's own event of its write of `key`.
+fn event(spec: &Spec, req: &Request, key: &[u8]) -> (u32, &'static str) {
     if !spec.has(flag::WRITE) {
         return (EXPIRED, "expired");
     }

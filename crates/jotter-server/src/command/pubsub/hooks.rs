@@ -15,7 +15,7 @@ use jotter::{KeyEvent, Ticket};
 use jotter_resp::{Protocol, Request};
 
 use super::super::spec::{Ctx, Spec, flag};
-use super::events::{destination_first, event};
+use super::events::{destination_first, events};
 use super::notify::{self, EXPIRED, STORED};
 use crate::session::Session;
 use crate::state::Shared;
@@ -24,7 +24,7 @@ use crate::state::Shared;
 /// that runs after it.
 pub(crate) fn note_written(shared: &Shared, session: &mut Session, tickets: &[Ticket]) {
     if shared.pubsub.watching() {
-        session.written.extend(tickets.iter().map(|t| t.key().clone()));
+        session.written.extend(tickets.iter().cloned());
     }
 }
 
@@ -46,16 +46,18 @@ pub(crate) fn after_exec(commands: &[(usize, Request)], ctx: &mut Ctx<'_>) {
     let table = ctx.commands.specs();
     let mut written = std::mem::take(&mut ctx.session.written);
     if !written.is_empty() {
-        for (index, req) in commands {
-            let spec = table[*index];
-            if !spec.has(flag::WRITE) {
-                continue;
-            }
-            for key in spec.data_keys(req).into_iter().flatten() {
-                if written.contains(&key) {
-                    let (class, name) = event(spec, req, &key);
-                    publish_event(ctx.shared, class, name, &key);
-                }
+        let writes: Vec<(&Spec, &Request, Vec<Bytes>)> = commands
+            .iter()
+            .map(|(index, req)| (table[*index], req))
+            .filter(|(spec, _)| spec.has(flag::WRITE))
+            .map(|(spec, req)| (spec, req, spec.data_keys(req).unwrap_or_default()))
+            .collect();
+        for (at, (spec, req, keys)) in writes.iter().enumerate() {
+            for key in keys {
+                let Some(ticket) = written.iter().find(|t| t.key() == key) else { continue };
+                // The transaction's end state is the last write's to judge.
+                let last = !writes[at + 1..].iter().any(|(_, _, later)| later.contains(key));
+                publish_events(ctx.shared, spec, req, key, ticket.deletes() && last);
             }
         }
         wrote(ctx, &written);
@@ -85,9 +87,8 @@ fn published(spec: &Spec, req: &Request, ctx: &mut Ctx<'_>) {
         if destination_first(spec) {
             written.reverse();
         }
-        for key in &written {
-            let (class, name) = event(spec, req, key);
-            publish_event(ctx.shared, class, name, key);
+        for ticket in &written {
+            publish_events(ctx.shared, spec, req, ticket.key(), ticket.deletes());
         }
         wrote(ctx, &written);
         written.clear();
@@ -108,15 +109,24 @@ pub(crate) fn after_control(spec: &Spec, req: &Request, ctx: &mut Ctx<'_>) {
     }
 }
 
-/// Invalidations for `keys`, written by this client.
-fn wrote(ctx: &Ctx<'_>, keys: &[Bytes]) {
+/// Invalidations for the keys `written` by this client.
+fn wrote(ctx: &Ctx<'_>, written: &[Ticket]) {
     let shared = ctx.shared;
-    shared.pubsub.tracking.invalidate(&shared.clients, ctx.session.entry.id, keys);
+    if shared.pubsub.tracking.any() {
+        let keys: Vec<Bytes> = written.iter().map(|t| t.key().clone()).collect();
+        shared.pubsub.tracking.invalidate(&shared.clients, ctx.session.entry.id, &keys);
+    }
 }
 
-fn publish_event(shared: &Shared, class: u32, name: &str, key: &[u8]) {
+/// The keyspace events of a command's write of `key`.
+fn publish_events(shared: &Shared, spec: &Spec, req: &Request, key: &[u8], deletes: bool) {
     let pubsub = &shared.pubsub;
-    notify::notify(&pubsub.notify, &pubsub.registry, class, name, key);
+    if pubsub.notify.get() == 0 {
+        return;
+    }
+    for (class, name) in events(spec, req, key, deletes) {
+        notify::notify(&pubsub.notify, &pubsub.registry, class, name, key);
+    }
 }
 
 /// Writes the messages waiting in the client's outbox into `out`. A RESP2
