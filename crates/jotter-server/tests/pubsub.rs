@@ -224,6 +224,13 @@ fn keyspace_events_match_redis() {
             read_same(&mut sj, &mut sr);
         }
     }
+    // Inside EXEC, each command's events, in the queue's order.
+    for args in [&["MULTI"][..], &["SET", "t", "1"], &["LPUSH", "q", "x"], &["EXEC"]] {
+        same_on(j, r, args, 1);
+    }
+    for _ in 0..4 {
+        read_same(&mut sj, &mut sr);
+    }
     // A write that changes nothing publishes nothing: the next message is
     // the next write's.
     same_on(j, r, &["DEL", "missing"], 1);
