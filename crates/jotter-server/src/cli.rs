@@ -327,6 +327,13 @@ pub(crate) struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The config file given (`--config`), made absolute so that `CONFIG
+    /// REWRITE` finds it whatever the working directory.
+    pub(crate) fn config_file(&self) -> Option<PathBuf> {
+        let path = self.config.as_ref()?;
+        Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
+    }
+
     /// Defaults, then the file, then these flags.
     pub(crate) fn config(&self) -> Result<Config, config::ConfigError> {
         let mut c = match &self.config {

@@ -93,6 +93,9 @@ pub(crate) struct Config {
     pub requirepass: Option<String>,
     /// Named users for `AUTH name password`. Default: none.
     pub user: Vec<User>,
+    /// The ACL file: every user, in Redis's format; ACL SAVE writes it,
+    /// ACL LOAD reads it. Replaces `requirepass` and `[[user]]`. Default: none.
+    pub aclfile: Option<PathBuf>,
     /// Refuse to listen on a non-loopback address without a password.
     /// Default: yes.
     pub protected_mode: YesNo,
@@ -109,6 +112,14 @@ pub(crate) struct Config {
     pub proto_max_bulk_len: Setting<Bytes>,
     /// How long a stop may spend draining pending writes. Default: 10s.
     pub shutdown_timeout: Setting<Duration>,
+    /// Commands taking at least this many microseconds go to the slow log;
+    /// 0 logs every command, a negative value none. Default: 10000.
+    pub slowlog_log_slower_than: i64,
+    /// Most entries the slow log keeps. Default: 128.
+    pub slowlog_max_len: u64,
+    /// Commands taking at least this many milliseconds are latency events
+    /// (LATENCY LATEST); 0 = off. Default: 0.
+    pub latency_monitor_threshold: u64,
     /// A second RESP listener speaking TLS (built with the `tls` feature).
     /// Default: none.
     pub tls: Option<Tls>,
@@ -151,12 +162,16 @@ impl Default for Config {
             known_keys: YesNo::Yes,
             requirepass: None,
             user: Vec::new(),
+            aclfile: None,
             protected_mode: YesNo::Yes,
             maxclients: 10_000,
             timeout: 0,
             client_output_buffer_limit: Setting(Bytes(256 << 20)),
             proto_max_bulk_len: Setting(Bytes(512 << 20)),
             shutdown_timeout: Setting(Duration::from_secs(10)),
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
             tls: None,
             log_format: LogFormat::Text,
             mapping: Vec::new(),
@@ -183,7 +198,7 @@ impl Config {
 
     /// Whether clients must authenticate before most commands.
     pub(crate) fn auth_required(&self) -> bool {
-        self.requirepass.is_some() || !self.user.is_empty()
+        self.requirepass.is_some() || !self.user.is_empty() || self.aclfile.is_some()
     }
 
     /// Where the SQLite file is, for an SQLite store.
@@ -353,12 +368,17 @@ mod tests {
             "requirepass",
             "[[user]]",
             "commands",
+            "rules",
+            "aclfile",
             "protected-mode",
             "maxclients",
             "timeout",
             "client-output-buffer-limit",
             "proto-max-bulk-len",
             "shutdown-timeout",
+            "slowlog-log-slower-than",
+            "slowlog-max-len",
+            "latency-monitor-threshold",
             "[tls]",
             "log-format",
             "[[mapping]]",
@@ -369,6 +389,9 @@ mod tests {
             "value-column",
             "id-column",
             "time-column",
+            "member-column",
+            "longitude-column",
+            "latitude-column",
             "[mapping.columns]",
             "notify-keyspace-events",
         ] {
@@ -475,6 +498,36 @@ mod tests {
         let hash = text.replace("kind = \"stream\"", "kind = \"hash\"");
         let err = Config::from_toml(&hash).unwrap().validate().unwrap_err().to_string();
         assert!(err.contains("id-column and time-column are for kind = \"stream\""), "{err}");
+    }
+
+    #[test]
+    fn geo_mappings_need_their_three_columns_and_only_they_take_them() {
+        let text = r#"
+            store = "postgres://db/app"
+            [[mapping]]
+            keys = "shops:*"
+            table = "places"
+            key-column = "city"
+            kind = "geo"
+            member-column = "name"
+            longitude-column = "lon"
+            latitude-column = "lat"
+        "#;
+        let c = Config::from_toml(text).unwrap();
+        c.validate().unwrap();
+        assert!(c.mapping[0].to_mapping().unwrap().is_geo());
+        let without = text.replace("latitude-column = \"lat\"", "");
+        let err = Config::from_toml(&without).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("needs member-column, longitude-column and latitude-column"), "{err}");
+        let twice = text.replace("latitude-column = \"lat\"", "latitude-column = \"lon\"");
+        let err = Config::from_toml(&twice).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("named twice"), "{err}");
+        let columns = format!("{text}\n[mapping.columns]\nname = \"text\"\n");
+        let err = Config::from_toml(&columns).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("remove value-column and [mapping.columns]"), "{err}");
+        let hash = text.replace("kind = \"geo\"", "kind = \"hash\"");
+        let err = Config::from_toml(&hash).unwrap().validate().unwrap_err().to_string();
+        assert!(err.contains("are for kind = \"geo\""), "{err}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use jotter_resp::{Limits, ReplyWriter, RequestDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::ClientEntry;
+use crate::clients::{ClientEntry, flags};
 use crate::command::{self, Ctx, Flow};
 use crate::session::Session;
 use crate::state::Shared;
@@ -46,8 +46,7 @@ where
 {
     let id = entry.id;
     shared.metrics.connected.increment(1.0);
-    let mut session =
-        Session::new(entry, !shared.config.auth_required(), shared.users.default_user());
+    let mut session = Session::new(entry, shared.users.default_open(), shared.users.default_user());
     let mut stream = stream;
     if let Err(e) = run(&mut stream, &mut session, &shared).await {
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
@@ -69,13 +68,14 @@ where
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let mut decoder = RequestDecoder::new(limits);
     decoder.set_authenticated(session.authenticated);
-    let idle = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
     let output_limit = usize::try_from(config.client_output_buffer_limit.0.0).unwrap_or(usize::MAX);
     let kill = session.entry.kill.clone();
     let maxmemory = config.maxmemory.0.0;
     let mut held = shared.client_memory.holder();
+    let mut timeout_changed = shared.live.timeout_changes();
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
+    session.entry.buffers.written(output.capacity());
     loop {
         let mut flow = Flow::Continue;
         loop {
@@ -84,13 +84,16 @@ where
                     // Messages that came before the command go before its reply.
                     command::drain_outbox(session, &mut output);
                     let found = command::lookup(request.name());
+                    // Where this command's reply starts, for CLIENT REPLY.
+                    let mut mark = output.len();
                     flow = if session.multi.is_none() && command::may_block(found, &request) {
                         // Redis sends the replies before a blocked one.
                         if !durable(session).await {
                             return Ok(());
                         }
                         command::settle_counts(shared, session);
-                        write_out(&mut stream, &mut output, &kill).await?;
+                        write_out(&mut stream, &mut output, &kill, &session.entry).await?;
+                        mark = 0;
                         let blocking = Blocking { found, request: &request, shared };
                         let ran = blocking
                             .run(&mut stream, &mut input, &decoder, session, &mut output)
@@ -100,9 +103,22 @@ where
                             None => return Ok(()), // the client closed
                         }
                     } else {
+                        if shared.pause.engaged() && !output.is_empty() {
+                            // The command may be held by CLIENT PAUSE: the
+                            // replies before it go first, as Redis's do.
+                            if !durable(session).await {
+                                return Ok(());
+                            }
+                            command::settle_counts(shared, session);
+                            write_out(&mut stream, &mut output, &kill, &session.entry).await?;
+                            mark = 0;
+                        }
                         let mut ctx = Ctx::new(shared, session, command::table(), &mut output);
                         command::execute_found(found, &request, &mut ctx).await
                     };
+                    if !session.reply_mode.is_on() {
+                        session.reply_mode.after(&mut output, mark);
+                    }
                     decoder.set_authenticated(session.authenticated);
                     decoder.recycle(request);
                     if output_limit > 0 && output.len() > output_limit {
@@ -113,7 +129,9 @@ where
                         );
                         return Ok(());
                     }
-                    if held.over(output.len(), maxmemory, || shared.cache.memory_used()) {
+                    if held.over(output.len(), maxmemory, || shared.cache.memory_used())
+                        && !session.entry.has_flag(flags::NO_EVICT)
+                    {
                         tracing::warn!(
                             client = session.entry.id,
                             bytes = output.len(),
@@ -132,7 +150,7 @@ where
                     if !durable(session).await {
                         return Ok(());
                     }
-                    write_out(&mut stream, &mut output, &kill).await?;
+                    write_out(&mut stream, &mut output, &kill, &session.entry).await?;
                     return Ok(());
                 }
             }
@@ -142,27 +160,35 @@ where
             return Ok(());
         }
         command::settle_counts(shared, session);
-        write_out(&mut stream, &mut output, &kill).await?;
+        write_out(&mut stream, &mut output, &kill, &session.entry).await?;
         held.sent();
         if flow == Flow::Close || kill.is_cancelled() {
             return Ok(());
         }
         decoder.reserve(&mut input);
-        // A subscriber waits for messages, and is never idle (as in Redis).
-        let idle = if session.subscriptions.active() { None } else { idle };
-        let read = tokio::select! {
-            read = stream.read_buf(&mut input) => read?,
-            () = session.entry.outbox.ready() => continue,
-            () = kill.cancelled() => return Ok(()),
-            () = idle_for(idle) => {
-                tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
-                return Ok(());
+        let since = tokio::time::Instant::now();
+        // A subscriber waits for messages too, and is never idle (as in Redis).
+        let subscriber = session.subscriptions.active();
+        let read = loop {
+            tokio::select! {
+                read = stream.read_buf(&mut input) => break Some(read?),
+                () = session.entry.outbox.ready() => break None,
+                () = kill.cancelled() => return Ok(()),
+                () = idle_for(shared.live.idle_limit().filter(|_| !subscriber), since) => {
+                    tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
+                    return Ok(());
+                }
+                // `CONFIG SET timeout` applies to a client already waiting.
+                _ = timeout_changed.changed() => {}
             }
         };
+        // No read: messages came, to be written.
+        let Some(read) = read else { continue };
         if read == 0 {
             return Ok(()); // the client closed
         }
         session.entry.touch();
+        session.entry.buffers.read_into(input.len(), input.capacity());
     }
 }
 
@@ -241,9 +267,10 @@ async fn durable(session: &mut Session) -> bool {
     }
 }
 
-async fn idle_for(idle: Option<Duration>) {
+/// Ends once a client waiting since `since` has been idle for `idle`.
+async fn idle_for(idle: Option<Duration>, since: tokio::time::Instant) {
     match idle {
-        Some(d) => tokio::time::sleep(d).await,
+        Some(d) => tokio::time::sleep_until(since + d).await,
         None => std::future::pending().await,
     }
 }
@@ -255,10 +282,12 @@ async fn write_out<S: AsyncWrite + Unpin>(
     stream: &mut S,
     output: &mut BytesMut,
     kill: &tokio_util::sync::CancellationToken,
+    entry: &ClientEntry,
 ) -> std::io::Result<()> {
     if output.is_empty() {
         return Ok(());
     }
+    entry.buffers.writing(output.len(), output.capacity());
     let grace = async {
         kill.cancelled().await;
         tokio::time::sleep(LAST_WRITE_GRACE).await;
@@ -272,5 +301,6 @@ async fn write_out<S: AsyncWrite + Unpin>(
     } else {
         output.clear();
     }
+    entry.buffers.written(output.capacity());
     Ok(())
 }

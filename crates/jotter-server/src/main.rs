@@ -33,7 +33,9 @@
 //!
 //! # Stopping
 //!
-//! SIGTERM or SIGINT stops accepting, closes every client after its current
+//! SIGTERM or SIGINT (or the SHUTDOWN command, `command/shutdown.rs`; with
+//! NOSAVE it does not wait for the drain) stops accepting, closes every
+//! client after its current
 //! command, and drains pending writes to the store; the whole stop (clients
 //! included: one blocked in `JOTTER.FLUSH` does not add its own wait) takes
 //! at most `shutdown-timeout`. The last log line and the exit status say
@@ -58,24 +60,33 @@ mod auth_throttle;
 mod backend;
 mod bench;
 mod cli;
+mod client_buffers;
 mod client_memory;
 mod clients;
 mod command;
+mod command_stats;
 mod config;
 mod connection;
 mod dead_letter_fields;
 mod engine_error;
+mod latency;
 mod lazy_postgres;
+mod live;
 mod open;
 mod operator;
 mod outbox;
+mod pause;
+mod reply_mode;
+mod saves;
 mod server;
 mod session;
+mod slowlog;
 mod state;
 mod stop;
 mod telemetry;
 #[cfg(feature = "tls")]
 mod tls;
+mod unblock;
 
 use crate::config::{Config, LogFormat};
 use crate::state::Shared;
@@ -123,11 +134,12 @@ fn main() -> ExitCode {
     };
     let log_format = config.log_format;
     init_logging(log_format, "info");
+    let config_file = args.config_file();
     run(log_format, async {
         if migrate {
             migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
         } else {
-            serve(config, users).await
+            serve(config, config_file, users).await
         }
     })
 }
@@ -192,7 +204,11 @@ fn fatal(format: LogFormat, text: &str) {
     }
 }
 
-async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode> {
+async fn serve(
+    config: Config,
+    config_file: Option<std::path::PathBuf>,
+    users: command::Users,
+) -> anyhow::Result<ExitCode> {
     // Installed before the cache is built, so the engine's metrics land in it.
     let prometheus = telemetry::install_recorder()?;
 
@@ -237,7 +253,9 @@ async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode
     );
 
     let shutdown = CancellationToken::new();
-    let shared = Arc::new(Shared::new(config, users, cache, shutdown.clone()));
+    let mut shared = Shared::new(config, users, cache, shutdown.clone());
+    shared.config_file = config_file;
+    let shared = Arc::new(shared);
     command::watch_key_events(&shared);
     let stop_start = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(wait_for_signals(shared.clone(), stop_start.clone()));
@@ -251,7 +269,14 @@ async fn serve(config: Config, users: command::Users) -> anyhow::Result<ExitCode
     // One deadline for the whole stop: what waiting for the clients used
     // is not given again to the drain.
     server::wait_for_clients(clients, &shared, began.at + timeout).await;
-    shared.cache.shutdown(timeout.saturating_sub(began.at.elapsed())).await;
+    // `SHUTDOWN NOSAVE` leaves the pending writes in the log for the next
+    // start, as Redis skips its final save.
+    let drain = if shared.saves.drain_at_stop() || shared.cache.stats().pending_entries == 0 {
+        timeout.saturating_sub(began.at.elapsed())
+    } else {
+        std::time::Duration::ZERO
+    };
+    shared.cache.shutdown(drain).await;
     // The admin port has stopped taking requests; one still being answered
     // does not hold up the exit.
     let admin_stop = tokio::time::timeout(std::time::Duration::from_millis(100), admin_task);

@@ -39,6 +39,7 @@ pub(crate) fn bind(ip: std::net::IpAddr, port: u16, backlog: u32) -> std::io::Re
 pub(crate) async fn run(listeners: Vec<Listener>, shared: Arc<Shared>) -> TaskTracker {
     let tracker = TaskTracker::new();
     shared.metrics.register_commands(command::specs().iter().map(|spec| spec.name));
+    shared.command_stats.register(command::specs().len());
     let loops: Vec<_> = listeners
         .into_iter()
         .map(|l| tokio::spawn(accept(l, shared.clone(), tracker.clone())))
@@ -92,12 +93,13 @@ async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
         shared.connections_received.fetch_add(1, Ordering::Relaxed);
         shared.metrics.connections.increment(1);
         let laddr = stream.local_addr().unwrap_or(addr);
-        let registered =
-            shared.clients.register(addr, laddr, shared.config.maxclients, &shared.shutdown);
+        let fd = socket_fd(&stream);
+        let maxclients = shared.live.maxclients();
+        let registered = shared.clients.register(addr, laddr, fd, maxclients, &shared.shutdown);
         let Some(entry) = registered else {
             shared.rejected_connections.fetch_add(1, Ordering::Relaxed);
             shared.metrics.rejected.increment(1);
-            tracing::warn!(%addr, maxclients = shared.config.maxclients, "refused a client: maxclients reached");
+            tracing::warn!(%addr, maxclients, "refused a client: maxclients reached");
             tracker.spawn(async move {
                 let mut stream = stream;
                 let refuse = async {
@@ -132,4 +134,16 @@ async fn accept(l: Listener, shared: Arc<Shared>, tracker: TaskTracker) {
         }
         tracker.spawn(connection::serve(stream, entry, shared.clone()));
     }
+}
+
+/// The socket's file descriptor, for `CLIENT LIST`'s `fd=`.
+#[cfg(unix)]
+fn socket_fd(stream: &tokio::net::TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(stream.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn socket_fd(_stream: &tokio::net::TcpStream) -> i64 {
+    -1
 }

@@ -23,6 +23,8 @@ pub(crate) struct Session {
     pub authenticated: bool,
     /// What the user may run: the default user's until AUTH.
     pub permissions: Arc<Permissions>,
+    /// The users' generation `permissions` were taken at (`acl/registry.rs`).
+    pub acl_generation: u64,
     /// `JOTTER.WRITETHROUGH ON`: every write is acknowledged only once the
     /// store has it.
     pub write_through: bool,
@@ -38,6 +40,10 @@ pub(crate) struct Session {
     /// command comes or before the replies are sent, so that a pipeline of
     /// one command costs one shared atomic add, not one per command.
     pub uncounted: (usize, u64),
+    /// `CLIENT REPLY`: whether replies are sent.
+    pub reply_mode: crate::reply_mode::ReplyMode,
+    /// Microseconds those uncounted commands took.
+    pub uncounted_usec: u64,
     /// Channels, patterns and shard channels subscribed to.
     pub subscriptions: crate::command::Subscriptions,
     /// Client-side caching's options (`CLIENT TRACKING`).
@@ -69,11 +75,14 @@ impl Session {
             protocol: Protocol::Resp2,
             authenticated,
             permissions,
+            acl_generation: 0,
             write_through: false,
             multi: None,
             watched: Vec::new(),
             unacknowledged: jotter::Durability::default(),
             uncounted: (0, 0),
+            reply_mode: Default::default(),
+            uncounted_usec: 0,
             subscriptions: Default::default(),
             tracking: Default::default(),
             written: Vec::new(),
@@ -84,6 +93,15 @@ impl Session {
         self.protocol = protocol;
         let number = if protocol == Protocol::Resp3 { 3 } else { 2 };
         self.entry.protocol.store(number, Ordering::Relaxed);
+    }
+
+    /// Shows the `MULTI` queue in the registry (`multi=` of CLIENT LIST).
+    pub(crate) fn show_multi(&self) {
+        let queued = self.multi.as_ref().map(|m| {
+            let bytes = m.commands.iter().flat_map(|(_, r)| r.args()).map(<[u8]>::len).sum();
+            (m.commands.len(), bytes)
+        });
+        self.entry.set_multi(queued);
     }
 
     /// A command refused while queuing: `EXEC` will refuse the transaction.

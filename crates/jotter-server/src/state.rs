@@ -13,7 +13,12 @@ use tokio_util::sync::CancellationToken;
 use crate::auth_throttle::AuthThrottle;
 use crate::clients::Clients;
 use crate::command::Users;
+use crate::command_stats::CommandStats;
 use crate::config::Config;
+use crate::latency::Latency;
+use crate::live::Live;
+use crate::saves::Saves;
+use crate::slowlog::SlowLog;
 use crate::telemetry::ServerMetrics;
 
 /// The engine the server drives, over whichever store is configured.
@@ -37,6 +42,18 @@ pub(crate) struct Shared {
     pub auth_throttle: AuthThrottle,
     /// What each user may run.
     pub users: Users,
+    /// `CLIENT PAUSE`.
+    pub pause: crate::pause::Pause,
+    /// The settings `CONFIG SET` changes.
+    pub live: Live,
+    /// The config file the server was started with (`CONFIG REWRITE`).
+    pub config_file: Option<std::path::PathBuf>,
+    /// Per command calls, time and errors (INFO commandstats, errorstats).
+    pub command_stats: CommandStats,
+    pub slowlog: SlowLog,
+    pub latency: Latency,
+    /// SAVE, BGSAVE, LASTSAVE and how SHUTDOWN stops.
+    pub saves: std::sync::Arc<Saves>,
     /// Subscriptions, keyspace notifications, client-side caching.
     pub pubsub: crate::command::PubSub,
 }
@@ -48,6 +65,7 @@ impl Shared {
         cache: Engine,
         shutdown: CancellationToken,
     ) -> Self {
+        let live = Live::new(&config);
         Shared {
             pubsub: crate::command::PubSub::new(&config.notify_keyspace_events),
             config,
@@ -62,6 +80,13 @@ impl Shared {
             rejected_connections: AtomicU64::new(0),
             auth_throttle: AuthThrottle::default(),
             users,
+            pause: Default::default(),
+            live,
+            config_file: None,
+            command_stats: CommandStats::default(),
+            slowlog: SlowLog::default(),
+            latency: Latency::default(),
+            saves: std::sync::Arc::default(),
         }
     }
 }

@@ -428,8 +428,10 @@ impl<S: Store> Cache<S> {
     /// # Errors
     ///
     /// [`Error::Stopped`] if the cache stopped first.
-    pub async fn flush(&self) -> Result<()> {
-        self.inner.progress().wait_all(self.inner.clock().last()).await
+    pub fn flush(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+        // Holds what it waits on, so another task may await it (BGSAVE).
+        let (inner, upto) = (self.inner.clone(), self.inner.clock().last());
+        async move { inner.progress().wait_all(upto).await }
     }
 
     /// Stops accepting writes, drains the buffer to the store for up to

@@ -137,6 +137,7 @@ pub(super) fn wrong_shape(m: &Checked, w: &Write) -> PgError {
         Shape::Hash(_) => "hash",
         Shape::String { .. } => "string",
         Shape::Stream { .. } => "stream",
+        Shape::Geo { .. } => "geo set",
     };
     refuse(
         w,

@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use jotter::{StoreError, Write};
+use tokio_postgres::types::ToSql;
 
 use super::column::{Column, convert, quote};
 use super::definition::{ColumnType, Mapping, MappingError, Shape};
 use super::fits::Fits;
+use super::geo_sql::GeoSql;
 use super::stream_sql::StreamSql;
 use crate::PostgresStore;
 use crate::error::{PgError, show_key};
@@ -31,6 +33,8 @@ pub(super) struct Checked {
     pub(super) keys_after: String,
     /// A stream mapping's statements.
     pub(super) stream: Option<StreamSql>,
+    /// A geo mapping's statements.
+    pub(super) geo: Option<GeoSql>,
 }
 
 impl Checked {
@@ -57,6 +61,16 @@ SELECT EXISTS (SELECT 1 FROM pg_index i
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
                 WHERE i.indrelid = $1 AND i.indisunique AND a.attname = $2)";
 
+/// Whether a unique index of table `$1` has exactly the key columns `$2`
+/// (in any order), as `ON CONFLICT` over them needs.
+const UNIQUE_PAIR: &str = "
+SELECT EXISTS (SELECT 1 FROM pg_index i
+                WHERE i.indrelid = $1 AND i.indisunique AND i.indpred IS NULL
+                  AND i.indexprs IS NULL AND i.indnatts = 2
+                  AND (SELECT count(*) FROM pg_attribute a
+                        WHERE a.attrelid = $1 AND a.attnum = ANY(i.indkey)
+                          AND a.attname = ANY($2::text[])) = 2)";
+
 /// Checks `m` against the database and builds its SQL.
 pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, StoreError> {
     let context = format!("checking mapping {:?} against the database", m.pattern);
@@ -80,6 +94,9 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         .map_err(PgError::db(&context))?;
     let found: HashMap<String, (String, String)> =
         rows.iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect();
+    let invalid = |message: String| -> StoreError {
+        MappingError::Invalid { pattern: m.pattern.clone(), message }.into()
+    };
     let column = |name: &str, declared: Option<ColumnType>| {
         let Some((actual, cast)) = found.get(name) else {
             return Err(MappingError::ColumnMissing {
@@ -123,6 +140,21 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
                 columns.insert(name.clone(), column(name, Some(*ty))?);
             }
         }
+        // The member's column (text or bytea); the position's are the
+        // geo statements'.
+        Shape::Geo { member_column, .. } => {
+            let member = column(member_column, None)?;
+            if !matches!(
+                member.actual.split('(').next(),
+                Some("text" | "character varying" | "bytea")
+            ) {
+                return Err(invalid(format!(
+                    "column {}.{member_column} is {}; a member needs text, varchar or bytea",
+                    m.table, member.actual
+                )));
+            }
+            columns.insert(member_column.clone(), member);
+        }
     }
     let stream = match &m.shape {
         Shape::Stream { id_column, time_column, .. } => {
@@ -146,24 +178,42 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
                     Some(c)
                 }
             };
-            let unique: bool = client
-                .query_one(UNIQUE_ID, &[&oid, id_column])
-                .await
-                .map_err(PgError::db(&context))?
-                .get(0);
-            if !unique {
-                return Err(MappingError::Invalid {
-                    pattern: m.pattern.clone(),
-                    message: format!(
-                        "table {} needs a unique constraint over {id_column} (with {}, if \
+            if !holds(&client, &context, UNIQUE_ID, &[&oid, id_column]).await? {
+                return Err(invalid(format!(
+                    "table {} needs a unique constraint over {id_column} (with {}, if \
                          several streams share the table), so that an entry written twice is \
                          one row",
-                        m.table, m.key_column
-                    ),
-                }
-                .into());
+                    m.table, m.key_column
+                )));
             }
             Some(StreamSql::new(&table, &key, &id, time.as_ref(), &columns))
+        }
+        _ => None,
+    };
+    let geo = match &m.shape {
+        Shape::Geo { member_column, longitude_column, latitude_column } => {
+            let mut position = Vec::with_capacity(2);
+            for name in [longitude_column, latitude_column] {
+                let c = column(name, None)?;
+                if !matches!(c.actual.split('(').next(), Some("double precision" | "numeric")) {
+                    return Err(invalid(format!(
+                        "column {}.{name} is {}; a longitude or latitude needs double \
+                             precision (or numeric) to keep a position as GEOPOS gives it",
+                        m.table, c.actual
+                    )));
+                }
+                position.push(c);
+            }
+            let pair = vec![m.key_column.as_str(), member_column];
+            if !holds(&client, &context, UNIQUE_PAIR, &[&oid, &pair]).await? {
+                return Err(invalid(format!(
+                    "table {} needs a unique constraint over ({}, {member_column}), so that \
+                         a member written again updates its row",
+                    m.table, m.key_column
+                )));
+            }
+            let member = &columns[member_column];
+            Some(GeoSql::new(&table, &key, member, &position[0], &position[1]))
         }
         _ => None,
     };
@@ -181,7 +231,8 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
     };
     let keys = |after: &str| {
         format!(
-            "SELECT k FROM (SELECT {full} AS k FROM {table}) x {after} ORDER BY k LIMIT $2::bigint"
+            "SELECT DISTINCT k FROM (SELECT {full} AS k FROM {table}) x {after} ORDER BY k \
+             LIMIT $2::bigint"
         )
     };
     let keys_first = keys("");
@@ -198,7 +249,19 @@ pub(super) async fn check(store: &PostgresStore, m: Mapping) -> Result<Checked, 
         keys_first,
         keys_after,
         stream,
+        geo,
     })
+}
+
+/// Whether the catalog query `sql` (one boolean) holds.
+async fn holds(
+    client: &tokio_postgres::Client,
+    context: &str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<bool, StoreError> {
+    let row = client.query_one(sql, params).await.map_err(PgError::db(context))?;
+    Ok(row.get(0))
 }
 
 /// A permanent refusal of write `w`.

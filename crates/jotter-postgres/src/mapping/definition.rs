@@ -124,6 +124,21 @@ pub enum Shape {
         /// The column of the id's time, if any.
         time_column: Option<String>,
     },
+    /// Geo sets (sorted sets whose scores are geohashes, as GEOADD writes
+    /// them): each member one row, the member into `member_column` (text
+    /// or bytea) and its position, decoded from its score as GEOPOS gives
+    /// it, into `longitude_column` and `latitude_column` (`double
+    /// precision` or `numeric`). A unique constraint over the key and
+    /// member columns must exist: a member written again updates its row.
+    /// A score that is not a geohash is refused (see the `geo` module).
+    Geo {
+        /// The member's column.
+        member_column: String,
+        /// The longitude's column.
+        longitude_column: String,
+        /// The latitude's column.
+        latitude_column: String,
+    },
 }
 
 /// Keys matching a prefix pattern, written into a table of the user's.
@@ -204,6 +219,28 @@ impl Mapping {
                     return Err(invalid("a stream mapping needs at least one column".into()));
                 }
             }
+            Shape::Geo { member_column, longitude_column, latitude_column } => {
+                let own = [
+                    m.key_column.as_str(),
+                    member_column.as_str(),
+                    longitude_column.as_str(),
+                    latitude_column.as_str(),
+                ];
+                if own.iter().any(|c| c.is_empty()) {
+                    return Err(invalid(
+                        "member-column, longitude-column and latitude-column must not be empty"
+                            .into(),
+                    ));
+                }
+                for (i, c) in own.iter().enumerate() {
+                    if own[..i].contains(c) {
+                        return Err(invalid(format!(
+                            "column {c:?} is named twice: the key, the member, the longitude \
+                             and the latitude each need their own column"
+                        )));
+                    }
+                }
+            }
             _ => {}
         }
         Ok(m)
@@ -231,6 +268,12 @@ impl Mapping {
     #[must_use]
     pub fn is_stream(&self) -> bool {
         matches!(self.shape, Shape::Stream { .. })
+    }
+
+    /// Whether it maps geo sets (one row per member).
+    #[must_use]
+    pub fn is_geo(&self) -> bool {
+        matches!(self.shape, Shape::Geo { .. })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Write-behind into the user's own tables: [`MappedStore`] sends the keys
 //! that match a [`Mapping`] (a key prefix such as `user:*`) to a table the
-//! user owns, one row per key, and every other key to the wrapped
+//! user owns, one row per key (per member, for a geo set), and every other
+//! key to the wrapped
 //! [`PostgresStore`].
 //!
 //! # The shape of a mapped key
@@ -20,6 +21,11 @@
 //! module); the rest, which only the database can judge, when it is
 //! flushed: the engine isolates it and dead-letters it, and the rest of its
 //! batch lands.
+//!
+//! A geo mapping ([`Shape::Geo`]) writes each member of a geo set as a row,
+//! its position (decoded from its score as GEOPOS gives it) into a
+//! longitude and a latitude column, and reads the rows back as the geo set
+//! (see the `geo` module).
 //!
 //! A stream mapping ([`Shape::Stream`]) appends each entry as a row, the
 //! entry's fields into the columns of the same names and its id into a
@@ -75,9 +81,12 @@ mod checked;
 mod column;
 mod definition;
 mod fits;
+mod geo;
+mod geo_sql;
 mod read;
 mod stream;
 mod stream_sql;
+mod versions;
 mod write;
 
 pub use definition::{ColumnType, Mapping, MappingError, Shape};
@@ -160,6 +169,7 @@ impl Store for MappedStore {
     fn check(&self, write: &Write) -> Result<(), StoreError> {
         match self.route(&write.key) {
             None => Ok(()),
+            Some(m) if m.mapping.is_geo() => Ok(geo::check(m, write)?),
             Some(m) => Ok(admit::check(m, write)?),
         }
     }

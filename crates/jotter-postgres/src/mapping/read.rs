@@ -1,5 +1,6 @@
 //! The read path from the user's tables: a mapped key's row read back as
-//! a value ([`load`]), and a mapping's keys listed in byte order ([`keys`]).
+//! a value ([`load`]; a geo set's rows, by the `geo` module), and a
+//! mapping's keys listed in byte order ([`keys`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use bytes::Bytes;
 use jotter::{Entry, StoreError, Value};
 
 use super::checked::Checked;
+use super::geo;
 use crate::PostgresStore;
 use crate::error::{PgError, show_key};
 
@@ -19,6 +21,9 @@ pub(super) async fn load(
     m: &Checked,
     key: &Bytes,
 ) -> Result<Option<Entry>, StoreError> {
+    if m.mapping.is_geo() {
+        return geo::load(inner, m, key).await;
+    }
     let context =
         || format!("postgres load of key {} from table {}", show_key(key), m.mapping.table);
     let client = inner.client(&context()).await?;

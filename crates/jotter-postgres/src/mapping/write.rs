@@ -4,7 +4,6 @@
 //! search for the one that did not convert, so that the error names it.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::sync::atomic::AtomicU64;
 
 use deadpool_postgres::Transaction;
@@ -15,36 +14,11 @@ use super::admit;
 use super::checked::{Checked, refuse, route};
 use super::column::{Column, convert};
 use super::definition::Shape;
-use super::stream;
+use super::versions::{FORGET, LOCK, SET_VERSIONS, VERSIONS};
+use super::{geo, stream};
 use crate::error::{PgError, show_key};
-use crate::key_index::{same, target};
 use crate::write::version;
 use crate::{Lease, PostgresStore};
-
-const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1 || encode($2, 'hex'), 0))";
-static VERSIONS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT field, version FROM jotter_mapped_versions WHERE tbl = $1 AND {}",
-        same("key", "$2::bytea")
-    )
-});
-static FORGET: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "DELETE FROM jotter_mapped_versions
-          WHERE tbl = $1 AND {} AND field <> '' AND version <= $3",
-        same("key", "$2::bytea")
-    )
-});
-static SET_VERSIONS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "
-INSERT INTO jotter_mapped_versions AS t (tbl, key, field, version)
-SELECT $1, $2, u.field, u.version FROM unnest($3::text[], $4::bigint[]) AS u(field, version)
-ON CONFLICT (tbl, {}, field) DO UPDATE SET version = excluded.version
- WHERE excluded.version > t.version",
-        target("key")
-    )
-});
 
 /// Writes `writes` (each matching one of `mappings`) in one transaction.
 pub(super) async fn write(
@@ -105,6 +79,9 @@ async fn apply(
         )
     };
     tx.execute(LOCK, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
+    if m.mapping.is_geo() {
+        return geo::apply(tx, m, w).await;
+    }
     let rows = tx.query(&*VERSIONS, &[&tbl, &key]).await.map_err(PgError::db(context()))?;
     let mut versions: HashMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let mut reset = versions.remove("").unwrap_or(0);

@@ -10,7 +10,8 @@
 //! over the keys; when it serves nothing the command waits for its turn
 //! on a written key ([`Waiter`]: first come, first served, per key), then
 //! tries again, until it is served, the timeout (a null array), the client
-//! closing (no reply: the connection ends), a kill or the server stopping.
+//! closing (no reply: the connection ends), a kill or the server stopping,
+//! or `CLIENT UNBLOCK` (as a timeout, or an `UNBLOCKED` error).
 //!
 //! Nothing is lost to a client that leaves: the loop only stops between
 //! tries, at its one wait, and a try that serves returns its reply at once.
@@ -28,6 +29,7 @@ use super::data;
 use super::fail::{self, Fail};
 use super::spec::{Ctx, Flow};
 use super::wake::{self, Waiter};
+use crate::unblock::Unblocked;
 
 /// Runs `attempt` over `keys` until it serves (writes a reply or fails),
 /// waiting in line on `waits_on` (the keys it takes from: BLMOVE's
@@ -73,6 +75,9 @@ async fn run(
     let deadline = timeout.and_then(|t| started.checked_add(t));
     let kill = ctx.session.entry.kill.clone();
     let shutdown = ctx.shared.shutdown.clone();
+    let entry = ctx.session.entry.clone();
+    // Blocked (for CLIENT UNBLOCK and CLIENT LIST) from the first wait on.
+    let mut blocked = None;
     let mut retry = false;
     let mut present: Vec<Bytes> = Vec::new();
     loop {
@@ -98,6 +103,7 @@ async fn run(
             ctx.reply().null_array();
             return Flow::Continue;
         }
+        let blocked = blocked.get_or_insert_with(|| entry.unblock.block());
         let until_deadline = async {
             match deadline {
                 Some(d) => tokio::time::sleep(d.saturating_duration_since(now)).await,
@@ -109,6 +115,15 @@ async fn run(
             () = waiter.turn() => {}
             () = kill.cancelled() => {}
             () = shutdown.cancelled() => {}
+            how = blocked.asked() => {
+                match how {
+                    Unblocked::Timeout => ctx.reply().null_array(),
+                    Unblocked::Error => {
+                        ctx.reply().error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                    }
+                }
+                return Flow::Continue;
+            }
             // Nobody to reply to: stop without taking anything.
             () = ctx.client_closed() => return Flow::Close,
         }

@@ -44,6 +44,19 @@ pub(crate) const CATEGORIES: &[&str] = &[
 /// not listed runs under its command's permission. Rows of a command the
 /// table does not have are unused.
 pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
+    ("acl", "cat", &["@slow"]),
+    ("acl", "deluser", ADMIN),
+    ("acl", "dryrun", ADMIN),
+    ("acl", "genpass", &["@slow"]),
+    ("acl", "getuser", ADMIN),
+    ("acl", "help", &["@slow"]),
+    ("acl", "list", ADMIN),
+    ("acl", "load", ADMIN),
+    ("acl", "log", ADMIN),
+    ("acl", "save", ADMIN),
+    ("acl", "setuser", ADMIN),
+    ("acl", "users", ADMIN),
+    ("acl", "whoami", &["@slow"]),
     ("client", "caching", CONNECTION),
     ("client", "getname", CONNECTION),
     ("client", "getredir", CONNECTION),
@@ -77,14 +90,41 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
     ("jotter.deadletters", "list", &["@read", "@slow"]),
     ("jotter.deadletters", "purge", &["@write", "@admin", "@slow", "@dangerous"]),
     ("jotter.deadletters", "replay", &["@write", "@slow"]),
+    ("latency", "doctor", ADMIN),
+    ("latency", "help", &["@slow"]),
+    ("latency", "history", ADMIN),
+    ("latency", "latest", ADMIN),
+    ("latency", "reset", ADMIN),
+    ("memory", "doctor", &["@slow"]),
+    ("memory", "help", &["@slow"]),
+    ("memory", "malloc-stats", &["@slow"]),
+    ("memory", "purge", &["@slow"]),
+    ("memory", "stats", &["@slow"]),
+    ("memory", "usage", &["@read", "@slow"]),
+    ("xgroup", "create", STREAM_WRITE),
+    ("xgroup", "createconsumer", STREAM_WRITE),
+    ("xgroup", "delconsumer", STREAM_WRITE),
+    ("xgroup", "destroy", STREAM_WRITE),
+    ("xgroup", "help", &["@stream", "@slow"]),
+    ("xgroup", "setid", STREAM_WRITE),
+    ("xinfo", "consumers", STREAM_READ),
+    ("xinfo", "groups", STREAM_READ),
+    ("xinfo", "help", &["@stream", "@slow"]),
+    ("xinfo", "stream", STREAM_READ),
     ("object", "encoding", KEYSPACE_READ),
     ("object", "freq", KEYSPACE_READ),
     ("object", "help", &["@keyspace", "@slow"]),
     ("object", "idletime", KEYSPACE_READ),
     ("object", "refcount", KEYSPACE_READ),
+    ("slowlog", "get", ADMIN),
+    ("slowlog", "help", &["@slow"]),
+    ("slowlog", "len", ADMIN),
+    ("slowlog", "reset", ADMIN),
 ];
 
 const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
+const STREAM_READ: &[&str] = &["@read", "@stream", "@slow"];
+const STREAM_WRITE: &[&str] = &["@write", "@stream", "@slow"];
 
 const CONNECTION: &[&str] = &["@slow", "@connection"];
 const ADMIN_CONNECTION: &[&str] = &["@admin", "@slow", "@dangerous", "@connection"];
@@ -92,7 +132,21 @@ const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 
 /// Commands whose Redis 7.0 categories the derivation below does not give.
 const EXCEPTIONS: &[(&str, &[&str])] = &[
+    ("acl", &["@slow"]),
+    ("object", &["@slow"]),
+    ("xgroup", &["@slow"]),
+    ("xinfo", &["@slow"]),
     ("client", &["@slow"]),
+    ("config", &["@slow"]),
+    ("slowlog", &["@slow"]),
+    ("latency", &["@slow"]),
+    ("memory", &["@slow"]),
+    ("shutdown", ADMIN),
+    ("save", ADMIN),
+    ("bgsave", ADMIN),
+    ("lastsave", &["@admin", "@fast", "@dangerous"]),
+    ("role", &["@admin", "@fast", "@dangerous"]),
+    ("swapdb", &["@keyspace", "@write", "@fast", "@dangerous"]),
     ("command", &["@connection", "@slow"]),
     ("info", &["@slow", "@dangerous"]),
     ("time", &["@fast"]),

@@ -7,6 +7,7 @@
 
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use bytes::Bytes;
 use jotter_resp::Request;
@@ -15,10 +16,10 @@ use crate::config::{Config, ConfigError};
 use crate::session::Session;
 use crate::state::Shared;
 
+use super::acl::{self, Users};
 use super::data;
-use super::permissions::Users;
+use super::observe::{self, Ran};
 use super::pubsub;
-use super::rules::compile_users;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
 use super::wake;
@@ -84,45 +85,63 @@ pub(crate) async fn execute_found(
     req: &Request,
     ctx: &mut Ctx<'_>,
 ) -> Flow {
+    let mark = ctx.out().len();
+    let started = Instant::now();
+    let (flow, ran) = checked_run(found, req, ctx).await;
+    observe::ran(ctx, found, req, mark, started, ran);
+    flow
+}
+
+/// [`execute_found`]'s checks and run, saying how far the command got.
+async fn checked_run(
+    found: Option<(usize, &'static Spec)>,
+    req: &Request,
+    ctx: &mut Ctx<'_>,
+) -> (Flow, Ran) {
     let Some((index, spec)) = found else {
         unknown_command(req, ctx);
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     };
+    // Redis notes the last command (`cmd=`) as soon as it is looked up.
+    ctx.session.entry.ran(index);
     if !spec.arity_ok(req.len()) {
         ctx.arity_error(spec.name);
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     }
     if !ctx.session.authenticated && !spec.has(flag::NOAUTH) {
         ctx.reply().error(b"NOAUTH Authentication required.");
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     }
     if !spec.has(flag::NOAUTH)
-        && let Err(name) = ctx.session.permissions.check(index, req)
+        && let Err(refusal) = acl::check(ctx, index, spec, req)
     {
-        refuse(ctx, spec, &name);
-        return Flow::Continue;
+        refuse(ctx, spec, &refusal);
+        return (Flow::Continue, Ran::Refused);
+    }
+    if ctx.shared.pause.engaged() && !wait_out_pause(ctx, spec).await {
+        return (Flow::Close, Ran::Refused);
     }
     if pubsub::refused_in_subscriber_mode(spec, req, ctx) {
         ctx.session.queue_failed();
-        return Flow::Continue;
+        return (Flow::Continue, Ran::Refused);
     }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
-        queue(ctx, index, spec, req);
-        return Flow::Continue;
+        let queued = queue(ctx, index, spec, req);
+        ctx.session.show_multi();
+        return (Flow::Continue, if queued { Ran::Queued } else { Ran::Refused });
     }
     count(ctx.shared, ctx.session, index);
-    ctx.session.entry.ran(index);
-    match spec.kind {
+    let flow = match spec.kind {
         Kind::Data(data) => {
             if ctx.may_block
                 && let Some(blocking) = data.blocking
             {
                 let flow = blocking(req, ctx).await;
                 pubsub::after_data(spec, req, &[], ctx);
-                return flow;
+                return (flow, Ran::Blocking);
             }
             // A command of one key (most) keeps it on the stack: no list
             // allocated per command.
@@ -150,13 +169,40 @@ pub(crate) async fn execute_found(
             // and every command before it, as when each was added at once.
             settle_counts(ctx.shared, ctx.session);
             let flow = handler.run(req, ctx).await;
+            if spec.has(flag::NOQUEUE) {
+                ctx.session.show_multi(); // MULTI, EXEC, DISCARD, RESET
+            }
             if spec.has(flag::WRITE) {
                 wake::wrote_anywhere();
             }
             pubsub::after_control(spec, req, ctx);
             flow
         }
-    }
+    };
+    (flow, Ran::Whole)
+}
+
+/// Holds a command while `CLIENT PAUSE` holds it, as Redis does after its
+/// other checks and before queuing: a command that writes (or may
+/// replicate, or an EXEC of such commands) under a WRITE pause, any under
+/// ALL. False: the client was killed meanwhile.
+async fn wait_out_pause(ctx: &mut Ctx<'_>, spec: &Spec) -> bool {
+    const WRITES: u16 = flag::WRITE | flag::MAY_REPLICATE;
+    let queued = || {
+        let specs = ctx.commands.specs();
+        let commands = ctx.session.multi.as_ref().map(|m| m.commands.as_slice()).unwrap_or(&[]);
+        commands.iter().any(|(i, _)| specs[*i].flags & WRITES != 0)
+    };
+    let writes = spec.flags & WRITES != 0 || (spec.name == "exec" && queued());
+    let entry = ctx.session.entry.clone();
+    // Shown blocked (`flags=b`) while held, as Redis shows it.
+    entry.set_flag(crate::clients::flags::BLOCKED, true);
+    let done = tokio::select! {
+        () = ctx.shared.pause.wait(writes) => true,
+        () = entry.kill.cancelled() => false,
+    };
+    entry.set_flag(crate::clients::flags::BLOCKED, false);
+    done
 }
 
 /// Counts one run of the command at `index`, in the session until a
@@ -172,20 +218,22 @@ fn count(shared: &Shared, session: &mut Session, index: usize) {
 /// its replies are sent, and when the connection ends.
 pub(crate) fn settle_counts(shared: &Shared, session: &mut Session) {
     let (index, n) = std::mem::take(&mut session.uncounted);
+    let usec = std::mem::take(&mut session.uncounted_usec);
     if n > 0 {
         shared.metrics.command(index, n);
         shared.commands_processed.fetch_add(n, Ordering::Relaxed);
+        shared.command_stats.ran(index, n, usec);
     }
 }
 
-/// Redis 7.0's refusal of a command the user may not run. Inside `MULTI`
-/// the transaction fails with it; a refused `EXEC` discards the
-/// transaction, in Redis's words.
-fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, name: &str) {
-    let text = format!("NOPERM this user has no permissions to run the '{name}' command");
+/// Redis 7.0's refusal (`text`) of a command the user may not run or of a
+/// key it may not touch. Inside `MULTI` the transaction fails with it; a
+/// refused `EXEC` discards the transaction, in Redis's words.
+fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, text: &str) {
     if spec.name == "exec" {
         ctx.session.multi = None;
         ctx.session.watched.clear();
+        ctx.session.show_multi();
         let text = format!("EXECABORT Transaction discarded because of: {text}");
         ctx.reply().error(text.as_bytes());
     } else {
@@ -194,26 +242,36 @@ fn refuse(ctx: &mut Ctx<'_>, spec: &Spec, name: &str) {
     }
 }
 
-/// Every user's command permissions, or the first bad rule.
+/// Every user the settings name, or the first bad rule.
 pub(crate) fn users(config: &Config) -> Result<Users, ConfigError> {
-    compile_users(config, table())
+    acl::users(config, table())
 }
 
 /// Queues a checked command inside `MULTI`. A command that writes but is
 /// not a data command (FLUSHDB, FLUSHALL, JOTTER.THROUGH, JOTTER.FLUSH)
 /// would run after the transaction's data commands, out of its place, so it
 /// is refused and the transaction with it.
-fn queue(ctx: &mut Ctx<'_>, index: usize, spec: &Spec, req: &Request) {
+///
+/// A command Redis never runs in a transaction ([`flag::NO_MULTI`]: SAVE,
+/// SHUTDOWN) is refused in Redis's words, and the transaction with it.
+/// Returns whether it was queued.
+fn queue(ctx: &mut Ctx<'_>, index: usize, spec: &Spec, req: &Request) -> bool {
+    if spec.has(flag::NO_MULTI) {
+        ctx.session.queue_failed();
+        ctx.reply().error(b"ERR Command not allowed inside a transaction");
+        return false;
+    }
     if spec.has(flag::WRITE) && matches!(spec.kind, Kind::Control(_)) {
         ctx.session.queue_failed();
         let text = format!("ERR '{}' cannot run inside MULTI", spec.name);
         ctx.reply().error(text.as_bytes());
-        return;
+        return false;
     }
     if let Some(multi) = &mut ctx.session.multi {
         multi.commands.push((index, req.clone()));
     }
     ctx.reply().simple(b"QUEUED");
+    true
 }
 
 /// Redis 7.0's text, byte for byte: the name as sent and the first

@@ -14,6 +14,8 @@
 //! - `categories.rs`: each command's and subcommand's ACL categories;
 //!   `rules.rs`: users' command rules, compiled into `permissions.rs`'s
 //!   yes/no per command, which the dispatcher checks.
+//! - `acl/`: users changed at run time (ACL SETUSER ...), their key and
+//!   channel patterns, the checks the dispatcher makes, ACL LOG.
 //! - `wake.rs`: waking commands blocked until a write, per key, first come
 //!   first served; `blocking.rs`: the loop a blocking command runs, and
 //!   its timeout.
@@ -21,7 +23,10 @@
 //!   n]` of ZMPOP and LMPOP, the count of ZPOPMIN and LPOP).
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families;
 //!   `sample.rs`: random picks (HRANDFIELD, ZRANDMEMBER, SRANDMEMBER, SPOP).
-//! - One file or folder per family: `connection.rs`, `server.rs`,
+//! - `subcommand.rs`: running a container (CLIENT, ...) by its table of
+//!   [`Sub`](spec::Sub) rows.
+//! - One file or folder per family: `connection.rs`, `client/`,
+//!   `introspect/` (COMMAND), `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
 //!   `hashes.rs`, `keys/`, `zset/`, `set/`, `list/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`,
 //!   `stream/`, `dump/`, `pubsub/`.
@@ -71,6 +76,7 @@
 //! (QUIT, a client killing itself). Engine errors become Redis errors
 //! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
+mod acl;
 mod args;
 mod blocking;
 mod categories;
@@ -79,27 +85,39 @@ mod dispatch;
 mod fail;
 mod glob;
 mod mpop;
+mod observe;
 mod permissions;
 mod rules;
 mod sample;
 mod scan;
 mod spec;
+mod subcommand;
 mod table;
 mod wake;
 
 mod bits;
+mod client;
+mod config;
 mod connection;
+mod databases;
 mod deadletters;
 mod dump;
 mod geo;
 mod hashes;
 mod hyperloglog;
+mod info;
+mod introspect;
 mod key_status;
 mod keys;
+mod latency;
 mod list;
+mod memory;
+mod persistence;
 mod pubsub;
 mod server;
 mod set;
+mod shutdown;
+mod slowlog;
 mod sort;
 mod stream;
 mod strings;
@@ -107,9 +125,10 @@ mod transactions;
 mod writebehind;
 mod zset;
 
+pub(crate) use acl::{Users, known_user};
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
 pub(crate) use key_status::{Field, key_fields};
-pub(crate) use permissions::{Permissions, Users};
+pub(crate) use permissions::Permissions;
 pub(crate) use pubsub::{
     PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
     watch_key_events,

@@ -3,12 +3,12 @@
 //! (`rules.rs`). The dispatcher asks [`Permissions::check`] after the
 //! authentication check and before `MULTI` queuing, as Redis does;
 //! commands that run before authentication (AUTH, HELLO, QUIT, RESET) are
-//! never refused.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! never refused. The keys and channels a user may touch are its
+//! [`Access`] (`acl/access.rs`), checked right after its commands.
 
 use jotter_resp::Request;
+
+use super::acl::Access;
 
 /// What one user may run.
 #[derive(Debug)]
@@ -16,6 +16,8 @@ pub(crate) struct Permissions {
     /// `None` when every command and subcommand is allowed: the check is
     /// then one branch.
     limits: Option<Vec<Command>>,
+    /// The keys and channels it may touch.
+    access: Access,
 }
 
 /// One command of the table, in table order.
@@ -30,16 +32,23 @@ pub(crate) struct Command {
 }
 
 impl Permissions {
-    /// Every command.
-    pub(crate) fn all() -> Permissions {
-        Permissions { limits: None }
-    }
-
     /// The permissions of each command of the table, in table order.
     pub(crate) fn of(commands: Vec<Command>) -> Permissions {
         let everything =
             commands.iter().all(|c| c.allowed && c.subcommands.iter().all(|(_, allowed)| *allowed));
-        Permissions { limits: (!everything).then_some(commands) }
+        Permissions { limits: (!everything).then_some(commands), access: Access::all() }
+    }
+
+    /// The same permissions, touching only the keys and channels `access`
+    /// allows.
+    pub(crate) fn with_access(mut self, access: Access) -> Permissions {
+        self.access = access;
+        self
+    }
+
+    /// The keys and channels it may touch.
+    pub(crate) fn access(&self) -> &Access {
+        &self.access
     }
 
     /// Whether the user may run `req` (the command at `index` of the
@@ -55,31 +64,5 @@ impl Permissions {
             return if *allowed { Ok(()) } else { Err(format!("{}|{sub}", command.name)) };
         }
         if command.allowed { Ok(()) } else { Err(command.name.to_owned()) }
-    }
-}
-
-/// Every user's permissions: `default` (the `requirepass` user, or
-/// anyone when no password is set) may run every command.
-#[derive(Debug)]
-pub(crate) struct Users {
-    default: Arc<Permissions>,
-    named: HashMap<String, Arc<Permissions>>,
-}
-
-impl Users {
-    /// The named users' permissions; the default user's are all.
-    pub(crate) fn new(named: HashMap<String, Arc<Permissions>>) -> Users {
-        Users { default: Arc::new(Permissions::all()), named }
-    }
-
-    /// The default user's.
-    pub(crate) fn default_user(&self) -> Arc<Permissions> {
-        Arc::clone(&self.default)
-    }
-
-    /// The permissions of the user `name` (the default user's for
-    /// `default` or a name not configured).
-    pub(crate) fn of(&self, name: &str) -> Arc<Permissions> {
-        self.named.get(name).map_or_else(|| self.default_user(), Arc::clone)
     }
 }

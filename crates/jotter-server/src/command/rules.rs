@@ -1,21 +1,34 @@
 //! Users' command rules: the Redis ACL rules of a `[[user]]`'s `commands`
 //! (`+@category`, `-@category`, `+command`, `-command`,
 //! `+command|subcommand`, `-command|subcommand`, `allcommands`,
-//! `nocommands`), applied left to right as Redis applies them and compiled
-//! once at start into [`Permissions`]. A command's categories are those
-//! `COMMAND INFO` reports (`categories.rs`). A bad rule stops the start,
-//! naming the user and the rule.
+//! `nocommands`), applied left to right as Redis applies them to a
+//! user's [`Command`] list (`acl/user.rs` holds the rest of a user's
+//! rules). A command's categories are those `COMMAND INFO` reports
+//! (`categories.rs`).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
+use super::acl::{CommandRefused, CommandRules};
 use super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
-use super::permissions::{Command, Permissions, Users};
+use super::permissions::Command;
+#[cfg(test)]
+use super::permissions::Permissions;
 use super::spec::Table;
-use crate::config::{Config, ConfigError};
 
-/// Rules of a user who names none: every command.
-const ALL: &str = "+@all";
+impl CommandRules for Table {
+    fn nothing(&self) -> Vec<Command> {
+        nothing(self)
+    }
+
+    fn apply(&self, rule: &str, commands: &mut [Command]) -> Result<(), CommandRefused> {
+        apply(rule, self, commands).map_err(|e| CommandRefused {
+            redis: match e {
+                RuleError::Unknown => "Unknown command or category name in ACL".to_owned(),
+                RuleError::Syntax => "Syntax error".to_owned(),
+                RuleError::NoSubcommands(..) => format!("Jotter does not support this rule: {e}"),
+            },
+            detail: e.to_string(),
+        })
+    }
+}
 
 /// Why a rule cannot be used.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -31,27 +44,20 @@ pub(crate) enum RuleError {
     Syntax,
 }
 
-/// Compiles each `[[user]]`'s `commands` (`+@all` when left out) against
-/// `table`.
-pub(crate) fn compile_users(config: &Config, table: &Table) -> Result<Users, ConfigError> {
-    let mut named = HashMap::with_capacity(config.user.len());
-    for user in &config.user {
-        let rules = user.commands.as_deref().unwrap_or(ALL);
-        let permissions = parse(rules, table).map_err(|(rule, e)| {
-            ConfigError::invalid(
-                "user.commands",
-                format!("user {:?}: rule '{rule}': {e}", user.name),
-            )
-        })?;
-        named.insert(user.name.clone(), Arc::new(permissions));
-    }
-    Ok(Users::new(named))
-}
-
 /// Compiles `rules` (space-separated) against `table`; the error names the
 /// rule at fault. Everything starts refused, as for a new Redis user.
+#[cfg(test)]
 pub(crate) fn parse(rules: &str, table: &Table) -> Result<Permissions, (String, RuleError)> {
-    let mut commands: Vec<Command> = table
+    let mut commands = nothing(table);
+    for rule in rules.split_whitespace() {
+        apply(rule, table, &mut commands).map_err(|e| (rule.to_owned(), e))?;
+    }
+    Ok(Permissions::of(commands))
+}
+
+/// Every command of `table`, refused: where a new user starts.
+pub(crate) fn nothing(table: &Table) -> Vec<Command> {
+    table
         .specs()
         .iter()
         .map(|spec| Command {
@@ -62,15 +68,11 @@ pub(crate) fn parse(rules: &str, table: &Table) -> Result<Permissions, (String, 
                 .map(|(_, sub, _)| (*sub, false))
                 .collect(),
         })
-        .collect();
-    for rule in rules.split_whitespace() {
-        apply(rule, table, &mut commands).map_err(|e| (rule.to_owned(), e))?;
-    }
-    Ok(Permissions::of(commands))
+        .collect()
 }
 
 /// Applies one rule to the permissions built so far.
-fn apply(rule: &str, table: &Table, commands: &mut [Command]) -> Result<(), RuleError> {
+pub(crate) fn apply(rule: &str, table: &Table, commands: &mut [Command]) -> Result<(), RuleError> {
     let (allow, target) = match rule.to_ascii_lowercase().as_str() {
         "allcommands" => (true, "@all".to_owned()),
         "nocommands" => (false, "@all".to_owned()),

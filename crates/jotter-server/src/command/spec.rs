@@ -43,8 +43,14 @@ pub(crate) mod flag {
     /// Runs at once inside `MULTI` instead of being queued (EXEC, DISCARD,
     /// MULTI, WATCH, QUIT, RESET). Not shown by `COMMAND INFO`.
     pub(crate) const NOQUEUE: u16 = 1 << 11;
+    /// Writes nothing but may change what Redis would replicate (PUBLISH,
+    /// EVAL, FCALL): a `CLIENT PAUSE WRITE` holds it. Redis 7.0's `COMMAND
+    /// INFO` does not show it.
+    pub(crate) const MAY_REPLICATE: u16 = 1 << 12;
+    /// Refused inside `MULTI`, failing the transaction (SAVE, SHUTDOWN).
+    pub(crate) const NO_MULTI: u16 = 1 << 13;
     /// A pub/sub command (SUBSCRIBE, PUBLISH, ...).
-    pub(crate) const PUBSUB: u16 = 1 << 12;
+    pub(crate) const PUBSUB: u16 = 1 << 14;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -59,7 +65,7 @@ pub(crate) mod flag {
         (STALE, "stale"),
         (FAST, "fast"),
         (NOAUTH, "no_auth"),
-        (SENTINEL, "sentinel"),
+        (NO_MULTI, "no_multi"),
     ];
 }
 
@@ -190,6 +196,25 @@ pub(crate) struct Spec {
     pub summary: &'static str,
     pub since: &'static str,
     pub kind: Kind,
+    /// A container's subcommands (CLIENT's, ...), as `COMMAND INFO` lists
+    /// them; empty for a plain command.
+    pub subs: &'static [Sub],
+}
+
+/// One subcommand of a container (`client|kill`): its own name, arity
+/// (counting the container's name, as Redis does), flags and docs, and its
+/// handler. A container's handler runs its table through
+/// `subcommand::run`, so adding a subcommand is one row.
+pub(crate) struct Sub {
+    /// Lowercase, without the container's name.
+    pub name: &'static str,
+    pub arity: i16,
+    pub flags: u16,
+    pub summary: &'static str,
+    pub since: &'static str,
+    /// Its lines of the container's `HELP`, which lists the rows in order.
+    pub help: &'static [&'static [u8]],
+    pub run: fn(&Request, &mut Ctx<'_>) -> Flow,
 }
 
 impl std::fmt::Debug for Spec {
@@ -209,7 +234,25 @@ impl Spec {
         since: &'static str,
         kind: Kind,
     ) -> Spec {
-        Spec { name, arity, flags, first_key: 0, last_key: 0, step: 0, group, summary, since, kind }
+        Spec {
+            name,
+            arity,
+            flags,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            group,
+            summary,
+            since,
+            kind,
+            subs: &[],
+        }
+    }
+
+    /// The same spec as a container of `subs`.
+    pub(crate) const fn subs(mut self, subs: &'static [Sub]) -> Spec {
+        self.subs = subs;
+        self
     }
 
     /// The same spec with key positions.
@@ -393,6 +436,41 @@ impl<'a> Ctx<'a> {
     /// `-ERR syntax error`.
     pub(crate) fn syntax_error(&mut self) {
         self.reply().error(b"ERR syntax error");
+    }
+
+    /// Redis's checks of a container command's subcommand (`CONFIG GET`):
+    /// an unknown one, or one with the wrong number of arguments (its
+    /// arity in `subs`, by Redis's convention), is replied to here. Returns
+    /// the subcommand's name as `subs` spells it when it may run.
+    pub(crate) fn subcommand(
+        &mut self,
+        req: &Request,
+        command: &str,
+        subs: &[(&'static str, i16)],
+    ) -> Option<&'static str> {
+        let sub = req.arg(1).unwrap_or_default();
+        let Some(&(name, arity)) =
+            subs.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(sub))
+        else {
+            self.unknown_subcommand(sub, &command.to_ascii_uppercase());
+            return None;
+        };
+        let need = usize::from(arity.unsigned_abs());
+        if (arity >= 0 && req.len() != need) || req.len() < need {
+            self.arity_error(&format!("{command}|{name}"));
+            return None;
+        }
+        Some(name)
+    }
+
+    /// `-ERR unknown subcommand or wrong number of arguments for '<sub>'.
+    /// Try <CMD> HELP.`: a subcommand whose arguments its handler refuses.
+    pub(crate) fn subcommand_syntax_error(&mut self, sub: &[u8], command: &str) {
+        let text = format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {command} HELP.",
+            String::from_utf8_lossy(&sub[..sub.len().min(128)])
+        );
+        self.reply().error(text.as_bytes());
     }
 
     /// `-ERR unknown subcommand '<sub>'. Try <CMD> HELP.`

@@ -3,13 +3,24 @@
 
 use super::spec::Spec;
 use super::{
-    bits, connection, deadletters, dump, geo, hashes, hyperloglog, key_status, keys, list, pubsub,
-    server, set, sort, stream, strings, transactions, writebehind, zset,
+    acl, bits, client, config, connection, databases, deadletters, dump, geo, hashes, hyperloglog,
+    info, introspect, key_status, keys, latency, list, memory, persistence, pubsub, server, set,
+    shutdown, slowlog, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
     connection::SPECS,
+    client::SPECS,
+    introspect::SPECS,
     server::SPECS,
+    config::SPECS,
+    info::SPECS,
+    persistence::SPECS,
+    shutdown::SPECS,
+    slowlog::SPECS,
+    latency::SPECS,
+    memory::SPECS,
+    databases::SPECS,
     writebehind::SPECS,
     key_status::SPECS,
     deadletters::SPECS,
@@ -26,5 +37,6 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     hyperloglog::SPECS,
     geo::SPECS,
     stream::SPECS,
+    acl::SPECS,
     pubsub::SPECS,
 ];

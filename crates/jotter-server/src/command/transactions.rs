@@ -20,6 +20,7 @@ use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::data::{self, TxnFail};
+use super::observe;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, flag, now, waits};
 use super::wake;
 
@@ -107,7 +108,7 @@ fn unwatch(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 fn watch<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
         if ctx.session.multi.is_some() {
-            ctx.session.queue_failed();
+            // Only the reply: Redis does not flag the transaction for it.
             ctx.reply().error(b"ERR WATCH inside MULTI is not allowed");
             return Flow::Continue;
         }
@@ -156,11 +157,18 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
         return Flow::Continue;
     }
     let table = ctx.commands.specs();
+    // The user's rules may have changed since a command was queued: a
+    // command they no longer allow gets Redis's refusal in its place.
+    let refused: Vec<Option<String>> = queued
+        .commands
+        .iter()
+        .map(|(index, req)| super::acl::check_queued(ctx, *index, table[*index], req).err())
+        .collect();
     let mut keys: Vec<Bytes> = watched.iter().map(|(k, _)| k.clone()).collect();
     let mut is_data = Vec::with_capacity(queued.commands.len());
-    for (index, req) in &queued.commands {
-        let data_keys = table[*index].data_keys(req);
-        is_data.push(data_keys.is_some());
+    for ((index, req), refused) in queued.commands.iter().zip(&refused) {
+        let data_keys = table[*index].data_keys(req).filter(|_| refused.is_none());
+        is_data.push(data_keys.is_some() || refused.is_some());
         keys.extend(data_keys.into_iter().flatten());
     }
     let protocol = ctx.session.protocol;
@@ -177,12 +185,19 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
                     return Ok::<bool, TxnFail>(false);
                 }
             }
-            for ((index, req), data) in queued.commands.iter().zip(&is_data) {
+            for (((index, req), data), refused) in
+                queued.commands.iter().zip(&is_data).zip(&refused)
+            {
                 if !data {
                     slots.push(Slot::Later);
                     continue;
                 }
                 let start = buf.len();
+                if let Some(text) = refused {
+                    ReplyWriter::new(&mut buf, protocol).error(text.as_bytes());
+                    slots.push(Slot::Data(start..buf.len()));
+                    continue;
+                }
                 let Kind::Data(data) = table[*index].kind else { continue };
                 let outcome = (data.apply)(req, txn, &mut ReplyWriter::new(&mut buf, protocol));
                 if let Err(fail) = outcome {
@@ -226,10 +241,16 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
     ctx.reply().array(slots.len());
     for (slot, (index, req)) in slots.iter().zip(&queued.commands) {
         match slot {
-            Slot::Data(range) => ctx.out().extend_from_slice(&buf[range.clone()]),
+            Slot::Data(range) => {
+                observe::in_exec(ctx.shared, *index, &buf[range.clone()]);
+                ctx.out().extend_from_slice(&buf[range.clone()]);
+            }
             Slot::Later => {
                 let Kind::Control(handler) = table[*index].kind else { continue };
-                if handler.run(req, ctx).await == Flow::Close {
+                let mark = ctx.out().len();
+                let flow = handler.run(req, ctx).await;
+                observe::in_exec(ctx.shared, *index, &ctx.out()[mark..]);
+                if flow == Flow::Close {
                     return Flow::Close;
                 }
             }

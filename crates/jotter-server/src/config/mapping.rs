@@ -18,8 +18,8 @@ pub(crate) struct MappingSetting {
     /// The column that receives the key's suffix after the prefix.
     pub key_column: String,
     /// What the keys hold: hash (fields → columns), string (value →
-    /// value-column) or stream (each entry a row, fields → columns).
-    /// Default: hash.
+    /// value-column), stream (each entry a row, fields → columns) or geo
+    /// (each member a row with its position). Default: hash.
     #[serde(default)]
     pub kind: MappingKind,
     /// For `kind = "string"`: the value's column.
@@ -29,6 +29,12 @@ pub(crate) struct MappingSetting {
     pub id_column: Option<String>,
     /// For `kind = "stream"`: the column of the id's time, if any.
     pub time_column: Option<String>,
+    /// For `kind = "geo"`: the member's column.
+    pub member_column: Option<String>,
+    /// For `kind = "geo"`: the longitude's column.
+    pub longitude_column: Option<String>,
+    /// For `kind = "geo"`: the latitude's column.
+    pub latitude_column: Option<String>,
     /// Column name → type (text, integer, bigint, double, boolean,
     /// timestamp, jsonb, bytea).
     #[serde(default)]
@@ -43,6 +49,7 @@ pub(crate) enum MappingKind {
     Hash,
     String,
     Stream,
+    Geo,
 }
 
 /// A column type of a `[[mapping]]`, as jotter-postgres names them.
@@ -60,18 +67,23 @@ impl MappingSetting {
     /// The mapping jotter-postgres takes, or what is wrong with it.
     pub(crate) fn to_mapping(&self) -> Result<jotter_postgres::Mapping, ConfigError> {
         use jotter_postgres::{ColumnType, Mapping, Shape};
-        let invalid = |message: String| {
-            ConfigError::invalid(
-                "mapping",
-                format!("[[mapping]] keys = {:?}: {message}", self.keys),
-            )
-        };
+        let invalid = |message: String| self.invalid(message);
         if self.kind != MappingKind::Stream
             && (self.id_column.is_some() || self.time_column.is_some())
         {
             return Err(invalid("id-column and time-column are for kind = \"stream\"".into()));
         }
+        if self.kind != MappingKind::Geo
+            && [&self.member_column, &self.longitude_column, &self.latitude_column]
+                .iter()
+                .any(|c| c.is_some())
+        {
+            return Err(invalid(
+                "member-column, longitude-column and latitude-column are for kind = \"geo\"".into(),
+            ));
+        }
         let shape = match (self.kind, &self.value_column) {
+            (MappingKind::Geo, _) => self.geo_shape()?,
             (MappingKind::Hash, None) => {
                 Shape::Hash(self.columns.iter().map(|(n, t)| (n.clone(), t.0)).collect())
             }
@@ -112,5 +124,34 @@ impl MappingSetting {
         };
         Mapping::new(&self.keys, &self.table, &self.key_column, shape)
             .map_err(|e| ConfigError::invalid("mapping", e.to_string()))
+    }
+
+    /// The error that this mapping cannot be used, saying why.
+    fn invalid(&self, message: String) -> ConfigError {
+        ConfigError::invalid("mapping", format!("[[mapping]] keys = {:?}: {message}", self.keys))
+    }
+
+    /// The shape of a `kind = "geo"` mapping: its three columns are
+    /// required, and it takes neither value-column nor [mapping.columns].
+    fn geo_shape(&self) -> Result<jotter_postgres::Shape, ConfigError> {
+        if self.value_column.is_some() || !self.columns.is_empty() {
+            return Err(self.invalid(
+                "a geo mapping writes member-column, longitude-column and latitude-column only; \
+                 remove value-column and [mapping.columns]"
+                    .into(),
+            ));
+        }
+        let (Some(member), Some(lon), Some(lat)) =
+            (&self.member_column, &self.longitude_column, &self.latitude_column)
+        else {
+            return Err(self.invalid(
+                "kind = \"geo\" needs member-column, longitude-column and latitude-column".into(),
+            ));
+        };
+        Ok(jotter_postgres::Shape::Geo {
+            member_column: member.clone(),
+            longitude_column: lon.clone(),
+            latitude_column: lat.clone(),
+        })
     }
 }

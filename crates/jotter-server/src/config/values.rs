@@ -25,10 +25,14 @@ pub(crate) struct Tls {
 #[serde(deny_unknown_fields)]
 pub(crate) struct User {
     pub name: String,
-    pub password: String,
+    /// Its password. Default: none (only `rules` give it one).
+    pub password: Option<String>,
     /// Redis ACL rules for the commands it may run, applied left to right
-    /// (`+@all -@dangerous`). Default: `+@all`.
+    /// (`+@all -@dangerous`). Default: `+@all` without `rules`.
     pub commands: Option<String>,
+    /// Redis ACL rules, as ACL SETUSER takes them (`on >pw ~app:* +@all`),
+    /// applied to a new user (off, nothing allowed). Default: `on ~* &*`.
+    pub rules: Option<String>,
 }
 
 impl fmt::Debug for User {

@@ -24,15 +24,20 @@ impl Pair {
     /// Both servers (Jotter with `extra` arguments); `None` after a loud
     /// skip when redis-server cannot be run.
     pub fn start(extra: &[&str]) -> Option<Pair> {
-        let redis = PrivateRedis::start()?;
+        Pair::start_with_redis(extra, &[])
+    }
+
+    /// [`start`](Self::start), redis-server with `redis_extra` arguments.
+    pub fn start_with_redis(extra: &[&str], redis_extra: &[&str]) -> Option<Pair> {
+        let redis = PrivateRedis::start_with(redis_extra)?;
         let jotter = Server::start(extra);
         let j = jotter.raw();
         let r = Raw::connect(redis.addr);
         Some(Pair { jotter, j, r, history: Vec::new(), _redis: redis })
     }
 
-    /// A new connection to each (Jotter's first), for tests of several
-    /// clients.
+    /// New connections to both servers (Jotter's first), for what one
+    /// client does to another's.
     pub fn connect_both(&self) -> (Raw, Raw) {
         (self.jotter.raw(), Raw::connect(self._redis.addr))
     }

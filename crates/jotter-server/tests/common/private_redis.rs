@@ -19,6 +19,11 @@ impl PrivateRedis {
     /// Starts redis-server without persistence; `None` (after saying so
     /// loudly) when it cannot be run, unless JOTTER_REQUIRE_SERVICES=1.
     pub fn start() -> Option<PrivateRedis> {
+        PrivateRedis::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with `extra` arguments for redis-server.
+    pub fn start_with(extra: &[&str]) -> Option<PrivateRedis> {
         let dir = TempDir::new().expect("temp dir");
         // The port is free when the listener is dropped; redis-server takes
         // it a moment later (a clash fails loudly below, never silently).
@@ -28,6 +33,7 @@ impl PrivateRedis {
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
             .args(["--appendonly", "no", "--dir"])
             .arg(dir.path())
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();

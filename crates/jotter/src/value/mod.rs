@@ -29,7 +29,7 @@ mod scores;
 mod set;
 pub(crate) mod stream;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -39,6 +39,7 @@ pub use self::stream::{
     Consumer, GroupHeader, Pending, Stream, StreamChange, StreamEntry, StreamGroup, StreamId,
     StreamMeta, StreamWrite, TRIM_WATERMARK_AT, stream_entry,
 };
+use crate::member_set::MemberSet;
 use crate::score_map::ScoreMap;
 use crate::wire::RecordError;
 
@@ -214,8 +215,8 @@ pub enum Value {
     Scores(Arc<ScoreMap>),
     /// A stream: entries by id, its metadata and its consumer groups.
     Stream(Arc<Stream>),
-    /// A set of members.
-    Set(Arc<BTreeSet<Bytes>>),
+    /// A set of members, reachable by position too (for random picks).
+    Set(Arc<MemberSet>),
     /// A list: each element under its order key, the keys' byte order
     /// being the list's (see [`list_order`](crate::list_order)).
     List(Arc<BTreeMap<Bytes, Bytes>>),
@@ -360,8 +361,10 @@ impl Value {
         }
     }
 
-    /// Bytes this value accounts for in the cache and the write buffer.
-    pub(crate) fn weight(&self) -> usize {
+    /// Bytes this value accounts for in the cache and the write buffer
+    /// (what the memory bounds count; `MEMORY USAGE`).
+    #[must_use]
+    pub fn weight(&self) -> usize {
         match self {
             Value::Blob(b) => blob::weight(b),
             Value::Hash(m) => hash::weight(m),

@@ -18,16 +18,16 @@
 //! [`MapKind::Set`]: super::MapKind::Set
 //! [`FieldValue::Member`]: super::FieldValue::Member
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use super::packed;
+use crate::member_set::MemberSet;
 use crate::owned::same;
 
 /// What a set holds.
-pub(super) type Members = BTreeSet<Bytes>;
+pub(super) type Members = MemberSet;
 
 /// The kind's name in messages.
 pub(super) const NAME: &str = "set";
@@ -44,7 +44,7 @@ pub(super) const PACK_TAG: u8 = 4;
 /// The most members a packed set holds (Redis's `set-max-listpack-entries`).
 const PACK_MEMBERS: usize = 128;
 
-/// Bytes a member accounts for beyond its name (a tree slot and a shared
+/// Bytes a member accounts for beyond its name (its slot and its shared
 /// handle).
 const MEMBER_OVERHEAD: usize = 16;
 

@@ -17,6 +17,7 @@ use jotter_resp::{Protocol, Request};
 use super::super::spec::{Ctx, Spec, flag};
 use super::events::{destination_first, events};
 use super::notify::{self, EXPIRED, STORED};
+use super::tracking::show_state;
 use crate::session::Session;
 use crate::state::Shared;
 
@@ -149,6 +150,7 @@ pub(crate) fn leave(shared: &Shared, session: &mut Session) {
         shared.pubsub.tracking.disable(id);
     }
     session.tracking = super::Tracking::default();
+    show_state(session);
 }
 
 /// Listens to the engine: publishes `stored` (class `w`) for each key

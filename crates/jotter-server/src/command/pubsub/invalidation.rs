@@ -196,7 +196,8 @@ mod tests {
     fn a_full_table_invalidates_and_forgets_keys_to_make_room() {
         let clients = Clients::default();
         let addr = SocketAddr::from(([127, 0, 0, 1], 1));
-        let entry = clients.register(addr, addr, 10, &CancellationToken::new()).expect("a client");
+        let entry =
+            clients.register(addr, addr, -1, 10, &CancellationToken::new()).expect("a client");
         let table = Table { max_keys: 2, ..Table::default() };
         table.enable(Target { entry: entry.clone(), options: Options::default() });
         let keys: Vec<Bytes> = ["a", "b", "c"].into_iter().map(Bytes::from).collect();

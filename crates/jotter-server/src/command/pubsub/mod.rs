@@ -38,7 +38,7 @@ pub(crate) use hooks::{
 };
 pub(crate) use notify::BadFlags;
 pub(crate) use registry::Subscriptions;
-pub(crate) use tracking::{Tracking, client_subcommand};
+pub(crate) use tracking::{Tracking, caching, getredir, tracking, tracking_info};
 
 /// The server's pub/sub state: subscriptions, the keyspace notification
 /// setting and the tracking table. One per server, in `Shared`.
@@ -68,7 +68,6 @@ impl PubSub {
     }
 
     /// `CONFIG GET notify-keyspace-events`: the setting as Redis writes it.
-    #[cfg_attr(not(test), expect(dead_code, reason = "CONFIG GET's entry point"))]
     pub(crate) fn notify_keyspace_events(&self) -> String {
         notify::format(self.notify.get())
     }

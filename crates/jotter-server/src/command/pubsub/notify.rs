@@ -48,7 +48,7 @@ const LETTERS: &[(u8, u32)] = &[
 
 /// A `notify-keyspace-events` value with a character that is not a flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Invalid event class character. Use 'Ag$lshzxeKEtmdnw'.")]
+#[error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")]
 pub(crate) struct BadFlags;
 
 /// Parses a setting as Redis does (`keyspaceEventsStringToFlags`), with

@@ -10,6 +10,7 @@ use jotter_resp::Request;
 
 use super::super::spec::{Ctx, Flow};
 use super::registry::Kind;
+use super::tracking::show_state;
 
 pub(super) fn subscribe(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     join(Kind::Channel, req, ctx)
@@ -47,6 +48,7 @@ fn join(kind: Kind, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         );
         confirm(ctx, kind.subscribe_name(), Some(&name), kind);
     }
+    show_state(ctx.session);
     Flow::Continue
 }
 
@@ -64,6 +66,7 @@ fn part(kind: Kind, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
         ctx.shared.pubsub.registry.unsubscribe(&mut ctx.session.subscriptions, id, kind, &name);
         confirm(ctx, kind.unsubscribe_name(), Some(&name), kind);
     }
+    show_state(ctx.session);
     Flow::Continue
 }
 

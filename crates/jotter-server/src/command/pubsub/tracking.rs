@@ -1,14 +1,14 @@
 //! Client-side caching's commands: CLIENT TRACKING, CACHING,
 //! TRACKINGINFO and GETREDIR, with Redis 7.0's options, checks and error
-//! texts, and a connection's tracking state ([`Tracking`]). The CLIENT
-//! command hands these subcommands to [`client_subcommand`]; the shared
-//! table they fill is `invalidation.rs`.
+//! texts, and a connection's tracking state ([`Tracking`]). They are rows
+//! of CLIENT's table (`client/mod.rs`); the shared table they fill is
+//! `invalidation.rs`.
 
 use bytes::Bytes;
 use jotter_resp::Request;
 
 use super::super::args::parse_i64;
-use super::super::spec::Ctx;
+use super::super::spec::{Ctx, Flow};
 use super::invalidation::{Options, Target};
 
 /// A connection's tracking state (`CLIENT TRACKING ON ...`).
@@ -26,6 +26,10 @@ pub(crate) struct Tracking {
 impl Tracking {
     pub(crate) fn on(&self) -> bool {
         self.on
+    }
+
+    pub(crate) fn bcast(&self) -> bool {
+        self.on && self.options.bcast
     }
 
     /// Whether the keys the command just run read are to be remembered
@@ -56,39 +60,21 @@ impl Tracking {
     }
 }
 
-/// Runs `CLIENT <sub>` if `sub` is one of tracking's; false otherwise.
-pub(crate) fn client_subcommand(sub: &[u8], req: &Request, ctx: &mut Ctx<'_>) -> bool {
-    let n = req.len();
-    let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
-    if is("tracking") {
-        if n < 3 {
-            ctx.arity_error("client|tracking");
-        } else {
-            tracking(req, ctx);
-        }
-    } else if is("caching") {
-        if n != 3 {
-            ctx.arity_error("client|caching");
-        } else {
-            caching(req, ctx);
-        }
-    } else if is("trackinginfo") {
-        if n != 2 {
-            ctx.arity_error("client|trackinginfo");
-        } else {
-            tracking_info(ctx);
-        }
-    } else if is("getredir") {
-        if n != 2 {
-            ctx.arity_error("client|getredir");
-        } else {
-            let redirect = ctx.session.tracking.redirect_reply();
-            ctx.reply().integer(redirect);
-        }
-    } else {
-        return false;
-    }
-    true
+/// Shows the connection's pub/sub state in `CLIENT LIST`'s flags (`P`
+/// subscribed, `t` tracking, `B` in BCAST mode) and `TYPE pubsub`.
+pub(crate) fn show_state(session: &crate::session::Session) {
+    use crate::clients::flags::{PUBSUB, TRACKING, TRACKING_BCAST};
+    let entry = &session.entry;
+    entry.set_flag(PUBSUB, session.subscriptions.active());
+    entry.set_flag(TRACKING, session.tracking.on());
+    entry.set_flag(TRACKING_BCAST, session.tracking.bcast());
+}
+
+/// `CLIENT GETREDIR`.
+pub(crate) fn getredir(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let redirect = ctx.session.tracking.redirect_reply();
+    ctx.reply().integer(redirect);
+    Flow::Continue
 }
 
 fn parse_options(req: &Request, ctx: &mut Ctx<'_>) -> Option<Options> {
@@ -134,7 +120,13 @@ fn parse_options(req: &Request, ctx: &mut Ctx<'_>) -> Option<Options> {
     Some(options)
 }
 
-fn tracking(req: &Request, ctx: &mut Ctx<'_>) {
+/// `CLIENT TRACKING on|off [options]`.
+pub(crate) fn tracking(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    tracking_switch(req, ctx);
+    Flow::Continue
+}
+
+fn tracking_switch(req: &Request, ctx: &mut Ctx<'_>) {
     let Some(options) = parse_options(req, ctx) else { return };
     let switch = req.arg(2).unwrap_or_default();
     if switch.eq_ignore_ascii_case(b"off") {
@@ -164,6 +156,7 @@ fn tracking(req: &Request, ctx: &mut Ctx<'_>) {
     state.options = options;
     let target = Target { entry: ctx.session.entry.clone(), options: state.options.clone() };
     ctx.shared.pubsub.tracking.enable(target);
+    show_state(ctx.session);
     ctx.reply().ok();
 }
 
@@ -174,6 +167,7 @@ pub(crate) fn disable(ctx: &mut Ctx<'_>) {
         ctx.shared.pubsub.tracking.disable(ctx.session.entry.id);
     }
     ctx.session.tracking = Tracking::default();
+    show_state(ctx.session);
 }
 
 /// Why `CLIENT TRACKING ON` with `options` is refused, in Redis's words
@@ -234,7 +228,13 @@ fn prefix_collision(existing: &[Bytes], new: &[Bytes]) -> Option<String> {
     None
 }
 
-fn caching(req: &Request, ctx: &mut Ctx<'_>) {
+/// `CLIENT CACHING yes|no`.
+pub(crate) fn caching(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    caching_switch(req, ctx);
+    Flow::Continue
+}
+
+fn caching_switch(req: &Request, ctx: &mut Ctx<'_>) {
     let state = &mut ctx.session.tracking;
     if !state.on {
         return ctx.reply().error(
@@ -263,7 +263,13 @@ fn caching(req: &Request, ctx: &mut Ctx<'_>) {
     ctx.reply().ok();
 }
 
-fn tracking_info(ctx: &mut Ctx<'_>) {
+/// `CLIENT TRACKINGINFO`.
+pub(crate) fn tracking_info(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    write_tracking_info(ctx);
+    Flow::Continue
+}
+
+fn write_tracking_info(ctx: &mut Ctx<'_>) {
     let state = &ctx.session.tracking;
     let mut flags: Vec<&[u8]> = vec![if state.on { b"on" } else { b"off" }];
     if state.options.bcast {

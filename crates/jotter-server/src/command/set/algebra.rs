@@ -84,7 +84,7 @@ fn combine(sets: &[Option<&Members>], op: Op) -> Members {
             let Some(Some(first)) = sets.first() else { return Members::new() };
             first
                 .iter()
-                .filter(|m| !sets[1..].iter().flatten().any(|s| s.contains(*m)))
+                .filter(|m| !sets[1..].iter().flatten().any(|s| s.contains(m)))
                 .cloned()
                 .collect()
         }
@@ -101,7 +101,7 @@ fn intersection<'a>(sets: &[Option<&'a Members>]) -> impl Iterator<Item = &'a By
         Some((first, rest)) => (Some(*first), rest.to_vec()),
         None => (None, Vec::new()),
     };
-    smallest.into_iter().flatten().filter(move |m| rest.iter().all(|s| s.contains(*m)))
+    smallest.into_iter().flatten().filter(move |m| rest.iter().all(|s| s.contains(m)))
 }
 
 /// `SINTERCARD numkeys key [key ...] [LIMIT limit]`: the size of the

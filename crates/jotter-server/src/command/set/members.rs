@@ -18,7 +18,7 @@ pub(super) fn sadd(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
     let key = key(req);
     let set = set_at(txn, key)?;
     let new: Members =
-        req.args().skip(2).filter(|m| set.is_none_or(|s| !s.contains(*m))).map(own).collect();
+        req.args().skip(2).filter(|m| set.is_none_or(|s| !s.contains(m))).map(own).collect();
     let added = new.len();
     change(txn, key, new, true)?;
     w.integer(count(added));

@@ -1,7 +1,8 @@
 //! SRANDMEMBER and SPOP (`srandmemberWithCountCommand`,
 //! `spopWithCountCommand`): random members, with or without repeats, and
-//! removing them. Picks are uniform; a set has no index by position, so
-//! each call walks it once (O(n)).
+//! removing them. Picks are uniform, each one step: a set reaches its
+//! members by position (`jotter::MemberSet`), so a pick costs O(1) and a
+//! count of k costs O(k), whatever the size of the set.
 
 use bytes::Bytes;
 use jotter::Txn;
@@ -15,7 +16,7 @@ use crate::command::sample;
 /// One member chosen uniformly; `None` for an absent set.
 fn one(set: Option<&Members>) -> Option<&Bytes> {
     let set = set?;
-    set.iter().nth(fastrand::usize(..set.len()))
+    set.get_index(fastrand::usize(..set.len()))
 }
 
 /// `SRANDMEMBER key [count]`: a negative count allows repeats; the reply
@@ -40,21 +41,21 @@ pub(super) fn srandmember(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<
         w.array(0);
         return Ok(());
     };
-    let members: Vec<&Bytes> = set.iter().collect();
+    let at = |i| set.get_index(i).expect("a position of the set");
     let wanted = usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX);
     if n < 0 {
         // Written as drawn, as Redis does: nothing the size of the count
         // is allocated.
         w.array(wanted);
-        for i in sample::repeats(members.len(), wanted) {
-            w.bulk(members[i]);
+        for i in sample::repeats(set.len(), wanted) {
+            w.bulk(at(i));
         }
         return Ok(());
     }
-    let picks = sample::distinct(members.len(), wanted);
+    let picks = sample::distinct(set.len(), wanted);
     w.array(picks.len());
     for i in picks {
-        w.bulk(members[i]);
+        w.bulk(at(i));
     }
     Ok(())
 }
@@ -81,10 +82,10 @@ pub(super) fn spop(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) ->
         .ok_or_else(|| fail::error("ERR value is out of range, must be positive"))?;
     let popped: Members = match set_at(txn, key)? {
         None => Members::new(),
-        Some(set) => {
-            let members: Vec<&Bytes> = set.iter().collect();
-            sample::distinct(members.len(), n).into_iter().map(|i| members[i].clone()).collect()
-        }
+        Some(set) => sample::distinct(set.len(), n)
+            .into_iter()
+            .filter_map(|i| set.get_index(i).cloned())
+            .collect(),
     };
     change(txn, key, popped.iter().cloned(), false)?;
     write_set(w, popped.iter());

@@ -1,16 +1,14 @@
 //! What the set commands share: reading a key's set, adding and removing
 //! its members, and the set reply.
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
-use jotter::{FieldValue, MapKind, Txn, Value};
+use jotter::{FieldValue, MapKind, MemberSet, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use crate::command::fail::{self, Fail};
 
 /// What a set holds.
-pub(crate) type Members = BTreeSet<Bytes>;
+pub(crate) type Members = MemberSet;
 
 /// The set at `key`: `None` if absent, WRONGTYPE if it holds another type.
 pub(super) fn set_at<'t>(txn: &'t Txn<'_>, key: &[u8]) -> Result<Option<&'t Members>, Fail> {

@@ -1,0 +1,302 @@
+//! The ACL subcommands, each replying as Redis 7.0 does: the arity is
+//! already checked (`mod.rs`), and every change goes through the shared
+//! [`Users`](super::Users).
+
+use jotter_resp::Request;
+
+use super::super::args::parse_i64;
+use super::super::categories::{CATEGORIES, SUBCOMMANDS, categories, subcommands_of};
+use super::super::spec::Ctx;
+use super::log::{Reason, Refusal};
+use super::{describe, enforce, file};
+use crate::clients::KillFilter;
+use crate::state::Shared;
+
+/// Entries ACL LOG shows when not told how many.
+const LOG_DEFAULT: usize = 10;
+
+/// Redis's reply to CAT, GENPASS and LOG with too many arguments (their
+/// arity lets any number through), naming the subcommand as sent.
+fn too_many(req: &Request, ctx: &mut Ctx<'_>) {
+    let text = format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+        String::from_utf8_lossy(req.arg(1).unwrap_or_default())
+    );
+    ctx.reply().error(text.as_bytes());
+}
+
+/// The name argument `at`, as users are named.
+fn name_at(req: &Request, at: usize) -> String {
+    String::from_utf8_lossy(req.arg(at).unwrap_or_default()).into_owned()
+}
+
+pub(super) fn setuser(req: &Request, ctx: &mut Ctx<'_>) {
+    let name = req.arg(2).unwrap_or_default();
+    if name.iter().any(|&b| b == b' ' || b == 0) {
+        return ctx.reply().error(b"ERR Usernames can't contain spaces or null characters");
+    }
+    let rules: Vec<&[u8]> = req.args().skip(3).collect();
+    if let Err((rule, e)) = ctx.shared.users.set(&name_at(req, 2), &rules) {
+        let text =
+            format!("ERR Error in ACL SETUSER modifier '{}': {e}", String::from_utf8_lossy(&rule));
+        return ctx.reply().error(text.as_bytes());
+    }
+    ctx.reply().ok();
+}
+
+pub(super) fn deluser(req: &Request, ctx: &mut Ctx<'_>) {
+    if req.args().skip(2).any(|name| name == b"default") {
+        return ctx.reply().error(b"ERR The 'default' user cannot be removed");
+    }
+    let mut deleted = 0;
+    for at in 2..req.len() {
+        let name = name_at(req, at);
+        if ctx.shared.users.delete(&name) {
+            deleted += 1;
+            kill_clients_of(ctx.shared, &name);
+        }
+    }
+    ctx.reply().integer(deleted);
+}
+
+pub(super) fn getuser(req: &Request, ctx: &mut Ctx<'_>) {
+    let Some(user) = ctx.shared.users.get(&name_at(req, 2)) else {
+        return ctx.reply().null();
+    };
+    let commands = describe::commands(&user, ctx.commands);
+    let mut reply = ctx.reply();
+    reply.map(6);
+    reply.bulk(b"flags");
+    let flags = user.flags();
+    reply.set(flags.len());
+    for flag in flags {
+        reply.bulk(flag.as_bytes());
+    }
+    reply.bulk(b"passwords");
+    reply.array(user.hashes().len());
+    for hash in user.hashes() {
+        reply.bulk(hash.as_bytes());
+    }
+    reply.bulk(b"commands");
+    reply.bulk(commands.as_bytes());
+    reply.bulk(b"keys");
+    reply.bulk(user.keys_text().as_bytes());
+    reply.bulk(b"channels");
+    reply.bulk(user.channels_text().as_bytes());
+    reply.bulk(b"selectors");
+    reply.array(0);
+}
+
+pub(super) fn list(_req: &Request, ctx: &mut Ctx<'_>) {
+    let lines = describe::lines(&ctx.shared.users, ctx.commands);
+    let mut reply = ctx.reply();
+    reply.array(lines.len());
+    for line in lines {
+        reply.bulk(line.as_bytes());
+    }
+}
+
+pub(super) fn users(_req: &Request, ctx: &mut Ctx<'_>) {
+    let names = ctx.shared.users.names();
+    let mut reply = ctx.reply();
+    reply.array(names.len());
+    for name in names {
+        reply.bulk(name.as_bytes());
+    }
+}
+
+pub(super) fn whoami(_req: &Request, ctx: &mut Ctx<'_>) {
+    let user = ctx.session.entry.user.lock().clone();
+    ctx.reply().bulk(user.as_deref().unwrap_or("default").as_bytes());
+}
+
+pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
+    if req.len() > 3 {
+        return too_many(req, ctx);
+    }
+    let Some(wanted) = req.arg(2) else {
+        let mut reply = ctx.reply();
+        reply.array(CATEGORIES.len());
+        for category in CATEGORIES {
+            reply.bulk(category.as_bytes());
+        }
+        return;
+    };
+    let Some(category) = CATEGORIES.iter().find(|c| wanted.eq_ignore_ascii_case(c.as_bytes()))
+    else {
+        let text = format!("ERR Unknown category '{}'", String::from_utf8_lossy(wanted));
+        return ctx.reply().error(text.as_bytes());
+    };
+    let within = |of: &[&str]| of.iter().any(|c| c[1..] == **category);
+    let mut names = Vec::new();
+    for spec in ctx.commands.specs() {
+        if within(&categories(spec)) {
+            names.push(spec.name.to_owned());
+        }
+        for (command, sub, of) in &SUBCOMMANDS[subcommands_of(spec.name)] {
+            if within(of) {
+                names.push(format!("{command}|{sub}"));
+            }
+        }
+    }
+    let mut reply = ctx.reply();
+    reply.array(names.len());
+    for name in names {
+        reply.bulk(name.as_bytes());
+    }
+}
+
+pub(super) fn dryrun(req: &Request, ctx: &mut Ctx<'_>) {
+    let name = name_at(req, 2);
+    if ctx.shared.users.get(&name).is_none() {
+        let text = format!("ERR User '{name}' not found");
+        return ctx.reply().error(text.as_bytes());
+    }
+    let command = req.arg(3).unwrap_or_default();
+    let Some((index, spec)) = ctx.commands.lookup(command) else {
+        let text = format!("ERR Command '{}' not found", String::from_utf8_lossy(command));
+        return ctx.reply().error(text.as_bytes());
+    };
+    let args: Vec<&[u8]> = req.args().skip(3).collect();
+    let Some(inner) = Request::from_args(&args) else { return ctx.syntax_error() };
+    if !spec.arity_ok(inner.len()) {
+        return ctx.arity_error(spec.name);
+    }
+    let permissions = ctx.shared.users.of(&name);
+    let refusal = match permissions.check(index, &inner) {
+        Err(denied) => Some(format!("This user has no permissions to run the '{denied}' command")),
+        Ok(()) => enforce::denied_key(&permissions, spec, &inner)
+            .map(|key| format!("This user has no permissions to access the '{key}' key"))
+            .or_else(|| {
+                enforce::denied_channel(&permissions, spec, &inner).map(|channel| {
+                    format!("This user has no permissions to access the '{channel}' channel")
+                })
+            }),
+    };
+    match refusal {
+        Some(text) => ctx.reply().bulk(text.as_bytes()),
+        None => ctx.reply().ok(),
+    }
+}
+
+pub(super) fn genpass(req: &Request, ctx: &mut Ctx<'_>) {
+    if req.len() > 3 {
+        return too_many(req, ctx);
+    }
+    let bits = match req.arg(2).map(parse_i64) {
+        None => 256,
+        Some(None) => return ctx.reply().error(b"ERR value is not an integer or out of range"),
+        Some(Some(bits)) if (1..=4096).contains(&bits) => bits.unsigned_abs(),
+        Some(Some(_)) => {
+            return ctx.reply().error(
+                b"ERR ACL GENPASS argument must be the number of bits for the output password, \
+                  a positive number up to 4096",
+            );
+        }
+    };
+    let chars = usize::try_from(bits.div_ceil(4)).unwrap_or(1024);
+    match random_hex(chars) {
+        Ok(password) => ctx.reply().bulk(password.as_bytes()),
+        Err(e) => {
+            let text = format!("ERR cannot read random bytes: {e}");
+            ctx.reply().error(text.as_bytes());
+        }
+    }
+}
+
+/// `chars` hex digits from the system's secure random source, as Redis's
+/// GENPASS reads them.
+fn random_hex(chars: usize) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = vec![0u8; chars.div_ceil(2)];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    let mut hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    hex.truncate(chars);
+    Ok(hex)
+}
+
+pub(super) fn log(req: &Request, ctx: &mut Ctx<'_>) {
+    if req.len() > 3 {
+        return too_many(req, ctx);
+    }
+    let count = match req.arg(2) {
+        None => LOG_DEFAULT,
+        Some(arg) if arg.eq_ignore_ascii_case(b"reset") => {
+            ctx.shared.users.log().reset();
+            return ctx.reply().ok();
+        }
+        // A negative count shows nothing, as in Redis.
+        Some(arg) => match parse_i64(arg) {
+            Some(n) => usize::try_from(n).unwrap_or(0),
+            None => return ctx.reply().error(b"ERR value is not an integer or out of range"),
+        },
+    };
+    let shared = ctx.shared;
+    shared.users.log().reply(count, &mut ctx.reply());
+}
+
+/// Redis's refusal of SAVE and LOAD without an ACL file (its first
+/// sentence), and how to set one in Jotter.
+const NO_FILE: &[u8] = b"ERR This Redis instance is not configured to use an ACL file. \
+    Set aclfile in Jotter's settings to save and load users.";
+
+pub(super) fn save(_req: &Request, ctx: &mut Ctx<'_>) {
+    let Some(path) = ctx.shared.users.file() else { return ctx.reply().error(NO_FILE) };
+    match file::write(path, &describe::lines(&ctx.shared.users, ctx.commands)) {
+        Ok(()) => ctx.reply().ok(),
+        Err(e) => {
+            tracing::warn!(error = %e, "ACL SAVE failed");
+            ctx.reply().error(
+                b"ERR There was an error trying to save the ACLs. Please check the server logs \
+                  for more information",
+            );
+        }
+    }
+}
+
+pub(super) fn load(_req: &Request, ctx: &mut Ctx<'_>) {
+    let users = &ctx.shared.users;
+    let Some(path) = users.file() else { return ctx.reply().error(NO_FILE) };
+    match file::read(path, ctx.commands) {
+        Ok(loaded) => {
+            for gone in users.replace(loaded) {
+                kill_clients_of(ctx.shared, &gone);
+            }
+            ctx.reply().ok();
+        }
+        Err(e) => {
+            let text = format!("ERR {e}");
+            ctx.reply().error(text.as_bytes());
+        }
+    }
+}
+
+/// Logs a failed AUTH of `username` (ACL LOG's `auth` entries).
+pub(crate) fn log_failed_auth(ctx: &Ctx<'_>, username: &str) {
+    let refusal = Refusal {
+        reason: Reason::Auth,
+        context: "toplevel",
+        object: "AUTH".to_owned(),
+        username: username.to_owned(),
+    };
+    enforce::log_refusal(ctx, refusal);
+}
+
+/// Closes every connection logged in as `user`; returns how many. ACL
+/// DELUSER and LOAD close a removed user's; CLIENT KILL USER asks
+/// [`known_user`] first.
+pub(crate) fn kill_clients_of(shared: &Shared, user: &str) -> usize {
+    let filter = KillFilter { user: Some(user.to_owned()), ..KillFilter::default() };
+    shared.clients.kill(&filter)
+}
+
+/// Whether `user` exists; CLIENT KILL USER of one that does not is
+/// Redis's `ERR No such user '<name>'`.
+pub(crate) fn known_user(shared: &Shared, user: &[u8]) -> Result<(), String> {
+    let name = String::from_utf8_lossy(user);
+    if shared.users.get(&name).is_some() {
+        Ok(())
+    } else {
+        Err(format!("ERR No such user '{name}'"))
+    }
+}
