@@ -13,9 +13,8 @@ use common::reply::{Reply, hello3};
 /// with its own subcommand parsing: their entries differ as a whole.
 const CONTAINERS_HERE_PLAIN: &[&str] = &["object", "xgroup", "xinfo"];
 
-/// Subcommands Redis has and Jotter does not: client-side caching.
-const MISSING_SUBS: &[&str] =
-    &["client|caching", "client|getredir", "client|tracking", "client|trackinginfo"];
+/// Subcommands Redis has and Jotter does not.
+const MISSING_SUBS: &[&str] = &[];
 
 /// Subcommands Jotter has and Redis 7.0 does not: Redis 7.2's CLIENT
 /// SETINFO, which clients send on connect.

@@ -116,6 +116,12 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
     ("object", "help", &["@keyspace", "@slow"]),
     ("object", "idletime", KEYSPACE_READ),
     ("object", "refcount", KEYSPACE_READ),
+    ("pubsub", "channels", PUBSUB_SLOW),
+    ("pubsub", "help", &["@slow"]),
+    ("pubsub", "numpat", PUBSUB_SLOW),
+    ("pubsub", "numsub", PUBSUB_SLOW),
+    ("pubsub", "shardchannels", PUBSUB_SLOW),
+    ("pubsub", "shardnumsub", PUBSUB_SLOW),
     ("slowlog", "get", ADMIN),
     ("slowlog", "help", &["@slow"]),
     ("slowlog", "len", ADMIN),
@@ -123,6 +129,7 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
 ];
 
 const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
+const PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
 const STREAM_READ: &[&str] = &["@read", "@stream", "@slow"];
 const STREAM_WRITE: &[&str] = &["@write", "@stream", "@slow"];
 
@@ -141,6 +148,7 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("slowlog", &["@slow"]),
     ("latency", &["@slow"]),
     ("memory", &["@slow"]),
+    ("pubsub", &["@slow"]),
     ("shutdown", ADMIN),
     ("save", ADMIN),
     ("bgsave", ADMIN),

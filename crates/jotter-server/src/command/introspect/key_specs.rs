@@ -215,6 +215,10 @@ fn fields(reply: &mut ReplyWriter<'_>, fields: &[(&str, i16)]) {
 /// are not `RO access`.
 const FLAGS: &[(&str, &[&str])] = &[
     ("watch", &["RO"]),
+    // Shard channels sit where keys do, and are not keys.
+    ("ssubscribe", &["not_key"]),
+    ("sunsubscribe", &["not_key"]),
+    ("spublish", &["not_key"]),
     ("setnx", &["OW", "insert"]),
     ("setex", &["OW", "update"]),
     ("psetex", &["OW", "update"]),

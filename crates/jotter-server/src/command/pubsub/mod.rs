@@ -87,7 +87,8 @@ pub(crate) fn check_notify_keyspace_events(flags: &str) -> Result<(), BadFlags> 
 
 const GROUP: &str = "pubsub";
 const SUBSCRIBING: u16 = flag::PUBSUB | flag::NOSCRIPT | flag::LOADING | flag::STALE;
-const PUBLISHING: u16 = flag::PUBSUB | flag::LOADING | flag::STALE | flag::FAST;
+const PUBLISHING: u16 =
+    flag::PUBSUB | flag::LOADING | flag::STALE | flag::FAST | flag::MAY_REPLICATE;
 
 pub(super) const SPECS: &[Spec] = &[
     Spec::new(
@@ -173,7 +174,8 @@ pub(super) const SPECS: &[Spec] = &[
         "A container for Pub/Sub commands.",
         "2.8.0",
         now(publish::pubsub),
-    ),
+    )
+    .subs(publish::SUBS),
 ];
 
 /// The commands a RESP2 client in subscriber mode may run.

@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use jotter_resp::Request;
 
-use super::super::spec::{Ctx, Flow};
+use super::super::spec::{Ctx, Flow, Sub, flag};
+use super::super::subcommand;
 use super::hooks::drain_outbox;
 use super::registry::Kind;
 
@@ -29,71 +30,130 @@ fn send(shard: bool, req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     Flow::Continue
 }
 
-const HELP: &[&[u8]] = &[
-    b"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    b"CHANNELS [<pattern>]",
-    b"    Return the currently active channels matching a <pattern> (default: '*').",
-    b"NUMPAT",
-    b"    Return number of subscriptions to patterns.",
-    b"NUMSUB [<channel> ...]",
-    b"    Return the number of subscribers for the specified channels, excluding",
-    b"    pattern subscriptions(default: no channels).",
-    b"SHARDCHANNELS [<pattern>]",
-    b"    Return the currently active shard level channels matching a <pattern> (default: '*').",
-    b"SHARDNUMSUB [<shardchannel> ...]",
-    b"    Return the number of subscribers for the specified shard level channel(s)",
-    b"HELP",
-    b"    Prints this help.",
+const SUBS_FLAGS: u16 = flag::PUBSUB | flag::LOADING | flag::STALE;
+
+/// PUBSUB's subcommands, in `PUBSUB HELP`'s order.
+pub(super) const SUBS: &[Sub] = &[
+    Sub {
+        name: "channels",
+        arity: -2,
+        flags: SUBS_FLAGS,
+        summary: "List active channels",
+        since: "2.8.0",
+        help: &[
+            b"CHANNELS [<pattern>]",
+            b"    Return the currently active channels matching a <pattern> (default: '*').",
+        ],
+        run: channels,
+    },
+    Sub {
+        name: "numpat",
+        arity: 2,
+        flags: SUBS_FLAGS,
+        summary: "Get the count of unique patterns pattern subscriptions",
+        since: "2.8.0",
+        help: &[b"NUMPAT", b"    Return number of subscriptions to patterns."],
+        run: numpat,
+    },
+    Sub {
+        name: "numsub",
+        arity: -2,
+        flags: SUBS_FLAGS,
+        summary: "Get the count of subscribers for channels",
+        since: "2.8.0",
+        help: &[
+            b"NUMSUB [<channel> ...]",
+            b"    Return the number of subscribers for the specified channels, excluding",
+            b"    pattern subscriptions(default: no channels).",
+        ],
+        run: numsub,
+    },
+    Sub {
+        name: "shardchannels",
+        arity: -2,
+        flags: SUBS_FLAGS,
+        summary: "List active shard channels",
+        since: "7.0.0",
+        help: &[
+            b"SHARDCHANNELS [<pattern>]",
+            b"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+        ],
+        run: channels,
+    },
+    Sub {
+        name: "shardnumsub",
+        arity: -2,
+        flags: SUBS_FLAGS,
+        summary: "Get the count of subscribers for shard channels",
+        since: "7.0.0",
+        help: &[
+            b"SHARDNUMSUB [<shardchannel> ...]",
+            b"    Return the number of subscribers for the specified shard level channel(s)",
+        ],
+        run: numsub,
+    },
+    Sub {
+        name: "help",
+        arity: 2,
+        flags: flag::LOADING | flag::STALE,
+        summary: "Show helpful text about the different subcommands",
+        since: "6.2.0",
+        help: &[b"HELP", b"    Prints this help."],
+        run: help,
+    },
 ];
 
 pub(super) fn pubsub(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let sub = req.arg(1).unwrap_or_default();
-    let n = req.len();
-    let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
-    if is("channels") || is("shardchannels") {
-        let kind = if is("channels") { Kind::Channel } else { Kind::Shard };
-        if n > 3 {
-            let text = format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-                String::from_utf8_lossy(sub)
-            );
-            ctx.reply().error(text.as_bytes());
-        } else {
-            let channels = ctx.shared.pubsub.registry.active_channels(kind, req.arg(2));
-            let mut reply = ctx.reply();
-            reply.array(channels.len());
-            for channel in &channels {
-                reply.bulk(channel);
-            }
-        }
-    } else if is("numsub") || is("shardnumsub") {
-        let kind = if is("numsub") { Kind::Channel } else { Kind::Shard };
-        let counts: Vec<(Bytes, usize)> = req
-            .args()
-            .skip(2)
-            .map(|c| (Bytes::copy_from_slice(c), ctx.shared.pubsub.registry.subscribers(kind, c)))
-            .collect();
-        let mut reply = ctx.reply();
-        reply.array(counts.len() * 2);
-        for (channel, count) in &counts {
-            reply.bulk(channel);
-            reply.integer(i64::try_from(*count).unwrap_or(i64::MAX));
-        }
-    } else if is("numpat") {
-        if n != 2 {
-            ctx.arity_error("pubsub|numpat");
-        } else {
-            let count = ctx.shared.pubsub.registry.pattern_count();
-            ctx.reply().integer(i64::try_from(count).unwrap_or(i64::MAX));
-        }
-    } else if is("help") {
-        if n != 2 {
-            ctx.arity_error("pubsub|help");
-        } else {
-            ctx.help(HELP);
-        }
-    } else {
-        ctx.unknown_subcommand(sub, "PUBSUB");
+    subcommand::run(SUBS, "PUBSUB", req, ctx)
+}
+
+fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let head: &[&[u8]] = &[b"PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"];
+    subcommand::write_help(SUBS, head, ctx);
+    Flow::Continue
+}
+
+/// Whether the subcommand is a shard one (SHARDCHANNELS, SHARDNUMSUB).
+fn kind_of(req: &Request) -> Kind {
+    let shard = req.arg(1).is_some_and(|s| s.len() > 5 && s[..5].eq_ignore_ascii_case(b"shard"));
+    if shard { Kind::Shard } else { Kind::Channel }
+}
+
+/// CHANNELS and SHARDCHANNELS `[pattern]`.
+fn channels(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if req.len() > 3 {
+        subcommand::wrong_form(ctx, req.arg(1).unwrap_or_default(), "PUBSUB");
+        return Flow::Continue;
     }
+    let channels = ctx.shared.pubsub.registry.active_channels(kind_of(req), req.arg(2));
+    let mut reply = ctx.reply();
+    reply.array(channels.len());
+    for channel in &channels {
+        reply.bulk(channel);
+    }
+    Flow::Continue
+}
+
+/// NUMSUB and SHARDNUMSUB `[channel ...]`: each channel and its count, as
+/// one flat array (Redis 7.0's reply in both protocols).
+fn numsub(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let kind = kind_of(req);
+    let counts: Vec<(Bytes, usize)> = req
+        .args()
+        .skip(2)
+        .map(|c| (Bytes::copy_from_slice(c), ctx.shared.pubsub.registry.subscribers(kind, c)))
+        .collect();
+    let mut reply = ctx.reply();
+    reply.array(counts.len() * 2);
+    for (channel, count) in &counts {
+        reply.bulk(channel);
+        reply.integer(i64::try_from(*count).unwrap_or(i64::MAX));
+    }
+    Flow::Continue
+}
+
+fn numpat(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    let count = ctx.shared.pubsub.registry.pattern_count();
+    ctx.reply().integer(i64::try_from(count).unwrap_or(i64::MAX));
     Flow::Continue
 }
