@@ -399,3 +399,19 @@ fn a_subscriber_that_does_not_read_is_disconnected() {
     assert!(count > 8, "the subscriber left after only {count} messages");
     assert!(server.log().contains("pubsub output limit"), "{}", server.log());
 }
+
+#[test]
+fn notify_keyspace_events_is_set_and_read_as_redis_does() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    let (mut sj, mut sr) = pair.connect_both();
+    same_on(&mut sj, &mut sr, &["SUBSCRIBE", "__keyevent@0__:set"], 1);
+    let (j, r) = (&mut pair.j, &mut pair.r);
+    for flags in ["KEA", "g$lshzxetdKE", "Ex", "Elm", "", "Kq", "KA$"] {
+        same_on(j, r, &["CONFIG", "SET", "notify-keyspace-events", flags], 1);
+        same_on(j, r, &["CONFIG", "GET", "notify-keyspace-events"], 1);
+    }
+    // Set at run time, it applies to the next write.
+    same_on(j, r, &["CONFIG", "SET", "notify-keyspace-events", "E$"], 1);
+    same_on(j, r, &["SET", "k", "v"], 1);
+    assert_eq!(read_same(&mut sj, &mut sr), r#"["message", "__keyevent@0__:set", "k"]"#);
+}
