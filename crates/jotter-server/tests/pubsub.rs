@@ -48,6 +48,23 @@ fn read_same(j: &mut Raw, r: &mut Raw) -> String {
     mine
 }
 
+/// `CLIENT INFO`'s pub/sub fields must be the same on both.
+#[track_caller]
+fn same_client_fields(j: &mut Raw, r: &mut Raw) {
+    let fields = |c: &mut Raw| {
+        let info = q(c, &["CLIENT", "INFO"]);
+        let wanted = ["flags=", "sub=", "psub=", "ssub=", "redir="];
+        info.trim_matches('"')
+            .split(' ')
+            .filter(|f| wanted.iter().any(|w| f.starts_with(w)))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = (fields(j), fields(r));
+    assert_eq!(mine.len(), 5, "{mine:?}");
+    assert_eq!(mine, theirs);
+}
+
 /// A pair whose servers both publish keyspace events of `flags`, and the
 /// directory holding Jotter's configuration.
 fn pair_with_events(flags: &str) -> Option<(Pair, tempfile::TempDir)> {
@@ -102,6 +119,7 @@ fn resp3_confirmations_and_messages_are_pushes() {
     let confirmed = same_on(j, r, &["SUBSCRIBE", "news"], 1);
     assert_eq!(confirmed, [r#">["subscribe", "news", :1]"#]);
     same_on(j, r, &["PSUBSCRIBE", "new*"], 1);
+    same_client_fields(j, r);
     // RESP3 has no subscriber mode.
     same_on(j, r, &["GET", "k"], 1);
     same_on(j, r, &["PING"], 1);
@@ -341,6 +359,7 @@ fn tracking_optin_and_bcast_match_redis() {
     same_on(j, r, &["CLIENT", "TRACKING", "off"], 1);
     same_on(j, r, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:", "PREFIX", "job:"], 1);
     same_on(j, r, &["CLIENT", "TRACKINGINFO"], 1);
+    same_client_fields(j, r);
     same_on(j, r, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:1"], 1);
     same_on(&mut wj, &mut wr, &["SET", "other", "1"], 1);
     same_on(&mut wj, &mut wr, &["SET", "user:7", "1"], 1);

@@ -59,6 +59,14 @@ pub fn read_tree(c: &mut Raw) -> Reply {
     match kind {
         "+" | "-" | ":" | "," | "#" => Reply::Scalar(format!("{kind}{rest}")),
         "_" => Reply::Scalar("_".to_owned()),
+        // A RESP3 verbatim string reads as its text, without the format.
+        "=" => {
+            let len: usize = rest.parse().expect("verbatim length");
+            let mut data = vec![0; len + 2];
+            c.stream.read_exact(&mut data).expect("verbatim data");
+            data.truncate(len);
+            Reply::Scalar(format!("{:?}", String::from_utf8_lossy(data.get(4..).unwrap_or(&[]))))
+        }
         "$" => {
             let len: i64 = rest.parse().expect("bulk length");
             if len < 0 {

@@ -88,6 +88,12 @@ impl Subscriptions {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
     }
 
+    /// How many channels, patterns and shard channels (`CLIENT LIST`'s
+    /// `sub`, `psub`, `ssub`).
+    pub(crate) fn counts(&self) -> [usize; 3] {
+        [self.channels.len(), self.patterns.len(), self.shard.len()]
+    }
+
     /// The client's subscriptions of `kind`, in order.
     pub(crate) fn of(&self, kind: Kind) -> Vec<Bytes> {
         match kind {

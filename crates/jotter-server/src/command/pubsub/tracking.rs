@@ -68,6 +68,7 @@ pub(crate) fn show_state(session: &crate::session::Session) {
     entry.set_flag(PUBSUB, session.subscriptions.active());
     entry.set_flag(TRACKING, session.tracking.on());
     entry.set_flag(TRACKING_BCAST, session.tracking.bcast());
+    entry.pubsub.set(session.subscriptions.counts(), session.tracking.redirect_reply());
 }
 
 /// `CLIENT GETREDIR`.
