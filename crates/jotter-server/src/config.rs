@@ -133,6 +133,11 @@ pub(crate) struct Config {
     /// (`K E g $ l s h z x e t m d n A`) and Jotter's `w` (`stored`).
     /// Default: "" (none).
     pub notify_keyspace_events: String,
+    /// Milliseconds a script may run before other clients are told BUSY
+    /// and SCRIPT KILL may stop it (Redis's name; `lua-time-limit` is its
+    /// alias). Default: 5000.
+    #[serde(alias = "lua-time-limit")]
+    pub busy_reply_threshold: u64,
 }
 
 impl Default for Config {
@@ -176,6 +181,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             mapping: Vec::new(),
             notify_keyspace_events: String::new(),
+            busy_reply_threshold: 5_000,
         }
     }
 }

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub saves: std::sync::Arc<Saves>,
     /// Subscriptions, keyspace notifications, client-side caching.
     pub pubsub: crate::command::PubSub,
+    /// EVAL and FUNCTION: the interpreter, the script cache, the running script.
+    pub scripts: crate::command::Scripts,
 }
 
 impl Shared {
@@ -68,6 +70,7 @@ impl Shared {
         let live = Live::new(&config);
         Shared {
             pubsub: crate::command::PubSub::new(&config.notify_keyspace_events),
+            scripts: crate::command::Scripts::from_config(&config),
             config,
             cache,
             clients: Clients::default(),

@@ -126,7 +126,24 @@ pub(crate) const SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
     ("slowlog", "help", &["@slow"]),
     ("slowlog", "len", ADMIN),
     ("slowlog", "reset", ADMIN),
+    ("script", "exists", SCRIPTING),
+    ("script", "flush", SCRIPTING),
+    ("script", "help", SCRIPTING),
+    ("script", "kill", SCRIPTING),
+    ("script", "load", SCRIPTING),
+    ("function", "delete", SCRIPTING_WRITE),
+    ("function", "dump", SCRIPTING),
+    ("function", "flush", SCRIPTING_WRITE),
+    ("function", "help", SCRIPTING),
+    ("function", "kill", SCRIPTING),
+    ("function", "list", SCRIPTING),
+    ("function", "load", SCRIPTING_WRITE),
+    ("function", "restore", SCRIPTING_WRITE),
+    ("function", "stats", SCRIPTING),
 ];
+
+const SCRIPTING: &[&str] = &["@slow", "@scripting"];
+const SCRIPTING_WRITE: &[&str] = &["@write", "@slow", "@scripting"];
 
 const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@slow"];
 const PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
@@ -191,6 +208,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("stream", _) => "@stream",
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",
+        ("scripting", _) => "@scripting",
         ("pubsub", _) => "@pubsub",
         _ => "@admin",
     });

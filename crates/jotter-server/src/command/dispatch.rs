@@ -128,6 +128,13 @@ async fn checked_run(
         ctx.session.queue_failed();
         return (Flow::Continue, Ran::Refused);
     }
+    if let Some(busy) = ctx.shared.scripts.running().busy()
+        && !super::allowed_while_busy(spec.name, req.arg(1))
+    {
+        ctx.reply().error(busy);
+        ctx.session.queue_failed();
+        return (Flow::Continue, Ran::Refused);
+    }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
         let queued = queue(ctx, index, spec, req);
         ctx.session.show_multi();

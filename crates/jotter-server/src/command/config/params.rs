@@ -106,6 +106,15 @@ pub(crate) const PARAMS: &[Param] = &[
         |s| s.pubsub.notify_keyspace_events(),
         |s, v| s.pubsub.set_notify_keyspace_events(v).map_err(|e| e.to_string()),
     ),
+    Param::settable(
+        "busy-reply-threshold",
+        |s| s.scripts.running().threshold_ms().to_string(),
+        |s, v| {
+            s.scripts.running().set_threshold_ms(integer_in(v, 0, i64::MAX)?.unsigned_abs());
+            Ok(())
+        },
+    )
+    .aliases(&["lua-time-limit"]),
     // Redis's parameters, as they apply to Jotter.
     Param::fixed("port", |s| s.config.port.to_string()),
     Param::fixed("bind", |s| s.config.bind.to_string()),

@@ -18,8 +18,9 @@
 mod listpack;
 mod lzf;
 mod object;
-mod payload;
-mod rdb;
+// FUNCTION DUMP and RESTORE (`script/`) frame their payload the same way.
+pub(super) mod payload;
+pub(super) mod rdb;
 
 use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};

@@ -14,7 +14,7 @@ pub(super) const WRITTEN: u16 = 10;
 const NEWEST_READ: u16 = 11;
 
 /// Closes a payload: appends the version and the checksum.
-pub(super) fn seal(mut object: Vec<u8>) -> Vec<u8> {
+pub(in crate::command) fn seal(mut object: Vec<u8>) -> Vec<u8> {
     object.extend_from_slice(&WRITTEN.to_le_bytes());
     let crc = crc64(&object);
     object.extend_from_slice(&crc.to_le_bytes());
@@ -23,7 +23,7 @@ pub(super) fn seal(mut object: Vec<u8>) -> Vec<u8> {
 
 /// The object inside a payload, or `None` if the version or the checksum is
 /// wrong.
-pub(super) fn open(payload: &[u8]) -> Option<&[u8]> {
+pub(in crate::command) fn open(payload: &[u8]) -> Option<&[u8]> {
     let body_len = payload.len().checked_sub(10)?;
     let (body, footer) = payload.split_at(body_len);
     let version = u16::from_le_bytes([footer[0], footer[1]]);

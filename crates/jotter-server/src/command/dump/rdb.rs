@@ -22,13 +22,13 @@ pub(super) fn put_len(out: &mut Vec<u8>, len: usize) {
 }
 
 /// Appends a string: its length, then its bytes (never compressed).
-pub(super) fn put_string(out: &mut Vec<u8>, s: &[u8]) {
+pub(in crate::command) fn put_string(out: &mut Vec<u8>, s: &[u8]) {
     put_len(out, s.len());
     out.extend_from_slice(s);
 }
 
 /// Reads a payload's object front to back.
-pub(super) struct Reader<'a> {
+pub(in crate::command) struct Reader<'a> {
     rest: &'a [u8],
 }
 
@@ -40,11 +40,11 @@ enum Length {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(bytes: &'a [u8]) -> Reader<'a> {
+    pub(in crate::command) fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { rest: bytes }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(in crate::command) fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
@@ -57,7 +57,7 @@ impl<'a> Reader<'a> {
         Some(taken)
     }
 
-    pub(super) fn byte(&mut self) -> Option<u8> {
+    pub(in crate::command) fn byte(&mut self) -> Option<u8> {
         self.bytes(1).map(|b| b[0])
     }
 
@@ -94,7 +94,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string, decoded from whichever encoding Redis chose.
-    pub(super) fn string(&mut self) -> Option<Vec<u8>> {
+    pub(in crate::command) fn string(&mut self) -> Option<Vec<u8>> {
         match self.length_or_encoding()? {
             Length::Plain(n) => self.bytes(usize::try_from(n).ok()?).map(<[u8]>::to_vec),
             Length::Encoded(0) => Some(i64::from(self.byte()? as i8).to_string().into_bytes()),

@@ -88,8 +88,12 @@ fn published(spec: &Spec, req: &Request, ctx: &mut Ctx<'_>) {
         if destination_first(spec) {
             written.reverse();
         }
-        for ticket in &written {
-            publish_events(ctx.shared, spec, req, ticket.key(), ticket.deletes());
+        // A script's writes are its commands', which it does not list: they
+        // invalidate, but publish no event under the script's name.
+        if spec.group != "scripting" {
+            for ticket in &written {
+                publish_events(ctx.shared, spec, req, ticket.key(), ticket.deletes());
+            }
         }
         wrote(ctx, &written);
         written.clear();
