@@ -166,6 +166,8 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("latency", &["@slow"]),
     ("memory", &["@slow"]),
     ("pubsub", &["@slow"]),
+    ("script", &["@slow"]),
+    ("function", &["@slow"]),
     ("shutdown", ADMIN),
     ("save", ADMIN),
     ("bgsave", ADMIN),
@@ -192,7 +194,9 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
     if spec.has(flag::WRITE) {
         categories.push("@write");
     }
-    if spec.has(flag::READONLY) {
+    // Redis gives a read-only script (EVAL_RO, FCALL_RO) no @read: what
+    // it reads is up to the script.
+    if spec.has(flag::READONLY) && spec.group != "scripting" {
         categories.push("@read");
     }
     categories.push(match (spec.group, spec.name) {
