@@ -52,6 +52,37 @@ pub(crate) struct ClientEntry {
     pub buffers: Buffers,
     /// What `CLIENT UNBLOCK` asks of the client while it is blocked.
     pub unblock: Unblock,
+    /// Messages other connections send it (pub/sub, invalidations).
+    pub outbox: crate::outbox::Outbox,
+    /// Its subscriptions and tracking redirect, as `CLIENT LIST` shows them.
+    pub pubsub: PubSubShown,
+}
+
+/// A client's `sub`, `psub`, `ssub` and `redir`, set by its connection.
+pub(crate) struct PubSubShown {
+    counts: [AtomicU64; 3],
+    redir: AtomicI64,
+}
+
+impl Default for PubSubShown {
+    fn default() -> Self {
+        PubSubShown { counts: Default::default(), redir: AtomicI64::new(-1) }
+    }
+}
+
+impl PubSubShown {
+    /// Channels, patterns and shard channels subscribed to, and the
+    /// tracking redirect (-1: not tracking, 0: none).
+    pub(crate) fn set(&self, counts: [usize; 3], redir: i64) {
+        for (shown, n) in self.counts.iter().zip(counts) {
+            shown.store(n as u64, Ordering::Relaxed);
+        }
+        self.redir.store(redir, Ordering::Relaxed);
+    }
+
+    fn count(&self, at: usize) -> u64 {
+        self.counts[at].load(Ordering::Relaxed)
+    }
 }
 
 /// A client's flags, as `CLIENT LIST` prints them (Redis's letters).
@@ -111,6 +142,20 @@ impl ClientEntry {
     pub(crate) fn touch(&self) {
         let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_active_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Queues an out-of-band message for the client; one whose outbox
+    /// passed its bound is disconnected (see `outbox.rs`).
+    pub(crate) fn deliver(&self, push: crate::outbox::Push) {
+        if self.outbox.push(push) == crate::outbox::Delivered::Overflowed
+            && !self.kill.is_cancelled()
+        {
+            tracing::warn!(
+                client = self.id,
+                "closing a subscriber whose pending messages passed the pubsub output limit (32mb, or 8mb for 60s)"
+            );
+            self.kill.cancel();
+        }
     }
 
     /// Notes that the command at `index` of the table ran.
@@ -198,15 +243,18 @@ impl ClientEntry {
         let _ = writeln!(
             out,
             "id={} addr={} laddr={} fd={} name={} age={} idle={idle} flags={letters} db=0 \
-             sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} \
+             sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={argv_mem} \
              multi-mem={multi_mem} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={tot_mem} \
-             events={events} cmd={cmd} user={} redir=-1 resp={}",
+             events={events} cmd={cmd} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
             self.fd,
             String::from_utf8_lossy(&name),
             age.as_secs(),
+            self.pubsub.count(0),
+            self.pubsub.count(1),
+            self.pubsub.count(2),
             self.multi.load(Ordering::Relaxed),
             b.qbuf,
             b.qbuf_capacity.saturating_sub(b.qbuf),
@@ -214,6 +262,7 @@ impl ClientEntry {
             b.out_peak,
             b.out_pending,
             user.as_deref().unwrap_or("default"),
+            self.pubsub.redir.load(Ordering::Relaxed),
             self.protocol.load(Ordering::Relaxed),
         );
     }
@@ -278,6 +327,8 @@ impl Clients {
             multi_mem: AtomicU64::new(0),
             buffers: Buffers::default(),
             unblock: Unblock::default(),
+            outbox: crate::outbox::Outbox::default(),
+            pubsub: PubSubShown::default(),
         });
         map.insert(id, entry.clone());
         Some(entry)

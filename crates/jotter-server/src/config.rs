@@ -129,6 +129,10 @@ pub(crate) struct Config {
     /// Keys written into the user's own PostgreSQL tables instead of
     /// jotter's. Default: none.
     pub mapping: Vec<MappingSetting>,
+    /// Keyspace notifications published: Redis's class letters
+    /// (`K E g $ l s h z x e t m d n A`) and Jotter's `w` (`stored`).
+    /// Default: "" (none).
+    pub notify_keyspace_events: String,
     /// Milliseconds a script may run before other clients are told BUSY
     /// and SCRIPT KILL may stop it (Redis's name; `lua-time-limit` is its
     /// alias). Default: 5000.
@@ -176,6 +180,7 @@ impl Default for Config {
             tls: None,
             log_format: LogFormat::Text,
             mapping: Vec::new(),
+            notify_keyspace_events: String::new(),
             busy_reply_threshold: 5_000,
         }
     }
@@ -228,6 +233,9 @@ impl Config {
         }
         for m in &self.mapping {
             m.to_mapping()?;
+        }
+        if let Err(e) = crate::command::check_notify_keyspace_events(&self.notify_keyspace_events) {
+            return Err(ConfigError::invalid("notify-keyspace-events", e.to_string()));
         }
         if self.batch_size == 0 {
             return Err(ConfigError::invalid("batch-size", "must be at least 1"));
@@ -391,6 +399,7 @@ mod tests {
             "longitude-column",
             "latitude-column",
             "[mapping.columns]",
+            "notify-keyspace-events",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }

@@ -9,6 +9,9 @@
 //! without popping for no one, and the connection ends); requests read
 //! meanwhile wait in the input buffer for their turn.
 //!
+//! Between batches it also waits for its outbox (`outbox.rs`): messages
+//! other connections publish to it are written as soon as they come.
+//!
 //! The connection ends when the client closes, after QUIT, on a protocol
 //! error (replied, then closed: RESP cannot resynchronise; other clients
 //! are unaffected), after `timeout` idle seconds, when its pending output
@@ -49,6 +52,7 @@ where
         tracing::debug!(client = id, error = %e, "connection ended with an I/O error");
     }
     command::settle_counts(&shared, &mut session);
+    command::leave(&shared, &mut session);
     // Unregistered before the socket closes: a client that sees it close
     // (after CLIENT KILL, say) no longer finds it in CLIENT LIST or KILL.
     shared.clients.remove(id);
@@ -77,6 +81,8 @@ where
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(request)) => {
+                    // Messages that came before the command go before its reply.
+                    command::drain_outbox(session, &mut output);
                     let found = command::lookup(request.name());
                     // Where this command's reply starts, for CLIENT REPLY.
                     let mut mark = output.len();
@@ -149,6 +155,7 @@ where
                 }
             }
         }
+        command::drain_outbox(session, &mut output);
         if !durable(session).await {
             return Ok(());
         }
@@ -160,11 +167,14 @@ where
         }
         decoder.reserve(&mut input);
         let since = tokio::time::Instant::now();
+        // A subscriber waits for messages too, and is never idle (as in Redis).
+        let subscriber = session.subscriptions.active();
         let read = loop {
             tokio::select! {
-                read = stream.read_buf(&mut input) => break read?,
+                read = stream.read_buf(&mut input) => break Some(read?),
+                () = session.entry.outbox.ready() => break None,
                 () = kill.cancelled() => return Ok(()),
-                () = idle_for(shared.live.idle_limit(), since) => {
+                () = idle_for(shared.live.idle_limit().filter(|_| !subscriber), since) => {
                     tracing::debug!(client = session.entry.id, "closing an idle client (timeout)");
                     return Ok(());
                 }
@@ -172,6 +182,8 @@ where
                 _ = timeout_changed.changed() => {}
             }
         };
+        // No read: messages came, to be written.
+        let Some(read) = read else { continue };
         if read == 0 {
             return Ok(()); // the client closed
         }

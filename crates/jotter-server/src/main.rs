@@ -74,6 +74,7 @@ mod lazy_postgres;
 mod live;
 mod open;
 mod operator;
+mod outbox;
 mod pause;
 mod reply_mode;
 mod saves;
@@ -255,6 +256,7 @@ async fn serve(
     let mut shared = Shared::new(config, users, cache, shutdown.clone());
     shared.config_file = config_file;
     let shared = Arc::new(shared);
+    command::watch_key_events(&shared);
     let stop_start = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(wait_for_signals(shared.clone(), stop_start.clone()));
     let admin_task = tokio::spawn(admin::serve(admin, shared.clone(), prometheus));

@@ -44,6 +44,13 @@ pub(crate) struct Session {
     pub reply_mode: crate::reply_mode::ReplyMode,
     /// Microseconds those uncounted commands took.
     pub uncounted_usec: u64,
+    /// Channels, patterns and shard channels subscribed to.
+    pub subscriptions: crate::command::Subscriptions,
+    /// Client-side caching's options (`CLIENT TRACKING`).
+    pub tracking: crate::command::Tracking,
+    /// Keys the running command wrote, while something watches writes
+    /// (keyspace notifications, tracking).
+    pub written: Vec<jotter::Ticket>,
 }
 
 /// The commands a `MULTI` has queued.
@@ -76,6 +83,9 @@ impl Session {
             uncounted: (0, 0),
             reply_mode: Default::default(),
             uncounted_usec: 0,
+            subscriptions: Default::default(),
+            tracking: Default::default(),
+            written: Vec::new(),
         }
     }
 

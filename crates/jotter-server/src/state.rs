@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub latency: Latency,
     /// SAVE, BGSAVE, LASTSAVE and how SHUTDOWN stops.
     pub saves: std::sync::Arc<Saves>,
+    /// Subscriptions, keyspace notifications, client-side caching.
+    pub pubsub: crate::command::PubSub,
     /// EVAL and FUNCTION: the interpreter, the script cache, the running script.
     pub scripts: crate::command::Scripts,
 }
@@ -67,6 +69,7 @@ impl Shared {
     ) -> Self {
         let live = Live::new(&config);
         Shared {
+            pubsub: crate::command::PubSub::new(&config.notify_keyspace_events),
             scripts: crate::command::Scripts::from_config(&config),
             config,
             cache,

@@ -9,17 +9,9 @@ mod common;
 use common::differential::Pair;
 use common::reply::{Reply, hello3};
 
-/// Subcommands Redis has and Jotter does not: client-side caching, the
-/// latency graphs and histograms, the Lua debugger.
-const MISSING_SUBS: &[&str] = &[
-    "client|caching",
-    "client|getredir",
-    "client|tracking",
-    "client|trackinginfo",
-    "latency|graph",
-    "latency|histogram",
-    "script|debug",
-];
+/// Subcommands Redis has and Jotter does not: the latency graphs and
+/// histograms, the Lua debugger.
+const MISSING_SUBS: &[&str] = &["latency|graph", "latency|histogram", "script|debug"];
 
 /// Subcommands Jotter has and Redis 7.0 does not: Redis 7.2's CLIENT
 /// SETINFO, which clients send on connect.

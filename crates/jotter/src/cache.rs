@@ -185,6 +185,13 @@ impl<S: Store> Cache<S> {
         Ok((committed.result, committed.tickets, committed.durability))
     }
 
+    /// Calls `hook` with each key whose write reaches the store, or that
+    /// the expiry sweep deletes, from now on ([`KeyHook`](crate::KeyHook));
+    /// false if a hook was already set, which stays.
+    pub fn on_key_event(&self, hook: crate::KeyHook) -> bool {
+        self.inner.on_key_event.set(hook)
+    }
+
     /// Up to `limit` live keys greater than `after` (from the first if
     /// `None`), in ascending byte order: what the store holds, with the
     /// buffer's writes on top (new keys in, deleted and expired keys out).
@@ -211,26 +218,7 @@ impl<S: Store> Cache<S> {
     ///
     /// As [`transact`](Cache::transact).
     pub async fn delete_expired(&self, limit: usize) -> Result<usize> {
-        let after = self.inner.sweep_after();
-        let inner = &self.inner;
-        let expired =
-            inner.guarded(inner.store().expired(unix_millis(), after.as_deref(), limit)).await?;
-        // The next round carries on after this one, so keys that cannot go
-        // yet (a newer write is pending) do not hide the rest; a short round
-        // means the end was reached, and the next starts over.
-        self.inner.set_sweep_after(if expired.len() < limit {
-            None
-        } else {
-            expired.last().cloned()
-        });
-        let mut deleted = 0;
-        for key in expired {
-            // Through a transaction: it deletes only if the key is still
-            // expired (a newer write may have given it a new life).
-            let (_, tickets) = self.transact(std::slice::from_ref(&key), |_| Ok(())).await?;
-            deleted += usize::from(!tickets.is_empty());
-        }
-        Ok(deleted)
+        crate::sweep::delete_expired(&self.inner, limit).await
     }
 
     /// Replaces the key's value. Returns once the write is in memory.

@@ -36,6 +36,7 @@ impl<S: Store> Inner<S> {
         };
         let (left, kept) = shard.queue(key).map_or((0, false), |q| (q.len(), q.has_view()));
         if stored {
+            self.on_key_event.call(crate::KeyEvent::Stored, key);
             if left == 0 && kept {
                 // The kept entry is exactly what the store now holds; the
                 // clean cache counts it from now on.

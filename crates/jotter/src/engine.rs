@@ -67,6 +67,8 @@ pub(crate) struct Inner<S> {
     retrying: crate::retrying::Retrying,
     /// Transactions' groups taken and waiting for the group writer.
     ready_groups: crate::ready_groups::ReadyGroups,
+    /// Told of each key whose write reached the store, or that expired.
+    pub(crate) on_key_event: crate::key_hook::OnKeyEvent,
 }
 
 /// Room a multi-key write reserved in the bound for all its ops at once: an
@@ -156,6 +158,7 @@ impl<S: Store> Inner<S> {
             health: crate::outage::StoreHealth::default(),
             retrying: crate::retrying::Retrying::default(),
             ready_groups: crate::ready_groups::ReadyGroups::default(),
+            on_key_event: crate::key_hook::OnKeyEvent::default(),
             log,
             known,
             clock_saved: parking_lot::Mutex::new(Instant::now()),
@@ -210,6 +213,7 @@ impl<S: Store> Inner<S> {
         }
         let own = QueuedOp::weight_of(key, &op);
         self.check_weight(own as u64)?;
+        let deletes = matches!(op, Op::Delete);
         let mode = self.config.mode_of(key);
         let worker = self.buffer.worker_of(s);
         let mut durable = None;
@@ -244,7 +248,7 @@ impl<S: Store> Inner<S> {
         }
         shard.count_accepted();
         self.rebalance_memory();
-        let ticket = Ticket { worker, version: stamped, key: key.clone(), done: false };
+        let ticket = Ticket { worker, version: stamped, key: key.clone(), done: false, deletes };
         Ok(Attempt::Accepted(result, Some(ticket), durable))
     }
 

@@ -91,6 +91,8 @@ pub struct Ticket {
     pub(crate) key: Bytes,
     /// Already in the store when the ticket was made (a direct write).
     pub(crate) done: bool,
+    /// The write deletes the key.
+    pub(crate) deletes: bool,
 }
 
 impl Ticket {
@@ -100,9 +102,29 @@ impl Ticket {
         self.version
     }
 
+    /// The key written.
+    #[must_use]
+    pub fn key(&self) -> &Bytes {
+        &self.key
+    }
+
+    /// Whether the write deletes the key (a delete, or a transaction's
+    /// writes that end in one).
+    #[must_use]
+    pub fn deletes(&self) -> bool {
+        self.deletes
+    }
+
+    /// The same ticket, marked as deleting the key when `gone` (a map
+    /// whose last field the write removed).
+    pub(crate) fn or_deletes(mut self, gone: bool) -> Self {
+        self.deletes |= gone;
+        self
+    }
+
     /// A ticket for a write the store already committed.
-    pub(crate) fn done(version: u64, key: Bytes) -> Self {
-        Ticket { worker: 0, version, key, done: true }
+    pub(crate) fn done(version: u64, key: Bytes, deletes: bool) -> Self {
+        Ticket { worker: 0, version, key, done: true, deletes }
     }
 }
 

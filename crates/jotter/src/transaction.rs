@@ -220,12 +220,13 @@ fn try_transact<R, S: Store>(
         // Copied once here: the buffer keeps the op and the view.
         let op = op.into_owned();
         let now = crate::op::adopt(slot.now, &op);
+        let gone = now.is_none();
         let written = Written::of(&op);
         let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
         match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {
             Ok(Attempt::Accepted((), ticket, durable)) => {
                 inner.put_view(shard, &slot.key, now, Some(written));
-                tickets.extend(ticket);
+                tickets.extend(ticket.map(|t| t.or_deletes(gone)));
                 if let Some(durable) = durable {
                     durability.push(durable);
                 }

@@ -78,9 +78,15 @@ pub(crate) async fn write_deferred<R, S: Store>(
                 Some(op) if needs_view => crate::op::adopt(after, op),
                 _ => after,
             };
+            let gone = needs_view && after.is_none();
             let attempt = match op {
                 None => Attempt::Accepted(r, None, None),
-                Some(op) => inner.try_accept(shard, s, &key, op, r, None)?,
+                Some(op) => match inner.try_accept(shard, s, &key, op, r, None)? {
+                    Attempt::Accepted(r, t, d) => {
+                        Attempt::Accepted(r, t.map(|t| t.or_deletes(gone)), d)
+                    }
+                    other => other,
+                },
             };
             if needs_view && matches!(attempt, Attempt::Accepted(..)) {
                 inner.put_view(shard, &key, after, written);

@@ -62,5 +62,6 @@ pub(crate) async fn write_direct<S: Store>(
     inner.wake_worker(inner.buffer().worker_of(s));
     inner.room_freed();
     result?;
-    Ok(Ticket::done(write.version, write.key))
+    let deletes = matches!(write.change, crate::store::Change::Delete);
+    Ok(Ticket::done(write.version, write.key, deletes))
 }

@@ -55,6 +55,7 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("slowlog", &["@slow"]),
     ("latency", &["@slow"]),
     ("memory", &["@slow"]),
+    ("pubsub", &["@slow"]),
     ("script", &["@slow"]),
     ("function", &["@slow"]),
     ("eval_ro", SCRIPTING),
@@ -86,7 +87,9 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
     if spec.has(flag::WRITE) {
         categories.push("@write");
     }
-    if spec.has(flag::READONLY) {
+    // Redis gives a read-only script (EVAL_RO, FCALL_RO) no @read: what
+    // it reads is up to the script.
+    if spec.has(flag::READONLY) && spec.group != "scripting" {
         categories.push("@read");
     }
     categories.push(match (spec.group, spec.name) {
@@ -103,6 +106,7 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
         ("transactions", _) => "@transaction",
         ("connection", _) => "@connection",
         ("scripting", _) => "@scripting",
+        ("pubsub", _) => "@pubsub",
         _ => "@admin",
     });
     if spec.has(flag::BLOCKING) {
@@ -115,8 +119,9 @@ pub(crate) fn categories(spec: &Spec) -> Vec<&'static str> {
 /// A subcommand's categories, each with its `@`, from its flags and its
 /// container's family, as Redis 7.0 gives them: `@admin @dangerous` for an
 /// admin one, `@write`/`@read`, its family's (`@connection` for CLIENT and
-/// COMMAND, `@scripting`, `@stream`, `@keyspace`, `@pubsub`; none for the
-/// server's other containers), and `@fast` or `@slow`.
+/// COMMAND, `@scripting`, `@stream`, `@keyspace`; none for the server's
+/// other containers), `@pubsub` for one flagged pubsub, and `@fast` or
+/// `@slow`.
 pub(crate) fn sub_categories(container: &Spec, sub: &Sub) -> Vec<&'static str> {
     let has = |bit: u16| sub.flags & bit != 0;
     let mut categories = Vec::with_capacity(5);
@@ -134,10 +139,12 @@ pub(crate) fn sub_categories(container: &Spec, sub: &Sub) -> Vec<&'static str> {
         ("scripting", _) => Some("@scripting"),
         ("stream", _) => Some("@stream"),
         ("generic" | "keyspace", _) => Some("@keyspace"),
-        ("pubsub", _) => Some("@pubsub"),
         _ => None,
     };
     categories.extend(family);
+    if has(flag::PUBSUB) {
+        categories.push("@pubsub");
+    }
     categories.push(if has(flag::FAST) { "@fast" } else { "@slow" });
     if has(flag::ADMIN) {
         categories.push("@dangerous");

@@ -81,6 +81,9 @@ pub(super) const SPECS: &[Spec] = &[
 ];
 
 fn ping(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
+    if req.len() <= 2 && super::pubsub::subscriber_ping(req, ctx) {
+        return Flow::Continue;
+    }
     match req.len() {
         1 => ctx.reply().simple(b"PONG"),
         2 => ctx.reply().bulk(req.arg(1).unwrap_or_default()),
@@ -119,6 +122,7 @@ fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     ctx.session.write_through = false;
     ctx.session.reply_mode.on();
     ctx.session.entry.set_flag(crate::clients::flags::NO_EVICT, false);
+    super::pubsub::leave(ctx.shared, ctx.session);
     ctx.reply().simple(b"RESET");
     Flow::Continue
 }

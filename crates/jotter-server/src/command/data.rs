@@ -87,6 +87,7 @@ pub(crate) async fn acknowledge(
     tickets: Vec<Ticket>,
     durability: Durability,
 ) {
+    super::pubsub::note_written(ctx.shared, ctx.session, &tickets);
     if !ctx.session.write_through {
         ctx.session.unacknowledged.extend(durability);
         return;

@@ -19,6 +19,7 @@ use crate::state::Shared;
 use super::acl::{self, Users};
 use super::data;
 use super::observe::{self, Ran};
+use super::pubsub;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, Table, flag};
 use super::table::FAMILIES;
 use super::wake;
@@ -123,6 +124,10 @@ async fn checked_run(
     if ctx.shared.pause.engaged() && !wait_out_pause(ctx, spec, req).await {
         return (Flow::Close, Ran::Refused);
     }
+    if pubsub::refused_in_subscriber_mode(spec, req, ctx) {
+        ctx.session.queue_failed();
+        return (Flow::Continue, Ran::Refused);
+    }
     if let Some(busy) = ctx.shared.scripts.running().busy()
         && !super::allowed_while_busy(spec.name, req.arg(1))
     {
@@ -141,7 +146,9 @@ async fn checked_run(
             if ctx.may_block
                 && let Some(blocking) = data.blocking
             {
-                return (blocking(req, ctx).await, Ran::Blocking);
+                let flow = blocking(req, ctx).await;
+                pubsub::after_data(spec, req, &[], ctx);
+                return (flow, Ran::Blocking);
             }
             // A command of one key (most) keeps it on the stack: no list
             // allocated per command.
@@ -161,6 +168,7 @@ async fn checked_run(
             if spec.flags_of(req) & flag::WRITE != 0 {
                 wake::wrote(keys);
             }
+            pubsub::after_data(spec, req, keys, ctx);
             flow
         }
         Kind::Control(handler) => {
@@ -174,6 +182,7 @@ async fn checked_run(
             if spec.has(flag::WRITE) {
                 wake::wrote_anywhere();
             }
+            pubsub::after_control(spec, req, ctx);
             flow
         }
     };

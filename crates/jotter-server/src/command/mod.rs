@@ -29,7 +29,7 @@
 //!   `introspect/` (COMMAND), `server.rs`,
 //!   `writebehind.rs`, `key_status.rs`, `deadletters.rs`, `transactions.rs`, `strings/`,
 //!   `hashes.rs`, `keys/`, `zset/`, `set/`, `list/`, `sort/`, `bits/`, `hyperloglog/`, `geo/`,
-//!   `stream/`, `dump/`, `script/`.
+//!   `stream/`, `dump/`, `pubsub/`, `script/`.
 //!
 //! A data command's [`Kind`](spec::Kind) holds plain `fn` pointers (its body, how its
 //! keys are found, whether it is a blind write), so the hot path (GET, SET,
@@ -126,6 +126,7 @@ mod latency;
 mod list;
 mod memory;
 mod persistence;
+mod pubsub;
 mod script;
 mod server;
 mod set;
@@ -142,5 +143,9 @@ pub(crate) use acl::{Users, known_user};
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
 pub(crate) use key_status::{Field, key_fields};
 pub(crate) use permissions::Permissions;
+pub(crate) use pubsub::{
+    PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
+    watch_key_events,
+};
 pub(crate) use script::{Scripts, allowed_while_busy};
 pub(crate) use spec::{Ctx, Flow, Spec};

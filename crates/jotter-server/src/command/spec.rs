@@ -49,6 +49,8 @@ pub(crate) mod flag {
     pub(crate) const MAY_REPLICATE: u16 = 1 << 12;
     /// Refused inside `MULTI`, failing the transaction (SAVE, SHUTDOWN).
     pub(crate) const NO_MULTI: u16 = 1 << 13;
+    /// A pub/sub command (SUBSCRIBE, PUBLISH, ...).
+    pub(crate) const PUBSUB: u16 = 1 << 14;
 
     /// Names for `COMMAND INFO`, in Redis's order.
     pub(crate) const NAMES: &[(u16, &str)] = &[
@@ -56,6 +58,7 @@ pub(crate) mod flag {
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
         (NOSCRIPT, "noscript"),
         (BLOCKING, "blocking"),
         (LOADING, "loading"),

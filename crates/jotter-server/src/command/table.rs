@@ -4,8 +4,8 @@
 use super::spec::Spec;
 use super::{
     acl, bits, client, config, connection, databases, deadletters, dump, geo, hashes, hyperloglog,
-    info, introspect, key_status, keys, latency, list, memory, persistence, script, server, set,
-    shutdown, slowlog, sort, stream, strings, transactions, writebehind, zset,
+    info, introspect, key_status, keys, latency, list, memory, persistence, pubsub, script, server,
+    set, shutdown, slowlog, sort, stream, strings, transactions, writebehind, zset,
 };
 
 pub(super) const FAMILIES: &[&[Spec]] = &[
@@ -39,4 +39,5 @@ pub(super) const FAMILIES: &[&[Spec]] = &[
     stream::SPECS,
     acl::SPECS,
     script::SPECS,
+    pubsub::SPECS,
 ];

@@ -234,6 +234,7 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
     // transaction declared: a turn given for a key not written is one
     // more look).
     wake::wrote(&keys);
+    super::pubsub::after_exec(&queued.commands, ctx);
     if ctx.out().len() > mark {
         return Flow::Continue;
     }

@@ -8,7 +8,8 @@ use super::{Raw, Server, resp};
 
 /// One reply, parsed: a scalar already rendered (`+OK`, `-ERR ...`, `:5`,
 /// `"bulk"`, `nil`, `nilarr`, `_`, `,2.5`, `#t`), an array or set of
-/// replies (`prefix` `""`, or `"~"` for a RESP3 set), or a RESP3 map.
+/// replies (`prefix` `""`, `"~"` for a RESP3 set, `">"` for a RESP3
+/// push), or a RESP3 map.
 #[derive(Clone, Debug)]
 pub enum Reply {
     Scalar(String),
@@ -58,6 +59,14 @@ pub fn read_tree(c: &mut Raw) -> Reply {
     match kind {
         "+" | "-" | ":" | "," | "#" => Reply::Scalar(format!("{kind}{rest}")),
         "_" => Reply::Scalar("_".to_owned()),
+        // A RESP3 verbatim string reads as its text, without the format.
+        "=" => {
+            let len: usize = rest.parse().expect("verbatim length");
+            let mut data = vec![0; len + 2];
+            c.stream.read_exact(&mut data).expect("verbatim data");
+            data.truncate(len);
+            Reply::Scalar(format!("{:?}", String::from_utf8_lossy(data.get(4..).unwrap_or(&[]))))
+        }
         "$" => {
             let len: i64 = rest.parse().expect("bulk length");
             if len < 0 {
@@ -68,7 +77,7 @@ pub fn read_tree(c: &mut Raw) -> Reply {
             data.truncate(data.len() - 2);
             Reply::Scalar(format!("{:?}", String::from_utf8_lossy(&data)))
         }
-        "*" | "~" | "%" => {
+        "*" | "~" | "%" | ">" => {
             let len: i64 = rest.parse().expect("aggregate length");
             if len < 0 {
                 return Reply::Scalar("nilarr".to_owned());
@@ -78,7 +87,11 @@ pub fn read_tree(c: &mut Raw) -> Reply {
                 return Reply::Map((0..n).map(|_| (read_tree(c), read_tree(c))).collect());
             }
             let items = (0..n).map(|_| read_tree(c)).collect();
-            let prefix = if kind == "~" { "~" } else { "" };
+            let prefix = match kind {
+                "~" => "~",
+                ">" => ">",
+                _ => "",
+            };
             Reply::List { prefix, items }
         }
         other => panic!("unexpected reply type {other:?} in {line:?}"),

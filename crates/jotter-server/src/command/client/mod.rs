@@ -17,7 +17,7 @@ pub(crate) use list::command_name;
 pub(crate) use name::set_name;
 
 use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
-use super::subcommand;
+use super::{pubsub, subcommand};
 
 /// What most subcommands are flagged, as in Redis.
 const PLAIN: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
@@ -36,6 +36,27 @@ pub(in crate::command) const SPECS: &[Spec] = &[Spec::new(
 
 /// CLIENT's subcommands, in `CLIENT HELP`'s order.
 pub(crate) const SUBS: &[Sub] = &[
+    Sub::now(
+        "caching",
+        3,
+        PLAIN,
+        "Instruct the server about tracking or not keys in the next request",
+        "6.0.0",
+        &[
+            b"CACHING (YES|NO)",
+            b"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        ],
+        pubsub::caching,
+    ),
+    Sub::now(
+        "getredir",
+        2,
+        PLAIN,
+        "Get tracking notifications redirection client ID if any",
+        "6.0.0",
+        &[b"GETREDIR", b"    Return the client ID we are redirecting to when tracking is enabled."],
+        pubsub::getredir,
+    ),
     Sub::now(
         "getname",
         2,
@@ -120,6 +141,28 @@ pub(crate) const SUBS: &[Sub] = &[
         "5.0.0",
         &[b"UNBLOCK <clientid> [TIMEOUT|ERROR]", b"    Unblock the specified blocked client."],
         unblock::unblock,
+    ),
+    Sub::now(
+        "tracking",
+        -3,
+        PLAIN,
+        "Enable or disable server assisted client side caching support",
+        "6.0.0",
+        &[
+            b"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            b"         [OPTIN] [OPTOUT] [NOLOOP]",
+            b"    Control server assisted client side caching.",
+        ],
+        pubsub::tracking,
+    ),
+    Sub::now(
+        "trackinginfo",
+        2,
+        PLAIN,
+        "Return information about server assisted client side caching for the current connection",
+        "6.2.0",
+        &[b"TRACKINGINFO", b"    Report tracking status for the current connection."],
+        pubsub::tracking_info,
     ),
     Sub::now(
         "no-evict",

@@ -102,6 +102,11 @@ pub(crate) const PARAMS: &[Param] = &[
         },
     ),
     Param::settable(
+        "notify-keyspace-events",
+        |s| s.pubsub.notify_keyspace_events(),
+        |s, v| s.pubsub.set_notify_keyspace_events(v).map_err(|e| e.to_string()),
+    ),
+    Param::settable(
         "busy-reply-threshold",
         |s| s.scripts.running().threshold_ms().to_string(),
         |s, v| {

@@ -247,6 +247,10 @@ const FLAGS: &[(&str, &[&str])] = &[
     ("xgroup|setid", &["RW", "update"]),
     ("xgroup|destroy", &["RW", "delete"]),
     ("xgroup|delconsumer", &["RW", "delete"]),
+    // Shard channels sit where keys do, and are not keys.
+    ("ssubscribe", &["not_key"]),
+    ("sunsubscribe", &["not_key"]),
+    ("spublish", &["not_key"]),
     ("setnx", &["OW", "insert"]),
     ("setex", &["OW", "update"]),
     ("psetex", &["OW", "update"]),
