@@ -119,6 +119,11 @@ fn cat_dryrun_and_genpass_match_redis() {
         &["client", "kill", "id", "1"],
         &["get"],
         &["nosuch"],
+        // A container's subcommand writes or reads its key by its own flags.
+        &["xgroup", "create", "r:1", "g", "$"],
+        &["xinfo", "stream", "r:1"],
+        &["object", "encoding", "r:1"],
+        &["object", "encoding", "x"],
     ] {
         let mut dryrun = vec!["ACL", "DRYRUN", "u"];
         dryrun.extend_from_slice(args);

@@ -45,6 +45,10 @@ const SCRIPTS: &[&[&str]] = &[
     &["EVAL", "local r = redis.pcall('incr', 's'); return type(r) .. r['err']", "0"],
     &["EVAL", "return redis.call('blpop', KEYS[1], 0)", "1", "l"],
     &["EVAL", "return redis.call('multi')", "0"],
+    // A container's subcommand may run from a script by its own flags.
+    &["EVAL", "return redis.call('config', 'get', 'maxmemory')", "0"],
+    &["EVAL", "return redis.call('client', 'id')", "0"],
+    &["EVAL", "return redis.call('object', 'encoding', KEYS[1])", "1", "s"],
     &["EVAL", "return redis.call('eval', 'return 1', 0)", "0"],
     &["EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"],
     &["EVAL", "return redis.call('get', KEYS[1])", "1", "k"],
