@@ -25,7 +25,8 @@ const SET_INTSET_ENTRIES: usize = 512;
 /// The longest string Redis embeds in its object header.
 const EMBSTR_LIMIT: usize = 44;
 
-/// OBJECT's subcommands, in `OBJECT HELP`'s order.
+/// OBJECT's subcommands, in `OBJECT HELP`'s order; every one but HELP
+/// runs [`describe`].
 pub(super) const SUBS: &[Sub] = &[
     Sub::data(
         "encoding",
@@ -38,11 +39,7 @@ pub(super) const SUBS: &[Sub] = &[
             b"    Return the kind of internal representation used in order to store the value",
             b"    associated with a <key>.",
         ],
-        |req, txn, w| {
-            let Some(value) = txn.get(req.arg(2).unwrap_or_default()) else { return null(w) };
-            w.bulk(encoding(value).as_bytes());
-            Ok(())
-        },
+        describe,
     )
     .key(2),
     Sub::data(
@@ -56,15 +53,7 @@ pub(super) const SUBS: &[Sub] = &[
             b"    Return the access frequency index of the <key>. The returned integer is",
             b"    proportional to the logarithm of the recent access frequency of the key.",
         ],
-        |req, txn, w| {
-            if txn.get(req.arg(2).unwrap_or_default()).is_none() {
-                return null(w);
-            }
-            Err(fail::error(
-                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-                 Jotter keeps no access frequency per key.",
-            ))
-        },
+        describe,
     )
     .key(2),
     Sub::data(
@@ -78,14 +67,7 @@ pub(super) const SUBS: &[Sub] = &[
             b"    Return the idle time of the <key>, that is the approximated number of",
             b"    seconds elapsed since the last access to the key.",
         ],
-        |req, txn, w| {
-            if txn.get(req.arg(2).unwrap_or_default()).is_none() {
-                return null(w);
-            }
-            Err(fail::error(
-                "ERR Jotter keeps no access time per key, so a key's idle time is not known.",
-            ))
-        },
+        describe,
     )
     .key(2),
     Sub::data(
@@ -99,13 +81,7 @@ pub(super) const SUBS: &[Sub] = &[
             b"    Return the number of references of the value associated with the specified",
             b"    <key>.",
         ],
-        |req, txn, w| {
-            if txn.get(req.arg(2).unwrap_or_default()).is_none() {
-                return null(w);
-            }
-            w.integer(1);
-            Ok(())
-        },
+        describe,
     )
     .key(2),
     subcommand::help_row("6.2.0"),
@@ -116,9 +92,29 @@ pub(super) fn object(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) 
     subcommand::apply(SUBS, "OBJECT", req, txn, w)
 }
 
-/// The reply for a key that does not exist.
-fn null(w: &mut ReplyWriter<'_>) -> Outcome {
-    w.null();
+/// ENCODING, FREQ, IDLETIME and REFCOUNT of the key: null when it does
+/// not exist.
+fn describe(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
+    let Some(value) = txn.get(req.arg(2).unwrap_or_default()) else {
+        w.null();
+        return Ok(());
+    };
+    let sub = req.arg(1).unwrap_or_default().to_ascii_lowercase();
+    match sub.as_slice() {
+        b"encoding" => w.bulk(encoding(value).as_bytes()),
+        b"refcount" => w.integer(1),
+        b"freq" => {
+            return Err(fail::error(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+                 Jotter keeps no access frequency per key.",
+            ));
+        }
+        _ => {
+            return Err(fail::error(
+                "ERR Jotter keeps no access time per key, so a key's idle time is not known.",
+            ));
+        }
+    }
     Ok(())
 }
 
