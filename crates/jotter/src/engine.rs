@@ -83,6 +83,17 @@ pub(crate) struct Prepaid {
 pub(crate) struct Multi<'a> {
     pub prepaid: &'a mut Prepaid,
     pub group: Option<&'a Arc<Group>>,
+    /// Set when the op was versioned and logged beforehand, in its
+    /// group's record (see [`Inner::stamp_and_log_group`]).
+    pub ahead: Option<Ahead>,
+}
+
+/// An op of a multi-key write versioned and logged before it is accepted:
+/// its version, and its group record's LSN (with a log).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ahead {
+    pub version: u64,
+    pub lsn: Option<u64>,
 }
 
 /// An op versioned and submitted to the log.
@@ -197,9 +208,9 @@ impl<S: Store> Inner<S> {
         result: R,
         multi: Option<Multi<'_>>,
     ) -> Result<Attempt<R>> {
-        let (mut prepaid, group) = match multi {
-            Some(m) => (Some(m.prepaid), m.group),
-            None => (None, None),
+        let (mut prepaid, group, ahead) = match multi {
+            Some(m) => (Some(m.prepaid), m.group, m.ahead),
+            None => (None, None, None),
         };
         // Checked under the shard lock, so shutdown can close the door on
         // writes that passed an earlier check (see `Cache::shutdown`); a
@@ -217,6 +228,10 @@ impl<S: Store> Inner<S> {
         let accepted = shard.accept(key, mode, group.is_some(), op, own, |plan, op| {
             if let Err(bound) = self.reserve(&mut prepaid, plan.entries, plan.grow()) {
                 return Err(Refused::Full { bound, key_pending: plan.pending, op });
+            }
+            if let Some(Ahead { version, lsn }) = ahead {
+                stamped = version;
+                return Ok(Stamp { op, version, lsn });
             }
             let Stamped { op, version, durable: d } =
                 self.stamp_and_log(key, op, plan.entries, plan.grow()).map_err(Refused::Error)?;
@@ -388,6 +403,32 @@ impl<S: Store> Inner<S> {
             },
         };
         Ok(Stamped { op, version, durable })
+    }
+
+    /// Versions a multi-key write's ops (`(key, op, version)`, the version
+    /// filled in here, in order) and submits them to the log as one group
+    /// record, so that a crash keeps all of them or none; returns the
+    /// record's durability, with a log. Called under every shard lock of
+    /// the write, before any of its ops is accepted: if the log refuses the
+    /// record, nothing of the write is accepted.
+    pub(crate) fn stamp_and_log_group(
+        &self,
+        writes: &mut [(Bytes, Op, u64)],
+    ) -> Result<Option<jotter_wal::Pending>> {
+        for (key, op, version) in writes.iter_mut() {
+            *version = self.clock.next();
+            op.stamp(*version);
+            // Before the write can reach the store.
+            if let Some(known) = &self.known {
+                known.insert(key);
+            }
+        }
+        match &self.log {
+            None => Ok(None),
+            Some(log) => {
+                log.submit_group(writes.iter().map(|(k, op, v)| (&k[..], *v, op))).map(Some)
+            }
+        }
     }
 
     /// Puts a write read back from the log into the buffer as it was when
