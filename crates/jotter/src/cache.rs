@@ -97,10 +97,10 @@ impl<S: Store> Cache<S> {
     /// The writes of a transaction over several keys reach the store
     /// together, in one batch, once the older writes of those keys are
     /// stored (the workers leave them to the transaction's own flush).
-    /// With a log, each key's write is its own record, so a crash can
-    /// recover some keys of a transaction and not others (a torn last
-    /// record), which are then flushed one by one; and a log that refuses a
-    /// record part-way leaves the keys before it accepted.
+    /// With a log, the writes of a transaction over several keys are one
+    /// record, so a crash keeps all of them or none (replayed, they are
+    /// then flushed key by key); a log that refuses the record refuses the
+    /// whole transaction.
     ///
     /// `f` must be quick (it runs under the keys' locks) and may run more
     /// than once if the buffer has to make room first. Keys that expired

@@ -84,7 +84,7 @@ pub(crate) struct Multi<'a> {
     pub prepaid: &'a mut Prepaid,
     pub group: Option<&'a Arc<Group>>,
     /// Set when the op was versioned and logged beforehand, in its
-    /// group's record (see [`Inner::stamp_and_log_group`]).
+    /// group's record (see `transaction.rs`).
     pub ahead: Option<Ahead>,
 }
 
@@ -403,32 +403,6 @@ impl<S: Store> Inner<S> {
             },
         };
         Ok(Stamped { op, version, durable })
-    }
-
-    /// Versions a multi-key write's ops (`(key, op, version)`, the version
-    /// filled in here, in order) and submits them to the log as one group
-    /// record, so that a crash keeps all of them or none; returns the
-    /// record's durability, with a log. Called under every shard lock of
-    /// the write, before any of its ops is accepted: if the log refuses the
-    /// record, nothing of the write is accepted.
-    pub(crate) fn stamp_and_log_group(
-        &self,
-        writes: &mut [(Bytes, Op, u64)],
-    ) -> Result<Option<jotter_wal::Pending>> {
-        for (key, op, version) in writes.iter_mut() {
-            *version = self.clock.next();
-            op.stamp(*version);
-            // Before the write can reach the store.
-            if let Some(known) = &self.known {
-                known.insert(key);
-            }
-        }
-        match &self.log {
-            None => Ok(None),
-            Some(log) => {
-                log.submit_group(writes.iter().map(|(k, op, v)| (&k[..], *v, op))).map(Some)
-            }
-        }
     }
 
     /// Puts a write read back from the log into the buffer as it was when

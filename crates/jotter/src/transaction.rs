@@ -216,7 +216,7 @@ fn try_transact<R, S: Store>(
     // the store together.
     let mut durability = Durability::default();
     let (group, lsn) = if writes.len() > 1 {
-        let durable = match inner.stamp_and_log_group(&mut writes) {
+        let durable = match stamp_and_log_group(inner, &mut writes) {
             Ok(durable) => durable,
             Err(e) => {
                 inner.refund(prepaid);
@@ -266,6 +266,30 @@ fn try_transact<R, S: Store>(
     match failed {
         Some(e) => Err(e),
         None => Ok(Step::Done(Committed { result: r, tickets, durability })),
+    }
+}
+
+/// Versions a multi-key transaction's ops (`(key, op, version)`, the
+/// version filled in here, in order) and submits them to the log as one
+/// group record, so that a crash keeps all of them or none; returns the
+/// record's durability, with a log. Called under every shard lock of the
+/// transaction, before any of its ops is accepted: if the log refuses the
+/// record, nothing of the transaction is accepted.
+fn stamp_and_log_group<S: Store>(
+    inner: &Inner<S>,
+    writes: &mut [(Bytes, Op, u64)],
+) -> Result<Option<jotter_wal::Pending>> {
+    for (key, op, version) in writes.iter_mut() {
+        *version = inner.clock().next();
+        op.stamp(*version);
+        // Before the write can reach the store.
+        if let Some(known) = inner.known() {
+            known.insert(key);
+        }
+    }
+    match inner.log() {
+        None => Ok(None),
+        Some(log) => log.submit_group(writes.iter().map(|(k, op, v)| (&k[..], *v, op))).map(Some),
     }
 }
 

@@ -206,7 +206,7 @@ async fn a_torn_transaction_comes_back_whole_or_not_at_all() {
     assert!(after > before);
     cache.shutdown(Duration::ZERO).await;
     drop(cache);
-    assert_eq!(segments(dir.path()), [segment.clone()], "one segment");
+    assert_eq!(segments(dir.path()).len(), 1, "one segment");
 
     for cut in before..=after {
         let copy = tempfile::tempdir().unwrap();
