@@ -23,7 +23,7 @@
 //! lock while it calls these methods, and settles the bound with what they
 //! return.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, btree_map};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -208,12 +208,14 @@ impl Shard {
 
     /// Counts one pending op whose first LSN is `lsn` less.
     fn release_lsn(&mut self, lsn: u64) {
-        match self.lsns.get_mut(&lsn) {
-            Some(1) => {
-                self.lsns.remove(&lsn);
+        match self.lsns.entry(lsn) {
+            btree_map::Entry::Occupied(mut held) if *held.get() > 1 => *held.get_mut() -= 1,
+            btree_map::Entry::Occupied(held) => {
+                held.remove();
             }
-            Some(n) => *n -= 1,
-            None => debug_assert!(false, "an LSN released that was never held"),
+            btree_map::Entry::Vacant(_) => {
+                debug_assert!(false, "an LSN released that was never held")
+            }
         }
     }
 
