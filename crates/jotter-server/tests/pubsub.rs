@@ -249,6 +249,14 @@ fn keyspace_events_match_redis() {
     for _ in 0..4 {
         read_same(&mut sj, &mut sr);
     }
+    // A script's writes publish their commands' events, in the order it
+    // ran them; its reads publish nothing.
+    let script = "redis.call('SET', KEYS[1], '1') redis.call('GET', KEYS[1]) \
+                  redis.call('HSET', KEYS[2], 'f', 'v') redis.call('DEL', KEYS[1])";
+    same_on(j, r, &["EVAL", script, "2", "sk", "sh"], 1);
+    for _ in 0..6 {
+        read_same(&mut sj, &mut sr);
+    }
     // A write that changes nothing publishes nothing: the next message is
     // the next write's.
     same_on(j, r, &["DEL", "missing"], 1);

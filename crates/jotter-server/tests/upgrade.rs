@@ -52,10 +52,10 @@ async fn a_data_directory_of_the_earlier_release_is_served_as_written() {
     assert!(!data.join("log/FORMAT").exists(), "the earlier release wrote no format marker");
     let clock = std::fs::read(data.join("log/CLOCK")).expect("the earlier release's clock");
     let server = Server::start_in(dir, &[]);
-    // Upgraded in place: moved into this code's layout, format 2.
+    // Upgraded in place: moved into this code's layout, format 3.
     let marker =
         std::fs::read_to_string(data.join("state/FORMAT")).expect("the marker is written at start");
-    assert!(marker.starts_with("2\nwritten by jotter "), "{marker}");
+    assert!(marker.starts_with("3\nwritten by jotter "), "{marker}");
     assert!(!data.join("log/CLOCK").exists(), "the clock left the log's folder");
     let moved = std::fs::read(data.join("state/CLOCK")).expect("the clock is in state/");
     assert!(reading(&moved) >= reading(&clock), "the clock is kept (or advanced)");
@@ -121,7 +121,7 @@ fn a_log_folder_with_a_dead_letter_and_the_clock_is_moved_without_losing_either(
     let moved = std::fs::read(data.join("state/CLOCK")).expect("the clock is in state/");
     assert!(reading(&moved) >= reading(&clock), "the clock floor is kept (or raised)");
     let marker = std::fs::read_to_string(data.join("state/FORMAT")).expect("the marker");
-    assert!(marker.starts_with("2\nwritten by jotter "), "{marker}");
+    assert!(marker.starts_with("3\nwritten by jotter "), "{marker}");
 
     let mut c = server.raw();
     assert_eq!(info(&mut c, "writebehind", "dead_letters"), 1, "the dead letter survives");
@@ -161,20 +161,20 @@ fn a_database_newer_than_this_code_is_refused_with_a_clear_message() {
 fn a_log_directory_newer_than_this_code_is_refused_with_a_clear_message() {
     let dir = copy_fixture();
     let log = dir.path().join("data/log");
-    std::fs::write(log.join("FORMAT"), "3\nwritten by jotter 7.0.0\n").expect("write marker");
+    std::fs::write(log.join("FORMAT"), "4\nwritten by jotter 7.0.0\n").expect("write marker");
     let segment = std::fs::read(log.join("00000000000000000001.log")).expect("segment");
     let stderr = refused_start(&dir);
     assert!(
-        stderr.contains("is in format 3, written by jotter 7.0.0, a newer version of Jotter"),
+        stderr.contains("is in format 4, written by jotter 7.0.0, a newer version of Jotter"),
         "{stderr}"
     );
-    assert!(stderr.contains("reads formats up to 2"), "{stderr}");
+    assert!(stderr.contains("reads formats up to 3"), "{stderr}");
     assert!(stderr.contains("Start the newer version on it"), "{stderr}");
     // Refused before anything was read or changed.
     assert_eq!(std::fs::read(log.join("00000000000000000001.log")).expect("segment"), segment);
     assert_eq!(
         std::fs::read_to_string(log.join("FORMAT")).expect("marker"),
-        "3\nwritten by jotter 7.0.0\n"
+        "4\nwritten by jotter 7.0.0\n"
     );
     assert!(log.join("CLOCK").exists(), "nothing was moved");
 }

@@ -97,10 +97,10 @@ impl<S: Store> Cache<S> {
     /// The writes of a transaction over several keys reach the store
     /// together, in one batch, once the older writes of those keys are
     /// stored (the workers leave them to the transaction's own flush).
-    /// With a log, each key's write is its own record, so a crash can
-    /// recover some keys of a transaction and not others (a torn last
-    /// record), which are then flushed one by one; and a log that refuses a
-    /// record part-way leaves the keys before it accepted.
+    /// With a log, the writes of a transaction over several keys are one
+    /// record, so a crash keeps all of them or none (replayed, they are
+    /// then flushed key by key); a log that refuses the record refuses the
+    /// whole transaction.
     ///
     /// `f` must be quick (it runs under the keys' locks) and may run more
     /// than once if the buffer has to make room first. Keys that expired
@@ -665,6 +665,76 @@ mod tests {
         let snapshot = store.snapshot();
         assert_eq!(snapshot.get(&late), Some(&Value::from("later")));
         assert_eq!(snapshot.get(&early), Some(&Value::from("acked")), "acknowledged write lost");
+    }
+
+    /// A transaction's ops share their group record's LSN. Two of them in
+    /// one shard, replayed after a crash (each then flushed on its own):
+    /// once one is stored and a checkpoint runs, the record must still be
+    /// kept for the other, which a second crash must not lose.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_checkpoint_keeps_a_transaction_record_until_its_last_op_in_a_shard_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::new();
+        let build = |store: &MemoryStore| {
+            Cache::builder(store.clone())
+                .data_dir(dir.path(), crate::Fsync::Always)
+                .flush_interval(Duration::from_millis(5))
+                .batch_size(1)
+                .dead_letter_after(1000)
+                .retry_backoff(Duration::from_secs(600), Duration::from_secs(600))
+        };
+        let crash = |cache: Cache<MemoryStore>| async move {
+            cache.shutdown(Duration::ZERO).await;
+            drop(cache);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        store.faults().fail_next_writes(u64::MAX);
+        let cache = build(&store).build().await.unwrap();
+        let inner = cache.inner.clone();
+        let mut same: Vec<Bytes> = (0..)
+            .map(|i| Bytes::from(format!("k{i}")))
+            .filter(|k| inner.buffer().shard_of(k) == 0)
+            .take(2)
+            .collect();
+        same.sort();
+        let (stored, held) = (same[0].clone(), same[1].clone());
+        cache
+            .transact(&same, |txn| {
+                txn.put(&stored, Value::from("a"), None);
+                txn.put(&held, Value::from("b"), None);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let lsn = inner.buffer().lock(0).lowest_lsn().expect("both pending");
+        drop(inner);
+        crash(cache).await;
+
+        // Replayed: `stored` goes first and lands, `held` is refused and
+        // waits for its retry.
+        store.faults().fail_next_writes(0);
+        store.faults().reject_key(held.clone());
+        let cache = build(&store).build().await.unwrap();
+        let inner = cache.inner.clone();
+        for _ in 0..1000 {
+            if store.snapshot().contains_key(&stored)
+                && inner.buffer().lock(0).queue(&stored).is_none()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let landed = store.snapshot().contains_key(&stored);
+        assert!(landed && inner.buffer().lock(0).queue(&stored).is_none(), "`stored` never landed");
+        inner.checkpoint_log();
+        assert_eq!(inner.buffer().lock(0).lowest_lsn(), Some(lsn), "`held` still needs the record");
+        drop(inner);
+        crash(cache).await;
+
+        store.faults().accept_key(&held);
+        let cache = build(&store).build().await.unwrap();
+        cache.flush().await.unwrap();
+        assert_eq!(store.snapshot().get(&held), Some(&Value::from("b")), "acknowledged write lost");
     }
 
     /// A direct write (write-through on a full buffer) is logged, so a

@@ -85,6 +85,17 @@ pub(crate) struct Prepaid {
 pub(crate) struct Multi<'a> {
     pub prepaid: &'a mut Prepaid,
     pub group: Option<&'a Arc<Group>>,
+    /// Set when the op was versioned and logged beforehand, in its
+    /// group's record (see `transaction.rs`).
+    pub ahead: Option<Ahead>,
+}
+
+/// An op of a multi-key write versioned and logged before it is accepted:
+/// its version, and its group record's LSN (with a log).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ahead {
+    pub version: u64,
+    pub lsn: Option<u64>,
 }
 
 /// An op versioned and submitted to the log.
@@ -200,9 +211,9 @@ impl<S: Store> Inner<S> {
         result: R,
         multi: Option<Multi<'_>>,
     ) -> Result<Attempt<R>> {
-        let (mut prepaid, group) = match multi {
-            Some(m) => (Some(m.prepaid), m.group),
-            None => (None, None),
+        let (mut prepaid, group, ahead) = match multi {
+            Some(m) => (Some(m.prepaid), m.group, m.ahead),
+            None => (None, None, None),
         };
         // Checked under the shard lock, so shutdown can close the door on
         // writes that passed an earlier check (see `Cache::shutdown`); a
@@ -221,6 +232,10 @@ impl<S: Store> Inner<S> {
         let accepted = shard.accept(key, mode, group.is_some(), op, own, |plan, op| {
             if let Err(bound) = self.reserve(&mut prepaid, plan.entries, plan.grow()) {
                 return Err(Refused::Full { bound, key_pending: plan.pending, op });
+            }
+            if let Some(Ahead { version, lsn }) = ahead {
+                stamped = version;
+                return Ok(Stamp { op, version, lsn });
             }
             let Stamped { op, version, durable: d } =
                 self.stamp_and_log(key, op, plan.entries, plan.grow()).map_err(Refused::Error)?;

@@ -54,7 +54,7 @@
 //! - `write_through.rs`: the write-through policy on a full buffer.
 //! - `clock.rs`: the version clock.
 //! - `log.rs`: the engine's side of the write-ahead log (`jotter-wal`).
-//! - `record.rs`: the bytes of one logged write.
+//! - `record.rs`: the bytes of one logged write, and of a transaction's group.
 //! - `wire.rs`: the length-prefixed pieces a record is built of.
 //! - `log_format.rs`: the `FORMAT` file of the data directory.
 //! - `known_keys.rs`: the filter of every key the store may hold.
@@ -157,8 +157,8 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `state/FORMAT` | the directory's format number (first line, decimal; 2 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it (every file in one folder): it is moved into this layout at start and gains the marker; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`, `data_dir.rs`) |
-//! | `log/NNNNNNNNNNNNNNNNNNNN.log`, `log/CHECKPOINT`, `log/LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write (`record.rs`) |
+//! | `state/FORMAT` | the directory's format number (first line, decimal; 3 today), then `written by jotter X.Y.Z`. It covers every file below: any change to one of them raises it. A directory without it is format 1, as earlier releases wrote it (every file in one folder): it is moved into this layout at start and gains the marker; format 2 (this layout, without group records in the log) is read as it is and marked 3; a higher number than this code knows stops the start with [`Error::Recovery`] naming the writer's version and what to do (`log_format.rs`, `data_dir.rs`) |
+//! | `log/NNNNNNNNNNNNNNNNNNNN.log`, `log/CHECKPOINT`, `log/LOCK` | the `jotter-wal` crate's segments, low-water mark and lock (its docs give their layout); each record's payload is one write, or a transaction's writes as one group (`record.rs`) |
 //! | `state/CLOCK` | the last saved reading of the version clock: a `u64`, little-endian (`log.rs`) |
 //! | `dead-letters/queue` | the dead-letter queue: magic `JDLQ`, its own format byte (a newer one is refused as such), the letters, a checksum (`dead_letter/file.rs`) |
 //!

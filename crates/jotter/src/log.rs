@@ -2,7 +2,9 @@
 //! write is submitted as a record under its shard lock (so the log's order
 //! is each key's order) and acknowledged only once the log says it is
 //! durable under the chosen [`Fsync`] policy; at start, the records not yet
-//! released by a checkpoint are replayed into the write buffer.
+//! released by a checkpoint are replayed into the write buffer. A multi-key
+//! transaction's writes are one record (a group, under all its shards'
+//! locks), so a crash keeps all of them or none; they share its LSN.
 //!
 //! The low-water mark is the smallest log sequence number of any write not
 //! yet in the store (or the next one, when nothing is pending); the log
@@ -83,6 +85,17 @@ impl Log {
         self.wal.submit_with(hint, |buf| record::encode(buf, key, version, op)).map_err(Error::Log)
     }
 
+    /// Submits the one record of a transaction's `writes` (key, version,
+    /// op; two or more): a crash keeps all of them or none, and they share
+    /// its LSN.
+    pub(crate) fn submit_group<'a>(
+        &self,
+        writes: impl ExactSizeIterator<Item = (&'a [u8], u64, &'a Op)> + Clone,
+    ) -> Result<Durable> {
+        let hint = 5 + writes.clone().map(|(key, _, _)| key.len() + 36).sum::<usize>();
+        self.wal.submit_with(hint, |buf| record::encode_group(buf, writes)).map_err(Error::Log)
+    }
+
     /// The LSN the next record will get.
     pub(crate) fn next_lsn(&self) -> u64 {
         self.wal.next_lsn()
@@ -132,14 +145,20 @@ impl Log {
     }
 }
 
-/// Decodes one record of a recovery.
+/// Decodes one record of a recovery: its writes (several for a
+/// transaction's group, each with the record's LSN).
 pub(crate) fn replayed(
     item: std::result::Result<(u64, Bytes), jotter_wal::WalError>,
-) -> Result<Replayed> {
+) -> Result<impl Iterator<Item = Replayed>> {
     let (lsn, payload) = item.map_err(|e| Error::recovery_from(e.to_string(), e))?;
-    let record::Record { key, version, op } = record::decode(payload)
+    let logged = record::decode_logged(payload)
         .map_err(|e| Error::recovery_from(format!("record at LSN {lsn}: {e}"), e))?;
-    Ok(Replayed { lsn, key, version, op })
+    Ok(logged.into_records().map(move |record::Record { key, version, op }| Replayed {
+        lsn,
+        key,
+        version,
+        op,
+    }))
 }
 
 /// Waits until a submitted record is durable.

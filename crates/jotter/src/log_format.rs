@@ -11,19 +11,22 @@
 //! A directory without the file is format 1, as written by every release
 //! before the marker existed. Format 1 kept every file, the marker too, in
 //! one folder; format 2 is the layout of `data_dir.rs`, into which a format
-//! 1 directory is moved at start.
+//! 1 directory is moved at start; format 3 adds the log record of a
+//! multi-key transaction (a group, `record.rs`), which a format 2 reader
+//! would take for damage. Every earlier format is read as it is.
 //!
 //! [`check`] runs before the log is opened, so a newer directory is refused
 //! before a single segment is read; [`mark`] runs once the log is open (its
 //! lock held) and writes the marker when it is missing or older, which is
-//! the whole upgrade from format 1 (its files are read as they are).
+//! the whole upgrade from formats 1 and 2 (their files are read as they
+//! are).
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 
 /// The format this code writes and the newest it reads.
-pub(crate) const CURRENT: u32 = 2;
+pub(crate) const CURRENT: u32 = 3;
 
 /// The file's name inside its directory.
 const FILE: &str = "FORMAT";

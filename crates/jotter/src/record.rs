@@ -14,7 +14,18 @@
 //! | patch | `u8` kind (0 hash, 1 scores: each kind's `LOG_TAG` in `value/`); `u8` 1 if a reset follows, then `u64` reset; `u32` field count; per field: `u32` length and the field, `u64` version, `u8` value tag (0 removed, 1 bytes: `u32` length and the bytes, 2 score: `f64`; each kind's `FIELD_TAG` and `encode_field`); then the expiry |
 //! | expiry | `u8` 1 if an expiry follows, then `u64` Unix milliseconds (format 2 only) |
 //!
-//! The log's own frame adds the length, checksum and sequence number.
+//! A multi-key transaction's writes are one log record, a group (the log
+//! only; the dead-letter file keeps single writes), so that a crash keeps
+//! all of them or none:
+//!
+//! | field | bytes |
+//! |---|---|
+//! | format | `u8`, 3 (a group) |
+//! | count | `u32`, 2 or more |
+//! | per write | `u32` length, then the write's record as above (format 2) |
+//!
+//! The log's own frame adds the length, checksum and sequence number; a
+//! group is written by data-directory format 3 and later (`log_format.rs`).
 
 use std::collections::BTreeMap;
 
@@ -32,6 +43,8 @@ const FORMAT: u8 = 2;
 const REMOVED: u8 = 0;
 /// The first format, written before keys could expire.
 const FORMAT_WITHOUT_EXPIRY: u8 = 1;
+/// The first byte of a group record: a transaction's writes together.
+const GROUP: u8 = 3;
 
 /// Appends the record of `op` at `version` for `key` to `out`.
 pub(crate) fn encode(out: &mut BytesMut, key: &[u8], version: u64, op: &Op) {
@@ -85,6 +98,66 @@ pub(crate) struct Record {
     pub key: Bytes,
     pub version: u64,
     pub op: Op,
+}
+
+/// Appends the group record of a transaction's `writes` (key, version, op;
+/// two or more) to `out`: each write encoded by [`encode`] behind its
+/// length, which is filled in once the write is there, so each is written
+/// once, straight into `out`.
+pub(crate) fn encode_group<'a>(
+    out: &mut BytesMut,
+    writes: impl ExactSizeIterator<Item = (&'a [u8], u64, &'a Op)>,
+) {
+    out.put_u8(GROUP);
+    out.put_u32_le(u32::try_from(writes.len()).unwrap_or(u32::MAX));
+    for (key, version, op) in writes {
+        let at = out.len();
+        out.put_u32_le(0);
+        encode(out, key, version, op);
+        let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+        out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    }
+}
+
+/// What one log record holds: one write, or a transaction's writes.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Logged {
+    One(Record),
+    Group(Vec<Record>),
+}
+
+impl Logged {
+    /// The writes, in the order they were logged.
+    pub(crate) fn into_records(self) -> impl Iterator<Item = Record> {
+        let (one, group) = match self {
+            Logged::One(record) => (Some(record), Vec::new()),
+            Logged::Group(records) => (None, records),
+        };
+        one.into_iter().chain(group)
+    }
+}
+
+/// Decodes a log record: a single write (as [`decode`]) or a group. A
+/// group decodes whole or not at all.
+pub(crate) fn decode_logged(mut buf: Bytes) -> Result<Logged, RecordError> {
+    if buf.first() != Some(&GROUP) {
+        return decode(buf).map(Logged::One);
+    }
+    buf.advance(1);
+    let n = get_u32(&mut buf)?;
+    if n < 2 {
+        return Err(RecordError("a group of fewer than two writes"));
+    }
+    // Each write takes at least its length and a record's fixed fields, so
+    // a count the bytes cannot hold allocates nothing.
+    let mut records = Vec::with_capacity((n as usize).min(buf.remaining() / 18));
+    for _ in 0..n {
+        records.push(decode(get_bytes(&mut buf)?)?);
+    }
+    if buf.has_remaining() {
+        return Err(RecordError("trailing bytes"));
+    }
+    Ok(Logged::Group(records))
 }
 
 /// Decodes a record.
@@ -213,6 +286,39 @@ mod tests {
         }
 
         #[test]
+        fn groups_round_trip(writes in proptest::collection::vec((bytes(), any::<u64>(), op()), 2..5)) {
+            let mut out = BytesMut::new();
+            encode_group(&mut out, writes.iter().map(|(k, v, op)| (&k[..], *v, op)));
+            let logged = decode_logged(out.freeze()).unwrap();
+            let want: Vec<Record> = writes
+                .into_iter()
+                .map(|(key, version, op)| Record { key, version, op })
+                .collect();
+            prop_assert_eq!(logged, Logged::Group(want));
+        }
+
+        /// A group decodes whole or not at all: every cut is an error.
+        #[test]
+        fn every_cut_of_a_group_is_an_error(
+            writes in proptest::collection::vec((bytes(), any::<u64>(), op()), 2..4),
+        ) {
+            let mut out = BytesMut::new();
+            encode_group(&mut out, writes.iter().map(|(k, v, op)| (&k[..], *v, op)));
+            let full = out.freeze();
+            for at in 0..full.len() {
+                prop_assert!(decode_logged(full.slice(..at)).is_err(), "cut at {}", at);
+            }
+        }
+
+        #[test]
+        fn a_single_record_reads_as_one(key in bytes(), version in any::<u64>(), op in op()) {
+            let mut out = BytesMut::new();
+            encode(&mut out, &key, version, &op);
+            let logged = decode_logged(out.freeze()).unwrap();
+            prop_assert_eq!(logged, Logged::One(Record { key, version, op }));
+        }
+
+        #[test]
         fn changes_go_back_to_their_ops(op in op()) {
             prop_assert_eq!(op_from_change(&op.to_change(), op.expires_at()), op);
         }
@@ -261,6 +367,48 @@ mod tests {
         want.extend(1.5f64.to_le_bytes());
         want.push(0);
         assert_eq!(out.to_vec(), want);
+    }
+
+    /// The bytes of a group, spelled out: its tag, its count, and each
+    /// write's record behind its length.
+    #[test]
+    fn group_records_keep_their_bytes() {
+        let put = Op::Put { value: Bytes::from_static(b"v"), expires_at: None };
+        let mut out = BytesMut::new();
+        encode_group(&mut out, [(&b"a"[..], 7, &put), (&b"b"[..], 8, &Op::Delete)].into_iter());
+        let mut want = vec![3, 2, 0, 0, 0];
+        want.extend([21, 0, 0, 0, 2, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'a']);
+        want.extend([1, 1, 0, 0, 0, b'v', 0]);
+        want.extend([15, 0, 0, 0, 2, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'b', 2]);
+        assert_eq!(out.to_vec(), want);
+    }
+
+    #[test]
+    fn a_group_of_one_or_nested_groups_is_refused() {
+        let mut one = BytesMut::new();
+        one.put_u8(GROUP);
+        one.put_u32_le(1);
+        let mut single = BytesMut::new();
+        encode(&mut single, b"k", 1, &Op::Delete);
+        put_bytes(&mut one, &single);
+        assert!(decode_logged(one.freeze()).is_err());
+
+        let mut inner = BytesMut::new();
+        encode_group(
+            &mut inner,
+            [(&b"a"[..], 1, &Op::Delete), (&b"b"[..], 2, &Op::Delete)].into_iter(),
+        );
+        let mut nested = BytesMut::new();
+        encode_group(
+            &mut nested,
+            [(&b"c"[..], 3, &Op::Delete), (&b"d"[..], 4, &Op::Delete)].into_iter(),
+        );
+        let mut outer = BytesMut::new();
+        outer.put_u8(GROUP);
+        outer.put_u32_le(2);
+        put_bytes(&mut outer, &inner);
+        put_bytes(&mut outer, &nested);
+        assert!(decode_logged(outer.freeze()).is_err());
     }
 
     #[test]

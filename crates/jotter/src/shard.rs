@@ -13,8 +13,9 @@
 //!   the front, so one key's writes reach the store one at a time, in order.
 //! - **The counts follow the ops.** Each key with a front op waiting for its
 //!   worker is in `ready` exactly once (by its first version), or in
-//!   `grouped` if it belongs to a multi-key transaction; `lsns` holds the
-//!   first log sequence number of every logged op still pending; the bytes
+//!   `grouped` if it belongs to a multi-key transaction; `lsns` counts the
+//!   first log sequence number of every logged op still pending (the ops
+//!   of one transaction share one); the bytes
 //!   an op reserves in the bound are its weight, which the shard returns
 //!   when the op leaves ([`Plan`] says what a new op takes).
 //!
@@ -22,7 +23,7 @@
 //! lock while it calls these methods, and settles the bound with what they
 //! return.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, btree_map};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -150,8 +151,10 @@ pub(crate) struct Shard {
     /// is what barriers must wait for, found without visiting every queue.
     direct: BTreeSet<u64>,
     /// The first log sequence numbers of the pending ops that have one, for
-    /// the log's low-water mark.
-    lsns: BTreeSet<u64>,
+    /// the log's low-water mark, each with how many pending ops have it: a
+    /// transaction's ops share their group record's LSN, and the record
+    /// must stay until the last of them in this shard is stored.
+    lsns: BTreeMap<u64, u32>,
     /// Writes accepted into this shard; counted here, under the lock the
     /// write holds anyway, rather than in a shared atomic.
     accepted: u64,
@@ -195,7 +198,25 @@ impl Shard {
 
     /// The smallest first LSN of the pending ops.
     pub(crate) fn lowest_lsn(&self) -> Option<u64> {
-        self.lsns.first().copied()
+        self.lsns.first_key_value().map(|(&lsn, _)| lsn)
+    }
+
+    /// Counts one more pending op whose first LSN is `lsn`.
+    fn hold_lsn(&mut self, lsn: u64) {
+        *self.lsns.entry(lsn).or_default() += 1;
+    }
+
+    /// Counts one pending op whose first LSN is `lsn` less.
+    fn release_lsn(&mut self, lsn: u64) {
+        match self.lsns.entry(lsn) {
+            btree_map::Entry::Occupied(mut held) if *held.get() > 1 => *held.get_mut() -= 1,
+            btree_map::Entry::Occupied(held) => {
+                held.remove();
+            }
+            btree_map::Entry::Vacant(_) => {
+                debug_assert!(false, "an LSN released that was never held")
+            }
+        }
     }
 
     /// Since when the oldest op waiting in this shard waits.
@@ -303,7 +324,7 @@ impl Shard {
             let hash = self.entries.hash(&key);
             self.entries.insert(key, Queue::new(QueuedOp::new(op, version, own, lsn)));
             if let Some(lsn) = lsn {
-                self.lsns.insert(lsn);
+                self.hold_lsn(lsn);
             }
             self.ready.insert(version, hash);
             return Ok(Placed { plan, view: ViewDelta::default(), readied: true });
@@ -335,7 +356,7 @@ impl Shard {
             None => {
                 ops.push_back(QueuedOp::new(op, version, plan.new_weight, lsn));
                 if let Some(lsn) = lsn {
-                    self.lsns.insert(lsn);
+                    self.hold_lsn(lsn);
                 }
             }
         }
@@ -379,7 +400,7 @@ impl Shard {
         queued.set_in_flight();
         ops.push_back(queued);
         if let Some(lsn) = lsn {
-            self.lsns.insert(lsn);
+            self.hold_lsn(lsn);
         }
         self.direct.insert(version);
         self.accepted += 1;
@@ -439,7 +460,7 @@ impl Shard {
         }
         let done = ops.pop_front()?;
         if let Some(lsn) = done.first_lsn() {
-            self.lsns.remove(&lsn);
+            self.release_lsn(lsn);
         }
         Some(done)
     }
@@ -533,6 +554,22 @@ mod tests {
         assert!(matches!(shard.ready_next(&key), Next::Gone(_)));
         assert!(!shard.has_pending(&key) && shard.lowest_lsn().is_none());
         assert_eq!(shard.min_pending(), None);
+    }
+
+    /// A transaction's ops share their group record's LSN: the record must
+    /// stay until the last of them in the shard is stored.
+    #[test]
+    fn two_ops_of_one_record_hold_its_lsn_until_both_are_stored() {
+        let mut shard = Shard::default();
+        let (a, b) = (Bytes::from_static(b"a"), Bytes::from_static(b"b"));
+        accept(&mut shard, &a, put("1"), 1, Some(10));
+        accept(&mut shard, &b, put("2"), 2, Some(10));
+        let first = shard.take_ready().unwrap().write;
+        shard.finish_front(&first.key, first.version).unwrap();
+        assert_eq!(shard.lowest_lsn(), Some(10), "the other op still needs the record");
+        let second = shard.take_ready().unwrap().write;
+        shard.finish_front(&second.key, second.version).unwrap();
+        assert_eq!(shard.lowest_lsn(), None);
     }
 
     #[test]

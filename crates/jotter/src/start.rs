@@ -78,14 +78,15 @@ pub(crate) async fn start_with_clock<S: Store>(
         inner.buffer().reserve(usize::try_from(recovery.records()).unwrap_or(0));
         let mut replayed = 0u64;
         for item in recovery {
-            let r = log::replayed(item)?;
-            // A write that ended in the dead-letter queue before the
-            // crash stays there; replaying it would only refuse it again.
-            if inner.progress().dead.error_for(&r.key, r.version).is_some() {
-                continue;
+            for r in log::replayed(item)? {
+                // A write that ended in the dead-letter queue before the
+                // crash stays there; replaying it would only refuse it again.
+                if inner.progress().dead.error_for(&r.key, r.version).is_some() {
+                    continue;
+                }
+                inner.replay(r.key, r.version, r.op, r.lsn);
+                replayed += 1;
             }
-            inner.replay(r.key, r.version, r.op, r.lsn);
-            replayed += 1;
         }
         if replayed > 0 {
             let crate::bound::Used { entries, bytes } = inner.bound().used();

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::clock::unix_millis;
-use crate::engine::{Attempt, Inner, Multi, Prepaid};
+use crate::engine::{Ahead, Attempt, Inner, Multi, Prepaid};
 use crate::error::{BoundKind, Error, Result};
 use crate::group_flush;
 use crate::log::Durability;
-use crate::op::{Group, QueuedOp};
+use crate::op::{Group, Op, QueuedOp};
 use crate::room::RoomWait;
 use crate::shard::LoadSlot;
 use crate::store::Store;
@@ -198,42 +198,62 @@ fn try_transact<R, S: Store>(
     if let Err(bound) = inner.prepay(&prepaid)? {
         return Ok(Step::Full(bound));
     }
-    // Two or more keys written: they reach the store together.
-    let group = (prepaid.entries > 1).then(|| {
-        let keys = slots
-            .iter()
-            .filter(|slot| slot.op.is_some())
-            .map(|slot| (inner.buffer().shard_of(&slot.key), crate::owned::own(&slot.key)))
-            .collect();
-        Arc::new(Group::new(keys))
-    });
-    let mut tickets = Vec::with_capacity(slots.len());
-    let mut durability = Durability::default();
-    let mut failed = None;
+    // Copied once here: the buffer keeps the ops and the views.
+    let mut writes: Vec<(Bytes, Op, u64)> = Vec::with_capacity(slots.len());
+    let mut views = Vec::with_capacity(slots.len());
     for slot in slots {
-        let s = inner.buffer().shard_of(&slot.key);
-        let shard = &mut guards[guard_of(s)];
         let Some(op) = slot.op else {
+            let shard = &mut guards[guard_of(inner.buffer().shard_of(&slot.key))];
             inner.put_view(shard, &slot.key, slot.now, Some(Written::UNCHANGED));
             continue;
         };
-        // Copied once here: the buffer keeps the op and the view.
         let op = op.into_owned();
-        let now = crate::op::adopt(slot.now, &op);
+        views.push((crate::op::adopt(slot.now, &op), Written::of(&op)));
+        writes.push((slot.key, op, 0));
+    }
+    // Two or more keys written: one log record holds them all (a crash
+    // keeps all or none), logged before any is accepted, and they reach
+    // the store together.
+    let mut durability = Durability::default();
+    let (group, lsn) = if writes.len() > 1 {
+        let durable = match stamp_and_log_group(inner, &mut writes) {
+            Ok(durable) => durable,
+            Err(e) => {
+                inner.refund(prepaid);
+                return Err(e);
+            }
+        };
+        let lsn = durable.as_ref().map(jotter_wal::Pending::lsn);
+        if let Some(durable) = durable {
+            durability.push(durable);
+        }
+        let keys = writes
+            .iter()
+            .map(|(key, _, _)| (inner.buffer().shard_of(key), crate::owned::own(key)))
+            .collect();
+        (Some(Arc::new(Group::new(keys))), lsn)
+    } else {
+        (None, None)
+    };
+    let mut tickets = Vec::with_capacity(writes.len());
+    let mut failed = None;
+    for ((key, op, version), (now, written)) in writes.into_iter().zip(views) {
+        let s = inner.buffer().shard_of(&key);
+        let shard = &mut guards[guard_of(s)];
         let gone = now.is_none();
-        let written = Written::of(&op);
-        let multi = Multi { prepaid: &mut prepaid, group: group.as_ref() };
-        match inner.try_accept(shard, s, &slot.key, op, (), Some(multi)) {
+        let ahead = group.is_some().then_some(Ahead { version, lsn });
+        let multi = Multi { prepaid: &mut prepaid, group: group.as_ref(), ahead };
+        match inner.try_accept(shard, s, &key, op, (), Some(multi)) {
             Ok(Attempt::Accepted((), ticket, durable)) => {
-                inner.put_view(shard, &slot.key, now, Some(written));
+                inner.put_view(shard, &key, now, Some(written));
                 tickets.extend(ticket.map(|t| t.or_deletes(gone)));
                 if let Some(durable) = durable {
                     durability.push(durable);
                 }
             }
             Ok(_) => unreachable!("a prepaid write always finds room"),
-            // Only the log can refuse now (`Error::Log`); as for a single
-            // write, what was accepted stays accepted.
+            // Only the log can refuse now (`Error::Log`), and only the
+            // record of a single write: a group's record is logged above.
             Err(e) => {
                 failed = Some(e);
                 break;
@@ -242,13 +262,35 @@ fn try_transact<R, S: Store>(
     }
     inner.refund(prepaid);
     if let Some(group) = group {
-        // Even after a partial failure (the log refused a record), the
-        // ops that were accepted must reach the store.
         tokio::spawn(group_flush::flush_group(inner.clone(), group));
     }
     match failed {
         Some(e) => Err(e),
         None => Ok(Step::Done(Committed { result: r, tickets, durability })),
+    }
+}
+
+/// Versions a multi-key transaction's ops (`(key, op, version)`, the
+/// version filled in here, in order) and submits them to the log as one
+/// group record, so that a crash keeps all of them or none; returns the
+/// record's durability, with a log. Called under every shard lock of the
+/// transaction, before any of its ops is accepted: if the log refuses the
+/// record, nothing of the transaction is accepted.
+fn stamp_and_log_group<S: Store>(
+    inner: &Inner<S>,
+    writes: &mut [(Bytes, Op, u64)],
+) -> Result<Option<jotter_wal::Pending>> {
+    for (key, op, version) in writes.iter_mut() {
+        *version = inner.clock().next();
+        op.stamp(*version);
+        // Before the write can reach the store.
+        if let Some(known) = inner.known() {
+            known.insert(key);
+        }
+    }
+    match inner.log() {
+        None => Ok(None),
+        Some(log) => log.submit_group(writes.iter().map(|(k, op, v)| (&k[..], *v, op))).map(Some),
     }
 }
 

@@ -148,14 +148,7 @@ async fn leave_in_log(
     cache.shutdown(Duration::ZERO).await;
     drop(cache);
     store.faults().fail_next_writes(0);
-    let mut segments: Vec<_> = std::fs::read_dir(dir.join("log"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "log"))
-        .collect();
-    segments.sort();
-    segments
+    segments(dir)
 }
 
 #[tokio::test]
@@ -169,6 +162,81 @@ async fn a_torn_last_record_is_cut_off_and_the_rest_replayed() {
     let cache = open(&store, dir.path()).await;
     cache.flush().await.unwrap();
     assert_eq!(store.snapshot().len(), 49, "every whole record was replayed");
+}
+
+/// Copies the directory tree `from` into `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// A transaction's writes are one log record: a crash that tears it, at any
+/// byte, loses all of them and keeps every earlier record; a whole one
+/// brings all of them back.
+#[tokio::test]
+async fn a_torn_transaction_comes_back_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MemoryStore::new();
+    store.faults().fail_next_writes(u64::MAX);
+    let cache = open(&store, dir.path()).await;
+    for i in 0..3 {
+        cache.put(format!("single{i}"), "v").await.unwrap();
+    }
+    let segment = segments(dir.path()).pop().unwrap();
+    let before = std::fs::metadata(&segment).unwrap().len();
+    let keys: Vec<Bytes> = ["t:a", "t:b", "t:c"].into_iter().map(Bytes::from).collect();
+    cache
+        .transact(&keys, |txn| {
+            for key in ["t:a", "t:b", "t:c"] {
+                txn.put(key.as_bytes(), Value::from("x"), None);
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let after = std::fs::metadata(&segment).unwrap().len();
+    assert!(after > before);
+    cache.shutdown(Duration::ZERO).await;
+    drop(cache);
+    assert_eq!(segments(dir.path()).len(), 1, "one segment");
+
+    for cut in before..=after {
+        let copy = tempfile::tempdir().unwrap();
+        copy_tree(dir.path(), copy.path());
+        let torn = copy.path().join("log").join(segment.file_name().unwrap());
+        std::fs::OpenOptions::new().write(true).open(&torn).unwrap().set_len(cut).unwrap();
+        let store = MemoryStore::new();
+        let cache = open(&store, copy.path()).await;
+        cache.flush().await.unwrap();
+        let stored = store.snapshot();
+        for i in 0..3 {
+            assert!(stored.contains_key(&Bytes::from(format!("single{i}"))), "cut at {cut}");
+        }
+        let kept: Vec<bool> = keys.iter().map(|k| stored.contains_key(k)).collect();
+        let whole = cut == after;
+        assert_eq!(kept, [whole; 3], "cut at {cut} of {before}..{after}");
+        cache.shutdown(Duration::from_secs(5)).await;
+    }
+}
+
+/// The log's segment files in `dir`, in order.
+fn segments(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut segments: Vec<_> = std::fs::read_dir(dir.join("log"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    segments.sort();
+    segments
 }
 
 #[tokio::test]

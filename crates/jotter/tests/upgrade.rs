@@ -2,7 +2,7 @@
 //! layout, opens with this one: it is moved into `log/`, `dead-letters/`
 //! and `state/` without losing a dead letter, a pending write or the
 //! clock's floor; a move cut short finishes on the next start; a directory
-//! holding both layouts is refused. The fixture and how it was made are in
+//! holding both layouts is refused; a directory of format 2 is read as it is. The fixture and how it was made are in
 //! `tests/fixtures/README.md`.
 
 use std::path::{Path, PathBuf};
@@ -95,7 +95,7 @@ async fn a_directory_of_the_single_folder_layout_is_moved_and_nothing_is_lost() 
     assert_eq!(names(&dir.join("state")), ["CLOCK", "FORMAT"]);
     assert!(names(&dir.join("log")).contains(&"00000000000000000001.log".to_owned()));
     let format = std::fs::read_to_string(dir.join("state/FORMAT")).unwrap();
-    assert!(format.starts_with("2\nwritten by jotter "), "{format}");
+    assert!(format.starts_with("3\nwritten by jotter "), "{format}");
 }
 
 /// The earlier server gave the engine `<data-dir>/log`: the same files,
@@ -106,6 +106,22 @@ async fn a_log_folder_holding_the_other_files_is_moved_and_nothing_is_lost() {
     check_moved(&dir).await;
     assert!(!dir.join("log/CLOCK").exists() && !dir.join("log/FORMAT").exists());
     assert!(!dir.join("log/dead-letters").exists());
+}
+
+/// A directory of format 2 (this layout, before a transaction's writes
+/// were one log record) is read as it is and marked format 3.
+#[tokio::test]
+async fn a_directory_of_format_2_is_read_as_it_is() {
+    let (_temp, dir) = data_dir("", &[]);
+    let store = MemoryStore::new();
+    store.faults().fail_next_writes(u64::MAX);
+    let cache = open(&store, &dir).await.unwrap();
+    cache.shutdown(std::time::Duration::ZERO).await; // the fixture's writes stay in the log
+    drop(cache);
+    std::fs::write(dir.join("state/FORMAT"), "2\nwritten by jotter 0.1.0\n").unwrap();
+    check_moved(&dir).await;
+    let format = std::fs::read_to_string(dir.join("state/FORMAT")).unwrap();
+    assert!(format.starts_with("3\nwritten by jotter "), "{format}");
 }
 
 /// A crash in the middle of the move: some files moved, the dead letters

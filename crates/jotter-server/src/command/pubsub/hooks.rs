@@ -88,8 +88,8 @@ fn published(spec: &Spec, req: &Request, ctx: &mut Ctx<'_>) {
         if destination_first(spec) {
             written.reverse();
         }
-        // A script's writes are its commands', which it does not list: they
-        // invalidate, but publish no event under the script's name.
+        // A script's writes published their commands' events as it ended
+        // (`after_exec`); none is published under the script's name.
         if spec.group != "scripting" {
             for ticket in &written {
                 publish_events(ctx.shared, spec, req, ticket.key(), ticket.deletes());

@@ -37,6 +37,9 @@ pub(super) struct Call<'a> {
     /// EVAL_RO, FCALL_RO, or a function flagged `no-writes`.
     pub read_only: bool,
     pub running: &'a Running,
+    /// The write commands run (table index, request), in order: after the
+    /// script they publish their keyspace events as an EXEC's do.
+    pub wrote: Vec<(usize, Request)>,
 }
 
 /// A command's reply, or why it was not run.
@@ -90,6 +93,9 @@ impl Call<'_> {
                     (data.apply)(&req, txn, &mut ReplyWriter::new(&mut out, protocol))
                 {
                     return error(&fail.text());
+                }
+                if spec.has(flag::WRITE) {
+                    self.wrote.push((index, req));
                 }
             }
             Kind::Control(Handler::Now(handler)) => {

@@ -24,9 +24,9 @@ use super::busy::KILLED;
 use super::call::{Call, Called, UNDECLARED};
 use super::convert;
 use super::sandbox::{Interpreter, raise};
-use crate::command::data;
 use crate::command::spec::{Ctx, Flow};
 use crate::command::wake;
+use crate::command::{data, pubsub};
 
 /// Most times a script runs again to declare keys it named, before it is
 /// refused.
@@ -79,18 +79,20 @@ pub(super) async fn run(ctx: &mut Ctx<'_>, script: Script<'_>, keys: Vec<Bytes>)
                     undeclared: Vec::new(),
                     read_only: script.read_only,
                     running,
+                    wrote: Vec::new(),
                 };
                 let reply = given_over(|| run_once(&script, &mut call, txn));
                 if !call.undeclared.is_empty() {
                     return Err(Stop::Undeclared(call.undeclared));
                 }
-                Ok(reply)
+                Ok((reply, call.wrote))
             })
             .await;
         match result {
-            Ok((reply, tickets, durability)) => {
+            Ok(((reply, wrote), tickets, durability)) => {
                 let mark = ctx.out().len();
                 data::acknowledge(ctx, mark, tickets, durability).await;
+                pubsub::after_exec(&wrote, ctx);
                 wake::wrote(&declared);
                 if ctx.out().len() == mark {
                     reply.encode(ctx.session.protocol, ctx.out());
