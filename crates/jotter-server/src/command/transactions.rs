@@ -211,13 +211,13 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
                 slots.push(Slot::Data(start..buf.len()));
                 continue;
             }
-            if scripts.is_some() {
-                events.push((*index, req.clone()));
-            }
             if let Some(text) = refused {
                 ReplyWriter::new(&mut buf, protocol).error(text.as_bytes());
                 slots.push(Slot::Data(start..buf.len()));
                 continue;
+            }
+            if scripts.is_some() {
+                events.push((*index, req.clone()));
             }
             let Kind::Data(data) = table[*index].kind else { continue };
             let outcome = (data.apply)(req, txn, &mut ReplyWriter::new(&mut buf, protocol));
