@@ -255,6 +255,34 @@ fn failed_auth_and_client_kill_user_match_redis() {
 }
 
 #[test]
+fn subscribers_whose_channels_are_revoked_are_closed_like_redis() {
+    let Some(mut p) = Pair::start(&[]) else { return };
+    p.same(&["ACL", "SETUSER", "s", "on", ">pw", "+@all", "~*", "resetchannels", "&news*"]);
+    // One listens to a channel, one to a pattern its rules name as they
+    // are; a third stays allowed and keeps its connection.
+    let listeners = [("SUBSCRIBE", "news1"), ("PSUBSCRIBE", "news*"), ("SUBSCRIBE", "other")];
+    let mut open = Vec::new();
+    for (command, name) in listeners {
+        let (mut jo, mut ro) = p.connect_both();
+        assert_eq!(ask(&mut jo, &["AUTH", "s", "pw"]), "+OK");
+        assert_eq!(ask(&mut ro, &["AUTH", "s", "pw"]), "+OK");
+        if name == "other" {
+            // Allowed before the change by a rule of its own.
+            p.same(&["ACL", "SETUSER", "s", "&other"]);
+        }
+        assert_eq!(ask(&mut jo, &[command, name]), ask(&mut ro, &[command, name]));
+        open.push((jo, ro));
+    }
+    p.same(&["ACL", "SETUSER", "s", "resetchannels", "&other"]);
+    let (mut jo, mut ro) = open.pop().expect("three");
+    for (mut j, mut r) in open {
+        assert!(j.read_to_close().is_empty());
+        assert!(r.read_to_close().is_empty());
+    }
+    assert_eq!(ask(&mut jo, &["PING"]), ask(&mut ro, &["PING"]));
+}
+
+#[test]
 fn save_and_load_round_trip_through_the_acl_file() {
     let server = Server::start_with_config("aclfile = \"users.acl\"\n", &[]);
     let mut c = server.raw();

@@ -257,6 +257,19 @@ fn keyspace_events_match_redis() {
     for _ in 0..6 {
         read_same(&mut sj, &mut sr);
     }
+    // A script inside EXEC publishes its writes' events in its place.
+    for args in [
+        &["MULTI"][..],
+        &["SET", "t2", "1"],
+        &["EVAL", script, "2", "mk", "mh"],
+        &["LPUSH", "q", "y"],
+        &["EXEC"],
+    ] {
+        same_on(j, r, args, 1);
+    }
+    for _ in 0..10 {
+        read_same(&mut sj, &mut sr);
+    }
     // A write that changes nothing publishes nothing: the next message is
     // the next write's.
     same_on(j, r, &["DEL", "missing"], 1);

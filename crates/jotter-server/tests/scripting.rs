@@ -307,3 +307,101 @@ fn commands_through_scripts_answer_as_redis_does() {
     let Some(mut pair) = Pair::start(&[]) else { return };
     pair.fuzz_both_protocols(7, 600, scripted);
 }
+
+/// Scripts queued inside MULTI run in their places in EXEC's transaction:
+/// each sees the writes queued before it, the commands after it see its
+/// writes, and a script that cannot run answers its error in its slot.
+const IN_MULTI: &[&[&str]] = &[
+    &["MULTI"],
+    &["SET", "a", "1"],
+    &["EVAL", "return redis.call('get', 'a')", "0"],
+    &["SET", "a", "2"],
+    &["INCR", "a"],
+    &["EXEC"],
+    &["MULTI"],
+    &[
+        "EVAL",
+        "redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[2])",
+        "2",
+        "b",
+        "c",
+        "v",
+    ],
+    &["GET", "b"],
+    &["INCR", "c"],
+    &["EVAL", "return {redis.call('get', KEYS[1]), redis.call('get', 'c')}", "1", "b"],
+    &["EXEC"],
+    &["MULTI"],
+    &["SET", "d", "1"],
+    &["EVALSHA", "0000000000000000000000000000000000000000", "0"],
+    &["EVAL", "return 1", "x"],
+    &["EVAL", "return 1", "-1"],
+    &["EVAL", "return 1 +", "0"],
+    &["EVAL", "return redis.call('get', 'd')", "0"],
+    &["EVALSHA", "6ec08a89f907ee2c464348f09e7c133d52dc6459", "0"],
+    &["EVAL_RO", "return redis.call('set', 'd', '2')", "0"],
+    &["INCR", "d"],
+    &["EXEC"],
+    &["SET", "s", "abc"],
+    &["MULTI"],
+    &["EVAL", "redis.call('set', 'e', 'kept'); return redis.call('incr', 's')", "0"],
+    &["EVAL", "return redis.pcall('incr', KEYS[1])", "1", "s"],
+    &["GET", "e"],
+    &["APPEND", "s", "d"],
+    &["EXEC"],
+    &["MULTI"],
+    &["INCR", "u2"],
+    &["EVAL", "redis.call('set', 'u1', 'x'); return redis.call('incr', 'u2')", "0"],
+    &["EVAL", "return redis.call('append', 'u1', 'y')", "1", "u2"],
+    &["GET", "u1"],
+    &["EXEC"],
+    &["MGET", "a", "b", "c", "d", "e", "s", "u1", "u2"],
+];
+
+#[test]
+fn scripts_inside_multi_run_in_their_places() {
+    same_in_both_protocols(IN_MULTI);
+}
+
+#[test]
+fn functions_inside_multi_run_in_their_places() {
+    let lib = "#!lua name=lib\n\
+        redis.register_function('put', function(keys, args) \
+            redis.call('set', keys[1], args[1]); return redis.call('get', keys[2]) end)\n\
+        redis.register_function{function_name='peek', \
+            callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}";
+    same_in_both_protocols(&[
+        &["FUNCTION", "LOAD", lib],
+        &["MULTI"],
+        &["SET", "f2", "before"],
+        &["FCALL", "put", "2", "f1", "f2", "one"],
+        &["FCALL_RO", "peek", "1", "f1"],
+        &["FCALL_RO", "put", "2", "f1", "f2", "two"],
+        &["FCALL", "nope", "0"],
+        &["APPEND", "f1", "+"],
+        &["FCALL", "peek", "1", "f1"],
+        &["EXEC"],
+        &["MGET", "f1", "f2"],
+    ]);
+}
+
+#[test]
+fn a_watched_key_changed_aborts_a_transaction_of_scripts() {
+    let Some(mut pair) = Pair::start(&[]) else { return };
+    let (mut jo, mut ro) = pair.connect_both();
+    let script = "redis.call('incr', KEYS[1]); return redis.call('get', KEYS[1])";
+    for changed in [true, false] {
+        pair.same(&["WATCH", "w"]);
+        if changed {
+            jo.send(&common::resp(&["SET", "w", "10"]));
+            ro.send(&common::resp(&["SET", "w", "10"]));
+            assert_eq!(jo.read_line(), "+OK\r\n");
+            assert_eq!(ro.read_line(), "+OK\r\n");
+        }
+        pair.same(&["MULTI"]);
+        pair.same(&["EVAL", script, "1", "w"]);
+        pair.same(&["EVAL", "return redis.call('set', 'x', 'y')", "0"]);
+        pair.same(&["EXEC"]);
+        pair.same(&["MGET", "w", "x"]);
+    }
+}

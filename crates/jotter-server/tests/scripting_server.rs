@@ -127,6 +127,26 @@ fn a_slow_script_makes_others_busy_until_script_kill() {
 }
 
 #[test]
+fn a_slow_script_inside_exec_makes_others_busy_until_script_kill() {
+    let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
+    let mut runner = server.raw();
+    assert_eq!(line(&mut runner, &["MULTI"]), "+OK\r\n");
+    assert_eq!(line(&mut runner, &["SET", "before", "1"]), "+QUEUED\r\n");
+    assert_eq!(line(&mut runner, &["EVAL", "while true do end", "0"]), "+QUEUED\r\n");
+    runner.send(&resp(&["EXEC"]));
+    let mut c = server.raw();
+    let busy = "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+    assert_eq!(wait_busy(&mut c), busy);
+    // The transaction's other writes are not the script's: it can be killed.
+    assert_eq!(line(&mut c, &["SCRIPT", "KILL"]), "+OK\r\n");
+    assert_eq!(runner.read_line(), "*2\r\n");
+    assert_eq!(runner.read_line(), "+OK\r\n");
+    let killed = runner.read_line();
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
+    assert_eq!(line(&mut c, &["GET", "before"]), "$1\r\n");
+}
+
+#[test]
 fn a_slow_function_makes_others_busy_until_function_kill() {
     let server = Server::start_with_config("busy-reply-threshold = 50\n", &[]);
     let mut runner = server.raw();

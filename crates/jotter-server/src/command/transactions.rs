@@ -12,15 +12,20 @@
 //! changed back to the same value and expiry does not abort, where Redis
 //! would: the comparison is by content, not by a modification counter.
 //!
-//! Commands that are not data commands (PING, INFO, KEYS, SCAN, ...) run
-//! after the transaction, their replies in their places in `EXEC`'s reply.
+//! Scripts (EVAL, FCALL, ...) run in their places inside the transaction,
+//! their declared keys added to it (`script/in_exec.rs`); one that names a
+//! key the transaction does not hold runs the whole body again with it.
+//! Other commands that are not data commands (PING, INFO, KEYS, SCAN, ...)
+//! run after the transaction, their replies in their places in `EXEC`'s
+//! reply.
 //! Blocking commands never block inside `EXEC`, as in Redis.
 
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{ReplyWriter, Request};
 
-use super::data::{self, TxnFail};
+use super::data;
 use super::observe;
+use super::script;
 use super::spec::{BoxFlow, Ctx, Flow, Kind, Spec, flag, now, waits};
 use super::wake;
 
@@ -164,61 +169,81 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
         .iter()
         .map(|(index, req)| super::acl::check_queued(ctx, *index, table[*index], req).err())
         .collect();
+    let queue: Vec<(&Spec, &Request)> =
+        queued.commands.iter().map(|(index, req)| (table[*index], req)).collect();
+    let shared = ctx.shared;
+    let scripts = script::InExec::resolve(shared, ctx.commands, &queue, &refused).await;
+    let is_script = |at: usize| scripts.as_ref().is_some_and(|s| s.is_script(at));
     let mut keys: Vec<Bytes> = watched.iter().map(|(k, _)| k.clone()).collect();
-    let mut is_data = Vec::with_capacity(queued.commands.len());
-    for ((index, req), refused) in queued.commands.iter().zip(&refused) {
-        let data_keys = table[*index].data_keys(req).filter(|_| refused.is_none());
-        is_data.push(data_keys.is_some() || refused.is_some());
+    let mut is_data = Vec::with_capacity(queue.len());
+    for (at, ((spec, req), refused)) in queue.iter().zip(&refused).enumerate() {
+        let data_keys = spec.data_keys(req).filter(|_| refused.is_none());
+        is_data.push(data_keys.is_some() || refused.is_some() || is_script(at));
         keys.extend(data_keys.into_iter().flatten());
     }
-    let protocol = ctx.session.protocol;
+    keys.extend(scripts.iter().flat_map(script::InExec::keys).cloned());
+    let session = &mut *ctx.session;
+    let protocol = session.protocol;
     let mut buf = BytesMut::new();
-    let mut slots: Vec<Slot> = Vec::with_capacity(queued.commands.len());
-    let result = ctx
-        .shared
-        .cache
-        .transact_deferred(&keys, |txn| {
-            buf.clear();
-            slots.clear();
-            for (key, entry) in &watched {
-                if txn.entry(key) != entry.as_ref() {
-                    return Ok::<bool, TxnFail>(false);
-                }
+    let mut slots: Vec<Slot> = Vec::with_capacity(queue.len());
+    // With scripts queued, the write commands whose keyspace events the
+    // transaction publishes: the queue's, each script's own in its place.
+    let mut events: Vec<(usize, Request)> = Vec::new();
+    let result = script::transact_declaring(&shared.cache, &mut keys, |txn, declared| {
+        buf.clear();
+        slots.clear();
+        events.clear();
+        for (key, entry) in &watched {
+            if txn.entry(key) != entry.as_ref() {
+                return Ok(false);
             }
-            for (((index, req), data), refused) in
-                queued.commands.iter().zip(&is_data).zip(&refused)
-            {
-                if !data {
-                    slots.push(Slot::Later);
-                    continue;
-                }
-                let start = buf.len();
-                if let Some(text) = refused {
-                    ReplyWriter::new(&mut buf, protocol).error(text.as_bytes());
-                    slots.push(Slot::Data(start..buf.len()));
-                    continue;
-                }
-                let Kind::Data(data) = table[*index].kind else { continue };
-                let outcome = (data.apply)(req, txn, &mut ReplyWriter::new(&mut buf, protocol));
-                if let Err(fail) = outcome {
-                    buf.truncate(start);
-                    ReplyWriter::new(&mut buf, protocol).error(fail.text().as_bytes());
-                }
+        }
+        for (at, (((index, req), data), refused)) in
+            queued.commands.iter().zip(&is_data).zip(&refused).enumerate()
+        {
+            if !data {
+                slots.push(Slot::Later);
+                continue;
+            }
+            let start = buf.len();
+            if let Some(scripts) = scripts.as_ref().filter(|s| s.is_script(at)) {
+                events.extend(scripts.run(at, session, declared, txn, &mut buf)?);
                 slots.push(Slot::Data(start..buf.len()));
+                continue;
             }
-            Ok(true)
-        })
-        .await;
+            if let Some(text) = refused {
+                ReplyWriter::new(&mut buf, protocol).error(text.as_bytes());
+                slots.push(Slot::Data(start..buf.len()));
+                continue;
+            }
+            if scripts.is_some() {
+                events.push((*index, req.clone()));
+            }
+            let Kind::Data(data) = table[*index].kind else { continue };
+            let outcome = (data.apply)(req, txn, &mut ReplyWriter::new(&mut buf, protocol));
+            if let Err(fail) = outcome {
+                buf.truncate(start);
+                ReplyWriter::new(&mut buf, protocol).error(fail.text().as_bytes());
+            }
+            slots.push(Slot::Data(start..buf.len()));
+        }
+        Ok(true)
+    })
+    .await;
+    // Unlocked before the commands run after the transaction (SCRIPT LOAD,
+    // FUNCTION ... lock the interpreter too).
+    let ran_scripts = scripts.is_some();
+    drop(scripts);
     let (tickets, durability) = match result {
         Ok((false, _, _)) => {
             ctx.reply().null_array();
             return Flow::Continue;
         }
         Ok((true, tickets, durability)) => (tickets, durability),
-        Err(e) => {
-            let text = match &e {
-                TxnFail::Command(fail) => fail.text(),
-                TxnFail::Engine(e) => crate::engine_error::reply_text(e),
+        Err(unrun) => {
+            let text = match &unrun {
+                script::Unrun::Engine(e) => crate::engine_error::reply_text(e),
+                script::Unrun::TooManyKeys => script::TOO_MANY_KEYS.into(),
             };
             ctx.reply().error(format!("EXECABORT {}", text.trim_start_matches("ERR ")).as_bytes());
             return Flow::Continue;
@@ -234,7 +259,7 @@ async fn run_queued(ctx: &mut Ctx<'_>) -> Flow {
     // transaction declared: a turn given for a key not written is one
     // more look).
     wake::wrote(&keys);
-    super::pubsub::after_exec(&queued.commands, ctx);
+    super::pubsub::after_exec(if ran_scripts { &events } else { &queued.commands }, ctx);
     if ctx.out().len() > mark {
         return Flow::Continue;
     }

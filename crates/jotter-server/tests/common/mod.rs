@@ -264,11 +264,21 @@ impl Raw {
         Some(body)
     }
 
-    /// Reads until the server closes; returns what came.
+    /// Reads until the server closes; returns what came. Panics when the
+    /// connection is still open at the read timeout.
     pub fn read_to_close(&mut self) -> Vec<u8> {
         let mut rest = Vec::new();
-        let _ = self.stream.read_to_end(&mut rest);
-        rest
+        match self.stream.read_to_end(&mut rest) {
+            Ok(_) => rest,
+            // Closed with replies unread on the server's side.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => rest,
+            // A timeout: the connection is still open, which every caller
+            // asserts it is not.
+            Err(e) => panic!(
+                "the connection stayed open ({e}) after {:?}",
+                String::from_utf8_lossy(&rest)
+            ),
+        }
     }
 }
 

@@ -41,7 +41,21 @@ pub(super) fn setuser(req: &Request, ctx: &mut Ctx<'_>) {
             format!("ERR Error in ACL SETUSER modifier '{}': {e}", String::from_utf8_lossy(&rule));
         return ctx.reply().error(text.as_bytes());
     }
+    close_refused_subscribers(ctx.shared, Some(&name_at(req, 2)));
     ctx.reply().ok();
+}
+
+/// Closes the subscribers of `user` (of every user when `None`) whose
+/// channel rules no longer allow a channel or pattern they listen to, as
+/// Redis does when the rules change: a subscriber sends no command the
+/// check before each command could refuse.
+fn close_refused_subscribers(shared: &Shared, user: Option<&str>) {
+    shared.pubsub.close_refused_subscribers(|client, name, is_pattern| {
+        let theirs = client.user.lock().clone();
+        let theirs = theirs.as_deref().unwrap_or("default");
+        user.is_none_or(|user| user == theirs)
+            && !enforce::may_use_channel(&shared.users.of(theirs), name, is_pattern)
+    });
 }
 
 pub(super) fn deluser(req: &Request, ctx: &mut Ctx<'_>) {
@@ -262,6 +276,7 @@ pub(super) fn load(_req: &Request, ctx: &mut Ctx<'_>) {
             for gone in users.replace(loaded) {
                 kill_clients_of(ctx.shared, &gone);
             }
+            close_refused_subscribers(ctx.shared, None);
             ctx.reply().ok();
         }
         Err(e) => {

@@ -67,6 +67,20 @@ impl PubSub {
         self.notify.get() != 0 || self.tracking.any()
     }
 
+    /// Closes the subscribers that `refused(client, name, is_pattern)`
+    /// says may no longer listen where they do (a user's channel rules
+    /// changed), as Redis does; returns how many.
+    pub(crate) fn close_refused_subscribers(
+        &self,
+        refused: impl Fn(&crate::clients::ClientEntry, &[u8], bool) -> bool,
+    ) -> usize {
+        let closed = self.registry.refused_subscribers(refused);
+        for client in &closed {
+            client.kill.cancel();
+        }
+        closed.len()
+    }
+
     /// `CONFIG GET notify-keyspace-events`: the setting as Redis writes it.
     pub(crate) fn notify_keyspace_events(&self) -> String {
         notify::format(self.notify.get())

@@ -208,6 +208,27 @@ impl Registry {
         self.listeners(kind).lock().get(name).map_or(0, BTreeMap::len)
     }
 
+    /// The clients subscribed to a channel, shard channel or pattern that
+    /// `refused(client, name, is_pattern)` refuses, each once.
+    pub(crate) fn refused_subscribers(
+        &self,
+        refused: impl Fn(&ClientEntry, &[u8], bool) -> bool,
+    ) -> Vec<Arc<ClientEntry>> {
+        let mut found: BTreeMap<u64, Arc<ClientEntry>> = BTreeMap::new();
+        for (listeners, is_pattern) in
+            [(&self.channels, false), (&self.shard, false), (&self.patterns, true)]
+        {
+            for (name, clients) in listeners.lock().iter() {
+                for (id, client) in clients {
+                    if !found.contains_key(id) && refused(client, name, is_pattern) {
+                        found.insert(*id, Arc::clone(client));
+                    }
+                }
+            }
+        }
+        found.into_values().collect()
+    }
+
     /// How many distinct patterns are subscribed to.
     pub(crate) fn pattern_count(&self) -> usize {
         self.patterns.lock().len()

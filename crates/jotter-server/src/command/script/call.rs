@@ -53,7 +53,27 @@ fn error(text: &str) -> Called {
     Called::Reply(Frame::Error(Bytes::copy_from_slice(text.as_bytes())))
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// The commands of a script run on a transaction holding `declared`,
+    /// for `session`'s client; read-only when the script says so.
+    pub(super) fn new(
+        shared: &'a Shared,
+        session: &'a mut Session,
+        commands: &'static Table,
+        declared: &'a [Bytes],
+    ) -> Call<'a> {
+        Call {
+            shared,
+            session,
+            commands,
+            declared,
+            undeclared: Vec::new(),
+            read_only: false,
+            running: shared.scripts.running(),
+            wrote: Vec::new(),
+        }
+    }
+
     /// Runs `args` (the command and its arguments) for the script, its
     /// reply in RESP3 when the script asked for it.
     pub(super) fn run(&mut self, txn: &mut Txn<'_>, args: &[Bytes], resp3: bool) -> Called {

@@ -3,11 +3,10 @@
 //! SHA-1, cached in the interpreter (`scripts.rs`) and run by `run.rs`.
 
 use jotter_resp::Request;
-use mlua::Value;
 
 use super::busy;
 use super::run::{self, Script, keys_and_args};
-use super::scripts;
+use super::scripts::{self, Engine};
 use crate::command::spec::{BoxFlow, Ctx, Flow, Sub, flag};
 use crate::command::subcommand;
 
@@ -29,14 +28,6 @@ pub(super) fn evalsha_ro<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<
 
 /// `EVAL script numkeys key... arg...` and its forms.
 async fn evaluate(req: &Request, ctx: &mut Ctx<'_>, by_sha: bool, read_only: bool) -> Flow {
-    let (keys, argv) = match keys_and_args(req) {
-        Ok(split) => split,
-        Err(text) => {
-            ctx.reply().error(text.as_bytes());
-            return Flow::Continue;
-        }
-    };
-    let body = req.arg(1).unwrap_or_default();
     let shared = ctx.shared;
     let mut engine = match shared.scripts.engine().await {
         Ok(engine) => engine,
@@ -45,35 +36,41 @@ async fn evaluate(req: &Request, ctx: &mut Ctx<'_>, by_sha: bool, read_only: boo
             return Flow::Continue;
         }
     };
-    let found = if by_sha {
-        engine.script(body).ok_or_else(|| "NOSCRIPT No matching script. Please use EVAL.".into())
-    } else {
-        engine.load_script(body)
-    };
-    let (sha, cached) = match found {
-        Ok(found) => found,
+    match prepare(&mut engine, req, by_sha, read_only) {
+        Ok(script) => run::run(ctx, &engine.interpreter, script).await,
         Err(text) => {
             ctx.reply().error(text.as_bytes());
-            return Flow::Continue;
+            Flow::Continue
         }
+    }
+}
+
+/// The script `req` (EVAL or, `by_sha`, EVALSHA; `read_only`: their `_RO`
+/// forms) runs, compiled into the cache if need be, or Redis's refusal.
+pub(super) fn prepare(
+    engine: &mut Engine,
+    req: &Request,
+    by_sha: bool,
+    read_only: bool,
+) -> Result<Script, String> {
+    let (keys, argv) = keys_and_args(req)?;
+    let body = req.arg(1).unwrap_or_default();
+    let (sha, cached) = if by_sha {
+        engine.script(body).ok_or("NOSCRIPT No matching script. Please use EVAL.")?
+    } else {
+        engine.load_script(body)?
     };
     if read_only && cached.no_writes == Some(false) {
-        ctx.reply().error(b"ERR Can not execute a script with write flag using *_ro command.");
-        return Flow::Continue;
+        return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
-    if let Err(e) = engine.set_keys_and_argv(&keys, &argv) {
-        ctx.reply().error(format!("ERR {e}").as_bytes());
-        return Flow::Continue;
-    }
-    let script = Script {
-        interpreter: &engine.interpreter,
-        f: &cached.f,
-        name: &sha,
+    Ok(Script {
+        f: cached.f,
+        name: sha,
         kind: busy::EVAL,
         read_only: read_only || cached.no_writes == Some(true),
-        args: (Value::Nil, Value::Nil),
-    };
-    run::run(ctx, script, keys).await
+        keys,
+        argv,
+    })
 }
 
 /// SCRIPT's subcommands, in `SCRIPT HELP`'s order. `DEBUG` (Redis's Lua

@@ -4,7 +4,6 @@
 //! library loaded survives a restart.
 
 use jotter_resp::{ReplyWriter, Request};
-use mlua::Value;
 
 use super::busy;
 use super::functions::Policy;
@@ -321,13 +320,6 @@ pub(super) fn fcall_ro<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a
 }
 
 async fn call(req: &Request, ctx: &mut Ctx<'_>, read_only: bool) -> Flow {
-    let (keys, argv) = match run::keys_and_args(req) {
-        Ok(split) => split,
-        Err(text) => {
-            ctx.reply().error(text.as_bytes());
-            return Flow::Continue;
-        }
-    };
     let shared = ctx.shared;
     let engine = match shared.scripts.engine().await {
         Ok(engine) => engine,
@@ -336,33 +328,31 @@ async fn call(req: &Request, ctx: &mut Ctx<'_>, read_only: bool) -> Flow {
             return Flow::Continue;
         }
     };
+    match prepare(&engine, req, read_only) {
+        Ok(script) => run::run(ctx, &engine.interpreter, script).await,
+        Err(text) => {
+            ctx.reply().error(text.as_bytes());
+            Flow::Continue
+        }
+    }
+}
+
+/// The function `req` (FCALL; `read_only`: FCALL_RO) calls, or Redis's
+/// refusal.
+pub(super) fn prepare(engine: &Engine, req: &Request, read_only: bool) -> Result<Script, String> {
+    let (keys, argv) = run::keys_and_args(req)?;
     let name = String::from_utf8_lossy(req.arg(1).unwrap_or_default()).into_owned();
-    let Some(function) = engine.libraries.function(&name).cloned() else {
-        ctx.reply().error(b"ERR Function not found");
-        return Flow::Continue;
-    };
+    let function = engine.libraries.function(&name).ok_or("ERR Function not found")?;
     let no_writes = function.flags.contains(&"no-writes");
     if read_only && !no_writes {
-        ctx.reply().error(b"ERR Can not execute a script with write flag using *_ro command.");
-        return Flow::Continue;
+        return Err("ERR Can not execute a script with write flag using *_ro command.".into());
     }
-    let tables = engine.interpreter.strings(&keys).and_then(|k| {
-        engine.interpreter.strings(&argv).map(|a| (Value::Table(k), Value::Table(a)))
-    });
-    let args = match tables {
-        Ok(args) => args,
-        Err(e) => {
-            ctx.reply().error(format!("ERR {e}").as_bytes());
-            return Flow::Continue;
-        }
-    };
-    let script = Script {
-        interpreter: &engine.interpreter,
-        f: &function.f,
-        name: &name,
+    Ok(Script {
+        f: function.f.clone(),
+        name,
         kind: busy::FUNCTION,
         read_only: read_only || no_writes,
-        args,
-    };
-    run::run(ctx, script, keys).await
+        keys,
+        argv,
+    })
 }

@@ -9,13 +9,14 @@
 //!   `cjson.rs`, `cmsgpack.rs`, `structs.rs`: the libraries Redis loads
 //!   for scripts.
 //! - `call.rs`: `redis.call`/`redis.pcall`; `run.rs`: a script as one
-//!   engine transaction.
+//!   engine transaction; `in_exec.rs`: the scripts of a `MULTI` queue,
+//!   run in their places in `EXEC`'s transaction.
 //! - `eval_commands.rs`: EVAL and SCRIPT; `function_commands.rs`:
 //!   FUNCTION and FCALL; `functions.rs`: FUNCTION libraries;
 //!   `library_file.rs`: keeping them across restarts.
 //!
 //! Every script runs through `run.rs`, so EVAL and FCALL are atomic in the
-//! same way.
+//! same way, alone or inside `EXEC`.
 
 mod bit;
 mod busy;
@@ -26,6 +27,7 @@ mod convert;
 mod eval_commands;
 mod function_commands;
 mod functions;
+mod in_exec;
 mod library_file;
 mod run;
 mod sandbox;
@@ -33,6 +35,8 @@ mod scripts;
 mod structs;
 
 pub(crate) use busy::allowed_while_busy;
+pub(crate) use in_exec::InExec;
+pub(crate) use run::{TOO_MANY_KEYS, Unrun, transact_declaring};
 pub(crate) use scripts::Scripts;
 
 use super::spec::{Spec, flag, waits};

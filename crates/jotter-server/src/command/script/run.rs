@@ -12,15 +12,20 @@
 //! is atomic over every key it touched. As in Redis, a script that fails
 //! part-way keeps the writes it made before the error.
 //!
+//! A script queued inside `MULTI` runs through the same [`on_txn`], on
+//! `EXEC`'s transaction (`in_exec.rs`), and [`transact_declaring`] reruns
+//! that whole transaction when one of its scripts names a key it lacks.
+//!
 //! While the script runs its thread is given over to it
 //! (`block_in_place`), so the other connections' tasks move to the other
 //! workers and can be told `BUSY`, or kill the script.
 
 use bytes::Bytes;
+use jotter::{Durability, Ticket, Txn};
 use jotter_resp::{Frame, Request};
 use mlua::{Function, MultiValue, Value};
 
-use super::busy::KILLED;
+use super::busy::{self, KILLED};
 use super::call::{Call, Called, UNDECLARED};
 use super::convert;
 use super::sandbox::{Interpreter, raise};
@@ -32,23 +37,28 @@ use crate::command::{data, pubsub};
 /// refused.
 const MAX_ROUNDS: usize = 16;
 
-/// What is run.
-pub(super) struct Script<'a> {
-    pub interpreter: &'a Interpreter,
-    pub f: &'a Function,
+/// The refusal of a script that named undeclared keys in each of
+/// [`MAX_ROUNDS`] runs.
+pub(crate) const TOO_MANY_KEYS: &str = "ERR the script names too many keys it did not declare";
+
+/// A script or function ready to run: found, checked, with its arguments.
+pub(super) struct Script {
+    pub f: Function,
     /// The script's SHA-1 or the function's name, for error texts.
-    pub name: &'a str,
+    pub name: String,
     /// `busy::EVAL` or `busy::FUNCTION`.
     pub kind: u8,
     pub read_only: bool,
-    /// What `f` is called with (FCALL's KEYS and ARGV tables; nil for EVAL,
-    /// whose KEYS and ARGV are globals).
-    pub args: (Value, Value),
+    /// The keys it declares (`numkeys`) and its other arguments: EVAL's
+    /// `KEYS` and `ARGV` globals, FCALL's two tables, made afresh for each
+    /// run so a run again starts from what the client sent.
+    pub keys: Vec<Bytes>,
+    pub argv: Vec<Bytes>,
 }
 
-/// Why a round of the transaction ended without committing.
-enum Stop {
-    /// The script named keys the transaction did not hold.
+/// Why a run of a transaction's body ended without committing.
+pub(crate) enum Stop {
+    /// A script named keys the transaction did not hold.
     Undeclared(Vec<Bytes>),
     Engine(jotter::Error),
 }
@@ -59,46 +69,26 @@ impl From<jotter::Error> for Stop {
     }
 }
 
-/// Runs `script` over `keys` and replies what it returned.
-pub(super) async fn run(ctx: &mut Ctx<'_>, script: Script<'_>, keys: Vec<Bytes>) -> Flow {
-    let shared = ctx.shared;
-    let commands = ctx.commands;
-    let running = shared.scripts.running();
-    let _started = running.start(script.kind);
-    let mut declared = keys;
+/// Why [`transact_declaring`] committed nothing.
+pub(crate) enum Unrun {
+    Engine(jotter::Error),
+    /// Still undeclared keys after [`MAX_ROUNDS`]: [`TOO_MANY_KEYS`].
+    TooManyKeys,
+}
+
+/// Runs `body` as one engine transaction over `declared`; each time it
+/// stops naming keys the transaction did not hold, its writes are dropped
+/// and it runs again from the start with them added to `declared`. What it
+/// returned and its writes' tickets and durability, to acknowledge.
+pub(crate) async fn transact_declaring<R>(
+    cache: &crate::state::Engine,
+    declared: &mut Vec<Bytes>,
+    mut body: impl FnMut(&mut Txn<'_>, &[Bytes]) -> Result<R, Stop>,
+) -> Result<(R, Vec<Ticket>, Durability), Unrun> {
     for _ in 0..MAX_ROUNDS {
-        let session = &mut *ctx.session;
-        let result = shared
-            .cache
-            .transact_deferred(&declared, |txn| {
-                let mut call = Call {
-                    shared,
-                    session: &mut *session,
-                    commands,
-                    declared: &declared,
-                    undeclared: Vec::new(),
-                    read_only: script.read_only,
-                    running,
-                    wrote: Vec::new(),
-                };
-                let reply = given_over(|| run_once(&script, &mut call, txn));
-                if !call.undeclared.is_empty() {
-                    return Err(Stop::Undeclared(call.undeclared));
-                }
-                Ok((reply, call.wrote))
-            })
-            .await;
-        match result {
-            Ok(((reply, wrote), tickets, durability)) => {
-                let mark = ctx.out().len();
-                data::acknowledge(ctx, mark, tickets, durability).await;
-                pubsub::after_exec(&wrote, ctx);
-                wake::wrote(&declared);
-                if ctx.out().len() == mark {
-                    reply.encode(ctx.session.protocol, ctx.out());
-                }
-                return Flow::Continue;
-            }
+        let keys: &[Bytes] = declared;
+        match cache.transact_deferred(keys, |txn| body(txn, keys)).await {
+            Ok(done) => return Ok(done),
             Err(Stop::Undeclared(more)) => {
                 for key in more {
                     if !declared.contains(&key) {
@@ -106,19 +96,64 @@ pub(super) async fn run(ctx: &mut Ctx<'_>, script: Script<'_>, keys: Vec<Bytes>)
                     }
                 }
             }
-            Err(Stop::Engine(e)) => {
-                ctx.engine_error(&e);
-                return Flow::Continue;
-            }
+            Err(Stop::Engine(e)) => return Err(Unrun::Engine(e)),
         }
     }
-    ctx.reply().error(b"ERR the script names too many keys it did not declare");
+    Err(Unrun::TooManyKeys)
+}
+
+/// Runs `script` on its own keys and replies what it returned.
+pub(super) async fn run(ctx: &mut Ctx<'_>, interpreter: &Interpreter, script: Script) -> Flow {
+    let shared = ctx.shared;
+    let commands = ctx.commands;
+    let session = &mut *ctx.session;
+    let mut declared = script.keys.clone();
+    let result = transact_declaring(&shared.cache, &mut declared, |txn, declared| {
+        on_txn(interpreter, &script, Call::new(shared, &mut *session, commands, declared), txn)
+    })
+    .await;
+    match result {
+        Ok(((reply, wrote), tickets, durability)) => {
+            let mark = ctx.out().len();
+            data::acknowledge(ctx, mark, tickets, durability).await;
+            pubsub::after_exec(&wrote, ctx);
+            wake::wrote(&declared);
+            if ctx.out().len() == mark {
+                reply.encode(ctx.session.protocol, ctx.out());
+            }
+        }
+        Err(Unrun::Engine(e)) => ctx.engine_error(&e),
+        Err(Unrun::TooManyKeys) => ctx.reply().error(TOO_MANY_KEYS.as_bytes()),
+    }
     Flow::Continue
 }
 
+/// Runs `script` on `txn`, which holds `call.declared`: its reply (errors
+/// included) and the write commands it ran, or [`Stop::Undeclared`] when it
+/// named keys `txn` does not hold (the transaction must not commit). The
+/// script is the running one (BUSY, SCRIPT KILL) while it runs.
+pub(super) fn on_txn(
+    interpreter: &Interpreter,
+    script: &Script,
+    mut call: Call<'_>,
+    txn: &mut Txn<'_>,
+) -> Result<(Frame, Vec<(usize, Request)>), Stop> {
+    call.read_only = script.read_only;
+    let _started = call.running.start(script.kind);
+    let reply = given_over(|| run_once(interpreter, script, &mut call, txn));
+    if !call.undeclared.is_empty() {
+        return Err(Stop::Undeclared(call.undeclared));
+    }
+    Ok((reply, call.wrote))
+}
+
 /// One run of the script on the transaction: its reply, errors included.
-fn run_once(script: &Script<'_>, call: &mut Call<'_>, txn: &mut jotter::Txn<'_>) -> Frame {
-    let interpreter = script.interpreter;
+fn run_once(
+    interpreter: &Interpreter,
+    script: &Script,
+    call: &mut Call<'_>,
+    txn: &mut Txn<'_>,
+) -> Frame {
     let running = call.running;
     let result = interpreter.lua().scope(|scope| {
         let runner = scope.create_function_mut(|lua, args: MultiValue| {
@@ -151,9 +186,17 @@ fn run_once(script: &Script<'_>, call: &mut Call<'_>, txn: &mut jotter::Txn<'_>)
                 Called::Undeclared => Err(raise(UNDECLARED.into())),
             }
         })?;
-        interpreter.run(script.f, script.args.clone(), &runner, |result, resp3| match result {
+        let args = if script.kind == busy::FUNCTION {
+            let keys = interpreter.strings(&script.keys)?;
+            (Value::Table(keys), Value::Table(interpreter.strings(&script.argv)?))
+        } else {
+            interpreter.set_global("KEYS", &script.keys)?;
+            interpreter.set_global("ARGV", &script.argv)?;
+            (Value::Nil, Value::Nil)
+        };
+        interpreter.run(&script.f, args, &runner, |result, resp3| match result {
             Ok(value) => convert::from_lua(value, resp3),
-            Err(failure) => Frame::Error(failure.text(script.name).into()),
+            Err(failure) => Frame::Error(failure.text(&script.name).into()),
         })
     });
     match result {

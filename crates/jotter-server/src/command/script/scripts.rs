@@ -16,7 +16,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use mlua::Function;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -173,11 +172,5 @@ impl Engine {
     /// SCRIPT FLUSH.
     pub(super) fn flush_scripts(&mut self) {
         self.scripts.clear();
-    }
-
-    /// The script's KEYS and ARGV.
-    pub(super) fn set_keys_and_argv(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<()> {
-        self.interpreter.set_global("KEYS", keys)?;
-        self.interpreter.set_global("ARGV", argv)
     }
 }
