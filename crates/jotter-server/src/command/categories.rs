@@ -41,7 +41,6 @@ pub(crate) const CATEGORIES: &[&str] = &[
     "scripting",
 ];
 
-const SCRIPTING: &[&str] = &["@slow", "@scripting"];
 const ADMIN: &[&str] = &["@admin", "@slow", "@dangerous"];
 
 /// Commands whose Redis 7.0 categories the derivation below does not give.
@@ -58,9 +57,6 @@ const EXCEPTIONS: &[(&str, &[&str])] = &[
     ("pubsub", &["@slow"]),
     ("script", &["@slow"]),
     ("function", &["@slow"]),
-    ("eval_ro", SCRIPTING),
-    ("evalsha_ro", SCRIPTING),
-    ("fcall_ro", SCRIPTING),
     ("shutdown", ADMIN),
     ("save", ADMIN),
     ("bgsave", ADMIN),
