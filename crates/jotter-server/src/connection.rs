@@ -88,11 +88,9 @@ where
                     let mut mark = output.len();
                     flow = if session.multi.is_none() && command::may_block(found, &request) {
                         // Redis sends the replies before a blocked one.
-                        if !durable(session).await {
+                        if !send(&mut stream, &mut output, session, shared, &kill).await? {
                             return Ok(());
                         }
-                        command::settle_counts(shared, session);
-                        write_out(&mut stream, &mut output, &kill, &session.entry).await?;
                         mark = 0;
                         let blocking = Blocking { found, request: &request, shared };
                         let ran = blocking
@@ -106,11 +104,9 @@ where
                         if shared.pause.engaged() && !output.is_empty() {
                             // The command may be held by CLIENT PAUSE: the
                             // replies before it go first, as Redis's do.
-                            if !durable(session).await {
+                            if !send(&mut stream, &mut output, session, shared, &kill).await? {
                                 return Ok(());
                             }
-                            command::settle_counts(shared, session);
-                            write_out(&mut stream, &mut output, &kill, &session.entry).await?;
                             mark = 0;
                         }
                         let mut ctx = Ctx::new(shared, session, command::table(), &mut output);
@@ -147,20 +143,15 @@ where
                 Err(error) => {
                     ReplyWriter::new(&mut output, session.protocol).protocol_error(error);
                     tracing::debug!(client = session.entry.id, %error, "protocol error; closing");
-                    if !durable(session).await {
-                        return Ok(());
-                    }
-                    write_out(&mut stream, &mut output, &kill, &session.entry).await?;
+                    send(&mut stream, &mut output, session, shared, &kill).await?;
                     return Ok(());
                 }
             }
         }
         command::drain_outbox(session, &mut output);
-        if !durable(session).await {
+        if !send(&mut stream, &mut output, session, shared, &kill).await? {
             return Ok(());
         }
-        command::settle_counts(shared, session);
-        write_out(&mut stream, &mut output, &kill, &session.entry).await?;
         held.sent();
         if flow == Flow::Close || kill.is_cancelled() {
             return Ok(());
@@ -273,6 +264,25 @@ async fn idle_for(idle: Option<Duration>, since: tokio::time::Instant) {
         Some(d) => tokio::time::sleep_until(since + d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Sends the replies in `output` once the writes they acknowledge are
+/// durable, the commands they answer counted first (INFO read later sees
+/// them); false when the log failed and the connection must close without
+/// them.
+async fn send<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    output: &mut BytesMut,
+    session: &mut Session,
+    shared: &Shared,
+    kill: &CancellationToken,
+) -> std::io::Result<bool> {
+    if !durable(session).await {
+        return Ok(false);
+    }
+    command::settle_counts(shared, session);
+    write_out(stream, output, kill, &session.entry).await?;
+    Ok(true)
 }
 
 /// Writes and clears the output. A client that stops reading cannot hold
