@@ -100,20 +100,17 @@ async fn checked_run(
 ) -> (Flow, Ran) {
     let Some((index, spec)) = found else {
         unknown_command(req, ctx);
-        ctx.session.queue_failed();
-        return (Flow::Continue, Ran::Refused);
+        return refused(ctx);
     };
     // Redis notes the last command (`cmd=`) as soon as it is looked up.
     ctx.session.entry.ran(index);
     if !spec.arity_ok(req.len()) {
         ctx.arity_error(spec.name);
-        ctx.session.queue_failed();
-        return (Flow::Continue, Ran::Refused);
+        return refused(ctx);
     }
     if !ctx.session.authenticated && !spec.has(flag::NOAUTH) {
         ctx.reply().error(b"NOAUTH Authentication required.");
-        ctx.session.queue_failed();
-        return (Flow::Continue, Ran::Refused);
+        return refused(ctx);
     }
     if !spec.has(flag::NOAUTH)
         && let Err(refusal) = acl::check(ctx, index, spec, req)
@@ -125,15 +122,13 @@ async fn checked_run(
         return (Flow::Close, Ran::Refused);
     }
     if pubsub::refused_in_subscriber_mode(spec, req, ctx) {
-        ctx.session.queue_failed();
-        return (Flow::Continue, Ran::Refused);
+        return refused(ctx);
     }
     if let Some(busy) = ctx.shared.scripts.running().busy()
         && !super::allowed_while_busy(spec.name, req.arg(1))
     {
         ctx.reply().error(busy);
-        ctx.session.queue_failed();
-        return (Flow::Continue, Ran::Refused);
+        return refused(ctx);
     }
     if ctx.session.multi.is_some() && !spec.has(flag::NOQUEUE) {
         let queued = queue(ctx, index, spec, req);
@@ -187,6 +182,13 @@ async fn checked_run(
         }
     };
     (flow, Ran::Whole)
+}
+
+/// A command refused before it runs (its error already replied): inside
+/// `MULTI` the transaction fails with it.
+fn refused(ctx: &mut Ctx<'_>) -> (Flow, Ran) {
+    ctx.session.queue_failed();
+    (Flow::Continue, Ran::Refused)
 }
 
 /// Holds a command while `CLIENT PAUSE` holds it, as Redis does after its
