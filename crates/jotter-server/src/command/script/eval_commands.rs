@@ -28,21 +28,7 @@ pub(super) fn evalsha_ro<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<
 
 /// `EVAL script numkeys key... arg...` and its forms.
 async fn evaluate(req: &Request, ctx: &mut Ctx<'_>, by_sha: bool, read_only: bool) -> Flow {
-    let shared = ctx.shared;
-    let mut engine = match shared.scripts.engine().await {
-        Ok(engine) => engine,
-        Err(text) => {
-            ctx.reply().error(text.as_bytes());
-            return Flow::Continue;
-        }
-    };
-    match prepare(&mut engine, req, by_sha, read_only) {
-        Ok(script) => run::run(ctx, &engine.interpreter, script).await,
-        Err(text) => {
-            ctx.reply().error(text.as_bytes());
-            Flow::Continue
-        }
-    }
+    run::prepare_and_run(ctx, |engine| prepare(engine, req, by_sha, read_only)).await
 }
 
 /// The script `req` (EVAL or, `by_sha`, EVALSHA; `read_only`: their `_RO`

@@ -320,21 +320,7 @@ pub(super) fn fcall_ro<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a
 }
 
 async fn call(req: &Request, ctx: &mut Ctx<'_>, read_only: bool) -> Flow {
-    let shared = ctx.shared;
-    let engine = match shared.scripts.engine().await {
-        Ok(engine) => engine,
-        Err(text) => {
-            ctx.reply().error(text.as_bytes());
-            return Flow::Continue;
-        }
-    };
-    match prepare(&engine, req, read_only) {
-        Ok(script) => run::run(ctx, &engine.interpreter, script).await,
-        Err(text) => {
-            ctx.reply().error(text.as_bytes());
-            Flow::Continue
-        }
-    }
+    run::prepare_and_run(ctx, |engine| prepare(engine, req, read_only)).await
 }
 
 /// The function `req` (FCALL; `read_only`: FCALL_RO) calls, or Redis's

@@ -29,6 +29,7 @@ use super::busy::{self, KILLED};
 use super::call::{Call, Called, UNDECLARED};
 use super::convert;
 use super::sandbox::{Interpreter, raise};
+use super::scripts::Engine;
 use crate::command::spec::{Ctx, Flow};
 use crate::command::wake;
 use crate::command::{data, pubsub};
@@ -100,6 +101,27 @@ pub(crate) async fn transact_declaring<R>(
         }
     }
     Err(Unrun::TooManyKeys)
+}
+
+/// EVAL's and FCALL's forms: takes the interpreter (made if need be),
+/// runs the script `prepare` makes of the request, or replies why there is
+/// none (the interpreter could not be made, NOSCRIPT, a bad numkeys ...).
+pub(super) async fn prepare_and_run(
+    ctx: &mut Ctx<'_>,
+    prepare: impl FnOnce(&mut Engine) -> Result<Script, String>,
+) -> Flow {
+    let shared = ctx.shared;
+    let prepared = match shared.scripts.engine().await {
+        Ok(mut engine) => prepare(&mut engine).map(|script| (engine, script)),
+        Err(text) => Err(text),
+    };
+    match prepared {
+        Ok((engine, script)) => run(ctx, &engine.interpreter, script).await,
+        Err(text) => {
+            ctx.reply().error(text.as_bytes());
+            Flow::Continue
+        }
+    }
 }
 
 /// Runs `script` on its own keys and replies what it returned.
