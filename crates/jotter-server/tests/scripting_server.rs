@@ -156,14 +156,20 @@ fn a_slow_function_makes_others_busy_until_function_kill() {
     busy_until_killed(&server, &mut runner, &["FCALL", "spin", "0"], "FUNCTION", "SCRIPT");
 }
 
-#[test]
-fn function_libraries_survive_a_restart() {
+/// A server that loaded the library `kept` (FCALL answer 0 gives 42),
+/// then restarted.
+fn restarted_with_a_library() -> Server {
     let server = Server::start(&[]);
     let mut c = server.raw();
     let code = "#!lua name=kept\nredis.register_function('answer', function() return 42 end)";
     assert_eq!(line(&mut c, &["FUNCTION", "LOAD", code]), "$4\r\n");
     c.read_line();
-    let server = server.restart(&[]);
+    server.restart(&[])
+}
+
+#[test]
+fn function_libraries_survive_a_restart() {
+    let server = restarted_with_a_library();
     let mut c = server.raw();
     assert_eq!(line(&mut c, &["FCALL", "answer", "0"]), ":42\r\n");
     assert_eq!(line(&mut c, &["FUNCTION", "DELETE", "kept"]), "+OK\r\n");
@@ -174,12 +180,7 @@ fn function_libraries_survive_a_restart() {
 
 #[test]
 fn a_damaged_library_file_is_refused_not_overwritten() {
-    let server = Server::start(&[]);
-    let mut c = server.raw();
-    let code = "#!lua name=kept\nredis.register_function('answer', function() return 42 end)";
-    assert_eq!(line(&mut c, &["FUNCTION", "LOAD", code]), "$4\r\n");
-    c.read_line();
-    let server = server.restart(&[]);
+    let server = restarted_with_a_library();
     // Scripting starts at its first use: the file is read then.
     let file = server.dir.path().join("data").join("state").join("FUNCTIONS");
     let mut payload = std::fs::read(&file).expect("the libraries' file");
