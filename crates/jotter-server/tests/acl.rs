@@ -326,15 +326,7 @@ fn save_and_load_round_trip_through_the_acl_file() {
 
 #[test]
 fn protected_mode_refuses_an_acl_file_whose_default_user_is_open() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let path = dir.path().join("jotter.toml");
-    std::fs::write(&path, "aclfile = \"users.acl\"\nbind = \"0.0.0.0\"\n").unwrap();
-    let output = common::command(dir.path(), &["--config", path.to_str().unwrap()])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run jotter");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let err = String::from_utf8_lossy(&output.stderr);
+    let err = common::refused_settings("aclfile = \"users.acl\"\nbind = \"0.0.0.0\"\n");
     assert!(err.contains("protected mode") && err.contains("aclfile"), "{err}");
 }
 
@@ -390,15 +382,7 @@ fn user_rules_in_the_settings_limit_keys_and_commands() {
     assert!(ask(&mut anyone, &["AUTH", "default", "x"]).starts_with("-WRONGPASS"));
 
     let bad = RULES.replace("-@dangerous", "-@dangerus");
-    let dir = tempfile::TempDir::new().unwrap();
-    let path = dir.path().join("jotter.toml");
-    std::fs::write(&path, bad).unwrap();
-    let output = common::command(dir.path(), &["--config", path.to_str().unwrap()])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run jotter");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let err = String::from_utf8_lossy(&output.stderr);
+    let err = common::refused_settings(&bad);
     for words in ["user.rules", "user \"app\"", "rule '-@dangerus'"] {
         assert!(err.contains(words), "{words:?} is not in {err}");
     }

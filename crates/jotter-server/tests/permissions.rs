@@ -7,10 +7,8 @@
 mod common;
 
 use std::net::{SocketAddr, TcpStream};
-use std::process::Stdio;
 
 use common::{Raw, Server, resp};
-use tempfile::TempDir;
 
 const USERS: &str = r#"
 [[user]]
@@ -102,16 +100,8 @@ fn a_refusal_inside_multi_fails_the_transaction() {
 
 #[test]
 fn a_bad_rule_stops_the_start_naming_the_user_and_the_rule() {
-    let dir = TempDir::new().unwrap();
-    let path = dir.path().join("jotter.toml");
     let bad = USERS.replace("+@all -@dangerous", "+@all -@dangerus");
-    std::fs::write(&path, bad).unwrap();
-    let output = common::command(dir.path(), &["--config", path.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run jotter");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let err = String::from_utf8_lossy(&output.stderr);
+    let err = common::refused_settings(&bad);
     for words in ["user.commands", "user \"app\"", "rule '-@dangerus'", "@dangerous"] {
         assert!(err.contains(words), "{words:?} is not in {err}");
     }

@@ -42,6 +42,20 @@ pub fn command(dir: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
+/// Starts a server on `settings` (its config file), which must refuse
+/// them (exit 2, a setting is wrong); returns what it printed on stderr.
+pub fn refused_settings(settings: &str) -> String {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("jotter.toml");
+    std::fs::write(&path, settings).unwrap();
+    let output = command(dir.path(), &["--config", path.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run jotter");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 impl Server {
     pub fn start(extra: &[&str]) -> Server {
         Server::start_in(TempDir::new().expect("temp dir"), extra)
