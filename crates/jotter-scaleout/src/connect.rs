@@ -1,0 +1,88 @@
+//! Connecting to the cluster's current primary. With Sentinels, each is
+//! asked in turn which node is the primary (`SENTINEL
+//! get-master-addr-by-name`), and the node named must say it is one
+//! (`ROLE`): right after a failover a Sentinel may still name the old
+//! primary, now a replica. A caller whose connection breaks connects again
+//! the same way, which is how it follows a failover.
+
+use redis::aio::MultiplexedConnection;
+
+use crate::url::ClusterUrl;
+
+/// No primary could be reached.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot reach the cluster's primary at {url}: {reason}; check that Redis (and its Sentinels) run and the address is right"
+)]
+pub struct ConnectError {
+    url: String,
+    reason: String,
+}
+
+/// A connection to the primary `url` names.
+///
+/// # Errors
+///
+/// [`ConnectError`] when no Sentinel answers, none knows the primary, or the
+/// node named is not (or no longer) a primary.
+pub async fn connect(url: &ClusterUrl) -> Result<MultiplexedConnection, ConnectError> {
+    let fail = |reason: String| ConnectError { url: url.to_string(), reason };
+    match url {
+        ClusterUrl::Direct { url: address } => {
+            let client = redis::Client::open(address.as_str()).map_err(|e| fail(e.to_string()))?;
+            client.get_multiplexed_async_connection().await.map_err(|e| fail(e.to_string()))
+        }
+        ClusterUrl::Sentinel { master, sentinels, auth } => {
+            let mut last = String::from("no Sentinel given");
+            for sentinel in sentinels {
+                match primary_from(sentinel, master, auth.as_ref()).await {
+                    Ok(connection) => return Ok(connection),
+                    Err(reason) => last = format!("{sentinel}: {reason}"),
+                }
+            }
+            Err(fail(last))
+        }
+    }
+}
+
+/// Asks one Sentinel for the primary `master` and connects to it.
+async fn primary_from(
+    sentinel: &str,
+    master: &str,
+    auth: Option<&(Option<String>, String)>,
+) -> Result<MultiplexedConnection, String> {
+    let client = redis::Client::open(format!("redis://{sentinel}")).map_err(|e| e.to_string())?;
+    let mut asked = client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
+    let address: Option<(String, u16)> = redis::cmd("SENTINEL")
+        .arg("get-master-addr-by-name")
+        .arg(master)
+        .query_async(&mut asked)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (host, port) =
+        address.ok_or_else(|| format!("does not monitor a primary named {master:?}"))?;
+    let mut settings = redis::RedisConnectionInfo::default();
+    if let Some((user, password)) = auth {
+        if let Some(user) = user {
+            settings = settings.set_username(user);
+        }
+        settings = settings.set_password(password);
+    }
+    let node = redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(
+        host.clone(),
+        port,
+    ))
+    .map_err(|e| e.to_string())?
+    .set_redis_settings(settings);
+    let client = redis::Client::open(node).map_err(|e| e.to_string())?;
+    let mut connection =
+        client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
+    let role: Vec<redis::Value> =
+        redis::cmd("ROLE").query_async(&mut connection).await.map_err(|e| e.to_string())?;
+    match role.first() {
+        Some(redis::Value::BulkString(b)) if b.as_slice() == b"master" => Ok(connection),
+        _ => {
+            Err(format!("{host}:{port}, which it names, is not a primary (a failover under way?)"))
+        }
+    }
+}

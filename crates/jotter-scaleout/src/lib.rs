@@ -1,0 +1,32 @@
+//! Jotter's scale-out mode: the cache and the write-behind queue live in a
+//! Redis primary with replicas watched by Sentinel; Jotter's front ends
+//! are stateless and its flush workers form a pool. Jotter never elects,
+//! replicates or fails over anything itself: Redis and Sentinel do.
+//!
+//! # Layout
+//!
+//! - `layout.rs`: the names of Jotter's own keys in Redis, the change
+//!   record's fields, and which shard stream a key's records go to.
+//! - `url.rs`: [`ClusterUrl`], the `--cluster` address (one Redis, or a
+//!   Sentinel-watched primary by name).
+//! - `connect.rs`: connecting to the current primary.
+//!
+//! # The contract in Redis
+//!
+//! Every write a front end takes is applied in Redis together with one
+//! change record per written key (the key and its new version) appended to
+//! the key's shard stream, in one atomic step. Workers read the streams in
+//! consumer groups, read each key's current value with its version in one
+//! atomic step, write it into the store with a versioned upsert, and
+//! acknowledge the records only after the store's commit.
+
+mod connect;
+mod layout;
+mod url;
+
+pub use connect::{ConnectError, connect};
+pub use layout::{
+    CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FIELD_KEY, FIELD_VERSION, FORMAT, META, RESERVED_PREFIX,
+    VERSIONS, is_reserved, shard_of, shard_stream,
+};
+pub use url::{ClusterUrl, UrlError};
