@@ -12,10 +12,10 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use jotter::{Entry, Page, SqliteStore, Store, StoreError, Write};
+use jotter::{Entry, Page, SqliteOptions, SqliteStore, Store, StoreError, Write, WriterPriority};
 use jotter_postgres::MappedStore;
 
-use crate::config::{Config, StoreUrl};
+use crate::config::{Config, FlushPriority, StoreUrl};
 use crate::lazy_postgres::LazyPostgres;
 
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ impl Backend {
                     std::fs::create_dir_all(parent)
                         .with_context(|| format!("cannot create {}", parent.display()))?;
                 }
-                open_sqlite(&path)
+                open_sqlite(&path, config.flush_priority)
             }
             StoreUrl::Postgres(url) => {
                 let mappings =
@@ -58,8 +58,13 @@ impl Backend {
     }
 }
 
-fn open_sqlite(path: &Path) -> anyhow::Result<Backend> {
-    let store = SqliteStore::open(path)
+fn open_sqlite(path: &Path, priority: FlushPriority) -> anyhow::Result<Backend> {
+    let writer_priority = match priority {
+        FlushPriority::Background => WriterPriority::Background,
+        FlushPriority::Normal => WriterPriority::Normal,
+    };
+    let options = SqliteOptions { writer_priority, ..SqliteOptions::default() };
+    let store = SqliteStore::open_with(path, options)
         .with_context(|| format!("cannot open the SQLite store {}", path.display()))?;
     Ok(Backend::Sqlite(store))
 }

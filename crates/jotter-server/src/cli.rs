@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config, FsyncSetting, LogFormat, Setting, StoreUrl, YesNo};
+use crate::config::{
+    self, Config, FlushPriority, FsyncSetting, LogFormat, Setting, StoreUrl, YesNo,
+};
 
 /// Jotter: a write-behind cache that speaks the Redis protocol.
 #[derive(Debug, Parser)]
@@ -324,6 +326,9 @@ pub(crate) struct ServeArgs {
     /// writes the database [default: yes].
     #[arg(long, env = "JOTTER_KNOWN_KEYS", value_enum)]
     known_keys: Option<YesNo>,
+    /// CPU priority of the SQLite store's writer thread [default: background].
+    #[arg(long, env = "JOTTER_FLUSH_PRIORITY", value_enum)]
+    flush_priority: Option<FlushPriority>,
 }
 
 impl ServeArgs {
@@ -349,6 +354,7 @@ impl ServeArgs {
         }
         set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
         set!(protected_mode, known_keys, tcp_backlog, max_store_writes_per_sec, log_format);
+        set!(flush_priority);
         if let Some(v) = self.flush_interval {
             c.flush_interval = Setting(v);
         }

@@ -21,8 +21,8 @@ use serde::Deserialize;
 pub(crate) use error::ConfigError;
 pub(crate) use mapping::MappingSetting;
 pub(crate) use values::{
-    Bytes, FsyncSetting, FullPolicySetting, LogFormat, Setting, StoreUrl, Tls, User, YesNo,
-    parse_bytes, parse_duration,
+    Bytes, FlushPriority, FsyncSetting, FullPolicySetting, LogFormat, Setting, StoreUrl, Tls, User,
+    YesNo, parse_bytes, parse_duration,
 };
 
 /// Every setting of `jotter serve`. Field docs end with the default.
@@ -58,6 +58,9 @@ pub(crate) struct Config {
     pub batch_size: usize,
     /// Flush workers; 0 means one per CPU core. Default: 0.
     pub flush_workers: usize,
+    /// CPU priority of the SQLite store's writer thread: background |
+    /// normal. Default: background.
+    pub flush_priority: FlushPriority,
     /// Most key writes a second sent to the store, across all workers, so
     /// the backlog of a long outage does not flood a database that has
     /// just come back; 0 = no limit. Default: 0.
@@ -155,6 +158,7 @@ impl Default for Config {
             flush_interval: Setting(Duration::from_secs(1)),
             batch_size: 1000,
             flush_workers: 0,
+            flush_priority: FlushPriority::Background,
             max_store_writes_per_sec: 0,
             bookkeeping_retention: Setting(Duration::from_secs(3_600)),
             bookkeeping_interval: Setting(Duration::from_secs(60)),

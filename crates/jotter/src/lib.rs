@@ -273,7 +273,7 @@ pub use store::{
     Write,
 };
 #[cfg(feature = "sqlite")]
-pub use store::{SqliteOptions, SqliteStore, Synchronous};
+pub use store::{SqliteOptions, SqliteStore, Synchronous, WriterPriority};
 pub use ticket::Ticket;
 pub use txn::Txn;
 pub use value::{

@@ -78,6 +78,23 @@ pub(crate) enum FullPolicySetting {
     WriteThrough,
 }
 
+/// `flush-priority`: the CPU priority of the SQLite store's writer thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum FlushPriority {
+    Background,
+    Normal,
+}
+
+impl FlushPriority {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            FlushPriority::Background => "background",
+            FlushPriority::Normal => "normal",
+        }
+    }
+}
+
 /// `log-format`: how each log event is written to stderr, one line each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]

@@ -56,7 +56,7 @@ pub mod sqlite;
 pub use fault::Faults;
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous, WriterPriority};
 
 /// One versioned write of one key, as the engine hands it to a store.
 #[derive(Clone, Debug, PartialEq)]

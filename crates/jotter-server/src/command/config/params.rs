@@ -143,6 +143,7 @@ pub(crate) const PARAMS: &[Param] = &[
     Param::fixed("flush-interval", |s| duration(s.config.flush_interval.0)),
     Param::fixed("batch-size", |s| s.config.batch_size.to_string()),
     Param::fixed("flush-workers", |s| s.config.flush_workers.to_string()),
+    Param::fixed("flush-priority", |s| s.config.flush_priority.name().into()),
     Param::fixed("max-store-writes-per-sec", |s| s.config.max_store_writes_per_sec.to_string()),
     Param::fixed("max-pending", |s| s.config.max_pending.to_string()),
     Param::fixed("max-pending-bytes", |s| s.config.max_pending_bytes.0.0.to_string()),

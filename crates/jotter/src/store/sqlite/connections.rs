@@ -1,7 +1,7 @@
 //! The SQLite store's connections: one writer, on which batches are applied
-//! one at a time (SQLite admits one writer anyway), and a few readers for
-//! loads and listings, which WAL mode lets run beside the writer; and the
-//! hand-off of blocking work to Tokio's blocking pool.
+//! one at a time (SQLite admits one writer anyway) by the writer thread, and
+//! a few readers for loads and listings, which WAL mode lets run beside the
+//! writer; and the hand-off of other blocking work to Tokio's blocking pool.
 
 use std::path::{Path, PathBuf};
 
@@ -12,12 +12,16 @@ use super::error::sql;
 use super::map_keys::MapKeys;
 use super::options::SqliteOptions;
 use super::schema::create_schema;
+use super::writer_thread::WriterThread;
 use crate::store::StoreError;
 
 #[derive(Debug)]
 pub(super) struct Connections {
     pub(super) path: PathBuf,
     pub(super) writer: Mutex<Connection>,
+    /// The thread batches and collections run on, at the configured
+    /// priority.
+    pub(super) writer_thread: WriterThread,
     /// Which keys may have map rows; used only under the `writer` lock.
     pub(super) map_keys: Mutex<MapKeys>,
     /// Connections for loads and listings. A load takes a free one and
@@ -91,6 +95,7 @@ impl Connections {
         Ok(Connections {
             path,
             writer: Mutex::new(writer),
+            writer_thread: WriterThread::start(options.writer_priority)?,
             map_keys: Mutex::new(map_keys),
             readers: readers.into_boxed_slice(),
         })

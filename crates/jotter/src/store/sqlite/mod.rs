@@ -151,8 +151,9 @@
 //!
 //! # Where things are
 //!
-//! `options` (durability and lock waits), `connections` (the writer, the
-//! readers, opening the file), `schema` (one module per value type, the
+//! `options` (durability, lock waits, the writer's priority), `connections`
+//! (the writer, the readers, opening the file), `writer_thread` (the thread
+//! batches run on), `schema` (one module per value type, the
 //! shared bookkeeping, the statements that span all types, creating and
 //! upgrading), `write` (applying a batch), `map_keys` (which keys may have
 //! map rows, so a put of a plain string skips their deletes), `read` (a
@@ -169,6 +170,7 @@ mod options;
 mod read;
 mod schema;
 mod write;
+mod writer_thread;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -180,15 +182,17 @@ use super::{Listing, Page, Store, StoreError, Write};
 use crate::value::Entry;
 use connections::{Connections, blocking};
 use error::show_key;
-pub use options::{SqliteOptions, Synchronous};
+pub use options::{SqliteOptions, Synchronous, WriterPriority};
 use read::load_with;
 
 /// A [`Store`] in an SQLite file.
 ///
-/// It holds two connections: one writer, on which batches are applied one at
-/// a time (SQLite admits one writer anyway), and one reader for loads, which
-/// WAL mode lets run beside the writer. Both are used from Tokio's blocking
-/// pool, so its futures need a Tokio runtime. Clones share the connections.
+/// It holds one writer connection, on which batches are applied one at a
+/// time (SQLite admits one writer anyway) by a thread of the store's own,
+/// at a lower CPU priority by default ([`WriterPriority`]), and reader
+/// connections for loads, which WAL mode lets run beside the writer and
+/// which use Tokio's blocking pool when they wait, so its futures need a
+/// Tokio runtime. Clones share the connections.
 ///
 /// The module documentation of the crate's source (`store/sqlite/mod.rs`)
 /// describes the schema; live data is readable with plain SQL.
@@ -238,7 +242,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn collect(&self, horizon: u64) -> Result<u64, StoreError> {
         let inner = Arc::clone(&self.inner);
-        blocking(move || inner.collect(horizon)).await
+        self.inner.writer_thread.run(move || inner.collect(horizon)).await
     }
 
     async fn write(&self, batch: &[Write]) -> Result<(), StoreError> {
@@ -249,7 +253,7 @@ impl Store for SqliteStore {
         // The blocking task outlives the borrow; cloning a write only bumps
         // the reference counts of its `Bytes`.
         let batch = batch.to_vec();
-        blocking(move || inner.write_batch(&batch)).await
+        self.inner.writer_thread.run(move || inner.write_batch(&batch)).await
     }
 
     async fn load(&self, key: &Bytes) -> Result<Option<Entry>, StoreError> {

@@ -1,5 +1,6 @@
 //! The options of a [`SqliteStore`](super::SqliteStore): how hard a commit
-//! works to reach the disk, and how long a statement waits for a lock.
+//! works to reach the disk, how long a statement waits for a lock, and the
+//! CPU priority of the thread that writes.
 
 use std::time::Duration;
 
@@ -29,6 +30,51 @@ impl Synchronous {
     }
 }
 
+/// The CPU priority of the store's writer thread, which applies every
+/// batch (see `writer_thread.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WriterPriority {
+    /// The process's own priority: the flush competes with the threads
+    /// answering clients as an equal.
+    Normal,
+    /// Ten steps of `nice` below the process (Linux; elsewhere the same as
+    /// `Normal`): the flush takes the CPU the rest of the process leaves
+    /// idle, and a smaller share of a busy one. Under a load that keeps
+    /// every core busy, writes stay pending longer (and coalesce more)
+    /// until the bound on pending writes makes writers wait.
+    #[default]
+    Background,
+}
+
+/// How many steps of `nice` [`WriterPriority::Background`] lowers the
+/// writer by: a thread ten steps down weighs about a tenth of one at the
+/// process's priority in Linux's scheduler, so a flush keeps running, slowly,
+/// on a saturated machine (at nineteen it would all but stop).
+const BACKGROUND_NICE: i32 = 10;
+
+impl WriterPriority {
+    /// Lowers the calling thread's priority as `self` says. Failing to is
+    /// logged, not fatal: the store works the same, only without the
+    /// priority.
+    pub(super) fn apply_to_this_thread(self) {
+        if self == WriterPriority::Normal {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            // On Linux, `setpriority` with a thread id sets that thread's
+            // nice value alone.
+            let thread = rustix::thread::gettid();
+            let result = rustix::process::getpriority_process(Some(thread)).and_then(|now| {
+                rustix::process::setpriority_process(Some(thread), (now + BACKGROUND_NICE).min(19))
+            });
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "cannot lower the sqlite writer thread's priority");
+            }
+        }
+    }
+}
+
 /// Options of a [`SqliteStore`](super::SqliteStore).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SqliteOptions {
@@ -37,10 +83,17 @@ pub struct SqliteOptions {
     /// How long a statement waits for a lock held by another connection
     /// before it fails with a transient error. Default: 5 seconds.
     pub busy_timeout: Duration,
+    /// The CPU priority of the thread that applies batches. Default:
+    /// [`WriterPriority::Background`].
+    pub writer_priority: WriterPriority,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5) }
+        SqliteOptions {
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(5),
+            writer_priority: WriterPriority::Background,
+        }
     }
 }
