@@ -26,17 +26,32 @@ pub struct ConnectError {
 /// [`ConnectError`] when no Sentinel answers, none knows the primary, or the
 /// node named is not (or no longer) a primary.
 pub async fn connect(url: &ClusterUrl) -> Result<MultiplexedConnection, ConnectError> {
+    primary(url).await.map(|(connection, _)| connection)
+}
+
+/// [`connect`], and where the primary is (address, database, credentials),
+/// for a caller that opens plain connections of its own to it (a front
+/// end relays its clients' bytes on one connection per client).
+///
+/// # Errors
+///
+/// As [`connect`].
+pub async fn primary(
+    url: &ClusterUrl,
+) -> Result<(MultiplexedConnection, redis::ConnectionInfo), ConnectError> {
     let fail = |reason: String| ConnectError { url: url.to_string(), reason };
     match url {
         ClusterUrl::Direct { url: address } => {
             let client = redis::Client::open(address.as_str()).map_err(|e| fail(e.to_string()))?;
-            client.get_multiplexed_async_connection().await.map_err(|e| fail(e.to_string()))
+            let connection =
+                client.get_multiplexed_async_connection().await.map_err(|e| fail(e.to_string()))?;
+            Ok((connection, client.get_connection_info().clone()))
         }
         ClusterUrl::Sentinel { master, sentinels, auth } => {
             let mut last = String::from("no Sentinel given");
             for sentinel in sentinels {
                 match primary_from(sentinel, master, auth.as_ref()).await {
-                    Ok(connection) => return Ok(connection),
+                    Ok(found) => return Ok(found),
                     Err(reason) => last = format!("{sentinel}: {reason}"),
                 }
             }
@@ -50,7 +65,7 @@ async fn primary_from(
     sentinel: &str,
     master: &str,
     auth: Option<&(Option<String>, String)>,
-) -> Result<MultiplexedConnection, String> {
+) -> Result<(MultiplexedConnection, redis::ConnectionInfo), String> {
     let client = redis::Client::open(format!("redis://{sentinel}")).map_err(|e| e.to_string())?;
     let mut asked = client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
     let address: Option<(String, u16)> = redis::cmd("SENTINEL")
@@ -74,15 +89,25 @@ async fn primary_from(
     ))
     .map_err(|e| e.to_string())?
     .set_redis_settings(settings);
-    let client = redis::Client::open(node).map_err(|e| e.to_string())?;
+    let client = redis::Client::open(node.clone()).map_err(|e| e.to_string())?;
     let mut connection =
         client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
     let role: Vec<redis::Value> =
         redis::cmd("ROLE").query_async(&mut connection).await.map_err(|e| e.to_string())?;
     match role.first() {
-        Some(redis::Value::BulkString(b)) if b.as_slice() == b"master" => Ok(connection),
+        Some(redis::Value::BulkString(b)) if b.as_slice() == b"master" => Ok((connection, node)),
         _ => {
             Err(format!("{host}:{port}, which it names, is not a primary (a failover under way?)"))
         }
+    }
+}
+
+/// The host and port of a primary [`primary`] found, when it is reached
+/// over plain TCP (not TLS, not a Unix socket).
+#[must_use]
+pub fn tcp_address(info: &redis::ConnectionInfo) -> Option<(String, u16)> {
+    match info.addr() {
+        redis::ConnectionAddr::Tcp(host, port) => Some((host.clone(), *port)),
+        _ => None,
     }
 }

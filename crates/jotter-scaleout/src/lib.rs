@@ -10,6 +10,10 @@
 //! - `url.rs`: [`ClusterUrl`], the `--cluster` address (one Redis, or a
 //!   Sentinel-watched primary by name).
 //! - `connect.rs`: connecting to the current primary.
+//! - `front.rs`, `front.lua`: the front end's function library (change
+//!   records, user-key DBSIZE and RANDOMKEY) and its layout setup.
+//! - `front_barrier.rs`: `JOTTER.FLUSH` across the shard streams, and
+//!   their lag and pending entries for `/metrics`.
 //!
 //! # The contract in Redis
 //!
@@ -21,10 +25,17 @@
 //! acknowledge the records only after the store's commit.
 
 mod connect;
+mod front;
+mod front_barrier;
 mod layout;
 mod url;
 
-pub use connect::{ConnectError, connect};
+pub use connect::{ConnectError, connect, primary, tcp_address};
+pub use front::{
+    DBSIZE, FUNCTION_PREFIX, LayoutError, RANDOMKEY, RECORD, own_keys, prepare_front, record_call,
+    version_floor,
+};
+pub use front_barrier::{BarrierError, ShardStats, barrier, stream_stats};
 pub use layout::{
     CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FIELD_KEY, FIELD_VERSION, FORMAT, META, RESERVED_PREFIX,
     VERSIONS, is_reserved, shard_of, shard_stream,

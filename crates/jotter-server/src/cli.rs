@@ -329,6 +329,19 @@ pub(crate) struct ServeArgs {
     /// CPU priority of the SQLite store's writer thread [default: background].
     #[arg(long, env = "JOTTER_FLUSH_PRIORITY", value_enum)]
     flush_priority: Option<FlushPriority>,
+    /// Serve as a stateless front end of this Redis cluster:
+    /// redis://HOST:PORT or redis-sentinel://MASTER@HOST:PORT,HOST:PORT,...
+    /// (no data-dir or store is used).
+    #[arg(long, env = "JOTTER_CLUSTER", hide_env_values = true)]
+    cluster: Option<String>,
+    /// Shard streams of the cluster's write queue, when this process
+    /// creates its layout [default: 16].
+    #[arg(long, env = "JOTTER_CLUSTER_SHARDS")]
+    cluster_shards: Option<u32>,
+    /// How long a front end's write waits for a replica under fsync =
+    /// always, e.g. 500ms [default: 1s].
+    #[arg(long, env = "JOTTER_CLUSTER_WAIT_TIMEOUT", value_parser = config::parse_duration)]
+    cluster_wait_timeout: Option<Duration>,
 }
 
 impl ServeArgs {
@@ -372,6 +385,13 @@ impl ServeArgs {
         }
         if let Some(v) = &self.admin_token {
             c.admin_token = Some(v.clone());
+        }
+        if let Some(v) = &self.cluster {
+            c.cluster = Some(v.clone());
+        }
+        set!(cluster_shards);
+        if let Some(v) = self.cluster_wait_timeout {
+            c.cluster_wait_timeout = Setting(v);
         }
         c.validate()?;
         Ok(c)

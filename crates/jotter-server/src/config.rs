@@ -141,6 +141,15 @@ pub(crate) struct Config {
     /// alias). Default: 5000.
     #[serde(alias = "lua-time-limit")]
     pub busy_reply_threshold: u64,
+    /// Serve as a front end of this Redis cluster (`redis://…` or
+    /// `redis-sentinel://MASTER@host:port,…`). Default: none.
+    pub cluster: Option<String>,
+    /// Shard streams of a cluster's write queue, for the process that
+    /// creates its layout. Default: 16.
+    pub cluster_shards: u32,
+    /// How long a front end's write waits for a replica under
+    /// `fsync = always`. Default: 1s.
+    pub cluster_wait_timeout: Setting<Duration>,
 }
 
 impl Default for Config {
@@ -186,6 +195,9 @@ impl Default for Config {
             mapping: Vec::new(),
             notify_keyspace_events: String::new(),
             busy_reply_threshold: 5_000,
+            cluster: None,
+            cluster_shards: 16,
+            cluster_wait_timeout: Setting(Duration::from_secs(1)),
         }
     }
 }
@@ -221,6 +233,21 @@ impl Config {
 
     /// Checks the settings together; the first problem stops the start.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.cluster {
+            if let Err(e) = jotter_scaleout::ClusterUrl::parse(url) {
+                return Err(ConfigError::invalid("cluster", e.to_string()));
+            }
+            if self.auth_required() {
+                return Err(ConfigError::invalid(
+                    "cluster",
+                    "a cluster front end does not authenticate its clients: remove requirepass, \
+                     [[user]] and aclfile, and keep front ends on a private network",
+                ));
+            }
+        }
+        if self.cluster_shards == 0 {
+            return Err(ConfigError::invalid("cluster-shards", "give at least 1"));
+        }
         if self.tls.is_some() && !cfg!(feature = "tls") {
             return Err(ConfigError::invalid(
                 "tls",
@@ -404,6 +431,9 @@ mod tests {
             "latitude-column",
             "[mapping.columns]",
             "notify-keyspace-events",
+            "cluster",
+            "cluster-shards",
+            "cluster-wait-timeout",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }

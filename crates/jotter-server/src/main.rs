@@ -25,6 +25,8 @@
 //!   `/ready`, `/health/store`) and the server's own metrics.
 //! - `open.rs`: the store and the cache started as the settings say, for
 //!   `serve` and for the operator's commands on a data directory.
+//! - `cluster/`: `jotter serve --cluster URL`, a stateless front end whose
+//!   data lives in a Redis cluster (docs/SCALE-OUT.md).
 //! - `operator/`: `jotter dead-letters` and `jotter key`, the operator's
 //!   client of a running server (or of a data directory no server holds).
 //! - `backend.rs`, `lazy_postgres.rs`: the store, SQLite or PostgreSQL; a
@@ -63,6 +65,7 @@ mod cli;
 mod client_buffers;
 mod client_memory;
 mod clients;
+mod cluster;
 mod command;
 mod command_stats;
 mod config;
@@ -138,6 +141,8 @@ fn main() -> ExitCode {
     run(log_format, async {
         if migrate {
             migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
+        } else if let Some(url) = config.cluster.clone() {
+            cluster::serve(config, url).await
         } else {
             serve(config, config_file, users).await
         }

@@ -43,6 +43,25 @@ impl Frame {
         let bytes = buf.split_to(end).freeze();
         build(&bytes, &mut 0).map(Some)
     }
+
+    /// The length of the whole frame at the front of `buf`, without
+    /// building it; `Ok(None)` if it is not complete yet. For relaying a
+    /// server's replies byte for byte.
+    ///
+    /// ```
+    /// use jotter_resp::Frame;
+    ///
+    /// assert_eq!(Frame::measure(b"*2\r\n:1\r\n+OK\r\n:9")?, Some(13));
+    /// assert_eq!(Frame::measure(b"$3\r\nab")?, None);
+    /// # Ok::<(), jotter_resp::FrameError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`FrameError`] when the bytes are not RESP.
+    pub fn measure(buf: &[u8]) -> Result<Option<usize>, FrameError> {
+        measure(buf, 0, 0)
+    }
 }
 
 /// Checks that a whole frame starts at `at`; returns where it ends, or `None` if incomplete.

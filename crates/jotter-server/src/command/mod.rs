@@ -23,6 +23,8 @@
 //!   n]` of ZMPOP and LMPOP, the count of ZPOPMIN and LPOP).
 //! - `args.rs`, `glob.rs`, `scan.rs`: argument parsing shared by families;
 //!   `sample.rs`: random picks (HRANDFIELD, ZRANDMEMBER, SRANDMEMBER, SPOP).
+//! - `relay.rs`: what a front end relaying a request to Redis needs to
+//!   know of it (writes, blocks, its keys), from the table.
 //! - `subcommand.rs`: running a container (CLIENT, ...) by its table of
 //!   [`Sub`](spec::Sub) rows.
 //! - One file or folder per family: `connection.rs`, `client/`,
@@ -100,6 +102,7 @@ mod glob;
 mod mpop;
 mod observe;
 mod permissions;
+mod relay;
 mod rules;
 mod sample;
 mod scan;
@@ -147,5 +150,6 @@ pub(crate) use pubsub::{
     PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
     watch_key_events,
 };
+pub(crate) use relay::{Facts, facts};
 pub(crate) use script::{Scripts, allowed_while_busy};
 pub(crate) use spec::{Ctx, Flow, Spec};

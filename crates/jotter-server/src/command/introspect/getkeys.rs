@@ -7,7 +7,7 @@ use bytes::Bytes;
 use jotter_resp::Request;
 
 use super::key_specs::{self, key_specs};
-use crate::command::spec::{Ctx, Flow};
+use crate::command::spec::{Ctx, Flow, Spec};
 
 pub(super) fn getkeys(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     reply_keys(req, ctx, false);
@@ -34,17 +34,7 @@ fn reply_keys(req: &Request, ctx: &mut Ctx<'_>, with_flags: bool) {
     if !spec.arity_ok(inner.len()) {
         return ctx.reply().error(b"ERR Invalid number of arguments specified for command");
     }
-    let keys: Vec<(Bytes, &[&str])> = match key_specs::keys_of(&specs, &inner) {
-        Some(found) => found
-            .into_iter()
-            .filter_map(|(at, flags)| Some((inner.arg_bytes(at)?, flags)))
-            .collect(),
-        None => {
-            let flags = specs.first().map_or(&[][..], |s| s.flags);
-            let found = spec.data_keys(&inner).unwrap_or_else(|| spec.key_args(&inner));
-            found.into_iter().map(|key| (key, flags)).collect()
-        }
-    };
+    let keys = found_keys(spec, &specs, &inner);
     if keys.is_empty() {
         return ctx.reply().error(b"ERR Invalid arguments specified for command");
     }
@@ -60,4 +50,40 @@ fn reply_keys(req: &Request, ctx: &mut Ctx<'_>, with_flags: bool) {
             reply.bulk(&key);
         }
     }
+}
+
+/// The keys of `req` (a command `spec` runs) and each one's flags, by the
+/// key specs `specs`, or by the command's own key finder where a spec
+/// cannot be followed.
+fn found_keys(
+    spec: &Spec,
+    specs: &[key_specs::KeySpec],
+    req: &Request,
+) -> Vec<(Bytes, &'static [&'static str])> {
+    match key_specs::keys_of(specs, req) {
+        Some(found) => {
+            found.into_iter().filter_map(|(at, flags)| Some((req.arg_bytes(at)?, flags))).collect()
+        }
+        None => {
+            let flags = specs.first().map_or(&[][..], |s| s.flags);
+            let found = spec.data_keys(req).unwrap_or_else(|| spec.key_args(req));
+            found.into_iter().map(|key| (key, flags)).collect()
+        }
+    }
+}
+
+/// Every key `req` names, as COMMAND GETKEYS finds them, and a container's
+/// (OBJECT, XINFO, MEMORY ...) subcommand's one key: what a front end
+/// relaying the request checks and records.
+pub(crate) fn request_keys(spec: &Spec, req: &Request) -> Vec<Bytes> {
+    if !spec.subs.is_empty() {
+        let name = req.arg(1).unwrap_or_default();
+        let sub = spec.subs.iter().find(|s| name.eq_ignore_ascii_case(s.name.as_bytes()));
+        return sub
+            .and_then(|s| usize::try_from(s.key).ok().filter(|&at| at > 0))
+            .and_then(|at| req.arg_bytes(at))
+            .into_iter()
+            .collect();
+    }
+    found_keys(spec, &key_specs(spec), req).into_iter().map(|(key, _)| key).collect()
 }

@@ -9,6 +9,8 @@ mod getkeys;
 mod info;
 mod key_specs;
 
+pub(crate) use getkeys::request_keys;
+
 use jotter_resp::Request;
 
 use super::categories::{categories, sub_categories};

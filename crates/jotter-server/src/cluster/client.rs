@@ -1,0 +1,254 @@
+//! One client of a front end: its requests decoded (`jotter-resp`), routed
+//! (`route.rs`) and run on the client's own connection to the primary, in
+//! order, their replies written back. The front end remembers of the
+//! client only what it must to keep the contract: the protocol it chose
+//! (replayed on a new connection after a failover) and its open MULTI
+//! (the keys its queued writes name, recorded inside the same EXEC).
+//!
+//! A broken connection to Redis answers the request in flight with an
+//! error and ends the client's transaction; the next request opens a new
+//! connection to the current primary.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use jotter_resp::{Protocol, ReplyWriter, Request, RequestDecoder};
+use jotter_scaleout::{barrier, connect, record_call, version_floor};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::keyspace;
+use super::replies::{array, elements, error, is_error};
+use super::route::{Route, route};
+use super::settings::Front;
+use super::upstream::{Upstream, UpstreamError, is_demoted};
+use super::write::{wait_replica, write};
+
+/// What the front end keeps of one client.
+struct Client {
+    front: Arc<Front>,
+    upstream: Option<Upstream>,
+    /// HELLO's protocol version, replayed on a new connection.
+    hello: Option<Bytes>,
+    multi: Option<Multi>,
+}
+
+/// A client's open MULTI.
+#[derive(Default)]
+struct Multi {
+    /// Every key its queued writes name.
+    keys: Vec<Bytes>,
+    /// A queued command was refused by the front end: EXEC aborts.
+    failed: bool,
+}
+
+/// Serves one client until it leaves.
+pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
+    let _ = socket.set_nodelay(true);
+    let (mut read, mut write) = socket.into_split();
+    let mut decoder = RequestDecoder::new(front.limits);
+    // A front end does not authenticate its clients (see `route.rs`).
+    decoder.set_authenticated(true);
+    let mut client = Client { front, upstream: None, hello: None, multi: None };
+    let mut input = BytesMut::with_capacity(16 * 1024);
+    let mut output = BytesMut::new();
+    loop {
+        let mut close = false;
+        loop {
+            match decoder.decode(&mut input) {
+                Ok(Some(req)) => {
+                    let (reply, quit) = client.run(&req).await;
+                    output.extend_from_slice(&reply);
+                    if quit {
+                        close = true;
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    ReplyWriter::new(&mut output, Protocol::Resp2).protocol_error(e);
+                    close = true;
+                    break;
+                }
+            }
+        }
+        if !output.is_empty() && write.write_all(&output.split()).await.is_err() {
+            return;
+        }
+        if close {
+            return;
+        }
+        decoder.reserve(&mut input);
+        match read.read_buf(&mut input).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+impl Client {
+    /// The reply to `req`, and whether the connection closes after it.
+    async fn run(&mut self, req: &Request) -> (Bytes, bool) {
+        let route = route(req);
+        let reply = match route {
+            Route::Quit => return (Bytes::from_static(b"+OK\r\n"), true),
+            Route::Refuse(text) => {
+                if let Some(multi) = &mut self.multi {
+                    multi.failed = true;
+                }
+                error(&text)
+            }
+            route => match self.relay(req, route).await {
+                Ok(reply) => {
+                    if is_demoted(&reply) {
+                        self.upstream = None;
+                    }
+                    reply
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a client's request failed on the cluster's primary");
+                    self.upstream = None;
+                    self.multi = None;
+                    error(&e.reply_text())
+                }
+            },
+        };
+        (reply, false)
+    }
+
+    /// The connection to the primary, opened if there is none.
+    async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
+        if self.upstream.is_none() {
+            let mut up = Upstream::open(&self.front.url).await?;
+            if let Some(version) = &self.hello {
+                let reply = up.call(&[&b"HELLO"[..], version]).await?;
+                if is_error(&reply) {
+                    return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
+                }
+            }
+            self.upstream = Some(up);
+        }
+        Ok(self.upstream.as_mut().expect("just opened"))
+    }
+
+    async fn relay(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
+        if self.multi.is_some() {
+            return self.queue(req, route).await;
+        }
+        let front = Arc::clone(&self.front);
+        match route {
+            Route::Write(keys) => write(&front, self.upstream().await?, req, &keys).await,
+            Route::Keys => keyspace::keys(self.upstream().await?, req).await,
+            Route::Scan => keyspace::scan(self.upstream().await?, req).await,
+            Route::DbSize => keyspace::dbsize(&front, self.upstream().await?).await,
+            Route::RandomKey => keyspace::randomkey(self.upstream().await?).await,
+            Route::Flush => keyspace::flush(&front, self.upstream().await?).await,
+            Route::Barrier => Ok(flush_barrier(&front, req).await),
+            Route::Multi => {
+                let reply = self.upstream().await?.relay(req).await?;
+                if !is_error(&reply) {
+                    self.multi = Some(Multi::default());
+                }
+                Ok(reply)
+            }
+            Route::Hello => {
+                let reply = self.upstream().await?.relay(req).await?;
+                if !is_error(&reply) && req.len() == 2 {
+                    self.hello = req.arg_bytes(1);
+                }
+                Ok(reply)
+            }
+            Route::Reset => {
+                self.hello = None;
+                self.upstream().await?.relay(req).await
+            }
+            // EXEC and DISCARD without MULTI: Redis answers the error.
+            _ => self.upstream().await?.relay(req).await,
+        }
+    }
+
+    /// A request inside the client's MULTI.
+    async fn queue(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
+        match route {
+            Route::Exec => self.exec().await,
+            Route::Discard | Route::Reset => {
+                self.multi = None;
+                if matches!(route, Route::Reset) {
+                    self.hello = None;
+                }
+                self.upstream().await?.relay(req).await
+            }
+            Route::Write(keys) => {
+                let reply = self.upstream().await?.relay(req).await?;
+                if let Some(multi) = &mut self.multi
+                    && !is_error(&reply)
+                {
+                    multi.keys.extend(keys);
+                }
+                Ok(reply)
+            }
+            Route::Pass | Route::Multi => self.upstream().await?.relay(req).await,
+            _ => {
+                if let Some(multi) = &mut self.multi {
+                    multi.failed = true;
+                }
+                Ok(error(&format!(
+                    "ERR {} is not served inside MULTI by a cluster front end",
+                    String::from_utf8_lossy(req.name()).to_uppercase()
+                )))
+            }
+        }
+    }
+
+    /// EXEC of the client's MULTI, with the records of its writes' keys
+    /// queued last, their reply taken out of EXEC's.
+    async fn exec(&mut self) -> Result<Bytes, UpstreamError> {
+        let multi = self.multi.take().unwrap_or_default();
+        let front = Arc::clone(&self.front);
+        let up = self.upstream().await?;
+        if multi.failed {
+            up.call(&["DISCARD"]).await?;
+            return Ok(Bytes::from_static(
+                b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+            ));
+        }
+        let records = !multi.keys.is_empty();
+        if records {
+            up.queue(&record_call(&multi.keys, front.shards, version_floor()));
+        }
+        up.queue(&["EXEC"]);
+        up.flush().await?;
+        if records {
+            up.reply().await?;
+        }
+        let reply = up.reply().await?;
+        if !records {
+            return Ok(reply);
+        }
+        match elements(&reply) {
+            Some(mut items) if !items.is_empty() => {
+                items.pop();
+                wait_replica(&front, up, array(&items)).await
+            }
+            _ => Ok(reply),
+        }
+    }
+}
+
+/// JOTTER.FLUSH [timeout-ms] across the cluster.
+async fn flush_barrier(front: &Front, req: &Request) -> Bytes {
+    let timeout = match req.arg(1).map(|a| std::str::from_utf8(a).ok()?.parse::<u64>().ok()) {
+        None | Some(Some(0)) => None,
+        Some(Some(ms)) => Some(Duration::from_millis(ms)),
+        Some(None) => return error("ERR timeout is not an integer or out of range"),
+    };
+    let mut connection = match connect(&front.url).await {
+        Ok(connection) => connection,
+        Err(e) => return error(&format!("TRYAGAIN {e}")),
+    };
+    match barrier(&mut connection, front.shards, timeout).await {
+        Ok(()) => Bytes::from_static(b"+OK\r\n"),
+        Err(e) => error(&format!("ERR {e}")),
+    }
+}

@@ -1,0 +1,107 @@
+//! `jotter serve --cluster URL`: a stateless front end. Its data lives in
+//! the cluster's Redis (a primary with replicas, watched by Sentinel); it
+//! keeps none itself, needs no data directory or store, and any number of
+//! front ends may serve the same cluster behind a TCP load balancer.
+//!
+//! # Layout
+//!
+//! - `mod.rs` (this file): the start (connect, check or create the layout,
+//!   load the `jotter_front` library), the listeners and the accept loop.
+//! - `settings.rs`: what every client shares.
+//! - `client.rs`: one client: decode, route, relay on its own connection
+//!   to the primary, reply; its MULTI and protocol.
+//! - `route.rs`: where each request goes, from the command table.
+//! - `write.rs`: a write with its change records in one MULTI/EXEC, and
+//!   the wait for a replica under `fsync = always`.
+//! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
+//! - `upstream.rs`: the plain connection to the primary, replies as bytes,
+//!   reconnection after a failover; `replies.rs`: reshaping replies.
+//! - `metrics.rs`: the admin port (`/health`, `/metrics`).
+//!
+//! # The guarantee
+//!
+//! Every write a client sends is applied in Redis together with the change
+//! records of every key it names (`jotter_scaleout`'s contract), or not at
+//! all; clients never see or touch Jotter's own `{jotter}:` keys.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jotter_resp::Limits;
+use jotter_scaleout::{ClusterUrl, connect, prepare_front};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, FsyncSetting};
+
+mod client;
+mod keyspace;
+mod metrics;
+mod replies;
+mod route;
+mod settings;
+mod upstream;
+mod write;
+
+/// Runs a front end of the cluster at `url` until a signal.
+pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCode> {
+    let url = ClusterUrl::parse(&url).context("cannot use the cluster setting")?;
+    let mut connection = connect(&url).await?;
+    let shards = prepare_front(&mut connection, config.cluster_shards).await?;
+    drop(connection);
+    let wait = (config.fsync == FsyncSetting::Always).then_some(config.cluster_wait_timeout.0);
+    let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
+    let front = Arc::new(settings::Front { url, shards, wait, limits });
+
+    let resp =
+        crate::server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
+            format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
+        })?;
+    let admin =
+        TcpListener::bind((config.admin_bind, config.admin_port)).await.with_context(|| {
+            format!(
+                "cannot listen on {}:{} (admin-bind, admin-port)",
+                config.admin_bind, config.admin_port
+            )
+        })?;
+    let resp_addr = resp.local_addr()?;
+    let admin_addr = admin.local_addr()?;
+    // The same line as a single node's, which scripts and tests read.
+    println!(
+        "jotter: listening resp={resp_addr} admin={admin_addr} cluster={} shards={shards} fsync={}",
+        front.url,
+        config.fsync.name()
+    );
+    tracing::info!(resp = %resp_addr, admin = %admin_addr, cluster = %front.url, shards, "jotter front end is serving");
+    tokio::spawn(metrics::serve(admin, Arc::clone(&front)));
+
+    let accept = async {
+        loop {
+            match resp.accept().await {
+                Ok((socket, _)) => {
+                    tokio::spawn(client::serve(Arc::clone(&front), socket));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a client");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = accept => {}
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated() => {}
+    }
+    tracing::info!("jotter front end stops: it holds no data, nothing to drain");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            term.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}

@@ -1,0 +1,207 @@
+//! Where a front end sends each request, decided from the command table
+//! (`command::facts`): straight to Redis (reads and connection commands),
+//! to Redis with its change records (writes), to the front end's own
+//! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH), or
+//! refused with an error that says why and what to do instead.
+//!
+//! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
+//! write the table knows goes with the records of all the keys it names;
+//! what cannot keep the contract (blocking writes, a second database,
+//! commands that would touch Redis's own administration or Jotter's
+//! functions) is refused, never relayed.
+
+use bytes::Bytes;
+use jotter_resp::Request;
+use jotter_scaleout::{FUNCTION_PREFIX, is_reserved};
+
+use crate::command::{self, Facts};
+
+/// What the front end does with a request.
+#[derive(Debug)]
+pub(crate) enum Route {
+    /// Relayed as it is.
+    Pass,
+    /// Relayed in one MULTI/EXEC with the change records of these keys.
+    Write(Vec<Bytes>),
+    /// Answered with this error (without the leading `-`).
+    Refuse(String),
+    /// KEYS: relayed, Jotter's keys left out of the reply.
+    Keys,
+    /// SCAN: relayed, Jotter's keys left out of the page.
+    Scan,
+    /// DBSIZE of user keys.
+    DbSize,
+    /// RANDOMKEY among user keys.
+    RandomKey,
+    /// FLUSHDB / FLUSHALL: user keys deleted, each with its record.
+    Flush,
+    /// JOTTER.FLUSH: the cluster-wide barrier.
+    Barrier,
+    /// MULTI, EXEC, DISCARD: the front end tracks the transaction.
+    Multi,
+    Exec,
+    Discard,
+    /// HELLO: relayed; the protocol it selects is remembered.
+    Hello,
+    /// RESET: relayed; the front end's state of the client is reset too.
+    Reset,
+    /// QUIT: `+OK`, then the connection closes.
+    Quit,
+}
+
+/// Commands that would change Redis's own administration, replication or
+/// persistence, or move keys past the change records.
+const ADMIN: &[&str] = &[
+    "shutdown",
+    "replicaof",
+    "slaveof",
+    "failover",
+    "debug",
+    "sync",
+    "psync",
+    "migrate",
+    "config",
+    "monitor",
+    "save",
+    "bgsave",
+    "bgrewriteaof",
+    "swapdb",
+    "move",
+    "select",
+    "acl",
+    "auth",
+];
+
+/// The route of `req`.
+pub(crate) fn route(req: &Request) -> Route {
+    let Some(facts) = command::facts(req) else {
+        return Route::Refuse(unknown(req));
+    };
+    if let Some(key) = facts.keys.iter().find(|k| is_reserved(k)) {
+        return Route::Refuse(format!(
+            "ERR key '{}' is reserved: keys starting with {{jotter}}: hold Jotter's own data in \
+             a cluster; choose another name",
+            String::from_utf8_lossy(key)
+        ));
+    }
+    if !facts.arity_ok {
+        // Redis replies its own arity error, and writes nothing.
+        return Route::Pass;
+    }
+    if let Some(refused) = refused(req, &facts) {
+        return Route::Refuse(refused);
+    }
+    match facts.name {
+        "keys" => Route::Keys,
+        "scan" => Route::Scan,
+        "dbsize" => Route::DbSize,
+        "randomkey" => Route::RandomKey,
+        "flushdb" | "flushall" => Route::Flush,
+        "jotter.flush" => Route::Barrier,
+        "multi" => Route::Multi,
+        "exec" => Route::Exec,
+        "discard" => Route::Discard,
+        "hello" => Route::Hello,
+        "reset" => Route::Reset,
+        "quit" => Route::Quit,
+        // A script's or function's declared keys are recorded: what it
+        // writes is not known, so the worst is assumed.
+        "eval" | "evalsha" | "fcall" if !facts.keys.is_empty() => Route::Write(facts.keys),
+        _ if facts.write && !facts.keys.is_empty() => Route::Write(facts.keys),
+        _ if facts.write && facts.name != "function" => Route::Refuse(format!(
+            "ERR {} is not served by a cluster front end: it writes no key whose change can be \
+             recorded",
+            facts.name.to_uppercase()
+        )),
+        _ => Route::Pass,
+    }
+}
+
+/// Why `req` is refused, if it is.
+fn refused(req: &Request, facts: &Facts) -> Option<String> {
+    let name = facts.name;
+    let arg = |i: usize| req.arg(i).map(|a| String::from_utf8_lossy(a).to_lowercase());
+    let upper = name.to_uppercase();
+    if ADMIN.contains(&name) {
+        return Some(format!(
+            "ERR {upper} is not served by a cluster front end: Redis's administration, \
+             replication and databases are run on Redis itself (redis-cli), and clients of a \
+             front end are not authenticated by it"
+        ));
+    }
+    if name == "hello" && req.len() > 2 {
+        return Some(
+            "ERR HELLO takes only the protocol version on a cluster front end (no AUTH, no \
+             SETNAME)"
+                .to_owned(),
+        );
+    }
+    if name.starts_with("jotter.") && name != "jotter.flush" {
+        return Some(format!("ERR {upper} is not served by a cluster front end yet"));
+    }
+    if facts.pubsub && !matches!(name, "publish" | "spublish" | "pubsub") {
+        return Some(format!(
+            "ERR {upper} is not served by a cluster front end yet: subscribe on Redis directly"
+        ));
+    }
+    if name == "client" && matches!(arg(1).as_deref(), Some("reply" | "tracking" | "kill")) {
+        return Some(format!(
+            "ERR CLIENT {} is not served by a cluster front end",
+            arg(1).unwrap_or_default().to_uppercase()
+        ));
+    }
+    if matches!(name, "fcall" | "fcall_ro")
+        && arg(1).is_some_and(|f| f.starts_with(FUNCTION_PREFIX))
+    {
+        return Some(format!(
+            "ERR functions named {FUNCTION_PREFIX}* are Jotter's own and cannot be called by \
+             clients"
+        ));
+    }
+    if name == "function" {
+        let sub = arg(1).unwrap_or_default();
+        let touches_own = match sub.as_str() {
+            "flush" | "restore" => true,
+            "delete" => arg(2).is_some_and(|l| l.starts_with(FUNCTION_PREFIX)),
+            "load" => req.args().skip(2).any(names_own_library),
+            _ => false,
+        };
+        if touches_own {
+            return Some(format!(
+                "ERR FUNCTION {} is refused by a cluster front end: it would replace or delete \
+                 Jotter's own libraries (jotter_*)",
+                sub.to_uppercase()
+            ));
+        }
+    }
+    if facts.write && facts.blocking && (name != "xreadgroup" || has_word(req, b"block")) {
+        return Some(format!(
+            "ERR blocking writes ({upper}) are not served by a cluster front end: use the \
+             non-blocking form (LPOP, LMOVE, ZPOPMIN, LMPOP, XREADGROUP without BLOCK) and poll"
+        ));
+    }
+    None
+}
+
+/// Whether a FUNCTION LOAD argument's first line names a `jotter_` library.
+fn names_own_library(code: &[u8]) -> bool {
+    let first = code.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first).to_lowercase();
+    first.starts_with("#!") && first.contains(&format!("name={FUNCTION_PREFIX}"))
+}
+
+fn has_word(req: &Request, word: &[u8]) -> bool {
+    req.args().skip(1).any(|a| a.eq_ignore_ascii_case(word))
+}
+
+/// Redis's unknown-command error.
+fn unknown(req: &Request) -> String {
+    let mut text = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        String::from_utf8_lossy(req.name())
+    );
+    for arg in req.args().skip(1).take(20) {
+        text.push_str(&format!("'{}' ", String::from_utf8_lossy(arg)));
+    }
+    text
+}

@@ -1,0 +1,17 @@
+//! What every client connection of a front end shares: where the cluster
+//! is, its shard count (as stored in Redis), whether a write waits for a
+//! replica, and the protocol limits. Read-only once the front end runs.
+
+use std::time::Duration;
+
+use jotter_resp::Limits;
+use jotter_scaleout::ClusterUrl;
+
+/// A front end's settings.
+pub(crate) struct Front {
+    pub url: ClusterUrl,
+    pub shards: u32,
+    /// `fsync = always`: after a write, `WAIT 1` for this long.
+    pub wait: Option<Duration>,
+    pub limits: Limits,
+}

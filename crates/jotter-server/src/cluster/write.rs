@@ -1,0 +1,63 @@
+//! A write on its way to Redis: the client's command, the change records
+//! of its keys (`FCALL jotter_record`) and, for `fsync = always`, the wait
+//! for a replica. The command and its records are one MULTI/EXEC, so they
+//! are applied together or not at all; a command that fails when it runs
+//! (WRONGTYPE) still leaves a record, which a worker reads as a write of
+//! the value Redis holds (unchanged): harmless.
+
+use bytes::Bytes;
+use jotter_resp::Request;
+use jotter_scaleout::{record_call, version_floor};
+
+use super::replies::{elements, error, integer, is_error};
+use super::settings::Front;
+use super::upstream::{Upstream, UpstreamError};
+
+/// Runs `req`, a write of `keys`, with its records; the reply for the
+/// client.
+pub(crate) async fn write(
+    front: &Front,
+    up: &mut Upstream,
+    req: &Request,
+    keys: &[Bytes],
+) -> Result<Bytes, UpstreamError> {
+    up.queue(&["MULTI"]);
+    up.queue_request(req);
+    up.queue(&record_call(keys, front.shards, version_floor()));
+    up.queue(&["EXEC"]);
+    up.flush().await?;
+    let multi = up.reply().await?;
+    let queued = up.reply().await?;
+    let recorded = up.reply().await?;
+    let exec = up.reply().await?;
+    // Refused before it ran (MULTI refused, wrong arguments): EXEC aborted,
+    // the first error is the client's answer.
+    if let Some(refused) = [multi, queued, recorded].into_iter().find(|r| is_error(r)) {
+        return Ok(refused);
+    }
+    let reply = match elements(&exec) {
+        Some(items) if items.len() == 2 => items[0].clone(),
+        _ => return Ok(exec),
+    };
+    if is_error(&reply) { Ok(reply) } else { wait_replica(front, up, reply).await }
+}
+
+/// With `fsync = always`, `reply` once a replica has the write, or an
+/// error saying it is applied but not known to be on two nodes.
+pub(crate) async fn wait_replica(
+    front: &Front,
+    up: &mut Upstream,
+    reply: Bytes,
+) -> Result<Bytes, UpstreamError> {
+    let Some(timeout) = front.wait else { return Ok(reply) };
+    let ms = timeout.as_millis().max(1).to_string();
+    let acked = up.call(&["WAIT", "1", ms.as_str()]).await?;
+    match integer(&acked) {
+        Some(n) if n >= 1 => Ok(reply),
+        _ => Ok(error(&format!(
+            "NOREPLICAS the write is applied on the cluster's primary but no replica \
+             acknowledged it within {ms} ms (fsync = always): it is not known to be on two \
+             nodes and a failover may lose it; check the replicas, then read the key back"
+        ))),
+    }
+}
