@@ -10,6 +10,8 @@
 //! - `url.rs`: [`ClusterUrl`], the `--cluster` address (one Redis, or a
 //!   Sentinel-watched primary by name).
 //! - `connect.rs`: connecting to the current primary.
+//! - `worker/`: the flush workers ([`worker::run`]), with their functions
+//!   in `worker.lua`.
 //!
 //! # The contract in Redis
 //!
@@ -23,6 +25,7 @@
 mod connect;
 mod layout;
 mod url;
+pub mod worker;
 
 pub use connect::{ConnectError, connect};
 pub use layout::{

@@ -11,6 +11,7 @@
 mod error;
 mod mapping;
 mod values;
+mod worker;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub(crate) use values::{
     Bytes, FsyncSetting, FullPolicySetting, LogFormat, Setting, StoreUrl, Tls, User, YesNo,
     parse_bytes, parse_duration,
 };
+pub(crate) use worker::WorkerSetting;
 
 /// Every setting of `jotter serve`. Field docs end with the default.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -138,6 +140,14 @@ pub(crate) struct Config {
     /// alias). Default: 5000.
     #[serde(alias = "lua-time-limit")]
     pub busy_reply_threshold: u64,
+    /// The scale-out cluster's Redis: `redis://host:port` or
+    /// `redis-sentinel://MASTER@host:port,host:port,...`. Default: none.
+    pub cluster: Option<String>,
+    /// Shard streams of a cluster this process creates (one that exists
+    /// keeps its own number). Default: 16.
+    pub cluster_shards: u32,
+    /// `[worker]`: the flush workers' own settings.
+    pub worker: WorkerSetting,
 }
 
 impl Default for Config {
@@ -182,6 +192,9 @@ impl Default for Config {
             mapping: Vec::new(),
             notify_keyspace_events: String::new(),
             busy_reply_threshold: 5_000,
+            cluster: None,
+            cluster_shards: 16,
+            worker: WorkerSetting::default(),
         }
     }
 }
@@ -237,6 +250,15 @@ impl Config {
         if let Err(e) = crate::command::check_notify_keyspace_events(&self.notify_keyspace_events) {
             return Err(ConfigError::invalid("notify-keyspace-events", e.to_string()));
         }
+        if let Some(cluster) = &self.cluster
+            && let Err(e) = jotter_scaleout::ClusterUrl::parse(cluster)
+        {
+            return Err(ConfigError::invalid("cluster", e.to_string()));
+        }
+        if self.cluster_shards == 0 || self.cluster_shards > 1024 {
+            return Err(ConfigError::invalid("cluster-shards", "must be between 1 and 1024"));
+        }
+        self.worker.validate()?;
         if self.batch_size == 0 {
             return Err(ConfigError::invalid("batch-size", "must be at least 1"));
         }
@@ -400,6 +422,12 @@ mod tests {
             "latitude-column",
             "[mapping.columns]",
             "notify-keyspace-events",
+            "cluster",
+            "cluster-shards",
+            "[worker]",
+            "consumer",
+            "claim-idle",
+            "max-deliveries",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }
