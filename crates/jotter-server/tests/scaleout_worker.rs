@@ -82,23 +82,60 @@ fn every_type_reaches_the_tables_a_single_node_reads() {
 fn a_killed_workers_records_are_claimed_and_every_key_ends_at_its_last_value() {
     let Some((redis, schema, mut cluster)) = services("wkill") else { return };
     let url = schema.url();
+    // The first worker reaches the database through a proxy that can hold
+    // its writes, so that it surely dies with records in hand.
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), false);
     let claim = ["--claim-idle", "1s"];
-    let mut first =
-        Worker::start(&redis, Some(&url), &[&["--consumer", "w1"][..], &claim[..]].concat());
+    let first_store = schema.url_via(proxy.port);
+    let mut first = Worker::start(
+        &redis,
+        Some(&first_store),
+        &[&["--consumer", "w1"][..], &claim[..]].concat(),
+    );
     let second =
         Worker::start(&redis, Some(&url), &[&["--consumer", "w2"][..], &claim[..]].concat());
     let keys = 200;
     for round in 0..10 {
+        if round == 4 {
+            proxy.hold();
+        }
         for k in 0..keys {
             let key = format!("key:{k}");
             cluster.write(&key, &["SET", &key, &format!("{round}")]);
         }
         if round == 4 {
+            let start = std::time::Instant::now();
+            while !proxy.holding() {
+                assert!(start.elapsed() < LIMIT, "the worker sent nothing:\n{}", first.log());
+                std::thread::sleep(Duration::from_millis(10));
+            }
             first.signal("KILL");
             let _ = first.wait(LIMIT);
         }
     }
     cluster.wait_drained(LIMIT);
+    let claimed = second.metrics();
+    let claimed = claimed
+        .lines()
+        .find_map(|l| l.strip_prefix("jotter_worker_claimed_total "))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    assert!(claimed.is_some_and(|n| n > 0), "{claimed:?}\n{}", second.log());
+    // Acknowledged records are trimmed: at most the last delivered entry
+    // of each shard stream is left.
+    let start = std::time::Instant::now();
+    loop {
+        let left: i64 = (0..SHARDS)
+            .map(|shard| {
+                let stream = jotter_scaleout::shard_stream(shard);
+                common::cluster::text(&cluster.query(&["XLEN", &stream])).parse::<i64>().unwrap()
+            })
+            .sum();
+        if left <= i64::from(SHARDS) {
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "{left} entries left in the shard streams");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let server = reader(&schema);
     let mut c = server.raw();
     for k in 0..keys {
@@ -139,7 +176,7 @@ fn a_refused_write_is_dead_lettered_after_its_deliveries_and_the_rest_flows() {
     assert_eq!(get("op").as_deref(), Some("set"));
     assert_eq!(get("attempts").as_deref(), Some("3"));
     assert!(get("error").is_some_and(|e| e.contains("check")), "{letter:?}");
-    assert_eq!(schema.query("SELECT id || '=' || body FROM notes"), "note:ok=abc");
+    assert_eq!(schema.query("SELECT id || '=' || body FROM notes"), "ok=abc");
     worker.signal("TERM");
     assert!(worker.wait(LIMIT).success());
     let server = reader(&schema);
@@ -181,6 +218,7 @@ fn a_paused_worker_resumed_late_does_not_regress_a_key() {
     proxy.release();
     late.signal("CONT");
     assert!(late.wait(LIMIT).success(), "{}", late.log());
+    assert_eq!(late.log().matches("batch stored").count(), 2, "{}", late.log());
     assert_eq!(stored(), "v2");
     drop(other);
 }

@@ -264,7 +264,9 @@ impl<S: Store> Worker<S> {
     /// the whole when told to stop while the store was failing.
     async fn store_isolating(&mut self, writes: &[Write]) -> Option<Vec<Option<String>>> {
         let mut outcomes = vec![None; writes.len()];
-        let mut todo: Vec<Range<usize>> = vec![0..writes.len()];
+        // A work list of ranges still to write, the first half on top.
+        let mut todo: Vec<Range<usize>> = Vec::new();
+        todo.push(0..writes.len());
         let mut attempt = 0u32;
         while let Some(range) = todo.pop() {
             if range.is_empty() {

@@ -175,9 +175,17 @@ impl Cluster {
     }
 
     /// Whether every record of every shard stream was delivered and
-    /// acknowledged.
+    /// acknowledged (false until a worker has created the group).
     pub fn drained(&mut self) -> bool {
-        if self.pending() > 0 {
+        let groups = (0..self.shards).all(|shard| {
+            let stream = jotter_scaleout::shard_stream(shard);
+            redis::cmd("XINFO")
+                .arg("GROUPS")
+                .arg(&stream)
+                .query::<Value>(&mut self.connection)
+                .is_ok()
+        });
+        if !groups || self.pending() > 0 {
             return false;
         }
         (0..self.shards).all(|shard| {
