@@ -14,6 +14,8 @@
 //!   records, user-key DBSIZE and RANDOMKEY) and its layout setup.
 //! - `front_barrier.rs`: `JOTTER.FLUSH` across the shard streams, and
 //!   their lag and pending entries for `/metrics`.
+//! - `worker/`: the flush workers ([`worker::run`]), with their functions
+//!   in `worker.lua`.
 //!
 //! # The contract in Redis
 //!
@@ -29,6 +31,7 @@ mod front;
 mod front_barrier;
 mod layout;
 mod url;
+pub mod worker;
 
 pub use connect::{ConnectError, connect, primary, tcp_address};
 pub use front::{

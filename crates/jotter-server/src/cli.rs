@@ -3,7 +3,8 @@
 //! come from a `JOTTER_*` environment variable; and the operator's commands
 //! `jotter dead-letters ...` and `jotter key KEY`, which reach a running
 //! server as redis-cli does (`-h`, `-p`, `-a`, `--user`, `-u`), or a data
-//! directory no server holds (`--config`, `--data-dir`); and `jotter bench`.
+//! directory no server holds (`--config`, `--data-dir`); `jotter bench`; and
+//! `jotter worker`, a flush worker of the scale-out mode.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ pub(crate) enum Command {
     /// and prints throughput, latency percentiles, ratios and the store's
     /// figures; --report DIR also writes a Markdown report.
     Bench(BenchArgs),
+    /// Runs one flush worker of the scale-out mode: moves the writes the
+    /// front ends recorded in the cluster's Redis into the store
+    /// (docs/SCALE-OUT.md). Takes --config like `serve`; flags override it.
+    #[command(args_override_self = true)]
+    Worker(WorkerArgs),
 }
 
 /// `jotter dead-letters ...`.
@@ -251,6 +257,88 @@ fn parse_ratio(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err("give a number from 0 to 1, e.g. 0.2".to_owned()),
+    }
+}
+
+/// `jotter worker`.
+#[derive(Debug, Default, clap::Args)]
+pub(crate) struct WorkerArgs {
+    /// A TOML config file (see jotter.example.toml).
+    #[arg(long, env = "JOTTER_CONFIG")]
+    config: Option<PathBuf>,
+    /// The cluster's Redis: redis://host:port or
+    /// redis-sentinel://MASTER@host:port,host:port,...
+    #[arg(long, env = "JOTTER_CLUSTER")]
+    cluster: Option<String>,
+    /// Shard streams, if this worker is the first process of the cluster
+    /// [default: 16].
+    #[arg(long, env = "JOTTER_CLUSTER_SHARDS")]
+    cluster_shards: Option<u32>,
+    /// The store, postgres://… (the same as the front ends' single-node
+    /// settings would name).
+    #[arg(long, env = "JOTTER_STORE")]
+    store: Option<StoreUrl>,
+    /// Most keys per store call [default: 1000].
+    #[arg(long, env = "JOTTER_BATCH_SIZE")]
+    batch_size: Option<usize>,
+    /// Longest one read of the shard streams waits for new records
+    /// [default: 1s].
+    #[arg(long, env = "JOTTER_FLUSH_INTERVAL", value_parser = config::parse_duration)]
+    flush_interval: Option<Duration>,
+    /// This worker's consumer name, unique in the pool [default: HOST:PID].
+    #[arg(long, env = "JOTTER_CONSUMER")]
+    consumer: Option<String>,
+    /// Records pending longer than this with another worker are claimed
+    /// [default: 5s].
+    #[arg(long, env = "JOTTER_CLAIM_IDLE", value_parser = config::parse_duration)]
+    claim_idle: Option<Duration>,
+    /// Deliveries after which a record the store refuses is dead-lettered
+    /// [default: 5].
+    #[arg(long, env = "JOTTER_MAX_DELIVERIES")]
+    max_deliveries: Option<u64>,
+    /// Address of the HTTP listener of /metrics [default: 127.0.0.1].
+    #[arg(long, env = "JOTTER_ADMIN_BIND")]
+    admin_bind: Option<IpAddr>,
+    /// Port of the HTTP listener of /metrics, 0 for any free port
+    /// [default: 9380].
+    #[arg(long, env = "JOTTER_ADMIN_PORT")]
+    admin_port: Option<u16>,
+    /// How log lines are written to stderr: text or json [default: text].
+    #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+impl WorkerArgs {
+    /// Defaults, then the file, then these flags, checked.
+    pub(crate) fn config(&self) -> Result<Config, config::ConfigError> {
+        let serve = ServeArgs {
+            config: self.config.clone(),
+            store: self.store.clone(),
+            batch_size: self.batch_size,
+            flush_interval: self.flush_interval,
+            admin_bind: self.admin_bind,
+            admin_port: self.admin_port,
+            log_format: self.log_format,
+            ..ServeArgs::default()
+        };
+        let mut c = serve.config()?;
+        if let Some(v) = &self.cluster {
+            c.cluster = Some(v.clone());
+        }
+        if let Some(v) = self.cluster_shards {
+            c.cluster_shards = v;
+        }
+        if let Some(v) = &self.consumer {
+            c.worker.consumer = Some(v.clone());
+        }
+        if let Some(v) = self.claim_idle {
+            c.worker.claim_idle = Setting(v);
+        }
+        if let Some(v) = self.max_deliveries {
+            c.worker.max_deliveries = v;
+        }
+        c.validate()?;
+        Ok(c)
     }
 }
 

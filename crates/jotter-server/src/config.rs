@@ -11,6 +11,7 @@
 mod error;
 mod mapping;
 mod values;
+mod worker;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub(crate) use values::{
     Bytes, FlushPriority, FsyncSetting, FullPolicySetting, LogFormat, Setting, StoreUrl, Tls, User,
     YesNo, parse_bytes, parse_duration,
 };
+pub(crate) use worker::WorkerSetting;
 
 /// Every setting of `jotter serve`. Field docs end with the default.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -150,6 +152,8 @@ pub(crate) struct Config {
     /// How long a front end's write waits for a replica under
     /// `fsync = always`. Default: 1s.
     pub cluster_wait_timeout: Setting<Duration>,
+    /// `[worker]`: the flush workers' own settings.
+    pub worker: WorkerSetting,
 }
 
 impl Default for Config {
@@ -198,6 +202,7 @@ impl Default for Config {
             cluster: None,
             cluster_shards: 16,
             cluster_wait_timeout: Setting(Duration::from_secs(1)),
+            worker: WorkerSetting::default(),
         }
     }
 }
@@ -245,9 +250,6 @@ impl Config {
                 ));
             }
         }
-        if self.cluster_shards == 0 {
-            return Err(ConfigError::invalid("cluster-shards", "give at least 1"));
-        }
         if self.tls.is_some() && !cfg!(feature = "tls") {
             return Err(ConfigError::invalid(
                 "tls",
@@ -268,6 +270,10 @@ impl Config {
         if let Err(e) = crate::command::check_notify_keyspace_events(&self.notify_keyspace_events) {
             return Err(ConfigError::invalid("notify-keyspace-events", e.to_string()));
         }
+        if self.cluster_shards == 0 || self.cluster_shards > 1024 {
+            return Err(ConfigError::invalid("cluster-shards", "must be between 1 and 1024"));
+        }
+        self.worker.validate()?;
         if self.batch_size == 0 {
             return Err(ConfigError::invalid("batch-size", "must be at least 1"));
         }
@@ -434,6 +440,10 @@ mod tests {
             "cluster",
             "cluster-shards",
             "cluster-wait-timeout",
+            "[worker]",
+            "consumer",
+            "claim-idle",
+            "max-deliveries",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }

@@ -32,6 +32,8 @@
 //! - `backend.rs`, `lazy_postgres.rs`: the store, SQLite or PostgreSQL; a
 //!   PostgreSQL store is set up when the database first answers, so the
 //!   server starts while it cannot be reached.
+//! - `worker.rs`: `jotter worker`, a flush worker of the scale-out mode
+//!   (`jotter-scaleout`), on the same store setup.
 //!
 //! # Stopping
 //!
@@ -90,6 +92,7 @@ mod telemetry;
 #[cfg(feature = "tls")]
 mod tls;
 mod unblock;
+mod worker;
 
 use crate::config::{Config, LogFormat};
 use crate::state::Shared;
@@ -117,6 +120,17 @@ fn main() -> ExitCode {
         cli::Command::Key(args) => {
             init_logging(LogFormat::Text, "warn");
             return run(LogFormat::Text, operator::key(args));
+        }
+        cli::Command::Worker(args) => {
+            let config = match args.config() {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("jotter: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            init_logging(config.log_format, "info");
+            return run(config.log_format, worker::run(config));
         }
         cli::Command::Bench(args) => {
             init_logging(LogFormat::Text, "warn");

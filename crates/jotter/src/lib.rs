@@ -77,6 +77,8 @@
 //! - `refusals.rs`: the bounded log lines of a batch's refused writes.
 //! - `complete.rs`: finishing a written op: the clean cache, the next op.
 //! - `dead_letter/`: the dead-letter queue, kept in `dead-letters/`, and its replay.
+//! - `replace.rs`: [`Write::replace`], a whole value as one store write, for
+//!   a process that flushes outside the engine.
 //! - `retrying.rs`: writes whose last attempt failed, with the store's error.
 //! - `key_status.rs`: [`KeyStatus`]: where one key's newest write stands.
 //! - `outage.rs`: whether the store answers, as a state.
@@ -227,6 +229,7 @@ mod read;
 mod ready_groups;
 mod record;
 mod refusals;
+mod replace;
 mod retry;
 mod retrying;
 mod room;

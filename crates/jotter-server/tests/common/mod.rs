@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod browser;
+pub mod cluster;
 pub mod differential;
 pub mod pg;
 pub mod private_redis;

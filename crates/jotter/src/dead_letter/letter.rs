@@ -32,6 +32,29 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    /// A letter for `write`, refused for good after `attempts` tries with
+    /// `error`, first at `first_failure` and last now: how a process that
+    /// flushes writes outside the engine (a scale-out worker) describes
+    /// one in the engine's words.
+    #[must_use]
+    pub fn refused(
+        write: Write,
+        error: String,
+        attempts: u32,
+        first_failure: SystemTime,
+    ) -> DeadLetter {
+        let first_version = write.version;
+        DeadLetter {
+            write,
+            error,
+            error_kind: ErrorClass::Permanent,
+            attempts,
+            first_failure,
+            last_failure: SystemTime::now(),
+            first_version,
+        }
+    }
+
     /// The letter's id: its write's version, unique and stable across
     /// restarts.
     #[must_use]

@@ -1,0 +1,112 @@
+#!lua name=jotter_worker
+-- The flush workers' functions, loaded by every worker at start with
+-- FUNCTION LOAD REPLACE. Versions are decimal strings and are never turned
+-- into Lua numbers (doubles lose precision above 2^53): they are compared
+-- as strings of digits, by length and then by bytes.
+
+local VERSIONS = '{jotter}:ver'
+
+-- Whether decimal string a is below decimal string b (no leading zeros).
+local function below(a, b)
+  if #a ~= #b then
+    return #a < #b
+  end
+  return a < b
+end
+
+-- A stream's state and entries: last id, entries added, max deleted id,
+-- then its entries as XRANGE gives them.
+local function stream_of(key)
+  local info = redis.call('XINFO', 'STREAM', key)
+  local last, added, deleted = '0-0', 0, '0-0'
+  for i = 1, #info, 2 do
+    local name = info[i]
+    if name == 'last-generated-id' then
+      last = info[i + 1]
+    elseif name == 'entries-added' then
+      added = info[i + 1]
+    elseif name == 'max-deleted-entry-id' then
+      deleted = info[i + 1]
+    end
+  end
+  return { last, tostring(added), deleted, redis.call('XRANGE', key, '-', '+') }
+end
+
+-- jotter_read KEY...: for each key, in one atomic step, its version (from
+-- {jotter}:ver, nil if none), its type ('none' if it does not exist), its
+-- PEXPIRETIME and its value: a string's bytes, a hash's field/value pairs,
+-- a set's members, a sorted set's member/score pairs (scores as Redis
+-- prints them, exact), a list's elements in order, a stream's state and
+-- entries.
+local function read(keys)
+  local out = {}
+  for i, key in ipairs(keys) do
+    local version = redis.call('HGET', VERSIONS, key)
+    local kind = redis.call('TYPE', key)['ok']
+    local value = {}
+    if kind == 'string' then
+      value = { redis.call('GET', key) }
+    elseif kind == 'hash' then
+      value = redis.call('HGETALL', key)
+    elseif kind == 'set' then
+      value = redis.call('SMEMBERS', key)
+    elseif kind == 'zset' then
+      value = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+    elseif kind == 'list' then
+      value = redis.call('LRANGE', key, 0, -1)
+    elseif kind == 'stream' then
+      value = stream_of(key)
+    end
+    local expiry = redis.call('PEXPIRETIME', key)
+    out[i] = { version, kind, expiry, value }
+  end
+  return out
+end
+
+-- jotter_worker_floor CLOCK FLOOR: raises the clock to FLOOR (a decimal
+-- u64) if it is below; returns the clock after.
+local function floor(keys, args)
+  local clock = redis.call('GET', keys[1])
+  if not clock or below(clock, args[1]) then
+    redis.call('SET', keys[1], args[1])
+    return args[1]
+  end
+  return clock
+end
+
+-- jotter_trim STREAM GROUP: trims the acknowledged entries of a shard
+-- stream (XTRIM MINID below the oldest entry still pending, or the group's
+-- last delivered one) and returns {trimmed, pending, lag}.
+local function trim(keys, args)
+  local stream, group = keys[1], args[1]
+  if redis.call('EXISTS', stream) == 0 then
+    return { 0, 0, 0 }
+  end
+  local groups = redis.call('XINFO', 'GROUPS', stream)
+  local last, lag = nil, 0
+  for _, g in ipairs(groups) do
+    local fields = {}
+    for i = 1, #g, 2 do
+      fields[g[i]] = g[i + 1]
+    end
+    if fields['name'] == group then
+      last = fields['last-delivered-id']
+      lag = fields['lag'] or 0
+    end
+  end
+  if not last then
+    return { 0, 0, 0 }
+  end
+  local summary = redis.call('XPENDING', stream, group)
+  local pending = summary[1]
+  local min = last
+  if pending > 0 then
+    min = summary[2]
+  end
+  local trimmed = redis.call('XTRIM', stream, 'MINID', min)
+  return { trimmed, pending, lag }
+end
+
+redis.register_function { function_name = 'jotter_read', callback = read, flags = { 'no-writes' } }
+redis.register_function('jotter_worker_floor', floor)
+redis.register_function('jotter_trim', trim)

@@ -1,0 +1,246 @@
+//! The scale-out mode's flush workers (`jotter worker`), against a private
+//! redis-server written by hand as front ends write it (`common::cluster`)
+//! and PostgreSQL (a schema of the test's own): every type reaches the same
+//! tables a single node writes (a single node on the same database reads
+//! them back), deletes and expiries included; a worker killed with
+//! `kill -9` under load has its records claimed by another and every key
+//! ends with its last value; a write the store refuses lands in the
+//! dead-letter stream after its deliveries and the rest flows; a worker
+//! paused with a batch in flight, resumed after another stored a newer
+//! value, does not regress the key; the clock is raised to the store's
+//! versions. Each test skips loudly without redis-server or PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Server;
+use common::cluster::{Cluster, Worker};
+use common::pg::Schema;
+use common::private_redis::PrivateRedis;
+use common::proxy::Proxy;
+use common::reply::q;
+
+const SHARDS: u32 = 4;
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn services(test: &str) -> Option<(PrivateRedis, Schema, Cluster)> {
+    let redis = PrivateRedis::start()?;
+    let schema = Schema::create(test)?;
+    let cluster = Cluster::new(&redis, SHARDS);
+    Some((redis, schema, cluster))
+}
+
+/// A single node on the same database, to read what the workers wrote.
+fn reader(schema: &Schema) -> Server {
+    Server::start(&["--store", &schema.url()])
+}
+
+#[test]
+fn every_type_reaches_the_tables_a_single_node_reads() {
+    let Some((redis, schema, mut cluster)) = services("wtypes") else { return };
+    cluster.write("s", &["SET", "s", "hello"]);
+    cluster.write("n", &["SET", "n", "1"]);
+    cluster.write("n", &["INCRBY", "n", "41"]);
+    cluster.write("h", &["HSET", "h", "a", "1", "b", "2"]);
+    cluster.write("h", &["HDEL", "h", "b"]);
+    cluster.write("set", &["SADD", "set", "x", "y"]);
+    cluster.write("z", &["ZADD", "z", "1.5", "m", "2", "n"]);
+    cluster.write("l", &["RPUSH", "l", "a", "b", "c"]);
+    cluster.write("l", &["LPOP", "l"]);
+    cluster.write("ttl", &["SET", "ttl", "v", "PX", "3600000"]);
+    cluster.write("gone", &["SET", "gone", "x"]);
+    cluster.write("st", &["XADD", "st", "1-1", "f", "v"]);
+    let mut worker = Worker::start(&redis, Some(&schema.url()), &["--consumer", "w1"]);
+    cluster.wait_drained(LIMIT);
+    // A delete after the key was stored removes it from the store.
+    cluster.write("gone", &["DEL", "gone"]);
+    cluster.wait_drained(LIMIT);
+    let metrics = worker.metrics();
+    assert!(metrics.contains("jotter_worker_stored_total"), "{metrics}");
+    worker.signal("TERM");
+    assert!(worker.wait(LIMIT).success(), "{}", worker.log());
+
+    let server = reader(&schema);
+    let mut c = server.raw();
+    assert_eq!(q(&mut c, &["GET", "s"]), "\"hello\"");
+    assert_eq!(q(&mut c, &["GET", "n"]), "\"42\"");
+    assert_eq!(q(&mut c, &["HGETALL", "h"]), "[\"a\", \"1\"]");
+    assert_eq!(q(&mut c, &["SMEMBERS", "set"]).len(), "[\"x\", \"y\"]".len());
+    assert_eq!(
+        q(&mut c, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+        "[\"m\", \"1.5\", \"n\", \"2\"]"
+    );
+    assert_eq!(q(&mut c, &["LRANGE", "l", "0", "-1"]), "[\"b\", \"c\"]");
+    assert_eq!(q(&mut c, &["GET", "gone"]), "nil");
+    let ttl: i64 = q(&mut c, &["PTTL", "ttl"]).trim_start_matches(':').parse().unwrap();
+    assert!(ttl > 0 && ttl <= 3_600_000, "PTTL {ttl}");
+    assert_eq!(q(&mut c, &["XRANGE", "st", "-", "+"]), "[[\"1-1\", [\"f\", \"v\"]]]");
+}
+
+#[test]
+fn a_killed_workers_records_are_claimed_and_every_key_ends_at_its_last_value() {
+    let Some((redis, schema, mut cluster)) = services("wkill") else { return };
+    let url = schema.url();
+    // The first worker reaches the database through a proxy that can hold
+    // its writes, so that it surely dies with records in hand.
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), false);
+    let claim = ["--claim-idle", "1s"];
+    let first_store = schema.url_via(proxy.port);
+    let mut first = Worker::start(
+        &redis,
+        Some(&first_store),
+        &[&["--consumer", "w1"][..], &claim[..]].concat(),
+    );
+    let second =
+        Worker::start(&redis, Some(&url), &[&["--consumer", "w2"][..], &claim[..]].concat());
+    let keys = 200;
+    for round in 0..10 {
+        if round == 4 {
+            proxy.hold();
+        }
+        for k in 0..keys {
+            let key = format!("key:{k}");
+            cluster.write(&key, &["SET", &key, &format!("{round}")]);
+        }
+        if round == 4 {
+            let start = std::time::Instant::now();
+            while !proxy.holding() {
+                assert!(start.elapsed() < LIMIT, "the worker sent nothing:\n{}", first.log());
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            first.signal("KILL");
+            let _ = first.wait(LIMIT);
+        }
+    }
+    cluster.wait_drained(LIMIT);
+    let claimed = second.metrics();
+    let claimed = claimed
+        .lines()
+        .find_map(|l| l.strip_prefix("jotter_worker_claimed_total "))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    assert!(claimed.is_some_and(|n| n > 0), "{claimed:?}\n{}", second.log());
+    // Acknowledged records are trimmed: at most the last delivered entry
+    // of each shard stream is left.
+    let start = std::time::Instant::now();
+    loop {
+        let left: i64 = (0..SHARDS)
+            .map(|shard| {
+                let stream = jotter_scaleout::shard_stream(shard);
+                common::cluster::text(&cluster.query(&["XLEN", &stream])).parse::<i64>().unwrap()
+            })
+            .sum();
+        if left <= i64::from(SHARDS) {
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "{left} entries left in the shard streams");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let server = reader(&schema);
+    let mut c = server.raw();
+    for k in 0..keys {
+        assert_eq!(q(&mut c, &["GET", &format!("key:{k}")]), "\"9\"", "key:{k}");
+    }
+    // Whatever the killed worker held was claimed by the other.
+    assert_eq!(cluster.pending(), 0);
+    drop(second);
+}
+
+#[test]
+fn a_refused_write_is_dead_lettered_after_its_deliveries_and_the_rest_flows() {
+    let Some((redis, schema, mut cluster)) = services("wdead") else { return };
+    schema.query("CREATE TABLE notes (id text PRIMARY KEY, body text CHECK (length(body) < 5))");
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = dir.path().join("worker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\n\n[worker]\nmax-deliveries = 3\nclaim-idle = \"200ms\"\n\n\
+             [[mapping]]\nkeys = \"note:*\"\ntable = \"notes\"\nkey-column = \"id\"\n\
+             kind = \"string\"\nvalue-column = \"body\"\n",
+            schema.url()
+        ),
+    )
+    .unwrap();
+    let mut worker = Worker::start(&redis, None, &["--config", config.to_str().unwrap()]);
+    cluster.write("note:ok", &["SET", "note:ok", "abc"]);
+    let poison = cluster.write("note:bad", &["SET", "note:bad", "far too long"]);
+    cluster.write("plain", &["SET", "plain", "flows"]);
+    cluster.wait_drained(LIMIT);
+    let letters = cluster.dead_letters();
+    assert_eq!(letters.len(), 1, "{letters:?}\n{}", worker.log());
+    let letter = &letters[0];
+    let get = |name: &str| letter.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert_eq!(get("key").as_deref(), Some("note:bad"));
+    assert_eq!(get("id"), Some(poison.to_string()));
+    assert_eq!(get("op").as_deref(), Some("set"));
+    assert_eq!(get("attempts").as_deref(), Some("3"));
+    assert!(get("error").is_some_and(|e| e.contains("check")), "{letter:?}");
+    assert_eq!(schema.query("SELECT id || '=' || body FROM notes"), "ok=abc");
+    worker.signal("TERM");
+    assert!(worker.wait(LIMIT).success());
+    let server = reader(&schema);
+    assert_eq!(q(&mut server.raw(), &["GET", "plain"]), "\"flows\"");
+}
+
+#[test]
+fn a_paused_worker_resumed_late_does_not_regress_a_key() {
+    let Some((redis, schema, mut cluster)) = services("wpause") else { return };
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), false);
+    // The first worker reaches the database through a proxy that can hold
+    // its writes; the second directly.
+    let mut late =
+        Worker::start(&redis, Some(&schema.url_via(proxy.port)), &["--consumer", "late"]);
+    cluster.write("k", &["SET", "k", "v0"]);
+    cluster.wait_drained(LIMIT);
+
+    proxy.hold();
+    cluster.write("k", &["SET", "k", "v1"]);
+    // Its batch (v1 at its version) is on its way to the database, held.
+    let start = std::time::Instant::now();
+    while !proxy.holding() {
+        assert!(start.elapsed() < LIMIT, "the worker sent nothing:\n{}", late.log());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    late.signal("STOP");
+    cluster.write("k", &["SET", "k", "v2"]);
+    let other =
+        Worker::start(&redis, Some(&schema.url()), &["--consumer", "other", "--claim-idle", "1s"]);
+    // The other stores v2 and claims the paused worker's record.
+    cluster.wait_drained(LIMIT);
+    let stored =
+        || schema.query("SELECT encode(value, 'escape') FROM jotter_strings WHERE key = 'k'");
+    assert_eq!(stored(), "v2");
+
+    // Resumed, the paused worker's late write of v1 reaches the database,
+    // and changes nothing; asked to stop, it finishes that batch first.
+    late.signal("TERM");
+    proxy.release();
+    late.signal("CONT");
+    assert!(late.wait(LIMIT).success(), "{}", late.log());
+    assert_eq!(late.log().matches("batch stored").count(), 2, "{}", late.log());
+    assert_eq!(stored(), "v2");
+    drop(other);
+}
+
+#[test]
+fn the_clock_is_raised_to_the_stores_highest_version() {
+    let Some((redis, schema, mut cluster)) = services("wclock") else { return };
+    let version = cluster.write("k", &["SET", "k", "v"]);
+    let worker = Worker::start(&redis, Some(&schema.url()), &[]);
+    cluster.wait_drained(LIMIT);
+    drop(worker);
+    // A cluster whose clock went back (a failover lost its last INCRs).
+    cluster.query(&["SET", "{jotter}:clock", "5"]);
+    let _worker = Worker::start(&redis, Some(&schema.url()), &[]);
+    let start = std::time::Instant::now();
+    loop {
+        let clock: u64 =
+            common::cluster::text(&cluster.query(&["GET", "{jotter}:clock"])).parse().unwrap();
+        if clock >= version {
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "clock {clock} below {version}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
