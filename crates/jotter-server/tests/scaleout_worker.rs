@@ -244,3 +244,48 @@ fn the_clock_is_raised_to_the_stores_highest_version() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_store_outage_leaves_records_pending_and_they_flow_when_it_is_back() {
+    let Some((redis, schema, mut cluster)) = services("woutage") else { return };
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), false);
+    let worker = Worker::start(&redis, Some(&schema.url_via(proxy.port)), &[]);
+    cluster.write("before", &["SET", "before", "1"]);
+    cluster.wait_drained(LIMIT);
+    proxy.cut();
+    for k in 0..20 {
+        let key = format!("k{k}");
+        cluster.write(&key, &["SET", &key, "during"]);
+    }
+    // Delivered, not acknowledged while the store cannot commit them (the
+    // batch in hand is retried; the rest waits in the streams).
+    let start = std::time::Instant::now();
+    while cluster.pending() == 0 {
+        assert!(start.elapsed() < LIMIT, "records not delivered:\n{}", worker.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(cluster.pending() > 0 && !cluster.drained(), "{}", worker.log());
+    proxy.restore();
+    cluster.wait_drained(LIMIT);
+    let server = reader(&schema);
+    let mut c = server.raw();
+    for k in 0..20 {
+        assert_eq!(q(&mut c, &["GET", &format!("k{k}")]), "\"during\"");
+    }
+    assert!(worker.log().contains("retrying"), "{}", worker.log());
+}
+
+#[test]
+fn a_worker_whose_connection_is_killed_connects_again() {
+    let Some((redis, schema, mut cluster)) = services("wreconnect") else { return };
+    let worker = Worker::start(&redis, Some(&schema.url()), &[]);
+    cluster.write("a", &["SET", "a", "1"]);
+    cluster.wait_drained(LIMIT);
+    cluster.query(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]);
+    cluster.write("b", &["SET", "b", "2"]);
+    cluster.wait_drained(LIMIT);
+    let server = reader(&schema);
+    assert_eq!(q(&mut server.raw(), &["GET", "b"]), "\"2\"");
+    assert!(worker.log().contains("connecting again"), "{}", worker.log());
+}

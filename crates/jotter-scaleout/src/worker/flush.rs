@@ -12,6 +12,7 @@
 //! the key's write goes to the dead-letter stream and its records are
 //! acknowledged.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
@@ -38,6 +39,9 @@ pub(crate) struct Worker<S> {
     committed: u64,
     report: WorkerReport,
     rng: fastrand::Rng,
+    /// Per shard, the consumers last seen with records pending (for the
+    /// gauges).
+    consumers: BTreeMap<u32, Vec<String>>,
 }
 
 /// A key the store (or the reading of its value) refused: its records and
@@ -58,6 +62,7 @@ impl<S: Store> Worker<S> {
             committed: 0,
             report: WorkerReport::default(),
             rng: fastrand::Rng::new(),
+            consumers: BTreeMap::new(),
         }
     }
 
@@ -148,7 +153,17 @@ impl<S: Store> Worker<S> {
                 .set(state.lag as f64);
             metrics::gauge!("jotter_worker_stream_pending", "stream" => stream.clone())
                 .set(state.pending as f64);
-            for (consumer, count) in streams::pending_by_consumer(connection, shard).await? {
+            // XPENDING names only consumers with records pending: one it
+            // named last time and not now has none left.
+            let now = streams::pending_by_consumer(connection, shard).await?;
+            let before = self.consumers.insert(shard, now.iter().map(|(c, _)| c.clone()).collect());
+            let gone: Vec<(String, u64)> = before
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| !now.iter().any(|(n, _)| n == c))
+                .map(|c| (c, 0))
+                .collect();
+            for (consumer, count) in gone.into_iter().chain(now) {
                 metrics::gauge!(
                     "jotter_worker_consumer_pending",
                     "stream" => stream.clone(),
