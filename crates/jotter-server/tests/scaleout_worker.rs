@@ -289,3 +289,21 @@ fn a_worker_whose_connection_is_killed_connects_again() {
     assert_eq!(q(&mut server.raw(), &["GET", "b"]), "\"2\"");
     assert!(worker.log().contains("connecting again"), "{}", worker.log());
 }
+
+#[test]
+fn a_worker_follows_a_sentinel_failover_to_the_new_primary() {
+    let Some(sentinels) = common::sentinel::Sentinels::start() else { return };
+    let Some(schema) = Schema::create("wfailover") else { return };
+    let mut cluster = Cluster::new(&sentinels.primary, SHARDS);
+    let worker = Worker::start_on(&sentinels.url(), Some(&schema.url()), &[]);
+    cluster.write("k", &["SET", "k", "before"]);
+    cluster.wait_drained(LIMIT);
+    cluster.query(&["WAIT", "1", "5000"]);
+    sentinels.fail_over();
+    let mut cluster = Cluster::attach(&sentinels.replica, SHARDS);
+    cluster.write("k", &["SET", "k", "after"]);
+    cluster.wait_drained(LIMIT);
+    let server = reader(&schema);
+    assert_eq!(q(&mut server.raw(), &["GET", "k"]), "\"after\"");
+    assert!(worker.log().contains("connecting again"), "{}", worker.log());
+}
