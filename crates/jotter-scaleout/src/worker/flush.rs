@@ -325,3 +325,60 @@ impl<S: Store> Worker<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jotter::MemoryStore;
+
+    fn worker(store: MemoryStore) -> (Worker<MemoryStore>, watch::Sender<bool>) {
+        let settings = WorkerSettings {
+            consumer: "test".into(),
+            batch_size: 100,
+            max_age: Duration::from_millis(10),
+            claim_idle: Duration::from_secs(1),
+            max_deliveries: 3,
+            shards: 1,
+        };
+        let (stop, stopped) = watch::channel(false);
+        (Worker::new(store, settings, stopped), stop)
+    }
+
+    fn writes(n: u64) -> Vec<Write> {
+        (0..n).map(|i| Write::new(format!("k{i}"), 10 + i, Change::Put(Bytes::from("v")))).collect()
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_isolated_and_the_rest_stored() {
+        let store = MemoryStore::new();
+        store.faults().reject_key("k6");
+        let (mut worker, _stop) = worker(store.clone());
+        let outcomes = worker.store_isolating(&writes(10)).await.expect("not stopped");
+        let refused: Vec<usize> =
+            outcomes.iter().enumerate().filter(|(_, o)| o.is_some()).map(|(i, _)| i).collect();
+        assert_eq!(refused, vec![6]);
+        assert_eq!(store.snapshot().len(), 9);
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_until_the_batch_is_stored() {
+        let store = MemoryStore::new();
+        store.faults().fail_next_writes(2);
+        let (mut worker, _stop) = worker(store.clone());
+        let outcomes = worker.store_isolating(&writes(5)).await.expect("not stopped");
+        assert!(outcomes.iter().all(Option::is_none));
+        assert_eq!(store.snapshot().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_stop_while_the_store_is_down_leaves_the_batch_unwritten() {
+        let store = MemoryStore::new();
+        store.faults().set_unavailable(true);
+        let (mut worker, stop) = worker(store.clone());
+        let write = tokio::spawn(async move { worker.store_isolating(&writes(3)).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.send(true).unwrap();
+        assert_eq!(write.await.unwrap(), None);
+        assert!(store.snapshot().is_empty());
+    }
+}
