@@ -307,3 +307,31 @@ fn a_worker_follows_a_sentinel_failover_to_the_new_primary() {
     assert_eq!(q(&mut server.raw(), &["GET", "k"]), "\"after\"");
     assert!(worker.log().contains("connecting again"), "{}", worker.log());
 }
+
+#[test]
+fn the_clock_is_raised_once_a_store_down_at_start_answers() {
+    let Some((redis, schema, mut cluster)) = services("wclockdown") else { return };
+    let version = cluster.write("k", &["SET", "k", "v"]);
+    let worker = Worker::start(&redis, Some(&schema.url()), &[]);
+    cluster.wait_drained(LIMIT);
+    drop(worker);
+    cluster.query(&["SET", "{jotter}:clock", "5"]);
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), true);
+    let worker =
+        Worker::start(&redis, Some(&schema.url_via(proxy.port)), &["--claim-idle", "200ms"]);
+    let start = std::time::Instant::now();
+    while !worker.log().contains("asking again later") {
+        assert!(start.elapsed() < LIMIT, "{}", worker.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.restore();
+    loop {
+        let clock: u64 =
+            common::cluster::text(&cluster.query(&["GET", "{jotter}:clock"])).parse().unwrap();
+        if clock >= version {
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "clock {clock} below {version}:\n{}", worker.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -42,6 +42,9 @@ pub(crate) struct Worker<S> {
     /// Per shard, the consumers last seen with records pending (for the
     /// gauges).
     consumers: BTreeMap<u32, Vec<String>>,
+    /// Whether the clock was raised to the store's highest version in this
+    /// session (false while the store could not say).
+    store_floor_raised: bool,
 }
 
 /// A key the store (or the reading of its value) refused: its records and
@@ -63,6 +66,7 @@ impl<S: Store> Worker<S> {
             report: WorkerReport::default(),
             rng: fastrand::Rng::new(),
             consumers: BTreeMap::new(),
+            store_floor_raised: false,
         }
     }
 
@@ -82,11 +86,8 @@ impl<S: Store> Worker<S> {
     ) -> Result<(), SessionError> {
         connection.set_response_timeout(self.settings.max_age + RESPONSE_SLACK);
         let shards = setup::prepare(connection, self.settings.shards).await?;
-        let floor = self.clock_floor().await;
-        if floor > 0 {
-            let clock = setup::raise_clock(connection, floor).await?;
-            tracing::info!(floor, clock, "the cluster's clock is at or above the store's versions");
-        }
+        self.store_floor_raised = false;
+        self.raise_clock(connection).await?;
         tracing::info!(consumer = %self.settings.consumer, shards, "flushing the cluster's writes");
         let claim_every = (self.settings.claim_idle / 2).max(Duration::from_millis(100));
         let mut last_claim: Option<Instant> = None;
@@ -112,16 +113,28 @@ impl<S: Store> Worker<S> {
         }
     }
 
-    /// The version the cluster's clock must not be below: the store's
-    /// highest, or what this worker committed if the store cannot say.
-    async fn clock_floor(&self) -> u64 {
-        match self.store.max_version().await {
-            Ok(max) => max.max(self.committed),
+    /// Raises the cluster's clock to the store's highest version, or to
+    /// what this worker committed if the store cannot say now (then it is
+    /// asked again at every claim round until it answers).
+    async fn raise_clock(
+        &mut self,
+        connection: &mut MultiplexedConnection,
+    ) -> Result<(), SessionError> {
+        let floor = match self.store.max_version().await {
+            Ok(max) => {
+                self.store_floor_raised = true;
+                max.max(self.committed)
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "the store cannot tell its highest version; raising the clock to what this worker committed");
+                tracing::warn!(error = %e, "the store cannot tell its highest version; raising the clock to what this worker committed, and asking again later");
                 self.committed
             }
+        };
+        if floor > 0 {
+            let clock = setup::raise_clock(connection, floor).await?;
+            tracing::info!(floor, clock, "the cluster's clock is at or above the store's versions");
         }
+        Ok(())
     }
 
     /// Claims every shard's idle records and flushes them, trims what is
@@ -131,6 +144,9 @@ impl<S: Store> Worker<S> {
         connection: &mut MultiplexedConnection,
         shards: u32,
     ) -> Result<(), SessionError> {
+        if !self.store_floor_raised {
+            self.raise_clock(connection).await?;
+        }
         for shard in 0..shards {
             let claimed = streams::claim(
                 connection,
