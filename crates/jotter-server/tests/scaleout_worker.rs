@@ -120,6 +120,16 @@ fn a_killed_workers_records_are_claimed_and_every_key_ends_at_its_last_value() {
         .find_map(|l| l.strip_prefix("jotter_worker_claimed_total "))
         .and_then(|n| n.trim().parse::<u64>().ok());
     assert!(claimed.is_some_and(|n| n > 0), "{claimed:?}\n{}", second.log());
+    // The killed worker's consumer, with nothing pending, is dropped from
+    // the group once idle for 10 claim-idles.
+    let start = std::time::Instant::now();
+    while (0..SHARDS).any(|shard| {
+        let stream = jotter_scaleout::shard_stream(shard);
+        format!("{:?}", cluster.query(&["XINFO", "CONSUMERS", &stream, "workers"])).contains("w1")
+    }) {
+        assert!(start.elapsed() < LIMIT, "the dead worker's consumer is still there");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // Acknowledged records are trimmed: at most the last delivered entry
     // of each shard stream is left.
     let start = std::time::Instant::now();

@@ -30,6 +30,9 @@ const RESPONSE_SLACK: Duration = Duration::from_secs(30);
 /// The first and the longest wait between two tries of a failed store write.
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(10);
+/// A consumer with nothing pending, idle for this many `claim-idle`s, is
+/// a worker gone: it is removed from the group.
+const STALE_CONSUMER_CLAIMS: u32 = 10;
 
 pub(crate) struct Worker<S> {
     store: S,
@@ -162,7 +165,8 @@ impl<S: Store> Worker<S> {
                 metrics::counter!("jotter_worker_claimed_total").increment(claimed.len() as u64);
                 self.flush(connection, claimed).await?;
             }
-            let state = streams::trim(connection, shard).await?;
+            let stale = self.settings.claim_idle * STALE_CONSUMER_CLAIMS;
+            let state = streams::trim(connection, shard, stale).await?;
             let stream = crate::layout::shard_stream(shard);
             metrics::counter!("jotter_worker_trimmed_total").increment(state.trimmed);
             metrics::gauge!("jotter_worker_stream_lag", "stream" => stream.clone())
