@@ -186,6 +186,11 @@ fn a_refused_write_is_dead_lettered_after_its_deliveries_and_the_rest_flows() {
     assert_eq!(get("op").as_deref(), Some("set"));
     assert_eq!(get("attempts").as_deref(), Some("3"));
     assert!(get("error").is_some_and(|e| e.contains("check")), "{letter:?}");
+    let start = std::time::Instant::now();
+    while !worker.metrics().contains("jotter_worker_dead_letters 1") {
+        assert!(start.elapsed() < LIMIT, "{}", worker.metrics());
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(schema.query("SELECT id || '=' || body FROM notes"), "ok=abc");
     worker.signal("TERM");
     assert!(worker.wait(LIMIT).success());

@@ -150,6 +150,9 @@ impl<S: Store> Worker<S> {
         if !self.store_floor_raised {
             self.raise_clock(connection).await?;
         }
+        let dead: u64 =
+            redis::cmd("XLEN").arg(crate::layout::DEAD_LETTERS).query_async(connection).await?;
+        metrics::gauge!("jotter_worker_dead_letters").set(dead as f64);
         for shard in 0..shards {
             let claimed = streams::claim(
                 connection,
