@@ -74,21 +74,29 @@ local function floor(keys, args)
   return clock
 end
 
--- jotter_trim STREAM GROUP: trims the acknowledged entries of a shard
+-- Fields of a flat XINFO reply as a table.
+local function fields_of(flat)
+  local fields = {}
+  for i = 1, #flat, 2 do
+    fields[flat[i]] = flat[i + 1]
+  end
+  return fields
+end
+
+-- jotter_trim STREAM GROUP STALE: trims the acknowledged entries of a shard
 -- stream (XTRIM MINID below the oldest entry still pending, or the group's
--- last delivered one) and returns {trimmed, pending, lag}.
+-- last delivered one), removes the group's consumers with nothing pending
+-- idle for more than STALE ms (workers gone; a live one is created again
+-- by its next read), and returns {trimmed, pending, lag}.
 local function trim(keys, args)
-  local stream, group = keys[1], args[1]
+  local stream, group, stale = keys[1], args[1], tonumber(args[2])
   if redis.call('EXISTS', stream) == 0 then
     return { 0, 0, 0 }
   end
   local groups = redis.call('XINFO', 'GROUPS', stream)
   local last, lag = nil, 0
   for _, g in ipairs(groups) do
-    local fields = {}
-    for i = 1, #g, 2 do
-      fields[g[i]] = g[i + 1]
-    end
+    local fields = fields_of(g)
     if fields['name'] == group then
       last = fields['last-delivered-id']
       lag = fields['lag'] or 0
@@ -104,6 +112,12 @@ local function trim(keys, args)
     min = summary[2]
   end
   local trimmed = redis.call('XTRIM', stream, 'MINID', min)
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, group)) do
+    local consumer = fields_of(c)
+    if consumer['pending'] == 0 and consumer['idle'] > stale then
+      redis.call('XGROUP', 'DELCONSUMER', stream, group, consumer['name'])
+    end
+  end
   return { trimmed, pending, lag }
 end
 

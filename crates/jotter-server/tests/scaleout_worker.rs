@@ -120,6 +120,16 @@ fn a_killed_workers_records_are_claimed_and_every_key_ends_at_its_last_value() {
         .find_map(|l| l.strip_prefix("jotter_worker_claimed_total "))
         .and_then(|n| n.trim().parse::<u64>().ok());
     assert!(claimed.is_some_and(|n| n > 0), "{claimed:?}\n{}", second.log());
+    // The killed worker's consumer, with nothing pending, is dropped from
+    // the group once idle for 10 claim-idles.
+    let start = std::time::Instant::now();
+    while (0..SHARDS).any(|shard| {
+        let stream = jotter_scaleout::shard_stream(shard);
+        format!("{:?}", cluster.query(&["XINFO", "CONSUMERS", &stream, "workers"])).contains("w1")
+    }) {
+        assert!(start.elapsed() < LIMIT, "the dead worker's consumer is still there");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // Acknowledged records are trimmed: at most the last delivered entry
     // of each shard stream is left.
     let start = std::time::Instant::now();
@@ -176,6 +186,11 @@ fn a_refused_write_is_dead_lettered_after_its_deliveries_and_the_rest_flows() {
     assert_eq!(get("op").as_deref(), Some("set"));
     assert_eq!(get("attempts").as_deref(), Some("3"));
     assert!(get("error").is_some_and(|e| e.contains("check")), "{letter:?}");
+    let start = std::time::Instant::now();
+    while !worker.metrics().contains("jotter_worker_dead_letters 1") {
+        assert!(start.elapsed() < LIMIT, "{}", worker.metrics());
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(schema.query("SELECT id || '=' || body FROM notes"), "ok=abc");
     worker.signal("TERM");
     assert!(worker.wait(LIMIT).success());
@@ -241,6 +256,97 @@ fn the_clock_is_raised_to_the_stores_highest_version() {
             break;
         }
         assert!(start.elapsed() < LIMIT, "clock {clock} below {version}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_store_outage_leaves_records_pending_and_they_flow_when_it_is_back() {
+    let Some((redis, schema, mut cluster)) = services("woutage") else { return };
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), false);
+    let worker = Worker::start(&redis, Some(&schema.url_via(proxy.port)), &[]);
+    cluster.write("before", &["SET", "before", "1"]);
+    cluster.wait_drained(LIMIT);
+    proxy.cut();
+    for k in 0..20 {
+        let key = format!("k{k}");
+        cluster.write(&key, &["SET", &key, "during"]);
+    }
+    // Delivered, not acknowledged while the store cannot commit them (the
+    // batch in hand is retried; the rest waits in the streams).
+    let start = std::time::Instant::now();
+    while cluster.pending() == 0 {
+        assert!(start.elapsed() < LIMIT, "records not delivered:\n{}", worker.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(cluster.pending() > 0 && !cluster.drained(), "{}", worker.log());
+    proxy.restore();
+    cluster.wait_drained(LIMIT);
+    let server = reader(&schema);
+    let mut c = server.raw();
+    for k in 0..20 {
+        assert_eq!(q(&mut c, &["GET", &format!("k{k}")]), "\"during\"");
+    }
+    assert!(worker.log().contains("retrying"), "{}", worker.log());
+}
+
+#[test]
+fn a_worker_whose_connection_is_killed_connects_again() {
+    let Some((redis, schema, mut cluster)) = services("wreconnect") else { return };
+    let worker = Worker::start(&redis, Some(&schema.url()), &[]);
+    cluster.write("a", &["SET", "a", "1"]);
+    cluster.wait_drained(LIMIT);
+    cluster.query(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]);
+    cluster.write("b", &["SET", "b", "2"]);
+    cluster.wait_drained(LIMIT);
+    let server = reader(&schema);
+    assert_eq!(q(&mut server.raw(), &["GET", "b"]), "\"2\"");
+    assert!(worker.log().contains("connecting again"), "{}", worker.log());
+}
+
+#[test]
+fn a_worker_follows_a_sentinel_failover_to_the_new_primary() {
+    let Some(sentinels) = common::sentinel::Sentinels::start() else { return };
+    let Some(schema) = Schema::create("wfailover") else { return };
+    let mut cluster = Cluster::new(&sentinels.primary, SHARDS);
+    let worker = Worker::start_on(&sentinels.url(), Some(&schema.url()), &[]);
+    cluster.write("k", &["SET", "k", "before"]);
+    cluster.wait_drained(LIMIT);
+    cluster.query(&["WAIT", "1", "5000"]);
+    sentinels.fail_over();
+    let mut cluster = Cluster::attach(&sentinels.replica, SHARDS);
+    cluster.write("k", &["SET", "k", "after"]);
+    cluster.wait_drained(LIMIT);
+    let server = reader(&schema);
+    assert_eq!(q(&mut server.raw(), &["GET", "k"]), "\"after\"");
+    assert!(worker.log().contains("connecting again"), "{}", worker.log());
+}
+
+#[test]
+fn the_clock_is_raised_once_a_store_down_at_start_answers() {
+    let Some((redis, schema, mut cluster)) = services("wclockdown") else { return };
+    let version = cluster.write("k", &["SET", "k", "v"]);
+    let worker = Worker::start(&redis, Some(&schema.url()), &[]);
+    cluster.wait_drained(LIMIT);
+    drop(worker);
+    cluster.query(&["SET", "{jotter}:clock", "5"]);
+    let proxy = Proxy::start("127.0.0.1:5432".parse().unwrap(), true);
+    let worker =
+        Worker::start(&redis, Some(&schema.url_via(proxy.port)), &["--claim-idle", "200ms"]);
+    let start = std::time::Instant::now();
+    while !worker.log().contains("asking again later") {
+        assert!(start.elapsed() < LIMIT, "{}", worker.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.restore();
+    loop {
+        let clock: u64 =
+            common::cluster::text(&cluster.query(&["GET", "{jotter}:clock"])).parse().unwrap();
+        if clock >= version {
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "clock {clock} below {version}:\n{}", worker.log());
         std::thread::sleep(Duration::from_millis(20));
     }
 }

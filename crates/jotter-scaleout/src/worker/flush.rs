@@ -12,6 +12,7 @@
 //! the key's write goes to the dead-letter stream and its records are
 //! acknowledged.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +30,9 @@ const RESPONSE_SLACK: Duration = Duration::from_secs(30);
 /// The first and the longest wait between two tries of a failed store write.
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(10);
+/// A consumer with nothing pending, idle for this many `claim-idle`s, is
+/// a worker gone: it is removed from the group.
+const STALE_CONSUMER_CLAIMS: u32 = 10;
 
 pub(crate) struct Worker<S> {
     store: S,
@@ -38,6 +42,12 @@ pub(crate) struct Worker<S> {
     committed: u64,
     report: WorkerReport,
     rng: fastrand::Rng,
+    /// Per shard, the consumers last seen with records pending (for the
+    /// gauges).
+    consumers: BTreeMap<u32, Vec<String>>,
+    /// Whether the clock was raised to the store's highest version in this
+    /// session (false while the store could not say).
+    store_floor_raised: bool,
 }
 
 /// A key the store (or the reading of its value) refused: its records and
@@ -58,6 +68,8 @@ impl<S: Store> Worker<S> {
             committed: 0,
             report: WorkerReport::default(),
             rng: fastrand::Rng::new(),
+            consumers: BTreeMap::new(),
+            store_floor_raised: false,
         }
     }
 
@@ -77,11 +89,8 @@ impl<S: Store> Worker<S> {
     ) -> Result<(), SessionError> {
         connection.set_response_timeout(self.settings.max_age + RESPONSE_SLACK);
         let shards = setup::prepare(connection, self.settings.shards).await?;
-        let floor = self.clock_floor().await;
-        if floor > 0 {
-            let clock = setup::raise_clock(connection, floor).await?;
-            tracing::info!(floor, clock, "the cluster's clock is at or above the store's versions");
-        }
+        self.store_floor_raised = false;
+        self.raise_clock(connection).await?;
         tracing::info!(consumer = %self.settings.consumer, shards, "flushing the cluster's writes");
         let claim_every = (self.settings.claim_idle / 2).max(Duration::from_millis(100));
         let mut last_claim: Option<Instant> = None;
@@ -107,16 +116,28 @@ impl<S: Store> Worker<S> {
         }
     }
 
-    /// The version the cluster's clock must not be below: the store's
-    /// highest, or what this worker committed if the store cannot say.
-    async fn clock_floor(&self) -> u64 {
-        match self.store.max_version().await {
-            Ok(max) => max.max(self.committed),
+    /// Raises the cluster's clock to the store's highest version, or to
+    /// what this worker committed if the store cannot say now (then it is
+    /// asked again at every claim round until it answers).
+    async fn raise_clock(
+        &mut self,
+        connection: &mut MultiplexedConnection,
+    ) -> Result<(), SessionError> {
+        let floor = match self.store.max_version().await {
+            Ok(max) => {
+                self.store_floor_raised = true;
+                max.max(self.committed)
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "the store cannot tell its highest version; raising the clock to what this worker committed");
+                tracing::warn!(error = %e, "the store cannot tell its highest version; raising the clock to what this worker committed, and asking again later");
                 self.committed
             }
+        };
+        if floor > 0 {
+            let clock = setup::raise_clock(connection, floor).await?;
+            tracing::info!(floor, clock, "the cluster's clock is at or above the store's versions");
         }
+        Ok(())
     }
 
     /// Claims every shard's idle records and flushes them, trims what is
@@ -126,6 +147,12 @@ impl<S: Store> Worker<S> {
         connection: &mut MultiplexedConnection,
         shards: u32,
     ) -> Result<(), SessionError> {
+        if !self.store_floor_raised {
+            self.raise_clock(connection).await?;
+        }
+        let dead: u64 =
+            redis::cmd("XLEN").arg(crate::layout::DEAD_LETTERS).query_async(connection).await?;
+        metrics::gauge!("jotter_worker_dead_letters").set(dead as f64);
         for shard in 0..shards {
             let claimed = streams::claim(
                 connection,
@@ -141,14 +168,25 @@ impl<S: Store> Worker<S> {
                 metrics::counter!("jotter_worker_claimed_total").increment(claimed.len() as u64);
                 self.flush(connection, claimed).await?;
             }
-            let state = streams::trim(connection, shard).await?;
+            let stale = self.settings.claim_idle * STALE_CONSUMER_CLAIMS;
+            let state = streams::trim(connection, shard, stale).await?;
             let stream = crate::layout::shard_stream(shard);
             metrics::counter!("jotter_worker_trimmed_total").increment(state.trimmed);
             metrics::gauge!("jotter_worker_stream_lag", "stream" => stream.clone())
                 .set(state.lag as f64);
             metrics::gauge!("jotter_worker_stream_pending", "stream" => stream.clone())
                 .set(state.pending as f64);
-            for (consumer, count) in streams::pending_by_consumer(connection, shard).await? {
+            // XPENDING names only consumers with records pending: one it
+            // named last time and not now has none left.
+            let now = streams::pending_by_consumer(connection, shard).await?;
+            let before = self.consumers.insert(shard, now.iter().map(|(c, _)| c.clone()).collect());
+            let gone: Vec<(String, u64)> = before
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| !now.iter().any(|(n, _)| n == c))
+                .map(|c| (c, 0))
+                .collect();
+            for (consumer, count) in gone.into_iter().chain(now) {
                 metrics::gauge!(
                     "jotter_worker_consumer_pending",
                     "stream" => stream.clone(),
@@ -308,5 +346,62 @@ impl<S: Store> Worker<S> {
             () = tokio::time::sleep(wait) => !self.stopping(),
             _ = stop.wait_for(|stop| *stop) => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jotter::MemoryStore;
+
+    fn worker(store: MemoryStore) -> (Worker<MemoryStore>, watch::Sender<bool>) {
+        let settings = WorkerSettings {
+            consumer: "test".into(),
+            batch_size: 100,
+            max_age: Duration::from_millis(10),
+            claim_idle: Duration::from_secs(1),
+            max_deliveries: 3,
+            shards: 1,
+        };
+        let (stop, stopped) = watch::channel(false);
+        (Worker::new(store, settings, stopped), stop)
+    }
+
+    fn writes(n: u64) -> Vec<Write> {
+        (0..n).map(|i| Write::new(format!("k{i}"), 10 + i, Change::Put(Bytes::from("v")))).collect()
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_is_isolated_and_the_rest_stored() {
+        let store = MemoryStore::new();
+        store.faults().reject_key("k6");
+        let (mut worker, _stop) = worker(store.clone());
+        let outcomes = worker.store_isolating(&writes(10)).await.expect("not stopped");
+        let refused: Vec<usize> =
+            outcomes.iter().enumerate().filter(|(_, o)| o.is_some()).map(|(i, _)| i).collect();
+        assert_eq!(refused, vec![6]);
+        assert_eq!(store.snapshot().len(), 9);
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_until_the_batch_is_stored() {
+        let store = MemoryStore::new();
+        store.faults().fail_next_writes(2);
+        let (mut worker, _stop) = worker(store.clone());
+        let outcomes = worker.store_isolating(&writes(5)).await.expect("not stopped");
+        assert!(outcomes.iter().all(Option::is_none));
+        assert_eq!(store.snapshot().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_stop_while_the_store_is_down_leaves_the_batch_unwritten() {
+        let store = MemoryStore::new();
+        store.faults().set_unavailable(true);
+        let (mut worker, stop) = worker(store.clone());
+        let write = tokio::spawn(async move { worker.store_isolating(&writes(3)).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.send(true).unwrap();
+        assert_eq!(write.await.unwrap(), None);
+        assert!(store.snapshot().is_empty());
     }
 }

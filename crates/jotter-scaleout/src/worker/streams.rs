@@ -4,8 +4,9 @@
 //! acknowledging (`XACK`), dead-lettering (`XADD` to
 //! [`DEAD_LETTERS`](crate::DEAD_LETTERS)) and trimming what every consumer
 //! has acknowledged (`jotter_trim`: `XTRIM MINID` below the oldest entry
-//! still pending or undelivered), which also reports each stream's lag and
-//! pending records for the metrics.
+//! still pending or undelivered, and the consumers of workers long gone
+//! dropped), which also reports each stream's lag and pending records for
+//! the metrics.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -165,16 +166,19 @@ pub(crate) struct StreamState {
     pub lag: u64,
 }
 
-/// Trims shard `shard`'s acknowledged entries; returns its state.
+/// Trims shard `shard`'s acknowledged entries and drops the consumers
+/// with nothing pending idle longer than `stale`; returns its state.
 pub(crate) async fn trim(
     connection: &mut MultiplexedConnection,
     shard: u32,
+    stale: Duration,
 ) -> redis::RedisResult<StreamState> {
     let reply: Value = redis::cmd("FCALL")
         .arg("jotter_trim")
         .arg(1)
         .arg(shard_stream(shard))
         .arg(CONSUMER_GROUP)
+        .arg(u64::try_from(stale.as_millis()).unwrap_or(u64::MAX))
         .query_async(connection)
         .await?;
     let number = |v: Option<&Value>| {

@@ -24,12 +24,17 @@ impl Worker {
     /// Starts a worker on `redis`, writing into `store`, with `extra` flags
     /// (e.g. `--consumer w1`, `--config FILE`).
     pub fn start(redis: &PrivateRedis, store: Option<&str>, extra: &[&str]) -> Worker {
+        Worker::start_on(&format!("redis://{}", redis.addr), store, extra)
+    }
+
+    /// [`start`](Self::start) on the cluster `url` (e.g. a Sentinel's).
+    pub fn start_on(url: &str, store: Option<&str>, extra: &[&str]) -> Worker {
         let dir = TempDir::new().expect("temp dir");
         let log = std::fs::File::create(dir.path().join("worker.log")).expect("log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_jotter"));
         command
             .arg("worker")
-            .args(["--cluster", &format!("redis://{}", redis.addr)])
+            .args(["--cluster", url])
             .args(["--admin-port", "0", "--flush-interval", "100ms"])
             .args(extra)
             .env("JOTTER_LOG", "info,jotter_scaleout=debug")
@@ -135,6 +140,12 @@ impl Cluster {
             .query(&mut connection)
             .expect("set up the layout");
         Cluster { connection, shards }
+    }
+
+    /// Writes on `redis` (a new primary) into a layout already there.
+    pub fn attach(redis: &PrivateRedis, shards: u32) -> Cluster {
+        let client = redis::Client::open(format!("redis://{}", redis.addr)).expect("client");
+        Cluster { connection: client.get_connection().expect("connect"), shards }
     }
 
     /// Runs `command` (which writes `key`) with its change record; its version.
