@@ -23,7 +23,7 @@ use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
 use super::upstream::{Upstream, UpstreamError, is_demoted};
-use super::write::{wait_replica, write};
+use super::write::{unrecorded, wait_replica, write};
 
 /// What the front end keeps of one client.
 struct Client {
@@ -120,7 +120,7 @@ impl Client {
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
         if self.upstream.is_none() {
-            let mut up = Upstream::open(&self.front.url).await?;
+            let mut up = Upstream::open(&self.front.url, self.front.shards).await?;
             if let Some(version) = &self.hello {
                 let reply = up.call(&[&b"HELLO"[..], version]).await?;
                 if is_error(&reply) {
@@ -228,7 +228,10 @@ impl Client {
         }
         match elements(&reply) {
             Some(mut items) if !items.is_empty() => {
-                items.pop();
+                let record = items.pop().unwrap_or_default();
+                if is_error(&record) {
+                    return Ok(unrecorded(b"+OK\r\n", &record));
+                }
                 wait_replica(&front, up, array(&items)).await
             }
             _ => Ok(reply),
