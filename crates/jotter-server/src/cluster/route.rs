@@ -129,6 +129,18 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
              front end are not authenticated by it"
         ));
     }
+    if name == "copy" && has_word(req, b"db") {
+        return Some(
+            "ERR COPY ... DB is not served by a cluster front end: it serves one database"
+                .to_owned(),
+        );
+    }
+    // SORT's BY and GET patterns name keys the key specs do not list.
+    if matches!(name, "sort" | "sort_ro") && req.args().skip(2).any(is_reserved) {
+        return Some(
+            "ERR SORT patterns may not name Jotter's own {jotter}: keys in a cluster".to_owned(),
+        );
+    }
     if name == "hello" && req.len() > 2 {
         return Some(
             "ERR HELLO takes only the protocol version on a cluster front end (no AUTH, no \
@@ -204,4 +216,58 @@ fn unknown(req: &Request) -> String {
         text.push_str(&format!("'{}' ", String::from_utf8_lossy(arg)));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route_of(args: &[&str]) -> Route {
+        route(&Request::from_args(args).expect("a request"))
+    }
+
+    fn written(args: &[&str]) -> Vec<String> {
+        match route_of(args) {
+            Route::Write(keys) => {
+                keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+            }
+            other => panic!("{args:?} is not a write: {other:?}"),
+        }
+    }
+
+    fn refused(args: &[&str]) -> String {
+        match route_of(args) {
+            Route::Refuse(text) => text,
+            other => panic!("{args:?} is not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn writes_name_every_key_they_write() {
+        assert_eq!(written(&["SET", "k", "v"]), ["k"]);
+        assert_eq!(written(&["MSET", "a", "1", "b", "2"]), ["a", "b"]);
+        assert_eq!(written(&["ZUNIONSTORE", "d", "2", "a", "b"]), ["d", "a", "b"]);
+        assert_eq!(written(&["EVAL", "return 1", "1", "k", "x"]), ["k"]);
+        assert_eq!(written(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]), ["s"]);
+        assert!(matches!(route_of(&["GET", "k"]), Route::Pass));
+        assert!(matches!(route_of(&["EVAL", "return 1", "0"]), Route::Pass));
+        assert!(matches!(route_of(&["flushall", "ASYNC"]), Route::Flush));
+    }
+
+    #[test]
+    fn what_cannot_keep_the_contract_is_refused() {
+        assert!(refused(&["GET", "{jotter}:clock"]).contains("reserved"));
+        assert!(refused(&["BLPOP", "l", "0"]).contains("blocking writes"));
+        assert!(
+            refused(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"])
+                .contains("blocking writes")
+        );
+        assert!(refused(&["SORT", "l", "BY", "{jotter}:ver"]).contains("SORT"));
+        assert!(refused(&["COPY", "a", "b", "DB", "1"]).contains("one database"));
+        assert!(refused(&["SELECT", "1"]).contains("SELECT"));
+        assert!(refused(&["FUNCTION", "LOAD", "#!lua name=jotter_front\nx"]).contains("jotter_"));
+        assert!(refused(&["FCALL", "jotter_record", "0"]).contains("Jotter's own"));
+        assert!(refused(&["SUBSCRIBE", "c"]).contains("SUBSCRIBE"));
+        assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
+    }
 }

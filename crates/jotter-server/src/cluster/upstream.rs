@@ -171,7 +171,10 @@ impl Upstream {
                 Ok(None) => {}
                 Err(e) => return Err(UpstreamError::Broken(format!("Redis sent no RESP: {e}"))),
             }
-            self.input.reserve(16 * 1024);
+            // Room for at least as much again as is buffered: a long reply
+            // (KEYS of a large keyspace) is measured a logarithmic number
+            // of times, not once per 16 KB.
+            self.input.reserve(self.input.len().max(16 * 1024));
             match self.stream.read_buf(&mut self.input).await {
                 Ok(0) => return Err(UpstreamError::Broken("closed by Redis".to_owned())),
                 Ok(_) => {}
