@@ -403,3 +403,29 @@ fn writes_follow_a_sentinel_failover_to_the_new_primary() {
     assert_eq!(version, format!("{:?}", newest.to_string()));
     assert!(records(&mut r).len() >= 2);
 }
+
+#[test]
+fn maxclients_and_timeout_apply_to_a_front_end() {
+    let Some(redis) = PrivateRedis::start() else { return };
+    let url = format!("redis://{}", redis.addr);
+    let front = Server::start_with_config("maxclients = 1\ntimeout = 1\n", &["--cluster", &url]);
+    let mut first = front.raw();
+    assert_eq!(q(&mut first, &["PING"]), "+PONG");
+    let mut second = front.raw();
+    assert_eq!(common::reply::read_reply(&mut second), "-ERR max number of clients reached");
+    // Idle past `timeout`: closed by the front end.
+    first.stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    assert!(first.read_to_close().is_empty());
+    // Its place is free again (once its task has ended, just after).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut third = front.raw();
+        third.send(&resp(&["PING"]));
+        let reply = common::reply::read_reply(&mut third);
+        if reply == "+PONG" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{reply}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

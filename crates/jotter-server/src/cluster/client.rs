@@ -80,7 +80,12 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
             return;
         }
         decoder.reserve(&mut input);
-        match read.read_buf(&mut input).await {
+        let reading = read.read_buf(&mut input);
+        let got = match client.front.idle {
+            Some(idle) => tokio::time::timeout(idle, reading).await.unwrap_or(Ok(0)),
+            None => reading.await,
+        };
+        match got {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
