@@ -429,3 +429,20 @@ fn maxclients_and_timeout_apply_to_a_front_end() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_subscriber_gets_its_messages_and_comes_back_to_commands() {
+    let Some((redis, front)) = cluster(&[]) else { return };
+    let mut sub = front.raw();
+    let mut c = front.raw();
+    assert_eq!(q(&mut sub, &["SUBSCRIBE", "news"]), "[\"subscribe\", \"news\", :1]");
+    assert_eq!(q(&mut c, &["PUBLISH", "news", "hi"]), ":1");
+    assert_eq!(common::reply::read_reply(&mut sub), "[\"message\", \"news\", \"hi\"]");
+    assert!(q(&mut sub, &["GET", "k"]).starts_with("-ERR Can't execute 'get'"));
+    assert_eq!(q(&mut sub, &["PING"]), "[\"pong\", \"\"]");
+    assert_eq!(q(&mut sub, &["UNSUBSCRIBE"]), "[\"unsubscribe\", \"news\", :0]");
+    // Back to commands, writes recorded as ever.
+    assert_eq!(q(&mut sub, &["SET", "k", "v"]), "+OK");
+    let mut r = Raw::connect(redis.addr);
+    assert_eq!(records(&mut r).len(), 1);
+}

@@ -22,6 +22,7 @@ use super::keyspace;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
+use super::subscribed::{self, Ended};
 use super::upstream::{Upstream, UpstreamError, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
 
@@ -58,11 +59,32 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(req)) => {
-                    let (reply, quit) = client.run(&req).await;
+                    let (reply, next) = client.run(&req).await;
                     output.extend_from_slice(&reply);
-                    if quit {
-                        close = true;
-                        break;
+                    match next {
+                        Next::Request => {}
+                        Next::Close => {
+                            close = true;
+                            break;
+                        }
+                        Next::Subscribed => {
+                            if !output.is_empty() && write.write_all(&output.split()).await.is_err()
+                            {
+                                return;
+                            }
+                            let Some(up) = client.upstream.as_mut() else { return };
+                            let ended = subscribed::relay(
+                                up,
+                                &mut read,
+                                &mut write,
+                                &mut decoder,
+                                &mut input,
+                            )
+                            .await;
+                            if matches!(ended, Ended::Closed) {
+                                return;
+                            }
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -92,12 +114,33 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
     }
 }
 
+/// What follows a request.
+enum Next {
+    Request,
+    Close,
+    /// The client subscribed: both directions are relayed at once.
+    Subscribed,
+}
+
 impl Client {
-    /// The reply to `req`, and whether the connection closes after it.
-    async fn run(&mut self, req: &Request) -> (Bytes, bool) {
+    /// The reply to `req`, and what follows it.
+    async fn run(&mut self, req: &Request) -> (Bytes, Next) {
         let route = route(req);
         let reply = match route {
-            Route::Quit => return (Bytes::from_static(b"+OK\r\n"), true),
+            Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
+            Route::Subscribe if self.multi.is_none() => {
+                let started = match self.upstream().await {
+                    Ok(up) => subscribed::start(up, req).await,
+                    Err(e) => Err(e),
+                };
+                return match started {
+                    Ok(()) => (Bytes::new(), Next::Subscribed),
+                    Err(e) => {
+                        self.upstream = None;
+                        (error(&e.reply_text()), Next::Request)
+                    }
+                };
+            }
             Route::Refuse(text) => {
                 if let Some(multi) = &mut self.multi {
                     multi.failed = true;
@@ -119,7 +162,7 @@ impl Client {
                 }
             },
         };
-        (reply, false)
+        (reply, Next::Request)
     }
 
     /// The connection to the primary, opened if there is none.

@@ -14,6 +14,8 @@
 //! - `write.rs`: a write with its change records in one MULTI/EXEC, and
 //!   the wait for a replica under `fsync = always`.
 //! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
+//! - `subscribed.rs`: a subscriber's requests and messages, relayed both
+//!   ways at once.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
 //!   reconnection after a failover; `replies.rs`: reshaping replies.
 //! - `metrics.rs`: the admin port (`/health`, `/metrics`).
@@ -41,6 +43,7 @@ mod metrics;
 mod replies;
 mod route;
 mod settings;
+mod subscribed;
 mod upstream;
 mod write;
 

@@ -1,7 +1,8 @@
 //! Where a front end sends each request, decided from the command table
 //! (`command::facts`): straight to Redis (reads and connection commands),
 //! to Redis with its change records (writes), to the front end's own
-//! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH), or
+//! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
+//! subscriptions), or
 //! refused with an error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
@@ -47,6 +48,9 @@ pub(crate) enum Route {
     Reset,
     /// QUIT: `+OK`, then the connection closes.
     Quit,
+    /// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: the client enters subscribed
+    /// mode (`subscribed.rs`).
+    Subscribe,
 }
 
 /// Commands that would change Redis's own administration, replication or
@@ -104,6 +108,7 @@ pub(crate) fn route(req: &Request) -> Route {
         "hello" => Route::Hello,
         "reset" => Route::Reset,
         "quit" => Route::Quit,
+        "subscribe" | "psubscribe" | "ssubscribe" => Route::Subscribe,
         // A script's or function's declared keys are recorded: what it
         // writes is not known, so the worst is assumed.
         "eval" | "evalsha" | "fcall" if !facts.keys.is_empty() => Route::Write(facts.keys),
@@ -151,10 +156,21 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
     if name.starts_with("jotter.") && name != "jotter.flush" {
         return Some(format!("ERR {upper} is not served by a cluster front end yet"));
     }
-    if facts.pubsub && !matches!(name, "publish" | "spublish" | "pubsub") {
-        return Some(format!(
-            "ERR {upper} is not served by a cluster front end yet: subscribe on Redis directly"
-        ));
+    if facts.pubsub
+        && !matches!(
+            name,
+            "publish"
+                | "spublish"
+                | "pubsub"
+                | "subscribe"
+                | "psubscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "punsubscribe"
+                | "sunsubscribe"
+        )
+    {
+        return Some(format!("ERR {upper} is not served by a cluster front end yet"));
     }
     if name == "client" && matches!(arg(1).as_deref(), Some("reply" | "tracking" | "kill")) {
         return Some(format!(
@@ -267,7 +283,7 @@ mod tests {
         assert!(refused(&["SELECT", "1"]).contains("SELECT"));
         assert!(refused(&["FUNCTION", "LOAD", "#!lua name=jotter_front\nx"]).contains("jotter_"));
         assert!(refused(&["FCALL", "jotter_record", "0"]).contains("Jotter's own"));
-        assert!(refused(&["SUBSCRIBE", "c"]).contains("SUBSCRIBE"));
+        assert!(matches!(route_of(&["SUBSCRIBE", "c"]), Route::Subscribe));
         assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
     }
 }
