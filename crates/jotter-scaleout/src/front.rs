@@ -18,8 +18,10 @@ use crate::layout::{
     CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FORMAT, META, VERSIONS, shard_of, shard_stream,
 };
 
-/// The front end's function library.
-const LIBRARY: &str = include_str!("front.lua");
+/// The front end's function library's name.
+pub const LIBRARY: &str = "jotter_front";
+/// Its code.
+const LIBRARY_CODE: &str = include_str!("front.lua");
 /// Records a write's keys: `FCALL jotter_record 0 floor key shard ...`.
 pub const RECORD: &str = "jotter_record";
 /// DBSIZE of user keys: `FCALL_RO jotter_dbsize 0 name...` ([`own_keys`]).
@@ -113,7 +115,7 @@ pub async fn prepare_front(
     let _: String = redis::cmd("FUNCTION")
         .arg("LOAD")
         .arg("REPLACE")
-        .arg(LIBRARY)
+        .arg(LIBRARY_CODE)
         .query_async(connection)
         .await
         .map_err(redis("loading the jotter_front library"))?;

@@ -35,8 +35,8 @@ pub mod worker;
 
 pub use connect::{ConnectError, connect, primary, tcp_address};
 pub use front::{
-    DBSIZE, FUNCTION_PREFIX, LayoutError, RANDOMKEY, RECORD, own_keys, prepare_front, record_call,
-    version_floor,
+    DBSIZE, FUNCTION_PREFIX, LIBRARY, LayoutError, RANDOMKEY, RECORD, own_keys, prepare_front,
+    record_call, version_floor,
 };
 pub use front_barrier::{BarrierError, ShardStats, barrier, stream_stats};
 pub use layout::{

@@ -252,3 +252,197 @@ fn the_front_end_opens_a_new_connection_when_redis_drops_it() {
     assert_eq!(status, 200, "{metrics}");
     assert!(metrics.contains("jotter_cluster_stream_pending{shard=\"0\"}"), "{metrics}");
 }
+
+#[test]
+fn a_primary_that_lost_jotters_layout_gets_it_again_before_a_write() {
+    let Some((redis, front)) = cluster(&[]) else { return };
+    let mut c = front.raw();
+    let mut r = Raw::connect(redis.addr);
+    assert_eq!(q(&mut c, &["SET", "k", "1"]), "+OK");
+    // As a replica promoted before its first sync ended: nothing of Jotter's.
+    assert_eq!(q(&mut r, &["FUNCTION", "FLUSH"]), "+OK");
+    assert_eq!(q(&mut r, &["FLUSHALL"]), "+OK");
+    assert!(q(&mut r, &["CLIENT", "KILL", "TYPE", "normal"]).starts_with(':'));
+    let mut reply = q(&mut c, &["SET", "k", "2"]);
+    if reply.starts_with("-TRYAGAIN") {
+        reply = q(&mut c, &["SET", "k", "2"]);
+    }
+    assert_eq!(reply, "+OK");
+    assert_eq!(q(&mut r, &["HGET", "{jotter}:meta", "shards"]), "\"4\"");
+    let all = records(&mut r);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].1, "k");
+}
+
+/// A Sentinel of its own (`redis-server FILE --sentinel`) watching
+/// `primary` as `mymaster`, on an ephemeral port; killed when dropped.
+struct Sentinel {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Sentinel {
+    fn start(primary: std::net::SocketAddr) -> Sentinel {
+        let dir = tempfile::TempDir::new().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\nsentinel monitor mymaster {} {} 1\n\
+                 sentinel down-after-milliseconds mymaster 1000\n\
+                 sentinel failover-timeout mymaster 5000\n",
+                primary.ip(),
+                primary.port()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs (PrivateRedis started one)");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "the Sentinel did not listen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Sentinel { child, addr, _dir: dir }
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asks `c` until `done` holds for its reply, for up to 30 s.
+#[track_caller]
+fn until(c: &mut Raw, args: &[&str], done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = q(c, args);
+        if done(&reply) {
+            return reply;
+        }
+        assert!(Instant::now() < deadline, "{args:?} still answers {reply}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until the node at `addr` says it is a `role` (`master`,
+/// `slave`), on a new connection each time: a node closes its clients'
+/// connections when its role changes.
+fn until_role(addr: std::net::SocketAddr, role: &str) {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let wanted = format!("${}\r\n{role}\r\n", role.len());
+    loop {
+        let mut said = [0u8; 256];
+        let answer = std::net::TcpStream::connect(addr).ok().and_then(|mut stream| {
+            stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+            stream.write_all(b"*1\r\n$4\r\nROLE\r\n").ok()?;
+            let n = stream.read(&mut said).ok()?;
+            Some(String::from_utf8_lossy(&said[..n]).into_owned())
+        });
+        if answer.as_deref().is_some_and(|a| a.contains(&wanted)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{addr} never became a {role}: {answer:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn writes_follow_a_sentinel_failover_to_the_new_primary() {
+    let Some(primary) = PrivateRedis::start_with(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let port = primary.addr.port().to_string();
+    let Some(replica) = PrivateRedis::start_with(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]) else {
+        return;
+    };
+    let mut p = Raw::connect(primary.addr);
+    until(&mut p, &["INFO", "replication"], |r| r.contains("state=online"));
+    let sentinel = Sentinel::start(primary.addr);
+    let url = format!("redis-sentinel://mymaster@{}", sentinel.addr);
+    let front = Server::start(&["--cluster", &url, "--cluster-shards", "4"]);
+    let mut c = front.raw();
+    assert_eq!(q(&mut c, &["SET", "k", "1"]), "+OK");
+    let mut s = Raw::connect(sentinel.addr);
+    // The Sentinel learns of the replica from the primary's INFO.
+    until(&mut s, &["SENTINEL", "REPLICAS", "mymaster"], |r| {
+        r.contains(&replica.addr.port().to_string())
+    });
+    until(&mut s, &["SENTINEL", "FAILOVER", "mymaster"], |r| r == "+OK");
+    let new_port = replica.addr.port().to_string();
+    until(&mut s, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"], |r| r.contains(&new_port));
+    until_role(replica.addr, "master");
+    // Until the old primary is told it is a replica, it still takes writes
+    // (Sentinel's window, which fsync = always reports as NOREPLICAS).
+    until_role(primary.addr, "slave");
+    let mut r = Raw::connect(replica.addr);
+    // Writes through the front end land on the new primary, with records.
+    until(&mut c, &["INCR", "k"], |reply| reply.starts_with(':'));
+    let value = q(&mut r, &["GET", "k"]);
+    assert!(value == "\"2\"" || value == "\"3\"", "{value}");
+    let version = q(&mut r, &["HGET", "{jotter}:ver", "k"]);
+    let newest = records(&mut r).into_iter().map(|(_, _, v)| v).max().unwrap();
+    assert_eq!(version, format!("{:?}", newest.to_string()));
+    assert!(records(&mut r).len() >= 2);
+}
+
+#[test]
+fn maxclients_and_timeout_apply_to_a_front_end() {
+    let Some(redis) = PrivateRedis::start() else { return };
+    let url = format!("redis://{}", redis.addr);
+    let front = Server::start_with_config("maxclients = 1\ntimeout = 1\n", &["--cluster", &url]);
+    let mut first = front.raw();
+    assert_eq!(q(&mut first, &["PING"]), "+PONG");
+    let mut second = front.raw();
+    assert_eq!(common::reply::read_reply(&mut second), "-ERR max number of clients reached");
+    // Idle past `timeout`: closed by the front end.
+    first.stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    assert!(first.read_to_close().is_empty());
+    // Its place is free again (once its task has ended, just after).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut third = front.raw();
+        third.send(&resp(&["PING"]));
+        let reply = common::reply::read_reply(&mut third);
+        if reply == "+PONG" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{reply}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_subscriber_gets_its_messages_and_comes_back_to_commands() {
+    let Some((redis, front)) = cluster(&[]) else { return };
+    let mut sub = front.raw();
+    let mut c = front.raw();
+    assert_eq!(q(&mut sub, &["SUBSCRIBE", "news"]), "[\"subscribe\", \"news\", :1]");
+    assert_eq!(q(&mut c, &["PUBLISH", "news", "hi"]), ":1");
+    assert_eq!(common::reply::read_reply(&mut sub), "[\"message\", \"news\", \"hi\"]");
+    assert!(q(&mut sub, &["GET", "k"]).starts_with("-ERR Can't execute 'get'"));
+    assert_eq!(q(&mut sub, &["PING"]), "[\"pong\", \"\"]");
+    assert_eq!(q(&mut sub, &["UNSUBSCRIBE"]), "[\"unsubscribe\", \"news\", :0]");
+    // Back to commands, writes recorded as ever.
+    assert_eq!(q(&mut sub, &["SET", "k", "v"]), "+OK");
+    let mut r = Raw::connect(redis.addr);
+    assert_eq!(records(&mut r).len(), 1);
+}

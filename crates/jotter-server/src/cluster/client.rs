@@ -22,8 +22,9 @@ use super::keyspace;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
+use super::subscribed::{self, Ended};
 use super::upstream::{Upstream, UpstreamError, is_demoted};
-use super::write::{wait_replica, write};
+use super::write::{unrecorded, wait_replica, write};
 
 /// What the front end keeps of one client.
 struct Client {
@@ -58,11 +59,32 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(req)) => {
-                    let (reply, quit) = client.run(&req).await;
+                    let (reply, next) = client.run(&req).await;
                     output.extend_from_slice(&reply);
-                    if quit {
-                        close = true;
-                        break;
+                    match next {
+                        Next::Request => {}
+                        Next::Close => {
+                            close = true;
+                            break;
+                        }
+                        Next::Subscribed => {
+                            if !output.is_empty() && write.write_all(&output.split()).await.is_err()
+                            {
+                                return;
+                            }
+                            let Some(up) = client.upstream.as_mut() else { return };
+                            let ended = subscribed::relay(
+                                up,
+                                &mut read,
+                                &mut write,
+                                &mut decoder,
+                                &mut input,
+                            )
+                            .await;
+                            if matches!(ended, Ended::Closed) {
+                                return;
+                            }
+                        }
                     }
                 }
                 Ok(None) => break,
@@ -80,19 +102,45 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
             return;
         }
         decoder.reserve(&mut input);
-        match read.read_buf(&mut input).await {
+        let reading = read.read_buf(&mut input);
+        let got = match client.front.idle {
+            Some(idle) => tokio::time::timeout(idle, reading).await.unwrap_or(Ok(0)),
+            None => reading.await,
+        };
+        match got {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
     }
 }
 
+/// What follows a request.
+enum Next {
+    Request,
+    Close,
+    /// The client subscribed: both directions are relayed at once.
+    Subscribed,
+}
+
 impl Client {
-    /// The reply to `req`, and whether the connection closes after it.
-    async fn run(&mut self, req: &Request) -> (Bytes, bool) {
+    /// The reply to `req`, and what follows it.
+    async fn run(&mut self, req: &Request) -> (Bytes, Next) {
         let route = route(req);
         let reply = match route {
-            Route::Quit => return (Bytes::from_static(b"+OK\r\n"), true),
+            Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
+            Route::Subscribe if self.multi.is_none() => {
+                let started = match self.upstream().await {
+                    Ok(up) => subscribed::start(up, req).await,
+                    Err(e) => Err(e),
+                };
+                return match started {
+                    Ok(()) => (Bytes::new(), Next::Subscribed),
+                    Err(e) => {
+                        self.upstream = None;
+                        (error(&e.reply_text()), Next::Request)
+                    }
+                };
+            }
             Route::Refuse(text) => {
                 if let Some(multi) = &mut self.multi {
                     multi.failed = true;
@@ -114,13 +162,13 @@ impl Client {
                 }
             },
         };
-        (reply, false)
+        (reply, Next::Request)
     }
 
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
         if self.upstream.is_none() {
-            let mut up = Upstream::open(&self.front.url).await?;
+            let mut up = Upstream::open(&self.front.url, self.front.shards).await?;
             if let Some(version) = &self.hello {
                 let reply = up.call(&[&b"HELLO"[..], version]).await?;
                 if is_error(&reply) {
@@ -228,7 +276,10 @@ impl Client {
         }
         match elements(&reply) {
             Some(mut items) if !items.is_empty() => {
-                items.pop();
+                let record = items.pop().unwrap_or_default();
+                if is_error(&record) {
+                    return Ok(unrecorded(b"+OK\r\n", &record));
+                }
                 wait_replica(&front, up, array(&items)).await
             }
             _ => Ok(reply),

@@ -14,6 +14,8 @@
 //! - `write.rs`: a write with its change records in one MULTI/EXEC, and
 //!   the wait for a replica under `fsync = always`.
 //! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
+//! - `subscribed.rs`: a subscriber's requests and messages, relayed both
+//!   ways at once.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
 //!   reconnection after a failover; `replies.rs`: reshaping replies.
 //! - `metrics.rs`: the admin port (`/health`, `/metrics`).
@@ -26,6 +28,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use jotter_resp::Limits;
@@ -40,6 +43,7 @@ mod metrics;
 mod replies;
 mod route;
 mod settings;
+mod subscribed;
 mod upstream;
 mod write;
 
@@ -51,7 +55,9 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
     drop(connection);
     let wait = (config.fsync == FsyncSetting::Always).then_some(config.cluster_wait_timeout.0);
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
-    let front = Arc::new(settings::Front { url, shards, wait, limits });
+    let idle = (config.timeout > 0).then(|| std::time::Duration::from_secs(config.timeout));
+    let front = Arc::new(settings::Front { url, shards, wait, limits, idle });
+    let clients = Arc::new(AtomicUsize::new(0));
 
     let resp =
         crate::server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
@@ -79,7 +85,17 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
         loop {
             match resp.accept().await {
                 Ok((socket, _)) => {
-                    tokio::spawn(client::serve(Arc::clone(&front), socket));
+                    if clients.load(Ordering::Relaxed) >= config.maxclients {
+                        // Redis's words; the client is closed after them.
+                        let _ = socket.try_write(b"-ERR max number of clients reached\r\n");
+                        continue;
+                    }
+                    clients.fetch_add(1, Ordering::Relaxed);
+                    let (front, clients) = (Arc::clone(&front), Arc::clone(&clients));
+                    tokio::spawn(async move {
+                        client::serve(front, socket).await;
+                        clients.fetch_sub(1, Ordering::Relaxed);
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot accept a client");

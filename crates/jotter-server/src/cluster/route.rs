@@ -1,7 +1,8 @@
 //! Where a front end sends each request, decided from the command table
 //! (`command::facts`): straight to Redis (reads and connection commands),
 //! to Redis with its change records (writes), to the front end's own
-//! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH), or
+//! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
+//! subscriptions), or
 //! refused with an error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
@@ -47,6 +48,9 @@ pub(crate) enum Route {
     Reset,
     /// QUIT: `+OK`, then the connection closes.
     Quit,
+    /// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: the client enters subscribed
+    /// mode (`subscribed.rs`).
+    Subscribe,
 }
 
 /// Commands that would change Redis's own administration, replication or
@@ -104,6 +108,7 @@ pub(crate) fn route(req: &Request) -> Route {
         "hello" => Route::Hello,
         "reset" => Route::Reset,
         "quit" => Route::Quit,
+        "subscribe" | "psubscribe" | "ssubscribe" => Route::Subscribe,
         // A script's or function's declared keys are recorded: what it
         // writes is not known, so the worst is assumed.
         "eval" | "evalsha" | "fcall" if !facts.keys.is_empty() => Route::Write(facts.keys),
@@ -129,6 +134,18 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
              front end are not authenticated by it"
         ));
     }
+    if name == "copy" && has_word(req, b"db") {
+        return Some(
+            "ERR COPY ... DB is not served by a cluster front end: it serves one database"
+                .to_owned(),
+        );
+    }
+    // SORT's BY and GET patterns name keys the key specs do not list.
+    if matches!(name, "sort" | "sort_ro") && req.args().skip(2).any(is_reserved) {
+        return Some(
+            "ERR SORT patterns may not name Jotter's own {jotter}: keys in a cluster".to_owned(),
+        );
+    }
     if name == "hello" && req.len() > 2 {
         return Some(
             "ERR HELLO takes only the protocol version on a cluster front end (no AUTH, no \
@@ -139,10 +156,21 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
     if name.starts_with("jotter.") && name != "jotter.flush" {
         return Some(format!("ERR {upper} is not served by a cluster front end yet"));
     }
-    if facts.pubsub && !matches!(name, "publish" | "spublish" | "pubsub") {
-        return Some(format!(
-            "ERR {upper} is not served by a cluster front end yet: subscribe on Redis directly"
-        ));
+    if facts.pubsub
+        && !matches!(
+            name,
+            "publish"
+                | "spublish"
+                | "pubsub"
+                | "subscribe"
+                | "psubscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "punsubscribe"
+                | "sunsubscribe"
+        )
+    {
+        return Some(format!("ERR {upper} is not served by a cluster front end yet"));
     }
     if name == "client" && matches!(arg(1).as_deref(), Some("reply" | "tracking" | "kill")) {
         return Some(format!(
@@ -204,4 +232,58 @@ fn unknown(req: &Request) -> String {
         text.push_str(&format!("'{}' ", String::from_utf8_lossy(arg)));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route_of(args: &[&str]) -> Route {
+        route(&Request::from_args(args).expect("a request"))
+    }
+
+    fn written(args: &[&str]) -> Vec<String> {
+        match route_of(args) {
+            Route::Write(keys) => {
+                keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+            }
+            other => panic!("{args:?} is not a write: {other:?}"),
+        }
+    }
+
+    fn refused(args: &[&str]) -> String {
+        match route_of(args) {
+            Route::Refuse(text) => text,
+            other => panic!("{args:?} is not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn writes_name_every_key_they_write() {
+        assert_eq!(written(&["SET", "k", "v"]), ["k"]);
+        assert_eq!(written(&["MSET", "a", "1", "b", "2"]), ["a", "b"]);
+        assert_eq!(written(&["ZUNIONSTORE", "d", "2", "a", "b"]), ["d", "a", "b"]);
+        assert_eq!(written(&["EVAL", "return 1", "1", "k", "x"]), ["k"]);
+        assert_eq!(written(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]), ["s"]);
+        assert!(matches!(route_of(&["GET", "k"]), Route::Pass));
+        assert!(matches!(route_of(&["EVAL", "return 1", "0"]), Route::Pass));
+        assert!(matches!(route_of(&["flushall", "ASYNC"]), Route::Flush));
+    }
+
+    #[test]
+    fn what_cannot_keep_the_contract_is_refused() {
+        assert!(refused(&["GET", "{jotter}:clock"]).contains("reserved"));
+        assert!(refused(&["BLPOP", "l", "0"]).contains("blocking writes"));
+        assert!(
+            refused(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"])
+                .contains("blocking writes")
+        );
+        assert!(refused(&["SORT", "l", "BY", "{jotter}:ver"]).contains("SORT"));
+        assert!(refused(&["COPY", "a", "b", "DB", "1"]).contains("one database"));
+        assert!(refused(&["SELECT", "1"]).contains("SELECT"));
+        assert!(refused(&["FUNCTION", "LOAD", "#!lua name=jotter_front\nx"]).contains("jotter_"));
+        assert!(refused(&["FCALL", "jotter_record", "0"]).contains("Jotter's own"));
+        assert!(matches!(route_of(&["SUBSCRIBE", "c"]), Route::Subscribe));
+        assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
+    }
 }

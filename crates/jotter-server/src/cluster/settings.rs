@@ -14,4 +14,6 @@ pub(crate) struct Front {
     /// `fsync = always`: after a write, `WAIT 1` for this long.
     pub wait: Option<Duration>,
     pub limits: Limits,
+    /// `timeout`: a client idle this long is closed; `None`: never.
+    pub idle: Option<Duration>,
 }

@@ -58,11 +58,15 @@ const FIRST_PAUSE: Duration = Duration::from_millis(100);
 
 impl Upstream {
     /// Opens a connection to the current primary, retrying with back-off.
-    pub(crate) async fn open(url: &ClusterUrl) -> Result<Upstream, UpstreamError> {
+    /// A primary without Jotter's layout or library (promoted before its
+    /// first sync completed, or flushed by hand) gets them again first, so
+    /// that no write is taken without its records (`shards`: the count to
+    /// create the layout with).
+    pub(crate) async fn open(url: &ClusterUrl, shards: u32) -> Result<Upstream, UpstreamError> {
         let mut pause = FIRST_PAUSE;
         let mut attempt = 1;
         loop {
-            match Upstream::open_once(url).await {
+            match Upstream::open_once(url, shards).await {
                 Ok(upstream) => return Ok(upstream),
                 Err(reason) if attempt >= ATTEMPTS => {
                     return Err(UpstreamError::Unreachable(reason));
@@ -77,8 +81,9 @@ impl Upstream {
         }
     }
 
-    async fn open_once(url: &ClusterUrl) -> Result<Upstream, String> {
-        let (_, info) = jotter_scaleout::primary(url).await.map_err(|e| e.to_string())?;
+    async fn open_once(url: &ClusterUrl, shards: u32) -> Result<Upstream, String> {
+        let (mut connection, info) =
+            jotter_scaleout::primary(url).await.map_err(|e| e.to_string())?;
         let Some((host, port)) = jotter_scaleout::tcp_address(&info) else {
             return Err(format!(
                 "{:?}: a front end reaches Redis over plain TCP only (no TLS, no socket)",
@@ -99,6 +104,18 @@ impl Upstream {
         if settings.db() != 0 {
             let db = settings.db().to_string();
             upstream.expect_ok(&[b"SELECT", db.as_bytes()]).await?;
+        }
+        let library = upstream
+            .call(&["FUNCTION", "LIST", "LIBRARYNAME", jotter_scaleout::LIBRARY])
+            .await
+            .map_err(|e| e.to_string())?;
+        let meta =
+            upstream.call(&["EXISTS", jotter_scaleout::META]).await.map_err(|e| e.to_string())?;
+        if library.starts_with(b"*0\r\n") || meta.as_ref() == b":0\r\n" {
+            tracing::warn!("the cluster's primary lacks Jotter's layout or library; creating them");
+            jotter_scaleout::prepare_front(&mut connection, shards)
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Ok(upstream)
     }
@@ -154,7 +171,10 @@ impl Upstream {
                 Ok(None) => {}
                 Err(e) => return Err(UpstreamError::Broken(format!("Redis sent no RESP: {e}"))),
             }
-            self.input.reserve(16 * 1024);
+            // Room for at least as much again as is buffered: a long reply
+            // (KEYS of a large keyspace) is measured a logarithmic number
+            // of times, not once per 16 KB.
+            self.input.reserve(self.input.len().max(16 * 1024));
             match self.stream.read_buf(&mut self.input).await {
                 Ok(0) => return Err(UpstreamError::Broken("closed by Redis".to_owned())),
                 Ok(_) => {}

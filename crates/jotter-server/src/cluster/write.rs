@@ -11,7 +11,7 @@ use jotter_scaleout::{record_call, version_floor};
 
 use super::replies::{elements, error, integer, is_error};
 use super::settings::Front;
-use super::upstream::{Upstream, UpstreamError};
+use super::upstream::{Upstream, UpstreamError, printable};
 
 /// Runs `req`, a write of `keys`, with its records; the reply for the
 /// client.
@@ -35,11 +35,28 @@ pub(crate) async fn write(
     if let Some(refused) = [multi, queued, recorded].into_iter().find(|r| is_error(r)) {
         return Ok(refused);
     }
-    let reply = match elements(&exec) {
-        Some(items) if items.len() == 2 => items[0].clone(),
+    let reply = match elements(&exec).as_deref() {
+        Some([reply, record]) if is_error(record) => return Ok(unrecorded(reply, record)),
+        Some([reply, _]) => reply.clone(),
         _ => return Ok(exec),
     };
     if is_error(&reply) { Ok(reply) } else { wait_replica(front, up, reply).await }
+}
+
+/// The error a client gets when its command ran but its change record
+/// failed (Jotter's library deleted under the front end): the write is in
+/// Redis but no worker will store it until the key is written again.
+pub(crate) fn unrecorded(reply: &[u8], record: &[u8]) -> Bytes {
+    tracing::error!(record = %printable(record), "a write ran without its change record");
+    if is_error(reply) {
+        return Bytes::copy_from_slice(reply);
+    }
+    error(&format!(
+        "ERR the command ran but its change record failed ({}): the write is in Redis, not \
+         queued for the store; restart the front end (it loads Jotter's library again), then \
+         write the key again",
+        printable(record)
+    ))
 }
 
 /// With `fsync = always`, `reply` once a replica has the write, or an
