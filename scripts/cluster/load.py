@@ -1,0 +1,132 @@
+"""The load driver and the checker of the fault harness.
+
+The driver writes `SET key seq` through every front end, one writer thread
+per key range (a key has exactly one writer, so "its last acknowledged
+value" is well defined); each value is the writer's sequence number, which
+only grows. It records, per key, the last acknowledged sequence number and
+every one sent after it without an answer (a write whose reply was lost in
+a failover may still have been applied).
+
+The checker, after the drain (`JOTTER.FLUSH` on a front end), reads what
+PostgreSQL holds and guarantees to report: an acknowledged key missing, or
+holding a value older than its last acknowledged one, as lost; a row for a
+key never written, or with a value never sent, as unexpected.
+"""
+
+import threading
+import time
+
+import redis
+
+
+class Writer(threading.Thread):
+    def __init__(self, port, prefix, keys):
+        super().__init__(daemon=True)
+        self.port, self.prefix, self.keys = port, prefix, keys
+        self.acked = {}  # key -> last acknowledged seq
+        self.unacked = {}  # key -> seqs sent after it without an answer
+        self.errors = 0
+        self.ok = 0
+        self.seq = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        client = None
+        while not self.stopping.is_set():
+            key = f"{self.prefix}:{self.seq % self.keys}"
+            self.seq += 1
+            try:
+                if client is None:
+                    client = redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2)
+                client.set(key, str(self.seq))
+                self.acked[key] = self.seq
+                self.ok += 1
+                self.unacked.pop(key, None)
+            except (redis.RedisError, OSError):
+                self.errors += 1
+                self.unacked.setdefault(key, set()).add(self.seq)
+                client = None
+                time.sleep(0.05)
+
+
+class Load:
+    """Writers on every front end of `topology`, `per_front` on each."""
+
+    def __init__(self, topology, per_front=2, keys=500, prefix="k"):
+        self.writers = [
+            Writer(f.port, f"{prefix}{i}.{j}", keys)
+            for i, f in enumerate(topology.fronts)
+            for j in range(per_front)
+        ]
+
+    def start(self):
+        for w in self.writers:
+            w.start()
+        return self
+
+    def stop(self):
+        for w in self.writers:
+            w.stopping.set()
+        for w in self.writers:
+            w.join()
+
+    def acked(self):
+        return sum(len(w.acked) for w in self.writers)
+
+    def writes(self):
+        """(writes sent, acknowledged, answered with an error)."""
+        return (sum(w.seq for w in self.writers), sum(w.ok for w in self.writers),
+                sum(w.errors for w in self.writers))
+
+
+def drain(topology, limit=300):
+    """JOTTER.FLUSH through a front end that answers; seconds it took."""
+    start = time.time()
+    while True:
+        for i in range(len(topology.fronts)):
+            if not topology.fronts[i].alive():
+                continue
+            try:
+                topology.front(i).execute_command("JOTTER.FLUSH")
+                return time.time() - start
+            except (redis.RedisError, OSError) as e:
+                last = e
+        if time.time() - start > limit:
+            raise RuntimeError(f"the drain did not end in {limit}s: {last}")
+        time.sleep(0.5)
+
+
+def stored(topology, prefix):
+    """key -> value of the string keys under `prefix` in PostgreSQL."""
+    rows = topology.sql(
+        "SELECT convert_from(key, 'UTF8') || '|' || convert_from(value, 'UTF8') "
+        f"FROM jotter_strings WHERE key >= '\\x{prefix.encode().hex()}'::bytea")
+    return dict(r.split("|", 1) for r in rows if r.startswith(prefix))
+
+
+def check(load, topology, prefix="k"):
+    """Compares PostgreSQL with what was acknowledged; the counts."""
+    rows = stored(topology, prefix)
+    acked, found, lost, unexpected = 0, 0, [], []
+    sent = {}
+    for w in load.writers:
+        for key, seq in w.acked.items():
+            acked += 1
+            value = rows.get(key)
+            ok = value is not None and value.isdigit() and (
+                int(value) == seq or int(value) in w.unacked.get(key, ()))
+            if ok:
+                found += 1
+            else:
+                lost.append((key, seq, value))
+        for key, seqs in w.unacked.items():
+            if key not in w.acked:
+                sent[key] = seqs
+    known = {k for w in load.writers for k in w.acked}
+    for key, value in rows.items():
+        if key in known:
+            continue
+        if key not in sent or not value.isdigit() or int(value) not in sent[key]:
+            unexpected.append((key, value))
+    return {"acked": acked, "found": found, "lost": len(lost), "unexpected": len(unexpected),
+            "lost_sample": lost[:5], "unexpected_sample": unexpected[:5]}
