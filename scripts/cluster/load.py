@@ -17,6 +17,8 @@ import threading
 import time
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class Writer(threading.Thread):
@@ -37,7 +39,9 @@ class Writer(threading.Thread):
             self.seq += 1
             try:
                 if client is None:
-                    client = redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2)
+                    # No retries inside the client: a failed attempt must be seen here.
+                    client = redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2,
+                                         retry=Retry(NoBackoff(), 0))
                 client.set(key, str(self.seq))
                 self.acked[key] = self.seq
                 self.ok += 1
