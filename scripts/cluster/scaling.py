@@ -53,7 +53,8 @@ def ceiling(t):
     sql = ("INSERT INTO ceiling (key, value, version) "
            "SELECT convert_to('bk:' || i, 'UTF8'), convert_to(repeat('v', 100), 'UTF8'), i "
            f"FROM generate_series(0, {BACKLOG - 1}) AS i "
-           "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version "
+           "ON CONFLICT ((substr(key, 1, 512)), "
+           "(CASE WHEN length(key) > 512 THEN sha256(key) ELSE ''::bytea END)) DO UPDATE SET value = excluded.value, version = excluded.version "
            "WHERE ceiling.version < excluded.version")
     started = time.time()
     t.sql(sql)

@@ -218,7 +218,9 @@ class Topology:
         """Runs SQL in the private PostgreSQL; its rows, '|'-separated lines."""
         out = subprocess.run(
             ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", self.store_url(), "-c", text],
-            check=True, capture_output=True, text=True)
+            capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql refused {text[:80]!r}: {out.stderr.strip()}")
         return [line for line in out.stdout.splitlines() if line]
 
     # --- Jotter -----------------------------------------------------------------
