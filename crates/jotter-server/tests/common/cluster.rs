@@ -24,12 +24,18 @@ impl Worker {
     /// Starts a worker on `redis`, writing into `store`, with `extra` flags
     /// (e.g. `--consumer w1`, `--config FILE`).
     pub fn start(redis: &PrivateRedis, store: Option<&str>, extra: &[&str]) -> Worker {
+        Worker::start_at(&format!("redis://{}", redis.addr), store, extra)
+    }
+
+    /// [`start`](Self::start) on the cluster at `url` (e.g. a
+    /// `redis-sentinel://` one).
+    pub fn start_at(url: &str, store: Option<&str>, extra: &[&str]) -> Worker {
         let dir = TempDir::new().expect("temp dir");
         let log = std::fs::File::create(dir.path().join("worker.log")).expect("log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_jotter"));
         command
             .arg("worker")
-            .args(["--cluster", &format!("redis://{}", redis.addr)])
+            .args(["--cluster", url])
             .args(["--admin-port", "0", "--flush-interval", "100ms"])
             .args(extra)
             .env("JOTTER_LOG", "info,jotter_scaleout=debug")

@@ -19,6 +19,7 @@ pub mod pg;
 pub mod private_redis;
 pub mod proxy;
 pub mod reply;
+pub mod sentinel;
 pub mod sqlite;
 
 pub struct Server {
