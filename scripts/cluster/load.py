@@ -28,6 +28,7 @@ class Writer(threading.Thread):
         self.acked = {}  # key -> last acknowledged seq
         self.unacked = {}  # key -> seqs sent after it without an answer
         self.errors = 0
+        self.kinds = {}  # error class and first word -> count
         self.ok = 0
         self.seq = 0
         self.stopping = threading.Event()
@@ -46,8 +47,10 @@ class Writer(threading.Thread):
                 self.acked[key] = self.seq
                 self.ok += 1
                 self.unacked.pop(key, None)
-            except (redis.RedisError, OSError):
+            except (redis.RedisError, OSError) as e:
                 self.errors += 1
+                kind = f"{type(e).__name__}:{str(e).split(' ')[0]}"
+                self.kinds[kind] = self.kinds.get(kind, 0) + 1
                 self.unacked.setdefault(key, set()).add(self.seq)
                 client = None
                 time.sleep(0.05)
@@ -76,6 +79,14 @@ class Load:
 
     def acked(self):
         return sum(len(w.acked) for w in self.writers)
+
+    def error_kinds(self):
+        """The errors the writers got, as 'Class:FirstWord=count,...'."""
+        total = {}
+        for w in self.writers:
+            for k, n in w.kinds.items():
+                total[k] = total.get(k, 0) + n
+        return ",".join(f"{k}={n}" for k, n in sorted(total.items())) or "none"
 
     def writes(self):
         """(writes sent, acknowledged, answered with an error)."""

@@ -33,7 +33,7 @@ def run(name, fault, fsync="always", seconds=12, must_hold=True, keys=500, **top
         if extra:
             notes.update(extra(t) or {})
         line = (f"RESULT scenario={name} fsync={fsync} writes_sent={sent} writes_acked={ok} "
-                f"write_errors={errors} keys_acked={result['acked']} found={result['found']} "
+                f"write_errors={errors} ({load.error_kinds()}) keys_acked={result['acked']} found={result['found']} "
                 f"lost={result['lost']} unexpected={result['unexpected']} "
                 f"drain_s={drain_s:.1f}")
         for k, v in notes.items():
