@@ -10,7 +10,9 @@ a failover may still have been applied).
 The checker, after the drain (`JOTTER.FLUSH` on a front end), reads what
 PostgreSQL holds and guarantees to report: an acknowledged key missing, or
 holding a value older than its last acknowledged one, as lost; a row for a
-key never written, or with a value never sent, as unexpected.
+key never written, or with a value never sent, as unexpected; a key whose
+value in Redis (read through a front end) is not the stored one, as
+differing.
 """
 
 import threading
@@ -143,5 +145,21 @@ def check(load, topology, prefix="k"):
             continue
         if key not in sent or not value.isdigit() or int(value) not in sent[key]:
             unexpected.append((key, value))
-    return {"acked": acked, "found": found, "lost": len(lost), "unexpected": len(unexpected),
+    differs = redis_differs(topology, rows, {k for w in load.writers for k in w.acked})
+    return {"acked": acked, "found": found, "redis_differs": differs, "lost": len(lost), "unexpected": len(unexpected),
             "lost_sample": lost[:5], "unexpected_sample": unexpected[:5]}
+
+
+def redis_differs(topology, rows, keys):
+    """Keys whose value read through a front end is not the one PostgreSQL
+    holds, over `keys` and every stored row: after the drain the two agree."""
+    front = next(i for i, f in enumerate(topology.fronts) if f.alive())
+    client = topology.front(front)
+    names = sorted(set(keys) | set(rows))
+    differs = 0
+    for start in range(0, len(names), 1000):
+        chunk = names[start:start + 1000]
+        for key, value in zip(chunk, client.mget(chunk)):
+            if (value.decode() if value is not None else None) != rows.get(key):
+                differs += 1
+    return differs

@@ -35,14 +35,14 @@ def run(name, fault, fsync="always", seconds=12, must_hold=True, keys=500, **top
         line = (f"RESULT scenario={name} fsync={fsync} writes_sent={sent} writes_acked={ok} "
                 f"write_errors={errors} ({load.error_kinds()}) keys_acked={result['acked']} found={result['found']} "
                 f"lost={result['lost']} unexpected={result['unexpected']} "
-                f"drain_s={drain_s:.1f}")
+                f"redis_differs={result['redis_differs']} drain_s={drain_s:.1f}")
         for k, v in notes.items():
             line += f" {k}={v}"
         print(line, flush=True)
         if result["lost"] or result["unexpected"]:
             print(f"  lost (key, last acked, stored): {result['lost_sample']}")
             print(f"  unexpected (key, stored): {result['unexpected_sample']}")
-        bad = result["unexpected"] or (must_hold and result["lost"]) or notes.get("failed")
+        bad = result["unexpected"] or result["redis_differs"] or (must_hold and result["lost"]) or notes.get("failed")
         return not bad
     finally:
         t.stop()
