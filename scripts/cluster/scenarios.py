@@ -12,6 +12,8 @@ import signal
 import sys
 import time
 
+import redis
+
 from load import Load, check, drain
 from topology import Topology
 
@@ -96,7 +98,20 @@ def primary_kill(t):
         time.sleep(0.1)
     failover = time.time() - killed
     time.sleep(1)
-    return {"failover_s": f"{failover:.1f}", "killed": t.redis[old].name}
+
+    def after(t):
+        """The killed node started again: the Sentinels make it a replica."""
+        t.restart_redis(old)
+        started = time.time()
+        node = redis.Redis(port=t.redis[old].port)
+        while time.time() - started < 60:
+            info = node.info("replication")
+            if info.get("role") == "slave" and info.get("master_link_status") == "up":
+                return {"rejoined_as_replica_s": f"{time.time() - started:.1f}"}
+            time.sleep(0.2)
+        return {"rejoined_as_replica_s": "never", "failed": True}
+
+    return {"failover_s": f"{failover:.1f}", "killed": t.redis[old].name, "after": after}
 
 
 def postgres_stop(t):
