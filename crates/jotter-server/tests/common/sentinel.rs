@@ -1,7 +1,10 @@
-//! A primary, a replica and one Sentinel watching them as `mymaster`, all
-//! private to one test (ephemeral ports, killed when dropped), and a
-//! failover on demand. Without `redis-server` a test skips loudly, or
-//! fails with `JOTTER_REQUIRE_SERVICES=1`.
+//! Private Redis Sentinels for one test (`redis-server CONF --sentinel`,
+//! ephemeral ports, killed when dropped): a [`Sentinel`] watching a given
+//! primary under the name `mymaster`, deciding a failover alone (quorum 1)
+//! one second after the primary stops answering; and [`Sentinels`], a
+//! primary, a replica and one Sentinel watching them, with a failover on
+//! demand. Without `redis-server` a test skips loudly, or fails with
+//! `JOTTER_REQUIRE_SERVICES=1`.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -11,12 +14,66 @@ use tempfile::TempDir;
 
 use super::private_redis::PrivateRedis;
 
+pub const MASTER: &str = "mymaster";
+
+pub struct Sentinel {
+    child: Child,
+    pub addr: SocketAddr,
+    _dir: TempDir,
+}
+
+impl Sentinel {
+    /// A Sentinel watching the primary at `primary`.
+    pub fn start(primary: SocketAddr) -> Sentinel {
+        let dir = TempDir::new().expect("temp dir");
+        let port =
+            TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+        let conf = dir.path().join("sentinel.conf");
+        let text = format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\n\
+             sentinel monitor {MASTER} {} {} 1\n\
+             sentinel down-after-milliseconds {MASTER} 1000\n\
+             sentinel failover-timeout {MASTER} 5000\n",
+            dir.path().display(),
+            primary.ip(),
+            primary.port()
+        );
+        std::fs::write(&conf, text).expect("write sentinel.conf");
+        let child = Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server --sentinel");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let sentinel = Sentinel { child, addr, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "the Sentinel did not listen on {addr}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sentinel
+    }
+
+    /// The cluster URL naming this Sentinel.
+    pub fn url(&self) -> String {
+        format!("redis-sentinel://{MASTER}@{}", self.addr)
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct Sentinels {
     pub primary: PrivateRedis,
     pub replica: PrivateRedis,
-    sentinel: Child,
+    sentinel: Sentinel,
     pub sentinel_addr: SocketAddr,
-    _dir: TempDir,
 }
 
 fn query(addr: SocketAddr, args: &[&str]) -> redis::RedisResult<redis::Value> {
@@ -51,31 +108,9 @@ impl Sentinels {
             query(replica.addr, &["INFO", "replication"])
                 .is_ok_and(|info| text(&info).contains("master_link_status:up"))
         });
-        let dir = TempDir::new().expect("temp dir");
-        let sentinel_port =
-            TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
-        let conf = dir.path().join("sentinel.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "port {sentinel_port}\nbind 127.0.0.1\ndir {}\n\
-                 sentinel monitor mymaster 127.0.0.1 {port} 1\n\
-                 sentinel down-after-milliseconds mymaster 1000\n\
-                 sentinel failover-timeout mymaster 5000\n",
-                dir.path().display()
-            ),
-        )
-        .expect("write sentinel.conf");
-        let sentinel = Command::new("redis-server")
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server --sentinel");
-        let sentinel_addr = SocketAddr::from(([127, 0, 0, 1], sentinel_port));
-        wait_until("the Sentinel's listener", || TcpStream::connect(sentinel_addr).is_ok());
-        let sentinels = Sentinels { primary, replica, sentinel, sentinel_addr, _dir: dir };
+        let sentinel = Sentinel::start(primary.addr);
+        let sentinel_addr = sentinel.addr;
+        let sentinels = Sentinels { primary, replica, sentinel, sentinel_addr };
         wait_until("the Sentinel finding the replica", || {
             query(sentinel_addr, &["SENTINEL", "REPLICAS", "mymaster"])
                 .is_ok_and(|r| matches!(r, redis::Value::Array(ref a) if !a.is_empty()))
@@ -85,7 +120,7 @@ impl Sentinels {
 
     /// The `--cluster` address of the Sentinel-watched primary.
     pub fn url(&self) -> String {
-        format!("redis-sentinel://mymaster@{}", self.sentinel_addr)
+        self.sentinel.url()
     }
 
     /// Makes the replica the primary and waits until it says so.
@@ -103,12 +138,5 @@ impl Sentinels {
                     matches!(r, redis::Value::Array(ref a) if a.first().map(text).as_deref() == Some("master"))
                 })
         });
-    }
-}
-
-impl Drop for Sentinels {
-    fn drop(&mut self) {
-        let _ = self.sentinel.kill();
-        let _ = self.sentinel.wait();
     }
 }
