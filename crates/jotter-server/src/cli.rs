@@ -303,6 +303,10 @@ pub(crate) struct WorkerArgs {
     /// [default: 9380].
     #[arg(long, env = "JOTTER_ADMIN_PORT")]
     admin_port: Option<u16>,
+    /// Token the HTTP listener asks for (Authorization: Bearer TOKEN) on
+    /// /metrics; needed to bind it outside loopback.
+    #[arg(long, env = "JOTTER_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// How log lines are written to stderr: text or json [default: text].
     #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -318,6 +322,7 @@ impl WorkerArgs {
             flush_interval: self.flush_interval,
             admin_bind: self.admin_bind,
             admin_port: self.admin_port,
+            admin_token: self.admin_token.clone(),
             log_format: self.log_format,
             ..ServeArgs::default()
         };

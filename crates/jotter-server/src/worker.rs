@@ -60,6 +60,8 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let app = Router::new()
         .route("/metrics", get(move || std::future::ready(prometheus.render())))
         .route("/health", get(|| std::future::ready("ok\n")));
+    // With admin-token, every path but /health asks for it, as on a single node.
+    let app = crate::admin::protect(app, config.admin_token.as_deref());
     tokio::spawn(async move {
         if let Err(e) = axum::serve(admin, app).await {
             tracing::warn!(error = %e, "the admin listener failed");

@@ -446,3 +446,13 @@ fn a_subscriber_gets_its_messages_and_comes_back_to_commands() {
     let mut r = Raw::connect(redis.addr);
     assert_eq!(records(&mut r).len(), 1);
 }
+
+#[test]
+fn the_admin_port_asks_for_the_admin_token() {
+    let Some((_redis, front)) = cluster(&["--admin-token", "s3cret"]) else { return };
+    assert_eq!(front.http_get("/health").0, 200, "/health stays open");
+    assert_eq!(front.http_get("/metrics").0, 401);
+    let (status, body) = front.http_get_with("/metrics", "Authorization: Bearer s3cret\r\n");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("jotter_"), "{body}");
+}

@@ -350,3 +350,16 @@ fn the_clock_is_raised_once_a_store_down_at_start_answers() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_workers_admin_port_asks_for_the_admin_token() {
+    let Some((redis, schema, _cluster)) = services("wtoken") else { return };
+    let worker = Worker::start(
+        &redis,
+        Some(&schema.url()),
+        &["--consumer", "w1", "--admin-token", "s3cret"],
+    );
+    assert!(worker.metrics_with("").starts_with("HTTP/1.1 401"), "without the token");
+    let answer = worker.metrics_with("Authorization: Bearer s3cret\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

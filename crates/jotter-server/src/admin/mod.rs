@@ -31,6 +31,8 @@ use tokio::net::TcpListener;
 use crate::state::Shared;
 
 mod auth;
+
+pub(crate) use auth::protect;
 mod dashboard;
 mod dead_letters;
 mod keys;

@@ -17,12 +17,17 @@ use tokio::net::TcpListener;
 use super::settings::Front;
 
 /// Serves the admin port until the process ends.
-pub(crate) async fn serve(listener: TcpListener, front: Arc<Front>) -> std::io::Result<()> {
+/// With `token`, every path but `/health` asks for it, as on a single node.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    front: Arc<Front>,
+    token: Option<String>,
+) -> std::io::Result<()> {
     let app = Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .with_state(front);
-    axum::serve(listener, app).await
+    axum::serve(listener, crate::admin::protect(app, token.as_deref())).await
 }
 
 async fn metrics(State(front): State<Arc<Front>>) -> Result<String, (StatusCode, String)> {

@@ -79,7 +79,7 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
         config.fsync.name()
     );
     tracing::info!(resp = %resp_addr, admin = %admin_addr, cluster = %front.url, shards, "jotter front end is serving");
-    tokio::spawn(metrics::serve(admin, Arc::clone(&front)));
+    tokio::spawn(metrics::serve(admin, Arc::clone(&front), config.admin_token.clone()));
 
     let accept = async {
         loop {

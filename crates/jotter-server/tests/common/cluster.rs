@@ -85,10 +85,15 @@ impl Worker {
 
     /// The body of `GET /metrics`.
     pub fn metrics(&self) -> String {
+        self.metrics_with("")
+    }
+
+    /// The response to `GET /metrics` with `headers` (each ending in CRLF).
+    pub fn metrics_with(&self, headers: &str) -> String {
         let mut stream = TcpStream::connect(self.admin).expect("connect to the admin port");
-        stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .expect("send");
+        let request =
+            format!("GET /metrics HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("send");
         let mut text = String::new();
         stream.read_to_string(&mut text).expect("read");
         text
