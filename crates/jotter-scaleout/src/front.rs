@@ -14,9 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::aio::MultiplexedConnection;
 
-use crate::layout::{
-    CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FORMAT, META, VERSIONS, shard_of, shard_stream,
-};
+use crate::layout::{CLOCK, DEAD_LETTERS, META, VERSIONS, shard_of, shard_stream};
+use crate::prepare::{LayoutError, prepare_layout};
 
 /// The front end's function library's name.
 pub const LIBRARY: &str = "jotter_front";
@@ -31,28 +30,6 @@ pub const RANDOMKEY: &str = "jotter_randomkey";
 /// The prefix of Jotter's function names, which clients may not call.
 pub const FUNCTION_PREFIX: &str = "jotter_";
 
-/// The layout could not be checked or created.
-#[derive(Debug, thiserror::Error)]
-pub enum LayoutError {
-    /// Redis refused a command.
-    #[error("Redis refused the cluster's layout setup ({what}): {source}")]
-    Redis {
-        /// What was being done.
-        what: &'static str,
-        /// Redis's error.
-        source: redis::RedisError,
-    },
-    /// The meta hash is of another format.
-    #[error(
-        "the cluster's Redis holds Jotter layout format {found:?}, this Jotter speaks {FORMAT}; \
-         run the Jotter version that created it, or start from an empty Redis"
-    )]
-    Format {
-        /// The format found.
-        found: Option<String>,
-    },
-}
-
 /// Checks or creates the layout (the meta hash, the consumer group on each
 /// shard stream) and loads the front end's library; returns the number of
 /// shards, the one stored in Redis (which wins over `wanted`).
@@ -64,62 +41,7 @@ pub async fn prepare_front(
     connection: &mut MultiplexedConnection,
     wanted: u32,
 ) -> Result<u32, LayoutError> {
-    let redis = |what| move |source| LayoutError::Redis { what, source };
-    let (format, shards): (Option<String>, Option<u32>) = redis::pipe()
-        .cmd("HSETNX")
-        .arg(META)
-        .arg("format")
-        .arg(FORMAT)
-        .ignore()
-        .cmd("HSETNX")
-        .arg(META)
-        .arg("shards")
-        .arg(wanted)
-        .ignore()
-        .cmd("HGET")
-        .arg(META)
-        .arg("format")
-        .cmd("HGET")
-        .arg(META)
-        .arg("shards")
-        .query_async(connection)
-        .await
-        .map_err(redis("the meta hash"))?;
-    if format.as_deref() != Some(&FORMAT.to_string()) {
-        return Err(LayoutError::Format { found: format });
-    }
-    let shards = shards.filter(|&n| n > 0).ok_or(LayoutError::Format { found: format })?;
-    if shards != wanted {
-        tracing::info!(
-            stored = shards,
-            configured = wanted,
-            "the cluster's shard count was set by the process that created it; using it"
-        );
-    }
-    for shard in 0..shards {
-        let created: redis::RedisResult<()> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(shard_stream(shard))
-            .arg(CONSUMER_GROUP)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(connection)
-            .await;
-        match created {
-            Err(e) if e.code() != Some("BUSYGROUP") => {
-                return Err(LayoutError::Redis { what: "a consumer group", source: e });
-            }
-            _ => {}
-        }
-    }
-    let _: String = redis::cmd("FUNCTION")
-        .arg("LOAD")
-        .arg("REPLACE")
-        .arg(LIBRARY_CODE)
-        .query_async(connection)
-        .await
-        .map_err(redis("loading the jotter_front library"))?;
-    Ok(shards)
+    prepare_layout(connection, wanted, LIBRARY_CODE).await
 }
 
 /// A front end's version floor now: its wall clock in microseconds << 12,

@@ -10,8 +10,10 @@
 //! - `url.rs`: [`ClusterUrl`], the `--cluster` address (one Redis, or a
 //!   Sentinel-watched primary by name).
 //! - `connect.rs`: connecting to the current primary.
+//! - `prepare.rs`: the layout every process checks or creates on each
+//!   connection (meta hash, consumer groups, its function library).
 //! - `front.rs`, `front.lua`: the front end's function library (change
-//!   records, user-key DBSIZE and RANDOMKEY) and its layout setup.
+//!   records, user-key DBSIZE and RANDOMKEY).
 //! - `front_barrier.rs`: `JOTTER.FLUSH` across the shard streams, and
 //!   their lag and pending entries for `/metrics`.
 //! - `worker/`: the flush workers ([`worker::run`]), with their functions
@@ -30,17 +32,19 @@ mod connect;
 mod front;
 mod front_barrier;
 mod layout;
+mod prepare;
 mod url;
 pub mod worker;
 
 pub use connect::{ConnectError, connect, primary, tcp_address};
 pub use front::{
-    DBSIZE, FUNCTION_PREFIX, LIBRARY, LayoutError, RANDOMKEY, RECORD, own_keys, prepare_front,
-    record_call, version_floor,
+    DBSIZE, FUNCTION_PREFIX, LIBRARY, RANDOMKEY, RECORD, own_keys, prepare_front, record_call,
+    version_floor,
 };
 pub use front_barrier::{BarrierError, ShardStats, barrier, stream_stats};
 pub use layout::{
     CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FIELD_KEY, FIELD_VERSION, FORMAT, META, RESERVED_PREFIX,
     VERSIONS, is_reserved, shard_of, shard_stream,
 };
+pub use prepare::LayoutError;
 pub use url::{ClusterUrl, UrlError};

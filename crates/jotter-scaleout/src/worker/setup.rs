@@ -7,7 +7,8 @@
 use redis::aio::MultiplexedConnection;
 
 use super::SessionError;
-use crate::layout::{CLOCK, CONSUMER_GROUP, FORMAT, META, shard_stream};
+use crate::layout::CLOCK;
+use crate::prepare::{LayoutError, prepare_layout};
 
 /// The worker's function library (`jotter_worker`).
 const LIBRARY: &str = include_str!("../worker.lua");
@@ -18,67 +19,11 @@ pub(crate) async fn prepare(
     connection: &mut MultiplexedConnection,
     shards: u32,
 ) -> Result<u32, SessionError> {
-    let () = redis::pipe()
-        .cmd("HSETNX")
-        .arg(META)
-        .arg("format")
-        .arg(FORMAT)
-        .ignore()
-        .cmd("HSETNX")
-        .arg(META)
-        .arg("shards")
-        .arg(shards)
-        .ignore()
-        .query_async(connection)
-        .await?;
-    let (format, stored): (Option<String>, Option<String>) = redis::pipe()
-        .cmd("HGET")
-        .arg(META)
-        .arg("format")
-        .cmd("HGET")
-        .arg(META)
-        .arg("shards")
-        .query_async(connection)
-        .await?;
-    if format.as_deref() != Some(FORMAT.to_string().as_str()) {
-        return Err(SessionError::Layout(format!(
-            "the cluster's layout is format {}, this worker knows format {FORMAT}: run a jotter \
-             of the same release as the front ends",
-            format.unwrap_or_else(|| "(none)".into())
-        )));
-    }
-    let stored =
-        stored.and_then(|s| s.parse::<u32>().ok()).filter(|&n| n > 0).ok_or_else(|| {
-            SessionError::Layout(format!("{META} holds no usable shards field: fix or remove it"))
-        })?;
-    if stored != shards {
-        tracing::info!(
-            configured = shards,
-            stored,
-            "the cluster was created with another number of shards; using the stored one"
-        );
-    }
-    for shard in 0..stored {
-        let created: redis::RedisResult<()> = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(shard_stream(shard))
-            .arg(CONSUMER_GROUP)
-            .arg("0")
-            .arg("MKSTREAM")
-            .query_async(connection)
-            .await;
-        match created {
-            Err(e) if e.code() == Some("BUSYGROUP") => {}
-            other => other?,
-        }
-    }
-    let _: String = redis::cmd("FUNCTION")
-        .arg("LOAD")
-        .arg("REPLACE")
-        .arg(LIBRARY)
-        .query_async(connection)
-        .await?;
-    Ok(stored)
+    prepare_layout(connection, shards, LIBRARY).await.map_err(|e| match e {
+        // Redis failing is a reason to connect again; a wrong layout is not.
+        LayoutError::Redis { source, .. } => SessionError::Redis(source),
+        format @ LayoutError::Format { .. } => SessionError::Layout(format.to_string()),
+    })
 }
 
 /// Raises the cluster's clock to at least `floor`; returns the clock after.
