@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::private_redis::PrivateRedis;
 use common::reply::{Reply, q, read_tree};
+use common::sentinel::Sentinel;
 use common::{Raw, Server, resp};
 
 const SHARDS: u32 = 4;
@@ -274,54 +275,6 @@ fn a_primary_that_lost_jotters_layout_gets_it_again_before_a_write() {
     assert_eq!(all[0].1, "k");
 }
 
-/// A Sentinel of its own (`redis-server FILE --sentinel`) watching
-/// `primary` as `mymaster`, on an ephemeral port; killed when dropped.
-struct Sentinel {
-    child: std::process::Child,
-    addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Sentinel {
-    fn start(primary: std::net::SocketAddr) -> Sentinel {
-        let dir = tempfile::TempDir::new().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let conf = dir.path().join("sentinel.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "port {port}\nbind 127.0.0.1\nsentinel monitor mymaster {} {} 1\n\
-                 sentinel down-after-milliseconds mymaster 1000\n\
-                 sentinel failover-timeout mymaster 5000\n",
-                primary.ip(),
-                primary.port()
-            ),
-        )
-        .unwrap();
-        let child = std::process::Command::new("redis-server")
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server runs (PrivateRedis started one)");
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "the Sentinel did not listen");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Sentinel { child, addr, _dir: dir }
-    }
-}
-
-impl Drop for Sentinel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Asks `c` until `done` holds for its reply, for up to 30 s.
 #[track_caller]
 fn until(c: &mut Raw, args: &[&str], done: impl Fn(&str) -> bool) -> String {
@@ -377,7 +330,7 @@ fn writes_follow_a_sentinel_failover_to_the_new_primary() {
     let mut p = Raw::connect(primary.addr);
     until(&mut p, &["INFO", "replication"], |r| r.contains("state=online"));
     let sentinel = Sentinel::start(primary.addr);
-    let url = format!("redis-sentinel://mymaster@{}", sentinel.addr);
+    let url = sentinel.url();
     let front = Server::start(&["--cluster", &url, "--cluster-shards", "4"]);
     let mut c = front.raw();
     assert_eq!(q(&mut c, &["SET", "k", "1"]), "+OK");
