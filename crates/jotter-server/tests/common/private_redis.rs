@@ -24,9 +24,22 @@ impl PrivateRedis {
 
     /// [`start`](Self::start) with `extra` arguments for redis-server.
     pub fn start_with(extra: &[&str]) -> Option<PrivateRedis> {
+        // The port is free when the listener is dropped and redis-server
+        // takes it a moment later: another process (a test of another
+        // binary) may take it first. Then ours exits and the port answers
+        // for someone else, so the server is asked for its process id, and
+        // on a clash the start is tried again on another port.
+        for _ in 0..5 {
+            if let Some(started) = PrivateRedis::try_start(extra)? {
+                return Some(started);
+            }
+        }
+        panic!("redis-server lost its port to another process five times in a row");
+    }
+
+    /// One attempt: `Some(None)` when another process has the port.
+    fn try_start(extra: &[&str]) -> Option<Option<PrivateRedis>> {
         let dir = TempDir::new().expect("temp dir");
-        // The port is free when the listener is dropped; redis-server takes
-        // it a moment later (a clash fails loudly below, never silently).
         let port =
             TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
         let spawned = Command::new("redis-server")
@@ -48,14 +61,28 @@ impl PrivateRedis {
             }
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let redis = PrivateRedis { child, addr, _dir: dir };
+        let mut redis = PrivateRedis { child, addr, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(addr).is_err() {
+        loop {
+            if redis.child.try_wait().ok().flatten().is_some() {
+                return Some(None);
+            }
+            if let Some(pid) = process_id(addr) {
+                return Some((pid == redis.child.id()).then_some(redis));
+            }
             assert!(Instant::now() < deadline, "redis-server did not listen on {addr}");
             std::thread::sleep(Duration::from_millis(10));
         }
-        Some(redis)
     }
+}
+
+/// The process id of the redis-server answering at `addr`, if one answers.
+fn process_id(addr: SocketAddr) -> Option<u32> {
+    TcpStream::connect(addr).ok()?;
+    let client = redis::Client::open(format!("redis://{addr}")).ok()?;
+    let mut connection = client.get_connection().ok()?;
+    let info: String = redis::cmd("INFO").arg("server").query(&mut connection).ok()?;
+    info.lines().find_map(|l| l.strip_prefix("process_id:")).and_then(|p| p.trim().parse().ok())
 }
 
 impl Drop for PrivateRedis {

@@ -112,7 +112,7 @@ impl Sentinels {
         let sentinel_addr = sentinel.addr;
         let sentinels = Sentinels { primary, replica, sentinel, sentinel_addr };
         wait_until("the Sentinel finding the replica", || {
-            query(sentinel_addr, &["SENTINEL", "REPLICAS", "mymaster"])
+            query(sentinel_addr, &["SENTINEL", "REPLICAS", MASTER])
                 .is_ok_and(|r| matches!(r, redis::Value::Array(ref a) if !a.is_empty()))
         });
         Some(sentinels)
@@ -125,12 +125,14 @@ impl Sentinels {
 
     /// Makes the replica the primary and waits until it says so.
     pub fn fail_over(&self) {
-        query(self.sentinel_addr, &["SENTINEL", "FAILOVER", "mymaster"])
-            .expect("SENTINEL FAILOVER");
+        // Until the Sentinel's view of the replica is fresh (it asks every
+        // few seconds) it may answer NOGOODSLAVE: ask again.
+        wait_until("SENTINEL FAILOVER accepted", || {
+            query(self.sentinel_addr, &["SENTINEL", "FAILOVER", MASTER]).is_ok()
+        });
         let replica = self.replica.addr;
         wait_until("the failover", || {
-            let named =
-                query(self.sentinel_addr, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+            let named = query(self.sentinel_addr, &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER]);
             let names_replica = matches!(named, Ok(redis::Value::Array(ref a))
                 if a.get(1).map(text).as_deref() == Some(replica.port().to_string().as_str()));
             names_replica
