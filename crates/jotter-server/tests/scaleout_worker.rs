@@ -385,14 +385,21 @@ fn a_worker_with_load_store_makes_a_single_nodes_database_served_by_front_ends()
         let reply = q(&mut c, command);
         assert!(!reply.starts_with('-'), "{command:?}: {reply}");
     }
+    // A hash larger than one slice of jotter_load's arguments.
+    let fields: Vec<String> = (0..2_500).flat_map(|i| [format!("f{i}"), format!("{i}")]).collect();
+    let mut hset = vec!["HSET", "big"];
+    hset.extend(fields.iter().map(String::as_str));
+    assert_eq!(q(&mut c, &hset), ":2500");
     assert_eq!(q(&mut c, &["JOTTER.FLUSH"]), "+OK");
-    let reads: [&[&str]; 6] = [
+    let reads: [&[&str]; 8] = [
         &["GET", "s"],
         &["HGETALL", "h"],
         &["SORT", "set", "ALPHA"],
         &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
         &["LRANGE", "l", "0", "-1"],
         &["XRANGE", "st", "-", "+"],
+        &["HLEN", "big"],
+        &["HGET", "big", "f2499"],
     ];
     let expected: Vec<String> = reads.iter().map(|r| q(&mut c, r)).collect();
     drop(c);
@@ -408,7 +415,7 @@ fn a_worker_with_load_store_makes_a_single_nodes_database_served_by_front_ends()
         std::thread::sleep(Duration::from_millis(50));
     }
     let log = worker.log();
-    assert!(log.contains("listed=8") && log.contains("loaded=7"), "{log}");
+    assert!(log.contains("listed=9") && log.contains("loaded=8"), "{log}");
     cluster.wait_drained(LIMIT);
 
     let addr = format!("redis://{}", redis.addr);
