@@ -19,6 +19,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use jotter::{Listing, Page, Store, Value};
 use redis::aio::MultiplexedConnection;
 
@@ -27,6 +28,9 @@ use crate::layout::is_reserved;
 
 /// Keys listed, loaded and written per round.
 const PAGE: usize = 500;
+/// Keys' versions asked of the store at once (one query each), while the
+/// page's values load.
+const VERSION_QUERIES: usize = 8;
 
 /// Writes every live key of `store` that Redis does not know into Redis;
 /// returns how many were written.
@@ -53,12 +57,15 @@ pub(crate) async fn load<S: Store>(
         let Some(last) = keys.last().cloned() else { break };
         listed += keys.len() as u64;
         let keys: Vec<Bytes> = keys.into_iter().filter(|k| !reserved(k)).collect();
-        let entries = store.load_many(&keys).await.map_err(failed)?;
+        let versions =
+            stream::iter(&keys).map(|key| store.version_of(key)).buffered(VERSION_QUERIES);
+        let (entries, versions): (_, Vec<Option<u64>>) =
+            tokio::try_join!(store.load_many(&keys), versions.try_collect()).map_err(failed)?;
         let mut pipe = redis::pipe();
         let mut calls = 0;
-        for (key, entry) in keys.iter().zip(entries) {
+        for ((key, entry), version) in keys.iter().zip(entries).zip(versions) {
             let Some(entry) = entry.filter(|e| !e.is_expired(now)) else { continue };
-            let version = store.version_of(key).await.map_err(failed)?.unwrap_or(floor);
+            let version = version.unwrap_or(floor);
             let (kind, items) = items_of(&entry.value);
             let call = pipe.cmd("FCALL").arg("jotter_load").arg(1).arg(key.as_ref());
             call.arg(version.to_string()).arg(kind).arg(entry.expires_at.unwrap_or(0));
