@@ -121,6 +121,67 @@ local function trim(keys, args)
   return { trimmed, pending, lag }
 end
 
+-- Calls COMMAND KEY with args[first..last] in slices of at most 1000
+-- arguments (Lua's unpack has a bound), each slice a multiple of per.
+local function add(command, key, args, first, last, per)
+  local step = 1000 - (1000 % per)
+  for i = first, last, step do
+    redis.call(command, key, unpack(args, i, math.min(i + step - 1, last)))
+  end
+end
+
+-- jotter_load KEY VERSION TYPE PEXPIREAT ITEM...: writes a key the store
+-- holds into Redis, only if Redis knows nothing of it (the key does not
+-- exist and {jotter}:ver has no version for it: a version without the key
+-- is a delete not yet flushed). ITEMs as jotter_read answers them: a
+-- string's bytes, a hash's field/value pairs, a set's members, a sorted
+-- set's member/score pairs, a list's elements in order; a stream's last
+-- id, entries added, max deleted id, then per entry its id, its number of
+-- field/value items and the items. PEXPIREAT 0 is no expiry. Sets the
+-- key's version, appends no change record (the store has the value).
+-- Returns 1 if loaded, 0 if left alone.
+local function load(keys, args)
+  local key = keys[1]
+  if redis.call('EXISTS', key) == 1 or redis.call('HEXISTS', VERSIONS, key) == 1 then
+    return 0
+  end
+  local version, kind, expiry, n = args[1], args[2], args[3], #args
+  if kind == 'string' then
+    redis.call('SET', key, args[4])
+  elseif kind == 'hash' then
+    add('HSET', key, args, 4, n, 2)
+  elseif kind == 'set' then
+    add('SADD', key, args, 4, n, 1)
+  elseif kind == 'zset' then
+    for i = 4, n, 2 do
+      redis.call('ZADD', key, args[i + 1], args[i])
+    end
+  elseif kind == 'list' then
+    add('RPUSH', key, args, 4, n, 1)
+  elseif kind == 'stream' then
+    local i, added = 7, false
+    while i <= n do
+      local count = tonumber(args[i + 1])
+      redis.call('XADD', key, args[i], unpack(args, i + 2, i + 1 + count))
+      added = true
+      i = i + 2 + count
+    end
+    if not added then
+      -- An empty stream: created by an entry trimmed at once.
+      redis.call('XADD', key, 'MAXLEN', '0', '0-1', 'f', 'v')
+    end
+    redis.call('XSETID', key, args[4], 'ENTRIESADDED', args[5], 'MAXDELETEDID', args[6])
+  else
+    return redis.error_reply('jotter_load: no such type ' .. kind)
+  end
+  if expiry ~= '0' then
+    redis.call('PEXPIREAT', key, expiry)
+  end
+  redis.call('HSET', VERSIONS, key, version)
+  return 1
+end
+
 redis.register_function { function_name = 'jotter_read', callback = read, flags = { 'no-writes' } }
 redis.register_function('jotter_worker_floor', floor)
 redis.register_function('jotter_trim', trim)
+redis.register_function('jotter_load', load)

@@ -296,6 +296,10 @@ pub(crate) struct WorkerArgs {
     /// [default: 5].
     #[arg(long, env = "JOTTER_MAX_DELIVERIES")]
     max_deliveries: Option<u64>,
+    /// Before flushing, write every key of the store that Redis does not
+    /// hold into Redis (a cluster started on an existing database).
+    #[arg(long, env = "JOTTER_LOAD_STORE")]
+    load_store: bool,
     /// Address of the HTTP listener of /metrics [default: 127.0.0.1].
     #[arg(long, env = "JOTTER_ADMIN_BIND")]
     admin_bind: Option<IpAddr>,
@@ -341,6 +345,9 @@ impl WorkerArgs {
         }
         if let Some(v) = self.max_deliveries {
             c.worker.max_deliveries = v;
+        }
+        if self.load_store {
+            c.worker.load_store = true;
         }
         c.validate()?;
         Ok(c)

@@ -444,6 +444,7 @@ mod tests {
             "consumer",
             "claim-idle",
             "max-deliveries",
+            "load-store",
         ] {
             assert!(EXAMPLE.contains(key), "jotter.example.toml does not document {key}");
         }

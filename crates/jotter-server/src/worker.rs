@@ -49,6 +49,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         claim_idle: config.worker.claim_idle.0,
         max_deliveries: config.worker.max_deliveries,
         shards: config.cluster_shards,
+        load_store: config.worker.load_store,
     };
     // One line that says where everything is, as `serve` prints it.
     println!(

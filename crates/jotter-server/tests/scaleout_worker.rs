@@ -8,7 +8,9 @@
 //! dead-letter stream after its deliveries and the rest flows; a worker
 //! paused with a batch in flight, resumed after another stored a newer
 //! value, does not regress the key; the clock is raised to the store's
-//! versions. Each test skips loudly without redis-server or PostgreSQL.
+//! versions; `--load-store` writes a single node's database into a fresh
+//! Redis without overwriting a key Redis holds. Each test skips loudly
+//! without redis-server or PostgreSQL.
 
 mod common;
 
@@ -362,4 +364,76 @@ fn the_workers_admin_port_asks_for_the_admin_token() {
     assert!(worker.metrics_with("").starts_with("HTTP/1.1 401"), "without the token");
     let answer = worker.metrics_with("Authorization: Bearer s3cret\r\n");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn a_worker_with_load_store_makes_a_single_nodes_database_served_by_front_ends() {
+    let Some((redis, schema, mut cluster)) = services("wload") else { return };
+    // A single node writes keys of every type into the database.
+    let mut single = reader(&schema);
+    let mut c = single.raw();
+    for command in [
+        &["SET", "s", "hello"][..],
+        &["HSET", "h", "a", "1", "b", "2"],
+        &["SADD", "set", "x", "y", "z"],
+        &["ZADD", "z", "1.5", "m", "-inf", "n", "0.1", "o"],
+        &["RPUSH", "l", "a", "b", "c"],
+        &["SET", "ttl", "v", "PX", "3600000"],
+        &["XADD", "st", "1-1", "f", "v"],
+        &["SET", "mine", "from the store"],
+    ] {
+        let reply = q(&mut c, command);
+        assert!(!reply.starts_with('-'), "{command:?}: {reply}");
+    }
+    // A hash larger than one slice of jotter_load's arguments.
+    let fields: Vec<String> = (0..2_500).flat_map(|i| [format!("f{i}"), format!("{i}")]).collect();
+    let mut hset = vec!["HSET", "big"];
+    hset.extend(fields.iter().map(String::as_str));
+    assert_eq!(q(&mut c, &hset), ":2500");
+    assert_eq!(q(&mut c, &["JOTTER.FLUSH"]), "+OK");
+    let reads: [&[&str]; 8] = [
+        &["GET", "s"],
+        &["HGETALL", "h"],
+        &["SORT", "set", "ALPHA"],
+        &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        &["LRANGE", "l", "0", "-1"],
+        &["XRANGE", "st", "-", "+"],
+        &["HLEN", "big"],
+        &["HGET", "big", "f2499"],
+    ];
+    let expected: Vec<String> = reads.iter().map(|r| q(&mut c, r)).collect();
+    drop(c);
+    single.signal("TERM");
+    assert!(single.wait(LIMIT).success(), "{}", single.log());
+
+    // A client wrote one of the keys in Redis before the load.
+    cluster.write("mine", &["SET", "mine", "from redis"]);
+    let worker = Worker::start(&redis, Some(&schema.url()), &["--consumer", "w1", "--load-store"]);
+    let start = std::time::Instant::now();
+    while !worker.log().contains("loaded the store's keys") {
+        assert!(start.elapsed() < LIMIT, "no load:\n{}", worker.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = worker.log();
+    assert!(log.contains("listed=9") && log.contains("loaded=8"), "{log}");
+    cluster.wait_drained(LIMIT);
+
+    let addr = format!("redis://{}", redis.addr);
+    let front = Server::start(&["--cluster", &addr, "--cluster-shards", "4"]);
+    let mut f = front.raw();
+    for (read, expected) in reads.iter().zip(&expected) {
+        assert_eq!(&q(&mut f, read), expected, "{read:?}");
+    }
+    assert_eq!(q(&mut f, &["GET", "mine"]), "\"from redis\"");
+    let ttl: i64 = q(&mut f, &["PTTL", "ttl"]).trim_start_matches(':').parse().unwrap();
+    assert!(ttl > 0 && ttl <= 3_600_000, "PTTL {ttl}");
+    // Loaded keys carry the store's versions and left no change record;
+    // a new write gets a higher version.
+    let version = |cluster: &mut Cluster, key: &str| -> u64 {
+        common::cluster::text(&cluster.query(&["HGET", "{jotter}:ver", key])).parse().unwrap()
+    };
+    let loaded = version(&mut cluster, "s");
+    assert!(loaded > 0);
+    assert_eq!(q(&mut f, &["SET", "s", "again"]), "+OK");
+    assert!(version(&mut cluster, "s") > loaded);
 }

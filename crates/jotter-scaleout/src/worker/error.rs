@@ -12,6 +12,9 @@ pub enum WorkerError {
     /// The layout in Redis is not one this worker can work with.
     #[error("{0}")]
     Layout(String),
+    /// `--load-store` could not read the store.
+    #[error("{0}")]
+    Load(String),
 }
 
 /// A failure inside one connection's session.
@@ -23,4 +26,7 @@ pub(crate) enum SessionError {
     /// The layout is wrong: stop.
     #[error("{0}")]
     Layout(String),
+    /// `--load-store` could not read the store: stop.
+    #[error("{0}")]
+    Load(String),
 }

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::records::{self, KeyRecords, Record};
-use super::{SessionError, WorkerReport, WorkerSettings, read, setup, streams};
+use super::{SessionError, WorkerReport, WorkerSettings, load, read, setup, streams};
 
 /// Time a reply may take beyond a blocking read's own wait.
 const RESPONSE_SLACK: Duration = Duration::from_secs(30);
@@ -91,6 +91,12 @@ impl<S: Store> Worker<S> {
         let shards = setup::prepare(connection, self.settings.shards).await?;
         self.store_floor_raised = false;
         self.raise_clock(connection).await?;
+        if self.settings.load_store {
+            // Again after a reconnect until it ran to its end: keys loaded
+            // before are kept, so a second run only adds the rest.
+            load::load(connection, &self.store).await?;
+            self.settings.load_store = false;
+        }
         tracing::info!(consumer = %self.settings.consumer, shards, "flushing the cluster's writes");
         let claim_every = (self.settings.claim_idle / 2).max(Duration::from_millis(100));
         let mut last_claim: Option<Instant> = None;
@@ -362,6 +368,7 @@ mod tests {
             claim_idle: Duration::from_secs(1),
             max_deliveries: 3,
             shards: 1,
+            load_store: false,
         };
         let (stop, stopped) = watch::channel(false);
         (Worker::new(store, settings, stopped), stop)

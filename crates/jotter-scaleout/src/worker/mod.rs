@@ -33,11 +33,13 @@
 //! - `setup.rs`: the layout in Redis, the function library, the clock floor.
 //! - `records.rs`: change records as the streams hand them out, by key.
 //! - `read.rs`: keys' values and versions from Redis, as store writes.
+//! - `load.rs`: `--load-store`, the store's keys into a Redis without them.
 //! - `flush.rs`: one batch into the store, then acknowledged or dead-lettered.
 //! - `streams.rs`: reading, claiming, acknowledging and trimming the streams.
 
 mod error;
 mod flush;
+mod load;
 mod read;
 mod records;
 mod settings;
@@ -66,7 +68,9 @@ const MAX_RECONNECT_WAIT: Duration = Duration::from_secs(5);
 /// # Errors
 ///
 /// [`WorkerError::Connect`] when the cluster cannot be reached at start,
-/// [`WorkerError::Layout`] when its layout is not format 1.
+/// [`WorkerError::Layout`] when its layout is not format 1,
+/// [`WorkerError::Load`] when `load_store` is set and the store cannot be
+/// read.
 pub async fn run<S: Store>(
     url: &ClusterUrl,
     store: S,
@@ -81,6 +85,7 @@ pub async fn run<S: Store>(
         match worker.session(&mut connection).await {
             Ok(()) => return Ok(worker.report()),
             Err(SessionError::Layout(e)) => return Err(WorkerError::Layout(e)),
+            Err(SessionError::Load(e)) => return Err(WorkerError::Load(e)),
             Err(SessionError::Redis(e)) => {
                 tracing::warn!(error = %e, "lost the cluster's primary; connecting again");
             }

@@ -71,7 +71,7 @@ fn write_of(key: &Bytes, fallback: u64, item: &Reply) -> Result<Write, String> {
 }
 
 /// The value of a key of Redis type `kind` (`None`: the key is gone).
-fn value_of(kind: &str, value: &Reply) -> Result<Option<Value>, String> {
+pub(super) fn value_of(kind: &str, value: &Reply) -> Result<Option<Value>, String> {
     let items: Vec<Vec<u8>> = match value {
         Reply::Array(items) => items.iter().filter_map(bytes).collect(),
         _ => Vec::new(),

@@ -18,6 +18,9 @@ pub struct WorkerSettings {
     pub max_deliveries: u64,
     /// The number of shard streams, if this worker creates the layout.
     pub shards: u32,
+    /// Before flushing, write every key of the store that Redis does not
+    /// hold into Redis (`--load-store`), once.
+    pub load_store: bool,
 }
 
 /// What a worker did before it stopped.

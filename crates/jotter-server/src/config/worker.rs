@@ -23,6 +23,10 @@ pub(crate) struct WorkerSetting {
     /// Deliveries after which a record the store refuses is moved to the
     /// dead-letter stream. Default: 5.
     pub max_deliveries: u64,
+    /// Before flushing, write every key of the store that Redis does not
+    /// hold into Redis (a cluster started on an existing database).
+    /// Default: false.
+    pub load_store: bool,
 }
 
 impl Default for WorkerSetting {
@@ -31,6 +35,7 @@ impl Default for WorkerSetting {
             consumer: None,
             claim_idle: Setting(Duration::from_secs(5)),
             max_deliveries: 5,
+            load_store: false,
         }
     }
 }
