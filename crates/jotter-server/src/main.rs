@@ -55,7 +55,6 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use crate::backend::Backend;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -76,6 +75,7 @@ mod dead_letter_fields;
 mod engine_error;
 mod latency;
 mod lazy_postgres;
+mod listen;
 mod live;
 mod open;
 mod operator;
@@ -233,16 +233,8 @@ async fn serve(
 
     let cache = open::cache(&config).await?;
 
-    let resp = server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
-        format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
-    })?;
-    let admin =
-        TcpListener::bind((config.admin_bind, config.admin_port)).await.with_context(|| {
-            format!(
-                "cannot listen on {}:{} (admin-bind, admin-port)",
-                config.admin_bind, config.admin_port
-            )
-        })?;
+    let resp = listen::resp(&config)?;
+    let admin = listen::admin(&config).await?;
     let resp_addr = resp.local_addr()?;
     let admin_addr = admin.local_addr()?;
     let plain = server::Listener {
@@ -376,24 +368,12 @@ async fn wait_for_signals(
     shared: Arc<Shared>,
     stop_start: Arc<std::sync::OnceLock<stop::StopStart>>,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the server with SIGKILL");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
+    let Some(mut signals) = listen::StopSignals::listen("server") else { return };
+    signals.next().await;
     tracing::info!("stopping: no new clients, draining pending writes (signal again to exit now)");
     let began = *stop_start.get_or_init(|| stop::StopStart::now(&shared));
     shared.shutdown.cancel();
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
+    signals.next().await;
     let report = stop::StopReport::measure(&shared, began);
     report.log(Some("a second signal"));
     std::process::exit(i32::from(stop::EXIT_SECOND_SIGNAL));

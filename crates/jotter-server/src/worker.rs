@@ -13,7 +13,6 @@ use axum::Router;
 use axum::routing::get;
 use jotter_scaleout::ClusterUrl;
 use jotter_scaleout::worker::{self, WorkerSettings};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::backend::Backend;
@@ -35,13 +34,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         );
     }
     let store = Backend::open(&config).await?;
-    let admin =
-        TcpListener::bind((config.admin_bind, config.admin_port)).await.with_context(|| {
-            format!(
-                "cannot listen on {}:{} (admin-bind, admin-port)",
-                config.admin_bind, config.admin_port
-            )
-        })?;
+    let admin = crate::listen::admin(&config).await?;
     let settings = WorkerSettings {
         consumer: config.worker.consumer_name(),
         batch_size: config.batch_size,
@@ -83,22 +76,10 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
 /// The first SIGTERM/SIGINT asks the worker to stop after its batch; the
 /// second exits at once.
 async fn wait_for_signals(stop: watch::Sender<bool>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the worker with SIGKILL");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
+    let Some(mut signals) = crate::listen::StopSignals::listen("worker") else { return };
+    signals.next().await;
     tracing::info!("stopping after the batch in hand (signal again to exit now)");
     let _ = stop.send(true);
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
+    signals.next().await;
     std::process::exit(i32::from(EXIT_SECOND_SIGNAL));
 }

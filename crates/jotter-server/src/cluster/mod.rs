@@ -33,7 +33,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context as _;
 use jotter_resp::Limits;
 use jotter_scaleout::{ClusterUrl, connect, prepare_front};
-use tokio::net::TcpListener;
 
 use crate::config::{Config, FsyncSetting};
 
@@ -59,17 +58,8 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
     let front = Arc::new(settings::Front { url, shards, wait, limits, idle });
     let clients = Arc::new(AtomicUsize::new(0));
 
-    let resp =
-        crate::server::bind(config.bind, config.port, config.tcp_backlog).with_context(|| {
-            format!("cannot listen on {}:{} (bind, port)", config.bind, config.port)
-        })?;
-    let admin =
-        TcpListener::bind((config.admin_bind, config.admin_port)).await.with_context(|| {
-            format!(
-                "cannot listen on {}:{} (admin-bind, admin-port)",
-                config.admin_bind, config.admin_port
-            )
-        })?;
+    let resp = crate::listen::resp(&config)?;
+    let admin = crate::listen::admin(&config).await?;
     let resp_addr = resp.local_addr()?;
     let admin_addr = admin.local_addr()?;
     // The same line as a single node's, which scripts and tests read.
