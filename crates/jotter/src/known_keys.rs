@@ -23,7 +23,7 @@ use foldhash::fast::FixedState;
 
 /// Probes per key. With 16 bits per key this keeps false positives near
 /// 0.2 %; the filter is sized for twice the keys found at start (at least
-/// 1 M keys, 4 MB), so it degrades gently (more reads, never wrong answers) as
+/// 1 M keys, 2 MB), so it degrades gently (more reads, never wrong answers) as
 /// the keyspace grows past that.
 const PROBES: u64 = 4;
 const BITS_PER_KEY: u64 = 16;
