@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clients::{ClientEntry, flags};
 use crate::command::{self, Ctx, Flow};
+use crate::config::FsyncSetting;
 use crate::session::Session;
 use crate::state::Shared;
 
@@ -244,10 +245,19 @@ impl Blocking<'_> {
 /// write's log record is on disk as `fsync` says). If the log failed, the
 /// replies must not be sent: false, and the connection is closed without
 /// them, so the client cannot take a lost write for an acknowledged one.
-async fn durable(session: &mut Session) -> bool {
+async fn durable(session: &mut Session, shared: &Shared) -> bool {
     let pending = std::mem::take(&mut session.unacknowledged);
     if pending.is_empty() {
         return true;
+    }
+    if shared.config.fsync != FsyncSetting::Always {
+        // Under everysec and no the task that waits writes the log's queue
+        // itself. Yielding once first lets the other clients whose requests
+        // arrived in this turn of the runtime queue their records, so one
+        // `write` carries them all, as Redis writes its AOF buffer once per
+        // turn of its event loop. (Under always the log's writer thread
+        // already gathers the records of every client.)
+        tokio::task::yield_now().await;
     }
     match pending.wait().await {
         Ok(()) => true,
@@ -277,7 +287,7 @@ async fn send<S: AsyncWrite + Unpin>(
     shared: &Shared,
     kill: &CancellationToken,
 ) -> std::io::Result<bool> {
-    if !durable(session).await {
+    if !durable(session, shared).await {
         return Ok(false);
     }
     command::settle_counts(shared, session);
