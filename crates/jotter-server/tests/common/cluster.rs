@@ -64,23 +64,13 @@ impl Worker {
     }
 
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        super::signal(&self.child, name);
     }
 
     /// Waits for the worker to exit, up to `limit`.
     pub fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(start.elapsed() < limit, "worker did not exit; log:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.dir.path().join("worker.log");
+        super::wait_for_exit(&mut self.child, limit, "worker", &log)
     }
 
     /// The body of `GET /metrics`.

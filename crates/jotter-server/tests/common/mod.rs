@@ -122,11 +122,7 @@ impl Server {
     }
 
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        signal(&self.child, name);
     }
 
     /// The exit status if the process has exited, without waiting.
@@ -136,14 +132,8 @@ impl Server {
 
     /// Waits for the process to exit, up to `limit`.
     pub fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(start.elapsed() < limit, "server did not exit; log:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.dir.path().join("server.log");
+        wait_for_exit(&mut self.child, limit, "server", &log)
     }
 
     pub fn url(&self) -> String {
@@ -313,4 +303,26 @@ pub fn resp_bytes(args: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// Sends the signal `name` (`TERM`, `STOP`, ...) to `child`.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{name}"), child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+/// Waits for `child` (a `what`, logging into `log`) to exit, up to `limit`.
+pub fn wait_for_exit(child: &mut Child, limit: Duration, what: &str, log: &Path) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        let text = || std::fs::read_to_string(log).unwrap_or_default();
+        assert!(start.elapsed() < limit, "{what} did not exit; log:\n{}", text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
