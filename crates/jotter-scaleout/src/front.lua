@@ -7,28 +7,17 @@
 -- Versions are u64 decimal strings. Lua numbers are doubles, which lose
 -- precision above 2^53, so a version is never a Lua number here: the clock
 -- moves with INCR and is read back with GET (exact strings), and versions
--- are compared as decimal strings of equal form, by (length, bytes).
+-- are compared as decimal strings of equal form, by (length, bytes), with
+-- `below` and `raise_clock` of versions.lua, which prepare.rs puts first.
 
 local CLOCK = '{jotter}:clock'
 local VERSIONS = '{jotter}:ver'
 local PREFIX = '{jotter}:'
 
--- Whether decimal string a is below decimal string b (no sign, no
--- leading zeros).
-local function below(a, b)
-  if #a ~= #b then
-    return #a < #b
-  end
-  return a < b
-end
-
 -- A new version: the clock, first raised to `floor` (the front end's wall
 -- clock, microseconds << 12) if it is below it, plus one.
 local function next_version(floor)
-  local now = redis.call('GET', CLOCK)
-  if not now or below(now, floor) then
-    redis.call('SET', CLOCK, floor)
-  end
+  raise_clock(CLOCK, floor)
   redis.call('INCR', CLOCK)
   return redis.call('GET', CLOCK)
 end

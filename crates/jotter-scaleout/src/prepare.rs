@@ -2,7 +2,8 @@
 //! connects, front end and worker alike: the meta hash (the first process
 //! writes the format and its number of shards; every process then uses the
 //! number stored), the consumer group on every shard stream, and the
-//! process's own function library. Idempotent, so it runs on every
+//! process's own function library, with the version functions every
+//! library shares (`versions.lua`) put in it. Idempotent, so it runs on every
 //! (re)connection: a primary that lost Jotter's keys gets them again.
 
 use redis::aio::MultiplexedConnection;
@@ -94,9 +95,19 @@ pub(crate) async fn prepare_layout(
     let _: String = redis::cmd("FUNCTION")
         .arg("LOAD")
         .arg("REPLACE")
-        .arg(library)
+        .arg(with_versions(library))
         .query_async(connection)
         .await
         .map_err(redis("loading a function library"))?;
     Ok(shards)
+}
+
+/// The functions every library shares (`below`, `raise_clock`).
+const VERSIONS: &str = include_str!("versions.lua");
+
+/// `library` with [`VERSIONS`] after its `#!lua name=...` line, which must
+/// stay first.
+fn with_versions(library: &str) -> String {
+    let (shebang, body) = library.split_once('\n').unwrap_or((library, ""));
+    format!("{shebang}\n{VERSIONS}\n{body}")
 }

@@ -2,17 +2,10 @@
 -- The flush workers' functions, loaded by every worker at start with
 -- FUNCTION LOAD REPLACE. Versions are decimal strings and are never turned
 -- into Lua numbers (doubles lose precision above 2^53): they are compared
--- as strings of digits, by length and then by bytes.
+-- as strings of digits, by length and then by bytes (`below` and
+-- `raise_clock` of versions.lua, which prepare.rs puts first).
 
 local VERSIONS = '{jotter}:ver'
-
--- Whether decimal string a is below decimal string b (no leading zeros).
-local function below(a, b)
-  if #a ~= #b then
-    return #a < #b
-  end
-  return a < b
-end
 
 -- A stream's state and entries: last id, entries added, max deleted id,
 -- then its entries as XRANGE gives them.
@@ -66,12 +59,7 @@ end
 -- jotter_worker_floor CLOCK FLOOR: raises the clock to FLOOR (a decimal
 -- u64) if it is below; returns the clock after.
 local function floor(keys, args)
-  local clock = redis.call('GET', keys[1])
-  if not clock or below(clock, args[1]) then
-    redis.call('SET', keys[1], args[1])
-    return args[1]
-  end
-  return clock
+  return raise_clock(keys[1], args[1])
 end
 
 -- Fields of a flat XINFO reply as a table.
