@@ -7,7 +7,10 @@
 //! the reference), in RESP2 and RESP3; timeouts, bad timeouts and
 //! blocking inside MULTI answer as Redis does; waiters on one key are
 //! served in the order they came; a client that closes stops waiting and
-//! takes nothing; what the pops left reaches PostgreSQL through a worker.
+//! takes nothing; a wait outlives Redis closing the front end's
+//! connections; under `fsync = always` only a try that took something
+//! waits for a replica; what the pops left reaches PostgreSQL through a
+//! worker.
 
 mod common;
 
@@ -315,4 +318,38 @@ fn what_the_pops_left_reaches_the_store() {
     assert_eq!(q(&mut c, &["ZRANGE", "z", "0", "-1"]), "[\"y\"]");
     assert_eq!(q(&mut c, &["LRANGE", "w", "0", "-1"]), "[\"y\"]");
     assert_eq!(q(&mut c, &["EXISTS", "once"]), ":0");
+}
+
+#[test]
+fn a_wait_outlives_its_connections_to_redis_being_closed() {
+    let Some((redis, one, _two)) = services() else { return };
+    let mut r = Raw::connect(redis.addr);
+    let mut a = one.raw();
+    let before = version(&mut r, "f");
+    a.send(&resp(&["BLPOP", "f", "0"]));
+    await_try(&mut r, "f", &before);
+    // Every connection of the front end (the client's and the one that
+    // wakes it) closed, as a failover closes them.
+    let killed = text(&call(&mut r, &["CLIENT", "KILL", "TYPE", "normal"]));
+    assert!(killed != ":0\r\n", "{killed}");
+    assert_eq!(q(&mut r, &["RPUSH", "f", "after"]), ":1");
+    assert_eq!(text(&reply(&mut a)), text(&resp(&["f", "after"])));
+}
+
+#[test]
+fn under_fsync_always_only_a_served_try_waits_for_a_replica() {
+    // No replica: a write answers NOREPLICAS, a try that found nothing
+    // (it changed nothing) waits on.
+    let Some(redis) = PrivateRedis::start() else { return };
+    let front = front_end(&redis, SHARDS, &["--fsync", "always", "--cluster-wait-timeout", "50ms"]);
+    let mut r = Raw::connect(redis.addr);
+    let mut a = front.raw();
+    assert_eq!(q(&mut a, &["BLPOP", "e", "0.05"]), "nilarr");
+    let before = version(&mut r, "e");
+    a.send(&resp(&["BLPOP", "e", "0"]));
+    await_try(&mut r, "e", &before);
+    assert_eq!(q(&mut r, &["RPUSH", "e", "x"]), ":1");
+    let served = text(&reply(&mut a));
+    assert!(served.starts_with("-NOREPLICAS the write is applied"), "{served}");
+    assert_eq!(q(&mut r, &["EXISTS", "e"]), ":0", "the element was taken");
 }

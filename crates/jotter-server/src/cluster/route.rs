@@ -275,8 +275,11 @@ mod tests {
         assert!(matches!(route_of(&["flushall", "ASYNC"]), Route::Flush));
     }
 
-    /// The keys a blocking write records, the keys it waits on, its timeout.
-    fn blocks(args: &[&str]) -> (Vec<String>, Result<(Vec<String>, Option<u64>), String>) {
+    /// The keys a blocking write records, and the keys it waits on with
+    /// its timeout in milliseconds, or its error.
+    type Blocks = (Vec<String>, Result<(Vec<String>, Option<u64>), String>);
+
+    fn blocks(args: &[&str]) -> Blocks {
         let text = |keys: &[Bytes]| -> Vec<String> {
             keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
         };
