@@ -22,7 +22,6 @@
 //! - A client that closes while blocked stops the wait; requests it
 //!   pipelines behind the blocking one are kept for after it.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -30,11 +29,19 @@ use jotter_resp::Request;
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 
-use super::client::Client;
 use super::replies::is_null;
-use super::upstream::{UpstreamError, is_demoted};
+use super::settings::Front;
+use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{Applied, apply, wait_replica};
 use crate::command::Wait;
+
+/// What a blocked client brings of its state (`client.rs`): its
+/// connection to the primary (dropped and opened again here when the
+/// primary may have changed) and the protocol it chose.
+pub(crate) struct Blocker<'a> {
+    pub upstream: &'a mut Option<Upstream>,
+    pub hello: Option<&'a Bytes>,
+}
 
 /// The client's side of the connection, watched while it is blocked.
 pub(crate) struct Socket<'a> {
@@ -60,13 +67,13 @@ const MAX_PIPELINED: usize = 1 << 20;
 
 /// Runs `req`, a blocking write of `keys` waiting as `wait` says.
 pub(crate) async fn block(
-    client: &mut Client,
+    front: &Front,
+    client: Blocker<'_>,
     socket: &mut Socket<'_>,
     req: &Request,
     keys: &[Bytes],
     wait: &Wait,
 ) -> Result<Blocked, UpstreamError> {
-    let front = Arc::clone(&client.front);
     let deadline = wait.timeout.and_then(|t| Instant::now().checked_add(t));
     // XREADGROUP takes entries without emptying its stream: a look cannot
     // tell it has nothing, and its serving wakes nobody else.
@@ -80,21 +87,21 @@ pub(crate) async fn block(
         if generation.is_some_and(|g| g != tracked.generation) {
             // The tracking connection was opened again: the primary may
             // have changed, and the client's connection with it.
-            client.upstream = None;
+            *client.upstream = None;
         }
         generation = Some(tracked.generation);
         let mut poll = tracked.exists.is_none();
         if first || !pops || tracked.exists != Some(0) {
-            let up = client.upstream().await?;
-            match apply(&front, up, req, keys).await? {
+            let up = connected(client.upstream, &front.url, front.shards, client.hello).await?;
+            match apply(front, up, req, keys).await? {
                 Applied::Ran(reply) if is_null(&reply) => {}
                 Applied::Ran(reply) => {
-                    return Ok(Blocked::Reply(wait_replica(&front, up, reply).await?));
+                    return Ok(Blocked::Reply(wait_replica(front, up, reply).await?));
                 }
                 // Refused before it ran on a demoted primary: nothing was
                 // taken; wait for the new one.
                 Applied::Final(reply) if is_demoted(&reply) => {
-                    client.upstream = None;
+                    *client.upstream = None;
                     poll = true;
                 }
                 Applied::Final(reply) => return Ok(Blocked::Reply(reply)),
@@ -102,7 +109,7 @@ pub(crate) async fn block(
         }
         first = false;
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Blocked::Reply(timed_out(client)));
+            return Ok(Blocked::Reply(timed_out(client.hello)));
         }
         let until_deadline = async {
             match deadline {
@@ -116,7 +123,7 @@ pub(crate) async fn block(
         tokio::select! {
             () = line.woken() => {}
             () = polled => {}
-            () = until_deadline => return Ok(Blocked::Reply(timed_out(client))),
+            () = until_deadline => return Ok(Blocked::Reply(timed_out(client.hello))),
             () = closed(socket) => return Ok(Blocked::Left),
         }
     }
@@ -125,8 +132,8 @@ pub(crate) async fn block(
 /// Redis's reply to a blocking command whose timeout passed: a null array
 /// in RESP2 (even for BLMOVE, whose reply is otherwise a bulk string),
 /// a null in RESP3.
-fn timed_out(client: &Client) -> Bytes {
-    if client.hello.as_deref() == Some(&b"3"[..]) {
+fn timed_out(hello: Option<&Bytes>) -> Bytes {
+    if hello.is_some_and(|v| v.as_ref() == b"3") {
         Bytes::from_static(b"_\r\n")
     } else {
         Bytes::from_static(b"*-1\r\n")

@@ -19,21 +19,21 @@ use jotter_scaleout::{barrier, connect, record_call, version_floor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::blocking::{self, Blocked, Socket};
+use super::blocking::{self, Blocked, Blocker, Socket};
 use super::keyspace;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
 use super::subscribed::{self, Ended};
-use super::upstream::{Upstream, UpstreamError, is_demoted};
+use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
 
 /// What the front end keeps of one client.
-pub(crate) struct Client {
-    pub(crate) front: Arc<Front>,
-    pub(crate) upstream: Option<Upstream>,
+struct Client {
+    front: Arc<Front>,
+    upstream: Option<Upstream>,
     /// HELLO's protocol version, replayed on a new connection.
-    pub(crate) hello: Option<Bytes>,
+    hello: Option<Bytes>,
     multi: Option<Multi>,
 }
 
@@ -133,7 +133,9 @@ impl Client {
             Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
             Route::Block(_, Err(text)) if self.multi.is_none() => error(&text),
             Route::Block(keys, Ok(wait)) if self.multi.is_none() => {
-                match blocking::block(self, socket, req, &keys, &wait).await {
+                let front = Arc::clone(&self.front);
+                let client = Blocker { upstream: &mut self.upstream, hello: self.hello.as_ref() };
+                match blocking::block(&front, client, socket, req, &keys, &wait).await {
                     Ok(Blocked::Reply(reply)) => reply,
                     Ok(Blocked::Left) => return (Bytes::new(), Next::Close),
                     Err(e) => self.broken(&e),
@@ -181,18 +183,8 @@ impl Client {
     }
 
     /// The connection to the primary, opened if there is none.
-    pub(crate) async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
-        if self.upstream.is_none() {
-            let mut up = Upstream::open(&self.front.url, self.front.shards).await?;
-            if let Some(version) = &self.hello {
-                let reply = up.call(&[&b"HELLO"[..], version]).await?;
-                if is_error(&reply) {
-                    return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
-                }
-            }
-            self.upstream = Some(up);
-        }
-        Ok(self.upstream.as_mut().expect("just opened"))
+    async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
+        connected(&mut self.upstream, &self.front.url, self.front.shards, self.hello.as_ref()).await
     }
 
     async fn relay(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
