@@ -299,3 +299,68 @@ fn invalidated(shared: &Mutex<Registry>, push: &Bytes) {
         None => wake_all(&registry),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wakeups() -> Wakeups {
+        Wakeups::new(ClusterUrl::parse("redis://127.0.0.1:1").expect("a url"), 4)
+    }
+
+    fn push(keys: &[&str]) -> Bytes {
+        let mut push = format!(">2\r\n$10\r\ninvalidate\r\n*{}\r\n", keys.len());
+        for key in keys {
+            push.push_str(&format!("${}\r\n{key}\r\n", key.len()));
+        }
+        Bytes::from(push)
+    }
+
+    fn woken(line: &Registration<'_>) -> bool {
+        line.waiter.woken.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_change_wakes_the_first_in_line_not_yet_woken() {
+        let wakeups = wakeups();
+        let first = wakeups.register(vec![Bytes::from("k")], false);
+        let second = wakeups.register(vec![Bytes::from("k"), Bytes::from("j")], false);
+        invalidated(&wakeups.shared, &push(&["k"]));
+        assert!(woken(&first) && !woken(&second));
+        invalidated(&wakeups.shared, &push(&["k"]));
+        assert!(woken(&second));
+        // A waiter keeps its place across tries: rearmed, it is first again.
+        first.rearm();
+        second.rearm();
+        invalidated(&wakeups.shared, &push(&["other", "k"]));
+        assert!(woken(&first) && !woken(&second));
+        // A flush (a null instead of keys) wakes everyone.
+        first.rearm();
+        invalidated(&wakeups.shared, &Bytes::from_static(b">2\r\n$10\r\ninvalidate\r\n_\r\n"));
+        assert!(woken(&first) && woken(&second));
+    }
+
+    #[test]
+    fn a_waiter_that_leaves_passes_on_only_a_wake_up_it_did_not_use() {
+        let wakeups = wakeups();
+        let first = wakeups.register(vec![Bytes::from("k")], false);
+        let second = wakeups.register(vec![Bytes::from("k")], false);
+        // Served after its last look, without a change since: its own pop
+        // is the change that wakes the next, nothing to pass.
+        drop(first);
+        assert!(!woken(&second));
+        let third = wakeups.register(vec![Bytes::from("k")], false);
+        invalidated(&wakeups.shared, &push(&["k"]));
+        assert!(woken(&second) && !woken(&third));
+        // Left (timed out, closed) holding the wake-up: the next gets it.
+        drop(second);
+        assert!(woken(&third));
+        drop(third);
+        assert!(wakeups.registry().waiting.is_empty(), "the lines are gone with their waiters");
+        // A group reader passes every time: its reads change no key.
+        let reader = wakeups.register(vec![Bytes::from("s")], true);
+        let next = wakeups.register(vec![Bytes::from("s")], true);
+        drop(reader);
+        assert!(woken(&next));
+    }
+}
