@@ -8,7 +8,7 @@
 //! blocking inside MULTI answer as Redis does; waiters on one key are
 //! served in the order they came; a client that closes stops waiting and
 //! takes nothing; a wait outlives Redis closing the front end's
-//! connections; under `fsync = always` only a try that took something
+//! connections and follows a Sentinel failover to the new primary; under `fsync = always` only a try that took something
 //! waits for a replica; what the pops left reaches PostgreSQL through a
 //! worker.
 
@@ -21,6 +21,7 @@ use common::cluster::{Worker, front_end};
 use common::pg::Schema;
 use common::private_redis::PrivateRedis;
 use common::reply::q;
+use common::sentinel::Sentinels;
 use common::{Raw, Server, resp};
 
 const SHARDS: u32 = 4;
@@ -352,4 +353,25 @@ fn under_fsync_always_only_a_served_try_waits_for_a_replica() {
     let served = text(&reply(&mut a));
     assert!(served.starts_with("-NOREPLICAS the write is applied"), "{served}");
     assert_eq!(q(&mut r, &["EXISTS", "e"]), ":0", "the element was taken");
+}
+
+#[test]
+fn a_wait_follows_a_sentinel_failover_to_the_new_primary() {
+    let Some(cluster) = Sentinels::start() else { return };
+    let front = Server::start(&["--cluster", &cluster.url(), "--cluster-shards", "4"]);
+    let mut a = front.raw();
+    a.stream.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut old = Raw::connect(cluster.primary.addr);
+    let before = version(&mut old, "fq");
+    a.send(&resp(&["BLPOP", "fq", "0"]));
+    await_try(&mut old, "fq", &before);
+    cluster.fail_over();
+    // Pushed on the new primary: the waiter, still blocked, takes it there
+    // with its record.
+    let mut new = Raw::connect(cluster.replica.addr);
+    let version_before = version(&mut new, "fq");
+    assert_eq!(q(&mut new, &["RPUSH", "fq", "x"]), ":1");
+    assert_eq!(text(&reply(&mut a)), text(&resp(&["fq", "x"])));
+    assert_eq!(q(&mut new, &["EXISTS", "fq"]), ":0");
+    assert_ne!(version(&mut new, "fq"), version_before, "the pop's record is on the new primary");
 }

@@ -5,7 +5,7 @@
 //! each try a blocked client has the connection read its keys (`EXISTS`),
 //! which makes Redis track them for it; Redis then pushes an `invalidate`
 //! message the moment any of them changes, whoever wrote it (a client of
-//! any front end, a worker, Redis's expiry). No polling, no change to the
+//! any front end, a script, Redis's expiry). No polling, no change to the
 //! records, no CPU while nothing changes.
 //!
 //! Guarantees:
