@@ -12,7 +12,7 @@ use crate::url::ClusterUrl;
 /// No primary could be reached.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "cannot reach the cluster's primary at {url}: {reason}; check that Redis (and its Sentinels) run and the address is right"
+    "cannot reach the cluster's primary at {url}: {reason}; check that Redis (and its Sentinels) run and the address, and the USER:PASSWORD in it if Redis asks for one, are right"
 )]
 pub struct ConnectError {
     url: String,

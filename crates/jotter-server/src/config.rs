@@ -242,13 +242,6 @@ impl Config {
             if let Err(e) = jotter_scaleout::ClusterUrl::parse(url) {
                 return Err(ConfigError::invalid("cluster", e.to_string()));
             }
-            if self.auth_required() {
-                return Err(ConfigError::invalid(
-                    "cluster",
-                    "a cluster front end does not authenticate its clients: remove requirepass, \
-                     [[user]] and aclfile, and keep front ends on a private network",
-                ));
-            }
         }
         if self.tls.is_some() && !cfg!(feature = "tls") {
             return Err(ConfigError::invalid(

@@ -1,14 +1,17 @@
 //! One client of a front end: its requests decoded (`jotter-resp`), routed
 //! (`route.rs`) and run on the client's own connection to the primary, in
 //! order, their replies written back. The front end remembers of the
-//! client only what it must to keep the contract: the protocol it chose
-//! (replayed on a new connection after a failover) and its open MULTI
-//! (the keys its queued writes name, recorded inside the same EXEC).
+//! client only what it must to keep the contract: who it is logged in as
+//! (`login.rs`, checked before each request is routed), the protocol and
+//! name it chose (replayed on a new connection after a failover) and its
+//! open MULTI (the keys its queued writes name, recorded inside the same
+//! EXEC).
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
 //! connection to the current primary.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::keyspace;
+use super::login::Login;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
@@ -29,9 +33,13 @@ use super::write::{unrecorded, wait_replica, write};
 /// What the front end keeps of one client.
 struct Client {
     front: Arc<Front>,
+    peer: SocketAddr,
+    login: Login,
     upstream: Option<Upstream>,
-    /// HELLO's protocol version, replayed on a new connection.
-    hello: Option<Bytes>,
+    /// The HELLO Redis accepted (its protocol and SETNAME), replayed on a
+    /// new connection.
+    hello: Option<Vec<Bytes>>,
+    protocol: Protocol,
     multi: Option<Multi>,
 }
 
@@ -45,13 +53,22 @@ struct Multi {
 }
 
 /// Serves one client until it leaves.
-pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
+pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr) {
     let _ = socket.set_nodelay(true);
     let (mut read, mut write) = socket.into_split();
     let mut decoder = RequestDecoder::new(front.limits);
-    // A front end does not authenticate its clients (see `route.rs`).
-    decoder.set_authenticated(true);
-    let mut client = Client { front, upstream: None, hello: None, multi: None };
+    let login = Login::new(&front.users);
+    // Before AUTH the decoder takes only small requests, as a single node's.
+    decoder.set_authenticated(login.authenticated());
+    let mut client = Client {
+        front,
+        peer,
+        login,
+        upstream: None,
+        hello: None,
+        protocol: Protocol::Resp2,
+        multi: None,
+    };
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::new();
     loop {
@@ -60,6 +77,7 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
             match decoder.decode(&mut input) {
                 Ok(Some(req)) => {
                     let (reply, next) = client.run(&req).await;
+                    decoder.set_authenticated(client.login.authenticated());
                     output.extend_from_slice(&reply);
                     match next {
                         Next::Request => {}
@@ -73,16 +91,21 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
                                 return;
                             }
                             let Some(up) = client.upstream.as_mut() else { return };
+                            let (front, peer, login) = (&client.front, client.peer, &client.login);
+                            let admit = |req: &Request| login.admit(front, peer, false, req);
                             let ended = subscribed::relay(
                                 up,
                                 &mut read,
                                 &mut write,
                                 &mut decoder,
                                 &mut input,
+                                &admit,
                             )
                             .await;
-                            if matches!(ended, Ended::Closed) {
-                                return;
+                            match ended {
+                                Ended::Unsubscribed => {}
+                                Ended::Reset => output.extend_from_slice(&client.reset()),
+                                Ended::Closed => return,
                             }
                         }
                     }
@@ -125,9 +148,21 @@ enum Next {
 impl Client {
     /// The reply to `req`, and what follows it.
     async fn run(&mut self, req: &Request) -> (Bytes, Next) {
+        if let Err(refused) = self.login.admit(&self.front, self.peer, self.multi.is_some(), req) {
+            if let Some(multi) = &mut self.multi {
+                multi.failed = true;
+            }
+            return (refused, Next::Request);
+        }
         let route = route(req);
         let reply = match route {
             Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
+            Route::Reset => self.reset(),
+            Route::Auth if self.multi.is_none() => {
+                let front = Arc::clone(&self.front);
+                self.login.auth(&front, self.peer, req).await
+            }
+            Route::Acl if self.multi.is_none() => self.login.acl(&self.front, self.protocol, req),
             Route::Subscribe if self.multi.is_none() => {
                 let started = match self.upstream().await {
                     Ok(up) => subscribed::start(up, req).await,
@@ -169,8 +204,8 @@ impl Client {
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
         if self.upstream.is_none() {
             let mut up = Upstream::open(&self.front.url, self.front.shards).await?;
-            if let Some(version) = &self.hello {
-                let reply = up.call(&[&b"HELLO"[..], version]).await?;
+            if let Some(hello) = &self.hello {
+                let reply = up.call(&hello[..]).await?;
                 if is_error(&reply) {
                     return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
                 }
@@ -201,15 +236,18 @@ impl Client {
                 Ok(reply)
             }
             Route::Hello => {
-                let reply = self.upstream().await?.relay(req).await?;
-                if !is_error(&reply) && req.len() == 2 {
-                    self.hello = req.arg_bytes(1);
+                let (protocol, hello) = match self.login.hello(&front, self.peer, req).await {
+                    Ok(hello) => hello,
+                    Err(refused) => return Ok(refused),
+                };
+                let reply = self.upstream().await?.call(&hello[..]).await?;
+                if let Some(protocol) = protocol
+                    && !is_error(&reply)
+                {
+                    self.protocol = protocol;
+                    self.hello = Some(hello);
                 }
                 Ok(reply)
-            }
-            Route::Reset => {
-                self.hello = None;
-                self.upstream().await?.relay(req).await
             }
             // EXEC and DISCARD without MULTI: Redis answers the error.
             _ => self.upstream().await?.relay(req).await,
@@ -220,11 +258,8 @@ impl Client {
     async fn queue(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
         match route {
             Route::Exec => self.exec().await,
-            Route::Discard | Route::Reset => {
+            Route::Discard => {
                 self.multi = None;
-                if matches!(route, Route::Reset) {
-                    self.hello = None;
-                }
                 self.upstream().await?.relay(req).await
             }
             Route::Write(keys) => {
@@ -247,6 +282,18 @@ impl Client {
                 )))
             }
         }
+    }
+
+    /// RESET: the client starts afresh, logged out, on a new connection to
+    /// Redis (closing the old one ends its MULTI, WATCH and subscriptions
+    /// there; relaying RESET would log that connection out of Redis).
+    fn reset(&mut self) -> Bytes {
+        self.upstream = None;
+        self.hello = None;
+        self.protocol = Protocol::Resp2;
+        self.multi = None;
+        self.login.reset(&self.front.users);
+        Bytes::from_static(b"+RESET\r\n")
     }
 
     /// EXEC of the client's MULTI, with the records of its writes' keys

@@ -1,11 +1,16 @@
 //! What every client connection of a front end shares: where the cluster
 //! is, its shard count (as stored in Redis), whether a write waits for a
-//! replica, and the protocol limits. Read-only once the front end runs.
+//! replica, the protocol limits, its users and the auth-failure throttle.
+//! Read-only once the front end runs, but for the throttle's counts and
+//! ACL LOG.
 
 use std::time::Duration;
 
 use jotter_resp::Limits;
 use jotter_scaleout::ClusterUrl;
+
+use crate::auth_throttle::AuthThrottle;
+use crate::command::Users;
 
 /// A front end's settings.
 pub(crate) struct Front {
@@ -16,4 +21,8 @@ pub(crate) struct Front {
     pub limits: Limits,
     /// `timeout`: a client idle this long is closed; `None`: never.
     pub idle: Option<Duration>,
+    /// The front end's own users, from its settings (never Redis's).
+    pub users: Users,
+    /// Failed AUTH attempts, per client address.
+    pub throttle: AuthThrottle,
 }

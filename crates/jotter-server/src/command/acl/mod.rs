@@ -9,28 +9,32 @@
 //!   `file.rs`: the ACL file.
 //! - `enforce.rs`: the checks the dispatcher makes before a command;
 //!   `log.rs`: ACL LOG.
-//! - This file and `subcommands.rs`: the ACL command.
+//! - `login.rs`: AUTH's and HELLO's arguments and a password's check,
+//!   shared with a cluster front end.
+//! - This file and `subcommands.rs`: the ACL command, and its read-only
+//!   form ([`read_only`]) for a cluster front end.
 
 mod access;
 mod describe;
 mod enforce;
 mod file;
 mod log;
+pub(crate) mod login;
 mod registry;
 mod setup;
 mod subcommands;
 mod user;
 
 pub(crate) use access::Access;
-pub(crate) use enforce::{check, check_queued};
+pub(crate) use enforce::{check, check_queued, log_refusal};
 pub(crate) use registry::Users;
 pub(crate) use setup::users;
-pub(crate) use subcommands::{known_user, log_failed_auth};
+pub(crate) use subcommands::known_user;
 pub(crate) use user::{CommandRefused, CommandRules};
 
-use jotter_resp::Request;
+use jotter_resp::{ReplyWriter, Request};
 
-use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
+use super::spec::{Ctx, Flow, Spec, Sub, Table, flag, now};
 use super::subcommand;
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
@@ -179,4 +183,36 @@ fn acl(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "ACL", req, ctx);
     // A deleted user's clients are closed; the caller may be one of them.
     if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
+}
+
+/// ACL where the users are read but never changed (a cluster front end's,
+/// from its settings): the subcommands that only read
+/// ([`subcommands::READS`]), WHOAMI of `user`, and HELP, each as a single
+/// node replies; any other is refused, saying where users are changed.
+pub(crate) fn read_only(
+    req: &Request,
+    users: &Users,
+    commands: &'static Table,
+    user: &str,
+    reply: &mut ReplyWriter<'_>,
+) {
+    let sub = match subcommand::row(SUBS, "ACL", req) {
+        Ok((_, sub)) => sub,
+        Err(text) => return reply.error(text.as_bytes()),
+    };
+    match sub.name {
+        "whoami" => reply.bulk(user.as_bytes()),
+        "help" => subcommand::usual_help("ACL", SUBS, reply),
+        name => match subcommands::READS.iter().find(|(read, _)| *read == name) {
+            Some((_, read)) => read(req, users, commands, reply),
+            None => {
+                let text = format!(
+                    "ERR ACL {} is not served by a cluster front end: its users come from its \
+                     settings (requirepass, [[user]], aclfile); change them there and restart it",
+                    name.to_uppercase()
+                );
+                reply.error(text.as_bytes());
+            }
+        },
+    }
 }
