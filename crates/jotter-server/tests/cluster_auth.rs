@@ -101,6 +101,11 @@ fn a_front_end_answers_authentication_and_permissions_as_a_single_node() {
             &["GET", "app:m"],
             &["ACL", "USERS"],
             &["ACL", "WHOAMI", "extra"],
+            // In subscribed mode too, channels outside the user's patterns.
+            &["SUBSCRIBE", "news"],
+            &["SUBSCRIBE", "weather"],
+            &["PSUBSCRIBE", "news*"],
+            &["PING"],
             &["RESET"],
             &["GET", "app:k"],
             &["AUTH", "default-pw"],
@@ -182,9 +187,15 @@ fn a_front_end_logs_in_to_a_password_protected_redis_with_the_url_s_credentials(
     let mut c = front.raw();
     assert_eq!(q(&mut c, &["AUTH", "app", "app-pw"]), "+OK");
     assert_eq!(q(&mut c, &["SET", "app:k", "v"]), "+OK");
-    // RESET logs the client out of the front end, not the front end out of Redis.
+    // RESET logs the client out of the front end, not the front end out of
+    // Redis, in subscribed mode too.
     assert_eq!(q(&mut c, &["RESET"]), "+RESET");
+    assert_eq!(q(&mut c, &["GET", "app:k"]), "-NOAUTH Authentication required.");
     assert_eq!(q(&mut c, &["AUTH", "default-pw"]), "+OK");
+    assert_eq!(q(&mut c, &["GET", "app:k"]), "\"v\"");
+    assert_eq!(q(&mut c, &["SUBSCRIBE", "news"]), "[\"subscribe\", \"news\", :1]");
+    assert_eq!(q(&mut c, &["RESET"]), "+RESET");
+    assert_eq!(q(&mut c, &["AUTH", "app", "app-pw"]), "+OK");
     assert_eq!(q(&mut c, &["GET", "app:k"]), "\"v\"");
     let mut r = Raw::connect(redis.addr);
     assert_eq!(q(&mut r, &["GET", "app:k"]), "-NOAUTH Authentication required.");

@@ -48,6 +48,16 @@ pub(super) const SPECS: &[Spec] = &[Spec::new(
 )
 .subs(SUBS)];
 
+/// A row's handler for a subcommand that only reads ([`subcommands::Reads`]).
+macro_rules! reads {
+    ($read:path) => {
+        |req, ctx| {
+            subcommands::read($read, req, ctx);
+            Flow::Continue
+        }
+    };
+}
+
 /// What most subcommands are flagged, as in Redis.
 const PLAIN: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
 const ADMIN: u16 = flag::ADMIN | PLAIN;
@@ -65,7 +75,7 @@ const SUBS: &[Sub] = &[
             b"    List all commands that belong to <category>, or all command categories",
             b"    when no category is specified.",
         ],
-        subcommand::replies!(subcommands::cat),
+        reads!(subcommands::cat),
     ),
     Sub::now(
         "deluser",
@@ -86,7 +96,7 @@ const SUBS: &[Sub] = &[
             b"DRYRUN <username> <command> [<arg> ...]",
             b"    Returns whether the user can execute the given command without executing the command.",
         ],
-        subcommand::replies!(subcommands::dryrun),
+        reads!(subcommands::dryrun),
     ),
     Sub::now(
         "getuser",
@@ -95,7 +105,7 @@ const SUBS: &[Sub] = &[
         "Get the rules for a specific ACL user",
         "6.0.0",
         &[b"GETUSER <username>", b"    Get the user's details."],
-        subcommand::replies!(subcommands::getuser),
+        reads!(subcommands::getuser),
     ),
     Sub::now(
         "genpass",
@@ -108,7 +118,7 @@ const SUBS: &[Sub] = &[
             b"    Generate a secure 256-bit user password. The optional `bits` argument can",
             b"    be used to specify a different size.",
         ],
-        subcommand::replies!(subcommands::genpass),
+        reads!(subcommands::genpass),
     ),
     Sub::now(
         "list",
@@ -117,7 +127,7 @@ const SUBS: &[Sub] = &[
         "List the current ACL rules in ACL config file format",
         "6.0.0",
         &[b"LIST", b"    Show users details in config file format."],
-        subcommand::replies!(subcommands::list),
+        reads!(subcommands::list),
     ),
     Sub::now(
         "load",
@@ -135,7 +145,7 @@ const SUBS: &[Sub] = &[
         "List latest events denied because of ACLs in place",
         "6.0.0",
         &[b"LOG [<count> | RESET]", b"    Show the ACL log entries."],
-        subcommand::replies!(subcommands::log),
+        reads!(subcommands::log),
     ),
     Sub::now(
         "save",
@@ -165,7 +175,7 @@ const SUBS: &[Sub] = &[
         "List the username of all the configured ACL rules",
         "6.0.0",
         &[b"USERS", b"    List all the registered usernames."],
-        subcommand::replies!(subcommands::users),
+        reads!(subcommands::users),
     ),
     Sub::now(
         "whoami",

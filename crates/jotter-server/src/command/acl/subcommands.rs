@@ -1,6 +1,8 @@
 //! The ACL subcommands, each replying as Redis 7.0 does: the arity is
 //! already checked (`mod.rs`), and every change goes through the shared
-//! [`Users`](super::Users).
+//! [`Users`](super::Users). Those that only read ([`READS`]) take the
+//! users and the table rather than a connection's context, so that a
+//! cluster front end answers them with the same code.
 
 use jotter_resp::{ReplyWriter, Request};
 
@@ -32,17 +34,17 @@ pub(crate) type Reads = fn(&Request, &Users, &'static Table, &mut ReplyWriter<'_
 
 /// The subcommands that only read, by name.
 pub(crate) const READS: &[(&str, Reads)] = &[
-    ("cat", read_cat),
-    ("dryrun", read_dryrun),
-    ("genpass", read_genpass),
-    ("getuser", read_getuser),
-    ("list", read_list),
-    ("log", read_log),
-    ("users", read_users),
+    ("cat", cat),
+    ("dryrun", dryrun),
+    ("genpass", genpass),
+    ("getuser", getuser),
+    ("list", list),
+    ("log", log),
+    ("users", users),
 ];
 
-/// Runs `read` on a single node.
-fn read(read: Reads, req: &Request, ctx: &mut Ctx<'_>) {
+/// Runs `read` on a single node (`mod.rs`'s rows, through `reads!`).
+pub(super) fn read(read: Reads, req: &Request, ctx: &mut Ctx<'_>) {
     let (shared, commands) = (ctx.shared, ctx.commands);
     read(req, &shared.users, commands, &mut ctx.reply());
 }
@@ -95,20 +97,11 @@ pub(super) fn deluser(req: &Request, ctx: &mut Ctx<'_>) {
     ctx.reply().integer(deleted);
 }
 
-pub(super) fn getuser(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_getuser, req, ctx);
-}
-
-fn read_getuser(
-    req: &Request,
-    users: &Users,
-    commands: &'static Table,
-    reply: &mut ReplyWriter<'_>,
-) {
+pub(super) fn getuser(req: &Request, users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
     let Some(user) = users.get(&name_at(req, 2)) else {
         return reply.null();
     };
-    let commands = describe::commands(&user, commands);
+    let commands = describe::commands(&user, table);
     reply.map(6);
     reply.bulk(b"flags");
     let flags = user.flags();
@@ -131,28 +124,15 @@ fn read_getuser(
     reply.array(0);
 }
 
-pub(super) fn list(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_list, req, ctx);
-}
-
-fn read_list(_req: &Request, users: &Users, commands: &'static Table, reply: &mut ReplyWriter<'_>) {
-    let lines = describe::lines(users, commands);
+pub(super) fn list(_req: &Request, users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
+    let lines = describe::lines(users, table);
     reply.array(lines.len());
     for line in lines {
         reply.bulk(line.as_bytes());
     }
 }
 
-pub(super) fn users(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_users, req, ctx);
-}
-
-fn read_users(
-    _req: &Request,
-    users: &Users,
-    _commands: &'static Table,
-    reply: &mut ReplyWriter<'_>,
-) {
+pub(super) fn users(_req: &Request, users: &Users, _table: &Table, reply: &mut ReplyWriter<'_>) {
     let names = users.names();
     reply.array(names.len());
     for name in names {
@@ -165,11 +145,7 @@ pub(super) fn whoami(_req: &Request, ctx: &mut Ctx<'_>) {
     ctx.reply().bulk(user.as_deref().unwrap_or("default").as_bytes());
 }
 
-pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_cat, req, ctx);
-}
-
-fn read_cat(req: &Request, _users: &Users, commands: &'static Table, reply: &mut ReplyWriter<'_>) {
+pub(super) fn cat(req: &Request, _users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
     if req.len() > 3 {
         return too_many(req, reply);
     }
@@ -187,7 +163,7 @@ fn read_cat(req: &Request, _users: &Users, commands: &'static Table, reply: &mut
     };
     let within = |of: &[&str]| of.iter().any(|c| c[1..] == **category);
     let mut names = Vec::new();
-    for spec in commands.specs() {
+    for spec in table.specs() {
         if within(&categories(spec)) {
             names.push(spec.name.to_owned());
         }
@@ -203,23 +179,14 @@ fn read_cat(req: &Request, _users: &Users, commands: &'static Table, reply: &mut
     }
 }
 
-pub(super) fn dryrun(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_dryrun, req, ctx);
-}
-
-fn read_dryrun(
-    req: &Request,
-    users: &Users,
-    commands: &'static Table,
-    reply: &mut ReplyWriter<'_>,
-) {
+pub(super) fn dryrun(req: &Request, users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
     let name = name_at(req, 2);
     if users.get(&name).is_none() {
         let text = format!("ERR User '{name}' not found");
         return reply.error(text.as_bytes());
     }
     let command = req.arg(3).unwrap_or_default();
-    let Some((index, spec)) = commands.lookup(command) else {
+    let Some((index, spec)) = table.lookup(command) else {
         let text = format!("ERR Command '{}' not found", String::from_utf8_lossy(command));
         return reply.error(text.as_bytes());
     };
@@ -245,16 +212,7 @@ fn read_dryrun(
     }
 }
 
-pub(super) fn genpass(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_genpass, req, ctx);
-}
-
-fn read_genpass(
-    req: &Request,
-    _users: &Users,
-    _commands: &'static Table,
-    reply: &mut ReplyWriter<'_>,
-) {
+pub(super) fn genpass(req: &Request, _users: &Users, _table: &Table, reply: &mut ReplyWriter<'_>) {
     if req.len() > 3 {
         return too_many(req, reply);
     }
@@ -290,11 +248,7 @@ fn random_hex(chars: usize) -> std::io::Result<String> {
     Ok(hex)
 }
 
-pub(super) fn log(req: &Request, ctx: &mut Ctx<'_>) {
-    read(read_log, req, ctx);
-}
-
-fn read_log(req: &Request, users: &Users, _commands: &'static Table, reply: &mut ReplyWriter<'_>) {
+pub(super) fn log(req: &Request, users: &Users, _table: &Table, reply: &mut ReplyWriter<'_>) {
     if req.len() > 3 {
         return too_many(req, reply);
     }
