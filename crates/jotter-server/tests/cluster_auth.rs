@@ -6,7 +6,8 @@
 //! WHOAMI/USERS/DRYRUN, RESET); a write of a logged-in client reaches
 //! Redis with its change record, and the client's credentials never do.
 //! The front end's own credentials for Redis come from the cluster URL,
-//! direct or through a Sentinel (`sentinel auth-pass`).
+//! direct or through a Sentinel (`sentinel auth-pass`) that has a password
+//! of its own (`?sentinel-password=`).
 
 mod common;
 
@@ -44,6 +45,14 @@ fn same(single: &mut Raw, front: &mut Raw, requests: &[&[&str]]) {
         let (expected, got) = (read_tree(single).render(), read_tree(front).render());
         assert_eq!(got, expected, "{args:?}");
     }
+}
+
+/// What a front end of `url` that cannot start says.
+fn failed_start(url: &str) -> String {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let out = common::command(dir.path(), &["--cluster", url]).output().expect("run jotter");
+    assert!(!out.status.success(), "a front end of {url} started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Every change record in the four shard streams, as `key` fields.
@@ -203,19 +212,20 @@ fn a_front_end_logs_in_to_a_password_protected_redis_with_the_url_s_credentials(
     assert_eq!(q(&mut r, &["GET", "app:k"]), "\"v\"");
     assert_eq!(recorded_keys(&mut r), ["app:k"]);
     // A front end with the wrong password says so at start.
-    let url = format!("redis://:wrong@{}", redis.addr);
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let out = common::command(dir.path(), &["--cluster", &url]).output().expect("run jotter");
-    assert!(!out.status.success());
-    let said = String::from_utf8_lossy(&out.stderr);
+    let said = failed_start(&format!("redis://:wrong@{}", redis.addr));
     assert!(said.contains("authentication failed") && said.contains("USER:PASSWORD"), "{said}");
 }
 
 #[test]
-fn a_front_end_finds_a_password_protected_primary_through_a_sentinel() {
+fn a_front_end_finds_a_password_protected_primary_through_a_password_protected_sentinel() {
     let Some(redis) = PrivateRedis::start_with(&["--requirepass", "redis-pw"]) else { return };
-    let sentinel = Sentinel::start_with(redis.addr, "sentinel auth-pass mymaster redis-pw\n");
+    let conf = "sentinel auth-pass mymaster redis-pw\nrequirepass sentinel-pw\n";
+    let sentinel = Sentinel::start_with(redis.addr, conf);
     let url = sentinel.url().replace("redis-sentinel://", "redis-sentinel://:redis-pw@");
+    // Without the Sentinel's password the front end says what is missing.
+    let said = failed_start(&url);
+    assert!(said.contains(&sentinel.addr.to_string()) && said.contains("NOAUTH"), "{said}");
+    let url = format!("{url}?sentinel-password=sentinel-pw");
     let front = Server::start_with_config(USERS, &["--cluster", &url, "--cluster-shards", "4"]);
     let mut c = front.raw();
     assert_eq!(q(&mut c, &["GET", "app:k"]), "-NOAUTH Authentication required.");
