@@ -3,7 +3,8 @@
 //! and channel patterns) given to a single node and to a front end of a
 //! private redis-server get the same replies, byte for byte, to the same
 //! requests (NOAUTH, WRONGPASS, NOPERM, the pre-auth protocol limits, ACL
-//! WHOAMI/USERS/DRYRUN, RESET); a write of a logged-in client reaches
+//! WHOAMI/USERS/DRYRUN/GETUSER/LIST, RESET, subscribed mode), and the
+//! auth-failure throttle counts as a single node's; a write of a logged-in client reaches
 //! Redis with its change record, and the client's credentials never do.
 //! The front end's own credentials for Redis come from the cluster URL,
 //! direct or through a Sentinel (`sentinel auth-pass`) that has a password
@@ -170,6 +171,21 @@ fn before_auth_a_front_end_takes_only_small_requests() {
     c.roundtrip(&resp(&["AUTH", "default-pw"]), b"+OK\r\n");
     c.send(&resp(&many));
     assert_eq!(read_tree(&mut c).render(), "+OK");
+}
+
+#[test]
+fn a_front_end_throttles_an_address_that_keeps_failing() {
+    let Some((_redis, front)) = front_end(USERS, &[], "") else { return };
+    let mut c = front.raw();
+    // The single node's throttle: the failures past the first five wait.
+    for _ in 0..7 {
+        assert!(q(&mut c, &["AUTH", "app", "guess"]).starts_with("-WRONGPASS"));
+    }
+    let (_, metrics) = front.http_get("/metrics");
+    assert!(metrics.contains("jotter_auth_failures_total 7"), "{metrics}");
+    assert!(metrics.contains("jotter_auth_throttled_total 2"), "{metrics}");
+    // The right password still logs in.
+    assert_eq!(q(&mut c, &["AUTH", "app", "app-pw"]), "+OK");
 }
 
 #[test]
