@@ -104,7 +104,7 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
                             .await;
                             match ended {
                                 Ended::Unsubscribed => {}
-                                Ended::Reset => output.extend_from_slice(&client.reset()),
+                                Ended::Reset => client.reset(),
                                 Ended::Closed => return,
                             }
                         }
@@ -157,7 +157,10 @@ impl Client {
         let route = route(req);
         let reply = match route {
             Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
-            Route::Reset => self.reset(),
+            Route::Reset => {
+                self.reset();
+                Bytes::from_static(b"+RESET\r\n")
+            }
             Route::Auth if self.multi.is_none() => {
                 let front = Arc::clone(&self.front);
                 self.login.auth(&front, self.peer, req).await
@@ -286,14 +289,13 @@ impl Client {
 
     /// RESET: the client starts afresh, logged out, on a new connection to
     /// Redis (closing the old one ends its MULTI, WATCH and subscriptions
-    /// there; relaying RESET would log that connection out of Redis).
-    fn reset(&mut self) -> Bytes {
+    /// there; RESET relayed would log that connection out of Redis).
+    fn reset(&mut self) {
         self.upstream = None;
         self.hello = None;
         self.protocol = Protocol::Resp2;
         self.multi = None;
         self.login.reset(&self.front.users);
-        Bytes::from_static(b"+RESET\r\n")
     }
 
     /// EXEC of the client's MULTI, with the records of its writes' keys

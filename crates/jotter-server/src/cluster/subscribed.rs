@@ -4,9 +4,10 @@
 //! what Redis allows a RESP2 subscriber — (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE,
 //! PING, QUIT, RESET — each admitted by the client's user's rules first
 //! (its channels) — and the mode ends when Redis says the client's last
-//! subscription is gone (an unsubscribe reply counting 0), or at RESET,
-//! which the front end answers itself. Pub/sub touches no key, so no
-//! change record is involved.
+//! subscription is gone (an unsubscribe reply counting 0) or answers
+//! RESET (after which the front end resets the client and closes that
+//! connection, which RESET logged out of Redis). Pub/sub touches no key,
+//! so no change record is involved.
 
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{Frame, Request, RequestDecoder};
@@ -20,7 +21,7 @@ use super::upstream::{Upstream, UpstreamError};
 pub(crate) enum Ended {
     /// The client has no subscription left: back to plain requests.
     Unsubscribed,
-    /// The client sent RESET: the front end resets it and answers.
+    /// Redis answered the client's RESET: the front end resets it too.
     Reset,
     /// The client left (QUIT, closed, a protocol error) or its connection
     /// to Redis broke: close it.
@@ -36,6 +37,7 @@ const ALLOWED: &[&[u8]] = &[
     b"punsubscribe",
     b"sunsubscribe",
     b"ping",
+    b"reset",
 ];
 
 /// Relays a subscriber's requests and Redis's messages until the mode ends.
@@ -56,9 +58,6 @@ pub(crate) async fn relay(
                     if name == b"quit" {
                         let _ = write.write_all(b"+OK\r\n").await;
                         return Ended::Closed;
-                    }
-                    if name == b"reset" {
-                        return Ended::Reset;
                     }
                     if let Err(refused) = admit(&req) {
                         if write.write_all(&refused).await.is_err() {
@@ -89,6 +88,9 @@ pub(crate) async fn relay(
                 let Ok(message) = message else { return Ended::Closed };
                 if write.write_all(&message).await.is_err() {
                     return Ended::Closed;
+                }
+                if message.as_ref() == b"+RESET\r\n" {
+                    return Ended::Reset;
                 }
                 if ends_subscriptions(&message) {
                     return Ended::Unsubscribed;
