@@ -5,9 +5,9 @@
 //! WRONGPASS and the user's command, key and channel rules, under the same
 //! auth-failure throttle; refusals go to the front end's own ACL LOG.
 //!
-//! Guarantees: nothing a client sends before it is logged in reaches
-//! Redis but HELLO's protocol (once its AUTH passed); a request a user may
-//! not run, or that names a key or channel outside its patterns, is
+//! Guarantees: nothing a client sends reaches Redis before it is logged
+//! in (HELLO … AUTH reaches it without the AUTH, once that passed); a
+//! request a user may not run, or that names a key or channel outside its patterns, is
 //! refused before it is relayed; the client's credentials never reach
 //! Redis (the front end is logged in to Redis as the cluster URL says).
 

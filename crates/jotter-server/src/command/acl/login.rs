@@ -154,10 +154,11 @@ pub(crate) async fn log_in(
 pub(crate) type NotAdmitted = (String, Option<Refusal>);
 
 /// A single node's checks of `req` (looked up in `commands`) before it
-/// runs, in Redis's order, for a client `authenticated` or not, running under `permissions` as `user`
-/// (`in_multi`: inside MULTI, ACL LOG's context): a wrong arity before
-/// authentication, then NOAUTH, then the user's command, keys and
-/// channels. A command the table does not know is admitted: the caller
+/// runs, in Redis's order, for a client `authenticated` or not, running
+/// under `permissions` as `user` (`in_multi`: inside MULTI, ACL LOG's
+/// context): a wrong arity before authentication, then NOAUTH, then the
+/// user's command, keys and channels. The dispatcher makes the same
+/// checks with a session's side effects (`dispatch.rs`). A command the table does not know is admitted: the caller
 /// answers it. An authenticated client's wrong arity is admitted too,
 /// for the caller to answer (a front end lets Redis answer it).
 pub(crate) fn admit(
