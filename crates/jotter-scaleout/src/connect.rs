@@ -3,7 +3,9 @@
 //! get-master-addr-by-name`), and the node named must say it is one
 //! (`ROLE`): right after a failover a Sentinel may still name the old
 //! primary, now a replica. A caller whose connection breaks connects again
-//! the same way, which is how it follows a failover.
+//! the same way, which is how it follows a failover. The Sentinels are
+//! asked with their own credentials (the URL's `sentinel-password`), the
+//! data nodes with theirs.
 
 use redis::aio::MultiplexedConnection;
 
@@ -12,7 +14,7 @@ use crate::url::ClusterUrl;
 /// No primary could be reached.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "cannot reach the cluster's primary at {url}: {reason}; check that Redis (and its Sentinels) run and the address is right"
+    "cannot reach the cluster's primary at {url}: {reason}; check that Redis (and its Sentinels) run and the address, and the USER:PASSWORD in it if Redis asks for one, are right"
 )]
 pub struct ConnectError {
     url: String,
@@ -47,10 +49,12 @@ pub async fn primary(
                 client.get_multiplexed_async_connection().await.map_err(|e| fail(e.to_string()))?;
             Ok((connection, client.get_connection_info().clone()))
         }
-        ClusterUrl::Sentinel { master, sentinels, auth } => {
+        ClusterUrl::Sentinel { master, sentinels, auth, sentinel_auth } => {
             let mut last = String::from("no Sentinel given");
             for sentinel in sentinels {
-                match primary_from(sentinel, master, auth.as_ref()).await {
+                let credentials =
+                    Credentials { node: auth.as_ref(), sentinel: sentinel_auth.as_ref() };
+                match primary_from(sentinel, master, credentials).await {
                     Ok(found) => return Ok(found),
                     Err(reason) => last = format!("{sentinel}: {reason}"),
                 }
@@ -60,22 +64,18 @@ pub async fn primary(
     }
 }
 
-/// Asks one Sentinel for the primary `master` and connects to it.
-async fn primary_from(
-    sentinel: &str,
-    master: &str,
-    auth: Option<&(Option<String>, String)>,
-) -> Result<(MultiplexedConnection, redis::ConnectionInfo), String> {
-    let client = redis::Client::open(format!("redis://{sentinel}")).map_err(|e| e.to_string())?;
-    let mut asked = client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
-    let address: Option<(String, u16)> = redis::cmd("SENTINEL")
-        .arg("get-master-addr-by-name")
-        .arg(master)
-        .query_async(&mut asked)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (host, port) =
-        address.ok_or_else(|| format!("does not monitor a primary named {master:?}"))?;
+/// A user (`None`: `default`) and a password.
+type UserPassword = (Option<String>, String);
+
+/// The data nodes' and the Sentinels' credentials, when they have any.
+#[derive(Clone, Copy)]
+struct Credentials<'a> {
+    node: Option<&'a UserPassword>,
+    sentinel: Option<&'a UserPassword>,
+}
+
+/// Redis's connection settings logging in with `auth`.
+fn settings(auth: Option<&UserPassword>) -> redis::RedisConnectionInfo {
     let mut settings = redis::RedisConnectionInfo::default();
     if let Some((user, password)) = auth {
         if let Some(user) = user {
@@ -83,12 +83,43 @@ async fn primary_from(
         }
         settings = settings.set_password(password);
     }
-    let node = redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(
-        host.clone(),
-        port,
-    ))
-    .map_err(|e| e.to_string())?
-    .set_redis_settings(settings);
+    settings
+}
+
+/// Where `host:port` is, logged in with `auth`.
+fn address(
+    host: String,
+    port: u16,
+    auth: Option<&UserPassword>,
+) -> Result<redis::ConnectionInfo, String> {
+    let info =
+        redis::IntoConnectionInfo::into_connection_info(redis::ConnectionAddr::Tcp(host, port))
+            .map_err(|e| e.to_string())?;
+    Ok(info.set_redis_settings(settings(auth)))
+}
+
+/// Asks one Sentinel for the primary `master` and connects to it.
+async fn primary_from(
+    sentinel: &str,
+    master: &str,
+    credentials: Credentials<'_>,
+) -> Result<(MultiplexedConnection, redis::ConnectionInfo), String> {
+    let (host, port) = sentinel.rsplit_once(':').ok_or("not host:port")?;
+    let port = port.parse().map_err(|_| "not host:port")?;
+    // An IPv6 address is written in brackets in the URL.
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let asked_at = address(host, port, credentials.sentinel)?;
+    let client = redis::Client::open(asked_at).map_err(|e| e.to_string())?;
+    let mut asked = client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;
+    let named: Option<(String, u16)> = redis::cmd("SENTINEL")
+        .arg("get-master-addr-by-name")
+        .arg(master)
+        .query_async(&mut asked)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (host, port) =
+        named.ok_or_else(|| format!("does not monitor a primary named {master:?}"))?;
+    let node = address(host.clone(), port, credentials.node)?;
     let client = redis::Client::open(node.clone()).map_err(|e| e.to_string())?;
     let mut connection =
         client.get_multiplexed_async_connection().await.map_err(|e| e.to_string())?;

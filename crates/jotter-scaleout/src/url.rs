@@ -2,7 +2,9 @@
 //! (`redis://[user:password@]host:port[/db]`) or a primary watched by
 //! Sentinels, found by its name
 //! (`redis-sentinel://[user:password@]MASTER@host:port,host:port,...`,
-//! where the user and password are the data nodes', not the Sentinels').
+//! where the user and password are the data nodes'; the Sentinels' own,
+//! when they have a `requirepass`, follow as
+//! `?sentinel-password=PASSWORD[&sentinel-user=USER]`).
 
 use std::fmt;
 
@@ -22,6 +24,8 @@ pub enum ClusterUrl {
         sentinels: Vec<String>,
         /// The data nodes' user and password, if any.
         auth: Option<(Option<String>, String)>,
+        /// The Sentinels' own user and password, if any.
+        sentinel_auth: Option<(Option<String>, String)>,
     },
 }
 
@@ -48,6 +52,10 @@ impl ClusterUrl {
             return Ok(ClusterUrl::Direct { url: given.to_owned() });
         }
         let rest = given.strip_prefix("redis-sentinel://").ok_or_else(|| fail("unknown scheme"))?;
+        let (rest, sentinel_auth) = match rest.split_once('?') {
+            Some((rest, query)) => (rest, sentinel_credentials(query).map_err(fail)?),
+            None => (rest, None),
+        };
         // The last '@' separates the master's name from the Sentinels; an
         // optional `user:password@` comes before the name.
         let (before, hosts) =
@@ -78,7 +86,25 @@ impl ClusterUrl {
         {
             return Err(fail("a Sentinel address is not host:port"));
         }
-        Ok(ClusterUrl::Sentinel { master: master.to_owned(), sentinels, auth })
+        Ok(ClusterUrl::Sentinel { master: master.to_owned(), sentinels, auth, sentinel_auth })
+    }
+}
+
+/// The Sentinels' credentials from the URL's query
+/// (`sentinel-password=...&sentinel-user=...`, taken as written).
+fn sentinel_credentials(query: &str) -> Result<Option<(Option<String>, String)>, &'static str> {
+    let (mut user, mut password) = (None, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("sentinel-password", value)) => password = Some(value.to_owned()),
+            Some(("sentinel-user", value)) => user = Some(value.to_owned()),
+            _ => return Err("the query takes only sentinel-password and sentinel-user"),
+        }
+    }
+    match (user, password) {
+        (user, Some(password)) => Ok(Some((user, password))),
+        (Some(_), None) => Err("sentinel-user needs a sentinel-password"),
+        (None, None) => Ok(None),
     }
 }
 
@@ -99,9 +125,13 @@ impl fmt::Display for ClusterUrl {
                 }
                 None => f.write_str(url),
             },
-            ClusterUrl::Sentinel { master, sentinels, auth } => {
+            ClusterUrl::Sentinel { master, sentinels, auth, sentinel_auth } => {
                 let auth = if auth.is_some() { "***@" } else { "" };
-                write!(f, "redis-sentinel://{auth}{master}@{}", sentinels.join(","))
+                write!(f, "redis-sentinel://{auth}{master}@{}", sentinels.join(","))?;
+                if sentinel_auth.is_some() {
+                    f.write_str("?sentinel-password=***")?;
+                }
+                Ok(())
             }
         }
     }
@@ -122,11 +152,20 @@ mod tests {
             ClusterUrl::Sentinel {
                 master: "mymaster".into(),
                 sentinels: vec!["h1:26379".into(), "h2:26380".into()],
-                auth: None
+                auth: None,
+                sentinel_auth: None,
             }
         );
         let with_auth = ClusterUrl::parse("redis-sentinel://u:secret@m@h:1").unwrap();
         assert_eq!(with_auth.to_string(), "redis-sentinel://***@m@h:1");
+        let both = ClusterUrl::parse(
+            "redis-sentinel://:secret@m@h:1,h:2?sentinel-password=s3&sentinel-user=watch",
+        )
+        .unwrap();
+        assert_eq!(both.to_string(), "redis-sentinel://***@m@h:1,h:2?sentinel-password=***");
+        let ClusterUrl::Sentinel { sentinels, sentinel_auth, .. } = both else { panic!() };
+        assert_eq!(sentinels, ["h:1", "h:2"]);
+        assert_eq!(sentinel_auth, Some((Some("watch".into()), "s3".into())));
     }
 
     #[test]
@@ -137,6 +176,8 @@ mod tests {
             "redis-sentinel://@h:1",
             "redis-sentinel://m@h",
             "redis-sentinel://m@",
+            "redis-sentinel://m@h:1?password=x",
+            "redis-sentinel://m@h:1?sentinel-user=u",
         ] {
             assert!(ClusterUrl::parse(bad).is_err(), "{bad}");
         }

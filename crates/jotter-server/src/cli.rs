@@ -296,9 +296,10 @@ pub(crate) struct SharedArgs {
     /// line [default: text].
     #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
-    /// The cluster's Redis: redis://HOST:PORT or
-    /// redis-sentinel://MASTER@HOST:PORT,HOST:PORT,... (`serve`: run as a
-    /// stateless front end of it, with no data-dir or store).
+    /// The cluster's Redis: redis://[USER:PASSWORD@]HOST:PORT or
+    /// redis-sentinel://[USER:PASSWORD@]MASTER@HOST:PORT,HOST:PORT,...
+    /// (the Sentinels' own password after ?sentinel-password=) (`serve`:
+    /// run as a stateless front end of it, with no data-dir or store).
     #[arg(long, env = "JOTTER_CLUSTER", hide_env_values = true)]
     cluster: Option<String>,
     /// Shard streams of the cluster's write queue, when this process

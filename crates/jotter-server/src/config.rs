@@ -238,17 +238,10 @@ impl Config {
 
     /// Checks the settings together; the first problem stops the start.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(url) = &self.cluster {
-            if let Err(e) = jotter_scaleout::ClusterUrl::parse(url) {
-                return Err(ConfigError::invalid("cluster", e.to_string()));
-            }
-            if self.auth_required() {
-                return Err(ConfigError::invalid(
-                    "cluster",
-                    "a cluster front end does not authenticate its clients: remove requirepass, \
-                     [[user]] and aclfile, and keep front ends on a private network",
-                ));
-            }
+        if let Some(url) = &self.cluster
+            && let Err(e) = jotter_scaleout::ClusterUrl::parse(url)
+        {
+            return Err(ConfigError::invalid("cluster", e.to_string()));
         }
         if self.tls.is_some() && !cfg!(feature = "tls") {
             return Err(ConfigError::invalid(

@@ -156,7 +156,7 @@ fn main() -> ExitCode {
         if migrate {
             migrate_store(&config).await.map(|()| ExitCode::SUCCESS)
         } else if let Some(url) = config.cluster.clone() {
-            cluster::serve(config, url).await
+            cluster::serve(config, url, users).await
         } else {
             serve(config, config_file, users).await
         }

@@ -25,7 +25,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use jotter_resp::Request;
+use jotter_resp::{Protocol, Request};
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 
@@ -37,10 +37,12 @@ use crate::command::Wait;
 
 /// What a blocked client brings of its state (`client.rs`): its
 /// connection to the primary (dropped and opened again here when the
-/// primary may have changed) and the protocol it chose.
+/// primary may have changed), the HELLO that connection replays, and the
+/// protocol it chose.
 pub(crate) struct Blocker<'a> {
     pub upstream: &'a mut Option<Upstream>,
-    pub hello: Option<&'a Bytes>,
+    pub hello: Option<&'a [Bytes]>,
+    pub protocol: Protocol,
 }
 
 /// The client's side of the connection, watched while it is blocked.
@@ -109,7 +111,7 @@ pub(crate) async fn block(
         }
         first = false;
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Blocked::Reply(timed_out(client.hello)));
+            return Ok(Blocked::Reply(timed_out(client.protocol)));
         }
         let until_deadline = async {
             match deadline {
@@ -123,7 +125,7 @@ pub(crate) async fn block(
         tokio::select! {
             () = line.woken() => {}
             () = polled => {}
-            () = until_deadline => return Ok(Blocked::Reply(timed_out(client.hello))),
+            () = until_deadline => return Ok(Blocked::Reply(timed_out(client.protocol))),
             () = closed(socket) => return Ok(Blocked::Left),
         }
     }
@@ -132,8 +134,8 @@ pub(crate) async fn block(
 /// Redis's reply to a blocking command whose timeout passed: a null array
 /// in RESP2 (even for BLMOVE, whose reply is otherwise a bulk string),
 /// a null in RESP3.
-fn timed_out(hello: Option<&Bytes>) -> Bytes {
-    if hello.is_some_and(|v| v.as_ref() == b"3") {
+fn timed_out(protocol: Protocol) -> Bytes {
+    if protocol == Protocol::Resp3 {
         Bytes::from_static(b"_\r\n")
     } else {
         Bytes::from_static(b"*-1\r\n")

@@ -1,15 +1,18 @@
 //! One client of a front end: its requests decoded (`jotter-resp`), routed
 //! (`route.rs`) and run on the client's own connection to the primary, in
 //! order, their replies written back. The front end remembers of the
-//! client only what it must to keep the contract: the protocol it chose
-//! (replayed on a new connection after a failover) and its open MULTI
-//! (the keys its queued writes name, recorded inside the same EXEC).
+//! client only what it must to keep the contract: who it is logged in as
+//! (`login.rs`, checked before each request is routed), the protocol and
+//! name it chose (replayed on a new connection after a failover) and its
+//! open MULTI (the keys its queued writes name, recorded inside the same
+//! EXEC).
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
 //! connection to the current primary. A blocking write waits in
 //! `blocking.rs`, which watches the client's socket meanwhile.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ use tokio::net::TcpStream;
 
 use super::blocking::{self, Blocked, Blocker, Socket};
 use super::keyspace;
+use super::login::Login;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
@@ -31,9 +35,13 @@ use super::write::{unrecorded, wait_replica, write};
 /// What the front end keeps of one client.
 struct Client {
     front: Arc<Front>,
+    peer: SocketAddr,
+    login: Login,
     upstream: Option<Upstream>,
-    /// HELLO's protocol version, replayed on a new connection.
-    hello: Option<Bytes>,
+    /// The HELLO Redis accepted (its protocol and SETNAME), replayed on a
+    /// new connection.
+    hello: Option<Vec<Bytes>>,
+    protocol: Protocol,
     multi: Option<Multi>,
 }
 
@@ -47,13 +55,22 @@ struct Multi {
 }
 
 /// Serves one client until it leaves.
-pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
+pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr) {
     let _ = socket.set_nodelay(true);
     let (mut read, mut write) = socket.into_split();
     let mut decoder = RequestDecoder::new(front.limits);
-    // A front end does not authenticate its clients (see `route.rs`).
-    decoder.set_authenticated(true);
-    let mut client = Client { front, upstream: None, hello: None, multi: None };
+    let login = Login::new(&front.users);
+    // Before AUTH the decoder takes only small requests, as a single node's.
+    decoder.set_authenticated(login.authenticated());
+    let mut client = Client {
+        front,
+        peer,
+        login,
+        upstream: None,
+        hello: None,
+        protocol: Protocol::Resp2,
+        multi: None,
+    };
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::new();
     loop {
@@ -63,6 +80,7 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
                 Ok(Some(req)) => {
                     let mut socket = Socket { read: &mut read, input: &mut input };
                     let (reply, next) = client.run(&req, &mut socket).await;
+                    decoder.set_authenticated(client.login.authenticated());
                     output.extend_from_slice(&reply);
                     match next {
                         Next::Request => {}
@@ -76,16 +94,21 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
                                 return;
                             }
                             let Some(up) = client.upstream.as_mut() else { return };
+                            let (front, peer, login) = (&client.front, client.peer, &client.login);
+                            let admit = |req: &Request| login.admit(front, peer, false, req);
                             let ended = subscribed::relay(
                                 up,
                                 &mut read,
                                 &mut write,
                                 &mut decoder,
                                 &mut input,
+                                &admit,
                             )
                             .await;
-                            if matches!(ended, Ended::Closed) {
-                                return;
+                            match ended {
+                                Ended::Unsubscribed => {}
+                                Ended::Reset => client.reset(),
+                                Ended::Closed => return,
                             }
                         }
                     }
@@ -128,13 +151,32 @@ enum Next {
 impl Client {
     /// The reply to `req`, and what follows it.
     async fn run(&mut self, req: &Request, socket: &mut Socket<'_>) -> (Bytes, Next) {
+        if let Err(refused) = self.login.admit(&self.front, self.peer, self.multi.is_some(), req) {
+            if let Some(multi) = &mut self.multi {
+                multi.failed = true;
+            }
+            return (refused, Next::Request);
+        }
         let route = route(req);
         let reply = match route {
             Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
+            Route::Reset => {
+                self.reset();
+                Bytes::from_static(b"+RESET\r\n")
+            }
+            Route::Auth if self.multi.is_none() => {
+                let front = Arc::clone(&self.front);
+                self.login.auth(&front, self.peer, req).await
+            }
+            Route::Acl if self.multi.is_none() => self.login.acl(&self.front, self.protocol, req),
             Route::Block(_, Err(text)) if self.multi.is_none() => error(&text),
             Route::Block(keys, Ok(wait)) if self.multi.is_none() => {
                 let front = Arc::clone(&self.front);
-                let client = Blocker { upstream: &mut self.upstream, hello: self.hello.as_ref() };
+                let client = Blocker {
+                    upstream: &mut self.upstream,
+                    hello: self.hello.as_deref(),
+                    protocol: self.protocol,
+                };
                 match blocking::block(&front, client, socket, req, &keys, &wait).await {
                     Ok(Blocked::Reply(reply)) => reply,
                     Ok(Blocked::Left) => return (Bytes::new(), Next::Close),
@@ -184,7 +226,8 @@ impl Client {
 
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
-        connected(&mut self.upstream, &self.front.url, self.front.shards, self.hello.as_ref()).await
+        connected(&mut self.upstream, &self.front.url, self.front.shards, self.hello.as_deref())
+            .await
     }
 
     async fn relay(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
@@ -208,15 +251,18 @@ impl Client {
                 Ok(reply)
             }
             Route::Hello => {
-                let reply = self.upstream().await?.relay(req).await?;
-                if !is_error(&reply) && req.len() == 2 {
-                    self.hello = req.arg_bytes(1);
+                let (protocol, hello) = match self.login.hello(&front, self.peer, req).await {
+                    Ok(hello) => hello,
+                    Err(refused) => return Ok(refused),
+                };
+                let reply = self.upstream().await?.call(&hello[..]).await?;
+                if let Some(protocol) = protocol
+                    && !is_error(&reply)
+                {
+                    self.protocol = protocol;
+                    self.hello = Some(hello);
                 }
                 Ok(reply)
-            }
-            Route::Reset => {
-                self.hello = None;
-                self.upstream().await?.relay(req).await
             }
             // EXEC and DISCARD without MULTI: Redis answers the error.
             _ => self.upstream().await?.relay(req).await,
@@ -227,11 +273,8 @@ impl Client {
     async fn queue(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
         match route {
             Route::Exec => self.exec().await,
-            Route::Discard | Route::Reset => {
+            Route::Discard => {
                 self.multi = None;
-                if matches!(route, Route::Reset) {
-                    self.hello = None;
-                }
                 self.upstream().await?.relay(req).await
             }
             // Inside MULTI a blocking write does not block, as in Redis.
@@ -255,6 +298,17 @@ impl Client {
                 )))
             }
         }
+    }
+
+    /// RESET: the client starts afresh, logged out, on a new connection to
+    /// Redis (closing the old one ends its MULTI, WATCH and subscriptions
+    /// there; RESET relayed would log that connection out of Redis).
+    fn reset(&mut self) {
+        self.upstream = None;
+        self.hello = None;
+        self.protocol = Protocol::Resp2;
+        self.multi = None;
+        self.login.reset(&self.front.users);
     }
 
     /// EXEC of the client's MULTI, with the records of its writes' keys

@@ -2,7 +2,8 @@
 //! `/metrics` in Prometheus's text format, read from Redis at each scrape:
 //! per shard stream the entries not yet delivered to the workers (lag) and
 //! those delivered but not acknowledged (pending), pending entries per
-//! consumer, and the dead letters.
+//! consumer, and the dead letters; and the front end's own failed and
+//! throttled AUTH attempts.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -61,5 +62,10 @@ async fn metrics(State(front): State<Arc<Front>>) -> Result<String, (StatusCode,
     }
     out.push_str("# TYPE jotter_cluster_dead_letters gauge\n");
     let _ = writeln!(out, "jotter_cluster_dead_letters {dead}");
+    // The same counters as a single node's (`auth_throttle.rs`).
+    out.push_str("# TYPE jotter_auth_failures_total counter\n");
+    let _ = writeln!(out, "jotter_auth_failures_total {}", front.throttle.failures());
+    out.push_str("# TYPE jotter_auth_throttled_total counter\n");
+    let _ = writeln!(out, "jotter_auth_throttled_total {}", front.throttle.throttled());
     Ok(out)
 }

@@ -10,6 +10,9 @@
 //! - `settings.rs`: what every client shares.
 //! - `client.rs`: one client: decode, route, relay on its own connection
 //!   to the primary, reply; its MULTI and protocol.
+//! - `login.rs`: who the client is (AUTH, HELLO's AUTH) and what its user
+//!   may run, checked before a request is routed, with the single node's
+//!   users, checks and words.
 //! - `route.rs`: where each request goes, from the command table.
 //! - `write.rs`: a write with its change records in one MULTI/EXEC, and
 //!   the wait for a replica under `fsync = always`.
@@ -38,11 +41,14 @@ use anyhow::Context as _;
 use jotter_resp::Limits;
 use jotter_scaleout::{ClusterUrl, connect, prepare_front};
 
+use crate::auth_throttle::AuthThrottle;
+use crate::command::Users;
 use crate::config::{Config, FsyncSetting};
 
 mod blocking;
 mod client;
 mod keyspace;
+mod login;
 mod metrics;
 mod replies;
 mod route;
@@ -53,7 +59,7 @@ mod wakeup;
 mod write;
 
 /// Runs a front end of the cluster at `url` until a signal.
-pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCode> {
+pub(crate) async fn serve(config: Config, url: String, users: Users) -> anyhow::Result<ExitCode> {
     let url = ClusterUrl::parse(&url).context("cannot use the cluster setting")?;
     let mut connection = connect(&url).await?;
     let shards = prepare_front(&mut connection, config.cluster_shards).await?;
@@ -62,7 +68,9 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let idle = (config.timeout > 0).then(|| std::time::Duration::from_secs(config.timeout));
     let wakeups = wakeup::Wakeups::new(url.clone(), shards);
-    let front = Arc::new(settings::Front { url, shards, wait, limits, idle, wakeups });
+    let throttle = AuthThrottle::default();
+    let front =
+        Arc::new(settings::Front { url, shards, wait, limits, idle, wakeups, users, throttle });
     let clients = Arc::new(AtomicUsize::new(0));
 
     let resp = crate::listen::resp(&config)?;
@@ -81,7 +89,7 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
     let accept = async {
         loop {
             match resp.accept().await {
-                Ok((socket, _)) => {
+                Ok((socket, peer)) => {
                     if clients.load(Ordering::Relaxed) >= config.maxclients {
                         // Redis's words; the client is closed after them.
                         let _ = socket.try_write(b"-ERR max number of clients reached\r\n");
@@ -90,7 +98,7 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
                     clients.fetch_add(1, Ordering::Relaxed);
                     let (front, clients) = (Arc::clone(&front), Arc::clone(&clients));
                     tokio::spawn(async move {
-                        client::serve(front, socket).await;
+                        client::serve(front, socket, peer).await;
                         clients.fetch_sub(1, Ordering::Relaxed);
                     });
                 }

@@ -2,7 +2,7 @@
 //! (`command::facts`): straight to Redis (reads and connection commands),
 //! to Redis with its change records (writes), to the front end's own
 //! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
-//! subscriptions), or
+//! subscriptions, AUTH and ACL), or
 //! refused with an error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
@@ -48,9 +48,15 @@ pub(crate) enum Route {
     Multi,
     Exec,
     Discard,
-    /// HELLO: relayed; the protocol it selects is remembered.
+    /// HELLO: its AUTH checked by the front end, the rest relayed; the
+    /// protocol it selects is remembered.
     Hello,
-    /// RESET: relayed; the front end's state of the client is reset too.
+    /// AUTH: checked against the front end's own users, never relayed.
+    Auth,
+    /// ACL: answered from the front end's own users.
+    Acl,
+    /// RESET: the front end's state of the client is reset, and its
+    /// connection to Redis closed.
     Reset,
     /// QUIT: `+OK`, then the connection closes.
     Quit,
@@ -78,8 +84,6 @@ const ADMIN: &[&str] = &[
     "swapdb",
     "move",
     "select",
-    "acl",
-    "auth",
 ];
 
 /// The route of `req`.
@@ -112,6 +116,8 @@ pub(crate) fn route(req: &Request) -> Route {
         "exec" => Route::Exec,
         "discard" => Route::Discard,
         "hello" => Route::Hello,
+        "auth" => Route::Auth,
+        "acl" => Route::Acl,
         "reset" => Route::Reset,
         "quit" => Route::Quit,
         "subscribe" | "psubscribe" | "ssubscribe" => Route::Subscribe,
@@ -141,8 +147,7 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
     if ADMIN.contains(&name) {
         return Some(format!(
             "ERR {upper} is not served by a cluster front end: Redis's administration, \
-             replication and databases are run on Redis itself (redis-cli), and clients of a \
-             front end are not authenticated by it"
+             replication and databases are run on Redis itself (redis-cli)"
         ));
     }
     if name == "copy" && has_word(req, b"db") {
@@ -155,13 +160,6 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
     if matches!(name, "sort" | "sort_ro") && req.args().skip(2).any(is_reserved) {
         return Some(
             "ERR SORT patterns may not name Jotter's own {jotter}: keys in a cluster".to_owned(),
-        );
-    }
-    if name == "hello" && req.len() > 2 {
-        return Some(
-            "ERR HELLO takes only the protocol version on a cluster front end (no AUTH, no \
-             SETNAME)"
-                .to_owned(),
         );
     }
     if name.starts_with("jotter.") && name != "jotter.flush" {

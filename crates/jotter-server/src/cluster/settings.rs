@@ -1,6 +1,8 @@
 //! What every client connection of a front end shares: where the cluster
 //! is, its shard count (as stored in Redis), whether a write waits for a
-//! replica, the protocol limits, and the wake-ups of blocked clients.
+//! replica, the protocol limits, its users and the auth-failure throttle,
+//! and the wake-ups of blocked clients. Read-only once the front end runs,
+//! but for the throttle's counts and ACL LOG.
 
 use std::time::Duration;
 
@@ -8,6 +10,8 @@ use jotter_resp::Limits;
 use jotter_scaleout::ClusterUrl;
 
 use super::wakeup::Wakeups;
+use crate::auth_throttle::AuthThrottle;
+use crate::command::Users;
 
 /// A front end's settings.
 pub(crate) struct Front {
@@ -20,4 +24,8 @@ pub(crate) struct Front {
     pub idle: Option<Duration>,
     /// Wakes the clients blocked on keys (`wakeup.rs`).
     pub wakeups: Wakeups,
+    /// The front end's own users, from its settings (never Redis's).
+    pub users: Users,
+    /// Failed AUTH attempts, per client address.
+    pub throttle: AuthThrottle,
 }

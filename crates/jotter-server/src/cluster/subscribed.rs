@@ -2,12 +2,15 @@
 //! SSUBSCRIBE): its connection to the primary carries messages at any
 //! time, so both directions are relayed at once. The client may send only
 //! what Redis allows a RESP2 subscriber — (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE,
-//! PING, QUIT, RESET — and the mode ends when Redis says the client's last
+//! PING, QUIT, RESET — each admitted by the client's user's rules first
+//! (its channels) — and the mode ends when Redis says the client's last
 //! subscription is gone (an unsubscribe reply counting 0) or answers
-//! RESET. Pub/sub touches no key, so no change record is involved.
+//! RESET (after which the front end resets the client and closes that
+//! connection, which RESET logged out of Redis). Pub/sub touches no key,
+//! so no change record is involved.
 
 use bytes::{Bytes, BytesMut};
-use jotter_resp::{Frame, RequestDecoder};
+use jotter_resp::{Frame, Request, RequestDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
@@ -18,6 +21,8 @@ use super::upstream::{Upstream, UpstreamError};
 pub(crate) enum Ended {
     /// The client has no subscription left: back to plain requests.
     Unsubscribed,
+    /// Redis answered the client's RESET: the front end resets it too.
+    Reset,
     /// The client left (QUIT, closed, a protocol error) or its connection
     /// to Redis broke: close it.
     Closed,
@@ -42,6 +47,7 @@ pub(crate) async fn relay(
     write: &mut OwnedWriteHalf,
     decoder: &mut RequestDecoder,
     input: &mut BytesMut,
+    admit: &(dyn Fn(&Request) -> Result<(), Bytes> + Sync),
 ) -> Ended {
     loop {
         // Whole requests already read.
@@ -53,7 +59,11 @@ pub(crate) async fn relay(
                         let _ = write.write_all(b"+OK\r\n").await;
                         return Ended::Closed;
                     }
-                    if ALLOWED.contains(&name.as_slice()) {
+                    if let Err(refused) = admit(&req) {
+                        if write.write_all(&refused).await.is_err() {
+                            return Ended::Closed;
+                        }
+                    } else if ALLOWED.contains(&name.as_slice()) {
                         up.queue_request(&req);
                     } else {
                         let text = format!(
@@ -79,6 +89,9 @@ pub(crate) async fn relay(
                 if write.write_all(&message).await.is_err() {
                     return Ended::Closed;
                 }
+                if message.as_ref() == b"+RESET\r\n" {
+                    return Ended::Reset;
+                }
                 if ends_subscriptions(&message) {
                     return Ended::Unsubscribed;
                 }
@@ -93,11 +106,8 @@ pub(crate) async fn relay(
 }
 
 /// Whether `message` is an unsubscribe reply counting no subscription
-/// left, or RESET's answer.
+/// left.
 fn ends_subscriptions(message: &Bytes) -> bool {
-    if message.as_ref() == b"+RESET\r\n" {
-        return true;
-    }
     let mut buf = BytesMut::from(message.as_ref());
     let items = match Frame::parse(&mut buf) {
         Ok(Some(Frame::Array(items) | Frame::Push(items))) => items,
@@ -112,10 +122,7 @@ fn ends_subscriptions(message: &Bytes) -> bool {
 
 /// Sends the request that starts subscribed mode; its reply comes as the
 /// mode's first message.
-pub(crate) async fn start(
-    up: &mut Upstream,
-    req: &jotter_resp::Request,
-) -> Result<(), UpstreamError> {
+pub(crate) async fn start(up: &mut Upstream, req: &Request) -> Result<(), UpstreamError> {
     up.queue_request(req);
     up.flush().await
 }
@@ -132,6 +139,5 @@ mod tests {
         assert!(ends_subscriptions(&last));
         assert!(!ends_subscriptions(&more));
         assert!(!ends_subscriptions(&message));
-        assert!(ends_subscriptions(&Bytes::from_static(b"+RESET\r\n")));
     }
 }

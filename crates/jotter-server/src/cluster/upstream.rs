@@ -190,14 +190,14 @@ pub(crate) async fn connected<'a>(
     slot: &'a mut Option<Upstream>,
     url: &ClusterUrl,
     shards: u32,
-    hello: Option<&Bytes>,
+    hello: Option<&[Bytes]>,
 ) -> Result<&'a mut Upstream, UpstreamError> {
     if let Some(up) = slot {
         return Ok(up);
     }
     let mut up = Upstream::open(url, shards).await?;
-    if let Some(version) = hello {
-        let reply = up.call(&[&b"HELLO"[..], version]).await?;
+    if let Some(hello) = hello {
+        let reply = up.call(hello).await?;
         if reply.first() == Some(&b'-') {
             return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
         }

@@ -2,10 +2,9 @@
 //! They act on the connection's own state (protocol, authentication,
 //! name), never on data. CLIENT is its own family (`client/`).
 
-use std::sync::Arc;
-
 use jotter_resp::{Protocol, Request};
 
+use super::acl::login;
 use super::args::parse_i64;
 use super::client::set_name;
 use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, now, waits};
@@ -127,52 +126,35 @@ fn reset(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     Flow::Continue
 }
 
-const WRONGPASS: &[u8] = b"WRONGPASS invalid username-password pair or user is disabled.";
-
 fn auth<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
     Box::pin(async move {
-        auth_inner(req, ctx).await;
+        match login::auth_credentials(req, &ctx.shared.users) {
+            Ok(credentials) => {
+                if log_in(ctx, credentials).await {
+                    ctx.reply().ok();
+                }
+            }
+            Err(text) => ctx.reply().error(text.as_bytes()),
+        }
         Flow::Continue
     })
 }
 
-async fn auth_inner(req: &Request, ctx: &mut Ctx<'_>) {
-    let (name, password) = match req.len() {
-        2 => (None, req.arg(1).unwrap_or_default()),
-        3 => (req.arg(1), req.arg(2).unwrap_or_default()),
-        _ => return ctx.syntax_error(),
-    };
-    if name.is_none() && ctx.shared.users.default_nopass() {
-        return ctx.reply().error(
-            b"ERR AUTH <password> called without any password configured for the default user. \
-              Are you sure your configuration is correct?",
-        );
-    }
-    if log_in(ctx, name, password).await {
-        ctx.reply().ok();
-    }
-}
-
 /// Authenticates the connection, or replies WRONGPASS and returns false.
-/// An address that failed too often waits first (see `auth_throttle.rs`).
-async fn log_in(ctx: &mut Ctx<'_>, name: Option<&[u8]>, password: &[u8]) -> bool {
-    let attempt = ctx.shared.auth_throttle.attempt(ctx.session.entry.addr.ip()).await;
-    let user = String::from_utf8_lossy(name.unwrap_or(b"default")).into_owned();
-    // Taken first: a change made while this AUTH runs is seen at the next
-    // command.
-    let generation = ctx.shared.users.generation();
-    match ctx.shared.users.authenticate(&user, password) {
-        Some(permissions) => {
+async fn log_in(ctx: &mut Ctx<'_>, credentials: login::Credentials<'_>) -> bool {
+    let shared = ctx.shared;
+    let from = ctx.session.entry.addr.ip();
+    match login::log_in(&shared.users, &shared.auth_throttle, from, credentials).await {
+        Ok(logged_in) => {
             ctx.session.authenticated = true;
-            ctx.session.permissions = permissions;
-            ctx.session.acl_generation = generation;
-            *ctx.session.entry.user.lock() = Some(Arc::from(user));
+            ctx.session.permissions = logged_in.permissions;
+            ctx.session.acl_generation = logged_in.generation;
+            *ctx.session.entry.user.lock() = Some(logged_in.user);
             true
         }
-        None => {
-            attempt.failed();
-            super::acl::log_failed_auth(ctx, &user);
-            ctx.reply().error(WRONGPASS);
+        Err(refused) => {
+            super::acl::log_refusal(ctx, refused.refusal());
+            ctx.reply().error(login::WRONGPASS.as_bytes());
             false
         }
     }
@@ -186,51 +168,17 @@ fn hello<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
 }
 
 async fn hello_inner(req: &Request, ctx: &mut Ctx<'_>) {
-    let mut protocol = ctx.session.protocol;
-    if let Some(version) = req.arg(1) {
-        match parse_i64(version) {
-            None => {
-                return ctx
-                    .reply()
-                    .error(b"ERR Protocol version is not an integer or out of range");
-            }
-            Some(2) => protocol = Protocol::Resp2,
-            Some(3) => protocol = Protocol::Resp3,
-            Some(_) => return ctx.reply().error(b"NOPROTO unsupported protocol version"),
-        }
-    }
-    let mut credentials = None;
-    let mut name = None;
-    let mut j = 2;
-    while j < req.len() {
-        let option = req.arg(j).unwrap_or_default();
-        let more = req.len() - j - 1;
-        if option.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-            credentials =
-                Some((req.arg(j + 1).unwrap_or_default(), req.arg(j + 2).unwrap_or_default()));
-            j += 3;
-        } else if option.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
-            name = req.arg_bytes(j + 1);
-            j += 2;
-        } else {
-            let text =
-                format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(option));
-            return ctx.reply().error(text.as_bytes());
-        }
-    }
-    if !ctx.session.authenticated && credentials.is_none() {
-        return ctx.reply().error(
-            b"NOAUTH HELLO must be called with the client already authenticated, otherwise the \
-              HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
-              select the RESP protocol version at the same time",
-        );
-    }
-    if let Some((user, password)) = credentials
-        && !log_in(ctx, Some(user), password).await
+    let hello = match login::Hello::parse(req, ctx.session.authenticated) {
+        Ok(hello) => hello,
+        Err(text) => return ctx.reply().error(text.as_bytes()),
+    };
+    let protocol = hello.protocol.unwrap_or(ctx.session.protocol);
+    if let Some(credentials) = hello.credentials
+        && !log_in(ctx, credentials).await
     {
         return;
     }
-    if let Some(name) = name
+    if let Some(name) = hello.name
         && !set_name(ctx, name)
     {
         return;

@@ -91,7 +91,7 @@
 //! (QUIT, a client killing itself). Engine errors become Redis errors
 //! through [`Ctx::engine_error`] (the words are in `engine_error.rs`).
 
-mod acl;
+pub(crate) mod acl;
 mod args;
 mod blocking;
 mod categories;

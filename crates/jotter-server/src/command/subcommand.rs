@@ -106,7 +106,11 @@ fn find<'s>(subs: &'s [Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -> O
 
 /// The row `req` names and its place, or Redis's error: an unknown
 /// subcommand, or the wrong number of arguments for it.
-fn row<'s>(subs: &'s [Sub], upper: &str, req: &Request) -> Result<(usize, &'s Sub), String> {
+pub(crate) fn row<'s>(
+    subs: &'s [Sub],
+    upper: &str,
+    req: &Request,
+) -> Result<(usize, &'s Sub), String> {
     let name = req.arg(1).unwrap_or_default();
     let Some((at, sub)) =
         subs.iter().enumerate().find(|(_, s)| name.eq_ignore_ascii_case(s.name.as_bytes()))
@@ -175,7 +179,7 @@ fn help_reply(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 
 /// `<NAME> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
 /// then each row's lines.
-fn usual_help(upper: &str, subs: &[Sub], reply: &mut ReplyWriter<'_>) {
+pub(crate) fn usual_help(upper: &str, subs: &[Sub], reply: &mut ReplyWriter<'_>) {
     let head = format!("{upper} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     write_lines(&[head.as_bytes()], subs, reply);
 }

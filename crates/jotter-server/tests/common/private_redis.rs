@@ -1,5 +1,6 @@
 //! A private redis-server for one test, on an ephemeral port of its own and
-//! killed when dropped, so a test may flush it and shares it with no one.
+//! killed when dropped, so a test may flush it and shares it with no one;
+//! with `--requirepass` among its arguments, it is asked with that password.
 //! Without `redis-server` on the PATH a test skips loudly, or fails with
 //! `JOTTER_REQUIRE_SERVICES=1`.
 
@@ -61,13 +62,14 @@ impl PrivateRedis {
             }
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let password = extra.iter().position(|a| *a == "--requirepass").map(|at| extra[at + 1]);
         let mut redis = PrivateRedis { child, addr, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if redis.child.try_wait().ok().flatten().is_some() {
                 return Some(None);
             }
-            if let Some(pid) = process_id(addr) {
+            if let Some(pid) = process_id(addr, password) {
                 return Some((pid == redis.child.id()).then_some(redis));
             }
             assert!(Instant::now() < deadline, "redis-server did not listen on {addr}");
@@ -76,14 +78,19 @@ impl PrivateRedis {
     }
 }
 
-/// The process id of the redis-server answering at `addr`, if one answers.
+/// The process id of the redis-server answering at `addr` (logged in with
+/// `password` first, when it has one), if one answers.
 /// Asked over a plain socket: a client library would send its own commands
 /// first (Redis 7.0 counts `CLIENT SETINFO` as an error in INFO errorstats,
 /// which differential tests compare).
-fn process_id(addr: SocketAddr) -> Option<u32> {
+fn process_id(addr: SocketAddr, password: Option<&str>) -> Option<u32> {
     use std::io::{Read, Write};
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    if let Some(password) = password {
+        let auth = format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{password}\r\n", password.len());
+        stream.write_all(auth.as_bytes()).ok()?;
+    }
     stream.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n").ok()?;
     let mut said = Vec::new();
     let mut chunk = [0u8; 4096];

@@ -25,6 +25,12 @@ pub struct Sentinel {
 impl Sentinel {
     /// A Sentinel watching the primary at `primary`.
     pub fn start(primary: SocketAddr) -> Sentinel {
+        Sentinel::start_with(primary, "")
+    }
+
+    /// [`start`](Self::start) with `extra` lines in its configuration
+    /// (`sentinel auth-pass mymaster PASSWORD` for a primary with one).
+    pub fn start_with(primary: SocketAddr, extra: &str) -> Sentinel {
         let dir = TempDir::new().expect("temp dir");
         let port =
             TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
@@ -33,7 +39,7 @@ impl Sentinel {
             "port {port}\nbind 127.0.0.1\ndir {}\n\
              sentinel monitor {MASTER} {} {} 1\n\
              sentinel down-after-milliseconds {MASTER} 1000\n\
-             sentinel failover-timeout {MASTER} 5000\n",
+             sentinel failover-timeout {MASTER} 5000\n{extra}",
             dir.path().display(),
             primary.ip(),
             primary.port()

@@ -45,11 +45,18 @@ pub(crate) fn check(
     let context = if ctx.session.multi.is_some() { "multi" } else { "toplevel" };
     match refusal(ctx, index, spec, req, context) {
         None => Ok(()),
-        Some((Reason::Command, name)) => {
-            Err(format!("NOPERM this user has no permissions to run the '{name}' command"))
+        Some((reason, name)) => Err(refusal_text(reason, &name)),
+    }
+}
+
+/// Redis 7.0's refusal of a command (`name`), a key or a channel.
+pub(crate) fn refusal_text(reason: Reason, name: &str) -> String {
+    match reason {
+        Reason::Command => {
+            format!("NOPERM this user has no permissions to run the '{name}' command")
         }
-        Some((Reason::Channel, _)) => Err(CHANNEL_REFUSED.to_owned()),
-        Some(_) => Err(KEY_REFUSED.to_owned()),
+        Reason::Channel => CHANNEL_REFUSED.to_owned(),
+        _ => KEY_REFUSED.to_owned(),
     }
 }
 
@@ -85,20 +92,31 @@ fn refusal(
     context: &'static str,
 ) -> Option<(Reason, String)> {
     refresh(ctx.shared, ctx.session);
-    let permissions = &ctx.session.permissions;
-    let refused = match permissions.check(index, req) {
-        Err(name) => (Reason::Command, name),
-        Ok(()) => match denied_key(permissions, spec, req) {
-            Some(key) => (Reason::Key, key),
-            None => (Reason::Channel, denied_channel(permissions, spec, req)?),
-        },
-    };
+    let refused = denied(&ctx.session.permissions, index, spec, req)?;
     // The log's client line names the refused command, as Redis's does.
     ctx.session.entry.ran(index);
     let username = ctx.session.entry.user.lock().as_deref().unwrap_or("default").to_owned();
     let (reason, object) = refused.clone();
     log_refusal(ctx, Refusal { reason, context, object, username });
     Some(refused)
+}
+
+/// Why `permissions` do not let a client run `req` (the command `spec`,
+/// at `index` of the table), and what they refuse: the command's name
+/// (`client|kill`), its first key refused, or its first channel refused.
+pub(crate) fn denied(
+    permissions: &Permissions,
+    index: usize,
+    spec: &Spec,
+    req: &Request,
+) -> Option<(Reason, String)> {
+    Some(match permissions.check(index, req) {
+        Err(name) => (Reason::Command, name),
+        Ok(()) => match denied_key(permissions, spec, req) {
+            Some(key) => (Reason::Key, key),
+            None => (Reason::Channel, denied_channel(permissions, spec, req)?),
+        },
+    })
 }
 
 /// The first channel of `req` the permissions do not let it use: the

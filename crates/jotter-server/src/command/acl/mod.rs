@@ -9,28 +9,32 @@
 //!   `file.rs`: the ACL file.
 //! - `enforce.rs`: the checks the dispatcher makes before a command;
 //!   `log.rs`: ACL LOG.
-//! - This file and `subcommands.rs`: the ACL command.
+//! - `login.rs`: AUTH's and HELLO's arguments and a password's check,
+//!   shared with a cluster front end.
+//! - This file and `subcommands.rs`: the ACL command, and its read-only
+//!   form ([`read_only`]) for a cluster front end.
 
 mod access;
 mod describe;
 mod enforce;
 mod file;
 mod log;
+pub(crate) mod login;
 mod registry;
 mod setup;
 mod subcommands;
 mod user;
 
 pub(crate) use access::Access;
-pub(crate) use enforce::{check, check_queued};
+pub(crate) use enforce::{check, check_queued, log_refusal};
 pub(crate) use registry::Users;
 pub(crate) use setup::users;
-pub(crate) use subcommands::{known_user, log_failed_auth};
+pub(crate) use subcommands::known_user;
 pub(crate) use user::{CommandRefused, CommandRules};
 
-use jotter_resp::Request;
+use jotter_resp::{ReplyWriter, Request};
 
-use super::spec::{Ctx, Flow, Spec, Sub, flag, now};
+use super::spec::{Ctx, Flow, Spec, Sub, Table, flag, now};
 use super::subcommand;
 
 pub(super) const SPECS: &[Spec] = &[Spec::new(
@@ -43,6 +47,16 @@ pub(super) const SPECS: &[Spec] = &[Spec::new(
     now(acl),
 )
 .subs(SUBS)];
+
+/// A row's handler for a subcommand that only reads ([`subcommands::Reads`]).
+macro_rules! reads {
+    ($read:path) => {
+        |req, ctx| {
+            subcommands::read($read, req, ctx);
+            Flow::Continue
+        }
+    };
+}
 
 /// What most subcommands are flagged, as in Redis.
 const PLAIN: u16 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
@@ -61,7 +75,7 @@ const SUBS: &[Sub] = &[
             b"    List all commands that belong to <category>, or all command categories",
             b"    when no category is specified.",
         ],
-        subcommand::replies!(subcommands::cat),
+        reads!(subcommands::cat),
     ),
     Sub::now(
         "deluser",
@@ -82,7 +96,7 @@ const SUBS: &[Sub] = &[
             b"DRYRUN <username> <command> [<arg> ...]",
             b"    Returns whether the user can execute the given command without executing the command.",
         ],
-        subcommand::replies!(subcommands::dryrun),
+        reads!(subcommands::dryrun),
     ),
     Sub::now(
         "getuser",
@@ -91,7 +105,7 @@ const SUBS: &[Sub] = &[
         "Get the rules for a specific ACL user",
         "6.0.0",
         &[b"GETUSER <username>", b"    Get the user's details."],
-        subcommand::replies!(subcommands::getuser),
+        reads!(subcommands::getuser),
     ),
     Sub::now(
         "genpass",
@@ -104,7 +118,7 @@ const SUBS: &[Sub] = &[
             b"    Generate a secure 256-bit user password. The optional `bits` argument can",
             b"    be used to specify a different size.",
         ],
-        subcommand::replies!(subcommands::genpass),
+        reads!(subcommands::genpass),
     ),
     Sub::now(
         "list",
@@ -113,7 +127,7 @@ const SUBS: &[Sub] = &[
         "List the current ACL rules in ACL config file format",
         "6.0.0",
         &[b"LIST", b"    Show users details in config file format."],
-        subcommand::replies!(subcommands::list),
+        reads!(subcommands::list),
     ),
     Sub::now(
         "load",
@@ -131,7 +145,7 @@ const SUBS: &[Sub] = &[
         "List latest events denied because of ACLs in place",
         "6.0.0",
         &[b"LOG [<count> | RESET]", b"    Show the ACL log entries."],
-        subcommand::replies!(subcommands::log),
+        reads!(subcommands::log),
     ),
     Sub::now(
         "save",
@@ -161,7 +175,7 @@ const SUBS: &[Sub] = &[
         "List the username of all the configured ACL rules",
         "6.0.0",
         &[b"USERS", b"    List all the registered usernames."],
-        subcommand::replies!(subcommands::users),
+        reads!(subcommands::users),
     ),
     Sub::now(
         "whoami",
@@ -179,4 +193,36 @@ fn acl(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     subcommand::run(SUBS, "ACL", req, ctx);
     // A deleted user's clients are closed; the caller may be one of them.
     if ctx.session.entry.kill.is_cancelled() { Flow::Close } else { Flow::Continue }
+}
+
+/// ACL where the users are read but never changed (a cluster front end's,
+/// from its settings): the subcommands that only read
+/// ([`subcommands::READS`]), WHOAMI of `user`, and HELP, each as a single
+/// node replies; any other is refused, saying where users are changed.
+pub(crate) fn read_only(
+    req: &Request,
+    users: &Users,
+    commands: &'static Table,
+    user: &str,
+    reply: &mut ReplyWriter<'_>,
+) {
+    let sub = match subcommand::row(SUBS, "ACL", req) {
+        Ok((_, sub)) => sub,
+        Err(text) => return reply.error(text.as_bytes()),
+    };
+    match sub.name {
+        "whoami" => reply.bulk(user.as_bytes()),
+        "help" => subcommand::usual_help("ACL", SUBS, reply),
+        name => match subcommands::READS.iter().find(|(read, _)| *read == name) {
+            Some((_, read)) => read(req, users, commands, reply),
+            None => {
+                let text = format!(
+                    "ERR ACL {} is not served by a cluster front end: its users come from its \
+                     settings (requirepass, [[user]], aclfile); change them there and restart it",
+                    name.to_uppercase()
+                );
+                reply.error(text.as_bytes());
+            }
+        },
+    }
 }

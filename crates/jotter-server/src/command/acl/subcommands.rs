@@ -1,13 +1,16 @@
 //! The ACL subcommands, each replying as Redis 7.0 does: the arity is
 //! already checked (`mod.rs`), and every change goes through the shared
-//! [`Users`](super::Users).
+//! [`Users`](super::Users). Those that only read ([`READS`]) take the
+//! users and the table rather than a connection's context, so that a
+//! cluster front end answers them with the same code.
 
-use jotter_resp::Request;
+use jotter_resp::{ReplyWriter, Request};
 
 use super::super::args::parse_i64;
 use super::super::categories::{CATEGORIES, categories, sub_categories};
-use super::super::spec::Ctx;
-use super::log::{Reason, Refusal};
+use super::super::spec::{Ctx, Table};
+use super::log::Reason;
+use super::registry::Users;
 use super::{describe, enforce, file};
 use crate::clients::KillFilter;
 use crate::state::Shared;
@@ -17,12 +20,33 @@ const LOG_DEFAULT: usize = 10;
 
 /// Redis's reply to CAT, GENPASS and LOG with too many arguments (their
 /// arity lets any number through), naming the subcommand as sent.
-fn too_many(req: &Request, ctx: &mut Ctx<'_>) {
+fn too_many(req: &Request, reply: &mut ReplyWriter<'_>) {
     let text = format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
         String::from_utf8_lossy(req.arg(1).unwrap_or_default())
     );
-    ctx.reply().error(text.as_bytes());
+    reply.error(text.as_bytes());
+}
+
+/// A subcommand that only reads the users (and the table), replying
+/// through `reply`: what a cluster front end serves of ACL too.
+pub(crate) type Reads = fn(&Request, &Users, &'static Table, &mut ReplyWriter<'_>);
+
+/// The subcommands that only read, by name.
+pub(crate) const READS: &[(&str, Reads)] = &[
+    ("cat", cat),
+    ("dryrun", dryrun),
+    ("genpass", genpass),
+    ("getuser", getuser),
+    ("list", list),
+    ("log", log),
+    ("users", users),
+];
+
+/// Runs `read` on a single node (`mod.rs`'s rows, through `reads!`).
+pub(super) fn read(read: Reads, req: &Request, ctx: &mut Ctx<'_>) {
+    let (shared, commands) = (ctx.shared, ctx.commands);
+    read(req, &shared.users, commands, &mut ctx.reply());
 }
 
 /// The name argument `at`, as users are named.
@@ -73,12 +97,11 @@ pub(super) fn deluser(req: &Request, ctx: &mut Ctx<'_>) {
     ctx.reply().integer(deleted);
 }
 
-pub(super) fn getuser(req: &Request, ctx: &mut Ctx<'_>) {
-    let Some(user) = ctx.shared.users.get(&name_at(req, 2)) else {
-        return ctx.reply().null();
+pub(super) fn getuser(req: &Request, users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
+    let Some(user) = users.get(&name_at(req, 2)) else {
+        return reply.null();
     };
-    let commands = describe::commands(&user, ctx.commands);
-    let mut reply = ctx.reply();
+    let commands = describe::commands(&user, table);
     reply.map(6);
     reply.bulk(b"flags");
     let flags = user.flags();
@@ -101,18 +124,16 @@ pub(super) fn getuser(req: &Request, ctx: &mut Ctx<'_>) {
     reply.array(0);
 }
 
-pub(super) fn list(_req: &Request, ctx: &mut Ctx<'_>) {
-    let lines = describe::lines(&ctx.shared.users, ctx.commands);
-    let mut reply = ctx.reply();
+pub(super) fn list(_req: &Request, users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
+    let lines = describe::lines(users, table);
     reply.array(lines.len());
     for line in lines {
         reply.bulk(line.as_bytes());
     }
 }
 
-pub(super) fn users(_req: &Request, ctx: &mut Ctx<'_>) {
-    let names = ctx.shared.users.names();
-    let mut reply = ctx.reply();
+pub(super) fn users(_req: &Request, users: &Users, _table: &Table, reply: &mut ReplyWriter<'_>) {
+    let names = users.names();
     reply.array(names.len());
     for name in names {
         reply.bulk(name.as_bytes());
@@ -124,12 +145,11 @@ pub(super) fn whoami(_req: &Request, ctx: &mut Ctx<'_>) {
     ctx.reply().bulk(user.as_deref().unwrap_or("default").as_bytes());
 }
 
-pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
+pub(super) fn cat(req: &Request, _users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
     if req.len() > 3 {
-        return too_many(req, ctx);
+        return too_many(req, reply);
     }
     let Some(wanted) = req.arg(2) else {
-        let mut reply = ctx.reply();
         reply.array(CATEGORIES.len());
         for category in CATEGORIES {
             reply.bulk(category.as_bytes());
@@ -139,11 +159,11 @@ pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
     let Some(category) = CATEGORIES.iter().find(|c| wanted.eq_ignore_ascii_case(c.as_bytes()))
     else {
         let text = format!("ERR Unknown category '{}'", String::from_utf8_lossy(wanted));
-        return ctx.reply().error(text.as_bytes());
+        return reply.error(text.as_bytes());
     };
     let within = |of: &[&str]| of.iter().any(|c| c[1..] == **category);
     let mut names = Vec::new();
-    for spec in ctx.commands.specs() {
+    for spec in table.specs() {
         if within(&categories(spec)) {
             names.push(spec.name.to_owned());
         }
@@ -153,56 +173,55 @@ pub(super) fn cat(req: &Request, ctx: &mut Ctx<'_>) {
             }
         }
     }
-    let mut reply = ctx.reply();
     reply.array(names.len());
     for name in names {
         reply.bulk(name.as_bytes());
     }
 }
 
-pub(super) fn dryrun(req: &Request, ctx: &mut Ctx<'_>) {
+pub(super) fn dryrun(req: &Request, users: &Users, table: &Table, reply: &mut ReplyWriter<'_>) {
     let name = name_at(req, 2);
-    if ctx.shared.users.get(&name).is_none() {
+    if users.get(&name).is_none() {
         let text = format!("ERR User '{name}' not found");
-        return ctx.reply().error(text.as_bytes());
+        return reply.error(text.as_bytes());
     }
     let command = req.arg(3).unwrap_or_default();
-    let Some((index, spec)) = ctx.commands.lookup(command) else {
+    let Some((index, spec)) = table.lookup(command) else {
         let text = format!("ERR Command '{}' not found", String::from_utf8_lossy(command));
-        return ctx.reply().error(text.as_bytes());
+        return reply.error(text.as_bytes());
     };
     let args: Vec<&[u8]> = req.args().skip(3).collect();
-    let Some(inner) = Request::from_args(&args) else { return ctx.syntax_error() };
+    let Some(inner) = Request::from_args(&args) else { return reply.error(b"ERR syntax error") };
     if !spec.arity_ok(inner.len()) {
-        return ctx.arity_error(spec.name);
+        return reply.error(
+            format!("ERR wrong number of arguments for '{}' command", spec.name).as_bytes(),
+        );
     }
-    let permissions = ctx.shared.users.of(&name);
-    let refusal = match permissions.check(index, &inner) {
-        Err(denied) => Some(format!("This user has no permissions to run the '{denied}' command")),
-        Ok(()) => enforce::denied_key(&permissions, spec, &inner)
-            .map(|key| format!("This user has no permissions to access the '{key}' key"))
-            .or_else(|| {
-                enforce::denied_channel(&permissions, spec, &inner).map(|channel| {
-                    format!("This user has no permissions to access the '{channel}' channel")
-                })
-            }),
-    };
+    let permissions = users.of(&name);
+    let refusal =
+        enforce::denied(&permissions, index, spec, &inner).map(|(reason, name)| match reason {
+            Reason::Command => format!("This user has no permissions to run the '{name}' command"),
+            Reason::Channel => {
+                format!("This user has no permissions to access the '{name}' channel")
+            }
+            _ => format!("This user has no permissions to access the '{name}' key"),
+        });
     match refusal {
-        Some(text) => ctx.reply().bulk(text.as_bytes()),
-        None => ctx.reply().ok(),
+        Some(text) => reply.bulk(text.as_bytes()),
+        None => reply.ok(),
     }
 }
 
-pub(super) fn genpass(req: &Request, ctx: &mut Ctx<'_>) {
+pub(super) fn genpass(req: &Request, _users: &Users, _table: &Table, reply: &mut ReplyWriter<'_>) {
     if req.len() > 3 {
-        return too_many(req, ctx);
+        return too_many(req, reply);
     }
     let bits = match req.arg(2).map(parse_i64) {
         None => 256,
-        Some(None) => return ctx.reply().error(b"ERR value is not an integer or out of range"),
+        Some(None) => return reply.error(b"ERR value is not an integer or out of range"),
         Some(Some(bits)) if (1..=4096).contains(&bits) => bits.unsigned_abs(),
         Some(Some(_)) => {
-            return ctx.reply().error(
+            return reply.error(
                 b"ERR ACL GENPASS argument must be the number of bits for the output password, \
                   a positive number up to 4096",
             );
@@ -210,10 +229,10 @@ pub(super) fn genpass(req: &Request, ctx: &mut Ctx<'_>) {
     };
     let chars = usize::try_from(bits.div_ceil(4)).unwrap_or(1024);
     match random_hex(chars) {
-        Ok(password) => ctx.reply().bulk(password.as_bytes()),
+        Ok(password) => reply.bulk(password.as_bytes()),
         Err(e) => {
             let text = format!("ERR cannot read random bytes: {e}");
-            ctx.reply().error(text.as_bytes());
+            reply.error(text.as_bytes());
         }
     }
 }
@@ -229,24 +248,23 @@ fn random_hex(chars: usize) -> std::io::Result<String> {
     Ok(hex)
 }
 
-pub(super) fn log(req: &Request, ctx: &mut Ctx<'_>) {
+pub(super) fn log(req: &Request, users: &Users, _table: &Table, reply: &mut ReplyWriter<'_>) {
     if req.len() > 3 {
-        return too_many(req, ctx);
+        return too_many(req, reply);
     }
     let count = match req.arg(2) {
         None => LOG_DEFAULT,
         Some(arg) if arg.eq_ignore_ascii_case(b"reset") => {
-            ctx.shared.users.log().reset();
-            return ctx.reply().ok();
+            users.log().reset();
+            return reply.ok();
         }
         // A negative count shows nothing, as in Redis.
         Some(arg) => match parse_i64(arg) {
             Some(n) => usize::try_from(n).unwrap_or(0),
-            None => return ctx.reply().error(b"ERR value is not an integer or out of range"),
+            None => return reply.error(b"ERR value is not an integer or out of range"),
         },
     };
-    let shared = ctx.shared;
-    shared.users.log().reply(count, &mut ctx.reply());
+    users.log().reply(count, reply);
 }
 
 /// Redis's refusal of SAVE and LOAD without an ACL file (its first
@@ -284,17 +302,6 @@ pub(super) fn load(_req: &Request, ctx: &mut Ctx<'_>) {
             ctx.reply().error(text.as_bytes());
         }
     }
-}
-
-/// Logs a failed AUTH of `username` (ACL LOG's `auth` entries).
-pub(crate) fn log_failed_auth(ctx: &Ctx<'_>, username: &str) {
-    let refusal = Refusal {
-        reason: Reason::Auth,
-        context: "toplevel",
-        object: "AUTH".to_owned(),
-        username: username.to_owned(),
-    };
-    enforce::log_refusal(ctx, refusal);
 }
 
 /// Closes every connection logged in as `user`; returns how many. ACL
