@@ -17,8 +17,8 @@ with SIGKILL mid-load (its restart policy brings it back, as compose
 would), then the Redis primary stopped as `docker compose stop` stops it
 (SIGTERM, not restarted), so the Sentinels fail over by host name; then the
 drain (JOTTER.FLUSH) and PostgreSQL compared with every acknowledged write.
-It also checks that each front end's admin port asks for the token the file
-gives it. One RESULT line; exit 1 on a lost or invented write.
+It also checks that each front end asks its clients for the password the
+file gives it, and its admin port for the token. One RESULT line; exit 1 on a lost or invented write.
 
 Needs root (network namespaces). Everything it made, it removes at exit.
 """
@@ -219,6 +219,7 @@ class ComposeRun:
         os.chmod(self.dir, 0o755)
         self.env = dict(os.environ)
         self.env.setdefault("JOTTER_ADMIN_TOKEN", secrets.token_hex(16))
+        self.password = self.env.setdefault("JOTTER_PASSWORD", secrets.token_hex(16))
         with open(COMPOSE) as f:
             spec = yaml.safe_load(f)
         services = {k: interpolate(v, self.env) for k, v in spec["services"].items()}
@@ -288,7 +289,8 @@ class ComposeRun:
         return "none"
 
     def front(self, i=0):
-        return redis.Redis(host=self.fronts[i].host, port=6380, socket_timeout=30)
+        return redis.Redis(host=self.fronts[i].host, port=6380, password=self.password,
+                           socket_timeout=30)
 
     def sql(self, text):
         pg = self.services["postgres"]
@@ -308,6 +310,17 @@ class ComposeRun:
             print(f"logs kept in {self.dir}", file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def password_checked(run):
+    """Each front end refuses a client that has not logged in."""
+    for front in run.fronts:
+        try:
+            redis.Redis(host=front.host, port=6380, socket_timeout=5).set("c-noauth", "1")
+            return False
+        except redis.AuthenticationError:  # NOAUTH
+            continue
+    return True
 
 
 def admin_token_checked(run):
@@ -347,13 +360,16 @@ def main():
     result = check(load, run, prefix="c")
     sent, ok, errors = load.writes()
     token_ok = admin_token_checked(run)
+    password_ok = password_checked(run)
     print(f"RESULT compose services={len(run.services)} writes_sent={sent} writes_acked={ok} "
           f"write_errors={errors} ({load.error_kinds()}) keys_acked={result['acked']} "
           f"found={result['found']} lost={result['lost']} unexpected={result['unexpected']} "
           f"redis_differs={result['redis_differs']} drain_s={drain_s:.1f} "
           f"worker_restarts={worker.restarts} primary_after={run.primary_name()} "
-          f"admin_token={'checked' if token_ok else 'FAILED'}", flush=True)
-    bad = result["lost"] or result["unexpected"] or result["redis_differs"] or not token_ok
+          f"admin_token={'checked' if token_ok else 'FAILED'} "
+          f"password={'checked' if password_ok else 'FAILED'}", flush=True)
+    bad = (result["lost"] or result["unexpected"] or result["redis_differs"] or not token_ok
+           or not password_ok)
     run.stop()
     sys.exit(1 if bad else 0)
 
