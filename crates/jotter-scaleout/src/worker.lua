@@ -6,6 +6,7 @@
 -- `raise_clock` of versions.lua, which prepare.rs puts first).
 
 local VERSIONS = '{jotter}:ver'
+local STORED = '{jotter}:stored'
 
 -- A stream's state and entries: last id, entries added, max deleted id,
 -- then its entries as XRANGE gives them.
@@ -126,7 +127,8 @@ end
 -- set's member/score pairs, a list's elements in order; a stream's last
 -- id, entries added, max deleted id, then per entry its id, its number of
 -- field/value items and the items. PEXPIREAT 0 is no expiry. Sets the
--- key's version, appends no change record (the store has the value).
+-- key's version and its stored version to VERSION, appends no change
+-- record (the store has the value).
 -- Returns 1 if loaded, 0 if left alone.
 local function load(keys, args)
   local key = keys[1]
@@ -166,10 +168,27 @@ local function load(keys, args)
     redis.call('PEXPIREAT', key, expiry)
   end
   redis.call('HSET', VERSIONS, key, version)
+  redis.call('HSET', STORED, key, version)
   return 1
+end
+
+-- jotter_stored KEY VERSION ...: after the store's commit, raises each
+-- key's stored version in {jotter}:stored to VERSION (never lowers it: a
+-- slower worker's older write does not hide a newer one's). What
+-- JOTTER.KEY on a front end compares with {jotter}:ver.
+local function stored(_, args)
+  for i = 1, #args, 2 do
+    local key, version = args[i], args[i + 1]
+    local current = redis.call('HGET', STORED, key)
+    if not current or below(current, version) then
+      redis.call('HSET', STORED, key, version)
+    end
+  end
+  return #args / 2
 end
 
 redis.register_function { function_name = 'jotter_read', callback = read, flags = { 'no-writes' } }
 redis.register_function('jotter_worker_floor', floor)
 redis.register_function('jotter_trim', trim)
 redis.register_function('jotter_load', load)
+redis.register_function('jotter_stored', stored)

@@ -8,32 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::pg::Schema;
-use common::reply::{flush, q, read_reply, resp3};
+use common::reply::{field, flush, jotter_key as key, q, resp3};
 use common::sqlite::lock_store;
 use common::{Raw, Server, resp};
-
-/// The fields of a `JOTTER.KEY` reply, in order, each value rendered as
-/// `read_reply` renders it: a RESP3 map or a RESP2 array of pairs.
-fn key(c: &mut Raw, args: &[&str]) -> Vec<(String, String)> {
-    let mut request = vec!["JOTTER.KEY"];
-    request.extend_from_slice(args);
-    c.send(&resp(&request));
-    let header = c.read_line();
-    let header = header.trim_end();
-    let pairs = match header.split_at(1) {
-        ("%", n) => n.parse::<usize>().unwrap(),
-        ("*", n) => n.parse::<usize>().unwrap() / 2,
-        _ => panic!("JOTTER.KEY {args:?} replied {header} {}", read_reply(c)),
-    };
-    (0..pairs).map(|_| (read_reply(c).trim_matches('"').to_owned(), read_reply(c))).collect()
-}
-
-/// One field of a `JOTTER.KEY` reply.
-#[track_caller]
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    let found = fields.iter().find(|(n, _)| n == name);
-    &found.unwrap_or_else(|| panic!("no {name} in {fields:?}")).1
-}
 
 /// Asks `JOTTER.KEY key` until its state is `state` (at most 20 s).
 #[track_caller]

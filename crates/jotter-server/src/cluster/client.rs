@@ -18,13 +18,13 @@ use jotter_scaleout::{barrier, connect, record_call, version_floor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::keyspace;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
 use super::subscribed::{self, Ended};
 use super::upstream::{Upstream, UpstreamError, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
+use super::{dead_letters, key_status, keyspace};
 
 /// What the front end keeps of one client.
 struct Client {
@@ -165,6 +165,14 @@ impl Client {
         (reply, Next::Request)
     }
 
+    /// The protocol the client chose with HELLO (RESP2 until it does).
+    fn protocol(&self) -> Protocol {
+        match self.hello.as_deref() {
+            Some(b"3") => Protocol::Resp3,
+            _ => Protocol::Resp2,
+        }
+    }
+
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
         if self.upstream.is_none() {
@@ -193,6 +201,8 @@ impl Client {
             Route::RandomKey => keyspace::randomkey(self.upstream().await?).await,
             Route::Flush => keyspace::flush(&front, self.upstream().await?).await,
             Route::Barrier => Ok(flush_barrier(&front, req).await),
+            Route::DeadLetters => Ok(dead_letters::deadletters(&front, req, self.protocol()).await),
+            Route::KeyStatus => Ok(key_status::key(&front, req, self.protocol()).await),
             Route::Multi => {
                 let reply = self.upstream().await?.relay(req).await?;
                 if !is_error(&reply) {

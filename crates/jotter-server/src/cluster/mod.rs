@@ -14,6 +14,8 @@
 //! - `write.rs`: a write with its change records in one MULTI/EXEC, and
 //!   the wait for a replica under `fsync = always`.
 //! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
+//! - `dead_letters.rs`: JOTTER.DEADLETTERS over the cluster's dead letters.
+//! - `key_status.rs`: JOTTER.KEY from what the cluster's Redis knows.
 //! - `subscribed.rs`: a subscriber's requests and messages, relayed both
 //!   ways at once.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
@@ -37,6 +39,8 @@ use jotter_scaleout::{ClusterUrl, connect, prepare_front};
 use crate::config::{Config, FsyncSetting};
 
 mod client;
+mod dead_letters;
+mod key_status;
 mod keyspace;
 mod metrics;
 mod replies;
