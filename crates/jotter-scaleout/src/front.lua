@@ -8,7 +8,8 @@
 -- precision above 2^53, so a version is never a Lua number here: the clock
 -- moves with INCR and is read back with GET (exact strings), and versions
 -- are compared as decimal strings of equal form, by (length, bytes), with
--- `below` and `raise_clock` of versions.lua, which prepare.rs puts first.
+-- `below` and `raise_clock` of versions.lua, which prepare.rs puts first
+-- (with `fields_of`, which reads a dead letter's entry here).
 
 local CLOCK = '{jotter}:clock'
 local VERSIONS = '{jotter}:ver'
@@ -75,29 +76,20 @@ local function randomkey(_, _)
   return false
 end
 
--- A dead letter's fields (a flat XRANGE entry's) as a table.
-local function letter_of(flat)
-  local fields = {}
-  for i = 1, #flat, 2 do
-    fields[flat[i]] = flat[i + 1]
-  end
-  return fields
-end
-
 -- The dead letters ARGV names: 'ALL' alone for every one, else entry ids
 -- of {jotter}:dead. Each as {entry id, fields}; unknown ids are skipped.
 local function letters(args)
   local out = {}
   if #args == 1 and args[1] == 'ALL' then
     for _, entry in ipairs(redis.call('XRANGE', DEAD, '-', '+')) do
-      out[#out + 1] = { entry[1], letter_of(entry[2]) }
+      out[#out + 1] = { entry[1], fields_of(entry[2]) }
     end
     return out
   end
   for _, id in ipairs(args) do
     local entry = redis.call('XRANGE', DEAD, id, id)[1]
     if entry then
-      out[#out + 1] = { entry[1], letter_of(entry[2]) }
+      out[#out + 1] = { entry[1], fields_of(entry[2]) }
     end
   end
   return out
@@ -150,7 +142,7 @@ local function key_status(keys)
   local key = keys[1]
   local found = {}
   for _, entry in ipairs(redis.call('XRANGE', DEAD, '-', '+')) do
-    local fields = letter_of(entry[2])
+    local fields = fields_of(entry[2])
     if fields['key'] == key then
       found[#found + 1] = { entry[1], fields['id'], fields['error'] }
     end

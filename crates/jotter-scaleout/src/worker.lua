@@ -3,7 +3,8 @@
 -- FUNCTION LOAD REPLACE. Versions are decimal strings and are never turned
 -- into Lua numbers (doubles lose precision above 2^53): they are compared
 -- as strings of digits, by length and then by bytes (`below` and
--- `raise_clock` of versions.lua, which prepare.rs puts first).
+-- `raise_clock` of versions.lua, which prepare.rs puts first, with
+-- `fields_of`).
 
 local VERSIONS = '{jotter}:ver'
 local STORED = '{jotter}:stored'
@@ -61,15 +62,6 @@ end
 -- u64) if it is below; returns the clock after.
 local function floor(keys, args)
   return raise_clock(keys[1], args[1])
-end
-
--- Fields of a flat XINFO reply as a table.
-local function fields_of(flat)
-  local fields = {}
-  for i = 1, #flat, 2 do
-    fields[flat[i]] = flat[i + 1]
-  end
-  return fields
 end
 
 -- jotter_trim STREAM GROUP STALE: trims the acknowledged entries of a shard

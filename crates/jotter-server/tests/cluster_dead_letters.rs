@@ -15,23 +15,16 @@ use std::time::Duration;
 use common::cluster::Worker;
 use common::pg::Schema;
 use common::private_redis::PrivateRedis;
-use common::reply::{check, field, hello3, jotter_key, q, read_reply};
+use common::reply::{
+    KEY_FIELDS, check, check_dead_letter_arguments, check_dead_letter_pages, dead_letter_ids,
+    field, jotter_key, q, read_reply, resp3,
+};
 use common::{Raw, Server, resp};
 
 /// The barrier, long enough for a refused write's three deliveries.
 fn flush(c: &mut Raw) {
     c.stream.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
     check(c, &["JOTTER.FLUSH", "60000"], "+OK");
-}
-
-/// The ids of a rendered `LIST` reply, in order (RESP2 or RESP3).
-fn ids(list: &str) -> Vec<u64> {
-    list.match_indices("\"id\"")
-        .map(|(at, _)| {
-            let rest = list[at + 4..].trim_start_matches([',', ':', ' ']);
-            rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
-        })
-        .collect()
 }
 
 /// `entries-added` of a stream: every entry ever appended, trimmed or not.
@@ -45,7 +38,6 @@ fn entries_added(r: &mut Raw, stream: &str) -> String {
 fn dead_letters_and_key_states_are_served_by_a_front_end() {
     let Some(redis) = PrivateRedis::start() else { return };
     let Some(schema) = Schema::create("cdead") else { return };
-    schema.query("CREATE TABLE notes (id text PRIMARY KEY, body text CHECK (length(body) < 5))");
     let url = format!("redis://{}", redis.addr);
     let front = Server::start(&["--cluster", &url, "--cluster-shards", "4"]);
     let mut c = front.raw();
@@ -54,24 +46,11 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
     // Nothing written yet.
     let absent = jotter_key(&mut c, &["note:ok"]);
     let names: Vec<&str> = absent.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "state",
-            "cache-version",
-            "stored-version",
-            "pending-since",
-            "pending-writes",
-            "last-error",
-            "dead-letter-ids"
-        ]
-    );
+    assert_eq!(names, KEY_FIELDS);
     assert_eq!(field(&absent, "state"), "+absent");
     assert_eq!(field(&absent, "cache-version"), "nil");
     assert_eq!(field(&absent, "pending-writes"), ":0");
     assert_eq!(field(&absent, "dead-letter-ids"), "[]");
-    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
-    check(&mut c, &["JOTTER.DEADLETTERS", "LIST"], "[\"0\", []]");
 
     // Written, no worker yet: pending at the newest version.
     check(&mut c, &["SET", "note:ok", "abc"], "+OK");
@@ -87,19 +66,7 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
     assert_eq!(field(&pending, "stored-version"), "nil");
     assert_eq!(field(&pending, "pending-writes"), "nil", "a front end does not count them");
 
-    let dir = tempfile::TempDir::new().unwrap();
-    let config = dir.path().join("worker.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "store = \"{}\"\n\n[worker]\nmax-deliveries = 3\nclaim-idle = \"200ms\"\n\n\
-             [[mapping]]\nkeys = \"note:*\"\ntable = \"notes\"\nkey-column = \"id\"\n\
-             kind = \"string\"\nvalue-column = \"body\"\n",
-            schema.url()
-        ),
-    )
-    .unwrap();
-    let worker = Worker::start(&redis, None, &["--config", config.to_str().unwrap()]);
+    let worker = Worker::refusing_long_notes(&redis, &schema);
     flush(&mut c);
 
     let clean = jotter_key(&mut c, &["note:ok"]);
@@ -115,7 +82,7 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
 
     // RESP2: flat pairs, in id order, the fields a single node lists.
     let list = q(&mut c, &["JOTTER.DEADLETTERS", "LIST"]);
-    let all = ids(&list);
+    let all = dead_letter_ids(&list);
     assert_eq!(all.len(), 3, "{list}");
     assert!(all.is_sorted(), "{list}");
     assert_eq!(field(&dead, "dead-letter-ids"), format!("[:{}]", all[0]));
@@ -131,20 +98,10 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
     ] {
         assert!(list.contains(expected), "{expected} in {list}");
     }
-    // Paging, as on a single node: the cursor is the last id listed.
-    let page = q(&mut c, &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "2"]);
-    assert_eq!(ids(&page), all[..2]);
-    assert!(page.starts_with(&format!("[\"{}\", ", all[1])), "{page}");
-    let page = q(&mut c, &["JOTTER.DEADLETTERS", "LIST", &all[1].to_string(), "COUNT", "2"]);
-    assert_eq!(ids(&page), all[2..]);
-    assert!(page.starts_with("[\"0\", "), "{page}");
-
-    // RESP3: a map per letter, and JOTTER.KEY a map.
-    let mut c3 = front.raw();
-    hello3(&mut c3);
-    let list3 = q(&mut c3, &["JOTTER.DEADLETTERS", "LIST", "COUNT", "1"]);
-    assert!(list3.contains("[{\"id\": :"), "{list3}");
-    assert!(list3.contains("\"error-kind\": +permanent"), "{list3}");
+    // Paging as on a single node (the cursor is the last id listed), and a
+    // map per letter in RESP3, as is JOTTER.KEY's reply.
+    check_dead_letter_pages(&front, &mut c, &all, "note:bad");
+    let mut c3 = resp3(&front);
     c3.send(&resp(&["JOTTER.KEY", "note:bad"]));
     assert_eq!(c3.read_line().trim_end(), "%7");
     let rest: Vec<String> = (0..14).map(|_| read_reply(&mut c3)).collect();
@@ -195,32 +152,12 @@ fn a_front_end_checks_jotters_commands_as_a_single_node_does() {
     let url = format!("redis://{}", redis.addr);
     let front = Server::start(&["--cluster", &url, "--cluster-shards", "4"]);
     let mut c = front.raw();
-    check(&mut c, &["JOTTER.DEADLETTERS", "LIST", "nope"], "-ERR invalid cursor");
-    check(&mut c, &["JOTTER.DEADLETTERS", "LIST", "0", "LIMIT", "1"], "-ERR syntax error");
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "0"],
-        "-ERR value is out of range, must be positive",
-    );
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "REPLAY"],
-        "-ERR wrong number of arguments for 'jotter.deadletters|replay' command",
-    );
-    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":0");
-    check(&mut c, &["JOTTER.DEADLETTERS", "PURGE", "12"], ":0");
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "NOPE"],
-        "-ERR unknown subcommand 'NOPE'. Try JOTTER.DEADLETTERS HELP.",
-    );
+    check_dead_letter_arguments(&mut c);
     check(
         &mut c,
         &["JOTTER.DEADLETTERS"],
         "-ERR wrong number of arguments for 'jotter.deadletters' command",
     );
-    let help = q(&mut c, &["JOTTER.DEADLETTERS", "HELP"]);
-    assert!(help.contains("REPLAY <id> [<id> ...] | ALL"), "{help}");
     check(&mut c, &["JOTTER.KEY"], "-ERR wrong number of arguments for 'jotter.key' command");
     check(
         &mut c,

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::pg::Schema;
-use common::reply::{field, flush, jotter_key as key, q, resp3};
+use common::reply::{KEY_FIELDS, field, flush, jotter_key as key, q, resp3};
 use common::sqlite::lock_store;
 use common::{Raw, Server, resp};
 
@@ -26,22 +26,12 @@ fn until_state(c: &mut Raw, key_name: &str, state: &str) -> Vec<(String, String)
     }
 }
 
-const NAMES: [&str; 7] = [
-    "state",
-    "cache-version",
-    "stored-version",
-    "pending-since",
-    "pending-writes",
-    "last-error",
-    "dead-letter-ids",
-];
-
 #[test]
 fn a_write_is_pending_then_clean_with_the_store_holding_its_version() {
     let (server, mut c) = Server::start_raw_with(&["--flush-interval", "1h"]);
     let absent = key(&mut c, &["k"]);
     let names: Vec<&str> = absent.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, NAMES, "RESP2: flat pairs, in order");
+    assert_eq!(names, KEY_FIELDS, "RESP2: flat pairs, in order");
     assert_eq!(field(&absent, "state"), "+absent");
     for name in ["cache-version", "stored-version", "pending-since", "last-error"] {
         assert_eq!(field(&absent, name), "nil", "{name}");
@@ -63,7 +53,7 @@ fn a_write_is_pending_then_clean_with_the_store_holding_its_version() {
     flush(&mut c);
     let clean = key(&mut c, &["k", "FROM-STORE"]);
     let names: Vec<&str> = clean.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names[..7], NAMES);
+    assert_eq!(names[..7], KEY_FIELDS);
     assert_eq!(names[7], "store-version", "only with FROM-STORE");
     assert_eq!(field(&clean, "state"), "+clean");
     assert_eq!(field(&clean, "cache-version"), version);
@@ -120,7 +110,7 @@ fn the_admin_port_answers_with_the_same_fields_as_json() {
     assert_eq!(status, 200, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).expect(&body);
     let names: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut want: Vec<String> = NAMES.iter().map(|n| n.replace('-', "_")).collect();
+    let mut want: Vec<String> = KEY_FIELDS.iter().map(|n| n.replace('-', "_")).collect();
     want.push("store_version".to_owned());
     let mut names_sorted = names.clone();
     names_sorted.sort_unstable();
