@@ -6,7 +6,7 @@
 //! and error); the letters counted, listed and paged in RESP2 and RESP3 as
 //! a single node lists them; a replay after the fix reaching the store, a
 //! replay of a key written since only removing the letter, a purge; the
-//! errors and refusals. Skips loudly without redis-server or PostgreSQL.
+//! admin port's `GET /keys/{key}`; the errors and refusals. Skips loudly without redis-server or PostgreSQL.
 
 mod common;
 
@@ -106,6 +106,13 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
     assert_eq!(c3.read_line().trim_end(), "%7");
     let rest: Vec<String> = (0..14).map(|_| read_reply(&mut c3)).collect();
     assert_eq!(rest[1], "+dead-lettered", "{rest:?}");
+    // The admin port's JSON, as a single node's.
+    let (status, body) = front.http_get("/keys/note%3Abad");
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["state"], "dead-lettered", "{body}");
+    assert_eq!(json["dead_letter_ids"], serde_json::json!([all[0]]), "{body}");
+    assert_eq!(front.http_get("/keys/note:bad?from-store=1").0, 400);
 
     // A replay after the fix: the key is queued again and reaches the store.
     schema.query("ALTER TABLE notes DROP CONSTRAINT notes_body_check");

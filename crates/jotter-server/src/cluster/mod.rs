@@ -15,12 +15,13 @@
 //!   the wait for a replica under `fsync = always`.
 //! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
 //! - `dead_letters.rs`: JOTTER.DEADLETTERS over the cluster's dead letters.
-//! - `key_status.rs`: JOTTER.KEY from what the cluster's Redis knows.
+//! - `key_status.rs`: JOTTER.KEY and `GET /keys/{key}` from what the
+//!   cluster's Redis knows.
 //! - `subscribed.rs`: a subscriber's requests and messages, relayed both
 //!   ways at once.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
 //!   reconnection after a failover; `replies.rs`: reshaping replies.
-//! - `metrics.rs`: the admin port (`/health`, `/metrics`).
+//! - `metrics.rs`: the admin port (`/health`, `/metrics`, `/keys/{key}`).
 //!
 //! # The guarantee
 //!

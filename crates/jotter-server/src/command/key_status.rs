@@ -89,11 +89,6 @@ impl KeyReport {
     }
 }
 
-/// A single node's reply fields (see [`KeyReport::fields`]).
-pub(crate) fn key_fields(s: &KeyStatus, from_store: bool) -> Vec<(&'static str, Field)> {
-    KeyReport::of(s, from_store).fields()
-}
-
 fn unix_millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

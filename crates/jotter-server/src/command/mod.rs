@@ -144,7 +144,7 @@ mod zset;
 
 pub(crate) use acl::{Users, known_user};
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
-pub(crate) use key_status::{Field, KeyReport, key_args, key_fields, write_key_reply};
+pub(crate) use key_status::{Field, KeyReport, key_args, write_key_reply};
 pub(crate) use permissions::Permissions;
 pub(crate) use pubsub::{
     PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
