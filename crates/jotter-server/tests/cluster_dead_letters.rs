@@ -6,7 +6,8 @@
 //! and error); the letters counted, listed and paged in RESP2 and RESP3 as
 //! a single node lists them; a replay after the fix reaching the store, a
 //! replay of a key written since only removing the letter, a purge; the
-//! admin port's `GET /keys/{key}`; the errors and refusals. Skips loudly without redis-server or PostgreSQL.
+//! admin port's `GET /keys/{key}`; `JOTTER.STATUS`'s counts; the errors
+//! and refusals. Skips loudly without redis-server or PostgreSQL.
 
 mod common;
 
@@ -65,6 +66,11 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
     assert_eq!(field(&pending, "cache-version"), format!(":{}", newest.trim_matches('"')));
     assert_eq!(field(&pending, "stored-version"), "nil");
     assert_eq!(field(&pending, "pending-writes"), "nil", "a front end does not count them");
+    // JOTTER.STATUS counts the records not yet acknowledged.
+    let status = q(&mut c, &["JOTTER.STATUS"]);
+    for expected in ["\"shards\", :4", "\"pending_entries\", :4", "\"dead_letters\", :0"] {
+        assert!(status.contains(expected), "{expected} in {status}");
+    }
 
     let worker = Worker::refusing_long_notes(&redis, &schema);
     flush(&mut c);
@@ -75,6 +81,10 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
     assert_eq!(field(&clean, "pending-writes"), ":0");
 
     check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":3");
+    let status = q(&mut c, &["JOTTER.STATUS"]);
+    for expected in ["\"pending_entries\", :0", "\"stream_lag\", :0", "\"dead_letters\", :3"] {
+        assert!(status.contains(expected), "{expected} in {status}");
+    }
     let dead = jotter_key(&mut c, &["note:bad"]);
     assert_eq!(field(&dead, "state"), "+dead-lettered");
     assert_eq!(field(&dead, "stored-version"), "nil");
@@ -173,7 +183,7 @@ fn a_front_end_checks_jotters_commands_as_a_single_node_does() {
     );
     assert!(q(&mut c, &["JOTTER.KEY", "k", "FROM-STORE"]).contains("has no store"));
     assert!(q(&mut c, &["JOTTER.KEY", "{jotter}:ver"]).contains("reserved"));
-    assert!(q(&mut c, &["JOTTER.STATUS"]).contains("/metrics"));
+    assert!(q(&mut c, &["JOTTER.THROUGH", "SET", "k", "v"]).contains("JOTTER.FLUSH"));
     check(&mut c, &["MULTI"], "+OK");
     assert!(q(&mut c, &["JOTTER.KEY", "k"]).contains("inside MULTI"));
     assert!(q(&mut c, &["EXEC"]).starts_with("-EXECABORT"));

@@ -24,7 +24,7 @@ use super::settings::Front;
 use super::subscribed::{self, Ended};
 use super::upstream::{Upstream, UpstreamError, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
-use super::{dead_letters, key_status, keyspace};
+use super::{dead_letters, key_status, keyspace, status};
 
 /// What the front end keeps of one client.
 struct Client {
@@ -203,6 +203,7 @@ impl Client {
             Route::Barrier => Ok(flush_barrier(&front, req).await),
             Route::DeadLetters => Ok(dead_letters::deadletters(&front, req, self.protocol()).await),
             Route::KeyStatus => Ok(key_status::key(&front, req, self.protocol()).await),
+            Route::Status => Ok(status::status(&front, self.protocol()).await),
             Route::Multi => {
                 let reply = self.upstream().await?.relay(req).await?;
                 if !is_error(&reply) {

@@ -17,6 +17,8 @@
 //! - `dead_letters.rs`: JOTTER.DEADLETTERS over the cluster's dead letters.
 //! - `key_status.rs`: JOTTER.KEY and `GET /keys/{key}` from what the
 //!   cluster's Redis knows.
+//! - `status.rs`: JOTTER.STATUS, the shard streams' and dead letters'
+//!   counts.
 //! - `subscribed.rs`: a subscriber's requests and messages, relayed both
 //!   ways at once.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
@@ -47,6 +49,7 @@ mod metrics;
 mod replies;
 mod route;
 mod settings;
+mod status;
 mod subscribed;
 mod upstream;
 mod write;

@@ -2,7 +2,7 @@
 //! (`command::facts`): straight to Redis (reads and connection commands),
 //! to Redis with its change records (writes), to the front end's own
 //! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
-//! JOTTER.DEADLETTERS, JOTTER.KEY, subscriptions), or refused with an
+//! JOTTER.DEADLETTERS, JOTTER.KEY, JOTTER.STATUS, subscriptions), or refused with an
 //! error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
@@ -43,6 +43,8 @@ pub(crate) enum Route {
     DeadLetters,
     /// JOTTER.KEY: a key's state from the cluster's Redis.
     KeyStatus,
+    /// JOTTER.STATUS: the shard streams' and dead letters' counts.
+    Status,
     /// MULTI, EXEC, DISCARD: the front end tracks the transaction.
     Multi,
     Exec,
@@ -95,14 +97,20 @@ pub(crate) fn route(req: &Request) -> Route {
     }
     // Jotter's own commands reply their own arity errors (Redis does not
     // know them).
-    if matches!(facts.name, "jotter.deadletters" | "jotter.key") {
+    let own = match facts.name {
+        "jotter.deadletters" => Some(Route::DeadLetters),
+        "jotter.key" => Some(Route::KeyStatus),
+        "jotter.status" => Some(Route::Status),
+        _ => None,
+    };
+    if let Some(own) = own {
         if !facts.arity_ok {
             return Route::Refuse(format!(
                 "ERR wrong number of arguments for '{}' command",
                 facts.name
             ));
         }
-        return if facts.name == "jotter.key" { Route::KeyStatus } else { Route::DeadLetters };
+        return own;
     }
     if !facts.arity_ok {
         // Redis replies its own arity error, and writes nothing.
@@ -169,23 +177,12 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
                 .to_owned(),
         );
     }
-    match name {
-        "jotter.status" => {
-            return Some(
-                "ERR JOTTER.STATUS is not served by a cluster front end yet: read the shard \
-                 streams' lag and pending writes and the dead letters from /metrics on its \
-                 admin port, and each worker's counters from its own"
-                    .to_owned(),
-            );
-        }
-        "jotter.through" | "jotter.writethrough" => {
-            return Some(format!(
-                "ERR {upper} is not served by a cluster front end: its writes reach the store \
-                 only through the flush workers; send JOTTER.FLUSH after a write to wait until \
-                 it is stored"
-            ));
-        }
-        _ => {}
+    if matches!(name, "jotter.through" | "jotter.writethrough") {
+        return Some(format!(
+            "ERR {upper} is not served by a cluster front end: its writes reach the store only \
+             through the flush workers; send JOTTER.FLUSH after a write to wait until it is \
+             stored"
+        ));
     }
     if facts.pubsub
         && !matches!(
@@ -316,7 +313,8 @@ mod tests {
         assert!(refused(&["FCALL", "jotter_record", "0"]).contains("Jotter's own"));
         assert!(matches!(route_of(&["SUBSCRIBE", "c"]), Route::Subscribe));
         assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
-        assert!(refused(&["JOTTER.STATUS"]).contains("/metrics"));
+        assert!(matches!(route_of(&["JOTTER.STATUS"]), Route::Status));
+        assert!(refused(&["JOTTER.STATUS", "x"]).contains("wrong number of arguments"));
         assert!(refused(&["JOTTER.THROUGH", "SET", "k", "v"]).contains("JOTTER.FLUSH"));
         assert!(refused(&["JOTTER.KEY", "{jotter}:ver"]).contains("reserved"));
         assert!(refused(&["JOTTER.KEY"]).contains("wrong number of arguments"));

@@ -153,3 +153,4 @@ pub(crate) use pubsub::{
 pub(crate) use relay::{Facts, facts};
 pub(crate) use script::{Scripts, allowed_while_busy};
 pub(crate) use spec::{Ctx, Flow, Spec};
+pub(crate) use writebehind::{Stat, write_stats};
