@@ -421,6 +421,10 @@ fn a_worker_with_load_store_makes_a_single_nodes_database_served_by_front_ends()
     };
     let loaded = version(&mut cluster, "s");
     assert!(loaded > 0);
+    // The store holds it: a front end's JOTTER.KEY says clean.
+    let stored = common::cluster::text(&cluster.query(&["HGET", "{jotter}:stored", "s"]));
+    assert_eq!(stored, loaded.to_string());
+    assert!(q(&mut f, &["JOTTER.KEY", "s"]).starts_with("[\"state\", +clean"));
     assert_eq!(q(&mut f, &["SET", "s", "again"]), "+OK");
     assert!(version(&mut cluster, "s") > loaded);
 }
