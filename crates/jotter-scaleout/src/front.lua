@@ -105,12 +105,15 @@ local function replay(_, args)
   local removed = 0
   for _, letter in ipairs(letters(args)) do
     local entry, fields = letter[1], letter[2]
-    local key, version = fields['key'], fields['id']
-    local current = redis.call('HGET', VERSIONS, key)
-    if not (current and below(version, current)) then
-      redis.call('XADD', fields['stream'], '*', 'k', key, 'v', current or version)
+    local key, version, stream = fields['key'], fields['id'], fields['stream']
+    -- A letter lacking these (not a worker's) is left, uncounted.
+    if key and version and stream then
+      local current = redis.call('HGET', VERSIONS, key)
+      if not (current and below(version, current)) then
+        redis.call('XADD', stream, '*', 'k', key, 'v', current or version)
+      end
+      removed = removed + redis.call('XDEL', DEAD, entry)
     end
-    removed = removed + redis.call('XDEL', DEAD, entry)
   end
   return removed
 end
@@ -124,9 +127,9 @@ end
 local function purge(_, args)
   local keys = {}
   for _, letter in ipairs(letters(args)) do
-    local key, version = letter[2]['key'], letter[2]['id']
+    local key, version = letter[2]['key'] or '', letter[2]['id']
     redis.call('XDEL', DEAD, letter[1])
-    if redis.call('HGET', VERSIONS, key) == version then
+    if version and redis.call('HGET', VERSIONS, key) == version then
       redis.call('HDEL', VERSIONS, key)
     end
     keys[#keys + 1] = key
@@ -144,7 +147,7 @@ local function key_status(keys)
   for _, entry in ipairs(redis.call('XRANGE', DEAD, '-', '+')) do
     local fields = fields_of(entry[2])
     if fields['key'] == key then
-      found[#found + 1] = { entry[1], fields['id'], fields['error'] }
+      found[#found + 1] = { entry[1], fields['id'] or false, fields['error'] or false }
     end
   end
   return { redis.call('HGET', VERSIONS, key), redis.call('HGET', STORED, key), found }
