@@ -24,9 +24,9 @@ from redis.retry import Retry
 
 
 class Writer(threading.Thread):
-    def __init__(self, port, prefix, keys):
+    def __init__(self, host, port, prefix, keys):
         super().__init__(daemon=True)
-        self.port, self.prefix, self.keys = port, prefix, keys
+        self.host, self.port, self.prefix, self.keys = host, port, prefix, keys
         self.acked = {}  # key -> last acknowledged seq
         self.unacked = {}  # key -> seqs sent after it without an answer
         self.errors = 0
@@ -43,7 +43,7 @@ class Writer(threading.Thread):
             try:
                 if client is None:
                     # No retries inside the client: a failed attempt must be seen here.
-                    client = redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2,
+                    client = redis.Redis(host=self.host, port=self.port, socket_timeout=5, socket_connect_timeout=2,
                                          retry=Retry(NoBackoff(), 0))
                 client.set(key, str(self.seq))
                 self.acked[key] = self.seq
@@ -63,7 +63,7 @@ class Load:
 
     def __init__(self, topology, per_front=2, keys=500, prefix="k"):
         self.writers = [
-            Writer(f.port, f"{prefix}{i}.{j}", keys)
+            Writer(f.host, f.port, f"{prefix}{i}.{j}", keys)
             for i, f in enumerate(topology.fronts)
             for j in range(per_front)
         ]

@@ -38,11 +38,11 @@ def free_port():
             return port
 
 
-def wait_port(port, what, limit=20.0):
+def wait_port(port, what, limit=20.0, host="127.0.0.1"):
     deadline = time.time() + limit
     while time.time() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            socket.create_connection((host, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.05)
@@ -58,6 +58,8 @@ def pg_bin(name):
 
 class Proc:
     """One process this harness started (its Popen and what it is)."""
+
+    host = "127.0.0.1"
 
     def __init__(self, name, popen, port=None, admin=None):
         self.name, self.popen, self.port, self.admin = name, popen, port, admin

@@ -123,9 +123,12 @@ impl TargetArgs {
             return None;
         }
         let serve = ServeArgs {
-            config: self.config.clone(),
+            shared: SharedArgs {
+                config: self.config.clone(),
+                store: self.store.clone(),
+                ..SharedArgs::default()
+            },
             data_dir: self.data_dir.clone(),
-            store: self.store.clone(),
             ..ServeArgs::default()
         };
         Some(serve.config())
@@ -260,31 +263,83 @@ fn parse_ratio(text: &str) -> Result<f64, String> {
     }
 }
 
-/// `jotter worker`.
+/// The flags `jotter serve` and `jotter worker` share: the config file,
+/// the store and its batches, the admin port, the log format and the
+/// cluster.
 #[derive(Debug, Default, clap::Args)]
-pub(crate) struct WorkerArgs {
+pub(crate) struct SharedArgs {
     /// A TOML config file (see jotter.example.toml).
     #[arg(long, env = "JOTTER_CONFIG")]
     config: Option<PathBuf>,
-    /// The cluster's Redis: redis://host:port or
-    /// redis-sentinel://MASTER@host:port,host:port,...
-    #[arg(long, env = "JOTTER_CLUSTER")]
-    cluster: Option<String>,
-    /// Shard streams, if this worker is the first process of the cluster
-    /// [default: 16].
-    #[arg(long, env = "JOTTER_CLUSTER_SHARDS")]
-    cluster_shards: Option<u32>,
-    /// The store, postgres://… (the same as the front ends' single-node
-    /// settings would name).
+    /// sqlite:PATH or postgres://… [default: sqlite:jotter.db; a worker
+    /// needs postgres://…].
     #[arg(long, env = "JOTTER_STORE")]
     store: Option<StoreUrl>,
-    /// Most keys per store call [default: 1000].
-    #[arg(long, env = "JOTTER_BATCH_SIZE")]
-    batch_size: Option<usize>,
-    /// Longest one read of the shard streams waits for new records
-    /// [default: 1s].
+    /// Longest a pending write waits (a worker: longest one read of the
+    /// shard streams waits), e.g. 100ms, 1s [default: 1s].
     #[arg(long, env = "JOTTER_FLUSH_INTERVAL", value_parser = config::parse_duration)]
     flush_interval: Option<Duration>,
+    /// Most writes per store call [default: 1000].
+    #[arg(long, env = "JOTTER_BATCH_SIZE")]
+    batch_size: Option<usize>,
+    /// Address of the HTTP admin listener [default: 127.0.0.1].
+    #[arg(long, env = "JOTTER_ADMIN_BIND")]
+    admin_bind: Option<IpAddr>,
+    /// Port of the HTTP admin listener, 0 for any free port [default: 9380].
+    #[arg(long, env = "JOTTER_ADMIN_PORT")]
+    admin_port: Option<u16>,
+    /// Token the admin port asks for (Authorization: Bearer TOKEN) on every
+    /// path but /health; needed to bind it outside loopback.
+    #[arg(long, env = "JOTTER_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// How log lines are written to stderr: text or json, one event a
+    /// line [default: text].
+    #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// The cluster's Redis: redis://HOST:PORT or
+    /// redis-sentinel://MASTER@HOST:PORT,HOST:PORT,... (`serve`: run as a
+    /// stateless front end of it, with no data-dir or store).
+    #[arg(long, env = "JOTTER_CLUSTER", hide_env_values = true)]
+    cluster: Option<String>,
+    /// Shard streams of the cluster's write queue, when this process
+    /// creates its layout [default: 16].
+    #[arg(long, env = "JOTTER_CLUSTER_SHARDS")]
+    cluster_shards: Option<u32>,
+}
+
+impl SharedArgs {
+    /// The file's settings (or the defaults), with these flags over them.
+    fn config(&self) -> Result<Config, config::ConfigError> {
+        let mut c = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => {$(
+                if let Some(v) = &self.$field {
+                    c.$field = v.clone();
+                }
+            )*};
+        }
+        set!(store, batch_size, admin_bind, admin_port, log_format, cluster_shards);
+        if let Some(v) = self.flush_interval {
+            c.flush_interval = Setting(v);
+        }
+        if let Some(v) = &self.admin_token {
+            c.admin_token = Some(v.clone());
+        }
+        if let Some(v) = &self.cluster {
+            c.cluster = Some(v.clone());
+        }
+        Ok(c)
+    }
+}
+
+/// `jotter worker`.
+#[derive(Debug, Default, clap::Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    shared: SharedArgs,
     /// This worker's consumer name, unique in the pool [default: HOST:PID].
     #[arg(long, env = "JOTTER_CONSUMER")]
     consumer: Option<String>,
@@ -300,43 +355,12 @@ pub(crate) struct WorkerArgs {
     /// hold into Redis (a cluster started on an existing database).
     #[arg(long, env = "JOTTER_LOAD_STORE")]
     load_store: bool,
-    /// Address of the HTTP listener of /metrics [default: 127.0.0.1].
-    #[arg(long, env = "JOTTER_ADMIN_BIND")]
-    admin_bind: Option<IpAddr>,
-    /// Port of the HTTP listener of /metrics, 0 for any free port
-    /// [default: 9380].
-    #[arg(long, env = "JOTTER_ADMIN_PORT")]
-    admin_port: Option<u16>,
-    /// Token the HTTP listener asks for (Authorization: Bearer TOKEN) on
-    /// /metrics; needed to bind it outside loopback.
-    #[arg(long, env = "JOTTER_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
-    /// How log lines are written to stderr: text or json [default: text].
-    #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
-    log_format: Option<LogFormat>,
 }
 
 impl WorkerArgs {
     /// Defaults, then the file, then these flags, checked.
     pub(crate) fn config(&self) -> Result<Config, config::ConfigError> {
-        let serve = ServeArgs {
-            config: self.config.clone(),
-            store: self.store.clone(),
-            batch_size: self.batch_size,
-            flush_interval: self.flush_interval,
-            admin_bind: self.admin_bind,
-            admin_port: self.admin_port,
-            admin_token: self.admin_token.clone(),
-            log_format: self.log_format,
-            ..ServeArgs::default()
-        };
-        let mut c = serve.config()?;
-        if let Some(v) = &self.cluster {
-            c.cluster = Some(v.clone());
-        }
-        if let Some(v) = self.cluster_shards {
-            c.cluster_shards = v;
-        }
+        let mut c = self.shared.config()?;
         if let Some(v) = &self.consumer {
             c.worker.consumer = Some(v.clone());
         }
@@ -356,25 +380,14 @@ impl WorkerArgs {
 
 #[derive(Debug, Default, clap::Args)]
 pub(crate) struct ServeArgs {
-    /// A TOML config file (see jotter.example.toml).
-    #[arg(long, env = "JOTTER_CONFIG")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    shared: SharedArgs,
     /// Address of the RESP listener [default: 127.0.0.1].
     #[arg(long, env = "JOTTER_BIND")]
     bind: Option<IpAddr>,
     /// Port of the RESP listener, 0 for any free port [default: 6380].
     #[arg(long, env = "JOTTER_PORT")]
     port: Option<u16>,
-    /// Address of the HTTP admin listener [default: 127.0.0.1].
-    #[arg(long, env = "JOTTER_ADMIN_BIND")]
-    admin_bind: Option<IpAddr>,
-    /// Port of the HTTP admin listener, 0 for any free port [default: 9380].
-    #[arg(long, env = "JOTTER_ADMIN_PORT")]
-    admin_port: Option<u16>,
-    /// Token the admin port asks for (Authorization: Bearer TOKEN) on every
-    /// path but /health; needed to bind it outside loopback.
-    #[arg(long, env = "JOTTER_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
     /// Queue length of connections not yet accepted [default: 511].
     #[arg(long, env = "JOTTER_TCP_BACKLOG")]
     tcp_backlog: Option<u32>,
@@ -382,22 +395,9 @@ pub(crate) struct ServeArgs {
     /// [default: ./jotter-data].
     #[arg(long, env = "JOTTER_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// sqlite:PATH or postgres://… [default: sqlite:jotter.db].
-    #[arg(long, env = "JOTTER_STORE")]
-    store: Option<StoreUrl>,
     /// When the log is fsynced [default: everysec].
     #[arg(long, env = "JOTTER_FSYNC", value_enum)]
     fsync: Option<FsyncSetting>,
-    /// How log lines are written to stderr: text or json, one event a
-    /// line [default: text].
-    #[arg(long, env = "JOTTER_LOG_FORMAT", value_enum)]
-    log_format: Option<LogFormat>,
-    /// Longest a pending write waits, e.g. 100ms, 1s [default: 1s].
-    #[arg(long, env = "JOTTER_FLUSH_INTERVAL", value_parser = config::parse_duration)]
-    flush_interval: Option<Duration>,
-    /// Most writes per store call [default: 1000].
-    #[arg(long, env = "JOTTER_BATCH_SIZE")]
-    batch_size: Option<usize>,
     /// Most key writes a second sent to the store; 0 = no limit [default: 0].
     #[arg(long, env = "JOTTER_MAX_STORE_WRITES_PER_SEC")]
     max_store_writes_per_sec: Option<u64>,
@@ -429,15 +429,6 @@ pub(crate) struct ServeArgs {
     /// CPU priority of the SQLite store's writer thread [default: background].
     #[arg(long, env = "JOTTER_FLUSH_PRIORITY", value_enum)]
     flush_priority: Option<FlushPriority>,
-    /// Serve as a stateless front end of this Redis cluster:
-    /// redis://HOST:PORT or redis-sentinel://MASTER@HOST:PORT,HOST:PORT,...
-    /// (no data-dir or store is used).
-    #[arg(long, env = "JOTTER_CLUSTER", hide_env_values = true)]
-    cluster: Option<String>,
-    /// Shard streams of the cluster's write queue, when this process
-    /// creates its layout [default: 16].
-    #[arg(long, env = "JOTTER_CLUSTER_SHARDS")]
-    cluster_shards: Option<u32>,
     /// How long a front end's write waits for a replica under fsync =
     /// always, e.g. 500ms [default: 1s].
     #[arg(long, env = "JOTTER_CLUSTER_WAIT_TIMEOUT", value_parser = config::parse_duration)]
@@ -448,16 +439,13 @@ impl ServeArgs {
     /// The config file given (`--config`), made absolute so that `CONFIG
     /// REWRITE` finds it whatever the working directory.
     pub(crate) fn config_file(&self) -> Option<PathBuf> {
-        let path = self.config.as_ref()?;
+        let path = self.shared.config.as_ref()?;
         Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
     }
 
     /// Defaults, then the file, then these flags.
     pub(crate) fn config(&self) -> Result<Config, config::ConfigError> {
-        let mut c = match &self.config {
-            Some(path) => Config::from_file(path)?,
-            None => Config::default(),
-        };
+        let mut c = self.shared.config()?;
         macro_rules! set {
             ($($field:ident),*) => {$(
                 if let Some(v) = &self.$field {
@@ -465,12 +453,8 @@ impl ServeArgs {
                 }
             )*};
         }
-        set!(bind, port, admin_bind, admin_port, data_dir, store, fsync, batch_size, max_pending);
-        set!(protected_mode, known_keys, tcp_backlog, max_store_writes_per_sec, log_format);
-        set!(flush_priority);
-        if let Some(v) = self.flush_interval {
-            c.flush_interval = Setting(v);
-        }
+        set!(bind, port, data_dir, fsync, max_pending, protected_mode, known_keys, tcp_backlog);
+        set!(max_store_writes_per_sec, flush_priority);
         if let Some(v) = self.bookkeeping_retention {
             c.bookkeeping_retention = Setting(v);
         }
@@ -483,13 +467,6 @@ impl ServeArgs {
         if let Some(v) = &self.requirepass {
             c.requirepass = Some(v.clone());
         }
-        if let Some(v) = &self.admin_token {
-            c.admin_token = Some(v.clone());
-        }
-        if let Some(v) = &self.cluster {
-            c.cluster = Some(v.clone());
-        }
-        set!(cluster_shards);
         if let Some(v) = self.cluster_wait_timeout {
             c.cluster_wait_timeout = Setting(v);
         }

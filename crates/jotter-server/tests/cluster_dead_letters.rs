@@ -13,14 +13,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::cluster::Worker;
+use common::cluster::{Worker, front_end};
 use common::pg::Schema;
 use common::private_redis::PrivateRedis;
 use common::reply::{
     KEY_FIELDS, check, check_dead_letter_arguments, check_dead_letter_pages, dead_letter_ids,
     field, jotter_key, q, read_reply, resp3,
 };
-use common::{Raw, Server, resp};
+use common::{Raw, resp};
 
 /// The barrier, long enough for a refused write's three deliveries.
 fn flush(c: &mut Raw) {
@@ -39,8 +39,7 @@ fn entries_added(r: &mut Raw, stream: &str) -> String {
 fn dead_letters_and_key_states_are_served_by_a_front_end() {
     let Some(redis) = PrivateRedis::start() else { return };
     let Some(schema) = Schema::create("cdead") else { return };
-    let url = format!("redis://{}", redis.addr);
-    let front = Server::start(&["--cluster", &url, "--cluster-shards", "4"]);
+    let front = front_end(&redis, 4, &[]);
     let mut c = front.raw();
     let mut r = Raw::connect(redis.addr);
 
@@ -166,8 +165,7 @@ fn dead_letters_and_key_states_are_served_by_a_front_end() {
 #[test]
 fn a_front_end_checks_jotters_commands_as_a_single_node_does() {
     let Some(redis) = PrivateRedis::start() else { return };
-    let url = format!("redis://{}", redis.addr);
-    let front = Server::start(&["--cluster", &url, "--cluster-shards", "4"]);
+    let front = front_end(&redis, 4, &[]);
     let mut c = front.raw();
     check_dead_letter_arguments(&mut c);
     check(

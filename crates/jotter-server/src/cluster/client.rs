@@ -7,7 +7,8 @@
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
-//! connection to the current primary.
+//! connection to the current primary. A blocking write waits in
+//! `blocking.rs`, which watches the client's socket meanwhile.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,11 +19,12 @@ use jotter_scaleout::{barrier, connect, record_call, version_floor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::blocking::{self, Blocked, Blocker, Socket};
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
 use super::subscribed::{self, Ended};
-use super::upstream::{Upstream, UpstreamError, is_demoted};
+use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
 use super::{dead_letters, key_status, keyspace, status};
 
@@ -59,7 +61,8 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream) {
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(req)) => {
-                    let (reply, next) = client.run(&req).await;
+                    let mut socket = Socket { read: &mut read, input: &mut input };
+                    let (reply, next) = client.run(&req, &mut socket).await;
                     output.extend_from_slice(&reply);
                     match next {
                         Next::Request => {}
@@ -124,10 +127,20 @@ enum Next {
 
 impl Client {
     /// The reply to `req`, and what follows it.
-    async fn run(&mut self, req: &Request) -> (Bytes, Next) {
+    async fn run(&mut self, req: &Request, socket: &mut Socket<'_>) -> (Bytes, Next) {
         let route = route(req);
         let reply = match route {
             Route::Quit => return (Bytes::from_static(b"+OK\r\n"), Next::Close),
+            Route::Block(_, Err(text)) if self.multi.is_none() => error(&text),
+            Route::Block(keys, Ok(wait)) if self.multi.is_none() => {
+                let front = Arc::clone(&self.front);
+                let client = Blocker { upstream: &mut self.upstream, hello: self.hello.as_ref() };
+                match blocking::block(&front, client, socket, req, &keys, &wait).await {
+                    Ok(Blocked::Reply(reply)) => reply,
+                    Ok(Blocked::Left) => return (Bytes::new(), Next::Close),
+                    Err(e) => self.broken(&e),
+                }
+            }
             Route::Subscribe if self.multi.is_none() => {
                 let started = match self.upstream().await {
                     Ok(up) => subscribed::start(up, req).await,
@@ -154,12 +167,7 @@ impl Client {
                     }
                     reply
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "a client's request failed on the cluster's primary");
-                    self.upstream = None;
-                    self.multi = None;
-                    error(&e.reply_text())
-                }
+                Err(e) => self.broken(&e),
             },
         };
         (reply, Next::Request)
@@ -173,19 +181,18 @@ impl Client {
         }
     }
 
+    /// The connection to the primary failed under a request: it is dropped
+    /// with the client's transaction; the client's error.
+    fn broken(&mut self, e: &UpstreamError) -> Bytes {
+        tracing::warn!(error = %e, "a client's request failed on the cluster's primary");
+        self.upstream = None;
+        self.multi = None;
+        error(&e.reply_text())
+    }
+
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
-        if self.upstream.is_none() {
-            let mut up = Upstream::open(&self.front.url, self.front.shards).await?;
-            if let Some(version) = &self.hello {
-                let reply = up.call(&[&b"HELLO"[..], version]).await?;
-                if is_error(&reply) {
-                    return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
-                }
-            }
-            self.upstream = Some(up);
-        }
-        Ok(self.upstream.as_mut().expect("just opened"))
+        connected(&mut self.upstream, &self.front.url, self.front.shards, self.hello.as_ref()).await
     }
 
     async fn relay(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
@@ -238,7 +245,8 @@ impl Client {
                 }
                 self.upstream().await?.relay(req).await
             }
-            Route::Write(keys) => {
+            // Inside MULTI a blocking write does not block, as in Redis.
+            Route::Write(keys) | Route::Block(keys, _) => {
                 let reply = self.upstream().await?.relay(req).await?;
                 if let Some(multi) = &mut self.multi
                     && !is_error(&reply)

@@ -13,6 +13,10 @@
 //! - `route.rs`: where each request goes, from the command table.
 //! - `write.rs`: a write with its change records in one MULTI/EXEC, and
 //!   the wait for a replica under `fsync = always`.
+//! - `blocking.rs`: a blocking write (BLPOP, XREADGROUP ... BLOCK): tried
+//!   as a write, again after each change of its keys, until its timeout;
+//!   `wakeup.rs`: the changes, pushed by Redis's client-side caching on
+//!   one connection per front end.
 //! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
 //! - `dead_letters.rs`: JOTTER.DEADLETTERS over the cluster's dead letters.
 //! - `key_status.rs`: JOTTER.KEY and `GET /keys/{key}` from what the
@@ -41,6 +45,7 @@ use jotter_scaleout::{ClusterUrl, connect, prepare_front};
 
 use crate::config::{Config, FsyncSetting};
 
+mod blocking;
 mod client;
 mod dead_letters;
 mod key_status;
@@ -52,6 +57,7 @@ mod settings;
 mod status;
 mod subscribed;
 mod upstream;
+mod wakeup;
 mod write;
 
 /// Runs a front end of the cluster at `url` until a signal.
@@ -63,7 +69,8 @@ pub(crate) async fn serve(config: Config, url: String) -> anyhow::Result<ExitCod
     let wait = (config.fsync == FsyncSetting::Always).then_some(config.cluster_wait_timeout.0);
     let limits = Limits::new().with_max_bulk_len(config.proto_max_bulk_len.0.0);
     let idle = (config.timeout > 0).then(|| std::time::Duration::from_secs(config.timeout));
-    let front = Arc::new(settings::Front { url, shards, wait, limits, idle });
+    let wakeups = wakeup::Wakeups::new(url.clone(), shards);
+    let front = Arc::new(settings::Front { url, shards, wait, limits, idle, wakeups });
     let clients = Arc::new(AtomicUsize::new(0));
 
     let resp = crate::listen::resp(&config)?;

@@ -8,10 +8,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use jotter_resp::Frame;
 use jotter_scaleout::is_reserved;
 
-/// The elements of an array reply (`*n`), each as its bytes; `None` for
-/// any other reply (an error, a null array).
+/// The elements of an array reply (`*n`) or a RESP3 push (`>n`), each as
+/// its bytes; `None` for any other reply (an error, a null array).
 pub(crate) fn elements(reply: &Bytes) -> Option<Vec<Bytes>> {
-    let rest = reply.strip_prefix(b"*")?;
+    let rest = reply.strip_prefix(b"*").or_else(|| reply.strip_prefix(b">"))?;
     let end = rest.iter().position(|&b| b == b'\r')?;
     let count: usize = std::str::from_utf8(&rest[..end]).ok()?.parse().ok()?;
     let mut at = 1 + end + 2;
@@ -49,6 +49,13 @@ pub(crate) fn bulk(reply: &[u8]) -> Option<&[u8]> {
 pub(crate) fn integer(reply: &[u8]) -> Option<i64> {
     let text = reply.strip_prefix(b":")?.strip_suffix(b"\r\n")?;
     std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+/// Whether `reply` is a null (RESP2's null array or bulk string, RESP3's
+/// null): what a blocking command run in MULTI answers when it found
+/// nothing.
+pub(crate) fn is_null(reply: &[u8]) -> bool {
+    matches!(reply, b"*-1\r\n" | b"$-1\r\n" | b"_\r\n")
 }
 
 /// Whether `reply` is an error (simple or, in RESP3, blob).
@@ -91,5 +98,8 @@ mod tests {
         assert_eq!(elements(&Bytes::from_static(b"*-1\r\n")), None);
         assert_eq!(bulk(b"$2\r\nhi\r\n"), Some(&b"hi"[..]));
         assert_eq!(integer(b":12\r\n"), Some(12));
+        let push = Bytes::from_static(b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n");
+        assert_eq!(elements(&push).unwrap().len(), 2);
+        assert!(is_null(b"_\r\n") && is_null(b"*-1\r\n") && !is_null(b"*0\r\n"));
     }
 }

@@ -6,16 +6,17 @@
 //! error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
-//! write the table knows goes with the records of all the keys it names;
-//! what cannot keep the contract (blocking writes, a second database,
-//! commands that would touch Redis's own administration or Jotter's
-//! functions) is refused, never relayed.
+//! write the table knows goes with the records of all the keys it names
+//! (a blocking write too: the front end waits itself, `blocking.rs`);
+//! what cannot keep the contract (a second database, commands that would
+//! touch Redis's own administration or Jotter's functions) is refused,
+//! never relayed.
 
 use bytes::Bytes;
 use jotter_resp::Request;
 use jotter_scaleout::{FUNCTION_PREFIX, is_reserved};
 
-use crate::command::{self, Facts};
+use crate::command::{self, Facts, Wait};
 
 /// What the front end does with a request.
 #[derive(Debug)]
@@ -24,6 +25,11 @@ pub(crate) enum Route {
     Pass,
     /// Relayed in one MULTI/EXEC with the change records of these keys.
     Write(Vec<Bytes>),
+    /// A blocking write of these keys (BLPOP, XREADGROUP ... BLOCK): tried
+    /// as a write, and tried again after a change of a key it waits on,
+    /// until its timeout (`blocking.rs`); or Redis's error for its
+    /// arguments. Inside MULTI, a write that does not block, as in Redis.
+    Block(Vec<Bytes>, Result<Wait, String>),
     /// Answered with this error (without the leading `-`).
     Refuse(String),
     /// KEYS: relayed, Jotter's keys left out of the reply.
@@ -136,6 +142,11 @@ pub(crate) fn route(req: &Request) -> Route {
         // A script's or function's declared keys are recorded: what it
         // writes is not known, so the worst is assumed.
         "eval" | "evalsha" | "fcall" if !facts.keys.is_empty() => Route::Write(facts.keys),
+        _ if facts.write && facts.blocking => match command::wait(req, &facts) {
+            // XREADGROUP without BLOCK.
+            Ok(wait) if !wait.blocks => Route::Write(facts.keys),
+            wait => Route::Block(facts.keys, wait),
+        },
         _ if facts.write && !facts.keys.is_empty() => Route::Write(facts.keys),
         _ if facts.write && facts.name != "function" => Route::Refuse(format!(
             "ERR {} is not served by a cluster front end: it writes no key whose change can be \
@@ -230,12 +241,6 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
             ));
         }
     }
-    if facts.write && facts.blocking && (name != "xreadgroup" || has_word(req, b"block")) {
-        return Some(format!(
-            "ERR blocking writes ({upper}) are not served by a cluster front end: use the \
-             non-blocking form (LPOP, LMOVE, ZPOPMIN, LMPOP, XREADGROUP without BLOCK) and poll"
-        ));
-    }
     None
 }
 
@@ -298,14 +303,73 @@ mod tests {
         assert!(matches!(route_of(&["flushall", "ASYNC"]), Route::Flush));
     }
 
+    /// The keys a blocking write records, and the keys it waits on with
+    /// its timeout in milliseconds, or its error.
+    type Blocks = (Vec<String>, Result<(Vec<String>, Option<u64>), String>);
+
+    fn blocks(args: &[&str]) -> Blocks {
+        let text = |keys: &[Bytes]| -> Vec<String> {
+            keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+        };
+        match route_of(args) {
+            Route::Block(keys, wait) => (
+                text(&keys),
+                wait.map(|w| {
+                    let ms = w.timeout.map(|t| u64::try_from(t.as_millis()).unwrap());
+                    (text(&w.waits_on), ms)
+                }),
+            ),
+            other => panic!("{args:?} does not block: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn blocking_writes_wait_on_the_keys_they_take_from() {
+        let both = |keys: &[&str]| keys.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            blocks(&["BLPOP", "a", "b", "1.5"]),
+            (both(&["a", "b"]), Ok((both(&["a", "b"]), Some(1500))))
+        );
+        assert_eq!(blocks(&["BRPOP", "a", "0"]), (both(&["a"]), Ok((both(&["a"]), None))));
+        // A move records its destination too, and waits on its source only.
+        assert_eq!(
+            blocks(&["BLMOVE", "s", "d", "LEFT", "RIGHT", "2"]),
+            (both(&["s", "d"]), Ok((both(&["s"]), Some(2000))))
+        );
+        assert_eq!(blocks(&["BRPOPLPUSH", "s", "d", "0"]).1, Ok((both(&["s"]), None)));
+        assert_eq!(
+            blocks(&["BLMPOP", "0.5", "2", "a", "b", "LEFT"]).1,
+            Ok((both(&["a", "b"]), Some(500)))
+        );
+        assert_eq!(blocks(&["BZPOPMIN", "z", "1"]).1, Ok((both(&["z"]), Some(1000))));
+        assert_eq!(
+            blocks(&["BZMPOP", "0", "1", "z", "MAX", "COUNT", "2"]).1,
+            Ok((both(&["z"]), None))
+        );
+        // XREADGROUP's BLOCK is milliseconds.
+        assert_eq!(
+            blocks(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "250", "STREAMS", "s", ">"]),
+            (both(&["s"]), Ok((both(&["s"]), Some(250))))
+        );
+        // Redis's own errors for the arguments, before anything is sent.
+        assert_eq!(blocks(&["BLPOP", "l", "-1"]).1, Err("ERR timeout is negative".to_owned()));
+        assert_eq!(
+            blocks(&["BLPOP", "l", "x"]).1,
+            Err("ERR timeout is not a float or out of range".to_owned())
+        );
+        assert_eq!(
+            blocks(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "x", "STREAMS", "s", ">"]).1,
+            Err("ERR timeout is not an integer or out of range".to_owned())
+        );
+        // A group named "block" is no BLOCK option.
+        assert_eq!(written(&["XREADGROUP", "GROUP", "block", "c", "STREAMS", "s", ">"]), ["s"]);
+        // A blocking read is relayed: it takes nothing, Redis may block it.
+        assert!(matches!(route_of(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]), Route::Pass));
+    }
+
     #[test]
     fn what_cannot_keep_the_contract_is_refused() {
         assert!(refused(&["GET", "{jotter}:clock"]).contains("reserved"));
-        assert!(refused(&["BLPOP", "l", "0"]).contains("blocking writes"));
-        assert!(
-            refused(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"])
-                .contains("blocking writes")
-        );
         assert!(refused(&["SORT", "l", "BY", "{jotter}:ver"]).contains("SORT"));
         assert!(refused(&["COPY", "a", "b", "DB", "1"]).contains("one database"));
         assert!(refused(&["SELECT", "1"]).contains("SELECT"));

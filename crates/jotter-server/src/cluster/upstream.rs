@@ -184,6 +184,27 @@ impl Upstream {
     }
 }
 
+/// The connection in `slot`, opened (to the current primary, with the
+/// protocol `hello` chose set again) if there is none.
+pub(crate) async fn connected<'a>(
+    slot: &'a mut Option<Upstream>,
+    url: &ClusterUrl,
+    shards: u32,
+    hello: Option<&Bytes>,
+) -> Result<&'a mut Upstream, UpstreamError> {
+    if let Some(up) = slot {
+        return Ok(up);
+    }
+    let mut up = Upstream::open(url, shards).await?;
+    if let Some(version) = hello {
+        let reply = up.call(&[&b"HELLO"[..], version]).await?;
+        if reply.first() == Some(&b'-') {
+            return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
+        }
+    }
+    Ok(slot.insert(up))
+}
+
 /// Whether `reply` says the node is no longer a primary (a failover): the
 /// connection is then dropped, and the next request finds the new one.
 pub(crate) fn is_demoted(reply: &[u8]) -> bool {

@@ -21,6 +21,30 @@ pub(crate) async fn write(
     req: &Request,
     keys: &[Bytes],
 ) -> Result<Bytes, UpstreamError> {
+    match apply(front, up, req, keys).await? {
+        Applied::Ran(reply) => wait_replica(front, up, reply).await,
+        Applied::Final(reply) => Ok(reply),
+    }
+}
+
+/// What became of a write in its MULTI/EXEC.
+pub(crate) enum Applied {
+    /// It ran with its records: its reply, which under `fsync = always`
+    /// waits for a replica ([`wait_replica`]).
+    Ran(Bytes),
+    /// The client's answer as it is: refused before it ran, failed, or
+    /// ran without its record.
+    Final(Bytes),
+}
+
+/// Runs `req`, a write of `keys`, with its records, without waiting for a
+/// replica.
+pub(crate) async fn apply(
+    front: &Front,
+    up: &mut Upstream,
+    req: &Request,
+    keys: &[Bytes],
+) -> Result<Applied, UpstreamError> {
     up.queue(&["MULTI"]);
     up.queue_request(req);
     up.queue(&record_call(keys, front.shards, version_floor()));
@@ -33,14 +57,14 @@ pub(crate) async fn write(
     // Refused before it ran (MULTI refused, wrong arguments): EXEC aborted,
     // the first error is the client's answer.
     if let Some(refused) = [multi, queued, recorded].into_iter().find(|r| is_error(r)) {
-        return Ok(refused);
+        return Ok(Applied::Final(refused));
     }
-    let reply = match elements(&exec).as_deref() {
-        Some([reply, record]) if is_error(record) => return Ok(unrecorded(reply, record)),
-        Some([reply, _]) => reply.clone(),
-        _ => return Ok(exec),
-    };
-    if is_error(&reply) { Ok(reply) } else { wait_replica(front, up, reply).await }
+    Ok(match elements(&exec).as_deref() {
+        Some([reply, record]) if is_error(record) => Applied::Final(unrecorded(reply, record)),
+        Some([reply, _]) if is_error(reply) => Applied::Final(reply.clone()),
+        Some([reply, _]) => Applied::Ran(reply.clone()),
+        _ => Applied::Final(exec),
+    })
 }
 
 /// The error a client gets when its command ran but its change record

@@ -130,6 +130,20 @@ async fn run(
     }
 }
 
+/// What a blocking command waits on and for how long, as its own blocking
+/// handler reads its arguments: for a cluster front end, which does the
+/// waiting itself (`cluster/blocking.rs`).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Wait {
+    /// The keys it takes from (a move's destination is written, not
+    /// waited on).
+    pub(crate) waits_on: Vec<Bytes>,
+    /// `None`: forever.
+    pub(crate) timeout: Option<Duration>,
+    /// False for XREAD and XREADGROUP without BLOCK, which never block.
+    pub(crate) blocks: bool,
+}
+
 /// A blocking timeout in seconds, as Redis's `getTimeoutFromObjectOrReply`:
 /// a `strtold` float (no leading space, the whole argument, not NaN; hex
 /// and `inf` accepted) times 1000, truncated to whole milliseconds; 0 (so

@@ -143,6 +143,7 @@ mod writebehind;
 mod zset;
 
 pub(crate) use acl::{Users, known_user};
+pub(crate) use blocking::Wait;
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
 pub(crate) use key_status::{Field, KeyReport, key_args, write_key_reply};
 pub(crate) use permissions::Permissions;
@@ -150,7 +151,7 @@ pub(crate) use pubsub::{
     PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
     watch_key_events,
 };
-pub(crate) use relay::{Facts, facts};
+pub(crate) use relay::{Facts, facts, wait};
 pub(crate) use script::{Scripts, allowed_while_busy};
 pub(crate) use spec::{Ctx, Flow, Spec};
 pub(crate) use writebehind::{Stat, write_stats};

@@ -1,11 +1,14 @@
 //! What a front end that relays requests to Redis (`cluster/`) needs to
 //! know of one, from the command table: its name as the table spells it,
 //! whether it writes, may block or is a pub/sub command, and every key it
-//! names. The table stays the one place that knows commands.
+//! names; and, for a blocking command, what it waits on and how long (read
+//! by the command's own parser). The table stays the one place that knows
+//! commands.
 
 use bytes::Bytes;
 use jotter_resp::Request;
 
+use super::blocking::Wait;
 use super::dispatch::{lookup, may_block};
 use super::introspect::request_keys;
 use super::spec::flag;
@@ -41,4 +44,16 @@ pub(crate) fn facts(req: &Request) -> Option<Facts> {
         arity_ok,
         keys: if arity_ok { request_keys(spec, req) } else { Vec::new() },
     })
+}
+
+/// What the blocking command `facts` describes waits on and how long, read
+/// as the single node reads it; or the error Redis answers for its
+/// arguments.
+pub(crate) fn wait(req: &Request, facts: &Facts) -> Result<Wait, String> {
+    let wait = match facts.name {
+        "xread" | "xreadgroup" => super::stream::wait(req),
+        "bzpopmin" | "bzpopmax" | "bzmpop" => super::zset::wait(req),
+        _ => super::list::wait(req),
+    };
+    wait.map_err(|fail| fail.text().into_owned())
 }

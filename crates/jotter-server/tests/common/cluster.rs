@@ -1,5 +1,5 @@
-//! The scale-out mode for one test: a flush worker (`jotter worker`, killed
-//! when dropped) and [`Cluster`], the front ends' side of the contract
+//! The scale-out mode for one test: a front end ([`front_end`]), a flush
+//! worker (`jotter worker`, killed when dropped) and [`Cluster`], the front ends' side of the contract
 //! written by hand into a private Redis: each command applied together with
 //! its version and change record, in one atomic step, as a front end does.
 
@@ -11,8 +11,19 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use redis::Value;
 use tempfile::TempDir;
 
+use super::Server;
 use super::pg::Schema;
 use super::private_redis::PrivateRedis;
+
+/// A front end (`jotter serve --cluster`) of `redis`, creating the layout
+/// with `shards` shard streams if it is the first, with `extra` flags.
+pub fn front_end(redis: &PrivateRedis, shards: u32, extra: &[&str]) -> Server {
+    let url = format!("redis://{}", redis.addr);
+    let shards = shards.to_string();
+    let mut args = vec!["--cluster", url.as_str(), "--cluster-shards", shards.as_str()];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
 
 /// A running `jotter worker`.
 pub struct Worker {

@@ -21,6 +21,7 @@ mod push;
 mod read;
 mod remove;
 
+pub(crate) use self::pop::wait;
 use self::pop::{block, lmove, lmpop, lpop, rpop, rpoplpush, serve_once};
 use self::push::{linsert, lpush, lpushx, lset, rpush, rpushx};
 use self::read::{lindex, llen, lpos, lrange};

@@ -17,7 +17,7 @@ use jotter::{Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::elements::{End, list, move_one, parse_end, pop_n};
-use crate::command::blocking::{self, parse_timeout};
+use crate::command::blocking::{self, Wait, parse_timeout};
 use crate::command::fail::{self, Fail, Outcome};
 use crate::command::mpop;
 use crate::command::spec::{BoxFlow, Ctx, Flow};
@@ -119,16 +119,30 @@ pub(super) fn block<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
                 return Flow::Continue;
             }
         };
-        let (keys, waits_on): (Range<usize>, usize) = match &what {
-            What::Pop { keys, .. } => (keys.clone(), keys.len()),
-            // The destination is written, not waited on.
-            What::Move(..) => (1..3, 1),
-        };
-        let keys: Vec<Bytes> = keys.filter_map(|i| req.arg_bytes(i)).collect();
+        let (keys, waits_on) = key_ranges(req, &what);
         let serve =
             |txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>, retry| serve(req, &what, txn, w, retry);
         blocking::block(ctx, &keys, &keys[..waits_on], timeout, serve).await
     })
+}
+
+/// The keys of a blocking list command and how many of them, first, it
+/// waits on.
+fn key_ranges(req: &Request, what: &What) -> (Vec<Bytes>, usize) {
+    let (keys, waits_on): (Range<usize>, usize) = match what {
+        What::Pop { keys, .. } => (keys.clone(), keys.len()),
+        // The destination is written, not waited on.
+        What::Move(..) => (1..3, 1),
+    };
+    (keys.filter_map(|i| req.arg_bytes(i)).collect(), waits_on)
+}
+
+/// What a blocking list command waits on, or the error it answers.
+pub(crate) fn wait(req: &Request) -> Result<Wait, Fail> {
+    let (what, timeout) = parse_blocking(req)?;
+    let (mut keys, waits_on) = key_ranges(req, &what);
+    keys.truncate(waits_on);
+    Ok(Wait { waits_on: keys, timeout, blocks: true })
 }
 
 /// What a pop takes and how it replies.

@@ -43,6 +43,7 @@ use self::claim::{xautoclaim, xclaim};
 use self::group::xgroup;
 use self::info::xinfo;
 use self::pending::{xack, xpending};
+pub(crate) use self::read::wait;
 use self::readgroup::{block as xreadgroup_block, xreadgroup};
 
 use self::range::{xlen, xrange, xrevrange};

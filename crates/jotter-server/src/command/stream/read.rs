@@ -18,6 +18,7 @@ use super::id::parse_strict;
 use super::range::after;
 use super::reply::{self, stream};
 use crate::command::args::parse_i64;
+use crate::command::blocking::Wait;
 use crate::command::fail::{self, Fail, Outcome};
 use crate::command::spec::{BoxFlow, Ctx, Flow, Spec};
 use crate::command::{blocking, data};
@@ -112,11 +113,16 @@ pub(super) fn parse(req: &Request, grouped: bool) -> Result<ReadArgs, Fail> {
 /// The keys of XREAD and XREADGROUP: the first half of what follows
 /// STREAMS (none if the options do not parse).
 pub(super) fn stream_keys(_spec: &Spec, req: &Request) -> Vec<Bytes> {
+    wait(req).map(|wait| wait.waits_on).unwrap_or_default()
+}
+
+/// What a blocking XREAD or XREADGROUP waits on (every stream it names),
+/// or the error it answers.
+pub(crate) fn wait(req: &Request) -> Result<Wait, Fail> {
     let grouped = req.name().eq_ignore_ascii_case(b"xreadgroup");
-    match parse(req, grouped) {
-        Ok(args) => (0..args.keys).filter_map(|i| req.arg_bytes(args.streams_at + i)).collect(),
-        Err(_) => Vec::new(),
-    }
+    let args = parse(req, grouped)?;
+    let keys = (0..args.keys).filter_map(|i| req.arg_bytes(args.streams_at + i)).collect();
+    Ok(Wait { waits_on: keys, timeout: args.timeout(), blocks: args.block.is_some() })
 }
 
 /// Starts the reply of the streams served: a map (RESP3) or an array of

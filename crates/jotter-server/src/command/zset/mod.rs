@@ -33,6 +33,7 @@ use self::combine::{
     destination_and_counted, zdiff, zdiffstore, zinter, zintercard, zinterstore, zrangestore,
     zunion, zunionstore,
 };
+pub(crate) use self::pop::wait;
 use self::pop::{block, pop_once, zmpop, zpopmax, zpopmin};
 use self::read::{
     zcard, zcount, zlexcount, zmscore, zrandmember, zrange, zrangebylex, zrangebyscore, zrank,

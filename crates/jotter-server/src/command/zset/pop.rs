@@ -16,7 +16,7 @@ use jotter::{MapKind, Txn, Value};
 use jotter_resp::{ReplyWriter, Request};
 
 use super::query::sorted_set;
-use crate::command::blocking::{self, parse_timeout};
+use crate::command::blocking::{self, Wait, parse_timeout};
 use crate::command::fail::{self, Fail, Outcome};
 use crate::command::mpop;
 use crate::command::spec::{BoxFlow, Ctx, Flow};
@@ -63,11 +63,21 @@ async fn blocking_loop(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
             return Flow::Continue;
         }
     };
-    let keys: Vec<Bytes> = plan.keys.clone().filter_map(|i| req.arg_bytes(i)).collect();
+    let keys = plan_keys(req, &plan);
     blocking::block(ctx, &keys, &keys, plan.timeout, |txn, w, retry| {
         pop_first(req, &plan, txn, w, retry)
     })
     .await
+}
+
+fn plan_keys(req: &Request, plan: &PopPlan) -> Vec<Bytes> {
+    plan.keys.clone().filter_map(|i| req.arg_bytes(i)).collect()
+}
+
+/// What a blocking sorted-set pop waits on, or the error it answers.
+pub(crate) fn wait(req: &Request) -> Result<Wait, Fail> {
+    let plan = parse_blocking(req)?;
+    Ok(Wait { waits_on: plan_keys(req, &plan), timeout: plan.timeout, blocks: true })
 }
 
 /// Pops up to `n` members from the sorted set at `key`, which must hold
