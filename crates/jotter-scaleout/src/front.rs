@@ -1,5 +1,7 @@
 //! What a front end keeps in Redis: its function library (`front.lua`,
-//! loaded at start) and the layout it checks or creates (the meta hash,
+//! loaded at start: change records, user-key DBSIZE and RANDOMKEY, and the
+//! dead-letter and key-status functions of `dead_letters.rs` and
+//! `key_status.rs`) and the layout it checks or creates (the meta hash,
 //! the consumer group on every shard stream), and the arguments of the
 //! calls it makes with each write. The front end's RESP side is in
 //! `jotter-server` (`cluster/`); this file is the part of the contract the
@@ -14,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::aio::MultiplexedConnection;
 
-use crate::layout::{CLOCK, DEAD_LETTERS, META, VERSIONS, shard_of, shard_stream};
+use crate::layout::{CLOCK, DEAD_LETTERS, META, STORED, VERSIONS, shard_of, shard_stream};
 use crate::prepare::{LayoutError, prepare_layout};
 
 /// The front end's function library's name.
@@ -73,7 +75,7 @@ pub fn record_call<K: AsRef<[u8]>>(keys: &[K], shards: u32, floor: u64) -> Vec<V
 #[must_use]
 pub fn own_keys(shards: u32) -> Vec<String> {
     let mut names: Vec<String> =
-        [META, CLOCK, VERSIONS, DEAD_LETTERS].iter().map(|n| (*n).to_owned()).collect();
+        [META, CLOCK, VERSIONS, STORED, DEAD_LETTERS].iter().map(|n| (*n).to_owned()).collect();
     names.extend((0..shards).map(shard_stream));
     names
 }

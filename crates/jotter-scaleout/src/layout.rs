@@ -10,10 +10,14 @@
 //! - [`CLOCK`], a string: the last version handed out (a decimal `u64`).
 //! - [`VERSIONS`], a hash: each user key with a pending or stored write, to
 //!   the version of its newest write.
+//! - [`STORED`], a hash: each user key the workers stored, to the newest
+//!   version of it the store committed (raised only, when the records are
+//!   acknowledged; `JOTTER.KEY` compares it with [`VERSIONS`]).
 //! - `{jotter}:s:<i>` for `i` in `0..shards` ([`shard_stream`]): the change
 //!   records, each entry the fields [`FIELD_KEY`] and [`FIELD_VERSION`],
 //!   read by the consumer group [`CONSUMER_GROUP`].
-//! - [`DEAD_LETTERS`], a stream of records the store refused for good.
+//! - [`DEAD_LETTERS`], a stream of records the store refused for good
+//!   (`dead_letters.rs` says how a front end names them).
 
 /// The prefix of every key Jotter keeps in Redis (a hash tag, so that a
 /// Redis Cluster would keep them in one slot).
@@ -24,6 +28,8 @@ pub const META: &str = "{jotter}:meta";
 pub const CLOCK: &str = "{jotter}:clock";
 /// User key to the version of its newest write.
 pub const VERSIONS: &str = "{jotter}:ver";
+/// User key to the newest version of it the store committed.
+pub const STORED: &str = "{jotter}:stored";
 /// The dead-letter stream.
 pub const DEAD_LETTERS: &str = "{jotter}:dead";
 /// The consumer group of the flush workers on every shard stream.

@@ -13,9 +13,13 @@
 //! - `prepare.rs`: the layout every process checks or creates on each
 //!   connection (meta hash, consumer groups, its function library).
 //! - `front.rs`, `front.lua`: the front end's function library (change
-//!   records, user-key DBSIZE and RANDOMKEY).
+//!   records, user-key DBSIZE and RANDOMKEY, dead letters' replay and
+//!   purge, a key's status).
 //! - `front_barrier.rs`: `JOTTER.FLUSH` across the shard streams, and
 //!   their lag and pending entries for `/metrics`.
+//! - `dead_letters.rs`: the dead-letter stream as `JOTTER.DEADLETTERS`
+//!   serves it (ids, pages, replay, purge).
+//! - `key_status.rs`: where a key's newest write stands (`JOTTER.KEY`).
 //! - `worker/`: the flush workers ([`worker::run`]), with their functions
 //!   in `worker.lua`.
 //!
@@ -29,22 +33,29 @@
 //! acknowledge the records only after the store's commit.
 
 mod connect;
+mod dead_letters;
 mod front;
 mod front_barrier;
+mod key_status;
 mod layout;
 mod prepare;
 mod url;
 pub mod worker;
 
 pub use connect::{ConnectError, connect, primary, tcp_address};
+pub use dead_letters::{
+    StreamLetter, dead_letter_count, dead_letters_page, entry_of, letter_id, purge_dead_letters,
+    replay_dead_letters,
+};
 pub use front::{
     DBSIZE, FUNCTION_PREFIX, LIBRARY, RANDOMKEY, RECORD, own_keys, prepare_front, record_call,
     version_floor,
 };
 pub use front_barrier::{BarrierError, ShardStats, barrier, stream_stats};
+pub use key_status::{ClusterKeyStatus, key_status};
 pub use layout::{
     CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FIELD_KEY, FIELD_VERSION, FORMAT, META, RESERVED_PREFIX,
-    VERSIONS, is_reserved, shard_of, shard_stream,
+    STORED, VERSIONS, is_reserved, shard_of, shard_stream,
 };
 pub use prepare::LayoutError;
 pub use url::{ClusterUrl, UrlError};

@@ -2,7 +2,7 @@
 //! connects, front end and worker alike: the meta hash (the first process
 //! writes the format and its number of shards; every process then uses the
 //! number stored), the consumer group on every shard stream, and the
-//! process's own function library, with the version functions every
+//! process's own function library, with the functions every
 //! library shares (`versions.lua`) put in it. Idempotent, so it runs on every
 //! (re)connection: a primary that lost Jotter's keys gets them again.
 
@@ -102,7 +102,8 @@ pub(crate) async fn prepare_layout(
     Ok(shards)
 }
 
-/// The functions every library shares (`below`, `raise_clock`).
+/// The functions every library shares (`below`, `raise_clock`,
+/// `fields_of`).
 const VERSIONS: &str = include_str!("versions.lua");
 
 /// `library` with [`VERSIONS`] after its `#!lua name=...` line, which must

@@ -1,6 +1,7 @@
--- Versions, shared by Jotter's function libraries: `prepare.rs` puts this
--- after each library's `#!lua` line when it loads the library (Redis
--- Functions cannot call across libraries).
+-- Versions, and the reading of flat field/value replies, shared by
+-- Jotter's function libraries: `prepare.rs` puts this after each library's
+-- `#!lua` line when it loads the library (Redis Functions cannot call
+-- across libraries).
 --
 -- Versions are u64 decimal strings. Lua numbers are doubles, which lose
 -- precision above 2^53, so a version is never a Lua number: it is compared
@@ -24,4 +25,14 @@ local function raise_clock(key, floor)
     return floor
   end
   return clock
+end
+
+-- A flat field/value array (an XINFO reply, a stream entry's fields) as a
+-- table.
+local function fields_of(flat)
+  local fields = {}
+  for i = 1, #flat, 2 do
+    fields[flat[i]] = flat[i + 1]
+  end
+  return fields
 end

@@ -3,9 +3,11 @@
 -- FUNCTION LOAD REPLACE. Versions are decimal strings and are never turned
 -- into Lua numbers (doubles lose precision above 2^53): they are compared
 -- as strings of digits, by length and then by bytes (`below` and
--- `raise_clock` of versions.lua, which prepare.rs puts first).
+-- `raise_clock` of versions.lua, which prepare.rs puts first, with
+-- `fields_of`).
 
 local VERSIONS = '{jotter}:ver'
+local STORED = '{jotter}:stored'
 
 -- A stream's state and entries: last id, entries added, max deleted id,
 -- then its entries as XRANGE gives them.
@@ -60,15 +62,6 @@ end
 -- u64) if it is below; returns the clock after.
 local function floor(keys, args)
   return raise_clock(keys[1], args[1])
-end
-
--- Fields of a flat XINFO reply as a table.
-local function fields_of(flat)
-  local fields = {}
-  for i = 1, #flat, 2 do
-    fields[flat[i]] = flat[i + 1]
-  end
-  return fields
 end
 
 -- jotter_trim STREAM GROUP STALE: trims the acknowledged entries of a shard
@@ -126,7 +119,8 @@ end
 -- set's member/score pairs, a list's elements in order; a stream's last
 -- id, entries added, max deleted id, then per entry its id, its number of
 -- field/value items and the items. PEXPIREAT 0 is no expiry. Sets the
--- key's version, appends no change record (the store has the value).
+-- key's version and its stored version to VERSION, appends no change
+-- record (the store has the value).
 -- Returns 1 if loaded, 0 if left alone.
 local function load(keys, args)
   local key = keys[1]
@@ -166,10 +160,27 @@ local function load(keys, args)
     redis.call('PEXPIREAT', key, expiry)
   end
   redis.call('HSET', VERSIONS, key, version)
+  redis.call('HSET', STORED, key, version)
   return 1
+end
+
+-- jotter_stored KEY VERSION ...: after the store's commit, raises each
+-- key's stored version in {jotter}:stored to VERSION (never lowers it: a
+-- slower worker's older write does not hide a newer one's). What
+-- JOTTER.KEY on a front end compares with {jotter}:ver.
+local function stored(_, args)
+  for i = 1, #args, 2 do
+    local key, version = args[i], args[i + 1]
+    local current = redis.call('HGET', STORED, key)
+    if not current or below(current, version) then
+      redis.call('HSET', STORED, key, version)
+    end
+  end
+  return #args / 2
 end
 
 redis.register_function { function_name = 'jotter_read', callback = read, flags = { 'no-writes' } }
 redis.register_function('jotter_worker_floor', floor)
 redis.register_function('jotter_trim', trim)
 redis.register_function('jotter_load', load)
+redis.register_function('jotter_stored', stored)

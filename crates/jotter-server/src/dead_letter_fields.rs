@@ -1,13 +1,15 @@
 //! What an operator sees of a dead letter, in one place for every surface
-//! that shows one (`JOTTER.DEADLETTERS LIST`, `GET /dead-letters`, `jotter
-//! dead-letters list`): its fields, a prefix of its value, its JSON form,
-//! its ids as arguments, and bytes made printable for text formats.
+//! that shows one (`JOTTER.DEADLETTERS LIST` on a single node or a cluster
+//! front end, `GET /dead-letters`, `jotter dead-letters list`): its fields,
+//! a prefix of its value, its JSON form, its ids as arguments, and bytes
+//! made printable for text formats.
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use jotter::DeadLetter;
+use jotter_scaleout::StreamLetter;
 use serde::{Serialize, Serializer};
 
 /// The bytes of a value a listing shows.
@@ -49,6 +51,25 @@ impl From<&DeadLetter> for LetterFields {
             attempts: u64::from(letter.attempts),
             first_failure_ms: unix_ms(letter.first_failure),
             last_failure_ms: unix_ms(letter.last_failure),
+        }
+    }
+}
+
+impl From<&StreamLetter> for LetterFields {
+    /// A cluster's letter, from the fields a worker wrote (the same ones,
+    /// the id being the one a front end names it by).
+    fn from(letter: &StreamLetter) -> Self {
+        LetterFields {
+            id: letter.id,
+            key: Bytes::copy_from_slice(letter.bytes("key")),
+            op: letter.text("op"),
+            value_size: letter.number("value_size"),
+            value_prefix: Bytes::copy_from_slice(letter.bytes("value_prefix")),
+            error_kind: letter.text("error_kind"),
+            error: letter.text("error"),
+            attempts: letter.number("attempts"),
+            first_failure_ms: letter.number("first_failure_ms"),
+            last_failure_ms: letter.number("last_failure_ms"),
         }
     }
 }

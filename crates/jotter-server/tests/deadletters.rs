@@ -14,7 +14,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::pg::Schema;
-use common::reply::{check, hello3, q};
+use common::reply::{
+    check, check_dead_letter_arguments, check_dead_letter_pages, dead_letter_ids as ids, q,
+};
 use common::{Raw, Server};
 
 const CONSTRAINT: &str = "ALTER TABLE jotter_strings ADD CONSTRAINT short_values \
@@ -45,15 +47,6 @@ fn wait_count(c: &mut Raw, n: u64) {
         assert!(start.elapsed() < Duration::from_secs(30), "count stays {got}, not {n}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// The ids in a rendered `LIST` reply, in order.
-fn ids(list: &str) -> Vec<u64> {
-    list.split("\"id\", :")
-        .chain(list.split("\"id\": :"))
-        .skip(1)
-        .filter_map(|rest| rest.split(|ch: char| !ch.is_ascii_digit()).next()?.parse().ok())
-        .collect()
 }
 
 /// The rendered entry of the letter of `key` in a `LIST` reply.
@@ -109,22 +102,8 @@ fn dead_letters_of_a_check_constraint_are_listed_replayed_after_the_fix_and_purg
     assert!(third.contains("\"value-size\", :100"), "{third}");
     assert!(third.contains(&format!("\"value-prefix\", \"{}\"", "x".repeat(64))), "{third}");
 
-    // Paging: COUNT 2, then the cursor it gave.
-    let page = q(&mut c, &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "2"]);
-    assert_eq!(ids(&page), all[..2]);
-    assert!(page.starts_with(&format!("[\"{}\", ", all[1])), "{page}");
-    let page = q(&mut c, &["JOTTER.DEADLETTERS", "LIST", &all[1].to_string(), "COUNT", "2"]);
-    assert_eq!(ids(&page), all[2..]);
-    assert!(page.starts_with("[\"0\", "), "{page}");
-
-    // RESP3: a map per letter.
-    let mut c3 = server.raw();
-    hello3(&mut c3);
-    let list3 = q(&mut c3, &["JOTTER.DEADLETTERS", "LIST", "COUNT", "1"]);
-    assert!(list3.contains("[{\"id\": :"), "{list3}");
-    assert!(list3.contains("\"key\": \"long:1\""), "{list3}");
-    assert!(list3.contains("\"error-kind\": +permanent"), "{list3}");
-    assert_eq!(ids(&list3), all[..1]);
+    // Paging: COUNT 2, then the cursor it gave; RESP3: a map per letter.
+    check_dead_letter_pages(&server, &mut c, &all, "long:1");
 
     // A replay while the constraint stands: every letter stays, one more attempt.
     check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":0");
@@ -205,37 +184,7 @@ fn a_replay_of_a_key_with_a_write_pending_removes_the_letter_without_writing_it(
 #[test]
 fn the_subcommands_check_their_arguments() {
     let (_server, mut c) = Server::start_raw();
-    check(&mut c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
-    check(&mut c, &["JOTTER.DEADLETTERS", "LIST"], "[\"0\", []]");
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "0"],
-        "-ERR value is out of range, must be positive",
-    );
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "LIST", "COUNT", "x"],
-        "-ERR value is not an integer or out of range",
-    );
-    check(&mut c, &["JOTTER.DEADLETTERS", "LIST", "nope"], "-ERR invalid cursor");
-    check(&mut c, &["JOTTER.DEADLETTERS", "LIST", "0", "LIMIT", "1"], "-ERR syntax error");
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "REPLAY"],
-        "-ERR wrong number of arguments for 'jotter.deadletters|replay' command",
-    );
-    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "7", "x"], "-ERR invalid dead letter id 'x'");
-    check(&mut c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":0");
-    check(&mut c, &["JOTTER.DEADLETTERS", "PURGE", "12"], ":0");
-    check(
-        &mut c,
-        &["JOTTER.DEADLETTERS", "NOPE"],
-        "-ERR unknown subcommand 'NOPE'. Try JOTTER.DEADLETTERS HELP.",
-    );
-    let help = q(&mut c, &["JOTTER.DEADLETTERS", "HELP"]);
-    for word in ["COUNT", "LIST", "REPLAY", "PURGE"] {
-        assert!(help.contains(&format!("+{word}")), "{help}");
-    }
+    check_dead_letter_arguments(&mut c);
 }
 
 /// One HTTP/1.1 request to the admin port: (status, body).

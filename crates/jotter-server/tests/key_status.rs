@@ -8,32 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::pg::Schema;
-use common::reply::{flush, q, read_reply, resp3};
+use common::reply::{KEY_FIELDS, field, flush, jotter_key as key, q, resp3};
 use common::sqlite::lock_store;
 use common::{Raw, Server, resp};
-
-/// The fields of a `JOTTER.KEY` reply, in order, each value rendered as
-/// `read_reply` renders it: a RESP3 map or a RESP2 array of pairs.
-fn key(c: &mut Raw, args: &[&str]) -> Vec<(String, String)> {
-    let mut request = vec!["JOTTER.KEY"];
-    request.extend_from_slice(args);
-    c.send(&resp(&request));
-    let header = c.read_line();
-    let header = header.trim_end();
-    let pairs = match header.split_at(1) {
-        ("%", n) => n.parse::<usize>().unwrap(),
-        ("*", n) => n.parse::<usize>().unwrap() / 2,
-        _ => panic!("JOTTER.KEY {args:?} replied {header} {}", read_reply(c)),
-    };
-    (0..pairs).map(|_| (read_reply(c).trim_matches('"').to_owned(), read_reply(c))).collect()
-}
-
-/// One field of a `JOTTER.KEY` reply.
-#[track_caller]
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    let found = fields.iter().find(|(n, _)| n == name);
-    &found.unwrap_or_else(|| panic!("no {name} in {fields:?}")).1
-}
 
 /// Asks `JOTTER.KEY key` until its state is `state` (at most 20 s).
 #[track_caller]
@@ -49,22 +26,12 @@ fn until_state(c: &mut Raw, key_name: &str, state: &str) -> Vec<(String, String)
     }
 }
 
-const NAMES: [&str; 7] = [
-    "state",
-    "cache-version",
-    "stored-version",
-    "pending-since",
-    "pending-writes",
-    "last-error",
-    "dead-letter-ids",
-];
-
 #[test]
 fn a_write_is_pending_then_clean_with_the_store_holding_its_version() {
     let (server, mut c) = Server::start_raw_with(&["--flush-interval", "1h"]);
     let absent = key(&mut c, &["k"]);
     let names: Vec<&str> = absent.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, NAMES, "RESP2: flat pairs, in order");
+    assert_eq!(names, KEY_FIELDS, "RESP2: flat pairs, in order");
     assert_eq!(field(&absent, "state"), "+absent");
     for name in ["cache-version", "stored-version", "pending-since", "last-error"] {
         assert_eq!(field(&absent, name), "nil", "{name}");
@@ -86,7 +53,7 @@ fn a_write_is_pending_then_clean_with_the_store_holding_its_version() {
     flush(&mut c);
     let clean = key(&mut c, &["k", "FROM-STORE"]);
     let names: Vec<&str> = clean.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names[..7], NAMES);
+    assert_eq!(names[..7], KEY_FIELDS);
     assert_eq!(names[7], "store-version", "only with FROM-STORE");
     assert_eq!(field(&clean, "state"), "+clean");
     assert_eq!(field(&clean, "cache-version"), version);
@@ -143,7 +110,7 @@ fn the_admin_port_answers_with_the_same_fields_as_json() {
     assert_eq!(status, 200, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).expect(&body);
     let names: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut want: Vec<String> = NAMES.iter().map(|n| n.replace('-', "_")).collect();
+    let mut want: Vec<String> = KEY_FIELDS.iter().map(|n| n.replace('-', "_")).collect();
     want.push("store_version".to_owned());
     let mut names_sorted = names.clone();
     names_sorted.sort_unstable();

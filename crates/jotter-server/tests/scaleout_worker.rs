@@ -161,20 +161,7 @@ fn a_killed_workers_records_are_claimed_and_every_key_ends_at_its_last_value() {
 #[test]
 fn a_refused_write_is_dead_lettered_after_its_deliveries_and_the_rest_flows() {
     let Some((redis, schema, mut cluster)) = services("wdead") else { return };
-    schema.query("CREATE TABLE notes (id text PRIMARY KEY, body text CHECK (length(body) < 5))");
-    let dir = tempfile::TempDir::new().unwrap();
-    let config = dir.path().join("worker.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "store = \"{}\"\n\n[worker]\nmax-deliveries = 3\nclaim-idle = \"200ms\"\n\n\
-             [[mapping]]\nkeys = \"note:*\"\ntable = \"notes\"\nkey-column = \"id\"\n\
-             kind = \"string\"\nvalue-column = \"body\"\n",
-            schema.url()
-        ),
-    )
-    .unwrap();
-    let mut worker = Worker::start(&redis, None, &["--config", config.to_str().unwrap()]);
+    let mut worker = Worker::refusing_long_notes(&redis, &schema);
     cluster.write("note:ok", &["SET", "note:ok", "abc"]);
     let poison = cluster.write("note:bad", &["SET", "note:bad", "far too long"]);
     cluster.write("plain", &["SET", "plain", "flows"]);
@@ -434,6 +421,10 @@ fn a_worker_with_load_store_makes_a_single_nodes_database_served_by_front_ends()
     };
     let loaded = version(&mut cluster, "s");
     assert!(loaded > 0);
+    // The store holds it: a front end's JOTTER.KEY says clean.
+    let stored = common::cluster::text(&cluster.query(&["HGET", "{jotter}:stored", "s"]));
+    assert_eq!(stored, loaded.to_string());
+    assert!(q(&mut f, &["JOTTER.KEY", "s"]).starts_with("[\"state\", +clean"));
     assert_eq!(q(&mut f, &["SET", "s", "again"]), "+OK");
     assert!(version(&mut cluster, "s") > loaded);
 }

@@ -244,12 +244,14 @@ impl<S: Store> Worker<S> {
                 return Ok(());
             };
             let mut stored = Vec::new();
+            let mut versions: Vec<(&[u8], u64)> = Vec::new();
             for ((write, (key, records)), outcome) in writes.into_iter().zip(of_write).zip(outcomes)
             {
                 match outcome {
                     None => {
                         self.committed = self.committed.max(write.version);
                         stored.extend(records.records.iter());
+                        versions.push((key.as_ref(), write.version));
                     }
                     Some(error) => {
                         refused.push(Refused { key, records, write: Some(write), error })
@@ -257,7 +259,7 @@ impl<S: Store> Worker<S> {
                 }
             }
             let count = stored.len();
-            streams::ack(connection, &stored).await?;
+            streams::ack_stored(connection, &stored, &versions).await?;
             self.report.stored += (chunk.len() - refused.len()) as u64;
             metrics::counter!("jotter_worker_batches_total").increment(1);
             metrics::counter!("jotter_worker_stored_total")

@@ -41,7 +41,7 @@ mod error;
 mod flush;
 mod load;
 mod read;
-mod records;
+pub(crate) mod records;
 mod settings;
 mod setup;
 mod streams;

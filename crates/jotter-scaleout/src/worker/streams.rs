@@ -1,7 +1,8 @@
 //! The worker's side of the shard streams: reading new records
 //! (`XREADGROUP`), claiming the records other consumers left idle
 //! (`XAUTOCLAIM`), how often a record was delivered (`XPENDING`),
-//! acknowledging (`XACK`), dead-lettering (`XADD` to
+//! acknowledging (`XACK`, with the stored versions of what the store
+//! committed: `jotter_stored`), dead-lettering (`XADD` to
 //! [`DEAD_LETTERS`](crate::DEAD_LETTERS)) and trimming what every consumer
 //! has acknowledged (`jotter_trim`: `XTRIM MINID` below the oldest entry
 //! still pending or undelivered, and the consumers of workers long gone
@@ -102,6 +103,35 @@ pub(crate) async fn ack(
     if records.is_empty() {
         return Ok(());
     }
+    acks(records).query_async(connection).await
+}
+
+/// Acknowledges the records of writes the store committed, and raises
+/// each key's stored version to the version committed (`jotter_stored`),
+/// in one MULTI/EXEC: a key is never acknowledged without its stored
+/// version, which `JOTTER.KEY` on a front end compares with its newest.
+pub(crate) async fn ack_stored(
+    connection: &mut MultiplexedConnection,
+    records: &[&Record],
+    stored: &[(&[u8], u64)],
+) -> redis::RedisResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = acks(records);
+    pipe.atomic();
+    if !stored.is_empty() {
+        let call = pipe.cmd("FCALL").arg("jotter_stored").arg(0);
+        for (key, version) in stored {
+            call.arg(*key).arg(version.to_string());
+        }
+        call.ignore();
+    }
+    pipe.query_async(connection).await
+}
+
+/// One `XACK` per stream of `records`.
+fn acks(records: &[&Record]) -> redis::Pipeline {
     let mut by_shard: BTreeMap<u32, Vec<&str>> = BTreeMap::new();
     for record in records {
         by_shard.entry(record.shard).or_default().push(&record.id);
@@ -110,7 +140,7 @@ pub(crate) async fn ack(
     for (shard, ids) in by_shard {
         pipe.cmd("XACK").arg(shard_stream(shard)).arg(CONSUMER_GROUP).arg(ids).ignore();
     }
-    pipe.query_async(connection).await
+    pipe
 }
 
 /// Appends `letter` to the dead-letter stream, with the fields a single

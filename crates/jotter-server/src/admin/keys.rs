@@ -1,6 +1,8 @@
 //! `GET /keys/{key}` (`?from-store=1`): where the key's newest write
 //! stands, as JSON with `JOTTER.KEY`'s fields under snake_case names
-//! (`command::key_fields` lists them, so the two never differ).
+//! (`command::KeyReport` lists them, so the two never differ). A cluster
+//! front end's admin port serves the same route with these functions
+//! (`cluster/metrics.rs`), its report filled from Redis.
 //!
 //! The key is the rest of the path, percent-decoded into bytes, so any key
 //! can be asked for (`/keys/a%2Fb` is `a/b`, `/keys/a/b` too).
@@ -12,25 +14,16 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use serde_json::{Map, Value, json};
 
-use crate::command::{Field, key_fields};
+use crate::command::{Field, KeyReport};
 use crate::state::Shared;
 
 /// The route's prefix, before the key.
 const PREFIX: &str = "/keys/";
 
 pub(super) async fn key(State(shared): State<Arc<Shared>>, uri: Uri) -> (StatusCode, Json<Value>) {
-    let key = percent_decode(uri.path().strip_prefix(PREFIX).unwrap_or_default());
-    let from_store = match uri.query() {
-        None => false,
-        Some(q) => match from_store(q) {
-            Some(f) => f,
-            None => {
-                let error = format!(
-                    "unknown query '{q}': the only one is from-store=1 (read the store's version too)"
-                );
-                return (StatusCode::BAD_REQUEST, Json(json!({ "error": error })));
-            }
-        },
+    let (key, from_store) = match key_request(&uri) {
+        Ok(request) => request,
+        Err(refused) => return refused,
     };
     let cache = &shared.cache;
     let status = if from_store {
@@ -38,14 +31,35 @@ pub(super) async fn key(State(shared): State<Arc<Shared>>, uri: Uri) -> (StatusC
             Ok(status) => status,
             Err(e) => {
                 let error = format!("could not read the key's version from the store: {e}");
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": error })));
+                return failed(StatusCode::SERVICE_UNAVAILABLE, error);
             }
         }
     } else {
         cache.key_status(&key)
     };
+    key_body(&KeyReport::of(&status, from_store))
+}
+
+/// The key a request names (the rest of its path, percent-decoded) and
+/// whether it asks for the store's version; else the reply refusing it.
+pub(crate) fn key_request(uri: &Uri) -> Result<(Vec<u8>, bool), (StatusCode, Json<Value>)> {
+    let key = percent_decode(uri.path().strip_prefix(PREFIX).unwrap_or_default());
+    let from_store = match uri.query() {
+        None => false,
+        Some(q) => from_store(q).ok_or_else(|| {
+            let error = format!(
+                "unknown query '{q}': the only one is from-store=1 (read the store's version too)"
+            );
+            failed(StatusCode::BAD_REQUEST, error)
+        })?,
+    };
+    Ok((key, from_store))
+}
+
+/// The reply with `report`'s fields under snake_case names.
+pub(crate) fn key_body(report: &KeyReport) -> (StatusCode, Json<Value>) {
     let mut body = Map::new();
-    for (name, field) in key_fields(&status, from_store) {
+    for (name, field) in report.fields() {
         let value = match field {
             Field::Word(w) => json!(w),
             Field::Int(n) => json!(n),
@@ -55,6 +69,11 @@ pub(super) async fn key(State(shared): State<Arc<Shared>>, uri: Uri) -> (StatusC
         body.insert(name.replace('-', "_"), value);
     }
     (StatusCode::OK, Json(Value::Object(body)))
+}
+
+/// A reply of `status` with `{"error": error}`.
+pub(crate) fn failed(status: StatusCode, error: String) -> (StatusCode, Json<Value>) {
+    (status, Json(json!({ "error": error })))
 }
 
 /// Whether the query asks for the store's version; `None` for a query this

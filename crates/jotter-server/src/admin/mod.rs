@@ -33,6 +33,7 @@ use crate::state::Shared;
 mod auth;
 
 pub(crate) use auth::protect;
+pub(crate) use keys::{failed, key_body, key_request};
 mod dashboard;
 mod dead_letters;
 mod keys;

@@ -23,7 +23,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::blocking::{self, Blocked, Blocker, Socket};
-use super::keyspace;
 use super::login::Login;
 use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
@@ -31,6 +30,7 @@ use super::settings::Front;
 use super::subscribed::{self, Ended};
 use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
+use super::{dead_letters, key_status, keyspace, status};
 
 /// What the front end keeps of one client.
 struct Client {
@@ -243,6 +243,9 @@ impl Client {
             Route::RandomKey => keyspace::randomkey(self.upstream().await?).await,
             Route::Flush => keyspace::flush(&front, self.upstream().await?).await,
             Route::Barrier => Ok(flush_barrier(&front, req).await),
+            Route::DeadLetters => Ok(dead_letters::deadletters(&front, req, self.protocol).await),
+            Route::KeyStatus => Ok(key_status::key(&front, req, self.protocol).await),
+            Route::Status => Ok(status::status(&front, self.protocol).await),
             Route::Multi => {
                 let reply = self.upstream().await?.relay(req).await?;
                 if !is_error(&reply) {

@@ -2,8 +2,8 @@
 //! `/metrics` in Prometheus's text format, read from Redis at each scrape:
 //! per shard stream the entries not yet delivered to the workers (lag) and
 //! those delivered but not acknowledged (pending), pending entries per
-//! consumer, and the dead letters; and the front end's own failed and
-//! throttled AUTH attempts.
+//! consumer, and the dead letters; the front end's own failed and
+//! throttled AUTH attempts; and `/keys/{key}` (`key_status.rs`).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub(crate) async fn serve(
     let app = Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
+        .route("/keys/{*key}", get(super::key_status::http))
         .with_state(front);
     axum::serve(listener, crate::admin::protect(app, token.as_deref())).await
 }

@@ -21,11 +21,16 @@
 //!   `wakeup.rs`: the changes, pushed by Redis's client-side caching on
 //!   one connection per front end.
 //! - `keyspace.rs`: KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB over user keys.
+//! - `dead_letters.rs`: JOTTER.DEADLETTERS over the cluster's dead letters.
+//! - `key_status.rs`: JOTTER.KEY and `GET /keys/{key}` from what the
+//!   cluster's Redis knows.
+//! - `status.rs`: JOTTER.STATUS, the shard streams' and dead letters'
+//!   counts.
 //! - `subscribed.rs`: a subscriber's requests and messages, relayed both
 //!   ways at once.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
 //!   reconnection after a failover; `replies.rs`: reshaping replies.
-//! - `metrics.rs`: the admin port (`/health`, `/metrics`).
+//! - `metrics.rs`: the admin port (`/health`, `/metrics`, `/keys/{key}`).
 //!
 //! # The guarantee
 //!
@@ -47,12 +52,15 @@ use crate::config::{Config, FsyncSetting};
 
 mod blocking;
 mod client;
+mod dead_letters;
+mod key_status;
 mod keyspace;
 mod login;
 mod metrics;
 mod replies;
 mod route;
 mod settings;
+mod status;
 mod subscribed;
 mod upstream;
 mod wakeup;

@@ -2,8 +2,8 @@
 //! (`command::facts`): straight to Redis (reads and connection commands),
 //! to Redis with its change records (writes), to the front end's own
 //! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
-//! subscriptions, AUTH and ACL), or
-//! refused with an error that says why and what to do instead.
+//! JOTTER.DEADLETTERS, JOTTER.KEY, JOTTER.STATUS, subscriptions, AUTH and
+//! ACL), or refused with an error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
 //! write the table knows goes with the records of all the keys it names
@@ -44,6 +44,13 @@ pub(crate) enum Route {
     Flush,
     /// JOTTER.FLUSH: the cluster-wide barrier.
     Barrier,
+    /// JOTTER.DEADLETTERS over the cluster's dead-letter stream (its
+    /// arguments checked by the front end, as a single node does).
+    DeadLetters,
+    /// JOTTER.KEY: a key's state from the cluster's Redis.
+    KeyStatus,
+    /// JOTTER.STATUS: the shard streams' and dead letters' counts.
+    Status,
     /// MULTI, EXEC, DISCARD: the front end tracks the transaction.
     Multi,
     Exec,
@@ -97,6 +104,23 @@ pub(crate) fn route(req: &Request) -> Route {
              a cluster; choose another name",
             String::from_utf8_lossy(key)
         ));
+    }
+    // Jotter's own commands reply their own arity errors (Redis does not
+    // know them).
+    let own = match facts.name {
+        "jotter.deadletters" => Some(Route::DeadLetters),
+        "jotter.key" => Some(Route::KeyStatus),
+        "jotter.status" => Some(Route::Status),
+        _ => None,
+    };
+    if let Some(own) = own {
+        if !facts.arity_ok {
+            return Route::Refuse(format!(
+                "ERR wrong number of arguments for '{}' command",
+                facts.name
+            ));
+        }
+        return own;
     }
     if !facts.arity_ok {
         // Redis replies its own arity error, and writes nothing.
@@ -162,8 +186,12 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
             "ERR SORT patterns may not name Jotter's own {jotter}: keys in a cluster".to_owned(),
         );
     }
-    if name.starts_with("jotter.") && name != "jotter.flush" {
-        return Some(format!("ERR {upper} is not served by a cluster front end yet"));
+    if matches!(name, "jotter.through" | "jotter.writethrough") {
+        return Some(format!(
+            "ERR {upper} is not served by a cluster front end: its writes reach the store only \
+             through the flush workers; send JOTTER.FLUSH after a write to wait until it is \
+             stored"
+        ));
     }
     if facts.pubsub
         && !matches!(
@@ -347,5 +375,12 @@ mod tests {
         assert!(refused(&["FCALL", "jotter_record", "0"]).contains("Jotter's own"));
         assert!(matches!(route_of(&["SUBSCRIBE", "c"]), Route::Subscribe));
         assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
+        assert!(matches!(route_of(&["JOTTER.STATUS"]), Route::Status));
+        assert!(refused(&["JOTTER.STATUS", "x"]).contains("wrong number of arguments"));
+        assert!(refused(&["JOTTER.THROUGH", "SET", "k", "v"]).contains("JOTTER.FLUSH"));
+        assert!(refused(&["JOTTER.KEY", "{jotter}:ver"]).contains("reserved"));
+        assert!(refused(&["JOTTER.KEY"]).contains("wrong number of arguments"));
+        assert!(matches!(route_of(&["JOTTER.KEY", "k"]), Route::KeyStatus));
+        assert!(matches!(route_of(&["jotter.deadletters", "count"]), Route::DeadLetters));
     }
 }

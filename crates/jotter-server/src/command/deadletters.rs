@@ -17,6 +17,11 @@
 //!
 //! Unknown ids are skipped (not counted); an id that is not a positive
 //! integer is refused before anything is done.
+//!
+//! A cluster front end serves the same command over the cluster's
+//! dead-letter stream (`cluster/dead_letters.rs`) with this file's
+//! parsing and replies: [`subcommand_of`], [`list_args`],
+//! [`selection_of`], [`write_page`], [`write_help`].
 
 use jotter::Selection;
 use jotter_resp::{ReplyWriter, Request};
@@ -112,11 +117,7 @@ fn deadletters<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
 }
 
 fn help(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    subcommand::write_help(
-        SUBS,
-        &[b"JOTTER.DEADLETTERS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
-        ctx,
-    );
+    write_help(&mut ctx.reply());
     Flow::Continue
 }
 
@@ -149,44 +150,66 @@ fn purge(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 
 /// `LIST [cursor] [COUNT n]`.
 fn list(req: &Request, ctx: &mut Ctx<'_>) {
+    match list_args(req) {
+        Ok((cursor, count)) => {
+            let (letters, next) = ctx.shared.cache.dead_letters_page(cursor, count);
+            let letters: Vec<LetterFields> = letters.iter().map(LetterFields::from).collect();
+            write_page(&mut ctx.reply(), &letters, next);
+        }
+        Err(text) => ctx.reply().error(text.as_bytes()),
+    }
+}
+
+/// The subcommand `req` names (lowercase), once its arity is checked; else
+/// Redis's error. For a front end, which runs the subcommands itself.
+pub(crate) fn subcommand_of(req: &Request) -> Result<&'static str, String> {
+    subcommand::row_of(SUBS, NAME, req).map(|sub| sub.name)
+}
+
+/// `HELP`'s reply.
+pub(crate) fn write_help(reply: &mut ReplyWriter<'_>) {
+    subcommand::write_lines(
+        &[b"JOTTER.DEADLETTERS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"],
+        SUBS,
+        reply,
+    );
+}
+
+/// `LIST [cursor] [COUNT n]`'s cursor and count, or the error to reply.
+pub(crate) fn list_args(req: &Request) -> Result<(u64, usize), &'static str> {
     let mut at = 2;
     let mut cursor = 0u64;
     if let Some(arg) = req.arg(at)
         && !arg.eq_ignore_ascii_case(b"count")
     {
-        let Some(c) = std::str::from_utf8(arg).ok().and_then(|s| s.parse::<u64>().ok()) else {
-            ctx.reply().error(b"ERR invalid cursor");
-            return;
-        };
-        cursor = c;
+        cursor = std::str::from_utf8(arg)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or("ERR invalid cursor")?;
         at += 1;
     }
     let mut count = DEFAULT_COUNT;
     while let Some(arg) = req.arg(at) {
         if !arg.eq_ignore_ascii_case(b"count") || req.arg(at + 1).is_none() {
-            ctx.syntax_error();
-            return;
+            return Err("ERR syntax error");
         }
         match req.arg(at + 1).and_then(parse_i64) {
-            None => {
-                ctx.reply().error(b"ERR value is not an integer or out of range");
-                return;
-            }
-            Some(c) if c < 1 => {
-                ctx.reply().error(b"ERR value is out of range, must be positive");
-                return;
-            }
+            None => return Err("ERR value is not an integer or out of range"),
+            Some(c) if c < 1 => return Err("ERR value is out of range, must be positive"),
             Some(c) => count = usize::try_from(c).unwrap_or(usize::MAX),
         }
         at += 2;
     }
-    let (letters, next) = ctx.shared.cache.dead_letters_page(cursor, count);
-    let mut reply = ctx.reply();
+    Ok((cursor, count))
+}
+
+/// A `LIST` page: the next cursor (0 when done), then the letters.
+pub(crate) fn write_page(reply: &mut ReplyWriter<'_>, letters: &[LetterFields], next: Option<u64>) {
     reply.array(2);
     reply.bulk(next.unwrap_or(0).to_string().as_bytes());
     reply.array(letters.len());
-    for letter in &letters {
-        write_entry(&mut reply, &LetterFields::from(letter));
+    for letter in letters {
+        write_entry(reply, letter);
     }
 }
 
@@ -219,18 +242,18 @@ fn write_entry(reply: &mut ReplyWriter<'_>, f: &LetterFields) {
 /// The ids (or `ALL`) from the third argument on; replies the error and
 /// returns `None` if one is not a valid id.
 fn selection(req: &Request, ctx: &mut Ctx<'_>) -> Option<Selection> {
+    selection_of(req).map_err(|text| ctx.reply().error(text.as_bytes())).ok()
+}
+
+/// The ids (or `ALL`) from the third argument on, or the error to reply
+/// when one is not a valid id.
+pub(crate) fn selection_of(req: &Request) -> Result<Selection, String> {
     if req.len() == 3 && req.arg(2).is_some_and(|a| a.eq_ignore_ascii_case(b"all")) {
-        return Some(Selection::All);
+        return Ok(Selection::All);
     }
-    let mut ids = Vec::with_capacity(req.len() - 2);
+    let mut ids = Vec::with_capacity(req.len().saturating_sub(2));
     for arg in req.args().skip(2) {
-        match parse_id(arg) {
-            Ok(id) => ids.push(id),
-            Err(text) => {
-                ctx.reply().error(format!("ERR {text}").as_bytes());
-                return None;
-            }
-        }
+        ids.push(parse_id(arg).map_err(|text| format!("ERR {text}"))?);
     }
-    Some(Selection::Ids(ids))
+    Ok(Selection::Ids(ids))
 }

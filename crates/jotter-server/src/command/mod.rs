@@ -116,7 +116,7 @@ mod client;
 mod config;
 mod connection;
 mod databases;
-mod deadletters;
+pub(crate) mod deadletters;
 mod dump;
 mod geo;
 mod hashes;
@@ -145,7 +145,7 @@ mod zset;
 pub(crate) use acl::{Users, known_user};
 pub(crate) use blocking::Wait;
 pub(crate) use dispatch::{execute_found, lookup, may_block, settle_counts, specs, table, users};
-pub(crate) use key_status::{Field, key_fields};
+pub(crate) use key_status::{Field, KeyReport, key_args, write_key_reply};
 pub(crate) use permissions::Permissions;
 pub(crate) use pubsub::{
     PubSub, Subscriptions, Tracking, check_notify_keyspace_events, drain_outbox, leave,
@@ -154,3 +154,4 @@ pub(crate) use pubsub::{
 pub(crate) use relay::{Facts, facts, wait};
 pub(crate) use script::{Scripts, allowed_while_busy};
 pub(crate) use spec::{Ctx, Flow, Spec};
+pub(crate) use writebehind::{Stat, write_stats};

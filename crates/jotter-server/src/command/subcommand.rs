@@ -104,6 +104,12 @@ fn find<'s>(subs: &'s [Sub], upper: &str, req: &Request, ctx: &mut Ctx<'_>) -> O
     }
 }
 
+/// The row `req` names, or Redis's error (see [`row`]): for a front end
+/// that runs a container's rows itself.
+pub(crate) fn row_of<'s>(subs: &'s [Sub], upper: &str, req: &Request) -> Result<&'s Sub, String> {
+    row(subs, upper, req).map(|(_, sub)| sub)
+}
+
 /// The row `req` names and its place, or Redis's error: an unknown
 /// subcommand, or the wrong number of arguments for it.
 pub(crate) fn row<'s>(
@@ -151,7 +157,8 @@ pub(crate) fn write_help(subs: &[Sub], head: &[&[u8]], ctx: &mut Ctx<'_>) {
     write_lines(head, subs, &mut ctx.reply());
 }
 
-fn write_lines(head: &[&[u8]], subs: &[Sub], reply: &mut ReplyWriter<'_>) {
+/// A `HELP` reply: `head`, then each row's lines in order.
+pub(crate) fn write_lines(head: &[&[u8]], subs: &[Sub], reply: &mut ReplyWriter<'_>) {
     let mut lines: Vec<&[u8]> = head.to_vec();
     lines.extend(subs.iter().flat_map(|s| s.help.iter().copied()));
     help(reply, &lines);

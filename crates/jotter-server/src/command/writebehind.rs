@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use jotter::Stats;
-use jotter_resp::Request;
+use jotter_resp::{ReplyWriter, Request};
 
 use super::args::parse_i64;
 use super::spec::{BoxFlow, Ctx, Flow, Spec, flag, now, waits};
@@ -70,16 +70,21 @@ fn write_through(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 
 fn status(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     let fields = stat_fields(&ctx.shared.cache.stats());
-    let mut reply = ctx.reply();
+    write_stats(&mut ctx.reply(), &fields);
+    Flow::Continue
+}
+
+/// `JOTTER.STATUS`'s reply: a map (RESP3) or flat pairs (RESP2) of named
+/// counters; a cluster front end's too, with its own counters.
+pub(crate) fn write_stats<N: AsRef<str>>(reply: &mut ReplyWriter<'_>, fields: &[(N, Stat)]) {
     reply.map(fields.len());
     for (name, value) in fields {
-        reply.bulk(name.as_bytes());
-        match value {
+        reply.bulk(name.as_ref().as_bytes());
+        match *value {
             Stat::Int(n) => reply.integer(i64::try_from(n).unwrap_or(i64::MAX)),
             Stat::Float(x) => reply.double(x),
         }
     }
-    Flow::Continue
 }
 
 /// Runs the request's tail as a command with write-through on.
@@ -147,7 +152,7 @@ async fn flush_inner(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
 
 /// One counter's value.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Stat {
+pub(crate) enum Stat {
     Int(u64),
     Float(f64),
 }

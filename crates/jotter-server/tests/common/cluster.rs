@@ -12,6 +12,7 @@ use redis::Value;
 use tempfile::TempDir;
 
 use super::Server;
+use super::pg::Schema;
 use super::private_redis::PrivateRedis;
 
 /// A front end (`jotter serve --cluster`) of `redis`, creating the layout
@@ -68,6 +69,29 @@ impl Worker {
             .expect("an address");
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         Worker { child, admin, dir }
+    }
+
+    /// A worker storing `note:*` keys into a table `notes` it creates in
+    /// `schema`, whose CHECK constraint refuses bodies of 5 bytes or more
+    /// (`notes_body_check`), and dead-letters a refused write quickly
+    /// (`max-deliveries = 3`, `claim-idle = 200ms`).
+    pub fn refusing_long_notes(redis: &PrivateRedis, schema: &Schema) -> Worker {
+        schema
+            .query("CREATE TABLE notes (id text PRIMARY KEY, body text CHECK (length(body) < 5))");
+        let dir = TempDir::new().expect("temp dir");
+        let config = dir.path().join("worker.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "store = \"{}\"\n\n[worker]\nmax-deliveries = 3\nclaim-idle = \"200ms\"\n\n\
+                 [[mapping]]\nkeys = \"note:*\"\ntable = \"notes\"\nkey-column = \"id\"\n\
+                 kind = \"string\"\nvalue-column = \"body\"\n",
+                schema.url()
+            ),
+        )
+        .expect("write the worker's config");
+        // The config is read before the worker prints its first line.
+        Worker::start(redis, None, &["--config", config.to_str().expect("a UTF-8 path")])
     }
 
     pub fn log(&self) -> String {

@@ -202,3 +202,104 @@ pub fn absent(c: &mut Raw, key: &str) {
     check(c, &["GET", key], "nil");
     check(c, &["ZCARD", key], ":0");
 }
+
+/// The fields of a `JOTTER.KEY` reply, in order, each value rendered as
+/// `read_reply` renders it: a RESP3 map or a RESP2 array of pairs.
+pub fn jotter_key(c: &mut Raw, args: &[&str]) -> Vec<(String, String)> {
+    let mut request = vec!["JOTTER.KEY"];
+    request.extend_from_slice(args);
+    c.send(&resp(&request));
+    let header = c.read_line();
+    let header = header.trim_end();
+    let pairs = match header.split_at(1) {
+        ("%", n) => n.parse::<usize>().unwrap(),
+        ("*", n) => n.parse::<usize>().unwrap() / 2,
+        _ => panic!("JOTTER.KEY {args:?} replied {header} {}", read_reply(c)),
+    };
+    (0..pairs).map(|_| (read_reply(c).trim_matches('"').to_owned(), read_reply(c))).collect()
+}
+
+/// One field of a `JOTTER.KEY` reply.
+#[track_caller]
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    let found = fields.iter().find(|(n, _)| n == name);
+    &found.unwrap_or_else(|| panic!("no {name} in {fields:?}")).1
+}
+
+/// The fields of a `JOTTER.KEY` reply without `FROM-STORE`, in order.
+pub const KEY_FIELDS: [&str; 7] = [
+    "state",
+    "cache-version",
+    "stored-version",
+    "pending-since",
+    "pending-writes",
+    "last-error",
+    "dead-letter-ids",
+];
+
+/// The ids in a rendered `JOTTER.DEADLETTERS LIST` reply, in order (RESP2
+/// pairs or RESP3 maps).
+pub fn dead_letter_ids(list: &str) -> Vec<u64> {
+    list.split("\"id\", :")
+        .chain(list.split("\"id\": :"))
+        .skip(1)
+        .filter_map(|rest| rest.split(|ch: char| !ch.is_ascii_digit()).next()?.parse().ok())
+        .collect()
+}
+
+/// `JOTTER.DEADLETTERS LIST` on `server` (`c` a RESP2 client of it) with
+/// the three letters `all`, the first for `first_key`: two at a time, the
+/// first page's cursor its last id and the second page ending with 0; and
+/// in RESP3 a map per letter.
+#[track_caller]
+pub fn check_dead_letter_pages(server: &Server, c: &mut Raw, all: &[u64], first_key: &str) {
+    let page = q(c, &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "2"]);
+    assert_eq!(dead_letter_ids(&page), all[..2]);
+    assert!(page.starts_with(&format!("[\"{}\", ", all[1])), "{page}");
+    let page = q(c, &["JOTTER.DEADLETTERS", "LIST", &all[1].to_string(), "COUNT", "2"]);
+    assert_eq!(dead_letter_ids(&page), all[2..]);
+    assert!(page.starts_with("[\"0\", "), "{page}");
+
+    let list3 = q(&mut resp3(server), &["JOTTER.DEADLETTERS", "LIST", "COUNT", "1"]);
+    assert!(list3.contains("[{\"id\": :"), "{list3}");
+    assert!(list3.contains(&format!("\"key\": \"{first_key}\"")), "{list3}");
+    assert!(list3.contains("\"error-kind\": +permanent"), "{list3}");
+    assert_eq!(dead_letter_ids(&list3), all[..1]);
+}
+
+/// `JOTTER.DEADLETTERS`'s subcommands checking their arguments, on a
+/// server (`c` a RESP2 client of it) with no dead letter.
+#[track_caller]
+pub fn check_dead_letter_arguments(c: &mut Raw) {
+    check(c, &["JOTTER.DEADLETTERS", "COUNT"], ":0");
+    check(c, &["JOTTER.DEADLETTERS", "LIST"], "[\"0\", []]");
+    check(
+        c,
+        &["JOTTER.DEADLETTERS", "LIST", "0", "COUNT", "0"],
+        "-ERR value is out of range, must be positive",
+    );
+    check(
+        c,
+        &["JOTTER.DEADLETTERS", "LIST", "COUNT", "x"],
+        "-ERR value is not an integer or out of range",
+    );
+    check(c, &["JOTTER.DEADLETTERS", "LIST", "nope"], "-ERR invalid cursor");
+    check(c, &["JOTTER.DEADLETTERS", "LIST", "0", "LIMIT", "1"], "-ERR syntax error");
+    check(
+        c,
+        &["JOTTER.DEADLETTERS", "REPLAY"],
+        "-ERR wrong number of arguments for 'jotter.deadletters|replay' command",
+    );
+    check(c, &["JOTTER.DEADLETTERS", "REPLAY", "7", "x"], "-ERR invalid dead letter id 'x'");
+    check(c, &["JOTTER.DEADLETTERS", "REPLAY", "ALL"], ":0");
+    check(c, &["JOTTER.DEADLETTERS", "PURGE", "12"], ":0");
+    check(
+        c,
+        &["JOTTER.DEADLETTERS", "NOPE"],
+        "-ERR unknown subcommand 'NOPE'. Try JOTTER.DEADLETTERS HELP.",
+    );
+    let help = q(c, &["JOTTER.DEADLETTERS", "HELP"]);
+    for word in ["COUNT", "LIST", "REPLAY", "PURGE"] {
+        assert!(help.contains(&format!("+{word}")), "{help}");
+    }
+}
