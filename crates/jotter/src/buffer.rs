@@ -91,12 +91,10 @@ impl Buffer {
     /// Every key with pending ops in (`after`, `upper`] (unbounded where
     /// `None`), in byte order: what a listing lays over the store's keys.
     pub(crate) fn keys_in(&self, after: Option<&[u8]>, upper: Option<&[u8]>) -> BTreeSet<Bytes> {
-        let in_range = |k: &Bytes| {
-            after.is_none_or(|a| k.as_ref() > a) && upper.is_none_or(|u| k.as_ref() <= u)
-        };
+        let in_range = |k: &&[u8]| after.is_none_or(|a| *k > a) && upper.is_none_or(|u| *k <= u);
         let mut keys = BTreeSet::new();
         for shard in &self.shards {
-            keys.extend(shard.0.lock().keys().filter(|k| in_range(k)).cloned());
+            keys.extend(shard.0.lock().keys().filter(in_range).map(Bytes::copy_from_slice));
         }
         keys
     }

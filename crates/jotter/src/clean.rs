@@ -5,19 +5,18 @@
 //! reports as the version the store acknowledged.
 //!
 //! Every key may be resident here, so an entry is kept small: the key
-//! inline in the cache's slot when it is short ([`CleanKey`]), and the
+//! inline in the cache's slot when it is short ([`ShortKey`]), and the
 //! version, the expiry and a small value packed together in one allocation
 //! ([`Stored`]); each entry counts what it holds in memory ([`CleanWeight`]),
 //! so that the byte bound is what the process holds.
 
-use std::borrow::Borrow;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 use quick_cache::Weighter;
 
 use crate::owned::own;
+use crate::short_key::{ShortKey, allocation};
 use crate::value::{Entry, Value};
 
 /// A clean entry as the engine reads and writes it: the key's value as the
@@ -51,7 +50,7 @@ impl Clean {
 /// Clean entries by key, bounded by their [`CleanWeight`].
 #[derive(Debug)]
 pub(crate) struct CleanCache {
-    cache: quick_cache::sync::Cache<CleanKey, Stored, CleanWeight>,
+    cache: quick_cache::sync::Cache<ShortKey, Stored, CleanWeight>,
 }
 
 /// The clean cache, sized in bytes. Half of it is kept for entries seen
@@ -83,7 +82,7 @@ impl CleanCache {
 
     /// Makes `clean` the key's entry; the key's bytes are copied.
     pub(crate) fn insert(&self, key: &[u8], clean: Clean) {
-        self.cache.insert(CleanKey::new(key), Stored::new(clean));
+        self.cache.insert(ShortKey::new(key), Stored::new(clean));
     }
 
     pub(crate) fn remove(&self, key: &[u8]) {
@@ -110,68 +109,6 @@ impl CleanCache {
             false
         });
         seen
-    }
-}
-
-/// Bytes a key up to which is kept in the cache's slot, not in an
-/// allocation of its own: with its length, the size of the boxed slice
-/// that holds a longer one, so inline keys cost nothing more.
-const INLINE_KEY: usize = 22;
-
-/// A clean entry's key: its bytes in the slot if short, else boxed.
-/// Hashed and compared as its bytes, so that the cache is looked up by a
-/// `&[u8]`.
-#[derive(Clone, Debug)]
-pub(crate) enum CleanKey {
-    Inline { len: u8, bytes: [u8; INLINE_KEY] },
-    Boxed(Box<[u8]>),
-}
-
-impl CleanKey {
-    fn new(key: &[u8]) -> Self {
-        match u8::try_from(key.len()) {
-            Ok(len) if key.len() <= INLINE_KEY => {
-                let mut bytes = [0; INLINE_KEY];
-                bytes[..key.len()].copy_from_slice(key);
-                CleanKey::Inline { len, bytes }
-            }
-            _ => CleanKey::Boxed(key.into()),
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            CleanKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            CleanKey::Boxed(b) => b,
-        }
-    }
-
-    /// Bytes the key holds beyond the slot.
-    fn allocated(&self) -> usize {
-        match self {
-            CleanKey::Inline { .. } => 0,
-            CleanKey::Boxed(b) => allocation(b.len()),
-        }
-    }
-}
-
-impl Borrow<[u8]> for CleanKey {
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl PartialEq for CleanKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for CleanKey {}
-
-impl Hash for CleanKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
     }
 }
 
@@ -277,18 +214,6 @@ fn unpack(mut b: Bytes) -> Clean {
     Clean { entry, stored }
 }
 
-/// Bytes the allocator sets aside for a request of `n`: jemalloc's size
-/// classes, 16 bytes apart up to 128, then four to each doubling.
-fn allocation(n: usize) -> usize {
-    if n <= 8 {
-        8
-    } else if n <= 128 {
-        n.next_multiple_of(16)
-    } else {
-        n.next_multiple_of(n.next_power_of_two() / 8)
-    }
-}
-
 /// Bytes an entry costs beyond what it allocates: its slot in the cache
 /// (the slab entry holding the key and [`Stored`] with the policy's links
 /// and state, the slab grown by doubling, and the index's bucket), measured
@@ -298,8 +223,8 @@ const SLOT: usize = 96;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CleanWeight;
 
-impl Weighter<CleanKey, Stored> for CleanWeight {
-    fn weight(&self, key: &CleanKey, value: &Stored) -> u64 {
+impl Weighter<ShortKey, Stored> for CleanWeight {
+    fn weight(&self, key: &ShortKey, value: &Stored) -> u64 {
         (SLOT + key.allocated() + value.allocated()) as u64
     }
 }
@@ -360,14 +285,10 @@ mod tests {
     }
 
     #[test]
-    fn a_small_entry_is_one_allocation_and_a_short_key_none() {
+    fn a_small_entry_is_one_allocation() {
         let clean = Clean::flushed(Some(Entry::new(Value::from(vec![1u8; 64]))), u64::MAX);
         let Stored::Packed(b) = Stored::new(clean) else { panic!("not packed") };
         assert_eq!(b.len(), 73);
-        assert_eq!(CleanKey::new(&[1; 22]).allocated(), 0);
-        assert_eq!(CleanKey::new(&[1; 23]).allocated(), 32);
-        assert_eq!(CleanKey::new(b"key:000000000001").as_bytes(), b"key:000000000001");
-        assert_eq!(size_of::<CleanKey>(), 24);
         assert_eq!(size_of::<Stored>(), 16);
     }
 
@@ -382,13 +303,5 @@ mod tests {
         cache.remove(&long);
         assert!(cache.get(&long).is_none() && cache.get(b"other").is_none());
         assert_eq!(cache.weight(), (SLOT + 8) as u64, "one entry: its slot and 2 bytes");
-    }
-
-    #[test]
-    fn allocations_round_up_to_the_allocators_classes() {
-        let classes = [(1, 8), (9, 16), (17, 32), (73, 80), (128, 128), (129, 160), (300, 320)];
-        for (n, class) in classes {
-            assert_eq!(allocation(n), class, "{n}");
-        }
     }
 }

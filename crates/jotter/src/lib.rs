@@ -61,6 +61,8 @@
 //! - `buffer.rs`: the write buffer of pending writes, in shards.
 //! - `shard.rs`: one shard: its pending keys, indexes and counters.
 //! - `pending_keys.rs`: a shard's keys with pending ops, each with its queue.
+//! - `short_key.rs`: a key kept inline in its node or slot when short (the
+//!   pending keys' and the clean cache's).
 //! - `queue.rs`: one key's queue of ops and its kept view.
 //! - `pending_ops.rs`: a key's pending ops, inline while there is one.
 //! - `op.rs`: a pending op, folding a newer one into it (coalescing), and
@@ -235,6 +237,7 @@ mod retrying;
 mod room;
 mod score_map;
 mod shard;
+mod short_key;
 mod shutdown;
 mod start;
 mod stats;

@@ -22,13 +22,13 @@ use crate::value::{Entry, FieldValue, MapKind, PatchFields, Value};
 /// values, `scripts/memory-per-key.sh`: 393 bytes per pending key at a
 /// million keys, 401 at 200,000, of which 80 are the key and the value)
 /// and bounded from above piece by piece: the key's node in its shard's
-/// table (key and queue with its op inline, 152 bytes, 160 with the
-/// allocator's header; `pending_keys.rs`), its bucket in that table (a
-/// pointer and a control byte, 20 bytes when the table is 44 % full), its
-/// entry in the ready index and in the log's LSN set (B-tree nodes half
-/// full at worst: 38 and 20), the allocator's rounding of the key's and the
-/// value's copies (16 each) and the shared headers of both once cloned
-/// into a batch (2 x 32): 334 bytes, rounded up to 352 to cover what the
+/// table (the key, inline if short, and its queue with its op inline, 144
+/// bytes, 160 with the allocator's rounding; `pending_keys.rs`), its bucket
+/// in that table (a pointer and a control byte, 20 bytes when the table is
+/// 44 % full), its entry in the ready index and in the log's LSN set
+/// (B-tree nodes half full at worst: 38 and 20), the allocator's rounding
+/// of the key's and the value's copies (16 each) and the shared headers of
+/// both once cloned into a batch (2 x 32): 334 bytes, rounded up to 352 to cover what the
 /// RSS shows beyond those pieces (100,000 keys of 1 KB values: 1,387 bytes
 /// per key for 1,040 of key and value). Fixed, so the bound is exact; an op
 /// queued behind another of its key (ordered keys) counts it again, an

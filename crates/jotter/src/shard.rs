@@ -34,7 +34,6 @@ use tokio::time::Instant;
 
 use crate::config::WriteMode;
 use crate::op::{Group, OP_OVERHEAD, Op, QueuedOp};
-use crate::owned::own as own_key;
 use crate::pending_keys::PendingKeys;
 use crate::queue::Queue;
 use crate::store::Write;
@@ -172,7 +171,7 @@ impl Shard {
     }
 
     /// Every pending key.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &Bytes> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &[u8]> {
         self.entries.keys()
     }
 
@@ -222,7 +221,7 @@ impl Shard {
     /// Since when the oldest op waiting in this shard waits.
     pub(crate) fn oldest(&self) -> Option<Instant> {
         let (&version, &hash) = self.ready.first_key_value()?;
-        let since = self.entries.by_front_ref(hash, version)?.1.front()?.since();
+        let since = self.entries.queue_by_front(hash, version)?.front()?.since();
         Some(since)
     }
 
@@ -235,10 +234,10 @@ impl Shard {
         ready.into_iter().chain(grouped).chain(direct).min()
     }
 
-    /// The buffer's own copy of a pending key (see `owned.rs`), or `key`
-    /// itself if it has nothing pending.
+    /// A copy of a pending key of its own (see `owned.rs`), or `key` itself
+    /// if it has nothing pending.
     pub(crate) fn kept_key(&self, key: &Bytes) -> Bytes {
-        self.entries.get_key_value(key).map_or_else(|| key.clone(), |(k, _)| k.clone())
+        self.entries.kept_key(key).unwrap_or_else(|| key.clone())
     }
 
     /// The load slot for `key`, joining one in progress or starting one.
@@ -320,9 +319,9 @@ impl Shard {
             let plan =
                 Plan { pending: false, fold: false, entries: 1, old_weight: 0, new_weight: own };
             let Stamp { op, version, lsn } = stamp(&plan, op)?;
-            let key = own_key(key);
-            let hash = self.entries.hash(&key);
-            self.entries.insert(key, Queue::new(QueuedOp::new(op, version, own, lsn)));
+            let hash = self.entries.hash(key);
+            let queue = Queue::new(QueuedOp::new(op, version, own, lsn));
+            self.entries.insert(key, queue);
             if let Some(lsn) = lsn {
                 self.hold_lsn(lsn);
             }
@@ -391,7 +390,7 @@ impl Shard {
         version: u64,
         lsn: Option<u64>,
     ) -> ViewDelta {
-        let ops = self.entries.get_or_insert(key, || own_key(key));
+        let ops = self.entries.get_or_insert(key);
         let view = match ops.take_kept() {
             Some(kept) => ops.keep_view(op.apply(kept), Some(Written::of(&op))),
             None => ViewDelta::default(),
@@ -413,7 +412,6 @@ impl Shard {
         loop {
             let (version, hash) = self.ready.pop_first()?;
             let Some((key, ops)) = self.entries.by_front(hash, version) else { continue };
-            let key = key.clone();
             let Some(front) = ops.front_mut() else { continue };
             return Some(Taken {
                 write: in_flight(front, key),
