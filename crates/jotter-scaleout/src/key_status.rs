@@ -17,6 +17,12 @@
 //!   stream or being stored by a worker. A front end does not tell a
 //!   queued write from one a worker holds (in flight, or retrying after a
 //!   store error), nor count the key's queued writes or say since when.
+//!
+//! [`write_state`] answers the same from one write's side (a front end's
+//! write-through waits on it): stored once the store has that version or
+//! a newer one (a worker stores the value Redis holds, so a later write
+//! can carry an earlier one into the store), dead-lettered once a letter
+//! holds that version or a newer one.
 
 use jotter::KeyState;
 use redis::aio::MultiplexedConnection;
@@ -49,17 +55,7 @@ pub async fn key_status(
     connection: &mut MultiplexedConnection,
     key: &[u8],
 ) -> redis::RedisResult<ClusterKeyStatus> {
-    // [newest or nil, stored or nil, [[entry, version, error], ...]]
-    type Reply = (Option<String>, Option<String>, Vec<(String, Option<String>, Option<String>)>);
-    let (newest, stored, letters): Reply =
-        redis::cmd("FCALL").arg("jotter_key").arg(1).arg(key).query_async(connection).await?;
-    let number = |v: Option<String>| v.and_then(|t| t.parse::<u64>().ok());
-    let cache_version = number(newest);
-    let stored_version = number(stored);
-    let letters: Vec<(Option<u64>, Option<u64>, Option<String>)> = letters
-        .into_iter()
-        .map(|(entry, version, error)| (letter_id(&entry), number(version), error))
-        .collect();
+    let Facts { cache_version, stored_version, letters } = facts(connection, key).await?;
     let newest_dead = letters.iter().rev().find(|(_, version, _)| *version == cache_version);
     let state = match (cache_version, stored_version) {
         (None, _) => KeyState::Absent,
@@ -75,5 +71,63 @@ pub async fn key_status(
             .filter(|_| state == KeyState::DeadLettered)
             .and_then(|(_, _, error)| error.clone()),
         dead_letter_ids: letters.iter().filter_map(|(id, _, _)| *id).collect(),
+    })
+}
+
+/// Where one write of a key stands: see [`write_state`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteState {
+    /// The store has the write's version or a newer one.
+    Stored,
+    /// A dead letter holds the write's version or a newer one: its error.
+    DeadLettered(String),
+    /// Neither yet: queued, or being stored.
+    Pending,
+}
+
+/// Where the write of `key` at `version` stands.
+///
+/// # Errors
+///
+/// Redis's, or a broken connection.
+pub async fn write_state(
+    connection: &mut MultiplexedConnection,
+    key: &[u8],
+    version: u64,
+) -> redis::RedisResult<WriteState> {
+    let Facts { stored_version, letters, .. } = facts(connection, key).await?;
+    if stored_version.is_some_and(|stored| stored >= version) {
+        return Ok(WriteState::Stored);
+    }
+    let dead =
+        letters.into_iter().rev().find(|(_, letter, _)| letter.is_some_and(|l| l >= version));
+    Ok(match dead {
+        Some((_, _, error)) => WriteState::DeadLettered(error.unwrap_or_default()),
+        None => WriteState::Pending,
+    })
+}
+
+/// What `jotter_key` reads of a key in one step, versions as numbers
+/// (decimal `u64` strings in Redis).
+struct Facts {
+    cache_version: Option<u64>,
+    stored_version: Option<u64>,
+    /// Its dead letters, oldest first: (id, version, error).
+    letters: Vec<(Option<u64>, Option<u64>, Option<String>)>,
+}
+
+async fn facts(connection: &mut MultiplexedConnection, key: &[u8]) -> redis::RedisResult<Facts> {
+    // [newest or nil, stored or nil, [[entry, version, error], ...]]
+    type Reply = (Option<String>, Option<String>, Vec<(String, Option<String>, Option<String>)>);
+    let (newest, stored, letters): Reply =
+        redis::cmd("FCALL").arg("jotter_key").arg(1).arg(key).query_async(connection).await?;
+    let number = |v: Option<String>| v.and_then(|t| t.parse::<u64>().ok());
+    Ok(Facts {
+        cache_version: number(newest),
+        stored_version: number(stored),
+        letters: letters
+            .into_iter()
+            .map(|(entry, version, error)| (letter_id(&entry), number(version), error))
+            .collect(),
     })
 }

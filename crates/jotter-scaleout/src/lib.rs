@@ -19,7 +19,8 @@
 //!   their lag and pending entries for `/metrics`.
 //! - `dead_letters.rs`: the dead-letter stream as `JOTTER.DEADLETTERS`
 //!   serves it (ids, pages, replay, purge).
-//! - `key_status.rs`: where a key's newest write stands (`JOTTER.KEY`).
+//! - `key_status.rs`: where a key's newest write stands (`JOTTER.KEY`),
+//!   and where one write stands (a front end's write-through).
 //! - `worker/`: the flush workers ([`worker::run`]), with their functions
 //!   in `worker.lua`.
 //!
@@ -52,7 +53,7 @@ pub use front::{
     version_floor,
 };
 pub use front_barrier::{BarrierError, ShardStats, barrier, stream_stats};
-pub use key_status::{ClusterKeyStatus, key_status};
+pub use key_status::{ClusterKeyStatus, WriteState, key_status, write_state};
 pub use layout::{
     CLOCK, CONSUMER_GROUP, DEAD_LETTERS, FIELD_KEY, FIELD_VERSION, FORMAT, META, RESERVED_PREFIX,
     STORED, VERSIONS, is_reserved, shard_of, shard_stream,

@@ -434,6 +434,10 @@ pub(crate) struct ServeArgs {
     /// always, e.g. 500ms [default: 1s].
     #[arg(long, env = "JOTTER_CLUSTER_WAIT_TIMEOUT", value_parser = config::parse_duration)]
     cluster_wait_timeout: Option<Duration>,
+    /// How long a front end's write-through (JOTTER.THROUGH,
+    /// JOTTER.WRITETHROUGH ON) waits for the store, e.g. 30s [default: 10s].
+    #[arg(long, env = "JOTTER_CLUSTER_THROUGH_TIMEOUT", value_parser = config::parse_duration)]
+    cluster_through_timeout: Option<Duration>,
 }
 
 impl ServeArgs {
@@ -470,6 +474,9 @@ impl ServeArgs {
         }
         if let Some(v) = self.cluster_wait_timeout {
             c.cluster_wait_timeout = Setting(v);
+        }
+        if let Some(v) = self.cluster_through_timeout {
+            c.cluster_through_timeout = Setting(v);
         }
         c.validate()?;
         Ok(c)

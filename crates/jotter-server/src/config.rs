@@ -152,6 +152,9 @@ pub(crate) struct Config {
     /// How long a front end's write waits for a replica under
     /// `fsync = always`. Default: 1s.
     pub cluster_wait_timeout: Setting<Duration>,
+    /// How long a front end's write-through waits for the store. Default:
+    /// 10s.
+    pub cluster_through_timeout: Setting<Duration>,
     /// `[worker]`: the flush workers' own settings.
     pub worker: WorkerSetting,
 }
@@ -202,6 +205,7 @@ impl Default for Config {
             cluster: None,
             cluster_shards: 16,
             cluster_wait_timeout: Setting(Duration::from_secs(1)),
+            cluster_through_timeout: Setting(Duration::from_secs(10)),
             worker: WorkerSetting::default(),
         }
     }
@@ -433,6 +437,7 @@ mod tests {
             "cluster",
             "cluster-shards",
             "cluster-wait-timeout",
+            "cluster-through-timeout",
             "[worker]",
             "consumer",
             "claim-idle",

@@ -181,8 +181,14 @@ fn a_front_end_checks_jotters_commands_as_a_single_node_does() {
     );
     assert!(q(&mut c, &["JOTTER.KEY", "k", "FROM-STORE"]).contains("has no store"));
     assert!(q(&mut c, &["JOTTER.KEY", "{jotter}:ver"]).contains("reserved"));
-    assert!(q(&mut c, &["JOTTER.THROUGH", "SET", "k", "v"]).contains("JOTTER.FLUSH"));
+    check(
+        &mut c,
+        &["JOTTER.THROUGH"],
+        "-ERR wrong number of arguments for 'jotter.through' command",
+    );
+    check(&mut c, &["JOTTER.WRITETHROUGH", "maybe"], "-ERR syntax error");
     check(&mut c, &["MULTI"], "+OK");
     assert!(q(&mut c, &["JOTTER.KEY", "k"]).contains("inside MULTI"));
+    assert!(q(&mut c, &["JOTTER.THROUGH", "SET", "k", "v"]).contains("inside MULTI"));
     assert!(q(&mut c, &["EXEC"]).starts_with("-EXECABORT"));
 }

@@ -32,7 +32,7 @@ use tokio::net::tcp::OwnedReadHalf;
 use super::replies::is_null;
 use super::settings::Front;
 use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
-use super::write::{Applied, apply, wait_replica};
+use super::write::{Applied, acknowledge, apply};
 use crate::command::Wait;
 
 /// What a blocked client brings of its state (`client.rs`): its
@@ -43,6 +43,8 @@ pub(crate) struct Blocker<'a> {
     pub upstream: &'a mut Option<Upstream>,
     pub hello: Option<&'a [Bytes]>,
     pub protocol: Protocol,
+    /// Write-through: the reply waits until the store has the write.
+    pub through: bool,
 }
 
 /// The client's side of the connection, watched while it is blocked.
@@ -96,9 +98,11 @@ pub(crate) async fn block(
         if first || !pops || tracked.exists != Some(0) {
             let up = connected(client.upstream, &front.url, front.shards, client.hello).await?;
             match apply(front, up, req, keys).await? {
-                Applied::Ran(reply) if is_null(&reply) => {}
-                Applied::Ran(reply) => {
-                    return Ok(Blocked::Reply(wait_replica(front, up, reply).await?));
+                Applied::Ran(reply, _) if is_null(&reply) => {}
+                Applied::Ran(reply, version) => {
+                    let through = client.through;
+                    let reply = acknowledge(front, up, reply, keys, version, through).await?;
+                    return Ok(Blocked::Reply(reply));
                 }
                 // Refused before it ran on a demoted primary: nothing was
                 // taken; wait for the new one.

@@ -3,9 +3,9 @@
 //! order, their replies written back. The front end remembers of the
 //! client only what it must to keep the contract: who it is logged in as
 //! (`login.rs`, checked before each request is routed), the protocol and
-//! name it chose (replayed on a new connection after a failover) and its
+//! name it chose (replayed on a new connection after a failover), its
 //! open MULTI (the keys its queued writes name, recorded inside the same
-//! EXEC).
+//! EXEC) and whether its writes are write-through (`through.rs`).
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
@@ -29,8 +29,9 @@ use super::route::{Route, route};
 use super::settings::Front;
 use super::subscribed::{self, Ended};
 use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
-use super::write::{unrecorded, wait_replica, write};
+use super::write::{acknowledge, unrecorded, version_of, write};
 use super::{dead_letters, key_status, keyspace, status};
+use crate::command;
 
 /// What the front end keeps of one client.
 struct Client {
@@ -43,6 +44,9 @@ struct Client {
     hello: Option<Vec<Bytes>>,
     protocol: Protocol,
     multi: Option<Multi>,
+    /// JOTTER.WRITETHROUGH ON, or inside JOTTER.THROUGH: each write's
+    /// reply waits until the store has it.
+    write_through: bool,
 }
 
 /// A client's open MULTI.
@@ -70,6 +74,7 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
         hello: None,
         protocol: Protocol::Resp2,
         multi: None,
+        write_through: false,
     };
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::new();
@@ -169,6 +174,11 @@ impl Client {
                 self.login.auth(&front, self.peer, req).await
             }
             Route::Acl if self.multi.is_none() => self.login.acl(&self.front, self.protocol, req),
+            Route::Through if self.multi.is_none() => return self.through(req, socket).await,
+            Route::WriteThrough(on) if self.multi.is_none() => {
+                self.write_through = on;
+                Bytes::from_static(b"+OK\r\n")
+            }
             Route::Block(_, Err(text)) if self.multi.is_none() => error(&text),
             Route::Block(keys, Ok(wait)) if self.multi.is_none() => {
                 let front = Arc::clone(&self.front);
@@ -176,6 +186,7 @@ impl Client {
                     upstream: &mut self.upstream,
                     hello: self.hello.as_deref(),
                     protocol: self.protocol,
+                    through: self.write_through,
                 };
                 match blocking::block(&front, client, socket, req, &keys, &wait).await {
                     Ok(Blocked::Reply(reply)) => reply,
@@ -215,6 +226,25 @@ impl Client {
         (reply, Next::Request)
     }
 
+    /// JOTTER.THROUGH: its command run as the client's next request, with
+    /// write-through on for it (a command that sets the mode itself keeps
+    /// what it set, as on a single node).
+    async fn through(&mut self, req: &Request, socket: &mut Socket<'_>) -> (Bytes, Next) {
+        let Some(inner) = command::through_command(req) else {
+            return (
+                error("ERR wrong number of arguments for 'jotter.through' command"),
+                Next::Request,
+            );
+        };
+        let was = std::mem::replace(&mut self.write_through, true);
+        // Boxed: the command may itself be JOTTER.THROUGH.
+        let (reply, next) = Box::pin(self.run(&inner, socket)).await;
+        if !command::sets_write_through(&inner) {
+            self.write_through = was;
+        }
+        (reply, next)
+    }
+
     /// The connection to the primary failed under a request: it is dropped
     /// with the client's transaction; the client's error.
     fn broken(&mut self, e: &UpstreamError) -> Bytes {
@@ -236,7 +266,10 @@ impl Client {
         }
         let front = Arc::clone(&self.front);
         match route {
-            Route::Write(keys) => write(&front, self.upstream().await?, req, &keys).await,
+            Route::Write(keys) => {
+                let through = self.write_through;
+                write(&front, self.upstream().await?, req, &keys, through).await
+            }
             Route::Keys => keyspace::keys(self.upstream().await?, req).await,
             Route::Scan => keyspace::scan(self.upstream().await?, req).await,
             Route::DbSize => keyspace::dbsize(&front, self.upstream().await?).await,
@@ -311,6 +344,7 @@ impl Client {
         self.hello = None;
         self.protocol = Protocol::Resp2;
         self.multi = None;
+        self.write_through = false;
         self.login.reset(&self.front.users);
     }
 
@@ -319,6 +353,7 @@ impl Client {
     async fn exec(&mut self) -> Result<Bytes, UpstreamError> {
         let multi = self.multi.take().unwrap_or_default();
         let front = Arc::clone(&self.front);
+        let through = self.write_through;
         let up = self.upstream().await?;
         if multi.failed {
             up.call(&["DISCARD"]).await?;
@@ -345,7 +380,8 @@ impl Client {
                 if is_error(&record) {
                     return Ok(unrecorded(b"+OK\r\n", &record));
                 }
-                wait_replica(&front, up, array(&items)).await
+                let version = version_of(&record);
+                acknowledge(&front, up, array(&items), &multi.keys, version, through).await
             }
             _ => Ok(reply),
         }

@@ -15,7 +15,9 @@
 //!   users, checks and words.
 //! - `route.rs`: where each request goes, from the command table.
 //! - `write.rs`: a write with its change records in one MULTI/EXEC, and
-//!   the wait for a replica under `fsync = always`.
+//!   the wait for a replica under `fsync = always`; `through.rs`: the
+//!   wait for the store under write-through (JOTTER.THROUGH,
+//!   JOTTER.WRITETHROUGH).
 //! - `blocking.rs`: a blocking write (BLPOP, XREADGROUP ... BLOCK): tried
 //!   as a write, again after each change of its keys, until its timeout;
 //!   `wakeup.rs`: the changes, pushed by Redis's client-side caching on
@@ -62,6 +64,7 @@ mod route;
 mod settings;
 mod status;
 mod subscribed;
+mod through;
 mod upstream;
 mod wakeup;
 mod write;
@@ -77,8 +80,18 @@ pub(crate) async fn serve(config: Config, url: String, users: Users) -> anyhow::
     let idle = (config.timeout > 0).then(|| std::time::Duration::from_secs(config.timeout));
     let wakeups = wakeup::Wakeups::new(url.clone(), shards);
     let throttle = AuthThrottle::default();
-    let front =
-        Arc::new(settings::Front { url, shards, wait, limits, idle, wakeups, users, throttle });
+    let through_timeout = config.cluster_through_timeout.0;
+    let front = Arc::new(settings::Front {
+        url,
+        shards,
+        wait,
+        through_timeout,
+        limits,
+        idle,
+        wakeups,
+        users,
+        throttle,
+    });
     let clients = Arc::new(AtomicUsize::new(0));
 
     let resp = crate::listen::resp(&config)?;

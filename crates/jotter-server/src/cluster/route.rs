@@ -2,8 +2,8 @@
 //! (`command::facts`): straight to Redis (reads and connection commands),
 //! to Redis with its change records (writes), to the front end's own
 //! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
-//! JOTTER.DEADLETTERS, JOTTER.KEY, JOTTER.STATUS, subscriptions, AUTH and
-//! ACL), or refused with an error that says why and what to do instead.
+//! JOTTER.DEADLETTERS, JOTTER.KEY, JOTTER.STATUS, JOTTER.THROUGH,
+//! JOTTER.WRITETHROUGH, subscriptions, AUTH and ACL), or refused with an error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
 //! write the table knows goes with the records of all the keys it names
@@ -51,6 +51,11 @@ pub(crate) enum Route {
     KeyStatus,
     /// JOTTER.STATUS: the shard streams' and dead letters' counts.
     Status,
+    /// JOTTER.THROUGH: its command (routed in turn) run write-through
+    /// (`through.rs`).
+    Through,
+    /// JOTTER.WRITETHROUGH ON (`true`) or OFF.
+    WriteThrough(bool),
     /// MULTI, EXEC, DISCARD: the front end tracks the transaction.
     Multi,
     Exec,
@@ -111,6 +116,11 @@ pub(crate) fn route(req: &Request) -> Route {
         "jotter.deadletters" => Some(Route::DeadLetters),
         "jotter.key" => Some(Route::KeyStatus),
         "jotter.status" => Some(Route::Status),
+        "jotter.through" => Some(Route::Through),
+        "jotter.writethrough" => Some(match command::write_through_mode(req) {
+            Some(on) => Route::WriteThrough(on),
+            None => Route::Refuse("ERR syntax error".to_owned()),
+        }),
         _ => None,
     };
     if let Some(own) = own {
@@ -185,13 +195,6 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
         return Some(
             "ERR SORT patterns may not name Jotter's own {jotter}: keys in a cluster".to_owned(),
         );
-    }
-    if matches!(name, "jotter.through" | "jotter.writethrough") {
-        return Some(format!(
-            "ERR {upper} is not served by a cluster front end: its writes reach the store only \
-             through the flush workers; send JOTTER.FLUSH after a write to wait until it is \
-             stored"
-        ));
     }
     if facts.pubsub
         && !matches!(
@@ -377,7 +380,12 @@ mod tests {
         assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
         assert!(matches!(route_of(&["JOTTER.STATUS"]), Route::Status));
         assert!(refused(&["JOTTER.STATUS", "x"]).contains("wrong number of arguments"));
-        assert!(refused(&["JOTTER.THROUGH", "SET", "k", "v"]).contains("JOTTER.FLUSH"));
+        assert!(matches!(route_of(&["JOTTER.THROUGH", "SET", "k", "v"]), Route::Through));
+        assert!(refused(&["JOTTER.THROUGH"]).contains("wrong number of arguments"));
+        assert!(matches!(route_of(&["jotter.writethrough", "On"]), Route::WriteThrough(true)));
+        assert!(matches!(route_of(&["JOTTER.WRITETHROUGH", "OFF"]), Route::WriteThrough(false)));
+        assert_eq!(refused(&["JOTTER.WRITETHROUGH", "maybe"]), "ERR syntax error");
+        assert!(refused(&["JOTTER.WRITETHROUGH"]).contains("wrong number of arguments"));
         assert!(refused(&["JOTTER.KEY", "{jotter}:ver"]).contains("reserved"));
         assert!(refused(&["JOTTER.KEY"]).contains("wrong number of arguments"));
         assert!(matches!(route_of(&["JOTTER.KEY", "k"]), Route::KeyStatus));

@@ -1,6 +1,6 @@
 //! What every client connection of a front end shares: where the cluster
 //! is, its shard count (as stored in Redis), whether a write waits for a
-//! replica, the protocol limits, its users and the auth-failure throttle,
+//! replica, how long a write-through waits for the store, the protocol limits, its users and the auth-failure throttle,
 //! and the wake-ups of blocked clients. Read-only once the front end runs,
 //! but for the throttle's counts and ACL LOG.
 
@@ -19,6 +19,9 @@ pub(crate) struct Front {
     pub shards: u32,
     /// `fsync = always`: after a write, `WAIT 1` for this long.
     pub wait: Option<Duration>,
+    /// `cluster-through-timeout`: how long a write-through waits for the
+    /// store.
+    pub through_timeout: Duration,
     pub limits: Limits,
     /// `timeout`: a client idle this long is closed; `None`: never.
     pub idle: Option<Duration>,

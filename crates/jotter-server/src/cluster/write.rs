@@ -1,6 +1,7 @@
 //! A write on its way to Redis: the client's command, the change records
 //! of its keys (`FCALL jotter_record`) and, for `fsync = always`, the wait
-//! for a replica. The command and its records are one MULTI/EXEC, so they
+//! for a replica; under write-through, the wait for the store
+//! (`through.rs`). The command and its records are one MULTI/EXEC, so they
 //! are applied together or not at all; a command that fails when it runs
 //! (WRONGTYPE) still leaves a record, which a worker reads as a write of
 //! the value Redis holds (unchanged): harmless.
@@ -9,29 +10,53 @@ use bytes::Bytes;
 use jotter_resp::Request;
 use jotter_scaleout::{record_call, version_floor};
 
-use super::replies::{elements, error, integer, is_error};
+use super::replies::{bulk, elements, error, integer, is_error};
 use super::settings::Front;
+use super::through;
 use super::upstream::{Upstream, UpstreamError, printable};
 
 /// Runs `req`, a write of `keys`, with its records; the reply for the
-/// client.
+/// client (after the store has it, with `through`).
 pub(crate) async fn write(
     front: &Front,
     up: &mut Upstream,
     req: &Request,
     keys: &[Bytes],
+    through: bool,
 ) -> Result<Bytes, UpstreamError> {
     match apply(front, up, req, keys).await? {
-        Applied::Ran(reply) => wait_replica(front, up, reply).await,
+        Applied::Ran(reply, version) => acknowledge(front, up, reply, keys, version, through).await,
         Applied::Final(reply) => Ok(reply),
     }
+}
+
+/// The reply of a write of `keys` that ran at `version`: once a replica
+/// has it ([`wait_replica`]) and, with `through`, once the store has it.
+pub(crate) async fn acknowledge(
+    front: &Front,
+    up: &mut Upstream,
+    reply: Bytes,
+    keys: &[Bytes],
+    version: Option<u64>,
+    through: bool,
+) -> Result<Bytes, UpstreamError> {
+    let reply = wait_replica(front, up, reply).await?;
+    if !through || is_error(&reply) {
+        return Ok(reply);
+    }
+    Ok(through::stored(front, keys, version, reply).await)
+}
+
+/// The version `jotter_record`'s reply gives the write.
+pub(crate) fn version_of(record: &[u8]) -> Option<u64> {
+    std::str::from_utf8(bulk(record)?).ok()?.parse().ok()
 }
 
 /// What became of a write in its MULTI/EXEC.
 pub(crate) enum Applied {
     /// It ran with its records: its reply, which under `fsync = always`
-    /// waits for a replica ([`wait_replica`]).
-    Ran(Bytes),
+    /// waits for a replica ([`acknowledge`]), and its version.
+    Ran(Bytes, Option<u64>),
     /// The client's answer as it is: refused before it ran, failed, or
     /// ran without its record.
     Final(Bytes),
@@ -62,7 +87,7 @@ pub(crate) async fn apply(
     Ok(match elements(&exec).as_deref() {
         Some([reply, record]) if is_error(record) => Applied::Final(unrecorded(reply, record)),
         Some([reply, _]) if is_error(reply) => Applied::Final(reply.clone()),
-        Some([reply, _]) => Applied::Ran(reply.clone()),
+        Some([reply, record]) => Applied::Ran(reply.clone(), version_of(record)),
         _ => Applied::Final(exec),
     })
 }

@@ -154,4 +154,6 @@ pub(crate) use pubsub::{
 pub(crate) use relay::{Facts, facts, wait};
 pub(crate) use script::{Scripts, allowed_while_busy};
 pub(crate) use spec::{Ctx, Flow, Spec};
-pub(crate) use writebehind::{Stat, write_stats};
+pub(crate) use writebehind::{
+    Stat, sets_write_through, through_command, write_stats, write_through_mode,
+};

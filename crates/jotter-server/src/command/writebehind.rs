@@ -56,16 +56,39 @@ pub(super) const SPECS: &[Spec] = &[
 ];
 
 fn write_through(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    match req.arg(1).map(<[u8]>::to_ascii_lowercase).as_deref() {
-        Some(b"on") => ctx.session.write_through = true,
-        Some(b"off") => ctx.session.write_through = false,
-        _ => {
+    match write_through_mode(req) {
+        Some(on) => ctx.session.write_through = on,
+        None => {
             ctx.syntax_error();
             return Flow::Continue;
         }
     }
     ctx.reply().ok();
     Flow::Continue
+}
+
+/// The mode `JOTTER.WRITETHROUGH ON|OFF` asks for; `None`: a syntax
+/// error. A cluster front end parses it here too.
+pub(crate) fn write_through_mode(req: &Request) -> Option<bool> {
+    match req.arg(1).map(<[u8]>::to_ascii_lowercase).as_deref() {
+        Some(b"on") => Some(true),
+        Some(b"off") => Some(false),
+        _ => None,
+    }
+}
+
+/// The command `JOTTER.THROUGH` runs (the request's tail); `None`: it
+/// names none (an arity error). A cluster front end parses it here too.
+pub(crate) fn through_command(req: &Request) -> Option<Request> {
+    let args: Vec<&[u8]> = req.args().skip(1).collect();
+    Request::from_args(&args)
+}
+
+/// Whether `inner`, run under `JOTTER.THROUGH`, sets the connection's
+/// write-through mode itself (and so keeps what it set).
+pub(crate) fn sets_write_through(inner: &Request) -> bool {
+    inner.name().eq_ignore_ascii_case(b"reset")
+        || inner.name().eq_ignore_ascii_case(b"jotter.writethrough")
 }
 
 fn status(_req: &Request, ctx: &mut Ctx<'_>) -> Flow {
@@ -93,8 +116,7 @@ fn through<'a>(req: &'a Request, ctx: &'a mut Ctx<'_>) -> BoxFlow<'a> {
 }
 
 async fn through_inner(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
-    let args: Vec<&[u8]> = req.args().skip(1).collect();
-    let Some(inner) = Request::from_args(&args) else {
+    let Some(inner) = through_command(req) else {
         ctx.arity_error("jotter.through");
         return Flow::Continue;
     };
@@ -102,10 +124,7 @@ async fn through_inner(req: &Request, ctx: &mut Ctx<'_>) -> Flow {
     // The table's `execute` is boxed: the inner command could itself be
     // JOTTER.THROUGH.
     let flow = (ctx.commands.execute)(&inner, ctx).await;
-    // A command that sets the connection's mode itself keeps what it set.
-    let sets_mode = inner.name().eq_ignore_ascii_case(b"reset")
-        || inner.name().eq_ignore_ascii_case(b"jotter.writethrough");
-    if !sets_mode {
+    if !sets_write_through(&inner) {
         ctx.session.write_through = was;
     }
     flow
