@@ -7,18 +7,9 @@ mod common;
 
 use std::io::Write as _;
 
-use common::differential::Pair;
+use common::differential::{Pair, read_same, same_on};
 use common::reply::{q, read_tree};
 use common::{Raw, Server, resp};
-
-/// Sends `args` on one connection to each server and reads `n` replies
-/// from each; they must be equal. Returns Jotter's, rendered.
-#[track_caller]
-fn same_on(j: &mut Raw, r: &mut Raw, args: &[&str], n: usize) -> Vec<String> {
-    j.send(&resp(args));
-    r.send(&resp(args));
-    (0..n).map(|_| read_same(j, r)).collect()
-}
 
 /// [`same_on`] for replies in an order Redis leaves unspecified
 /// (UNSUBSCRIBE with no channel walks a hash table).
@@ -38,14 +29,6 @@ fn read_same_unordered(j: &mut Raw, r: &mut Raw, n: usize) {
     mine.sort();
     theirs.sort();
     assert_eq!(mine, theirs);
-}
-
-/// Reads the next reply (or message) from each; they must be equal.
-#[track_caller]
-fn read_same(j: &mut Raw, r: &mut Raw) -> String {
-    let (mine, theirs) = (read_tree(j).render(), read_tree(r).render());
-    assert_eq!(mine, theirs, "the next message differs");
-    mine
 }
 
 /// `CLIENT INFO`'s pub/sub fields must be the same on both.

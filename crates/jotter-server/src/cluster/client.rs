@@ -3,14 +3,16 @@
 //! order, their replies written back. The front end remembers of the
 //! client only what it must to keep the contract: who it is logged in as
 //! (`login.rs`, checked before each request is routed), the protocol and
-//! name it chose (replayed on a new connection after a failover) and its
-//! open MULTI (the keys its queued writes name, recorded inside the same
+//! name it chose and its CLIENT TRACKING (replayed on a new connection
+//! after a failover) and its open MULTI (the keys its queued writes name, recorded inside the same
 //! EXEC).
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
 //! connection to the current primary. A blocking write waits in
-//! `blocking.rs`, which watches the client's socket meanwhile.
+//! `blocking.rs`, which watches the client's socket meanwhile. While
+//! tracking is on, Redis's invalidations are relayed as they come, also
+//! while the client is idle, and before the reply they preceded.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
 use super::subscribed::{self, Ended};
+use super::tracking::{INVALIDATE_ALL, Tracking};
 use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{unrecorded, wait_replica, write};
 use super::{dead_letters, key_status, keyspace, status};
@@ -42,6 +45,8 @@ struct Client {
     /// new connection.
     hello: Option<Vec<Bytes>>,
     protocol: Protocol,
+    /// Its CLIENT TRACKING, replayed on a new connection.
+    tracking: Option<Tracking>,
     multi: Option<Multi>,
 }
 
@@ -69,6 +74,7 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
         upstream: None,
         hello: None,
         protocol: Protocol::Resp2,
+        tracking: None,
         multi: None,
     };
     let mut input = BytesMut::with_capacity(16 * 1024);
@@ -81,6 +87,8 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
                     let mut socket = Socket { read: &mut read, input: &mut input };
                     let (reply, next) = client.run(&req, &mut socket).await;
                     decoder.set_authenticated(client.login.authenticated());
+                    // Invalidations Redis sent before the reply come first.
+                    output.extend_from_slice(&client.take_pushes());
                     output.extend_from_slice(&reply);
                     match next {
                         Next::Request => {}
@@ -128,16 +136,31 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
             return;
         }
         decoder.reserve(&mut input);
-        let reading = read.read_buf(&mut input);
-        let got = match client.front.idle {
-            Some(idle) => tokio::time::timeout(idle, reading).await.unwrap_or(Ok(0)),
-            None => reading.await,
+        let idle = client.front.idle;
+        let waiting = async {
+            tokio::select! {
+                got = read.read_buf(&mut input) => Woken::Read(got.unwrap_or(0)),
+                pushed = client.pushed() => Woken::Pushed(pushed),
+            }
         };
-        match got {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+        let woken = match idle {
+            Some(idle) => tokio::time::timeout(idle, waiting).await.unwrap_or(Woken::Read(0)),
+            None => waiting.await,
+        };
+        match woken {
+            Woken::Read(0) => return,
+            Woken::Read(_) => {}
+            Woken::Pushed(pushed) => output.extend_from_slice(&pushed),
         }
     }
+}
+
+/// What ended a wait for the client's next request.
+enum Woken {
+    /// The client sent this many bytes (0: it left).
+    Read(usize),
+    /// Redis sent invalidations for the idle tracking client.
+    Pushed(Bytes),
 }
 
 /// What follows a request.
@@ -175,6 +198,7 @@ impl Client {
                 let client = Blocker {
                     upstream: &mut self.upstream,
                     hello: self.hello.as_deref(),
+                    tracking: self.tracking.as_ref(),
                     protocol: self.protocol,
                 };
                 match blocking::block(&front, client, socket, req, &keys, &wait).await {
@@ -215,6 +239,38 @@ impl Client {
         (reply, Next::Request)
     }
 
+    /// The invalidations Redis sent the client, with Jotter's keys left
+    /// out, not yet relayed.
+    fn take_pushes(&mut self) -> Bytes {
+        self.upstream.as_mut().map(Upstream::take_pushes).unwrap_or_default()
+    }
+
+    /// What Redis sends a tracking client while it is idle; never, for a
+    /// client not tracking. A broken connection is opened again at once
+    /// (tracking replayed), its flush signal relayed: the client's cache
+    /// must not outlive what it was told of.
+    async fn pushed(&mut self) -> Bytes {
+        if self.tracking.is_none() || self.upstream.is_none() {
+            return std::future::pending().await;
+        }
+        let broken = match self.upstream.as_mut().map(Upstream::pushed) {
+            Some(pushed) => match pushed.await {
+                Ok(frame) => return frame,
+                Err(e) => e,
+            },
+            None => return std::future::pending().await,
+        };
+        tracing::warn!(error = %broken, "a tracking client's connection to the cluster's primary broke");
+        self.upstream = None;
+        let signals = self.tracking.as_ref().is_some_and(Tracking::signals);
+        match self.upstream().await {
+            Ok(up) => up.take_pushes(),
+            // The next request opens it again, and signals again.
+            Err(_) if signals => Bytes::from_static(INVALIDATE_ALL),
+            Err(_) => Bytes::new(),
+        }
+    }
+
     /// The connection to the primary failed under a request: it is dropped
     /// with the client's transaction; the client's error.
     fn broken(&mut self, e: &UpstreamError) -> Bytes {
@@ -226,8 +282,14 @@ impl Client {
 
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
-        connected(&mut self.upstream, &self.front.url, self.front.shards, self.hello.as_deref())
-            .await
+        connected(
+            &mut self.upstream,
+            &self.front.url,
+            self.front.shards,
+            self.hello.as_deref(),
+            self.tracking.as_ref(),
+        )
+        .await
     }
 
     async fn relay(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
@@ -264,6 +326,14 @@ impl Client {
                 {
                     self.protocol = protocol;
                     self.hello = Some(hello);
+                }
+                Ok(reply)
+            }
+            Route::Tracking => {
+                let protocol = self.protocol;
+                let reply = self.upstream().await?.relay(req).await?;
+                if reply.as_ref() == b"+OK\r\n" {
+                    self.tracking = Tracking::after(self.tracking.take(), req, protocol);
                 }
                 Ok(reply)
             }
@@ -310,6 +380,7 @@ impl Client {
         self.upstream = None;
         self.hello = None;
         self.protocol = Protocol::Resp2;
+        self.tracking = None;
         self.multi = None;
         self.login.reset(&self.front.users);
     }

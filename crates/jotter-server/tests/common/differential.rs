@@ -8,7 +8,7 @@ use super::Raw;
 use super::Server;
 use super::private_redis::PrivateRedis;
 use super::reply::{Reply, hello3, read_tree};
-use super::resp_bytes;
+use super::{resp, resp_bytes};
 
 /// A Jotter server and a private redis-server, one connection to each.
 pub struct Pair {
@@ -211,4 +211,21 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
+}
+
+/// Sends `args` on one connection to each server and reads `n` replies
+/// from each; they must be equal. Returns Jotter's, rendered.
+#[track_caller]
+pub fn same_on(j: &mut Raw, r: &mut Raw, args: &[&str], n: usize) -> Vec<String> {
+    j.send(&resp(args));
+    r.send(&resp(args));
+    (0..n).map(|_| read_same(j, r)).collect()
+}
+
+/// Reads the next reply (or message) from each; they must be equal.
+#[track_caller]
+pub fn read_same(j: &mut Raw, r: &mut Raw) -> String {
+    let (mine, theirs) = (read_tree(j).render(), read_tree(r).render());
+    assert_eq!(mine, theirs, "the next message differs");
+    mine
 }
