@@ -28,7 +28,6 @@ use jotter_resp::{Protocol, Request};
 use jotter_scaleout::is_reserved;
 
 use super::replies::{array, bulk, elements};
-use super::upstream::{Upstream, UpstreamError};
 
 /// Redis's flush signal to a RESP3 tracking client: forget every key.
 pub(crate) const INVALIDATE_ALL: &[u8] = b">2\r\n$10\r\ninvalidate\r\n_\r\n";
@@ -63,24 +62,10 @@ impl Tracking {
         Some(tracking)
     }
 
-    /// Turns the tracking on again on a new connection; the flush signal
-    /// is left for the client among the connection's messages.
-    pub(crate) async fn replay(&self, up: &mut Upstream) -> Result<(), UpstreamError> {
-        if self.redirect {
-            return Ok(());
-        }
-        for command in &self.commands {
-            let reply = up.call(command).await?;
-            if reply.as_ref() != b"+OK\r\n" {
-                return Err(UpstreamError::Broken(
-                    "the new primary refused CLIENT TRACKING".to_owned(),
-                ));
-            }
-        }
-        if self.signal {
-            up.push(Bytes::from_static(INVALIDATE_ALL));
-        }
-        Ok(())
+    /// The commands that turn the tracking on again on a new connection
+    /// (none with REDIRECT: the connection it names is gone too).
+    pub(crate) fn replayed(&self) -> &[Vec<Bytes>] {
+        if self.redirect { &[] } else { &self.commands }
     }
 
     /// Whether the connection's loss leaves the client a stale cache that

@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use jotter_resp::{Frame, Request, encode_request};
 use jotter_scaleout::ClusterUrl;
 
-use super::tracking::{Tracking, is_invalidation, visible};
+use super::tracking::{INVALIDATE_ALL, Tracking, is_invalidation, visible};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -264,7 +264,17 @@ pub(crate) async fn connected<'a>(
         }
     }
     if let Some(tracking) = tracking {
-        tracking.replay(&mut up).await?;
+        for command in tracking.replayed() {
+            if up.call(command).await?.as_ref() != b"+OK\r\n" {
+                return Err(UpstreamError::Broken(
+                    "the new primary refused CLIENT TRACKING".to_owned(),
+                ));
+            }
+        }
+        // The client's cache may hold what changed meanwhile.
+        if tracking.signals() {
+            up.push(Bytes::from_static(INVALIDATE_ALL));
+        }
     }
     Ok(slot.insert(up))
 }
