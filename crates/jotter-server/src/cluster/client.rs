@@ -4,8 +4,8 @@
 //! client only what it must to keep the contract: who it is logged in as
 //! (`login.rs`, checked before each request is routed), the protocol and
 //! name it chose and its CLIENT TRACKING (replayed on a new connection
-//! after a failover) and its open MULTI (the keys its queued writes name, recorded inside the same
-//! EXEC).
+//! after a failover) and its open MULTI (the keys its queued writes name,
+//! recorded inside the same EXEC).
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
@@ -246,26 +246,26 @@ impl Client {
     }
 
     /// What Redis sends a tracking client while it is idle; never, for a
-    /// client not tracking. A broken connection is opened again at once
-    /// (tracking replayed), its flush signal relayed: the client's cache
-    /// must not outlive what it was told of.
+    /// client not tracking. A tracking client without a connection (it
+    /// broke, now or under an earlier request) has one opened again at
+    /// once, tracking replayed, and gets its flush signal: its cache must
+    /// not outlive what it would be told of.
     async fn pushed(&mut self) -> Bytes {
-        if self.tracking.is_none() || self.upstream.is_none() {
-            return std::future::pending().await;
-        }
-        let broken = match self.upstream.as_mut().map(Upstream::pushed) {
-            Some(pushed) => match pushed.await {
+        let Some(tracking) = &self.tracking else { return std::future::pending().await };
+        let signals = tracking.signals();
+        if let Some(up) = &mut self.upstream {
+            match up.pushed().await {
                 Ok(frame) => return frame,
-                Err(e) => e,
-            },
-            None => return std::future::pending().await,
-        };
-        tracing::warn!(error = %broken, "a tracking client's connection to the cluster's primary broke");
-        self.upstream = None;
-        let signals = self.tracking.as_ref().is_some_and(Tracking::signals);
+                Err(e) => {
+                    tracing::warn!(error = %e, "a tracking client's connection to the cluster's primary broke");
+                    self.upstream = None;
+                }
+            }
+        }
         match self.upstream().await {
             Ok(up) => up.take_pushes(),
-            // The next request opens it again, and signals again.
+            // Told now; the next try (here or at the next request) tells
+            // it again.
             Err(_) if signals => Bytes::from_static(INVALIDATE_ALL),
             Err(_) => Bytes::new(),
         }
