@@ -8,9 +8,12 @@
 //! `__redis__:invalidate`; no invalidation ever names Jotter's own
 //! `{jotter}:` keys (the change records every write makes); and after
 //! Redis closes the front end's connections, the idle client gets Redis's
-//! flush signal and its tracking is on again.
+//! flush signal and its tracking is on again; across a Sentinel
+//! failover a write through the other front end still reaches it.
 
 mod common;
+
+use std::time::Duration;
 
 use common::Raw;
 use common::Server;
@@ -18,6 +21,7 @@ use common::cluster::front_end;
 use common::differential::{read_same, same_on, tracking_matches_redis};
 use common::private_redis::PrivateRedis;
 use common::reply::{hello3, q, read_tree};
+use common::sentinel::Sentinels;
 
 const SHARDS: u32 = 4;
 
@@ -143,4 +147,29 @@ fn a_new_connection_to_redis_flushes_the_cache_and_keeps_tracking() {
     assert_eq!(q(&mut w, &["SET", "k", "v"]), "+OK");
     assert_eq!(read_tree(&mut j).render(), r#">["invalidate", ["k"]]"#);
     assert_eq!(q(&mut j, &["GET", "k"]), r#""v""#);
+}
+
+#[test]
+fn tracking_outlives_a_sentinel_failover() {
+    let Some(cluster) = Sentinels::start() else { return };
+    let args = ["--cluster", &cluster.url(), "--cluster-shards", "4"];
+    let (one, two) = (Server::start(&args), Server::start(&args));
+    let mut j = one.raw();
+    j.stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    hello3(&mut j);
+    assert_eq!(q(&mut j, &["CLIENT", "TRACKING", "on"]), "+OK");
+    assert_eq!(q(&mut j, &["GET", "k"]), "_");
+    cluster.fail_over();
+    // Whether the client's connection survived on the demoted node (which
+    // replays the new primary's writes) or was opened again (flush signal
+    // first), a write through the other front end reaches it.
+    let mut w = two.raw();
+    assert_eq!(q(&mut w, &["SET", "k", "v"]), "+OK");
+    let mut told = read_tree(&mut j).render();
+    if told == r#">["invalidate", _]"# {
+        assert_eq!(q(&mut j, &["GET", "k"]), r#""v""#);
+        assert_eq!(q(&mut w, &["SET", "k", "w"]), "+OK");
+        told = read_tree(&mut j).render();
+    }
+    assert_eq!(told, r#">["invalidate", ["k"]]"#);
 }
