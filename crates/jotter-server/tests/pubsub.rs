@@ -7,18 +7,9 @@ mod common;
 
 use std::io::Write as _;
 
-use common::differential::Pair;
+use common::differential::{Pair, read_same, same_on, tracking_matches_redis};
 use common::reply::{q, read_tree};
 use common::{Raw, Server, resp};
-
-/// Sends `args` on one connection to each server and reads `n` replies
-/// from each; they must be equal. Returns Jotter's, rendered.
-#[track_caller]
-fn same_on(j: &mut Raw, r: &mut Raw, args: &[&str], n: usize) -> Vec<String> {
-    j.send(&resp(args));
-    r.send(&resp(args));
-    (0..n).map(|_| read_same(j, r)).collect()
-}
 
 /// [`same_on`] for replies in an order Redis leaves unspecified
 /// (UNSUBSCRIBE with no channel walks a hash table).
@@ -38,14 +29,6 @@ fn read_same_unordered(j: &mut Raw, r: &mut Raw, n: usize) {
     mine.sort();
     theirs.sort();
     assert_eq!(mine, theirs);
-}
-
-/// Reads the next reply (or message) from each; they must be equal.
-#[track_caller]
-fn read_same(j: &mut Raw, r: &mut Raw) -> String {
-    let (mine, theirs) = (read_tree(j).render(), read_tree(r).render());
-    assert_eq!(mine, theirs, "the next message differs");
-    mine
 }
 
 /// `CLIENT INFO`'s pub/sub fields must be the same on both.
@@ -316,48 +299,7 @@ fn tracking_invalidates_resp3_clients_as_redis_does() {
     pair.resp3();
     let (mut wj, mut wr) = pair.connect_both();
     let (j, r) = (&mut pair.j, &mut pair.r);
-    for args in [
-        &["CLIENT", "GETREDIR"][..],
-        &["CLIENT", "TRACKINGINFO"],
-        &["CLIENT", "CACHING", "yes"],
-        &["CLIENT", "TRACKING", "maybe"],
-        &["CLIENT", "TRACKING", "on", "PREFIX", "a"],
-        &["CLIENT", "TRACKING", "on", "BCAST", "OPTIN"],
-        &["CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT"],
-        &["CLIENT", "TRACKING", "on", "REDIRECT", "999999"],
-        &["CLIENT", "TRACKING", "on", "REDIRECT", "x"],
-        &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab"],
-        &["CLIENT", "TRACKING", "on", "NOPE"],
-        &["CLIENT", "TRACKING", "on"],
-        &["CLIENT", "TRACKINGINFO"],
-        &["CLIENT", "GETREDIR"],
-        &["CLIENT", "CACHING", "yes"],
-        &["GET", "k"],
-        &["MGET", "k2", "k3"],
-    ] {
-        same_on(j, r, args, 1);
-    }
-    same_on(&mut wj, &mut wr, &["SET", "k", "v"], 1);
-    let pushed = read_same(j, r);
-    assert_eq!(pushed, r#">["invalidate", ["k"]]"#);
-    // Told once: the key is no longer tracked until read again.
-    same_on(&mut wj, &mut wr, &["SET", "k", "w"], 1);
-    same_on(&mut wj, &mut wr, &["MSET", "k2", "1", "k3", "2"], 1);
-    read_same(j, r);
-    read_same(j, r);
-    // A client's own write is invalidated too, after its reply...
-    same_on(j, r, &["GET", "own"], 1);
-    same_on(j, r, &["SET", "own", "1"], 2);
-    // ... but not with NOLOOP.
-    same_on(j, r, &["CLIENT", "TRACKING", "on", "NOLOOP"], 1);
-    same_on(j, r, &["GET", "own"], 1);
-    same_on(j, r, &["SET", "own", "2"], 1);
-    same_on(j, r, &["CLIENT", "TRACKINGINFO"], 1);
-    same_on(j, r, &["PING"], 1);
-    same_on(j, r, &["CLIENT", "TRACKING", "off"], 1);
-    same_on(j, r, &["GET", "k"], 1);
-    same_on(&mut wj, &mut wr, &["SET", "k", "x"], 1);
-    same_on(j, r, &["PING"], 1);
+    tracking_matches_redis(j, r, &mut wj, &mut wr);
 }
 
 #[test]

@@ -31,17 +31,19 @@ use tokio::net::tcp::OwnedReadHalf;
 
 use super::replies::is_null;
 use super::settings::Front;
+use super::tracking::Tracking;
 use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{Applied, acknowledge, apply};
 use crate::command::Wait;
 
 /// What a blocked client brings of its state (`client.rs`): its
 /// connection to the primary (dropped and opened again here when the
-/// primary may have changed), the HELLO that connection replays, and the
-/// protocol it chose.
+/// primary may have changed), the HELLO and tracking that connection
+/// replays, and the protocol it chose.
 pub(crate) struct Blocker<'a> {
     pub upstream: &'a mut Option<Upstream>,
     pub hello: Option<&'a [Bytes]>,
+    pub tracking: Option<&'a Tracking>,
     pub protocol: Protocol,
     /// Write-through: the reply waits until the store has the write.
     pub through: bool,
@@ -96,7 +98,9 @@ pub(crate) async fn block(
         generation = Some(tracked.generation);
         let mut poll = tracked.exists.is_none();
         if first || !pops || tracked.exists != Some(0) {
-            let up = connected(client.upstream, &front.url, front.shards, client.hello).await?;
+            let up =
+                connected(client.upstream, &front.url, front.shards, client.hello, client.tracking)
+                    .await?;
             match apply(front, up, req, keys).await? {
                 Applied::Ran(reply, _) if is_null(&reply) => {}
                 Applied::Ran(reply, version) => {

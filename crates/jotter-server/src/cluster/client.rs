@@ -3,14 +3,17 @@
 //! order, their replies written back. The front end remembers of the
 //! client only what it must to keep the contract: who it is logged in as
 //! (`login.rs`, checked before each request is routed), the protocol and
-//! name it chose (replayed on a new connection after a failover), its
-//! open MULTI (the keys its queued writes name, recorded inside the same
-//! EXEC) and whether its writes are write-through (`through.rs`).
+//! name it chose and its CLIENT TRACKING (replayed on a new connection
+//! after a failover), its open MULTI (the keys its queued writes name,
+//! recorded inside the same EXEC) and whether its writes are write-through
+//! (`through.rs`).
 //!
 //! A broken connection to Redis answers the request in flight with an
 //! error and ends the client's transaction; the next request opens a new
 //! connection to the current primary. A blocking write waits in
-//! `blocking.rs`, which watches the client's socket meanwhile.
+//! `blocking.rs`, which watches the client's socket meanwhile. While
+//! tracking is on, Redis's invalidations are relayed as they come, also
+//! while the client is idle, and before the reply they preceded.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +31,7 @@ use super::replies::{array, elements, error, is_error};
 use super::route::{Route, route};
 use super::settings::Front;
 use super::subscribed::{self, Ended};
+use super::tracking::{INVALIDATE_ALL, Tracking};
 use super::upstream::{Upstream, UpstreamError, connected, is_demoted};
 use super::write::{acknowledge, unrecorded, version_of, write};
 use super::{dead_letters, key_status, keyspace, status};
@@ -43,6 +47,8 @@ struct Client {
     /// new connection.
     hello: Option<Vec<Bytes>>,
     protocol: Protocol,
+    /// Its CLIENT TRACKING, replayed on a new connection.
+    tracking: Option<Tracking>,
     multi: Option<Multi>,
     /// JOTTER.WRITETHROUGH ON, or inside JOTTER.THROUGH: each write's
     /// reply waits until the store has it.
@@ -73,6 +79,7 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
         upstream: None,
         hello: None,
         protocol: Protocol::Resp2,
+        tracking: None,
         multi: None,
         write_through: false,
     };
@@ -86,6 +93,8 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
                     let mut socket = Socket { read: &mut read, input: &mut input };
                     let (reply, next) = client.run(&req, &mut socket).await;
                     decoder.set_authenticated(client.login.authenticated());
+                    // Invalidations Redis sent before the reply come first.
+                    output.extend_from_slice(&client.take_pushes());
                     output.extend_from_slice(&reply);
                     match next {
                         Next::Request => {}
@@ -133,16 +142,31 @@ pub(crate) async fn serve(front: Arc<Front>, socket: TcpStream, peer: SocketAddr
             return;
         }
         decoder.reserve(&mut input);
-        let reading = read.read_buf(&mut input);
-        let got = match client.front.idle {
-            Some(idle) => tokio::time::timeout(idle, reading).await.unwrap_or(Ok(0)),
-            None => reading.await,
+        let idle = client.front.idle;
+        let waiting = async {
+            tokio::select! {
+                got = read.read_buf(&mut input) => Woken::Read(got.unwrap_or(0)),
+                pushed = client.pushed() => Woken::Pushed(pushed),
+            }
         };
-        match got {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+        let woken = match idle {
+            Some(idle) => tokio::time::timeout(idle, waiting).await.unwrap_or(Woken::Read(0)),
+            None => waiting.await,
+        };
+        match woken {
+            Woken::Read(0) => return,
+            Woken::Read(_) => {}
+            Woken::Pushed(pushed) => output.extend_from_slice(&pushed),
         }
     }
+}
+
+/// What ended a wait for the client's next request.
+enum Woken {
+    /// The client sent this many bytes (0: it left).
+    Read(usize),
+    /// Redis sent invalidations for the idle tracking client.
+    Pushed(Bytes),
 }
 
 /// What follows a request.
@@ -185,6 +209,7 @@ impl Client {
                 let client = Blocker {
                     upstream: &mut self.upstream,
                     hello: self.hello.as_deref(),
+                    tracking: self.tracking.as_ref(),
                     protocol: self.protocol,
                     through: self.write_through,
                 };
@@ -245,6 +270,38 @@ impl Client {
         (reply, next)
     }
 
+    /// The invalidations Redis sent the client, with Jotter's keys left
+    /// out, not yet relayed.
+    fn take_pushes(&mut self) -> Bytes {
+        self.upstream.as_mut().map(Upstream::take_pushes).unwrap_or_default()
+    }
+
+    /// What Redis sends a tracking client while it is idle; never, for a
+    /// client not tracking. A tracking client without a connection (it
+    /// broke, now or under an earlier request) has one opened again at
+    /// once, tracking replayed, and gets its flush signal: its cache must
+    /// not outlive what it would be told of.
+    async fn pushed(&mut self) -> Bytes {
+        let Some(tracking) = &self.tracking else { return std::future::pending().await };
+        let signals = tracking.signals();
+        if let Some(up) = &mut self.upstream {
+            match up.pushed().await {
+                Ok(frame) => return frame,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a tracking client's connection to the cluster's primary broke");
+                    self.upstream = None;
+                }
+            }
+        }
+        match self.upstream().await {
+            Ok(up) => up.take_pushes(),
+            // Told now; the next try (here or at the next request) tells
+            // it again.
+            Err(_) if signals => Bytes::from_static(INVALIDATE_ALL),
+            Err(_) => Bytes::new(),
+        }
+    }
+
     /// The connection to the primary failed under a request: it is dropped
     /// with the client's transaction; the client's error.
     fn broken(&mut self, e: &UpstreamError) -> Bytes {
@@ -256,8 +313,14 @@ impl Client {
 
     /// The connection to the primary, opened if there is none.
     async fn upstream(&mut self) -> Result<&mut Upstream, UpstreamError> {
-        connected(&mut self.upstream, &self.front.url, self.front.shards, self.hello.as_deref())
-            .await
+        connected(
+            &mut self.upstream,
+            &self.front.url,
+            self.front.shards,
+            self.hello.as_deref(),
+            self.tracking.as_ref(),
+        )
+        .await
     }
 
     async fn relay(&mut self, req: &Request, route: Route) -> Result<Bytes, UpstreamError> {
@@ -297,6 +360,14 @@ impl Client {
                 {
                     self.protocol = protocol;
                     self.hello = Some(hello);
+                }
+                Ok(reply)
+            }
+            Route::Tracking => {
+                let protocol = self.protocol;
+                let reply = self.upstream().await?.relay(req).await?;
+                if reply.as_ref() == b"+OK\r\n" {
+                    self.tracking = Tracking::after(self.tracking.take(), req, protocol);
                 }
                 Ok(reply)
             }
@@ -343,6 +414,7 @@ impl Client {
         self.upstream = None;
         self.hello = None;
         self.protocol = Protocol::Resp2;
+        self.tracking = None;
         self.multi = None;
         self.write_through = false;
         self.login.reset(&self.front.users);

@@ -30,6 +30,8 @@
 //!   counts.
 //! - `subscribed.rs`: a subscriber's requests and messages, relayed both
 //!   ways at once.
+//! - `tracking.rs`: client-side caching (CLIENT TRACKING): invalidations
+//!   told from replies and relayed, tracking replayed on a new connection.
 //! - `upstream.rs`: the plain connection to the primary, replies as bytes,
 //!   reconnection after a failover; `replies.rs`: reshaping replies.
 //! - `metrics.rs`: the admin port (`/health`, `/metrics`, `/keys/{key}`).
@@ -65,6 +67,7 @@ mod settings;
 mod status;
 mod subscribed;
 mod through;
+mod tracking;
 mod upstream;
 mod wakeup;
 mod write;

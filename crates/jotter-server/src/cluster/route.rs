@@ -3,7 +3,8 @@
 //! to Redis with its change records (writes), to the front end's own
 //! handling (the keyspace-wide commands, transactions, JOTTER.FLUSH,
 //! JOTTER.DEADLETTERS, JOTTER.KEY, JOTTER.STATUS, JOTTER.THROUGH,
-//! JOTTER.WRITETHROUGH, subscriptions, AUTH and ACL), or refused with an error that says why and what to do instead.
+//! JOTTER.WRITETHROUGH, subscriptions, CLIENT TRACKING, AUTH and ACL), or
+//! refused with an error that says why and what to do instead.
 //!
 //! Guarantees: no request naming a `{jotter}:` key reaches Redis; every
 //! write the table knows goes with the records of all the keys it names
@@ -75,6 +76,9 @@ pub(crate) enum Route {
     /// SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: the client enters subscribed
     /// mode (`subscribed.rs`).
     Subscribe,
+    /// CLIENT TRACKING: relayed, and remembered to be replayed on a new
+    /// connection (`tracking.rs`).
+    Tracking,
 }
 
 /// Commands that would change Redis's own administration, replication or
@@ -155,6 +159,9 @@ pub(crate) fn route(req: &Request) -> Route {
         "reset" => Route::Reset,
         "quit" => Route::Quit,
         "subscribe" | "psubscribe" | "ssubscribe" => Route::Subscribe,
+        "client" if req.arg(1).is_some_and(|a| a.eq_ignore_ascii_case(b"tracking")) => {
+            Route::Tracking
+        }
         // A script's or function's declared keys are recorded: what it
         // writes is not known, so the worst is assumed.
         "eval" | "evalsha" | "fcall" if !facts.keys.is_empty() => Route::Write(facts.keys),
@@ -212,7 +219,7 @@ fn refused(req: &Request, facts: &Facts) -> Option<String> {
     {
         return Some(format!("ERR {upper} is not served by a cluster front end yet"));
     }
-    if name == "client" && matches!(arg(1).as_deref(), Some("reply" | "tracking" | "kill")) {
+    if name == "client" && matches!(arg(1).as_deref(), Some("reply" | "kill")) {
         return Some(format!(
             "ERR CLIENT {} is not served by a cluster front end",
             arg(1).unwrap_or_default().to_uppercase()
@@ -377,6 +384,9 @@ mod tests {
         assert!(refused(&["FUNCTION", "LOAD", "#!lua name=jotter_front\nx"]).contains("jotter_"));
         assert!(refused(&["FCALL", "jotter_record", "0"]).contains("Jotter's own"));
         assert!(matches!(route_of(&["SUBSCRIBE", "c"]), Route::Subscribe));
+        assert!(matches!(route_of(&["client", "TRACKING", "on", "BCAST"]), Route::Tracking));
+        assert!(matches!(route_of(&["CLIENT", "CACHING", "yes"]), Route::Pass));
+        assert!(refused(&["CLIENT", "KILL", "ID", "1"]).contains("CLIENT KILL"));
         assert!(refused(&["NOSUCHCOMMAND"]).starts_with("ERR unknown command"));
         assert!(matches!(route_of(&["JOTTER.STATUS"]), Route::Status));
         assert!(refused(&["JOTTER.STATUS", "x"]).contains("wrong number of arguments"));

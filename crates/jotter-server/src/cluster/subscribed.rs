@@ -7,7 +7,9 @@
 //! subscription is gone (an unsubscribe reply counting 0) or answers
 //! RESET (after which the front end resets the client and closes that
 //! connection, which RESET logged out of Redis). Pub/sub touches no key,
-//! so no change record is involved.
+//! so no change record is involved. Invalidations (a subscriber of
+//! `__redis__:invalidate` that tracking clients redirect to, or a RESP3
+//! client's own tracking) have Jotter's keys left out (`tracking.rs`).
 
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{Frame, Request, RequestDecoder};
@@ -15,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use super::replies::error;
+use super::tracking::{is_invalidation, visible};
 use super::upstream::{Upstream, UpstreamError};
 
 /// How subscribed mode ended.
@@ -84,8 +87,16 @@ pub(crate) async fn relay(
             return Ended::Closed;
         }
         tokio::select! {
-            message = up.reply() => {
+            message = up.frame() => {
                 let Ok(message) = message else { return Ended::Closed };
+                let message = if is_invalidation(&message) {
+                    match visible(message) {
+                        Some(message) => message,
+                        None => continue,
+                    }
+                } else {
+                    message
+                };
                 if write.write_all(&message).await.is_err() {
                     return Ended::Closed;
                 }

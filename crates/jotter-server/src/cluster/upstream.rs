@@ -3,6 +3,11 @@
 //! kept as the bytes Redis sent, so that they reach the client exactly as
 //! Redis wrote them, in the protocol the client chose (HELLO is relayed).
 //!
+//! Redis's invalidation pushes (client-side caching, `tracking.rs`) may
+//! come at any time on a tracking client's connection: [`Upstream::reply`]
+//! sets them aside, with Jotter's own keys left out, for the client to get
+//! before the reply they preceded.
+//!
 //! A connection that breaks, or that finds its node demoted to a replica
 //! (`-READONLY`, a failover), is dropped; the next request opens a new one
 //! to the current primary, found again through the Sentinels.
@@ -12,6 +17,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{Frame, Request, encode_request};
 use jotter_scaleout::ClusterUrl;
+
+use super::tracking::{INVALIDATE_ALL, Tracking, is_invalidation, visible};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -48,6 +55,8 @@ pub(crate) struct Upstream {
     stream: TcpStream,
     input: BytesMut,
     output: BytesMut,
+    /// Invalidations read while waiting for a reply, not yet relayed.
+    pushes: BytesMut,
 }
 
 /// How many times a new connection is tried before the client is told,
@@ -94,8 +103,12 @@ impl Upstream {
             .await
             .map_err(|e| format!("{host}:{port}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let mut upstream =
-            Upstream { stream, input: BytesMut::with_capacity(16 * 1024), output: BytesMut::new() };
+        let mut upstream = Upstream {
+            stream,
+            input: BytesMut::with_capacity(16 * 1024),
+            output: BytesMut::new(),
+            pushes: BytesMut::new(),
+        };
         let settings = info.redis_settings();
         if let Some(password) = settings.password() {
             let user = settings.username().unwrap_or("default");
@@ -163,8 +176,54 @@ impl Upstream {
         self.reply().await
     }
 
-    /// Reads the next whole reply, as Redis wrote it.
+    /// Reads the next reply, as Redis wrote it; invalidations before it
+    /// are set aside ([`take_pushes`](Self::take_pushes)).
     pub(crate) async fn reply(&mut self) -> Result<Bytes, UpstreamError> {
+        loop {
+            if let Some(frame) = self.unless_invalidation().await? {
+                return Ok(frame);
+            }
+        }
+    }
+
+    /// What Redis sends while the client is idle: the invalidations set
+    /// aside, else the next one to come (or anything else Redis sends).
+    pub(crate) async fn pushed(&mut self) -> Result<Bytes, UpstreamError> {
+        loop {
+            if !self.pushes.is_empty() {
+                return Ok(self.take_pushes());
+            }
+            if let Some(frame) = self.unless_invalidation().await? {
+                return Ok(frame);
+            }
+        }
+    }
+
+    /// The next frame, or `None` when it was an invalidation (set aside).
+    async fn unless_invalidation(&mut self) -> Result<Option<Bytes>, UpstreamError> {
+        let frame = self.frame().await?;
+        if !is_invalidation(&frame) {
+            return Ok(Some(frame));
+        }
+        if let Some(frame) = visible(frame) {
+            self.push(frame);
+        }
+        Ok(None)
+    }
+
+    /// Sets `frame` aside for the client.
+    pub(crate) fn push(&mut self, frame: Bytes) {
+        self.pushes.extend_from_slice(&frame);
+    }
+
+    /// The invalidations set aside, in the order Redis sent them.
+    pub(crate) fn take_pushes(&mut self) -> Bytes {
+        self.pushes.split().freeze()
+    }
+
+    /// Reads the next whole frame, as Redis wrote it, whatever it is
+    /// (subscribed mode and the wake-up connection read pushes so).
+    pub(crate) async fn frame(&mut self) -> Result<Bytes, UpstreamError> {
         loop {
             match Frame::measure(&self.input) {
                 Ok(Some(len)) => return Ok(self.input.split_to(len).freeze()),
@@ -185,12 +244,14 @@ impl Upstream {
 }
 
 /// The connection in `slot`, opened (to the current primary, with the
-/// protocol `hello` chose set again) if there is none.
+/// protocol `hello` chose and the client's `tracking` set again) if there
+/// is none.
 pub(crate) async fn connected<'a>(
     slot: &'a mut Option<Upstream>,
     url: &ClusterUrl,
     shards: u32,
     hello: Option<&[Bytes]>,
+    tracking: Option<&Tracking>,
 ) -> Result<&'a mut Upstream, UpstreamError> {
     if let Some(up) = slot {
         return Ok(up);
@@ -200,6 +261,19 @@ pub(crate) async fn connected<'a>(
         let reply = up.call(hello).await?;
         if reply.first() == Some(&b'-') {
             return Err(UpstreamError::Broken("the new primary refused HELLO".into()));
+        }
+    }
+    if let Some(tracking) = tracking {
+        for command in tracking.replayed() {
+            if up.call(command).await?.as_ref() != b"+OK\r\n" {
+                return Err(UpstreamError::Broken(
+                    "the new primary refused CLIENT TRACKING".to_owned(),
+                ));
+            }
+        }
+        // The client's cache may hold what changed meanwhile.
+        if tracking.signals() {
+            up.push(Bytes::from_static(INVALIDATE_ALL));
         }
     }
     Ok(slot.insert(up))

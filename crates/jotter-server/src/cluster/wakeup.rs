@@ -274,7 +274,7 @@ async fn serve(
                 }
                 up.flush().await?;
             }
-            reply = up.reply() => {
+            reply = up.frame() => {
                 let reply = reply?;
                 if reply.first() == Some(&b'>') {
                     invalidated(shared, &reply);

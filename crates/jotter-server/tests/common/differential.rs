@@ -8,7 +8,7 @@ use super::Raw;
 use super::Server;
 use super::private_redis::PrivateRedis;
 use super::reply::{Reply, hello3, read_tree};
-use super::resp_bytes;
+use super::{resp, resp_bytes};
 
 /// A Jotter server and a private redis-server, one connection to each.
 pub struct Pair {
@@ -211,4 +211,73 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
     }
+}
+
+/// Sends `args` on one connection to each server and reads `n` replies
+/// from each; they must be equal. Returns Jotter's, rendered.
+#[track_caller]
+pub fn same_on(j: &mut Raw, r: &mut Raw, args: &[&str], n: usize) -> Vec<String> {
+    j.send(&resp(args));
+    r.send(&resp(args));
+    (0..n).map(|_| read_same(j, r)).collect()
+}
+
+/// Reads the next reply (or message) from each; they must be equal.
+#[track_caller]
+pub fn read_same(j: &mut Raw, r: &mut Raw) -> String {
+    let (mine, theirs) = (read_tree(j).render(), read_tree(r).render());
+    assert_eq!(mine, theirs, "the next message differs");
+    mine
+}
+
+/// Client-side caching, the same on both servers: `j`, `r` a RESP3 client
+/// of each, `wj`, `wr` another client of each. CLIENT TRACKING's options
+/// and errors, TRACKINGINFO, GETREDIR; a read key invalidated once when
+/// the other client writes it (pushed while the tracking client is idle);
+/// its own write told after the reply, not with NOLOOP; nothing once
+/// tracking is off.
+#[track_caller]
+pub fn tracking_matches_redis(j: &mut Raw, r: &mut Raw, wj: &mut Raw, wr: &mut Raw) {
+    for args in [
+        &["CLIENT", "GETREDIR"][..],
+        &["CLIENT", "TRACKINGINFO"],
+        &["CLIENT", "CACHING", "yes"],
+        &["CLIENT", "TRACKING", "maybe"],
+        &["CLIENT", "TRACKING", "on", "PREFIX", "a"],
+        &["CLIENT", "TRACKING", "on", "BCAST", "OPTIN"],
+        &["CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT"],
+        &["CLIENT", "TRACKING", "on", "REDIRECT", "999999"],
+        &["CLIENT", "TRACKING", "on", "REDIRECT", "x"],
+        &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab"],
+        &["CLIENT", "TRACKING", "on", "NOPE"],
+        &["CLIENT", "TRACKING", "on"],
+        &["CLIENT", "TRACKINGINFO"],
+        &["CLIENT", "GETREDIR"],
+        &["CLIENT", "CACHING", "yes"],
+        &["GET", "k"],
+        &["MGET", "k2", "k3"],
+    ] {
+        same_on(j, r, args, 1);
+    }
+    same_on(wj, wr, &["SET", "k", "v"], 1);
+    let pushed = read_same(j, r);
+    assert_eq!(pushed, r#">["invalidate", ["k"]]"#);
+    // Told once: the key is no longer tracked until read again.
+    same_on(wj, wr, &["SET", "k", "w"], 1);
+    same_on(wj, wr, &["MSET", "k2", "1", "k3", "2"], 1);
+    read_same(j, r);
+    read_same(j, r);
+    same_on(j, r, &["GET", "own"], 1);
+    let own = same_on(j, r, &["SET", "own", "1"], 2);
+    assert_eq!(own[1], r#">["invalidate", ["own"]]"#);
+    same_on(j, r, &["CLIENT", "TRACKING", "on", "NOLOOP"], 1);
+    same_on(j, r, &["GET", "own"], 1);
+    same_on(j, r, &["SET", "own", "2"], 1);
+    same_on(j, r, &["INCR", "own"], 1);
+    same_on(j, r, &["CLIENT", "TRACKINGINFO"], 1);
+    same_on(j, r, &["PING"], 1);
+    same_on(j, r, &["CLIENT", "TRACKING", "off"], 1);
+    same_on(j, r, &["GET", "k"], 1);
+    same_on(wj, wr, &["SET", "k", "x"], 1);
+    same_on(j, r, &["PING"], 1);
 }
