@@ -7,14 +7,7 @@
 # worker, stops the Redis primary so the Sentinels fail over by host name,
 # drains and checks PostgreSQL. Prints one RESULT line; needs root.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-target="${CARGO_TARGET_DIR:-$root/target}"
-export JOTTER_BIN="${JOTTER_BIN:-$target/release/jotter}"
-[ -x "$JOTTER_BIN" ] || {
-    echo "no $JOTTER_BIN: cargo build --release -p jotter-server (or set JOTTER_BIN)" >&2
-    exit 2
-}
+source "$(dirname "$0")/binary.sh"
 [ "$(id -u)" = 0 ] || { echo "network namespaces need root" >&2; exit 2; }
 for tool in ip redis-server psql; do
     command -v "$tool" >/dev/null || { echo "$tool is needed on the PATH" >&2; exit 2; }

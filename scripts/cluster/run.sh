@@ -8,14 +8,7 @@
 # JOTTER_BIN picks the binary (default: the release build);
 # JOTTER_KEEP_CLUSTER_DIR=1 keeps the processes' logs.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-target="${CARGO_TARGET_DIR:-$root/target}"
-export JOTTER_BIN="${JOTTER_BIN:-$target/release/jotter}"
-[ -x "$JOTTER_BIN" ] || {
-    echo "no $JOTTER_BIN: cargo build --release -p jotter-server (or set JOTTER_BIN)" >&2
-    exit 2
-}
+source "$(dirname "$0")/binary.sh"
 command -v redis-server >/dev/null || { echo "redis-server is needed on the PATH" >&2; exit 2; }
 python3 -c 'import redis' 2>/dev/null || { echo "pip install redis" >&2; exit 2; }
 cd "$here"

@@ -4,9 +4,6 @@
 # JOTTER_SCALING_KEYS sets the backlog (default 50000 keys); JOTTER_BIN the
 # binary (default: the release build).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-export JOTTER_BIN="${JOTTER_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/jotter}"
-[ -x "$JOTTER_BIN" ] || { echo "no $JOTTER_BIN: cargo build --release -p jotter-server" >&2; exit 2; }
+source "$(dirname "$0")/binary.sh"
 cd "$here"
 exec python3 scaling.py "$@"
