@@ -59,4 +59,6 @@ pub use layout::{
     STORED, VERSIONS, is_reserved, shard_of, shard_stream,
 };
 pub use prepare::LayoutError;
+/// The connection [`connect`] returns, named for callers that keep one.
+pub use redis::aio::MultiplexedConnection;
 pub use url::{ClusterUrl, UrlError};

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{Protocol, ReplyWriter, Request, RequestDecoder};
-use jotter_scaleout::{barrier, connect, record_call, version_floor};
+use jotter_scaleout::{barrier, record_call, version_floor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -467,9 +467,9 @@ async fn flush_barrier(front: &Front, req: &Request) -> Bytes {
         Some(Some(ms)) => Some(Duration::from_millis(ms)),
         Some(None) => return error("ERR timeout is not an integer or out of range"),
     };
-    let mut connection = match connect(&front.url).await {
+    let mut connection = match front.command_connection().await {
         Ok(connection) => connection,
-        Err(e) => return error(&format!("TRYAGAIN {e}")),
+        Err(text) => return error(&text),
     };
     match barrier(&mut connection, front.shards, timeout).await {
         Ok(()) => Bytes::from_static(b"+OK\r\n"),

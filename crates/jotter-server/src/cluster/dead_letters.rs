@@ -18,10 +18,10 @@ use bytes::{Bytes, BytesMut};
 use jotter::Selection;
 use jotter_resp::{Protocol, ReplyWriter, Request};
 use jotter_scaleout::{
-    connect, dead_letter_count, dead_letters_page, purge_dead_letters, replay_dead_letters,
+    dead_letter_count, dead_letters_page, purge_dead_letters, replay_dead_letters,
 };
 
-use super::settings::Front;
+use super::settings::{Front, refused};
 use crate::command::deadletters::{list_args, selection_of, subcommand_of, write_help, write_page};
 use crate::dead_letter_fields::LetterFields;
 
@@ -59,8 +59,8 @@ async fn run(front: &Front, req: &Request, reply: &mut ReplyWriter<'_>) -> Resul
         "replay" => Sub::Replay(selection_of(req)?),
         _ => Sub::Purge(selection_of(req)?),
     };
-    let mut connection = connect(&front.url).await.map_err(|e| format!("TRYAGAIN {e}"))?;
-    let refused = |e| format!("ERR the cluster's Redis refused JOTTER.DEADLETTERS: {e}; retry it");
+    let mut connection = front.command_connection().await?;
+    let refused = |e| refused("JOTTER.DEADLETTERS", e);
     let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     match sub {
         Sub::Count => {

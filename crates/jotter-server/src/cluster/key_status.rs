@@ -19,10 +19,10 @@ use axum::http::{StatusCode, Uri};
 use bytes::{Bytes, BytesMut};
 use jotter::KeyState;
 use jotter_resp::{Protocol, ReplyWriter, Request};
-use jotter_scaleout::{ClusterKeyStatus, connect, key_status};
+use jotter_scaleout::{ClusterKeyStatus, key_status};
 use serde_json::Value;
 
-use super::settings::Front;
+use super::settings::{Front, refused};
 use crate::admin::{failed, key_body, key_request};
 use crate::command::{KeyReport, key_args, write_key_reply};
 
@@ -62,10 +62,8 @@ pub(crate) async fn http(State(front): State<Arc<Front>>, uri: Uri) -> (StatusCo
 /// The report of `key`, or the error to reply (Redis unreachable, or
 /// refusing).
 async fn report(front: &Front, key: &[u8]) -> Result<KeyReport, String> {
-    let mut connection = connect(&front.url).await.map_err(|e| format!("TRYAGAIN {e}"))?;
-    let status = key_status(&mut connection, key)
-        .await
-        .map_err(|e| format!("ERR the cluster's Redis refused JOTTER.KEY: {e}; retry it"))?;
+    let mut connection = front.command_connection().await?;
+    let status = key_status(&mut connection, key).await.map_err(|e| refused("JOTTER.KEY", e))?;
     Ok(report_of(&status))
 }
 

@@ -1,13 +1,15 @@
 //! What every client connection of a front end shares: where the cluster
 //! is, its shard count (as stored in Redis), whether a write waits for a
-//! replica, how long a write-through waits for the store, the protocol limits, its users and the auth-failure throttle,
-//! and the wake-ups of blocked clients. Read-only once the front end runs,
-//! but for the throttle's counts and ACL LOG.
+//! replica, how long a write-through waits for the store, the protocol
+//! limits, its users and the auth-failure throttle, and the wake-ups of
+//! blocked clients. Read-only once the front end runs, but for the
+//! throttle's counts and ACL LOG.
 
+use std::fmt::Display;
 use std::time::Duration;
 
 use jotter_resp::Limits;
-use jotter_scaleout::ClusterUrl;
+use jotter_scaleout::{ClusterUrl, MultiplexedConnection, connect};
 
 use super::wakeup::Wakeups;
 use crate::auth_throttle::AuthThrottle;
@@ -31,4 +33,19 @@ pub(crate) struct Front {
     pub users: Users,
     /// Failed AUTH attempts, per client address.
     pub throttle: AuthThrottle,
+}
+
+impl Front {
+    /// A connection of its own to the current primary, for one of Jotter's
+    /// commands (JOTTER.FLUSH, DEADLETTERS, KEY, STATUS); the client's
+    /// `TRYAGAIN` error when none can be had.
+    pub(crate) async fn command_connection(&self) -> Result<MultiplexedConnection, String> {
+        connect(&self.url).await.map_err(|e| format!("TRYAGAIN {e}"))
+    }
+}
+
+/// The client's error when the cluster's Redis refuses a call made for
+/// one of Jotter's commands.
+pub(crate) fn refused(command: &str, e: impl Display) -> String {
+    format!("ERR the cluster's Redis refused {command}: {e}; retry it")
 }

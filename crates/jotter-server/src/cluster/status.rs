@@ -12,9 +12,9 @@
 
 use bytes::{Bytes, BytesMut};
 use jotter_resp::{Protocol, ReplyWriter};
-use jotter_scaleout::{connect, stream_stats};
+use jotter_scaleout::stream_stats;
 
-use super::settings::Front;
+use super::settings::{Front, refused};
 use crate::command::{Stat, write_stats};
 
 /// The reply to `JOTTER.STATUS` in `protocol`.
@@ -29,10 +29,10 @@ pub(crate) async fn status(front: &Front, protocol: Protocol) -> Bytes {
 }
 
 async fn fields(front: &Front) -> Result<Vec<(String, Stat)>, String> {
-    let mut connection = connect(&front.url).await.map_err(|e| format!("TRYAGAIN {e}"))?;
+    let mut connection = front.command_connection().await?;
     let (shards, dead) = stream_stats(&mut connection, front.shards)
         .await
-        .map_err(|e| format!("ERR the cluster's Redis refused JOTTER.STATUS: {e}; retry it"))?;
+        .map_err(|e| refused("JOTTER.STATUS", e))?;
     let count = |n: usize| Stat::Int(u64::try_from(n).unwrap_or(u64::MAX));
     let lag: usize = shards.iter().filter_map(|s| s.lag).sum();
     let pending: usize = shards.iter().map(|s| s.pending).sum();
