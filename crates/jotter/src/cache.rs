@@ -227,7 +227,8 @@ impl<S: Store> Cache<S> {
     ///
     /// When the buffer is full, as the [`FullPolicy`] says; [`Error::ShuttingDown`].
     pub async fn put(&self, key: impl Into<Bytes>, value: impl Into<Value>) -> Result<Ticket> {
-        let op = whole_op(value.into(), None);
+        // Copied once, here: the caller's bytes may be a slice of more.
+        let op = whole_op(value.into(), None).into_owned();
         let (_, ticket) = write::write(&self.inner, key.into(), false, |_| {
             Ok(Decided { op: Some(op.clone()), result: (), after: None })
         })

@@ -210,20 +210,6 @@ impl Op {
     }
 }
 
-/// The entry a write computed beside its op, with the bytes the write
-/// brought replaced by the op's own copies (see [`Op::into_owned`]): a kept
-/// view then pins nothing. Only the fields the op names are touched, so a
-/// field write to a large map costs its own fields, not the map.
-pub(crate) fn adopt(entry: Option<Entry>, op: &Op) -> Option<Entry> {
-    let mut entry = entry?;
-    match op {
-        Op::Put { value, .. } => entry.value.adopt(Some(value), None),
-        Op::Delete => entry.value.adopt(None, None),
-        Op::Patch { fields, .. } => entry.value.adopt(None, Some(fields)),
-    }
-    Some(entry)
-}
-
 fn field_weight(field: &[u8], value: Option<&FieldValue>) -> usize {
     field.len() + 16 + value.map_or(0, FieldValue::weight)
 }

@@ -12,8 +12,10 @@
 //! the door; what is only read during the call is never copied.
 //!
 //! This file holds the copy itself; which bytes a value holds, and so what
-//! to copy, is each kind's rule (`value/`), and an op copies its own with
-//! `Op::into_owned` and hands them to the entry beside it with `op::adopt`.
+//! to copy, is each kind's rule (`value/`). A write's op copies its own with
+//! `Op::into_owned` as the transaction (`Txn`) receives it, and the key's
+//! new value is computed from that copy, so the op and the value the
+//! buffer keeps beside it share one copy and nothing is copied twice.
 
 use bytes::Bytes;
 
@@ -22,20 +24,19 @@ pub(crate) fn own(b: &Bytes) -> Bytes {
     Bytes::copy_from_slice(b)
 }
 
-/// Whether two `Bytes` are the same bytes in memory, not just equal.
-pub(crate) fn same(a: &Bytes, b: &Bytes) -> bool {
-    a.as_ptr() == b.as_ptr() && a.len() == b.len()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use std::sync::Arc;
 
     use super::*;
-    use crate::op::{Op, adopt};
-    use crate::value::{Entry, FieldValue, MapKind, Value};
+    use crate::op::Op;
+    use crate::txn::{Slot, Txn};
+    use crate::value::{FieldValue, MapKind, Value};
+
+    /// Whether two `Bytes` are the same bytes in memory, not just equal.
+    fn same(a: &Bytes, b: &Bytes) -> bool {
+        a.as_ptr() == b.as_ptr() && a.len() == b.len()
+    }
 
     /// A slice of a large buffer, as a connection's request decoder hands out.
     fn sliced(buffer: &Bytes, text: &str) -> Bytes {
@@ -52,38 +53,35 @@ mod tests {
     }
 
     #[test]
-    fn an_owned_op_keeps_nothing_of_the_buffer_it_came_from() {
+    fn a_put_keeps_one_copy_shared_by_the_op_and_the_value() {
         let buffer = Bytes::from(vec![0u8; 16 * 1024]);
         let value = sliced(&buffer, "value");
-        let Op::Put { value: kept, .. } =
-            Op::Put { value: value.clone(), expires_at: None }.into_owned()
-        else {
-            panic!()
-        };
-        assert_eq!(kept, value);
-        assert!(apart(&kept, &value) && kept.len() == 5);
+        let mut slots = [Slot::new(Bytes::from_static(b"k"), None, 0)];
+        Txn::new(&mut slots, 0).put(b"k", Value::Blob(value.clone()), None);
+        let Some(Op::Put { value: kept, .. }) = &slots[0].op else { panic!("{:?}", slots[0].op) };
+        assert_eq!(kept, &value);
+        assert!(apart(kept, &value) && kept.len() == 5);
+        let Value::Blob(now) = &slots[0].now.as_ref().unwrap().value else { panic!() };
+        assert!(same(now, kept), "the key's value is the op's copy");
+    }
 
-        let field = sliced(&buffer, "field");
-        let patch = Op::Patch {
-            kind: MapKind::Hash,
-            reset: None,
-            fields: BTreeMap::from([(field.clone(), (1, Some(FieldValue::Bytes(value.clone()))))]),
-            expires_at: None,
-        }
-        .into_owned();
-        // The view the write computed from the request's slices adopts the
-        // op's copies.
-        let view =
-            Entry::new(Value::Hash(Arc::new(BTreeMap::from([(field.clone(), value.clone())]))));
-        let view = adopt(Some(view), &patch).unwrap();
-        let Value::Hash(map) = view.value else { panic!() };
-        let (f, v) = map.iter().next().unwrap();
-        assert_eq!(&f[..], b"field");
-        assert!(!same(f, &field), "the field is the op's copy");
-        assert!(!same(v, &value), "the value is the op's copy");
-        let Op::Patch { fields, .. } = &patch else { panic!() };
+    #[test]
+    fn a_field_write_keeps_one_copy_shared_by_the_op_and_the_map() {
+        let buffer = Bytes::from(vec![0u8; 16 * 1024]);
+        let (field, value) = (sliced(&buffer, "field"), sliced(&buffer, "value"));
+        let old =
+            Value::Hash(Arc::new([(Bytes::from_static(b"a"), Bytes::from_static(b"1"))].into()));
+        let mut slots =
+            [Slot::new(Bytes::from_static(b"h"), Some(crate::value::Entry::new(old)), 0)];
+        let written = [(field.clone(), Some(FieldValue::Bytes(value.clone())))];
+        Txn::new(&mut slots, 0).set_fields(b"h", MapKind::Hash, written).unwrap();
+        let Some(Op::Patch { fields, .. }) = &slots[0].op else { panic!("{:?}", slots[0].op) };
         let (op_field, (_, op_value)) = fields.iter().next().unwrap();
-        assert!(same(f, op_field));
-        assert_eq!(op_value, &Some(FieldValue::Bytes(v.clone())));
+        let Some(FieldValue::Bytes(op_value)) = op_value else { panic!() };
+        assert!(apart(op_field, &buffer) && apart(op_value, &buffer));
+        let Value::Hash(map) = &slots[0].now.as_ref().unwrap().value else { panic!() };
+        let (f, v) = map.get_key_value(&field).unwrap();
+        assert!(same(f, op_field), "the map's field is the op's copy");
+        assert!(same(v, op_value), "the map's value is the op's copy");
     }
 }

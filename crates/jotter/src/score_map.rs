@@ -7,6 +7,7 @@
 //! of a million-member board is ten steps, not a sort.
 
 use std::cmp::Ordering;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -77,12 +78,25 @@ impl ScoreMap {
         if score.is_nan() {
             return self.get(&member);
         }
-        let old = self.members.insert(member.clone(), score);
-        if let Some(old) = old {
-            self.ranked.remove(&(Score(old), member.clone()));
+        // One walk of the member index, which keeps the name it holds for
+        // a member already there: both indexes share that one copy.
+        match self.members.entry(member) {
+            Entry::Occupied(mut kept) => {
+                let old = kept.insert(score);
+                if old.to_bits() != score.to_bits() {
+                    let member = kept.key().clone();
+                    self.ranked.remove(&(Score(old), member.clone()));
+                    self.ranked.insert((Score(score), member));
+                }
+                Some(old)
+            }
+            Entry::Vacant(new) => {
+                let member = new.key().clone();
+                new.insert(score);
+                self.ranked.insert((Score(score), member));
+                None
+            }
         }
-        self.ranked.insert((Score(score), member));
-        old
     }
 
     /// Removes a member; returns its score.

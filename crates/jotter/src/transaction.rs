@@ -198,7 +198,7 @@ fn try_transact<R, S: Store>(
     if let Err(bound) = inner.prepay(&prepaid)? {
         return Ok(Step::Full(bound));
     }
-    // Copied once here: the buffer keeps the ops and the views.
+    // The ops and the views hold their own bytes (`Txn` copied them).
     let mut writes: Vec<(Bytes, Op, u64)> = Vec::with_capacity(slots.len());
     let mut views = Vec::with_capacity(slots.len());
     for slot in slots {
@@ -207,8 +207,7 @@ fn try_transact<R, S: Store>(
             inner.put_view(shard, &slot.key, slot.now, Some(Written::UNCHANGED));
             continue;
         };
-        let op = op.into_owned();
-        views.push((crate::op::adopt(slot.now, &op), Written::of(&op)));
+        views.push((slot.now, Written::of(&op)));
         writes.push((slot.key, op, 0));
     }
     // Two or more keys written: one log record holds them all (a crash

@@ -17,6 +17,7 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result, Shape};
 use crate::op::Op;
+use crate::owned::own;
 use crate::value::{Entry, FieldValue, MapKind, Value};
 
 /// One declared key: what it held when the transaction began, what it holds
@@ -126,14 +127,25 @@ impl<'a> Txn<'a> {
 
     /// Replaces the whole key with `value`, expiring at `expires_at`. An
     /// empty map deletes the key.
+    ///
+    /// The value's bytes are copied into allocations of their own here, once
+    /// (see `owned.rs`): the op and the key's new value share that copy.
     pub fn put(&mut self, key: &[u8], value: Value, expires_at: Option<u64>) {
+        self.put_op(key, whole_op(value, expires_at).into_owned());
+    }
+
+    /// [`put`](Txn::put) of a blob given as bytes: the one copy the key
+    /// keeps is made from them directly (a counter's digits, say).
+    pub fn put_blob(&mut self, key: &[u8], value: &[u8], expires_at: Option<u64>) {
+        self.put_op(key, Op::Put { value: Bytes::copy_from_slice(value), expires_at });
+    }
+
+    /// Replaces the key with what `op` (a whole write holding its own
+    /// bytes) makes of it.
+    fn put_op(&mut self, key: &[u8], op: Op) {
         let slot = self.slot_mut(key);
         slot.blind = false;
-        let op = whole_op(value.clone(), expires_at);
-        slot.now = match op {
-            Op::Delete => None,
-            _ => Some(Entry { value, expires_at }),
-        };
+        slot.now = op.apply(None);
         slot.push(op);
     }
 
@@ -171,8 +183,11 @@ impl<'a> Txn<'a> {
         if slot.now.as_ref().is_some_and(|e| e.value.map_kind() != Some(kind)) {
             return Err(wrong);
         }
-        let fields: std::collections::BTreeMap<_, _> =
-            changes.into_iter().map(|(f, v)| (f, (0, v))).collect();
+        // Copied here, once: the op and the key's new value share the copy.
+        let fields: std::collections::BTreeMap<_, _> = changes
+            .into_iter()
+            .map(|(f, v)| (own(&f), (0, v.map(FieldValue::into_owned))))
+            .collect();
         if fields.values().any(|(_, v)| v.as_ref().is_some_and(|v| v.kind() != kind)) {
             return Err(wrong);
         }

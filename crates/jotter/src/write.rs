@@ -69,15 +69,12 @@ pub(crate) async fn write_deferred<R, S: Store>(
         // No check that the cache is open here: a read-only attempt may
         // run while it closes, and `try_accept` checks every write.
         let mut attempt = |shard: &mut Shard, s: usize, entry: Option<Entry>| {
+            // The op and the entry after it hold their own bytes already
+            // (`Txn` copies what it is given), so the buffer keeps both as
+            // they are.
             let Decided { op, result: r, after } = f(entry)?;
-            // Copied once here: the buffer keeps the op and the view.
-            let op = op.map(Op::into_owned);
             // No op: the entry goes back as it came, and keeps its count.
             let written = Some(op.as_ref().map_or(Written::UNCHANGED, Written::of));
-            let after = match &op {
-                Some(op) if needs_view => crate::op::adopt(after, op),
-                _ => after,
-            };
             let gone = needs_view && after.is_none();
             let attempt = match op {
                 None => Attempt::Accepted(r, None, None),

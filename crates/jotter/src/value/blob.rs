@@ -8,8 +8,6 @@
 
 use bytes::Bytes;
 
-use crate::owned::own;
-
 /// The kind's tag in a packed clean entry.
 pub(super) const PACK_TAG: u8 = 1;
 
@@ -34,13 +32,4 @@ pub(super) fn unpack(payload: Bytes) -> Bytes {
 /// Bytes a blob accounts for.
 pub(super) fn weight(blob: &Bytes) -> usize {
     blob.len()
-}
-
-/// Makes the blob the op's own copy: the put's bytes (`put`) if the write
-/// put these very bytes, else a copy of its own.
-pub(super) fn adopt(blob: &mut Bytes, put: Option<&Bytes>) {
-    *blob = match put {
-        Some(value) if blob == value => value.clone(),
-        _ => own(blob),
-    };
 }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use super::packed;
-use crate::owned::{own, same};
+use crate::owned::own;
 use crate::wire::{self, RecordError};
 
 /// What a hash holds.
@@ -116,18 +116,4 @@ pub(super) fn set(map: &mut Arc<Map>, field: &Bytes, value: Option<&Bytes>) {
 /// Every field and its value, as a write that rewrites the map records them.
 pub(super) fn entries(map: &Map) -> impl Iterator<Item = (Bytes, Bytes)> + '_ {
     map.iter().map(|(f, v)| (f.clone(), v.clone()))
-}
-
-/// Makes the map hold the op's own copies of the fields it wrote (each
-/// `(field, value)` of `written`) in place of the bytes the write brought.
-pub(super) fn adopt<'a>(map: &mut Arc<Map>, written: impl Iterator<Item = (&'a Bytes, &'a Bytes)>) {
-    for (field, value) in written {
-        let kept = map.get_key_value(field);
-        if kept.is_some_and(|(f, v)| same(f, field) && same(v, value)) || kept.is_none() {
-            continue;
-        }
-        let map = Arc::make_mut(map);
-        map.remove(field);
-        map.insert(field.clone(), value.clone());
-    }
 }

@@ -407,59 +407,6 @@ impl Value {
         };
         Some((self.map_kind()?, fields))
     }
-
-    /// Makes the value hold the copies a write's op owns (see `owned.rs`)
-    /// in place of the bytes the write brought: `put` is the blob the op
-    /// puts, `fields` the fields it writes. Only what the op names is
-    /// touched, so a field write to a large map costs its own fields. A map
-    /// replaced whole by a blob (or the reverse) is built from the op
-    /// alone; nothing else to adopt.
-    pub(crate) fn adopt(&mut self, put: Option<&Bytes>, fields: Option<&PatchFields>) {
-        let written = fields.into_iter().flatten().filter_map(|(f, (_, v))| Some((f, v.as_ref()?)));
-        match self {
-            Value::Blob(b) => blob::adopt(b, put),
-            Value::Hash(m) if fields.is_some() => hash::adopt(
-                m,
-                written.filter_map(|(f, v)| match v {
-                    FieldValue::Bytes(v) => Some((f, v)),
-                    FieldValue::Score(_)
-                    | FieldValue::Stream(_)
-                    | FieldValue::Member
-                    | FieldValue::Element(_) => None,
-                }),
-            ),
-            Value::Scores(m) if fields.is_some() => scores::adopt(
-                m,
-                written.filter_map(|(f, v)| match v {
-                    FieldValue::Score(s) => Some((f, *s)),
-                    FieldValue::Bytes(_)
-                    | FieldValue::Stream(_)
-                    | FieldValue::Member
-                    | FieldValue::Element(_) => None,
-                }),
-            ),
-            Value::Set(m) if fields.is_some() => {
-                set::adopt(m, written.filter(|(_, v)| **v == FieldValue::Member).map(|(f, _)| f));
-            }
-            Value::List(m) if fields.is_some() => hash::adopt(
-                m,
-                written.filter_map(|(f, v)| match v {
-                    FieldValue::Element(v) => Some((f, v)),
-                    FieldValue::Bytes(_)
-                    | FieldValue::Score(_)
-                    | FieldValue::Stream(_)
-                    | FieldValue::Member => None,
-                }),
-            ),
-            // A stream decodes its fields into copies of its own when it
-            // applies them: it holds none of the write's bytes.
-            Value::Hash(_)
-            | Value::Scores(_)
-            | Value::Set(_)
-            | Value::List(_)
-            | Value::Stream(_) => {}
-        }
-    }
 }
 
 /// Bytes an entry accounts for beyond its value (its expiry).

@@ -75,16 +75,3 @@ pub(super) fn set(map: &mut Arc<Map>, member: &Bytes, score: Option<f64>) {
 pub(super) fn entries(map: &Map) -> impl Iterator<Item = (Bytes, f64)> + '_ {
     map.iter().map(|(m, s)| (m.clone(), s))
 }
-
-/// Makes the map hold the op's own copies of the members it wrote (each
-/// `(member, score)` of `written`) in place of the names the write brought.
-pub(super) fn adopt<'a>(map: &mut Arc<Map>, written: impl Iterator<Item = (&'a Bytes, f64)>) {
-    for (member, score) in written {
-        if map.get(member).is_none() {
-            continue;
-        }
-        let map = Arc::make_mut(map);
-        map.remove(member);
-        map.insert(member.clone(), score);
-    }
-}

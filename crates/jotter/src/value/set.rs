@@ -24,7 +24,6 @@ use bytes::Bytes;
 
 use super::packed;
 use crate::member_set::MemberSet;
-use crate::owned::same;
 
 /// What a set holds.
 pub(super) type Members = MemberSet;
@@ -91,15 +90,4 @@ pub(super) fn set(set: &mut Arc<Members>, member: &Bytes, present: bool) {
 /// Every member, as a write that rewrites the set records them.
 pub(super) fn entries(set: &Members) -> impl Iterator<Item = Bytes> + '_ {
     set.iter().cloned()
-}
-
-/// Makes the set hold the op's own copies of the members it added (each of
-/// `written`) in place of the bytes the write brought.
-pub(super) fn adopt<'a>(set: &mut Arc<Members>, written: impl Iterator<Item = &'a Bytes>) {
-    for member in written {
-        if set.get(member).is_none_or(|kept| same(kept, member)) {
-            continue;
-        }
-        Arc::make_mut(set).replace(member.clone());
-    }
 }

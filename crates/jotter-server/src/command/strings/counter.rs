@@ -1,8 +1,7 @@
 //! The counters: INCR, DECR, INCRBY, DECRBY (`incrDecrCommand`) and
 //! INCRBYFLOAT. Each keeps its key's TTL.
 
-use bytes::Bytes;
-use jotter::{Txn, Value};
+use jotter::Txn;
 use jotter_resp::{ReplyWriter, Request};
 
 use super::value::{integer_arg, key, string};
@@ -43,7 +42,7 @@ pub(super) fn incrbyfloat(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<
     // Redis replies the stored text as a bulk string, in RESP3 too.
     let text = jotter_resp::double::format_human(total);
     let expires_at = txn.expires_at(key);
-    txn.put(key, Value::Blob(Bytes::copy_from_slice(text.as_bytes())), expires_at);
+    txn.put_blob(key, text.as_bytes(), expires_at);
     w.bulk(text.as_bytes());
     Ok(())
 }
@@ -58,11 +57,7 @@ fn incr_by(key: &[u8], by: i64, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> O
         .checked_add(by)
         .ok_or_else(|| fail::error("ERR increment or decrement would overflow"))?;
     let expires_at = txn.expires_at(key);
-    txn.put(
-        key,
-        Value::Blob(Bytes::from(itoa::Buffer::new().format(total).to_owned())),
-        expires_at,
-    );
+    txn.put_blob(key, itoa::Buffer::new().format(total).as_bytes(), expires_at);
     w.integer(total);
     Ok(())
 }
