@@ -110,7 +110,10 @@ impl<S: Store> Inner<S> {
                     None => shard.load_slot(key),
                 }
             };
-            let loaded = slot.cell.get_or_try_init(|| self.load_from_store(key)).await;
+            // Boxed: the load is the cold path, and a future holding it in
+            // place would be as large as the store's read, moved whole at
+            // every await of every write that finds its key resident.
+            let loaded = Box::pin(slot.cell.get_or_try_init(|| self.load_from_store(key))).await;
             let mut shard = self.buffer().lock(s);
             shard.finish_load(key, &slot);
             let loaded = loaded?.clone();

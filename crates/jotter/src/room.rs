@@ -17,7 +17,9 @@ use crate::store::Store;
 /// A writer's wait for room in a full buffer, across its retries.
 pub(crate) struct RoomWait<'a, S: Store> {
     inner: &'a Inner<S>,
-    started: Instant,
+    /// When the write first found no room; read only then, so a write that
+    /// finds room reads no clock.
+    started: Option<Instant>,
     /// Registered only once the buffer was found full (even creating the
     /// waiter touches state shared by every writer), and before the retry
     /// that precedes every wait, so room given back in between is not missed.
@@ -27,7 +29,7 @@ pub(crate) struct RoomWait<'a, S: Store> {
 
 impl<'a, S: Store> RoomWait<'a, S> {
     pub(crate) fn new(inner: &'a Inner<S>) -> Self {
-        RoomWait { inner, started: Instant::now(), room: None, _waiting: None }
+        RoomWait { inner, started: None, room: None, _waiting: None }
     }
 
     /// Called when `bound` had no room: hurries the workers, then returns
@@ -36,6 +38,7 @@ impl<'a, S: Store> RoomWait<'a, S> {
         let inner = self.inner;
         // The bound is marked pressed; have the workers flush now.
         inner.wake_workers();
+        let started = *self.started.get_or_insert_with(Instant::now);
         let Some(registered) = self.room.as_mut() else {
             self._waiting = Some(Waiting::start(inner.bound()));
             self.room = Some(self.register());
@@ -47,8 +50,8 @@ impl<'a, S: Store> RoomWait<'a, S> {
             FullPolicy::Block { timeout } => timeout,
             FullPolicy::WriteThrough => inner.config().block_timeout,
         };
-        if tokio::time::timeout_at(self.started + timeout, registered.as_mut()).await.is_err() {
-            return Err(Error::FullTimeout { bound, limit, waited: self.started.elapsed() });
+        if tokio::time::timeout_at(started + timeout, registered.as_mut()).await.is_err() {
+            return Err(Error::FullTimeout { bound, limit, waited: started.elapsed() });
         }
         // Woken: register afresh before the next try. Yield first: a wake
         // can come at once (room given back while this writer retried), and

@@ -56,7 +56,9 @@ pub(crate) async fn transact_deferred<R, S: Store>(
             .await?;
             Ok(Committed::from(accepted))
         }
-        _ => transact_many(inner, keys, f).await,
+        // Boxed: the one-key future, the common case, stays as small as
+        // its own path needs (see `with_view`).
+        _ => Box::pin(transact_many(inner, keys, f)).await,
     }
 }
 

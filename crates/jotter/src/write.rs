@@ -126,7 +126,8 @@ pub(crate) async fn write_deferred<R, S: Store>(
                     key_pending || inner.config().full_policy != FullPolicy::WriteThrough,
                     "write-through goes direct unless the key is pending"
                 );
-                room.wait(bound).await?;
+                // Boxed, as the cold path (see `with_view`).
+                Box::pin(room.wait(bound)).await?;
             }
         }
     }

@@ -99,7 +99,9 @@ pub(crate) async fn acknowledge(
         }
         Ok::<(), Error>(())
     };
-    if let Err(e) = stored.await {
+    // Boxed: write-through is the cold path, and every data command's
+    // future would otherwise be as large as the wait for the store.
+    if let Err(e) = Box::pin(stored).await {
         ctx.out().truncate(mark);
         ctx.reply().error(reply_text(&e).as_bytes());
     }
