@@ -61,6 +61,7 @@ impl Backend {
 fn open_sqlite(path: &Path, priority: FlushPriority) -> anyhow::Result<Backend> {
     let writer_priority = match priority {
         FlushPriority::Background => WriterPriority::Background,
+        FlushPriority::Nice => WriterPriority::Nice,
         FlushPriority::Normal => WriterPriority::Normal,
     };
     let options = SqliteOptions { writer_priority, ..SqliteOptions::default() };

@@ -427,7 +427,7 @@ pub(crate) struct ServeArgs {
     /// writes the database [default: yes].
     #[arg(long, env = "JOTTER_KNOWN_KEYS", value_enum)]
     known_keys: Option<YesNo>,
-    /// CPU priority of the SQLite store's writer thread [default: background].
+    /// CPU priority of the SQLite store's writer threads [default: background].
     #[arg(long, env = "JOTTER_FLUSH_PRIORITY", value_enum)]
     flush_priority: Option<FlushPriority>,
     /// How long a front end's write waits for a replica under fsync =

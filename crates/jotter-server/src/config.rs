@@ -60,8 +60,8 @@ pub(crate) struct Config {
     pub batch_size: usize,
     /// Flush workers; 0 means one per CPU core. Default: 0.
     pub flush_workers: usize,
-    /// CPU priority of the SQLite store's writer thread: background |
-    /// normal. Default: background.
+    /// CPU priority of the SQLite store's writer threads: background |
+    /// nice | normal. Default: background.
     pub flush_priority: FlushPriority,
     /// Most key writes a second sent to the store, across all workers, so
     /// the backlog of a long outage does not flood a database that has

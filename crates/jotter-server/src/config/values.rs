@@ -78,11 +78,12 @@ pub(crate) enum FullPolicySetting {
     WriteThrough,
 }
 
-/// `flush-priority`: the CPU priority of the SQLite store's writer thread.
+/// `flush-priority`: the CPU priority of the SQLite store's writer threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum FlushPriority {
     Background,
+    Nice,
     Normal,
 }
 
@@ -90,6 +91,7 @@ impl FlushPriority {
     pub(crate) fn name(self) -> &'static str {
         match self {
             FlushPriority::Background => "background",
+            FlushPriority::Nice => "nice",
             FlushPriority::Normal => "normal",
         }
     }

@@ -30,47 +30,85 @@ impl Synchronous {
     }
 }
 
-/// The CPU priority of the store's writer thread, which applies every
+/// The CPU priority of the store's writer threads, which apply every
 /// batch (see `writer_thread.rs`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WriterPriority {
     /// The process's own priority: the flush competes with the threads
     /// answering clients as an equal.
     Normal,
-    /// Ten steps of `nice` below the process (Linux; elsewhere the same as
-    /// `Normal`): the flush takes the CPU the rest of the process leaves
-    /// idle, and a smaller share of a busy one. Under a load that keeps
+    /// Linux's idle scheduling class (`SCHED_IDLE`; elsewhere the same as
+    /// `Normal`): the flush runs on the CPU the rest of the process (and
+    /// the machine) leaves idle, and never delays a request. A batch that
+    /// waits 200 ms without starting is taken by a thread ten steps of
+    /// `nice` below the process instead, so on a machine kept busy the
+    /// flush still gets about a tenth of a core. Under a load that keeps
     /// every core busy, writes stay pending longer (and coalesce more)
     /// until the bound on pending writes makes writers wait.
     #[default]
     Background,
+    /// One thread ten steps of `nice` below the process (Linux; elsewhere
+    /// the same as `Normal`), which gets about a tenth of a busy core: the
+    /// flush may delay a request a little more than in the background, but
+    /// no batch can be held up by a thread the machine gives no CPU to (for
+    /// a host that CPU-bound neighbours keep busy).
+    Nice,
 }
 
-/// How many steps of `nice` [`WriterPriority::Background`] lowers the
-/// writer by: a thread ten steps down weighs about a tenth of one at the
-/// process's priority in Linux's scheduler, so a flush keeps running, slowly,
-/// on a saturated machine (at nineteen it would all but stop).
+/// How many steps of `nice` the catch-up thread of
+/// [`WriterPriority::Background`] runs below the process: a thread ten
+/// steps down weighs about a tenth of one at the process's priority in
+/// Linux's scheduler, so a flush keeps running, slowly, on a saturated
+/// machine (at nineteen it would all but stop).
 const BACKGROUND_NICE: i32 = 10;
 
 impl WriterPriority {
-    /// Lowers the calling thread's priority as `self` says. Failing to is
+    /// Sets the calling thread, the one that takes every job first, at
+    /// this priority: the idle class for [`WriterPriority::Background`],
+    /// ten steps of `nice` down for [`WriterPriority::Nice`]. Failing to is
     /// logged, not fatal: the store works the same, only without the
     /// priority.
     pub(super) fn apply_to_this_thread(self) {
-        if self == WriterPriority::Normal {
-            return;
+        match self {
+            WriterPriority::Normal => {}
+            WriterPriority::Nice => lower_this_thread(),
+            WriterPriority::Background => idle_this_thread(),
         }
-        #[cfg(target_os = "linux")]
-        {
-            // On Linux, `setpriority` with a thread id sets that thread's
-            // nice value alone.
-            let thread = rustix::thread::gettid();
-            let result = rustix::process::getpriority_process(Some(thread)).and_then(|now| {
-                rustix::process::setpriority_process(Some(thread), (now + BACKGROUND_NICE).min(19))
-            });
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "cannot lower the sqlite writer thread's priority");
-            }
+    }
+}
+
+/// Puts the calling thread in Linux's idle scheduling class.
+fn idle_this_thread() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id, thread_schedule_policy,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        // The call also sets the thread's nice value, which the idle class
+        // ignores; only the class matters.
+        let result = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle);
+        if result.is_err() && thread_schedule_policy().ok() != Some(idle) {
+            tracing::warn!(?result, "cannot put the sqlite writer thread in the idle class");
+        }
+    }
+}
+
+/// Lowers the calling thread [`BACKGROUND_NICE`] steps of `nice` (the
+/// thread of [`WriterPriority::Nice`], the catch-up thread of
+/// [`WriterPriority::Background`]).
+pub(super) fn lower_this_thread() {
+    #[cfg(target_os = "linux")]
+    {
+        // On Linux, `setpriority` with a thread id sets that thread's nice
+        // value alone.
+        let thread = rustix::thread::gettid();
+        let result = rustix::process::getpriority_process(Some(thread)).and_then(|now| {
+            rustix::process::setpriority_process(Some(thread), (now + BACKGROUND_NICE).min(19))
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot lower the sqlite writer thread's priority");
         }
     }
 }
