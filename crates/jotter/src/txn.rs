@@ -166,7 +166,8 @@ impl<'a> Txn<'a> {
 
     /// Sets (`Some`) or removes (`None`) fields of a map of `kind`, creating
     /// the map if the key is absent and removing the key if no field is
-    /// left. The key keeps its expiry.
+    /// left. The key keeps its expiry. A field given more than once takes
+    /// its last change.
     ///
     /// # Errors
     ///
@@ -298,6 +299,16 @@ mod tests {
         assert_eq!(txn.expires_at(b"k"), Some(100));
         assert_eq!(txn.get(b"k"), Some(&Value::from("a")));
         assert_eq!(slots[0].op, Some(Op::Put { value: b("a"), expires_at: Some(100) }));
+    }
+
+    #[test]
+    fn a_field_given_twice_takes_its_last_change() {
+        let mut slots = [Slot::new(b("h"), None, 0)];
+        let mut txn = Txn::new(&mut slots, 0);
+        let twice = [("f", "1"), ("g", "x"), ("f", "2")]
+            .map(|(f, v)| (b(f), Some(FieldValue::Bytes(b(v)))));
+        txn.set_fields(b"h", MapKind::Hash, twice).unwrap();
+        assert_eq!(txn.get(b"h").unwrap().field(b"f"), Some(FieldValue::Bytes(b("2"))));
     }
 
     #[test]

@@ -94,20 +94,17 @@ fn set_pairs(req: &Request, txn: &mut Txn<'_>, name: &str) -> Result<usize, Fail
         return Err(fail::arity(name));
     }
     let key = key(req);
-    let existing = hash(txn, key)?;
-    // Later pairs win over earlier ones for the same field.
-    let mut changes = Map::new();
-    for i in (2..req.len()).step_by(2) {
-        changes
-            .insert(req.arg_bytes(i).unwrap_or_default(), req.arg_bytes(i + 1).unwrap_or_default());
-    }
-    let created = changes.keys().filter(|f| existing.is_none_or(|m| !m.contains_key(*f))).count();
-    txn.set_fields(
-        key,
-        MapKind::Hash,
-        changes.into_iter().map(|(f, v)| (f, Some(FieldValue::Bytes(v)))),
-    )?;
-    Ok(created)
+    let before = hash(txn, key)?.map_or(0, Map::len);
+    // Later pairs win over earlier ones for the same field (as collecting
+    // into the op's map does).
+    let pairs = (2..req.len()).step_by(2).map(|i| {
+        let value = req.arg_bytes(i + 1).unwrap_or_default();
+        (req.arg_bytes(i).unwrap_or_default(), Some(FieldValue::Bytes(value)))
+    });
+    txn.set_fields(key, MapKind::Hash, pairs)?;
+    // Fields are only added or replaced: the growth is what was created,
+    // counted without looking each field up in a large hash.
+    Ok(hash(txn, key)?.map_or(0, Map::len) - before)
 }
 
 fn hsetnx(req: &Request, txn: &mut Txn<'_>, w: &mut ReplyWriter<'_>) -> Outcome {
