@@ -41,7 +41,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// catch-up thread takes it: a batch takes milliseconds, so a job that has
 /// not started in this long is one the idle class is not being given the
 /// CPU for.
-pub(super) const CATCH_UP_AFTER: Duration = Duration::from_millis(200);
+const CATCH_UP_AFTER: Duration = Duration::from_millis(200);
 
 /// The handle of the writer threads; they end when it is dropped.
 #[derive(Debug)]
@@ -158,13 +158,14 @@ impl Queue {
         }
     }
 
-    /// The running job is over; `starved`: it was the first thread's, and
-    /// it ran [`CATCH_UP_AFTER`] longer than its CPU time.
+    /// The running job is over; `starved`: it was the first thread's, a
+    /// catch-up thread serves the queue, and the job ran [`CATCH_UP_AFTER`]
+    /// longer than its CPU time.
     fn done(&self, role: Role, starved: bool) {
         {
             let mut jobs = self.lock();
             jobs.running = false;
-            if starved && self.catch_up {
+            if starved {
                 jobs.retire();
             } else if role == Role::First {
                 jobs.retired_for = Duration::ZERO;
@@ -174,13 +175,19 @@ impl Queue {
     }
 
     fn serve(&self, role: Role) {
+        // Only the first thread, with a catch-up thread beside it, can be
+        // found starved: only it reads the clocks around a job.
+        let watched = role == Role::First && self.catch_up;
         while let Some(job) = self.take(role) {
-            let (wall, cpu) = (Instant::now(), thread_cpu_time());
+            let started = watched.then(|| (Instant::now(), thread_cpu_time()));
             // The job's result travels in its channel; a panic drops the
             // sender, which its caller sees as a failed batch.
             let _ = catch_unwind(AssertUnwindSafe(job));
-            let held_up = wall.elapsed().saturating_sub(thread_cpu_time().saturating_sub(cpu));
-            self.done(role, role == Role::First && held_up >= CATCH_UP_AFTER);
+            let starved = started.is_some_and(|(wall, cpu)| {
+                let ran = thread_cpu_time().saturating_sub(cpu);
+                wall.elapsed().saturating_sub(ran) >= CATCH_UP_AFTER
+            });
+            self.done(role, starved);
         }
     }
 }
