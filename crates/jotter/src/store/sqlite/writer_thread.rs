@@ -184,25 +184,28 @@ impl Queue {
             // sender, which its caller sees as a failed batch.
             let _ = catch_unwind(AssertUnwindSafe(job));
             let starved = started.is_some_and(|(wall, cpu)| {
-                let ran = thread_cpu_time().saturating_sub(cpu);
-                wall.elapsed().saturating_sub(ran) >= CATCH_UP_AFTER
+                let ran =
+                    cpu.zip(thread_cpu_time()).map(|(before, after)| after.saturating_sub(before));
+                ran.is_some_and(|ran| wall.elapsed().saturating_sub(ran) >= CATCH_UP_AFTER)
             });
             self.done(role, starved);
         }
     }
 }
 
-/// The CPU time the calling thread has used.
-fn thread_cpu_time() -> Duration {
-    #[cfg(target_os = "linux")]
-    {
-        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-        Duration::new(t.tv_sec.unsigned_abs(), u32::try_from(t.tv_nsec).unwrap_or(0))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        Duration::ZERO
-    }
+/// The CPU time the calling thread has used, from the scheduler's own
+/// account of it (`/proc/thread-self/schedstat`, nanoseconds on a CPU);
+/// `None` where that file cannot be read, and then a job is never judged
+/// starved by its CPU time.
+///
+/// Read from procfs rather than through `clock_gettime`: rustix's
+/// vDSO lookup crashes under valgrind, which the profiles in
+/// docs/BENCHMARKS.md run the server under. Only the idle-class thread
+/// reads it, twice a batch.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_ascii_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
 }
 
 impl WriterThread {
@@ -312,6 +315,32 @@ mod tests {
         assert_eq!(jobs.retired_for, RETIRE_MOST);
         jobs.retired_until = Some(Instant::now());
         assert_eq!(Role::First.wait(&jobs, true), Some(Duration::ZERO), "back once the time is up");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_scheduler_accounts_the_threads_cpu_time() {
+        let start = thread_cpu_time().expect("schedstat is readable");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while thread_cpu_time().unwrap() < start + Duration::from_millis(20) {
+            assert!(Instant::now() < deadline, "20 ms of spinning never showed");
+        }
+    }
+
+    /// A job that waits without using the CPU is what the idle-class thread
+    /// looks like when it is not given a core: it is kept out afterwards.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_job_that_ran_long_without_the_cpu_retires_the_idle_thread() {
+        let thread = WriterThread::start(WriterPriority::Background).unwrap();
+        let idle = || {
+            std::thread::sleep(CATCH_UP_AFTER + Duration::from_millis(50));
+            Ok(())
+        };
+        thread.run(idle).await.unwrap();
+        // The next job starts only after the first one's verdict.
+        thread.run(|| Ok(())).await.unwrap();
+        assert_eq!(thread.queue.lock().retired_for, RETIRE_FIRST);
     }
 
     #[test]
