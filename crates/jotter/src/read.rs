@@ -97,16 +97,22 @@ impl<S: Store> Inner<S> {
         mut f: impl FnMut(&mut Shard, usize, Option<Entry>) -> R,
     ) -> Result<R> {
         let s = self.buffer().shard_of(key);
+        let view = |shard: &mut Shard, loaded| {
+            if take { self.take_view(shard, key, loaded) } else { self.view(shard, key, loaded) }
+        };
         loop {
             let slot = {
                 let mut shard = self.buffer().lock(s);
-                let view = if take {
-                    self.take_view(&mut shard, key, None)
-                } else {
-                    self.view(&shard, key, None)
-                };
-                match view {
+                match view(&mut shard, None) {
                     Some(value) => return Ok(f(&mut shard, s, value)),
+                    // The store was never sent the key (every accepted
+                    // write marks the filter under this lock): what a load
+                    // would find, without the load's slot and boxed await.
+                    None if self.known().is_some_and(|k| !k.may_contain(key)) => {
+                        self.clean().insert(key, Clean::loaded(None));
+                        let value = view(&mut shard, Some(None));
+                        return Ok(f(&mut shard, s, value.flatten()));
+                    }
                     None => shard.load_slot(key),
                 }
             };
@@ -121,11 +127,7 @@ impl<S: Store> Inner<S> {
             // something newer than what was loaded: then load again.
             if !slot.is_stale() {
                 self.clean().insert(key, Clean::loaded(loaded.clone()));
-                let value = if take {
-                    self.take_view(&mut shard, key, Some(loaded))
-                } else {
-                    self.view(&shard, key, Some(loaded))
-                };
+                let value = view(&mut shard, Some(loaded));
                 return Ok(f(&mut shard, s, value.flatten()));
             }
         }
