@@ -105,10 +105,9 @@ impl<S: Store> Inner<S> {
                 let mut shard = self.buffer().lock(s);
                 match view(&mut shard, None) {
                     Some(value) => return Ok(f(&mut shard, s, value)),
-                    // The store was never sent the key (every accepted
-                    // write marks the filter under this lock): what a load
-                    // would find, without the load's slot and boxed await.
-                    None if self.known().is_some_and(|k| !k.may_contain(key)) => {
+                    // What a load would find, without the load's slot and
+                    // boxed await.
+                    None if self.never_stored(key) => {
                         self.clean().insert(key, Clean::loaded(None));
                         let value = view(&mut shard, Some(None));
                         return Ok(f(&mut shard, s, value.flatten()));
@@ -159,13 +158,21 @@ impl<S: Store> Inner<S> {
         result
     }
 
+    /// Whether the known-keys filter says the store cannot hold `key`.
+    /// Every accepted write marks the filter under its key's shard lock, so
+    /// a caller holding that lock may take the answer as the key's stored
+    /// value (none) without a load.
+    pub(crate) fn never_stored(&self, key: &[u8]) -> bool {
+        self.known().is_some_and(|k| !k.may_contain(key))
+    }
+
     /// Reads a key from the store, unless the known-keys filter says the
     /// store cannot hold it.
     pub(crate) async fn load_from_store(
         &self,
         key: &Bytes,
     ) -> std::result::Result<Option<Entry>, crate::store::StoreError> {
-        if self.known().is_some_and(|k| !k.may_contain(key)) {
+        if self.never_stored(key) {
             return Ok(None);
         }
         self.counters().loaded();
@@ -178,9 +185,7 @@ impl<S: Store> Inner<S> {
         &self,
         keys: &[Bytes],
     ) -> std::result::Result<Vec<Option<Entry>>, crate::store::StoreError> {
-        let ask: Vec<usize> = (0..keys.len())
-            .filter(|&i| self.known().is_none_or(|k| k.may_contain(&keys[i])))
-            .collect();
+        let ask: Vec<usize> = (0..keys.len()).filter(|&i| !self.never_stored(&keys[i])).collect();
         let mut entries = vec![None; keys.len()];
         if ask.is_empty() {
             return Ok(entries);

@@ -147,8 +147,11 @@ fn try_transact<R, S: Store>(
     let mut missing = Vec::new();
     for key in keys {
         let shard = &mut guards[guard_of(inner.buffer().shard_of(key))];
-        let preloaded =
-            loaded.iter().find(|p| p.key == *key && !p.slot.is_stale()).map(|p| p.value.clone());
+        let preloaded = loaded
+            .iter()
+            .find(|p| p.key == *key && !p.slot.is_stale())
+            .map(|p| p.value.clone())
+            .or_else(|| inner.never_stored(key).then_some(None));
         match inner.take_view(shard, key, preloaded) {
             Some(entry) => views.push((key, entry)),
             None => missing.push(key.clone()),
