@@ -381,7 +381,7 @@ pub(crate) const MAX_NAME: usize = 32;
 /// name.
 pub(crate) struct Table {
     specs: Vec<&'static Spec>,
-    by_name: HashMap<&'static [u8], usize>,
+    by_name: HashMap<&'static [u8], usize, foldhash::fast::FixedState>,
     /// Runs a request as if the client had sent it (JOTTER.THROUGH).
     pub execute: Waits,
 }
@@ -390,7 +390,7 @@ impl Table {
     /// The table of `families`' specs, in that order.
     pub(crate) fn new(families: &[&'static [Spec]], execute: Waits) -> Table {
         let specs: Vec<&'static Spec> = families.iter().flat_map(|f| f.iter()).collect();
-        let mut by_name = HashMap::with_capacity(specs.len());
+        let mut by_name = HashMap::with_capacity_and_hasher(specs.len(), Default::default());
         for (i, spec) in specs.iter().enumerate() {
             let previous = by_name.insert(spec.name.as_bytes(), i);
             assert!(previous.is_none(), "command {} is in the table twice", spec.name);
