@@ -179,14 +179,14 @@ impl Queue {
         // found starved: only it reads the clocks around a job.
         let watched = role == Role::First && self.catch_up;
         while let Some(job) = self.take(role) {
-            let started = watched.then(|| (Instant::now(), thread_cpu_time()));
+            let started = watched.then(thread_cpu_time).flatten().map(|cpu| (Instant::now(), cpu));
             // The job's result travels in its channel; a panic drops the
             // sender, which its caller sees as a failed batch.
             let _ = catch_unwind(AssertUnwindSafe(job));
-            let starved = started.is_some_and(|(wall, cpu)| {
-                let ran =
-                    cpu.zip(thread_cpu_time()).map(|(before, after)| after.saturating_sub(before));
-                ran.is_some_and(|ran| wall.elapsed().saturating_sub(ran) >= CATCH_UP_AFTER)
+            let starved = started.is_some_and(|(wall, before)| {
+                thread_cpu_time().is_some_and(|after| {
+                    wall.elapsed().saturating_sub(after.saturating_sub(before)) >= CATCH_UP_AFTER
+                })
             });
             self.done(role, starved);
         }
